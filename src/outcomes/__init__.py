@@ -1,0 +1,39 @@
+"""outcomes: evaluating children and young people's mental health programmes.
+
+Example:
+    >>> import outcomes as oc
+    >>> len(oc.list_instruments()) >= 12
+    True
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .errors import (
+    DataStructureError,
+    InstrumentDefinitionError,
+    InvalidResponsesError,
+    OutcomesError,
+)
+from .instruments import Instrument, list_instruments, load_instrument
+from .scoring import ValidationReport, score, validate
+
+try:
+    __version__ = version("outcomes")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "DataStructureError",
+    "Instrument",
+    "InstrumentDefinitionError",
+    "InvalidResponsesError",
+    "OutcomesError",
+    "ValidationReport",
+    "__version__",
+    "list_instruments",
+    "load_instrument",
+    "score",
+    "validate",
+]

@@ -1,0 +1,29 @@
+"""Exceptions raised by outcomes. Every message names the place (file, row, column) at fault."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+class OutcomesError(ValueError):
+    """Base class for errors about the user's data or definitions."""
+
+
+class InstrumentDefinitionError(OutcomesError):
+    """An instrument YAML file (or mapping) is malformed; the message names file and field."""
+
+
+class InvalidResponsesError(OutcomesError):
+    """Responses contain cells that cannot be scored.
+
+    ``issues`` is a DataFrame with one row per bad cell: ``row`` (the index label),
+    ``column``, ``value``, ``reason`` and ``severity``.
+    """
+
+    def __init__(self, message: str, issues: pd.DataFrame | None = None):
+        super().__init__(message)
+        self.issues = issues if issues is not None else pd.DataFrame()
+
+
+class DataStructureError(InvalidResponsesError):
+    """The table as a whole is unusable: missing or duplicate columns, empty frame."""
