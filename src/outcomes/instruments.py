@@ -376,6 +376,13 @@ class Instrument(_Model):
                 if fv.when.item not in items:
                     raise ValueError(f"scale {sc.id!r}: fixed_values refers to unknown item")
             seen.add(sc.id)
+        if not self.licence.embed_wording:
+            worded = [it.id for it in self.items if it.text]
+            if worded:
+                raise ValueError(
+                    f"licence.embed_wording is false, but items {worded} carry full text"
+                )
+        self._check_sources()
         # Ranges and bands are checked once every scale is known.
         for sc in self.scales:
             lo, hi = self.scale_range(sc.id)
@@ -390,6 +397,31 @@ class Instrument(_Model):
                         f"{ordered[0].min}..{ordered[-1].max}, not the scale range {lo}..{hi}"
                     )
         return self
+
+    def _check_sources(self) -> None:
+        """Every number carries a source: a citation, or the key of an entry in ``sources``."""
+        refs: list[tuple[str, str | None]] = []
+        for sc in self.scales:
+            refs.append((f"scales.{sc.id}.source", sc.source))
+            refs += [(f"scales.{sc.id}.bands.{b.id}.source", b.source) for b in sc.bands]
+            refs += [(f"scales.{sc.id}.fixed_values.source", f.source) for f in sc.fixed_values]
+            if sc.reliable_change:
+                refs.append((f"scales.{sc.id}.reliable_change.source", sc.reliable_change.source))
+            if sc.clinical_cutoff:
+                refs.append((f"scales.{sc.id}.clinical_cutoff.source", sc.clinical_cutoff.source))
+        for name, rs in self.response_sets.items():
+            refs += [
+                (f"response_sets.{name}.alternative_codings.{k}.source", a.source)
+                for k, a in rs.alternative_codings.items()
+            ]
+        for where, ref in refs:
+            if ref is None:
+                continue
+            # A single word is a key into `sources`; anything longer is a citation itself.
+            if " " not in ref.strip() and ref not in self.sources:
+                raise ValueError(
+                    f"{where}: {ref!r} is not a key of 'sources' (keys: {sorted(self.sources)})"
+                )
 
     # ----------------------------------------------------------------- lookups
     @property
