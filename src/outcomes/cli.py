@@ -1,0 +1,212 @@
+"""The ``outcomes`` command line. It mirrors the Python API; bad input exits non-zero with a
+readable table of problems, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import io as oc_io
+from .errors import InvalidResponsesError, OutcomesError
+from .instruments import list_instruments, load_instrument
+from .scoring import score, validate
+
+app = typer.Typer(
+    help="Score, analyse and report children and young people's mental health outcomes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="SOURCE=ITEM: read item ITEM from column SOURCE (repeatable)."),
+]
+CodingOption = Annotated[
+    str | None, typer.Option("--coding", help="Alternative code set named in the YAML, e.g. mhsds.")
+]
+
+
+def _fail(message: str, issues: pd.DataFrame | None = None, code: int = 1) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    if issues is not None and len(issues):
+        _print_issues(issues, err_console)
+    raise typer.Exit(code)
+
+
+def _print_issues(issues: pd.DataFrame, target: Console, limit: int = 50) -> None:
+    table = Table(title=f"{len(issues)} problem(s)", show_lines=False)
+    for col in ("row", "column", "value", "reason", "severity"):
+        table.add_column(col, overflow="fold")
+    for r in issues.head(limit).itertuples(index=False):
+        table.add_row(str(r.row), str(r.column), repr(r.value), str(r.reason), str(r.severity))
+    target.print(table)
+    if len(issues) > limit:
+        target.print(f"... and {len(issues) - limit} more")
+
+
+def _parse_map(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    out = {}
+    for p in pairs:
+        if "=" not in p:
+            _fail(f"--map expects SOURCE=ITEM, got {p!r}", code=2)
+        src, item = p.split("=", 1)
+        out[src.strip()] = item.strip()
+    return out
+
+
+@app.command()
+def instruments(
+    instrument_id: Annotated[str | None, typer.Argument(help="Show one instrument in detail.")] = None,
+) -> None:
+    """List the bundled instruments, or show one: items, scales, bands, licence."""
+    try:
+        if instrument_id is None:
+            table = Table(title="Bundled instruments")
+            for c in ("id", "name", "respondent", "items", "scales"):
+                table.add_column(c)
+            for i in list_instruments():
+                inst = load_instrument(i)
+                table.add_row(
+                    inst.id,
+                    inst.name,
+                    inst.respondent,
+                    str(len(inst.coded_items)),
+                    ", ".join(s.id for s in inst.scales if len(s.parts) > 1) or "-",
+                )
+            console.print(table)
+            return
+        inst = load_instrument(instrument_id)
+    except OutcomesError as e:
+        _fail(str(e))
+    console.print(f"[bold]{inst.name}[/] ({inst.id}, version {inst.version})")
+    console.print(f"Respondent: {inst.respondent}; ages: {inst.age_range or 'any'}")
+    console.print(f"Licence: {inst.licence.text}")
+    console.print(f"Citation: {inst.citation}")
+    items = Table(title="Items")
+    for c in ("id", "label", "response set", "scoring"):
+        items.add_column(c)
+    for it in inst.items:
+        how = "free text" if it.type == "text" else ("reverse" if it.reverse else "")
+        if it.recode:
+            how = "recode " + ", ".join(f"{k}->{v}" for k, v in it.recode.items())
+        if not it.required:
+            how = (how + "; optional").lstrip("; ")
+        items.add_row(it.id, it.label, it.response_set or "-", how)
+    console.print(items)
+    for name, rs in inst.response_sets.items():
+        codes = ", ".join(f"{o.code}={o.label}" for o in rs.options)
+        miss = ", ".join(f"{o.code}={o.label}" for o in rs.missing)
+        console.print(f"Response set [bold]{name}[/]: {codes}" + (f"; missing: {miss}" if miss else ""))
+        for alt, a in rs.alternative_codings.items():
+            console.print(f"  alternative coding {alt!r}: {a.description}")
+    scales = Table(title="Scales")
+    for c in ("id", "method", "from", "min answered", "range", "better", "reliable change"):
+        scales.add_column(c, overflow="fold")
+    for sc in inst.scales:
+        lo, hi = inst.scale_range(sc.id)
+        rc = sc.reliable_change
+        rc_text = (
+            f">= {rc.threshold:g}"
+            if rc and rc.threshold
+            else (f"JT r={rc.reliability}, sd={rc.sd}" if rc else "-")
+        )
+        scales.add_row(
+            sc.id,
+            sc.method + (" (prorated)" if sc.prorate else ""),
+            ", ".join(sc.parts),
+            str(sc.required_answered),
+            f"{lo:g}-{hi:g}",
+            "higher" if sc.higher_is_better else "lower",
+            rc_text,
+        )
+    console.print(scales)
+    for sc in inst.scales:
+        for col, scheme in zip(sc.band_columns(), sc.bands, strict=True):
+            levels = " / ".join(f"{b.label} {b.min:g}-{b.max:g}" for b in scheme.levels)
+            console.print(f"[bold]{col}[/] ({scheme.label or scheme.id}): {levels}", highlight=False)
+
+
+@app.command("validate")
+def validate_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV, Excel or Parquet file of responses.")],
+    instrument: Annotated[str, typer.Option("--instrument", "-i", help="Instrument id or YAML path.")],
+    map_: MapOption = None,
+    coding: CodingOption = None,
+) -> None:
+    """Check a file of responses against an instrument; exit 1 when any cell is invalid."""
+    try:
+        data = oc_io.read_table(file)
+        report = validate(data, instrument, columns=_parse_map(map_), coding=coding)
+    except OutcomesError as e:
+        _fail(str(e), getattr(e, "issues", None))
+    console.print(report.summary())
+    if len(report.issues):
+        _print_issues(report.issues, console)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("score")
+def score_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV, Excel or Parquet file of responses.")],
+    instrument: Annotated[str, typer.Option("--instrument", "-i", help="Instrument id or YAML path.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write scores (.csv, .xlsx, .parquet).")],
+    map_: MapOption = None,
+    coding: CodingOption = None,
+    flag: Annotated[
+        bool, typer.Option("--flag", help="Score invalid cells as missing instead of stopping.")
+    ] = False,
+) -> None:
+    """Score a file of responses and write one row of scores per input row."""
+    try:
+        data = oc_io.read_table(file)
+        scores = score(
+            data,
+            instrument,
+            columns=_parse_map(map_),
+            coding=coding,
+            errors="flag" if flag else "raise",
+        )
+        oc_io.write_table(scores, output)
+    except InvalidResponsesError as e:
+        _fail(str(e).splitlines()[0], e.issues)
+    except OutcomesError as e:
+        _fail(str(e))
+    inst = load_instrument(instrument)
+    issues = scores.attrs.get("issues")
+    console.print(f"Scored {len(scores)} rows of {inst.id} from {file} -> {output}")
+    summary = Table(title=f"{inst.name}: scale summary")
+    for c in ("scale", "n scored", "mean", "sd", "min", "max"):
+        summary.add_column(c)
+    for sc in inst.scales:
+        v = scores[sc.id]
+        summary.add_row(
+            sc.id,
+            str(int(v.notna().sum())),
+            f"{v.mean():.2f}" if v.notna().any() else "-",
+            f"{v.std():.2f}" if v.notna().sum() > 1 else "-",
+            f"{v.min():.2f}" if v.notna().any() else "-",
+            f"{v.max():.2f}" if v.notna().any() else "-",
+        )
+    console.print(summary)
+    if issues is not None and len(issues):
+        console.print(f"[yellow]{len(issues)} issue(s) recorded[/]")
+        _print_issues(issues, console, limit=20)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,71 @@
+"""Reading and writing the tables people bring: CSV, Excel and Parquet, chosen by extension."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import OutcomesError
+
+#: Identifier columns are read as text so that "007" keeps its zeros.
+ID_COLUMNS = (
+    "person_id",
+    "pupil_id",
+    "respondent_id",
+    "referral_id",
+    "school_id",
+    "record_id",
+)
+READERS = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet"}
+
+
+def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
+    """Read a CSV, Excel (.xlsx) or Parquet file, keeping id columns as text.
+
+    Example:
+        >>> import tempfile, pathlib, pandas as pd
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+        >>> _ = p.write_text("person_id,q1\\n007,2\\n")
+        >>> read_table(p)["person_id"].tolist()
+        ['007']
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise OutcomesError(f"{p}: no such file")
+    kind = READERS.get(p.suffix.lower())
+    if kind is None:
+        raise OutcomesError(f"{p}: unsupported file type {p.suffix!r}; use .csv, .xlsx or .parquet")
+    try:
+        if kind == "csv":
+            header = pd.read_csv(p, nrows=0).columns
+            ids = {c: "string" for c in header if c in ID_COLUMNS}
+            return pd.read_csv(p, dtype=ids)
+        if kind == "excel":
+            header = pd.read_excel(p, sheet_name=sheet, nrows=0).columns
+            ids = {c: "string" for c in header if c in ID_COLUMNS}
+            return pd.read_excel(p, sheet_name=sheet, dtype=ids)
+        return pd.read_parquet(p)
+    except (ValueError, OSError, pd.errors.ParserError) as e:
+        raise OutcomesError(f"{p}: could not be read as {kind}: {e}") from None
+
+
+def write_table(data: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table as CSV, Excel or Parquet according to the file extension."""
+    p = Path(path)
+    kind = READERS.get(p.suffix.lower())
+    if kind is None:
+        raise OutcomesError(f"{p}: unsupported output type {p.suffix!r}; use .csv, .xlsx or .parquet")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    out = data.copy()
+    # Categorical bands are written as their labels in every format.
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype) and kind != "parquet":
+            out[c] = out[c].astype(object)
+    if kind == "csv":
+        out.to_csv(p, index=False)
+    elif kind == "excel":
+        out.to_excel(p, index=False)
+    else:
+        out.to_parquet(p, index=False)
+    return p
