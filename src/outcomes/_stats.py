@@ -22,9 +22,9 @@ def wilson_ci(count, nobs, confidence: float = 0.95) -> tuple[np.ndarray, np.nda
         raise ValueError("wilson_ci: counts must lie between 0 and the number of observations")
     safe_n = np.where(nobs > 0, nobs, 1.0)
     lo, hi = proportion_confint(count, safe_n, alpha=1 - confidence, method="wilson")
-    lo = np.where(nobs > 0, lo, np.nan)
-    hi = np.where(nobs > 0, hi, np.nan)
     # Wilson bounds are exactly 0 at count 0 (and 1 at count n); remove rounding residue.
     lo = np.where(count == 0, 0.0, lo)
     hi = np.where(count == nobs, 1.0, hi)
+    lo = np.where(nobs > 0, lo, np.nan)
+    hi = np.where(nobs > 0, hi, np.nan)
     return lo, hi
