@@ -209,7 +209,7 @@ def _parse_cells(
                 why_of[u] = "unknown label: text that is neither a response label nor a code"
     ser = pd.Series(values, dtype=object)
     numbers = ser.map(num_of).to_numpy(dtype=float, na_value=np.nan)
-    from_label = ser.map(label_hit).fillna(False).to_numpy(dtype=bool)
+    from_label = ser.map(label_hit).notna().to_numpy()
     bad = ser.map(why_of)
     bad_mask = bad.notna().to_numpy()
     bad_pos = np.flatnonzero(bad_mask)
