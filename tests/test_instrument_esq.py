@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _helpers import frame
 
 import outcomes as oc
+from _helpers import frame
 
 VERSIONS = ["chi_esq_parent", "chi_esq_9_11", "chi_esq_12_18"]
 CT, PT, NT, DK = "Certainly true", "Partly true", "Not true", "Don't know"
@@ -30,7 +30,17 @@ def test_hand_scored_row(version):
 
 def test_scale_composition():
     inst = oc.load_instrument("chi_esq_parent")
-    assert inst.scale("satisfaction_care").items == ("q1", "q2", "q3", "q4", "q5", "q6", "q7", "q11", "q12")
+    assert inst.scale("satisfaction_care").items == (
+        "q1",
+        "q2",
+        "q3",
+        "q4",
+        "q5",
+        "q6",
+        "q7",
+        "q11",
+        "q12",
+    )
     assert inst.scale("satisfaction_environment").items == ("q8", "q9", "q10")
 
 
@@ -59,7 +69,9 @@ def test_mhsds_coding_is_explicit():
 
 def test_unknown_coding_lists_the_available_ones():
     df = frame("chi_esq_parent", [_row(HAND)])
-    with pytest.raises(oc.OutcomesError, match=r"no alternative coding 'corc'; available: \['mhsds'\]"):
+    with pytest.raises(
+        oc.OutcomesError, match=r"no alternative coding 'corc'; available: \['mhsds'\]"
+    ):
         oc.score(df, "chi_esq_parent", coding="corc")
 
 

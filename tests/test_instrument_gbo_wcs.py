@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from _helpers import frame
 
 import outcomes as oc
+from _helpers import frame
 
 
 def test_gbo_goals_and_mean():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _helpers import frame
 
 import outcomes as oc
+from _helpers import frame
 
 VERSIONS = ["honosca", "honosca_sr", "honosca_parent"]
 # Ratings for scales 1..15
@@ -24,7 +24,12 @@ def test_hand_scored_row(version):
     out = oc.score(frame(version, [_row(HAND)]), version)
     assert out.loc[0, "total"] == 16
     assert out.loc[0, "total_n"] == 13
-    assert (out.loc[0, "behaviour"], out.loc[0, "impairment"], out.loc[0, "symptoms"], out.loc[0, "social"]) == (3, 4, 5, 4)
+    assert (
+        out.loc[0, "behaviour"],
+        out.loc[0, "impairment"],
+        out.loc[0, "symptoms"],
+        out.loc[0, "social"],
+    ) == (3, 4, 5, 4)
     assert out.loc[0, "scale_14"] == 4 and out.loc[0, "scale_15"] == 4
     assert out.loc[0, "scale_9"] == 3
 

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 import outcomes as oc
-
 from _helpers import frame, sdq_items_for
 
 # A hand-scored parent form (codes: 0 not true, 1 somewhat, 2 certainly).
@@ -99,7 +98,13 @@ def test_total_uses_prorated_subscales():
 
 def test_reverse_keyed_items():
     inst = oc.load_instrument("sdq_parent")
-    assert {i.id for i in inst.items if i.reverse} == {"obeys", "friend", "popular", "reflect", "attends"}
+    assert {i.id for i in inst.items if i.reverse} == {
+        "obeys",
+        "friend",
+        "popular",
+        "reflect",
+        "attends",
+    }
     # all five conduct items "certainly true": obeys reverses to 0
     row = dict(tantrum=2, obeys=2, fights=2, lies=2, steals=2)
     assert oc.score(frame("sdq_parent", [row]), "sdq_parent").loc[0, "conduct"] == 8
@@ -140,7 +145,9 @@ def test_teacher_impact_uses_three_items():
 
 
 def test_impact_supplement_columns_are_optional():
-    df = frame("sdq_parent", [HAND_ROW]).drop(columns=["ebddiff", "distres", "imphome", "impfrie", "impclas", "impleis"])
+    df = frame("sdq_parent", [HAND_ROW]).drop(
+        columns=["ebddiff", "distres", "imphome", "impfrie", "impclas", "impleis"]
+    )
     out = oc.score(df, "sdq_parent")
     assert out.loc[0, "total_difficulties"] == 16 and np.isnan(out.loc[0, "impact"])
 
@@ -213,7 +220,9 @@ def test_total_bands_at_every_score(version):
         rows.append(row)
     out = oc.score(frame(version, rows), version)
     assert out["total_difficulties"].tolist() == list(range(41))
-    expected = [_expected_band(FOUR_BAND[version]["total_difficulties"], v, DIFF_LABELS) for v in range(41)]
+    expected = [
+        _expected_band(FOUR_BAND[version]["total_difficulties"], v, DIFF_LABELS) for v in range(41)
+    ]
     assert out["total_difficulties_band"].astype(str).tolist() == expected
 
 
@@ -228,7 +237,12 @@ def test_parent_three_band_boundaries():
             row.update(sdq_items_for("sdq_parent", scale, part))
         rows.append(row)
     out = oc.score(frame("sdq_parent", rows), "sdq_parent")
-    assert out["total_difficulties_band3"].astype(str).tolist() == ["normal", "borderline", "borderline", "abnormal"]
+    assert out["total_difficulties_band3"].astype(str).tolist() == [
+        "normal",
+        "borderline",
+        "borderline",
+        "abnormal",
+    ]
 
 
 @pytest.mark.parametrize("version, top", [("sdq_parent", 10), ("sdq_self", 10), ("sdq_teacher", 6)])
@@ -275,7 +289,10 @@ def test_out_of_range_codes_named_with_row_and_column():
     with pytest.raises(oc.InvalidResponsesError) as err:
         oc.score(df, "sdq_parent")
     issues = err.value.issues
-    assert set(zip(issues["row"], issues["column"], strict=True)) == {("child-b", "worries"), ("child-b", "kind")}
+    assert set(zip(issues["row"], issues["column"], strict=True)) == {
+        ("child-b", "worries"),
+        ("child-b", "kind"),
+    }
     msg = str(err.value)
     assert "row 'child-b', column 'worries': 3" in msg and "out of range" in msg
     assert "'maybe'" in msg and "unknown label" in msg

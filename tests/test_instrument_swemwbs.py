@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _helpers import frame
 
 import outcomes as oc
+from _helpers import frame
 
 # Published raw -> metric conversion (Stewart-Brown et al. 2009), written out independently.
 PUBLISHED = [7.00, 9.51, 11.25, 12.40, 13.33, 14.08, 14.75, 15.32, 15.84, 16.36, 16.88, 17.43,

@@ -112,12 +112,15 @@ def test_broken_yaml_syntax_names_file_and_line(tmp_path):
 
 
 def test_unknown_field_names_the_field(tmp_path):
-    msg = _broken(tmp_path, MINIMAL.replace("higher_is_better: true", "higher_is_better: true, min_anwsered: 1"))
+    msg = _broken(
+        tmp_path,
+        MINIMAL.replace("higher_is_better: true", "higher_is_better: true, min_anwsered: 1"),
+    )
     assert "scales.0.min_anwsered" in msg
 
 
 def test_missing_field_names_the_field(tmp_path):
-    msg = _broken(tmp_path, MINIMAL.replace("version: \"1\"\n", ""))
+    msg = _broken(tmp_path, MINIMAL.replace('version: "1"\n', ""))
     assert "version" in msg and "Field required" in msg
 
 
@@ -127,7 +130,9 @@ def test_scale_with_unknown_item(tmp_path):
 
 
 def test_undefined_response_set(tmp_path):
-    msg = _broken(tmp_path, MINIMAL.replace("response_set: agree, reverse", "response_set: agree2, reverse"))
+    msg = _broken(
+        tmp_path, MINIMAL.replace("response_set: agree, reverse", "response_set: agree2, reverse")
+    )
     assert "response_set 'agree2' is not defined" in msg
 
 
@@ -143,7 +148,9 @@ def test_bands_must_cover_the_scale_range(tmp_path):
     assert oc.load_instrument(p).scale("total").bands[0].levels[1].label == "high"
     short = covering.replace("{label: high, min: 4, max: 4}", "{label: high, min: 3.5, max: 3.8}")
     assert "not the scale range 2.0..4.0" in _broken(tmp_path, short)
-    upside_down = covering.replace("{label: high, min: 4, max: 4}", "{label: high, min: 4, max: 3.5}")
+    upside_down = covering.replace(
+        "{label: high, min: 4, max: 4}", "{label: high, min: 4, max: 3.5}"
+    )
     assert "min 4.0 above max 3.5" in _broken(tmp_path, upside_down)
 
 
@@ -182,7 +189,14 @@ def test_reliable_change_needs_threshold_or_reliability_and_sd(tmp_path):
 def test_component_scales_must_be_defined_first(tmp_path):
     data = yaml.safe_load(MINIMAL)
     data["scales"].insert(
-        0, {"id": "grand", "label": "G", "method": "sum_of_scales", "scales": ["total"], "higher_is_better": True}
+        0,
+        {
+            "id": "grand",
+            "label": "G",
+            "method": "sum_of_scales",
+            "scales": ["total"],
+            "higher_is_better": True,
+        },
     )
     with pytest.raises(oc.InstrumentDefinitionError, match="must be defined above it"):
         parse_instrument(data, source="test")
@@ -194,7 +208,12 @@ def test_ids_must_be_lower_case_identifiers(tmp_path):
 
 
 def test_recode_must_cover_every_code(tmp_path):
-    msg = _broken(tmp_path, MINIMAL.replace("response_set: agree, reverse: true", "response_set: agree, recode: {1: 0}"))
+    msg = _broken(
+        tmp_path,
+        MINIMAL.replace(
+            "response_set: agree, reverse: true", "response_set: agree, recode: {1: 0}"
+        ),
+    )
     assert "unmapped [2]" in msg
 
 

@@ -35,7 +35,7 @@ CodingOption = Annotated[
 
 
 def _fail(message: str, issues: pd.DataFrame | None = None, code: int = 1) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     if issues is not None and len(issues):
         _print_issues(issues, err_console)
     raise typer.Exit(code)
@@ -66,7 +66,9 @@ def _parse_map(pairs: list[str] | None) -> dict[str, str] | None:
 
 @app.command()
 def instruments(
-    instrument_id: Annotated[str | None, typer.Argument(help="Show one instrument in detail.")] = None,
+    instrument_id: Annotated[
+        str | None, typer.Argument(help="Show one instrument in detail.")
+    ] = None,
 ) -> None:
     """List the bundled instruments, or show one: items, scales, bands, licence."""
     try:
@@ -106,7 +108,9 @@ def instruments(
     for name, rs in inst.response_sets.items():
         codes = ", ".join(f"{o.code}={o.label}" for o in rs.options)
         miss = ", ".join(f"{o.code}={o.label}" for o in rs.missing)
-        console.print(f"Response set [bold]{name}[/]: {codes}" + (f"; missing: {miss}" if miss else ""))
+        console.print(
+            f"Response set [bold]{name}[/]: {codes}" + (f"; missing: {miss}" if miss else "")
+        )
         for alt, a in rs.alternative_codings.items():
             console.print(f"  alternative coding {alt!r}: {a.description}")
     scales = Table(title="Scales")
@@ -133,13 +137,17 @@ def instruments(
     for sc in inst.scales:
         for col, scheme in zip(sc.band_columns(), sc.bands, strict=True):
             levels = " / ".join(f"{b.label} {b.min:g}-{b.max:g}" for b in scheme.levels)
-            console.print(f"[bold]{col}[/] ({scheme.label or scheme.id}): {levels}", highlight=False)
+            console.print(
+                f"[bold]{col}[/] ({scheme.label or scheme.id}): {levels}", highlight=False
+            )
 
 
 @app.command("validate")
 def validate_cmd(
     file: Annotated[Path, typer.Argument(help="CSV, Excel or Parquet file of responses.")],
-    instrument: Annotated[str, typer.Option("--instrument", "-i", help="Instrument id or YAML path.")],
+    instrument: Annotated[
+        str, typer.Option("--instrument", "-i", help="Instrument id or YAML path.")
+    ],
     map_: MapOption = None,
     coding: CodingOption = None,
 ) -> None:
@@ -149,7 +157,7 @@ def validate_cmd(
         report = validate(data, instrument, columns=_parse_map(map_), coding=coding)
     except OutcomesError as e:
         _fail(str(e), getattr(e, "issues", None))
-    console.print(report.summary())
+    console.print(report.summary(), soft_wrap=True)
     if len(report.issues):
         _print_issues(report.issues, console)
     if not report.ok:
@@ -159,8 +167,12 @@ def validate_cmd(
 @app.command("score")
 def score_cmd(
     file: Annotated[Path, typer.Argument(help="CSV, Excel or Parquet file of responses.")],
-    instrument: Annotated[str, typer.Option("--instrument", "-i", help="Instrument id or YAML path.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write scores (.csv, .xlsx, .parquet).")],
+    instrument: Annotated[
+        str, typer.Option("--instrument", "-i", help="Instrument id or YAML path.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write scores (.csv, .xlsx, .parquet).")
+    ],
     map_: MapOption = None,
     coding: CodingOption = None,
     flag: Annotated[
@@ -184,7 +196,7 @@ def score_cmd(
         _fail(str(e))
     inst = load_instrument(instrument)
     issues = scores.attrs.get("issues")
-    console.print(f"Scored {len(scores)} rows of {inst.id} from {file} -> {output}")
+    console.print(f"Scored {len(scores)} rows of {inst.id} from {file} -> {output}", soft_wrap=True)
     summary = Table(title=f"{inst.name}: scale summary")
     for c in ("scale", "n scored", "mean", "sd", "min", "max"):
         summary.add_column(c)

@@ -81,7 +81,9 @@ class ResponseSet(_Model):
         dup = {c for c in codes if codes.count(c) > 1}
         if dup:
             raise ValueError(f"codes used twice: {sorted(dup)}")
-        labels = [_norm(lab) for o in (*self.options, *self.missing) for lab in (o.label, *o.aliases)]
+        labels = [
+            _norm(lab) for o in (*self.options, *self.missing) for lab in (o.label, *o.aliases)
+        ]
         dup_l = {lab for lab in labels if labels.count(lab) > 1}
         # A numeric-range set repeats its codes as labels; only refuse genuinely clashing text.
         if dup_l:
@@ -136,7 +138,9 @@ class Item(_Model):
         if self.type == "coded" and not self.response_set:
             raise ValueError(f"item {self.id!r}: a coded item needs a response_set")
         if self.type == "text" and (self.response_set or self.reverse or self.recode):
-            raise ValueError(f"item {self.id!r}: a text item has no response set, reverse or recode")
+            raise ValueError(
+                f"item {self.id!r}: a text item has no response set, reverse or recode"
+            )
         if self.reverse and self.recode:
             raise ValueError(f"item {self.id!r}: use either reverse or recode, not both")
         return self
@@ -328,7 +332,9 @@ class Instrument(_Model):
     @classmethod
     def _name_sets(cls, v: object) -> object:
         if isinstance(v, dict):
-            return {k: {**(rs or {}), "id": k} if isinstance(rs, dict) else rs for k, rs in v.items()}
+            return {
+                k: {**(rs or {}), "id": k} if isinstance(rs, dict) else rs for k, rs in v.items()
+            }
         return v
 
     @model_validator(mode="after")

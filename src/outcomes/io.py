@@ -55,9 +55,12 @@ def write_table(data: pd.DataFrame, path: str | Path) -> Path:
     p = Path(path)
     kind = READERS.get(p.suffix.lower())
     if kind is None:
-        raise OutcomesError(f"{p}: unsupported output type {p.suffix!r}; use .csv, .xlsx or .parquet")
+        raise OutcomesError(
+            f"{p}: unsupported output type {p.suffix!r}; use .csv, .xlsx or .parquet"
+        )
     p.parent.mkdir(parents=True, exist_ok=True)
     out = data.copy()
+    out.attrs = {}  # issues and other metadata are not part of the table
     # Categorical bands are written as their labels in every format.
     for c in out.columns:
         if isinstance(out[c].dtype, pd.CategoricalDtype) and kind != "parquet":

@@ -72,7 +72,9 @@ class ValidationReport:
 
 
 # ----------------------------------------------------------------------------- code maps
-def _lookup(values: np.ndarray, keys: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _lookup(
+    values: np.ndarray, keys: np.ndarray, targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Map ``values`` through ``keys -> targets``; returns (mapped, found). NaN is never found."""
     order = np.argsort(keys)
     k, t = keys[order], targets[order]
@@ -145,7 +147,9 @@ class _ItemCoder:
             codes[is_num] = sub
             idx = np.flatnonzero(is_num)[not_found]
             bad_pos = np.concatenate([bad_pos, idx])
-            bad_why += [f"out of range: not a code of this coding ({self.describe_valid()})"] * len(idx)
+            bad_why += [f"out of range: not a code of this coding ({self.describe_valid()})"] * len(
+                idx
+            )
         present = ~np.isnan(codes)
         is_valid = np.isin(codes, self.valid)
         is_missing = np.isin(codes, self.missing)
@@ -180,7 +184,12 @@ def _parse_cells(
     empty_idx = np.empty(0, dtype=np.int64)
     if pd.api.types.is_bool_dtype(col.dtype):
         idx = np.flatnonzero(col.notna().to_numpy())
-        return np.full(n, np.nan), np.zeros(n, bool), idx, ["wrong type: true/false, not a response"] * len(idx)
+        return (
+            np.full(n, np.nan),
+            np.zeros(n, bool),
+            idx,
+            ["wrong type: true/false, not a response"] * len(idx),
+        )
     if pd.api.types.is_numeric_dtype(col.dtype):
         return col.to_numpy(dtype=float, na_value=np.nan), np.zeros(n, bool), empty_idx, []
     # Text, categorical or mixed objects: resolve each distinct value once.
@@ -285,7 +294,9 @@ def _prepare(
 ) -> _Prepared:
     item_columns = _resolve_columns(data, inst, columns)
     if coding is not None:
-        available = sorted({c for rs in inst.response_sets.values() for c in rs.alternative_codings})
+        available = sorted(
+            {c for rs in inst.response_sets.values() for c in rs.alternative_codings}
+        )
         if coding not in available:
             raise OutcomesError(
                 f"{inst.id} has no alternative coding {coding!r}; available: {available or 'none'}"

@@ -1,0 +1,133 @@
+"""The generic engine: input shapes, column mapping, errors, flagging and accounting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import outcomes as oc
+from _helpers import frame
+
+
+def _swem(rows):
+    return pd.DataFrame([{f"q{i}": v for i, v in enumerate(r, start=1)} for r in rows])
+
+
+def test_columns_maps_source_names_and_reports_them():
+    df = _swem([[3] * 7, [4] * 7]).rename(columns={"q1": "Q1 optimistic", "q2": "useful"})
+    out = oc.score(df, "swemwbs", columns={"Q1 optimistic": "q1", "useful": "q2"})
+    assert out["raw"].tolist() == [21, 28]
+    assert "Q1 optimistic" not in out.columns  # mapped item columns are not passed through
+    df.loc[1, "useful"] = 8
+    with pytest.raises(oc.InvalidResponsesError, match="column 'useful': 8"):
+        oc.score(df, "swemwbs", columns={"Q1 optimistic": "q1", "useful": "q2"})
+
+
+def test_bad_column_mappings():
+    df = _swem([[3] * 7])
+    with pytest.raises(oc.DataStructureError, match=r"source columns not in the data: \['nope'\]"):
+        oc.score(df, "swemwbs", columns={"nope": "q1"})
+    with pytest.raises(oc.DataStructureError, match=r"not items of swemwbs: \['q9'\]"):
+        oc.score(df, "swemwbs", columns={"q1": "q9"})
+    df["extra"] = 3
+    with pytest.raises(oc.DataStructureError, match="both present as columns and mapped"):
+        oc.score(df, "swemwbs", columns={"extra": "q1"})
+
+
+def test_missing_duplicate_and_empty():
+    with pytest.raises(oc.DataStructureError, match=r"missing: \['q7'\]"):
+        oc.score(_swem([[3] * 6]), "swemwbs")
+    dup = pd.concat([_swem([[3] * 7]), _swem([[3] * 7])[["q1"]]], axis=1)
+    with pytest.raises(
+        oc.DataStructureError, match=r"duplicate column names in the data: \['q1'\]"
+    ):
+        oc.score(dup, "swemwbs")
+    with pytest.raises(oc.DataStructureError, match="has no rows"):
+        oc.score(_swem([[3] * 7]).iloc[:0], "swemwbs")
+    with pytest.raises(oc.DataStructureError, match="expected a pandas DataFrame"):
+        oc.score([[3] * 7], "swemwbs")
+
+
+def test_text_in_a_numeric_column_and_booleans():
+    df = _swem([[3] * 7, [3] * 7, [3] * 7]).astype(object)
+    df.loc[1, "q3"] = "three"
+    df.loc[2, "q4"] = True
+    report = oc.validate(df, "swemwbs")
+    assert not report.ok
+    got = dict(zip(report.issues["column"], report.issues["reason"], strict=True))
+    assert got["q3"].startswith("unknown label")
+    assert got["q4"].startswith("wrong type")
+
+
+def test_numeric_strings_blank_cells_and_floats():
+    df = _swem([["3", " 4 ", "", 2.0, 5, 1, 3]])
+    out = oc.score(df, "swemwbs")
+    assert out.loc[0, "raw_n"] == 6 and np.isnan(out.loc[0, "raw"])
+    assert oc.validate(_swem([[3.5] + [3] * 6]), "swemwbs").issues.iloc[0]["value"] == 3.5
+
+
+def test_pandas_nullable_and_categorical_columns():
+    df = _swem([[3] * 7, [4] * 7]).astype("Int64")
+    df.loc[0, "q1"] = pd.NA
+    assert oc.score(df, "swemwbs")["raw_n"].tolist() == [6, 7]
+    cat = _swem([["Often"] * 7]).astype("category")
+    assert oc.score(cat, "swemwbs").loc[0, "raw"] == 28
+
+
+def test_flag_records_every_bad_cell_and_raise_lists_them_all():
+    df = _swem([[9] * 7] * 30)
+    with pytest.raises(oc.InvalidResponsesError) as err:
+        oc.score(df, "swemwbs")
+    assert len(err.value.issues) == 210
+    assert "and 190 more" in str(err.value)
+    out = oc.score(df, "swemwbs", errors="flag")
+    assert out["raw"].isna().all() and len(out.attrs["issues"]) == 210
+    with pytest.raises(ValueError, match="errors must be"):
+        oc.score(df, "swemwbs", errors="ignore")
+
+
+def test_validate_report():
+    report = oc.validate(_swem([[3] * 7, [3, 3, 3, 3, 3, 3, 6]]), "swemwbs")
+    assert not report.ok and report.rows_with_errors == 1
+    assert list(report.issues.columns) == ["row", "column", "item", "value", "reason", "severity"]
+    assert "1 invalid cell(s) in 1 row(s)" in report.summary()
+    assert oc.validate(_swem([[3] * 7]), "swemwbs").ok
+
+
+def test_duplicate_administrations_are_warned_not_scored_away():
+    df = _swem([[3] * 7] * 3)
+    df.insert(0, "person_id", ["a", "a", "b"])
+    df.insert(1, "date", ["2025-01-01", "2025-01-01", "2025-01-01"])
+    out = oc.score(df, "swemwbs")
+    assert len(out) == 3
+    issues = out.attrs["issues"]
+    assert issues["severity"].eq("warning").all() and issues["row"].tolist() == [0, 1]
+    assert oc.validate(df, "swemwbs").ok  # warnings do not fail validation
+
+
+def test_keep_and_passthrough():
+    df = _swem([[3] * 7])
+    df["person_id"], df["school_id"] = "p1", "s1"
+    assert oc.score(df, "swemwbs", keep=["person_id"]).columns.tolist()[:2] == ["person_id", "raw"]
+    with pytest.raises(oc.DataStructureError, match="keep= names columns not in the data"):
+        oc.score(df, "swemwbs", keep=["nope"])
+    df["raw"] = 1
+    with pytest.raises(
+        oc.DataStructureError, match="already has columns named like swemwbs scores"
+    ):
+        oc.score(df, "swemwbs")
+
+
+def test_mixed_labels_and_codes_in_one_column():
+    df = frame("sdq_parent", [{"worries": "Certainly true"}, {"worries": 1}, {"worries": "0"}])
+    out = oc.score(df, "sdq_parent", errors="flag")
+    assert out["emotional_n"].tolist() == [1, 1, 1]
+
+
+def test_instrument_object_and_path_accepted(tmp_path):
+    inst = oc.load_instrument("swemwbs")
+    assert oc.score(_swem([[2] * 7]), inst).loc[0, "raw"] == 14
+    p = tmp_path / "x.yaml"
+    p.write_text(open(inst.path).read())
+    assert oc.score(_swem([[2] * 7]), p).loc[0, "metric"] == pytest.approx(15.32)  # raw 14

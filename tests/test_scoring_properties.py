@@ -1,0 +1,100 @@
+"""Property tests: for any responses, scores stay in range, every row is accounted for, and
+row order does not matter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import outcomes as oc
+
+INSTRUMENTS = oc.list_instruments()
+
+
+@st.composite
+def responses(draw, instrument_id: str, max_rows: int = 25):
+    """Item cells drawn from valid codes, missing codes, blanks and a few invalid values."""
+    inst = oc.load_instrument(instrument_id)
+    n = draw(st.integers(1, max_rows))
+    cols = {}
+    for it in inst.coded_items:
+        rs = inst.response_sets[it.response_set]
+        pool = list(rs.valid_codes) + list(rs.missing_codes) + [np.nan]
+        cols[it.id] = draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n))
+    return inst, pd.DataFrame(cols)
+
+
+def _check_ranges(inst, out):
+    for sc in inst.scales:
+        lo, hi = inst.scale_range(sc.id)
+        v = out[sc.id].to_numpy(dtype=float)
+        ok = np.isnan(v) | ((v >= lo - 1e-9) & (v <= hi + 1e-9))
+        assert ok.all(), (inst.id, sc.id, v[~ok])
+        n = out[f"{sc.id}_n"].to_numpy()
+        assert (n >= 0).all()
+        for col in sc.band_columns():
+            # a band exactly where there is a score
+            assert (out[col].isna().to_numpy() == np.isnan(v)).all()
+
+
+@pytest.mark.parametrize("instrument_id", INSTRUMENTS)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_scores_in_range_and_rows_accounted_for(instrument_id, data):
+    inst, df = data.draw(responses(instrument_id))
+    out = oc.score(df, inst)
+    assert len(out) == len(df) and out.index.equals(df.index)
+    _check_ranges(inst, out)
+
+
+@pytest.mark.parametrize("instrument_id", ["sdq_parent", "honosca", "chi_esq_parent"])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_row_order_does_not_change_results(instrument_id, data):
+    inst, df = data.draw(responses(instrument_id))
+    order = data.draw(st.permutations(list(range(len(df)))))
+    a = oc.score(df, inst)
+    b = oc.score(df.iloc[order], inst).loc[a.index]
+    pd.testing.assert_frame_equal(a, b)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cells=st.lists(
+        st.one_of(
+            st.integers(-3, 12),
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.sampled_from(["Often", "rarely", "", "lots", "3", "x"]),
+            st.none(),
+        ),
+        min_size=7,
+        max_size=70,
+    )
+)
+def test_flag_mode_accounts_for_every_cell(cells):
+    n = len(cells) // 7
+    df = pd.DataFrame(
+        np.array(cells[: n * 7], dtype=object).reshape(n, 7), columns=[f"q{i}" for i in range(1, 8)]
+    )
+    out = oc.score(df, "swemwbs", errors="flag")
+    issues = out.attrs["issues"]
+    report = oc.validate(df, "swemwbs")
+    # every row has a result; every bad cell is listed once, by row and column
+    assert len(out) == n
+    assert len(issues) == len(report.issues)
+    assert not issues.duplicated(["row", "column"]).any()
+    # a cell counts as answered exactly when it is a valid code or label
+    valid = {1, 2, 3, 4, 5}
+    labels = {"often": 4, "rarely": 2, "3": 3}
+
+    def answered(v):
+        if isinstance(v, str):
+            return v.strip().casefold() in labels
+        return v is not None and not isinstance(v, bool) and v == v and v in valid
+
+    expected_n = [sum(answered(v) for v in df.iloc[i]) for i in range(n)]
+    assert out["raw_n"].tolist() == expected_n
+    _check_ranges(oc.load_instrument("swemwbs"), out)
