@@ -1,0 +1,503 @@
+"""Pairing baseline and follow-up scores, with an account of every record.
+
+From a long table of scores (one row per administration: ``person_id, instrument, rater, date``
+and/or ``wave``, then one column per scale, as produced by :func:`outcomes.score`) build one
+baseline/follow-up pair per person x instrument x rater x scale under an explicit rule:
+
+* ``"first_last"``: the earliest record is the baseline, the latest the follow-up;
+* ``"nearest"``: the earliest record is the baseline; the follow-up is the later record whose
+  distance from baseline is nearest ``target_days`` and within ``window_days`` of it;
+* ``"waves"``: the record of ``baseline_wave`` against the record of ``followup_wave``.
+
+Every input record x scale ends up in :attr:`Pairing.records` as ``baseline``, ``follow_up``
+or ``unpaired`` with a reason. Problems (duplicate records at one time point, a follow-up dated
+before its baseline, mixed raters, missing ids or dates) are reported there and in
+:attr:`Pairing.problems`; the series they touch are never paired.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataStructureError, OutcomesError
+
+__all__ = ["Pairing", "PairingWarning", "pair_waves"]
+
+# Reasons a record is not paired. Those in PROBLEMS are data problems to fix, not design.
+SCORE_MISSING = "score missing"
+DUPLICATE = "duplicate records at one time point"
+DUPLICATE_SERIES = "series not paired: duplicate records at another time point"
+BEFORE_BASELINE = "follow-up dated before (or on the day of) baseline"
+MIXED_RATERS = "mixed raters: no pair from a single rater"
+ONLY_ONE = "only one record"
+INTERMEDIATE = "intermediate record (neither first nor last)"
+OUTSIDE_WINDOW = "outside the follow-up window"
+NOT_NEAREST = "another record is nearer the target follow-up time"
+NO_FOLLOWUP_IN_WINDOW = "no follow-up within the window"
+OTHER_WAVE = "not the baseline or follow-up wave"
+NO_PARTNER_WAVE = "no record at the other wave"
+PROBLEMS = (DUPLICATE, BEFORE_BASELINE, MIXED_RATERS)
+
+
+class PairingWarning(UserWarning):
+    """Some records were left unpaired because of a data problem (see Pairing.problems)."""
+
+
+@dataclass
+class Pairing:
+    """Result of :func:`pair_waves`.
+
+    ``pairs``: one row per pair with ``pre``, ``post``, ``change`` (post - pre), the dates,
+    ``days_between`` and ``row_pre``/``row_post`` (index labels of the source records).
+    ``records``: one row per input record x scale with ``status`` and ``reason``.
+    """
+
+    pairs: pd.DataFrame
+    records: pd.DataFrame
+    rule: str
+    keys: list[str]
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        """Records left unpaired because of a data problem (duplicates, dates, raters, ids)."""
+        r = self.records
+        mask = r["reason"].isin(PROBLEMS) | r["reason"].str.endswith(" missing") & (
+            r["reason"] != SCORE_MISSING
+        )
+        return r[mask]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.pairs.copy()
+
+    def counts(self) -> pd.DataFrame:
+        """Records by scale, status and reason: the reconciliation of inputs and pairs."""
+        return (
+            self.records.groupby(["scale", "status", "reason"], observed=True, dropna=False)
+            .size()
+            .rename("n")
+            .reset_index()
+        )
+
+    def summary(self) -> str:
+        r = self.records
+        n_rec = r["row"].nunique()
+        n_pairs = len(self.pairs)
+        people = self.pairs[self.keys[0]].nunique() if n_pairs else 0
+        un = r[r["status"] == "unpaired"]
+        top = un["reason"].value_counts().head(3)
+        why = "; ".join(f"{reason} ({n})" for reason, n in top.items())
+        text = (
+            f"{n_rec} records gave {n_pairs} baseline/follow-up pairs ({people} people, rule "
+            f"'{self.rule}'); {len(un)} record x scale entries were not paired"
+        )
+        text += f" (most often: {why})." if len(un) else "."
+        if len(self.problems):
+            text += f" {len(self.problems)} entries have data problems: see .problems."
+        return text
+
+    def __repr__(self) -> str:
+        return f"Pairing({self.summary()!r})"
+
+
+def _scales_of(
+    data: pd.DataFrame, scales: Sequence[str] | None
+) -> dict[object, list[str]] | list[str]:
+    """Scales to pair: a list for every row, or per-instrument lists read from the YAML."""
+    if scales is not None:
+        scales = [scales] if isinstance(scales, str) else list(scales)
+        missing = [s for s in scales if s not in data.columns]
+        if missing:
+            raise DataStructureError(f"pair_waves: scale column(s) {missing} not in the data")
+        return scales
+    if "instrument" not in data.columns:
+        raise DataStructureError(
+            "pair_waves: give scales=[...] (or an 'instrument' column so the scales can be "
+            "read from the instrument definitions)"
+        )
+    from .instruments import load_instrument
+
+    out: dict[object, list[str]] = {}
+    for inst_id in data["instrument"].dropna().unique():
+        try:
+            inst = load_instrument(str(inst_id))
+        except OutcomesError as err:
+            raise OutcomesError(f"pair_waves: {err}; give scales=[...] explicitly") from None
+        out[inst_id] = [s.id for s in inst.scales if s.id in data.columns]
+    return out
+
+
+def _instrument_scale_ids(inst_id: object) -> set[str] | None:
+    from .instruments import load_instrument
+
+    try:
+        return {s.id for s in load_instrument(str(inst_id)).scales}
+    except OutcomesError:
+        return None
+
+
+def _long(data: pd.DataFrame, scales, cols: list[str]) -> pd.DataFrame:
+    """Record x scale long frame (a loop over scales, never over rows)."""
+    parts = []
+    base = data[cols].reset_index(drop=True)
+    base["row"] = data.index.to_numpy()
+    base["_pos"] = np.arange(len(data))
+    if isinstance(scales, dict):
+        by_scale: dict[str, list] = {}
+        for inst_id, ss in scales.items():
+            for s in ss:
+                by_scale.setdefault(s, []).append(inst_id)
+        inst_col = data["instrument"].to_numpy(dtype=object)
+        for s, insts in by_scale.items():
+            rows = np.flatnonzero(pd.Series(inst_col).isin(insts).to_numpy())
+            parts.append(_scale_part(base, data, s, rows))
+    else:
+        allowed = None
+        if "instrument" in data.columns:
+            allowed = {i: _instrument_scale_ids(i) for i in data["instrument"].dropna().unique()}
+        inst_col = data["instrument"].to_numpy(dtype=object) if allowed is not None else None
+        for s in scales:
+            rows = np.arange(len(data))
+            if allowed is not None:
+                # Skip rows of instruments known not to have this scale (mixed-instrument frames).
+                ok = np.array(
+                    [allowed.get(i) is None or s in allowed[i] for i in pd.unique(inst_col)]
+                )
+                keep_inst = set(np.asarray(pd.unique(inst_col), dtype=object)[ok].tolist())
+                rows = np.flatnonzero(pd.Series(inst_col).isin(keep_inst).to_numpy())
+            parts.append(_scale_part(base, data, s, rows))
+    if not parts:
+        raise DataStructureError("pair_waves: no scale columns to pair")
+    return pd.concat(parts, ignore_index=True)
+
+
+def _scale_part(
+    base: pd.DataFrame, data: pd.DataFrame, scale: str, rows: np.ndarray
+) -> pd.DataFrame:
+    col = data[scale]
+    num = pd.to_numeric(col, errors="coerce")
+    bad = num.isna() & col.notna()
+    if bad.any():
+        lab = data.index[bad.to_numpy()][:5].tolist()
+        vals = col[bad].head(5).tolist()
+        raise OutcomesError(
+            f"pair_waves: column {scale!r} has non-numeric values {vals} at rows {lab}"
+        )
+    part = base.iloc[rows].copy()
+    part["scale"] = scale
+    part["value"] = num.to_numpy(dtype=float, na_value=np.nan)[rows]
+    return part
+
+
+def _parse_dates(s: pd.Series, name: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s
+    out = pd.to_datetime(s, errors="coerce")
+    bad = out.isna() & s.notna()
+    if bad.any():
+        lab = s.index[bad.to_numpy()][:5].tolist()
+        raise OutcomesError(
+            f"pair_waves: column {name!r} has values that are not dates {s[bad].head(5).tolist()} "
+            f"at rows {lab}"
+        )
+    return out
+
+
+def pair_waves(
+    scores: pd.DataFrame,
+    *,
+    scales: Sequence[str] | str | None = None,
+    rule: Literal["first_last", "nearest", "waves"] = "first_last",
+    target_days: float | None = None,
+    window_days: float | None = None,
+    baseline_wave: object = None,
+    followup_wave: object = None,
+    id_col: str = "person_id",
+    keys: Sequence[str] = ("instrument", "rater"),
+    date_col: str = "date",
+    wave_col: str = "wave",
+    on_problem: Literal["report", "raise"] = "report",
+) -> Pairing:
+    """Pair baseline and follow-up scores per person x instrument x rater x scale.
+
+    Parameters
+    ----------
+    scores
+        Long scores: ``id_col``, the ``keys`` columns present (by default ``instrument`` and
+        ``rater``), ``date_col`` and/or ``wave_col``, one column per scale.
+    scales
+        Scale columns to pair; default every scale of each row's instrument (from its YAML).
+    rule
+        ``"first_last"`` (by date, or by wave order when there is no date column),
+        ``"nearest"`` (follow-up nearest ``target_days`` after baseline, within ``window_days``),
+        ``"waves"`` (``baseline_wave`` vs ``followup_wave``).
+    on_problem
+        ``"report"`` (default): leave problem series unpaired, record why, warn with
+        :class:`PairingWarning`. ``"raise"``: raise :class:`~outcomes.DataStructureError`.
+
+    Example:
+        >>> import pandas as pd
+        >>> from outcomes.pairing import pair_waves
+        >>> s = pd.DataFrame({"person_id": ["a", "a", "b"], "instrument": "swemwbs",
+        ...                   "rater": "self", "date": ["2024-01-10", "2025-01-08", "2024-02-01"],
+        ...                   "metric": [17.4, 21.5, 19.3]})
+        >>> p = pair_waves(s, scales=["metric"])
+        >>> p.pairs[["person_id", "pre", "post", "days_between"]].to_dict("records")
+        [{'person_id': 'a', 'pre': 17.4, 'post': 21.5, 'days_between': 364.0}]
+        >>> p.records["reason"].tolist()
+        ['', '', 'only one record']
+    """
+    if not isinstance(scores, pd.DataFrame):
+        raise DataStructureError("pair_waves: scores must be a DataFrame")
+    if scores.empty:
+        raise DataStructureError("pair_waves: the scores table is empty")
+    if scores.columns.duplicated().any():
+        raise DataStructureError(
+            f"pair_waves: duplicate column names {scores.columns[scores.columns.duplicated()].tolist()}"
+        )
+    if on_problem not in ("report", "raise"):
+        raise OutcomesError(f"on_problem must be 'report' or 'raise', not {on_problem!r}")
+    if id_col not in scores.columns:
+        raise DataStructureError(f"pair_waves: no id column {id_col!r}")
+    keys = [k for k in keys if k in scores.columns]
+    has_date, has_wave = date_col in scores.columns, wave_col in scores.columns
+    if rule == "waves":
+        if not has_wave:
+            raise DataStructureError(f"pair_waves: rule 'waves' needs a {wave_col!r} column")
+        if baseline_wave is None or followup_wave is None or baseline_wave == followup_wave:
+            raise OutcomesError(
+                "rule 'waves' needs two different values baseline_wave= and followup_wave="
+            )
+    elif rule == "nearest":
+        if not has_date:
+            raise DataStructureError(f"pair_waves: rule 'nearest' needs a {date_col!r} column")
+        if target_days is None or window_days is None or target_days <= 0 or window_days < 0:
+            raise OutcomesError("rule 'nearest' needs target_days > 0 and window_days >= 0")
+    elif rule == "first_last":
+        if not (has_date or has_wave):
+            raise DataStructureError(f"pair_waves: need a {date_col!r} or {wave_col!r} column")
+    else:
+        raise OutcomesError(f"rule must be 'first_last', 'nearest' or 'waves', not {rule!r}")
+
+    scale_spec = _scales_of(scores, scales)
+    cols = [id_col, *keys] + ([date_col] if has_date else []) + ([wave_col] if has_wave else [])
+    rec = _long(scores, scale_spec, cols)
+    if has_date:
+        rec[date_col] = _parse_dates(rec[date_col], date_col)
+
+    # Time axis of the rule: dates, except for the waves rule and undated first/last.
+    use_wave_time = rule == "waves" or not has_date
+    time_col = wave_col if use_wave_time else date_col
+    if use_wave_time and rule == "first_last":
+        w = rec[wave_col]
+        if not (
+            pd.api.types.is_numeric_dtype(w)
+            or isinstance(w.dtype, pd.CategoricalDtype)
+            and w.cat.ordered
+        ):
+            raise OutcomesError(
+                f"pair_waves: without dates, rule 'first_last' orders by {wave_col!r}, which must "
+                "be numeric or an ordered categorical"
+            )
+
+    reason = np.full(len(rec), "", dtype=object)
+    reason[rec["value"].isna().to_numpy()] = SCORE_MISSING
+    for c in [id_col, *keys, time_col]:
+        miss = rec[c].isna().to_numpy() & (reason == "")
+        reason[miss] = f"{c} missing"
+    valid = reason == ""
+
+    series_cols = [id_col, *keys, "scale"]
+    g = np.full(len(rec), -1)
+    g[valid] = (
+        rec.loc[valid, series_cols]
+        .groupby(series_cols, sort=False, observed=True)
+        .ngroup()
+        .to_numpy()
+    )
+    rec["_g"] = g
+    tkey = (
+        rec[time_col].astype(object)
+        if isinstance(rec[time_col].dtype, pd.CategoricalDtype)
+        else rec[time_col]
+    )
+    dup = np.zeros(len(rec), bool)
+    dup[valid] = (
+        pd.DataFrame({"g": g[valid], "t": tkey[valid].to_numpy()}).duplicated(keep=False).to_numpy()
+    )
+    reason[dup] = DUPLICATE
+    dup_series = pd.Series(dup).groupby(g).transform("any").to_numpy() & valid
+    reason[dup_series & ~dup] = DUPLICATE_SERIES
+    cand = valid & ~dup_series
+
+    base_idx, fu_idx, reason = _select(
+        rec,
+        cand,
+        reason,
+        rule,
+        time_col,
+        date_col if has_date else None,
+        target_days,
+        window_days,
+        baseline_wave,
+        followup_wave,
+        wave_col,
+    )
+
+    status = np.full(len(rec), "unpaired", dtype=object)
+    status[base_idx] = "baseline"
+    status[fu_idx] = "follow_up"
+
+    # Mixed raters: a person x instrument x scale rated by several raters, records left unpaired.
+    if "rater" in keys:
+        other = [id_col, *[k for k in keys if k != "rater"], "scale"]
+        sub = rec.loc[valid, [*other, "rater"]]
+        n_raters = sub.groupby(other, observed=True)["rater"].transform("nunique")
+        mixed = np.zeros(len(rec), bool)
+        mixed[np.flatnonzero(valid)] = (n_raters > 1).to_numpy()
+        relabel = (
+            mixed
+            & (status == "unpaired")
+            & np.isin(reason, [ONLY_ONE, NO_PARTNER_WAVE, NO_FOLLOWUP_IN_WINDOW])
+        )
+        reason[relabel] = MIXED_RATERS
+
+    rec["status"] = status
+    rec["reason"] = reason
+    pairs = _build_pairs(
+        rec,
+        base_idx,
+        fu_idx,
+        series_cols,
+        date_col if has_date else None,
+        wave_col if has_wave else None,
+    )
+    records = (
+        rec.sort_values("_pos", kind="stable").drop(columns=["_g", "_pos"]).reset_index(drop=True)
+    )
+    records = records[["row", *[c for c in records.columns if c != "row"]]]
+    result = Pairing(pairs=pairs, records=records, rule=rule, keys=[id_col, *keys])
+    probs = result.problems
+    if len(probs):
+        msg = _problem_message(probs)
+        if on_problem == "raise":
+            raise DataStructureError(msg)
+        warnings.warn(msg, PairingWarning, stacklevel=2)
+    return result
+
+
+def _problem_message(probs: pd.DataFrame, limit: int = 10) -> str:
+    lines = [f"{len(probs)} record x scale entries were not paired because of data problems:"]
+    for r in probs.head(limit).itertuples(index=False):
+        lines.append(f"  row {r.row!r}, scale {r.scale!r}: {r.reason}")
+    if len(probs) > limit:
+        lines.append(f"  ... and {len(probs) - limit} more (see Pairing.problems)")
+    return "\n".join(lines)
+
+
+def _select(
+    rec, cand, reason, rule, time_col, date_col, target_days, window_days, bw, fw, wave_col
+):
+    """Indices of baseline and follow-up records; reasons for the candidates left out."""
+    idx = np.flatnonzero(cand)
+    g = rec["_g"].to_numpy()[idx]
+    if rule == "waves":
+        w = rec[wave_col].to_numpy(dtype=object)[idx]
+        is_b, is_f = w == bw, w == fw
+        reason[idx[~(is_b | is_f)]] = OTHER_WAVE
+        b_idx, f_idx = idx[is_b], idx[is_f]
+        both = np.intersect1d(g[is_b], g[is_f])
+        b_idx = b_idx[np.isin(g[is_b], both)]
+        f_idx = f_idx[np.isin(g[is_f], both)]
+        lone = idx[(is_b | is_f) & ~np.isin(g, both)]
+        reason[lone] = NO_PARTNER_WAVE
+        # one record per wave per series (duplicates were removed), so sort both by series
+        b_idx = b_idx[np.argsort(rec["_g"].to_numpy()[b_idx], kind="stable")]
+        f_idx = f_idx[np.argsort(rec["_g"].to_numpy()[f_idx], kind="stable")]
+        if date_col is not None:
+            db = rec[date_col].to_numpy()[b_idx]
+            df_ = rec[date_col].to_numpy()[f_idx]
+            wrong = ~(pd.isna(db) | pd.isna(df_)) & (df_ <= db)
+            reason[b_idx[wrong]] = BEFORE_BASELINE
+            reason[f_idx[wrong]] = BEFORE_BASELINE
+            b_idx, f_idx = b_idx[~wrong], f_idx[~wrong]
+        return b_idx, f_idx, reason
+
+    t = rec[time_col].to_numpy()[idx]
+    if isinstance(rec[time_col].dtype, pd.CategoricalDtype):
+        t = rec[time_col].cat.codes.to_numpy()[idx]
+    order = np.lexsort((t, g))
+    idx, g, t = idx[order], g[order], t[order]
+    start = np.r_[True, g[1:] != g[:-1]]
+    first_pos = np.maximum.accumulate(np.where(start, np.arange(len(g)), 0))
+    size = np.bincount(np.cumsum(start) - 1)[np.cumsum(start) - 1]
+    is_first = start
+    single = size == 1
+    reason[idx[single]] = ONLY_ONE
+    if rule == "first_last":
+        end = np.r_[g[1:] != g[:-1], True]
+        is_last = end & ~single
+        reason[idx[~is_first & ~is_last]] = INTERMEDIATE
+        return idx[is_first & ~single], idx[is_last], reason
+
+    # nearest: distance of each later record from the target offset after baseline
+    days = (t - t[first_pos]) / np.timedelta64(1, "D")
+    off = np.abs(days - target_days)
+    eligible = ~is_first & (off <= window_days)
+    reason[idx[~is_first & ~eligible]] = OUTSIDE_WINDOW
+    # nearest eligible per series; ties go to the earlier record (stable order by time)
+    cand_pos = np.flatnonzero(eligible)
+    o = np.lexsort((t[cand_pos], off[cand_pos], g[cand_pos]))
+    cand_pos = cand_pos[o]
+    first_of_g = np.r_[True, g[cand_pos][1:] != g[cand_pos][:-1]]
+    chosen = cand_pos[first_of_g]
+    reason[idx[cand_pos[~first_of_g]]] = NOT_NEAREST
+    has_fu = np.isin(g, g[chosen])
+    reason[idx[is_first & ~has_fu & ~single]] = NO_FOLLOWUP_IN_WINDOW
+    base = idx[is_first & has_fu]
+    return base, idx[chosen], reason
+
+
+def _build_pairs(rec, base_idx, fu_idx, series_cols, date_col, wave_col) -> pd.DataFrame:
+    take = (
+        [*series_cols, "value", "row", "_g"]
+        + ([date_col] if date_col else [])
+        + ([wave_col] if wave_col else [])
+    )
+    b = rec.iloc[base_idx][take].rename(columns={"value": "pre", "row": "row_pre"})
+    f = rec.iloc[fu_idx][
+        ["_g", "value", "row"] + ([date_col] if date_col else []) + ([wave_col] if wave_col else [])
+    ]
+    f = f.rename(columns={"value": "post", "row": "row_post"})
+    if date_col:
+        b = b.rename(columns={date_col: "date_pre"})
+        f = f.rename(columns={date_col: "date_post"})
+    if wave_col:
+        b = b.rename(columns={wave_col: "wave_pre"})
+        f = f.rename(columns={wave_col: "wave_post"})
+    out = b.merge(f, on="_g", how="inner", validate="one_to_one").drop(columns="_g")
+    out["change"] = out["post"] - out["pre"]
+    if date_col:
+        out["days_between"] = (out["date_post"] - out["date_pre"]) / pd.Timedelta(days=1)
+    else:
+        out["days_between"] = np.nan
+    first = [*series_cols, "pre", "post", "change"]
+    rest = [
+        c
+        for c in (
+            "date_pre",
+            "date_post",
+            "days_between",
+            "wave_pre",
+            "wave_post",
+            "row_pre",
+            "row_post",
+        )
+        if c in out.columns
+    ]
+    return out[first + rest].sort_values(series_cols, kind="stable").reset_index(drop=True)
