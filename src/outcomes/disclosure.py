@@ -1,0 +1,701 @@
+"""Statistical disclosure control for every published table (NHS Digital small-numbers rule).
+
+The rule (specs/statistics.md): a count of 0 stays 0; a count of 1 to ``threshold`` (7) is shown
+as ``*``; every other count is rounded to the nearest ``base`` (5); percentages are recomputed
+from the rounded counts; a mean or median over 1 to ``threshold`` people is shown as ``*``.
+Secondary suppression then hides further cells so that no suppressed cell can be worked out
+from a total minus the cells that are shown.
+
+How the table fits together is read from its labels:
+
+* a row labelled ``Total`` (or ``All``, pandas' margins name) in the index or in a label column
+  is the sum of the other rows (within each of ``groups`` when given; a row whose group label is
+  ``Total`` is the grand total of every non-total row);
+* a count column named ``Total``/``All`` is the sum of the other count columns (a two-way table
+  with margins); ``column_totals=`` states other column sums explicitly.
+
+Every such "line" (a total and its parts) is a linear equation an intruder can use. Secondary
+suppression makes sure that no suppressed cell is determined by the equations, given the shown
+cells: first by the usual rule that no line holds exactly one suppressed cell, then by an exact
+check (the suppressed cell must have a non-zero component in some null vector of the equations
+restricted to the suppressed cells). The audit log of every change is returned in
+``result.attrs["disclosure_log"]``. It holds the unrounded values, so it is for the analyst's
+file only and must never be published.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from .errors import DataStructureError, OutcomesError
+
+__all__ = ["DEFAULT_TOTAL_LABELS", "LOG_COLUMNS", "MARKER", "apply", "is_protected"]
+
+MARKER = "*"
+DEFAULT_TOTAL_LABELS: tuple[str, ...] = ("Total", "All")
+LOG_COLUMNS = ["row", "column", "original", "published", "reason"]
+
+
+# ----------------------------------------------------------------------------- table layout
+@dataclass
+class _Layout:
+    counts: list[str]
+    percentages: dict[str, tuple[str, str | None]]
+    means: dict[str, str]
+    keep: list[str]
+    suppress_with: dict[str, str]
+    column_totals: dict[str, list[str]]
+
+
+def _as_list(x) -> list:
+    if x is None:
+        return []
+    if isinstance(x, str) or not isinstance(x, Sequence):
+        return [x]
+    return list(x)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, numbers.Number) and not isinstance(v, bool | np.bool_)
+
+
+def _numberish(col: pd.Series, marker: str) -> bool:
+    """Numeric columns, and object columns holding only numbers and the marker (a table that has
+    already been through :func:`apply`)."""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return False
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return True
+    if col.dtype != object:
+        return False
+    vals = col.dropna().to_numpy(dtype=object)
+    if len(vals) == 0:
+        return False
+    numeric = np.fromiter((_is_number(v) for v in vals), bool, len(vals))
+    is_marker = np.fromiter((isinstance(v, str) and v == marker for v in vals), bool, len(vals))
+    return bool(np.all(numeric | is_marker) and numeric.any())
+
+
+def _count_like(col: pd.Series, marker: str) -> bool:
+    """Numberish and every number a whole number >= 0."""
+    if not _numberish(col, marker):
+        return False
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        nums = col.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        vals = col.to_numpy(dtype=object)
+        nums = np.array([float(v) for v in vals if _is_number(v)], dtype=float)
+    nums = nums[~np.isnan(nums)]
+    return bool(np.all((nums >= 0) & (nums == np.round(nums)) & np.isfinite(nums)))
+
+
+def _layout(
+    table: pd.DataFrame,
+    counts,
+    percentages,
+    means,
+    keep,
+    suppress_with,
+    column_totals,
+    total_labels: set[str],
+    marker: str,
+) -> _Layout:
+    cols = list(table.columns)
+    have = set(cols)
+
+    def need(name, what: str) -> None:
+        if name not in have:
+            raise DataStructureError(
+                f"{what} names column {name!r}, which is not in the table; "
+                f"columns present: {[str(c) for c in cols]}"
+            )
+
+    pct: dict[str, tuple[str, str | None]] = {}
+    for p, spec in (percentages or {}).items():
+        need(p, "percentages=")
+        num, den = (
+            (spec, None) if isinstance(spec, Hashable) and not isinstance(spec, tuple) else spec
+        )
+        need(num, f"percentages[{p!r}]")
+        if den is not None:
+            need(den, f"percentages[{p!r}]")
+        pct[p] = (num, den)
+    mns = {}
+    for m, n in (means or {}).items():
+        need(m, "means=")
+        need(n, f"means[{m!r}]")
+        mns[m] = n
+    keep = _as_list(keep)
+    for k in keep:
+        need(k, "keep=")
+    sw = dict(suppress_with or {})
+    for c, ref in sw.items():
+        need(c, "suppress_with=")
+        need(ref, f"suppress_with[{c!r}]")
+
+    declared = set(pct) | set(mns) | set(keep) | set(sw)
+    implied = [num for num, _ in pct.values()] + [d for _, d in pct.values() if d is not None]
+    implied += list(mns.values()) + list(sw.values())
+    if counts is None:
+        auto = [c for c in cols if c not in declared and _count_like(table[c], marker)]
+        count_list = list(dict.fromkeys(auto + [c for c in implied if c not in auto]))
+        # keep the table's column order
+        count_list = [c for c in cols if c in set(count_list)]
+    else:
+        count_list = _as_list(counts)
+        for c in count_list:
+            need(c, "counts=")
+        missing = [c for c in implied if c not in count_list]
+        count_list = [c for c in cols if c in set(count_list) | set(missing)]
+    clash = sorted(str(c) for c in set(count_list) & declared)
+    if clash:
+        raise OutcomesError(
+            f"column(s) {clash} are declared both as counts and as percentages/means/keep/"
+            "suppress_with; each column has one role"
+        )
+    # Any other numeric column would be published unprotected: refuse rather than guess.
+    loose = [
+        str(c) for c in cols if c not in set(count_list) | declared and _numberish(table[c], marker)
+    ]
+    if loose:
+        raise DataStructureError(
+            f"numeric column(s) {loose} are neither counts nor declared; pass them in "
+            "percentages=, means=, suppress_with= or keep= (keep publishes them unchanged)"
+        )
+
+    if column_totals is None:
+        tot_cols = [c for c in count_list if str(c).strip().casefold() in total_labels]
+        if len(tot_cols) > 1:
+            raise DataStructureError(
+                f"more than one total column {[str(c) for c in tot_cols]}; "
+                "state the sums with column_totals={'Total': [...parts]}"
+            )
+        ct = {tot_cols[0]: [c for c in count_list if c != tot_cols[0]]} if tot_cols else {}
+    else:
+        ct = {}
+        for tot, parts in column_totals.items():
+            for c in [tot, *parts]:
+                need(c, "column_totals=")
+                if c not in count_list:
+                    raise OutcomesError(f"column_totals names {c!r}, which is not a count column")
+            ct[tot] = list(parts)
+    return _Layout(count_list, pct, mns, keep, sw, ct)
+
+
+def _parse_counts(table: pd.DataFrame, counts: list[str], marker: str):
+    """Counts as a float matrix (NaN = missing), plus a mask of cells already shown as marker."""
+    n, c = len(table), len(counts)
+    values = np.full((n, c), np.nan)
+    starred = np.zeros((n, c), bool)
+    bad: list[str] = []
+    for j, name in enumerate(counts):
+        raw = table[name]
+        obj = raw.to_numpy(dtype=object)
+        star = np.array([v == marker if isinstance(v, str) else False for v in obj], bool)
+        num = pd.to_numeric(raw.mask(star), errors="coerce").to_numpy(dtype=float)
+        present = ~pd.isna(raw).to_numpy() & ~star
+        wrong = present & (np.isnan(num) | (num < 0) | (num != np.round(num)) | ~np.isfinite(num))
+        for i in np.flatnonzero(wrong)[:20]:
+            bad.append(f"row {table.index[i]!r}, column {name!r}: {obj[i]!r}")
+        values[:, j] = np.where(wrong, np.nan, num)
+        starred[:, j] = star
+    if bad:
+        raise OutcomesError(
+            "counts must be whole numbers >= 0 (or the marker "
+            f"{marker!r} for an already suppressed cell); found: " + "; ".join(bad)
+        )
+    return values, starred
+
+
+# ----------------------------------------------------------------------------- margins
+def _label_frame(table: pd.DataFrame, label_cols: list) -> pd.DataFrame:
+    """Index levels (by name) and label columns side by side, one row per table row."""
+    names = list(table.index.names)
+    idx = table.index.to_frame(index=False)
+    idx.columns = [
+        nm if nm is not None and names.count(nm) == 1 and nm not in label_cols else f"__index_{k}"
+        for k, nm in enumerate(names)
+    ]
+    lab = table[label_cols].reset_index(drop=True)
+    return pd.concat([idx, lab], axis=1)
+
+
+def _is_total(frame: pd.DataFrame, total_labels: set[str]) -> np.ndarray:
+    if frame.shape[1] == 0:
+        return np.zeros(len(frame), bool)
+    hit = np.zeros(len(frame), bool)
+    for c in frame.columns:
+        s = frame[c].astype("string").str.strip().str.casefold()
+        hit |= s.isin(list(total_labels)).fillna(False).to_numpy(dtype=bool)
+    return hit
+
+
+def _row_structure(table, label_cols, groups, total_labels):
+    """(total-row position, part positions, description) for every row margin."""
+    labels = _label_frame(table, label_cols)
+    n = len(table)
+    group_names = _as_list(groups)
+    for g in group_names:
+        if g not in labels.columns:
+            raise DataStructureError(
+                f"groups= names {g!r}, which is neither a label column nor an index level"
+            )
+    others = labels.drop(columns=group_names)
+    is_total = _is_total(others, total_labels)
+    if group_names:
+        is_grand = _is_total(labels[group_names], total_labels)
+        keys = labels[group_names].astype("string").fillna("<NA>").agg("\x1f".join, axis=1)
+        keys = keys.to_numpy()
+    else:
+        is_grand = np.zeros(n, bool)
+        keys = np.zeros(n, dtype=object)
+    margins: list[tuple[int, np.ndarray, str]] = []
+    leaves = ~is_total & ~is_grand
+    for key in pd.unique(keys[~is_grand]):
+        in_g = (keys == key) & ~is_grand
+        tot = np.flatnonzero(in_g & is_total)
+        if len(tot) > 1:
+            rows = [table.index[i] for i in tot]
+            raise DataStructureError(
+                f"several total rows {rows} in one group; pass groups=[...] naming the "
+                "column(s) or index level(s) that separate the sections"
+            )
+        parts = np.flatnonzero(in_g & leaves)
+        if len(tot) and len(parts):
+            margins.append((int(tot[0]), parts, f"total row {table.index[tot[0]]!r}"))
+    grand = np.flatnonzero(is_grand)
+    if len(grand) > 1:
+        raise DataStructureError(
+            f"several grand-total rows {[table.index[i] for i in grand]}; keep one"
+        )
+    if len(grand) and leaves.any():
+        margins.append(
+            (int(grand[0]), np.flatnonzero(leaves), f"grand total row {table.index[grand[0]]!r}")
+        )
+    return margins, is_total | is_grand, keys, is_grand
+
+
+def _constraints(n_rows, counts, row_margins, column_totals):
+    """Signed incidence matrix: one row per equation total - sum(parts) = 0, one column per cell
+    (cell k = row i * n_counts + count column j)."""
+    c = len(counts)
+    pos = {name: j for j, name in enumerate(counts)}
+    rows, cols, vals, desc, is_margin_cell = [], [], [], [], np.zeros(n_rows * c, bool)
+    m = 0
+    for tot, parts, what in row_margins:
+        for j, name in enumerate(counts):
+            cells = parts * c + j
+            rows += [m] * (len(cells) + 1)
+            cols += [tot * c + j, *cells.tolist()]
+            vals += [-1] + [1] * len(cells)
+            desc.append(f"{what}, column {name!r}")
+            is_margin_cell[tot * c + j] = True
+            m += 1
+    for tot_col, parts in column_totals.items():
+        jt = pos[tot_col]
+        jp = np.array([pos[p] for p in parts])
+        for i in range(n_rows):
+            rows += [m] * (len(jp) + 1)
+            cols += [i * c + jt, *(i * c + jp).tolist()]
+            vals += [-1] + [1] * len(jp)
+            desc.append(f"total column {tot_col!r}")
+            is_margin_cell[i * c + jt] = True
+            m += 1
+    a = sparse.csr_matrix((vals, (rows, cols)), shape=(m, n_rows * c), dtype=float)
+    return a, desc, is_margin_cell
+
+
+# ----------------------------------------------------------------------------- secondary suppression
+def _determined(a: sparse.csr_matrix, supp: np.ndarray) -> np.ndarray:
+    """Suppressed cells whose value follows from the equations and the shown cells.
+
+    With the shown cells known, the suppressed values x solve A_S x = b. A cell is determined when
+    every solution of A_S x = 0 has a zero in that cell, i.e. its row of the null-space basis is 0.
+    """
+    s = np.flatnonzero(supp)
+    out = np.zeros(len(supp), bool)
+    if len(s) == 0 or a.shape[0] == 0:
+        return out
+    sub = a[:, s]
+    touching = np.flatnonzero(np.asarray(abs(sub).sum(axis=1)).ravel() > 0)
+    if len(touching) == 0:
+        return out
+    m = sub[touching].toarray()
+    _, sv, vh = np.linalg.svd(m, full_matrices=True)
+    tol = max(m.shape) * np.finfo(float).eps * (sv[0] if len(sv) else 0.0)
+    rank = int(np.sum(sv > tol))
+    null = vh[rank:].T  # |S| x (|S| - rank)
+    norm = np.sqrt((null**2).sum(axis=1)) if null.shape[1] else np.zeros(len(s))
+    out[s] = norm < 1e-9
+    return out
+
+
+class _Suppressor:
+    def __init__(self, a, desc, values, is_margin_cell):
+        self.a = a
+        self.inc = abs(a).tocsr()
+        self.inc_c = self.inc.tocsc()
+        self.desc = desc
+        self.v = values
+        self.is_margin = is_margin_cell
+
+    def _cells(self, c: int) -> np.ndarray:
+        return self.inc.indices[self.inc.indptr[c] : self.inc.indptr[c + 1]]
+
+    def _lines_of(self, k: int) -> np.ndarray:
+        return self.inc_c.indices[self.inc_c.indptr[k] : self.inc_c.indptr[k + 1]]
+
+    def choose(self, line: int, supp: np.ndarray, n_supp: np.ndarray) -> int | None:
+        """The cell to hide next on ``line``: a small non-zero inner cell, preferably one that
+        also fixes another line holding a single suppressed cell; totals and zeros last."""
+        cells = self._cells(line)
+        cand = cells[~supp[cells]]
+        if len(cand) == 0:
+            return None
+        v = self.v[cand]
+        zero = ~(v > 0)  # zero or missing
+        helps = np.array(
+            [np.sum(n_supp[self._lines_of(k)] == 1) - (n_supp[line] == 1) for k in cand]
+        )
+        order = np.lexsort((cand, np.nan_to_num(v, nan=0.0), -helps, self.is_margin[cand], zero))
+        return int(cand[order[0]])
+
+    def run(self, supp: np.ndarray) -> dict[int, str]:
+        added: dict[int, str] = {}
+        if self.a.shape[0] == 0:
+            return added
+        for _ in range(supp.size + 1):
+            # Rule pass: no line may hold exactly one suppressed cell.
+            while True:
+                n_supp = self.inc @ supp.astype(float)
+                lonely = np.flatnonzero(n_supp == 1)
+                before = int(supp.sum())
+                for line in lonely:
+                    if supp[self._cells(line)].sum() != 1:
+                        continue
+                    k = self.choose(line, supp, n_supp)
+                    if k is None:
+                        continue
+                    supp[k] = True
+                    added[k] = f"secondary: protects a suppressed cell on the {self.desc[line]}"
+                    n_supp = self.inc @ supp.astype(float)
+                if int(supp.sum()) == before:
+                    break
+            # Exact pass: catches cells pinned down by a combination of lines.
+            det = np.flatnonzero(_determined(self.a, supp))
+            if len(det) == 0:
+                return added
+            n_supp = self.inc @ supp.astype(float)
+            for k in det:
+                picked = None
+                for line in self._lines_of(k):
+                    picked = self.choose(line, supp, n_supp)
+                    if picked is not None:
+                        supp[picked] = True
+                        added[picked] = (
+                            "secondary: a combination of margins would reveal a suppressed cell "
+                            f"(hidden on the {self.desc[line]})"
+                        )
+                        break
+                if picked is not None:
+                    break
+            else:
+                raise OutcomesError(
+                    "secondary suppression could not protect every suppressed cell: the table's "
+                    "totals are inconsistent with its cells; check the Total rows and columns"
+                )
+        raise OutcomesError("secondary suppression did not converge")  # pragma: no cover
+
+
+# ----------------------------------------------------------------------------- rounding
+def _round(values: np.ndarray, threshold: int, base: int) -> np.ndarray:
+    """Round half up to a multiple of ``base``; never down into 1..threshold (or to 0)."""
+    r = np.floor(values / base + 0.5) * base
+    floor = np.ceil((threshold + 1) / base) * base
+    return np.where(values > threshold, np.maximum(r, floor), r)
+
+
+def is_protected(
+    table: pd.DataFrame,
+    counts: Sequence[str],
+    *,
+    threshold: int = 7,
+    base: int = 5,
+    marker: str = MARKER,
+) -> bool:
+    """True when every shown cell of ``counts`` is 0, the marker, missing or a multiple of
+    ``base`` above ``threshold``. Checks the first half of the rule, not the margins.
+
+    Example:
+        >>> import pandas as pd
+        >>> is_protected(pd.DataFrame({"n": [0, "*", 15]}), ["n"])
+        True
+    """
+    for c in counts:
+        obj = table[c].to_numpy(dtype=object)
+        for v in obj:
+            if v is None or (isinstance(v, float) and np.isnan(v)) or v == marker:
+                continue
+            if not _is_number(v):
+                return False
+            if v != 0 and (v <= threshold or v % base != 0):
+                return False
+    return True
+
+
+# ----------------------------------------------------------------------------- public
+def apply(
+    table: pd.DataFrame,
+    *,
+    counts: str | Sequence[str] | None = None,
+    threshold: int = 7,
+    base: int = 5,
+    percentages: Mapping[str, str | tuple[str, str]] | None = None,
+    means: Mapping[str, str] | None = None,
+    suppress_with: Mapping[str, str] | None = None,
+    keep: str | Sequence[str] = (),
+    groups: str | Sequence[str] | None = None,
+    column_totals: Mapping[str, Sequence[str]] | None = None,
+    total_labels: Sequence[str] = DEFAULT_TOTAL_LABELS,
+    decimals: int = 1,
+    percent_scale: float = 100.0,
+    marker: str = MARKER,
+) -> pd.DataFrame:
+    """Apply the small-numbers rule, with secondary suppression, to a table for publication.
+
+    Parameters
+    ----------
+    table
+        One row per category. Labels live in the index or in text columns; a row labelled
+        ``Total`` (or ``All``) is the sum of the other rows.
+    counts
+        Count columns. Default: every numeric column not named in another role, plus the
+        numerators/denominators of ``percentages`` and the n columns of ``means``. Any other
+        numeric column is refused (an error) unless listed in ``keep``.
+    threshold, base
+        Counts 1..threshold become the marker; larger counts are rounded (half up) to a
+        multiple of ``base``, never below the first multiple above ``threshold``.
+    percentages
+        ``{pct_column: numerator}`` (denominator: the Total row of the numerator's column in the
+        same group) or ``{pct_column: (numerator, denominator_column)}`` (row-wise). Recomputed
+        from the published counts as ``percent_scale * num / den``, rounded to ``decimals``;
+        the marker when either count is suppressed.
+    means
+        ``{statistic_column: n_column}`` for means, medians or any statistic over n people;
+        the marker when n is suppressed (1..threshold people, or hidden by secondary
+        suppression), otherwise unchanged.
+    suppress_with
+        ``{column: count_column}``: other numbers (e.g. confidence limits) hidden whenever the
+        count is; otherwise unchanged.
+    keep
+        Numeric columns that are labels (a year, a school number) and are published unchanged.
+    groups
+        Label columns or index levels splitting the table into sections, each with its own Total
+        row; a row whose group label is ``Total`` is the grand total of all sections.
+    column_totals
+        ``{total_column: [part columns]}``; by default a count column named ``Total``/``All`` is
+        the sum of all other count columns.
+    marker
+        What a suppressed cell shows.
+
+    Returns
+    -------
+    DataFrame
+        Same shape, index and columns. Count columns hold whole numbers, ``marker`` or NaN
+        (object dtype). ``result.attrs["disclosure_log"]`` lists every changed cell (``row``,
+        ``column``, ``original``, ``published``, ``reason``); it holds the unrounded values and is
+        not for publication. ``result.attrs["disclosure"]`` records the settings and counts.
+        Applying the function again changes nothing (the log is then empty).
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"school": ["A", "B", "C", "Total"], "n": [3, 12, 40, 55]})
+    >>> apply(t)["n"].tolist()
+    ['*', '*', 40, 55]
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise OutcomesError(f"disclosure.apply needs a DataFrame, not {type(table).__name__}")
+    if isinstance(table.columns, pd.MultiIndex):
+        raise DataStructureError("flatten the column MultiIndex before applying disclosure control")
+    if table.columns.duplicated().any():
+        dup = [str(c) for c in table.columns[table.columns.duplicated()]]
+        raise DataStructureError(f"duplicate column names {dup}")
+    if int(threshold) != threshold or threshold < 0:
+        raise OutcomesError(f"threshold must be a whole number >= 0, not {threshold!r}")
+    if int(base) != base or base < 1:
+        raise OutcomesError(f"base must be a whole number >= 1, not {base!r}")
+    threshold, base = int(threshold), int(base)
+    labels_set = {str(t).strip().casefold() for t in total_labels}
+
+    lay = _layout(
+        table, counts, percentages, means, keep, suppress_with, column_totals, labels_set, marker
+    )
+    values, starred = _parse_counts(table, lay.counts, marker)
+    n, c = values.shape
+    label_cols = [
+        col
+        for col in table.columns
+        if col
+        not in set(lay.counts) | set(lay.percentages) | set(lay.means) | set(lay.suppress_with)
+        and col not in set(lay.keep)
+    ]
+    row_margins, is_total_row, group_keys, is_grand = _row_structure(
+        table, label_cols, groups, labels_set
+    )
+
+    flat = values.ravel()
+    primary = (starred | ((flat.reshape(n, c) >= 1) & (flat.reshape(n, c) <= threshold))).ravel()
+    a, desc, is_margin_cell = _constraints(n, lay.counts, row_margins, lay.column_totals)
+    supp = primary.copy()
+    secondary = _Suppressor(a, desc, flat, is_margin_cell).run(supp)
+    supp = supp.reshape(n, c)
+
+    rounded = _round(values, threshold, base)
+    log_parts: list[dict] = []
+    out = table.copy()
+    published_num = np.where(supp, np.nan, rounded)
+    for j, name in enumerate(lay.counts):
+        col = np.empty(n, dtype=object)
+        col[:] = [int(x) if np.isfinite(x) else np.nan for x in rounded[:, j]]
+        col[np.isnan(values[:, j]) & ~starred[:, j]] = np.nan
+        col[supp[:, j]] = marker
+        out[name] = pd.Series(col, index=table.index, dtype=object)
+        for i in np.flatnonzero(supp[:, j] & ~starred[:, j]):
+            k = i * c + j
+            why = secondary[k] if k in secondary else f"primary: count between 1 and {threshold}"
+            log_parts.append(_entry(table.index[i], name, values[i, j], marker, why))
+        changed = ~supp[:, j] & np.isfinite(values[:, j]) & (rounded[:, j] != values[:, j])
+        for i in np.flatnonzero(changed):
+            log_parts.append(
+                _entry(
+                    table.index[i],
+                    name,
+                    values[i, j],
+                    int(rounded[i, j]),
+                    f"rounded to a multiple of {base}",
+                )
+            )
+
+    cpos = {name: j for j, name in enumerate(lay.counts)}
+    for p, (num, den) in lay.percentages.items():
+        jn = cpos[num]
+        num_v, num_s = published_num[:, jn], supp[:, jn]
+        if den is None:
+            den_v, den_s = _total_row_denominator(
+                table, p, published_num[:, jn], supp[:, jn], is_total_row, group_keys, is_grand
+            )
+        else:
+            den_v, den_s = published_num[:, cpos[den]], supp[:, cpos[den]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = np.round(percent_scale * num_v / den_v, decimals)
+        val = np.where(den_v > 0, val, np.nan)
+        col = np.empty(n, dtype=object)
+        col[:] = [float(x) if np.isfinite(x) else np.nan for x in val]
+        col[num_s | den_s] = marker
+        _log_changes(
+            log_parts,
+            table,
+            p,
+            col,
+            "percentage recomputed from published counts",
+            marker,
+            "percentage hidden: its numerator or denominator is suppressed",
+        )
+        out[p] = pd.Series(col, index=table.index, dtype=object)
+
+    for m, ncol in lay.means.items():
+        hide = supp[:, cpos[ncol]]
+        col = table[m].to_numpy(dtype=object).copy()
+        col[hide] = marker
+        _log_changes(
+            log_parts,
+            table,
+            m,
+            col,
+            "",
+            marker,
+            f"statistic hidden: its n ({ncol!r}) is suppressed",
+        )
+        out[m] = pd.Series(col, index=table.index, dtype=object)
+    for s, ref in lay.suppress_with.items():
+        hide = supp[:, cpos[ref]]
+        col = table[s].to_numpy(dtype=object).copy()
+        col[hide] = marker
+        _log_changes(
+            log_parts, table, s, col, "", marker, f"hidden with the suppressed count {ref!r}"
+        )
+        out[s] = pd.Series(col, index=table.index, dtype=object)
+
+    log = pd.DataFrame(log_parts, columns=LOG_COLUMNS)
+    out.attrs = dict(table.attrs)
+    out.attrs["disclosure_log"] = log
+    out.attrs["disclosure"] = {
+        "rule": f"0 stays 0; 1-{threshold} suppressed; others rounded to the nearest {base}",
+        "threshold": threshold,
+        "base": base,
+        "counts": [str(x) for x in lay.counts],
+        "primary": int((primary & ~starred.ravel()).sum()),
+        "secondary": len(secondary),
+        "already_suppressed": int(starred.sum()),
+    }
+    return out
+
+
+def _entry(row, column, original, published, reason) -> dict:
+    if isinstance(original, float) and np.isfinite(original) and original == int(original):
+        original = int(original)
+    return {
+        "row": row,
+        "column": column,
+        "original": original,
+        "published": published,
+        "reason": reason,
+    }
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    if a is None or b is None:
+        return a is b
+    try:
+        fa, fb = float(a), float(b)
+    except (TypeError, ValueError):
+        return a == b
+    return (np.isnan(fa) and np.isnan(fb)) or fa == fb
+
+
+def _log_changes(log_parts, table, column, new, reason_change, marker, reason_hide) -> None:
+    old = table[column].to_numpy(dtype=object)
+    for i in range(len(new)):
+        if not _same(old[i], new[i]):
+            why = reason_hide if new[i] == marker else reason_change
+            log_parts.append(_entry(table.index[i], column, old[i], new[i], why))
+
+
+def _total_row_denominator(table, pct_col, num, num_supp, is_total_row, keys, is_grand):
+    """For each row, the published count in the Total row of its group (or the grand total)."""
+    n = len(table)
+    den = np.full(n, np.nan)
+    den_s = np.zeros(n, bool)
+    grand = np.flatnonzero(is_grand)
+    for key in pd.unique(keys):
+        in_g = keys == key
+        tot = np.flatnonzero(in_g & is_total_row)
+        if len(tot) == 0:
+            tot = grand
+        if len(tot) == 0:
+            raise DataStructureError(
+                f"percentage column {pct_col!r} takes its denominator from the Total row, but "
+                "the table has no Total row; give (numerator, denominator_column) instead"
+            )
+        den[in_g] = num[tot[0]]
+        den_s[in_g] = num_supp[tot[0]]
+    return den, den_s
