@@ -1,0 +1,1583 @@
+"""Cross-sectional school surveys: prevalence and means, school clustering, wave comparisons.
+
+A school survey is one row per pupil per wave (DESIGN.md). Pupils in one school resemble each
+other, so a sample of schools carries less information than the same number of independent
+pupils. Every estimate here can therefore be reported twice: the naive one, and one adjusted for
+clustering by school (intra-class correlation, design effect, effective sample size).
+
+Wave comparisons cover the designs a programme meets: different pupils at baseline and
+follow-up (two-proportion z / chi-square with a Newcombe interval; clustered: cluster-robust
+regression and GEE), programme and comparison schools (difference in differences with
+school-clustered standard errors), and the same pupils in both waves (McNemar and paired
+methods). Differences are always follow-up minus baseline.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._stats import wilson_ci
+from .errors import DataStructureError, InvalidResponsesError, OutcomesError
+from .instruments import _norm
+
+__all__ = [
+    "SurveyWarning",
+    "WaveComparison",
+    "case_indicator",
+    "cluster_icc",
+    "compare_means",
+    "compare_prevalence",
+    "means",
+    "newcombe_paired_ci",
+    "prevalence",
+]
+
+#: Columns of the table of tests returned by :meth:`WaveComparison.to_frame`.
+TEST_COLUMNS = [
+    "method",
+    "estimand",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "statistic_name",
+    "statistic",
+    "df",
+    "p",
+    "n_baseline",
+    "n_followup",
+    "n_clusters",
+    "effect_name",
+    "effect",
+    "primary",
+    "note",
+]
+
+#: Wave names that identify the baseline when the wave column holds text and no dates.
+_BASELINE_NAMES = {"baseline", "pre", "t0", "time 0", "wave 1", "wave1", "before"}
+
+
+class SurveyWarning(UserWarning):
+    """Something worth knowing about an estimate that did not stop it being computed."""
+
+
+# ----------------------------------------------------------------------------- checks
+def _check_frame(data: object, columns: Sequence[str], what: str) -> pd.DataFrame:
+    if not isinstance(data, pd.DataFrame):
+        raise DataStructureError(f"{what}: expected a pandas DataFrame, got {type(data).__name__}")
+    dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+    if dup:
+        raise DataStructureError(f"{what}: duplicate column names in the data: {dup}")
+    if len(data) == 0:
+        raise DataStructureError(f"{what}: the data has no rows")
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise DataStructureError(
+            f"{what}: column(s) {missing} not in the data; columns present: "
+            f"{[str(c) for c in data.columns]}"
+        )
+    return data
+
+
+def _as_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [by]
+    return list(by)
+
+
+def _numeric_column(data: pd.DataFrame, column: str, what: str) -> pd.Series:
+    """The column as floats (NaN = missing); text or true/false cells raise, naming the rows."""
+    col = data[column]
+    if pd.api.types.is_bool_dtype(col.dtype):
+        raise InvalidResponsesError(
+            f"{what}: column {column!r} holds true/false values, not numbers; "
+            "pass it as the indicator itself (no below=/at_least=)"
+        )
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return col.astype(float)
+    num = pd.to_numeric(col, errors="coerce")
+    bad = col.notna() & num.isna()
+    if isinstance(col.dtype, pd.StringDtype) or col.dtype == object:
+        bad &= col.astype("string").str.strip().fillna("") != ""
+    if bad.any():
+        rows = list(col.index[bad.to_numpy()])
+        issues = pd.DataFrame(
+            {
+                "row": rows,
+                "column": column,
+                "item": None,
+                "value": col[bad].to_numpy(dtype=object),
+                "reason": "not a number",
+                "severity": "error",
+            }
+        )
+        shown = ", ".join(
+            f"row {r!r}: {v!r}" for r, v in zip(rows[:5], col[bad].head(5), strict=False)
+        )
+        raise InvalidResponsesError(
+            f"{what}: column {column!r} must be numeric; {len(rows)} cell(s) are not numbers "
+            f"({shown}{', ...' if len(rows) > 5 else ''})",
+            issues,
+        )
+    return num.astype(float)
+
+
+# ----------------------------------------------------------------------------- caseness
+def case_indicator(
+    data: pd.DataFrame,
+    indicator: str,
+    *,
+    bands: str | Sequence[str] | None = None,
+    below: float | None = None,
+    at_least: float | None = None,
+) -> pd.Series:
+    """1.0 for a case, 0.0 for a non-case, NaN where the outcome is missing.
+
+    ``indicator`` names a column that is either true/false (or 0/1) itself, or a band column
+    with ``bands=`` listing the bands that count as cases (matched case-insensitively), or a
+    score column with a threshold: ``below=`` (score < cut-off is a case, e.g. low wellbeing)
+    or ``at_least=`` (score >= cut-off is a case, e.g. SDQ total).
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"band": ["close to average", "high", "very high", None]})
+        >>> case_indicator(df, "band", bands=["high", "very high"]).tolist()
+        [0.0, 1.0, 1.0, nan]
+    """
+    _check_frame(data, [indicator], "case_indicator")
+    rules = [r for r in (bands, below, at_least) if r is not None]
+    if len(rules) > 1:
+        raise OutcomesError("give only one of bands=, below= or at_least=")
+    col = data[indicator]
+    if below is not None or at_least is not None:
+        cut = below if below is not None else at_least
+        if isinstance(cut, bool) or not isinstance(cut, int | float | np.integer | np.floating):
+            raise OutcomesError(f"the cut-off must be a number, got {cut!r}")
+        if not np.isfinite(cut):
+            raise OutcomesError(f"the cut-off must be a finite number, got {cut!r}")
+        x = _numeric_column(data, indicator, "case_indicator").to_numpy()
+        hit = x < cut if below is not None else x >= cut
+        out = np.where(np.isnan(x), np.nan, hit.astype(float))
+        return pd.Series(out, index=data.index, name=indicator)
+    if bands is not None:
+        return _band_indicator(col, indicator, [bands] if isinstance(bands, str) else list(bands))
+    if pd.api.types.is_bool_dtype(col.dtype):
+        out = col.astype("float64")
+        return pd.Series(
+            out.to_numpy(dtype=float, na_value=np.nan), index=data.index, name=indicator
+        )
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        x = col.to_numpy(dtype=float, na_value=np.nan)
+        odd = ~np.isnan(x) & ~np.isin(x, (0.0, 1.0))
+        if odd.any():
+            pos = np.flatnonzero(odd)[:5]
+            shown = ", ".join(f"row {data.index[p]!r}: {x[p]:g}" for p in pos)
+            raise OutcomesError(
+                f"column {indicator!r} holds values other than 0/1 ({shown}); for a score give "
+                "below= or at_least=, for bands give bands="
+            )
+        return pd.Series(x, index=data.index, name=indicator)
+    raise OutcomesError(
+        f"column {indicator!r} holds text; say which values count as cases with "
+        "bands=[...] (e.g. bands=['high', 'very high'])"
+    )
+
+
+def _band_indicator(col: pd.Series, name: str, bands: list[str]) -> pd.Series:
+    if not bands:
+        raise OutcomesError("bands= is empty: name at least one band that counts as a case")
+    if pd.api.types.is_numeric_dtype(col.dtype) and not isinstance(col.dtype, pd.CategoricalDtype):
+        raise OutcomesError(
+            f"bands= needs a column of band labels, but {name!r} is numeric; "
+            "use below= or at_least= for a score"
+        )
+    wanted = {_norm(b) for b in bands}
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        known = {_norm(c) for c in col.cat.categories}
+        unknown = [b for b in bands if _norm(b) not in known]
+        if unknown:
+            raise OutcomesError(
+                f"bands {unknown} are not bands of {name!r}; its bands are "
+                f"{[str(c) for c in col.cat.categories]}"
+            )
+    # Resolve each distinct label once, then map: no loop over rows.
+    uniq = pd.unique(col.dropna().astype(object))
+    hit_of = {u: float(_norm(u) in wanted) for u in uniq}
+    if not isinstance(col.dtype, pd.CategoricalDtype):
+        seen = {_norm(u) for u in uniq}
+        unseen = [b for b in bands if _norm(b) not in seen]
+        if unseen:
+            warnings.warn(
+                f"bands {unseen} never occur in {name!r} (values seen: {sorted(map(str, uniq))}); "
+                "check the spelling: they are counted as zero cases",
+                SurveyWarning,
+                stacklevel=3,
+            )
+    out = col.astype(object).map(hit_of).to_numpy(dtype=float, na_value=np.nan)
+    return pd.Series(out, index=col.index, name=name)
+
+
+# ----------------------------------------------------------------------------- clustering
+def _group_codes(frame: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Group keys (one row per group, categories kept even when empty) and each row's group."""
+    if not by:
+        return pd.DataFrame(index=[0]), np.zeros(len(frame), dtype=np.int64)
+    index = frame.groupby(by, observed=False, dropna=False, sort=True).size().index
+    # ngroup() skips empty categories, so place rows by looking their keys up in the index.
+    rows = pd.MultiIndex.from_frame(frame[by]) if len(by) > 1 else pd.Index(frame[by[0]])
+    codes = index.get_indexer(rows)
+    keys = index.to_frame(index=False)
+    keys.columns = by
+    return keys, codes.astype(np.int64)
+
+
+def _anova_icc(y: np.ndarray, group: np.ndarray, cluster: np.ndarray, n_groups: int) -> dict:
+    """One-way ANOVA estimator of the ICC within each group, vectorised over groups.
+
+    ICC = (MSB - MSW) / (MSB + (n0 - 1) MSW), n0 = (N - sum n_j^2 / N) / (k - 1)
+    (Donner 1986; for binary outcomes Ridout, Demetrio & Firth 1999). NaN where it cannot be
+    estimated: fewer than two clusters, no within-cluster degrees of freedom, or no variation.
+    """
+    cell = pd.DataFrame({"g": group, "c": cluster, "y": y, "y2": y * y})
+    cells = cell.groupby(["g", "c"], sort=False).agg(
+        n=("y", "size"), s=("y", "sum"), ss=("y2", "sum")
+    )
+    cells["s2n"] = cells["s"] ** 2 / cells["n"]
+    cells["n2"] = cells["n"] ** 2
+    per = cells.groupby(level="g").agg(
+        k=("n", "size"),
+        N=("n", "sum"),
+        S=("s", "sum"),
+        SS=("ss", "sum"),
+        S2N=("s2n", "sum"),
+        N2=("n2", "sum"),
+    )
+    per = per.reindex(range(n_groups))
+    k, n, s, ss, s2n, n2 = (
+        per[c].to_numpy(dtype=float) for c in ("k", "N", "S", "SS", "S2N", "N2")
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ssb = s2n - s**2 / n
+        ssw = ss - s2n
+        msb = ssb / (k - 1)
+        msw = ssw / (n - k)
+        n0 = (n - n2 / n) / (k - 1)
+        denom = msb + (n0 - 1) * msw
+        icc = (msb - msw) / denom
+    # Rounding can leave a tiny positive denominator where there is no variation at all.
+    icc = np.where((k >= 2) & (n > k) & (denom > 1e-12 * np.maximum(1.0, np.abs(s2n))), icc, np.nan)
+    return {"n_clusters": np.nan_to_num(k, nan=0).astype(np.int64), "icc_raw": icc}
+
+
+def _mixed_icc(y: np.ndarray, cluster: np.ndarray) -> tuple[float, str]:
+    """ICC from a random-intercept model (REML): var(school) / (var(school) + var(residual))."""
+    import statsmodels.formula.api as smf
+
+    frame = pd.DataFrame({"y": y, "c": cluster})
+    if frame["c"].nunique() < 2 or np.nanvar(y) == 0:
+        return np.nan, ""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = smf.mixedlm("y ~ 1", frame, groups=frame["c"]).fit(reml=True)
+    tau2 = float(np.asarray(fit.cov_re)[0, 0])
+    note = "; ".join(sorted({str(w.message).split("\n")[0] for w in caught}))
+    return tau2 / (tau2 + float(fit.scale)), (f"mixed model: {note}" if note else "")
+
+
+def cluster_icc(data: pd.DataFrame, outcome: str, cluster: str, *, method: str = "anova") -> float:
+    """Intra-class correlation of ``outcome`` within ``cluster`` (e.g. pupils within schools).
+
+    ``method="anova"`` (default) is the one-way ANOVA estimator, which works for binary and
+    continuous outcomes alike; ``method="mixed"`` fits a random-intercept model by REML.
+    Returns NaN when the ICC cannot be estimated (fewer than two clusters, no variation).
+    The raw estimate can be negative; :func:`prevalence` and :func:`means` truncate it at 0.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1, 1, 0, 0], "school": ["a", "a", "b", "b"]})
+        >>> cluster_icc(df, "y", "school")
+        1.0
+    """
+    _check_frame(data, [outcome, cluster], "cluster_icc")
+    y = _numeric_column(data, outcome, "cluster_icc").to_numpy()
+    keep = ~np.isnan(y) & data[cluster].notna().to_numpy()
+    codes = pd.factorize(data[cluster][keep])[0]
+    if method == "anova":
+        return float(
+            _anova_icc(y[keep], np.zeros(keep.sum(), dtype=np.int64), codes, 1)["icc_raw"][0]
+        )
+    if method == "mixed":
+        return float(_mixed_icc(y[keep], codes)[0])
+    raise OutcomesError(f"method must be 'anova' or 'mixed', not {method!r}")
+
+
+def _cluster_columns(
+    y: np.ndarray,
+    group: np.ndarray,
+    cluster_values: pd.Series,
+    n: np.ndarray,
+    n_groups: int,
+    icc: float | None,
+    icc_method: str,
+) -> tuple[dict[str, np.ndarray], list[list[str]]]:
+    """ICC, design effect and effective n per group; notes explain every NaN."""
+    notes: list[list[str]] = [[] for _ in range(n_groups)]
+    miss_cluster = cluster_values.isna().to_numpy()
+    keep = ~np.isnan(y) & ~miss_cluster
+    codes = pd.factorize(cluster_values)[0]
+    est = _anova_icc(y[keep], group[keep], codes[keep], n_groups)
+    k = est["n_clusters"]
+    if icc is not None:
+        raw = np.full(n_groups, float(icc))
+    elif icc_method == "mixed":
+        raw = np.full(n_groups, np.nan)
+        for gi in range(n_groups):
+            sel = keep & (group == gi)
+            raw[gi], msg = _mixed_icc(y[sel], codes[sel])
+            if msg:
+                notes[gi].append(msg)
+    elif icc_method == "anova":
+        raw = est["icc_raw"]
+    else:
+        raise OutcomesError(f"icc_method must be 'anova' or 'mixed', not {icc_method!r}")
+    icc_used = np.where(raw < 0, 0.0, raw)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mbar = n / np.where(k > 0, k, np.nan)
+        deff = 1 + (mbar - 1) * icc_used
+    single = (k == 1) & (icc is None)
+    # Within a single school there is no between-school variance to allow for.
+    deff = np.where(single, 1.0, deff)
+    icc_used = np.where(single, np.nan, icc_used)
+    for gi in range(n_groups):
+        if n[gi] == 0:
+            continue
+        if single[gi]:
+            notes[gi].append("one school only: no clustering adjustment needed (deff = 1)")
+        elif np.isnan(raw[gi]):
+            notes[gi].append(
+                "ICC cannot be estimated (every respondent has the same value, or too few "
+                "schools); give icc= to adjust the CI"
+            )
+        elif raw[gi] < 0:
+            notes[gi].append(f"ICC estimate {raw[gi]:.4f} is negative; truncated at 0")
+    n_miss_cluster = int((miss_cluster & ~np.isnan(y)).sum())
+    if n_miss_cluster:
+        warnings.warn(
+            f"{n_miss_cluster} respondent(s) have no school ({cluster_values.name!r} missing): "
+            "they count in n but not in the ICC",
+            SurveyWarning,
+            stacklevel=4,
+        )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_eff = n / deff
+    return {"n_clusters": k, "icc": icc_used, "deff": deff, "n_eff": n_eff}, notes
+
+
+def _join_notes(*parts: list[list[str]]) -> list[str]:
+    return ["; ".join(s for p in parts for s in p[i]) for i in range(len(parts[0]))]
+
+
+# ----------------------------------------------------------------------------- estimates
+def prevalence(
+    data: pd.DataFrame,
+    indicator: str,
+    *,
+    bands: str | Sequence[str] | None = None,
+    below: float | None = None,
+    at_least: float | None = None,
+    by: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    icc: float | None = None,
+    icc_method: str = "anova",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Prevalence of a case definition with Wilson CIs, overall or by subgroup.
+
+    Parameters
+    ----------
+    data
+        One row per respondent (e.g. the school survey, or its scores from ``oc.score``).
+    indicator
+        Column defining a case: true/false (or 0/1), a band column with ``bands=``, or a score
+        with ``below=`` / ``at_least=`` (see :func:`case_indicator`).
+    by
+        Column(s) to break down by (school, year group, gender, FSM, SEN, ethnicity, ...).
+        Categorical columns keep categories nobody answered (``n = 0``, prevalence NaN and a
+        note); a missing group value forms its own row.
+    cluster
+        The school column. Adds ``n_clusters, icc, deff, n_eff, ci_low_adj, ci_high_adj``:
+        deff = 1 + (m - 1) ICC with m the mean number of respondents per school, n_eff =
+        n / deff, and the adjusted CI is the Wilson interval at the effective sample size.
+    icc
+        A known ICC (e.g. from a larger survey) to use instead of estimating it.
+    icc_method
+        ``"anova"`` (one-way ANOVA estimator, default) or ``"mixed"`` (random-intercept model).
+
+    Returns
+    -------
+    DataFrame: the ``by`` columns, then ``n`` (respondents with an answer), ``cases``,
+    ``prevalence`` (a proportion, 0-1), ``ci_low``, ``ci_high``, ``missing`` (no answer),
+    the cluster columns when ``cluster=`` is given, and ``note`` (why a value is missing).
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"case": [True] * 81 + [False] * 182})
+        >>> prevalence(df, "case")[["n", "cases", "prevalence", "ci_low", "ci_high"]].round(5)
+             n  cases  prevalence   ci_low  ci_high
+        0  263     81     0.30798  0.25529  0.36621
+    """
+    by_cols = _as_list(by)
+    need = [indicator, *by_cols, *([cluster] if cluster else [])]
+    _check_frame(data, need, "prevalence")
+    _check_confidence(confidence)
+    y = case_indicator(data, indicator, bands=bands, below=below, at_least=at_least).to_numpy()
+    keys, group = _group_codes(data, by_cols)
+    n_groups = len(keys)
+    answered = ~np.isnan(y)
+    n = np.bincount(group[answered], minlength=n_groups).astype(np.int64)
+    cases = (
+        np.bincount(group[answered], weights=y[answered], minlength=n_groups)
+        .round()
+        .astype(np.int64)
+    )
+    total = np.bincount(group, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prev = np.where(n > 0, cases / np.where(n > 0, n, 1), np.nan)
+    lo, hi = wilson_ci(cases, n, confidence)
+    out = keys.reset_index(drop=True).copy()
+    out["n"] = n
+    out["cases"] = cases
+    out["prevalence"] = prev
+    out["ci_low"] = lo
+    out["ci_high"] = hi
+    out["missing"] = (total - n).astype(np.int64)
+    base_notes = [["no respondents in this group"] if n[i] == 0 else [] for i in range(n_groups)]
+    if cluster:
+        cols, cl_notes = _cluster_columns(y, group, data[cluster], n, n_groups, icc, icc_method)
+        out["n_clusters"] = cols["n_clusters"]
+        out["icc"] = cols["icc"]
+        out["deff"] = cols["deff"]
+        out["n_eff"] = cols["n_eff"]
+        # Wilson at the effective sample size (Kish): same proportion, fewer independent pupils.
+        with np.errstate(invalid="ignore"):
+            x_eff = np.where(np.isfinite(cols["n_eff"]), prev * cols["n_eff"], np.nan)
+        lo_a, hi_a = _wilson_float(x_eff, cols["n_eff"], confidence)
+        out["ci_low_adj"] = lo_a
+        out["ci_high_adj"] = hi_a
+        notes = _join_notes(base_notes, cl_notes)
+    else:
+        notes = _join_notes(base_notes)
+    out["note"] = pd.array(notes, dtype="string")
+    out.attrs["indicator"] = _describe_indicator(indicator, bands, below, at_least)
+    return out
+
+
+def _wilson_float(x: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson bounds for a possibly non-integer count (effective sample size); NaN passes through."""
+    ok = np.isfinite(x) & np.isfinite(n) & (n > 0)
+    lo = np.full(len(x), np.nan)
+    hi = np.full(len(x), np.nan)
+    if ok.any():
+        xs, ns = np.clip(x[ok], 0, n[ok]), n[ok]
+        lo[ok], hi[ok] = wilson_ci(xs, ns, confidence)
+    return lo, hi
+
+
+def _describe_indicator(indicator: str, bands, below, at_least) -> str:
+    if bands is not None:
+        b = [bands] if isinstance(bands, str) else list(bands)
+        return f"{indicator} in {' or '.join(map(str, b))}"
+    if below is not None:
+        return f"{indicator} below {below:g}"
+    if at_least is not None:
+        return f"{indicator} of {at_least:g} or more"
+    return str(indicator)
+
+
+def _check_confidence(confidence: float) -> None:
+    if not (isinstance(confidence, int | float) and 0 < confidence < 1):
+        raise OutcomesError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
+
+
+def means(
+    data: pd.DataFrame,
+    score: str,
+    *,
+    by: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    icc: float | None = None,
+    icc_method: str = "anova",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Mean of a continuous score with t-based CIs, overall or by subgroup.
+
+    With ``cluster=`` (the school column) adds ``n_clusters, icc, deff, n_eff, ci_low_adj,
+    ci_high_adj``; the adjusted CI is mean +/- t(k - 1) * SE * sqrt(deff), k = number of
+    schools, because with few schools the school count, not the pupil count, limits precision.
+
+    Returns the ``by`` columns, ``n, mean, sd, ci_low, ci_high, missing`` (+ cluster columns)
+    and ``note``.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"score": [20.0, 22.0, 24.0, 26.0]})
+        >>> means(df, "score")[["n", "mean", "sd"]].round(3)
+           n  mean     sd
+        0  4  23.0  2.582
+    """
+    by_cols = _as_list(by)
+    _check_frame(data, [score, *by_cols, *([cluster] if cluster else [])], "means")
+    _check_confidence(confidence)
+    y = _numeric_column(data, score, "means").to_numpy()
+    keys, group = _group_codes(data, by_cols)
+    n_groups = len(keys)
+    ok = ~np.isnan(y)
+    n = np.bincount(group[ok], minlength=n_groups).astype(np.int64)
+    s = np.bincount(group[ok], weights=y[ok], minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, s / n, np.nan)
+        dev2 = np.bincount(group[ok], weights=(y[ok] - mean[group[ok]]) ** 2, minlength=n_groups)
+        sd = np.where(n > 1, np.sqrt(dev2 / (n - 1)), np.nan)
+        se = sd / np.sqrt(n)
+        tcrit = stats.t.ppf(0.5 + confidence / 2, np.where(n > 1, n - 1, np.nan))
+    out = keys.reset_index(drop=True).copy()
+    out["n"] = n
+    out["mean"] = mean
+    out["sd"] = sd
+    out["ci_low"] = mean - tcrit * se
+    out["ci_high"] = mean + tcrit * se
+    out["missing"] = (np.bincount(group, minlength=n_groups) - n).astype(np.int64)
+    base_notes = [
+        ["no respondents in this group"]
+        if n[i] == 0
+        else (["one respondent: no SD or CI"] if n[i] == 1 else [])
+        for i in range(n_groups)
+    ]
+    if cluster:
+        cols, cl_notes = _cluster_columns(y, group, data[cluster], n, n_groups, icc, icc_method)
+        out["n_clusters"] = cols["n_clusters"]
+        out["icc"] = cols["icc"]
+        out["deff"] = cols["deff"]
+        out["n_eff"] = cols["n_eff"]
+        k = cols["n_clusters"].astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            df_adj = np.where(k > 1, k - 1, n - 1.0)  # one school: ordinary t interval
+            df_adj = np.where(df_adj > 0, df_adj, np.nan)
+            t_adj = stats.t.ppf(0.5 + confidence / 2, df_adj)
+            half = t_adj * se * np.sqrt(cols["deff"])
+        out["ci_low_adj"] = mean - half
+        out["ci_high_adj"] = mean + half
+        notes = _join_notes(base_notes, cl_notes)
+    else:
+        notes = _join_notes(base_notes)
+    out["note"] = pd.array(notes, dtype="string")
+    out.attrs["score"] = score
+    return out
+
+
+# ----------------------------------------------------------------------------- waves
+def _resolve_waves(
+    data: pd.DataFrame, wave: str, waves: Sequence | None, date: str | None
+) -> tuple[object, object]:
+    """(baseline, follow-up) wave values, checked; the order is never guessed from text."""
+    col = data[wave]
+    present = list(pd.unique(col.dropna()))
+    if len(present) == 0:
+        raise DataStructureError(f"wave column {wave!r} is empty: no wave is recorded")
+    if waves is not None:
+        waves = list(waves)
+        if len(waves) != 2:
+            raise OutcomesError(f"waves= must name two waves (baseline, follow-up), got {waves!r}")
+        if waves[0] == waves[1]:
+            raise OutcomesError(f"waves= names the same wave twice: {waves[0]!r}")
+        absent = [w for w in waves if w not in present]
+        if absent:
+            raise DataStructureError(
+                f"wave(s) {absent} not found in column {wave!r}; waves present: {present}"
+            )
+        base, follow = waves
+    else:
+        if len(present) == 1:
+            raise DataStructureError(
+                f"wave column {wave!r} holds one wave only ({present[0]!r}): a comparison needs "
+                "a baseline and a follow-up"
+            )
+        if len(present) > 2:
+            raise OutcomesError(
+                f"wave column {wave!r} holds {len(present)} waves {present}; say which two to "
+                "compare with waves=(baseline, follow_up)"
+            )
+        base, follow = _order_two(data, wave, present, date)
+    _check_dates(data, wave, base, follow, date)
+    return base, follow
+
+
+def _order_two(data: pd.DataFrame, wave: str, present: list, date: str | None) -> tuple:
+    col = data[wave]
+    orderable = (
+        pd.api.types.is_numeric_dtype(col.dtype)
+        or pd.api.types.is_datetime64_any_dtype(col.dtype)
+        or (isinstance(col.dtype, pd.CategoricalDtype) and col.cat.ordered)
+    )
+    if orderable:
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            cats = list(col.cat.categories)
+            return tuple(sorted(present, key=cats.index))
+        return tuple(sorted(present))
+    med = _median_dates(data, wave, present, date)
+    if med is not None:
+        return tuple(sorted(present, key=lambda w: med[w]))
+    named = [w for w in present if _norm(w) in _BASELINE_NAMES]
+    if len(named) == 1:
+        other = [w for w in present if w is not named[0]]
+        return named[0], other[0]
+    raise OutcomesError(
+        f"cannot tell which wave in {wave!r} came first ({present}); give "
+        "waves=(baseline, follow_up) or a date column"
+    )
+
+
+def _median_dates(data: pd.DataFrame, wave: str, present: list, date: str | None) -> dict | None:
+    if not date or date not in data.columns:
+        return None
+    d = pd.to_datetime(data[date], errors="coerce")
+    med = d.groupby(data[wave]).median()
+    if any(pd.isna(med.get(w)) for w in present):
+        return None
+    return {w: med[w] for w in present}
+
+
+def _check_dates(
+    data: pd.DataFrame, wave: str, base: object, follow: object, date: str | None
+) -> None:
+    med = _median_dates(data, wave, [base, follow], date)
+    if med is not None and med[follow] < med[base]:
+        raise OutcomesError(
+            f"follow-up before baseline: wave {follow!r} has median {date} "
+            f"{med[follow].date()}, earlier than baseline wave {base!r} ({med[base].date()}); "
+            "check waves= or the dates"
+        )
+
+
+def _binary_flag(data: pd.DataFrame, column: str) -> np.ndarray:
+    col = data[column]
+    if pd.api.types.is_bool_dtype(col.dtype):
+        x = col.to_numpy(dtype=float, na_value=np.nan)
+    elif pd.api.types.is_numeric_dtype(col.dtype):
+        x = col.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        raise OutcomesError(
+            f"programme= column {column!r} must be true/false (or 1/0) marking programme "
+            f"schools; it holds {col.dtype} values such as {col.dropna().iloc[:3].tolist()}"
+        )
+    odd = ~np.isnan(x) & ~np.isin(x, (0.0, 1.0))
+    if odd.any():
+        raise OutcomesError(
+            f"programme= column {column!r} holds values other than 0/1: {sorted(set(x[odd]))[:5]}"
+        )
+    return x
+
+
+@dataclass
+class WaveComparison:
+    """Result of :func:`compare_prevalence` / :func:`compare_means`.
+
+    ``by_wave`` has the estimate per wave (and arm, and ``by`` group) with naive and, when
+    clustered, adjusted CIs; ``tests`` has one row per method (see ``TEST_COLUMNS``), the
+    ``primary`` row being the one :meth:`summary` reports.
+    """
+
+    kind: str
+    outcome: str
+    waves: tuple
+    design: str
+    by: list[str]
+    by_wave: pd.DataFrame
+    tests: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    confidence: float = 0.95
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.tests.copy()
+
+    def summary(self) -> str:
+        sentences = []
+        groups = (
+            self.tests.groupby(self.by, dropna=False, sort=False) if self.by else [((), self.tests)]
+        )
+        for key, rows in groups:
+            prim = rows[rows["primary"]]
+            label = ""
+            if self.by:
+                key = key if isinstance(key, tuple) else (key,)
+                label = ", ".join(f"{b} {k}" for b, k in zip(self.by, key, strict=True)) + ": "
+            if prim.empty or not np.isfinite(prim["estimate"].iloc[0]):
+                why = prim["note"].iloc[0] if len(prim) else "no estimate"
+                sentences.append(f"{label}no comparison possible ({why}).")
+                continue
+            sentences.append(label + self._sentence(prim.iloc[0], key if self.by else ()))
+        text = " ".join(sentences)
+        if self.notes:
+            text += " Notes: " + "; ".join(self.notes) + "."
+        return text
+
+    def _sentence(self, row: pd.Series, key: tuple) -> str:
+        pct = self.kind == "prevalence"
+        level = f"{self.confidence:.0%}"
+
+        def fmt(v: float) -> str:
+            return f"{100 * v:.1f}%" if pct else f"{v:.2f}"
+
+        def fmt_diff(v: float) -> str:
+            return f"{100 * v:+.1f}" if pct else f"{v:+.2f}"
+
+        unit = " percentage points" if pct else ""
+        if "odds" in str(row["estimand"]):
+            unit = ""
+
+        bw = self.by_wave
+        if self.by:
+            sel = np.ones(len(bw), dtype=bool)
+            for b, k in zip(self.by, key if isinstance(key, tuple) else (key,), strict=True):
+                sel &= (bw[b] == k).to_numpy() | (bw[b].isna().to_numpy() & pd.isna(k))
+            bw = bw[sel]
+        est_col = "prevalence" if pct else "mean"
+        what = f"prevalence of {self.outcome}" if pct else f"mean {self.outcome}"
+        parts = []
+        if self.design == "difference in differences":
+            for arm, arm_name in ((1.0, "programme schools"), (0.0, "comparison schools")):
+                r = bw[bw["programme"] == arm]
+                vals = [r.loc[r["wave"] == w, est_col] for w in self.waves]
+                if all(len(v) for v in vals):
+                    parts.append(f"{fmt(vals[0].iloc[0])} to {fmt(vals[1].iloc[0])} in {arm_name}")
+            lead = f"The {what} moved " + " and ".join(parts) + ". "
+            body = (
+                f"The difference in differences is {fmt_diff(row['estimate'])}{unit} "
+                f"({level} CI {fmt_diff(row['ci_low'])} to {fmt_diff(row['ci_high'])}; "
+                f"{_fmt_p(row['p'])}; {row['method']})."
+            )
+            return lead + body
+        vals = []
+        for w in self.waves:
+            r = bw[bw["wave"] == w]
+            if len(r):
+                vals.append(
+                    f"{fmt(r[est_col].iloc[0])} at {_wave_name(w)} (n = {int(r['n'].iloc[0])})"
+                )
+        lead = f"The {what} was " + " and ".join(vals) + ". "
+        who = (
+            f" among the {int(row['n_baseline'])} pupils seen at both waves"
+            if self.design == "same pupils"
+            else ""
+        )
+        body = (
+            f"The change{who} was {fmt_diff(row['estimate'])}{unit} ({level} CI "
+            f"{fmt_diff(row['ci_low'])} to {fmt_diff(row['ci_high'])}; {_fmt_p(row['p'])}; "
+            f"{row['method']})."
+        )
+        return lead + body
+
+    def plot(self, ax=None):
+        """Estimate per wave with its CI (cluster-adjusted when available); returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        bw = self.by_wave
+        est = "prevalence" if self.kind == "prevalence" else "mean"
+        lo_c, hi_c = ("ci_low_adj", "ci_high_adj") if "ci_low_adj" in bw else ("ci_low", "ci_high")
+        series_keys = [c for c in (*self.by, "programme") if c in bw.columns]
+        groups = bw.groupby(series_keys, dropna=False, sort=False) if series_keys else [((), bw)]
+        xpos = {w: i for i, w in enumerate(self.waves)}
+        scale = 100.0 if est == "prevalence" else 1.0
+        for key, rows in groups:
+            x = rows["wave"].map(xpos).to_numpy(dtype=float)
+            y = rows[est].to_numpy(dtype=float) * scale
+            err = np.vstack(
+                [
+                    y - rows[lo_c].to_numpy(dtype=float) * scale,
+                    rows[hi_c].to_numpy(dtype=float) * scale - y,
+                ]
+            )
+            label = (
+                ", ".join(map(str, key if isinstance(key, tuple) else (key,)))
+                if series_keys
+                else None
+            )
+            if "programme" in series_keys and isinstance(key, tuple):
+                label = ", ".join(
+                    ("programme" if k == 1 else "comparison") if c == "programme" else str(k)
+                    for c, k in zip(series_keys, key, strict=True)
+                )
+            ax.errorbar(x, y, yerr=err, marker="o", capsize=4, label=label)
+        ax.set_xticks(range(len(self.waves)), [str(w) for w in self.waves])
+        ax.set_xlabel("wave")
+        ax.set_ylabel(f"{est} (%)" if est == "prevalence" else est)
+        ax.set_title(f"{self.outcome}: {self.design}")
+        if series_keys:
+            ax.legend(frameon=False)
+        return ax
+
+    def __repr__(self) -> str:
+        return f"WaveComparison({self.kind}, {self.design!r}, {len(self.tests)} rows)"
+
+
+def _fmt_p(p: float) -> str:
+    if not np.isfinite(p):
+        return "no p-value"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _wave_name(w: object) -> str:
+    return f"wave {w}" if isinstance(w, int | float | np.integer | np.floating) else str(w)
+
+
+def _row(**kw) -> dict:
+    row = dict.fromkeys(TEST_COLUMNS, np.nan)
+    row.update(primary=False, note="", statistic_name="", effect_name="")
+    row.update(kw)
+    return row
+
+
+def _capture(fn, *args, **kwargs):
+    """Run a model fit, returning (result, warning text) instead of printing warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            res = fn(*args, **kwargs)
+        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError) as exc:
+            return None, f"model could not be fitted: {exc}"
+    msgs = sorted({str(w.message).split("\n")[0] for w in caught})
+    return res, "; ".join(msgs)
+
+
+# --- unclustered, different pupils
+def _prop_independent(y0: np.ndarray, y1: np.ndarray, confidence: float) -> list[dict]:
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    c0, n0, c1, n1 = int(y0.sum()), len(y0), int(y1.sum()), len(y1)
+    diff = c1 / n1 - c0 / n0
+    lo, hi = confint_proportions_2indep(
+        c1, n1, c0, n0, method="newcomb", compare="diff", alpha=1 - confidence
+    )
+    pooled = (c0 + c1) / (n0 + n1)
+    note = ""
+    if 0 < pooled < 1:
+        # Pooled-variance z (= the uncorrected Pearson chi-square on the 2x2 table, z^2).
+        z = diff / np.sqrt(pooled * (1 - pooled) * (1 / n0 + 1 / n1))
+        p = 2 * stats.norm.sf(abs(z))
+    else:
+        z = p = np.nan
+        note = "no test possible: every respondent in both waves has the same answer"
+    common = dict(
+        estimand="difference in prevalence (follow-up - baseline)",
+        estimate=diff,
+        ci_low=float(lo),
+        ci_high=float(hi),
+        p=p,
+        n_baseline=n0,
+        n_followup=n1,
+        note=note,
+    )
+    return [
+        _row(
+            method="two-proportion z-test, Newcombe hybrid score CI",
+            statistic_name="z",
+            statistic=z,
+            **common,
+        ),
+        _row(
+            method="Pearson chi-square (no continuity correction)",
+            statistic_name="chi2",
+            statistic=z * z,
+            df=1,
+            **common,
+        ),
+    ]
+
+
+def _means_independent(y0: np.ndarray, y1: np.ndarray, confidence: float) -> list[dict]:
+    n0, n1 = len(y0), len(y1)
+    if n0 < 2 or n1 < 2:
+        return [
+            _row(
+                method="Welch t-test",
+                estimand="difference in means (follow-up - baseline)",
+                estimate=np.nan,
+                n_baseline=n0,
+                n_followup=n1,
+                note="need at least two respondents in each wave",
+            )
+        ]
+    res = stats.ttest_ind(y1, y0, equal_var=False)
+    ci = res.confidence_interval(confidence)
+    pooled_sd = np.sqrt(((n0 - 1) * y0.var(ddof=1) + (n1 - 1) * y1.var(ddof=1)) / (n0 + n1 - 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = (y1.mean() - y0.mean()) / pooled_sd
+    return [
+        _row(
+            method="Welch t-test",
+            estimand="difference in means (follow-up - baseline)",
+            estimate=float(y1.mean() - y0.mean()),
+            ci_low=float(ci.low),
+            ci_high=float(ci.high),
+            statistic_name="t",
+            statistic=float(res.statistic),
+            df=float(res.df),
+            p=float(res.pvalue),
+            n_baseline=n0,
+            n_followup=n1,
+            effect_name="cohen_d_pooled_sd",
+            effect=float(g),
+            note="" if np.isfinite(res.statistic) else "no variation in either wave: t undefined",
+        )
+    ]
+
+
+# --- clustered models
+def _ols_cluster(
+    frame: pd.DataFrame, formula: str, terms: dict[str, np.ndarray], confidence: float
+) -> dict[str, dict]:
+    """OLS with school-clustered SEs (CR1, t with G - 1 df); linear combinations in ``terms``."""
+    import statsmodels.formula.api as smf
+
+    model = smf.ols(formula, frame)
+    res, msg = _capture(
+        model.fit, cov_type="cluster", cov_kwds={"groups": frame["cluster"].to_numpy()}, use_t=True
+    )
+    out = {}
+    g = int(frame["cluster"].nunique())
+    for name, contrast in terms.items():
+        if res is None:
+            out[name] = dict(estimate=np.nan, note=msg)
+            continue
+        tt = res.t_test(contrast)
+        ci = np.asarray(tt.conf_int(alpha=1 - confidence)).ravel()
+        out[name] = dict(
+            estimate=float(np.asarray(tt.effect).ravel()[0]),
+            ci_low=float(ci[0]),
+            ci_high=float(ci[1]),
+            statistic_name="t",
+            statistic=float(np.asarray(tt.tvalue).ravel()[0]),
+            df=float(g - 1),
+            p=float(np.asarray(tt.pvalue).ravel()[0]),
+            n_clusters=g,
+            note=msg,
+        )
+    return out
+
+
+def _gee(
+    frame: pd.DataFrame, formula: str, term: str, binary: bool, confidence: float, cov_type: str
+) -> dict:
+    """GEE with an exchangeable working correlation within schools and robust SEs."""
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    family = sm.families.Binomial() if binary else sm.families.Gaussian()
+    g = int(frame["cluster"].nunique())
+    if binary and frame["y"].nunique() < 2:
+        return dict(
+            estimate=np.nan, n_clusters=g, note="no GEE: every respondent has the same answer"
+        )
+    model = smf.gee(
+        formula,
+        groups="cluster",
+        data=frame,
+        family=family,
+        cov_struct=sm.cov_struct.Exchangeable(),
+    )
+    res, msg = _capture(model.fit, cov_type=cov_type)
+    if res is None:
+        return dict(estimate=np.nan, n_clusters=g, note=msg)
+    b = float(res.params[term])
+    ci = np.asarray(res.conf_int(alpha=1 - confidence).loc[term], dtype=float)
+    rho = float(np.atleast_1d(model.cov_struct.dep_params)[0])
+    note = f"working correlation {rho:.3f}" + (f"; {msg}" if msg else "")
+    if binary:
+        b, ci = np.exp(b), np.exp(ci)
+    return dict(
+        estimate=b,
+        ci_low=float(ci[0]),
+        ci_high=float(ci[1]),
+        statistic_name="z",
+        statistic=float(res.tvalues[term]),
+        p=float(res.pvalues[term]),
+        n_clusters=g,
+        note=note,
+    )
+
+
+# --- same pupils
+def newcombe_paired_ci(
+    both: int, base_only: int, follow_only: int, neither: int, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """Difference of paired proportions (follow-up - baseline) with Newcombe's method 10 CI.
+
+    The 2x2 table counts pupils who were cases at both waves, at baseline only, at follow-up
+    only and at neither. The interval combines the two marginal Wilson intervals with the
+    estimated correlation phi between them, continuity-corrected as in Newcombe (1998),
+    Stat Med 17:2635 (method 10).
+
+    Returns ``(difference, ci_low, ci_high)``.
+
+    Example:
+        >>> d, lo, hi = newcombe_paired_ci(59, 16, 6, 80)
+        >>> round(d, 4), round(lo, 4), round(hi, 4)
+        (-0.0621, -0.1186, -0.0046)
+    """
+    counts = np.array([both, base_only, follow_only, neither], dtype=float)
+    if np.any(counts < 0) or not np.all(np.isfinite(counts)):
+        raise OutcomesError(f"paired counts must be non-negative, got {counts.tolist()}")
+    a, b, c, d = counts
+    n = counts.sum()
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    x0, x1 = a + b, a + c  # cases at baseline, cases at follow-up
+    p0, p1 = x0 / n, x1 / n
+    (l0, l1), (u0, u1) = wilson_ci(np.array([x0, x1]), np.array([n, n]), confidence)
+    margins = (a + b) * (c + d) * (a + c) * (b + d)
+    if margins == 0:
+        phi = 0.0
+    else:
+        num = a * d - b * c
+        # Newcombe's continuity correction: shrink a positive association by n/2.
+        num = max(num - n / 2, 0.0) if num > 0 else num
+        phi = num / np.sqrt(margins)
+    diff = p1 - p0
+    dl = (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u0 - p0) + (u0 - p0) ** 2
+    du = (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p0 - l0) + (p0 - l0) ** 2
+    return float(diff), float(diff - np.sqrt(max(dl, 0.0))), float(diff + np.sqrt(max(du, 0.0)))
+
+
+def _pair(frame: pd.DataFrame, pupil: str, base, follow) -> tuple[pd.DataFrame, int, int]:
+    """Wide table of pupils seen at both waves; duplicates within a wave are refused."""
+    dup = frame.duplicated(subset=[pupil, "wave"], keep=False)
+    if dup.any():
+        ids = pd.unique(frame.loc[dup, pupil])[:5].tolist()
+        raise DataStructureError(
+            f"pupil ids appear twice within a wave, so pairs are ambiguous: {ids}"
+            f"{' ...' if dup.sum() > 10 else ''} (column {pupil!r})"
+        )
+    b = frame[frame["wave"] == base].set_index(pupil)
+    f = frame[frame["wave"] == follow].set_index(pupil)
+    common = b.index.intersection(f.index)
+    wide = pd.DataFrame(
+        {
+            "y0": b.loc[common, "y"].to_numpy(),
+            "y1": f.loc[common, "y"].to_numpy(),
+            "cluster": b.loc[common, "cluster"].to_numpy(),
+        },
+        index=common,
+    )
+    return wide, len(b) - len(common), len(f) - len(common)
+
+
+def _paired_rows(
+    wide: pd.DataFrame, binary: bool, clustered: bool, confidence: float
+) -> list[dict]:
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    y0, y1 = wide["y0"].to_numpy(), wide["y1"].to_numpy()
+    n = len(wide)
+    rows = []
+    common = dict(n_baseline=n, n_followup=n)
+    if n == 0:
+        return [
+            _row(
+                method="paired",
+                estimand="no pupils seen at both waves",
+                note="no linked pupils",
+                primary=True,
+                **common,
+            )
+        ]
+    if binary:
+        a = int(((y0 == 1) & (y1 == 1)).sum())
+        b = int(((y0 == 1) & (y1 == 0)).sum())
+        c = int(((y0 == 0) & (y1 == 1)).sum())
+        d = int(((y0 == 0) & (y1 == 0)).sum())
+        diff, lo, hi = newcombe_paired_ci(a, b, c, d, confidence)
+        est = dict(
+            estimand="difference in prevalence (follow-up - baseline), same pupils",
+            estimate=diff,
+            ci_low=lo,
+            ci_high=hi,
+            **common,
+        )
+        discord = f"{b} stopped and {c} became cases"
+        if b + c == 0:
+            rows.append(
+                _row(
+                    method="McNemar exact test, Newcombe paired CI",
+                    note=f"no discordant pairs ({discord}): no test",
+                    primary=True,
+                    **est,
+                )
+            )
+        else:
+            ex = mcnemar(np.array([[a, b], [c, d]]), exact=True)
+            cc = mcnemar(np.array([[a, b], [c, d]]), exact=False, correction=True)
+            rows.append(
+                _row(
+                    method="McNemar exact test (binomial), Newcombe paired CI",
+                    statistic_name="discordant_min",
+                    statistic=float(ex.statistic),
+                    p=float(ex.pvalue),
+                    primary=True,
+                    note=discord,
+                    **est,
+                )
+            )
+            rows.append(
+                _row(
+                    method="McNemar chi-square (continuity corrected)",
+                    statistic_name="chi2",
+                    statistic=float(cc.statistic),
+                    df=1,
+                    p=float(cc.pvalue),
+                    note=discord,
+                    **est,
+                )
+            )
+    else:
+        diffs = y1 - y0
+        if n < 2:
+            rows.append(
+                _row(
+                    method="paired t-test",
+                    estimand="mean change (follow-up - baseline), same pupils",
+                    estimate=float(diffs.mean()),
+                    note="one linked pupil: no test",
+                    primary=True,
+                    **common,
+                )
+            )
+        else:
+            res = stats.ttest_rel(y1, y0)
+            ci = res.confidence_interval(confidence)
+            sd = diffs.std(ddof=1)
+            rows.append(
+                _row(
+                    method="paired t-test",
+                    estimand="mean change (follow-up - baseline), same pupils",
+                    estimate=float(diffs.mean()),
+                    ci_low=float(ci.low),
+                    ci_high=float(ci.high),
+                    statistic_name="t",
+                    statistic=float(res.statistic),
+                    df=float(res.df),
+                    p=float(res.pvalue),
+                    effect_name="d_z",
+                    effect=float(diffs.mean() / sd) if sd > 0 else np.nan,
+                    primary=True,
+                    **common,
+                )
+            )
+            rows.append(_wilcoxon_row(diffs, common))
+    if clustered and n >= 2 and wide["cluster"].nunique() >= 2:
+        frame = pd.DataFrame({"change": y1 - y0, "cluster": wide["cluster"].to_numpy()})
+        est = _ols_cluster(frame, "change ~ 1", {"mean": np.array([[1.0]])}, confidence)["mean"]
+        rows.append(
+            _row(
+                method="mean within-pupil change, school-clustered SE",
+                estimand=(
+                    "difference in prevalence (follow-up - baseline), same pupils"
+                    if binary
+                    else "mean change (follow-up - baseline), same pupils"
+                ),
+                **common,
+                **est,
+            )
+        )
+    return rows
+
+
+def _wilcoxon_row(diffs: np.ndarray, common: dict) -> dict:
+    nz = diffs[diffs != 0]
+    if len(nz) == 0:
+        return _row(
+            method="Wilcoxon signed-rank",
+            estimand="median change",
+            note="every pupil unchanged: no test",
+            **common,
+        )
+    ties = len(np.unique(np.abs(nz))) < len(nz)
+    exact = len(nz) <= 50 and not ties
+    res = stats.wilcoxon(
+        nz, zero_method="wilcox", method="exact" if exact else "asymptotic", correction=not exact
+    )
+    ranks = stats.rankdata(np.abs(nz))
+    r_plus, r_minus = ranks[nz > 0].sum(), ranks[nz < 0].sum()
+    return _row(
+        method="Wilcoxon signed-rank (zeros dropped, "
+        + ("exact" if exact else "normal approximation with continuity correction")
+        + ")",
+        estimand="median change (follow-up - baseline), same pupils",
+        estimate=float(np.median(diffs)),
+        statistic_name="V",
+        statistic=float(r_plus),
+        p=float(res.pvalue),
+        effect_name="rank_biserial",
+        effect=float((r_plus - r_minus) / (r_plus + r_minus)),
+        note=f"{int((diffs == 0).sum())} zero change(s) dropped",
+        **common,
+    )
+
+
+# --- the engine
+def _compare(
+    kind: str,
+    data: pd.DataFrame,
+    y: np.ndarray,
+    outcome: str,
+    *,
+    wave: str,
+    waves: Sequence | None,
+    date: str | None,
+    cluster: str | None,
+    programme: str | None,
+    pupil: str | None,
+    by: list[str],
+    confidence: float,
+    gee_cov: str,
+) -> WaveComparison:
+    binary = kind == "prevalence"
+    base, follow = _resolve_waves(data, wave, waves, date)
+    notes: list[str] = []
+    if programme and not cluster:
+        raise OutcomesError(
+            "a difference in differences needs cluster= (the school column): programme and "
+            "comparison schools are compared school by school"
+        )
+    frame = pd.DataFrame({"y": y}, index=data.index)
+    frame["wave"] = data[wave]
+    for b in by:
+        frame[b] = data[b]
+    frame["cluster"] = pd.factorize(data[cluster])[0] if cluster else 0
+    if cluster:
+        frame.loc[data[cluster].isna().to_numpy(), "cluster"] = -1
+    if programme:
+        frame["programme"] = _binary_flag(data, programme)
+    if pupil:
+        frame[pupil] = data[pupil].to_numpy(dtype=object)
+    in_waves = frame["wave"].isin([base, follow])
+    other = int((~in_waves).sum())
+    if other:
+        notes.append(f"{other} row(s) from other or missing waves left out")
+    no_answer = int((in_waves & frame["y"].isna()).sum())
+    if no_answer:
+        notes.append(f"{no_answer} respondent(s) with no {outcome} left out")
+    drop = ~in_waves | frame["y"].isna()
+    if cluster:
+        no_school = int(((frame["cluster"] == -1) & ~drop).sum())
+        if no_school:
+            notes.append(f"{no_school} respondent(s) with no school left out")
+        drop |= frame["cluster"] == -1
+    if programme:
+        no_arm = int((frame["programme"].isna() & ~drop).sum())
+        if no_arm:
+            notes.append(f"{no_arm} respondent(s) with no programme flag left out")
+        drop |= frame["programme"].isna()
+    frame = frame[~drop]
+    frame["post"] = (frame["wave"] == follow).to_numpy(dtype=float)
+
+    design = (
+        "difference in differences"
+        if programme
+        else "same pupils"
+        if pupil
+        else "different pupils, clustered"
+        if cluster
+        else "different pupils"
+    )
+    by_wave = _by_wave(
+        kind, frame, by, programme is not None, cluster is not None, base, follow, confidence
+    )
+    parts = []
+    groups = frame.groupby(by, dropna=False, sort=True, observed=False) if by else [((), frame)]
+    for key, sub in groups:
+        rows = _compare_group(
+            kind, sub, binary, base, follow, design, pupil, cluster is not None, confidence, gee_cov
+        )
+        tab = pd.DataFrame(rows, columns=TEST_COLUMNS)
+        if by:
+            key = key if isinstance(key, tuple) else (key,)
+            for b, k in zip(by, key, strict=True):
+                tab.insert(by.index(b), b, k)
+        parts.append(tab)
+    tests = pd.concat(parts, ignore_index=True)
+    tests["primary"] = tests["primary"].astype(bool)
+    tests["note"] = tests["note"].fillna("").astype("string")
+    return WaveComparison(
+        kind, outcome, (base, follow), design, by, by_wave, tests, notes, confidence
+    )
+
+
+def _by_wave(kind, frame, by, has_programme, clustered, base, follow, confidence) -> pd.DataFrame:
+    keys = [*by, *(["programme"] if has_programme else []), "wave"]
+    f = frame
+    cl = "cluster" if clustered else None
+    fn = prevalence if kind == "prevalence" else means
+    out = fn(f, "y", by=keys, cluster=cl, confidence=confidence)
+    out = out[out["wave"].isin([base, follow]).to_numpy()].reset_index(drop=True)
+    return out.drop(columns="missing")
+
+
+def _compare_group(
+    kind, sub, binary, base, follow, design, pupil, clustered, confidence, gee_cov
+) -> list[dict]:
+    n0 = int((sub["wave"] == base).sum())
+    n1 = int((sub["wave"] == follow).sum())
+    if design == "same pupils":
+        wide, only0, only1 = _pair(sub, pupil, base, follow)
+        rows = _paired_rows(wide, binary, clustered, confidence)
+        for r in rows:
+            extra = f"{len(wide)} pupils linked; {only0} seen at baseline only and {only1} at follow-up only left out"
+            r["note"] = f"{r['note']}; {extra}" if r["note"] else extra
+        return rows
+    if n0 == 0 or n1 == 0:
+        missing_wave = base if n0 == 0 else follow
+        return [
+            _row(
+                method="none",
+                estimand="no comparison",
+                primary=True,
+                n_baseline=n0,
+                n_followup=n1,
+                note=f"no respondents at wave {missing_wave!r} in this group",
+            )
+        ]
+    est_name = "difference in prevalence" if binary else "difference in means"
+    if design == "difference in differences":
+        arms = sub.groupby("programme")["wave"].nunique()
+        if len(arms) < 2 or (arms < 2).any():
+            return [
+                _row(
+                    method="none",
+                    estimand="difference in differences",
+                    primary=True,
+                    n_baseline=n0,
+                    n_followup=n1,
+                    note="difference in differences needs programme and comparison schools at both waves",
+                )
+            ]
+        ols = _ols_cluster(
+            sub,
+            "y ~ programme * post",
+            {
+                "did": np.array([[0, 0, 0, 1.0]]),
+                "prog": np.array([[0, 0, 1.0, 1.0]]),
+                "comp": np.array([[0, 0, 1.0, 0]]),
+            },
+            confidence,
+        )
+        gee = _gee(sub, "y ~ programme * post", "programme:post", binary, confidence, gee_cov)
+        counts = dict(n_baseline=n0, n_followup=n1)
+        scale_txt = "percentage-point" if binary else "mean"
+        rows = [
+            _row(
+                method="OLS, school-clustered SE (y ~ programme * post)",
+                estimand=f"difference in differences ({est_name}: programme - comparison)",
+                primary=True,
+                **counts,
+                **ols["did"],
+            ),
+            _row(
+                method=f"GEE {'logistic' if binary else 'gaussian'}, exchangeable, {gee_cov} SE",
+                estimand=(
+                    "ratio of odds ratios (programme vs comparison)"
+                    if binary
+                    else "difference in differences (programme - comparison)"
+                ),
+                **counts,
+                **gee,
+            ),
+            _row(
+                method="OLS, school-clustered SE",
+                estimand=f"{est_name} in programme schools (follow-up - baseline)",
+                **counts,
+                **ols["prog"],
+            ),
+            _row(
+                method="OLS, school-clustered SE",
+                estimand=f"{est_name} in comparison schools (follow-up - baseline)",
+                **counts,
+                **ols["comp"],
+            ),
+        ]
+        g = int(sub["cluster"].nunique())
+        if g < 20:
+            rows[0]["note"] = "; ".join(
+                filter(
+                    None,
+                    [
+                        rows[0]["note"],
+                        f"only {g} schools: cluster-robust SEs are approximate ({scale_txt} scale)",
+                    ],
+                )
+            )
+        return rows
+    y0 = sub.loc[sub["wave"] == base, "y"].to_numpy()
+    y1 = sub.loc[sub["wave"] == follow, "y"].to_numpy()
+    rows = (
+        _prop_independent(y0, y1, confidence) if binary else _means_independent(y0, y1, confidence)
+    )
+    if design == "different pupils":
+        rows[0]["primary"] = True
+        return rows
+    for r in rows:
+        r["method"] += " (ignores clustering)"
+    ols = _ols_cluster(sub, "y ~ post", {"post": np.array([[0, 1.0]])}, confidence)["post"]
+    gee = _gee(sub, "y ~ post", "post", binary, confidence, gee_cov)
+    counts = dict(n_baseline=n0, n_followup=n1)
+    lead = _row(
+        method="OLS, school-clustered SE",
+        estimand=f"{est_name} (follow-up - baseline)",
+        primary=True,
+        **counts,
+        **ols,
+    )
+    g = int(sub["cluster"].nunique())
+    if g < 20:
+        lead["note"] = "; ".join(
+            filter(None, [lead["note"], f"only {g} schools: cluster-robust SEs are approximate"])
+        )
+    return [
+        lead,
+        _row(
+            method=f"GEE {'logistic' if binary else 'gaussian'}, exchangeable, {gee_cov} SE",
+            estimand="odds ratio (follow-up vs baseline)"
+            if binary
+            else f"{est_name} (follow-up - baseline)",
+            **counts,
+            **gee,
+        ),
+        *rows,
+    ]
+
+
+def compare_prevalence(
+    data: pd.DataFrame,
+    indicator: str,
+    *,
+    bands: str | Sequence[str] | None = None,
+    below: float | None = None,
+    at_least: float | None = None,
+    wave: str = "wave",
+    waves: Sequence | None = None,
+    date: str | None = "date",
+    cluster: str | None = None,
+    programme: str | None = None,
+    pupil: str | None = None,
+    by: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
+    gee_cov: str = "robust",
+) -> WaveComparison:
+    """Compare the prevalence of a case definition between a baseline and a follow-up wave.
+
+    The design follows from the arguments:
+
+    - nothing extra: different pupils, two-proportion z-test (= Pearson chi-square) with the
+      Newcombe hybrid score CI for the difference;
+    - ``cluster="school_id"``: adds an OLS linear probability model with school-clustered SEs
+      (primary: the same risk difference, honest about clustering) and a logistic GEE with an
+      exchangeable working correlation and robust SEs (odds ratio);
+    - ``programme="trailblazer"`` (true/false per row, with ``cluster=``): difference in
+      differences ``y ~ programme * post`` with school-clustered SEs, plus the GEE version
+      and the change within each arm;
+    - ``pupil="pupil_id"``: the same pupils at both waves, linked by id: McNemar (exact) and
+      the Newcombe paired CI (method 10), with a school-clustered version when ``cluster=``.
+
+    Waves: ``waves=(baseline, follow_up)``; if omitted, the two waves present are ordered by
+    value (numbers, dates, ordered categories), by the median of the ``date`` column, or by a
+    wave called "baseline"; otherwise you are asked. A follow-up dated before its baseline is
+    refused. ``by=`` repeats the comparison per group.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({
+        ...     "wave": [1] * 70 + [2] * 80,
+        ...     "case": [1] * 56 + [0] * 14 + [1] * 48 + [0] * 32})
+        >>> res = compare_prevalence(df, "case", waves=(2, 1))
+        >>> row = res.to_frame().iloc[0]
+        >>> [round(float(row[c]), 6) for c in ("estimate", "statistic", "p")]
+        [0.2, 2.650172, 0.008045]
+    """
+    by_cols = _as_list(by)
+    need = [indicator, wave, *by_cols, *[c for c in (cluster, programme, pupil) if c]]
+    _check_frame(data, need, "compare_prevalence")
+    _check_confidence(confidence)
+    y = case_indicator(data, indicator, bands=bands, below=below, at_least=at_least).to_numpy()
+    return _compare(
+        "prevalence",
+        data,
+        y,
+        _describe_indicator(indicator, bands, below, at_least),
+        wave=wave,
+        waves=waves,
+        date=date,
+        cluster=cluster,
+        programme=programme,
+        pupil=pupil,
+        by=by_cols,
+        confidence=confidence,
+        gee_cov=gee_cov,
+    )
+
+
+def compare_means(
+    data: pd.DataFrame,
+    score: str,
+    *,
+    wave: str = "wave",
+    waves: Sequence | None = None,
+    date: str | None = "date",
+    cluster: str | None = None,
+    programme: str | None = None,
+    pupil: str | None = None,
+    by: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
+    gee_cov: str = "robust",
+) -> WaveComparison:
+    """Compare the mean of a score between a baseline and a follow-up wave.
+
+    Same designs as :func:`compare_prevalence`: Welch t-test (different pupils); OLS with
+    school-clustered SEs and a gaussian exchangeable GEE (``cluster=``); difference in
+    differences (``programme=``); paired t-test with d_z and Wilcoxon signed-rank with the
+    matched-pairs rank-biserial correlation (``pupil=``).
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"wave": ["baseline"] * 4 + ["follow-up"] * 4,
+        ...                    "score": [20, 22, 24, 26, 23, 25, 27, 29]})
+        >>> float(compare_means(df, "score").to_frame().loc[0, "estimate"])
+        3.0
+    """
+    by_cols = _as_list(by)
+    need = [score, wave, *by_cols, *[c for c in (cluster, programme, pupil) if c]]
+    _check_frame(data, need, "compare_means")
+    _check_confidence(confidence)
+    y = _numeric_column(data, score, "compare_means").to_numpy()
+    return _compare(
+        "mean",
+        data,
+        y,
+        score,
+        wave=wave,
+        waves=waves,
+        date=date,
+        cluster=cluster,
+        programme=programme,
+        pupil=pupil,
+        by=by_cols,
+        confidence=confidence,
+        gee_cov=gee_cov,
+    )
