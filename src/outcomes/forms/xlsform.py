@@ -1,0 +1,147 @@
+"""XLSForm (ODK Collect, ODK Central, KoboToolbox, Ona): write a workbook for one instrument or a
+pack, and check it with pyxform.
+
+Each instrument is a group (``begin_group`` / ``end_group``, shown as one screen with
+``field-list``) holding a note with the licence and one question per item: ``select_one`` on the
+instrument's response set for coded items (choice names are the instrument's codes, so exports
+hold the codes the scoring engine expects), ``text`` for free-text items. Question names follow
+the same ``<prefix>_<item id>`` rule as the REDCap dictionary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from ._common import (
+    FormsError,
+    InstrumentsArg,
+    PrefixArg,
+    all_options,
+    field_names,
+    fmt_code,
+    form_name,
+    load_pack,
+    shown_text,
+)
+
+SURVEY_COLUMNS = ("type", "name", "label", "hint", "required", "appearance")
+CHOICES_COLUMNS = ("list_name", "name", "label")
+SETTINGS_COLUMNS = ("form_title", "form_id", "version")
+
+
+def xlsform_sheets(
+    instruments: InstrumentsArg,
+    *,
+    prefix: PrefixArg = True,
+    require_answers: bool = False,
+    form_id: str | None = None,
+    title: str | None = None,
+    version: str | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The ``survey``, ``choices`` and ``settings`` sheets of an XLSForm, as DataFrames.
+
+    ``version`` defaults to a short hash of the form's content, so that a changed form gets a
+    new version (ODK Central refuses a changed form under an old version).
+
+    Example:
+        >>> from outcomes.forms import xlsform_sheets
+        >>> s = xlsform_sheets("swemwbs")
+        >>> s["survey"].iloc[2][["type", "name"]].tolist()
+        ['select_one swemwbs_frequency', 'swemwbs_q1']
+    """
+    pack = load_pack(instruments)
+    names = field_names(pack, prefix)
+    survey: list[dict] = []
+    choices: list[dict] = []
+    for inst in pack:
+        group = form_name(inst, prefix)
+        notice = f"{inst.name}. Licence: {inst.licence.text.strip()}"
+        if not inst.licence.embed_wording:
+            notice += " Questions show short labels, not the item wording."
+        survey.append(
+            {"type": "begin_group", "name": group, "label": inst.name, "appearance": "field-list"}
+        )
+        survey.append({"type": "note", "name": f"{group}_about", "label": notice})
+        for name, rs in inst.response_sets.items():
+            list_name = f"{group}_{name}"
+            for o in all_options(rs):
+                choices.append({"list_name": list_name, "name": fmt_code(o.code), "label": o.label})
+        for it in inst.items:
+            row = {"name": names[(inst.id, it.id)], "label": shown_text(inst, it)}
+            if it.type == "coded":
+                row["type"] = f"select_one {group}_{it.response_set}"
+                if require_answers and it.required:
+                    row["required"] = "yes"
+            else:
+                row["type"] = "text"
+                row["appearance"] = "multiline"
+            survey.append(row)
+        survey.append({"type": "end_group", "name": group})
+    groups = [form_name(i, prefix) for i in pack]
+    clash = sorted(set(groups) & set(names.values()))
+    if clash or len(set(groups)) != len(groups):
+        raise FormsError(f"group names clash with each other or with question names: {groups}")
+    survey_df = pd.DataFrame(survey).reindex(columns=list(SURVEY_COLUMNS)).fillna("")
+    choices_df = pd.DataFrame(choices).reindex(columns=list(CHOICES_COLUMNS))
+    digest = hashlib.sha256(
+        json.dumps([survey, choices], sort_keys=True, default=str).encode()
+    ).hexdigest()[:10]
+    settings_df = pd.DataFrame(
+        [
+            {
+                "form_title": title or " + ".join(i.name for i in pack),
+                "form_id": form_id or "_".join(groups),
+                "version": version or digest,
+            }
+        ],
+        columns=list(SETTINGS_COLUMNS),
+    )
+    return {"survey": survey_df, "choices": choices_df, "settings": settings_df}
+
+
+def write_xlsform(
+    instruments: InstrumentsArg,
+    path: str | Path,
+    *,
+    prefix: PrefixArg = True,
+    require_answers: bool = False,
+    form_id: str | None = None,
+    title: str | None = None,
+    version: str | None = None,
+    check: bool = True,
+) -> Path:
+    """Write an XLSForm workbook (.xlsx); with ``check=True`` convert it with pyxform first."""
+    p = Path(path)
+    if p.suffix.lower() != ".xlsx":
+        raise FormsError(f"{p}: an XLSForm is an .xlsx workbook; use a path ending in .xlsx")
+    sheets = xlsform_sheets(
+        instruments,
+        prefix=prefix,
+        require_answers=require_answers,
+        form_id=form_id,
+        title=title,
+        version=version,
+    )
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(p, engine="openpyxl") as xl:
+        for name, df in sheets.items():
+            df.to_excel(xl, sheet_name=name, index=False)
+    if check:
+        check_xlsform(p)
+    return p
+
+
+def check_xlsform(path: str | Path) -> list[str]:
+    """Convert an XLSForm with pyxform; return its warnings, raise FormsError on an error."""
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2xform import convert
+
+    try:
+        result = convert(xlsform=str(path))
+    except PyXFormError as e:
+        raise FormsError(f"{path}: pyxform rejects the XLSForm: {e}") from None
+    return list(result.warnings)
