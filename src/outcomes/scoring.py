@@ -84,88 +84,147 @@ def _lookup(
     return np.where(found, t[pos], np.nan), found
 
 
+#: status codes of a cell
+INVALID, ANSWERED, NO_ANSWER = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class _CodeTable:
+    """Lookup tables over a range of integer codes, plus two extra slots at the end:
+    ``size`` for a blank cell and ``size + 1`` for anything unreadable or out of range.
+
+    Gathering from small tables is the fastest vectorised way to validate, reverse, recode
+    and score a column at once (one pass per table, no sorting, no per-row Python).
+    """
+
+    offset: int
+    size: int
+    status: np.ndarray  # int8: INVALID / ANSWERED / NO_ANSWER
+    score: np.ndarray  # float64: item score where answered, 0 elsewhere (sums skip it)
+    canon: np.ndarray  # float64: canonical code where answered, NaN elsewhere
+    answered: np.ndarray  # bool: status == ANSWERED
+    invalid: np.ndarray  # bool: status == INVALID
+
+    def can_be_invalid(self, values: np.ndarray) -> bool:
+        """False when every code between the column's min and max is valid or missing, so
+        no cell can be invalid and the check can be skipped (a common case: SDQ 0-2)."""
+        if values.dtype.kind not in "iu" or not len(values):
+            return True
+        lo, hi = int(values.min()) - self.offset, int(values.max()) - self.offset
+        if lo < 0 or hi >= self.size:
+            return True
+        return bool(self.invalid[lo : hi + 1].any())
+
+    @classmethod
+    def build(cls, source_to_canon: Mapping[int, int], rset: ResponseSet, item: Item) -> _CodeTable:
+        valid, missing = set(rset.valid_codes), set(rset.missing_codes)
+        scores = dict(item.recode) if item.recode else {c: c for c in valid}
+        if item.reverse:
+            lo, hi = min(valid), max(valid)
+            scores = {c: lo + hi - c for c in valid}
+        lo, hi = min(source_to_canon), max(source_to_canon)
+        size = hi - lo + 1
+        status = np.full(size + 2, INVALID, dtype=np.int8)
+        status[size] = NO_ANSWER
+        score = np.zeros(size + 2)
+        canon = np.full(size + 2, np.nan)
+        for src, c in source_to_canon.items():
+            if c in valid:
+                status[src - lo], score[src - lo], canon[src - lo] = ANSWERED, scores[c], c
+            elif c in missing:
+                status[src - lo] = NO_ANSWER
+        return cls(lo, size, status, score, canon, status == ANSWERED, status == INVALID)
+
+    def index(self, values: np.ndarray) -> np.ndarray:
+        """Positions in the tables for an integer or float array of codes."""
+        lo, hi = self.offset, self.offset + self.size - 1
+        if values.dtype.kind in "iu":
+            if len(values) and lo <= values.min() and values.max() <= hi:
+                return values - lo if lo else values
+            inside = (values >= lo) & (values <= hi)
+            return np.where(inside, values - lo, self.size + 1)
+        with np.errstate(invalid="ignore"):
+            as_int = values.astype(np.int64)
+        good = (as_int == values) & (values >= lo) & (values <= hi)
+        blank = np.isnan(values)
+        return np.where(good, as_int - lo, np.where(blank, self.size, self.size + 1))
+
+
+@dataclass
+class _Encoded:
+    """One item column, decoded: which cells are answered and what they score."""
+
+    answered: np.ndarray  # bool
+    score: np.ndarray  # float64, 0 where not answered
+    canon: np.ndarray | None  # canonical codes (NaN = no answer), when asked for
+    bad_pos: np.ndarray  # positions of invalid cells
+    bad_why: list[str]
+
+
 @dataclass(frozen=True)
 class _ItemCoder:
-    """Precomputed arrays that turn raw cell values into canonical codes and item scores."""
+    """Turns one column of codes and/or labels into item scores for one item."""
 
     item: Item
     rset: ResponseSet
-    valid: np.ndarray
-    missing: np.ndarray
     labels: dict[str, float]
-    alt_keys: np.ndarray | None
-    alt_targets: np.ndarray | None
-    score_keys: np.ndarray
-    score_values: np.ndarray
+    source: _CodeTable  # codes as stored in the data (after an alternative coding, if chosen)
+    canonical: _CodeTable  # codes of the response set itself (what labels resolve to)
+    coding: str | None
 
     @classmethod
     def build(cls, item: Item, rset: ResponseSet, coding: str | None) -> _ItemCoder:
-        valid = np.array(rset.valid_codes, dtype=float)
-        if item.recode:
-            score_keys = np.array(list(item.recode), dtype=float)
-            score_values = np.array(list(item.recode.values()), dtype=float)
-        elif item.reverse:
-            score_keys = valid
-            score_values = valid.min() + valid.max() - valid
-        else:
-            score_keys = score_values = valid
+        identity = {c: c for c in (*rset.valid_codes, *rset.missing_codes)}
         alt = rset.alternative_codings.get(coding) if coding else None
-        return cls(
-            item=item,
-            rset=rset,
-            valid=valid,
-            missing=np.array(rset.missing_codes, dtype=float),
-            labels={k: float(v) for k, v in rset.label_map().items()},
-            alt_keys=np.array(list(alt.map), dtype=float) if alt else None,
-            alt_targets=np.array(list(alt.map.values()), dtype=float) if alt else None,
-            score_keys=score_keys,
-            score_values=score_values,
-        )
+        canonical = _CodeTable.build(identity, rset, item)
+        source = _CodeTable.build(dict(alt.map), rset, item) if alt else canonical
+        labels = {k: float(v) for k, v in rset.label_map().items()}
+        return cls(item, rset, labels, source, canonical, coding if alt else None)
 
     def describe_valid(self) -> str:
-        opts = self.rset.options
-        if self.alt_keys is not None:
-            codes = ", ".join(_fmt(c) for c in sorted(self.alt_keys))
-            return f"valid codes in this coding: {codes}"
-        codes = [_fmt(o.code) for o in opts]
+        if self.coding:
+            alt = self.rset.alternative_codings[self.coding]
+            return (
+                f"valid codes in the {self.coding} coding: {', '.join(map(str, sorted(alt.map)))}"
+            )
+        codes = [str(o.code) for o in self.rset.options]
         shown = f"{codes[0]}..{codes[-1]}" if len(codes) > 6 else ", ".join(codes)
-        miss = ", ".join(_fmt(c) for c in self.rset.missing_codes)
+        miss = ", ".join(str(c) for c in self.rset.missing_codes)
         return f"valid codes: {shown}" + (f"; missing codes: {miss}" if miss else "")
 
-    def to_codes(self, col: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Canonical codes (NaN = no answer) and the positions and reasons of bad cells."""
+    def encode(self, col: pd.Series, *, want_canon: bool = False) -> _Encoded:
+        """Which cells are answered and what they score; canonical codes too when asked
+        (they cost a pass). Each step is one gather from a small table."""
         numeric, from_label, bad_pos, bad_why = _parse_cells(col, self.labels)
-        codes = numeric.copy()
-        # Alternative code sets apply to numbers only: a label is unambiguous in any coding.
-        if self.alt_keys is not None:
-            is_num = ~from_label & ~np.isnan(numeric)
-            mapped, found = _lookup(numeric[is_num], self.alt_keys, self.alt_targets)
-            sub = codes[is_num]
-            sub[found] = mapped[found]
-            not_found = ~found
-            sub[not_found] = np.nan
-            codes[is_num] = sub
-            idx = np.flatnonzero(is_num)[not_found]
-            bad_pos = np.concatenate([bad_pos, idx])
-            bad_why += [f"out of range: not a code of this coding ({self.describe_valid()})"] * len(
-                idx
-            )
-        present = ~np.isnan(codes)
-        is_valid = np.isin(codes, self.valid)
-        is_missing = np.isin(codes, self.missing)
-        wrong = present & ~is_valid & ~is_missing
-        if wrong.any():
-            idx = np.flatnonzero(wrong)
-            bad_pos = np.concatenate([bad_pos, idx])
-            bad_why += [f"out of range: not a response code ({self.describe_valid()})"] * len(idx)
-        codes = np.where(is_valid, codes, np.nan)
-        return codes, bad_pos.astype(np.int64), bad_why
-
-    def to_scores(self, codes: np.ndarray) -> np.ndarray:
-        if self.score_keys is self.score_values:
-            return codes
-        scores, _ = _lookup(codes, self.score_keys, self.score_values)
-        return scores
+        src = self.source
+        idx = src.index(numeric)
+        answered = src.answered[idx]
+        score = src.score[idx]
+        check_invalid = src.can_be_invalid(numeric)
+        invalid = src.invalid[idx] if check_invalid else None
+        canon = src.canon[idx] if want_canon else None
+        if from_label is not None and from_label.any():
+            # A label names a code of the response set itself, whatever coding numbers use.
+            can = self.canonical
+            lab = can.index(np.where(from_label, numeric, np.nan))
+            answered = np.where(from_label, can.answered[lab], answered)
+            score = np.where(from_label, can.score[lab], score)
+            if invalid is not None:
+                invalid = np.where(from_label, can.invalid[lab], invalid)
+            if want_canon:
+                canon = np.where(from_label, can.canon[lab], canon)
+        if len(bad_pos):
+            # Unreadable text reached the tables as a blank; it is an error, not an answer.
+            answered = answered.copy()
+            answered[bad_pos] = False
+        if invalid is not None:
+            out_of_range = np.flatnonzero(invalid)
+            if len(out_of_range):
+                extra = np.setdiff1d(out_of_range, bad_pos, assume_unique=True)
+                bad_pos = np.concatenate([bad_pos, extra])
+                why = f"out of range: not a response code ({self.describe_valid()})"
+                bad_why = bad_why + [why] * len(extra)
+        return _Encoded(answered, score, canon, bad_pos, bad_why)
 
 
 def _fmt(v: float) -> str:
@@ -177,21 +236,19 @@ def _parse_cells(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Numbers from a column of numbers and/or labels, without a Python loop over rows.
 
-    Text is resolved once per distinct value. Returns (numbers, came_from_label, bad
-    positions, reasons); an unreadable cell becomes NaN and is reported.
+    Text is resolved once per distinct value. Returns (numbers, came_from_label or None,
+    bad positions, reasons); an unreadable cell becomes NaN and is reported.
     """
     n = len(col)
     empty_idx = np.empty(0, dtype=np.int64)
     if pd.api.types.is_bool_dtype(col.dtype):
         idx = np.flatnonzero(col.notna().to_numpy())
-        return (
-            np.full(n, np.nan),
-            np.zeros(n, bool),
-            idx,
-            ["wrong type: true/false, not a response"] * len(idx),
-        )
+        why = ["wrong type: true/false, not a response"] * len(idx)
+        return np.full(n, np.nan), None, idx, why
     if pd.api.types.is_numeric_dtype(col.dtype):
-        return col.to_numpy(dtype=float, na_value=np.nan), np.zeros(n, bool), empty_idx, []
+        if isinstance(col.dtype, np.dtype):
+            return col.to_numpy(), None, empty_idx, []  # no copy for plain numpy columns
+        return col.to_numpy(dtype=float, na_value=np.nan), None, empty_idx, []
     # Text, categorical or mixed objects: resolve each distinct value once.
     values = col.astype(object).to_numpy()
     uniq = pd.unique(col.dropna().astype(object))
@@ -229,8 +286,8 @@ def _parse_cells(
 @dataclass
 class _Prepared:
     frame: pd.DataFrame
-    codes: dict[str, np.ndarray]
-    scores: dict[str, np.ndarray]
+    #: per coded item: decoded cells (absent optional columns: every cell a blank)
+    items: dict[str, _Encoded]
     issues: pd.DataFrame
     item_columns: dict[str, str]  # item id -> source column name
 
@@ -291,6 +348,8 @@ def _prepare(
     inst: Instrument,
     columns: Mapping[str, str] | None,
     coding: str | None,
+    *,
+    want_codes: bool = False,
 ) -> _Prepared:
     item_columns = _resolve_columns(data, inst, columns)
     if coding is not None:
@@ -303,35 +362,36 @@ def _prepare(
             )
     n = len(data)
     labels = data.index.to_numpy()
-    codes: dict[str, np.ndarray] = {}
-    scores: dict[str, np.ndarray] = {}
+    # Canonical codes cost a pass per item, so only items that gate a scale get them.
+    gates = {fv.when.item for sc in inst.scales for fv in sc.fixed_values}
+    encoded: dict[str, _Encoded] = {}
     issue_parts: list[pd.DataFrame] = []
     for it in inst.coded_items:
         if it.id not in item_columns:
-            codes[it.id] = scores[it.id] = np.full(n, np.nan)
+            empty = np.empty(0, dtype=np.int64)
+            encoded[it.id] = _Encoded(np.zeros(n, bool), np.zeros(n), np.full(n, np.nan), empty, [])
             continue
         src = item_columns[it.id]
         coder = _ItemCoder.build(it, inst.response_sets[it.response_set], coding)
         col = data[src]
-        c, bad_pos, why = coder.to_codes(col)
-        codes[it.id] = c
-        scores[it.id] = coder.to_scores(c)
-        if len(bad_pos):
+        enc = coder.encode(col, want_canon=want_codes or it.id in gates)
+        encoded[it.id] = enc
+        if len(enc.bad_pos):
             issue_parts.append(
                 pd.DataFrame(
                     {
-                        "row": labels[bad_pos],
+                        "row": labels[enc.bad_pos],
                         "column": str(src),
                         "item": it.id,
-                        "value": col.to_numpy(dtype=object)[bad_pos],
-                        "reason": why,
+                        "value": col.to_numpy(dtype=object)[enc.bad_pos],
+                        "reason": enc.bad_why,
                         "severity": "error",
                     }
                 )
             )
     issue_parts.append(_duplicate_administrations(data))
     issues = _concat_issues(issue_parts)
-    return _Prepared(data, codes, scores, issues, item_columns)
+    return _Prepared(data, encoded, issues, item_columns)
 
 
 def _duplicate_administrations(data: pd.DataFrame) -> pd.DataFrame:
@@ -372,7 +432,9 @@ def _round(x: np.ndarray, rule: str, decimals: int) -> np.ndarray:
         return np.round(x, decimals)
     # Half away from zero, as SPSS RND and R floor(0.5 + x) for the non-negative scores here.
     # The tiny epsilon absorbs binary representation error (e.g. 2.675 stored as 2.67499...).
-    return np.sign(x) * np.floor(np.abs(x) * f + 0.5 + 1e-9) / f
+    if not (x < 0).any():
+        return np.floor(x * f + (0.5 + 1e-9)) / f
+    return np.sign(x) * np.floor(np.abs(x) * f + (0.5 + 1e-9)) / f
 
 
 def _score_scale(
@@ -389,15 +451,25 @@ def _score_scale(
         out, _ = _lookup(src, keys, np.array(list(sc.table.values()), dtype=float))
         return out, counts[sc.source_scale].copy()
     if sc.method == "sum_of_scales":
-        parts = np.column_stack([values[s] for s in sc.scales])
-        answered = (~np.isnan(parts)).sum(axis=1)
-        total = np.nansum(parts, axis=1)
-        n = np.sum([counts[s] for s in sc.scales], axis=0)
-        value = np.where(answered >= need, total, np.nan)
-        return value, n
-    mat = np.column_stack([prep.scores[i] for i in sc.items])
-    answered = (~np.isnan(mat)).sum(axis=1)
-    total = np.nansum(mat, axis=1)
+        present = np.zeros(len(prep.frame), dtype=np.int64)
+        total = np.zeros(len(prep.frame))
+        n = np.zeros(len(prep.frame), dtype=np.int64)
+        for s in sc.scales:
+            v = values[s]
+            ok = ~np.isnan(v)
+            present += ok
+            total += np.where(ok, v, 0.0)
+            n += counts[s]
+        return np.where(present >= need, total, np.nan), n
+    encoded = [prep.items[i] for i in sc.items]
+    if len(encoded) == 1:  # a single-item scale is the item score itself
+        answered = encoded[0].answered
+        return np.where(answered, encoded[0].score, np.nan), answered.astype(np.int64)
+    total = encoded[0].score.copy()
+    answered = encoded[0].answered.astype(np.int16)
+    for enc in encoded[1:]:
+        total += enc.score  # unanswered cells score 0 in the tables
+        answered += enc.answered
     ok = answered >= need
     with np.errstate(invalid="ignore", divide="ignore"):
         if sc.method == "mean":
@@ -407,12 +479,12 @@ def _score_scale(
         else:
             value = total
     value = _round(np.where(ok, value, np.nan), sc.rounding.rule, sc.rounding.decimals)
-    return value, answered
+    return value, answered.astype(np.int64)
 
 
 def _apply_fixed_values(sc: Scale, prep: _Prepared, value: np.ndarray) -> np.ndarray:
     for fv in sc.fixed_values:
-        hit = np.isin(prep.codes[fv.when.item], np.array(fv.when.codes, dtype=float))
+        hit = np.isin(prep.items[fv.when.item].canon, np.array(fv.when.codes, dtype=float))
         value = np.where(hit, fv.value, value)
     return value
 
@@ -420,15 +492,17 @@ def _apply_fixed_values(sc: Scale, prep: _Prepared, value: np.ndarray) -> np.nda
 def _bands(sc: Scale, value: np.ndarray) -> dict[str, pd.Categorical]:
     out = {}
     for colname, scheme in zip(sc.band_columns(), sc.bands, strict=True):
-        levels = sorted(scheme.levels, key=lambda b: b.min)
-        mins = np.array([b.min for b in levels])
-        idx = np.searchsorted(mins, value, side="right") - 1
-        idx = np.where(np.isnan(value), -1, idx)
-        # Keep the categories in the "better to worse" reading order of the YAML file.
-        yaml_order = [b.label for b in scheme.levels]
-        sorted_labels = [b.label for b in levels]
-        remap = np.array([yaml_order.index(lab) for lab in sorted_labels] + [-1])
-        out[colname] = pd.Categorical.from_codes(remap[idx], categories=yaml_order, ordered=True)
+        # Categories keep the YAML's reading order (better to worse); a value belongs to the
+        # band with the largest minimum at or below it. Comparisons are False for NaN, so a
+        # missing score gets code -1 (missing band) with no special case.
+        order = sorted(range(len(scheme.levels)), key=lambda j: scheme.levels[j].min)
+        rank = np.full(len(value), -1, dtype=np.int8)
+        for j in order:
+            rank += value >= scheme.levels[j].min
+        remap = np.array([*order, -1], dtype=np.int8)  # rank -1 -> last entry -> -1
+        out[colname] = pd.Categorical.from_codes(
+            remap[rank], categories=[b.label for b in scheme.levels], ordered=True
+        )
     return out
 
 
@@ -459,7 +533,7 @@ def _score_prepared(
             f"the data already has columns named like {inst.id} scores: {clash}; "
             "rename them or pass keep= without them"
         )
-    scored = pd.DataFrame(cols, index=data.index)
+    scored = pd.DataFrame(cols, index=data.index, copy=False)
     out = pd.concat([data[list(keep)], scored], axis=1) if keep else scored
     out.attrs["instrument"] = inst.id
     return out
