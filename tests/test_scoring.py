@@ -131,3 +131,16 @@ def test_instrument_object_and_path_accepted(tmp_path):
     p = tmp_path / "x.yaml"
     p.write_text(open(inst.path).read())
     assert oc.score(_swem([[2] * 7]), p).loc[0, "metric"] == pytest.approx(15.32)  # raw 14
+
+
+def test_item_codes_resolve_labels_and_missing():
+    df = pd.DataFrame({f"q{i}": ["Certainly true", "partly true", "Don't know", 0] for i in range(1, 13)})
+    codes = oc.item_codes(df, "chi_esq_parent")
+    assert codes["q1"].tolist()[:2] == [2.0, 1.0]
+    assert np.isnan(codes.loc[2, "q1"]) and codes.loc[3, "q1"] == 0
+    mhsds = pd.DataFrame({f"q{i}": [1, 3] for i in range(1, 13)})
+    assert oc.item_codes(mhsds, "chi_esq_parent", coding="mhsds")["q5"].tolist() == [2.0, 0.0]
+    df.loc[0, "q2"] = "maybe"
+    with pytest.raises(oc.InvalidResponsesError, match="maybe"):
+        oc.item_codes(df, "chi_esq_parent")
+    assert np.isnan(oc.item_codes(df, "chi_esq_parent", errors="flag").loc[0, "q2"])

@@ -17,7 +17,7 @@ from .errors import (
     OutcomesError,
 )
 from .instruments import Instrument, list_instruments, load_instrument
-from .scoring import ValidationReport, score, validate
+from .scoring import ValidationReport, item_codes, score, validate
 
 try:
     __version__ = version("outcomes")
@@ -32,6 +32,7 @@ __all__ = [
     "OutcomesError",
     "ValidationReport",
     "__version__",
+    "item_codes",
     "list_instruments",
     "load_instrument",
     "score",

@@ -610,7 +610,7 @@ def score(
         >>> df = pd.DataFrame({"person_id": ["a"], **{f"q{i}": [3] for i in range(1, 8)}})
         >>> oc.score(df, "swemwbs")[["person_id", "raw", "metric"]]
           person_id   raw  metric
-        0         a  21.0   19.98
+        0         a  21.0   19.25
     """
     if errors not in ("raise", "flag"):
         raise ValueError(f"errors must be 'raise' or 'flag', not {errors!r}")
@@ -620,6 +620,39 @@ def score(
     if errors == "raise" and len(bad):
         raise InvalidResponsesError(_error_message(inst.id, bad), prep.issues)
     out = _score_prepared(prep, inst, prorate, keep)
+    out.attrs["issues"] = prep.issues
+    return out
+
+
+def item_codes(
+    data: pd.DataFrame,
+    instrument: str | Instrument,
+    *,
+    columns: Mapping[str, str] | None = None,
+    errors: Literal["raise", "flag"] = "raise",
+    coding: str | None = None,
+) -> pd.DataFrame:
+    """Canonical response codes per item (labels resolved, missing codes as NaN), validated
+    exactly as :func:`score` validates. For item-level summaries such as % "Certainly true".
+
+    Example:
+        >>> import pandas as pd, outcomes as oc
+        >>> df = pd.DataFrame({f"q{i}": ["Certainly true"] for i in range(1, 13)})
+        >>> oc.item_codes(df, "chi_esq_parent").loc[0, "q1"]
+        np.float64(2.0)
+    """
+    if errors not in ("raise", "flag"):
+        raise ValueError(f"errors must be 'raise' or 'flag', not {errors!r}")
+    inst = load_instrument(instrument)
+    prep = _prepare(data, inst, columns, coding, want_codes=True)
+    bad = prep.issues[prep.issues["severity"] == "error"]
+    if errors == "raise" and len(bad):
+        raise InvalidResponsesError(_error_message(inst.id, bad), prep.issues)
+    codes = {
+        i: np.where(enc.answered, enc.canon, np.nan) if enc.canon is not None else np.nan
+        for i, enc in prep.items.items()
+    }
+    out = pd.DataFrame(codes, index=data.index)
     out.attrs["issues"] = prep.issues
     return out
 
