@@ -1,0 +1,1423 @@
+"""Service activity and access: referrals, acceptance, inappropriate referrals, waiting times and
+children seen, from the referrals table (DESIGN.md).
+
+Every function takes the referrals table as it comes from the service's system, checks it with
+:func:`prepare_referrals` (bad rows raise an error naming them, or with ``errors="flag"`` are
+excluded and counted), and returns tidy frames ready to plot or to pass through
+:func:`outcomes.disclosure.apply`. Rates are proportions (0-1) with Wilson intervals; waiting
+times use the Kaplan-Meier estimator so that referrals still waiting at the extract date are
+censored, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy.stats import norm
+from statsmodels.duration.survfunc import SurvfuncRight
+from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
+from ._stats import wilson_ci
+from .errors import DataStructureError, InvalidResponsesError, OutcomesError
+
+__all__ = [
+    "DATE_COLUMNS",
+    "ISSUE_COLUMNS",
+    "RateComparison",
+    "TrendResult",
+    "WaitResult",
+    "children_seen",
+    "compare_inappropriate",
+    "inappropriate_rate",
+    "inappropriate_trend",
+    "monthly_activity",
+    "not_accepted_reasons",
+    "prepare_referrals",
+    "referral_counts",
+    "waiting_times",
+]
+
+DATE_COLUMNS = ("referral_date", "first_contact_date", "second_contact_date", "discharge_date")
+REQUIRED = ("referral_id", "person_id", "referral_date")
+ISSUE_COLUMNS = ["row", "column", "value", "reason", "severity"]
+TOTAL = "Total"
+#: Day-first formats tried after ISO 8601 (exports from English systems write 04/03/2024).
+UK_FORMATS = (
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+)
+_YES = {"true", "t", "yes", "y", "1", "1.0", "accepted", "accept"}
+_NO = {"false", "f", "no", "n", "0", "0.0", "not accepted", "rejected", "declined"}
+_PENDING = {"", "pending", "awaiting decision", "undecided"}
+
+Errors = Literal["raise", "flag"]
+Period = Literal["M", "Q", "FQ"]
+
+
+# ============================================================================ checking the table
+def _issue(df: pd.DataFrame, mask, column: str, values, reason: str, severity="error"):
+    mask = np.asarray(mask, bool)
+    if not mask.any():
+        return None
+    vals = np.asarray(values, dtype=object)
+    return pd.DataFrame(
+        {
+            "row": df.index.to_numpy()[mask],
+            "column": column,
+            "value": vals[mask] if vals.ndim else vals,
+            "reason": reason,
+            "severity": severity,
+        }
+    )
+
+
+def _parse_dates(col: pd.Series, date_format: str | None) -> tuple[pd.Series, np.ndarray]:
+    """Dates at midnight, and a mask of cells that hold something that is not a date."""
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        out = col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
+        return out.dt.normalize().astype("datetime64[ns]"), np.zeros(len(col), bool)
+    txt = col.astype("string").str.strip()
+    present = (txt.notna() & (txt != "")).to_numpy(dtype=bool)
+    txt = txt.where(present)
+    if date_format is not None:
+        parsed = pd.to_datetime(txt, format=date_format, errors="coerce")
+    else:
+        parsed = pd.to_datetime(txt, format="ISO8601", errors="coerce")
+        for fmt in UK_FORMATS:
+            todo = present & parsed.isna().to_numpy()
+            if not todo.any():
+                break
+            parsed = parsed.where(
+                ~todo, pd.to_datetime(txt.where(todo), format=fmt, errors="coerce")
+            )
+    parsed = pd.Series(parsed, index=col.index).astype("datetime64[ns]").dt.normalize()
+    bad = present & parsed.isna().to_numpy()
+    return parsed, bad
+
+
+def _parse_accepted(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """True / False / NA (no decision yet), and a mask of values that mean none of these."""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return col.astype("boolean"), np.zeros(len(col), bool)
+    txt = col.astype("string").str.strip().str.casefold()
+    yes = txt.isin(list(_YES)).fillna(False).to_numpy(dtype=bool)
+    no = txt.isin(list(_NO)).fillna(False).to_numpy(dtype=bool)
+    pending = (txt.isna() | txt.isin(list(_PENDING))).fillna(True).to_numpy(dtype=bool)
+    out = pd.array(np.where(yes, True, False), dtype="boolean")
+    out[~(yes | no)] = pd.NA
+    return pd.Series(out, index=col.index), ~(yes | no | pending)
+
+
+def prepare_referrals(
+    referrals: pd.DataFrame,
+    *,
+    as_of=None,
+    errors: Errors = "raise",
+    date_format: str | None = None,
+) -> pd.DataFrame:
+    """Check and parse a referrals table; every row is kept, or excluded with its reasons.
+
+    Checks: required columns (``referral_id, person_id, referral_date``); unparseable dates
+    (ISO 8601 or day-first UK formats, or ``date_format``); duplicate ``referral_id``; contact
+    before referral; second contact before the first, or without one; discharge before the first
+    contact or before referral; any date after ``as_of`` (the extract date); ``accepted`` not
+    yes/no (blank = no decision yet); ``n_contacts`` not a whole number >= 0 or fewer than the
+    contact dates recorded. A ``not_accepted_reason`` on an accepted referral is a warning.
+
+    Parameters
+    ----------
+    errors
+        ``"raise"``: an :class:`~outcomes.InvalidResponsesError` naming every bad row.
+        ``"flag"``: rows with an error are excluded; ``result.attrs["issues"]`` lists the
+        problems and ``result.attrs["n_excluded"]`` counts the rows dropped.
+
+    Returns
+    -------
+    DataFrame
+        The rows kept, with date columns as ``datetime64`` (midnight), ``accepted`` as a nullable
+        boolean (NA = no decision yet) and ``n_contacts`` as a float.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"referral_id": [1, 2], "person_id": ["a", "b"],
+    ...                   "referral_date": ["2024-01-03", "05/01/2024"]})
+    >>> prepare_referrals(r)["referral_date"].dt.strftime("%d %b %Y").tolist()
+    ['03 Jan 2024', '05 Jan 2024']
+    """
+    if errors not in ("raise", "flag"):
+        raise ValueError(f"errors must be 'raise' or 'flag', not {errors!r}")
+    if not isinstance(referrals, pd.DataFrame):
+        raise DataStructureError(f"referrals must be a DataFrame, not {type(referrals).__name__}")
+    if referrals.columns.duplicated().any():
+        dup = sorted({str(c) for c in referrals.columns[referrals.columns.duplicated()]})
+        raise DataStructureError(f"the referrals table has duplicate columns {dup}")
+    missing = [c for c in REQUIRED if c not in referrals.columns]
+    if missing:
+        raise DataStructureError(
+            f"the referrals table lacks required column(s) {missing}; "
+            f"columns present: {[str(c) for c in referrals.columns]}"
+        )
+    if len(referrals) == 0:
+        raise DataStructureError("the referrals table is empty")
+    if not referrals.index.is_unique:
+        raise DataStructureError("the referrals table's index has duplicate labels; reset it")
+
+    df = referrals.copy()
+    parts: list[pd.DataFrame | None] = []
+    for c in REQUIRED:
+        blank = df[c].isna().to_numpy() | (df[c].astype("string").str.strip() == "").fillna(False)
+        parts.append(_issue(df, blank, c, df[c], f"{c} is missing"))
+
+    bad_date = np.zeros(len(df), bool)
+    for c in DATE_COLUMNS:
+        if c in df.columns:
+            raw = df[c]
+            df[c], bad = _parse_dates(raw, date_format)
+            bad_date |= bad
+            parts.append(_issue(df, bad, c, raw, "not a date (use YYYY-MM-DD or DD/MM/YYYY)"))
+
+    dup = df["referral_id"].duplicated(keep=False).to_numpy() & df["referral_id"].notna().to_numpy()
+    parts.append(
+        _issue(
+            df, dup, "referral_id", df["referral_id"], "duplicate referral_id (also on another row)"
+        )
+    )
+
+    ref = df["referral_date"]
+    first = df["first_contact_date"] if "first_contact_date" in df else None
+    second = df["second_contact_date"] if "second_contact_date" in df else None
+    dis = df["discharge_date"] if "discharge_date" in df else None
+
+    def cmp(a, b):  # a < b where both are known
+        return (a < b).fillna(False).to_numpy(dtype=bool)
+
+    if first is not None:
+        parts.append(
+            _issue(df, cmp(first, ref), "first_contact_date", first, "contact before referral")
+        )
+    if second is not None:
+        parts.append(
+            _issue(df, cmp(second, ref), "second_contact_date", second, "contact before referral")
+        )
+        if first is not None:
+            parts.append(
+                _issue(
+                    df,
+                    cmp(second, first),
+                    "second_contact_date",
+                    second,
+                    "second contact before the first contact",
+                )
+            )
+        no_first = second.notna().to_numpy() & (
+            first.isna().to_numpy() if first is not None else np.ones(len(df), bool)
+        )
+        parts.append(
+            _issue(
+                df,
+                no_first,
+                "second_contact_date",
+                second,
+                "second contact recorded without a first contact",
+            )
+        )
+    if dis is not None:
+        parts.append(_issue(df, cmp(dis, ref), "discharge_date", dis, "discharge before referral"))
+        if first is not None:
+            parts.append(
+                _issue(df, cmp(dis, first), "discharge_date", dis, "discharge before first contact")
+            )
+    if as_of is not None:
+        as_of = _as_date(as_of, "as_of")
+        for c in DATE_COLUMNS:
+            if c in df.columns:
+                parts.append(
+                    _issue(
+                        df,
+                        (df[c] > as_of).fillna(False).to_numpy(dtype=bool),
+                        c,
+                        df[c],
+                        f"after the extract date (as_of {as_of.date()})",
+                    )
+                )
+
+    if "accepted" in df.columns:
+        raw = df["accepted"]
+        df["accepted"], bad = _parse_accepted(raw)
+        parts.append(
+            _issue(
+                df,
+                bad,
+                "accepted",
+                raw,
+                "accepted must be yes/no, true/false or 1/0 (blank = no decision yet)",
+            )
+        )
+        if "not_accepted_reason" in df.columns:
+            has_reason = df["not_accepted_reason"].notna().to_numpy() & (
+                df["not_accepted_reason"].astype("string").str.strip() != ""
+            ).fillna(False).to_numpy(dtype=bool)
+            acc = df["accepted"].fillna(False).to_numpy(dtype=bool)
+            parts.append(
+                _issue(
+                    df,
+                    has_reason & acc,
+                    "not_accepted_reason",
+                    df["not_accepted_reason"],
+                    "a not-accepted reason on an accepted referral",
+                    "warning",
+                )
+            )
+
+    if "n_contacts" in df.columns:
+        raw = df["n_contacts"]
+        num = pd.to_numeric(raw, errors="coerce").astype(float)
+        present = raw.notna().to_numpy() & (raw.astype("string").str.strip() != "").fillna(
+            False
+        ).to_numpy(dtype=bool)
+        v = num.to_numpy()
+        bad = present & (np.isnan(v) | (v < 0) | (np.round(v) != v))
+        parts.append(_issue(df, bad, "n_contacts", raw, "n_contacts must be a whole number >= 0"))
+        implied = _implied_contacts(df)
+        fewer = present & ~bad & (v < implied)
+        parts.append(
+            _issue(
+                df,
+                fewer,
+                "n_contacts",
+                raw,
+                "n_contacts is smaller than the contact dates recorded",
+            )
+        )
+        df["n_contacts"] = num.where(~bad)
+
+    issues = (
+        pd.concat([p for p in parts if p is not None], ignore_index=True)
+        if any(p is not None for p in parts)
+        else pd.DataFrame(columns=ISSUE_COLUMNS)
+    )
+    bad_rows = issues.loc[issues["severity"] == "error", "row"]
+    if errors == "raise" and len(bad_rows):
+        raise InvalidResponsesError(_error_message(issues), issues)
+    drop = df.index.isin(pd.unique(bad_rows))
+    out = df.loc[~drop].copy()
+    out.attrs = {"issues": issues, "n_input": len(df), "n_excluded": int(drop.sum())}
+    return out
+
+
+def _error_message(issues: pd.DataFrame, limit: int = 20) -> str:
+    bad = issues[issues["severity"] == "error"]
+    lines = [
+        f"{len(bad)} problem(s) in {bad['row'].nunique()} referral row(s) "
+        "(errors='flag' excludes these rows and counts them; the full list is in .issues):"
+    ]
+    for r in bad.head(limit).itertuples(index=False):
+        lines.append(f"  row {r.row!r}, column {r.column!r}: {r.value!r} - {r.reason}")
+    if len(bad) > limit:
+        lines.append(f"  ... and {len(bad) - limit} more")
+    return "\n".join(lines)
+
+
+def _as_date(value, name: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise OutcomesError(f"{name}={value!r} is not a date") from None
+    if pd.isna(ts):
+        raise OutcomesError(f"{name} must be a date, not missing")
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts.normalize()
+
+
+def _implied_contacts(df: pd.DataFrame) -> np.ndarray:
+    n = np.zeros(len(df))
+    for c in ("first_contact_date", "second_contact_date"):
+        if c in df.columns:
+            n += df[c].notna().to_numpy()
+    return n
+
+
+def _contacts(df: pd.DataFrame) -> np.ndarray:
+    """Contacts per referral: n_contacts where given, never fewer than the dates recorded."""
+    implied = _implied_contacts(df)
+    if "n_contacts" in df.columns:
+        return np.fmax(df["n_contacts"].to_numpy(dtype=float), implied)
+    return implied
+
+
+def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise DataStructureError(
+            f"{what} needs column(s) {missing} in the referrals table; "
+            f"columns present: {[str(c) for c in df.columns]}"
+        )
+
+
+def _by_list(df: pd.DataFrame, by) -> list[str]:
+    cols = [] if by is None else [by] if isinstance(by, str) else list(by)
+    _need(df, cols, "by=")
+    return cols
+
+
+# ============================================================================ inappropriate flags
+def _inappropriate(df: pd.DataFrame, reasons: Sequence[str] | None) -> np.ndarray:
+    """Not accepted, and (when ``reasons`` is given) for one of those reasons."""
+    _need(df, ["accepted"], "the inappropriate-referral rate")
+    not_acc = (df["accepted"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+    if reasons is None:
+        return not_acc
+    if isinstance(reasons, str):
+        reasons = [reasons]
+    _need(df, ["not_accepted_reason"], "inappropriate=[...]")
+    wanted = {str(r).strip().casefold() for r in reasons}
+    got = df["not_accepted_reason"].astype("string").str.strip().str.casefold()
+    seen = set(got[not_acc].dropna().unique())
+    unknown = sorted(wanted - seen)
+    if unknown and seen:
+        import warnings
+
+        warnings.warn(
+            f"inappropriate= reason(s) {unknown} do not occur among the not-accepted referrals; "
+            f"reasons recorded: {sorted(seen)}",
+            UserWarning,
+            stacklevel=3,
+        )
+    return not_acc & got.isin(list(wanted)).fillna(False).to_numpy(dtype=bool)
+
+
+def _decided(df: pd.DataFrame) -> np.ndarray:
+    return df["accepted"].notna().to_numpy(dtype=bool)
+
+
+# ============================================================================ grouping helpers
+def _per_group(
+    df: pd.DataFrame,
+    by: list[str],
+    total: bool,
+    fn: Callable[[pd.DataFrame], pd.DataFrame],
+) -> pd.DataFrame:
+    """Apply ``fn`` to each group (and to the whole table as a ``Total`` row); ``by`` columns
+    first. Missing group labels form their own group so that every row is accounted for."""
+    frames = []
+    if by:
+        for key, sub in df.groupby(by, dropna=False, sort=True):
+            res = fn(sub)
+            key = key if isinstance(key, tuple) else (key,)
+            for name, val in zip(by, key, strict=True):
+                res.insert(list(by).index(name), name, val)
+            frames.append(res)
+        if total:
+            res = fn(df)
+            for k, name in enumerate(by):
+                res.insert(k, name, TOTAL)
+            frames.append(res)
+    else:
+        frames.append(fn(df))
+    out = pd.concat(frames, ignore_index=True)
+    if by:
+        for name in by:
+            if out[name].dtype != object:
+                out[name] = out[name].astype(object)
+    return out
+
+
+def _attach(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
+    out.attrs = {k: df.attrs[k] for k in ("issues", "n_input", "n_excluded") if k in df.attrs}
+    return out
+
+
+# ============================================================================ counts
+def referral_counts(
+    referrals: pd.DataFrame,
+    *,
+    by: str | Sequence[str] | None = None,
+    inappropriate: Sequence[str] | None = None,
+    total: bool = True,
+    confidence: float = 0.95,
+    as_of=None,
+    errors: Errors = "raise",
+) -> pd.DataFrame:
+    """Referrals received, accepted, not accepted, awaiting a decision, and inappropriate.
+
+    ``inappropriate`` lists the ``not_accepted_reason`` values that count as inappropriate
+    (case-insensitive); None counts every not-accepted referral. Rates are over referrals with a
+    decision (accepted or not), with Wilson intervals.
+
+    Returns one row per group (plus a ``Total`` row when ``by`` is given and ``total``):
+    ``received, accepted, not_accepted, pending, acceptance_rate, inappropriate,
+    inappropriate_rate, inappropriate_ci_low, inappropriate_ci_high``.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"referral_id": [1, 2, 3, 4], "person_id": list("abcd"),
+    ...     "referral_date": ["2024-01-02"] * 4, "accepted": ["yes", "no", "yes", None]})
+    >>> referral_counts(r)[["received", "accepted", "not_accepted", "pending"]].iloc[0].tolist()
+    [4, 2, 1, 1]
+    """
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    _need(df, ["accepted"], "referral_counts")
+    by_cols = _by_list(df, by)
+    work = pd.DataFrame(
+        {
+            "accepted": df["accepted"].fillna(False).to_numpy(dtype=bool),
+            "not_accepted": (df["accepted"] == False).fillna(False).to_numpy(dtype=bool),  # noqa: E712
+            "pending": df["accepted"].isna().to_numpy(),
+            "inappropriate": _inappropriate(df, inappropriate),
+        },
+        index=df.index,
+    )
+    for c in by_cols:
+        work[c] = df[c]
+
+    def fn(sub: pd.DataFrame) -> pd.DataFrame:
+        received = len(sub)
+        acc, nacc, pend = (int(sub[c].sum()) for c in ("accepted", "not_accepted", "pending"))
+        inap = int(sub["inappropriate"].sum())
+        decided = acc + nacc
+        lo, hi = wilson_ci(inap, decided, confidence)
+        return pd.DataFrame(
+            {
+                "received": [received],
+                "accepted": [acc],
+                "not_accepted": [nacc],
+                "pending": [pend],
+                "acceptance_rate": [acc / decided if decided else np.nan],
+                "inappropriate": [inap],
+                "inappropriate_rate": [inap / decided if decided else np.nan],
+                "inappropriate_ci_low": [float(lo)],
+                "inappropriate_ci_high": [float(hi)],
+            }
+        )
+
+    return _attach(_per_group(work, by_cols, total, fn), df)
+
+
+def not_accepted_reasons(
+    referrals: pd.DataFrame,
+    *,
+    by: str | Sequence[str] | None = None,
+    inappropriate: Sequence[str] | None = None,
+    total: bool = True,
+    as_of=None,
+    errors: Errors = "raise",
+) -> pd.DataFrame:
+    """Not-accepted referrals by reason: ``reason, n, share_of_not_accepted,
+    share_of_received, inappropriate`` (whether the reason counts as inappropriate). A blank
+    reason is reported as ``(not recorded)``.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"referral_id": [1, 2, 3], "person_id": list("abc"),
+    ...     "referral_date": ["2024-01-02"] * 3, "accepted": [False, False, True],
+    ...     "not_accepted_reason": ["below threshold", "below threshold", None]})
+    >>> not_accepted_reasons(r)[["reason", "n"]].values.tolist()
+    [['below threshold', 2]]
+    """
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    _need(df, ["accepted", "not_accepted_reason"], "not_accepted_reasons")
+    by_cols = _by_list(df, by)
+    inap = _inappropriate(df, inappropriate)
+    reason = df["not_accepted_reason"].astype("string").str.strip()
+    reason = reason.where(reason.notna() & (reason != ""), "(not recorded)")
+    work = pd.DataFrame(
+        {
+            "reason": reason.to_numpy(dtype=object),
+            "not_accepted": (df["accepted"] == False).fillna(False).to_numpy(dtype=bool),  # noqa: E712
+            "inappropriate": inap,
+        },
+        index=df.index,
+    )
+    for c in by_cols:
+        work[c] = df[c]
+
+    def fn(sub: pd.DataFrame) -> pd.DataFrame:
+        na = sub[sub["not_accepted"]]
+        counts = na.groupby("reason", sort=True).agg(
+            n=("reason", "size"), inappropriate=("inappropriate", "any")
+        )
+        out = counts.reset_index()
+        out["share_of_not_accepted"] = out["n"] / max(len(na), 1)
+        out["share_of_received"] = out["n"] / max(len(sub), 1)
+        out = out.sort_values(["n", "reason"], ascending=[False, True], ignore_index=True)
+        out["n"] = out["n"].astype(int)
+        return out[["reason", "n", "share_of_not_accepted", "share_of_received", "inappropriate"]]
+
+    return _attach(_per_group(work, by_cols, total, fn), df)
+
+
+def children_seen(
+    referrals: pd.DataFrame,
+    *,
+    by: str | Sequence[str] | None = None,
+    total: bool = True,
+    as_of=None,
+    errors: Errors = "raise",
+) -> pd.DataFrame:
+    """Children and young people referred and seen: ``referrals, children_referred,
+    children_seen_1plus`` (at least one contact on any referral) and ``children_seen_2plus`` (at
+    least two contacts within one referral), counting distinct ``person_id``.
+
+    Contacts per referral are ``n_contacts`` where given, and never fewer than the contact dates
+    recorded. A child referred in two groups (two schools) counts once in each group and once in
+    the ``Total`` row, so the Total can be less than the sum of the groups.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"referral_id": [1, 2, 3], "person_id": ["a", "a", "b"],
+    ...     "referral_date": ["2024-01-02"] * 3, "n_contacts": [1, 2, 0]})
+    >>> children_seen(r)[["children_referred", "children_seen_1plus", "children_seen_2plus"]].iloc[0].tolist()
+    [2, 1, 1]
+    """
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    if "n_contacts" not in df.columns and "first_contact_date" not in df.columns:
+        raise DataStructureError("children_seen needs n_contacts or first_contact_date")
+    by_cols = _by_list(df, by)
+    contacts = _contacts(df)
+    work = pd.DataFrame(
+        {
+            "person_id": df["person_id"].to_numpy(dtype=object),
+            "c1": contacts >= 1,
+            "c2": contacts >= 2,
+        },
+        index=df.index,
+    )
+    for c in by_cols:
+        work[c] = df[c]
+
+    def fn(sub: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "referrals": [len(sub)],
+                "children_referred": [sub["person_id"].nunique()],
+                "children_seen_1plus": [sub.loc[sub["c1"], "person_id"].nunique()],
+                "children_seen_2plus": [sub.loc[sub["c2"], "person_id"].nunique()],
+            }
+        )
+
+    return _attach(_per_group(work, by_cols, total, fn), df)
+
+
+# ============================================================================ periods
+def _periods(dates: pd.Series, period: Period) -> pd.Series:
+    if period not in ("M", "Q", "FQ"):
+        raise OutcomesError(
+            f"period must be 'M', 'Q' or 'FQ' (NHS financial quarter), not {period!r}"
+        )
+    freq = {"M": "M", "Q": "Q", "FQ": "Q-MAR"}[period]
+    return dates.dt.to_period(freq)
+
+
+def _period_frame(prange: pd.PeriodIndex, period: Period) -> pd.DataFrame:
+    if period == "FQ":
+        fy = prange.qyear
+        label = [f"{y - 1}/{str(y)[2:]} Q{q}" for y, q in zip(fy, prange.quarter, strict=True)]
+    else:
+        label = prange.strftime("%Y-%m" if period == "M" else "%YQ%q")
+    return pd.DataFrame(
+        {
+            "period": list(label),
+            "period_start": prange.start_time.normalize(),
+            "period_end": prange.end_time.normalize(),
+        }
+    )
+
+
+def _count_by_period(p: pd.Series, prange: pd.PeriodIndex, weights=None) -> np.ndarray:
+    if weights is not None:
+        p = p[np.asarray(weights, bool)]
+    return p.value_counts().reindex(prange, fill_value=0).to_numpy(dtype=int)
+
+
+# ============================================================================ inappropriate rates
+def inappropriate_rate(
+    referrals: pd.DataFrame,
+    *,
+    period: Period = "M",
+    by: str | Sequence[str] | None = None,
+    inappropriate: Sequence[str] | None = None,
+    confidence: float = 0.95,
+    as_of=None,
+    errors: Errors = "raise",
+) -> pd.DataFrame:
+    """The inappropriate-referral rate per month (``"M"``), calendar quarter (``"Q"``) or NHS
+    financial quarter (``"FQ"``, April-March), by date of referral, every period in the range
+    present (zeros where nothing happened): ``period, period_start, period_end, decided,
+    inappropriate, rate, ci_low, ci_high`` (Wilson).
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"referral_id": [1, 2, 3], "person_id": list("abc"),
+    ...     "referral_date": ["2024-01-02", "2024-01-20", "2024-03-01"],
+    ...     "accepted": [False, True, True]})
+    >>> inappropriate_rate(r)[["period", "decided", "inappropriate"]].values.tolist()
+    [['2024-01', 2, 1], ['2024-02', 0, 0], ['2024-03', 1, 0]]
+    """
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    return _attach(_rate_series(df, period, _by_list(df, by), inappropriate, confidence), df)
+
+
+def _rate_series(df, period, by_cols, reasons, confidence) -> pd.DataFrame:
+    work = pd.DataFrame(
+        {
+            "p": _periods(df["referral_date"], period),
+            "decided": _decided(df),
+            "inap": _inappropriate(df, reasons),
+        },
+        index=df.index,
+    )
+    for c in by_cols:
+        work[c] = df[c]
+    prange = pd.period_range(work["p"].min(), work["p"].max(), freq=work["p"].dt.freq)
+
+    def fn(sub: pd.DataFrame) -> pd.DataFrame:
+        out = _period_frame(prange, period)
+        out["decided"] = _count_by_period(sub["p"], prange, sub["decided"])
+        out["inappropriate"] = _count_by_period(sub["p"], prange, sub["inap"])
+        d = out["decided"].to_numpy(dtype=float)
+        out["rate"] = np.where(d > 0, out["inappropriate"] / np.where(d > 0, d, 1), np.nan)
+        lo, hi = wilson_ci(out["inappropriate"].to_numpy(), d, confidence)
+        out["ci_low"], out["ci_high"] = lo, hi
+        return out
+
+    return _per_group(work, by_cols, False, fn)
+
+
+def _date_text(d: pd.Timestamp) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+def _pct(x: float, digits: int = 1) -> str:
+    return "n/a" if not np.isfinite(x) else f"{100 * x:.{digits}f}%"
+
+
+@dataclass
+class RateComparison:
+    """Inappropriate-referral rate before vs after ``change_date`` (referral date >= change date
+    counts as after)."""
+
+    table: pd.DataFrame
+    change_date: pd.Timestamp
+    confidence: float
+    by: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self) -> str:
+        row = self.table.iloc[-1]
+        lvl = int(round(self.confidence * 100))
+        when = _date_text(self.change_date)
+        where = "" if not self.by else f" ({', '.join(str(row[b]) for b in self.by)})"
+        if not (row["n_before"] and row["n_after"]):
+            return f"There were no decided referrals on one side of {when}{where}; no comparison."
+        p = row["p"]
+        ptxt = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        return (
+            f"The inappropriate-referral rate{where} was {_pct(row['rate_before'])} "
+            f"({lvl}% CI {_pct(row['rate_before_ci_low'])} to {_pct(row['rate_before_ci_high'])}; "
+            f"{int(row['inappropriate_before'])} of {int(row['n_before'])} decided referrals) before "
+            f"{when} and {_pct(row['rate_after'])} ({_pct(row['rate_after_ci_low'])} to "
+            f"{_pct(row['rate_after_ci_high'])}; {int(row['inappropriate_after'])} of "
+            f"{int(row['n_after'])}) from then on: a change of {100 * row['difference']:+.1f} "
+            f"percentage points ({lvl}% CI {100 * row['difference_ci_low']:+.1f} to "
+            f"{100 * row['difference_ci_high']:+.1f}; {ptxt})."
+        )
+
+    def __repr__(self) -> str:
+        return f"RateComparison({self.summary()!r})"
+
+
+def compare_inappropriate(
+    referrals: pd.DataFrame,
+    *,
+    change_date,
+    by: str | Sequence[str] | None = None,
+    inappropriate: Sequence[str] | None = None,
+    total: bool = True,
+    confidence: float = 0.95,
+    as_of=None,
+    errors: Errors = "raise",
+) -> RateComparison:
+    """Compare the inappropriate-referral rate before and after ``change_date``.
+
+    Each side: decided referrals, inappropriate ones, rate with Wilson CI. The difference is
+    after - before with Newcombe's hybrid-score interval (statsmodels
+    ``confint_proportions_2indep(method="newcomb")``); ``z`` and ``p`` are the pooled
+    two-proportion z-test (``proportions_ztest``, same as R's ``prop.test(correct=FALSE)``).
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"referral_id": range(4), "person_id": list("abcd"),
+    ...     "referral_date": ["2024-01-02", "2024-01-03", "2024-06-01", "2024-06-02"],
+    ...     "accepted": [False, False, True, False]})
+    >>> res = compare_inappropriate(r, change_date="2024-04-01")
+    >>> res.to_frame()[["rate_before", "rate_after", "difference"]].iloc[0].tolist()
+    [1.0, 0.5, -0.5]
+    """
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    change = _as_date(change_date, "change_date")
+    by_cols = _by_list(df, by)
+    work = pd.DataFrame(
+        {
+            "after": (df["referral_date"] >= change).to_numpy(dtype=bool),
+            "decided": _decided(df),
+            "inap": _inappropriate(df, inappropriate),
+        },
+        index=df.index,
+    )
+    for c in by_cols:
+        work[c] = df[c]
+
+    def fn(sub: pd.DataFrame) -> pd.DataFrame:
+        res = {}
+        for side, m in (("before", ~sub["after"]), ("after", sub["after"])):
+            n = int((sub["decided"] & m).sum())
+            k = int((sub["inap"] & m).sum())
+            lo, hi = wilson_ci(k, n, confidence)
+            res[f"n_{side}"] = n
+            res[f"inappropriate_{side}"] = k
+            res[f"rate_{side}"] = k / n if n else np.nan
+            res[f"rate_{side}_ci_low"] = float(lo)
+            res[f"rate_{side}_ci_high"] = float(hi)
+        n0, k0, n1, k1 = (
+            res["n_before"],
+            res["inappropriate_before"],
+            res["n_after"],
+            res["inappropriate_after"],
+        )
+        if n0 and n1:
+            res["difference"] = k1 / n1 - k0 / n0
+            lo, hi = confint_proportions_2indep(
+                k1, n1, k0, n0, method="newcomb", compare="diff", alpha=1 - confidence
+            )
+            res["difference_ci_low"], res["difference_ci_high"] = float(lo), float(hi)
+            if 0 < k0 + k1 < n0 + n1:
+                z, p = proportions_ztest([k1, k0], [n1, n0])
+                res["z"], res["p"] = float(z), float(p)
+            else:  # everyone or no one inappropriate on both sides: nothing to test
+                res["z"], res["p"] = 0.0, 1.0
+        else:
+            for c in ("difference", "difference_ci_low", "difference_ci_high", "z", "p"):
+                res[c] = np.nan
+        return pd.DataFrame([res])
+
+    table = _per_group(work, by_cols, total, fn)
+    return RateComparison(_attach(table, df), change, confidence, by_cols)
+
+
+# ============================================================================ segmented regression
+_TERMS = {
+    "const": "intercept",
+    "time": "time",
+    "post": "level_change",
+    "time_after": "slope_change",
+}
+
+
+@dataclass
+class TrendResult:
+    """Segmented (interrupted time series) regression of the monthly inappropriate-referral rate.
+
+    ``to_frame()``: one row per term (``intercept``, ``time`` = change per period before the
+    change date, ``level_change`` = step at the change, ``slope_change`` = change in the
+    per-period trend after it) with ``estimate, se, ci_low, ci_high, p`` on the log-odds
+    (binomial) or log-rate (Poisson) scale and ``ratio, ratio_ci_low, ratio_ci_high``
+    (exponentiated: odds ratios or rate ratios). ``series``: the observed and fitted rate per
+    period, with the counterfactual (no change) after the change date.
+    """
+
+    coefficients: pd.DataFrame
+    series: pd.DataFrame
+    family: str
+    change_date: pd.Timestamp | None
+    period: str
+    dispersion: float
+    confidence: float
+    model: object = field(repr=False, default=None)
+
+    @property
+    def ratio_name(self) -> str:
+        return "odds ratio" if self.family == "binomial" else "rate ratio"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.coefficients.copy()
+
+    def summary(self) -> str:
+        unit = {"M": "month", "Q": "quarter", "FQ": "quarter"}[self.period]
+        co = self.coefficients.set_index("term")
+        lvl = int(round(self.confidence * 100))
+        rn = "OR" if self.family == "binomial" else "RR"
+        fitted = self.series[self.series["decided"] > 0]
+        span = (
+            f"{len(fitted)} {unit}s ({fitted['period'].iloc[0]} to {fitted['period'].iloc[-1]}; "
+            f"{self.family} segmented regression"
+            + (f", Pearson dispersion {self.dispersion:.2f}" if self.dispersion != 1 else "")
+            + ")"
+        )
+
+        def term(name: str) -> str:
+            r = co.loc[name]
+            p = "p < 0.001" if r["p"] < 0.001 else f"p = {r['p']:.3f}"
+            return (
+                f"{rn} {r['ratio']:.2f}, {lvl}% CI {r['ratio_ci_low']:.2f} to "
+                f"{r['ratio_ci_high']:.2f}, {p}"
+            )
+
+        what = "odds" if self.family == "binomial" else "rate"
+        t = co.loc["time", "ratio"]
+        if self.change_date is None:
+            return (
+                f"Over {span}, the {what} of a referral being inappropriate changed by "
+                f"{100 * (t - 1):+.1f}% per {unit} ({term('time')})."
+            )
+        when = _date_text(self.change_date)
+        return (
+            f"Over {span}, before {when} the {what} of a referral being inappropriate changed by "
+            f"{100 * (t - 1):+.1f}% per {unit} ({term('time')}); at the change the level moved "
+            f"by {100 * (co.loc['level_change', 'ratio'] - 1):+.1f}% ({term('level_change')}) and "
+            f"the trend per {unit} by {100 * (co.loc['slope_change', 'ratio'] - 1):+.1f}% "
+            f"({term('slope_change')})."
+        )
+
+    def plot(self, ax=None):
+        """Observed rate per period (with Wilson intervals), fitted line and counterfactual."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 4))
+        s = self.series
+        x = s["period_start"]
+        ok = s["decided"] > 0
+        err = np.vstack(
+            [(s["rate"] - s["ci_low"])[ok].to_numpy(), (s["ci_high"] - s["rate"])[ok].to_numpy()]
+        )
+        ax.errorbar(
+            x[ok],
+            100 * s["rate"][ok],
+            yerr=100 * err,
+            fmt="o",
+            color="0.3",
+            ecolor="0.7",
+            capsize=2,
+            label="observed",
+        )
+        ax.plot(x, 100 * s["fitted"], color="C0", label="fitted")
+        if self.change_date is not None:
+            after = s["counterfactual"].notna()
+            ax.plot(
+                x[after],
+                100 * s["counterfactual"][after],
+                "--",
+                color="C0",
+                alpha=0.6,
+                label="no change (counterfactual)",
+            )
+            ax.axvline(self.change_date, color="C3", lw=1, ls=":", label="change")
+        ax.set_ylabel("inappropriate referrals (%)")
+        ax.set_ylim(bottom=0)
+        ax.legend(frameon=False)
+        return ax
+
+    def __repr__(self) -> str:
+        return f"TrendResult({self.summary()!r})"
+
+
+def inappropriate_trend(
+    referrals: pd.DataFrame,
+    *,
+    change_date=None,
+    period: Period = "M",
+    family: Literal["binomial", "poisson"] = "binomial",
+    dispersion: Literal["pearson", "fixed"] = "pearson",
+    inappropriate: Sequence[str] | None = None,
+    confidence: float = 0.95,
+    as_of=None,
+    errors: Errors = "raise",
+) -> TrendResult:
+    """Trend in the inappropriate-referral rate, with a segmented regression around
+    ``change_date`` (interrupted time series; Wagner et al. 2002, J Clin Pharm Ther 27:299).
+
+    Model, one observation per period t = 0, 1, ... with n_t decided referrals and k_t
+    inappropriate ones: g(rate_t) = b0 + b1 t + b2 post_t + b3 (t - t0)+ where post_t = 1 from
+    the period containing ``change_date`` (t0) on. ``family="binomial"``: logit link, k_t of n_t
+    (statsmodels GLM); ``"poisson"``: log link with offset log n_t. Periods without a decided
+    referral carry no information and are left out of the fit. ``dispersion="pearson"`` scales
+    the standard errors by the Pearson chi2/df when it exceeds 1 (quasi-likelihood, as monthly
+    counts are usually overdispersed); ``"fixed"`` keeps the scale at 1. Without a change date
+    the model is b0 + b1 t.
+
+    Example
+    -------
+    >>> import pandas as pd, numpy as np
+    >>> months = pd.date_range("2023-01-01", periods=12, freq="MS").repeat(20)
+    >>> k = [6, 7, 5, 6, 7, 6, 3, 4, 3, 2, 4, 3]  # inappropriate of 20 referrals a month
+    >>> acc = np.concatenate([[False] * x + [True] * (20 - x) for x in k])
+    >>> r = pd.DataFrame({"referral_id": range(240), "person_id": range(240),
+    ...     "referral_date": months, "accepted": acc})
+    >>> res = inappropriate_trend(r, change_date="2023-07-01")
+    >>> round(float(res.to_frame().set_index("term").loc["level_change", "ratio"]), 2)
+    0.42
+    """
+    if family not in ("binomial", "poisson"):
+        raise OutcomesError(f"family must be 'binomial' or 'poisson', not {family!r}")
+    if dispersion not in ("pearson", "fixed"):
+        raise OutcomesError(f"dispersion must be 'pearson' or 'fixed', not {dispersion!r}")
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    series = _rate_series(df, period, [], inappropriate, confidence)
+    prange = pd.PeriodIndex(_periods(series["period_start"], period))
+    t = (prange.asi8 - prange.asi8[0]).astype(float)
+    cols = {"const": np.ones(len(t)), "time": t}
+    change = None
+    if change_date is not None:
+        change = _as_date(change_date, "change_date")
+        p0 = _periods(pd.Series([change]), period).iloc[0]
+        t0 = float(p0.ordinal - prange.asi8[0])
+        cols["post"] = (t >= t0).astype(float)
+        cols["time_after"] = np.maximum(t - t0, 0.0)
+    x = pd.DataFrame(cols)
+    n = series["decided"].to_numpy(dtype=float)
+    k = series["inappropriate"].to_numpy(dtype=float)
+    fit = n > 0
+    if change is not None:
+        before, after = int((fit & (x["post"] == 0)).sum()), int((fit & (x["post"] == 1)).sum())
+        if before < 2 or after < 2:
+            raise OutcomesError(
+                f"a segmented trend needs at least 2 periods with decided referrals on each side "
+                f"of change_date {change.date()}; found {before} before and {after} after"
+            )
+    if fit.sum() <= x.shape[1]:
+        raise OutcomesError(
+            f"a trend with {x.shape[1]} terms needs more than {x.shape[1]} periods with decided "
+            f"referrals; found {int(fit.sum())}"
+        )
+    if k[fit].sum() == 0 or k[fit].sum() == n[fit].sum() and family == "binomial":
+        raise OutcomesError(
+            "every decided referral has the same status (all or none inappropriate); "
+            "there is no trend to model"
+        )
+    if family == "binomial":
+        model = sm.GLM(
+            np.column_stack([k[fit], n[fit] - k[fit]]), x[fit], family=sm.families.Binomial()
+        )
+    else:
+        model = sm.GLM(k[fit], x[fit], family=sm.families.Poisson(), offset=np.log(n[fit]))
+    res = model.fit()
+    scale = 1.0
+    if dispersion == "pearson" and res.df_resid > 0:
+        phi = float(res.pearson_chi2 / res.df_resid)
+        if phi > 1:
+            scale = phi
+            res = model.fit(scale=scale)
+    ci = np.asarray(res.conf_int(alpha=1 - confidence))
+    coef = pd.DataFrame(
+        {
+            "term": [_TERMS[c] for c in x.columns],
+            "estimate": np.asarray(res.params),
+            "se": np.asarray(res.bse),
+            "ci_low": ci[:, 0],
+            "ci_high": ci[:, 1],
+            "p": np.asarray(res.pvalues),
+        }
+    )
+    coef["ratio"] = np.exp(coef["estimate"])
+    coef["ratio_ci_low"] = np.exp(coef["ci_low"])
+    coef["ratio_ci_high"] = np.exp(coef["ci_high"])
+    link = (lambda e: 1 / (1 + np.exp(-e))) if family == "binomial" else np.exp
+    beta = np.asarray(res.params)
+    series["fitted"] = link(x.to_numpy() @ beta)
+    if change is not None:
+        cf = x.copy()
+        cf[["post", "time_after"]] = 0.0
+        series["counterfactual"] = np.where(x["post"] == 1, link(cf.to_numpy() @ beta), np.nan)
+    series = _attach(series, df)
+    return TrendResult(coef, series, family, change, period, scale, confidence, res)
+
+
+# ============================================================================ waiting times
+_STAGES = {"first": "first_contact_date", "second": "second_contact_date"}
+
+
+def km_quantile(times: np.ndarray, surv: np.ndarray, p: float) -> float:
+    """The time by which a proportion ``p`` has had the event, from a Kaplan-Meier curve.
+
+    The smallest event time t with S(t) <= 1 - p; where S(t) equals 1 - p exactly, the midpoint
+    of that time and the next event time (R ``quantile.survfit``; for uncensored data this is
+    the ordinary sample quantile, e.g. the median of an even number of waits). NaN when the curve
+    never falls that far.
+    """
+    target = 1.0 - p
+    tol = 1e-10
+    hit = np.flatnonzero(surv <= target + tol)
+    if len(hit) == 0:
+        return np.nan
+    i = hit[0]
+    if abs(surv[i] - target) < tol and i + 1 < len(times):
+        return float(times[i] + times[i + 1]) / 2
+    return float(times[i])
+
+
+def _km_at(times: np.ndarray, values: np.ndarray, t: float, start: float) -> float:
+    """Value of a right-continuous step function (jumps at ``times``) at ``t``."""
+    i = np.searchsorted(times, t, side="right") - 1
+    return start if i < 0 else float(values[i])
+
+
+def _km_summary(days: np.ndarray, event: np.ndarray, standard_days: float, confidence: float):
+    out = {
+        "median_days": np.nan,
+        "median_ci_low": np.nan,
+        "median_ci_high": np.nan,
+        "q1_days": np.nan,
+        "q3_days": np.nan,
+        "p90_days": np.nan,
+        "within_standard": np.nan,
+        "within_standard_ci_low": np.nan,
+        "within_standard_ci_high": np.nan,
+    }
+    if len(days) == 0:
+        return out, None
+    sf = SurvfuncRight(days, event.astype(float))
+    times, surv, se = sf.surv_times, sf.surv_prob, sf.surv_prob_se
+    out["median_days"] = km_quantile(times, surv, 0.5)
+    out["q1_days"] = km_quantile(times, surv, 0.25)
+    out["q3_days"] = km_quantile(times, surv, 0.75)
+    out["p90_days"] = km_quantile(times, surv, 0.90)
+    if event.any():
+        lo, hi = sf.quantile_ci(0.5, alpha=1 - confidence, method="cloglog")
+        out["median_ci_low"] = float(lo) if np.isfinite(lo) else np.nan
+        out["median_ci_high"] = float(hi) if np.isfinite(hi) else np.nan
+    s = _km_at(times, surv, standard_days, 1.0)
+    s_se = _km_at(times, se, standard_days, 0.0)
+    out["within_standard"] = 1.0 - s
+    if 0 < s < 1 and np.isfinite(s_se) and s_se > 0:
+        # log(-log S) interval (Kalbfleisch & Prentice; R survfit conf.type = "log-log")
+        z = norm.ppf(0.5 + confidence / 2)
+        w = z * s_se / (s * abs(np.log(s)))
+        s_lo, s_hi = s ** np.exp(w), s ** np.exp(-w)
+        out["within_standard_ci_low"] = 1.0 - s_hi
+        out["within_standard_ci_high"] = 1.0 - s_lo
+    return out, sf
+
+
+def _wait_data(df, stage, as_of, discharged, exclude_not_accepted):
+    col = _STAGES[stage]
+    _need(df, [col], f"waiting times to the {stage} contact")
+    keep = np.ones(len(df), bool)
+    n_not_acc = 0
+    if exclude_not_accepted and "accepted" in df.columns:
+        not_acc = (df["accepted"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+        keep &= ~not_acc
+        n_not_acc = int(not_acc.sum())
+    ref = df["referral_date"]
+    event_date = df[col]
+    event = event_date.notna().to_numpy()
+    end = event_date.where(event_date.notna(), as_of)
+    closed = np.zeros(len(df), bool)
+    if "discharge_date" in df.columns:
+        closed = (~event) & df["discharge_date"].notna().to_numpy()
+        if discharged == "censor":
+            end = end.where(~closed, df["discharge_date"])
+        else:
+            keep &= ~closed
+    days = (end - ref).dt.days.to_numpy(dtype=float)
+    waiting = keep & ~event & ~closed
+    return keep, days, event, waiting, closed, n_not_acc
+
+
+@dataclass
+class WaitResult:
+    """Kaplan-Meier waiting times from referral to first / second contact.
+
+    ``to_frame()``: one row per group and stage: ``n`` (referrals included), ``n_seen``
+    (contact recorded), ``n_waiting`` (no contact by the extract date: censored there),
+    ``n_closed_unseen`` (discharged without that contact: censored at discharge, or excluded
+    with ``discharged="exclude"``), ``median_days`` with its ``median_ci_low/high``, ``q1_days``,
+    ``q3_days``, ``p90_days``, ``standard_days`` and ``within_standard`` (proportion with the
+    contact within the standard) with ``within_standard_ci_low/high``. ``curve()``: the
+    Kaplan-Meier steps for plotting.
+    """
+
+    table: pd.DataFrame
+    curves: pd.DataFrame
+    as_of: pd.Timestamp
+    standard_days: float
+    confidence: float
+    by: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def curve(self) -> pd.DataFrame:
+        """``days, at_risk, events, surv, seen`` (= 1 - surv) per group and stage."""
+        return self.curves.copy()
+
+    def summary(self) -> str:
+        lvl = int(round(self.confidence * 100))
+        parts = []
+        rows = self.table
+        if self.by:
+            rows = rows[(rows[self.by] == TOTAL).all(axis=1)]
+        for r in rows.itertuples(index=False):
+            if r.n == 0:
+                continue
+            med = (
+                "half had not yet had it by the extract date"
+                if not np.isfinite(r.median_days)
+                else f"half had it within {r.median_days:g} days (IQR {_days(r.q1_days)} to "
+                f"{_days(r.q3_days)}; 90% within {_days(r.p90_days)})"
+            )
+            ci = (
+                f" ({lvl}% CI {_pct(r.within_standard_ci_low)} to {_pct(r.within_standard_ci_high)})"
+                if np.isfinite(r.within_standard_ci_low)
+                else ""
+            )
+            parts.append(
+                f"Of {r.n} referrals ({r.n_waiting} still waiting at {self.as_of:%d %b %Y}, "
+                f"counted as censored), {med} for a {r.stage} contact; an estimated "
+                f"{_pct(r.within_standard)}{ci} had it within {self.standard_days:g} days."
+            )
+        return " ".join(parts) if parts else "No referrals to summarise."
+
+    def plot(self, stage: str = "first", ax=None):
+        """Cumulative proportion seen against days since referral (Kaplan-Meier), one line per
+        group, with the standard marked."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        c = self.curves[self.curves["stage"] == stage]
+        groups = [()] if not self.by else list(c.groupby(self.by, sort=False).groups)
+        for g in groups:
+            sub = c if not self.by else c[(c[self.by] == pd.Series(g, index=self.by)).all(axis=1)]
+            label = (
+                None if not self.by else ", ".join(map(str, g if isinstance(g, tuple) else (g,)))
+            )
+            x = np.r_[0, sub["days"].to_numpy()]
+            y = np.r_[0, 100 * sub["seen"].to_numpy()]
+            ax.step(x, y, where="post", label=label)
+        ax.axvline(self.standard_days, color="C3", ls=":", lw=1)
+        ax.set_xlabel("days since referral")
+        ax.set_ylabel(f"% with a {stage} contact")
+        ax.set_ylim(0, 100)
+        if self.by:
+            ax.legend(frameon=False)
+        return ax
+
+    def __repr__(self) -> str:
+        return f"WaitResult({self.summary()!r})"
+
+
+def _days(x: float) -> str:
+    return "not reached" if not np.isfinite(x) else f"{x:g}"
+
+
+def waiting_times(
+    referrals: pd.DataFrame,
+    *,
+    as_of,
+    stage: str | Sequence[str] = ("first", "second"),
+    by: str | Sequence[str] | None = None,
+    standard_days: float = 28,
+    exclude_not_accepted: bool = True,
+    discharged: Literal["censor", "exclude"] = "censor",
+    total: bool = True,
+    confidence: float = 0.95,
+    errors: Errors = "raise",
+) -> WaitResult:
+    """Waiting times from referral to first and second contact, by Kaplan-Meier.
+
+    A referral with the contact waits (contact - referral) days (0 = same day). One still
+    waiting at ``as_of`` (the extract date) is censored at (as_of - referral) days: it counts
+    in the risk set for as long as it has waited, and is never dropped. One discharged without
+    the contact is censored at discharge (``discharged="censor"``) or left out
+    (``"exclude"``). Not-accepted referrals are left out unless ``exclude_not_accepted=False``.
+
+    The curve is statsmodels' ``SurvfuncRight`` (Greenwood standard errors). Quantiles (median,
+    quartiles, 90th percentile) follow :func:`km_quantile` (NaN when the curve does not fall that
+    far: report as "not reached"); the median's interval is statsmodels' ``quantile_ci``
+    (Brookmeyer-Crowley with the cloglog transform). ``within_standard`` is 1 - S(standard_days)
+    with a log-log interval.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"referral_id": [1, 2, 3, 4, 5], "person_id": list("abcde"),
+    ...     "referral_date": ["2024-01-01"] * 4 + ["2024-01-10"],
+    ...     "first_contact_date": ["2024-01-11", "2024-01-21", "2024-01-31", None, None]})
+    >>> w = waiting_times(r, as_of="2024-02-29", stage="first").to_frame()
+    >>> w[["n", "n_seen", "n_waiting", "median_days"]].iloc[0].tolist()
+    [5, 3, 2, 30.0]
+    """
+    if discharged not in ("censor", "exclude"):
+        raise OutcomesError(f"discharged must be 'censor' or 'exclude', not {discharged!r}")
+    stages = [stage] if isinstance(stage, str) else list(stage)
+    bad = [s for s in stages if s not in _STAGES]
+    if bad or not stages:
+        raise OutcomesError(f"stage must be 'first' and/or 'second', not {bad or stages}")
+    if not standard_days > 0:
+        raise OutcomesError(f"standard_days must be > 0, not {standard_days!r}")
+    as_of_ts = _as_date(as_of, "as_of")
+    df = prepare_referrals(referrals, as_of=as_of_ts, errors=errors)
+    by_cols = _by_list(df, by)
+    tables, curves = [], []
+    for st in stages:
+        keep, days, event, waiting, closed, n_not_acc = _wait_data(
+            df, st, as_of_ts, discharged, exclude_not_accepted
+        )
+        work = pd.DataFrame(
+            {"days": days, "event": event, "waiting": waiting, "closed": closed}, index=df.index
+        )[keep]
+        for c in by_cols:
+            work[c] = df.loc[keep, c]
+        curve_parts: list[pd.DataFrame] = []
+
+        def fn(sub: pd.DataFrame, st=st, curve_parts=curve_parts) -> pd.DataFrame:
+            d = sub["days"].to_numpy()
+            e = sub["event"].to_numpy(dtype=bool)
+            stats, sf = _km_summary(d, e, standard_days, confidence)
+            row = {
+                "stage": st,
+                "n": len(sub),
+                "n_seen": int(e.sum()),
+                "n_waiting": int(sub["waiting"].sum()),
+                "n_closed_unseen": int(sub["closed"].sum()),
+                **stats,
+                "standard_days": standard_days,
+            }
+            cv = pd.DataFrame(
+                {
+                    "stage": st,
+                    "days": sf.surv_times if sf is not None else [],
+                    "at_risk": sf.n_risk if sf is not None else [],
+                    "events": sf.n_events if sf is not None else [],
+                    "surv": sf.surv_prob if sf is not None else [],
+                }
+            )
+            cv["seen"] = 1.0 - cv["surv"]
+            curve_parts.append(cv)
+            return pd.DataFrame([row])
+
+        tab = _per_group(work, by_cols, total, fn)
+        # Attach the group labels to the curves in the same order _per_group produced them.
+        for i, cv in enumerate(curve_parts):
+            for name in by_cols:
+                cv.insert(by_cols.index(name), name, tab[name].iloc[i])
+        tables.append(tab)
+        curves.extend(curve_parts)
+        excluded_not_acc = n_not_acc
+    table = _attach(pd.concat(tables, ignore_index=True), df)
+    table.attrs["n_not_accepted_excluded"] = excluded_not_acc
+    return WaitResult(
+        table, pd.concat(curves, ignore_index=True), as_of_ts, standard_days, confidence, by_cols
+    )
+
+
+# ============================================================================ activity series
+def monthly_activity(
+    referrals: pd.DataFrame,
+    *,
+    as_of=None,
+    period: Period = "M",
+    by: str | Sequence[str] | None = None,
+    inappropriate: Sequence[str] | None = None,
+    errors: Errors = "raise",
+) -> pd.DataFrame:
+    """Activity per period, ready to plot: ``period, period_start, period_end, received,
+    accepted, not_accepted, inappropriate`` (by referral date), ``first_contacts,
+    second_contacts, discharges`` (by the date of each), ``children_first_seen`` (children whose
+    earliest first contact, within the group, falls in the period) and ``waiting_at_end``
+    (referrals not yet seen, discharged or not accepted at the end of the period, or at
+    ``as_of`` for the last one). Periods run from the first referral to ``as_of`` (or the last
+    date in the table).
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"referral_id": [1, 2], "person_id": ["a", "b"],
+    ...     "referral_date": ["2024-01-10", "2024-01-20"],
+    ...     "first_contact_date": ["2024-02-01", None]})
+    >>> a = monthly_activity(r, as_of="2024-02-15")
+    >>> a[["period", "received", "first_contacts", "waiting_at_end"]].values.tolist()
+    [['2024-01', 2, 0, 2], ['2024-02', 0, 1, 1]]
+    """
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    by_cols = _by_list(df, by)
+    present = [c for c in DATE_COLUMNS if c in df.columns]
+    last = _as_date(as_of, "as_of") if as_of is not None else max(df[c].max() for c in present)
+    first_p = _periods(df["referral_date"], period).min()
+    last_p = _periods(pd.Series([last]), period).iloc[0]
+    prange = pd.period_range(first_p, last_p, freq=first_p.freq)
+
+    has_acc = "accepted" in df.columns
+    not_acc = (
+        (df["accepted"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+        if has_acc
+        else np.zeros(len(df), bool)
+    )
+    work = pd.DataFrame(
+        {
+            "person_id": df["person_id"].to_numpy(dtype=object),
+            "not_acc": not_acc,
+            "acc": df["accepted"].fillna(False).to_numpy(dtype=bool) if has_acc else not_acc,
+            "inap": _inappropriate(df, inappropriate) if has_acc else not_acc,
+        },
+        index=df.index,
+    )
+    for c in DATE_COLUMNS:
+        work[c] = (
+            _periods(df[c], period)
+            if c in df.columns
+            else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]").dt.to_period(
+                {"M": "M", "Q": "Q", "FQ": "Q-MAR"}[period]
+            )
+        )
+    for c in by_cols:
+        work[c] = df[c]
+
+    def fn(sub: pd.DataFrame) -> pd.DataFrame:
+        out = _period_frame(prange, period)
+        ref = sub["referral_date"]
+        out["received"] = _count_by_period(ref, prange)
+        out["accepted"] = _count_by_period(ref, prange, sub["acc"])
+        out["not_accepted"] = _count_by_period(ref, prange, sub["not_acc"])
+        out["inappropriate"] = _count_by_period(ref, prange, sub["inap"])
+        out["first_contacts"] = _count_by_period(sub["first_contact_date"], prange)
+        out["second_contacts"] = _count_by_period(sub["second_contact_date"], prange)
+        out["discharges"] = _count_by_period(sub["discharge_date"], prange)
+        seen = sub.loc[sub["first_contact_date"].notna(), ["person_id", "first_contact_date"]]
+        earliest = seen.groupby("person_id")["first_contact_date"].min()
+        out["children_first_seen"] = _count_by_period(earliest, prange)
+        # Open and unseen at the end of each period: cumulative referrals in, minus those seen
+        # and those discharged unseen by then. Not-accepted referrals are never on the list.
+        live = ~sub["not_acc"].to_numpy()
+        unseen_closed = (
+            live
+            & sub["first_contact_date"].isna().to_numpy()
+            & sub["discharge_date"].notna().to_numpy()
+        )
+        into = np.cumsum(_count_by_period(ref, prange, live))
+        seen_n = np.cumsum(_count_by_period(sub["first_contact_date"], prange, live))
+        closed_n = np.cumsum(_count_by_period(sub["discharge_date"], prange, unseen_closed))
+        out["waiting_at_end"] = into - seen_n - closed_n
+        return out
+
+    return _attach(_per_group(work, by_cols, False, fn), df)
