@@ -480,8 +480,8 @@ def paired_change(
         With ``by``: ``"holm"`` or ``"fdr_bh"`` adds ``p_adj`` and ``wilcoxon_p_adj``.
 
     Example:
-        >>> import outcomes as oc
-        >>> res = oc.paired_change([9, 7, 8, 9, 8, 9, 9, 10, 9, 9], [9, 6, 7, 8, 7, 9, 8, 8, 8, 7],
+        >>> from outcomes.change import paired_change
+        >>> res = paired_change([9, 7, 8, 9, 8, 9, 9, 10, 9, 9], [9, 6, 7, 8, 7, 9, 8, 8, 8, 7],
         ...                        higher_is_better=True)
         >>> round(res.t, 4), round(res.d_z, 3), round(res.d_rm, 4)
         (-4.7434, -1.5, -1.1113)
@@ -564,10 +564,11 @@ def paired_change_table(
         ``wilcoxon_p`` over every row of the table (one family).
 
     Example:
-        >>> import pandas as pd, outcomes as oc
+        >>> import pandas as pd
+        >>> from outcomes.change import paired_change_table
         >>> pairs = pd.DataFrame({"scale": ["a"] * 4 + ["b"] * 4,
         ...                       "pre": [5, 6, 7, 8, 1, 2, 3, 4], "post": [3, 5, 4, 6, 2, 2, 5, 5]})
-        >>> oc.paired_change_table(pairs, higher_is_better=False).to_frame()["n"].tolist()
+        >>> paired_change_table(pairs, higher_is_better=False).to_frame()["n"].tolist()
         [4, 4]
     """
     _check_options(zero_method, wilcoxon_method, confidence)
@@ -899,8 +900,8 @@ def caseness_change(
     (statsmodels' ``mcnemar`` defaults to exact; R's ``mcnemar.test`` to corrected.)
 
     Example:
-        >>> import outcomes as oc
-        >>> res = oc.caseness_change([1, 1, 1, 0, 0, 1], [0, 0, 1, 0, 0, 0], method="exact")
+        >>> from outcomes.change import caseness_change
+        >>> res = caseness_change([1, 1, 1, 0, 0, 1], [0, 0, 1, 0, 0, 0], method="exact")
         >>> res.b, res.c, round(res.p, 4)
         (3, 0, 0.25)
     """

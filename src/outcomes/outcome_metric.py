@@ -308,13 +308,14 @@ def cyp_outcome_metric(
         (:class:`OutcomeMetricWarning`); ``"raise"``: raise :class:`~outcomes.DataStructureError`.
 
     Example:
-        >>> import pandas as pd, outcomes as oc
+        >>> import pandas as pd
+        >>> from outcomes.outcome_metric import cyp_outcome_metric
         >>> refs = pd.DataFrame({"referral_id": ["r1"], "age": [12],
         ...     "first_contact_date": ["2024-01-05"], "second_contact_date": ["2024-01-19"],
         ...     "discharge_date": ["2024-06-30"]})
         >>> sc = pd.DataFrame({"referral_id": ["r1", "r1"], "instrument": "swemwbs",
         ...     "rater": "self", "date": ["2024-01-05", "2024-06-20"], "metric": [17.43, 21.54]})
-        >>> res = oc.cyp_outcome_metric(sc, refs)
+        >>> res = cyp_outcome_metric(sc, refs)
         >>> res.to_frame().set_index("rater").loc["self", ["n_referrals", "n_paired", "n_improvement"]].tolist()
         [1, 1, 1]
     """

@@ -304,12 +304,12 @@ def reliable_change(
     ``.attrs["reliable_change"]``.
 
     Example:
-        >>> import outcomes as oc
-        >>> rc = oc.reliable_change([20, 18, 12, 9], [10, 15, 13, 16], sd=7.5, reliability=0.8,
-        ...                         cutoff=14, higher_is_better=False)
+        >>> from outcomes.reliable import reliable_change
+        >>> rc = reliable_change([20, 18, 12, 9], [10, 15, 13, 16], sd=7.5, reliability=0.8,
+        ...                      cutoff=14, higher_is_better=False)
         >>> rc["category"].tolist()
         ['recovered', 'unchanged', 'unchanged', 'unchanged']
-        >>> oc.reliable_change([5, 9], [1, 9], instrument="sdq_parent", scale="emotional")[
+        >>> reliable_change([5, 9], [1, 9], instrument="sdq_parent", scale="emotional")[
         ...     "category"].tolist()
         ['recovered', 'unchanged']
     """
@@ -573,10 +573,10 @@ def reliable_change_summary(
     """Summarise a :func:`reliable_change` frame: counts, % with Wilson CIs, a sentence, a plot.
 
     Example:
-        >>> import outcomes as oc
-        >>> rc = oc.reliable_change([20, 18, 12, 9], [10, 15, 13, 16], sd=7.5, reliability=0.8,
-        ...                         cutoff=14, higher_is_better=False)
-        >>> s = oc.reliable_change_summary(rc)
+        >>> from outcomes.reliable import reliable_change, reliable_change_summary
+        >>> rc = reliable_change([20, 18, 12, 9], [10, 15, 13, 16], sd=7.5, reliability=0.8,
+        ...                      cutoff=14, higher_is_better=False)
+        >>> s = reliable_change_summary(rc)
         >>> s.to_frame().set_index("measure").loc["recovered", ["count", "denominator"]].tolist()
         [1, 4]
     """
