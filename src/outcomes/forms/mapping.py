@@ -337,8 +337,8 @@ def convert_item(
     value_labels: Mapping[float, str] | None = None,
     user_missing: list[tuple[float, float]] | None = None,
     coding: str | None = None,
-) -> tuple[pd.Series, pd.DataFrame, list[str]]:
-    """Canonical codes for one coded item: (codes, issues, notes).
+) -> tuple[pd.Series, pd.DataFrame | None, list[str]]:
+    """Canonical codes for one coded item: (codes, issues or None, notes).
 
     Labels (any case, spacing) and aliases become codes; numbers must be response codes or
     no-answer codes. SPSS value labels are trusted over the stored number (a file coded 1-3 with
@@ -359,11 +359,13 @@ def convert_item(
     n_user_missing = 0
     values = col.astype(object)
     present = values.notna()
-    uniq = pd.unique(values[present])
+    # True == 1.0 for dict keys and pd.unique, so true/false cells are set aside by type
+    # first; the per-cell type check runs only when the column holds mixed Python objects.
+    is_bool = np.zeros(len(values), dtype=bool)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("boolean", "mixed"):
+        is_bool = values.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
+    uniq = pd.unique(values[present & ~is_bool])
     for u in uniq:
-        if isinstance(u, bool | np.bool_):
-            why_of[u] = "wrong type: true/false, not a response"
-            continue
         if isinstance(u, int | float | np.integer | np.floating):
             num, from_label = float(u), False
             if user_missing and _in_ranges(np.array([num]), user_missing)[0]:
@@ -416,9 +418,11 @@ def convert_item(
             continue
         code_of[u] = float(num)
     codes = values.map(code_of).astype(float)
-    issues = _empty_issues()
-    if why_of:
-        bad = values.map(why_of)
+    codes[is_bool] = np.nan
+    issues = None
+    if why_of or is_bool.any():
+        bad = values.map(why_of).astype(object)
+        bad[is_bool] = "wrong type: true/false, not a response"
         bad = bad[bad.notna()]
         issues = pd.DataFrame(
             {
@@ -444,8 +448,14 @@ def _empty_issues() -> pd.DataFrame:
 
 
 def _blank(col: pd.Series) -> np.ndarray:
+    """Empty cells: missing, or text of spaces only (resolved once per distinct value)."""
     v = col.astype(object)
-    return (v.isna() | (v.astype(str).str.strip() == "")).to_numpy()
+    na = v.isna().to_numpy()
+    uniq = pd.unique(v[~na])
+    spaces = {u for u in uniq if isinstance(u, str) and not u.strip()}
+    if not spaces:
+        return na
+    return na | v.isin(spaces).to_numpy()
 
 
 def assemble(
@@ -523,7 +533,7 @@ def assemble(
             coding=coding,
         )
         out[item_id] = codes
-        if len(bad):
+        if bad is not None and len(bad):
             issue_parts.append(bad)
         notes += n
     frame = pd.DataFrame(out, index=data.index)

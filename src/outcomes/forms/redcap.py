@@ -202,7 +202,7 @@ def redcap_dictionary(
     twice = sorted({f for f in fields if fields.count(f) > 1})
     if twice:
         raise FormsError(f"REDCap field names used twice: {twice}")
-    return pd.DataFrame(rows).reindex(columns=list(REDCAP_COLUMNS)).fillna("").astype(object)
+    return pd.DataFrame(rows).reindex(columns=list(REDCAP_COLUMNS)).astype(object).fillna("")
 
 
 def write_redcap_dictionary(

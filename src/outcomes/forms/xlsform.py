@@ -85,7 +85,7 @@ def xlsform_sheets(
     clash = sorted(set(groups) & set(names.values()))
     if clash or len(set(groups)) != len(groups):
         raise FormsError(f"group names clash with each other or with question names: {groups}")
-    survey_df = pd.DataFrame(survey).reindex(columns=list(SURVEY_COLUMNS)).fillna("")
+    survey_df = pd.DataFrame(survey).reindex(columns=list(SURVEY_COLUMNS)).astype(object).fillna("")
     choices_df = pd.DataFrame(choices).reindex(columns=list(CHOICES_COLUMNS))
     digest = hashlib.sha256(
         json.dumps([survey, choices], sort_keys=True, default=str).encode()
