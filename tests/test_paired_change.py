@@ -56,7 +56,15 @@ def test_contract_columns(sleep):
         "wilcoxon_stat, wilcoxon_p, rank_biserial, d_z, d_z_ci_low, d_z_ci_high, d_av, d_rm"
     ).split(", ")
     assert cols[: len(contract)] == contract
-    for extra in ("wilcoxon_zero_method", "wilcoxon_method", "sign_test_p", "g_z", "g_av", "g_rm", "n_dropped"):
+    for extra in (
+        "wilcoxon_zero_method",
+        "wilcoxon_method",
+        "sign_test_p",
+        "g_z",
+        "g_av",
+        "g_rm",
+        "n_dropped",
+    ):
         assert extra in cols
     assert cols == CHANGE_COLUMNS
 
@@ -235,7 +243,8 @@ def test_text_value_error_names_the_label():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"confidence": 1.2}, {"confidence": 0}, {"zero_method": "drop"}, {"wilcoxon_method": "fast"}]
+    "kwargs",
+    [{"confidence": 1.2}, {"confidence": 0}, {"zero_method": "drop"}, {"wilcoxon_method": "fast"}],
 )
 def test_bad_options(kwargs):
     with pytest.raises(OutcomesError):
@@ -250,9 +259,11 @@ def test_dataframe_input_refused():
 # ----------------------------------------------------------------------------- properties
 finite = st.floats(min_value=-50, max_value=50, allow_nan=False).map(lambda x: round(x, 2))
 pairs_strategy = st.lists(st.tuples(finite, finite), min_size=3, max_size=30).filter(
-    lambda p: np.std([b - a for a, b in p]) > 1e-6
-    and np.std([a for a, _ in p]) > 1e-6
-    and np.std([b for _, b in p]) > 1e-6
+    lambda p: (
+        np.std([b - a for a, b in p]) > 1e-6
+        and np.std([a for a, _ in p]) > 1e-6
+        and np.std([b for _, b in p]) > 1e-6
+    )
 )
 
 
@@ -290,7 +301,9 @@ def test_nan_pairs_only_change_n_dropped(pairs, k):
     with_nan = paired_change(pre, post)
     clean = paired_change([a for a, _ in pairs], [b for _, b in pairs])
     assert with_nan.n_dropped == k and with_nan.n == clean.n
-    assert with_nan.t == pytest.approx(clean.t) and with_nan.wilcoxon_p == pytest.approx(clean.wilcoxon_p)
+    assert with_nan.t == pytest.approx(clean.t) and with_nan.wilcoxon_p == pytest.approx(
+        clean.wilcoxon_p
+    )
 
 
 # ----------------------------------------------------------------------------- by= and tables
@@ -337,9 +350,16 @@ def test_table_with_directions_from_yaml_and_holm():
 
 def test_table_by_subgroup_and_mapping_direction():
     pairs = pd.DataFrame(
-        {"scale": ["x"] * 6, "sex": ["f", "f", "f", "m", "m", "m"], "pre": [1, 2, 3, 4, 5, 6], "post": [2, 4, 5, 4, 7, 9]}
+        {
+            "scale": ["x"] * 6,
+            "sex": ["f", "f", "f", "m", "m", "m"],
+            "pre": [1, 2, 3, 4, 5, 6],
+            "post": [2, 4, 5, 4, 7, 9],
+        }
     )
-    f = paired_change_table(pairs, by="sex", higher_is_better={"x": True}, adjust="fdr_bh").to_frame()
+    f = paired_change_table(
+        pairs, by="sex", higher_is_better={"x": True}, adjust="fdr_bh"
+    ).to_frame()
     assert list(f["sex"]) == ["f", "m"] and list(f["n"]) == [3, 3]
     with pytest.raises(OutcomesError, match="direction"):
         paired_change_table(pairs, higher_is_better={"y": True})
@@ -351,7 +371,9 @@ def test_table_by_subgroup_and_mapping_direction():
 
 def test_adjust_pvalues_examples():
     # statistics.md: Holm of [.01, .02, .03, .04, .05] -> [.05, .08, .09, .09, .09]
-    assert adjust_pvalues([0.01, 0.02, 0.03, 0.04, 0.05], "holm") == pytest.approx([0.05, 0.08, 0.09, 0.09, 0.09])
+    assert adjust_pvalues([0.01, 0.02, 0.03, 0.04, 0.05], "holm") == pytest.approx(
+        [0.05, 0.08, 0.09, 0.09, 0.09]
+    )
     # BH by hand: p_(i) * m / i = .05 each, monotone
     assert adjust_pvalues([0.01, 0.02, 0.03, 0.04, 0.05], "fdr_bh") == pytest.approx([0.05] * 5)
     out = adjust_pvalues([0.01, np.nan, 0.04], "bonferroni")
@@ -391,13 +413,18 @@ def test_mcnemar_matches_r():
 
 def test_caseness_from_cutoff_bands_and_yaml():
     # sdq_parent total_difficulties: clinical at >= 17 (lower is better)
-    res = caseness_change([17, 16, 20, 10], [12, 18, 19, 11], instrument="sdq_parent", scale="total_difficulties")
+    res = caseness_change(
+        [17, 16, 20, 10], [12, 18, 19, 11], instrument="sdq_parent", scale="total_difficulties"
+    )
     assert (res.both, res.b, res.c, res.neither) == (1, 1, 1, 1)
     # prosocial: higher is better, clinical at <= 6
     res = caseness_change([6, 7], [7, 6], instrument="sdq_parent", scale="prosocial")
     assert (res.b, res.c) == (1, 1)
-    res = caseness_change(["High", "Close to average", None], ["Close to average", "Very high", "High"],
-                          case_bands=["High", "Very high"])
+    res = caseness_change(
+        ["High", "Close to average", None],
+        ["Close to average", "Very high", "High"],
+        case_bands=["High", "Very high"],
+    )
     assert (res.b, res.c, res.n, res.n_dropped) == (1, 1, 2, 1)
     assert caseness_change([True, False, True], [False, False, False]).b == 2
 
@@ -415,7 +442,10 @@ def test_caseness_no_discordant_pairs():
         ({"pre": [1, 0], "post": [1], "method": "exact"}, "same length"),
         ({"pre": [1, 0], "post": [1, 0], "method": "mid-p"}, "method"),
         ({"pre": [1, 0], "post": [1, 0], "instrument": "sdq_parent"}, "both"),
-        ({"pre": [1, 0], "post": [1, 0], "instrument": "gbo", "scale": "goal_1"}, "clinical_cutoff"),
+        (
+            {"pre": [1, 0], "post": [1, 0], "instrument": "gbo", "scale": "goal_1"},
+            "clinical_cutoff",
+        ),
         ({"pre": [np.nan], "post": [1]}, "no complete pairs"),
     ],
 )

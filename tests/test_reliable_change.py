@@ -22,7 +22,12 @@ from hypothesis import strategies as st
 import outcomes.reliable as reliable_mod
 from outcomes.errors import DataStructureError, OutcomesError
 from outcomes.instruments import parse_instrument
-from outcomes.reliable import jacobson_truax_cutoffs, reliable_change, reliable_change_summary, s_diff
+from outcomes.reliable import (
+    jacobson_truax_cutoffs,
+    reliable_change,
+    reliable_change_summary,
+    s_diff,
+)
 
 INSTRUMENTS = Path(__file__).resolve().parents[1] / "instruments"
 
@@ -35,7 +40,12 @@ def test_contract_columns():
     rc = reliable_change([10, 12], [5, 13], sd=7.5, reliability=0.8, higher_is_better=False)
     for c in ("change", "rci", "reliable", "category"):
         assert c in rc.columns
-    assert list(rc["category"].cat.categories) == ["recovered", "improved", "unchanged", "deteriorated"]
+    assert list(rc["category"].cat.categories) == [
+        "recovered",
+        "improved",
+        "unchanged",
+        "deteriorated",
+    ]
 
 
 # ----------------------------------------------------------------------------- Jacobson-Truax
@@ -49,18 +59,25 @@ def test_jacobson_truax_worked_example():
     assert rc.attrs["reliable_change"]["criterion"] == pytest.approx(9.30, abs=5e-3)
     assert bool(rc["reliable"].iloc[0]) and rc["category"].iloc[0] == "improved"
     up = reliable_change([40], [55], sd=7.5, reliability=0.80, higher_is_better=False)
-    assert up["rci"].iloc[0] == pytest.approx(3.16, abs=5e-3) and up["category"].iloc[0] == "deteriorated"
+    assert (
+        up["rci"].iloc[0] == pytest.approx(3.16, abs=5e-3)
+        and up["category"].iloc[0] == "deteriorated"
+    )
 
 
 def test_jt_is_strict_at_the_critical_value():
     # sd = 1, r = .5 -> S_diff = 1 * sqrt(2) * sqrt(.5) = 1, so RCI = change
-    rc = reliable_change([0, 0, 0], [1.96, 1.97, -1.96], sd=1, reliability=0.5, higher_is_better=True)
+    rc = reliable_change(
+        [0, 0, 0], [1.96, 1.97, -1.96], sd=1, reliability=0.5, higher_is_better=True
+    )
     assert rc["reliable"].tolist() == [False, True, False]
 
 
 def test_sd_from_baseline():
     pre = [10, 14, 18, 22]
-    rc = reliable_change(pre, [5, 14, 18, 30], sd="baseline", reliability=0.8, higher_is_better=False)
+    rc = reliable_change(
+        pre, [5, 14, 18, 30], sd="baseline", reliability=0.8, higher_is_better=False
+    )
     assert rc.attrs["reliable_change"]["sd"] == pytest.approx(np.std(pre, ddof=1))
 
 
@@ -72,17 +89,33 @@ def test_critical_value_option():
 # ----------------------------------------------------------------------------- cut-offs
 def test_cutoff_c_example_and_a_b():
     # M1 = 40, M0 = 60, s0 = s1 = 7.5 (higher is better): a = 40 + 15, b = 60 - 15, c = 50
-    assert jacobson_truax_cutoffs((40, 7.5), (60, 7.5), higher_is_better=True) == {"a": 55.0, "b": 45.0, "c": 50.0}
+    assert jacobson_truax_cutoffs((40, 7.5), (60, 7.5), higher_is_better=True) == {
+        "a": 55.0,
+        "b": 45.0,
+        "c": 50.0,
+    }
     # lower is better (M1 = 60, M0 = 40): a = 60 - 15, b = 40 + 15, c = (7.5*60 + 7.5*40)/15
-    assert jacobson_truax_cutoffs((60, 7.5), (40, 7.5), higher_is_better=False) == {"a": 45.0, "b": 55.0, "c": 50.0}
+    assert jacobson_truax_cutoffs((60, 7.5), (40, 7.5), higher_is_better=False) == {
+        "a": 45.0,
+        "b": 55.0,
+        "c": 50.0,
+    }
     # unequal SDs: c = (s0 M1 + s1 M0) / (s0 + s1) = (5*40 + 10*60) / 15
-    assert jacobson_truax_cutoffs((40, 10), (60, 5), higher_is_better=True)["c"] == pytest.approx(800 / 15)
+    assert jacobson_truax_cutoffs((40, 10), (60, 5), higher_is_better=True)["c"] == pytest.approx(
+        800 / 15
+    )
 
 
 def test_cutoff_from_norms_classifies_recovery():
     rc = reliable_change(
-        [35, 35, 45], [56, 48, 60], sd=7.5, reliability=0.8, cutoff="c",
-        clinical_norms=(40, 7.5), functional_norms=(60, 7.5), higher_is_better=True,
+        [35, 35, 45],
+        [56, 48, 60],
+        sd=7.5,
+        reliability=0.8,
+        cutoff="c",
+        clinical_norms=(40, 7.5),
+        functional_norms=(60, 7.5),
+        higher_is_better=True,
     )
     # higher is better, so <= 50 is clinical. 35 -> 56: +21 > 9.30 and crosses 50: recovered;
     # 35 -> 48: +13 reliable but still <= 50: improved; 45 -> 60: +15 and crosses 50: recovered
@@ -107,7 +140,13 @@ def test_threshold_is_inclusive_and_from_yaml():
     # 9->5: -4 reliable but 5 is still clinical: improved; 4->0: not clinical at baseline:
     # improved; 3->7: +4 deteriorated; 6->9: +3 unchanged; 6->3: -3 unchanged
     assert rc["category"].tolist() == [
-        "recovered", "recovered", "improved", "improved", "deteriorated", "unchanged", "unchanged",
+        "recovered",
+        "recovered",
+        "improved",
+        "improved",
+        "deteriorated",
+        "unchanged",
+        "unchanged",
     ]
     assert np.isnan(rc["rci"]).all()
     st_ = rc.attrs["reliable_change"]
@@ -136,7 +175,9 @@ def test_float_noise_does_not_hide_a_threshold():
 
 
 def test_explicit_threshold_overrides_and_explicit_cutoff():
-    rc = reliable_change([10, 10], [7, 8], instrument="sdq_parent", scale="emotional", threshold=3, cutoff=9)
+    rc = reliable_change(
+        [10, 10], [7, 8], instrument="sdq_parent", scale="emotional", threshold=3, cutoff=9
+    )
     assert rc["category"].tolist() == ["recovered", "unchanged"]
 
 
@@ -233,7 +274,9 @@ def test_plot_returns_axes():
     rng = np.random.default_rng(1)
     pre = rng.normal(20, 4, 200)
     post = pre - rng.normal(3, 4, 200)
-    rc = reliable_change(pre, post, sd=4, reliability=0.8, cutoff=18, higher_is_better=False, harmed=True)
+    rc = reliable_change(
+        pre, post, sd=4, reliability=0.8, cutoff=18, higher_is_better=False, harmed=True
+    )
     ax = reliable_change_summary(rc).plot()
     assert isinstance(ax, matplotlib.axes.Axes)
     assert any("cut-off" in t.get_text() for t in ax.get_legend().get_texts())
@@ -249,21 +292,45 @@ def test_plot_returns_axes():
         ({"sd": 7.5, "reliability": -0.1, "higher_is_better": False}, OutcomesError, "reliability"),
         ({"sd": 0, "reliability": 0.8, "higher_is_better": False}, OutcomesError, "sd"),
         ({"sd": -2, "reliability": 0.8, "higher_is_better": False}, OutcomesError, "sd"),
-        ({"sd": "sample", "reliability": 0.8, "higher_is_better": False}, OutcomesError, "baseline"),
+        (
+            {"sd": "sample", "reliability": 0.8, "higher_is_better": False},
+            OutcomesError,
+            "baseline",
+        ),
         ({"sd": 7.5, "higher_is_better": False}, OutcomesError, "both sd= and reliability="),
         ({"threshold": 0, "higher_is_better": False}, OutcomesError, "positive"),
-        ({"threshold": 3, "sd": 7.5, "reliability": 0.8, "higher_is_better": False}, OutcomesError, "not both"),
+        (
+            {"threshold": 3, "sd": 7.5, "reliability": 0.8, "higher_is_better": False},
+            OutcomesError,
+            "not both",
+        ),
         ({"sd": 7.5, "reliability": 0.8}, OutcomesError, "higher_is_better"),
-        ({"instrument": "sdq_parent", "scale": "total_difficulties"}, OutcomesError, "no reliable-change threshold and no SD"),
-        ({"instrument": "sdq_teacher", "scale": "emotional"}, OutcomesError, "no reliable-change threshold"),
+        (
+            {"instrument": "sdq_parent", "scale": "total_difficulties"},
+            OutcomesError,
+            "no reliable-change threshold and no SD",
+        ),
+        (
+            {"instrument": "sdq_teacher", "scale": "emotional"},
+            OutcomesError,
+            "no reliable-change threshold",
+        ),
         ({"instrument": "sdq_parent"}, OutcomesError, "both instrument= and scale="),
         ({"instrument": "sdq_parent", "scale": "nope"}, OutcomesError, "no scale 'nope'"),
         ({"instrument": "no_such_thing", "scale": "x"}, OutcomesError, "unknown instrument"),
         ({"threshold": 3, "higher_is_better": False, "method": "gln"}, OutcomesError, "method"),
         ({"threshold": 3, "higher_is_better": False, "cutoff": "d"}, OutcomesError, "cutoff"),
-        ({"threshold": 3, "higher_is_better": False, "cutoff": "c"}, OutcomesError, "needs clinical and functional norms"),
+        (
+            {"threshold": 3, "higher_is_better": False, "cutoff": "c"},
+            OutcomesError,
+            "needs clinical and functional norms",
+        ),
         ({"threshold": 3, "higher_is_better": False, "cutoff": True}, OutcomesError, "cutoff"),
-        ({"sd": 7.5, "reliability": 0.8, "higher_is_better": False, "critical": 0}, OutcomesError, "critical"),
+        (
+            {"sd": 7.5, "reliability": 0.8, "higher_is_better": False, "critical": 0},
+            OutcomesError,
+            "critical",
+        ),
     ],
 )
 def test_bad_settings(kwargs, err, match):
@@ -277,8 +344,12 @@ def test_bad_data():
     with pytest.raises(OutcomesError, match="non-numeric.*'x'"):
         reliable_change([1, "x"], [1, 2], threshold=1, higher_is_better=True)
     with pytest.raises(DataStructureError, match="index"):
-        reliable_change(pd.Series([1, 2], index=[0, 1]), pd.Series([1, 2], index=[1, 2]), threshold=1,
-                        higher_is_better=True)
+        reliable_change(
+            pd.Series([1, 2], index=[0, 1]),
+            pd.Series([1, 2], index=[1, 2]),
+            threshold=1,
+            higher_is_better=True,
+        )
     with pytest.raises(OutcomesError, match="zero variance"):
         reliable_change([5, 5, 5], [1, 2, 3], sd="baseline", reliability=0.8, higher_is_better=True)
 
@@ -286,8 +357,13 @@ def test_bad_data():
 # ----------------------------------------------------------------------------- properties
 score = st.integers(min_value=0, max_value=40)
 pairs = st.lists(st.tuples(score, score), min_size=1, max_size=40)
-SWAP = {"improved": "deteriorated", "deteriorated": "improved", "unchanged": "unchanged",
-        "recovered": "harmed", "harmed": "recovered"}
+SWAP = {
+    "improved": "deteriorated",
+    "deteriorated": "improved",
+    "unchanged": "unchanged",
+    "recovered": "harmed",
+    "harmed": "recovered",
+}
 
 
 @settings(max_examples=60, deadline=None)

@@ -587,6 +587,7 @@ def paired_change_table(
         raise DataStructureError(f"paired_change_table: missing column(s) {missing}")
     a, b = _paired_arrays(data[pre], data[post])
     frame = data[keys].reset_index(drop=True).assign(_pre=a, _post=b)
+    frame.attrs = {}
     return _table(
         frame,
         pre="_pre",

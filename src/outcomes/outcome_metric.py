@@ -170,7 +170,10 @@ def _dates(df: pd.DataFrame, col: str, table: str) -> pd.Series:
     s = df[col]
     if pd.api.types.is_datetime64_any_dtype(s):
         return s
-    out = pd.to_datetime(s, errors="coerce")
+    with warnings.catch_warnings():
+        # dateutil fallback for non-ISO text is fine: anything unparseable is reported below
+        warnings.filterwarnings("ignore", message="Could not infer format")
+        out = pd.to_datetime(s, errors="coerce")
     bad = out.isna() & s.notna() & (s.astype(str).str.strip() != "")
     if bad.any():
         raise OutcomesError(
@@ -357,6 +360,7 @@ def cyp_outcome_metric(
         period_end = pd.Timestamp(period_end)
 
     ref = referrals.copy()
+    ref.attrs = {}
     for c in ("discharge_date", "first_contact_date", "second_contact_date", "referral_date"):
         if c in ref.columns:
             ref[c] = _dates(ref, c, "referrals")
@@ -380,6 +384,7 @@ def cyp_outcome_metric(
 
     # --- measures and long scores
     sc = scores.copy()
+    sc.attrs = {}  # oc.score() keeps a DataFrame in attrs, which pandas cannot compare on concat
     sc["date"] = _dates(sc, "date", "scores")
     if sc["instrument"].isna().any():
         raise DataStructureError(

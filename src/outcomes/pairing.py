@@ -170,6 +170,11 @@ def _long(data: pd.DataFrame, scales, cols: list[str]) -> pd.DataFrame:
                 )
                 keep_inst = set(np.asarray(pd.unique(inst_col), dtype=object)[ok].tolist())
                 rows = np.flatnonzero(pd.Series(inst_col).isin(keep_inst).to_numpy())
+                if len(rows) == 0:
+                    raise OutcomesError(
+                        f"pair_waves: {s!r} is not a scale of the instrument(s) "
+                        f"{sorted(map(str, allowed))} in the data"
+                    )
             parts.append(_scale_part(base, data, s, rows))
     if not parts:
         raise DataStructureError("pair_waves: no scale columns to pair")
@@ -197,7 +202,10 @@ def _scale_part(
 def _parse_dates(s: pd.Series, name: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s):
         return s
-    out = pd.to_datetime(s, errors="coerce")
+    with warnings.catch_warnings():
+        # dateutil fallback for non-ISO text is fine: anything unparseable is reported below
+        warnings.filterwarnings("ignore", message="Could not infer format")
+        out = pd.to_datetime(s, errors="coerce")
     bad = out.isna() & s.notna()
     if bad.any():
         lab = s.index[bad.to_numpy()][:5].tolist()
@@ -284,6 +292,9 @@ def pair_waves(
     else:
         raise OutcomesError(f"rule must be 'first_last', 'nearest' or 'waves', not {rule!r}")
 
+    # oc.score() keeps a DataFrame in .attrs["issues"]; pandas cannot compare such attrs on concat.
+    scores = scores.copy(deep=False)
+    scores.attrs = {}
     scale_spec = _scales_of(scores, scales)
     cols = [id_col, *keys] + ([date_col] if has_date else []) + ([wave_col] if has_wave else [])
     rec = _long(scores, scale_spec, cols)
@@ -405,6 +416,8 @@ def _select(
 ):
     """Indices of baseline and follow-up records; reasons for the candidates left out."""
     idx = np.flatnonzero(cand)
+    if len(idx) == 0:
+        return idx, idx, reason
     g = rec["_g"].to_numpy()[idx]
     if rule == "waves":
         w = rec[wave_col].to_numpy(dtype=object)[idx]

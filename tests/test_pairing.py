@@ -1,0 +1,294 @@
+"""pair_waves: explicit pairing rules and an account of every record."""
+
+from __future__ import annotations
+
+import doctest
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import outcomes as oc
+import outcomes.pairing as pairing_mod
+from outcomes.change import paired_change_table
+from outcomes.errors import DataStructureError, OutcomesError
+from outcomes.pairing import PairingWarning, pair_waves
+
+
+def test_doctests():
+    assert doctest.testmod(pairing_mod).failed == 0
+
+
+def _scores(rows):
+    return pd.DataFrame(rows, columns=["person_id", "instrument", "rater", "date", "metric"])
+
+
+BASIC = [
+    ("a", "swemwbs", "self", "2024-01-10", 17.43),
+    ("a", "swemwbs", "self", "2025-01-08", 21.54),
+    ("b", "swemwbs", "self", "2024-02-01", 19.25),
+    ("c", "swemwbs", "self", "2024-01-01", 10.0),
+    ("c", "swemwbs", "self", "2024-06-01", 12.0),
+    ("c", "swemwbs", "self", "2025-01-01", 14.0),
+]
+
+
+def test_first_last_pairs_and_accounting():
+    p = pair_waves(_scores(BASIC), scales=["metric"])
+    pairs = p.pairs.set_index("person_id")
+    assert list(pairs.index) == ["a", "c"]
+    assert pairs.loc["a", "pre"] == 17.43 and pairs.loc["a", "post"] == 21.54
+    assert pairs.loc["a", "change"] == pytest.approx(21.54 - 17.43)
+    # 2024-01-10 -> 2025-01-08: 21 + 29 + 31 + 30 + 31 + 30 + 31 + 31 + 30 + 31 + 30 + 31 + 8 = 364
+    assert pairs.loc["a", "days_between"] == 364
+    assert pairs.loc["c", "days_between"] == 366  # 2024 is a leap year
+    assert (pairs.loc["c", "row_pre"], pairs.loc["c", "row_post"]) == (3, 5)
+    r = p.records
+    assert list(r["row"]) == list(range(6))  # every record once, in input order
+    assert list(r["status"]) == [
+        "baseline",
+        "follow_up",
+        "unpaired",
+        "baseline",
+        "unpaired",
+        "follow_up",
+    ]
+    assert r.loc[2, "reason"] == "only one record"
+    assert r.loc[4, "reason"].startswith("intermediate")
+    assert p.problems.empty
+    c = p.counts()
+    assert c["n"].sum() == 6
+    assert "6 records gave 2 baseline/follow-up pairs" in p.summary()
+
+
+def test_scales_read_from_the_instrument_yaml():
+    responses = pd.DataFrame(
+        {
+            "person_id": ["a", "a", "b"],
+            "rater": "self",
+            "date": ["2024-01-01", "2024-12-20", "2024-01-01"],
+            **{f"q{i}": [3, 4, 2] for i in range(1, 8)},
+        }
+    )
+    scores = oc.score(responses, "swemwbs").assign(instrument="swemwbs")
+    p = pair_waves(scores)
+    assert set(p.pairs["scale"]) == {"raw", "metric"}
+    raw = p.pairs.set_index("scale").loc["raw"]
+    assert (raw["pre"], raw["post"]) == (21, 28)
+    # the pairs feed straight into the paired-change table
+    with pytest.raises(OutcomesError, match="at least 2"):
+        paired_change_table(p.pairs, errors="raise")
+
+
+def test_nearest_rule_with_window_and_ties():
+    rows = [
+        ("a", "swemwbs", "self", "2024-01-01", 10.0),
+        ("a", "swemwbs", "self", "2024-10-01", 11.0),  # day 274: 91 days short, outside +-60
+        ("a", "swemwbs", "self", "2024-12-01", 12.0),  # day 335: 30 short
+        ("a", "swemwbs", "self", "2025-01-15", 13.0),  # day 380: 15 over -> nearest
+        ("a", "swemwbs", "self", "2025-06-01", 14.0),  # day 517: outside
+        ("b", "swemwbs", "self", "2024-01-01", 10.0),
+        ("b", "swemwbs", "self", "2024-12-21", 11.0),  # day 355: 10 short  (tie)
+        ("b", "swemwbs", "self", "2025-01-10", 12.0),  # day 375: 10 over   (tie -> earlier wins)
+        ("c", "swemwbs", "self", "2024-01-01", 10.0),
+        ("c", "swemwbs", "self", "2024-03-01", 11.0),  # nothing in the window
+    ]
+    p = pair_waves(_scores(rows), scales="metric", rule="nearest", target_days=365, window_days=60)
+    pairs = p.pairs.set_index("person_id")
+    assert pairs.loc["a", "post"] == 13.0 and pairs.loc["a", "days_between"] == 380
+    assert pairs.loc["b", "post"] == 11.0
+    assert "c" not in pairs.index
+    reasons = p.records["reason"].tolist()
+    assert (
+        reasons[1] == "outside the follow-up window"
+        and reasons[4] == "outside the follow-up window"
+    )
+    assert reasons[2].startswith("another record is nearer") and reasons[7].startswith(
+        "another record"
+    )
+    assert reasons[8] == "no follow-up within the window"
+    assert reasons[9] == "outside the follow-up window"
+
+
+def test_waves_rule_and_follow_up_before_baseline():
+    s = pd.DataFrame(
+        {
+            "person_id": ["a", "a", "b", "b", "c", "d", "d", "d"],
+            "instrument": "swemwbs",
+            "rater": "self",
+            "wave": [1, 2, 1, 2, 1, 1, 2, 3],
+            "date": [
+                "2024-01-01",
+                "2025-01-01",
+                "2024-06-01",
+                "2024-03-01",
+                "2024-01-01",
+                "2024-01-01",
+                "2025-01-01",
+                "2026-01-01",
+            ],
+            "metric": [10.0, 12.0, 20.0, 18.0, 15.0, 9.0, 8.0, 7.0],
+        }
+    )
+    with pytest.warns(PairingWarning, match="before"):
+        p = pair_waves(s, scales=["metric"], rule="waves", baseline_wave=1, followup_wave=2)
+    assert list(p.pairs["person_id"]) == ["a", "d"]
+    assert list(p.pairs["wave_pre"]) == [1, 1] and list(p.pairs["wave_post"]) == [2, 2]
+    r = p.records
+    assert (r.loc[2:3, "reason"] == "follow-up dated before (or on the day of) baseline").all()
+    assert (r.loc[2:3, "status"] == "unpaired").all()
+    assert r.loc[4, "reason"] == "no record at the other wave"
+    assert r.loc[7, "reason"] == "not the baseline or follow-up wave"
+    assert len(p.problems) == 2
+    with pytest.raises(DataStructureError, match="before"):
+        pair_waves(
+            s, scales=["metric"], rule="waves", baseline_wave=1, followup_wave=2, on_problem="raise"
+        )
+
+
+def test_first_last_by_wave_without_dates():
+    s = pd.DataFrame({"person_id": ["a", "a", "a"], "wave": [3, 1, 2], "score": [5.0, 1.0, 3.0]})
+    p = pair_waves(s, scales=["score"])
+    assert (p.pairs["pre"].iloc[0], p.pairs["post"].iloc[0]) == (1.0, 5.0)
+    assert np.isnan(p.pairs["days_between"].iloc[0])
+    with pytest.raises(OutcomesError, match="numeric or an ordered"):
+        pair_waves(s.assign(wave=["c", "a", "b"]), scales=["score"])
+
+
+def test_duplicates_at_one_time_point_are_reported_not_paired():
+    rows = [*BASIC, ("a", "swemwbs", "self", "2025-01-08", 22.0)]
+    with pytest.warns(PairingWarning, match="duplicate"):
+        p = pair_waves(_scores(rows), scales=["metric"])
+    assert list(p.pairs["person_id"]) == ["c"]
+    r = p.records
+    assert list(r.loc[[1, 6], "reason"]) == ["duplicate records at one time point"] * 2
+    assert r.loc[0, "reason"].startswith("series not paired")
+    assert set(p.problems["row"]) == {1, 6}
+    with pytest.raises(DataStructureError, match="duplicate"):
+        pair_waves(_scores(rows), scales=["metric"], on_problem="raise")
+
+
+def test_mixed_raters_are_reported():
+    rows = [
+        ("a", "gbo", "self", "2024-01-01", 3.0),
+        ("a", "gbo", "parent", "2024-09-01", 7.0),
+        ("b", "gbo", "parent", "2024-01-01", 2.0),
+        ("b", "gbo", "parent", "2024-09-01", 6.0),
+    ]
+    s = _scores(rows).rename(columns={"metric": "goal_1"})
+    with pytest.warns(PairingWarning, match="mixed raters"):
+        p = pair_waves(s, scales=["goal_1"])
+    assert list(p.pairs["person_id"]) == ["b"]
+    assert (
+        list(p.records.loc[[0, 1], "reason"]) == ["mixed raters: no pair from a single rater"] * 2
+    )
+
+
+def test_missing_values_are_accounted_for():
+    rows = [
+        ("a", "swemwbs", "self", "2024-01-01", np.nan),
+        ("a", "swemwbs", "self", "2024-06-01", 12.0),
+        ("a", "swemwbs", "self", "2025-01-01", 14.0),
+        ("b", "swemwbs", "self", None, 12.0),
+        ("b", "swemwbs", None, "2025-01-01", 14.0),
+    ]
+    with pytest.warns(PairingWarning):
+        p = pair_waves(_scores(rows), scales=["metric"])
+    assert p.pairs["pre"].tolist() == [12.0] and p.pairs["post"].tolist() == [14.0]
+    assert p.records["reason"].tolist()[0] == "score missing"
+    assert p.records["reason"].tolist()[3:] == ["date missing", "rater missing"]
+    assert set(p.problems["row"]) == {3, 4}  # a missing score is not a data problem
+
+
+def test_index_labels_are_kept():
+    s = _scores(BASIC)
+    s.index = [f"r{i}" for i in range(len(s))]
+    p = pair_waves(s, scales=["metric"])
+    assert p.pairs["row_pre"].tolist() == ["r0", "r3"]
+    assert p.records["row"].tolist() == list(s.index)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_row_order_is_irrelevant(rnd):
+    rng = np.random.default_rng(rnd.randint(0, 10_000))
+    n = 40
+    s = pd.DataFrame(
+        {
+            "person_id": rng.integers(0, 12, n).astype(str),
+            "instrument": "swemwbs",
+            "rater": rng.choice(["self", "parent"], n),
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
+            "metric": rng.normal(20, 4, n).round(2),
+        }
+    )
+    shuffled = s.sample(frac=1, random_state=rnd.randint(0, 1000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PairingWarning)
+        a = pair_waves(s, scales=["metric"])
+        b = pair_waves(shuffled, scales=["metric"])
+    pd.testing.assert_frame_equal(a.pairs, b.pairs)
+    ra = a.records.set_index("row").sort_index()
+    rb = b.records.set_index("row").sort_index()
+    pd.testing.assert_frame_equal(ra, rb)
+    # reconciliation: every record x scale is baseline, follow-up or unpaired with a reason
+    assert (ra["status"] == "baseline").sum() == len(a.pairs) == (ra["status"] == "follow_up").sum()
+    assert (ra.loc[ra["status"] == "unpaired", "reason"] != "").all()
+
+
+@pytest.mark.parametrize(
+    ("data", "kwargs", "err", "match"),
+    [
+        (pd.DataFrame(), {"scales": ["metric"]}, DataStructureError, "empty"),
+        (
+            _scores(BASIC).drop(columns="person_id"),
+            {"scales": ["metric"]},
+            DataStructureError,
+            "id column",
+        ),
+        (_scores(BASIC), {"scales": ["nope"]}, DataStructureError, "not in the data"),
+        (_scores(BASIC).drop(columns="instrument"), {}, DataStructureError, "scales="),
+        (_scores(BASIC).assign(instrument="mystery"), {}, OutcomesError, "unknown instrument"),
+        (_scores(BASIC), {"scales": ["metric"], "rule": "latest"}, OutcomesError, "rule must be"),
+        (_scores(BASIC), {"scales": ["metric"], "rule": "waves"}, DataStructureError, "wave"),
+        (
+            _scores(BASIC).assign(wave=1),
+            {"scales": ["metric"], "rule": "waves", "baseline_wave": 1},
+            OutcomesError,
+            "two different",
+        ),
+        (_scores(BASIC), {"scales": ["metric"], "rule": "nearest"}, OutcomesError, "target_days"),
+        (
+            _scores(BASIC).drop(columns="date"),
+            {"scales": ["metric"]},
+            DataStructureError,
+            "'date' or 'wave'",
+        ),
+        (_scores(BASIC).assign(date="soon"), {"scales": ["metric"]}, OutcomesError, "not dates"),
+        (
+            _scores(BASIC).assign(metric="high"),
+            {"scales": ["metric"]},
+            OutcomesError,
+            "non-numeric",
+        ),
+        (
+            _scores(BASIC),
+            {"scales": ["metric"], "on_problem": "ignore"},
+            OutcomesError,
+            "on_problem",
+        ),
+        (
+            _scores(BASIC).assign(instrument="gbo"),
+            {"scales": ["metric"]},
+            OutcomesError,
+            "not a scale of",
+        ),
+        ("not a frame", {}, DataStructureError, "DataFrame"),
+    ],
+)
+def test_bad_input(data, kwargs, err, match):
+    with pytest.raises(err, match=match):
+        pair_waves(data, **kwargs)
