@@ -1207,7 +1207,7 @@ def _wilcoxon_row(diffs: np.ndarray, common: dict) -> dict:
         return _row(
             method="Wilcoxon signed-rank",
             estimand="median change",
-            note="every pupil unchanged: no test",
+            note="no change in any pair: no test",
             **common,
         )
     ties = len(np.unique(np.abs(nz))) < len(nz)
