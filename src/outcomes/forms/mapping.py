@@ -328,6 +328,81 @@ def _in_ranges(values: np.ndarray, ranges: list[tuple[float, float]]) -> np.ndar
     return hit
 
 
+def _resolver(
+    inst: Instrument,
+    item: Item,
+    value_labels: Mapping[float, str] | None,
+    user_missing: list[tuple[float, float]] | None,
+    coding: str | None,
+):
+    """A function from one distinct cell value to (code, reason if unreadable, event).
+
+    ``event`` is "blank", "user_missing" or "recoded" (for the report), else None.
+    """
+    rs = inst.response_sets[item.response_set]
+    labels = rs.label_map()
+    valid = set(rs.valid_codes)
+    nocode = set(rs.missing_codes)
+    alt = rs.alternative_codings.get(coding) if coding else None
+    vl = {float(k): v for k, v in (value_labels or {}).items()}
+    all_codes = ", ".join(fmt_code(c) for c in (*rs.valid_codes, *rs.missing_codes))
+
+    def resolve(u: object) -> tuple[float, str | None, str | None]:
+        event = None
+        if isinstance(u, int | float | np.integer | np.floating):
+            num, from_label = float(u), False
+            if user_missing and _in_ranges(np.array([num]), user_missing)[0]:
+                lab = vl.get(num)
+                target = labels.get(_norm(lab)) if lab is not None else None
+                if target is not None and target in nocode:
+                    return float(target), None, None
+                if num in nocode and lab is None:
+                    return num, None, None
+                return np.nan, None, "user_missing"
+            if num in vl:
+                lab = vl[num]
+                target = labels.get(_norm(lab))
+                if target is None:
+                    return (
+                        np.nan,
+                        (
+                            f"unknown label: value label {lab!r} of code {fmt_code(num)} matches "
+                            f"no response of {item.response_set!r}"
+                        ),
+                        None,
+                    )
+                if target != num:
+                    event = "recoded"
+                num, from_label = float(target), True
+        else:
+            key = _norm(u)
+            if key == "":
+                return np.nan, None, "blank"
+            if key in labels:
+                num, from_label = float(labels[key]), True
+            else:
+                try:
+                    num, from_label = float(key), False
+                except ValueError:
+                    return np.nan, "unknown label: matches no response label, alias or code", None
+        if alt is not None and not from_label:
+            if num not in alt.map:
+                return (
+                    np.nan,
+                    (
+                        f"out of range: not a code of coding {coding!r} "
+                        f"({', '.join(fmt_code(c) for c in alt.map)})"
+                    ),
+                    None,
+                )
+            num = float(alt.map[num])
+        if num not in valid and num not in nocode:
+            return np.nan, f"out of range: not a response code (codes: {all_codes})", None
+        return num, None, event
+
+    return resolve
+
+
 def convert_item(
     col: pd.Series,
     inst: Instrument,
@@ -337,8 +412,8 @@ def convert_item(
     value_labels: Mapping[float, str] | None = None,
     user_missing: list[tuple[float, float]] | None = None,
     coding: str | None = None,
-) -> tuple[pd.Series, pd.DataFrame | None, list[str]]:
-    """Canonical codes for one coded item: (codes, issues or None, notes).
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None, list[str]]:
+    """Canonical codes for one coded item: (codes, blank cells, issues or None, notes).
 
     Labels (any case, spacing) and aliases become codes; numbers must be response codes or
     no-answer codes. SPSS value labels are trusted over the stored number (a file coded 1-3 with
@@ -346,101 +421,54 @@ def convert_item(
     missing unless they are the instrument's own no-answer codes. Distinct values are resolved
     once each; the column is then mapped in one step.
     """
-    rs = inst.response_sets[item.response_set]
-    labels = rs.label_map()
-    valid = set(rs.valid_codes)
-    nocode = set(rs.missing_codes)
-    alt = rs.alternative_codings.get(coding) if coding else None
-    vl = {float(k): v for k, v in (value_labels or {}).items()}
-    code_of: dict[object, float] = {}
-    why_of: dict[object, str] = {}
-    notes: list[str] = []
-    recoded: dict[float, float] = {}
-    n_user_missing = 0
-    values = col.astype(object)
-    present = values.notna()
-    # True == 1.0 for dict keys and pd.unique, so true/false cells are set aside by type
-    # first; the per-cell type check runs only when the column holds mixed Python objects.
+    resolve = _resolver(inst, item, value_labels, user_missing, coding)
+    values = col.to_numpy(dtype=object)
+    present = ~pd.isna(values)
+    # True == 1.0 for hashing, so true/false cells are set aside by type first; the per-cell
+    # type check runs only when the column holds mixed Python objects.
     is_bool = np.zeros(len(values), dtype=bool)
     if pd.api.types.infer_dtype(values, skipna=True) in ("boolean", "mixed"):
-        is_bool = values.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
+        is_bool = np.fromiter((isinstance(v, bool | np.bool_) for v in values), bool, len(values))
     uniq = pd.unique(values[present & ~is_bool])
-    for u in uniq:
-        if isinstance(u, int | float | np.integer | np.floating):
-            num, from_label = float(u), False
-            if user_missing and _in_ranges(np.array([num]), user_missing)[0]:
-                lab = vl.get(num)
-                target = labels.get(_norm(lab)) if lab is not None else None
-                if target is not None and target in nocode:
-                    code_of[u] = target
-                elif num in nocode and lab is None:
-                    code_of[u] = num
-                else:
-                    code_of[u] = np.nan
-                    n_user_missing += int((values[present] == u).sum())
-                continue
-            if num in vl:
-                lab = vl[num]
-                target = labels.get(_norm(lab))
-                if target is None:
-                    why_of[u] = (
-                        f"unknown label: value label {lab!r} of code {fmt_code(num)} matches no "
-                        f"response of {item.response_set!r}"
-                    )
-                    continue
-                if target != num:
-                    recoded[num] = target
-                num, from_label = target, True
-        else:
-            key = _norm(u)
-            if key == "":
-                code_of[u] = np.nan
-                continue
-            if key in labels:
-                num, from_label = labels[key], True
-            else:
-                try:
-                    num, from_label = float(key), False
-                except ValueError:
-                    why_of[u] = "unknown label: matches no response label, alias or code"
-                    continue
-        if alt is not None and not from_label:
-            if num not in alt.map:
-                why_of[u] = (
-                    f"out of range: not a code of coding {coding!r} "
-                    f"({', '.join(fmt_code(c) for c in alt.map)})"
-                )
-                continue
-            num = float(alt.map[num])
-        if num not in valid and num not in nocode:
-            codes = ", ".join(fmt_code(c) for c in (*rs.valid_codes, *rs.missing_codes))
-            why_of[u] = f"out of range: not a response code (codes: {codes})"
-            continue
-        code_of[u] = float(num)
-    codes = values.map(code_of).astype(float)
-    codes[is_bool] = np.nan
+    resolved = [resolve(u) for u in uniq]
+    idx = (
+        pd.Index(uniq, dtype=object).get_indexer(values) if len(uniq) else np.full(len(values), -1)
+    )
+    idx = np.where(is_bool | ~present, -1, idx)
+    # position -1 picks the trailing sentinel: no answer, no problem, no event
+    code_arr = np.array([r[0] for r in resolved] + [np.nan], dtype=float)
+    why_arr = np.array([r[1] for r in resolved] + [None], dtype=object)
+    event_arr = np.array([r[2] for r in resolved] + [None], dtype=object)
+    codes = code_arr[idx]
+    why = why_arr[idx]
+    why[is_bool] = "wrong type: true/false, not a response"
+    blank = ~present | (event_arr[idx] == "blank")
     issues = None
-    if why_of or is_bool.any():
-        bad = values.map(why_of).astype(object)
-        bad[is_bool] = "wrong type: true/false, not a response"
-        bad = bad[bad.notna()]
+    bad = np.flatnonzero(pd.notna(why))
+    if len(bad):
         issues = pd.DataFrame(
             {
-                "row": bad.index,
+                "row": col.index[bad],
                 "column": source,
                 "item": item.id,
-                "value": values[bad.index].to_numpy(),
-                "reason": bad.to_numpy(dtype=object),
+                "value": values[bad],
+                "reason": why[bad],
                 "severity": "error",
             },
             columns=ISSUE_COLUMNS,
         )
+    notes: list[str] = []
+    counts = np.bincount(idx[idx >= 0], minlength=len(uniq))
+    recoded = [(u, r[0]) for u, r in zip(uniq, resolved, strict=True) if r[2] == "recoded"]
     if recoded:
-        pairs = ", ".join(f"{fmt_code(a)}->{fmt_code(b)}" for a, b in recoded.items())
+        pairs = ", ".join(f"{fmt_code(float(a))}->{fmt_code(b)}" for a, b in recoded)
         notes.append(f"{source}: codes recoded through their SPSS value labels ({pairs})")
+    n_user_missing = sum(
+        int(c) for c, r in zip(counts, resolved, strict=True) if r[2] == "user_missing"
+    )
     if n_user_missing:
         notes.append(f"{source}: {n_user_missing} SPSS user-missing value(s) read as no answer")
-    return codes, issues, notes
+    return codes, blank, issues, notes
 
 
 def _empty_issues() -> pd.DataFrame:
@@ -518,12 +546,12 @@ def assemble(
     for src, item_id in zip(mapped["source"], mapped["item"], strict=True):
         it = inst.item(item_id)
         col = data[src]
-        blank &= _blank(col)
         if it.type == "text":
-            text = col.astype(object)
-            out[item_id] = text.where(~_blank(col), None).astype("string")
+            empty = _blank(col)
+            blank &= empty
+            out[item_id] = col.astype(object).where(~empty, None).astype("string")
             continue
-        codes, bad, n = convert_item(
+        codes, empty, bad, n = convert_item(
             col,
             inst,
             it,
@@ -532,7 +560,8 @@ def assemble(
             user_missing=raw.user_missing.get(src),
             coding=coding,
         )
-        out[item_id] = codes
+        blank &= empty
+        out[item_id] = pd.Series(codes, index=data.index)
         if bad is not None and len(bad):
             issue_parts.append(bad)
         notes += n
