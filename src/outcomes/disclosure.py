@@ -79,7 +79,8 @@ def _numberish(col: pd.Series, marker: str) -> bool:
         return False
     numeric = np.fromiter((_is_number(v) for v in vals), bool, len(vals))
     is_marker = np.fromiter((isinstance(v, str) and v == marker for v in vals), bool, len(vals))
-    return bool(np.all(numeric | is_marker) and numeric.any())
+    # A column of nothing but markers is a count column that was suppressed throughout.
+    return bool(np.all(numeric | is_marker))
 
 
 def _count_like(col: pd.Series, marker: str) -> bool:
@@ -315,8 +316,10 @@ def _constraints(n_rows, counts, row_margins, column_totals):
 def _determined(a: sparse.csr_matrix, supp: np.ndarray) -> np.ndarray:
     """Suppressed cells whose value follows from the equations and the shown cells.
 
-    With the shown cells known, the suppressed values x solve A_S x = b. A cell is determined when
-    every solution of A_S x = 0 has a zero in that cell, i.e. its row of the null-space basis is 0.
+    With the shown cells known, the suppressed values x solve A_S x = b. Cell s is pinned down
+    exactly when the unit vector e_s lies in the row space of A_S, i.e. when the orthogonal
+    projector onto that row space, P = V_r V_r' (right singular vectors of the non-zero singular
+    values), has P_ss = 1.
     """
     s = np.flatnonzero(supp)
     out = np.zeros(len(supp), bool)
@@ -327,12 +330,11 @@ def _determined(a: sparse.csr_matrix, supp: np.ndarray) -> np.ndarray:
     if len(touching) == 0:
         return out
     m = sub[touching].toarray()
-    _, sv, vh = np.linalg.svd(m, full_matrices=True)
+    _, sv, vh = np.linalg.svd(m, full_matrices=False)
     tol = max(m.shape) * np.finfo(float).eps * (sv[0] if len(sv) else 0.0)
     rank = int(np.sum(sv > tol))
-    null = vh[rank:].T  # |S| x (|S| - rank)
-    norm = np.sqrt((null**2).sum(axis=1)) if null.shape[1] else np.zeros(len(s))
-    out[s] = norm < 1e-9
+    p_diag = (vh[:rank] ** 2).sum(axis=0)
+    out[s] = p_diag > 1 - 1e-9
     return out
 
 
