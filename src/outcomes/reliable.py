@@ -428,36 +428,31 @@ class ReliableChangeSummary:
         """
         f = self.frame
         cats = list(f["category"].cat.categories)
-        groups = (
-            pd.Series("all", index=f.index, name="group")
-            if self.by is None
-            else self.by.rename(self.by.name or "group")
-        )
-        gname = groups.name
-        work = pd.DataFrame(
-            {
-                gname: groups.to_numpy(),
-                "category": f["category"].to_numpy(),
-                "ok": f["category"].notna().to_numpy(),
-                "clin": f["clinical_pre"].fillna(False).to_numpy(dtype=bool)
-                & f["category"].notna().to_numpy(),
-            }
-        )
-        counts = pd.crosstab(work[gname], work["category"]).reindex(columns=cats, fill_value=0)
-        n = work.groupby(gname, observed=True)["ok"].sum()
-        total = work.groupby(gname, observed=True).size()
-        clin = work.groupby(gname, observed=True)["clin"].sum()
-        counts = counts.reindex(total.index, fill_value=0)
-        rows = []
-        for g in total.index:
-            c = counts.loc[g]
-            entries = [(cat, c[cat], n[g]) for cat in cats]
-            entries.append(("reliable_improvement", c["recovered"] + c["improved"], n[g]))
-            if self.settings.cutoff is not None:
-                entries.append(("recovered_of_clinical", c["recovered"], clin[g]))
-            entries.append(("missing", total[g] - n[g], total[g]))
-            for measure, k, d in entries:
-                rows.append({gname: g, "measure": measure, "count": int(k), "denominator": int(d)})
+        gname = "group" if self.by is None else (self.by.name or "group")
+        if self.by is None:
+            gcode, labels = np.zeros(len(f), dtype=np.int64), pd.Index(["all"])
+        else:
+            gcode, labels = pd.factorize(self.by, sort=True)
+        n_g, n_c = len(labels), len(cats)
+        code = f["category"].cat.codes.to_numpy()
+        ok = code >= 0
+        # counts per group x category with one bincount (fast on a million pairs)
+        counts = np.bincount(gcode[ok] * n_c + code[ok], minlength=n_g * n_c).reshape(n_g, n_c)
+        total = np.bincount(gcode, minlength=n_g)
+        n = counts.sum(axis=1)
+        clin_pre = f["clinical_pre"].fillna(False).to_numpy(dtype=bool) & ok
+        clin = np.bincount(gcode[clin_pre], minlength=n_g)
+        col = {c: counts[:, i] for i, c in enumerate(cats)}
+        entries = [(cat, col[cat], n) for cat in cats]
+        entries.append(("reliable_improvement", col["recovered"] + col["improved"], n))
+        if self.settings.cutoff is not None:
+            entries.append(("recovered_of_clinical", col["recovered"], clin))
+        entries.append(("missing", total - n, total))
+        rows = [
+            {gname: labels[g], "measure": m, "count": int(k[g]), "denominator": int(d[g])}
+            for g in range(n_g)
+            for m, k, d in entries
+        ]
         out = pd.DataFrame(rows)
         lo, hi = wilson_ci(out["count"], out["denominator"], self.confidence)
         d = out["denominator"].to_numpy(float)
@@ -592,8 +587,8 @@ def reliable_change_summary(
             if not by.index.equals(frame.index):
                 raise DataStructureError("by= is a Series whose index differs from the frame's")
         else:
-            labels = list(by)
-            if len(labels) != len(frame):
+            labels = np.asarray(by)
+            if labels.ndim != 1 or len(labels) != len(frame):
                 raise DataStructureError(f"by= has {len(labels)} labels for {len(frame)} pairs")
             by = pd.Series(labels, index=frame.index, name="group")
         if by.isna().any():
