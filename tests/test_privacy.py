@@ -1,0 +1,174 @@
+"""Pseudonymisation: keyed hash (HMAC-SHA256), linkage across tables, and the key kept secret."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import outcomes as oc
+from outcomes import privacy
+from outcomes.privacy import PseudonymKeyError, pseudonymise
+
+KEY = "correct-horse-battery-staple-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    monkeypatch.delenv(privacy.KEY_ENV, raising=False)
+    monkeypatch.delenv(privacy.KEY_FILE_ENV, raising=False)
+
+
+def test_rfc4231_test_case_1():
+    # RFC 4231 section 4.2: key = 0x0b * 20, data = "Hi There" ->
+    # b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7
+    out = pseudonymise(pd.DataFrame({"id": ["Hi There"]}), "id", key=b"\x0b" * 20, length=64)
+    assert out["id"].iloc[0] == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+
+
+def test_matches_stdlib_hmac_truncated():
+    out = pseudonymise(pd.DataFrame({"person_id": ["C0001"]}), "person_id", key=KEY)
+    expected = hmac.new(KEY.encode(), b"C0001", hashlib.sha256).hexdigest()[:16]
+    assert out["person_id"].iloc[0] == expected
+
+
+def test_same_child_links_across_tables_whatever_the_dtype():
+    referrals = pd.DataFrame({"person_id": [101, 102, 103]})  # integers
+    scores = pd.DataFrame({"person_id": ["103", " 101", None]})  # text, a stray space, missing
+    survey = pd.DataFrame({"person_id": [101.0, np.nan]})  # float after a NaN
+    a = pseudonymise(referrals, "person_id", key=KEY)["person_id"]
+    b = pseudonymise(scores, "person_id", key=KEY)["person_id"]
+    c = pseudonymise(survey, "person_id", key=KEY)["person_id"]
+    assert b.iloc[0] == a.iloc[2] and b.iloc[1] == a.iloc[0] and c.iloc[0] == a.iloc[0]
+    assert pd.isna(b.iloc[2]) and pd.isna(c.iloc[1])
+    assert a.nunique() == 3
+
+
+def test_leading_zeros_are_part_of_the_id():
+    out = pseudonymise(pd.DataFrame({"id": ["007", "7"]}), "id", key=KEY)
+    assert out["id"].iloc[0] != out["id"].iloc[1]
+
+
+def test_several_columns_share_one_mapping_and_other_columns_untouched():
+    df = pd.DataFrame({"child": ["a", "b"], "sibling": ["b", "a"], "score": [3, 4]})
+    out = pseudonymise(df, ["child", "sibling"], key=KEY, prefix="P-", length=10)
+    assert out["child"].iloc[0] == out["sibling"].iloc[1]
+    assert out["child"].str.startswith("P-").all() and out["child"].str.len().eq(12).all()
+    assert out["score"].tolist() == [3, 4]
+    assert df["child"].tolist() == ["a", "b"]  # input untouched
+    assert out.attrs["pseudonymised"]["columns"] == ["child", "sibling"]
+
+
+def test_different_keys_give_different_pseudonyms():
+    df = pd.DataFrame({"id": ["x"]})
+    assert (
+        pseudonymise(df, "id", key=KEY)["id"].iloc[0]
+        != pseudonymise(df, "id", key=KEY + "!")["id"].iloc[0]
+    )
+
+
+def test_key_from_environment_and_files(tmp_path, monkeypatch):
+    df = pd.DataFrame({"id": ["x", "y"]})
+    ref = pseudonymise(df, "id", key=KEY)
+    monkeypatch.setenv(privacy.KEY_ENV, KEY)
+    pd.testing.assert_frame_equal(pseudonymise(df, "id"), ref)
+    monkeypatch.delenv(privacy.KEY_ENV)
+    f = tmp_path / "pseudonym.key"
+    f.write_text(KEY + "\n")  # an editor's trailing newline is not part of the key
+    pd.testing.assert_frame_equal(pseudonymise(df, "id", key_file=f), ref)
+    pd.testing.assert_frame_equal(pseudonymise(df, "id", key=f), ref)
+    monkeypatch.setenv(privacy.KEY_FILE_ENV, str(f))
+    pd.testing.assert_frame_equal(pseudonymise(df, "id"), ref)
+
+
+def test_no_key_is_a_clear_error():
+    with pytest.raises(PseudonymKeyError, match="no pseudonymisation key") as e:
+        pseudonymise(pd.DataFrame({"id": ["x"]}), "id")
+    assert privacy.KEY_ENV in str(e.value) and isinstance(e.value, oc.OutcomesError)
+
+
+@pytest.mark.parametrize("bad", ["short-key", b"", "   "])
+def test_short_key_refused_without_echoing_it(bad):
+    with pytest.raises(PseudonymKeyError, match="too short") as e:
+        pseudonymise(pd.DataFrame({"id": ["x"]}), "id", key=bad)
+    if isinstance(bad, str) and bad.strip():
+        assert bad not in str(e.value)
+
+
+def test_unreadable_key_file_and_wrong_key_type(tmp_path):
+    with pytest.raises(PseudonymKeyError, match="cannot read"):
+        pseudonymise(pd.DataFrame({"id": ["x"]}), "id", key_file=tmp_path / "missing.key")
+    with pytest.raises(PseudonymKeyError, match="int"):
+        pseudonymise(pd.DataFrame({"id": ["x"]}), "id", key=12345678901234567890)
+
+
+def test_key_never_appears_in_output(tmp_path):
+    df = pd.DataFrame({"person_id": ["a", "b"], "note": ["n1", "n2"]})
+    out = pseudonymise(df, "person_id", key=KEY)
+    text = out.to_csv() + repr(out) + str(out.attrs) + out.to_json()
+    assert KEY not in text
+    assert hmac.new(b"", KEY.encode(), hashlib.sha256).hexdigest() not in text
+    with pytest.raises(oc.OutcomesError) as e:
+        pseudonymise(df, "missing", key=KEY)
+    assert KEY not in str(e.value) and KEY not in repr(e.value)
+
+
+def test_bad_arguments():
+    df = pd.DataFrame({"id": ["x"]})
+    with pytest.raises(oc.DataStructureError, match="not in the table"):
+        pseudonymise(df, ["id", "nope"], key=KEY)
+    with pytest.raises(oc.OutcomesError, match="length"):
+        pseudonymise(df, "id", key=KEY, length=4)
+    with pytest.raises(oc.OutcomesError, match="at least one column"):
+        pseudonymise(df, [], key=KEY)
+    with pytest.raises(oc.OutcomesError, match="DataFrame"):
+        pseudonymise(["x"], "id", key=KEY)
+
+
+def test_collisions_are_detected(monkeypatch):
+    # Force every digest to share its first 16 characters: two ids, one pseudonym -> refused.
+    class Same:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def hexdigest(self):
+            return "0" * 64
+
+    monkeypatch.setattr(privacy.hmac, "new", Same)
+    with pytest.raises(oc.OutcomesError, match="longer length"):
+        pseudonymise(pd.DataFrame({"id": ["a", "b"]}), "id", key=KEY)
+    # the same id twice is not a collision
+    assert pseudonymise(pd.DataFrame({"id": ["a", "a"]}), "id", key=KEY)["id"].nunique() == 1
+
+
+def test_new_key_is_random_and_long_enough():
+    a, b = privacy.new_key(), privacy.new_key()
+    assert a != b and len(a.encode()) >= privacy.MIN_KEY_BYTES
+
+
+def test_cli_command(tmp_path):
+    app = typer.Typer()
+    app.command()(privacy.pseudonymise_cmd)
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"person_id": ["001", "002"], "x": [1, 2]}).to_csv(src, index=False)
+    keyf = tmp_path / "k.key"
+    keyf.write_text(KEY)
+    out = tmp_path / "out.csv"
+    res = CliRunner().invoke(
+        app, [str(src), "--output", str(out), "--column", "person_id", "--key-file", str(keyf)]
+    )
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(out, dtype=str)
+    assert (
+        got["person_id"].tolist()
+        == pseudonymise(pd.DataFrame({"person_id": ["001", "002"]}), "person_id", key=KEY)[
+            "person_id"
+        ].tolist()
+    )
+    res = CliRunner().invoke(app, [str(src), "--output", str(out), "--column", "person_id"])
+    assert res.exit_code == 1 and "no pseudonymisation key" in res.output
