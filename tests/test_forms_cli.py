@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from outcomes.forms.cli import forms_app
+
+# Long WCS field names are warned about once, in test_forms_export.py.
+pytestmark = pytest.mark.filterwarnings("ignore::outcomes.forms.LongFieldNameWarning")
 
 runner = CliRunner()
 

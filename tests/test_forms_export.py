@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,9 @@ from pyxform.xls2xform import convert
 import outcomes as oc
 import outcomes.forms as forms
 from outcomes.instruments import Instrument, parse_instrument
+
+# Long WCS field names are warned about once, in test_forms_export.py.
+pytestmark = pytest.mark.filterwarnings("ignore::outcomes.forms.LongFieldNameWarning")
 
 ALL = oc.list_instruments()
 
@@ -87,6 +91,14 @@ def test_redcap_pack_prefixes_make_names_unique_and_honosca_sections() -> None:
     assert sdq.loc[
         sdq["Variable / Field Name"] == "sdq_parent_ebddiff", "Section Header"
     ].item() == ("Impact supplement")
+
+
+def test_long_field_names_are_warned_about() -> None:
+    with pytest.warns(forms.LongFieldNameWarning, match="workforce_confidence_comments"):
+        forms.redcap_dictionary("workforce_confidence")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        forms.redcap_dictionary("workforce_confidence", prefix={"workforce_confidence": "wcs"})
 
 
 def test_redcap_without_prefix_refuses_clashing_item_ids() -> None:

@@ -20,6 +20,9 @@ import outcomes as oc
 import outcomes.forms as forms
 from outcomes.scoring import score
 
+# Long WCS field names are warned about once, in test_forms_export.py.
+pytestmark = pytest.mark.filterwarnings("ignore::outcomes.forms.LongFieldNameWarning")
+
 ROUND_TRIP = ["sdq_parent", "honosca", "chi_esq_parent", "workforce_confidence", "gbo", "swemwbs"]
 
 

@@ -27,7 +27,13 @@ from .codebook import codebook, codebook_markdown, write_codebook
 from .mapping import MappingReport, RawExport, assemble
 from .printable import html_questionnaire, write_html
 from .readers import PLATFORMS, READERS, canonical_platform, detect_platform
-from .redcap import REDCAP_API_COLUMNS, REDCAP_COLUMNS, redcap_dictionary, write_redcap_dictionary
+from .redcap import (
+    REDCAP_API_COLUMNS,
+    REDCAP_COLUMNS,
+    LongFieldNameWarning,
+    redcap_dictionary,
+    write_redcap_dictionary,
+)
 from .xlsform import check_xlsform, write_xlsform, xlsform_sheets
 
 EXPORT_TARGETS = ("redcap", "xlsform", "html", "codebook")
@@ -38,6 +44,7 @@ __all__ = [
     "REDCAP_API_COLUMNS",
     "REDCAP_COLUMNS",
     "FormsError",
+    "LongFieldNameWarning",
     "MappingReport",
     "RawExport",
     "check_xlsform",

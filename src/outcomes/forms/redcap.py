@@ -11,6 +11,7 @@ form a matrix group, which REDCap shows as a grid.
 from __future__ import annotations
 
 import csv
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -73,6 +74,14 @@ REDCAP_API_COLUMNS = (
     "field_annotation",
 )
 RECORD_ID = "record_id"
+#: REDCap warns about field names longer than this (some export formats truncate them).
+REDCAP_NAME_WARN = 26
+
+
+class LongFieldNameWarning(UserWarning):
+    """A REDCap field name is longer than REDCap recommends; give the instrument a prefix."""
+
+
 #: Columns REDCap adds to record exports (raw headers and label headers).
 REDCAP_META = (
     "redcap_event_name",
@@ -202,6 +211,14 @@ def redcap_dictionary(
     twice = sorted({f for f in fields if fields.count(f) > 1})
     if twice:
         raise FormsError(f"REDCap field names used twice: {twice}")
+    long = [f for f in fields if len(f) > REDCAP_NAME_WARN]
+    if long:
+        warnings.warn(
+            f"REDCap warns about field names over {REDCAP_NAME_WARN} characters: {long}; give "
+            "the instrument a shorter prefix, e.g. prefix={'workforce_confidence': 'wcs'}",
+            LongFieldNameWarning,
+            stacklevel=2,
+        )
     return pd.DataFrame(rows).reindex(columns=list(REDCAP_COLUMNS)).astype(object).fillna("")
 
 
