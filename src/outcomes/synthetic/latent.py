@@ -1,0 +1,155 @@
+"""The latent-response item model: every simulated questionnaire answer comes from here.
+
+Each item is an ordinal variable cut from a continuous response propensity
+
+    y*_ij = lambda_j * theta_i,d(j) + sqrt(1 - lambda_j**2) * e_ij,    e_ij ~ N(0, 1)
+    Y_ij  = number of thresholds c_j1 < ... < c_jK that y*_ij exceeds
+
+(the normal-ogive graded response model in its "underlying variable" form; Muthen 1984,
+Psychometrika 49:115). ``theta`` is the respondent's latent trait on the item's dimension
+``d(j)``, standardised so that ``y*`` is N(0, 1) when theta is. The thresholds are chosen from
+the marginal proportions we want when theta ~ N(0, 1): c_jk = Phi^-1(1 - P(Y_j >= k)). The
+loading ``lambda_j`` sets how strongly items hang together: the latent (polychoric)
+correlation of two items on one dimension is lambda_i * lambda_j, which is what gives a scale
+its internal consistency. Everything is vectorised over respondents and items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, special, stats
+
+
+@dataclass(frozen=True)
+class ItemBlock:
+    """Parameters of a set of items answered together (one questionnaire or section).
+
+    ``dims`` gives, per item, the column of the latent matrix it loads on; ``props[j]`` the
+    target marginal P(Y >= k), k = 1..K_j, at theta ~ N(0, 1) (decreasing; shorter rows are
+    padded so the item simply has fewer categories); ``offset`` is added to the count of
+    thresholds passed (e.g. 1 for items coded 1-5); ``reverse`` items are reported as
+    ``K - Y`` (the questionnaire's reverse-keyed wording: a high trait gives a low code).
+    """
+
+    ids: tuple[str, ...]
+    dims: tuple[int, ...]
+    loadings: tuple[float, ...]
+    props: tuple[tuple[float, ...], ...]
+    offset: int = 0
+    reverse: tuple[bool, ...] | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        if not (len(self.dims) == len(self.loadings) == len(self.props) == n):
+            raise ValueError("ItemBlock: ids, dims, loadings and props differ in length")
+        for j, p in enumerate(self.props):
+            arr = np.asarray(p, dtype=float)
+            if np.any(arr <= 0) or np.any(arr >= 1) or np.any(np.diff(arr) > 0):
+                raise ValueError(f"ItemBlock item {self.ids[j]!r}: props must fall within (0, 1)")
+        if any(not 0 <= abs(a) < 1 for a in self.loadings):
+            raise ValueError("ItemBlock: loadings must lie in (-1, 1)")
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        """(items x max categories-1) thresholds, padded with +inf."""
+        k = max(len(p) for p in self.props)
+        out = np.full((len(self.ids), k), np.inf)
+        for j, p in enumerate(self.props):
+            out[j, : len(p)] = stats.norm.ppf(1 - np.asarray(p, dtype=float))
+        return out
+
+    @property
+    def n_categories(self) -> np.ndarray:
+        return np.array([len(p) for p in self.props])
+
+    def sample(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Integer codes, shape (respondents, items), from a latent matrix ``theta``."""
+        return ordinal_responses(
+            theta[:, list(self.dims)],
+            np.asarray(self.loadings, dtype=float),
+            self.thresholds,
+            rng,
+            offset=self.offset,
+            reverse=self.reverse,
+            n_categories=self.n_categories,
+        )
+
+
+def ordinal_responses(
+    theta: np.ndarray,
+    loadings: np.ndarray,
+    thresholds: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    offset: int = 0,
+    reverse: Sequence[bool] | None = None,
+    n_categories: np.ndarray | None = None,
+) -> np.ndarray:
+    """Codes from the underlying-variable model; ``theta`` is (n, items), one column per item.
+
+    Example:
+        >>> rng = np.random.default_rng(1)
+        >>> th = np.zeros((50_000, 1))
+        >>> y = ordinal_responses(th, np.array([0.6]), np.array([[0.0, 1.0]]), rng)
+        >>> round(float((y >= 1).mean()), 2), round(float((y >= 2).mean()), 2)  # 1-Phi(0), 1-Phi(1)
+        (0.5, 0.16)
+    """
+    n, j = theta.shape
+    noise = rng.standard_normal((n, j))
+    ystar = theta * loadings + np.sqrt(1.0 - loadings**2) * noise
+    codes = (ystar[:, :, None] > thresholds[None, :, :]).sum(axis=2)
+    if reverse is not None and any(reverse):
+        k = n_categories if n_categories is not None else np.isfinite(thresholds).sum(axis=1)
+        rev = np.asarray(reverse, dtype=bool)
+        codes = np.where(rev, k - codes, codes)
+    return codes + offset
+
+
+def correlated_normal(n: int, corr: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """n draws from N(0, corr); corr must be a valid correlation matrix."""
+    chol = np.linalg.cholesky(np.asarray(corr, dtype=float))
+    return rng.standard_normal((n, chol.shape[0])) @ chol.T
+
+
+def calibrate_intercept(linear: np.ndarray, target: float) -> float:
+    """The intercept a with mean(expit(a + linear)) == target, so a logistic selection model
+    hits a chosen overall rate whatever its covariate effects (Brent's method)."""
+    linear = np.asarray(linear, dtype=float)
+    if linear.size == 0 or target <= 0 or target >= 1:
+        return float(special.logit(min(max(target, 1e-9), 1 - 1e-9)))
+    f = lambda a: float(special.expit(a + linear).mean()) - target  # noqa: E731
+    return float(optimize.brentq(f, -40.0, 40.0, xtol=1e-10))
+
+
+def standardise(x: np.ndarray) -> np.ndarray:
+    """(x - mean) / sd, ignoring NaN; NaN becomes 0 (the mean) and a constant column 0."""
+    x = np.asarray(x, dtype=float)
+    if x.size == 0 or np.all(np.isnan(x)):
+        return np.zeros_like(x)
+    m, s = np.nanmean(x), np.nanstd(x)
+    z = (x - m) / s if s > 0 else np.zeros_like(x)
+    return np.where(np.isnan(z), 0.0, z)
+
+
+def blank_cells(codes: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
+    """Float copy of ``codes`` with each cell set to NaN with probability ``rate``."""
+    out = codes.astype(float)
+    if rate > 0:
+        out[rng.random(out.shape) < rate] = np.nan
+    return out
+
+
+def break_off(codes: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
+    """Respondents who stop early: a share ``rate`` lose every item after a random point."""
+    out = codes.astype(float)
+    n, j = out.shape
+    if rate <= 0 or n == 0:
+        return out
+    stops = rng.random(n) < rate
+    where = rng.integers(1, j, size=n)
+    tail = np.arange(j)[None, :] >= where[:, None]
+    out[stops[:, None] & tail] = np.nan
+    return out
