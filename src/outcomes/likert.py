@@ -189,11 +189,13 @@ def _resolve_items(
     return _Items(matrix, levels, labels, {c: c for c in chosen}, len(chosen))
 
 
-def _groups(data: pd.DataFrame, by: list[str]):
+def _groups(data: pd.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]:
+    """(group key, row positions) pairs; positions, so that a repeated index label is safe."""
     if not by:
-        return [((), data.index)]
-    g = data.groupby(by, dropna=False, sort=True, observed=True)
-    return [((k if isinstance(k, tuple) else (k,)), idx) for k, idx in g.groups.items()]
+        return [((), np.arange(len(data)))]
+    keys = data[by].reset_index(drop=True)
+    g = keys.groupby(by, dropna=False, sort=True, observed=True)
+    return [((k if isinstance(k, tuple) else (k,)), sub.index.to_numpy()) for k, sub in g]
 
 
 # ----------------------------------------------------------------------------- summaries
@@ -243,7 +245,7 @@ def item_summary(
     cut = it.levels[-top]
     rows = []
     for key, idx in _groups(data, by_cols):
-        m = it.matrix.loc[idx]
+        m = it.matrix.iloc[idx]
         x = m.to_numpy()
         answered = ~np.isnan(x)
         n = answered.sum(axis=0)
@@ -318,7 +320,7 @@ def item_distribution(
     lv = np.array(it.levels)
     parts = []
     for key, idx in _groups(data, by_cols):
-        x = it.matrix.loc[idx].to_numpy()
+        x = it.matrix.iloc[idx].to_numpy()
         # counts[level, item] without a loop over rows: compare the whole matrix to each level
         counts = (x[None, :, :] == lv[:, None, None]).sum(axis=1)
         n = (~np.isnan(x)).sum(axis=0)
@@ -382,6 +384,8 @@ def plot_diverging(
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.45 * len(order) + 1.5))
     colours = plt.get_cmap("RdBu")(np.linspace(0.1, 0.9, n_lv))
+    if n_lv % 2:
+        colours[n_lv // 2] = (0.8, 0.8, 0.8, 1.0)  # a visible grey for the neutral middle
     mid = (n_lv - 1) / 2
     vals = wide.to_numpy()
     # Left edge of each row: everything below the middle plus half the neutral level.
@@ -515,7 +519,15 @@ def _fit_one_factor(m: pd.DataFrame) -> FactorCheck:
     eig = np.sort(np.linalg.eigvalsh(r))[::-1]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = Factor(corr=r, n_factor=1, method="pa", nobs=n).fit(maxiter=500, tol=1e-10)
+        try:
+            fit = Factor(corr=r, n_factor=1, method="pa", nobs=n).fit(maxiter=500, tol=1e-10)
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            fit = None
+            notes.append(
+                f"one-factor model could not be fitted ({exc}); fewer respondents than items?"
+            )
+    if fit is None:
+        return FactorCheck(n, empty, np.nan, np.nan, eig, np.nan, notes)
     msgs = sorted({str(w.message).split("\n")[0] for w in caught})
     notes += msgs
     lam = np.asarray(fit.loadings).ravel()
@@ -639,7 +651,7 @@ def reliability(
         raise OutcomesError(f"reliability needs at least two items, got {list(it.matrix.columns)}")
     rows = []
     for key, idx in _groups(items, by_cols):
-        m, notes = _prepare_matrix(it.matrix.loc[idx], nan_policy)
+        m, notes = _prepare_matrix(it.matrix.iloc[idx], nan_policy)
         n = len(m)
         alpha = lo = hi = omega = ve = np.nan
         if n < 2:
@@ -1147,7 +1159,7 @@ def compare_waves(
         notes.append(f"{other} row(s) from other or missing waves left out")
     rows = []
     for key, idx in _groups(data, by_cols):
-        pos = data.index.get_indexer(idx)
+        pos = idx
         w = wv.to_numpy(dtype=object)[pos]
         is0, is1 = w == base, w == follow
         group_vals = dict(zip(by_cols, key, strict=True))
