@@ -493,7 +493,7 @@ def _wilson_float(x: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.n
 def _describe_indicator(indicator: str, bands, below, at_least) -> str:
     if bands is not None:
         b = [bands] if isinstance(bands, str) else list(bands)
-        return f"{indicator} in {' or '.join(map(str, b))}"
+        return f"{indicator} = {' or '.join(map(str, b))}"
     if below is not None:
         return f"{indicator} below {below:g}"
     if at_least is not None:
@@ -1240,6 +1240,7 @@ def _compare(
     y: np.ndarray,
     outcome: str,
     *,
+    column: str,
     wave: str,
     waves: Sequence | None,
     date: str | None,
@@ -1275,7 +1276,7 @@ def _compare(
         notes.append(f"{other} row(s) from other or missing waves left out")
     no_answer = int((in_waves & frame["y"].isna()).sum())
     if no_answer:
-        notes.append(f"{no_answer} respondent(s) with no {outcome} left out")
+        notes.append(f"{no_answer} respondent(s) with no {column} left out")
     drop = ~in_waves | frame["y"].isna()
     if cluster:
         no_school = int(((frame["cluster"] == -1) & ~drop).sum())
@@ -1328,8 +1329,13 @@ def _by_wave(kind, frame, by, has_programme, clustered, base, follow, confidence
     cl = "cluster" if clustered else None
     fn = prevalence if kind == "prevalence" else means
     out = fn(f, "y", by=keys, cluster=cl, confidence=confidence)
-    out = out[out["wave"].isin([base, follow]).to_numpy()].reset_index(drop=True)
-    return out.drop(columns="missing")
+    out = out[out["wave"].isin([base, follow]).to_numpy()]
+    if has_programme:
+        out["programme"] = out["programme"].astype(bool)
+    # Baseline rows first, then follow-up, whatever the waves are called.
+    order = out["wave"].map({base: 0, follow: 1}).to_numpy()
+    out = out.iloc[np.lexsort((order, *[out[k].astype(str).to_numpy() for k in keys[:-1][::-1]]))]
+    return out.drop(columns="missing").reset_index(drop=True)
 
 
 def _compare_group(
@@ -1477,6 +1483,7 @@ def compare_prevalence(
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
     gee_cov: str = "robust",
+    label: str | None = None,
 ) -> WaveComparison:
     """Compare the prevalence of a case definition between a baseline and a follow-up wave.
 
@@ -1496,7 +1503,8 @@ def compare_prevalence(
     Waves: ``waves=(baseline, follow_up)``; if omitted, the two waves present are ordered by
     value (numbers, dates, ordered categories), by the median of the ``date`` column, or by a
     wave called "baseline"; otherwise you are asked. A follow-up dated before its baseline is
-    refused. ``by=`` repeats the comparison per group.
+    refused. ``by=`` repeats the comparison per group. ``label=`` names the outcome in
+    :meth:`WaveComparison.summary` (e.g. ``"SDQ total in the high or very high band"``).
 
     Example:
         >>> import pandas as pd
@@ -1517,7 +1525,8 @@ def compare_prevalence(
         "prevalence",
         data,
         y,
-        _describe_indicator(indicator, bands, below, at_least),
+        label or _describe_indicator(indicator, bands, below, at_least),
+        column=indicator,
         wave=wave,
         waves=waves,
         date=date,
@@ -1543,6 +1552,7 @@ def compare_means(
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
     gee_cov: str = "robust",
+    label: str | None = None,
 ) -> WaveComparison:
     """Compare the mean of a score between a baseline and a follow-up wave.
 
@@ -1567,7 +1577,8 @@ def compare_means(
         "mean",
         data,
         y,
-        score,
+        label or score,
+        column=score,
         wave=wave,
         waves=waves,
         date=date,
