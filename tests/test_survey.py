@@ -502,3 +502,67 @@ def test_plot_returns_axes():
     ax = res.plot()
     assert len(ax.get_lines()) >= 2 and ax.get_legend() is not None
     plt.close("all")
+
+
+# ----------------------------------------------------------------------------- synthetic programme
+@pytest.fixture(scope="module")
+def programme():
+    from outcomes.synthetic import simulate_programme
+
+    return simulate_programme(
+        seed=11,
+        n_schools=12,
+        secondary_share=0.5,
+        n_comparison_schools=4,
+        truth_mc_size=0,
+        service_months=1,
+    )
+
+
+def test_synthetic_programme_icc_and_difference_in_differences_recover_the_truth(programme):
+    import outcomes as oc
+
+    pupils = programme.school_survey.merge(
+        programme.schools[["school_id", "in_programme"]], on="school_id"
+    )
+    scores = oc.score(pupils, "sdq_self")
+    truth = programme.truth
+    # ICC of the SDQ total at baseline vs the simulator's ANOVA ICC on every pupil on roll.
+    base = scores[scores["wave"] == "baseline"]
+    est = sv.means(base, "total_difficulties", cluster="school_id").iloc[0]
+    icc_true = truth.icc.set_index(["instrument", "scale"]).loc[
+        ("sdq_self", "total_difficulties"), "icc_realised"
+    ]
+    assert est["icc"] == pytest.approx(icc_true, abs=0.02)
+    # Difference in differences of the prevalence of high / very high SDQ totals and of the mean:
+    # the 95% CI covers the realised change among all pupils on roll.
+    t = truth.survey[
+        (truth.survey["instrument"] == "sdq_self") & (truth.survey["scale"] == "total_difficulties")
+    ]
+    t = t.set_index(["group", "wave"])
+
+    def did(col):
+        return (t.loc[("programme", "12m"), col] - t.loc[("programme", "baseline"), col]) - (
+            t.loc[("comparison", "12m"), col] - t.loc[("comparison", "baseline"), col]
+        )
+
+    prev = (
+        sv.compare_prevalence(
+            scores,
+            "total_difficulties_band",
+            bands=["high", "very high"],
+            cluster="school_id",
+            programme="in_programme",
+        )
+        .to_frame()
+        .iloc[0]
+    )
+    assert prev["ci_low"] < did("prop_high") < prev["ci_high"]
+    mean = (
+        sv.compare_means(
+            scores, "total_difficulties", cluster="school_id", programme="in_programme"
+        )
+        .to_frame()
+        .iloc[0]
+    )
+    assert mean["ci_low"] < did("mean") < mean["ci_high"]
