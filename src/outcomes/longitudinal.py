@@ -389,10 +389,21 @@ def _check_rank(X: pd.DataFrame, what: str) -> None:
 def _messages(caught) -> list[str]:
     out: list[str] = []
     for w in caught:
-        msg = str(w.message).strip().split("\n")[0]
+        msg = str(w.message).strip().split("\n")[0].rstrip(".")
         if msg and msg not in out:
             out.append(msg)
     return out
+
+
+def _attempt(model, reml: bool, method):
+    """One fit, returning (result or None, warning messages) instead of printing warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            res = model.fit(reml=reml) if method is None else model.fit(reml=reml, method=method)
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            return None, [*_messages(caught), f"the fit failed: {exc}"]
+    return res, _messages(caught)
 
 
 @dataclass
@@ -415,26 +426,30 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
     df["_child"] = pd.factorize(prep.frame["_child"])[0]
     formula = "_y ~ 0 + " + " + ".join(names)
     school = "_school" in prep.frame
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if school:
-            df["_school"] = pd.factorize(prep.frame["_school"])[0]
-            model = smf.mixedlm(
-                formula,
-                df,
-                groups=df["_school"],
-                re_formula="1",
-                vc_formula={"child": "0 + C(_child)"},
-            )
-        else:
-            model = smf.mixedlm(formula, df, groups=df["_child"])
-        try:
-            res = model.fit(reml=reml)
-        except (np.linalg.LinAlgError, ValueError) as exc:
-            raise ModelSpecificationError(
-                f"fit_mixed: the model could not be fitted: {exc}"
-            ) from exc
-    msgs = _messages(caught)
+    if school:
+        df["_school"] = pd.factorize(prep.frame["_school"])[0]
+        model = smf.mixedlm(
+            formula, df, groups=df["_school"], re_formula="1", vc_formula={"child": "0 + C(_child)"}
+        )
+    else:
+        model = smf.mixedlm(formula, df, groups=df["_child"])
+    res, msgs = _attempt(model, reml, None)
+    if res is None or not res.converged:
+        # Gradient methods stall when a variance sits at zero; Powell's method does not.
+        retry, retry_msgs = _attempt(model, reml, "powell")
+        if retry is not None and retry.converged:
+            msgs = [
+                "Gradient-based optimisers did not converge; refitted with Powell's method, "
+                "which converged",
+                *retry_msgs,
+            ]
+            res = retry
+        elif res is None:
+            res, msgs = retry, msgs + retry_msgs
+    if res is None:
+        raise ModelSpecificationError(
+            f"fit_mixed: the model could not be fitted ({'; '.join(msgs)})"
+        )
     k = X.shape[1]
     params = pd.Series(np.asarray(res.fe_params), index=X.columns)
     cov = pd.DataFrame(np.asarray(res.cov_params())[:k, :k], index=X.columns, columns=X.columns)
