@@ -354,7 +354,7 @@ RULES = st.sampled_from([(7, 5), (7, 10), (10, 5), (3, 3), (5, 1)])
 COUNT = st.one_of(st.integers(0, 9), st.integers(0, 80))
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(counts=st.lists(COUNT, min_size=1, max_size=12), rule=RULES)
 def test_property_one_way_table(counts, rule):
     threshold, base = rule
@@ -371,7 +371,7 @@ def test_property_one_way_table(counts, rule):
     pd.testing.assert_frame_equal(out, again)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), rule=RULES)
 def test_property_two_way_table_with_margins(data, rule):
     threshold, base = rule
@@ -390,7 +390,7 @@ def test_property_two_way_table_with_margins(data, rule):
     assert again.attrs["disclosure_log"].empty
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     rows=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=8),
     rule=RULES,

@@ -38,6 +38,7 @@ __all__ = [
     "monthly_activity",
     "not_accepted_reasons",
     "prepare_referrals",
+    "publish",
     "referral_counts",
     "waiting_times",
 ]
@@ -458,7 +459,7 @@ def referral_counts(
     decision (accepted or not), with Wilson intervals.
 
     Returns one row per group (plus a ``Total`` row when ``by`` is given and ``total``):
-    ``received, accepted, not_accepted, pending, acceptance_rate, inappropriate,
+    ``received, decided, accepted, not_accepted, pending, acceptance_rate, inappropriate,
     inappropriate_rate, inappropriate_ci_low, inappropriate_ci_high``.
 
     Example
@@ -493,6 +494,7 @@ def referral_counts(
         return pd.DataFrame(
             {
                 "received": [received],
+                "decided": [decided],
                 "accepted": [acc],
                 "not_accepted": [nacc],
                 "pending": [pend],
@@ -535,9 +537,12 @@ def not_accepted_reasons(
     inap = _inappropriate(df, inappropriate)
     reason = df["not_accepted_reason"].astype("string").str.strip()
     reason = reason.where(reason.notna() & (reason != ""), "(not recorded)")
+    # "Below threshold" and "below threshold " are one reason; show the first spelling met.
+    key = reason.str.casefold()
+    spelling = pd.Series(reason.to_numpy(), index=key.to_numpy()).groupby(level=0).first()
     work = pd.DataFrame(
         {
-            "reason": reason.to_numpy(dtype=object),
+            "reason": spelling.reindex(key.to_numpy()).to_numpy(dtype=object),
             "not_accepted": (df["accepted"] == False).fillna(False).to_numpy(dtype=bool),  # noqa: E712
             "inappropriate": inap,
         },
@@ -1102,7 +1107,8 @@ def _km_summary(days: np.ndarray, event: np.ndarray, standard_days: float, confi
     out["q3_days"] = km_quantile(times, surv, 0.75)
     out["p90_days"] = km_quantile(times, surv, 0.90)
     if event.any():
-        lo, hi = sf.quantile_ci(0.5, alpha=1 - confidence, method="cloglog")
+        with np.errstate(divide="ignore", invalid="ignore"):  # steps at S = 0 give no bound
+            lo, hi = sf.quantile_ci(0.5, alpha=1 - confidence, method="cloglog")
         out["median_ci_low"] = float(lo) if np.isfinite(lo) else np.nan
         out["median_ci_high"] = float(hi) if np.isfinite(hi) else np.nan
     s = _km_at(times, surv, standard_days, 1.0)
@@ -1205,12 +1211,10 @@ class WaitResult:
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
         c = self.curves[self.curves["stage"] == stage]
-        groups = [()] if not self.by else list(c.groupby(self.by, sort=False).groups)
-        for g in groups:
-            sub = c if not self.by else c[(c[self.by] == pd.Series(g, index=self.by)).all(axis=1)]
-            label = (
-                None if not self.by else ", ".join(map(str, g if isinstance(g, tuple) else (g,)))
-            )
+        keys = [()] if not self.by else list(c[self.by].drop_duplicates().itertuples(index=False))
+        for g in keys:
+            sub = c[(c[self.by] == list(g)).all(axis=1)] if self.by else c
+            label = ", ".join(map(str, g)) if self.by else None
             x = np.r_[0, sub["days"].to_numpy()]
             y = np.r_[0, 100 * sub["seen"].to_numpy()]
             ax.step(x, y, where="post", label=label)
@@ -1264,8 +1268,8 @@ def waiting_times(
     ...     "referral_date": ["2024-01-01"] * 4 + ["2024-01-10"],
     ...     "first_contact_date": ["2024-01-11", "2024-01-21", "2024-01-31", None, None]})
     >>> w = waiting_times(r, as_of="2024-02-29", stage="first").to_frame()
-    >>> w[["n", "n_seen", "n_waiting", "median_days"]].iloc[0].tolist()
-    [5, 3, 2, 30.0]
+    >>> w.loc[0, ["n", "n_seen", "n_waiting"]].astype(int).tolist(), float(w.loc[0, "median_days"])
+    ([5, 3, 2], 30.0)
     """
     if discharged not in ("censor", "exclude"):
         raise OutcomesError(f"discharged must be 'censor' or 'exclude', not {discharged!r}")
@@ -1421,3 +1425,97 @@ def monthly_activity(
         return out
 
     return _attach(_per_group(work, by_cols, False, fn), df)
+
+
+# ============================================================================ publication
+_CI_SUFFIXES = ("ci_low", "ci_high")
+
+
+def publish(
+    table: pd.DataFrame,
+    kind: Literal[
+        "referral_counts", "not_accepted_reasons", "children_seen", "rates", "waits", "activity"
+    ],
+    *,
+    threshold: int = 7,
+    base: int = 5,
+) -> pd.DataFrame:
+    """Disclosure control for a table from this module, with each column in its role.
+
+    Counts follow the small-numbers rule (:func:`outcomes.disclosure.apply`); rates are
+    recomputed from the published counts (proportions, 3 decimals); waiting-time statistics are
+    hidden where their n is; confidence limits are dropped (they are computed from exact counts
+    and would let a reader undo the rounding); shares of not-accepted referrals are dropped
+    (recompute them from the published counts if needed). The audit log is in
+    ``result.attrs["disclosure_log"]``.
+
+    ``kind`` names the function the table came from: ``"referral_counts"``,
+    ``"not_accepted_reasons"`` (without ``by``), ``"children_seen"``, ``"rates"``
+    (:func:`inappropriate_rate`), ``"waits"`` (:meth:`WaitResult.to_frame`) or ``"activity"``
+    (:func:`monthly_activity`).
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"referral_id": range(30), "person_id": range(30),
+    ...     "referral_date": ["2024-01-02"] * 30, "accepted": [True] * 27 + [False] * 3})
+    >>> publish(referral_counts(r), "referral_counts")[["received", "inappropriate"]].iloc[0].tolist()
+    [30, '*']
+    """
+    from . import disclosure
+
+    drop = [c for c in table.columns if str(c).endswith(_CI_SUFFIXES)]
+    t = table.drop(columns=drop)
+    if kind == "referral_counts":
+        kw = dict(
+            counts=["received", "decided", "accepted", "not_accepted", "pending", "inappropriate"],
+            percentages={
+                "acceptance_rate": ("accepted", "decided"),
+                "inappropriate_rate": ("inappropriate", "decided"),
+            },
+        )
+    elif kind == "not_accepted_reasons":
+        extra = [c for c in t.columns if c not in _REASON_COLUMNS]
+        if extra:
+            raise OutcomesError(
+                f"publish a reasons table without by= (found group columns {extra}); a grouped "
+                "table has margins across groups: pivot it to reasons x groups with a Total "
+                "row and column and use outcomes.disclosure.apply"
+            )
+        t = t.drop(columns=["share_of_not_accepted", "share_of_received"])
+        kw = dict(counts=["n"])
+    elif kind == "children_seen":
+        kw = dict(
+            counts=["referrals", "children_referred", "children_seen_1plus", "children_seen_2plus"]
+        )
+    elif kind == "rates":
+        kw = dict(
+            counts=["decided", "inappropriate"], percentages={"rate": ("inappropriate", "decided")}
+        )
+    elif kind == "waits":
+        stats = ["median_days", "q1_days", "q3_days", "p90_days", "within_standard"]
+        kw = dict(
+            counts=["n", "n_seen", "n_waiting", "n_closed_unseen"],
+            means={c: "n" for c in stats},
+            keep=["standard_days"],
+            groups="stage",
+        )
+    elif kind == "activity":
+        kw = dict(counts=[c for c in _ACTIVITY_COUNTS if c in t.columns])
+    else:
+        raise OutcomesError(f"unknown kind {kind!r} for service.publish")
+    return disclosure.apply(t, threshold=threshold, base=base, percent_scale=1.0, decimals=3, **kw)
+
+
+_REASON_COLUMNS = ("reason", "n", "share_of_not_accepted", "share_of_received", "inappropriate")
+_ACTIVITY_COUNTS = (
+    "received",
+    "accepted",
+    "not_accepted",
+    "inappropriate",
+    "first_contacts",
+    "second_contacts",
+    "discharges",
+    "children_first_seen",
+    "waiting_at_end",
+)
