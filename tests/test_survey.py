@@ -199,7 +199,7 @@ def test_negative_icc_is_truncated_with_a_note():
     assert "negative" in row["note"]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     st.lists(
         st.tuples(st.sampled_from("abcd"), st.sampled_from([0, 1, None])), min_size=1, max_size=60
