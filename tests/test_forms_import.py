@@ -272,3 +272,17 @@ def test_detect_platform() -> None:
     )
     assert forms.detect_platform(pd.DataFrame(columns=["Record ID", "Q", "Complete?"])) == "redcap"
     assert forms.detect_platform(pd.DataFrame(columns=["person_id", "q1"])) == "table"
+
+
+def test_plain_excel_table_with_numbers_and_blanks(tmp_path: Path) -> None:
+    """Excel stores numbers as numbers: 4 and 4.0 are the same code; a blank is no answer."""
+    rows = {f"q{i}": [4, 2.0, None] for i in range(1, 8)}
+    rows["person_id"] = ["A1", "A2", "A3"]
+    rows["q7"] = [4, 2.0, 5]
+    path = tmp_path / "paper.xlsx"
+    pd.DataFrame(rows).to_excel(path, index=False)
+    df, rep = forms.read_export(path, "swemwbs", return_report=True)
+    assert rep.platform == "table" and rep.kept == ["person_id"]
+    assert df["q1"].tolist()[:2] == [4.0, 2.0] and np.isnan(df["q1"].iloc[2])
+    s = oc.score(df, "swemwbs")
+    assert s["raw"].tolist()[:2] == [28.0, 14.0] and np.isnan(s["raw"].iloc[2])
