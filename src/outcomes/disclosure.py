@@ -198,7 +198,7 @@ def _parse_counts(table: pd.DataFrame, counts: list[str], marker: str):
     for j, name in enumerate(counts):
         raw = table[name]
         obj = raw.to_numpy(dtype=object)
-        star = np.array([v == marker if isinstance(v, str) else False for v in obj], bool)
+        star = (raw.astype("string") == marker).fillna(False).to_numpy(dtype=bool)
         num = pd.to_numeric(raw.mask(star), errors="coerce").to_numpy(dtype=float)
         present = ~pd.isna(raw).to_numpy() & ~star
         wrong = present & (np.isnan(num) | (num < 0) | (num != np.round(num)) | ~np.isfinite(num))
@@ -560,30 +560,31 @@ def apply(
     supp = supp.reshape(n, c)
 
     rounded = _round(values, threshold, base)
-    log_parts: list[dict] = []
+    log_parts: list[pd.DataFrame] = []
     out = table.copy()
     published_num = np.where(supp, np.nan, rounded)
+    labels = table.index.to_numpy(dtype=object)
+    primary_reason = f"primary: count between 1 and {threshold}"
     for j, name in enumerate(lay.counts):
-        col = np.empty(n, dtype=object)
-        col[:] = [int(x) if np.isfinite(x) else np.nan for x in rounded[:, j]]
-        col[np.isnan(values[:, j]) & ~starred[:, j]] = np.nan
+        finite = np.isfinite(values[:, j])
+        original = _whole_objects(values[:, j])
+        col = _whole_objects(rounded[:, j])
         col[supp[:, j]] = marker
         out[name] = pd.Series(col, index=table.index, dtype=object)
-        for i in np.flatnonzero(supp[:, j] & ~starred[:, j]):
-            k = i * c + j
-            why = secondary[k] if k in secondary else f"primary: count between 1 and {threshold}"
-            log_parts.append(_entry(table.index[i], name, values[i, j], marker, why))
-        changed = ~supp[:, j] & np.isfinite(values[:, j]) & (rounded[:, j] != values[:, j])
-        for i in np.flatnonzero(changed):
-            log_parts.append(
-                _entry(
-                    table.index[i],
-                    name,
-                    values[i, j],
-                    int(rounded[i, j]),
-                    f"rounded to a multiple of {base}",
-                )
+        hidden = supp[:, j] & ~starred[:, j]
+        cells = np.arange(n) * c + j
+        why = np.array([secondary.get(k, primary_reason) for k in cells[hidden]], dtype=object)
+        log_parts.append(_log_frame(labels[hidden], name, original[hidden], marker, why))
+        changed = ~supp[:, j] & finite & (rounded[:, j] != values[:, j])
+        log_parts.append(
+            _log_frame(
+                labels[changed],
+                name,
+                original[changed],
+                col[changed],
+                f"rounded to a multiple of {base}",
             )
+        )
 
     cpos = {name: j for j, name in enumerate(lay.counts)}
     for p, (num, den) in lay.percentages.items():
@@ -598,8 +599,7 @@ def apply(
         with np.errstate(divide="ignore", invalid="ignore"):
             val = np.round(percent_scale * num_v / den_v, decimals)
         val = np.where(den_v > 0, val, np.nan)
-        col = np.empty(n, dtype=object)
-        col[:] = [float(x) if np.isfinite(x) else np.nan for x in val]
+        col = val.astype(object)
         col[num_s | den_s] = marker
         _log_changes(
             log_parts,
@@ -635,7 +635,8 @@ def apply(
         )
         out[s] = pd.Series(col, index=table.index, dtype=object)
 
-    log = pd.DataFrame(log_parts, columns=LOG_COLUMNS)
+    parts = [p for p in log_parts if len(p)]
+    log = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LOG_COLUMNS)
     out.attrs = dict(table.attrs)
     out.attrs["disclosure_log"] = log
     out.attrs["disclosure"] = {
@@ -650,36 +651,45 @@ def apply(
     return out
 
 
-def _entry(row, column, original, published, reason) -> dict:
-    if isinstance(original, float) and np.isfinite(original) and original == int(original):
-        original = int(original)
-    return {
-        "row": row,
-        "column": column,
-        "original": original,
-        "published": published,
-        "reason": reason,
-    }
+def _whole_objects(x: np.ndarray) -> np.ndarray:
+    """Whole numbers as Python ints (so that 10 prints as 10, not 10.0), NaN kept."""
+    finite = np.isfinite(x)
+    out = np.where(finite, x, 0).astype(np.int64).astype(object)
+    out[~finite] = np.nan
+    return out
 
 
-def _same(a, b) -> bool:
-    if isinstance(a, str) or isinstance(b, str):
-        return a == b
-    if a is None or b is None:
-        return a is b
-    try:
-        fa, fb = float(a), float(b)
-    except (TypeError, ValueError):
-        return a == b
-    return (np.isnan(fa) and np.isnan(fb)) or fa == fb
+def _log_frame(rows, column, original, published, reason) -> pd.DataFrame:
+    n = len(rows)
+    return pd.DataFrame(
+        {
+            "row": pd.Series(rows, dtype=object),
+            "column": [column] * n,
+            "original": pd.Series(original, dtype=object),
+            "published": pd.Series(np.broadcast_to(np.asarray(published, dtype=object), n)),
+            "reason": pd.Series(np.broadcast_to(np.asarray(reason, dtype=object), n)),
+        },
+        columns=LOG_COLUMNS,
+    )
 
 
 def _log_changes(log_parts, table, column, new, reason_change, marker, reason_hide) -> None:
     old = table[column].to_numpy(dtype=object)
-    for i in range(len(new)):
-        if not _same(old[i], new[i]):
-            why = reason_hide if new[i] == marker else reason_change
-            log_parts.append(_entry(table.index[i], column, old[i], new[i], why))
+    both_missing = pd.isna(old) & pd.isna(new)
+    try:
+        with np.errstate(invalid="ignore"):
+            equal = np.asarray(old == new, dtype=bool)
+    except TypeError:  # pd.NA in an object array has no truth value: compare cell by cell
+        equal = np.array(
+            [not (pd.isna(x) or pd.isna(y)) and bool(x == y) for x, y in zip(old, new, strict=True)]
+        )
+    changed = ~(equal | both_missing)
+    if not changed.any():
+        return
+    hidden = np.array([isinstance(v, str) and v == marker for v in new[changed]], bool)
+    reasons = np.where(hidden, reason_hide, reason_change).astype(object)
+    labels = table.index.to_numpy(dtype=object)
+    log_parts.append(_log_frame(labels[changed], column, old[changed], new[changed], reasons))
 
 
 def _total_row_denominator(table, pct_col, num, num_supp, is_total_row, keys, is_grand):
