@@ -236,6 +236,8 @@ def test_bad_indicator_input():
         sv.prevalence(df, "nope")
     with pytest.raises(DataStructureError, match="no rows"):
         sv.prevalence(df.iloc[:0], "y")
+    with pytest.raises(OutcomesError, match="icc="):
+        sv.prevalence(df, "y", below=1, cluster="band", icc=1.5)
     with pytest.raises(OutcomesError, match="confidence"):
         sv.prevalence(df, "y", below=1, confidence=95)
     with pytest.warns(sv.SurveyWarning, match="never occur"):

@@ -335,6 +335,10 @@ def _cluster_columns(
     est = _anova_icc(y[keep], group[keep], codes[keep], n_groups)
     k = est["n_clusters"]
     if icc is not None:
+        if isinstance(icc, bool) or not isinstance(icc, int | float) or not 0 <= icc < 1:
+            raise OutcomesError(
+                f"icc= must be a number from 0 up to (not including) 1, got {icc!r}"
+            )
         raw = np.full(n_groups, float(icc))
     elif icc_method == "mixed":
         raw = np.full(n_groups, np.nan)
@@ -362,8 +366,8 @@ def _cluster_columns(
             notes[gi].append("one school only: no clustering adjustment needed (deff = 1)")
         elif np.isnan(raw[gi]):
             notes[gi].append(
-                "ICC cannot be estimated (every respondent has the same value, or too few "
-                "schools); give icc= to adjust the CI"
+                "ICC cannot be estimated (no variation, or too few schools or respondents per "
+                "school); give icc= to adjust the CI"
             )
         elif raw[gi] < 0:
             notes[gi].append(f"ICC estimate {raw[gi]:.4f} is negative; truncated at 0")
