@@ -46,7 +46,7 @@ class RawExport:
     texts: dict[str, str] = field(default_factory=dict)
     #: column -> {code: label} (SPSS value labels)
     value_labels: dict[str, dict[float, str]] = field(default_factory=dict)
-    #: column -> predicate array builder for SPSS user-missing values: list of (lo, hi)
+    #: column -> SPSS user-missing values as (lo, hi) ranges (a single value has lo == hi)
     user_missing: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     #: platform columns to carry through (record ids, timestamps)
     meta: list[str] = field(default_factory=list)
