@@ -275,22 +275,30 @@ def _logistic(ch: pd.DataFrame, demographics: list[str], kinds: dict[str, str], 
             fit = sm.Logit(y, X).fit(disp=0, maxiter=200)
         except (np.linalg.LinAlgError, ValueError) as exc:
             return empty, notes + [f"logistic model could not be fitted: {exc}"]
-    notes += [f"logistic model: {m}" for m in _messages(caught)]
-    if not fit.mle_retvals.get("converged", True):
-        notes.append("logistic model did not converge (possible separation)")
+    msgs = _messages(caught)
+    notes += [f"logistic model: {m}" for m in msgs]
     z = stats.norm.ppf(0.5 + confidence / 2)
-    b, se = fit.params.to_numpy(), fit.bse.to_numpy()
-    out = pd.DataFrame(
-        {
-            "term": ["intercept" if c == "const" else c for c in X.columns],
-            "odds_ratio": np.exp(b),
-            "ci_low": np.exp(b - z * se),
-            "ci_high": np.exp(b + z * se),
-            "p": fit.pvalues.to_numpy(),
-            "coef": b,
-            "se": se,
-        }
-    )
+    b, se, p = fit.params.to_numpy(), fit.bse.to_numpy(), fit.pvalues.to_numpy()
+    separated = any("separation" in m.lower() for m in msgs)
+    if separated or not fit.mle_retvals.get("converged", True):
+        # Under (quasi-)complete separation the estimates run off to infinity: show none.
+        notes.append(
+            "logistic model: dropout is (almost) perfectly predicted, so its odds ratios are "
+            "not estimable and are left blank"
+        )
+        b, se, p = (np.full_like(b, np.nan) for _ in range(3))
+    with np.errstate(over="ignore"):
+        out = pd.DataFrame(
+            {
+                "term": ["intercept" if c == "const" else c for c in X.columns],
+                "odds_ratio": np.exp(b),
+                "ci_low": np.exp(b - z * se),
+                "ci_high": np.exp(b + z * se),
+                "p": p,
+                "coef": b,
+                "se": se,
+            }
+        )
     if (~keep).any():
         notes.append(
             f"logistic model: {int((~keep).sum())} child(ren) with missing values left out"
