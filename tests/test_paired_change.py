@@ -123,6 +123,22 @@ def test_pingouin_cohen_d_is_d_av_not_d_z():
     assert res.d_z != pytest.approx(float(ref["cohen_d"].iloc[0]), rel=1e-3)
 
 
+def test_d_z_ci_against_numerical_integration():
+    # Independent of scipy's nct: P(T <= t | ncp) = E[Phi(t sqrt(V/df) - ncp)], V ~ chi2(df).
+    # At the CI limits (times sqrt(n)) this must be 0.975 and 0.025.
+    from scipy import integrate, stats
+
+    def cdf(t, df, ncp):
+        f = lambda v: stats.norm.cdf(t * np.sqrt(v / df) - ncp) * stats.chi2.pdf(v, df)  # noqa: E731
+        return integrate.quad(f, 0, np.inf, limit=500, epsabs=1e-13)[0]
+
+    for pre, post in [(SLEEP_2, SLEEP_1), ([0, -6, -6], [6, 0, 1]), (DEPR_Y, DEPR_X)]:
+        res = paired_change(pre, post)
+        root_n = np.sqrt(res.n)
+        assert cdf(res.t, res.df, res.d_z_ci_low * root_n) == pytest.approx(0.975, abs=1e-8)
+        assert cdf(res.t, res.df, res.d_z_ci_high * root_n) == pytest.approx(0.025, abs=1e-8)
+
+
 def test_hedges_correction():
     assert hedges_j(10) == pytest.approx(0.922746, abs=1e-6)
     # J(df) ~ 1 - 3 / (4 df - 1) for large df
@@ -273,9 +289,11 @@ def test_swapping_pre_and_post_flips_signs(pairs):
     pre, post = [a for a, _ in pairs], [b for _, b in pairs]
     f = paired_change(pre, post, wilcoxon_method="asymptotic")
     b = paired_change(post, pre, wilcoxon_method="asymptotic")
-    for k in ("mean_diff", "t", "d_z", "d_av", "d_rm", "g_z", "rank_biserial"):
-        assert getattr(b, k) == pytest.approx(-getattr(f, k), abs=1e-9)
-    assert b.d_z_ci_low == pytest.approx(-f.d_z_ci_high, abs=1e-6)
+    for k in ("mean_diff", "t", "d_z", "d_av", "g_z", "rank_biserial"):
+        assert getattr(b, k) == pytest.approx(-getattr(f, k), rel=1e-9, abs=1e-9)
+    # d_rm uses sqrt(1 - r): when r is 1 up to rounding, the two orders differ by ~1e-8
+    assert b.d_rm == pytest.approx(-f.d_rm, rel=1e-6, abs=1e-6)
+    assert b.d_z_ci_low == pytest.approx(-f.d_z_ci_high, rel=1e-6, abs=1e-6, nan_ok=True)
     assert b.ci_high == pytest.approx(-f.ci_low, abs=1e-9)
     assert b.p == pytest.approx(f.p, abs=1e-12)
     assert b.wilcoxon_p == pytest.approx(f.wilcoxon_p, abs=1e-12)

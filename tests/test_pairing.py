@@ -211,7 +211,7 @@ def test_index_labels_are_kept():
     assert p.records["row"].tolist() == list(s.index)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(st.randoms(use_true_random=False))
 def test_row_order_is_irrelevant(rnd):
     rng = np.random.default_rng(rnd.randint(0, 10_000))

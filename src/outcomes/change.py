@@ -155,21 +155,30 @@ def _nct_ci(t: float, df: float, n: int, confidence: float) -> tuple[float, floa
         return math.nan, math.nan
     alpha = 1 - confidence
 
+    def cdf(ncp: float) -> float:
+        v = float(stats.nct.cdf(t, df, ncp))
+        if math.isnan(v):
+            # scipy's nct loses accuracy far in the tails; there the cdf is 1 (ncp far below t)
+            # or 0 (far above), which is all the bracketing and the root finder need.
+            v = 1.0 if ncp < t else 0.0
+        return v
+
     def solve(target: float) -> float:
-        f = lambda ncp: stats.nct.cdf(t, df, ncp) - target  # noqa: E731
-        # cdf falls as ncp rises; widen a bracket around t until it straddles the target.
-        width = 2.0 + 3.0 * math.sqrt(1 + t * t / (2 * df))
-        lo, hi = t - width, t + width
-        for _ in range(60):
-            flo, fhi = f(lo), f(hi)
-            if flo >= 0 >= fhi:
-                return optimize.brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=500)
-            if flo < 0:
-                lo -= width
-            if fhi > 0:
-                hi += width
-            width *= 2
-        return math.nan  # pragma: no cover - the bracket always closes for finite t
+        f = lambda ncp: cdf(ncp) - target  # noqa: E731
+        # The cdf falls as ncp rises and is near 1/2 at ncp = t: step outwards from t, doubling.
+        step = 1.0 + 0.1 * abs(t)
+        direction = -1.0 if f(t) < 0 else 1.0
+        near, far = t, t + direction * step
+        for _ in range(200):
+            if (f(far) >= 0) if direction < 0 else (f(far) <= 0):
+                lo, hi = sorted((near, far))
+                root = optimize.brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=500)
+                # a root that scipy cannot evaluate (extreme t) is no root: report NaN
+                raw = float(stats.nct.cdf(t, df, root))
+                return root if abs(raw - target) < 1e-6 else math.nan
+            near, step = far, step * 2
+            far = near + direction * step
+        return math.nan  # pragma: no cover - the cdf reaches 0 and 1 long before this
 
     lo_ncp = solve(1 - alpha / 2)
     hi_ncp = solve(alpha / 2)
@@ -375,7 +384,8 @@ def _compute(
     p = float(2 * stats.t.sf(abs(t), df))
     tcrit = float(stats.t.ppf(0.5 + confidence / 2, df))
     sd_pre, sd_post = float(a.std(ddof=1)), float(b.std(ddof=1))
-    r = float(np.corrcoef(a, b)[0, 1]) if sd_pre > 0 and sd_post > 0 else math.nan
+    # clip: rounding can put a perfect correlation a hair outside [-1, 1]
+    r = float(np.clip(np.corrcoef(a, b)[0, 1], -1, 1)) if sd_pre > 0 and sd_post > 0 else math.nan
     d_z = mean_diff / sd_diff
     dz_lo, dz_hi = _nct_ci(t, df, n, confidence)
     sd_av = math.sqrt((sd_pre**2 + sd_post**2) / 2)
