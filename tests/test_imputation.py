@@ -1,0 +1,273 @@
+"""Multiple imputation: Rubin's rules by hand and against statsmodels; MAR recovery."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import outcomes as oc
+from outcomes.errors import DataStructureError, OutcomesError
+from outcomes.imputation import TABLE_COLUMNS, ImputationResult, impute_change, pool_rubin
+
+
+def simulate_mar(seed: int, n: int = 200) -> pd.DataFrame:
+    """Baseline/6/12 months, true change -4 at 12 months; dropout MAR given baseline."""
+    rng = np.random.default_rng(seed)
+    b = rng.normal(0, 4, n)
+    means = {0: 20.0, 6: 17.0, 12: 16.0}
+    y = {w: mu + b + rng.normal(0, 4, n) for w, mu in means.items()}
+    z = (y[0] - 20) / np.sqrt(32)
+    miss6 = rng.random(n) < 1 / (1 + np.exp(-(-1.0 + 1.5 * z)))
+    miss12 = miss6 | (rng.random(n) < 1 / (1 + np.exp(-(-0.5 + 1.5 * z))))
+    y[6] = np.where(miss6, np.nan, y[6])
+    y[12] = np.where(miss12, np.nan, y[12])
+    sex = rng.choice(["f", "m"], n)
+    return pd.concat(
+        [
+            pd.DataFrame({"child": np.arange(n), "wave": w, "score": y[w], "sex": sex})
+            for w in means
+        ],
+        ignore_index=True,
+    )
+
+
+# ----------------------------------------------------------------------------- Rubin's rules
+def test_pool_rubin_by_hand():
+    # Q = (1, 2, 3), U = (1, 1, 1), m = 3: Qbar = 2, W = 1, B = 1, T = 1 + (4/3) 1 = 7/3,
+    # lambda = (4/3) / (7/3) = 4/7, r = 4/3, nu_old = (m - 1) / lambda^2 = 2 * 49/16 = 49/8.
+    r = pool_rubin([1.0, 2.0, 3.0], [1.0, 1.0, 1.0])
+    assert r["estimate"] == 2.0
+    assert r["total"] == pytest.approx(7 / 3)
+    assert r["se"] == pytest.approx(np.sqrt(7 / 3))
+    assert r["lambda"] == pytest.approx(4 / 7)
+    assert r["riv"] == pytest.approx(4 / 3)
+    assert r["df"] == pytest.approx(49 / 8)
+    # fmi = (r + 2/(nu + 3)) / (r + 1) = (4/3 + 16/73) / (7/3) = 1020/1533
+    assert r["fmi"] == pytest.approx(1020 / 1533)
+    crit = stats.t.ppf(0.975, 49 / 8)
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx(
+        (2 - crit * np.sqrt(7 / 3), 2 + crit * np.sqrt(7 / 3))
+    )
+    assert r["p"] == pytest.approx(2 * stats.t.sf(2 / np.sqrt(7 / 3), 49 / 8))
+
+
+def test_pool_rubin_barnard_rubin_df_by_hand():
+    # nu_com = 10: nu_obs = (11/13) * 10 * (1 - 4/7) = 330/91;
+    # nu = nu_old nu_obs / (nu_old + nu_obs) = (49/8)(330/91) / (49/8 + 330/91) = 16170/7099.
+    r = pool_rubin([1.0, 2.0, 3.0], [1.0, 1.0, 1.0], df_complete=10)
+    assert r["df"] == pytest.approx(16170 / 7099)
+    assert r["df"] < 10  # never more than the complete-data df
+
+
+def test_pool_rubin_without_between_variance():
+    r = pool_rubin([5.0] * 4, [0.25] * 4)
+    assert (r["between"], r["lambda"], r["se"]) == (0.0, 0.0, 0.5)
+    assert np.isinf(r["df"])
+    assert r["ci_high"] == pytest.approx(5 + stats.norm.ppf(0.975) * 0.5)
+    # With a finite complete-data df: nu = nu_obs = (21/23) * 20.
+    assert pool_rubin([5.0] * 4, [0.25] * 4, df_complete=20)["df"] == pytest.approx(420 / 23)
+
+
+def test_pool_rubin_matches_statsmodels_mice_combine():
+    import statsmodels.api as sm
+    from statsmodels.imputation.mice import MICE, MICEData
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=120)
+    y = 1 + 0.5 * x + rng.normal(size=120)
+    y[rng.random(120) < 0.3] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mice = MICE("y ~ x", sm.OLS, MICEData(pd.DataFrame({"y": y, "x": x}), rng=3), n_skip=0)
+        pooled_sm = mice.fit(n_burnin=3, n_imputations=6)
+    for j in range(2):
+        est = [float(r.params.iloc[j]) for r in mice.results_list]
+        var = [float(r.bse.iloc[j]) ** 2 for r in mice.results_list]
+        ours = pool_rubin(est, var)
+        assert ours["estimate"] == pytest.approx(float(pooled_sm.params[j]), rel=1e-12)
+        assert ours["se"] == pytest.approx(float(pooled_sm.bse[j]), rel=1e-9)
+        assert ours["lambda"] == pytest.approx(float(pooled_sm.frac_miss_info[j]), rel=1e-9)
+
+
+def test_pool_rubin_bad_input():
+    with pytest.raises(OutcomesError, match="at least two"):
+        pool_rubin([1.0], [1.0])
+    with pytest.raises(OutcomesError, match="same length"):
+        pool_rubin([1.0, 2.0], [1.0])
+    with pytest.raises(OutcomesError, match="variances >= 0"):
+        pool_rubin([1.0, 2.0], [1.0, -1.0])
+    with pytest.raises(OutcomesError, match="df_complete"):
+        pool_rubin([1.0, 2.0], [1.0, 1.0], df_complete=0)
+
+
+# ----------------------------------------------------------------------------- must-show
+def test_programme_multiple_imputation_recovers_truth():
+    """Synthetic programme, follow-up MAR given baseline HoNOSCA (strength 1.5, seed 0)."""
+    from outcomes.synthetic import simulate_programme
+
+    data = simulate_programme(seed=0, n_schools=30, dropout_strength=1.5, truth_mc_size=0)
+    ref = data.referrals
+    closed = set(ref.loc[ref["discharge_date"].notna() & (ref["n_contacts"] >= 2), "referral_id"])
+    scores = oc.score(data.responses["honosca"], "honosca")
+    scores = scores[scores["referral_id"].isin(closed)]
+    truth = data.truth.change("honosca", "total")
+    res = impute_change(
+        scores,
+        "total",
+        "wave",
+        child="referral_id",
+        waves=["assessment", "review", "discharge"],
+        m=5,
+        burn_in=5,
+        skip=1,
+        mixed=False,
+        seed=1,
+    )
+    t = res.table.set_index("analysis")
+    completers = t.loc["completers: paired t", "estimate"]
+    mi = t.loc["multiple imputation: OLS (MICE)", "estimate"]
+    # Truth -3.37; completers -2.46. Stated tolerances: completers more than 0.8 points away;
+    # MI within 0.6 points (under 2 SE) with the truth inside its 95% CI.
+    assert abs(completers - truth) > 0.8
+    assert abs(mi - truth) < 0.6
+    assert t.loc["multiple imputation: OLS (MICE)", "ci_low"] < truth
+    assert truth < t.loc["multiple imputation: OLS (MICE)", "ci_high"]
+    # Only children with a baseline score are analysed; the rest are counted.
+    assert res.excluded["children without a baseline score"] > 0
+
+
+@pytest.fixture(scope="module")
+def small_result() -> ImputationResult:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return impute_change(
+            simulate_mar(seed=21, n=80),
+            "score",
+            "wave",
+            child="child",
+            covariates=["sex"],
+            m=4,
+            burn_in=3,
+            skip=1,
+            seed=5,
+        )
+
+
+def test_four_analyses_side_by_side(small_result):
+    t = small_result.to_frame()
+    assert list(t.columns) == TABLE_COLUMNS
+    assert t["analysis"].tolist() == [
+        "completers: paired t",
+        "all available: mixed model",
+        "multiple imputation: OLS (MICE)",
+        "multiple imputation: mixed model",
+    ]
+    assert t["n_children"].tolist()[1:] == [80, 80, 80]
+    assert t["n_children"].iloc[0] == t["n_followup_observed"].iloc[0]
+    assert (t["ci_low"] < t["estimate"]).all() and (t["estimate"] < t["ci_high"]).all()
+    assert t["m"].tolist()[2:] == [4, 4]
+    assert (t["fmi"].iloc[2:] > 0).all()
+
+
+def test_completers_row_is_the_paired_t():
+    data = simulate_mar(seed=21, n=80)
+    wide = data.pivot(index="child", columns="wave", values="score")
+    d = (wide[12] - wide[0]).dropna()
+    ref = stats.ttest_rel(wide.loc[d.index, 12], wide.loc[d.index, 0])
+    res = impute_change(data, "score", "wave", child="child", m=2, burn_in=1, skip=0, mixed=False)
+    row = res.table.iloc[0]
+    ci = ref.confidence_interval()
+    assert row["estimate"] == pytest.approx(d.mean())
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high))
+    assert row["p"] == pytest.approx(ref.pvalue)
+    assert row["df"] == len(d) - 1
+
+
+def test_mixed_model_on_complete_imputed_data_equals_mean_change():
+    # Each imputed dataset is complete and balanced with no covariates, so the mixed model's
+    # change is the mean paired difference: pooled MI-mixed = pooled MI-OLS estimate.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = impute_change(
+            simulate_mar(seed=22, n=60), "score", "wave", child="child", m=3, burn_in=2, skip=0
+        )
+    t = res.table.set_index("analysis")["estimate"]
+    assert t["multiple imputation: mixed model"] == pytest.approx(
+        t["multiple imputation: OLS (MICE)"], abs=1e-6
+    )
+
+
+def test_imputations_keep_observed_values(small_result):
+    data = simulate_mar(seed=21, n=80)
+    wide = data.pivot(index="child", columns="wave", values="score")
+    assert len(small_result.imputations) == 4
+    for imp in small_result.imputations:
+        imp = imp.set_index("child")
+        observed = wide[12].notna().to_numpy()
+        assert np.allclose(imp["y2"].to_numpy()[observed], wide[12].to_numpy()[observed])
+        assert imp[["y0", "y1", "y2"]].notna().all().all()
+        # Predictive mean matching imputes values that were observed for someone.
+        assert set(imp["y2"].to_numpy()[~observed]) <= set(wide[12].dropna())
+        assert "c0_0" in imp.columns  # sex as a 0/1 column in the imputation model
+
+
+def test_same_seed_same_answer():
+    data = simulate_mar(seed=23, n=50)
+    kw = dict(child="child", m=2, burn_in=1, skip=0, mixed=False)
+    a = impute_change(data, "score", "wave", seed=9, **kw).table
+    b = impute_change(data, "score", "wave", seed=9, **kw).table
+    c = impute_change(data, "score", "wave", seed=10, **kw).table
+    pd.testing.assert_frame_equal(a, b)
+    assert a.loc[1, "estimate"] != c.loc[1, "estimate"]
+
+
+def test_summary_and_plot(small_result):
+    text = small_result.summary()
+    assert "completers: paired t (n = " in text and "multiple imputation" in text
+    assert "missing at random" in text
+    ax = small_result.plot()
+    where = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True)}
+    assert max(where, key=where.get) == "completers: paired t"  # listed first, at the top
+
+
+def test_missing_covariate_children_left_out_and_counted():
+    data = simulate_mar(seed=24, n=50)
+    data.loc[data["child"].isin([0, 1, 2]), "sex"] = np.nan
+    res = impute_change(
+        data,
+        "score",
+        "wave",
+        child="child",
+        covariates=["sex"],
+        m=2,
+        burn_in=1,
+        skip=0,
+        mixed=False,
+    )
+    assert res.excluded["children left out for a missing covariate"] == 3
+    assert res.table.loc[1, "n_children"] == 47
+
+
+def test_bad_input():
+    data = simulate_mar(seed=25, n=30)
+    with pytest.raises(OutcomesError, match="m must be at least 2"):
+        impute_change(data, "score", "wave", child="child", m=1)
+    with pytest.raises(OutcomesError, match="must differ"):
+        impute_change(data, "score", "wave", child="child", followup=0)
+    with pytest.raises(DataStructureError, match="follow-up wave 24"):
+        impute_change(data, "score", "wave", child="child", followup=24)
+    with pytest.raises(DataStructureError, match=r"\['attendance'\] not found"):
+        impute_change(data, "score", "wave", child="child", auxiliary=["attendance"])
+    with pytest.raises(OutcomesError, match="confidence"):
+        impute_change(data, "score", "wave", child="child", confidence=1.5)
+    with pytest.raises(DataStructureError, match="child 3 at wave 6"):
+        impute_change(
+            pd.concat([data, data[(data.child == 3) & (data.wave == 6)]]),
+            "score",
+            "wave",
+            child="child",
+        )
