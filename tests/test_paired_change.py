@@ -470,3 +470,49 @@ def test_caseness_no_discordant_pairs():
 def test_caseness_bad_input(kwargs, match):
     with pytest.raises(OutcomesError, match=match):
         caseness_change(**kwargs)
+
+
+# ----------------------------------------------------------------------------- command line
+def test_change_command(tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from outcomes.change import change_cli
+
+    rows = []
+    for i, (a, b) in enumerate(zip([6, 7, 8, 5, 9, 4], [3, 5, 4, 4, 8, 4], strict=True)):
+        rows.append(
+            {
+                "person_id": f"p{i}",
+                "rater": "parent",
+                "date": "2024-01-10",
+                "emotional": a,
+                "prosocial": 5,
+            }
+        )
+        rows.append(
+            {
+                "person_id": f"p{i}",
+                "rater": "parent",
+                "date": "2025-01-08",
+                "emotional": b,
+                "prosocial": 6 + i % 2,
+            }
+        )
+    path = tmp_path / "scores.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    app = typer.Typer()
+    app.command("change")(change_cli)
+    app.command("other")(lambda: None)  # a second command keeps "change" as a sub-command
+    out = tmp_path / "change.csv"
+    res = CliRunner().invoke(
+        app, ["change", str(path), "-i", "sdq_parent", "-o", str(out)], terminal_width=200
+    )
+    assert res.exit_code == 0, res.output
+    assert "12 records gave 12 baseline/follow-up pairs" in res.output
+    table = pd.read_csv(out).set_index("scale")
+    # emotional: changes -3, -2, -4, -1, -1, 0 -> mean -11/6
+    assert table.loc["emotional", "mean_diff"] == pytest.approx(-11 / 6)
+    assert "Reliable change" in res.output
+    bad = CliRunner().invoke(app, ["change", str(path), "-i", "nope"])
+    assert bad.exit_code == 1 and "unknown instrument" in bad.output
