@@ -134,7 +134,9 @@ def test_instrument_object_and_path_accepted(tmp_path):
 
 
 def test_item_codes_resolve_labels_and_missing():
-    df = pd.DataFrame({f"q{i}": ["Certainly true", "partly true", "Don't know", 0] for i in range(1, 13)})
+    df = pd.DataFrame(
+        {f"q{i}": ["Certainly true", "partly true", "Don't know", 0] for i in range(1, 13)}
+    )
     codes = oc.item_codes(df, "chi_esq_parent")
     assert codes["q1"].tolist()[:2] == [2.0, 1.0]
     assert np.isnan(codes.loc[2, "q1"]) and codes.loc[3, "q1"] == 0
@@ -144,3 +146,15 @@ def test_item_codes_resolve_labels_and_missing():
     with pytest.raises(oc.InvalidResponsesError, match="maybe"):
         oc.item_codes(df, "chi_esq_parent")
     assert np.isnan(oc.item_codes(df, "chi_esq_parent", errors="flag").loc[0, "q2"])
+
+
+@pytest.mark.parametrize("cells", [[True, 1, 2], [1, True, 2], [2, 1, True]])
+def test_true_is_not_code_one_in_mixed_columns(cells):
+    # As dict keys and in pd.unique True equals 1; the engine must still tell them apart.
+    df = _swem([[3] * 7] * 3).astype(object)
+    df["q1"] = cells
+    report = oc.validate(df, "swemwbs")
+    assert report.issues["row"].tolist() == [i for i, c in enumerate(cells) if c is True]
+    assert report.issues.iloc[0]["reason"].startswith("wrong type")
+    out = oc.score(df, "swemwbs", errors="flag")
+    assert out["raw_n"].tolist() == [6 if c is True else 7 for c in cells]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import forms
 from .errors import (
     DataStructureError,
     InstrumentDefinitionError,
@@ -32,6 +33,7 @@ __all__ = [
     "OutcomesError",
     "ValidationReport",
     "__version__",
+    "forms",
     "item_codes",
     "list_instruments",
     "load_instrument",

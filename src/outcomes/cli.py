@@ -13,6 +13,7 @@ from rich.table import Table
 
 from . import io as oc_io
 from .errors import InvalidResponsesError, OutcomesError
+from .forms.cli import forms_app
 from .instruments import list_instruments, load_instrument
 from .scoring import score, validate
 
@@ -22,6 +23,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(forms_app, name="forms")
 console = Console()
 err_console = Console(stderr=True)
 

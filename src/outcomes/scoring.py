@@ -249,16 +249,16 @@ def _parse_cells(
         if isinstance(col.dtype, np.dtype):
             return col.to_numpy(), None, empty_idx, []  # no copy for plain numpy columns
         return col.to_numpy(dtype=float, na_value=np.nan), None, empty_idx, []
-    # Text, categorical or mixed objects: resolve each distinct value once.
+    # Text, categorical or mixed objects: resolve each distinct value once. True/False are
+    # set aside by type first: as dict keys and in pd.unique, True is the same as 1.
     values = col.astype(object).to_numpy()
-    uniq = pd.unique(col.dropna().astype(object))
+    ser = pd.Series(values, dtype=object)
+    is_bool = ser.map(type).isin([bool, np.bool_]).to_numpy()
+    uniq = pd.unique(ser[~is_bool & ser.notna().to_numpy()])
     num_of: dict[object, float] = {}
     label_hit: dict[object, bool] = {}
     why_of: dict[object, str] = {}
     for u in uniq:
-        if isinstance(u, bool):
-            why_of[u] = "wrong type: true/false, not a response"
-            continue
         if isinstance(u, int | float | np.integer | np.floating):
             num_of[u] = float(u)
             continue
@@ -273,10 +273,10 @@ def _parse_cells(
                 num_of[u] = float(key)
             except ValueError:
                 why_of[u] = "unknown label: text that is neither a response label nor a code"
-    ser = pd.Series(values, dtype=object)
-    numbers = ser.map(num_of).to_numpy(dtype=float, na_value=np.nan)
-    from_label = ser.map(label_hit).notna().to_numpy()
-    bad = ser.map(why_of)
+    plain = ser.where(~is_bool, None)
+    numbers = plain.map(num_of).to_numpy(dtype=float, na_value=np.nan)
+    from_label = plain.map(label_hit).notna().to_numpy()
+    bad = plain.map(why_of).where(~is_bool, "wrong type: true/false, not a response")
     bad_mask = bad.notna().to_numpy()
     bad_pos = np.flatnonzero(bad_mask)
     return numbers, from_label, bad_pos, bad[bad_mask].tolist()
