@@ -252,6 +252,12 @@ def test_row_order_is_irrelevant(rnd):
         (_scores(BASIC), {"scales": ["nope"]}, DataStructureError, "not in the data"),
         (_scores(BASIC).drop(columns="instrument"), {}, DataStructureError, "scales="),
         (_scores(BASIC).assign(instrument="mystery"), {}, OutcomesError, "unknown instrument"),
+        (
+            _scores(BASIC).assign(instrument=["swemwbs"] * 5 + [None]),
+            {},
+            DataStructureError,
+            "instrument missing",
+        ),
         (_scores(BASIC), {"scales": ["metric"], "rule": "latest"}, OutcomesError, "rule must be"),
         (_scores(BASIC), {"scales": ["metric"], "rule": "waves"}, DataStructureError, "wave"),
         (

@@ -122,6 +122,12 @@ def _scales_of(
         )
     from .instruments import load_instrument
 
+    if data["instrument"].isna().any():
+        rows = data.index[data["instrument"].isna().to_numpy()][:10].tolist()
+        raise DataStructureError(
+            f"pair_waves: instrument missing at rows {rows}, so their scales are unknown; "
+            "fill the instrument or give scales=[...]"
+        )
     out: dict[object, list[str]] = {}
     for inst_id in data["instrument"].dropna().unique():
         try:
