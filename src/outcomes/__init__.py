@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import forms
+from . import esq, forms, likert, survey
 from .errors import (
     DataStructureError,
     InstrumentDefinitionError,
@@ -33,7 +33,10 @@ __all__ = [
     "OutcomesError",
     "ValidationReport",
     "__version__",
+    "esq",
     "forms",
+    "likert",
+    "survey",
     "item_codes",
     "list_instruments",
     "load_instrument",
