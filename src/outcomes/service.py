@@ -409,30 +409,33 @@ def _per_group(
     df: pd.DataFrame,
     by: list[str],
     total: bool,
-    fn: Callable[[pd.DataFrame], pd.DataFrame],
+    fn: Callable[[pd.DataFrame], pd.DataFrame | dict],
 ) -> pd.DataFrame:
-    """Apply ``fn`` to each group (and to the whole table as a ``Total`` row); ``by`` columns
-    first. Missing group labels form their own group so that every row is accounted for."""
-    frames = []
+    """Apply ``fn`` to each group (and to the whole table as a ``Total`` group); ``fn`` returns
+    one row (a dict) or a frame. The ``by`` columns come first. Missing group labels form their
+    own group so that every row is accounted for."""
+    keys: list[tuple] = []
+    results: list = []
     if by:
         for key, sub in df.groupby(by, dropna=False, sort=True):
-            res = fn(sub)
-            key = key if isinstance(key, tuple) else (key,)
-            for name, val in zip(by, key, strict=True):
-                res.insert(list(by).index(name), name, val)
-            frames.append(res)
+            keys.append(key if isinstance(key, tuple) else (key,))
+            results.append(fn(sub))
         if total:
-            res = fn(df)
-            for k, name in enumerate(by):
-                res.insert(k, name, TOTAL)
-            frames.append(res)
+            keys.append((TOTAL,) * len(by))
+            results.append(fn(df))
     else:
-        frames.append(fn(df))
-    out = pd.concat(frames, ignore_index=True)
-    if by:
-        for name in by:
-            if out[name].dtype != object:
-                out[name] = out[name].astype(object)
+        keys.append(())
+        results.append(fn(df))
+    if all(isinstance(r, dict) for r in results):
+        out = pd.DataFrame(results)
+        lengths = np.ones(len(results), int)
+    else:
+        out = pd.concat(results, ignore_index=True)
+        lengths = np.array([len(r) for r in results])
+    for k, name in enumerate(by):
+        labels = np.empty(len(keys), dtype=object)
+        labels[:] = [key[k] for key in keys]
+        out.insert(k, name, pd.Series(np.repeat(labels, lengths), dtype=object))
     return out
 
 
@@ -485,26 +488,24 @@ def referral_counts(
     for c in by_cols:
         work[c] = df[c]
 
-    def fn(sub: pd.DataFrame) -> pd.DataFrame:
+    def fn(sub: pd.DataFrame) -> dict:
         received = len(sub)
         acc, nacc, pend = (int(sub[c].sum()) for c in ("accepted", "not_accepted", "pending"))
         inap = int(sub["inappropriate"].sum())
         decided = acc + nacc
         lo, hi = wilson_ci(inap, decided, confidence)
-        return pd.DataFrame(
-            {
-                "received": [received],
-                "decided": [decided],
-                "accepted": [acc],
-                "not_accepted": [nacc],
-                "pending": [pend],
-                "acceptance_rate": [acc / decided if decided else np.nan],
-                "inappropriate": [inap],
-                "inappropriate_rate": [inap / decided if decided else np.nan],
-                "inappropriate_ci_low": [float(lo)],
-                "inappropriate_ci_high": [float(hi)],
-            }
-        )
+        return {
+            "received": received,
+            "decided": decided,
+            "accepted": acc,
+            "not_accepted": nacc,
+            "pending": pend,
+            "acceptance_rate": acc / decided if decided else np.nan,
+            "inappropriate": inap,
+            "inappropriate_rate": inap / decided if decided else np.nan,
+            "inappropriate_ci_low": float(lo),
+            "inappropriate_ci_high": float(hi),
+        }
 
     return _attach(_per_group(work, by_cols, total, fn), df)
 
@@ -606,15 +607,13 @@ def children_seen(
     for c in by_cols:
         work[c] = df[c]
 
-    def fn(sub: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                "referrals": [len(sub)],
-                "children_referred": [sub["person_id"].nunique()],
-                "children_seen_1plus": [sub.loc[sub["c1"], "person_id"].nunique()],
-                "children_seen_2plus": [sub.loc[sub["c2"], "person_id"].nunique()],
-            }
-        )
+    def fn(sub: pd.DataFrame) -> dict:
+        return {
+            "referrals": len(sub),
+            "children_referred": sub["person_id"].nunique(),
+            "children_seen_1plus": sub.loc[sub["c1"], "person_id"].nunique(),
+            "children_seen_2plus": sub.loc[sub["c2"], "person_id"].nunique(),
+        }
 
     return _attach(_per_group(work, by_cols, total, fn), df)
 
@@ -792,7 +791,7 @@ def compare_inappropriate(
     for c in by_cols:
         work[c] = df[c]
 
-    def fn(sub: pd.DataFrame) -> pd.DataFrame:
+    def fn(sub: pd.DataFrame) -> dict:
         res = {}
         for side, m in (("before", ~sub["after"]), ("after", sub["after"])):
             n = int((sub["decided"] & m).sum())
@@ -823,7 +822,7 @@ def compare_inappropriate(
         else:
             for c in ("difference", "difference_ci_low", "difference_ci_high", "z", "p"):
                 res[c] = np.nan
-        return pd.DataFrame([res])
+        return res
 
     table = _per_group(work, by_cols, total, fn)
     return RateComparison(_attach(table, df), change, confidence, by_cols)
@@ -1086,7 +1085,9 @@ def _km_at(times: np.ndarray, values: np.ndarray, t: float, start: float) -> flo
     return start if i < 0 else float(values[i])
 
 
-def _km_summary(days: np.ndarray, event: np.ndarray, standard_days: float, confidence: float):
+def _km_summary(days: np.ndarray, event: np.ndarray, standard_days: float, z: float):
+    """Quantiles and the share within the standard for one group; ``z`` the normal quantile of
+    the confidence level."""
     out = {
         "median_days": np.nan,
         "median_ci_low": np.nan,
@@ -1108,7 +1109,7 @@ def _km_summary(days: np.ndarray, event: np.ndarray, standard_days: float, confi
     out["p90_days"] = km_quantile(times, surv, 0.90)
     if event.any():
         with np.errstate(divide="ignore", invalid="ignore"):  # steps at S = 0 give no bound
-            lo, hi = sf.quantile_ci(0.5, alpha=1 - confidence, method="cloglog")
+            lo, hi = sf.quantile_ci(0.5, alpha=2 * norm.sf(z), method="cloglog")
         out["median_ci_low"] = float(lo) if np.isfinite(lo) else np.nan
         out["median_ci_high"] = float(hi) if np.isfinite(hi) else np.nan
     s = _km_at(times, surv, standard_days, 1.0)
@@ -1116,7 +1117,6 @@ def _km_summary(days: np.ndarray, event: np.ndarray, standard_days: float, confi
     out["within_standard"] = 1.0 - s
     if 0 < s < 1 and np.isfinite(s_se) and s_se > 0:
         # log(-log S) interval (Kalbfleisch & Prentice; R survfit conf.type = "log-log")
-        z = norm.ppf(0.5 + confidence / 2)
         w = z * s_se / (s * abs(np.log(s)))
         s_lo, s_hi = s ** np.exp(w), s ** np.exp(-w)
         out["within_standard_ci_low"] = 1.0 - s_hi
@@ -1282,6 +1282,7 @@ def waiting_times(
     as_of_ts = _as_date(as_of, "as_of")
     df = prepare_referrals(referrals, as_of=as_of_ts, errors=errors)
     by_cols = _by_list(df, by)
+    z = float(norm.ppf(0.5 + confidence / 2))
     tables, curves = [], []
     for st in stages:
         keep, days, event, waiting, closed, n_not_acc = _wait_data(
@@ -1292,13 +1293,22 @@ def waiting_times(
         )[keep]
         for c in by_cols:
             work[c] = df.loc[keep, c]
-        curve_parts: list[pd.DataFrame] = []
+        curve_parts: list[dict] = []
 
-        def fn(sub: pd.DataFrame, st=st, curve_parts=curve_parts) -> pd.DataFrame:
+        def fn(sub: pd.DataFrame, st=st, curve_parts=curve_parts) -> dict:
             d = sub["days"].to_numpy()
             e = sub["event"].to_numpy(dtype=bool)
-            stats, sf = _km_summary(d, e, standard_days, confidence)
-            row = {
+            stats, sf = _km_summary(d, e, standard_days, z)
+            empty = np.array([], float)
+            curve_parts.append(
+                {
+                    "days": sf.surv_times if sf is not None else empty,
+                    "at_risk": sf.n_risk if sf is not None else empty,
+                    "events": sf.n_events if sf is not None else empty,
+                    "surv": sf.surv_prob if sf is not None else empty,
+                }
+            )
+            return {
                 "stage": st,
                 "n": len(sub),
                 "n_seen": int(e.sum()),
@@ -1307,32 +1317,24 @@ def waiting_times(
                 **stats,
                 "standard_days": standard_days,
             }
-            cv = pd.DataFrame(
-                {
-                    "stage": st,
-                    "days": sf.surv_times if sf is not None else [],
-                    "at_risk": sf.n_risk if sf is not None else [],
-                    "events": sf.n_events if sf is not None else [],
-                    "surv": sf.surv_prob if sf is not None else [],
-                }
-            )
-            cv["seen"] = 1.0 - cv["surv"]
-            curve_parts.append(cv)
-            return pd.DataFrame([row])
 
         tab = _per_group(work, by_cols, total, fn)
-        # Attach the group labels to the curves in the same order _per_group produced them.
-        for i, cv in enumerate(curve_parts):
-            for name in by_cols:
-                cv.insert(by_cols.index(name), name, tab[name].iloc[i])
+        lengths = np.array([len(cp["days"]) for cp in curve_parts])
+        cv = pd.DataFrame(
+            {k: np.concatenate([cp[k] for cp in curve_parts]) for k in curve_parts[0]}
+        )
+        cv["seen"] = 1.0 - cv["surv"]
+        cv.insert(0, "stage", st)
+        # group labels in the order _per_group produced the rows
+        for k, name in enumerate(by_cols):
+            cv.insert(k, name, pd.Series(np.repeat(tab[name].to_numpy(), lengths), dtype=object))
         tables.append(tab)
-        curves.extend(curve_parts)
+        curves.append(cv)
         excluded_not_acc = n_not_acc
     table = _attach(pd.concat(tables, ignore_index=True), df)
     table.attrs["n_not_accepted_excluded"] = excluded_not_acc
-    return WaitResult(
-        table, pd.concat(curves, ignore_index=True), as_of_ts, standard_days, confidence, by_cols
-    )
+    curve = pd.concat(curves, ignore_index=True)
+    return WaitResult(table, curve, as_of_ts, standard_days, confidence, by_cols)
 
 
 # ============================================================================ activity series
