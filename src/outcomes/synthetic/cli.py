@@ -33,6 +33,10 @@ def synth(
     follow_up_rate: Annotated[
         float, typer.Option("--follow-up-rate", help="Share of eligible children with follow-up.")
     ] = 0.55,
+    truth_mc_size: Annotated[
+        int,
+        typer.Option("--truth-mc-size", help="Monte Carlo draws for the expected truth (0 skips)."),
+    ] = 20_000,
 ) -> None:
     """Simulate a school mental health programme with known ground truth and write it as CSV
     files with a data dictionary (datapackage.json, README.md) and truth.json."""
@@ -44,6 +48,7 @@ def synth(
             survey_waves=waves,
             dropout=dropout,
             follow_up_rate=follow_up_rate,
+            truth_mc_size=truth_mc_size,
         )
         path = data.write(out)
     except OutcomesError as e:

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import special
 
 from ..instruments import load_instrument
-from ..scoring import score
+from ._scoring import score_items
 from .itembank import (
     esq_block,
     gbo_block,
@@ -35,7 +35,7 @@ from .itembank import (
     sdq_parent_block,
     sdq_parent_impact_block,
 )
-from .latent import ItemBlock, blank_cells, calibrate_intercept, standardise
+from .latent import ItemBlock, blank_cells, calibrate_intercept, int_columns, standardise
 from .population import Pupils, Schools
 from .service import Referrals, clinical_shift, draw_clinical, presenting_need
 from .settings import SimulationSettings
@@ -146,8 +146,8 @@ def change_truth(pre: dict[str, np.ndarray], post: dict[str, np.ndarray]) -> pd.
     rows = []
     for inst_id, scales in TRUTH_SCALES.items():
         inst = load_instrument(inst_id)
-        a = score(_frame(IDS[inst_id], pre[inst_id]), inst_id, keep=[])
-        b = score(_frame(IDS[inst_id], post[inst_id]), inst_id, keep=[])
+        a = score_items(_frame(IDS[inst_id], pre[inst_id]), inst_id)
+        b = score_items(_frame(IDS[inst_id], post[inst_id]), inst_id)
         for sc_id in scales:
             sc = inst.scale(sc_id)
             x = a[sc_id].to_numpy(dtype=float)
@@ -207,8 +207,7 @@ def simulate_clinical(
     n = len(fr)
     gender = pupils.gender[refs.pupil]
     age = fr["age"].to_numpy()
-    lgbt = np.array(list(fr["lgbt"].astype(object)) if "lgbt" in fr else [None] * n, dtype=object)
-    lgbt = np.array([v if v is True or v is False else None for v in lgbt], dtype=object)
+    lgbt = np.where(age < 11, np.nan, pupils.lgbt[refs.pupil])
     mu = clinical_shift(gender, age, pupils.fsm[refs.pupil], pupils.sen[refs.pupil], lgbt)
     review_fraction = np.clip(3 / np.maximum(refs.planned_contacts - 1, 1), 0, 1)
     lat = draw_clinical(mu, s, rng, review_fraction)
@@ -232,7 +231,7 @@ def simulate_clinical(
     elif s.dropout == "mar":
         sev = np.full(n, np.nan)
         for inst_id, col in (("sdq_parent", "total_difficulties"), ("honosca", "total")):
-            sc = score(_frame(IDS[inst_id], pre_obs[inst_id]), inst_id, keep=[])
+            sc = score_items(_frame(IDS[inst_id], pre_obs[inst_id]), inst_id)
             v = np.where(has_pre[inst_id], sc[col].to_numpy(dtype=float), np.nan)
             # HoNOSCA (scored second) wins where present; its SD differs, so standardise each.
             zv = np.where(
@@ -341,9 +340,7 @@ def _responses(inst_id, fr, rows, rater, wave, dates, ids, values) -> pd.DataFra
         "referral_id": pd.array(fr["referral_id"].to_numpy()[rows], dtype="str"),
         "school_id": pd.array(fr["school_id"].to_numpy()[rows], dtype="str"),
     }
-    for k, c in enumerate(ids):
-        data[c] = pd.array(values[rows, k], dtype="Float64").astype("Int64")
-    return pd.DataFrame(data)
+    return pd.concat([pd.DataFrame(data), int_columns(values[rows], ids)], axis=1)
 
 
 def _sorted(df: pd.DataFrame) -> pd.DataFrame:
@@ -442,7 +439,7 @@ def _experience_truth(complete: dict, cohort: np.ndarray) -> pd.DataFrame:
         mask = cohort & age_ok
         if not mask.any():
             continue
-        sc = score(_frame(ESQ.ids, values[mask]), inst_id, keep=[])
+        sc = score_items(_frame(ESQ.ids, values[mask]), inst_id)
         for scale in ("satisfaction_care", "satisfaction_environment"):
             rows.append(
                 {

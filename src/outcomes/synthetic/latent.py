@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, special, stats
 
 
@@ -52,7 +54,7 @@ class ItemBlock:
         if any(not 0 <= abs(a) < 1 for a in self.loadings):
             raise ValueError("ItemBlock: loadings must lie in (-1, 1)")
 
-    @property
+    @cached_property
     def thresholds(self) -> np.ndarray:
         """(items x max categories-1) thresholds, padded with +inf."""
         k = max(len(p) for p in self.props)
@@ -61,7 +63,7 @@ class ItemBlock:
             out[j, : len(p)] = stats.norm.ppf(1 - np.asarray(p, dtype=float))
         return out
 
-    @property
+    @cached_property
     def n_categories(self) -> np.ndarray:
         return np.array([len(p) for p in self.props])
 
@@ -118,10 +120,19 @@ def calibrate_intercept(linear: np.ndarray, target: float) -> float:
     """The intercept a with mean(expit(a + linear)) == target, so a logistic selection model
     hits a chosen overall rate whatever its covariate effects (Brent's method)."""
     linear = np.asarray(linear, dtype=float)
-    if linear.size == 0 or target <= 0 or target >= 1:
-        return float(special.logit(min(max(target, 1e-9), 1 - 1e-9)))
+    if target <= 0:
+        return -np.inf
+    if target >= 1:
+        return np.inf
+    if linear.size == 0:
+        return float(special.logit(target))
     f = lambda a: float(special.expit(a + linear).mean()) - target  # noqa: E731
-    return float(optimize.brentq(f, -40.0, 40.0, xtol=1e-10))
+    # bracket: a logit beyond the covariates' own range pins the mean near 0 or 1
+    lo = float(special.logit(target)) - float(np.abs(linear).max()) - 1.0
+    hi = float(special.logit(target)) + float(np.abs(linear).max()) + 1.0
+    if f(lo) > 0 or f(hi) < 0:  # rates so extreme that expit underflows
+        return float(special.logit(target) - linear.mean())
+    return float(optimize.brentq(f, lo, hi, xtol=1e-10))
 
 
 def standardise(x: np.ndarray) -> np.ndarray:
@@ -132,6 +143,11 @@ def standardise(x: np.ndarray) -> np.ndarray:
     m, s = np.nanmean(x), np.nanstd(x)
     z = (x - m) / s if s > 0 else np.zeros_like(x)
     return np.where(np.isnan(z), 0.0, z)
+
+
+def int_columns(values: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
+    """Float codes (NaN = blank) as nullable integer columns, converted in one step."""
+    return pd.DataFrame(np.asarray(values, dtype=float), columns=list(names)).astype("Int64")
 
 
 def blank_cells(codes: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:

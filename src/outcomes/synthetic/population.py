@@ -55,9 +55,22 @@ def academic_year(d: dt.date) -> int:
     return d.year if d.month >= 9 else d.year - 1
 
 
-def school_ids(n: int) -> list[str]:
-    width = max(2, len(str(n)))
-    return [f"SCH{k:0{width}d}" for k in range(1, n + 1)]
+def synthetic_ids(prefix: str, n: int, width: int) -> np.ndarray:
+    """``prefix`` + zero-padded 1..n, at least ``width`` digits (e.g. P000123)."""
+    width = max(width, len(str(n)))
+    if n == 0:
+        return np.empty(0, dtype=object)
+    digits = np.char.zfill(np.arange(1, n + 1).astype(str), width)
+    return np.char.add(prefix, digits).astype(object)
+
+
+def school_ids(n: int) -> np.ndarray:
+    return synthetic_ids("SCH", n, 2)
+
+
+def lgbt_flags(x: np.ndarray) -> pd.arrays.BooleanArray:
+    """Internal 1.0 / 0.0 / NaN coding -> a nullable boolean column."""
+    return pd.array(np.asarray(x, dtype=float), dtype="Float64").astype("boolean")
 
 
 @dataclass
@@ -106,7 +119,7 @@ def make_schools(
     effect = rng.normal(0, tau, n)
     teams = np.full(n, None, dtype=object)
     team_names = [f"MHST {chr(65 + t)}" for t in range(s.n_teams)]
-    teams[in_prog] = [team_names[i % s.n_teams] for i in range(int(in_prog.sum()))]
+    teams[in_prog] = np.array(team_names, dtype=object)[np.arange(int(in_prog.sum())) % s.n_teams]
     frame = pd.DataFrame(
         {
             "school_id": school_ids(n),
@@ -141,7 +154,7 @@ class Pupils:
     ethnicity: np.ndarray
     fsm: np.ndarray
     sen: np.ndarray
-    lgbt: np.ndarray  # object: True / False / None
+    lgbt: np.ndarray  # float: 1.0 yes, 0.0 no, NaN not asked or not answered
     secondary: np.ndarray
     theta: np.ndarray  # (pupils, years, 7): six traits + general-difficulty composite
 
@@ -191,11 +204,11 @@ def demographics(
     sen_idx = np.where(us < p_ehc, 2, np.where(us < p_ehc + p_sup, 1, 0))
     sen = np.array(SEN_LEVELS, dtype=object)[sen_idx]
     ul = rng.random(n)
-    lgbt = np.full(n, None, dtype=object)
+    # 1.0 / 0.0 / NaN (not asked: primary; or unanswered: about one in twenty)
+    lgbt = np.full(n, np.nan)
     if s.lgbt:
-        lgbt[secondary] = ul[secondary] < s.lgbt_rate
-        # About one in twenty leave the question unanswered.
-        lgbt[secondary & (ul > 1 - 0.05)] = None
+        lgbt[secondary] = (ul[secondary] < s.lgbt_rate).astype(float)
+        lgbt[secondary & (ul > 1 - 0.05)] = np.nan
     return {"gender": gender, "ethnicity": ethnicity, "fsm": fsm, "sen": sen, "lgbt": lgbt}
 
 
@@ -218,7 +231,7 @@ def demographic_shift(demo: dict[str, np.ndarray], year_group: np.ndarray) -> np
     sen = demo["sen"]
     sen_w = np.where(sen == "EHC plan", 1.6, np.where(sen == "SEN support", 1.0, 0.0))
     mu += sen_w[:, None] * np.array([0.15, 0.25, 0.45, 0.35, -0.10, -0.10])
-    lg = np.array([v is True for v in demo["lgbt"]], dtype=float)
+    lg = (demo["lgbt"] == 1).astype(float)
     mu += lg[:, None] * np.array([0.50, 0.0, 0.0, 0.30, 0.0, -0.40])
     older = np.clip(year_group - 7, 0, None).astype(float)
     mu[:, P_EMO] += 0.04 * older
@@ -274,8 +287,7 @@ def make_pupils(s: SimulationSettings, schools: Schools, rng: np.random.Generato
     theta = base + np.sqrt(STABILITY) * stable[:, None, :] + np.sqrt(1 - STABILITY) * state
     for y in range(h):
         theta[:, y, :] += wave_shift(s, schools.in_programme[school], y)
-    width = max(6, len(str(n)))
-    ids = np.array([f"P{k:0{width}d}" for k in range(1, n + 1)], dtype=object)
+    ids = synthetic_ids("P", n, 6)
     return Pupils(
         pupil_id=ids,
         school=school,
@@ -308,5 +320,6 @@ __all__ = [
     "demographics",
     "make_pupils",
     "make_schools",
+    "synthetic_ids",
     "with_general",
 ]

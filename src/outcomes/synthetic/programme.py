@@ -90,7 +90,9 @@ class ProgrammeData:
         tables = self.tables()
         for name, t in tables.items():
             (out / f"{name}.csv").write_bytes(_csv_bytes(t))
-        cmd = command or _command_for(self.truth.seed, self.settings)
+        cmd = command or _command_for(self.truth.seed, self.settings).replace(
+            "--out DIR", f"--out {path}"
+        )
         pkg = datapackage(tables, settings=self.settings, seed=self.truth.seed, command=cmd)
         (out / "datapackage.json").write_text(json.dumps(pkg, indent=2) + "\n")
         (out / "truth.json").write_text(self.truth.to_json() + "\n")
@@ -134,9 +136,9 @@ class ProgrammeData:
             f"{len(prog)} programme schools ({len(prog) - n_sec} primary, {n_sec} secondary)"
             + (f" and {len(sch) - len(prog)} comparison schools" if len(sch) > len(prog) else "")
             + f"; {self.truth.children_on_roll:,} pupils on roll in programme schools.",
-            f"{len(ref):,} referrals of {ref['person_id'].nunique():,} children, "
-            f"{acc:.0%} accepted; {seen:,} seen and {closed:,} discharged by "
-            f"{self.truth.extract_date}.",
+            f"{len(ref):,} referrals of {ref['person_id'].nunique():,} children"
+            + (f", {acc:.0%} accepted" if len(ref) else "")
+            + f"; {seen:,} seen and {closed:,} discharged by {self.truth.extract_date}.",
             f"School survey: {len(self.school_survey):,} responses ({waves}); staff survey: "
             f"{len(self.staff_survey):,} responses.",
         ]
@@ -298,10 +300,12 @@ def _sha256(b: bytes) -> str:
 def _command_for(seed: int, settings: Mapping[str, Any]) -> str:
     defaults = SimulationSettings().as_dict()
     cli = {
-        "n_comparison_schools": "--comparison-schools",
         "n_schools": "--schools",
-        "dropout": "--dropout",
+        "n_comparison_schools": "--comparison-schools",
         "survey_waves": "--waves",
+        "dropout": "--dropout",
+        "follow_up_rate": "--follow-up-rate",
+        "truth_mc_size": "--truth-mc-size",
     }
     parts = [f"outcomes synth --seed {seed}"]
     other = {}
@@ -332,7 +336,7 @@ def _read_resource(root: Path, r: dict) -> pd.DataFrame:
     dates = [f["name"] for f in fields if f["type"] == "date"]
     df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
     for c in dates:
-        df[c] = pd.to_datetime(df[c], format="%Y-%m-%d")
+        df[c] = pd.to_datetime(df[c], format="%Y-%m-%d").astype("datetime64[s]")
     for f in fields:
         # columns that are never blank get plain numpy types, as simulate_programme makes them
         if f.get("constraints", {}).get("required") and f["type"] in ("integer", "boolean"):

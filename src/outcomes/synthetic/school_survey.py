@@ -15,9 +15,16 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ..scoring import score
+from ._scoring import score_items
 from .itembank import sdq_self_block, sdq_self_impact_block, swemwbs_block
-from .latent import blank_cells, break_off, calibrate_intercept, correlated_normal, standardise
+from .latent import (
+    blank_cells,
+    break_off,
+    calibrate_intercept,
+    correlated_normal,
+    int_columns,
+    standardise,
+)
 from .population import (
     PUPIL_CORR,
     SEN_LEVELS,
@@ -26,6 +33,7 @@ from .population import (
     Schools,
     demographic_shift,
     demographics,
+    lgbt_flags,
     make_schools,
     wave_shift,
     with_general,
@@ -71,8 +79,8 @@ def survey_items(theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def _score_frames(items: np.ndarray, extra: dict | None = None) -> dict[str, pd.DataFrame]:
     cols = {c: items[:, k] for k, c in enumerate(ITEM_COLUMNS)}
     frame = pd.DataFrame({**(extra or {}), **cols})
-    sdq = score(frame[list(SDQ_ITEMS + IMPACT_ITEMS)], "sdq_self", keep=[])
-    wb = score(frame[list(SWEMWBS_COLUMNS)], "swemwbs", columns=SWEMWBS_COLUMNS, keep=[])
+    sdq = score_items(frame[list(SDQ_ITEMS + IMPACT_ITEMS)], "sdq_self")
+    wb = score_items(frame[list(SWEMWBS_COLUMNS)], "swemwbs", columns=SWEMWBS_COLUMNS)
     return {"sdq_self": sdq, "swemwbs": wb}
 
 
@@ -156,7 +164,7 @@ def simulate_survey(
         # First observed SDQ total of each pupil: the baseline severity for MAR follow-up.
         new = ~answered_before[rows]
         if new.any():
-            tot = score(frame.loc[new, list(SDQ_ITEMS)], "sdq_self", keep=[])
+            tot = score_items(frame.loc[new, list(SDQ_ITEMS)], "sdq_self")
             first_total[rows[new]] = tot["total_difficulties"].to_numpy(dtype=float)
         answered_before[rows] = True
     survey = (
@@ -204,10 +212,8 @@ def _survey_frame(s, schools, pupils, rows, y, wave, dates, obs) -> pd.DataFrame
         "sen": pd.Categorical(pupils.sen[rows], categories=SEN_LEVELS).astype("str"),
     }
     if s.lgbt:
-        data["lgbt"] = pd.array(list(pupils.lgbt[rows]), dtype="boolean")
-    for k, c in enumerate(ITEM_COLUMNS):
-        data[c] = pd.array(obs[:, k], dtype="Float64").astype("Int64")
-    return pd.DataFrame(data)
+        data["lgbt"] = lgbt_flags(pupils.lgbt[rows])
+    return pd.concat([pd.DataFrame(data), int_columns(obs, ITEM_COLUMNS)], axis=1)
 
 
 def anova_icc(values: np.ndarray, groups: np.ndarray) -> float:

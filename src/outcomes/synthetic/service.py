@@ -26,7 +26,7 @@ from scipy import special
 
 from .itembank import C_CON, C_EMO, C_HYP, C_IMP, C_PEER
 from .latent import calibrate_intercept, correlated_normal
-from .population import SEN_LEVELS, Pupils, Schools
+from .population import SEN_LEVELS, Pupils, Schools, lgbt_flags, synthetic_ids
 from .settings import SimulationSettings, _add_months
 
 INAPPROPRIATE_REASONS = (
@@ -76,7 +76,7 @@ def clinical_shift(gender, age, fsm, sen, lgbt) -> np.ndarray:
     mu += np.asarray(fsm, dtype=float)[:, None] * np.array([0, 0.15, 0.1, 0, 0, 0.2, 0, 0])
     sen_w = np.where(sen == "EHC plan", 1.6, np.where(sen == "SEN support", 1.0, 0.0))
     mu += sen_w[:, None] * np.array([0.1, 0.2, 0.4, 0.3, -0.1, 0.3, 0, 0])
-    lg = np.array([v is True for v in lgbt], dtype=float)
+    lg = (np.asarray(lgbt, dtype=float) == 1).astype(float)
     mu += lg[:, None] * np.array([0.3, 0, 0, 0.2, 0, 0.1, 0, 0])
     return mu
 
@@ -219,16 +219,14 @@ def simulate_referrals(
     # --- who the child is -----------------------------------------------------------------------
     age = pupils.age_at(pupil, dates)
     yg = pupils.base_year[pupil] + year
-    lgbt = pupils.lgbt[pupil].copy()
-    lgbt[age < 11] = None
+    lgbt = np.where(age < 11, np.nan, pupils.lgbt[pupil])
     src_p = np.where((age >= 11)[:, None], _SOURCE_P_11PLUS, _SOURCE_P_UNDER11)
     src_idx = (rng.random(n)[:, None] > np.cumsum(src_p, axis=1)).sum(axis=1)
     source = np.array(SOURCES, dtype=object)[np.minimum(src_idx, len(SOURCES) - 1)]
     school = pupils.school[pupil]
-    width = max(5, len(str(n)))
     frame = pd.DataFrame(
         {
-            "referral_id": pd.array([f"R{k:0{width}d}" for k in range(1, n + 1)], dtype="str"),
+            "referral_id": pd.array(synthetic_ids("R", n, 5), dtype="str"),
             "person_id": pd.array(pupils.pupil_id[pupil], dtype="str"),
             "school_id": pd.array(schools.frame["school_id"].to_numpy()[school], dtype="str"),
             "team": pd.array(schools.frame["team"].to_numpy()[school], dtype="str"),
@@ -251,7 +249,7 @@ def simulate_referrals(
         }
     )
     if s.lgbt:
-        frame["lgbt"] = pd.array(list(lgbt), dtype="boolean")
+        frame["lgbt"] = lgbt_flags(lgbt)
     return Referrals(
         frame=frame,
         pupil=pupil,

@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..scoring import score
+from ._scoring import score_items
 from .itembank import wcs_block, wcs_overall_block
-from .latent import blank_cells
-from .population import Schools
+from .latent import blank_cells, int_columns
+from .population import Schools, synthetic_ids
 from .settings import SURVEY_WAVES, SimulationSettings
 
 WCS = wcs_block()
@@ -51,7 +51,7 @@ def _answers(latent: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def _confidence(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cols = {c: values[:, k] for k, c in enumerate((*WCS.ids, "overall"))}
-    sc = score(pd.DataFrame(cols), "workforce_confidence", keep=[])
+    sc = score_items(pd.DataFrame(cols), "workforce_confidence")
     return sc["confidence"].to_numpy(dtype=float), sc["overall_confidence"].to_numpy(dtype=float)
 
 
@@ -76,8 +76,7 @@ def simulate_staff(
     base = ROLE_SHIFT[role_idx] + schools.staff_effect[school]
     stable = rng.standard_normal(n)
     in_prog = schools.in_programme[school]
-    width = max(5, len(str(n)))
-    ids = np.array([f"ST{k:0{width}d}" for k in range(1, n + 1)], dtype=object)
+    ids = synthetic_ids("ST", n, 5)
     a0 = np.datetime64(s.start_date, "D")
     r, ret = s.staff_response_rate, s.staff_retention
     q_new = float(np.clip((r - r * ret) / (1 - r), 0, 1)) if r < 1 else 1.0
@@ -127,13 +126,17 @@ def simulate_staff(
             "date": pd.to_datetime(dates),
             "role": pd.array(np.array(ROLES, dtype=object)[role_idx[rows]], dtype="str"),
         }
-        for k, c in enumerate((*WCS.ids, "overall")):
-            data[c] = pd.array(obs[:, k], dtype="Float64").astype("Int64")
-        data["comments"] = pd.array(comments, dtype="str")
-        frames.append(pd.DataFrame(data))
+        items = int_columns(obs, (*WCS.ids, "overall"))
+        items["comments"] = pd.array(comments, dtype="str")
+        frames.append(pd.concat([pd.DataFrame(data), items], axis=1))
         answered_last = answer
     survey = pd.concat(frames, ignore_index=True)
-    realised = pd.DataFrame(truth)
+    if n == 0:
+        # no staff at all: keep the columns and their types
+        survey = frames[0]
+    realised = pd.DataFrame(
+        truth, columns=["group", "wave", "n", "mean_confidence", "mean_overall"]
+    )
     expected = _expected_staff(s, schools, truth_rng)
     out = realised.merge(expected, on=["group", "wave"], how="left")
     for col in ("mean_confidence", "mean_overall"):

@@ -165,7 +165,8 @@ class Truth:
             f"Simulated programme (seed {self.seed}), data extracted {self.extract_date}; "
             f"{self.children_on_roll:,} pupils on roll in programme schools."
         ]
-        try:
+        cl = self.clinical
+        if len(cl) and int(cl["n"].max()) > 0:
             ho = self.change("honosca", "total")
             sdq = self.change("sdq_parent", "total_difficulties")
             ri = self.reliable_improvement("sdq_parent", "emotional")
@@ -174,7 +175,7 @@ class Truth:
                 f"HoNOSCA total {ho:+.2f}, SDQ parent total difficulties {sdq:+.2f}; "
                 f"{ri:.0%} reliably improved on SDQ emotional problems."
             )
-        except Exception:  # noqa: BLE001 - an empty cohort leaves these undefined
+        else:
             bits.append("No child completed an episode, so clinical change is undefined.")
         bits.append(
             f"Follow-up measures are missing {self.dropout.get('mechanism', '?').upper()} "
@@ -252,5 +253,5 @@ def _clean(v: Any) -> Any:
         return int(v)
     if isinstance(v, float | np.floating):
         f = float(v)
-        return None if math.isnan(f) else f
+        return f if math.isfinite(f) else None
     return v
