@@ -207,3 +207,13 @@ def test_bad_input():
         attrition(dup, "score", "wave", child="child")
     with pytest.raises(DataStructureError, match="only one wave"):
         attrition(HAND[HAND["wave"] == 0], "score", "wave", child="child")
+
+
+def test_level_with_one_status_left_out_of_logistic_with_a_note():
+    df = _mar(4, 1.0, n=200)
+    df.loc[df["child"].isin([0, 1, 2]), "sex"] = "x"
+    df = df[~((df["child"].isin([0, 1, 2])) & (df["wave"] == 12))]  # all three drop out
+    res = attrition(df, "score", "wave", child="child", demographics=["sex"])
+    assert any("sex = 'x': all 3 child(ren) dropped out" in w for w in res.warnings)
+    lg = res.logistic.set_index("term")
+    assert "sex[x]" not in lg.index and lg["odds_ratio"].notna().all()

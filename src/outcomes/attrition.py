@@ -245,6 +245,21 @@ def _logistic(ch: pd.DataFrame, demographics: list[str], kinds: dict[str, str], 
     """Logit of dropping out on baseline score and characteristics; odds ratios with CIs."""
     import statsmodels.api as sm
 
+    notes: list[str] = []
+    # A level in which every child has the same status separates perfectly and sends its
+    # coefficient to infinity; those children carry no information about the other terms.
+    pure = pd.Series(False, index=ch.index)
+    for d in demographics:
+        if kinds[d] == "categorical":
+            status = ch.groupby(d)["completed"].agg(["min", "max", "size"])
+            for lev, r in status[status["min"] == status["max"]].iterrows():
+                what = "completed" if r["min"] else "dropped out"
+                notes.append(
+                    f"logistic model: {d} = {lev!r}: all {int(r['size'])} child(ren) {what}, "
+                    "so they are left out of it (their odds ratio is not estimable)"
+                )
+                pure |= ch[d] == lev
+    ch = ch[~pure]
     cols = {"baseline": ch["baseline"].to_numpy(float)}
     for d in demographics:
         if kinds[d] == "numeric":
@@ -259,9 +274,11 @@ def _logistic(ch: pd.DataFrame, demographics: list[str], kinds: dict[str, str], 
     X = sm.add_constant(X[keep], has_constant="add")
     y = (~ch.loc[keep, "completed"]).astype(float)
     empty = pd.DataFrame(columns=["term", "odds_ratio", "ci_low", "ci_high", "p", "coef", "se"])
-    notes: list[str] = []
     if int(y.sum()) == 0 or int(y.sum()) == len(y):
-        return empty, ["logistic model not fitted: every child has the same follow-up status"]
+        return empty, [
+            *notes,
+            "logistic model not fitted: every child has the same follow-up status",
+        ]
     varying = X.columns[(X.nunique() > 1) | (X.columns == "const")]
     dropped = [c for c in X.columns if c not in varying]
     if dropped:
