@@ -517,6 +517,12 @@ def test_duplicate_referral_ids_flag_every_copy():
     assert out.loc[0, "referrals"] == 1 and out.attrs["n_excluded"] == 2
 
 
+def test_all_rows_bad_is_an_error_even_when_flagging():
+    t = referrals([dict(referral_date="soon"), dict(referral_date="later")])
+    with pytest.raises(oc.InvalidResponsesError, match="every referral row has a problem"):
+        service.referral_counts(t.assign(accepted="yes"), errors="flag")
+
+
 def test_reason_on_accepted_referral_is_only_a_warning():
     t = referrals([dict(referral_date="2024-01-01", accepted="yes", not_accepted_reason="odd")])
     out = service.prepare_referrals(t)

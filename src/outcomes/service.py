@@ -313,6 +313,12 @@ def prepare_referrals(
     if errors == "raise" and len(bad_rows):
         raise InvalidResponsesError(_error_message(issues), issues)
     drop = df.index.isin(pd.unique(bad_rows))
+    if drop.all():
+        raise InvalidResponsesError(
+            "every referral row has a problem; nothing is left to analyse.\n"
+            + _error_message(issues),
+            issues,
+        )
     out = df.loc[~drop].copy()
     out.attrs = {"issues": issues, "n_input": len(df), "n_excluded": int(drop.sum())}
     return out
