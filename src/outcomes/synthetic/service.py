@@ -295,7 +295,7 @@ def expected_service(s: SimulationSettings) -> dict:
         out[f"mean_wait_weeks_{when}"] = weeks
         out[f"share_seen_within_4_weeks_{when}"] = float(dist.cdf(28))
         out[f"inappropriate_rate_{when}"] = inapp
-        out[f"acceptance_rate_{when}"] = 1 - inapp - s.other_not_accepted_rate
+        out[f"acceptance_rate_{when}"] = round(1 - inapp - s.other_not_accepted_rate, 10)
     out["other_not_accepted_rate"] = s.other_not_accepted_rate
     out["referral_rate_per_pupil_year"] = s.referral_rate
     return out
