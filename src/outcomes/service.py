@@ -22,6 +22,7 @@ from scipy.stats import norm
 from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
+from ._attrs import attach
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 
@@ -87,7 +88,7 @@ def _parse_dates(col: pd.Series, date_format: str | None) -> tuple[pd.Series, np
     """Dates at midnight, and a mask of cells that hold something that is not a date."""
     if pd.api.types.is_datetime64_any_dtype(col.dtype):
         out = col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
-        return out.dt.normalize().astype("datetime64[ns]"), np.zeros(len(col), bool)
+        return out.dt.normalize(), np.zeros(len(col), bool)
     txt = col.astype("string").str.strip()
     present = (txt.notna() & (txt != "")).to_numpy(dtype=bool)
     txt = txt.where(present)
@@ -102,7 +103,7 @@ def _parse_dates(col: pd.Series, date_format: str | None) -> tuple[pd.Series, np
             parsed = parsed.where(
                 ~todo, pd.to_datetime(txt.where(todo), format=fmt, errors="coerce")
             )
-    parsed = pd.Series(parsed, index=col.index).astype("datetime64[ns]").dt.normalize()
+    parsed = pd.Series(parsed, index=col.index).dt.normalize()
     bad = present & parsed.isna().to_numpy()
     return parsed, bad
 
@@ -320,7 +321,7 @@ def prepare_referrals(
             issues,
         )
     out = df.loc[~drop].copy()
-    out.attrs = {"issues": issues, "n_input": len(df), "n_excluded": int(drop.sum())}
+    out.attrs = {"issues": attach(issues), "n_input": len(df), "n_excluded": int(drop.sum())}
     return out
 
 
