@@ -416,3 +416,14 @@ def test_wave_with_no_scores_and_unknown_baseline(small):
     assert one["score"].notna().all()
     with pytest.raises(DataStructureError, match="fewer than two children"):
         fit_mixed(one, "score", "wave", child="child")
+
+
+def test_docs_worked_example_runs_as_printed():
+    import doctest
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "longitudinal.md"
+    result = doctest.testfile(
+        str(doc), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.attempted >= 5 and result.failed == 0
