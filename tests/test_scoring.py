@@ -158,3 +158,13 @@ def test_true_is_not_code_one_in_mixed_columns(cells):
     assert report.issues.iloc[0]["reason"].startswith("wrong type")
     out = oc.score(df, "swemwbs", errors="flag")
     assert out["raw_n"].tolist() == [6 if c is True else 7 for c in cells]
+
+
+def test_score_tables_concatenate_and_issues_are_shared_not_copied():
+    a = oc.score(_swem([[3] * 7, [9] * 7]), "swemwbs", errors="flag")
+    b = oc.score(_swem([[4] * 7]), "swemwbs", errors="flag")
+    both = pd.concat([a, b], ignore_index=True)  # attrs holding tables must not break concat
+    assert both["raw"].tolist()[::2] == [21, 28]
+    assert isinstance(a.attrs["issues"], pd.DataFrame) and len(a.attrs["issues"]) == 7
+    assert a["raw"].attrs["issues"] is a.attrs["issues"]
+    assert (a.attrs["issues"]["severity"] == "error").all()

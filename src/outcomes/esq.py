@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import scoring
+from ._attrs import attach
 from ._stats import wilson_ci
 from .errors import DataStructureError, OutcomesError
 from .instruments import Instrument, _norm, load_instrument
@@ -283,7 +284,7 @@ def item_summary(
             parts.append(t)
     table = pd.concat(parts, ignore_index=True)
     table["note"] = table["note"].astype("string")
-    table.attrs["issues"] = pd.concat(issues, ignore_index=True) if issues else pd.DataFrame()
+    table.attrs["issues"] = attach(pd.concat(issues, ignore_index=True) if issues else None)
     return ESQSummary(table, by_cols, confidence)
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ._attrs import attach
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
@@ -620,7 +621,7 @@ def score(
     if errors == "raise" and len(bad):
         raise InvalidResponsesError(_error_message(inst.id, bad), prep.issues)
     out = _score_prepared(prep, inst, prorate, keep)
-    out.attrs["issues"] = prep.issues
+    out.attrs["issues"] = attach(prep.issues)
     return out
 
 
@@ -653,7 +654,7 @@ def item_codes(
         for i, enc in prep.items.items()
     }
     out = pd.DataFrame(codes, index=data.index)
-    out.attrs["issues"] = prep.issues
+    out.attrs["issues"] = attach(prep.issues)
     return out
 
 

@@ -60,7 +60,7 @@ class RawExport:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: it lives in .attrs (see outcomes._attrs)
 class MappingReport:
     """How an export became a responses frame.
 
