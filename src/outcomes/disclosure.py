@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ._attrs import attach
 from .errors import DataStructureError, OutcomesError
 
 __all__ = ["DEFAULT_TOTAL_LABELS", "LOG_COLUMNS", "MARKER", "apply", "is_protected"]
@@ -638,7 +639,7 @@ def apply(
     parts = [p for p in log_parts if len(p)]
     log = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LOG_COLUMNS)
     out.attrs = dict(table.attrs)
-    out.attrs["disclosure_log"] = log
+    out.attrs["disclosure_log"] = attach(log)
     out.attrs["disclosure"] = {
         "rule": f"0 stays 0; 1-{threshold} suppressed; others rounded to the nearest {base}",
         "threshold": threshold,
