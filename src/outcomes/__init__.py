@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import esq, forms, likert, survey
+from . import disclosure, esq, forms, likert, service, survey
+from .change import (
+    CasenessResult,
+    ChangeResult,
+    ChangeTable,
+    adjust_pvalues,
+    caseness_change,
+    paired_change,
+    paired_change_table,
+)
 from .errors import (
     DataStructureError,
     InstrumentDefinitionError,
@@ -18,6 +27,15 @@ from .errors import (
     OutcomesError,
 )
 from .instruments import Instrument, list_instruments, load_instrument
+from .outcome_metric import OutcomeMetricResult, cyp_outcome_metric
+from .pairing import Pairing, pair_waves
+from .privacy import pseudonymise
+from .reliable import (
+    ReliableChangeSummary,
+    jacobson_truax_cutoffs,
+    reliable_change,
+    reliable_change_summary,
+)
 from .scoring import ValidationReport, item_codes, score, validate
 
 try:
@@ -26,6 +44,21 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "CasenessResult",
+    "ChangeResult",
+    "ChangeTable",
+    "OutcomeMetricResult",
+    "Pairing",
+    "ReliableChangeSummary",
+    "adjust_pvalues",
+    "caseness_change",
+    "cyp_outcome_metric",
+    "jacobson_truax_cutoffs",
+    "pair_waves",
+    "paired_change",
+    "paired_change_table",
+    "reliable_change",
+    "reliable_change_summary",
     "DataStructureError",
     "Instrument",
     "InstrumentDefinitionError",
@@ -33,9 +66,12 @@ __all__ = [
     "OutcomesError",
     "ValidationReport",
     "__version__",
+    "disclosure",
     "esq",
     "forms",
     "likert",
+    "pseudonymise",
+    "service",
     "survey",
     "item_codes",
     "list_instruments",

@@ -12,9 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from . import io as oc_io
+from .change import change_cli
 from .errors import InvalidResponsesError, OutcomesError
 from .forms.cli import forms_app
 from .instruments import list_instruments, load_instrument
+from .privacy import pseudonymise_cmd
 from .scoring import score, validate
 
 app = typer.Typer(
@@ -24,6 +26,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(forms_app, name="forms")
+app.command("change")(change_cli)
+app.command("pseudonymise")(pseudonymise_cmd)
 console = Console()
 err_console = Console(stderr=True)
 
