@@ -421,7 +421,7 @@ def attrition(
         ...     "wave": [0] * 7 + [12] * 3,
         ...     "score": [10, 12, 14, 15, 17, 19, 21, 8, 9, 13]})
         >>> res = attrition(df, "score", "wave", child="child")
-        >>> res.completion["n_completers"], round(res.tests.loc[0, "statistic"], 4)
+        >>> res.completion["n_completers"], round(float(res.tests.loc[0, "statistic"]), 4)
         (3, 3.4641)
     """
     demographics = [demographics] if isinstance(demographics, str) else list(demographics)
