@@ -94,7 +94,7 @@ def ordinal_responses(
 
     Example:
         >>> rng = np.random.default_rng(1)
-        >>> th = np.zeros((50_000, 1))
+        >>> th = rng.standard_normal((50_000, 1))
         >>> y = ordinal_responses(th, np.array([0.6]), np.array([[0.0, 1.0]]), rng)
         >>> round(float((y >= 1).mean()), 2), round(float((y >= 2).mean()), 2)  # 1-Phi(0), 1-Phi(1)
         (0.5, 0.16)

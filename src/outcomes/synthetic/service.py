@@ -205,14 +205,29 @@ def simulate_referrals(
     last = first_planned + np.rint((planned - 1) * interval).astype("timedelta64[D]")
     closing = np.where(single, rng.integers(14, 43, n), rng.integers(0, 15, n))
     discharge_planned = last + closing.astype("timedelta64[D]")
+    # A child is not referred again while an accepted episode is still open: drop a referral
+    # that falls before the discharge of the same child's previous accepted referral.
+    by_child = np.lexsort((dates, pupil))
+    same = pupil[by_child][1:] == pupil[by_child][:-1]
+    prev, cur = by_child[:-1], by_child[1:]
+    overlap = same & accepted[prev] & (discharge_planned[prev] >= dates[cur])
+    keep = np.ones(len(pupil), dtype=bool)
+    keep[cur[overlap]] = False
+    pupil, dates, year, t = pupil[keep], dates[keep], year[keep], t[keep]
+    inapp, accepted, reason = inapp[keep], accepted[keep], reason[keep]
+    first_planned, planned, interval = first_planned[keep], planned[keep], interval[keep]
+    discharge_planned = discharge_planned[keep]
+    n = len(pupil)
     nat = np.datetime64("NaT", "D")
     seen = accepted & (first_planned <= extract)
     first = np.where(seen, first_planned, nat)
-    # contacts on or before the extract date
+    # contacts on or before the extract date; contact k falls rint(k * interval) days after
+    # the first (the same rule dates the measures)
     elapsed = (extract - first_planned).astype(int)
-    n_by_extract = np.where(
-        seen, np.minimum(planned, np.floor(elapsed / interval).astype(int) + 1), 0
-    )
+    k = np.arange(int(planned.max()) if n else 0)
+    offsets = np.rint(k[None, :] * interval[:, None])
+    done = (offsets <= elapsed[:, None]) & (k[None, :] < planned[:, None])
+    n_by_extract = np.where(seen, done.sum(axis=1), 0)
     second_planned = first_planned + np.rint(interval).astype("timedelta64[D]")
     second = np.where(seen & (planned >= 2) & (second_planned <= extract), second_planned, nat)
     discharge = np.where(seen & (discharge_planned <= extract), discharge_planned, nat)
