@@ -427,3 +427,25 @@ def test_docs_worked_example_runs_as_printed():
         str(doc), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE
     )
     assert result.attempted >= 5 and result.failed == 0
+
+
+def test_command_line(tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from outcomes.longitudinal import longitudinal_cli
+
+    app = typer.Typer()
+    app.command()(longitudinal_cli)
+    path = tmp_path / "scores.csv"
+    simulate_mar(seed=8, n=40).to_csv(path, index=False)
+    out = tmp_path / "out"
+    args = [str(path), "--outcome", "score", "--child", "child", "--waves", "0,6,12"]
+    run = CliRunner().invoke(app, [*args, "--no-impute", "--demographic", "sex", "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "Linear mixed model of score" in run.output and "Dropout" in run.output
+    change = pd.read_csv(out / "mixed_change.csv")
+    assert change["wave"].tolist() == [6, 12]
+    assert {"attrition_tests.csv", "mixed_fixed_effects.csv"} <= {p.name for p in out.iterdir()}
+    bad = CliRunner().invoke(app, [str(path), "--outcome", "nope", "--child", "child"])
+    assert bad.exit_code == 1 and "not found" in bad.output
