@@ -219,13 +219,6 @@ def datapackage(
             "Entirely synthetic data from outcomes.synthetic.simulate_programme: no real "
             "person, school or service. The ground truth is in truth.json."
         ),
-        "licenses": [
-            {
-                "name": "CC0-1.0",
-                "title": "CC0 1.0",
-                "path": "https://creativecommons.org/publicdomain/zero/1.0/",
-            }
-        ],
         "x_outcomes": {
             "generator": f"outcomes {_version()}",
             "seed": seed,
