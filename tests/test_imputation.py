@@ -264,6 +264,11 @@ def test_bad_input():
         impute_change(data, "score", "wave", child="child", auxiliary=["attendance"])
     with pytest.raises(OutcomesError, match="confidence"):
         impute_change(data, "score", "wave", child="child", confidence=1.5)
+    # Scores at 12 months only for children without a baseline score.
+    cut = data[~((data.wave == 12) & data.child.isin(data.loc[data.wave == 0, "child"]))]
+    cut = pd.concat([cut, pd.DataFrame({"child": [500], "wave": [12], "score": [3.0]})])
+    with pytest.raises(OutcomesError, match=r"no child with a baseline score .* \[12\]"):
+        impute_change(cut, "score", "wave", child="child")
     with pytest.raises(DataStructureError, match="child 3 at wave 6"):
         impute_change(
             pd.concat([data, data[(data.child == 3) & (data.wave == 6)]]),

@@ -361,6 +361,13 @@ def impute_change(
     )
     ycols = [f"y{k}" for k in range(len(order))]
     ypos.columns = ycols
+    empty = [order[k] for k in range(len(order)) if ypos[f"y{k}"].isna().all()]
+    if empty:
+        # Nothing to impute such a wave from; the user must decide what it means.
+        raise OutcomesError(
+            f"impute_change: no child with a baseline score has a score at wave(s) {empty!r}; "
+            "drop those rows or choose another follow-up"
+        )
     wpos = data[wave].map({w: i for i, w in enumerate(order)}).to_numpy()
     parts = [ypos]
     if covariates or auxiliary:

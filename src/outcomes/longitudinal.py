@@ -217,7 +217,6 @@ def prepare(
     waves: Sequence | None = None,
     baseline: object = None,
     what: str = "fit_mixed",
-    drop_missing_outcome: bool = True,
 ) -> _Prepared:
     """Check a long table of repeated scores and put it in the shape the models need.
 
@@ -264,7 +263,7 @@ def prepare(
                 f"{col!r}; a child must belong to one {role} (e.g. use the baseline {role})"
             )
 
-    keep = ~np.isnan(y) if drop_missing_outcome else np.ones(len(y), dtype=bool)
+    keep = ~np.isnan(y)
     excluded = {"score missing": int((~keep).sum())}
     cov_missing = np.zeros(len(y), dtype=bool)
     for c in covariates:
@@ -817,8 +816,8 @@ def fit_mixed(
         covariates: child-level columns to adjust for (numeric, or text/categorical which
             become dummies against their first level). group: a column whose groups get their
             own change over time (``wave x group`` interaction), e.g. programme vs comparison.
-        waves: the waves in time order (also restricts nothing: every wave in the data must be
-            listed). baseline: the reference wave (default the first).
+        waves: the waves in time order; every wave in the data must be listed.
+            baseline: the reference wave (default the first).
         reml: REML (default) or maximum likelihood. confidence: level of the Wald intervals.
 
     Returns:
