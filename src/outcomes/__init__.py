@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import disclosure, esq, forms, likert, service, survey
+from . import disclosure, esq, forms, likert, service, survey, synthetic
 from .change import (
     CasenessResult,
     ChangeResult,
@@ -73,6 +73,7 @@ __all__ = [
     "pseudonymise",
     "service",
     "survey",
+    "synthetic",
     "item_codes",
     "list_instruments",
     "load_instrument",

@@ -18,6 +18,7 @@ from .forms.cli import forms_app
 from .instruments import list_instruments, load_instrument
 from .privacy import pseudonymise_cmd
 from .scoring import score, validate
+from .synthetic.cli import synth as _synth
 
 app = typer.Typer(
     help="Score, analyse and report children and young people's mental health outcomes.",
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.add_typer(forms_app, name="forms")
 app.command("change")(change_cli)
 app.command("pseudonymise")(pseudonymise_cmd)
+app.command("synth")(_synth)
 console = Console()
 err_console = Console(stderr=True)
 
