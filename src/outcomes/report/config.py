@@ -1,0 +1,187 @@
+"""The evaluation config (YAML): what the programme is, where its tables are, and the choices
+the report makes. Validated with pydantic; every problem is reported with its field path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import OutcomesError
+
+DEFAULT_SUBGROUPS = ("gender", "ethnicity", "sen", "fsm", "age_band", "lgbt")
+
+
+class ConfigError(OutcomesError):
+    """The evaluation config or its input tables cannot be used; the message lists every problem."""
+
+    def __init__(self, problems: list[str], source: str = "config"):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(
+            f"{source}: {len(self.problems)} problem(s) found before any analysis ran:\n{lines}"
+        )
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Period(_Model):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _order(self) -> Period:
+        if self.end <= self.start:
+            raise ValueError(f"period end {self.end} is not after its start {self.start}")
+        return self
+
+
+class Tables(_Model):
+    """Paths of the input tables, relative to ``data_dir``. Leave one out to skip its section."""
+
+    referrals: str | None = None
+    schools: str | None = None
+    school_survey: str | None = None
+    staff_survey: str | None = None
+    #: instrument id -> responses file (long: person_id, rater, date, wave, ... + item columns)
+    responses: dict[str, str] = {}
+
+
+class Disclosure(_Model):
+    enabled: bool = True
+    threshold: int = Field(7, ge=0)
+    base: int = Field(5, ge=1)
+
+
+class Service(_Model):
+    standard_days: int = Field(28, gt=0)
+    #: not-accepted reasons that count as inappropriate; None = every not-accepted referral
+    inappropriate_reasons: list[str] | None = None
+    #: a date around which to compare the inappropriate-referral rate (e.g. a new pathway)
+    change_date: dt.date | None = None
+
+
+class Outcomes(_Model):
+    rule: Literal["first_last", "nearest", "waves"] = "first_last"
+    target_days: float | None = None
+    window_days: float | None = None
+    baseline_wave: str | None = None
+    followup_wave: str | None = None
+    #: "instrument.scale" for the Jacobson-Truax plot and the equity breakdown
+    headline: str = "honosca.total"
+    adjust: Literal["holm", "fdr_bh", "bonferroni"] = "holm"
+
+
+class SchoolSurvey(_Model):
+    baseline_wave: str = "baseline"
+    followup_wave: str = "12m"
+    sdq_instrument: str = "sdq_self"
+    #: bands of SDQ total difficulties counted as a probable difficulty
+    sdq_bands: list[str] = ["high", "very high"]
+    #: SWEMWBS item columns are ``<prefix>q1`` ... ``<prefix>q7`` in the survey table
+    swemwbs_prefix: str = "swemwbs_"
+    #: column flagging comparison schools (difference in differences), in the schools table
+    programme_column: str = "in_programme"
+
+
+class StaffSurvey(_Model):
+    instrument: str = "workforce_confidence"
+    baseline_wave: str = "baseline"
+    followup_wave: str = "12m"
+    respondent_column: str = "respondent_id"
+
+
+class Pseudonymisation(_Model):
+    #: environment variable holding the key; without one a fresh random key is used per run
+    #: (ids then link within the report but not across runs)
+    key_env: str = "OUTCOMES_PSEUDONYM_KEY"
+
+
+class EvaluationConfig(_Model):
+    programme: str
+    period: Period
+    #: date the data were extracted (waits still open then are censored); default period end
+    as_of: dt.date | None = None
+    data_dir: str = "."
+    tables: Tables
+    subgroups: list[str] = list(DEFAULT_SUBGROUPS)
+    service: Service = Service()
+    outcomes: Outcomes = Outcomes()
+    school_survey: SchoolSurvey = SchoolSurvey()
+    staff_survey: StaffSurvey = StaffSurvey()
+    disclosure: Disclosure = Disclosure()
+    pseudonymisation: Pseudonymisation = Pseudonymisation()
+    #: "stop": any invalid cell stops the report (listed first); "flag": score the rest and
+    #: report the problems in the data-quality section
+    invalid_cells: Literal["stop", "flag"] = "stop"
+
+    #: where the config was read from (paths are relative to it)
+    source: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def extract_date(self) -> dt.date:
+        return self.as_of or self.period.end
+
+    @property
+    def base_dir(self) -> Path:
+        root = self.source.parent if self.source else Path.cwd()
+        return (root / self.data_dir).resolve()
+
+    def path(self, relative: str) -> Path:
+        return self.base_dir / relative
+
+    def input_files(self) -> dict[str, Path]:
+        """Every input table named in the config: label -> absolute path."""
+        files: dict[str, Path] = {}
+        for name in ("referrals", "schools", "school_survey", "staff_survey"):
+            rel = getattr(self.tables, name)
+            if rel:
+                files[name] = self.path(rel)
+        for inst, rel in self.tables.responses.items():
+            files[f"responses:{inst}"] = self.path(rel)
+        return files
+
+
+def _format(err: ValidationError) -> list[str]:
+    out = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        out.append(f"{where}: {e['msg'].removeprefix('Value error, ')}")
+    return out
+
+
+def load_config(config: str | Path | dict | EvaluationConfig) -> EvaluationConfig:
+    """Read and validate an evaluation config (a YAML path, a mapping or a config object).
+
+    Example:
+        >>> cfg = load_config({"programme": "Demo", "period": {"start": "2025-09-01",
+        ...     "end": "2026-08-31"}, "tables": {"referrals": "referrals.csv"}})
+        >>> cfg.extract_date.isoformat(), cfg.disclosure.enabled
+        ('2026-08-31', True)
+    """
+    if isinstance(config, EvaluationConfig):
+        return config
+    source: Path | None = None
+    if isinstance(config, (str, Path)):
+        source = Path(config).resolve()
+        if not source.is_file():
+            raise ConfigError([f"no such config file: {config}"])
+        try:
+            data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        except yaml.YAMLError as e:
+            raise ConfigError([f"not valid YAML: {e}"], str(source)) from None
+    else:
+        data = config
+    if not isinstance(data, dict):
+        raise ConfigError(["the config must be a mapping of settings"], str(source or "config"))
+    try:
+        cfg = EvaluationConfig.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_format(e), str(source or "config")) from None
+    cfg.source = source
+    return cfg

@@ -1,0 +1,236 @@
+"""Loading the report's input tables: every problem is found before any analysis runs, ids are
+pseudonymised on the way in, and questionnaire responses are scored."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidResponsesError, OutcomesError
+from ..instruments import Instrument, load_instrument
+from ..io import read_table
+from ..privacy import new_key, pseudonymise
+from ..scoring import score, validate
+from ..service import prepare_referrals
+from .config import ConfigError, EvaluationConfig
+
+#: identifier columns replaced by keyed pseudonyms before anything is analysed
+ID_COLUMNS = ("person_id", "pupil_id", "respondent_id", "referral_id")
+REQUIRED = {
+    "referrals": ("referral_id", "person_id", "referral_date"),
+    "schools": ("school_id",),
+    "school_survey": ("pupil_id", "school_id", "wave"),
+    "staff_survey": ("school_id", "wave"),
+    "responses": ("person_id", "date"),
+}
+AGE_BANDS = ((0, 11, "under 11"), (11, 16, "11-15"), (16, 200, "16 and over"))
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class Inputs:
+    """The programme's tables, checked, pseudonymised and scored."""
+
+    config: EvaluationConfig
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    responses: dict[str, pd.DataFrame] = field(default_factory=dict)
+    scores: dict[str, pd.DataFrame] = field(default_factory=dict)
+    instruments: dict[str, Instrument] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)
+    #: one row per input table: rows read, rows used, invalid cells, excluded rows
+    accounting: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: problems recorded under invalid_cells="flag" (never with identifiers)
+    issues: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+
+    def has(self, name: str) -> bool:
+        return name in self.tables and len(self.tables[name]) > 0
+
+
+def _read_all(cfg: EvaluationConfig, problems: list[str]) -> dict[str, pd.DataFrame]:
+    raw: dict[str, pd.DataFrame] = {}
+    for label, path in cfg.input_files().items():
+        if not path.is_file():
+            problems.append(f"{label}: file not found: {path}")
+            continue
+        try:
+            df = read_table(path)
+        except OutcomesError as e:
+            problems.append(f"{label}: {e}")
+            continue
+        kind = "responses" if label.startswith("responses:") else label
+        missing = [c for c in REQUIRED[kind] if c not in df.columns]
+        if missing:
+            problems.append(f"{label} ({path.name}): required column(s) missing: {missing}")
+            continue
+        if df.empty:
+            problems.append(f"{label} ({path.name}): the file has no rows")
+            continue
+        raw[label] = df
+    return raw
+
+
+def _pseudonymise(df: pd.DataFrame, key: str) -> pd.DataFrame:
+    cols = [c for c in ID_COLUMNS if c in df.columns]
+    if not cols:
+        return df
+    return pseudonymise(df, cols, key=key)
+
+
+def _age_band(age: pd.Series) -> pd.Series:
+    a = pd.to_numeric(age, errors="coerce")
+    out = pd.Series(pd.NA, index=age.index, dtype="object")
+    for lo, hi, label in AGE_BANDS:
+        out[(a >= lo) & (a < hi)] = label
+    return out
+
+
+def load_inputs(cfg: EvaluationConfig) -> Inputs:
+    """Read, check, pseudonymise and score every table named in the config.
+
+    All problems in all tables are collected first; with ``invalid_cells: stop`` (default) any
+    problem raises :class:`ConfigError` listing them, before any analysis runs.
+    """
+    problems: list[str] = []
+    raw = _read_all(cfg, problems)
+    inputs = Inputs(cfg)
+    for label, path in cfg.input_files().items():
+        if path.is_file():
+            inputs.hashes[label] = sha256(path)
+
+    for inst_id in cfg.tables.responses:
+        try:
+            inputs.instruments[inst_id] = load_instrument(inst_id)
+        except OutcomesError as e:
+            problems.append(f"responses:{inst_id}: {e}")
+    for inst_id in (cfg.school_survey.sdq_instrument, cfg.staff_survey.instrument, "swemwbs"):
+        try:
+            load_instrument(inst_id)
+        except OutcomesError as e:
+            problems.append(f"config: {e}")
+
+    issue_parts: list[pd.DataFrame] = []
+    rows: list[dict] = []
+    # Cell-level checks of questionnaire responses (the same checks as oc.validate).
+    for label, df in raw.items():
+        if not label.startswith("responses:"):
+            continue
+        inst_id = label.split(":", 1)[1]
+        if inst_id not in inputs.instruments:
+            continue
+        try:
+            report = validate(df, inputs.instruments[inst_id])
+        except InvalidResponsesError as e:
+            problems.append(f"{label}: {e}")
+            continue
+        errs = report.errors
+        rows.append(
+            {"table": label, "rows": len(df), "invalid_cells": len(errs), "rows_excluded": 0}
+        )
+        if len(errs):
+            issue_parts.append(errs.assign(table=label))
+            if cfg.invalid_cells == "stop":
+                first = errs.head(5)
+                listed = "; ".join(
+                    f"row {r.row} column {r.column} value {r.value!r}: {r.reason}"
+                    for r in first.itertuples()
+                )
+                more = f" (and {len(errs) - 5} more)" if len(errs) > 5 else ""
+                problems.append(f"{label}: {len(errs)} invalid cell(s): {listed}{more}")
+    if "referrals" in raw:
+        ref = raw["referrals"]
+        errors = "raise" if cfg.invalid_cells == "stop" else "flag"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                checked = prepare_referrals(ref, as_of=cfg.extract_date, errors=errors)
+            excluded = int(checked.attrs.get("n_excluded", 0))
+            ref_issues = checked.attrs.get("issues")
+            if ref_issues is not None and len(ref_issues):
+                issue_parts.append(pd.DataFrame(ref_issues).assign(table="referrals"))
+            rows.append(
+                {
+                    "table": "referrals",
+                    "rows": len(ref),
+                    "invalid_cells": 0,
+                    "rows_excluded": excluded,
+                }
+            )
+        except InvalidResponsesError as e:
+            problems.append(f"referrals: {str(e).splitlines()[0]}")
+            for r in e.issues.head(10).itertuples():
+                problems.append(f"referrals: row {r.row} column {r.column}: {r.reason}")
+        except OutcomesError as e:
+            problems.append(f"referrals: {e}")
+    if problems:
+        raise ConfigError(problems, str(cfg.source or "config"))
+
+    key = os.environ.get(cfg.pseudonymisation.key_env) or new_key()
+    for label, df in raw.items():
+        df = _pseudonymise(df, key)
+        if "age" in df.columns and "age_band" not in df.columns:
+            df = df.assign(age_band=_age_band(df["age"]))
+        if label.startswith("responses:"):
+            inst_id = label.split(":", 1)[1]
+            df = df.assign(instrument=inst_id) if "instrument" not in df.columns else df
+            inputs.responses[inst_id] = df
+            inputs.scores[inst_id] = score(df, inputs.instruments[inst_id], errors="flag")
+        else:
+            inputs.tables[label] = df
+    for label, df in inputs.tables.items():
+        if not any(r["table"] == label for r in rows):
+            rows.append({"table": label, "rows": len(df), "invalid_cells": 0, "rows_excluded": 0})
+    inputs.accounting = pd.DataFrame(
+        rows, columns=["table", "rows", "invalid_cells", "rows_excluded"]
+    )
+    if issue_parts:
+        # Row labels and reasons only: values could identify someone, so they stay behind.
+        iss = pd.concat(issue_parts, ignore_index=True)
+        inputs.issues = iss[[c for c in ("table", "row", "column", "reason") if c in iss.columns]]
+    _attach_demographics(inputs)
+    return inputs
+
+
+def _attach_demographics(inputs: Inputs) -> None:
+    """Give each score row the child's demographics from the referrals table (for equity)."""
+    if "referrals" not in inputs.tables:
+        return
+    ref = inputs.tables["referrals"]
+    demo_cols = [
+        c for c in (*inputs.config.subgroups, "school_id") if c in ref.columns and c != "person_id"
+    ]
+    if not demo_cols:
+        return
+    per_person = ref.sort_values("referral_date").groupby("person_id", sort=False)[demo_cols].last()
+    for inst_id, sc in inputs.scores.items():
+        add = [c for c in demo_cols if c not in sc.columns]
+        if add:
+            merged = sc.join(per_person[add], on="person_id")
+            merged.attrs = sc.attrs
+            inputs.scores[inst_id] = merged
+
+
+def subgroup_columns(df: pd.DataFrame, wanted: list[str]) -> list[str]:
+    """The configured subgroup columns that exist and have at least two values."""
+    return [c for c in wanted if c in df.columns and df[c].nunique(dropna=True) >= 2]
+
+
+def is_empty(x: object) -> bool:
+    return (
+        x is None
+        or (isinstance(x, pd.DataFrame) and x.empty)
+        or (isinstance(x, np.ndarray) and x.size == 0)
+    )

@@ -1,0 +1,177 @@
+"""Report sections as HTML: text, published tables and embedded figures.
+
+A :class:`Section` is what each report cell displays. Figures are embedded as base64 PNG so
+the HTML file stands alone; tables are written as CSV beside the report as they are added.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+
+def _md_inline(text: str) -> str:
+    """Tiny Markdown subset for report prose: **bold**, *italic*, `code`; escapes the rest."""
+    t = html.escape(text)
+    t = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", t)
+    t = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", t)
+    t = re.sub(r"`(.+?)`", r"<code>\1</code>", t)
+    return t
+
+
+def _fmt_cell(v: object) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return "–"
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}"
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if f.is_integer() and abs(f) < 1e15:
+            return f"{int(f):,}"
+        if abs(f) < 0.001:
+            return f"{f:.2g}"
+        return f"{f:,.2f}" if abs(f) >= 10 else f"{f:.3f}".rstrip("0").rstrip(".")
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d")
+    return str(v)
+
+
+@dataclass
+class Block:
+    def to_html(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass
+class Text(Block):
+    text: str
+
+    def to_html(self) -> str:
+        paras = [p.strip() for p in self.text.strip().split("\n\n") if p.strip()]
+        out = []
+        for p in paras:
+            lines = p.splitlines()
+            if all(line.lstrip().startswith("- ") for line in lines):
+                items = "".join(f"<li>{_md_inline(line.lstrip()[2:])}</li>" for line in lines)
+                out.append(f"<ul>{items}</ul>")
+            else:
+                out.append(f"<p>{_md_inline(' '.join(lines))}</p>")
+        return "\n".join(out)
+
+
+@dataclass
+class Note(Block):
+    text: str
+    kind: str = "note"  # note | warning
+
+    def to_html(self) -> str:
+        return f'<div class="oc-{self.kind}">{_md_inline(self.text)}</div>'
+
+
+@dataclass
+class Table(Block):
+    data: pd.DataFrame
+    caption: str = ""
+    name: str = ""
+
+    def to_html(self) -> str:
+        df = self.data
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+        body = []
+        for row in df.itertuples(index=False):
+            cells = []
+            for v in row:
+                text = _fmt_cell(v)
+                cls = (
+                    ' class="num"' if isinstance(v, (int, float, np.number)) or text == "*" else ""
+                )
+                cells.append(f"<td{cls}>{html.escape(text)}</td>")
+            body.append("<tr>" + "".join(cells) + "</tr>")
+        cap = f"<caption>{_md_inline(self.caption)}</caption>" if self.caption else ""
+        return (
+            f'<table class="oc-table" data-name="{html.escape(self.name)}">{cap}'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        )
+
+
+@dataclass
+class Figure(Block):
+    png: bytes
+    caption: str = ""
+
+    @classmethod
+    def from_matplotlib(cls, fig: object, caption: str = "") -> Figure:
+        if hasattr(fig, "figure") and not hasattr(fig, "savefig"):
+            fig = fig.figure  # an Axes
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        return cls(buf.getvalue(), caption)
+
+    def to_html(self) -> str:
+        data = base64.b64encode(self.png).decode("ascii")
+        cap = f"<figcaption>{_md_inline(self.caption)}</figcaption>" if self.caption else ""
+        alt = html.escape(self.caption or "figure")
+        return f'<figure><img src="data:image/png;base64,{data}" alt="{alt}"/>{cap}</figure>'
+
+
+@dataclass
+class Section:
+    """One section of the report: a title, then blocks in order."""
+
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    anchor: str = ""
+
+    def text(self, md: str) -> Section:
+        self.blocks.append(Text(md))
+        return self
+
+    def note(self, md: str, kind: str = "note") -> Section:
+        self.blocks.append(Note(md, kind))
+        return self
+
+    def table(self, df: pd.DataFrame, caption: str = "", name: str = "") -> Section:
+        self.blocks.append(Table(df, caption, name))
+        return self
+
+    def figure(self, fig: object, caption: str = "") -> Section:
+        self.blocks.append(Figure.from_matplotlib(fig, caption))
+        return self
+
+    def to_html(self) -> str:
+        anchor = self.anchor or re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
+        inner = "\n".join(b.to_html() for b in self.blocks)
+        return f'<section class="oc-section" id="{anchor}"><h2>{html.escape(self.title)}</h2>\n{inner}</section>'
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def show(self) -> None:
+        """Display in a notebook (the report notebook calls this for every section)."""
+        from IPython.display import HTML, display
+
+        display(HTML(self.to_html()))
+
+
+def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.csv"
+    out = df.copy()
+    out.attrs = {}
+    out.to_csv(path, index=False)
+    return path
