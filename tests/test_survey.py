@@ -107,6 +107,25 @@ def test_by_group_keeps_empty_categories_with_a_note():
     assert out["n"].sum() == 5
 
 
+def test_missing_in_a_categorical_and_a_text_by_column_forms_its_own_row():
+    # Regression: with by=[categorical, text] and a pupil missing both, pandas' MultiIndex
+    # lookup returned -1 for the (NaN, NaN) key and prevalence()/means() crashed in bincount.
+    # By hand: groups (yes, girl) 1/1, (no, boy) 0/1, (no, girl) 1/1, (NaN, NaN) 2/2.
+    df = pd.DataFrame(
+        {
+            "case": [1, 0, 1, 1, 1],
+            "fsm": pd.Categorical(["yes", "no", "no", None, None], categories=["yes", "no"]),
+            "gender": ["girl", "boy", "girl", None, None],
+        }
+    )
+    out = sv.prevalence(df, "case", by=["fsm", "gender"])
+    assert out["n"].sum() == 5
+    both_missing = out[out["fsm"].isna() & out["gender"].isna()]
+    assert both_missing[["n", "cases"]].to_numpy().tolist() == [[2, 2]]
+    m = sv.means(df, "case", by=["fsm", "gender"])
+    assert m["n"].sum() == 5
+
+
 def test_icc_and_design_effect_by_hand():
     # Schools A: 1,1,0  B: 0,0,0  C: 1,1,1. By hand: grand mean 5/9; SSB = 3[(1/9)^2 + (5/9)^2
     # + (4/9)^2] = 14/9, MSB = 7/9; SSW = 2/3, MSW = 1/9; n0 = 3;

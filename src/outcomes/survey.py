@@ -233,12 +233,27 @@ def _group_codes(frame: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, np.n
     if not by:
         return pd.DataFrame(index=[0]), np.zeros(len(frame), dtype=np.int64)
     index = frame.groupby(by, observed=False, dropna=False, sort=True).size().index
-    # ngroup() skips empty categories, so place rows by looking their keys up in the index.
-    rows = pd.MultiIndex.from_frame(frame[by]) if len(by) > 1 else pd.Index(frame[by[0]])
-    codes = index.get_indexer(rows)
     keys = index.to_frame(index=False)
     keys.columns = by
+    # ngroup() skips empty categories, so place rows by looking their keys up in the index.
+    # Keys go through object dtype with one sentinel for every kind of missing value: pandas
+    # cannot match NaN keys when a categorical and a text column are both missing in a row.
+    rows, table = _nan_safe(frame[by]), _nan_safe(keys)
+    if len(by) > 1:
+        codes = pd.MultiIndex.from_frame(table).get_indexer(pd.MultiIndex.from_frame(rows))
+    else:
+        codes = pd.Index(table.iloc[:, 0]).get_indexer(rows.iloc[:, 0])
+    if (codes < 0).any():  # pragma: no cover - every row's key is in the groupby index
+        raise DataStructureError("could not place every row in its by= group")
     return keys, codes.astype(np.int64)
+
+
+_MISSING_KEY = "\x00<missing>"
+
+
+def _nan_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    obj = frame.astype(object)
+    return obj.where(obj.notna(), _MISSING_KEY)
 
 
 def _anova_icc(y: np.ndarray, group: np.ndarray, cluster: np.ndarray, n_groups: int) -> dict:
