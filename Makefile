@@ -20,15 +20,9 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[test]"
 	touch $(STAMP) $@
 
-EXAMPLES := sdq_parent honosca swemwbs chi_esq_parent gbo workforce_confidence
-
-# Until the 12-month report lands, `make report` scores the bundled example responses.
+# The 12-month evaluation report of the bundled synthetic programme; prints the HTML path.
 report: $(STAMP)
-	@for i in $(EXAMPLES); do \
-	  $(VENV)/bin/outcomes score examples/responses/$$i.csv --instrument $$i \
-	    --output build/example_scores/$${i}_scores.csv || exit 1; \
-	done
-	@echo "Scores written to $(CURDIR)/build/example_scores/"
+	@$(VENV)/bin/outcomes report examples/demo_evaluation.yaml --output build/report
 
 test: $(TEST_STAMP)
 	$(PY) -m pytest -q

@@ -36,6 +36,7 @@ from .reliable import (
     reliable_change,
     reliable_change_summary,
 )
+from .report import build_report
 from .scoring import ValidationReport, item_codes, score, validate
 
 try:
@@ -51,6 +52,7 @@ __all__ = [
     "Pairing",
     "ReliableChangeSummary",
     "adjust_pvalues",
+    "build_report",
     "caseness_change",
     "cyp_outcome_metric",
     "jacobson_truax_cutoffs",

@@ -224,6 +224,25 @@ def score_cmd(
         _print_issues(issues, console, limit=20)
 
 
+@app.command("report")
+def report_cmd(
+    config: Annotated[Path, typer.Argument(help="Evaluation config (YAML).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for the report, notebook and tables.")
+    ] = Path("build/report"),
+) -> None:
+    """Build the 12-month evaluation report and print the path of its HTML file."""
+    from .report import ConfigError, build_report
+
+    try:
+        html = build_report(config, output)
+    except ConfigError as e:
+        _fail(str(e))
+    except OutcomesError as e:
+        _fail(str(e))
+    console.print(str(html), soft_wrap=True, highlight=False)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

@@ -175,3 +175,22 @@ def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
     out.attrs = {}
     out.to_csv(path, index=False)
     return path
+
+
+def title_block(evaluation: object, generated: str = "") -> str:
+    """The report's title, period and contents, as HTML."""
+    cfg = evaluation.cfg
+    contents = [
+        ("executive-summary", "Executive summary"), ("reach", "Reach"), ("access", "Access"),
+        ("outcomes", "Outcomes"), ("experience", "Experience"),
+        ("workforce", "Workforce confidence"), ("school-population", "School population"),
+        ("equity", "Equity"), ("data-quality", "Data quality and methods"),
+        ("appendix", "Appendix"),
+    ]  # fmt: skip
+    links = " · ".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in contents)
+    when = f" Generated {html.escape(generated)}." if generated else ""
+    return (
+        f'<div class="oc-title"><h1>{html.escape(cfg.programme)}</h1>'
+        f"<p>12-month evaluation: {cfg.period.start:%d %B %Y} to {cfg.period.end:%d %B %Y}."
+        f"{when}</p><nav>{links}</nav></div>"
+    )
