@@ -8,9 +8,8 @@ Example:
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from . import disclosure, esq, forms, likert, service, survey, synthetic
+from ._version import __version__
 from .change import (
     CasenessResult,
     ChangeResult,
@@ -38,11 +37,6 @@ from .reliable import (
 )
 from .report import build_report
 from .scoring import ValidationReport, item_codes, score, validate
-
-try:
-    __version__ = version("outcomes")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "CasenessResult",

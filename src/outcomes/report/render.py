@@ -168,11 +168,22 @@ class Section:
         display(HTML(self.to_html()))
 
 
+def _six_figures(v: object) -> object:
+    if isinstance(v, (float, np.floating)) and np.isfinite(v):
+        return float(f"{float(v):.6g}")
+    return v
+
+
 def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
+    """Write a published table. Floats keep 6 significant figures: beyond that, digits
+    depend on summation order (which follows the random pseudonyms) and mean nothing."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"
     out = df.copy()
     out.attrs = {}
+    for c in out.columns:
+        if out[c].dtype.kind == "f" or out[c].dtype == object:
+            out[c] = out[c].map(_six_figures)
     out.to_csv(path, index=False)
     return path
 

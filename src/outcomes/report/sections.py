@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .. import __version__, disclosure, esq, likert, service, survey
+from .. import disclosure, esq, likert, service, survey
+from .._version import __version__
 from ..attrition import attrition
 from ..change import paired_change_table
 from ..errors import OutcomesError
