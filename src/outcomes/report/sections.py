@@ -215,6 +215,19 @@ class Evaluation:
         if not parts:
             return pd.DataFrame()
         t = pd.concat(parts, ignore_index=True)
+        # Composite scales only (single HoNOSCA scales count in the NHS metric, below), in the
+        # order the instruments define them.
+        order = {
+            (i, sc.id): k
+            for i in self.pairings
+            for k, sc in enumerate(self.inputs.instruments[i].scales)
+            if len(sc.parts) > 1
+        }
+        key = list(zip(t["instrument"], t["scale"], strict=True))
+        t = t[[k in order for k in key]]
+        t = t.assign(_o=[order[k] for k in zip(t["instrument"], t["scale"], strict=True)])
+        t = t.sort_values(["instrument", "_o"], kind="stable").drop(columns="_o")
+        t = t.reset_index(drop=True)
         # One family of tests for the whole outcomes table, adjusted together.
         from ..change import adjust_pvalues
 
@@ -519,28 +532,37 @@ class Evaluation:
             "measure's direction. Effect sizes: d_z = mean change / SD of change, with an exact "
             f"confidence interval; p-values adjusted for multiple testing ({self.cfg.outcomes.adjust})."
         )
-        comp = []
+        comp, reasons = [], []
         for inst_id, pairing in self.pairings.items():
-            rec = pairing.records
-            first_scale = rec["scale"].iloc[0] if len(rec) else None
-            r = rec[rec["scale"] == first_scale]
-            n_records = len(r)
-            n_paired = int((r["status"].astype(str).str.startswith("paired")).sum()) // 2
-            n_people = self.inputs.scores[inst_id]["person_id"].nunique()
+            inst = self.inputs.instruments[inst_id]
+            main = next((sc.id for sc in inst.scales if len(sc.parts) > 1), inst.scales[0].id)
+            r = pairing.records[pairing.records["scale"] == main]
+            unit = "referral_id" if "referral_id" in r.columns else "person_id"
             comp.append(
                 {
                     "instrument": inst_id,
-                    "children": n_people,
-                    "records": n_records,
-                    "paired": n_paired,
+                    "scale": main,
+                    "referrals": r[unit].nunique(),
+                    "records": len(r),
+                    "paired": int((r["status"] == "baseline").sum()),
                 }
             )
+            unpaired = r[r["status"] == "unpaired"]
+            for reason, n in unpaired["reason"].value_counts().items():
+                reasons.append({"instrument": inst_id, "reason": reason, "records": int(n)})
         comp = pd.DataFrame(comp)
         s.table(
-            self.publish(comp, "paired_completion", counts=["children", "records", "paired"]),
-            "Paired-score completion by measure (children with a score, score records, children with a baseline and follow-up pair)",
+            self.publish(comp, "paired_completion", counts=["referrals", "records", "paired"]),
+            "Paired-score completion by measure: referrals with a score, score records, and "
+            "referrals with a baseline and a follow-up score",
             "paired_completion",
         )
+        if reasons:
+            s.table(
+                self.publish(pd.DataFrame(reasons), "unpaired_records", counts=["records"]),
+                "Score records not paired, and why",
+                "unpaired_records",
+            )
         ct = self.change_table
         keep = ["instrument", "rater", "scale", "n", *[c for c in STAT_COLUMNS if c in ct.columns]]
         s.table(
