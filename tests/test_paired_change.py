@@ -308,7 +308,9 @@ def test_row_order_is_irrelevant(pairs, rnd):
     a = paired_change([x for x, _ in pairs], [y for _, y in pairs]).to_frame()
     b = paired_change([x for x, _ in shuffled], [y for _, y in shuffled]).to_frame()
     num = a.select_dtypes("number").columns
-    np.testing.assert_allclose(a[num].to_numpy(float), b[num].to_numpy(float), rtol=1e-9, atol=1e-9)
+    # Summation order changes the last bits; quantities such as d_rm = d_z * sqrt(2(1 - r))
+    # amplify that near r = 1 (up to ~1e-8 absolute), so the tolerance is 1e-6 absolute.
+    np.testing.assert_allclose(a[num].to_numpy(float), b[num].to_numpy(float), rtol=1e-9, atol=1e-6)
 
 
 @settings(max_examples=30, deadline=None)
