@@ -207,6 +207,39 @@ def test_paired_completion_is_near_the_configured_rate(demo):
     assert (h["wave"] == "assessment").sum() / seen == pytest.approx(0.8, abs=0.07)
 
 
+def _metric(data: ProgrammeData, inst: str, rater: str) -> pd.Series:
+    sc = oc.score(data.responses[inst], inst, errors="flag")
+    m = oc.cyp_outcome_metric(
+        [sc], data.referrals, period_start="2025-09-01", period_end="2026-08-31"
+    ).to_frame()
+    return m[m["rater"] == rater].iloc[0]
+
+
+@pytest.mark.parametrize("which", ["demo", "large"])
+def test_cyp_outcome_metric_is_near_the_corc_benchmark(which, request):
+    # NHS England CYP outcomes metric (measurable deterioration: >= 2 points worse on any
+    # HoNOSCA scale 1-13). CORC benchmark, 5,896 paired cases 2011-15: about 52% reliable
+    # improvement, 10% deterioration. With fresh item noise at every occasion the demo gave
+    # 35% / 57%; persistent item deviations (HONOSCA_ITEM_STABILITY) bring it near the
+    # benchmark. The demo's ~180 pairs have a binomial SE of ~3.5 points.
+    data = request.getfixturevalue(which)
+    h = _metric(data, "honosca", "clinician")
+    assert 35 <= h["pct_improvement"] <= 60
+    assert 5 <= h["pct_deterioration"] <= 20
+    s = _metric(data, "sdq_parent", "parent")
+    assert 40 <= s["pct_improvement"] <= 65
+    assert s["pct_deterioration"] <= 25
+    # single HoNOSCA scales are fairly stable within a child from assessment to discharge
+    df = data.responses["honosca"]
+    sc = _scored(df, "honosca")
+    scales = [f"scale_{k}" for k in range(1, 14)]
+    a = sc[df["wave"] == "assessment"].set_index("referral_id")[scales]
+    b = sc[df["wave"] == "discharge"].set_index("referral_id")[scales]
+    j = a.join(b, rsuffix="_post", how="inner")
+    r = np.nanmedian([j[c].corr(j[f"{c}_post"]) for c in scales])
+    assert 0.5 <= r <= 0.85
+
+
 def test_staff_survey_is_partly_the_same_people(demo):
     st = demo.staff_survey
     prog = st["school_id"].isin(demo.schools.loc[demo.schools["in_programme"], "school_id"])

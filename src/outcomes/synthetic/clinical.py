@@ -6,10 +6,12 @@ contact); CHI-ESQ parent and young-person versions (9-11 or 12-18 by age) at dis
 
 Latent traits at assessment depend on demographics; each child improves by delta ~
 N(clinical_effect, clinical_effect_sd) latent SDs, spread over the traits by fixed weights
-(:data:`service.CHANGE_WEIGHTS`), plus occasion noise. Baseline measures are missing
-completely at random (``baseline_measure_rate``). Discharge measures exist only for children
-whose referral closed by the extract after two or more contacts and who "complete follow-up",
-which happens at rate ``follow_up_rate`` under the chosen mechanism:
+(:data:`service.CHANGE_WEIGHTS`), plus occasion noise. The item-specific part of a HoNOSCA
+rating is mostly the child's own and persists over occasions
+(:data:`HONOSCA_ITEM_STABILITY`); SDQ and GBO answers get fresh item noise. Baseline measures
+are missing completely at random (``baseline_measure_rate``). Discharge measures exist only
+for children whose referral closed by the extract after two or more contacts and who
+"complete follow-up", which happens at rate ``follow_up_rate`` under the chosen mechanism:
 
 - ``mcar``: constant probability;
 - ``mar``: logit p = a - strength * z(observed baseline HoNOSCA total, else SDQ parent
@@ -48,6 +50,16 @@ ESQ = esq_block()
 #: HoNOSCA "not known" (9) is commoner where a clinician often lacks information
 HONOSCA_NOT_KNOWN_WEIGHT = np.array([1, 1, 1, 1.5, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2.5, 2.5])
 ESQ_DONT_KNOW_WEIGHT = np.array([1, 1, 1, 1, 1, 1.5, 1, 2.5, 2.5, 2.5, 1, 1])
+#: correlation over occasions of the item-specific part of a child's HoNOSCA rating (a share
+#: rho of its variance is the child's own, persistent deviation on that item; see
+#: :func:`_honosca`). A clinician's rating of one scale is fairly stable within a child. With
+#: fresh item noise at every occasion (rho = 0) a 2-point swing on one of 13 scales was so
+#: likely that most children showed "measurable deterioration" under the NHS England CYP
+#: outcomes metric (demo: 35% improvement, 57% deterioration; CORC benchmark about 52% and
+#: 10%). rho = 0.82 gives about 41% and 11% over three programmes three times the default
+#: size; higher values cut deterioration further but improvement with it, because the
+#: latent change reaching a single item is small (loadings .3-.7).
+HONOSCA_ITEM_STABILITY = 0.82
 REVIEW_RATES = {"honosca": 0.25, "sdq_parent": 0.25, "gbo": 0.70}
 GOAL_COUNT_P = (0.2, 0.3, 0.5)
 GOAL_TEXTS = (
@@ -119,15 +131,52 @@ def _gbo(theta: np.ndarray, n_goals: np.ndarray, rng: np.random.Generator) -> np
     return g
 
 
+def _honosca(
+    theta: np.ndarray,
+    rng: np.random.Generator,
+    persistent: np.ndarray | None,
+    stable_rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """HoNOSCA ratings whose item-specific parts persist within a child over occasions.
+
+    The item-specific part of y* is e_ijt = sqrt(rho) u_ij + sqrt(1 - rho) eps_ijt with
+    rho = :data:`HONOSCA_ITEM_STABILITY`: u_ij, the child's persistent deviation on item j,
+    and eps_ijt, the occasion's, are N(0, 1). Each occasion alone is the model of
+    :mod:`.latent` (e ~ N(0, 1)), so cross-sectional properties do not depend on rho. The
+    first occasion is drawn as e = eps from ``rng``; u is then drawn given it,
+    u = sqrt(rho) e + sqrt(1 - rho) v with v from ``stable_rng`` (the joint distribution is the
+    same, and ``rng`` draws exactly what it did before rho existed). Returns (ratings, u).
+    """
+    eps = rng.standard_normal((len(theta), len(HONOSCA.ids)))
+    rho = HONOSCA_ITEM_STABILITY
+    if persistent is None:
+        e = eps
+        v = stable_rng.standard_normal(eps.shape)
+        persistent = np.sqrt(rho) * eps + np.sqrt(1 - rho) * v
+    else:
+        e = np.sqrt(rho) * persistent + np.sqrt(1 - rho) * eps
+    return HONOSCA.sample(theta, rng, noise=e).astype(float), persistent
+
+
 def complete_measures(
-    lat: dict[str, np.ndarray], n_goals: np.ndarray, rng: np.random.Generator
+    lat: dict[str, np.ndarray],
+    n_goals: np.ndarray,
+    rng: np.random.Generator,
+    stable_rng: np.random.Generator,
+    occasions: tuple[str, ...] = ("pre", "review", "post"),
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Complete answers (no missing items) at every occasion, for every child."""
+    """Complete answers (no missing items) at every occasion, for every child.
+
+    ``stable_rng`` draws only the children's persistent HoNOSCA item deviations (see
+    :func:`_honosca`); everything else comes from ``rng``.
+    """
     out: dict[str, dict[str, np.ndarray]] = {}
-    for occ in ("pre", "review", "post"):
+    u = None
+    for occ in occasions:
         th = lat[occ]
+        honosca, u = _honosca(th, rng, u, stable_rng)
         out[occ] = {
-            "honosca": _items(HONOSCA, th, rng),
+            "honosca": honosca,
             "sdq_parent": _sdq_parent(th, rng),
             "gbo": _gbo(th, n_goals, rng),
         }
@@ -200,9 +249,15 @@ def simulate_clinical(
     pupils: Pupils,
     refs: Referrals,
     rng: np.random.Generator,
-    truth_rng: np.random.Generator,
+    truth_rng: tuple[np.random.Generator, np.random.Generator],
+    stable_rng: np.random.Generator,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame, dict]:
-    """Returns (responses by instrument, change truth, experience truth, dropout record)."""
+    """Returns (responses by instrument, change truth, experience truth, dropout record).
+
+    ``stable_rng`` draws the persistent HoNOSCA item deviations of the simulated children and
+    ``truth_rng`` is the pair (Monte Carlo draws, their persistent deviations) of the expected
+    truth; separate streams keep every other draw what it was before they were added.
+    """
     fr = refs.frame
     n = len(fr)
     gender = pupils.gender[refs.pupil]
@@ -213,7 +268,7 @@ def simulate_clinical(
     lat = draw_clinical(mu, s, rng, review_fraction)
     fr["presenting_need"] = pd.array(presenting_need(lat["pre"], rng), dtype="str")
     n_goals = rng.choice([1, 2, 3], size=n, p=GOAL_COUNT_P)
-    comp = complete_measures(lat, n_goals, rng)
+    comp = complete_measures(lat, n_goals, rng, stable_rng)
     extract = np.datetime64(s.extract_date, "D")
     first = refs.first
     seen = ~np.isnat(first)
@@ -282,7 +337,7 @@ def simulate_clinical(
     realised = change_truth(
         {k: comp["pre"][k][cohort] for k in IDS}, {k: comp["post"][k][cohort] for k in IDS}
     )
-    expected = _expected_change(s, mu[cohort], truth_rng)
+    expected = _expected_change(s, mu[cohort], *truth_rng)
     truth = realised.merge(expected, on=["instrument", "scale"], how="left")
     experience = _experience_truth(esq_complete, closed)
     dropout = {
@@ -398,7 +453,7 @@ def _esq(s, fr, followed, dates, delta, age, rng):
     return out, complete
 
 
-def _expected_change(s: SimulationSettings, mu: np.ndarray, rng) -> pd.DataFrame:
+def _expected_change(s: SimulationSettings, mu: np.ndarray, rng, stable_rng) -> pd.DataFrame:
     """Model expectation by Monte Carlo: the cohort's demographic mix, fresh latent draws."""
     cols = [
         "instrument",
@@ -413,14 +468,8 @@ def _expected_change(s: SimulationSettings, mu: np.ndarray, rng) -> pd.DataFrame
     m = mu[pick]
     lat = draw_clinical(m, s, rng, np.full(len(m), 0.5))
     n_goals = rng.choice([1, 2, 3], size=len(m), p=GOAL_COUNT_P)
-    pre = {k: None for k in IDS}
-    post = {k: None for k in IDS}
-    for occ, store in (("pre", pre), ("post", post)):
-        th = lat[occ]
-        store["honosca"] = _items(HONOSCA, th, rng)
-        store["sdq_parent"] = _sdq_parent(th, rng)
-        store["gbo"] = _gbo(th, n_goals, rng)
-    t = change_truth(pre, post)
+    comp = complete_measures(lat, n_goals, rng, stable_rng, occasions=("pre", "post"))
+    t = change_truth(comp["pre"], comp["post"])
     return pd.DataFrame(
         {
             "instrument": t["instrument"],

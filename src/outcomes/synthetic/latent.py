@@ -67,8 +67,14 @@ class ItemBlock:
     def n_categories(self) -> np.ndarray:
         return np.array([len(p) for p in self.props])
 
-    def sample(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Integer codes, shape (respondents, items), from a latent matrix ``theta``."""
+    def sample(
+        self, theta: np.ndarray, rng: np.random.Generator, *, noise: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Integer codes, shape (respondents, items), from a latent matrix ``theta``.
+
+        ``noise`` (respondents x items, standard normal) replaces the fresh item-specific
+        draws, e.g. to make a respondent's ratings of one item correlated over occasions.
+        """
         return ordinal_responses(
             theta[:, list(self.dims)],
             np.asarray(self.loadings, dtype=float),
@@ -77,6 +83,7 @@ class ItemBlock:
             offset=self.offset,
             reverse=self.reverse,
             n_categories=self.n_categories,
+            noise=noise,
         )
 
 
@@ -89,8 +96,12 @@ def ordinal_responses(
     offset: int = 0,
     reverse: Sequence[bool] | None = None,
     n_categories: np.ndarray | None = None,
+    noise: np.ndarray | None = None,
 ) -> np.ndarray:
     """Codes from the underlying-variable model; ``theta`` is (n, items), one column per item.
+
+    ``noise`` is the item-specific part e (standard normal, shape (n, items)); by default it
+    is drawn fresh from ``rng``, and when given nothing is drawn.
 
     Example:
         >>> rng = np.random.default_rng(1)
@@ -100,7 +111,10 @@ def ordinal_responses(
         (0.5, 0.16)
     """
     n, j = theta.shape
-    noise = rng.standard_normal((n, j))
+    if noise is None:
+        noise = rng.standard_normal((n, j))
+    elif noise.shape != (n, j):
+        raise ValueError(f"noise has shape {noise.shape}, expected {(n, j)}")
     ystar = theta * loadings + np.sqrt(1.0 - loadings**2) * noise
     codes = (ystar[:, :, None] > thresholds[None, :, :]).sum(axis=2)
     if reverse is not None and any(reverse):

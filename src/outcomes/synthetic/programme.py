@@ -34,6 +34,8 @@ _STREAMS = (
     "truth_survey",
     "truth_clinical",
     "truth_staff",
+    "clinical_item_stability",
+    "truth_clinical_item_stability",
 )
 #: instruments in ``ProgrammeData.responses``, in file order
 RESPONSE_INSTRUMENTS = (
@@ -200,7 +202,13 @@ def simulate_programme(
     survey, survey_real, survey_mech = simulate_survey(s, schools, pupils, streams["survey"])
     refs = simulate_referrals(s, schools, pupils, streams["referrals"])
     responses, clin_truth, experience, dropout = simulate_clinical(
-        s, schools, pupils, refs, streams["clinical"], streams["truth_clinical"]
+        s,
+        schools,
+        pupils,
+        refs,
+        streams["clinical"],
+        (streams["truth_clinical"], streams["truth_clinical_item_stability"]),
+        streams["clinical_item_stability"],
     )
     staff, staff_truth = simulate_staff(s, schools, streams["staff"], streams["truth_staff"])
     survey_truth, icc = _survey_truth(s, survey_real, streams["truth_survey"], schools, pupils)
