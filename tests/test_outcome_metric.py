@@ -351,3 +351,17 @@ def test_bad_options():
         cyp_outcome_metric(scores(), referrals(), on_problem="ignore")
     with pytest.raises(OutcomesError, match="confidence"):
         cyp_outcome_metric(scores(), referrals(), confidence=95)
+
+
+def test_accepted_as_text_is_read_like_the_service_module():
+    """Exports hold accepted as text ("True"/"False", "yes"/"no"); reading every column as
+    text must give the same metric as reading booleans."""
+    import outcomes as oc
+    from outcomes.synthetic import simulate_programme
+
+    prog = simulate_programme(seed=3, n_schools=4)
+    h = oc.score(prog.responses["honosca"], "honosca", errors="flag")
+    as_bool = oc.cyp_outcome_metric([h], prog.referrals).to_frame()
+    text = prog.referrals.astype({"accepted": str})
+    as_text = oc.cyp_outcome_metric([h], text).to_frame()
+    pd.testing.assert_frame_equal(as_bool, as_text)

@@ -228,8 +228,11 @@ def _scope(ref: pd.DataFrame, *, age_range, min_contacts, period_start, period_e
         reason[mask] = why
 
     if "accepted" in ref.columns:
-        acc = ref["accepted"]
-        not_acc = acc.notna() & ~acc.astype("boolean").fillna(True).astype(bool)
+        # yes/no, true/false, 1/0 as text or booleans: the service module's one parser
+        from .service import _parse_accepted
+
+        acc, _ = _parse_accepted(ref["accepted"])
+        not_acc = acc.notna() & ~acc.fillna(True).astype(bool)
         mark(not_acc.to_numpy(), NOT_ACCEPTED)
     dis = ref["discharge_date"]
     mark(dis.isna().to_numpy(), NOT_CLOSED)
