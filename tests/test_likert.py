@@ -378,3 +378,12 @@ def test_synthetic_staff_survey_recovers_the_true_change():
         ("programme", "12m"), "change_confidence"
     ]
     assert row["outcome"] == "confidence" and row["ci_low"] < truth < row["ci_high"]
+
+
+def test_a_scale_of_scales_is_refused_clearly():
+    import outcomes as oc
+    from outcomes.errors import OutcomesError
+
+    df = pd.DataFrame({it.id: [0, 1, 2] for it in oc.load_instrument("sdq_parent").coded_items})
+    with pytest.raises(OutcomesError, match="built from scales"):
+        lk.reliability(df, instrument="sdq_parent", scale="total_difficulties")

@@ -110,9 +110,18 @@ class _Items:
 def _default_scale(inst: Instrument, scale: str | None):
     if scale is not None:
         try:
-            return inst.scale(scale)
+            sc = inst.scale(scale)
         except KeyError as exc:
             raise OutcomesError(str(exc.args[0])) from None
+        if len(sc.items) < 2:
+            built = (
+                f"built from scales {list(sc.scales)}" if sc.scales else "not a multi-item scale"
+            )
+            raise OutcomesError(
+                f"{inst.id} scale {scale!r} is {built}: item statistics need a scale of two or "
+                "more items (name one of its component scales, or the items with items=)"
+            )
+        return sc
     for sc in inst.scales:
         if len(sc.items) >= 2:
             return sc

@@ -10,12 +10,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-from nbconvert import HTMLExporter
-from papermill.iorw import load_notebook_node
-from papermill.parameterize import parameterize_notebook
-
 from .config import EvaluationConfig, load_config
 from .inputs import load_inputs
 
@@ -43,8 +37,10 @@ def _progress_printer(stream=sys.stderr) -> Callable:
     return hook
 
 
-def to_html(nb: nbformat.NotebookNode) -> str:
+def to_html(nb) -> str:
     """The executed notebook as one self-contained HTML page without code cells."""
+    from nbconvert import HTMLExporter  # heavy: imported only when a report is built
+
     exporter = HTMLExporter(
         template_name="outcomes_report",
         extra_template_basedirs=[str(TEMPLATES)],
@@ -75,6 +71,12 @@ def build_report(
         >>> oc.build_report("examples/demo_evaluation.yaml", "build/report")  # doctest: +SKIP
         PosixPath('build/report/12_month_evaluation.html')
     """
+    # Jupyter machinery is imported here, not at import time: `import outcomes` stays fast.
+    import nbformat
+    from nbclient import NotebookClient
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
     cfg = load_config(config)
     out = Path(output_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
