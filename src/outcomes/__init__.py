@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from . import disclosure, esq, forms, likert, service, survey, synthetic
+from . import disclosure, esq, forms, likert, longitudinal, service, survey, synthetic
 from ._version import __version__
 from .change import (
     CasenessResult,
@@ -66,6 +66,7 @@ __all__ = [
     "esq",
     "forms",
     "likert",
+    "longitudinal",
     "pseudonymise",
     "service",
     "survey",

@@ -16,6 +16,7 @@ from .change import change_cli
 from .errors import InvalidResponsesError, OutcomesError
 from .forms.cli import forms_app
 from .instruments import list_instruments, load_instrument
+from .longitudinal import longitudinal_cli
 from .privacy import pseudonymise_cmd
 from .scoring import score, validate
 from .synthetic.cli import synth as _synth
@@ -30,6 +31,7 @@ app.add_typer(forms_app, name="forms")
 app.command("change")(change_cli)
 app.command("pseudonymise")(pseudonymise_cmd)
 app.command("synth")(_synth)
+app.command("longitudinal")(longitudinal_cli)
 console = Console()
 err_console = Console(stderr=True)
 
