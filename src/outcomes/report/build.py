@@ -67,9 +67,21 @@ def build_report(
     published table are written to ``output_dir``.
 
     Example:
+        Every problem is reported before anything runs:
+
         >>> import outcomes as oc
+        >>> cfg = {"programme": "Demo", "period": {"start": "2025-09-01", "end": "2026-08-31"},
+        ...        "data_dir": "/nonexistent", "tables": {"referrals": "referrals.csv"}}
+        >>> try:
+        ...     oc.build_report(cfg, "build/never", progress=False)
+        ... except oc.report.ConfigError as err:
+        ...     print(err.problems[0])
+        referrals: file not found: /nonexistent/referrals.csv
+
+        and a real build returns the path of the HTML file (about a minute):
+
         >>> oc.build_report("examples/demo_evaluation.yaml", "build/report")  # doctest: +SKIP
-        PosixPath('build/report/12_month_evaluation.html')
+        PosixPath('.../build/report/12_month_evaluation.html')
     """
     # Jupyter machinery is imported here, not at import time: `import outcomes` stays fast.
     import nbformat
@@ -79,10 +91,10 @@ def build_report(
 
     cfg = load_config(config)
     out = Path(output_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     say(f"Checking the config and {len(cfg.input_files())} input table(s) ...")
-    load_inputs(cfg)  # raises ConfigError listing every problem; nothing has run yet
+    load_inputs(cfg)  # raises ConfigError listing every problem; nothing has run or been written
+    out.mkdir(parents=True, exist_ok=True)
     if not cfg.disclosure.enabled:
         say("WARNING: disclosure control is switched off: this report must not be published.")
 
