@@ -82,6 +82,17 @@ def test_no_published_count_is_between_1_and_7(built):
     assert checked > 200
 
 
+def test_no_small_count_in_the_prose(built):
+    _, _, text = built
+    prose = re.sub(r"<table.*?</table>", " ", text, flags=re.S)
+    prose = re.sub(r"<[^>]+>", " ", prose)
+    for m in re.finditer(
+        r"\b(\d+) (?:\w+ )?(?:child|children|referrals?|people|person|staff|pupils?|families|non-completer)",
+        prose,
+    ):
+        assert not 1 <= int(m.group(1)) <= 7, m.group(0)
+
+
 def test_no_identifiers_in_the_report_or_tables(built):
     out, _, text = built
     ref = pd.read_csv(ROOT / "synthetic_data" / "demo" / "referrals.csv")

@@ -937,15 +937,39 @@ class Evaluation:
                 ][:3]
                 try:
                     att = attrition(long, scale, "wave_order", child="unit", demographics=demo)
+                    c = att.completion
+                    counts = self.publish(
+                        pd.DataFrame(
+                            {"with_baseline": [c["n_children"]], "completed": [c["n_completers"]]}
+                        ),
+                        "attrition_counts",
+                        counts=["with_baseline", "completed"],
+                        column_totals={},
+                    ).iloc[0]
+                    # The result's own summary quotes exact (possibly small) counts: the
+                    # published sentence is built from rounded counts and the verdict only.
                     s.text(
-                        f"**Attrition ({inst_id} {scale}).** {self._strip_counts(att.summary())}"
+                        f"**Attrition ({inst_id} {scale}).** Of {_count(counts['with_baseline'])} "
+                        f"referrals with a baseline score, {_count(counts['completed'])} "
+                        f"({_pct(counts['completed'], counts['with_baseline'])}) had a follow-up "
+                        f"score. {self._rounded_counts_in(att.verdict)}"
                     )
                     at = att.to_frame()
+                    keep = [
+                        c
+                        for c in (
+                            "variable",
+                            "test",
+                            "statistic",
+                            "df",
+                            "p",
+                            "effect_name",
+                            "effect",
+                        )
+                        if c in at.columns
+                    ]
                     s.table(
-                        self._plain_stats(
-                            at[[c for c in at.columns if c not in ("n_completers", "n_dropouts")]],
-                            "attrition",
-                        ),
+                        self._plain_stats(at[keep], "attrition"),
                         "Completers against non-completers at baseline",
                         "attrition",
                     )
@@ -980,13 +1004,26 @@ class Evaluation:
         )
         return s
 
-    def _strip_counts(self, text: str) -> str:
-        """Result sentences can quote exact counts; publish them only with disclosure off."""
+    def _rounded_counts_in(self, text: str) -> str:
+        """Counts of people quoted in a result sentence, put through the small-numbers rule."""
         if not self.cfg.disclosure.enabled:
             return text
         import re
 
-        return re.sub(r"\b\d+ (of|out of) \d+\b", "a share", text)
+        t, base = self.cfg.disclosure.threshold, self.cfg.disclosure.base
+
+        def safe(m: re.Match) -> str:
+            n = int(m.group(1))
+            shown = (
+                "0"
+                if n == 0
+                else ("fewer than " + str(t + 1) if n <= t else str(base * round(n / base)))
+            )
+            return m.group(0).replace(m.group(1), shown, 1)
+
+        return re.sub(
+            r"\b(\d+) (?:non-completer|completer|child|children|referral|people|person)", safe, text
+        )
 
     def _long_for(self, inst_id: str, scale: str) -> pd.DataFrame | None:
         """One row per referral (unit) per wave: baseline (0) and, where paired, follow-up (1)."""
