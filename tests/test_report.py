@@ -31,7 +31,8 @@ COUNT_COLUMNS = {
     "recovered", "no_reliable_change", "reliable_deterioration", "paired", "records", "children",
     "cells", "first_contacts", "second_contacts", "discharges", "children_first_seen",
     "waiting_at_end", "n_referrals", "n_paired", "n_improvement", "n_no_change",
-    "n_deterioration",
+    "n_deterioration", "rows", "invalid_cells", "rows_excluded", "n_baseline", "n_followup",
+    "with_baseline", "completed",
 }  # fmt: skip
 
 

@@ -20,7 +20,7 @@ import yaml
 
 from .. import disclosure, esq, likert, service, survey
 from .._version import __version__
-from ..attrition import attrition
+from ..attrition import TEST_COLUMNS, attrition
 from ..change import paired_change_table
 from ..errors import OutcomesError
 from ..imputation import impute_change
@@ -55,6 +55,11 @@ def _count(x: object) -> str:
         return f"{int(x):,}"
     except (TypeError, ValueError):
         return "*"
+
+
+def _pick(df: pd.DataFrame, *names: str) -> pd.DataFrame:
+    """The named columns that exist, in the order given."""
+    return df[[c for c in names if c in df.columns]]
 
 
 def _quiet(fn: Callable) -> Callable:
@@ -704,21 +709,18 @@ class Evaluation:
                 s.figure(ax, f"Distribution of answers per item, {wave}")
         ch = self.staff_change.to_frame()
         ch = ch.rename(columns={"n_pairs": "n"})
-        keep = [
-            c
-            for c in (
-                "outcome",
-                "n",
-                "mean_baseline",
-                "mean_followup",
-                "mean_change",
-                "ci_low",
-                "ci_high",
-                "d_z",
-                "t_p",
-            )
-            if c in ch.columns
-        ]
+        keep = _pick(
+            ch,
+            "outcome",
+            "n",
+            "mean_baseline",
+            "mean_followup",
+            "mean_change",
+            "ci_low",
+            "ci_high",
+            "d_z",
+            "t_p",
+        ).columns.tolist()
         s.table(
             self._stat_table(ch[keep], "staff_change"),
             "Change between waves for staff who answered both",
@@ -727,13 +729,7 @@ class Evaluation:
         rel = likert.reliability(
             self.staff[self.staff["wave"] == cfg.baseline_wave], instrument=cfg.instrument
         )
-        rel = rel[
-            [
-                c
-                for c in ("n", "k", "alpha", "alpha_ci_low", "alpha_ci_high", "omega")
-                if c in rel.columns
-            ]
-        ]
+        rel = _pick(rel, "n", "k", "alpha", "alpha_ci_low", "alpha_ci_high", "omega")
         s.table(
             self._stat_table(rel, "staff_reliability"),
             "Reliability of the confidence scale at baseline (Cronbach's alpha with Feldt CI; McDonald's omega)",
@@ -781,7 +777,7 @@ class Evaluation:
             sv, "total_difficulties_band", bands=cfg.sdq_bands, by="wave", cluster="school_id"
         )
         cols = ["wave", "n", "cases", "prevalence", "icc", "deff", "ci_low_adj", "ci_high_adj"]
-        prev = prev[[c for c in cols if c in prev.columns]]
+        prev = _pick(prev, *cols)
         s.table(
             self.publish(
                 prev, "survey_prevalence", counts=["n", "cases"],
@@ -808,35 +804,35 @@ class Evaluation:
         comp = self._survey_comparison()
         if comp is not None:
             f = comp.to_frame()
-            keep = [
-                c
-                for c in (
-                    "method",
-                    "estimand",
-                    "estimate",
-                    "ci_low",
-                    "ci_high",
-                    "p",
-                    "n_baseline",
-                    "n_followup",
-                    "n_clusters",
-                    "primary",
-                )
-                if c in f.columns
+            t = _pick(
+                f,
+                "method",
+                "estimand",
+                "estimate",
+                "ci_low",
+                "ci_high",
+                "p",
+                "n_baseline",
+                "n_followup",
+                "n_clusters",
+                "primary",
+            )
+            t = t.assign(primary=t["primary"].map({True: "yes", False: "no"}))
+            pupils = [c for c in ("n_baseline", "n_followup") if c in t.columns]
+            stats = [
+                c for c in t.columns if c not in pupils and pd.api.types.is_numeric_dtype(t[c])
             ]
             s.table(
-                self._plain_stats(f[keep], "survey_comparison"),
+                self.publish(t, "survey_comparison", counts=pupils, keep=stats, column_totals={}),
                 "Change in prevalence between waves",
                 "survey_comparison",
             )
             s.figure(comp.plot(), "Prevalence of probable difficulties by wave")
         if "swemwbs_metric" in sv.columns:
             mm = survey.means(sv, "swemwbs_metric", by="wave", cluster="school_id")
-            keep = [
-                c
-                for c in ("wave", "n", "mean", "sd", "ci_low_adj", "ci_high_adj")
-                if c in mm.columns
-            ]
+            keep = _pick(
+                mm, "wave", "n", "mean", "sd", "ci_low_adj", "ci_high_adj"
+            ).columns.tolist()
             s.table(
                 self._stat_table(mm[keep], "survey_swemwbs"),
                 "SWEMWBS metric score by wave (cluster-adjusted 95% CI)",
@@ -914,7 +910,12 @@ class Evaluation:
             "Identifiers were replaced by keyed pseudonyms before analysis."
         )
         s.table(
-            self._plain_stats(acc, "input_accounting"),
+            self.publish(
+                acc,
+                "input_accounting",
+                counts=["rows", "invalid_cells", "rows_excluded"],
+                column_totals={},
+            ),
             "Input tables: rows read, invalid cells and rows excluded",
             "input_accounting",
         )
@@ -955,18 +956,11 @@ class Evaluation:
                         f"score. {self._rounded_counts_in(att.verdict)}"
                     )
                     at = att.to_frame()
+                    # test statistics only: the counts and group means stay behind
                     keep = [
                         c
-                        for c in (
-                            "variable",
-                            "test",
-                            "statistic",
-                            "df",
-                            "p",
-                            "effect_name",
-                            "effect",
-                        )
-                        if c in at.columns
+                        for c in TEST_COLUMNS
+                        if c in at.columns and not c.startswith(("n_", "mean"))
                     ]
                     s.table(
                         self._plain_stats(at[keep], "attrition"),
