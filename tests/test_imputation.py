@@ -122,8 +122,7 @@ def test_programme_multiple_imputation_recovers_truth():
         child="referral_id",
         waves=["assessment", "review", "discharge"],
         m=5,
-        burn_in=5,
-        skip=1,
+        cycles=5,
         mixed=False,
         seed=1,
     )
@@ -151,8 +150,7 @@ def small_result() -> ImputationResult:
             child="child",
             covariates=["sex"],
             m=4,
-            burn_in=3,
-            skip=1,
+            cycles=3,
             seed=5,
         )
 
@@ -178,7 +176,7 @@ def test_completers_row_is_the_paired_t():
     wide = data.pivot(index="child", columns="wave", values="score")
     d = (wide[12] - wide[0]).dropna()
     ref = stats.ttest_rel(wide.loc[d.index, 12], wide.loc[d.index, 0])
-    res = impute_change(data, "score", "wave", child="child", m=2, burn_in=1, skip=0, mixed=False)
+    res = impute_change(data, "score", "wave", child="child", m=2, cycles=1, mixed=False)
     row = res.table.iloc[0]
     ci = ref.confidence_interval()
     assert row["estimate"] == pytest.approx(d.mean())
@@ -193,7 +191,7 @@ def test_mixed_model_on_complete_imputed_data_equals_mean_change():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = impute_change(
-            simulate_mar(seed=22, n=60), "score", "wave", child="child", m=3, burn_in=2, skip=0
+            simulate_mar(seed=22, n=60), "score", "wave", child="child", m=3, cycles=2
         )
     t = res.table.set_index("analysis")["estimate"]
     assert t["multiple imputation: mixed model"] == pytest.approx(
@@ -210,14 +208,39 @@ def test_imputations_keep_observed_values(small_result):
         observed = wide[12].notna().to_numpy()
         assert np.allclose(imp["y2"].to_numpy()[observed], wide[12].to_numpy()[observed])
         assert imp[["y0", "y1", "y2"]].notna().all().all()
-        # Predictive mean matching imputes values that were observed for someone.
-        assert set(imp["y2"].to_numpy()[~observed]) <= set(wide[12].dropna())
         assert "c0_0" in imp.columns  # sex as a 0/1 column in the imputation model
+    # Independent chains: the imputed datasets differ.
+    a, b = (small_result.imputations[k]["y2"].to_numpy() for k in (0, 1))
+    assert not np.allclose(a, b)
+
+
+def test_pmm_imputes_observed_values():
+    data = simulate_mar(seed=26, n=60)
+    res = impute_change(
+        data, "score", "wave", child="child", m=2, cycles=2, method="pmm", mixed=False
+    )
+    observed = set(data.loc[data["wave"] == 12, "score"].dropna())
+    for imp in res.imputations:
+        assert set(imp["y2"]) <= observed
+
+
+def test_norm_draws_follow_the_regression():
+    from outcomes.imputation import _norm_draw
+
+    # y = 2 + 3 x + N(0, 1); imputing at x = 0 should give mean 2 and SD 1 (the draws of
+    # beta and sigma^2 add a little spread: var = 1 + var(intercept) ~ 1 + 1/4000).
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=4000)
+    X = np.column_stack([np.ones_like(x), x])
+    y = 2 + 3 * x + rng.normal(size=4000)
+    draws = _norm_draw(y, X, np.column_stack([np.ones(20000), np.zeros(20000)]), rng)
+    assert draws.mean() == pytest.approx(2, abs=0.05)
+    assert draws.std() == pytest.approx(1, abs=0.03)
 
 
 def test_same_seed_same_answer():
     data = simulate_mar(seed=23, n=50)
-    kw = dict(child="child", m=2, burn_in=1, skip=0, mixed=False)
+    kw = dict(child="child", m=2, cycles=1, mixed=False)
     a = impute_change(data, "score", "wave", seed=9, **kw).table
     b = impute_change(data, "score", "wave", seed=9, **kw).table
     c = impute_change(data, "score", "wave", seed=10, **kw).table
@@ -244,8 +267,7 @@ def test_missing_covariate_children_left_out_and_counted():
         child="child",
         covariates=["sex"],
         m=2,
-        burn_in=1,
-        skip=0,
+        cycles=1,
         mixed=False,
     )
     assert res.excluded["children left out for a missing covariate"] == 3
@@ -256,6 +278,10 @@ def test_bad_input():
     data = simulate_mar(seed=25, n=30)
     with pytest.raises(OutcomesError, match="m must be at least 2"):
         impute_change(data, "score", "wave", child="child", m=1)
+    with pytest.raises(OutcomesError, match="'norm' or 'pmm'"):
+        impute_change(data, "score", "wave", child="child", method="hotdeck")
+    with pytest.raises(OutcomesError, match="cycles"):
+        impute_change(data, "score", "wave", child="child", cycles=0)
     with pytest.raises(OutcomesError, match="must differ"):
         impute_change(data, "score", "wave", child="child", followup=0)
     with pytest.raises(DataStructureError, match="follow-up wave 24"):

@@ -13,9 +13,12 @@ side by side:
    mixed model fitted to each, pooled with Rubin's rules here (statsmodels' MICE cannot pool
    MixedLM).
 
-Imputation is chained equations with predictive mean matching (statsmodels ``MICEData``) on a
-wide table, one row per child: the score at every wave (intermediate waves inform the final
-one), the covariates and any auxiliary variables.
+Imputation is by chained equations (statsmodels ``MICEData``) on a wide table, one row per
+child: the score at every wave (intermediate waves inform the final one), the covariates and
+any auxiliary variables. Each of the m datasets comes from its own chain. By default each
+variable is drawn from a Bayesian linear regression on the others (R mice's "norm"); predictive
+mean matching (statsmodels' own, ``method="pmm"``) runs short of donors when the children lost
+are those least like any completer, and then imputes too little change and too little spread.
 
 Rubin's rules (Rubin 1987; Barnard & Rubin 1999 small-sample df), for m estimates Q_l with
 variances U_l::
@@ -33,6 +36,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -129,6 +133,47 @@ def pool_rubin(
         "fmi": float(fmi),
         "m": m,
     }
+
+
+def _norm_draw(
+    y: np.ndarray, X: np.ndarray, X_miss: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Bayesian linear regression imputation (Rubin 1987 p. 167; van Buuren 2018 alg. 3.1).
+
+    sigma^2 = RSS / g with g ~ chi^2(n - p); beta ~ N(beta_hat, sigma^2 (X'X)^-1);
+    imputed = X_miss beta + N(0, sigma^2). Drawing both makes the imputations proper.
+    """
+    n, p = X.shape
+    # A tiny ridge (as R's mice, 1e-5 of the diagonal) keeps X'X invertible.
+    xtx = X.T @ X
+    xtx_inv = np.linalg.inv(xtx + 1e-5 * np.diag(np.diag(xtx)) + 1e-12 * np.eye(p))
+    beta = xtx_inv @ (X.T @ y)
+    rss = float(np.sum((y - X @ beta) ** 2))
+    sigma2 = rss / rng.chisquare(max(n - p, 1))
+    chol = np.linalg.cholesky((xtx_inv + xtx_inv.T) / 2)
+    draw = beta + np.sqrt(sigma2) * (chol @ rng.standard_normal(p))
+    return X_miss @ draw + np.sqrt(sigma2) * rng.standard_normal(len(X_miss))
+
+
+def _norm_class():
+    from statsmodels.imputation.mice import MICEData
+
+    class NormMICEData(MICEData):
+        """statsmodels' chained equations with Bayesian normal draws in place of PMM."""
+
+        def update(self, vname):
+            y_obs, x_obs, x_miss, _, _ = self.get_split_data(vname)
+            if len(x_miss) == 0:
+                return
+            vals = _norm_draw(
+                np.asarray(y_obs, float).ravel(),
+                np.asarray(x_obs, float),
+                np.asarray(x_miss, float),
+                self.rng,
+            )
+            self._store_changes(vname, vals)
+
+    return NormMICEData
 
 
 @dataclass
@@ -274,8 +319,8 @@ def impute_change(
     school: str | None = None,
     waves: Sequence | None = None,
     m: int = 20,
-    burn_in: int = 10,
-    skip: int = 3,
+    method: Literal["norm", "pmm"] = "norm",
+    cycles: int = 10,
     donors: int = 5,
     seed: int | None = 0,
     mixed: bool = True,
@@ -292,8 +337,12 @@ def impute_change(
             ``excluded``) so that all four compare the same children.
         auxiliary: extra child-level columns used only to impute (e.g. attendance).
         school: school id column for the mixed models' second random intercept.
-        m: number of imputed datasets. burn_in: MICE cycles before the first. skip: cycles
-            skipped between datasets. donors: predictive-mean-matching donors (R mice: 5).
+        m: number of imputed datasets, each from its own chain of ``cycles`` MICE cycles.
+        method: ``"norm"`` (default): Bayesian linear regression imputation (draw sigma^2 and
+            beta from their posterior, add residual noise), which extrapolates to the children
+            unlike any completer; ``"pmm"``: statsmodels' predictive mean matching with
+            ``donors`` donors (R mice: 5), which keeps observed values but runs short of
+            donors in the tail where dropout is heaviest (see docs/longitudinal.md).
         seed: random seed (same seed, same answer). mixed: also run analyses 2 and 4.
 
     The analysis population is every child with a baseline score; children without one are
@@ -319,6 +368,10 @@ def impute_change(
     auxiliary = [auxiliary] if isinstance(auxiliary, str) else list(auxiliary)
     if m < 2:
         raise OutcomesError(f"impute_change: m must be at least 2, not {m!r}")
+    if method not in ("norm", "pmm"):
+        raise OutcomesError(f"impute_change: method must be 'norm' or 'pmm', not {method!r}")
+    if cycles < 1:
+        raise OutcomesError(f"impute_change: cycles must be at least 1, not {cycles!r}")
     if not 0 < confidence < 1:
         raise OutcomesError(f"impute_change: confidence must lie between 0 and 1, not {confidence}")
     _check_columns(
@@ -407,25 +460,24 @@ def impute_change(
             }
         )
 
-    # --- multiple imputation (statsmodels MICE, PMM); keep each imputed dataset.
+    # --- multiple imputation: m independent chains (as R's mice), each run for `cycles`
+    # MICE cycles, then the analysis model fitted by statsmodels' MICE.next_sample.
     to_impute = wide.reset_index(drop=True)
     to_impute.columns = [str(c) for c in to_impute.columns]
     n = len(to_impute)
+    chain_class = _norm_class() if method == "norm" else MICEData
+    datasets, fits = [], []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        imp = MICEData(
-            to_impute,
-            k_pmm=max(1, min(donors, n - 1)),
-            history_callback=lambda md: md.data.copy(),
-            rng=seed,
-        )
-        mice = MICE(f"I({f} - {b}) ~ 1", sm.OLS, imp, n_skip=skip)
-        # MICE.fit would do the same steps, but its combine() fails for a one-parameter
-        # model (statsmodels computes the between covariance as a 0-d array); pool here.
-        imp.update_all(burn_in)
-        fits = [mice.next_sample() for _ in range(m)]
+        for stream in np.random.SeedSequence(seed).spawn(m):
+            imp = chain_class(
+                to_impute, k_pmm=max(1, min(donors, n - 1)), rng=np.random.default_rng(stream)
+            )
+            # MICE.fit would pool too, but its combine() fails for a one-parameter model
+            # (statsmodels computes the between covariance as a 0-d array); pool here.
+            fits.append(MICE(f"I({f} - {b}) ~ 1", sm.OLS, imp, n_skip=cycles - 1).next_sample())
+            datasets.append(imp.data.copy())
     notes += [f"MICE: {w}" for w in {str(c.message).split(chr(10))[0] for c in caught}]
-    datasets = imp.history[1:]
     ests = [float(r.params.iloc[0]) for r in fits]
     vars_ = [float(r.bse.iloc[0]) ** 2 for r in fits]
     pooled = pool_rubin(ests, vars_, df_complete=n - 1, confidence=confidence)
