@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import platform
+import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -486,7 +487,9 @@ class Evaluation:
             "waits_overall",
         )
         s.figure(
-            w.plot(stage="first"), "Share still waiting for a first contact, by days since referral"
+            w.plot(stage="first"),
+            "Share of accepted referrals with a first contact, by days since referral (Kaplan-Meier; "
+            "dotted line: the standard)",
         )
         by_school = service.waiting_times(
             self.referrals, as_of=self.as_of, by="school_id", stage="first",
@@ -607,8 +610,17 @@ class Evaluation:
         if h is not None:
             inst_id, scale, _, rc = h
             summ = reliable_change_summary(rc)
+            ax = summ.plot()
+            # The legend's exact group sizes can be 1-7: drop them (the table above publishes
+            # the rounded counts), and show the scale's own range.
+            handles, labels = ax.get_legend_handles_labels()
+            ax.legend(handles, [re.sub(r" \(\d+\)$", "", lab) for lab in labels], fontsize="small")
+            lo, hi = self.inputs.instruments[inst_id].scale_range(scale)
+            pad = 0.05 * (hi - lo)
+            ax.set_xlim(lo - pad, hi + pad)
+            ax.set_ylim(lo - pad, hi + pad)
             s.figure(
-                summ.plot(),
+                ax,
                 f"Jacobson-Truax plot: {inst_id} {scale}, baseline against follow-up (each point a child)",
             )
         return s
