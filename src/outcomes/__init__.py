@@ -8,7 +8,18 @@ Example:
 
 from __future__ import annotations
 
-from . import disclosure, esq, forms, likert, longitudinal, service, survey, synthetic
+from . import (
+    attrition,
+    disclosure,
+    esq,
+    forms,
+    imputation,
+    likert,
+    longitudinal,
+    service,
+    survey,
+    synthetic,
+)
 from ._version import __version__
 from .change import (
     CasenessResult,
@@ -46,6 +57,7 @@ __all__ = [
     "Pairing",
     "ReliableChangeSummary",
     "adjust_pvalues",
+    "attrition",
     "build_report",
     "caseness_change",
     "cyp_outcome_metric",
@@ -65,6 +77,7 @@ __all__ = [
     "disclosure",
     "esq",
     "forms",
+    "imputation",
     "likert",
     "longitudinal",
     "pseudonymise",
