@@ -993,7 +993,9 @@ class Evaluation:
                     it = imp.to_frame()
                     s.table(
                         self._plain_stats(
-                            it[[c for c in it.columns if not c.startswith("n")]], "sensitivity"
+                            # no counts, and no df: a paired t's df is n - 1, an exact count
+                            it[[c for c in it.columns if not c.startswith("n") and c != "df"]],
+                            "sensitivity",
                         ),
                         "Completers against multiple imputation",
                         "sensitivity",
@@ -1038,22 +1040,16 @@ class Evaluation:
             return None
         sc = self.inputs.scores[inst_id]
         unit = "referral_id" if "referral_id" in sc.columns else "person_id"
-        recs = sc.sort_values("date")
-        first = recs.groupby(unit, sort=False).head(1)
+        # Baseline: each unit's first scored record, as the pairing uses it; follow-up: the
+        # record the pairing took as the unit's follow-up.
+        first = sc.dropna(subset=[scale]).sort_values("date").groupby(unit, sort=False).head(1)
+        demo = [c for c in self.cfg.subgroups if c in first.columns]
+        base = first[[unit, "person_id", scale, *demo]].assign(wave_order=0)
         p = pairing.pairs[pairing.pairs["scale"] == scale]
-        pid = p["person_id"]
-        base = first[
-            [unit, "person_id", scale, *[c for c in self.cfg.subgroups if c in first.columns]]
-        ]
-        base = base.dropna(subset=[scale]).assign(wave_order=0)
-        follow_units = (
-            sc.loc[p["row_post"].to_numpy(), unit] if "row_post" in p else pd.Series(dtype=object)
-        )
-        fol = pd.DataFrame({unit: follow_units.to_numpy(), scale: p["post"].to_numpy()}).assign(
-            wave_order=1
-        )
+        fol = pd.DataFrame(
+            {unit: sc.loc[p["row_post"].to_numpy(), unit].to_numpy(), scale: p["post"].to_numpy()}
+        ).assign(wave_order=1)
         fol = fol.merge(base.drop(columns=[scale, "wave_order"]), on=unit, how="inner")
-        del pid
         long = pd.concat([base, fol], ignore_index=True).rename(columns={unit: "unit"})
         return long if long["wave_order"].nunique() == 2 else None
 
