@@ -235,7 +235,7 @@ def test_cyp_outcome_metric_is_near_the_corc_benchmark(which, request):
     scales = [f"scale_{k}" for k in range(1, 14)]
     a = sc[df["wave"] == "assessment"].set_index("referral_id")[scales]
     b = sc[df["wave"] == "discharge"].set_index("referral_id")[scales]
-    j = a.join(b, rsuffix="_post", how="inner")
+    j = a.join(b.add_suffix("_post"), how="inner")
     r = np.nanmedian([j[c].corr(j[f"{c}_post"]) for c in scales])
     assert 0.5 <= r <= 0.85
 
