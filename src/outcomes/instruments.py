@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import InstrumentDefinitionError
+from .errors import InstrumentDefinitionError, OutcomesError
 
 Code = int | float
 
@@ -461,6 +461,18 @@ class Instrument(_Model):
     def scale_range(self, scale_id: str) -> tuple[float, float]:
         """Smallest and largest value the scale can take (before any fixed value)."""
         return _scale_range(self, scale_id)
+
+    def check_coding(self, coding: str | None) -> None:
+        """Refuse an alternative coding the YAML does not declare (codings are never guessed)."""
+        if coding is None:
+            return
+        available = sorted(
+            {c for rs in self.response_sets.values() for c in rs.alternative_codings}
+        )
+        if coding not in available:
+            raise OutcomesError(
+                f"{self.id} has no alternative coding {coding!r}; available: {available or 'none'}"
+            )
 
     def output_columns(self) -> list[str]:
         cols: list[str] = []

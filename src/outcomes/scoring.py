@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ._attrs import attach
-from .errors import DataStructureError, InvalidResponsesError, OutcomesError
+from .errors import DataStructureError, InvalidResponsesError
 from .instruments import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
 ISSUE_COLUMNS = ["row", "column", "item", "value", "reason", "severity"]
@@ -353,14 +353,7 @@ def _prepare(
     want_codes: bool = False,
 ) -> _Prepared:
     item_columns = _resolve_columns(data, inst, columns)
-    if coding is not None:
-        available = sorted(
-            {c for rs in inst.response_sets.values() for c in rs.alternative_codings}
-        )
-        if coding not in available:
-            raise OutcomesError(
-                f"{inst.id} has no alternative coding {coding!r}; available: {available or 'none'}"
-            )
+    inst.check_coding(coding)
     n = len(data)
     labels = data.index.to_numpy()
     # Canonical codes cost a pass per item, so only items that gate a scale get them.

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import DataStructureError, InvalidResponsesError, OutcomesError
+from ..errors import DataStructureError, InvalidResponsesError
 from ..instruments import Instrument, Item, _norm
 from ._common import fmt_code
 
@@ -504,14 +504,7 @@ def assemble(
     data = raw.data
     if len(data) == 0:
         raise DataStructureError(f"{raw.source}: the export has no data rows")
-    if coding is not None:
-        available = sorted(
-            {c for rs in inst.response_sets.values() for c in rs.alternative_codings}
-        )
-        if coding not in available:
-            raise OutcomesError(
-                f"{inst.id} has no alternative coding {coding!r}; available: {available or 'none'}"
-            )
+    inst.check_coding(coding)
     mapped = match_columns(raw, inst, columns=columns, prefixes=prefixes)
     check_structure(raw, inst, mapped, prefixes)
     src_cols = [str(c) for c in data.columns]
