@@ -27,3 +27,13 @@ class InvalidResponsesError(OutcomesError):
 
 class DataStructureError(InvalidResponsesError):
     """The table as a whole is unusable: missing or duplicate columns, empty frame."""
+
+
+def describe_issues(bad: pd.DataFrame, heading: str, limit: int = 20) -> str:
+    """An error message: a heading, then one line per problem (row, column, value, reason)."""
+    lines = [heading]
+    for r in bad.head(limit).itertuples(index=False):
+        lines.append(f"  row {r.row!r}, column {r.column!r}: {r.value!r} - {r.reason}")
+    if len(bad) > limit:
+        lines.append(f"  ... and {len(bad) - limit} more")
+    return "\n".join(lines)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ._attrs import attach
-from .errors import DataStructureError, InvalidResponsesError
+from .errors import DataStructureError, InvalidResponsesError, describe_issues
 from .instruments import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
 ISSUE_COLUMNS = ["row", "column", "item", "value", "reason", "severity"]
@@ -652,12 +652,8 @@ def item_codes(
 
 
 def _error_message(inst_id: str, bad: pd.DataFrame, limit: int = 20) -> str:
-    lines = [
+    heading = (
         f"{len(bad)} invalid cell(s) in {bad['row'].nunique()} row(s) for {inst_id} "
         "(errors='flag' scores them as missing; the full list is in .issues):"
-    ]
-    for r in bad.head(limit).itertuples(index=False):
-        lines.append(f"  row {r.row!r}, column {r.column!r}: {r.value!r} - {r.reason}")
-    if len(bad) > limit:
-        lines.append(f"  ... and {len(bad) - limit} more")
-    return "\n".join(lines)
+    )
+    return describe_issues(bad, heading, limit)

@@ -24,7 +24,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 
 from ._attrs import attach
 from ._stats import wilson_ci
-from .errors import DataStructureError, InvalidResponsesError, OutcomesError
+from .errors import DataStructureError, InvalidResponsesError, OutcomesError, describe_issues
 
 __all__ = [
     "DATE_COLUMNS",
@@ -327,15 +327,11 @@ def prepare_referrals(
 
 def _error_message(issues: pd.DataFrame, limit: int = 20) -> str:
     bad = issues[issues["severity"] == "error"]
-    lines = [
+    heading = (
         f"{len(bad)} problem(s) in {bad['row'].nunique()} referral row(s) "
         "(errors='flag' excludes these rows and counts them; the full list is in .issues):"
-    ]
-    for r in bad.head(limit).itertuples(index=False):
-        lines.append(f"  row {r.row!r}, column {r.column!r}: {r.value!r} - {r.reason}")
-    if len(bad) > limit:
-        lines.append(f"  ... and {len(bad) - limit} more")
-    return "\n".join(lines)
+    )
+    return describe_issues(bad, heading, limit)
 
 
 def _as_date(value, name: str) -> pd.Timestamp:
