@@ -204,6 +204,19 @@ def test_absent_sections_are_left_out_with_a_note(tmp_path):
     assert "received" in ev.reach().to_html()
 
 
+def test_free_text_is_held_back_for_review_unless_quoting_is_switched_on(built, tmp_path):
+    out, _, text = built
+    esq_text = pd.read_csv(ROOT / "synthetic_data/demo/responses_chi_esq_parent.csv")["good"]
+    sample = [t for t in esq_text.dropna().unique() if len(t) > 25][:20]
+    assert sample and not any(t in text for t in sample)
+    assert (out / "for_review" / "esq_comments.csv").is_file()
+    cfg = yaml.safe_load(DEMO.read_text())
+    cfg["data_dir"] = str(ROOT / "synthetic_data" / "demo")
+    cfg["experience"] = {"quote_free_text": True}
+    html = Evaluation.from_config(cfg, tmp_path).experience().to_html()
+    assert "Free-text comments (sample)" in html
+
+
 def test_switching_disclosure_off_is_explicit_and_warned(tmp_path):
     cfg = yaml.safe_load(DEMO.read_text())
     cfg["data_dir"] = str(ROOT / "synthetic_data" / "demo")

@@ -89,6 +89,12 @@ class SchoolSurvey(_Model):
     programme_column: str = "in_programme"
 
 
+class Experience(_Model):
+    #: quote a sample of CHI-ESQ free-text comments in the report; only after a person has
+    #: read them (comments can name people). Otherwise they go to for_review/ only.
+    quote_free_text: bool = False
+
+
 class StaffSurvey(_Model):
     instrument: str = "workforce_confidence"
     baseline_wave: str = "baseline"
@@ -112,6 +118,7 @@ class EvaluationConfig(_Model):
     subgroups: list[str] = list(DEFAULT_SUBGROUPS)
     service: Service = Service()
     outcomes: Outcomes = Outcomes()
+    experience: Experience = Experience()
     school_survey: SchoolSurvey = SchoolSurvey()
     staff_survey: StaffSurvey = StaffSurvey()
     disclosure: Disclosure = Disclosure()

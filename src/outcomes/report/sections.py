@@ -676,12 +676,22 @@ class Evaluation:
         s.table(t, "CHI-ESQ: share answering 'Certainly true' per item", "esq_items")
         frames = [self.inputs.responses[i].assign(instrument=i) for i in present]
         texts = esq.free_text(pd.concat(frames, ignore_index=True), seed=0)
-        if len(texts):
+        if len(texts) and not self.cfg.experience.quote_free_text:
+            # Comments can name people, and no program can reliably remove names: they go to
+            # a file for a person to read, and into the report only when the config says so.
+            review = self.out / "for_review"
+            save_csv(texts[["version", "field_label", "text"]], review, "esq_comments")
+            s.note(
+                "Free-text comments were collected. They are not quoted here: comments can "
+                "name children, families or staff. They are written to "
+                "`for_review/esq_comments.csv` (not for publication) for someone to read; set "
+                "`experience: {quote_free_text: true}` to quote a sample once they are checked."
+            )
+        elif len(texts):
             per_field = texts.groupby(["version", "field"], sort=False).head(5)
             s.text(
-                "**What families and young people said** (a sample of free-text answers, shown "
-                "without identifiers; contact details are removed automatically, names are not: "
-                "read before publishing):"
+                "**What families and young people said** (a sample of free-text answers, "
+                "checked before publication; contact details are removed automatically):"
             )
             s.table(
                 per_field[["version", "field_label", "text"]],
