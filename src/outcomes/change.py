@@ -1062,12 +1062,17 @@ def change_command(
         }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        # A child referred twice has two episodes: pair within a referral when it is recorded.
+        keys = ["instrument", "rater"] + (
+            ["referral_id"] if "referral_id" in scores.columns else []
+        )
         pairing = pair_waves(
             scores,
             scales=[s.id for s in inst.scales if s.id in scores.columns],
             rule=rule,
             target_days=target_days,
             window_days=window_days,
+            keys=[k for k in keys if k in scores.columns],
             **waves,
         )
     console.print(pairing.summary(), soft_wrap=True)
