@@ -552,7 +552,15 @@ def list_instruments() -> list[str]:
 
 
 def parse_instrument(data: dict, *, source: str = "<dict>") -> Instrument:
-    """Build an :class:`Instrument` from an already-parsed mapping, with readable errors."""
+    """Build an :class:`Instrument` from an already-parsed mapping, with readable errors.
+
+    Example:
+        >>> try:
+        ...     parse_instrument({"id": "x"}, source="my.yaml")
+        ... except InstrumentDefinitionError as err:
+        ...     print(str(err).splitlines()[:2])
+        ['my.yaml: 8 problem(s) in the instrument definition', '  - name: Field required']
+    """
     if not isinstance(data, dict):
         raise InstrumentDefinitionError(f"{source}: expected a mapping at the top level")
     try:
@@ -606,4 +614,10 @@ def load_instrument(id_or_path: str | Path | Instrument) -> Instrument:
 
 
 def load_all() -> dict[str, Instrument]:
+    """Every bundled instrument, by id.
+
+    Example:
+        >>> sorted(load_all())[:2]
+        ['chi_esq_12_18', 'chi_esq_9_11']
+    """
     return {i: load_instrument(i) for i in list_instruments()}

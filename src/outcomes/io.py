@@ -51,7 +51,14 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
 
 
 def write_table(data: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table as CSV, Excel or Parquet according to the file extension."""
+    """Write a table as CSV, Excel or Parquet according to the file extension.
+
+    Example:
+        >>> import tempfile, pathlib, pandas as pd
+        >>> p = write_table(pd.DataFrame({"a": [1]}), pathlib.Path(tempfile.mkdtemp()) / "t.xlsx")
+        >>> read_table(p)["a"].tolist()
+        [1]
+    """
     p = Path(path)
     kind = READERS.get(p.suffix.lower())
     if kind is None:
