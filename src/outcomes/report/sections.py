@@ -94,30 +94,33 @@ class Evaluation:
         return cls(load_inputs(cfg), output_dir)
 
     # ------------------------------------------------------------------ publishing
-    def publish(self, table: pd.DataFrame, name: str, **roles) -> pd.DataFrame:
-        """Disclosure control (unless switched off), then save as CSV under tables/."""
-        t = table.reset_index(drop=True).copy()
+    def _released(
+        self, table: pd.DataFrame, name: str, control: Callable | None = None
+    ) -> pd.DataFrame:
+        """Apply ``control`` (disclosure control) unless switched off, keep and save as CSV."""
+        t = table.copy()
         t.attrs = {}
-        if self.cfg.disclosure.enabled:
-            t = disclosure.apply(
-                t, threshold=self.cfg.disclosure.threshold, base=self.cfg.disclosure.base, **roles
-            )
+        if control is not None and self.cfg.disclosure.enabled:
+            t = control(t)
             t.attrs = {}
         self.published[name] = t
         save_csv(t, self.tables_dir, name)
         return t
 
+    def publish(self, table: pd.DataFrame, name: str, **roles) -> pd.DataFrame:
+        """Disclosure control (unless switched off), then save as CSV under tables/."""
+        d = self.cfg.disclosure
+        return self._released(
+            table.reset_index(drop=True),
+            name,
+            lambda t: disclosure.apply(t, threshold=d.threshold, base=d.base, **roles),
+        )
+
     def publish_service(self, table: pd.DataFrame, kind: str, name: str) -> pd.DataFrame:
-        t = table.copy()
-        t.attrs = {}
-        if self.cfg.disclosure.enabled:
-            t = service.publish(
-                t, kind, threshold=self.cfg.disclosure.threshold, base=self.cfg.disclosure.base
-            )
-            t.attrs = {}
-        self.published[name] = t
-        save_csv(t, self.tables_dir, name)
-        return t
+        d = self.cfg.disclosure
+        return self._released(
+            table, name, lambda t: service.publish(t, kind, threshold=d.threshold, base=d.base)
+        )
 
     def _stat_table(self, df: pd.DataFrame, name: str, n_col: str = "n") -> pd.DataFrame:
         """A table of statistics over n people: n rounded, statistics hidden where n is."""
@@ -522,12 +525,8 @@ class Evaluation:
         return s
 
     def _plain_stats(self, df: pd.DataFrame, name: str) -> pd.DataFrame:
-        """Model coefficients (no counts): published as they are, and saved."""
-        t = df.copy()
-        t.attrs = {}
-        self.published[name] = t
-        save_csv(t, self.tables_dir, name)
-        return t
+        """Model coefficients and labels (no counts): published as they are, and saved."""
+        return self._released(df, name)
 
     @_quiet
     def outcomes(self) -> Section:
