@@ -16,7 +16,7 @@ from ..errors import InvalidResponsesError, OutcomesError
 from ..instruments import Instrument, load_instrument
 from ..io import read_table
 from ..privacy import new_key, pseudonymise
-from ..scoring import score, validate
+from ..scoring import score
 from ..service import prepare_referrals
 from .config import ConfigError, EvaluationConfig
 
@@ -124,19 +124,33 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
 
     issue_parts: list[pd.DataFrame] = []
     rows: list[dict] = []
-    # Cell-level checks of questionnaire responses (the same checks as oc.validate).
+    key = os.environ.get(cfg.pseudonymisation.key_env) or new_key()
+
+    def prepared(label: str, df: pd.DataFrame) -> pd.DataFrame:
+        df = _pseudonymise(df, key)
+        if "age" in df.columns and "age_band" not in df.columns:
+            df = df.assign(age_band=_age_band(df["age"]))
+        if label.startswith("responses:") and "instrument" not in df.columns:
+            df = df.assign(instrument=label.split(":", 1)[1])
+        return df
+
+    # Cell-level checks of questionnaire responses: scoring with errors="flag" runs exactly
+    # the checks of oc.validate and records them, so each table is read once.
     for label, df in raw.items():
         if not label.startswith("responses:"):
             continue
         inst_id = label.split(":", 1)[1]
         if inst_id not in inputs.instruments:
             continue
+        df = prepared(label, df)
         try:
-            report = validate(df, inputs.instruments[inst_id])
+            scored = score(df, inputs.instruments[inst_id], errors="flag")
         except InvalidResponsesError as e:
             problems.append(f"{label}: {e}")
             continue
-        errs = report.errors
+        inputs.responses[inst_id], inputs.scores[inst_id] = df, scored
+        issues = scored.attrs["issues"]
+        errs = issues[issues["severity"] == "error"]
         rows.append(
             {"table": label, "rows": len(df), "invalid_cells": len(errs), "rows_excluded": 0}
         )
@@ -178,18 +192,9 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
     if problems:
         raise ConfigError(problems, str(cfg.source or "config"))
 
-    key = os.environ.get(cfg.pseudonymisation.key_env) or new_key()
     for label, df in raw.items():
-        df = _pseudonymise(df, key)
-        if "age" in df.columns and "age_band" not in df.columns:
-            df = df.assign(age_band=_age_band(df["age"]))
-        if label.startswith("responses:"):
-            inst_id = label.split(":", 1)[1]
-            df = df.assign(instrument=inst_id) if "instrument" not in df.columns else df
-            inputs.responses[inst_id] = df
-            inputs.scores[inst_id] = score(df, inputs.instruments[inst_id], errors="flag")
-        else:
-            inputs.tables[label] = df
+        if not label.startswith("responses:"):
+            inputs.tables[label] = prepared(label, df)
     for label, df in inputs.tables.items():
         if not any(r["table"] == label for r in rows):
             rows.append({"table": label, "rows": len(df), "invalid_cells": 0, "rows_excluded": 0})
