@@ -606,13 +606,7 @@ def score(
           person_id   raw  metric
         0         a  21.0   19.25
     """
-    if errors not in ("raise", "flag"):
-        raise ValueError(f"errors must be 'raise' or 'flag', not {errors!r}")
-    inst = load_instrument(instrument)
-    prep = _prepare(data, inst, columns, coding)
-    bad = prep.issues[prep.issues["severity"] == "error"]
-    if errors == "raise" and len(bad):
-        raise InvalidResponsesError(_error_message(inst.id, bad), prep.issues)
+    inst, prep = _checked(data, instrument, columns, coding, errors)
     out = _score_prepared(prep, inst, prorate, keep)
     out.attrs["issues"] = attach(prep.issues)
     return out
@@ -635,13 +629,7 @@ def item_codes(
         >>> oc.item_codes(df, "chi_esq_parent").loc[0, "q1"]
         np.float64(2.0)
     """
-    if errors not in ("raise", "flag"):
-        raise ValueError(f"errors must be 'raise' or 'flag', not {errors!r}")
-    inst = load_instrument(instrument)
-    prep = _prepare(data, inst, columns, coding, want_codes=True)
-    bad = prep.issues[prep.issues["severity"] == "error"]
-    if errors == "raise" and len(bad):
-        raise InvalidResponsesError(_error_message(inst.id, bad), prep.issues)
+    inst, prep = _checked(data, instrument, columns, coding, errors, want_codes=True)
     codes = {
         i: np.where(enc.answered, enc.canon, np.nan) if enc.canon is not None else np.nan
         for i, enc in prep.items.items()
@@ -649,6 +637,26 @@ def item_codes(
     out = pd.DataFrame(codes, index=data.index)
     out.attrs["issues"] = attach(prep.issues)
     return out
+
+
+def _checked(
+    data: pd.DataFrame,
+    instrument: str | Instrument,
+    columns: Mapping[str, str] | None,
+    coding: str | None,
+    errors: str,
+    *,
+    want_codes: bool = False,
+) -> tuple[Instrument, _Prepared]:
+    """Read and check every cell; with errors="raise", raise listing every invalid cell."""
+    if errors not in ("raise", "flag"):
+        raise ValueError(f"errors must be 'raise' or 'flag', not {errors!r}")
+    inst = load_instrument(instrument)
+    prep = _prepare(data, inst, columns, coding, want_codes=want_codes)
+    bad = prep.issues[prep.issues["severity"] == "error"]
+    if errors == "raise" and len(bad):
+        raise InvalidResponsesError(_error_message(inst.id, bad), prep.issues)
+    return inst, prep
 
 
 def _error_message(inst_id: str, bad: pd.DataFrame, limit: int = 20) -> str:
