@@ -168,3 +168,11 @@ def test_score_tables_concatenate_and_issues_are_shared_not_copied():
     assert isinstance(a.attrs["issues"], pd.DataFrame) and len(a.attrs["issues"]) == 7
     assert a["raw"].attrs["issues"] is a.attrs["issues"]
     assert (a.attrs["issues"]["severity"] == "error").all()
+
+
+def test_item_codes_scored_applies_reverse_keys_and_recodes():
+    # obeys is reverse-keyed (2 -> 0); distres is recoded (3 -> 2)
+    df = frame("sdq_parent", [{"obeys": 2, "distres": 3}])
+    assert oc.item_codes(df, "sdq_parent").loc[0, ["obeys", "distres"]].tolist() == [2.0, 3.0]
+    scored = oc.item_codes(df, "sdq_parent", scored=True)
+    assert scored.loc[0, ["obeys", "distres"]].tolist() == [0.0, 2.0]

@@ -73,19 +73,13 @@ def item_codes(
         [4.0, nan]
     """
     inst = load_instrument(instrument)
-    codes = scoring.item_codes(data, inst, columns=columns, errors=errors, coding=coding)
+    # Scores (reverse keys and recodes applied) or codes, from the engine that scores scales;
+    # a cell the engine rejects is missing, never a score (errors="flag").
+    codes = scoring.item_codes(
+        data, inst, columns=columns, errors=errors, coding=coding, scored=scored
+    )
     present = [i for i in codes.columns if _item_column(data, i, columns) is not None]
-    if not scored:
-        out = codes[present]
-    else:
-        # Item scores (reverse keys and recodes applied) from the engine that scores scales.
-        prep = scoring._prepare(data, inst, columns, coding)
-        out = pd.DataFrame(
-            {i: np.where(prep.items[i].answered, prep.items[i].score, np.nan) for i in present},
-            index=data.index,
-        )
-        # A cell the engine rejected is missing, never a score (errors="flag").
-        out = out.where(codes[present].notna())
+    out = codes[present]
     out.attrs["issues"] = codes.attrs.get("issues")
     return out
 

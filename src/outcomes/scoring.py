@@ -619,6 +619,7 @@ def item_codes(
     columns: Mapping[str, str] | None = None,
     errors: Literal["raise", "flag"] = "raise",
     coding: str | None = None,
+    scored: bool = False,
 ) -> pd.DataFrame:
     """Canonical response codes per item (labels resolved, missing codes as NaN), validated
     exactly as :func:`score` validates. For item-level summaries such as % "Certainly true".
@@ -631,7 +632,7 @@ def item_codes(
     """
     inst, prep = _checked(data, instrument, columns, coding, errors, want_codes=True)
     codes = {
-        i: np.where(enc.answered, enc.canon, np.nan) if enc.canon is not None else np.nan
+        i: np.where(enc.answered, enc.score if scored else enc.canon, np.nan)
         for i, enc in prep.items.items()
     }
     out = pd.DataFrame(codes, index=data.index)
