@@ -1,0 +1,51 @@
+"""Values that match nothing: an error with a did-you-mean suggestion, never an empty result."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def suggest(value: object, choices: Iterable[object], *, n: int = 1) -> list[str]:
+    """The closest of ``choices`` to ``value`` (case-insensitive), best first.
+
+    Example:
+        >>> suggest("baselin", ["baseline", "12m"])
+        ['baseline']
+        >>> suggest("zzz", ["baseline", "12m"])
+        []
+    """
+    names = [str(c) for c in choices]
+    lowered = {name.casefold(): name for name in names}
+    hits = difflib.get_close_matches(str(value).casefold(), list(lowered), n=n, cutoff=0.6)
+    return [lowered[h] for h in hits]
+
+
+def did_you_mean(value: object, choices: Iterable[object]) -> str:
+    """``"; did you mean 'x'?"`` or, with no close match, the list of what is allowed.
+
+    Example:
+        >>> did_you_mean("declined", ["Declined by family", "Not appropriate"])
+        "; did you mean 'Declined by family'?"
+        >>> did_you_mean("q", ["a", "b"])
+        "; expected one of 'a', 'b'"
+    """
+    names = [str(c) for c in choices]
+    close = suggest(value, names)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    if not names:
+        return "; there is nothing to choose from"
+    shown = ", ".join(repr(c) for c in names[:12])
+    more = f" and {len(names) - 12} more" if len(names) > 12 else ""
+    return f"; expected one of {shown}{more}"
+
+
+def unknown(what: str, value: object, choices: Iterable[object]) -> str:
+    """The whole message for a value that matches nothing.
+
+    Example:
+        >>> unknown("wave", "12 m", ["baseline", "12m"])
+        "unknown wave '12 m'; did you mean '12m'?"
+    """
+    return f"unknown {what} {value!r}{did_you_mean(value, choices)}"
