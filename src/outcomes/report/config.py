@@ -58,10 +58,16 @@ class Disclosure(_Model):
     base: int = Field(5, ge=1)
 
 
+#: the explicit way to count every not-accepted referral as inappropriate
+ALL_NOT_ACCEPTED = "all_not_accepted"
+
+
 class Service(_Model):
     standard_days: int = Field(28, gt=0)
-    #: not-accepted reasons that count as inappropriate; None = every not-accepted referral
-    inappropriate_reasons: list[str] | None = None
+    #: not-accepted reasons that count as inappropriate, or ``"all_not_accepted"`` said
+    #: explicitly; required when the referrals table has not-accepted referrals (checked
+    #: against the data in :mod:`outcomes.report.checks`)
+    inappropriate_reasons: list[str] | Literal["all_not_accepted"] | None = None
     #: a date around which to compare the inappropriate-referral rate (e.g. a new pathway)
     change_date: dt.date | None = None
 
@@ -77,9 +83,42 @@ class Outcomes(_Model):
     adjust: Literal["holm", "fdr_bh", "bonferroni"] = "holm"
 
 
-class SchoolSurvey(_Model):
-    baseline_wave: str = "baseline"
-    followup_wave: str = "12m"
+class _Waves(_Model):
+    """Survey waves: ``waves`` (ordered, baseline first), or the older pair
+    ``baseline_wave``/``followup_wave``; ``exclude_waves`` names data waves left out on purpose."""
+
+    waves: list[str] | None = None
+    baseline_wave: str | None = None
+    followup_wave: str | None = None
+    exclude_waves: list[str] = []
+
+    @model_validator(mode="after")
+    def _resolve(self) -> _Waves:
+        if self.waves is None:
+            self.waves = [self.baseline_wave or "baseline", self.followup_wave or "12m"]
+        if len(self.waves) < 2:
+            raise ValueError(f"waves needs at least two waves (baseline first), not {self.waves}")
+        dup = sorted({w for w in self.waves if self.waves.count(w) > 1})
+        if dup:
+            raise ValueError(f"waves lists {dup} more than once")
+        both = sorted(set(self.waves) & set(self.exclude_waves))
+        if both:
+            raise ValueError(f"{both} is both in waves and in exclude_waves")
+        # The older pair names the first and last of the waves; when both styles are given
+        # they must agree, so no setting is silently ignored.
+        for name, value, expected in (
+            ("baseline_wave", self.baseline_wave, self.waves[0]),
+            ("followup_wave", self.followup_wave, self.waves[-1]),
+        ):
+            if value is not None and value != expected:
+                raise ValueError(
+                    f"{name} {value!r} disagrees with waves {self.waves} (expected {expected!r})"
+                )
+        self.baseline_wave, self.followup_wave = self.waves[0], self.waves[-1]
+        return self
+
+
+class SchoolSurvey(_Waves):
     sdq_instrument: str = "sdq_self"
     #: bands of SDQ total difficulties counted as a probable difficulty
     sdq_bands: list[str] = ["high", "very high"]
@@ -95,10 +134,8 @@ class Experience(_Model):
     quote_free_text: bool = False
 
 
-class StaffSurvey(_Model):
+class StaffSurvey(_Waves):
     instrument: str = "workforce_confidence"
-    baseline_wave: str = "baseline"
-    followup_wave: str = "12m"
     respondent_column: str = "respondent_id"
 
 
