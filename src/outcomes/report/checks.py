@@ -196,7 +196,7 @@ def _check_instruments(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> l
                 scales = None  # reported where the instrument is loaded
             if scales is not None and scale not in scales:
                 problems.append(
-                    f"outcomes.headline: {unknown(f'scale of {inst_id}', scale, scales)}"
+                    f"outcomes.headline: {unknown('scale', scale, scales)} (scales of {inst_id})"
                 )
     o = cfg.outcomes
     if o.rule == "waves":
