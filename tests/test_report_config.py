@@ -92,9 +92,18 @@ MISSPELLINGS = [
 
 
 @pytest.mark.parametrize(("setting", "value", "suggestion"), MISSPELLINGS)
-def test_each_misspelling_stops_the_build_with_a_suggestion(mini, setting, value, suggestion):
+def test_each_misspelling_stops_the_build_with_a_suggestion(
+    mini, setting, value, suggestion, tmp_path
+):
     problems = _problems(set_path(mini, setting, value))
     assert any(suggestion in p and p.startswith(setting.split(".")[0]) for p in problems), problems
+    # and `outcomes report` exits 1 with the same message, no traceback, nothing written
+    path = tmp_path / "evaluation.yaml"
+    path.write_text(yaml.safe_dump(set_path(mini, setting, value)))
+    result = CliRunner().invoke(app, ["report", str(path), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert suggestion in " ".join(result.output.split())
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
 
 
 def test_a_school_in_the_data_but_not_in_the_schools_table(mini, tmp_path):

@@ -274,37 +274,48 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
         return df
 
     checked: dict[str, pd.DataFrame] = {}
-    excluded: dict[str, dict[str, int]] = {}
-    for label, df in raw.items():
-        if label == "referrals":
-            continue
+    excluded: dict[str, dict[str, int]] = {}  # table -> reason -> rows
+
+    def checked_table(label: str, df: pd.DataFrame) -> pd.DataFrame | None:
         df = prepared(label, df)
         if label.startswith("responses:"):
             inst_id = label.split(":", 1)[1]
             if inst_id not in inputs.instruments:
-                continue
+                return None
             # score with errors="flag" runs exactly the checks of oc.validate and records them
             try:
                 scored = score(df, inputs.instruments[inst_id], errors="flag")
             except InvalidResponsesError as e:
                 problems.append(f"{label}: {e}")
-                continue
-            run.invalid_cells(label, scored.attrs["issues"])
+                return None
+            errs = run.invalid_cells(label, scored.attrs["issues"])
+            # The scores treat invalid cells as missing; so does the table the sections read.
+            df = df if run.stop else _blank(df, errs)
             inputs.responses[inst_id], inputs.scores[inst_id] = df, scored
         elif label in ("school_survey", "staff_survey"):
             df = _checked_survey(cfg, label, df, run)
             if df is None:
-                continue
-            dropped = df["wave"].astype(str).str.strip().isin(getattr(cfg, label).exclude_waves)
+                return None
+            wave = df["wave"].astype(str).str.strip()
+            dropped = wave.isin(getattr(cfg, label).exclude_waves)
             if dropped.any():
+                counts = wave[dropped].value_counts(sort=False)
                 excluded[label] = {
-                    f"wave {w!r} left out (exclude_waves)": int(n)
-                    for w, n in df.loc[dropped, "wave"].astype(str).str.strip().value_counts(
-                        sort=False
-                    ).items()
-                }  # fmt: skip
+                    f"wave {w!r} left out (exclude_waves)": int(n) for w, n in counts.items()
+                }
                 df = df.loc[~dropped]
-        checked[label] = df
+        return df
+
+    for label, df in raw.items():
+        if label == "referrals":
+            continue
+        # Warnings met while checking and scoring are kept in the quality record, not lost.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = checked_table(label, df)
+        run.quality.capture("inputs", caught, where=label)
+        if out is not None:
+            checked[label] = out
 
     if "referrals" in raw:
         ref = prepared("referrals", raw["referrals"])
