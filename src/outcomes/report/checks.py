@@ -27,7 +27,12 @@ def _values(col: pd.Series) -> list[str]:
 
 
 def data_waves(df: pd.DataFrame) -> list[str]:
-    """The waves present in a survey table, in order of first appearance."""
+    """The waves present in a survey table, in order of first appearance.
+
+    Example:
+        >>> data_waves(pd.DataFrame({"wave": ["12m", "baseline", "12m", None, " "]}))
+        ['12m', 'baseline']
+    """
     return _values(df["wave"]) if "wave" in df.columns else []
 
 
