@@ -87,7 +87,16 @@ MISSPELLINGS = [
         "swemwbs",
         "unknown column 'swemwbsq1'; did you mean 'swemwbs_q1'?",
     ),
-    ("school_survey.sdq_instrument", "sdq_slef", "unknown instrument 'sdq_slef'"),
+    (
+        "school_survey.sdq_instrument",
+        "sdq_slef",
+        "unknown instrument 'sdq_slef'; did you mean 'sdq_self'?",
+    ),
+    (
+        "staff_survey.instrument",
+        "workforce_confidance",
+        "unknown instrument 'workforce_confidance'; did you mean 'workforce_confidence'?",
+    ),
 ]
 
 

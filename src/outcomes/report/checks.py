@@ -110,7 +110,7 @@ def _check_reasons(cfg: EvaluationConfig, ref: pd.DataFrame) -> list[str]:
     return [
         "service.inappropriate_reasons: "
         + unknown("reason", r, present)
-        + " (reasons of the not-accepted referrals)"
+        + " (reasons of the not-accepted referrals; leave out a reason no referral had)"
         for r in reasons
         if str(r).strip().casefold() not in known
     ]
@@ -263,7 +263,7 @@ def check_names(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[str
         >>> for p in check_names(cfg, {"referrals": ref}):
         ...     print(p)
         subgroups: unknown column 'gendr'; did you mean 'gender'? (columns of the referrals table)
-        service.inappropriate_reasons: unknown reason 'not apropriate'; did you mean 'not appropriate'? (reasons of the not-accepted referrals)
+        service.inappropriate_reasons: unknown reason 'not apropriate'; did you mean 'not appropriate'? (reasons of the not-accepted referrals; leave out a reason no referral had)
     """
     problems = _check_columns(cfg, raw)
     if "referrals" in raw:

@@ -15,7 +15,7 @@ import pandas as pd
 from .._internal.quality import QualityRecord
 from .._internal.text import unknown
 from ..errors import InvalidResponsesError, OutcomesError
-from ..instruments import Instrument, load_instrument
+from ..instruments import Instrument, list_instruments, load_instrument
 from ..io import read_table
 from ..privacy import new_key, pseudonymise
 from ..scoring import score
@@ -96,6 +96,21 @@ def _read_all(cfg: EvaluationConfig, problems: list[str]) -> dict[str, pd.DataFr
             continue
         raw[label] = df.reset_index(drop=True)
     return raw
+
+
+def _instrument(inst_id: str, where: str, problems: list[str]) -> Instrument | None:
+    """The named instrument, or a problem with a did-you-mean among the bundled ones."""
+    try:
+        return load_instrument(inst_id)
+    except OutcomesError as e:
+        if Path(inst_id).suffix.lower() in (".yaml", ".yml"):
+            problems.append(f"{where}: {e}")
+        else:
+            problems.append(
+                f"{where}: {unknown('instrument', inst_id, list_instruments())} "
+                "(bundled instruments; for your own, give the path of its YAML file)"
+            )
+        return None
 
 
 def _pseudonymise(df: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -242,22 +257,17 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             inputs.hashes[label] = sha256(path)
 
     for inst_id in cfg.tables.responses:
-        try:
-            inputs.instruments[inst_id] = load_instrument(inst_id)
-        except OutcomesError as e:
-            problems.append(f"responses:{inst_id}: {e}")
+        inst = _instrument(inst_id, f"responses:{inst_id}", problems)
+        if inst is not None:
+            inputs.instruments[inst_id] = inst
     needed = {
         "school_survey": (cfg.school_survey.sdq_instrument, "swemwbs"),
         "staff_survey": (cfg.staff_survey.instrument,),
     }
     for table, ids in needed.items():
-        if cfg.input_files().get(table) is None:
-            continue
-        for inst_id in ids:
-            try:
-                load_instrument(inst_id)
-            except OutcomesError as e:
-                problems.append(f"{table}: {e}")
+        if cfg.input_files().get(table) is not None:
+            for inst_id in ids:
+                _instrument(inst_id, table, problems)
     problems += check_names(cfg, raw)
 
     key = os.environ.get(cfg.pseudonymisation.key_env) or new_key()
