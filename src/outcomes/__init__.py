@@ -9,11 +9,9 @@ Example:
 from __future__ import annotations
 
 from . import (
-    attrition,
     disclosure,
     esq,
     forms,
-    imputation,
     likert,
     longitudinal,
     service,
@@ -25,10 +23,18 @@ from .change import (
     CasenessResult,
     ChangeResult,
     ChangeTable,
+    OutcomeMetricResult,
+    Pairing,
+    ReliableChangeSummary,
     adjust_pvalues,
     caseness_change,
+    cyp_outcome_metric,
+    jacobson_truax_cutoffs,
+    pair_waves,
     paired_change,
     paired_change_table,
+    reliable_change,
+    reliable_change_summary,
 )
 from .errors import (
     DataStructureError,
@@ -36,18 +42,18 @@ from .errors import (
     InvalidResponsesError,
     OutcomesError,
 )
-from .instruments import Instrument, list_instruments, load_instrument
-from .outcome_metric import OutcomeMetricResult, cyp_outcome_metric
-from .pairing import Pairing, pair_waves
-from .privacy import pseudonymise
-from .reliable import (
-    ReliableChangeSummary,
-    jacobson_truax_cutoffs,
-    reliable_change,
-    reliable_change_summary,
+from .instruments import (
+    Instrument,
+    ValidationReport,
+    item_codes,
+    list_instruments,
+    load_instrument,
+    score,
+    validate,
 )
+from .longitudinal import attrition, imputation
+from .privacy import pseudonymise
 from .report import build_report
-from .scoring import ValidationReport, item_codes, score, validate
 
 __all__ = [
     "CasenessResult",

@@ -11,15 +11,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import io as oc_io
+from .. import io as oc_io
+from ..errors import InvalidResponsesError, OutcomesError
+from ..instruments import list_instruments, load_instrument
+from ..instruments.scoring import score, validate
 from .change import change_cli
-from .errors import InvalidResponsesError, OutcomesError
-from .forms.cli import forms_app
-from .instruments import list_instruments, load_instrument
+from .forms import forms_app
 from .longitudinal import longitudinal_cli
 from .privacy import pseudonymise_cmd
-from .scoring import score, validate
-from .synthetic.cli import synth as _synth
+from .synth import synth as _synth
 
 app = typer.Typer(
     help="Score, analyse and report children and young people's mental health outcomes.",
@@ -234,7 +234,7 @@ def report_cmd(
     ] = Path("build/report"),
 ) -> None:
     """Build the 12-month evaluation report and print the path of its HTML file."""
-    from .report import ConfigError, build_report
+    from ..report import ConfigError, build_report
 
     try:
         html = build_report(config, output)
