@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import (
     disclosure,
+    economics,
     esq,
     forms,
     likert,
@@ -81,6 +82,7 @@ __all__ = [
     "ValidationReport",
     "__version__",
     "disclosure",
+    "economics",
     "esq",
     "forms",
     "imputation",
