@@ -16,6 +16,7 @@ from . import (
     likert,
     longitudinal,
     service,
+    store,
     survey,
     synthetic,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "longitudinal",
     "pseudonymise",
     "service",
+    "store",
     "survey",
     "synthetic",
     "item_codes",

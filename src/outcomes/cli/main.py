@@ -19,6 +19,7 @@ from .change import change_cli
 from .forms import forms_app
 from .longitudinal import longitudinal_cli
 from .privacy import pseudonymise_cmd
+from .store import store_app
 from .synth import synth as _synth
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(forms_app, name="forms")
+app.add_typer(store_app, name="store")
 app.command("change")(change_cli)
 app.command("pseudonymise")(pseudonymise_cmd)
 app.command("synth")(_synth)
