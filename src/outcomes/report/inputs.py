@@ -16,9 +16,9 @@ from .._internal.quality import QualityRecord
 from .._internal.text import unknown
 from ..errors import InvalidResponsesError, OutcomesError
 from ..instruments import Instrument, list_instruments, load_instrument
+from ..instruments.scoring import score
 from ..io import read_table
 from ..privacy import new_key, pseudonymise
-from ..scoring import score
 from ..service import ISSUE_COLUMNS, _parse_dates, prepare_referrals
 from .checks import check_names, resolve_waves
 from .config import ConfigError, EvaluationConfig
