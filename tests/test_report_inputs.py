@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 
 import outcomes.service as service
 from _report_data import DEMO, DEMO_DATA, mini_demo, set_path
-from outcomes import likert
-from outcomes.outcome_metric import cyp_outcome_metric
+from outcomes import cyp_outcome_metric, likert
 from outcomes.report import ConfigError, Evaluation, load_config
 from outcomes.report.inputs import ACCOUNTING, load_inputs
 
