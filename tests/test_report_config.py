@@ -171,8 +171,12 @@ def test_counting_every_not_accepted_referral_is_said_explicitly(mini):
     cfg = load_config(set_path(mini, "service.inappropriate_reasons", "all_not_accepted"))
     assert cfg.service.inappropriate_reasons == "all_not_accepted"
     load_inputs(cfg)  # no problem
-    with pytest.raises(ConfigError, match="inappropriate_reasons"):
-        load_config(set_path(mini, "service.inappropriate_reasons", "all"))
+    with pytest.raises(ConfigError) as err:
+        load_config(set_path(mini, "service.inappropriate_reasons", "all_not_acepted"))
+    assert err.value.problems == [
+        "service.inappropriate_reasons: unknown value 'all_not_acepted'; did you mean "
+        "'all_not_accepted'?; give a list of reasons (even of one), or all_not_accepted"
+    ]
 
 
 def test_no_reason_list_is_needed_when_every_referral_was_accepted(mini, tmp_path):

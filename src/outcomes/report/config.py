@@ -8,8 +8,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from .._internal.text import unknown
 from ..errors import OutcomesError
 
 DEFAULT_SUBGROUPS = ("gender", "ethnicity", "sen", "fsm", "age_band", "lgbt")
@@ -68,6 +76,19 @@ class Service(_Model):
     #: explicitly; required when the referrals table has not-accepted referrals (checked
     #: against the data in :mod:`outcomes.report.checks`)
     inappropriate_reasons: list[str] | Literal["all_not_accepted"] | None = None
+
+    @field_validator("inappropriate_reasons", mode="before")
+    @classmethod
+    def _one_word_only(cls, value: object) -> object:
+        # One string is allowed, and only the explicit one: a single reason written without
+        # list brackets would otherwise read as a typo of it.
+        if isinstance(value, str) and value != ALL_NOT_ACCEPTED:
+            raise ValueError(
+                f"{unknown('value', value, [ALL_NOT_ACCEPTED])}; "
+                "give a list of reasons (even of one), or all_not_accepted"
+            )
+        return value
+
     #: a date around which to compare the inappropriate-referral rate (e.g. a new pathway)
     change_date: dt.date | None = None
 
