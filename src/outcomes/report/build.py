@@ -295,7 +295,7 @@ def build_report(
             timeout=timeout,
             resources={"metadata": {"path": str(work)}},
             on_cell_start=show.cell_started,
-            on_cell_complete=show.cell_finished,
+            on_cell_executed=show.cell_finished,  # on_cell_complete fires at sending
         )
         try:
             with show:
