@@ -48,9 +48,10 @@ def sha256(path: Path) -> str:
 class Inputs:
     """The programme's tables, checked, pseudonymised and scored once (by :func:`load_inputs`).
 
-    Attributes beyond the tables: ``accounting`` (one row per input table and reason:
-    ``table, rows_read, rows_used, rows_excluded, reason``; for each table ``rows_read`` equals
-    ``rows_used`` plus the sum of its ``rows_excluded``), ``quality`` (every excluded or flagged
+    Attributes beyond the tables: ``accounting`` (``table, rows_read, rows_used,
+    rows_excluded, reason``: one row per table, or per reason rows of it were excluded, as a
+    flow where each row starts from the rows the one before kept; on every row ``rows_read ==
+    rows_used + rows_excluded``), ``quality`` (every excluded or flagged
     row and every warning met while reading, checking and scoring), ``waves`` (the ordered survey
     waves to report, per survey) and ``issues`` (the invalid cells: table, row, column, reason).
     """
@@ -196,20 +197,23 @@ class _Pass:
         return errs
 
     def account(self, label: str, rows_read: int, excluded: dict[str, int] | None = None) -> None:
-        """One accounting row per reason a row was excluded (one row when none was)."""
+        """Accounting rows of one table, as a flow: one row per reason rows were excluded, each
+        starting from the rows the previous one kept (one row when none was excluded), so every
+        row satisfies ``rows_read == rows_used + rows_excluded``."""
         excluded = {r: n for r, n in (excluded or {}).items() if n}
-        used = rows_read - sum(excluded.values())
         if not excluded:
-            self.accounting.append(
-                {"table": label, "rows_read": rows_read, "rows_used": used,
-                 "rows_excluded": 0, "reason": ""}
-            )  # fmt: skip
+            excluded = {"": 0}
+        left = rows_read
         for reason, n in excluded.items():
             self.accounting.append(
-                {"table": label, "rows_read": rows_read, "rows_used": used,
+                {"table": label, "rows_read": left, "rows_used": left - n,
                  "rows_excluded": n, "reason": reason}
             )  # fmt: skip
-            self.quality.add("inputs", reason, where=label, rows=n, action="excluded", warn=False)
+            left -= n
+            if n:
+                self.quality.add(
+                    "inputs", reason, where=label, rows=n, action="excluded", warn=False
+                )
 
 
 def _blank(df: pd.DataFrame, errs: pd.DataFrame) -> pd.DataFrame:
