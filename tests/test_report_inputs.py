@@ -3,6 +3,7 @@ validated once, the checked tables (not the files) handed on, and UK dates read 
 
 from __future__ import annotations
 
+import pickle
 import shutil
 
 import numpy as np
@@ -265,3 +266,16 @@ def test_a_uk_dated_copy_of_the_demo_gives_the_same_tables(tmp_path, monkeypatch
             continue
         iso = (tmp_path / "iso" / "tables" / name).read_text()
         assert iso == (tmp_path / "uk" / "tables" / name).read_text(), name
+
+
+def test_the_inputs_handed_to_the_kernel_hold_pseudonyms_only(mini):
+    """What build_report pickles for the kernel: no identifier of the input files in it."""
+    inputs = load_inputs(load_config(mini))
+    blob = pickle.dumps(inputs)
+    ids = set(_read(mini, "referrals")["person_id"]) | set(_read(mini, "referrals")["referral_id"])
+    ids |= set(_read(mini, "staff_survey")["respondent_id"])
+    ids |= set(_read(mini, "school_survey")["pupil_id"])
+    assert len(ids) > 400
+    assert not [i for i in ids if str(i).encode() in blob]
+    # the check can see an identifier when one is there
+    assert b"P002926" in pickle.dumps(_read(mini, "referrals"))
