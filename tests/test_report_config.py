@@ -295,3 +295,15 @@ def test_any_name_that_matches_nothing_is_a_problem_never_ignored(name):
         problems = check_names(cfg, raw)
         named = [p for p in problems if p.startswith(setting.split(".")[0]) and repr(name) in p]
         assert bool(named) != matches, (setting, name, problems)
+
+
+def test_a_default_headline_that_is_not_in_the_data_must_be_set():
+    cfg = load_config({**BASE, "tables": {"responses": {"sdq_parent": "x.csv"}}})
+    assert check_names(cfg, {}) == [
+        "outcomes.headline: unknown instrument 'honosca'; expected one of 'sdq_parent' "
+        "(instruments under tables.responses); honosca.total is the default: set "
+        "outcomes.headline to the instrument.scale the report leads with"
+    ]
+    cfg = load_config({**BASE, "tables": {"responses": {"sdq_parent": "x.csv"}},
+                       "outcomes": {"headline": "sdq_parent.total_difficulties"}})  # fmt: skip
+    assert check_names(cfg, {}) == []

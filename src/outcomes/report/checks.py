@@ -193,6 +193,12 @@ def _check_instruments(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> l
                 "outcomes.headline: "
                 + unknown("instrument", inst_id, list(cfg.tables.responses))
                 + " (instruments under tables.responses)"
+                + (
+                    ""
+                    if "headline" in cfg.outcomes.model_fields_set
+                    else f"; {cfg.outcomes.headline} is the default: set outcomes.headline "
+                    "to the instrument.scale the report leads with"
+                )
             )
         else:
             try:
