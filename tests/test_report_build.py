@@ -169,10 +169,14 @@ def test_a_new_report_replaces_the_previous_one_whole(mini, stand_in, tmp_path):
 
 
 def test_a_folder_that_is_not_a_report_is_never_replaced(mini, stand_in, tmp_path):
-    (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(ReportBuildError, match="not a previous report"):
-        build_report(mini, tmp_path, progress=False)
-    assert (tmp_path / "notes.txt").read_text() == "mine"
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "12_month_evaluation.html").write_text("an older report")
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(ReportBuildError, match=r"not a previous report \(it also holds \['notes"):
+        build_report(mini, out, progress=False)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report", "stand_in.ipynb"]
 
 
 def test_a_config_problem_writes_nothing(mini, stand_in, tmp_path):

@@ -84,8 +84,14 @@ def to_html(nb) -> str:
     return body
 
 
+#: what a build writes; a folder holding only these (or nothing) is a previous report
+REPORT_ENTRIES = {HTML_NAME, NOTEBOOK_NAME, "config.json", "tables", "for_review"}
+
+
 def _is_previous_report(folder: Path) -> bool:
-    return folder.is_dir() and (not any(folder.iterdir()) or (folder / HTML_NAME).is_file())
+    """Empty, or holding only what a build writes (a partial output of an older version too):
+    such a folder may be replaced whole; anything else is the user's and is never touched."""
+    return folder.is_dir() and all(p.name in REPORT_ENTRIES for p in folder.iterdir())
 
 
 def _move_into_place(built: Path, out: Path) -> None:
@@ -239,8 +245,9 @@ def build_report(
     out = Path(output_dir).resolve()
     if out.exists() and not _is_previous_report(out):
         # The folder is replaced as a whole, so it must be empty or hold a previous report.
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in REPORT_ENTRIES)
         raise ReportBuildError(
-            f"{out} exists and is not a previous report (no {HTML_NAME}); "
+            f"{out} exists and is not a previous report (it also holds {foreign[:3]}); "
             "choose a new or empty output folder"
         )
     show = _Progress(progress)
