@@ -1,0 +1,175 @@
+"""Regression tests against R for issue 14 (statistical fixes found by checks against R).
+
+Every expected number was computed in R 4.2.2 (survival 3.5-3, lme4 1.1-31, lmerTest 3.1-3);
+the R call is written beside it. The tests never need R.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from outcomes import likert as lk
+from outcomes import survey as sv
+from outcomes._stats import mcnemar, signed_rank
+from outcomes.change import caseness_change, paired_change
+
+# ----------------------------------------------------------------------------- 3. McNemar
+# 2 x 2 table: 3 cases at both waves, b = 2 stopped, c = 2 became cases, 4 at neither.
+# R: mcnemar.test(matrix(c(3, 2, 2, 4), 2)) -> McNemar's chi-squared = 0, df = 1, p-value = 1
+MCNEMAR_EQUAL = [(1, 1)] * 3 + [(1, 0)] * 2 + [(0, 1)] * 2 + [(0, 0)] * 4
+
+
+def test_mcnemar_corrected_is_zero_when_b_equals_c():
+    r = mcnemar(2, 2)
+    assert (r.chi2_corrected, r.p_corrected) == (0.0, 1.0)
+
+
+def test_compare_prevalence_pupil_uses_the_one_mcnemar():
+    pattern = MCNEMAR_EQUAL
+    n = len(pattern)
+    base = pd.DataFrame({"pupil_id": range(n), "wave": 1, "case": [p[0] for p in pattern]})
+    follow = pd.DataFrame({"pupil_id": range(n), "wave": 2, "case": [p[1] for p in pattern]})
+    tab = sv.compare_prevalence(pd.concat([base, follow]), "case", pupil="pupil_id").to_frame()
+    corrected = tab[tab["method"].str.contains("continuity")].iloc[0]
+    assert corrected["statistic"] == 0.0  # R: 0 (not 1/(b+c) = 0.25)
+    assert corrected["p"] == 1.0  # R: p-value = 1
+    res = caseness_change([p[0] for p in pattern], [p[1] for p in pattern], method="corrected")
+    assert (res.chi2_corrected, res.p) == (0.0, 1.0)
+
+
+def test_mcnemar_asymmetric_matches_r():
+    # R: mcnemar.test(matrix(c(1, 3, 10, 1), 2)) -> chi-squared = 2.7692, p-value = 0.09609
+    # R: mcnemar.test(matrix(c(1, 3, 10, 1), 2), correct = FALSE) -> 3.7692, p-value = 0.05220
+    # R: binom.test(10, 13)$p.value -> 0.09228516
+    r = mcnemar(10, 3)
+    assert r.chi2_corrected == pytest.approx(2.7692, abs=5e-5)
+    assert r.p_corrected == pytest.approx(0.09609, abs=5e-6)
+    assert r.chi2_uncorrected == pytest.approx(3.7692, abs=5e-5)
+    assert r.p_uncorrected == pytest.approx(0.05220, abs=5e-6)
+    assert r.p_exact == pytest.approx(0.09228516, abs=5e-9)
+
+
+@given(st.integers(0, 60), st.integers(0, 60))
+def test_mcnemar_property_against_the_formula(b, c):
+    r = mcnemar(b, c)
+    if b + c == 0:
+        assert math.isnan(r.chi2_corrected) and r.p_exact == 1.0
+        return
+    # R's mcnemar.test: correct only when the table is asymmetric
+    chi2 = (abs(b - c) - 1) ** 2 / (b + c) if b != c else 0.0
+    assert r.chi2_corrected == pytest.approx(chi2)
+    assert r.chi2_uncorrected == pytest.approx((b - c) ** 2 / (b + c))
+    # exact: twice the smaller binomial tail, capped at 1
+    tail = sum(math.comb(b + c, k) for k in range(min(b, c) + 1)) / 2 ** (b + c)
+    assert r.p_exact == pytest.approx(min(1.0, 2 * tail), rel=1e-9)
+
+
+def test_mcnemar_refuses_nonsense():
+    for bad in (True, -1, 2.5):
+        with pytest.raises(ValueError, match="whole number"):
+            mcnemar(bad, 3)
+
+
+# ----------------------------------------------------------------------------- 6. signed rank
+PRE = [10, 12, 9, 14, 11, 15, 8, 13]
+POST_ZERO = [10, 13, 7, 17, 15, 10, 14, 20]  # differences 0 1 -2 3 4 -5 6 7: one zero
+POST_CLEAN = [11, 10, 12, 18, 6, 21, 15, 21]  # differences 1 -2 3 4 -5 6 7 8: exact
+
+
+def _pairs_frame(pre, post):
+    n = len(pre)
+    return pd.DataFrame(
+        {"pupil_id": list(range(n)) * 2, "wave": [1] * n + [2] * n, "score": list(pre) + list(post)}
+    )
+
+
+def test_signed_rank_with_a_zero_uses_the_normal_approximation_everywhere():
+    # R: wilcox.test(c(10, 13, 7, 17, 15, 10, 14, 20), c(10, 12, 9, 14, 11, 15, 8, 13),
+    #                paired = TRUE) -> V = 21, p-value = 0.2719 (normal approx: a zero)
+    expected_v, expected_p = 21, 0.2719
+    r = signed_rank(np.subtract(POST_ZERO, PRE))
+    assert (r.statistic, r.method, r.correction) == (expected_v, "asymptotic", True)
+    assert r.p == pytest.approx(expected_p, abs=5e-5)
+    pc = paired_change(PRE, POST_ZERO)
+    assert pc.wilcoxon_p == pytest.approx(expected_p, abs=5e-5)
+    tab = sv.compare_means(_pairs_frame(PRE, POST_ZERO), "score", pupil="pupil_id").to_frame()
+    w = tab[tab["statistic_name"] == "V"].iloc[0]
+    assert w["statistic"] == expected_v and w["p"] == pytest.approx(expected_p, abs=5e-5)
+    assert "normal approximation" in w["method"]
+    df = pd.DataFrame({"id": list(range(8)) * 2, "wave": [1] * 8 + [2] * 8, "q": PRE + POST_ZERO})
+    row = lk.compare_waves(df, items=["q"], respondent="id", ordinal=False).to_frame().iloc[0]
+    assert row["wilcoxon_v"] == expected_v
+    assert row["wilcoxon_p"] == pytest.approx(expected_p, abs=5e-5)
+    assert "normal approximation" in row["wilcoxon_method"]
+
+
+def test_signed_rank_exact_without_zeros_or_ties():
+    # R: wilcox.test(c(11, 10, 12, 18, 6, 21, 15, 21), c(10, 12, 9, 14, 11, 15, 8, 13),
+    #                paired = TRUE) -> V = 29, p-value = 0.1484 (exact)
+    # ... exact = FALSE -> V = 29, p-value = 0.1415
+    r = signed_rank(np.subtract(POST_CLEAN, PRE))
+    assert (r.statistic, r.method) == (29, "exact")
+    assert r.p == pytest.approx(0.1484, abs=5e-5)
+    assert "exact" in r.label
+    a = signed_rank(np.subtract(POST_CLEAN, PRE), method="asymptotic")
+    assert a.p == pytest.approx(0.1415, abs=5e-5)
+    tab = sv.compare_means(_pairs_frame(PRE, POST_CLEAN), "score", pupil="pupil_id").to_frame()
+    w = tab[tab["statistic_name"] == "V"].iloc[0]
+    assert w["p"] == pytest.approx(0.1484, abs=5e-5) and "exact" in w["method"]
+
+
+def _r_signed_rank_p(d: np.ndarray) -> tuple[float, float, bool]:
+    """R's wilcox.test(d) written out independently: (V, p, exact)."""
+    has_zero = bool((d == 0).any())
+    d = d[d != 0]
+    n = len(d)
+    ranks = stats.rankdata(np.abs(d))
+    v = ranks[d > 0].sum()
+    _, counts = np.unique(np.abs(d), return_counts=True)
+    ties = bool((counts > 1).any())
+    if n < 50 and not ties and not has_zero:
+        # exact null distribution by enumerating every sign pattern (n is small here)
+        sums = np.array(
+            [
+                sum(r for r, s in zip(range(1, n + 1), signs, strict=True) if s)
+                for signs in itertools.product([0, 1], repeat=n)
+            ]
+        )
+        p = 2 * min((sums <= v).mean(), (sums >= v).mean())
+        return float(v), min(1.0, float(p)), True
+    z = v - n * (n + 1) / 4
+    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - (counts**3 - counts).sum() / 48)
+    z = (z - math.copysign(0.5, z) if z != 0 else 0.0) / sigma
+    return float(v), float(2 * min(stats.norm.cdf(z), stats.norm.sf(z))), False
+
+
+def test_independent_rule_reproduces_r():
+    # the two R cases above, through the test's own implementation of R's rule
+    assert _r_signed_rank_p(np.subtract(POST_ZERO, PRE).astype(float))[:2] == pytest.approx(
+        (21, 0.2719), abs=5e-5
+    )
+    assert _r_signed_rank_p(np.subtract(POST_CLEAN, PRE).astype(float))[:2] == pytest.approx(
+        (29, 0.1484), abs=5e-5
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(-6, 6), min_size=1, max_size=12))
+def test_signed_rank_property_against_r_rule(diffs):
+    d = np.array(diffs, dtype=float)
+    if not (d != 0).any():
+        assert signed_rank(d).method.startswith("not computed")
+        return
+    v, p, exact = _r_signed_rank_p(d)
+    r = signed_rank(d)
+    assert r.statistic == v
+    assert r.method == ("exact" if exact else "asymptotic")
+    assert r.p == pytest.approx(p, abs=1e-9)
