@@ -173,3 +173,32 @@ def test_signed_rank_property_against_r_rule(diffs):
     assert r.statistic == v
     assert r.method == ("exact" if exact else "asymptotic")
     assert r.p == pytest.approx(p, abs=1e-9)
+
+
+# ----------------------------------------------------------------------------- 4. rater
+@pytest.mark.parametrize("blank", ["", "   ", "\t"])
+def test_outcome_metric_blank_rater_is_the_instruments_respondent(blank):
+    from outcomes.outcome_metric import cyp_outcome_metric
+
+    refs = pd.DataFrame(
+        {
+            "referral_id": ["r1"],
+            "age": [12],
+            "first_contact_date": ["2024-01-05"],
+            "second_contact_date": ["2024-01-19"],
+            "discharge_date": ["2024-06-30"],
+        }
+    )
+    sc = pd.DataFrame(
+        {
+            "referral_id": ["r1", "r1"],
+            "instrument": "swemwbs",
+            "rater": blank,
+            "date": ["2024-01-05", "2024-06-20"],
+            "metric": [17.43, 21.54],
+        }
+    )
+    tab = cyp_outcome_metric(sc, refs).to_frame().set_index("rater")
+    # SWEMWBS is self-rated: the pair counts under "self", and no "" rater appears
+    assert tab.loc["self", "n_paired"] == 1
+    assert not any(str(r).strip() == "" for r in tab.index)
