@@ -202,3 +202,42 @@ def test_outcome_metric_blank_rater_is_the_instruments_respondent(blank):
     # SWEMWBS is self-rated: the pair counts under "self", and no "" rater appears
     assert tab.loc["self", "n_paired"] == 1
     assert not any(str(r).strip() == "" for r in tab.index)
+
+
+# ----------------------------------------------------------------------------- 7. trend
+def test_overdispersed_trend_uses_t_on_the_residual_df_as_quasibinomial():
+    from outcomes.service import inappropriate_trend
+
+    # R: k <- c(2, 9, 4, 10, 3, 8, 1, 6, 2, 5, 0, 4); n <- rep(20, 12); t <- 0:11
+    #    post <- as.numeric(t >= 6); ta <- pmax(t - 6, 0)
+    #    f <- glm(cbind(k, n - k) ~ t + post + ta, family = quasibinomial)
+    #    summary(f)$coefficients; summary(f)$dispersion  (3.011175)
+    #    CI: coef(f) +/- qt(0.975, 8) * sqrt(diag(vcov(f)))
+    k = [2, 9, 4, 10, 3, 8, 1, 6, 2, 5, 0, 4]
+    months = pd.date_range("2023-01-01", periods=12, freq="MS").repeat(20)
+    acc = np.concatenate([[False] * x + [True] * (20 - x) for x in k])
+    r = pd.DataFrame(
+        {
+            "referral_id": range(240),
+            "person_id": range(240),
+            "referral_date": months,
+            "accepted": acc,
+        }
+    )
+    res = inappropriate_trend(r, change_date="2023-07-01")
+    co = res.to_frame().set_index("term")
+    assert res.dispersion == pytest.approx(3.011175466, rel=1e-4)
+    expected = {  # estimate, se, p (Pr(>|t|)), t-based CI
+        "intercept": (-1.1643658554, 0.6424608557, 0.1075029431, -2.6458832453, 0.3171515345),
+        "time": (0.1232882695, 0.2044918782, 0.5632715925, -0.3482708471, 0.5948473862),
+        "level_change": (-1.3099648172, 1.1001405165, 0.2678912334, -3.8468933976, 1.2269637632),
+        "slope_change": (-0.1232882678, 0.3305893834, 0.7188843757, -0.8856287528, 0.6390522173),
+    }
+    for term, (est, se, p, lo, hi) in expected.items():
+        row = co.loc[term]
+        assert row["estimate"] == pytest.approx(est, abs=1e-6)
+        assert row["se"] == pytest.approx(se, rel=1e-4)
+        assert row["p"] == pytest.approx(p, abs=1e-4)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((lo, hi), abs=1e-4)
+        assert row["reference"] == "t(8)"
+    assert "t tests on 8 df" in res.summary()

@@ -877,7 +877,12 @@ class TrendResult:
         span = (
             f"{len(fitted)} {unit}s ({fitted['period'].iloc[0]} to {fitted['period'].iloc[-1]}; "
             f"{self.family} segmented regression"
-            + (f", Pearson dispersion {self.dispersion:.2f}" if self.dispersion != 1 else "")
+            + (
+                f", Pearson dispersion {self.dispersion:.2f}, t tests on "
+                f"{self.coefficients['reference'].iloc[0][2:-1]} df"
+                if self.dispersion != 1
+                else ""
+            )
             + ")"
         )
 
@@ -969,7 +974,9 @@ def inappropriate_trend(
     (statsmodels GLM); ``"poisson"``: log link with offset log n_t. Periods without a decided
     referral carry no information and are left out of the fit. ``dispersion="pearson"`` scales
     the standard errors by the Pearson chi2/df when it exceeds 1 (quasi-likelihood, as monthly
-    counts are usually overdispersed); ``"fixed"`` keeps the scale at 1. Without a change date
+    counts are usually overdispersed) and then tests and CIs use t on the residual df, as R's
+    ``glm(family = quasibinomial)`` / ``quasipoisson``; ``"fixed"`` keeps the scale at 1 with
+    normal tests (R's ``binomial`` / ``poisson``). The ``reference`` column says which was used. Without a change date
     the model is b0 + b1 t.
 
     Example
@@ -1033,7 +1040,9 @@ def inappropriate_trend(
         phi = float(res.pearson_chi2 / res.df_resid)
         if phi > 1:
             scale = phi
-            res = model.fit(scale=scale)
+            # An estimated dispersion makes the Wald statistics t on the residual df, as R's
+            # quasibinomial / quasipoisson glm (summary.glm and confint.default use t there).
+            res = model.fit(scale=scale, use_t=True)
     ci = np.asarray(res.conf_int(alpha=1 - confidence))
     coef = pd.DataFrame(
         {
@@ -1043,6 +1052,7 @@ def inappropriate_trend(
             "ci_low": ci[:, 0],
             "ci_high": ci[:, 1],
             "p": np.asarray(res.pvalues),
+            "reference": f"t({res.df_resid:g})" if res.use_t else "normal",
         }
     )
     coef["ratio"] = np.exp(coef["estimate"])
