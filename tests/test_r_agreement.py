@@ -241,3 +241,174 @@ def test_overdispersed_trend_uses_t_on_the_residual_df_as_quasibinomial():
         assert (row["ci_low"], row["ci_high"]) == pytest.approx((lo, hi), abs=1e-4)
         assert row["reference"] == "t(8)"
     assert "t tests on 8 df" in res.summary()
+
+
+# ----------------------------------------------------------------------------- 1. waiting times
+def _waits(days, seen):
+    """Referrals whose first-contact wait is days[i], seen or still waiting (censored)."""
+    as_of = pd.Timestamp("2024-12-31")
+    rows = []
+    for i, (d, e) in enumerate(zip(days, seen, strict=True)):
+        ref = as_of - pd.Timedelta(days=int(max(days)) + 1 if e else int(d))
+        rows.append(
+            {
+                "referral_id": i,
+                "person_id": i,
+                "referral_date": ref,
+                "first_contact_date": ref + pd.Timedelta(days=int(d)) if e else None,
+            }
+        )
+    from outcomes import service
+
+    return service.waiting_times(pd.DataFrame(rows), as_of=as_of, stage="first").to_frame().iloc[0]
+
+
+QCOLS = ("q1", "median", "q3", "p90")
+
+
+def _quantile_table(row):
+    est = [row[f"{q}_days" if q != "median" else "median_days"] for q in QCOLS]
+    return est, [row[f"{q}_ci_low"] for q in QCOLS], [row[f"{q}_ci_high"] for q in QCOLS]
+
+
+def _same(a, b):
+    return all(
+        (np.isnan(x) and np.isnan(y)) or x == pytest.approx(y) for x, y in zip(a, b, strict=True)
+    )
+
+
+R_CASES = [
+    # R: library(survival); f <- survfit(Surv(d, e) ~ 1, conf.type = "log-log")
+    #    quantile(f, c(0.25, 0.5, 0.75, 0.9))  ($quantile, $lower, $upper; NA -> nan)
+    # 200 referrals seen after 7, 14 and 21 days (60/60/80): the band steps across 0.5 at 14
+    (
+        [7] * 60 + [14] * 60 + [21] * 80,
+        [1] * 200,
+        ([7, 14, 21, 21], [7, 14, np.nan, np.nan], [14, 14, np.nan, np.nan]),
+    ),
+    # seen at 10 and 20, waiting at 25 and 40: S = 0.5 exactly from 20 to the end -> (20+40)/2
+    ([10, 20, 25, 40], [1, 1, 0, 0], ([15, 30, np.nan, np.nan], [10, 10, 10, 20], [np.nan] * 4)),
+    # censored before the first event (band NA at S = 1) and S = 0 at the end
+    (
+        [1, 3, 3, 5, 8, 9, 12],
+        [0, 1, 0, 1, 1, 0, 1],
+        ([5, 8, 12, 12], [3, 3, 5, 8], [np.nan] * 4),
+    ),
+    # rng(14): 25 referrals, 17 seen, a same-day contact
+    (
+        [
+            4,
+            24,
+            19,
+            10,
+            2,
+            21,
+            10,
+            25,
+            10,
+            19,
+            5,
+            16,
+            2,
+            22,
+            2,
+            21,
+            22,
+            14,
+            23,
+            17,
+            25,
+            22,
+            27,
+            1,
+            0,
+        ],
+        [0, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 1],
+        ([10, 22, 25, 27], [0, 16, 22, 24], [21, 25, np.nan, np.nan]),
+    ),
+]
+
+
+@pytest.mark.parametrize(("days", "seen", "expected"), R_CASES)
+def test_waiting_time_quantiles_and_cis_match_quantile_survfit(days, seen, expected):
+    got = _quantile_table(_waits(days, seen))
+    for g, e in zip(got, expected, strict=True):
+        assert _same(g, [float(v) for v in e]), (got, expected)
+
+
+def _r_findq(x, y, p):
+    """survival's internal findq (R 4.2 / survival 3.5), step by step, for one p."""
+    tol = np.sqrt(np.finfo(float).eps)  # R: sqrt(.Machine$double.eps)
+    xmax = x[-1]
+    seen, xs, ys = set(), [], []
+    for xi, yi in zip(x, y, strict=True):  # duplicated(): NaN counts as a value
+        key = "nan" if np.isnan(yi) else yi
+        if key not in seen:
+            seen.add(key)
+            xs.append(xi)
+            ys.append(yi)
+    idx = [(yi, i) for i, yi in enumerate(ys) if not np.isnan(yi)]  # approx() drops NA
+    if not idx or max(v for v, _ in idx) < p:
+        return np.nan
+
+    def step(shift):  # approx(y + shift, 1:n, p, "constant", f = 1)
+        cands = sorted((v + shift, i) for v, i in idx if v + shift >= p)
+        return cands[0][1] if cands else None
+
+    i1, i2 = step(tol), step(-tol)
+    if i1 is None:
+        return np.nan
+    if i2 is not None:
+        return (xs[i1] + xs[i2]) / 2
+    if not np.isnan(ys[-1]) and abs(p - ys[-1]) < tol:
+        return (xs[i1] + xmax) / 2
+    return np.nan
+
+
+def _r_quantiles(days, seen, z=1.959963984540054):
+    """survfit(conf.type = "log-log") + quantile.survfit, written out from their definitions."""
+    days, seen = np.asarray(days, float), np.asarray(seen, int)
+    times = np.unique(days)  # survfit keeps every time, censored or not
+    s, h, surv, se = 1.0, 0.0, [], []
+    for t in times:
+        n = (days >= t).sum()
+        d = ((days == t) & (seen == 1)).sum()
+        s *= 1 - d / n
+        h += d / (n * (n - d)) if n > d else np.inf
+        surv.append(s)
+        se.append(np.sqrt(h))
+    surv, se = np.array(surv), np.array(se)
+    lo, hi = np.full(len(surv), np.nan), np.full(len(surv), np.nan)
+    mid = (surv > 0) & (surv < 1)
+    ll = np.log(-np.log(surv[mid]))
+    half = z * se[mid] / np.log(surv[mid])  # log S < 0
+    lo[mid] = np.exp(-np.exp(ll - half))
+    hi[mid] = np.exp(-np.exp(ll + half))
+    x = np.concatenate([[0.0], times])
+    out = []
+    for band in (surv, lo, hi):
+        y = np.concatenate([[0.0], 1 - band])
+        out.append([_r_findq(x, y, p) for p in (0.25, 0.5, 0.75, 0.9)])
+    return tuple(out)
+
+
+@pytest.mark.parametrize(("days", "seen", "expected"), R_CASES)
+def test_independent_km_rule_reproduces_r(days, seen, expected):
+    got = _r_quantiles(days, seen)
+    for g, e in zip(got, expected, strict=True):
+        assert _same(g, [float(v) for v in e]), (got, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.booleans()), min_size=1, max_size=30).filter(
+        lambda r: any(e for _, e in r)
+    )
+)
+def test_waiting_time_quantiles_property_against_r_rule(records):
+    days = [d for d, _ in records]
+    seen = [int(e) for _, e in records]
+    got = _quantile_table(_waits(days, seen))
+    expected = _r_quantiles(days, seen)
+    for g, e in zip(got, expected, strict=True):
+        assert _same(g, e), (days, seen, got, expected)
