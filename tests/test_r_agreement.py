@@ -412,3 +412,210 @@ def test_waiting_time_quantiles_property_against_r_rule(records):
     expected = _r_quantiles(days, seen)
     for g, e in zip(got, expected, strict=True):
         assert _same(g, e), (days, seen, got, expected)
+
+
+# ----------------------------------------------------------------------------- 2. mixed models
+# 16 children in 4 schools (2 programme, 2 comparison), waves 0/6/12 with 3 follow-ups missing;
+# the school variance's REML estimate is 0 (lme4: "boundary (singular) fit").
+MIXED = pd.DataFrame(
+    {
+        "child": [f"c{c:02d}" for c in [0] * 3 + [1] * 3 + [2] * 3 + [3] * 3 + [4] * 3 + [5] * 3
+                  + [6] * 3 + [7] * 3 + [8] * 2 + [9] * 3 + [10] * 3 + [11] * 2 + [12] * 2
+                  + [13] * 3 + [14] * 3 + [15] * 3],
+        "school": ["s0"] * 3 + ["s1"] * 3 + ["s2"] * 3 + ["s3"] * 3 + ["s0"] * 3 + ["s1"] * 3
+        + ["s2"] * 3 + ["s3"] * 3 + ["s0"] * 2 + ["s1"] * 3 + ["s2"] * 3 + ["s3"] * 2
+        + ["s0"] * 2 + ["s1"] * 3 + ["s2"] * 3 + ["s3"] * 3,
+        "wave": [0, 6, 12] * 8 + [0, 6] + [0, 6, 12] * 2 + [0, 12, 0, 6] + [0, 6, 12] * 3,
+        "age": [11] * 3 + [13] * 3 + [11] * 3 + [13] * 3 + [12] * 3 + [13] * 3 + [12] * 3
+        + [13] * 3 + [14] * 2 + [12] * 3 + [13] * 3 + [13] * 2 + [14] * 2 + [12] * 3
+        + [12] * 3 + [14] * 3,
+        "score": [15.2, 20.5, 20.5, 21.1, 24.1, 24.4, 19.5, 21.6, 19.0, 21.9, 21.0, 24.3, 16.7,
+                  18.3, 20.8, 24.9, 23.8, 25.8, 21.4, 19.4, 22.9, 24.2, 22.2, 28.4, 23.0, 24.9,
+                  20.3, 20.6, 21.4, 18.1, 18.9, 18.2, 19.6, 22.0, 22.8, 26.5, 22.5, 24.1, 27.3,
+                  20.8, 20.8, 23.2, 15.7, 18.9, 18.4],
+    }
+)  # fmt: skip
+MIXED["arm"] = np.where(MIXED["school"].isin(["s0", "s1"]), "programme", "comparison")
+
+
+@pytest.fixture(scope="module")
+def mixed_fit():
+    from outcomes.longitudinal import fit_mixed
+
+    with pytest.warns(Warning):  # the boundary is reported
+        return fit_mixed(
+            MIXED, "score", "wave", child="child", school="school", group="arm", covariates=["age"]
+        )
+
+
+def test_fit_mixed_matches_lme4_and_lmertest_at_a_variance_boundary(mixed_fit):
+    # R: library(lmerTest); d$wave <- factor(d$wave)
+    #    d$arm <- factor(d$arm, levels = c("comparison", "programme"))
+    #    f <- lmer(score ~ wave * arm + age + (1 | school) + (1 | child), data = d)
+    #    as.data.frame(VarCorr(f)): child 5.449003236, school 0, Residual 1.997903853
+    #    logLik(f): -88.83070059;  summary(f)$coefficients (Estimate, SE, df, Pr(>|t|)):
+    expected = {
+        "Intercept": (7.5818606712, 8.5573655948, 13.48615211, 0.39114057302),
+        "wave[6]": (0.2220447108, 0.7417943545, 25.44064873, 0.76711657895),
+        "wave[12]": (1.9000000000, 0.7067361342, 25.20386751, 0.01254245557),
+        "arm[programme]": (0.6625000000, 1.3644510883, 18.70180491, 0.63293060817),
+        "age": (0.9954961845, 0.6734892705, 13.43105583, 0.16244110910),
+        "wave[6]:arm[programme]": (1.8154552892, 1.0245656776, 25.32784714, 0.08843864551),
+        "wave[12]:arm[programme]": (1.4202803160, 1.0581396296, 25.38428641, 0.19139970675),
+    }
+    res = mixed_fit
+    assert res.variances["school"] == 0.0
+    assert res.variances["child"] == pytest.approx(5.449003236, rel=1e-4)
+    assert res.variances["residual"] == pytest.approx(1.997903853, rel=1e-4)
+    assert res.loglik == pytest.approx(-88.83070059, abs=1e-6)
+    assert any("school variance at 0" in w for w in res.warnings)
+    fe = res.to_frame().set_index("term")
+    for term, (est, se, df, p) in expected.items():
+        assert fe.loc[term, "estimate"] == pytest.approx(est, abs=1e-5), term
+        assert fe.loc[term, "se"] == pytest.approx(se, rel=1e-5), term
+        assert fe.loc[term, "df"] == pytest.approx(df, rel=1e-4), term
+        assert fe.loc[term, "p"] == pytest.approx(p, rel=1e-4), term
+    # R: L <- rbind(c(0, 0, 1, 0, 0, 0, 1), c(0, 0, 0, 0, 0, 0, 1))
+    #    contest(f, L, joint = FALSE): change to 12 in the programme arm, and its difference
+    #    3.320280316 SE 0.7875173093 df 25.53005340 CI 1.7000638243 4.940496808
+    #    1.420280316 SE 1.0581396296 df 25.38428641 CI -0.7573274061 3.597888038
+    ch = res.change().set_index(["group", "wave"]).loc[("programme", 12)]
+    assert (ch["estimate"], ch["se"]) == pytest.approx((3.320280316, 0.7875173093), rel=1e-5)
+    assert ch["df"] == pytest.approx(25.53005340, rel=1e-4)
+    assert (ch["ci_low"], ch["ci_high"]) == pytest.approx((1.7000638243, 4.940496808), abs=1e-4)
+    dd = res.change_difference().set_index("wave").loc[12]
+    assert dd["se"] == pytest.approx(1.0581396296, rel=1e-5)
+    assert (dd["ci_low"], dd["ci_high"]) == pytest.approx((-0.7573274061, 3.597888038), abs=1e-4)
+    assert "Satterthwaite" in res.summary()
+
+
+def test_fit_mixed_normal_option_keeps_lme4_ses_with_z(mixed_fit):
+    from outcomes.longitudinal import fit_mixed
+
+    with pytest.warns(Warning):
+        res = fit_mixed(
+            MIXED, "score", "wave", child="child", school="school", group="arm",
+            covariates=["age"], ddf="normal",
+        )  # fmt: skip
+    fe = res.to_frame().set_index("term")
+    assert fe.loc["wave[12]", "se"] == pytest.approx(0.7067361342, rel=1e-5)  # R vcov(f)
+    assert np.isinf(fe["df"]).all()
+    z = stats.norm.ppf(0.975)
+    assert fe.loc["wave[12]", "ci_low"] == pytest.approx(1.9 - z * 0.7067361342, abs=1e-4)
+    assert "normal (Wald z)" in res.summary()
+
+
+def _dense_cov(data, res, school):
+    """(X'V^-1 X)^-1 built densely with numpy from the fitted variance components."""
+    X = res._reml.X
+    n = len(X)
+    same = lambda g: (g[:, None] == g[None, :]).astype(float)  # noqa: E731
+    V = res.variances["residual"] * np.eye(n) + res.variances["child"] * same(
+        data["child"].to_numpy()
+    )
+    if school:
+        V += res.variances["school"] * same(data["school"].to_numpy())
+    return np.linalg.inv(X.T @ np.linalg.solve(V, X))
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 10_000), st.booleans())
+def test_fixed_effect_covariance_property(seed, school):
+    from outcomes.longitudinal import fit_mixed
+
+    rng = np.random.default_rng(seed)
+    n_child = int(rng.integers(8, 20))
+    rows = []
+    for c in range(n_child):
+        u = rng.normal(0, 1.5)
+        for w in (0, 1, 2):
+            if w and rng.random() < 0.25:
+                continue
+            rows.append(
+                {
+                    "child": c,
+                    "school": c % 4,
+                    "arm": "b" if c % 2 else "a",
+                    "wave": w,
+                    "score": 10 + u + 0.5 * w + rng.normal(0, 1),
+                }
+            )
+    data = pd.DataFrame(rows)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit_mixed(data, "score", "wave", child="child", group="arm",
+                        school="school" if school else None)  # fmt: skip
+    C = _dense_cov(data, res, school)
+    assert np.allclose(res.cov_params.to_numpy(), C, rtol=1e-7, atol=1e-12)
+    names = list(res.params.index)
+
+    def row(arm, w):
+        v = np.zeros(len(names))
+        v[names.index("Intercept")] = 1
+        if w:
+            v[names.index(f"wave[{w}]")] = 1
+        if arm == "b":
+            v[names.index("arm[b]")] = 1
+            if w:
+                v[names.index(f"wave[{w}]:arm[b]")] = 1
+        return v
+
+    means = res.wave_means().set_index(["group", "wave"])
+    change = res.change().set_index(["group", "wave"])
+    for arm in ("a", "b"):
+        for w in (0, 1, 2):
+            v = row(arm, w)
+            assert means.loc[(arm, w), "se"] == pytest.approx(np.sqrt(v @ C @ v), rel=1e-7)
+            if w:
+                dv = v - row(arm, 0)
+                assert change.loc[(arm, w), "se"] == pytest.approx(np.sqrt(dv @ C @ dv), rel=1e-7)
+    diff = res.change_difference().set_index("wave")
+    for w in (1, 2):
+        dv = (row("b", w) - row("b", 0)) - (row("a", w) - row("a", 0))
+        assert diff.loc[w, "se"] == pytest.approx(np.sqrt(dv @ C @ dv), rel=1e-7)
+
+
+# ----------------------------------------------------------------------------- 5. mixed ICC
+# 25 pupils in 15 schools (rng(32) in the project's checks)
+ICC_BOUNDARY = pd.DataFrame(
+    {
+        "school": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 13, 2, 12, 8, 6, 5, 4, 4, 9, 10],
+        "y": [7.2, 13.6, 11.2, 5.7, 7.8, 8.9, 10.2, 12.4, 10.7, 9.9, 11.1, 9.2, 10.0, 9.0, 7.3,
+              12.9, 9.6, 9.9, 8.9, 8.4, 9.5, 11.2, 12.4, 11.8, 9.0],
+    }
+)  # fmt: skip
+ICC_INTERIOR = pd.DataFrame(
+    {
+        "school": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 10, 14, 13, 7, 14, 14, 14, 1, 6, 9],
+        "y": [9.9, 8.8, 9.9, 7.1, 10.5, 10.8, 13.4, 10.3, 10.8, 7.0, 14.7, 6.4, 12.0, 9.2, 8.0,
+              8.9, 8.4, 10.6, 9.5, 12.7, 6.1, 9.8, 8.3, 11.8, 5.7],
+    }
+)  # fmt: skip
+
+
+def test_mixed_icc_is_zero_at_the_boundary_as_lme4():
+    # R: f <- lmer(y ~ 1 + (1 | school), data = d); as.data.frame(VarCorr(f))$vcov -> 0 3.6277667
+    #    logLik(f) -> -51.1273692965  (statsmodels alone stops at an ICC of 0.16)
+    assert sv.cluster_icc(ICC_BOUNDARY, "y", "school", method="mixed") == 0.0
+    from outcomes._mixed import RemlModel
+
+    m = RemlModel(
+        ICC_BOUNDARY["y"].to_numpy(), np.ones((25, 1)), {"school": ICC_BOUNDARY["school"]}
+    )
+    v = m.fit({"school": 0.5, "residual": 3.0})
+    assert v == {"school": 0.0, "residual": pytest.approx(3.6277666667, rel=1e-9)}
+    assert -m.deviance(v) / 2 == pytest.approx(-51.1273692965, abs=1e-8)
+
+
+def test_mixed_icc_interior_matches_lme4():
+    # R: lmer(y ~ 1 + (1 | school), data = d, control = lmerControl(optimizer = "bobyqa",
+    #    optCtrl = list(rhoend = 1e-12))): vcov 1.0419271499 4.1830170026 -> ICC 0.1994140262
+    #    logLik -55.1396852515; fixef 9.6689099374, SE 0.5013631224
+    icc = sv.cluster_icc(ICC_INTERIOR, "y", "school", method="mixed")
+    assert icc == pytest.approx(0.1994140262, rel=1e-4)
+    means = sv.means(ICC_INTERIOR, "y", cluster="school", icc_method="mixed")
+    assert means["icc"].iloc[0] == pytest.approx(0.1994140262, rel=1e-4)
+    at_zero = sv.means(ICC_BOUNDARY, "y", cluster="school", icc_method="mixed")
+    assert at_zero["icc"].iloc[0] == 0.0 and at_zero["deff"].iloc[0] == 1.0

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._mixed import RemlModel
 from ._stats import mcnemar, signed_rank, wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments import _norm
@@ -301,9 +302,15 @@ def _mixed_icc(y: np.ndarray, cluster: np.ndarray) -> tuple[float, str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = smf.mixedlm("y ~ 1", frame, groups=frame["c"]).fit(reml=True)
-    tau2 = float(np.asarray(fit.cov_re)[0, 0])
-    note = "; ".join(sorted({str(w.message).split("\n")[0] for w in caught}))
-    return tau2 / (tau2 + float(fit.scale)), (f"mixed model: {note}" if note else "")
+    start = {"cluster": float(np.asarray(fit.cov_re)[0, 0]), "residual": float(fit.scale)}
+    # statsmodels stops just inside a zero variance; the shared REML check (as fit_mixed,
+    # and lme4's bounded optimiser) finds the optimum on the boundary
+    v = RemlModel(y, np.ones((len(y), 1)), {"cluster": cluster}).fit(start)
+    msgs = {str(w.message).split("\n")[0] for w in caught}
+    if v["cluster"] == 0:
+        msgs = {"REML optimum on the boundary: between-cluster variance 0"}
+    note = "; ".join(sorted(msgs))
+    return v["cluster"] / (v["cluster"] + v["residual"]), (f"mixed model: {note}" if note else "")
 
 
 def cluster_icc(data: pd.DataFrame, outcome: str, cluster: str, *, method: str = "anova") -> float:
