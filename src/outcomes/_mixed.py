@@ -54,6 +54,7 @@ class RemlModel:
         self.y = np.asarray(y, dtype=float)
         self.X = np.asarray(X, dtype=float)
         self.names = list(groups)
+        self._sat_cache: dict = {}
         codes = [np.unique(np.asarray(g), return_inverse=True)[1] for g in groups.values()]
         n = len(self.y)
         self.n, self.p = n, self.X.shape[1]
@@ -67,15 +68,46 @@ class RemlModel:
             shape=(n, offset),
         ).tocsr()
         _, block = connected_components(link @ link.T, directed=False)
-        self.batches: list[_Batch] = []
         order = np.argsort(block, kind="stable")
         sizes = np.bincount(block)
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        for size in np.unique(sizes):
-            which = np.flatnonzero(sizes == size)
-            rows = order[starts[which][:, None] + np.arange(size)]
-            same = [(c[rows][:, :, None] == c[rows][:, None, :]).astype(float) for c in codes]
-            self.batches.append(_Batch(rows, same))
+        self._codes, self._blocks = codes, (order, sizes, starts)
+        self._dense: list[_Batch] | None = None
+        # For the optimisation, V/σ² = I + ZΛΛZ' is handled by Woodbury's identity within each
+        # block (as lme4): only q x q matrices, q = random effects in the block, are factorised.
+        # Pieces are stacked by q: Z'Z, Z'X, Z'y and which component each column belongs to.
+        self._XtX = self.X.T @ self.X
+        self._Xty = self.X.T @ self.y
+        self._yty = float(self.y @ self.y)
+        by_q: dict[int, list] = {}
+        for blk in range(int(block.max()) + 1):
+            r = order[starts[blk] : starts[blk] + sizes[blk]]
+            cols, comp = [], []
+            for k, c in enumerate(codes):
+                for g in np.unique(c[r]):
+                    cols.append(c[r] == g)
+                    comp.append(k)
+            Z = np.column_stack(cols).astype(float)
+            by_q.setdefault(Z.shape[1], []).append(
+                (Z.T @ Z, Z.T @ self.X[r], Z.T @ self.y[r], np.array(comp))
+            )
+        self._wood = [tuple(np.stack(part) for part in zip(*v, strict=True)) for v in by_q.values()]
+
+    @property
+    def batches(self) -> list[_Batch]:
+        """Dense blocks of V's pattern, stacked by block size (built on first use: only the
+        Satterthwaite computation needs them)."""
+        if self._dense is None:
+            order, sizes, starts = self._blocks
+            self._dense = []
+            for size in np.unique(sizes):
+                which = np.flatnonzero(sizes == size)
+                rows = order[starts[which][:, None] + np.arange(size)]
+                same = [
+                    (c[rows][:, :, None] == c[rows][:, None, :]).astype(float) for c in self._codes
+                ]
+                self._dense.append(_Batch(rows, same))
+        return self._dense
 
     # -- the likelihood
     def _state(self, tau: np.ndarray, sigma2: float) -> _State:
@@ -114,23 +146,56 @@ class RemlModel:
 
     def deviance(self, variances: dict[str, float]) -> float:
         """REML deviance −2ℓ_R (lme4 ``REMLcrit``; ``logLik(fit)`` is minus half of it)."""
-        return self._state(*self._split(variances)).dev
+        return self._gls(*self._split(variances))[0]
+
+    def _woodbury(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
+        """log|H|, X'H⁻¹X, X'H⁻¹y and y'H⁻¹y for H = V/σ² = I + ZΛΛZ', Λ = diag(θ).
+
+        With G = I + ΛZ'ZΛ per block: log|H| = log|G| and H⁻¹ = I − ZΛG⁻¹ΛZ', so
+        X'H⁻¹X = X'X − (ΛZ'X)'G⁻¹(ΛZ'X), and likewise for the others.
+        """
+        theta = np.asarray(theta, dtype=float)
+        M, Xty, yHy, logdet = self._XtX.copy(), self._Xty.copy(), self._yty, 0.0
+        for ZtZ, ZtX, Zty, comp in self._wood:
+            lam = theta[comp]  # (blocks, q)
+            G = lam[:, :, None] * ZtZ * lam[:, None, :] + np.eye(ZtZ.shape[1])
+            logdet += float(np.linalg.slogdet(G)[1].sum())
+            rhs = np.concatenate([lam[:, :, None] * ZtX, (lam * Zty)[:, :, None]], axis=2)
+            cross = np.einsum("bqi,bqj->ij", rhs, np.linalg.solve(G, rhs))
+            M -= cross[: self.p, : self.p]
+            Xty -= cross[: self.p, self.p]
+            yHy -= cross[self.p, self.p]
+        return logdet, M, Xty, yHy
+
+    def _gls(self, tau: np.ndarray, sigma2: float) -> tuple[float, np.ndarray, np.ndarray]:
+        """REML deviance, β̂ and (X'V⁻¹X)⁻¹ at variances τ (components) and σ² (residual)."""
+        nan = (math.inf, np.full(self.p, np.nan), np.full((self.p, self.p), np.nan))
+        if not sigma2 > 0 or np.any(np.asarray(tau) < 0):
+            return nan
+        logdet, M, Xty, yHy = self._woodbury(np.sqrt(np.asarray(tau, dtype=float) / sigma2))
+        sign, ld_m = np.linalg.slogdet(M)
+        if sign <= 0:
+            return nan
+        beta = np.linalg.solve(M, Xty)
+        rHr = yHy - float(beta @ Xty)
+        n, p = self.n, self.p
+        # V = σ²H: log|V| = n log σ² + log|H|; X'V⁻¹X = M/σ²; r'V⁻¹r = r'H⁻¹r/σ²
+        dev = (n - p) * math.log(sigma2) + logdet + ld_m + rHr / sigma2 + (n - p) * _LOG_2PI
+        return dev, beta, sigma2 * np.linalg.inv(M)
 
     def _profiled(self, theta: np.ndarray) -> tuple[float, float]:
-        """Deviance with σ² profiled out, for relative SDs θ_k = sqrt(τ_k/σ²) (lme4's θ)."""
-        st = self._state(np.asarray(theta) ** 2, 1.0)
-        if not math.isfinite(st.dev):
+        """Deviance with σ² profiled out, for relative SDs θ_k = sqrt(τ_k/σ²) (lme4's θ),
+        and the σ̂² = r'H⁻¹r / (n − p) that achieves it."""
+        logdet, M, Xty, yHy = self._woodbury(theta)
+        sign, ld_m = np.linalg.slogdet(M)
+        if sign <= 0:
             return math.inf, math.nan
-        # with V = σ²H: r'H⁻¹r / (n - p) maximises over σ²
-        r = self.y - self.X @ st.beta
-        rHr = sum(
-            float(np.einsum("bi,bij,bj->", r[b.rows], W, r[b.rows]))
-            for b, W in zip(self.batches, st.winv, strict=True)
-        )
+        rHr = yHy - float(np.linalg.solve(M, Xty) @ Xty)
         nu = self.n - self.p
         s2 = rHr / nu
-        dev = st.dev - rHr + nu * math.log(s2) + nu
-        return dev, s2
+        if not s2 > 0:
+            return math.inf, math.nan
+        return logdet + ld_m + nu * (1 + math.log(2 * math.pi * s2)), s2
 
     def fit(self, start: dict[str, float]) -> dict[str, float]:
         """REML estimates, boundary included: the lowest deviance found from ``start`` with
@@ -173,8 +238,8 @@ class RemlModel:
     # -- fixed effects
     def fixed(self, variances: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """GLS estimates β̂ and their covariance (X'V⁻¹X)⁻¹ at the given variances (lme4)."""
-        st = self._state(*self._split(variances))
-        return st.beta, st.cov
+        _, beta, cov = self._gls(*self._split(variances))
+        return beta, cov
 
     def satterthwaite(self, variances: dict[str, float], L: np.ndarray) -> np.ndarray:
         """Satterthwaite df for each row ℓ of ``L`` (as lmerTest):
@@ -182,6 +247,21 @@ class RemlModel:
         A = 2 H⁻¹ with H the Hessian of the REML deviance in the variance parameters φ
         (components at 0 are held there, as their θ-derivatives vanish in lmerTest).
         """
+        key = tuple(sorted(variances.items()))
+        if key not in self._sat_cache:
+            self._sat_cache[key] = self._variance_information(variances)
+        C, A, cov_phi = self._sat_cache[key]
+        L = np.atleast_2d(np.asarray(L, dtype=float))
+        CL = L @ C
+        v = np.einsum("ip,ip->i", CL, L)
+        g = np.stack([np.einsum("ip,pq,iq->i", CL, Ak, CL) for Ak in A], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 2 * v**2 / np.einsum("ik,kl,il->i", g, cov_phi, g)
+
+    def _variance_information(self, variances: dict[str, float]):
+        """C = (X'V⁻¹X)⁻¹, A_k = X'V⁻¹V_kV⁻¹X and 2H⁻¹ (H the Hessian of the REML deviance in
+        the variances, analytic: ∂²D/∂φ_k∂φ_l = −tr(PV_kPV_l) + 2y'PV_kPV_lPy) at ``variances``.
+        Dense per block, once per fit."""
         tau, s2 = self._split(variances)
         st = self._state(tau, s2)
         free = [j for j in range(len(tau)) if tau[j] > 0]
@@ -202,11 +282,13 @@ class RemlModel:
             u = [np.einsum("bij,bj->bi", v, e) for v in Vk]
             Wu = [np.einsum("bij,bj->bi", W, x) for x in u]
             for i in range(nfree):
-                A[i] += np.einsum("bip,bij,bjq->pq", WX, Vk[i], WX)
+                A[i] += np.einsum("bip,bij,bjq->pq", WX, Vk[i], WX, optimize=True)
                 XWu[i] += np.einsum("bip,bi->p", self.X[b.rows], Wu[i])
                 for j in range(nfree):
                     Q[i, j] += float(np.einsum("bij,bji->", WVk[i], WVk[j]))
-                    R[i, j] += np.einsum("bip,bij,bjk,bkq->pq", WX, Vk[i], WVk[j], WX)
+                    R[i, j] += np.einsum(
+                        "bip,bij,bjk,bkq->pq", WX, Vk[i], WVk[j], WX, optimize=True
+                    )
                     U[i, j] += float(np.einsum("bi,bi->", u[i], Wu[j]))
         C = st.cov
         H = np.zeros((nfree, nfree))
@@ -215,10 +297,4 @@ class RemlModel:
                 trPP = Q[i, j] - 2 * np.trace(C @ R[i, j]) + np.trace(C @ A[i] @ C @ A[j])
                 yPPPy = U[i, j] - XWu[i] @ C @ XWu[j]
                 H[i, j] = -trPP + 2 * yPPPy
-        cov_phi = 2 * np.linalg.pinv(H)
-        L = np.atleast_2d(np.asarray(L, dtype=float))
-        CL = L @ C
-        v = np.einsum("ip,ip->i", CL, L)
-        g = np.stack([np.einsum("ip,pq,iq->i", CL, A[k], CL) for k in range(nfree)], axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return 2 * v**2 / np.einsum("ik,kl,il->i", g, cov_phi, g)
+        return C, A, 2 * np.linalg.pinv(H)
