@@ -619,3 +619,58 @@ def test_mixed_icc_interior_matches_lme4():
     assert means["icc"].iloc[0] == pytest.approx(0.1994140262, rel=1e-4)
     at_zero = sv.means(ICC_BOUNDARY, "y", cluster="school", icc_method="mixed")
     assert at_zero["icc"].iloc[0] == 0.0 and at_zero["deff"].iloc[0] == 1.0
+
+
+# ----------------------------------------------------------------------------- 8. disclosure
+# (no R function here: expected tables are derived by hand in the comments)
+def test_disclosure_consistent_grouped_table_is_protected_not_refused():
+    from outcomes import disclosure as dc
+
+    t = pd.DataFrame(
+        {
+            "group": ["A", "A", "B", "B", "B", "Total"],
+            "item": ["x", "Total", "y", "z", "Total", ""],
+            "n": [9, 9, 3, 3, 6, 15],
+        }
+    )
+    out = dc.apply(t, groups=["group"])
+    # y, z and B's total (6) are 1-7: primary. Then 15 - 9 = y + z = B's total would reveal
+    # the B total, so x and with it A's total must go too; the grand total 15 stays.
+    assert out["n"].tolist() == ["*", "*", "*", "*", "*", 15]
+    assert out.attrs["disclosure"]["secondary"] == 2
+
+
+@pytest.mark.parametrize("label", ["Totals", "Grand total", "GRAND TOTAL "])
+def test_disclosure_recognises_totals_and_grand_total(label):
+    from outcomes import disclosure as dc
+
+    t = pd.DataFrame({"school": ["A", "B", "C", label], "n": [3, 12, 40, 55]})
+    # A (3) is primary; 55 - 12 - 40 would give it back, so B (the smaller) is hidden too
+    assert dc.apply(t)["n"].tolist() == ["*", "*", 40, 55]
+
+
+@pytest.mark.parametrize("label", ["Subtotal", "Sub-total", "Overall total", "Total (all)"])
+def test_disclosure_refuses_an_undeclared_total_like_label(label):
+    from outcomes import disclosure as dc
+    from outcomes.errors import DataStructureError
+
+    t = pd.DataFrame({"school": ["A", "B", "C", label], "n": [3, 12, 40, 55]})
+    with pytest.raises(DataStructureError, match="reads like a total"):
+        dc.apply(t)
+    declared = dc.apply(t, total_labels=["Total", label])
+    assert declared["n"].tolist() == ["*", "*", 40, 55]
+
+
+def test_disclosure_refuses_huge_and_boolean_counts():
+    from outcomes import disclosure as dc
+    from outcomes.errors import OutcomesError
+
+    huge = pd.DataFrame({"school": ["A", "B"], "n": np.array([12, 2**63 + 1], dtype=np.uint64)})
+    with pytest.raises(OutcomesError, match="2\\*\\*53"):
+        dc.apply(huge)
+    flags = pd.DataFrame({"school": ["A", "B", "C"], "n": [True, False, True]})
+    with pytest.raises(OutcomesError, match="true/false"):
+        dc.apply(flags, counts="n")
+    mixed = pd.DataFrame({"school": ["A", "B"], "n": pd.Series([True, 12], dtype=object)})
+    with pytest.raises(OutcomesError, match="true/false"):
+        dc.apply(mixed, counts="n")
