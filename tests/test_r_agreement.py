@@ -244,7 +244,7 @@ def test_overdispersed_trend_uses_t_on_the_residual_df_as_quasibinomial():
 
 
 # ----------------------------------------------------------------------------- 1. waiting times
-def _waits(days, seen):
+def _waits(days, seen, standard_days=28):
     """Referrals whose first-contact wait is days[i], seen or still waiting (censored)."""
     as_of = pd.Timestamp("2024-12-31")
     rows = []
@@ -260,7 +260,13 @@ def _waits(days, seen):
         )
     from outcomes import service
 
-    return service.waiting_times(pd.DataFrame(rows), as_of=as_of, stage="first").to_frame().iloc[0]
+    return (
+        service.waiting_times(
+            pd.DataFrame(rows), as_of=as_of, stage="first", standard_days=standard_days
+        )
+        .to_frame()
+        .iloc[0]
+    )
 
 
 QCOLS = ("q1", "median", "q3", "p90")
@@ -334,6 +340,17 @@ def test_waiting_time_quantiles_and_cis_match_quantile_survfit(days, seen, expec
     got = _quantile_table(_waits(days, seen))
     for g, e in zip(got, expected, strict=True):
         assert _same(g, [float(v) for v in e]), (got, expected)
+
+
+def test_within_standard_matches_summary_survfit():
+    # R: s <- summary(survfit(Surv(d, e) ~ 1, conf.type = "log-log"), times = 14) for the
+    #    rng(14) case: 1 - s$surv = 0.2618764302, 1 - s$upper = 0.1265695678,
+    #    1 - s$lower = 0.4940469815
+    days, seen, _ = R_CASES[3]
+    row = _waits(days, seen, standard_days=14)
+    assert row["within_standard"] == pytest.approx(0.2618764302, abs=1e-9)
+    assert row["within_standard_ci_low"] == pytest.approx(0.1265695678, abs=1e-6)
+    assert row["within_standard_ci_high"] == pytest.approx(0.4940469815, abs=1e-6)
 
 
 def _r_findq(x, y, p):
@@ -674,3 +691,49 @@ def test_disclosure_refuses_huge_and_boolean_counts():
     mixed = pd.DataFrame({"school": ["A", "B"], "n": pd.Series([True, 12], dtype=object)})
     with pytest.raises(OutcomesError, match="true/false"):
         dc.apply(mixed, counts="n")
+
+
+# ----------------------------------------------------------------------------- 9. conventions
+# R's clinicalsignificance (calc_cutoff.R, version 2.x) classes clinical_pre as
+# direction * pre < direction * cutoff and functional_post as direction * post >
+# direction * cutoff, both strict, so a score exactly on the cut-off is neither. (The package
+# could not be installed here, so these cases are derived from that rule, not run in R.)
+@pytest.mark.parametrize(
+    ("pre", "post", "hib", "cut", "ours", "theirs"),
+    [
+        (30, 50, True, 30, "recovered", "improved"),  # starts on the cut-off
+        (50, 30, False, 50, "recovered", "improved"),  # lower is better, starts on it
+        (50, 30, False, 30, "improved", "improved"),  # ends on the cut-off: clinical here
+        (20, 40, True, 30, "recovered", "recovered"),  # clear of the cut-off: both agree
+    ],
+)
+def test_cutoff_convention(pre, post, hib, cut, ours, theirs):
+    from outcomes.reliable import reliable_change
+
+    kw = dict(sd=7.5, reliability=0.8, cutoff=cut, higher_is_better=hib)  # S_diff 4.743
+    assert reliable_change([pre], [post], **kw)["category"].iloc[0] == ours
+    assert (
+        reliable_change([pre], [post], cutoff_convention="neither", **kw)["category"].iloc[0]
+        == theirs
+    )
+
+
+def test_cutoff_convention_refuses_nonsense():
+    from outcomes.errors import OutcomesError
+    from outcomes.reliable import reliable_change
+
+    with pytest.raises(OutcomesError, match="cutoff_convention"):
+        reliable_change([1], [2], sd=7.5, reliability=0.8, higher_is_better=True,
+                        cutoff_convention="strict")  # fmt: skip
+
+
+def test_critical_value_convention():
+    from outcomes.reliable import reliable_change
+
+    # R: qnorm(0.975) = 1.959963985; a change with RCI between that and 1.96 is reliable
+    # only with R's value. S_diff = 7.5 * sqrt(2) * sqrt(0.2) = 4.743416; change 9.2970 gives
+    # RCI 1.959999 (between the two).
+    kw = dict(sd=7.5, reliability=0.8, higher_is_better=True)
+    assert not reliable_change([10], [19.297], **kw)["reliable"].iloc[0]
+    r = reliable_change([10], [19.297], critical=1.959963985, **kw)
+    assert r["reliable"].iloc[0]
