@@ -737,3 +737,24 @@ def test_critical_value_convention():
     assert not reliable_change([10], [19.297], **kw)["reliable"].iloc[0]
     r = reliable_change([10], [19.297], critical=1.959963985, **kw)
     assert r["reliable"].iloc[0]
+
+
+# ----------------------------------------------------------------------------- bad input
+@given(
+    st.one_of(
+        st.booleans(),
+        st.integers(max_value=-1),
+        st.floats(allow_nan=True, allow_infinity=True).filter(lambda x: not float(x).is_integer()),
+    )
+)
+def test_mcnemar_refuses_non_counts(bad):
+    with pytest.raises(ValueError, match="mcnemar: b"):
+        mcnemar(bad, 1)
+
+
+@given(st.lists(st.floats(-5, 5), min_size=1, max_size=10), st.sampled_from(["fast", "", "R"]))
+def test_signed_rank_refuses_missing_values_and_unknown_methods(diffs, method):
+    with pytest.raises(ValueError, match="missing"):
+        signed_rank([*diffs, math.nan])
+    with pytest.raises(ValueError, match="method must be"):
+        signed_rank(diffs, method=method)

@@ -202,6 +202,7 @@ class RemlModel:
         every subset of the variance components also tried fixed at 0."""
         tau0, s0 = self._split(start)
         theta0 = np.sqrt(np.clip(tau0, 0, None) / s0) if s0 > 0 else np.ones(len(tau0))
+        theta0 = np.where(np.isfinite(theta0), theta0, 1.0)  # a failed start still starts
         k = len(self.names)
         best_dev, best_theta = math.inf, theta0
         # Most zeros first: an interior point must beat the boundary by more than rounding
