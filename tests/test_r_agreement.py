@@ -178,7 +178,7 @@ def test_signed_rank_property_against_r_rule(diffs):
 # ----------------------------------------------------------------------------- 4. rater
 @pytest.mark.parametrize("blank", ["", "   ", "\t"])
 def test_outcome_metric_blank_rater_is_the_instruments_respondent(blank):
-    from outcomes.outcome_metric import cyp_outcome_metric
+    from outcomes.change.outcome_metric import cyp_outcome_metric
 
     refs = pd.DataFrame(
         {
@@ -708,7 +708,7 @@ def test_disclosure_refuses_huge_and_boolean_counts():
     ],
 )
 def test_cutoff_convention(pre, post, hib, cut, ours, theirs):
-    from outcomes.reliable import reliable_change
+    from outcomes.change.reliable import reliable_change
 
     kw = dict(sd=7.5, reliability=0.8, cutoff=cut, higher_is_better=hib)  # S_diff 4.743
     assert reliable_change([pre], [post], **kw)["category"].iloc[0] == ours
@@ -720,7 +720,7 @@ def test_cutoff_convention(pre, post, hib, cut, ours, theirs):
 
 def test_cutoff_convention_refuses_nonsense():
     from outcomes.errors import OutcomesError
-    from outcomes.reliable import reliable_change
+    from outcomes.change.reliable import reliable_change
 
     with pytest.raises(OutcomesError, match="cutoff_convention"):
         reliable_change([1], [2], sd=7.5, reliability=0.8, higher_is_better=True,
@@ -728,7 +728,7 @@ def test_cutoff_convention_refuses_nonsense():
 
 
 def test_critical_value_convention():
-    from outcomes.reliable import reliable_change
+    from outcomes.change.reliable import reliable_change
 
     # R: qnorm(0.975) = 1.959963985; a change with RCI between that and 1.96 is reliable
     # only with R's value. S_diff = 7.5 * sqrt(2) * sqrt(0.2) = 4.743416; change 9.2970 gives
