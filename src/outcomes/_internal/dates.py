@@ -256,7 +256,7 @@ def read_dates(
         recognised = iso | numeric | named
         reason[text & ~recognised] = NOT_A_DATE
         impossible = recognised & np.isnat(out)
-        reason[impossible] = "not a real date (no such day)"
+        reason[impossible] = "not a date: no such day in the calendar"
 
         # a column mixing formats: the cells not in the most common format are reported
         fam = pd.Series(family[recognised & ~impossible])
@@ -321,7 +321,7 @@ def dates_or_raise(
         Traceback (most recent call last):
         ...
         outcomes.errors.InvalidResponsesError: pair_waves: 1 cell(s) of column 'date' are not dates
-          row 0, column 'date': '31/02/2025' - not a real date (no such day)
+          row 0, column 'date': '31/02/2025' - not a date: no such day in the calendar
     """
     got = read_dates(values, column=column, dayfirst=dayfirst, excel=excel)
     if len(got.issues):
