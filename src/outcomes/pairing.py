@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ._internal.dates import dates_or_raise
 from .errors import DataStructureError, OutcomesError
 
 __all__ = ["Pairing", "PairingWarning", "pair_waves"]
@@ -205,23 +206,6 @@ def _scale_part(
     return part
 
 
-def _parse_dates(s: pd.Series, name: str) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s
-    with warnings.catch_warnings():
-        # dateutil fallback for non-ISO text is fine: anything unparseable is reported below
-        warnings.filterwarnings("ignore", message="Could not infer format")
-        out = pd.to_datetime(s, errors="coerce")
-    bad = out.isna() & s.notna()
-    if bad.any():
-        lab = s.index[bad.to_numpy()][:5].tolist()
-        raise OutcomesError(
-            f"pair_waves: column {name!r} has values that are not dates {s[bad].head(5).tolist()} "
-            f"at rows {lab}"
-        )
-    return out
-
-
 def pair_waves(
     scores: pd.DataFrame,
     *,
@@ -236,6 +220,7 @@ def pair_waves(
     date_col: str = "date",
     wave_col: str = "wave",
     on_problem: Literal["report", "raise"] = "report",
+    dayfirst: bool = True,
 ) -> Pairing:
     """Pair baseline and follow-up scores per person x instrument x rater x scale.
 
@@ -250,6 +235,11 @@ def pair_waves(
         ``"first_last"`` (by date, or by wave order when there is no date column),
         ``"nearest"`` (follow-up nearest ``target_days`` after baseline, within ``window_days``),
         ``"waves"`` (``baseline_wave`` vs ``followup_wave``).
+    dayfirst
+        Read ambiguous ``05/01/2025`` text as 5 January (True, UK data) or 1 May (False). ISO
+        dates, datetimes and (via :func:`outcomes.read_table`) Excel dates are read either way;
+        a date that is not a date raises :class:`~outcomes.InvalidResponsesError` naming the row
+        (docs/concepts.md, "Dates").
     on_problem
         ``"report"`` (default): leave problem series unpaired, record why, warn with
         :class:`PairingWarning`. ``"raise"``: raise :class:`~outcomes.DataStructureError`.
@@ -301,11 +291,13 @@ def pair_waves(
     # oc.score() keeps a DataFrame in .attrs["issues"]; pandas cannot compare such attrs on concat.
     scores = scores.copy(deep=False)
     scores.attrs = {}
+    if has_date:
+        scores[date_col] = dates_or_raise(
+            scores[date_col], column=date_col, where="pair_waves", dayfirst=dayfirst
+        )
     scale_spec = _scales_of(scores, scales)
     cols = [id_col, *keys] + ([date_col] if has_date else []) + ([wave_col] if has_wave else [])
     rec = _long(scores, scale_spec, cols)
-    if has_date:
-        rec[date_col] = _parse_dates(rec[date_col], date_col)
 
     # Time axis of the rule: dates, except for the waves rule and undated first/last.
     use_wave_time = rule == "waves" or not has_date
