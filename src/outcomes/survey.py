@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._internal.dates import dates_or_raise
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments import _norm
@@ -603,9 +604,16 @@ def means(
 
 # ----------------------------------------------------------------------------- waves
 def _resolve_waves(
-    data: pd.DataFrame, wave: str, waves: Sequence | None, date: str | None
+    data: pd.DataFrame,
+    wave: str,
+    waves: Sequence | None,
+    date: str | None,
+    dayfirst: bool = True,
 ) -> tuple[object, object]:
     """(baseline, follow-up) wave values, checked; the order is never guessed from text."""
+    when = None
+    if date and date in data.columns:
+        when = dates_or_raise(data[date], column=date, where="waves", dayfirst=dayfirst)
     col = data[wave]
     # Plain Python values, so that messages read 2 rather than np.int64(2).
     present = pd.Series(col.dropna().unique()).tolist()
@@ -634,12 +642,12 @@ def _resolve_waves(
                 f"wave column {wave!r} holds {len(present)} waves {present}; say which two to "
                 "compare with waves=(baseline, follow_up)"
             )
-        base, follow = _order_two(data, wave, present, date)
-    _check_dates(data, wave, base, follow, date)
+        base, follow = _order_two(data, wave, present, when)
+    _check_dates(data, wave, base, follow, when)
     return base, follow
 
 
-def _order_two(data: pd.DataFrame, wave: str, present: list, date: str | None) -> tuple:
+def _order_two(data: pd.DataFrame, wave: str, present: list, when: pd.Series | None) -> tuple:
     col = data[wave]
     orderable = (
         pd.api.types.is_numeric_dtype(col.dtype)
@@ -651,7 +659,7 @@ def _order_two(data: pd.DataFrame, wave: str, present: list, date: str | None) -
             cats = list(col.cat.categories)
             return tuple(sorted(present, key=cats.index))
         return tuple(sorted(present))
-    med = _median_dates(data, wave, present, date)
+    med = _median_dates(data, wave, present, when)
     if med is not None:
         return tuple(sorted(present, key=lambda w: med[w]))
     named = [w for w in present if _norm(w) in _BASELINE_NAMES]
@@ -664,23 +672,24 @@ def _order_two(data: pd.DataFrame, wave: str, present: list, date: str | None) -
     )
 
 
-def _median_dates(data: pd.DataFrame, wave: str, present: list, date: str | None) -> dict | None:
-    if not date or date not in data.columns:
+def _median_dates(
+    data: pd.DataFrame, wave: str, present: list, when: pd.Series | None
+) -> dict | None:
+    if when is None:
         return None
-    d = pd.to_datetime(data[date], errors="coerce")
-    med = d.groupby(data[wave]).median()
+    med = when.groupby(data[wave]).median()
     if any(pd.isna(med.get(w)) for w in present):
         return None
     return {w: med[w] for w in present}
 
 
 def _check_dates(
-    data: pd.DataFrame, wave: str, base: object, follow: object, date: str | None
+    data: pd.DataFrame, wave: str, base: object, follow: object, when: pd.Series | None
 ) -> None:
-    med = _median_dates(data, wave, [base, follow], date)
+    med = _median_dates(data, wave, [base, follow], when)
     if med is not None and med[follow] < med[base]:
         raise OutcomesError(
-            f"follow-up before baseline: wave {follow!r} has median {date} "
+            f"follow-up before baseline: wave {follow!r} has median {when.name} "
             f"{med[follow].date()}, earlier than baseline wave {base!r} ({med[base].date()}); "
             "check waves= or the dates"
         )
@@ -1269,9 +1278,10 @@ def _compare(
     by: list[str],
     confidence: float,
     gee_cov: str,
+    dayfirst: bool = True,
 ) -> WaveComparison:
     binary = kind == "prevalence"
-    base, follow = _resolve_waves(data, wave, waves, date)
+    base, follow = _resolve_waves(data, wave, waves, date, dayfirst)
     notes: list[str] = []
     if programme and not cluster:
         raise OutcomesError(
@@ -1503,6 +1513,7 @@ def compare_prevalence(
     confidence: float = 0.95,
     gee_cov: str = "robust",
     label: str | None = None,
+    dayfirst: bool = True,
 ) -> WaveComparison:
     """Compare the prevalence of a case definition between a baseline and a follow-up wave.
 
@@ -1522,7 +1533,9 @@ def compare_prevalence(
     Waves: ``waves=(baseline, follow_up)``; if omitted, the two waves present are ordered by
     value (numbers, dates, ordered categories), by the median of the ``date`` column, or by a
     wave called "baseline"; otherwise you are asked. A follow-up dated before its baseline is
-    refused. ``by=`` repeats the comparison per group. ``label=`` names the outcome in
+    refused. The ``date`` column is read by the project's date rules (ISO always;
+    ``05/01/2025`` is 5 January unless ``dayfirst=False``; a cell that is not a date raises an
+    error naming its row; docs/concepts.md, "Dates"). ``by=`` repeats the comparison per group. ``label=`` names the outcome in
     :meth:`WaveComparison.summary` (e.g. ``"SDQ total in the high or very high band"``).
 
     Example:
@@ -1555,6 +1568,7 @@ def compare_prevalence(
         by=by_cols,
         confidence=confidence,
         gee_cov=gee_cov,
+        dayfirst=dayfirst,
     )
 
 
@@ -1572,6 +1586,7 @@ def compare_means(
     confidence: float = 0.95,
     gee_cov: str = "robust",
     label: str | None = None,
+    dayfirst: bool = True,
 ) -> WaveComparison:
     """Compare the mean of a score between a baseline and a follow-up wave.
 
@@ -1607,4 +1622,5 @@ def compare_means(
         by=by_cols,
         confidence=confidence,
         gee_cov=gee_cov,
+        dayfirst=dayfirst,
     )
