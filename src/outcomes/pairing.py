@@ -237,7 +237,7 @@ def pair_waves(
         ``"waves"`` (``baseline_wave`` vs ``followup_wave``).
     dayfirst
         Read ambiguous ``05/01/2025`` text as 5 January (True, UK data) or 1 May (False). ISO
-        dates, datetimes and (via :func:`outcomes.read_table`) Excel dates are read either way;
+        dates, datetimes and (via :func:`outcomes.io.read_table`) Excel dates are read either way;
         a date that is not a date raises :class:`~outcomes.InvalidResponsesError` naming the row
         (docs/concepts.md, "Dates").
     on_problem

@@ -26,6 +26,7 @@ explicit ``format=`` per format family.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -221,7 +222,7 @@ def read_dates(
         else:
             reason[idx] = (
                 "a number, not a date (Excel serial dates are read only from Excel files: "
-                "outcomes.read_table converts them)"
+                "outcomes.io.read_table converts them)"
             )
 
     text = (kinds == "text") & ~blank & ~number_text
@@ -358,12 +359,62 @@ def to_timestamp(value: object, name: str, *, dayfirst: bool = True) -> pd.Times
     return pd.Timestamp(got.values.iloc[0])
 
 
-def is_date_column(name: object) -> bool:
-    """Whether a column name says it holds dates (``date``, ``*_date``, ``date_*``).
+def excel_dates(values: pd.Series) -> pd.Series:
+    """A date column as read from an Excel sheet: numbers (Excel serial days) become datetimes;
+    real dates, text and numbers outside Excel's date range are left as they are (text is read
+    later, with the caller's ``dayfirst``; a stray number is then reported as a bad cell).
 
     Example:
-        >>> [is_date_column(c) for c in ["date", "referral_date", "Date of birth", "q1"]]
-        [True, True, True, False]
+        >>> import pandas as pd
+        >>> excel_dates(pd.Series([45662, "05/01/2025", None], dtype=object)).tolist()
+        [Timestamp('2025-01-05 00:00:00'), '05/01/2025', None]
     """
-    words = str(name).strip().casefold().replace("_", " ").split()
+    s = values
+    if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        got, outside = _serials(s.to_numpy(dtype=float, na_value=np.nan))
+        if not (outside & s.notna().to_numpy()).any():
+            return pd.Series(got, index=s.index, name=s.name)
+        s = s.astype(object)
+    try:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    except TypeError:
+        return s
+    u = np.asarray(uniques, dtype=object)
+    number = np.array(
+        [
+            isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+            for v in u
+        ],
+        dtype=bool,
+    )
+    if not number.any():
+        return s
+    got, outside = _serials(np.where(number, u, np.nan).astype(float))
+    use = number & ~outside
+    if not use.any():
+        return s
+    stamps = np.array([pd.Timestamp(x) for x in got[use]], dtype=object)
+    u = u.copy()
+    u[use] = stamps
+    out = s.astype(object).copy()
+    has = codes >= 0
+    changed = has.copy()
+    changed[has] = use[codes[has]]
+    out[changed] = u[codes[changed]]
+    return out
+
+
+def is_date_column(name: object) -> bool:
+    """Whether a column name says it holds dates (``date``, ``*_date``, ``date_*``, ``StartDate``).
+
+    Example:
+        >>> [is_date_column(c) for c in ["date", "referral_date", "Date of birth", "EndDate", "q1"]]
+        [True, True, True, True, False]
+        >>> is_date_column("update_count")
+        False
+    """
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(name))
+    words = re.split(r"[\s_\-.]+", spaced.strip().casefold())
     return "date" in words
