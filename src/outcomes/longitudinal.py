@@ -25,7 +25,6 @@ Attrition analysis lives in :mod:`outcomes.attrition`; multiple imputation in
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,8 @@ import pandas as pd
 import typer
 from scipy import stats
 
+from ._internal.text import did_you_mean
+from ._internal.waves import order_waves
 from .errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -50,9 +51,6 @@ __all__ = [
 
 #: Columns of :meth:`MixedResult.to_frame` (the first six are the public contract).
 FIXED_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p", "z"]
-
-#: Wave labels that mark the baseline when waves are text without an explicit order.
-_BASELINE_NAMES = {"baseline", "base", "pre", "t0", "time 0", "wave 0", "before", "intake", "start"}
 
 # A variance component below this share of the total variance is reported as on the boundary.
 _BOUNDARY_SHARE = 1e-6
@@ -124,19 +122,13 @@ def _no_missing_keys(data: pd.DataFrame, column: str, what: str) -> None:
         raise DataStructureError(f"{what}: column {column!r} is missing at row(s) {rows}")
 
 
-def _wave_number(label: str) -> float | None:
-    if label.strip().lower() in _BASELINE_NAMES:
-        return 0.0
-    found = re.findall(r"\d+(?:\.\d+)?", label)
-    return float(found[0]) if len(found) == 1 else None
-
-
 def wave_order(values: pd.Series, waves: Sequence | None = None) -> list:
     """The waves present, in time order.
 
     Numbers sort numerically; an ordered categorical keeps its order; text labels are ordered
-    by a recognised baseline name ("baseline", "pre", "t0" ...) and the one number in each
-    label ("6 months", "12m"). Anything else needs ``waves=[...]`` spelled out.
+    by the project's wave vocabulary (:mod:`outcomes._internal.waves`: a baseline name such as
+    "baseline", "pre", "t0" first, then by months: "6 months", "12m", "1 year"; then "wave 2").
+    Anything else needs ``waves=[...]`` spelled out.
 
     Example:
         >>> wave_order(pd.Series(["12 months", "baseline", "6 months"]))
@@ -150,8 +142,9 @@ def wave_order(values: pd.Series, waves: Sequence | None = None) -> list:
         unknown = [w for w in present if w not in order]
         if unknown:
             raise DataStructureError(
-                f"wave value(s) {unknown[:10]!r} are not in waves={order!r}; add them or "
-                "drop those rows"
+                f"wave value(s) {unknown[:10]!r} are not in waves={order!r} "
+                f"({did_you_mean(unknown[0], order).removeprefix('; ')}); add them or drop "
+                "those rows"
             )
         return [w for w in order if w in set(present)]
     if isinstance(values.dtype, pd.CategoricalDtype) and values.dtype.ordered:
@@ -160,14 +153,8 @@ def wave_order(values: pd.Series, waves: Sequence | None = None) -> list:
         return sorted(present.tolist())
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return sorted(present.tolist())
-    labels = [str(w) for w in present]
-    numbers = [_wave_number(w) for w in labels]
-    if any(n is None for n in numbers) or len(set(numbers)) != len(numbers):
-        raise DataStructureError(
-            f"cannot tell the order of waves {labels!r}; pass waves=[...] in time order "
-            "(or use numbers such as months since baseline)"
-        )
-    return [w for _, w in sorted(zip(numbers, present.tolist(), strict=True))]
+    by_label = {str(w): w for w in present}
+    return [by_label[w] for w in order_waves(by_label, strict=True)]
 
 
 @dataclass

@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from ._internal.dates import dates_or_raise
+from ._internal.waves import check_lookalikes, order_waves, resolve_wave, time_rank
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments import _norm
@@ -61,9 +62,6 @@ TEST_COLUMNS = [
 
 #: Below this many schools, clustered results carry a warning note.
 FEW_CLUSTERS = 30
-
-#: Wave names that identify the baseline when the wave column holds text and no dates.
-_BASELINE_NAMES = {"baseline", "pre", "t0", "time 0", "wave 1", "wave1", "before"}
 
 
 class SurveyWarning(UserWarning):
@@ -625,12 +623,7 @@ def _resolve_waves(
             raise OutcomesError(f"waves= must name two waves (baseline, follow-up), got {waves!r}")
         if waves[0] == waves[1]:
             raise OutcomesError(f"waves= names the same wave twice: {waves[0]!r}")
-        absent = [w for w in waves if w not in present]
-        if absent:
-            raise DataStructureError(
-                f"wave(s) {absent} not found in column {wave!r}; waves present: {present}"
-            )
-        base, follow = waves
+        base, follow = (resolve_wave(w, present, column=wave) for w in waves)
     else:
         if len(present) == 1:
             raise DataStructureError(
@@ -643,6 +636,9 @@ def _resolve_waves(
                 "compare with waves=(baseline, follow_up)"
             )
         base, follow = _order_two(data, wave, present, when)
+    # a label that reads as a chosen wave would have its rows left out without a word
+    check_lookalikes([base, follow], present, column=wave)
+    check_lookalikes([base], [follow], column=wave)
     _check_dates(data, wave, base, follow, when)
     return base, follow
 
@@ -662,10 +658,8 @@ def _order_two(data: pd.DataFrame, wave: str, present: list, when: pd.Series | N
     med = _median_dates(data, wave, present, when)
     if med is not None:
         return tuple(sorted(present, key=lambda w: med[w]))
-    named = [w for w in present if _norm(w) in _BASELINE_NAMES]
-    if len(named) == 1:
-        other = [w for w in present if w is not named[0]]
-        return named[0], other[0]
+    if any(time_rank(w) is not None for w in present):
+        return tuple(order_waves(present))
     raise OutcomesError(
         f"cannot tell which wave in {wave!r} came first ({present}); give "
         "waves=(baseline, follow_up) or a date column"
