@@ -37,7 +37,7 @@ import typer
 from scipy import stats
 
 from ._internal.text import did_you_mean
-from ._internal.waves import order_waves
+from ._internal.waves import order_waves, resolve_wave
 from .errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -283,8 +283,10 @@ def prepare(
         )
     if baseline is None:
         baseline = order[0]
-    if baseline not in pos_of:
-        raise DataStructureError(f"{what}: baseline wave {baseline!r} is not among {order!r}")
+    try:
+        baseline = resolve_wave(baseline, order, column=wave, what="baseline wave")
+    except DataStructureError as e:
+        raise DataStructureError(f"{what}: {e}") from None
     if frame["_child"].nunique() < 2:
         raise DataStructureError(f"{what}: scores from fewer than two children")
 

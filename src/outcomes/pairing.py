@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ._internal.dates import dates_or_raise
+from ._internal.waves import check_lookalikes, resolve_wave
 from .errors import DataStructureError, OutcomesError
 
 __all__ = ["Pairing", "PairingWarning", "pair_waves"]
@@ -287,6 +288,13 @@ def pair_waves(
             raise DataStructureError(f"pair_waves: need a {date_col!r} or {wave_col!r} column")
     else:
         raise OutcomesError(f"rule must be 'first_last', 'nearest' or 'waves', not {rule!r}")
+
+    if rule == "waves":
+        present = pd.Series(scores[wave_col].dropna().unique()).tolist()
+        baseline_wave = resolve_wave(baseline_wave, present, column=wave_col)
+        followup_wave = resolve_wave(followup_wave, present, column=wave_col)
+        # a label that reads as one of the two would be left out as "another wave"
+        check_lookalikes([baseline_wave, followup_wave], present, column=wave_col)
 
     # oc.score() keeps a DataFrame in .attrs["issues"]; pandas cannot compare such attrs on concat.
     scores = scores.copy(deep=False)

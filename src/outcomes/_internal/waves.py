@@ -131,7 +131,9 @@ def order_waves(labels: Iterable[object], *, strict: bool = False) -> list:
     return [given[i] for _, i in sorted(known)] + unknown_labels
 
 
-def resolve_wave(requested: object, present: Sequence[object], *, column: str = "wave") -> object:
+def resolve_wave(
+    requested: object, present: Sequence[object], *, column: str = "wave", what: str = "wave"
+) -> object:
     """The value in the data that ``requested`` names: an exact match (``2`` also matches
     ``"2"``), or a :class:`~outcomes.errors.DataStructureError` with a did-you-mean.
 
@@ -151,7 +153,7 @@ column 'wave')
     if len(by_text) == 1:
         return by_text[0]
     raise DataStructureError(
-        f"{unknown('wave', requested, present)} (not found in column {column!r})"
+        f"{unknown(what, requested, present)} (not found in column {column!r})"
     )
 
 
