@@ -36,6 +36,7 @@ import pandas as pd
 import typer
 from scipy import stats
 
+from ._internal.columns import check_frame
 from ._internal.text import did_you_mean
 from ._internal.waves import order_waves, resolve_wave
 from .errors import DataStructureError, OutcomesError
@@ -73,23 +74,7 @@ def _label(v: object) -> str:
 
 
 def _check_columns(data: object, columns: Sequence[str], what: str) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise DataStructureError(f"{what}: expected a pandas DataFrame, got {type(data).__name__}")
-    if len(data) == 0:
-        raise DataStructureError(f"{what}: the data has no rows")
-    dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-    if dup:
-        raise DataStructureError(f"{what}: duplicate column names in the data: {dup}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise DataStructureError(
-            f"{what}: column(s) {missing} not found; the data has {list(map(str, data.columns))}"
-        )
-    seen: set[str] = set()
-    repeated = sorted({c for c in columns if c in seen or seen.add(c)})
-    if repeated:
-        raise DataStructureError(f"{what}: column(s) {repeated} named in more than one role")
-    return data
+    return check_frame(data, columns, what=what, distinct=True)
 
 
 def _rows_named(data: pd.DataFrame, mask: np.ndarray, column: str, limit: int = 10) -> str:

@@ -31,6 +31,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ._internal.columns import check_frame, require_columns
 from ._internal.dates import dates_or_raise, to_timestamp
 from ._stats import wilson_ci
 from .errors import DataStructureError, OutcomesError
@@ -172,11 +173,7 @@ def _dates(df: pd.DataFrame, col: str, table: str, dayfirst: bool = True) -> pd.
 
 
 def _require(df: pd.DataFrame, cols: Sequence[str], table: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataStructureError(
-            f"{table}: missing column(s) {missing} (present: {list(df.columns)})"
-        )
+    require_columns(df, cols, what=table)
 
 
 def _measures_of(instruments: Sequence[str], columns: pd.Index) -> pd.DataFrame:
@@ -324,12 +321,7 @@ def cyp_outcome_metric(
     if not isinstance(scores, pd.DataFrame):
         scores = pd.concat(list(scores), ignore_index=True)
     for name, df in (("scores", scores), ("referrals", referrals)):
-        if not isinstance(df, pd.DataFrame):
-            raise DataStructureError(f"{name} must be a DataFrame")
-        if df.empty:
-            raise DataStructureError(f"{name}: the table is empty")
-        if df.columns.duplicated().any():
-            raise DataStructureError(f"{name}: duplicate column names")
+        check_frame(df, what=name)
     by = [] if by is None else [by] if isinstance(by, str) else list(by)
     _require(
         referrals,

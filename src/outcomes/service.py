@@ -25,6 +25,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 from ._attrs import attach
 from ._internal.cells import COLUMNS as CELL_COLUMNS
 from ._internal.cells import combine, flagged
+from ._internal.columns import check_frame, require_columns
 from ._internal.dates import read_dates, to_timestamp
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError, describe_issues
@@ -124,19 +125,7 @@ def prepare_referrals(
     """
     if errors not in ("raise", "flag"):
         raise ValueError(f"errors must be 'raise' or 'flag', not {errors!r}")
-    if not isinstance(referrals, pd.DataFrame):
-        raise DataStructureError(f"referrals must be a DataFrame, not {type(referrals).__name__}")
-    if referrals.columns.duplicated().any():
-        dup = sorted({str(c) for c in referrals.columns[referrals.columns.duplicated()]})
-        raise DataStructureError(f"the referrals table has duplicate columns {dup}")
-    missing = [c for c in REQUIRED if c not in referrals.columns]
-    if missing:
-        raise DataStructureError(
-            f"the referrals table lacks required column(s) {missing}; "
-            f"columns present: {[str(c) for c in referrals.columns]}"
-        )
-    if len(referrals) == 0:
-        raise DataStructureError("the referrals table is empty")
+    check_frame(referrals, REQUIRED, what="referrals table")
     if not referrals.index.is_unique:
         raise DataStructureError("the referrals table's index has duplicate labels; reset it")
 
@@ -316,12 +305,7 @@ def _contacts(df: pd.DataFrame) -> np.ndarray:
 
 
 def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataStructureError(
-            f"{what} needs column(s) {missing} in the referrals table; "
-            f"columns present: {[str(c) for c in df.columns]}"
-        )
+    require_columns(df, cols, what=f"{what} (referrals table)")
 
 
 def _by_list(df: pd.DataFrame, by) -> list[str]:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._internal.columns import check_frame
 from ._internal.dates import dates_or_raise
 from ._internal.waves import check_lookalikes, order_waves, resolve_wave, time_rank
 from ._stats import wilson_ci
@@ -70,20 +71,7 @@ class SurveyWarning(UserWarning):
 
 # ----------------------------------------------------------------------------- checks
 def _check_frame(data: object, columns: Sequence[str], what: str) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise DataStructureError(f"{what}: expected a pandas DataFrame, got {type(data).__name__}")
-    dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-    if dup:
-        raise DataStructureError(f"{what}: duplicate column names in the data: {dup}")
-    if len(data) == 0:
-        raise DataStructureError(f"{what}: the data has no rows")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise DataStructureError(
-            f"{what}: column(s) {missing} not in the data; columns present: "
-            f"{[str(c) for c in data.columns]}"
-        )
-    return data
+    return check_frame(data, columns, what=what)
 
 
 def _as_list(by: str | Sequence[str] | None) -> list[str]:
