@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ._internal.columns import check_frame, require_columns
 from ._internal.dates import dates_or_raise
 from ._internal.waves import check_lookalikes, resolve_wave
 from .errors import DataStructureError, OutcomesError
@@ -113,9 +114,7 @@ def _scales_of(
     """Scales to pair: a list for every row, or per-instrument lists read from the YAML."""
     if scales is not None:
         scales = [scales] if isinstance(scales, str) else list(scales)
-        missing = [s for s in scales if s not in data.columns]
-        if missing:
-            raise DataStructureError(f"pair_waves: scale column(s) {missing} not in the data")
+        require_columns(data, scales, what="pair_waves: scales=")
         return scales
     if "instrument" not in data.columns:
         raise DataStructureError(
@@ -257,18 +256,10 @@ def pair_waves(
         >>> p.records["reason"].tolist()
         ['', '', 'only one record']
     """
-    if not isinstance(scores, pd.DataFrame):
-        raise DataStructureError("pair_waves: scores must be a DataFrame")
-    if scores.empty:
-        raise DataStructureError("pair_waves: the scores table is empty")
-    if scores.columns.duplicated().any():
-        raise DataStructureError(
-            f"pair_waves: duplicate column names {scores.columns[scores.columns.duplicated()].tolist()}"
-        )
+    check_frame(scores, what="pair_waves")
     if on_problem not in ("report", "raise"):
         raise OutcomesError(f"on_problem must be 'report' or 'raise', not {on_problem!r}")
-    if id_col not in scores.columns:
-        raise DataStructureError(f"pair_waves: no id column {id_col!r}")
+    require_columns(scores, [id_col], what="pair_waves: the id column (id_col=)")
     keys = [k for k in keys if k in scores.columns]
     has_date, has_wave = date_col in scores.columns, wave_col in scores.columns
     if rule == "waves":
