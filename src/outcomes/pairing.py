@@ -25,7 +25,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._internal.columns import check_frame, require_columns
+from ._internal.columns import check_frame, one_value_per_cell, require_columns
 from ._internal.dates import dates_or_raise
 from ._internal.waves import check_lookalikes, resolve_wave
 from .errors import DataStructureError, OutcomesError
@@ -257,6 +257,7 @@ def pair_waves(
         ['', '', 'only one record']
     """
     check_frame(scores, what="pair_waves")
+    one_value_per_cell(scores, what="pair_waves")
     if on_problem not in ("report", "raise"):
         raise OutcomesError(f"on_problem must be 'report' or 'raise', not {on_problem!r}")
     require_columns(scores, [id_col], what="pair_waves: the id column (id_col=)")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ._attrs import attach
 from ._internal import cells
+from ._internal.columns import check_frame, one_value_per_cell
 from .errors import DataStructureError, InvalidResponsesError, describe_issues
 from .instruments import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
@@ -298,13 +299,7 @@ def _resolve_columns(
     data: pd.DataFrame, inst: Instrument, columns: Mapping[str, str] | None
 ) -> dict[str, str]:
     """Item id -> source column, checking the mapping and the frame's columns."""
-    if not isinstance(data, pd.DataFrame):
-        raise DataStructureError(f"expected a pandas DataFrame, got {type(data).__name__}")
-    dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-    if dup:
-        raise DataStructureError(f"duplicate column names in the data: {dup}")
-    if len(data) == 0:
-        raise DataStructureError(f"the data has no rows: nothing to score for {inst.id}")
+    check_frame(data, what=f"scoring {inst.id}")
     item_ids = {it.id for it in inst.items}
     columns = dict(columns or {})
     unknown_src = sorted(str(s) for s in columns if s not in data.columns)
@@ -342,6 +337,7 @@ def _resolve_columns(
             f"Columns present: {[str(c) for c in data.columns]}. "
             "Use columns={'your_column': 'item_id'} to map differently named columns."
         )
+    one_value_per_cell(data, list(out.values()), what=f"scoring {inst.id}")
     return out
 
 
