@@ -116,5 +116,5 @@ each cell must hold one value
             more = f" and {int(bad.sum()) - 1} more row(s)" if bad.sum() > 1 else ""
             raise DataStructureError(
                 f"{_prefix(what)}column {c!r} holds a {type(v).__name__} at row "
-                f"{data.index[i]!r} ({v!r}){more}; each cell must hold one value"
+                f"{data.index[[i]].tolist()[0]!r} ({v!r}){more}; each cell must hold one value"
             )
