@@ -27,7 +27,7 @@ from ._internal.dates import dates_or_raise
 from ._internal.waves import check_lookalikes, order_waves, resolve_wave, time_rank
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
-from .instruments import _norm
+from .instruments.model import _norm
 
 __all__ = [
     "SurveyWarning",

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._internal import cells
 from ..errors import DataStructureError, InvalidResponsesError
-from ..instruments import Instrument, Item, _norm
+from ..instruments.model import Instrument, Item, _norm
 from ._common import fmt_code
 
 ISSUE_COLUMNS = list(cells.WITH_ITEM)

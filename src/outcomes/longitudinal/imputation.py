@@ -42,9 +42,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._internal.waves import resolve_wave
-from .errors import DataStructureError, OutcomesError
-from .longitudinal import (
+from .._internal.waves import resolve_wave
+from ..errors import DataStructureError, OutcomesError
+from .mixed import (
     LongitudinalWarning,
     _check_columns,
     _label,

@@ -14,11 +14,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._attrs import attach
-from ._internal import cells
-from ._internal.columns import check_frame, one_value_per_cell
-from .errors import DataStructureError, InvalidResponsesError, describe_issues
-from .instruments import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
+from .._attrs import attach
+from .._internal import cells
+from .._internal.columns import check_frame, one_value_per_cell
+from ..errors import DataStructureError, InvalidResponsesError, describe_issues
+from .model import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
 ISSUE_COLUMNS = list(cells.WITH_ITEM)
 #: Key columns of the responses table (DESIGN.md); used to spot duplicate administrations.
