@@ -374,3 +374,54 @@ def test_anything_is_a_date_or_a_named_bad_cell(values):
         else:  # every non-blank cell is read, or reported with its row and value
             assert (i in bad) != pd.notna(got.values.iloc[i])
     assert (got.issues["column"] == "when").all()
+
+
+# ------------------------------------------------------------------ the report reads dates once
+def _report_config(tmp_path, staff_dates=None, **changes):
+    import shutil
+
+    import yaml
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    data = tmp_path / "data"
+    shutil.copytree(root / "synthetic_data" / "demo", data)
+    if staff_dates is not None:
+        staff = pd.read_csv(data / "staff_survey.csv")
+        staff["date"] = staff_dates(staff["date"])
+        staff.to_csv(data / "staff_survey.csv", index=False)
+    cfg = yaml.safe_load((root / "examples" / "demo_evaluation.yaml").read_text())
+    cfg["data_dir"] = str(data)
+    cfg.update(changes)
+    path = tmp_path / "e.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_report_reads_uk_dates_as_the_verbs_do(tmp_path):
+    from outcomes.report import load_config
+    from outcomes.report.inputs import load_inputs
+
+    uk = _report_config(tmp_path, staff_dates=lambda d: pd.to_datetime(d).dt.strftime("%d/%m/%Y"))
+    written = pd.read_csv(tmp_path / "data" / "staff_survey.csv")["date"]
+    assert written.str.fullmatch(r"\d\d/\d\d/\d{4}").all()  # the file is day-first text
+    staff = load_inputs(load_config(uk)).tables["staff_survey"]
+    demo = pd.read_csv(
+        __import__("pathlib").Path(__file__).resolve().parents[1]
+        / "synthetic_data/demo/staff_survey.csv"
+    )["date"]
+    # read once, as dates, giving back the demo's ISO days
+    assert staff["date"].dt.strftime("%Y-%m-%d").tolist() == demo.tolist()
+
+
+def test_report_lists_bad_dates_before_any_analysis(tmp_path):
+    from outcomes.report import ConfigError, load_config
+    from outcomes.report.inputs import load_inputs
+
+    def spoil(d):
+        d = d.copy()
+        d.iloc[4] = "31/02/2026"
+        return d
+
+    bad = _report_config(tmp_path, staff_dates=spoil)
+    with pytest.raises(ConfigError, match=r"staff_survey: 1 cell\(s\) that are not dates: row 4"):
+        load_inputs(load_config(bad))

@@ -234,3 +234,21 @@ def test_order_of_unknown_labels_is_kept():
     labels = ["autumn", "spring", "summer"]
     random.Random(0).shuffle(labels)
     assert waves.order_waves(labels) == labels
+
+
+def test_report_config_waves_must_be_in_the_data(tmp_path):
+    import pathlib
+
+    import yaml
+
+    from outcomes.report import ConfigError, load_config
+    from outcomes.report.inputs import load_inputs
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    cfg = yaml.safe_load((root / "examples" / "demo_evaluation.yaml").read_text())
+    cfg["data_dir"] = str(root / "synthetic_data" / "demo")
+    cfg.setdefault("staff_survey", {})["followup_wave"] = "12 m"
+    path = tmp_path / "e.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ConfigError, match="staff_survey.followup_wave '12 m'; did you mean '12m'"):
+        load_inputs(load_config(path))

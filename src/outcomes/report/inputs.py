@@ -14,6 +14,7 @@ import pandas as pd
 
 from .._internal.cells import combine
 from .._internal.dates import is_date_column, read_dates
+from .._internal.waves import check_lookalikes, resolve_wave
 from ..errors import InvalidResponsesError, OutcomesError
 from ..instruments import Instrument, load_instrument
 from ..instruments.scoring import score
@@ -85,6 +86,29 @@ def _read_all(cfg: EvaluationConfig, problems: list[str]) -> dict[str, pd.DataFr
     return raw
 
 
+def _wave_problems(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[str]:
+    """The configured survey waves must be in the data, with no lookalike labels beside them:
+    the sections select rows by these labels, so a miss would be an empty table, not an error."""
+    out = []
+    for label, part in (("school_survey", cfg.school_survey), ("staff_survey", cfg.staff_survey)):
+        df = raw.get(label)
+        if df is None or "wave" not in df.columns:
+            continue
+        present = pd.Series(df["wave"].dropna().unique()).tolist()
+        try:
+            chosen = [
+                resolve_wave(w, present, what=f"{label}.{name}")
+                for name, w in (
+                    ("baseline_wave", part.baseline_wave),
+                    ("followup_wave", part.followup_wave),
+                )
+            ]
+            check_lookalikes(chosen, present)
+        except OutcomesError as e:
+            out.append(f"{label}: {e}")
+    return out
+
+
 def _date_problems(label: str, bad: pd.DataFrame) -> list[str]:
     first = "; ".join(
         f"row {r.row} column {r.column}: {r.reason}" for r in bad.head(5).itertuples()
@@ -146,6 +170,7 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
         except OutcomesError as e:
             problems.append(f"config: {e}")
 
+    problems.extend(_wave_problems(cfg, raw))
     issue_parts: list[pd.DataFrame] = []
     rows: list[dict] = []
     date_issues: dict[str, pd.DataFrame] = {}
