@@ -45,7 +45,7 @@ UNIT = "datetime64[us]"
 
 _TIME = r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
 _ZONE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)"
-_CLOCK = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
+_CLOCK = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
 _ISO = r"\d{4}-\d{2}-\d{2}(?:[T ]" + _CLOCK + r"(?:\s?" + _ZONE + ")?)?"
 _NUMERIC = r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})" + _TIME
 _NAMED = r"\d{1,2} [A-Za-z]{3,9}\.? \d{4}"
@@ -266,7 +266,7 @@ def read_dates(
         recognised = iso | numeric | named
         reason[text & ~recognised] = NOT_A_DATE
         impossible = recognised & np.isnat(out)
-        reason[impossible] = "not a date: no such day in the calendar"
+        reason[impossible] = "not a date: no such day or time in the calendar"
 
         # a column mixing formats: the cells not in the most common format are reported
         fam = pd.Series(family[recognised & ~impossible])
@@ -331,7 +331,7 @@ def dates_or_raise(
         Traceback (most recent call last):
         ...
         outcomes.errors.InvalidResponsesError: pair_waves: 1 cell(s) of column 'date' are not dates
-          row 0, column 'date': '31/02/2025' - not a date: no such day in the calendar
+          row 0, column 'date': '31/02/2025' - not a date: no such day or time in the calendar
     """
     got = read_dates(values, column=column, dayfirst=dayfirst, excel=excel)
     if len(got.issues):
