@@ -21,6 +21,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._internal.params import (
+    COLUMN,
+    FINITE,
+    POSITIVE_COUNT,
+    PROBABILITY,
+    ArrayLike,
+    Columns,
+    Options,
+    renamed_params,
+    validate_params,
+)
 from ._stats import wilson_ci
 from .errors import DataStructureError, OutcomesError
 from .longitudinal import _check_columns, _is_categorical, _label, _messages, prepare
@@ -45,6 +56,12 @@ TEST_COLUMNS = [
 _MAX_CATEGORIES = 5
 
 
+@validate_params(
+    {
+        "x": ArrayLike(scores=True),
+        "y": ArrayLike(scores=True),
+    }
+)
 def welch_t(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Welch's t test of mean(x) - mean(y) (unequal variances, Welch-Satterthwaite df).
 
@@ -62,6 +79,12 @@ def welch_t(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     }
 
 
+@validate_params(
+    {
+        "x": ArrayLike(scores=True),
+        "y": ArrayLike(scores=True),
+    }
+)
 def cohens_d(x: np.ndarray, y: np.ndarray) -> float:
     """Cohen's d = (mean(x) - mean(y)) / pooled SD, pooled SD with n - 1 weights.
 
@@ -117,6 +140,11 @@ class AttritionResult:
         warn = (" Warnings: " + "; ".join(self.warnings) + ".") if self.warnings else ""
         return f"{lead}{extra} {self.verdict}{warn}"
 
+    @validate_params(
+        {
+            "bins": POSITIVE_COUNT,
+        }
+    )
     def plot(self, *, bins: int = 5):
         """Left: baseline scores of completers and non-completers. Right: completion rate by
         fifths of the baseline score, with Wilson CIs. Returns the Figure."""
@@ -384,12 +412,28 @@ def _verdict(res: dict, tests: pd.DataFrame, logistic: pd.DataFrame, outcome, hi
     )
 
 
+@renamed_params(child="person_id")
+@validate_params(
+    {
+        "data": "dataframe",
+        "outcome": COLUMN,
+        "wave": COLUMN,
+        "person_id": COLUMN,
+        "followup": [str, FINITE, None],
+        "baseline": [str, FINITE, None],
+        "demographics": [Columns(), Options(tuple, {()})],
+        "waves": [ArrayLike(), None],
+        "higher_is_better": ["boolean", None],
+        "alpha": PROBABILITY,
+        "confidence": PROBABILITY,
+    }
+)
 def attrition(
     data: pd.DataFrame,
     outcome: str,
     wave: str,
     *,
-    child: str,
+    person_id: str,
     followup: object = None,
     baseline: object = None,
     demographics: Sequence[str] = (),
@@ -424,6 +468,8 @@ def attrition(
         >>> res.completion["n_completers"], round(float(res.tests.loc[0, "statistic"]), 4)
         (3, 3.4641)
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    child = person_id
     demographics = [demographics] if isinstance(demographics, str) else list(demographics)
     _check_columns(data, [outcome, wave, child, *demographics], "attrition")
     prep = prepare(

@@ -28,6 +28,21 @@ import typer
 from scipy import optimize, special, stats
 from statsmodels.stats.multitest import multipletests
 
+from ._internal.params import (
+    BY,
+    COLUMN,
+    ERRORS,
+    FINITE,
+    INSTRUMENT,
+    OPTIONAL_TEXT,
+    POSITIVE_COUNT,
+    PROBABILITY,
+    ArrayLike,
+    Columns,
+    Options,
+    deprecated_values,
+    validate_params,
+)
 from ._stats import wilson_ci
 from .errors import DataStructureError, OutcomesError
 
@@ -290,6 +305,13 @@ class ChangeResult:
         """A plain sentence for a report."""
         return _sentence(self.to_frame().iloc[0], self.label)
 
+    @validate_params(
+        {
+            "kind": Options(str, {"slopes", "distributions"}),
+            "ax": ["ax", None],
+            "max_lines": POSITIVE_COUNT,
+        }
+    )
     def plot(
         self, kind: Literal["slopes", "distributions"] = "slopes", ax=None, max_lines: int = 300
     ):
@@ -455,6 +477,21 @@ def _check_options(zero_method: str, wilcoxon_method: str, confidence: float) ->
 
 
 # ----------------------------------------------------------------------------- public API
+@deprecated_values(errors={"note": "flag"})
+@validate_params(
+    {
+        "pre": ArrayLike(scores=True),
+        "post": ArrayLike(scores=True),
+        "higher_is_better": "boolean",
+        "confidence": PROBABILITY,
+        "by": [ArrayLike(), "dataframe", None],
+        "zero_method": Options(str, {"wilcox", "pratt", "zsplit"}),
+        "wilcoxon_method": Options(str, {"auto", "exact", "asymptotic"}),
+        "label": OPTIONAL_TEXT,
+        "adjust": [Options(str, {"holm", "fdr_bh", "bh", "bonferroni"}), None],
+        "errors": [ERRORS, None],
+    }
+)
 def paired_change(
     pre,
     post,
@@ -466,7 +503,7 @@ def paired_change(
     wilcoxon_method: Literal["auto", "exact", "asymptotic"] = "auto",
     label: str | None = None,
     adjust: str | None = None,
-    errors: Literal["raise", "note"] | None = None,
+    errors: Literal["raise", "flag"] | None = None,
 ) -> ChangeResult | ChangeTable:
     """Paired t, Wilcoxon signed-rank, sign test and paired effect sizes for post - pre.
 
@@ -532,7 +569,7 @@ def paired_change(
         zero_method=zero_method,
         wilcoxon_method=wilcoxon_method,
         adjust=adjust,
-        errors=errors or "note",
+        errors=errors or "flag",
     )
 
 
@@ -542,6 +579,22 @@ def _by_values(by) -> np.ndarray:
     return np.asarray(by, dtype=object)
 
 
+@deprecated_values(errors={"note": "flag"})
+@validate_params(
+    {
+        "data": "dataframe",
+        "pre": COLUMN,
+        "post": COLUMN,
+        "outcome": BY,
+        "by": BY,
+        "higher_is_better": ["boolean", Mapping, None],
+        "confidence": PROBABILITY,
+        "adjust": [Options(str, {"holm", "fdr_bh", "bh", "bonferroni"}), None],
+        "zero_method": Options(str, {"wilcox", "pratt", "zsplit"}),
+        "wilcoxon_method": Options(str, {"auto", "exact", "asymptotic"}),
+        "errors": ERRORS,
+    }
+)
 def paired_change_table(
     data: pd.DataFrame,
     *,
@@ -554,7 +607,7 @@ def paired_change_table(
     adjust: str | None = "holm",
     zero_method: Literal["wilcox", "pratt", "zsplit"] = "wilcox",
     wilcoxon_method: Literal["auto", "exact", "asymptotic"] = "auto",
-    errors: Literal["raise", "note"] = "note",
+    errors: Literal["raise", "flag"] = "flag",
 ) -> ChangeTable:
     """Paired change for several outcomes (and subgroups) from a long table of pairs.
 
@@ -670,8 +723,6 @@ def _table(
     adjust: str | None,
     errors: str,
 ) -> ChangeTable:
-    if errors not in ("raise", "note"):
-        raise OutcomesError(f"errors must be 'raise' or 'note', not {errors!r}")
     if data[keys].isna().to_numpy().any():
         bad = data.index[data[keys].isna().any(axis=1)][:5].tolist()
         raise DataStructureError(f"group columns {keys} have missing labels (rows {bad})")
@@ -730,6 +781,11 @@ class ChangeTable:
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
 
+    @validate_params(
+        {
+            "method": Options(str, {"holm", "fdr_bh", "bh", "bonferroni"}),
+        }
+    )
     def adjust(self, method: str = "holm") -> ChangeTable:
         """Add ``p_adj`` and ``wilcoxon_p_adj`` (and ``p_adj_method``) over all rows."""
         out = self.frame.copy()
@@ -745,6 +801,14 @@ class ChangeTable:
             for _, row in self.frame.iterrows()
         )
 
+    @validate_params(
+        {
+            "effect": Options(
+                str, {"d_z", "d_av", "d_rm", "g_z", "g_av", "g_rm", "rank_biserial", "mean_diff"}
+            ),
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, effect: str = "d_z", ax=None):
         """Forest plot of d_z (with its CI) or another effect-size column per row."""
         import matplotlib.pyplot as plt
@@ -766,6 +830,12 @@ class ChangeTable:
         return f"ChangeTable({len(self.frame)} rows by {self.keys})"
 
 
+@validate_params(
+    {
+        "p": ArrayLike(scores=True),
+        "method": Options(str, {"holm", "fdr_bh", "bh", "bonferroni"}),
+    }
+)
 def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
     """Adjust p-values for multiple comparisons; missing p-values stay missing.
 
@@ -891,6 +961,20 @@ def _caseness(
     return np.where(np.isnan(arr), np.nan, case.astype(float))
 
 
+@validate_params(
+    {
+        "pre": ArrayLike(),
+        "post": ArrayLike(),
+        "cutoff": [FINITE, None],
+        "case_bands": [Columns(), None],
+        "instrument": [*INSTRUMENT, None],
+        "scale": OPTIONAL_TEXT,
+        "higher_is_better": ["boolean", None],
+        "method": Options(str, {"exact", "corrected", "uncorrected"}),
+        "confidence": PROBABILITY,
+        "label": OPTIONAL_TEXT,
+    }
+)
 def caseness_change(
     pre,
     post,

@@ -36,12 +36,26 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from numbers import Integral, Real
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._internal.params import (
+    COLUMN,
+    FINITE,
+    POSITIVE_COUNT,
+    PROBABILITY,
+    SEED,
+    ArrayLike,
+    Columns,
+    Interval,
+    Options,
+    renamed_params,
+    validate_params,
+)
 from .errors import DataStructureError, OutcomesError
 from .longitudinal import (
     LongitudinalWarning,
@@ -70,6 +84,14 @@ TABLE_COLUMNS = [
 ]
 
 
+@validate_params(
+    {
+        "estimates": ArrayLike(scores=True),
+        "variances": ArrayLike(scores=True),
+        "df_complete": Interval(Real, 0, np.inf, closed="right"),
+        "confidence": PROBABILITY,
+    }
+)
 def pool_rubin(
     estimates: Sequence[float],
     variances: Sequence[float],
@@ -233,6 +255,11 @@ class ImputationResult:
             text += " Warnings: " + "; ".join(self.warnings) + "."
         return text
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Forest plot of the four estimates with their CIs; returns the Axes."""
         import matplotlib.pyplot as plt
@@ -306,17 +333,39 @@ def _completers(wide: pd.DataFrame, b: str, f: str, confidence: float) -> dict:
     }
 
 
+@renamed_params(child="person_id", school="cluster")
+@validate_params(
+    {
+        "data": "dataframe",
+        "outcome": COLUMN,
+        "wave": COLUMN,
+        "person_id": COLUMN,
+        "followup": [str, FINITE, None],
+        "baseline": [str, FINITE, None],
+        "covariates": [Columns(), Options(tuple, {()})],
+        "auxiliary": [Columns(), Options(tuple, {()})],
+        "cluster": [COLUMN, None],
+        "waves": [ArrayLike(), None],
+        "m": Interval(Integral, 2, None),
+        "method": Options(str, {"norm", "pmm"}),
+        "cycles": POSITIVE_COUNT,
+        "donors": POSITIVE_COUNT,
+        "seed": SEED,
+        "mixed": "boolean",
+        "confidence": PROBABILITY,
+    }
+)
 def impute_change(
     data: pd.DataFrame,
     outcome: str,
     wave: str,
     *,
-    child: str,
+    person_id: str,
     followup: object = None,
     baseline: object = None,
     covariates: Sequence[str] = (),
     auxiliary: Sequence[str] = (),
-    school: str | None = None,
+    cluster: str | None = None,
     waves: Sequence | None = None,
     m: int = 20,
     method: Literal["norm", "pmm"] = "norm",
@@ -361,6 +410,8 @@ def impute_change(
         >>> res.to_frame()["analysis"].tolist()
         ['completers: paired t', 'multiple imputation: OLS (MICE)']
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    child, school = person_id, cluster
     import statsmodels.api as sm
     from statsmodels.imputation.mice import MICE, MICEData
 

@@ -25,6 +25,21 @@ import pandas as pd
 from scipy import stats
 
 from . import scoring
+from ._internal.params import (
+    BY,
+    COLUMN,
+    COLUMN_MAP,
+    ERRORS,
+    INSTRUMENT,
+    OPTIONAL_TEXT,
+    POSITIVE_COUNT,
+    PROBABILITY,
+    ArrayLike,
+    Columns,
+    Options,
+    renamed_params,
+    validate_params,
+)
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments import Instrument, load_instrument
@@ -50,6 +65,16 @@ class LikertWarning(UserWarning):
 
 
 # ----------------------------------------------------------------------------- item data
+@validate_params(
+    {
+        "data": "dataframe",
+        "instrument": INSTRUMENT,
+        "columns": COLUMN_MAP,
+        "coding": OPTIONAL_TEXT,
+        "scored": "boolean",
+        "errors": ERRORS,
+    }
+)
 def item_codes(
     data: pd.DataFrame,
     instrument: str | Instrument,
@@ -202,6 +227,20 @@ def _groups(data: pd.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]
 
 
 # ----------------------------------------------------------------------------- summaries
+@validate_params(
+    {
+        "data": "dataframe",
+        "items": [Columns(), None],
+        "instrument": [*INSTRUMENT, None],
+        "scale": OPTIONAL_TEXT,
+        "columns": COLUMN_MAP,
+        "coding": OPTIONAL_TEXT,
+        "levels": [ArrayLike(scores=True), None],
+        "top": POSITIVE_COUNT,
+        "by": BY,
+        "confidence": PROBABILITY,
+    }
+)
 def item_summary(
     data: pd.DataFrame,
     *,
@@ -284,6 +323,18 @@ def item_summary(
     return out
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "items": [Columns(), None],
+        "instrument": [*INSTRUMENT, None],
+        "scale": OPTIONAL_TEXT,
+        "columns": COLUMN_MAP,
+        "coding": OPTIONAL_TEXT,
+        "levels": [ArrayLike(scores=True), None],
+        "by": BY,
+    }
+)
 def item_distribution(
     data: pd.DataFrame,
     *,
@@ -349,6 +400,19 @@ def item_distribution(
     return pd.concat(parts, ignore_index=True)
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "items": [Columns(), None],
+        "instrument": [*INSTRUMENT, None],
+        "scale": OPTIONAL_TEXT,
+        "columns": COLUMN_MAP,
+        "coding": OPTIONAL_TEXT,
+        "levels": [ArrayLike(scores=True), None],
+        "ax": ["ax", None],
+        "title": OPTIONAL_TEXT,
+    }
+)
 def plot_diverging(
     data: pd.DataFrame,
     *,
@@ -556,6 +620,17 @@ def _fit_one_factor(m: pd.DataFrame) -> FactorCheck:
     )
 
 
+@validate_params(
+    {
+        "items": "dataframe",
+        "instrument": [*INSTRUMENT, None],
+        "scale": OPTIONAL_TEXT,
+        "columns": COLUMN_MAP,
+        "coding": OPTIONAL_TEXT,
+        "item_columns": [Columns(), None],
+        "nan_policy": Options(str, {"pairwise", "listwise"}),
+    }
+)
 def one_factor(
     items: pd.DataFrame,
     *,
@@ -593,6 +668,19 @@ def one_factor(
     return fc
 
 
+@validate_params(
+    {
+        "items": "dataframe",
+        "instrument": [*INSTRUMENT, None],
+        "scale": OPTIONAL_TEXT,
+        "columns": COLUMN_MAP,
+        "coding": OPTIONAL_TEXT,
+        "item_columns": [Columns(), None],
+        "by": BY,
+        "nan_policy": Options(str, {"pairwise", "listwise"}),
+        "confidence": PROBABILITY,
+    }
+)
 def reliability(
     items: pd.DataFrame,
     *,
@@ -706,6 +794,17 @@ def reliability(
     return out
 
 
+@validate_params(
+    {
+        "items": "dataframe",
+        "instrument": [*INSTRUMENT, None],
+        "scale": OPTIONAL_TEXT,
+        "columns": COLUMN_MAP,
+        "coding": OPTIONAL_TEXT,
+        "item_columns": [Columns(), None],
+        "nan_policy": Options(str, {"pairwise", "listwise"}),
+    }
+)
 def item_analysis(
     items: pd.DataFrame,
     *,
@@ -899,6 +998,11 @@ class LikertChange:
             out.append("Notes: " + "; ".join(self.notes) + ".")
         return " ".join(out)
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Share agreeing per item at each wave (dumbbell chart); returns the Axes."""
         import matplotlib.pyplot as plt
@@ -1054,6 +1158,28 @@ def _matched_row(name, label, y0, y1, confidence) -> dict:
     return row
 
 
+@renamed_params(respondent="person_id")
+@validate_params(
+    {
+        "data": "dataframe",
+        "items": [Columns(), None],
+        "instrument": [*INSTRUMENT, None],
+        "scale": OPTIONAL_TEXT,
+        "columns": COLUMN_MAP,
+        "coding": OPTIONAL_TEXT,
+        "levels": [ArrayLike(scores=True), None],
+        "wave": COLUMN,
+        "waves": [ArrayLike(), None],
+        "date": [COLUMN, None],
+        "person_id": [COLUMN, None],
+        "design": Options(str, {"auto", "matched", "unmatched"}),
+        "by": BY,
+        "top": POSITIVE_COUNT,
+        "min_answered": [POSITIVE_COUNT, None],
+        "ordinal": "boolean",
+        "confidence": PROBABILITY,
+    }
+)
 def compare_waves(
     data: pd.DataFrame,
     *,
@@ -1066,7 +1192,7 @@ def compare_waves(
     wave: str = "wave",
     waves: Sequence | None = None,
     date: str | None = "date",
-    respondent: str | None = None,
+    person_id: str | None = None,
     design: str = "auto",
     by: str | Sequence[str] | None = None,
     top: int = 2,
@@ -1099,6 +1225,8 @@ def compare_waves(
         1         q2          2.250           4.00         0.8750
         2  mean_item          2.625           4.25         0.9375
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    respondent = person_id
     by_cols = _as_list(by)
     need = [wave, *by_cols, *([respondent] if respondent else [])]
     _check_frame(data, need, "compare_waves")

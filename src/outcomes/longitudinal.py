@@ -29,6 +29,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +38,20 @@ import pandas as pd
 import typer
 from scipy import stats
 
+from ._internal.params import (
+    COLUMN,
+    COUNT,
+    FINITE,
+    OPTIONAL_TEXT,
+    PROBABILITY,
+    TEXT,
+    ArrayLike,
+    Columns,
+    Interval,
+    Options,
+    renamed_params,
+    validate_params,
+)
 from .errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -131,6 +146,12 @@ def _wave_number(label: str) -> float | None:
     return float(found[0]) if len(found) == 1 else None
 
 
+@validate_params(
+    {
+        "values": "series",
+        "waves": [ArrayLike(), None],
+    }
+)
 def wave_order(values: pd.Series, waves: Sequence | None = None) -> list:
     """The waves present, in time order.
 
@@ -681,6 +702,12 @@ class MixedResult:
             parts.append("The fit converged without warnings.")
         return " ".join(parts)
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+            "observed": "boolean",
+        }
+    )
     def plot(self, ax=None, *, observed: bool = True):
         """Estimated means with CIs per wave (one line per group); observed means as crosses."""
         import matplotlib.pyplot as plt
@@ -791,13 +818,29 @@ def fit_from_prepared(
     )
 
 
+@renamed_params(child="person_id", school="cluster")
+@validate_params(
+    {
+        "data": "dataframe",
+        "outcome": COLUMN,
+        "wave": COLUMN,
+        "person_id": COLUMN,
+        "cluster": [COLUMN, None],
+        "covariates": [Columns(), Options(tuple, {()})],
+        "group": [COLUMN, None],
+        "waves": [ArrayLike(), None],
+        "baseline": [str, FINITE, None],
+        "reml": "boolean",
+        "confidence": PROBABILITY,
+    }
+)
 def fit_mixed(
     data: pd.DataFrame,
     outcome: str,
     wave: str,
     *,
-    child: str,
-    school: str | None = None,
+    person_id: str,
+    cluster: str | None = None,
     covariates: Sequence[str] = (),
     group: str | None = None,
     waves: Sequence | None = None,
@@ -834,6 +877,8 @@ def fit_mixed(
         >>> res.to_frame().set_index("term").loc["group[2]", ["estimate", "se"]].round(3).tolist()
         [1.58, 0.389]
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    child, school = person_id, cluster
     if not 0 < confidence < 1:
         raise OutcomesError(f"fit_mixed: confidence must lie between 0 and 1, not {confidence!r}")
     prep = prepare(
@@ -856,6 +901,23 @@ def fit_mixed(
 
 
 # ----------------------------------------------------------------------------- command line
+@validate_params(
+    {
+        "file": "path",
+        "outcome": TEXT,
+        "wave": TEXT,
+        "child": TEXT,
+        "school": OPTIONAL_TEXT,
+        "covariate": [list, None],
+        "demographic": [list, None],
+        "waves": OPTIONAL_TEXT,
+        "followup": OPTIONAL_TEXT,
+        "impute": "boolean",
+        "m": Interval(Integral, 2, None),
+        "seed": COUNT,
+        "output": ["path", None],
+    }
+)
 def longitudinal_cli(
     file: Annotated[Path, typer.Argument(help="Long table of scores (.csv, .xlsx, .parquet).")],
     outcome: Annotated[str, typer.Option("--outcome", "-y", help="Score column.")],

@@ -25,6 +25,18 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ._internal.params import (
+    COLUMN,
+    ERRORS,
+    FINITE,
+    NON_NEGATIVE,
+    POSITIVE,
+    Columns,
+    Options,
+    deprecated_values,
+    renamed_params,
+    validate_params,
+)
 from .errors import DataStructureError, OutcomesError
 
 __all__ = ["Pairing", "PairingWarning", "pair_waves"]
@@ -222,6 +234,31 @@ def _parse_dates(s: pd.Series, name: str) -> pd.Series:
     return out
 
 
+@renamed_params(
+    id_col="person_id",
+    date_col="date",
+    wave_col="wave",
+    baseline_wave="baseline",
+    followup_wave="followup",
+    on_problem="errors",
+)
+@deprecated_values(errors={"report": "flag"})
+@validate_params(
+    {
+        "scores": "dataframe",
+        "scales": [Columns(), None],
+        "rule": Options(str, {"first_last", "nearest", "waves"}),
+        "target_days": [POSITIVE, None],
+        "window_days": [NON_NEGATIVE, None],
+        "baseline": [str, FINITE, None],
+        "followup": [str, FINITE, None],
+        "person_id": COLUMN,
+        "keys": [Columns(), Options(tuple, {()})],
+        "date": COLUMN,
+        "wave": COLUMN,
+        "errors": ERRORS,
+    }
+)
 def pair_waves(
     scores: pd.DataFrame,
     *,
@@ -229,13 +266,13 @@ def pair_waves(
     rule: Literal["first_last", "nearest", "waves"] = "first_last",
     target_days: float | None = None,
     window_days: float | None = None,
-    baseline_wave: object = None,
-    followup_wave: object = None,
-    id_col: str = "person_id",
+    baseline: object = None,
+    followup: object = None,
+    person_id: str = "person_id",
     keys: Sequence[str] = ("instrument", "rater"),
-    date_col: str = "date",
-    wave_col: str = "wave",
-    on_problem: Literal["report", "raise"] = "report",
+    date: str = "date",
+    wave: str = "wave",
+    errors: Literal["raise", "flag"] = "flag",
 ) -> Pairing:
     """Pair baseline and follow-up scores per person x instrument x rater x scale.
 
@@ -266,6 +303,10 @@ def pair_waves(
         >>> p.records["reason"].tolist()
         ['', '', 'only one record']
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    id_col, date_col, wave_col = person_id, date, wave
+    baseline_wave, followup_wave = baseline, followup
+    on_problem = "raise" if errors == "raise" else "report"
     if not isinstance(scores, pd.DataFrame):
         raise DataStructureError("pair_waves: scores must be a DataFrame")
     if scores.empty:

@@ -15,6 +15,15 @@ import numpy as np
 import pandas as pd
 
 from ._attrs import attach
+from ._internal.params import (
+    COLUMN_MAP,
+    ERRORS,
+    INSTRUMENT,
+    OPTIONAL_TEXT,
+    Columns,
+    Options,
+    validate_params,
+)
 from .errors import DataStructureError, InvalidResponsesError, describe_issues
 from .instruments import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
@@ -534,6 +543,14 @@ def _score_prepared(
 
 
 # ----------------------------------------------------------------------------- public API
+@validate_params(
+    {
+        "data": "dataframe",
+        "instrument": INSTRUMENT,
+        "columns": COLUMN_MAP,
+        "coding": OPTIONAL_TEXT,
+    }
+)
 def validate(
     data: pd.DataFrame,
     instrument: str | Instrument,
@@ -559,6 +576,17 @@ def validate(
     return ValidationReport(inst.id, len(data), prep.issues)
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "instrument": INSTRUMENT,
+        "columns": COLUMN_MAP,
+        "errors": ERRORS,
+        "coding": OPTIONAL_TEXT,
+        "prorate": ["boolean", None],
+        "keep": [Columns(), Options(tuple, {()}), None],
+    }
+)
 def score(
     data: pd.DataFrame,
     instrument: str | Instrument,
@@ -612,6 +640,16 @@ def score(
     return out
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "instrument": INSTRUMENT,
+        "columns": COLUMN_MAP,
+        "errors": ERRORS,
+        "coding": OPTIONAL_TEXT,
+        "scored": "boolean",
+    }
+)
 def item_codes(
     data: pd.DataFrame,
     instrument: str | Instrument,

@@ -23,6 +23,18 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from ._attrs import attach
+from ._internal.params import (
+    BY,
+    COUNT,
+    ERRORS,
+    OPTIONAL_TEXT,
+    POSITIVE,
+    POSITIVE_COUNT,
+    PROBABILITY,
+    Columns,
+    Options,
+    validate_params,
+)
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError, describe_issues
 
@@ -121,6 +133,14 @@ def _parse_accepted(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(out, index=col.index), ~(yes | no | pending)
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "date_format": OPTIONAL_TEXT,
+    }
+)
 def prepare_referrals(
     referrals: pd.DataFrame,
     *,
@@ -448,6 +468,17 @@ def _attach(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ============================================================================ counts
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "total": "boolean",
+        "confidence": PROBABILITY,
+        "as_of": ["date", None],
+        "errors": ERRORS,
+    }
+)
 def referral_counts(
     referrals: pd.DataFrame,
     *,
@@ -513,6 +544,16 @@ def referral_counts(
     return _attach(_per_group(work, by_cols, total, fn), df)
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "total": "boolean",
+        "as_of": ["date", None],
+        "errors": ERRORS,
+    }
+)
 def not_accepted_reasons(
     referrals: pd.DataFrame,
     *,
@@ -570,6 +611,15 @@ def not_accepted_reasons(
     return _attach(_per_group(work, by_cols, total, fn), df)
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "by": BY,
+        "total": "boolean",
+        "as_of": ["date", None],
+        "errors": ERRORS,
+    }
+)
 def children_seen(
     referrals: pd.DataFrame,
     *,
@@ -653,6 +703,17 @@ def _count_by_period(p: pd.Series, prange: pd.PeriodIndex, weights=None) -> np.n
 
 
 # ============================================================================ inappropriate rates
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "period": Options(str, {"M", "Q", "FQ"}),
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "confidence": PROBABILITY,
+        "as_of": ["date", None],
+        "errors": ERRORS,
+    }
+)
 def inappropriate_rate(
     referrals: pd.DataFrame,
     *,
@@ -752,6 +813,18 @@ class RateComparison:
         return f"RateComparison({self.summary()!r})"
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "change_date": "date",
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "total": "boolean",
+        "confidence": PROBABILITY,
+        "as_of": ["date", None],
+        "errors": ERRORS,
+    }
+)
 def compare_inappropriate(
     referrals: pd.DataFrame,
     *,
@@ -905,6 +978,11 @@ class TrendResult:
             f"({term('slope_change')})."
         )
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Observed rate per period (with Wilson intervals), fitted line and counterfactual."""
         import matplotlib.pyplot as plt
@@ -948,6 +1026,19 @@ class TrendResult:
         return f"TrendResult({self.summary()!r})"
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "change_date": ["date", None],
+        "period": Options(str, {"M", "Q", "FQ"}),
+        "family": Options(str, {"binomial", "poisson"}),
+        "dispersion": Options(str, {"pearson", "fixed"}),
+        "inappropriate": [Columns(), None],
+        "confidence": PROBABILITY,
+        "as_of": ["date", None],
+        "errors": ERRORS,
+    }
+)
 def inappropriate_trend(
     referrals: pd.DataFrame,
     *,
@@ -1206,6 +1297,12 @@ class WaitResult:
             )
         return " ".join(parts) if parts else "No referrals to summarise."
 
+    @validate_params(
+        {
+            "stage": Options(str, {"first", "second"}),
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, stage: str = "first", ax=None):
         """Cumulative proportion seen against days since referral (Kaplan-Meier), one line per
         group, with the standard marked."""
@@ -1237,6 +1334,20 @@ def _days(x: float) -> str:
     return "not reached" if not np.isfinite(x) else f"{x:g}"
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "as_of": ["date", None],
+        "stage": [Options(str, {"first", "second"}), list, tuple],
+        "by": BY,
+        "standard_days": POSITIVE,
+        "exclude_not_accepted": "boolean",
+        "discharged": Options(str, {"censor", "exclude"}),
+        "total": "boolean",
+        "confidence": PROBABILITY,
+        "errors": ERRORS,
+    }
+)
 def waiting_times(
     referrals: pd.DataFrame,
     *,
@@ -1341,6 +1452,16 @@ def waiting_times(
 
 
 # ============================================================================ activity series
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "as_of": ["date", None],
+        "period": Options(str, {"M", "Q", "FQ"}),
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "errors": ERRORS,
+    }
+)
 def monthly_activity(
     referrals: pd.DataFrame,
     *,
@@ -1436,6 +1557,24 @@ def monthly_activity(
 _CI_SUFFIXES = ("ci_low", "ci_high")
 
 
+@validate_params(
+    {
+        "table": "dataframe",
+        "kind": Options(
+            str,
+            {
+                "referral_counts",
+                "not_accepted_reasons",
+                "children_seen",
+                "rates",
+                "waits",
+                "activity",
+            },
+        ),
+        "threshold": COUNT,
+        "base": POSITIVE_COUNT,
+    }
+)
 def publish(
     table: pd.DataFrame,
     kind: Literal[

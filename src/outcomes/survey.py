@@ -17,11 +17,26 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._internal.params import (
+    BY,
+    COLUMN,
+    COUNT,
+    FINITE,
+    OPTIONAL_TEXT,
+    PROBABILITY,
+    ArrayLike,
+    Columns,
+    Interval,
+    Options,
+    renamed_params,
+    validate_params,
+)
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments import _norm
@@ -133,6 +148,15 @@ def _numeric_column(data: pd.DataFrame, column: str, what: str) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- caseness
+@validate_params(
+    {
+        "data": "dataframe",
+        "indicator": COLUMN,
+        "bands": [Columns(), None],
+        "below": [FINITE, None],
+        "at_least": [FINITE, None],
+    }
+)
 def case_indicator(
     data: pd.DataFrame,
     indicator: str,
@@ -306,6 +330,14 @@ def _mixed_icc(y: np.ndarray, cluster: np.ndarray) -> tuple[float, str]:
     return tau2 / (tau2 + float(fit.scale)), (f"mixed model: {note}" if note else "")
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "outcome": COLUMN,
+        "cluster": COLUMN,
+        "method": Options(str, {"anova", "mixed"}),
+    }
+)
 def cluster_icc(data: pd.DataFrame, outcome: str, cluster: str, *, method: str = "anova") -> float:
     """Intra-class correlation of ``outcome`` within ``cluster`` (e.g. pupils within schools).
 
@@ -404,6 +436,20 @@ def _join_notes(*parts: list[list[str]]) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- estimates
+@validate_params(
+    {
+        "data": "dataframe",
+        "indicator": COLUMN,
+        "bands": [Columns(), None],
+        "below": [FINITE, None],
+        "at_least": [FINITE, None],
+        "by": BY,
+        "cluster": [COLUMN, None],
+        "icc": [Interval(Real, 0, 1, closed="left"), None],
+        "icc_method": Options(str, {"anova", "mixed"}),
+        "confidence": PROBABILITY,
+    }
+)
 def prevalence(
     data: pd.DataFrame,
     indicator: str,
@@ -525,6 +571,17 @@ def _check_confidence(confidence: float) -> None:
         raise OutcomesError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "score": COLUMN,
+        "by": BY,
+        "cluster": [COLUMN, None],
+        "icc": [Interval(Real, 0, 1, closed="left"), None],
+        "icc_method": Options(str, {"anova", "mixed"}),
+        "confidence": PROBABILITY,
+    }
+)
 def means(
     data: pd.DataFrame,
     score: str,
@@ -804,6 +861,11 @@ class WaveComparison:
         )
         return lead + body
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Estimate per wave with its CI (cluster-adjusted when available); returns the Axes."""
         import matplotlib.pyplot as plt
@@ -1036,6 +1098,15 @@ def _gee(
 
 
 # --- same pupils
+@validate_params(
+    {
+        "both": COUNT,
+        "base_only": COUNT,
+        "follow_only": COUNT,
+        "neither": COUNT,
+        "confidence": PROBABILITY,
+    }
+)
 def newcombe_paired_ci(
     both: int, base_only: int, follow_only: int, neither: int, confidence: float = 0.95
 ) -> tuple[float, float, float]:
@@ -1486,6 +1557,26 @@ def _few_clusters_note(row: dict, g: int) -> None:
         row["note"] = f"{row['note']}; {msg}" if row["note"] else msg
 
 
+@renamed_params(pupil="person_id")
+@validate_params(
+    {
+        "data": "dataframe",
+        "indicator": COLUMN,
+        "bands": [Columns(), None],
+        "below": [FINITE, None],
+        "at_least": [FINITE, None],
+        "wave": COLUMN,
+        "waves": [ArrayLike(), None],
+        "date": [COLUMN, None],
+        "cluster": [COLUMN, None],
+        "programme": [COLUMN, None],
+        "person_id": [COLUMN, None],
+        "by": BY,
+        "confidence": PROBABILITY,
+        "gee_cov": Options(str, {"robust", "naive", "bias_reduced"}),
+        "label": OPTIONAL_TEXT,
+    }
+)
 def compare_prevalence(
     data: pd.DataFrame,
     indicator: str,
@@ -1498,7 +1589,7 @@ def compare_prevalence(
     date: str | None = "date",
     cluster: str | None = None,
     programme: str | None = None,
-    pupil: str | None = None,
+    person_id: str | None = None,
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
     gee_cov: str = "robust",
@@ -1535,6 +1626,8 @@ def compare_prevalence(
         >>> [round(float(row[c]), 6) for c in ("estimate", "statistic", "p")]
         [0.2, 2.650172, 0.008045]
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    pupil = person_id
     by_cols = _as_list(by)
     need = [indicator, wave, *by_cols, *[c for c in (cluster, programme, pupil) if c]]
     _check_frame(data, need, "compare_prevalence")
@@ -1558,6 +1651,23 @@ def compare_prevalence(
     )
 
 
+@renamed_params(pupil="person_id")
+@validate_params(
+    {
+        "data": "dataframe",
+        "score": COLUMN,
+        "wave": COLUMN,
+        "waves": [ArrayLike(), None],
+        "date": [COLUMN, None],
+        "cluster": [COLUMN, None],
+        "programme": [COLUMN, None],
+        "person_id": [COLUMN, None],
+        "by": BY,
+        "confidence": PROBABILITY,
+        "gee_cov": Options(str, {"robust", "naive", "bias_reduced"}),
+        "label": OPTIONAL_TEXT,
+    }
+)
 def compare_means(
     data: pd.DataFrame,
     score: str,
@@ -1567,7 +1677,7 @@ def compare_means(
     date: str | None = "date",
     cluster: str | None = None,
     programme: str | None = None,
-    pupil: str | None = None,
+    person_id: str | None = None,
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
     gee_cov: str = "robust",
@@ -1587,6 +1697,8 @@ def compare_means(
         >>> float(compare_means(df, "score").to_frame().loc[0, "estimate"])
         3.0
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    pupil = person_id
     by_cols = _as_list(by)
     need = [score, wave, *by_cols, *[c for c in (cluster, programme, pupil) if c]]
     _check_frame(data, need, "compare_means")

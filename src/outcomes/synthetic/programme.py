@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._internal.params import OPTIONAL_TEXT, SEED, validate_params
 from ..errors import OutcomesError
 from .clinical import simulate_clinical
 from .dictionary import datapackage, readme
@@ -84,6 +85,12 @@ class ProgrammeData:
         """SHA-256 of each table written as CSV: equal fingerprints, identical data."""
         return {name: _sha256(_csv_bytes(t)) for name, t in self.tables().items()}
 
+    @validate_params(
+        {
+            "path": "path",
+            "command": OPTIONAL_TEXT,
+        }
+    )
     def write(self, path: str | Path, *, command: str | None = None) -> Path:
         """Write every table as CSV with ``datapackage.json`` (Frictionless), a README data
         dictionary and ``truth.json``. Returns the directory."""
@@ -102,6 +109,11 @@ class ProgrammeData:
         return out
 
     @classmethod
+    @validate_params(
+        {
+            "path": "path",
+        }
+    )
     def read(cls, path: str | Path) -> ProgrammeData:
         """Read a directory written by :meth:`write` back, with the column types restored."""
         p = Path(path)
@@ -151,6 +163,13 @@ class ProgrammeData:
         return f"ProgrammeData(seed={self.truth.seed}, {sizes})"
 
 
+@validate_params(
+    {
+        "seed": SEED,
+        "settings": [SimulationSettings, Mapping, None],
+        "kwargs": "no_validation",  # each is a SimulationSettings field, checked there
+    }
+)
 def simulate_programme(
     seed: int = 0,
     *,
