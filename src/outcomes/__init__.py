@@ -33,6 +33,7 @@ from .change import (
 from .errors import (
     DataStructureError,
     InstrumentDefinitionError,
+    InvalidParameterError,
     InvalidResponsesError,
     OutcomesError,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "DataStructureError",
     "Instrument",
     "InstrumentDefinitionError",
+    "InvalidParameterError",
     "InvalidResponsesError",
     "OutcomesError",
     "ValidationReport",

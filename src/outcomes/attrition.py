@@ -28,7 +28,6 @@ from ._internal.params import (
     PROBABILITY,
     ArrayLike,
     Columns,
-    Options,
     renamed_params,
     validate_params,
 )
@@ -421,7 +420,7 @@ def _verdict(res: dict, tests: pd.DataFrame, logistic: pd.DataFrame, outcome, hi
         "person_id": COLUMN,
         "followup": [str, FINITE, None],
         "baseline": [str, FINITE, None],
-        "demographics": [Columns(), Options(tuple, {()})],
+        "demographics": [Columns(empty=True)],
         "waves": [ArrayLike(), None],
         "higher_is_better": ["boolean", None],
         "alpha": PROBABILITY,
@@ -464,7 +463,7 @@ def attrition(
         ...     "child": [1, 2, 3, 4, 5, 6, 7, 1, 2, 3],
         ...     "wave": [0] * 7 + [12] * 3,
         ...     "score": [10, 12, 14, 15, 17, 19, 21, 8, 9, 13]})
-        >>> res = attrition(df, "score", "wave", child="child")
+        >>> res = attrition(df, "score", "wave", person_id="child")
         >>> res.completion["n_completers"], round(float(res.tests.loc[0, "statistic"]), 4)
         (3, 3.4641)
     """

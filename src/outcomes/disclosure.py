@@ -42,7 +42,6 @@ from ._internal.params import (
     POSITIVE_COUNT,
     TEXT,
     Columns,
-    Options,
     validate_params,
 )
 from .errors import DataStructureError, OutcomesError
@@ -482,7 +481,7 @@ def is_protected(
         "percentages": COLUMN_MAP,
         "means": COLUMN_MAP,
         "suppress_with": COLUMN_MAP,
-        "keep": [Columns(), Options(tuple, {()})],
+        "keep": [Columns(empty=True)],
         "groups": BY,
         "column_totals": COLUMN_MAP,
         "total_labels": Columns(),

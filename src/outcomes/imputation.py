@@ -342,8 +342,8 @@ def _completers(wide: pd.DataFrame, b: str, f: str, confidence: float) -> dict:
         "person_id": COLUMN,
         "followup": [str, FINITE, None],
         "baseline": [str, FINITE, None],
-        "covariates": [Columns(), Options(tuple, {()})],
-        "auxiliary": [Columns(), Options(tuple, {()})],
+        "covariates": [Columns(empty=True)],
+        "auxiliary": [Columns(empty=True)],
         "cluster": [COLUMN, None],
         "waves": [ArrayLike(), None],
         "m": Interval(Integral, 2, None),
@@ -406,7 +406,7 @@ def impute_change(
         >>> fu[base > 23] = np.nan  # the most severe children miss follow-up
         >>> df = pd.DataFrame({"child": np.r_[np.arange(n), np.arange(n)],
         ...                    "wave": [0] * n + [12] * n, "score": np.r_[base, fu]})
-        >>> res = impute_change(df, "score", "wave", child="child", m=5, mixed=False)
+        >>> res = impute_change(df, "score", "wave", person_id="child", m=5, mixed=False)
         >>> res.to_frame()["analysis"].tolist()
         ['completers: paired t', 'multiple imputation: OLS (MICE)']
     """

@@ -1202,14 +1202,14 @@ def compare_waves(
 ) -> LikertChange:
     """Change in perceptions between a baseline and a follow-up wave, per item and for the scale.
 
-    ``design="matched"`` pairs staff by ``respondent=`` id and uses those who answered at both
+    ``design="matched"`` pairs staff by ``person_id=`` id and uses those who answered at both
     waves: mean change with a paired t CI and d_z, Wilcoxon signed-rank with the matched
     rank-biserial, and the shares who moved up, stayed or moved down. ``design="unmatched"``
     compares the two waves' respondents as independent samples: Mann-Whitney U with the
     rank-biserial correlation (positive = higher at follow-up), an ordinal logistic
     regression per item (odds ratio of a higher answer at follow-up; statsmodels
     ``OrderedModel``, logit link) and the difference in the share agreeing with a Newcombe
-    CI. ``"auto"``: matched when ``respondent=`` is given, else unmatched.
+    CI. ``"auto"``: matched when ``person_id=`` is given, else unmatched.
 
     The scale score is the mean of answered items, needing ``min_answered`` answers (default:
     the instrument scale's rule, or every item without an instrument).
@@ -1235,7 +1235,7 @@ def compare_waves(
     if design not in ("matched", "unmatched"):
         raise OutcomesError(f"design must be 'auto', 'matched' or 'unmatched', not {design!r}")
     if design == "matched" and not respondent:
-        raise OutcomesError("design='matched' needs respondent= (the staff id column)")
+        raise OutcomesError("design='matched' needs person_id= (the staff id column)")
     base, follow = _resolve_waves(data, wave, waves, date)
     skip = [wave, respondent, date, *by_cols]
     codes = _resolve_items(

@@ -29,7 +29,6 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from numbers import Integral
 from pathlib import Path
 from typing import Annotated
 
@@ -40,15 +39,10 @@ from scipy import stats
 
 from ._internal.params import (
     COLUMN,
-    COUNT,
     FINITE,
-    OPTIONAL_TEXT,
     PROBABILITY,
-    TEXT,
     ArrayLike,
     Columns,
-    Interval,
-    Options,
     renamed_params,
     validate_params,
 )
@@ -59,7 +53,6 @@ __all__ = [
     "MixedResult",
     "ModelSpecificationError",
     "fit_mixed",
-    "longitudinal_cli",
     "wave_order",
 ]
 
@@ -826,7 +819,7 @@ def fit_from_prepared(
         "wave": COLUMN,
         "person_id": COLUMN,
         "cluster": [COLUMN, None],
-        "covariates": [Columns(), Options(tuple, {()})],
+        "covariates": [Columns(empty=True)],
         "group": [COLUMN, None],
         "waves": [ArrayLike(), None],
         "baseline": [str, FINITE, None],
@@ -873,7 +866,7 @@ def fit_mixed(
         ...     "extra": [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0,
         ...               1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4],
         ...     "group": [1] * 10 + [2] * 10, "ID": list(range(1, 11)) * 2})
-        >>> res = fit_mixed(sleep, "extra", "group", child="ID")
+        >>> res = fit_mixed(sleep, "extra", "group", person_id="ID")
         >>> res.to_frame().set_index("term").loc["group[2]", ["estimate", "se"]].round(3).tolist()
         [1.58, 0.389]
     """
@@ -901,23 +894,6 @@ def fit_mixed(
 
 
 # ----------------------------------------------------------------------------- command line
-@validate_params(
-    {
-        "file": "path",
-        "outcome": TEXT,
-        "wave": TEXT,
-        "child": TEXT,
-        "school": OPTIONAL_TEXT,
-        "covariate": [list, None],
-        "demographic": [list, None],
-        "waves": OPTIONAL_TEXT,
-        "followup": OPTIONAL_TEXT,
-        "impute": "boolean",
-        "m": Interval(Integral, 2, None),
-        "seed": COUNT,
-        "output": ["path", None],
-    }
-)
 def longitudinal_cli(
     file: Annotated[Path, typer.Argument(help="Long table of scores (.csv, .xlsx, .parquet).")],
     outcome: Annotated[str, typer.Option("--outcome", "-y", help="Score column.")],
@@ -967,13 +943,13 @@ def longitudinal_cli(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LongitudinalWarning)  # shown in the summaries
             res = fit_mixed(
-                data, outcome, wave, child=child, school=school, covariates=covs, waves=order
+                data, outcome, wave, person_id=child, cluster=school, covariates=covs, waves=order
             )
             att = attrition(
                 data,
                 outcome,
                 wave,
-                child=child,
+                person_id=child,
                 followup=fu,
                 demographics=list(demographic or []),
                 waves=order,
@@ -983,10 +959,10 @@ def longitudinal_cli(
                     data,
                     outcome,
                     wave,
-                    child=child,
+                    person_id=child,
                     followup=fu,
                     covariates=covs,
-                    school=school,
+                    cluster=school,
                     waves=order,
                     m=m,
                     seed=seed,

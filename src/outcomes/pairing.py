@@ -253,7 +253,7 @@ def _parse_dates(s: pd.Series, name: str) -> pd.Series:
         "baseline": [str, FINITE, None],
         "followup": [str, FINITE, None],
         "person_id": COLUMN,
-        "keys": [Columns(), Options(tuple, {()})],
+        "keys": [Columns(empty=True)],
         "date": COLUMN,
         "wave": COLUMN,
         "errors": ERRORS,
@@ -326,7 +326,7 @@ def pair_waves(
             raise DataStructureError(f"pair_waves: rule 'waves' needs a {wave_col!r} column")
         if baseline_wave is None or followup_wave is None or baseline_wave == followup_wave:
             raise OutcomesError(
-                "rule 'waves' needs two different values baseline_wave= and followup_wave="
+                "rule 'waves' needs two different values baseline= and followup="
             )
     elif rule == "nearest":
         if not has_date:

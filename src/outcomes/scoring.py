@@ -21,7 +21,6 @@ from ._internal.params import (
     INSTRUMENT,
     OPTIONAL_TEXT,
     Columns,
-    Options,
     validate_params,
 )
 from .errors import DataStructureError, InvalidResponsesError, describe_issues
@@ -584,7 +583,7 @@ def validate(
         "errors": ERRORS,
         "coding": OPTIONAL_TEXT,
         "prorate": ["boolean", None],
-        "keep": [Columns(), Options(tuple, {()}), None],
+        "keep": [Columns(empty=True), None],
     }
 )
 def score(

@@ -1607,7 +1607,7 @@ def compare_prevalence(
     - ``programme="trailblazer"`` (true/false per row, with ``cluster=``): difference in
       differences ``y ~ programme * post`` with school-clustered SEs, plus the GEE version
       and the change within each arm;
-    - ``pupil="pupil_id"``: the same pupils at both waves, linked by id: McNemar (exact) and
+    - ``person_id="pupil_id"``: the same pupils at both waves, linked by id: McNemar (exact) and
       the Newcombe paired CI (method 10), with a school-clustered version when ``cluster=``.
 
     Waves: ``waves=(baseline, follow_up)``; if omitted, the two waves present are ordered by
@@ -1688,7 +1688,7 @@ def compare_means(
     Same designs as :func:`compare_prevalence`: Welch t-test (different pupils); OLS with
     school-clustered SEs and a gaussian exchangeable GEE (``cluster=``); difference in
     differences (``programme=``); paired t-test with d_z and Wilcoxon signed-rank with the
-    matched-pairs rank-biserial correlation (``pupil=``).
+    matched-pairs rank-biserial correlation (``person_id=``).
 
     Example:
         >>> import pandas as pd

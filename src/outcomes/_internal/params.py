@@ -247,7 +247,9 @@ class Date(Constraint):
 
 
 class Columns(Constraint):
-    """A column name (non-empty text) or, with ``many=True``, a non-empty list of distinct names.
+    """A column name (non-empty text) or, with ``many=True``, a list of distinct names.
+
+    The list must not be empty unless ``empty=True``.
 
     Example:
         >>> c = Columns()
@@ -257,8 +259,8 @@ class Columns(Constraint):
         False
     """
 
-    def __init__(self, *, many: bool = True):
-        self.many = many
+    def __init__(self, *, many: bool = True, empty: bool = False):
+        self.many, self.empty = many, empty
 
     def is_satisfied_by(self, value: object) -> bool:
         if isinstance(value, str):
@@ -266,7 +268,7 @@ class Columns(Constraint):
         if self.many and isinstance(value, list | tuple | pd.Index):
             names = list(value)
             return (
-                len(names) > 0
+                (self.empty or len(names) > 0)
                 and all(isinstance(n, str) and n != "" for n in names)
                 and len(set(names)) == len(names)
             )
@@ -274,7 +276,8 @@ class Columns(Constraint):
 
     def __str__(self) -> str:
         if self.many:
-            return "a column name or a non-empty list of distinct column names"
+            some = "a list" if self.empty else "a non-empty list"
+            return f"a column name or {some} of distinct column names"
         return "a column name (text)"
 
 

@@ -157,7 +157,7 @@ def export(
         "errors": ERRORS,
         "coding": OPTIONAL_TEXT,
         "person_id": [COLUMN, None],
-        "keep": [Columns(), Options(tuple, {()})],
+        "keep": [Columns(empty=True)],
         "drop_empty": "boolean",
         "sheet": [str, COUNT],
         "return_report": "boolean",
