@@ -7,6 +7,7 @@ in its YAML file. Work is done a column at a time with numpy; there is no loop o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -26,6 +27,9 @@ from ._internal.params import (
 from .errors import DataStructureError, InvalidResponsesError, describe_issues
 from .instruments import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
+# A code written as text is plain integer or decimal notation only: Python's float() would
+# also read "1_0" and "1e1" as 10 and "inf"/"nan" as numbers, none of which a form produces.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 ISSUE_COLUMNS = ["row", "column", "item", "value", "reason", "severity"]
 #: Key columns of the responses table (DESIGN.md); used to spot duplicate administrations.
 KEY_COLUMNS = ("person_id", "instrument", "rater", "date", "wave", "referral_id")
@@ -277,11 +281,10 @@ def _parse_cells(
             num_of[u] = np.nan  # a blank cell is no answer
         elif key in labels:
             num_of[u], label_hit[u] = labels[key], True
+        elif _PLAIN_NUMBER.fullmatch(key):
+            num_of[u] = float(key)
         else:
-            try:
-                num_of[u] = float(key)
-            except ValueError:
-                why_of[u] = "unknown label: text that is neither a response label nor a code"
+            why_of[u] = "unknown label: text that is neither a response label nor a code"
     plain = ser.where(~is_bool, None)
     numbers = plain.map(num_of).to_numpy(dtype=float, na_value=np.nan)
     from_label = plain.map(label_hit).notna().to_numpy()

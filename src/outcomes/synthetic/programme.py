@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._internal.params import OPTIONAL_TEXT, SEED, validate_params
+from .._internal.params import COUNT, OPTIONAL_TEXT, validate_params
 from ..errors import OutcomesError
 from .clinical import simulate_clinical
 from .dictionary import datapackage, readme
@@ -165,7 +165,7 @@ class ProgrammeData:
 
 @validate_params(
     {
-        "seed": SEED,
+        "seed": COUNT,
         "settings": [SimulationSettings, Mapping, None],
         "kwargs": "no_validation",  # each is a SimulationSettings field, checked there
     }
