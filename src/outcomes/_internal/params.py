@@ -448,7 +448,7 @@ def _translate(spec: _Spec, kwargs: dict[str, Any]) -> None:
             warnings.warn(
                 f"{spec.name}: parameter {old!r} is now called {new!r}; the old name will be removed",
                 DeprecationWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
             kwargs[new] = kwargs.pop(old)
     for name, aliases in spec.values.items():
@@ -458,7 +458,7 @@ def _translate(spec: _Spec, kwargs: dict[str, Any]) -> None:
                 f"{spec.name}: {name}={value!r} is now {name}={aliases[value]!r}; "
                 "the old value will be removed",
                 DeprecationWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
             kwargs[name] = aliases[value]
 
