@@ -445,7 +445,8 @@ def attrition(
 
     Args:
         data: long table, one row per child per wave (as for :func:`fit_mixed`).
-        outcome, wave, child: the score, wave and child id columns.
+        outcome, wave, person_id: the score, wave and child id columns (``person_id`` was
+            ``child``; the old name still works, with a ``DeprecationWarning``).
         followup: the follow-up wave that defines completion (default: the last wave).
         baseline: the baseline wave (default: the first).
         demographics: child-level columns to compare (text/categorical, or numeric: numeric

@@ -514,13 +514,15 @@ def paired_change(
         the same index). Pairs with a missing value on either side are dropped and counted in
         ``n_dropped``.
     higher_is_better
-        Direction of the scale; only changes the wording of ``summary()``.
+        Direction of the scale, ``True`` or ``False`` (default ``False``: lower is better, as
+        for symptom scores; there is no instrument here to read it from); only changes the
+        wording of ``summary()``. Text such as ``"no"`` is refused.
     confidence
         Level of the CIs of the mean difference and of d_z.
     by
         Optional group labels (same length): returns a :class:`ChangeTable` with one row per
         group (groups with fewer than 2 pairs or zero variance get a ``note`` instead of numbers
-        unless ``errors="raise"``).
+        with ``errors="flag"``, the default with ``by``; ``errors="raise"`` raises).
     zero_method
         Wilcoxon handling of zero differences: ``"wilcox"`` (drop them, as R does), ``"pratt"``,
         ``"zsplit"``.

@@ -379,13 +379,15 @@ def impute_change(
 
     Args:
         data: long table, one row per child per wave (as for :func:`fit_mixed`).
-        outcome, wave, child: score, wave and child id columns.
+        outcome, wave, person_id: score, wave and child id columns (``person_id`` was
+            ``child``; the old name still works, with a ``DeprecationWarning``).
         followup: the follow-up wave (default the last). baseline: default the first wave.
         covariates: child-level columns used in the imputation model and the mixed models.
             Children with a missing covariate are left out of every analysis (counted in
             ``excluded``) so that all four compare the same children.
         auxiliary: extra child-level columns used only to impute (e.g. attendance).
-        school: school id column for the mixed models' second random intercept.
+        cluster: school id column for the mixed models' second random intercept (was
+            ``school``).
         m: number of imputed datasets, each from its own chain of ``cycles`` MICE cycles.
         method: ``"norm"`` (default): Bayesian linear regression imputation (draw sigma^2 and
             beta from their posterior, add residual noise), which extrapolates to the children

@@ -848,7 +848,8 @@ def fit_mixed(
             dropped; they are counted in ``result.excluded``).
         outcome: the score column. wave: the wave column (numbers such as months, an ordered
             categorical, or text labels with ``waves=`` giving their order).
-        child: child id column. school: school id column for a second random intercept.
+        person_id: child id column. cluster: school id column for a second random intercept.
+            (The old names ``child`` and ``school`` still work, with a ``DeprecationWarning``.)
         covariates: child-level columns to adjust for (numeric, or text/categorical which
             become dummies against their first level). group: a column whose groups get their
             own change over time (``wave x group`` interaction), e.g. programme vs comparison.

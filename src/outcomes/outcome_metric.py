@@ -340,9 +340,11 @@ def cyp_outcome_metric(
         Columns of ``referrals`` to break the table down by (school, gender, ...).
     period_start, period_end
         Keep referrals discharged in this period; scores after ``period_end`` do not count.
-    on_problem
-        ``"report"``: exclude problem referrals/scores with a reason and warn
+    errors
+        ``"flag"`` (default): exclude problem referrals/scores with a reason and warn
         (:class:`OutcomeMetricWarning`); ``"raise"``: raise :class:`~outcomes.DataStructureError`.
+        (Formerly ``on_problem="report"``/``"raise"``, still accepted with a
+        ``DeprecationWarning``.)
 
     Example:
         >>> import pandas as pd

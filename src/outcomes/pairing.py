@@ -7,7 +7,7 @@ baseline/follow-up pair per person x instrument x rater x scale under an explici
 * ``"first_last"``: the earliest record is the baseline, the latest the follow-up;
 * ``"nearest"``: the earliest record is the baseline; the follow-up is the later record whose
   distance from baseline is nearest ``target_days`` and within ``window_days`` of it;
-* ``"waves"``: the record of ``baseline_wave`` against the record of ``followup_wave``.
+* ``"waves"``: the record of wave ``baseline`` against the record of wave ``followup``.
 
 Every input record x scale ends up in :attr:`Pairing.records` as ``baseline``, ``follow_up``
 or ``unpaired`` with a reason. Problems (duplicate records at one time point, a follow-up dated
@@ -279,17 +279,23 @@ def pair_waves(
     Parameters
     ----------
     scores
-        Long scores: ``id_col``, the ``keys`` columns present (by default ``instrument`` and
-        ``rater``), ``date_col`` and/or ``wave_col``, one column per scale.
+        Long scores: the ``person_id`` column, the ``keys`` columns present (by default
+        ``instrument`` and ``rater``), the ``date`` and/or ``wave`` columns, one column per scale.
     scales
         Scale columns to pair; default every scale of each row's instrument (from its YAML).
     rule
         ``"first_last"`` (by date, or by wave order when there is no date column),
         ``"nearest"`` (follow-up nearest ``target_days`` after baseline, within ``window_days``),
-        ``"waves"`` (``baseline_wave`` vs ``followup_wave``).
-    on_problem
-        ``"report"`` (default): leave problem series unpaired, record why, warn with
+        ``"waves"`` (wave ``baseline`` vs wave ``followup``).
+    baseline, followup
+        Wave labels compared by rule ``"waves"``.
+    person_id, date, wave
+        Names of the person id, date and wave columns.
+    errors
+        ``"flag"`` (default): leave problem series unpaired, record why, warn with
         :class:`PairingWarning`. ``"raise"``: raise :class:`~outcomes.DataStructureError`.
+        The old names ``id_col``, ``date_col``, ``wave_col``, ``baseline_wave``,
+        ``followup_wave`` and ``on_problem="report"`` still work, with a ``DeprecationWarning``.
 
     Example:
         >>> import pandas as pd
