@@ -23,9 +23,9 @@ from scipy import stats
 
 from ._internal.params import (
     COLUMN,
-    FINITE,
     POSITIVE_COUNT,
     PROBABILITY,
+    WAVE_LABEL,
     ArrayLike,
     Columns,
     renamed_params,
@@ -418,8 +418,8 @@ def _verdict(res: dict, tests: pd.DataFrame, logistic: pd.DataFrame, outcome, hi
         "outcome": COLUMN,
         "wave": COLUMN,
         "person_id": COLUMN,
-        "followup": [str, FINITE, None],
-        "baseline": [str, FINITE, None],
+        "followup": WAVE_LABEL,
+        "baseline": WAVE_LABEL,
         "demographics": [Columns(empty=True)],
         "waves": [ArrayLike(), None],
         "higher_is_better": ["boolean", None],

@@ -45,10 +45,10 @@ from scipy import stats
 
 from ._internal.params import (
     COLUMN,
-    FINITE,
     POSITIVE_COUNT,
     PROBABILITY,
     SEED,
+    WAVE_LABEL,
     ArrayLike,
     Columns,
     Interval,
@@ -340,8 +340,8 @@ def _completers(wide: pd.DataFrame, b: str, f: str, confidence: float) -> dict:
         "outcome": COLUMN,
         "wave": COLUMN,
         "person_id": COLUMN,
-        "followup": [str, FINITE, None],
-        "baseline": [str, FINITE, None],
+        "followup": WAVE_LABEL,
+        "baseline": WAVE_LABEL,
         "covariates": [Columns(empty=True)],
         "auxiliary": [Columns(empty=True)],
         "cluster": [COLUMN, None],

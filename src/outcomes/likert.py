@@ -60,6 +60,27 @@ __all__ = [
 ]
 
 
+# Parameters of the verbs that pick items from a responses table (checked by validate_params).
+_ITEMS_FROM = {
+    "items": [Columns(), None],
+    "instrument": [*INSTRUMENT, None],
+    "scale": OPTIONAL_TEXT,
+    "columns": COLUMN_MAP,
+    "coding": OPTIONAL_TEXT,
+    "levels": [ArrayLike(scores=True), None],
+}
+
+
+# Parameters of the verbs that take a table of items (checked by validate_params).
+_ITEM_TABLE = {
+    "instrument": [*INSTRUMENT, None],
+    "scale": OPTIONAL_TEXT,
+    "columns": COLUMN_MAP,
+    "coding": OPTIONAL_TEXT,
+    "item_columns": [Columns(), None],
+}
+
+
 class LikertWarning(UserWarning):
     """A statistic could not be computed or should be read with care (the note says why)."""
 
@@ -230,12 +251,7 @@ def _groups(data: pd.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]
 @validate_params(
     {
         "data": "dataframe",
-        "items": [Columns(), None],
-        "instrument": [*INSTRUMENT, None],
-        "scale": OPTIONAL_TEXT,
-        "columns": COLUMN_MAP,
-        "coding": OPTIONAL_TEXT,
-        "levels": [ArrayLike(scores=True), None],
+        **_ITEMS_FROM,
         "top": POSITIVE_COUNT,
         "by": BY,
         "confidence": PROBABILITY,
@@ -326,12 +342,7 @@ def item_summary(
 @validate_params(
     {
         "data": "dataframe",
-        "items": [Columns(), None],
-        "instrument": [*INSTRUMENT, None],
-        "scale": OPTIONAL_TEXT,
-        "columns": COLUMN_MAP,
-        "coding": OPTIONAL_TEXT,
-        "levels": [ArrayLike(scores=True), None],
+        **_ITEMS_FROM,
         "by": BY,
     }
 )
@@ -403,12 +414,7 @@ def item_distribution(
 @validate_params(
     {
         "data": "dataframe",
-        "items": [Columns(), None],
-        "instrument": [*INSTRUMENT, None],
-        "scale": OPTIONAL_TEXT,
-        "columns": COLUMN_MAP,
-        "coding": OPTIONAL_TEXT,
-        "levels": [ArrayLike(scores=True), None],
+        **_ITEMS_FROM,
         "ax": ["ax", None],
         "title": OPTIONAL_TEXT,
     }
@@ -623,11 +629,7 @@ def _fit_one_factor(m: pd.DataFrame) -> FactorCheck:
 @validate_params(
     {
         "items": "dataframe",
-        "instrument": [*INSTRUMENT, None],
-        "scale": OPTIONAL_TEXT,
-        "columns": COLUMN_MAP,
-        "coding": OPTIONAL_TEXT,
-        "item_columns": [Columns(), None],
+        **_ITEM_TABLE,
         "nan_policy": Options(str, {"pairwise", "listwise"}),
     }
 )
@@ -671,11 +673,7 @@ def one_factor(
 @validate_params(
     {
         "items": "dataframe",
-        "instrument": [*INSTRUMENT, None],
-        "scale": OPTIONAL_TEXT,
-        "columns": COLUMN_MAP,
-        "coding": OPTIONAL_TEXT,
-        "item_columns": [Columns(), None],
+        **_ITEM_TABLE,
         "by": BY,
         "nan_policy": Options(str, {"pairwise", "listwise"}),
         "confidence": PROBABILITY,
@@ -797,11 +795,7 @@ def reliability(
 @validate_params(
     {
         "items": "dataframe",
-        "instrument": [*INSTRUMENT, None],
-        "scale": OPTIONAL_TEXT,
-        "columns": COLUMN_MAP,
-        "coding": OPTIONAL_TEXT,
-        "item_columns": [Columns(), None],
+        **_ITEM_TABLE,
         "nan_policy": Options(str, {"pairwise", "listwise"}),
     }
 )
@@ -1162,12 +1156,7 @@ def _matched_row(name, label, y0, y1, confidence) -> dict:
 @validate_params(
     {
         "data": "dataframe",
-        "items": [Columns(), None],
-        "instrument": [*INSTRUMENT, None],
-        "scale": OPTIONAL_TEXT,
-        "columns": COLUMN_MAP,
-        "coding": OPTIONAL_TEXT,
-        "levels": [ArrayLike(scores=True), None],
+        **_ITEMS_FROM,
         "wave": COLUMN,
         "waves": [ArrayLike(), None],
         "date": [COLUMN, None],

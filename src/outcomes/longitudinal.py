@@ -39,8 +39,8 @@ from scipy import stats
 
 from ._internal.params import (
     COLUMN,
-    FINITE,
     PROBABILITY,
+    WAVE_LABEL,
     ArrayLike,
     Columns,
     renamed_params,
@@ -822,7 +822,7 @@ def fit_from_prepared(
         "covariates": [Columns(empty=True)],
         "group": [COLUMN, None],
         "waves": [ArrayLike(), None],
-        "baseline": [str, FINITE, None],
+        "baseline": WAVE_LABEL,
         "reml": "boolean",
         "confidence": PROBABILITY,
     }

@@ -28,9 +28,9 @@ import pandas as pd
 from ._internal.params import (
     COLUMN,
     ERRORS,
-    FINITE,
     NON_NEGATIVE,
     POSITIVE,
+    WAVE_LABEL,
     Columns,
     Options,
     deprecated_values,
@@ -250,8 +250,8 @@ def _parse_dates(s: pd.Series, name: str) -> pd.Series:
         "rule": Options(str, {"first_last", "nearest", "waves"}),
         "target_days": [POSITIVE, None],
         "window_days": [NON_NEGATIVE, None],
-        "baseline": [str, FINITE, None],
-        "followup": [str, FINITE, None],
+        "baseline": WAVE_LABEL,
+        "followup": WAVE_LABEL,
         "person_id": COLUMN,
         "keys": [Columns(empty=True)],
         "date": COLUMN,
@@ -331,9 +331,7 @@ def pair_waves(
         if not has_wave:
             raise DataStructureError(f"pair_waves: rule 'waves' needs a {wave_col!r} column")
         if baseline_wave is None or followup_wave is None or baseline_wave == followup_wave:
-            raise OutcomesError(
-                "rule 'waves' needs two different values baseline= and followup="
-            )
+            raise OutcomesError("rule 'waves' needs two different values baseline= and followup=")
     elif rule == "nearest":
         if not has_date:
             raise DataStructureError(f"pair_waves: rule 'nearest' needs a {date_col!r} column")

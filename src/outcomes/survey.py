@@ -80,6 +80,31 @@ FEW_CLUSTERS = 30
 _BASELINE_NAMES = {"baseline", "pre", "t0", "time 0", "wave 1", "wave1", "before"}
 
 
+# Parameters shared by compare_prevalence and compare_means (checked by validate_params).
+_WAVE_COMPARISON = {
+    "wave": COLUMN,
+    "waves": [ArrayLike(), None],
+    "date": [COLUMN, None],
+    "cluster": [COLUMN, None],
+    "programme": [COLUMN, None],
+    "person_id": [COLUMN, None],
+    "by": BY,
+    "confidence": PROBABILITY,
+    "gee_cov": Options(str, {"robust", "naive", "bias_reduced"}),
+    "label": OPTIONAL_TEXT,
+}
+
+
+# A table and the case definition on one of its columns (checked by validate_params).
+_CASE_DEFINITION = {
+    "data": "dataframe",
+    "indicator": COLUMN,
+    "bands": [Columns(), None],
+    "below": [FINITE, None],
+    "at_least": [FINITE, None],
+}
+
+
 class SurveyWarning(UserWarning):
     """Something worth knowing about an estimate that did not stop it being computed."""
 
@@ -150,11 +175,7 @@ def _numeric_column(data: pd.DataFrame, column: str, what: str) -> pd.Series:
 # ----------------------------------------------------------------------------- caseness
 @validate_params(
     {
-        "data": "dataframe",
-        "indicator": COLUMN,
-        "bands": [Columns(), None],
-        "below": [FINITE, None],
-        "at_least": [FINITE, None],
+        **_CASE_DEFINITION,
     }
 )
 def case_indicator(
@@ -438,11 +459,7 @@ def _join_notes(*parts: list[list[str]]) -> list[str]:
 # ----------------------------------------------------------------------------- estimates
 @validate_params(
     {
-        "data": "dataframe",
-        "indicator": COLUMN,
-        "bands": [Columns(), None],
-        "below": [FINITE, None],
-        "at_least": [FINITE, None],
+        **_CASE_DEFINITION,
         "by": BY,
         "cluster": [COLUMN, None],
         "icc": [Interval(Real, 0, 1, closed="left"), None],
@@ -1560,21 +1577,8 @@ def _few_clusters_note(row: dict, g: int) -> None:
 @renamed_params(pupil="person_id")
 @validate_params(
     {
-        "data": "dataframe",
-        "indicator": COLUMN,
-        "bands": [Columns(), None],
-        "below": [FINITE, None],
-        "at_least": [FINITE, None],
-        "wave": COLUMN,
-        "waves": [ArrayLike(), None],
-        "date": [COLUMN, None],
-        "cluster": [COLUMN, None],
-        "programme": [COLUMN, None],
-        "person_id": [COLUMN, None],
-        "by": BY,
-        "confidence": PROBABILITY,
-        "gee_cov": Options(str, {"robust", "naive", "bias_reduced"}),
-        "label": OPTIONAL_TEXT,
+        **_CASE_DEFINITION,
+        **_WAVE_COMPARISON,
     }
 )
 def compare_prevalence(
@@ -1656,16 +1660,7 @@ def compare_prevalence(
     {
         "data": "dataframe",
         "score": COLUMN,
-        "wave": COLUMN,
-        "waves": [ArrayLike(), None],
-        "date": [COLUMN, None],
-        "cluster": [COLUMN, None],
-        "programme": [COLUMN, None],
-        "person_id": [COLUMN, None],
-        "by": BY,
-        "confidence": PROBABILITY,
-        "gee_cov": Options(str, {"robust", "naive", "bias_reduced"}),
-        "label": OPTIONAL_TEXT,
+        **_WAVE_COMPARISON,
     }
 )
 def compare_means(

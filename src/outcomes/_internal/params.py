@@ -617,4 +617,5 @@ COLUMN = Columns(many=False)
 COLUMN_MAP = [Mapping, None]
 INSTRUMENT = ["path", HasMethods(["scale", "item", "output_columns"], "an Instrument")]
 TEXT = [str]
+WAVE_LABEL = [str, FINITE, None]  # a wave is named ("baseline", "12m") or numbered (0, 12)
 OPTIONAL_TEXT = [str, None]
