@@ -45,9 +45,10 @@ from outcomes.errors import InvalidParameterError
 # ----------------------------------------------------------------------------- discovery
 
 
-def _public_modules() -> list[types.ModuleType]:
-    subs = [getattr(oc, n) for n in oc.__all__ if isinstance(getattr(oc, n), types.ModuleType)]
-    return [oc, *subs]
+def _public_modules() -> list[tuple[str, types.ModuleType]]:
+    """``outcomes`` and its public submodules, named by their public path (``oc.attrition``)."""
+    subs = [n for n in oc.__all__ if isinstance(getattr(oc, n), types.ModuleType)]
+    return [("outcomes", oc), *((f"outcomes.{n}", getattr(oc, n)) for n in subs)]
 
 
 def _public_names(module: types.ModuleType) -> list[str]:
@@ -70,7 +71,7 @@ def _is_record(cls: type) -> bool:
 def public_callables() -> Iterator[tuple[str, Callable, bool]]:
     """(qualified name, function, is_method) for the whole public API, each once."""
     seen: set[int] = set()
-    for module in _public_modules():
+    for path, module in _public_modules():
         for name in _public_names(module):
             obj = getattr(module, name)
             if isinstance(obj, types.ModuleType) or not callable(obj) or not _ours(obj):
@@ -80,7 +81,7 @@ def public_callables() -> Iterator[tuple[str, Callable, bool]]:
                     continue
                 if not _is_record(obj) and id(obj) not in seen:
                     seen.add(id(obj))
-                    yield f"{module.__name__}.{name}", obj.__init__, True
+                    yield f"{path}.{name}", obj.__init__, True
                 for klass in obj.__mro__:
                     if not _ours(klass):
                         continue
@@ -92,10 +93,10 @@ def public_callables() -> Iterator[tuple[str, Callable, bool]]:
                             continue
                         seen.add(id(func))
                         is_method = not isinstance(raw, staticmethod)
-                        yield f"{module.__name__}.{name}.{meth_name}", func, is_method
+                        yield f"{path}.{name}.{meth_name}", func, is_method
             elif id(obj) not in seen:
                 seen.add(id(obj))
-                yield f"{module.__name__}.{name}", obj, False
+                yield f"{path}.{name}", obj, False
 
 
 API = sorted(public_callables(), key=lambda t: t[0])
@@ -173,6 +174,8 @@ _VALID_POOL: list[object] = [
     np.zeros((2, 2)),
     np.random.default_rng(0),
     ("first",),
+    2025,
+    len,
 ]
 
 # Out-of-domain values of the wrong type and range, as in scikit-learn's common checks.

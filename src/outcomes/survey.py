@@ -39,7 +39,7 @@ from ._internal.params import (
 )
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
-from .instruments import _norm
+from .instruments.model import _norm
 
 __all__ = [
     "SurveyWarning",

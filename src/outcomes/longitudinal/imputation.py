@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._internal.params import (
+from .._internal.params import (
     COLUMN,
     POSITIVE_COUNT,
     PROBABILITY,
@@ -56,8 +56,8 @@ from ._internal.params import (
     renamed_params,
     validate_params,
 )
-from .errors import DataStructureError, OutcomesError
-from .longitudinal import (
+from ..errors import DataStructureError, OutcomesError
+from .mixed import (
     LongitudinalWarning,
     _check_columns,
     _label,

@@ -15,8 +15,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._attrs import attach
-from ._internal.params import (
+from .._attrs import attach
+from .._internal.params import (
     COLUMN_MAP,
     ERRORS,
     INSTRUMENT,
@@ -24,8 +24,8 @@ from ._internal.params import (
     Columns,
     validate_params,
 )
-from .errors import DataStructureError, InvalidResponsesError, describe_issues
-from .instruments import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
+from ..errors import DataStructureError, InvalidResponsesError, describe_issues
+from .model import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
 # A code written as text is plain integer or decimal notation only: Python's float() would
 # also read "1_0" and "1e1" as 10 and "inf"/"nan" as numbers, none of which a form produces.
