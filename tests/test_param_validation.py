@@ -534,6 +534,24 @@ def test_old_argument_names_still_work_with_a_deprecation_warning():
     pd.testing.assert_frame_equal(old.pairs, new.pairs)
 
 
+def test_the_design_contract_names_of_fit_mixed_still_work():
+    # DESIGN.md: fit_mixed(data, outcome, wave, *, child, school=None, covariates=())
+    rng = np.random.default_rng(4)
+    ids = np.repeat(np.arange(12), 2)
+    data = pd.DataFrame(
+        {
+            "pid": ids,
+            "sch": ids % 3,
+            "wave": np.tile([0, 12], 12),
+            "y": rng.normal(10, 2, 12).repeat(2) + np.tile([0.0, -1.0], 12) + rng.normal(0, 1, 24),
+        }
+    )
+    new = oc.longitudinal.fit_mixed(data, "y", "wave", person_id="pid").to_frame()
+    with pytest.warns(DeprecationWarning, match="'child' is now called 'person_id'"):
+        old = oc.longitudinal.fit_mixed(data, "y", "wave", child="pid").to_frame()
+    pd.testing.assert_frame_equal(old, new)
+
+
 def test_old_option_values_still_work_with_a_deprecation_warning():
     by = ["a"] * 5 + ["b"] * 5
     new = oc.paired_change(SLEEP_1, SLEEP_2, by=by, errors="flag").to_frame()

@@ -13,7 +13,11 @@ A constraint is one of:
 - ``None``: the value ``None``;
 - a string shorthand: ``"boolean"``, ``"dataframe"``, ``"series"``, ``"array-like"``,
   ``"callable"``, ``"path"`` (str or os.PathLike), ``"date"``, ``"columns"`` (a column name or a
-  list of them), ``"no_validation"`` (checked by the body; say why beside it).
+  list of them), ``"ax"`` (a matplotlib Axes), ``"no_validation"`` (checked by the body; say
+  why beside it).
+
+The constants at the end (``PROBABILITY``, ``ERRORS``, ``BY``, ``WAVE_LABEL`` ...) are the
+constraints that recur across the package, declared once.
 
 A parameter is valid when it satisfies ANY of its constraints. Bools are never numbers,
 strings are never bools, and real intervals refuse NaN (and infinity unless a bound is
