@@ -22,7 +22,6 @@ import pandas as pd
 from scipy import stats
 
 from .._internal.params import (
-    COLUMN,
     POSITIVE_COUNT,
     PROBABILITY,
     WAVE_LABEL,
@@ -33,7 +32,7 @@ from .._internal.params import (
 )
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
-from .mixed import _check_columns, _is_categorical, _label, _messages, prepare
+from .mixed import LONG_TABLE, _check_columns, _is_categorical, _label, _messages, prepare
 
 __all__ = ["AttritionResult", "attrition", "cohens_d", "welch_t"]
 
@@ -414,10 +413,7 @@ def _verdict(res: dict, tests: pd.DataFrame, logistic: pd.DataFrame, outcome, hi
 @renamed_params(child="person_id")
 @validate_params(
     {
-        "data": "dataframe",
-        "outcome": COLUMN,
-        "wave": COLUMN,
-        "person_id": COLUMN,
+        **LONG_TABLE,
         "followup": WAVE_LABEL,
         "baseline": WAVE_LABEL,
         "demographics": [Columns(empty=True)],

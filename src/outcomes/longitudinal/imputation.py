@@ -58,6 +58,7 @@ from .._internal.params import (
 )
 from ..errors import DataStructureError, OutcomesError
 from .mixed import (
+    LONG_TABLE,
     LongitudinalWarning,
     _check_columns,
     _label,
@@ -336,10 +337,7 @@ def _completers(wide: pd.DataFrame, b: str, f: str, confidence: float) -> dict:
 @renamed_params(child="person_id", school="cluster")
 @validate_params(
     {
-        "data": "dataframe",
-        "outcome": COLUMN,
-        "wave": COLUMN,
-        "person_id": COLUMN,
+        **LONG_TABLE,
         "followup": WAVE_LABEL,
         "baseline": WAVE_LABEL,
         "covariates": [Columns(empty=True)],

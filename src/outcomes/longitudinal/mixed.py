@@ -63,6 +63,11 @@ _BASELINE_NAMES = {"baseline", "base", "pre", "t0", "time 0", "wave 0", "before"
 _BOUNDARY_SHARE = 1e-6
 
 
+#: The parameters naming a long table and its columns, shared by fit_mixed, attrition and
+#: impute_change (checked by validate_params; the names follow docs/contributing.md).
+LONG_TABLE = {"data": "dataframe", "outcome": COLUMN, "wave": COLUMN, "person_id": COLUMN}
+
+
 class LongitudinalWarning(UserWarning):
     """A fit produced a warning (convergence, boundary, Hessian) worth reading."""
 
@@ -811,10 +816,7 @@ def fit_from_prepared(
 @renamed_params(child="person_id", school="cluster")
 @validate_params(
     {
-        "data": "dataframe",
-        "outcome": COLUMN,
-        "wave": COLUMN,
-        "person_id": COLUMN,
+        **LONG_TABLE,
         "cluster": [COLUMN, None],
         "covariates": [Columns(empty=True)],
         "group": [COLUMN, None],
