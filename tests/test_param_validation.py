@@ -423,6 +423,12 @@ def test_higher_is_better_text_is_refused():
     )
 
 
+def test_a_direction_mapping_holds_true_or_false():
+    pairs = pd.DataFrame({"scale": ["a"] * 3, "pre": [5, 6, 7], "post": [3, 5, 4]})
+    msg = _message(lambda: oc.paired_change_table(pairs, higher_is_better={"a": "no"}))
+    assert "parameter 'higher_is_better' must be True or False, a mapping to True or False" in msg
+
+
 def test_threshold_true_is_not_one():
     msg = _message(
         lambda: oc.disclosure.apply(pd.DataFrame({"n": [3, 12]}), counts="n", threshold=True)

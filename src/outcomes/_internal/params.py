@@ -53,6 +53,7 @@ __all__ = [
     "Date",
     "HasMethods",
     "Interval",
+    "MappingOf",
     "Options",
     "Pair",
     "deprecated_values",
@@ -352,6 +353,27 @@ class ArrayLike(Constraint):
         if self.scores:
             return "a 1-D list, array or Series of scores (not dates or durations)"
         return "a 1-D list, array or Series"
+
+
+class MappingOf(Constraint):
+    """A mapping whose every value satisfies ``values`` (e.g. ``{scale: True/False}``).
+
+    Example:
+        >>> m = MappingOf(Boolean())
+        >>> m.is_satisfied_by({"sdq": False}), m.is_satisfied_by({"sdq": "no"})
+        (True, False)
+    """
+
+    def __init__(self, values: Constraint):
+        self.values = values
+
+    def is_satisfied_by(self, value: object) -> bool:
+        return isinstance(value, Mapping) and all(
+            self.values.is_satisfied_by(v) for v in value.values()
+        )
+
+    def __str__(self) -> str:
+        return f"a mapping to {self.values}"
 
 
 class HasMethods(Constraint):
