@@ -461,7 +461,7 @@ def mixed_fit():
 
     with pytest.warns(Warning):  # the boundary is reported
         return fit_mixed(
-            MIXED, "score", "wave", child="child", school="school", group="arm", covariates=["age"]
+            MIXED, "score", "wave", person_id="child", cluster="school", group="arm", covariates=["age"]
         )
 
 
@@ -511,7 +511,7 @@ def test_fit_mixed_normal_option_keeps_lme4_ses_with_z(mixed_fit):
 
     with pytest.warns(Warning):
         res = fit_mixed(
-            MIXED, "score", "wave", child="child", school="school", group="arm",
+            MIXED, "score", "wave", person_id="child", cluster="school", group="arm",
             covariates=["age"], ddf="normal",
         )  # fmt: skip
     fe = res.to_frame().set_index("term")
@@ -562,7 +562,7 @@ def test_fixed_effect_covariance_property(seed, school):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = fit_mixed(data, "score", "wave", child="child", group="arm",
+        res = fit_mixed(data, "score", "wave", person_id="child", group="arm",
                         school="school" if school else None)  # fmt: skip
     C = _dense_cov(data, res, school)
     assert np.allclose(res.cov_params.to_numpy(), C, rtol=1e-7, atol=1e-12)
