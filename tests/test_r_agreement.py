@@ -563,7 +563,7 @@ def test_fixed_effect_covariance_property(seed, school):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = fit_mixed(data, "score", "wave", person_id="child", group="arm",
-                        school="school" if school else None)  # fmt: skip
+                        cluster="school" if school else None)  # fmt: skip
     C = _dense_cov(data, res, school)
     assert np.allclose(res.cov_params.to_numpy(), C, rtol=1e-7, atol=1e-12)
     names = list(res.params.index)
