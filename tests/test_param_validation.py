@@ -240,7 +240,10 @@ def _refused(func, is_method, param, value) -> None:
         warnings.simplefilter("ignore", DeprecationWarning)
         with pytest.raises(InvalidParameterError) as err:
             _call(func, is_method, kwargs)
-    assert f"parameter {param!r}" in str(err.value)
+    # one message style: function, parameter, what is allowed, what was given
+    message = str(err.value)
+    assert message.startswith(f"{func.__qualname__}: parameter {param!r} must be "), message
+    assert "; got " in message
     assert err.value.parameter == param
     assert isinstance(err.value, ValueError | TypeError)
 

@@ -70,6 +70,8 @@ def _shown(value: object) -> str:
     """The given value in a message: its repr (shortened) and its type."""
     if isinstance(value, pd.DataFrame | pd.Series | np.ndarray):
         return f"a {type(value).__name__} of shape {getattr(value, 'shape', '?')}"
+    if isinstance(value, list | tuple | set | dict) and len(value) > 10:
+        return f"a {type(value).__name__} of {len(value)} items"  # never repr a whole column
     text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
