@@ -432,6 +432,19 @@ def test_a_direction_mapping_holds_true_or_false():
     assert "parameter 'higher_is_better' must be True or False, a mapping to True or False" in msg
 
 
+def test_higher_is_better_none_means_not_stated_in_paired_change():
+    # None means "take it from the instrument" everywhere; paired_change has no instrument,
+    # so the words stay neutral. SLEEP_2 - SLEEP_1: mean change +1.58 (Student's sleep data).
+    res = oc.paired_change(SLEEP_1, SLEEP_2, higher_is_better=None)
+    assert res.direction() == "increase"
+    assert "rose" in res.summary() and "improvement" not in res.summary()
+    assert oc.paired_change(SLEEP_1, SLEEP_2, higher_is_better=True).direction() == "improvement"
+    # the contract default is False: lower is better
+    assert oc.paired_change(SLEEP_1, SLEEP_2).direction() == "deterioration"
+    table = oc.paired_change(SLEEP_1, SLEEP_2, by=["a"] * 5 + ["b"] * 5, higher_is_better=None)
+    assert "improvement" not in table.summary() and "deterioration" not in table.summary()
+
+
 def test_threshold_true_is_not_one():
     msg = _message(
         lambda: oc.disclosure.apply(pd.DataFrame({"n": [3, 12]}), counts="n", threshold=True)

@@ -253,7 +253,7 @@ class ChangeResult:
     wilcoxon_correction: bool
     n_dropped: int
     confidence: float
-    higher_is_better: bool
+    higher_is_better: bool | None
     label: str | None = None
     pre: np.ndarray = field(default=None, repr=False, compare=False)
     post: np.ndarray = field(default=None, repr=False, compare=False)
@@ -294,9 +294,11 @@ class ChangeResult:
         )
 
 
-def _direction(mean_diff: float, higher_is_better: bool) -> str:
+def _direction(mean_diff: float, higher_is_better: bool | None) -> str:
     if not np.isfinite(mean_diff) or mean_diff == 0:
         return "no change"
+    if higher_is_better is None or pd.isna(higher_is_better):  # direction not stated
+        return "increase" if mean_diff > 0 else "decrease"
     better = (mean_diff > 0) == bool(higher_is_better)
     return "improvement" if better else "deterioration"
 
@@ -423,7 +425,7 @@ def _compute(
         wilcoxon_correction=wil["wilcoxon_correction"],
         n_dropped=n_dropped,
         confidence=confidence,
-        higher_is_better=bool(higher_is_better),
+        higher_is_better=None if higher_is_better is None else bool(higher_is_better),
         label=label,
         pre=a,
         post=b,
@@ -448,7 +450,7 @@ def _check_options(zero_method: str, wilcoxon_method: str, confidence: float) ->
     {
         "pre": ArrayLike(scores=True),
         "post": ArrayLike(scores=True),
-        "higher_is_better": "boolean",
+        "higher_is_better": ["boolean", None],
         "confidence": PROBABILITY,
         "by": [ArrayLike(), "dataframe", None],
         "zero_method": Options(str, {"wilcox", "pratt", "zsplit"}),
@@ -462,7 +464,7 @@ def paired_change(
     pre,
     post,
     *,
-    higher_is_better: bool = False,
+    higher_is_better: bool | None = False,
     confidence: float = 0.95,
     by=None,
     zero_method: Literal["wilcox", "pratt", "zsplit"] = "wilcox",
@@ -481,8 +483,9 @@ def paired_change(
         ``n_dropped``.
     higher_is_better
         Direction of the scale, ``True`` or ``False`` (default ``False``: lower is better, as
-        for symptom scores; there is no instrument here to read it from); only changes the
-        wording of ``summary()``. Text such as ``"no"`` is refused.
+        for symptom scores), or ``None`` when it is not known: there is no instrument here to
+        read it from, so ``summary()`` then says whether scores rose or fell without calling
+        it an improvement. It only changes the words. Text such as ``"no"`` is refused.
     confidence
         Level of the CIs of the mean difference and of d_z.
     by
@@ -724,7 +727,7 @@ def _table(
                 n=int(ok.sum()),
                 n_dropped=int((~ok).sum()),
                 confidence=confidence,
-                higher_is_better=bool(h),
+                higher_is_better=None if h is None else bool(h),
                 note=str(err).split(": ", 1)[-1],
             )
         else:
@@ -1033,7 +1036,7 @@ def caseness_change(
 
 
 # ----------------------------------------------------------------------------- plots
-def _plot_pairs(pre, post, *, kind: str, ax, max_lines: int, title, higher_is_better: bool):
+def _plot_pairs(pre, post, *, kind: str, ax, max_lines: int, title, higher_is_better):
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -1060,8 +1063,10 @@ def _plot_pairs(pre, post, *, kind: str, ax, max_lines: int, title, higher_is_be
         ax.boxplot([pre, post], tick_labels=["baseline", "follow-up"])
     else:
         raise OutcomesError(f"kind must be 'slopes' or 'distributions', not {kind!r}")
-    better = "higher" if higher_is_better else "lower"
-    ax.set_ylabel(f"score ({better} is better)")
+    if higher_is_better is None:
+        ax.set_ylabel("score")
+    else:
+        ax.set_ylabel(f"score ({'higher' if higher_is_better else 'lower'} is better)")
     if title:
         ax.set_title(str(title))
     return ax
