@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._internal.params import TEXT, Options, validate_params
+from .._internal.params import TEXT, Options, renamed_params, validate_params
 
 _FRAMES = ("clinical", "experience", "survey", "icc", "staff")
 
@@ -110,11 +110,12 @@ class Truth:
         col = "prop_reliable_improvement"
         return float(row[f"expected_{col}" if expected else col])
 
+    @renamed_params(wave="followup")
     @validate_params(
         {
             "instrument": TEXT,
             "scale": TEXT,
-            "wave": TEXT,
+            "followup": TEXT,
             "group": TEXT,
             "expected": "boolean",
         }
@@ -124,26 +125,27 @@ class Truth:
         instrument: str,
         scale: str,
         *,
-        wave: str = "12m",
+        followup: str = "12m",
         group: str = "programme",
         expected: bool = False,
     ) -> float:
-        """True change in a survey scale's population mean from baseline to ``wave``."""
-        row = self._row(self.survey, instrument=instrument, scale=scale, wave=wave, group=group)
+        """True change in a survey scale's population mean from baseline to wave ``followup``."""
+        row = self._row(self.survey, instrument=instrument, scale=scale, wave=followup, group=group)
         return float(row["expected_change" if expected else "change"])
 
+    @renamed_params(wave="followup")
     @validate_params(
         {
-            "wave": TEXT,
+            "followup": TEXT,
             "group": TEXT,
             "expected": "boolean",
         }
     )
     def staff_change(
-        self, *, wave: str = "12m", group: str = "programme", expected: bool = False
+        self, *, followup: str = "12m", group: str = "programme", expected: bool = False
     ) -> float:
-        """True change in mean WCS-10 confidence (1-5) from baseline to ``wave``."""
-        row = self._row(self.staff, wave=wave, group=group)
+        """True change in mean WCS-10 confidence (1-5) from baseline to wave ``followup``."""
+        row = self._row(self.staff, wave=followup, group=group)
         return float(row["expected_change_confidence" if expected else "change_confidence"])
 
     @validate_params(
