@@ -263,16 +263,9 @@ def test_out_of_domain_values_are_refused_naming_the_parameter(name, func, is_me
     assert tried or any(str(c).startswith("anything") for c in constraints), name
 
 
-_SAMPLE = [
-    c
-    for c in _CASES
-    if c[0].startswith(("outcomes.survey", "outcomes.paired", "outcomes.reliable"))
-]
-
-
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(
-    case=st.sampled_from(_SAMPLE),
+    case=st.sampled_from(_CASES),
     value=st.one_of(
         st.booleans(),
         st.integers(min_value=-(10**6), max_value=10**6),
