@@ -307,3 +307,13 @@ def test_a_default_headline_that_is_not_in_the_data_must_be_set():
     cfg = load_config({**BASE, "tables": {"responses": {"sdq_parent": "x.csv"}},
                        "outcomes": {"headline": "sdq_parent.total_difficulties"}})  # fmt: skip
     assert check_names(cfg, {}) == []
+
+
+def test_a_data_wave_that_reads_as_a_configured_one_is_named(mini, tmp_path):
+    sv = pd.read_csv(f"{mini['data_dir']}/staff_survey.csv")
+    sv.loc[sv.index[:5], "wave"] = "b\u0430seline"  # a Cyrillic a
+    sv.to_csv(tmp_path / "staff.csv", index=False)
+    problems = _problems(set_path(mini, "tables.staff_survey", str(tmp_path / "staff.csv")))
+    assert any(
+        p.startswith("staff_survey: wave label") and "reads as 'baseline'" in p for p in problems
+    ), problems

@@ -147,8 +147,8 @@ def test_referrals_are_validated_once_per_build(mini, tmp_path, monkeypatch):
     calls: list[bool] = []
     real = service._already_checked
 
-    def spy(df, as_of):
-        calls.append(real(df, as_of))
+    def spy(df, as_of, dayfirst=True):
+        calls.append(real(df, as_of, dayfirst))
         return calls[-1]
 
     monkeypatch.setattr(service, "_already_checked", spy)

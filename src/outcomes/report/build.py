@@ -11,8 +11,10 @@ import pickle
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
+from .._internal.params import POSITIVE_COUNT, HasMethods, validate_params
 from ..errors import OutcomesError
 from .config import EvaluationConfig, load_config
 from .inputs import Inputs, load_inputs
@@ -207,6 +209,14 @@ def _failure(nb, err: Exception) -> ReportBuildError:
     )
 
 
+@validate_params(
+    {
+        "config": ["path", Mapping, HasMethods(["model_dump"], "an EvaluationConfig")],
+        "output_dir": "path",
+        "progress": "boolean",
+        "timeout": POSITIVE_COUNT,
+    }
+)
 def build_report(
     config: str | Path | dict | EvaluationConfig,
     output_dir: str | Path,

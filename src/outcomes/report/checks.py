@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .._internal.text import did_you_mean, unknown
+from .._internal.waves import check_lookalikes
 from ..errors import OutcomesError
 from ..instruments import load_instrument
 from ..service import _parse_accepted
@@ -72,6 +73,11 @@ def _check_waves(cfg: EvaluationConfig, name: str, df: pd.DataFrame) -> list[str
             )
     for w in present:
         if w not in section.waves and w not in section.exclude_waves:
+            try:  # a label that reads as a configured one (lookalike letters, same time)
+                check_lookalikes(section.waves, [w])
+            except OutcomesError as e:
+                problems.append(f"{name}: {e}")
+                continue
             problems.append(
                 f"{name}: wave {w!r} is in the data but not in {name}.waves {section.waves}; "
                 f"add it in its place in the order, or list it under {name}.exclude_waves"

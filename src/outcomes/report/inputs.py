@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._internal.cells import combine
+from .._internal.dates import is_date_column, read_dates
 from .._internal.quality import QualityRecord
 from .._internal.text import unknown
 from ..errors import InvalidResponsesError, OutcomesError
@@ -19,7 +21,7 @@ from ..instruments import Instrument, list_instruments, load_instrument
 from ..instruments.scoring import score
 from ..io import read_table
 from ..privacy import new_key, pseudonymise
-from ..service import ISSUE_COLUMNS, _parse_dates, prepare_referrals
+from ..service import ISSUE_COLUMNS, prepare_referrals
 from .checks import check_names, resolve_waves
 from .config import ConfigError, EvaluationConfig
 
@@ -114,6 +116,20 @@ def _instrument(inst_id: str, where: str, problems: list[str]) -> Instrument | N
         return None
 
 
+def _read_date_columns(label: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The table with its date columns read once, by the one date reader (so every section sees
+    the same days), and the bad date cells. Referrals are left to :func:`prepare_referrals`,
+    which reads and checks them by the same rules."""
+    if label == "referrals":
+        return df, combine([])
+    parts = []
+    for c in [c for c in df.columns if is_date_column(c)]:
+        got = read_dates(df[c], column=c)
+        df = df.assign(**{c: got.values})
+        parts.append(got.issues)
+    return df, combine(parts)
+
+
 def _pseudonymise(df: pd.DataFrame, key: str) -> pd.DataFrame:
     cols = [c for c in ID_COLUMNS if c in df.columns]
     if not cols:
@@ -129,28 +145,6 @@ def _age_band(age: pd.Series) -> pd.Series:
     return out
 
 
-def _parse_date_column(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``date`` column read once (ISO or day-first UK, as for referrals) and its bad cells.
-
-    Downstream code then meets real dates only, so a UK-dated export gives the same result as
-    an ISO one whichever verb reads the dates next.
-    """
-    if "date" not in df.columns:
-        return df, pd.DataFrame(columns=ISSUE_COLUMNS)
-    parsed, bad = _parse_dates(df["date"], None)
-    issues = pd.DataFrame(
-        {
-            "row": df.index[bad],
-            "column": "date",
-            "value": df["date"][bad].to_numpy(),
-            "reason": "not a date (use YYYY-MM-DD or DD/MM/YYYY)",
-            "severity": "error",
-        },
-        columns=ISSUE_COLUMNS,
-    )
-    return df.assign(date=parsed), issues
-
-
 class _Pass:
     """The one checked pass over every table: problems (stop), flags, accounting, quality."""
 
@@ -162,7 +156,9 @@ class _Pass:
         self.quality = QualityRecord()
         self.cells: list[pd.DataFrame] = []
 
-    def invalid_cells(self, label: str, issues: pd.DataFrame) -> pd.DataFrame:
+    def invalid_cells(
+        self, label: str, issues: pd.DataFrame, kind: str = "invalid cell(s)"
+    ) -> pd.DataFrame:
         """Record a table's cell issues; return the errors (cells to treat as missing)."""
         if issues is None or not len(issues):
             return pd.DataFrame(columns=ISSUE_COLUMNS)
@@ -183,12 +179,12 @@ class _Pass:
                 for r in first.itertuples()
             )
             more = f" (and {len(errs) - 5} more)" if len(errs) > 5 else ""
-            self.problems.append(f"{label}: {len(errs)} invalid cell(s): {listed}{more}")
+            self.problems.append(f"{label}: {len(errs)} {kind}: {listed}{more}")
         else:
             for reason, grp in errs.groupby("reason", sort=False):
                 self.quality.add(
                     "inputs",
-                    f"{len(grp)} invalid cell(s): {reason}",
+                    f"{len(grp)} {kind}: {reason}",
                     where=label,
                     rows=grp["row"].nunique(),
                     action="rows kept; the cells were treated as missing (invalid_cells: flag)",
@@ -283,8 +279,8 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
         if label.startswith("responses:") and "instrument" not in df.columns:
             df = df.assign(instrument=label.split(":", 1)[1])
         if label != "referrals":  # prepare_referrals reads the referral dates
-            df, bad_dates = _parse_date_column(df)
-            run.invalid_cells(label, bad_dates)
+            df, bad_dates = _read_date_columns(label, df)
+            run.invalid_cells(label, bad_dates, kind="cell(s) that are not dates")
         return df
 
     checked: dict[str, pd.DataFrame] = {}
@@ -416,7 +412,13 @@ def _attach_demographics(inputs: Inputs) -> None:
     ]
     if not demo_cols:
         return
-    per_person = ref.sort_values("referral_date").groupby("person_id", sort=False)[demo_cols].last()
+    # the referral date as a date (text sorts "05/01/2025" after "01/02/2025"); bad cells last
+    when = read_dates(ref["referral_date"], column="referral_date").values
+    per_person = (
+        ref.iloc[np.argsort(when.to_numpy(), kind="stable")]
+        .groupby("person_id", sort=False)[demo_cols]
+        .last()
+    )
     for inst_id, sc in inputs.scores.items():
         add = [c for c in demo_cols if c not in sc.columns]
         if add:
