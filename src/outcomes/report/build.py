@@ -114,10 +114,6 @@ def _move_into_place(built: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _section_titles(nb) -> list[str]:
-    return [c.metadata["section"] for c in nb.cells if c.get("metadata", {}).get("section")]
-
-
 class _Progress:
     """A rich progress bar per section of the notebook (on stderr), or nothing."""
 
