@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._internal.spreadsheet import write_csv, write_excel
 from .errors import OutcomesError
 
 #: Identifier columns are read as text so that "007" keeps its zeros.
@@ -53,6 +54,9 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
 def write_table(data: pd.DataFrame, path: str | Path) -> Path:
     """Write a table as CSV, Excel or Parquet according to the file extension.
 
+    Text cells starting with ``= + - @``, a tab or a carriage return are written so that a
+    spreadsheet shows them as text (see :mod:`outcomes._internal.spreadsheet`).
+
     Example:
         >>> import tempfile, pathlib, pandas as pd
         >>> p = write_table(pd.DataFrame({"a": [1]}), pathlib.Path(tempfile.mkdtemp()) / "t.xlsx")
@@ -72,10 +76,11 @@ def write_table(data: pd.DataFrame, path: str | Path) -> Path:
     for c in out.columns:
         if isinstance(out[c].dtype, pd.CategoricalDtype) and kind != "parquet":
             out[c] = out[c].astype(object)
+    # Text that a spreadsheet could run as a formula is written as text (OWASP CSV injection).
     if kind == "csv":
-        out.to_csv(p, index=False)
+        write_csv(out, p)
     elif kind == "excel":
-        out.to_excel(p, index=False)
+        write_excel(out, p)
     else:
         out.to_parquet(p, index=False)
     return p

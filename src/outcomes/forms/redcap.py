@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._internal.spreadsheet import write_csv
 from ..instruments import Instrument
 from ._common import (
     FormsError,
@@ -231,10 +232,8 @@ def write_redcap_dictionary(
 ) -> Path:
     """Write :func:`redcap_dictionary` as a CSV REDCap accepts (UTF-8, every field quoted)."""
     d = redcap_dictionary(instruments, prefix=prefix, require_answers=require_answers)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    d.to_csv(p, index=False, quoting=csv.QUOTE_ALL, encoding="utf-8", lineterminator="\n")
-    return p
+    # A label typed as "-3 or less" or "=..." would otherwise run as a formula in Excel.
+    return write_csv(d, path, quoting=csv.QUOTE_ALL, encoding="utf-8", lineterminator="\n")
 
 
 # --------------------------------------------------------------------------- reading exports

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._internal.spreadsheet import write_excel
 from ._common import (
     FormsError,
     InstrumentsArg,
@@ -126,10 +127,7 @@ def write_xlsform(
         title=title,
         version=version,
     )
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(p, engine="openpyxl") as xl:
-        for name, df in sheets.items():
-            df.to_excel(xl, sheet_name=name, index=False)
+    write_excel(sheets, p)  # labels are string cells, never formulas
     if check:
         check_xlsform(p)
     return p

@@ -1,0 +1,121 @@
+"""Tables written for people who open them in a spreadsheet: text is text, never a formula.
+
+A CSV or Excel cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return can be run as a formula when the file is opened (CSV injection; OWASP's guidance is to
+make such a cell start with a single quote). Our files carry text people typed (comments,
+labels, ids, instrument wording from user YAML), so every CSV and Excel writer of the package
+goes through :func:`write_csv` or :func:`write_excel`.
+
+Decisions:
+
+- Numbers stay numbers: a numeric cell (``-3``, ``-0.5``) is written as a number. A *text*
+  cell that is exactly a plain number (``"-3"``, ``"+1.5"``, ``"-2e3"``) is left as it is too:
+  a spreadsheet reads it as that number and runs nothing, and quoting it would change the
+  data for every program that reads the CSV back. Anything else that starts with a risky
+  character (``"-2+3"``, ``"=SUM(A1)"``, ``"@x"``) gets the leading quote in CSV.
+- Excel files need no quote: a cell written as a string (``data_type "s"``) is never
+  evaluated. Risky text cells are written as strings with Excel's "quote prefix" style, so
+  that editing the cell in Excel keeps it text; the stored value is the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def is_risky(value: object) -> bool:
+    """True for text that a spreadsheet could run as a formula.
+
+    Example:
+        >>> [is_risky(v) for v in ("=1+1", "-3", -3, "-2+3", "@SUM(A1)", "ok", "\\tx")]
+        [True, False, False, True, True, False, True]
+    """
+    return (
+        isinstance(value, str) and value.startswith(RISKY_START) and not _PLAIN_NUMBER.match(value)
+    )
+
+
+def neutralise(value: Any) -> Any:
+    """The cell as it is safe to write in a CSV: risky text gets a leading single quote.
+
+    Example:
+        >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-3"), neutralise(-3)
+        ('\\'=HYPERLINK("http://x")', '-3', -3)
+    """
+    return "'" + value if is_risky(value) else value
+
+
+def neutralise_frame(data: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every risky text cell (and column name) neutralised; numbers untouched.
+
+    Example:
+        >>> import pandas as pd
+        >>> neutralise_frame(pd.DataFrame({"x": ["=1+1", "a"], "n": [-1, 2]})).to_dict("list")
+        {'x': ["'=1+1", 'a'], 'n': [-1, 2]}
+    """
+    out = data.copy()
+    out.attrs = {}
+    for c in out.columns:
+        col = out[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            col = col.astype(object)
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            out[c] = col.map(neutralise, na_action="ignore")
+    out.columns = [neutralise(c) for c in out.columns]
+    return out
+
+
+def write_csv(data: pd.DataFrame, path: str | Path, **to_csv: Any) -> Path:
+    """Write ``data`` as CSV with risky text neutralised (``to_csv`` options pass through).
+
+    Example:
+        >>> import tempfile, pathlib, pandas as pd
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+        >>> _ = write_csv(pd.DataFrame({"note": ["=cmd"], "n": [-3]}), p)
+        >>> p.read_text().splitlines()
+        ['note,n', "'=cmd,-3"]
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    to_csv.setdefault("index", False)
+    neutralise_frame(data).to_csv(p, **to_csv)
+    return p
+
+
+def write_excel(sheets: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write one table, or ``{sheet name: table}``, as an .xlsx workbook in which every text
+    cell is a string cell (never a formula); numbers stay numbers.
+
+    Example:
+        >>> import tempfile, pathlib, openpyxl, pandas as pd
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.xlsx"
+        >>> _ = write_excel(pd.DataFrame({"note": ["=1+1"], "n": [-3]}), p)
+        >>> c = openpyxl.load_workbook(p).active["A2"]
+        >>> c.value, c.data_type
+        ('=1+1', 's')
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(sheets, pd.DataFrame):
+        sheets = {"Sheet1": sheets}
+    with pd.ExcelWriter(p, engine="openpyxl") as xl:
+        for name, df in sheets.items():
+            out = df.copy()
+            out.attrs = {}
+            out.to_excel(xl, sheet_name=name, index=False)
+            for row in xl.sheets[name].iter_rows():
+                for cell in row:
+                    # openpyxl turns any text starting with "=" into a formula cell
+                    if cell.data_type == "f" or is_risky(cell.value):
+                        cell.data_type = "s"
+                        cell.quotePrefix = True
+    return p
