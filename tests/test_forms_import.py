@@ -169,6 +169,62 @@ def test_redcap_rows_of_other_repeating_instruments_are_dropped_with_reason() ->
     assert "1 row(s) dropped" in rep.summary() and "2 kept" in rep.summary()
 
 
+def _repeating_export() -> pd.DataFrame:
+    """A REDCap raw export shaped like REDCap's repeating-instruments example project: the
+    form is called "wellbeing" (not "swemwbs"); record 1 also has a "medications" instance."""
+    blank = [""] * 7
+    answers = {f"swemwbs_q{i}": ["", "4", "3", "", "5", "2", ""] for i in range(1, 8)}
+    return pd.DataFrame(
+        {
+            "record_id": ["1", "1", "1", "2", "2", "2", "1"],
+            "redcap_repeat_instrument": [
+                "", "wellbeing", "wellbeing", "", "wellbeing", "wellbeing", "medications"
+            ],
+            "redcap_repeat_instance": ["", "1", "2", "", "1", "2", "1"],
+            "age": ["12", "", "", "14", "", "", ""],
+            **answers,
+            "wellbeing_complete": ["", "2", "2", "", "2", "1", ""],
+            "med_name": blank[:6] + ["sertraline"],
+            "medications_complete": blank[:6] + ["2"],
+        }
+    )  # fmt: skip
+
+
+def test_redcap_repeating_form_named_differently_keeps_its_rows(tmp_path: Path) -> None:
+    # issue 13 item 6: this used to keep 0 of 4 rows (all "another repeating instrument")
+    path = tmp_path / "repeating.csv"
+    _repeating_export().to_csv(path, index=False)
+    df, rep = forms.read_export(path, "swemwbs", return_report=True)
+    assert rep.platform == "redcap"
+    assert df.index.tolist() == [1, 2, 4, 5]
+    assert df["q1"].tolist() == [4.0, 3.0, 5.0, 2.0]
+    assert df["wellbeing_complete"].tolist() == ["2", "2", "2", "1"]  # carried, not unmatched
+    assert "wellbeing_complete" not in rep.unmatched
+    assert rep.dropped.to_dict("records") == [
+        {"row": 0, "reason": "no answer to any item of swemwbs"},
+        {"row": 3, "reason": "no answer to any item of swemwbs"},
+        {"row": 6, "reason": "row of another repeating instrument: medications"},
+    ]
+    assert any("repeating form(s) ['wellbeing']" in n for n in rep.notes)
+    assert rep.n_rows_read == len(df) + len(rep.dropped) == 7
+    # without dropping empty rows, the base rows stay and the medications row is still dropped
+    df, rep = forms.read_export(path, "swemwbs", return_report=True, drop_empty=False)
+    assert df.index.tolist() == [0, 1, 2, 3, 4, 5]
+    assert rep.dropped["row"].tolist() == [6]
+
+
+def test_redcap_label_export_repeating_form_display_name(tmp_path: Path) -> None:
+    raw = _repeating_export().rename(
+        columns={"record_id": "Record ID", "redcap_repeat_instrument": "Repeat Instrument"}
+    )
+    raw["Repeat Instrument"] = raw["Repeat Instrument"].replace(
+        {"wellbeing": "Wellbeing Survey", "medications": "Medications"}
+    )
+    df, rep = forms.read_export(raw, "swemwbs", platform="redcap", return_report=True)
+    assert df.index.tolist() == [1, 2, 4, 5]
+    assert rep.dropped["reason"].tolist()[-1] == "row of another repeating instrument: Medications"
+
+
 def test_empty_rows_dropped_or_kept() -> None:
     raw = pd.DataFrame({f"q{i}": ["3", " ", "4"] for i in range(1, 8)})
     df, rep = forms.read_export(raw, "swemwbs", return_report=True)

@@ -58,6 +58,11 @@ class RawExport:
     forms: list[str] = field(default_factory=list)
     #: what the reader noticed (legacy header, recodes)
     notes: list[str] = field(default_factory=list)
+    #: column naming the form each row belongs to (REDCap ``redcap_repeat_instrument``);
+    #: blank for rows outside any repeating form. See :func:`form_rows`.
+    form_column: str | None = None
+    #: form names that are this instrument's for certain (the prefixes asked for)
+    own_forms: tuple[str, ...] = ()
 
 
 @dataclass(eq=False)  # compared by identity: it lives in .attrs (see outcomes._attrs)
@@ -486,6 +491,45 @@ def _blank(col: pd.Series) -> np.ndarray:
     return na | v.isin(spaces).to_numpy()
 
 
+def _form_key(name: object) -> str:
+    # Label exports show a form's display name ("Wellbeing Survey"), raw ones its name
+    # ("wellbeing_survey"): compare in one spelling.
+    return str(name).strip().casefold().replace(" ", "_")
+
+
+def form_rows(
+    raw: RawExport, inst: Instrument, answered: np.ndarray
+) -> tuple[pd.Series, str, set[str]]:
+    """Rows of other forms (drop reason, else NA), a note, and the forms found by answers.
+
+    A form named like the instrument (or a given prefix) is its form. A REDCap project may
+    name the form anything ("wellbeing_survey" for SWEMWBS); when no row names the instrument's
+    own form, the forms whose rows answer its items are its forms, and the report says so.
+    Everything else in the form column belongs to another repeating instrument.
+    """
+    data = raw.data
+    reasons = pd.Series(pd.NA, index=data.index, dtype=object)
+    if raw.form_column is None or raw.form_column not in data:
+        return reasons, "", set()
+    val = data[raw.form_column].astype(object)
+    keys = val.map(_form_key, na_action="ignore").fillna("")
+    named = keys != ""
+    own = {_form_key(f) for f in raw.own_forms}
+    note, found = "", set()
+    if not (named & keys.isin(own)).any():
+        found = set(keys[named & answered])
+        if found:
+            own = found
+            shown = sorted(set(val[named & keys.isin(found)].astype(str)))
+            note = (
+                f"{raw.form_column}: the items of {inst.id} are in repeating form(s) {shown}, "
+                f"named differently from the instrument; rows of other forms are dropped"
+            )
+    other = named & ~keys.isin(own)
+    reasons[other] = "row of another repeating instrument: " + val[other].astype(str)
+    return reasons, note, found
+
+
 def assemble(
     raw: RawExport,
     inst: Instrument,
@@ -560,9 +604,18 @@ def assemble(
         notes += n
     frame = pd.DataFrame(out, index=data.index)
 
-    reasons = pd.Series(pd.NA, index=data.index, dtype=object)
+    reasons, form_note, found_forms = form_rows(raw, inst, ~blank)
+    if form_note:
+        notes.append(form_note)
+        # that form's status and timestamp columns are carried like the instrument's own
+        status = {f"{f}{end}" for f in found_forms for end in ("_complete", "_timestamp")}
+        extra = [c for c in unmatched if c in status]
+        unmatched = [c for c in unmatched if c not in status]
+        carried += extra
+        items = mapped["item"].tolist()
+        frame = pd.concat([frame.drop(columns=items), data[extra], frame[items]], axis=1)
     if raw.drop is not None:
-        reasons = raw.drop.reindex(data.index).astype(object)
+        reasons = reasons.fillna(raw.drop.reindex(data.index).astype(object))
     if drop_empty:
         empty = pd.Series(blank, index=data.index)
         reasons = reasons.where(~(empty & reasons.isna()), f"no answer to any item of {inst.id}")

@@ -22,7 +22,7 @@ from ._files import (
     read_text,
 )
 from .mapping import RawExport
-from .redcap import completion_forms, is_redcap_header, other_repeat_rows, redcap_meta
+from .redcap import completion_forms, is_redcap_header, redcap_meta, repeat_column
 
 #: Platform names accepted by read_export (aliases on the right map to the name on the left).
 PLATFORMS = ("redcap", "odk", "qualtrics", "spss", "msforms", "table")
@@ -177,8 +177,9 @@ def read_redcap(source, *, forms: set[str], sheet: str | int = 0) -> RawExport:
         platform="redcap",
         source=name,
         meta=redcap_meta(cols, forms),
-        drop=other_repeat_rows(df, forms),
         forms=completion_forms(cols),
+        form_column=repeat_column(cols),
+        own_forms=tuple(forms),
     )
 
 

@@ -266,17 +266,8 @@ def redcap_meta(columns: list[str], forms: set[str]) -> list[str]:
     return out
 
 
-def other_repeat_rows(data: pd.DataFrame, forms: set[str]) -> pd.Series:
-    """Drop reason for rows that belong to another repeating instrument (else NA)."""
-    col = next((c for c in ("redcap_repeat_instrument", "Repeat Instrument") if c in data), None)
-    reasons = pd.Series(pd.NA, index=data.index, dtype=object)
-    if col is None:
-        return reasons
-    val = data[col].astype(object)
-    text = val.astype(str).str.strip()
-    blank = val.isna() | (text == "")
-    # Label exports show the form's display name ("Honosca"); compare in one spelling.
-    ours = {f.casefold().replace(" ", "_") for f in forms}
-    other = ~blank & ~text.str.casefold().str.replace(" ", "_").isin(ours)
-    reasons[other] = "row of another repeating instrument: " + val[other].astype(str)
-    return reasons
+def repeat_column(columns: list[str]) -> str | None:
+    """The column naming each row's repeating instrument (raw or label headers), if any."""
+    return next(
+        (c for c in ("redcap_repeat_instrument", "Repeat Instrument") if c in columns), None
+    )
