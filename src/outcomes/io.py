@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._internal.spreadsheet import write_csv, write_excel
+from ._internal.spreadsheet import excel_read_error, write_csv, write_excel
 from .errors import OutcomesError
 
 #: Identifier columns are read as text so that "007" keeps its zeros.
@@ -43,9 +43,12 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
             ids = {c: "string" for c in header if c in ID_COLUMNS}
             return pd.read_csv(p, dtype=ids)
         if kind == "excel":
-            header = pd.read_excel(p, sheet_name=sheet, nrows=0).columns
-            ids = {c: "string" for c in header if c in ID_COLUMNS}
-            return pd.read_excel(p, sheet_name=sheet, dtype=ids)
+            try:
+                header = pd.read_excel(p, sheet_name=sheet, nrows=0).columns
+                ids = {c: "string" for c in header if c in ID_COLUMNS}
+                return pd.read_excel(p, sheet_name=sheet, dtype=ids)
+            except Exception as e:  # a damaged workbook raises zipfile / zlib / XML errors
+                raise OutcomesError(excel_read_error(p, e)) from None
         return pd.read_parquet(p)
     except (ValueError, OSError, pd.errors.ParserError) as e:
         raise OutcomesError(f"{p}: could not be read as {kind}: {e}") from None

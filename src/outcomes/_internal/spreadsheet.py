@@ -6,6 +6,9 @@ make such a cell start with a single quote). Our files carry text people typed (
 labels, ids, instrument wording from user YAML), so every CSV and Excel writer of the package
 goes through :func:`write_csv` or :func:`write_excel`.
 
+Reading goes the other way: :func:`excel_read_error` is the one message for a workbook that
+cannot be opened.
+
 Decisions:
 
 - Numbers stay numbers: a numeric cell (``-3``, ``-0.5``) is written as a number. A *text*
@@ -119,3 +122,21 @@ def write_excel(sheets: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | P
                         cell.data_type = "s"
                         cell.quotePrefix = True
     return p
+
+
+def excel_read_error(path: str | Path, err: Exception) -> str:
+    """The message for an .xlsx that cannot be opened: damaged, not a workbook, no such sheet.
+
+    zipfile, zlib, the XML parser and openpyxl each raise their own exception types for a
+    damaged file; callers catch ``Exception`` around ``pd.read_excel`` and say this instead.
+
+    Example:
+        >>> excel_read_error("x.xlsx", KeyError("zip"))[:60]
+        'x.xlsx: could not be read as an Excel workbook; is the file '
+    """
+    if isinstance(err, ValueError) and "Worksheet" in str(err):
+        return f"{path}: {err}"
+    return (
+        f"{path}: could not be read as an Excel workbook; is the file damaged, or not really "
+        f".xlsx? ({type(err).__name__}: {err})"
+    )

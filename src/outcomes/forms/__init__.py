@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..instruments import Instrument, load_instrument
 from ._common import FormsError, InstrumentsArg, PrefixArg, load_pack
+from ._files import FileOptions
 from .codebook import codebook, codebook_markdown, write_codebook
 from .mapping import MappingReport, RawExport, assemble
 from .printable import html_questionnaire, write_html
@@ -136,6 +137,8 @@ def read_export(
     keep: Sequence[str] = (),
     drop_empty: bool = True,
     sheet: str | int = 0,
+    sep: str | None = None,
+    encoding: str | None = None,
     return_report: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, MappingReport]:
     """Read a platform's export of one instrument into a responses frame.
@@ -178,6 +181,11 @@ def read_export(
         REDCap export); each dropped row is listed in the report with its reason.
     sheet
         Excel sheet name or index.
+    sep, encoding
+        CSV separator and text encoding. By default both are guessed: the separator among
+        ``,`` ``;`` and tab (the one splitting the first lines evenly), the encoding among
+        UTF-8 (with or without a byte-order mark), UTF-16 and Windows cp1252. When reading
+        fails, the message names the file and the guess.
     return_report
         Return ``(frame, report)`` instead of the frame. The report is always also in
         ``frame.attrs["mapping"]``.
@@ -198,9 +206,10 @@ def read_export(
     inst = load_instrument(instrument)
     plat = canonical_platform(platform)
     if plat == "auto":
-        plat = detect_platform(path, sheet=sheet)
+        plat = detect_platform(path, sheet=sheet, sep=sep, encoding=encoding)
     prefixes = [p for p in (prefix, inst.id) if p]
-    raw = READERS[plat](path, sheet=sheet, forms=set(prefixes))
+    opts = FileOptions(sheet=sheet, sep=sep, encoding=encoding)
+    raw = READERS[plat](path, opts=opts, forms=set(prefixes))
     frame, report = assemble(
         raw,
         inst,

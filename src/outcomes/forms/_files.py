@@ -8,10 +8,13 @@ turn record ids such as "007" into 7.
 from __future__ import annotations
 
 import csv
+import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from .._internal.spreadsheet import excel_read_error
 from ..errors import OutcomesError
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -26,39 +29,142 @@ def check_file(path: str | Path) -> Path:
     return p
 
 
-def _sep(p: Path) -> str:
-    return "\t" if p.suffix.lower() == ".tsv" else ","
+@dataclass(frozen=True)
+class FileOptions:
+    """How to read an export file: Excel sheet; CSV separator and encoding (None = sniff)."""
+
+    sheet: str | int = 0
+    sep: str | None = None
+    encoding: str | None = None
 
 
-def read_text(path: Path, *, skiprows: list[int] | None = None) -> pd.DataFrame:
+DEFAULT_OPTIONS = FileOptions()
+
+#: Separators tried when none is given: KoboToolbox exports use ';' by default, Qualtrics'
+#: UTF-16 download uses tabs.
+SEPARATORS = (",", ";", "\t")
+_SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
+    """The file's text and the encoding used: the one given, else UTF-8 (with or without a
+    byte-order mark), UTF-16 (Qualtrics' tab-separated download) or Windows cp1252 (Excel's
+    "CSV" on Windows), tried in that order."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise OutcomesError(f"{path}: could not be read: {e}") from None
+    if encoding is not None:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError:
+            raise OutcomesError(f"{path}: unknown encoding {encoding!r}") from None
+        except UnicodeDecodeError as e:
+            raise OutcomesError(
+                f"{path}: is not {encoding} text (byte {e.start}: {e.reason}); "
+                "leave encoding= out to let the reader guess"
+            ) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        guesses = ["utf-16"]
+    elif data.startswith(b"\xef\xbb\xbf"):
+        guesses = ["utf-8-sig"]
+    else:
+        sample = data[:4096]
+        nul_even, nul_odd = sample[0::2].count(0), sample[1::2].count(0)
+        guesses = ["utf-8"]
+        # UTF-16 without a byte-order mark: ASCII characters leave a zero byte beside them
+        if nul_odd > len(sample) // 4:
+            guesses.insert(0, "utf-16-le")
+        elif nul_even > len(sample) // 4:
+            guesses.insert(0, "utf-16-be")
+        guesses.append("cp1252")
+    for enc in guesses:
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise OutcomesError(
+        f"{path}: not a text file in {', '.join(guesses)} (the encodings tried); if it is text, "
+        "give its encoding with encoding= (e.g. 'latin-1'); if it is Excel, use .xlsx"
+    )
+
+
+def _sniff_sep(text: str, path: Path) -> str:
+    """The separator that splits the first lines into the same number (>1) of fields, the
+    most fields winning; a file of one column uses the extension's default."""
+    lines = text.splitlines()[:20]
+    best, best_n = None, 1
+    for sep in SEPARATORS:
+        try:
+            counts = {len(r) for r in csv.reader(lines, delimiter=sep) if r}
+        except csv.Error:
+            continue
+        if len(counts) == 1 and (n := counts.pop()) > best_n:
+            best, best_n = sep, n
+    if best is None and lines:
+        # rows of unequal length (a ragged export): the separator most used in the header
+        head = lines[0]
+        n, sep = max((head.count(s), s) for s in SEPARATORS)
+        best = sep if n else None
+    return best or ("\t" if path.suffix.lower() == ".tsv" else ",")
+
+
+@dataclass(frozen=True)
+class TextFile:
+    """A CSV/TSV export decoded, with the separator and encoding it was read with."""
+
+    text: str
+    sep: str
+    encoding: str
+    guessed: bool
+
+    def how(self) -> str:
+        what = "guessed" if self.guessed else "given"
+        return f"{what}: {_SEP_NAMES.get(self.sep, repr(self.sep))}-separated, {self.encoding}"
+
+
+def open_text(path: Path, opts: FileOptions = DEFAULT_OPTIONS) -> TextFile:
+    """Decode a text export and find its separator (unless ``opts`` gives them)."""
+    text, enc = _decode(path, opts.encoding)
+    sep = opts.sep if opts.sep is not None else _sniff_sep(text, path)
+    if not isinstance(sep, str) or len(sep) != 1:
+        raise OutcomesError(f"sep must be one character such as ',' ';' or '\\t', not {sep!r}")
+    return TextFile(text, sep, enc, guessed=opts.sep is None or opts.encoding is None)
+
+
+def read_text(
+    path: Path, opts: FileOptions = DEFAULT_OPTIONS, *, skiprows: list[int] | None = None
+) -> pd.DataFrame:
     """A CSV/TSV export with every cell as text and only empty cells missing."""
+    f = open_text(path, opts)
     try:
         df = pd.read_csv(
-            path,
-            sep=_sep(path),
+            io.StringIO(f.text),
+            sep=f.sep,
             dtype=str,
             keep_default_na=False,
             na_values=[""],
             skiprows=skiprows,
-            encoding="utf-8-sig",
         )
-    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise OutcomesError(f"{path}: could not be read as a CSV export: {e}") from None
+    except (ValueError, pd.errors.ParserError) as e:
+        raise OutcomesError(
+            f"{path}: could not be read as a CSV export ({f.how()}): {e}. Give the separator "
+            "with sep= and the encoding with encoding= if the guess is wrong"
+        ) from None
     return df.reset_index(drop=True)
 
 
-def head_rows(path: Path, n: int = 3) -> list[list[str]]:
+def head_rows(path: Path, opts: FileOptions = DEFAULT_OPTIONS, n: int = 3) -> list[list[str]]:
     """The first ``n`` rows of a CSV, parsed (for sniffing header rows)."""
+    f = open_text(path, opts)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, delimiter=_sep(path))
-            out = []
-            for row in reader:
-                out.append(row)
-                if len(out) >= n:
-                    break
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise OutcomesError(f"{path}: could not be read as a CSV export: {e}") from None
+        out = []
+        for row in csv.reader(io.StringIO(f.text), delimiter=f.sep):
+            out.append(row)
+            if len(out) >= n:
+                break
+    except csv.Error as e:
+        raise OutcomesError(f"{path}: could not be read as a CSV export ({f.how()}): {e}") from None
     return out
 
 
@@ -79,8 +185,8 @@ def read_excel(
             skiprows=skiprows,
             nrows=nrows,
         )
-    except (ValueError, OSError, KeyError) as e:
-        raise OutcomesError(f"{path}: could not be read as an Excel export: {e}") from None
+    except Exception as e:  # zipfile, zlib, XML parsers and openpyxl raise their own types
+        raise OutcomesError(excel_read_error(path, e)) from None
     df.columns = [str(c) for c in df.columns]
     return df.reset_index(drop=True)
 

@@ -11,9 +11,11 @@ import pandas as pd
 
 from ..errors import OutcomesError
 from ._files import (
+    DEFAULT_OPTIONS,
     EXCEL_SUFFIXES,
     SPSS_SUFFIXES,
     TEXT_SUFFIXES,
+    FileOptions,
     check_file,
     excel_head,
     head_rows,
@@ -85,6 +87,7 @@ QUALTRICS_META = (
     "Finished",
     "RecordedDate",
     "ResponseId",
+    "ResponseID",
     "ExternalReference",
     "DistributionChannel",
     "UserLanguage",
@@ -94,6 +97,7 @@ QUALTRICS_NOT_RESPONSES = ("Survey Preview", "Survey Test", "Spam", "Survey Prev
 #: Microsoft Forms keeps Email and Name too; they identify people and are not carried over.
 MSFORMS_META = ("ID", "Start time", "Completion time", "Last modified time")
 MSFORMS_MARKERS = ("ID", "Start time", "Completion time")
+_MSFORMS_META_KEYS = {c.casefold() for c in MSFORMS_META}
 
 
 def canonical_platform(platform: str) -> str:
@@ -118,17 +122,33 @@ def _kind(p: Path) -> str:
     raise OutcomesError(f"{p}: unsupported file type {p.suffix!r}; use .csv, .tsv, .xlsx or .sav")
 
 
+def _msforms_markers(cols: list[str]) -> bool:
+    # Microsoft Forms has headed the id column "ID" and, in newer exports, "Id".
+    have = {c.strip().casefold() for c in cols}
+    return all(m.casefold() in have for m in MSFORMS_MARKERS)
+
+
 def _platform_from_header(cols: list[str]) -> str:
     if is_redcap_header(cols):
         return "redcap"
     if any(c in ODK_MARKERS for c in cols):
         return "odk"
-    if all(c in cols for c in MSFORMS_MARKERS):
+    if _msforms_markers(cols):
         return "msforms"
     return "table"
 
 
-def detect_platform(source: str | Path | pd.DataFrame, *, sheet: str | int = 0) -> str:
+def _head(p: Path, kind: str, opts: FileOptions) -> list[list[str]]:
+    return head_rows(p, opts) if kind == "text" else excel_head(p, sheet=opts.sheet)
+
+
+def detect_platform(
+    source: str | Path | pd.DataFrame,
+    *,
+    sheet: str | int = 0,
+    sep: str | None = None,
+    encoding: str | None = None,
+) -> str:
     """Which platform wrote an export, from its extension and header rows.
 
     Example:
@@ -142,16 +162,32 @@ def detect_platform(source: str | Path | pd.DataFrame, *, sheet: str | int = 0) 
     kind = _kind(p)
     if kind == "spss":
         return "spss"
-    rows = head_rows(p) if kind == "text" else excel_head(p, sheet=sheet)
+    rows = _head(p, kind, FileOptions(sheet, sep, encoding))
     if not rows:
         raise OutcomesError(f"{p}: the file is empty")
     if len(rows) >= 3 and is_import_id_row(rows[2]):
         return "qualtrics"
-    return _platform_from_header([str(c) for c in rows[0]])
+    header = [str(c) for c in rows[0]]
+    if len(rows) >= 2 and is_legacy_qualtrics(header, rows[1]):
+        return "qualtrics"
+    return _platform_from_header(header)
+
+
+def is_legacy_qualtrics(header: list[str], second: list[str]) -> bool:
+    """A Qualtrics export without the ImportId row: two header rows, a response-id column in
+    the first (``ResponseId``; ``V1`` in the oldest format) and the columns' descriptions in
+    the second ("Response ID", "Start Date", ...)."""
+    names = {str(c).strip() for c in header}
+    if not names & {"ResponseId", "ResponseID", "V1"}:
+        return False
+    described = {str(t).replace(" ", "").casefold() for t in second}
+    return bool(described & {"responseid", "startdate", "enddate"})
 
 
 # ----------------------------------------------------------------------------- readers
-def _load(source: str | Path | pd.DataFrame, sheet, skiprows=None) -> tuple[pd.DataFrame, str]:
+def _load(
+    source: str | Path | pd.DataFrame, opts: FileOptions, skiprows=None
+) -> tuple[pd.DataFrame, str]:
     if isinstance(source, pd.DataFrame):
         df = source.reset_index(drop=True)
         df.columns = [str(c) for c in df.columns]
@@ -161,16 +197,16 @@ def _load(source: str | Path | pd.DataFrame, sheet, skiprows=None) -> tuple[pd.D
     if kind == "spss":
         raise OutcomesError(f"{p}: an SPSS file; read it with platform='spss'")
     df = (
-        read_text(p, skiprows=skiprows)
+        read_text(p, opts, skiprows=skiprows)
         if kind == "text"
-        else read_excel(p, sheet=sheet, skiprows=skiprows)
+        else read_excel(p, sheet=opts.sheet, skiprows=skiprows)
     )
     return df, str(p)
 
 
-def read_redcap(source, *, forms: set[str], sheet: str | int = 0) -> RawExport:
+def read_redcap(source, *, forms: set[str], opts: FileOptions = DEFAULT_OPTIONS) -> RawExport:
     """A REDCap record export (raw or label values; raw or label headers; CSV or Excel)."""
-    df, name = _load(source, sheet)
+    df, name = _load(source, opts)
     cols = list(df.columns)
     return RawExport(
         data=df,
@@ -183,14 +219,14 @@ def read_redcap(source, *, forms: set[str], sheet: str | int = 0) -> RawExport:
     )
 
 
-def read_odk(source, *, sheet: str | int = 0, **_) -> RawExport:
+def read_odk(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """An ODK Central or KoboToolbox CSV/Excel export (group paths with '/' or '-')."""
-    df, name = _load(source, sheet)
+    df, name = _load(source, opts)
     meta = [c for c in df.columns if c in ODK_META]
     return RawExport(data=df, platform="odk", source=name, meta=meta)
 
 
-def read_qualtrics(source, *, sheet: str | int = 0, **_) -> RawExport:
+def read_qualtrics(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """A Qualtrics CSV (or Excel) export: row 1 export tags, row 2 question text, row 3
     ImportIds. A legacy export without the ImportId row is read with two header rows."""
     if isinstance(source, pd.DataFrame):
@@ -199,7 +235,7 @@ def read_qualtrics(source, *, sheet: str | int = 0, **_) -> RawExport:
     kind = _kind(p)
     if kind == "spss":
         raise OutcomesError(f"{p}: an SPSS file; read it with platform='spss'")
-    rows = head_rows(p) if kind == "text" else excel_head(p, sheet=sheet)
+    rows = _head(p, kind, opts)
     if len(rows) < 2:
         raise OutcomesError(f"{p}: a Qualtrics export has at least two header rows")
     notes = []
@@ -208,7 +244,7 @@ def read_qualtrics(source, *, sheet: str | int = 0, **_) -> RawExport:
     else:
         skip = [1]
         notes.append(f"{p}: no ImportId header row; read as a legacy export (2 header rows)")
-    df, name = _load(p, sheet, skiprows=skip)
+    df, name = _load(p, opts, skiprows=skip)
     header = [str(c) for c in rows[0]]
     texts = {str(c): str(t) for c, t in zip(header, rows[1], strict=False) if str(t).strip()}
     drop = None
@@ -260,21 +296,21 @@ def read_spss(source, **_) -> RawExport:
     )
 
 
-def read_msforms(source, *, sheet: str | int = 0, **_) -> RawExport:
+def read_msforms(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """A Microsoft Forms Excel export: ID, Start time, Completion time, Email, Name, then one
     column per question headed by its text, answers as choice labels."""
-    df, name = _load(source, sheet)
+    df, name = _load(source, opts)
     return RawExport(
         data=df,
         platform="msforms",
         source=name,
-        meta=[c for c in df.columns if c in MSFORMS_META],
+        meta=[c for c in df.columns if c.strip().casefold() in _MSFORMS_META_KEYS],
     )
 
 
-def read_table(source, *, sheet: str | int = 0, **_) -> RawExport:
+def read_table(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """Any other CSV or Excel table: one row per response, one column per item."""
-    df, name = _load(source, sheet)
+    df, name = _load(source, opts)
     return RawExport(data=df, platform="table", source=name)
 
 
