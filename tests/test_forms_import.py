@@ -342,3 +342,43 @@ def test_plain_excel_table_with_numbers_and_blanks(tmp_path: Path) -> None:
     assert df["q1"].tolist()[:2] == [4.0, 2.0] and np.isnan(df["q1"].iloc[2])
     s = oc.score(df, "swemwbs")
     assert s["raw"].tolist()[:2] == [28.0, 14.0] and np.isnan(s["raw"].iloc[2])
+
+
+# ----------------------------------------------------------------------------- numbered headers
+@pytest.mark.parametrize("style", ["Q{n}. {t}", "{n}) {t}", "Q{n} - {t}", "Question {n}: {t}"])
+def test_numbered_question_headers_match_items_by_number(tmp_path: Path, style: str) -> None:
+    # issue 13: `forms import` matched 2 of 15 "Q1. ..." headers. The text after the number
+    # is a service's own wording (HoNOSCA's is licensed and not in the YAML), so the number
+    # decides: "Q7. ..." is item q7.
+    headers = [style.format(n=n, t=f"Our wording of scale {n}") for n in range(1, 16)]
+    raw = pd.DataFrame([["1"] * 15, ["2"] * 15], columns=headers)
+    path = tmp_path / "numbered.csv"
+    raw.to_csv(path, index=False)
+    df, rep = forms.read_export(path, "honosca", return_report=True)
+    assert len(rep.columns) == 15
+    assert rep.columns["item"].tolist() == [f"q{n}" for n in range(1, 16)]
+    assert (rep.columns["matched_by"] == "question number in the header").all()
+    assert df["q15"].tolist() == [1.0, 2.0]
+
+
+def test_header_text_beats_its_number_and_bare_tags_are_not_numbers() -> None:
+    inst = oc.load_instrument("swemwbs")
+    raw = pd.DataFrame(
+        {
+            # numbered, but the text is item q3's short label: the label decides
+            f"1. {inst.item('q3').label}": ["4"],
+            **{f"Q{n}. something else": ["4"] for n in (1, 2, 4, 5, 6, 7)},
+            "Q8": ["4"],  # a bare tag is not a numbered question
+            "3.5 score": ["1"],  # a decimal is not a question number
+        }
+    )
+    df, rep = forms.read_export(raw, "swemwbs", return_report=True)
+    got = dict(zip(rep.columns["item"], rep.columns["source"], strict=True))
+    assert got["q3"] == f"1. {inst.item('q3').label}" and got["q1"] == "Q1. something else"
+    assert rep.unmatched == ["Q8", "3.5 score"]
+
+
+def test_two_headers_with_one_number_are_an_error() -> None:
+    raw = pd.DataFrame({"Q1. a": ["4"], "1) b": ["4"], **{f"q{n}": ["4"] for n in range(2, 8)}})
+    with pytest.raises(oc.DataStructureError, match="several columns match the same item"):
+        forms.read_export(raw, "swemwbs")

@@ -142,6 +142,8 @@ class MappingReport:
 
 # ------------------------------------------------------------------------- column matching
 _NUMBERING = re.compile(r"^(?:q(?:uestion)?\s*)?\d+[a-z]?\s*[.):\-]\s+")
+#: "q3. text", "3) text", "question 3: text", "q3 - text": the number and some text after it
+_NUMBERED = re.compile(r"^\s*(?:q(?:uestion)?\s*)?(\d+)\s*(?:[.):]|\s-)\s*[^\d\s]")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
@@ -269,6 +271,22 @@ def match_columns(
     for item, cl in text_claims.items():
         if item not in claims:
             claims[item] = cl
+
+    # Last: a header numbered like the questionnaire ("Q3. ...", "3) ...", "Q3 - ...") whose
+    # text matched nothing above (a form's own wording) is item q3. Qualtrics is left out: its
+    # tags number every question of the survey, consent and demographics included.
+    if not raw.case_sensitive:
+        num_claims: dict[str, list[tuple[str, str]]] = {}
+        for c in src_cols:
+            m = _NUMBERED.match(c.casefold())
+            item = f"q{int(m.group(1))}" if m else None
+            if c in taken or item not in item_ids:
+                continue
+            num_claims.setdefault(item, []).append((c, "question number in the header"))
+            taken.add(c)
+        for item, cl in num_claims.items():
+            if item not in claims:
+                claims[item] = cl
 
     twice = {i: cl for i, cl in claims.items() if len(cl) > 1}
     if twice:
