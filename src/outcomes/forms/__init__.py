@@ -35,7 +35,7 @@ from .redcap import (
     redcap_dictionary,
     write_redcap_dictionary,
 )
-from .xlsform import check_xlsform, write_xlsform, xlsform_sheets
+from .xlsform import ODKValidateUnavailable, check_xlsform, write_xlsform, xlsform_sheets
 
 EXPORT_TARGETS = ("redcap", "xlsform", "html", "codebook")
 
@@ -47,6 +47,7 @@ __all__ = [
     "FormsError",
     "LongFieldNameWarning",
     "MappingReport",
+    "ODKValidateUnavailable",
     "RawExport",
     "check_xlsform",
     "codebook",
