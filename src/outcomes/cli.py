@@ -12,6 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from . import io as oc_io
+from ._internal.file_rows import issues_path, record_lines_of, rows_as_seen
+from ._internal.spreadsheet import write_csv
+from ._internal.vocabulary import for_command_line
 from .change import change_cli
 from .errors import InvalidResponsesError, OutcomesError
 from .forms.cli import forms_app
@@ -45,7 +48,9 @@ CodingOption = Annotated[
 
 
 def _fail(message: str, issues: pd.DataFrame | None = None, code: int = 1) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # markup off for the message: file names and labels may contain [brackets]
+    err_console.print("[bold red]error:[/] ", end="")
+    err_console.print(for_command_line(message), markup=False, highlight=False, soft_wrap=True)
     if issues is not None and len(issues):
         _print_issues(issues, err_console)
     raise typer.Exit(code)
@@ -60,6 +65,27 @@ def _print_issues(issues: pd.DataFrame, target: Console, limit: int = 50) -> Non
     target.print(table)
     if len(issues) > limit:
         target.print(f"... and {len(issues) - limit} more")
+
+
+def _as_seen(issues: pd.DataFrame, file: Path) -> pd.DataFrame:
+    """Issue rows as a person sees them in ``file`` (CSV line, Excel row); Parquet has no
+    visible row numbers, so its 0-based positions are kept."""
+    if file.suffix.lower() == ".parquet":
+        return issues
+    return rows_as_seen(issues, record_lines=record_lines_of(file))
+
+
+def _rows_note(file: Path) -> str:
+    if file.suffix.lower() == ".parquet":
+        return "rows are 0-based positions in the Parquet file"
+    if record_lines_of(file) is not None:
+        return f"rows are line numbers in {file.name}"
+    return f"rows are spreadsheet rows of {file.name} (the header is row 1)"
+
+
+def _write_issues(issues: pd.DataFrame, output: Path) -> Path:
+    """--flag: the issues go beside the output, as ``<output name>.issues.csv``."""
+    return write_csv(issues, issues_path(output))
 
 
 def _parse_map(pairs: list[str] | None) -> dict[str, str] | None:
@@ -166,10 +192,12 @@ def validate_cmd(
         data = oc_io.read_table(file)
         report = validate(data, instrument, columns=_parse_map(map_), coding=coding)
     except OutcomesError as e:
-        _fail(str(e), getattr(e, "issues", None))
-    console.print(report.summary(), soft_wrap=True)
+        bad = getattr(e, "issues", None)
+        _fail(str(e), None if bad is None else _as_seen(bad, file))
+    console.print(for_command_line(report.summary()), soft_wrap=True, markup=False)
     if len(report.issues):
-        _print_issues(report.issues, console)
+        console.print(_rows_note(file), highlight=False)
+        _print_issues(_as_seen(report.issues, file), console)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -201,11 +229,14 @@ def score_cmd(
         )
         oc_io.write_table(scores, output)
     except InvalidResponsesError as e:
-        _fail(str(e).splitlines()[0], e.issues)
+        head = str(e).splitlines()[0].rstrip(":")
+        _fail(f"{head}; {_rows_note(file)}:", _as_seen(e.issues, file))
     except OutcomesError as e:
         _fail(str(e))
     inst = load_instrument(instrument)
     issues = scores.attrs.get("issues")
+    if flag:
+        issues = _as_seen(issues if issues is not None else pd.DataFrame(), file)
     console.print(f"Scored {len(scores)} rows of {inst.id} from {file} -> {output}", soft_wrap=True)
     summary = Table(title=f"{inst.name}: scale summary")
     for c in ("scale", "n scored", "mean", "sd", "min", "max"):
@@ -221,9 +252,16 @@ def score_cmd(
             f"{v.max():.2f}" if v.notna().any() else "-",
         )
     console.print(summary)
-    if issues is not None and len(issues):
-        console.print(f"[yellow]{len(issues)} issue(s) recorded[/]")
-        _print_issues(issues, console, limit=20)
+    if flag:
+        written = _write_issues(issues, output)
+        console.print(
+            f"{len(issues)} issue(s) recorded ({_rows_note(file)}) -> {written}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        if len(issues):
+            _print_issues(issues, console, limit=20)
 
 
 @app.command("report")

@@ -9,14 +9,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from .. import io as oc_io
-from ..errors import InvalidResponsesError, OutcomesError
+from .._internal.file_rows import csv_record_lines, issues_path, rows_as_seen
+from .._internal.spreadsheet import write_csv
+from .._internal.vocabulary import for_command_line
+from ..errors import OutcomesError
+from ..instruments import load_instrument
 from . import EXPORT_TARGETS, export, read_export
+from ._common import all_options, fmt_code
+from ._files import TEXT_SUFFIXES, FileOptions, open_text
 
 forms_app = typer.Typer(
     help="Survey tooling: export instruments to REDCap, XLSForm, HTML or a codebook; "
@@ -29,10 +36,60 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1, issues: pd.DataFrame | None = None) -> None:
     # The message is printed as plain text: file names and labels may contain [brackets].
-    err_console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+    text = for_command_line(message)
+    err_console.print(Text.assemble(("error: ", "bold red"), text), soft_wrap=True)
+    if issues is not None and len(issues):
+        _print_issues(issues, err_console)
     raise typer.Exit(code)
+
+
+def _print_issues(issues: pd.DataFrame, target: Console, limit: int = 30) -> None:
+    table = Table(title=f"{len(issues)} unreadable cell(s)")
+    for c in ("row", "column", "item", "value", "reason"):
+        table.add_column(c, overflow="fold")
+    for r in issues.head(limit).itertuples(index=False):
+        table.add_row(str(r.row), str(r.column), str(r.item), repr(r.value), str(r.reason))
+    target.print(table)
+    if len(issues) > limit:
+        target.print(f"... and {len(issues) - limit} more")
+
+
+def _accepted(instrument: str, issues: pd.DataFrame) -> str:
+    """The answers each item with a bad cell accepts, one line per response set."""
+    inst = load_instrument(instrument)
+    lines: dict[str, list[str]] = {}
+    for item_id in dict.fromkeys(issues["item"]):
+        rs = inst.item(item_id).response_set
+        if rs is not None:
+            lines.setdefault(rs, []).append(item_id)
+    out = []
+    for rs, items in lines.items():
+        opts = inst.response_sets[rs]
+        known = "; ".join(f"{fmt_code(o.code)} = {o.label}" for o in all_options(opts))
+        out.append(f"  {', '.join(items)} accept: {known}")
+    return "\n".join(out)
+
+
+def _seen(file: Path, opts: FileOptions, header_rows: int) -> tuple[dict, str]:
+    """How to number rows as the person sees ``file``: CSV line numbers or spreadsheet rows."""
+    if file.suffix.lower() in TEXT_SUFFIXES:
+        try:
+            f = open_text(file, opts)
+        except OutcomesError:
+            return {"header_rows": header_rows}, "rows are 0-based data rows"
+        lines = csv_record_lines(f.text, f.sep)
+        return (
+            {"header_rows": header_rows, "record_lines": lines},
+            f"rows are line numbers in {file.name}",
+        )
+    if file.suffix.lower() == ".sav":
+        return {"header_rows": header_rows - 1}, "rows are SPSS case numbers"
+    return (
+        {"header_rows": header_rows},
+        f"rows are spreadsheet rows of {file.name} (header rows counted)",
+    )
 
 
 def _parse_prefixes(pairs: list[str] | None) -> dict[str, str]:
@@ -114,8 +171,21 @@ def import_cmd(
         str | None, typer.Option("--coding", help="Alternative code set named in the YAML.")
     ] = None,
     flag: Annotated[
-        bool, typer.Option("--flag", help="Read unreadable cells as missing instead of stopping.")
+        bool,
+        typer.Option(
+            "--flag",
+            help="Read unreadable cells as missing instead of stopping; they are written to "
+            "<output name>.issues.csv.",
+        ),
     ] = False,
+    sep: Annotated[
+        str | None, typer.Option("--sep", help="CSV separator (default: guessed among , ; tab).")
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="Text encoding (default: guessed, e.g. utf-8, cp1252)."),
+    ] = None,
+    sheet: Annotated[str, typer.Option("--sheet", help="Excel sheet name or number.")] = "0",
 ) -> None:
     """Read a platform export into a responses file with item ids and canonical codes."""
     columns = {}
@@ -124,7 +194,11 @@ def import_cmd(
             _fail(f"--map expects SOURCE=ITEM, got {p!r}", code=2)
         s, t = p.split("=", 1)
         columns[s.strip()] = t.strip()
+    sheet_arg: str | int = int(sheet) if sheet.isdigit() else sheet
+    opts = FileOptions(sheet=sheet_arg, sep=sep, encoding=encoding)
     try:
+        # Read with errors="flag" always: the report knows the file's header rows, which
+        # the command needs to show each bad cell's row as the person sees it.
         frame, report = read_export(
             file,
             instrument,
@@ -133,15 +207,28 @@ def import_cmd(
             prefix=prefix,
             person_id=person_id,
             coding=coding,
-            errors="flag" if flag else "raise",
+            errors="flag",
+            sheet=sheet_arg,
+            sep=sep,
+            encoding=encoding,
             return_report=True,
         )
-        oc_io.write_table(frame, output)
-    except InvalidResponsesError as e:
-        _fail(str(e))
     except OutcomesError as e:
         _fail(str(e))
-    console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
+    how, note = _seen(file, opts, report.header_rows)
+    issues = rows_as_seen(report.issues, **how)
+    if len(issues) and not flag:
+        _fail(
+            f"{file}: {len(issues)} cell(s) in {issues['row'].nunique()} row(s) cannot be read "
+            f"as answers to {report.instrument} ({note}). --flag reads them as missing and "
+            f"writes them to {issues_path(output).name}.\n" + _accepted(report.instrument, issues),
+            issues=issues,
+        )
+    try:
+        oc_io.write_table(frame, output)
+    except OutcomesError as e:
+        _fail(str(e))
+    console.print(for_command_line(report.summary()), highlight=False, markup=False, soft_wrap=True)
     table = Table(title="Columns matched to items")
     for c in ("source column", "item", "matched by"):
         table.add_column(c, overflow="fold")
@@ -155,19 +242,26 @@ def import_cmd(
             markup=False,
             soft_wrap=True,
         )
-    for note in report.notes:
-        console.print(f"Note: {note}", highlight=False, markup=False, soft_wrap=True)
+    for n in report.notes:
+        console.print(f"Note: {n}", highlight=False, markup=False, soft_wrap=True)
     if len(report.dropped):
+        dropped = rows_as_seen(report.dropped, **how)
         console.print(
-            f"Dropped rows: {report.dropped.to_dict('records')[:20]}",
+            f"Dropped rows ({note}): {dropped.to_dict('records')[:20]}",
             highlight=False,
             markup=False,
             soft_wrap=True,
         )
-    if len(report.issues):
+    if flag:
+        written = write_csv(issues, issues_path(output))
         console.print(
-            f"[yellow]{len(report.issues)} unreadable cell(s) read as missing[/]", soft_wrap=True
+            f"{len(issues)} unreadable cell(s) read as missing ({note}) -> {written}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
+        if len(issues):
+            _print_issues(issues, console)
     console.print(
         f"Wrote {len(frame)} row(s) -> {output}", highlight=False, markup=False, soft_wrap=True
     )

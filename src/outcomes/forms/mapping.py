@@ -63,6 +63,8 @@ class RawExport:
     form_column: str | None = None
     #: form names that are this instrument's for certain (the prefixes asked for)
     own_forms: tuple[str, ...] = ()
+    #: header rows above the data in the file (Qualtrics: 3, or 2 for a legacy export)
+    header_rows: int = 1
 
 
 @dataclass(eq=False)  # compared by identity: it lives in .attrs (see outcomes._attrs)
@@ -73,7 +75,8 @@ class MappingReport:
     ``unmatched`` lists source columns that are neither items nor carried-through keys;
     ``issues`` has one row per unreadable cell (``row, column, item, value, reason,
     severity``); ``dropped`` one row per dropped source row (``row, reason``). Rows are
-    0-based positions among the data rows of the file (header rows not counted).
+    0-based positions among the data rows of the file (the ``header_rows`` not counted); the
+    command line shows them as the file's own row or line numbers.
     """
 
     instrument: str
@@ -87,6 +90,8 @@ class MappingReport:
     issues: pd.DataFrame
     dropped: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: header rows above the data in the file, to turn row positions into the file's rows
+    header_rows: int = 1
 
     @property
     def n_rows(self) -> int:
@@ -655,6 +660,7 @@ def assemble(
         issues=issues_df,
         dropped=dropped_df,
         notes=notes,
+        header_rows=raw.header_rows,
     )
     if errors == "raise" and len(issues_df):
         raise InvalidResponsesError(_error_message(raw.source, inst, issues_df), issues_df)

@@ -263,6 +263,7 @@ def read_qualtrics(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawEx
         drop=drop,
         case_sensitive=True,
         notes=notes,
+        header_rows=1 + len(skip),
     )
 
 
