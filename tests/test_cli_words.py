@@ -159,3 +159,14 @@ def test_library_messages_are_translated() -> None:
     assert for_command_line("use coding='mhsds'") == "use --coding mhsds"
     assert for_command_line("give sep= and encoding=") == "give --sep and --encoding"
     assert for_command_line("no Python here") == "no Python here"
+
+
+def test_coding_is_named_as_a_flag(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    pd.DataFrame({f"q{i}": [3] for i in range(1, 8)}).to_csv(src, index=False)
+    for cmd in (["score"], ["forms", "import"]):
+        res = runner.invoke(
+            app, [*cmd, str(src), "-i", "swemwbs", "-o", str(tmp_path / "o.csv"), "--coding", "x"]
+        )
+        out = " ".join(res.output.split())
+        assert res.exit_code == 1 and "--coding x: swemwbs has no alternative coding" in out, out

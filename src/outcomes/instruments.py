@@ -486,7 +486,8 @@ class Instrument(_Model):
         )
         if coding not in available:
             raise OutcomesError(
-                f"{self.id} has no alternative coding {coding!r}; available: {available or 'none'}"
+                f"coding={coding!r}: {self.id} has no alternative coding {coding!r}; "
+                f"available: {available or 'none'}"
             )
 
     def output_columns(self) -> list[str]:

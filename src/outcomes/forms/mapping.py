@@ -535,7 +535,9 @@ def form_rows(
     if raw.form_column is None or raw.form_column not in data:
         return reasons, "", set()
     val = data[raw.form_column].astype(object)
-    keys = val.map(_form_key, na_action="ignore").fillna("")
+    keys = pd.Series(
+        [_form_key(v) if pd.notna(v) else "" for v in val], index=val.index, dtype=object
+    )
     named = keys != ""
     own = {_form_key(f) for f in raw.own_forms}
     note, found = "", set()
