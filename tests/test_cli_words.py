@@ -170,3 +170,12 @@ def test_coding_is_named_as_a_flag(tmp_path: Path) -> None:
         )
         out = " ".join(res.output.split())
         assert res.exit_code == 1 and "--coding x: swemwbs has no alternative coding" in out, out
+
+
+def test_validate_shows_file_lines_and_flag(tmp_path: Path) -> None:
+    src = _swemwbs_csv(tmp_path / "in.csv")
+    res = runner.invoke(app, ["validate", str(src), "-i", "swemwbs"])
+    out = " ".join(res.output.split())
+    assert res.exit_code == 1 and "--flag" in out and not PYTHON_WORDS.search(out), out
+    assert "rows are line numbers in in.csv" in out
+    assert re.search(r"│ 6 +│ q3 ", res.output) and re.search(r"│ 7 +│ q7 ", res.output)
