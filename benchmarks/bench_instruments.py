@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _harness import measure
 
 import outcomes as oc
-from outcomes.instruments import MAX_RANGE_CODES, _load_path
+from outcomes.instruments.model import MAX_RANGE_CODES, _load_path
 
 YAML = textwrap.dedent(
     """\

@@ -40,7 +40,7 @@ def _swemwbs_csv(path: Path) -> Path:
 
 def test_record_lines_follow_the_file() -> None:
     text = 'h\na\n"b\nb"\n\nc\n'
-    assert csv_record_lines(text) == [1, 2, 3, 6]
+    assert csv_record_lines(text) == (1, 2, 3, 6)
 
 
 def test_score_error_names_flag_and_file_lines(tmp_path: Path) -> None:

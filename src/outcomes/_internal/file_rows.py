@@ -1,26 +1,32 @@
 """Row numbers as a person sees them in the file, for messages and issue lists.
 
 The library counts data rows from 0 (a DataFrame position). Someone who opens the file sees
-other numbers: Excel numbers rows from 1 and counts the header rows; a text editor shows the
-line number of a CSV record, which a quoted cell with line breaks, or a blank line, moves on.
+other numbers: a spreadsheet numbers rows from 1 and counts the header rows; a text editor
+shows the line number of a CSV record, which a quoted cell with line breaks, or a blank line,
+moves on; SPSS numbers cases from 1. A :class:`RowLayout` records which of these a file uses,
+so that readers describe the file once and every message can translate.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 
-def csv_record_lines(text: str, sep: str = ",") -> list[int]:
+
+def csv_record_lines(text: str, sep: str = ",") -> tuple[int, ...]:
     """The 1-based line on which each CSV record starts (header records included), skipping
     blank lines as pandas does.
 
     Example:
         >>> csv_record_lines('a,b\\n1,"two\\nlines"\\n\\n3,4\\n')
-        [1, 2, 5]
+        (1, 2, 5)
     """
     starts: list[int] = []
     reader = csv.reader(text.splitlines(keepends=True), delimiter=sep)
@@ -29,57 +35,83 @@ def csv_record_lines(text: str, sep: str = ",") -> list[int]:
         if record:
             starts.append(previous_end + 1)
         previous_end = reader.line_num
-    # a blank line read as [] advances line_num too, so each start is the line after the last
-    return starts
+    return tuple(starts)
 
 
-def shown_rows(
-    positions: Iterable[int],
-    *,
-    header_rows: int = 1,
-    record_lines: list[int] | None = None,
-) -> list[int | None]:
-    """File row numbers for 0-based data-row positions.
+@dataclass(frozen=True)
+class RowLayout:
+    """How the data rows of a file are numbered where a person sees them.
 
-    ``record_lines`` (from :func:`csv_record_lines`) gives CSV line numbers; without it the
-    numbers are spreadsheet rows: position 0 under one header row is row 2.
+    ``kind``: ``"csv"`` (line numbers, from ``record_lines``), ``"spreadsheet"`` (row 1 is
+    the first header row), ``"cases"`` (SPSS case numbers, from 1) or ``"positions"`` (no file:
+    0-based positions are kept).
 
     Example:
-        >>> shown_rows([0, 3])
-        [2, 5]
-        >>> shown_rows([0, 3], header_rows=3)
-        [4, 7]
-        >>> shown_rows([0, 1], record_lines=[1, 2, 5])
-        [2, 5]
+        >>> RowLayout("spreadsheet", header_rows=3, name="q.xlsx").seen([0, 2])
+        [4, 6]
+        >>> RowLayout("csv", record_lines=(1, 2, 5), name="x.csv").seen([1])
+        [5]
     """
-    out: list[int | None] = []
-    for p in positions:
-        i = int(p) + header_rows
-        if record_lines is None:
-            out.append(i + 1)
-        else:
-            out.append(record_lines[i] if 0 <= i < len(record_lines) else None)
-    return out
 
+    kind: Literal["csv", "spreadsheet", "cases", "positions"] = "positions"
+    header_rows: int = 1
+    record_lines: tuple[int, ...] | None = None
+    name: str = ""
 
-def rows_as_seen(
-    issues: pd.DataFrame, *, header_rows: int = 1, record_lines: list[int] | None = None
-) -> pd.DataFrame:
-    """A copy of an issues table whose ``row`` column holds row numbers as seen in the file
-    (see :func:`shown_rows`); rows that are not positions are left as they are.
-
-    Example:
-        >>> import pandas as pd
-        >>> rows_as_seen(pd.DataFrame({"row": [0, 2], "reason": ["x", "y"]}))["row"].tolist()
-        [2, 4]
-    """
-    out = issues.copy()
-    if "row" not in out:
+    def seen(self, positions: Iterable[int]) -> list[int | None]:
+        """File row numbers for 0-based data-row positions."""
+        out: list[int | None] = []
+        for p in positions:
+            i = int(p)
+            if self.kind == "positions":
+                out.append(i)
+            elif self.kind == "cases":
+                out.append(i + 1)
+            elif self.kind == "spreadsheet":
+                out.append(i + self.header_rows + 1)
+            else:
+                k = i + self.header_rows
+                lines = self.record_lines or ()
+                out.append(lines[k] if 0 <= k < len(lines) else None)
         return out
-    rows = out["row"]
-    if len(rows) and pd.api.types.is_integer_dtype(rows):
-        out["row"] = shown_rows(rows, header_rows=header_rows, record_lines=record_lines)
-    return out
+
+    def note(self) -> str:
+        """What the numbers mean, for a person."""
+        return {
+            "csv": f"rows are line numbers in {self.name}",
+            "spreadsheet": f"rows are spreadsheet rows of {self.name} (header rows counted)",
+            "cases": f"rows are case numbers in {self.name}",
+            "positions": "rows are 0-based positions among the data rows",
+        }[self.kind]
+
+    def relabel(self, table: pd.DataFrame) -> pd.DataFrame:
+        """A copy of a table with a ``row`` column of positions, holding the rows as seen.
+
+        Example:
+            >>> t = pd.DataFrame({"row": [0, 2], "reason": ["x", "y"]})
+            >>> RowLayout("spreadsheet").relabel(t)["row"].tolist()
+            [2, 4]
+        """
+        out = table.copy()
+        if "row" in out and len(out) and pd.api.types.is_integer_dtype(out["row"]):
+            out["row"] = self.seen(out["row"])
+        return out
+
+
+def table_file_layout(path: str | Path) -> RowLayout:
+    """The layout of a file read by :func:`outcomes.io.read_table` (one header row; CSV as
+    UTF-8 with commas; Parquet has no visible row numbers)."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".parquet":
+        return RowLayout("positions", name=p.name)
+    if suffix not in TEXT_SUFFIXES:
+        return RowLayout("spreadsheet", name=p.name)
+    try:
+        lines = csv_record_lines(p.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return RowLayout("positions", name=p.name)
+    return RowLayout("csv", record_lines=lines, name=p.name)
 
 
 def issues_path(output: str | Path) -> Path:
@@ -91,17 +123,3 @@ def issues_path(output: str | Path) -> Path:
     """
     p = Path(output)
     return p.with_name(f"{p.stem}.issues.csv")
-
-
-def record_lines_of(
-    path: str | Path, *, sep: str = ",", encoding: str = "utf-8-sig"
-) -> list[int] | None:
-    """CSV line numbers of each record of a text file, or None for a workbook or Parquet file
-    (whose rows are numbered like a spreadsheet)."""
-    p = Path(path)
-    if p.suffix.lower() not in (".csv", ".txt", ".tsv"):
-        return None
-    try:
-        return csv_record_lines(p.read_text(encoding=encoding), sep)
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return None

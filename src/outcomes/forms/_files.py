@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._internal.file_rows import RowLayout, csv_record_lines
 from .._internal.spreadsheet import excel_read_error
 from ..errors import OutcomesError
 
-TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 SPSS_SUFFIXES = (".sav", ".zsav")
 
@@ -134,8 +134,9 @@ def open_text(path: Path, opts: FileOptions = DEFAULT_OPTIONS) -> TextFile:
 
 def read_text(
     path: Path, opts: FileOptions = DEFAULT_OPTIONS, *, skiprows: list[int] | None = None
-) -> pd.DataFrame:
-    """A CSV/TSV export with every cell as text and only empty cells missing."""
+) -> tuple[pd.DataFrame, RowLayout]:
+    """A CSV/TSV export with every cell as text and only empty cells missing, and the line
+    on which each of its rows starts."""
     f = open_text(path, opts)
     try:
         df = pd.read_csv(
@@ -151,7 +152,13 @@ def read_text(
             f"{path}: could not be read as a CSV export ({f.how()}): {e}. Give the separator "
             "with sep= and the encoding with encoding= if the guess is wrong"
         ) from None
-    return df.reset_index(drop=True)
+    layout = RowLayout(
+        "csv",
+        header_rows=1 + len(skiprows or []),
+        record_lines=csv_record_lines(f.text, f.sep),
+        name=path.name,
+    )
+    return df.reset_index(drop=True), layout
 
 
 def head_rows(path: Path, opts: FileOptions = DEFAULT_OPTIONS, n: int = 3) -> list[list[str]]:

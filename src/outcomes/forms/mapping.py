@@ -16,8 +16,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._internal.file_rows import RowLayout
 from ..errors import DataStructureError, InvalidResponsesError
-from ..instruments import Instrument, Item, _norm
+from ..instruments.model import Instrument, Item, _norm
 from ._common import fmt_code
 
 ISSUE_COLUMNS = ["row", "column", "item", "value", "reason", "severity"]
@@ -63,8 +64,8 @@ class RawExport:
     form_column: str | None = None
     #: form names that are this instrument's for certain (the prefixes asked for)
     own_forms: tuple[str, ...] = ()
-    #: header rows above the data in the file (Qualtrics: 3, or 2 for a legacy export)
-    header_rows: int = 1
+    #: how the file numbers its data rows for a person (CSV lines, spreadsheet rows, ...)
+    layout: RowLayout = field(default_factory=RowLayout)
 
 
 @dataclass(eq=False)  # compared by identity: it lives in .attrs (see outcomes._attrs)
@@ -75,8 +76,8 @@ class MappingReport:
     ``unmatched`` lists source columns that are neither items nor carried-through keys;
     ``issues`` has one row per unreadable cell (``row, column, item, value, reason,
     severity``); ``dropped`` one row per dropped source row (``row, reason``). Rows are
-    0-based positions among the data rows of the file (the ``header_rows`` not counted); the
-    command line shows them as the file's own row or line numbers.
+    0-based positions among the data rows of the file (header rows not counted);
+    ``layout`` turns them into the file's own line or row numbers, as the command line shows.
     """
 
     instrument: str
@@ -90,8 +91,9 @@ class MappingReport:
     issues: pd.DataFrame
     dropped: pd.DataFrame
     notes: list[str] = field(default_factory=list)
-    #: header rows above the data in the file, to turn row positions into the file's rows
-    header_rows: int = 1
+    #: how the file numbers its data rows for a person; ``layout.relabel(report.issues)``
+    #: gives the issues with the CSV line or spreadsheet row a person sees
+    layout: RowLayout = field(default_factory=RowLayout)
 
     @property
     def n_rows(self) -> int:
@@ -662,7 +664,7 @@ def assemble(
         issues=issues_df,
         dropped=dropped_df,
         notes=notes,
-        header_rows=raw.header_rows,
+        layout=raw.layout,
     )
     if errors == "raise" and len(issues_df):
         raise InvalidResponsesError(_error_message(raw.source, inst, issues_df), issues_df)

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._internal.file_rows import TEXT_SUFFIXES, RowLayout
 from ..errors import OutcomesError
 from ._files import (
     DEFAULT_OPTIONS,
     EXCEL_SUFFIXES,
     SPSS_SUFFIXES,
-    TEXT_SUFFIXES,
     FileOptions,
     check_file,
     excel_head,
@@ -187,26 +187,26 @@ def is_legacy_qualtrics(header: list[str], second: list[str]) -> bool:
 # ----------------------------------------------------------------------------- readers
 def _load(
     source: str | Path | pd.DataFrame, opts: FileOptions, skiprows=None
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[pd.DataFrame, str, RowLayout]:
     if isinstance(source, pd.DataFrame):
         df = source.reset_index(drop=True)
         df.columns = [str(c) for c in df.columns]
-        return df, "<DataFrame>"
+        return df, "<DataFrame>", RowLayout("positions")
     p = check_file(source)
     kind = _kind(p)
     if kind == "spss":
         raise OutcomesError(f"{p}: an SPSS file; read it with platform='spss'")
-    df = (
-        read_text(p, opts, skiprows=skiprows)
-        if kind == "text"
-        else read_excel(p, sheet=opts.sheet, skiprows=skiprows)
-    )
-    return df, str(p)
+    if kind == "text":
+        df, layout = read_text(p, opts, skiprows=skiprows)
+    else:
+        df = read_excel(p, sheet=opts.sheet, skiprows=skiprows)
+        layout = RowLayout("spreadsheet", header_rows=1 + len(skiprows or []), name=p.name)
+    return df, str(p), layout
 
 
 def read_redcap(source, *, forms: set[str], opts: FileOptions = DEFAULT_OPTIONS) -> RawExport:
     """A REDCap record export (raw or label values; raw or label headers; CSV or Excel)."""
-    df, name = _load(source, opts)
+    df, name, layout = _load(source, opts)
     cols = list(df.columns)
     return RawExport(
         data=df,
@@ -216,14 +216,15 @@ def read_redcap(source, *, forms: set[str], opts: FileOptions = DEFAULT_OPTIONS)
         forms=completion_forms(cols),
         form_column=repeat_column(cols),
         own_forms=tuple(forms),
+        layout=layout,
     )
 
 
 def read_odk(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """An ODK Central or KoboToolbox CSV/Excel export (group paths with '/' or '-')."""
-    df, name = _load(source, opts)
+    df, name, layout = _load(source, opts)
     meta = [c for c in df.columns if c in ODK_META]
-    return RawExport(data=df, platform="odk", source=name, meta=meta)
+    return RawExport(data=df, platform="odk", source=name, meta=meta, layout=layout)
 
 
 def read_qualtrics(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
@@ -244,7 +245,7 @@ def read_qualtrics(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawEx
     else:
         skip = [1]
         notes.append(f"{p}: no ImportId header row; read as a legacy export (2 header rows)")
-    df, name = _load(p, opts, skiprows=skip)
+    df, name, layout = _load(p, opts, skiprows=skip)
     header = [str(c) for c in rows[0]]
     texts = {str(c): str(t) for c, t in zip(header, rows[1], strict=False) if str(t).strip()}
     drop = None
@@ -263,7 +264,7 @@ def read_qualtrics(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawEx
         drop=drop,
         case_sensitive=True,
         notes=notes,
-        header_rows=1 + len(skip),
+        layout=layout,
     )
 
 
@@ -294,25 +295,27 @@ def read_spss(source, **_) -> RawExport:
         texts={k: v for k, v in (meta.column_names_to_labels or {}).items() if v},
         value_labels=meta.variable_value_labels or {},
         user_missing=ranges,
+        layout=RowLayout("cases", name=p.name),
     )
 
 
 def read_msforms(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """A Microsoft Forms Excel export: ID, Start time, Completion time, Email, Name, then one
     column per question headed by its text, answers as choice labels."""
-    df, name = _load(source, opts)
+    df, name, layout = _load(source, opts)
     return RawExport(
         data=df,
         platform="msforms",
         source=name,
         meta=[c for c in df.columns if c.strip().casefold() in _MSFORMS_META_KEYS],
+        layout=layout,
     )
 
 
 def read_table(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """Any other CSV or Excel table: one row per response, one column per item."""
-    df, name = _load(source, opts)
-    return RawExport(data=df, platform="table", source=name)
+    df, name, layout = _load(source, opts)
+    return RawExport(data=df, platform="table", source=name, layout=layout)
 
 
 READERS = {

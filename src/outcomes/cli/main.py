@@ -11,18 +11,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import io as oc_io
-from ._internal.file_rows import issues_path, record_lines_of, rows_as_seen
-from ._internal.spreadsheet import write_csv
-from ._internal.vocabulary import for_command_line
+from .. import io as oc_io
+from .._internal.file_rows import issues_path, table_file_layout
+from .._internal.spreadsheet import write_csv
+from .._internal.vocabulary import for_command_line
+from ..errors import InvalidResponsesError, OutcomesError
+from ..instruments import list_instruments, load_instrument
+from ..instruments.scoring import score, validate
 from .change import change_cli
-from .errors import InvalidResponsesError, OutcomesError
-from .forms.cli import forms_app
-from .instruments import list_instruments, load_instrument
+from .forms import forms_app
 from .longitudinal import longitudinal_cli
 from .privacy import pseudonymise_cmd
-from .scoring import score, validate
-from .synthetic.cli import synth as _synth
+from .store import store_app
+from .synth import synth as _synth
 
 app = typer.Typer(
     help="Score, analyse and report children and young people's mental health outcomes.",
@@ -31,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(forms_app, name="forms")
+app.add_typer(store_app, name="store")
 app.command("change")(change_cli)
 app.command("pseudonymise")(pseudonymise_cmd)
 app.command("synth")(_synth)
@@ -68,19 +70,13 @@ def _print_issues(issues: pd.DataFrame, target: Console, limit: int = 50) -> Non
 
 
 def _as_seen(issues: pd.DataFrame, file: Path) -> pd.DataFrame:
-    """Issue rows as a person sees them in ``file`` (CSV line, Excel row); Parquet has no
-    visible row numbers, so its 0-based positions are kept."""
-    if file.suffix.lower() == ".parquet":
-        return issues
-    return rows_as_seen(issues, record_lines=record_lines_of(file))
+    """Issue rows as a person sees them in ``file``: CSV line, spreadsheet row (Parquet has no
+    visible row numbers, so its 0-based positions are kept)."""
+    return table_file_layout(file).relabel(issues)
 
 
 def _rows_note(file: Path) -> str:
-    if file.suffix.lower() == ".parquet":
-        return "rows are 0-based positions in the Parquet file"
-    if record_lines_of(file) is not None:
-        return f"rows are line numbers in {file.name}"
-    return f"rows are spreadsheet rows of {file.name} (the header is row 1)"
+    return table_file_layout(file).note()
 
 
 def _write_issues(issues: pd.DataFrame, output: Path) -> Path:
@@ -272,7 +268,7 @@ def report_cmd(
     ] = Path("build/report"),
 ) -> None:
     """Build the 12-month evaluation report and print the path of its HTML file."""
-    from .report import ConfigError, build_report
+    from ..report import ConfigError, build_report
 
     try:
         html = build_report(config, output)

@@ -16,14 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import io as oc_io
-from .._internal.file_rows import csv_record_lines, issues_path, rows_as_seen
+from .._internal.file_rows import issues_path
 from .._internal.spreadsheet import write_csv
 from .._internal.vocabulary import for_command_line
 from ..errors import OutcomesError
+from ..forms import EXPORT_TARGETS, export, read_export
 from ..instruments import load_instrument
-from . import EXPORT_TARGETS, export, read_export
-from ._common import all_options, fmt_code
-from ._files import TEXT_SUFFIXES, FileOptions, open_text
 
 forms_app = typer.Typer(
     help="Survey tooling: export instruments to REDCap, XLSForm, HTML or a codebook; "
@@ -67,29 +65,9 @@ def _accepted(instrument: str, issues: pd.DataFrame) -> str:
     out = []
     for rs, items in lines.items():
         opts = inst.response_sets[rs]
-        known = "; ".join(f"{fmt_code(o.code)} = {o.label}" for o in all_options(opts))
+        known = "; ".join(f"{o.code:g} = {o.label}" for o in (*opts.options, *opts.missing))
         out.append(f"  {', '.join(items)} accept: {known}")
     return "\n".join(out)
-
-
-def _seen(file: Path, opts: FileOptions, header_rows: int) -> tuple[dict, str]:
-    """How to number rows as the person sees ``file``: CSV line numbers or spreadsheet rows."""
-    if file.suffix.lower() in TEXT_SUFFIXES:
-        try:
-            f = open_text(file, opts)
-        except OutcomesError:
-            return {"header_rows": header_rows}, "rows are 0-based data rows"
-        lines = csv_record_lines(f.text, f.sep)
-        return (
-            {"header_rows": header_rows, "record_lines": lines},
-            f"rows are line numbers in {file.name}",
-        )
-    if file.suffix.lower() == ".sav":
-        return {"header_rows": header_rows - 1}, "rows are SPSS case numbers"
-    return (
-        {"header_rows": header_rows},
-        f"rows are spreadsheet rows of {file.name} (header rows counted)",
-    )
 
 
 def _parse_prefixes(pairs: list[str] | None) -> dict[str, str]:
@@ -195,7 +173,6 @@ def import_cmd(
         s, t = p.split("=", 1)
         columns[s.strip()] = t.strip()
     sheet_arg: str | int = int(sheet) if sheet.isdigit() else sheet
-    opts = FileOptions(sheet=sheet_arg, sep=sep, encoding=encoding)
     try:
         # Read with errors="flag" always: the report knows the file's header rows, which
         # the command needs to show each bad cell's row as the person sees it.
@@ -215,8 +192,8 @@ def import_cmd(
         )
     except OutcomesError as e:
         _fail(str(e))
-    how, note = _seen(file, opts, report.header_rows)
-    issues = rows_as_seen(report.issues, **how)
+    note = report.layout.note()
+    issues = report.layout.relabel(report.issues)
     if len(issues) and not flag:
         _fail(
             f"{file}: {len(issues)} cell(s) in {issues['row'].nunique()} row(s) cannot be read "
@@ -245,7 +222,7 @@ def import_cmd(
     for n in report.notes:
         console.print(f"Note: {n}", highlight=False, markup=False, soft_wrap=True)
     if len(report.dropped):
-        dropped = rows_as_seen(report.dropped, **how)
+        dropped = report.layout.relabel(report.dropped)
         console.print(
             f"Dropped rows ({note}): {dropped.to_dict('records')[:20]}",
             highlight=False,
