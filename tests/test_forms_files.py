@@ -161,3 +161,28 @@ def test_microsoft_forms_id_header_either_case(tmp_path: Path, id_header: str) -
     assert rep.platform == "msforms"
     assert id_header in rep.kept and "Email" not in df.columns
     assert df["q1"].tolist() == [4.0, 2.0]
+
+
+# ----------------------------------------------------------------------------- rows as seen
+def test_report_layout_gives_the_rows_a_person_sees(tmp_path: Path) -> None:
+    import json
+
+    tags = ["ResponseId", *[f"q{i}" for i in range(1, 8)]]
+    texts = ["Response ID", *[f"Item {i}" for i in range(1, 8)]]
+    ids = [json.dumps({"ImportId": t}) for t in tags]
+    answers = [["R_1", *["4"] * 7], ["R_2", *["4"] * 6, "Sometimes"]]
+    frame = pd.DataFrame([texts, ids, *answers], columns=tags)
+    # Excel: header rows 1-3, R_1 on row 4, R_2 on row 5
+    xlsx = tmp_path / "q.xlsx"
+    frame.to_excel(xlsx, index=False)
+    _, rep = forms.read_export(xlsx, "swemwbs", errors="flag", return_report=True)
+    assert rep.issues["row"].tolist() == [1]  # 0-based position among the data rows
+    assert rep.layout.relabel(rep.issues)["row"].tolist() == [5]
+    # CSV with a question text holding a line break: the header takes lines 1-4, so the
+    # second answer is on line 6
+    texts[1] = "Item\n1"
+    csv_path = tmp_path / "q.csv"
+    pd.DataFrame([texts, ids, *answers], columns=tags).to_csv(csv_path, index=False)
+    _, rep = forms.read_export(csv_path, "swemwbs", errors="flag", return_report=True)
+    assert rep.layout.relabel(rep.issues)["row"].tolist() == [6]
+    assert rep.layout.note() == "rows are line numbers in q.csv"
