@@ -32,7 +32,7 @@ import pandas as pd
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 RISKY_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
 
 
 def is_risky(value: object) -> bool:
@@ -69,10 +69,8 @@ def neutralise_frame(data: pd.DataFrame) -> pd.DataFrame:
     out.attrs = {}
     for c in out.columns:
         col = out[c]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            col = col.astype(object)
-        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
-            out[c] = col.map(neutralise, na_action="ignore")
+        if _may_hold_text(col):
+            out[c] = col.astype(object).map(neutralise, na_action="ignore")
     out.columns = [neutralise(c) for c in out.columns]
     return out
 
@@ -115,13 +113,26 @@ def write_excel(sheets: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | P
             out = df.copy()
             out.attrs = {}
             out.to_excel(xl, sheet_name=name, index=False)
-            for row in xl.sheets[name].iter_rows():
-                for cell in row:
-                    # openpyxl turns any text starting with "=" into a formula cell
-                    if cell.data_type == "f" or is_risky(cell.value):
-                        cell.data_type = "s"
-                        cell.quotePrefix = True
+            ws = xl.sheets[name]
+            # only the header and the columns that can hold text need a look
+            text_cols = [j + 1 for j, c in enumerate(out.columns) if _may_hold_text(out[c])]
+            cells = [c for row in ws.iter_rows(max_row=1) for c in row]
+            for j in text_cols:
+                cells += [c for (c,) in ws.iter_rows(min_row=2, min_col=j, max_col=j)]
+            for cell in cells:
+                # openpyxl turns any text starting with "=" into a formula cell
+                if cell.data_type == "f" or is_risky(cell.value):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
     return p
+
+
+def _may_hold_text(col: pd.Series) -> bool:
+    return (
+        col.dtype == object
+        or pd.api.types.is_string_dtype(col.dtype)
+        or isinstance(col.dtype, pd.CategoricalDtype)
+    )
 
 
 def excel_read_error(path: str | Path, err: Exception) -> str:
