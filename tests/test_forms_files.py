@@ -67,8 +67,10 @@ def test_wrong_override_names_the_file_and_the_encoding(tmp_path: Path) -> None:
 def test_wrong_separator_override_says_what_was_used(tmp_path: Path) -> None:
     path = _write(tmp_path / "export.csv", ";", "utf-8")
     # read with ',' the file is one column: nothing matches, and the columns found are shown
-    with pytest.raises(oc.DataStructureError, match="no column matches"):
+    with pytest.raises(oc.DataStructureError, match="no column matches") as e:
         forms.read_export(path, "swemwbs", sep=",")
+    assert "read as comma-separated (given) utf-8 (guessed)" in str(e.value)
+    assert "give sep= or encoding= if that is wrong" in str(e.value)
 
 
 def test_a_binary_file_named_csv_is_refused_with_the_encodings_tried(tmp_path: Path) -> None:

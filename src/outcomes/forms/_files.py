@@ -116,11 +116,16 @@ class TextFile:
     text: str
     sep: str
     encoding: str
-    guessed: bool
+    sep_given: bool
+    encoding_given: bool
 
     def how(self) -> str:
-        what = "guessed" if self.guessed else "given"
-        return f"{what}: {_SEP_NAMES.get(self.sep, repr(self.sep))}-separated, {self.encoding}"
+        """E.g. "semicolon-separated (guessed) cp1252 (given)"."""
+        sep = _SEP_NAMES.get(self.sep, repr(self.sep))
+        return (
+            f"{sep}-separated ({'given' if self.sep_given else 'guessed'}) "
+            f"{self.encoding} ({'given' if self.encoding_given else 'guessed'})"
+        )
 
 
 def open_text(path: Path, opts: FileOptions = DEFAULT_OPTIONS) -> TextFile:
@@ -129,14 +134,14 @@ def open_text(path: Path, opts: FileOptions = DEFAULT_OPTIONS) -> TextFile:
     sep = opts.sep if opts.sep is not None else _sniff_sep(text, path)
     if not isinstance(sep, str) or len(sep) != 1:
         raise OutcomesError(f"sep must be one character such as ',' ';' or '\\t', not {sep!r}")
-    return TextFile(text, sep, enc, guessed=opts.sep is None or opts.encoding is None)
+    return TextFile(text, sep, enc, opts.sep is not None, opts.encoding is not None)
 
 
 def read_text(
     path: Path, opts: FileOptions = DEFAULT_OPTIONS, *, skiprows: list[int] | None = None
-) -> tuple[pd.DataFrame, RowLayout]:
-    """A CSV/TSV export with every cell as text and only empty cells missing, and the line
-    on which each of its rows starts."""
+) -> tuple[pd.DataFrame, RowLayout, str]:
+    """A CSV/TSV export with every cell as text and only empty cells missing, the line on
+    which each of its rows starts, and how it was read ("guessed: semicolon-separated, ...")."""
     f = open_text(path, opts)
     try:
         df = pd.read_csv(
@@ -158,7 +163,7 @@ def read_text(
         record_lines=csv_record_lines(f.text, f.sep),
         name=path.name,
     )
-    return df.reset_index(drop=True), layout
+    return df.reset_index(drop=True), layout, f.how()
 
 
 def head_rows(path: Path, opts: FileOptions = DEFAULT_OPTIONS, n: int = 3) -> list[list[str]]:

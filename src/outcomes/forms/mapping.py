@@ -66,6 +66,8 @@ class RawExport:
     own_forms: tuple[str, ...] = ()
     #: how the file numbers its data rows for a person (CSV lines, spreadsheet rows, ...)
     layout: RowLayout = field(default_factory=RowLayout)
+    #: how a text file was read ("guessed: semicolon-separated, utf-8"), for error messages
+    read_as: str = ""
 
 
 @dataclass(eq=False)  # compared by identity: it lives in .attrs (see outcomes._attrs)
@@ -334,11 +336,15 @@ def check_structure(
                 f" This REDCap export holds form(s) {raw.forms}, not {pre[0]!r}: is it the "
                 "export of another instrument?"
             )
+    read_note = ""
+    if raw.read_as:
+        read_note = f" The file was read as {raw.read_as}; give sep= or encoding= if that is wrong."
     if mapped.empty:
         raise DataStructureError(
             f"{raw.source}: no column matches an item of {inst.id}; expected "
             f"{_expected_names(inst, prefixes)}, or question text / short labels. {found}."
-            f"{forms_note} Map columns yourself with columns={{'source column': 'item id'}}."
+            f"{forms_note}{read_note} Map columns yourself with "
+            "columns={'source column': 'item id'}."
         )
     have = set(mapped["item"])
     missing = [it.id for it in inst.items if it.required and it.id not in have]

@@ -187,26 +187,26 @@ def is_legacy_qualtrics(header: list[str], second: list[str]) -> bool:
 # ----------------------------------------------------------------------------- readers
 def _load(
     source: str | Path | pd.DataFrame, opts: FileOptions, skiprows=None
-) -> tuple[pd.DataFrame, str, RowLayout]:
+) -> tuple[tuple[pd.DataFrame, RowLayout, str], str]:
+    """((frame, row layout, how a text file was read), source name)."""
     if isinstance(source, pd.DataFrame):
         df = source.reset_index(drop=True)
         df.columns = [str(c) for c in df.columns]
-        return df, "<DataFrame>", RowLayout("positions")
+        return (df, RowLayout("positions"), ""), "<DataFrame>"
     p = check_file(source)
     kind = _kind(p)
     if kind == "spss":
         raise OutcomesError(f"{p}: an SPSS file; read it with platform='spss'")
     if kind == "text":
-        df, layout = read_text(p, opts, skiprows=skiprows)
-    else:
-        df = read_excel(p, sheet=opts.sheet, skiprows=skiprows)
-        layout = RowLayout("spreadsheet", header_rows=1 + len(skiprows or []), name=p.name)
-    return df, str(p), layout
+        return read_text(p, opts, skiprows=skiprows), str(p)
+    df = read_excel(p, sheet=opts.sheet, skiprows=skiprows)
+    layout = RowLayout("spreadsheet", header_rows=1 + len(skiprows or []), name=p.name)
+    return (df, layout, ""), str(p)
 
 
 def read_redcap(source, *, forms: set[str], opts: FileOptions = DEFAULT_OPTIONS) -> RawExport:
     """A REDCap record export (raw or label values; raw or label headers; CSV or Excel)."""
-    df, name, layout = _load(source, opts)
+    (df, layout, read_as), name = _load(source, opts)
     cols = list(df.columns)
     return RawExport(
         data=df,
@@ -217,14 +217,17 @@ def read_redcap(source, *, forms: set[str], opts: FileOptions = DEFAULT_OPTIONS)
         form_column=repeat_column(cols),
         own_forms=tuple(forms),
         layout=layout,
+        read_as=read_as,
     )
 
 
 def read_odk(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """An ODK Central or KoboToolbox CSV/Excel export (group paths with '/' or '-')."""
-    df, name, layout = _load(source, opts)
+    (df, layout, read_as), name = _load(source, opts)
     meta = [c for c in df.columns if c in ODK_META]
-    return RawExport(data=df, platform="odk", source=name, meta=meta, layout=layout)
+    return RawExport(
+        data=df, platform="odk", source=name, meta=meta, layout=layout, read_as=read_as
+    )
 
 
 def read_qualtrics(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
@@ -245,7 +248,7 @@ def read_qualtrics(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawEx
     else:
         skip = [1]
         notes.append(f"{p}: no ImportId header row; read as a legacy export (2 header rows)")
-    df, name, layout = _load(p, opts, skiprows=skip)
+    (df, layout, read_as), name = _load(p, opts, skiprows=skip)
     header = [str(c) for c in rows[0]]
     texts = {str(c): str(t) for c, t in zip(header, rows[1], strict=False) if str(t).strip()}
     drop = None
@@ -265,6 +268,7 @@ def read_qualtrics(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawEx
         case_sensitive=True,
         notes=notes,
         layout=layout,
+        read_as=read_as,
     )
 
 
@@ -302,20 +306,21 @@ def read_spss(source, **_) -> RawExport:
 def read_msforms(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """A Microsoft Forms Excel export: ID, Start time, Completion time, Email, Name, then one
     column per question headed by its text, answers as choice labels."""
-    df, name, layout = _load(source, opts)
+    (df, layout, read_as), name = _load(source, opts)
     return RawExport(
         data=df,
         platform="msforms",
         source=name,
         meta=[c for c in df.columns if c.strip().casefold() in _MSFORMS_META_KEYS],
         layout=layout,
+        read_as=read_as,
     )
 
 
 def read_table(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """Any other CSV or Excel table: one row per response, one column per item."""
-    df, name, layout = _load(source, opts)
-    return RawExport(data=df, platform="table", source=name, layout=layout)
+    (df, layout, read_as), name = _load(source, opts)
+    return RawExport(data=df, platform="table", source=name, layout=layout, read_as=read_as)
 
 
 READERS = {
