@@ -179,3 +179,18 @@ def test_validate_shows_file_lines_and_flag(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "--flag" in out and not PYTHON_WORDS.search(out), out
     assert "rows are line numbers in in.csv" in out
     assert re.search(r"│ 6 +│ q3 ", res.output) and re.search(r"│ 7 +│ q7 ", res.output)
+
+
+def test_score_shows_warnings_without_flag(tmp_path: Path) -> None:
+    # the same person and wave twice: a warning (scored), shown with its file lines; without
+    # --flag nothing is written beside the output
+    src = tmp_path / "in.csv"
+    both = {"person_id": ["a", "a"], "wave": ["baseline", "baseline"]}
+    pd.DataFrame({**both, **{f"q{i}": [3, 4] for i in range(1, 8)}}).to_csv(src, index=False)
+    out = tmp_path / "o.csv"
+    res = runner.invoke(app, ["score", str(src), "-i", "swemwbs", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "2 issue(s) recorded (rows are line numbers in in.csv)" in text
+    assert "duplicate administration" in text and re.search(r"│ 3 +│ person_id,wave", res.output)
+    assert not (tmp_path / "o.issues.csv").exists()

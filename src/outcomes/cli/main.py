@@ -69,16 +69,6 @@ def _print_issues(issues: pd.DataFrame, target: Console, limit: int = 50) -> Non
         target.print(f"... and {len(issues) - limit} more")
 
 
-def _as_seen(issues: pd.DataFrame, file: Path) -> pd.DataFrame:
-    """Issue rows as a person sees them in ``file``: CSV line, spreadsheet row (Parquet has no
-    visible row numbers, so its 0-based positions are kept)."""
-    return table_file_layout(file).relabel(issues)
-
-
-def _rows_note(file: Path) -> str:
-    return table_file_layout(file).note()
-
-
 def _write_issues(issues: pd.DataFrame, output: Path) -> Path:
     """--flag: the issues go beside the output, as ``<output name>.issues.csv``."""
     return write_csv(issues, issues_path(output))
@@ -189,11 +179,13 @@ def validate_cmd(
         report = validate(data, instrument, columns=_parse_map(map_), coding=coding)
     except OutcomesError as e:
         bad = getattr(e, "issues", None)
-        _fail(str(e), None if bad is None else _as_seen(bad, file))
+        _fail(str(e), None if bad is None else table_file_layout(file).relabel(bad))
     console.print(for_command_line(report.summary()), soft_wrap=True, markup=False)
     if len(report.issues):
-        console.print(_rows_note(file), highlight=False)
-        _print_issues(_as_seen(report.issues, file), console)
+        # rows as the person sees them in the file (CSV line, spreadsheet row)
+        layout = table_file_layout(file)
+        console.print(layout.note(), highlight=False)
+        _print_issues(layout.relabel(report.issues), console)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -225,14 +217,15 @@ def score_cmd(
         )
         oc_io.write_table(scores, output)
     except InvalidResponsesError as e:
+        layout = table_file_layout(file)
         head = str(e).splitlines()[0].rstrip(":")
-        _fail(f"{head}; {_rows_note(file)}:", _as_seen(e.issues, file))
+        _fail(f"{head}; {layout.note()}:", layout.relabel(e.issues))
     except OutcomesError as e:
         _fail(str(e))
     inst = load_instrument(instrument)
-    issues = scores.attrs.get("issues")
-    if flag:
-        issues = _as_seen(issues if issues is not None else pd.DataFrame(), file)
+    layout = table_file_layout(file)
+    found = scores.attrs.get("issues")
+    issues = layout.relabel(found if found is not None else pd.DataFrame())
     console.print(f"Scored {len(scores)} rows of {inst.id} from {file} -> {output}", soft_wrap=True)
     summary = Table(title=f"{inst.name}: scale summary")
     for c in ("scale", "n scored", "mean", "sd", "min", "max"):
@@ -248,16 +241,17 @@ def score_cmd(
             f"{v.max():.2f}" if v.notna().any() else "-",
         )
     console.print(summary)
-    if flag:
-        written = _write_issues(issues, output)
+    # Issues (warnings too) are always shown; --flag also writes them beside the output.
+    where = f" -> {_write_issues(issues, output)}" if flag else ""
+    if flag or len(issues):
         console.print(
-            f"{len(issues)} issue(s) recorded ({_rows_note(file)}) -> {written}",
+            f"{len(issues)} issue(s) recorded ({layout.note()}){where}",
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
-        if len(issues):
-            _print_issues(issues, console, limit=20)
+    if len(issues):
+        _print_issues(issues, console, limit=20)
 
 
 @app.command("report")
