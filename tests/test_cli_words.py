@@ -194,3 +194,15 @@ def test_score_shows_warnings_without_flag(tmp_path: Path) -> None:
     assert "2 issue(s) recorded (rows are line numbers in in.csv)" in text
     assert "duplicate administration" in text and re.search(r"│ 3 +│ person_id,wave", res.output)
     assert not (tmp_path / "o.issues.csv").exists()
+
+
+def test_forms_export_says_plainly_when_odk_validate_cannot_run(tmp_path, monkeypatch) -> None:
+    import outcomes.forms.xlsform as xlsform
+
+    monkeypatch.setattr(xlsform.shutil, "which", lambda _: None)  # no Java on this "machine"
+    out = tmp_path / "f.xlsx"
+    res = runner.invoke(app, ["forms", "export", "swemwbs", "--to", "xlsform", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "warning: " in text and "ODK Validate was not run: Java was not found" in text
+    assert out.is_file()

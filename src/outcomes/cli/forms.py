@@ -6,6 +6,7 @@ Bad input exits non-zero with a readable message, never a traceback.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -101,19 +102,28 @@ def export_cmd(
 ) -> None:
     """Export one instrument, or a pack of several, for data collection."""
     pre: bool | dict[str, str] = False if no_prefix else (_parse_prefixes(prefix) or True)
-    try:
-        path = export(
-            instruments,
-            to,
-            output,
-            prefix=pre,
-            require_answers=require_answers,
-            form_id=form_id,
-            title=title,
-            version=version,
+    # Warnings (a long REDCap field name; ODK Validate not run for want of Java) are shown
+    # as plain lines, not as Python warning text.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            path = export(
+                instruments,
+                to,
+                output,
+                prefix=pre,
+                require_answers=require_answers,
+                form_id=form_id,
+                title=title,
+                version=version,
+            )
+        except OutcomesError as e:
+            _fail(str(e))
+    for w in caught:
+        err_console.print(
+            Text.assemble(("warning: ", "bold yellow"), for_command_line(str(w.message))),
+            soft_wrap=True,
         )
-    except OutcomesError as e:
-        _fail(str(e))
     console.print(
         f"Wrote {to} for {', '.join(instruments)} -> {path}", highlight=False, soft_wrap=True
     )
