@@ -3,10 +3,13 @@ is recognised from its headers, and a file that cannot be read gives a message n
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import outcomes as oc
 import outcomes.forms as forms
@@ -188,3 +191,39 @@ def test_report_layout_gives_the_rows_a_person_sees(tmp_path: Path) -> None:
     _, rep = forms.read_export(csv_path, "swemwbs", errors="flag", return_report=True)
     assert rep.layout.relabel(rep.issues)["row"].tolist() == [6]
     assert rep.layout.note() == "rows are line numbers in q.csv"
+
+
+# ----------------------------------------------------------------------------- property
+_CELL_TEXT = st.text(
+    alphabet=st.sampled_from(list("abcXYZ019 ,;\t\"'-=éëœ€\n")), min_size=0, max_size=8
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ncols=st.integers(2, 5),
+    rows=st.lists(st.lists(_CELL_TEXT, min_size=5, max_size=5), min_size=1, max_size=25),
+    sep=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
+)
+def test_any_table_reads_back_whatever_its_separator_and_encoding(
+    ncols: int, rows: list[list[str]], sep: str, encoding: str
+) -> None:
+    # Headers are plain names (as exports have); cells may hold separators, quotes, line
+    # breaks and non-ASCII letters, which pandas quotes as a spreadsheet would.
+    from outcomes.forms._files import read_text
+
+    cols = [f"col{j}" for j in range(ncols)]
+    table = pd.DataFrame([r[:ncols] for r in rows], columns=cols)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.csv"
+        path.write_bytes(table.to_csv(index=False, sep=sep, lineterminator="\r\n").encode(encoding))
+        back, layout, how = read_text(path)
+    assert list(back.columns) == cols
+    # only empty cells are missing; everything else comes back character for character
+    expected = table.replace("", None)
+    got = back.astype(object).where(back.notna(), None)
+    assert (
+        got.values.tolist() == expected.astype(object).where(expected.notna(), None).values.tolist()
+    )
+    assert len(layout.record_lines) == len(rows) + 1

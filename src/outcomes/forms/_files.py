@@ -90,20 +90,25 @@ def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
 
 
 def _sniff_sep(text: str, path: Path) -> str:
-    """The separator that splits the first lines into the same number (>1) of fields, the
+    """The separator that splits the first records into the same number (>1) of fields, the
     most fields winning; a file of one column uses the extension's default."""
-    lines = text.splitlines()[:20]
     best, best_n = None, 1
     for sep in SEPARATORS:
+        counts: set[int] = set()
         try:
-            counts = {len(r) for r in csv.reader(lines, delimiter=sep) if r}
+            # records, not lines: a quoted cell may hold line breaks
+            for k, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
+                if row:
+                    counts.add(len(row))
+                if k >= 20:
+                    break
         except csv.Error:
             continue
         if len(counts) == 1 and (n := counts.pop()) > best_n:
             best, best_n = sep, n
-    if best is None and lines:
+    if best is None:
         # rows of unequal length (a ragged export): the separator most used in the header
-        head = lines[0]
+        head = text.split("\n", 1)[0]
         n, sep = max((head.count(s), s) for s in SEPARATORS)
         best = sep if n else None
     return best or ("\t" if path.suffix.lower() == ".tsv" else ",")
