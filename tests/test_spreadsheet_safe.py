@@ -8,11 +8,12 @@ a formula by spreadsheets; prefix a single quote in CSV. In .xlsx a string cell 
 from __future__ import annotations
 
 import csv
+import tempfile
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -173,3 +174,30 @@ def test_xlsform_is_safe(tmp_path: Path) -> None:
     assert _xlsx_formula_cells(p) == []
     survey = pd.read_excel(p, sheet_name="survey")
     assert PAYLOAD in survey["label"].tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.text(alphabet=st.sampled_from(list("=+-@\t\r1a.(), ")), max_size=6), min_size=1),
+    st.lists(st.integers(-5, 5), min_size=1),
+)
+def test_no_written_cell_runs_as_a_formula(texts: list[str], numbers: list[int]) -> None:
+    n = min(len(texts), len(numbers))
+    df = pd.DataFrame({"text": texts[:n], "number": numbers[:n]})
+    with tempfile.TemporaryDirectory() as folder:
+        c = write_table(df, Path(folder) / "t.csv")
+        _assert_csv_safe(c)
+        x = write_table(df, Path(folder) / "t.xlsx")
+        assert _xlsx_formula_cells(x) == []
+        ws = openpyxl.load_workbook(x).active
+        # numbers stay numbers in both files
+        assert [ws.cell(row=i + 2, column=2).value for i in range(n)] == numbers[:n]
+        assert pd.read_csv(c)["number"].tolist() == numbers[:n]
+
+
+def test_a_carriage_return_inside_a_cell_keeps_its_row(tmp_path: Path) -> None:
+    # With "\n" line ends pandas wrote "a\rb" bare, and a reader saw two rows.
+    df = pd.DataFrame({"text": ["a\rb", "\r=1"], "n": [1, 2]})
+    p = write_table(df, tmp_path / "t.csv")
+    back = pd.read_csv(p)
+    assert back["text"].tolist() == ["a\rb", "'\r=1"] and back["n"].tolist() == [1, 2]

@@ -88,6 +88,10 @@ def write_csv(data: pd.DataFrame, path: str | Path, **to_csv: Any) -> Path:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     to_csv.setdefault("index", False)
+    # CRLF, as RFC 4180 and Excel: the csv writer quotes a cell holding any character of the
+    # line terminator, so a carriage return inside a cell is quoted instead of splitting the
+    # row (with "\n" alone, "a\rb" is written bare and read back as two rows).
+    to_csv.setdefault("lineterminator", "\r\n")
     neutralise_frame(data).to_csv(p, **to_csv)
     return p
 
