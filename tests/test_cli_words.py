@@ -206,3 +206,22 @@ def test_forms_export_says_plainly_when_odk_validate_cannot_run(tmp_path, monkey
     text = " ".join(res.output.split())
     assert "warning: " in text and "ODK Validate was not run: Java was not found" in text
     assert out.is_file()
+
+
+def test_score_reads_semicolon_cp1252_and_numbers_its_lines(tmp_path: Path) -> None:
+    # Excel "CSV" in a ';' locale on Windows; used to fail with a raw codec message
+    src = tmp_path / "in.csv"
+    lines = [
+        "person_id;name;" + ";".join(f"q{i}" for i in range(1, 8)),
+        "a;Zoë;" + ";".join("3" * 7),
+    ]
+    lines.append("b;Siân;" + ";".join(["3"] * 6 + ["6"]))
+    src.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    res = runner.invoke(app, ["score", str(src), "-i", "swemwbs", "-o", str(tmp_path / "o.csv")])
+    assert res.exit_code == 1 and re.search(r"│ 3 +│ q7 +│ 6", res.output), res.output
+    res = runner.invoke(
+        app, ["score", str(src), "-i", "swemwbs", "-o", str(tmp_path / "o.csv"), "--flag"]
+    )
+    assert res.exit_code == 0, res.output
+    back = pd.read_csv(tmp_path / "o.csv")
+    assert back["name"].tolist() == ["Zoë", "Siân"] and back["raw"].tolist()[0] == 21.0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 
 import pandas as pd
 
 from ._internal.spreadsheet import excel_read_error, write_csv, write_excel
+from ._internal.text_files import open_text
 from .errors import OutcomesError
 
 #: Identifier columns are read as text so that "007" keeps its zeros.
@@ -24,6 +26,9 @@ READERS = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel", ".p
 def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
     """Read a CSV, Excel (.xlsx) or Parquet file, keeping id columns as text.
 
+    A CSV's separator (``,`` ``;`` or tab) and encoding (UTF-8 with or without a byte-order
+    mark, UTF-16, Windows cp1252) are found from the file, as for survey imports.
+
     Example:
         >>> import tempfile, pathlib, pandas as pd
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
@@ -39,9 +44,14 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
         raise OutcomesError(f"{p}: unsupported file type {p.suffix!r}; use .csv, .xlsx or .parquet")
     try:
         if kind == "csv":
-            header = pd.read_csv(p, nrows=0).columns
-            ids = {c: "string" for c in header if c in ID_COLUMNS}
-            return pd.read_csv(p, dtype=ids)
+            # separator (, ; tab) and encoding (UTF-8, UTF-16, cp1252) found as for imports
+            f = open_text(p)
+            try:
+                header = pd.read_csv(StringIO(f.text), sep=f.sep, nrows=0).columns
+                ids = {c: "string" for c in header if c in ID_COLUMNS}
+                return pd.read_csv(StringIO(f.text), sep=f.sep, dtype=ids)
+            except (ValueError, pd.errors.ParserError) as e:
+                raise OutcomesError(f"{p}: could not be read as csv ({f.how()}): {e}") from None
         if kind == "excel":
             try:
                 header = pd.read_excel(p, sheet_name=sheet, nrows=0).columns

@@ -17,6 +17,9 @@ from typing import Literal
 
 import pandas as pd
 
+from ..errors import OutcomesError
+from .text_files import open_text
+
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 
 
@@ -99,8 +102,8 @@ class RowLayout:
 
 
 def table_file_layout(path: str | Path) -> RowLayout:
-    """The layout of a file read by :func:`outcomes.io.read_table` (one header row; CSV as
-    UTF-8 with commas; Parquet has no visible row numbers)."""
+    """The layout of a file read by :func:`outcomes.io.read_table` (one header row; Parquet
+    has no visible row numbers)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".parquet":
@@ -108,8 +111,9 @@ def table_file_layout(path: str | Path) -> RowLayout:
     if suffix not in TEXT_SUFFIXES:
         return RowLayout("spreadsheet", name=p.name)
     try:
-        lines = csv_record_lines(p.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, csv.Error):
+        f = open_text(p)
+        lines = csv_record_lines(f.text, f.sep)
+    except (OutcomesError, csv.Error):
         return RowLayout("positions", name=p.name)
     return RowLayout("csv", record_lines=lines, name=p.name)
 

@@ -16,6 +16,8 @@ import pandas as pd
 
 from .._internal.file_rows import RowLayout, csv_record_lines
 from .._internal.spreadsheet import excel_read_error
+from .._internal.text_files import TextFile
+from .._internal.text_files import open_text as _open_text
 from ..errors import OutcomesError
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -40,106 +42,10 @@ class FileOptions:
 
 DEFAULT_OPTIONS = FileOptions()
 
-#: Separators tried when none is given: KoboToolbox exports use ';' by default, Qualtrics'
-#: UTF-16 download uses tabs.
-SEPARATORS = (",", ";", "\t")
-_SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
-
-
-def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
-    """The file's text and the encoding used: the one given, else UTF-8 (with or without a
-    byte-order mark), UTF-16 (Qualtrics' tab-separated download) or Windows cp1252 (Excel's
-    "CSV" on Windows), tried in that order."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise OutcomesError(f"{path}: could not be read: {e}") from None
-    if encoding is not None:
-        try:
-            return data.decode(encoding), encoding
-        except LookupError:
-            raise OutcomesError(f"{path}: unknown encoding {encoding!r}") from None
-        except UnicodeDecodeError as e:
-            raise OutcomesError(
-                f"{path}: is not {encoding} text (byte {e.start}: {e.reason}); "
-                "leave encoding= out to let the reader guess"
-            ) from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        guesses = ["utf-16"]
-    elif data.startswith(b"\xef\xbb\xbf"):
-        guesses = ["utf-8-sig"]
-    else:
-        sample = data[:4096]
-        nul_even, nul_odd = sample[0::2].count(0), sample[1::2].count(0)
-        guesses = ["utf-8"]
-        # UTF-16 without a byte-order mark: ASCII characters leave a zero byte beside them
-        if nul_odd > len(sample) // 4:
-            guesses.insert(0, "utf-16-le")
-        elif nul_even > len(sample) // 4:
-            guesses.insert(0, "utf-16-be")
-        guesses.append("cp1252")
-    for enc in guesses:
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    raise OutcomesError(
-        f"{path}: not a text file in {', '.join(guesses)} (the encodings tried); if it is text, "
-        "give its encoding with encoding= (e.g. 'latin-1'); if it is Excel, use .xlsx"
-    )
-
-
-def _sniff_sep(text: str, path: Path) -> str:
-    """The separator that splits the first records into the same number (>1) of fields, the
-    most fields winning; a file of one column uses the extension's default."""
-    best, best_n = None, 1
-    for sep in SEPARATORS:
-        counts: set[int] = set()
-        try:
-            # records, not lines: a quoted cell may hold line breaks
-            for k, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
-                if row:
-                    counts.add(len(row))
-                if k >= 20:
-                    break
-        except csv.Error:
-            continue
-        if len(counts) == 1 and (n := counts.pop()) > best_n:
-            best, best_n = sep, n
-    if best is None:
-        # rows of unequal length (a ragged export): the separator most used in the header
-        head = text.split("\n", 1)[0]
-        n, sep = max((head.count(s), s) for s in SEPARATORS)
-        best = sep if n else None
-    return best or ("\t" if path.suffix.lower() == ".tsv" else ",")
-
-
-@dataclass(frozen=True)
-class TextFile:
-    """A CSV/TSV export decoded, with the separator and encoding it was read with."""
-
-    text: str
-    sep: str
-    encoding: str
-    sep_given: bool
-    encoding_given: bool
-
-    def how(self) -> str:
-        """E.g. "semicolon-separated (guessed) cp1252 (given)"."""
-        sep = _SEP_NAMES.get(self.sep, repr(self.sep))
-        return (
-            f"{sep}-separated ({'given' if self.sep_given else 'guessed'}) "
-            f"{self.encoding} ({'given' if self.encoding_given else 'guessed'})"
-        )
-
 
 def open_text(path: Path, opts: FileOptions = DEFAULT_OPTIONS) -> TextFile:
     """Decode a text export and find its separator (unless ``opts`` gives them)."""
-    text, enc = _decode(path, opts.encoding)
-    sep = opts.sep if opts.sep is not None else _sniff_sep(text, path)
-    if not isinstance(sep, str) or len(sep) != 1:
-        raise OutcomesError(f"sep must be one character such as ',' ';' or '\\t', not {sep!r}")
-    return TextFile(text, sep, enc, opts.sep is not None, opts.encoding is not None)
+    return _open_text(path, sep=opts.sep, encoding=opts.encoding)
 
 
 def read_text(
