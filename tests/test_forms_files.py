@@ -227,3 +227,28 @@ def test_any_table_reads_back_whatever_its_separator_and_encoding(
         got.values.tolist() == expected.astype(object).where(expected.notna(), None).values.tolist()
     )
     assert len(layout.record_lines) == len(rows) + 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    bad=st.one_of(
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.text(min_size=2, max_size=4),
+        st.just(""),
+        st.lists(st.just(",")),
+    ),
+    which=st.sampled_from(["sep", "encoding"]),
+)
+def test_nonsense_sep_or_encoding_is_refused_naming_it(bad, which: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = _write(Path(folder) / "x.csv", ",", "utf-8")
+        if which == "encoding" and isinstance(bad, str) and bad:
+            try:
+                "x".encode(bad)
+                return  # a real codec name (e.g. "utf8"): not nonsense
+            except LookupError:
+                pass
+        with pytest.raises(oc.OutcomesError, match=which):
+            forms.read_export(path, "swemwbs", **{which: bad})

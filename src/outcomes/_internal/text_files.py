@@ -31,6 +31,8 @@ def decode(path: Path, encoding: str | None = None) -> tuple[str, str]:
     except OSError as e:
         raise OutcomesError(f"{path}: could not be read: {e}") from None
     if encoding is not None:
+        if not isinstance(encoding, str):
+            raise OutcomesError(f"encoding must be a name such as 'utf-8', not {encoding!r}")
         try:
             return data.decode(encoding), encoding
         except LookupError:
