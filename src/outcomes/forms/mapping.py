@@ -66,7 +66,7 @@ class RawExport:
     own_forms: tuple[str, ...] = ()
     #: how the file numbers its data rows for a person (CSV lines, spreadsheet rows, ...)
     layout: RowLayout = field(default_factory=RowLayout)
-    #: how a text file was read ("guessed: semicolon-separated, utf-8"), for error messages
+    #: how a text file was read ("semicolon-separated (guessed) cp1252 (guessed)"), for errors
     read_as: str = ""
 
 
