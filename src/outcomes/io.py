@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._internal.dates import excel_dates, is_date_column
 from ._internal.spreadsheet import excel_read_error, write_csv, write_excel
 from ._internal.text_files import open_text
 from .errors import OutcomesError
@@ -28,6 +29,11 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
 
     A CSV's separator (``,`` ``;`` or tab) and encoding (UTF-8 with or without a byte-order
     mark, UTF-16, Windows cp1252) are found from the file, as for survey imports.
+
+    In an Excel file, numbers in a date column (``date``, ``referral_date``, ``Date of birth``...)
+    are Excel serial dates and are read as dates; in a CSV they stay numbers (and a verb that
+    reads the column reports them as bad cells). Text dates are read later by the verbs, by
+    the project's date rules (docs/concepts.md, "Dates").
 
     Example:
         >>> import tempfile, pathlib, pandas as pd
@@ -56,9 +62,14 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
             try:
                 header = pd.read_excel(p, sheet_name=sheet, nrows=0).columns
                 ids = {c: "string" for c in header if c in ID_COLUMNS}
-                return pd.read_excel(p, sheet_name=sheet, dtype=ids)
+                table = pd.read_excel(p, sheet_name=sheet, dtype=ids)
             except Exception as e:  # a damaged workbook raises zipfile / zlib / XML errors
                 raise OutcomesError(excel_read_error(p, e)) from None
+            # Excel keeps dates as day numbers; a date column's numbers are dates, not counts
+            for c in table.columns:
+                if is_date_column(c):
+                    table[c] = excel_dates(table[c])
+            return table
         return pd.read_parquet(p)
     except (ValueError, OSError, pd.errors.ParserError) as e:
         raise OutcomesError(f"{p}: could not be read as {kind}: {e}") from None

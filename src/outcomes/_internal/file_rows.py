@@ -96,7 +96,9 @@ class RowLayout:
             [2, 4]
         """
         out = table.copy()
-        if "row" in out and len(out) and pd.api.types.is_integer_dtype(out["row"]):
+        # rows are index labels (the bad-cell layout keeps them as objects): only whole
+        # numbers are positions; a table indexed by other labels is left as it is
+        if "row" in out and len(out) and pd.api.types.infer_dtype(out["row"]) == "integer":
             out["row"] = self.seen(out["row"])
         return out
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._internal.dates import excel_dates, is_date_column
 from .._internal.file_rows import RowLayout, csv_record_lines
 from .._internal.spreadsheet import excel_read_error
 from .._internal.text_files import TextFile
@@ -111,6 +112,10 @@ def read_excel(
     except Exception as e:  # zipfile, zlib, XML parsers and openpyxl raise their own types
         raise OutcomesError(excel_read_error(path, e)) from None
     df.columns = [str(c) for c in df.columns]
+    # Excel keeps dates as day numbers; numbers in a date column (StartDate, date...) are dates
+    for c in df.columns:
+        if is_date_column(c):
+            df[c] = excel_dates(df[c])
     return df.reset_index(drop=True)
 
 
