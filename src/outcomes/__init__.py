@@ -1,5 +1,10 @@
 """outcomes: evaluating children and young people's mental health programmes.
 
+``import outcomes`` loads almost nothing: each public name is imported from its module the first
+time it is used (PEP 562 module ``__getattr__``). Importing the package therefore neither pays
+for scipy, statsmodels and matplotlib nor touches matplotlib's backend, so ``result.plot()``
+shows inline in Jupyter.
+
 Example:
     >>> import outcomes as oc
     >>> len(oc.list_instruments()) >= 12
@@ -8,85 +13,111 @@ Example:
 
 from __future__ import annotations
 
-from . import (
-    attrition,
-    disclosure,
-    esq,
-    forms,
-    imputation,
-    likert,
-    longitudinal,
-    service,
-    survey,
-    synthetic,
-)
-from ._version import __version__
-from .change import (
-    CasenessResult,
-    ChangeResult,
-    ChangeTable,
-    adjust_pvalues,
-    caseness_change,
-    paired_change,
-    paired_change_table,
-)
-from .errors import (
-    DataStructureError,
-    InstrumentDefinitionError,
-    InvalidResponsesError,
-    OutcomesError,
-)
-from .instruments import Instrument, list_instruments, load_instrument
-from .outcome_metric import OutcomeMetricResult, cyp_outcome_metric
-from .pairing import Pairing, pair_waves
-from .privacy import pseudonymise
-from .reliable import (
-    ReliableChangeSummary,
-    jacobson_truax_cutoffs,
-    reliable_change,
-    reliable_change_summary,
-)
-from .report import build_report
-from .scoring import ValidationReport, item_codes, score, validate
+import importlib
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "CasenessResult",
-    "ChangeResult",
-    "ChangeTable",
-    "OutcomeMetricResult",
-    "Pairing",
-    "ReliableChangeSummary",
-    "adjust_pvalues",
+from ._version import __version__
+
+# Public name -> the module (relative to this package) that defines it.
+_NAMES = {
+    "CasenessResult": "change",
+    "ChangeResult": "change",
+    "ChangeTable": "change",
+    "adjust_pvalues": "change",
+    "caseness_change": "change",
+    "paired_change": "change",
+    "paired_change_table": "change",
+    "DataStructureError": "errors",
+    "InstrumentDefinitionError": "errors",
+    "InvalidResponsesError": "errors",
+    "OutcomesError": "errors",
+    "Instrument": "instruments",
+    "list_instruments": "instruments",
+    "load_instrument": "instruments",
+    "OutcomeMetricResult": "outcome_metric",
+    "cyp_outcome_metric": "outcome_metric",
+    "Pairing": "pairing",
+    "pair_waves": "pairing",
+    "pseudonymise": "privacy",
+    "ReliableChangeSummary": "reliable",
+    "jacobson_truax_cutoffs": "reliable",
+    "reliable_change": "reliable",
+    "reliable_change_summary": "reliable",
+    "build_report": "report",
+    "ValidationReport": "scoring",
+    "item_codes": "scoring",
+    "score": "scoring",
+    "validate": "scoring",
+}
+# Subpackages and modules reachable as ``oc.<name>``.
+_MODULES = (
     "attrition",
-    "build_report",
-    "caseness_change",
-    "cyp_outcome_metric",
-    "jacobson_truax_cutoffs",
-    "pair_waves",
-    "paired_change",
-    "paired_change_table",
-    "reliable_change",
-    "reliable_change_summary",
-    "DataStructureError",
-    "Instrument",
-    "InstrumentDefinitionError",
-    "InvalidResponsesError",
-    "OutcomesError",
-    "ValidationReport",
-    "__version__",
     "disclosure",
     "esq",
     "forms",
     "imputation",
     "likert",
     "longitudinal",
-    "pseudonymise",
     "service",
     "survey",
     "synthetic",
-    "item_codes",
-    "list_instruments",
-    "load_instrument",
-    "score",
-    "validate",
-]
+)
+
+__all__ = ["__version__", *_NAMES, *_MODULES]
+
+
+def __getattr__(name: str) -> object:
+    if name in _NAMES:
+        value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # static analysers and IDEs see the real names
+    from . import (
+        attrition,
+        disclosure,
+        esq,
+        forms,
+        imputation,
+        likert,
+        longitudinal,
+        service,
+        survey,
+        synthetic,
+    )
+    from .change import (
+        CasenessResult,
+        ChangeResult,
+        ChangeTable,
+        adjust_pvalues,
+        caseness_change,
+        paired_change,
+        paired_change_table,
+    )
+    from .errors import (
+        DataStructureError,
+        InstrumentDefinitionError,
+        InvalidResponsesError,
+        OutcomesError,
+    )
+    from .instruments import Instrument, list_instruments, load_instrument
+    from .outcome_metric import OutcomeMetricResult, cyp_outcome_metric
+    from .pairing import Pairing, pair_waves
+    from .privacy import pseudonymise
+    from .reliable import (
+        ReliableChangeSummary,
+        jacobson_truax_cutoffs,
+        reliable_change,
+        reliable_change_summary,
+    )
+    from .report import build_report
+    from .scoring import ValidationReport, item_codes, score, validate

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 import typer
 from scipy import optimize, special, stats
-from statsmodels.stats.multitest import multipletests
 
 from ._stats import wilson_ci
 from .errors import DataStructureError, OutcomesError
@@ -785,6 +784,8 @@ def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
     if ((p[ok] < 0) | (p[ok] > 1)).any():
         raise OutcomesError("p-values must lie between 0 and 1")
     if ok.any():
+        from statsmodels.stats.multitest import multipletests  # statsmodels loads on first use
+
         out[ok] = multipletests(p[ok], method=aliases[method])[1]
     return out
 
