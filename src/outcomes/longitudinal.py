@@ -37,6 +37,7 @@ import pandas as pd
 import typer
 from scipy import stats
 
+from ._internal.quality import QualityRecord
 from .errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -505,6 +506,7 @@ class MixedResult:
 
     ``warnings`` lists every convergence, boundary or Hessian message from the fit (also shown
     by :meth:`summary` and raised as :class:`LongitudinalWarning`); an empty list means none.
+    ``quality`` holds them as notes, with the rows left out of the model and why.
     """
 
     outcome: str
@@ -530,6 +532,7 @@ class MixedResult:
     n_by_wave: pd.DataFrame
     excluded: dict[str, int]
     _L: dict = field(repr=False, default_factory=dict)
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     # -- tables
     def to_frame(self) -> pd.DataFrame:
@@ -679,7 +682,8 @@ class MixedResult:
             parts.append("Warnings from the fit: " + "; ".join(self.warnings) + ".")
         else:
             parts.append("The fit converged without warnings.")
-        return " ".join(parts)
+        notes = self.quality.summary(shown=self.warnings)
+        return " ".join(parts) + (f"\n{notes}" if notes else "")
 
     def plot(self, ax=None, *, observed: bool = True):
         """Estimated means with CIs per wave (one line per group); observed means as crosses."""
@@ -788,7 +792,21 @@ def fit_from_prepared(
         n_by_wave=nb,
         excluded=prep.excluded,
         _L=_mean_rows(prep, children),
+        quality=_fit_quality(prep.excluded, fit.warnings, what, outcome),
     )
+
+
+def _fit_quality(
+    excluded: dict[str, int], messages: list[str], what: str, outcome: str
+) -> QualityRecord:
+    """Rows left out of the model (by reason) and the fit's warnings, as notes."""
+    q = QualityRecord()
+    for why, n in excluded.items():
+        if n:
+            q.add(what, why, where=outcome, rows=n, action="rows left out of the model", warn=False)
+    for msg in messages:
+        q.add(what, msg, where=outcome, action="fit kept; estimates to read with care", warn=False)
+    return q
 
 
 def fit_mixed(

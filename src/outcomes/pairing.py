@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from ._internal.quality import QualityRecord
 from .errors import DataStructureError, OutcomesError
 
 __all__ = ["Pairing", "PairingWarning", "pair_waves"]
@@ -56,12 +57,14 @@ class Pairing:
     ``pairs``: one row per pair with ``pre``, ``post``, ``change`` (post - pre), the dates,
     ``days_between`` and ``row_pre``/``row_post`` (index labels of the source records).
     ``records``: one row per input record x scale with ``status`` and ``reason``.
+    ``quality``: one note per kind of data problem (how many records, what was done).
     """
 
     pairs: pd.DataFrame
     records: pd.DataFrame
     rule: str
     keys: list[str]
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     @property
     def problems(self) -> pd.DataFrame:
@@ -99,7 +102,8 @@ class Pairing:
         text += f" (most often: {why})." if len(un) else "."
         if len(self.problems):
             text += f" {len(self.problems)} entries have data problems: see .problems."
-        return text
+        notes = self.quality.summary()
+        return f"{text}\n{notes}" if notes else text
 
     def __repr__(self) -> str:
         return f"Pairing({self.summary()!r})"
@@ -404,6 +408,8 @@ def pair_waves(
         msg = _problem_message(probs)
         if on_problem == "raise":
             raise DataStructureError(msg)
+        # one note per reason and scale; the warning below lists the rows
+        result.quality.add_reasons("pair_waves", probs, action="left unpaired", where="scale")
         warnings.warn(msg, PairingWarning, stacklevel=2)
     return result
 

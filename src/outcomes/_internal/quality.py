@@ -11,7 +11,8 @@ warning being seen: the record is the place of truth.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -68,16 +69,132 @@ class QualityRecord:
         self.notes.extend(dict(n) for n in notes)
 
     def capture(self, source: str, caught: Iterable[warnings.WarningMessage], *, where: str = ""):
-        """Turn warnings caught with ``warnings.catch_warnings(record=True)`` into notes."""
+        """Turn warnings caught with ``warnings.catch_warnings(record=True)`` into notes.
+
+        The same message met several times (one per group or iteration) becomes one note.
+        """
+        seen: set[tuple[str, str]] = set()
         for w in caught:
-            self.add(source, str(w.message), where=where, action=w.category.__name__, warn=False)
+            key = (str(w.message), w.category.__name__)
+            if key not in seen:
+                seen.add(key)
+                self.add(source, key[0], where=where, action=key[1], warn=False)
+
+    def add_reasons(
+        self, source: str, problems: pd.DataFrame, *, action: str, where: str | None = None
+    ) -> None:
+        """One note per ``reason`` (and value of the ``where`` column) of a problems table.
+
+        ``problems`` has a ``reason`` column and a ``row`` column (the source row labels); the
+        note counts distinct rows. No warning is raised: callers warn once with the details.
+
+        Example:
+            >>> q = QualityRecord()
+            >>> probs = pd.DataFrame({"row": [3, 3, 7], "scale": ["a", "b", "a"],
+            ...                       "reason": ["duplicate"] * 3})
+            >>> q.add_reasons("pair_waves", probs, action="left unpaired", where="scale")
+            >>> [(n["where"], n["rows"]) for n in q.notes]
+            [('scale a', 2), ('scale b', 1)]
+        """
+        keys = ["reason"] if where is None else ["reason", where]
+        for key, grp in problems.groupby(keys, sort=False, dropna=False):
+            key = key if isinstance(key, tuple) else (key,)
+            place = f"{where} {key[1]}" if where is not None else ""
+            self.add(
+                source,
+                str(key[0]),
+                where=place,
+                rows=int(grp["row"].nunique()),
+                action=action,
+                warn=False,
+            )
+
+    @contextmanager
+    def catching(self, source: str, *, where: str = "") -> Iterator[None]:
+        """Record every warning raised inside the block as a note instead of printing it.
+
+        Example:
+            >>> import warnings
+            >>> q = QualityRecord()
+            >>> with q.catching("fit", where="model 1"):
+            ...     warnings.warn("did not converge", RuntimeWarning)
+            >>> q.notes[0]["what"], q.notes[0]["action"]
+            ('did not converge', 'RuntimeWarning')
+        """
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        self.capture(source, caught, where=where)
+
+    def lines(self) -> list[str]:
+        """One readable line per note."""
+        out = []
+        for n in self.notes:
+            text = f"{n['source']}: {n['what']}" if n["source"] else str(n["what"])
+            if n["where"]:
+                text += f" ({n['where']})"
+            if n["rows"] is not None:
+                text += f": {n['rows']} row(s)"
+            if n["action"]:
+                text += f"; {n['action']}"
+            out.append(text)
+        return out
+
+    def summary(self, limit: int = 5, *, shown: Iterable[str] = ()) -> str:
+        """The notes as text for a result's ``summary()`` (empty when there are none).
+
+        ``shown``: note texts (``what``) the summary already states in its own words.
+
+        Example:
+            >>> q = QualityRecord()
+            >>> q.add("pair_waves", "duplicate record", where="total", rows=2,
+            ...       action="left unpaired", warn=False)
+            >>> print(q.summary())
+            Data-quality notes (1):
+              - pair_waves: duplicate record (total): 2 row(s); left unpaired
+        """
+        shown = set(shown)
+        todo = [
+            line for n, line in zip(self.notes, self.lines(), strict=True) if n["what"] not in shown
+        ]
+        if not todo:
+            return ""
+        lines = [f"Data-quality notes ({len(todo)}):"]
+        lines += [f"  - {line}" for line in todo[:limit]]
+        if len(todo) > limit:
+            lines.append(f"  ... and {len(todo) - limit} more (see .quality)")
+        return "\n".join(lines)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per note: ``source, what, where, rows, action``."""
         return pd.DataFrame(self.notes, columns=list(COLUMNS))
+
+    def __deepcopy__(self, memo: dict) -> QualityRecord:
+        # pandas deep-copies ``attrs`` on most operations; a record is an append-only log that a
+        # derived table shares with the table it came from (as _attrs.AttachedTable does).
+        return self
 
     def __len__(self) -> int:
         return len(self.notes)
 
     def __bool__(self) -> bool:
         return bool(self.notes)
+
+
+def quality_of(result: object) -> QualityRecord:
+    """The record a result carries: ``.quality`` or ``.attrs["quality"]`` (empty if none).
+
+    Example:
+        >>> quality_of(pd.DataFrame()).notes
+        []
+    """
+    record = getattr(result, "quality", None)
+    if record is None and isinstance(result, pd.DataFrame | pd.Series):
+        record = result.attrs.get("quality")
+    return record if isinstance(record, QualityRecord) else QualityRecord()
+
+
+def attach_quality(frame: pd.DataFrame, record: QualityRecord) -> pd.DataFrame:
+    """Store ``record`` in ``frame.attrs["quality"]`` and return the frame."""
+    frame.attrs["quality"] = record
+    return frame
