@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._internal.quality import QualityRecord
 from .errors import DataStructureError, OutcomesError
 from .longitudinal import (
     LongitudinalWarning,
@@ -183,6 +184,7 @@ class ImputationResult:
     ``imputations``: the m imputed wide tables (one row per child; columns ``child``, the
     scores per wave and the covariates), for checking the imputations against observed data.
     ``warnings``: problems met on the way (e.g. mixed-model fits with boundary warnings).
+    ``quality``: the same as notes, with the rows and children left out and why.
     """
 
     outcome: str
@@ -195,6 +197,7 @@ class ImputationResult:
     warnings: list[str]
     excluded: dict[str, int]
     confidence: float = 0.95
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -231,7 +234,8 @@ class ImputationResult:
         text = " ".join(parts).rstrip(";") + ". " + verdict
         if self.warnings:
             text += " Warnings: " + "; ".join(self.warnings) + "."
-        return text
+        notes = self.quality.summary(shown=self.warnings)
+        return text + (f"\n{notes}" if notes else "")
 
     def plot(self, ax=None):
         """Forest plot of the four estimates with their CIs; returns the Axes."""
@@ -543,7 +547,14 @@ def impute_change(
             }
         )
     table = pd.DataFrame(rows)[TABLE_COLUMNS]
+    quality = QualityRecord()
+    for why, count in excluded.items():
+        if count:
+            quality.add(
+                "impute_change", why, where=outcome, rows=count, action="left out", warn=False
+            )
     for w in notes:
+        quality.add("impute_change", w, where=outcome, action="see .warnings", warn=False)
         warnings.warn(f"impute_change ({outcome}): {w}", LongitudinalWarning, stacklevel=2)
     return ImputationResult(
         outcome=outcome,
@@ -556,4 +567,5 @@ def impute_change(
         warnings=notes,
         excluded=excluded,
         confidence=confidence,
+        quality=quality,
     )

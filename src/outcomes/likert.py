@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from . import scoring
+from ._internal.quality import QualityRecord, recorded
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments import Instrument, load_instrument
@@ -202,6 +203,7 @@ def _groups(data: pd.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]
 
 
 # ----------------------------------------------------------------------------- summaries
+@recorded("likert.item_summary")
 def item_summary(
     data: pd.DataFrame,
     *,
@@ -254,7 +256,9 @@ def item_summary(
         n = answered.sum(axis=0)
         agree = (x >= cut).sum(axis=0)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing items give NaN
+            # numpy's "empty slice" warning for an item nobody answered is noise: the "no
+            # answers" note below says it, and @recorded turns that note into a quality note.
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(x, axis=0) if len(x) else np.full(x.shape[1], np.nan)
             sd = np.nanstd(x, axis=0, ddof=1) if len(x) else np.full(x.shape[1], np.nan)
             med = np.nanmedian(x, axis=0) if len(x) else np.full(x.shape[1], np.nan)
@@ -284,6 +288,7 @@ def item_summary(
     return out
 
 
+@recorded("likert.item_distribution")
 def item_distribution(
     data: pd.DataFrame,
     *,
@@ -473,6 +478,7 @@ class FactorCheck:
     eigenvalues: np.ndarray
     rmsr: float
     notes: list[str] = field(default_factory=list)
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.loadings.copy()
@@ -493,7 +499,8 @@ class FactorCheck:
             text += f" Items loading negatively (reverse-keyed by mistake?): {', '.join(neg)}."
         if weak:
             text += f" Weakly loading items (|loading| < 0.3): {', '.join(weak)}."
-        return text
+        notes = self.quality.summary()
+        return text + (f"\n{notes}" if notes else "")
 
 
 def _corr(m: pd.DataFrame) -> np.ndarray:
@@ -556,6 +563,7 @@ def _fit_one_factor(m: pd.DataFrame) -> FactorCheck:
     )
 
 
+@recorded("likert.one_factor")
 def one_factor(
     items: pd.DataFrame,
     *,
@@ -593,6 +601,7 @@ def one_factor(
     return fc
 
 
+@recorded("likert.reliability")
 def reliability(
     items: pd.DataFrame,
     *,
@@ -706,6 +715,7 @@ def reliability(
     return out
 
 
+@recorded("likert.item_analysis")
 def item_analysis(
     items: pd.DataFrame,
     *,
@@ -856,6 +866,7 @@ class LikertChange:
     agree_levels: list[float]
     notes: list[str] = field(default_factory=list)
     confidence: float = 0.95
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -897,7 +908,8 @@ class LikertChange:
             out.append(f"The share agreeing rose on {len(up)} of {len(items)} items.")
         if self.notes:
             out.append("Notes: " + "; ".join(self.notes) + ".")
-        return " ".join(out)
+        notes = self.quality.summary(shown=self.notes)
+        return " ".join(out) + (f"\n{notes}" if notes else "")
 
     def plot(self, ax=None):
         """Share agreeing per item at each wave (dumbbell chart); returns the Axes."""
@@ -1054,6 +1066,7 @@ def _matched_row(name, label, y0, y1, confidence) -> dict:
     return row
 
 
+@recorded("likert.compare_waves")
 def compare_waves(
     data: pd.DataFrame,
     *,

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._internal.quality import QualityRecord, recorded
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments import _norm
@@ -133,6 +134,7 @@ def _numeric_column(data: pd.DataFrame, column: str, what: str) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- caseness
+@recorded("survey.case_indicator")
 def case_indicator(
     data: pd.DataFrame,
     indicator: str,
@@ -404,6 +406,7 @@ def _join_notes(*parts: list[list[str]]) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- estimates
+@recorded("survey.prevalence")
 def prevalence(
     data: pd.DataFrame,
     indicator: str,
@@ -525,6 +528,7 @@ def _check_confidence(confidence: float) -> None:
         raise OutcomesError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
 
 
+@recorded("survey.means")
 def means(
     data: pd.DataFrame,
     score: str,
@@ -723,6 +727,7 @@ class WaveComparison:
     tests: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     confidence: float = 0.95
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.tests.copy()
@@ -746,7 +751,8 @@ class WaveComparison:
         text = " ".join(sentences)
         if self.notes:
             text += " Notes: " + "; ".join(self.notes) + "."
-        return text
+        notes = self.quality.summary(shown=self.notes)
+        return text + (f"\n{notes}" if notes else "")
 
     def _sentence(self, row: pd.Series, key: tuple) -> str:
         pct = self.kind == "prevalence"
@@ -1486,6 +1492,7 @@ def _few_clusters_note(row: dict, g: int) -> None:
         row["note"] = f"{row['note']}; {msg}" if row["note"] else msg
 
 
+@recorded("survey.compare_prevalence")
 def compare_prevalence(
     data: pd.DataFrame,
     indicator: str,
@@ -1558,6 +1565,7 @@ def compare_prevalence(
     )
 
 
+@recorded("survey.compare_means")
 def compare_means(
     data: pd.DataFrame,
     score: str,

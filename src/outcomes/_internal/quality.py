@@ -4,24 +4,51 @@ A :class:`QualityRecord` is a small table of notes. Each note says what happened
 table, column or step), how many rows it concerns and what was done about it. Results carry
 their record in ``.quality`` (result objects) or ``.attrs["quality"]`` (DataFrames); the report
 collects every record into its data-quality section. Python warnings are still raised for
-interactive users (:meth:`QualityRecord.add` with ``warn=True``), but nothing depends on a
-warning being seen: the record is the place of truth.
+interactive users (:meth:`QualityRecord.add` with ``warn=True``, or re-raised by
+:func:`recorded`), but nothing depends on a warning being seen: the record is the place of
+truth.
+
+A record kept in a DataFrame's ``attrs`` is shared, not copied, by the frames pandas derives
+from it (see ``__deepcopy__``). So a record found in ``attrs`` is never changed in place:
+:func:`attach_quality` puts a new record holding the old notes and the new ones.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pandas as pd
 
 COLUMNS = ("source", "what", "where", "rows", "action")
+# Warnings about the code rather than the data: passed on to the user, not recorded as notes.
+CODE_WARNINGS = (
+    DeprecationWarning,
+    PendingDeprecationWarning,
+    FutureWarning,
+    ImportWarning,
+    ResourceWarning,
+    SyntaxWarning,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class DataQualityWarning(UserWarning):
     """Something about the data that a reader of the results should know."""
+
+
+def _line(note: dict) -> str:
+    text = str(note["what"]) + (f" ({note['where']})" if note["where"] else "")
+    if note["rows"] is not None:
+        text += f": {note['rows']} row(s)"
+    if note["action"]:
+        text += f"; {note['action']}"
+    return text
 
 
 @dataclass
@@ -54,12 +81,7 @@ class QualityRecord:
         note = {"source": source, "what": what, "where": where, "rows": rows, "action": action}
         self.notes.append(note)
         if warn:
-            text = what + (f" ({where})" if where else "")
-            if rows is not None:
-                text += f": {rows} row(s)"
-            if action:
-                text += f"; {action}"
-            warnings.warn(text, category, stacklevel=stacklevel)
+            warnings.warn(_line(note), category, stacklevel=stacklevel)
 
     def extend(self, other: QualityRecord | Iterable[dict] | None) -> None:
         """Append another record's notes (no warnings are raised again)."""
@@ -72,13 +94,32 @@ class QualityRecord:
         """Turn warnings caught with ``warnings.catch_warnings(record=True)`` into notes.
 
         The same message met several times (one per group or iteration) becomes one note.
+        Warnings about the code (deprecations) are not data-quality notes and are skipped.
         """
         seen: set[tuple[str, str]] = set()
         for w in caught:
+            if issubclass(w.category, CODE_WARNINGS):
+                continue
             key = (str(w.message), w.category.__name__)
             if key not in seen:
                 seen.add(key)
                 self.add(source, key[0], where=where, action=key[1], warn=False)
+
+    @contextmanager
+    def catching(self, source: str, *, where: str = "") -> Iterator[None]:
+        """Record every warning raised inside the block as a note instead of printing it.
+
+        Example:
+            >>> q = QualityRecord()
+            >>> with q.catching("fit", where="model 1"):
+            ...     warnings.warn("did not converge", RuntimeWarning)
+            >>> q.notes[0]["what"], q.notes[0]["action"]
+            ('did not converge', 'RuntimeWarning')
+        """
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        self.capture(source, caught, where=where)
 
     def add_reasons(
         self, source: str, problems: pd.DataFrame, *, action: str, where: str | None = None
@@ -99,46 +140,59 @@ class QualityRecord:
         keys = ["reason"] if where is None else ["reason", where]
         for key, grp in problems.groupby(keys, sort=False, dropna=False):
             key = key if isinstance(key, tuple) else (key,)
-            place = f"{where} {key[1]}" if where is not None else ""
             self.add(
                 source,
                 str(key[0]),
-                where=place,
+                where=f"{where} {key[1]}" if where is not None else "",
                 rows=int(grp["row"].nunique()),
                 action=action,
                 warn=False,
             )
 
-    @contextmanager
-    def catching(self, source: str, *, where: str = "") -> Iterator[None]:
-        """Record every warning raised inside the block as a note instead of printing it.
+    def add_table_notes(
+        self,
+        source: str,
+        table: pd.DataFrame,
+        *,
+        where: Sequence[str] | None = None,
+        action: str = "see the note column",
+    ) -> None:
+        """One note per row of ``table`` whose ``note`` column is not empty.
+
+        ``where``: the columns naming the row (default: its text columns other than ``note``).
 
         Example:
-            >>> import warnings
             >>> q = QualityRecord()
-            >>> with q.catching("fit", where="model 1"):
-            ...     warnings.warn("did not converge", RuntimeWarning)
-            >>> q.notes[0]["what"], q.notes[0]["action"]
-            ('did not converge', 'RuntimeWarning')
+            >>> t = pd.DataFrame({"wave": ["autumn", "spring"], "alpha": [0.8, float("nan")],
+            ...                   "note": ["", "no item varies"]})
+            >>> q.add_table_notes("reliability", t)
+            >>> q.lines()
+            ['reliability: no item varies (wave spring); see the note column']
         """
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            yield
-        self.capture(source, caught, where=where)
+        if "note" not in table.columns:
+            return
+        if where is None:
+            where = [
+                c
+                for c in table.columns
+                if c != "note"
+                and not pd.api.types.is_numeric_dtype(table[c])
+                and not pd.api.types.is_bool_dtype(table[c])
+            ]
+        for _, row in table.iterrows():
+            text = row["note"]
+            if isinstance(text, str) and text.strip():
+                place = ", ".join(f"{c} {row[c]}" for c in where if pd.notna(row[c]))
+                self._add_unsaid(source, text, where=place, action=action)
+
+    def _add_unsaid(self, source: str, what: str, *, where: str = "", action: str = "") -> None:
+        """Add a note unless a note of this record already says it (e.g. as a warning)."""
+        if not any(what in str(n["what"]) for n in self.notes):
+            self.add(source, what, where=where, action=action, warn=False)
 
     def lines(self) -> list[str]:
         """One readable line per note."""
-        out = []
-        for n in self.notes:
-            text = f"{n['source']}: {n['what']}" if n["source"] else str(n["what"])
-            if n["where"]:
-                text += f" ({n['where']})"
-            if n["rows"] is not None:
-                text += f": {n['rows']} row(s)"
-            if n["action"]:
-                text += f"; {n['action']}"
-            out.append(text)
-        return out
+        return [f"{n['source']}: {_line(n)}" if n["source"] else _line(n) for n in self.notes]
 
     def summary(self, limit: int = 5, *, shown: Iterable[str] = ()) -> str:
         """The notes as text for a result's ``summary()`` (empty when there are none).
@@ -170,8 +224,8 @@ class QualityRecord:
         return pd.DataFrame(self.notes, columns=list(COLUMNS))
 
     def __deepcopy__(self, memo: dict) -> QualityRecord:
-        # pandas deep-copies ``attrs`` on most operations; a record is an append-only log that a
-        # derived table shares with the table it came from (as _attrs.AttachedTable does).
+        # pandas deep-copies ``attrs`` on most operations; the record is shared instead, as
+        # _attrs.AttachedTable is (attach_quality never changes a record found in attrs).
         return self
 
     def __len__(self) -> int:
@@ -188,13 +242,83 @@ def quality_of(result: object) -> QualityRecord:
         >>> quality_of(pd.DataFrame()).notes
         []
     """
-    record = getattr(result, "quality", None)
-    if record is None and isinstance(result, pd.DataFrame | pd.Series):
+    if isinstance(result, pd.DataFrame | pd.Series):
         record = result.attrs.get("quality")
+    else:
+        record = getattr(result, "quality", None)
     return record if isinstance(record, QualityRecord) else QualityRecord()
 
 
-def attach_quality(frame: pd.DataFrame, record: QualityRecord) -> pd.DataFrame:
-    """Store ``record`` in ``frame.attrs["quality"]`` and return the frame."""
-    frame.attrs["quality"] = record
-    return frame
+def attach_quality(result: object, record: QualityRecord) -> None:
+    """Add ``record``'s notes to the record ``result`` carries.
+
+    A DataFrame or Series gets a new ``attrs["quality"]`` (old notes, then the new ones); a
+    result object's own ``.quality`` is extended.
+
+    Example:
+        >>> frame = pd.DataFrame({"x": [1]})
+        >>> q = QualityRecord()
+        >>> q.add("demo", "one odd row", rows=1, warn=False)
+        >>> attach_quality(frame, q)
+        >>> len(quality_of(frame))
+        1
+    """
+    if isinstance(result, pd.DataFrame | pd.Series):
+        merged = QualityRecord()
+        merged.extend(quality_of(result))
+        merged.extend(record)
+        result.attrs["quality"] = merged
+    elif isinstance(getattr(result, "quality", None), QualityRecord):
+        if result.quality is not record:
+            result.quality.extend(record)
+    else:
+        raise TypeError(f"{type(result).__name__} cannot carry a data-quality record")
+
+
+def recorded(source: str, *, notes_column: bool = True) -> Callable[[F], F]:
+    """Decorate a public function: warnings raised while it runs become notes in its result.
+
+    Each warning is recorded in the result's record (see :func:`attach_quality`) and then
+    raised again unchanged, so an interactive user still sees it and ``pytest.warns`` still
+    works. Notes the function wrote itself are kept. The texts in a result's ``notes`` list
+    become notes, and, with ``notes_column``, so do the non-empty cells of the ``note`` column
+    of its table (the DataFrame itself, or ``result.to_frame()``); a text already said by a
+    warning is not noted twice.
+
+    Example:
+        >>> @recorded("halve")
+        ... def halve(frame):
+        ...     if (frame["x"] % 2).any():
+        ...         warnings.warn("odd values rounded down", DataQualityWarning)
+        ...     return frame // 2
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     out = halve(pd.DataFrame({"x": [2, 3]}))
+        >>> quality_of(out).lines()
+        ['halve: odd values rounded down; DataQualityWarning']
+    """
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = fn(*args, **kwargs)
+            record = QualityRecord()
+            record.capture(source, caught)
+            for text in getattr(result, "notes", None) or []:
+                if isinstance(text, str):
+                    record._add_unsaid(source, text)
+            table = result if isinstance(result, pd.DataFrame) else None
+            if table is None and callable(getattr(result, "to_frame", None)):
+                table = result.to_frame()
+            if table is not None and notes_column:
+                record.add_table_notes(source, table)
+            attach_quality(result, record)
+            for w in caught:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+            return result
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
