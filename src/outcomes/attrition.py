@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._internal.quality import QualityRecord
+from ._internal.quality import QualityRecord, with_notes
 from ._stats import wilson_ci
 from .errors import DataStructureError, OutcomesError
 from .longitudinal import _check_columns, _is_categorical, _label, _messages, prepare
@@ -119,8 +119,7 @@ class AttritionResult:
             else ""
         )
         warn = (" Warnings: " + "; ".join(self.warnings) + ".") if self.warnings else ""
-        notes = self.quality.summary(shown=self.warnings)
-        return f"{lead}{extra} {self.verdict}{warn}" + (f"\n{notes}" if notes else "")
+        return with_notes(f"{lead}{extra} {self.verdict}{warn}", self.quality, shown=self.warnings)
 
     def plot(self, *, bins: int = 5):
         """Left: baseline scores of completers and non-completers. Right: completion rate by

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._internal.quality import QualityRecord
+from ._internal.quality import QualityRecord, with_notes
 from .errors import DataStructureError, OutcomesError
 from .longitudinal import (
     LongitudinalWarning,
@@ -234,8 +234,7 @@ class ImputationResult:
         text = " ".join(parts).rstrip(";") + ". " + verdict
         if self.warnings:
             text += " Warnings: " + "; ".join(self.warnings) + "."
-        notes = self.quality.summary(shown=self.warnings)
-        return text + (f"\n{notes}" if notes else "")
+        return with_notes(text, self.quality, shown=self.warnings)
 
     def plot(self, ax=None):
         """Forest plot of the four estimates with their CIs; returns the Axes."""

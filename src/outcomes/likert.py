@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from . import scoring
-from ._internal.quality import QualityRecord, recorded
+from ._internal.quality import QualityRecord, recorded, with_notes
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments import Instrument, load_instrument
@@ -499,8 +499,7 @@ class FactorCheck:
             text += f" Items loading negatively (reverse-keyed by mistake?): {', '.join(neg)}."
         if weak:
             text += f" Weakly loading items (|loading| < 0.3): {', '.join(weak)}."
-        notes = self.quality.summary()
-        return text + (f"\n{notes}" if notes else "")
+        return with_notes(text, self.quality)
 
 
 def _corr(m: pd.DataFrame) -> np.ndarray:
@@ -908,8 +907,7 @@ class LikertChange:
             out.append(f"The share agreeing rose on {len(up)} of {len(items)} items.")
         if self.notes:
             out.append("Notes: " + "; ".join(self.notes) + ".")
-        notes = self.quality.summary(shown=self.notes)
-        return " ".join(out) + (f"\n{notes}" if notes else "")
+        return with_notes(" ".join(out), self.quality, shown=self.notes)
 
     def plot(self, ax=None):
         """Share agreeing per item at each wave (dumbbell chart); returns the Axes."""

@@ -37,7 +37,7 @@ import pandas as pd
 import typer
 from scipy import stats
 
-from ._internal.quality import QualityRecord
+from ._internal.quality import QualityRecord, with_notes
 from .errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -682,8 +682,7 @@ class MixedResult:
             parts.append("Warnings from the fit: " + "; ".join(self.warnings) + ".")
         else:
             parts.append("The fit converged without warnings.")
-        notes = self.quality.summary(shown=self.warnings)
-        return " ".join(parts) + (f"\n{notes}" if notes else "")
+        return with_notes(" ".join(parts), self.quality, shown=self.warnings)
 
     def plot(self, ax=None, *, observed: bool = True):
         """Estimated means with CIs per wave (one line per group); observed means as crosses."""

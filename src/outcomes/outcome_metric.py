@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._internal.quality import QualityRecord
+from ._internal.quality import QualityRecord, with_notes
 from ._stats import wilson_ci
 from .errors import DataStructureError, OutcomesError
 
@@ -136,8 +136,7 @@ class OutcomeMetricResult:
                 "\n(The 'any rater' outcome pools every rater's measures: improvement on one and "
                 "deterioration on none. NHS England publishes outcomes per rater only.)"
             )
-        notes = self.quality.summary()
-        return f"{text}\n{notes}" if notes else text
+        return with_notes(text, self.quality)
 
     def plot(self, ax=None):
         """Stacked bars per rater: % improvement / no change / deterioration of paired referrals."""

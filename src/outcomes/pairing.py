@@ -25,7 +25,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._internal.quality import QualityRecord
+from ._internal.quality import QualityRecord, with_notes
 from .errors import DataStructureError, OutcomesError
 
 __all__ = ["Pairing", "PairingWarning", "pair_waves"]
@@ -102,8 +102,7 @@ class Pairing:
         text += f" (most often: {why})." if len(un) else "."
         if len(self.problems):
             text += f" {len(self.problems)} entries have data problems: see .problems."
-        notes = self.quality.summary()
-        return f"{text}\n{notes}" if notes else text
+        return with_notes(text, self.quality)
 
     def __repr__(self) -> str:
         return f"Pairing({self.summary()!r})"

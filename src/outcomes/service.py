@@ -23,6 +23,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from ._attrs import attach
+from ._internal.quality import QualityRecord, recorded, with_notes
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError, describe_issues
 
@@ -121,6 +122,7 @@ def _parse_accepted(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(out, index=col.index), ~(yes | no | pending)
 
 
+@recorded("service.prepare_referrals")
 def prepare_referrals(
     referrals: pd.DataFrame,
     *,
@@ -321,7 +323,20 @@ def prepare_referrals(
             issues,
         )
     out = df.loc[~drop].copy()
-    out.attrs = {"issues": attach(issues), "n_input": len(df), "n_excluded": int(drop.sum())}
+    quality = QualityRecord()
+    is_error = issues["severity"] == "error"
+    quality.add_reasons(
+        "service.prepare_referrals", issues[is_error], action="rows excluded", where="column"
+    )
+    quality.add_reasons(
+        "service.prepare_referrals", issues[~is_error], action="rows kept", where="column"
+    )
+    out.attrs = {
+        "issues": attach(issues),
+        "n_input": len(df),
+        "n_excluded": int(drop.sum()),
+        "quality": quality,
+    }
     return out
 
 
@@ -443,11 +458,13 @@ def _per_group(
 
 
 def _attach(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
-    out.attrs = {k: df.attrs[k] for k in ("issues", "n_input", "n_excluded") if k in df.attrs}
+    keep = ("issues", "n_input", "n_excluded", "quality")
+    out.attrs = {k: df.attrs[k] for k in keep if k in df.attrs}
     return out
 
 
 # ============================================================================ counts
+@recorded("service.referral_counts")
 def referral_counts(
     referrals: pd.DataFrame,
     *,
@@ -513,6 +530,7 @@ def referral_counts(
     return _attach(_per_group(work, by_cols, total, fn), df)
 
 
+@recorded("service.not_accepted_reasons")
 def not_accepted_reasons(
     referrals: pd.DataFrame,
     *,
@@ -570,6 +588,7 @@ def not_accepted_reasons(
     return _attach(_per_group(work, by_cols, total, fn), df)
 
 
+@recorded("service.children_seen")
 def children_seen(
     referrals: pd.DataFrame,
     *,
@@ -653,6 +672,7 @@ def _count_by_period(p: pd.Series, prange: pd.PeriodIndex, weights=None) -> np.n
 
 
 # ============================================================================ inappropriate rates
+@recorded("service.inappropriate_rate")
 def inappropriate_rate(
     referrals: pd.DataFrame,
     *,
@@ -724,11 +744,15 @@ class RateComparison:
     change_date: pd.Timestamp
     confidence: float
     by: list[str] = field(default_factory=list)
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
     def summary(self) -> str:
+        return with_notes(self._summary(), self.quality)
+
+    def _summary(self) -> str:
         row = self.table.iloc[-1]
         lvl = int(round(self.confidence * 100))
         when = _date_text(self.change_date)
@@ -752,6 +776,7 @@ class RateComparison:
         return f"RateComparison({self.summary()!r})"
 
 
+@recorded("service.compare_inappropriate")
 def compare_inappropriate(
     referrals: pd.DataFrame,
     *,
@@ -860,6 +885,7 @@ class TrendResult:
     dispersion: float
     confidence: float
     model: object = field(repr=False, default=None)
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     @property
     def ratio_name(self) -> str:
@@ -869,6 +895,9 @@ class TrendResult:
         return self.coefficients.copy()
 
     def summary(self) -> str:
+        return with_notes(self._summary(), self.quality)
+
+    def _summary(self) -> str:
         unit = {"M": "month", "Q": "quarter", "FQ": "quarter"}[self.period]
         co = self.coefficients.set_index("term")
         lvl = int(round(self.confidence * 100))
@@ -948,6 +977,7 @@ class TrendResult:
         return f"TrendResult({self.summary()!r})"
 
 
+@recorded("service.inappropriate_trend")
 def inappropriate_trend(
     referrals: pd.DataFrame,
     *,
@@ -1171,6 +1201,7 @@ class WaitResult:
     standard_days: float
     confidence: float
     by: list[str] = field(default_factory=list)
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -1204,7 +1235,8 @@ class WaitResult:
                 f"counted as censored), {med} for a {r.stage} contact; an estimated "
                 f"{_pct(r.within_standard)}{ci} had it within {self.standard_days:g} days."
             )
-        return " ".join(parts) if parts else "No referrals to summarise."
+        text = " ".join(parts) if parts else "No referrals to summarise."
+        return with_notes(text, self.quality)
 
     def plot(self, stage: str = "first", ax=None):
         """Cumulative proportion seen against days since referral (Kaplan-Meier), one line per
@@ -1237,6 +1269,7 @@ def _days(x: float) -> str:
     return "not reached" if not np.isfinite(x) else f"{x:g}"
 
 
+@recorded("service.waiting_times")
 def waiting_times(
     referrals: pd.DataFrame,
     *,
@@ -1341,6 +1374,7 @@ def waiting_times(
 
 
 # ============================================================================ activity series
+@recorded("service.monthly_activity")
 def monthly_activity(
     referrals: pd.DataFrame,
     *,

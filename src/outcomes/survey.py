@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._internal.quality import QualityRecord, recorded
+from ._internal.quality import QualityRecord, recorded, with_notes
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments import _norm
@@ -751,8 +751,7 @@ class WaveComparison:
         text = " ".join(sentences)
         if self.notes:
             text += " Notes: " + "; ".join(self.notes) + "."
-        notes = self.quality.summary(shown=self.notes)
-        return text + (f"\n{notes}" if notes else "")
+        return with_notes(text, self.quality, shown=self.notes)
 
     def _sentence(self, row: pd.Series, key: tuple) -> str:
         pct = self.kind == "prevalence"

@@ -235,6 +235,23 @@ class QualityRecord:
         return bool(self.notes)
 
 
+def with_notes(text: str, record: QualityRecord, *, shown: Iterable[str] = ()) -> str:
+    """A result's summary text followed by its data-quality notes (if any).
+
+    ``shown``: note texts the summary already states in its own words.
+
+    Example:
+        >>> q = QualityRecord()
+        >>> q.add("survey", "3 row(s) from other waves left out", warn=False)
+        >>> print(with_notes("Prevalence rose.", q))
+        Prevalence rose.
+        Data-quality notes (1):
+          - survey: 3 row(s) from other waves left out
+    """
+    notes = record.summary(shown=shown)
+    return f"{text}\n{notes}" if notes else text
+
+
 def quality_of(result: object) -> QualityRecord:
     """The record a result carries: ``.quality`` or ``.attrs["quality"]`` (empty if none).
 
@@ -305,13 +322,15 @@ def recorded(source: str, *, notes_column: bool = True) -> Callable[[F], F]:
                 warnings.simplefilter("always")
                 result = fn(*args, **kwargs)
             record = QualityRecord()
+            table = result if isinstance(result, pd.DataFrame) else None
+            if table is None and callable(getattr(result, "to_frame", None)):
+                table = result.to_frame()
+                # a result object also answers for the notes its table brought from the input
+                record.extend(quality_of(table))
             record.capture(source, caught)
             for text in getattr(result, "notes", None) or []:
                 if isinstance(text, str):
                     record._add_unsaid(source, text)
-            table = result if isinstance(result, pd.DataFrame) else None
-            if table is None and callable(getattr(result, "to_frame", None)):
-                table = result.to_frame()
             if table is not None and notes_column:
                 record.add_table_notes(source, table)
             attach_quality(result, record)
