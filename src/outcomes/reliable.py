@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from ._internal.quality import QualityRecord, quality_of, recorded, with_notes
 from ._stats import wilson_ci
 from .change import _as_float
 from .errors import DataStructureError, OutcomesError
@@ -263,6 +264,7 @@ def _resolve(
     )
 
 
+@recorded("reliable_change")
 def reliable_change(
     pre,
     post,
@@ -342,7 +344,21 @@ def reliable_change(
     out = _classify(a, b, st)
     out.index = idx if idx is not None else (idx_b if idx_b is not None else pd.RangeIndex(len(a)))
     out.attrs["reliable_change"] = st.__dict__.copy()
+    quality = QualityRecord()
+    n_missing = int(out["category"].isna().sum())
+    if n_missing:
+        quality.add(
+            "reliable_change",
+            MISSING_NOTE,
+            rows=n_missing,
+            action="kept with no category (counted as missing)",
+            warn=False,
+        )
+    out.attrs["quality"] = quality
     return out
+
+
+MISSING_NOTE = "pair(s) with a missing score"
 
 
 def _classify(a: np.ndarray, b: np.ndarray, st: _Settings) -> pd.DataFrame:
@@ -418,6 +434,7 @@ class ReliableChangeSummary:
     settings: _Settings
     by: pd.Series | None = None
     confidence: float = 0.95
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         """Rows per (group and) measure: ``count, denominator, proportion, ci_low, ci_high``.
@@ -491,7 +508,7 @@ class ReliableChangeSummary:
             if miss:
                 text += f" {miss} pair(s) with a missing score were not classified."
             parts.append(text)
-        return "\n".join(parts)
+        return with_notes("\n".join(parts), self.quality, shown=[MISSING_NOTE])
 
     def plot(self, ax=None, max_points: int = 5000):
         """The Jacobson-Truax scatter: baseline vs follow-up, the band of no reliable change
@@ -559,6 +576,7 @@ def _say(r: pd.Series, pct: int) -> str:
     )
 
 
+@recorded("reliable_change_summary")
 def reliable_change_summary(
     frame: pd.DataFrame,
     *,
@@ -593,4 +611,8 @@ def reliable_change_summary(
             by = pd.Series(labels, index=frame.index, name="group")
         if by.isna().any():
             raise DataStructureError("by= has missing group labels")
-    return ReliableChangeSummary(frame=frame, settings=st, by=by, confidence=confidence)
+    quality = QualityRecord()
+    quality.extend(quality_of(frame))
+    return ReliableChangeSummary(
+        frame=frame, settings=st, by=by, confidence=confidence, quality=quality
+    )

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ._attrs import attach
+from ._internal.quality import QualityRecord
 from .errors import DataStructureError, InvalidResponsesError, describe_issues
 from .instruments import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
@@ -609,6 +610,7 @@ def score(
     inst, prep = _checked(data, instrument, columns, coding, errors)
     out = _score_prepared(prep, inst, prorate, keep)
     out.attrs["issues"] = attach(prep.issues)
+    out.attrs["quality"] = _quality("score", inst.id, prep.issues)
     return out
 
 
@@ -637,7 +639,20 @@ def item_codes(
     }
     out = pd.DataFrame(codes, index=data.index)
     out.attrs["issues"] = attach(prep.issues)
+    out.attrs["quality"] = _quality("item_codes", inst.id, prep.issues)
     return out
+
+
+def _quality(verb: str, inst_id: str, issues: pd.DataFrame) -> QualityRecord:
+    """The flagged cells (errors="flag") as notes: one per column and reason."""
+    q = QualityRecord()
+    q.add_issues(
+        f"{verb} {inst_id}",
+        issues,
+        error_action="cells treated as missing",
+        warning_action="kept",
+    )
+    return q
 
 
 def _checked(

@@ -324,12 +324,8 @@ def prepare_referrals(
         )
     out = df.loc[~drop].copy()
     quality = QualityRecord()
-    is_error = issues["severity"] == "error"
-    quality.add_reasons(
-        "service.prepare_referrals", issues[is_error], action="rows excluded", where="column"
-    )
-    quality.add_reasons(
-        "service.prepare_referrals", issues[~is_error], action="rows kept", where="column"
+    quality.add_issues(
+        "service.prepare_referrals", issues, error_action="rows excluded", warning_action="kept"
     )
     out.attrs = {
         "issues": attach(issues),

@@ -149,6 +149,15 @@ class QualityRecord:
                 warn=False,
             )
 
+    def add_issues(
+        self, source: str, issues: pd.DataFrame, *, error_action: str, warning_action: str
+    ) -> None:
+        """Notes from a bad-cell table (``row, column, ..., reason, severity``): one per column
+        and reason, counting rows; ``error_action`` / ``warning_action`` say what was done."""
+        is_error = issues["severity"] == "error"
+        self.add_reasons(source, issues[is_error], action=error_action, where="column")
+        self.add_reasons(source, issues[~is_error], action=warning_action, where="column")
+
     def add_table_notes(
         self,
         source: str,
