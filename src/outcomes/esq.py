@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from . import scoring
 from ._attrs import attach
+from ._internal.quality import QualityRecord, quality_of, recorded, with_notes
 from ._stats import wilson_ci
 from .errors import DataStructureError, OutcomesError
 from .instruments import Instrument, _norm, load_instrument
@@ -117,6 +118,7 @@ class ESQSummary:
     table: pd.DataFrame
     by: list[str]
     confidence: float = 0.95
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -142,7 +144,7 @@ class ESQSummary:
                 f"'Certainly true'; across items the median was "
                 f"{ok['prop_certainly_true'].median():.0%}."
             )
-        return " ".join(parts)
+        return with_notes(" ".join(parts), self.quality)
 
     def plot(self, ax=None):
         """Proportion 'Certainly true' per item with its CI, one colour per version."""
@@ -182,6 +184,7 @@ class ESQSummary:
         return ax
 
 
+@recorded("esq.item_summary")
 def item_summary(
     data: pd.DataFrame,
     *,
@@ -233,9 +236,11 @@ def item_summary(
         raise OutcomesError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
     parts = []
     issues = []
+    quality = QualityRecord()
     for inst, pos in _versions(data, instrument, version):
         sub = data.iloc[pos]
         codes = scoring.item_codes(sub, inst, columns=columns, errors=errors, coding=coding)
+        quality.extend(quality_of(codes))  # invalid cells flagged while reading this version
         iss = codes.attrs.get("issues")
         if iss is not None and len(iss):
             issues.append(iss.assign(version=inst.id))
@@ -285,7 +290,7 @@ def item_summary(
     table = pd.concat(parts, ignore_index=True)
     table["note"] = table["note"].astype("string")
     table.attrs["issues"] = attach(pd.concat(issues, ignore_index=True) if issues else None)
-    return ESQSummary(table, by_cols, confidence)
+    return ESQSummary(table, by_cols, confidence, quality)
 
 
 def _empty_row(inst: Instrument, item: str, note: str) -> dict:

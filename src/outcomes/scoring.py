@@ -50,6 +50,11 @@ class ValidationReport:
     def rows_with_errors(self) -> int:
         return int(self.errors["row"].nunique())
 
+    @property
+    def quality(self) -> QualityRecord:
+        """The problem cells as data-quality notes (one per column and reason)."""
+        return _quality("validate", self.instrument, self.issues, "invalid cells")
+
     def to_frame(self) -> pd.DataFrame:
         return self.issues.copy()
 
@@ -643,15 +648,12 @@ def item_codes(
     return out
 
 
-def _quality(verb: str, inst_id: str, issues: pd.DataFrame) -> QualityRecord:
-    """The flagged cells (errors="flag") as notes: one per column and reason."""
+def _quality(
+    verb: str, inst_id: str, issues: pd.DataFrame, error_action: str = "cells treated as missing"
+) -> QualityRecord:
+    """The problem cells (flagged with errors="flag") as notes: one per column and reason."""
     q = QualityRecord()
-    q.add_issues(
-        f"{verb} {inst_id}",
-        issues,
-        error_action="cells treated as missing",
-        warning_action="kept",
-    )
+    q.add_issues(f"{verb} {inst_id}", issues, error_action=error_action, warning_action="kept")
     return q
 
 
