@@ -317,9 +317,10 @@ def recorded(source: str, *, notes_column: bool = True) -> Callable[[F], F]:
         ...     if (frame["x"] % 2).any():
         ...         warnings.warn("odd values rounded down", DataQualityWarning)
         ...     return frame // 2
-        >>> with warnings.catch_warnings():
-        ...     warnings.simplefilter("ignore")
+        >>> with warnings.catch_warnings(record=True) as shown:  # the user sees it too
         ...     out = halve(pd.DataFrame({"x": [2, 3]}))
+        >>> [str(w.message) for w in shown]
+        ['odd values rounded down']
         >>> quality_of(out).lines()
         ['halve: odd values rounded down; DataQualityWarning']
     """
@@ -341,7 +342,11 @@ def recorded(source: str, *, notes_column: bool = True) -> Callable[[F], F]:
                 if isinstance(text, str):
                     record._add_unsaid(source, text)
             if table is not None and notes_column:
-                record.add_table_notes(source, table)
+                # a result object names its own key columns (ChangeTable.keys, .by)
+                keys = getattr(result, "keys", None) if table is not result else None
+                keys = keys if isinstance(keys, list) else getattr(result, "by", None)
+                where = [k for k in keys if k in table.columns] if isinstance(keys, list) else None
+                record.add_table_notes(source, table, where=where)
             attach_quality(result, record)
             for w in caught:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
