@@ -43,10 +43,8 @@ def test_import_outcomes_loads_no_heavy_package():
 def test_core_names_do_not_load_plotting_report_forms_or_synthetic():
     # Using the everyday verbs must not drag in matplotlib or the optional subpackages either.
     core = "score validate item_codes load_instrument pair_waves paired_change reliable_change"
-    code = (
-        "import outcomes as oc\n"
-        f"for name in {core.split()!r}: getattr(oc, name)\n"
-        + _loaded(("matplotlib", "outcomes.report", "outcomes.forms", "outcomes.synthetic"))
+    code = f"import outcomes as oc\nfor name in {core.split()!r}: getattr(oc, name)\n" + _loaded(
+        ("matplotlib", "outcomes.report", "outcomes.forms", "outcomes.synthetic")
     )
     assert _fresh(code) == []
 

@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
 
 from ._version import __version__
 
@@ -79,45 +78,3 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-if TYPE_CHECKING:  # static analysers and IDEs see the real names
-    from . import (
-        attrition,
-        disclosure,
-        esq,
-        forms,
-        imputation,
-        likert,
-        longitudinal,
-        service,
-        survey,
-        synthetic,
-    )
-    from .change import (
-        CasenessResult,
-        ChangeResult,
-        ChangeTable,
-        adjust_pvalues,
-        caseness_change,
-        paired_change,
-        paired_change_table,
-    )
-    from .errors import (
-        DataStructureError,
-        InstrumentDefinitionError,
-        InvalidResponsesError,
-        OutcomesError,
-    )
-    from .instruments import Instrument, list_instruments, load_instrument
-    from .outcome_metric import OutcomeMetricResult, cyp_outcome_metric
-    from .pairing import Pairing, pair_waves
-    from .privacy import pseudonymise
-    from .reliable import (
-        ReliableChangeSummary,
-        jacobson_truax_cutoffs,
-        reliable_change,
-        reliable_change_summary,
-    )
-    from .report import build_report
-    from .scoring import ValidationReport, item_codes, score, validate

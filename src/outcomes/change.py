@@ -877,7 +877,11 @@ class CasenessResult:
             "pct_case_post_ci_low": 100 * lo[1],
             "pct_case_post_ci_high": 100 * hi[1],
         }
-        row |= {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("n", "label", "quality")}
+        row |= {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("n", "label", "quality")
+        }
         return pd.DataFrame([row], index=pd.Index([self.label], name="outcome"))
 
     def summary(self) -> str:
