@@ -366,3 +366,12 @@ def test_impute_change_notes_children_left_out():
     res = _quiet(impute_change, df, "y", "wave", child="child", m=3, seed=1, mixed=False)
     assert _find(res, "children without a baseline score")["rows"] == 1  # child 99
     assert _find(res, "score missing")["rows"] == 8
+
+
+def test_cluster_icc_says_what_the_mixed_fit_met():
+    # A number cannot carry a record, so the fit's trouble is a warning, not silence
+    # (four schools of ten pupils with no real clustering: REML struggles near zero).
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"y": rng.normal(size=40), "school": np.repeat(list("abcd"), 10)})
+    with pytest.warns(survey.SurveyWarning, match="cluster_icc: mixed model: .*converge"):
+        survey.cluster_icc(df, "y", "school", method="mixed")

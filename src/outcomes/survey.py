@@ -331,7 +331,10 @@ def cluster_icc(data: pd.DataFrame, outcome: str, cluster: str, *, method: str =
             _anova_icc(y[keep], np.zeros(keep.sum(), dtype=np.int64), codes, 1)["icc_raw"][0]
         )
     if method == "mixed":
-        return float(_mixed_icc(y[keep], codes)[0])
+        icc, note = _mixed_icc(y[keep], codes)
+        if note:  # a number cannot carry a data-quality record: say it as a warning
+            warnings.warn(f"cluster_icc: {note}", SurveyWarning, stacklevel=2)
+        return float(icc)
     raise OutcomesError(f"method must be 'anova' or 'mixed', not {method!r}")
 
 
