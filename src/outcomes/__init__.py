@@ -19,48 +19,65 @@ from ._version import __version__
 
 # Public name -> the module (relative to this package) that defines it.
 _NAMES = {
-    "CasenessResult": "change",
-    "ChangeResult": "change",
-    "ChangeTable": "change",
-    "adjust_pvalues": "change",
-    "caseness_change": "change",
-    "paired_change": "change",
-    "paired_change_table": "change",
-    "DataStructureError": "errors",
-    "InstrumentDefinitionError": "errors",
-    "InvalidResponsesError": "errors",
-    "OutcomesError": "errors",
-    "Instrument": "instruments",
-    "list_instruments": "instruments",
-    "load_instrument": "instruments",
-    "OutcomeMetricResult": "outcome_metric",
-    "cyp_outcome_metric": "outcome_metric",
-    "Pairing": "pairing",
-    "pair_waves": "pairing",
+    **dict.fromkeys(
+        [
+            "CasenessResult",
+            "ChangeResult",
+            "ChangeTable",
+            "OutcomeMetricResult",
+            "Pairing",
+            "ReliableChangeSummary",
+            "adjust_pvalues",
+            "caseness_change",
+            "cyp_outcome_metric",
+            "jacobson_truax_cutoffs",
+            "pair_waves",
+            "paired_change",
+            "paired_change_table",
+            "reliable_change",
+            "reliable_change_summary",
+        ],
+        "change",
+    ),
+    **dict.fromkeys(
+        [
+            "DataStructureError",
+            "InstrumentDefinitionError",
+            "InvalidResponsesError",
+            "OutcomesError",
+        ],
+        "errors",
+    ),
+    **dict.fromkeys(
+        [
+            "Instrument",
+            "ValidationReport",
+            "item_codes",
+            "list_instruments",
+            "load_instrument",
+            "score",
+            "validate",
+        ],
+        "instruments",
+    ),
     "pseudonymise": "privacy",
-    "ReliableChangeSummary": "reliable",
-    "jacobson_truax_cutoffs": "reliable",
-    "reliable_change": "reliable",
-    "reliable_change_summary": "reliable",
     "build_report": "report",
-    "ValidationReport": "scoring",
-    "item_codes": "scoring",
-    "score": "scoring",
-    "validate": "scoring",
 }
-# Subpackages and modules reachable as ``oc.<name>``.
-_MODULES = (
-    "attrition",
-    "disclosure",
-    "esq",
-    "forms",
-    "imputation",
-    "likert",
-    "longitudinal",
-    "service",
-    "survey",
-    "synthetic",
-)
+# Subpackages and modules reachable as ``oc.<name>`` -> where they live.
+_MODULES = {
+    "attrition": "longitudinal.attrition",
+    "disclosure": "disclosure",
+    "economics": "economics",
+    "esq": "esq",
+    "forms": "forms",
+    "imputation": "longitudinal.imputation",
+    "likert": "likert",
+    "longitudinal": "longitudinal",
+    "service": "service",
+    "store": "store",
+    "survey": "survey",
+    "synthetic": "synthetic",
+}
 
 __all__ = ["__version__", *_NAMES, *_MODULES]
 
@@ -69,7 +86,7 @@ def __getattr__(name: str) -> object:
     if name in _NAMES:
         value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
     elif name in _MODULES:
-        value = importlib.import_module(f".{name}", __name__)
+        value = importlib.import_module(f".{_MODULES[name]}", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value  # later look-ups skip this function

@@ -25,7 +25,7 @@ from scipy import stats
 from ._internal.quality import QualityRecord, recorded, with_notes
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
-from .instruments import _norm
+from .instruments.model import _norm
 
 __all__ = [
     "SurveyWarning",

@@ -42,9 +42,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._internal.quality import QualityRecord, with_notes
-from .errors import DataStructureError, OutcomesError
-from .longitudinal import (
+from .._internal.quality import QualityRecord, with_notes
+from ..errors import DataStructureError, OutcomesError
+from .mixed import (
     LongitudinalWarning,
     _check_columns,
     _label,
