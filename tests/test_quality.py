@@ -27,10 +27,7 @@ from outcomes._internal.quality import (
     quality_of,
     recorded,
 )
-from outcomes.attrition import attrition
-from outcomes.imputation import impute_change
-from outcomes.outcome_metric import OutcomeMetricWarning
-from outcomes.pairing import PairingWarning
+from outcomes.change import OutcomeMetricWarning, PairingWarning
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "outcomes"
 
@@ -347,7 +344,7 @@ def test_attrition_notes_children_without_baseline_and_separation():
             "sex": ["f", "f", "f", "m", "m", "m", "m", "m", "f", "f", "f", "f"],
         }
     )
-    res = attrition(df, "y", "wave", child="child", demographics=["sex"])
+    res = oc.attrition.attrition(df, "y", "wave", child="child", demographics=["sex"])
     assert _find(res, "no baseline score")["rows"] == 1  # child 9
     assert _find(res, "sex = 'f'")
     assert "no baseline score" in res.summary()
@@ -363,7 +360,9 @@ def test_impute_change_notes_children_left_out():
         {"child": np.r_[np.arange(n), np.arange(n), [99]], "wave": [0] * n + [1] * n + [1],
          "y": np.r_[base, fu, [15.0]]}
     )  # fmt: skip
-    res = _quiet(impute_change, df, "y", "wave", child="child", m=3, seed=1, mixed=False)
+    res = _quiet(
+        oc.imputation.impute_change, df, "y", "wave", child="child", m=3, seed=1, mixed=False
+    )
     assert _find(res, "children without a baseline score")["rows"] == 1  # child 99
     assert _find(res, "score missing")["rows"] == 8
 
