@@ -89,6 +89,16 @@ def test_recorded_keeps_the_warning_for_the_user_and_the_note_for_the_report():
     ]  # the deprecation is about code, not data: raised, not recorded
 
 
+def test_recorded_passes_on_warnings_met_before_an_error():
+    @recorded("demo")
+    def verb():
+        warnings.warn("2 rows had no date", DataQualityWarning, stacklevel=2)
+        raise oc.OutcomesError("nothing left to analyse")
+
+    with pytest.warns(DataQualityWarning, match="no date"), pytest.raises(oc.OutcomesError):
+        verb()
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.booleans(), min_size=6, max_size=30))
 def test_property_dropped_pairs_are_counted_exactly(missing):

@@ -328,9 +328,14 @@ def recorded(source: str, *, notes_column: bool = True) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                result = fn(*args, **kwargs)
+            caught: list[warnings.WarningMessage] = []
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    result = fn(*args, **kwargs)
+            except Exception:
+                _replay(caught)  # an error must not take the warnings before it with it
+                raise
             record = QualityRecord()
             table = result if isinstance(result, pd.DataFrame) else None
             if table is None and callable(getattr(result, "to_frame", None)):
@@ -348,10 +353,15 @@ def recorded(source: str, *, notes_column: bool = True) -> Callable[[F], F]:
                 where = [k for k in keys if k in table.columns] if isinstance(keys, list) else None
                 record.add_table_notes(source, table, where=where)
             attach_quality(result, record)
-            for w in caught:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+            _replay(caught)
             return result
 
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def _replay(caught: Iterable[warnings.WarningMessage]) -> None:
+    """Raise caught warnings again, as they were, under the caller's own filters."""
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
