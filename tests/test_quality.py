@@ -384,3 +384,76 @@ def test_cluster_icc_says_what_the_mixed_fit_met():
     df = pd.DataFrame({"y": rng.normal(size=40), "school": np.repeat(list("abcd"), 10)})
     with pytest.warns(survey.SurveyWarning, match="cluster_icc: mixed model: .*converge"):
         survey.cluster_icc(df, "y", "school", method="mixed")
+
+
+def _year_of_referrals() -> pd.DataFrame:
+    # Two referrals a month through 2024 (one accepted, one not), plus one with a bad date.
+    months = pd.date_range("2024-01-01", periods=12, freq="MS")
+    dates = [d.strftime("%Y-%m-%d") for d in months for _ in range(2)] + ["31/02/2024"]
+    n = len(dates)
+    return pd.DataFrame(
+        {
+            "referral_id": [f"R{i}" for i in range(n)],
+            "person_id": [f"P{i}" for i in range(n)],
+            "referral_date": dates,
+            "accepted": ["yes", "no"] * 12 + ["yes"],
+            "not_accepted_reason": ["", "wrong service"] * 12 + [""],
+            "first_contact_date": [None] * n,
+            "second_contact_date": [None] * n,
+            "discharge_date": [None] * n,
+        }
+    )
+
+
+SERVICE_VERBS = {
+    "children_seen": {},
+    "not_accepted_reasons": {},
+    "inappropriate_rate": {},
+    "compare_inappropriate": {"change_date": "2024-07-01"},
+    "inappropriate_trend": {"change_date": "2024-07-01"},
+    "monthly_activity": {},
+}
+
+
+@pytest.mark.parametrize("verb", SERVICE_VERBS)
+def test_every_service_verb_carries_the_excluded_referral(verb):
+    out = _quiet(
+        getattr(service, verb),
+        _year_of_referrals(),
+        as_of="2025-01-31",
+        errors="flag",
+        **SERVICE_VERBS[verb],
+    )
+    note = _find(out, "not a date")
+    assert (note["rows"], note["action"]) == (1, "rows excluded")
+
+
+def test_means_and_compare_means_note_pupils_without_a_school():
+    df = pd.DataFrame(
+        {
+            "wave": [1] * 6 + [2] * 6,
+            "score": [40, 45, 50, 42, 47, 52, 44, 49, 54, 46, 51, 56.0],
+            "school": ["A", "A", "B", "B", "C", None] * 2,
+        }
+    )
+    with pytest.warns(survey.SurveyWarning, match="no school"):
+        out = survey.means(df, "score", cluster="school")
+    assert "2 respondent(s) have no school" in _find(out, "no school")["what"]  # one a wave
+    # (three schools is too few for GEE's robust SE: statsmodels' warnings become notes too)
+    res = _quiet(survey.compare_means, df, "score", cluster="school", date=None)
+    assert "2 respondent(s) with no school left out" in _find(res, "no school")["what"]
+    assert "no school" in res.summary()
+
+
+def test_likert_compare_waves_and_one_factor_carry_their_notes():
+    df = pd.DataFrame(
+        {
+            "wave": [1, 1, 1, 1, 2, 2, 2, 2, 3],
+            **{f"q{i}": [1, 2, 3, 4, 2, 3, 4, 5, 3] for i in range(1, 4)},
+        }
+    )
+    res = likert.compare_waves(df, waves=[1, 2], date=None, levels=[1, 2, 3, 4, 5])
+    assert _find(res, "1 row(s) from other or missing waves left out")
+    fc = likert.one_factor(df.assign(q4=3).drop(columns="wave"))
+    assert "q4" in _find(fc, "no variance")["what"]
+    assert "no variance" in fc.summary()

@@ -23,7 +23,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from ._attrs import attach
-from ._internal.quality import QualityRecord, recorded, with_notes
+from ._internal.quality import QualityRecord, quality_of, recorded, with_notes
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError, describe_issues
 
@@ -1082,7 +1082,9 @@ def inappropriate_trend(
         cf[["post", "time_after"]] = 0.0
         series["counterfactual"] = np.where(x["post"] == 1, link(cf.to_numpy() @ beta), np.nan)
     series = _attach(series, df)
-    return TrendResult(coef, series, family, change, period, scale, confidence, res)
+    quality = QualityRecord()
+    quality.extend(quality_of(series))  # the rows prepare_referrals excluded
+    return TrendResult(coef, series, family, change, period, scale, confidence, res, quality)
 
 
 # ============================================================================ waiting times
