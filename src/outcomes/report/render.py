@@ -13,10 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
+# No matplotlib.use(...) here: importing the report must leave the user's backend alone (inline
+# in Jupyter); figures are rendered to PNG with savefig, which works under any backend.
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
