@@ -457,3 +457,26 @@ def test_likert_compare_waves_and_one_factor_carry_their_notes():
     fc = likert.one_factor(df.assign(q4=3).drop(columns="wave"))
     assert "q4" in _find(fc, "no variance")["what"]
     assert "no variance" in fc.summary()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3)), min_size=2, max_size=25),
+)
+def test_property_pair_waves_notes_every_duplicated_record(records):
+    # records: (person, day index). Every record sharing its person and day with another is a
+    # duplicate; the note counts exactly those records (or is absent when there are none).
+    frame = pd.DataFrame(records, columns=["person", "day"])
+    scores = pd.DataFrame(
+        {
+            "person_id": frame["person"].map("p{}".format),
+            "instrument": "swemwbs",
+            "rater": "self",
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(frame["day"] * 30, unit="D"),
+            "metric": np.arange(len(frame), dtype=float),
+        }
+    )
+    expected = int(frame.duplicated(keep=False).sum())
+    p = _quiet(oc.pair_waves, scores, scales=["metric"])
+    notes = [n for n in _notes(p) if n["what"] == "duplicate records at one time point"]
+    assert [n["rows"] for n in notes] == ([expected] if expected else [])
