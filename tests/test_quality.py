@@ -480,3 +480,12 @@ def test_property_pair_waves_notes_every_duplicated_record(records):
     p = _quiet(oc.pair_waves, scores, scales=["metric"])
     notes = [n for n in _notes(p) if n["what"] == "duplicate records at one time point"]
     assert [n["rows"] for n in notes] == ([expected] if expected else [])
+
+
+def test_concat_of_tables_with_different_notes_drops_attrs_so_records_are_combined_first():
+    # pandas keeps attrs on concat only when all pieces agree: this pins that behaviour, which
+    # is why the library combines records (QualityRecord.extend) before concatenating.
+    a = oc.score(pd.DataFrame({f"q{i}": [3, 9] for i in range(1, 8)}), "swemwbs", errors="flag")
+    b = oc.score(pd.DataFrame({f"q{i}": [3, 4] for i in range(1, 8)}), "swemwbs", errors="flag")
+    assert len(quality_of(a)) == 7 and len(quality_of(b)) == 0
+    assert "quality" not in pd.concat([a, b]).attrs

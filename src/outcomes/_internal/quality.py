@@ -11,6 +11,9 @@ truth.
 A record kept in a DataFrame's ``attrs`` is shared, not copied, by the frames pandas derives
 from it (see ``__deepcopy__``). So a record found in ``attrs`` is never changed in place:
 :func:`attach_quality` puts a new record holding the old notes and the new ones.
+``pd.concat`` keeps ``attrs`` only when every piece has equal ones, so collect the records of
+the pieces (:meth:`QualityRecord.extend`) before concatenating tables that carry different
+notes, and attach the combined record to the result.
 """
 
 from __future__ import annotations
