@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# No matplotlib.use(...) here: importing the report must leave the user's backend alone (inline
-# in Jupyter); figures are rendered to PNG with savefig, which works under any backend.
+import matplotlib
+
+matplotlib.use("Agg")
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
