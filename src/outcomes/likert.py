@@ -843,6 +843,7 @@ MATCHED_COLUMNS = [
     "d_z",
     "wilcoxon_v",
     "wilcoxon_p",
+    "wilcoxon_method",
     "rank_biserial",
     "prop_improved",
     "prop_same",
@@ -1056,7 +1057,12 @@ def _matched_row(name, label, y0, y1, confidence) -> dict:
         else:
             notes.append("every pair changed by the same amount: no t-test")
         w = _wilcoxon_row(d, {})
-        row.update(wilcoxon_v=w["statistic"], wilcoxon_p=w["p"], rank_biserial=w["effect"])
+        row.update(
+            wilcoxon_v=w["statistic"],
+            wilcoxon_p=w["p"],
+            wilcoxon_method=w["method"],
+            rank_biserial=w["effect"],
+        )
         if "no test" in w["note"]:
             notes.append(w["note"])
     row["note"] = "; ".join(notes)

@@ -504,6 +504,8 @@ def _long_scores(sc: pd.DataFrame, meas: pd.DataFrame) -> pd.DataFrame:
     inst_col = sc["instrument"].astype(str).to_numpy()
     if "rater" in sc.columns:
         rater = sc["rater"].astype("string").str.strip().str.lower()
+        # an empty or whitespace rater is a missing one (the instrument's respondent below)
+        rater = rater.mask(rater == "")
     else:
         rater = pd.Series(pd.NA, index=sc.index, dtype="string")
     keep = [c for c in ("referral_id", "person_id") if c in sc.columns]

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from .._internal.quality import QualityRecord, recorded, with_notes
-from .._stats import wilson_ci
+from .._stats import RANK_DECIMALS, mcnemar, signed_rank, wilson_ci
 from ..errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -79,12 +79,6 @@ CHANGE_COLUMNS = [
     "confidence",
     "higher_is_better",
 ]
-
-# Differences are rounded before ranking so that floating-point noise (0.1 + 0.2 - 0.3)
-# neither breaks ties nor hides zeros. Questionnaire scores never need more decimals.
-_RANK_DECIMALS = 9
-# R's wilcox.test computes exact p-values below this many non-zero differences.
-_EXACT_LIMIT = 50
 
 
 # ----------------------------------------------------------------------------- input
@@ -185,47 +179,21 @@ def _nct_ci(t: float, df: float, n: int, confidence: float) -> tuple[float, floa
     return lo_ncp / math.sqrt(n), hi_ncp / math.sqrt(n)
 
 
-def _signed_ranks(d: np.ndarray, zero_method: str) -> tuple[float, float, np.ndarray]:
-    """Sum of ranks of positive and of negative differences, R+ and R- (ranks of |d|)."""
-    if zero_method == "wilcox":
-        d = d[d != 0]
-    ranks = stats.rankdata(np.abs(d))
-    if zero_method == "zsplit":
-        zero_half = ranks[d == 0].sum() / 2
-        return ranks[d > 0].sum() + zero_half, ranks[d < 0].sum() + zero_half, d
-    # "pratt" ranks the zeros with the rest and then ignores their ranks
-    return float(ranks[d > 0].sum()), float(ranks[d < 0].sum()), d
-
-
 def _wilcoxon(d: np.ndarray, zero_method: str, method: str) -> dict:
-    """Signed-rank test. method "auto" follows R: exact below 50 pairs with no ties or zeros."""
-    nonzero = d[d != 0]
-    n_zero = int((d == 0).sum())
-    ties = len(np.unique(np.abs(nonzero))) < len(nonzero)
-    r_plus, r_minus, _ = _signed_ranks(d, zero_method)
-    out = {"wilcoxon_stat": r_plus, "r_plus": r_plus, "r_minus": r_minus}
-    total = r_plus + r_minus
-    out["rank_biserial"] = (r_plus - r_minus) / total if total > 0 else math.nan
-    if len(nonzero) == 0:
-        out.update(
-            wilcoxon_p=math.nan,
-            wilcoxon_method="not computed (all differences zero)",
-            wilcoxon_correction=False,
-        )
-        return out
-    if method == "auto":
-        exact = len(nonzero) < _EXACT_LIMIT and not ties and n_zero == 0
-        method = "exact" if exact else "asymptotic"
-    if method == "exact" and (ties or (n_zero and zero_method != "wilcox")):
-        raise OutcomesError(
-            "Wilcoxon: an exact p-value needs differences without ties"
-            + (" or zeros (with this zero_method)" if n_zero else "")
-            + "; use wilcoxon_method='asymptotic' or 'auto'"
-        )
-    correction = method == "asymptotic"
-    res = stats.wilcoxon(d, zero_method=zero_method, correction=correction, method=method)
-    out.update(wilcoxon_p=float(res.pvalue), wilcoxon_method=method, wilcoxon_correction=correction)
-    return out
+    """Signed-rank test by the library's one implementation (R's exact vs normal rule)."""
+    try:
+        res = signed_rank(d, zero_method=zero_method, method=method)
+    except ValueError as exc:
+        raise OutcomesError(str(exc).replace("method=", "wilcoxon_method=")) from None
+    return {
+        "wilcoxon_stat": res.statistic,
+        "r_plus": res.r_plus,
+        "r_minus": res.r_minus,
+        "rank_biserial": res.rank_biserial,
+        "wilcoxon_p": res.p,
+        "wilcoxon_method": res.method,
+        "wilcoxon_correction": res.correction,
+    }
 
 
 # ----------------------------------------------------------------------------- results
@@ -374,7 +342,7 @@ def _compute(
             f"paired_change{where}: at least 2 complete pairs are needed, found {n}"
             + (f" ({n_dropped} pair(s) dropped for a missing value)" if n_dropped else "")
         )
-    d = np.round(b - a, _RANK_DECIMALS)
+    d = np.round(b - a, RANK_DECIMALS)
     mean_diff = float(d.mean())
     sd_diff = float(d.std(ddof=1))
     if sd_diff == 0:
@@ -987,15 +955,14 @@ def caseness_change(
     both, b, c, neither = (
         int(v) for v in ((a & b_).sum(), (a & ~b_).sum(), (~a & b_).sum(), (~a & ~b_).sum())
     )
-    disc = b + c
-    if disc:
-        chi2_c = (abs(b - c) - 1) ** 2 / disc if abs(b - c) >= 1 else 0.0
-        chi2_u = (b - c) ** 2 / disc
-        p_c, p_u = float(stats.chi2.sf(chi2_c, 1)), float(stats.chi2.sf(chi2_u, 1))
-        p_e = float(stats.binomtest(b, disc, 0.5).pvalue)
-    else:  # nobody changed caseness: no evidence of change; χ² undefined
-        chi2_c = chi2_u = p_c = p_u = math.nan
-        p_e = 1.0
+    mc = mcnemar(b, c)
+    chi2_c, p_c, chi2_u, p_u, p_e = (
+        mc.chi2_corrected,
+        mc.p_corrected,
+        mc.chi2_uncorrected,
+        mc.p_uncorrected,
+        mc.p_exact,
+    )
     p = {"exact": p_e, "corrected": p_c, "uncorrected": p_u}[method]
     return CasenessResult(
         n=n,
