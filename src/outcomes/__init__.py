@@ -30,6 +30,7 @@ from .change import (
     paired_change,
     paired_change_table,
 )
+from .coded_scores import CodedScores, pivot_coded_scores
 from .errors import (
     DataStructureError,
     InstrumentDefinitionError,
@@ -51,6 +52,7 @@ from .scoring import ValidationReport, item_codes, score, validate
 
 __all__ = [
     "CasenessResult",
+    "CodedScores",
     "ChangeResult",
     "ChangeTable",
     "OutcomeMetricResult",
@@ -65,6 +67,7 @@ __all__ = [
     "pair_waves",
     "paired_change",
     "paired_change_table",
+    "pivot_coded_scores",
     "reliable_change",
     "reliable_change_summary",
     "DataStructureError",
