@@ -686,7 +686,11 @@ def _norm_score(sc: Scale, prep: _Prepared, raw: np.ndarray) -> np.ndarray:
     if len(lost):
         keys = [k for k in sc.keys if k in frame.columns]
         shown = (
-            frame[keys].iloc[lost].astype(str).agg(", ".join, axis=1).to_numpy(dtype=object)
+            frame[keys]
+            .iloc[lost]
+            .apply(lambda c: c.map(lambda v, k=c.name: f"{k}={v!r}"))
+            .agg(", ".join, axis=1)
+            .to_numpy(dtype=object)
             if keys
             else np.full(len(lost), "", dtype=object)
         )
