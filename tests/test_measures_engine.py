@@ -129,7 +129,13 @@ def test_snomed_codes_and_pivot_of_coded_rows():
     res = pivot_coded_scores(rows)
     assert sorted(res) == ["ors", "phq_9", "rcads_47_self"]
     rc = res["rcads_47_self"]
-    assert rc.columns.tolist() == ["person_id", "referral_id", "date", "separation_anxiety", "panic"]
+    assert rc.columns.tolist() == [
+        "person_id",
+        "referral_id",
+        "date",
+        "separation_anxiety",
+        "panic",
+    ]
     assert rc["separation_anxiety"].tolist() == [7, 3]
     scored = oc.score(rc.assign(age=8, sex="M"), "rcads_47_self", input="scales")
     # separation anxiety 7 for a boy of 8: T = 50 + 10 x (7 - 4.87) / 3.93 = 55.4198...
