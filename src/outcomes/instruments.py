@@ -818,7 +818,8 @@ def load_all() -> dict[str, Instrument]:
     """Every bundled instrument, by id.
 
     Example:
-        >>> sorted(load_all())[:2]
-        ['chi_esq_12_18', 'chi_esq_9_11']
+        >>> all_instruments = load_all()
+        >>> all_instruments["rcads_47_self"].scale("panic_t").method
+        'norm'
     """
     return {i: load_instrument(i) for i in list_instruments()}
