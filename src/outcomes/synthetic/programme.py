@@ -16,6 +16,7 @@ from ..errors import OutcomesError
 from .clinical import simulate_clinical
 from .dictionary import datapackage, readme
 from .itembank import PUPIL_DIMS
+from .mhst import MHST_INSTRUMENTS
 from .population import GEN_SD, WORSE, children_on_roll, make_pupils, make_schools
 from .school_survey import SURVEY_SCALES, anova_icc, expected_survey, simulate_survey
 from .service import expected_service, simulate_referrals
@@ -36,6 +37,7 @@ _STREAMS = (
     "truth_staff",
     "clinical_item_stability",
     "truth_clinical_item_stability",
+    "mhst_measures",
 )
 #: instruments in ``ProgrammeData.responses``, in file order
 RESPONSE_INSTRUMENTS = (
@@ -209,6 +211,7 @@ def simulate_programme(
         streams["clinical"],
         (streams["truth_clinical"], streams["truth_clinical_item_stability"]),
         streams["clinical_item_stability"],
+        streams["mhst_measures"],
     )
     staff, staff_truth = simulate_staff(s, schools, streams["staff"], streams["truth_staff"])
     survey_truth, icc = _survey_truth(s, survey_real, streams["truth_survey"], schools, pupils)
@@ -229,7 +232,9 @@ def simulate_programme(
     return ProgrammeData(
         schools=schools.frame,
         referrals=refs.frame,
-        responses={k: responses[k] for k in RESPONSE_INSTRUMENTS},
+        responses={
+            k: responses[k] for k in (*RESPONSE_INSTRUMENTS, *MHST_INSTRUMENTS) if k in responses
+        },
         school_survey=survey,
         staff_survey=staff,
         truth=truth,

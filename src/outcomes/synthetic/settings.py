@@ -76,6 +76,9 @@ class SimulationSettings:
     clinical_effect: float = 0.8
     clinical_effect_sd: float = 0.6
     esq_rate: float = 0.80
+    #: add the MHST measures (RCADS-25 self/parent, GAD-7 and PHQ-9 from 16); off keeps the
+    #: demo programme's tables exactly as they were
+    mhst_measures: bool = False
     # --- item-level missingness -----------------------------------------------------------
     item_missing_rate: float = 0.02
     honosca_not_known_rate: float = 0.04
@@ -274,6 +277,8 @@ def _check(s: SimulationSettings) -> None:
         fail("start_date", "must be a date")
     if not isinstance(s.lgbt, bool):
         fail("lgbt", "must be True or False")
+    if not isinstance(s.mhst_measures, bool):
+        fail("mhst_measures", "must be True or False")
 
 
 def _as_date(v: object) -> dt.date:
