@@ -65,3 +65,24 @@ def test_written_and_read_back(both, tmp_path):
     back = type(on).read(path)
     assert set(back.responses) == set(on.responses)
     assert len(back.responses["phq_9"]) == len(on.responses["phq_9"])
+
+
+def test_primary_survey_with_the_stirling_scale(tmp_path):
+    off = simulate_programme(5, **SMALL)
+    on = simulate_programme(5, primary_survey=True, **SMALL)
+    assert off.primary_survey is None and "primary_survey" not in off.tables()
+    for name, table in off.tables().items():
+        pd.testing.assert_frame_equal(table, on.tables()[name])
+    ps = on.primary_survey
+    assert set(ps["year_group"]) <= {4, 5, 6} and ps["age"].between(7, 11).all()
+    schools = on.schools.set_index("school_id")
+    assert (schools.loc[ps["school_id"], "phase"] == "primary").all()
+    # every primary school of the programme is surveyed, as the secondaries are
+    prog = on.schools[on.schools["in_programme"]]
+    surveyed = set(ps["school_id"]) | set(on.school_survey["school_id"])
+    assert set(prog["school_id"]) <= surveyed
+    scored = oc.score(ps, "scwbs")
+    assert scored["total"].dropna().between(12, 60).all()
+    assert 35 < scored["total"].mean() < 55
+    back = type(on).read(on.write(tmp_path / "primary"))
+    pd.testing.assert_frame_equal(back.primary_survey, ps, check_dtype=False)
