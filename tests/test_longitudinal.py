@@ -11,7 +11,7 @@ from scipy import stats
 
 import outcomes as oc
 from outcomes.errors import DataStructureError, OutcomesError
-from outcomes.longitudinal import (
+from outcomes.longitudinal.mixed import (
     FIXED_COLUMNS,
     LongitudinalWarning,
     MixedResult,
@@ -75,10 +75,15 @@ def test_sleep_fixed_effects_match_spec(sleep_fit):
     # Intercept = mean of drug 1 = 0.75; lme4 reports SE 0.6004.
     assert fe.loc["Intercept", "estimate"] == pytest.approx(0.75, abs=1e-6)
     assert fe.loc["Intercept", "se"] == pytest.approx(0.6004, abs=5e-4)
-    z = stats.norm.ppf(0.975)
-    assert fe.loc["group[2]", "ci_low"] == pytest.approx(1.58 - z * 0.388963, abs=1e-3)
-    assert fe.loc["group[2]", "ci_high"] == pytest.approx(1.58 + z * 0.388963, abs=1e-3)
-    assert fe.loc["group[2]", "p"] == pytest.approx(2 * stats.norm.sf(1.58 / 0.388963), rel=1e-3)
+    # Satterthwaite t by default. R: library(lmerTest); f <- lmer(extra ~ group + (1 | ID),
+    # sleep); summary(f): df 11.081389644 and 9.000000045; contest(f, diag(2), joint = FALSE,
+    # confint = TRUE): group2 CI 0.7001142411 to 2.459885759 (the paired t interval)
+    assert fe.loc["Intercept", "df"] == pytest.approx(11.081389644, rel=1e-5)
+    assert fe.loc["group[2]", "df"] == pytest.approx(9.0, rel=1e-5)
+    assert fe.loc["group[2]", "ci_low"] == pytest.approx(0.7001142411, abs=1e-5)
+    assert fe.loc["group[2]", "ci_high"] == pytest.approx(2.459885759, abs=1e-5)
+    # R: summary(f)$coefficients["group2", "Pr(>|t|)"] -> 0.002832890095
+    assert fe.loc["group[2]", "p"] == pytest.approx(0.002832890095, rel=1e-4)
 
 
 def test_sleep_variance_components_by_hand(sleep_fit):
@@ -204,7 +209,10 @@ def test_school_intercept_matches_statsmodels_formula_and_recovers_iccs():
         ).fit(reml=True)
     fe = res.to_frame().set_index("term")
     assert fe.loc["wave[12]", "estimate"] == pytest.approx(ref.params["C(wave)[T.12]"], abs=1e-3)
-    assert fe.loc["wave[12]", "se"] == pytest.approx(ref.bse["C(wave)[T.12]"], rel=1e-2)
+    # Standard errors are lme4's (X'V^-1X)^-1, not statsmodels' joint-Hessian ones (0.5238).
+    # R: lmer(score ~ factor(wave) + (1 | school) + (1 | child), data = <these rows>):
+    # Std. Error of wave12 0.5003010522
+    assert fe.loc["wave[12]", "se"] == pytest.approx(0.5003010522, rel=1e-4)
     v = res.variance_components().set_index("component")["variance"]
     assert v["school"] == pytest.approx(float(ref.cov_re.iloc[0, 0]), rel=1e-2)
     assert v["child"] == pytest.approx(float(ref.vcomp[0]), rel=1e-2)
@@ -438,7 +446,7 @@ def test_command_line(tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from outcomes.longitudinal import longitudinal_cli
+    from outcomes.cli.longitudinal import longitudinal_cli
 
     app = typer.Typer()
     app.command()(longitudinal_cli)

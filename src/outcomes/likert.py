@@ -24,10 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import scoring
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
-from .instruments import Instrument, load_instrument
+from .instruments import Instrument, load_instrument, scoring
 from .survey import _as_list, _check_frame, _fmt_p, _resolve_waves, _wave_name, _wilcoxon_row
 
 __all__ = [
@@ -835,6 +834,7 @@ MATCHED_COLUMNS = [
     "d_z",
     "wilcoxon_v",
     "wilcoxon_p",
+    "wilcoxon_method",
     "rank_biserial",
     "prop_improved",
     "prop_same",
@@ -1047,7 +1047,12 @@ def _matched_row(name, label, y0, y1, confidence) -> dict:
         else:
             notes.append("every pair changed by the same amount: no t-test")
         w = _wilcoxon_row(d, {})
-        row.update(wilcoxon_v=w["statistic"], wilcoxon_p=w["p"], rank_biserial=w["effect"])
+        row.update(
+            wilcoxon_v=w["statistic"],
+            wilcoxon_p=w["p"],
+            wilcoxon_method=w["method"],
+            rank_biserial=w["effect"],
+        )
         if "no test" in w["note"]:
             notes.append(w["note"])
     row["note"] = "; ".join(notes)

@@ -877,7 +877,12 @@ class TrendResult:
         span = (
             f"{len(fitted)} {unit}s ({fitted['period'].iloc[0]} to {fitted['period'].iloc[-1]}; "
             f"{self.family} segmented regression"
-            + (f", Pearson dispersion {self.dispersion:.2f}" if self.dispersion != 1 else "")
+            + (
+                f", Pearson dispersion {self.dispersion:.2f}, t tests on "
+                f"{self.coefficients['reference'].iloc[0][2:-1]} df"
+                if self.dispersion != 1
+                else ""
+            )
             + ")"
         )
 
@@ -969,7 +974,9 @@ def inappropriate_trend(
     (statsmodels GLM); ``"poisson"``: log link with offset log n_t. Periods without a decided
     referral carry no information and are left out of the fit. ``dispersion="pearson"`` scales
     the standard errors by the Pearson chi2/df when it exceeds 1 (quasi-likelihood, as monthly
-    counts are usually overdispersed); ``"fixed"`` keeps the scale at 1. Without a change date
+    counts are usually overdispersed) and then tests and CIs use t on the residual df, as R's
+    ``glm(family = quasibinomial)`` / ``quasipoisson``; ``"fixed"`` keeps the scale at 1 with
+    normal tests (R's ``binomial`` / ``poisson``). The ``reference`` column says which was used. Without a change date
     the model is b0 + b1 t.
 
     Example
@@ -1033,7 +1040,9 @@ def inappropriate_trend(
         phi = float(res.pearson_chi2 / res.df_resid)
         if phi > 1:
             scale = phi
-            res = model.fit(scale=scale)
+            # An estimated dispersion makes the Wald statistics t on the residual df, as R's
+            # quasibinomial / quasipoisson glm (summary.glm and confint.default use t there).
+            res = model.fit(scale=scale, use_t=True)
     ci = np.asarray(res.conf_int(alpha=1 - confidence))
     coef = pd.DataFrame(
         {
@@ -1043,6 +1052,7 @@ def inappropriate_trend(
             "ci_low": ci[:, 0],
             "ci_high": ci[:, 1],
             "p": np.asarray(res.pvalues),
+            "reference": f"t({res.df_resid:g})" if res.use_t else "normal",
         }
     )
     coef["ratio"] = np.exp(coef["estimate"])
@@ -1063,23 +1073,49 @@ def inappropriate_trend(
 _STAGES = {"first": "first_contact_date", "second": "second_contact_date"}
 
 
-def km_quantile(times: np.ndarray, surv: np.ndarray, p: float) -> float:
+def km_quantile(
+    times: np.ndarray, surv: np.ndarray, p: float, last_time: float | None = None
+) -> float:
     """The time by which a proportion ``p`` has had the event, from a Kaplan-Meier curve.
 
-    The smallest event time t with S(t) <= 1 - p; where S(t) equals 1 - p exactly, the midpoint
-    of that time and the next event time (R ``quantile.survfit``; for uncensored data this is
-    the ordinary sample quantile, e.g. the median of an even number of waits). NaN when the curve
-    never falls that far.
+    R's ``quantile.survfit`` rule: the first time at which F = 1 - S reaches ``p``; where F
+    equals ``p`` (within sqrt(machine epsilon)) the midpoint of that time and the time F next
+    rises, or, when F never rises again, the midpoint of that time and ``last_time`` (the last
+    follow-up time of the curve, censored or not; default the last of ``times``). For uncensored
+    data this is the ordinary sample quantile (R type 2). NaN when F never reaches ``p``.
+    ``times`` are the curve's times in increasing order and ``surv`` S just after each; NaN
+    values of ``surv`` (an undefined confidence band) are skipped, as R does.
+
+    Example:
+        >>> km_quantile(np.array([10.0, 20.0]), np.array([0.75, 0.5]), 0.5, last_time=40)
+        30.0
     """
-    target = 1.0 - p
-    tol = 1e-10
-    hit = np.flatnonzero(surv <= target + tol)
-    if len(hit) == 0:
+    times = np.asarray(times, dtype=float)
+    xmax = float(times[-1]) if last_time is None else float(last_time)
+    # The curve starts at F = 0 at time 0. Keep the first time each F level is reached
+    # (R drops repeated levels, then undefined ones, but remembers whether the last was NaN).
+    x = np.concatenate([[0.0], times])
+    y = np.concatenate([[0.0], 1.0 - np.asarray(surv, dtype=float)])
+    _, first = np.unique(np.where(np.isnan(y), np.inf, y), return_index=True)
+    first = np.sort(first)
+    x, y = x[first], y[first]
+    last_defined = not np.isnan(y[-1])
+    ok = ~np.isnan(y)
+    x, y = x[ok], y[ok]
+    tol = np.sqrt(np.finfo(float).eps)
+    # The point with the smallest F at or above p (within tol), and the one clearly above p.
+    # A band of S need not be monotone, so these are chosen by F, not by position.
+    up1 = np.flatnonzero(y + tol >= p)
+    if len(up1) == 0:
         return np.nan
-    i = hit[0]
-    if abs(surv[i] - target) < tol and i + 1 < len(times):
-        return float(times[i] + times[i + 1]) / 2
-    return float(times[i])
+    i1 = up1[np.argmin(y[up1])]
+    up2 = np.flatnonzero(y - tol >= p)
+    if len(up2):
+        i2 = up2[np.argmin(y[up2])]
+        return float(x[i1] + x[i2]) / 2  # equal indices unless F sits on p
+    if last_defined and abs(p - y[-1]) < tol:
+        return float(x[i1] + xmax) / 2  # F stays on p to the end of follow-up
+    return np.nan
 
 
 def _km_at(times: np.ndarray, values: np.ndarray, t: float, start: float) -> float:
@@ -1088,42 +1124,53 @@ def _km_at(times: np.ndarray, values: np.ndarray, t: float, start: float) -> flo
     return start if i < 0 else float(values[i])
 
 
+def _loglog_band(surv: np.ndarray, se_log: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise log(-log S) band of S (R ``survfit(conf.type = "log-log")``); NaN where S is
+    0 or 1, as R. ``se_log`` is the Greenwood standard error of log S."""
+    s = np.where((surv > 0) & (surv < 1), surv, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = z * se_log / np.abs(np.log(s))
+        return s ** np.exp(w), s ** np.exp(-w)
+
+
+#: Quantile columns of the waiting-time table and the proportion seen each stands for.
+_QUANTILES = {"median": 0.5, "q1": 0.25, "q3": 0.75, "p90": 0.90}
+
+
 def _km_summary(days: np.ndarray, event: np.ndarray, standard_days: float, z: float):
-    """Quantiles and the share within the standard for one group; ``z`` the normal quantile of
-    the confidence level."""
-    out = {
-        "median_days": np.nan,
-        "median_ci_low": np.nan,
-        "median_ci_high": np.nan,
-        "q1_days": np.nan,
-        "q3_days": np.nan,
-        "p90_days": np.nan,
-        "within_standard": np.nan,
-        "within_standard_ci_low": np.nan,
-        "within_standard_ci_high": np.nan,
-    }
+    """Quantiles with their CIs and the share within the standard for one group; ``z`` the
+    normal quantile of the confidence level."""
+    out = {}
+    for name in _QUANTILES:
+        out[f"{name}_days" if name != "median" else "median_days"] = np.nan
+        out[f"{name}_ci_low"] = np.nan
+        out[f"{name}_ci_high"] = np.nan
+    out |= {"within_standard": np.nan, "within_standard_ci_low": np.nan}
+    out["within_standard_ci_high"] = np.nan
     if len(days) == 0:
         return out, None
     sf = SurvfuncRight(days, event.astype(float))
     times, surv, se = sf.surv_times, sf.surv_prob, sf.surv_prob_se
-    out["median_days"] = km_quantile(times, surv, 0.5)
-    out["q1_days"] = km_quantile(times, surv, 0.25)
-    out["q3_days"] = km_quantile(times, surv, 0.75)
-    out["p90_days"] = km_quantile(times, surv, 0.90)
-    if event.any():
-        with np.errstate(divide="ignore", invalid="ignore"):  # steps at S = 0 give no bound
-            lo, hi = sf.quantile_ci(0.5, alpha=2 * norm.sf(z), method="cloglog")
-        out["median_ci_low"] = float(lo) if np.isfinite(lo) else np.nan
-        out["median_ci_high"] = float(hi) if np.isfinite(hi) else np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se_log = se / surv  # Greenwood: sqrt(sum d / (n (n - d))), R's survfit std.err
+    s_lo, s_hi = _loglog_band(surv, se_log, z)
+    last = float(np.max(days))
+    for name, p in _QUANTILES.items():
+        out[f"{name}_days"] = km_quantile(times, surv, p, last) if len(times) else np.nan
+        if len(times):
+            # R quantile.survfit: the quantiles of the band's limits (the lower limit of S
+            # reaches 1 - p first, so it gives the lower limit of the time)
+            out[f"{name}_ci_low"] = km_quantile(times, s_lo, p, last)
+            out[f"{name}_ci_high"] = km_quantile(times, s_hi, p, last)
     s = _km_at(times, surv, standard_days, 1.0)
     s_se = _km_at(times, se, standard_days, 0.0)
     out["within_standard"] = 1.0 - s
     if 0 < s < 1 and np.isfinite(s_se) and s_se > 0:
         # log(-log S) interval (Kalbfleisch & Prentice; R survfit conf.type = "log-log")
         w = z * s_se / (s * abs(np.log(s)))
-        s_lo, s_hi = s ** np.exp(w), s ** np.exp(-w)
-        out["within_standard_ci_low"] = 1.0 - s_hi
-        out["within_standard_ci_high"] = 1.0 - s_lo
+        s_lo1, s_hi1 = s ** np.exp(w), s ** np.exp(-w)
+        out["within_standard_ci_low"] = 1.0 - s_hi1
+        out["within_standard_ci_high"] = 1.0 - s_lo1
     return out, sf
 
 
@@ -1159,8 +1206,8 @@ class WaitResult:
     ``to_frame()``: one row per group and stage: ``n`` (referrals included), ``n_seen``
     (contact recorded), ``n_waiting`` (no contact by the extract date: censored there),
     ``n_closed_unseen`` (discharged without that contact: censored at discharge, or excluded
-    with ``discharged="exclude"``), ``median_days`` with its ``median_ci_low/high``, ``q1_days``,
-    ``q3_days``, ``p90_days``, ``standard_days`` and ``within_standard`` (proportion with the
+    with ``discharged="exclude"``), ``median_days``, ``q1_days``, ``q3_days``, ``p90_days``, each
+    with its ``_ci_low/_ci_high`` (``median_ci_low``, ``q1_ci_low``, ...), ``standard_days`` and ``within_standard`` (proportion with the
     contact within the standard) with ``within_standard_ci_low/high``. ``curve()``: the
     Kaplan-Meier steps for plotting.
     """
@@ -1260,8 +1307,9 @@ def waiting_times(
 
     The curve is statsmodels' ``SurvfuncRight`` (Greenwood standard errors). Quantiles (median,
     quartiles, 90th percentile) follow :func:`km_quantile` (NaN when the curve does not fall that
-    far: report as "not reached"); the median's interval is statsmodels' ``quantile_ci``
-    (Brookmeyer-Crowley with the cloglog transform). ``within_standard`` is 1 - S(standard_days)
+    far: report as "not reached"); each quantile's interval is that quantile of the pointwise
+    log(-log) band of S, as R's ``quantile.survfit`` on ``survfit(conf.type = "log-log")``
+    (Brookmeyer-Crowley by test inversion). ``within_standard`` is 1 - S(standard_days)
     with a log-log interval.
 
     Example

@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._stats import wilson_ci
+from ._mixed import RemlModel
+from ._stats import mcnemar, signed_rank, wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
-from .instruments import _norm
+from .instruments.model import _norm
 
 __all__ = [
     "SurveyWarning",
@@ -301,9 +302,15 @@ def _mixed_icc(y: np.ndarray, cluster: np.ndarray) -> tuple[float, str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = smf.mixedlm("y ~ 1", frame, groups=frame["c"]).fit(reml=True)
-    tau2 = float(np.asarray(fit.cov_re)[0, 0])
-    note = "; ".join(sorted({str(w.message).split("\n")[0] for w in caught}))
-    return tau2 / (tau2 + float(fit.scale)), (f"mixed model: {note}" if note else "")
+    start = {"cluster": float(np.asarray(fit.cov_re)[0, 0]), "residual": float(fit.scale)}
+    # statsmodels stops just inside a zero variance; the shared REML check (as fit_mixed,
+    # and lme4's bounded optimiser) finds the optimum on the boundary
+    v = RemlModel(y, np.ones((len(y), 1)), {"cluster": cluster}).fit(start)
+    msgs = {str(w.message).split("\n")[0] for w in caught}
+    if v["cluster"] == 0:
+        msgs = {"REML optimum on the boundary: between-cluster variance 0"}
+    note = "; ".join(sorted(msgs))
+    return v["cluster"] / (v["cluster"] + v["residual"]), (f"mixed model: {note}" if note else "")
 
 
 def cluster_icc(data: pd.DataFrame, outcome: str, cluster: str, *, method: str = "anova") -> float:
@@ -1103,8 +1110,6 @@ def _pair(frame: pd.DataFrame, pupil: str, base, follow) -> tuple[pd.DataFrame, 
 def _paired_rows(
     wide: pd.DataFrame, binary: bool, clustered: bool, confidence: float
 ) -> list[dict]:
-    from statsmodels.stats.contingency_tables import mcnemar
-
     y0, y1 = wide["y0"].to_numpy(), wide["y1"].to_numpy()
     n = len(wide)
     rows = []
@@ -1143,14 +1148,13 @@ def _paired_rows(
                 )
             )
         else:
-            ex = mcnemar(np.array([[a, b], [c, d]]), exact=True)
-            cc = mcnemar(np.array([[a, b], [c, d]]), exact=False, correction=True)
+            mc = mcnemar(b, c)
             rows.append(
                 _row(
                     method="McNemar exact test (binomial), Newcombe paired CI",
                     statistic_name="discordant_min",
-                    statistic=float(ex.statistic),
-                    p=float(ex.pvalue),
+                    statistic=float(mc.discordant_min),
+                    p=mc.p_exact,
                     primary=True,
                     note=discord,
                     **est,
@@ -1160,9 +1164,9 @@ def _paired_rows(
                 _row(
                     method="McNemar chi-square (continuity corrected)",
                     statistic_name="chi2",
-                    statistic=float(cc.statistic),
+                    statistic=mc.chi2_corrected,
                     df=1,
-                    p=float(cc.pvalue),
+                    p=mc.p_corrected,
                     note=discord,
                     **est,
                 )
@@ -1221,33 +1225,25 @@ def _paired_rows(
 
 
 def _wilcoxon_row(diffs: np.ndarray, common: dict) -> dict:
-    nz = diffs[diffs != 0]
-    if len(nz) == 0:
+    """Signed-rank row by the library's one implementation (R's exact vs normal rule)."""
+    res = signed_rank(diffs)
+    if res.n_nonzero == 0:
         return _row(
             method="Wilcoxon signed-rank",
             estimand="median change",
             note="no change in any pair: no test",
             **common,
         )
-    ties = len(np.unique(np.abs(nz))) < len(nz)
-    exact = len(nz) <= 50 and not ties
-    res = stats.wilcoxon(
-        nz, zero_method="wilcox", method="exact" if exact else "asymptotic", correction=not exact
-    )
-    ranks = stats.rankdata(np.abs(nz))
-    r_plus, r_minus = ranks[nz > 0].sum(), ranks[nz < 0].sum()
     return _row(
-        method="Wilcoxon signed-rank (zeros dropped, "
-        + ("exact" if exact else "normal approximation with continuity correction")
-        + ")",
+        method=res.label,
         estimand="median change (follow-up - baseline), same pupils",
         estimate=float(np.median(diffs)),
         statistic_name="V",
-        statistic=float(r_plus),
-        p=float(res.pvalue),
+        statistic=res.statistic,
+        p=res.p,
         effect_name="rank_biserial",
-        effect=float((r_plus - r_minus) / (r_plus + r_minus)),
-        note=f"{int((diffs == 0).sum())} zero change(s) dropped",
+        effect=res.rank_biserial,
+        note=f"{res.n_zero} zero change(s) dropped",
         **common,
     )
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataStructureError, InvalidResponsesError
-from ..instruments import Instrument, Item, _norm
-from ..scoring import on_grid
+from ..instruments.model import Instrument, Item, _norm
+from ..instruments.scoring import on_grid
 from ._common import answers_text, continuous_text, fmt_code
 
 ISSUE_COLUMNS = ["row", "column", "item", "value", "reason", "severity"]

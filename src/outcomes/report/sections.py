@@ -21,14 +21,14 @@ import yaml
 
 from .. import disclosure, esq, likert, service, survey
 from .._version import __version__
-from ..attrition import TEST_COLUMNS, attrition
 from ..change import paired_change_table
+from ..change.outcome_metric import cyp_outcome_metric
+from ..change.pairing import pair_waves
+from ..change.reliable import reliable_change, reliable_change_summary
 from ..errors import OutcomesError
-from ..imputation import impute_change
-from ..outcome_metric import cyp_outcome_metric
-from ..pairing import pair_waves
-from ..reliable import reliable_change, reliable_change_summary
-from ..scoring import score
+from ..instruments.scoring import score
+from ..longitudinal.attrition import TEST_COLUMNS, attrition
+from ..longitudinal.imputation import impute_change
 from .config import EvaluationConfig, load_config
 from .inputs import Inputs, load_inputs, subgroup_columns
 from .render import Section, save_csv

@@ -19,8 +19,8 @@ Estimated means per wave are ``L beta`` with ``L`` the average design row over c
 child's first record) with the wave (and group) set; change from baseline is the difference
 of two such rows. Intervals are Wald intervals, ``estimate +/- z * se``, as statsmodels reports.
 
-Attrition analysis lives in :mod:`outcomes.attrition`; multiple imputation in
-:mod:`outcomes.imputation`.
+Attrition analysis lives in :mod:`outcomes.longitudinal.attrition`; multiple imputation in
+:mod:`outcomes.longitudinal.imputation`.
 """
 
 from __future__ import annotations
@@ -29,27 +29,26 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated
 
 import numpy as np
 import pandas as pd
-import typer
 from scipy import stats
 
-from .errors import DataStructureError, OutcomesError
+from .._mixed import RemlModel
+from ..errors import DataStructureError, OutcomesError
 
 __all__ = [
     "LongitudinalWarning",
     "MixedResult",
     "ModelSpecificationError",
     "fit_mixed",
-    "longitudinal_cli",
     "wave_order",
 ]
 
 #: Columns of :meth:`MixedResult.to_frame` (the first six are the public contract).
-FIXED_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p", "z"]
+#: ``z`` is the Wald ratio estimate / se, referred to t(``df``) (Satterthwaite) or, with
+#: ``df`` infinite, to the normal distribution.
+FIXED_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p", "z", "df"]
 
 #: Wave labels that mark the baseline when waves are text without an explicit order.
 _BASELINE_NAMES = {"baseline", "base", "pre", "t0", "time 0", "wave 0", "before", "intake", "start"}
@@ -419,6 +418,7 @@ class _Fit:
     warnings: list[str]
     loglik: float
     method: str
+    reml_model: RemlModel | None = None
 
 
 def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
@@ -454,13 +454,33 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
         raise ModelSpecificationError(
             f"fit_mixed: the model could not be fitted ({'; '.join(msgs)})"
         )
-    k = X.shape[1]
-    params = pd.Series(np.asarray(res.fe_params), index=X.columns)
-    cov = pd.DataFrame(np.asarray(res.cov_params())[:k, :k], index=X.columns, columns=X.columns)
     sigma2 = float(res.scale)
     tau = float(np.asarray(res.cov_re)[0, 0])
     variances = {"school": tau, "child": float(res.vcomp[0])} if school else {"child": tau}
     variances["residual"] = sigma2
+    groups = {"child": df["_child"].to_numpy()}
+    if school:
+        groups = {"school": df["_school"].to_numpy(), **groups}
+    rm = RemlModel(df["_y"].to_numpy(), X.to_numpy(), groups)
+    loglik = float(res.llf)
+    if reml:
+        # statsmodels' optimiser stops just inside a zero variance; lme4's bounded one reaches it
+        sm_dev = rm.deviance(variances)
+        refined = rm.fit(variances)
+        dev = rm.deviance(refined)
+        for comp in groups:
+            if refined[comp] == 0 and variances[comp] > 0 and dev < sm_dev:
+                msgs.append(
+                    f"The REML optimum has the {comp} variance at 0 (REML log-likelihood "
+                    f"{-dev / 2:.4f} there vs {-sm_dev / 2:.4f} at statsmodels' estimate "
+                    f"{variances[comp]:.4g}); the fit uses the optimum, as lme4 does"
+                )
+        variances = {k: refined[k] for k in variances}
+        loglik = -dev / 2
+    # lme4's vcov: (X'V^-1 X)^-1 at the estimated variances (not the joint inverse Hessian)
+    beta, C = rm.fixed(variances)
+    params = pd.Series(beta, index=X.columns)
+    cov = pd.DataFrame(C, index=X.columns, columns=X.columns)
     total = sum(variances.values())
     for comp, v in variances.items():
         if comp != "residual" and v <= _BOUNDARY_SHARE * total:
@@ -478,23 +498,30 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
         variances=variances,
         converged=bool(res.converged),
         warnings=msgs,
-        loglik=float(res.llf),
+        loglik=loglik,
         method="REML" if reml else "ML",
+        reml_model=rm if reml else None,
     )
 
 
-def _wald(est: np.ndarray, var: np.ndarray, confidence: float) -> dict[str, np.ndarray]:
+def _wald(
+    est: np.ndarray, var: np.ndarray, confidence: float, df: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Wald CIs and p-values: t(df) where df is given (Satterthwaite), else normal."""
     se = np.sqrt(np.where(var >= 0, var, np.nan))
-    z = stats.norm.ppf(0.5 + confidence / 2)
+    df = np.full(len(est), np.inf) if df is None else np.asarray(df, dtype=float)
+    # t with infinite df is the normal distribution
+    crit = stats.t.ppf(0.5 + confidence / 2, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         zstat = est / se
     return {
         "estimate": est,
         "se": se,
-        "ci_low": est - z * se,
-        "ci_high": est + z * se,
-        "p": 2 * stats.norm.sf(np.abs(zstat)),
+        "ci_low": est - crit * se,
+        "ci_high": est + crit * se,
+        "p": 2 * stats.t.sf(np.abs(zstat), df),
         "z": zstat,
+        "df": df,
     }
 
 
@@ -530,11 +557,24 @@ class MixedResult:
     n_by_wave: pd.DataFrame
     excluded: dict[str, int]
     _L: dict = field(repr=False, default_factory=dict)
+    #: "satterthwaite" (t tests and CIs, as lmerTest) or "normal" (Wald z).
+    df_method: str = "satterthwaite"
+    _reml: RemlModel | None = field(repr=False, default=None)
 
     # -- tables
     def to_frame(self) -> pd.DataFrame:
-        """One row per fixed-effect term: ``term, estimate, se, ci_low, ci_high, p, z``."""
-        cols = _wald(self.params.to_numpy(), np.diag(self.cov_params.to_numpy()), self.confidence)
+        """One row per fixed-effect term: ``term, estimate, se, ci_low, ci_high, p, z, df``.
+
+        ``se`` is lme4's: the square root of (X'V⁻¹X)⁻¹ at the REML estimates. ``df`` is the
+        Satterthwaite df of the t test and CI (lmerTest), or infinite for normal (Wald z).
+        """
+        L = np.eye(len(self.params))
+        cols = _wald(
+            self.params.to_numpy(),
+            np.diag(self.cov_params.to_numpy()),
+            self.confidence,
+            self._df(L),
+        )
         return pd.DataFrame({"term": self.params.index.tolist(), **cols})[FIXED_COLUMNS]
 
     def _contrast(self, L: np.ndarray) -> dict[str, np.ndarray]:
@@ -542,7 +582,13 @@ class MixedResult:
         V = self.cov_params.to_numpy()
         est = L @ b
         var = np.einsum("ij,jk,ik->i", L, V, L)
-        return _wald(est, var, self.confidence)
+        return _wald(est, var, self.confidence, self._df(L))
+
+    def _df(self, L: np.ndarray) -> np.ndarray | None:
+        """Satterthwaite df of each contrast row of ``L``, or None for normal tests."""
+        if self.df_method != "satterthwaite" or self._reml is None:
+            return None
+        return self._reml.satterthwaite(self.variances, L)
 
     def _keys(self) -> list[tuple]:
         return list(self._L.keys())
@@ -648,7 +694,12 @@ class MixedResult:
             f"children"
             + (f" in {self.n_schools} schools" if self.school else "")
             + (f", adjusted for {', '.join(self.covariates)}" if self.covariates else "")
-            + "."
+            + "; standard errors (X'V⁻¹X)⁻¹ at the estimates as lme4, "
+            + (
+                "t tests and CIs on Satterthwaite degrees of freedom (as lmerTest)."
+                if self._df(np.eye(len(self.params))) is not None
+                else "normal (Wald z) tests and CIs."
+            )
         )
         means = self.wave_means()
         change = self.change()
@@ -751,8 +802,9 @@ def fit_from_prepared(
     reml: bool = True,
     confidence: float = 0.95,
     what: str = "fit_mixed",
+    ddf: str = "satterthwaite",
 ) -> MixedResult:
-    """Fit the model to already-checked data (used by :mod:`outcomes.imputation`)."""
+    """Fit the model to already-checked data (used by :mod:`outcomes.longitudinal.imputation`)."""
     X = _design(prep, prep.frame)
     _check_rank(X, what)
     fit = _fit(prep, X, reml)
@@ -788,6 +840,9 @@ def fit_from_prepared(
         n_by_wave=nb,
         excluded=prep.excluded,
         _L=_mean_rows(prep, children),
+        # Satterthwaite needs the REML deviance; ML fits are tested against the normal
+        df_method=ddf if reml else "normal",
+        _reml=fit.reml_model,
     )
 
 
@@ -804,6 +859,7 @@ def fit_mixed(
     baseline: object = None,
     reml: bool = True,
     confidence: float = 0.95,
+    ddf: str = "satterthwaite",
 ) -> MixedResult:
     """Linear mixed model for repeated scores: random intercept per child (and school).
 
@@ -819,6 +875,9 @@ def fit_mixed(
         waves: the waves in time order; every wave in the data must be listed.
             baseline: the reference wave (default the first).
         reml: REML (default) or maximum likelihood. confidence: level of the Wald intervals.
+        ddf: ``"satterthwaite"`` (default): t tests and CIs on Satterthwaite degrees of
+            freedom, as R's lmerTest (REML fits only; ML fits use the normal); ``"normal"``:
+            Wald z. Standard errors are lme4's, (X'V⁻¹X)⁻¹ at the REML estimates, either way.
 
     Returns:
         :class:`MixedResult` with ``to_frame()`` (fixed effects), ``wave_means()``,
@@ -836,6 +895,8 @@ def fit_mixed(
     """
     if not 0 < confidence < 1:
         raise OutcomesError(f"fit_mixed: confidence must lie between 0 and 1, not {confidence!r}")
+    if ddf not in ("satterthwaite", "normal"):
+        raise OutcomesError(f"fit_mixed: ddf must be 'satterthwaite' or 'normal', not {ddf!r}")
     prep = prepare(
         data,
         outcome,
@@ -848,108 +909,14 @@ def fit_mixed(
         baseline=baseline,
     )
     res = fit_from_prepared(
-        prep, outcome=outcome, child=child, school=school, reml=reml, confidence=confidence
+        prep,
+        outcome=outcome,
+        child=child,
+        school=school,
+        reml=reml,
+        confidence=confidence,
+        ddf=ddf,
     )
     for msg in res.warnings:
         warnings.warn(f"fit_mixed ({outcome}): {msg}", LongitudinalWarning, stacklevel=2)
     return res
-
-
-# ----------------------------------------------------------------------------- command line
-def longitudinal_cli(
-    file: Annotated[Path, typer.Argument(help="Long table of scores (.csv, .xlsx, .parquet).")],
-    outcome: Annotated[str, typer.Option("--outcome", "-y", help="Score column.")],
-    wave: Annotated[str, typer.Option("--wave", help="Wave column.")] = "wave",
-    child: Annotated[str, typer.Option("--child", help="Child id column.")] = "person_id",
-    school: Annotated[
-        str | None, typer.Option("--school", help="School id column (second random intercept).")
-    ] = None,
-    covariate: Annotated[
-        list[str] | None, typer.Option("--covariate", help="Child-level covariate (repeatable).")
-    ] = None,
-    demographic: Annotated[
-        list[str] | None,
-        typer.Option("--demographic", help="Characteristic compared in attrition (repeatable)."),
-    ] = None,
-    waves: Annotated[
-        str | None, typer.Option("--waves", help="Waves in time order, comma-separated.")
-    ] = None,
-    followup: Annotated[
-        str | None, typer.Option("--followup", help="Follow-up wave (default: the last).")
-    ] = None,
-    impute: Annotated[
-        bool, typer.Option("--impute/--no-impute", help="Multiple imputation sensitivity.")
-    ] = True,
-    m: Annotated[int, typer.Option("--m", help="Number of imputed datasets.")] = 20,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed for the imputations.")] = 0,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Folder for the result tables (CSV).")
-    ] = None,
-) -> None:
-    """Mixed model of repeated scores, attrition analysis and multiple imputation."""
-    from rich.console import Console
-
-    from . import io as oc_io
-    from .attrition import attrition
-    from .imputation import impute_change
-
-    console = Console()
-    try:
-        data = oc_io.read_table(file)
-        numeric = wave in data and pd.api.types.is_numeric_dtype(data[wave].dtype)
-        # Wave labels typed on the command line are text; match numeric wave columns.
-        as_wave = (lambda w: pd.to_numeric(w.strip())) if numeric else (lambda w: w.strip())
-        order = [as_wave(w) for w in waves.split(",")] if waves else None
-        fu = as_wave(followup) if followup is not None else None
-        covs = list(covariate or [])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", LongitudinalWarning)  # shown in the summaries
-            res = fit_mixed(
-                data, outcome, wave, child=child, school=school, covariates=covs, waves=order
-            )
-            att = attrition(
-                data,
-                outcome,
-                wave,
-                child=child,
-                followup=fu,
-                demographics=list(demographic or []),
-                waves=order,
-            )
-            mi = (
-                impute_change(
-                    data,
-                    outcome,
-                    wave,
-                    child=child,
-                    followup=fu,
-                    covariates=covs,
-                    school=school,
-                    waves=order,
-                    m=m,
-                    seed=seed,
-                )
-                if impute
-                else None
-            )
-    except (OutcomesError, KeyError) as err:
-        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    console.print(res.summary(), highlight=False, soft_wrap=True)
-    console.print(att.summary(), highlight=False, soft_wrap=True)
-    if mi is not None:
-        console.print(mi.summary(), highlight=False, soft_wrap=True)
-    if output is not None:
-        tables = {
-            "mixed_fixed_effects": res.to_frame(),
-            "mixed_wave_means": res.wave_means(),
-            "mixed_change": res.change(),
-            "mixed_icc": res.icc(),
-            "attrition_tests": att.to_frame(),
-            "attrition_logistic": att.logistic,
-        }
-        if mi is not None:
-            tables["imputation"] = mi.to_frame()
-        for name, table in tables.items():
-            oc_io.write_table(table, output / f"{name}.csv")
-        console.print(f"Tables written to {output}")

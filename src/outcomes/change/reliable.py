@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from ._stats import wilson_ci
-from .change import _as_float
-from .errors import DataStructureError, OutcomesError
+from .._stats import wilson_ci
+from ..errors import DataStructureError, OutcomesError
+from .paired import _as_float
 
 __all__ = [
     "ReliableChangeSummary",
@@ -112,6 +112,7 @@ class _Settings:
     harmed: bool
     instrument: str | None
     scale: str | None
+    cutoff_convention: str = "clinical"
 
     def describe(self) -> str:
         if self.method == "threshold":
@@ -152,7 +153,7 @@ def _resolve(
         raise OutcomesError("give both instrument= and scale=, or neither")
     inst_id = None
     if instrument is not None:
-        from .instruments import load_instrument
+        from ..instruments.model import load_instrument
 
         inst = load_instrument(instrument)
         inst_id = inst.id
@@ -279,6 +280,7 @@ def reliable_change(
     clinical_norms: tuple[float, float] | None = None,
     functional_norms: tuple[float, float] | None = None,
     harmed: bool = False,
+    cutoff_convention: Literal["clinical", "neither"] = "clinical",
 ) -> pd.DataFrame:
     """Reliable change and clinically significant change, one row per pair.
 
@@ -295,6 +297,18 @@ def reliable_change(
     ``clinical_norms``/``functional_norms`` = (mean, sd) or the YAML norms), else the YAML
     ``clinical_cutoff``; without one nobody is classed "recovered".
 
+    Conventions (docs/reliable_change.md states them with their sources):
+
+    * ``cutoff_convention="clinical"`` (default): a score exactly at the cut-off is in the
+      clinical range (as caseness elsewhere in the library and the instruments' published
+      "at or above" cut-offs). ``"neither"``: a score exactly at the cut-off is neither
+      clinical nor functional, as R's clinicalsignificance (``pre < cutoff`` / ``post >
+      cutoff`` strictly): someone who ends exactly on the cut-off is then not "recovered".
+    * ``critical`` defaults to 1.96 as in Jacobson & Truax (1991); R's clinicalsignificance uses
+      qnorm(0.975) = 1.959964. They differ only for |RCI| in (1.959964, 1.96].
+    * Cut-off b uses the functional population's SD, b = M0 ∓ 2 s0 (Jacobson & Truax 1991);
+      clinicalsignificance uses the clinical SD there.
+
     Returns
     -------
     DataFrame (index of ``pre`` if it is a Series) with ``pre, post, change, rci`` (NaN for
@@ -304,7 +318,7 @@ def reliable_change(
     ``.attrs["reliable_change"]``.
 
     Example:
-        >>> from outcomes.reliable import reliable_change
+        >>> from outcomes.change.reliable import reliable_change
         >>> rc = reliable_change([20, 18, 12, 9], [10, 15, 13, 16], sd=7.5, reliability=0.8,
         ...                      cutoff=14, higher_is_better=False)
         >>> rc["category"].tolist()
@@ -339,6 +353,11 @@ def reliable_change(
         functional_norms=functional_norms,
         harmed=harmed,
     )
+    if cutoff_convention not in ("clinical", "neither"):
+        raise OutcomesError(
+            f"cutoff_convention must be 'clinical' or 'neither', not {cutoff_convention!r}"
+        )
+    st = replace(st, cutoff_convention=cutoff_convention)
     out = _classify(a, b, st)
     out.index = idx if idx is not None else (idx_b if idx_b is not None else pd.RangeIndex(len(a)))
     out.attrs["reliable_change"] = st.__dict__.copy()
@@ -360,10 +379,20 @@ def _classify(a: np.ndarray, b: np.ndarray, st: _Settings) -> pd.DataFrame:
     imp = reliable & better
     det = reliable & worse
     if st.cutoff is not None:
-        clin_a = a <= st.cutoff if st.higher_is_better else a >= st.cutoff
-        clin_b = b <= st.cutoff if st.higher_is_better else b >= st.cutoff
-        recovered = imp & clin_a & ~clin_b
-        harmed = det & ~clin_a & clin_b if st.harmed else np.zeros(len(a), bool)
+        # signed distance beyond the cut-off in the worse direction: > 0 clinical, < 0 functional
+        worse_by = (
+            (st.cutoff - a, st.cutoff - b)
+            if st.higher_is_better
+            else (a - st.cutoff, b - st.cutoff)
+        )
+        if st.cutoff_convention == "neither":  # on the cut-off: neither clinical nor functional
+            clin_a, clin_b = worse_by[0] > 0, worse_by[1] > 0
+            func_a, func_b = worse_by[0] < 0, worse_by[1] < 0
+        else:  # on the cut-off counts as clinical
+            clin_a, clin_b = worse_by[0] >= 0, worse_by[1] >= 0
+            func_a, func_b = ~clin_a, ~clin_b
+        recovered = imp & clin_a & func_b
+        harmed = det & func_a & clin_b if st.harmed else np.zeros(len(a), bool)
     else:
         clin_a = clin_b = np.zeros(len(a), bool)
         recovered = harmed = np.zeros(len(a), bool)
@@ -568,7 +597,7 @@ def reliable_change_summary(
     """Summarise a :func:`reliable_change` frame: counts, % with Wilson CIs, a sentence, a plot.
 
     Example:
-        >>> from outcomes.reliable import reliable_change, reliable_change_summary
+        >>> from outcomes.change.reliable import reliable_change, reliable_change_summary
         >>> rc = reliable_change([20, 18, 12, 9], [10, 15, 13, 16], sd=7.5, reliability=0.8,
         ...                      cutoff=14, higher_is_better=False)
         >>> s = reliable_change_summary(rc)

@@ -14,10 +14,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._attrs import attach
-from ._internal.text import did_you_mean, suggest
-from .errors import DataStructureError, InvalidResponsesError, describe_issues
-from .instruments import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
+from .._attrs import attach
+from .._internal.text import did_you_mean, suggest
+from ..errors import DataStructureError, InvalidResponsesError, describe_issues
+from .model import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
 ISSUE_COLUMNS = ["row", "column", "item", "value", "reason", "severity"]
 #: Key columns of the responses table (DESIGN.md); used to spot duplicate administrations.
@@ -249,15 +249,17 @@ STEP_TOLERANCE = 1e-9
 
 
 def on_grid(values: np.ndarray, step: float | None, lo: float, hi: float) -> np.ndarray:
-    """Whether each value lies in lo..hi and (when ``step`` is given) on a multiple of step,
-    both within :data:`STEP_TOLERANCE`. NaN and infinities are never on the grid.
+    """Whether each value lies in lo..hi (exactly: the range is the instrument's) and, when
+    ``step`` is given, within :data:`STEP_TOLERANCE` of a multiple of step. NaN and
+    infinities are never on the grid.
 
     Example:
         >>> on_grid(np.array([0.0, 6.3, 0.1 + 0.2, 10.0, 10.55, 11.0]), 0.1, 0, 10).tolist()
         [True, True, True, True, False, False]
     """
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(values) & (values >= lo - STEP_TOLERANCE) & (values <= hi + STEP_TOLERANCE)
+    # huge values overflow values / step: they are out of range anyway
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = np.isfinite(values) & (values >= lo) & (values <= hi)
         if step is not None:
             k = np.round(values / step)
             ok &= np.abs(values - k * step) <= STEP_TOLERANCE

@@ -6,7 +6,7 @@ published description of a scoring rule can never drift from the rule that is ap
 
 from __future__ import annotations
 
-from .instruments import Instrument, Scale, list_instruments, load_instrument
+from .model import Instrument, Scale, list_instruments, load_instrument
 
 #: Measures that programmes use but that cannot be scored yet, and what is missing. Listed on
 #: the catalogue page so that their absence is visible, not silent (specs/measures.md, s. 4).
