@@ -201,3 +201,20 @@ def test_nhs_metric_counts_rcads_t_and_ors():
     assert (row["n_paired"], row["n_improvement"]) == (2, 2)
     used = set(res.measures["scale"])
     assert "depression_t" in used and "depression" not in used and "total" in used
+
+
+def test_catalogue_shows_norms_continuous_score_level_and_deferred():
+    from outcomes.instruments.catalogue import catalogue_markdown, instrument_markdown
+
+    rc = instrument_markdown("rcads_47_parent")
+    assert "| F | 16-17 | 2.04 | 2.27 |" in rc  # panic, girls 16-17: mean 2.04, SD 2.27
+    assert "SNOMED CT 718668009, 958331000000108" in rc
+    assert "Scores supplied without items (`input='scales'`)" in rc
+    assert "continuous, 0 to 10 in steps of 0.1" in instrument_markdown("ors")
+    assert "supplied as a score (input='scales'); any value in range" in instrument_markdown(
+        "yp_core"
+    )
+    md = catalogue_markdown()
+    assert "## Deferred and score-level-only measures" in md
+    for name in ("Students' Life Satisfaction Scale", "Student Resilience Survey", "PHQ-A"):
+        assert name in md
