@@ -123,6 +123,7 @@ def test_wemwbs_hand_row_range_and_missing():
                                     {**_items(vals), "q14": np.nan}]), "wemwbs")  # fmt: skip
     assert out["total"].tolist()[:3] == [40, 14, 70]
     assert np.isnan(out.loc[3, "total"]) and out.loc[3, "total_n"] == 13
+    assert not any(i.reverse for i in oc.load_instrument("wemwbs").items)  # all positive
     sc = oc.load_instrument("wemwbs").scale("total")
     assert sc.higher_is_better and sc.reliable_change.threshold == 9
 

@@ -218,3 +218,12 @@ def test_catalogue_shows_norms_continuous_score_level_and_deferred():
     assert "## Deferred and score-level-only measures" in md
     for name in ("Students' Life Satisfaction Scale", "Student Resilience Survey", "PHQ-A"):
         assert name in md
+
+
+def test_validate_reads_scores_too():
+    df = pd.DataFrame({"total": [10.5, 10.55, None]})
+    report = oc.validate(df, "ors", input="scales")
+    assert not report.ok and report.errors["row"].tolist() == [1]
+    assert oc.validate(df.iloc[[0, 2]], "ors", input="scales").ok
+    with pytest.raises(ValueError, match="coding="):
+        oc.score(df, "ors", input="scales", coding="nocc")
