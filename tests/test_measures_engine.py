@@ -227,3 +227,20 @@ def test_validate_reads_scores_too():
     assert oc.validate(df.iloc[[0, 2]], "ors", input="scales").ok
     with pytest.raises(ValueError, match="coding="):
         oc.score(df, "ors", input="scales", coding="nocc")
+
+
+def test_every_family_of_the_nhs_metric_has_its_codes():
+    # a few codes typed from NHS England's mh_ass table (04_mhsds_ref_tables.py)
+    index = snomed_index()
+    assert index["986071000000101"] == ("sdq_parent", "emotional")
+    assert index["718145004"] == ("sdq_self", "emotional")
+    assert index["986001000000109"] == ("sdq_self", "emotional")  # v1
+    assert index["989751000000102"] == ("honosca", "scale_1")
+    assert index["989881000000104"] == ("honosca_parent", "scale_1")
+    assert index["989661000000109"] == ("honosca_sr", "scale_13")
+    assert index["718466001"] == ("swemwbs", "metric")
+    assert index["1638531000000102"] == index["1034351000000101"] == ("gbo", "goal_1")
+    families = {inst for inst, _ in index.values()}
+    for fam in ("cgas", "cors", "core_10", "gad_7", "gbo", "ors", "phq_9", "rcads_47_self",
+                "rcads_47_parent", "score_15", "sdq_parent", "swemwbs", "wemwbs", "yp_core"):  # fmt: skip
+        assert fam in families
