@@ -49,3 +49,8 @@ def test_codebook_and_printable_describe_the_line() -> None:
     assert "a number from 0 to 10 in steps of 0.1" in md and "as answered" in md
     html = forms.html_questionnaire("cors")
     assert "in steps of 0.1" in html
+
+
+def test_score_level_only_instruments_have_no_form() -> None:
+    with pytest.raises(forms.FormsError, match="score level only"):
+        forms.redcap_dictionary(["phq_9", "yp_core"])

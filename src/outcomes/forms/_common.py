@@ -37,6 +37,13 @@ def load_pack(instruments: InstrumentsArg) -> list[Instrument]:
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
         raise FormsError(f"instrument(s) listed twice: {twice}")
+    # A form without questions would collect nothing, silently.
+    empty = [i.id for i in pack if not i.items]
+    if empty:
+        raise FormsError(
+            f"{empty} are defined at score level only (no items to ask); record their scale "
+            "scores and read them with oc.score(..., input='scales')"
+        )
     return pack
 
 
