@@ -182,6 +182,10 @@ def test_pairing_and_reliable_change_on_rcads_t_scores():
                             scale="depression_t", method="threshold")  # fmt: skip
     # no clinical cut-off on RCADS T-scores, so reliable improvement is "improved"
     assert rc["category"].tolist() == ["improved", "unchanged"]
+    # paired change on T: mean of -28.132992 and -2.557545 = -15.345268; both fell
+    ch = oc.paired_change(pairs["pre"], pairs["post"], higher_is_better=False)
+    assert ch.n == 2 and ch.mean_diff == pytest.approx(-15.3452685, abs=1e-6)
+    assert ch.n_negative == 2
 
 
 def test_nhs_metric_counts_rcads_t_and_ors():
