@@ -249,7 +249,7 @@ def test_row_order_is_irrelevant(rnd):
             DataStructureError,
             "id column",
         ),
-        (_scores(BASIC), {"scales": ["nope"]}, DataStructureError, "not in the data"),
+        (_scores(BASIC), {"scales": ["nope"]}, DataStructureError, "not found in the data"),
         (_scores(BASIC).drop(columns="instrument"), {}, DataStructureError, "scales="),
         (_scores(BASIC).assign(instrument="mystery"), {}, OutcomesError, "unknown instrument"),
         (

@@ -719,8 +719,8 @@ def test_cutoff_convention(pre, post, hib, cut, ours, theirs):
 
 
 def test_cutoff_convention_refuses_nonsense():
-    from outcomes.errors import OutcomesError
     from outcomes.change.reliable import reliable_change
+    from outcomes.errors import OutcomesError
 
     with pytest.raises(OutcomesError, match="cutoff_convention"):
         reliable_change([1], [2], sd=7.5, reliability=0.8, higher_is_better=True,

@@ -452,9 +452,17 @@ def test_monthly_activity_without_optional_columns():
 
 # ============================================================================ bad input
 def test_dates_iso_and_uk_day_first():
-    t = referrals([dict(referral_date="04/03/2024"), dict(referral_date="2024-03-05")])
+    t = referrals([dict(referral_date="04/03/2024"), dict(referral_date="05/03/2024")])
     out = service.prepare_referrals(t)
     assert out["referral_date"].tolist() == [pd.Timestamp("2024-03-04"), pd.Timestamp("2024-03-05")]
+    t = referrals([dict(referral_date="2024-03-04"), dict(referral_date="2024-03-05")])
+    out = service.prepare_referrals(t)
+    assert out["referral_date"].tolist() == [pd.Timestamp("2024-03-04"), pd.Timestamp("2024-03-05")]
+    # one column mixing the two formats: the odd one out is a bad cell (it may be month-first)
+    t = referrals([dict(referral_date="04/03/2024"), dict(referral_date="2024-03-05")] * 2)
+    issues = service.prepare_referrals(t, errors="flag").attrs["issues"]
+    assert issues["value"].tolist() == ["04/03/2024", "04/03/2024"]
+    assert issues["reason"].str.contains("one date format per column").all()
     t = referrals([dict(referral_date="03-04-2024")])
     assert service.prepare_referrals(t, date_format="%m-%d-%Y")["referral_date"].iloc[0] == (
         pd.Timestamp("2024-03-04")

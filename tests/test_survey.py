@@ -251,7 +251,7 @@ def test_bad_indicator_input():
         sv.prevalence(df, "y", below=1, at_least=1)
     with pytest.raises(OutcomesError, match="numeric"):
         sv.prevalence(df, "y", bands=["1"])
-    with pytest.raises(DataStructureError, match="not in the data"):
+    with pytest.raises(DataStructureError, match="not found in the data"):
         sv.prevalence(df, "nope")
     with pytest.raises(DataStructureError, match="no rows"):
         sv.prevalence(df.iloc[:0], "y")

@@ -17,7 +17,8 @@ class InvalidResponsesError(OutcomesError):
     """Responses contain cells that cannot be scored.
 
     ``issues`` is a DataFrame with one row per bad cell: ``row`` (the index label),
-    ``column``, ``value``, ``reason`` and ``severity``.
+    ``column``, ``value``, ``reason`` and ``severity``; questionnaire checks add ``item`` after
+    ``column`` (the one layout, built by ``outcomes._internal.cells``).
     """
 
     def __init__(self, message: str, issues: pd.DataFrame | None = None):

@@ -1078,6 +1078,7 @@ def compare_waves(
     min_answered: int | None = None,
     ordinal: bool = True,
     confidence: float = 0.95,
+    dayfirst: bool = True,
 ) -> LikertChange:
     """Change in perceptions between a baseline and a follow-up wave, per item and for the scale.
 
@@ -1089,6 +1090,9 @@ def compare_waves(
     regression per item (odds ratio of a higher answer at follow-up; statsmodels
     ``OrderedModel``, logit link) and the difference in the share agreeing with a Newcombe
     CI. ``"auto"``: matched when ``respondent=`` is given, else unmatched.
+
+    Waves are resolved as in :func:`outcomes.survey.compare_prevalence` (``date`` read by the
+    project's date rules; ``dayfirst=False`` reads ``05/01/2025`` as 1 May).
 
     The scale score is the mean of answered items, needing ``min_answered`` answers (default:
     the instrument scale's rule, or every item without an instrument).
@@ -1113,7 +1117,7 @@ def compare_waves(
         raise OutcomesError(f"design must be 'auto', 'matched' or 'unmatched', not {design!r}")
     if design == "matched" and not respondent:
         raise OutcomesError("design='matched' needs respondent= (the staff id column)")
-    base, follow = _resolve_waves(data, wave, waves, date)
+    base, follow = _resolve_waves(data, wave, waves, date, dayfirst)
     skip = [wave, respondent, date, *by_cols]
     codes = _resolve_items(
         data,

@@ -23,6 +23,10 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from ._attrs import attach
+from ._internal.cells import COLUMNS as CELL_COLUMNS
+from ._internal.cells import combine, flagged
+from ._internal.columns import check_frame, require_columns
+from ._internal.dates import read_dates, to_timestamp
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError, describe_issues
 
@@ -46,19 +50,8 @@ __all__ = [
 
 DATE_COLUMNS = ("referral_date", "first_contact_date", "second_contact_date", "discharge_date")
 REQUIRED = ("referral_id", "person_id", "referral_date")
-ISSUE_COLUMNS = ["row", "column", "value", "reason", "severity"]
+ISSUE_COLUMNS = list(CELL_COLUMNS)
 TOTAL = "Total"
-#: Day-first formats tried after ISO 8601 (exports from English systems write 04/03/2024).
-UK_FORMATS = (
-    "%d/%m/%Y",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%y",
-    "%d-%m-%Y",
-    "%d.%m.%Y",
-    "%d %b %Y",
-    "%d %B %Y",
-)
 _YES = {"true", "t", "yes", "y", "1", "1.0", "accepted", "accept"}
 _NO = {"false", "f", "no", "n", "0", "0.0", "not accepted", "rejected", "declined"}
 _PENDING = {"", "pending", "awaiting decision", "undecided"}
@@ -68,44 +61,13 @@ Period = Literal["M", "Q", "FQ"]
 
 
 # ============================================================================ checking the table
-def _issue(df: pd.DataFrame, mask, column: str, values, reason: str, severity="error"):
-    mask = np.asarray(mask, bool)
-    if not mask.any():
-        return None
-    vals = np.asarray(values, dtype=object)
-    return pd.DataFrame(
-        {
-            "row": df.index.to_numpy()[mask],
-            "column": column,
-            "value": vals[mask] if vals.ndim else vals,
-            "reason": reason,
-            "severity": severity,
-        }
-    )
-
-
-def _parse_dates(col: pd.Series, date_format: str | None) -> tuple[pd.Series, np.ndarray]:
-    """Dates at midnight, and a mask of cells that hold something that is not a date."""
-    if pd.api.types.is_datetime64_any_dtype(col.dtype):
-        out = col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
-        return out.dt.normalize(), np.zeros(len(col), bool)
-    txt = col.astype("string").str.strip()
-    present = (txt.notna() & (txt != "")).to_numpy(dtype=bool)
-    txt = txt.where(present)
-    if date_format is not None:
-        parsed = pd.to_datetime(txt, format=date_format, errors="coerce")
-    else:
-        parsed = pd.to_datetime(txt, format="ISO8601", errors="coerce")
-        for fmt in UK_FORMATS:
-            todo = present & parsed.isna().to_numpy()
-            if not todo.any():
-                break
-            parsed = parsed.where(
-                ~todo, pd.to_datetime(txt.where(todo), format=fmt, errors="coerce")
-            )
-    parsed = pd.Series(parsed, index=col.index).dt.normalize()
-    bad = present & parsed.isna().to_numpy()
-    return parsed, bad
+def _parse_dates(
+    col: pd.Series, date_format: str | None, dayfirst: bool
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Dates at midnight (the project's date rules, :mod:`outcomes._internal.dates`), and the
+    bad cells."""
+    got = read_dates(col, dayfirst=dayfirst, date_format=date_format)
+    return got.values.dt.normalize(), got.issues
 
 
 def _parse_accepted(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -126,12 +88,15 @@ def prepare_referrals(
     *,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
     date_format: str | None = None,
 ) -> pd.DataFrame:
     """Check and parse a referrals table; every row is kept, or excluded with its reasons.
 
-    Checks: required columns (``referral_id, person_id, referral_date``); unparseable dates
-    (ISO 8601 or day-first UK formats, or ``date_format``); duplicate ``referral_id``; contact
+    Checks: required columns (``referral_id, person_id, referral_date``); dates that are not
+    dates, impossible dates or a column mixing date formats (the project's date rules: ISO 8601
+    always, ``DD/MM/YYYY`` day first unless ``dayfirst=False``, time zones converted to UK time;
+    docs/concepts.md; or exactly ``date_format``); duplicate ``referral_id``; contact
     before referral; second contact before the first, or without one; discharge before the first
     contact or before referral; any date after ``as_of`` (the extract date); ``accepted`` not
     yes/no (blank = no decision yet); ``n_contacts`` not a whole number >= 0 or fewer than the
@@ -154,25 +119,13 @@ def prepare_referrals(
     -------
     >>> import pandas as pd
     >>> r = pd.DataFrame({"referral_id": [1, 2], "person_id": ["a", "b"],
-    ...                   "referral_date": ["2024-01-03", "05/01/2024"]})
+    ...                   "referral_date": ["03/01/2024", "05/01/2024"]})
     >>> prepare_referrals(r)["referral_date"].dt.strftime("%d %b %Y").tolist()
     ['03 Jan 2024', '05 Jan 2024']
     """
     if errors not in ("raise", "flag"):
         raise ValueError(f"errors must be 'raise' or 'flag', not {errors!r}")
-    if not isinstance(referrals, pd.DataFrame):
-        raise DataStructureError(f"referrals must be a DataFrame, not {type(referrals).__name__}")
-    if referrals.columns.duplicated().any():
-        dup = sorted({str(c) for c in referrals.columns[referrals.columns.duplicated()]})
-        raise DataStructureError(f"the referrals table has duplicate columns {dup}")
-    missing = [c for c in REQUIRED if c not in referrals.columns]
-    if missing:
-        raise DataStructureError(
-            f"the referrals table lacks required column(s) {missing}; "
-            f"columns present: {[str(c) for c in referrals.columns]}"
-        )
-    if len(referrals) == 0:
-        raise DataStructureError("the referrals table is empty")
+    check_frame(referrals, REQUIRED, what="referrals table")
     if not referrals.index.is_unique:
         raise DataStructureError("the referrals table's index has duplicate labels; reset it")
 
@@ -180,19 +133,18 @@ def prepare_referrals(
     parts: list[pd.DataFrame | None] = []
     for c in REQUIRED:
         blank = df[c].isna().to_numpy() | (df[c].astype("string").str.strip() == "").fillna(False)
-        parts.append(_issue(df, blank, c, df[c], f"{c} is missing"))
+        parts.append(flagged(df, blank, c, df[c], f"{c} is missing"))
 
     bad_date = np.zeros(len(df), bool)
     for c in DATE_COLUMNS:
         if c in df.columns:
-            raw = df[c]
-            df[c], bad = _parse_dates(raw, date_format)
-            bad_date |= bad
-            parts.append(_issue(df, bad, c, raw, "not a date (use YYYY-MM-DD or DD/MM/YYYY)"))
+            df[c], bad = _parse_dates(df[c], date_format, dayfirst)
+            bad_date |= df.index.isin(bad["row"])
+            parts.append(bad)
 
     dup = df["referral_id"].duplicated(keep=False).to_numpy() & df["referral_id"].notna().to_numpy()
     parts.append(
-        _issue(
+        flagged(
             df, dup, "referral_id", df["referral_id"], "duplicate referral_id (also on another row)"
         )
     )
@@ -207,15 +159,15 @@ def prepare_referrals(
 
     if first is not None:
         parts.append(
-            _issue(df, cmp(first, ref), "first_contact_date", first, "contact before referral")
+            flagged(df, cmp(first, ref), "first_contact_date", first, "contact before referral")
         )
     if second is not None:
         parts.append(
-            _issue(df, cmp(second, ref), "second_contact_date", second, "contact before referral")
+            flagged(df, cmp(second, ref), "second_contact_date", second, "contact before referral")
         )
         if first is not None:
             parts.append(
-                _issue(
+                flagged(
                     df,
                     cmp(second, first),
                     "second_contact_date",
@@ -227,7 +179,7 @@ def prepare_referrals(
             first.isna().to_numpy() if first is not None else np.ones(len(df), bool)
         )
         parts.append(
-            _issue(
+            flagged(
                 df,
                 no_first,
                 "second_contact_date",
@@ -236,17 +188,19 @@ def prepare_referrals(
             )
         )
     if dis is not None:
-        parts.append(_issue(df, cmp(dis, ref), "discharge_date", dis, "discharge before referral"))
+        parts.append(flagged(df, cmp(dis, ref), "discharge_date", dis, "discharge before referral"))
         if first is not None:
             parts.append(
-                _issue(df, cmp(dis, first), "discharge_date", dis, "discharge before first contact")
+                flagged(
+                    df, cmp(dis, first), "discharge_date", dis, "discharge before first contact"
+                )
             )
     if as_of is not None:
-        as_of = _as_date(as_of, "as_of")
+        as_of = _as_date(as_of, "as_of", dayfirst)
         for c in DATE_COLUMNS:
             if c in df.columns:
                 parts.append(
-                    _issue(
+                    flagged(
                         df,
                         (df[c] > as_of).fillna(False).to_numpy(dtype=bool),
                         c,
@@ -259,7 +213,7 @@ def prepare_referrals(
         raw = df["accepted"]
         df["accepted"], bad = _parse_accepted(raw)
         parts.append(
-            _issue(
+            flagged(
                 df,
                 bad,
                 "accepted",
@@ -273,7 +227,7 @@ def prepare_referrals(
             ).fillna(False).to_numpy(dtype=bool)
             acc = df["accepted"].fillna(False).to_numpy(dtype=bool)
             parts.append(
-                _issue(
+                flagged(
                     df,
                     has_reason & acc,
                     "not_accepted_reason",
@@ -291,11 +245,11 @@ def prepare_referrals(
         ).to_numpy(dtype=bool)
         v = num.to_numpy()
         bad = present & (np.isnan(v) | (v < 0) | (np.round(v) != v))
-        parts.append(_issue(df, bad, "n_contacts", raw, "n_contacts must be a whole number >= 0"))
+        parts.append(flagged(df, bad, "n_contacts", raw, "n_contacts must be a whole number >= 0"))
         implied = _implied_contacts(df)
         fewer = present & ~bad & (v < implied)
         parts.append(
-            _issue(
+            flagged(
                 df,
                 fewer,
                 "n_contacts",
@@ -305,11 +259,7 @@ def prepare_referrals(
         )
         df["n_contacts"] = num.where(~bad)
 
-    issues = (
-        pd.concat([p for p in parts if p is not None], ignore_index=True)
-        if any(p is not None for p in parts)
-        else pd.DataFrame(columns=ISSUE_COLUMNS)
-    )
+    issues = combine(parts)
     bad_rows = issues.loc[issues["severity"] == "error", "row"]
     if errors == "raise" and len(bad_rows):
         raise InvalidResponsesError(_error_message(issues), issues)
@@ -334,16 +284,8 @@ def _error_message(issues: pd.DataFrame, limit: int = 20) -> str:
     return describe_issues(bad, heading, limit)
 
 
-def _as_date(value, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise OutcomesError(f"{name}={value!r} is not a date") from None
-    if pd.isna(ts):
-        raise OutcomesError(f"{name} must be a date, not missing")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize()
+def _as_date(value, name: str, dayfirst: bool = True) -> pd.Timestamp:
+    return to_timestamp(value, name, dayfirst=dayfirst).normalize()
 
 
 def _implied_contacts(df: pd.DataFrame) -> np.ndarray:
@@ -363,12 +305,7 @@ def _contacts(df: pd.DataFrame) -> np.ndarray:
 
 
 def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataStructureError(
-            f"{what} needs column(s) {missing} in the referrals table; "
-            f"columns present: {[str(c) for c in df.columns]}"
-        )
+    require_columns(df, cols, what=f"{what} (referrals table)")
 
 
 def _by_list(df: pd.DataFrame, by) -> list[str]:
@@ -457,6 +394,7 @@ def referral_counts(
     confidence: float = 0.95,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> pd.DataFrame:
     """Referrals received, accepted, not accepted, awaiting a decision, and inappropriate.
 
@@ -476,7 +414,7 @@ def referral_counts(
     >>> referral_counts(r)[["received", "accepted", "not_accepted", "pending"]].iloc[0].tolist()
     [4, 2, 1, 1]
     """
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     _need(df, ["accepted"], "referral_counts")
     by_cols = _by_list(df, by)
     work = pd.DataFrame(
@@ -521,6 +459,7 @@ def not_accepted_reasons(
     total: bool = True,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> pd.DataFrame:
     """Not-accepted referrals by reason: ``reason, n, share_of_not_accepted,
     share_of_received, inappropriate`` (whether the reason counts as inappropriate). A blank
@@ -535,7 +474,7 @@ def not_accepted_reasons(
     >>> not_accepted_reasons(r)[["reason", "n"]].values.tolist()
     [['below threshold', 2]]
     """
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     _need(df, ["accepted", "not_accepted_reason"], "not_accepted_reasons")
     by_cols = _by_list(df, by)
     inap = _inappropriate(df, inappropriate)
@@ -577,6 +516,7 @@ def children_seen(
     total: bool = True,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> pd.DataFrame:
     """Children and young people referred and seen: ``referrals, children_referred,
     children_seen_1plus`` (at least one contact on any referral) and ``children_seen_2plus`` (at
@@ -594,7 +534,7 @@ def children_seen(
     >>> children_seen(r)[["children_referred", "children_seen_1plus", "children_seen_2plus"]].iloc[0].tolist()
     [2, 1, 1]
     """
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     if "n_contacts" not in df.columns and "first_contact_date" not in df.columns:
         raise DataStructureError("children_seen needs n_contacts or first_contact_date")
     by_cols = _by_list(df, by)
@@ -662,6 +602,7 @@ def inappropriate_rate(
     confidence: float = 0.95,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> pd.DataFrame:
     """The inappropriate-referral rate per month (``"M"``), calendar quarter (``"Q"``) or NHS
     financial quarter (``"FQ"``, April-March), by date of referral, every period in the range
@@ -677,7 +618,7 @@ def inappropriate_rate(
     >>> inappropriate_rate(r)[["period", "decided", "inappropriate"]].values.tolist()
     [['2024-01', 2, 1], ['2024-02', 0, 0], ['2024-03', 1, 0]]
     """
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     return _attach(_rate_series(df, period, _by_list(df, by), inappropriate, confidence), df)
 
 
@@ -762,6 +703,7 @@ def compare_inappropriate(
     confidence: float = 0.95,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> RateComparison:
     """Compare the inappropriate-referral rate before and after ``change_date``.
 
@@ -780,8 +722,8 @@ def compare_inappropriate(
     >>> res.to_frame()[["rate_before", "rate_after", "difference"]].iloc[0].tolist()
     [1.0, 0.5, -0.5]
     """
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
-    change = _as_date(change_date, "change_date")
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
+    change = _as_date(change_date, "change_date", dayfirst)
     by_cols = _by_list(df, by)
     work = pd.DataFrame(
         {
@@ -964,6 +906,7 @@ def inappropriate_trend(
     confidence: float = 0.95,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> TrendResult:
     """Trend in the inappropriate-referral rate, with a segmented regression around
     ``change_date`` (interrupted time series; Wagner et al. 2002, J Clin Pharm Ther 27:299).
@@ -995,14 +938,14 @@ def inappropriate_trend(
         raise OutcomesError(f"family must be 'binomial' or 'poisson', not {family!r}")
     if dispersion not in ("pearson", "fixed"):
         raise OutcomesError(f"dispersion must be 'pearson' or 'fixed', not {dispersion!r}")
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     series = _rate_series(df, period, [], inappropriate, confidence)
     prange = pd.PeriodIndex(_periods(series["period_start"], period))
     t = (prange.asi8 - prange.asi8[0]).astype(float)
     cols = {"const": np.ones(len(t)), "time": t}
     change = None
     if change_date is not None:
-        change = _as_date(change_date, "change_date")
+        change = _as_date(change_date, "change_date", dayfirst)
         p0 = _periods(pd.Series([change]), period).iloc[0]
         t0 = float(p0.ordinal - prange.asi8[0])
         cols["post"] = (t >= t0).astype(float)
@@ -1296,6 +1239,7 @@ def waiting_times(
     total: bool = True,
     confidence: float = 0.95,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> WaitResult:
     """Waiting times from referral to first and second contact, by Kaplan-Meier.
 
@@ -1330,8 +1274,8 @@ def waiting_times(
         raise OutcomesError(f"stage must be 'first' and/or 'second', not {bad or stages}")
     if not standard_days > 0:
         raise OutcomesError(f"standard_days must be > 0, not {standard_days!r}")
-    as_of_ts = _as_date(as_of, "as_of")
-    df = prepare_referrals(referrals, as_of=as_of_ts, errors=errors)
+    as_of_ts = _as_date(as_of, "as_of", dayfirst)
+    df = prepare_referrals(referrals, as_of=as_of_ts, errors=errors, dayfirst=dayfirst)
     by_cols = _by_list(df, by)
     z = float(norm.ppf(0.5 + confidence / 2))
     tables, curves = [], []
@@ -1397,6 +1341,7 @@ def monthly_activity(
     by: str | Sequence[str] | None = None,
     inappropriate: Sequence[str] | None = None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> pd.DataFrame:
     """Activity per period, ready to plot: ``period, period_start, period_end, received,
     accepted, not_accepted, inappropriate`` (by referral date), ``first_contacts,
@@ -1416,10 +1361,14 @@ def monthly_activity(
     >>> a[["period", "received", "first_contacts", "waiting_at_end"]].values.tolist()
     [['2024-01', 2, 0, 2], ['2024-02', 0, 1, 1]]
     """
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     by_cols = _by_list(df, by)
     present = [c for c in DATE_COLUMNS if c in df.columns]
-    last = _as_date(as_of, "as_of") if as_of is not None else max(df[c].max() for c in present)
+    last = (
+        _as_date(as_of, "as_of", dayfirst)
+        if as_of is not None
+        else max(df[c].max() for c in present)
+    )
     first_p = _periods(df["referral_date"], period).min()
     last_p = _periods(pd.Series([last]), period).iloc[0]
     prange = pd.period_range(first_p, last_p, freq=first_p.freq)

@@ -22,6 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._internal.columns import check_frame
+from ._internal.dates import dates_or_raise
+from ._internal.waves import check_lookalikes, order_waves, resolve_wave, time_rank
 from ._mixed import RemlModel
 from ._stats import mcnemar, signed_rank, wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
@@ -62,9 +65,6 @@ TEST_COLUMNS = [
 #: Below this many schools, clustered results carry a warning note.
 FEW_CLUSTERS = 30
 
-#: Wave names that identify the baseline when the wave column holds text and no dates.
-_BASELINE_NAMES = {"baseline", "pre", "t0", "time 0", "wave 1", "wave1", "before"}
-
 
 class SurveyWarning(UserWarning):
     """Something worth knowing about an estimate that did not stop it being computed."""
@@ -72,20 +72,7 @@ class SurveyWarning(UserWarning):
 
 # ----------------------------------------------------------------------------- checks
 def _check_frame(data: object, columns: Sequence[str], what: str) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise DataStructureError(f"{what}: expected a pandas DataFrame, got {type(data).__name__}")
-    dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-    if dup:
-        raise DataStructureError(f"{what}: duplicate column names in the data: {dup}")
-    if len(data) == 0:
-        raise DataStructureError(f"{what}: the data has no rows")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise DataStructureError(
-            f"{what}: column(s) {missing} not in the data; columns present: "
-            f"{[str(c) for c in data.columns]}"
-        )
-    return data
+    return check_frame(data, columns, what=what)
 
 
 def _as_list(by: str | Sequence[str] | None) -> list[str]:
@@ -610,9 +597,16 @@ def means(
 
 # ----------------------------------------------------------------------------- waves
 def _resolve_waves(
-    data: pd.DataFrame, wave: str, waves: Sequence | None, date: str | None
+    data: pd.DataFrame,
+    wave: str,
+    waves: Sequence | None,
+    date: str | None,
+    dayfirst: bool = True,
 ) -> tuple[object, object]:
     """(baseline, follow-up) wave values, checked; the order is never guessed from text."""
+    when = None
+    if date and date in data.columns:
+        when = dates_or_raise(data[date], column=date, where="waves", dayfirst=dayfirst)
     col = data[wave]
     # Plain Python values, so that messages read 2 rather than np.int64(2).
     present = pd.Series(col.dropna().unique()).tolist()
@@ -624,12 +618,7 @@ def _resolve_waves(
             raise OutcomesError(f"waves= must name two waves (baseline, follow-up), got {waves!r}")
         if waves[0] == waves[1]:
             raise OutcomesError(f"waves= names the same wave twice: {waves[0]!r}")
-        absent = [w for w in waves if w not in present]
-        if absent:
-            raise DataStructureError(
-                f"wave(s) {absent} not found in column {wave!r}; waves present: {present}"
-            )
-        base, follow = waves
+        base, follow = (resolve_wave(w, present, column=wave) for w in waves)
     else:
         if len(present) == 1:
             raise DataStructureError(
@@ -641,12 +630,15 @@ def _resolve_waves(
                 f"wave column {wave!r} holds {len(present)} waves {present}; say which two to "
                 "compare with waves=(baseline, follow_up)"
             )
-        base, follow = _order_two(data, wave, present, date)
-    _check_dates(data, wave, base, follow, date)
+        base, follow = _order_two(data, wave, present, when)
+    # a label that reads as a chosen wave would have its rows left out without a word
+    check_lookalikes([base, follow], present, column=wave)
+    check_lookalikes([base], [follow], column=wave)
+    _check_dates(data, wave, base, follow, when)
     return base, follow
 
 
-def _order_two(data: pd.DataFrame, wave: str, present: list, date: str | None) -> tuple:
+def _order_two(data: pd.DataFrame, wave: str, present: list, when: pd.Series | None) -> tuple:
     col = data[wave]
     orderable = (
         pd.api.types.is_numeric_dtype(col.dtype)
@@ -658,36 +650,35 @@ def _order_two(data: pd.DataFrame, wave: str, present: list, date: str | None) -
             cats = list(col.cat.categories)
             return tuple(sorted(present, key=cats.index))
         return tuple(sorted(present))
-    med = _median_dates(data, wave, present, date)
+    med = _median_dates(data, wave, present, when)
     if med is not None:
         return tuple(sorted(present, key=lambda w: med[w]))
-    named = [w for w in present if _norm(w) in _BASELINE_NAMES]
-    if len(named) == 1:
-        other = [w for w in present if w is not named[0]]
-        return named[0], other[0]
+    if any(time_rank(w) is not None for w in present):
+        return tuple(order_waves(present))
     raise OutcomesError(
         f"cannot tell which wave in {wave!r} came first ({present}); give "
         "waves=(baseline, follow_up) or a date column"
     )
 
 
-def _median_dates(data: pd.DataFrame, wave: str, present: list, date: str | None) -> dict | None:
-    if not date or date not in data.columns:
+def _median_dates(
+    data: pd.DataFrame, wave: str, present: list, when: pd.Series | None
+) -> dict | None:
+    if when is None:
         return None
-    d = pd.to_datetime(data[date], errors="coerce")
-    med = d.groupby(data[wave]).median()
+    med = when.groupby(data[wave]).median()
     if any(pd.isna(med.get(w)) for w in present):
         return None
     return {w: med[w] for w in present}
 
 
 def _check_dates(
-    data: pd.DataFrame, wave: str, base: object, follow: object, date: str | None
+    data: pd.DataFrame, wave: str, base: object, follow: object, when: pd.Series | None
 ) -> None:
-    med = _median_dates(data, wave, [base, follow], date)
+    med = _median_dates(data, wave, [base, follow], when)
     if med is not None and med[follow] < med[base]:
         raise OutcomesError(
-            f"follow-up before baseline: wave {follow!r} has median {date} "
+            f"follow-up before baseline: wave {follow!r} has median {when.name} "
             f"{med[follow].date()}, earlier than baseline wave {base!r} ({med[base].date()}); "
             "check waves= or the dates"
         )
@@ -1265,9 +1256,10 @@ def _compare(
     by: list[str],
     confidence: float,
     gee_cov: str,
+    dayfirst: bool = True,
 ) -> WaveComparison:
     binary = kind == "prevalence"
-    base, follow = _resolve_waves(data, wave, waves, date)
+    base, follow = _resolve_waves(data, wave, waves, date, dayfirst)
     notes: list[str] = []
     if programme and not cluster:
         raise OutcomesError(
@@ -1499,6 +1491,7 @@ def compare_prevalence(
     confidence: float = 0.95,
     gee_cov: str = "robust",
     label: str | None = None,
+    dayfirst: bool = True,
 ) -> WaveComparison:
     """Compare the prevalence of a case definition between a baseline and a follow-up wave.
 
@@ -1518,7 +1511,9 @@ def compare_prevalence(
     Waves: ``waves=(baseline, follow_up)``; if omitted, the two waves present are ordered by
     value (numbers, dates, ordered categories), by the median of the ``date`` column, or by a
     wave called "baseline"; otherwise you are asked. A follow-up dated before its baseline is
-    refused. ``by=`` repeats the comparison per group. ``label=`` names the outcome in
+    refused. The ``date`` column is read by the project's date rules (ISO always;
+    ``05/01/2025`` is 5 January unless ``dayfirst=False``; a cell that is not a date raises an
+    error naming its row; docs/concepts.md, "Dates"). ``by=`` repeats the comparison per group. ``label=`` names the outcome in
     :meth:`WaveComparison.summary` (e.g. ``"SDQ total in the high or very high band"``).
 
     Example:
@@ -1551,6 +1546,7 @@ def compare_prevalence(
         by=by_cols,
         confidence=confidence,
         gee_cov=gee_cov,
+        dayfirst=dayfirst,
     )
 
 
@@ -1568,6 +1564,7 @@ def compare_means(
     confidence: float = 0.95,
     gee_cov: str = "robust",
     label: str | None = None,
+    dayfirst: bool = True,
 ) -> WaveComparison:
     """Compare the mean of a score between a baseline and a follow-up wave.
 
@@ -1603,4 +1600,5 @@ def compare_means(
         by=by_cols,
         confidence=confidence,
         gee_cov=gee_cov,
+        dayfirst=dayfirst,
     )

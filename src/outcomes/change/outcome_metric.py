@@ -31,6 +31,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._internal.columns import check_frame, require_columns
+from .._internal.dates import dates_or_raise, to_timestamp
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
 
@@ -166,29 +168,12 @@ class OutcomeMetricResult:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _dates(df: pd.DataFrame, col: str, table: str) -> pd.Series:
-    s = df[col]
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s
-    with warnings.catch_warnings():
-        # dateutil fallback for non-ISO text is fine: anything unparseable is reported below
-        warnings.filterwarnings("ignore", message="Could not infer format")
-        out = pd.to_datetime(s, errors="coerce")
-    bad = out.isna() & s.notna() & (s.astype(str).str.strip() != "")
-    if bad.any():
-        raise OutcomesError(
-            f"{table}: column {col!r} has values that are not dates {s[bad].head(5).tolist()} "
-            f"at rows {s.index[bad.to_numpy()][:5].tolist()}"
-        )
-    return out
+def _dates(df: pd.DataFrame, col: str, table: str, dayfirst: bool = True) -> pd.Series:
+    return dates_or_raise(df[col], column=col, where=table, dayfirst=dayfirst)
 
 
 def _require(df: pd.DataFrame, cols: Sequence[str], table: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataStructureError(
-            f"{table}: missing column(s) {missing} (present: {list(df.columns)})"
-        )
+    require_columns(df, cols, what=table)
 
 
 def _measures_of(instruments: Sequence[str], columns: pd.Index) -> pd.DataFrame:
@@ -265,7 +250,7 @@ def _age(ref: pd.DataFrame) -> pd.Series:
             )
         return age
     if "date_of_birth" in ref.columns and "referral_date" in ref.columns:
-        dob = _dates(ref, "date_of_birth", "referrals")
+        dob = ref["date_of_birth"]  # read with the other date columns
         rd = ref["referral_date"]
         # completed years at the referral date
         years = rd.dt.year - dob.dt.year
@@ -290,6 +275,7 @@ def cyp_outcome_metric(
     min_contacts: int = 2,
     confidence: float = 0.95,
     on_problem: Literal["report", "raise"] = "report",
+    dayfirst: bool = True,
 ) -> OutcomeMetricResult:
     """NHS England CYP outcomes metric: paired scores and measurable improvement per rater.
 
@@ -309,6 +295,9 @@ def cyp_outcome_metric(
         Columns of ``referrals`` to break the table down by (school, gender, ...).
     period_start, period_end
         Keep referrals discharged in this period; scores after ``period_end`` do not count.
+    dayfirst
+        Read ambiguous ``05/01/2025`` text (in the tables and in ``period_start``/``period_end``)
+        as 5 January (True, UK data) or 1 May (False); docs/concepts.md, "Dates".
     on_problem
         ``"report"``: exclude problem referrals/scores with a reason and warn
         (:class:`OutcomeMetricWarning`); ``"raise"``: raise :class:`~outcomes.DataStructureError`.
@@ -332,12 +321,7 @@ def cyp_outcome_metric(
     if not isinstance(scores, pd.DataFrame):
         scores = pd.concat(list(scores), ignore_index=True)
     for name, df in (("scores", scores), ("referrals", referrals)):
-        if not isinstance(df, pd.DataFrame):
-            raise DataStructureError(f"{name} must be a DataFrame")
-        if df.empty:
-            raise DataStructureError(f"{name}: the table is empty")
-        if df.columns.duplicated().any():
-            raise DataStructureError(f"{name}: duplicate column names")
+        check_frame(df, what=name)
     by = [] if by is None else [by] if isinstance(by, str) else list(by)
     _require(
         referrals,
@@ -358,15 +342,21 @@ def cyp_outcome_metric(
             f"at rows {referrals.index[dup][:10].tolist()}"
         )
     if period_start is not None:
-        period_start = pd.Timestamp(period_start)
+        period_start = to_timestamp(period_start, "period_start", dayfirst=dayfirst)
     if period_end is not None:
-        period_end = pd.Timestamp(period_end)
+        period_end = to_timestamp(period_end, "period_end", dayfirst=dayfirst)
 
     ref = referrals.copy()
     ref.attrs = {}
-    for c in ("discharge_date", "first_contact_date", "second_contact_date", "referral_date"):
+    for c in (
+        "discharge_date",
+        "first_contact_date",
+        "second_contact_date",
+        "referral_date",
+        "date_of_birth",
+    ):
         if c in ref.columns:
-            ref[c] = _dates(ref, c, "referrals")
+            ref[c] = _dates(ref, c, "referrals", dayfirst)
     ref["_age"] = _age(ref)
     scope = _scope(
         ref,
@@ -388,7 +378,7 @@ def cyp_outcome_metric(
     # --- measures and long scores
     sc = scores.copy()
     sc.attrs = {}  # oc.score() keeps a DataFrame in attrs, which pandas cannot compare on concat
-    sc["date"] = _dates(sc, "date", "scores")
+    sc["date"] = _dates(sc, "date", "scores", dayfirst)
     if sc["instrument"].isna().any():
         raise DataStructureError(
             f"scores: missing instrument at rows {sc.index[sc['instrument'].isna()][:5].tolist()}"

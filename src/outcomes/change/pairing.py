@@ -25,6 +25,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._internal.columns import check_frame, one_value_per_cell, require_columns
+from .._internal.dates import dates_or_raise
+from .._internal.waves import check_lookalikes, resolve_wave
 from ..errors import DataStructureError, OutcomesError
 
 __all__ = ["Pairing", "PairingWarning", "pair_waves"]
@@ -111,9 +114,7 @@ def _scales_of(
     """Scales to pair: a list for every row, or per-instrument lists read from the YAML."""
     if scales is not None:
         scales = [scales] if isinstance(scales, str) else list(scales)
-        missing = [s for s in scales if s not in data.columns]
-        if missing:
-            raise DataStructureError(f"pair_waves: scale column(s) {missing} not in the data")
+        require_columns(data, scales, what="pair_waves: scales=")
         return scales
     if "instrument" not in data.columns:
         raise DataStructureError(
@@ -205,23 +206,6 @@ def _scale_part(
     return part
 
 
-def _parse_dates(s: pd.Series, name: str) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s
-    with warnings.catch_warnings():
-        # dateutil fallback for non-ISO text is fine: anything unparseable is reported below
-        warnings.filterwarnings("ignore", message="Could not infer format")
-        out = pd.to_datetime(s, errors="coerce")
-    bad = out.isna() & s.notna()
-    if bad.any():
-        lab = s.index[bad.to_numpy()][:5].tolist()
-        raise OutcomesError(
-            f"pair_waves: column {name!r} has values that are not dates {s[bad].head(5).tolist()} "
-            f"at rows {lab}"
-        )
-    return out
-
-
 def pair_waves(
     scores: pd.DataFrame,
     *,
@@ -236,6 +220,7 @@ def pair_waves(
     date_col: str = "date",
     wave_col: str = "wave",
     on_problem: Literal["report", "raise"] = "report",
+    dayfirst: bool = True,
 ) -> Pairing:
     """Pair baseline and follow-up scores per person x instrument x rater x scale.
 
@@ -250,6 +235,11 @@ def pair_waves(
         ``"first_last"`` (by date, or by wave order when there is no date column),
         ``"nearest"`` (follow-up nearest ``target_days`` after baseline, within ``window_days``),
         ``"waves"`` (``baseline_wave`` vs ``followup_wave``).
+    dayfirst
+        Read ambiguous ``05/01/2025`` text as 5 January (True, UK data) or 1 May (False). ISO
+        dates, datetimes and (via :func:`outcomes.io.read_table`) Excel dates are read either way;
+        a date that is not a date raises :class:`~outcomes.InvalidResponsesError` naming the row
+        (docs/concepts.md, "Dates").
     on_problem
         ``"report"`` (default): leave problem series unpaired, record why, warn with
         :class:`PairingWarning`. ``"raise"``: raise :class:`~outcomes.DataStructureError`.
@@ -266,18 +256,11 @@ def pair_waves(
         >>> p.records["reason"].tolist()
         ['', '', 'only one record']
     """
-    if not isinstance(scores, pd.DataFrame):
-        raise DataStructureError("pair_waves: scores must be a DataFrame")
-    if scores.empty:
-        raise DataStructureError("pair_waves: the scores table is empty")
-    if scores.columns.duplicated().any():
-        raise DataStructureError(
-            f"pair_waves: duplicate column names {scores.columns[scores.columns.duplicated()].tolist()}"
-        )
+    check_frame(scores, what="pair_waves")
+    one_value_per_cell(scores, what="pair_waves")
     if on_problem not in ("report", "raise"):
         raise OutcomesError(f"on_problem must be 'report' or 'raise', not {on_problem!r}")
-    if id_col not in scores.columns:
-        raise DataStructureError(f"pair_waves: no id column {id_col!r}")
+    require_columns(scores, [id_col], what="pair_waves: the id column (id_col=)")
     keys = [k for k in keys if k in scores.columns]
     has_date, has_wave = date_col in scores.columns, wave_col in scores.columns
     if rule == "waves":
@@ -298,14 +281,23 @@ def pair_waves(
     else:
         raise OutcomesError(f"rule must be 'first_last', 'nearest' or 'waves', not {rule!r}")
 
+    if rule == "waves":
+        present = pd.Series(scores[wave_col].dropna().unique()).tolist()
+        baseline_wave = resolve_wave(baseline_wave, present, column=wave_col)
+        followup_wave = resolve_wave(followup_wave, present, column=wave_col)
+        # a label that reads as one of the two would be left out as "another wave"
+        check_lookalikes([baseline_wave, followup_wave], present, column=wave_col)
+
     # oc.score() keeps a DataFrame in .attrs["issues"]; pandas cannot compare such attrs on concat.
     scores = scores.copy(deep=False)
     scores.attrs = {}
+    if has_date:
+        scores[date_col] = dates_or_raise(
+            scores[date_col], column=date_col, where="pair_waves", dayfirst=dayfirst
+        )
     scale_spec = _scales_of(scores, scales)
     cols = [id_col, *keys] + ([date_col] if has_date else []) + ([wave_col] if has_wave else [])
     rec = _long(scores, scale_spec, cols)
-    if has_date:
-        rec[date_col] = _parse_dates(rec[date_col], date_col)
 
     # Time axis of the rule: dates, except for the waves rule and undated first/last.
     use_wave_time = rule == "waves" or not has_date

@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 
 from .._attrs import attach
+from .._internal import cells
+from .._internal.columns import check_frame, one_value_per_cell
 from .._internal.text import did_you_mean, suggest
 from ..errors import DataStructureError, InvalidResponsesError, describe_issues
 from .model import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
-ISSUE_COLUMNS = ["row", "column", "item", "value", "reason", "severity"]
+ISSUE_COLUMNS = list(cells.WITH_ITEM)
 #: Key columns of the responses table (DESIGN.md); used to spot duplicate administrations.
 KEY_COLUMNS = ("person_id", "instrument", "rater", "date", "wave", "referral_id")
 
@@ -31,7 +33,7 @@ class ValidationReport:
 
     instrument: str
     n_rows: int
-    issues: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ISSUE_COLUMNS))
+    issues: pd.DataFrame = field(default_factory=lambda: cells.empty(item=True))
 
     @property
     def errors(self) -> pd.DataFrame:
@@ -379,7 +381,7 @@ def _resolve_columns(
     data: pd.DataFrame, inst: Instrument, columns: Mapping[str, str] | None
 ) -> dict[str, str]:
     """Item id -> source column, checking the mapping and the frame's columns."""
-    _check_frame(data, inst)
+    check_frame(data, what=f"scoring {inst.id}")
     if not inst.coded_items:
         raise DataStructureError(
             f"{inst.id} is defined at score level only (its items are not public): pass its "
@@ -422,24 +424,15 @@ def _resolve_columns(
             f"Columns present: {[str(c) for c in data.columns]}. "
             "Use columns={'your_column': 'item_id'} to map differently named columns."
         )
+    one_value_per_cell(data, list(out.values()), what=f"scoring {inst.id}")
     return out
-
-
-def _check_frame(data: pd.DataFrame, inst: Instrument) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise DataStructureError(f"expected a pandas DataFrame, got {type(data).__name__}")
-    dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-    if dup:
-        raise DataStructureError(f"duplicate column names in the data: {dup}")
-    if len(data) == 0:
-        raise DataStructureError(f"the data has no rows: nothing to score for {inst.id}")
 
 
 def _prepare_scales(
     data: pd.DataFrame, inst: Instrument, columns: Mapping[str, str] | None
 ) -> _Prepared:
     """Score-level input: validate each supplied scale against its range and granularity."""
-    _check_frame(data, inst)
+    check_frame(data, what=f"scoring {inst.id}")
     suppliable = {sc.id: sc for sc in inst.suppliable_scales()}
     derived = [sc.id for sc in inst.scales if sc.id not in suppliable]
     columns = dict(columns or {})
@@ -481,6 +474,7 @@ def _prepare_scales(
             f"input='scales' needs at least one scale column of {inst.id}; suppliable scales: "
             f"{sorted(suppliable)}. Columns present: {[str(c) for c in data.columns]}.{hint}"
         )
+    one_value_per_cell(data, list(present.values()), what=f"scoring {inst.id}")
     labels = data.index.to_numpy()
     supplied: dict[str, np.ndarray] = {}
     parts: list[pd.DataFrame] = []
@@ -499,15 +493,12 @@ def _prepare_scales(
         supplied[sid] = np.where(good, numeric, np.nan)
         if len(bad_pos):
             parts.append(
-                pd.DataFrame(
-                    {
-                        "row": labels[bad_pos],
-                        "column": str(src),
-                        "item": sid,
-                        "value": col.to_numpy(dtype=object)[bad_pos],
-                        "reason": bad_why,
-                        "severity": "error",
-                    }
+                cells.bad_cells(
+                    labels[bad_pos].tolist(),
+                    str(src),
+                    col.to_numpy(dtype=object)[bad_pos],
+                    bad_why,
+                    item=sid,
                 )
             )
     parts.append(_duplicate_administrations(data))
@@ -542,15 +533,12 @@ def _prepare(
         encoded[it.id] = enc
         if len(enc.bad_pos):
             issue_parts.append(
-                pd.DataFrame(
-                    {
-                        "row": labels[enc.bad_pos],
-                        "column": str(src),
-                        "item": it.id,
-                        "value": col.to_numpy(dtype=object)[enc.bad_pos],
-                        "reason": enc.bad_why,
-                        "severity": "error",
-                    }
+                cells.bad_cells(
+                    labels[enc.bad_pos].tolist(),
+                    str(src),
+                    col.to_numpy(dtype=object)[enc.bad_pos],
+                    enc.bad_why,
+                    item=it.id,
                 )
             )
     issue_parts.append(_duplicate_administrations(data))
@@ -561,30 +549,23 @@ def _prepare(
 def _duplicate_administrations(data: pd.DataFrame) -> pd.DataFrame:
     keys = [k for k in KEY_COLUMNS if k in data.columns]
     if "person_id" not in keys or len(keys) < 2:
-        return pd.DataFrame(columns=ISSUE_COLUMNS)
+        return cells.empty(item=True)
     dup = data.duplicated(subset=keys, keep=False).to_numpy()
-    if not dup.any():
-        return pd.DataFrame(columns=ISSUE_COLUMNS)
-    pos = np.flatnonzero(dup)
-    return pd.DataFrame(
-        {
-            "row": data.index.to_numpy()[pos],
-            "column": ",".join(keys),
-            "item": None,
-            "value": data["person_id"].to_numpy(dtype=object)[pos],
-            "reason": "duplicate administration: another row has the same "
-            + ", ".join(keys)
-            + " (scored, but pairing will refuse it)",
-            "severity": "warning",
-        }
+    return cells.flagged(
+        data,
+        dup,
+        ",".join(keys),
+        data["person_id"].to_numpy(dtype=object),
+        "duplicate administration: another row has the same "
+        + ", ".join(keys)
+        + " (scored, but pairing will refuse it)",
+        "warning",
+        item=None,
     )
 
 
 def _concat_issues(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS})
-    return pd.concat(parts, ignore_index=True)[ISSUE_COLUMNS]
+    return cells.combine(parts, item=True)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -701,21 +682,18 @@ def _norm_score(sc: Scale, prep: _Prepared, raw: np.ndarray) -> np.ndarray:
             if absent
             else "no norm row for these key values: standard scores left missing"
         )
-        prep.issues = _concat_issues(
-            [
-                prep.issues,
-                pd.DataFrame(
-                    {
-                        "row": frame.index.to_numpy()[lost],
-                        "column": ",".join(sc.keys),
-                        "item": None,
-                        "value": shown,
-                        "reason": reason,
-                        "severity": "warning",
-                    }
-                ),
-            ]
-        ).drop_duplicates(subset=["row", "column", "reason"], ignore_index=True)
+        notes = cells.bad_cells(
+            frame.index.to_numpy()[lost].tolist(),
+            ",".join(sc.keys),
+            shown,
+            reason,
+            "warning",
+            item=None,
+        )
+        # one note per row, however many standard scores share the keys
+        prep.issues = _concat_issues([prep.issues, notes]).drop_duplicates(
+            subset=["row", "column", "reason"], ignore_index=True
+        )
     return value
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._internal.waves import resolve_wave
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
 from .mixed import _check_columns, _is_categorical, _label, _messages, prepare
@@ -432,8 +433,10 @@ def attrition(
     order = prep.waves
     if followup is None:
         followup = order[-1]
-    if followup not in order:
-        raise DataStructureError(f"attrition: follow-up wave {followup!r} is not among {order!r}")
+    try:
+        followup = resolve_wave(followup, order, column=wave, what="follow-up wave")
+    except DataStructureError as e:
+        raise DataStructureError(f"attrition: {e}") from None
     fu = order.index(followup)
     if fu == prep.base_pos:
         raise OutcomesError("attrition: the follow-up wave must differ from the baseline wave")

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._internal.waves import resolve_wave
 from ..errors import DataStructureError, OutcomesError
 from .mixed import (
     LongitudinalWarning,
@@ -392,10 +393,10 @@ def impute_change(
     )
     order = prep.waves
     followup = order[-1] if followup is None else followup
-    if followup not in order:
-        raise DataStructureError(
-            f"impute_change: follow-up wave {followup!r} is not among {order!r}"
-        )
+    try:
+        followup = resolve_wave(followup, order, column=wave, what="follow-up wave")
+    except DataStructureError as e:
+        raise DataStructureError(f"impute_change: {e}") from None
     fu, bp = order.index(followup), prep.base_pos
     if fu == bp:
         raise OutcomesError("impute_change: the follow-up wave must differ from the baseline")

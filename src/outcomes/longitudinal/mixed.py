@@ -25,7 +25,6 @@ Attrition analysis lives in :mod:`outcomes.longitudinal.attrition`; multiple imp
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._internal.columns import check_frame
+from .._internal.text import did_you_mean
+from .._internal.waves import order_waves, resolve_wave
 from .._mixed import RemlModel
 from ..errors import DataStructureError, OutcomesError
 
@@ -49,9 +51,6 @@ __all__ = [
 #: ``z`` is the Wald ratio estimate / se, referred to t(``df``) (Satterthwaite) or, with
 #: ``df`` infinite, to the normal distribution.
 FIXED_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p", "z", "df"]
-
-#: Wave labels that mark the baseline when waves are text without an explicit order.
-_BASELINE_NAMES = {"baseline", "base", "pre", "t0", "time 0", "wave 0", "before", "intake", "start"}
 
 # A variance component below this share of the total variance is reported as on the boundary.
 _BOUNDARY_SHARE = 1e-6
@@ -74,23 +73,7 @@ def _label(v: object) -> str:
 
 
 def _check_columns(data: object, columns: Sequence[str], what: str) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise DataStructureError(f"{what}: expected a pandas DataFrame, got {type(data).__name__}")
-    if len(data) == 0:
-        raise DataStructureError(f"{what}: the data has no rows")
-    dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-    if dup:
-        raise DataStructureError(f"{what}: duplicate column names in the data: {dup}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise DataStructureError(
-            f"{what}: column(s) {missing} not found; the data has {list(map(str, data.columns))}"
-        )
-    seen: set[str] = set()
-    repeated = sorted({c for c in columns if c in seen or seen.add(c)})
-    if repeated:
-        raise DataStructureError(f"{what}: column(s) {repeated} named in more than one role")
-    return data
+    return check_frame(data, columns, what=what, distinct=True)
 
 
 def _rows_named(data: pd.DataFrame, mask: np.ndarray, column: str, limit: int = 10) -> str:
@@ -123,19 +106,13 @@ def _no_missing_keys(data: pd.DataFrame, column: str, what: str) -> None:
         raise DataStructureError(f"{what}: column {column!r} is missing at row(s) {rows}")
 
 
-def _wave_number(label: str) -> float | None:
-    if label.strip().lower() in _BASELINE_NAMES:
-        return 0.0
-    found = re.findall(r"\d+(?:\.\d+)?", label)
-    return float(found[0]) if len(found) == 1 else None
-
-
 def wave_order(values: pd.Series, waves: Sequence | None = None) -> list:
     """The waves present, in time order.
 
     Numbers sort numerically; an ordered categorical keeps its order; text labels are ordered
-    by a recognised baseline name ("baseline", "pre", "t0" ...) and the one number in each
-    label ("6 months", "12m"). Anything else needs ``waves=[...]`` spelled out.
+    by the project's wave vocabulary (:mod:`outcomes._internal.waves`: a baseline name such as
+    "baseline", "pre", "t0" first, then by months: "6 months", "12m", "1 year"; then "wave 2").
+    Anything else needs ``waves=[...]`` spelled out.
 
     Example:
         >>> wave_order(pd.Series(["12 months", "baseline", "6 months"]))
@@ -149,8 +126,9 @@ def wave_order(values: pd.Series, waves: Sequence | None = None) -> list:
         unknown = [w for w in present if w not in order]
         if unknown:
             raise DataStructureError(
-                f"wave value(s) {unknown[:10]!r} are not in waves={order!r}; add them or "
-                "drop those rows"
+                f"wave value(s) {unknown[:10]!r} are not in waves={order!r} "
+                f"({did_you_mean(unknown[0], order).removeprefix('; ')}); add them or drop "
+                "those rows"
             )
         return [w for w in order if w in set(present)]
     if isinstance(values.dtype, pd.CategoricalDtype) and values.dtype.ordered:
@@ -159,14 +137,8 @@ def wave_order(values: pd.Series, waves: Sequence | None = None) -> list:
         return sorted(present.tolist())
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return sorted(present.tolist())
-    labels = [str(w) for w in present]
-    numbers = [_wave_number(w) for w in labels]
-    if any(n is None for n in numbers) or len(set(numbers)) != len(numbers):
-        raise DataStructureError(
-            f"cannot tell the order of waves {labels!r}; pass waves=[...] in time order "
-            "(or use numbers such as months since baseline)"
-        )
-    return [w for _, w in sorted(zip(numbers, present.tolist(), strict=True))]
+    by_label = {str(w): w for w in present}
+    return [by_label[w] for w in order_waves(by_label, strict=True)]
 
 
 @dataclass
@@ -295,8 +267,10 @@ def prepare(
         )
     if baseline is None:
         baseline = order[0]
-    if baseline not in pos_of:
-        raise DataStructureError(f"{what}: baseline wave {baseline!r} is not among {order!r}")
+    try:
+        baseline = resolve_wave(baseline, order, column=wave, what="baseline wave")
+    except DataStructureError as e:
+        raise DataStructureError(f"{what}: {e}") from None
     if frame["_child"].nunique() < 2:
         raise DataStructureError(f"{what}: scores from fewer than two children")
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._internal.dates import dates_or_raise
 from ..errors import OutcomesError
 from .clinical import simulate_clinical
 from .dictionary import datapackage, readme
@@ -367,7 +368,7 @@ def _read_resource(root: Path, r: dict) -> pd.DataFrame:
     dates = [f["name"] for f in fields if f["type"] == "date"]
     df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
     for c in dates:
-        df[c] = pd.to_datetime(df[c], format="%Y-%m-%d").astype("datetime64[s]")
+        df[c] = dates_or_raise(df[c], column=c, where=path.name).astype("datetime64[s]")
     for f in fields:
         # columns that are never blank get plain numpy types, as simulate_programme makes them
         if f.get("constraints", {}).get("required") and f["type"] in ("integer", "boolean"):
