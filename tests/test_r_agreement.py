@@ -37,7 +37,7 @@ def test_compare_prevalence_pupil_uses_the_one_mcnemar():
     n = len(pattern)
     base = pd.DataFrame({"pupil_id": range(n), "wave": 1, "case": [p[0] for p in pattern]})
     follow = pd.DataFrame({"pupil_id": range(n), "wave": 2, "case": [p[1] for p in pattern]})
-    tab = sv.compare_prevalence(pd.concat([base, follow]), "case", pupil="pupil_id").to_frame()
+    tab = sv.compare_prevalence(pd.concat([base, follow]), "case", person_id="pupil_id").to_frame()
     corrected = tab[tab["method"].str.contains("continuity")].iloc[0]
     assert corrected["statistic"] == 0.0  # R: 0 (not 1/(b+c) = 0.25)
     assert corrected["p"] == 1.0  # R: p-value = 1
@@ -100,12 +100,12 @@ def test_signed_rank_with_a_zero_uses_the_normal_approximation_everywhere():
     assert r.p == pytest.approx(expected_p, abs=5e-5)
     pc = paired_change(PRE, POST_ZERO)
     assert pc.wilcoxon_p == pytest.approx(expected_p, abs=5e-5)
-    tab = sv.compare_means(_pairs_frame(PRE, POST_ZERO), "score", pupil="pupil_id").to_frame()
+    tab = sv.compare_means(_pairs_frame(PRE, POST_ZERO), "score", person_id="pupil_id").to_frame()
     w = tab[tab["statistic_name"] == "V"].iloc[0]
     assert w["statistic"] == expected_v and w["p"] == pytest.approx(expected_p, abs=5e-5)
     assert "normal approximation" in w["method"]
     df = pd.DataFrame({"id": list(range(8)) * 2, "wave": [1] * 8 + [2] * 8, "q": PRE + POST_ZERO})
-    row = lk.compare_waves(df, items=["q"], respondent="id", ordinal=False).to_frame().iloc[0]
+    row = lk.compare_waves(df, items=["q"], person_id="id", ordinal=False).to_frame().iloc[0]
     assert row["wilcoxon_v"] == expected_v
     assert row["wilcoxon_p"] == pytest.approx(expected_p, abs=5e-5)
     assert "normal approximation" in row["wilcoxon_method"]
@@ -121,7 +121,7 @@ def test_signed_rank_exact_without_zeros_or_ties():
     assert "exact" in r.label
     a = signed_rank(np.subtract(POST_CLEAN, PRE), method="asymptotic")
     assert a.p == pytest.approx(0.1415, abs=5e-5)
-    tab = sv.compare_means(_pairs_frame(PRE, POST_CLEAN), "score", pupil="pupil_id").to_frame()
+    tab = sv.compare_means(_pairs_frame(PRE, POST_CLEAN), "score", person_id="pupil_id").to_frame()
     w = tab[tab["statistic_name"] == "V"].iloc[0]
     assert w["p"] == pytest.approx(0.1484, abs=5e-5) and "exact" in w["method"]
 
@@ -461,7 +461,13 @@ def mixed_fit():
 
     with pytest.warns(Warning):  # the boundary is reported
         return fit_mixed(
-            MIXED, "score", "wave", child="child", school="school", group="arm", covariates=["age"]
+            MIXED,
+            "score",
+            "wave",
+            person_id="child",
+            cluster="school",
+            group="arm",
+            covariates=["age"],
         )
 
 
@@ -511,7 +517,7 @@ def test_fit_mixed_normal_option_keeps_lme4_ses_with_z(mixed_fit):
 
     with pytest.warns(Warning):
         res = fit_mixed(
-            MIXED, "score", "wave", child="child", school="school", group="arm",
+            MIXED, "score", "wave", person_id="child", cluster="school", group="arm",
             covariates=["age"], ddf="normal",
         )  # fmt: skip
     fe = res.to_frame().set_index("term")
@@ -562,8 +568,8 @@ def test_fixed_effect_covariance_property(seed, school):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = fit_mixed(data, "score", "wave", child="child", group="arm",
-                        school="school" if school else None)  # fmt: skip
+        res = fit_mixed(data, "score", "wave", person_id="child", group="arm",
+                        cluster="school" if school else None)  # fmt: skip
     C = _dense_cov(data, res, school)
     assert np.allclose(res.cov_params.to_numpy(), C, rtol=1e-7, atol=1e-12)
     names = list(res.params.index)

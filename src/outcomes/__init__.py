@@ -42,6 +42,7 @@ from .coded_scores import CodedScores, pivot_coded_scores
 from .errors import (
     DataStructureError,
     InstrumentDefinitionError,
+    InvalidParameterError,
     InvalidResponsesError,
     OutcomesError,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "DataStructureError",
     "Instrument",
     "InstrumentDefinitionError",
+    "InvalidParameterError",
     "InvalidResponsesError",
     "OutcomesError",
     "ValidationReport",

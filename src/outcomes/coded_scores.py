@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._internal.params import COLUMN, Columns, Options, validate_params
 from ._internal.text import unknown as unknown_message
 from .errors import DataStructureError, InstrumentDefinitionError
 from .instruments import Instrument, list_instruments, load_instrument
@@ -41,6 +42,7 @@ class CodedScores:
         return len(self.frames)
 
 
+@validate_params({"instruments": [list, tuple, None]})
 def snomed_index(
     instruments: Sequence[str | Instrument] | None = None,
 ) -> dict[str, tuple[str, str]]:
@@ -78,6 +80,16 @@ def _code_text(values: pd.Series) -> pd.Series:
     return values.astype(object).map(uniq)
 
 
+@validate_params(
+    {
+        "rows": "dataframe",
+        "code": COLUMN,
+        "score": COLUMN,
+        "keys": Columns(),
+        "instruments": [list, tuple, None],
+        "unknown": Options(str, {"raise", "drop"}),
+    }
+)
 def pivot_coded_scores(
     rows: pd.DataFrame,
     *,

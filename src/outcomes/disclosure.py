@@ -35,6 +35,16 @@ import pandas as pd
 from scipy import sparse
 
 from ._attrs import attach
+from ._internal.params import (
+    BY,
+    COLUMN_MAP,
+    COUNT,
+    POSITIVE,
+    POSITIVE_COUNT,
+    TEXT,
+    Columns,
+    validate_params,
+)
 from .errors import DataStructureError, OutcomesError
 
 __all__ = ["DEFAULT_TOTAL_LABELS", "LOG_COLUMNS", "MARKER", "apply", "is_protected"]
@@ -477,6 +487,15 @@ def _round(values: np.ndarray, threshold: int, base: int) -> np.ndarray:
     return np.where(values > threshold, np.maximum(r, floor), r)
 
 
+@validate_params(
+    {
+        "table": "dataframe",
+        "counts": Columns(),
+        "threshold": COUNT,
+        "base": POSITIVE_COUNT,
+        "marker": TEXT,
+    }
+)
 def is_protected(
     table: pd.DataFrame,
     counts: Sequence[str],
@@ -506,6 +525,24 @@ def is_protected(
 
 
 # ----------------------------------------------------------------------------- public
+@validate_params(
+    {
+        "table": "dataframe",
+        "counts": [Columns(), None],
+        "threshold": COUNT,
+        "base": POSITIVE_COUNT,
+        "percentages": COLUMN_MAP,
+        "means": COLUMN_MAP,
+        "suppress_with": COLUMN_MAP,
+        "keep": [Columns(empty=True)],
+        "groups": BY,
+        "column_totals": COLUMN_MAP,
+        "total_labels": Columns(),
+        "decimals": COUNT,
+        "percent_scale": POSITIVE,
+        "marker": TEXT,
+    }
+)
 def apply(
     table: pd.DataFrame,
     *,

@@ -27,6 +27,18 @@ from ._internal.cells import COLUMNS as CELL_COLUMNS
 from ._internal.cells import combine, flagged
 from ._internal.columns import check_frame, require_columns
 from ._internal.dates import read_dates, to_timestamp
+from ._internal.params import (
+    BY,
+    COUNT,
+    ERRORS,
+    OPTIONAL_TEXT,
+    POSITIVE,
+    POSITIVE_COUNT,
+    PROBABILITY,
+    Columns,
+    Options,
+    validate_params,
+)
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError, describe_issues
 
@@ -83,6 +95,15 @@ def _parse_accepted(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(out, index=col.index), ~(yes | no | pending)
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "date_format": OPTIONAL_TEXT,
+        "dayfirst": "boolean",
+    }
+)
 def prepare_referrals(
     referrals: pd.DataFrame,
     *,
@@ -385,6 +406,18 @@ def _attach(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ============================================================================ counts
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "total": "boolean",
+        "confidence": PROBABILITY,
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def referral_counts(
     referrals: pd.DataFrame,
     *,
@@ -451,6 +484,17 @@ def referral_counts(
     return _attach(_per_group(work, by_cols, total, fn), df)
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "total": "boolean",
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def not_accepted_reasons(
     referrals: pd.DataFrame,
     *,
@@ -509,6 +553,16 @@ def not_accepted_reasons(
     return _attach(_per_group(work, by_cols, total, fn), df)
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "by": BY,
+        "total": "boolean",
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def children_seen(
     referrals: pd.DataFrame,
     *,
@@ -593,6 +647,18 @@ def _count_by_period(p: pd.Series, prange: pd.PeriodIndex, weights=None) -> np.n
 
 
 # ============================================================================ inappropriate rates
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "period": Options(str, {"M", "Q", "FQ"}),
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "confidence": PROBABILITY,
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def inappropriate_rate(
     referrals: pd.DataFrame,
     *,
@@ -693,6 +759,19 @@ class RateComparison:
         return f"RateComparison({self.summary()!r})"
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "change_date": "date",
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "total": "boolean",
+        "confidence": PROBABILITY,
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def compare_inappropriate(
     referrals: pd.DataFrame,
     *,
@@ -852,6 +931,11 @@ class TrendResult:
             f"({term('slope_change')})."
         )
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Observed rate per period (with Wilson intervals), fitted line and counterfactual."""
         import matplotlib.pyplot as plt
@@ -895,6 +979,20 @@ class TrendResult:
         return f"TrendResult({self.summary()!r})"
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "change_date": ["date", None],
+        "period": Options(str, {"M", "Q", "FQ"}),
+        "family": Options(str, {"binomial", "poisson"}),
+        "dispersion": Options(str, {"pearson", "fixed"}),
+        "inappropriate": [Columns(), None],
+        "confidence": PROBABILITY,
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def inappropriate_trend(
     referrals: pd.DataFrame,
     *,
@@ -1196,6 +1294,12 @@ class WaitResult:
             )
         return " ".join(parts) if parts else "No referrals to summarise."
 
+    @validate_params(
+        {
+            "stage": Options(str, {"first", "second"}),
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, stage: str = "first", ax=None):
         """Cumulative proportion seen against days since referral (Kaplan-Meier), one line per
         group, with the standard marked."""
@@ -1227,6 +1331,21 @@ def _days(x: float) -> str:
     return "not reached" if not np.isfinite(x) else f"{x:g}"
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "as_of": ["date", None],
+        "stage": [Options(str, {"first", "second"}), list, tuple],
+        "by": BY,
+        "standard_days": POSITIVE,
+        "exclude_not_accepted": "boolean",
+        "discharged": Options(str, {"censor", "exclude"}),
+        "total": "boolean",
+        "confidence": PROBABILITY,
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def waiting_times(
     referrals: pd.DataFrame,
     *,
@@ -1333,6 +1452,17 @@ def waiting_times(
 
 
 # ============================================================================ activity series
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "as_of": ["date", None],
+        "period": Options(str, {"M", "Q", "FQ"}),
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def monthly_activity(
     referrals: pd.DataFrame,
     *,
@@ -1433,6 +1563,24 @@ def monthly_activity(
 _CI_SUFFIXES = ("ci_low", "ci_high")
 
 
+@validate_params(
+    {
+        "table": "dataframe",
+        "kind": Options(
+            str,
+            {
+                "referral_counts",
+                "not_accepted_reasons",
+                "children_seen",
+                "rates",
+                "waits",
+                "activity",
+            },
+        ),
+        "threshold": COUNT,
+        "base": POSITIVE_COUNT,
+    }
+)
 def publish(
     table: pd.DataFrame,
     kind: Literal[

@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,20 @@ from scipy import stats
 
 from ._internal.columns import check_frame
 from ._internal.dates import dates_or_raise
+from ._internal.params import (
+    BY,
+    COLUMN,
+    COUNT,
+    FINITE,
+    OPTIONAL_TEXT,
+    PROBABILITY,
+    ArrayLike,
+    Columns,
+    Interval,
+    Options,
+    renamed_params,
+    validate_params,
+)
 from ._internal.waves import check_lookalikes, order_waves, resolve_wave, time_rank
 from ._mixed import RemlModel
 from ._stats import mcnemar, signed_rank, wilson_ci
@@ -64,6 +79,31 @@ TEST_COLUMNS = [
 
 #: Below this many schools, clustered results carry a warning note.
 FEW_CLUSTERS = 30
+
+
+# Parameters shared by compare_prevalence and compare_means (checked by validate_params).
+_WAVE_COMPARISON = {
+    "wave": COLUMN,
+    "waves": [ArrayLike(), None],
+    "date": [COLUMN, None],
+    "cluster": [COLUMN, None],
+    "programme": [COLUMN, None],
+    "person_id": [COLUMN, None],
+    "by": BY,
+    "confidence": PROBABILITY,
+    "gee_cov": Options(str, {"robust", "naive", "bias_reduced"}),
+    "label": OPTIONAL_TEXT,
+}
+
+
+# A table and the case definition on one of its columns (checked by validate_params).
+_CASE_DEFINITION = {
+    "data": "dataframe",
+    "indicator": COLUMN,
+    "bands": [Columns(), None],
+    "below": [FINITE, None],
+    "at_least": [FINITE, None],
+}
 
 
 class SurveyWarning(UserWarning):
@@ -121,6 +161,11 @@ def _numeric_column(data: pd.DataFrame, column: str, what: str) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- caseness
+@validate_params(
+    {
+        **_CASE_DEFINITION,
+    }
+)
 def case_indicator(
     data: pd.DataFrame,
     indicator: str,
@@ -300,6 +345,14 @@ def _mixed_icc(y: np.ndarray, cluster: np.ndarray) -> tuple[float, str]:
     return v["cluster"] / (v["cluster"] + v["residual"]), (f"mixed model: {note}" if note else "")
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "outcome": COLUMN,
+        "cluster": COLUMN,
+        "method": Options(str, {"anova", "mixed"}),
+    }
+)
 def cluster_icc(data: pd.DataFrame, outcome: str, cluster: str, *, method: str = "anova") -> float:
     """Intra-class correlation of ``outcome`` within ``cluster`` (e.g. pupils within schools).
 
@@ -398,6 +451,16 @@ def _join_notes(*parts: list[list[str]]) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- estimates
+@validate_params(
+    {
+        **_CASE_DEFINITION,
+        "by": BY,
+        "cluster": [COLUMN, None],
+        "icc": [Interval(Real, 0, 1, closed="left"), None],
+        "icc_method": Options(str, {"anova", "mixed"}),
+        "confidence": PROBABILITY,
+    }
+)
 def prevalence(
     data: pd.DataFrame,
     indicator: str,
@@ -519,6 +582,17 @@ def _check_confidence(confidence: float) -> None:
         raise OutcomesError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "score": COLUMN,
+        "by": BY,
+        "cluster": [COLUMN, None],
+        "icc": [Interval(Real, 0, 1, closed="left"), None],
+        "icc_method": Options(str, {"anova", "mixed"}),
+        "confidence": PROBABILITY,
+    }
+)
 def means(
     data: pd.DataFrame,
     score: str,
@@ -802,6 +876,11 @@ class WaveComparison:
         )
         return lead + body
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Estimate per wave with its CI (cluster-adjusted when available); returns the Axes."""
         import matplotlib.pyplot as plt
@@ -1034,6 +1113,15 @@ def _gee(
 
 
 # --- same pupils
+@validate_params(
+    {
+        "both": COUNT,
+        "base_only": COUNT,
+        "follow_only": COUNT,
+        "neither": COUNT,
+        "confidence": PROBABILITY,
+    }
+)
 def newcombe_paired_ci(
     both: int, base_only: int, follow_only: int, neither: int, confidence: float = 0.95
 ) -> tuple[float, float, float]:
@@ -1474,6 +1562,14 @@ def _few_clusters_note(row: dict, g: int) -> None:
         row["note"] = f"{row['note']}; {msg}" if row["note"] else msg
 
 
+@renamed_params(pupil="person_id")
+@validate_params(
+    {
+        **_CASE_DEFINITION,
+        **_WAVE_COMPARISON,
+        "dayfirst": "boolean",
+    }
+)
 def compare_prevalence(
     data: pd.DataFrame,
     indicator: str,
@@ -1486,7 +1582,7 @@ def compare_prevalence(
     date: str | None = "date",
     cluster: str | None = None,
     programme: str | None = None,
-    pupil: str | None = None,
+    person_id: str | None = None,
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
     gee_cov: str = "robust",
@@ -1505,7 +1601,7 @@ def compare_prevalence(
     - ``programme="trailblazer"`` (true/false per row, with ``cluster=``): difference in
       differences ``y ~ programme * post`` with school-clustered SEs, plus the GEE version
       and the change within each arm;
-    - ``pupil="pupil_id"``: the same pupils at both waves, linked by id: McNemar (exact) and
+    - ``person_id="pupil_id"``: the same pupils at both waves, linked by id: McNemar (exact) and
       the Newcombe paired CI (method 10), with a school-clustered version when ``cluster=``.
 
     Waves: ``waves=(baseline, follow_up)``; if omitted, the two waves present are ordered by
@@ -1526,6 +1622,8 @@ def compare_prevalence(
         >>> [round(float(row[c]), 6) for c in ("estimate", "statistic", "p")]
         [0.2, 2.650172, 0.008045]
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    pupil = person_id
     by_cols = _as_list(by)
     need = [indicator, wave, *by_cols, *[c for c in (cluster, programme, pupil) if c]]
     _check_frame(data, need, "compare_prevalence")
@@ -1550,6 +1648,15 @@ def compare_prevalence(
     )
 
 
+@renamed_params(pupil="person_id")
+@validate_params(
+    {
+        "data": "dataframe",
+        "score": COLUMN,
+        **_WAVE_COMPARISON,
+        "dayfirst": "boolean",
+    }
+)
 def compare_means(
     data: pd.DataFrame,
     score: str,
@@ -1559,7 +1666,7 @@ def compare_means(
     date: str | None = "date",
     cluster: str | None = None,
     programme: str | None = None,
-    pupil: str | None = None,
+    person_id: str | None = None,
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
     gee_cov: str = "robust",
@@ -1571,7 +1678,7 @@ def compare_means(
     Same designs as :func:`compare_prevalence`: Welch t-test (different pupils); OLS with
     school-clustered SEs and a gaussian exchangeable GEE (``cluster=``); difference in
     differences (``programme=``); paired t-test with d_z and Wilcoxon signed-rank with the
-    matched-pairs rank-biserial correlation (``pupil=``).
+    matched-pairs rank-biserial correlation (``person_id=``).
 
     Example:
         >>> import pandas as pd
@@ -1580,6 +1687,8 @@ def compare_means(
         >>> float(compare_means(df, "score").to_frame().loc[0, "estimate"])
         3.0
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    pupil = person_id
     by_cols = _as_list(by)
     need = [score, wave, *by_cols, *[c for c in (cluster, programme, pupil) if c]]
     _check_frame(data, need, "compare_means")

@@ -33,6 +33,17 @@ import pandas as pd
 
 from .._internal.columns import check_frame, require_columns
 from .._internal.dates import dates_or_raise, to_timestamp
+from .._internal.params import (
+    BY,
+    COUNT,
+    ERRORS,
+    NON_NEGATIVE,
+    PROBABILITY,
+    Pair,
+    deprecated_values,
+    renamed_params,
+    validate_params,
+)
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
 
@@ -137,6 +148,11 @@ class OutcomeMetricResult:
             )
         return text
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Stacked bars per rater: % improvement / no change / deterioration of paired referrals."""
         import matplotlib.pyplot as plt
@@ -264,6 +280,22 @@ def _age(ref: pd.DataFrame) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- main
+@renamed_params(on_problem="errors")
+@deprecated_values(errors={"report": "flag"})
+@validate_params(
+    {
+        "scores": ["dataframe", list, tuple],
+        "referrals": "dataframe",
+        "by": BY,
+        "period_start": ["date", None],
+        "period_end": ["date", None],
+        "age_range": Pair(NON_NEGATIVE),
+        "min_contacts": COUNT,
+        "confidence": PROBABILITY,
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def cyp_outcome_metric(
     scores: pd.DataFrame | Sequence[pd.DataFrame],
     referrals: pd.DataFrame,
@@ -274,7 +306,7 @@ def cyp_outcome_metric(
     age_range: tuple[float, float] = (0, 17),
     min_contacts: int = 2,
     confidence: float = 0.95,
-    on_problem: Literal["report", "raise"] = "report",
+    errors: Literal["raise", "flag"] = "flag",
     dayfirst: bool = True,
 ) -> OutcomeMetricResult:
     """NHS England CYP outcomes metric: paired scores and measurable improvement per rater.
@@ -298,9 +330,11 @@ def cyp_outcome_metric(
     dayfirst
         Read ambiguous ``05/01/2025`` text (in the tables and in ``period_start``/``period_end``)
         as 5 January (True, UK data) or 1 May (False); docs/concepts.md, "Dates".
-    on_problem
-        ``"report"``: exclude problem referrals/scores with a reason and warn
+    errors
+        ``"flag"`` (default): exclude problem referrals/scores with a reason and warn
         (:class:`OutcomeMetricWarning`); ``"raise"``: raise :class:`~outcomes.DataStructureError`.
+        (Formerly ``on_problem="report"``/``"raise"``, still accepted with a
+        ``DeprecationWarning``.)
 
     Example:
         >>> import pandas as pd
@@ -314,6 +348,8 @@ def cyp_outcome_metric(
         >>> res.to_frame().set_index("rater").loc["self", ["n_referrals", "n_paired", "n_improvement"]].tolist()
         [1, 1, 1]
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    on_problem = "raise" if errors == "raise" else "report"
     if not 0 < confidence < 1:
         raise OutcomesError(f"confidence must lie strictly between 0 and 1, not {confidence!r}")
     if on_problem not in ("report", "raise"):

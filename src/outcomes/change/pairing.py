@@ -7,7 +7,7 @@ baseline/follow-up pair per person x instrument x rater x scale under an explici
 * ``"first_last"``: the earliest record is the baseline, the latest the follow-up;
 * ``"nearest"``: the earliest record is the baseline; the follow-up is the later record whose
   distance from baseline is nearest ``target_days`` and within ``window_days`` of it;
-* ``"waves"``: the record of ``baseline_wave`` against the record of ``followup_wave``.
+* ``"waves"``: the record of wave ``baseline`` against the record of wave ``followup``.
 
 Every input record x scale ends up in :attr:`Pairing.records` as ``baseline``, ``follow_up``
 or ``unpaired`` with a reason. Problems (duplicate records at one time point, a follow-up dated
@@ -27,6 +27,18 @@ import pandas as pd
 
 from .._internal.columns import check_frame, one_value_per_cell, require_columns
 from .._internal.dates import dates_or_raise
+from .._internal.params import (
+    COLUMN,
+    ERRORS,
+    NON_NEGATIVE,
+    POSITIVE,
+    WAVE_LABEL,
+    Columns,
+    Options,
+    deprecated_values,
+    renamed_params,
+    validate_params,
+)
 from .._internal.waves import check_lookalikes, resolve_wave
 from ..errors import DataStructureError, OutcomesError
 
@@ -206,6 +218,32 @@ def _scale_part(
     return part
 
 
+@renamed_params(
+    id_col="person_id",
+    date_col="date",
+    wave_col="wave",
+    baseline_wave="baseline",
+    followup_wave="followup",
+    on_problem="errors",
+)
+@deprecated_values(errors={"report": "flag"})
+@validate_params(
+    {
+        "scores": "dataframe",
+        "scales": [Columns(), None],
+        "rule": Options(str, {"first_last", "nearest", "waves"}),
+        "target_days": [POSITIVE, None],
+        "window_days": [NON_NEGATIVE, None],
+        "baseline": WAVE_LABEL,
+        "followup": WAVE_LABEL,
+        "person_id": COLUMN,
+        "keys": [Columns(empty=True)],
+        "date": COLUMN,
+        "wave": COLUMN,
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def pair_waves(
     scores: pd.DataFrame,
     *,
@@ -213,13 +251,13 @@ def pair_waves(
     rule: Literal["first_last", "nearest", "waves"] = "first_last",
     target_days: float | None = None,
     window_days: float | None = None,
-    baseline_wave: object = None,
-    followup_wave: object = None,
-    id_col: str = "person_id",
+    baseline: object = None,
+    followup: object = None,
+    person_id: str = "person_id",
     keys: Sequence[str] = ("instrument", "rater"),
-    date_col: str = "date",
-    wave_col: str = "wave",
-    on_problem: Literal["report", "raise"] = "report",
+    date: str = "date",
+    wave: str = "wave",
+    errors: Literal["raise", "flag"] = "flag",
     dayfirst: bool = True,
 ) -> Pairing:
     """Pair baseline and follow-up scores per person x instrument x rater x scale.
@@ -227,22 +265,28 @@ def pair_waves(
     Parameters
     ----------
     scores
-        Long scores: ``id_col``, the ``keys`` columns present (by default ``instrument`` and
-        ``rater``), ``date_col`` and/or ``wave_col``, one column per scale.
+        Long scores: the ``person_id`` column, the ``keys`` columns present (by default
+        ``instrument`` and ``rater``), the ``date`` and/or ``wave`` columns, one column per scale.
     scales
         Scale columns to pair; default every scale of each row's instrument (from its YAML).
     rule
         ``"first_last"`` (by date, or by wave order when there is no date column),
         ``"nearest"`` (follow-up nearest ``target_days`` after baseline, within ``window_days``),
-        ``"waves"`` (``baseline_wave`` vs ``followup_wave``).
+        ``"waves"`` (wave ``baseline`` vs wave ``followup``).
+    baseline, followup
+        Wave labels compared by rule ``"waves"``.
+    person_id, date, wave
+        Names of the person id, date and wave columns.
     dayfirst
         Read ambiguous ``05/01/2025`` text as 5 January (True, UK data) or 1 May (False). ISO
         dates, datetimes and (via :func:`outcomes.io.read_table`) Excel dates are read either way;
         a date that is not a date raises :class:`~outcomes.InvalidResponsesError` naming the row
         (docs/concepts.md, "Dates").
-    on_problem
-        ``"report"`` (default): leave problem series unpaired, record why, warn with
+    errors
+        ``"flag"`` (default): leave problem series unpaired, record why, warn with
         :class:`PairingWarning`. ``"raise"``: raise :class:`~outcomes.DataStructureError`.
+        The old names ``id_col``, ``date_col``, ``wave_col``, ``baseline_wave``,
+        ``followup_wave`` and ``on_problem="report"`` still work, with a ``DeprecationWarning``.
 
     Example:
         >>> import pandas as pd
@@ -256,6 +300,10 @@ def pair_waves(
         >>> p.records["reason"].tolist()
         ['', '', 'only one record']
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    id_col, date_col, wave_col = person_id, date, wave
+    baseline_wave, followup_wave = baseline, followup
+    on_problem = "raise" if errors == "raise" else "report"
     check_frame(scores, what="pair_waves")
     one_value_per_cell(scores, what="pair_waves")
     if on_problem not in ("report", "raise"):
@@ -267,9 +315,7 @@ def pair_waves(
         if not has_wave:
             raise DataStructureError(f"pair_waves: rule 'waves' needs a {wave_col!r} column")
         if baseline_wave is None or followup_wave is None or baseline_wave == followup_wave:
-            raise OutcomesError(
-                "rule 'waves' needs two different values baseline_wave= and followup_wave="
-            )
+            raise OutcomesError("rule 'waves' needs two different values baseline= and followup=")
     elif rule == "nearest":
         if not has_date:
             raise DataStructureError(f"pair_waves: rule 'nearest' needs a {date_col!r} column")

@@ -24,11 +24,25 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from numbers import Real
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from .._internal.params import (
+    FINITE,
+    INSTRUMENT,
+    OPTIONAL_TEXT,
+    POSITIVE,
+    POSITIVE_COUNT,
+    PROBABILITY,
+    ArrayLike,
+    Interval,
+    Options,
+    Pair,
+    validate_params,
+)
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
 from .paired import _as_float
@@ -63,6 +77,13 @@ def _check_sd_rel(sd: float, reliability: float) -> None:
         raise OutcomesError(f"sd must be a positive number, not {sd!r}")
 
 
+@validate_params(
+    {
+        "clinical": [Pair(ordered=False), None],
+        "functional": [Pair(ordered=False), None],
+        "higher_is_better": "boolean",
+    }
+)
 def jacobson_truax_cutoffs(
     clinical: tuple[float, float] | None,
     functional: tuple[float, float] | None,
@@ -264,6 +285,25 @@ def _resolve(
     )
 
 
+@validate_params(
+    {
+        "pre": ArrayLike(scores=True),
+        "post": ArrayLike(scores=True),
+        "instrument": [*INSTRUMENT, None],
+        "scale": OPTIONAL_TEXT,
+        "sd": [POSITIVE, Options(str, {"baseline"}), None],
+        "reliability": [Interval(Real, 0, 1, closed="left"), None],
+        "threshold": [POSITIVE, None],
+        "cutoff": [FINITE, Options(str, {"a", "b", "c"}), None],
+        "higher_is_better": ["boolean", None],
+        "method": Options(str, {"jt", "threshold"}),
+        "critical": POSITIVE,
+        "clinical_norms": [Pair(ordered=False), None],
+        "functional_norms": [Pair(ordered=False), None],
+        "harmed": "boolean",
+        "cutoff_convention": Options(str, {"clinical", "neither"}),
+    }
+)
 def reliable_change(
     pre,
     post,
@@ -522,6 +562,12 @@ class ReliableChangeSummary:
             parts.append(text)
         return "\n".join(parts)
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+            "max_points": POSITIVE_COUNT,
+        }
+    )
     def plot(self, ax=None, max_points: int = 5000):
         """The Jacobson-Truax scatter: baseline vs follow-up, the band of no reliable change
         around the diagonal and the cut-off lines. Returns the matplotlib Axes."""
@@ -588,6 +634,13 @@ def _say(r: pd.Series, pct: int) -> str:
     )
 
 
+@validate_params(
+    {
+        "frame": "dataframe",
+        "by": [ArrayLike(), None],
+        "confidence": PROBABILITY,
+    }
+)
 def reliable_change_summary(
     frame: pd.DataFrame,
     *,

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from .._internal.params import INSTRUMENT, OPTIONAL_TEXT, TEXT, HasMethods, validate_params
 from ..errors import InstrumentDefinitionError, OutcomesError
 
 Code = int | float
@@ -148,6 +149,7 @@ class ResponseSet(_Model):
             return self.continuous.min, self.continuous.max
         return float(min(self.valid_codes)), float(max(self.valid_codes))
 
+    @validate_params({"coding": TEXT})
     def coding_map(self, coding: str) -> tuple[dict[Code, Code], tuple[Code, ...]]:
         """Source code -> canonical code, and the extra no-answer codes, of a coding."""
         alt = self.alternative_codings[coding]
@@ -314,6 +316,7 @@ class NormRow(_Model):
     def key_values(self) -> dict[str, object]:
         return dict(self.model_extra or {})
 
+    @validate_params({"key": TEXT, "other": HasMethods(["key_values"], "a norm row")})
     def matches_span(self, key: str, other: NormRow) -> bool:
         """Whether this row and ``other`` can match the same value of ``key``."""
         a, b = self.key_values()[key], other.key_values()[key]
@@ -600,12 +603,22 @@ class Instrument(_Model):
     def text_items(self) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.type == "text")
 
+    @validate_params(
+        {
+            "item_id": TEXT,
+        }
+    )
     def item(self, item_id: str) -> Item:
         for it in self.items:
             if it.id == item_id:
                 return it
         raise KeyError(f"{self.id} has no item {item_id!r}; items: {[i.id for i in self.items]}")
 
+    @validate_params(
+        {
+            "scale_id": TEXT,
+        }
+    )
     def scale(self, scale_id: str) -> Scale:
         for sc in self.scales:
             if sc.id == scale_id:
@@ -614,6 +627,11 @@ class Instrument(_Model):
             f"{self.id} has no scale {scale_id!r}; scales: {[s.id for s in self.scales]}"
         )
 
+    @validate_params(
+        {
+            "item_id": TEXT,
+        }
+    )
     def item_score_range(self, item_id: str) -> tuple[float, float]:
         it = self.item(item_id)
         rs = self.response_sets[it.response_set]
@@ -622,6 +640,7 @@ class Instrument(_Model):
         vals = list(it.recode.values())
         return float(min(vals)), float(max(vals))
 
+    @validate_params({"item_id": TEXT})
     def item_step(self, item_id: str) -> float | None:
         """Granularity of an item's score: 1 for whole codes, the step of a continuous set,
         None when scores can be fractions that are not multiples of one step."""
@@ -637,6 +656,7 @@ class Instrument(_Model):
         items (or given as scores), not those derived from other scales."""
         return tuple(sc for sc in self.scales if sc.method in ("sum", "mean", "given"))
 
+    @validate_params({"scale_id": TEXT})
     def scale_step(self, scale_id: str) -> float | None:
         """Granularity of a scale's values (None: any real value in range).
 
@@ -653,10 +673,20 @@ class Instrument(_Model):
         steps = {self.item_step(i) for i in sc.items}
         return steps.pop() if len(steps) == 1 else None
 
+    @validate_params(
+        {
+            "scale_id": TEXT,
+        }
+    )
     def scale_range(self, scale_id: str) -> tuple[float, float]:
         """Smallest and largest value the scale can take (before any fixed value)."""
         return _scale_range(self, scale_id)
 
+    @validate_params(
+        {
+            "coding": OPTIONAL_TEXT,
+        }
+    )
     def check_coding(self, coding: str | None) -> None:
         """Refuse an alternative coding the YAML does not declare (codings are never guessed)."""
         if coding is None:
@@ -786,6 +816,11 @@ def _load_path(path: str, mtime: float) -> Instrument:
     return inst
 
 
+@validate_params(
+    {
+        "id_or_path": INSTRUMENT,
+    }
+)
 def load_instrument(id_or_path: str | Path | Instrument) -> Instrument:
     """Load a bundled instrument by id, or your own YAML file by path.
 

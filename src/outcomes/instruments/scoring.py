@@ -7,6 +7,7 @@ in its YAML file. Work is done a column at a time with numpy; there is no loop o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -17,11 +18,25 @@ import pandas as pd
 from .._attrs import attach
 from .._internal import cells
 from .._internal.columns import check_frame, one_value_per_cell
+from .._internal.params import (
+    COLUMN_MAP,
+    ERRORS,
+    INSTRUMENT,
+    OPTIONAL_TEXT,
+    Columns,
+    Options,
+    validate_params,
+)
 from .._internal.text import did_you_mean, suggest
 from ..errors import DataStructureError, InvalidResponsesError, describe_issues
 from .model import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
+# A code written as text is plain integer or decimal notation only: Python's float() would
+# also read "1_0" and "1e1" as 10 and "inf"/"nan" as numbers, none of which a form produces.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 ISSUE_COLUMNS = list(cells.WITH_ITEM)
+#: what ``score`` and ``validate`` read: item answers, or scale scores (``input="scales"``)
+INPUT = Options(str, {"items", "scales"})
 #: Key columns of the responses table (DESIGN.md); used to spot duplicate administrations.
 KEY_COLUMNS = ("person_id", "instrument", "rater", "date", "wave", "referral_id")
 
@@ -351,11 +366,10 @@ def _parse_cells(
             num_of[u] = np.nan  # a blank cell is no answer
         elif key in labels:
             num_of[u], label_hit[u] = labels[key], True
+        elif _PLAIN_NUMBER.fullmatch(key):
+            num_of[u] = float(key)
         else:
-            try:
-                num_of[u] = float(key)
-            except ValueError:
-                why_of[u] = "unknown label: text that is neither a response label nor a code"
+            why_of[u] = "unknown label: text that is neither a response label nor a code"
     plain = ser.where(~is_bool, None)
     numbers = plain.map(num_of).to_numpy(dtype=float, na_value=np.nan)
     from_label = plain.map(label_hit).notna().to_numpy()
@@ -762,6 +776,15 @@ def _score_prepared(
 
 
 # ----------------------------------------------------------------------------- public API
+@validate_params(
+    {
+        "data": "dataframe",
+        "instrument": INSTRUMENT,
+        "columns": COLUMN_MAP,
+        "coding": OPTIONAL_TEXT,
+        "input": INPUT,
+    }
+)
 def validate(
     data: pd.DataFrame,
     instrument: str | Instrument,
@@ -788,6 +811,18 @@ def validate(
     return ValidationReport(inst.id, len(data), prep.issues)
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "instrument": INSTRUMENT,
+        "columns": COLUMN_MAP,
+        "errors": ERRORS,
+        "coding": OPTIONAL_TEXT,
+        "prorate": ["boolean", None],
+        "keep": [Columns(empty=True), None],
+        "input": INPUT,
+    }
+)
 def score(
     data: pd.DataFrame,
     instrument: str | Instrument,
@@ -850,6 +885,16 @@ def score(
     return out
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "instrument": INSTRUMENT,
+        "columns": COLUMN_MAP,
+        "errors": ERRORS,
+        "coding": OPTIONAL_TEXT,
+        "scored": "boolean",
+    }
+)
 def item_codes(
     data: pd.DataFrame,
     instrument: str | Instrument,

@@ -34,6 +34,16 @@ import pandas as pd
 from scipy import stats
 
 from .._internal.columns import check_frame
+from .._internal.params import (
+    COLUMN,
+    PROBABILITY,
+    WAVE_LABEL,
+    ArrayLike,
+    Columns,
+    Options,
+    renamed_params,
+    validate_params,
+)
 from .._internal.text import did_you_mean
 from .._internal.waves import order_waves, resolve_wave
 from .._mixed import RemlModel
@@ -54,6 +64,11 @@ FIXED_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p", "z", "df"]
 
 # A variance component below this share of the total variance is reported as on the boundary.
 _BOUNDARY_SHARE = 1e-6
+
+
+#: The parameters naming a long table and its columns, shared by fit_mixed, attrition and
+#: impute_change (checked by validate_params; the names follow docs/contributing.md).
+LONG_TABLE = {"data": "dataframe", "outcome": COLUMN, "wave": COLUMN, "person_id": COLUMN}
 
 
 class LongitudinalWarning(UserWarning):
@@ -106,6 +121,12 @@ def _no_missing_keys(data: pd.DataFrame, column: str, what: str) -> None:
         raise DataStructureError(f"{what}: column {column!r} is missing at row(s) {rows}")
 
 
+@validate_params(
+    {
+        "values": "series",
+        "waves": [ArrayLike(), None],
+    }
+)
 def wave_order(values: pd.Series, waves: Sequence | None = None) -> list:
     """The waves present, in time order.
 
@@ -706,6 +727,12 @@ class MixedResult:
             parts.append("The fit converged without warnings.")
         return " ".join(parts)
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+            "observed": "boolean",
+        }
+    )
     def plot(self, ax=None, *, observed: bool = True):
         """Estimated means with CIs per wave (one line per group); observed means as crosses."""
         import matplotlib.pyplot as plt
@@ -820,13 +847,27 @@ def fit_from_prepared(
     )
 
 
+@renamed_params(child="person_id", school="cluster")
+@validate_params(
+    {
+        **LONG_TABLE,
+        "cluster": [COLUMN, None],
+        "covariates": [Columns(empty=True)],
+        "group": [COLUMN, None],
+        "waves": [ArrayLike(), None],
+        "baseline": WAVE_LABEL,
+        "reml": "boolean",
+        "confidence": PROBABILITY,
+        "ddf": Options(str, {"satterthwaite", "normal"}),
+    }
+)
 def fit_mixed(
     data: pd.DataFrame,
     outcome: str,
     wave: str,
     *,
-    child: str,
-    school: str | None = None,
+    person_id: str,
+    cluster: str | None = None,
     covariates: Sequence[str] = (),
     group: str | None = None,
     waves: Sequence | None = None,
@@ -842,7 +883,8 @@ def fit_mixed(
             dropped; they are counted in ``result.excluded``).
         outcome: the score column. wave: the wave column (numbers such as months, an ordered
             categorical, or text labels with ``waves=`` giving their order).
-        child: child id column. school: school id column for a second random intercept.
+        person_id: child id column. cluster: school id column for a second random intercept.
+            (The old names ``child`` and ``school`` still work, with a ``DeprecationWarning``.)
         covariates: child-level columns to adjust for (numeric, or text/categorical which
             become dummies against their first level). group: a column whose groups get their
             own change over time (``wave x group`` interaction), e.g. programme vs comparison.
@@ -863,10 +905,12 @@ def fit_mixed(
         ...     "extra": [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0,
         ...               1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4],
         ...     "group": [1] * 10 + [2] * 10, "ID": list(range(1, 11)) * 2})
-        >>> res = fit_mixed(sleep, "extra", "group", child="ID")
+        >>> res = fit_mixed(sleep, "extra", "group", person_id="ID")
         >>> res.to_frame().set_index("term").loc["group[2]", ["estimate", "se"]].round(3).tolist()
         [1.58, 0.389]
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    child, school = person_id, cluster
     if not 0 < confidence < 1:
         raise OutcomesError(f"fit_mixed: confidence must lie between 0 and 1, not {confidence!r}")
     if ddf not in ("satterthwaite", "normal"):

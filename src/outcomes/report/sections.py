@@ -203,8 +203,8 @@ class Evaluation:
                 rule=o.rule,
                 target_days=o.target_days,
                 window_days=o.window_days,
-                baseline_wave=o.baseline_wave,
-                followup_wave=o.followup_wave,
+                baseline=o.baseline_wave,
+                followup=o.followup_wave,
                 keys=keys,
             )
         return out
@@ -325,7 +325,7 @@ class Evaluation:
             self.staff,
             instrument=s.instrument,
             scale="confidence",
-            respondent=resp,
+            person_id=resp,
             waves=[s.baseline_wave, s.followup_wave],
         )
 
@@ -958,7 +958,7 @@ class Evaluation:
                     c for c in self.cfg.subgroups if c in long.columns and long[c].nunique() >= 2
                 ][:3]
                 try:
-                    att = attrition(long, scale, "wave_order", child="unit", demographics=demo)
+                    att = attrition(long, scale, "wave_order", person_id="unit", demographics=demo)
                     c = att.completion
                     counts = self.publish(
                         pd.DataFrame(
@@ -992,7 +992,7 @@ class Evaluation:
                     s.note(f"Attrition analysis not possible: {e}")
                 try:
                     imp = impute_change(
-                        long, scale, "wave_order", child="unit", m=10, seed=0, mixed=False
+                        long, scale, "wave_order", person_id="unit", m=10, seed=0, mixed=False
                     )
                     s.text(
                         "**Sensitivity analysis.** The change estimated from completers only is "

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._internal.dates import dates_or_raise
+from .._internal.params import COUNT, OPTIONAL_TEXT, validate_params
 from ..errors import OutcomesError
 from .clinical import simulate_clinical
 from .dictionary import datapackage, readme
@@ -98,6 +99,12 @@ class ProgrammeData:
         """SHA-256 of each table written as CSV: equal fingerprints, identical data."""
         return {name: _sha256(_csv_bytes(t)) for name, t in self.tables().items()}
 
+    @validate_params(
+        {
+            "path": "path",
+            "command": OPTIONAL_TEXT,
+        }
+    )
     def write(self, path: str | Path, *, command: str | None = None) -> Path:
         """Write every table as CSV with ``datapackage.json`` (Frictionless), a README data
         dictionary and ``truth.json``. Returns the directory."""
@@ -116,6 +123,11 @@ class ProgrammeData:
         return out
 
     @classmethod
+    @validate_params(
+        {
+            "path": "path",
+        }
+    )
     def read(cls, path: str | Path) -> ProgrammeData:
         """Read a directory written by :meth:`write` back, with the column types restored."""
         p = Path(path)
@@ -166,6 +178,13 @@ class ProgrammeData:
         return f"ProgrammeData(seed={self.truth.seed}, {sizes})"
 
 
+@validate_params(
+    {
+        "seed": COUNT,
+        "settings": [SimulationSettings, Mapping, None],
+        "kwargs": "no_validation",  # each is a SimulationSettings field, checked there
+    }
+)
 def simulate_programme(
     seed: int = 0,
     *,
