@@ -110,7 +110,7 @@ def test_score_level_only_instruments():
                                  ("yp_core", "clinical_score", 16.67, 40.5)]:  # fmt: skip
         res = oc.score(pd.DataFrame({col: [good, bad]}), inst, input="scales", errors="flag")
         assert res[col].iloc[0] == good and pd.isna(res[col].iloc[1])
-    with pytest.raises(ValueError, match="input must be"):
+    with pytest.raises(ValueError, match="parameter 'input'.*did you mean 'scales'"):
         oc.score(df, "score_15", input="scale")
 
 
