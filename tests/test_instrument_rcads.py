@@ -10,6 +10,7 @@ import pytest
 
 import outcomes as oc
 from _helpers import frame
+from outcomes.instruments import parse_instrument
 
 # Item lists as published (RC-KEY1/RC-KEY2 in the spec), typed independently of the YAML.
 SUBSCALES = {
@@ -157,7 +158,7 @@ def test_age_or_sex_outside_the_table_gives_a_missing_t_score_not_an_error():
 def _t_instrument():
     """An instrument with T = 50 + raw exactly (mean 0, SD 10) and RCADS's own band levels."""
     bands = oc.load_instrument("rcads_47_self").scale("panic_t").bands[0].model_dump()
-    return oc.instruments.parse_instrument(
+    return parse_instrument(
         {
             "id": "t_demo", "name": "T demo", "version": "1", "respondent": "self",
             "sources": {"bands": "the RCADS band source"},

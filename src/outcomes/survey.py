@@ -39,6 +39,7 @@ from ._internal.params import (
     renamed_params,
     validate_params,
 )
+from ._internal.quality import QualityRecord, recorded, with_notes
 from ._internal.waves import check_lookalikes, order_waves, resolve_wave, time_rank
 from ._mixed import RemlModel
 from ._stats import mcnemar, signed_rank, wilson_ci
@@ -161,6 +162,7 @@ def _numeric_column(data: pd.DataFrame, column: str, what: str) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- caseness
+@recorded("survey.case_indicator")
 @validate_params(
     {
         **_CASE_DEFINITION,
@@ -376,7 +378,10 @@ def cluster_icc(data: pd.DataFrame, outcome: str, cluster: str, *, method: str =
             _anova_icc(y[keep], np.zeros(keep.sum(), dtype=np.int64), codes, 1)["icc_raw"][0]
         )
     if method == "mixed":
-        return float(_mixed_icc(y[keep], codes)[0])
+        icc, note = _mixed_icc(y[keep], codes)
+        if note:  # a number cannot carry a data-quality record: say it as a warning
+            warnings.warn(f"cluster_icc: {note}", SurveyWarning, stacklevel=2)
+        return float(icc)
     raise OutcomesError(f"method must be 'anova' or 'mixed', not {method!r}")
 
 
@@ -451,6 +456,7 @@ def _join_notes(*parts: list[list[str]]) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- estimates
+@recorded("survey.prevalence")
 @validate_params(
     {
         **_CASE_DEFINITION,
@@ -582,6 +588,7 @@ def _check_confidence(confidence: float) -> None:
         raise OutcomesError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
 
 
+@recorded("survey.means")
 @validate_params(
     {
         "data": "dataframe",
@@ -795,6 +802,7 @@ class WaveComparison:
     tests: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     confidence: float = 0.95
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.tests.copy()
@@ -818,7 +826,7 @@ class WaveComparison:
         text = " ".join(sentences)
         if self.notes:
             text += " Notes: " + "; ".join(self.notes) + "."
-        return text
+        return with_notes(text, self.quality, shown=self.notes)
 
     def _sentence(self, row: pd.Series, key: tuple) -> str:
         pct = self.kind == "prevalence"
@@ -1562,6 +1570,7 @@ def _few_clusters_note(row: dict, g: int) -> None:
         row["note"] = f"{row['note']}; {msg}" if row["note"] else msg
 
 
+@recorded("survey.compare_prevalence")
 @renamed_params(pupil="person_id")
 @validate_params(
     {
@@ -1648,6 +1657,7 @@ def compare_prevalence(
     )
 
 
+@recorded("survey.compare_means")
 @renamed_params(pupil="person_id")
 @validate_params(
     {

@@ -30,6 +30,7 @@ from .._internal.params import (
     renamed_params,
     validate_params,
 )
+from .._internal.quality import QualityRecord, with_notes
 from .._internal.waves import resolve_wave
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
@@ -104,6 +105,8 @@ class AttritionResult:
     demographics); ``tests``: completers vs non-completers, one row per characteristic;
     ``by_level``: completion rate per level of each categorical characteristic (Wilson CIs);
     ``logistic``: odds ratios of *dropping out*; ``verdict``: what the pattern implies.
+    ``warnings`` lists what could not be tested or estimated; ``quality`` holds the same as
+    notes, with the children and values left out and why.
     """
 
     outcome: str
@@ -118,6 +121,7 @@ class AttritionResult:
     warnings: list[str] = field(default_factory=list)
     alpha: float = 0.05
     n_no_baseline: int = 0
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         """Completers vs non-completers: one row per characteristic tested."""
@@ -137,7 +141,7 @@ class AttritionResult:
             else ""
         )
         warn = (" Warnings: " + "; ".join(self.warnings) + ".") if self.warnings else ""
-        return f"{lead}{extra} {self.verdict}{warn}"
+        return with_notes(f"{lead}{extra} {self.verdict}{warn}", self.quality, shown=self.warnings)
 
     @validate_params(
         {
@@ -206,14 +210,16 @@ def _continuous_row(name: str, values: pd.Series, done: pd.Series) -> dict:
         row.update(statistic=np.nan, df=np.nan, p=np.nan, effect=np.nan)
         row["note"] = "no variation: not tested"
         return row
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # zero variance in one group: NaN t
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         w = welch_t(x, y)
     row.update(statistic=w["t"], df=w["df"], p=w["p"], effect=cohens_d(x, y))
     row["mean_completers"] = float(y.mean())
     row["mean_noncompleters"] = float(x.mean())
-    if (~ok).any():
-        row["note"] = f"{int((~ok).sum())} missing value(s) left out"
+    notes = [f"{int((~ok).sum())} missing value(s) left out"] if (~ok).any() else []
+    # e.g. scipy's precision-loss warning when the scores are nearly identical
+    notes += [f"Welch t: {m}" for m in _messages(caught)]
+    row["note"] = "; ".join(notes)
     return row
 
 
@@ -534,6 +540,25 @@ def attrition(
     )
     logistic, notes = _logistic(ch, demographics, kinds, confidence)
     verdict = _verdict(completion, tests, logistic, outcome, higher_is_better, alpha)
+    quality = QualityRecord()
+    for why, count in prep.excluded.items():
+        if count:
+            quality.add(
+                "attrition", why, where=outcome, rows=count, action="rows left out", warn=False
+            )
+    if n_no_baseline:
+        quality.add(
+            "attrition",
+            "no baseline score",
+            where=outcome,
+            rows=n_no_baseline,
+            action="children left out of the comparison",
+            warn=False,
+        )
+    for _, r in tests[tests["note"] != ""].iterrows():
+        quality.add("attrition", r["note"], where=r["variable"], action="see .tests", warn=False)
+    for msg in notes:
+        quality.add("attrition", msg, where=outcome, action="see .logistic", warn=False)
     return AttritionResult(
         outcome=outcome,
         baseline_wave=prep.baseline,
@@ -547,4 +572,5 @@ def attrition(
         warnings=notes,
         alpha=alpha,
         n_no_baseline=n_no_baseline,
+        quality=quality,
     )

@@ -21,6 +21,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .._internal.spreadsheet import write_csv
+
 
 def _md_inline(text: str) -> str:
     """Tiny Markdown subset for report prose: **bold**, *italic*, `code`; escapes the rest."""
@@ -184,8 +186,7 @@ def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
     for c in out.columns:
         if out[c].dtype.kind == "f" or out[c].dtype == object:
             out[c] = out[c].map(_six_figures)
-    out.to_csv(path, index=False)
-    return path
+    return write_csv(out, path)  # text that could run as a formula is written as text
 
 
 def title_block(evaluation: object, generated: str = "") -> str:
