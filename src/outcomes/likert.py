@@ -40,10 +40,11 @@ from ._internal.params import (
     validate_params,
 )
 from ._internal.quality import QualityRecord, recorded, with_notes
+from ._internal.text import format_p
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments import Instrument, load_instrument, scoring
-from .survey import _as_list, _check_frame, _fmt_p, _resolve_waves, _wave_name, _wilcoxon_row
+from .survey import _as_list, _check_frame, _resolve_waves, _wave_name, _wilcoxon_row
 
 __all__ = [
     "FactorCheck",
@@ -982,7 +983,7 @@ class LikertChange:
                     f"{self.scale_name} went from {r['mean_baseline']:.2f} at {b} to "
                     f"{r['mean_followup']:.2f} at {f} (change {r['mean_change']:+.2f}, "
                     f"{self.confidence:.0%} CI {r['ci_low']:+.2f} to {r['ci_high']:+.2f}; paired "
-                    f"t-test {_fmt_p(r['t_p'])}; Wilcoxon {_fmt_p(r['wilcoxon_p'])})."
+                    f"t-test {format_p(r['t_p'])}; Wilcoxon {format_p(r['wilcoxon_p'])})."
                 )
             else:
                 if not (r["n_baseline"] and r["n_followup"]):
@@ -991,7 +992,7 @@ class LikertChange:
                 out.append(
                     f"{lead}Mean {self.scale_name} was {r['mean_baseline']:.2f} at {b} "
                     f"(n = {int(r['n_baseline'])}) and {r['mean_followup']:.2f} at {f} "
-                    f"(n = {int(r['n_followup'])}); Mann-Whitney {_fmt_p(r['mwu_p'])}, "
+                    f"(n = {int(r['n_followup'])}); Mann-Whitney {format_p(r['mwu_p'])}, "
                     f"rank-biserial r = {r['rank_biserial']:+.2f} (positive = higher at {f})."
                 )
         items = self.table[self.table["outcome"] != self.scale_name]

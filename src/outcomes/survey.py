@@ -40,6 +40,7 @@ from ._internal.params import (
     validate_params,
 )
 from ._internal.quality import QualityRecord, recorded, with_notes
+from ._internal.text import format_p
 from ._internal.waves import check_lookalikes, order_waves, resolve_wave, time_rank
 from ._mixed import RemlModel
 from ._stats import mcnemar, signed_rank, wilson_ci
@@ -861,7 +862,7 @@ class WaveComparison:
             body = (
                 f"The difference in differences is {fmt_diff(row['estimate'])}{unit} "
                 f"({level} CI {fmt_diff(row['ci_low'])} to {fmt_diff(row['ci_high'])}; "
-                f"{_fmt_p(row['p'])}; {row['method']})."
+                f"{format_p(row['p'])}; {row['method']})."
             )
             return lead + body
         vals = []
@@ -879,7 +880,7 @@ class WaveComparison:
         )
         body = (
             f"The change{who} was {fmt_diff(row['estimate'])}{unit} ({level} CI "
-            f"{fmt_diff(row['ci_low'])} to {fmt_diff(row['ci_high'])}; {_fmt_p(row['p'])}; "
+            f"{fmt_diff(row['ci_low'])} to {fmt_diff(row['ci_high'])}; {format_p(row['p'])}; "
             f"{row['method']})."
         )
         return lead + body
@@ -932,12 +933,6 @@ class WaveComparison:
 
     def __repr__(self) -> str:
         return f"WaveComparison({self.kind}, {self.design!r}, {len(self.tests)} rows)"
-
-
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "no p-value"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def _wave_name(w: object) -> str:

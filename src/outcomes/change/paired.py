@@ -43,6 +43,7 @@ from .._internal.params import (
     validate_params,
 )
 from .._internal.quality import QualityRecord, recorded, with_notes
+from .._internal.text import format_p
 from .._stats import RANK_DECIMALS, mcnemar, signed_rank, wilson_ci
 from ..errors import DataStructureError, OutcomesError
 
@@ -311,12 +312,6 @@ def _fmt(x: float, digits: int = 2) -> str:
     return "NA" if x is None or not np.isfinite(x) else f"{x:.{digits}f}".replace("-", "\u2212")
 
 
-def _fmt_p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "p not computed"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
 def _sentence(row: pd.Series, label: object) -> str:
     what = f"For {label}, " if label not in (None, "") else ""
     if pd.notna(row.get("note", None)) and row.get("note"):
@@ -337,13 +332,13 @@ def _sentence(row: pd.Series, label: object) -> str:
         f"{what}among {n} people with paired scores the mean score {moved} from "
         f"{_fmt(row['mean_pre'])} to {_fmt(row['mean_post'])} (mean change {_fmt(row['mean_diff'])}, "
         f"{pct}% CI {_fmt(row['ci_low'])} to {_fmt(row['ci_high'])}; paired t({int(row['df'])}) = "
-        f"{_fmt(row['t'])}, {_fmt_p(row['p'])}){verdict}. Standardised change d_z = "
+        f"{_fmt(row['t'])}, {format_p(row['p'])}){verdict}. Standardised change d_z = "
         f"{_fmt(row['d_z'])} ({pct}% CI {_fmt(row['d_z_ci_low'])} to {_fmt(row['d_z_ci_high'])})."
     )
     if "p_adj" in row and pd.notna(row["p_adj"]):
         text = (
             text[:-1]
-            + f"; adjusted for multiple comparisons ({row['p_adj_method']}): {_fmt_p(row['p_adj'])}."
+            + f"; adjusted for multiple comparisons ({row['p_adj_method']}): {format_p(row['p_adj'])}."
         )
     return text[0].upper() + text[1:]
 
@@ -936,7 +931,7 @@ class CasenessResult:
             f"{what}{self.n_case_pre} of {self.n} people ({100 * self.n_case_pre / self.n:.0f}%) "
             f"were in the clinical range at baseline and {self.n_case_post} "
             f"({100 * self.n_case_post / self.n:.0f}%) at follow-up; {self.b} left and {self.c} "
-            f"entered the clinical range ({stat}, {_fmt_p(self.p)})."
+            f"entered the clinical range ({stat}, {format_p(self.p)})."
         )
         return with_notes(text[0].upper() + text[1:], self.quality)
 

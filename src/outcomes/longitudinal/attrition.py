@@ -31,6 +31,7 @@ from .._internal.params import (
     validate_params,
 )
 from .._internal.quality import QualityRecord, with_notes
+from .._internal.text import format_p
 from .._internal.waves import resolve_wave
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
@@ -181,12 +182,6 @@ class AttritionResult:
 
 def _wave_text(w: object) -> str:
     return f"wave {_label(w)}" if isinstance(w, int | float | np.integer | np.floating) else str(w)
-
-
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "no p-value"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def _continuous_row(name: str, values: pd.Series, done: pd.Series) -> dict:
@@ -381,12 +376,12 @@ def _verdict(res: dict, tests: pd.DataFrame, logistic: pd.DataFrame, outcome, hi
         related.append(
             f"children who did not complete had {how} baseline {outcome} "
             f"(mean {base['mean_noncompleters']:.2f} vs {base['mean_completers']:.2f}; "
-            f"d = {base['effect']:.2f}; {_fmt_p(base['p'])})"
+            f"d = {base['effect']:.2f}; {format_p(base['p'])})"
         )
     demo = tests.iloc[1:]
     sig = demo[demo["p"].to_numpy(float) < alpha]
     for _, r in sig.iterrows():
-        related.append(f"completion differed by {r['variable']} ({_fmt_p(r['p'])})")
+        related.append(f"completion differed by {r['variable']} ({format_p(r['p'])})")
     lr = logistic.attrs.get("lr_p", np.nan) if len(logistic) else np.nan
     low = c["rate"] < 0.6
     tail = (
@@ -406,7 +401,7 @@ def _verdict(res: dict, tests: pd.DataFrame, logistic: pd.DataFrame, outcome, hi
             "recorded information, which these data cannot confirm." + tail
         )
     n_nc = c["n_noncompleters"]
-    lr_txt = f" (logistic model of dropout: {_fmt_p(lr)})" if np.isfinite(lr) else ""
+    lr_txt = f" (logistic model of dropout: {format_p(lr)})" if np.isfinite(lr) else ""
     return (
         f"There is no evidence that dropout is related to baseline {outcome} or to "
         f"the characteristics tested{lr_txt}. This is consistent with scores missing "

@@ -45,7 +45,7 @@ from .._internal.params import (
     validate_params,
 )
 from .._internal.quality import QualityRecord, with_notes
-from .._internal.text import did_you_mean
+from .._internal.text import did_you_mean, format_p
 from .._internal.waves import order_waves, resolve_wave
 from .._mixed import RemlModel
 from ..errors import DataStructureError, OutcomesError
@@ -714,7 +714,7 @@ class MixedResult:
             for _, r in c.iterrows():
                 text += (
                     f"; change to {_wave_text(r['wave'])} {r['estimate']:+.2f} ({lev} CI "
-                    f"{r['ci_low']:+.2f} to {r['ci_high']:+.2f}; {_fmt_p(r['p'])})"
+                    f"{r['ci_low']:+.2f} to {r['ci_high']:+.2f}; {format_p(r['p'])})"
                 )
             parts.append(text.strip() + ".")
         icc = self.icc().set_index("level")["icc"]
@@ -776,12 +776,6 @@ class MixedResult:
 
 def _wave_text(w: object) -> str:
     return f"wave {_label(w)}" if isinstance(w, int | float | np.integer | np.floating) else str(w)
-
-
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "no p-value"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def _mean_rows(prep: _Prepared, children: pd.DataFrame) -> dict[tuple, np.ndarray]:
