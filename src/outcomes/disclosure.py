@@ -36,9 +36,15 @@ from scipy import sparse
 from ._attrs import attach
 from .errors import DataStructureError, OutcomesError
 
-__all__ = ["DEFAULT_TOTAL_LABELS", "LOG_COLUMNS", "MARKER", "apply", "is_protected"]
+__all__ = [
+    "DEFAULT_TOTAL_LABELS", "LOG_COLUMNS", "MARKER", "NOT_APPLICABLE", "apply", "is_protected",
+]  # fmt: skip
 
+#: what a suppressed cell shows, everywhere (tables, CSV, prose)
 MARKER = "*"
+#: what a cell with no value shows (a statistic that does not exist, e.g. no follow-up yet),
+#: everywhere: never a blank, which could be read as "one person"
+NOT_APPLICABLE = "–"
 DEFAULT_TOTAL_LABELS: tuple[str, ...] = ("Total", "All")
 LOG_COLUMNS = ["row", "column", "original", "published", "reason"]
 

@@ -1,0 +1,154 @@
+"""Data quality and methods: every input row accounted for, every warning met while
+computing the report, attrition, a sensitivity analysis and the limitations."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ...attrition import attrition
+from ...imputation import impute_change
+from ..release import Release, fmt_count, fmt_pct
+from ..render import Section
+from .common import failure_notes, guard
+
+TITLE, ANCHOR = "Data quality", "data-quality"
+NOTE_COLUMNS = ["source", "what", "where", "action"]
+
+
+def release(ev, rel: Release) -> None:
+    acc = ev.inputs.accounting
+    with guard(rel, "data quality: accounting"):
+        if acc is not None and len(acc):
+            counts = [c for c in acc.columns if pd.api.types.is_numeric_dtype(acc[c])]
+            totals = {}
+            if {"rows_read", "rows_used", "rows_excluded"} <= set(counts) and (
+                acc["rows_read"] == acc["rows_used"] + acc["rows_excluded"]
+            ).all():
+                totals = {"rows_read": ["rows_used", "rows_excluded"]}
+            rel.counts(acc, "input_accounting", counts=counts, column_totals=totals)
+        issues = getattr(ev.inputs, "issues", None)
+        if issues is not None and len(issues):
+            iss = issues.groupby(["table", "reason"]).size().rename("cells").reset_index()
+            rel.counts(iss, "input_issues", counts=["cells"])
+    h = ev.headline()
+    if h is None:
+        return
+    inst_id, scale = h
+    long = _long_for(ev, inst_id, scale)
+    if long is None:
+        rel.fail("data quality: attrition", "no referral has a follow-up score yet")
+        return
+    rel.facts["data quality: headline"] = h
+    with guard(rel, "data quality: attrition"):
+        demo = [c for c in ev.cfg.subgroups if c in long.columns and long[c].nunique() >= 2][:3]
+        att = attrition(long, scale, "wave_order", child="unit", demographics=demo)
+        c = att.completion
+        rel.counts(
+            pd.DataFrame({"with_baseline": [c["n_children"]], "completed": [c["n_completers"]],
+                          "not_completed": [c["n_children"] - c["n_completers"]]}),
+            "attrition_counts", counts=["with_baseline", "completed", "not_completed"],
+            column_totals={"with_baseline": ["completed", "not_completed"]},
+        )  # fmt: skip
+        # Test statistics, df and group sizes determine the number of children (chi-square
+        # and Cramer's V give N): only the effect size and p-value are released, rounded.
+        at = att.to_frame()
+        rel.stats(at, "attrition", decimals={"effect": 2, "p": 2},
+                  labels=["variable", "test", "effect_name"])  # fmt: skip
+    with guard(rel, "data quality: sensitivity"):
+        imp = impute_change(long, scale, "wave_order", child="unit", m=10, seed=0, mixed=False)
+        d = ev.decimals_for(inst_id, scale)
+        rel.stats(imp.to_frame(), "sensitivity", decimals={"estimate": d, "ci_low": d,
+                  "ci_high": d}, labels=["analysis", "assumes"])  # fmt: skip
+
+
+def release_quality(ev, rel: Release) -> None:
+    """The data-quality notes: the inputs' record plus every warning and every result's own
+    record met while computing the report, one row per distinct note, numbers controlled."""
+    f = rel.quality.to_frame()
+    if f.empty:
+        return
+    f = f.assign(**{c: f[c].fillna("").astype(str).map(rel.note_numbers) for c in NOTE_COLUMNS})
+    f["rows"] = pd.to_numeric(f["rows"], errors="coerce")
+    g = (
+        f.groupby(NOTE_COLUMNS, sort=False, dropna=False)
+        .agg(times=("what", "size"), rows=("rows", "sum"))
+        .reset_index()
+    )
+    g["rows"] = g["rows"].astype(int)
+    rel.counts(g[[*NOTE_COLUMNS, "times", "rows"]], "quality_notes", counts=["times", "rows"])
+
+
+def _long_for(ev, inst_id: str, scale: str) -> pd.DataFrame | None:
+    """One row per referral (unit) per wave: baseline (0) and, where paired, follow-up (1)."""
+    pairing = ev.pairings.get(inst_id)
+    if pairing is None:
+        return None
+    sc = ev.inputs.scores[inst_id]
+    unit = "referral_id" if "referral_id" in sc.columns else "person_id"
+    # Baseline: each unit's first scored record, as the pairing uses it; follow-up: the
+    # record the pairing took as the unit's follow-up.
+    first = sc.dropna(subset=[scale]).sort_values("date").groupby(unit, sort=False).head(1)
+    demo = [c for c in ev.cfg.subgroups if c in first.columns]
+    base = first[[unit, "person_id", scale, *demo]].assign(wave_order=0)
+    p = pairing.pairs[pairing.pairs["scale"] == scale]
+    fol = pd.DataFrame(
+        {unit: sc.loc[p["row_post"].to_numpy(), unit].to_numpy(), scale: p["post"].to_numpy()}
+    ).assign(wave_order=1)
+    fol = fol.merge(base.drop(columns=[scale, "wave_order"]), on=unit, how="inner")
+    long = pd.concat([base, fol], ignore_index=True).rename(columns={unit: "unit"})
+    return long if long["wave_order"].nunique() == 2 else None
+
+
+def render(rel: Release, cfg) -> Section:
+    s = Section("Data quality and methods", anchor=ANCHOR)
+    failure_notes(s, rel, TITLE, "data quality: accounting", "data quality: attrition",
+                  "data quality: sensitivity")  # fmt: skip
+    s.text(
+        "Every input row is accounted for: used, or excluded with a reason. Identifiers were "
+        "replaced by keyed pseudonyms before analysis."
+    )
+    if rel.get("input_accounting") is not None:
+        s.table(rel.get("input_accounting"), "Input tables: rows read, used and excluded")
+    if rel.get("input_issues") is not None:
+        s.table(rel.get("input_issues"), "Problems found in the inputs")
+    notes = rel.get("quality_notes")
+    if notes is not None:
+        s.text(
+            "**Data-quality notes.** Everything the analyses flagged while reading, checking "
+            "and computing (warnings are recorded here, never hidden):"
+        )
+        s.table(notes, "Data-quality notes: what, where, how many rows and what was done")
+    else:
+        s.text("**Data-quality notes.** No analysis flagged anything in these data.")
+    failed = [(part, why) for part, whys in rel.failures.items() for why in whys]
+    if failed:
+        s.text("**Parts of the report that could not be computed** (each section says why):")
+        s.text("\n".join(f"- {part}: {why}" for part, why in failed))
+    h = rel.facts.get("data quality: headline")
+    c = rel.get("attrition_counts")
+    if h is not None and c is not None:
+        r = c.frame.iloc[0]
+        s.text(
+            f"**Attrition ({h[0]} {h[1]}).** Of {fmt_count(r['with_baseline'])} referrals with "
+            f"a baseline score, {fmt_count(r['completed'])} "
+            f"({fmt_pct(r['completed'], r['with_baseline'])}) had a follow-up score."
+        )
+    if rel.get("attrition") is not None:
+        s.table(rel.get("attrition"), "Completers against non-completers at baseline "
+                "(effect size and p-value only, rounded)")  # fmt: skip
+    if rel.get("sensitivity") is not None:
+        s.text(
+            "**Sensitivity analysis.** The change estimated from completers only is set beside "
+            "estimates that use every child with a baseline score (multiple imputation by "
+            "chained equations, pooled with Rubin's rules)."
+        )
+        s.table(rel.get("sensitivity"), "Completers against multiple imputation (rounded)")
+    s.text(
+        "**Limitations.** This is an uncontrolled before-and-after evaluation: children "
+        "referred at a difficult time tend to improve anyway (regression to the mean), so "
+        "change cannot all be credited to the service. Children without a follow-up score may "
+        "differ from those with one; the sensitivity analysis shows how much that could "
+        "matter. School survey waves compare different pupils unless they can be linked. "
+        "Small numbers are suppressed, so some groups cannot be reported."
+    )
+    return s
