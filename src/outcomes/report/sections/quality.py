@@ -67,7 +67,9 @@ def release_quality(ev, rel: Release) -> None:
     f = rel.quality.to_frame()
     if f.empty:
         return
-    f = f.assign(**{c: f[c].fillna("").astype(str).map(rel.note_numbers) for c in NOTE_COLUMNS})
+    # first line only: a multi-line warning lists rows, whose detail stays in the analyst's log
+    first = {c: f[c].fillna("").astype(str).str.split("\n").str[0] for c in NOTE_COLUMNS}
+    f = f.assign(**{c: v.map(rel.note_numbers) for c, v in first.items()})
     f["rows"] = pd.to_numeric(f["rows"], errors="coerce")
     g = (
         f.groupby(NOTE_COLUMNS, sort=False, dropna=False)
