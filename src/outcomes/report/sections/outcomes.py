@@ -17,6 +17,8 @@ METRIC = ["n_referrals", "n_paired", "n_improvement", "n_no_change", "n_deterior
 
 
 def release(ev, rel: Release) -> None:
+    with guard(rel, "outcomes: pairing"):  # computed here, so its warnings are named so
+        ev.pairings
     if not ev.pairings:
         return
     rel.facts["outcomes: headline"] = ev.headline()
@@ -93,7 +95,7 @@ def render(rel: Release, cfg) -> Section:
     if not cfg.tables.responses:
         return missing("Outcomes", ANCHOR, "no outcome measure responses are")
     s = Section("Outcomes: did children get better?", anchor=ANCHOR)
-    parts = ("completion", "change", "reliable change", "NHS metric")
+    parts = ("pairing", "completion", "change", "reliable change", "NHS metric")
     failure_notes(s, rel, TITLE, *[f"outcomes: {p}" for p in parts])
     s.text(
         "Each child's first and last score on a measure are paired (same rater). Changes are "
