@@ -71,9 +71,7 @@ def evaluation(data, tmp: Path, **config) -> Evaluation:
     for name in ("referrals", "schools", "school_survey", "staff_survey"):
         if len(getattr(data, name)):
             tables[name] = f"{name}.csv"
-    tables["responses"] = {
-        k: f"responses_{k}.csv" for k, v in data.responses.items() if len(v) > 0
-    }
+    tables["responses"] = {k: f"responses_{k}.csv" for k, v in data.responses.items() if len(v) > 0}
     cfg["tables"] = tables
     cfg.update(config)
     return Evaluation.from_config(cfg, tmp / "out")
@@ -189,7 +187,10 @@ def attack_ci_and_effect_sizes(rel, raw: pd.DataFrame | None = None) -> list[str
             half = st.t.ppf(0.975, n - 1) * se
             dec = max(len(str(r[diff]).split(".")[-1]), 1)
             tol = 0.51 * 10**-dec + 1e-9
-            if abs(num(r["ci_low"]) - (m - half)) > tol or abs(num(r["ci_high"]) - (m + half)) > tol:
+            if (
+                abs(num(r["ci_low"]) - (m - half)) > tol
+                or abs(num(r["ci_high"]) - (m + half)) > tol
+            ):
                 leaks.append(f"{name}: CI not computed from the published mean, SD and n: {r}")
             if abs(num(r["d_z"]) - m / s) > 0.0051:
                 leaks.append(f"{name}: d_z not from the published mean and SD: {r}")

@@ -8,20 +8,16 @@ import re
 import shutil
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+import yaml
 
-matplotlib.use("Agg")  # a test process without a display
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-import yaml  # noqa: E402
-
-from outcomes._internal.quality import QualityRecord  # noqa: E402
-from outcomes.report import Evaluation  # noqa: E402
-from outcomes.report.release import MARKER, NOT_APPLICABLE, Release  # noqa: E402
-from outcomes.report.render import Section  # noqa: E402
-from outcomes.synthetic import simulate_programme  # noqa: E402
+from outcomes._internal.quality import QualityRecord
+from outcomes.report import Evaluation
+from outcomes.report.release import MARKER, NOT_APPLICABLE, Release
+from outcomes.report.render import Section
+from outcomes.synthetic import simulate_programme
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo_evaluation.yaml"

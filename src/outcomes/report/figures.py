@@ -50,9 +50,7 @@ def monthly_rate(monthly: ReleasedTable) -> Figure:
     rate, lo, hi = _num(f["rate"]), _num(f["ci_low"]), _num(f["ci_high"])
     x = np.arange(len(f))
     ok = np.isfinite(rate)
-    ax.errorbar(
-        x[ok], rate[ok], yerr=[rate[ok] - lo[ok], hi[ok] - rate[ok]], fmt="o", capsize=3
-    )
+    ax.errorbar(x[ok], rate[ok], yerr=[rate[ok] - lo[ok], hi[ok] - rate[ok]], fmt="o", capsize=3)
     ax.set_xticks(x, f["period"].astype(str), rotation=45, ha="right", fontsize="small")
     ax.set_ylabel("inappropriate / decided")
     ax.set_ylim(0, 1)

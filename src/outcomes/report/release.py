@@ -327,7 +327,7 @@ def wilson(x: Iterable, n: Iterable, confidence: float = 0.95) -> tuple[np.ndarr
     Example:
         >>> lo, hi = wilson([10], [40])
         >>> round(float(lo[0]), 3), round(float(hi[0]), 3)
-        (0.142, 0.401)
+        (0.142, 0.402)
     """
     from statsmodels.stats.proportion import proportion_confint
 

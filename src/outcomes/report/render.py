@@ -11,7 +11,6 @@ import html
 import io
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -43,8 +43,8 @@ def wait_steps(curve: pd.DataFrame, min_events: int, width: int = 7) -> pd.DataF
     Example:
         >>> c = pd.DataFrame({"stage": "first", "days": [1, 2, 9, 20], "events": [4, 4, 8, 1],
         ...                   "seen": [0.1, 0.2, 0.4, 0.42]})
-        >>> wait_steps(c, 8)[["days", "seen_in_step", "share_seen"]].values.tolist()
-        [[7, 8, 0.2], [14, 8, 0.4]]
+        >>> wait_steps(c, 8)[["days", "seen_in_step", "share_seen"]].to_dict("records")
+        [{'days': 7, 'seen_in_step': 8, 'share_seen': 0.2}, {'days': 14, 'seen_in_step': 8, 'share_seen': 0.4}]
     """
     rows = []
     for stage, g in curve.groupby("stage", sort=False):

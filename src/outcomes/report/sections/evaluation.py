@@ -91,7 +91,7 @@ class Evaluation:
         rel = self.release
         try:
             return mod.render(rel, self.cfg)
-        except Exception as e:  # noqa: BLE001 - a section never crashes the report
+        except Exception as e:
             return Section(mod.TITLE, anchor=mod.ANCHOR).note(
                 f"This section could not be shown: {rel.note_numbers(str(e))}", kind="warning"
             )
@@ -308,7 +308,7 @@ class Evaluation:
         base = getattr(self.cfg.disclosure, "decimals", 1)
         try:
             lo, hi = self.inputs.instruments[inst_id].scale_range(scale)
-        except Exception:  # noqa: BLE001 - unknown range: the stated default
+        except Exception:
             return base
         return scale_decimals(lo, hi, base)
 

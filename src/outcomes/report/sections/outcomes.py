@@ -18,7 +18,7 @@ METRIC = ["n_referrals", "n_paired", "n_improvement", "n_no_change", "n_deterior
 
 def release(ev, rel: Release) -> None:
     with guard(rel, "outcomes: pairing"):  # computed here, so its warnings are named so
-        ev.pairings
+        _ = ev.pairings
     if not ev.pairings:
         return
     rel.facts["outcomes: headline"] = ev.headline()

@@ -41,7 +41,10 @@ def reasons_table(reasons: pd.DataFrame) -> pd.DataFrame:
     r = reasons.assign(kind=reasons["inappropriate"].map({True: "inappropriate", False: "other"}))
     rows = []
     for kind, g in r.groupby("kind", sort=True):
-        rows += [{"kind": kind, "reason": x, "n": int(n)} for x, n in zip(g["reason"], g["n"])]
+        rows += [
+            {"kind": kind, "reason": x, "n": int(n)}
+            for x, n in zip(g["reason"], g["n"], strict=True)
+        ]
         rows.append({"kind": kind, "reason": "Total", "n": int(g["n"].sum())})
     rows.append({"kind": "Total", "reason": "Total", "n": int(r["n"].sum())})
     return pd.DataFrame(rows)
@@ -54,7 +57,9 @@ def release(ev, rel: Release) -> None:
     kw = {"as_of": ev.as_of, "errors": "flag"}
     inap = {"inappropriate": ev.inappropriate}
     with guard(rel, "reach: referrals"):
-        release_referral_counts(rel, service.referral_counts(ref, **inap, **kw), "reach_overall", [])
+        release_referral_counts(
+            rel, service.referral_counts(ref, **inap, **kw), "reach_overall", []
+        )
         by_school = service.referral_counts(ref, by="school_id", **inap, **kw)
         release_referral_counts(rel, by_school, "reach_by_school", ["school_id"])
         if "source" in ref.columns:

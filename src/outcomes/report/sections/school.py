@@ -20,8 +20,10 @@ INDICATOR = "total_difficulties_band"
 def _sorted(t: pd.DataFrame, cohorts: list[str], waves: list[str]) -> pd.DataFrame:
     key_c = t["cohort"].map(lambda c: cohorts.index(c) if c in cohorts else len(cohorts))
     key_w = t["wave"].astype(str).map(lambda w: waves.index(w) if w in waves else len(waves))
-    return t.assign(_c=key_c, _w=key_w).sort_values(["_c", "_w"], kind="stable").drop(
-        columns=["_c", "_w"]
+    return (
+        t.assign(_c=key_c, _w=key_w)
+        .sort_values(["_c", "_w"], kind="stable")
+        .drop(columns=["_c", "_w"])
     )
 
 
@@ -48,7 +50,9 @@ def release(ev, rel: Release) -> None:
         ).frame  # fmt: skip
         # cluster-adjusted Wilson CI from the released counts and design effect
         deff = [np.nan if is_hidden(d) else max(float(d), 1.0) for d in pub["deff"]]
-        n_eff = [np.nan if is_hidden(n) else float(n) / d for n, d in zip(pub["n"], deff)]
+        n_eff = [
+            np.nan if is_hidden(n) else float(n) / d for n, d in zip(pub["n"], deff, strict=True)
+        ]
         x_eff = [np.nan if is_hidden(p) else float(p) * ne
                  for p, ne in zip(pub["prevalence"], n_eff, strict=True)]  # fmt: skip
         lo, hi = wilson(x_eff, n_eff)

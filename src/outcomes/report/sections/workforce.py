@@ -116,8 +116,14 @@ def difference_in_change(pub: pd.DataFrame) -> pd.DataFrame:
         df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
         half = st.t.ppf(0.975, df) * np.sqrt(v1 + v2)
         d = m1 - m2
-        rows.append({"comparison": comp, "difference": round(d, DECIMALS),
-                     "ci_low": round(d - half, DECIMALS), "ci_high": round(d + half, DECIMALS)})
+        rows.append(
+            {
+                "comparison": comp,
+                "difference": round(d, DECIMALS),
+                "ci_low": round(d - half, DECIMALS),
+                "ci_high": round(d + half, DECIMALS),
+            }
+        )
     return pd.DataFrame(rows, columns=["comparison", "difference", "ci_low", "ci_high"])
 
 
@@ -159,7 +165,6 @@ def render(rel: Release, cfg) -> Section:
     if rel.get("staff_reliability") is not None:
         s.table(
             rel.get("staff_reliability"),
-            "Reliability of the confidence scale at baseline (Cronbach's alpha; McDonald's "
-            "omega)",
+            "Reliability of the confidence scale at baseline (Cronbach's alpha; McDonald's omega)",
         )
     return s
