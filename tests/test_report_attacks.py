@@ -145,6 +145,39 @@ def attack_total_minus_siblings(rel) -> list[str]:
     return leaks
 
 
+def attack_across_tables(rel) -> list[str]:
+    """The same total published in two tables: a Total hidden in a breakdown but shown in the
+    overall table (or the headline change table) lets total minus siblings work again."""
+    leaks = []
+    overall = rel.get("reach_overall")
+    if overall is not None:
+        o = overall.frame.iloc[0]
+        for name, rt in rel.tables.items():
+            if not name.startswith("reach_by_"):
+                continue
+            f = rt.frame
+            labels = label_columns(f)
+            tot = f[labels].apply(lambda c: c.astype(str) == "Total").any(axis=1).to_numpy()
+            for c in ("received", "decided", "accepted", "not_accepted", "inappropriate"):
+                if is_hidden(o[c]) or not tot.any():
+                    continue
+                if exactly_one_hidden(f.loc[~tot, c].tolist()):
+                    leaks.append(f"{name}: reach_overall's {c} minus the shown siblings")
+    eq, ch = rel.get("equity_outcomes"), rel.get("change_by_measure")
+    head = rel.facts.get("equity: headline")
+    row = ch.row(instrument=head[0], scale=head[1]) if eq is not None and ch else None
+    if row is not None:
+        f = eq.frame
+        for g, block in f.groupby("group", sort=False):
+            inner = block[block["level"] != "Total"]
+            for c, other in (("n", "n"), ("mean_change", "mean_diff")):
+                total_hidden = is_hidden(block[block["level"] == "Total"][c].iloc[0])
+                shown_elsewhere = not is_hidden(row[other])
+                if total_hidden and shown_elsewhere and exactly_one_hidden(inner[c].tolist()):
+                    leaks.append(f"equity {g}: {c} hidden in its Total but shown elsewhere")
+    return leaks
+
+
 def attack_mean_times_n(rel) -> list[str]:
     """Sum of a partition minus its shown members' sums gives a hidden member's sum: in every
     partition a hidden mean must have company (or the total's mean is hidden too)."""
@@ -308,6 +341,7 @@ def all_attacks(ev) -> list[str]:
     return [
         *attack_total_minus_siblings(rel),
         *attack_mean_times_n(rel),
+        *attack_across_tables(rel),
         *attack_ci_and_effect_sizes(rel),
         *attack_chi_square(rel, raw_df),
         *attack_proportions(rel),

@@ -191,3 +191,18 @@ def test_a_section_that_cannot_be_computed_says_why(tmp_path):
     assert "no trend to model" in htmls["access"]
     assert "could not be computed" in htmls["executive_summary"]
     assert "Parts of the report that could not be computed" in htmls["data_quality"]
+
+
+def test_school_survey_cells_set_to_missing_are_counted_in_the_notes(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "synthetic_data/demo", data)
+    sv = pd.read_csv(data / "school_survey.csv")
+    sv.loc[5, "consid"] = 9  # an SDQ item answered 0-2
+    sv.to_csv(data / "school_survey.csv", index=False)
+    cfg = yaml.safe_load(DEMO.read_text())
+    cfg["data_dir"] = str(data)
+    ev = Evaluation.from_config(cfg, tmp_path / "out")
+    notes = ev.release.get("quality_notes").frame
+    row = notes[notes["source"] == "school survey scoring"].iloc[0]
+    assert row["action"] == "cell set to missing"
+    assert row["rows"] == MARKER  # one cell: a count of 1 is suppressed like any other

@@ -155,11 +155,13 @@ class Release:
         groups: str | Sequence[str] | None = None,
         column_totals: Mapping[str, Sequence[str]] | None = None,
         keep: Sequence[str] = (),
+        within: Mapping[str, str] | None = None,
         store: bool = True,
     ) -> ReleasedTable:
         """Counts by the small-numbers rule (with secondary suppression over the Total rows
-        and ``column_totals``), proportions from released counts, and statistics over n people
-        (``means={column: (n_column, decimals)}``) hidden with their n and rounded."""
+        and ``column_totals``), proportions from released counts, statistics over n people
+        (``means={column: (n_column, decimals)}``) hidden with their n and rounded, and counts
+        within a group (``within={count: n_column}``) hidden with the group's n."""
         t = table.reset_index(drop=True).copy()
         t.attrs = {}
         means = dict(means or {})
@@ -174,6 +176,7 @@ class Release:
                 groups=groups,
                 column_totals=dict(column_totals) if column_totals is not None else {},
                 keep=list(keep),
+                within=dict(within or {}),
                 percent_scale=1.0,
                 decimals=3,
             )

@@ -9,7 +9,7 @@ from ... import service
 from .. import figures
 from ..release import Release, wilson
 from ..render import Section
-from .common import collect, failure_notes, guard, missing
+from .common import collect, failure_notes, guard, missing, show_tables
 
 TITLE, ANCHOR = "Access", "access"
 WAIT_STATS = ["median_days", "q1_days", "q3_days", "p90_days"]
@@ -32,6 +32,7 @@ def release_waits(rel: Release, table: pd.DataFrame, name: str, labels: list[str
     rel.counts(
         t, name, counts=counts, column_totals=totals, keep=["standard_days"],
         means={**{c: ("n_seen", 0) for c in WAIT_STATS}, "within_standard": ("n_seen", 2)},
+        within={c: "n" for c in counts[1:]},
         groups="stage" if "school_id" in labels else None,
     )  # fmt: skip
 
@@ -153,12 +154,12 @@ def render(rel: Release, cfg) -> Section:
         )
     elif curve is not None:
         s.note("Too few children were seen to draw the waiting-time curve safely.")
-    for name, caption in (
+    show_tables(
+        s,
+        rel,
         ("waits_by_school", "Wait to first contact by school"),
         ("monthly_activity", "Monthly activity"),
-    ):
-        if rel.get(name) is not None:
-            s.table(rel.get(name), caption)
+    )
     mr = rel.get("inappropriate_monthly")
     if mr is not None:
         s.figure(

@@ -57,3 +57,12 @@ def missing(title: str, anchor: str, what: str) -> Section:
 def pick(df: pd.DataFrame, *names: str) -> list[str]:
     """The named columns that exist, in the order given."""
     return [c for c in names if c in df.columns]
+
+
+def show_tables(s: Section, rel: Release, *tables: tuple[str, str]) -> Section:
+    """Show each ``(name, caption)`` released table that the release holds (a part that could
+    not be computed released none, and its note says why)."""
+    for name, caption in tables:
+        if rel.get(name) is not None:
+            s.table(rel.get(name), caption)
+    return s

@@ -51,6 +51,7 @@ def release(ev, rel: Release) -> None:
             rel.counts(
                 pd.DataFrame(rows), "equity_outcomes", counts=["n", "reliable_improvement"],
                 means={"mean_change": ("n", ev.decimals_for(inst_id, scale))}, groups="group",
+                within={"reliable_improvement": "n"},
             )  # fmt: skip
 
 

@@ -57,6 +57,7 @@ class Evaluation:
         self.cfg: EvaluationConfig = inputs.config
         self.out = Path(output_dir)
         self.tables_dir = self.out / "tables"
+        self.survey_flags: pd.DataFrame | None = None
 
     @classmethod
     def from_config(cls, config: str | Path | dict, output_dir: str | Path) -> Evaluation:
@@ -330,5 +331,7 @@ class Evaluation:
         if all(c in sv.columns for c in cols):
             sw = score(sv, "swemwbs", columns=cols, errors="flag", keep=[])
             sdq = sdq.assign(swemwbs_raw=sw["raw"], swemwbs_metric=sw["metric"])
+        # what scoring flagged (invalid cells set to missing), for the data-quality notes
+        self.survey_flags = sdq.attrs.get("issues")
         sdq.attrs = {}
         return sdq.assign(cohort=self.cohorts(sdq).to_numpy())

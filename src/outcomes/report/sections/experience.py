@@ -23,6 +23,7 @@ def release(ev, rel: Release) -> None:
         rel.counts(
             summ[cols], "esq_items", counts=["n", "certainly_true"],
             percentages={"prop_certainly_true": ("certainly_true", "n")},
+            within={"certainly_true": "n"},
         )  # fmt: skip
     with guard(rel, "experience: free text"):
         texts = esq.free_text(pd.concat(frames, ignore_index=True), seed=0)

@@ -8,7 +8,7 @@ from ...outcome_metric import cyp_outcome_metric
 from .. import figures
 from ..release import Release
 from ..render import Section
-from .common import collect, failure_notes, guard, missing
+from .common import collect, failure_notes, guard, missing, show_tables
 
 TITLE, ANCHOR = "Outcomes", "outcomes"
 RELIABLE = ["n", "reliable_improvement", "recovered", "no_reliable_change",
@@ -60,7 +60,8 @@ def release(ev, rel: Release) -> None:
             parts = ["reliable_improvement", "no_reliable_change", "reliable_deterioration"]
             ok = (rt["n"] == rt[parts].sum(axis=1)).all()
             rel.counts(rt, "reliable_change", counts=RELIABLE,
-                       column_totals={"n": parts} if ok else {})  # fmt: skip
+                       column_totals={"n": parts} if ok else {},
+                       within={c: "n" for c in RELIABLE[1:]})  # fmt: skip
     with guard(rel, "outcomes: NHS metric"):
         if ev.referrals is not None:
             m = cyp_outcome_metric(
@@ -82,6 +83,7 @@ def _metric(rel: Release, t: pd.DataFrame, parts: list[str] | None):
     return rel.counts(
         t, "cyp_outcome_metric", counts=METRIC,
         column_totals={"n_paired": parts} if parts else {},
+        within={c: "n_paired" for c in METRIC[2:]} | {"n_paired": "n_referrals"},
         percentages={
             "prop_paired": ("n_paired", "n_referrals"),
             "prop_improvement": ("n_improvement", "n_paired"),
@@ -104,7 +106,9 @@ def render(rel: Release, cfg) -> Section:
         "under 10 points); the confidence interval, d_z and p-values are computed from the "
         f"published mean, SD and n. p-values adjusted for multiple testing ({cfg.outcomes.adjust})."
     )
-    for name, caption in (
+    show_tables(
+        s,
+        rel,
         ("paired_completion",
          "Paired-score completion by measure: referrals with a score, score records, and "
          "referrals with a baseline and a follow-up score"),
@@ -113,9 +117,7 @@ def render(rel: Release, cfg) -> Section:
         ("reliable_change",
          "Reliable change per measure (NHS England thresholds; recovered = reliably improved "
          "and moved out of the clinical range)"),
-    ):  # fmt: skip
-        if rel.get(name) is not None:
-            s.table(rel.get(name), caption)
+    )  # fmt: skip
     if rel.get("cyp_outcome_metric") is not None:
         s.text(
             "**NHS England CYP outcomes metric.** Closed referrals with at least two contacts; "

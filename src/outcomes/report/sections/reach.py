@@ -7,7 +7,7 @@ import pandas as pd
 from ... import service
 from ..release import Release, fmt_count, fmt_pct
 from ..render import Section
-from .common import failure_notes, guard, missing
+from .common import failure_notes, guard, missing, show_tables
 
 TITLE, ANCHOR = "Reach", "reach"
 
@@ -31,8 +31,8 @@ def release_referral_counts(rel: Release, table: pd.DataFrame, name: str, by: li
         totals["received"] = ["decided", "pending"]
     if (t["decided"] == t["accepted"] + t["not_accepted"]).all():
         totals["decided"] = ["accepted", "not_accepted"]
-    groups = None
-    return rel.counts(t, name, column_totals=totals, groups=groups, **REFERRAL_ROLES)
+    within = {c: "received" for c in REFERRAL_ROLES["counts"][1:]}
+    return rel.counts(t, name, column_totals=totals, within=within, **REFERRAL_ROLES)
 
 
 def reasons_table(reasons: pd.DataFrame) -> pd.DataFrame:
@@ -90,14 +90,14 @@ def render(rel: Release, cfg) -> Section:
             f"({fmt_count(o['pending'])} awaiting a decision). The inappropriate-referral rate "
             f"was {fmt_pct(o['inappropriate'], o['decided'])} of decided referrals."
         )
-    for name, caption in (
+    show_tables(
+        s,
+        rel,
         ("reach_by_school", "Referrals by school"),
         ("children_seen_by_school",
          "Children and young people seen at least once and at least twice, by school"),
         ("not_accepted_reasons",
          "Referrals not accepted, by reason (inappropriate or other), with totals"),
         ("reach_by_source", "Referrals by source"),
-    ):  # fmt: skip
-        if rel.get(name) is not None:
-            s.table(rel.get(name), caption)
+    )  # fmt: skip
     return s

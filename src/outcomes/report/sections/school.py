@@ -10,7 +10,7 @@ from ... import survey
 from .. import figures
 from ..release import Release, is_hidden, wilson
 from ..render import Section
-from .common import collect, failure_notes, guard, missing
+from .common import collect, failure_notes, guard, missing, show_tables
 
 TITLE, ANCHOR = "School population", "school-population"
 PROGRAMME, COMPARISON = "programme", "comparison"
@@ -32,6 +32,12 @@ def release(ev, rel: Release) -> None:
     if sv is None:
         return
     cfg = ev.cfg.school_survey
+    flagged = ev.survey_flags
+    if flagged is not None and len(flagged):
+        errs = flagged[flagged["severity"] == "error"] if "severity" in flagged else flagged
+        for reason, n in errs.groupby("reason").size().items():
+            rel.quality.add("school survey scoring", str(reason), where="school_survey",
+                            rows=int(n), action="cell set to missing", warn=False)  # fmt: skip
     waves = ev.waves("school_survey", sv)
     sv = sv[sv["wave"].astype(str).isin(waves)]
     cohorts = [c for c in (PROGRAMME, COMPARISON) if c in set(sv["cohort"])]
@@ -46,7 +52,7 @@ def release(ev, rel: Release) -> None:
         pub = rel.counts(
             t, "survey_prevalence_counts", counts=["n", "cases"],
             percentages={"prevalence": ("cases", "n")},
-            means={"icc": ("n", 3), "deff": ("n", 2)}, store=False,
+            means={"icc": ("n", 3), "deff": ("n", 2)}, store=False, within={"cases": "n"},
         ).frame  # fmt: skip
         # cluster-adjusted Wilson CI from the released counts and design effect
         deff = [np.nan if is_hidden(d) else max(float(d), 1.0) for d in pub["deff"]]
@@ -72,6 +78,7 @@ def release(ev, rel: Release) -> None:
         rel.counts(
             t.assign(prevalence=0.0), "survey_prevalence_by_school", counts=["n", "cases"],
             percentages={"prevalence": ("cases", "n")}, groups=["cohort", "wave"],
+            within={"cases": "n"},
         )  # fmt: skip
     with guard(rel, "school: comparison"):
         if len(waves) < 2:
@@ -135,11 +142,11 @@ def render(rel: Release, cfg) -> Section:
         s.table(prev, "Prevalence of probable difficulties by cohort and wave, with "
                 "cluster-adjusted 95% CI (from the published counts)")  # fmt: skip
         s.figure(figures.prevalence_bars(prev), "Prevalence of probable difficulties")
-    for name, caption in (
+    show_tables(
+        s,
+        rel,
         ("survey_prevalence_by_school", "Prevalence by school and wave"),
         ("survey_comparison", "Change in prevalence from baseline to each later wave"),
         ("survey_swemwbs", "SWEMWBS metric score by cohort and wave"),
-    ):
-        if rel.get(name) is not None:
-            s.table(rel.get(name), caption)
+    )
     return s

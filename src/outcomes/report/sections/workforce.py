@@ -45,7 +45,7 @@ def release(ev, rel: Release) -> None:
         rel.counts(
             summ[["cohort", "wave", "item", "label", "n", "agree", "prop_agree"]],
             "staff_items", counts=["n", "agree"],
-            percentages={"prop_agree": ("agree", "n")},
+            percentages={"prop_agree": ("agree", "n")}, within={"agree": "n"},
         )  # fmt: skip
     with guard(rel, "workforce: change"):
         resp = cfg.respondent_column if cfg.respondent_column in staff.columns else None
