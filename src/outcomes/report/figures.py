@@ -82,14 +82,14 @@ def agree_bars(items: ReleasedTable, group: str = "wave") -> Figure:
     key = f[cols].astype(str).agg(" ".join, axis=1)
     levels = list(dict.fromkeys(key))
     item_order = list(dict.fromkeys(f["item"]))
-    fig, ax = _new(7, 0.35 * len(item_order) * max(1, len(levels)) + 1.5)
+    fig, ax = _new(7, 0.25 * len(item_order) * max(1, len(levels)) + 1.5)
     h = 0.8 / max(1, len(levels))
     for k, lev in enumerate(levels):
         g = f[key.to_numpy() == lev].set_index("item").reindex(item_order)
         vals = _num(g["prop_agree"])
         ax.barh(np.arange(len(item_order)) + k * h, np.nan_to_num(vals), height=h, label=lev)
     ax.set_yticks(np.arange(len(item_order)) + h * (len(levels) - 1) / 2, item_order)
-    ax.invert_yaxis()
+    ax.set_ylim(len(item_order) - h / 2, -h / 2)  # top to bottom in item order, no blank band
     ax.set_xlim(0, 1)
     ax.set_xlabel("share agreeing")
     ax.legend(fontsize="small")
