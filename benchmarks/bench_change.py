@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _harness import measure
 
 from outcomes.change import paired_change
-from outcomes.reliable import reliable_change, reliable_change_summary
+from outcomes.change.reliable import reliable_change, reliable_change_summary
 
 N = 1_000_000
 GROUPS = 100

@@ -12,7 +12,7 @@ score: P(miss at 6) = expit(-1 + 1.5 z), P(miss at 12 | seen at 6) = expit(-0.5 
 z the standardised baseline (monotone dropout; about 45% complete at 12 months), the most
 severe children being lost most often.
 
-Each replication estimates the change four ways (see :func:`outcomes.imputation.impute_change`)
+Each replication estimates the change four ways (see :func:`outcomes.longitudinal.imputation.impute_change`)
 and records the estimate, its SE and whether its 95% CI covers -4. The summary gives, per
 method, mean estimate, bias, empirical SD, mean SE, coverage with its Monte Carlo SE and mean
 CI width. With ``--write-docs`` the table replaces the block between the coverage markers in
@@ -56,7 +56,7 @@ def simulate(seed: int, n: int) -> pd.DataFrame:
 
 def one(args: tuple[int, int, int]) -> list[dict]:
     rep, n, m = args
-    from outcomes.imputation import impute_change
+    from outcomes.longitudinal.imputation import impute_change
 
     data = simulate(10_000 + rep, n)
     with warnings.catch_warnings():

@@ -1,7 +1,7 @@
 """Build-time helpers for the documentation site (MkDocs hook and griffe extension).
 
 * ``on_page_markdown`` fills ``docs/catalogue.md`` from the instrument YAML files with
-  ``outcomes.catalogue.catalogue_markdown()``, so the published description of every scoring
+  ``outcomes.instruments.catalogue.catalogue_markdown()``, so the published description of every scoring
   rule is generated from the rule that is applied and cannot drift from it.
 * ``ExampleSections`` lets the API reference render the package's docstring examples. The
   docstrings are numpy style but label their doctest ``Example:`` (or ``Example`` underlined),
@@ -28,7 +28,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:  # MkDocs hook 
     if MARKER not in markdown:
         # A silent stub would publish an empty catalogue: refuse instead.
         raise ValueError(f"docs/catalogue.md has lost its marker {MARKER!r}")
-    from outcomes.catalogue import catalogue_markdown
+    from outcomes.instruments.catalogue import catalogue_markdown
 
     return catalogue_markdown()
 

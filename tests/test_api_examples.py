@@ -42,6 +42,7 @@ DESIGN_CONTRACT = [
     "oc.forms.read_export",
     "oc.synthetic.simulate_programme",
     "oc.build_report",
+    "oc.store.open",
 ]
 # Further public names the tutorials, docs and report use.
 EXTRA = [
@@ -54,6 +55,10 @@ EXTRA = [
     "oc.service.waiting_times",
     "oc.survey.compare_prevalence",
     "oc.likert.compare_waves",
+    "oc.economics.cost_benefit",
+    "oc.economics.cost_per_outcome",
+    "oc.economics.one_way",
+    "oc.economics.probabilistic",
 ]
 CONTRACT = DESIGN_CONTRACT + EXTRA
 
@@ -137,6 +142,23 @@ def _design_md() -> Path | None:
     return None
 
 
+# Names DESIGN.md adds for open issues; each moves into CONTRACT when its issue lands.
+PLANNED = {
+    "oc.mhsds.read": "issue 19 (MHSDS extracts)",
+    "oc.survey.trend": "issue 18 (trends over waves)",
+}
+
+
+def test_planned_names_are_not_yet_public():
+    # A planned name that already resolves must join CONTRACT (and so need an example).
+    for name in PLANNED:
+        try:
+            resolve(name)
+        except AttributeError:
+            continue
+        raise AssertionError(f"{name} exists now: move it from PLANNED into CONTRACT")
+
+
 def test_contract_list_matches_design():
     path = _design_md()
     if path is None:
@@ -145,5 +167,5 @@ def test_contract_list_matches_design():
     block = text.split("## Public API contract", 1)[1].split("```", 2)[1]
     named = set(re.findall(r"\b(oc\.[\w.]+)\(", block))
     assert named, "no oc.* names found in DESIGN.md's contract block"
-    missing = sorted(named - set(CONTRACT))
+    missing = sorted(named - set(CONTRACT) - set(PLANNED))
     assert not missing, f"DESIGN.md names {missing}, which this test does not check"

@@ -10,8 +10,14 @@ import pytest
 from scipy import stats
 
 from outcomes._stats import wilson_ci
-from outcomes.attrition import TEST_COLUMNS, AttritionResult, attrition, cohens_d, welch_t
 from outcomes.errors import DataStructureError, OutcomesError
+from outcomes.longitudinal.attrition import (
+    TEST_COLUMNS,
+    AttritionResult,
+    attrition,
+    cohens_d,
+    welch_t,
+)
 
 
 def long_frame(baseline: dict, followup: dict, **child_cols) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from outcomes.catalogue import catalogue_markdown, instrument_markdown
+from outcomes.instruments.catalogue import catalogue_markdown, instrument_markdown
 
 
 def test_catalogue_covers_every_instrument_and_rule():

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from outcomes.forms.cli import forms_app
+from outcomes.cli.forms import forms_app
 
 # Long WCS field names are warned about once, in test_forms_export.py.
 pytestmark = pytest.mark.filterwarnings("ignore::outcomes.forms.LongFieldNameWarning")

@@ -18,7 +18,7 @@ import pytest
 
 import outcomes as oc
 import outcomes.forms as forms
-from outcomes.scoring import score
+from outcomes.instruments.scoring import score
 
 # Long WCS field names are warned about once, in test_forms_export.py.
 pytestmark = pytest.mark.filterwarnings("ignore::outcomes.forms.LongFieldNameWarning")

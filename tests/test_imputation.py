@@ -11,7 +11,12 @@ from scipy import stats
 
 import outcomes as oc
 from outcomes.errors import DataStructureError, OutcomesError
-from outcomes.imputation import TABLE_COLUMNS, ImputationResult, impute_change, pool_rubin
+from outcomes.longitudinal.imputation import (
+    TABLE_COLUMNS,
+    ImputationResult,
+    impute_change,
+    pool_rubin,
+)
 
 
 def simulate_mar(seed: int, n: int = 200) -> pd.DataFrame:
@@ -228,7 +233,7 @@ def test_pmm_imputes_observed_values():
 
 
 def test_norm_draws_follow_the_regression():
-    from outcomes.imputation import _norm_draw
+    from outcomes.longitudinal.imputation import _norm_draw
 
     # y = 2 + 3 x + N(0, 1); imputing at x = 0 should give mean 2 and SD 1 (the draws of
     # beta and sigma^2 add a little spread: var = 1 + var(intercept) ~ 1 + 1/4000).

@@ -11,7 +11,7 @@ from scipy import stats
 
 import outcomes as oc
 from outcomes.errors import DataStructureError, OutcomesError
-from outcomes.longitudinal import (
+from outcomes.longitudinal.mixed import (
     FIXED_COLUMNS,
     LongitudinalWarning,
     MixedResult,
@@ -438,7 +438,7 @@ def test_command_line(tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from outcomes.longitudinal import longitudinal_cli
+    from outcomes.cli.longitudinal import longitudinal_cli
 
     app = typer.Typer()
     app.command()(longitudinal_cli)

@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 
 import outcomes as oc
-import outcomes.outcome_metric as metric_mod
+import outcomes.change.outcome_metric as metric_mod
 from outcomes._stats import wilson_ci
+from outcomes.change.outcome_metric import OutcomeMetricWarning, cyp_outcome_metric
 from outcomes.errors import DataStructureError, OutcomesError
-from outcomes.outcome_metric import OutcomeMetricWarning, cyp_outcome_metric
 
 C1, C2, DIS = "2024-01-10", "2024-01-24", "2024-07-01"
 

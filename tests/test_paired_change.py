@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.contingency_tables import mcnemar
 
-import outcomes.change as change_mod
-from outcomes.change import (
+import outcomes.change.paired as change_mod
+from outcomes.change.paired import (
     CHANGE_COLUMNS,
     adjust_pvalues,
     caseness_change,
@@ -479,7 +479,7 @@ def test_change_command(tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from outcomes.change import change_cli
+    from outcomes.cli.change import change_cli
 
     rows = []
     for i, (a, b) in enumerate(zip([6, 7, 8, 5, 9, 4], [3, 5, 4, 4, 8, 4], strict=True)):

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import outcomes as oc
-import outcomes.pairing as pairing_mod
+import outcomes.change.pairing as pairing_mod
 from outcomes.change import paired_change_table
+from outcomes.change.pairing import PairingWarning, pair_waves
 from outcomes.errors import DataStructureError, OutcomesError
-from outcomes.pairing import PairingWarning, pair_waves
 
 
 def test_doctests():

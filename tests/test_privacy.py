@@ -153,7 +153,9 @@ def test_new_key_is_random_and_long_enough():
 
 def test_cli_command(tmp_path):
     app = typer.Typer()
-    app.command()(privacy.pseudonymise_cmd)
+    from outcomes.cli.privacy import pseudonymise_cmd
+
+    app.command()(pseudonymise_cmd)
     src = tmp_path / "in.csv"
     pd.DataFrame({"person_id": ["001", "002"], "x": [1, 2]}).to_csv(src, index=False)
     keyf = tmp_path / "k.key"

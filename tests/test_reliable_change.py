@@ -19,15 +19,15 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import outcomes.reliable as reliable_mod
-from outcomes.errors import DataStructureError, OutcomesError
-from outcomes.instruments import parse_instrument
-from outcomes.reliable import (
+import outcomes.change.reliable as reliable_mod
+from outcomes.change.reliable import (
     jacobson_truax_cutoffs,
     reliable_change,
     reliable_change_summary,
     s_diff,
 )
+from outcomes.errors import DataStructureError, OutcomesError
+from outcomes.instruments import parse_instrument
 
 INSTRUMENTS = Path(__file__).resolve().parents[1] / "instruments"
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import outcomes as oc
+from outcomes.cli.synth import app
 from outcomes.errors import OutcomesError
 from outcomes.synthetic import (
     INAPPROPRIATE_REASONS,
@@ -29,7 +30,6 @@ from outcomes.synthetic import (
     Truth,
     simulate_programme,
 )
-from outcomes.synthetic.cli import app
 from outcomes.synthetic.settings import settings_from
 
 KEY = ["person_id", "instrument", "rater", "date", "wave", "referral_id", "school_id"]

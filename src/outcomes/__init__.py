@@ -9,14 +9,14 @@ Example:
 from __future__ import annotations
 
 from . import (
-    attrition,
     disclosure,
+    economics,
     esq,
     forms,
-    imputation,
     likert,
     longitudinal,
     service,
+    store,
     survey,
     synthetic,
 )
@@ -25,10 +25,18 @@ from .change import (
     CasenessResult,
     ChangeResult,
     ChangeTable,
+    OutcomeMetricResult,
+    Pairing,
+    ReliableChangeSummary,
     adjust_pvalues,
     caseness_change,
+    cyp_outcome_metric,
+    jacobson_truax_cutoffs,
+    pair_waves,
     paired_change,
     paired_change_table,
+    reliable_change,
+    reliable_change_summary,
 )
 from .errors import (
     DataStructureError,
@@ -36,18 +44,18 @@ from .errors import (
     InvalidResponsesError,
     OutcomesError,
 )
-from .instruments import Instrument, list_instruments, load_instrument
-from .outcome_metric import OutcomeMetricResult, cyp_outcome_metric
-from .pairing import Pairing, pair_waves
-from .privacy import pseudonymise
-from .reliable import (
-    ReliableChangeSummary,
-    jacobson_truax_cutoffs,
-    reliable_change,
-    reliable_change_summary,
+from .instruments import (
+    Instrument,
+    ValidationReport,
+    item_codes,
+    list_instruments,
+    load_instrument,
+    score,
+    validate,
 )
+from .longitudinal import attrition, imputation
+from .privacy import pseudonymise
 from .report import build_report
-from .scoring import ValidationReport, item_codes, score, validate
 
 __all__ = [
     "CasenessResult",
@@ -75,6 +83,7 @@ __all__ = [
     "ValidationReport",
     "__version__",
     "disclosure",
+    "economics",
     "esq",
     "forms",
     "imputation",
@@ -82,6 +91,7 @@ __all__ = [
     "longitudinal",
     "pseudonymise",
     "service",
+    "store",
     "survey",
     "synthetic",
     "item_codes",

@@ -3,7 +3,7 @@
 The usual ESQ reporting (CORC) is the percentage answering "Certainly true" to each item, with
 its n, per version (parent/carer, child 9-11, young person 12-18), and the free-text answers
 listed without identifiers. Responses may be codes (0/1/2, 2 = Certainly true; 9 = Don't know)
-or labels; they are read by the scoring engine (``outcomes.scoring.item_codes``), so labels,
+or labels; they are read by the scoring engine (``outcomes.instruments.scoring.item_codes``), so labels,
 aliases, "Don't know" and the MHSDS alternative coding behave exactly as in ``oc.score``.
 """
 
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import scoring
 from ._attrs import attach
 from ._stats import wilson_ci
 from .errors import DataStructureError, OutcomesError
-from .instruments import Instrument, _norm, load_instrument
+from .instruments import scoring
+from .instruments.model import Instrument, _norm, load_instrument
 from .survey import _as_list, _check_frame
 
 __all__ = ["ESQ_VERSIONS", "ESQSummary", "free_text", "item_summary"]

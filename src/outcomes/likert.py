@@ -24,10 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import scoring
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
-from .instruments import Instrument, load_instrument
+from .instruments import Instrument, load_instrument, scoring
 from .survey import _as_list, _check_frame, _fmt_p, _resolve_waves, _wave_name, _wilcoxon_row
 
 __all__ = [

@@ -24,7 +24,7 @@ from scipy import stats
 
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
-from .instruments import _norm
+from .instruments.model import _norm
 
 __all__ = [
     "SurveyWarning",

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataStructureError, InvalidResponsesError
-from ..instruments import Instrument, Item, _norm
+from ..instruments.model import Instrument, Item, _norm
 from ._common import fmt_code
 
 ISSUE_COLUMNS = ["row", "column", "item", "value", "reason", "severity"]

@@ -14,9 +14,9 @@ import pandas as pd
 
 from ..errors import InvalidResponsesError, OutcomesError
 from ..instruments import Instrument, load_instrument
+from ..instruments.scoring import score
 from ..io import read_table
 from ..privacy import new_key, pseudonymise
-from ..scoring import score
 from ..service import prepare_referrals
 from .config import ConfigError, EvaluationConfig
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..instruments import load_instrument
-from ..scoring import score
+from ..instruments.scoring import score
 
 
 def score_items(

@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from ...change import adjust_pvalues, paired_change_table
-from ...pairing import pair_waves
-from ...reliable import reliable_change, reliable_change_summary
-from ...scoring import score
+from ...change.pairing import pair_waves
+from ...change.reliable import reliable_change, reliable_change_summary
+from ...instruments.scoring import score
 from ..config import EvaluationConfig, load_config
 from ..inputs import Inputs, load_inputs
 from ..release import Release

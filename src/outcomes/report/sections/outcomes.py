@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...outcome_metric import cyp_outcome_metric
+from ...change.outcome_metric import cyp_outcome_metric
 from .. import figures
 from ..release import Release
 from ..render import Section

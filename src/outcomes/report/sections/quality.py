@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...attrition import attrition
-from ...imputation import impute_change
+from ...longitudinal.attrition import attrition
+from ...longitudinal.imputation import impute_change
 from ..release import Release, fmt_count, fmt_pct
 from ..render import Section
 from .common import failure_notes, guard

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from .. import io as oc_io
 from ..errors import InvalidResponsesError, OutcomesError
-from . import EXPORT_TARGETS, export, read_export
+from ..forms import EXPORT_TARGETS, export, read_export
 
 forms_app = typer.Typer(
     help="Survey tooling: export instruments to REDCap, XLSForm, HTML or a codebook; "

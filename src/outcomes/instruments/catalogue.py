@@ -6,7 +6,7 @@ published description of a scoring rule can never drift from the rule that is ap
 
 from __future__ import annotations
 
-from .instruments import Instrument, list_instruments, load_instrument
+from .model import Instrument, list_instruments, load_instrument
 
 
 def _cell(text: object) -> str:

@@ -29,9 +29,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._stats import wilson_ci
-from .change import _as_float
-from .errors import DataStructureError, OutcomesError
+from .._stats import wilson_ci
+from ..errors import DataStructureError, OutcomesError
+from .paired import _as_float
 
 __all__ = [
     "ReliableChangeSummary",
@@ -152,7 +152,7 @@ def _resolve(
         raise OutcomesError("give both instrument= and scale=, or neither")
     inst_id = None
     if instrument is not None:
-        from .instruments import load_instrument
+        from ..instruments.model import load_instrument
 
         inst = load_instrument(instrument)
         inst_id = inst.id
@@ -304,7 +304,7 @@ def reliable_change(
     ``.attrs["reliable_change"]``.
 
     Example:
-        >>> from outcomes.reliable import reliable_change
+        >>> from outcomes.change.reliable import reliable_change
         >>> rc = reliable_change([20, 18, 12, 9], [10, 15, 13, 16], sd=7.5, reliability=0.8,
         ...                      cutoff=14, higher_is_better=False)
         >>> rc["category"].tolist()
@@ -568,7 +568,7 @@ def reliable_change_summary(
     """Summarise a :func:`reliable_change` frame: counts, % with Wilson CIs, a sentence, a plot.
 
     Example:
-        >>> from outcomes.reliable import reliable_change, reliable_change_summary
+        >>> from outcomes.change.reliable import reliable_change, reliable_change_summary
         >>> rc = reliable_change([20, 18, 12, 9], [10, 15, 13, 16], sd=7.5, reliability=0.8,
         ...                      cutoff=14, higher_is_better=False)
         >>> s = reliable_change_summary(rc)

@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import DataStructureError, OutcomesError
-from .longitudinal import (
+from ..errors import DataStructureError, OutcomesError
+from .mixed import (
     LongitudinalWarning,
     _check_columns,
     _label,

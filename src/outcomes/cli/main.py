@@ -11,15 +11,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import io as oc_io
+from .. import io as oc_io
+from ..errors import InvalidResponsesError, OutcomesError
+from ..instruments import list_instruments, load_instrument
+from ..instruments.scoring import score, validate
 from .change import change_cli
-from .errors import InvalidResponsesError, OutcomesError
-from .forms.cli import forms_app
-from .instruments import list_instruments, load_instrument
+from .forms import forms_app
 from .longitudinal import longitudinal_cli
 from .privacy import pseudonymise_cmd
-from .scoring import score, validate
-from .synthetic.cli import synth as _synth
+from .store import store_app
+from .synth import synth as _synth
 
 app = typer.Typer(
     help="Score, analyse and report children and young people's mental health outcomes.",
@@ -28,6 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(forms_app, name="forms")
+app.add_typer(store_app, name="store")
 app.command("change")(change_cli)
 app.command("pseudonymise")(pseudonymise_cmd)
 app.command("synth")(_synth)
@@ -234,7 +236,7 @@ def report_cmd(
     ] = Path("build/report"),
 ) -> None:
     """Build the 12-month evaluation report and print the path of its HTML file."""
-    from .report import ConfigError, build_report
+    from ..report import ConfigError, build_report
 
     try:
         html = build_report(config, output)

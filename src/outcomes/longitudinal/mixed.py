@@ -19,8 +19,8 @@ Estimated means per wave are ``L beta`` with ``L`` the average design row over c
 child's first record) with the wave (and group) set; change from baseline is the difference
 of two such rows. Intervals are Wald intervals, ``estimate +/- z * se``, as statsmodels reports.
 
-Attrition analysis lives in :mod:`outcomes.attrition`; multiple imputation in
-:mod:`outcomes.imputation`.
+Attrition analysis lives in :mod:`outcomes.longitudinal.attrition`; multiple imputation in
+:mod:`outcomes.longitudinal.imputation`.
 """
 
 from __future__ import annotations
@@ -29,22 +29,18 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated
 
 import numpy as np
 import pandas as pd
-import typer
 from scipy import stats
 
-from .errors import DataStructureError, OutcomesError
+from ..errors import DataStructureError, OutcomesError
 
 __all__ = [
     "LongitudinalWarning",
     "MixedResult",
     "ModelSpecificationError",
     "fit_mixed",
-    "longitudinal_cli",
     "wave_order",
 ]
 
@@ -752,7 +748,7 @@ def fit_from_prepared(
     confidence: float = 0.95,
     what: str = "fit_mixed",
 ) -> MixedResult:
-    """Fit the model to already-checked data (used by :mod:`outcomes.imputation`)."""
+    """Fit the model to already-checked data (used by :mod:`outcomes.longitudinal.imputation`)."""
     X = _design(prep, prep.frame)
     _check_rank(X, what)
     fit = _fit(prep, X, reml)
@@ -853,103 +849,3 @@ def fit_mixed(
     for msg in res.warnings:
         warnings.warn(f"fit_mixed ({outcome}): {msg}", LongitudinalWarning, stacklevel=2)
     return res
-
-
-# ----------------------------------------------------------------------------- command line
-def longitudinal_cli(
-    file: Annotated[Path, typer.Argument(help="Long table of scores (.csv, .xlsx, .parquet).")],
-    outcome: Annotated[str, typer.Option("--outcome", "-y", help="Score column.")],
-    wave: Annotated[str, typer.Option("--wave", help="Wave column.")] = "wave",
-    child: Annotated[str, typer.Option("--child", help="Child id column.")] = "person_id",
-    school: Annotated[
-        str | None, typer.Option("--school", help="School id column (second random intercept).")
-    ] = None,
-    covariate: Annotated[
-        list[str] | None, typer.Option("--covariate", help="Child-level covariate (repeatable).")
-    ] = None,
-    demographic: Annotated[
-        list[str] | None,
-        typer.Option("--demographic", help="Characteristic compared in attrition (repeatable)."),
-    ] = None,
-    waves: Annotated[
-        str | None, typer.Option("--waves", help="Waves in time order, comma-separated.")
-    ] = None,
-    followup: Annotated[
-        str | None, typer.Option("--followup", help="Follow-up wave (default: the last).")
-    ] = None,
-    impute: Annotated[
-        bool, typer.Option("--impute/--no-impute", help="Multiple imputation sensitivity.")
-    ] = True,
-    m: Annotated[int, typer.Option("--m", help="Number of imputed datasets.")] = 20,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed for the imputations.")] = 0,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Folder for the result tables (CSV).")
-    ] = None,
-) -> None:
-    """Mixed model of repeated scores, attrition analysis and multiple imputation."""
-    from rich.console import Console
-
-    from . import io as oc_io
-    from .attrition import attrition
-    from .imputation import impute_change
-
-    console = Console()
-    try:
-        data = oc_io.read_table(file)
-        numeric = wave in data and pd.api.types.is_numeric_dtype(data[wave].dtype)
-        # Wave labels typed on the command line are text; match numeric wave columns.
-        as_wave = (lambda w: pd.to_numeric(w.strip())) if numeric else (lambda w: w.strip())
-        order = [as_wave(w) for w in waves.split(",")] if waves else None
-        fu = as_wave(followup) if followup is not None else None
-        covs = list(covariate or [])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", LongitudinalWarning)  # shown in the summaries
-            res = fit_mixed(
-                data, outcome, wave, child=child, school=school, covariates=covs, waves=order
-            )
-            att = attrition(
-                data,
-                outcome,
-                wave,
-                child=child,
-                followup=fu,
-                demographics=list(demographic or []),
-                waves=order,
-            )
-            mi = (
-                impute_change(
-                    data,
-                    outcome,
-                    wave,
-                    child=child,
-                    followup=fu,
-                    covariates=covs,
-                    school=school,
-                    waves=order,
-                    m=m,
-                    seed=seed,
-                )
-                if impute
-                else None
-            )
-    except (OutcomesError, KeyError) as err:
-        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    console.print(res.summary(), highlight=False, soft_wrap=True)
-    console.print(att.summary(), highlight=False, soft_wrap=True)
-    if mi is not None:
-        console.print(mi.summary(), highlight=False, soft_wrap=True)
-    if output is not None:
-        tables = {
-            "mixed_fixed_effects": res.to_frame(),
-            "mixed_wave_means": res.wave_means(),
-            "mixed_change": res.change(),
-            "mixed_icc": res.icc(),
-            "attrition_tests": att.to_frame(),
-            "attrition_logistic": att.logistic,
-        }
-        if mi is not None:
-            tables["imputation"] = mi.to_frame()
-        for name, table in tables.items():
-            oc_io.write_table(table, output / f"{name}.csv")
-        console.print(f"Tables written to {output}")

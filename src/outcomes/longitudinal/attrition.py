@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._stats import wilson_ci
-from .errors import DataStructureError, OutcomesError
-from .longitudinal import _check_columns, _is_categorical, _label, _messages, prepare
+from .._stats import wilson_ci
+from ..errors import DataStructureError, OutcomesError
+from .mixed import _check_columns, _is_categorical, _label, _messages, prepare
 
 __all__ = ["AttritionResult", "attrition", "cohens_d", "welch_t"]
 

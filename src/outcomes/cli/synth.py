@@ -1,7 +1,7 @@
 """``outcomes synth``: write a simulated programme (CSVs, data dictionary, ground truth).
 
-The lead wires it into the main command with ``app.command("synth")(synth)``; until then
-``python -m outcomes.synthetic.cli --seed 2026 --out DIR`` runs it on its own.
+The main command adds it with ``app.command("synth")(synth)``;
+``python -m outcomes.cli.synth --seed 2026 --out DIR`` also runs it on its own.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 
 from ..errors import OutcomesError
-from .programme import simulate_programme
-from .settings import DROPOUT_MECHANISMS
+from ..synthetic.programme import simulate_programme
+from ..synthetic.settings import DROPOUT_MECHANISMS
 
 
 def synth(

@@ -3,7 +3,7 @@
 An instrument is data. Everything that differs between questionnaires (response codes,
 reverse keys, which items make a scale, how missing items are prorated, bands, reliable-change
 thresholds) is written in a YAML file under ``instruments/`` and validated by the models below.
-The scoring engine (:mod:`outcomes.scoring`) reads these models and has no instrument-specific
+The scoring engine (:mod:`outcomes.instruments.scoring`) reads these models and has no instrument-specific
 code.
 """
 
@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import InstrumentDefinitionError, OutcomesError
+from ..errors import InstrumentDefinitionError, OutcomesError
 
 Code = int | float
 
@@ -532,7 +532,7 @@ def _builtin_dir() -> Path:
     packaged = resources.files("outcomes") / "instrument_files"
     if packaged.is_dir():
         return Path(str(packaged))
-    repo = Path(__file__).resolve().parents[2] / "instruments"
+    repo = Path(__file__).resolve().parents[3] / "instruments"
     if repo.is_dir():
         return repo
     raise InstrumentDefinitionError(

@@ -31,8 +31,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._stats import wilson_ci
-from .errors import DataStructureError, OutcomesError
+from .._stats import wilson_ci
+from ..errors import DataStructureError, OutcomesError
 
 __all__ = ["OutcomeMetricResult", "OutcomeMetricWarning", "cyp_outcome_metric"]
 
@@ -193,7 +193,7 @@ def _require(df: pd.DataFrame, cols: Sequence[str], table: str) -> None:
 
 def _measures_of(instruments: Sequence[str], columns: pd.Index) -> pd.DataFrame:
     """instrument, scale, threshold, higher_is_better, respondent for every scale with a threshold."""
-    from .instruments import load_instrument
+    from ..instruments.model import load_instrument
 
     rows = []
     for inst_id in instruments:
@@ -229,7 +229,7 @@ def _scope(ref: pd.DataFrame, *, age_range, min_contacts, period_start, period_e
 
     if "accepted" in ref.columns:
         # yes/no, true/false, 1/0 as text or booleans: the service module's one parser
-        from .service import _parse_accepted
+        from ..service import _parse_accepted
 
         acc, _ = _parse_accepted(ref["accepted"])
         not_acc = acc.notna() & ~acc.fillna(True).astype(bool)
@@ -315,7 +315,7 @@ def cyp_outcome_metric(
 
     Example:
         >>> import pandas as pd
-        >>> from outcomes.outcome_metric import cyp_outcome_metric
+        >>> from outcomes.change.outcome_metric import cyp_outcome_metric
         >>> refs = pd.DataFrame({"referral_id": ["r1"], "age": [12],
         ...     "first_contact_date": ["2024-01-05"], "second_contact_date": ["2024-01-19"],
         ...     "discharge_date": ["2024-06-30"]})

@@ -14,9 +14,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._attrs import attach
-from .errors import DataStructureError, InvalidResponsesError, describe_issues
-from .instruments import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
+from .._attrs import attach
+from ..errors import DataStructureError, InvalidResponsesError, describe_issues
+from .model import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
 ISSUE_COLUMNS = ["row", "column", "item", "value", "reason", "severity"]
 #: Key columns of the responses table (DESIGN.md); used to spot duplicate administrations.

@@ -25,7 +25,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .errors import DataStructureError, OutcomesError
+from ..errors import DataStructureError, OutcomesError
 
 __all__ = ["Pairing", "PairingWarning", "pair_waves"]
 
@@ -120,7 +120,7 @@ def _scales_of(
             "pair_waves: give scales=[...] (or an 'instrument' column so the scales can be "
             "read from the instrument definitions)"
         )
-    from .instruments import load_instrument
+    from ..instruments.model import load_instrument
 
     if data["instrument"].isna().any():
         rows = data.index[data["instrument"].isna().to_numpy()][:10].tolist()
@@ -139,7 +139,7 @@ def _scales_of(
 
 
 def _instrument_scale_ids(inst_id: object) -> set[str] | None:
-    from .instruments import load_instrument
+    from ..instruments.model import load_instrument
 
     try:
         return {s.id for s in load_instrument(str(inst_id)).scales}
@@ -256,7 +256,7 @@ def pair_waves(
 
     Example:
         >>> import pandas as pd
-        >>> from outcomes.pairing import pair_waves
+        >>> from outcomes.change.pairing import pair_waves
         >>> s = pd.DataFrame({"person_id": ["a", "a", "b"], "instrument": "swemwbs",
         ...                   "rater": "self", "date": ["2024-01-10", "2025-01-08", "2024-02-01"],
         ...                   "metric": [17.4, 21.5, 19.3]})

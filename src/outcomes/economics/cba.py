@@ -1,0 +1,299 @@
+"""Cost-consequence and cost-benefit analysis in the HM Treasury Green Book way.
+
+* Discounting: a value in year ``t`` (year 0 = the first year, undiscounted) is worth
+  ``v / (1 + r)^t`` today. The Green Book's social time preference rate is 3.5% for years
+  0-30, then 3.0% (31-75), 2.5% (76-125), 2.0% (126-200), 1.5% (201-300) and 1.0% after
+  (HM Treasury, The Green Book 2022, Annex A6); ``rate="green_book"`` applies that schedule,
+  a number applies one constant rate (default 0.035).
+* A benefit line (the Greater Manchester CBA model's way, adopted as Green Book supplementary
+  guidance) values outcomes with a unit value from a stated source and price year, then keeps
+  only what the programme caused: ``quantity x unit value x (1 - deadweight) x attribution x
+  (1 - optimism_bias)``. Deadweight is the share that would have happened anyway,
+  attribution the share of the rest owed to this programme, optimism bias the reduction for
+  weak evidence behind the line.
+* Costs may carry an optimism-bias uplift (``cost_optimism_bias``: costs x (1 + uplift)).
+* Net present value = PV(benefits) - PV(costs); benefit-cost ratio = PV(benefits) / PV(costs);
+  payback period = years until the cumulative discounted net benefit stops being negative,
+  interpolated linearly within the year it turns (0 when the first year already pays back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .._internal.quality import QualityRecord
+from ..errors import OutcomesError
+from .costs import inflation_factors
+
+__all__ = [
+    "GREEN_BOOK_SCHEDULE",
+    "Benefit",
+    "CostBenefitResult",
+    "cost_benefit",
+    "cost_consequence",
+    "discount_factors",
+    "present_value",
+]
+
+#: (first year, rate) pairs of the Green Book's declining long-term discount rate.
+GREEN_BOOK_SCHEDULE = ((0, 0.035), (31, 0.030), (76, 0.025), (126, 0.020), (201, 0.015),
+                       (301, 0.010))  # fmt: skip
+
+
+def _share(name: str, value: object) -> float:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        raise OutcomesError(f"{name} must be a share between 0 and 1, got {value!r}")
+    v = float(value)
+    if not (0 <= v <= 1):
+        raise OutcomesError(f"{name} must be a share between 0 and 1, got {v}")
+    return v
+
+
+def _rates(n_years: int, rate: float | str) -> np.ndarray:
+    if isinstance(rate, str):
+        if rate != "green_book":
+            raise OutcomesError(f"rate must be a number or 'green_book', got {rate!r}")
+        starts = np.array([s for s, _ in GREEN_BOOK_SCHEDULE])
+        values = np.array([r for _, r in GREEN_BOOK_SCHEDULE])
+        return values[np.searchsorted(starts, np.arange(n_years), side="right") - 1]
+    if isinstance(rate, bool | np.bool_) or not isinstance(rate, int | float | np.number):
+        raise OutcomesError(f"rate must be a number or 'green_book', got {rate!r}")
+    if not (0 <= float(rate) < 1):
+        raise OutcomesError(f"rate must be a yearly rate between 0 and 1 (0.035), got {rate}")
+    return np.full(n_years, float(rate))
+
+
+def discount_factors(n_years: int, *, rate: float | str = 0.035) -> np.ndarray:
+    """Discount factors for years 0 .. n_years - 1 (year 0 is 1).
+
+    With a declining schedule the factor compounds year by year:
+    ``D_t = D_{t-1} / (1 + r_t)``.
+
+    Example:
+        >>> discount_factors(3).round(6).tolist()   # 1, 1/1.035, 1/1.035^2
+        [1.0, 0.966184, 0.933511]
+    """
+    if isinstance(n_years, bool) or not isinstance(n_years, int | np.integer) or n_years < 1:
+        raise OutcomesError(f"n_years must be a whole number >= 1, got {n_years!r}")
+    r = _rates(int(n_years), rate)
+    steps = np.concatenate([[1.0], 1.0 / (1.0 + r[1:])])
+    return np.cumprod(steps)
+
+
+def present_value(values: Sequence[float], *, rate: float | str = 0.035) -> float:
+    """Present value of yearly values (the first is year 0).
+
+    Example:
+        >>> round(present_value([100, 100, 100]), 4)   # 100 + 100/1.035 + 100/1.035^2
+        289.9694
+    """
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1 or not len(v) or not np.isfinite(v).all():
+        raise OutcomesError("values must be a non-empty list of finite yearly amounts")
+    return float(np.sum(v * discount_factors(len(v), rate=rate)))
+
+
+@dataclass
+class Benefit:
+    """One benefit line: outcomes achieved (or costs avoided) valued with a sourced unit value.
+
+    ``quantity`` is the number of outcomes per year (a list, year 0 first) or one number for
+    year 0 only.
+    """
+
+    name: str
+    unit_value: float
+    quantity: float | Sequence[float]
+    source: str
+    price_year: int
+    deadweight: float = 0.0
+    attribution: float = 1.0
+    optimism_bias: float = 0.0
+    kind: str = "fiscal"
+
+    def __post_init__(self) -> None:
+        if not str(self.source).strip():
+            raise OutcomesError(f"benefit {self.name!r}: say where its unit value comes from")
+        if isinstance(self.unit_value, bool) or not np.isfinite(float(self.unit_value)):
+            raise OutcomesError(f"benefit {self.name!r}: unit_value must be a finite number")
+        for share in ("deadweight", "attribution", "optimism_bias"):
+            _share(f"benefit {self.name!r}: {share}", getattr(self, share))
+        q = np.atleast_1d(np.asarray(self.quantity, dtype=float))
+        if not np.isfinite(q).all() or (q < 0).any():
+            raise OutcomesError(f"benefit {self.name!r}: quantities must be finite and >= 0")
+
+    def quantities(self, n_years: int) -> np.ndarray:
+        q = np.atleast_1d(np.asarray(self.quantity, dtype=float))
+        if len(q) > n_years:
+            raise OutcomesError(
+                f"benefit {self.name!r} has {len(q)} years of quantities; the appraisal has "
+                f"{n_years} (give costs for every year, zeros where there are none)"
+            )
+        return np.concatenate([q, np.zeros(n_years - len(q))])
+
+    @property
+    def share_kept(self) -> float:
+        return (1 - self.deadweight) * self.attribution * (1 - self.optimism_bias)
+
+
+@dataclass
+class CostBenefitResult:
+    """Yearly costs and benefits, their present values, NPV, benefit-cost ratio and payback."""
+
+    years: pd.DataFrame
+    benefits: pd.DataFrame
+    npv: float
+    bcr: float
+    payback_years: float | None
+    rate: float | str
+    price_year: int
+    quality: QualityRecord = field(default_factory=QualityRecord)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per year: ``year, costs, benefits, net, discount_factor, pv_costs,
+        pv_benefits, pv_net, cumulative_pv_net``."""
+        return self.years.copy()
+
+    def summary(self) -> str:
+        """The headline in one sentence."""
+        if self.payback_years is None:
+            pay = "does not pay back within the appraisal period"
+        elif self.payback_years == 0:
+            pay = "pays back within the first year"
+        else:
+            pay = f"pays back after {self.payback_years:.1f} years"
+        rate = "the Green Book schedule" if self.rate == "green_book" else f"{self.rate:.1%}"
+        return (
+            f"In {self.price_year} prices, discounted at {rate}: present value of benefits "
+            f"{self.years['pv_benefits'].sum():,.0f}, of costs {self.years['pv_costs'].sum():,.0f}; "
+            f"net present value {self.npv:,.0f}, benefit-cost ratio {self.bcr:.2f}; the "
+            f"programme {pay}."
+        )
+
+    def plot(self, ax=None):
+        """Cumulative discounted net benefit by year."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.plot(self.years["year"], self.years["cumulative_pv_net"], marker="o")
+        ax.set_xlabel("Year")
+        ax.set_ylabel(f"Cumulative discounted net benefit ({self.price_year} prices)")
+        ax.set_title("Payback")
+        return ax
+
+
+def cost_benefit(
+    costs: Sequence[float],
+    benefits: Sequence[Benefit | Mapping],
+    *,
+    price_year: int,
+    price_index: Mapping | pd.DataFrame | None = None,
+    rate: float | str = 0.035,
+    cost_optimism_bias: float = 0.0,
+) -> CostBenefitResult:
+    """Net present value, benefit-cost ratio and payback of a programme.
+
+    ``costs`` are the programme's costs per year (year 0 first) in ``price_year`` prices;
+    ``benefits`` are :class:`Benefit` lines (or mappings of their fields), whose unit values
+    are moved to ``price_year`` prices with ``price_index``.
+
+    Example:
+        Costs 100,000 now; 20 CAMHS episodes avoided in each of years 0 and 1 at 3,000 each
+        (illustrative value), 50% deadweight:
+
+        >>> r = cost_benefit([100000, 0], [Benefit("episode avoided", 3000, [20, 20],
+        ...     source="illustrative", price_year=2025, deadweight=0.5)], price_year=2025)
+        >>> round(r.npv)   # 30,000 + 30,000 / 1.035 - 100,000
+        -41014
+        >>> round(r.bcr, 3)
+        0.59
+    """
+    c = np.asarray(costs, dtype=float)
+    if c.ndim != 1 or not len(c) or not np.isfinite(c).all() or (c < 0).any():
+        raise OutcomesError("costs must be a non-empty list of finite yearly costs >= 0")
+    uplift = _share("cost_optimism_bias", cost_optimism_bias)
+    n = len(c)
+    lines = [b if isinstance(b, Benefit) else Benefit(**dict(b)) for b in benefits]
+    if not lines:
+        raise OutcomesError("cost_benefit needs at least one benefit line")
+    names = [b.name for b in lines]
+    if len(set(names)) != len(names):
+        raise OutcomesError(f"benefit names must be distinct: {names}")
+    factors = inflation_factors([b.price_year for b in lines], price_year, price_index)
+    df = discount_factors(n, rate=rate)
+    rows, yearly = [], np.zeros(n)
+    for b, f in zip(lines, factors, strict=True):
+        q = b.quantities(n)
+        value = q * b.unit_value * f * b.share_kept
+        yearly += value
+        rows.append({
+            "benefit": b.name, "kind": b.kind, "source": b.source, "price_year": b.price_year,
+            "unit_value": b.unit_value, "unit_value_real": b.unit_value * f,
+            "quantity_total": float(q.sum()), "deadweight": b.deadweight,
+            "attribution": b.attribution, "optimism_bias": b.optimism_bias,
+            "share_kept": b.share_kept, "value": float(value.sum()),
+            "present_value": float(np.sum(value * df)),
+        })  # fmt: skip
+    cost_real = c * (1 + uplift)
+    years = pd.DataFrame({
+        "year": np.arange(n), "costs": cost_real, "benefits": yearly,
+        "net": yearly - cost_real, "discount_factor": df,
+        "pv_costs": cost_real * df, "pv_benefits": yearly * df,
+    })  # fmt: skip
+    years["pv_net"] = years["pv_benefits"] - years["pv_costs"]
+    years["cumulative_pv_net"] = years["pv_net"].cumsum()
+    pv_c, pv_b = float(years["pv_costs"].sum()), float(years["pv_benefits"].sum())
+    quality = QualityRecord()
+    if pv_c == 0:
+        quality.add("economics", "no costs", action="benefit-cost ratio not defined", warn=False)
+    return CostBenefitResult(
+        years=years,
+        benefits=pd.DataFrame(rows),
+        npv=pv_b - pv_c,
+        bcr=pv_b / pv_c if pv_c else np.nan,
+        payback_years=_payback(years["pv_net"].to_numpy()),
+        rate=rate,
+        price_year=price_year,
+        quality=quality,
+    )
+
+
+def _payback(pv_net: np.ndarray) -> float | None:
+    cum = np.cumsum(pv_net)
+    before = 0.0
+    for t, (step, total) in enumerate(zip(pv_net, cum, strict=True)):
+        if total >= 0:
+            # Linear within year t: the share of the year's net benefit that closes the gap.
+            return float(t + (-before / step if before < 0 else 0.0))
+        before = total
+    return None
+
+
+def cost_consequence(costs: Mapping[str, float], consequences: pd.DataFrame) -> pd.DataFrame:
+    """A cost-consequence table: the costs and the outcomes side by side, not combined.
+
+    ``consequences`` has columns ``measure, value`` and optionally ``ci_low, ci_high, unit``
+    (one row per outcome: reliable improvement rate, waits, satisfaction...).
+
+    Example:
+        >>> t = cost_consequence({"total cost": 120000, "cost per child": 300},
+        ...     pd.DataFrame({"measure": ["reliable improvement"], "value": [0.42]}))
+        >>> t["kind"].tolist()
+        ['cost', 'cost', 'consequence']
+    """
+    if "measure" not in consequences or "value" not in consequences:
+        raise OutcomesError(
+            f"consequences needs columns 'measure' and 'value'; found {list(consequences.columns)}"
+        )
+    cost_rows = pd.DataFrame(
+        {"kind": "cost", "measure": list(costs), "value": [float(v) for v in costs.values()]}
+    )
+    cons = consequences.copy()
+    cons.insert(0, "kind", "consequence")
+    return pd.concat([cost_rows, cons], ignore_index=True)

@@ -1,0 +1,356 @@
+"""oc.economics: every formula checked by hand arithmetic written beside the number."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import outcomes as oc
+from outcomes.economics import (
+    Benefit,
+    CostError,
+    cost_benefit,
+    cost_consequence,
+    cost_per_outcome,
+    cost_per_unit,
+    cost_table,
+    cost_totals,
+    discount_factors,
+    distribution,
+    inflation_factors,
+    one_way,
+    present_value,
+    probabilistic,
+)
+from outcomes.errors import OutcomesError
+
+# ----------------------------------------------------------------------------- costs
+
+
+def test_every_costing_method_by_hand():
+    t = cost_table(
+        [
+            # 0.8 x 38,000 x 1.28 x 9/12 = 29,184
+            {"item": "EMHP", "category": "staff", "fte": 0.8, "salary": 38000,
+             "on_cost_rate": 0.28, "months": 9, "site": "A"},
+            # 1.0 x 52,000 x 1.0 x 12/12 = 52,000 (no on-costs given, a full year)
+            {"item": "lead", "category": "staff", "fte": 1.0, "salary": 52000, "site": "B"},
+            # 12 x 250 = 3,000
+            {"item": "groups", "category": "sessions", "quantity": 12, "unit_cost": 250},
+            # a lump sum in 2023 prices, index 100 -> 112: 5,000 x 1.12 = 5,600
+            {"item": "training", "category": "training", "amount": 5000, "price_year": 2023},
+            # 15% of staff: 0.15 x (29,184 + 52,000) = 12,177.60
+            {"item": "overheads", "category": "overheads", "rate": 0.15, "rate_of": "staff"},
+        ],
+        price_year=2025,
+        price_index={2023: 100.0, 2024: 106.0, 2025: 112.0},
+    )  # fmt: skip
+    assert t["method"].tolist() == ["staff", "staff", "quantity", "amount", "rate"]
+    assert t["cost"].round(2).tolist() == [29184.0, 52000.0, 3000.0, 5600.0, 12177.6]
+    assert t.loc[3, "cost_nominal"] == 5000 and t.loc[3, "inflation_factor"] == pytest.approx(1.12)
+    # total 29,184 + 52,000 + 3,000 + 5,600 + 12,177.6 = 101,961.6
+    assert cost_totals(t)["cost"].iloc[0] == pytest.approx(101961.6)
+    by_cat = cost_totals(t, by="category").set_index("category")["cost"]
+    assert by_cat["staff"] == pytest.approx(81184.0)
+
+
+def test_price_index_as_a_table_and_the_factor():
+    idx = pd.DataFrame({"Year": [2022, 2025], "Index": [95.0, 114.0]})
+    # 114 / 95 = 1.2
+    assert inflation_factors([2022], 2025, idx)[0] == pytest.approx(1.2)
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ({"item": "x", "fte": 1.0}, "fill exactly one way"),
+        ({"item": "x", "amount": 1, "quantity": 2, "unit_cost": 3}, "quantity and amount"),
+        ({"item": "x", "amount": -5}, ">= 0"),
+        ({"item": "x", "amount": True}, "must be a number"),
+        ({"item": "x", "amount": float("inf")}, ">= 0"),
+        ({"item": "x", "amount": 10, "price_year": 2020}, "need a price index"),
+        ({"item": "x", "rate": 0.1, "rate_of": "staf"}, "did you mean 'staff'"),
+        ({"item": "x", "amuont": 3}, "did you mean 'amount'"),
+    ],
+)
+def test_bad_cost_lines_are_refused_naming_the_line(line, message):
+    lines = [{"item": "base", "category": "staff", "amount": 100}, line]
+    with pytest.raises(OutcomesError, match=message):
+        cost_table(lines, price_year=2025, price_index=None)
+
+
+def test_missing_index_year_suggests_the_near_one():
+    with pytest.raises(CostError, match="has 2023, 2025"):
+        cost_table([{"amount": 1, "price_year": 2024}], price_year=2023,
+                   price_index={2023: 1.0, 2025: 1.1})  # fmt: skip
+
+
+def test_price_year_must_be_a_year():
+    for bad in (2025.5, "2025", True):
+        with pytest.raises(CostError, match="price_year"):
+            cost_table([{"amount": 1}], price_year=bad)
+
+
+# ----------------------------------------------------------------------------- per unit/outcome
+
+
+def test_cost_per_unit_by_hand():
+    t = cost_per_unit(90000, {"child": 300, "contact": 1800, "school": 0})
+    # 90,000 / 300 = 300; 90,000 / 1,800 = 50; per school with none: not applicable
+    assert t["cost_per"].iloc[:2].tolist() == [300.0, 50.0]
+    assert np.isnan(t["cost_per"].iloc[2])
+    with pytest.raises(OutcomesError, match="units"):
+        cost_per_unit(90000, {"child": True})
+
+
+def test_cost_per_outcome_point_and_supported_scaling():
+    x = [1] * 30 + [0] * 70
+    r = cost_per_outcome(60000, x, n_resamples=500)
+    # 60,000 / 30 improved = 2,000
+    assert r.estimate == pytest.approx(2000)
+    # 400 children supported, 30% improve among those with data: 60,000 / (400 x 0.3) = 500
+    r2 = cost_per_outcome(60000, x, supported=400, n_resamples=500)
+    assert r2.estimate == pytest.approx(500)
+    assert r2.ci_low < 500 < r2.ci_high
+
+
+@pytest.mark.parametrize("method", ["percentile", "BCa"])
+def test_bootstrap_interval_matches_the_delta_method_for_large_n(method):
+    # p = 0.4, n = 1600: SE(p) = sqrt(0.4 x 0.6 / 1600) = 0.012247; the cost is C / (n p),
+    # so its limits are C / (n (p +/- 1.96 SE)) = 100 / (0.4 +/- 0.024005) for C = 160,000:
+    # [235.85, 266.69] (Wald on p, mapped through the monotone statistic).
+    x = np.r_[np.ones(640), np.zeros(960)]
+    r = cost_per_outcome(160000, x, method=method, n_resamples=4000, seed=3)
+    assert r.estimate == pytest.approx(250)
+    assert r.ci_low == pytest.approx(235.85, rel=0.012)
+    assert r.ci_high == pytest.approx(266.69, rel=0.012)
+
+
+def test_per_child_costs_are_a_ratio_of_sums():
+    costs = [100, 200, 300, 400]
+    ach = [True, False, True, False]
+    # (100 + 200 + 300 + 400) / 2 improved = 500
+    r = cost_per_outcome(None, ach, child_costs=costs, n_resamples=200)
+    assert r.estimate == 500 and r.total_cost == 1000
+    with pytest.raises(OutcomesError, match="either total_cost or child_costs"):
+        cost_per_outcome(1000, ach, child_costs=costs)
+
+
+def test_no_child_achieving_is_recorded_not_divided_by_zero():
+    r = cost_per_outcome(1000, [0, 0, 0])
+    assert math.isinf(r.estimate) and np.isnan(r.ci_low)
+    assert "no child achieved" in r.quality.to_frame()["what"].iloc[0]
+    assert "not estimable" in r.summary()
+
+
+def test_everyone_achieving_gives_a_point_interval():
+    r = cost_per_outcome(1000, [1, 1, 1, 1])
+    assert (r.estimate, r.ci_low, r.ci_high) == (250, 250, 250)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"achieved": [1, None, 0]}, "missing"),
+        ({"achieved": [1, 2, 0]}, "True/False"),
+        ({"achieved": [1]}, "at least 2"),
+        ({"confidence": 1.5}, "confidence"),
+        ({"confidence": True}, "confidence"),
+        ({"method": "bca"}, "method"),
+        ({"n_resamples": 10}, "n_resamples"),
+        ({"n_resamples": True}, "n_resamples"),
+        ({"total_cost": float("nan")}, "total_cost"),
+        ({"total_cost": -1}, "total_cost"),
+    ],
+)
+def test_cost_per_outcome_refuses_nonsense(kwargs, message):
+    args = {"total_cost": 1000, "achieved": [1, 0, 1, 0]} | kwargs
+    with pytest.raises(OutcomesError, match=message):
+        cost_per_outcome(**args)
+
+
+# ----------------------------------------------------------------------------- discounting, CBA
+
+
+def test_discounting_is_the_green_book_formula():
+    # D_t = 1 / (1.035)^t for t <= 30
+    f = discount_factors(31)
+    for t in (0, 1, 10, 30):
+        assert f[t] == pytest.approx(1 / 1.035**t, rel=1e-12)
+    # The declining schedule: year 31 is discounted at 3.0% from year 30:
+    # 1 / (1.035^30 x 1.03) = 0.345901; year 76 starts 2.5%.
+    g = discount_factors(80, rate="green_book")
+    assert g[31] == pytest.approx(1 / (1.035**30 * 1.03), rel=1e-12)
+    assert g[76] == pytest.approx(1 / (1.035**30 * 1.03**45 * 1.025), rel=1e-12)
+    assert g[31] == pytest.approx(0.345901, abs=1e-6)
+    # present value of 1,000 a year for 3 years: 1,000 (1 + 1/1.035 + 1/1.035^2) = 2,899.69
+    assert present_value([1000, 1000, 1000]) == pytest.approx(2899.6942, abs=1e-4)
+    assert present_value([1000, 1000], rate=0.0) == 2000
+
+
+def test_cost_benefit_by_hand():
+    # Costs 50,000 in year 0 and 20,000 in year 1, with a 10% optimism-bias uplift:
+    # 55,000 and 22,000. One benefit: 10 exclusions avoided a year for 3 years at 10,000 in
+    # 2024 prices (index 100 -> 105 in 2025: 10,500), deadweight 20%, attribution 75%,
+    # optimism bias 10%: 10 x 10,500 x 0.8 x 0.75 x 0.9 = 56,700 a year.
+    r = cost_benefit(
+        [50000, 20000, 0],
+        [{"name": "exclusion avoided", "unit_value": 10000, "quantity": [10, 10, 10],
+          "source": "illustrative", "price_year": 2024, "deadweight": 0.2,
+          "attribution": 0.75, "optimism_bias": 0.1}],
+        price_year=2025, price_index={2024: 100, 2025: 105}, cost_optimism_bias=0.1,
+    )  # fmt: skip
+    y = r.to_frame()
+    assert y["costs"].tolist() == pytest.approx([55000, 22000, 0])
+    assert y["benefits"].tolist() == pytest.approx([56700] * 3)
+    # PV benefits = 56,700 (1 + 1/1.035 + 1/1.035^2) = 56,700 x 2.8996943 = 164,412.67
+    # PV costs = 55,000 + 22,000/1.035 = 76,256.04
+    assert y["pv_benefits"].sum() == pytest.approx(164412.6654, abs=1e-3)
+    assert y["pv_costs"].sum() == pytest.approx(76256.0386, abs=1e-3)
+    assert r.npv == pytest.approx(164412.6654 - 76256.0386, abs=1e-3)
+    assert r.bcr == pytest.approx(164412.6654 / 76256.0386)
+    # Year 0 alone: 56,700 - 55,000 >= 0: pays back within the first year.
+    assert r.payback_years == 0
+    assert "benefit-cost ratio 2.16" in r.summary()
+
+
+def test_payback_interpolates_within_the_year():
+    # PV net: year 0 -100, year 1 +60/1.035 = 57.97, year 2 +60/1.035^2 = 56.01
+    # cumulative: -100, -42.03, +13.98 -> turns in year 2: 2 + 42.03 / 56.01 = 2.7504
+    r = cost_benefit([100, 0, 0], [Benefit("b", 60, [0, 1, 1], "hand", 2025)], price_year=2025)
+    gap = 100 - 60 / 1.035
+    assert r.payback_years == pytest.approx(2 + gap / (60 / 1.035**2))
+    never = cost_benefit([100, 0], [Benefit("b", 1, [1, 1], "hand", 2025)], price_year=2025)
+    assert never.payback_years is None and "does not pay back" in never.summary()
+
+
+@pytest.mark.parametrize(
+    "benefit, message",
+    [
+        ({"deadweight": 1.2}, "deadweight"),
+        ({"attribution": True}, "attribution"),
+        ({"source": " "}, "comes from"),
+        ({"quantity": [1, -1]}, "quantities"),
+        ({"quantity": [1, 1, 1, 1]}, "4 years"),
+    ],
+)
+def test_bad_benefit_lines(benefit, message):
+    base = {"name": "b", "unit_value": 10, "quantity": [1], "source": "s", "price_year": 2025}
+    with pytest.raises(OutcomesError, match=message):
+        cost_benefit([1, 1], [base | benefit], price_year=2025)
+
+
+def test_bad_rates():
+    for bad in (1.5, -0.1, True, "greenbook"):
+        with pytest.raises(OutcomesError, match="rate"):
+            discount_factors(3, rate=bad)
+
+
+def test_cost_consequence_keeps_costs_and_outcomes_apart():
+    t = cost_consequence({"total": 10.0}, pd.DataFrame({"measure": ["m"], "value": [0.5]}))
+    assert t[["kind", "measure", "value"]].values.tolist() == [
+        ["cost", "total", 10.0],
+        ["consequence", "m", 0.5],
+    ]
+    with pytest.raises(OutcomesError, match="measure"):
+        cost_consequence({"total": 1.0}, pd.DataFrame({"x": [1]}))
+
+
+# ----------------------------------------------------------------------------- sensitivity
+
+
+def test_one_way_closed_form():
+    # NPV = n x v x (1 - d) - c. Moving d from 0 to 0.5 with n = 100, v = 50 swings it by
+    # 100 x 50 x 0.5 = 2,500; moving c from 1,000 to 4,000 swings it by 3,000.
+    def npv(n, v, d, c):
+        return n * v * (1 - d) - c
+
+    r = one_way(npv, {"n": 100, "v": 50, "d": 0.2, "c": 2000},
+                {"d": (0.0, 0.5), "c": (1000, 4000), "v": (45, 55)})  # fmt: skip
+    t = r.to_frame().set_index("input")
+    assert list(t.index) == ["c", "d", "v"]  # widest swing first
+    assert t.loc["c", "swing"] == 3000 and t.loc["d", "swing"] == 2500
+    # v from 45 to 55: 100 x 10 x 0.8 = 800
+    assert t.loc["v", "swing"] == pytest.approx(800)
+    assert r.base_value == 100 * 50 * 0.8 - 2000
+    with pytest.raises(OutcomesError, match="did you mean 'c'"):
+        one_way(npv, {"n": 1, "v": 1, "d": 0, "c": 1}, {"C": (0, 1)})
+    with pytest.raises(OutcomesError, match="above high"):
+        one_way(npv, {"n": 1, "v": 1, "d": 0, "c": 1}, {"c": (2, 1)})
+
+
+def test_probabilistic_closed_form_linear_normal():
+    # NPV = B - C with B ~ N(12,000, 3,000), C ~ N(9,000, 4,000) independent:
+    # NPV ~ N(3,000, 5,000): P(NPV > 0) = Phi(0.6) = 0.725747; sd 5,000.
+    r = probabilistic(
+        lambda b, c: b - c,
+        {"b": {"dist": "normal", "mean": 12000, "sd": 3000},
+         "c": {"dist": "normal", "mean": 9000, "sd": 4000}},
+        n_draws=40000, seed=7,
+    )  # fmt: skip
+    f = r.to_frame().iloc[0]
+    assert f["mean"] == pytest.approx(3000, abs=4 * 5000 / math.sqrt(40000))
+    assert f["sd"] == pytest.approx(5000, rel=0.02)
+    assert r.prob_above == pytest.approx(stats.norm.cdf(0.6), abs=0.01)
+    # 95% of draws between 3,000 -/+ 1.96 x 5,000
+    assert f["ci_low"] == pytest.approx(3000 - 9800, abs=200)
+    again = probabilistic(lambda b, c: b - c, {"b": {"dist": "normal", "mean": 1, "sd": 1},
+                                               "c": 0.0}, seed=7)  # fmt: skip
+    same = probabilistic(lambda b, c: b - c, {"b": {"dist": "normal", "mean": 1, "sd": 1},
+                                              "c": 0.0}, seed=7)  # fmt: skip
+    assert again.draws.equals(same.draws)
+
+
+@pytest.mark.parametrize(
+    "spec, mean, sd",
+    [
+        ({"dist": "gamma", "mean": 2000, "sd": 500}, 2000, 500),
+        ({"dist": "beta", "mean": 0.3, "sd": 0.1}, 0.3, 0.1),
+        ({"dist": "lognormal", "mean": 50, "sd": 20}, 50, 20),
+        ({"dist": "uniform", "low": 2, "high": 4}, 3, 2 / math.sqrt(12)),
+        # triangular mean (a + m + b) / 3; variance (a^2+m^2+b^2-am-ab-mb)/18
+        ({"dist": "triangular", "low": 0, "mode": 1, "high": 5}, 2, math.sqrt(21 / 18)),
+    ],
+)
+def test_distributions_have_the_moments_asked_for(spec, mean, sd):
+    d = distribution(spec)
+    assert d.mean() == pytest.approx(mean) and d.std() == pytest.approx(sd)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "norml", "mean": 1, "sd": 1},
+        {"dist": "gamma", "mean": -1, "sd": 1},
+        {"dist": "beta", "mean": 0.5, "sd": 0.6},
+        {"dist": "normal", "mean": 1},
+        {"dist": "normal", "mean": True, "sd": 1},
+        {"mean": 1},
+    ],
+)
+def test_bad_distributions(spec):
+    with pytest.raises(OutcomesError):
+        distribution(spec)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    costs=st.lists(st.floats(0, 1e6), min_size=1, max_size=8),
+    rate=st.floats(0, 0.2),
+)
+def test_npv_equals_pv_benefits_minus_pv_costs(costs, rate):
+    n = len(costs)
+    r = cost_benefit(costs, [Benefit("b", 100.0, [1.0] * n, "s", 2025)], price_year=2025,
+                     rate=rate)  # fmt: skip
+    pv_b = present_value([100.0] * n, rate=rate)
+    assert r.npv == pytest.approx(pv_b - present_value(costs, rate=rate), abs=1e-6 * (1 + pv_b))
+
+
+def test_public_entry():
+    assert oc.economics.cost_benefit is cost_benefit
