@@ -43,6 +43,19 @@ def demo(tmp_path_factory):
 
 
 # ----------------------------------------------------------------------------- the layer
+def test_sections_render_from_the_release_and_the_config_only():
+    """No render function can reach an analysis: its only inputs are the release and config."""
+    import inspect
+
+    from outcomes.report.sections import evaluation, summary
+
+    for mod in (*evaluation.MODULES, summary):
+        params = list(inspect.signature(mod.render).parameters)
+        assert params == ["rel", "cfg"], mod.__name__
+        code = mod.render.__code__
+        assert "ev" not in code.co_varnames + code.co_names, mod.__name__
+
+
 def test_a_section_refuses_unreleased_tables_and_figures():
     s = Section("x")
     with pytest.raises(TypeError, match="ReleasedTable"):
