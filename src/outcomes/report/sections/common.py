@@ -42,6 +42,18 @@ def collect(rel: Release, result: object, source: str) -> object:
     return result
 
 
+def collect_notes(rel: Release, frame: pd.DataFrame, source: str, where: list[str]) -> None:
+    """A result table's ``note`` column (e.g. "only 10 schools: cluster-robust SEs may be too
+    small") as data-quality notes: said once in the data-quality section, never dropped."""
+    if "note" not in frame.columns:
+        return
+    for _, r in frame.iterrows():
+        text = r["note"]
+        if isinstance(text, str) and text.strip():
+            place = " ".join(str(r[c]) for c in where if c in frame.columns)
+            rel.quality.add(source, text.strip(), where=place, action="noted", warn=False)
+
+
 def failure_notes(s: Section, rel: Release, *parts: str) -> Section:
     """One note per part of this section that could not be computed, saying why."""
     for part in parts:

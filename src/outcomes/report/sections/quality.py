@@ -73,10 +73,10 @@ def release_quality(ev, rel: Release) -> None:
     f["rows"] = pd.to_numeric(f["rows"], errors="coerce")
     g = (
         f.groupby(NOTE_COLUMNS, sort=False, dropna=False)
-        .agg(times=("what", "size"), rows=("rows", "sum"))
+        # rows: missing (not applicable) for notes about no particular rows, never 0
+        .agg(times=("what", "size"), rows=("rows", lambda x: x.sum(min_count=1)))
         .reset_index()
     )
-    g["rows"] = g["rows"].astype(int)
     rel.counts(g[[*NOTE_COLUMNS, "times", "rows"]], "quality_notes", counts=["times", "rows"])
 
 

@@ -10,7 +10,7 @@ from ... import survey
 from .. import figures
 from ..release import Release, is_hidden, wilson
 from ..render import Section
-from .common import collect, failure_notes, guard, missing, show_tables
+from .common import collect, collect_notes, failure_notes, guard, missing, show_tables
 
 TITLE, ANCHOR = "School population", "school-population"
 PROGRAMME, COMPARISON = "programme", "comparison"
@@ -48,6 +48,7 @@ def release(ev, rel: Release) -> None:
             sv, INDICATOR, bands=cfg.sdq_bands, by=["cohort", "wave"], cluster="school_id"
         )
         prev = _sorted(collect(rel, prev, "prevalence"), cohorts, waves)
+        collect_notes(rel, prev, "school: prevalence", ["cohort", "wave"])
         t = prev[["cohort", "wave", "n", "cases", "icc", "deff"]].assign(prevalence=0.0)
         pub = rel.counts(
             t, "survey_prevalence_counts", counts=["n", "cases"],
@@ -94,6 +95,9 @@ def release(ev, rel: Release) -> None:
                 programme=prog,
             )  # fmt: skip
             f = collect(rel, comp, "survey comparison").to_frame()
+            collect_notes(rel, f, f"school: comparison {waves[0]} to {w}", ["method"])
+            for note in getattr(comp, "notes", []) or []:
+                rel.quality.add("school: comparison", str(note), action="noted", warn=False)
             f = f.assign(comparison=f"{waves[0]} to {w}")
             rows.append(f)
         f = pd.concat(rows, ignore_index=True)

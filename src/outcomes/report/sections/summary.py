@@ -51,10 +51,15 @@ def render(rel: Release, cfg) -> Section:
             bullets.append(f"- **Outcomes:** on {h[0]} {h[1]}, too few children with paired "
                            "scores to report.")  # fmt: skip
         elif r is not None:
+            better = rel.facts.get("outcomes: higher is better")
+            direction = ""
+            if better is not None and not is_hidden(r["mean_diff"]) and r["mean_diff"] != 0:
+                up = float(r["mean_diff"]) > 0
+                direction = ", an improvement" if up == bool(better) else ", a worsening"
             bullets.append(
                 f"- **Outcomes:** on {h[0]} {h[1]}, children with paired scores (n = "
                 f"{fmt_count(r['n'])}) changed by {fmt_stat(r['mean_diff'], sign=True)} points "
-                f"on average (95% CI {fmt_stat(r['ci_low'], sign=True)} to "
+                f"on average{direction} (95% CI {fmt_stat(r['ci_low'], sign=True)} to "
                 f"{fmt_stat(r['ci_high'], sign=True)}; d_z = {fmt_stat(r['d_z'], 2)})."
             )
     m = rel.get("cyp_outcome_metric")
