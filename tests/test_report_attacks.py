@@ -98,11 +98,11 @@ def partitions(f: pd.DataFrame):
     """(total row, sibling rows) for every Total row: within its group when the table has a
     group column (a label column whose value is constant over the block), else all rows."""
     labels = label_columns(f)
-    is_total = f[labels].apply(lambda c: c.astype(str).str.casefold() == "total").any(axis=1)
+    is_total = f[labels].apply(lambda c: c.astype(str) == "Total").any(axis=1)
     for i in np.flatnonzero(is_total.to_numpy()):
         row = f.iloc[i]
         # the group: label columns of the Total row that are not "Total"
-        keys = [c for c in labels if str(row[c]).casefold() != "total"]
+        keys = [c for c in labels if str(row[c]) != "Total"]
         same = np.ones(len(f), bool)
         for c in keys:
             same &= (f[c].astype(str) == str(row[c])).to_numpy()

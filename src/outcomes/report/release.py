@@ -156,12 +156,14 @@ class Release:
         column_totals: Mapping[str, Sequence[str]] | None = None,
         keep: Sequence[str] = (),
         within: Mapping[str, str] | None = None,
+        totals: bool = False,
         store: bool = True,
     ) -> ReleasedTable:
         """Counts by the small-numbers rule (with secondary suppression over the Total rows
         and ``column_totals``), proportions from released counts, statistics over n people
         (``means={column: (n_column, decimals)}``) hidden with their n and rounded, and counts
-        within a group (``within={count: n_column}``) hidden with the group's n."""
+        within a group (``within={count: n_column}``) hidden with the group's n. Rows labelled
+        Total are margins only with ``totals=True`` or ``groups``."""
         t = table.reset_index(drop=True).copy()
         t.attrs = {}
         means = dict(means or {})
@@ -177,6 +179,8 @@ class Release:
                 column_totals=dict(column_totals) if column_totals is not None else {},
                 keep=list(keep),
                 within=dict(within or {}),
+                # Total rows only where the table has them: a scale named "total" is a label
+                total_labels=("Total", "All") if totals or groups else (),
                 percent_scale=1.0,
                 decimals=3,
             )
@@ -216,6 +220,7 @@ class Release:
             t = disclosure.apply(
                 t,
                 counts=[n],
+                total_labels=(),  # one row per measure: no Total rows (a scale may be "total")
                 threshold=self.threshold,
                 base=self.base,
                 means={c: n for c in stat_cols},

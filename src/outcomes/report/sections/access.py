@@ -100,7 +100,7 @@ def release(ev, rel: Release) -> None:
         m = monthly_table(monthly)
         cols = [c for c in FLOWS if c in m.columns]
         pub = rel.counts(
-            m, "monthly_activity", counts=cols,
+            m, "monthly_activity", counts=cols, totals=True,
             column_totals={"decided": ["accepted", "not_accepted"]},
         ).frame  # fmt: skip
         # the monthly inappropriate rate and its CI, from the released counts only

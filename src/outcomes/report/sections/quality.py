@@ -7,7 +7,7 @@ import pandas as pd
 
 from ...longitudinal.attrition import attrition
 from ...longitudinal.imputation import impute_change
-from ..release import Release, fmt_count, fmt_pct
+from ..release import NOT_APPLICABLE, Release, fmt_count, fmt_pct
 from ..render import Section
 from .common import failure_notes, guard
 
@@ -70,14 +70,15 @@ def release_quality(ev, rel: Release) -> None:
     # first line only: a multi-line warning lists rows, whose detail stays in the analyst's log
     first = {c: f[c].fillna("").astype(str).str.split("\n").str[0] for c in NOTE_COLUMNS}
     f = f.assign(**{c: v.map(rel.note_numbers) for c, v in first.items()})
+    f["where"] = f["where"].replace("", NOT_APPLICABLE)  # never a blank cell
     f["rows"] = pd.to_numeric(f["rows"], errors="coerce")
     g = (
         f.groupby(NOTE_COLUMNS, sort=False, dropna=False)
         # rows: missing (not applicable) for notes about no particular rows, never 0
-        .agg(times=("what", "size"), rows=("rows", lambda x: x.sum(min_count=1)))
+        .agg(rows=("rows", lambda x: x.sum(min_count=1)))
         .reset_index()
     )
-    rel.counts(g[[*NOTE_COLUMNS, "times", "rows"]], "quality_notes", counts=["times", "rows"])
+    rel.counts(g[[*NOTE_COLUMNS, "rows"]], "quality_notes", counts=["rows"])
 
 
 def _long_for(ev, inst_id: str, scale: str) -> pd.DataFrame | None:

@@ -32,7 +32,9 @@ def release_referral_counts(rel: Release, table: pd.DataFrame, name: str, by: li
     if (t["decided"] == t["accepted"] + t["not_accepted"]).all():
         totals["decided"] = ["accepted", "not_accepted"]
     within = {c: "received" for c in REFERRAL_ROLES["counts"][1:]}
-    return rel.counts(t, name, column_totals=totals, within=within, **REFERRAL_ROLES)
+    return rel.counts(
+        t, name, column_totals=totals, within=within, totals=bool(by), **REFERRAL_ROLES
+    )
 
 
 def reasons_table(reasons: pd.DataFrame) -> pd.DataFrame:
@@ -69,7 +71,7 @@ def release(ev, rel: Release) -> None:
     with guard(rel, "reach: children seen"):
         seen = service.children_seen(ref, by="school_id", **kw)
         cols = ["referrals", "children_referred", "children_seen_1plus", "children_seen_2plus"]
-        rel.counts(seen[["school_id", *cols]], "children_seen_by_school", counts=cols)
+        rel.counts(seen[["school_id", *cols]], "children_seen_by_school", counts=cols, totals=True)
     with guard(rel, "reach: reasons"):
         reasons = service.not_accepted_reasons(ref, **inap, **kw)
         if len(reasons):
