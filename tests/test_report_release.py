@@ -70,7 +70,7 @@ def test_statistics_are_hidden_with_their_n_and_rounded():
     rel = Release(threshold=7, base=5)
     t = pd.DataFrame({"g": ["a", "b", "c", "Total"], "n": [3, 9, 40, 52],
                       "mean": [4.26, 1.04, 2.96, 2.7]})  # fmt: skip
-    out = rel.counts(t, "t", counts=["n"], means={"mean": ("n", 1)}).frame
+    out = rel.counts(t, "t", counts=["n"], means={"mean": ("n", 1)}, totals=True).frame
     # a (3) is primary; 52 - 9 - 40 would give it back, so b (9) goes too, with its mean
     assert out["n"].tolist() == [MARKER, MARKER, 40, 50]
     assert out["mean"].tolist() == [MARKER, MARKER, 3.0, 2.7]

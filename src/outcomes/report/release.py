@@ -112,7 +112,7 @@ class Release:
         >>> rel = Release(enabled=True, threshold=7, base=5)
         >>> t = pd.DataFrame({"group": ["a", "b", "c", "Total"], "n": [3, 12, 40, 55],
         ...                   "mean": [1.234, 2.345, 3.456, 3.1]})
-        >>> rel.counts(t, "demo", counts=["n"], means={"mean": ("n", 1)}).frame.values.tolist()
+        >>> rel.counts(t, "demo", counts=["n"], means={"mean": ("n", 1)}, totals=True).frame.values.tolist()
         [['a', '*', '*'], ['b', '*', '*'], ['c', 40, 3.5], ['Total', 55, 3.1]]
     """
 
