@@ -32,7 +32,7 @@ COUNT_COLUMNS = {
     "cells", "first_contacts", "second_contacts", "discharges", "children_first_seen",
     "waiting_at_end", "n_referrals", "n_paired", "n_improvement", "n_no_change",
     "n_deterioration", "rows", "invalid_cells", "rows_excluded", "n_baseline", "n_followup",
-    "with_baseline", "completed", "not_completed", "seen_in_step", "times",
+    "with_baseline", "completed", "not_completed", "seen_in_step", "rows_read", "rows_used",
 }  # fmt: skip
 
 

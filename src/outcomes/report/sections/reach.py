@@ -91,6 +91,12 @@ def render(rel: Release, cfg) -> Section:
             f"were accepted and {fmt_count(o['not_accepted'])} not accepted "
             f"({fmt_count(o['pending'])} awaiting a decision). The inappropriate-referral rate "
             f"was {fmt_pct(o['inappropriate'], o['decided'])} of decided referrals."
+            + (
+                " Every referral not accepted counts as inappropriate (the config says "
+                "`inappropriate_reasons: all_not_accepted`)."
+                if cfg.service.inappropriate_reasons == "all_not_accepted"
+                else ""
+            )
         )
     show_tables(
         s,
