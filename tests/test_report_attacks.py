@@ -228,7 +228,10 @@ def attack_ci_and_effect_sizes(rel, raw: pd.DataFrame | None = None) -> list[str
             if abs(num(r["d_z"]) - m / s) > 0.0051:
                 leaks.append(f"{name}: d_z not from the published mean and SD: {r}")
             p = 2 * st.t.sf(abs(m / se), n - 1)
-            if abs(num(r["p"]) - p) > 0.00051:
+            if r["p"] == "<0.001":
+                if p >= 0.0015:
+                    leaks.append(f"{name}: p shown as <0.001 where the published values give {p}")
+            elif abs(num(r["p"]) - p) > 0.00051:
                 leaks.append(f"{name}: p not from the published mean, SD and n: {r}")
     return leaks
 

@@ -186,6 +186,8 @@ class Release:
             )
         for c, (_, d) in means.items():
             t[c] = _rounded(t[c], d)
+            if c in ("p", "p_adj"):
+                t[c] = p_values(t[c], d)
         # store=False: an intermediate that a derived table is computed from
         return self._store(t, name) if store else ReleasedTable(name, t)
 
@@ -252,12 +254,12 @@ class Release:
 
         t["ci_low"], t["ci_high"] = col(lo, dec), col(hi, dec)
         t["d_z"] = col(dz, 2)
-        t["p"] = col(p, 3)
+        t["p"] = p_values(col(p, 3))
         if adjust:
             from ..change import adjust_pvalues
 
             pv = np.where(ok & ~hidden, p, np.nan)
-            t["p_adj"] = col(adjust_pvalues(pv, adjust), 3)
+            t["p_adj"] = p_values(col(adjust_pvalues(pv, adjust), 3))
         return self._store(t, name)
 
     def stats(
@@ -269,6 +271,8 @@ class Release:
         t = t[[*labels, *decimals]].copy()
         for c, d in decimals.items():
             t[c] = _rounded(t[c], d)
+            if c in ("p", "p_adj"):
+                t[c] = p_values(t[c], d)
         return self._store(t, name)
 
     def derived(self, table: pd.DataFrame, name: str) -> ReleasedTable:
@@ -310,6 +314,23 @@ def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
     out.attrs = {}
     out.to_csv(path, index=False, na_rep=NOT_APPLICABLE)
     return path
+
+
+def p_values(values: Iterable, decimals: int = 3) -> list:
+    """p-values as published: rounded, and ``<0.001`` (at 3 decimals) instead of a 0.
+
+    Example:
+        >>> p_values([0.0, 0.0004, 0.0123, "*"])
+        ['<0.001', '<0.001', 0.012, '*']
+    """
+    floor = 10.0**-decimals
+    out = []
+    for v in values:
+        if isinstance(v, str) or v is None or not np.isfinite(float(v)):
+            out.append(v)
+        else:
+            out.append(f"<{floor:.{decimals}f}" if float(v) < floor else round(float(v), decimals))
+    return out
 
 
 def _rounded(col: pd.Series, decimals: int) -> list:
