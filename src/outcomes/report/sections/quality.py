@@ -18,14 +18,11 @@ NOTE_COLUMNS = ["source", "what", "where", "action"]
 def release(ev, rel: Release) -> None:
     acc = ev.inputs.accounting
     with guard(rel, "data quality: accounting"):
-        if acc is not None and len(acc):
+        if acc is not None and len(acc) and {"rows_read", "rows_used"} <= set(acc.columns):
+            release_accounting(rel, acc)
+        elif acc is not None and len(acc):  # an older layout: counts as they are
             counts = [c for c in acc.columns if pd.api.types.is_numeric_dtype(acc[c])]
-            totals = {}
-            if {"rows_read", "rows_used", "rows_excluded"} <= set(counts) and (
-                acc["rows_read"] == acc["rows_used"] + acc["rows_excluded"]
-            ).all():
-                totals = {"rows_read": ["rows_used", "rows_excluded"]}
-            rel.counts(acc, "input_accounting", counts=counts, column_totals=totals)
+            rel.counts(acc, "input_accounting", counts=counts)
         issues = getattr(ev.inputs, "issues", None)
         if issues is not None and len(issues):
             iss = issues.groupby(["table", "reason"]).size().rename("cells").reset_index()
@@ -59,6 +56,45 @@ def release(ev, rel: Release) -> None:
         d = ev.decimals_for(inst_id, scale)
         rel.stats(imp.to_frame(), "sensitivity", decimals={"estimate": d, "ci_low": d,
                   "ci_high": d}, labels=["analysis", "assumes"])  # fmt: skip
+
+
+def release_accounting(rel: Release, acc: pd.DataFrame) -> None:
+    """Rows read, used and excluded per table, and the exclusions by reason.
+
+    The inputs' accounting is a flow (each reason starts from the rows the one before kept), so
+    one table's rows are linked across its lines; the release states the sums instead: per
+    table read = used + excluded, and per table the reasons add up to its Total.
+
+    Example:
+        >>> rel = Release()
+        >>> acc = pd.DataFrame({"table": ["referrals", "referrals", "schools"],
+        ...     "rows_read": [100, 97, 25], "rows_used": [97, 95, 25],
+        ...     "rows_excluded": [3, 2, 0], "reason": ["duplicate id", "no date", ""]})
+        >>> release_accounting(rel, acc)
+        >>> rel.get("input_accounting").frame.values.tolist()  # 100 - 95 would give the 5
+        [['referrals', 100, '*', '*'], ['schools', 25, 25, 0]]
+    """
+    a = acc.assign(_order=range(len(acc)))
+    per_table = a.groupby("table", sort=False).agg(
+        rows_read=("rows_read", "first"), rows_used=("rows_used", "last"),
+        rows_excluded=("rows_excluded", "sum"),
+    ).reset_index()  # fmt: skip
+    ok = (per_table["rows_read"] == per_table["rows_used"] + per_table["rows_excluded"]).all()
+    counts = ["rows_read", "rows_used", "rows_excluded"]
+    rel.counts(per_table, "input_accounting", counts=counts,
+               column_totals={"rows_read": ["rows_used", "rows_excluded"]} if ok else {})  # fmt: skip
+    if "reason" not in a.columns:
+        return
+    ex = a[(a["rows_excluded"] > 0) & a["reason"].fillna("").astype(str).str.strip().ne("")]
+    if ex.empty:
+        return
+    parts = []
+    for table, g in ex.groupby("table", sort=False):
+        g = g[["table", "reason", "rows_excluded"]]
+        tot = {"table": table, "reason": "Total", "rows_excluded": int(g["rows_excluded"].sum())}
+        parts.append(pd.concat([g, pd.DataFrame([tot])], ignore_index=True))
+    rel.counts(pd.concat(parts, ignore_index=True), "input_exclusions",
+               counts=["rows_excluded"], groups="table")  # fmt: skip
 
 
 def release_quality(ev, rel: Release) -> None:
@@ -112,6 +148,8 @@ def render(rel: Release, cfg) -> Section:
     )
     if rel.get("input_accounting") is not None:
         s.table(rel.get("input_accounting"), "Input tables: rows read, used and excluded")
+    if rel.get("input_exclusions") is not None:
+        s.table(rel.get("input_exclusions"), "Rows excluded, by table and reason")
     if rel.get("input_issues") is not None:
         s.table(rel.get("input_issues"), "Problems found in the inputs")
     notes = rel.get("quality_notes")
