@@ -39,7 +39,7 @@ def test_welch_and_d_by_hand():
     # se^2 = (20/3)/4 + 4/3 = 3 -> t = 6 / sqrt(3) = 3.464102
     # df = 3^2 / ((5/3)^2 / 3 + (4/3)^2 / 2) = 9 / (25/27 + 8/9) = 4.959184
     # pooled var = (3 * 20/3 + 2 * 4) / 5 = 5.6 -> d = 6 / sqrt(5.6) = 2.535463
-    res = attrition(HAND, "score", "wave", child="child")
+    res = attrition(HAND, "score", "wave", person_id="child")
     row = res.tests.iloc[0]
     assert row["statistic"] == pytest.approx(6 / math.sqrt(3), abs=1e-9)
     assert row["df"] == pytest.approx(9 / (25 / 27 + 8 / 9), abs=1e-9)
@@ -54,7 +54,7 @@ def test_welch_and_d_by_hand():
 
 
 def test_completion_counts_and_wilson_ci():
-    res = attrition(HAND, "score", "wave", child="child")
+    res = attrition(HAND, "score", "wave", person_id="child")
     c = res.completion
     assert (c["n_children"], c["n_completers"], c["n_noncompleters"]) == (7, 3, 4)
     lo, hi = wilson_ci(3, 7)
@@ -81,7 +81,7 @@ def _two_by_two() -> pd.DataFrame:
 def test_chi_square_by_hand():
     # chi2 = N (ad - bc)^2 / (r1 r2 c1 c2) = 60 * (100 - 400)^2 / 30^4 = 6.6667;
     # df 1: p = erfc(sqrt(chi2 / 2)) = 0.009823; Cramer's V = sqrt(chi2 / N) = 1/3.
-    res = attrition(_two_by_two(), "score", "wave", child="child", demographics=["sex"])
+    res = attrition(_two_by_two(), "score", "wave", person_id="child", demographics=["sex"])
     row = res.tests.set_index("variable").loc["sex"]
     chi2 = 60 * (100 - 400) ** 2 / 30**4
     assert row["statistic"] == pytest.approx(chi2, abs=1e-9)
@@ -106,7 +106,7 @@ def test_three_level_chi_square_by_hand():
     done = [1] * 8 + [0] * 2 + [1] * 5 + [0] * 5 + [1] * 2 + [0] * 8
     base = {i: float(10 + i % 4) for i in range(30)}
     df = long_frame(base, {i: 5.0 for i in range(30) if done[i]}, grp=dict(enumerate(group)))
-    row = attrition(df, "score", "wave", child="child", demographics=["grp"]).tests.iloc[1]
+    row = attrition(df, "score", "wave", person_id="child", demographics=["grp"]).tests.iloc[1]
     assert row["statistic"] == pytest.approx(7.2, abs=1e-9)
     assert row["df"] == 2
     assert row["p"] == pytest.approx(math.exp(-3.6), rel=1e-9)
@@ -120,7 +120,9 @@ def test_small_expected_counts_note_fisher():
     sex = dict(enumerate(["boy"] * 6 + ["girl"] * 6))
     done = [0, 1, 6, 7, 8, 9, 10]
     df = long_frame({i: float(i) for i in range(12)}, {i: 1.0 for i in done}, sex=sex)
-    note = attrition(df, "score", "wave", child="child", demographics=["sex"]).tests.iloc[1]["note"]
+    note = attrition(df, "score", "wave", person_id="child", demographics=["sex"]).tests.iloc[1][
+        "note"
+    ]
     fisher = stats.fisher_exact([[2, 4], [5, 1]]).pvalue
     assert f"Fisher's exact p = {fisher:.4g}" in note
 
@@ -131,7 +133,7 @@ def test_logistic_saturated_odds_ratio_by_hand():
     # is (7/3) / 0.25 = 9.3333 and per point 9.3333 ** 0.1 = 1.25027.
     base = {i: 10.0 for i in range(10)} | {i: 20.0 for i in range(10, 20)}
     done = list(range(8)) + list(range(10, 13))
-    res = attrition(long_frame(base, {i: 5.0 for i in done}), "score", "wave", child="child")
+    res = attrition(long_frame(base, {i: 5.0 for i in done}), "score", "wave", person_id="child")
     lg = res.logistic.set_index("term")
     assert lg.loc["baseline", "odds_ratio"] == pytest.approx((28 / 3) ** 0.1, rel=1e-6)
     assert lg.loc["intercept", "odds_ratio"] == pytest.approx(0.25 / (28 / 3), rel=1e-5)
@@ -158,7 +160,7 @@ def test_verdict_when_dropout_depends_on_baseline():
         _mar(1, 1.5),
         "score",
         "wave",
-        child="child",
+        person_id="child",
         demographics=["sex", "age"],
         higher_is_better=False,
     )
@@ -176,7 +178,7 @@ def test_verdict_when_dropout_depends_on_baseline():
 
 
 def test_verdict_when_dropout_is_random():
-    res = attrition(_mar(2, 0.0), "score", "wave", child="child", demographics=["sex"])
+    res = attrition(_mar(2, 0.0), "score", "wave", person_id="child", demographics=["sex"])
     assert res.tests["p"].min() > 0.05  # this seed: no test is significant
     assert res.verdict.startswith("There is no evidence")
     assert "does not prove it" in res.verdict
@@ -184,42 +186,42 @@ def test_verdict_when_dropout_is_random():
 
 def test_no_attrition_and_low_completion_wording():
     df = long_frame({1: 3.0, 2: 4.0, 3: 5.0}, {1: 2.0, 2: 3.0, 3: 4.0})
-    res = attrition(df, "score", "wave", child="child")
+    res = attrition(df, "score", "wave", person_id="child")
     assert "no attrition" in res.verdict
     assert res.logistic.empty and "same follow-up status" in res.warnings[0]
-    low = attrition(_mar(3, 1.0), "score", "wave", child="child")
+    low = attrition(_mar(3, 1.0), "score", "wave", person_id="child")
     assert low.completion["rate"] < 0.6 and "Only" in low.verdict
 
 
 def test_children_without_baseline_counted_and_followup_choice():
     df = pd.concat([HAND, pd.DataFrame({"child": [99], "wave": [12], "score": [4.0]})])
-    res = attrition(df, "score", "wave", child="child")
+    res = attrition(df, "score", "wave", person_id="child")
     assert res.n_no_baseline == 1 and res.completion["n_children"] == 7
     assert "left out" in res.summary()
     three = pd.concat([HAND, pd.DataFrame({"child": [1, 4], "wave": [6, 6], "score": [9.0, 9]})])
-    res6 = attrition(three, "score", "wave", child="child", followup=6)
+    res6 = attrition(three, "score", "wave", person_id="child", followup=6)
     assert res6.completion["n_completers"] == 2
 
 
 def test_bad_input():
     with pytest.raises(DataStructureError, match=r"\['ethnicity'\] not found"):
-        attrition(HAND, "score", "wave", child="child", demographics=["ethnicity"])
+        attrition(HAND, "score", "wave", person_id="child", demographics=["ethnicity"])
     with pytest.raises(DataStructureError, match="follow-up wave 24"):
-        attrition(HAND, "score", "wave", child="child", followup=24)
+        attrition(HAND, "score", "wave", person_id="child", followup=24)
     with pytest.raises(OutcomesError, match="must differ"):
-        attrition(HAND, "score", "wave", child="child", followup=0)
+        attrition(HAND, "score", "wave", person_id="child", followup=0)
     dup = pd.concat([HAND, HAND.iloc[[0]]])
     with pytest.raises(DataStructureError, match="child 1 at wave 0"):
-        attrition(dup, "score", "wave", child="child")
+        attrition(dup, "score", "wave", person_id="child")
     with pytest.raises(DataStructureError, match="only one wave"):
-        attrition(HAND[HAND["wave"] == 0], "score", "wave", child="child")
+        attrition(HAND[HAND["wave"] == 0], "score", "wave", person_id="child")
 
 
 def test_level_with_one_status_left_out_of_logistic_with_a_note():
     df = _mar(4, 1.0, n=200)
     df.loc[df["child"].isin([0, 1, 2]), "sex"] = "x"
     df = df[~((df["child"].isin([0, 1, 2])) & (df["wave"] == 12))]  # all three drop out
-    res = attrition(df, "score", "wave", child="child", demographics=["sex"])
+    res = attrition(df, "score", "wave", person_id="child", demographics=["sex"])
     assert any("sex = 'x': all 3 child(ren) dropped out" in w for w in res.warnings)
     lg = res.logistic.set_index("term")
     assert "sex[x]" not in lg.index and lg["odds_ratio"].notna().all()

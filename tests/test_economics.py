@@ -93,7 +93,7 @@ def test_missing_index_year_suggests_the_near_one():
 
 def test_price_year_must_be_a_year():
     for bad in (2025.5, "2025", True):
-        with pytest.raises(CostError, match="price_year"):
+        with pytest.raises(OutcomesError, match="parameter 'price_year'"):
             cost_table([{"amount": 1}], price_year=bad)
 
 

@@ -302,5 +302,7 @@ def test_codebook_markdown(tmp_path: Path) -> None:
 
 
 def test_unknown_target() -> None:
-    with pytest.raises(forms.FormsError, match="redcap, xlsform, html, codebook"):
+    with pytest.raises(
+        oc.OutcomesError, match="parameter 'to'.*'codebook', 'html', 'redcap', 'xlsform'"
+    ):
         forms.export("honosca", "pdf", "x.pdf")

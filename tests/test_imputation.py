@@ -124,7 +124,7 @@ def test_programme_multiple_imputation_recovers_truth():
         scores,
         "total",
         "wave",
-        child="referral_id",
+        person_id="referral_id",
         waves=["assessment", "review", "discharge"],
         m=5,
         cycles=5,
@@ -155,7 +155,7 @@ def small_result() -> ImputationResult:
             simulate_mar(seed=21, n=80),
             "score",
             "wave",
-            child="child",
+            person_id="child",
             covariates=["sex"],
             m=4,
             cycles=3,
@@ -184,7 +184,7 @@ def test_completers_row_is_the_paired_t():
     wide = data.pivot(index="child", columns="wave", values="score")
     d = (wide[12] - wide[0]).dropna()
     ref = stats.ttest_rel(wide.loc[d.index, 12], wide.loc[d.index, 0])
-    res = impute_change(data, "score", "wave", child="child", m=2, cycles=1, mixed=False)
+    res = impute_change(data, "score", "wave", person_id="child", m=2, cycles=1, mixed=False)
     row = res.table.iloc[0]
     ci = ref.confidence_interval()
     assert row["estimate"] == pytest.approx(d.mean())
@@ -199,7 +199,7 @@ def test_mixed_model_on_complete_imputed_data_equals_mean_change():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = impute_change(
-            simulate_mar(seed=22, n=60), "score", "wave", child="child", m=3, cycles=2
+            simulate_mar(seed=22, n=60), "score", "wave", person_id="child", m=3, cycles=2
         )
     t = res.table.set_index("analysis")["estimate"]
     assert t["multiple imputation: mixed model"] == pytest.approx(
@@ -225,7 +225,7 @@ def test_imputations_keep_observed_values(small_result):
 def test_pmm_imputes_observed_values():
     data = simulate_mar(seed=26, n=60)
     res = impute_change(
-        data, "score", "wave", child="child", m=2, cycles=2, method="pmm", mixed=False
+        data, "score", "wave", person_id="child", m=2, cycles=2, method="pmm", mixed=False
     )
     observed = set(data.loc[data["wave"] == 12, "score"].dropna())
     for imp in res.imputations:
@@ -248,7 +248,7 @@ def test_norm_draws_follow_the_regression():
 
 def test_same_seed_same_answer():
     data = simulate_mar(seed=23, n=50)
-    kw = dict(child="child", m=2, cycles=1, mixed=False)
+    kw = dict(person_id="child", m=2, cycles=1, mixed=False)
     a = impute_change(data, "score", "wave", seed=9, **kw).table
     b = impute_change(data, "score", "wave", seed=9, **kw).table
     c = impute_change(data, "score", "wave", seed=10, **kw).table
@@ -272,7 +272,7 @@ def test_missing_covariate_children_left_out_and_counted():
         data,
         "score",
         "wave",
-        child="child",
+        person_id="child",
         covariates=["sex"],
         m=2,
         cycles=1,
@@ -284,29 +284,29 @@ def test_missing_covariate_children_left_out_and_counted():
 
 def test_bad_input():
     data = simulate_mar(seed=25, n=30)
-    with pytest.raises(OutcomesError, match="m must be at least 2"):
-        impute_change(data, "score", "wave", child="child", m=1)
-    with pytest.raises(OutcomesError, match="'norm' or 'pmm'"):
-        impute_change(data, "score", "wave", child="child", method="hotdeck")
+    with pytest.raises(OutcomesError, match="parameter 'm'"):
+        impute_change(data, "score", "wave", person_id="child", m=1)
+    with pytest.raises(OutcomesError, match="parameter 'method'.*'norm'"):
+        impute_change(data, "score", "wave", person_id="child", method="hotdeck")
     with pytest.raises(OutcomesError, match="cycles"):
-        impute_change(data, "score", "wave", child="child", cycles=0)
+        impute_change(data, "score", "wave", person_id="child", cycles=0)
     with pytest.raises(OutcomesError, match="must differ"):
-        impute_change(data, "score", "wave", child="child", followup=0)
+        impute_change(data, "score", "wave", person_id="child", followup=0)
     with pytest.raises(DataStructureError, match="follow-up wave 24"):
-        impute_change(data, "score", "wave", child="child", followup=24)
+        impute_change(data, "score", "wave", person_id="child", followup=24)
     with pytest.raises(DataStructureError, match=r"\['attendance'\] not found"):
-        impute_change(data, "score", "wave", child="child", auxiliary=["attendance"])
+        impute_change(data, "score", "wave", person_id="child", auxiliary=["attendance"])
     with pytest.raises(OutcomesError, match="confidence"):
-        impute_change(data, "score", "wave", child="child", confidence=1.5)
+        impute_change(data, "score", "wave", person_id="child", confidence=1.5)
     # Scores at 12 months only for children without a baseline score.
     cut = data[~((data.wave == 12) & data.child.isin(data.loc[data.wave == 0, "child"]))]
     cut = pd.concat([cut, pd.DataFrame({"child": [500], "wave": [12], "score": [3.0]})])
     with pytest.raises(OutcomesError, match=r"no child with a baseline score .* \[12\]"):
-        impute_change(cut, "score", "wave", child="child")
+        impute_change(cut, "score", "wave", person_id="child")
     with pytest.raises(DataStructureError, match="child 3 at wave 6"):
         impute_change(
             pd.concat([data, data[(data.child == 3) & (data.wave == 6)]]),
             "score",
             "wave",
-            child="child",
+            person_id="child",
         )

@@ -291,7 +291,7 @@ def test_matched_change_by_hand():
             "q": [2, 3, 3, 4, 2, 3, 3, 4, 5, 4, 5],
         }
     )
-    res = lk.compare_waves(df, items=["q"], levels=[1, 2, 3, 4, 5], respondent="id")
+    res = lk.compare_waves(df, items=["q"], levels=[1, 2, 3, 4, 5], person_id="id")
     row = res.to_frame().iloc[0]
     # changes 1, 0, 1, 1, 2: mean 1, sd sqrt(0.5), t = 1 / (sqrt(0.5)/sqrt(5)) = sqrt(10)
     assert row["n_pairs"] == 5 and row["mean_change"] == 1.0
@@ -313,7 +313,7 @@ def test_compare_waves_with_the_instrument_both_designs():
     assert conf["rank_biserial"] > 0 and conf["mwu_p"] < 0.05
     assert "Mean confidence was" in un.summary() and "share agreeing rose" in un.summary()
     m = lk.compare_waves(
-        df, instrument="workforce_confidence", respondent="respondent_id", by="role"
+        df, instrument="workforce_confidence", person_id="respondent_id", by="role"
     )
     mt = m.to_frame()
     assert set(mt["role"]) == {"teacher", "support"}
@@ -331,12 +331,12 @@ def test_compare_waves_bad_input():
         lk.compare_waves(df[df["wave"] == 1], instrument="workforce_confidence")
     dup = pd.concat([df, df.iloc[[0]]])
     with pytest.raises(DataStructureError, match="appear twice at baseline"):
-        lk.compare_waves(dup, instrument="workforce_confidence", respondent="respondent_id")
+        lk.compare_waves(dup, instrument="workforce_confidence", person_id="respondent_id")
     noid = df.copy()
     noid.loc[0, "respondent_id"] = None
     with pytest.raises(DataStructureError, match="have no 'respondent_id'"):
-        lk.compare_waves(noid, instrument="workforce_confidence", respondent="respondent_id")
-    with pytest.raises(OutcomesError, match="respondent="):
+        lk.compare_waves(noid, instrument="workforce_confidence", person_id="respondent_id")
+    with pytest.raises(OutcomesError, match="person_id="):
         lk.compare_waves(df, instrument="workforce_confidence", design="matched")
     # a group with nobody at follow-up is reported, not crashed
     df.loc[(df["role"] == "teacher") & (df["wave"] == 2), "wave"] = 3
@@ -372,7 +372,7 @@ def test_synthetic_staff_survey_recovers_the_true_change():
     rel = lk.reliability(prog, instrument="workforce_confidence", by="wave")
     assert (rel["alpha"] > 0.8).all() and rel["note"].eq("").all()
     assert not lk.item_analysis(prog, instrument="workforce_confidence")["looks_reversed"].any()
-    res = lk.compare_waves(prog, instrument="workforce_confidence", respondent="respondent_id")
+    res = lk.compare_waves(prog, instrument="workforce_confidence", person_id="respondent_id")
     row = res.to_frame().iloc[-1]
     truth = data.truth.staff.set_index(["group", "wave"]).loc[
         ("programme", "12m"), "change_confidence"

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 import outcomes as oc
-from outcomes.errors import DataStructureError, OutcomesError
+from outcomes.errors import DataStructureError, InvalidParameterError, OutcomesError
 from outcomes.longitudinal.mixed import (
     FIXED_COLUMNS,
     LongitudinalWarning,
@@ -34,7 +34,7 @@ def sleep() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def sleep_fit(sleep) -> MixedResult:
-    return fit_mixed(sleep, "extra", "group", child="ID")
+    return fit_mixed(sleep, "extra", "group", person_id="ID")
 
 
 def simulate_mar(seed: int, n: int = 200, *, n_schools: int = 0) -> pd.DataFrame:
@@ -75,10 +75,15 @@ def test_sleep_fixed_effects_match_spec(sleep_fit):
     # Intercept = mean of drug 1 = 0.75; lme4 reports SE 0.6004.
     assert fe.loc["Intercept", "estimate"] == pytest.approx(0.75, abs=1e-6)
     assert fe.loc["Intercept", "se"] == pytest.approx(0.6004, abs=5e-4)
-    z = stats.norm.ppf(0.975)
-    assert fe.loc["group[2]", "ci_low"] == pytest.approx(1.58 - z * 0.388963, abs=1e-3)
-    assert fe.loc["group[2]", "ci_high"] == pytest.approx(1.58 + z * 0.388963, abs=1e-3)
-    assert fe.loc["group[2]", "p"] == pytest.approx(2 * stats.norm.sf(1.58 / 0.388963), rel=1e-3)
+    # Satterthwaite t by default. R: library(lmerTest); f <- lmer(extra ~ group + (1 | ID),
+    # sleep); summary(f): df 11.081389644 and 9.000000045; contest(f, diag(2), joint = FALSE,
+    # confint = TRUE): group2 CI 0.7001142411 to 2.459885759 (the paired t interval)
+    assert fe.loc["Intercept", "df"] == pytest.approx(11.081389644, rel=1e-5)
+    assert fe.loc["group[2]", "df"] == pytest.approx(9.0, rel=1e-5)
+    assert fe.loc["group[2]", "ci_low"] == pytest.approx(0.7001142411, abs=1e-5)
+    assert fe.loc["group[2]", "ci_high"] == pytest.approx(2.459885759, abs=1e-5)
+    # R: summary(f)$coefficients["group2", "Pr(>|t|)"] -> 0.002832890095
+    assert fe.loc["group[2]", "p"] == pytest.approx(0.002832890095, rel=1e-4)
 
 
 def test_sleep_variance_components_by_hand(sleep_fit):
@@ -154,7 +159,7 @@ def test_programme_completers_biased_mixed_model_recovers_truth(programme_honosc
         scores,
         "total",
         "wave",
-        child="referral_id",
+        person_id="referral_id",
         waves=["assessment", "review", "discharge"],
     )
     mixed = res.change().set_index("wave").loc["discharge"]
@@ -174,7 +179,7 @@ def test_own_mar_simulation_completers_biased_mixed_unbiased():
     data = simulate_mar(seed=11, n=300)
     wide = data.pivot(index="child", columns="wave", values="score")
     completers = (wide[12] - wide[0]).mean()
-    res = fit_mixed(data, "score", "wave", child="child")
+    res = fit_mixed(data, "score", "wave", person_id="child")
     est = res.change().set_index("wave").loc[12]
     # Truth -4. Stated tolerances: completers off by more than 1 point; mixed within 1 point
     # (about 2 SE) with the truth inside its 95% CI.
@@ -193,7 +198,7 @@ def test_school_intercept_matches_statsmodels_formula_and_recovers_iccs():
     data = simulate_mar(seed=5, n=240, n_schools=12)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = fit_mixed(data, "score", "wave", child="child", school="school")
+        res = fit_mixed(data, "score", "wave", person_id="child", cluster="school")
         obs = data.dropna(subset=["score"])
         ref = smf.mixedlm(
             "score ~ C(wave)",
@@ -204,7 +209,10 @@ def test_school_intercept_matches_statsmodels_formula_and_recovers_iccs():
         ).fit(reml=True)
     fe = res.to_frame().set_index("term")
     assert fe.loc["wave[12]", "estimate"] == pytest.approx(ref.params["C(wave)[T.12]"], abs=1e-3)
-    assert fe.loc["wave[12]", "se"] == pytest.approx(ref.bse["C(wave)[T.12]"], rel=1e-2)
+    # Standard errors are lme4's (X'V^-1X)^-1, not statsmodels' joint-Hessian ones (0.5238).
+    # R: lmer(score ~ factor(wave) + (1 | school) + (1 | child), data = <these rows>):
+    # Std. Error of wave12 0.5003010522
+    assert fe.loc["wave[12]", "se"] == pytest.approx(0.5003010522, rel=1e-4)
     v = res.variance_components().set_index("component")["variance"]
     assert v["school"] == pytest.approx(float(ref.cov_re.iloc[0, 0]), rel=1e-2)
     assert v["child"] == pytest.approx(float(ref.vcomp[0]), rel=1e-2)
@@ -225,7 +233,7 @@ def test_group_interaction_and_change_difference():
     data["arm"] = np.where(data["child"] % 2 == 0, "comparison", "programme")
     # The programme arm improves by 2 more points at 12 months.
     data.loc[(data["arm"] == "programme") & (data["wave"] == 12), "score"] -= 2
-    res = fit_mixed(data, "score", "wave", child="child", group="arm", covariates=["sex"])
+    res = fit_mixed(data, "score", "wave", person_id="child", group="arm", covariates=["sex"])
     fe = res.to_frame().set_index("term")
     assert {"wave[12]:arm[programme]", "arm[programme]", "sex[m]"} <= set(fe.index)
     diff = res.change_difference().set_index(["group", "wave"])
@@ -244,7 +252,7 @@ def test_group_interaction_and_change_difference():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["comparison", "programme"]
     assert "In group programme" in res.summary()
     with pytest.raises(ModelSpecificationError, match="no group"):
-        fit_mixed(data, "score", "wave", child="child").change_difference()
+        fit_mixed(data, "score", "wave", person_id="child").change_difference()
 
 
 def test_numeric_covariate_means_held_at_child_average():
@@ -252,7 +260,7 @@ def test_numeric_covariate_means_held_at_child_average():
     rng = np.random.default_rng(0)
     age = pd.Series(rng.integers(5, 17, 120))
     data["age"] = data["child"].map(age)
-    res = fit_mixed(data, "score", "wave", child="child", covariates=["age"])
+    res = fit_mixed(data, "score", "wave", person_id="child", covariates=["age"])
     fe = res.to_frame().set_index("term")
     means = res.wave_means().set_index("wave")
     # Baseline mean = intercept + slope * (average age over children).
@@ -273,7 +281,7 @@ def test_boundary_variance_is_surfaced_and_equals_ols():
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = fit_mixed(df, "y", "wave", child="child")
+        res = fit_mixed(df, "y", "wave", person_id="child")
     raised = [str(w.message) for w in caught if issubclass(w.category, LongitudinalWarning)]
     assert raised == [f"fit_mixed (y): {m}" for m in res.warnings]
     assert any("estimated at (or near) zero" in m for m in raised)
@@ -291,19 +299,21 @@ def test_text_waves_ordered_and_explicit_waves():
     data = simulate_mar(seed=2, n=60)
     labels = {0: "baseline", 6: "6 months", 12: "12 months"}
     text = data.assign(wave=data["wave"].map(labels))
-    res = fit_mixed(text, "score", "wave", child="child")
+    res = fit_mixed(text, "score", "wave", person_id="child")
     assert res.waves == ["baseline", "6 months", "12 months"]
-    num = fit_mixed(data, "score", "wave", child="child")
+    num = fit_mixed(data, "score", "wave", person_id="child")
     assert res.change()["estimate"].tolist() == pytest.approx(
         num.change()["estimate"].tolist(), abs=1e-6
     )
     odd = data.assign(wave=data["wave"].map({0: "intake", 6: "review", 12: "discharge"}))
     with pytest.raises(DataStructureError, match="waves="):
-        fit_mixed(odd, "score", "wave", child="child")
-    res = fit_mixed(odd, "score", "wave", child="child", waves=["intake", "review", "discharge"])
+        fit_mixed(odd, "score", "wave", person_id="child")
+    res = fit_mixed(
+        odd, "score", "wave", person_id="child", waves=["intake", "review", "discharge"]
+    )
     assert res.change()["wave"].tolist() == ["review", "discharge"]
     # A later baseline: change is measured from it.
-    res = fit_mixed(data, "score", "wave", child="child", baseline=6)
+    res = fit_mixed(data, "score", "wave", person_id="child", baseline=6)
     assert res.change()["wave"].tolist() == [0, 12]
 
 
@@ -321,7 +331,7 @@ def test_wave_order_rules():
 def test_rows_without_score_are_dropped_and_counted():
     data = simulate_mar(seed=6, n=50)
     data.loc[data.index[:3], "sex"] = np.nan
-    res = fit_mixed(data, "score", "wave", child="child", covariates=["sex"])
+    res = fit_mixed(data, "score", "wave", person_id="child", covariates=["sex"])
     assert res.excluded["score missing"] == int(data["score"].isna().sum())
     assert res.excluded["covariate missing"] == int(
         (data["score"].notna() & data["sex"].isna()).sum()
@@ -337,90 +347,90 @@ def small() -> pd.DataFrame:
 
 def test_single_wave_is_an_error(small):
     with pytest.raises(DataStructureError, match="only one wave"):
-        fit_mixed(small[small["wave"] == 0], "score", "wave", child="child")
+        fit_mixed(small[small["wave"] == 0], "score", "wave", person_id="child")
     # Two waves in the column but scores at only one of them.
     only = small.assign(score=np.where(small["wave"] == 0, small["score"], np.nan))
     with pytest.raises(DataStructureError, match="only one wave"):
-        fit_mixed(only, "score", "wave", child="child")
+        fit_mixed(only, "score", "wave", person_id="child")
 
 
 def test_two_records_at_one_wave_names_child_and_wave(small):
     dup = pd.concat([small, small[(small["child"] == 7) & (small["wave"] == 6)]])
     with pytest.raises(DataStructureError, match=r"child 7 at wave 6"):
-        fit_mixed(dup, "score", "wave", child="child")
+        fit_mixed(dup, "score", "wave", person_id="child")
 
 
 def test_constant_covariate_is_named(small):
     with pytest.raises(ModelSpecificationError, match="'region' is constant"):
         fit_mixed(
-            small.assign(region="north"), "score", "wave", child="child", covariates=["region"]
+            small.assign(region="north"), "score", "wave", person_id="child", covariates=["region"]
         )
     with pytest.raises(ModelSpecificationError, match="'year' is constant"):
-        fit_mixed(small.assign(year=9), "score", "wave", child="child", covariates=["year"])
+        fit_mixed(small.assign(year=9), "score", "wave", person_id="child", covariates=["year"])
 
 
 def test_collinear_covariates_are_named(small):
     data = small.assign(female=(small["sex"] == "f").astype(float))
     with pytest.raises(ModelSpecificationError, match="'female' is a combination"):
-        fit_mixed(data, "score", "wave", child="child", covariates=["sex", "female"])
+        fit_mixed(data, "score", "wave", person_id="child", covariates=["sex", "female"])
 
 
 def test_missing_columns_and_empty_frames(small):
     with pytest.raises(DataStructureError, match=r"\['ses'\] not found"):
-        fit_mixed(small, "score", "wave", child="child", covariates=["ses"])
+        fit_mixed(small, "score", "wave", person_id="child", covariates=["ses"])
     with pytest.raises(DataStructureError, match="not found"):
-        fit_mixed(small, "sdq", "wave", child="child")
+        fit_mixed(small, "sdq", "wave", person_id="child")
     with pytest.raises(DataStructureError, match="no rows"):
-        fit_mixed(small.iloc[:0], "score", "wave", child="child")
-    with pytest.raises(DataStructureError, match="DataFrame"):
-        fit_mixed(small.to_dict(), "score", "wave", child="child")
+        fit_mixed(small.iloc[:0], "score", "wave", person_id="child")
+    with pytest.raises(InvalidParameterError, match="parameter 'data'.*DataFrame"):
+        fit_mixed(small.to_dict(), "score", "wave", person_id="child")
     with pytest.raises(DataStructureError, match="more than one role"):
-        fit_mixed(small, "score", "wave", child="child", covariates=["score"])
+        fit_mixed(small, "score", "wave", person_id="child", covariates=["score"])
 
 
 def test_text_in_scores_names_the_row(small):
     bad = small.astype({"score": object})
     bad.loc[5, "score"] = "twelve"
     with pytest.raises(OutcomesError, match=r"row 5: 'twelve'"):
-        fit_mixed(bad, "score", "wave", child="child")
+        fit_mixed(bad, "score", "wave", person_id="child")
     inf = small.copy()
     inf.loc[4, "score"] = np.inf
     with pytest.raises(OutcomesError, match="row 4"):
-        fit_mixed(inf, "score", "wave", child="child")
+        fit_mixed(inf, "score", "wave", person_id="child")
 
 
 def test_missing_ids_and_waves_name_rows(small):
     bad = small.astype({"child": object})
     bad.loc[3, "child"] = None
     with pytest.raises(DataStructureError, match=r"'child' is missing at row\(s\) 3"):
-        fit_mixed(bad, "score", "wave", child="child")
+        fit_mixed(bad, "score", "wave", person_id="child")
     bad = small.astype({"wave": float})
     bad.loc[8, "wave"] = np.nan
     with pytest.raises(DataStructureError, match=r"'wave' is missing at row\(s\) 8"):
-        fit_mixed(bad, "score", "wave", child="child")
+        fit_mixed(bad, "score", "wave", person_id="child")
 
 
 def test_child_in_two_schools_and_one_level_group(small):
     moved = small.copy()
     moved.loc[(moved["child"] == 2) & (moved["wave"] == 12), "school"] = 99
     with pytest.raises(DataStructureError, match=r"\[2\] have more than one school"):
-        fit_mixed(moved, "score", "wave", child="child", school="school")
+        fit_mixed(moved, "score", "wave", person_id="child", cluster="school")
     with pytest.raises(ModelSpecificationError, match="one level"):
-        fit_mixed(small.assign(arm="a"), "score", "wave", child="child", group="arm")
+        fit_mixed(small.assign(arm="a"), "score", "wave", person_id="child", group="arm")
 
 
 def test_wave_with_no_scores_and_unknown_baseline(small):
     data = small.assign(score=np.where(small["wave"] == 6, np.nan, small["score"]))
     with pytest.raises(DataStructureError, match=r"no scores at wave\(s\) \[6\]"):
-        fit_mixed(data, "score", "wave", child="child")
+        fit_mixed(data, "score", "wave", person_id="child")
     with pytest.raises(DataStructureError, match="baseline wave 3"):
-        fit_mixed(small, "score", "wave", child="child", baseline=3)
+        fit_mixed(small, "score", "wave", person_id="child", baseline=3)
     with pytest.raises(OutcomesError, match="confidence"):
-        fit_mixed(small, "score", "wave", child="child", confidence=95)
+        fit_mixed(small, "score", "wave", person_id="child", confidence=95)
     one = small[small["child"] == small.dropna()["child"].value_counts().idxmax()]
     assert one["score"].notna().all()
     with pytest.raises(DataStructureError, match="fewer than two children"):
-        fit_mixed(one, "score", "wave", child="child")
+        fit_mixed(one, "score", "wave", person_id="child")
 
 
 def test_docs_worked_example_runs_as_printed():

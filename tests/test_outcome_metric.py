@@ -246,7 +246,7 @@ def test_duplicates_are_reported_and_excluded():
     assert t.loc["clinician", "n_paired"] == 2 and t.loc["parent", "n_paired"] == 2
     assert (res.problems["reason"] == "duplicate scores on one date for this measure").sum() == 26
     with pytest.raises(DataStructureError, match="duplicate"):
-        cyp_outcome_metric(sc, referrals().drop(index=8), on_problem="raise")
+        cyp_outcome_metric(sc, referrals().drop(index=8), errors="raise")
 
 
 def test_row_order_is_irrelevant():
@@ -347,8 +347,8 @@ def test_bad_input(mutate, err, match):
 
 
 def test_bad_options():
-    with pytest.raises(OutcomesError, match="on_problem"):
-        cyp_outcome_metric(scores(), referrals(), on_problem="ignore")
+    with pytest.raises(OutcomesError, match="parameter 'errors'"):
+        cyp_outcome_metric(scores(), referrals(), errors="ignore")
     with pytest.raises(OutcomesError, match="confidence"):
         cyp_outcome_metric(scores(), referrals(), confidence=95)
 

@@ -26,7 +26,7 @@ from outcomes.change.paired import (
     paired_change,
     paired_change_table,
 )
-from outcomes.errors import DataStructureError, OutcomesError
+from outcomes.errors import DataStructureError, InvalidParameterError, OutcomesError
 
 # R datasets::sleep, extra by group, paired by ID
 SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
@@ -268,7 +268,7 @@ def test_bad_options(kwargs):
 
 
 def test_dataframe_input_refused():
-    with pytest.raises(DataStructureError, match="DataFrame"):
+    with pytest.raises(InvalidParameterError, match="parameter 'pre'.*DataFrame"):
         paired_change(pd.DataFrame({"a": [1, 2]}), [1, 2])
 
 
@@ -398,7 +398,7 @@ def test_adjust_pvalues_examples():
     assert adjust_pvalues([0.01, 0.02, 0.03, 0.04, 0.05], "fdr_bh") == pytest.approx([0.05] * 5)
     out = adjust_pvalues([0.01, np.nan, 0.04], "bonferroni")
     assert out[0] == pytest.approx(0.02) and np.isnan(out[1]) and out[2] == pytest.approx(0.08)
-    with pytest.raises(OutcomesError, match="adjust method"):
+    with pytest.raises(OutcomesError, match="parameter 'method'"):
         adjust_pvalues([0.1], "hs")
     with pytest.raises(OutcomesError, match="between 0 and 1"):
         adjust_pvalues([1.5], "holm")

@@ -15,7 +15,7 @@ import outcomes as oc
 import outcomes.change.pairing as pairing_mod
 from outcomes.change import paired_change_table
 from outcomes.change.pairing import PairingWarning, pair_waves
-from outcomes.errors import DataStructureError, OutcomesError
+from outcomes.errors import DataStructureError, InvalidParameterError, OutcomesError
 
 
 def test_doctests():
@@ -134,7 +134,7 @@ def test_waves_rule_and_follow_up_before_baseline():
         }
     )
     with pytest.warns(PairingWarning, match="before"):
-        p = pair_waves(s, scales=["metric"], rule="waves", baseline_wave=1, followup_wave=2)
+        p = pair_waves(s, scales=["metric"], rule="waves", baseline=1, followup=2)
     assert list(p.pairs["person_id"]) == ["a", "d"]
     assert list(p.pairs["wave_pre"]) == [1, 1] and list(p.pairs["wave_post"]) == [2, 2]
     r = p.records
@@ -144,9 +144,7 @@ def test_waves_rule_and_follow_up_before_baseline():
     assert r.loc[7, "reason"] == "not the baseline or follow-up wave"
     assert len(p.problems) == 2
     with pytest.raises(DataStructureError, match="before"):
-        pair_waves(
-            s, scales=["metric"], rule="waves", baseline_wave=1, followup_wave=2, on_problem="raise"
-        )
+        pair_waves(s, scales=["metric"], rule="waves", baseline=1, followup=2, errors="raise")
 
 
 def test_first_last_by_wave_without_dates():
@@ -168,7 +166,7 @@ def test_duplicates_at_one_time_point_are_reported_not_paired():
     assert r.loc[0, "reason"].startswith("series not paired")
     assert set(p.problems["row"]) == {1, 6}
     with pytest.raises(DataStructureError, match="duplicate"):
-        pair_waves(_scores(rows), scales=["metric"], on_problem="raise")
+        pair_waves(_scores(rows), scales=["metric"], errors="raise")
 
 
 def test_mixed_raters_are_reported():
@@ -249,7 +247,7 @@ def test_row_order_is_irrelevant(rnd):
             DataStructureError,
             "id column",
         ),
-        (_scores(BASIC), {"scales": ["nope"]}, DataStructureError, "not in the data"),
+        (_scores(BASIC), {"scales": ["nope"]}, DataStructureError, "not found in the data"),
         (_scores(BASIC).drop(columns="instrument"), {}, DataStructureError, "scales="),
         (_scores(BASIC).assign(instrument="mystery"), {}, OutcomesError, "unknown instrument"),
         (
@@ -258,11 +256,16 @@ def test_row_order_is_irrelevant(rnd):
             DataStructureError,
             "instrument missing",
         ),
-        (_scores(BASIC), {"scales": ["metric"], "rule": "latest"}, OutcomesError, "rule must be"),
+        (
+            _scores(BASIC),
+            {"scales": ["metric"], "rule": "latest"},
+            OutcomesError,
+            "parameter 'rule'",
+        ),
         (_scores(BASIC), {"scales": ["metric"], "rule": "waves"}, DataStructureError, "wave"),
         (
             _scores(BASIC).assign(wave=1),
-            {"scales": ["metric"], "rule": "waves", "baseline_wave": 1},
+            {"scales": ["metric"], "rule": "waves", "baseline": 1},
             OutcomesError,
             "two different",
         ),
@@ -282,9 +285,9 @@ def test_row_order_is_irrelevant(rnd):
         ),
         (
             _scores(BASIC),
-            {"scales": ["metric"], "on_problem": "ignore"},
+            {"scales": ["metric"], "errors": "ignore"},
             OutcomesError,
-            "on_problem",
+            "parameter 'errors'",
         ),
         (
             _scores(BASIC).assign(instrument="gbo"),
@@ -292,7 +295,7 @@ def test_row_order_is_irrelevant(rnd):
             OutcomesError,
             "not a scale of",
         ),
-        ("not a frame", {}, DataStructureError, "DataFrame"),
+        ("not a frame", {}, InvalidParameterError, "DataFrame"),
     ],
 )
 def test_bad_input(data, kwargs, err, match):

@@ -103,7 +103,7 @@ def test_short_key_refused_without_echoing_it(bad):
 def test_unreadable_key_file_and_wrong_key_type(tmp_path):
     with pytest.raises(PseudonymKeyError, match="cannot read"):
         pseudonymise(pd.DataFrame({"id": ["x"]}), "id", key_file=tmp_path / "missing.key")
-    with pytest.raises(PseudonymKeyError, match="int"):
+    with pytest.raises(oc.OutcomesError, match="parameter 'key'.*int"):
         pseudonymise(pd.DataFrame({"id": ["x"]}), "id", key=12345678901234567890)
 
 
@@ -124,7 +124,7 @@ def test_bad_arguments():
         pseudonymise(df, ["id", "nope"], key=KEY)
     with pytest.raises(oc.OutcomesError, match="length"):
         pseudonymise(df, "id", key=KEY, length=4)
-    with pytest.raises(oc.OutcomesError, match="at least one column"):
+    with pytest.raises(oc.OutcomesError, match="parameter 'columns'"):
         pseudonymise(df, [], key=KEY)
     with pytest.raises(oc.OutcomesError, match="DataFrame"):
         pseudonymise(["x"], "id", key=KEY)

@@ -298,7 +298,7 @@ def test_plot_returns_axes():
             "baseline",
         ),
         ({"sd": 7.5, "higher_is_better": False}, OutcomesError, "both sd= and reliability="),
-        ({"threshold": 0, "higher_is_better": False}, OutcomesError, "positive"),
+        ({"threshold": 0, "higher_is_better": False}, OutcomesError, "parameter 'threshold'"),
         (
             {"threshold": 3, "sd": 7.5, "reliability": 0.8, "higher_is_better": False},
             OutcomesError,

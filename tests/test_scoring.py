@@ -45,7 +45,9 @@ def test_missing_duplicate_and_empty():
         oc.score(dup, "swemwbs")
     with pytest.raises(oc.DataStructureError, match="has no rows"):
         oc.score(_swem([[3] * 7]).iloc[:0], "swemwbs")
-    with pytest.raises(oc.DataStructureError, match="expected a pandas DataFrame"):
+    with pytest.raises(
+        oc.InvalidParameterError, match="parameter 'data' must be a pandas DataFrame"
+    ):
         oc.score([[3] * 7], "swemwbs")
 
 
@@ -83,7 +85,7 @@ def test_flag_records_every_bad_cell_and_raise_lists_them_all():
     assert "and 190 more" in str(err.value)
     out = oc.score(df, "swemwbs", errors="flag")
     assert out["raw"].isna().all() and len(out.attrs["issues"]) == 210
-    with pytest.raises(ValueError, match="errors must be"):
+    with pytest.raises(ValueError, match="parameter 'errors'"):
         oc.score(df, "swemwbs", errors="ignore")
 
 

@@ -452,9 +452,17 @@ def test_monthly_activity_without_optional_columns():
 
 # ============================================================================ bad input
 def test_dates_iso_and_uk_day_first():
-    t = referrals([dict(referral_date="04/03/2024"), dict(referral_date="2024-03-05")])
+    t = referrals([dict(referral_date="04/03/2024"), dict(referral_date="05/03/2024")])
     out = service.prepare_referrals(t)
     assert out["referral_date"].tolist() == [pd.Timestamp("2024-03-04"), pd.Timestamp("2024-03-05")]
+    t = referrals([dict(referral_date="2024-03-04"), dict(referral_date="2024-03-05")])
+    out = service.prepare_referrals(t)
+    assert out["referral_date"].tolist() == [pd.Timestamp("2024-03-04"), pd.Timestamp("2024-03-05")]
+    # one column mixing the two formats: the odd one out is a bad cell (it may be month-first)
+    t = referrals([dict(referral_date="04/03/2024"), dict(referral_date="2024-03-05")] * 2)
+    issues = service.prepare_referrals(t, errors="flag").attrs["issues"]
+    assert issues["value"].tolist() == ["04/03/2024", "04/03/2024"]
+    assert issues["reason"].str.contains("one date format per column").all()
     t = referrals([dict(referral_date="03-04-2024")])
     assert service.prepare_referrals(t, date_format="%m-%d-%Y")["referral_date"].iloc[0] == (
         pd.Timestamp("2024-03-04")
@@ -546,7 +554,7 @@ def test_structure_errors():
         service.referral_counts(t.drop(columns="accepted"))
     with pytest.raises(ValueError, match="errors"):
         service.prepare_referrals(t, errors="ignore")
-    with pytest.raises(oc.DataStructureError, match="DataFrame"):
+    with pytest.raises(oc.InvalidParameterError, match="parameter 'referrals'.*DataFrame"):
         service.prepare_referrals([1, 2])
 
 
@@ -592,7 +600,7 @@ def test_publish_every_kind_of_table():
         service.publish(service.not_accepted_reasons(t, by="school_id"), "not_accepted_reasons")
     seen = service.publish(service.children_seen(big.assign(n_contacts=1)), "children_seen")
     assert seen.loc[0, "children_seen_2plus"] == 0
-    with pytest.raises(oc.OutcomesError, match="unknown kind"):
+    with pytest.raises(oc.OutcomesError, match="parameter 'kind'"):
         service.publish(counts, "nope")
 
 

@@ -103,7 +103,9 @@ def test_duplicate_rule_error_and_duplicates_within_a_file(tmp_path, key):
             st.import_file(b, table="school_survey", wave="baseline", on_duplicate="error")
         with pytest.raises(StoreError, match="within the file"):
             st.import_file(c, table="school_survey", wave="baseline")
-        with pytest.raises(StoreError, match="did you mean 'replace'"):
+        with pytest.raises(
+            oc.OutcomesError, match="parameter 'on_duplicate'.*did you mean 'replace'"
+        ):
             st.import_file(b, table="school_survey", wave="baseline", on_duplicate="replce")
         # nothing of the failed imports was kept
         assert len(st.table("school_survey")) == 1 and len(st.imports()) == 1

@@ -251,11 +251,11 @@ def test_bad_indicator_input():
         sv.prevalence(df, "y", below=1, at_least=1)
     with pytest.raises(OutcomesError, match="numeric"):
         sv.prevalence(df, "y", bands=["1"])
-    with pytest.raises(DataStructureError, match="not in the data"):
+    with pytest.raises(DataStructureError, match="not found in the data"):
         sv.prevalence(df, "nope")
     with pytest.raises(DataStructureError, match="no rows"):
         sv.prevalence(df.iloc[:0], "y")
-    with pytest.raises(OutcomesError, match="icc="):
+    with pytest.raises(OutcomesError, match="parameter 'icc'"):
         sv.prevalence(df, "y", below=1, cluster="band", icc=1.5)
     with pytest.raises(OutcomesError, match="confidence"):
         sv.prevalence(df, "y", below=1, confidence=95)
@@ -336,7 +336,7 @@ def test_mcnemar_worked_example():
     pattern = [(1, 1)] * 794 + [(1, 0)] * 150 + [(0, 1)] * 86 + [(0, 0)] * 570
     base = pd.DataFrame({"pupil_id": range(1600), "wave": 1, "case": [p[0] for p in pattern]})
     follow = pd.DataFrame({"pupil_id": range(1600), "wave": 2, "case": [p[1] for p in pattern]})
-    res = sv.compare_prevalence(pd.concat([base, follow]), "case", pupil="pupil_id")
+    res = sv.compare_prevalence(pd.concat([base, follow]), "case", person_id="pupil_id")
     tab = res.to_frame()
     exact, corrected = tab.iloc[0], tab.iloc[1]
     assert exact["p"] == pytest.approx(3.716e-05, rel=1e-3)
@@ -364,7 +364,7 @@ def test_paired_means_match_r_sleep():
     df = pd.DataFrame(
         {"pupil_id": list(range(10)) * 2, "wave": [2] * 10 + [1] * 10, "extra": SLEEP_1 + SLEEP_2}
     )
-    tab = sv.compare_means(df, "extra", waves=(1, 2), pupil="pupil_id").to_frame()
+    tab = sv.compare_means(df, "extra", waves=(1, 2), person_id="pupil_id").to_frame()
     t, w = tab.iloc[0], tab.iloc[1]
     assert t["statistic"] == pytest.approx(-4.0621, abs=5e-5) and t["df"] == 9
     assert t["p"] == pytest.approx(0.002833, abs=5e-7)
@@ -380,7 +380,7 @@ def test_duplicate_pupils_in_a_wave_are_refused():
         {"pupil_id": ["a", "a", "b", "b"], "wave": [1, 1, 2, 2], "case": [1, 0, 1, 0]}
     )
     with pytest.raises(DataStructureError, match="appear twice within a wave"):
-        sv.compare_prevalence(df, "case", pupil="pupil_id")
+        sv.compare_prevalence(df, "case", person_id="pupil_id")
 
 
 # ----------------------------------------------------------------------------- clustered
@@ -453,7 +453,7 @@ def test_cluster_robust_se_by_hand():
     e = change - change.mean()
     sums = np.array([e[:2].sum(), e[2:4].sum(), e[4:].sum()])
     var = 3 / 2 * 5 / 5 * (sums**2).sum() / 36
-    row = sv.compare_means(df, "score", pupil="pupil_id", cluster="school").to_frame().iloc[2]
+    row = sv.compare_means(df, "score", person_id="pupil_id", cluster="school").to_frame().iloc[2]
     assert row["estimate"] == pytest.approx(1.0)
     assert row["statistic"] == pytest.approx(1.0 / np.sqrt(var))
     assert row["df"] == 2

@@ -251,7 +251,7 @@ def test_unknown_argument_suggests_the_right_name():
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "7", True])
 def test_bad_seed(seed):
-    with pytest.raises(SimulationParameterError, match="seed"):
+    with pytest.raises(OutcomesError, match="parameter 'seed'"):
         simulate_programme(seed=seed)
 
 

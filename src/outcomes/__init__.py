@@ -41,6 +41,7 @@ from .change import (
 from .errors import (
     DataStructureError,
     InstrumentDefinitionError,
+    InvalidParameterError,
     InvalidResponsesError,
     OutcomesError,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "DataStructureError",
     "Instrument",
     "InstrumentDefinitionError",
+    "InvalidParameterError",
     "InvalidResponsesError",
     "OutcomesError",
     "ValidationReport",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
+from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 
@@ -28,3 +32,169 @@ def wilson_ci(count, nobs, confidence: float = 0.95) -> tuple[np.ndarray, np.nda
     lo = np.where(nobs > 0, lo, np.nan)
     hi = np.where(nobs > 0, hi, np.nan)
     return lo, hi
+
+
+# ----------------------------------------------------------------------------- McNemar
+@dataclass(frozen=True)
+class McNemar:
+    """McNemar's test on the discordant counts of a paired 2 x 2 table.
+
+    ``b`` and ``c`` are the two discordant cells. Corrected χ² = (|b − c| − 1)² / (b + c)
+    except that, as in R's ``mcnemar.test``, no correction is applied when b = c (χ² = 0,
+    p = 1); uncorrected χ² = (b − c)² / (b + c); exact p = binomial test of b of b + c at 1/2
+    (R ``binom.test(b, b + c)``). With no discordant pairs the χ² values are NaN and the
+    exact p is 1.
+    """
+
+    b: int
+    c: int
+    chi2_corrected: float
+    p_corrected: float
+    chi2_uncorrected: float
+    p_uncorrected: float
+    p_exact: float
+
+    @property
+    def discordant_min(self) -> int:
+        """min(b, c): the statistic of the exact test."""
+        return min(self.b, self.c)
+
+
+def mcnemar(b: int, c: int) -> McNemar:
+    """McNemar's test (exact, corrected and uncorrected) from the discordant counts.
+
+    Example:
+        >>> r = mcnemar(2, 2)  # R: mcnemar.test(matrix(c(5, 2, 2, 5), 2)) gives 0, p 1
+        >>> r.chi2_corrected, r.p_corrected, r.p_exact
+        (0.0, 1.0, 1.0)
+        >>> round(mcnemar(10, 3).p_corrected, 6)  # R: mcnemar.test(matrix(c(1, 3, 10, 1), 2))
+        0.096092
+    """
+    for name, v in (("b", b), ("c", c)):
+        if isinstance(v, bool) or not float(v).is_integer() or v < 0:
+            raise ValueError(f"mcnemar: {name} must be a whole number >= 0, not {v!r}")
+    b, c = int(b), int(c)
+    n = b + c
+    if n == 0:  # nobody changed: no evidence of change; χ² undefined
+        return McNemar(b, c, math.nan, math.nan, math.nan, math.nan, 1.0)
+    diff = abs(b - c)
+    # R corrects only when the table is asymmetric; |b - c| = 0 would otherwise give 1/(b + c)
+    chi2_c = (diff - 1) ** 2 / n if diff > 0 else 0.0
+    chi2_u = diff**2 / n
+    return McNemar(
+        b=b,
+        c=c,
+        chi2_corrected=float(chi2_c),
+        p_corrected=float(stats.chi2.sf(chi2_c, 1)),
+        chi2_uncorrected=float(chi2_u),
+        p_uncorrected=float(stats.chi2.sf(chi2_u, 1)),
+        p_exact=float(stats.binomtest(b, n, 0.5).pvalue),
+    )
+
+
+# ----------------------------------------------------------------------------- signed rank
+#: R's wilcox.test computes exact p-values below this many non-zero differences.
+SIGNED_RANK_EXACT_LIMIT = 50
+# Differences are rounded before ranking so that floating-point noise (0.1 + 0.2 - 0.3)
+# neither breaks ties nor hides zeros. Questionnaire scores never need more decimals.
+RANK_DECIMALS = 9
+
+
+@dataclass(frozen=True)
+class SignedRank:
+    """Wilcoxon signed-rank test of paired differences (see :func:`signed_rank`).
+
+    ``statistic`` is R's V, the sum of the ranks of the positive differences (R+);
+    ``method`` is "exact", "asymptotic" or "not computed (all differences zero)";
+    ``label`` says the same in words for tables and reports.
+    """
+
+    statistic: float
+    r_plus: float
+    r_minus: float
+    n_nonzero: int
+    n_zero: int
+    ties: bool
+    p: float
+    method: str
+    correction: bool
+    zero_method: str
+
+    @property
+    def rank_biserial(self) -> float:
+        """Matched-pairs rank-biserial correlation (R+ − R−) / (R+ + R−)."""
+        total = self.r_plus + self.r_minus
+        return (self.r_plus - self.r_minus) / total if total > 0 else math.nan
+
+    @property
+    def label(self) -> str:
+        if self.method == "exact":
+            how = "exact"
+        elif self.method == "asymptotic":
+            how = "normal approximation" + (
+                " with continuity correction" if self.correction else ""
+            )
+            how += " and tie correction" if self.ties else ""
+        else:
+            return f"Wilcoxon signed-rank: {self.method}"
+        zeros = {"wilcox": "zeros dropped", "pratt": "Pratt", "zsplit": "zeros split"}
+        return f"Wilcoxon signed-rank ({zeros[self.zero_method]}, {how})"
+
+
+def signed_rank(
+    d, *, zero_method: str = "wilcox", method: str = "auto", correction: bool = True
+) -> SignedRank:
+    """Wilcoxon signed-rank test with R's ``wilcox.test`` rule for exact vs normal p-values.
+
+    ``method="auto"`` (R's default): exact only when there are fewer than 50 non-zero
+    differences and no zeros and no ties among |d|; otherwise the normal approximation with
+    the tie-corrected variance and (``correction=True``, R's default) a continuity correction
+    of 1/2. ``zero_method`` "wilcox" drops zero differences before ranking (as R);
+    "pratt" and "zsplit" as in scipy. Differences are rounded to 9 decimals before ranking.
+
+    Example:
+        >>> r = signed_rank([1.5, -0.5, 2.0, 3.0, 0.0, 1.0, 2.5, 4.0])
+        >>> r.statistic, r.method, round(r.p, 4)  # R: wilcox.test(d): V = 27, p-value = 0.03461
+        (27.0, 'asymptotic', 0.0346)
+    """
+    if zero_method not in ("wilcox", "pratt", "zsplit"):
+        raise ValueError(f"zero_method must be 'wilcox', 'pratt' or 'zsplit', not {zero_method!r}")
+    if method not in ("auto", "exact", "asymptotic"):
+        raise ValueError(f"method must be 'auto', 'exact' or 'asymptotic', not {method!r}")
+    d = np.round(np.asarray(d, dtype=float), RANK_DECIMALS)
+    if np.isnan(d).any():
+        raise ValueError("signed_rank: differences must not be missing")
+    nonzero = d[d != 0]
+    n_zero = int((d == 0).sum())
+    ties = len(np.unique(np.abs(nonzero))) < len(nonzero)
+    ranked = nonzero if zero_method == "wilcox" else d
+    ranks = stats.rankdata(np.abs(ranked))
+    r_plus, r_minus = float(ranks[ranked > 0].sum()), float(ranks[ranked < 0].sum())
+    if zero_method == "zsplit":
+        half = float(ranks[ranked == 0].sum()) / 2
+        r_plus, r_minus = r_plus + half, r_minus + half
+    common = dict(
+        statistic=r_plus,
+        r_plus=r_plus,
+        r_minus=r_minus,
+        n_nonzero=len(nonzero),
+        n_zero=n_zero,
+        ties=ties,
+        zero_method=zero_method,
+    )
+    if len(nonzero) == 0:
+        return SignedRank(
+            **common, p=math.nan, method="not computed (all differences zero)", correction=False
+        )
+    if method == "auto":
+        exact = len(nonzero) < SIGNED_RANK_EXACT_LIMIT and not ties and n_zero == 0
+        method = "exact" if exact else "asymptotic"
+    if method == "exact" and (ties or (n_zero and zero_method != "wilcox")):
+        raise ValueError(
+            "Wilcoxon: an exact p-value needs differences without ties"
+            + (" or zeros (with this zero_method)" if n_zero else "")
+            + "; use method='asymptotic' or 'auto'"
+        )
+    use_cc = bool(correction) and method == "asymptotic"
+    res = stats.wilcoxon(d, zero_method=zero_method, correction=use_cc, method=method)
+    return SignedRank(**common, p=float(res.pvalue), method=method, correction=use_cc)

@@ -26,6 +26,7 @@ file only and must never be published.
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -34,6 +35,16 @@ import pandas as pd
 from scipy import sparse
 
 from ._attrs import attach
+from ._internal.params import (
+    BY,
+    COLUMN_MAP,
+    COUNT,
+    POSITIVE,
+    POSITIVE_COUNT,
+    TEXT,
+    Columns,
+    validate_params,
+)
 from .errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -45,7 +56,12 @@ MARKER = "*"
 #: what a cell with no value shows (a statistic that does not exist, e.g. no follow-up yet),
 #: everywhere: never a blank, which could be read as "one person"
 NOT_APPLICABLE = "–"
-DEFAULT_TOTAL_LABELS: tuple[str, ...] = ("Total", "All")
+DEFAULT_TOTAL_LABELS: tuple[str, ...] = ("Total", "All", "Totals", "Grand total")
+# A label that reads like a total but is not declared one would get no secondary suppression
+# (its parts could be recovered by subtraction): such labels are refused, not guessed.
+_TOTAL_LIKE = re.compile(r"(sub[- ]?|grand |overall )?totals?:?( \(.*\))?")
+# Counts are handled as floats; beyond 2**53 a whole number is no longer exact.
+_MAX_EXACT = 2**53
 LOG_COLUMNS = ["row", "column", "original", "published", "reason"]
 
 
@@ -205,6 +221,19 @@ def _parse_counts(table: pd.DataFrame, counts: list[str], marker: str):
     for j, name in enumerate(counts):
         raw = table[name]
         obj = raw.to_numpy(dtype=object)
+        if pd.api.types.is_bool_dtype(raw.dtype) or any(
+            isinstance(v, bool | np.bool_) for v in obj
+        ):
+            raise OutcomesError(
+                f"count column {name!r} holds true/false values; counts must be whole numbers "
+                "(convert deliberately, e.g. with .astype(int), if 1/0 is meant)"
+            )
+        big = [v for v in obj if _is_number(v) and abs(float(v)) >= _MAX_EXACT]
+        if big:
+            raise OutcomesError(
+                f"count column {name!r} holds {big[0]!r}, beyond the 2**53 up to which counts "
+                "are handled exactly; refusing rather than publishing a wrong number"
+            )
         star = (raw.astype("string") == marker).fillna(False).to_numpy(dtype=bool)
         num = pd.to_numeric(raw.mask(star), errors="coerce").to_numpy(dtype=float)
         present = ~pd.isna(raw).to_numpy() & ~star
@@ -241,6 +270,15 @@ def _is_total(frame: pd.DataFrame, total_labels: set[str]) -> np.ndarray:
     for c in frame.columns:
         s = frame[c].astype("string").str.strip().str.casefold()
         hit |= s.isin(list(total_labels)).fillna(False).to_numpy(dtype=bool)
+        looks = s.str.fullmatch(_TOTAL_LIKE).fillna(False).to_numpy(dtype=bool)
+        odd = looks & ~s.isin(list(total_labels)).fillna(False).to_numpy(dtype=bool)
+        if odd.any():
+            label = frame[c].iloc[int(np.flatnonzero(odd)[0])]
+            raise DataStructureError(
+                f"the label {label!r} reads like a total but is not one of the total labels "
+                f"{sorted(total_labels)}; if it is a total row pass total_labels=[..., {label!r}] "
+                "so that its parts are protected, otherwise rename it"
+            )
     return hit
 
 
@@ -360,6 +398,30 @@ class _Suppressor:
     def _lines_of(self, k: int) -> np.ndarray:
         return self.inc_c.indices[self.inc_c.indptr[k] : self.inc_c.indptr[k + 1]]
 
+    def _lines_near(self, k: int, supp: np.ndarray) -> list[int]:
+        """Lines through cell k first, then lines reached through other suppressed cells on
+        them, and so on outwards. A cell pinned down by a combination of lines (a group total
+        fixed by the grand total) may have every other cell on its own lines hidden already;
+        the protecting cell then lies on a line the combination runs through."""
+        order: list[int] = []
+        seen_lines: set[int] = set()
+        seen_cells = {k}
+        frontier = [k]
+        while frontier:
+            nxt = []
+            for cell in frontier:
+                for line in self._lines_of(cell):
+                    if line in seen_lines:
+                        continue
+                    seen_lines.add(int(line))
+                    order.append(int(line))
+                    for other in self._cells(line):
+                        if supp[other] and other not in seen_cells:
+                            seen_cells.add(int(other))
+                            nxt.append(int(other))
+            frontier = nxt
+        return order
+
     def choose(self, line: int, supp: np.ndarray, n_supp: np.ndarray) -> int | None:
         """The cell to hide next on ``line``: a small non-zero inner cell, preferably one that
         also fixes another line holding a single suppressed cell; totals and zeros last."""
@@ -403,7 +465,7 @@ class _Suppressor:
             n_supp = self.inc @ supp.astype(float)
             for k in det:
                 picked = None
-                for line in self._lines_of(k):
+                for line in self._lines_near(k, supp):
                     picked = self.choose(line, supp, n_supp)
                     if picked is not None:
                         supp[picked] = True
@@ -416,8 +478,9 @@ class _Suppressor:
                     break
             else:
                 raise OutcomesError(
-                    "secondary suppression could not protect every suppressed cell: the table's "
-                    "totals are inconsistent with its cells; check the Total rows and columns"
+                    "secondary suppression could not protect every suppressed cell: every cell "
+                    "of the lines that reveal it is already hidden; check the Total rows and "
+                    "columns"
                 )
         raise OutcomesError("secondary suppression did not converge")  # pragma: no cover
 
@@ -430,6 +493,15 @@ def _round(values: np.ndarray, threshold: int, base: int) -> np.ndarray:
     return np.where(values > threshold, np.maximum(r, floor), r)
 
 
+@validate_params(
+    {
+        "table": "dataframe",
+        "counts": Columns(),
+        "threshold": COUNT,
+        "base": POSITIVE_COUNT,
+        "marker": TEXT,
+    }
+)
 def is_protected(
     table: pd.DataFrame,
     counts: Sequence[str],
@@ -459,6 +531,24 @@ def is_protected(
 
 
 # ----------------------------------------------------------------------------- public
+@validate_params(
+    {
+        "table": "dataframe",
+        "counts": [Columns(), None],
+        "threshold": COUNT,
+        "base": POSITIVE_COUNT,
+        "percentages": COLUMN_MAP,
+        "means": COLUMN_MAP,
+        "suppress_with": COLUMN_MAP,
+        "keep": [Columns(empty=True)],
+        "groups": BY,
+        "column_totals": COLUMN_MAP,
+        "total_labels": Columns(),
+        "decimals": COUNT,
+        "percent_scale": POSITIVE,
+        "marker": TEXT,
+    }
+)
 def apply(
     table: pd.DataFrame,
     *,

@@ -17,7 +17,8 @@ class InvalidResponsesError(OutcomesError):
     """Responses contain cells that cannot be scored.
 
     ``issues`` is a DataFrame with one row per bad cell: ``row`` (the index label),
-    ``column``, ``value``, ``reason`` and ``severity``.
+    ``column``, ``value``, ``reason`` and ``severity``; questionnaire checks add ``item`` after
+    ``column`` (the one layout, built by ``outcomes._internal.cells``).
     """
 
     def __init__(self, message: str, issues: pd.DataFrame | None = None):
@@ -37,3 +38,16 @@ def describe_issues(bad: pd.DataFrame, heading: str, limit: int = 20) -> str:
     if len(bad) > limit:
         lines.append(f"  ... and {len(bad) - limit} more")
     return "\n".join(lines)
+
+
+class InvalidParameterError(OutcomesError, TypeError):
+    """A parameter value the function cannot use (wrong type, out of range, unknown option).
+
+    The message names the function, the parameter, what is allowed and what was given;
+    ``parameter`` holds the parameter's name. It is both a ``ValueError`` (through
+    :class:`OutcomesError`) and a ``TypeError``, so either ``except`` catches it.
+    """
+
+    def __init__(self, message: str, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter

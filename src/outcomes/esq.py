@@ -17,6 +17,19 @@ import numpy as np
 import pandas as pd
 
 from ._attrs import attach
+from ._internal.params import (
+    BY,
+    COLUMN,
+    COLUMN_MAP,
+    ERRORS,
+    INSTRUMENT,
+    OPTIONAL_TEXT,
+    PROBABILITY,
+    SEED,
+    TEXT,
+    Columns,
+    validate_params,
+)
 from ._stats import wilson_ci
 from .errors import DataStructureError, OutcomesError
 from .instruments import scoring
@@ -144,6 +157,11 @@ class ESQSummary:
             )
         return " ".join(parts)
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Proportion 'Certainly true' per item with its CI, one colour per version."""
         import matplotlib.pyplot as plt
@@ -182,6 +200,19 @@ class ESQSummary:
         return ax
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "instrument": [*INSTRUMENT, None],
+        "version": COLUMN,
+        "by": BY,
+        "columns": COLUMN_MAP,
+        "coding": OPTIONAL_TEXT,
+        "errors": ERRORS,
+        "top_label": TEXT,
+        "confidence": PROBABILITY,
+    }
+)
 def item_summary(
     data: pd.DataFrame,
     *,
@@ -310,6 +341,18 @@ def _group_positions(data: pd.DataFrame, by: list[str]) -> list[tuple[tuple, np.
     return [((k if isinstance(k, tuple) else (k,)), sub.index.to_numpy()) for k, sub in g]
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "instrument": [*INSTRUMENT, None],
+        "version": COLUMN,
+        "fields": [Columns(), None],
+        "by": BY,
+        "shuffle": "boolean",
+        "seed": SEED,
+        "redact": "boolean",
+    }
+)
 def free_text(
     data: pd.DataFrame,
     *,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._internal.dates import excel_dates, is_date_column
 from .errors import OutcomesError
 
 #: Identifier columns are read as text so that "007" keeps its zeros.
@@ -22,6 +23,11 @@ READERS = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel", ".p
 
 def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
     """Read a CSV, Excel (.xlsx) or Parquet file, keeping id columns as text.
+
+    In an Excel file, numbers in a date column (``date``, ``referral_date``, ``Date of birth``...)
+    are Excel serial dates and are read as dates; in a CSV they stay numbers (and a verb that
+    reads the column reports them as bad cells). Text dates are read later by the verbs, by
+    the project's date rules (docs/concepts.md, "Dates").
 
     Example:
         >>> import tempfile, pathlib, pandas as pd
@@ -44,7 +50,12 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
         if kind == "excel":
             header = pd.read_excel(p, sheet_name=sheet, nrows=0).columns
             ids = {c: "string" for c in header if c in ID_COLUMNS}
-            return pd.read_excel(p, sheet_name=sheet, dtype=ids)
+            table = pd.read_excel(p, sheet_name=sheet, dtype=ids)
+            # Excel keeps dates as day numbers; a date column's numbers are dates, not counts
+            for c in table.columns:
+                if is_date_column(c):
+                    table[c] = excel_dates(table[c])
+            return table
         return pd.read_parquet(p)
     except (ValueError, OSError, pd.errors.ParserError) as e:
         raise OutcomesError(f"{p}: could not be read as {kind}: {e}") from None

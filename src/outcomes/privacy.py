@@ -17,11 +17,13 @@ import hmac
 import os
 import secrets
 from collections.abc import Sequence
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ._internal.params import TEXT, Columns, Interval, validate_params
 from .errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -118,6 +120,16 @@ def _canonical(values: np.ndarray) -> list[str]:
     return out
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "columns": Columns(),
+        "key": ["path", bytes, None],
+        "key_file": ["path", None],
+        "length": Interval(Integral, 8, 64),
+        "prefix": TEXT,
+    }
+)
 def pseudonymise(
     data: pd.DataFrame,
     columns: str | Sequence[str],

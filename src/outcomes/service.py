@@ -23,6 +23,22 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from ._attrs import attach
+from ._internal.cells import COLUMNS as CELL_COLUMNS
+from ._internal.cells import combine, flagged
+from ._internal.columns import check_frame, require_columns
+from ._internal.dates import read_dates, to_timestamp
+from ._internal.params import (
+    BY,
+    COUNT,
+    ERRORS,
+    OPTIONAL_TEXT,
+    POSITIVE,
+    POSITIVE_COUNT,
+    PROBABILITY,
+    Columns,
+    Options,
+    validate_params,
+)
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError, describe_issues
 
@@ -46,19 +62,8 @@ __all__ = [
 
 DATE_COLUMNS = ("referral_date", "first_contact_date", "second_contact_date", "discharge_date")
 REQUIRED = ("referral_id", "person_id", "referral_date")
-ISSUE_COLUMNS = ["row", "column", "value", "reason", "severity"]
+ISSUE_COLUMNS = list(CELL_COLUMNS)
 TOTAL = "Total"
-#: Day-first formats tried after ISO 8601 (exports from English systems write 04/03/2024).
-UK_FORMATS = (
-    "%d/%m/%Y",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%y",
-    "%d-%m-%Y",
-    "%d.%m.%Y",
-    "%d %b %Y",
-    "%d %B %Y",
-)
 _YES = {"true", "t", "yes", "y", "1", "1.0", "accepted", "accept"}
 _NO = {"false", "f", "no", "n", "0", "0.0", "not accepted", "rejected", "declined"}
 _PENDING = {"", "pending", "awaiting decision", "undecided"}
@@ -68,44 +73,13 @@ Period = Literal["M", "Q", "FQ"]
 
 
 # ============================================================================ checking the table
-def _issue(df: pd.DataFrame, mask, column: str, values, reason: str, severity="error"):
-    mask = np.asarray(mask, bool)
-    if not mask.any():
-        return None
-    vals = np.asarray(values, dtype=object)
-    return pd.DataFrame(
-        {
-            "row": df.index.to_numpy()[mask],
-            "column": column,
-            "value": vals[mask] if vals.ndim else vals,
-            "reason": reason,
-            "severity": severity,
-        }
-    )
-
-
-def _parse_dates(col: pd.Series, date_format: str | None) -> tuple[pd.Series, np.ndarray]:
-    """Dates at midnight, and a mask of cells that hold something that is not a date."""
-    if pd.api.types.is_datetime64_any_dtype(col.dtype):
-        out = col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
-        return out.dt.normalize(), np.zeros(len(col), bool)
-    txt = col.astype("string").str.strip()
-    present = (txt.notna() & (txt != "")).to_numpy(dtype=bool)
-    txt = txt.where(present)
-    if date_format is not None:
-        parsed = pd.to_datetime(txt, format=date_format, errors="coerce")
-    else:
-        parsed = pd.to_datetime(txt, format="ISO8601", errors="coerce")
-        for fmt in UK_FORMATS:
-            todo = present & parsed.isna().to_numpy()
-            if not todo.any():
-                break
-            parsed = parsed.where(
-                ~todo, pd.to_datetime(txt.where(todo), format=fmt, errors="coerce")
-            )
-    parsed = pd.Series(parsed, index=col.index).dt.normalize()
-    bad = present & parsed.isna().to_numpy()
-    return parsed, bad
+def _parse_dates(
+    col: pd.Series, date_format: str | None, dayfirst: bool
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Dates at midnight (the project's date rules, :mod:`outcomes._internal.dates`), and the
+    bad cells."""
+    got = read_dates(col, dayfirst=dayfirst, date_format=date_format)
+    return got.values.dt.normalize(), got.issues
 
 
 def _parse_accepted(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -121,17 +95,29 @@ def _parse_accepted(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(out, index=col.index), ~(yes | no | pending)
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "date_format": OPTIONAL_TEXT,
+        "dayfirst": "boolean",
+    }
+)
 def prepare_referrals(
     referrals: pd.DataFrame,
     *,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
     date_format: str | None = None,
 ) -> pd.DataFrame:
     """Check and parse a referrals table; every row is kept, or excluded with its reasons.
 
-    Checks: required columns (``referral_id, person_id, referral_date``); unparseable dates
-    (ISO 8601 or day-first UK formats, or ``date_format``); duplicate ``referral_id``; contact
+    Checks: required columns (``referral_id, person_id, referral_date``); dates that are not
+    dates, impossible dates or a column mixing date formats (the project's date rules: ISO 8601
+    always, ``DD/MM/YYYY`` day first unless ``dayfirst=False``, time zones converted to UK time;
+    docs/concepts.md; or exactly ``date_format``); duplicate ``referral_id``; contact
     before referral; second contact before the first, or without one; discharge before the first
     contact or before referral; any date after ``as_of`` (the extract date); ``accepted`` not
     yes/no (blank = no decision yet); ``n_contacts`` not a whole number >= 0 or fewer than the
@@ -154,25 +140,13 @@ def prepare_referrals(
     -------
     >>> import pandas as pd
     >>> r = pd.DataFrame({"referral_id": [1, 2], "person_id": ["a", "b"],
-    ...                   "referral_date": ["2024-01-03", "05/01/2024"]})
+    ...                   "referral_date": ["03/01/2024", "05/01/2024"]})
     >>> prepare_referrals(r)["referral_date"].dt.strftime("%d %b %Y").tolist()
     ['03 Jan 2024', '05 Jan 2024']
     """
     if errors not in ("raise", "flag"):
         raise ValueError(f"errors must be 'raise' or 'flag', not {errors!r}")
-    if not isinstance(referrals, pd.DataFrame):
-        raise DataStructureError(f"referrals must be a DataFrame, not {type(referrals).__name__}")
-    if referrals.columns.duplicated().any():
-        dup = sorted({str(c) for c in referrals.columns[referrals.columns.duplicated()]})
-        raise DataStructureError(f"the referrals table has duplicate columns {dup}")
-    missing = [c for c in REQUIRED if c not in referrals.columns]
-    if missing:
-        raise DataStructureError(
-            f"the referrals table lacks required column(s) {missing}; "
-            f"columns present: {[str(c) for c in referrals.columns]}"
-        )
-    if len(referrals) == 0:
-        raise DataStructureError("the referrals table is empty")
+    check_frame(referrals, REQUIRED, what="referrals table")
     if not referrals.index.is_unique:
         raise DataStructureError("the referrals table's index has duplicate labels; reset it")
 
@@ -180,19 +154,18 @@ def prepare_referrals(
     parts: list[pd.DataFrame | None] = []
     for c in REQUIRED:
         blank = df[c].isna().to_numpy() | (df[c].astype("string").str.strip() == "").fillna(False)
-        parts.append(_issue(df, blank, c, df[c], f"{c} is missing"))
+        parts.append(flagged(df, blank, c, df[c], f"{c} is missing"))
 
     bad_date = np.zeros(len(df), bool)
     for c in DATE_COLUMNS:
         if c in df.columns:
-            raw = df[c]
-            df[c], bad = _parse_dates(raw, date_format)
-            bad_date |= bad
-            parts.append(_issue(df, bad, c, raw, "not a date (use YYYY-MM-DD or DD/MM/YYYY)"))
+            df[c], bad = _parse_dates(df[c], date_format, dayfirst)
+            bad_date |= df.index.isin(bad["row"])
+            parts.append(bad)
 
     dup = df["referral_id"].duplicated(keep=False).to_numpy() & df["referral_id"].notna().to_numpy()
     parts.append(
-        _issue(
+        flagged(
             df, dup, "referral_id", df["referral_id"], "duplicate referral_id (also on another row)"
         )
     )
@@ -207,15 +180,15 @@ def prepare_referrals(
 
     if first is not None:
         parts.append(
-            _issue(df, cmp(first, ref), "first_contact_date", first, "contact before referral")
+            flagged(df, cmp(first, ref), "first_contact_date", first, "contact before referral")
         )
     if second is not None:
         parts.append(
-            _issue(df, cmp(second, ref), "second_contact_date", second, "contact before referral")
+            flagged(df, cmp(second, ref), "second_contact_date", second, "contact before referral")
         )
         if first is not None:
             parts.append(
-                _issue(
+                flagged(
                     df,
                     cmp(second, first),
                     "second_contact_date",
@@ -227,7 +200,7 @@ def prepare_referrals(
             first.isna().to_numpy() if first is not None else np.ones(len(df), bool)
         )
         parts.append(
-            _issue(
+            flagged(
                 df,
                 no_first,
                 "second_contact_date",
@@ -236,17 +209,19 @@ def prepare_referrals(
             )
         )
     if dis is not None:
-        parts.append(_issue(df, cmp(dis, ref), "discharge_date", dis, "discharge before referral"))
+        parts.append(flagged(df, cmp(dis, ref), "discharge_date", dis, "discharge before referral"))
         if first is not None:
             parts.append(
-                _issue(df, cmp(dis, first), "discharge_date", dis, "discharge before first contact")
+                flagged(
+                    df, cmp(dis, first), "discharge_date", dis, "discharge before first contact"
+                )
             )
     if as_of is not None:
-        as_of = _as_date(as_of, "as_of")
+        as_of = _as_date(as_of, "as_of", dayfirst)
         for c in DATE_COLUMNS:
             if c in df.columns:
                 parts.append(
-                    _issue(
+                    flagged(
                         df,
                         (df[c] > as_of).fillna(False).to_numpy(dtype=bool),
                         c,
@@ -259,7 +234,7 @@ def prepare_referrals(
         raw = df["accepted"]
         df["accepted"], bad = _parse_accepted(raw)
         parts.append(
-            _issue(
+            flagged(
                 df,
                 bad,
                 "accepted",
@@ -273,7 +248,7 @@ def prepare_referrals(
             ).fillna(False).to_numpy(dtype=bool)
             acc = df["accepted"].fillna(False).to_numpy(dtype=bool)
             parts.append(
-                _issue(
+                flagged(
                     df,
                     has_reason & acc,
                     "not_accepted_reason",
@@ -291,11 +266,11 @@ def prepare_referrals(
         ).to_numpy(dtype=bool)
         v = num.to_numpy()
         bad = present & (np.isnan(v) | (v < 0) | (np.round(v) != v))
-        parts.append(_issue(df, bad, "n_contacts", raw, "n_contacts must be a whole number >= 0"))
+        parts.append(flagged(df, bad, "n_contacts", raw, "n_contacts must be a whole number >= 0"))
         implied = _implied_contacts(df)
         fewer = present & ~bad & (v < implied)
         parts.append(
-            _issue(
+            flagged(
                 df,
                 fewer,
                 "n_contacts",
@@ -305,11 +280,7 @@ def prepare_referrals(
         )
         df["n_contacts"] = num.where(~bad)
 
-    issues = (
-        pd.concat([p for p in parts if p is not None], ignore_index=True)
-        if any(p is not None for p in parts)
-        else pd.DataFrame(columns=ISSUE_COLUMNS)
-    )
+    issues = combine(parts)
     bad_rows = issues.loc[issues["severity"] == "error", "row"]
     if errors == "raise" and len(bad_rows):
         raise InvalidResponsesError(_error_message(issues), issues)
@@ -334,16 +305,8 @@ def _error_message(issues: pd.DataFrame, limit: int = 20) -> str:
     return describe_issues(bad, heading, limit)
 
 
-def _as_date(value, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise OutcomesError(f"{name}={value!r} is not a date") from None
-    if pd.isna(ts):
-        raise OutcomesError(f"{name} must be a date, not missing")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize()
+def _as_date(value, name: str, dayfirst: bool = True) -> pd.Timestamp:
+    return to_timestamp(value, name, dayfirst=dayfirst).normalize()
 
 
 def _implied_contacts(df: pd.DataFrame) -> np.ndarray:
@@ -363,12 +326,7 @@ def _contacts(df: pd.DataFrame) -> np.ndarray:
 
 
 def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataStructureError(
-            f"{what} needs column(s) {missing} in the referrals table; "
-            f"columns present: {[str(c) for c in df.columns]}"
-        )
+    require_columns(df, cols, what=f"{what} (referrals table)")
 
 
 def _by_list(df: pd.DataFrame, by) -> list[str]:
@@ -448,6 +406,18 @@ def _attach(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ============================================================================ counts
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "total": "boolean",
+        "confidence": PROBABILITY,
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def referral_counts(
     referrals: pd.DataFrame,
     *,
@@ -457,6 +427,7 @@ def referral_counts(
     confidence: float = 0.95,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> pd.DataFrame:
     """Referrals received, accepted, not accepted, awaiting a decision, and inappropriate.
 
@@ -476,7 +447,7 @@ def referral_counts(
     >>> referral_counts(r)[["received", "accepted", "not_accepted", "pending"]].iloc[0].tolist()
     [4, 2, 1, 1]
     """
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     _need(df, ["accepted"], "referral_counts")
     by_cols = _by_list(df, by)
     work = pd.DataFrame(
@@ -513,6 +484,17 @@ def referral_counts(
     return _attach(_per_group(work, by_cols, total, fn), df)
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "total": "boolean",
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def not_accepted_reasons(
     referrals: pd.DataFrame,
     *,
@@ -521,6 +503,7 @@ def not_accepted_reasons(
     total: bool = True,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> pd.DataFrame:
     """Not-accepted referrals by reason: ``reason, n, share_of_not_accepted,
     share_of_received, inappropriate`` (whether the reason counts as inappropriate). A blank
@@ -535,7 +518,7 @@ def not_accepted_reasons(
     >>> not_accepted_reasons(r)[["reason", "n"]].values.tolist()
     [['below threshold', 2]]
     """
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     _need(df, ["accepted", "not_accepted_reason"], "not_accepted_reasons")
     by_cols = _by_list(df, by)
     inap = _inappropriate(df, inappropriate)
@@ -570,6 +553,16 @@ def not_accepted_reasons(
     return _attach(_per_group(work, by_cols, total, fn), df)
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "by": BY,
+        "total": "boolean",
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def children_seen(
     referrals: pd.DataFrame,
     *,
@@ -577,6 +570,7 @@ def children_seen(
     total: bool = True,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> pd.DataFrame:
     """Children and young people referred and seen: ``referrals, children_referred,
     children_seen_1plus`` (at least one contact on any referral) and ``children_seen_2plus`` (at
@@ -594,7 +588,7 @@ def children_seen(
     >>> children_seen(r)[["children_referred", "children_seen_1plus", "children_seen_2plus"]].iloc[0].tolist()
     [2, 1, 1]
     """
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     if "n_contacts" not in df.columns and "first_contact_date" not in df.columns:
         raise DataStructureError("children_seen needs n_contacts or first_contact_date")
     by_cols = _by_list(df, by)
@@ -653,6 +647,18 @@ def _count_by_period(p: pd.Series, prange: pd.PeriodIndex, weights=None) -> np.n
 
 
 # ============================================================================ inappropriate rates
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "period": Options(str, {"M", "Q", "FQ"}),
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "confidence": PROBABILITY,
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def inappropriate_rate(
     referrals: pd.DataFrame,
     *,
@@ -662,6 +668,7 @@ def inappropriate_rate(
     confidence: float = 0.95,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> pd.DataFrame:
     """The inappropriate-referral rate per month (``"M"``), calendar quarter (``"Q"``) or NHS
     financial quarter (``"FQ"``, April-March), by date of referral, every period in the range
@@ -677,7 +684,7 @@ def inappropriate_rate(
     >>> inappropriate_rate(r)[["period", "decided", "inappropriate"]].values.tolist()
     [['2024-01', 2, 1], ['2024-02', 0, 0], ['2024-03', 1, 0]]
     """
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     return _attach(_rate_series(df, period, _by_list(df, by), inappropriate, confidence), df)
 
 
@@ -752,6 +759,19 @@ class RateComparison:
         return f"RateComparison({self.summary()!r})"
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "change_date": "date",
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "total": "boolean",
+        "confidence": PROBABILITY,
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def compare_inappropriate(
     referrals: pd.DataFrame,
     *,
@@ -762,6 +782,7 @@ def compare_inappropriate(
     confidence: float = 0.95,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> RateComparison:
     """Compare the inappropriate-referral rate before and after ``change_date``.
 
@@ -780,8 +801,8 @@ def compare_inappropriate(
     >>> res.to_frame()[["rate_before", "rate_after", "difference"]].iloc[0].tolist()
     [1.0, 0.5, -0.5]
     """
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
-    change = _as_date(change_date, "change_date")
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
+    change = _as_date(change_date, "change_date", dayfirst)
     by_cols = _by_list(df, by)
     work = pd.DataFrame(
         {
@@ -877,7 +898,12 @@ class TrendResult:
         span = (
             f"{len(fitted)} {unit}s ({fitted['period'].iloc[0]} to {fitted['period'].iloc[-1]}; "
             f"{self.family} segmented regression"
-            + (f", Pearson dispersion {self.dispersion:.2f}" if self.dispersion != 1 else "")
+            + (
+                f", Pearson dispersion {self.dispersion:.2f}, t tests on "
+                f"{self.coefficients['reference'].iloc[0][2:-1]} df"
+                if self.dispersion != 1
+                else ""
+            )
             + ")"
         )
 
@@ -905,6 +931,11 @@ class TrendResult:
             f"({term('slope_change')})."
         )
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Observed rate per period (with Wilson intervals), fitted line and counterfactual."""
         import matplotlib.pyplot as plt
@@ -948,6 +979,20 @@ class TrendResult:
         return f"TrendResult({self.summary()!r})"
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "change_date": ["date", None],
+        "period": Options(str, {"M", "Q", "FQ"}),
+        "family": Options(str, {"binomial", "poisson"}),
+        "dispersion": Options(str, {"pearson", "fixed"}),
+        "inappropriate": [Columns(), None],
+        "confidence": PROBABILITY,
+        "as_of": ["date", None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def inappropriate_trend(
     referrals: pd.DataFrame,
     *,
@@ -959,6 +1004,7 @@ def inappropriate_trend(
     confidence: float = 0.95,
     as_of=None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> TrendResult:
     """Trend in the inappropriate-referral rate, with a segmented regression around
     ``change_date`` (interrupted time series; Wagner et al. 2002, J Clin Pharm Ther 27:299).
@@ -969,7 +1015,9 @@ def inappropriate_trend(
     (statsmodels GLM); ``"poisson"``: log link with offset log n_t. Periods without a decided
     referral carry no information and are left out of the fit. ``dispersion="pearson"`` scales
     the standard errors by the Pearson chi2/df when it exceeds 1 (quasi-likelihood, as monthly
-    counts are usually overdispersed); ``"fixed"`` keeps the scale at 1. Without a change date
+    counts are usually overdispersed) and then tests and CIs use t on the residual df, as R's
+    ``glm(family = quasibinomial)`` / ``quasipoisson``; ``"fixed"`` keeps the scale at 1 with
+    normal tests (R's ``binomial`` / ``poisson``). The ``reference`` column says which was used. Without a change date
     the model is b0 + b1 t.
 
     Example
@@ -988,14 +1036,14 @@ def inappropriate_trend(
         raise OutcomesError(f"family must be 'binomial' or 'poisson', not {family!r}")
     if dispersion not in ("pearson", "fixed"):
         raise OutcomesError(f"dispersion must be 'pearson' or 'fixed', not {dispersion!r}")
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     series = _rate_series(df, period, [], inappropriate, confidence)
     prange = pd.PeriodIndex(_periods(series["period_start"], period))
     t = (prange.asi8 - prange.asi8[0]).astype(float)
     cols = {"const": np.ones(len(t)), "time": t}
     change = None
     if change_date is not None:
-        change = _as_date(change_date, "change_date")
+        change = _as_date(change_date, "change_date", dayfirst)
         p0 = _periods(pd.Series([change]), period).iloc[0]
         t0 = float(p0.ordinal - prange.asi8[0])
         cols["post"] = (t >= t0).astype(float)
@@ -1033,7 +1081,9 @@ def inappropriate_trend(
         phi = float(res.pearson_chi2 / res.df_resid)
         if phi > 1:
             scale = phi
-            res = model.fit(scale=scale)
+            # An estimated dispersion makes the Wald statistics t on the residual df, as R's
+            # quasibinomial / quasipoisson glm (summary.glm and confint.default use t there).
+            res = model.fit(scale=scale, use_t=True)
     ci = np.asarray(res.conf_int(alpha=1 - confidence))
     coef = pd.DataFrame(
         {
@@ -1043,6 +1093,7 @@ def inappropriate_trend(
             "ci_low": ci[:, 0],
             "ci_high": ci[:, 1],
             "p": np.asarray(res.pvalues),
+            "reference": f"t({res.df_resid:g})" if res.use_t else "normal",
         }
     )
     coef["ratio"] = np.exp(coef["estimate"])
@@ -1063,23 +1114,49 @@ def inappropriate_trend(
 _STAGES = {"first": "first_contact_date", "second": "second_contact_date"}
 
 
-def km_quantile(times: np.ndarray, surv: np.ndarray, p: float) -> float:
+def km_quantile(
+    times: np.ndarray, surv: np.ndarray, p: float, last_time: float | None = None
+) -> float:
     """The time by which a proportion ``p`` has had the event, from a Kaplan-Meier curve.
 
-    The smallest event time t with S(t) <= 1 - p; where S(t) equals 1 - p exactly, the midpoint
-    of that time and the next event time (R ``quantile.survfit``; for uncensored data this is
-    the ordinary sample quantile, e.g. the median of an even number of waits). NaN when the curve
-    never falls that far.
+    R's ``quantile.survfit`` rule: the first time at which F = 1 - S reaches ``p``; where F
+    equals ``p`` (within sqrt(machine epsilon)) the midpoint of that time and the time F next
+    rises, or, when F never rises again, the midpoint of that time and ``last_time`` (the last
+    follow-up time of the curve, censored or not; default the last of ``times``). For uncensored
+    data this is the ordinary sample quantile (R type 2). NaN when F never reaches ``p``.
+    ``times`` are the curve's times in increasing order and ``surv`` S just after each; NaN
+    values of ``surv`` (an undefined confidence band) are skipped, as R does.
+
+    Example:
+        >>> km_quantile(np.array([10.0, 20.0]), np.array([0.75, 0.5]), 0.5, last_time=40)
+        30.0
     """
-    target = 1.0 - p
-    tol = 1e-10
-    hit = np.flatnonzero(surv <= target + tol)
-    if len(hit) == 0:
+    times = np.asarray(times, dtype=float)
+    xmax = float(times[-1]) if last_time is None else float(last_time)
+    # The curve starts at F = 0 at time 0. Keep the first time each F level is reached
+    # (R drops repeated levels, then undefined ones, but remembers whether the last was NaN).
+    x = np.concatenate([[0.0], times])
+    y = np.concatenate([[0.0], 1.0 - np.asarray(surv, dtype=float)])
+    _, first = np.unique(np.where(np.isnan(y), np.inf, y), return_index=True)
+    first = np.sort(first)
+    x, y = x[first], y[first]
+    last_defined = not np.isnan(y[-1])
+    ok = ~np.isnan(y)
+    x, y = x[ok], y[ok]
+    tol = np.sqrt(np.finfo(float).eps)
+    # The point with the smallest F at or above p (within tol), and the one clearly above p.
+    # A band of S need not be monotone, so these are chosen by F, not by position.
+    up1 = np.flatnonzero(y + tol >= p)
+    if len(up1) == 0:
         return np.nan
-    i = hit[0]
-    if abs(surv[i] - target) < tol and i + 1 < len(times):
-        return float(times[i] + times[i + 1]) / 2
-    return float(times[i])
+    i1 = up1[np.argmin(y[up1])]
+    up2 = np.flatnonzero(y - tol >= p)
+    if len(up2):
+        i2 = up2[np.argmin(y[up2])]
+        return float(x[i1] + x[i2]) / 2  # equal indices unless F sits on p
+    if last_defined and abs(p - y[-1]) < tol:
+        return float(x[i1] + xmax) / 2  # F stays on p to the end of follow-up
+    return np.nan
 
 
 def _km_at(times: np.ndarray, values: np.ndarray, t: float, start: float) -> float:
@@ -1088,42 +1165,53 @@ def _km_at(times: np.ndarray, values: np.ndarray, t: float, start: float) -> flo
     return start if i < 0 else float(values[i])
 
 
+def _loglog_band(surv: np.ndarray, se_log: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise log(-log S) band of S (R ``survfit(conf.type = "log-log")``); NaN where S is
+    0 or 1, as R. ``se_log`` is the Greenwood standard error of log S."""
+    s = np.where((surv > 0) & (surv < 1), surv, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = z * se_log / np.abs(np.log(s))
+        return s ** np.exp(w), s ** np.exp(-w)
+
+
+#: Quantile columns of the waiting-time table and the proportion seen each stands for.
+_QUANTILES = {"median": 0.5, "q1": 0.25, "q3": 0.75, "p90": 0.90}
+
+
 def _km_summary(days: np.ndarray, event: np.ndarray, standard_days: float, z: float):
-    """Quantiles and the share within the standard for one group; ``z`` the normal quantile of
-    the confidence level."""
-    out = {
-        "median_days": np.nan,
-        "median_ci_low": np.nan,
-        "median_ci_high": np.nan,
-        "q1_days": np.nan,
-        "q3_days": np.nan,
-        "p90_days": np.nan,
-        "within_standard": np.nan,
-        "within_standard_ci_low": np.nan,
-        "within_standard_ci_high": np.nan,
-    }
+    """Quantiles with their CIs and the share within the standard for one group; ``z`` the
+    normal quantile of the confidence level."""
+    out = {}
+    for name in _QUANTILES:
+        out[f"{name}_days" if name != "median" else "median_days"] = np.nan
+        out[f"{name}_ci_low"] = np.nan
+        out[f"{name}_ci_high"] = np.nan
+    out |= {"within_standard": np.nan, "within_standard_ci_low": np.nan}
+    out["within_standard_ci_high"] = np.nan
     if len(days) == 0:
         return out, None
     sf = SurvfuncRight(days, event.astype(float))
     times, surv, se = sf.surv_times, sf.surv_prob, sf.surv_prob_se
-    out["median_days"] = km_quantile(times, surv, 0.5)
-    out["q1_days"] = km_quantile(times, surv, 0.25)
-    out["q3_days"] = km_quantile(times, surv, 0.75)
-    out["p90_days"] = km_quantile(times, surv, 0.90)
-    if event.any():
-        with np.errstate(divide="ignore", invalid="ignore"):  # steps at S = 0 give no bound
-            lo, hi = sf.quantile_ci(0.5, alpha=2 * norm.sf(z), method="cloglog")
-        out["median_ci_low"] = float(lo) if np.isfinite(lo) else np.nan
-        out["median_ci_high"] = float(hi) if np.isfinite(hi) else np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se_log = se / surv  # Greenwood: sqrt(sum d / (n (n - d))), R's survfit std.err
+    s_lo, s_hi = _loglog_band(surv, se_log, z)
+    last = float(np.max(days))
+    for name, p in _QUANTILES.items():
+        out[f"{name}_days"] = km_quantile(times, surv, p, last) if len(times) else np.nan
+        if len(times):
+            # R quantile.survfit: the quantiles of the band's limits (the lower limit of S
+            # reaches 1 - p first, so it gives the lower limit of the time)
+            out[f"{name}_ci_low"] = km_quantile(times, s_lo, p, last)
+            out[f"{name}_ci_high"] = km_quantile(times, s_hi, p, last)
     s = _km_at(times, surv, standard_days, 1.0)
     s_se = _km_at(times, se, standard_days, 0.0)
     out["within_standard"] = 1.0 - s
     if 0 < s < 1 and np.isfinite(s_se) and s_se > 0:
         # log(-log S) interval (Kalbfleisch & Prentice; R survfit conf.type = "log-log")
         w = z * s_se / (s * abs(np.log(s)))
-        s_lo, s_hi = s ** np.exp(w), s ** np.exp(-w)
-        out["within_standard_ci_low"] = 1.0 - s_hi
-        out["within_standard_ci_high"] = 1.0 - s_lo
+        s_lo1, s_hi1 = s ** np.exp(w), s ** np.exp(-w)
+        out["within_standard_ci_low"] = 1.0 - s_hi1
+        out["within_standard_ci_high"] = 1.0 - s_lo1
     return out, sf
 
 
@@ -1159,8 +1247,8 @@ class WaitResult:
     ``to_frame()``: one row per group and stage: ``n`` (referrals included), ``n_seen``
     (contact recorded), ``n_waiting`` (no contact by the extract date: censored there),
     ``n_closed_unseen`` (discharged without that contact: censored at discharge, or excluded
-    with ``discharged="exclude"``), ``median_days`` with its ``median_ci_low/high``, ``q1_days``,
-    ``q3_days``, ``p90_days``, ``standard_days`` and ``within_standard`` (proportion with the
+    with ``discharged="exclude"``), ``median_days``, ``q1_days``, ``q3_days``, ``p90_days``, each
+    with its ``_ci_low/_ci_high`` (``median_ci_low``, ``q1_ci_low``, ...), ``standard_days`` and ``within_standard`` (proportion with the
     contact within the standard) with ``within_standard_ci_low/high``. ``curve()``: the
     Kaplan-Meier steps for plotting.
     """
@@ -1206,6 +1294,12 @@ class WaitResult:
             )
         return " ".join(parts) if parts else "No referrals to summarise."
 
+    @validate_params(
+        {
+            "stage": Options(str, {"first", "second"}),
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, stage: str = "first", ax=None):
         """Cumulative proportion seen against days since referral (Kaplan-Meier), one line per
         group, with the standard marked."""
@@ -1237,6 +1331,21 @@ def _days(x: float) -> str:
     return "not reached" if not np.isfinite(x) else f"{x:g}"
 
 
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "as_of": ["date", None],
+        "stage": [Options(str, {"first", "second"}), list, tuple],
+        "by": BY,
+        "standard_days": POSITIVE,
+        "exclude_not_accepted": "boolean",
+        "discharged": Options(str, {"censor", "exclude"}),
+        "total": "boolean",
+        "confidence": PROBABILITY,
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def waiting_times(
     referrals: pd.DataFrame,
     *,
@@ -1249,6 +1358,7 @@ def waiting_times(
     total: bool = True,
     confidence: float = 0.95,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> WaitResult:
     """Waiting times from referral to first and second contact, by Kaplan-Meier.
 
@@ -1260,8 +1370,9 @@ def waiting_times(
 
     The curve is statsmodels' ``SurvfuncRight`` (Greenwood standard errors). Quantiles (median,
     quartiles, 90th percentile) follow :func:`km_quantile` (NaN when the curve does not fall that
-    far: report as "not reached"); the median's interval is statsmodels' ``quantile_ci``
-    (Brookmeyer-Crowley with the cloglog transform). ``within_standard`` is 1 - S(standard_days)
+    far: report as "not reached"); each quantile's interval is that quantile of the pointwise
+    log(-log) band of S, as R's ``quantile.survfit`` on ``survfit(conf.type = "log-log")``
+    (Brookmeyer-Crowley by test inversion). ``within_standard`` is 1 - S(standard_days)
     with a log-log interval.
 
     Example
@@ -1282,8 +1393,8 @@ def waiting_times(
         raise OutcomesError(f"stage must be 'first' and/or 'second', not {bad or stages}")
     if not standard_days > 0:
         raise OutcomesError(f"standard_days must be > 0, not {standard_days!r}")
-    as_of_ts = _as_date(as_of, "as_of")
-    df = prepare_referrals(referrals, as_of=as_of_ts, errors=errors)
+    as_of_ts = _as_date(as_of, "as_of", dayfirst)
+    df = prepare_referrals(referrals, as_of=as_of_ts, errors=errors, dayfirst=dayfirst)
     by_cols = _by_list(df, by)
     z = float(norm.ppf(0.5 + confidence / 2))
     tables, curves = [], []
@@ -1341,6 +1452,17 @@ def waiting_times(
 
 
 # ============================================================================ activity series
+@validate_params(
+    {
+        "referrals": "dataframe",
+        "as_of": ["date", None],
+        "period": Options(str, {"M", "Q", "FQ"}),
+        "by": BY,
+        "inappropriate": [Columns(), None],
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def monthly_activity(
     referrals: pd.DataFrame,
     *,
@@ -1349,6 +1471,7 @@ def monthly_activity(
     by: str | Sequence[str] | None = None,
     inappropriate: Sequence[str] | None = None,
     errors: Errors = "raise",
+    dayfirst: bool = True,
 ) -> pd.DataFrame:
     """Activity per period, ready to plot: ``period, period_start, period_end, received,
     accepted, not_accepted, inappropriate`` (by referral date), ``first_contacts,
@@ -1368,10 +1491,14 @@ def monthly_activity(
     >>> a[["period", "received", "first_contacts", "waiting_at_end"]].values.tolist()
     [['2024-01', 2, 0, 2], ['2024-02', 0, 1, 1]]
     """
-    df = prepare_referrals(referrals, as_of=as_of, errors=errors)
+    df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     by_cols = _by_list(df, by)
     present = [c for c in DATE_COLUMNS if c in df.columns]
-    last = _as_date(as_of, "as_of") if as_of is not None else max(df[c].max() for c in present)
+    last = (
+        _as_date(as_of, "as_of", dayfirst)
+        if as_of is not None
+        else max(df[c].max() for c in present)
+    )
     first_p = _periods(df["referral_date"], period).min()
     last_p = _periods(pd.Series([last]), period).iloc[0]
     prange = pd.period_range(first_p, last_p, freq=first_p.freq)
@@ -1436,6 +1563,24 @@ def monthly_activity(
 _CI_SUFFIXES = ("ci_low", "ci_high")
 
 
+@validate_params(
+    {
+        "table": "dataframe",
+        "kind": Options(
+            str,
+            {
+                "referral_counts",
+                "not_accepted_reasons",
+                "children_seen",
+                "rates",
+                "waits",
+                "activity",
+            },
+        ),
+        "threshold": COUNT,
+        "base": POSITIVE_COUNT,
+    }
+)
 def publish(
     table: pd.DataFrame,
     kind: Literal[

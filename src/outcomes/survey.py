@@ -17,12 +17,31 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._stats import wilson_ci
+from ._internal.columns import check_frame
+from ._internal.dates import dates_or_raise
+from ._internal.params import (
+    BY,
+    COLUMN,
+    COUNT,
+    FINITE,
+    OPTIONAL_TEXT,
+    PROBABILITY,
+    ArrayLike,
+    Columns,
+    Interval,
+    Options,
+    renamed_params,
+    validate_params,
+)
+from ._internal.waves import check_lookalikes, order_waves, resolve_wave, time_rank
+from ._mixed import RemlModel
+from ._stats import mcnemar, signed_rank, wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments.model import _norm
 
@@ -61,8 +80,30 @@ TEST_COLUMNS = [
 #: Below this many schools, clustered results carry a warning note.
 FEW_CLUSTERS = 30
 
-#: Wave names that identify the baseline when the wave column holds text and no dates.
-_BASELINE_NAMES = {"baseline", "pre", "t0", "time 0", "wave 1", "wave1", "before"}
+
+# Parameters shared by compare_prevalence and compare_means (checked by validate_params).
+_WAVE_COMPARISON = {
+    "wave": COLUMN,
+    "waves": [ArrayLike(), None],
+    "date": [COLUMN, None],
+    "cluster": [COLUMN, None],
+    "programme": [COLUMN, None],
+    "person_id": [COLUMN, None],
+    "by": BY,
+    "confidence": PROBABILITY,
+    "gee_cov": Options(str, {"robust", "naive", "bias_reduced"}),
+    "label": OPTIONAL_TEXT,
+}
+
+
+# A table and the case definition on one of its columns (checked by validate_params).
+_CASE_DEFINITION = {
+    "data": "dataframe",
+    "indicator": COLUMN,
+    "bands": [Columns(), None],
+    "below": [FINITE, None],
+    "at_least": [FINITE, None],
+}
 
 
 class SurveyWarning(UserWarning):
@@ -71,20 +112,7 @@ class SurveyWarning(UserWarning):
 
 # ----------------------------------------------------------------------------- checks
 def _check_frame(data: object, columns: Sequence[str], what: str) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise DataStructureError(f"{what}: expected a pandas DataFrame, got {type(data).__name__}")
-    dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-    if dup:
-        raise DataStructureError(f"{what}: duplicate column names in the data: {dup}")
-    if len(data) == 0:
-        raise DataStructureError(f"{what}: the data has no rows")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise DataStructureError(
-            f"{what}: column(s) {missing} not in the data; columns present: "
-            f"{[str(c) for c in data.columns]}"
-        )
-    return data
+    return check_frame(data, columns, what=what)
 
 
 def _as_list(by: str | Sequence[str] | None) -> list[str]:
@@ -133,6 +161,11 @@ def _numeric_column(data: pd.DataFrame, column: str, what: str) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- caseness
+@validate_params(
+    {
+        **_CASE_DEFINITION,
+    }
+)
 def case_indicator(
     data: pd.DataFrame,
     indicator: str,
@@ -301,11 +334,25 @@ def _mixed_icc(y: np.ndarray, cluster: np.ndarray) -> tuple[float, str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = smf.mixedlm("y ~ 1", frame, groups=frame["c"]).fit(reml=True)
-    tau2 = float(np.asarray(fit.cov_re)[0, 0])
-    note = "; ".join(sorted({str(w.message).split("\n")[0] for w in caught}))
-    return tau2 / (tau2 + float(fit.scale)), (f"mixed model: {note}" if note else "")
+    start = {"cluster": float(np.asarray(fit.cov_re)[0, 0]), "residual": float(fit.scale)}
+    # statsmodels stops just inside a zero variance; the shared REML check (as fit_mixed,
+    # and lme4's bounded optimiser) finds the optimum on the boundary
+    v = RemlModel(y, np.ones((len(y), 1)), {"cluster": cluster}).fit(start)
+    msgs = {str(w.message).split("\n")[0] for w in caught}
+    if v["cluster"] == 0:
+        msgs = {"REML optimum on the boundary: between-cluster variance 0"}
+    note = "; ".join(sorted(msgs))
+    return v["cluster"] / (v["cluster"] + v["residual"]), (f"mixed model: {note}" if note else "")
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "outcome": COLUMN,
+        "cluster": COLUMN,
+        "method": Options(str, {"anova", "mixed"}),
+    }
+)
 def cluster_icc(data: pd.DataFrame, outcome: str, cluster: str, *, method: str = "anova") -> float:
     """Intra-class correlation of ``outcome`` within ``cluster`` (e.g. pupils within schools).
 
@@ -404,6 +451,16 @@ def _join_notes(*parts: list[list[str]]) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- estimates
+@validate_params(
+    {
+        **_CASE_DEFINITION,
+        "by": BY,
+        "cluster": [COLUMN, None],
+        "icc": [Interval(Real, 0, 1, closed="left"), None],
+        "icc_method": Options(str, {"anova", "mixed"}),
+        "confidence": PROBABILITY,
+    }
+)
 def prevalence(
     data: pd.DataFrame,
     indicator: str,
@@ -525,6 +582,17 @@ def _check_confidence(confidence: float) -> None:
         raise OutcomesError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "score": COLUMN,
+        "by": BY,
+        "cluster": [COLUMN, None],
+        "icc": [Interval(Real, 0, 1, closed="left"), None],
+        "icc_method": Options(str, {"anova", "mixed"}),
+        "confidence": PROBABILITY,
+    }
+)
 def means(
     data: pd.DataFrame,
     score: str,
@@ -603,9 +671,16 @@ def means(
 
 # ----------------------------------------------------------------------------- waves
 def _resolve_waves(
-    data: pd.DataFrame, wave: str, waves: Sequence | None, date: str | None
+    data: pd.DataFrame,
+    wave: str,
+    waves: Sequence | None,
+    date: str | None,
+    dayfirst: bool = True,
 ) -> tuple[object, object]:
     """(baseline, follow-up) wave values, checked; the order is never guessed from text."""
+    when = None
+    if date and date in data.columns:
+        when = dates_or_raise(data[date], column=date, where="waves", dayfirst=dayfirst)
     col = data[wave]
     # Plain Python values, so that messages read 2 rather than np.int64(2).
     present = pd.Series(col.dropna().unique()).tolist()
@@ -617,12 +692,7 @@ def _resolve_waves(
             raise OutcomesError(f"waves= must name two waves (baseline, follow-up), got {waves!r}")
         if waves[0] == waves[1]:
             raise OutcomesError(f"waves= names the same wave twice: {waves[0]!r}")
-        absent = [w for w in waves if w not in present]
-        if absent:
-            raise DataStructureError(
-                f"wave(s) {absent} not found in column {wave!r}; waves present: {present}"
-            )
-        base, follow = waves
+        base, follow = (resolve_wave(w, present, column=wave) for w in waves)
     else:
         if len(present) == 1:
             raise DataStructureError(
@@ -634,12 +704,15 @@ def _resolve_waves(
                 f"wave column {wave!r} holds {len(present)} waves {present}; say which two to "
                 "compare with waves=(baseline, follow_up)"
             )
-        base, follow = _order_two(data, wave, present, date)
-    _check_dates(data, wave, base, follow, date)
+        base, follow = _order_two(data, wave, present, when)
+    # a label that reads as a chosen wave would have its rows left out without a word
+    check_lookalikes([base, follow], present, column=wave)
+    check_lookalikes([base], [follow], column=wave)
+    _check_dates(data, wave, base, follow, when)
     return base, follow
 
 
-def _order_two(data: pd.DataFrame, wave: str, present: list, date: str | None) -> tuple:
+def _order_two(data: pd.DataFrame, wave: str, present: list, when: pd.Series | None) -> tuple:
     col = data[wave]
     orderable = (
         pd.api.types.is_numeric_dtype(col.dtype)
@@ -651,36 +724,35 @@ def _order_two(data: pd.DataFrame, wave: str, present: list, date: str | None) -
             cats = list(col.cat.categories)
             return tuple(sorted(present, key=cats.index))
         return tuple(sorted(present))
-    med = _median_dates(data, wave, present, date)
+    med = _median_dates(data, wave, present, when)
     if med is not None:
         return tuple(sorted(present, key=lambda w: med[w]))
-    named = [w for w in present if _norm(w) in _BASELINE_NAMES]
-    if len(named) == 1:
-        other = [w for w in present if w is not named[0]]
-        return named[0], other[0]
+    if any(time_rank(w) is not None for w in present):
+        return tuple(order_waves(present))
     raise OutcomesError(
         f"cannot tell which wave in {wave!r} came first ({present}); give "
         "waves=(baseline, follow_up) or a date column"
     )
 
 
-def _median_dates(data: pd.DataFrame, wave: str, present: list, date: str | None) -> dict | None:
-    if not date or date not in data.columns:
+def _median_dates(
+    data: pd.DataFrame, wave: str, present: list, when: pd.Series | None
+) -> dict | None:
+    if when is None:
         return None
-    d = pd.to_datetime(data[date], errors="coerce")
-    med = d.groupby(data[wave]).median()
+    med = when.groupby(data[wave]).median()
     if any(pd.isna(med.get(w)) for w in present):
         return None
     return {w: med[w] for w in present}
 
 
 def _check_dates(
-    data: pd.DataFrame, wave: str, base: object, follow: object, date: str | None
+    data: pd.DataFrame, wave: str, base: object, follow: object, when: pd.Series | None
 ) -> None:
-    med = _median_dates(data, wave, [base, follow], date)
+    med = _median_dates(data, wave, [base, follow], when)
     if med is not None and med[follow] < med[base]:
         raise OutcomesError(
-            f"follow-up before baseline: wave {follow!r} has median {date} "
+            f"follow-up before baseline: wave {follow!r} has median {when.name} "
             f"{med[follow].date()}, earlier than baseline wave {base!r} ({med[base].date()}); "
             "check waves= or the dates"
         )
@@ -804,6 +876,11 @@ class WaveComparison:
         )
         return lead + body
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Estimate per wave with its CI (cluster-adjusted when available); returns the Axes."""
         import matplotlib.pyplot as plt
@@ -1036,6 +1113,15 @@ def _gee(
 
 
 # --- same pupils
+@validate_params(
+    {
+        "both": COUNT,
+        "base_only": COUNT,
+        "follow_only": COUNT,
+        "neither": COUNT,
+        "confidence": PROBABILITY,
+    }
+)
 def newcombe_paired_ci(
     both: int, base_only: int, follow_only: int, neither: int, confidence: float = 0.95
 ) -> tuple[float, float, float]:
@@ -1103,8 +1189,6 @@ def _pair(frame: pd.DataFrame, pupil: str, base, follow) -> tuple[pd.DataFrame, 
 def _paired_rows(
     wide: pd.DataFrame, binary: bool, clustered: bool, confidence: float
 ) -> list[dict]:
-    from statsmodels.stats.contingency_tables import mcnemar
-
     y0, y1 = wide["y0"].to_numpy(), wide["y1"].to_numpy()
     n = len(wide)
     rows = []
@@ -1143,14 +1227,13 @@ def _paired_rows(
                 )
             )
         else:
-            ex = mcnemar(np.array([[a, b], [c, d]]), exact=True)
-            cc = mcnemar(np.array([[a, b], [c, d]]), exact=False, correction=True)
+            mc = mcnemar(b, c)
             rows.append(
                 _row(
                     method="McNemar exact test (binomial), Newcombe paired CI",
                     statistic_name="discordant_min",
-                    statistic=float(ex.statistic),
-                    p=float(ex.pvalue),
+                    statistic=float(mc.discordant_min),
+                    p=mc.p_exact,
                     primary=True,
                     note=discord,
                     **est,
@@ -1160,9 +1243,9 @@ def _paired_rows(
                 _row(
                     method="McNemar chi-square (continuity corrected)",
                     statistic_name="chi2",
-                    statistic=float(cc.statistic),
+                    statistic=mc.chi2_corrected,
                     df=1,
-                    p=float(cc.pvalue),
+                    p=mc.p_corrected,
                     note=discord,
                     **est,
                 )
@@ -1221,33 +1304,25 @@ def _paired_rows(
 
 
 def _wilcoxon_row(diffs: np.ndarray, common: dict) -> dict:
-    nz = diffs[diffs != 0]
-    if len(nz) == 0:
+    """Signed-rank row by the library's one implementation (R's exact vs normal rule)."""
+    res = signed_rank(diffs)
+    if res.n_nonzero == 0:
         return _row(
             method="Wilcoxon signed-rank",
             estimand="median change",
             note="no change in any pair: no test",
             **common,
         )
-    ties = len(np.unique(np.abs(nz))) < len(nz)
-    exact = len(nz) <= 50 and not ties
-    res = stats.wilcoxon(
-        nz, zero_method="wilcox", method="exact" if exact else "asymptotic", correction=not exact
-    )
-    ranks = stats.rankdata(np.abs(nz))
-    r_plus, r_minus = ranks[nz > 0].sum(), ranks[nz < 0].sum()
     return _row(
-        method="Wilcoxon signed-rank (zeros dropped, "
-        + ("exact" if exact else "normal approximation with continuity correction")
-        + ")",
+        method=res.label,
         estimand="median change (follow-up - baseline), same pupils",
         estimate=float(np.median(diffs)),
         statistic_name="V",
-        statistic=float(r_plus),
-        p=float(res.pvalue),
+        statistic=res.statistic,
+        p=res.p,
         effect_name="rank_biserial",
-        effect=float((r_plus - r_minus) / (r_plus + r_minus)),
-        note=f"{int((diffs == 0).sum())} zero change(s) dropped",
+        effect=res.rank_biserial,
+        note=f"{res.n_zero} zero change(s) dropped",
         **common,
     )
 
@@ -1269,9 +1344,10 @@ def _compare(
     by: list[str],
     confidence: float,
     gee_cov: str,
+    dayfirst: bool = True,
 ) -> WaveComparison:
     binary = kind == "prevalence"
-    base, follow = _resolve_waves(data, wave, waves, date)
+    base, follow = _resolve_waves(data, wave, waves, date, dayfirst)
     notes: list[str] = []
     if programme and not cluster:
         raise OutcomesError(
@@ -1486,6 +1562,14 @@ def _few_clusters_note(row: dict, g: int) -> None:
         row["note"] = f"{row['note']}; {msg}" if row["note"] else msg
 
 
+@renamed_params(pupil="person_id")
+@validate_params(
+    {
+        **_CASE_DEFINITION,
+        **_WAVE_COMPARISON,
+        "dayfirst": "boolean",
+    }
+)
 def compare_prevalence(
     data: pd.DataFrame,
     indicator: str,
@@ -1498,11 +1582,12 @@ def compare_prevalence(
     date: str | None = "date",
     cluster: str | None = None,
     programme: str | None = None,
-    pupil: str | None = None,
+    person_id: str | None = None,
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
     gee_cov: str = "robust",
     label: str | None = None,
+    dayfirst: bool = True,
 ) -> WaveComparison:
     """Compare the prevalence of a case definition between a baseline and a follow-up wave.
 
@@ -1516,13 +1601,15 @@ def compare_prevalence(
     - ``programme="trailblazer"`` (true/false per row, with ``cluster=``): difference in
       differences ``y ~ programme * post`` with school-clustered SEs, plus the GEE version
       and the change within each arm;
-    - ``pupil="pupil_id"``: the same pupils at both waves, linked by id: McNemar (exact) and
+    - ``person_id="pupil_id"``: the same pupils at both waves, linked by id: McNemar (exact) and
       the Newcombe paired CI (method 10), with a school-clustered version when ``cluster=``.
 
     Waves: ``waves=(baseline, follow_up)``; if omitted, the two waves present are ordered by
     value (numbers, dates, ordered categories), by the median of the ``date`` column, or by a
     wave called "baseline"; otherwise you are asked. A follow-up dated before its baseline is
-    refused. ``by=`` repeats the comparison per group. ``label=`` names the outcome in
+    refused. The ``date`` column is read by the project's date rules (ISO always;
+    ``05/01/2025`` is 5 January unless ``dayfirst=False``; a cell that is not a date raises an
+    error naming its row; docs/concepts.md, "Dates"). ``by=`` repeats the comparison per group. ``label=`` names the outcome in
     :meth:`WaveComparison.summary` (e.g. ``"SDQ total in the high or very high band"``).
 
     Example:
@@ -1535,6 +1622,8 @@ def compare_prevalence(
         >>> [round(float(row[c]), 6) for c in ("estimate", "statistic", "p")]
         [0.2, 2.650172, 0.008045]
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    pupil = person_id
     by_cols = _as_list(by)
     need = [indicator, wave, *by_cols, *[c for c in (cluster, programme, pupil) if c]]
     _check_frame(data, need, "compare_prevalence")
@@ -1555,9 +1644,19 @@ def compare_prevalence(
         by=by_cols,
         confidence=confidence,
         gee_cov=gee_cov,
+        dayfirst=dayfirst,
     )
 
 
+@renamed_params(pupil="person_id")
+@validate_params(
+    {
+        "data": "dataframe",
+        "score": COLUMN,
+        **_WAVE_COMPARISON,
+        "dayfirst": "boolean",
+    }
+)
 def compare_means(
     data: pd.DataFrame,
     score: str,
@@ -1567,18 +1666,19 @@ def compare_means(
     date: str | None = "date",
     cluster: str | None = None,
     programme: str | None = None,
-    pupil: str | None = None,
+    person_id: str | None = None,
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
     gee_cov: str = "robust",
     label: str | None = None,
+    dayfirst: bool = True,
 ) -> WaveComparison:
     """Compare the mean of a score between a baseline and a follow-up wave.
 
     Same designs as :func:`compare_prevalence`: Welch t-test (different pupils); OLS with
     school-clustered SEs and a gaussian exchangeable GEE (``cluster=``); difference in
     differences (``programme=``); paired t-test with d_z and Wilcoxon signed-rank with the
-    matched-pairs rank-biserial correlation (``pupil=``).
+    matched-pairs rank-biserial correlation (``person_id=``).
 
     Example:
         >>> import pandas as pd
@@ -1587,6 +1687,8 @@ def compare_means(
         >>> float(compare_means(df, "score").to_frame().loc[0, "estimate"])
         3.0
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    pupil = person_id
     by_cols = _as_list(by)
     need = [score, wave, *by_cols, *[c for c in (cluster, programme, pupil) if c]]
     _check_frame(data, need, "compare_means")
@@ -1607,4 +1709,5 @@ def compare_means(
         by=by_cols,
         confidence=confidence,
         gee_cov=gee_cov,
+        dayfirst=dayfirst,
     )

@@ -31,6 +31,19 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._internal.columns import check_frame, require_columns
+from .._internal.dates import dates_or_raise, to_timestamp
+from .._internal.params import (
+    BY,
+    COUNT,
+    ERRORS,
+    NON_NEGATIVE,
+    PROBABILITY,
+    Pair,
+    deprecated_values,
+    renamed_params,
+    validate_params,
+)
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
 
@@ -135,6 +148,11 @@ class OutcomeMetricResult:
             )
         return text
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Stacked bars per rater: % improvement / no change / deterioration of paired referrals."""
         import matplotlib.pyplot as plt
@@ -166,29 +184,12 @@ class OutcomeMetricResult:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _dates(df: pd.DataFrame, col: str, table: str) -> pd.Series:
-    s = df[col]
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s
-    with warnings.catch_warnings():
-        # dateutil fallback for non-ISO text is fine: anything unparseable is reported below
-        warnings.filterwarnings("ignore", message="Could not infer format")
-        out = pd.to_datetime(s, errors="coerce")
-    bad = out.isna() & s.notna() & (s.astype(str).str.strip() != "")
-    if bad.any():
-        raise OutcomesError(
-            f"{table}: column {col!r} has values that are not dates {s[bad].head(5).tolist()} "
-            f"at rows {s.index[bad.to_numpy()][:5].tolist()}"
-        )
-    return out
+def _dates(df: pd.DataFrame, col: str, table: str, dayfirst: bool = True) -> pd.Series:
+    return dates_or_raise(df[col], column=col, where=table, dayfirst=dayfirst)
 
 
 def _require(df: pd.DataFrame, cols: Sequence[str], table: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataStructureError(
-            f"{table}: missing column(s) {missing} (present: {list(df.columns)})"
-        )
+    require_columns(df, cols, what=table)
 
 
 def _measures_of(instruments: Sequence[str], columns: pd.Index) -> pd.DataFrame:
@@ -265,7 +266,7 @@ def _age(ref: pd.DataFrame) -> pd.Series:
             )
         return age
     if "date_of_birth" in ref.columns and "referral_date" in ref.columns:
-        dob = _dates(ref, "date_of_birth", "referrals")
+        dob = ref["date_of_birth"]  # read with the other date columns
         rd = ref["referral_date"]
         # completed years at the referral date
         years = rd.dt.year - dob.dt.year
@@ -279,6 +280,22 @@ def _age(ref: pd.DataFrame) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- main
+@renamed_params(on_problem="errors")
+@deprecated_values(errors={"report": "flag"})
+@validate_params(
+    {
+        "scores": ["dataframe", list, tuple],
+        "referrals": "dataframe",
+        "by": BY,
+        "period_start": ["date", None],
+        "period_end": ["date", None],
+        "age_range": Pair(NON_NEGATIVE),
+        "min_contacts": COUNT,
+        "confidence": PROBABILITY,
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def cyp_outcome_metric(
     scores: pd.DataFrame | Sequence[pd.DataFrame],
     referrals: pd.DataFrame,
@@ -289,7 +306,8 @@ def cyp_outcome_metric(
     age_range: tuple[float, float] = (0, 17),
     min_contacts: int = 2,
     confidence: float = 0.95,
-    on_problem: Literal["report", "raise"] = "report",
+    errors: Literal["raise", "flag"] = "flag",
+    dayfirst: bool = True,
 ) -> OutcomeMetricResult:
     """NHS England CYP outcomes metric: paired scores and measurable improvement per rater.
 
@@ -309,9 +327,14 @@ def cyp_outcome_metric(
         Columns of ``referrals`` to break the table down by (school, gender, ...).
     period_start, period_end
         Keep referrals discharged in this period; scores after ``period_end`` do not count.
-    on_problem
-        ``"report"``: exclude problem referrals/scores with a reason and warn
+    dayfirst
+        Read ambiguous ``05/01/2025`` text (in the tables and in ``period_start``/``period_end``)
+        as 5 January (True, UK data) or 1 May (False); docs/concepts.md, "Dates".
+    errors
+        ``"flag"`` (default): exclude problem referrals/scores with a reason and warn
         (:class:`OutcomeMetricWarning`); ``"raise"``: raise :class:`~outcomes.DataStructureError`.
+        (Formerly ``on_problem="report"``/``"raise"``, still accepted with a
+        ``DeprecationWarning``.)
 
     Example:
         >>> import pandas as pd
@@ -325,6 +348,8 @@ def cyp_outcome_metric(
         >>> res.to_frame().set_index("rater").loc["self", ["n_referrals", "n_paired", "n_improvement"]].tolist()
         [1, 1, 1]
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    on_problem = "raise" if errors == "raise" else "report"
     if not 0 < confidence < 1:
         raise OutcomesError(f"confidence must lie strictly between 0 and 1, not {confidence!r}")
     if on_problem not in ("report", "raise"):
@@ -332,12 +357,7 @@ def cyp_outcome_metric(
     if not isinstance(scores, pd.DataFrame):
         scores = pd.concat(list(scores), ignore_index=True)
     for name, df in (("scores", scores), ("referrals", referrals)):
-        if not isinstance(df, pd.DataFrame):
-            raise DataStructureError(f"{name} must be a DataFrame")
-        if df.empty:
-            raise DataStructureError(f"{name}: the table is empty")
-        if df.columns.duplicated().any():
-            raise DataStructureError(f"{name}: duplicate column names")
+        check_frame(df, what=name)
     by = [] if by is None else [by] if isinstance(by, str) else list(by)
     _require(
         referrals,
@@ -358,15 +378,21 @@ def cyp_outcome_metric(
             f"at rows {referrals.index[dup][:10].tolist()}"
         )
     if period_start is not None:
-        period_start = pd.Timestamp(period_start)
+        period_start = to_timestamp(period_start, "period_start", dayfirst=dayfirst)
     if period_end is not None:
-        period_end = pd.Timestamp(period_end)
+        period_end = to_timestamp(period_end, "period_end", dayfirst=dayfirst)
 
     ref = referrals.copy()
     ref.attrs = {}
-    for c in ("discharge_date", "first_contact_date", "second_contact_date", "referral_date"):
+    for c in (
+        "discharge_date",
+        "first_contact_date",
+        "second_contact_date",
+        "referral_date",
+        "date_of_birth",
+    ):
         if c in ref.columns:
-            ref[c] = _dates(ref, c, "referrals")
+            ref[c] = _dates(ref, c, "referrals", dayfirst)
     ref["_age"] = _age(ref)
     scope = _scope(
         ref,
@@ -388,7 +414,7 @@ def cyp_outcome_metric(
     # --- measures and long scores
     sc = scores.copy()
     sc.attrs = {}  # oc.score() keeps a DataFrame in attrs, which pandas cannot compare on concat
-    sc["date"] = _dates(sc, "date", "scores")
+    sc["date"] = _dates(sc, "date", "scores", dayfirst)
     if sc["instrument"].isna().any():
         raise DataStructureError(
             f"scores: missing instrument at rows {sc.index[sc['instrument'].isna()][:5].tolist()}"
@@ -498,6 +524,8 @@ def _long_scores(sc: pd.DataFrame, meas: pd.DataFrame) -> pd.DataFrame:
     inst_col = sc["instrument"].astype(str).to_numpy()
     if "rater" in sc.columns:
         rater = sc["rater"].astype("string").str.strip().str.lower()
+        # an empty or whitespace rater is a missing one (the instrument's respondent below)
+        rater = rater.mask(rater == "")
     else:
         rater = pd.Series(pd.NA, index=sc.index, dtype="string")
     keep = [c for c in ("referral_id", "person_id") if c in sc.columns]

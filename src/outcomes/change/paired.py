@@ -26,7 +26,24 @@ import pandas as pd
 from scipy import optimize, special, stats
 from statsmodels.stats.multitest import multipletests
 
-from .._stats import wilson_ci
+from .._internal.params import (
+    BY,
+    COLUMN,
+    ERRORS,
+    FINITE,
+    INSTRUMENT,
+    OPTIONAL_TEXT,
+    POSITIVE_COUNT,
+    PROBABILITY,
+    ArrayLike,
+    Boolean,
+    Columns,
+    MappingOf,
+    Options,
+    deprecated_values,
+    validate_params,
+)
+from .._stats import RANK_DECIMALS, mcnemar, signed_rank, wilson_ci
 from ..errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -79,12 +96,6 @@ CHANGE_COLUMNS = [
     "confidence",
     "higher_is_better",
 ]
-
-# Differences are rounded before ranking so that floating-point noise (0.1 + 0.2 - 0.3)
-# neither breaks ties nor hides zeros. Questionnaire scores never need more decimals.
-_RANK_DECIMALS = 9
-# R's wilcox.test computes exact p-values below this many non-zero differences.
-_EXACT_LIMIT = 50
 
 
 # ----------------------------------------------------------------------------- input
@@ -185,47 +196,21 @@ def _nct_ci(t: float, df: float, n: int, confidence: float) -> tuple[float, floa
     return lo_ncp / math.sqrt(n), hi_ncp / math.sqrt(n)
 
 
-def _signed_ranks(d: np.ndarray, zero_method: str) -> tuple[float, float, np.ndarray]:
-    """Sum of ranks of positive and of negative differences, R+ and R- (ranks of |d|)."""
-    if zero_method == "wilcox":
-        d = d[d != 0]
-    ranks = stats.rankdata(np.abs(d))
-    if zero_method == "zsplit":
-        zero_half = ranks[d == 0].sum() / 2
-        return ranks[d > 0].sum() + zero_half, ranks[d < 0].sum() + zero_half, d
-    # "pratt" ranks the zeros with the rest and then ignores their ranks
-    return float(ranks[d > 0].sum()), float(ranks[d < 0].sum()), d
-
-
 def _wilcoxon(d: np.ndarray, zero_method: str, method: str) -> dict:
-    """Signed-rank test. method "auto" follows R: exact below 50 pairs with no ties or zeros."""
-    nonzero = d[d != 0]
-    n_zero = int((d == 0).sum())
-    ties = len(np.unique(np.abs(nonzero))) < len(nonzero)
-    r_plus, r_minus, _ = _signed_ranks(d, zero_method)
-    out = {"wilcoxon_stat": r_plus, "r_plus": r_plus, "r_minus": r_minus}
-    total = r_plus + r_minus
-    out["rank_biserial"] = (r_plus - r_minus) / total if total > 0 else math.nan
-    if len(nonzero) == 0:
-        out.update(
-            wilcoxon_p=math.nan,
-            wilcoxon_method="not computed (all differences zero)",
-            wilcoxon_correction=False,
-        )
-        return out
-    if method == "auto":
-        exact = len(nonzero) < _EXACT_LIMIT and not ties and n_zero == 0
-        method = "exact" if exact else "asymptotic"
-    if method == "exact" and (ties or (n_zero and zero_method != "wilcox")):
-        raise OutcomesError(
-            "Wilcoxon: an exact p-value needs differences without ties"
-            + (" or zeros (with this zero_method)" if n_zero else "")
-            + "; use wilcoxon_method='asymptotic' or 'auto'"
-        )
-    correction = method == "asymptotic"
-    res = stats.wilcoxon(d, zero_method=zero_method, correction=correction, method=method)
-    out.update(wilcoxon_p=float(res.pvalue), wilcoxon_method=method, wilcoxon_correction=correction)
-    return out
+    """Signed-rank test by the library's one implementation (R's exact vs normal rule)."""
+    try:
+        res = signed_rank(d, zero_method=zero_method, method=method)
+    except ValueError as exc:
+        raise OutcomesError(str(exc).replace("method=", "wilcoxon_method=")) from None
+    return {
+        "wilcoxon_stat": res.statistic,
+        "r_plus": res.r_plus,
+        "r_minus": res.r_minus,
+        "rank_biserial": res.rank_biserial,
+        "wilcoxon_p": res.p,
+        "wilcoxon_method": res.method,
+        "wilcoxon_correction": res.correction,
+    }
 
 
 # ----------------------------------------------------------------------------- results
@@ -268,7 +253,7 @@ class ChangeResult:
     wilcoxon_correction: bool
     n_dropped: int
     confidence: float
-    higher_is_better: bool
+    higher_is_better: bool | None
     label: str | None = None
     pre: np.ndarray = field(default=None, repr=False, compare=False)
     post: np.ndarray = field(default=None, repr=False, compare=False)
@@ -286,6 +271,13 @@ class ChangeResult:
         """A plain sentence for a report."""
         return _sentence(self.to_frame().iloc[0], self.label)
 
+    @validate_params(
+        {
+            "kind": Options(str, {"slopes", "distributions"}),
+            "ax": ["ax", None],
+            "max_lines": POSITIVE_COUNT,
+        }
+    )
     def plot(
         self, kind: Literal["slopes", "distributions"] = "slopes", ax=None, max_lines: int = 300
     ):
@@ -302,9 +294,11 @@ class ChangeResult:
         )
 
 
-def _direction(mean_diff: float, higher_is_better: bool) -> str:
+def _direction(mean_diff: float, higher_is_better: bool | None) -> str:
     if not np.isfinite(mean_diff) or mean_diff == 0:
         return "no change"
+    if higher_is_better is None or pd.isna(higher_is_better):  # direction not stated
+        return "increase" if mean_diff > 0 else "decrease"
     better = (mean_diff > 0) == bool(higher_is_better)
     return "improvement" if better else "deterioration"
 
@@ -370,7 +364,7 @@ def _compute(
             f"paired_change{where}: at least 2 complete pairs are needed, found {n}"
             + (f" ({n_dropped} pair(s) dropped for a missing value)" if n_dropped else "")
         )
-    d = np.round(b - a, _RANK_DECIMALS)
+    d = np.round(b - a, RANK_DECIMALS)
     mean_diff = float(d.mean())
     sd_diff = float(d.std(ddof=1))
     if sd_diff == 0:
@@ -431,7 +425,7 @@ def _compute(
         wilcoxon_correction=wil["wilcoxon_correction"],
         n_dropped=n_dropped,
         confidence=confidence,
-        higher_is_better=bool(higher_is_better),
+        higher_is_better=None if higher_is_better is None else bool(higher_is_better),
         label=label,
         pre=a,
         post=b,
@@ -451,18 +445,33 @@ def _check_options(zero_method: str, wilcoxon_method: str, confidence: float) ->
 
 
 # ----------------------------------------------------------------------------- public API
+@deprecated_values(errors={"note": "flag"})
+@validate_params(
+    {
+        "pre": ArrayLike(scores=True),
+        "post": ArrayLike(scores=True),
+        "higher_is_better": ["boolean", None],
+        "confidence": PROBABILITY,
+        "by": [ArrayLike(), "dataframe", None],
+        "zero_method": Options(str, {"wilcox", "pratt", "zsplit"}),
+        "wilcoxon_method": Options(str, {"auto", "exact", "asymptotic"}),
+        "label": OPTIONAL_TEXT,
+        "adjust": [Options(str, {"holm", "fdr_bh", "bh", "bonferroni"}), None],
+        "errors": [ERRORS, None],
+    }
+)
 def paired_change(
     pre,
     post,
     *,
-    higher_is_better: bool = False,
+    higher_is_better: bool | None = False,
     confidence: float = 0.95,
     by=None,
     zero_method: Literal["wilcox", "pratt", "zsplit"] = "wilcox",
     wilcoxon_method: Literal["auto", "exact", "asymptotic"] = "auto",
     label: str | None = None,
     adjust: str | None = None,
-    errors: Literal["raise", "note"] | None = None,
+    errors: Literal["raise", "flag"] | None = None,
 ) -> ChangeResult | ChangeTable:
     """Paired t, Wilcoxon signed-rank, sign test and paired effect sizes for post - pre.
 
@@ -473,13 +482,16 @@ def paired_change(
         the same index). Pairs with a missing value on either side are dropped and counted in
         ``n_dropped``.
     higher_is_better
-        Direction of the scale; only changes the wording of ``summary()``.
+        Direction of the scale, ``True`` or ``False`` (default ``False``: lower is better, as
+        for symptom scores), or ``None`` when it is not known: there is no instrument here to
+        read it from, so ``summary()`` then says whether scores rose or fell without calling
+        it an improvement. It only changes the words. Text such as ``"no"`` is refused.
     confidence
         Level of the CIs of the mean difference and of d_z.
     by
         Optional group labels (same length): returns a :class:`ChangeTable` with one row per
         group (groups with fewer than 2 pairs or zero variance get a ``note`` instead of numbers
-        unless ``errors="raise"``).
+        with ``errors="flag"``, the default with ``by``; ``errors="raise"`` raises).
     zero_method
         Wilcoxon handling of zero differences: ``"wilcox"`` (drop them, as R does), ``"pratt"``,
         ``"zsplit"``.
@@ -528,7 +540,7 @@ def paired_change(
         zero_method=zero_method,
         wilcoxon_method=wilcoxon_method,
         adjust=adjust,
-        errors=errors or "note",
+        errors=errors or "flag",
     )
 
 
@@ -538,6 +550,22 @@ def _by_values(by) -> np.ndarray:
     return np.asarray(by, dtype=object)
 
 
+@deprecated_values(errors={"note": "flag"})
+@validate_params(
+    {
+        "data": "dataframe",
+        "pre": COLUMN,
+        "post": COLUMN,
+        "outcome": BY,
+        "by": BY,
+        "higher_is_better": ["boolean", MappingOf(Boolean()), None],
+        "confidence": PROBABILITY,
+        "adjust": [Options(str, {"holm", "fdr_bh", "bh", "bonferroni"}), None],
+        "zero_method": Options(str, {"wilcox", "pratt", "zsplit"}),
+        "wilcoxon_method": Options(str, {"auto", "exact", "asymptotic"}),
+        "errors": ERRORS,
+    }
+)
 def paired_change_table(
     data: pd.DataFrame,
     *,
@@ -550,7 +578,7 @@ def paired_change_table(
     adjust: str | None = "holm",
     zero_method: Literal["wilcox", "pratt", "zsplit"] = "wilcox",
     wilcoxon_method: Literal["auto", "exact", "asymptotic"] = "auto",
-    errors: Literal["raise", "note"] = "note",
+    errors: Literal["raise", "flag"] = "flag",
 ) -> ChangeTable:
     """Paired change for several outcomes (and subgroups) from a long table of pairs.
 
@@ -666,8 +694,6 @@ def _table(
     adjust: str | None,
     errors: str,
 ) -> ChangeTable:
-    if errors not in ("raise", "note"):
-        raise OutcomesError(f"errors must be 'raise' or 'note', not {errors!r}")
     if data[keys].isna().to_numpy().any():
         bad = data.index[data[keys].isna().any(axis=1)][:5].tolist()
         raise DataStructureError(f"group columns {keys} have missing labels (rows {bad})")
@@ -701,7 +727,7 @@ def _table(
                 n=int(ok.sum()),
                 n_dropped=int((~ok).sum()),
                 confidence=confidence,
-                higher_is_better=bool(h),
+                higher_is_better=None if h is None else bool(h),
                 note=str(err).split(": ", 1)[-1],
             )
         else:
@@ -726,6 +752,11 @@ class ChangeTable:
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
 
+    @validate_params(
+        {
+            "method": Options(str, {"holm", "fdr_bh", "bh", "bonferroni"}),
+        }
+    )
     def adjust(self, method: str = "holm") -> ChangeTable:
         """Add ``p_adj`` and ``wilcoxon_p_adj`` (and ``p_adj_method``) over all rows."""
         out = self.frame.copy()
@@ -741,6 +772,14 @@ class ChangeTable:
             for _, row in self.frame.iterrows()
         )
 
+    @validate_params(
+        {
+            "effect": Options(
+                str, {"d_z", "d_av", "d_rm", "g_z", "g_av", "g_rm", "rank_biserial", "mean_diff"}
+            ),
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, effect: str = "d_z", ax=None):
         """Forest plot of d_z (with its CI) or another effect-size column per row."""
         import matplotlib.pyplot as plt
@@ -762,6 +801,12 @@ class ChangeTable:
         return f"ChangeTable({len(self.frame)} rows by {self.keys})"
 
 
+@validate_params(
+    {
+        "p": ArrayLike(scores=True),
+        "method": Options(str, {"holm", "fdr_bh", "bh", "bonferroni"}),
+    }
+)
 def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
     """Adjust p-values for multiple comparisons; missing p-values stay missing.
 
@@ -887,6 +932,20 @@ def _caseness(
     return np.where(np.isnan(arr), np.nan, case.astype(float))
 
 
+@validate_params(
+    {
+        "pre": ArrayLike(),
+        "post": ArrayLike(),
+        "cutoff": [FINITE, None],
+        "case_bands": [Columns(), None],
+        "instrument": [*INSTRUMENT, None],
+        "scale": OPTIONAL_TEXT,
+        "higher_is_better": ["boolean", None],
+        "method": Options(str, {"exact", "corrected", "uncorrected"}),
+        "confidence": PROBABILITY,
+        "label": OPTIONAL_TEXT,
+    }
+)
 def caseness_change(
     pre,
     post,
@@ -948,15 +1007,14 @@ def caseness_change(
     both, b, c, neither = (
         int(v) for v in ((a & b_).sum(), (a & ~b_).sum(), (~a & b_).sum(), (~a & ~b_).sum())
     )
-    disc = b + c
-    if disc:
-        chi2_c = (abs(b - c) - 1) ** 2 / disc if abs(b - c) >= 1 else 0.0
-        chi2_u = (b - c) ** 2 / disc
-        p_c, p_u = float(stats.chi2.sf(chi2_c, 1)), float(stats.chi2.sf(chi2_u, 1))
-        p_e = float(stats.binomtest(b, disc, 0.5).pvalue)
-    else:  # nobody changed caseness: no evidence of change; χ² undefined
-        chi2_c = chi2_u = p_c = p_u = math.nan
-        p_e = 1.0
+    mc = mcnemar(b, c)
+    chi2_c, p_c, chi2_u, p_u, p_e = (
+        mc.chi2_corrected,
+        mc.p_corrected,
+        mc.chi2_uncorrected,
+        mc.p_uncorrected,
+        mc.p_exact,
+    )
     p = {"exact": p_e, "corrected": p_c, "uncorrected": p_u}[method]
     return CasenessResult(
         n=n,
@@ -978,7 +1036,7 @@ def caseness_change(
 
 
 # ----------------------------------------------------------------------------- plots
-def _plot_pairs(pre, post, *, kind: str, ax, max_lines: int, title, higher_is_better: bool):
+def _plot_pairs(pre, post, *, kind: str, ax, max_lines: int, title, higher_is_better):
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -1005,8 +1063,10 @@ def _plot_pairs(pre, post, *, kind: str, ax, max_lines: int, title, higher_is_be
         ax.boxplot([pre, post], tick_labels=["baseline", "follow-up"])
     else:
         raise OutcomesError(f"kind must be 'slopes' or 'distributions', not {kind!r}")
-    better = "higher" if higher_is_better else "lower"
-    ax.set_ylabel(f"score ({better} is better)")
+    if higher_is_better is None:
+        ax.set_ylabel("score")
+    else:
+        ax.set_ylabel(f"score ({'higher' if higher_is_better else 'lower'} is better)")
     if title:
         ax.set_title(str(title))
     return ax

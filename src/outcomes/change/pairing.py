@@ -7,7 +7,7 @@ baseline/follow-up pair per person x instrument x rater x scale under an explici
 * ``"first_last"``: the earliest record is the baseline, the latest the follow-up;
 * ``"nearest"``: the earliest record is the baseline; the follow-up is the later record whose
   distance from baseline is nearest ``target_days`` and within ``window_days`` of it;
-* ``"waves"``: the record of ``baseline_wave`` against the record of ``followup_wave``.
+* ``"waves"``: the record of wave ``baseline`` against the record of wave ``followup``.
 
 Every input record x scale ends up in :attr:`Pairing.records` as ``baseline``, ``follow_up``
 or ``unpaired`` with a reason. Problems (duplicate records at one time point, a follow-up dated
@@ -25,6 +25,21 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._internal.columns import check_frame, one_value_per_cell, require_columns
+from .._internal.dates import dates_or_raise
+from .._internal.params import (
+    COLUMN,
+    ERRORS,
+    NON_NEGATIVE,
+    POSITIVE,
+    WAVE_LABEL,
+    Columns,
+    Options,
+    deprecated_values,
+    renamed_params,
+    validate_params,
+)
+from .._internal.waves import check_lookalikes, resolve_wave
 from ..errors import DataStructureError, OutcomesError
 
 __all__ = ["Pairing", "PairingWarning", "pair_waves"]
@@ -111,9 +126,7 @@ def _scales_of(
     """Scales to pair: a list for every row, or per-instrument lists read from the YAML."""
     if scales is not None:
         scales = [scales] if isinstance(scales, str) else list(scales)
-        missing = [s for s in scales if s not in data.columns]
-        if missing:
-            raise DataStructureError(f"pair_waves: scale column(s) {missing} not in the data")
+        require_columns(data, scales, what="pair_waves: scales=")
         return scales
     if "instrument" not in data.columns:
         raise DataStructureError(
@@ -205,23 +218,32 @@ def _scale_part(
     return part
 
 
-def _parse_dates(s: pd.Series, name: str) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s
-    with warnings.catch_warnings():
-        # dateutil fallback for non-ISO text is fine: anything unparseable is reported below
-        warnings.filterwarnings("ignore", message="Could not infer format")
-        out = pd.to_datetime(s, errors="coerce")
-    bad = out.isna() & s.notna()
-    if bad.any():
-        lab = s.index[bad.to_numpy()][:5].tolist()
-        raise OutcomesError(
-            f"pair_waves: column {name!r} has values that are not dates {s[bad].head(5).tolist()} "
-            f"at rows {lab}"
-        )
-    return out
-
-
+@renamed_params(
+    id_col="person_id",
+    date_col="date",
+    wave_col="wave",
+    baseline_wave="baseline",
+    followup_wave="followup",
+    on_problem="errors",
+)
+@deprecated_values(errors={"report": "flag"})
+@validate_params(
+    {
+        "scores": "dataframe",
+        "scales": [Columns(), None],
+        "rule": Options(str, {"first_last", "nearest", "waves"}),
+        "target_days": [POSITIVE, None],
+        "window_days": [NON_NEGATIVE, None],
+        "baseline": WAVE_LABEL,
+        "followup": WAVE_LABEL,
+        "person_id": COLUMN,
+        "keys": [Columns(empty=True)],
+        "date": COLUMN,
+        "wave": COLUMN,
+        "errors": ERRORS,
+        "dayfirst": "boolean",
+    }
+)
 def pair_waves(
     scores: pd.DataFrame,
     *,
@@ -229,30 +251,42 @@ def pair_waves(
     rule: Literal["first_last", "nearest", "waves"] = "first_last",
     target_days: float | None = None,
     window_days: float | None = None,
-    baseline_wave: object = None,
-    followup_wave: object = None,
-    id_col: str = "person_id",
+    baseline: object = None,
+    followup: object = None,
+    person_id: str = "person_id",
     keys: Sequence[str] = ("instrument", "rater"),
-    date_col: str = "date",
-    wave_col: str = "wave",
-    on_problem: Literal["report", "raise"] = "report",
+    date: str = "date",
+    wave: str = "wave",
+    errors: Literal["raise", "flag"] = "flag",
+    dayfirst: bool = True,
 ) -> Pairing:
     """Pair baseline and follow-up scores per person x instrument x rater x scale.
 
     Parameters
     ----------
     scores
-        Long scores: ``id_col``, the ``keys`` columns present (by default ``instrument`` and
-        ``rater``), ``date_col`` and/or ``wave_col``, one column per scale.
+        Long scores: the ``person_id`` column, the ``keys`` columns present (by default
+        ``instrument`` and ``rater``), the ``date`` and/or ``wave`` columns, one column per scale.
     scales
         Scale columns to pair; default every scale of each row's instrument (from its YAML).
     rule
         ``"first_last"`` (by date, or by wave order when there is no date column),
         ``"nearest"`` (follow-up nearest ``target_days`` after baseline, within ``window_days``),
-        ``"waves"`` (``baseline_wave`` vs ``followup_wave``).
-    on_problem
-        ``"report"`` (default): leave problem series unpaired, record why, warn with
+        ``"waves"`` (wave ``baseline`` vs wave ``followup``).
+    baseline, followup
+        Wave labels compared by rule ``"waves"``.
+    person_id, date, wave
+        Names of the person id, date and wave columns.
+    dayfirst
+        Read ambiguous ``05/01/2025`` text as 5 January (True, UK data) or 1 May (False). ISO
+        dates, datetimes and (via :func:`outcomes.io.read_table`) Excel dates are read either way;
+        a date that is not a date raises :class:`~outcomes.InvalidResponsesError` naming the row
+        (docs/concepts.md, "Dates").
+    errors
+        ``"flag"`` (default): leave problem series unpaired, record why, warn with
         :class:`PairingWarning`. ``"raise"``: raise :class:`~outcomes.DataStructureError`.
+        The old names ``id_col``, ``date_col``, ``wave_col``, ``baseline_wave``,
+        ``followup_wave`` and ``on_problem="report"`` still work, with a ``DeprecationWarning``.
 
     Example:
         >>> import pandas as pd
@@ -266,27 +300,22 @@ def pair_waves(
         >>> p.records["reason"].tolist()
         ['', '', 'only one record']
     """
-    if not isinstance(scores, pd.DataFrame):
-        raise DataStructureError("pair_waves: scores must be a DataFrame")
-    if scores.empty:
-        raise DataStructureError("pair_waves: the scores table is empty")
-    if scores.columns.duplicated().any():
-        raise DataStructureError(
-            f"pair_waves: duplicate column names {scores.columns[scores.columns.duplicated()].tolist()}"
-        )
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    id_col, date_col, wave_col = person_id, date, wave
+    baseline_wave, followup_wave = baseline, followup
+    on_problem = "raise" if errors == "raise" else "report"
+    check_frame(scores, what="pair_waves")
+    one_value_per_cell(scores, what="pair_waves")
     if on_problem not in ("report", "raise"):
         raise OutcomesError(f"on_problem must be 'report' or 'raise', not {on_problem!r}")
-    if id_col not in scores.columns:
-        raise DataStructureError(f"pair_waves: no id column {id_col!r}")
+    require_columns(scores, [id_col], what="pair_waves: the id column (id_col=)")
     keys = [k for k in keys if k in scores.columns]
     has_date, has_wave = date_col in scores.columns, wave_col in scores.columns
     if rule == "waves":
         if not has_wave:
             raise DataStructureError(f"pair_waves: rule 'waves' needs a {wave_col!r} column")
         if baseline_wave is None or followup_wave is None or baseline_wave == followup_wave:
-            raise OutcomesError(
-                "rule 'waves' needs two different values baseline_wave= and followup_wave="
-            )
+            raise OutcomesError("rule 'waves' needs two different values baseline= and followup=")
     elif rule == "nearest":
         if not has_date:
             raise DataStructureError(f"pair_waves: rule 'nearest' needs a {date_col!r} column")
@@ -298,14 +327,23 @@ def pair_waves(
     else:
         raise OutcomesError(f"rule must be 'first_last', 'nearest' or 'waves', not {rule!r}")
 
+    if rule == "waves":
+        present = pd.Series(scores[wave_col].dropna().unique()).tolist()
+        baseline_wave = resolve_wave(baseline_wave, present, column=wave_col)
+        followup_wave = resolve_wave(followup_wave, present, column=wave_col)
+        # a label that reads as one of the two would be left out as "another wave"
+        check_lookalikes([baseline_wave, followup_wave], present, column=wave_col)
+
     # oc.score() keeps a DataFrame in .attrs["issues"]; pandas cannot compare such attrs on concat.
     scores = scores.copy(deep=False)
     scores.attrs = {}
+    if has_date:
+        scores[date_col] = dates_or_raise(
+            scores[date_col], column=date_col, where="pair_waves", dayfirst=dayfirst
+        )
     scale_spec = _scales_of(scores, scales)
     cols = [id_col, *keys] + ([date_col] if has_date else []) + ([wave_col] if has_wave else [])
     rec = _long(scores, scale_spec, cols)
-    if has_date:
-        rec[date_col] = _parse_dates(rec[date_col], date_col)
 
     # Time axis of the rule: dates, except for the waves rule and undated first/last.
     use_wave_time = rule == "waves" or not has_date

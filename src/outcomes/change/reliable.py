@@ -23,12 +23,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from numbers import Real
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from .._internal.params import (
+    FINITE,
+    INSTRUMENT,
+    OPTIONAL_TEXT,
+    POSITIVE,
+    POSITIVE_COUNT,
+    PROBABILITY,
+    ArrayLike,
+    Interval,
+    Options,
+    Pair,
+    validate_params,
+)
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
 from .paired import _as_float
@@ -63,6 +77,13 @@ def _check_sd_rel(sd: float, reliability: float) -> None:
         raise OutcomesError(f"sd must be a positive number, not {sd!r}")
 
 
+@validate_params(
+    {
+        "clinical": [Pair(ordered=False), None],
+        "functional": [Pair(ordered=False), None],
+        "higher_is_better": "boolean",
+    }
+)
 def jacobson_truax_cutoffs(
     clinical: tuple[float, float] | None,
     functional: tuple[float, float] | None,
@@ -112,6 +133,7 @@ class _Settings:
     harmed: bool
     instrument: str | None
     scale: str | None
+    cutoff_convention: str = "clinical"
 
     def describe(self) -> str:
         if self.method == "threshold":
@@ -263,6 +285,25 @@ def _resolve(
     )
 
 
+@validate_params(
+    {
+        "pre": ArrayLike(scores=True),
+        "post": ArrayLike(scores=True),
+        "instrument": [*INSTRUMENT, None],
+        "scale": OPTIONAL_TEXT,
+        "sd": [POSITIVE, Options(str, {"baseline"}), None],
+        "reliability": [Interval(Real, 0, 1, closed="left"), None],
+        "threshold": [POSITIVE, None],
+        "cutoff": [FINITE, Options(str, {"a", "b", "c"}), None],
+        "higher_is_better": ["boolean", None],
+        "method": Options(str, {"jt", "threshold"}),
+        "critical": POSITIVE,
+        "clinical_norms": [Pair(ordered=False), None],
+        "functional_norms": [Pair(ordered=False), None],
+        "harmed": "boolean",
+        "cutoff_convention": Options(str, {"clinical", "neither"}),
+    }
+)
 def reliable_change(
     pre,
     post,
@@ -279,6 +320,7 @@ def reliable_change(
     clinical_norms: tuple[float, float] | None = None,
     functional_norms: tuple[float, float] | None = None,
     harmed: bool = False,
+    cutoff_convention: Literal["clinical", "neither"] = "clinical",
 ) -> pd.DataFrame:
     """Reliable change and clinically significant change, one row per pair.
 
@@ -294,6 +336,18 @@ def reliable_change(
     The clinical cut-off is ``cutoff=`` (a score, or ``"a"``, ``"b"``, ``"c"`` from
     ``clinical_norms``/``functional_norms`` = (mean, sd) or the YAML norms), else the YAML
     ``clinical_cutoff``; without one nobody is classed "recovered".
+
+    Conventions (docs/reliable_change.md states them with their sources):
+
+    * ``cutoff_convention="clinical"`` (default): a score exactly at the cut-off is in the
+      clinical range (as caseness elsewhere in the library and the instruments' published
+      "at or above" cut-offs). ``"neither"``: a score exactly at the cut-off is neither
+      clinical nor functional, as R's clinicalsignificance (``pre < cutoff`` / ``post >
+      cutoff`` strictly): someone who ends exactly on the cut-off is then not "recovered".
+    * ``critical`` defaults to 1.96 as in Jacobson & Truax (1991); R's clinicalsignificance uses
+      qnorm(0.975) = 1.959964. They differ only for |RCI| in (1.959964, 1.96].
+    * Cut-off b uses the functional population's SD, b = M0 ∓ 2 s0 (Jacobson & Truax 1991);
+      clinicalsignificance uses the clinical SD there.
 
     Returns
     -------
@@ -339,6 +393,11 @@ def reliable_change(
         functional_norms=functional_norms,
         harmed=harmed,
     )
+    if cutoff_convention not in ("clinical", "neither"):
+        raise OutcomesError(
+            f"cutoff_convention must be 'clinical' or 'neither', not {cutoff_convention!r}"
+        )
+    st = replace(st, cutoff_convention=cutoff_convention)
     out = _classify(a, b, st)
     out.index = idx if idx is not None else (idx_b if idx_b is not None else pd.RangeIndex(len(a)))
     out.attrs["reliable_change"] = st.__dict__.copy()
@@ -360,10 +419,20 @@ def _classify(a: np.ndarray, b: np.ndarray, st: _Settings) -> pd.DataFrame:
     imp = reliable & better
     det = reliable & worse
     if st.cutoff is not None:
-        clin_a = a <= st.cutoff if st.higher_is_better else a >= st.cutoff
-        clin_b = b <= st.cutoff if st.higher_is_better else b >= st.cutoff
-        recovered = imp & clin_a & ~clin_b
-        harmed = det & ~clin_a & clin_b if st.harmed else np.zeros(len(a), bool)
+        # signed distance beyond the cut-off in the worse direction: > 0 clinical, < 0 functional
+        worse_by = (
+            (st.cutoff - a, st.cutoff - b)
+            if st.higher_is_better
+            else (a - st.cutoff, b - st.cutoff)
+        )
+        if st.cutoff_convention == "neither":  # on the cut-off: neither clinical nor functional
+            clin_a, clin_b = worse_by[0] > 0, worse_by[1] > 0
+            func_a, func_b = worse_by[0] < 0, worse_by[1] < 0
+        else:  # on the cut-off counts as clinical
+            clin_a, clin_b = worse_by[0] >= 0, worse_by[1] >= 0
+            func_a, func_b = ~clin_a, ~clin_b
+        recovered = imp & clin_a & func_b
+        harmed = det & func_a & clin_b if st.harmed else np.zeros(len(a), bool)
     else:
         clin_a = clin_b = np.zeros(len(a), bool)
         recovered = harmed = np.zeros(len(a), bool)
@@ -493,6 +562,12 @@ class ReliableChangeSummary:
             parts.append(text)
         return "\n".join(parts)
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+            "max_points": POSITIVE_COUNT,
+        }
+    )
     def plot(self, ax=None, max_points: int = 5000):
         """The Jacobson-Truax scatter: baseline vs follow-up, the band of no reliable change
         around the diagonal and the cut-off lines. Returns the matplotlib Axes."""
@@ -559,6 +634,13 @@ def _say(r: pd.Series, pct: int) -> str:
     )
 
 
+@validate_params(
+    {
+        "frame": "dataframe",
+        "by": [ArrayLike(), None],
+        "confidence": PROBABILITY,
+    }
+)
 def reliable_change_summary(
     frame: pd.DataFrame,
     *,

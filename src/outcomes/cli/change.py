@@ -47,10 +47,10 @@ def change_command(
         col = scores.get("wave")
         numeric = col is not None and pd.api.types.is_numeric_dtype(col)
         waves = {
-            "baseline_wave": float(baseline_wave)
+            "baseline": float(baseline_wave)
             if numeric and baseline_wave is not None
             else baseline_wave,
-            "followup_wave": float(followup_wave)
+            "followup": float(followup_wave)
             if numeric and followup_wave is not None
             else followup_wave,
         }

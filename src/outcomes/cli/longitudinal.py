@@ -61,13 +61,13 @@ def longitudinal_cli(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LongitudinalWarning)  # shown in the summaries
             res = fit_mixed(
-                data, outcome, wave, child=child, school=school, covariates=covs, waves=order
+                data, outcome, wave, person_id=child, cluster=school, covariates=covs, waves=order
             )
             att = attrition(
                 data,
                 outcome,
                 wave,
-                child=child,
+                person_id=child,
                 followup=fu,
                 demographics=list(demographic or []),
                 waves=order,
@@ -77,10 +77,10 @@ def longitudinal_cli(
                     data,
                     outcome,
                     wave,
-                    child=child,
+                    person_id=child,
                     followup=fu,
                     covariates=covs,
-                    school=school,
+                    cluster=school,
                     waves=order,
                     m=m,
                     seed=seed,

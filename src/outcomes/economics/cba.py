@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 
+from .._internal.params import COUNT, NON_NEGATIVE, ArrayLike, Interval, Options, validate_params
 from .._internal.quality import QualityRecord
 from ..errors import OutcomesError
 from .costs import inflation_factors
@@ -67,6 +69,12 @@ def _rates(n_years: int, rate: float | str) -> np.ndarray:
     return np.full(n_years, float(rate))
 
 
+@validate_params(
+    {
+        "n_years": COUNT,
+        "rate": [Interval(Real, 0, 1, closed="left"), Options(str, {"green_book"})],
+    }
+)
 def discount_factors(n_years: int, *, rate: float | str = 0.035) -> np.ndarray:
     """Discount factors for years 0 .. n_years - 1 (year 0 is 1).
 
@@ -84,6 +92,12 @@ def discount_factors(n_years: int, *, rate: float | str = 0.035) -> np.ndarray:
     return np.cumprod(steps)
 
 
+@validate_params(
+    {
+        "values": ArrayLike(scores=True),
+        "rate": [Interval(Real, 0, 1, closed="left"), Options(str, {"green_book"})],
+    }
+)
 def present_value(values: Sequence[float], *, rate: float | str = 0.035) -> float:
     """Present value of yearly values (the first is year 0).
 
@@ -126,6 +140,11 @@ class Benefit:
         if not np.isfinite(q).all() or (q < 0).any():
             raise OutcomesError(f"benefit {self.name!r}: quantities must be finite and >= 0")
 
+    @validate_params(
+        {
+            "n_years": COUNT,
+        }
+    )
     def quantities(self, n_years: int) -> np.ndarray:
         q = np.atleast_1d(np.asarray(self.quantity, dtype=float))
         if len(q) > n_years:
@@ -174,6 +193,11 @@ class CostBenefitResult:
             f"programme {pay}."
         )
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Cumulative discounted net benefit by year."""
         import matplotlib.pyplot as plt
@@ -188,6 +212,16 @@ class CostBenefitResult:
         return ax
 
 
+@validate_params(
+    {
+        "costs": ArrayLike(scores=True),
+        "benefits": [list, tuple],
+        "price_year": Interval(Integral, 1900, 2200),
+        "price_index": [Mapping, "dataframe", None],
+        "rate": [Interval(Real, 0, 1, closed="left"), Options(str, {"green_book"})],
+        "cost_optimism_bias": NON_NEGATIVE,
+    }
+)
 def cost_benefit(
     costs: Sequence[float],
     benefits: Sequence[Benefit | Mapping],
@@ -275,6 +309,12 @@ def _payback(pv_net: np.ndarray) -> float | None:
     return None
 
 
+@validate_params(
+    {
+        "costs": Mapping,
+        "consequences": "dataframe",
+    }
+)
 def cost_consequence(costs: Mapping[str, float], consequences: pd.DataFrame) -> pd.DataFrame:
     """A cost-consequence table: the costs and the outcomes side by side, not combined.
 

@@ -18,10 +18,12 @@ need no index.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 
+from .._internal.params import BY, ArrayLike, Interval, validate_params
 from .._internal.text import unknown
 from ..errors import DataStructureError, OutcomesError
 
@@ -68,6 +70,13 @@ def _as_index(price_index: Mapping | pd.DataFrame | pd.Series | None) -> dict[in
     return out
 
 
+@validate_params(
+    {
+        "years": ArrayLike(scores=True),
+        "price_year": Interval(Integral, 1900, 2200),
+        "price_index": [Mapping, "dataframe", None],
+    }
+)
 def inflation_factors(
     years: Sequence[int], price_year: int, price_index: Mapping | pd.DataFrame | None = None
 ) -> np.ndarray:
@@ -108,6 +117,13 @@ def _line_method(row: pd.Series, label: str) -> str:
     return filled[0]
 
 
+@validate_params(
+    {
+        "items": ["dataframe", list, tuple],
+        "price_year": Interval(Integral, 1900, 2200),
+        "price_index": [Mapping, "dataframe", None],
+    }
+)
 def cost_table(
     items: pd.DataFrame | Sequence[Mapping],
     *,
@@ -208,6 +224,12 @@ def cost_table(
     return frame
 
 
+@validate_params(
+    {
+        "table": "dataframe",
+        "by": BY,
+    }
+)
 def cost_totals(table: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Total cost overall or by ``by`` (e.g. ``"category"``, ``"site"``, ``"month"``).
 

@@ -14,11 +14,23 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._internal.params import (
+    COUNT,
+    NON_NEGATIVE,
+    POSITIVE,
+    PROBABILITY,
+    TEXT,
+    ArrayLike,
+    Interval,
+    Options,
+    validate_params,
+)
 from .._internal.quality import QualityRecord
 from ..errors import DataStructureError, OutcomesError
 
@@ -39,6 +51,12 @@ def _positive_number(name: str, value: object, *, allow_zero: bool = False) -> f
     return v
 
 
+@validate_params(
+    {
+        "total_cost": NON_NEGATIVE,
+        "units": Mapping,
+    }
+)
 def cost_per_unit(total_cost: float, units: Mapping[str, float]) -> pd.DataFrame:
     """Cost per unit of output: one row per unit (``unit, n, cost_per``).
 
@@ -92,6 +110,19 @@ class CostPerOutcome:
         )
 
 
+@validate_params(
+    {
+        "total_cost": [NON_NEGATIVE, None],
+        "achieved": ArrayLike(),
+        "outcome": TEXT,
+        "supported": [POSITIVE, None],
+        "child_costs": [ArrayLike(scores=True), None],
+        "confidence": PROBABILITY,
+        "method": Options(str, {"BCa", "percentile"}),
+        "n_resamples": Interval(Integral, 100, None),
+        "seed": COUNT,
+    }
+)
 def cost_per_outcome(
     total_cost: float | None,
     achieved,

@@ -21,6 +21,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._internal.params import (
+    COUNT,
+    FINITE,
+    POSITIVE_COUNT,
+    PROBABILITY,
+    TEXT,
+    HasMethods,
+    validate_params,
+)
 from .._internal.text import unknown
 from ..errors import OutcomesError
 
@@ -45,6 +54,12 @@ def _num(name: str, value: object) -> float:
     return v
 
 
+@validate_params(
+    {
+        "spec": [Mapping, HasMethods(["rvs", "mean"], "a scipy distribution")],
+        "name": TEXT,
+    }
+)
 def distribution(spec: Mapping | object, name: str = "input"):
     """A scipy frozen distribution from a spec mapping (or the frozen distribution itself).
 
@@ -132,6 +147,11 @@ class OneWayResult:
             + "."
         )
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Tornado plot: one bar per input from the result at its low to its high value."""
         import matplotlib.pyplot as plt
@@ -150,6 +170,14 @@ class OneWayResult:
         return ax
 
 
+@validate_params(
+    {
+        "model": "callable",
+        "base": Mapping,
+        "ranges": Mapping,
+        "outcome": TEXT,
+    }
+)
 def one_way(
     model: Callable[..., float],
     base: Mapping[str, float],
@@ -228,6 +256,11 @@ class PSAResult:
             f"{self.prob_above:.0%} ({int(r.n_draws)} draws)."
         )
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Histogram of the result with the threshold marked."""
         import matplotlib.pyplot as plt
@@ -242,6 +275,17 @@ class PSAResult:
         return ax
 
 
+@validate_params(
+    {
+        "model": "callable",
+        "inputs": Mapping,
+        "n_draws": POSITIVE_COUNT,
+        "seed": COUNT,
+        "threshold": FINITE,
+        "confidence": PROBABILITY,
+        "outcome": TEXT,
+    }
+)
 def probabilistic(
     model: Callable[..., float],
     inputs: Mapping[str, object],

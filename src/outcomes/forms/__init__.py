@@ -21,6 +21,18 @@ from typing import Literal
 
 import pandas as pd
 
+from .._internal.params import (
+    COLUMN,
+    COLUMN_MAP,
+    COUNT,
+    ERRORS,
+    INSTRUMENT,
+    OPTIONAL_TEXT,
+    TEXT,
+    Columns,
+    Options,
+    validate_params,
+)
 from ..instruments import Instrument, load_instrument
 from ._common import FormsError, InstrumentsArg, PrefixArg, load_pack
 from .codebook import codebook, codebook_markdown, write_codebook
@@ -59,6 +71,18 @@ __all__ = [
 ]
 
 
+@validate_params(
+    {
+        "instruments": [*INSTRUMENT, list, tuple],
+        "to": Options(str, {"redcap", "xlsform", "html", "codebook"}),
+        "path": "path",
+        "prefix": ["boolean", Mapping],
+        "require_answers": "boolean",
+        "form_id": OPTIONAL_TEXT,
+        "title": OPTIONAL_TEXT,
+        "version": OPTIONAL_TEXT,
+    }
+)
 def export(
     instruments: InstrumentsArg,
     to: Literal["redcap", "xlsform", "html", "codebook"],
@@ -123,6 +147,22 @@ def export(
     raise FormsError(f"unknown export target {to!r}; use one of {', '.join(EXPORT_TARGETS)}")
 
 
+@validate_params(
+    {
+        "path": ["path", "dataframe"],
+        "instrument": INSTRUMENT,
+        "platform": TEXT,
+        "columns": COLUMN_MAP,
+        "prefix": OPTIONAL_TEXT,
+        "errors": ERRORS,
+        "coding": OPTIONAL_TEXT,
+        "person_id": [COLUMN, None],
+        "keep": [Columns(empty=True)],
+        "drop_empty": "boolean",
+        "sheet": [str, COUNT],
+        "return_report": "boolean",
+    }
+)
 def read_export(
     path: str | Path | pd.DataFrame,
     instrument: str | Path | Instrument,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._internal.dates import excel_dates, is_date_column
 from ..errors import OutcomesError
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -82,6 +83,10 @@ def read_excel(
     except (ValueError, OSError, KeyError) as e:
         raise OutcomesError(f"{path}: could not be read as an Excel export: {e}") from None
     df.columns = [str(c) for c in df.columns]
+    # Excel keeps dates as day numbers; numbers in a date column (StartDate, date...) are dates
+    for c in df.columns:
+        if is_date_column(c):
+            df[c] = excel_dates(df[c])
     return df.reset_index(drop=True)
 
 

@@ -6,11 +6,13 @@ wording, so it can be shared for any instrument.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._internal.params import INSTRUMENT, validate_params
 from ..instruments import Instrument
 from ._common import (
     FormsError,
@@ -42,6 +44,12 @@ CODEBOOK_COLUMNS = (
 )
 
 
+@validate_params(
+    {
+        "instruments": [*INSTRUMENT, list, tuple],
+        "prefix": ["boolean", Mapping],
+    }
+)
 def codebook(instruments: InstrumentsArg, *, prefix: PrefixArg = True) -> pd.DataFrame:
     """One row per item and answer code (one row for a free-text item).
 
@@ -156,6 +164,12 @@ def _instrument_markdown(inst: Instrument, cb: pd.DataFrame) -> list[str]:
     return lines
 
 
+@validate_params(
+    {
+        "instruments": [*INSTRUMENT, list, tuple],
+        "prefix": ["boolean", Mapping],
+    }
+)
 def codebook_markdown(instruments: InstrumentsArg, *, prefix: PrefixArg = True) -> str:
     """The codebook as Markdown: one section per instrument (items, answers, scales).
 

@@ -16,11 +16,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._internal import cells
 from ..errors import DataStructureError, InvalidResponsesError
 from ..instruments.model import Instrument, Item, _norm
 from ._common import fmt_code
 
-ISSUE_COLUMNS = ["row", "column", "item", "value", "reason", "severity"]
+ISSUE_COLUMNS = list(cells.WITH_ITEM)
 #: Key columns of a responses table (DESIGN.md), carried through whenever present.
 KEY_COLUMNS = (
     "person_id",
@@ -446,16 +447,8 @@ def convert_item(
     issues = None
     bad = np.flatnonzero(pd.notna(why))
     if len(bad):
-        issues = pd.DataFrame(
-            {
-                "row": col.index[bad],
-                "column": source,
-                "item": item.id,
-                "value": values[bad],
-                "reason": why[bad],
-                "severity": "error",
-            },
-            columns=ISSUE_COLUMNS,
+        issues = cells.bad_cells(
+            col.index[bad].tolist(), source, values[bad], why[bad], item=item.id
         )
     notes: list[str] = []
     counts = np.bincount(idx[idx >= 0], minlength=len(uniq))
@@ -469,10 +462,6 @@ def convert_item(
     if n_user_missing:
         notes.append(f"{source}: {n_user_missing} SPSS user-missing value(s) read as no answer")
     return codes, blank, issues, notes
-
-
-def _empty_issues() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS})
 
 
 def _blank(col: pd.Series) -> np.ndarray:
@@ -568,7 +557,7 @@ def assemble(
         reasons = reasons.where(~(empty & reasons.isna()), f"no answer to any item of {inst.id}")
     dropped = reasons[reasons.notna()]
     dropped_df = pd.DataFrame({"row": dropped.index, "reason": dropped.astype(str).to_numpy()})
-    issues_df = pd.concat(issue_parts, ignore_index=True) if issue_parts else _empty_issues()
+    issues_df = cells.combine(issue_parts, item=True)
     issues_df = issues_df[~issues_df["row"].isin(dropped.index)].reset_index(drop=True)
     frame = frame.drop(index=dropped.index)
 

@@ -8,9 +8,11 @@ that check, so a licensed text cannot reach the page by another path.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
+from .._internal.params import INSTRUMENT, OPTIONAL_TEXT, validate_params
 from ..instruments import Instrument
 from ._common import (
     InstrumentsArg,
@@ -114,6 +116,13 @@ def _codebook_page(inst: Instrument, names: dict) -> list[str]:
     return h
 
 
+@validate_params(
+    {
+        "instruments": [*INSTRUMENT, list, tuple],
+        "prefix": ["boolean", Mapping],
+        "title": OPTIONAL_TEXT,
+    }
+)
 def html_questionnaire(
     instruments: InstrumentsArg, *, prefix: PrefixArg = True, title: str | None = None
 ) -> str:

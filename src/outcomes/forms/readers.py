@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._internal.params import COUNT, validate_params
 from ..errors import OutcomesError
 from ._files import (
     EXCEL_SUFFIXES,
@@ -128,6 +129,12 @@ def _platform_from_header(cols: list[str]) -> str:
     return "table"
 
 
+@validate_params(
+    {
+        "source": ["path", "dataframe"],
+        "sheet": [str, COUNT],
+    }
+)
 def detect_platform(source: str | Path | pd.DataFrame, *, sheet: str | int = 0) -> str:
     """Which platform wrote an export, from its extension and header rows.
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import csv
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from .._internal.params import INSTRUMENT, validate_params
 from ..instruments import Instrument
 from ._common import (
     FormsError,
@@ -161,6 +163,13 @@ def _rows(inst: Instrument, names: dict, prefix: PrefixArg, require_answers: boo
     return rows
 
 
+@validate_params(
+    {
+        "instruments": [*INSTRUMENT, list, tuple],
+        "prefix": ["boolean", Mapping],
+        "require_answers": "boolean",
+    }
+)
 def redcap_dictionary(
     instruments: InstrumentsArg,
     *,

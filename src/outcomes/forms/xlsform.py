@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from .._internal.params import INSTRUMENT, OPTIONAL_TEXT, validate_params
 from ._common import (
     FormsError,
     InstrumentsArg,
@@ -33,6 +35,16 @@ CHOICES_COLUMNS = ("list_name", "name", "label")
 SETTINGS_COLUMNS = ("form_title", "form_id", "version")
 
 
+@validate_params(
+    {
+        "instruments": [*INSTRUMENT, list, tuple],
+        "prefix": ["boolean", Mapping],
+        "require_answers": "boolean",
+        "form_id": OPTIONAL_TEXT,
+        "title": OPTIONAL_TEXT,
+        "version": OPTIONAL_TEXT,
+    }
+)
 def xlsform_sheets(
     instruments: InstrumentsArg,
     *,
@@ -135,6 +147,11 @@ def write_xlsform(
     return p
 
 
+@validate_params(
+    {
+        "path": "path",
+    }
+)
 def check_xlsform(path: str | Path) -> list[str]:
     """Convert an XLSForm with pyxform; return its warnings, raise FormsError on an error."""
     from pyxform.errors import PyXFormError

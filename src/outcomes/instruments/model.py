@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from .._internal.params import INSTRUMENT, OPTIONAL_TEXT, TEXT, validate_params
 from ..errors import InstrumentDefinitionError, OutcomesError
 
 Code = int | float
@@ -438,12 +439,22 @@ class Instrument(_Model):
     def text_items(self) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.type == "text")
 
+    @validate_params(
+        {
+            "item_id": TEXT,
+        }
+    )
     def item(self, item_id: str) -> Item:
         for it in self.items:
             if it.id == item_id:
                 return it
         raise KeyError(f"{self.id} has no item {item_id!r}; items: {[i.id for i in self.items]}")
 
+    @validate_params(
+        {
+            "scale_id": TEXT,
+        }
+    )
     def scale(self, scale_id: str) -> Scale:
         for sc in self.scales:
             if sc.id == scale_id:
@@ -452,16 +463,31 @@ class Instrument(_Model):
             f"{self.id} has no scale {scale_id!r}; scales: {[s.id for s in self.scales]}"
         )
 
+    @validate_params(
+        {
+            "item_id": TEXT,
+        }
+    )
     def item_score_range(self, item_id: str) -> tuple[float, float]:
         it = self.item(item_id)
         rs = self.response_sets[it.response_set]
         vals = list(it.recode.values()) if it.recode else list(rs.valid_codes)
         return float(min(vals)), float(max(vals))
 
+    @validate_params(
+        {
+            "scale_id": TEXT,
+        }
+    )
     def scale_range(self, scale_id: str) -> tuple[float, float]:
         """Smallest and largest value the scale can take (before any fixed value)."""
         return _scale_range(self, scale_id)
 
+    @validate_params(
+        {
+            "coding": OPTIONAL_TEXT,
+        }
+    )
     def check_coding(self, coding: str | None) -> None:
         """Refuse an alternative coding the YAML does not declare (codings are never guessed)."""
         if coding is None:
@@ -585,6 +611,11 @@ def _load_path(path: str, mtime: float) -> Instrument:
     return inst
 
 
+@validate_params(
+    {
+        "id_or_path": INSTRUMENT,
+    }
+)
 def load_instrument(id_or_path: str | Path | Instrument) -> Instrument:
     """Load a bundled instrument by id, or your own YAML file by path.
 

@@ -7,6 +7,7 @@ in its YAML file. Work is done a column at a time with numpy; there is no loop o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -15,10 +16,23 @@ import numpy as np
 import pandas as pd
 
 from .._attrs import attach
+from .._internal import cells
+from .._internal.columns import check_frame, one_value_per_cell
+from .._internal.params import (
+    COLUMN_MAP,
+    ERRORS,
+    INSTRUMENT,
+    OPTIONAL_TEXT,
+    Columns,
+    validate_params,
+)
 from ..errors import DataStructureError, InvalidResponsesError, describe_issues
 from .model import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
-ISSUE_COLUMNS = ["row", "column", "item", "value", "reason", "severity"]
+# A code written as text is plain integer or decimal notation only: Python's float() would
+# also read "1_0" and "1e1" as 10 and "inf"/"nan" as numbers, none of which a form produces.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+ISSUE_COLUMNS = list(cells.WITH_ITEM)
 #: Key columns of the responses table (DESIGN.md); used to spot duplicate administrations.
 KEY_COLUMNS = ("person_id", "instrument", "rater", "date", "wave", "referral_id")
 
@@ -30,7 +44,7 @@ class ValidationReport:
 
     instrument: str
     n_rows: int
-    issues: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ISSUE_COLUMNS))
+    issues: pd.DataFrame = field(default_factory=lambda: cells.empty(item=True))
 
     @property
     def errors(self) -> pd.DataFrame:
@@ -269,11 +283,10 @@ def _parse_cells(
             num_of[u] = np.nan  # a blank cell is no answer
         elif key in labels:
             num_of[u], label_hit[u] = labels[key], True
+        elif _PLAIN_NUMBER.fullmatch(key):
+            num_of[u] = float(key)
         else:
-            try:
-                num_of[u] = float(key)
-            except ValueError:
-                why_of[u] = "unknown label: text that is neither a response label nor a code"
+            why_of[u] = "unknown label: text that is neither a response label nor a code"
     plain = ser.where(~is_bool, None)
     numbers = plain.map(num_of).to_numpy(dtype=float, na_value=np.nan)
     from_label = plain.map(label_hit).notna().to_numpy()
@@ -297,13 +310,7 @@ def _resolve_columns(
     data: pd.DataFrame, inst: Instrument, columns: Mapping[str, str] | None
 ) -> dict[str, str]:
     """Item id -> source column, checking the mapping and the frame's columns."""
-    if not isinstance(data, pd.DataFrame):
-        raise DataStructureError(f"expected a pandas DataFrame, got {type(data).__name__}")
-    dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-    if dup:
-        raise DataStructureError(f"duplicate column names in the data: {dup}")
-    if len(data) == 0:
-        raise DataStructureError(f"the data has no rows: nothing to score for {inst.id}")
+    check_frame(data, what=f"scoring {inst.id}")
     item_ids = {it.id for it in inst.items}
     columns = dict(columns or {})
     unknown_src = sorted(str(s) for s in columns if s not in data.columns)
@@ -341,6 +348,7 @@ def _resolve_columns(
             f"Columns present: {[str(c) for c in data.columns]}. "
             "Use columns={'your_column': 'item_id'} to map differently named columns."
         )
+    one_value_per_cell(data, list(out.values()), what=f"scoring {inst.id}")
     return out
 
 
@@ -372,15 +380,12 @@ def _prepare(
         encoded[it.id] = enc
         if len(enc.bad_pos):
             issue_parts.append(
-                pd.DataFrame(
-                    {
-                        "row": labels[enc.bad_pos],
-                        "column": str(src),
-                        "item": it.id,
-                        "value": col.to_numpy(dtype=object)[enc.bad_pos],
-                        "reason": enc.bad_why,
-                        "severity": "error",
-                    }
+                cells.bad_cells(
+                    labels[enc.bad_pos].tolist(),
+                    str(src),
+                    col.to_numpy(dtype=object)[enc.bad_pos],
+                    enc.bad_why,
+                    item=it.id,
                 )
             )
     issue_parts.append(_duplicate_administrations(data))
@@ -391,30 +396,23 @@ def _prepare(
 def _duplicate_administrations(data: pd.DataFrame) -> pd.DataFrame:
     keys = [k for k in KEY_COLUMNS if k in data.columns]
     if "person_id" not in keys or len(keys) < 2:
-        return pd.DataFrame(columns=ISSUE_COLUMNS)
+        return cells.empty(item=True)
     dup = data.duplicated(subset=keys, keep=False).to_numpy()
-    if not dup.any():
-        return pd.DataFrame(columns=ISSUE_COLUMNS)
-    pos = np.flatnonzero(dup)
-    return pd.DataFrame(
-        {
-            "row": data.index.to_numpy()[pos],
-            "column": ",".join(keys),
-            "item": None,
-            "value": data["person_id"].to_numpy(dtype=object)[pos],
-            "reason": "duplicate administration: another row has the same "
-            + ", ".join(keys)
-            + " (scored, but pairing will refuse it)",
-            "severity": "warning",
-        }
+    return cells.flagged(
+        data,
+        dup,
+        ",".join(keys),
+        data["person_id"].to_numpy(dtype=object),
+        "duplicate administration: another row has the same "
+        + ", ".join(keys)
+        + " (scored, but pairing will refuse it)",
+        "warning",
+        item=None,
     )
 
 
 def _concat_issues(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS})
-    return pd.concat(parts, ignore_index=True)[ISSUE_COLUMNS]
+    return cells.combine(parts, item=True)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -534,6 +532,14 @@ def _score_prepared(
 
 
 # ----------------------------------------------------------------------------- public API
+@validate_params(
+    {
+        "data": "dataframe",
+        "instrument": INSTRUMENT,
+        "columns": COLUMN_MAP,
+        "coding": OPTIONAL_TEXT,
+    }
+)
 def validate(
     data: pd.DataFrame,
     instrument: str | Instrument,
@@ -559,6 +565,17 @@ def validate(
     return ValidationReport(inst.id, len(data), prep.issues)
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "instrument": INSTRUMENT,
+        "columns": COLUMN_MAP,
+        "errors": ERRORS,
+        "coding": OPTIONAL_TEXT,
+        "prorate": ["boolean", None],
+        "keep": [Columns(empty=True), None],
+    }
+)
 def score(
     data: pd.DataFrame,
     instrument: str | Instrument,
@@ -612,6 +629,16 @@ def score(
     return out
 
 
+@validate_params(
+    {
+        "data": "dataframe",
+        "instrument": INSTRUMENT,
+        "columns": COLUMN_MAP,
+        "errors": ERRORS,
+        "coding": OPTIONAL_TEXT,
+        "scored": "boolean",
+    }
+)
 def item_codes(
     data: pd.DataFrame,
     instrument: str | Instrument,

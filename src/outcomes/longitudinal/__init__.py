@@ -3,7 +3,9 @@ follow-up) and multiple imputation of missing follow-ups.
 
 Modules: ``mixed`` (``fit_mixed`` and ``MixedResult``), ``attrition``, ``imputation``. The
 functions of the last two are reached through their modules (``oc.attrition.attrition``,
-``oc.imputation.impute_change``), as before the subpackage existed.
+``oc.imputation.impute_change``), as before the subpackage existed. ``prepare`` and
+``fit_from_prepared`` are importable here for those modules but are not public API: they take
+the private prepared-data record, not a user's table.
 """
 
 from . import attrition, imputation
@@ -11,10 +13,14 @@ from .mixed import (
     LongitudinalWarning,
     MixedResult,
     ModelSpecificationError,
-    fit_from_prepared,
     fit_mixed,
-    prepare,
     wave_order,
+)
+from .mixed import (
+    fit_from_prepared as fit_from_prepared,
+)
+from .mixed import (
+    prepare as prepare,
 )
 
 __all__ = [
@@ -22,9 +28,7 @@ __all__ = [
     "MixedResult",
     "ModelSpecificationError",
     "attrition",
-    "fit_from_prepared",
     "fit_mixed",
     "imputation",
-    "prepare",
     "wave_order",
 ]

@@ -21,9 +21,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._internal.params import (
+    POSITIVE_COUNT,
+    PROBABILITY,
+    WAVE_LABEL,
+    ArrayLike,
+    Columns,
+    renamed_params,
+    validate_params,
+)
+from .._internal.waves import resolve_wave
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
-from .mixed import _check_columns, _is_categorical, _label, _messages, prepare
+from .mixed import LONG_TABLE, _check_columns, _is_categorical, _label, _messages, prepare
 
 __all__ = ["AttritionResult", "attrition", "cohens_d", "welch_t"]
 
@@ -45,6 +55,12 @@ TEST_COLUMNS = [
 _MAX_CATEGORIES = 5
 
 
+@validate_params(
+    {
+        "x": ArrayLike(scores=True),
+        "y": ArrayLike(scores=True),
+    }
+)
 def welch_t(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Welch's t test of mean(x) - mean(y) (unequal variances, Welch-Satterthwaite df).
 
@@ -62,6 +78,12 @@ def welch_t(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     }
 
 
+@validate_params(
+    {
+        "x": ArrayLike(scores=True),
+        "y": ArrayLike(scores=True),
+    }
+)
 def cohens_d(x: np.ndarray, y: np.ndarray) -> float:
     """Cohen's d = (mean(x) - mean(y)) / pooled SD, pooled SD with n - 1 weights.
 
@@ -117,6 +139,11 @@ class AttritionResult:
         warn = (" Warnings: " + "; ".join(self.warnings) + ".") if self.warnings else ""
         return f"{lead}{extra} {self.verdict}{warn}"
 
+    @validate_params(
+        {
+            "bins": POSITIVE_COUNT,
+        }
+    )
     def plot(self, *, bins: int = 5):
         """Left: baseline scores of completers and non-completers. Right: completion rate by
         fifths of the baseline score, with Wilson CIs. Returns the Figure."""
@@ -384,12 +411,25 @@ def _verdict(res: dict, tests: pd.DataFrame, logistic: pd.DataFrame, outcome, hi
     )
 
 
+@renamed_params(child="person_id")
+@validate_params(
+    {
+        **LONG_TABLE,
+        "followup": WAVE_LABEL,
+        "baseline": WAVE_LABEL,
+        "demographics": [Columns(empty=True)],
+        "waves": [ArrayLike(), None],
+        "higher_is_better": ["boolean", None],
+        "alpha": PROBABILITY,
+        "confidence": PROBABILITY,
+    }
+)
 def attrition(
     data: pd.DataFrame,
     outcome: str,
     wave: str,
     *,
-    child: str,
+    person_id: str,
     followup: object = None,
     baseline: object = None,
     demographics: Sequence[str] = (),
@@ -402,7 +442,8 @@ def attrition(
 
     Args:
         data: long table, one row per child per wave (as for :func:`fit_mixed`).
-        outcome, wave, child: the score, wave and child id columns.
+        outcome, wave, person_id: the score, wave and child id columns (``person_id`` was
+            ``child``; the old name still works, with a ``DeprecationWarning``).
         followup: the follow-up wave that defines completion (default: the last wave).
         baseline: the baseline wave (default: the first).
         demographics: child-level columns to compare (text/categorical, or numeric: numeric
@@ -420,10 +461,12 @@ def attrition(
         ...     "child": [1, 2, 3, 4, 5, 6, 7, 1, 2, 3],
         ...     "wave": [0] * 7 + [12] * 3,
         ...     "score": [10, 12, 14, 15, 17, 19, 21, 8, 9, 13]})
-        >>> res = attrition(df, "score", "wave", child="child")
+        >>> res = attrition(df, "score", "wave", person_id="child")
         >>> res.completion["n_completers"], round(float(res.tests.loc[0, "statistic"]), 4)
         (3, 3.4641)
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    child = person_id
     demographics = [demographics] if isinstance(demographics, str) else list(demographics)
     _check_columns(data, [outcome, wave, child, *demographics], "attrition")
     prep = prepare(
@@ -432,8 +475,10 @@ def attrition(
     order = prep.waves
     if followup is None:
         followup = order[-1]
-    if followup not in order:
-        raise DataStructureError(f"attrition: follow-up wave {followup!r} is not among {order!r}")
+    try:
+        followup = resolve_wave(followup, order, column=wave, what="follow-up wave")
+    except DataStructureError as e:
+        raise DataStructureError(f"attrition: {e}") from None
     fu = order.index(followup)
     if fu == prep.base_pos:
         raise OutcomesError("attrition: the follow-up wave must differ from the baseline wave")

@@ -36,14 +36,30 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from numbers import Integral, Real
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._internal.params import (
+    COLUMN,
+    POSITIVE_COUNT,
+    PROBABILITY,
+    SEED,
+    WAVE_LABEL,
+    ArrayLike,
+    Columns,
+    Interval,
+    Options,
+    renamed_params,
+    validate_params,
+)
+from .._internal.waves import resolve_wave
 from ..errors import DataStructureError, OutcomesError
 from .mixed import (
+    LONG_TABLE,
     LongitudinalWarning,
     _check_columns,
     _label,
@@ -70,6 +86,14 @@ TABLE_COLUMNS = [
 ]
 
 
+@validate_params(
+    {
+        "estimates": ArrayLike(scores=True),
+        "variances": ArrayLike(scores=True),
+        "df_complete": Interval(Real, 0, np.inf, closed="right"),
+        "confidence": PROBABILITY,
+    }
+)
 def pool_rubin(
     estimates: Sequence[float],
     variances: Sequence[float],
@@ -233,6 +257,11 @@ class ImputationResult:
             text += " Warnings: " + "; ".join(self.warnings) + "."
         return text
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+        }
+    )
     def plot(self, ax=None):
         """Forest plot of the four estimates with their CIs; returns the Axes."""
         import matplotlib.pyplot as plt
@@ -306,17 +335,36 @@ def _completers(wide: pd.DataFrame, b: str, f: str, confidence: float) -> dict:
     }
 
 
+@renamed_params(child="person_id", school="cluster")
+@validate_params(
+    {
+        **LONG_TABLE,
+        "followup": WAVE_LABEL,
+        "baseline": WAVE_LABEL,
+        "covariates": [Columns(empty=True)],
+        "auxiliary": [Columns(empty=True)],
+        "cluster": [COLUMN, None],
+        "waves": [ArrayLike(), None],
+        "m": Interval(Integral, 2, None),
+        "method": Options(str, {"norm", "pmm"}),
+        "cycles": POSITIVE_COUNT,
+        "donors": POSITIVE_COUNT,
+        "seed": SEED,
+        "mixed": "boolean",
+        "confidence": PROBABILITY,
+    }
+)
 def impute_change(
     data: pd.DataFrame,
     outcome: str,
     wave: str,
     *,
-    child: str,
+    person_id: str,
     followup: object = None,
     baseline: object = None,
     covariates: Sequence[str] = (),
     auxiliary: Sequence[str] = (),
-    school: str | None = None,
+    cluster: str | None = None,
     waves: Sequence | None = None,
     m: int = 20,
     method: Literal["norm", "pmm"] = "norm",
@@ -330,13 +378,15 @@ def impute_change(
 
     Args:
         data: long table, one row per child per wave (as for :func:`fit_mixed`).
-        outcome, wave, child: score, wave and child id columns.
+        outcome, wave, person_id: score, wave and child id columns (``person_id`` was
+            ``child``; the old name still works, with a ``DeprecationWarning``).
         followup: the follow-up wave (default the last). baseline: default the first wave.
         covariates: child-level columns used in the imputation model and the mixed models.
             Children with a missing covariate are left out of every analysis (counted in
             ``excluded``) so that all four compare the same children.
         auxiliary: extra child-level columns used only to impute (e.g. attendance).
-        school: school id column for the mixed models' second random intercept.
+        cluster: school id column for the mixed models' second random intercept (was
+            ``school``).
         m: number of imputed datasets, each from its own chain of ``cycles`` MICE cycles.
         method: ``"norm"`` (default): Bayesian linear regression imputation (draw sigma^2 and
             beta from their posterior, add residual noise), which extrapolates to the children
@@ -357,10 +407,12 @@ def impute_change(
         >>> fu[base > 23] = np.nan  # the most severe children miss follow-up
         >>> df = pd.DataFrame({"child": np.r_[np.arange(n), np.arange(n)],
         ...                    "wave": [0] * n + [12] * n, "score": np.r_[base, fu]})
-        >>> res = impute_change(df, "score", "wave", child="child", m=5, mixed=False)
+        >>> res = impute_change(df, "score", "wave", person_id="child", m=5, mixed=False)
         >>> res.to_frame()["analysis"].tolist()
         ['completers: paired t', 'multiple imputation: OLS (MICE)']
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    child, school = person_id, cluster
     import statsmodels.api as sm
     from statsmodels.imputation.mice import MICE, MICEData
 
@@ -392,10 +444,10 @@ def impute_change(
     )
     order = prep.waves
     followup = order[-1] if followup is None else followup
-    if followup not in order:
-        raise DataStructureError(
-            f"impute_change: follow-up wave {followup!r} is not among {order!r}"
-        )
+    try:
+        followup = resolve_wave(followup, order, column=wave, what="follow-up wave")
+    except DataStructureError as e:
+        raise DataStructureError(f"impute_change: {e}") from None
     fu, bp = order.index(followup), prep.base_pos
     if fu == bp:
         raise OutcomesError("impute_change: the follow-up wave must differ from the baseline")

@@ -25,7 +25,6 @@ Attrition analysis lives in :mod:`outcomes.longitudinal.attrition`; multiple imp
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._internal.columns import check_frame
+from .._internal.params import (
+    COLUMN,
+    PROBABILITY,
+    WAVE_LABEL,
+    ArrayLike,
+    Columns,
+    Options,
+    renamed_params,
+    validate_params,
+)
+from .._internal.text import did_you_mean
+from .._internal.waves import order_waves, resolve_wave
+from .._mixed import RemlModel
 from ..errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -45,13 +58,17 @@ __all__ = [
 ]
 
 #: Columns of :meth:`MixedResult.to_frame` (the first six are the public contract).
-FIXED_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p", "z"]
-
-#: Wave labels that mark the baseline when waves are text without an explicit order.
-_BASELINE_NAMES = {"baseline", "base", "pre", "t0", "time 0", "wave 0", "before", "intake", "start"}
+#: ``z`` is the Wald ratio estimate / se, referred to t(``df``) (Satterthwaite) or, with
+#: ``df`` infinite, to the normal distribution.
+FIXED_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p", "z", "df"]
 
 # A variance component below this share of the total variance is reported as on the boundary.
 _BOUNDARY_SHARE = 1e-6
+
+
+#: The parameters naming a long table and its columns, shared by fit_mixed, attrition and
+#: impute_change (checked by validate_params; the names follow docs/contributing.md).
+LONG_TABLE = {"data": "dataframe", "outcome": COLUMN, "wave": COLUMN, "person_id": COLUMN}
 
 
 class LongitudinalWarning(UserWarning):
@@ -71,23 +88,7 @@ def _label(v: object) -> str:
 
 
 def _check_columns(data: object, columns: Sequence[str], what: str) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise DataStructureError(f"{what}: expected a pandas DataFrame, got {type(data).__name__}")
-    if len(data) == 0:
-        raise DataStructureError(f"{what}: the data has no rows")
-    dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-    if dup:
-        raise DataStructureError(f"{what}: duplicate column names in the data: {dup}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise DataStructureError(
-            f"{what}: column(s) {missing} not found; the data has {list(map(str, data.columns))}"
-        )
-    seen: set[str] = set()
-    repeated = sorted({c for c in columns if c in seen or seen.add(c)})
-    if repeated:
-        raise DataStructureError(f"{what}: column(s) {repeated} named in more than one role")
-    return data
+    return check_frame(data, columns, what=what, distinct=True)
 
 
 def _rows_named(data: pd.DataFrame, mask: np.ndarray, column: str, limit: int = 10) -> str:
@@ -120,19 +121,19 @@ def _no_missing_keys(data: pd.DataFrame, column: str, what: str) -> None:
         raise DataStructureError(f"{what}: column {column!r} is missing at row(s) {rows}")
 
 
-def _wave_number(label: str) -> float | None:
-    if label.strip().lower() in _BASELINE_NAMES:
-        return 0.0
-    found = re.findall(r"\d+(?:\.\d+)?", label)
-    return float(found[0]) if len(found) == 1 else None
-
-
+@validate_params(
+    {
+        "values": "series",
+        "waves": [ArrayLike(), None],
+    }
+)
 def wave_order(values: pd.Series, waves: Sequence | None = None) -> list:
     """The waves present, in time order.
 
     Numbers sort numerically; an ordered categorical keeps its order; text labels are ordered
-    by a recognised baseline name ("baseline", "pre", "t0" ...) and the one number in each
-    label ("6 months", "12m"). Anything else needs ``waves=[...]`` spelled out.
+    by the project's wave vocabulary (:mod:`outcomes._internal.waves`: a baseline name such as
+    "baseline", "pre", "t0" first, then by months: "6 months", "12m", "1 year"; then "wave 2").
+    Anything else needs ``waves=[...]`` spelled out.
 
     Example:
         >>> wave_order(pd.Series(["12 months", "baseline", "6 months"]))
@@ -146,8 +147,9 @@ def wave_order(values: pd.Series, waves: Sequence | None = None) -> list:
         unknown = [w for w in present if w not in order]
         if unknown:
             raise DataStructureError(
-                f"wave value(s) {unknown[:10]!r} are not in waves={order!r}; add them or "
-                "drop those rows"
+                f"wave value(s) {unknown[:10]!r} are not in waves={order!r} "
+                f"({did_you_mean(unknown[0], order).removeprefix('; ')}); add them or drop "
+                "those rows"
             )
         return [w for w in order if w in set(present)]
     if isinstance(values.dtype, pd.CategoricalDtype) and values.dtype.ordered:
@@ -156,14 +158,8 @@ def wave_order(values: pd.Series, waves: Sequence | None = None) -> list:
         return sorted(present.tolist())
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return sorted(present.tolist())
-    labels = [str(w) for w in present]
-    numbers = [_wave_number(w) for w in labels]
-    if any(n is None for n in numbers) or len(set(numbers)) != len(numbers):
-        raise DataStructureError(
-            f"cannot tell the order of waves {labels!r}; pass waves=[...] in time order "
-            "(or use numbers such as months since baseline)"
-        )
-    return [w for _, w in sorted(zip(numbers, present.tolist(), strict=True))]
+    by_label = {str(w): w for w in present}
+    return [by_label[w] for w in order_waves(by_label, strict=True)]
 
 
 @dataclass
@@ -292,8 +288,10 @@ def prepare(
         )
     if baseline is None:
         baseline = order[0]
-    if baseline not in pos_of:
-        raise DataStructureError(f"{what}: baseline wave {baseline!r} is not among {order!r}")
+    try:
+        baseline = resolve_wave(baseline, order, column=wave, what="baseline wave")
+    except DataStructureError as e:
+        raise DataStructureError(f"{what}: {e}") from None
     if frame["_child"].nunique() < 2:
         raise DataStructureError(f"{what}: scores from fewer than two children")
 
@@ -415,6 +413,7 @@ class _Fit:
     warnings: list[str]
     loglik: float
     method: str
+    reml_model: RemlModel | None = None
 
 
 def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
@@ -450,13 +449,33 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
         raise ModelSpecificationError(
             f"fit_mixed: the model could not be fitted ({'; '.join(msgs)})"
         )
-    k = X.shape[1]
-    params = pd.Series(np.asarray(res.fe_params), index=X.columns)
-    cov = pd.DataFrame(np.asarray(res.cov_params())[:k, :k], index=X.columns, columns=X.columns)
     sigma2 = float(res.scale)
     tau = float(np.asarray(res.cov_re)[0, 0])
     variances = {"school": tau, "child": float(res.vcomp[0])} if school else {"child": tau}
     variances["residual"] = sigma2
+    groups = {"child": df["_child"].to_numpy()}
+    if school:
+        groups = {"school": df["_school"].to_numpy(), **groups}
+    rm = RemlModel(df["_y"].to_numpy(), X.to_numpy(), groups)
+    loglik = float(res.llf)
+    if reml:
+        # statsmodels' optimiser stops just inside a zero variance; lme4's bounded one reaches it
+        sm_dev = rm.deviance(variances)
+        refined = rm.fit(variances)
+        dev = rm.deviance(refined)
+        for comp in groups:
+            if refined[comp] == 0 and variances[comp] > 0 and dev < sm_dev:
+                msgs.append(
+                    f"The REML optimum has the {comp} variance at 0 (REML log-likelihood "
+                    f"{-dev / 2:.4f} there vs {-sm_dev / 2:.4f} at statsmodels' estimate "
+                    f"{variances[comp]:.4g}); the fit uses the optimum, as lme4 does"
+                )
+        variances = {k: refined[k] for k in variances}
+        loglik = -dev / 2
+    # lme4's vcov: (X'V^-1 X)^-1 at the estimated variances (not the joint inverse Hessian)
+    beta, C = rm.fixed(variances)
+    params = pd.Series(beta, index=X.columns)
+    cov = pd.DataFrame(C, index=X.columns, columns=X.columns)
     total = sum(variances.values())
     for comp, v in variances.items():
         if comp != "residual" and v <= _BOUNDARY_SHARE * total:
@@ -474,23 +493,30 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
         variances=variances,
         converged=bool(res.converged),
         warnings=msgs,
-        loglik=float(res.llf),
+        loglik=loglik,
         method="REML" if reml else "ML",
+        reml_model=rm if reml else None,
     )
 
 
-def _wald(est: np.ndarray, var: np.ndarray, confidence: float) -> dict[str, np.ndarray]:
+def _wald(
+    est: np.ndarray, var: np.ndarray, confidence: float, df: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Wald CIs and p-values: t(df) where df is given (Satterthwaite), else normal."""
     se = np.sqrt(np.where(var >= 0, var, np.nan))
-    z = stats.norm.ppf(0.5 + confidence / 2)
+    df = np.full(len(est), np.inf) if df is None else np.asarray(df, dtype=float)
+    # t with infinite df is the normal distribution
+    crit = stats.t.ppf(0.5 + confidence / 2, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         zstat = est / se
     return {
         "estimate": est,
         "se": se,
-        "ci_low": est - z * se,
-        "ci_high": est + z * se,
-        "p": 2 * stats.norm.sf(np.abs(zstat)),
+        "ci_low": est - crit * se,
+        "ci_high": est + crit * se,
+        "p": 2 * stats.t.sf(np.abs(zstat), df),
         "z": zstat,
+        "df": df,
     }
 
 
@@ -526,11 +552,24 @@ class MixedResult:
     n_by_wave: pd.DataFrame
     excluded: dict[str, int]
     _L: dict = field(repr=False, default_factory=dict)
+    #: "satterthwaite" (t tests and CIs, as lmerTest) or "normal" (Wald z).
+    df_method: str = "satterthwaite"
+    _reml: RemlModel | None = field(repr=False, default=None)
 
     # -- tables
     def to_frame(self) -> pd.DataFrame:
-        """One row per fixed-effect term: ``term, estimate, se, ci_low, ci_high, p, z``."""
-        cols = _wald(self.params.to_numpy(), np.diag(self.cov_params.to_numpy()), self.confidence)
+        """One row per fixed-effect term: ``term, estimate, se, ci_low, ci_high, p, z, df``.
+
+        ``se`` is lme4's: the square root of (X'V⁻¹X)⁻¹ at the REML estimates. ``df`` is the
+        Satterthwaite df of the t test and CI (lmerTest), or infinite for normal (Wald z).
+        """
+        L = np.eye(len(self.params))
+        cols = _wald(
+            self.params.to_numpy(),
+            np.diag(self.cov_params.to_numpy()),
+            self.confidence,
+            self._df(L),
+        )
         return pd.DataFrame({"term": self.params.index.tolist(), **cols})[FIXED_COLUMNS]
 
     def _contrast(self, L: np.ndarray) -> dict[str, np.ndarray]:
@@ -538,7 +577,13 @@ class MixedResult:
         V = self.cov_params.to_numpy()
         est = L @ b
         var = np.einsum("ij,jk,ik->i", L, V, L)
-        return _wald(est, var, self.confidence)
+        return _wald(est, var, self.confidence, self._df(L))
+
+    def _df(self, L: np.ndarray) -> np.ndarray | None:
+        """Satterthwaite df of each contrast row of ``L``, or None for normal tests."""
+        if self.df_method != "satterthwaite" or self._reml is None:
+            return None
+        return self._reml.satterthwaite(self.variances, L)
 
     def _keys(self) -> list[tuple]:
         return list(self._L.keys())
@@ -644,7 +689,12 @@ class MixedResult:
             f"children"
             + (f" in {self.n_schools} schools" if self.school else "")
             + (f", adjusted for {', '.join(self.covariates)}" if self.covariates else "")
-            + "."
+            + "; standard errors (X'V⁻¹X)⁻¹ at the estimates as lme4, "
+            + (
+                "t tests and CIs on Satterthwaite degrees of freedom (as lmerTest)."
+                if self._df(np.eye(len(self.params))) is not None
+                else "normal (Wald z) tests and CIs."
+            )
         )
         means = self.wave_means()
         change = self.change()
@@ -677,6 +727,12 @@ class MixedResult:
             parts.append("The fit converged without warnings.")
         return " ".join(parts)
 
+    @validate_params(
+        {
+            "ax": ["ax", None],
+            "observed": "boolean",
+        }
+    )
     def plot(self, ax=None, *, observed: bool = True):
         """Estimated means with CIs per wave (one line per group); observed means as crosses."""
         import matplotlib.pyplot as plt
@@ -747,6 +803,7 @@ def fit_from_prepared(
     reml: bool = True,
     confidence: float = 0.95,
     what: str = "fit_mixed",
+    ddf: str = "satterthwaite",
 ) -> MixedResult:
     """Fit the model to already-checked data (used by :mod:`outcomes.longitudinal.imputation`)."""
     X = _design(prep, prep.frame)
@@ -784,22 +841,40 @@ def fit_from_prepared(
         n_by_wave=nb,
         excluded=prep.excluded,
         _L=_mean_rows(prep, children),
+        # Satterthwaite needs the REML deviance; ML fits are tested against the normal
+        df_method=ddf if reml else "normal",
+        _reml=fit.reml_model,
     )
 
 
+@renamed_params(child="person_id", school="cluster")
+@validate_params(
+    {
+        **LONG_TABLE,
+        "cluster": [COLUMN, None],
+        "covariates": [Columns(empty=True)],
+        "group": [COLUMN, None],
+        "waves": [ArrayLike(), None],
+        "baseline": WAVE_LABEL,
+        "reml": "boolean",
+        "confidence": PROBABILITY,
+        "ddf": Options(str, {"satterthwaite", "normal"}),
+    }
+)
 def fit_mixed(
     data: pd.DataFrame,
     outcome: str,
     wave: str,
     *,
-    child: str,
-    school: str | None = None,
+    person_id: str,
+    cluster: str | None = None,
     covariates: Sequence[str] = (),
     group: str | None = None,
     waves: Sequence | None = None,
     baseline: object = None,
     reml: bool = True,
     confidence: float = 0.95,
+    ddf: str = "satterthwaite",
 ) -> MixedResult:
     """Linear mixed model for repeated scores: random intercept per child (and school).
 
@@ -808,13 +883,17 @@ def fit_mixed(
             dropped; they are counted in ``result.excluded``).
         outcome: the score column. wave: the wave column (numbers such as months, an ordered
             categorical, or text labels with ``waves=`` giving their order).
-        child: child id column. school: school id column for a second random intercept.
+        person_id: child id column. cluster: school id column for a second random intercept.
+            (The old names ``child`` and ``school`` still work, with a ``DeprecationWarning``.)
         covariates: child-level columns to adjust for (numeric, or text/categorical which
             become dummies against their first level). group: a column whose groups get their
             own change over time (``wave x group`` interaction), e.g. programme vs comparison.
         waves: the waves in time order; every wave in the data must be listed.
             baseline: the reference wave (default the first).
         reml: REML (default) or maximum likelihood. confidence: level of the Wald intervals.
+        ddf: ``"satterthwaite"`` (default): t tests and CIs on Satterthwaite degrees of
+            freedom, as R's lmerTest (REML fits only; ML fits use the normal); ``"normal"``:
+            Wald z. Standard errors are lme4's, (X'V⁻¹X)⁻¹ at the REML estimates, either way.
 
     Returns:
         :class:`MixedResult` with ``to_frame()`` (fixed effects), ``wave_means()``,
@@ -826,12 +905,16 @@ def fit_mixed(
         ...     "extra": [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0,
         ...               1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4],
         ...     "group": [1] * 10 + [2] * 10, "ID": list(range(1, 11)) * 2})
-        >>> res = fit_mixed(sleep, "extra", "group", child="ID")
+        >>> res = fit_mixed(sleep, "extra", "group", person_id="ID")
         >>> res.to_frame().set_index("term").loc["group[2]", ["estimate", "se"]].round(3).tolist()
         [1.58, 0.389]
     """
+    # The body keeps its pre-glossary names (docs/contributing.md, argument names).
+    child, school = person_id, cluster
     if not 0 < confidence < 1:
         raise OutcomesError(f"fit_mixed: confidence must lie between 0 and 1, not {confidence!r}")
+    if ddf not in ("satterthwaite", "normal"):
+        raise OutcomesError(f"fit_mixed: ddf must be 'satterthwaite' or 'normal', not {ddf!r}")
     prep = prepare(
         data,
         outcome,
@@ -844,7 +927,13 @@ def fit_mixed(
         baseline=baseline,
     )
     res = fit_from_prepared(
-        prep, outcome=outcome, child=child, school=school, reml=reml, confidence=confidence
+        prep,
+        outcome=outcome,
+        child=child,
+        school=school,
+        reml=reml,
+        confidence=confidence,
+        ddf=ddf,
     )
     for msg in res.warnings:
         warnings.warn(f"fit_mixed ({outcome}): {msg}", LongitudinalWarning, stacklevel=2)

@@ -7,9 +7,10 @@ import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from .._internal.params import POSITIVE_COUNT, HasMethods, validate_params
 from .config import EvaluationConfig, load_config
 from .inputs import load_inputs
 
@@ -52,6 +53,14 @@ def to_html(nb) -> str:
     return body
 
 
+@validate_params(
+    {
+        "config": ["path", Mapping, HasMethods(["model_dump"], "an EvaluationConfig")],
+        "output_dir": "path",
+        "progress": "boolean",
+        "timeout": POSITIVE_COUNT,
+    }
+)
 def build_report(
     config: str | Path | dict | EvaluationConfig,
     output_dir: str | Path,

@@ -12,6 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._internal.cells import combine
+from .._internal.dates import is_date_column, read_dates
+from .._internal.waves import check_lookalikes, resolve_wave
 from ..errors import InvalidResponsesError, OutcomesError
 from ..instruments import Instrument, load_instrument
 from ..instruments.scoring import score
@@ -83,6 +86,51 @@ def _read_all(cfg: EvaluationConfig, problems: list[str]) -> dict[str, pd.DataFr
     return raw
 
 
+def _wave_problems(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[str]:
+    """The configured survey waves must be in the data, with no lookalike labels beside them:
+    the sections select rows by these labels, so a miss would be an empty table, not an error."""
+    out = []
+    for label, part in (("school_survey", cfg.school_survey), ("staff_survey", cfg.staff_survey)):
+        df = raw.get(label)
+        if df is None or "wave" not in df.columns:
+            continue
+        present = pd.Series(df["wave"].dropna().unique()).tolist()
+        try:
+            chosen = [
+                resolve_wave(w, present, what=f"{label}.{name}")
+                for name, w in (
+                    ("baseline_wave", part.baseline_wave),
+                    ("followup_wave", part.followup_wave),
+                )
+            ]
+            check_lookalikes(chosen, present)
+        except OutcomesError as e:
+            out.append(f"{label}: {e}")
+    return out
+
+
+def _date_problems(label: str, bad: pd.DataFrame) -> list[str]:
+    first = "; ".join(
+        f"row {r.row} column {r.column}: {r.reason}" for r in bad.head(5).itertuples()
+    )
+    more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+    return [f"{label}: {len(bad)} cell(s) that are not dates: {first}{more}"]
+
+
+def _read_date_columns(label: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The table with its date columns read once, by the one date reader (so every section sees
+    the same days), and the bad date cells. Referrals are left to :func:`prepare_referrals`,
+    which reads and checks them by the same rules."""
+    if label == "referrals":
+        return df, combine([])
+    parts = []
+    for c in [c for c in df.columns if is_date_column(c)]:
+        got = read_dates(df[c], column=c)
+        df = df.assign(**{c: got.values})
+        parts.append(got.issues)
+    return df, combine(parts)
+
+
 def _pseudonymise(df: pd.DataFrame, key: str) -> pd.DataFrame:
     cols = [c for c in ID_COLUMNS if c in df.columns]
     if not cols:
@@ -122,8 +170,16 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
         except OutcomesError as e:
             problems.append(f"config: {e}")
 
+    problems.extend(_wave_problems(cfg, raw))
     issue_parts: list[pd.DataFrame] = []
     rows: list[dict] = []
+    date_issues: dict[str, pd.DataFrame] = {}
+    for label in list(raw):
+        raw[label], bad = _read_date_columns(label, raw[label])
+        date_issues[label] = bad
+        # responses' bad dates join their scoring problems below
+        if len(bad) and cfg.invalid_cells == "stop" and not label.startswith("responses:"):
+            problems.extend(_date_problems(label, bad))
     key = os.environ.get(cfg.pseudonymisation.key_env) or new_key()
 
     def prepared(label: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -150,7 +206,7 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             continue
         inputs.responses[inst_id], inputs.scores[inst_id] = df, scored
         issues = scored.attrs["issues"]
-        errs = issues[issues["severity"] == "error"]
+        errs = combine([issues[issues["severity"] == "error"], date_issues[label]])
         rows.append(
             {"table": label, "rows": len(df), "invalid_cells": len(errs), "rows_excluded": 0}
         )
@@ -197,7 +253,12 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             inputs.tables[label] = prepared(label, df)
     for label, df in inputs.tables.items():
         if not any(r["table"] == label for r in rows):
-            rows.append({"table": label, "rows": len(df), "invalid_cells": 0, "rows_excluded": 0})
+            bad = date_issues.get(label, combine([]))
+            if len(bad):
+                issue_parts.append(bad.assign(table=label))
+            rows.append(
+                {"table": label, "rows": len(df), "invalid_cells": len(bad), "rows_excluded": 0}
+            )
     inputs.accounting = pd.DataFrame(
         rows, columns=["table", "rows", "invalid_cells", "rows_excluded"]
     )
@@ -219,7 +280,13 @@ def _attach_demographics(inputs: Inputs) -> None:
     ]
     if not demo_cols:
         return
-    per_person = ref.sort_values("referral_date").groupby("person_id", sort=False)[demo_cols].last()
+    # the referral date as a date (text sorts "05/01/2025" after "01/02/2025"); bad cells last
+    when = read_dates(ref["referral_date"], column="referral_date").values
+    per_person = (
+        ref.iloc[np.argsort(when.to_numpy(), kind="stable")]
+        .groupby("person_id", sort=False)[demo_cols]
+        .last()
+    )
     for inst_id, sc in inputs.scores.items():
         add = [c for c in demo_cols if c not in sc.columns]
         if add:

@@ -168,8 +168,13 @@ class Release:
         t.attrs = {}
         means = dict(means or {})
         if self.enabled:
-            t = disclosure.apply(
-                t,
+            roles = [*counts, *(percentages or {}), *means, *keep]
+            # Without Total rows the labels play no part: leave them out, so that a label such
+            # as a scale called "total" is never read as (or refused for looking like) a margin
+            structural = [c for c in t.columns if c not in roles] if totals or groups else []
+            cols = [c for c in t.columns if c in set(roles) | set(structural)]
+            out = disclosure.apply(
+                t[cols],
                 counts=list(counts),
                 threshold=self.threshold,
                 base=self.base,
@@ -179,11 +184,11 @@ class Release:
                 column_totals=dict(column_totals) if column_totals is not None else {},
                 keep=list(keep),
                 within=dict(within or {}),
-                # Total rows only where the table has them: a scale named "total" is a label
-                total_labels=("Total", "All") if totals or groups else (),
                 percent_scale=1.0,
                 decimals=3,
             )
+            for c in cols:
+                t[c] = out[c]
         for c, (_, d) in means.items():
             t[c] = _rounded(t[c], d)
             if c in ("p", "p_adj"):
@@ -219,15 +224,17 @@ class Release:
         # the SD as a statistic too: hidden with n
         stat_cols = [*[m for m in means if m in t.columns], diff, sd]
         if self.enabled:
-            t = disclosure.apply(
-                t,
+            # one row per measure, no Total rows: the labels (a scale may be "total") stay out
+            out = disclosure.apply(
+                t[[n, *stat_cols]],
                 counts=[n],
-                total_labels=(),  # one row per measure: no Total rows (a scale may be "total")
                 threshold=self.threshold,
                 base=self.base,
                 means={c: n for c in stat_cols},
                 column_totals={},
             )
+            for c in [n, *stat_cols]:
+                t[c] = out[c]
         for c in stat_cols:
             t[c] = [
                 v if is_hidden(v) else round(float(v), int(d)) + 0.0

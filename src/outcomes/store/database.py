@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._internal.params import OPTIONAL_TEXT, TEXT, WAVE_LABEL, ArrayLike, Options, validate_params
 from .._internal.text import unknown
 from .._version import __version__
 from ..errors import DataStructureError, OutcomesError
-from .tables import DEDUP_RULES, kind, stored_name
+from .tables import DEDUP_RULES, KINDS, kind, stored_name
 
 __all__ = ["ImportSummary", "Store", "StoreError", "open"]
 
@@ -72,6 +73,11 @@ def _quote(name: str) -> str:
 class Store:
     """An evaluation store backed by a DuckDB file (see :func:`open`)."""
 
+    @validate_params(
+        {
+            "path": "path",
+        }
+    )
     def __init__(self, path: str | Path):
         import duckdb  # only the store needs the database engine
 
@@ -115,6 +121,18 @@ class Store:
         return dict(rows)
 
     # ------------------------------------------------------------------ import
+    @validate_params(
+        {
+            "path": "path",
+            "table": Options(str, set(KINDS)),
+            "wave": WAVE_LABEL,
+            "instrument": OPTIONAL_TEXT,
+            "platform": OPTIONAL_TEXT,
+            "on_duplicate": Options(str, set(DEDUP_RULES)),
+            "key": [str, bytes, None],
+            "key_file": ["path", None],
+        }
+    )
     def import_file(
         self,
         path: str | Path,
@@ -322,6 +340,13 @@ class Store:
         self.con.unregister("_incoming")
 
     # ------------------------------------------------------------------ reading
+    @validate_params(
+        {
+            "table": TEXT,
+            "instrument": OPTIONAL_TEXT,
+            "waves": [ArrayLike(), str, None],
+        }
+    )
     def table(self, table: str, *, instrument: str | None = None, waves=None) -> pd.DataFrame:
         """The records held in ``table`` (responses: of ``instrument``), optionally only some
         waves. Provenance stays in the store: the ``_import_id`` column links each record to
@@ -376,6 +401,11 @@ class Store:
         return pd.concat(frames, ignore_index=True)
 
 
+@validate_params(
+    {
+        "path": ["path", None],
+    }
+)
 def open(path: str | Path | None = None) -> Store:
     """Open (or create) an evaluation store: a DuckDB file.
 

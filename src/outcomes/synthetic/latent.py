@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from .._internal.params import COUNT, ArrayLike, validate_params
+
 
 @dataclass(frozen=True)
 class ItemBlock:
@@ -67,6 +69,13 @@ class ItemBlock:
     def n_categories(self) -> np.ndarray:
         return np.array([len(p) for p in self.props])
 
+    @validate_params(
+        {
+            "theta": np.ndarray,
+            "rng": np.random.Generator,
+            "noise": [np.ndarray, None],
+        }
+    )
     def sample(
         self, theta: np.ndarray, rng: np.random.Generator, *, noise: np.ndarray | None = None
     ) -> np.ndarray:
@@ -87,6 +96,18 @@ class ItemBlock:
         )
 
 
+@validate_params(
+    {
+        "theta": np.ndarray,
+        "loadings": np.ndarray,
+        "thresholds": np.ndarray,
+        "rng": np.random.Generator,
+        "offset": COUNT,
+        "reverse": [ArrayLike(), None],
+        "n_categories": [np.ndarray, None],
+        "noise": [np.ndarray, None],
+    }
+)
 def ordinal_responses(
     theta: np.ndarray,
     loadings: np.ndarray,

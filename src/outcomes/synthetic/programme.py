@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._internal.dates import dates_or_raise
+from .._internal.params import COUNT, OPTIONAL_TEXT, validate_params
 from ..errors import OutcomesError
 from .clinical import simulate_clinical
 from .dictionary import datapackage, readme
@@ -84,6 +86,12 @@ class ProgrammeData:
         """SHA-256 of each table written as CSV: equal fingerprints, identical data."""
         return {name: _sha256(_csv_bytes(t)) for name, t in self.tables().items()}
 
+    @validate_params(
+        {
+            "path": "path",
+            "command": OPTIONAL_TEXT,
+        }
+    )
     def write(self, path: str | Path, *, command: str | None = None) -> Path:
         """Write every table as CSV with ``datapackage.json`` (Frictionless), a README data
         dictionary and ``truth.json``. Returns the directory."""
@@ -102,6 +110,11 @@ class ProgrammeData:
         return out
 
     @classmethod
+    @validate_params(
+        {
+            "path": "path",
+        }
+    )
     def read(cls, path: str | Path) -> ProgrammeData:
         """Read a directory written by :meth:`write` back, with the column types restored."""
         p = Path(path)
@@ -151,6 +164,13 @@ class ProgrammeData:
         return f"ProgrammeData(seed={self.truth.seed}, {sizes})"
 
 
+@validate_params(
+    {
+        "seed": COUNT,
+        "settings": [SimulationSettings, Mapping, None],
+        "kwargs": "no_validation",  # each is a SimulationSettings field, checked there
+    }
+)
 def simulate_programme(
     seed: int = 0,
     *,
@@ -344,7 +364,7 @@ def _read_resource(root: Path, r: dict) -> pd.DataFrame:
     dates = [f["name"] for f in fields if f["type"] == "date"]
     df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
     for c in dates:
-        df[c] = pd.to_datetime(df[c], format="%Y-%m-%d").astype("datetime64[s]")
+        df[c] = dates_or_raise(df[c], column=c, where=path.name).astype("datetime64[s]")
     for f in fields:
         # columns that are never blank get plain numpy types, as simulate_programme makes them
         if f.get("constraints", {}).get("required") and f["type"] in ("integer", "boolean"):

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .._internal.params import ArrayLike, validate_params
 from ._scoring import score_items
 from .itembank import sdq_self_block, sdq_self_impact_block, swemwbs_block
 from .latent import (
@@ -216,6 +217,12 @@ def _survey_frame(s, schools, pupils, rows, y, wave, dates, obs) -> pd.DataFrame
     return pd.concat([pd.DataFrame(data), int_columns(obs, ITEM_COLUMNS)], axis=1)
 
 
+@validate_params(
+    {
+        "values": ArrayLike(scores=True),
+        "groups": ArrayLike(),
+    }
+)
 def anova_icc(values: np.ndarray, groups: np.ndarray) -> float:
     """One-way ANOVA estimator of the ICC, ICC(1) with the adjusted mean group size n0
     (Donner 1986, Int Stat Rev 54:67); NaN values are dropped."""

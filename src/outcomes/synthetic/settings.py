@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .._internal.params import validate_params
 from ..errors import OutcomesError
 
 DROPOUT_MECHANISMS = ("mar", "mcar", "mnar")
@@ -115,6 +116,7 @@ class SimulationSettings:
         _check(self)
 
     @classmethod
+    @validate_params({"kwargs": "no_validation"})  # names checked below, values in _check
     def from_kwargs(cls, **kwargs: Any) -> SimulationSettings:
         """Build settings from keyword arguments, refusing unknown names with a suggestion."""
         names = [f.name for f in dataclasses.fields(cls)]

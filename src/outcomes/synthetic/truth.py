@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .._internal.params import TEXT, Options, renamed_params, validate_params
 
 _FRAMES = ("clinical", "experience", "survey", "icc", "staff")
 
@@ -75,6 +78,13 @@ class Truth:
     survey_follow_up: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------------------ lookups
+    @validate_params(
+        {
+            "instrument": TEXT,
+            "scale": TEXT,
+            "expected": "boolean",
+        }
+    )
     def change(self, instrument: str, scale: str, *, expected: bool = False) -> float:
         """True mean change (post - pre) of a clinical scale.
 
@@ -87,32 +97,64 @@ class Truth:
         row = self._row(self.clinical, instrument=instrument, scale=scale)
         return float(row["expected_mean_change" if expected else "mean_change"])
 
+    @validate_params(
+        {
+            "instrument": TEXT,
+            "scale": TEXT,
+            "expected": "boolean",
+        }
+    )
     def reliable_improvement(self, instrument: str, scale: str, *, expected: bool = False) -> float:
         """True share of the cohort with a reliable improvement on a clinical scale."""
         row = self._row(self.clinical, instrument=instrument, scale=scale)
         col = "prop_reliable_improvement"
         return float(row[f"expected_{col}" if expected else col])
 
+    @renamed_params(wave="followup")
+    @validate_params(
+        {
+            "instrument": TEXT,
+            "scale": TEXT,
+            "followup": TEXT,
+            "group": TEXT,
+            "expected": "boolean",
+        }
+    )
     def survey_change(
         self,
         instrument: str,
         scale: str,
         *,
-        wave: str = "12m",
+        followup: str = "12m",
         group: str = "programme",
         expected: bool = False,
     ) -> float:
-        """True change in a survey scale's population mean from baseline to ``wave``."""
-        row = self._row(self.survey, instrument=instrument, scale=scale, wave=wave, group=group)
+        """True change in a survey scale's population mean from baseline to wave ``followup``."""
+        row = self._row(self.survey, instrument=instrument, scale=scale, wave=followup, group=group)
         return float(row["expected_change" if expected else "change"])
 
+    @renamed_params(wave="followup")
+    @validate_params(
+        {
+            "followup": TEXT,
+            "group": TEXT,
+            "expected": "boolean",
+        }
+    )
     def staff_change(
-        self, *, wave: str = "12m", group: str = "programme", expected: bool = False
+        self, *, followup: str = "12m", group: str = "programme", expected: bool = False
     ) -> float:
-        """True change in mean WCS-10 confidence (1-5) from baseline to ``wave``."""
-        row = self._row(self.staff, wave=wave, group=group)
+        """True change in mean WCS-10 confidence (1-5) from baseline to wave ``followup``."""
+        row = self._row(self.staff, wave=followup, group=group)
         return float(row["expected_change_confidence" if expected else "change_confidence"])
 
+    @validate_params(
+        {
+            "instrument": TEXT,
+            "scale": TEXT,
+            "kind": Options(str, {"icc", "icc_latent", "icc_realised"}),
+        }
+    )
     def icc_of(self, instrument: str, scale: str, *, kind: str = "icc") -> float:
         """ICC of a survey scale: ``kind`` is 'icc', 'icc_latent' or 'icc_realised'."""
         return float(self._row(self.icc, instrument=instrument, scale=scale)[kind])
@@ -208,10 +250,20 @@ class Truth:
             out[name] = _records(getattr(self, name))
         return _clean(out)
 
+    @validate_params(
+        {
+            "kw": "no_validation",  # json.dumps options, checked by json
+        }
+    )
     def to_json(self, **kw: Any) -> str:
         return json.dumps(self.to_dict(), indent=kw.pop("indent", 2), **kw)
 
     @classmethod
+    @validate_params(
+        {
+            "d": Mapping,
+        }
+    )
     def from_dict(cls, d: dict[str, Any]) -> Truth:
         frames = {name: pd.DataFrame(d.get(name) or []) for name in _FRAMES}
         for f in frames.values():

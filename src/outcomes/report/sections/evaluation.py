@@ -212,8 +212,8 @@ class Evaluation:
                 rule=o.rule,
                 target_days=o.target_days,
                 window_days=o.window_days,
-                baseline_wave=o.baseline_wave,
-                followup_wave=o.followup_wave,
+                baseline=o.baseline_wave,
+                followup=o.followup_wave,
                 keys=keys,
             )
         return out

@@ -38,7 +38,7 @@ def release(ev, rel: Release) -> None:
     rel.facts["data quality: headline"] = h
     with guard(rel, "data quality: attrition"):
         demo = [c for c in ev.cfg.subgroups if c in long.columns and long[c].nunique() >= 2][:3]
-        att = attrition(long, scale, "wave_order", child="unit", demographics=demo)
+        att = attrition(long, scale, "wave_order", person_id="unit", demographics=demo)
         c = att.completion
         rel.counts(
             pd.DataFrame({"with_baseline": [c["n_children"]], "completed": [c["n_completers"]],
@@ -52,7 +52,7 @@ def release(ev, rel: Release) -> None:
         rel.stats(at, "attrition", decimals={"effect": 2, "p": 2},
                   labels=["variable", "test", "effect_name"])  # fmt: skip
     with guard(rel, "data quality: sensitivity"):
-        imp = impute_change(long, scale, "wave_order", child="unit", m=10, seed=0, mixed=False)
+        imp = impute_change(long, scale, "wave_order", person_id="unit", m=10, seed=0, mixed=False)
         d = ev.decimals_for(inst_id, scale)
         rel.stats(imp.to_frame(), "sensitivity", decimals={"estimate": d, "ci_low": d,
                   "ci_high": d}, labels=["analysis", "assumes"])  # fmt: skip

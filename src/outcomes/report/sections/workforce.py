@@ -60,7 +60,7 @@ def release(ev, rel: Release) -> None:
             for w in waves[1:]:
                 sub = staff[staff["cohort"] == cohort]
                 ch = likert.compare_waves(
-                    sub, instrument=cfg.instrument, scale="confidence", respondent=resp,
+                    sub, instrument=cfg.instrument, scale="confidence", person_id=resp,
                     waves=[waves[0], w],
                 )  # fmt: skip
                 f = collect(rel, ch, f"staff change {cohort}").to_frame()
