@@ -547,6 +547,7 @@ def is_protected(
         "decimals": COUNT,
         "percent_scale": POSITIVE,
         "marker": TEXT,
+        "within": COLUMN_MAP,
     }
 )
 def apply(
