@@ -219,3 +219,16 @@ def test_school_survey_cells_set_to_missing_are_counted_in_the_notes(tmp_path):
     row = notes[notes["source"] == "school survey scoring"].iloc[0]
     assert row["action"] == "cell set to missing"
     assert row["rows"] == MARKER  # one cell: a count of 1 is suppressed like any other
+
+
+def test_all_not_accepted_counts_every_not_accepted_referral_and_says_so(tmp_path):
+    cfg = yaml.safe_load(DEMO.read_text())
+    cfg["data_dir"] = str(ROOT / "synthetic_data" / "demo")
+    cfg["tables"] = {"referrals": "referrals.csv"}
+    ev = Evaluation.from_config(cfg, tmp_path)
+    # the config model of this branch may not accept the string yet: set it as a loaded config
+    object.__setattr__(ev.cfg.service, "inappropriate_reasons", "all_not_accepted")
+    assert ev.inappropriate is None
+    o = ev.release.get("reach_overall").frame.iloc[0]
+    assert o["inappropriate"] == o["not_accepted"]
+    assert "all_not_accepted" in ev.reach().to_html()
