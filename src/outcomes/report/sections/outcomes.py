@@ -46,7 +46,8 @@ def release(ev, rel: Release) -> None:
                 total = int(unpaired.sum())
                 reasons.append({"instrument": inst_id, "reason": "Total", "records": total})
         rel.counts(pd.DataFrame(comp), "paired_completion",
-                   counts=["referrals", "records", "paired"])  # fmt: skip
+                   counts=["referrals", "records", "paired"],
+                   within={"paired": "referrals"})  # fmt: skip
         if reasons:
             rel.counts(pd.DataFrame(reasons), "unpaired_records", counts=["records"],
                        groups="instrument")  # fmt: skip

@@ -71,7 +71,11 @@ def release(ev, rel: Release) -> None:
     with guard(rel, "reach: children seen"):
         seen = service.children_seen(ref, by="school_id", **kw)
         cols = ["referrals", "children_referred", "children_seen_1plus", "children_seen_2plus"]
-        rel.counts(seen[["school_id", *cols]], "children_seen_by_school", counts=cols, totals=True)
+        rel.counts(
+            seen[["school_id", *cols]], "children_seen_by_school", counts=cols, totals=True,
+            within={"children_seen_1plus": "children_referred",
+                    "children_seen_2plus": "children_referred"},
+        )  # fmt: skip
     with guard(rel, "reach: reasons"):
         reasons = service.not_accepted_reasons(ref, **inap, **kw)
         if len(reasons):
