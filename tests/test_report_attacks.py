@@ -237,8 +237,9 @@ def attack_ci_and_effect_sizes(rel, raw: pd.DataFrame | None = None) -> list[str
 
 
 def attack_chi_square(rel, raw_df: dict[str, int]) -> list[str]:
-    """Cramer's V and p of a chi-square test give N: only rounded V and p are published, and
-    they must be consistent with more than one N near the published count."""
+    """Cramer's V and p of a chi-square test give N: only the rounded V and a p-value
+    recomputed from it and the published total are published, so V and p together give back
+    the published N at most, never another one."""
     leaks = []
     at = rel.get("attrition")
     if at is None:
@@ -263,7 +264,8 @@ def attack_chi_square(rel, raw_df: dict[str, int]) -> list[str]:
                 if abs(st.chi2.sf(chi2, df) - r["p"]) <= 0.005:
                     cands.append(big_n)
                     break
-        if len(set(cands)) < 2:
+        # pinned to the published total is no leak: the p-value was computed from it
+        if len(set(cands)) < 2 and set(cands) != {int(n_pub)}:
             leaks.append(f"attrition {r['variable']}: V and p pin N to {cands}")
     return leaks
 
@@ -340,7 +342,12 @@ def attack_summary(ev) -> list[str]:
 
 def all_attacks(ev) -> list[str]:
     rel = ev.release
-    raw_df = {}
+    # the attacker knows each variable's levels from the published breakdowns (df = levels - 1)
+    raw_df = {
+        name.removeprefix("reach_by_"): int((rt.frame.iloc[:, 0].astype(str) != "Total").sum()) - 1
+        for name, rt in rel.tables.items()
+        if name.startswith("reach_by_")
+    }
     return [
         *attack_total_minus_siblings(rel),
         *attack_mean_times_n(rel),

@@ -3,11 +3,13 @@ computing the report, attrition, a sensitivity analysis and the limitations."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from scipy import stats as st
 
 from ...longitudinal.attrition import attrition
 from ...longitudinal.imputation import impute_change
-from ..release import NOT_APPLICABLE, Release, fmt_count, fmt_pct
+from ..release import MARKER, NOT_APPLICABLE, Release, fmt_count, fmt_pct, is_hidden, p_values
 from ..render import Section
 from .common import failure_notes, guard
 
@@ -47,15 +49,50 @@ def release(ev, rel: Release) -> None:
             column_totals={"with_baseline": ["completed", "not_completed"]},
         )  # fmt: skip
         # Test statistics, df and group sizes determine the number of children (chi-square
-        # and Cramer's V give N): only the effect size and p-value are released, rounded.
-        at = att.to_frame()
-        rel.stats(at, "attrition", decimals={"effect": 2, "p": 2},
-                  labels=["variable", "test", "effect_name"])  # fmt: skip
+        # and Cramer's V give N): only the effect size is released, rounded, and the p-value
+        # is recomputed from it and the released counts, so it holds nothing more.
+        counts = rel.get("attrition_counts").frame.iloc[0]
+        rel.derived(attrition_tests(att.to_frame(), counts), "attrition")
     with guard(rel, "data quality: sensitivity"):
         imp = impute_change(long, scale, "wave_order", person_id="unit", m=10, seed=0, mixed=False)
         d = ev.decimals_for(inst_id, scale)
         rel.stats(imp.to_frame(), "sensitivity", decimals={"estimate": d, "ci_low": d,
                   "ci_high": d}, labels=["analysis", "assumes"])  # fmt: skip
+
+
+def attrition_tests(tests: pd.DataFrame, counts: pd.Series) -> pd.DataFrame:
+    """Effect sizes (2 decimals) and p-values computed from them and the released counts:
+    a Welch t from Cohen's d with the released completers and non-completers, a chi-square
+    from Cramer's V with the released total (df from the number of levels, which the
+    breakdowns publish); the marker where a count is hidden; other tests without a p-value.
+
+    Example:
+        >>> t = pd.DataFrame({"variable": ["sen"], "test": ["chi-square"], "df": [2.0],
+        ...     "effect_name": ["cramers_v"], "effect": [0.1234]})
+        >>> c = pd.Series({"with_baseline": 400, "completed": 190, "not_completed": 210})
+        >>> attrition_tests(t, c)[["effect", "p"]].values.tolist()  # chi2 = 5.76, p = exp(-5.76 / 2)
+        [[0.12, 0.056]]
+    """
+    rows = []
+    for r in tests.to_dict("records"):
+        v = round(float(r["effect"]), 2) if np.isfinite(r["effect"]) else np.nan
+        p = MARKER
+        if r["effect_name"] == "cramers_v" and not is_hidden(counts["with_baseline"]):
+            chi2 = v**2 * float(counts["with_baseline"])  # a 2 x k table: min(2, k) - 1 = 1
+            p = float(st.chi2.sf(chi2, r["df"]))
+        elif r["effect_name"] == "cohens_d" and not (
+            is_hidden(counts["completed"]) or is_hidden(counts["not_completed"])
+        ):
+            n1, n2 = float(counts["completed"]), float(counts["not_completed"])
+            t = v * np.sqrt(n1 * n2 / (n1 + n2))
+            p = float(2 * st.t.sf(abs(t), n1 + n2 - 2))
+        elif r["effect_name"] not in ("cramers_v", "cohens_d"):
+            p = NOT_APPLICABLE
+        rows.append({"variable": r["variable"], "test": r["test"],
+                     "effect_name": r["effect_name"], "effect": v, "p": p})  # fmt: skip
+    out = pd.DataFrame(rows, columns=["variable", "test", "effect_name", "effect", "p"])
+    out["p"] = p_values(out["p"])
+    return out
 
 
 def release_accounting(rel: Release, acc: pd.DataFrame) -> None:
