@@ -67,12 +67,22 @@ class ReleasedTable:
 
 
 def is_hidden(v: object) -> bool:
-    """True for the suppressed marker and for anything that is not a number."""
+    """True for the suppressed marker and for anything that is not a number.
+
+    Example:
+        >>> [is_hidden(v) for v in ("*", 10, float("nan"))]
+        [True, False, True]
+    """
     return isinstance(v, str) or v is None or (isinstance(v, float) and not np.isfinite(v))
 
 
 def fmt_count(v: object) -> str:
-    """A released count in prose: ``1,234``, or the marker when suppressed."""
+    """A released count in prose: ``1,234``, or the marker when suppressed.
+
+    Example:
+        >>> fmt_count(1235), fmt_count("*")
+        ('1,235', '*')
+    """
     if isinstance(v, str):
         return v
     try:
@@ -82,14 +92,24 @@ def fmt_count(v: object) -> str:
 
 
 def fmt_pct(num: object, den: object) -> str:
-    """A percentage of two released counts; the marker when either is hidden or den is 0."""
+    """A percentage of two released counts; the marker when either is hidden or den is 0.
+
+    Example:
+        >>> fmt_pct(45, 60), fmt_pct("*", 60)
+        ('75%', '*')
+    """
     if is_hidden(num) or is_hidden(den) or float(den) <= 0:
         return MARKER
     return f"{100 * float(num) / float(den):.0f}%"
 
 
 def fmt_stat(v: object, decimals: int = 1, *, sign: bool = False) -> str:
-    """A released statistic in prose (already rounded by the release)."""
+    """A released statistic in prose (already rounded by the release).
+
+    Example:
+        >>> fmt_stat(0.34, 2, sign=True), fmt_stat("*")
+        ('+0.34', '*')
+    """
     if isinstance(v, str):
         return v
     if v is None or not np.isfinite(float(v)):
@@ -99,7 +119,12 @@ def fmt_stat(v: object, decimals: int = 1, *, sign: bool = False) -> str:
 
 def scale_decimals(lo: float, hi: float, default: int = 1) -> int:
     """Decimals for means on a scale: ``default`` (1) on the scale's unit, one more for a scale
-    spanning fewer than 10 points (a 1-5 Likert mean to 1 decimal would hide real change)."""
+    spanning fewer than 10 points (a 1-5 Likert mean to 1 decimal would hide real change).
+
+    Example:
+        >>> scale_decimals(0, 52), scale_decimals(1, 5)
+        (1, 2)
+    """
     return default + 1 if (hi - lo) < 10 else default
 
 
