@@ -19,6 +19,7 @@ Each attack is first shown to work on the unreleased numbers (so the test can fa
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +30,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as hs
 from scipy import stats as st
 
+from outcomes.longitudinal.attrition import attrition
 from outcomes.report import Evaluation
 from outcomes.report.release import MARKER, is_hidden
+from outcomes.report.sections.quality import _long_for
 from outcomes.synthetic import simulate_programme
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -265,7 +268,7 @@ def attack_chi_square(rel, raw_df: dict[str, int]) -> list[str]:
                     cands.append(big_n)
                     break
         # pinned to the published total is no leak: the p-value was computed from it
-        if len(set(cands)) < 2 and set(cands) != {int(n_pub)}:
+        if len(set(cands)) == 1 and set(cands) != {int(n_pub)}:
             leaks.append(f"attrition {r['variable']}: V and p pin N to {cands}")
     return leaks
 
@@ -342,12 +345,17 @@ def attack_summary(ev) -> list[str]:
 
 def all_attacks(ev) -> list[str]:
     rel = ev.release
-    # the attacker knows each variable's levels from the published breakdowns (df = levels - 1)
-    raw_df = {
-        name.removeprefix("reach_by_"): int((rt.frame.iloc[:, 0].astype(str) != "Total").sum()) - 1
-        for name, rt in rel.tables.items()
-        if name.startswith("reach_by_")
-    }
+    # the strongest attacker: knows each test's degrees of freedom (taken from the analysis)
+    raw_df = {}
+    h = ev.headline()
+    long = _long_for(ev, *h) if h is not None else None
+    if long is not None and rel.get("attrition") is not None:
+        demo = [c for c in ev.cfg.subgroups if c in long.columns and long[c].nunique() >= 2][:3]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the analysis is re-run here only for its df
+            tests = attrition(long, h[1], "wave_order", person_id="unit", demographics=demo)
+        f = tests.to_frame()
+        raw_df = dict(zip(f["variable"], f["df"], strict=True))
     return [
         *attack_total_minus_siblings(rel),
         *attack_mean_times_n(rel),
@@ -394,12 +402,19 @@ def test_demo_release_leaks_nothing(demo):
     assert all_attacks(demo) == []
 
 
-def test_demo_chi_square_does_not_give_n(demo):
-    from outcomes.report.sections.quality import _long_for
-
-    long = _long_for(demo, *demo.headline())
-    raw_df = {g: long[g].nunique() - 1 for g in demo.cfg.subgroups if g in long.columns}
-    assert attack_chi_square(demo.release, raw_df) == []
+def test_demo_chi_square_gives_n_only_before_release(demo):
+    h = demo.headline()
+    long = _long_for(demo, *h)
+    demo_cols = [c for c in demo.cfg.subgroups if c in long.columns and long[c].nunique() >= 2]
+    f = attrition(long, h[1], "wave_order", person_id="unit", demographics=demo_cols[:3]).to_frame()
+    exact = int(f["n_completers"].iloc[0] + f["n_noncompleters"].iloc[0])
+    # unreleased: V and p to full precision give N exactly (402 in the audit)
+    r = f[f["effect_name"] == "cramers_v"].iloc[0]
+    near = range(exact - 10, exact + 11)
+    cands = [n for n in near if abs(st.chi2.sf(r["effect"] ** 2 * n, r["df"]) - r["p"]) < 1e-9]
+    assert cands == [exact]
+    # released: the rounded V and the recomputed p give the published N at most
+    assert attack_chi_square(demo.release, dict(zip(f["variable"], f["df"], strict=True))) == []
 
 
 def test_demo_ci_is_computed_from_the_published_n(demo):
