@@ -176,6 +176,47 @@ def test_xlsform_needs_xlsx_and_check_reports_pyxform_errors(tmp_path: Path) -> 
         forms.check_xlsform(bad)
 
 
+def _odk_rejects_pyxform_accepts(tmp_path: Path) -> Path:
+    # A constraint with a dangling "and ... <": pyxform copies it into the XForm unchecked,
+    # ODK Validate (JavaRosa's parser, as ODK Collect) refuses it.
+    sheets = forms.xlsform_sheets("swemwbs")
+    survey = sheets["survey"].copy()
+    survey["constraint"] = ""
+    survey.loc[2, "constraint"] = ". > 1 and . <"
+    bad = tmp_path / "odk_bad.xlsx"
+    with pd.ExcelWriter(bad) as xl:
+        survey.to_excel(xl, sheet_name="survey", index=False)
+        sheets["choices"].to_excel(xl, sheet_name="choices", index=False)
+    assert convert(xlsform=str(bad)).xform  # pyxform alone lets it through
+    return bad
+
+
+@pytest.mark.skipif(
+    forms.xlsform.odk_validate_missing() is not None, reason="needs Java for ODK Validate"
+)
+def test_check_xlsform_runs_odk_validate(tmp_path: Path) -> None:
+    bad = _odk_rejects_pyxform_accepts(tmp_path)
+    with pytest.raises(forms.FormsError, match="(?s)ODK Validate rejects .*invalid constraint"):
+        forms.check_xlsform(bad)
+    assert forms.check_xlsform(bad, odk_validate=False) == []  # pyxform only, as asked
+    good = forms.export("swemwbs", "xlsform", tmp_path / "good.xlsx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing to say about a good form
+        assert forms.check_xlsform(good) == []
+
+
+def test_check_xlsform_says_plainly_when_odk_validate_cannot_run(tmp_path, monkeypatch) -> None:
+    bad = _odk_rejects_pyxform_accepts(tmp_path)
+    monkeypatch.setattr(forms.xlsform.shutil, "which", lambda _: None)  # no Java
+    with pytest.warns(forms.ODKValidateUnavailable, match="Java was not found"):
+        notes = forms.check_xlsform(bad)
+    assert notes[0].startswith("ODK Validate was not run: Java was not found")
+    with pytest.raises(forms.FormsError, match="ODK Validate cannot run: Java"):
+        forms.check_xlsform(bad, odk_validate=True)
+    with pytest.raises(oc.InvalidParameterError, match="odk_validate"):
+        forms.check_xlsform(bad, odk_validate="yes")
+
+
 # ----------------------------------------------------------------------------- HTML
 def _custom(embed: bool, text: str = "I sleep well at night, most nights.") -> dict:
     return {

@@ -169,6 +169,62 @@ def test_redcap_rows_of_other_repeating_instruments_are_dropped_with_reason() ->
     assert "1 row(s) dropped" in rep.summary() and "2 kept" in rep.summary()
 
 
+def _repeating_export() -> pd.DataFrame:
+    """A REDCap raw export shaped like REDCap's repeating-instruments example project: the
+    form is called "wellbeing" (not "swemwbs"); record 1 also has a "medications" instance."""
+    blank = [""] * 7
+    answers = {f"swemwbs_q{i}": ["", "4", "3", "", "5", "2", ""] for i in range(1, 8)}
+    return pd.DataFrame(
+        {
+            "record_id": ["1", "1", "1", "2", "2", "2", "1"],
+            "redcap_repeat_instrument": [
+                "", "wellbeing", "wellbeing", "", "wellbeing", "wellbeing", "medications"
+            ],
+            "redcap_repeat_instance": ["", "1", "2", "", "1", "2", "1"],
+            "age": ["12", "", "", "14", "", "", ""],
+            **answers,
+            "wellbeing_complete": ["", "2", "2", "", "2", "1", ""],
+            "med_name": blank[:6] + ["sertraline"],
+            "medications_complete": blank[:6] + ["2"],
+        }
+    )  # fmt: skip
+
+
+def test_redcap_repeating_form_named_differently_keeps_its_rows(tmp_path: Path) -> None:
+    # issue 13 item 6: this used to keep 0 of 4 rows (all "another repeating instrument")
+    path = tmp_path / "repeating.csv"
+    _repeating_export().to_csv(path, index=False)
+    df, rep = forms.read_export(path, "swemwbs", return_report=True)
+    assert rep.platform == "redcap"
+    assert df.index.tolist() == [1, 2, 4, 5]
+    assert df["q1"].tolist() == [4.0, 3.0, 5.0, 2.0]
+    assert df["wellbeing_complete"].tolist() == ["2", "2", "2", "1"]  # carried, not unmatched
+    assert "wellbeing_complete" not in rep.unmatched
+    assert rep.dropped.to_dict("records") == [
+        {"row": 0, "reason": "no answer to any item of swemwbs"},
+        {"row": 3, "reason": "no answer to any item of swemwbs"},
+        {"row": 6, "reason": "row of another repeating instrument: medications"},
+    ]
+    assert any("repeating form(s) ['wellbeing']" in n for n in rep.notes)
+    assert rep.n_rows_read == len(df) + len(rep.dropped) == 7
+    # without dropping empty rows, the base rows stay and the medications row is still dropped
+    df, rep = forms.read_export(path, "swemwbs", return_report=True, drop_empty=False)
+    assert df.index.tolist() == [0, 1, 2, 3, 4, 5]
+    assert rep.dropped["row"].tolist() == [6]
+
+
+def test_redcap_label_export_repeating_form_display_name(tmp_path: Path) -> None:
+    raw = _repeating_export().rename(
+        columns={"record_id": "Record ID", "redcap_repeat_instrument": "Repeat Instrument"}
+    )
+    raw["Repeat Instrument"] = raw["Repeat Instrument"].replace(
+        {"wellbeing": "Wellbeing Survey", "medications": "Medications"}
+    )
+    df, rep = forms.read_export(raw, "swemwbs", platform="redcap", return_report=True)
+    assert df.index.tolist() == [1, 2, 4, 5]
+    assert rep.dropped["reason"].tolist()[-1] == "row of another repeating instrument: Medications"
+
+
 def test_empty_rows_dropped_or_kept() -> None:
     raw = pd.DataFrame({f"q{i}": ["3", " ", "4"] for i in range(1, 8)})
     df, rep = forms.read_export(raw, "swemwbs", return_report=True)
@@ -286,3 +342,43 @@ def test_plain_excel_table_with_numbers_and_blanks(tmp_path: Path) -> None:
     assert df["q1"].tolist()[:2] == [4.0, 2.0] and np.isnan(df["q1"].iloc[2])
     s = oc.score(df, "swemwbs")
     assert s["raw"].tolist()[:2] == [28.0, 14.0] and np.isnan(s["raw"].iloc[2])
+
+
+# ----------------------------------------------------------------------------- numbered headers
+@pytest.mark.parametrize("style", ["Q{n}. {t}", "{n}) {t}", "Q{n} - {t}", "Question {n}: {t}"])
+def test_numbered_question_headers_match_items_by_number(tmp_path: Path, style: str) -> None:
+    # issue 13: `forms import` matched 2 of 15 "Q1. ..." headers. The text after the number
+    # is a service's own wording (HoNOSCA's is licensed and not in the YAML), so the number
+    # decides: "Q7. ..." is item q7.
+    headers = [style.format(n=n, t=f"Our wording of scale {n}") for n in range(1, 16)]
+    raw = pd.DataFrame([["1"] * 15, ["2"] * 15], columns=headers)
+    path = tmp_path / "numbered.csv"
+    raw.to_csv(path, index=False)
+    df, rep = forms.read_export(path, "honosca", return_report=True)
+    assert len(rep.columns) == 15
+    assert rep.columns["item"].tolist() == [f"q{n}" for n in range(1, 16)]
+    assert (rep.columns["matched_by"] == "question number in the header").all()
+    assert df["q15"].tolist() == [1.0, 2.0]
+
+
+def test_header_text_beats_its_number_and_bare_tags_are_not_numbers() -> None:
+    inst = oc.load_instrument("swemwbs")
+    raw = pd.DataFrame(
+        {
+            # numbered, but the text is item q3's short label: the label decides
+            f"1. {inst.item('q3').label}": ["4"],
+            **{f"Q{n}. something else": ["4"] for n in (1, 2, 4, 5, 6, 7)},
+            "Q8": ["4"],  # a bare tag is not a numbered question
+            "3.5 score": ["1"],  # a decimal is not a question number
+        }
+    )
+    df, rep = forms.read_export(raw, "swemwbs", return_report=True)
+    got = dict(zip(rep.columns["item"], rep.columns["source"], strict=True))
+    assert got["q3"] == f"1. {inst.item('q3').label}" and got["q1"] == "Q1. something else"
+    assert rep.unmatched == ["Q8", "3.5 score"]
+
+
+def test_two_headers_with_one_number_are_an_error() -> None:
+    raw = pd.DataFrame({"Q1. a": ["4"], "1) b": ["4"], **{f"q{n}": ["4"] for n in range(2, 8)}})
+    with pytest.raises(oc.DataStructureError, match="several columns match the same item"):
+        forms.read_export(raw, "swemwbs")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -224,3 +225,58 @@ def test_alternative_coding_targets_must_exist(tmp_path):
         "alternative_codings: {old: {description: x, map: {0: 1, 1: 3}}}}",
     )
     assert "maps to codes [3]" in _broken(tmp_path, text)
+
+
+def _with_range(lo: int, hi: int, extra: str = "") -> str:
+    return MINIMAL.replace(
+        "agree: {options: [{code: 1, label: Disagree}, {code: 2, label: Agree}]}",
+        f"agree: {{range: [{lo}, {hi}]{extra}}}",
+    )
+
+
+def test_a_range_above_the_stated_limit_is_refused_with_the_limit(tmp_path):
+    # issue 13 item 9: [1, 200000] used to run for minutes (list.count per code)
+    from outcomes.instruments import MAX_RANGE_CODES
+
+    msg = _broken(tmp_path, _with_range(1, 200_000))
+    assert "200000 codes" in msg and f"at most {MAX_RANGE_CODES}" in msg
+
+
+def test_a_range_at_the_limit_loads_and_scores(tmp_path):
+    from outcomes.instruments import MAX_RANGE_CODES
+
+    p = tmp_path / "mini.yaml"
+    p.write_text(_with_range(1, MAX_RANGE_CODES))
+    inst = oc.load_instrument(p)
+    assert len(inst.response_sets["agree"].options) == MAX_RANGE_CODES
+    # b is reversed: min + max - code = 1 + 10000 - 2 = 9999; a scores 5 -> total 10004
+    out = oc.score(pd.DataFrame({"a": [5], "b": [2]}), inst)
+    assert out["total"].tolist() == [10_004.0]
+
+
+def test_range_duplicates_with_explicit_options_are_still_found(tmp_path):
+    # The linear check must still see a missing code or label that repeats a range code.
+    msg = _broken(tmp_path, _with_range(0, 10, ", missing: [{code: 10, label: Not known}]"))
+    assert "codes used twice: [10]" in msg
+    msg = _broken(tmp_path, _with_range(0, 10, ", missing: [{code: 99, label: '7'}]"))
+    assert "labels used twice" in msg and "'7'" in msg
+    # '07' is not the label the range gives code 7, so it does not clash
+    p = tmp_path / "mini.yaml"
+    p.write_text(_with_range(0, 10, ", missing: [{code: 99, label: '07'}]"))
+    assert oc.load_instrument(p).response_sets["agree"].missing_codes == (99,)
+
+
+@pytest.mark.parametrize(
+    "text", ["[" * 5000 + "]" * 5000, "id: x\nname: " + "{a: " * 3000 + "1" + "}" * 3000]
+)
+def test_deeply_nested_yaml_is_a_definition_error_naming_the_file(tmp_path, text):
+    msg = _broken(tmp_path, text)
+    assert "nested too deeply" in msg
+
+
+def test_deeply_nested_mapping_passed_directly_is_a_definition_error():
+    data: dict = {}
+    for _ in range(5000):
+        data = {"a": data}
+    with pytest.raises(oc.InstrumentDefinitionError, match="mine: "):
+        parse_instrument({"id": "x", "name": data}, source="mine")

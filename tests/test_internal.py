@@ -124,9 +124,7 @@ def test_unknown_wave_has_a_did_you_mean():
         }
     )
     with pytest.raises(DataStructureError, match="did you mean 'baseline'"):
-        oc.pair_waves(
-            scores, scales=["metric"], rule="waves", baseline_wave="basline", followup_wave="12m"
-        )
+        oc.pair_waves(scores, scales=["metric"], rule="waves", baseline="basline", followup="12m")
 
 
 def test_cyrillic_lookalike_wave_is_refused_not_dropped():
@@ -150,9 +148,7 @@ def test_cyrillic_lookalike_wave_is_refused_not_dropped():
         }
     )
     with pytest.raises(DataStructureError, match="reads as 'baseline'"):
-        oc.pair_waves(
-            scores, scales=["metric"], rule="waves", baseline_wave="baseline", followup_wave="12m"
-        )
+        oc.pair_waves(scores, scales=["metric"], rule="waves", baseline="baseline", followup="12m")
 
 
 def test_same_time_written_twice_is_refused():

@@ -351,7 +351,9 @@ def test_date_parameters_take_dates_only():
             found += 1
             assert _accepts(cons, "2025-01-31") and _accepts(cons, dt.date(2025, 1, 31)), name
             assert _accepts(cons, pd.Timestamp("2025-01-31")), name
-            for bad in ("yesterday", "31/01/2025", "2025-02-31", 20250131, True):
+            # UK text is a date too: the one date reader reads it with the call's dayfirst
+            assert _accepts(cons, "31/01/2025"), name
+            for bad in ("yesterday", "31/02/2025", "2025-02-31", 20250131, True):
                 assert not _accepts(cons, bad), f"{name}({param}={bad!r})"
     assert found >= 10
 
@@ -634,9 +636,11 @@ def test_boolean_is_true_or_false_only(value):
 
 
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)))
-def test_iso_text_of_any_date_is_a_date(day):
+def test_text_of_any_date_is_a_date(day):
+    # ISO and UK day-first text both name a date; the text of no date does not.
     assert Date().is_satisfied_by(day.isoformat())
-    assert not Date().is_satisfied_by(day.strftime("%d/%m/%Y"))
+    assert Date().is_satisfied_by(day.strftime("%d/%m/%Y"))
+    assert not Date().is_satisfied_by(day.strftime("%Y-%m-%d") + "x")
 
 
 def test_options_message_lists_what_is_allowed():

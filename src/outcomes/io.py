@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 
 import pandas as pd
 
 from ._internal.dates import excel_dates, is_date_column
+from ._internal.spreadsheet import excel_read_error, write_csv, write_excel
+from ._internal.text_files import open_text
 from .errors import OutcomesError
 
 #: Identifier columns are read as text so that "007" keeps its zeros.
@@ -23,6 +26,9 @@ READERS = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel", ".p
 
 def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
     """Read a CSV, Excel (.xlsx) or Parquet file, keeping id columns as text.
+
+    A CSV's separator (``,`` ``;`` or tab) and encoding (UTF-8 with or without a byte-order
+    mark, UTF-16, Windows cp1252) are found from the file, as for survey imports.
 
     In an Excel file, numbers in a date column (``date``, ``referral_date``, ``Date of birth``...)
     are Excel serial dates and are read as dates; in a CSV they stay numbers (and a verb that
@@ -44,13 +50,21 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
         raise OutcomesError(f"{p}: unsupported file type {p.suffix!r}; use .csv, .xlsx or .parquet")
     try:
         if kind == "csv":
-            header = pd.read_csv(p, nrows=0).columns
-            ids = {c: "string" for c in header if c in ID_COLUMNS}
-            return pd.read_csv(p, dtype=ids)
+            # separator (, ; tab) and encoding (UTF-8, UTF-16, cp1252) found as for imports
+            f = open_text(p)
+            try:
+                header = pd.read_csv(StringIO(f.text), sep=f.sep, nrows=0).columns
+                ids = {c: "string" for c in header if c in ID_COLUMNS}
+                return pd.read_csv(StringIO(f.text), sep=f.sep, dtype=ids)
+            except (ValueError, pd.errors.ParserError) as e:
+                raise OutcomesError(f"{p}: could not be read as csv ({f.how()}): {e}") from None
         if kind == "excel":
-            header = pd.read_excel(p, sheet_name=sheet, nrows=0).columns
-            ids = {c: "string" for c in header if c in ID_COLUMNS}
-            table = pd.read_excel(p, sheet_name=sheet, dtype=ids)
+            try:
+                header = pd.read_excel(p, sheet_name=sheet, nrows=0).columns
+                ids = {c: "string" for c in header if c in ID_COLUMNS}
+                table = pd.read_excel(p, sheet_name=sheet, dtype=ids)
+            except Exception as e:  # a damaged workbook raises zipfile / zlib / XML errors
+                raise OutcomesError(excel_read_error(p, e)) from None
             # Excel keeps dates as day numbers; a date column's numbers are dates, not counts
             for c in table.columns:
                 if is_date_column(c):
@@ -63,6 +77,9 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
 
 def write_table(data: pd.DataFrame, path: str | Path) -> Path:
     """Write a table as CSV, Excel or Parquet according to the file extension.
+
+    Text cells starting with ``= + - @``, a tab or a carriage return are written so that a
+    spreadsheet shows them as text (see :mod:`outcomes._internal.spreadsheet`).
 
     Example:
         >>> import tempfile, pathlib, pandas as pd
@@ -83,10 +100,11 @@ def write_table(data: pd.DataFrame, path: str | Path) -> Path:
     for c in out.columns:
         if isinstance(out[c].dtype, pd.CategoricalDtype) and kind != "parquet":
             out[c] = out[c].astype(object)
+    # Text that a spreadsheet could run as a formula is written as text (OWASP CSV injection).
     if kind == "csv":
-        out.to_csv(p, index=False)
+        write_csv(out, p)
     elif kind == "excel":
-        out.to_excel(p, index=False)
+        write_excel(out, p)
     else:
         out.to_parquet(p, index=False)
     return p

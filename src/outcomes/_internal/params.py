@@ -227,30 +227,39 @@ class Options(Constraint):
 
 
 class Date(Constraint):
-    """A date: ``datetime.date``/``datetime``, ``pandas.Timestamp``, ``numpy.datetime64`` or ISO text.
-
-    ISO text is ``YYYY-MM-DD`` with an optional time (``2025-09-01T09:30``). Anything else,
-    ``"yesterday"`` or ``"01/09/2025"`` included, is refused: a parameter has one meaning.
+    """A date: ``datetime.date``/``datetime``, ``pandas.Timestamp``, ``numpy.datetime64`` or text
+    that the one date reader (:mod:`outcomes._internal.dates`) reads as a date: ISO
+    ``YYYY-MM-DD`` (optionally with a time) or ``DD/MM/YYYY`` (either day order: the function reads
+    it with its own ``dayfirst``). ``"yesterday"``, ``"31/02/2025"`` or a number are refused.
 
     Example:
         >>> d = Date()
-        >>> d.is_satisfied_by("2025-09-01"), d.is_satisfied_by("yesterday")
-        (True, False)
+        >>> d.is_satisfied_by("2025-09-01"), d.is_satisfied_by("01/09/2025")
+        (True, True)
+        >>> d.is_satisfied_by("yesterday"), d.is_satisfied_by(20250901)
+        (False, False)
     """
 
     def is_satisfied_by(self, value: object) -> bool:
         if isinstance(value, _dt.date | np.datetime64):
             return not pd.isna(value)
         if isinstance(value, str):
-            try:
-                _dt.datetime.fromisoformat(value.strip())
-            except ValueError:
-                return False
-            return len(value.strip()) >= 10
+            from .dates import read_dates  # one date reader for data and parameters
+
+            # Valid when it is a date in either day order: the function reads it with its own
+            # ``dayfirst`` and still names the parameter if that reading fails.
+            for dayfirst in (True, False):
+                got = read_dates(pd.Series([value], dtype=object), column="v", dayfirst=dayfirst)
+                if not len(got.issues) and not pd.isna(got.values.iloc[0]):
+                    return True
+            return False
         return False
 
     def __str__(self) -> str:
-        return "a date (datetime.date, datetime, pandas.Timestamp or ISO text 'YYYY-MM-DD')"
+        return (
+            "a date (datetime.date, datetime, pandas.Timestamp, or text such as '2025-09-01' "
+            "or '01/09/2025')"
+        )
 
 
 class Columns(Constraint):

@@ -6,17 +6,23 @@ Bad input exits non-zero with a readable message, never a traceback.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from .. import io as oc_io
-from ..errors import InvalidResponsesError, OutcomesError
+from .._internal.file_rows import issues_path
+from .._internal.spreadsheet import write_csv
+from .._internal.vocabulary import for_command_line
+from ..errors import OutcomesError
 from ..forms import EXPORT_TARGETS, export, read_export
+from ..instruments import load_instrument
 
 forms_app = typer.Typer(
     help="Survey tooling: export instruments to REDCap, XLSForm, HTML or a codebook; "
@@ -29,10 +35,40 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1, issues: pd.DataFrame | None = None) -> None:
     # The message is printed as plain text: file names and labels may contain [brackets].
-    err_console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+    text = for_command_line(message)
+    err_console.print(Text.assemble(("error: ", "bold red"), text), soft_wrap=True)
+    if issues is not None and len(issues):
+        _print_issues(issues, err_console)
     raise typer.Exit(code)
+
+
+def _print_issues(issues: pd.DataFrame, target: Console, limit: int = 30) -> None:
+    table = Table(title=f"{len(issues)} unreadable cell(s)")
+    for c in ("row", "column", "item", "value", "reason"):
+        table.add_column(c, overflow="fold")
+    for r in issues.head(limit).itertuples(index=False):
+        table.add_row(str(r.row), str(r.column), str(r.item), repr(r.value), str(r.reason))
+    target.print(table)
+    if len(issues) > limit:
+        target.print(f"... and {len(issues) - limit} more")
+
+
+def _accepted(instrument: str, issues: pd.DataFrame) -> str:
+    """The answers each item with a bad cell accepts, one line per response set."""
+    inst = load_instrument(instrument)
+    lines: dict[str, list[str]] = {}
+    for item_id in dict.fromkeys(issues["item"]):
+        rs = inst.item(item_id).response_set
+        if rs is not None:
+            lines.setdefault(rs, []).append(item_id)
+    out = []
+    for rs, items in lines.items():
+        opts = inst.response_sets[rs]
+        known = "; ".join(f"{o.code:g} = {o.label}" for o in (*opts.options, *opts.missing))
+        out.append(f"  {', '.join(items)} accept: {known}")
+    return "\n".join(out)
 
 
 def _parse_prefixes(pairs: list[str] | None) -> dict[str, str]:
@@ -66,19 +102,28 @@ def export_cmd(
 ) -> None:
     """Export one instrument, or a pack of several, for data collection."""
     pre: bool | dict[str, str] = False if no_prefix else (_parse_prefixes(prefix) or True)
-    try:
-        path = export(
-            instruments,
-            to,
-            output,
-            prefix=pre,
-            require_answers=require_answers,
-            form_id=form_id,
-            title=title,
-            version=version,
+    # Warnings (a long REDCap field name; ODK Validate not run for want of Java) are shown
+    # as plain lines, not as Python warning text.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            path = export(
+                instruments,
+                to,
+                output,
+                prefix=pre,
+                require_answers=require_answers,
+                form_id=form_id,
+                title=title,
+                version=version,
+            )
+        except OutcomesError as e:
+            _fail(str(e))
+    for w in caught:
+        err_console.print(
+            Text.assemble(("warning: ", "bold yellow"), for_command_line(str(w.message))),
+            soft_wrap=True,
         )
-    except OutcomesError as e:
-        _fail(str(e))
     console.print(
         f"Wrote {to} for {', '.join(instruments)} -> {path}", highlight=False, soft_wrap=True
     )
@@ -114,8 +159,21 @@ def import_cmd(
         str | None, typer.Option("--coding", help="Alternative code set named in the YAML.")
     ] = None,
     flag: Annotated[
-        bool, typer.Option("--flag", help="Read unreadable cells as missing instead of stopping.")
+        bool,
+        typer.Option(
+            "--flag",
+            help="Read unreadable cells as missing instead of stopping; they are written to "
+            "<output name>.issues.csv.",
+        ),
     ] = False,
+    sep: Annotated[
+        str | None, typer.Option("--sep", help="CSV separator (default: guessed among , ; tab).")
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="Text encoding (default: guessed, e.g. utf-8, cp1252)."),
+    ] = None,
+    sheet: Annotated[str, typer.Option("--sheet", help="Excel sheet name or number.")] = "0",
 ) -> None:
     """Read a platform export into a responses file with item ids and canonical codes."""
     columns = {}
@@ -124,7 +182,10 @@ def import_cmd(
             _fail(f"--map expects SOURCE=ITEM, got {p!r}", code=2)
         s, t = p.split("=", 1)
         columns[s.strip()] = t.strip()
+    sheet_arg: str | int = int(sheet) if sheet.isdigit() else sheet
     try:
+        # Read with errors="flag" always: the report knows the file's header rows, which
+        # the command needs to show each bad cell's row as the person sees it.
         frame, report = read_export(
             file,
             instrument,
@@ -133,15 +194,28 @@ def import_cmd(
             prefix=prefix,
             person_id=person_id,
             coding=coding,
-            errors="flag" if flag else "raise",
+            errors="flag",
+            sheet=sheet_arg,
+            sep=sep,
+            encoding=encoding,
             return_report=True,
         )
-        oc_io.write_table(frame, output)
-    except InvalidResponsesError as e:
-        _fail(str(e))
     except OutcomesError as e:
         _fail(str(e))
-    console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
+    note = report.layout.note()
+    issues = report.layout.relabel(report.issues)
+    if len(issues) and not flag:
+        _fail(
+            f"{file}: {len(issues)} cell(s) in {issues['row'].nunique()} row(s) cannot be read "
+            f"as answers to {report.instrument} ({note}). --flag reads them as missing and "
+            f"writes them to {issues_path(output).name}.\n" + _accepted(report.instrument, issues),
+            issues=issues,
+        )
+    try:
+        oc_io.write_table(frame, output)
+    except OutcomesError as e:
+        _fail(str(e))
+    console.print(for_command_line(report.summary()), highlight=False, markup=False, soft_wrap=True)
     table = Table(title="Columns matched to items")
     for c in ("source column", "item", "matched by"):
         table.add_column(c, overflow="fold")
@@ -155,19 +229,26 @@ def import_cmd(
             markup=False,
             soft_wrap=True,
         )
-    for note in report.notes:
-        console.print(f"Note: {note}", highlight=False, markup=False, soft_wrap=True)
+    for n in report.notes:
+        console.print(f"Note: {n}", highlight=False, markup=False, soft_wrap=True)
     if len(report.dropped):
+        dropped = report.layout.relabel(report.dropped)
         console.print(
-            f"Dropped rows: {report.dropped.to_dict('records')[:20]}",
+            f"Dropped rows ({note}): {dropped.to_dict('records')[:20]}",
             highlight=False,
             markup=False,
             soft_wrap=True,
         )
-    if len(report.issues):
+    if flag:
+        written = write_csv(issues, issues_path(output))
         console.print(
-            f"[yellow]{len(report.issues)} unreadable cell(s) read as missing[/]", soft_wrap=True
+            f"{len(issues)} unreadable cell(s) read as missing ({note}) -> {written}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
+        if len(issues):
+            _print_issues(issues, console)
     console.print(
         f"Wrote {len(frame)} row(s) -> {output}", highlight=False, markup=False, soft_wrap=True
     )

@@ -12,6 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import io as oc_io
+from .._internal.file_rows import issues_path, table_file_layout
+from .._internal.spreadsheet import write_csv
+from .._internal.vocabulary import for_command_line
 from ..errors import InvalidResponsesError, OutcomesError
 from ..instruments import list_instruments, load_instrument
 from ..instruments.scoring import score, validate
@@ -47,7 +50,9 @@ CodingOption = Annotated[
 
 
 def _fail(message: str, issues: pd.DataFrame | None = None, code: int = 1) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # markup off for the message: file names and labels may contain [brackets]
+    err_console.print("[bold red]error:[/] ", end="")
+    err_console.print(for_command_line(message), markup=False, highlight=False, soft_wrap=True)
     if issues is not None and len(issues):
         _print_issues(issues, err_console)
     raise typer.Exit(code)
@@ -62,6 +67,11 @@ def _print_issues(issues: pd.DataFrame, target: Console, limit: int = 50) -> Non
     target.print(table)
     if len(issues) > limit:
         target.print(f"... and {len(issues) - limit} more")
+
+
+def _write_issues(issues: pd.DataFrame, output: Path) -> Path:
+    """--flag: the issues go beside the output, as ``<output name>.issues.csv``."""
+    return write_csv(issues, issues_path(output))
 
 
 def _parse_map(pairs: list[str] | None) -> dict[str, str] | None:
@@ -168,10 +178,14 @@ def validate_cmd(
         data = oc_io.read_table(file)
         report = validate(data, instrument, columns=_parse_map(map_), coding=coding)
     except OutcomesError as e:
-        _fail(str(e), getattr(e, "issues", None))
-    console.print(report.summary(), soft_wrap=True)
+        bad = getattr(e, "issues", None)
+        _fail(str(e), None if bad is None else table_file_layout(file).relabel(bad))
+    console.print(for_command_line(report.summary()), soft_wrap=True, markup=False)
     if len(report.issues):
-        _print_issues(report.issues, console)
+        # rows as the person sees them in the file (CSV line, spreadsheet row)
+        layout = table_file_layout(file)
+        console.print(layout.note(), highlight=False)
+        _print_issues(layout.relabel(report.issues), console)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -203,11 +217,15 @@ def score_cmd(
         )
         oc_io.write_table(scores, output)
     except InvalidResponsesError as e:
-        _fail(str(e).splitlines()[0], e.issues)
+        layout = table_file_layout(file)
+        head = str(e).splitlines()[0].rstrip(":")
+        _fail(f"{head}; {layout.note()}:", layout.relabel(e.issues))
     except OutcomesError as e:
         _fail(str(e))
     inst = load_instrument(instrument)
-    issues = scores.attrs.get("issues")
+    layout = table_file_layout(file)
+    found = scores.attrs.get("issues")
+    issues = layout.relabel(found if found is not None else pd.DataFrame())
     console.print(f"Scored {len(scores)} rows of {inst.id} from {file} -> {output}", soft_wrap=True)
     summary = Table(title=f"{inst.name}: scale summary")
     for c in ("scale", "n scored", "mean", "sd", "min", "max"):
@@ -223,8 +241,16 @@ def score_cmd(
             f"{v.max():.2f}" if v.notna().any() else "-",
         )
     console.print(summary)
-    if issues is not None and len(issues):
-        console.print(f"[yellow]{len(issues)} issue(s) recorded[/]")
+    # Issues (warnings too) are always shown; --flag also writes them beside the output.
+    where = f" -> {_write_issues(issues, output)}" if flag else ""
+    if flag or len(issues):
+        console.print(
+            f"{len(issues)} issue(s) recorded ({layout.note()}){where}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if len(issues):
         _print_issues(issues, console, limit=20)
 
 

@@ -35,6 +35,7 @@ from .._internal.params import (
 )
 from ..instruments import Instrument, load_instrument
 from ._common import FormsError, InstrumentsArg, PrefixArg, load_pack
+from ._files import FileOptions
 from .codebook import codebook, codebook_markdown, write_codebook
 from .mapping import MappingReport, RawExport, assemble
 from .printable import html_questionnaire, write_html
@@ -46,7 +47,7 @@ from .redcap import (
     redcap_dictionary,
     write_redcap_dictionary,
 )
-from .xlsform import check_xlsform, write_xlsform, xlsform_sheets
+from .xlsform import ODKValidateUnavailable, check_xlsform, write_xlsform, xlsform_sheets
 
 EXPORT_TARGETS = ("redcap", "xlsform", "html", "codebook")
 
@@ -58,6 +59,7 @@ __all__ = [
     "FormsError",
     "LongFieldNameWarning",
     "MappingReport",
+    "ODKValidateUnavailable",
     "RawExport",
     "check_xlsform",
     "codebook",
@@ -161,6 +163,8 @@ def export(
         "drop_empty": "boolean",
         "sheet": [str, COUNT],
         "return_report": "boolean",
+        "sep": OPTIONAL_TEXT,
+        "encoding": OPTIONAL_TEXT,
     }
 )
 def read_export(
@@ -176,6 +180,8 @@ def read_export(
     keep: Sequence[str] = (),
     drop_empty: bool = True,
     sheet: str | int = 0,
+    sep: str | None = None,
+    encoding: str | None = None,
     return_report: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, MappingReport]:
     """Read a platform's export of one instrument into a responses frame.
@@ -218,6 +224,11 @@ def read_export(
         REDCap export); each dropped row is listed in the report with its reason.
     sheet
         Excel sheet name or index.
+    sep, encoding
+        CSV separator and text encoding. By default both are guessed: the separator among
+        ``,`` ``;`` and tab (the one splitting the first lines evenly), the encoding among
+        UTF-8 (with or without a byte-order mark), UTF-16 and Windows cp1252. When reading
+        fails, the message names the file and the guess.
     return_report
         Return ``(frame, report)`` instead of the frame. The report is always also in
         ``frame.attrs["mapping"]``.
@@ -238,9 +249,10 @@ def read_export(
     inst = load_instrument(instrument)
     plat = canonical_platform(platform)
     if plat == "auto":
-        plat = detect_platform(path, sheet=sheet)
+        plat = detect_platform(path, sheet=sheet, sep=sep, encoding=encoding)
     prefixes = [p for p in (prefix, inst.id) if p]
-    raw = READERS[plat](path, sheet=sheet, forms=set(prefixes))
+    opts = FileOptions(sheet=sheet, sep=sep, encoding=encoding)
+    raw = READERS[plat](path, opts=opts, forms=set(prefixes))
     frame, report = assemble(
         raw,
         inst,

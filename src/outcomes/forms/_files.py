@@ -8,14 +8,19 @@ turn record ids such as "007" into 7.
 from __future__ import annotations
 
 import csv
+import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from .._internal.dates import excel_dates, is_date_column
+from .._internal.file_rows import RowLayout, csv_record_lines
+from .._internal.spreadsheet import excel_read_error
+from .._internal.text_files import TextFile
+from .._internal.text_files import open_text as _open_text
 from ..errors import OutcomesError
 
-TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 SPSS_SUFFIXES = (".sav", ".zsav")
 
@@ -27,39 +32,63 @@ def check_file(path: str | Path) -> Path:
     return p
 
 
-def _sep(p: Path) -> str:
-    return "\t" if p.suffix.lower() == ".tsv" else ","
+@dataclass(frozen=True)
+class FileOptions:
+    """How to read an export file: Excel sheet; CSV separator and encoding (None = sniff)."""
+
+    sheet: str | int = 0
+    sep: str | None = None
+    encoding: str | None = None
 
 
-def read_text(path: Path, *, skiprows: list[int] | None = None) -> pd.DataFrame:
-    """A CSV/TSV export with every cell as text and only empty cells missing."""
+DEFAULT_OPTIONS = FileOptions()
+
+
+def open_text(path: Path, opts: FileOptions = DEFAULT_OPTIONS) -> TextFile:
+    """Decode a text export and find its separator (unless ``opts`` gives them)."""
+    return _open_text(path, sep=opts.sep, encoding=opts.encoding)
+
+
+def read_text(
+    path: Path, opts: FileOptions = DEFAULT_OPTIONS, *, skiprows: list[int] | None = None
+) -> tuple[pd.DataFrame, RowLayout, str]:
+    """A CSV/TSV export with every cell as text and only empty cells missing, the line on
+    which each of its rows starts, and how it was read ("guessed: semicolon-separated, ...")."""
+    f = open_text(path, opts)
     try:
         df = pd.read_csv(
-            path,
-            sep=_sep(path),
+            io.StringIO(f.text),
+            sep=f.sep,
             dtype=str,
             keep_default_na=False,
             na_values=[""],
             skiprows=skiprows,
-            encoding="utf-8-sig",
         )
-    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise OutcomesError(f"{path}: could not be read as a CSV export: {e}") from None
-    return df.reset_index(drop=True)
+    except (ValueError, pd.errors.ParserError) as e:
+        raise OutcomesError(
+            f"{path}: could not be read as a CSV export ({f.how()}): {e}. Give the separator "
+            "with sep= and the encoding with encoding= if the guess is wrong"
+        ) from None
+    layout = RowLayout(
+        "csv",
+        header_rows=1 + len(skiprows or []),
+        record_lines=csv_record_lines(f.text, f.sep),
+        name=path.name,
+    )
+    return df.reset_index(drop=True), layout, f.how()
 
 
-def head_rows(path: Path, n: int = 3) -> list[list[str]]:
+def head_rows(path: Path, opts: FileOptions = DEFAULT_OPTIONS, n: int = 3) -> list[list[str]]:
     """The first ``n`` rows of a CSV, parsed (for sniffing header rows)."""
+    f = open_text(path, opts)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, delimiter=_sep(path))
-            out = []
-            for row in reader:
-                out.append(row)
-                if len(out) >= n:
-                    break
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise OutcomesError(f"{path}: could not be read as a CSV export: {e}") from None
+        out = []
+        for row in csv.reader(io.StringIO(f.text), delimiter=f.sep):
+            out.append(row)
+            if len(out) >= n:
+                break
+    except csv.Error as e:
+        raise OutcomesError(f"{path}: could not be read as a CSV export ({f.how()}): {e}") from None
     return out
 
 
@@ -80,8 +109,8 @@ def read_excel(
             skiprows=skiprows,
             nrows=nrows,
         )
-    except (ValueError, OSError, KeyError) as e:
-        raise OutcomesError(f"{path}: could not be read as an Excel export: {e}") from None
+    except Exception as e:  # zipfile, zlib, XML parsers and openpyxl raise their own types
+        raise OutcomesError(excel_read_error(path, e)) from None
     df.columns = [str(c) for c in df.columns]
     # Excel keeps dates as day numbers; numbers in a date column (StartDate, date...) are dates
     for c in df.columns:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._internal.params import INSTRUMENT, validate_params
+from .._internal.spreadsheet import write_csv
 from ..instruments import Instrument
 from ._common import (
     FormsError,
@@ -204,7 +205,7 @@ def write_codebook(
         )
     p.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        codebook(instruments, prefix=prefix).to_csv(p, index=False)
+        write_csv(codebook(instruments, prefix=prefix), p)
     else:
         p.write_text(codebook_markdown(instruments, prefix=prefix) + "\n", encoding="utf-8")
     return p

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._internal import cells
+from .._internal.file_rows import RowLayout
 from ..errors import DataStructureError, InvalidResponsesError
 from ..instruments.model import Instrument, Item, _norm
 from ._common import fmt_code
@@ -59,6 +60,15 @@ class RawExport:
     forms: list[str] = field(default_factory=list)
     #: what the reader noticed (legacy header, recodes)
     notes: list[str] = field(default_factory=list)
+    #: column naming the form each row belongs to (REDCap ``redcap_repeat_instrument``);
+    #: blank for rows outside any repeating form. See :func:`form_rows`.
+    form_column: str | None = None
+    #: form names that are this instrument's for certain (the prefixes asked for)
+    own_forms: tuple[str, ...] = ()
+    #: how the file numbers its data rows for a person (CSV lines, spreadsheet rows, ...)
+    layout: RowLayout = field(default_factory=RowLayout)
+    #: how a text file was read ("semicolon-separated (guessed) cp1252 (guessed)"), for errors
+    read_as: str = ""
 
 
 @dataclass(eq=False)  # compared by identity: it lives in .attrs (see outcomes._attrs)
@@ -69,7 +79,8 @@ class MappingReport:
     ``unmatched`` lists source columns that are neither items nor carried-through keys;
     ``issues`` has one row per unreadable cell (``row, column, item, value, reason,
     severity``); ``dropped`` one row per dropped source row (``row, reason``). Rows are
-    0-based positions among the data rows of the file (header rows not counted).
+    0-based positions among the data rows of the file (header rows not counted);
+    ``layout`` turns them into the file's own line or row numbers, as the command line shows.
     """
 
     instrument: str
@@ -83,6 +94,9 @@ class MappingReport:
     issues: pd.DataFrame
     dropped: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: how the file numbers its data rows for a person; ``layout.relabel(report.issues)``
+    #: gives the issues with the CSV line or spreadsheet row a person sees
+    layout: RowLayout = field(default_factory=RowLayout)
 
     @property
     def n_rows(self) -> int:
@@ -138,6 +152,8 @@ class MappingReport:
 
 # ------------------------------------------------------------------------- column matching
 _NUMBERING = re.compile(r"^(?:q(?:uestion)?\s*)?\d+[a-z]?\s*[.):\-]\s+")
+#: "q3. text", "3) text", "question 3: text", "q3 - text": the number and some text after it
+_NUMBERED = re.compile(r"^\s*(?:q(?:uestion)?\s*)?(\d+)\s*(?:[.):]|\s-)\s*[^\d\s]")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
@@ -266,6 +282,22 @@ def match_columns(
         if item not in claims:
             claims[item] = cl
 
+    # Last: a header numbered like the questionnaire ("Q3. ...", "3) ...", "Q3 - ...") whose
+    # text matched nothing above (a form's own wording) is item q3. Qualtrics is left out: its
+    # tags number every question of the survey, consent and demographics included.
+    if not raw.case_sensitive:
+        num_claims: dict[str, list[tuple[str, str]]] = {}
+        for c in src_cols:
+            m = _NUMBERED.match(c.casefold())
+            item = f"q{int(m.group(1))}" if m else None
+            if c in taken or item not in item_ids:
+                continue
+            num_claims.setdefault(item, []).append((c, "question number in the header"))
+            taken.add(c)
+        for item, cl in num_claims.items():
+            if item not in claims:
+                claims[item] = cl
+
     twice = {i: cl for i, cl in claims.items() if len(cl) > 1}
     if twice:
         lines = [f"  {i}: {[c for c, _ in cl]}" for i, cl in twice.items()]
@@ -305,11 +337,15 @@ def check_structure(
                 f" This REDCap export holds form(s) {raw.forms}, not {pre[0]!r}: is it the "
                 "export of another instrument?"
             )
+    read_note = ""
+    if raw.read_as:
+        read_note = f" The file was read as {raw.read_as}; give sep= or encoding= if that is wrong."
     if mapped.empty:
         raise DataStructureError(
             f"{raw.source}: no column matches an item of {inst.id}; expected "
             f"{_expected_names(inst, prefixes)}, or question text / short labels. {found}."
-            f"{forms_note} Map columns yourself with columns={{'source column': 'item id'}}."
+            f"{forms_note}{read_note} Map columns yourself with "
+            "columns={'source column': 'item id'}."
         )
     have = set(mapped["item"])
     missing = [it.id for it in inst.items if it.required and it.id not in have]
@@ -475,6 +511,47 @@ def _blank(col: pd.Series) -> np.ndarray:
     return na | v.isin(spaces).to_numpy()
 
 
+def _form_key(name: object) -> str:
+    # Label exports show a form's display name ("Wellbeing Survey"), raw ones its name
+    # ("wellbeing_survey"): compare in one spelling.
+    return str(name).strip().casefold().replace(" ", "_")
+
+
+def form_rows(
+    raw: RawExport, inst: Instrument, answered: np.ndarray
+) -> tuple[pd.Series, str, set[str]]:
+    """Rows of other forms (drop reason, else NA), a note, and the forms found by answers.
+
+    A form named like the instrument (or a given prefix) is its form. A REDCap project may
+    name the form anything ("wellbeing_survey" for SWEMWBS); when no row names the instrument's
+    own form, the forms whose rows answer its items are its forms, and the report says so.
+    Everything else in the form column belongs to another repeating instrument.
+    """
+    data = raw.data
+    reasons = pd.Series(pd.NA, index=data.index, dtype=object)
+    if raw.form_column is None or raw.form_column not in data:
+        return reasons, "", set()
+    val = data[raw.form_column].astype(object)
+    keys = pd.Series(
+        [_form_key(v) if pd.notna(v) else "" for v in val], index=val.index, dtype=object
+    )
+    named = keys != ""
+    own = {_form_key(f) for f in raw.own_forms}
+    note, found = "", set()
+    if not (named & keys.isin(own)).any():
+        found = set(keys[named & answered])
+        if found:
+            own = found
+            shown = sorted(set(val[named & keys.isin(found)].astype(str)))
+            note = (
+                f"{raw.form_column}: the items of {inst.id} are in repeating form(s) {shown}, "
+                f"named differently from the instrument; rows of other forms are dropped"
+            )
+    other = named & ~keys.isin(own)
+    reasons[other] = "row of another repeating instrument: " + val[other].astype(str)
+    return reasons, note, found
+
+
 def assemble(
     raw: RawExport,
     inst: Instrument,
@@ -549,9 +626,18 @@ def assemble(
         notes += n
     frame = pd.DataFrame(out, index=data.index)
 
-    reasons = pd.Series(pd.NA, index=data.index, dtype=object)
+    reasons, form_note, found_forms = form_rows(raw, inst, ~blank)
+    if form_note:
+        notes.append(form_note)
+        # that form's status and timestamp columns are carried like the instrument's own
+        status = {f"{f}{end}" for f in found_forms for end in ("_complete", "_timestamp")}
+        extra = [c for c in unmatched if c in status]
+        unmatched = [c for c in unmatched if c not in status]
+        carried += extra
+        items = mapped["item"].tolist()
+        frame = pd.concat([frame.drop(columns=items), data[extra], frame[items]], axis=1)
     if raw.drop is not None:
-        reasons = raw.drop.reindex(data.index).astype(object)
+        reasons = reasons.fillna(raw.drop.reindex(data.index).astype(object))
     if drop_empty:
         empty = pd.Series(blank, index=data.index)
         reasons = reasons.where(~(empty & reasons.isna()), f"no answer to any item of {inst.id}")
@@ -573,6 +659,7 @@ def assemble(
         issues=issues_df,
         dropped=dropped_df,
         notes=notes,
+        layout=raw.layout,
     )
     if errors == "raise" and len(issues_df):
         raise InvalidResponsesError(_error_message(raw.source, inst, issues_df), issues_df)

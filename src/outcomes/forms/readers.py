@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._internal.params import COUNT, validate_params
+from .._internal.file_rows import TEXT_SUFFIXES, RowLayout
+from .._internal.params import COUNT, OPTIONAL_TEXT, validate_params
 from ..errors import OutcomesError
 from ._files import (
+    DEFAULT_OPTIONS,
     EXCEL_SUFFIXES,
     SPSS_SUFFIXES,
-    TEXT_SUFFIXES,
+    FileOptions,
     check_file,
     excel_head,
     head_rows,
@@ -23,7 +25,7 @@ from ._files import (
     read_text,
 )
 from .mapping import RawExport
-from .redcap import completion_forms, is_redcap_header, other_repeat_rows, redcap_meta
+from .redcap import completion_forms, is_redcap_header, redcap_meta, repeat_column
 
 #: Platform names accepted by read_export (aliases on the right map to the name on the left).
 PLATFORMS = ("redcap", "odk", "qualtrics", "spss", "msforms", "table")
@@ -86,6 +88,7 @@ QUALTRICS_META = (
     "Finished",
     "RecordedDate",
     "ResponseId",
+    "ResponseID",
     "ExternalReference",
     "DistributionChannel",
     "UserLanguage",
@@ -95,6 +98,7 @@ QUALTRICS_NOT_RESPONSES = ("Survey Preview", "Survey Test", "Spam", "Survey Prev
 #: Microsoft Forms keeps Email and Name too; they identify people and are not carried over.
 MSFORMS_META = ("ID", "Start time", "Completion time", "Last modified time")
 MSFORMS_MARKERS = ("ID", "Start time", "Completion time")
+_MSFORMS_META_KEYS = {c.casefold() for c in MSFORMS_META}
 
 
 def canonical_platform(platform: str) -> str:
@@ -119,23 +123,41 @@ def _kind(p: Path) -> str:
     raise OutcomesError(f"{p}: unsupported file type {p.suffix!r}; use .csv, .tsv, .xlsx or .sav")
 
 
+def _msforms_markers(cols: list[str]) -> bool:
+    # Microsoft Forms has headed the id column "ID" and, in newer exports, "Id".
+    have = {c.strip().casefold() for c in cols}
+    return all(m.casefold() in have for m in MSFORMS_MARKERS)
+
+
 def _platform_from_header(cols: list[str]) -> str:
     if is_redcap_header(cols):
         return "redcap"
     if any(c in ODK_MARKERS for c in cols):
         return "odk"
-    if all(c in cols for c in MSFORMS_MARKERS):
+    if _msforms_markers(cols):
         return "msforms"
     return "table"
+
+
+def _head(p: Path, kind: str, opts: FileOptions) -> list[list[str]]:
+    return head_rows(p, opts) if kind == "text" else excel_head(p, sheet=opts.sheet)
 
 
 @validate_params(
     {
         "source": ["path", "dataframe"],
         "sheet": [str, COUNT],
+        "sep": OPTIONAL_TEXT,
+        "encoding": OPTIONAL_TEXT,
     }
 )
-def detect_platform(source: str | Path | pd.DataFrame, *, sheet: str | int = 0) -> str:
+def detect_platform(
+    source: str | Path | pd.DataFrame,
+    *,
+    sheet: str | int = 0,
+    sep: str | None = None,
+    encoding: str | None = None,
+) -> str:
     """Which platform wrote an export, from its extension and header rows.
 
     Example:
@@ -149,54 +171,75 @@ def detect_platform(source: str | Path | pd.DataFrame, *, sheet: str | int = 0) 
     kind = _kind(p)
     if kind == "spss":
         return "spss"
-    rows = head_rows(p) if kind == "text" else excel_head(p, sheet=sheet)
+    rows = _head(p, kind, FileOptions(sheet, sep, encoding))
     if not rows:
         raise OutcomesError(f"{p}: the file is empty")
     if len(rows) >= 3 and is_import_id_row(rows[2]):
         return "qualtrics"
-    return _platform_from_header([str(c) for c in rows[0]])
+    header = [str(c) for c in rows[0]]
+    if len(rows) >= 2 and is_legacy_qualtrics(header, rows[1]):
+        return "qualtrics"
+    return _platform_from_header(header)
+
+
+def is_legacy_qualtrics(header: list[str], second: list[str]) -> bool:
+    """A Qualtrics export without the ImportId row: two header rows, a response-id column in
+    the first (``ResponseId``; ``V1`` in the oldest format) and the columns' descriptions in
+    the second ("Response ID", "Start Date", ...)."""
+    names = {str(c).strip() for c in header}
+    if not names & {"ResponseId", "ResponseID", "V1"}:
+        return False
+    described = {str(t).replace(" ", "").casefold() for t in second}
+    return bool(described & {"responseid", "startdate", "enddate"})
 
 
 # ----------------------------------------------------------------------------- readers
-def _load(source: str | Path | pd.DataFrame, sheet, skiprows=None) -> tuple[pd.DataFrame, str]:
+def _load(
+    source: str | Path | pd.DataFrame, opts: FileOptions, skiprows=None
+) -> tuple[tuple[pd.DataFrame, RowLayout, str], str]:
+    """((frame, row layout, how a text file was read), source name)."""
     if isinstance(source, pd.DataFrame):
         df = source.reset_index(drop=True)
         df.columns = [str(c) for c in df.columns]
-        return df, "<DataFrame>"
+        return (df, RowLayout("positions"), ""), "<DataFrame>"
     p = check_file(source)
     kind = _kind(p)
     if kind == "spss":
         raise OutcomesError(f"{p}: an SPSS file; read it with platform='spss'")
-    df = (
-        read_text(p, skiprows=skiprows)
-        if kind == "text"
-        else read_excel(p, sheet=sheet, skiprows=skiprows)
-    )
-    return df, str(p)
+    if kind == "text":
+        return read_text(p, opts, skiprows=skiprows), str(p)
+    df = read_excel(p, sheet=opts.sheet, skiprows=skiprows)
+    layout = RowLayout("spreadsheet", header_rows=1 + len(skiprows or []), name=p.name)
+    return (df, layout, ""), str(p)
 
 
-def read_redcap(source, *, forms: set[str], sheet: str | int = 0) -> RawExport:
+def read_redcap(source, *, forms: set[str], opts: FileOptions = DEFAULT_OPTIONS) -> RawExport:
     """A REDCap record export (raw or label values; raw or label headers; CSV or Excel)."""
-    df, name = _load(source, sheet)
+    (df, layout, read_as), name = _load(source, opts)
     cols = list(df.columns)
     return RawExport(
         data=df,
         platform="redcap",
         source=name,
         meta=redcap_meta(cols, forms),
-        drop=other_repeat_rows(df, forms),
         forms=completion_forms(cols),
+        form_column=repeat_column(cols),
+        own_forms=tuple(forms),
+        layout=layout,
+        read_as=read_as,
     )
 
 
-def read_odk(source, *, sheet: str | int = 0, **_) -> RawExport:
+def read_odk(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """An ODK Central or KoboToolbox CSV/Excel export (group paths with '/' or '-')."""
-    df, name = _load(source, sheet)
+    (df, layout, read_as), name = _load(source, opts)
     meta = [c for c in df.columns if c in ODK_META]
-    return RawExport(data=df, platform="odk", source=name, meta=meta)
+    return RawExport(
+        data=df, platform="odk", source=name, meta=meta, layout=layout, read_as=read_as
+    )
 
 
-def read_qualtrics(source, *, sheet: str | int = 0, **_) -> RawExport:
+def read_qualtrics(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """A Qualtrics CSV (or Excel) export: row 1 export tags, row 2 question text, row 3
     ImportIds. A legacy export without the ImportId row is read with two header rows."""
     if isinstance(source, pd.DataFrame):
@@ -205,7 +248,7 @@ def read_qualtrics(source, *, sheet: str | int = 0, **_) -> RawExport:
     kind = _kind(p)
     if kind == "spss":
         raise OutcomesError(f"{p}: an SPSS file; read it with platform='spss'")
-    rows = head_rows(p) if kind == "text" else excel_head(p, sheet=sheet)
+    rows = _head(p, kind, opts)
     if len(rows) < 2:
         raise OutcomesError(f"{p}: a Qualtrics export has at least two header rows")
     notes = []
@@ -214,7 +257,7 @@ def read_qualtrics(source, *, sheet: str | int = 0, **_) -> RawExport:
     else:
         skip = [1]
         notes.append(f"{p}: no ImportId header row; read as a legacy export (2 header rows)")
-    df, name = _load(p, sheet, skiprows=skip)
+    (df, layout, read_as), name = _load(p, opts, skiprows=skip)
     header = [str(c) for c in rows[0]]
     texts = {str(c): str(t) for c, t in zip(header, rows[1], strict=False) if str(t).strip()}
     drop = None
@@ -233,6 +276,8 @@ def read_qualtrics(source, *, sheet: str | int = 0, **_) -> RawExport:
         drop=drop,
         case_sensitive=True,
         notes=notes,
+        layout=layout,
+        read_as=read_as,
     )
 
 
@@ -263,25 +308,28 @@ def read_spss(source, **_) -> RawExport:
         texts={k: v for k, v in (meta.column_names_to_labels or {}).items() if v},
         value_labels=meta.variable_value_labels or {},
         user_missing=ranges,
+        layout=RowLayout("cases", name=p.name),
     )
 
 
-def read_msforms(source, *, sheet: str | int = 0, **_) -> RawExport:
+def read_msforms(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """A Microsoft Forms Excel export: ID, Start time, Completion time, Email, Name, then one
     column per question headed by its text, answers as choice labels."""
-    df, name = _load(source, sheet)
+    (df, layout, read_as), name = _load(source, opts)
     return RawExport(
         data=df,
         platform="msforms",
         source=name,
-        meta=[c for c in df.columns if c in MSFORMS_META],
+        meta=[c for c in df.columns if c.strip().casefold() in _MSFORMS_META_KEYS],
+        layout=layout,
+        read_as=read_as,
     )
 
 
-def read_table(source, *, sheet: str | int = 0, **_) -> RawExport:
+def read_table(source, *, opts: FileOptions = DEFAULT_OPTIONS, **_) -> RawExport:
     """Any other CSV or Excel table: one row per response, one column per item."""
-    df, name = _load(source, sheet)
-    return RawExport(data=df, platform="table", source=name)
+    (df, layout, read_as), name = _load(source, opts)
+    return RawExport(data=df, platform="table", source=name, layout=layout, read_as=read_as)
 
 
 READERS = {

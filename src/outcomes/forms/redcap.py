@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._internal.params import INSTRUMENT, validate_params
+from .._internal.spreadsheet import write_csv
 from ..instruments import Instrument
 from ._common import (
     FormsError,
@@ -240,10 +241,8 @@ def write_redcap_dictionary(
 ) -> Path:
     """Write :func:`redcap_dictionary` as a CSV REDCap accepts (UTF-8, every field quoted)."""
     d = redcap_dictionary(instruments, prefix=prefix, require_answers=require_answers)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    d.to_csv(p, index=False, quoting=csv.QUOTE_ALL, encoding="utf-8", lineterminator="\n")
-    return p
+    # A label typed as "-3 or less" or "=..." would otherwise run as a formula in Excel.
+    return write_csv(d, path, quoting=csv.QUOTE_ALL, encoding="utf-8", lineterminator="\n")
 
 
 # --------------------------------------------------------------------------- reading exports
@@ -276,17 +275,8 @@ def redcap_meta(columns: list[str], forms: set[str]) -> list[str]:
     return out
 
 
-def other_repeat_rows(data: pd.DataFrame, forms: set[str]) -> pd.Series:
-    """Drop reason for rows that belong to another repeating instrument (else NA)."""
-    col = next((c for c in ("redcap_repeat_instrument", "Repeat Instrument") if c in data), None)
-    reasons = pd.Series(pd.NA, index=data.index, dtype=object)
-    if col is None:
-        return reasons
-    val = data[col].astype(object)
-    text = val.astype(str).str.strip()
-    blank = val.isna() | (text == "")
-    # Label exports show the form's display name ("Honosca"); compare in one spelling.
-    ours = {f.casefold().replace(" ", "_") for f in forms}
-    other = ~blank & ~text.str.casefold().str.replace(" ", "_").isin(ours)
-    reasons[other] = "row of another repeating instrument: " + val[other].astype(str)
-    return reasons
+def repeat_column(columns: list[str]) -> str | None:
+    """The column naming each row's repeating instrument (raw or label headers), if any."""
+    return next(
+        (c for c in ("redcap_repeat_instrument", "Repeat Instrument") if c in columns), None
+    )

@@ -1,5 +1,5 @@
 """XLSForm (ODK Collect, ODK Central, KoboToolbox, Ona): write a workbook for one instrument or a
-pack, and check it with pyxform.
+pack, and check it with pyxform and ODK Validate.
 
 Each instrument is a group (``begin_group`` / ``end_group``, shown as one screen with
 ``field-list``) holding a note with the licence and one question per item: ``select_one`` on the
@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
 from .._internal.params import INSTRUMENT, OPTIONAL_TEXT, validate_params
+from .._internal.spreadsheet import write_excel
 from ._common import (
     FormsError,
     InstrumentsArg,
@@ -126,7 +129,8 @@ def write_xlsform(
     version: str | None = None,
     check: bool = True,
 ) -> Path:
-    """Write an XLSForm workbook (.xlsx); with ``check=True`` convert it with pyxform first."""
+    """Write an XLSForm workbook (.xlsx); with ``check=True`` check it with
+    :func:`check_xlsform` (pyxform, and ODK Validate where Java is available)."""
     p = Path(path)
     if p.suffix.lower() != ".xlsx":
         raise FormsError(f"{p}: an XLSForm is an .xlsx workbook; use a path ending in .xlsx")
@@ -138,27 +142,67 @@ def write_xlsform(
         title=title,
         version=version,
     )
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(p, engine="openpyxl") as xl:
-        for name, df in sheets.items():
-            df.to_excel(xl, sheet_name=name, index=False)
+    write_excel(sheets, p)  # labels are string cells, never formulas
     if check:
         check_xlsform(p)
     return p
 
 
+class ODKValidateUnavailable(UserWarning):
+    """ODK Validate could not run (no Java, or pyxform without its validator): the form was
+    checked by pyxform only, which accepts some forms ODK Collect rejects."""
+
+
+def odk_validate_missing() -> str | None:
+    """Why ODK Validate cannot run here, or None when it can (Java on PATH, validator present)."""
+    from pyxform.validators import odk_validate
+
+    if shutil.which("java") is None:
+        return "Java was not found on PATH (ODK Validate needs Java 8 or later)"
+    if not odk_validate.install_exists():
+        return f"pyxform's ODK Validate is not installed ({odk_validate.ODK_VALIDATE_PATH})"
+    return None
+
+
 @validate_params(
     {
         "path": "path",
+        "odk_validate": ["boolean", None],
     }
 )
-def check_xlsform(path: str | Path) -> list[str]:
-    """Convert an XLSForm with pyxform; return its warnings, raise FormsError on an error."""
+def check_xlsform(path: str | Path, *, odk_validate: bool | None = None) -> list[str]:
+    """Check an XLSForm as ODK Collect will: convert it with pyxform and run ODK Validate.
+
+    ``odk_validate=None`` runs ODK Validate when Java and the validator are present, and
+    otherwise says so: the first returned line is "ODK Validate was not run: ..." and an
+    :class:`ODKValidateUnavailable` warning is raised. ``True`` requires ODK Validate (a
+    FormsError when it cannot run); ``False`` checks with pyxform only. Returns the warnings of
+    pyxform and ODK Validate; a rejected form raises :class:`FormsError` with their reasons.
+
+    Example:
+        >>> import tempfile, pathlib, warnings, outcomes as oc
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "gbo.xlsx"
+        >>> _ = oc.forms.export("gbo", "xlsform", out)
+        >>> oc.forms.check_xlsform(out, odk_validate=False)
+        []
+    """
     from pyxform.errors import PyXFormError
+    from pyxform.validators.odk_validate import ODKValidateError
     from pyxform.xls2xform import convert
 
+    missing = odk_validate_missing() if odk_validate is not False else None
+    if missing and odk_validate:
+        raise FormsError(f"{path}: ODK Validate cannot run: {missing}")
+    validate = odk_validate is not False and missing is None
     try:
-        result = convert(xlsform=str(path))
+        result = convert(xlsform=str(path), validate=validate)
     except PyXFormError as e:
         raise FormsError(f"{path}: pyxform rejects the XLSForm: {e}") from None
-    return list(result.warnings)
+    except ODKValidateError as e:
+        raise FormsError(f"{path}: ODK Validate rejects the XLSForm: {e}") from None
+    notes = list(result.warnings)
+    if missing:
+        said = f"ODK Validate was not run: {missing}; the form was checked by pyxform only"
+        warnings.warn(f"{path}: {said}", ODKValidateUnavailable, stacklevel=2)
+        notes.insert(0, said)
+    return notes

@@ -7,6 +7,7 @@ Modules: ``model`` (pydantic model, loading and the registry of bundled YAML fil
 """
 
 from .model import (
+    MAX_RANGE_CODES,
     AlternativeCoding,
     Band,
     BandScheme,
@@ -25,6 +26,7 @@ from .model import (
 from .scoring import ValidationReport, item_codes, score, validate
 
 __all__ = [
+    "MAX_RANGE_CODES",
     "AlternativeCoding",
     "Band",
     "BandScheme",

@@ -10,6 +10,7 @@ code.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -28,6 +29,10 @@ from .._internal.params import INSTRUMENT, OPTIONAL_TEXT, TEXT, validate_params
 from ..errors import InstrumentDefinitionError, OutcomesError
 
 Code = int | float
+#: Most codes an integer ``range`` may expand to. Every code becomes an answer option (a
+#: validated model), so a huge range costs seconds at every load; real scales stop far below
+#: (GBO 0-10, a 0-100 rating). Wider numeric answers are not a response set.
+MAX_RANGE_CODES = 10_000
 
 
 class _Model(BaseModel):
@@ -70,22 +75,32 @@ class ResponseSet(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> ResponseSet:
+        # Linear in the size of the range: the range's own codes and labels are distinct by
+        # construction, so only the explicit options are counted and then looked up in it.
+        explicit = (*self.options, *self.missing)
+        in_range: range = range(0)
         if self.range is not None:
             lo, hi = self.range
             if lo > hi:
-                raise ValueError(f"range {self.range}: lower end above upper end")
-            expanded = tuple(ResponseOption(code=c, label=str(c)) for c in range(lo, hi + 1))
+                raise ValueError(f"range {list(self.range)}: lower end above upper end")
+            if hi - lo + 1 > MAX_RANGE_CODES:
+                raise ValueError(
+                    f"range {list(self.range)} has {hi - lo + 1} codes; a response set range "
+                    f"may have at most {MAX_RANGE_CODES}"
+                )
+            in_range = range(lo, hi + 1)
+            expanded = tuple(ResponseOption(code=c, label=str(c)) for c in in_range)
             object.__setattr__(self, "options", self.options + expanded)
         if not self.options:
             raise ValueError("a response set needs 'options' or 'range'")
-        codes = [o.code for o in self.options] + [o.code for o in self.missing]
-        dup = {c for c in codes if codes.count(c) > 1}
+        codes = Counter(o.code for o in explicit)
+        codes.update([c for c in codes if float(c).is_integer() and int(c) in in_range])
+        dup = {c for c, n in codes.items() if n > 1}
         if dup:
             raise ValueError(f"codes used twice: {sorted(dup)}")
-        labels = [
-            _norm(lab) for o in (*self.options, *self.missing) for lab in (o.label, *o.aliases)
-        ]
-        dup_l = {lab for lab in labels if labels.count(lab) > 1}
+        labels = Counter(_norm(lab) for o in explicit for lab in (o.label, *o.aliases))
+        labels.update([lab for lab in labels if _is_int_text(lab) and int(lab) in in_range])
+        dup_l = {lab for lab, n in labels.items() if n > 1}
         # A numeric-range set repeats its codes as labels; only refuse genuinely clashing text.
         if dup_l:
             raise ValueError(f"labels used twice (case-insensitive): {sorted(dup_l)}")
@@ -497,7 +512,8 @@ class Instrument(_Model):
         )
         if coding not in available:
             raise OutcomesError(
-                f"{self.id} has no alternative coding {coding!r}; available: {available or 'none'}"
+                f"coding={coding!r}: {self.id} has no alternative coding {coding!r}; "
+                f"available: {available or 'none'}"
             )
 
     def output_columns(self) -> list[str]:
@@ -530,6 +546,11 @@ def _scale_range(inst: Instrument, scale_id: str) -> tuple[float, float]:
 
 
 # -------------------------------------------------------------------- helpers
+def _is_int_text(s: str) -> bool:
+    """'12' or '-3', spelled as a range spells its codes' labels ('012' is not)."""
+    return s.removeprefix("-").isdigit() and str(int(s)) == s
+
+
 def _norm(label: object) -> str:
     return " ".join(str(label).split()).casefold()
 
@@ -593,7 +614,16 @@ def parse_instrument(data: dict, *, source: str = "<dict>") -> Instrument:
         inst = Instrument.model_validate(data)
     except ValidationError as err:
         raise InstrumentDefinitionError(_format_validation_error(source, err)) from None
+    except RecursionError:
+        raise InstrumentDefinitionError(_TOO_DEEP.format(source=source)) from None
     return inst.model_copy(update={"path": source})
+
+
+#: Python's parsers recurse once per nesting level; an instrument needs about six.
+_TOO_DEEP = (
+    "{source}: nested too deeply to read (lists or mappings inside each other thousands of "
+    "levels down); an instrument definition nests a few levels at most"
+)
 
 
 @functools.lru_cache(maxsize=128)
@@ -605,6 +635,8 @@ def _load_path(path: str, mtime: float) -> Instrument:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise InstrumentDefinitionError(f"{path}:{where} is not valid YAML: {err}") from None
+    except RecursionError:
+        raise InstrumentDefinitionError(_TOO_DEEP.format(source=path)) from None
     inst = parse_instrument(raw, source=str(path))
     if p.stem != inst.id and p.parent == _builtin_dir():
         raise InstrumentDefinitionError(f"{path}: file name must equal the id {inst.id!r}")

@@ -339,13 +339,13 @@ class Release:
 
 
 def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
-    """Write a table as CSV: missing values as the not-applicable symbol, as in the HTML."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.csv"
+    """Write a table as CSV: missing values as the not-applicable symbol, as in the HTML, and
+    text that a spreadsheet could run as a formula written as text."""
+    from .._internal.spreadsheet import write_csv
+
     out = df.copy()
     out.attrs = {}
-    out.to_csv(path, index=False, na_rep=NOT_APPLICABLE)
-    return path
+    return write_csv(out, Path(folder) / f"{name}.csv", na_rep=NOT_APPLICABLE)
 
 
 def p_values(values: Iterable, decimals: int = 3) -> list:

@@ -1,0 +1,157 @@
+"""Tables written for people who open them in a spreadsheet: text is text, never a formula.
+
+A CSV or Excel cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return can be run as a formula when the file is opened (CSV injection; OWASP's guidance is to
+make such a cell start with a single quote). Our files carry text people typed (comments,
+labels, ids, instrument wording from user YAML), so every CSV and Excel writer of the package
+goes through :func:`write_csv` or :func:`write_excel`.
+
+Reading goes the other way: :func:`excel_read_error` is the one message for a workbook that
+cannot be opened.
+
+Decisions:
+
+- Numbers stay numbers: a numeric cell (``-3``, ``-0.5``) is written as a number. A *text*
+  cell that is exactly a plain number (``"-3"``, ``"+1.5"``, ``"-2e3"``) is left as it is too:
+  a spreadsheet reads it as that number and runs nothing, and quoting it would change the
+  data for every program that reads the CSV back. Anything else that starts with a risky
+  character (``"-2+3"``, ``"=SUM(A1)"``, ``"@x"``) gets the leading quote in CSV.
+- Excel files need no quote: a cell written as a string (``data_type "s"``) is never
+  evaluated. Risky text cells are written as strings with Excel's "quote prefix" style, so
+  that editing the cell in Excel keeps it text; the stored value is the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
+
+
+def is_risky(value: object) -> bool:
+    """True for text that a spreadsheet could run as a formula.
+
+    Example:
+        >>> [is_risky(v) for v in ("=1+1", "-3", -3, "-2+3", "@SUM(A1)", "ok", "\\tx")]
+        [True, False, False, True, True, False, True]
+    """
+    return (
+        isinstance(value, str) and value.startswith(RISKY_START) and not _PLAIN_NUMBER.match(value)
+    )
+
+
+def neutralise(value: Any) -> Any:
+    """The cell as it is safe to write in a CSV: risky text gets a leading single quote.
+
+    Example:
+        >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-3"), neutralise(-3)
+        ('\\'=HYPERLINK("http://x")', '-3', -3)
+    """
+    return "'" + value if is_risky(value) else value
+
+
+def neutralise_frame(data: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every risky text cell (and column name) neutralised; numbers untouched.
+
+    Example:
+        >>> import pandas as pd
+        >>> neutralise_frame(pd.DataFrame({"x": ["=1+1", "a"], "n": [-1, 2]})).to_dict("list")
+        {'x': ["'=1+1", 'a'], 'n': [-1, 2]}
+    """
+    out = data.copy()
+    out.attrs = {}
+    for c in out.columns:
+        col = out[c]
+        if _may_hold_text(col):
+            out[c] = col.astype(object).map(neutralise, na_action="ignore")
+    out.columns = [neutralise(c) for c in out.columns]
+    return out
+
+
+def write_csv(data: pd.DataFrame, path: str | Path, **to_csv: Any) -> Path:
+    """Write ``data`` as CSV with risky text neutralised (``to_csv`` options pass through).
+
+    Example:
+        >>> import tempfile, pathlib, pandas as pd
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+        >>> _ = write_csv(pd.DataFrame({"note": ["=cmd"], "n": [-3]}), p)
+        >>> p.read_text().splitlines()
+        ['note,n', "'=cmd,-3"]
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    to_csv.setdefault("index", False)
+    # CRLF, as RFC 4180 and Excel: the csv writer quotes a cell holding any character of the
+    # line terminator, so a carriage return inside a cell is quoted instead of splitting the
+    # row (with "\n" alone, "a\rb" is written bare and read back as two rows).
+    to_csv.setdefault("lineterminator", "\r\n")
+    neutralise_frame(data).to_csv(p, **to_csv)
+    return p
+
+
+def write_excel(sheets: pd.DataFrame | Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write one table, or ``{sheet name: table}``, as an .xlsx workbook in which every text
+    cell is a string cell (never a formula); numbers stay numbers.
+
+    Example:
+        >>> import tempfile, pathlib, openpyxl, pandas as pd
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.xlsx"
+        >>> _ = write_excel(pd.DataFrame({"note": ["=1+1"], "n": [-3]}), p)
+        >>> c = openpyxl.load_workbook(p).active["A2"]
+        >>> c.value, c.data_type
+        ('=1+1', 's')
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(sheets, pd.DataFrame):
+        sheets = {"Sheet1": sheets}
+    with pd.ExcelWriter(p, engine="openpyxl") as xl:
+        for name, df in sheets.items():
+            out = df.copy()
+            out.attrs = {}
+            out.to_excel(xl, sheet_name=name, index=False)
+            ws = xl.sheets[name]
+            # only the header and the columns that can hold text need a look
+            text_cols = [j + 1 for j, c in enumerate(out.columns) if _may_hold_text(out[c])]
+            cells = [c for row in ws.iter_rows(max_row=1) for c in row]
+            for j in text_cols:
+                cells += [c for (c,) in ws.iter_rows(min_row=2, min_col=j, max_col=j)]
+            for cell in cells:
+                # openpyxl turns any text starting with "=" into a formula cell
+                if cell.data_type == "f" or is_risky(cell.value):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+    return p
+
+
+def _may_hold_text(col: pd.Series) -> bool:
+    return (
+        col.dtype == object
+        or pd.api.types.is_string_dtype(col.dtype)
+        or isinstance(col.dtype, pd.CategoricalDtype)
+    )
+
+
+def excel_read_error(path: str | Path, err: Exception) -> str:
+    """The message for an .xlsx that cannot be opened: damaged, not a workbook, no such sheet.
+
+    zipfile, zlib, the XML parser and openpyxl each raise their own exception types for a
+    damaged file; callers catch ``Exception`` around ``pd.read_excel`` and say this instead.
+
+    Example:
+        >>> excel_read_error("x.xlsx", KeyError("zip"))[:60]
+        'x.xlsx: could not be read as an Excel workbook; is the file '
+    """
+    if isinstance(err, ValueError) and "Worksheet" in str(err):
+        return f"{path}: {err}"
+    return (
+        f"{path}: could not be read as an Excel workbook; is the file damaged, or not really "
+        f".xlsx? ({type(err).__name__}: {err})"
+    )
