@@ -345,7 +345,18 @@ def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
 
     out = df.copy()
     out.attrs = {}
+    for c in out.columns:
+        # beyond 6 significant figures the digits follow summation order (the random
+        # pseudonyms), not the data; released statistics are rounded well before that anyway
+        if out[c].dtype.kind == "f" or out[c].dtype == object:
+            out[c] = out[c].map(_six_figures)
     return write_csv(out, Path(folder) / f"{name}.csv", na_rep=NOT_APPLICABLE)
+
+
+def _six_figures(v: object) -> object:
+    if isinstance(v, float | np.floating) and np.isfinite(v):
+        return float(f"{float(v):.6g}")
+    return v
 
 
 def p_values(values: Iterable, decimals: int = 3) -> list:
