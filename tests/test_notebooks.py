@@ -57,3 +57,18 @@ def test_notebook_executes(path):
     client.execute()  # raises CellExecutionError naming the cell and the traceback
     produced = [cell for cell in nb.cells if cell.cell_type == "code" and cell.get("outputs")]
     assert produced, f"{path.name} ran but produced no output at all"
+
+
+INLINE = Path(__file__).resolve().parent / "notebooks" / "plot_inline.ipynb"
+
+
+@pytest.mark.slow
+def test_result_plot_shows_inline_in_jupyter(monkeypatch):
+    # The kernel picks Jupyter's inline backend only when MPLBACKEND is unset (ipykernel's rule);
+    # a backend switch inside `import outcomes` would leave the cell without an image.
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    nb = nbformat.read(INLINE, as_version=4)
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
+    images = [out for out in outputs if "image/png" in out.get("data", {})]
+    assert len(images) == 1, f"expected one inline image, got outputs {outputs}"

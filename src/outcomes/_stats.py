@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
 
 
 def wilson_ci(count, nobs, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -20,6 +19,8 @@ def wilson_ci(count, nobs, confidence: float = 0.95) -> tuple[np.ndarray, np.nda
         >>> round(float(lo), 5), round(float(hi), 5)
         (0.25529, 0.36621)
     """
+    from statsmodels.stats.proportion import proportion_confint  # statsmodels loads on first use
+
     count = np.asarray(count, dtype=float)
     nobs = np.asarray(nobs, dtype=float)
     if np.any(count < 0) or np.any(count > nobs):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ from ._internal.params import (
     Columns,
     validate_params,
 )
+from ._internal.quality import QualityRecord, quality_of, recorded, with_notes
 from ._stats import wilson_ci
 from .errors import DataStructureError, OutcomesError
 from .instruments import scoring
@@ -130,6 +131,7 @@ class ESQSummary:
     table: pd.DataFrame
     by: list[str]
     confidence: float = 0.95
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -155,7 +157,7 @@ class ESQSummary:
                 f"'Certainly true'; across items the median was "
                 f"{ok['prop_certainly_true'].median():.0%}."
             )
-        return " ".join(parts)
+        return with_notes(" ".join(parts), self.quality)
 
     @validate_params(
         {
@@ -200,6 +202,7 @@ class ESQSummary:
         return ax
 
 
+@recorded("esq.item_summary")
 @validate_params(
     {
         "data": "dataframe",
@@ -264,9 +267,11 @@ def item_summary(
         raise OutcomesError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
     parts = []
     issues = []
+    quality = QualityRecord()
     for inst, pos in _versions(data, instrument, version):
         sub = data.iloc[pos]
         codes = scoring.item_codes(sub, inst, columns=columns, errors=errors, coding=coding)
+        quality.extend(quality_of(codes))  # invalid cells flagged while reading this version
         iss = codes.attrs.get("issues")
         if iss is not None and len(iss):
             issues.append(iss.assign(version=inst.id))
@@ -316,7 +321,7 @@ def item_summary(
     table = pd.concat(parts, ignore_index=True)
     table["note"] = table["note"].astype("string")
     table.attrs["issues"] = attach(pd.concat(issues, ignore_index=True) if issues else None)
-    return ESQSummary(table, by_cols, confidence)
+    return ESQSummary(table, by_cols, confidence, quality)
 
 
 def _empty_row(inst: Instrument, item: str, note: str) -> dict:

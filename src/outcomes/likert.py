@@ -39,10 +39,12 @@ from ._internal.params import (
     renamed_params,
     validate_params,
 )
+from ._internal.quality import QualityRecord, recorded, with_notes
+from ._internal.text import format_p
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments import Instrument, load_instrument, scoring
-from .survey import _as_list, _check_frame, _fmt_p, _resolve_waves, _wave_name, _wilcoxon_row
+from .survey import _as_list, _check_frame, _resolve_waves, _wave_name, _wilcoxon_row
 
 __all__ = [
     "FactorCheck",
@@ -247,6 +249,7 @@ def _groups(data: pd.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]
 
 
 # ----------------------------------------------------------------------------- summaries
+@recorded("likert.item_summary")
 @validate_params(
     {
         "data": "dataframe",
@@ -308,7 +311,9 @@ def item_summary(
         n = answered.sum(axis=0)
         agree = (x >= cut).sum(axis=0)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing items give NaN
+            # numpy's "empty slice" warning for an item nobody answered is noise: the "no
+            # answers" note below says it, and @recorded turns that note into a quality note.
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(x, axis=0) if len(x) else np.full(x.shape[1], np.nan)
             sd = np.nanstd(x, axis=0, ddof=1) if len(x) else np.full(x.shape[1], np.nan)
             med = np.nanmedian(x, axis=0) if len(x) else np.full(x.shape[1], np.nan)
@@ -338,6 +343,7 @@ def item_summary(
     return out
 
 
+@recorded("likert.item_distribution")
 @validate_params(
     {
         "data": "dataframe",
@@ -542,6 +548,7 @@ class FactorCheck:
     eigenvalues: np.ndarray
     rmsr: float
     notes: list[str] = field(default_factory=list)
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.loadings.copy()
@@ -562,7 +569,7 @@ class FactorCheck:
             text += f" Items loading negatively (reverse-keyed by mistake?): {', '.join(neg)}."
         if weak:
             text += f" Weakly loading items (|loading| < 0.3): {', '.join(weak)}."
-        return text
+        return with_notes(text, self.quality)
 
 
 def _corr(m: pd.DataFrame) -> np.ndarray:
@@ -625,6 +632,7 @@ def _fit_one_factor(m: pd.DataFrame) -> FactorCheck:
     )
 
 
+@recorded("likert.one_factor")
 @validate_params(
     {
         "items": "dataframe",
@@ -669,6 +677,7 @@ def one_factor(
     return fc
 
 
+@recorded("likert.reliability")
 @validate_params(
     {
         "items": "dataframe",
@@ -791,6 +800,7 @@ def reliability(
     return out
 
 
+@recorded("likert.item_analysis")
 @validate_params(
     {
         "items": "dataframe",
@@ -949,6 +959,7 @@ class LikertChange:
     agree_levels: list[float]
     notes: list[str] = field(default_factory=list)
     confidence: float = 0.95
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -972,7 +983,7 @@ class LikertChange:
                     f"{self.scale_name} went from {r['mean_baseline']:.2f} at {b} to "
                     f"{r['mean_followup']:.2f} at {f} (change {r['mean_change']:+.2f}, "
                     f"{self.confidence:.0%} CI {r['ci_low']:+.2f} to {r['ci_high']:+.2f}; paired "
-                    f"t-test {_fmt_p(r['t_p'])}; Wilcoxon {_fmt_p(r['wilcoxon_p'])})."
+                    f"t-test {format_p(r['t_p'])}; Wilcoxon {format_p(r['wilcoxon_p'])})."
                 )
             else:
                 if not (r["n_baseline"] and r["n_followup"]):
@@ -981,7 +992,7 @@ class LikertChange:
                 out.append(
                     f"{lead}Mean {self.scale_name} was {r['mean_baseline']:.2f} at {b} "
                     f"(n = {int(r['n_baseline'])}) and {r['mean_followup']:.2f} at {f} "
-                    f"(n = {int(r['n_followup'])}); Mann-Whitney {_fmt_p(r['mwu_p'])}, "
+                    f"(n = {int(r['n_followup'])}); Mann-Whitney {format_p(r['mwu_p'])}, "
                     f"rank-biserial r = {r['rank_biserial']:+.2f} (positive = higher at {f})."
                 )
         items = self.table[self.table["outcome"] != self.scale_name]
@@ -990,7 +1001,7 @@ class LikertChange:
             out.append(f"The share agreeing rose on {len(up)} of {len(items)} items.")
         if self.notes:
             out.append("Notes: " + "; ".join(self.notes) + ".")
-        return " ".join(out)
+        return with_notes(" ".join(out), self.quality, shown=self.notes)
 
     @validate_params(
         {
@@ -1157,6 +1168,7 @@ def _matched_row(name, label, y0, y1, confidence) -> dict:
     return row
 
 
+@recorded("likert.compare_waves")
 @renamed_params(respondent="person_id")
 @validate_params(
     {

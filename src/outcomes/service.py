@@ -39,6 +39,7 @@ from ._internal.params import (
     Options,
     validate_params,
 )
+from ._internal.quality import QualityRecord, quality_of, recorded, with_notes
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError, describe_issues
 
@@ -95,6 +96,7 @@ def _parse_accepted(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(out, index=col.index), ~(yes | no | pending)
 
 
+@recorded("service.prepare_referrals")
 @validate_params(
     {
         "referrals": "dataframe",
@@ -292,7 +294,16 @@ def prepare_referrals(
             issues,
         )
     out = df.loc[~drop].copy()
-    out.attrs = {"issues": attach(issues), "n_input": len(df), "n_excluded": int(drop.sum())}
+    quality = QualityRecord()
+    quality.add_issues(
+        "service.prepare_referrals", issues, error_action="rows excluded", warning_action="kept"
+    )
+    out.attrs = {
+        "issues": attach(issues),
+        "n_input": len(df),
+        "n_excluded": int(drop.sum()),
+        "quality": quality,
+    }
     return out
 
 
@@ -401,11 +412,13 @@ def _per_group(
 
 
 def _attach(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
-    out.attrs = {k: df.attrs[k] for k in ("issues", "n_input", "n_excluded") if k in df.attrs}
+    keep = ("issues", "n_input", "n_excluded", "quality")
+    out.attrs = {k: df.attrs[k] for k in keep if k in df.attrs}
     return out
 
 
 # ============================================================================ counts
+@recorded("service.referral_counts")
 @validate_params(
     {
         "referrals": "dataframe",
@@ -484,6 +497,7 @@ def referral_counts(
     return _attach(_per_group(work, by_cols, total, fn), df)
 
 
+@recorded("service.not_accepted_reasons")
 @validate_params(
     {
         "referrals": "dataframe",
@@ -553,6 +567,7 @@ def not_accepted_reasons(
     return _attach(_per_group(work, by_cols, total, fn), df)
 
 
+@recorded("service.children_seen")
 @validate_params(
     {
         "referrals": "dataframe",
@@ -647,6 +662,7 @@ def _count_by_period(p: pd.Series, prange: pd.PeriodIndex, weights=None) -> np.n
 
 
 # ============================================================================ inappropriate rates
+@recorded("service.inappropriate_rate")
 @validate_params(
     {
         "referrals": "dataframe",
@@ -731,11 +747,15 @@ class RateComparison:
     change_date: pd.Timestamp
     confidence: float
     by: list[str] = field(default_factory=list)
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
     def summary(self) -> str:
+        return with_notes(self._summary(), self.quality)
+
+    def _summary(self) -> str:
         row = self.table.iloc[-1]
         lvl = int(round(self.confidence * 100))
         when = _date_text(self.change_date)
@@ -759,6 +779,7 @@ class RateComparison:
         return f"RateComparison({self.summary()!r})"
 
 
+@recorded("service.compare_inappropriate")
 @validate_params(
     {
         "referrals": "dataframe",
@@ -881,6 +902,7 @@ class TrendResult:
     dispersion: float
     confidence: float
     model: object = field(repr=False, default=None)
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     @property
     def ratio_name(self) -> str:
@@ -890,6 +912,9 @@ class TrendResult:
         return self.coefficients.copy()
 
     def summary(self) -> str:
+        return with_notes(self._summary(), self.quality)
+
+    def _summary(self) -> str:
         unit = {"M": "month", "Q": "quarter", "FQ": "quarter"}[self.period]
         co = self.coefficients.set_index("term")
         lvl = int(round(self.confidence * 100))
@@ -979,6 +1004,7 @@ class TrendResult:
         return f"TrendResult({self.summary()!r})"
 
 
+@recorded("service.inappropriate_trend")
 @validate_params(
     {
         "referrals": "dataframe",
@@ -1107,7 +1133,9 @@ def inappropriate_trend(
         cf[["post", "time_after"]] = 0.0
         series["counterfactual"] = np.where(x["post"] == 1, link(cf.to_numpy() @ beta), np.nan)
     series = _attach(series, df)
-    return TrendResult(coef, series, family, change, period, scale, confidence, res)
+    quality = QualityRecord()
+    quality.extend(quality_of(series))  # the rows prepare_referrals excluded
+    return TrendResult(coef, series, family, change, period, scale, confidence, res, quality)
 
 
 # ============================================================================ waiting times
@@ -1259,6 +1287,7 @@ class WaitResult:
     standard_days: float
     confidence: float
     by: list[str] = field(default_factory=list)
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -1292,7 +1321,8 @@ class WaitResult:
                 f"counted as censored), {med} for a {r.stage} contact; an estimated "
                 f"{_pct(r.within_standard)}{ci} had it within {self.standard_days:g} days."
             )
-        return " ".join(parts) if parts else "No referrals to summarise."
+        text = " ".join(parts) if parts else "No referrals to summarise."
+        return with_notes(text, self.quality)
 
     @validate_params(
         {
@@ -1331,6 +1361,7 @@ def _days(x: float) -> str:
     return "not reached" if not np.isfinite(x) else f"{x:g}"
 
 
+@recorded("service.waiting_times")
 @validate_params(
     {
         "referrals": "dataframe",
@@ -1452,6 +1483,7 @@ def waiting_times(
 
 
 # ============================================================================ activity series
+@recorded("service.monthly_activity")
 @validate_params(
     {
         "referrals": "dataframe",

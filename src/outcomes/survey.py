@@ -39,6 +39,8 @@ from ._internal.params import (
     renamed_params,
     validate_params,
 )
+from ._internal.quality import QualityRecord, recorded, with_notes
+from ._internal.text import format_p
 from ._internal.waves import check_lookalikes, order_waves, resolve_wave, time_rank
 from ._mixed import RemlModel
 from ._stats import mcnemar, signed_rank, wilson_ci
@@ -161,6 +163,7 @@ def _numeric_column(data: pd.DataFrame, column: str, what: str) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- caseness
+@recorded("survey.case_indicator")
 @validate_params(
     {
         **_CASE_DEFINITION,
@@ -376,7 +379,10 @@ def cluster_icc(data: pd.DataFrame, outcome: str, cluster: str, *, method: str =
             _anova_icc(y[keep], np.zeros(keep.sum(), dtype=np.int64), codes, 1)["icc_raw"][0]
         )
     if method == "mixed":
-        return float(_mixed_icc(y[keep], codes)[0])
+        icc, note = _mixed_icc(y[keep], codes)
+        if note:  # a number cannot carry a data-quality record: say it as a warning
+            warnings.warn(f"cluster_icc: {note}", SurveyWarning, stacklevel=2)
+        return float(icc)
     raise OutcomesError(f"method must be 'anova' or 'mixed', not {method!r}")
 
 
@@ -451,6 +457,7 @@ def _join_notes(*parts: list[list[str]]) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- estimates
+@recorded("survey.prevalence")
 @validate_params(
     {
         **_CASE_DEFINITION,
@@ -582,6 +589,7 @@ def _check_confidence(confidence: float) -> None:
         raise OutcomesError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
 
 
+@recorded("survey.means")
 @validate_params(
     {
         "data": "dataframe",
@@ -795,6 +803,7 @@ class WaveComparison:
     tests: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     confidence: float = 0.95
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.tests.copy()
@@ -818,7 +827,7 @@ class WaveComparison:
         text = " ".join(sentences)
         if self.notes:
             text += " Notes: " + "; ".join(self.notes) + "."
-        return text
+        return with_notes(text, self.quality, shown=self.notes)
 
     def _sentence(self, row: pd.Series, key: tuple) -> str:
         pct = self.kind == "prevalence"
@@ -853,7 +862,7 @@ class WaveComparison:
             body = (
                 f"The difference in differences is {fmt_diff(row['estimate'])}{unit} "
                 f"({level} CI {fmt_diff(row['ci_low'])} to {fmt_diff(row['ci_high'])}; "
-                f"{_fmt_p(row['p'])}; {row['method']})."
+                f"{format_p(row['p'])}; {row['method']})."
             )
             return lead + body
         vals = []
@@ -871,7 +880,7 @@ class WaveComparison:
         )
         body = (
             f"The change{who} was {fmt_diff(row['estimate'])}{unit} ({level} CI "
-            f"{fmt_diff(row['ci_low'])} to {fmt_diff(row['ci_high'])}; {_fmt_p(row['p'])}; "
+            f"{fmt_diff(row['ci_low'])} to {fmt_diff(row['ci_high'])}; {format_p(row['p'])}; "
             f"{row['method']})."
         )
         return lead + body
@@ -924,12 +933,6 @@ class WaveComparison:
 
     def __repr__(self) -> str:
         return f"WaveComparison({self.kind}, {self.design!r}, {len(self.tests)} rows)"
-
-
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "no p-value"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def _wave_name(w: object) -> str:
@@ -1562,6 +1565,7 @@ def _few_clusters_note(row: dict, g: int) -> None:
         row["note"] = f"{row['note']}; {msg}" if row["note"] else msg
 
 
+@recorded("survey.compare_prevalence")
 @renamed_params(pupil="person_id")
 @validate_params(
     {
@@ -1648,6 +1652,7 @@ def compare_prevalence(
     )
 
 
+@recorded("survey.compare_means")
 @renamed_params(pupil="person_id")
 @validate_params(
     {

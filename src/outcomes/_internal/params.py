@@ -612,7 +612,7 @@ def deprecated_values(**aliases: Mapping[object, object]) -> Callable:
         ...     return errors
         >>> import warnings
         >>> with warnings.catch_warnings():
-        ...     warnings.simplefilter("ignore", DeprecationWarning)
+        ...     warnings.simplefilter("ignore", DeprecationWarning)  # shown: the value
         ...     f(errors="note")
         'flag'
     """

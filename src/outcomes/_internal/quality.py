@@ -4,23 +4,54 @@ A :class:`QualityRecord` is a small table of notes. Each note says what happened
 table, column or step), how many rows it concerns and what was done about it. Results carry
 their record in ``.quality`` (result objects) or ``.attrs["quality"]`` (DataFrames); the report
 collects every record into its data-quality section. Python warnings are still raised for
-interactive users (:meth:`QualityRecord.add` with ``warn=True``), but nothing depends on a
-warning being seen: the record is the place of truth.
+interactive users (:meth:`QualityRecord.add` with ``warn=True``, or re-raised by
+:func:`recorded`), but nothing depends on a warning being seen: the record is the place of
+truth.
+
+A record kept in a DataFrame's ``attrs`` is shared, not copied, by the frames pandas derives
+from it (see ``__deepcopy__``). So a record found in ``attrs`` is never changed in place:
+:func:`attach_quality` puts a new record holding the old notes and the new ones.
+``pd.concat`` keeps ``attrs`` only when every piece has equal ones, so collect the records of
+the pieces (:meth:`QualityRecord.extend`) before concatenating tables that carry different
+notes, and attach the combined record to the result.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pandas as pd
 
 COLUMNS = ("source", "what", "where", "rows", "action")
+# Warnings about the code rather than the data: passed on to the user, not recorded as notes.
+CODE_WARNINGS = (
+    DeprecationWarning,
+    PendingDeprecationWarning,
+    FutureWarning,
+    ImportWarning,
+    ResourceWarning,
+    SyntaxWarning,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class DataQualityWarning(UserWarning):
     """Something about the data that a reader of the results should know."""
+
+
+def _line(note: dict) -> str:
+    text = str(note["what"]) + (f" ({note['where']})" if note["where"] else "")
+    if note["rows"] is not None:
+        text += f": {note['rows']} row(s)"
+    if note["action"]:
+        text += f"; {note['action']}"
+    return text
 
 
 @dataclass
@@ -53,12 +84,7 @@ class QualityRecord:
         note = {"source": source, "what": what, "where": where, "rows": rows, "action": action}
         self.notes.append(note)
         if warn:
-            text = what + (f" ({where})" if where else "")
-            if rows is not None:
-                text += f": {rows} row(s)"
-            if action:
-                text += f"; {action}"
-            warnings.warn(text, category, stacklevel=stacklevel)
+            warnings.warn(_line(note), category, stacklevel=stacklevel)
 
     def extend(self, other: QualityRecord | Iterable[dict] | None) -> None:
         """Append another record's notes (no warnings are raised again)."""
@@ -68,16 +94,277 @@ class QualityRecord:
         self.notes.extend(dict(n) for n in notes)
 
     def capture(self, source: str, caught: Iterable[warnings.WarningMessage], *, where: str = ""):
-        """Turn warnings caught with ``warnings.catch_warnings(record=True)`` into notes."""
+        """Turn warnings caught with ``warnings.catch_warnings(record=True)`` into notes.
+
+        The same message met several times (one per group or iteration) becomes one note.
+        Warnings about the code (deprecations) are not data-quality notes and are skipped.
+        """
+        seen: set[tuple[str, str]] = set()
         for w in caught:
-            self.add(source, str(w.message), where=where, action=w.category.__name__, warn=False)
+            if issubclass(w.category, CODE_WARNINGS):
+                continue
+            key = (str(w.message), w.category.__name__)
+            if key not in seen:
+                seen.add(key)
+                self.add(source, key[0], where=where, action=key[1], warn=False)
+
+    @contextmanager
+    def catching(self, source: str, *, where: str = "") -> Iterator[None]:
+        """Record every warning raised inside the block as a note instead of printing it.
+
+        Example:
+            >>> q = QualityRecord()
+            >>> with q.catching("fit", where="model 1"):
+            ...     warnings.warn("did not converge", RuntimeWarning)
+            >>> q.notes[0]["what"], q.notes[0]["action"]
+            ('did not converge', 'RuntimeWarning')
+        """
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        self.capture(source, caught, where=where)
+
+    def add_reasons(
+        self, source: str, problems: pd.DataFrame, *, action: str, where: str | None = None
+    ) -> None:
+        """One note per ``reason`` (and value of the ``where`` column) of a problems table.
+
+        ``problems`` has a ``reason`` column and a ``row`` column (the source row labels); the
+        note counts distinct rows. No warning is raised: callers warn once with the details.
+
+        Example:
+            >>> q = QualityRecord()
+            >>> probs = pd.DataFrame({"row": [3, 3, 7], "scale": ["a", "b", "a"],
+            ...                       "reason": ["duplicate"] * 3})
+            >>> q.add_reasons("pair_waves", probs, action="left unpaired", where="scale")
+            >>> [(n["where"], n["rows"]) for n in q.notes]
+            [('scale a', 2), ('scale b', 1)]
+        """
+        keys = ["reason"] if where is None else ["reason", where]
+        for key, grp in problems.groupby(keys, sort=False, dropna=False):
+            key = key if isinstance(key, tuple) else (key,)
+            self.add(
+                source,
+                str(key[0]),
+                where=f"{where} {key[1]}" if where is not None else "",
+                rows=int(grp["row"].nunique()),
+                action=action,
+                warn=False,
+            )
+
+    def add_issues(
+        self, source: str, issues: pd.DataFrame, *, error_action: str, warning_action: str
+    ) -> None:
+        """Notes from a bad-cell table (``row, column, ..., reason, severity``): one per column
+        and reason, counting rows; ``error_action`` / ``warning_action`` say what was done."""
+        is_error = issues["severity"] == "error"
+        self.add_reasons(source, issues[is_error], action=error_action, where="column")
+        self.add_reasons(source, issues[~is_error], action=warning_action, where="column")
+
+    def add_table_notes(
+        self,
+        source: str,
+        table: pd.DataFrame,
+        *,
+        where: Sequence[str] | None = None,
+        action: str = "see the note column",
+    ) -> None:
+        """One note per row of ``table`` whose ``note`` column is not empty.
+
+        ``where``: the columns naming the row (default: its text columns other than ``note``).
+
+        Example:
+            >>> q = QualityRecord()
+            >>> t = pd.DataFrame({"wave": ["autumn", "spring"], "alpha": [0.8, float("nan")],
+            ...                   "note": ["", "no item varies"]})
+            >>> q.add_table_notes("reliability", t)
+            >>> q.lines()
+            ['reliability: no item varies (wave spring); see the note column']
+        """
+        if "note" not in table.columns:
+            return
+        if where is None:
+            where = [
+                c
+                for c in table.columns
+                if c != "note"
+                and not pd.api.types.is_numeric_dtype(table[c])
+                and not pd.api.types.is_bool_dtype(table[c])
+            ]
+        for _, row in table.iterrows():
+            text = row["note"]
+            if isinstance(text, str) and text.strip():
+                place = ", ".join(f"{c} {row[c]}" for c in where if pd.notna(row[c]))
+                self._add_unsaid(source, text, where=place, action=action)
+
+    def _add_unsaid(self, source: str, what: str, *, where: str = "", action: str = "") -> None:
+        """Add a note unless a note of this record already says it (e.g. as a warning)."""
+        if not any(what in str(n["what"]) for n in self.notes):
+            self.add(source, what, where=where, action=action, warn=False)
+
+    def lines(self) -> list[str]:
+        """One readable line per note."""
+        return [f"{n['source']}: {_line(n)}" if n["source"] else _line(n) for n in self.notes]
+
+    def summary(self, limit: int = 5, *, shown: Iterable[str] = ()) -> str:
+        """The notes as text for a result's ``summary()`` (empty when there are none).
+
+        ``shown``: note texts (``what``) the summary already states in its own words.
+
+        Example:
+            >>> q = QualityRecord()
+            >>> q.add("pair_waves", "duplicate record", where="total", rows=2,
+            ...       action="left unpaired", warn=False)
+            >>> print(q.summary())
+            Data-quality notes (1):
+              - pair_waves: duplicate record (total): 2 row(s); left unpaired
+        """
+        shown = set(shown)
+        todo = [
+            line for n, line in zip(self.notes, self.lines(), strict=True) if n["what"] not in shown
+        ]
+        if not todo:
+            return ""
+        lines = [f"Data-quality notes ({len(todo)}):"]
+        lines += [f"  - {line}" for line in todo[:limit]]
+        if len(todo) > limit:
+            lines.append(f"  ... and {len(todo) - limit} more (see .quality)")
+        return "\n".join(lines)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per note: ``source, what, where, rows, action``."""
         return pd.DataFrame(self.notes, columns=list(COLUMNS))
+
+    def __deepcopy__(self, memo: dict) -> QualityRecord:
+        # pandas deep-copies ``attrs`` on most operations; the record is shared instead, as
+        # _attrs.AttachedTable is (attach_quality never changes a record found in attrs).
+        return self
 
     def __len__(self) -> int:
         return len(self.notes)
 
     def __bool__(self) -> bool:
         return bool(self.notes)
+
+
+def with_notes(text: str, record: QualityRecord, *, shown: Iterable[str] = ()) -> str:
+    """A result's summary text followed by its data-quality notes (if any).
+
+    ``shown``: note texts the summary already states in its own words.
+
+    Example:
+        >>> q = QualityRecord()
+        >>> q.add("survey", "3 row(s) from other waves left out", warn=False)
+        >>> print(with_notes("Prevalence rose.", q))
+        Prevalence rose.
+        Data-quality notes (1):
+          - survey: 3 row(s) from other waves left out
+    """
+    notes = record.summary(shown=shown)
+    return f"{text}\n{notes}" if notes else text
+
+
+def quality_of(result: object) -> QualityRecord:
+    """The record a result carries: ``.quality`` or ``.attrs["quality"]`` (empty if none).
+
+    Example:
+        >>> quality_of(pd.DataFrame()).notes
+        []
+    """
+    if isinstance(result, pd.DataFrame | pd.Series):
+        record = result.attrs.get("quality")
+    else:
+        record = getattr(result, "quality", None)
+    return record if isinstance(record, QualityRecord) else QualityRecord()
+
+
+def attach_quality(result: object, record: QualityRecord) -> None:
+    """Add ``record``'s notes to the record ``result`` carries.
+
+    A DataFrame or Series gets a new ``attrs["quality"]`` (old notes, then the new ones); a
+    result object's own ``.quality`` is extended.
+
+    Example:
+        >>> frame = pd.DataFrame({"x": [1]})
+        >>> q = QualityRecord()
+        >>> q.add("demo", "one odd row", rows=1, warn=False)
+        >>> attach_quality(frame, q)
+        >>> len(quality_of(frame))
+        1
+    """
+    if isinstance(result, pd.DataFrame | pd.Series):
+        merged = QualityRecord()
+        merged.extend(quality_of(result))
+        merged.extend(record)
+        result.attrs["quality"] = merged
+    elif isinstance(getattr(result, "quality", None), QualityRecord):
+        if result.quality is not record:
+            result.quality.extend(record)
+    else:
+        raise TypeError(f"{type(result).__name__} cannot carry a data-quality record")
+
+
+def recorded(source: str, *, notes_column: bool = True) -> Callable[[F], F]:
+    """Decorate a public function: warnings raised while it runs become notes in its result.
+
+    Each warning is recorded in the result's record (see :func:`attach_quality`) and then
+    raised again unchanged, so an interactive user still sees it and ``pytest.warns`` still
+    works. Notes the function wrote itself are kept. The texts in a result's ``notes`` list
+    become notes, and, with ``notes_column``, so do the non-empty cells of the ``note`` column
+    of its table (the DataFrame itself, or ``result.to_frame()``); a text already said by a
+    warning is not noted twice.
+
+    Example:
+        >>> @recorded("halve")
+        ... def halve(frame):
+        ...     if (frame["x"] % 2).any():
+        ...         warnings.warn("odd values rounded down", DataQualityWarning)
+        ...     return frame // 2
+        >>> with warnings.catch_warnings(record=True) as shown:  # the user sees it too
+        ...     out = halve(pd.DataFrame({"x": [2, 3]}))
+        >>> [str(w.message) for w in shown]
+        ['odd values rounded down']
+        >>> quality_of(out).lines()
+        ['halve: odd values rounded down; DataQualityWarning']
+    """
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            caught: list[warnings.WarningMessage] = []
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    result = fn(*args, **kwargs)
+            except Exception:
+                _replay(caught)  # an error must not take the warnings before it with it
+                raise
+            record = QualityRecord()
+            table = result if isinstance(result, pd.DataFrame) else None
+            if table is None and callable(getattr(result, "to_frame", None)):
+                table = result.to_frame()
+                # a result object also answers for the notes its table brought from the input
+                record.extend(quality_of(table))
+            record.capture(source, caught)
+            for text in getattr(result, "notes", None) or []:
+                if isinstance(text, str):
+                    record._add_unsaid(source, text)
+            if table is not None and notes_column:
+                # a result object names its own key columns (ChangeTable.keys, .by)
+                keys = getattr(result, "keys", None) if table is not result else None
+                keys = keys if isinstance(keys, list) else getattr(result, "by", None)
+                where = [k for k in keys if k in table.columns] if isinstance(keys, list) else None
+                record.add_table_notes(source, table, where=where)
+            attach_quality(result, record)
+            _replay(caught)
+            return result
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _replay(caught: Iterable[warnings.WarningMessage]) -> None:
+    """Raise caught warnings again, as they were, under the caller's own filters."""
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)

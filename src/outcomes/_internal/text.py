@@ -49,3 +49,17 @@ def unknown(what: str, value: object, choices: Iterable[object]) -> str:
         "unknown wave '12 m'; did you mean '12m'?"
     """
     return f"unknown {what} {value!r}{did_you_mean(value, choices)}"
+
+
+def format_p(p: float | None) -> str:
+    """A p-value as a report writes it: three decimals, ``p < 0.001`` below that.
+
+    Example:
+        >>> format_p(0.04321), format_p(0.00001), format_p(float("nan"))
+        ('p = 0.043', 'p < 0.001', 'no p-value')
+    """
+    import math
+
+    if p is None or not math.isfinite(p):
+        return "no p-value"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"

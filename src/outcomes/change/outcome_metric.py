@@ -44,6 +44,7 @@ from .._internal.params import (
     renamed_params,
     validate_params,
 )
+from .._internal.quality import QualityRecord, with_notes
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
 
@@ -93,7 +94,8 @@ class OutcomeMetricResult:
     * ``referrals``: every input referral with ``in_scope`` and ``reason``;
     * ``scores``: every score record x measure with ``status`` (first/last/unused) and ``reason``;
     * ``measures``: one row per referral x instrument x rater x scale with a first score;
-    * ``by_referral``: one row per in-scope referral x rater: ``assessed``, ``paired``, ``outcome``.
+    * ``by_referral``: one row per in-scope referral x rater: ``assessed``, ``paired``, ``outcome``;
+    * ``quality``: one note per kind of data problem (which table, how many rows, what was done).
     """
 
     table: pd.DataFrame
@@ -103,6 +105,7 @@ class OutcomeMetricResult:
     by_referral: pd.DataFrame
     by: list[str] = field(default_factory=list)
     confidence: float = 0.95
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     @property
     def problems(self) -> pd.DataFrame:
@@ -146,7 +149,7 @@ class OutcomeMetricResult:
                 "\n(The 'any rater' outcome pools every rater's measures: improvement on one and "
                 "deterioration on none. NHS England publishes outcomes per rater only.)"
             )
-        return text
+        return with_notes(text, self.quality)
 
     @validate_params(
         {
@@ -514,6 +517,9 @@ def cyp_outcome_metric(
         msg = f"{len(probs)} referral or score records were excluded because of data problems:\n{head}{more}"
         if on_problem == "raise":
             raise DataStructureError(msg)
+        result.quality.add_reasons(
+            "cyp_outcome_metric", probs, action="excluded from the metric", where="table"
+        )
         warnings.warn(msg, OutcomeMetricWarning, stacklevel=2)
     return result
 

@@ -24,7 +24,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
-from statsmodels.stats.multitest import multipletests
 
 from .._internal.params import (
     BY,
@@ -43,6 +42,8 @@ from .._internal.params import (
     deprecated_values,
     validate_params,
 )
+from .._internal.quality import QualityRecord, recorded, with_notes
+from .._internal.text import format_p
 from .._stats import RANK_DECIMALS, mcnemar, signed_rank, wilson_ci
 from ..errors import DataStructureError, OutcomesError
 
@@ -257,6 +258,10 @@ class ChangeResult:
     label: str | None = None
     pre: np.ndarray = field(default=None, repr=False, compare=False)
     post: np.ndarray = field(default=None, repr=False, compare=False)
+    quality: QualityRecord = field(default_factory=QualityRecord, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _note_dropped(self.quality, "paired_change", self.n_dropped, self.label)
 
     def to_frame(self) -> pd.DataFrame:
         """One row of tidy numbers (contract columns first), indexed by the label."""
@@ -268,8 +273,8 @@ class ChangeResult:
         return _direction(self.mean_diff, self.higher_is_better)
 
     def summary(self) -> str:
-        """A plain sentence for a report."""
-        return _sentence(self.to_frame().iloc[0], self.label)
+        """A plain sentence for a report (and the data-quality notes)."""
+        return with_notes(_sentence(self.to_frame().iloc[0], self.label), self.quality)
 
     @validate_params(
         {
@@ -307,12 +312,6 @@ def _fmt(x: float, digits: int = 2) -> str:
     return "NA" if x is None or not np.isfinite(x) else f"{x:.{digits}f}".replace("-", "\u2212")
 
 
-def _fmt_p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "p not computed"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
 def _sentence(row: pd.Series, label: object) -> str:
     what = f"For {label}, " if label not in (None, "") else ""
     if pd.notna(row.get("note", None)) and row.get("note"):
@@ -333,13 +332,13 @@ def _sentence(row: pd.Series, label: object) -> str:
         f"{what}among {n} people with paired scores the mean score {moved} from "
         f"{_fmt(row['mean_pre'])} to {_fmt(row['mean_post'])} (mean change {_fmt(row['mean_diff'])}, "
         f"{pct}% CI {_fmt(row['ci_low'])} to {_fmt(row['ci_high'])}; paired t({int(row['df'])}) = "
-        f"{_fmt(row['t'])}, {_fmt_p(row['p'])}){verdict}. Standardised change d_z = "
+        f"{_fmt(row['t'])}, {format_p(row['p'])}){verdict}. Standardised change d_z = "
         f"{_fmt(row['d_z'])} ({pct}% CI {_fmt(row['d_z_ci_low'])} to {_fmt(row['d_z_ci_high'])})."
     )
     if "p_adj" in row and pd.notna(row["p_adj"]):
         text = (
             text[:-1]
-            + f"; adjusted for multiple comparisons ({row['p_adj_method']}): {_fmt_p(row['p_adj'])}."
+            + f"; adjusted for multiple comparisons ({row['p_adj_method']}): {format_p(row['p_adj'])}."
         )
     return text[0].upper() + text[1:]
 
@@ -445,6 +444,7 @@ def _check_options(zero_method: str, wilcoxon_method: str, confidence: float) ->
 
 
 # ----------------------------------------------------------------------------- public API
+@recorded("paired_change")
 @deprecated_values(errors={"note": "flag"})
 @validate_params(
     {
@@ -550,6 +550,7 @@ def _by_values(by) -> np.ndarray:
     return np.asarray(by, dtype=object)
 
 
+@recorded("paired_change_table")
 @deprecated_values(errors={"note": "flag"})
 @validate_params(
     {
@@ -737,8 +738,28 @@ def _table(
         rows.append(dict(zip(keys, key, strict=True)) | row)
     frame = pd.DataFrame(rows, columns=[*keys, *CHANGE_COLUMNS, "note"])
     frame["n"] = frame["n"].astype(int)
-    table = ChangeTable(frame=frame, keys=keys, results=results)
+    quality = QualityRecord()
+    for res in results.values():
+        quality.extend(res.quality)
+    for row in rows:  # rows that failed have no result: note their dropped pairs here
+        if row["note"]:
+            label = " / ".join(str(row[k]) for k in keys)
+            _note_dropped(quality, "paired_change_table", row["n_dropped"], label)
+    table = ChangeTable(frame=frame, keys=keys, results=results, quality=quality)
     return table.adjust(adjust) if adjust else table
+
+
+def _note_dropped(quality: QualityRecord, source: str, n_dropped: int, label) -> None:
+    if n_dropped:
+        where = "" if label in (None, "") else str(label)
+        quality.add(
+            source,
+            "pair(s) with a missing value",
+            where=where,
+            rows=int(n_dropped),
+            action="left out",
+            warn=False,
+        )
 
 
 @dataclass
@@ -748,6 +769,7 @@ class ChangeTable:
     frame: pd.DataFrame
     keys: list[str]
     results: dict[Hashable, ChangeResult]
+    quality: QualityRecord = field(default_factory=QualityRecord, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
@@ -763,14 +785,15 @@ class ChangeTable:
         out["p_adj"] = adjust_pvalues(out["p"], method=method)
         out["wilcoxon_p_adj"] = adjust_pvalues(out["wilcoxon_p"], method=method)
         out["p_adj_method"] = method
-        return ChangeTable(frame=out, keys=self.keys, results=self.results)
+        return ChangeTable(frame=out, keys=self.keys, results=self.results, quality=self.quality)
 
     def summary(self) -> str:
-        """One sentence per row."""
-        return "\n".join(
+        """One sentence per row (and the data-quality notes)."""
+        text = "\n".join(
             _sentence(row, " / ".join(str(row[k]) for k in self.keys))
             for _, row in self.frame.iterrows()
         )
+        return with_notes(text, self.quality)
 
     @validate_params(
         {
@@ -826,6 +849,8 @@ def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
     if ((p[ok] < 0) | (p[ok] > 1)).any():
         raise OutcomesError("p-values must lie between 0 and 1")
     if ok.any():
+        from statsmodels.stats.multitest import multipletests  # statsmodels loads on first use
+
         out[ok] = multipletests(p[ok], method=aliases[method])[1]
     return out
 
@@ -856,6 +881,10 @@ class CasenessResult:
     p: float
     confidence: float
     label: str | None = None
+    quality: QualityRecord = field(default_factory=QualityRecord, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _note_dropped(self.quality, "caseness_change", self.n_dropped, self.label)
 
     @property
     def n_case_pre(self) -> int:
@@ -884,7 +913,11 @@ class CasenessResult:
             "pct_case_post_ci_low": 100 * lo[1],
             "pct_case_post_ci_high": 100 * hi[1],
         }
-        row |= {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("n", "label")}
+        row |= {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("n", "label", "quality")
+        }
         return pd.DataFrame([row], index=pd.Index([self.label], name="outcome"))
 
     def summary(self) -> str:
@@ -898,9 +931,9 @@ class CasenessResult:
             f"{what}{self.n_case_pre} of {self.n} people ({100 * self.n_case_pre / self.n:.0f}%) "
             f"were in the clinical range at baseline and {self.n_case_post} "
             f"({100 * self.n_case_post / self.n:.0f}%) at follow-up; {self.b} left and {self.c} "
-            f"entered the clinical range ({stat}, {_fmt_p(self.p)})."
+            f"entered the clinical range ({stat}, {format_p(self.p)})."
         )
-        return text[0].upper() + text[1:]
+        return with_notes(text[0].upper() + text[1:], self.quality)
 
 
 def _caseness(
@@ -932,6 +965,7 @@ def _caseness(
     return np.where(np.isnan(arr), np.nan, case.astype(float))
 
 
+@recorded("caseness_change")
 @validate_params(
     {
         "pre": ArrayLike(),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -39,6 +39,7 @@ from .._internal.params import (
     renamed_params,
     validate_params,
 )
+from .._internal.quality import QualityRecord, with_notes
 from .._internal.waves import check_lookalikes, resolve_wave
 from ..errors import DataStructureError, OutcomesError
 
@@ -71,12 +72,14 @@ class Pairing:
     ``pairs``: one row per pair with ``pre``, ``post``, ``change`` (post - pre), the dates,
     ``days_between`` and ``row_pre``/``row_post`` (index labels of the source records).
     ``records``: one row per input record x scale with ``status`` and ``reason``.
+    ``quality``: one note per kind of data problem (how many records, what was done).
     """
 
     pairs: pd.DataFrame
     records: pd.DataFrame
     rule: str
     keys: list[str]
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     @property
     def problems(self) -> pd.DataFrame:
@@ -114,7 +117,7 @@ class Pairing:
         text += f" (most often: {why})." if len(un) else "."
         if len(self.problems):
             text += f" {len(self.problems)} entries have data problems: see .problems."
-        return text
+        return with_notes(text, self.quality)
 
     def __repr__(self) -> str:
         return f"Pairing({self.summary()!r})"
@@ -442,6 +445,8 @@ def pair_waves(
         msg = _problem_message(probs)
         if on_problem == "raise":
             raise DataStructureError(msg)
+        # one note per reason and scale; the warning below lists the rows
+        result.quality.add_reasons("pair_waves", probs, action="left unpaired", where="scale")
         warnings.warn(msg, PairingWarning, stacklevel=2)
     return result
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from numbers import Real
 from typing import Literal
 
@@ -43,6 +43,7 @@ from .._internal.params import (
     Pair,
     validate_params,
 )
+from .._internal.quality import QualityRecord, quality_of, recorded, with_notes
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
 from .paired import _as_float
@@ -285,6 +286,7 @@ def _resolve(
     )
 
 
+@recorded("reliable_change")
 @validate_params(
     {
         "pre": ArrayLike(scores=True),
@@ -401,7 +403,21 @@ def reliable_change(
     out = _classify(a, b, st)
     out.index = idx if idx is not None else (idx_b if idx_b is not None else pd.RangeIndex(len(a)))
     out.attrs["reliable_change"] = st.__dict__.copy()
+    quality = QualityRecord()
+    n_missing = int(out["category"].isna().sum())
+    if n_missing:
+        quality.add(
+            "reliable_change",
+            MISSING_NOTE,
+            rows=n_missing,
+            action="kept with no category (counted as missing)",
+            warn=False,
+        )
+    out.attrs["quality"] = quality
     return out
+
+
+MISSING_NOTE = "pair(s) with a missing score"
 
 
 def _classify(a: np.ndarray, b: np.ndarray, st: _Settings) -> pd.DataFrame:
@@ -487,6 +503,7 @@ class ReliableChangeSummary:
     settings: _Settings
     by: pd.Series | None = None
     confidence: float = 0.95
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         """Rows per (group and) measure: ``count, denominator, proportion, ci_low, ci_high``.
@@ -560,7 +577,7 @@ class ReliableChangeSummary:
             if miss:
                 text += f" {miss} pair(s) with a missing score were not classified."
             parts.append(text)
-        return "\n".join(parts)
+        return with_notes("\n".join(parts), self.quality, shown=[MISSING_NOTE])
 
     @validate_params(
         {
@@ -634,6 +651,7 @@ def _say(r: pd.Series, pct: int) -> str:
     )
 
 
+@recorded("reliable_change_summary")
 @validate_params(
     {
         "frame": "dataframe",
@@ -675,4 +693,8 @@ def reliable_change_summary(
             by = pd.Series(labels, index=frame.index, name="group")
         if by.isna().any():
             raise DataStructureError("by= has missing group labels")
-    return ReliableChangeSummary(frame=frame, settings=st, by=by, confidence=confidence)
+    quality = QualityRecord()
+    quality.extend(quality_of(frame))
+    return ReliableChangeSummary(
+        frame=frame, settings=st, by=by, confidence=confidence, quality=quality
+    )

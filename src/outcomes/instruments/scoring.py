@@ -26,6 +26,7 @@ from .._internal.params import (
     Columns,
     validate_params,
 )
+from .._internal.quality import QualityRecord
 from ..errors import DataStructureError, InvalidResponsesError, describe_issues
 from .model import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
@@ -62,6 +63,11 @@ class ValidationReport:
     @property
     def rows_with_errors(self) -> int:
         return int(self.errors["row"].nunique())
+
+    @property
+    def quality(self) -> QualityRecord:
+        """The problem cells as data-quality notes (one per column and reason)."""
+        return _quality("validate", self.instrument, self.issues, "invalid cells")
 
     def to_frame(self) -> pd.DataFrame:
         return self.issues.copy()
@@ -626,6 +632,7 @@ def score(
     inst, prep = _checked(data, instrument, columns, coding, errors)
     out = _score_prepared(prep, inst, prorate, keep)
     out.attrs["issues"] = attach(prep.issues)
+    out.attrs["quality"] = _quality("score", inst.id, prep.issues)
     return out
 
 
@@ -664,7 +671,17 @@ def item_codes(
     }
     out = pd.DataFrame(codes, index=data.index)
     out.attrs["issues"] = attach(prep.issues)
+    out.attrs["quality"] = _quality("item_codes", inst.id, prep.issues)
     return out
+
+
+def _quality(
+    verb: str, inst_id: str, issues: pd.DataFrame, error_action: str = "cells treated as missing"
+) -> QualityRecord:
+    """The problem cells (flagged with errors="flag") as notes: one per column and reason."""
+    q = QualityRecord()
+    q.add_issues(f"{verb} {inst_id}", issues, error_action=error_action, warning_action="kept")
+    return q
 
 
 def _checked(

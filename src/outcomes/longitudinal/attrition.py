@@ -30,6 +30,8 @@ from .._internal.params import (
     renamed_params,
     validate_params,
 )
+from .._internal.quality import QualityRecord, with_notes
+from .._internal.text import format_p
 from .._internal.waves import resolve_wave
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
@@ -104,6 +106,8 @@ class AttritionResult:
     demographics); ``tests``: completers vs non-completers, one row per characteristic;
     ``by_level``: completion rate per level of each categorical characteristic (Wilson CIs);
     ``logistic``: odds ratios of *dropping out*; ``verdict``: what the pattern implies.
+    ``warnings`` lists what could not be tested or estimated; ``quality`` holds the same as
+    notes, with the children and values left out and why.
     """
 
     outcome: str
@@ -118,6 +122,7 @@ class AttritionResult:
     warnings: list[str] = field(default_factory=list)
     alpha: float = 0.05
     n_no_baseline: int = 0
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         """Completers vs non-completers: one row per characteristic tested."""
@@ -137,7 +142,7 @@ class AttritionResult:
             else ""
         )
         warn = (" Warnings: " + "; ".join(self.warnings) + ".") if self.warnings else ""
-        return f"{lead}{extra} {self.verdict}{warn}"
+        return with_notes(f"{lead}{extra} {self.verdict}{warn}", self.quality, shown=self.warnings)
 
     @validate_params(
         {
@@ -179,12 +184,6 @@ def _wave_text(w: object) -> str:
     return f"wave {_label(w)}" if isinstance(w, int | float | np.integer | np.floating) else str(w)
 
 
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "no p-value"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
 def _continuous_row(name: str, values: pd.Series, done: pd.Series) -> dict:
     v = pd.to_numeric(values, errors="coerce")
     ok = v.notna()
@@ -206,14 +205,16 @@ def _continuous_row(name: str, values: pd.Series, done: pd.Series) -> dict:
         row.update(statistic=np.nan, df=np.nan, p=np.nan, effect=np.nan)
         row["note"] = "no variation: not tested"
         return row
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # zero variance in one group: NaN t
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         w = welch_t(x, y)
     row.update(statistic=w["t"], df=w["df"], p=w["p"], effect=cohens_d(x, y))
     row["mean_completers"] = float(y.mean())
     row["mean_noncompleters"] = float(x.mean())
-    if (~ok).any():
-        row["note"] = f"{int((~ok).sum())} missing value(s) left out"
+    notes = [f"{int((~ok).sum())} missing value(s) left out"] if (~ok).any() else []
+    # e.g. scipy's precision-loss warning when the scores are nearly identical
+    notes += [f"Welch t: {m}" for m in _messages(caught)]
+    row["note"] = "; ".join(notes)
     return row
 
 
@@ -375,12 +376,12 @@ def _verdict(res: dict, tests: pd.DataFrame, logistic: pd.DataFrame, outcome, hi
         related.append(
             f"children who did not complete had {how} baseline {outcome} "
             f"(mean {base['mean_noncompleters']:.2f} vs {base['mean_completers']:.2f}; "
-            f"d = {base['effect']:.2f}; {_fmt_p(base['p'])})"
+            f"d = {base['effect']:.2f}; {format_p(base['p'])})"
         )
     demo = tests.iloc[1:]
     sig = demo[demo["p"].to_numpy(float) < alpha]
     for _, r in sig.iterrows():
-        related.append(f"completion differed by {r['variable']} ({_fmt_p(r['p'])})")
+        related.append(f"completion differed by {r['variable']} ({format_p(r['p'])})")
     lr = logistic.attrs.get("lr_p", np.nan) if len(logistic) else np.nan
     low = c["rate"] < 0.6
     tail = (
@@ -400,7 +401,7 @@ def _verdict(res: dict, tests: pd.DataFrame, logistic: pd.DataFrame, outcome, hi
             "recorded information, which these data cannot confirm." + tail
         )
     n_nc = c["n_noncompleters"]
-    lr_txt = f" (logistic model of dropout: {_fmt_p(lr)})" if np.isfinite(lr) else ""
+    lr_txt = f" (logistic model of dropout: {format_p(lr)})" if np.isfinite(lr) else ""
     return (
         f"There is no evidence that dropout is related to baseline {outcome} or to "
         f"the characteristics tested{lr_txt}. This is consistent with scores missing "
@@ -534,6 +535,25 @@ def attrition(
     )
     logistic, notes = _logistic(ch, demographics, kinds, confidence)
     verdict = _verdict(completion, tests, logistic, outcome, higher_is_better, alpha)
+    quality = QualityRecord()
+    for why, count in prep.excluded.items():
+        if count:
+            quality.add(
+                "attrition", why, where=outcome, rows=count, action="rows left out", warn=False
+            )
+    if n_no_baseline:
+        quality.add(
+            "attrition",
+            "no baseline score",
+            where=outcome,
+            rows=n_no_baseline,
+            action="children left out of the comparison",
+            warn=False,
+        )
+    for _, r in tests[tests["note"] != ""].iterrows():
+        quality.add("attrition", r["note"], where=r["variable"], action="see .tests", warn=False)
+    for msg in notes:
+        quality.add("attrition", msg, where=outcome, action="see .logistic", warn=False)
     return AttritionResult(
         outcome=outcome,
         baseline_wave=prep.baseline,
@@ -547,4 +567,5 @@ def attrition(
         warnings=notes,
         alpha=alpha,
         n_no_baseline=n_no_baseline,
+        quality=quality,
     )

@@ -56,6 +56,7 @@ from .._internal.params import (
     renamed_params,
     validate_params,
 )
+from .._internal.quality import QualityRecord, with_notes
 from .._internal.waves import resolve_wave
 from ..errors import DataStructureError, OutcomesError
 from .mixed import (
@@ -207,6 +208,7 @@ class ImputationResult:
     ``imputations``: the m imputed wide tables (one row per child; columns ``child``, the
     scores per wave and the covariates), for checking the imputations against observed data.
     ``warnings``: problems met on the way (e.g. mixed-model fits with boundary warnings).
+    ``quality``: the same as notes, with the rows and children left out and why.
     """
 
     outcome: str
@@ -219,6 +221,7 @@ class ImputationResult:
     warnings: list[str]
     excluded: dict[str, int]
     confidence: float = 0.95
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -255,7 +258,7 @@ class ImputationResult:
         text = " ".join(parts).rstrip(";") + ". " + verdict
         if self.warnings:
             text += " Warnings: " + "; ".join(self.warnings) + "."
-        return text
+        return with_notes(text, self.quality, shown=self.warnings)
 
     @validate_params(
         {
@@ -595,7 +598,14 @@ def impute_change(
             }
         )
     table = pd.DataFrame(rows)[TABLE_COLUMNS]
+    quality = QualityRecord()
+    for why, count in excluded.items():
+        if count:
+            quality.add(
+                "impute_change", why, where=outcome, rows=count, action="left out", warn=False
+            )
     for w in notes:
+        quality.add("impute_change", w, where=outcome, action="see .warnings", warn=False)
         warnings.warn(f"impute_change ({outcome}): {w}", LongitudinalWarning, stacklevel=2)
     return ImputationResult(
         outcome=outcome,
@@ -608,4 +618,5 @@ def impute_change(
         warnings=notes,
         excluded=excluded,
         confidence=confidence,
+        quality=quality,
     )

@@ -44,7 +44,8 @@ from .._internal.params import (
     renamed_params,
     validate_params,
 )
-from .._internal.text import did_you_mean
+from .._internal.quality import QualityRecord, with_notes
+from .._internal.text import did_you_mean, format_p
 from .._internal.waves import order_waves, resolve_wave
 from .._mixed import RemlModel
 from ..errors import DataStructureError, OutcomesError
@@ -527,6 +528,7 @@ class MixedResult:
 
     ``warnings`` lists every convergence, boundary or Hessian message from the fit (also shown
     by :meth:`summary` and raised as :class:`LongitudinalWarning`); an empty list means none.
+    ``quality`` holds them as notes, with the rows left out of the model and why.
     """
 
     outcome: str
@@ -555,6 +557,7 @@ class MixedResult:
     #: "satterthwaite" (t tests and CIs, as lmerTest) or "normal" (Wald z).
     df_method: str = "satterthwaite"
     _reml: RemlModel | None = field(repr=False, default=None)
+    quality: QualityRecord = field(default_factory=QualityRecord)
 
     # -- tables
     def to_frame(self) -> pd.DataFrame:
@@ -711,7 +714,7 @@ class MixedResult:
             for _, r in c.iterrows():
                 text += (
                     f"; change to {_wave_text(r['wave'])} {r['estimate']:+.2f} ({lev} CI "
-                    f"{r['ci_low']:+.2f} to {r['ci_high']:+.2f}; {_fmt_p(r['p'])})"
+                    f"{r['ci_low']:+.2f} to {r['ci_high']:+.2f}; {format_p(r['p'])})"
                 )
             parts.append(text.strip() + ".")
         icc = self.icc().set_index("level")["icc"]
@@ -725,7 +728,7 @@ class MixedResult:
             parts.append("Warnings from the fit: " + "; ".join(self.warnings) + ".")
         else:
             parts.append("The fit converged without warnings.")
-        return " ".join(parts)
+        return with_notes(" ".join(parts), self.quality, shown=self.warnings)
 
     @validate_params(
         {
@@ -773,12 +776,6 @@ class MixedResult:
 
 def _wave_text(w: object) -> str:
     return f"wave {_label(w)}" if isinstance(w, int | float | np.integer | np.floating) else str(w)
-
-
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "no p-value"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def _mean_rows(prep: _Prepared, children: pd.DataFrame) -> dict[tuple, np.ndarray]:
@@ -844,7 +841,21 @@ def fit_from_prepared(
         # Satterthwaite needs the REML deviance; ML fits are tested against the normal
         df_method=ddf if reml else "normal",
         _reml=fit.reml_model,
+        quality=_fit_quality(prep.excluded, fit.warnings, what, outcome),
     )
+
+
+def _fit_quality(
+    excluded: dict[str, int], messages: list[str], what: str, outcome: str
+) -> QualityRecord:
+    """Rows left out of the model (by reason) and the fit's warnings, as notes."""
+    q = QualityRecord()
+    for why, n in excluded.items():
+        if n:
+            q.add(what, why, where=outcome, rows=n, action="rows left out of the model", warn=False)
+    for msg in messages:
+        q.add(what, msg, where=outcome, action="fit kept; estimates to read with care", warn=False)
+    return q
 
 
 @renamed_params(child="person_id", school="cluster")
