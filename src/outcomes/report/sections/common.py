@@ -38,20 +38,10 @@ def collect(rel: Release, result: object, source: str) -> object:
         before = len(rel.quality)
         rel.quality.extend(q)
         for note in rel.quality.notes[before:]:
-            note["source"] = note.get("source") or source
+            # where in the report: the result knows its function, not which cohort or wave
+            where = note.get("where") or ""
+            note["where"] = f"{source}: {where}" if where else source
     return result
-
-
-def collect_notes(rel: Release, frame: pd.DataFrame, source: str, where: list[str]) -> None:
-    """A result table's ``note`` column (e.g. "only 10 schools: cluster-robust SEs may be too
-    small") as data-quality notes: said once in the data-quality section, never dropped."""
-    if "note" not in frame.columns:
-        return
-    for _, r in frame.iterrows():
-        text = r["note"]
-        if isinstance(text, str) and text.strip():
-            place = " ".join(str(r[c]) for c in where if c in frame.columns)
-            rel.quality.add(source, text.strip(), where=place, action="noted", warn=False)
 
 
 def failure_notes(s: Section, rel: Release, *parts: str) -> Section:

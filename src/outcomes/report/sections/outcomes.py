@@ -8,7 +8,7 @@ from ...change.outcome_metric import cyp_outcome_metric
 from .. import figures
 from ..release import Release
 from ..render import Section
-from .common import collect, collect_notes, failure_notes, guard, missing, show_tables
+from .common import collect, failure_notes, guard, missing, show_tables
 
 TITLE, ANCHOR = "Outcomes", "outcomes"
 RELIABLE = ["n", "reliable_improvement", "recovered", "no_reliable_change",
@@ -53,7 +53,6 @@ def release(ev, rel: Release) -> None:
                        groups="instrument")  # fmt: skip
     with guard(rel, "outcomes: change"):
         ct = ev.change_table
-        collect_notes(rel, ct, "outcomes: change", ["instrument", "rater", "scale"])
         if ct.empty:
             raise ValueError("no child has both a baseline and a follow-up score yet")
         dec = [ev.decimals_for(i, s) for i, s in zip(ct["instrument"], ct["scale"], strict=True)]

@@ -10,7 +10,7 @@ from ... import survey
 from .. import figures
 from ..release import Release, is_hidden, wilson
 from ..render import Section
-from .common import collect, collect_notes, failure_notes, guard, missing, show_tables
+from .common import collect, failure_notes, guard, missing, show_tables
 
 TITLE, ANCHOR = "School population", "school-population"
 PROGRAMME, COMPARISON = "programme", "comparison"
@@ -48,7 +48,6 @@ def release(ev, rel: Release) -> None:
             sv, INDICATOR, bands=cfg.sdq_bands, by=["cohort", "wave"], cluster="school_id"
         )
         prev = _sorted(collect(rel, prev, "prevalence"), cohorts, waves)
-        collect_notes(rel, prev, "school: prevalence", ["cohort", "wave"])
         t = prev[["cohort", "wave", "n", "cases", "icc", "deff"]].assign(prevalence=0.0)
         pub = rel.counts(
             t, "survey_prevalence_counts", counts=["n", "cases"],
@@ -94,10 +93,7 @@ def release(ev, rel: Release) -> None:
                 data, INDICATOR, bands=cfg.sdq_bands, waves=[waves[0], w], cluster="school_id",
                 programme=prog,
             )  # fmt: skip
-            f = collect(rel, comp, "survey comparison").to_frame()
-            collect_notes(rel, f, f"school: comparison {waves[0]} to {w}", ["method"])
-            for note in getattr(comp, "notes", []) or []:
-                rel.quality.add("school: comparison", str(note), action="noted", warn=False)
+            f = collect(rel, comp, f"survey comparison {waves[0]} to {w}").to_frame()
             f = f.assign(comparison=f"{waves[0]} to {w}")
             rows.append(f)
         f = pd.concat(rows, ignore_index=True)

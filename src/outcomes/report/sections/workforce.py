@@ -15,7 +15,7 @@ from ... import likert
 from .. import figures
 from ..release import Release, fmt_stat, is_hidden
 from ..render import Section
-from .common import collect, collect_notes, failure_notes, guard, missing
+from .common import collect, failure_notes, guard, missing
 
 TITLE, ANCHOR = "Workforce confidence", "workforce"
 PROGRAMME, COMPARISON = "programme", "comparison"
@@ -63,8 +63,7 @@ def release(ev, rel: Release) -> None:
                     sub, instrument=cfg.instrument, scale="confidence", person_id=resp,
                     waves=[waves[0], w],
                 )  # fmt: skip
-                f = collect(rel, ch, f"staff change {cohort}").to_frame()
-                collect_notes(rel, f, f"workforce: change {cohort} {waves[0]} to {w}", ["outcome"])
+                f = collect(rel, ch, f"staff change {cohort} {waves[0]} to {w}").to_frame()
                 r = f[f["outcome"] == "confidence"].iloc[0]
                 n = int(r["n_pairs"])
                 tcrit = st.t.ppf(0.975, n - 1) if n > 1 else np.nan
