@@ -19,7 +19,7 @@ from outcomes.instruments import Instrument, parse_instrument
 # Long WCS field names are warned about once, in test_forms_export.py.
 pytestmark = pytest.mark.filterwarnings("ignore::outcomes.forms.LongFieldNameWarning")
 
-ALL = oc.list_instruments()
+ALL = [i for i in oc.list_instruments() if oc.load_instrument(i).items]
 
 # Copied from REDCap's downloaded data dictionary header (see /work/shared/specs/forms.md).
 REDCAP_HEADER = (
@@ -56,7 +56,12 @@ def test_redcap_dictionary_per_instrument(instrument: str) -> None:
     items = d[d["Field Annotation"].str.contains("item=")]
     assert items["Variable / Field Name"].tolist() == [f"{instrument}_{i.id}" for i in inst.items]
     for it, (_, row) in zip(inst.items, items.iterrows(), strict=True):
-        if it.type == "coded":
+        if it.type == "coded" and inst.response_sets[it.response_set].is_continuous:
+            # a mark on a 10 cm line, to the mm: REDCap's one-decimal number check, 0 to 10
+            assert row["Field Type"] == "text"
+            assert row["Text Validation Type OR Show Slider Number"] == "number_1dp"
+            assert (row["Text Validation Min"], row["Text Validation Max"]) == ("0", "10")
+        elif it.type == "coded":
             assert row["Field Type"] == "radio"
             rs = inst.response_sets[it.response_set]
             expected = " | ".join(f"{o.code}, {o.label}" for o in (*rs.options, *rs.missing))

@@ -11,19 +11,57 @@ from hypothesis import strategies as st
 
 import outcomes as oc
 
-INSTRUMENTS = oc.list_instruments()
+ALL = oc.list_instruments()
+#: instruments scored from items (score-level-only ones have none; see the scales test below)
+INSTRUMENTS = [i for i in ALL if oc.load_instrument(i).coded_items]
+#: key columns of norm tables, drawn inside and outside the tables
+KEYS = {"age": st.one_of(st.floats(0, 25), st.none()), "sex": st.sampled_from(["M", "f", "X", ""])}
+
+
+def _answers(rs):
+    """Valid answers of a response set: its codes, or marks on a continuous grid."""
+    if rs.is_continuous:
+        c = rs.continuous
+        steps = round((c.max - c.min) / c.step)
+        return st.integers(0, steps).map(lambda k: c.min + k * c.step)
+    return st.sampled_from(list(rs.valid_codes))
 
 
 @st.composite
 def responses(draw, instrument_id: str, max_rows: int = 25):
-    """Item cells drawn from valid codes, missing codes, blanks and a few invalid values."""
+    """Item cells drawn from valid codes (or continuous marks), missing codes and blanks, plus
+    norm-table key columns where the instrument has them."""
     inst = oc.load_instrument(instrument_id)
     n = draw(st.integers(1, max_rows))
     cols = {}
     for it in inst.coded_items:
         rs = inst.response_sets[it.response_set]
-        pool = list(rs.valid_codes) + list(rs.missing_codes) + [np.nan]
-        cols[it.id] = draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n))
+        extra = list(rs.missing_codes) + [np.nan]
+        cell = st.one_of(_answers(rs), st.sampled_from(extra))
+        cols[it.id] = draw(st.lists(cell, min_size=n, max_size=n))
+    for key in sorted({k for sc in inst.scales for k in sc.keys}):
+        cols[key] = draw(st.lists(KEYS[key], min_size=n, max_size=n))
+    return inst, pd.DataFrame(cols)
+
+
+@st.composite
+def scale_scores(draw, instrument_id: str, max_rows: int = 20):
+    """Score-level input: each suppliable scale in range (on its grid), out of range or blank."""
+    inst = oc.load_instrument(instrument_id)
+    n = draw(st.integers(1, max_rows))
+    cols = {}
+    for sc in inst.suppliable_scales():
+        lo, hi = inst.scale_range(sc.id)
+        step = inst.scale_step(sc.id)
+        good = (
+            st.integers(0, round((hi - lo) / step)).map(lambda k, lo=lo, s=step: lo + k * s)
+            if step
+            else st.floats(lo, hi)
+        )
+        bad = st.sampled_from([lo - 1, hi + 0.5, np.inf, np.nan])
+        cols[sc.id] = draw(st.lists(st.one_of(good, bad), min_size=n, max_size=n))
+    for key in sorted({k for sc in inst.scales for k in sc.keys}):
+        cols[key] = draw(st.lists(KEYS[key], min_size=n, max_size=n))
     return inst, pd.DataFrame(cols)
 
 
@@ -33,7 +71,7 @@ def _check_ranges(inst, out):
         v = out[sc.id].to_numpy(dtype=float)
         ok = np.isnan(v) | ((v >= lo - 1e-9) & (v <= hi + 1e-9))
         assert ok.all(), (inst.id, sc.id, v[~ok])
-        n = out[f"{sc.id}_n"].to_numpy()
+        n = out[f"{sc.id}_n"].dropna().to_numpy()
         assert (n >= 0).all()
         for col in sc.band_columns():
             # a band exactly where there is a score
@@ -50,7 +88,35 @@ def test_scores_in_range_and_rows_accounted_for(instrument_id, data):
     _check_ranges(inst, out)
 
 
-@pytest.mark.parametrize("instrument_id", ["sdq_parent", "honosca", "chi_esq_parent"])
+@pytest.mark.parametrize(
+    "instrument_id", [i for i in ALL if oc.load_instrument(i).suppliable_scales()]
+)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_score_level_input_in_range_and_every_bad_cell_listed(instrument_id, data):
+    inst, df = data.draw(scale_scores(instrument_id))
+    out = oc.score(df, inst, input="scales", errors="flag")
+    assert len(out) == len(df) and out.index.equals(df.index)
+    _check_ranges(inst, out)
+    issues = out.attrs["issues"]
+    errors = issues[issues["severity"] == "error"]
+    for sc in inst.suppliable_scales():
+        supplied = df[sc.id].to_numpy(dtype=float)
+        got = out[sc.id].to_numpy(dtype=float)
+        flagged = set(errors.loc[errors["item"] == sc.id, "row"])
+        # every supplied value is kept as given, or missing and listed (blanks are neither)
+        for i in range(len(df)):
+            if np.isnan(supplied[i]):
+                assert np.isnan(got[i]) and i not in flagged
+            elif i in flagged:
+                assert np.isnan(got[i])
+            else:
+                assert got[i] == supplied[i]
+
+
+@pytest.mark.parametrize(
+    "instrument_id", ["sdq_parent", "honosca", "chi_esq_parent", "rcads_25_self", "ors"]
+)
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_row_order_does_not_change_results(instrument_id, data):

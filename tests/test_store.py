@@ -125,6 +125,11 @@ def test_waves_checked(tmp_path, key):
         with pytest.raises(StoreError, match="did you mean '12m'"):
             st.table("school_survey", waves=["12 m"])
         assert len(st.table("school_survey", waves="12m")) == 1
+        base = tmp_path / "base.csv"
+        survey(["p7"]).to_csv(base, index=False)
+        st.import_file(base, table="school_survey", wave="baseline")
+        # time order, not alphabetical ("12m" < "baseline" as text)
+        assert st.status()["wave"].tolist() == ["baseline", "12m"]
 
 
 def test_unknown_names_suggest(tmp_path, key):

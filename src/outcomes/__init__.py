@@ -61,6 +61,7 @@ _NAMES = {
         ],
         "instruments",
     ),
+    **dict.fromkeys(["CodedScores", "pivot_coded_scores"], "coded_scores"),
     "pseudonymise": "privacy",
     "build_report": "report",
 }
@@ -72,6 +73,7 @@ _MODULES = {
     "esq": "esq",
     "forms": "forms",
     "imputation": "longitudinal.imputation",
+    "io": "io",
     "likert": "likert",
     "longitudinal": "longitudinal",
     "service": "service",

@@ -47,9 +47,15 @@ from ._internal.params import (
 )
 from .errors import DataStructureError, OutcomesError
 
-__all__ = ["DEFAULT_TOTAL_LABELS", "LOG_COLUMNS", "MARKER", "apply", "is_protected"]
+__all__ = [
+    "DEFAULT_TOTAL_LABELS", "LOG_COLUMNS", "MARKER", "NOT_APPLICABLE", "apply", "is_protected",
+]  # fmt: skip
 
+#: what a suppressed cell shows, everywhere (tables, CSV, prose)
 MARKER = "*"
+#: what a cell with no value shows (a statistic that does not exist, e.g. no follow-up yet),
+#: everywhere: never a blank, which could be read as "one person"
+NOT_APPLICABLE = "–"
 DEFAULT_TOTAL_LABELS: tuple[str, ...] = ("Total", "All", "Totals", "Grand total")
 # A label that reads like a total but is not declared one would get no secondary suppression
 # (its parts could be recovered by subtraction): such labels are refused, not guessed.
@@ -541,6 +547,7 @@ def is_protected(
         "decimals": COUNT,
         "percent_scale": POSITIVE,
         "marker": TEXT,
+        "within": COLUMN_MAP,
     }
 )
 def apply(
@@ -559,6 +566,7 @@ def apply(
     decimals: int = 1,
     percent_scale: float = 100.0,
     marker: str = MARKER,
+    within: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Apply the small-numbers rule, with secondary suppression, to a table for publication.
 
@@ -596,6 +604,10 @@ def apply(
         the sum of all other count columns.
     marker
         What a suppressed cell shows.
+    within
+        ``{count_column: n_column}``: counts within a group (cases among n). A count whose
+        group's n is suppressed is suppressed too (even 0 or a large count: "none of them" is
+        information about every member), before secondary suppression protects it.
 
     Returns
     -------
@@ -647,7 +659,28 @@ def apply(
     primary = (starred | ((flat.reshape(n, c) >= 1) & (flat.reshape(n, c) <= threshold))).ravel()
     a, desc, is_margin_cell = _constraints(n, lay.counts, row_margins, lay.column_totals)
     supp = primary.copy()
-    secondary = _Suppressor(a, desc, flat, is_margin_cell).run(supp)
+    suppressor = _Suppressor(a, desc, flat, is_margin_cell)
+    cpos0 = {name: j for j, name in enumerate(lay.counts)}
+    pairs = []
+    for sub, group_n in (within or {}).items():
+        for col in (sub, group_n):
+            if col not in cpos0:
+                raise OutcomesError(f"within= names {col!r}, which is not a count column")
+        pairs.append((cpos0[sub], cpos0[group_n], group_n))
+    secondary: dict[int, str] = {}
+    while True:
+        secondary.update(suppressor.run(supp))
+        # a count within a hidden group is hidden with it, then the margins are checked again
+        grid = supp.reshape(n, c)
+        grown = False
+        for js, jn, group_n in pairs:
+            new = grid[:, jn] & ~grid[:, js]
+            for i in np.flatnonzero(new):
+                secondary[i * c + js] = f"within a group whose n ({group_n!r}) is suppressed"
+            grid[:, js] |= grid[:, jn]
+            grown |= bool(new.any())
+        if not grown:
+            break
     supp = supp.reshape(n, c)
 
     rounded = _round(values, threshold, base)

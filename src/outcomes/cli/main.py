@@ -128,7 +128,11 @@ def instruments(
         items.add_row(it.id, it.label, it.response_set or "-", how)
     console.print(items)
     for name, rs in inst.response_sets.items():
-        codes = ", ".join(f"{o.code}={o.label}" for o in rs.options)
+        codes = (
+            f"continuous {rs.continuous.min:g} to {rs.continuous.max:g} by {rs.continuous.step:g}"
+            if rs.is_continuous
+            else ", ".join(f"{o.code}={o.label}" for o in rs.options)
+        )
         miss = ", ".join(f"{o.code}={o.label}" for o in rs.missing)
         console.print(
             f"Response set [bold]{name}[/]: {codes}" + (f"; missing: {miss}" if miss else "")

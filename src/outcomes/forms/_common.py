@@ -37,6 +37,13 @@ def load_pack(instruments: InstrumentsArg) -> list[Instrument]:
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
         raise FormsError(f"instrument(s) listed twice: {twice}")
+    # A form without questions would collect nothing, silently.
+    empty = [i.id for i in pack if not i.items]
+    if empty:
+        raise FormsError(
+            f"{empty} are defined at score level only (no items to ask); record their scale "
+            "scores and read them with oc.score(..., input='scales')"
+        )
     return pack
 
 
@@ -90,6 +97,30 @@ def all_options(rset: ResponseSet) -> tuple[ResponseOption, ...]:
 
 def fmt_code(code: float) -> str:
     return str(int(code)) if float(code).is_integer() else str(code)
+
+
+def continuous_text(rset: ResponseSet) -> str:
+    """A continuous answer in words: '0 to 10 in steps of 0.1'.
+
+    Example:
+        >>> from outcomes.instruments import load_instrument
+        >>> continuous_text(load_instrument("ors").response_sets["line"])
+        'a number from 0 to 10 in steps of 0.1'
+    """
+    c = rset.continuous
+    return f"a number from {fmt_code(c.min)} to {fmt_code(c.max)} in steps of {fmt_code(c.step)}"
+
+
+def answers_text(rset: ResponseSet) -> str:
+    """Every answer of a response set in words: codes and labels, or the continuous range,
+    then the no-answer codes."""
+    if rset.is_continuous:
+        text = continuous_text(rset)
+    else:
+        text = "; ".join(f"{fmt_code(o.code)} = {o.label}" for o in rset.options)
+    if rset.missing:
+        text += "; no answer: " + "; ".join(f"{fmt_code(o.code)} = {o.label}" for o in rset.missing)
+    return text
 
 
 def display_label(item: Item) -> str:
@@ -166,5 +197,6 @@ def scored_value(inst: Instrument, item: Item, code: float) -> float | None:
     if item.recode:
         return float(item.recode[code])
     if item.reverse:
-        return float(min(rs.valid_codes) + max(rs.valid_codes) - code)
+        lo, hi = rs.bounds
+        return float(lo + hi - code)
     return float(code)

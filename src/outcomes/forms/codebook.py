@@ -19,6 +19,8 @@ from ._common import (
     FormsError,
     InstrumentsArg,
     PrefixArg,
+    answers_text,
+    continuous_text,
     field_names,
     fmt_code,
     load_pack,
@@ -87,6 +89,10 @@ def codebook(instruments: InstrumentsArg, *, prefix: PrefixArg = True) -> pd.Dat
                 rows.append({**base, "code": None, "value_label": "", "no_answer": False})
                 continue
             rs = inst.response_sets[it.response_set]
+            if rs.is_continuous:
+                rows.append(
+                    {**base, "code": None, "value_label": continuous_text(rs), "no_answer": False}
+                )
             for o in rs.options:
                 rows.append(
                     {
@@ -129,6 +135,9 @@ def _instrument_markdown(inst: Instrument, cb: pd.DataFrame) -> list[str]:
         first = g.iloc[0]
         if first["type"] == "text":
             answers, scored = "free text", "-"
+        elif inst.response_sets[first["response_set"]].is_continuous:
+            answers = answers_text(inst.response_sets[first["response_set"]])
+            scored = "reverse: highest + lowest - answer" if first["reverse"] else "as answered"
         else:
             answers = "; ".join(
                 f"{fmt_code(c)} = {lab}" + (" (no answer)" if na else "")

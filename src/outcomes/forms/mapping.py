@@ -20,7 +20,8 @@ from .._internal import cells
 from .._internal.file_rows import RowLayout
 from ..errors import DataStructureError, InvalidResponsesError
 from ..instruments.model import Instrument, Item, _norm
-from ._common import fmt_code
+from ..instruments.scoring import on_grid
+from ._common import answers_text, continuous_text, fmt_code
 
 ISSUE_COLUMNS = list(cells.WITH_ITEM)
 #: Key columns of a responses table (DESIGN.md), carried through whenever present.
@@ -380,7 +381,8 @@ def _resolver(
     labels = rs.label_map()
     valid = set(rs.valid_codes)
     nocode = set(rs.missing_codes)
-    alt = rs.alternative_codings.get(coding) if coding else None
+    alt_map, alt_missing = rs.coding_map(coding) if coding in rs.alternative_codings else (None, ())
+    cont = rs.continuous
     vl = {float(k): v for k, v in (value_labels or {}).items()}
     all_codes = ", ".join(fmt_code(c) for c in (*rs.valid_codes, *rs.missing_codes))
 
@@ -422,17 +424,23 @@ def _resolver(
                     num, from_label = float(key), False
                 except ValueError:
                     return np.nan, "unknown label: matches no response label, alias or code", None
-        if alt is not None and not from_label:
-            if num not in alt.map:
+        if alt_map is not None and not from_label:
+            if num in alt_missing:
+                return np.nan, None, "blank"
+            if num not in alt_map:
                 return (
                     np.nan,
                     (
                         f"out of range: not a code of coding {coding!r} "
-                        f"({', '.join(fmt_code(c) for c in alt.map)})"
+                        f"({', '.join(fmt_code(c) for c in alt_map)})"
                     ),
                     None,
                 )
-            num = float(alt.map[num])
+            num = float(alt_map[num])
+        if cont is not None:
+            if num in nocode or on_grid(np.array([num]), cont.step, cont.min, cont.max)[0]:
+                return num, None, event
+            return np.nan, f"out of range: not a valid answer ({continuous_text(rs)})", None
         if num not in valid and num not in nocode:
             return np.nan, f"out of range: not a response code (codes: {all_codes})", None
         return num, None, event
@@ -682,7 +690,7 @@ def _error_message(source: str, inst: Instrument, issues: pd.DataFrame, limit: i
     for r in grouped.head(limit).itertuples(index=False):
         it = inst.item(r.item)
         rs = inst.response_sets[it.response_set]
-        known = "; ".join(f"{fmt_code(o.code)} = {o.label}" for o in (*rs.options, *rs.missing))
+        known = answers_text(rs)
         lines.append(
             f"  column {r.column!r} (item {r.item}): {r.value!r} in {r.size} row(s), first row "
             f"{r.first!r} - {r.reason}. Accepted: {known}"

@@ -18,9 +18,10 @@ from ._common import (
     InstrumentsArg,
     PrefixArg,
     all_options,
+    answers_text,
+    continuous_text,
     display_label,
     field_names,
-    fmt_code,
     load_pack,
     runs,
     section_title,
@@ -69,7 +70,19 @@ def _questionnaire(inst: Instrument) -> list[str]:
             )
             h.append('<div class="textbox"></div>')
             continue
-        opts = all_options(inst.response_sets[run.response_set])
+        rset = inst.response_sets[run.response_set]
+        if rset.is_continuous:
+            # A line per item: the respondent's mark is measured afterwards.
+            for it in run.items:
+                number += 1
+                h.append(
+                    f"<p><strong>{number}.</strong> "
+                    f"{escape(wording(inst, it) or display_label(it))} "
+                    f"({escape(continuous_text(rset))})</p>"
+                )
+                h.append('<div class="textbox"></div>')
+            continue
+        opts = all_options(rset)
         h.append('<table class="grid">')
         h.append(
             "<tr><th></th><th></th>"
@@ -101,12 +114,7 @@ def _codebook_page(inst: Instrument, names: dict) -> list[str]:
         if it.type == "text":
             answers = "free text"
         else:
-            rs = inst.response_sets[it.response_set]
-            answers = "; ".join(f"{fmt_code(o.code)} = {o.label}" for o in rs.options)
-            if rs.missing:
-                answers += "; no answer: " + "; ".join(
-                    f"{fmt_code(o.code)} = {o.label}" for o in rs.missing
-                )
+            answers = answers_text(inst.response_sets[it.response_set])
         h.append(
             f'<tr><td class="num">{n}</td><td>{escape(it.id)}</td>'
             f"<td>{escape(names[(inst.id, it.id)])}</td><td>{escape(it.label)}</td>"

@@ -25,6 +25,7 @@ from ._common import (
     InstrumentsArg,
     PrefixArg,
     all_options,
+    continuous_text,
     field_names,
     fmt_code,
     form_name,
@@ -77,6 +78,8 @@ REDCAP_API_COLUMNS = (
     "field_annotation",
 )
 RECORD_ID = "record_id"
+#: REDCap validation type for a continuous answer's step (others: plain "number")
+_NUMBER_VALIDATION = {1.0: "integer", 0.1: "number_1dp", 0.01: "number_2dp"}
 #: REDCap warns about field names longer than this (some export formats truncate them).
 REDCAP_NAME_WARN = 26
 
@@ -152,7 +155,20 @@ def _rows(inst: Instrument, names: dict, prefix: PrefixArg, require_answers: boo
             if it.section and it.section != previous_section:
                 row["Section Header"] = section_title(it.section)
             previous_section = it.section
-            if it.type == "coded":
+            rs = inst.response_sets.get(it.response_set) if it.type == "coded" else None
+            if rs is not None and rs.is_continuous:
+                # REDCap's own validation types check the range and, for 1 or 2 decimals, the step.
+                c = rs.continuous
+                row["Field Type"] = "text"
+                row["Text Validation Type OR Show Slider Number"] = _NUMBER_VALIDATION.get(
+                    c.step, "number"
+                )
+                row["Text Validation Min"] = fmt_code(c.min)
+                row["Text Validation Max"] = fmt_code(c.max)
+                row["Field Note"] = continuous_text(rs)
+                if require_answers and it.required:
+                    row["Required Field?"] = "y"
+            elif it.type == "coded":
                 row["Field Type"] = "radio"
                 row["Choices, Calculations, OR Slider Labels"] = choices_text(inst, it.response_set)
                 row["Matrix Group Name"] = group

@@ -26,6 +26,7 @@ from ._common import (
     InstrumentsArg,
     PrefixArg,
     all_options,
+    continuous_text,
     field_names,
     fmt_code,
     form_name,
@@ -33,7 +34,16 @@ from ._common import (
     shown_text,
 )
 
-SURVEY_COLUMNS = ("type", "name", "label", "hint", "required", "appearance")
+SURVEY_COLUMNS = (
+    "type",
+    "name",
+    "label",
+    "hint",
+    "required",
+    "appearance",
+    "constraint",
+    "constraint_message",
+)
 CHOICES_COLUMNS = ("list_name", "name", "label")
 SETTINGS_COLUMNS = ("form_title", "form_id", "version")
 
@@ -87,7 +97,21 @@ def xlsform_sheets(
                 choices.append({"list_name": list_name, "name": fmt_code(o.code), "label": o.label})
         for it in inst.items:
             row = {"name": names[(inst.id, it.id)], "label": shown_text(inst, it)}
-            if it.type == "coded":
+            rs = inst.response_sets.get(it.response_set) if it.type == "coded" else None
+            if rs is not None and rs.is_continuous:
+                # A mark on a line is a number; ODK checks the range and the step (with a
+                # tolerance: 1.1 * 10 is 11.000000000000002 in floating point).
+                c = rs.continuous
+                k = f"(. div {fmt_code(c.step)})"
+                row["type"] = "decimal"
+                row["constraint"] = (
+                    f". >= {fmt_code(c.min)} and . <= {fmt_code(c.max)} and "
+                    f"abs({k} - round({k}, 0)) < 0.000001"
+                )
+                row["constraint_message"] = continuous_text(rs)
+                if require_answers and it.required:
+                    row["required"] = "yes"
+            elif it.type == "coded":
                 row["type"] = f"select_one {group}_{it.response_set}"
                 if require_answers and it.required:
                     row["required"] = "yes"

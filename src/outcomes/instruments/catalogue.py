@@ -6,7 +6,38 @@ published description of a scoring rule can never drift from the rule that is ap
 
 from __future__ import annotations
 
-from .model import Instrument, list_instruments, load_instrument
+from .model import Instrument, Scale, list_instruments, load_instrument
+
+#: Measures that programmes use but that cannot be scored yet, and what is missing. Listed on
+#: the catalogue page so that their absence is visible, not silent (specs/measures.md, s. 4).
+DEFERRED: dict[str, str] = {
+    "Students' Life Satisfaction Scale (slss)": (
+        "7 items; which response format the Wellbeing Measurement Framework primary booklet "
+        "uses (Huebner 1991 used a 4-point frequency format, a later version a 6-point "
+        "agreement scale), whether the score is a sum or a mean, and whether items 3 and 4 are "
+        "reversed are not confirmed. No MHSDS code."
+    ),
+    "Student Resilience Survey (student_resilience_survey)": (
+        "47 items rated 1-5 and 12 subscales (CORC; 10 validated, Lereya et al. 2016), but the "
+        "item numbers of each subscale are not known here. No MHSDS code."
+    ),
+    "YP-CORE item scoring (yp_core)": (
+        "which two items are positively worded (reverse-keyed) is not confirmed; until then "
+        "yp_core reads clinical scores only (input='scales')."
+    ),
+    "SCORE-15, BPSES, Me and My Feelings, Me and My School item scoring": (
+        "item keys, response labels and subscale membership are not public here; each is "
+        "defined at score level (input='scales') so MHSDS scores can be read and used."
+    ),
+    "SCWBS subscales (positive emotional state, positive outlook)": (
+        "membership of the two 6-item subscales is not confirmed."
+    ),
+    "RCADS total-score T-scores and RCADS-25 T-scores": (
+        "UCLA's total-score and short-form norm tables were not readable here."
+    ),
+    "PHQ-A": "score with phq_9 until its wording, order and scoring are confirmed.",
+    "CSRS, GSRS, CGSRS, YCORS, SFQ": "in MHSDS but not specified here.",
+}
 
 
 def _cell(text: object) -> str:
@@ -48,7 +79,12 @@ def instrument_markdown(instrument: str | Instrument, *, heading_level: int = 2)
         out.append(f"| `{it.id}` | {_cell(label)} | {it.response_set or '-'} | {_cell(how)} |")
     out += ["", f"{h}# Response codes", ""]
     for name, rs in inst.response_sets.items():
-        codes = "; ".join(f"{o.code} = {_cell(o.label)}" for o in rs.options)
+        codes = (
+            f"continuous, {_num(rs.continuous.min)} to {_num(rs.continuous.max)} in steps of "
+            f"{_num(rs.continuous.step)}"
+            if rs.is_continuous
+            else "; ".join(f"{o.code} = {_cell(o.label)}" for o in rs.options)
+        )
         line = f"- **{name}**: {codes}"
         if rs.missing:
             line += "; no answer: " + "; ".join(f"{o.code} = {_cell(o.label)}" for o in rs.missing)
@@ -81,6 +117,18 @@ def instrument_markdown(instrument: str | Instrument, *, heading_level: int = 2)
             rc_text = f"≥ {_num(rc.threshold)}"
         elif rc:
             rc_text = f"Jacobson-Truax (r = {rc.reliability}, SD = {rc.sd})"
+        if sc.method == "norm":
+            rule = (
+                f"{sc.centre:g} + {sc.spread:g} x (`{sc.source_scale}` - mean) / SD, mean and SD "
+                f"from the norm row matching {', '.join(f'`{k}`' for k in sc.keys)} (table below)"
+            )
+        elif sc.method == "given":
+            step = inst.scale_step(sc.id)
+            rule = "supplied as a score (input='scales')" + (
+                f"; in steps of {_num(step)}" if step else "; any value in range"
+            )
+        if sc.snomed:
+            rule += "; SNOMED CT " + ", ".join(sc.snomed)
         cut = f"{_num(sc.clinical_cutoff.value)}" if sc.clinical_cutoff else "-"
         out.append(
             f"| `{sc.id}` {_cell(sc.label)} | {_cell(rule)} | {_num(lo)}-{_num(hi)} | "
@@ -95,6 +143,19 @@ def instrument_markdown(instrument: str | Instrument, *, heading_level: int = 2)
                     f"{_cell(b.label)} {_num(b.min)}-{_num(b.max)}" for b in scheme.levels
                 )
                 out.append(f"- `{col}` ({_cell(scheme.label or scheme.id)}): {levels}")
+    normed = [sc for sc in inst.scales if sc.method == "norm"]
+    if normed:
+        out += ["", f"{h}# Norm tables", ""]
+        for sc in normed:
+            out += _norm_table(sc)
+    suppliable = [sc.id for sc in inst.suppliable_scales()]
+    if suppliable:
+        out += [
+            "",
+            "Scores supplied without items (`input='scales'`): "
+            + ", ".join(f"`{s}`" for s in suppliable)
+            + ".",
+        ]
     if inst.sources:
         out += ["", f"{h}# Sources", ""]
         out += [f"- **{k}**: {_cell(v)}" for k, v in inst.sources.items()]
@@ -102,6 +163,36 @@ def instrument_markdown(instrument: str | Instrument, *, heading_level: int = 2)
         out += ["", f"{h}# Notes", ""]
         out += [f"- {_cell(n)}" for n in inst.notes]
     return "\n".join(out) + "\n"
+
+
+def _norm_table(sc: Scale) -> list[str]:
+    keys = list(sc.keys)
+    out = [
+        f"`{sc.id}`:",
+        "",
+        "| " + " | ".join(keys) + " | mean | SD |",
+        "|" + "---|" * (len(keys) + 2),
+    ]
+    for row in sc.norm_rows:
+        kv = row.key_values()
+        cells = [
+            str(kv[k]) if isinstance(kv[k], str) else f"{_num(kv[k][0])}-{_num(kv[k][1])}"
+            for k in keys
+        ]
+        out.append("| " + " | ".join(cells) + f" | {row.mean:.2f} | {row.sd:.2f} |")
+    return [*out, ""]
+
+
+def deferred_markdown() -> str:
+    """The measures that cannot be scored yet, with what is missing.
+
+    Example:
+        >>> "Student Resilience Survey" in deferred_markdown()
+        True
+    """
+    lines = ["## Deferred and score-level-only measures", ""]
+    lines += [f"- **{k}**: {v}" for k, v in DEFERRED.items()]
+    return "\n".join(lines) + "\n"
 
 
 def catalogue_markdown() -> str:
@@ -116,4 +207,5 @@ def catalogue_markdown() -> str:
     ]
     for i in list_instruments():
         parts.append(instrument_markdown(i))
+    parts.append(deferred_markdown())
     return "\n".join(parts)

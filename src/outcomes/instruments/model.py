@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from .._internal.params import INSTRUMENT, OPTIONAL_TEXT, TEXT, validate_params
+from .._internal.params import INSTRUMENT, OPTIONAL_TEXT, TEXT, HasMethods, validate_params
 from ..errors import InstrumentDefinitionError, OutcomesError
 
 Code = int | float
@@ -60,8 +60,26 @@ class AlternativeCoding(_Model):
 
     description: str
     #: source code -> canonical code of this response set
-    map: dict[Code, Code]
+    map: dict[Code, Code] = {}
+    #: codes of the set that keep their meaning in this coding (so 1..100 need not be listed)
+    keep_codes: bool = False
+    #: source codes that mean "no answer" in this coding only (NOCC's 997 and 999 for CGAS)
+    missing: tuple[Code, ...] = ()
     source: str | None = None
+
+
+class Continuous(_Model):
+    """Answers on a continuous line (a 10 cm visual analogue scale read to the nearest mm)."""
+
+    min: float
+    max: float
+    step: float = Field(gt=0, description="Answers must be multiples of this (within 1e-9).")
+
+    @model_validator(mode="after")
+    def _check(self) -> Continuous:
+        if not self.min < self.max:
+            raise ValueError(f"continuous: min {self.min} must be below max {self.max}")
+        return self
 
 
 class ResponseSet(_Model):
@@ -69,12 +87,24 @@ class ResponseSet(_Model):
     options: tuple[ResponseOption, ...] = ()
     #: integer range shorthand, expanded into options with the code as its label
     range: tuple[int, int] | None = None
+    #: answers on a continuous scale instead of listed codes (ORS: 0-10 cm by 0.1)
+    continuous: Continuous | None = None
     #: answers that mean "no answer" (e.g. HoNOSCA 9 = not known; CHI-ESQ "Don't know")
     missing: tuple[ResponseOption, ...] = ()
     alternative_codings: dict[str, AlternativeCoding] = {}
 
     @model_validator(mode="after")
     def _check(self) -> ResponseSet:
+        if self.continuous is not None:
+            if self.options or self.range is not None or self.alternative_codings:
+                raise ValueError(
+                    "a continuous response set takes no options, range or alternative codings"
+                )
+            c = self.continuous
+            inside = [o.code for o in self.missing if c.min <= o.code <= c.max]
+            if inside:
+                raise ValueError(f"missing codes {inside} lie inside the continuous range")
+            return self
         # Linear in the size of the range: the range's own codes and labels are distinct by
         # construction, so only the explicit options are counted and then looked up in it.
         explicit = (*self.options, *self.missing)
@@ -111,11 +141,36 @@ class ResponseSet(_Model):
                 raise ValueError(
                     f"alternative coding {name!r} maps to codes {bad} that are not in this set"
                 )
+            if not alt.map and not alt.keep_codes:
+                raise ValueError(f"alternative coding {name!r} needs 'map' or 'keep_codes'")
+            twice = sorted(set(alt.missing) & set(alt.map))
+            if twice:
+                raise ValueError(f"alternative coding {name!r}: codes {twice} mapped and missing")
         return self
 
     @property
+    def is_continuous(self) -> bool:
+        return self.continuous is not None
+
+    @property
     def valid_codes(self) -> tuple[Code, ...]:
+        """The listed codes (empty for a continuous set: see :attr:`bounds`)."""
         return tuple(o.code for o in self.options)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """Lowest and highest valid answer."""
+        if self.continuous is not None:
+            return self.continuous.min, self.continuous.max
+        return float(min(self.valid_codes)), float(max(self.valid_codes))
+
+    @validate_params({"coding": TEXT})
+    def coding_map(self, coding: str) -> tuple[dict[Code, Code], tuple[Code, ...]]:
+        """Source code -> canonical code, and the extra no-answer codes, of a coding."""
+        alt = self.alternative_codings[coding]
+        mapping = {c: c for c in (*self.valid_codes, *self.missing_codes)} if alt.keep_codes else {}
+        mapping.update(alt.map)
+        return mapping, alt.missing
 
     @property
     def missing_codes(self) -> tuple[Code, ...]:
@@ -244,6 +299,47 @@ class FixedValue(_Model):
     source: str
 
 
+class NormRow(_Model):
+    """One row of a norm table: key values (extra fields named by the scale's ``keys``),
+    the reference mean and SD, and optionally its own source.
+
+    A text key matches case-insensitively after trimming; a numeric key ``[lo, hi]`` matches
+    a value whose completed whole units (``floor``) lie in lo..hi, so age 9.99 is in ``[8, 9]``.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    mean: float
+    sd: float
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> NormRow:
+        if not self.sd > 0 or self.sd == float("inf"):
+            raise ValueError(f"norm row {self.key_values()}: sd must be positive, not {self.sd}")
+        for k, v in self.key_values().items():
+            ok_text = isinstance(v, str) and v.strip()
+            ok_span = (
+                isinstance(v, list | tuple)
+                and len(v) == 2
+                and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
+                and v[0] <= v[1]
+            )
+            if not (ok_text or ok_span):
+                raise ValueError(f"norm row key {k!r}: {v!r} is neither text nor [lo, hi]")
+        return self
+
+    def key_values(self) -> dict[str, object]:
+        return dict(self.model_extra or {})
+
+    @validate_params({"key": TEXT, "other": HasMethods(["key_values"], "a norm row")})
+    def matches_span(self, key: str, other: NormRow) -> bool:
+        """Whether this row and ``other`` can match the same value of ``key``."""
+        a, b = self.key_values()[key], other.key_values()[key]
+        if isinstance(a, str) or isinstance(b, str):
+            return isinstance(a, str) and isinstance(b, str) and _norm(a) == _norm(b)
+        return a[0] <= b[1] and b[0] <= a[1]
+
+
 class Rounding(_Model):
     rule: Literal["none", "half_away_from_zero", "half_even"] = "none"
     decimals: int = 0
@@ -252,12 +348,25 @@ class Rounding(_Model):
 class Scale(_Model):
     id: str
     label: str
-    method: Literal["sum", "mean", "sum_of_scales", "lookup"]
+    method: Literal["sum", "mean", "sum_of_scales", "lookup", "norm", "given"]
     items: tuple[str, ...] = ()
     scales: tuple[str, ...] = ()
-    #: for method=lookup: the scale whose value is looked up, and the table
+    #: for method=lookup: the scale whose value is looked up, and the table; for method=norm,
+    #: the scale standardised and its rows of key values, mean and SD
     source_scale: str | None = None
-    table: dict[Code, float] | None = None
+    table: dict[Code, float] | tuple[NormRow, ...] | None = None
+    #: method=norm: the data columns that pick a norm row (e.g. [sex, age]); never items
+    keys: tuple[str, ...] = ()
+    #: method=norm: other spellings of a text key value, e.g. {sex: {male: M, female: F}}
+    key_aliases: dict[str, dict[str, str]] = {}
+    #: method=norm: the standard score is ``centre + spread * (value - mean) / sd``
+    centre: float = 50.0
+    spread: float = 10.0
+    #: method=given (a scale supplied as a score, without items): its range and granularity
+    range: tuple[float, float] | None = None
+    step: float | None = Field(default=None, gt=0)
+    #: SNOMED CT concept ids under which NHS data (MHSDS) record this scale's score
+    snomed: tuple[str, ...] = ()
     min_answered: int | None = Field(
         default=None,
         description="Minimum items (or component scales) answered; default: all of them.",
@@ -288,10 +397,23 @@ class Scale(_Model):
             raise ValueError(f"scale {self.id!r}: method {m} takes 'items' (and no 'scales')")
         if m == "sum_of_scales" and (not self.scales or self.items):
             raise ValueError(f"scale {self.id!r}: method sum_of_scales takes 'scales'")
-        if m == "lookup" and (not self.source_scale or not self.table):
+        if m == "lookup" and (not self.source_scale or not isinstance(self.table, dict)):
             raise ValueError(f"scale {self.id!r}: method lookup needs source_scale and table")
-        if m != "lookup" and (self.source_scale or self.table):
-            raise ValueError(f"scale {self.id!r}: source_scale/table only go with method lookup")
+        if m not in ("lookup", "norm") and (self.source_scale or self.table):
+            raise ValueError(
+                f"scale {self.id!r}: source_scale/table only go with method lookup or norm"
+            )
+        if m == "norm":
+            self._check_norm()
+        elif self.keys or self.key_aliases:
+            raise ValueError(f"scale {self.id!r}: keys/key_aliases only go with method norm")
+        if m == "given":
+            if self.range is None or self.range[0] > self.range[1]:
+                raise ValueError(f"scale {self.id!r}: method given needs range [lo, hi]")
+            if self.items or self.scales:
+                raise ValueError(f"scale {self.id!r}: method given takes no items or scales")
+        elif self.range is not None or self.step is not None:
+            raise ValueError(f"scale {self.id!r}: range/step only go with method given")
         parts = self.items or self.scales
         if self.min_answered is not None and not 1 <= self.min_answered <= max(len(parts), 1):
             raise ValueError(
@@ -305,6 +427,41 @@ class Scale(_Model):
         if len(set(ids)) != len(ids):
             raise ValueError(f"scale {self.id!r}: band scheme ids must differ")
         return self
+
+    @field_validator("snomed", mode="before")
+    @classmethod
+    def _codes_as_text(cls, v: object) -> object:
+        # SNOMED ids are long integers in YAML; keep them as text so none is ever rounded.
+        if isinstance(v, list | tuple):
+            return tuple(str(c) if isinstance(c, int) and not isinstance(c, bool) else c for c in v)
+        return v
+
+    def _check_norm(self) -> None:
+        if not self.source_scale or not isinstance(self.table, tuple) or not self.table:
+            raise ValueError(f"scale {self.id!r}: method norm needs source_scale and table rows")
+        if not self.keys or len(set(self.keys)) != len(self.keys):
+            raise ValueError(f"scale {self.id!r}: method norm needs distinct keys")
+        for row in self.table:
+            got = sorted(row.key_values())
+            if got != sorted(self.keys):
+                raise ValueError(
+                    f"scale {self.id!r}: norm row {row.key_values()} must give exactly the keys "
+                    f"{list(self.keys)}"
+                )
+        for i, a in enumerate(self.table):
+            for b in self.table[i + 1 :]:
+                if all(a.matches_span(k, b) for k in self.keys):
+                    raise ValueError(
+                        f"scale {self.id!r}: norm rows {a.key_values()} and {b.key_values()} "
+                        "overlap (a value would match both)"
+                    )
+        unknown = sorted(set(self.key_aliases) - set(self.keys))
+        if unknown:
+            raise ValueError(f"scale {self.id!r}: key_aliases for keys not in keys: {unknown}")
+
+    @property
+    def norm_rows(self) -> tuple[NormRow, ...]:
+        return self.table if isinstance(self.table, tuple) else ()
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -373,6 +530,8 @@ class Instrument(_Model):
                     f"item {it.id!r}: response_set {it.response_set!r} is not defined "
                     f"(defined: {sorted(self.response_sets)})"
                 )
+            if it.recode and self.response_sets[it.response_set].is_continuous:
+                raise ValueError(f"item {it.id!r}: a continuous answer cannot be recoded")
             if it.recode:
                 rs = self.response_sets[it.response_set]
                 missing = sorted(set(rs.valid_codes) - set(it.recode))
@@ -398,6 +557,10 @@ class Instrument(_Model):
                 if fv.when.item not in items:
                     raise ValueError(f"scale {sc.id!r}: fixed_values refers to unknown item")
             seen.add(sc.id)
+        codes = [c for sc in self.scales for c in sc.snomed]
+        dup = sorted({c for c in codes if codes.count(c) > 1})
+        if dup:
+            raise ValueError(f"SNOMED codes given to more than one scale: {dup}")
         if not self.licence.embed_wording:
             worded = [it.id for it in self.items if it.text]
             if worded:
@@ -431,6 +594,7 @@ class Instrument(_Model):
                 refs.append((f"scales.{sc.id}.reliable_change.source", sc.reliable_change.source))
             if sc.clinical_cutoff:
                 refs.append((f"scales.{sc.id}.clinical_cutoff.source", sc.clinical_cutoff.source))
+            refs += [(f"scales.{sc.id}.table.source", r.source) for r in sc.norm_rows]
         for name, rs in self.response_sets.items():
             refs += [
                 (f"response_sets.{name}.alternative_codings.{k}.source", a.source)
@@ -486,8 +650,43 @@ class Instrument(_Model):
     def item_score_range(self, item_id: str) -> tuple[float, float]:
         it = self.item(item_id)
         rs = self.response_sets[it.response_set]
-        vals = list(it.recode.values()) if it.recode else list(rs.valid_codes)
+        if not it.recode:
+            return rs.bounds
+        vals = list(it.recode.values())
         return float(min(vals)), float(max(vals))
+
+    @validate_params({"item_id": TEXT})
+    def item_step(self, item_id: str) -> float | None:
+        """Granularity of an item's score: 1 for whole codes, the step of a continuous set,
+        None when scores can be fractions that are not multiples of one step."""
+        it = self.item(item_id)
+        rs = self.response_sets[it.response_set]
+        if rs.continuous is not None:
+            return rs.continuous.step
+        vals = list(it.recode.values()) if it.recode else list(rs.valid_codes)
+        return 1.0 if all(float(v).is_integer() for v in vals) else None
+
+    def suppliable_scales(self) -> tuple[Scale, ...]:
+        """Scales that ``score(..., input="scales")`` reads from the data: those computed from
+        items (or given as scores), not those derived from other scales."""
+        return tuple(sc for sc in self.scales if sc.method in ("sum", "mean", "given"))
+
+    @validate_params({"scale_id": TEXT})
+    def scale_step(self, scale_id: str) -> float | None:
+        """Granularity of a scale's values (None: any real value in range).
+
+        A plain sum of whole-number items takes whole numbers, a sum of 0.1-cm lines multiples
+        of 0.1; a mean or a prorated sum takes any value unless it is rounded.
+        """
+        sc = self.scale(scale_id)
+        if sc.rounding.rule != "none":
+            return 10.0**-sc.rounding.decimals
+        if sc.method == "given":
+            return sc.step
+        if sc.method != "sum" or sc.prorate:
+            return None
+        steps = {self.item_step(i) for i in sc.items}
+        return steps.pop() if len(steps) == 1 else None
 
     @validate_params(
         {
@@ -525,9 +724,15 @@ class Instrument(_Model):
 
 def _scale_range(inst: Instrument, scale_id: str) -> tuple[float, float]:
     sc = inst.scale(scale_id)
+    if sc.method == "given":
+        return float(sc.range[0]), float(sc.range[1])
     if sc.method == "lookup":
         vals = list(sc.table.values())
         return float(min(vals)), float(max(vals))
+    if sc.method == "norm":
+        lo, hi = _scale_range(inst, sc.source_scale)
+        ends = [sc.centre + sc.spread * (v - r.mean) / r.sd for r in sc.norm_rows for v in (lo, hi)]
+        return min(ends), max(ends)
     if sc.method == "sum_of_scales":
         rs = [_scale_range(inst, s) for s in sc.scales]
         return sum(r[0] for r in rs), sum(r[1] for r in rs)
@@ -680,7 +885,8 @@ def load_all() -> dict[str, Instrument]:
     """Every bundled instrument, by id.
 
     Example:
-        >>> sorted(load_all())[:2]
-        ['chi_esq_12_18', 'chi_esq_9_11']
+        >>> all_instruments = load_all()
+        >>> all_instruments["rcads_47_self"].scale("panic_t").method
+        'norm'
     """
     return {i: load_instrument(i) for i in list_instruments()}

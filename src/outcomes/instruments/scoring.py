@@ -24,9 +24,11 @@ from .._internal.params import (
     INSTRUMENT,
     OPTIONAL_TEXT,
     Columns,
+    Options,
     validate_params,
 )
 from .._internal.quality import QualityRecord
+from .._internal.text import did_you_mean, suggest
 from ..errors import DataStructureError, InvalidResponsesError, describe_issues
 from .model import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
@@ -34,6 +36,8 @@ from .model import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 # also read "1_0" and "1e1" as 10 and "inf"/"nan" as numbers, none of which a form produces.
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 ISSUE_COLUMNS = list(cells.WITH_ITEM)
+#: what ``score`` and ``validate`` read: item answers, or scale scores (``input="scales"``)
+INPUT = Options(str, {"items", "scales"})
 #: Key columns of the responses table (DESIGN.md); used to spot duplicate administrations.
 KEY_COLUMNS = ("person_id", "instrument", "rater", "date", "wave", "referral_id")
 
@@ -137,13 +141,20 @@ class _CodeTable:
         return bool(self.invalid[lo : hi + 1].any())
 
     @classmethod
-    def build(cls, source_to_canon: Mapping[int, int], rset: ResponseSet, item: Item) -> _CodeTable:
+    def build(
+        cls,
+        source_to_canon: Mapping[int, int],
+        rset: ResponseSet,
+        item: Item,
+        extra_missing: Sequence[int] = (),
+    ) -> _CodeTable:
         valid, missing = set(rset.valid_codes), set(rset.missing_codes)
         scores = dict(item.recode) if item.recode else {c: c for c in valid}
         if item.reverse:
             lo, hi = min(valid), max(valid)
             scores = {c: lo + hi - c for c in valid}
-        lo, hi = min(source_to_canon), max(source_to_canon)
+        lo = min(min(source_to_canon), *extra_missing) if extra_missing else min(source_to_canon)
+        hi = max(max(source_to_canon), *extra_missing) if extra_missing else max(source_to_canon)
         size = hi - lo + 1
         status = np.full(size + 2, INVALID, dtype=np.int8)
         status[size] = NO_ANSWER
@@ -154,6 +165,8 @@ class _CodeTable:
                 status[src - lo], score[src - lo], canon[src - lo] = ANSWERED, scores[c], c
             elif c in missing:
                 status[src - lo] = NO_ANSWER
+        for src in extra_missing:
+            status[src - lo] = NO_ANSWER
         return cls(lo, size, status, score, canon, status == ANSWERED, status == INVALID)
 
     def index(self, values: np.ndarray) -> np.ndarray:
@@ -198,16 +211,21 @@ class _ItemCoder:
         identity = {c: c for c in (*rset.valid_codes, *rset.missing_codes)}
         alt = rset.alternative_codings.get(coding) if coding else None
         canonical = _CodeTable.build(identity, rset, item)
-        source = _CodeTable.build(dict(alt.map), rset, item) if alt else canonical
+        if alt:
+            mapping, extra_missing = rset.coding_map(coding)
+            source = _CodeTable.build(mapping, rset, item, extra_missing)
+        else:
+            source = canonical
         labels = {k: float(v) for k, v in rset.label_map().items()}
         return cls(item, rset, labels, source, canonical, coding if alt else None)
 
     def describe_valid(self) -> str:
         if self.coding:
-            alt = self.rset.alternative_codings[self.coding]
-            return (
-                f"valid codes in the {self.coding} coding: {', '.join(map(str, sorted(alt.map)))}"
-            )
+            mapping, extra = self.rset.coding_map(self.coding)
+            codes = [_fmt(c) for c in sorted(mapping)]
+            shown = f"{codes[0]}..{codes[-1]}" if len(codes) > 6 else ", ".join(codes)
+            miss = f"; missing codes: {', '.join(_fmt(c) for c in extra)}" if extra else ""
+            return f"valid codes in the {self.coding} coding: {shown}{miss}"
         codes = [str(o.code) for o in self.rset.options]
         shown = f"{codes[0]}..{codes[-1]}" if len(codes) > 6 else ", ".join(codes)
         miss = ", ".join(str(c) for c in self.rset.missing_codes)
@@ -246,6 +264,71 @@ class _ItemCoder:
                 why = f"out of range: not a response code ({self.describe_valid()})"
                 bad_why = bad_why + [why] * len(extra)
         return _Encoded(answered, score, canon, bad_pos, bad_why)
+
+
+#: how far from a multiple of the step a continuous answer may be (binary floating point:
+#: 0.1 + 0.2 is 0.30000000000000004, which is a valid mark of 0.3 cm)
+STEP_TOLERANCE = 1e-9
+
+
+def on_grid(values: np.ndarray, step: float | None, lo: float, hi: float) -> np.ndarray:
+    """Whether each value lies in lo..hi (exactly: the range is the instrument's) and, when
+    ``step`` is given, within :data:`STEP_TOLERANCE` of a multiple of step. NaN and
+    infinities are never on the grid.
+
+    Example:
+        >>> on_grid(np.array([0.0, 6.3, 0.1 + 0.2, 10.0, 10.55, 11.0]), 0.1, 0, 10).tolist()
+        [True, True, True, True, False, False]
+    """
+    # huge values overflow values / step: they are out of range anyway
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = np.isfinite(values) & (values >= lo) & (values <= hi)
+        if step is not None:
+            k = np.round(values / step)
+            ok &= np.abs(values - k * step) <= STEP_TOLERANCE
+    return ok
+
+
+@dataclass(frozen=True)
+class _ContinuousCoder:
+    """Turns one column of continuous answers (marks on a line) into item scores."""
+
+    item: Item
+    rset: ResponseSet
+
+    def describe_valid(self) -> str:
+        c = self.rset.continuous
+        miss = ", ".join(_fmt(m) for m in self.rset.missing_codes)
+        return f"valid: {_fmt(c.min)} to {_fmt(c.max)} in steps of {_fmt(c.step)}" + (
+            f"; missing codes: {miss}" if miss else ""
+        )
+
+    def encode(self, col: pd.Series, *, want_canon: bool = False) -> _Encoded:
+        labels = {k: float(v) for k, v in self.rset.label_map().items()}
+        numeric, _, bad_pos, bad_why = _parse_cells(col, labels)
+        c = self.rset.continuous
+        no_answer = np.isnan(numeric) | np.isin(numeric, np.array(self.rset.missing_codes, float))
+        good = on_grid(numeric, c.step, c.min, c.max)
+        answered = good.copy()
+        answered[bad_pos] = False
+        # Scored as given (not snapped to the step): the mark is the measurement.
+        value = c.min + c.max - numeric if self.item.reverse else numeric
+        score = np.where(answered, value, 0.0)
+        canon = np.where(answered, numeric, np.nan) if want_canon else None
+        invalid = np.flatnonzero(~good & ~no_answer)
+        extra = np.setdiff1d(invalid, bad_pos, assume_unique=True)
+        if len(extra):
+            bad_pos = np.concatenate([bad_pos, extra])
+            bad_why = bad_why + [
+                f"out of range: not a valid answer ({self.describe_valid()})"
+            ] * len(extra)
+        return _Encoded(answered, score, canon, bad_pos, bad_why)
+
+
+def _coder(item: Item, rset: ResponseSet, coding: str | None) -> _ItemCoder | _ContinuousCoder:
+    if rset.is_continuous:
+        return _ContinuousCoder(item, rset)
+    return _ItemCoder.build(item, rset, coding)
 
 
 def _fmt(v: float) -> str:
@@ -309,7 +392,9 @@ class _Prepared:
     #: per coded item: decoded cells (absent optional columns: every cell a blank)
     items: dict[str, _Encoded]
     issues: pd.DataFrame
-    item_columns: dict[str, str]  # item id -> source column name
+    item_columns: dict[str, str]  # item id (or supplied scale id) -> source column name
+    #: input="scales": supplied scale id -> validated values (NaN = missing or invalid)
+    supplied: dict[str, np.ndarray] | None = None
 
 
 def _resolve_columns(
@@ -317,6 +402,11 @@ def _resolve_columns(
 ) -> dict[str, str]:
     """Item id -> source column, checking the mapping and the frame's columns."""
     check_frame(data, what=f"scoring {inst.id}")
+    if not inst.coded_items:
+        raise DataStructureError(
+            f"{inst.id} is defined at score level only (its items are not public): pass its "
+            f"scale scores with input='scales' (scales: {[s.id for s in inst.scales]})"
+        )
     item_ids = {it.id for it in inst.items}
     columns = dict(columns or {})
     unknown_src = sorted(str(s) for s in columns if s not in data.columns)
@@ -358,6 +448,83 @@ def _resolve_columns(
     return out
 
 
+def _prepare_scales(
+    data: pd.DataFrame, inst: Instrument, columns: Mapping[str, str] | None
+) -> _Prepared:
+    """Score-level input: validate each supplied scale against its range and granularity."""
+    check_frame(data, what=f"scoring {inst.id}")
+    suppliable = {sc.id: sc for sc in inst.suppliable_scales()}
+    derived = [sc.id for sc in inst.scales if sc.id not in suppliable]
+    columns = dict(columns or {})
+    bad_src = sorted(str(c) for c in columns if c not in data.columns)
+    bad_target = sorted(str(t) for t in columns.values() if t not in suppliable)
+    if bad_src or bad_target:
+        raise DataStructureError(
+            "; ".join(
+                ([f"columns= names source columns not in the data: {bad_src}"] if bad_src else [])
+                + (
+                    [
+                        f"columns= maps to ids that are not suppliable scales of {inst.id}: "
+                        f"{bad_target} (suppliable: {sorted(suppliable)})"
+                    ]
+                    if bad_target
+                    else []
+                )
+            )
+        )
+    source_of = {t: src for src, t in columns.items()}
+    present = {
+        sid: source_of.get(sid, sid)
+        for sid in suppliable
+        if sid in source_of or sid in data.columns
+    }
+    given_derived = sorted(d for d in derived if d in data.columns)
+    if given_derived:
+        raise DataStructureError(
+            f"{given_derived} of {inst.id} are computed from other scales and cannot be "
+            f"supplied; supply {sorted(suppliable)} and they are derived"
+        )
+    if not present:
+        hint = "".join(
+            f" Column {str(c)!r}{did_you_mean(c, suppliable)}"
+            for c in data.columns
+            if suggest(c, suppliable)
+        )
+        raise DataStructureError(
+            f"input='scales' needs at least one scale column of {inst.id}; suppliable scales: "
+            f"{sorted(suppliable)}. Columns present: {[str(c) for c in data.columns]}.{hint}"
+        )
+    one_value_per_cell(data, list(present.values()), what=f"scoring {inst.id}")
+    labels = data.index.to_numpy()
+    supplied: dict[str, np.ndarray] = {}
+    parts: list[pd.DataFrame] = []
+    for sid, src in present.items():
+        lo, hi = inst.scale_range(sid)
+        step = inst.scale_step(sid)
+        col = data[src]
+        numeric, _, bad_pos, bad_why = _parse_cells(col, {})
+        good = on_grid(numeric, step, lo, hi)
+        invalid = np.flatnonzero(~good & ~np.isnan(numeric))
+        extra = np.setdiff1d(invalid, bad_pos, assume_unique=True)
+        grain = f" in steps of {_fmt(step)}" if step else ""
+        why = f"out of range: not a valid {sid} score ({_fmt(lo)} to {_fmt(hi)}{grain})"
+        bad_pos = np.concatenate([bad_pos, extra]).astype(np.int64)
+        bad_why = bad_why + [why] * len(extra)
+        supplied[sid] = np.where(good, numeric, np.nan)
+        if len(bad_pos):
+            parts.append(
+                cells.bad_cells(
+                    labels[bad_pos].tolist(),
+                    str(src),
+                    col.to_numpy(dtype=object)[bad_pos],
+                    bad_why,
+                    item=sid,
+                )
+            )
+    parts.append(_duplicate_administrations(data))
+    return _Prepared(data, {}, _concat_issues(parts), present, supplied)
+
+
 def _prepare(
     data: pd.DataFrame,
     inst: Instrument,
@@ -380,7 +547,7 @@ def _prepare(
             encoded[it.id] = _Encoded(np.zeros(n, bool), np.zeros(n), np.full(n, np.nan), empty, [])
             continue
         src = item_columns[it.id]
-        coder = _ItemCoder.build(it, inst.response_sets[it.response_set], coding)
+        coder = _coder(it, inst.response_sets[it.response_set], coding)
         col = data[src]
         enc = coder.encode(col, want_canon=want_codes or it.id in gates)
         encoded[it.id] = enc
@@ -443,21 +610,30 @@ def _score_scale(
     prorate: bool | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     need = sc.required_answered
+    n_rows = len(prep.frame)
+    if prep.supplied is not None and sc.method in ("sum", "mean", "given"):
+        # Score-level input: a supplied scale as validated; one not supplied is missing.
+        unknown = np.full(n_rows, np.nan)  # items answered: not known from a score
+        return prep.supplied.get(sc.id, unknown.copy()), unknown
+    if sc.method == "given":
+        return np.full(n_rows, np.nan), np.full(n_rows, np.nan)
+    if sc.method == "norm":
+        return _norm_score(sc, prep, values[sc.source_scale]), counts[sc.source_scale].copy()
     if sc.method == "lookup":
         src = values[sc.source_scale]
         keys = np.array(list(sc.table), dtype=float)
         out, _ = _lookup(src, keys, np.array(list(sc.table.values()), dtype=float))
         return out, counts[sc.source_scale].copy()
     if sc.method == "sum_of_scales":
-        present = np.zeros(len(prep.frame), dtype=np.int64)
-        total = np.zeros(len(prep.frame))
-        n = np.zeros(len(prep.frame), dtype=np.int64)
+        present = np.zeros(n_rows, dtype=np.int64)
+        total = np.zeros(n_rows)
         for s in sc.scales:
             v = values[s]
             ok = ~np.isnan(v)
             present += ok
             total += np.where(ok, v, 0.0)
-            n += counts[s]
+        # Items answered add up; unknown (NaN, score-level input) stays unknown.
+        n = np.sum([counts[s] for s in sc.scales], axis=0)
         return np.where(present >= need, total, np.nan), n
     encoded = [prep.items[i] for i in sc.items]
     if len(encoded) == 1:  # a single-item scale is the item score itself
@@ -480,8 +656,71 @@ def _score_scale(
     return value, answered.astype(np.int64)
 
 
+def _key_match(col: pd.Series, want: object, aliases: Mapping[str, str]) -> np.ndarray:
+    """Which cells of a key column match one norm-row key value (see NormRow)."""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return np.zeros(len(col), dtype=bool)
+    if isinstance(want, str):
+        text = col.astype("string").str.strip().str.casefold()
+        text = text.replace({_norm(k): _norm(v) for k, v in aliases.items()})
+        return (text == _norm(want)).fillna(False).to_numpy(dtype=bool)
+    num = pd.to_numeric(col.where(~col.map(type).isin([bool, np.bool_])), errors="coerce")
+    whole = np.floor(num.to_numpy(dtype=float, na_value=np.nan))
+    with np.errstate(invalid="ignore"):
+        return (whole >= want[0]) & (whole <= want[1])
+
+
+def _norm_score(sc: Scale, prep: _Prepared, raw: np.ndarray) -> np.ndarray:
+    """Standard scores from the norm row each person's key values pick. Key values outside
+    the table (or missing) leave the score missing; the rows concerned are noted as warnings."""
+    frame = prep.frame
+    n = len(frame)
+    mean, sd = np.full(n, np.nan), np.full(n, np.nan)
+    absent = [k for k in sc.keys if k not in frame.columns]
+    if not absent:
+        for row in sc.norm_rows:
+            hit = np.ones(n, dtype=bool)
+            for k, want in row.key_values().items():
+                hit &= _key_match(frame[k], want, sc.key_aliases.get(k, {}))
+            mean = np.where(hit, row.mean, mean)
+            sd = np.where(hit, row.sd, sd)
+    value = sc.centre + sc.spread * (raw - mean) / sd
+    lost = np.flatnonzero(~np.isnan(raw) & np.isnan(mean))
+    if len(lost):
+        keys = [k for k in sc.keys if k in frame.columns]
+        shown = (
+            frame[keys]
+            .iloc[lost]
+            .apply(lambda c: c.map(lambda v, k=c.name: f"{k}={v!r}"))
+            .agg(", ".join, axis=1)
+            .to_numpy(dtype=object)
+            if keys
+            else np.full(len(lost), "", dtype=object)
+        )
+        reason = (
+            f"key column(s) {absent} absent: standard scores left missing"
+            if absent
+            else "no norm row for these key values: standard scores left missing"
+        )
+        notes = cells.bad_cells(
+            frame.index.to_numpy()[lost].tolist(),
+            ",".join(sc.keys),
+            shown,
+            reason,
+            "warning",
+            item=None,
+        )
+        # one note per row, however many standard scores share the keys
+        prep.issues = _concat_issues([prep.issues, notes]).drop_duplicates(
+            subset=["row", "column", "reason"], ignore_index=True
+        )
+    return value
+
+
 def _apply_fixed_values(sc: Scale, prep: _Prepared, value: np.ndarray) -> np.ndarray:
     for fv in sc.fixed_values:
+        if fv.when.item not in prep.items:  # score-level input: the gate item is not there
+            continue
         hit = np.isin(prep.items[fv.when.item].canon, np.array(fv.when.codes, dtype=float))
         value = np.where(hit, fv.value, value)
     return value
@@ -515,7 +754,12 @@ def _score_prepared(
         value = _apply_fixed_values(sc, prep, value)
         values[sc.id], counts[sc.id] = value, n
         cols[sc.id] = value
-        cols[f"{sc.id}_n"] = n.astype(np.int64)
+        # Items answered; unknown (<NA>) for scores supplied without items.
+        cols[f"{sc.id}_n"] = (
+            n.astype(np.int64)
+            if n.dtype.kind in "iu"
+            else pd.array(n, dtype="Float64").astype("Int64")
+        )
         cols.update(_bands(sc, value))
     data = prep.frame
     source_cols = set(prep.item_columns.values())
@@ -544,6 +788,7 @@ def _score_prepared(
         "instrument": INSTRUMENT,
         "columns": COLUMN_MAP,
         "coding": OPTIONAL_TEXT,
+        "input": INPUT,
     }
 )
 def validate(
@@ -552,6 +797,7 @@ def validate(
     *,
     columns: Mapping[str, str] | None = None,
     coding: str | None = None,
+    input: Literal["items", "scales"] = "items",
 ) -> ValidationReport:
     """Check responses against an instrument without scoring them.
 
@@ -567,7 +813,7 @@ def validate(
         (False, 7)
     """
     inst = load_instrument(instrument)
-    prep = _prepare(data, inst, columns, coding)
+    prep = _prepare_input(data, inst, columns, coding, input)
     return ValidationReport(inst.id, len(data), prep.issues)
 
 
@@ -580,6 +826,7 @@ def validate(
         "coding": OPTIONAL_TEXT,
         "prorate": ["boolean", None],
         "keep": [Columns(empty=True), None],
+        "input": INPUT,
     }
 )
 def score(
@@ -591,6 +838,7 @@ def score(
     coding: str | None = None,
     prorate: bool | None = None,
     keep: Sequence[str] | None = None,
+    input: Literal["items", "scales"] = "items",
 ) -> pd.DataFrame:
     """Score responses: one output row per input row, with the same index.
 
@@ -616,6 +864,14 @@ def score(
         subject to the minimum answered); ``None`` follows the YAML.
     keep
         Columns of ``data`` to pass through; default all columns that are not items.
+    input
+        ``"items"`` (default): one column per item. ``"scales"``: scores that arrive already
+        scored (NHS MHSDS holds scale scores, not items), one column per supplied scale named
+        by scale id (``oc.load_instrument(id).suppliable_scales()``). Each value is checked
+        against the scale's range and granularity (a sum of whole-number items takes whole
+        numbers; a sum of 0.1 cm lines multiples of 0.1), bad cells behave as bad items do,
+        and scales derived from the supplied ones (totals, T-scores, bands) are computed.
+        Scales that were not supplied are missing, and ``<scale>_n`` is ``<NA>``.
 
     Returns
     -------
@@ -629,7 +885,7 @@ def score(
           person_id   raw  metric
         0         a  21.0   19.25
     """
-    inst, prep = _checked(data, instrument, columns, coding, errors)
+    inst, prep = _checked(data, instrument, columns, coding, errors, input=input)
     out = _score_prepared(prep, inst, prorate, keep)
     out.attrs["issues"] = attach(prep.issues)
     out.attrs["quality"] = _quality("score", inst.id, prep.issues)
@@ -692,16 +948,37 @@ def _checked(
     errors: str,
     *,
     want_codes: bool = False,
+    input: str = "items",
 ) -> tuple[Instrument, _Prepared]:
     """Read and check every cell; with errors="raise", raise listing every invalid cell."""
     if errors not in ("raise", "flag"):
         raise ValueError(f"errors must be 'raise' or 'flag', not {errors!r}")
     inst = load_instrument(instrument)
-    prep = _prepare(data, inst, columns, coding, want_codes=want_codes)
+    prep = _prepare_input(data, inst, columns, coding, input, want_codes=want_codes)
     bad = prep.issues[prep.issues["severity"] == "error"]
     if errors == "raise" and len(bad):
         raise InvalidResponsesError(_error_message(inst.id, bad), prep.issues)
     return inst, prep
+
+
+def _prepare_input(
+    data: pd.DataFrame,
+    inst: Instrument,
+    columns: Mapping[str, str] | None,
+    coding: str | None,
+    input: str,
+    *,
+    want_codes: bool = False,
+) -> _Prepared:
+    if input == "scales":
+        if coding is not None:
+            raise ValueError(
+                "coding= applies to item answers; it has no meaning with input='scales'"
+            )
+        return _prepare_scales(data, inst, columns)
+    if input != "items":
+        raise ValueError(f"input must be 'items' or 'scales', not {input!r}")
+    return _prepare(data, inst, columns, coding, want_codes=want_codes)
 
 
 def _error_message(inst_id: str, bad: pd.DataFrame, limit: int = 20) -> str:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .._internal.params import OPTIONAL_TEXT, TEXT, WAVE_LABEL, ArrayLike, Options, validate_params
 from .._internal.text import unknown
+from .._internal.waves import order_waves
 from .._version import __version__
 from ..errors import DataStructureError, OutcomesError
 from .tables import DEDUP_RULES, KINDS, kind, stored_name
@@ -398,7 +399,12 @@ class Store:
             )
         if not frames:
             return pd.DataFrame(columns=["table", "wave", "year", "rows", "imports"])
-        return pd.concat(frames, ignore_index=True)
+        out = pd.concat(frames, ignore_index=True)
+        # Waves in time order (baseline, 12m, 24m ...), not alphabetical.
+        rank = {w: i for i, w in enumerate(order_waves(out["wave"].dropna().unique()))}
+        out["_rank"] = out["wave"].map(rank)
+        out = out.sort_values(["table", "_rank", "year"], kind="stable", na_position="first")
+        return out.drop(columns="_rank").reset_index(drop=True)
 
 
 @validate_params(

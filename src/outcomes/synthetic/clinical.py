@@ -38,6 +38,7 @@ from .itembank import (
     sdq_parent_impact_block,
 )
 from .latent import ItemBlock, blank_cells, calibrate_intercept, int_columns, standardise
+from .mhst import mhst_responses
 from .population import Pupils, Schools
 from .service import Referrals, clinical_shift, draw_clinical, presenting_need
 from .settings import SimulationSettings
@@ -251,6 +252,7 @@ def simulate_clinical(
     rng: np.random.Generator,
     truth_rng: tuple[np.random.Generator, np.random.Generator],
     stable_rng: np.random.Generator,
+    mhst_rng: np.random.Generator | None = None,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame, dict]:
     """Returns (responses by instrument, change truth, experience truth, dropout record).
 
@@ -332,6 +334,22 @@ def simulate_clinical(
         responses[inst_id] = _sorted(df)
     esq, esq_complete = _esq(s, fr, followed, last_contact, lat["delta"], age, rng)
     responses.update(esq)
+    if s.mhst_measures and mhst_rng is not None:
+        # Own stream, drawn after everything else: the other tables do not change.
+        extra = mhst_responses(
+            lat,
+            age,
+            seen,
+            followed,
+            {"assessment": first, "discharge": last_contact},
+            lambda inst_id, rows, rater, wave, dates: _responses(
+                inst_id, fr, rows, rater, wave, dates, (), np.empty((len(fr), 0))
+            ),
+            s.item_missing_rate,
+            s.baseline_measure_rate,
+            mhst_rng,
+        )
+        responses.update({inst_id: _sorted(df) for inst_id, df in extra.items()})
     # --- truth -------------------------------------------------------------------------------
     cohort = np.flatnonzero(closed)
     realised = change_truth(

@@ -22,12 +22,15 @@ TABLE_TITLES = {
     "referrals": "Referrals to the Mental Health Support Teams",
     "school_survey": "School population survey: one row per pupil per wave",
     "staff_survey": "Staff workforce-confidence survey (WCS-10): one row per respondent per wave",
+    "primary_survey": "Primary survey, Stirling Children's Wellbeing Scale (Years 4-6): one row "
+    "per pupil per wave",
 }
 PRIMARY_KEYS = {
     "schools": ["school_id"],
     "referrals": ["referral_id"],
     "school_survey": ["pupil_id", "wave"],
     "staff_survey": ["respondent_id", "wave"],
+    "primary_survey": ["pupil_id", "wave"],
 }
 
 _COMMON: dict[str, tuple[str, dict]] = {
@@ -89,6 +92,7 @@ _COMMON: dict[str, tuple[str, dict]] = {
 _WAVES = {
     "school_survey": ["baseline", "12m", "24m", "36m"],
     "staff_survey": ["baseline", "12m", "24m", "36m"],
+    "primary_survey": ["baseline", "12m", "24m", "36m"],
     "responses": ["assessment", "review", "discharge"],
 }
 
@@ -150,6 +154,8 @@ def table_fields(name: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
             desc, cons = _item_field("sdq_self", col, col)
         elif name == "school_survey" and col in SWEMWBS_COLUMNS:
             desc, cons = _item_field("swemwbs", SWEMWBS_COLUMNS[col], col)
+        elif name == "primary_survey" and col.startswith("q"):
+            desc, cons = _item_field("scwbs", col, col)
         elif name == "staff_survey" and col not in _COMMON:
             desc, cons = _item_field("workforce_confidence", col, col)
         elif col in _COMMON:

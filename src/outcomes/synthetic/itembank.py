@@ -216,3 +216,39 @@ def wcs_block() -> ItemBlock:
 def wcs_overall_block() -> ItemBlock:
     props = (0.995, 0.98, 0.95, 0.90, 0.80, 0.62, 0.40, 0.18, 0.06, 0.015)
     return _block({"overall": (0, 0.80, props)})
+
+
+# --- MHST outcome measures (optional: settings.mhst_measures) ------------------------------
+#: RCADS-25 items that belong to the anxiety scale (the rest are depression); see the YAML
+RCADS25_ANXIETY = (2, 3, 5, 6, 7, 9, 11, 12, 14, 17, 18, 20, 22, 23, 25)
+
+
+def rcads_25_block() -> ItemBlock:
+    # Codes 0-3; P(code >= 1..3) at assessment. Chosen so that anxiety averages about 19 of 45
+    # and depression about 12 of 30, the size of referred samples in RCADS-25 reports; not
+    # calibrated to a published table. Every item loads on the emotional trait.
+    anx, dep = (0.75, 0.40, 0.15), (0.70, 0.35, 0.12)
+    spec = {f"q{i}": (C_EMO, 0.62, anx if i in RCADS25_ANXIETY else dep) for i in range(1, 26)}
+    return _block(spec)
+
+
+def gad_7_block() -> ItemBlock:
+    # Codes 0-3; a mean near 11-12 at assessment (a moderate intake, as IAPT-style services).
+    return _block({f"q{i}": (C_EMO, 0.68, (0.85, 0.55, 0.22)) for i in range(1, 8)})
+
+
+def phq_9_block() -> ItemBlock:
+    # Codes 0-3; a mean near 13 at assessment; item 9 (self-harm thoughts) much rarer.
+    spec = {f"q{i}": (C_EMO, 0.66, (0.85, 0.55, 0.25)) for i in range(1, 9)}
+    spec["q9"] = (C_EMO, 0.50, (0.30, 0.12, 0.04))
+    return _block(spec)
+
+
+def scwbs_block() -> ItemBlock:
+    # Codes 1-5; P(code >= 2..5) in the primary population, a total near 44 of 60 (primary
+    # samples in the Stirling standardisation report score in the mid-40s; not calibrated).
+    # The three social-desirability items (q2, q7, q13) load weakly on wellbeing.
+    spec = {f"q{i}": (P_WB, 0.66, (0.97, 0.88, 0.62, 0.30)) for i in range(1, 16)}
+    for i in (2, 7, 13):
+        spec[f"q{i}"] = (P_WB, 0.25, (0.95, 0.80, 0.50, 0.22))
+    return _block(spec, offset=1)

@@ -18,8 +18,15 @@ from ..errors import OutcomesError
 from .clinical import simulate_clinical
 from .dictionary import datapackage, readme
 from .itembank import PUPIL_DIMS
+from .mhst import MHST_INSTRUMENTS
 from .population import GEN_SD, WORSE, children_on_roll, make_pupils, make_schools
-from .school_survey import SURVEY_SCALES, anova_icc, expected_survey, simulate_survey
+from .school_survey import (
+    SURVEY_SCALES,
+    anova_icc,
+    expected_survey,
+    simulate_primary_survey,
+    simulate_survey,
+)
 from .service import expected_service, simulate_referrals
 from .settings import SimulationParameterError, SimulationSettings, settings_from
 from .staff import simulate_staff
@@ -38,6 +45,8 @@ _STREAMS = (
     "truth_staff",
     "clinical_item_stability",
     "truth_clinical_item_stability",
+    "mhst_measures",
+    "primary_survey",
 )
 #: instruments in ``ProgrammeData.responses``, in file order
 RESPONSE_INSTRUMENTS = (
@@ -69,6 +78,8 @@ class ProgrammeData:
     staff_survey: pd.DataFrame
     truth: Truth
     settings: dict[str, Any] = field(default_factory=dict)
+    #: the Stirling scale in primary schools, when simulated (``primary_survey=True``)
+    primary_survey: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by file name: schools, referrals, school_survey, staff_survey and
@@ -79,6 +90,8 @@ class ProgrammeData:
             "school_survey": self.school_survey,
             "staff_survey": self.staff_survey,
         }
+        if self.primary_survey is not None:
+            out["primary_survey"] = self.primary_survey
         out.update({f"responses_{k}": v for k, v in self.responses.items()})
         return out
 
@@ -133,6 +146,7 @@ class ProgrammeData:
             responses=responses,
             school_survey=tables["school_survey"],
             staff_survey=tables["staff_survey"],
+            primary_survey=tables.get("primary_survey"),
             truth=truth,
             settings=pkg.get("x_outcomes", {}).get("settings", {}),
         )
@@ -229,8 +243,14 @@ def simulate_programme(
         streams["clinical"],
         (streams["truth_clinical"], streams["truth_clinical_item_stability"]),
         streams["clinical_item_stability"],
+        streams["mhst_measures"],
     )
     staff, staff_truth = simulate_staff(s, schools, streams["staff"], streams["truth_staff"])
+    primary = (
+        simulate_primary_survey(s, schools, pupils, streams["primary_survey"])
+        if s.primary_survey
+        else None
+    )
     survey_truth, icc = _survey_truth(s, survey_real, streams["truth_survey"], schools, pupils)
     truth = Truth(
         seed=int(seed),
@@ -249,9 +269,12 @@ def simulate_programme(
     return ProgrammeData(
         schools=schools.frame,
         referrals=refs.frame,
-        responses={k: responses[k] for k in RESPONSE_INSTRUMENTS},
+        responses={
+            k: responses[k] for k in (*RESPONSE_INSTRUMENTS, *MHST_INSTRUMENTS) if k in responses
+        },
         school_survey=survey,
         staff_survey=staff,
+        primary_survey=primary,
         truth=truth,
         settings=s.as_dict(),
     )

@@ -17,7 +17,7 @@ from scipy import special
 
 from .._internal.params import ArrayLike, validate_params
 from ._scoring import score_items
-from .itembank import sdq_self_block, sdq_self_impact_block, swemwbs_block
+from .itembank import scwbs_block, sdq_self_block, sdq_self_impact_block, swemwbs_block
 from .latent import (
     blank_cells,
     break_off,
@@ -196,7 +196,47 @@ def simulate_survey(
     return survey, pd.DataFrame(realised), mech
 
 
-def _survey_frame(s, schools, pupils, rows, y, wave, dates, obs) -> pd.DataFrame:
+SCWBS_BLOCK = scwbs_block()
+#: year groups of the primary survey: Years 4-6, ages 8-11 (the SCWBS age range starts at 8)
+PRIMARY_YEAR_GROUPS = (4, 5, 6)
+
+
+def simulate_primary_survey(
+    s: SimulationSettings, schools: Schools, pupils: Pupils, rng: np.random.Generator
+) -> pd.DataFrame:
+    """The Stirling Children's Wellbeing Scale in primary schools (Years 4-6), each wave.
+
+    Optional (``primary_survey=True``) and drawn from its own stream. Pupils answer at the
+    school's rate (``survey_response_rate`` with the school's offset), independently between
+    waves; item columns are the SCWBS item ids ``q1``..``q15``.
+    """
+    a0 = np.datetime64(s.start_date, "D")
+    logit_r = special.logit(np.clip(s.survey_response_rate, 1e-9, 1 - 1e-9))
+    frames = []
+    for wave in s.survey_waves:
+        months = SURVEY_WAVES[wave]
+        y = months // 12
+        yg = pupils.year_group(y)
+        eligible = pupils.on_roll(y) & ~pupils.secondary & np.isin(yg, PRIMARY_YEAR_GROUPS)
+        idx = np.flatnonzero(eligible)
+        items = SCWBS_BLOCK.sample(pupils.theta[idx, y, :], rng).astype(float)
+        p = special.expit(logit_r + schools.response_offset[pupils.school[idx]])
+        answer = rng.random(len(idx)) < p
+        rows = idx[answer]
+        obs = blank_cells(items[answer], s.item_missing_rate, rng)
+        wave_day = a0 + np.timedelta64(int(months * 30.44), "D")
+        school_day = wave_day + rng.integers(21, 56, schools.n).astype("timedelta64[D]")
+        dates = school_day[pupils.school[rows]] + rng.integers(0, 5, len(rows)).astype(
+            "timedelta64[D]"
+        )
+        frame = _survey_frame(s, schools, pupils, rows, y, wave, dates, obs, SCWBS_BLOCK.ids)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _survey_frame(
+    s, schools, pupils, rows, y, wave, dates, obs, item_columns=ITEM_COLUMNS
+) -> pd.DataFrame:
     ages = pupils.age_at(rows, dates) if len(rows) else np.empty(0, int)
     data = {
         "pupil_id": pd.array(pupils.pupil_id[rows], dtype="str"),
@@ -214,7 +254,7 @@ def _survey_frame(s, schools, pupils, rows, y, wave, dates, obs) -> pd.DataFrame
     }
     if s.lgbt:
         data["lgbt"] = lgbt_flags(pupils.lgbt[rows])
-    return pd.concat([pd.DataFrame(data), int_columns(obs, ITEM_COLUMNS)], axis=1)
+    return pd.concat([pd.DataFrame(data), int_columns(obs, item_columns)], axis=1)
 
 
 @validate_params(

@@ -77,6 +77,12 @@ class SimulationSettings:
     clinical_effect: float = 0.8
     clinical_effect_sd: float = 0.6
     esq_rate: float = 0.80
+    #: add the MHST measures (RCADS-25 self/parent, GAD-7 and PHQ-9 from 16); off keeps the
+    #: demo programme's tables exactly as they were
+    mhst_measures: bool = False
+    #: survey primary pupils in Years 4-6 (ages 8-11) with the Stirling Children's Wellbeing
+    #: Scale; off keeps the demo programme's tables exactly as they were
+    primary_survey: bool = False
     # --- item-level missingness -----------------------------------------------------------
     item_missing_rate: float = 0.02
     honosca_not_known_rate: float = 0.04
@@ -276,6 +282,9 @@ def _check(s: SimulationSettings) -> None:
         fail("start_date", "must be a date")
     if not isinstance(s.lgbt, bool):
         fail("lgbt", "must be True or False")
+    for name in ("mhst_measures", "primary_survey"):
+        if not isinstance(getattr(s, name), bool):
+            fail(name, "must be True or False")
 
 
 def _as_date(v: object) -> dt.date:
