@@ -181,6 +181,7 @@ def test_invalid_cells_stop_the_report_or_are_flagged(tmp_path):
     cfg = yaml.safe_load(DEMO.read_text())
     cfg["data_dir"] = str(data)
     cfg["tables"]["responses"] = {"honosca": "responses_honosca.csv"}
+    cfg["outcomes"]["headline"] = "honosca.total"  # the headline must be among the responses
     p = tmp_path / "e.yaml"
     p.write_text(yaml.safe_dump(cfg))
     with pytest.raises(
@@ -190,7 +191,13 @@ def test_invalid_cells_stop_the_report_or_are_flagged(tmp_path):
     cfg["invalid_cells"] = "flag"
     p.write_text(yaml.safe_dump(cfg))
     inputs = load_and_check(p)
-    assert inputs.accounting.set_index("table").loc["responses:honosca", "invalid_cells"] == 1
+    # the flagged cell is counted in the data-quality record and listed (row and column only)
+    notes = inputs.quality.to_frame()
+    flagged = notes[(notes["where"] == "responses:honosca") & notes["what"].str.contains("invalid")]
+    assert flagged["rows"].sum() == 1
+    assert inputs.issues[["table", "row", "column"]].values.tolist() == [
+        ["responses:honosca", 3, "q2"]
+    ]
 
 
 def test_absent_sections_are_left_out_with_a_note(tmp_path):
@@ -276,6 +283,10 @@ def test_a_nine_referral_pilot_builds_and_publishes_no_small_number(tmp_path):
         **{n: f"{n}.csv" for n in ("referrals", "schools", "staff_survey")},
         "responses": {k: f"responses_{k}.csv" for k, v in data.responses.items() if len(v)},
     }
+    # Every configured reason must occur in the data: the pilot's own reasons, of the demo's.
+    present = set(data.referrals["not_accepted_reason"].dropna())
+    demo_reasons = cfg["service"]["inappropriate_reasons"]
+    cfg["service"]["inappropriate_reasons"] = [r for r in demo_reasons if r in present]
     html = oc.build_report(cfg, tmp_path / "out", progress=False).read_text(encoding="utf-8")
     for t in pd.read_html(io.StringIO(html), attrs={"class": "oc-table"}):
         for col in t.columns:
