@@ -48,3 +48,33 @@ def set_path(cfg: dict, dotted: str, value: object) -> dict:
         node = node.setdefault(p, {})
     node[last] = value
     return out
+
+
+def config_for(data, folder: Path) -> dict:
+    """The demo config pointed at a simulated programme written into ``folder`` (empty tables
+    left out), naming only what the data hold: the strict config refuses a reason or a wave
+    that is not there."""
+    from outcomes._internal.waves import order_waves
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, t in data.tables().items():  # the tables only (no README, truth or package)
+        t.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
+    cfg = yaml.safe_load(DEMO.read_text())
+    cfg["data_dir"] = str(folder)
+    tables = {n: f"{n}.csv" for n in ("referrals", "schools", "school_survey", "staff_survey")
+              if len(getattr(data, n))}  # fmt: skip
+    tables["responses"] = {k: f"responses_{k}.csv" for k, v in data.responses.items() if len(v)}
+    cfg["tables"] = tables
+    if len(data.referrals):
+        present = set(data.referrals["not_accepted_reason"].dropna())
+        reasons = cfg["service"]["inappropriate_reasons"]
+        listed = [r for r in reasons if r in present]
+        not_accepted = (data.referrals["accepted"].astype(str) == "False").any()
+        cfg["service"]["inappropriate_reasons"] = listed or (
+            "all_not_accepted" if not_accepted else None
+        )
+    for name in ("school_survey", "staff_survey"):
+        table = getattr(data, name)
+        if len(table):
+            cfg[name]["waves"] = order_waves(table["wave"].dropna().unique())
+    return cfg

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as hs
 from scipy import stats as st
 
+from _report_data import config_for
 from outcomes.longitudinal.attrition import attrition
 from outcomes.report import Evaluation
 from outcomes.report.release import MARKER, is_hidden
@@ -65,17 +65,7 @@ PROPORTIONS = {
 # ----------------------------------------------------------------------------- building
 def evaluation(data, tmp: Path, **config) -> Evaluation:
     """The demo config pointed at a simulated programme (empty tables left out)."""
-    (tmp / "data").mkdir(parents=True, exist_ok=True)
-    for name, t in data.tables().items():  # the tables only (no README, truth or package)
-        t.to_csv(tmp / "data" / f"{name}.csv", index=False, date_format="%Y-%m-%d")
-    cfg = yaml.safe_load(DEMO.read_text())
-    cfg["data_dir"] = str(tmp / "data")
-    tables = {}
-    for name in ("referrals", "schools", "school_survey", "staff_survey"):
-        if len(getattr(data, name)):
-            tables[name] = f"{name}.csv"
-    tables["responses"] = {k: f"responses_{k}.csv" for k, v in data.responses.items() if len(v) > 0}
-    cfg["tables"] = tables
+    cfg = config_for(data, tmp / "data")
     cfg.update(config)
     return Evaluation.from_config(cfg, tmp / "out")
 

@@ -179,6 +179,11 @@ def test_counting_every_not_accepted_referral_is_said_explicitly(mini):
     ]
 
 
+def test_an_empty_reason_list_is_refused(mini):
+    with pytest.raises(ConfigError, match="an empty list counts no referral as inappropriate"):
+        load_config(set_path(mini, "service.inappropriate_reasons", []))
+
+
 def test_no_reason_list_is_needed_when_every_referral_was_accepted(mini, tmp_path):
     ref = pd.read_csv(f"{mini['data_dir']}/referrals.csv")
     ref = ref[ref["accepted"].astype(str) == "True"]

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from _report_data import config_for
 from outcomes._internal.quality import QualityRecord
 from outcomes.report import Evaluation
 from outcomes.report.release import MARKER, NOT_APPLICABLE, Release
@@ -24,15 +25,7 @@ DEMO = ROOT / "examples" / "demo_evaluation.yaml"
 
 
 def _evaluation(data, tmp: Path, **config) -> Evaluation:
-    (tmp / "data").mkdir(parents=True, exist_ok=True)
-    for name, t in data.tables().items():
-        t.to_csv(tmp / "data" / f"{name}.csv", index=False, date_format="%Y-%m-%d")
-    cfg = yaml.safe_load(DEMO.read_text())
-    cfg["data_dir"] = str(tmp / "data")
-    tables = {n: f"{n}.csv" for n in ("referrals", "schools", "school_survey", "staff_survey")
-              if len(getattr(data, n))}  # fmt: skip
-    tables["responses"] = {k: f"responses_{k}.csv" for k, v in data.responses.items() if len(v)}
-    cfg["tables"] = tables
+    cfg = config_for(data, tmp / "data")
     cfg.update(config)
     return Evaluation.from_config(cfg, tmp / "out")
 
@@ -214,10 +207,11 @@ def test_school_survey_cells_set_to_missing_are_counted_in_the_notes(tmp_path):
     sv.to_csv(data / "school_survey.csv", index=False)
     cfg = yaml.safe_load(DEMO.read_text())
     cfg["data_dir"] = str(data)
+    cfg["invalid_cells"] = "flag"  # (the default, stop, lists the cell and builds nothing)
     ev = Evaluation.from_config(cfg, tmp_path / "out")
     notes = ev.release.get("quality_notes").frame
-    row = notes[notes["source"] == "school survey scoring"].iloc[0]
-    assert row["action"] == "cell set to missing"
+    row = notes[notes["where"] == "school_survey"].iloc[0]
+    assert "treated as missing" in row["action"]
     assert row["rows"] == MARKER  # one cell: a count of 1 is suppressed like any other
 
 

@@ -87,6 +87,11 @@ class Service(_Model):
                 f"{unknown('value', value, [ALL_NOT_ACCEPTED])}; "
                 "give a list of reasons (even of one), or all_not_accepted"
             )
+        if isinstance(value, list) and not value:
+            raise ValueError(
+                "an empty list counts no referral as inappropriate; list the reasons that do, "
+                "or leave inappropriate_reasons out when every referral was accepted"
+            )
         return value
 
     #: a date around which to compare the inappropriate-referral rate (e.g. a new pathway)
