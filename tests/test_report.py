@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo_evaluation.yaml"
 SECTION_IDS = [
     "executive-summary", "reach", "access", "outcomes", "experience", "workforce",
-    "school-population", "equity", "data-quality", "appendix",
+    "school-population", "equity", "costs", "data-quality", "appendix",
 ]  # fmt: skip
 # Column headers that hold counts of people or records in the published tables (written
 # here, independently of the report code, from the report's table layouts).

@@ -96,7 +96,11 @@ def _private_folders() -> set[str]:
     return {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("outcomes-report-")}
 
 
-def test_the_kernel_gets_the_checked_inputs_quietly(mini, stand_in, tmp_path, capfd):
+def test_the_kernel_gets_the_checked_inputs_quietly(mini, stand_in, tmp_path, capfd, monkeypatch):
+    # a temporary folder of this test's own: other builds on the machine cannot disturb the count
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
     before = _private_folders()
     html = build_report(mini, tmp_path / "report")
     err = capfd.readouterr().err

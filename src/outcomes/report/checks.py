@@ -258,6 +258,56 @@ def _check_schools(raw: dict[str, pd.DataFrame]) -> list[str]:
     return problems
 
 
+SENSITIVE_FIELDS = ("unit_value", "deadweight", "attribution", "optimism_bias")
+
+
+def cost_lines(cfg: EvaluationConfig) -> pd.DataFrame:
+    """The config's cost lines and those of its cost table, as one table."""
+    from .. import io as oc_io
+
+    frames = [pd.DataFrame(cfg.costs.lines)] if cfg.costs.lines else []
+    if cfg.costs.table:
+        frames.append(oc_io.read_table(cfg.path(cfg.costs.table)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _check_costs(cfg: EvaluationConfig) -> list[str]:
+    """Cost lines that cannot be costed, benefit and sensitivity names that match nothing."""
+    from ..economics import cost_table
+
+    c = cfg.costs
+    if c is None:
+        return []
+    problems = []
+    try:
+        cost_table(cost_lines(cfg), price_year=c.price_year, price_index=c.price_index or None)
+    except OutcomesError as e:
+        problems.append(f"costs: {e}")
+    names = [b.name for b in c.benefits]
+    if len(set(names)) != len(names):
+        problems.append(f"costs.benefits: names must be distinct, got {names}")
+    for b in c.benefits:
+        if b.price_year != c.price_year and not {b.price_year, c.price_year} <= set(c.price_index):
+            problems.append(
+                f"costs.benefits {b.name!r}: its price year {b.price_year} needs a price_index "
+                f"for {b.price_year} and {c.price_year}"
+            )
+        if isinstance(b.quantity, list) and len(b.quantity) > c.years:
+            problems.append(
+                f"costs.benefits {b.name!r}: {len(b.quantity)} years of quantities, but "
+                f"costs.years is {c.years}"
+            )
+    allowed = ["total_cost", "discount_rate"] + [
+        f"{n}.{f}" for n in names for f in SENSITIVE_FIELDS
+    ]
+    for key, (lo, hi) in c.sensitivity.items():
+        if key not in allowed:
+            problems.append(f"costs.sensitivity: {unknown('input', key, allowed)}")
+        elif lo > hi:
+            problems.append(f"costs.sensitivity {key!r}: low {lo} is above high {hi}")
+    return problems
+
+
 def check_names(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[str]:
     """Every name in the config that matches nothing in the data, as problem messages.
 
@@ -285,4 +335,5 @@ def check_names(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[str
             problems += _check_waves(cfg, name, raw[name])
     problems += _check_instruments(cfg, raw)
     problems += _check_schools(raw)
+    problems += _check_costs(cfg)
     return problems

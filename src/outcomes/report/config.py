@@ -171,6 +171,53 @@ class Pseudonymisation(_Model):
     key_env: str = "OUTCOMES_PSEUDONYM_KEY"
 
 
+class BenefitLine(_Model):
+    """One benefit of the cost-benefit analysis (see docs/economics.md)."""
+
+    name: str
+    #: value of one outcome achieved or cost avoided, in ``price_year`` prices
+    unit_value: float = Field(ge=0)
+    #: where the unit value comes from (a unit cost database, PSSRU, local finance data)
+    source: str = Field(min_length=1)
+    price_year: int
+    #: outcomes per year (a number for year 0, or one per year), or the children supported
+    #: who achieve an outcome the report measures, estimated from released numbers
+    quantity: float | list[float] | Literal["reliable_improvement", "measurable_improvement"]
+    deadweight: float = Field(0.0, ge=0, le=1)
+    attribution: float = Field(1.0, ge=0, le=1)
+    optimism_bias: float = Field(0.0, ge=0, le=1)
+    kind: str = "fiscal"
+
+
+class Costs(_Model):
+    """What the programme cost and what its outcomes are worth (the costs section)."""
+
+    #: say so when the costs or unit values are not real (the demo's are illustrative)
+    illustrative: bool = False
+    #: the common price year of the section
+    price_year: int
+    #: price index by year (e.g. PSSRU pay and prices): needed for lines in other years
+    price_index: dict[int, float] = {}
+    #: cost lines (see docs/economics.md for the columns) and/or a table of them, relative to
+    #: ``data_dir``
+    lines: list[dict] = []
+    table: str | None = None
+    #: the years the appraisal covers (costs fall in year 0)
+    years: int = Field(1, ge=1, le=100)
+    discount_rate: float | Literal["green_book"] = 0.035
+    cost_optimism_bias: float = Field(0.0, ge=0, le=1)
+    benefits: list[BenefitLine] = []
+    #: one-way sensitivity: ``total_cost`` (a multiplier range), ``discount_rate``, or
+    #: ``<benefit name>.<unit_value|deadweight|attribution|optimism_bias>`` -> [low, high]
+    sensitivity: dict[str, tuple[float, float]] = {}
+
+    @model_validator(mode="after")
+    def _some_lines(self) -> Costs:
+        if not self.lines and not self.table:
+            raise ValueError("costs: give cost lines (lines:) or a table of them (table:)")
+        return self
+
+
 class EvaluationConfig(_Model):
     programme: str
     period: Period
@@ -186,6 +233,8 @@ class EvaluationConfig(_Model):
     staff_survey: StaffSurvey = StaffSurvey()
     disclosure: Disclosure = Disclosure()
     pseudonymisation: Pseudonymisation = Pseudonymisation()
+    #: costs, cost per outcome and cost-benefit (a section of its own); none: no section
+    costs: Costs | None = None
     #: "stop": any invalid cell stops the report (listed first); "flag": score the rest and
     #: report the problems in the data-quality section
     invalid_cells: Literal["stop", "flag"] = "stop"

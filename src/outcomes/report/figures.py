@@ -112,3 +112,18 @@ def prevalence_bars(prev: ReleasedTable) -> Figure:
     ax.set_xticks(x, labels, rotation=30, ha="right")
     ax.set_ylabel("prevalence")
     return fig
+
+
+def tornado(sens: ReleasedTable) -> Figure:
+    """One-way sensitivity: one bar per input from the result at its low to its high value
+    (a released table of money values computed from released counts and the config)."""
+    f = sens.frame.iloc[::-1]
+    fig, ax = _new(7, 0.45 * len(f) + 1.5)
+    lo, hi = _num(f["result_low"]), _num(f["result_high"])
+    y = np.arange(len(f))
+    ax.barh(y, np.abs(hi - lo), left=np.minimum(lo, hi))
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(y, f["input"].astype(str))
+    ax.set_xlabel("net present value")
+    ax.set_title("One-way sensitivity")
+    return fig

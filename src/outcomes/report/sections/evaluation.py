@@ -26,6 +26,7 @@ from ..render import Section
 from . import (
     access,
     appendix,
+    costs,
     equity,
     experience,
     outcomes,
@@ -38,7 +39,7 @@ from . import (
 from .common import EXPERIENCE, guard
 
 #: section modules in report order; each has ``release(ev, rel)`` and ``render(rel, cfg)``
-MODULES = (reach, access, outcomes, experience, workforce, school, equity, quality, appendix)
+MODULES = (reach, access, outcomes, experience, workforce, school, equity, costs, quality, appendix)
 PROGRAMME, COMPARISON = "programme", "comparison"
 
 
@@ -122,6 +123,9 @@ class Evaluation:
     def equity(self) -> Section:
         return self._render(equity)
 
+    def costs(self) -> Section:
+        return self._render(costs)
+
     def data_quality(self) -> Section:
         return self._render(quality)
 
@@ -131,7 +135,8 @@ class Evaluation:
     def all_sections(self) -> list[Callable[[], Section]]:
         return [
             self.executive_summary, self.reach, self.access, self.outcomes, self.experience,
-            self.workforce, self.school_population, self.equity, self.data_quality, self.appendix,
+            self.workforce, self.school_population, self.equity, self.costs, self.data_quality,
+            self.appendix,
         ]  # fmt: skip
 
     # ------------------------------------------------------------------ analyses
