@@ -130,12 +130,14 @@ class _CodeTable:
     answered: np.ndarray  # bool: status == ANSWERED
     invalid: np.ndarray  # bool: status == INVALID
 
-    def can_be_invalid(self, values: np.ndarray) -> bool:
+    def can_be_invalid(self, values: np.ndarray, span: tuple[int, int] | None = None) -> bool:
         """False when every code between the column's min and max is valid or missing, so
-        no cell can be invalid and the check can be skipped (a common case: SDQ 0-2)."""
+        no cell can be invalid and the check can be skipped (a common case: SDQ 0-2).
+        ``span`` is the column's (min, max) when already known."""
         if values.dtype.kind not in "iu" or not len(values):
             return True
-        lo, hi = int(values.min()) - self.offset, int(values.max()) - self.offset
+        vmin, vmax = span if span is not None else _span(values)
+        lo, hi = vmin - self.offset, vmax - self.offset
         if lo < 0 or hi >= self.size:
             return True
         return bool(self.invalid[lo : hi + 1].any())
@@ -169,11 +171,13 @@ class _CodeTable:
             status[src - lo] = NO_ANSWER
         return cls(lo, size, status, score, canon, status == ANSWERED, status == INVALID)
 
-    def index(self, values: np.ndarray) -> np.ndarray:
-        """Positions in the tables for an integer or float array of codes."""
+    def index(self, values: np.ndarray, span: tuple[int, int] | None = None) -> np.ndarray:
+        """Positions in the tables for an integer or float array of codes (``span``: the
+        array's (min, max) when already known)."""
         lo, hi = self.offset, self.offset + self.size - 1
         if values.dtype.kind in "iu":
-            if len(values) and lo <= values.min() and values.max() <= hi:
+            vmin, vmax = (span if span is not None else _span(values)) if len(values) else (0, 0)
+            if len(values) and lo <= vmin and vmax <= hi:
                 return values - lo if lo else values
             inside = (values >= lo) & (values <= hi)
             return np.where(inside, values - lo, self.size + 1)
@@ -182,6 +186,11 @@ class _CodeTable:
         good = (as_int == values) & (values >= lo) & (values <= hi)
         blank = np.isnan(values)
         return np.where(good, as_int - lo, np.where(blank, self.size, self.size + 1))
+
+
+def _span(values: np.ndarray) -> tuple[int, int]:
+    """(min, max) of a non-empty integer array."""
+    return int(values.min()), int(values.max())
 
 
 @dataclass
@@ -237,10 +246,12 @@ class _ItemCoder:
         """(answered, score, invalid or None when no cell can be, canonical codes or None)
         for an array of numbers; each step is one gather from a small table."""
         src = self.source
-        idx = src.index(numeric)
+        # one min/max per column serves both the range check and the invalid-cell shortcut
+        span = _span(numeric) if numeric.dtype.kind in "iu" and len(numeric) else None
+        idx = src.index(numeric, span)
         answered = src.answered[idx]
         score = src.score[idx]
-        invalid = src.invalid[idx] if src.can_be_invalid(numeric) else None
+        invalid = src.invalid[idx] if src.can_be_invalid(numeric, span) else None
         canon = src.canon[idx] if want_canon else None
         if from_label is not None and from_label.any():
             # A label names a code of the response set itself, whatever coding numbers use.
