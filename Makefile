@@ -8,21 +8,29 @@ TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: report test bench lint format docs clean
 
+# Installs print pip's own progress (no --quiet): a fresh set-up takes a minute or more.
 $(PY):
+	@echo "== creating $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --progress-bar on --upgrade pip
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PIP) install --quiet -e .
+	@echo "== installing outcomes and its dependencies into $(VENV) (first run only)"
+	$(PIP) install --progress-bar on -e .
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(PY)
-	$(PIP) install --quiet -e ".[test]"
+	@echo "== installing outcomes with its test tools into $(VENV) (first run only)"
+	$(PIP) install --progress-bar on -e ".[test]"
 	touch $(STAMP) $@
 
 # The 12-month evaluation report of the bundled synthetic programme; prints the HTML path.
-report: $(STAMP)
-	@$(VENV)/bin/outcomes report examples/demo_evaluation.yaml --output build/report
+# The printed time covers the whole build, set-up included.
+report:
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory $(STAMP) && \
+	$(VENV)/bin/outcomes report examples/demo_evaluation.yaml --output build/report && \
+	echo "make report: $$(( $$(date +%s) - start )) s in all (set-up included)"
 
 test: $(TEST_STAMP)
 	$(PY) -m pytest -q

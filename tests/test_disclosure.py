@@ -422,3 +422,48 @@ def test_a_count_within_a_hidden_group_is_hidden_with_it():
     assert "within a group" in why[(0, "k")]
     with pytest.raises(oc.OutcomesError, match="within= names 'x'"):
         disclosure.apply(t, counts=["n", "k"], within={"x": "n"})
+
+
+# ----------------------------------------------------------------------------- the fast exact check
+@pytest.mark.parametrize("long_line", [0, 2, 32])
+@pytest.mark.parametrize("seed", range(4))
+def test_blockwise_check_matches_the_rank_test(monkeypatch, long_line, seed):
+    # _determined splits the cells into blocks joined by short lines and treats the long lines
+    # (more than LONG_LINE suppressed cells) through a residual; whichever lines count as long,
+    # it must find exactly the cells the independent rank test (recoverable_cells) finds.
+    # 60 x 3 inner cells plus a Total row and column; about 60% hidden, so the column lines
+    # hold ~36 suppressed cells and are long under the default too.
+    monkeypatch.setattr(disclosure, "LONG_LINE", long_line)
+    rng = np.random.default_rng(seed)
+    r, c = 60, 3
+    counts = [f"c{j}" for j in range(c)] + ["Total"]
+    a, _, _ = disclosure._constraints(
+        r + 1, counts, [(r, np.arange(r), "total row")], {"Total": counts[:-1]}
+    )
+    supp = rng.random((r + 1, c + 1)) < 0.6
+    got = disclosure._determined(a, supp.ravel()).reshape(supp.shape)
+    want = np.zeros_like(supp)
+    for i, j in recoverable_cells(supp.shape, supp, two_way_lines(r, c)):
+        want[i, j] = True
+    assert got.any()  # the case must test something: some cells are recoverable
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("long_line", [0, 1])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), rule=RULES)
+def test_property_two_way_table_with_long_lines(long_line, data, rule):
+    # the property test above, with every line (or every line past one cell) treated as long
+    threshold, base = rule
+    r = data.draw(st.integers(1, 6))
+    c = data.draw(st.integers(1, 4))
+    cells = data.draw(st.lists(st.lists(COUNT, min_size=c, max_size=c), min_size=r, max_size=r))
+    cols = [f"c{j}" for j in range(c)]
+    t = pd.DataFrame(cells, columns=cols, index=[f"r{i}" for i in range(r)])
+    t["Total"] = t.sum(axis=1)
+    t.loc["Total"] = t.sum()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(disclosure, "LONG_LINE", long_line)
+        out = disclosure.apply(t, threshold=threshold, base=base)
+    assert_rule(out, out.columns, threshold, base)
+    assert recoverable_cells(out.shape, shown_mask(out, out.columns), two_way_lines(r, c)) == []

@@ -164,3 +164,50 @@ def test_flag_mode_accounts_for_every_cell(cells):
     expected_n = [sum(answered(v) for v in df.iloc[i]) for i in range(n)]
     assert out["raw_n"].tolist() == expected_n
     _check_ranges(oc.load_instrument("swemwbs"), out)
+
+
+@pytest.mark.parametrize("instrument_id", ["sdq_parent", "honosca", "rcads_25_self"])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_labels_score_exactly_as_their_codes(instrument_id, data):
+    # Text cells are factorised once per distinct value and gathered by small integer codes;
+    # whatever mixture of labels (in any case/spacing), codes written as text, codes, blanks
+    # and unreadable text a column holds, each cell must score as the same cell given as a
+    # code, and the unreadable ones must be flagged at the same rows.
+    inst = oc.load_instrument(instrument_id)
+    n = data.draw(st.integers(1, 30))
+    as_codes, as_text = {}, {}
+    for it in inst.coded_items:
+        rs = inst.response_sets[it.response_set]
+        label_of = {o.code: o.label for o in rs.options}
+        codes = data.draw(
+            st.lists(st.sampled_from([*rs.valid_codes, None]), min_size=n, max_size=n)
+        )
+        styles = data.draw(
+            st.lists(
+                st.sampled_from(["label", "LABEL", "text", "code", "junk"]), min_size=n, max_size=n
+            )
+        )
+        text, num = [], []
+        for c, how in zip(codes, styles, strict=True):
+            if c is None or how == "junk":
+                text.append("zzz" if how == "junk" else None)
+                num.append(np.nan)
+            elif how == "code":
+                text.append(c)
+                num.append(c)
+            elif how == "text":
+                text.append(f" {c} ")
+                num.append(c)
+            else:
+                lab = label_of[c]
+                text.append(f"  {lab.upper()}" if how == "LABEL" else lab)
+                num.append(c)
+        as_text[it.id] = pd.Series(text, dtype=object)
+        as_codes[it.id] = pd.Series(num, dtype=float)
+    got = oc.score(pd.DataFrame(as_text), inst, errors="flag")
+    want = oc.score(pd.DataFrame(as_codes), inst, errors="flag")
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    flagged = got.attrs["issues"]
+    junk = sum(int((s == "zzz").sum()) for s in as_text.values())
+    assert len(flagged[flagged["reason"].str.startswith("unknown label")]) == junk

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.sparse import csgraph
 
 from ._attrs import attach
 from ._internal.params import (
@@ -358,29 +359,87 @@ def _constraints(n_rows, counts, row_margins, column_totals):
 
 
 # ----------------------------------------------------------------------------- secondary suppression
+#: a line touching more suppressed cells than this is "long" (a Total row or column running
+#: through the whole table); the others are short and split the cells into small blocks
+LONG_LINE = 32
+
+
 def _determined(a: sparse.csr_matrix, supp: np.ndarray) -> np.ndarray:
     """Suppressed cells whose value follows from the equations and the shown cells.
 
     With the shown cells known, the suppressed values x solve A_S x = b. Cell s is pinned down
     exactly when the unit vector e_s lies in the row space of A_S, i.e. when the orthogonal
-    projector onto that row space, P = V_r V_r' (right singular vectors of the non-zero singular
-    values), has P_ss = 1.
+    projector P onto that row space has P_ss = 1.
+
+    P is built in linear time rather than from one dense SVD of A_S: the short lines split the
+    suppressed cells into independent blocks (a row of the table, a small group), each
+    block's row space gets an orthonormal basis from a small SVD, and the few long lines
+    (Total rows/columns spanning the table) add what they hold outside those spaces: their
+    residual after projecting out every block, whose orthonormal basis comes from one thin
+    SVD. The pieces are mutually orthogonal, so P_ss is the sum of their squared entries.
     """
     s = np.flatnonzero(supp)
     out = np.zeros(len(supp), bool)
     if len(s) == 0 or a.shape[0] == 0:
         return out
-    sub = a[:, s]
-    touching = np.flatnonzero(np.asarray(abs(sub).sum(axis=1)).ravel() > 0)
-    if len(touching) == 0:
+    sub = a[:, s].tocsr()
+    sub.eliminate_zeros()
+    per_line = np.diff(sub.indptr)
+    if not per_line.any():
         return out
-    m = sub[touching].toarray()
-    _, sv, vh = np.linalg.svd(m, full_matrices=False)
-    tol = max(m.shape) * np.finfo(float).eps * (sv[0] if len(sv) else 0.0)
-    rank = int(np.sum(sv > tol))
-    p_diag = (vh[:rank] ** 2).sum(axis=0)
+    # Singular values below this count as zero: the usual rank tolerance, scaled by a bound
+    # on the norm of A_S (sqrt of the largest row sum times the largest column sum).
+    col_nnz = np.bincount(sub.indices, minlength=len(s))
+    scale = float(np.sqrt(per_line.max() * max(int(col_nnz.max()), 1)))
+    tol = max(sub.shape) * np.finfo(float).eps * scale
+    long_lines = per_line > LONG_LINE
+    short = sub[(per_line > 0) & ~long_lines]
+    long_ = sub[long_lines].toarray()
+    p_diag = np.zeros(len(s))
+    # blocks: cells joined by short lines (components of the cell-line incidence graph)
+    n_s = len(s)
+    graph = sparse.bmat([[None, abs(short).T], [abs(short), None]], format="csr")
+    _, label = csgraph.connected_components(graph, directed=False)
+    cell_block, line_block = label[:n_s], label[n_s:]
+    cell_at, n_cells = _place(cell_block, label.max() + 1)
+    line_at, n_lines = _place(line_block, label.max() + 1)
+    entries = short.tocoo()
+    # Blocks of one shape are stacked and decomposed in one batched SVD (most are one table
+    # row each), so there is no Python work per block.
+    for nl, nc in {(int(a), int(b)) for a, b in zip(n_lines, n_cells, strict=True) if a}:
+        blocks = np.flatnonzero((n_lines == nl) & (n_cells == nc))
+        slot = np.full(len(n_cells), -1)
+        slot[blocks] = np.arange(len(blocks))
+        mine = slot[cell_block[entries.col]] >= 0
+        stack = np.zeros((len(blocks), nl, nc))
+        r, c = entries.row[mine], entries.col[mine]
+        stack[slot[cell_block[c]], line_at[r], cell_at[c]] = entries.data[mine]
+        _, sv, vh = np.linalg.svd(stack, full_matrices=False)
+        basis = vh * (sv > tol)[:, :, None]  # rows beyond the rank zeroed
+        cells = np.zeros((len(blocks), nc), dtype=np.int64)
+        in_group = slot[cell_block] >= 0
+        cells[slot[cell_block[in_group]], cell_at[in_group]] = np.flatnonzero(in_group)
+        p_diag[cells] += (basis**2).sum(axis=1)
+        if len(long_):
+            part = long_[:, cells]  # (long lines, blocks, cells)
+            coef = np.einsum("kbc,brc->kbr", part, basis)
+            long_[:, cells] = part - np.einsum("kbr,brc->kbc", coef, basis)
+    if len(long_):
+        _, sv, vh = np.linalg.svd(long_, full_matrices=False)
+        basis = vh[: int(np.sum(sv > tol))]
+        p_diag += (basis**2).sum(axis=0)
     out[s] = p_diag > 1 - 1e-9
     return out
+
+
+def _place(block: np.ndarray, n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each member's position within its block, and each block's size."""
+    order = np.argsort(block, kind="stable")
+    size = np.bincount(block, minlength=n_blocks)
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])
+    at = np.empty(len(block), dtype=np.int64)
+    at[order] = np.arange(len(block)) - start[block[order]]
+    return at, size
 
 
 class _Suppressor:
@@ -391,6 +450,13 @@ class _Suppressor:
         self.desc = desc
         self.v = values
         self.is_margin = is_margin_cell
+        # lines through each cell as a padded table (a cell lies on a few lines), so that
+        # choose() counts lonely lines for all candidates in one gather; -1 pads
+        deg = np.diff(self.inc_c.indptr)
+        width = int(deg.max()) if len(deg) else 0
+        self.lines_pad = np.full((len(deg), width), -1, dtype=np.int64)
+        cols = np.arange(len(self.inc_c.indices)) - np.repeat(self.inc_c.indptr[:-1], deg)
+        self.lines_pad[np.repeat(np.arange(len(deg)), deg), cols] = self.inc_c.indices
 
     def _cells(self, c: int) -> np.ndarray:
         return self.inc.indices[self.inc.indptr[c] : self.inc.indptr[c + 1]]
@@ -431,10 +497,11 @@ class _Suppressor:
             return None
         v = self.v[cand]
         zero = ~(v > 0)  # zero or missing
-        helps = np.array(
-            [np.sum(n_supp[self._lines_of(k)] == 1) - (n_supp[line] == 1) for k in cand]
+        lonely = np.append(n_supp == 1, False)  # the last slot answers the -1 padding
+        helps = lonely[self.lines_pad[cand]].sum(axis=1) - lonely[line]
+        order = np.lexsort(
+            (cand, np.where(np.isnan(v), 0.0, v), -helps, self.is_margin[cand], zero)
         )
-        order = np.lexsort((cand, np.nan_to_num(v, nan=0.0), -helps, self.is_margin[cand], zero))
         return int(cand[order[0]])
 
     def run(self, supp: np.ndarray) -> dict[int, str]:
@@ -455,7 +522,7 @@ class _Suppressor:
                         continue
                     supp[k] = True
                     added[k] = f"secondary: protects a suppressed cell on the {self.desc[line]}"
-                    n_supp = self.inc @ supp.astype(float)
+                    n_supp[self._lines_of(k)] += 1
                 if int(supp.sum()) == before:
                     break
             # Exact pass: catches cells pinned down by a combination of lines.

@@ -33,6 +33,7 @@ import pandas as pd
 
 from .._internal.columns import check_frame, require_columns
 from .._internal.dates import dates_or_raise, to_timestamp
+from .._internal.ids import is_in
 from .._internal.params import (
     BY,
     COUNT,
@@ -568,10 +569,10 @@ def _long_scores(sc: pd.DataFrame, meas: pd.DataFrame) -> pd.DataFrame:
 def _link(long: pd.DataFrame, ref: pd.DataFrame, ref_acc: pd.DataFrame) -> pd.DataFrame:
     """Attach each score record to a referral (by referral_id, or by person and date)."""
     reason = long["reason"].to_numpy(dtype=object)
-    known = set(ref["referral_id"].tolist())
     if "referral_id" in long.columns:
         rid = long["referral_id"]
-        reason[(rid.isna() | ~rid.isin(known)).to_numpy() & (reason == "")] = S_NO_REFERRAL
+        known = is_in(rid, ref["referral_id"])
+        reason[(rid.isna().to_numpy() | ~known) & (reason == "")] = S_NO_REFERRAL
         if "person_id" in long.columns and "person_id" in ref.columns:
             expected = rid.map(ref.set_index("referral_id")["person_id"])
             mismatch = (
@@ -666,7 +667,7 @@ def _by_referral(measures: pd.DataFrame, ref_acc: pd.DataFrame, series: list[str
     out = pd.concat([agg, anyr]).reset_index()
     out["outcome"] = _outcome(out["any_improvement"], out["any_deterioration"], out["paired"])
     scope = ref_acc.loc[ref_acc["in_scope"], ["referral_id"]]
-    out = out[out["referral_id"].isin(scope["referral_id"])]
+    out = out[is_in(out["referral_id"], scope["referral_id"])]
     return out.sort_values(["referral_id", "rater"], kind="stable").reset_index(drop=True)
 
 

@@ -130,12 +130,14 @@ class _CodeTable:
     answered: np.ndarray  # bool: status == ANSWERED
     invalid: np.ndarray  # bool: status == INVALID
 
-    def can_be_invalid(self, values: np.ndarray) -> bool:
+    def can_be_invalid(self, values: np.ndarray, span: tuple[int, int] | None = None) -> bool:
         """False when every code between the column's min and max is valid or missing, so
-        no cell can be invalid and the check can be skipped (a common case: SDQ 0-2)."""
+        no cell can be invalid and the check can be skipped (a common case: SDQ 0-2).
+        ``span`` is the column's (min, max) when already known."""
         if values.dtype.kind not in "iu" or not len(values):
             return True
-        lo, hi = int(values.min()) - self.offset, int(values.max()) - self.offset
+        vmin, vmax = span if span is not None else _span(values)
+        lo, hi = vmin - self.offset, vmax - self.offset
         if lo < 0 or hi >= self.size:
             return True
         return bool(self.invalid[lo : hi + 1].any())
@@ -169,11 +171,13 @@ class _CodeTable:
             status[src - lo] = NO_ANSWER
         return cls(lo, size, status, score, canon, status == ANSWERED, status == INVALID)
 
-    def index(self, values: np.ndarray) -> np.ndarray:
-        """Positions in the tables for an integer or float array of codes."""
+    def index(self, values: np.ndarray, span: tuple[int, int] | None = None) -> np.ndarray:
+        """Positions in the tables for an integer or float array of codes (``span``: the
+        array's (min, max) when already known)."""
         lo, hi = self.offset, self.offset + self.size - 1
         if values.dtype.kind in "iu":
-            if len(values) and lo <= values.min() and values.max() <= hi:
+            vmin, vmax = (span if span is not None else _span(values)) if len(values) else (0, 0)
+            if len(values) and lo <= vmin and vmax <= hi:
                 return values - lo if lo else values
             inside = (values >= lo) & (values <= hi)
             return np.where(inside, values - lo, self.size + 1)
@@ -182,6 +186,11 @@ class _CodeTable:
         good = (as_int == values) & (values >= lo) & (values <= hi)
         blank = np.isnan(values)
         return np.where(good, as_int - lo, np.where(blank, self.size, self.size + 1))
+
+
+def _span(values: np.ndarray) -> tuple[int, int]:
+    """(min, max) of a non-empty integer array."""
+    return int(values.min()), int(values.max())
 
 
 @dataclass
@@ -231,16 +240,18 @@ class _ItemCoder:
         miss = ", ".join(str(c) for c in self.rset.missing_codes)
         return f"valid codes: {shown}" + (f"; missing codes: {miss}" if miss else "")
 
-    def encode(self, col: pd.Series, *, want_canon: bool = False) -> _Encoded:
-        """Which cells are answered and what they score; canonical codes too when asked
-        (they cost a pass). Each step is one gather from a small table."""
-        numeric, from_label, bad_pos, bad_why = _parse_cells(col, self.labels)
+    def _decode(
+        self, numeric: np.ndarray, from_label: np.ndarray | None, want_canon: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """(answered, score, invalid or None when no cell can be, canonical codes or None)
+        for an array of numbers; each step is one gather from a small table."""
         src = self.source
-        idx = src.index(numeric)
+        # one min/max per column serves both the range check and the invalid-cell shortcut
+        span = _span(numeric) if numeric.dtype.kind in "iu" and len(numeric) else None
+        idx = src.index(numeric, span)
         answered = src.answered[idx]
         score = src.score[idx]
-        check_invalid = src.can_be_invalid(numeric)
-        invalid = src.invalid[idx] if check_invalid else None
+        invalid = src.invalid[idx] if src.can_be_invalid(numeric, span) else None
         canon = src.canon[idx] if want_canon else None
         if from_label is not None and from_label.any():
             # A label names a code of the response set itself, whatever coding numbers use.
@@ -252,8 +263,17 @@ class _ItemCoder:
                 invalid = np.where(from_label, can.invalid[lab], invalid)
             if want_canon:
                 canon = np.where(from_label, can.canon[lab], canon)
+        return answered, score, invalid, canon
+
+    def encode(self, col: pd.Series, *, want_canon: bool = False) -> _Encoded:
+        """Which cells are answered and what they score; canonical codes too when asked
+        (they cost a pass)."""
+        if _is_text(col):
+            return self._encode_text(col, want_canon)
+        numeric, _, bad_pos, bad_why = _parse_cells(col, self.labels)
+        answered, score, invalid, canon = self._decode(numeric, None, want_canon)
         if len(bad_pos):
-            # Unreadable text reached the tables as a blank; it is an error, not an answer.
+            # Unreadable cells reached the tables as blanks; they are errors, not answers.
             answered = answered.copy()
             answered[bad_pos] = False
         if invalid is not None:
@@ -261,9 +281,32 @@ class _ItemCoder:
             if len(out_of_range):
                 extra = np.setdiff1d(out_of_range, bad_pos, assume_unique=True)
                 bad_pos = np.concatenate([bad_pos, extra])
-                why = f"out of range: not a response code ({self.describe_valid()})"
-                bad_why = bad_why + [why] * len(extra)
+                bad_why = bad_why + [self._out_of_range()] * len(extra)
         return _Encoded(answered, score, canon, bad_pos, bad_why)
+
+    def _encode_text(self, col: pd.Series, want_canon: bool) -> _Encoded:
+        """Text or mixed cells: decode each distinct value once, then gather per cell by its
+        small integer code (labels cost about what codes cost)."""
+        codes, num_u, lab_u, why_u = _factorise(col, self.labels)
+        answered_u, score_u, invalid_u, canon_u = self._decode(num_u, lab_u, True)
+        # unreadable values are NaN in num_u, i.e. blanks: never answered, never out of range
+        unreadable_u = np.array([w is not None for w in why_u], dtype=bool)
+        bad_pos = np.flatnonzero(unreadable_u[codes])
+        bad_why = why_u[codes[bad_pos]].tolist()
+        if invalid_u is not None and invalid_u.any():
+            extra = np.flatnonzero(invalid_u[codes])
+            bad_pos = np.concatenate([bad_pos, extra])
+            bad_why = bad_why + [self._out_of_range()] * len(extra)
+        canon = canon_u[codes] if want_canon else None
+        return _Encoded(answered_u[codes], score_u[codes], canon, bad_pos, bad_why)
+
+    def _out_of_range(self) -> str:
+        return f"out of range: not a response code ({self.describe_valid()})"
+
+
+def _is_text(col: pd.Series) -> bool:
+    """Text, categorical or mixed cells (not numbers, not true/false)."""
+    return not (pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_numeric_dtype(col.dtype))
 
 
 #: how far from a multiple of the step a continuous answer may be (binary floating point:
@@ -353,36 +396,61 @@ def _parse_cells(
         if isinstance(col.dtype, np.dtype):
             return col.to_numpy(), None, empty_idx, []  # no copy for plain numpy columns
         return col.to_numpy(dtype=float, na_value=np.nan), None, empty_idx, []
-    # Text, categorical or mixed objects: resolve each distinct value once. True/False are
-    # set aside by type first: as dict keys and in pd.unique, True is the same as 1.
-    values = col.astype(object).to_numpy()
-    ser = pd.Series(values, dtype=object)
-    is_bool = ser.map(type).isin([bool, np.bool_]).to_numpy()
-    uniq = pd.unique(ser[~is_bool & ser.notna().to_numpy()])
-    num_of: dict[object, float] = {}
-    label_hit: dict[object, bool] = {}
-    why_of: dict[object, str] = {}
-    for u in uniq:
-        if isinstance(u, int | float | np.integer | np.floating):
-            num_of[u] = float(u)
+    codes, num_u, lab_u, why_u = _factorise(col, labels)
+    unreadable_u = np.array([w is not None for w in why_u], dtype=bool)
+    bad_pos = np.flatnonzero(unreadable_u[codes])
+    return num_u[codes], lab_u[codes], bad_pos, why_u[codes[bad_pos]].tolist()
+
+
+_BOOL_CELL = "wrong type: true/false, not a response"
+
+
+def _factorise(
+    col: pd.Series, labels: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Text, categorical or mixed cells as small integer codes plus what each distinct value
+    means: (codes, number, came_from_label, reason it is unreadable or None). The per-value
+    arrays have one extra last slot for a blank cell, which code -1 picks.
+
+    Each distinct value is resolved once and cells are mapped with one gather, so labels cost
+    little more than codes.
+    """
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.intp)
+    uniques = np.asarray(uniques, dtype=object)
+    k = len(uniques)
+    num_u = np.full(k + 1, np.nan)
+    lab_u = np.zeros(k + 1, dtype=bool)
+    why_u = np.full(k + 1, None, dtype=object)
+    unsure: list[int] = []  # values a hash table cannot tell apart from True/False
+    for j, u in enumerate(uniques):
+        if isinstance(u, int | float | np.integer | np.floating | bool | np.bool_):
+            # True/False cells are set apart by type below; the number is for the others
+            num_u[j] = float(u)
+            if u in (0, 1):
+                unsure.append(j)
             continue
-        text = str(u)
-        key = _norm(text)
+        key = _norm(str(u))
         if key == "":
-            num_of[u] = np.nan  # a blank cell is no answer
-        elif key in labels:
-            num_of[u], label_hit[u] = labels[key], True
+            continue  # a blank cell is no answer
+        if key in labels:
+            num_u[j], lab_u[j] = labels[key], True
         elif _PLAIN_NUMBER.fullmatch(key):
-            num_of[u] = float(key)
+            num_u[j] = float(key)
         else:
-            why_of[u] = "unknown label: text that is neither a response label nor a code"
-    plain = ser.where(~is_bool, None)
-    numbers = plain.map(num_of).to_numpy(dtype=float, na_value=np.nan)
-    from_label = plain.map(label_hit).notna().to_numpy()
-    bad = plain.map(why_of).where(~is_bool, "wrong type: true/false, not a response")
-    bad_mask = bad.notna().to_numpy()
-    bad_pos = np.flatnonzero(bad_mask)
-    return numbers, from_label, bad_pos, bad[bad_mask].tolist()
+            why_u[j] = "unknown label: text that is neither a response label nor a code"
+    if unsure:
+        # True == 1 and False == 0 as hash keys, so one distinct value may stand for cells of
+        # both types: true/false cells get a slot of their own, found by type cell by cell.
+        at = np.flatnonzero(np.isin(codes, unsure))
+        values = col.to_numpy(dtype=object)[at]
+        is_bool = np.fromiter((isinstance(v, bool | np.bool_) for v in values), bool, len(at))
+        if is_bool.any():
+            codes = np.where(codes == -1, k, codes)  # blanks now name slot k explicitly
+            codes[at[is_bool]] = k + 1
+            num_u, lab_u = np.append(num_u, np.nan), np.append(lab_u, False)
+            why_u = np.append(why_u, np.array([_BOOL_CELL], dtype=object))
+    return codes, num_u, lab_u, why_u
 
 
 # ----------------------------------------------------------------------------- preparation

@@ -1,0 +1,41 @@
+"""Membership tests on id columns (referral ids, person ids) at the scale of a national extract.
+
+``Series.isin`` on pyarrow-backed text builds a Python list of the values to look for, one
+scalar at a time, which costs seconds for a million ids. Text ids are looked up with
+pyarrow's hash kernel instead; anything else goes through pandas' object hash table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def is_in(values: pd.Series, pool: pd.Series | pd.Index | np.ndarray) -> np.ndarray:
+    """Boolean array: which of ``values`` occur in ``pool`` (exact equality: 1 is not "1";
+    a missing value is never in the pool).
+
+    Example:
+        >>> is_in(pd.Series(["r1", "r2", None], dtype="string"), pd.Series(["r2", "r3"])).tolist()
+        [False, True, False]
+        >>> is_in(pd.Series([1, 2, "2"], dtype=object), [2]).tolist()
+        [False, True, False]
+    """
+    hay, needles = _text(values), _text(pool)
+    if hay is not None and needles is not None:
+        hit = pc.is_in(hay, value_set=needles.cast(hay.type), skip_nulls=True)
+        return pc.fill_null(hit, False).to_numpy(zero_copy_only=False).astype(bool)
+    objects = np.asarray(values, dtype=object)
+    found = pd.Index(objects, dtype=object).isin(np.asarray(pool, dtype=object))
+    return np.asarray(found, dtype=bool) & ~pd.isna(objects)
+
+
+def _text(x: object) -> pa.Array | None:
+    """``x`` as a pyarrow text array, or None when it holds anything but text and blanks."""
+    try:
+        arr = pa.array(x, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    return arr if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else None
