@@ -237,3 +237,42 @@ def test_negative_or_infinite_weights_refused_or_excluded(bad):
         out = sv.prevalence(df, "y", weights="w")
         assert out["prevalence"].iloc[0] == pytest.approx(2 / 3)
         assert "without a weight" in out["note"].iloc[0]
+
+
+# ----------------------------------------------------------------------------- benchmarks
+def test_benchmark_funnel_limits_by_hand():
+    df = pd.DataFrame(
+        {
+            "school_id": ["a"] * 100 + ["b"] * 100 + ["c"] * 10,
+            "year_group": 9,
+            "case": [1] * 40 + [0] * 60 + [1] * 10 + [0] * 90 + [1] * 3 + [0] * 7,
+        }
+    )
+    out = sv.benchmark(df, "case").set_index("school_id")
+    # p0 = 53 / 210; school a: n = 100, half-width 1.959964 * sqrt(p0 (1 - p0) / 100)
+    p0 = 53 / 210
+    half = 1.959964 * np.sqrt(p0 * (1 - p0) / 100)
+    assert out.loc["a", "comparator"] == pytest.approx(p0)
+    assert out.loc["a", "range_high"] == pytest.approx(p0 + half, rel=1e-6)
+    assert out.loc["b", "range_low"] == pytest.approx(p0 - half, rel=1e-6)
+    assert list(out["flag"]) == ["elevated", "lower", "expected"]  # c: 0.3, n = 10, wide range
+    assert "funnel" in out.attrs["rule"]
+
+
+def test_benchmark_against_a_norm_table():
+    df = pd.DataFrame(
+        {
+            "school_id": ["a"] * 50 + ["b"] * 50,
+            "year_group": [7] * 25 + [8] * 25 + [7] * 25 + [8] * 25,
+            "case": ([1] * 5 + [0] * 20) * 4,
+        }
+    )
+    norms = pd.DataFrame({"year_group": [7, 8], "prevalence": [0.2, 0.5]})
+    out = sv.benchmark(df, "case", norms=norms)
+    # 5/25 = 0.2: at the norm for year 7; in year 8 the range is 0.5 +/- 1.96 * 0.1
+    assert out.loc[out["year_group"] == 7, "flag"].tolist() == ["expected", "expected"]
+    assert out.loc[out["year_group"] == 8, "flag"].tolist() == ["lower", "lower"]
+    with pytest.raises(DataStructureError, match="no row for"):
+        sv.benchmark(df, "case", norms=norms[norms["year_group"] == 7])
+    with pytest.raises(OutcomesError, match="proportions"):
+        sv.benchmark(df, "case", norms=norms.assign(prevalence=[20, 50]))

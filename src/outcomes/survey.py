@@ -39,8 +39,8 @@ from ._internal.params import (
     renamed_params,
     validate_params,
 )
-from ._internal.quality import QualityRecord, recorded, with_notes
-from ._internal.text import format_p
+from ._internal.quality import QualityRecord, attach_quality, recorded, with_notes
+from ._internal.text import format_p, unknown
 from ._internal.waves import check_lookalikes, months, order_waves, resolve_wave, time_rank
 from ._mixed import RemlModel
 from ._stats import mcnemar, signed_rank, wilson_ci
@@ -50,6 +50,7 @@ from .weighting import poststratify, rake, weighted_mean
 
 __all__ = [
     "SurveyWarning",
+    "benchmark",
     "WaveComparison",
     "case_indicator",
     "cluster_icc",
@@ -2020,3 +2021,103 @@ def _matched_change(
         }
         for _, r in ch.iterrows()
     ]
+
+
+# ----------------------------------------------------------------------------- benchmarks
+@recorded("survey.benchmark")
+@validate_params(
+    {
+        **_CASE_DEFINITION,
+        "school": COLUMN,
+        "by": BY,
+        "wave": [COLUMN, None],
+        "norms": ["dataframe", None],
+        "norm_column": COLUMN,
+        "confidence": PROBABILITY,
+    }
+)
+def benchmark(
+    data: pd.DataFrame,
+    indicator: str,
+    *,
+    school: str = "school_id",
+    by: str | Sequence[str] | None = "year_group",
+    wave: str | None = None,
+    bands: str | Sequence[str] | None = None,
+    below: float | None = None,
+    at_least: float | None = None,
+    norms: pd.DataFrame | None = None,
+    norm_column: str = "prevalence",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Each school's prevalence by year group against a comparator range, flagged
+    ``lower`` / ``expected`` / ``elevated``.
+
+    The comparator p0 for a year group (and wave, with ``wave=``) is read from ``norms`` (a
+    table with the ``by`` columns and ``norm_column``, e.g. a national reference) or, by
+    default, is the pooled prevalence of all the schools in ``data`` (pass the programme's
+    schools only: comparison schools are not pooled in unless you include them). The expected
+    range for a school with n respondents is the funnel limit p0 +/- z sqrt(p0 (1 - p0) / n)
+    (:mod:`outcomes.comparator`); a school above it is ``elevated``, below it ``lower``. A
+    group with no comparator gets no flag and a note. The rule is in ``attrs["rule"]``.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"school_id": ["a"] * 100 + ["b"] * 100,
+        ...                    "case": [1] * 40 + [0] * 60 + [1] * 10 + [0] * 90})
+        >>> out = benchmark(df, "case", by=None)
+        >>> out[["school_id", "prevalence", "comparator", "flag"]].values.tolist()
+        [['a', 0.4, 0.25, 'elevated'], ['b', 0.1, 0.25, 'lower']]
+    """
+    from .comparator import ranges, rule_text
+
+    by_cols = [*_as_list(by), *([wave] if wave else [])]
+    _check_frame(data, [indicator, school, *by_cols], "benchmark")
+    y = case_indicator(data, indicator, bands=bands, below=below, at_least=at_least).to_numpy()
+    frame = pd.DataFrame({"y": y, "school": data[school].to_numpy(dtype=object)})
+    for b in by_cols:
+        frame[b] = data[b].to_numpy()
+    left = frame["y"].isna() | frame["school"].isna()
+    frame = frame[~left]
+    table = None
+    if norms is not None:
+        _check_frame(norms, [*by_cols, norm_column], "benchmark (norms)")
+        if norms.duplicated(by_cols).any():
+            raise DataStructureError(
+                f"benchmark: the norm table lists a group twice ({by_cols}); give one "
+                f"{norm_column!r} per group"
+            )
+        table = norms[[*by_cols]].copy()
+        table["comparator"] = _numeric_column(norms, norm_column, "benchmark (norms)")
+        if ((table["comparator"] < 0) | (table["comparator"] > 1)).any():
+            raise OutcomesError(
+                f"benchmark: norm column {norm_column!r} must hold proportions from 0 to 1"
+            )
+        for b in by_cols:  # a data group the norms never name would end with no flag
+            missing = set(frame[b].dropna()) - set(table[b].dropna())
+            if missing:
+                first = sorted(map(str, missing))[0]
+                raise DataStructureError(
+                    f"benchmark: {unknown(f'{b} in the data', first, table[b].dropna().unique())}"
+                    f" (the norm table has no row for {sorted(map(str, missing))})"
+                )
+    out = ranges(frame, by_cols, table, confidence).rename(columns={"school": school})
+    source = (
+        f"comparator p0 from the norm table ({norm_column!r})"
+        if norms is not None
+        else "comparator p0 = the pooled prevalence of all schools in the data, by "
+        + (", ".join(by_cols) or "the whole sample")
+    )
+    out.attrs["rule"] = rule_text(confidence, source)
+    if left.any():
+        q = QualityRecord()
+        q.add(
+            "survey.benchmark",
+            "rows with no answer or no school left out",
+            where=indicator,
+            rows=int(left.sum()),
+            action="excluded",
+            warn=False,
+        )
+        attach_quality(out, q)
+    return out
