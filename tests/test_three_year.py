@@ -57,3 +57,18 @@ def test_trend_recovers_the_known_programme_effect(committed):
     row = tab.query("term == 'difference in trends'").iloc[0]
     assert row["ci_low"] <= slope <= row["ci_high"]  # about -0.026 per year
     assert row["ci_high"] < 0
+
+
+def test_three_year_example_report_shows_the_trend(tmp_path):
+    html = oc.build_report(ROOT / "examples" / "three_year_schools.yaml", tmp_path / "r",
+                           progress=False)  # fmt: skip
+    trend = pd.read_csv(tmp_path / "r" / "tables" / "survey_trend.csv")
+    terms = set(zip(trend["arm"], trend["term"], strict=True))
+    assert ("programme", "trend") in terms and ("comparison", "trend") in terms
+    assert ("programme - comparison", "difference in trends") in terms
+    assert set(trend.loc[trend["term"] == "difference in differences", "wave"]) == {
+        "12m", "24m", "36m"
+    }  # fmt: skip
+    dit = trend.query("term == 'difference in trends'").iloc[0]
+    assert dit["estimate"] == pytest.approx(-2.5, abs=0.05)  # -0.0252 per year, as above
+    assert "Trend across all waves" in Path(html).read_text()

@@ -112,6 +112,10 @@ def release(ev, rel: Release) -> None:
             means={"estimate": ("n_followup", 1), "ci_low": ("n_followup", 1),
                    "ci_high": ("n_followup", 1), "p": ("n_followup", 3)},
         )  # fmt: skip
+    # with two waves the comparison above is the whole story; a trend needs three or more
+    with guard(rel, "school: trend"):
+        if len(waves) >= 3:
+            _trend(ev, rel, sv, cohorts, waves)
     with guard(rel, "school: SWEMWBS"):
         if "swemwbs_metric" in sv.columns:
             mm = survey.means(sv, "swemwbs_metric", by=["cohort", "wave"], cluster="school_id")
@@ -120,12 +124,38 @@ def release(ev, rel: Release) -> None:
                        counts=["n"], means={"mean": ("n", 1), "sd": ("n", 1)})  # fmt: skip
 
 
+def _trend(ev, rel: Release, sv: pd.DataFrame, cohorts: list[str], waves: list[str]) -> None:
+    """The trend across all waves (survey.trend), through the release."""
+    cfg = ev.cfg.school_survey
+    prog = "_programme" if COMPARISON in cohorts else None
+    data = sv.assign(_programme=sv["cohort"] == PROGRAMME)
+    if prog is None:
+        data = data[data["cohort"] == PROGRAMME]
+    res = survey.trend(data, INDICATOR, "wave", cluster="school_id", waves=waves,
+                       bands=cfg.sdq_bands, programme=prog)  # fmt: skip
+    f = collect(rel, res, "survey trend").to_frame()
+    f = f[f["term"] != "level"]  # the levels are the prevalence table above
+    rel.facts["school: trend unit"] = res.time_unit
+    t = pd.DataFrame({
+        "arm": f["arm"], "term": f["term"],
+        "wave": f["wave"].astype(object).where(f["wave"].notna(), "all waves"),
+        "estimate": f["estimate"] * 100, "ci_low": f["ci_low"] * 100,
+        "ci_high": f["ci_high"] * 100, "p": f["p"], "n": f["n"],
+        "schools": f["n_clusters"],
+    })  # fmt: skip
+    rel.counts(
+        t, "survey_trend", counts=["n"], keep=["schools"],
+        means={"estimate": ("n", 1), "ci_low": ("n", 1), "ci_high": ("n", 1),
+               "p": ("n", 3)},
+    )  # fmt: skip
+
+
 def render(rel: Release, cfg) -> Section:
     if cfg.tables.school_survey is None:
         return missing("The school population", ANCHOR, "the school survey is")
     s = Section("The school population against its baseline", anchor=ANCHOR)
     failure_notes(s, rel, TITLE, *[f"school: {p}" for p in
-                  ("prevalence", "by school", "comparison", "SWEMWBS")])  # fmt: skip
+                  ("prevalence", "by school", "comparison", "trend", "SWEMWBS")])  # fmt: skip
     sc = cfg.school_survey
     waves = rel.facts.get("school: waves", [])
     cohorts = rel.facts.get("school: cohorts", [])
@@ -147,6 +177,12 @@ def render(rel: Release, cfg) -> Section:
         rel,
         ("survey_prevalence_by_school", "Prevalence by school and wave"),
         ("survey_comparison", "Change in prevalence from baseline to each later wave"),
+        (
+            "survey_trend",
+            "Trend across all waves (percentage points; GEE, schools as clusters): change "
+            f"from baseline at each wave, the trend per {rel.facts.get('school: trend unit', 'year')}"
+            " and, with comparison schools, the difference in differences and in trends",
+        ),
         ("survey_swemwbs", "SWEMWBS metric score by cohort and wave"),
     )
     return s
