@@ -61,7 +61,7 @@ def test_trend_recovers_the_known_programme_effect(committed):
 
 def test_three_year_example_report_shows_the_trend(tmp_path):
     html = oc.build_report(ROOT / "examples" / "three_year_schools.yaml", tmp_path / "r",
-                           progress=False)  # fmt: skip
+                           progress=False, per_school=True)  # fmt: skip
     trend = pd.read_csv(tmp_path / "r" / "tables" / "survey_trend.csv")
     terms = set(zip(trend["arm"], trend["term"], strict=True))
     assert ("programme", "trend") in terms and ("comparison", "trend") in terms
@@ -72,3 +72,9 @@ def test_three_year_example_report_shows_the_trend(tmp_path):
     dit = trend.query("term == 'difference in trends'").iloc[0]
     assert dit["estimate"] == pytest.approx(-2.5, abs=0.05)  # -0.0252 per year, as above
     assert "Trend across all waves" in Path(html).read_text()
+    # --per-school: an index and one page per programme school, beside the report
+    index = (tmp_path / "r" / "schools" / "index.html").read_text()
+    assert 'href="SCH09.html"' in index
+    page = (tmp_path / "r" / "schools" / "SCH09.html").read_text()
+    assert "Wave 36m: prevalence by year group against the range" in page
+    assert "Waits (from the main report)" in page
