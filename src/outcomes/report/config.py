@@ -144,7 +144,19 @@ class _Waves(_Model):
         return self
 
 
+class SurveyWeights(_Model):
+    """Post-stratification of survey respondents to the school rolls (``outcomes.weighting``)."""
+
+    #: the roll: one row per cell with the number of pupils (relative to ``data_dir``); add a
+    #: ``wave`` column (and ``wave`` to ``cells``) when the roll differs between waves
+    roll: str
+    cells: list[str] = ["school_id", "year_group", "gender"]
+    count: str = "count"
+
+
 class SchoolSurvey(_Waves):
+    #: weight respondents to the school rolls (the report then also shows weighted prevalence)
+    weights: SurveyWeights | None = None
     sdq_instrument: str = "sdq_self"
     #: bands of SDQ total difficulties counted as a probable difficulty
     sdq_bands: list[str] = ["high", "very high"]

@@ -116,12 +116,41 @@ def release(ev, rel: Release) -> None:
     with guard(rel, "school: trend"):
         if len(waves) >= 3:
             _trend(ev, rel, sv, cohorts, waves)
+    with guard(rel, "school: weighted"):
+        if cfg.weights is not None:
+            _weighted(ev, rel, sv, cohorts, waves)
     with guard(rel, "school: SWEMWBS"):
         if "swemwbs_metric" in sv.columns:
             mm = survey.means(sv, "swemwbs_metric", by=["cohort", "wave"], cluster="school_id")
             mm = _sorted(collect(rel, mm, "SWEMWBS means"), cohorts, waves)
             rel.counts(mm[["cohort", "wave", "n", "mean", "sd"]], "survey_swemwbs",
                        counts=["n"], means={"mean": ("n", 1), "sd": ("n", 1)})  # fmt: skip
+
+
+def _weighted(ev, rel: Release, sv: pd.DataFrame, cohorts: list[str], waves: list[str]) -> None:
+    """Prevalence weighted to the school rolls (post-stratification), by cohort and wave."""
+    from ...io import read_table
+    from ...weighting import poststratify
+
+    w = ev.cfg.school_survey.weights
+    roll = read_table(ev.cfg.path(w.roll))
+    weights = poststratify(sv, roll, cells=w.cells, count=w.count)
+    collect(rel, weights, "survey weights")
+    rel.facts["school: weighting"] = (
+        f"post-stratified to the school rolls ({w.roll}) by {' x '.join(w.cells)}; "
+        "confidence intervals design-based, schools as sampling units"
+    )
+    data = sv.assign(_weight=weights.to_numpy())
+    prev = survey.prevalence(data, INDICATOR, bands=ev.cfg.school_survey.sdq_bands,
+                             by=["cohort", "wave"], cluster="school_id", weights="_weight")  # fmt: skip
+    prev = _sorted(collect(rel, prev, "weighted prevalence"), cohorts, waves)
+    t = prev[["cohort", "wave", "n", "prevalence", "ci_low", "ci_high"]].rename(
+        columns={"prevalence": "weighted_prevalence"}
+    )
+    rel.counts(
+        t, "survey_prevalence_weighted", counts=["n"],
+        means={"weighted_prevalence": ("n", 3), "ci_low": ("n", 3), "ci_high": ("n", 3)},
+    )  # fmt: skip
 
 
 def _trend(ev, rel: Release, sv: pd.DataFrame, cohorts: list[str], waves: list[str]) -> None:
@@ -155,7 +184,7 @@ def render(rel: Release, cfg) -> Section:
         return missing("The school population", ANCHOR, "the school survey is")
     s = Section("The school population against its baseline", anchor=ANCHOR)
     failure_notes(s, rel, TITLE, *[f"school: {p}" for p in
-                  ("prevalence", "by school", "comparison", "trend", "SWEMWBS")])  # fmt: skip
+                  ("prevalence", "by school", "comparison", "trend", "weighted", "SWEMWBS")])  # fmt: skip
     sc = cfg.school_survey
     waves = rel.facts.get("school: waves", [])
     cohorts = rel.facts.get("school: cohorts", [])
@@ -167,6 +196,12 @@ def render(rel: Release, cfg) -> Section:
         + (" Each later wave is compared with the baseline; with comparison schools the "
            "estimate is the difference in differences." if COMPARISON in cohorts else "")
     )  # fmt: skip
+    weighting = rel.facts.get("school: weighting")
+    s.text(
+        f"Weighted results: respondents are {weighting}. The tables of counts are unweighted."
+        if weighting
+        else "Results are unweighted: respondents are not weighted to the school rolls."
+    )
     prev = rel.get("survey_prevalence")
     if prev is not None:
         s.table(prev, "Prevalence of probable difficulties by cohort and wave, with "
@@ -182,6 +217,11 @@ def render(rel: Release, cfg) -> Section:
             "Trend across all waves (percentage points; GEE, schools as clusters): change "
             f"from baseline at each wave, the trend per {rel.facts.get('school: trend unit', 'year')}"
             " and, with comparison schools, the difference in differences and in trends",
+        ),
+        (
+            "survey_prevalence_weighted",
+            "Prevalence weighted to the school rolls, by cohort and "
+            "wave, with design-based 95% CI (schools as sampling units)",
         ),
         ("survey_swemwbs", "SWEMWBS metric score by cohort and wave"),
     )
