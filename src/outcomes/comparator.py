@@ -22,6 +22,21 @@ from scipy import stats
 FLAGS = ("lower", "expected", "elevated")
 
 
+def funnel_limits(p0, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """The expected range p0 +/- z sqrt(p0 (1 - p0) / n), clipped to [0, 1].
+
+    Example:
+        >>> lo, hi = funnel_limits(0.25, 100)
+        >>> round(float(lo), 4), round(float(hi), 4)
+        (0.1651, 0.3349)
+    """
+    p0, n = np.asarray(p0, dtype=float), np.asarray(n, dtype=float)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = z * np.sqrt(p0 * (1 - p0) / n)
+    return np.clip(p0 - half, 0, 1), np.clip(p0 + half, 0, 1)
+
+
 def rule_text(confidence: float, source: str) -> str:
     """The stated rule, as the report prints it."""
     return (
@@ -56,13 +71,9 @@ def ranges(
             if by
             else out.assign(comparator=float(norms["comparator"].iloc[0]))
         )
-    z = stats.norm.ppf(0.5 + confidence / 2)
     p0 = out["comparator"].to_numpy(dtype=float)
     n = out["n"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = z * np.sqrt(p0 * (1 - p0) / n)
-    out["range_low"] = np.clip(p0 - half, 0, 1)
-    out["range_high"] = np.clip(p0 + half, 0, 1)
+    out["range_low"], out["range_high"] = funnel_limits(p0, n, confidence)
     prev = out["prevalence"].to_numpy(dtype=float)
     flag = np.where(prev > out["range_high"], "elevated", "expected")
     flag = np.where(prev < out["range_low"], "lower", flag)

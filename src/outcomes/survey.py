@@ -2028,7 +2028,7 @@ def _matched_change(
 @validate_params(
     {
         **_CASE_DEFINITION,
-        "school": COLUMN,
+        "cluster": COLUMN,
         "by": BY,
         "wave": [COLUMN, None],
         "norms": ["dataframe", None],
@@ -2040,7 +2040,7 @@ def benchmark(
     data: pd.DataFrame,
     indicator: str,
     *,
-    school: str = "school_id",
+    cluster: str = "school_id",
     by: str | Sequence[str] | None = "year_group",
     wave: str | None = None,
     bands: str | Sequence[str] | None = None,
@@ -2050,8 +2050,8 @@ def benchmark(
     norm_column: str = "prevalence",
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Each school's prevalence by year group against a comparator range, flagged
-    ``lower`` / ``expected`` / ``elevated``.
+    """Each school's (``cluster``'s) prevalence by year group against a comparator range,
+    flagged ``lower`` / ``expected`` / ``elevated``.
 
     The comparator p0 for a year group (and wave, with ``wave=``) is read from ``norms`` (a
     table with the ``by`` columns and ``norm_column``, e.g. a national reference) or, by
@@ -2072,9 +2072,9 @@ def benchmark(
     from .comparator import ranges, rule_text
 
     by_cols = [*_as_list(by), *([wave] if wave else [])]
-    _check_frame(data, [indicator, school, *by_cols], "benchmark")
+    _check_frame(data, [indicator, cluster, *by_cols], "benchmark")
     y = case_indicator(data, indicator, bands=bands, below=below, at_least=at_least).to_numpy()
-    frame = pd.DataFrame({"y": y, "school": data[school].to_numpy(dtype=object)})
+    frame = pd.DataFrame({"y": y, "school": data[cluster].to_numpy(dtype=object)})
     for b in by_cols:
         frame[b] = data[b].to_numpy()
     left = frame["y"].isna() | frame["school"].isna()
@@ -2101,7 +2101,7 @@ def benchmark(
                     f"benchmark: {unknown(f'{b} in the data', first, table[b].dropna().unique())}"
                     f" (the norm table has no row for {sorted(map(str, missing))})"
                 )
-    out = ranges(frame, by_cols, table, confidence).rename(columns={"school": school})
+    out = ranges(frame, by_cols, table, confidence).rename(columns={"school": cluster})
     source = (
         f"comparator p0 from the norm table ({norm_column!r})"
         if norms is not None

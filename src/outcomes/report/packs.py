@@ -23,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .. import likert, survey
-from ..comparator import rule_text
+from ..comparator import funnel_limits, rule_text
 from .release import Release, ReleasedTable, is_hidden
 from .render import Section
 from .sections.common import guard
@@ -148,7 +147,6 @@ def _release_staff(ev, rel: Release, staff: pd.DataFrame) -> None:
 
 def _vs_range(pub: pd.DataFrame, years: list[str], sid: str, confidence: float = 0.95):
     """The school's row against the comparator (all schools' released Total row)."""
-    z = stats.norm.ppf(0.5 + confidence / 2)
     tot = pub[pub["school_id"] == "Total"].iloc[0]
     row = pub[pub["school_id"] == sid]
     if row.empty:
@@ -167,8 +165,7 @@ def _vs_range(pub: pd.DataFrame, years: list[str], sid: str, confidence: float =
         prev = float(k) / float(n) if shown else np.nan
         flag = "*" if not shown else ""
         if shown and np.isfinite(p0):
-            half = z * np.sqrt(p0 * (1 - p0) / float(n))
-            lo, hi = max(p0 - half, 0.0), min(p0 + half, 1.0)
+            lo, hi = (float(v) for v in funnel_limits(p0, float(n), confidence))
             flag = "elevated" if prev > hi else ("lower" if prev < lo else "expected")
         elif np.isfinite(p0):
             lo = hi = np.nan
