@@ -44,3 +44,27 @@ def test_weighted_prevalence_is_published_and_described(tmp_path):
     html = ev.school_population().to_html()
     assert "Weighted results: respondents are post-stratified to the school rolls" in html
     assert "school_id x year_group x gender" in html
+
+
+def test_weighted_trend_in_the_three_year_report(tmp_path):
+    data = ROOT / "synthetic_data" / "three_year"
+    survey = pd.read_csv(data / "school_survey.csv")
+    roll = survey.groupby(["school_id", "year_group", "gender"]).size().rename("count")
+    roll = roll.reset_index()
+    roll["count"] = np.where(roll["year_group"] >= 10, 3, 1) * roll["count"]
+    roll.to_csv(tmp_path / "roll.csv", index=False)
+    cfg = yaml.safe_load((ROOT / "examples" / "three_year_schools.yaml").read_text())
+    cfg["data_dir"] = str(data)
+    cfg["school_survey"]["weights"] = {"roll": str(tmp_path / "roll.csv")}
+    ev = Evaluation.from_config(cfg, tmp_path / "out")
+    pub = ev.release.get("survey_trend").frame
+    sv = ev.survey_scores.assign(prog=lambda d: d["cohort"] == "programme")
+    w = oc.survey.poststratify(sv, roll, cells=["school_id", "year_group", "gender"])
+    direct = oc.survey.trend(
+        sv.assign(w=w.to_numpy()), "total_difficulties_band", "wave", bands=["high", "very high"],
+        programme="prog", weights="w", waves=["baseline", "12m", "24m", "36m"],
+    ).to_frame()  # fmt: skip
+    want = direct.query("term == 'difference in trends'")["estimate"].iloc[0] * 100
+    got = pub.query("term == 'difference in trends'")["estimate"].iloc[0]
+    assert float(got) == round(want, 1)
+    assert "Weighted trend across all waves" in ev.school_population().to_html()

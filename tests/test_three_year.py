@@ -78,3 +78,12 @@ def test_three_year_example_report_shows_the_trend(tmp_path):
     page = (tmp_path / "r" / "schools" / "SCH09.html").read_text()
     assert "Wave 36m: prevalence by year group against the range" in page
     assert "Waits (from the main report)" in page
+
+
+def test_report_command_offers_per_school_packs():
+    from typer.testing import CliRunner
+
+    from outcomes.cli.main import app
+
+    out = CliRunner().invoke(app, ["report", "--help"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0 and "--per-school" in out.output

@@ -127,14 +127,21 @@ def release(ev, rel: Release) -> None:
                        counts=["n"], means={"mean": ("n", 1), "sd": ("n", 1)})  # fmt: skip
 
 
-def _weighted(ev, rel: Release, sv: pd.DataFrame, cohorts: list[str], waves: list[str]) -> None:
-    """Prevalence weighted to the school rolls (post-stratification), by cohort and wave."""
+def _roll_weights(ev, sv: pd.DataFrame) -> pd.Series | None:
+    """Post-stratification weights to the school rolls, or None when none are configured."""
     from ...io import read_table
     from ...weighting import poststratify
 
     w = ev.cfg.school_survey.weights
-    roll = read_table(ev.cfg.path(w.roll))
-    weights = poststratify(sv, roll, cells=w.cells, count=w.count)
+    if w is None:
+        return None
+    return poststratify(sv, read_table(ev.cfg.path(w.roll)), cells=w.cells, count=w.count)
+
+
+def _weighted(ev, rel: Release, sv: pd.DataFrame, cohorts: list[str], waves: list[str]) -> None:
+    """Prevalence weighted to the school rolls (post-stratification), by cohort and wave."""
+    w = ev.cfg.school_survey.weights
+    weights = _roll_weights(ev, sv)
     collect(rel, weights, "survey weights")
     rel.facts["school: weighting"] = (
         f"post-stratified to the school rolls ({w.roll}) by {' x '.join(w.cells)}; "
@@ -157,11 +164,16 @@ def _trend(ev, rel: Release, sv: pd.DataFrame, cohorts: list[str], waves: list[s
     """The trend across all waves (survey.trend), through the release."""
     cfg = ev.cfg.school_survey
     prog = "_programme" if COMPARISON in cohorts else None
+    weights = _roll_weights(ev, sv)
     data = sv.assign(_programme=sv["cohort"] == PROGRAMME)
+    if weights is not None:  # the same weights as the weighted prevalence table
+        data = data.assign(_weight=weights.to_numpy())
     if prog is None:
         data = data[data["cohort"] == PROGRAMME]
     res = survey.trend(data, INDICATOR, "wave", cluster="school_id", waves=waves,
-                       bands=cfg.sdq_bands, programme=prog)  # fmt: skip
+                       bands=cfg.sdq_bands, programme=prog,
+                       weights="_weight" if weights is not None else None)  # fmt: skip
+    rel.facts["school: trend weighted"] = weights is not None
     f = collect(rel, res, "survey trend").to_frame()
     f = f[f["term"] != "level"]  # the levels are the prevalence table above
     rel.facts["school: trend unit"] = res.time_unit
@@ -214,7 +226,8 @@ def render(rel: Release, cfg) -> Section:
         ("survey_comparison", "Change in prevalence from baseline to each later wave"),
         (
             "survey_trend",
-            "Trend across all waves (percentage points; GEE, schools as clusters): change "
+            ("Weighted trend" if rel.facts.get("school: trend weighted") else "Trend")
+            + " across all waves (percentage points; GEE, schools as clusters): change "
             f"from baseline at each wave, the trend per {rel.facts.get('school: trend unit', 'year')}"
             " and, with comparison schools, the difference in differences and in trends",
         ),
