@@ -276,3 +276,29 @@ def test_benchmark_against_a_norm_table():
         sv.benchmark(df, "case", norms=norms[norms["year_group"] == 7])
     with pytest.raises(OutcomesError, match="proportions"):
         sv.benchmark(df, "case", norms=norms.assign(prevalence=[20, 50]))
+
+
+def test_weighted_mean_and_rake_agree_with_r_survey():
+    # R 4.x, survey 4.1-1:
+    #   d <- data.frame(y, w, s, g, yr)   # the columns below
+    #   svymean(~y, svydesign(ids=~s, weights=~w, data=d))    -> 0.5116279070, SE 0.0218664203
+    #   r <- rake(svydesign(ids=~1, weights=~1, data=d), list(~g, ~yr),
+    #             list(data.frame(g=c("f","m"), Freq=c(60,40)),
+    #                  data.frame(yr=c(7,8), Freq=c(45,55))), control=list(epsilon=1e-12))
+    #   weights(r); coef(svymean(~y, r))                         -> see below; 0.6533333333
+    d = pd.DataFrame(
+        {
+            "y": [1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0, 1],
+            "w": [1, 2, 1.5, 3, 2, 1, 1, 2.5, 1, 2, 3, 1.5],
+            "s": list("aaabbbcccddd"),
+            "g": list("fmfmfmfmfmfm"),
+            "yr": [7, 7, 8, 8, 7, 8, 7, 8, 7, 8, 7, 8],
+        }
+    )
+    r = weighted_mean(d["y"], d["w"], d["s"])
+    assert r["estimate"] == pytest.approx(0.5116279070, abs=1e-9)
+    assert r["se"] == pytest.approx(0.0218664203, abs=1e-9)
+    w = rake(d, {"g": {"f": 60, "m": 40}, "yr": {7: 45, 8: 55}})
+    r_weights = [25 / 3, 10 / 3, 55 / 3, 22 / 3] + [25 / 3, 22 / 3] * 4
+    assert w.tolist() == pytest.approx(r_weights, rel=1e-8)
+    assert weighted_mean(d["y"], w)["estimate"] == pytest.approx(0.6533333333, abs=1e-8)
