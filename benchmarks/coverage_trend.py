@@ -44,9 +44,7 @@ def simulate(seed: int, schools: int, per: int) -> pd.DataFrame:
         for w, t in WAVES.items():
             n = int(rng.integers(per // 2, 3 * per // 2 + 1))
             p = float(np.clip(0.25 + u[s] + (TREND + v[s]) * t, 0.01, 0.99))
-            parts.append(
-                pd.DataFrame({"school_id": f"S{s}", "wave": w, "case": rng.random(n) < p})
-            )
+            parts.append(pd.DataFrame({"school_id": f"S{s}", "wave": w, "case": rng.random(n) < p}))
     out = pd.concat(parts, ignore_index=True)
     out["case"] = out["case"].astype(int)
     return out
