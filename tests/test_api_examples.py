@@ -54,6 +54,9 @@ EXTRA = [
     "oc.esq.item_summary",
     "oc.service.waiting_times",
     "oc.survey.compare_prevalence",
+    "oc.survey.trend",
+    "oc.survey.rake",
+    "oc.survey.poststratify",
     "oc.likert.compare_waves",
     "oc.economics.cost_benefit",
     "oc.economics.cost_per_outcome",
@@ -145,7 +148,6 @@ def _design_md() -> Path | None:
 # Names DESIGN.md adds for open issues; each moves into CONTRACT when its issue lands.
 PLANNED = {
     "oc.mhsds.read": "issue 19 (MHSDS extracts)",
-    "oc.survey.trend": "issue 18 (trends over waves)",
 }
 
 

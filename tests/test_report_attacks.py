@@ -459,3 +459,96 @@ def test_random_programmes_leak_nothing(seed, size, tmp_path_factory):
     """A property: for any small programme, no attack recovers a suppressed value."""
     ev = pilot(seed, tmp_path_factory.mktemp("p"), **size)
     assert all_attacks(ev) == []
+
+
+# ----------------------------------------------------------------------------- per-school packs
+def attack_pack_margins(rel) -> list[str]:
+    """A pack survey table has two margins: the all-schools Total row and each school's total
+    column. In neither may a single hidden cell sit beside a shown total."""
+    leaks = []
+    for name, rt in rel.tables.items():
+        if not name.startswith("packs_survey_"):
+            continue
+        f = rt.frame
+        for kind in ("n", "cases"):
+            parts = [c for c in f.columns if c.startswith(f"{kind}_Y")]
+            for i, r in f.iterrows():
+                if not is_hidden(r[f"{kind}_total"]) and exactly_one_hidden(r[parts].tolist()):
+                    leaks.append(f"{name} row {i}: {kind}_total minus the shown year groups")
+        for c in f.columns:
+            v = [x for x in f[c] if not isinstance(x, str) or x == MARKER]
+            shown = [num(x) for x in v if not is_hidden(x)]
+            if c.startswith(("n_", "cases_")) and any(0 < x < THRESHOLD for x in shown):
+                leaks.append(f"{name}: a count below {THRESHOLD} in {c}")
+    return leaks
+
+
+def attack_pack_against_main(ev) -> list[str]:
+    """A school total hidden in the main report must not be shown in its pack."""
+    leaks = []
+    main = ev.release.get("survey_prevalence_by_school")
+    if main is None:
+        return leaks
+    m = main.frame
+    for name, rt in ev.pack_release.tables.items():
+        if not name.startswith("packs_survey_") or name.count("_") != 2:
+            continue
+        wave = name.removeprefix("packs_survey_")
+        for _, r in rt.frame.iterrows():
+            row = m[
+                (m["wave"].astype(str) == wave) & (m["school_id"].astype(str) == r["school_id"])
+            ]
+            if len(row) and is_hidden(row["n"].iloc[0]) and not is_hidden(r["n_total"]):
+                leaks.append(f"{name}: {r['school_id']} total hidden in the main report")
+    return leaks
+
+
+def pack_attacks(ev, tmp: Path) -> list[str]:
+    from outcomes.report.packs import write_packs
+
+    write_packs(ev, tmp / "packs")
+    rel = ev.pack_release
+    return [
+        *attack_total_minus_siblings(rel),
+        *attack_proportions(rel),
+        *attack_pack_margins(rel),
+        *attack_pack_against_main(ev),
+    ]
+
+
+def test_pack_attacks_find_a_leak_in_an_unprotected_table():
+    from outcomes.report.release import ReleasedTable
+
+    class R:
+        tables = {"packs_survey_baseline": ReleasedTable("packs_survey_baseline", pd.DataFrame(
+            {"school_id": ["A", "B", "Total"], "n_Y7": [MARKER, 20, 25], "n_Y8": [10, 20, 30],
+             "cases_Y7": [MARKER, 1, 2], "cases_Y8": [1, 1, 2], "n_total": [15, 40, 55],
+             "cases_total": [2, 2, 4]}))}  # fmt: skip
+
+    leaks = attack_pack_margins(R())
+    assert any("n_total minus" in x for x in leaks) and any("below 7" in x for x in leaks)
+
+
+def test_three_year_packs_leak_nothing(tmp_path):
+    ev = Evaluation.from_config(ROOT / "examples" / "three_year_schools.yaml", tmp_path / "o")
+    assert pack_attacks(ev, tmp_path) == []
+    pages = sorted(p.name for p in (tmp_path / "packs").glob("*.html"))
+    assert "index.html" in pages and len(pages) == 13  # 12 programme schools + the index
+    assert "packs_survey_36m" in ev.pack_release.tables
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_small_school_packs_leak_nothing(seed, tmp_path):
+    data = simulate_programme(
+        seed=seed, n_schools=4, secondary_share=0.5, pupils_per_secondary=90,
+        survey_waves=("baseline", "12m", "24m"), n_comparison_schools=0, truth_mc_size=0,
+    )  # fmt: skip
+    ev = evaluation(data, tmp_path)
+    assert pack_attacks(ev, tmp_path) == []
+    hidden = sum(
+        is_hidden(v)
+        for name, rt in ev.pack_release.tables.items()
+        if name.startswith("packs_survey_")
+        for v in rt.frame.to_numpy().ravel()
+    )
+    assert hidden > 0  # small year groups: the rule had work to do

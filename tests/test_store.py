@@ -194,3 +194,13 @@ def test_command_line(tmp_path, key):
     assert r.exit_code == 0 and "school_survey" in r.output and "baseline" in r.output
     r = runner.invoke(app, ["store", "import", str(f), "--table", "school", "--store", db])
     assert r.exit_code == 1 and "did you mean" in r.output
+
+
+def test_status_lists_waves_in_the_one_wave_order(tmp_path, key):
+    # imported out of order; alphabetical order would put 12m, 24m, 36m before baseline
+    with oc.store.open(tmp_path / "s.duckdb") as st:
+        for i, w in enumerate(["36m", "baseline", "24m", "12m"]):
+            f = tmp_path / f"{w}.csv"
+            survey([f"p{i}"]).to_csv(f, index=False)
+            st.import_file(f, table="school_survey", wave=w)
+        assert st.status()["wave"].tolist() == ["baseline", "12m", "24m", "36m"]

@@ -39,16 +39,18 @@ from ._internal.params import (
     renamed_params,
     validate_params,
 )
-from ._internal.quality import QualityRecord, recorded, with_notes
-from ._internal.text import format_p
-from ._internal.waves import check_lookalikes, order_waves, resolve_wave, time_rank
+from ._internal.quality import QualityRecord, attach_quality, recorded, with_notes
+from ._internal.text import format_p, unknown
+from ._internal.waves import check_lookalikes, months, order_waves, resolve_wave, time_rank
 from ._mixed import RemlModel
 from ._stats import mcnemar, signed_rank, wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments.model import _norm
+from .weighting import poststratify, rake, weighted_mean
 
 __all__ = [
     "SurveyWarning",
+    "benchmark",
     "WaveComparison",
     "case_indicator",
     "cluster_icc",
@@ -57,6 +59,10 @@ __all__ = [
     "means",
     "newcombe_paired_ci",
     "prevalence",
+    "poststratify",
+    "rake",
+    "trend",
+    "weighted_mean",
 ]
 
 #: Columns of the table of tests returned by :meth:`WaveComparison.to_frame`.
@@ -466,6 +472,7 @@ def _join_notes(*parts: list[list[str]]) -> list[str]:
         "icc": [Interval(Real, 0, 1, closed="left"), None],
         "icc_method": Options(str, {"anova", "mixed"}),
         "confidence": PROBABILITY,
+        "weights": [COLUMN, None],
     }
 )
 def prevalence(
@@ -480,6 +487,7 @@ def prevalence(
     icc: float | None = None,
     icc_method: str = "anova",
     confidence: float = 0.95,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """Prevalence of a case definition with Wilson CIs, overall or by subgroup.
 
@@ -502,6 +510,11 @@ def prevalence(
         A known ICC (e.g. from a larger survey) to use instead of estimating it.
     icc_method
         ``"anova"`` (one-way ANOVA estimator, default) or ``"mixed"`` (random-intercept model).
+    weights
+        A column of survey weights (:func:`rake`, :func:`poststratify`): ``prevalence`` becomes
+        the weighted estimate and ``ci_low, ci_high`` (and ``ci_low_adj, ci_high_adj``) its
+        design-based interval, schools as sampling units when ``cluster=`` is given
+        (:func:`weighted_mean`); adds ``se``. ``n`` and ``cases`` stay counts of respondents.
 
     Returns
     -------
@@ -517,7 +530,7 @@ def prevalence(
         0  263     81     0.30798  0.25529  0.36621
     """
     by_cols = _as_list(by)
-    need = [indicator, *by_cols, *([cluster] if cluster else [])]
+    need = [indicator, *by_cols, *([cluster] if cluster else []), *([weights] if weights else [])]
     _check_frame(data, need, "prevalence")
     _check_confidence(confidence)
     y = case_indicator(data, indicator, bands=bands, below=below, at_least=at_least).to_numpy()
@@ -559,6 +572,8 @@ def prevalence(
         notes = _join_notes(base_notes)
     out["note"] = pd.array(notes, dtype="string")
     out.attrs["indicator"] = _describe_indicator(indicator, bands, below, at_least)
+    if weights:
+        _weighted_columns(out, data, y, group, weights, cluster, "prevalence", confidence)
     return out
 
 
@@ -599,6 +614,7 @@ def _check_confidence(confidence: float) -> None:
         "icc": [Interval(Real, 0, 1, closed="left"), None],
         "icc_method": Options(str, {"anova", "mixed"}),
         "confidence": PROBABILITY,
+        "weights": [COLUMN, None],
     }
 )
 def means(
@@ -610,6 +626,7 @@ def means(
     icc: float | None = None,
     icc_method: str = "anova",
     confidence: float = 0.95,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """Mean of a continuous score with t-based CIs, overall or by subgroup.
 
@@ -618,7 +635,8 @@ def means(
     schools, because with few schools the school count, not the pupil count, limits precision.
 
     Returns the ``by`` columns, ``n, mean, sd, ci_low, ci_high, missing`` (+ cluster columns)
-    and ``note``.
+    and ``note``. ``weights=`` (a column of survey weights) makes ``mean`` the weighted mean
+    and ``ci_low, ci_high`` its design-based interval, as in :func:`prevalence`.
 
     Example:
         >>> import pandas as pd
@@ -628,7 +646,8 @@ def means(
         0  4  23.0  2.582
     """
     by_cols = _as_list(by)
-    _check_frame(data, [score, *by_cols, *([cluster] if cluster else [])], "means")
+    need = [score, *by_cols, *([cluster] if cluster else []), *([weights] if weights else [])]
+    _check_frame(data, need, "means")
     _check_confidence(confidence)
     y = _numeric_column(data, score, "means").to_numpy()
     keys, group = _group_codes(data, by_cols)
@@ -674,7 +693,45 @@ def means(
         notes = _join_notes(base_notes)
     out["note"] = pd.array(notes, dtype="string")
     out.attrs["score"] = score
+    if weights:
+        _weighted_columns(out, data, y, group, weights, cluster, "mean", confidence)
     return out
+
+
+def _weighted_columns(
+    out: pd.DataFrame,
+    data: pd.DataFrame,
+    y: np.ndarray,
+    group: np.ndarray,
+    weights: str,
+    cluster: str | None,
+    est: str,
+    confidence: float,
+) -> None:
+    """Replace the estimate and its CIs by the weighted, design-based ones (in place)."""
+    w = _numeric_column(data, weights, "weights").to_numpy()
+    if (w < 0).any():
+        raise OutcomesError(f"weights column {weights!r} holds negative weights")
+    cl = data[cluster].to_numpy(dtype=object) if cluster else None
+    unweighted = ~np.isnan(y) & ~np.isfinite(w)
+    se = np.full(len(out), np.nan)
+    notes = out["note"].astype(object).tolist()
+    for gi in range(len(out)):
+        sel = group == gi
+        r = weighted_mean(y[sel], w[sel], None if cl is None else cl[sel], confidence=confidence)
+        out.loc[gi, est] = r["estimate"]
+        out.loc[gi, "ci_low"], out.loc[gi, "ci_high"], se[gi] = r["ci_low"], r["ci_high"], r["se"]
+        if "ci_low_adj" in out:
+            out.loc[gi, "ci_low_adj"], out.loc[gi, "ci_high_adj"] = r["ci_low"], r["ci_high"]
+        k = int(unweighted[sel].sum())
+        if k:
+            msg = f"{k} respondent(s) without a weight left out of the weighted estimate"
+            notes[gi] = f"{notes[gi]}; {msg}" if notes[gi] else msg
+    out.insert(out.columns.get_loc("ci_low"), "se", se)
+    out["note"] = pd.array(notes, dtype="string")
+    out.attrs["weighting"] = (
+        data[weights].attrs.get("weighting") or f"survey weights in column {weights!r}"
+    ) + ("; design-based CIs, schools as sampling units" if cluster else "; design-based CIs")
 
 
 # ----------------------------------------------------------------------------- waves
@@ -1716,3 +1773,351 @@ def compare_means(
         gee_cov=gee_cov,
         dayfirst=dayfirst,
     )
+
+
+# ----------------------------------------------------------------------------- trends
+@recorded("survey.trend")
+@renamed_params(pupil="person_id")
+@validate_params(
+    {
+        **_CASE_DEFINITION,
+        "wave": COLUMN,
+        "cluster": COLUMN,
+        "by": BY,
+        "weights": [COLUMN, None],
+        "waves": [ArrayLike(), None],
+        "kind": Options(str, {"prevalence", "mean"}),
+        "programme": [COLUMN, None],
+        "person_id": [COLUMN, None],
+        "confidence": PROBABILITY,
+        "gee_cov": Options(str, {"robust", "naive", "bias_reduced"}),
+        "label": OPTIONAL_TEXT,
+    }
+)
+def trend(
+    data: pd.DataFrame,
+    indicator: str,
+    wave: str,
+    *,
+    cluster: str = "school_id",
+    by: str | Sequence[str] | None = None,
+    weights: str | None = None,
+    waves: Sequence | None = None,
+    kind: str = "prevalence",
+    bands: str | Sequence[str] | None = None,
+    below: float | None = None,
+    at_least: float | None = None,
+    programme: str | None = None,
+    person_id: str | None = None,
+    confidence: float = 0.95,
+    gee_cov: str = "robust",
+    label: str | None = None,
+):
+    """Prevalence (or mean) at every wave, change against baseline, and a test of trend.
+
+    For a repeated cross-section of schools (new pupils each wave): the level at each wave
+    with a school-clustered CI, the change of each wave against baseline (GEE, wave
+    categorical), and the trend per year (GEE, wave as months since baseline / 12; the wave's
+    position when its label names no time), schools as clusters, robust SEs
+    (:mod:`outcomes.trend`). ``kind="mean"`` analyses a score instead of a case indicator
+    (``bands=`` / ``below=`` / ``at_least=`` define a case as in :func:`case_indicator`).
+
+    ``programme=`` (true/false per row) keeps programme and comparison schools apart (each
+    gets its own levels, changes and trend) and adds the difference in differences at each
+    wave and the difference in trends. ``weights=`` names a column of survey weights
+    (:func:`outcomes.weighting.rake`, :func:`outcomes.weighting.poststratify`): levels become
+    design-based weighted estimates and the GEE is weighted. ``person_id=`` adds, for pupils
+    seen at two or more waves, the change from baseline from the mixed model
+    (:func:`outcomes.longitudinal.fit_mixed`, random intercepts for pupil and school).
+
+    ``waves=`` gives the waves in time order; otherwise they are ordered by the wave
+    vocabulary (baseline, 12m, 24m, ...) or by value. Rows in a wave not listed, or with no
+    answer, school, weight or arm, are left out and counted in ``result.quality``.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({
+        ...     "wave": ["baseline"] * 8 + ["12m"] * 8 + ["24m"] * 8,
+        ...     "school": ["a", "a", "b", "b", "c", "c", "d", "d"] * 3,
+        ...     "case": [1, 1, 1, 0, 1, 0, 0, 0] + [1, 1, 0, 0, 1, 0, 0, 0] + [1, 0, 0, 0] * 2})
+        >>> res = trend(df, "case", "wave", cluster="school")
+        >>> t = res.to_frame().set_index("term")
+        >>> t.loc["level", "estimate"].tolist()
+        [0.5, 0.375, 0.25]
+        >>> round(float(t.loc["trend", "estimate"]), 3)
+        -0.125
+    """
+    from .trend import ARMS, COLUMNS, TrendResult, fit_arm, fit_contrast
+
+    by_cols = _as_list(by)
+    extra = [c for c in (weights, programme, person_id) if c]
+    _check_frame(data, [indicator, wave, cluster, *by_cols, *extra], "trend")
+    if kind == "mean":
+        if any(r is not None for r in (bands, below, at_least)):
+            raise OutcomesError(
+                "trend: kind='mean' analyses a score; bands=/below=/at_least= define a case (kind='prevalence')"
+            )
+        y = _numeric_column(data, indicator, "trend").to_numpy()
+    else:
+        y = case_indicator(data, indicator, bands=bands, below=below, at_least=at_least).to_numpy()
+    present = pd.Series(data[wave].dropna().unique()).tolist()
+    if waves is not None:
+        order = list(dict.fromkeys(resolve_wave(w, present, column=wave) for w in waves))
+        if len(order) != len(list(waves)):
+            raise OutcomesError(f"trend: waves= names a wave twice: {list(waves)!r}")
+    elif pd.api.types.is_numeric_dtype(data[wave].dtype):
+        order = sorted(present)
+    else:
+        order = order_waves(present, strict=True)
+    if len(order) < 2:
+        raise DataStructureError(
+            f"trend: wave column {wave!r} holds {len(order)} wave(s); a trend needs two or more"
+        )
+    check_lookalikes(order, present, column=wave)
+    months_ = [months(w) for w in order]
+    if all(m is not None for m in months_):
+        times, unit = [m / 12.0 for m in months_], "year"
+    else:
+        times, unit = [float(i) for i in range(len(order))], "wave"
+    quality = QualityRecord()
+    frame = pd.DataFrame(
+        {"y": y, "cluster": data[cluster].to_numpy(dtype=object)}, index=data.index
+    )
+    code = np.full(len(data), -1)
+    for i, w in enumerate(order):
+        code[(data[wave] == w).to_numpy()] = i
+    frame["wc"] = code
+    frame["t"] = np.where(code >= 0, np.asarray(times)[np.clip(code, 0, None)], np.nan)
+    frame["w"] = 1.0 if weights is None else _numeric_column(data, weights, "trend").to_numpy()
+    if weights is not None and (frame["w"] < 0).any():
+        raise OutcomesError(f"trend: weights column {weights!r} holds negative weights")
+    for b in by_cols:
+        frame[b] = data[b].to_numpy()
+    if programme:
+        frame["prog"] = _binary_flag(data, programme)
+    if person_id:
+        frame["person"] = data[person_id].to_numpy(dtype=object)
+    keep = np.ones(len(frame), dtype=bool)
+    reasons = [
+        (frame["wc"].to_numpy() < 0, f"in a wave not analysed (not one of {order})"),
+        (np.isnan(frame["y"].to_numpy()), f"no answer in {indicator!r}"),
+        (frame["cluster"].isna().to_numpy(), f"no school ({cluster!r} missing)"),
+    ]
+    if weights is not None:
+        reasons.append((~np.isfinite(frame["w"].to_numpy()), f"no weight ({weights!r} missing)"))
+    if programme:
+        reasons.append((np.isnan(frame["prog"].to_numpy()), f"no arm ({programme!r} missing)"))
+    for bad, why in reasons:
+        hit = bad & keep
+        if hit.any():
+            quality.add(
+                "survey.trend",
+                f"rows left out: {why}",
+                where=indicator,
+                rows=int(hit.sum()),
+                action="excluded",
+                warn=False,
+            )
+        keep &= ~bad
+    frame = frame[keep]
+    weighted = weights is not None
+    opts = dict(weighted=weighted, confidence=confidence, cov_type=gee_cov)
+    rows: list[dict] = []
+    groups = frame.groupby(by_cols, dropna=False, sort=True) if by_cols else [((), frame)]
+    for key, part in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        arms = (
+            [(None, part)] if not programme else [(a, part[part["prog"] == a]) for a in (1.0, 0.0)]
+        )
+        new: list[dict] = []
+        for a, sub in arms:
+            name = "all" if a is None else ARMS[a]
+            if sub.empty:
+                new.append({"arm": name, "term": "level", "note": "no respondents in this arm"})
+                continue
+            new += fit_arm(sub, order, times, arm=name, **opts)
+            if person_id:
+                new += _matched_change(sub, order, times, name, confidence, quality)
+        if programme and part["prog"].nunique() == 2:
+            new += fit_contrast(part, order, times, **opts)
+        for r in new:
+            r.update(zip(by_cols, key, strict=True))
+        rows += new
+    table = pd.DataFrame(rows).reindex(columns=[*by_cols, *COLUMNS])
+    notes = []
+    g = int(frame["cluster"].nunique())
+    if g < FEW_CLUSTERS:
+        notes.append(
+            f"only {g} schools: robust SEs may be too small (gee_cov='bias_reduced' gives a small-sample correction)"
+        )
+    if unit == "wave":
+        notes.append("the wave labels name no time: the trend is per wave step")
+    desc = label or (
+        indicator if kind == "mean" else _describe_indicator(indicator, bands, below, at_least)
+    )
+    weighting = None
+    if weighted:
+        weighting = data[weights].attrs.get("weighting") or f"survey weights in column {weights!r}"
+    return TrendResult(
+        kind=kind,
+        outcome=desc,
+        waves=order,
+        times=times,
+        time_unit=unit,
+        by=by_cols,
+        table=table,
+        weighting=weighting,
+        confidence=confidence,
+        notes=notes,
+        quality=quality,
+    )
+
+
+def _matched_change(
+    sub: pd.DataFrame, order: list, times: list, arm: str, confidence: float, quality: QualityRecord
+) -> list[dict]:
+    """Change from baseline among pupils seen at two or more waves: the mixed model."""
+    from .longitudinal.mixed import fit_mixed
+
+    seen = sub.groupby("person")["wc"].nunique()
+    linked = sub[sub["person"].isin(seen.index[seen >= 2])]
+    if linked.empty:
+        return []
+    used = [w for i, w in enumerate(order) if (linked["wc"] == i).any()]
+    frame = linked.assign(wave=[order[i] for i in linked["wc"]])
+    # the fit's messages are kept in res.warnings and recorded below, not printed twice
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        res = fit_mixed(
+            frame,
+            "y",
+            "wave",
+            person_id="person",
+            cluster="cluster",
+            waves=used,
+            confidence=confidence,
+        )
+    for msg in res.warnings:
+        quality.add(
+            "survey.trend", f"mixed model ({arm}): {msg}", where="matched pupils", warn=False
+        )
+    ch = res.change()
+    tmap = dict(zip(order, times, strict=True))
+    return [
+        {
+            "arm": arm,
+            "term": "change from baseline (matched pupils)",
+            "wave": r["wave"],
+            "time": tmap[r["wave"]],
+            "estimate": r["estimate"],
+            "se": r["se"],
+            "ci_low": r["ci_low"],
+            "ci_high": r["ci_high"],
+            "p": r["p"],
+            "n": int(linked["person"].nunique()),
+            "n_clusters": int(linked["cluster"].nunique()),
+            "method": "linear mixed model (pupil and school random intercepts), REML, Satterthwaite df",
+            "note": "",
+        }
+        for _, r in ch.iterrows()
+    ]
+
+
+# ----------------------------------------------------------------------------- benchmarks
+@recorded("survey.benchmark")
+@validate_params(
+    {
+        **_CASE_DEFINITION,
+        "cluster": COLUMN,
+        "by": BY,
+        "wave": [COLUMN, None],
+        "norms": ["dataframe", None],
+        "norm_column": COLUMN,
+        "confidence": PROBABILITY,
+    }
+)
+def benchmark(
+    data: pd.DataFrame,
+    indicator: str,
+    *,
+    cluster: str = "school_id",
+    by: str | Sequence[str] | None = "year_group",
+    wave: str | None = None,
+    bands: str | Sequence[str] | None = None,
+    below: float | None = None,
+    at_least: float | None = None,
+    norms: pd.DataFrame | None = None,
+    norm_column: str = "prevalence",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Each school's (``cluster``'s) prevalence by year group against a comparator range,
+    flagged ``lower`` / ``expected`` / ``elevated``.
+
+    The comparator p0 for a year group (and wave, with ``wave=``) is read from ``norms`` (a
+    table with the ``by`` columns and ``norm_column``, e.g. a national reference) or, by
+    default, is the pooled prevalence of all the schools in ``data`` (pass the programme's
+    schools only: comparison schools are not pooled in unless you include them). The expected
+    range for a school with n respondents is the funnel limit p0 +/- z sqrt(p0 (1 - p0) / n)
+    (:mod:`outcomes.comparator`); a school above it is ``elevated``, below it ``lower``. A
+    group with no comparator gets no flag and a note. The rule is in ``attrs["rule"]``.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"school_id": ["a"] * 100 + ["b"] * 100,
+        ...                    "case": [1] * 40 + [0] * 60 + [1] * 10 + [0] * 90})
+        >>> out = benchmark(df, "case", by=None)
+        >>> out[["school_id", "prevalence", "comparator", "flag"]].values.tolist()
+        [['a', 0.4, 0.25, 'elevated'], ['b', 0.1, 0.25, 'lower']]
+    """
+    from .comparator import ranges, rule_text
+
+    by_cols = [*_as_list(by), *([wave] if wave else [])]
+    _check_frame(data, [indicator, cluster, *by_cols], "benchmark")
+    y = case_indicator(data, indicator, bands=bands, below=below, at_least=at_least).to_numpy()
+    frame = pd.DataFrame({"y": y, "school": data[cluster].to_numpy(dtype=object)})
+    for b in by_cols:
+        frame[b] = data[b].to_numpy()
+    left = frame["y"].isna() | frame["school"].isna()
+    frame = frame[~left]
+    table = None
+    if norms is not None:
+        _check_frame(norms, [*by_cols, norm_column], "benchmark (norms)")
+        if norms.duplicated(by_cols).any():
+            raise DataStructureError(
+                f"benchmark: the norm table lists a group twice ({by_cols}); give one "
+                f"{norm_column!r} per group"
+            )
+        table = norms[[*by_cols]].copy()
+        table["comparator"] = _numeric_column(norms, norm_column, "benchmark (norms)")
+        if ((table["comparator"] < 0) | (table["comparator"] > 1)).any():
+            raise OutcomesError(
+                f"benchmark: norm column {norm_column!r} must hold proportions from 0 to 1"
+            )
+        for b in by_cols:  # a data group the norms never name would end with no flag
+            missing = set(frame[b].dropna()) - set(table[b].dropna())
+            if missing:
+                first = sorted(map(str, missing))[0]
+                raise DataStructureError(
+                    f"benchmark: {unknown(f'{b} in the data', first, table[b].dropna().unique())}"
+                    f" (the norm table has no row for {sorted(map(str, missing))})"
+                )
+    out = ranges(frame, by_cols, table, confidence).rename(columns={"school": cluster})
+    source = (
+        f"comparator p0 from the norm table ({norm_column!r})"
+        if norms is not None
+        else "comparator p0 = the pooled prevalence of all schools in the data, by "
+        + (", ".join(by_cols) or "the whole sample")
+    )
+    out.attrs["rule"] = rule_text(confidence, source)
+    if left.any():
+        q = QualityRecord()
+        q.add(
+            "survey.benchmark",
+            "rows with no answer or no school left out",
+            where=indicator,
+            rows=int(left.sum()),
+            action="excluded",
+            warn=False,
+        )
+        attach_quality(out, q)
+    return out

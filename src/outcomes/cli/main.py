@@ -264,12 +264,19 @@ def report_cmd(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Folder for the report, notebook and tables.")
     ] = Path("build/report"),
+    per_school: Annotated[
+        bool,
+        typer.Option(
+            "--per-school",
+            help="Also write one disclosure-controlled page per school (OUTPUT/schools/).",
+        ),
+    ] = False,
 ) -> None:
     """Build the 12-month evaluation report and print the path of its HTML file."""
     from ..report import ConfigError, build_report
 
     try:
-        html = build_report(config, output)
+        html = build_report(config, output, per_school=per_school)
     except ConfigError as e:
         _fail(str(e))
     except OutcomesError as e:

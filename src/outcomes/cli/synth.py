@@ -37,6 +37,13 @@ def synth(
         int,
         typer.Option("--truth-mc-size", help="Monte Carlo draws for the expected truth (0 skips)."),
     ] = 20_000,
+    primary_survey: Annotated[
+        bool,
+        typer.Option(
+            "--primary-survey",
+            help="Also survey primary pupils in Years 4-6 (Stirling Children's Wellbeing Scale).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a school mental health programme with known ground truth and write it as CSV
     files with a data dictionary (datapackage.json, README.md) and truth.json."""
@@ -49,6 +56,7 @@ def synth(
             dropout=dropout,
             follow_up_rate=follow_up_rate,
             truth_mc_size=truth_mc_size,
+            primary_survey=primary_survey,
         )
         path = data.write(out)
     except OutcomesError as e:

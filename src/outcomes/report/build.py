@@ -87,7 +87,7 @@ def to_html(nb) -> str:
 
 
 #: what a build writes; a folder holding only these (or nothing) is a previous report
-REPORT_ENTRIES = {HTML_NAME, NOTEBOOK_NAME, "config.json", "tables", "for_review"}
+REPORT_ENTRIES = {HTML_NAME, NOTEBOOK_NAME, "config.json", "tables", "for_review", "schools"}
 
 
 def _is_previous_report(folder: Path) -> bool:
@@ -211,6 +211,7 @@ def _failure(nb, err: Exception) -> ReportBuildError:
         "output_dir": "path",
         "progress": "boolean",
         "timeout": POSITIVE_COUNT,
+        "per_school": "boolean",
     }
 )
 def build_report(
@@ -219,6 +220,7 @@ def build_report(
     *,
     progress: bool = True,
     timeout: int = 900,
+    per_school: bool = False,
 ) -> Path:
     """Build the report and return the path of its HTML file.
 
@@ -228,6 +230,8 @@ def build_report(
     notebook, the HTML report and a CSV of every published table are written to a temporary
     folder that replaces ``output_dir`` only when everything is complete. If anything fails,
     :class:`ReportBuildError` names the section and a previous report is left untouched.
+    ``per_school=True`` also writes ``schools/``: one disclosure-controlled page per programme
+    school and ``schools/index.html`` (:mod:`outcomes.report.packs`).
 
     Example:
         Every problem is reported before anything runs:
@@ -318,6 +322,13 @@ def build_report(
         _point_parameters_at(nb, work, out)
         nbformat.write(nb, work / NOTEBOOK_NAME)
         (work / HTML_NAME).write_text(to_html(nb), encoding="utf-8")
+        if per_school:
+            from .packs import PACKS_DIR, write_packs
+            from .sections import Evaluation
+
+            show.say("Writing the per-school packs ...")
+            # the main release is recomputed here; its CSVs go to the private folder
+            write_packs(Evaluation(inputs, private / "main"), work / PACKS_DIR)
         _move_into_place(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -144,7 +144,19 @@ class _Waves(_Model):
         return self
 
 
+class SurveyWeights(_Model):
+    """Post-stratification of survey respondents to the school rolls (``outcomes.weighting``)."""
+
+    #: the roll: one row per cell with the number of pupils (relative to ``data_dir``); add a
+    #: ``wave`` column (and ``wave`` to ``cells``) when the roll differs between waves
+    roll: str
+    cells: list[str] = ["school_id", "year_group", "gender"]
+    count: str = "count"
+
+
 class SchoolSurvey(_Waves):
+    #: weight respondents to the school rolls (the report then also shows weighted prevalence)
+    weights: SurveyWeights | None = None
     sdq_instrument: str = "sdq_self"
     #: bands of SDQ total difficulties counted as a probable difficulty
     sdq_bands: list[str] = ["high", "very high"]
@@ -224,6 +236,9 @@ class EvaluationConfig(_Model):
     #: date the data were extracted (waits still open then are censored); default period end
     as_of: dt.date | None = None
     data_dir: str = "."
+    #: an evaluation store (DuckDB file, relative to the config) to read the tables from
+    #: instead of files; ``tables`` then names store tables (responses: by instrument)
+    store: str | None = None
     tables: Tables
     subgroups: list[str] = list(DEFAULT_SUBGROUPS)
     service: Service = Service()
@@ -254,8 +269,22 @@ class EvaluationConfig(_Model):
     def path(self, relative: str) -> Path:
         return self.base_dir / relative
 
+    @property
+    def store_path(self) -> Path | None:
+        """The evaluation store the tables are read from, or None (files)."""
+        if self.store is None:
+            return None
+        root = self.source.parent if self.source else Path.cwd()
+        return (root / self.store).resolve()
+
     def input_files(self) -> dict[str, Path]:
-        """Every input table named in the config: label -> absolute path."""
+        """Every input table named in the config: label -> absolute path (with ``store``:
+        the store's path joined with the store table's name, for labelling only)."""
+        if self.store_path is not None:
+            named = {n: getattr(self.tables, n) for n in
+                     ("referrals", "schools", "school_survey", "staff_survey")}  # fmt: skip
+            named.update({f"responses:{i}": t for i, t in self.tables.responses.items()})
+            return {k: self.store_path / v for k, v in named.items() if v}
         files: dict[str, Path] = {}
         for name in ("referrals", "schools", "school_survey", "staff_survey"):
             rel = getattr(self.tables, name)

@@ -75,17 +75,60 @@ class Inputs:
         return name in self.tables and len(self.tables[name]) > 0
 
 
-def _read_all(cfg: EvaluationConfig, problems: list[str]) -> dict[str, pd.DataFrame]:
+def _read_store(cfg: EvaluationConfig, problems: list[str], hashes: dict[str, str]) -> dict:
+    """The tables named in the config, read from the evaluation store; each table's hash is
+    the SHA-256 of the SHA-256s of the files imported into it (its provenance, in order)."""
+    from ..store import open as open_store
+
+    out: dict[str, pd.DataFrame] = {}
+    path = cfg.store_path
+    if not path.is_file():
+        problems.append(f"store: file not found: {path}")
+        return out
+    with open_store(path) as st:
+        imports = st.imports()
+        for label, where in cfg.input_files().items():
+            table, _, inst = label.partition(":")
+            name = where.name
+            try:
+                if table == "responses":
+                    df = st.table("responses", instrument=name)
+                    stored = f"responses__{name}"
+                else:
+                    df = st.table(name)
+                    stored = name
+            except OutcomesError as e:
+                problems.append(f"{label}: {e}")
+                continue
+            if table != "responses" and name != table:
+                problems.append(f"{label}: names store table {name!r}; it must be {table!r}")
+                continue
+            held = imports[imports["stored_as"] == stored]
+            digest = hashlib.sha256("".join(held.get("sha256", pd.Series(dtype=str))).encode())
+            hashes[label] = digest.hexdigest()
+            out[label] = df.drop(columns=[c for c in df.columns if c.startswith("_")])
+    return out
+
+
+def _read_all(
+    cfg: EvaluationConfig, problems: list[str], hashes: dict[str, str] | None = None
+) -> dict[str, pd.DataFrame]:
     raw: dict[str, pd.DataFrame] = {}
+    tables = _read_store(cfg, problems, hashes if hashes is not None else {}) if cfg.store else {}
     for label, path in cfg.input_files().items():
-        if not path.is_file():
+        if cfg.store:
+            if label not in tables:
+                continue
+            df = tables[label]
+        elif not path.is_file():
             problems.append(f"{label}: file not found: {path}")
             continue
-        try:
-            df = read_table(path)
-        except OutcomesError as e:
-            problems.append(f"{label}: {e}")
-            continue
+        else:
+            try:
+                df = read_table(path)
+            except OutcomesError as e:
+                problems.append(f"{label}: {e}")
+                continue
         kind = "responses" if label.startswith("responses:") else label
         missing = [c for c in REQUIRED[kind] if c not in df.columns]
         if missing:
@@ -250,11 +293,12 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
     """
     run = _Pass(cfg)
     problems = run.problems
-    raw = _read_all(cfg, problems)
     inputs = Inputs(cfg)
-    for label, path in cfg.input_files().items():
-        if path.is_file():
-            inputs.hashes[label] = sha256(path)
+    raw = _read_all(cfg, problems, inputs.hashes)
+    if not cfg.store:
+        for label, path in cfg.input_files().items():
+            if path.is_file():
+                inputs.hashes[label] = sha256(path)
 
     for inst_id in cfg.tables.responses:
         inst = _instrument(inst_id, f"responses:{inst_id}", problems)

@@ -20,9 +20,13 @@ from .programme import (
     DEMO_SEED,
     DEMO_SETTINGS,
     RESPONSE_INSTRUMENTS,
+    THREE_YEAR_COMMAND,
+    THREE_YEAR_SEED,
+    THREE_YEAR_SETTINGS,
     ProgrammeData,
     demo_programme,
     simulate_programme,
+    three_year_programme,
 )
 from .school_survey import SWEMWBS_COLUMNS, anova_icc
 from .service import INAPPROPRIATE_REASONS, NOT_ACCEPTED_REASONS
@@ -37,6 +41,9 @@ __all__ = [
     "NOT_ACCEPTED_REASONS",
     "RESPONSE_INSTRUMENTS",
     "SWEMWBS_COLUMNS",
+    "THREE_YEAR_COMMAND",
+    "THREE_YEAR_SEED",
+    "THREE_YEAR_SETTINGS",
     "ItemBlock",
     "ProgrammeData",
     "SimulationParameterError",
@@ -46,4 +53,5 @@ __all__ = [
     "demo_programme",
     "ordinal_responses",
     "simulate_programme",
+    "three_year_programme",
 ]

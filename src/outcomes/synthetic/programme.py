@@ -60,6 +60,19 @@ RESPONSE_INSTRUMENTS = (
 DEMO_SEED = 2026
 DEMO_SETTINGS: dict[str, Any] = {"n_comparison_schools": 4}
 DEMO_COMMAND = "outcomes synth --seed 2026 --comparison-schools 4 --out synthetic_data/demo"
+# Three years of school monitoring (synthetic_data/three_year): four survey waves, primary and
+# secondary schools, comparison schools; the demo above is left exactly as it was.
+THREE_YEAR_SEED = 2027
+THREE_YEAR_SETTINGS: dict[str, Any] = {
+    "n_schools": 12,
+    "n_comparison_schools": 6,
+    "survey_waves": ("baseline", "12m", "24m", "36m"),
+    "primary_survey": True,
+}
+THREE_YEAR_COMMAND = (
+    "outcomes synth --seed 2027 --schools 12 --comparison-schools 6 "
+    "--waves baseline,12m,24m,36m --primary-survey --out synthetic_data/three_year"
+)
 
 
 @dataclass
@@ -285,6 +298,11 @@ def demo_programme() -> ProgrammeData:
     return simulate_programme(DEMO_SEED, **DEMO_SETTINGS)
 
 
+def three_year_programme() -> ProgrammeData:
+    """The three-year demo (the one in synthetic_data/three_year/), regenerated."""
+    return simulate_programme(THREE_YEAR_SEED, **THREE_YEAR_SETTINGS)
+
+
 def _survey_truth(s, realised: pd.DataFrame, rng, schools, pupils):
     cols = ["group", "wave", "instrument", "scale", "n", "mean", "sd", "prop_high"]
     real = realised if len(realised) else pd.DataFrame(columns=cols)
@@ -363,7 +381,9 @@ def _command_for(seed: int, settings: Mapping[str, Any]) -> str:
     for k, v in settings.items():
         if v == defaults.get(k):
             continue
-        if k in cli:
+        if k == "primary_survey" and v is True:  # an on/off flag of `outcomes synth`
+            parts.append("--primary-survey")
+        elif k in cli:
             parts.append(f"{cli[k]} {','.join(v) if isinstance(v, list) else v}")
         else:
             other[k] = v

@@ -112,6 +112,13 @@ def release(ev, rel: Release) -> None:
             means={"estimate": ("n_followup", 1), "ci_low": ("n_followup", 1),
                    "ci_high": ("n_followup", 1), "p": ("n_followup", 3)},
         )  # fmt: skip
+    # with two waves the comparison above is the whole story; a trend needs three or more
+    with guard(rel, "school: trend"):
+        if len(waves) >= 3:
+            _trend(ev, rel, sv, cohorts, waves)
+    with guard(rel, "school: weighted"):
+        if cfg.weights is not None:
+            _weighted(ev, rel, sv, cohorts, waves)
     with guard(rel, "school: SWEMWBS"):
         if "swemwbs_metric" in sv.columns:
             mm = survey.means(sv, "swemwbs_metric", by=["cohort", "wave"], cluster="school_id")
@@ -120,12 +127,76 @@ def release(ev, rel: Release) -> None:
                        counts=["n"], means={"mean": ("n", 1), "sd": ("n", 1)})  # fmt: skip
 
 
+def _roll_weights(ev, sv: pd.DataFrame) -> pd.Series | None:
+    """Post-stratification weights to the school rolls, or None when none are configured."""
+    from ...io import read_table
+    from ...weighting import poststratify
+
+    w = ev.cfg.school_survey.weights
+    if w is None:
+        return None
+    return poststratify(sv, read_table(ev.cfg.path(w.roll)), cells=w.cells, count=w.count)
+
+
+def _weighted(ev, rel: Release, sv: pd.DataFrame, cohorts: list[str], waves: list[str]) -> None:
+    """Prevalence weighted to the school rolls (post-stratification), by cohort and wave."""
+    w = ev.cfg.school_survey.weights
+    weights = _roll_weights(ev, sv)
+    collect(rel, weights, "survey weights")
+    rel.facts["school: weighting"] = (
+        f"post-stratified to the school rolls ({w.roll}) by {' x '.join(w.cells)}; "
+        "confidence intervals design-based, schools as sampling units"
+    )
+    data = sv.assign(_weight=weights.to_numpy())
+    prev = survey.prevalence(data, INDICATOR, bands=ev.cfg.school_survey.sdq_bands,
+                             by=["cohort", "wave"], cluster="school_id", weights="_weight")  # fmt: skip
+    prev = _sorted(collect(rel, prev, "weighted prevalence"), cohorts, waves)
+    t = prev[["cohort", "wave", "n", "prevalence", "ci_low", "ci_high"]].rename(
+        columns={"prevalence": "weighted_prevalence"}
+    )
+    rel.counts(
+        t, "survey_prevalence_weighted", counts=["n"],
+        means={"weighted_prevalence": ("n", 3), "ci_low": ("n", 3), "ci_high": ("n", 3)},
+    )  # fmt: skip
+
+
+def _trend(ev, rel: Release, sv: pd.DataFrame, cohorts: list[str], waves: list[str]) -> None:
+    """The trend across all waves (survey.trend), through the release."""
+    cfg = ev.cfg.school_survey
+    prog = "_programme" if COMPARISON in cohorts else None
+    weights = _roll_weights(ev, sv)
+    data = sv.assign(_programme=sv["cohort"] == PROGRAMME)
+    if weights is not None:  # the same weights as the weighted prevalence table
+        data = data.assign(_weight=weights.to_numpy())
+    if prog is None:
+        data = data[data["cohort"] == PROGRAMME]
+    res = survey.trend(data, INDICATOR, "wave", cluster="school_id", waves=waves,
+                       bands=cfg.sdq_bands, programme=prog,
+                       weights="_weight" if weights is not None else None)  # fmt: skip
+    rel.facts["school: trend weighted"] = weights is not None
+    f = collect(rel, res, "survey trend").to_frame()
+    f = f[f["term"] != "level"]  # the levels are the prevalence table above
+    rel.facts["school: trend unit"] = res.time_unit
+    t = pd.DataFrame({
+        "arm": f["arm"], "term": f["term"],
+        "wave": f["wave"].astype(object).where(f["wave"].notna(), "all waves"),
+        "estimate": f["estimate"] * 100, "ci_low": f["ci_low"] * 100,
+        "ci_high": f["ci_high"] * 100, "p": f["p"], "n": f["n"],
+        "schools": f["n_clusters"],
+    })  # fmt: skip
+    rel.counts(
+        t, "survey_trend", counts=["n"], keep=["schools"],
+        means={"estimate": ("n", 1), "ci_low": ("n", 1), "ci_high": ("n", 1),
+               "p": ("n", 3)},
+    )  # fmt: skip
+
+
 def render(rel: Release, cfg) -> Section:
     if cfg.tables.school_survey is None:
         return missing("The school population", ANCHOR, "the school survey is")
     s = Section("The school population against its baseline", anchor=ANCHOR)
     failure_notes(s, rel, TITLE, *[f"school: {p}" for p in
-                  ("prevalence", "by school", "comparison", "SWEMWBS")])  # fmt: skip
+                  ("prevalence", "by school", "comparison", "trend", "weighted", "SWEMWBS")])  # fmt: skip
     sc = cfg.school_survey
     waves = rel.facts.get("school: waves", [])
     cohorts = rel.facts.get("school: cohorts", [])
@@ -137,6 +208,12 @@ def render(rel: Release, cfg) -> Section:
         + (" Each later wave is compared with the baseline; with comparison schools the "
            "estimate is the difference in differences." if COMPARISON in cohorts else "")
     )  # fmt: skip
+    weighting = rel.facts.get("school: weighting")
+    s.text(
+        f"Weighted results: respondents are {weighting}. The tables of counts are unweighted."
+        if weighting
+        else "Results are unweighted: respondents are not weighted to the school rolls."
+    )
     prev = rel.get("survey_prevalence")
     if prev is not None:
         s.table(prev, "Prevalence of probable difficulties by cohort and wave, with "
@@ -147,6 +224,18 @@ def render(rel: Release, cfg) -> Section:
         rel,
         ("survey_prevalence_by_school", "Prevalence by school and wave"),
         ("survey_comparison", "Change in prevalence from baseline to each later wave"),
+        (
+            "survey_trend",
+            ("Weighted trend" if rel.facts.get("school: trend weighted") else "Trend")
+            + " across all waves (percentage points; GEE, schools as clusters): change "
+            f"from baseline at each wave, the trend per {rel.facts.get('school: trend unit', 'year')}"
+            " and, with comparison schools, the difference in differences and in trends",
+        ),
+        (
+            "survey_prevalence_weighted",
+            "Prevalence weighted to the school rolls, by cohort and "
+            "wave, with design-based 95% CI (schools as sampling units)",
+        ),
         ("survey_swemwbs", "SWEMWBS metric score by cohort and wave"),
     )
     return s
