@@ -75,6 +75,7 @@ _MODULES = {
     "imputation": "longitudinal.imputation",
     "likert": "likert",
     "longitudinal": "longitudinal",
+    "mhsds": "mhsds",
     "service": "service",
     "store": "store",
     "survey": "survey",
