@@ -209,7 +209,8 @@ def _parse(
                 out["score"] = np.nan
             continue
         raw = df[col]
-        text = _text(raw) if raw.dtype == object or str(raw.dtype) == "string" else None
+        is_text = raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype)
+        text = _text(raw) if is_text else None
         if kind in (_T, "time"):
             if text is None:
                 # numbers read as numbers: 1.0 -> '1' (codes are text)

@@ -164,7 +164,7 @@ def _inputs(extract: MHSDSExtract, convention: str) -> dict[str, pd.DataFrame]:
     for k, df in frames.items():
         df = df.copy()
         for c in df.columns:
-            if str(df[c].dtype) == "string":
+            if df[c].dtype != object and pd.api.types.is_string_dtype(df[c].dtype):
                 df[c] = df[c].astype(object).where(df[c].notna(), None)
             elif str(df[c].dtype) == "Int64":
                 df[c] = df[c].astype("float64")
