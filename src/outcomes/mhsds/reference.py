@@ -119,7 +119,7 @@ def scale_table(convention: str = "nhs") -> pd.DataFrame:
     m["scale"] = m["code"].map(lambda c: index.get(c, (None, None))[1])
     if convention == "clinical":
         for i, row in m.iterrows():
-            if row["instrument"] is None:
+            if not isinstance(row["instrument"], str):
                 continue
             inst = load_instrument(row["instrument"])
             sc = next(s for s in inst.scales if s.id == row["scale"])
