@@ -9,6 +9,7 @@ frames of the steps asked for.
 from __future__ import annotations
 
 import tempfile
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -50,7 +51,7 @@ class SparkEngine:
 
     def __init__(self, spark=None):
         if spark is None:
-            spark = local_spark()
+            spark = spark_session()
         self.spark = spark
         self._tmp = tempfile.TemporaryDirectory(prefix="outcomes_spark_")
 
@@ -69,13 +70,30 @@ class SparkEngine:
         df.createOrReplaceTempView(name)
 
     def fetch(self, sql: str) -> pd.DataFrame:
-        return self.spark.sql(sql).toPandas()
+        with warnings.catch_warnings():
+            # PySpark warns about pandas 3 on every conversion; the results are compared
+            # with DuckDB's in the tests
+            warnings.simplefilter("ignore", FutureWarning)
+            return self.spark.sql(sql).toPandas()
 
     def close(self) -> None:
         self._tmp.cleanup()
 
 
 _SPARK = None
+
+
+def spark_session(master: str | None = None):
+    """The active SparkSession (spark-submit, Databricks), else one on ``master``, else a
+    local one."""
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None and master is None:
+        return active
+    if master is None:
+        return local_spark()
+    return SparkSession.builder.master(master).appName("outcomes-mhsds").getOrCreate()
 
 
 def local_spark():
@@ -90,6 +108,7 @@ def local_spark():
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.ansi.enabled", "false")
             .getOrCreate()
         )
