@@ -65,8 +65,13 @@ class SparkEngine:
         out.to_parquet(path, index=False)
         self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
 
+    # steps read by several later steps are cached; the rest stay lazy for Spark's optimiser
+    CACHED = ("referrals", "assess_l", "ranked", "measures", "per_referral", "levels")
+
     def create(self, name: str, sql: str) -> None:
-        df = self.spark.sql(sql).localCheckpoint()
+        df = self.spark.sql(sql)
+        if name in self.CACHED:
+            df = df.cache()
         df.createOrReplaceTempView(name)
 
     def fetch(self, sql: str) -> pd.DataFrame:
