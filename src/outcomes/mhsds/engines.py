@@ -126,4 +126,4 @@ def make_engine(engine: str, *, spark=None, con=None):
         return DuckDBEngine(con)
     if engine == "spark":
         return SparkEngine(spark)
-    raise ValueError(unknown("engine", engine, ENGINES))
+    raise ValueError(unknown("engine", engine, ENGINES))  # pandas: see pandas_engine.run

@@ -200,6 +200,19 @@ def run_metric(
     start, end = _period(period_start, "period_start"), _period(period_end, "period_end")
     if start > end:
         raise OutcomesError(f"period_start {start} is after period_end {end}")
+    if engine == "pandas":
+        from .pandas_engine import run
+
+        out = run(_inputs(extract, convention), start, end, by)
+        return NHSMetricResult(
+            table=_long(out["wide"], by),
+            referrals=out["referrals"].sort_values("UniqServReqID").reset_index(drop=True),
+            measures=out["measures"].sort_values(["UniqServReqID", "nhs_scale"]).reset_index(drop=True),
+            unused=out["unused"].sort_values(["source", "id", "_row"]).reset_index(drop=True),
+            convention=convention,
+            engine=engine,
+            problems=extract.problems,
+        )
     eng = make_engine(engine, spark=spark, con=con)
     try:
         for name, df in _inputs(extract, convention).items():
