@@ -738,7 +738,7 @@ def cyp_outcome_metric(
       referrals table with contact dates; see :func:`_item_level_metric` for every argument.
       Runs in pandas; returns :class:`OutcomeMetricResult`.
     * ``cyp_outcome_metric(extract, period_start=..., period_end=..., convention=...,
-      by=[...], engine="duckdb" | "spark")``: an :class:`outcomes.mhsds.MHSDSExtract` from
+      by=[...], engine="duckdb" | "spark" | "pandas")``: an :class:`outcomes.mhsds.MHSDSExtract` from
       ``oc.mhsds.read``. ``convention="nhs"`` reproduces NHS Digital's published method
       (MHS110-MHS115, quirks included); ``"clinical"`` (default) keeps each scale's own
       direction and rater from the instrument YAML (docs/outcome_metric.md lists the

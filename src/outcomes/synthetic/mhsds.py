@@ -1,6 +1,6 @@
 """Synthetic MHSDS extracts (specs/mhsds.md section 2): referrals, people, contacts and coded
 scored assessments with the mess real submissions carry (open and rejected referrals, adults,
-Welsh residents, excluded teams, DNAs, out-of-range and unparseable scores, duplicates, codes
+people without an MPI record, Welsh residents, excluded teams, DNAs, out-of-range and unparseable scores, duplicates, codes
 outside the metric), generated column-wise with numpy so a million referrals take seconds.
 
 The clinical change follows the programme simulator's assumption (docs/synthetic.md): on
@@ -82,6 +82,8 @@ def simulate_mhsds(
             "OrgIDSubICBLocResidence": pick(["00X", "01A", "02B", "03C", "99Z"]),
         }
     )
+    # 1% of people have no MPI record (their referrals are out of scope)
+    mpi = mpi[rng.random(n) >= 0.01].reset_index(drop=True)
     # discharge: mostly inside the period, some before/after, some still open
     disch = start + rng.integers(-60, span + 60, n).astype("timedelta64[D]")
     length = rng.integers(20, 400, n).astype("timedelta64[D]")
