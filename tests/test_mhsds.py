@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mhsds_hand import PERIOD, build
 
 import outcomes as oc
+from mhsds_hand import PERIOD, build
 from outcomes.errors import DataStructureError, OutcomesError
 from outcomes.mhsds import method
 from outcomes.mhsds.reference import BREAKDOWNS
@@ -37,7 +37,14 @@ def nhs(extract):
 def _counts(res, breakdown="england", level="England"):
     t = res.to_frame()
     t = t[(t["breakdown"] == breakdown) & (t["level"] == level)].set_index("rater")
-    cols = ["n_referrals", "n_assessed", "n_paired", "n_improvement", "n_no_change", "n_deterioration"]
+    cols = [
+        "n_referrals",
+        "n_assessed",
+        "n_paired",
+        "n_improvement",
+        "n_no_change",
+        "n_deterioration",
+    ]
     return {r: [None if pd.isna(v) else int(v) for v in t.loc[r, cols]] for r in t.index}
 
 
@@ -69,7 +76,10 @@ def test_england_counts_clinical(extract):
 
 
 def test_default_convention_is_clinical(extract):
-    assert oc.cyp_outcome_metric(extract, period_start=PERIOD[0], period_end=PERIOD[1]).convention == "clinical"
+    assert (
+        oc.cyp_outcome_metric(extract, period_start=PERIOD[0], period_end=PERIOD[1]).convention
+        == "clinical"
+    )
 
 
 def test_scope_reasons(nhs):
@@ -150,7 +160,9 @@ def test_quirks_in_measures(nhs):
 def test_breakdowns(nhs):
     t = nhs.to_frame()
     t = t[t["rater"] == "any"]
-    levels = {(b, lv): n for b, lv, n in t[["breakdown", "level", "n_referrals"]].itertuples(index=False)}
+    levels = {
+        (b, lv): n for b, lv, n in t[["breakdown", "level", "n_referrals"]].itertuples(index=False)
+    }
     assert levels == {
         ("england", "England"): 13,
         ("provider", "RH1"): 11,
@@ -231,7 +243,9 @@ def test_reader_errors():
     r.loc[0, "ServDischDate"] = "20/03/2025"
     bad["MHS101Referral"] = r
     p = oc.mhsds.read(bad).problems
-    assert ((p["table"] == "MHS101Referral") & (p["row"] == 0) & (p["column"] == "ServDischDate")).any()
+    assert (
+        (p["table"] == "MHS101Referral") & (p["row"] == 0) & (p["column"] == "ServDischDate")
+    ).any()
 
 
 def test_reader_problems(extract):

@@ -12,9 +12,9 @@ import shutil
 
 import pandas as pd
 import pytest
-from mhsds_hand import PERIOD, build
 
 import outcomes as oc
+from mhsds_hand import PERIOD, build
 from outcomes.mhsds.reference import BREAKDOWNS
 
 pytestmark = pytest.mark.spark
@@ -28,7 +28,9 @@ def _need_spark() -> None:
         java = None
     if not java:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI must run the Spark tests: Java or pyspark is missing (.ci/run installs them)")
+            pytest.fail(
+                "CI must run the Spark tests: Java or pyspark is missing (.ci/run installs them)"
+            )
         pytest.skip("Java runtime or pyspark absent (apt-get install -y default-jre-headless)")
 
 

@@ -762,10 +762,19 @@ def _apply_mhsds(table: pd.DataFrame, counts, percentages, marker: str) -> pd.Da
     """NHS's MHSDS rule: < 5 incl. 0 -> marker, else nearest 5; % from unrounded counts, whole
     numbers, hidden with their numerator (FUN l.1344-1431 of NHS's code; specs/mhsds.md 3.12).
     Count / 5 never ends in .5, so half-even and half-up rounding agree."""
-    counts = _as_list(counts) if counts is not None else [
-        c for c in table.columns if c not in percentages and pd.api.types.is_numeric_dtype(table[c])
+    counts = (
+        _as_list(counts)
+        if counts is not None
+        else [
+            c
+            for c in table.columns
+            if c not in percentages and pd.api.types.is_numeric_dtype(table[c])
+        ]
+    )
+    needed = [
+        *counts,
+        *(x for v in percentages.values() for x in ([v] if isinstance(v, str) else v)),
     ]
-    needed = [*counts, *(x for v in percentages.values() for x in ([v] if isinstance(v, str) else v))]
     for c in needed:
         if c not in table.columns:
             raise DataStructureError(unknown("column", c, [str(x) for x in table.columns]))
@@ -777,11 +786,21 @@ def _apply_mhsds(table: pd.DataFrame, counts, percentages, marker: str) -> pd.Da
         hide = np.isfinite(v) & (v < 5)
         hidden[c] = hide
         col = np.where(np.isfinite(v), np.round(v / 5) * 5, np.nan).astype(object)
-        col = np.array([int(x) if isinstance(x, float) and np.isfinite(x) else x for x in col], dtype=object)
+        col = np.array(
+            [int(x) if isinstance(x, float) and np.isfinite(x) else x for x in col], dtype=object
+        )
         col[hide] = marker
         out[c] = pd.Series(col, index=table.index, dtype=object)
         changed = np.isfinite(v) & (col != v)
-        log.append(_log_frame(table.index.to_numpy(dtype=object)[changed], c, _whole_objects(v)[changed], col[changed], "mhsds rule: < 5 (incl. 0) suppressed, else nearest 5"))
+        log.append(
+            _log_frame(
+                table.index.to_numpy(dtype=object)[changed],
+                c,
+                _whole_objects(v)[changed],
+                col[changed],
+                "mhsds rule: < 5 (incl. 0) suppressed, else nearest 5",
+            )
+        )
     for p, spec in percentages.items():
         num, den = (spec, None) if isinstance(spec, str) else spec
         if den is None:
@@ -799,7 +818,10 @@ def _apply_mhsds(table: pd.DataFrame, counts, percentages, marker: str) -> pd.Da
     out.attrs["disclosure_log"] = attach(
         pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LOG_COLUMNS)
     )
-    out.attrs["disclosure"] = {"rule": "mhsds: < 5 incl. 0 suppressed; others nearest 5", "counts": [str(c) for c in counts]}
+    out.attrs["disclosure"] = {
+        "rule": "mhsds: < 5 incl. 0 suppressed; others nearest 5",
+        "counts": [str(c) for c in counts],
+    }
     return out
 
 

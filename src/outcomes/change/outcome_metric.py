@@ -752,7 +752,7 @@ def cyp_outcome_metric(
         >>> sc = pd.DataFrame({"referral_id": ["r1", "r1"], "instrument": "swemwbs",
         ...     "rater": "self", "date": ["2024-01-05", "2024-06-20"], "metric": [17.43, 21.54]})
         >>> cyp_outcome_metric(sc, refs).to_frame()["n_paired"].tolist()
-        [1, 1]
+        [1, 0, 0, 1]
     """
     from ..mhsds.extract import MHSDSExtract
 

@@ -14,7 +14,8 @@ from ..errors import OutcomesError
 def nhs_metric(
     extract: Annotated[Path, typer.Argument(help="Folder of <Table>.csv / .parquet files.")],
     period: Annotated[
-        str, typer.Option("--period", help="Discharge period START:END, e.g. 2025-04-01:2026-03-31.")
+        str,
+        typer.Option("--period", help="Discharge period START:END, e.g. 2025-04-01:2026-03-31."),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the results to.")],
     engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",

@@ -259,7 +259,9 @@ def _parse(
 def _add(problems: list, table: str, rows: pd.Series, column: str, what: str) -> None:
     if len(rows):
         problems.append(
-            pd.DataFrame({"table": table, "row": rows.to_numpy(), "column": column, "problem": what})
+            pd.DataFrame(
+                {"table": table, "row": rows.to_numpy(), "column": column, "problem": what}
+            )
         )
 
 
@@ -284,8 +286,12 @@ def _load_folder(path: Path) -> dict[str, pd.DataFrame]:
 
 
 def _load_connection(con) -> dict[str, pd.DataFrame]:
-    names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    return {n: con.execute(f'SELECT * FROM "{n}"').df() for n in [*TABLES, *REFERENCE] if n in names}
+    names = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    return {
+        n: con.execute(f'SELECT * FROM "{n}"').df() for n in [*TABLES, *REFERENCE] if n in names
+    }
 
 
 def read(
@@ -333,7 +339,9 @@ def read(
             if name not in known:
                 raise DataStructureError(unknown("MHSDS table", name, known))
             if not isinstance(df, pd.DataFrame):
-                raise DataStructureError(f"table {name}: expected a DataFrame, got {type(df).__name__}")
+                raise DataStructureError(
+                    f"table {name}: expected a DataFrame, got {type(df).__name__}"
+                )
     elif hasattr(path_or_tables, "execute"):
         given = _load_connection(path_or_tables)
     else:
@@ -396,14 +404,21 @@ def read(
         have = pd.MultiIndex.from_frame(a[["UniqServReqID", "UniqCareContID"]].astype(object)).isin(
             ids
         )
-        _add(problems, "MHS607CodedScoreAssessmentAct", a["_row"][~have], "UniqCareContID",
-             "no MHS201 contact with this UniqServReqID and UniqCareContID: the score has no date")
+        _add(
+            problems,
+            "MHS607CodedScoreAssessmentAct",
+            a["_row"][~have],
+            "UniqCareContID",
+            "no MHS201 contact with this UniqServReqID and UniqCareContID: the score has no date",
+        )
 
     refs: dict[str, pd.DataFrame] = {}
     for name, cols in REFERENCE.items():
         if name in given:
             df = given[name]
-            need = ["SubICB_Code", "ICB_Code", "Region_Code"] if name == "ref_sub_icb" else list(cols)
+            need = (
+                ["SubICB_Code", "ICB_Code", "Region_Code"] if name == "ref_sub_icb" else list(cols)
+            )
             absent = [c for c in need if c not in df.columns]
             if absent:
                 raise DataStructureError(f"reference {name}: column(s) {absent} missing")

@@ -13,6 +13,7 @@ Each step is ``(view name, SELECT ...)``; an engine materialises them in order.
 
 from __future__ import annotations
 
+from .extract import REFERENCE, TABLES
 from .reference import (
     AGE_BANDS,
     ATTENDED,
@@ -26,7 +27,6 @@ from .reference import (
     REFERRAL_REASONS,
     UPPER_ETHNICITY,
 )
-from .extract import REFERENCE, TABLES
 
 RATERS3 = ("self", "parent", "clinician")
 
@@ -370,7 +370,9 @@ def levels(by: list[str]) -> str:
             )
         elif b == "age_band":
             a = "r.AgeServReferRecDate"
-            whens = " ".join(f"WHEN {a} BETWEEN {lo} AND {hi} THEN '{lab}'" for lo, hi, lab in AGE_BANDS)
+            whens = " ".join(
+                f"WHEN {a} BETWEEN {lo} AND {hi} THEN '{lab}'" for lo, hi, lab in AGE_BANDS
+            )
             lev = f"CASE {whens} ELSE 'UNKNOWN' END"
             parts.append(sel.format(b=b, lev=lev, desc=lev) + src)
         elif b == "gender":

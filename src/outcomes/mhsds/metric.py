@@ -14,8 +14,14 @@ from .._internal.text import unknown
 from ..errors import OutcomesError
 from . import method
 from .extract import REFERENCE, TABLES, MHSDSExtract, _parse
-from .reference import BREAKDOWNS, RATERS, SUPPRESSED_BREAKDOWNS, check_convention
-from .reference import rcads_norms, scale_table
+from .reference import (
+    BREAKDOWNS,
+    RATERS,
+    SUPPRESSED_BREAKDOWNS,
+    check_convention,
+    rcads_norms,
+    scale_table,
+)
 
 OUTCOMES = ("improvement", "no_change", "deterioration")
 MEASURE_IDS = {
@@ -120,7 +126,9 @@ class NHSMetricResult:
             vals = out["MEASURE_VALUE"].astype(object).copy()
             for i in np.flatnonzero(sup.to_numpy()):
                 row = out.iloc[i]
-                vals.iloc[i] = look[(row["_key"], row["PRIMARY_LEVEL"], row["_rater"], row["_count"])]
+                vals.iloc[i] = look[
+                    (row["_key"], row["PRIMARY_LEVEL"], row["_rater"], row["_count"])
+                ]
             out["MEASURE_VALUE"] = vals
         return out.drop(columns=["_key", "_count", "_rater"])
 
@@ -207,7 +215,9 @@ def run_metric(
         return NHSMetricResult(
             table=_long(out["wide"], by),
             referrals=out["referrals"].sort_values("UniqServReqID").reset_index(drop=True),
-            measures=out["measures"].sort_values(["UniqServReqID", "nhs_scale"]).reset_index(drop=True),
+            measures=out["measures"]
+            .sort_values(["UniqServReqID", "nhs_scale"])
+            .reset_index(drop=True),
             unused=out["unused"].sort_values(["source", "id", "_row"]).reset_index(drop=True),
             convention=convention,
             engine=engine,

@@ -87,7 +87,9 @@ def run(frames: dict[str, pd.DataFrame], start: str, end: str, by: list[str]) ->
         (~la_ok, m.R_LA),
         (~s["UniqServReqID"].isin(teams_ok["UniqServReqID"]), m.R_TEAM),
     ]
-    reason = np.select([c.fillna(False).to_numpy(bool) for c, _ in rules], [r for _, r in rules], "")
+    reason = np.select(
+        [c.fillna(False).to_numpy(bool) for c, _ in rules], [r for _, r in rules], ""
+    )
     s["reason"] = reason
     s["ServDischDate"] = dis
     s["in_scope"] = s["reason"] == ""
@@ -136,7 +138,6 @@ def run(frames: dict[str, pd.DataFrame], start: str, end: str, by: list[str]) ->
         .reset_index()
     )
     a7d = a7.merge(cdate, on=["UniqServReqID", "UniqCareContID"], how="left")
-    cols = ["source", "id", "_row", "UniqServReqID", "Person_ID", "code", "PersScore", "score"]
     a = pd.concat(
         [
             pd.DataFrame(
@@ -170,7 +171,17 @@ def run(frames: dict[str, pd.DataFrame], start: str, end: str, by: list[str]) ->
     )
     meas = t["measures"].rename(columns={"min": "min_score", "max": "max_score"})
     a = a.merge(
-        meas[["code", "nhs_scale", "rater", "min_score", "max_score", "threshold", "higher_is_better"]],
+        meas[
+            [
+                "code",
+                "nhs_scale",
+                "rater",
+                "min_score",
+                "max_score",
+                "threshold",
+                "higher_is_better",
+            ]
+        ],
         on="code",
         how="left",
     )
@@ -198,9 +209,10 @@ def run(frames: dict[str, pd.DataFrame], start: str, end: str, by: list[str]) ->
     ].rename(columns={"Person_ID": "_ref_person"})
     a = a.merge(rr, on="UniqServReqID", how="left", indicator="_m")
     no_ref = (a["_m"] == "left_only").to_numpy()
-    person_bad = a["Person_ID"].isna().to_numpy() | (
-        a["_ref_person"].astype(object) != a["Person_ID"].astype(object)
-    ).to_numpy()
+    person_bad = (
+        a["Person_ID"].isna().to_numpy()
+        | (a["_ref_person"].astype(object) != a["Person_ID"].astype(object)).to_numpy()
+    )
     sd = a["score_date"]
     a["lreason"] = np.select(
         [
@@ -212,7 +224,15 @@ def run(frames: dict[str, pd.DataFrame], start: str, end: str, by: list[str]) ->
             (sd < a["contact1"]).fillna(False).to_numpy(bool),
             (sd > a["ServDischDate"]).fillna(False).to_numpy(bool),
         ],
-        [a["dreason"].to_numpy(), m.U_NOREF, m.U_PERSON, m.U_SCOPE, m.U_NOC2, m.U_BEFORE, m.U_AFTER],
+        [
+            a["dreason"].to_numpy(),
+            m.U_NOREF,
+            m.U_PERSON,
+            m.U_SCOPE,
+            m.U_NOC2,
+            m.U_BEFORE,
+            m.U_AFTER,
+        ],
         "",
     )
     sex = np.select([a["Gender"] == "1", a["Gender"] == "2"], ["M", "F"], None)
@@ -228,7 +248,9 @@ def run(frames: dict[str, pd.DataFrame], start: str, end: str, by: list[str]) ->
     )
     raw32 = _f32(a["score"])
     with np.errstate(invalid="ignore"):
-        tval = (((raw32.astype("float64") - a["mean"].to_numpy()) / a["sd"].to_numpy()) * 10 + 50).astype(F32)
+        tval = (
+            ((raw32.astype("float64") - a["mean"].to_numpy()) / a["sd"].to_numpy()) * 10 + 50
+        ).astype(F32)
     has_norm = a["mean"].notna().to_numpy()
     a["value32"] = np.where(has_norm, tval, raw32)
     a["t_score"] = has_norm
@@ -298,12 +320,10 @@ def run(frames: dict[str, pd.DataFrame], start: str, end: str, by: list[str]) ->
     per["counted"] = (per["in_scope"] & per["contact2"].notna()).astype("int64")
     for x in m.RATERS3:
         mx = measures[measures["rater"] == x]
-        gx = mx.groupby("UniqServReqID")
         assessed = set(mx["UniqServReqID"])
         paired = set(mx.loc[mx["class"].notna(), "UniqServReqID"])
         imp = set(mx.loc[mx["class"] == "improvement", "UniqServReqID"])
         det = set(mx.loc[mx["class"] == "deterioration", "UniqServReqID"])
-        del gx
         rid = per["UniqServReqID"]
         per[f"{x}_assessed"] = rid.isin(assessed).astype("int64")
         per[f"{x}_paired"] = rid.isin(paired).astype("int64")
@@ -332,14 +352,20 @@ def run(frames: dict[str, pd.DataFrame], start: str, end: str, by: list[str]) ->
         elif b == "age_band":
             ag = ins["AgeServReferRecDate"].astype("float64")
             lev = pd.Series(
-                np.select([(ag >= lo) & (ag <= hi) for lo, hi, _ in AGE_BANDS], [x for *_, x in AGE_BANDS], "UNKNOWN"),
+                np.select(
+                    [(ag >= lo) & (ag <= hi) for lo, hi, _ in AGE_BANDS],
+                    [x for *_, x in AGE_BANDS],
+                    "UNKNOWN",
+                ),
                 index=ins.index,
             )
             desc = lev
         elif b == "gender":
             gi, gg = ins["GenderIDCode"], ins["Gender"]
             lev = pd.Series(
-                np.select([gi.isin(["1", "2", "3", "4"]), gg.isin(["1", "2", "9"])], [gi, gg], "UNKNOWN"),
+                np.select(
+                    [gi.isin(["1", "2", "3", "4"]), gg.isin(["1", "2", "9"])], [gi, gg], "UNKNOWN"
+                ),
                 index=ins.index,
             )
             desc = lev.map(GENDER).fillna("UNKNOWN")
@@ -382,7 +408,9 @@ def run(frames: dict[str, pd.DataFrame], start: str, end: str, by: list[str]) ->
     j = levels.merge(per, on="UniqServReqID")
     cnt = j["counted"] == 1
     j["n_referrals"] = j["counted"]
-    j["any_assessed"] = (cnt & j[[f"{x}_assessed" for x in m.RATERS3]].eq(1).any(axis=1)).astype(int)
+    j["any_assessed"] = (cnt & j[[f"{x}_assessed" for x in m.RATERS3]].eq(1).any(axis=1)).astype(
+        int
+    )
     j["any_paired"] = (cnt & j[[f"{x}_paired" for x in m.RATERS3]].eq(1).any(axis=1)).astype(int)
     out_cols = ["n_referrals", "any_assessed", "any_paired"]
     for x in m.RATERS3:

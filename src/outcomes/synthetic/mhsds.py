@@ -78,7 +78,9 @@ def simulate_mhsds(
             "GenderIDCode": pick(["1", "2", "3", "4", None], [0.3, 0.3, 0.03, 0.02, 0.35]),
             "NHSDEthnicity": pick(list("ABCDEFGHJKLMNPRSZ") + ["99", "T"]),
             "LSOA2011": pick(list(lsoa) + ["W01000001"]),
-            "LADistrictAuth": pick(["E08000012", "E09000001", "W06000015", None], [0.6, 0.35, 0.02, 0.03]),
+            "LADistrictAuth": pick(
+                ["E08000012", "E09000001", "W06000015", None], [0.6, 0.35, 0.02, 0.03]
+            ),
             "OrgIDSubICBLocResidence": pick(["00X", "01A", "02B", "03C", "99Z"]),
         }
     )
@@ -99,9 +101,13 @@ def simulate_mhsds(
             "ServDischDate": pd.to_datetime(np.where(open_, np.datetime64("NaT"), disch)),
             "AgeServReferRecDate": rng.integers(0, 20, n),
             "PrimReasonReferralMH": pick([f"{k:02d}" for k in range(1, 32)]),
-            "ServTeamType": pick(["C01", "C04", "C05", "E01", "B02", None], [0.5, 0.2, 0.15, 0.05, 0.05, 0.05]),
+            "ServTeamType": pick(
+                ["C01", "C04", "C05", "E01", "B02", None], [0.5, 0.2, 0.15, 0.05, 0.05, 0.05]
+            ),
             "ReferRejectionDate": pd.to_datetime(
-                np.where(rng.random(n) < 0.03, received + np.timedelta64(3, "D"), np.datetime64("NaT"))
+                np.where(
+                    rng.random(n) < 0.03, received + np.timedelta64(3, "D"), np.datetime64("NaT")
+                )
             ),
         }
     )
@@ -124,7 +130,9 @@ def simulate_mhsds(
             "CareContDate": pd.to_datetime(cdate),
             "CareContTime": pick(["09:00:00", "13:30:00", None], size=m),
             "AttendStatus": pick(["5", "6", "3", "7", "2"], [0.7, 0.1, 0.1, 0.05, 0.05], size=m),
-            "ConsMechanismMH": pick(["01", "02", "11", "04", "98", "12"], [0.6, 0.15, 0.15, 0.02, 0.05, 0.03], size=m),
+            "ConsMechanismMH": pick(
+                ["01", "02", "11", "04", "98", "12"], [0.6, 0.15, 0.15, 0.02, 0.05, 0.03], size=m
+            ),
         }
     )
     ind_ref = i[rng.random(n) < 0.1]
@@ -176,7 +184,9 @@ def simulate_mhsds(
     frac = np.repeat(base, n_adm) + np.where(hib, 1, -1) * np.repeat(drift, n_adm) * adm / 2
     val = np.clip(lo + frac * (hi - lo), lo, hi)
     val = np.round(val / step) * step
-    text = np.where(step < 1, np.char.mod("%.1f", val), np.char.mod("%d", val.astype(int))).astype(object)
+    text = np.where(step < 1, np.char.mod("%.1f", val), np.char.mod("%d", val.astype(int))).astype(
+        object
+    )
     bad = rng.random(a)
     text[bad < 0.01] = "9"  # HoNOSCA "not known" and out-of-range elsewhere
     text[(bad >= 0.01) & (bad < 0.015)] = "NA"
