@@ -310,3 +310,28 @@ def test_pandas_engine_equals_duckdb_synthetic_100k():
         method.R_LA,
         method.R_TEAM,
     } | ({method.R_OLD} & set(a.referrals["reason"]))
+
+
+def test_command_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from outcomes.cli import app
+
+    folder = tmp_path / "extract"
+    folder.mkdir()
+    for k, v in build().items():
+        v.to_csv(folder / f"{k}.csv", index=False)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        app,
+        ["nhs-metric", str(folder), "--period", f"{PERIOD[0]}:{PERIOD[1]}", "-o", str(out)],
+    )
+    assert res.exit_code == 0, res.output
+    assert "13 closed referrals in scope" in res.output
+    nhs = pd.read_csv(out / "nhs_measures.csv", dtype=str)
+    row = nhs[(nhs["BREAKDOWN"] == "Provider") & (nhs["PRIMARY_LEVEL"] == "RH2")]
+    assert set(row["MEASURE_VALUE"]) == {"*"}  # every RH2 count is below 5
+    bad = CliRunner().invoke(
+        app, ["nhs-metric", str(folder), "--period", "2025-03", "-o", str(out)]
+    )
+    assert bad.exit_code == 1 and "START:END" in bad.output
