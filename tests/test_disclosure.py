@@ -408,3 +408,17 @@ def test_property_percentages_follow_published_counts(rows, rule):
             assert np.isnan(pp)
         else:
             assert pp == pytest.approx(round(100 * pc / pn, 1), abs=1e-9)
+
+
+def test_a_count_within_a_hidden_group_is_hidden_with_it():
+    # School A: n = 5 (primary). "0 of A's children were k" tells something about each of
+    # them, so A's k is hidden too, and then B's n and k so that 55 - 30 and 22 - 12 do not
+    # give A's values back (the smallest inner cells of each column).
+    t = pd.DataFrame({"s": ["A", "B", "C", "Total"], "n": [5, 20, 30, 55], "k": [0, 10, 12, 22]})
+    out = disclosure.apply(t, counts=["n", "k"], within={"k": "n"})
+    assert out["n"].tolist() == ["*", "*", 30, 55]
+    assert out["k"].tolist() == ["*", "*", 10, 20]
+    why = out.attrs["disclosure_log"].set_index(["row", "column"])["reason"]
+    assert "within a group" in why[(0, "k")]
+    with pytest.raises(oc.OutcomesError, match="within= names 'x'"):
+        disclosure.apply(t, counts=["n", "k"], within={"x": "n"})

@@ -243,8 +243,8 @@ def test_report_config_waves_must_be_in_the_data(tmp_path):
     root = pathlib.Path(__file__).resolve().parents[1]
     cfg = yaml.safe_load((root / "examples" / "demo_evaluation.yaml").read_text())
     cfg["data_dir"] = str(root / "synthetic_data" / "demo")
-    cfg.setdefault("staff_survey", {})["followup_wave"] = "12 m"
+    cfg.setdefault("staff_survey", {})["waves"] = ["baseline", "12 m"]
     path = tmp_path / "e.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    with pytest.raises(ConfigError, match="staff_survey.followup_wave '12 m'; did you mean '12m'"):
+    with pytest.raises(ConfigError, match="staff_survey.waves: unknown wave '12 m'; did you mean"):
         load_inputs(load_config(path))

@@ -32,7 +32,7 @@ COUNT_COLUMNS = {
     "cells", "first_contacts", "second_contacts", "discharges", "children_first_seen",
     "waiting_at_end", "n_referrals", "n_paired", "n_improvement", "n_no_change",
     "n_deterioration", "rows", "invalid_cells", "rows_excluded", "n_baseline", "n_followup",
-    "with_baseline", "completed",
+    "with_baseline", "completed", "not_completed", "seen_in_step", "rows_read", "rows_used",
 }  # fmt: skip
 
 
@@ -181,6 +181,7 @@ def test_invalid_cells_stop_the_report_or_are_flagged(tmp_path):
     cfg = yaml.safe_load(DEMO.read_text())
     cfg["data_dir"] = str(data)
     cfg["tables"]["responses"] = {"honosca": "responses_honosca.csv"}
+    cfg["outcomes"]["headline"] = "honosca.total"  # the headline must be among the responses
     p = tmp_path / "e.yaml"
     p.write_text(yaml.safe_dump(cfg))
     with pytest.raises(
@@ -190,7 +191,13 @@ def test_invalid_cells_stop_the_report_or_are_flagged(tmp_path):
     cfg["invalid_cells"] = "flag"
     p.write_text(yaml.safe_dump(cfg))
     inputs = load_and_check(p)
-    assert inputs.accounting.set_index("table").loc["responses:honosca", "invalid_cells"] == 1
+    # the flagged cell is counted in the data-quality record and listed (row and column only)
+    notes = inputs.quality.to_frame()
+    flagged = notes[(notes["where"] == "responses:honosca") & notes["what"].str.contains("invalid")]
+    assert flagged["rows"].sum() == 1
+    assert inputs.issues[["table", "row", "column"]].values.tolist() == [
+        ["responses:honosca", 3, "q2"]
+    ]
 
 
 def test_absent_sections_are_left_out_with_a_note(tmp_path):
@@ -257,3 +264,33 @@ def test_report_renders_in_headless_chromium(built, tmp_path):
     assert loaded and all(loaded)
     assert sections == len(SECTION_IDS)
     assert errors == []
+
+
+def test_a_nine_referral_pilot_builds_and_publishes_no_small_number(tmp_path):
+    """The whole build (notebook and HTML) of a pilot with 9 referrals in one school."""
+    from outcomes.synthetic import simulate_programme
+
+    data = simulate_programme(seed=1, n_schools=1, secondary_share=0.0, pupils_per_primary=120,
+                              referral_rate=0.08, truth_mc_size=0)  # fmt: skip
+    assert len(data.referrals) == 9
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name, t in data.tables().items():
+        t.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
+    cfg = yaml.safe_load(DEMO.read_text())
+    cfg["data_dir"] = str(folder)
+    cfg["tables"] = {
+        **{n: f"{n}.csv" for n in ("referrals", "schools", "staff_survey")},
+        "responses": {k: f"responses_{k}.csv" for k, v in data.responses.items() if len(v)},
+    }
+    # Every configured reason must occur in the data: the pilot's own reasons, of the demo's.
+    present = set(data.referrals["not_accepted_reason"].dropna())
+    demo_reasons = cfg["service"]["inappropriate_reasons"]
+    cfg["service"]["inappropriate_reasons"] = [r for r in demo_reasons if r in present]
+    html = oc.build_report(cfg, tmp_path / "out", progress=False).read_text(encoding="utf-8")
+    for t in pd.read_html(io.StringIO(html), attrs={"class": "oc-table"}):
+        for col in t.columns:
+            if str(col) in COUNT_COLUMNS:
+                values = pd.to_numeric(t[col].astype(str).str.replace(",", ""), errors="coerce")
+                assert values[(values >= 1) & (values <= 7)].empty, (col, values.tolist())
+    assert "could not be shown" not in html  # every section rendered

@@ -73,6 +73,7 @@ _MODULES = {
     "esq": "esq",
     "forms": "forms",
     "imputation": "longitudinal.imputation",
+    "io": "io",
     "likert": "likert",
     "longitudinal": "longitudinal",
     "mhsds": "mhsds",

@@ -49,10 +49,16 @@ from ._internal.params import (
 from ._internal.text import unknown
 from .errors import DataStructureError, OutcomesError
 
-__all__ = ["DEFAULT_TOTAL_LABELS", "LOG_COLUMNS", "MARKER", "apply", "is_protected"]
+__all__ = [
+    "DEFAULT_TOTAL_LABELS", "LOG_COLUMNS", "MARKER", "NOT_APPLICABLE", "apply", "is_protected",
+]  # fmt: skip
 
+#: what a suppressed cell shows, everywhere (tables, CSV, prose)
 MARKER = "*"
 RULES = ("default", "mhsds")
+#: what a cell with no value shows (a statistic that does not exist, e.g. no follow-up yet),
+#: everywhere: never a blank, which could be read as "one person"
+NOT_APPLICABLE = "–"
 DEFAULT_TOTAL_LABELS: tuple[str, ...] = ("Total", "All", "Totals", "Grand total")
 # A label that reads like a total but is not declared one would get no secondary suppression
 # (its parts could be recovered by subtraction): such labels are refused, not guessed.
@@ -545,6 +551,7 @@ def is_protected(
         "percent_scale": POSITIVE,
         "marker": TEXT,
         "rule": Options(str, set(RULES)),
+        "within": COLUMN_MAP,
     }
 )
 def apply(
@@ -564,6 +571,7 @@ def apply(
     percent_scale: float = 100.0,
     marker: str = MARKER,
     rule: str = "default",
+    within: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Apply the small-numbers rule, with secondary suppression, to a table for publication.
 
@@ -608,6 +616,10 @@ def apply(
         it is computed from the *unrounded* counts and rounded to a whole number; no secondary
         suppression (NHS does none). ``threshold``, ``base``, ``decimals`` and the total rows
         do not apply to it.
+    within
+        ``{count_column: n_column}``: counts within a group (cases among n). A count whose
+        group's n is suppressed is suppressed too (even 0 or a large count: "none of them" is
+        information about every member), before secondary suppression protects it.
 
     Returns
     -------
@@ -663,7 +675,28 @@ def apply(
     primary = (starred | ((flat.reshape(n, c) >= 1) & (flat.reshape(n, c) <= threshold))).ravel()
     a, desc, is_margin_cell = _constraints(n, lay.counts, row_margins, lay.column_totals)
     supp = primary.copy()
-    secondary = _Suppressor(a, desc, flat, is_margin_cell).run(supp)
+    suppressor = _Suppressor(a, desc, flat, is_margin_cell)
+    cpos0 = {name: j for j, name in enumerate(lay.counts)}
+    pairs = []
+    for sub, group_n in (within or {}).items():
+        for col in (sub, group_n):
+            if col not in cpos0:
+                raise OutcomesError(f"within= names {col!r}, which is not a count column")
+        pairs.append((cpos0[sub], cpos0[group_n], group_n))
+    secondary: dict[int, str] = {}
+    while True:
+        secondary.update(suppressor.run(supp))
+        # a count within a hidden group is hidden with it, then the margins are checked again
+        grid = supp.reshape(n, c)
+        grown = False
+        for js, jn, group_n in pairs:
+            new = grid[:, jn] & ~grid[:, js]
+            for i in np.flatnonzero(new):
+                secondary[i * c + js] = f"within a group whose n ({group_n!r}) is suppressed"
+            grid[:, js] |= grid[:, jn]
+            grown |= bool(new.any())
+        if not grown:
+            break
     supp = supp.reshape(n, c)
 
     rounded = _round(values, threshold, base)

@@ -8,9 +8,12 @@ from pathlib import Path
 import pandas as pd
 
 from ._internal.dates import excel_dates, is_date_column
+from ._internal.params import COUNT, validate_params
 from ._internal.spreadsheet import excel_read_error, write_csv, write_excel
 from ._internal.text_files import open_text
 from .errors import OutcomesError
+
+__all__ = ["ID_COLUMNS", "READERS", "read_table", "write_table"]
 
 #: Identifier columns are read as text so that "007" keeps its zeros.
 ID_COLUMNS = (
@@ -24,6 +27,7 @@ ID_COLUMNS = (
 READERS = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet"}
 
 
+@validate_params({"path": "path", "sheet": [str, COUNT]})
 def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
     """Read a CSV, Excel (.xlsx) or Parquet file, keeping id columns as text.
 
@@ -75,6 +79,7 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
         raise OutcomesError(f"{p}: could not be read as {kind}: {e}") from None
 
 
+@validate_params({"data": "dataframe", "path": "path"})
 def write_table(data: pd.DataFrame, path: str | Path) -> Path:
     """Write a table as CSV, Excel or Parquet according to the file extension.
 

@@ -151,6 +151,10 @@ def prepare_referrals(
     check_frame(referrals, REQUIRED, what="referrals table")
     if not referrals.index.is_unique:
         raise DataStructureError("the referrals table's index has duplicate labels; reset it")
+    if date_format is None and _already_checked(referrals, as_of, dayfirst):
+        # A table this function returned (or a subset of it) is not checked again: the report
+        # checks its referrals once, then calls a dozen functions with the checked table.
+        return referrals.copy()
 
     df = referrals.copy()
     parts: list[pd.DataFrame | None] = []
@@ -303,8 +307,34 @@ def prepare_referrals(
         "n_input": len(df),
         "n_excluded": int(drop.sum()),
         "quality": quality,
+        CHECKED: as_of,
     }
     return out
+
+
+#: ``attrs`` key marking a table :func:`prepare_referrals` returned: the extract date it was
+#: checked against (``None``: none)
+CHECKED = "checked_as_of"
+
+
+def _already_checked(df: pd.DataFrame, as_of, dayfirst: bool = True) -> bool:
+    """Whether ``df`` came out of :func:`prepare_referrals` checked against this ``as_of``.
+
+    The marker alone is not trusted: the parsed types and unique ids must still be there, so a
+    marked table whose columns were replaced since is checked again.
+    """
+    if CHECKED not in df.attrs:
+        return False
+    checked_as_of = df.attrs[CHECKED]
+    if as_of is not None:
+        as_of = _as_date(as_of, "as_of", dayfirst)
+        if checked_as_of is None or checked_as_of > as_of:
+            return False
+    dates_ok = all(
+        pd.api.types.is_datetime64_any_dtype(df[c].dtype) for c in DATE_COLUMNS if c in df.columns
+    )
+    acc_ok = "accepted" not in df.columns or isinstance(df["accepted"].dtype, pd.BooleanDtype)
+    return dates_ok and acc_ok and bool(df["referral_id"].is_unique)
 
 
 def _error_message(issues: pd.DataFrame, limit: int = 20) -> str:

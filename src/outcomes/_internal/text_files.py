@@ -35,13 +35,14 @@ def decode(path: Path, encoding: str | None = None) -> tuple[str, str]:
             raise OutcomesError(f"encoding must be a name such as 'utf-8', not {encoding!r}")
         try:
             return data.decode(encoding), encoding
-        except LookupError:
-            raise OutcomesError(f"{path}: unknown encoding {encoding!r}") from None
         except UnicodeDecodeError as e:
             raise OutcomesError(
                 f"{path}: is not {encoding} text (byte {e.start}: {e.reason}); "
                 "leave encoding= out to let the reader guess"
             ) from None
+        except (LookupError, ValueError):
+            # LookupError: no such codec; ValueError: a name Python cannot even look up ("0\x00")
+            raise OutcomesError(f"{path}: unknown encoding {encoding!r}") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         guesses = ["utf-16"]
     elif data.startswith(b"\xef\xbb\xbf"):

@@ -1,21 +1,32 @@
-"""Build the 12-month evaluation report: check everything, run the parameterised notebook,
-and write one self-contained HTML file (no code), the executed notebook and every table."""
+"""Build the 12-month evaluation report: check everything once, run the parameterised notebook
+on the checked inputs, and write one self-contained HTML file (no code), the executed notebook
+and every table, into place only when all of it is complete."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
-import sys
+import pickle
+import shutil
+import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from .._internal.params import POSITIVE_COUNT, HasMethods, validate_params
+from ..errors import OutcomesError
 from .config import EvaluationConfig, load_config
-from .inputs import load_inputs
+from .inputs import Inputs, load_inputs
 
 NOTEBOOK_NAME = "12_month_evaluation.ipynb"
+HTML_NAME = "12_month_evaluation.html"
+INPUTS_NAME = "checked_inputs.pickle"
 TEMPLATES = Path(__file__).parent / "templates"
+
+
+class ReportBuildError(OutcomesError):
+    """The notebook failed while the report was built; nothing was written to the output."""
 
 
 def notebook_path() -> Path:
@@ -29,13 +40,35 @@ def notebook_path() -> Path:
     raise FileNotFoundError(f"{NOTEBOOK_NAME} not found in the package or the repository")
 
 
-def _progress_printer(stream=sys.stderr) -> Callable:
-    def hook(cell, cell_index, **_):
-        title = cell.get("metadata", {}).get("section")
-        if title:
-            print(f"  - {title}", file=stream, flush=True)
+def open_inputs(inputs_path: str | Path | None, config_path: str | Path) -> Inputs:
+    """The checked inputs handed over by :func:`build_report`, or (a notebook opened by hand,
+    ``inputs_path`` empty) the inputs read and checked from the config.
 
-    return hook
+    Example:
+        >>> open_inputs("", "examples/demo_evaluation.yaml").waves["staff_survey"]  # doctest: +SKIP
+        ['baseline', '12m']
+    """
+    if inputs_path:
+        with open(inputs_path, "rb") as f:
+            inputs = pickle.load(f)  # written by build_report into its own private folder
+        if not isinstance(inputs, Inputs):
+            raise ReportBuildError(f"{inputs_path} does not hold checked report inputs")
+        return inputs
+    return load_inputs(load_config(config_path))
+
+
+def _stderr_free(nb):
+    """A copy of the notebook without stderr output: warnings go to the build's console and
+    the data-quality section, not as raw tracebacks into a report for commissioners."""
+    clean = copy.deepcopy(nb)
+    for cell in clean.cells:
+        if cell.get("outputs"):
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    return clean
 
 
 def to_html(nb) -> str:
@@ -49,8 +82,127 @@ def to_html(nb) -> str:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(_stderr_free(nb))
     return body
+
+
+#: what a build writes; a folder holding only these (or nothing) is a previous report
+REPORT_ENTRIES = {HTML_NAME, NOTEBOOK_NAME, "config.json", "tables", "for_review"}
+
+
+def _is_previous_report(folder: Path) -> bool:
+    """Empty, or holding only what a build writes (a partial output of an older version too):
+    such a folder may be replaced whole; anything else is the user's and is never touched."""
+    return folder.is_dir() and all(p.name in REPORT_ENTRIES for p in folder.iterdir())
+
+
+def _move_into_place(built: Path, out: Path) -> None:
+    """Replace ``out`` by ``built`` (same file system: renames, so a reader never meets a
+    half-written folder); a previous report is removed only once the new one is in place."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.previous-", dir=out.parent))
+        old.rmdir()
+        out.rename(old)
+    try:
+        built.rename(out)
+    except OSError:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+class _Progress:
+    """A rich progress bar per section of the notebook (on stderr), or nothing."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.tasks: dict[int, int] = {}
+        if enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self.console = Console(stderr=True)
+            self.bar = Progress(
+                SpinnerColumn(finished_text="[green]done[/]"),
+                TextColumn("{task.description:<32}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+            )
+
+    def say(self, message: str) -> None:
+        if self.enabled:
+            self.console.print(message, highlight=False, soft_wrap=True)
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+    def cell_started(self, cell, cell_index, **_) -> None:
+        title = cell.get("metadata", {}).get("section")
+        if self.enabled and title:
+            self.tasks[cell_index] = self.bar.add_task(title, total=1)
+
+    def cell_finished(self, cell, cell_index, **_) -> None:
+        if self.enabled and cell_index in self.tasks:
+            self.bar.update(self.tasks[cell_index], completed=1)
+
+
+def _kernel_settings(private: Path) -> tuple[object, dict[str, str]]:
+    """Kernel config and environment.
+
+    IPC transport (Unix sockets in the private folder), not TCP: nothing about children's data
+    crosses a network socket, and ipykernel has no reason to warn. The kernel imports the very
+    ``outcomes`` that checked the inputs (its folder first on ``PYTHONPATH``), so the pickled
+    inputs unpickle into the same classes.
+    """
+    import os
+
+    from traitlets.config import Config
+
+    import outcomes
+
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(private / "kernel")
+    env = dict(os.environ)
+    here = str(Path(outcomes.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH", "")) if p)
+    return config, env
+
+
+def _failure(nb, err: Exception) -> ReportBuildError:
+    """The section that failed and the error, without the notebook's traceback noise."""
+    section = "the set-up"
+    for cell in nb.cells:
+        title = cell.get("metadata", {}).get("section")
+        if title:
+            section = title
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            err_out = next(o for o in cell.outputs if o.get("output_type") == "error")
+            return ReportBuildError(
+                f"the report could not be built: section {section!r} failed with "
+                f"{err_out.get('ename')}: {err_out.get('evalue')}. Nothing was written; "
+                "a previous report in the output folder is left as it was."
+            )
+    return ReportBuildError(
+        f"the report could not be built: {type(err).__name__}: {err}. Nothing was written; "
+        "a previous report in the output folder is left as it was."
+    )
 
 
 @validate_params(
@@ -70,10 +222,12 @@ def build_report(
 ) -> Path:
     """Build the report and return the path of its HTML file.
 
-    The config and every input table are checked first (all problems listed at once, before
-    any analysis). The notebook ``12_month_evaluation.ipynb`` is then parameterised with
-    papermill and executed; the executed notebook, the HTML report and a CSV of every
-    published table are written to ``output_dir``.
+    The config and every input table are checked first, once (all problems listed at once,
+    before any analysis: :class:`ConfigError`). The notebook ``12_month_evaluation.ipynb`` is
+    then parameterised with papermill and executed on those checked inputs; the executed
+    notebook, the HTML report and a CSV of every published table are written to a temporary
+    folder that replaces ``output_dir`` only when everything is complete. If anything fails,
+    :class:`ReportBuildError` names the section and a previous report is left untouched.
 
     Example:
         Every problem is reported before anything runs:
@@ -92,51 +246,107 @@ def build_report(
         >>> oc.build_report("examples/demo_evaluation.yaml", "build/report")  # doctest: +SKIP
         PosixPath('.../build/report/12_month_evaluation.html')
     """
+    t0 = time.perf_counter()
+    cfg = load_config(config)
+    out = Path(output_dir).resolve()
+    if out.exists() and not _is_previous_report(out):
+        # The folder is replaced as a whole, so it must be empty or hold a previous report.
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in REPORT_ENTRIES)
+        raise ReportBuildError(
+            f"{out} exists and is not a previous report (it also holds {foreign[:3]}); "
+            "choose a new or empty output folder"
+        )
+    show = _Progress(progress)
+    show.say(f"Checking the config and {len(cfg.input_files())} input table(s) ...")
+    inputs = load_inputs(cfg)  # raises ConfigError listing every problem; nothing written yet
+    if not cfg.disclosure.enabled:
+        show.say(
+            "[bold red]WARNING:[/] disclosure control is switched off: this report must not be published."
+        )
+
     # Jupyter machinery is imported here, not at import time: `import outcomes` stays fast.
     import nbformat
     from nbclient import NotebookClient
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    cfg = load_config(config)
-    out = Path(output_dir).resolve()
-    say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
-    say(f"Checking the config and {len(cfg.input_files())} input table(s) ...")
-    load_inputs(cfg)  # raises ConfigError listing every problem; nothing has run or been written
-    out.mkdir(parents=True, exist_ok=True)
-    if not cfg.disclosure.enabled:
-        say("WARNING: disclosure control is switched off: this report must not be published.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Built beside its destination (same file system, so moving it into place is a rename).
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    # The kernel gets the checked inputs as a pickle in a private folder (mode 0700, removed
+    # afterwards), not the input files: it never reads or checks them a second time. A
+    # separate kernel (rather than executing in-process) keeps the caller's interpreter free
+    # of the notebook's matplotlib and warning state; the inputs hold pseudonyms, never ids.
+    private = Path(tempfile.mkdtemp(prefix="outcomes-report-"))
+    try:
+        inputs_path = private / INPUTS_NAME
+        with open(inputs_path, "wb") as f:
+            pickle.dump(inputs, f, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = cfg.model_dump(mode="json", exclude={"source"})
+        payload["data_dir"] = str(cfg.base_dir)  # absolute, so the notebook can run anywhere
+        (work / "config.json").write_text(json.dumps(payload, indent=2))
 
-    config_json = out / "config.json"
-    payload = cfg.model_dump(mode="json", exclude={"source"})
-    payload["data_dir"] = str(cfg.base_dir)  # absolute, so the notebook can run anywhere
-    config_json.write_text(json.dumps(payload, indent=2))
+        nb = parameterize_notebook(
+            load_notebook_node(str(notebook_path())),
+            {
+                "config_path": str(work / "config.json"),
+                "inputs_path": str(inputs_path),
+                "output_dir": str(work),
+                "programme": cfg.programme,
+                "period_start": cfg.period.start.isoformat(),
+                "period_end": cfg.period.end.isoformat(),
+                "generated": dt.datetime.now().strftime("%d %B %Y %H:%M"),
+            },
+        )
+        t_setup = time.perf_counter() - t0
+        show.say(f"Checked in {t_setup:.1f} s. Running the analysis, section by section:")
+        kernel_config, kernel_env = _kernel_settings(private)
+        client = NotebookClient(
+            nb,
+            config=kernel_config,
+            kernel_name="python3",
+            timeout=timeout,
+            resources={"metadata": {"path": str(work)}},
+            on_cell_start=show.cell_started,
+            on_cell_executed=show.cell_finished,  # on_cell_complete fires at sending
+        )
+        try:
+            with show:
+                client.execute(env=kernel_env)
+        except Exception as e:
+            raise _failure(nb, e) from None
+        _point_parameters_at(nb, work, out)
+        nbformat.write(nb, work / NOTEBOOK_NAME)
+        (work / HTML_NAME).write_text(to_html(nb), encoding="utf-8")
+        _move_into_place(work, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    _print_warnings(nb, show)
+    show.say(f"Done in {time.perf_counter() - t0:.0f} s (checking and set-up {t_setup:.0f} s).")
+    return out / HTML_NAME
 
-    nb = load_notebook_node(str(notebook_path()))
-    nb = parameterize_notebook(
-        nb,
-        {
-            "config_path": str(config_json),
-            "output_dir": str(out),
-            "programme": cfg.programme,
-            "period_start": cfg.period.start.isoformat(),
-            "period_end": cfg.period.end.isoformat(),
-            "generated": dt.datetime.now().strftime("%d %B %Y %H:%M"),
-        },
-    )
-    say("Running the analysis, section by section:")
-    t0 = time.perf_counter()
-    client = NotebookClient(
-        nb,
-        kernel_name="python3",
-        timeout=timeout,
-        resources={"metadata": {"path": str(out)}},
-        on_cell_start=_progress_printer() if progress else None,
-    )
-    client.execute()
-    executed = out / NOTEBOOK_NAME
-    nbformat.write(nb, executed)
-    html = out / "12_month_evaluation.html"
-    html.write_text(to_html(nb), encoding="utf-8")
-    say(f"Done in {time.perf_counter() - t0:.0f} s.")
-    return html
+
+def _point_parameters_at(nb, work: Path, out: Path) -> None:
+    """The executed notebook names its final folder, and reads the config when re-run by hand
+    (the private copy of the checked inputs is gone by then)."""
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            lines = [
+                'inputs_path = ""' if line.startswith("inputs_path =") else line
+                for line in cell.source.replace(str(work), str(out)).splitlines()
+            ]
+            cell.source = "\n".join(lines)
+
+
+def _print_warnings(nb, show: _Progress) -> None:
+    """Warnings the notebook wrote (kept in the executed notebook) shown on the console."""
+    for cell in nb.cells:
+        title = cell.get("metadata", {}).get("section", "")
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                show.say(
+                    f"[yellow]warning[/] in {title or 'the set-up'}: {o.get('text', '').strip()}"
+                )

@@ -8,8 +8,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from .._internal.text import unknown
 from ..errors import OutcomesError
 
 DEFAULT_SUBGROUPS = ("gender", "ethnicity", "sen", "fsm", "age_band", "lgbt")
@@ -58,10 +66,34 @@ class Disclosure(_Model):
     base: int = Field(5, ge=1)
 
 
+#: the explicit way to count every not-accepted referral as inappropriate
+ALL_NOT_ACCEPTED = "all_not_accepted"
+
+
 class Service(_Model):
     standard_days: int = Field(28, gt=0)
-    #: not-accepted reasons that count as inappropriate; None = every not-accepted referral
-    inappropriate_reasons: list[str] | None = None
+    #: not-accepted reasons that count as inappropriate, or ``"all_not_accepted"`` said
+    #: explicitly; required when the referrals table has not-accepted referrals (checked
+    #: against the data in :mod:`outcomes.report.checks`)
+    inappropriate_reasons: list[str] | Literal["all_not_accepted"] | None = None
+
+    @field_validator("inappropriate_reasons", mode="before")
+    @classmethod
+    def _one_word_only(cls, value: object) -> object:
+        # One string is allowed, and only the explicit one: a single reason written without
+        # list brackets would otherwise read as a typo of it.
+        if isinstance(value, str) and value != ALL_NOT_ACCEPTED:
+            raise ValueError(
+                f"{unknown('value', value, [ALL_NOT_ACCEPTED])}; "
+                "give a list of reasons (even of one), or all_not_accepted"
+            )
+        if isinstance(value, list) and not value:
+            raise ValueError(
+                "an empty list counts no referral as inappropriate; list the reasons that do, "
+                "or leave inappropriate_reasons out when every referral was accepted"
+            )
+        return value
+
     #: a date around which to compare the inappropriate-referral rate (e.g. a new pathway)
     change_date: dt.date | None = None
 
@@ -77,9 +109,42 @@ class Outcomes(_Model):
     adjust: Literal["holm", "fdr_bh", "bonferroni"] = "holm"
 
 
-class SchoolSurvey(_Model):
-    baseline_wave: str = "baseline"
-    followup_wave: str = "12m"
+class _Waves(_Model):
+    """Survey waves: ``waves`` (ordered, baseline first), or the older pair
+    ``baseline_wave``/``followup_wave``; ``exclude_waves`` names data waves left out on purpose."""
+
+    waves: list[str] | None = None
+    baseline_wave: str | None = None
+    followup_wave: str | None = None
+    exclude_waves: list[str] = []
+
+    @model_validator(mode="after")
+    def _resolve(self) -> _Waves:
+        if self.waves is None:
+            self.waves = [self.baseline_wave or "baseline", self.followup_wave or "12m"]
+        if len(self.waves) < 2:
+            raise ValueError(f"waves needs at least two waves (baseline first), not {self.waves}")
+        dup = sorted({w for w in self.waves if self.waves.count(w) > 1})
+        if dup:
+            raise ValueError(f"waves lists {dup} more than once")
+        both = sorted(set(self.waves) & set(self.exclude_waves))
+        if both:
+            raise ValueError(f"{both} is both in waves and in exclude_waves")
+        # The older pair names the first and last of the waves; when both styles are given
+        # they must agree, so no setting is silently ignored.
+        for name, value, expected in (
+            ("baseline_wave", self.baseline_wave, self.waves[0]),
+            ("followup_wave", self.followup_wave, self.waves[-1]),
+        ):
+            if value is not None and value != expected:
+                raise ValueError(
+                    f"{name} {value!r} disagrees with waves {self.waves} (expected {expected!r})"
+                )
+        self.baseline_wave, self.followup_wave = self.waves[0], self.waves[-1]
+        return self
+
+
+class SchoolSurvey(_Waves):
     sdq_instrument: str = "sdq_self"
     #: bands of SDQ total difficulties counted as a probable difficulty
     sdq_bands: list[str] = ["high", "very high"]
@@ -95,10 +160,8 @@ class Experience(_Model):
     quote_free_text: bool = False
 
 
-class StaffSurvey(_Model):
+class StaffSurvey(_Waves):
     instrument: str = "workforce_confidence"
-    baseline_wave: str = "baseline"
-    followup_wave: str = "12m"
     respondent_column: str = "respondent_id"
 
 

@@ -14,13 +14,15 @@ import pandas as pd
 
 from .._internal.cells import combine
 from .._internal.dates import is_date_column, read_dates
-from .._internal.waves import check_lookalikes, resolve_wave
+from .._internal.quality import QualityRecord
+from .._internal.text import unknown
 from ..errors import InvalidResponsesError, OutcomesError
-from ..instruments import Instrument, load_instrument
+from ..instruments import Instrument, list_instruments, load_instrument
 from ..instruments.scoring import score
 from ..io import read_table
 from ..privacy import new_key, pseudonymise
-from ..service import prepare_referrals
+from ..service import ISSUE_COLUMNS, prepare_referrals
+from .checks import check_names, resolve_waves
 from .config import ConfigError, EvaluationConfig
 
 #: identifier columns replaced by keyed pseudonyms before anything is analysed
@@ -33,6 +35,7 @@ REQUIRED = {
     "responses": ("person_id", "date"),
 }
 AGE_BANDS = ((0, 11, "under 11"), (11, 16, "11-15"), (16, 200, "16 and over"))
+ACCOUNTING = ("table", "rows_read", "rows_used", "rows_excluded", "reason")
 
 
 def sha256(path: Path) -> str:
@@ -45,7 +48,15 @@ def sha256(path: Path) -> str:
 
 @dataclass
 class Inputs:
-    """The programme's tables, checked, pseudonymised and scored."""
+    """The programme's tables, checked, pseudonymised and scored once (by :func:`load_inputs`).
+
+    Attributes beyond the tables: ``accounting`` (``table, rows_read, rows_used,
+    rows_excluded, reason``: one row per table, or per reason rows of it were excluded, as a
+    flow where each row starts from the rows the one before kept; on every row ``rows_read ==
+    rows_used + rows_excluded``), ``quality`` (every excluded or flagged
+    row and every warning met while reading, checking and scoring), ``waves`` (the ordered survey
+    waves to report, per survey) and ``issues`` (the invalid cells: table, row, column, reason).
+    """
 
     config: EvaluationConfig
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -53,9 +64,10 @@ class Inputs:
     scores: dict[str, pd.DataFrame] = field(default_factory=dict)
     instruments: dict[str, Instrument] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
-    #: one row per input table: rows read, rows used, invalid cells, excluded rows
-    accounting: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: problems recorded under invalid_cells="flag" (never with identifiers)
+    accounting: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ACCOUNTING))
+    quality: QualityRecord = field(default_factory=QualityRecord)
+    waves: dict[str, list[str]] = field(default_factory=dict)
+    #: invalid cells found (table, row, column, reason; never the values: they could identify)
     issues: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
@@ -77,44 +89,31 @@ def _read_all(cfg: EvaluationConfig, problems: list[str]) -> dict[str, pd.DataFr
         kind = "responses" if label.startswith("responses:") else label
         missing = [c for c in REQUIRED[kind] if c not in df.columns]
         if missing:
-            problems.append(f"{label} ({path.name}): required column(s) missing: {missing}")
+            problems += [
+                f"{label} ({path.name}): required {unknown('column', c, list(df.columns))}"
+                for c in missing
+            ]
             continue
         if df.empty:
             problems.append(f"{label} ({path.name}): the file has no rows")
             continue
-        raw[label] = df
+        raw[label] = df.reset_index(drop=True)
     return raw
 
 
-def _wave_problems(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[str]:
-    """The configured survey waves must be in the data, with no lookalike labels beside them:
-    the sections select rows by these labels, so a miss would be an empty table, not an error."""
-    out = []
-    for label, part in (("school_survey", cfg.school_survey), ("staff_survey", cfg.staff_survey)):
-        df = raw.get(label)
-        if df is None or "wave" not in df.columns:
-            continue
-        present = pd.Series(df["wave"].dropna().unique()).tolist()
-        try:
-            chosen = [
-                resolve_wave(w, present, what=f"{label}.{name}")
-                for name, w in (
-                    ("baseline_wave", part.baseline_wave),
-                    ("followup_wave", part.followup_wave),
-                )
-            ]
-            check_lookalikes(chosen, present)
-        except OutcomesError as e:
-            out.append(f"{label}: {e}")
-    return out
-
-
-def _date_problems(label: str, bad: pd.DataFrame) -> list[str]:
-    first = "; ".join(
-        f"row {r.row} column {r.column}: {r.reason}" for r in bad.head(5).itertuples()
-    )
-    more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
-    return [f"{label}: {len(bad)} cell(s) that are not dates: {first}{more}"]
+def _instrument(inst_id: str, where: str, problems: list[str]) -> Instrument | None:
+    """The named instrument, or a problem with a did-you-mean among the bundled ones."""
+    try:
+        return load_instrument(inst_id)
+    except OutcomesError as e:
+        if Path(inst_id).suffix.lower() in (".yaml", ".yml"):
+            problems.append(f"{where}: {e}")
+        else:
+            problems.append(
+                f"{where}: {unknown('instrument', inst_id, list_instruments())} "
+                "(bundled instruments; for your own, give the path of its YAML file)"
+            )
+        return None
 
 
 def _read_date_columns(label: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -146,13 +145,111 @@ def _age_band(age: pd.Series) -> pd.Series:
     return out
 
 
-def load_inputs(cfg: EvaluationConfig) -> Inputs:
-    """Read, check, pseudonymise and score every table named in the config.
+class _Pass:
+    """The one checked pass over every table: problems (stop), flags, accounting, quality."""
 
-    All problems in all tables are collected first; with ``invalid_cells: stop`` (default) any
-    problem raises :class:`ConfigError` listing them, before any analysis runs.
+    def __init__(self, cfg: EvaluationConfig):
+        self.cfg = cfg
+        self.stop = cfg.invalid_cells == "stop"
+        self.problems: list[str] = []
+        self.accounting: list[dict] = []
+        self.quality = QualityRecord()
+        self.cells: list[pd.DataFrame] = []
+
+    def invalid_cells(
+        self, label: str, issues: pd.DataFrame, kind: str = "invalid cell(s)"
+    ) -> pd.DataFrame:
+        """Record a table's cell issues; return the errors (cells to treat as missing)."""
+        if issues is None or not len(issues):
+            return pd.DataFrame(columns=ISSUE_COLUMNS)
+        sev = issues["severity"] if "severity" in issues else pd.Series("error", issues.index)
+        for reason, grp in issues[sev == "warning"].groupby("reason", sort=False):
+            self.quality.add(
+                "inputs", str(reason), where=label, rows=grp["row"].nunique(), action="kept",
+                warn=False,
+            )  # fmt: skip
+        errs = issues[sev == "error"]
+        if not len(errs):
+            return errs
+        self.cells.append(errs.assign(table=label))
+        if self.stop:
+            first = errs.head(5)
+            listed = "; ".join(
+                f"row {r.row} column {r.column} value {r.value!r}: {r.reason}"
+                for r in first.itertuples()
+            )
+            more = f" (and {len(errs) - 5} more)" if len(errs) > 5 else ""
+            self.problems.append(f"{label}: {len(errs)} {kind}: {listed}{more}")
+        else:
+            for reason, grp in errs.groupby("reason", sort=False):
+                self.quality.add(
+                    "inputs",
+                    f"{len(grp)} {kind}: {reason}",
+                    where=label,
+                    rows=grp["row"].nunique(),
+                    action="rows kept; the cells were treated as missing (invalid_cells: flag)",
+                    warn=False,
+                )
+        return errs
+
+    def account(self, label: str, rows_read: int, excluded: dict[str, int] | None = None) -> None:
+        """Accounting rows of one table, as a flow: one row per reason rows were excluded, each
+        starting from the rows the previous one kept (one row when none was excluded), so every
+        row satisfies ``rows_read == rows_used + rows_excluded``."""
+        excluded = {r: n for r, n in (excluded or {}).items() if n}
+        if not excluded:
+            excluded = {"": 0}
+        left = rows_read
+        for reason, n in excluded.items():
+            self.accounting.append(
+                {"table": label, "rows_read": left, "rows_used": left - n,
+                 "rows_excluded": n, "reason": reason}
+            )  # fmt: skip
+            left -= n
+            if n:
+                self.quality.add(
+                    "inputs", reason, where=label, rows=n, action="excluded", warn=False
+                )
+
+
+def _blank(df: pd.DataFrame, errs: pd.DataFrame) -> pd.DataFrame:
+    """The table with its invalid cells set to missing (what scoring did with them)."""
+    if not len(errs):
+        return df
+    out = df.copy()
+    for column, grp in errs.groupby("column", sort=False):
+        if column in out.columns:
+            if out[column].dtype.kind in "biu":
+                out[column] = out[column].astype("float")
+            out.loc[out.index.isin(grp["row"]), column] = np.nan
+    return out
+
+
+def _excluded_by_reason(issues: pd.DataFrame, dropped: pd.Index) -> dict[str, int]:
+    """Excluded rows counted once each, under the first error found on the row."""
+    errs = issues[(issues["severity"] == "error") & issues["row"].isin(dropped)]
+    first = errs.drop_duplicates("row", keep="first")
+    return first["reason"].value_counts(sort=False).to_dict()
+
+
+def load_inputs(cfg: EvaluationConfig) -> Inputs:
+    """Read, check, pseudonymise and score every table named in the config, once.
+
+    Every name in the config is matched against the data (:mod:`outcomes.report.checks`), and
+    every cell and row is checked. All problems in all tables are collected first; any problem
+    in the config's names, and (with ``invalid_cells: stop``, the default) any invalid cell or
+    referral row, raises :class:`ConfigError` listing them all, before any analysis runs. With
+    ``invalid_cells: flag`` invalid cells are treated as missing and bad referral rows excluded,
+    each counted in ``accounting`` and noted in ``quality``.
+
+    Example:
+        >>> from outcomes.report import load_config
+        >>> inputs = load_inputs(load_config("examples/demo_evaluation.yaml"))  # doctest: +SKIP
+        >>> inputs.waves["staff_survey"]  # doctest: +SKIP
+        ['baseline', '12m']
     """
-    problems: list[str] = []
+    run = _Pass(cfg)
+    problems = run.problems
     raw = _read_all(cfg, problems)
     inputs = Inputs(cfg)
     for label, path in cfg.input_files().items():
@@ -160,26 +257,19 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             inputs.hashes[label] = sha256(path)
 
     for inst_id in cfg.tables.responses:
-        try:
-            inputs.instruments[inst_id] = load_instrument(inst_id)
-        except OutcomesError as e:
-            problems.append(f"responses:{inst_id}: {e}")
-    for inst_id in (cfg.school_survey.sdq_instrument, cfg.staff_survey.instrument, "swemwbs"):
-        try:
-            load_instrument(inst_id)
-        except OutcomesError as e:
-            problems.append(f"config: {e}")
+        inst = _instrument(inst_id, f"responses:{inst_id}", problems)
+        if inst is not None:
+            inputs.instruments[inst_id] = inst
+    needed = {
+        "school_survey": (cfg.school_survey.sdq_instrument, "swemwbs"),
+        "staff_survey": (cfg.staff_survey.instrument,),
+    }
+    for table, ids in needed.items():
+        if cfg.input_files().get(table) is not None:
+            for inst_id in ids:
+                _instrument(inst_id, table, problems)
+    problems += check_names(cfg, raw)
 
-    problems.extend(_wave_problems(cfg, raw))
-    issue_parts: list[pd.DataFrame] = []
-    rows: list[dict] = []
-    date_issues: dict[str, pd.DataFrame] = {}
-    for label in list(raw):
-        raw[label], bad = _read_date_columns(label, raw[label])
-        date_issues[label] = bad
-        # responses' bad dates join their scoring problems below
-        if len(bad) and cfg.invalid_cells == "stop" and not label.startswith("responses:"):
-            problems.extend(_date_problems(label, bad))
     key = os.environ.get(cfg.pseudonymisation.key_env) or new_key()
 
     def prepared(label: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -188,60 +278,80 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             df = df.assign(age_band=_age_band(df["age"]))
         if label.startswith("responses:") and "instrument" not in df.columns:
             df = df.assign(instrument=label.split(":", 1)[1])
+        if label != "referrals":  # prepare_referrals reads the referral dates
+            df, bad_dates = _read_date_columns(label, df)
+            run.invalid_cells(label, bad_dates, kind="cell(s) that are not dates")
         return df
 
-    # Cell-level checks of questionnaire responses: scoring with errors="flag" runs exactly
-    # the checks of oc.validate and records them, so each table is read once.
-    for label, df in raw.items():
-        if not label.startswith("responses:"):
-            continue
-        inst_id = label.split(":", 1)[1]
-        if inst_id not in inputs.instruments:
-            continue
+    checked: dict[str, pd.DataFrame] = {}
+    excluded: dict[str, dict[str, int]] = {}  # table -> reason -> rows
+
+    def checked_table(label: str, df: pd.DataFrame) -> pd.DataFrame | None:
         df = prepared(label, df)
-        try:
-            scored = score(df, inputs.instruments[inst_id], errors="flag")
-        except InvalidResponsesError as e:
-            problems.append(f"{label}: {e}")
-            continue
-        inputs.responses[inst_id], inputs.scores[inst_id] = df, scored
-        issues = scored.attrs["issues"]
-        errs = combine([issues[issues["severity"] == "error"], date_issues[label]])
-        rows.append(
-            {"table": label, "rows": len(df), "invalid_cells": len(errs), "rows_excluded": 0}
-        )
-        if len(errs):
-            issue_parts.append(errs.assign(table=label))
-            if cfg.invalid_cells == "stop":
-                first = errs.head(5)
-                listed = "; ".join(
-                    f"row {r.row} column {r.column} value {r.value!r}: {r.reason}"
-                    for r in first.itertuples()
-                )
-                more = f" (and {len(errs) - 5} more)" if len(errs) > 5 else ""
-                problems.append(f"{label}: {len(errs)} invalid cell(s): {listed}{more}")
-    if "referrals" in raw:
-        ref = raw["referrals"]
-        errors = "raise" if cfg.invalid_cells == "stop" else "flag"
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                checked = prepare_referrals(ref, as_of=cfg.extract_date, errors=errors)
-            excluded = int(checked.attrs.get("n_excluded", 0))
-            ref_issues = checked.attrs.get("issues")
-            if ref_issues is not None and len(ref_issues):
-                issue_parts.append(pd.DataFrame(ref_issues).assign(table="referrals"))
-            rows.append(
-                {
-                    "table": "referrals",
-                    "rows": len(ref),
-                    "invalid_cells": 0,
-                    "rows_excluded": excluded,
+        if label.startswith("responses:"):
+            inst_id = label.split(":", 1)[1]
+            if inst_id not in inputs.instruments:
+                return None
+            # score with errors="flag" runs exactly the checks of oc.validate and records them
+            try:
+                scored = score(df, inputs.instruments[inst_id], errors="flag")
+            except InvalidResponsesError as e:
+                problems.append(f"{label}: {e}")
+                return None
+            errs = run.invalid_cells(label, scored.attrs["issues"])
+            # The scores treat invalid cells as missing; so does the table the sections read.
+            df = df if run.stop else _blank(df, errs)
+            inputs.responses[inst_id], inputs.scores[inst_id] = df, scored
+        elif label in ("school_survey", "staff_survey"):
+            df = _checked_survey(cfg, label, df, run)
+            if df is None:
+                return None
+            wave = df["wave"].astype(str).str.strip()
+            dropped = wave.isin(getattr(cfg, label).exclude_waves)
+            if dropped.any():
+                counts = wave[dropped].value_counts(sort=False)
+                excluded[label] = {
+                    f"wave {w!r} left out (exclude_waves)": int(n) for w, n in counts.items()
                 }
+                df = df.loc[~dropped]
+        return df
+
+    for label, df in raw.items():
+        if label == "referrals":
+            continue
+        # Warnings met while checking and scoring are kept in the quality record, not lost.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = checked_table(label, df)
+        run.quality.capture("inputs", caught, where=label)
+        if out is not None:
+            checked[label] = out
+
+    if "referrals" in raw:
+        ref = prepared("referrals", raw["referrals"])
+        errors = "raise" if run.stop else "flag"
+        try:
+            # Validated here once; the checked table is marked so that the service functions
+            # the sections call do not check it again (outcomes.service.prepare_referrals).
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                out = prepare_referrals(ref, as_of=cfg.extract_date, errors=errors)
+            run.quality.capture("inputs", caught, where="referrals")
+            issues = out.attrs.get("issues")
+            if issues is not None and len(issues):
+                warn_rows = issues[issues["severity"] == "warning"]
+                run.invalid_cells("referrals", warn_rows)
+                errs = issues[issues["severity"] == "error"]
+                if len(errs):
+                    run.cells.append(errs.assign(table="referrals"))
+            dropped = ref.index.difference(out.index)
+            excluded["referrals"] = _excluded_by_reason(
+                issues if issues is not None else pd.DataFrame(columns=ISSUE_COLUMNS), dropped
             )
+            checked["referrals"] = out
         except InvalidResponsesError as e:
             problems.append(f"referrals: {str(e).splitlines()[0]}")
-            for r in e.issues.head(10).itertuples():
+            for r in e.issues[e.issues["severity"] == "error"].head(10).itertuples():
                 problems.append(f"referrals: row {r.row} column {r.column}: {r.reason}")
         except OutcomesError as e:
             problems.append(f"referrals: {e}")
@@ -249,25 +359,47 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
         raise ConfigError(problems, str(cfg.source or "config"))
 
     for label, df in raw.items():
-        if not label.startswith("responses:"):
-            inputs.tables[label] = prepared(label, df)
-    for label, df in inputs.tables.items():
-        if not any(r["table"] == label for r in rows):
-            bad = date_issues.get(label, combine([]))
-            if len(bad):
-                issue_parts.append(bad.assign(table=label))
-            rows.append(
-                {"table": label, "rows": len(df), "invalid_cells": len(bad), "rows_excluded": 0}
-            )
-    inputs.accounting = pd.DataFrame(
-        rows, columns=["table", "rows", "invalid_cells", "rows_excluded"]
-    )
-    if issue_parts:
+        if label in checked:
+            run.account(label, len(df), excluded.get(label))
+            if not label.startswith("responses:"):
+                inputs.tables[label] = checked[label]
+    inputs.accounting = pd.DataFrame(run.accounting, columns=list(ACCOUNTING))
+    inputs.quality = run.quality
+    inputs.waves = resolve_waves(cfg, raw)
+    if run.cells:
         # Row labels and reasons only: values could identify someone, so they stay behind.
-        iss = pd.concat(issue_parts, ignore_index=True)
+        iss = pd.concat(run.cells, ignore_index=True)
         inputs.issues = iss[[c for c in ("table", "row", "column", "reason") if c in iss.columns]]
     _attach_demographics(inputs)
     return inputs
+
+
+def _checked_survey(
+    cfg: EvaluationConfig, label: str, df: pd.DataFrame, run: _Pass
+) -> pd.DataFrame | None:
+    """A survey table with every questionnaire cell checked by scoring it (errors="flag").
+
+    Invalid cells stop the build, or (``invalid_cells: flag``) are counted and set to missing
+    in the table itself, so every later reader of the table meets the same cells.
+    """
+    if label == "school_survey":
+        sc = cfg.school_survey
+        jobs = [(sc.sdq_instrument, None)]
+        swemwbs = {f"{sc.swemwbs_prefix}q{i}": f"q{i}" for i in range(1, 8)}
+        if all(c in df.columns for c in swemwbs):
+            jobs.append(("swemwbs", swemwbs))
+    else:
+        jobs = [(cfg.staff_survey.instrument, None)]
+    all_errs = []
+    for inst_id, columns in jobs:
+        try:
+            scored = score(df, inst_id, columns=columns, errors="flag", keep=[])
+        except OutcomesError as e:
+            run.problems.append(f"{label}: {e}")
+            return None
+        all_errs.append(run.invalid_cells(label, scored.attrs["issues"]))
+    errs = pd.concat(all_errs, ignore_index=True) if all_errs else None
+    return df if errs is None or run.stop else _blank(df, errs)
 
 
 def _attach_demographics(inputs: Inputs) -> None:

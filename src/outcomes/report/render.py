@@ -11,17 +11,14 @@ import html
 import io
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import matplotlib
-
-matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .._internal.spreadsheet import write_csv
+from .release import NOT_APPLICABLE, ReleasedTable, save_csv
+
+__all__ = ["Figure", "Note", "Section", "Table", "Text", "save_csv", "title_block"]
 
 
 def _md_inline(text: str) -> str:
@@ -35,7 +32,7 @@ def _md_inline(text: str) -> str:
 
 def _fmt_cell(v: object) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return "–"
+        return NOT_APPLICABLE
     if isinstance(v, (bool, np.bool_)):
         return "yes" if v else "no"
     if isinstance(v, (int, np.integer)):
@@ -147,11 +144,23 @@ class Section:
         self.blocks.append(Note(md, kind))
         return self
 
-    def table(self, df: pd.DataFrame, caption: str = "", name: str = "") -> Section:
-        self.blocks.append(Table(df, caption, name))
+    def table(self, released: ReleasedTable, caption: str = "") -> Section:
+        """Show a released table (a plain DataFrame is refused: it has not been controlled)."""
+        if not isinstance(released, ReleasedTable):
+            raise TypeError(
+                f"Section.table takes a ReleasedTable from the report's Release, not "
+                f"{type(released).__name__}: only released numbers can be published"
+            )
+        self.blocks.append(Table(released.frame, caption, released.name))
         return self
 
     def figure(self, fig: object, caption: str = "") -> Section:
+        """Show a figure drawn by :mod:`outcomes.report.figures` from released tables only."""
+        if not getattr(fig, "_from_release", False):
+            raise TypeError(
+                "Section.figure takes a figure drawn by outcomes.report.figures from released "
+                "tables; a figure drawn from raw results could show unreleased numbers"
+            )
         self.blocks.append(Figure.from_matplotlib(fig, caption))
         return self
 
@@ -168,25 +177,6 @@ class Section:
         from IPython.display import HTML, display
 
         display(HTML(self.to_html()))
-
-
-def _six_figures(v: object) -> object:
-    if isinstance(v, (float, np.floating)) and np.isfinite(v):
-        return float(f"{float(v):.6g}")
-    return v
-
-
-def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
-    """Write a published table. Floats keep 6 significant figures: beyond that, digits
-    depend on summation order (which follows the random pseudonyms) and mean nothing."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.csv"
-    out = df.copy()
-    out.attrs = {}
-    for c in out.columns:
-        if out[c].dtype.kind == "f" or out[c].dtype == object:
-            out[c] = out[c].map(_six_figures)
-    return write_csv(out, path)  # text that could run as a formula is written as text
 
 
 def title_block(evaluation: object, generated: str = "") -> str:

@@ -1,0 +1,288 @@
+"""Every name in the evaluation config matched against the data, before anything runs.
+
+A name that matches nothing (a subgroup column, an inappropriate-referral reason, a survey wave,
+an instrument or scale, a school) would otherwise change the report silently: a misspelt reason
+halves the inappropriate rate, a misspelt subgroup drops out of the equity section, a wave that
+is not in the data removes a comparison. Each such name is a problem with a did-you-mean
+suggestion; :func:`outcomes.report.inputs.load_inputs` lists them all and stops.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .._internal.text import did_you_mean, unknown
+from .._internal.waves import check_lookalikes
+from ..errors import OutcomesError
+from ..instruments import load_instrument
+from ..service import _parse_accepted
+from .config import ALL_NOT_ACCEPTED, EvaluationConfig
+
+SURVEYS = ("school_survey", "staff_survey")
+
+
+def _values(col: pd.Series) -> list[str]:
+    """The distinct non-blank values of a column as text, in order of first appearance."""
+    txt = col.dropna().astype(str).str.strip()
+    return list(dict.fromkeys(txt[txt != ""]))
+
+
+def data_waves(df: pd.DataFrame) -> list[str]:
+    """The waves present in a survey table, in order of first appearance.
+
+    Example:
+        >>> data_waves(pd.DataFrame({"wave": ["12m", "baseline", "12m", None, " "]}))
+        ['12m', 'baseline']
+    """
+    return _values(df["wave"]) if "wave" in df.columns else []
+
+
+def resolve_waves(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """The survey waves to report, per survey: the config's order, every present wave.
+
+    Only meaningful once :func:`check_names` found no problem (every data wave is then either
+    in the config's list or excluded on purpose).
+
+    Example:
+        >>> from outcomes.report.config import load_config
+        >>> cfg = load_config({"programme": "P", "period": {"start": "2025-09-01",
+        ...     "end": "2026-08-31"}, "tables": {"staff_survey": "s.csv"},
+        ...     "staff_survey": {"waves": ["baseline", "6m", "12m"]}})
+        >>> staff = pd.DataFrame({"school_id": ["A"] * 3, "wave": ["12m", "baseline", "6m"]})
+        >>> resolve_waves(cfg, {"staff_survey": staff})
+        {'school_survey': [], 'staff_survey': ['baseline', '6m', '12m']}
+    """
+    out: dict[str, list[str]] = {}
+    for name in SURVEYS:
+        present = set(data_waves(raw[name])) if name in raw else set()
+        out[name] = [w for w in getattr(cfg, name).waves if w in present]
+    return out
+
+
+def _check_waves(cfg: EvaluationConfig, name: str, df: pd.DataFrame) -> list[str]:
+    section = getattr(cfg, name)
+    present = data_waves(df)
+    problems = []
+    for w in section.waves:
+        if w not in present:
+            problems.append(f"{name}.waves: {unknown('wave', w, present)} (waves in the data)")
+    for w in section.exclude_waves:
+        if w not in present:
+            problems.append(
+                f"{name}.exclude_waves: {unknown('wave', w, present)} (waves in the data)"
+            )
+    for w in present:
+        if w not in section.waves and w not in section.exclude_waves:
+            try:  # a label that reads as a configured one (lookalike letters, same time)
+                check_lookalikes(section.waves, [w])
+            except OutcomesError as e:
+                problems.append(f"{name}: {e}")
+                continue
+            problems.append(
+                f"{name}: wave {w!r} is in the data but not in {name}.waves {section.waves}; "
+                f"add it in its place in the order, or list it under {name}.exclude_waves"
+            )
+    return problems
+
+
+def _check_reasons(cfg: EvaluationConfig, ref: pd.DataFrame) -> list[str]:
+    reasons = cfg.service.inappropriate_reasons
+    if "accepted" not in ref.columns:
+        return []
+    accepted, _ = _parse_accepted(ref["accepted"])
+    not_acc = (accepted == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+    if not not_acc.any() or reasons == ALL_NOT_ACCEPTED:
+        return []
+    if "not_accepted_reason" in ref.columns:
+        present = _values(ref.loc[not_acc, "not_accepted_reason"])
+    else:
+        present = []
+    if reasons is None:
+        listed = f"; reasons recorded: {present}" if present else ""
+        return [
+            f"service.inappropriate_reasons is required: the referrals table has "
+            f"not-accepted referrals{listed}. List the reasons that count as inappropriate, or "
+            f"write `inappropriate_reasons: {ALL_NOT_ACCEPTED}` to count every not-accepted "
+            "referral (including, say, those declined by the family)"
+        ]
+    if "not_accepted_reason" not in ref.columns:
+        return [
+            "service.inappropriate_reasons: the referrals table has no not_accepted_reason "
+            f"column; write `inappropriate_reasons: {ALL_NOT_ACCEPTED}` to count every "
+            "not-accepted referral"
+        ]
+    # The same matching as outcomes.service (trimmed, case-insensitive).
+    known = {p.casefold() for p in present}
+    return [
+        "service.inappropriate_reasons: "
+        + unknown("reason", r, present)
+        + " (reasons of the not-accepted referrals; leave out a reason no referral had)"
+        for r in reasons
+        if str(r).strip().casefold() not in known
+    ]
+
+
+def _check_columns(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[str]:
+    problems = []
+    ref = raw.get("referrals")
+    if ref is not None:
+        cols = [str(c) for c in ref.columns] + (["age_band"] if "age" in ref.columns else [])
+        where = "the referrals table"
+    else:
+        # Without referrals the subgroups come from the children's questionnaire tables.
+        cols = sorted({str(c) for k, df in raw.items() if k.startswith("responses:") for c in df})
+        where = "the responses tables"
+    # The default list is a menu (groups absent from the data are left out); a list written in
+    # the config is a promise that each group is there.
+    if "subgroups" in cfg.model_fields_set and (ref is not None or cols):
+        for g in cfg.subgroups:
+            if g not in cols:
+                problems.append(f"subgroups: {unknown('column', g, cols)} (columns of {where})")
+
+    # A column named in the config must exist; a default the config never mentions may be
+    # absent (no comparison schools; staff not linked across waves).
+    school = cfg.school_survey
+    explicit = school.model_fields_set
+    schools = raw.get("schools")
+    if schools is not None and (
+        "programme_column" in explicit or school.programme_column in schools.columns
+    ):
+        if school.programme_column not in schools.columns:
+            problems.append(
+                "school_survey.programme_column: "
+                + unknown("column", school.programme_column, list(schools.columns))
+                + " (columns of the schools table)"
+            )
+    elif schools is None and "programme_column" in explicit:
+        problems.append(
+            "school_survey.programme_column is set but the config names no schools table"
+        )
+    sv = raw.get("school_survey")
+    if sv is not None and "swemwbs_prefix" in explicit:
+        wanted = [f"{school.swemwbs_prefix}q{i}" for i in range(1, 8)]
+        for c in wanted:
+            if c not in sv.columns:
+                problems.append(
+                    "school_survey.swemwbs_prefix: "
+                    + unknown("column", c, list(sv.columns))
+                    + " (columns of the school survey)"
+                )
+    staff = raw.get("staff_survey")
+    st = cfg.staff_survey
+    if staff is not None and "respondent_column" in st.model_fields_set:
+        if st.respondent_column not in staff.columns:
+            problems.append(
+                "staff_survey.respondent_column: "
+                + unknown("column", st.respondent_column, list(staff.columns))
+                + " (columns of the staff survey)"
+            )
+    return problems
+
+
+def _check_instruments(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[str]:
+    problems = []
+    for label, df in raw.items():
+        if not label.startswith("responses:") or "instrument" not in df.columns:
+            continue
+        inst_id = label.split(":", 1)[1]
+        for other in _values(df["instrument"]):
+            if other != inst_id:
+                problems.append(
+                    f"{label}: the file's instrument column holds {other!r}, but the config "
+                    f"lists the file under {inst_id!r}"
+                    + did_you_mean(other, list(cfg.tables.responses))
+                )
+    inst_id, _, scale = cfg.outcomes.headline.partition(".")
+    if cfg.tables.responses:
+        if inst_id not in cfg.tables.responses:
+            problems.append(
+                "outcomes.headline: "
+                + unknown("instrument", inst_id, list(cfg.tables.responses))
+                + " (instruments under tables.responses)"
+                + (
+                    ""
+                    if "headline" in cfg.outcomes.model_fields_set
+                    else f"; {cfg.outcomes.headline} is the default: set outcomes.headline "
+                    "to the instrument.scale the report leads with"
+                )
+            )
+        else:
+            try:
+                scales = [s.id for s in load_instrument(inst_id).scales]
+            except OutcomesError:
+                scales = None  # reported where the instrument is loaded
+            if scales is not None and scale not in scales:
+                problems.append(
+                    f"outcomes.headline: {unknown('scale', scale, scales)} (scales of {inst_id})"
+                )
+    o = cfg.outcomes
+    if o.rule == "waves":
+        present = sorted(
+            {w for k, df in raw.items() if k.startswith("responses:") for w in data_waves(df)}
+        )
+        for name in ("baseline_wave", "followup_wave"):
+            w = getattr(o, name)
+            if w is None:
+                problems.append(f"outcomes.{name} is required with rule: waves")
+            elif w not in present:
+                problems.append(
+                    f"outcomes.{name}: {unknown('wave', w, present)} (waves of the responses)"
+                )
+    if "school_survey" in raw:
+        try:
+            total = load_instrument(cfg.school_survey.sdq_instrument).scale("total_difficulties")
+            bands = [b.label for b in total.bands[0].levels] if total.bands else []
+        except (OutcomesError, KeyError, ValueError):
+            bands = None  # the instrument problem is reported where it is loaded
+        for b in cfg.school_survey.sdq_bands if bands else []:
+            if b not in bands:
+                problems.append(f"school_survey.sdq_bands: {unknown('band', b, bands)}")
+    return problems
+
+
+def _check_schools(raw: dict[str, pd.DataFrame]) -> list[str]:
+    schools = raw.get("schools")
+    if schools is None:
+        return []
+    known = _values(schools["school_id"])
+    problems = []
+    for label, df in raw.items():
+        if label == "schools" or "school_id" not in df.columns:
+            continue
+        for sid in [s for s in _values(df["school_id"]) if s not in set(known)][:5]:
+            rows = int((df["school_id"].astype(str).str.strip() == sid).sum())
+            problems.append(
+                f"{label}: {unknown('school_id', sid, known)} "
+                f"(schools table; {rows} row(s) name it)"
+            )
+    return problems
+
+
+def check_names(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[str]:
+    """Every name in the config that matches nothing in the data, as problem messages.
+
+    ``raw`` holds the tables as read (label -> DataFrame, labels as in
+    :meth:`EvaluationConfig.input_files`).
+
+    Example:
+        >>> from outcomes.report.config import load_config
+        >>> cfg = load_config({"programme": "P", "period": {"start": "2025-09-01",
+        ...     "end": "2026-08-31"}, "tables": {"referrals": "r.csv"}, "subgroups": ["gendr"],
+        ...     "service": {"inappropriate_reasons": ["not apropriate"]}})
+        >>> ref = pd.DataFrame({"referral_id": [1, 2], "person_id": ["a", "b"],
+        ...     "referral_date": ["2025-10-01"] * 2, "gender": ["f", "m"],
+        ...     "accepted": [True, False], "not_accepted_reason": [None, "not appropriate"]})
+        >>> for p in check_names(cfg, {"referrals": ref}):
+        ...     print(p)
+        subgroups: unknown column 'gendr'; did you mean 'gender'? (columns of the referrals table)
+        service.inappropriate_reasons: unknown reason 'not apropriate'; did you mean 'not appropriate'? (reasons of the not-accepted referrals; leave out a reason no referral had)
+    """
+    problems = _check_columns(cfg, raw)
+    if "referrals" in raw:
+        problems += _check_reasons(cfg, raw["referrals"])
+    for name in SURVEYS:
+        if name in raw:
+            problems += _check_waves(cfg, name, raw[name])
+    problems += _check_instruments(cfg, raw)
+    problems += _check_schools(raw)
+    return problems

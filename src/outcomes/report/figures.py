@@ -1,0 +1,114 @@
+"""The report's figures, drawn only from released tables.
+
+Each function takes :class:`~outcomes.report.release.ReleasedTable` objects, never raw
+results, and returns a matplotlib figure marked as drawn from a release (``Section.figure``
+refuses any other). A suppressed value is not drawn (it leaves a gap, said in the caption);
+no figure shows an individual child.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .release import ReleasedTable, is_hidden
+
+
+def _new(width: float = 7.0, height: float = 4.0):
+    # matplotlib.figure.Figure, not pyplot: no global state, no backend switch
+    fig = Figure(figsize=(width, height))
+    fig._from_release = True
+    return fig, fig.add_subplot()
+
+
+def _num(col: pd.Series) -> np.ndarray:
+    return np.array([np.nan if is_hidden(v) else float(v) for v in col], dtype=float)
+
+
+def wait_curve(curve: ReleasedTable, standard_days: float) -> Figure:
+    """Share of accepted referrals with a first contact by days since referral: a step curve
+    whose every step stands for at least threshold + 1 children (the release merges steps)."""
+    f = curve.frame
+    fig, ax = _new()
+    for stage, g in f.groupby("stage", sort=False):
+        days = np.r_[0.0, _num(g["days"])]
+        share = np.r_[0.0, _num(g["share_seen"])]
+        ax.step(days, share, where="post", label=f"{stage} contact")
+    ax.axvline(standard_days, linestyle=":", color="grey")
+    ax.set_xlabel("days since referral")
+    ax.set_ylabel("share with the contact")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def monthly_rate(monthly: ReleasedTable) -> Figure:
+    """Monthly inappropriate-referral rate with Wilson 95% CIs, all from released counts."""
+    f = monthly.frame
+    fig, ax = _new()
+    rate, lo, hi = _num(f["rate"]), _num(f["ci_low"]), _num(f["ci_high"])
+    x = np.arange(len(f))
+    ok = np.isfinite(rate)
+    ax.errorbar(x[ok], rate[ok], yerr=[rate[ok] - lo[ok], hi[ok] - rate[ok]], fmt="o", capsize=3)
+    ax.set_xticks(x, f["period"].astype(str), rotation=45, ha="right", fontsize="small")
+    ax.set_ylabel("inappropriate / decided")
+    ax.set_ylim(0, 1)
+    return fig
+
+
+def reliable_counts(rc: ReleasedTable, instrument: str, scale: str) -> Figure:
+    """Released counts of reliable improvement, no reliable change, deterioration and
+    recovery on one measure (the Jacobson-Truax categories, without individual children)."""
+    r = rc.row(instrument=instrument, scale=scale) or {}
+    cats = ["reliable_improvement", "recovered", "no_reliable_change", "reliable_deterioration"]
+    vals = [r.get(c, np.nan) for c in cats]
+    fig, ax = _new(6, 3.5)
+    y = np.arange(len(cats))
+    shown = [0.0 if is_hidden(v) else float(v) for v in vals]
+    ax.barh(y, shown)
+    for k, v in enumerate(vals):
+        ax.text(shown[k], k, f" {v}", va="center")
+    ax.set_yticks(y, [c.replace("_", " ") for c in cats])
+    ax.invert_yaxis()
+    ax.set_xlabel("children (released counts; * = suppressed)")
+    return fig
+
+
+def agree_bars(items: ReleasedTable, group: str = "wave") -> Figure:
+    """Share agreeing with each item, one bar per ``group`` value (released proportions)."""
+    f = items.frame
+    cols = [c for c in ("cohort", group) if c in f.columns]
+    key = f[cols].astype(str).agg(" ".join, axis=1)
+    levels = list(dict.fromkeys(key))
+    item_order = list(dict.fromkeys(f["item"]))
+    fig, ax = _new(7, 0.25 * len(item_order) * max(1, len(levels)) + 1.5)
+    h = 0.8 / max(1, len(levels))
+    for k, lev in enumerate(levels):
+        g = f[key.to_numpy() == lev].set_index("item").reindex(item_order)
+        vals = _num(g["prop_agree"])
+        ax.barh(np.arange(len(item_order)) + k * h, np.nan_to_num(vals), height=h, label=lev)
+    ax.set_yticks(np.arange(len(item_order)) + h * (len(levels) - 1) / 2, item_order)
+    ax.set_ylim(len(item_order) - h / 2, -h / 2)  # top to bottom in item order, no blank band
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share agreeing")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def prevalence_bars(prev: ReleasedTable) -> Figure:
+    """Prevalence by wave (and cohort) with the CIs computed from released counts."""
+    f = prev.frame
+    cols = [c for c in ("cohort", "wave") if c in f.columns]
+    labels = f[cols].astype(str).agg(" ".join, axis=1)
+    p, lo, hi = _num(f["prevalence"]), _num(f["ci_low"]), _num(f["ci_high"])
+    fig, ax = _new()
+    x = np.arange(len(f))
+    ok = np.isfinite(p)
+    ax.bar(x[ok], p[ok])
+    good = ok & np.isfinite(lo) & np.isfinite(hi)
+    ax.errorbar(x[good], p[good], yerr=[p[good] - lo[good], hi[good] - p[good]], fmt="none",
+                color="black", capsize=3)  # fmt: skip
+    ax.set_xticks(x, labels, rotation=30, ha="right")
+    ax.set_ylabel("prevalence")
+    return fig

@@ -1,0 +1,414 @@
+"""The publication layer: one disclosure-controlled release of the analysis results.
+
+Every number a reader sees (table cell, sentence, figure, CSV, executive summary) comes from a
+:class:`Release`. Analyses hand their raw tables to a release method that applies the rule for
+each kind of statistic (docs/disclosure.md); what comes out is a :class:`ReleasedTable`, and
+the report's sections and figures accept nothing else (``Section.table`` and ``Section.figure``
+refuse a plain DataFrame or a matplotlib figure). Raw analysis results never reach a section:
+a section's ``render`` function receives the release and the config only.
+
+The rules, per kind of statistic:
+
+* counts: 0 stays 0, 1..threshold becomes the marker, others are rounded to ``base``, with
+  secondary suppression across every stated partition (``disclosure.apply``);
+* proportions: recomputed from the released counts; the marker when either count is hidden;
+* means, medians, SDs, effect sizes: the marker where their n is hidden, otherwise rounded to
+  the stated number of decimals;
+* CIs, test statistics and p-values of a mean change: recomputed from the released mean, SD
+  and n (so they carry no information beyond the released numbers); other model statistics
+  are rounded (``stats``) and their exact counts and degrees of freedom are never released.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats as st
+
+from .. import disclosure
+from .._internal.quality import QualityRecord
+
+MARKER = disclosure.MARKER
+NOT_APPLICABLE = disclosure.NOT_APPLICABLE
+
+
+@dataclass(frozen=True)
+class ReleasedTable:
+    """A table that has been through the release rules; the only table a section can show."""
+
+    name: str
+    _frame: pd.DataFrame
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """A copy of the released table (changing it cannot change what is published)."""
+        return self._frame.copy()
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    @property
+    def empty(self) -> bool:
+        return self._frame.empty
+
+    def row(self, **match: object) -> dict | None:
+        """The first row whose columns equal ``match`` (as text), or None."""
+        f = self._frame
+        hit = np.ones(len(f), bool)
+        for col, val in match.items():
+            hit &= (f[col].astype(str) == str(val)).to_numpy()
+        rows = f[hit]
+        return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def is_hidden(v: object) -> bool:
+    """True for the suppressed marker and for anything that is not a number.
+
+    Example:
+        >>> [is_hidden(v) for v in ("*", 10, float("nan"))]
+        [True, False, True]
+    """
+    return isinstance(v, str) or v is None or (isinstance(v, float) and not np.isfinite(v))
+
+
+def fmt_count(v: object) -> str:
+    """A released count in prose: ``1,234``, or the marker when suppressed.
+
+    Example:
+        >>> fmt_count(1235), fmt_count("*")
+        ('1,235', '*')
+    """
+    if isinstance(v, str):
+        return v
+    try:
+        return f"{int(v):,}"
+    except (TypeError, ValueError):
+        return NOT_APPLICABLE
+
+
+def fmt_pct(num: object, den: object) -> str:
+    """A percentage of two released counts; the marker when either is hidden or den is 0.
+
+    Example:
+        >>> fmt_pct(45, 60), fmt_pct("*", 60)
+        ('75%', '*')
+    """
+    if is_hidden(num) or is_hidden(den) or float(den) <= 0:
+        return MARKER
+    return f"{100 * float(num) / float(den):.0f}%"
+
+
+def fmt_stat(v: object, decimals: int = 1, *, sign: bool = False) -> str:
+    """A released statistic in prose (already rounded by the release).
+
+    Example:
+        >>> fmt_stat(0.34, 2, sign=True), fmt_stat("*")
+        ('+0.34', '*')
+    """
+    if isinstance(v, str):
+        return v
+    if v is None or not np.isfinite(float(v)):
+        return NOT_APPLICABLE
+    return f"{float(v):+.{decimals}f}" if sign else f"{float(v):.{decimals}f}"
+
+
+def scale_decimals(lo: float, hi: float, default: int = 1) -> int:
+    """Decimals for means on a scale: ``default`` (1) on the scale's unit, one more for a scale
+    spanning fewer than 10 points (a 1-5 Likert mean to 1 decimal would hide real change).
+
+    Example:
+        >>> scale_decimals(0, 52), scale_decimals(1, 5)
+        (1, 2)
+    """
+    return default + 1 if (hi - lo) < 10 else default
+
+
+@dataclass
+class Release:
+    """Every released table of one report, the reasons parts could not be computed, and the
+    data-quality record.
+
+    Example:
+        >>> rel = Release(enabled=True, threshold=7, base=5)
+        >>> t = pd.DataFrame({"group": ["a", "b", "c", "Total"], "n": [3, 12, 40, 55],
+        ...                   "mean": [1.234, 2.345, 3.456, 3.1]})
+        >>> rel.counts(t, "demo", counts=["n"], means={"mean": ("n", 1)}, totals=True).frame.values.tolist()
+        [['a', '*', '*'], ['b', '*', '*'], ['c', 40, 3.5], ['Total', 55, 3.1]]
+    """
+
+    enabled: bool = True
+    threshold: int = 7
+    base: int = 5
+    decimals: int = 1
+    tables_dir: Path | None = None
+    tables: dict[str, ReleasedTable] = field(default_factory=dict)
+    failures: dict[str, list[str]] = field(default_factory=dict)
+    quality: QualityRecord = field(default_factory=QualityRecord)
+    facts: dict[str, object] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ bookkeeping
+    def get(self, name: str) -> ReleasedTable | None:
+        return self.tables.get(name)
+
+    def fail(self, part: str, why: str) -> None:
+        """Record that ``part`` (a section or one of its analyses) could not be computed."""
+        self.failures.setdefault(part, []).append(why)
+
+    def _store(self, t: pd.DataFrame, name: str) -> ReleasedTable:
+        t = t.reset_index(drop=True)
+        t.attrs = {}
+        rt = ReleasedTable(name, t)
+        self.tables[name] = rt
+        if self.tables_dir is not None:
+            save_csv(t, self.tables_dir, name)
+        return rt
+
+    # ------------------------------------------------------------------ release rules
+    def counts(
+        self,
+        table: pd.DataFrame,
+        name: str,
+        *,
+        counts: Sequence[str],
+        percentages: Mapping[str, tuple[str, str]] | None = None,
+        means: Mapping[str, tuple[str, int]] | None = None,
+        groups: str | Sequence[str] | None = None,
+        column_totals: Mapping[str, Sequence[str]] | None = None,
+        keep: Sequence[str] = (),
+        within: Mapping[str, str] | None = None,
+        totals: bool = False,
+        store: bool = True,
+    ) -> ReleasedTable:
+        """Counts by the small-numbers rule (with secondary suppression over the Total rows
+        and ``column_totals``), proportions from released counts, statistics over n people
+        (``means={column: (n_column, decimals)}``) hidden with their n and rounded, and counts
+        within a group (``within={count: n_column}``) hidden with the group's n. Rows labelled
+        Total are margins only with ``totals=True`` or ``groups``."""
+        t = table.reset_index(drop=True).copy()
+        t.attrs = {}
+        means = dict(means or {})
+        if self.enabled:
+            roles = [*counts, *(percentages or {}), *means, *keep]
+            # Without Total rows the labels play no part: leave them out, so that a label such
+            # as a scale called "total" is never read as (or refused for looking like) a margin
+            structural = [c for c in t.columns if c not in roles] if totals or groups else []
+            cols = [c for c in t.columns if c in set(roles) | set(structural)]
+            out = disclosure.apply(
+                t[cols],
+                counts=list(counts),
+                threshold=self.threshold,
+                base=self.base,
+                percentages=dict(percentages or {}),
+                means={c: n for c, (n, _) in means.items()},
+                groups=groups,
+                column_totals=dict(column_totals) if column_totals is not None else {},
+                keep=list(keep),
+                within=dict(within or {}),
+                percent_scale=1.0,
+                decimals=3,
+            )
+            for c in cols:
+                t[c] = out[c]
+        for c, (_, d) in means.items():
+            t[c] = _rounded(t[c], d)
+            if c in ("p", "p_adj"):
+                t[c] = p_values(t[c], d)
+        # store=False: an intermediate that a derived table is computed from
+        return self._store(t, name) if store else ReleasedTable(name, t)
+
+    def change(
+        self,
+        table: pd.DataFrame,
+        name: str,
+        *,
+        decimals: Mapping[int, int] | Sequence[int] | int | None = None,
+        n: str = "n",
+        means: Sequence[str] = ("mean_pre", "mean_post"),
+        diff: str = "mean_diff",
+        sd: str = "sd_diff",
+        adjust: str | None = None,
+        labels: Sequence[str] = (),
+        confidence: float = 0.95,
+    ) -> ReleasedTable:
+        """Mean change over n paired people: n by the count rule; means, the mean change and
+        its SD rounded (``decimals``: one number, or one per row); the CI, d_z, t-test p and
+        adjusted p recomputed from those released values, never from the exact ones."""
+        t = table.reset_index(drop=True)
+        keep_cols = [*labels, n, *[m for m in means if m in t.columns], diff, sd]
+        t = t[keep_cols].copy()
+        dec = (
+            np.full(len(t), self.decimals)
+            if decimals is None
+            else np.broadcast_to(np.asarray(decimals, dtype=int), (len(t),))
+        )
+        # the SD as a statistic too: hidden with n
+        stat_cols = [*[m for m in means if m in t.columns], diff, sd]
+        if self.enabled:
+            # one row per measure, no Total rows: the labels (a scale may be "total") stay out
+            out = disclosure.apply(
+                t[[n, *stat_cols]],
+                counts=[n],
+                threshold=self.threshold,
+                base=self.base,
+                means={c: n for c in stat_cols},
+                column_totals={},
+            )
+            for c in [n, *stat_cols]:
+                t[c] = out[c]
+        for c in stat_cols:
+            t[c] = [
+                v if is_hidden(v) else round(float(v), int(d)) + 0.0
+                for v, d in zip(t[c].to_numpy(dtype=object), dec, strict=True)
+            ]
+        nn = pd.to_numeric(t[n], errors="coerce").to_numpy(dtype=float)
+        md = pd.to_numeric(t[diff], errors="coerce").to_numpy(dtype=float)
+        sdv = pd.to_numeric(t[sd], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(nn) & (nn > 1) & np.isfinite(md) & np.isfinite(sdv) & (sdv > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = sdv / np.sqrt(nn)
+            tcrit = st.t.ppf(0.5 + confidence / 2, nn - 1)
+            lo, hi = md - tcrit * se, md + tcrit * se
+            dz = md / sdv
+            p = 2 * st.t.sf(np.abs(md / se), nn - 1)
+        hidden = np.array([is_hidden(v) for v in t[n].to_numpy(dtype=object)])
+
+        def col(x: np.ndarray, d: np.ndarray | int) -> list:
+            d = np.broadcast_to(np.asarray(d), (len(x),))
+            return [
+                MARKER if h else (round(float(v), int(k)) + 0.0 if o else np.nan)
+                for v, o, h, k in zip(x, ok, hidden, d, strict=True)
+            ]
+
+        t["ci_low"], t["ci_high"] = col(lo, dec), col(hi, dec)
+        t["d_z"] = col(dz, 2)
+        t["p"] = p_values(col(p, 3))
+        if adjust:
+            from ..change import adjust_pvalues
+
+            pv = np.where(ok & ~hidden, p, np.nan)
+            t["p_adj"] = p_values(col(adjust_pvalues(pv, adjust), 3))
+        return self._store(t, name)
+
+    def stats(
+        self, table: pd.DataFrame, name: str, *, decimals: Mapping[str, int], labels=()
+    ) -> ReleasedTable:
+        """Model statistics without counts (coefficients, effect sizes, p-values): only the
+        named columns, each rounded to its decimals; counts and df are never released here."""
+        t = table.reset_index(drop=True)
+        t = t[[*labels, *decimals]].copy()
+        for c, d in decimals.items():
+            t[c] = _rounded(t[c], d)
+            if c in ("p", "p_adj"):
+                t[c] = p_values(t[c], d)
+        return self._store(t, name)
+
+    def derived(self, table: pd.DataFrame, name: str) -> ReleasedTable:
+        """A table computed only from released tables (e.g. a rate and its CI from released
+        counts): it carries no information beyond them, so it is released as it is."""
+        return self._store(table.copy(), name)
+
+    def labels(self, table: pd.DataFrame, name: str) -> ReleasedTable:
+        """A table of text only (instrument names, file hashes); any number is refused."""
+        t = table.reset_index(drop=True).copy()
+        num = [c for c in t.columns if pd.api.types.is_numeric_dtype(t[c])]
+        if num:
+            raise TypeError(f"{name}: labels() releases text only; numeric columns {num}")
+        return self._store(t, name)
+
+    def note_numbers(self, text: str) -> str:
+        """Free text (a warning's message) with every standalone whole number put through the
+        count rule, so a note cannot quote a small count."""
+        if not self.enabled:
+            return text
+
+        def safe(m: re.Match) -> str:
+            k = int(m.group(0))
+            if k == 0:
+                return "0"
+            if k <= self.threshold:
+                return MARKER
+            r = int(np.floor(k / self.base + 0.5) * self.base)
+            return str(max(r, int(np.ceil((self.threshold + 1) / self.base) * self.base)))
+
+        return re.sub(r"(?<![\w.\-/:])\d+(?![\w.\-/:])", safe, text)
+
+
+def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
+    """Write a table as CSV: missing values as the not-applicable symbol, as in the HTML, and
+    text that a spreadsheet could run as a formula written as text."""
+    from .._internal.spreadsheet import write_csv
+
+    out = df.copy()
+    out.attrs = {}
+    for c in out.columns:
+        # beyond 6 significant figures the digits follow summation order (the random
+        # pseudonyms), not the data; released statistics are rounded well before that anyway
+        if out[c].dtype.kind == "f" or out[c].dtype == object:
+            out[c] = out[c].map(_six_figures)
+    return write_csv(out, Path(folder) / f"{name}.csv", na_rep=NOT_APPLICABLE)
+
+
+def _six_figures(v: object) -> object:
+    if isinstance(v, float | np.floating) and np.isfinite(v):
+        return float(f"{float(v):.6g}")
+    return v
+
+
+def p_values(values: Iterable, decimals: int = 3) -> list:
+    """p-values as published: rounded, and ``<0.001`` (at 3 decimals) instead of a 0.
+
+    Example:
+        >>> p_values([0.0, 0.0004, 0.0123, "*"])
+        ['<0.001', '<0.001', 0.012, '*']
+    """
+    floor = 10.0**-decimals
+    out = []
+    for v in values:
+        if isinstance(v, str) or v is None or not np.isfinite(float(v)):
+            out.append(v)
+        else:
+            out.append(f"<{floor:.{decimals}f}" if float(v) < floor else round(float(v), decimals))
+    return out
+
+
+def _rounded(col: pd.Series, decimals: int) -> list:
+    """Numbers rounded; the marker and non-numbers kept; missing stays missing."""
+    out = []
+    for v in col.to_numpy(dtype=object):
+        if isinstance(v, str) or v is None or isinstance(v, bool | np.bool_):
+            out.append(v)
+        else:
+            try:
+                f = float(v)
+            except (TypeError, ValueError):
+                out.append(v)
+                continue
+            # + 0.0 turns -0.0 into 0.0: a rounded "-0.0" reads as a (hidden) negative value
+            out.append(round(f, decimals) + 0.0 if np.isfinite(f) else np.nan)
+    return out
+
+
+def wilson(x: Iterable, n: Iterable, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson interval of released counts (NaN where either is hidden).
+
+    Example:
+        >>> lo, hi = wilson([10], [40])
+        >>> round(float(lo[0]), 3), round(float(hi[0]), 3)
+        (0.142, 0.402)
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    xs = pd.to_numeric(pd.Series(list(x), dtype=object), errors="coerce").to_numpy(dtype=float)
+    ns = pd.to_numeric(pd.Series(list(n), dtype=object), errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(xs) & np.isfinite(ns) & (ns > 0)
+    lo, hi = np.full(len(xs), np.nan), np.full(len(xs), np.nan)
+    if ok.any():
+        lo[ok], hi[ok] = proportion_confint(
+            np.minimum(xs[ok], ns[ok]), ns[ok], alpha=1 - confidence, method="wilson"
+        )
+    return lo, hi

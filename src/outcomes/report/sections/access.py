@@ -1,0 +1,175 @@
+"""Access: waiting times (Kaplan-Meier), monthly activity and the inappropriate-referral rate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ... import service
+from .. import figures
+from ..release import Release, wilson
+from ..render import Section
+from .common import collect, failure_notes, guard, missing, show_tables
+
+TITLE, ANCHOR = "Access", "access"
+WAIT_STATS = ["median_days", "q1_days", "q3_days", "p90_days"]
+FLOWS = (
+    "received", "decided", "accepted", "not_accepted", "inappropriate", "first_contacts",
+    "second_contacts", "discharges", "children_first_seen",
+)  # fmt: skip
+
+
+def release_waits(rel: Release, table: pd.DataFrame, name: str, labels: list[str]) -> None:
+    """Counts with n = seen + waiting + closed unseen; day statistics (whole days) hidden
+    with the number seen; the Kaplan-Meier share within the standard rounded to 0.05 (it is
+    not a ratio of released counts, so it is coarsened rather than recomputed)."""
+    counts = ["n", "n_seen", "n_waiting", "n_closed_unseen"]
+    t = table[[*labels, *counts, *WAIT_STATS, "within_standard", "standard_days"]].copy()
+    totals = {}
+    if (t["n"] == t["n_seen"] + t["n_waiting"] + t["n_closed_unseen"]).all():
+        totals = {"n": ["n_seen", "n_waiting", "n_closed_unseen"]}
+    t["within_standard"] = np.round(t["within_standard"].astype(float) * 20) / 20
+    rel.counts(
+        t, name, counts=counts, column_totals=totals, keep=["standard_days"],
+        means={**{c: ("n_seen", 0) for c in WAIT_STATS}, "within_standard": ("n_seen", 2)},
+        within={c: "n" for c in counts[1:]},
+        groups="stage" if "school_id" in labels else None,
+    )  # fmt: skip
+
+
+def wait_steps(curve: pd.DataFrame, min_events: int, width: int = 7) -> pd.DataFrame:
+    """The Kaplan-Meier curve at whole weeks, merging weeks until each step stands for at least
+    ``min_events`` children; steps that cannot reach it are dropped (the curve stops).
+
+    Example:
+        >>> c = pd.DataFrame({"stage": "first", "days": [1, 2, 9, 20], "events": [4, 4, 8, 1],
+        ...                   "seen": [0.1, 0.2, 0.4, 0.42]})
+        >>> wait_steps(c, 8)[["days", "seen_in_step", "share_seen"]].to_dict("records")
+        [{'days': 7, 'seen_in_step': 8, 'share_seen': 0.2}, {'days': 14, 'seen_in_step': 8, 'share_seen': 0.4}]
+    """
+    rows = []
+    for stage, g in curve.groupby("stage", sort=False):
+        g = g.sort_values("days")
+        weeks = np.ceil(g["days"].to_numpy(float) / width).astype(int) * width
+        ev = pd.Series(g["events"].to_numpy(float)).groupby(weeks).sum()
+        seen_at = pd.Series(g["seen"].to_numpy(float)).groupby(weeks).last()
+        acc = 0.0
+        for day, k in ev.items():
+            acc += k
+            if acc >= min_events:
+                rows.append(
+                    {"stage": stage, "days": int(day), "seen_in_step": int(acc),
+                     "share_seen": float(seen_at[day])}
+                )  # fmt: skip
+                acc = 0.0
+    return pd.DataFrame(rows, columns=["stage", "days", "seen_in_step", "share_seen"])
+
+
+def monthly_table(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Monthly flows with decided = accepted + not accepted and a Total row (the months add up
+    to the year, an equation a reader could use)."""
+    m = monthly.assign(
+        period=monthly["period"].astype(str), decided=monthly["accepted"] + monthly["not_accepted"]
+    )
+    cols = [c for c in FLOWS if c in m.columns]
+    m = m[["period", *cols]]
+    total = pd.DataFrame([{"period": "Total", **m[cols].sum().to_dict()}])
+    return pd.concat([m, total], ignore_index=True)
+
+
+def release(ev, rel: Release) -> None:
+    if ev.referrals is None:
+        return
+    std = ev.cfg.service.standard_days
+    kw = {"as_of": ev.as_of, "errors": "flag"}
+    with guard(rel, "access: waits"):
+        w = collect(rel, ev.waits, "waits")
+        release_waits(rel, w.to_frame(), "waits_overall", ["stage"])
+        steps = wait_steps(w.curve(), rel.threshold + 1)
+        rel.counts(
+            steps, "wait_curve", counts=["seen_in_step"], keep=["days"],
+            means={"share_seen": ("seen_in_step", 2)},
+        )  # fmt: skip
+    with guard(rel, "access: waits by school"):
+        by_school = service.waiting_times(
+            ev.referrals, by="school_id", stage="first", standard_days=std, **kw
+        ).to_frame()
+        release_waits(rel, by_school, "waits_by_school", ["school_id", "stage"])
+    with guard(rel, "access: monthly activity"):
+        monthly = service.monthly_activity(ev.referrals, inappropriate=ev.inappropriate, **kw)
+        m = monthly_table(monthly)
+        cols = [c for c in FLOWS if c in m.columns]
+        pub = rel.counts(
+            m, "monthly_activity", counts=cols, totals=True,
+            column_totals={"decided": ["accepted", "not_accepted"]},
+        ).frame  # fmt: skip
+        # the monthly inappropriate rate and its CI, from the released counts only
+        pub = pub[pub["period"] != "Total"]
+        lo, hi = wilson(pub["inappropriate"], pub["decided"])
+        rate = [
+            np.nan if isinstance(a, str) or isinstance(b, str) or not b else a / b
+            for a, b in zip(pub["inappropriate"], pub["decided"], strict=True)
+        ]
+        rel.derived(
+            pd.DataFrame({
+                "period": pub["period"], "decided": pub["decided"],
+                "inappropriate": pub["inappropriate"], "rate": np.round(rate, 3),
+                "ci_low": np.round(lo, 3), "ci_high": np.round(hi, 3),
+            }),
+            "inappropriate_monthly",
+        )  # fmt: skip
+    with guard(rel, "access: inappropriate trend"):
+        trend = service.inappropriate_trend(
+            ev.referrals, change_date=ev.cfg.service.change_date,
+            inappropriate=ev.inappropriate, **kw,
+        )  # fmt: skip
+        tf = collect(rel, trend, "inappropriate trend").to_frame()
+        dec = {c: 2 for c in ("estimate", "ci_low", "ci_high", "ratio", "ratio_ci_low",
+                              "ratio_ci_high") if c in tf.columns}  # fmt: skip
+        rel.stats(tf, "inappropriate_trend", decimals={**dec, "p": 3}, labels=["term"])
+
+
+def render(rel: Release, cfg) -> Section:
+    if cfg.tables.referrals is None:
+        return missing("Access", ANCHOR, "the referrals table is")
+    s = Section("Access: waiting times", anchor=ANCHOR)
+    parts = ("waits", "waits by school", "monthly activity", "inappropriate trend")
+    failure_notes(s, rel, TITLE, *[f"access: {p}" for p in parts])
+    std = cfg.service.standard_days
+    s.text(
+        f"Waits are measured from referral to first and to second contact, against the "
+        f"{std}-day standard. Referrals still waiting on {cfg.extract_date:%d %B %Y} are "
+        "counted as censored waits (Kaplan-Meier), never dropped. Waits are in whole days; "
+        "the share within the standard is rounded to the nearest 5 percentage points."
+    )
+    if rel.get("waits_overall") is not None:
+        s.table(rel.get("waits_overall"), "Waiting times (days)")
+    curve = rel.get("wait_curve")
+    if curve is not None and not curve.empty:
+        s.figure(
+            figures.wait_curve(curve, std),
+            "Share of accepted referrals with a contact, by days since referral (Kaplan-Meier "
+            f"at whole weeks, each step at least {rel.threshold + 1} children; dotted line: "
+            "the standard)",
+        )
+    elif curve is not None:
+        s.note("Too few children were seen to draw the waiting-time curve safely.")
+    show_tables(
+        s,
+        rel,
+        ("waits_by_school", "Wait to first contact by school"),
+        ("monthly_activity", "Monthly activity"),
+    )
+    mr = rel.get("inappropriate_monthly")
+    if mr is not None:
+        s.figure(
+            figures.monthly_rate(mr),
+            "Inappropriate referrals: monthly rate with 95% CI, from the published counts "
+            "(months with a suppressed count are not drawn)",
+        )
+    if rel.get("inappropriate_trend") is not None:
+        s.table(
+            rel.get("inappropriate_trend"),
+            "Trend in the inappropriate-referral rate (segmented regression; rounded)",
+        )
+    return s

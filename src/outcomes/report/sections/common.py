@@ -1,0 +1,70 @@
+"""What every section module shares: capturing warnings and failures into the release, and
+the note a section shows when part of it could not be computed."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+
+import pandas as pd
+
+from ..release import Release
+from ..render import Section
+
+#: CHI-ESQ versions: experience measures, not outcome measures (never paired for change)
+EXPERIENCE = ("chi_esq_parent", "chi_esq_9_11", "chi_esq_12_18")
+
+
+@contextlib.contextmanager
+def guard(rel: Release, part: str) -> Iterator[None]:
+    """Run one analysis: warnings become data-quality notes, and an error becomes a note
+    saying why ``part`` could not be computed (never a crash, never a silent gap)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        except Exception as e:
+            rel.fail(part, rel.note_numbers(f"{type(e).__name__}: {e}".splitlines()[0]))
+    rel.quality.capture(part, caught)
+
+
+def collect(rel: Release, result: object, source: str) -> object:
+    """Add a result's own data-quality record (``.quality`` or ``.attrs['quality']``)."""
+    q = getattr(result, "quality", None)
+    if q is None and isinstance(result, pd.DataFrame):
+        q = result.attrs.get("quality")
+    if q is not None:
+        before = len(rel.quality)
+        rel.quality.extend(q)
+        for note in rel.quality.notes[before:]:
+            # where in the report: the result knows its function, not which cohort or wave
+            where = note.get("where") or ""
+            note["where"] = f"{source}: {where}" if where else source
+    return result
+
+
+def failure_notes(s: Section, rel: Release, *parts: str) -> Section:
+    """One note per part of this section that could not be computed, saying why."""
+    for part in parts:
+        for why in rel.failures.get(part, []):
+            s.note(f"Could not be computed ({part}): {why}", kind="warning")
+    return s
+
+
+def missing(title: str, anchor: str, what: str) -> Section:
+    return Section(title, anchor=anchor).note(f"Left out: {what} not in the evaluation config.")
+
+
+def pick(df: pd.DataFrame, *names: str) -> list[str]:
+    """The named columns that exist, in the order given."""
+    return [c for c in names if c in df.columns]
+
+
+def show_tables(s: Section, rel: Release, *tables: tuple[str, str]) -> Section:
+    """Show each ``(name, caption)`` released table that the release holds (a part that could
+    not be computed released none, and its note says why)."""
+    for name, caption in tables:
+        if rel.get(name) is not None:
+            s.table(rel.get(name), caption)
+    return s

@@ -1,0 +1,84 @@
+"""Equity: for whom did it work? Referrals and change on the headline measure by group.
+
+Every breakdown is a partition: a missing value is its own level ('not recorded') and each
+group has a Total row, so secondary suppression sees every sum a reader could form (a hidden
+group's n, count or sum cannot be recovered as the total minus its siblings).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ... import service
+from ..inputs import subgroup_columns
+from ..release import Release
+from ..render import Section
+from .common import failure_notes, guard
+from .reach import release_referral_counts
+
+TITLE, ANCHOR = "Equity", "equity"
+NOT_RECORDED = "not recorded"
+
+
+def release(ev, rel: Release) -> None:
+    groups = []
+    if ev.referrals is not None:
+        ref = ev.referrals
+        groups = subgroup_columns(ref, ev.cfg.subgroups)
+        for g in groups:
+            with guard(rel, f"equity: referrals by {g}"):
+                data = ref.assign(**{g: ref[g].astype("string").fillna(NOT_RECORDED)})
+                t = service.referral_counts(
+                    data, by=g, inappropriate=ev.inappropriate, as_of=ev.as_of, errors="flag"
+                )
+                release_referral_counts(rel, t, f"reach_by_{g}", [g])
+    rel.facts["equity: referral groups"] = groups
+    h = ev.headline_change
+    if h is None:
+        return
+    with guard(rel, "equity: outcomes"):
+        inst_id, scale, pairs, rc = h
+        rel.facts["equity: headline"] = (inst_id, scale)
+        frame = pd.concat([pairs, rc[["reliable_improvement"]]], axis=1)
+        demo = ev.inputs.scores[inst_id].drop_duplicates("person_id").set_index("person_id")
+        rows = []
+        for g in subgroup_columns(demo, ev.cfg.subgroups):
+            lab = frame["person_id"].map(demo[g]).astype("string").fillna(NOT_RECORDED)
+            for level, sub in frame.groupby(lab, sort=True):
+                rows.append(_row(g, str(level), sub))
+            rows.append(_row(g, "Total", frame))
+        if rows:
+            rel.counts(
+                pd.DataFrame(rows), "equity_outcomes", counts=["n", "reliable_improvement"],
+                means={"mean_change": ("n", ev.decimals_for(inst_id, scale))}, groups="group",
+                within={"reliable_improvement": "n"},
+            )  # fmt: skip
+
+
+def _row(group: str, level: str, sub: pd.DataFrame) -> dict:
+    return {
+        "group": group, "level": level, "n": len(sub),
+        "mean_change": float(sub["change"].mean()) if len(sub) else float("nan"),
+        "reliable_improvement": int(sub["reliable_improvement"].sum()),
+    }  # fmt: skip
+
+
+def render(rel: Release, cfg) -> Section:
+    s = Section("Equity: for whom did it work?", anchor=ANCHOR)
+    groups = rel.facts.get("equity: referral groups", [])
+    failure_notes(s, rel, TITLE, "equity: outcomes", *[f"equity: referrals by {g}" for g in groups])
+    for g in groups:
+        if rel.get(f"reach_by_{g}") is not None:
+            s.table(rel.get(f"reach_by_{g}"), f"Referrals by {g}")
+    eq = rel.get("equity_outcomes")
+    if eq is not None:
+        inst_id, scale = rel.facts["equity: headline"]
+        s.text(
+            f"Change on {inst_id} {scale} and reliable improvement, by group (children with no "
+            "value recorded are a group of their own). Groups are small: differences between "
+            "them are descriptive, not tests."
+        )
+        s.table(eq, f"{inst_id} {scale}: change and reliable improvement by group")
+    if not groups and eq is None:
+        s.note("Left out: no subgroup columns were found in the data.")
+    return s

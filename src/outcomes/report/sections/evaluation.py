@@ -1,0 +1,337 @@
+"""The evaluation: checked inputs -> analyses -> one release -> sections.
+
+:class:`Evaluation` computes the analyses (shared, computed once), then builds one
+:class:`~outcomes.report.release.Release` by running each section module's ``release``
+function. The section methods (``ev.reach()``, ...) call each module's ``render`` function
+with the release and the config only: a section cannot reach a raw analysis result, so it
+cannot publish a number that has not been released.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from ...change import adjust_pvalues, paired_change_table
+from ...change.pairing import pair_waves
+from ...change.reliable import reliable_change, reliable_change_summary
+from ...instruments.scoring import score
+from ..config import EvaluationConfig, load_config
+from ..inputs import Inputs, load_inputs
+from ..release import Release
+from ..render import Section
+from . import (
+    access,
+    appendix,
+    equity,
+    experience,
+    outcomes,
+    quality,
+    reach,
+    school,
+    summary,
+    workforce,
+)
+from .common import EXPERIENCE, guard
+
+#: section modules in report order; each has ``release(ev, rel)`` and ``render(rel, cfg)``
+MODULES = (reach, access, outcomes, experience, workforce, school, equity, quality, appendix)
+PROGRAMME, COMPARISON = "programme", "comparison"
+
+
+class Evaluation:
+    """Everything the report needs: the checked inputs, the analyses, the release and the
+    sections.
+
+    Example:
+        >>> ev = Evaluation.from_config("examples/demo_evaluation.yaml", "build/x")  # doctest: +SKIP
+        >>> ev.release.get("reach_overall").frame  # doctest: +SKIP
+        >>> ev.reach().show()  # doctest: +SKIP
+    """
+
+    def __init__(self, inputs: Inputs, output_dir: str | Path):
+        self.inputs = inputs
+        self.cfg: EvaluationConfig = inputs.config
+        self.out = Path(output_dir)
+        self.tables_dir = self.out / "tables"
+        self.survey_flags: pd.DataFrame | None = None
+
+    @classmethod
+    def from_config(cls, config: str | Path | dict, output_dir: str | Path) -> Evaluation:
+        cfg = load_config(config)
+        return cls(load_inputs(cfg), output_dir)
+
+    # ------------------------------------------------------------------ the release
+    @functools.cached_property
+    def release(self) -> Release:
+        """Every published number of the report, released once (analyses run here)."""
+        d = self.cfg.disclosure
+        rel = Release(
+            enabled=d.enabled,
+            threshold=d.threshold,
+            base=d.base,
+            decimals=getattr(d, "decimals", 1),
+            tables_dir=self.tables_dir,
+        )
+        rel.quality.extend(getattr(self.inputs, "quality", None))
+        for mod in MODULES:
+            with guard(rel, mod.TITLE):
+                mod.release(self, rel)
+        # last, so that it holds every warning met above
+        quality.release_quality(self, rel)
+        return rel
+
+    @property
+    def published(self) -> dict[str, pd.DataFrame]:
+        return {k: v.frame for k, v in self.release.tables.items()}
+
+    def _render(self, mod) -> Section:
+        rel = self.release
+        try:
+            return mod.render(rel, self.cfg)
+        except Exception as e:
+            return Section(mod.TITLE, anchor=mod.ANCHOR).note(
+                f"This section could not be shown: {rel.note_numbers(str(e))}", kind="warning"
+            )
+
+    # ------------------------------------------------------------------ sections
+    def executive_summary(self) -> Section:
+        return self._render(summary)
+
+    def reach(self) -> Section:
+        return self._render(reach)
+
+    def access(self) -> Section:
+        return self._render(access)
+
+    def outcomes(self) -> Section:
+        return self._render(outcomes)
+
+    def experience(self) -> Section:
+        return self._render(experience)
+
+    def workforce(self) -> Section:
+        return self._render(workforce)
+
+    def school_population(self) -> Section:
+        return self._render(school)
+
+    def equity(self) -> Section:
+        return self._render(equity)
+
+    def data_quality(self) -> Section:
+        return self._render(quality)
+
+    def appendix(self) -> Section:
+        return self._render(appendix)
+
+    def all_sections(self) -> list[Callable[[], Section]]:
+        return [
+            self.executive_summary, self.reach, self.access, self.outcomes, self.experience,
+            self.workforce, self.school_population, self.equity, self.data_quality, self.appendix,
+        ]  # fmt: skip
+
+    # ------------------------------------------------------------------ analyses
+    @property
+    def referrals(self) -> pd.DataFrame | None:
+        return self.inputs.tables.get("referrals")
+
+    @functools.cached_property
+    def as_of(self) -> str:
+        return self.cfg.extract_date.isoformat()
+
+    @functools.cached_property
+    def inappropriate(self) -> list[str] | None:
+        """The inappropriate reasons; None (every not-accepted referral) only when the config
+        says so explicitly (``all_not_accepted``) or gives no list."""
+        r = self.cfg.service.inappropriate_reasons
+        return None if r is None or r == "all_not_accepted" else list(r)
+
+    def waves(self, kind: str, data: pd.DataFrame) -> list[str]:
+        """The survey waves to report, in order: ``inputs.waves`` when the inputs give them,
+        else the configured waves followed by any other wave present (by median date)."""
+        given = (getattr(self.inputs, "waves", None) or {}).get(kind)
+        present = [str(w) for w in data["wave"].dropna().astype(str).unique()]
+        if given:
+            return [str(w) for w in given if str(w) in present]
+        cfg = getattr(self.cfg, kind)
+        configured = getattr(cfg, "waves", None) or [cfg.baseline_wave, cfg.followup_wave]
+        order = [str(w) for w in configured if str(w) in present]
+        rest = [w for w in present if w not in order]
+        if rest and "date" in data.columns:
+            dates = pd.to_datetime(data["date"], errors="coerce")
+            med = dates.groupby(data["wave"].astype(str)).median()
+            rest = sorted(rest, key=lambda w: (pd.isna(med.get(w)), med.get(w), w))
+        return order + rest
+
+    def cohorts(self, data: pd.DataFrame) -> pd.Series:
+        """Each row's cohort from its school: 'programme' or 'comparison' (schools table,
+        ``school_survey.programme_column``); every row 'programme' without that column."""
+        schools = self.inputs.tables.get("schools")
+        col = self.cfg.school_survey.programme_column
+        if schools is None or col not in schools.columns or "school_id" not in data.columns:
+            return pd.Series(PROGRAMME, index=data.index)
+        flag = schools.drop_duplicates("school_id").set_index("school_id")[col]
+        flag = flag.map(lambda v: str(v).strip().casefold() in ("true", "1", "yes", "1.0"))
+        mapped = data["school_id"].map(flag)
+        return mapped.map({True: PROGRAMME, False: COMPARISON}).fillna("school not listed")
+
+    @functools.cached_property
+    def waits(self):
+        from ... import service
+
+        return service.waiting_times(
+            self.referrals,
+            as_of=self.as_of,
+            standard_days=self.cfg.service.standard_days,
+            errors="flag",
+        )
+
+    @functools.cached_property
+    def pairings(self) -> dict[str, object]:
+        """Baseline/follow-up pairs per outcome instrument (experience measures excluded)."""
+        out = {}
+        o = self.cfg.outcomes
+        for inst_id, sc in self.inputs.scores.items():
+            inst = self.inputs.instruments[inst_id]
+            if inst_id in EXPERIENCE or not any(
+                s.reliable_change or s.clinical_cutoff or len(s.parts) > 1 for s in inst.scales
+            ):
+                continue
+            # Children can be referred more than once: a referral is the unit of pairing.
+            keys = ["instrument", "rater"] + (
+                ["referral_id"] if "referral_id" in sc.columns else []
+            )
+            scales = [s.id for s in inst.scales if s.reliable_change or len(s.parts) > 1]
+            out[inst_id] = pair_waves(
+                sc,
+                scales=scales,
+                rule=o.rule,
+                target_days=o.target_days,
+                window_days=o.window_days,
+                baseline=o.baseline_wave,
+                followup=o.followup_wave,
+                keys=keys,
+            )
+        return out
+
+    @functools.cached_property
+    def change_table(self) -> pd.DataFrame:
+        parts = []
+        for pairing in self.pairings.values():
+            if pairing.pairs.empty:
+                continue
+            t = paired_change_table(pairing.pairs, outcome=["instrument", "rater", "scale"])
+            parts.append(t.to_frame())
+        if not parts:
+            return pd.DataFrame()
+        t = pd.concat(parts, ignore_index=True)
+        # Composite scales only (single HoNOSCA scales count in the NHS metric), in the order
+        # the instruments define them.
+        order = {
+            (i, sc.id): k
+            for i in self.pairings
+            for k, sc in enumerate(self.inputs.instruments[i].scales)
+            if len(sc.parts) > 1
+        }
+        key = list(zip(t["instrument"], t["scale"], strict=True))
+        t = t[[k in order for k in key]]
+        t = t.assign(_o=[order[k] for k in zip(t["instrument"], t["scale"], strict=True)])
+        t = t.sort_values(["instrument", "_o"], kind="stable").drop(columns="_o")
+        t = t.reset_index(drop=True)
+        t["p_adj"] = adjust_pvalues(t["p"].to_numpy(), self.cfg.outcomes.adjust)
+        return t
+
+    @functools.cached_property
+    def reliable_tables(self) -> pd.DataFrame:
+        rows = []
+        for inst_id, pairing in self.pairings.items():
+            inst = self.inputs.instruments[inst_id]
+            for sc in inst.scales:
+                if not (sc.reliable_change and sc.reliable_change.threshold):
+                    continue
+                p = pairing.pairs[pairing.pairs["scale"] == sc.id]
+                if len(p) < 2:
+                    continue
+                rc = reliable_change(p["pre"], p["post"], instrument=inst, scale=sc.id)
+                f = reliable_change_summary(rc).to_frame().set_index("measure")
+                rows.append(
+                    {
+                        "instrument": inst_id,
+                        "scale": sc.id,
+                        "n": int(f.loc["reliable_improvement", "denominator"]),
+                        "reliable_improvement": int(f.loc["reliable_improvement", "count"]),
+                        "recovered": int(f.loc["recovered", "count"]),
+                        "no_reliable_change": int(f.loc["unchanged", "count"]),
+                        "reliable_deterioration": int(f.loc["deteriorated", "count"]),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def headline(self) -> tuple[str, str] | None:
+        inst_id, _, scale = self.cfg.outcomes.headline.partition(".")
+        if inst_id in self.pairings and scale:
+            return inst_id, scale
+        for inst_id in self.pairings:
+            inst = self.inputs.instruments[inst_id]
+            for sc in inst.scales:
+                if sc.reliable_change and sc.reliable_change.threshold and len(sc.parts) > 1:
+                    return inst_id, sc.id
+        return None
+
+    @functools.cached_property
+    def headline_change(self) -> tuple[str, str, pd.DataFrame, pd.DataFrame] | None:
+        """(instrument, scale, pairs, reliable_change frame) for the headline measure."""
+        h = self.headline()
+        if h is None:
+            return None
+        inst_id, scale = h
+        inst = self.inputs.instruments[inst_id]
+        p = self.pairings[inst_id].pairs
+        p = p[p["scale"] == scale].reset_index(drop=True)
+        if p.empty:
+            return None
+        sc = inst.scale(scale)
+        kw = {}
+        if not (sc.reliable_change and (sc.reliable_change.threshold or sc.reliable_change.sd)):
+            kw = {"sd": "baseline", "reliability": 0.8}
+        rc = reliable_change(p["pre"], p["post"], instrument=inst, scale=scale, **kw)
+        return inst_id, scale, p, rc
+
+    def decimals_for(self, inst_id: str, scale: str) -> int:
+        """Decimals for means on a scale (docs/disclosure.md): the configured precision on the
+        scale's unit, one more for scales spanning fewer than 10 points."""
+        from ..release import scale_decimals
+
+        base = getattr(self.cfg.disclosure, "decimals", 1)
+        try:
+            lo, hi = self.inputs.instruments[inst_id].scale_range(scale)
+        except Exception:
+            return base
+        return scale_decimals(lo, hi, base)
+
+    @functools.cached_property
+    def staff(self) -> pd.DataFrame | None:
+        s = self.inputs.tables.get("staff_survey")
+        if s is None:
+            return None
+        return s.assign(cohort=self.cohorts(s).to_numpy())
+
+    @functools.cached_property
+    def survey_scores(self) -> pd.DataFrame | None:
+        sv = self.inputs.tables.get("school_survey")
+        if sv is None:
+            return None
+        cfg = self.cfg.school_survey
+        sdq = score(sv, cfg.sdq_instrument, errors="flag")
+        cols = {f"{cfg.swemwbs_prefix}q{i}": f"q{i}" for i in range(1, 8)}
+        if all(c in sv.columns for c in cols):
+            sw = score(sv, "swemwbs", columns=cols, errors="flag", keep=[])
+            sdq = sdq.assign(swemwbs_raw=sw["raw"], swemwbs_metric=sw["metric"])
+        # what scoring flagged (invalid cells set to missing), for the data-quality notes
+        self.survey_flags = sdq.attrs.get("issues")
+        sdq.attrs = {}
+        return sdq.assign(cohort=self.cohorts(sdq).to_numpy())

@@ -1,0 +1,115 @@
+"""Reach: referrals received, accepted and not accepted, children seen."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ... import service
+from ..release import Release, fmt_count, fmt_pct
+from ..render import Section
+from .common import failure_notes, guard, missing, show_tables
+
+TITLE, ANCHOR = "Reach", "reach"
+
+#: roles of a service.referral_counts table: received = decided + pending and
+#: decided = accepted + not_accepted are equations an intruder can use, so they are stated
+REFERRAL_ROLES = dict(
+    counts=["received", "decided", "accepted", "not_accepted", "pending", "inappropriate"],
+    percentages={
+        "acceptance_rate": ("accepted", "decided"),
+        "inappropriate_rate": ("inappropriate", "decided"),
+    },
+)
+_REFERRAL_COLUMNS = [*REFERRAL_ROLES["counts"], *REFERRAL_ROLES["percentages"]]
+
+
+def release_referral_counts(rel: Release, table: pd.DataFrame, name: str, by: list[str]):
+    """Release a referral_counts table with the equations that hold in every row."""
+    t = table[[*by, *_REFERRAL_COLUMNS]]
+    totals = {}
+    if (t["received"] == t["decided"] + t["pending"]).all():
+        totals["received"] = ["decided", "pending"]
+    if (t["decided"] == t["accepted"] + t["not_accepted"]).all():
+        totals["decided"] = ["accepted", "not_accepted"]
+    within = {c: "received" for c in REFERRAL_ROLES["counts"][1:]}
+    return rel.counts(
+        t, name, column_totals=totals, within=within, totals=bool(by), **REFERRAL_ROLES
+    )
+
+
+def reasons_table(reasons: pd.DataFrame) -> pd.DataFrame:
+    """Reasons grouped as inappropriate or other, each group with its Total and a grand
+    Total (= not accepted): every sum a reader could form is stated for secondary suppression."""
+    r = reasons.assign(kind=reasons["inappropriate"].map({True: "inappropriate", False: "other"}))
+    rows = []
+    for kind, g in r.groupby("kind", sort=True):
+        rows += [
+            {"kind": kind, "reason": x, "n": int(n)}
+            for x, n in zip(g["reason"], g["n"], strict=True)
+        ]
+        rows.append({"kind": kind, "reason": "Total", "n": int(g["n"].sum())})
+    rows.append({"kind": "Total", "reason": "Total", "n": int(r["n"].sum())})
+    return pd.DataFrame(rows)
+
+
+def release(ev, rel: Release) -> None:
+    ref = ev.referrals
+    if ref is None:
+        return
+    kw = {"as_of": ev.as_of, "errors": "flag"}
+    inap = {"inappropriate": ev.inappropriate}
+    with guard(rel, "reach: referrals"):
+        release_referral_counts(
+            rel, service.referral_counts(ref, **inap, **kw), "reach_overall", []
+        )
+        by_school = service.referral_counts(ref, by="school_id", **inap, **kw)
+        release_referral_counts(rel, by_school, "reach_by_school", ["school_id"])
+        if "source" in ref.columns:
+            src = ref.assign(source=ref["source"].fillna("not recorded"))
+            t = service.referral_counts(src, by="source", **inap, **kw)
+            release_referral_counts(rel, t, "reach_by_source", ["source"])
+    with guard(rel, "reach: children seen"):
+        seen = service.children_seen(ref, by="school_id", **kw)
+        cols = ["referrals", "children_referred", "children_seen_1plus", "children_seen_2plus"]
+        rel.counts(
+            seen[["school_id", *cols]], "children_seen_by_school", counts=cols, totals=True,
+            within={"children_seen_1plus": "children_referred",
+                    "children_seen_2plus": "children_referred"},
+        )  # fmt: skip
+    with guard(rel, "reach: reasons"):
+        reasons = service.not_accepted_reasons(ref, **inap, **kw)
+        if len(reasons):
+            rel.counts(reasons_table(reasons), "not_accepted_reasons", counts=["n"], groups="kind")
+
+
+def render(rel: Release, cfg) -> Section:
+    if cfg.tables.referrals is None:
+        return missing("Reach", ANCHOR, "the referrals table is")
+    s = Section("Reach: referrals and children supported", anchor=ANCHOR)
+    failure_notes(s, rel, TITLE, "reach: referrals", "reach: children seen", "reach: reasons")
+    o = rel.get("reach_overall")
+    if o is not None:
+        o = o.frame.iloc[-1]
+        s.text(
+            f"{fmt_count(o['received'])} referrals were received; {fmt_count(o['accepted'])} "
+            f"were accepted and {fmt_count(o['not_accepted'])} not accepted "
+            f"({fmt_count(o['pending'])} awaiting a decision). The inappropriate-referral rate "
+            f"was {fmt_pct(o['inappropriate'], o['decided'])} of decided referrals."
+            + (
+                " Every referral not accepted counts as inappropriate (the config says "
+                "`inappropriate_reasons: all_not_accepted`)."
+                if cfg.service.inappropriate_reasons == "all_not_accepted"
+                else ""
+            )
+        )
+    show_tables(
+        s,
+        rel,
+        ("reach_by_school", "Referrals by school"),
+        ("children_seen_by_school",
+         "Children and young people seen at least once and at least twice, by school"),
+        ("not_accepted_reasons",
+         "Referrals not accepted, by reason (inappropriate or other), with totals"),
+        ("reach_by_source", "Referrals by source"),
+    )  # fmt: skip
+    return s

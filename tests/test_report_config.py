@@ -1,0 +1,324 @@
+"""A strict report config: every name in it matches the data, or the build stops first.
+
+Each misspelling below is one a user makes (a letter dropped, a space added); the expected
+suggestion is the name the data hold. Nothing here builds a report: the checks run before any
+analysis, on a small cut of the demo's tables.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from _report_data import mini_demo, set_path
+from outcomes.cli import app
+from outcomes.report import ConfigError, load_config
+from outcomes.report.checks import check_names
+from outcomes.report.inputs import load_inputs
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory) -> dict:
+    cfg = mini_demo(tmp_path_factory.mktemp("mini"))
+    for survey in ("school_survey", "staff_survey"):
+        cfg[survey] = {
+            k: v for k, v in cfg[survey].items() if k not in ("baseline_wave", "followup_wave")
+        }
+        cfg[survey]["waves"] = ["baseline", "12m"]
+    return cfg
+
+
+def _problems(cfg: dict) -> list[str]:
+    with pytest.raises(ConfigError) as err:
+        load_inputs(load_config(cfg))
+    return err.value.problems
+
+
+def test_the_demo_cut_has_no_problem(mini):
+    inputs = load_inputs(load_config(mini))
+    assert inputs.waves == {
+        "school_survey": ["baseline", "12m"],
+        "staff_survey": ["baseline", "12m"],
+    }
+
+
+MISSPELLINGS = [
+    # (setting, misspelt value, the suggestion the message must carry)
+    ("subgroups", ["gendr", "ethnicity"], "unknown column 'gendr'; did you mean 'gender'?"),
+    (
+        "service.inappropriate_reasons",
+        ["inappropriate - not meeting criteria", "signposted elsewere"],
+        "unknown reason 'signposted elsewere'; did you mean 'signposted elsewhere'?",
+    ),
+    ("school_survey.waves", ["baseline", "12 m"], "unknown wave '12 m'; did you mean '12m'?"),
+    ("staff_survey.waves", ["baselin", "12m"], "unknown wave 'baselin'; did you mean 'baseline'?"),
+    ("staff_survey.exclude_waves", ["24m"], "unknown wave '24m'; did you mean '12m'?"),
+    (
+        "school_survey.programme_column",
+        "in_programe",
+        "unknown column 'in_programe'; did you mean 'in_programme'?",
+    ),
+    (
+        "staff_survey.respondent_column",
+        "respondent",
+        "unknown column 'respondent'; did you mean 'respondent_id'?",
+    ),
+    (
+        "outcomes.headline",
+        "sdq_parnt.emotional",
+        "unknown instrument 'sdq_parnt'; did you mean 'sdq_parent'?",
+    ),
+    (
+        "outcomes.headline",
+        "sdq_parent.emotinal",
+        "unknown scale 'emotinal'; did you mean 'emotional'?",
+    ),
+    (
+        "school_survey.sdq_bands",
+        ["high", "very hihg"],
+        "unknown band 'very hihg'; did you mean 'very high'?",
+    ),
+    (
+        "school_survey.swemwbs_prefix",
+        "swemwbs",
+        "unknown column 'swemwbsq1'; did you mean 'swemwbs_q1'?",
+    ),
+    (
+        "school_survey.sdq_instrument",
+        "sdq_slef",
+        "unknown instrument 'sdq_slef'; did you mean 'sdq_self'?",
+    ),
+    (
+        "staff_survey.instrument",
+        "workforce_confidance",
+        "unknown instrument 'workforce_confidance'; did you mean 'workforce_confidence'?",
+    ),
+]
+
+
+@pytest.mark.parametrize(("setting", "value", "suggestion"), MISSPELLINGS)
+def test_each_misspelling_stops_the_build_with_a_suggestion(
+    mini, setting, value, suggestion, tmp_path
+):
+    problems = _problems(set_path(mini, setting, value))
+    assert any(suggestion in p and p.startswith(setting.split(".")[0]) for p in problems), problems
+    # and `outcomes report` exits 1 with the same message, no traceback, nothing written
+    path = tmp_path / "evaluation.yaml"
+    path.write_text(yaml.safe_dump(set_path(mini, setting, value)))
+    result = CliRunner().invoke(app, ["report", str(path), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert suggestion in " ".join(result.output.split())
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
+def test_a_school_in_the_data_but_not_in_the_schools_table(mini, tmp_path):
+    ref = pd.read_csv(f"{mini['data_dir']}/referrals.csv")
+    ref.loc[3, "school_id"] = "sch01"  # typed in lower case
+    ref.to_csv(tmp_path / "referrals.csv", index=False)
+    cfg = set_path(mini, "tables.referrals", str(tmp_path / "referrals.csv"))
+    problems = _problems(cfg)
+    assert any("unknown school_id 'sch01'; did you mean 'SCH01'?" in p for p in problems)
+
+
+def test_a_responses_file_listed_under_another_instrument(mini):
+    cfg = set_path(
+        mini, "tables.responses", {"sdq_self": mini["tables"]["responses"]["sdq_parent"]}
+    )
+    cfg = set_path(cfg, "outcomes.headline", "sdq_self.emotional")
+    problems = _problems(cfg)
+    assert any("instrument column holds 'sdq_parent'" in p for p in problems), problems
+
+
+def test_a_missing_required_column_gets_a_suggestion(mini, tmp_path):
+    sv = pd.read_csv(f"{mini['data_dir']}/staff_survey.csv").rename(columns={"wave": "Wave "})
+    sv.to_csv(tmp_path / "staff.csv", index=False)
+    problems = _problems(set_path(mini, "tables.staff_survey", str(tmp_path / "staff.csv")))
+    assert any("required unknown column 'wave'; did you mean 'Wave '?" in p for p in problems)
+
+
+def test_every_misspelling_is_listed_at_once_and_the_command_exits_1(mini, tmp_path):
+    cfg = mini
+    for setting, value, _ in MISSPELLINGS[:5]:
+        cfg = set_path(cfg, setting, value)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    result = CliRunner().invoke(app, ["report", str(path), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())  # rich wraps long lines
+    for _, _, suggestion in MISSPELLINGS[:5]:
+        assert suggestion in text, suggestion
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- inappropriate referrals
+
+
+def test_the_reason_list_is_required_when_referrals_were_not_accepted(mini):
+    cfg = set_path(mini, "service.inappropriate_reasons", None)
+    problems = _problems(cfg)
+    assert any(
+        p.startswith("service.inappropriate_reasons is required") and "all_not_accepted" in p
+        for p in problems
+    )
+
+
+def test_counting_every_not_accepted_referral_is_said_explicitly(mini):
+    cfg = load_config(set_path(mini, "service.inappropriate_reasons", "all_not_accepted"))
+    assert cfg.service.inappropriate_reasons == "all_not_accepted"
+    load_inputs(cfg)  # no problem
+    with pytest.raises(ConfigError) as err:
+        load_config(set_path(mini, "service.inappropriate_reasons", "all_not_acepted"))
+    assert err.value.problems == [
+        "service.inappropriate_reasons: unknown value 'all_not_acepted'; did you mean "
+        "'all_not_accepted'?; give a list of reasons (even of one), or all_not_accepted"
+    ]
+
+
+def test_an_empty_reason_list_is_refused(mini):
+    with pytest.raises(ConfigError, match="an empty list counts no referral as inappropriate"):
+        load_config(set_path(mini, "service.inappropriate_reasons", []))
+
+
+def test_no_reason_list_is_needed_when_every_referral_was_accepted(mini, tmp_path):
+    ref = pd.read_csv(f"{mini['data_dir']}/referrals.csv")
+    ref = ref[ref["accepted"].astype(str) == "True"]
+    ref.to_csv(tmp_path / "referrals.csv", index=False)
+    cfg = set_path(mini, "tables.referrals", str(tmp_path / "referrals.csv"))
+    load_inputs(load_config(set_path(cfg, "service.inappropriate_reasons", None)))
+
+
+# ---------------------------------------------------------------- survey waves
+
+
+@pytest.fixture(scope="module")
+def three_waves(mini, tmp_path_factory) -> dict:
+    """The staff survey with a 6-month wave between baseline and 12 months."""
+    folder = tmp_path_factory.mktemp("waves")
+    sv = pd.read_csv(f"{mini['data_dir']}/staff_survey.csv")
+    extra = sv[sv["wave"] == "baseline"].head(40).assign(wave="6m")
+    pd.concat([sv, extra]).to_csv(folder / "staff.csv", index=False)
+    return set_path(mini, "tables.staff_survey", str(folder / "staff.csv"))
+
+
+def test_a_data_wave_missing_from_the_config_is_an_error(three_waves):
+    problems = _problems(three_waves)
+    assert any(
+        "wave '6m' is in the data but not in staff_survey.waves" in p and "exclude_waves" in p
+        for p in problems
+    ), problems
+
+
+def test_every_wave_is_used_in_the_configs_order(three_waves):
+    cfg = set_path(three_waves, "staff_survey.waves", ["baseline", "6m", "12m"])
+    inputs = load_inputs(load_config(cfg))
+    assert inputs.waves["staff_survey"] == ["baseline", "6m", "12m"]  # not sorted as text
+    assert set(inputs.tables["staff_survey"]["wave"]) == {"baseline", "6m", "12m"}
+
+
+def test_an_excluded_wave_is_counted_not_dropped_silently(three_waves):
+    cfg = set_path(three_waves, "staff_survey.exclude_waves", ["6m"])
+    inputs = load_inputs(load_config(cfg))
+    assert inputs.waves["staff_survey"] == ["baseline", "12m"]
+    acc = inputs.accounting[inputs.accounting["table"] == "staff_survey"]
+    # 120 rows per wave in the cut, plus the 40 planted 6-month rows: 280 read, 40 left out.
+    assert acc[["rows_read", "rows_used", "rows_excluded"]].values.tolist() == [[280, 240, 40]]
+    assert acc["reason"].tolist() == ["wave '6m' left out (exclude_waves)"]
+    assert "6m" not in set(inputs.tables["staff_survey"]["wave"])
+    notes = inputs.quality.to_frame()
+    assert ((notes["where"] == "staff_survey") & (notes["rows"] == 40)).any()
+
+
+def test_the_older_baseline_followup_pair_still_works(mini):
+    cfg = load_config(
+        set_path(mini, "staff_survey", {"baseline_wave": "baseline", "followup_wave": "12m"})
+    )
+    assert cfg.staff_survey.waves == ["baseline", "12m"]
+    cfg = load_config(set_path(mini, "staff_survey", {"waves": ["baseline", "6m", "12m"]}))
+    assert (cfg.staff_survey.baseline_wave, cfg.staff_survey.followup_wave) == ("baseline", "12m")
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"waves": ["baseline", "12m"], "followup_wave": "6m"}, "disagrees with waves"),
+        ({"waves": ["baseline"]}, "at least two waves"),
+        ({"waves": ["baseline", "12m", "12m"]}, "more than once"),
+        ({"waves": ["baseline", "12m"], "exclude_waves": ["12m"]}, "both in waves and in"),
+    ],
+)
+def test_contradictory_wave_settings_are_refused(mini, section, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(set_path(mini, "staff_survey", section))
+
+
+# ---------------------------------------------------------------- properties
+
+NAMES = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12)
+REF = pd.DataFrame(
+    {
+        "referral_id": ["r1", "r2", "r3"],
+        "person_id": ["a", "b", "c"],
+        "referral_date": ["2025-10-01"] * 3,
+        "gender": ["female", "male", "female"],
+        "accepted": [True, False, False],
+        "not_accepted_reason": [None, "declined by family", "not meeting criteria"],
+    }
+)
+STAFF = pd.DataFrame({"school_id": ["A"] * 4, "wave": ["baseline", "12m", "baseline", "12m"]})
+BASE = {
+    "programme": "P",
+    "period": {"start": "2025-09-01", "end": "2026-08-31"},
+    "tables": {"referrals": "r.csv", "staff_survey": "s.csv"},
+    "service": {"inappropriate_reasons": ["not meeting criteria"]},
+    "staff_survey": {"waves": ["baseline", "12m"]},
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=NAMES)
+def test_any_name_that_matches_nothing_is_a_problem_never_ignored(name):
+    assume(name != "baseline")  # listed twice in the waves: refused before the data are met
+    raw = {"referrals": REF, "staff_survey": STAFF}
+    cases = {
+        "subgroups": ([name], set(REF.columns)),
+        "service.inappropriate_reasons": (
+            [name],
+            {"declined by family", "not meeting criteria"},
+        ),
+        "staff_survey.waves": (["baseline", name], {"baseline", "12m"}),
+    }
+    for setting, (value, known) in cases.items():
+        matches = name.strip().casefold() in {k.casefold() for k in known}
+        if setting != "service.inappropriate_reasons":
+            matches = name in known
+        cfg = load_config(set_path(BASE, setting, value))
+        problems = check_names(cfg, raw)
+        named = [p for p in problems if p.startswith(setting.split(".")[0]) and repr(name) in p]
+        assert bool(named) != matches, (setting, name, problems)
+
+
+def test_a_default_headline_that_is_not_in_the_data_must_be_set():
+    cfg = load_config({**BASE, "tables": {"responses": {"sdq_parent": "x.csv"}}})
+    assert check_names(cfg, {}) == [
+        "outcomes.headline: unknown instrument 'honosca'; expected one of 'sdq_parent' "
+        "(instruments under tables.responses); honosca.total is the default: set "
+        "outcomes.headline to the instrument.scale the report leads with"
+    ]
+    cfg = load_config({**BASE, "tables": {"responses": {"sdq_parent": "x.csv"}},
+                       "outcomes": {"headline": "sdq_parent.total_difficulties"}})  # fmt: skip
+    assert check_names(cfg, {}) == []
+
+
+def test_a_data_wave_that_reads_as_a_configured_one_is_named(mini, tmp_path):
+    sv = pd.read_csv(f"{mini['data_dir']}/staff_survey.csv")
+    sv.loc[sv.index[:5], "wave"] = "b\u0430seline"  # a Cyrillic a
+    sv.to_csv(tmp_path / "staff.csv", index=False)
+    problems = _problems(set_path(mini, "tables.staff_survey", str(tmp_path / "staff.csv")))
+    assert any(
+        p.startswith("staff_survey: wave label") and "reads as 'baseline'" in p for p in problems
+    ), problems
