@@ -614,7 +614,7 @@ def apply(
         (specs/mhsds.md 3.12): every count below 5, **0 included**, is the marker, others are
         rounded to the nearest 5; a percentage is the marker when its numerator is, otherwise
         it is computed from the *unrounded* counts and rounded to a whole number; no secondary
-        suppression (NHS does none). ``threshold``, ``base``, ``decimals`` and the total rows
+        suppression (NHS does none). ``threshold``, ``base``, ``decimals``, ``within`` and total rows
         do not apply to it.
     within
         ``{count_column: n_column}``: counts within a group (cases among n). A count whose
