@@ -76,6 +76,7 @@ _MODULES = {
     "io": "io",
     "likert": "likert",
     "longitudinal": "longitudinal",
+    "mhsds": "mhsds",
     "service": "service",
     "store": "store",
     "survey": "survey",

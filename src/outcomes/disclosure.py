@@ -44,8 +44,10 @@ from ._internal.params import (
     POSITIVE_COUNT,
     TEXT,
     Columns,
+    Options,
     validate_params,
 )
+from ._internal.text import unknown
 from .errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
 
 #: what a suppressed cell shows, everywhere (tables, CSV, prose)
 MARKER = "*"
+RULES = ("default", "mhsds")
 #: what a cell with no value shows (a statistic that does not exist, e.g. no follow-up yet),
 #: everywhere: never a blank, which could be read as "one person"
 NOT_APPLICABLE = "–"
@@ -614,6 +617,7 @@ def is_protected(
         "decimals": COUNT,
         "percent_scale": POSITIVE,
         "marker": TEXT,
+        "rule": Options(str, set(RULES)),
         "within": COLUMN_MAP,
     }
 )
@@ -633,6 +637,7 @@ def apply(
     decimals: int = 1,
     percent_scale: float = 100.0,
     marker: str = MARKER,
+    rule: str = "default",
     within: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Apply the small-numbers rule, with secondary suppression, to a table for publication.
@@ -671,6 +676,13 @@ def apply(
         the sum of all other count columns.
     marker
         What a suppressed cell shows.
+    rule
+        ``"default"``: the rule above. ``"mhsds"``: NHS England's MHSDS publication rule
+        (specs/mhsds.md 3.12): every count below 5, **0 included**, is the marker, others are
+        rounded to the nearest 5; a percentage is the marker when its numerator is, otherwise
+        it is computed from the *unrounded* counts and rounded to a whole number; no secondary
+        suppression (NHS does none). ``threshold``, ``base``, ``decimals``, ``within`` and total rows
+        do not apply to it.
     within
         ``{count_column: n_column}``: counts within a group (cases among n). A count whose
         group's n is suppressed is suppressed too (even 0 or a large count: "none of them" is
@@ -694,6 +706,10 @@ def apply(
     """
     if not isinstance(table, pd.DataFrame):
         raise OutcomesError(f"disclosure.apply needs a DataFrame, not {type(table).__name__}")
+    if rule not in RULES:
+        raise OutcomesError(unknown("disclosure rule", rule, RULES))
+    if rule == "mhsds":
+        return _apply_mhsds(table, counts, percentages or {}, marker)
     if isinstance(table.columns, pd.MultiIndex):
         raise DataStructureError("flatten the column MultiIndex before applying disclosure control")
     if table.columns.duplicated().any():
@@ -838,6 +854,73 @@ def apply(
         "primary": int((primary & ~starred.ravel()).sum()),
         "secondary": len(secondary),
         "already_suppressed": int(starred.sum()),
+    }
+    return out
+
+
+def _apply_mhsds(table: pd.DataFrame, counts, percentages, marker: str) -> pd.DataFrame:
+    """NHS's MHSDS rule: < 5 incl. 0 -> marker, else nearest 5; % from unrounded counts, whole
+    numbers, hidden with their numerator (FUN l.1344-1431 of NHS's code; specs/mhsds.md 3.12).
+    Count / 5 never ends in .5, so half-even and half-up rounding agree."""
+    counts = (
+        _as_list(counts)
+        if counts is not None
+        else [
+            c
+            for c in table.columns
+            if c not in percentages and pd.api.types.is_numeric_dtype(table[c])
+        ]
+    )
+    needed = [
+        *counts,
+        *(x for v in percentages.values() for x in ([v] if isinstance(v, str) else v)),
+    ]
+    for c in needed:
+        if c not in table.columns:
+            raise DataStructureError(unknown("column", c, [str(x) for x in table.columns]))
+    out = table.copy()
+    log = []
+    hidden = {}
+    for c in counts:
+        v = pd.to_numeric(table[c], errors="coerce").astype("float64").to_numpy()
+        hide = np.isfinite(v) & (v < 5)
+        hidden[c] = hide
+        col = np.where(np.isfinite(v), np.round(v / 5) * 5, np.nan).astype(object)
+        col = np.array(
+            [int(x) if isinstance(x, float) and np.isfinite(x) else x for x in col], dtype=object
+        )
+        col[hide] = marker
+        out[c] = pd.Series(col, index=table.index, dtype=object)
+        changed = np.isfinite(v) & (col != v)
+        log.append(
+            _log_frame(
+                table.index.to_numpy(dtype=object)[changed],
+                c,
+                _whole_objects(v)[changed],
+                col[changed],
+                "mhsds rule: < 5 (incl. 0) suppressed, else nearest 5",
+            )
+        )
+    for p, spec in percentages.items():
+        num, den = (spec, None) if isinstance(spec, str) else spec
+        if den is None:
+            raise OutcomesError(f"rule='mhsds': percentage {p!r} needs (numerator, denominator)")
+        n = pd.to_numeric(table[num], errors="coerce").astype("float64").to_numpy()
+        d = pd.to_numeric(table[den], errors="coerce").astype("float64").to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = np.where(d > 0, np.round(100 * n / d), np.nan)
+        col = np.array([int(x) if np.isfinite(x) else np.nan for x in val], dtype=object)
+        hide = hidden.get(num, np.isfinite(n) & (n < 5))
+        col[hide] = marker
+        out[p] = pd.Series(col, index=table.index, dtype=object)
+    parts = [x for x in log if len(x)]
+    out.attrs = dict(table.attrs)
+    out.attrs["disclosure_log"] = attach(
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LOG_COLUMNS)
+    )
+    out.attrs["disclosure"] = {
+        "rule": "mhsds: < 5 incl. 0 suppressed; others nearest 5",
+        "counts": [str(c) for c in counts],
     }
     return out
 

@@ -300,7 +300,7 @@ def _age(ref: pd.DataFrame) -> pd.Series:
         "dayfirst": "boolean",
     }
 )
-def cyp_outcome_metric(
+def _item_level_metric(
     scores: pd.DataFrame | Sequence[pd.DataFrame],
     referrals: pd.DataFrame,
     *,
@@ -722,3 +722,75 @@ def _table(
         first += [f"n_{o}", f"pct_{o}", f"pct_{o}_ci_low", f"pct_{o}_ci_high"]
     rest = [c for c in t.columns if c not in first]
     return t[first + rest].reset_index(drop=True)
+
+
+def cyp_outcome_metric(
+    scores,
+    referrals: pd.DataFrame | None = None,
+    *,
+    convention: Literal["clinical", "nhs"] | None = None,
+    engine: Literal["duckdb", "spark", "pandas"] | None = None,
+    spark=None,
+    **kwargs,
+):
+    """NHS England CYP outcomes metric, from scored item-level data or from an MHSDS extract.
+
+    * ``cyp_outcome_metric(scores, referrals, ...)``: long scores (``oc.score`` output) and a
+      referrals table with contact dates; see :func:`_item_level_metric` for every argument.
+      Runs in pandas; returns :class:`OutcomeMetricResult`.
+    * ``cyp_outcome_metric(extract, period_start=..., period_end=..., convention=...,
+      by=[...], engine="duckdb" | "spark" | "pandas")``: an :class:`outcomes.mhsds.MHSDSExtract` from
+      ``oc.mhsds.read``. ``convention="nhs"`` reproduces NHS Digital's published method
+      (MHS110-MHS115, quirks included); ``"clinical"`` (default) keeps each scale's own
+      direction and rater from the instrument YAML (docs/outcome_metric.md lists the
+      differences). Returns :class:`outcomes.mhsds.NHSMetricResult`.
+
+    Example:
+        >>> import pandas as pd
+        >>> refs = pd.DataFrame({"referral_id": ["r1"], "age": [12],
+        ...     "first_contact_date": ["2024-01-05"], "second_contact_date": ["2024-01-19"],
+        ...     "discharge_date": ["2024-06-30"]})
+        >>> sc = pd.DataFrame({"referral_id": ["r1", "r1"], "instrument": "swemwbs",
+        ...     "rater": "self", "date": ["2024-01-05", "2024-06-20"], "metric": [17.43, 21.54]})
+        >>> cyp_outcome_metric(sc, refs).to_frame()["n_paired"].tolist()
+        [1, 0, 0, 1]
+    """
+    from ..mhsds.extract import MHSDSExtract
+
+    if isinstance(scores, MHSDSExtract):
+        from ..mhsds.metric import run_metric
+
+        if referrals is not None:
+            raise OutcomesError(
+                "an MHSDS extract carries its own referrals (MHS101): do not pass referrals="
+            )
+        allowed = {"period_start", "period_end", "by", "con"}
+        extra = sorted(set(kwargs) - allowed)
+        if extra:
+            raise OutcomesError(
+                f"argument(s) {extra} do not apply to an MHSDS extract; it takes "
+                f"{sorted(allowed | {'convention', 'engine', 'spark'})}"
+            )
+        return run_metric(
+            scores,
+            convention=convention or "clinical",
+            engine=engine or "duckdb",
+            spark=spark,
+            **kwargs,
+        )
+    if convention == "nhs":
+        raise OutcomesError(
+            "convention='nhs' needs an MHSDS extract (oc.mhsds.read): NHS's method works on "
+            "coded scale scores and MHSDS contacts, not on item-level frames"
+        )
+    if convention not in (None, "clinical"):
+        from .._internal.text import unknown
+
+        raise ValueError(unknown("convention", convention, ["clinical", "nhs"]))
+    if engine not in (None, "pandas"):
+        raise OutcomesError(
+            f"engine={engine!r} runs the metric on an MHSDS extract; item-level frames run in pandas"
+        )
+    if referrals is None:
+        raise OutcomesError("referrals is required with item-level scores")
+    return _item_level_metric(scores, referrals, **kwargs)

@@ -21,6 +21,7 @@ from ..instruments.scoring import score, validate
 from .change import change_cli
 from .forms import forms_app
 from .longitudinal import longitudinal_cli
+from .nhs_metric import nhs_metric
 from .privacy import pseudonymise_cmd
 from .store import store_app
 from .synth import synth as _synth
@@ -37,6 +38,7 @@ app.command("change")(change_cli)
 app.command("pseudonymise")(pseudonymise_cmd)
 app.command("synth")(_synth)
 app.command("longitudinal")(longitudinal_cli)
+app.command("nhs-metric")(nhs_metric)
 console = Console()
 err_console = Console(stderr=True)
 

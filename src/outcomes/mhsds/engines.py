@@ -1,0 +1,129 @@
+"""Where the SQL of :mod:`outcomes.mhsds.method` runs: DuckDB (embedded, the default) or
+Spark (local mode here; a Databricks or other cluster through an existing SparkSession).
+
+An engine takes the checked extract's tables as inputs named ``in_<table>``, materialises
+each step as a table (DuckDB) or a cached temporary view (Spark), and hands back pandas
+frames of the steps asked for.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from .._internal.text import unknown
+
+ENGINES = ("duckdb", "spark", "pandas")
+
+
+class DuckDBEngine:
+    name = "duckdb"
+
+    def __init__(self, con=None):
+        import duckdb
+
+        self.con = con if con is not None else duckdb.connect()
+
+    def register(self, name: str, df: pd.DataFrame) -> None:
+        self.con.register(name, df)
+
+    def create(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def fetch(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class SparkEngine:
+    """Spark SQL. Inputs go through Parquet (types survive; the same files a cluster reads).
+
+    ``spark``: an existing ``SparkSession`` (on Databricks, the notebook's ``spark``);
+    otherwise a local one is started (``local[2]``).
+    """
+
+    name = "spark"
+
+    def __init__(self, spark=None):
+        if spark is None:
+            spark = spark_session()
+        self.spark = spark
+        self._tmp = tempfile.TemporaryDirectory(prefix="outcomes_spark_")
+
+    def register(self, name: str, df: pd.DataFrame) -> None:
+        path = Path(self._tmp.name) / f"{name}.parquet"
+        out = df.copy()
+        for c in out.columns:
+            # Spark reads nanosecond timestamps poorly; microseconds are exact for dates
+            if pd.api.types.is_datetime64_any_dtype(out[c]):
+                out[c] = out[c].astype("datetime64[us]")
+        out.to_parquet(path, index=False)
+        self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+
+    # steps read by several later steps are cached; the rest stay lazy for Spark's optimiser
+    CACHED = ("referrals", "assess_l", "ranked", "measures", "per_referral", "levels")
+
+    def create(self, name: str, sql: str) -> None:
+        df = self.spark.sql(sql)
+        if name in self.CACHED:
+            df = df.cache()
+        df.createOrReplaceTempView(name)
+
+    def fetch(self, sql: str) -> pd.DataFrame:
+        with warnings.catch_warnings():
+            # PySpark warns about pandas 3 on every conversion; the results are compared
+            # with DuckDB's in the tests
+            warnings.simplefilter("ignore", FutureWarning)
+            return self.spark.sql(sql).toPandas()
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+
+_SPARK = None
+
+
+def spark_session(master: str | None = None):
+    """The active SparkSession (spark-submit, Databricks), else one on ``master``, else a
+    local one."""
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None and master is None:
+        return active
+    if master is None:
+        return local_spark()
+    return SparkSession.builder.master(master).appName("outcomes-mhsds").getOrCreate()
+
+
+def local_spark():
+    """A small local SparkSession shared by calls in this process (UTC, 2 cores)."""
+    global _SPARK
+    if _SPARK is None:
+        from pyspark.sql import SparkSession
+
+        _SPARK = (
+            SparkSession.builder.master("local[2]")
+            .appName("outcomes-mhsds")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.ansi.enabled", "false")
+            .getOrCreate()
+        )
+        _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK
+
+
+def make_engine(engine: str, *, spark=None, con=None):
+    if engine == "duckdb":
+        return DuckDBEngine(con)
+    if engine == "spark":
+        return SparkEngine(spark)
+    raise ValueError(unknown("engine", engine, ENGINES))  # pandas: see pandas_engine.run

@@ -1,0 +1,252 @@
+"""Synthetic MHSDS extracts (specs/mhsds.md section 2): referrals, people, contacts and coded
+scored assessments with the mess real submissions carry (open and rejected referrals, adults,
+people without an MPI record, Welsh residents, excluded teams, DNAs, out-of-range and unparseable scores, duplicates, codes
+outside the metric), generated column-wise with numpy so a million referrals take seconds.
+
+The clinical change follows the programme simulator's assumption (docs/synthetic.md): on
+average people improve, by ``effect`` standard deviations of each scale's range, with
+individual variation; so the metric's improvement share rises with ``effect``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._internal.params import COUNT, NON_NEGATIVE, validate_params
+
+# A spread of metric scales (SNOMED code, min, max, step, higher_is_better) plus a distractor.
+_SCALES = (
+    ("718145004", 0, 10, 1, False),  # SDQ self emotional
+    ("986071000000101", 0, 10, 1, False),  # SDQ parent emotional
+    ("986111000000107", 0, 10, 1, True),  # SDQ parent prosocial
+    ("989751000000102", 0, 4, 1, False),  # HoNOSCA-CR s01
+    ("989621000000101", 0, 4, 1, False),  # HoNOSCA-SR s01
+    ("860591000000104", 1, 100, 1, True),  # CGAS
+    ("716613004", 0, 40, 0.1, True),  # ORS (tenths: float32 matters)
+    ("718655001", 0, 30, 1, False),  # RCADS self depression
+    ("958301000000102", 0, 30, 1, False),  # RCADS parent depression
+    ("960481000000107", 7, 35, 1, True),  # SWEMWBS
+    ("1638531000000102", 0, 10, 1, True),  # GBO goal 1
+    ("720433000", 0, 27, 1, False),  # PHQ-9
+    ("986121000000101", 0, 40, 1, False),  # SDQ parent total: not in the metric
+)
+
+
+@validate_params(
+    {
+        "n_referrals": COUNT,
+        "seed": COUNT,
+        "scores_per_referral": NON_NEGATIVE,
+        "effect": NON_NEGATIVE,
+    }
+)
+def simulate_mhsds(
+    n_referrals: int = 1000,
+    *,
+    seed: int = 0,
+    scores_per_referral: float = 10.0,
+    effect: float = 0.3,
+    period: tuple[str, str] = ("2025-04-01", "2026-03-31"),
+) -> dict[str, pd.DataFrame]:
+    """A synthetic MHSDS extract as ``{table name: DataFrame}`` for :func:`outcomes.mhsds.read`,
+    with reference tables ``ref_sub_icb`` and ``ref_lsoa_imd``.
+
+    Example:
+        >>> from outcomes.synthetic.mhsds import simulate_mhsds
+        >>> t = simulate_mhsds(200, seed=1)
+        >>> len(t["MHS101Referral"]), sorted(t)[:2]
+        (200, ['MHS001MPI', 'MHS101Referral'])
+    """
+    rng = np.random.default_rng(seed)
+    n = int(n_referrals)
+    i = np.arange(n)
+    pid = np.char.add("P", i.astype(str)).astype(object)
+    rid = np.char.add("R", i.astype(str)).astype(object)
+    start, end = np.datetime64(period[0]), np.datetime64(period[1])
+    span = int((end - start).astype(int)) + 1
+
+    def pick(options, p=None, size=n):
+        return np.asarray(options, dtype=object)[rng.choice(len(options), size=size, p=p)]
+
+    lsoa = np.array([f"E0100{k:04d}" for k in range(60)], dtype=object)
+    mpi = pd.DataFrame(
+        {
+            "Person_ID": pid,
+            "UniqMonthID": 1500,
+            "Gender": pick(["1", "2", "9", None], [0.48, 0.48, 0.02, 0.02]),
+            "GenderIDCode": pick(["1", "2", "3", "4", None], [0.3, 0.3, 0.03, 0.02, 0.35]),
+            "NHSDEthnicity": pick(list("ABCDEFGHJKLMNPRSZ") + ["99", "T"]),
+            "LSOA2011": pick(list(lsoa) + ["W01000001"]),
+            "LADistrictAuth": pick(
+                ["E08000012", "E09000001", "W06000015", None], [0.6, 0.35, 0.02, 0.03]
+            ),
+            "OrgIDSubICBLocResidence": pick(["00X", "01A", "02B", "03C", "99Z"]),
+        }
+    )
+    # 1% of people have no MPI record (their referrals are out of scope)
+    mpi = mpi[rng.random(n) >= 0.01].reset_index(drop=True)
+    # discharge: mostly inside the period, some before/after, some still open
+    disch = start + rng.integers(-60, span + 60, n).astype("timedelta64[D]")
+    length = rng.integers(20, 400, n).astype("timedelta64[D]")
+    received = disch - length
+    open_ = rng.random(n) < 0.08
+    ref = pd.DataFrame(
+        {
+            "UniqServReqID": rid,
+            "Person_ID": pid,
+            "OrgIDProv": pick([f"R{k:02d}" for k in range(1, 21)]),
+            "UniqMonthID": 1500,
+            "ReferralRequestReceivedDate": pd.to_datetime(received),
+            "ServDischDate": pd.to_datetime(np.where(open_, np.datetime64("NaT"), disch)),
+            "AgeServReferRecDate": rng.integers(0, 20, n),
+            "PrimReasonReferralMH": pick([f"{k:02d}" for k in range(1, 32)]),
+            "ServTeamType": pick(
+                ["C01", "C04", "C05", "E01", "B02", None], [0.5, 0.2, 0.15, 0.05, 0.05, 0.05]
+            ),
+            "ReferRejectionDate": pd.to_datetime(
+                np.where(
+                    rng.random(n) < 0.03, received + np.timedelta64(3, "D"), np.datetime64("NaT")
+                )
+            ),
+        }
+    )
+    # contacts: Poisson(4) per referral between receipt and discharge (+ a few after)
+    nc = rng.poisson(4, n)
+    cref = np.repeat(i, nc)
+    m = len(cref)
+    off = (rng.random(m) * (length[cref].astype(int) + 10)).astype(int)
+    cdate = received[cref] + off.astype("timedelta64[D]")
+    k = np.arange(m)
+    cid = np.char.add(np.char.add(rid[cref].astype(str), "-C"), k.astype(str)).astype(object)
+    con = pd.DataFrame(
+        {
+            "MHS201UniqID": 3000000000 + k,
+            "UniqCareContID": cid,
+            "UniqServReqID": rid[cref],
+            "Person_ID": pid[cref],
+            "OrgIDProv": ref["OrgIDProv"].to_numpy()[cref],
+            "UniqMonthID": 1500,
+            "CareContDate": pd.to_datetime(cdate),
+            "CareContTime": pick(["09:00:00", "13:30:00", None], size=m),
+            "AttendStatus": pick(["5", "6", "3", "7", "2"], [0.7, 0.1, 0.1, 0.05, 0.05], size=m),
+            "ConsMechanismMH": pick(
+                ["01", "02", "11", "04", "98", "12"], [0.6, 0.15, 0.15, 0.02, 0.05, 0.03], size=m
+            ),
+        }
+    )
+    ind_ref = i[rng.random(n) < 0.1]
+    ind = pd.DataFrame(
+        {
+            "MHS204UniqID": 4000000000 + np.arange(len(ind_ref)),
+            "UniqServReqID": rid[ind_ref],
+            "Person_ID": pid[ind_ref],
+            "UniqMonthID": 1500,
+            "IndirectActDate": pd.to_datetime(received[ind_ref] + np.timedelta64(14, "D")),
+            "IndirectActTime": "10:00:00",
+        }
+    )
+    spell_ref = i[rng.random(n) < 0.01]
+    spell = pd.DataFrame(
+        {
+            "UniqHospProvSpellID": np.char.add("H", spell_ref.astype(str)).astype(object),
+            "UniqServReqID": rid[spell_ref],
+            "Person_ID": pid[spell_ref],
+        }
+    )
+    other = i[rng.random(n) < 0.05]
+    team = pd.DataFrame(
+        {
+            "UniqServReqID": rid[other],
+            "Person_ID": pid[other],
+            "ServTeamTypeRefToMH": pick(["C04", "E02", "C01"], size=len(other)),
+        }
+    )
+
+    # scores: about scores_per_referral per referral, over 1-4 scales, 2-3 administrations each
+    n_scales = rng.integers(1, 5, n)
+    per = max(scores_per_referral, 0.0) / 2.5 / 2.5
+    n_scales = np.maximum(0, np.round(n_scales * per).astype(int))
+    sref = np.repeat(i, n_scales)
+    s = len(sref)
+    scale = rng.integers(0, len(_SCALES), s)
+    n_adm = rng.integers(1, 4, s)
+    aref = np.repeat(sref, n_adm)
+    ascale = np.repeat(scale, n_adm)
+    adm = np.concatenate([np.arange(a) for a in n_adm]) if s else np.zeros(0, int)
+    a = len(aref)
+    lo = np.array([x[1] for x in _SCALES], float)[ascale]
+    hi = np.array([x[2] for x in _SCALES], float)[ascale]
+    step = np.array([x[3] for x in _SCALES], float)[ascale]
+    hib = np.array([x[4] for x in _SCALES], bool)[ascale]
+    base = rng.normal(0.55, 0.15, len(sref))
+    drift = rng.normal(effect, 0.5, len(sref)) * 0.25
+    frac = np.repeat(base, n_adm) + np.where(hib, 1, -1) * np.repeat(drift, n_adm) * adm / 2
+    val = np.clip(lo + frac * (hi - lo), lo, hi)
+    val = np.round(val / step) * step
+    text = np.where(step < 1, np.char.mod("%.1f", val), np.char.mod("%d", val.astype(int))).astype(
+        object
+    )
+    bad = rng.random(a)
+    text[bad < 0.01] = "9"  # HoNOSCA "not known" and out-of-range elsewhere
+    text[(bad >= 0.01) & (bad < 0.015)] = "NA"
+    # dates spread from receipt to just after discharge, in administration order
+    length_a = length[aref].astype(int)
+    day = (adm + rng.random(a)) / 3 * (length_a + 10)
+    adate = received[aref] + day.astype(int).astype("timedelta64[D]")
+    codes = np.array([x[0] for x in _SCALES], dtype=object)[ascale]
+    to607 = rng.random(a) < 0.1
+    # MHS607 rows point to one of the referral's contacts (its date replaces adate)
+    first_c = np.concatenate([[0], np.cumsum(nc)[:-1]]) if n else np.zeros(0, int)
+    has_c = nc[aref] > 0
+    to607 &= has_c
+    c_pick = first_c[aref] + (rng.random(a) * np.maximum(nc[aref], 1)).astype(int)
+    ids = np.arange(a)
+    a606 = pd.DataFrame(
+        {
+            "MHS606UniqID": 1000000000 + ids[~to607],
+            "UniqServReqID": rid[aref[~to607]],
+            "Person_ID": pid[aref[~to607]],
+            "UniqMonthID": 1500,
+            "CodedAssToolType": codes[~to607],
+            "PersScore": text[~to607],
+            "AssToolCompTimestamp": pd.to_datetime(adate[~to607]),
+        }
+    )
+    dup = a606.sample(frac=0.01, random_state=seed)
+    dup = dup.assign(MHS606UniqID=dup["MHS606UniqID"] + 500000000)
+    a606 = pd.concat([a606, dup], ignore_index=True)
+    a607 = pd.DataFrame(
+        {
+            "MHS607UniqID": 2000000000 + ids[to607],
+            "UniqServReqID": rid[aref[to607]],
+            "Person_ID": pid[aref[to607]],
+            "UniqMonthID": 1500,
+            "UniqCareContID": cid[c_pick[to607]] if m else np.array([], dtype=object),
+            "CodedAssToolType": codes[to607],
+            "PersScore": text[to607],
+        }
+    )
+    sub = pd.DataFrame(
+        {
+            "SubICB_Code": ["00X", "01A", "02B", "03C"],
+            "SubICB_Name": ["Sub-ICB 00X", "Sub-ICB 01A", "Sub-ICB 02B", "Sub-ICB 03C"],
+            "ICB_Code": ["QWE", "QWE", "QMJ", "QMJ"],
+            "ICB_Name": ["ICB QWE", "ICB QWE", "ICB QMJ", "ICB QMJ"],
+            "Region_Code": ["Y56", "Y56", "Y56", "Y56"],
+            "Region_Name": ["London"] * 4,
+        }
+    )
+    imd = pd.DataFrame({"LSOA2011": lsoa, "IMD_Decile": (np.arange(60) % 10) + 1})
+    return {
+        "MHS001MPI": mpi,
+        "MHS101Referral": ref,
+        "MHS102OtherServiceType": team,
+        "MHS201CareContact": con,
+        "MHS204IndirectActivity": ind,
+        "MHS501HospProvSpell": spell,
+        "MHS606CodedScoreAssessmentRefer": a606,
+        "MHS607CodedScoreAssessmentAct": a607,
+        "ref_sub_icb": sub,
+        "ref_lsoa_imd": imd,
+    }
