@@ -77,6 +77,7 @@ _MODULES = {
     "likert": "likert",
     "longitudinal": "longitudinal",
     "service": "service",
+    "spc": "spc",
     "store": "store",
     "survey": "survey",
     "synthetic": "synthetic",
