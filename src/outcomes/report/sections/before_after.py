@@ -50,6 +50,11 @@ def release(ev, rel: Release) -> None:
     both = combined(ev)
     if both is None:
         return
+    if ev.pre_referrals.empty:
+        pre = ev.cfg.service.pre_period
+        for part in PARTS:
+            rel.fail(part, f"no referral is dated in service.pre_period ({pre.start} to {pre.end})")
+        return
     left_out = len(ev.all_referrals) - len(both)
     if left_out:
         rel.quality.add(
@@ -108,7 +113,7 @@ def _wait_difference(exact: pd.DataFrame, pub: pd.DataFrame) -> pd.DataFrame:
     )  # fmt: skip
     share, lo, hi = MARKER, MARKER, MARKER
     if not (is_hidden(a["within_standard"]) or is_hidden(b["within_standard"])):
-        share = 100 * (float(a["within_standard"]) - float(b["within_standard"]))
+        share = round(100 * (float(a["within_standard"]) - float(b["within_standard"])), 1) + 0.0
         z = st.norm.ppf(0.975)
         ses = [
             (exact.loc[p, "within_standard_ci_high"] - exact.loc[p, "within_standard_ci_low"])
@@ -117,8 +122,8 @@ def _wait_difference(exact: pd.DataFrame, pub: pd.DataFrame) -> pd.DataFrame:
         ]
         se = float(np.sqrt(np.nansum(np.square(ses))))
         if np.isfinite(se) and se > 0:
-            lo = 5 * np.floor((share - 100 * z * se) / 5)
-            hi = 5 * np.ceil((share + 100 * z * se) / 5)
+            lo = float(5 * np.floor((share - 100 * z * se) / 5))
+            hi = float(5 * np.ceil((share + 100 * z * se) / 5))
     return pd.DataFrame([
         {"measure": "median wait to first contact (days)", "difference": med,
          "ci_low": NOT_APPLICABLE, "ci_high": NOT_APPLICABLE},
