@@ -37,7 +37,7 @@ def rate_difference(k0: object, n0: object, k1: object, n1: object) -> tuple:
 
     Example:
         >>> [round(v, 3) for v in rate_difference(30, 100, 15, 100)]
-        [-0.15, -0.264, -0.034]
+        [-0.15, -0.261, -0.034]
     """
     if any(is_hidden(v) for v in (k0, n0, k1, n1)) or not float(n0) or not float(n1):
         return MARKER, MARKER, MARKER

@@ -32,7 +32,10 @@ def _shown(t: pd.DataFrame, *cols: str) -> pd.DataFrame:
 
 
 def _chart_table(chart: pd.DataFrame, decimals: int) -> pd.DataFrame:
-    out = chart[["label", "value", "mean", "lower", "upper", *spc.RULES, "special"]].copy()
+    # a p-chart keeps its (published) counts beside the rate
+    counts = [c for c in ("events", "total") if c in chart.columns]
+    out = chart[["label", *counts, "value", "mean", "lower", "upper", *spc.RULES, "special"]]
+    out = out.copy()
     for c in ("value", "mean", "lower", "upper"):
         out[c] = out[c].astype(float).round(decimals) + 0.0
     return out
