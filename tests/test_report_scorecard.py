@@ -69,9 +69,12 @@ def referrals() -> pd.DataFrame:
 
 def config(tmp_path, **targets) -> dict:
     referrals().to_csv(tmp_path / "referrals.csv", index=False)
+    pd.DataFrame({"school_id": ["S1"], "n_pupils": [400]}).to_csv(
+        tmp_path / "schools.csv", index=False
+    )
     return {
         "programme": "Test", "period": {"start": "2025-09-01", "end": "2026-08-31"},
-        "data_dir": str(tmp_path), "tables": {"referrals": "referrals.csv"},
+        "data_dir": str(tmp_path), "tables": {"referrals": "referrals.csv", "schools": "schools.csv"},
         "service": {"inappropriate_reasons": ["not meeting criteria"],
                     "pre_period": {"start": "2024-09-01", "end": "2025-08-31"}},
         "targets": targets,
@@ -159,3 +162,13 @@ def test_target_config_refusals():
     with pytest.raises(ConfigError, match="pre_period"):
         load_config({**base, "service": {"pre_period": {"start": "2025-01-01",
                                                         "end": "2025-12-31"}}})  # fmt: skip
+
+
+def test_reach_per_100_pupils_and_before_period_kept_apart(tmp_path):
+    ev, _ = card(tmp_path, inappropriate_rate={"reduction": 0.25})
+    rel = ev.release
+    # programme period only: 85 children seen (the 70 of the pre-period are not counted);
+    # 85 / 400 pupils x 100 = 21.25, to 1 decimal 21.2 (half to even)
+    r = rel.get("reach_per_pupil").row(school_id="S1")
+    assert (r["children_seen"], r["pupils_on_roll"], r["seen_per_100_pupils"]) == (85, 400, 21.2)
+    assert rel.get("reach_overall").frame.iloc[-1]["received"] == 100

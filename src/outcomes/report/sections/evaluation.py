@@ -41,10 +41,11 @@ from . import (
 )
 from .common import EXPERIENCE, guard
 
-#: section modules in report order; each has ``release(ev, rel)`` and ``render(rel, cfg)``
+#: section modules in release order (a module may read tables released before it; the report
+#: order is ``all_sections``); each has ``release(ev, rel)`` and ``render(rel, cfg)``
 MODULES = (
-    reach, access, before_after, monitoring, sites, outcomes, experience, workforce, school,
-    equity, scorecard, quality, appendix,
+    reach, access, before_after, monitoring, outcomes, experience, workforce, school,
+    equity, sites, scorecard, quality, appendix,
 )  # fmt: skip
 PROGRAMME, COMPARISON = "programme", "comparison"
 

@@ -12,10 +12,11 @@ from ..release import MARKER, Release, is_hidden
 from ..render import Section
 from .access import release_waits
 from .common import failure_notes, guard
+from .equity import NOT_RECORDED, _row
 from .reach import release_referral_counts
 
 TITLE, ANCHOR = "By school and team", "by-school-and-team"
-PARTS = ("sites: reach per pupil", "sites: teams")
+PARTS = ("sites: reach per pupil", "sites: teams", "sites: outcomes")
 #: the schools-table column holding pupils on roll, first found wins
 ROLL_COLUMNS = ("pupils_on_roll", "roll", "n_pupils")
 
@@ -85,6 +86,34 @@ def release(ev, rel: Release) -> None:
                 t, by="team", stage="first", standard_days=ev.cfg.service.standard_days, **kw
             ).to_frame()
             release_waits(rel, w, "waits_by_team", ["team", "stage"])
+    with guard(rel, PARTS[2]):
+        release_outcomes(ev, rel)
+
+
+def release_outcomes(ev, rel: Release) -> None:
+    """Change and reliable improvement on the headline measure by school and by team, each
+    with its Total (a partition, as in the equity section). A child is placed in the school
+    and team of their first referral."""
+    h = ev.headline_change
+    ref = ev.referrals
+    if h is None or ref is None:
+        return
+    inst_id, scale, pairs, rc = h
+    rel.facts["sites: headline"] = (inst_id, scale)
+    frame = pd.concat([pairs, rc[["reliable_improvement"]]], axis=1)
+    first = ref.sort_values("referral_date").drop_duplicates("person_id").set_index("person_id")
+    rows = []
+    for g in [c for c in ("school_id", "team") if c in first.columns]:
+        lab = frame["person_id"].map(first[g]).astype("string").fillna(NOT_RECORDED)
+        for level, sub in frame.groupby(lab, sort=True):
+            rows.append(_row(g, str(level), sub))
+        rows.append(_row(g, "Total", frame))
+    if rows:
+        rel.counts(
+            pd.DataFrame(rows), "outcomes_by_site", counts=["n", "reliable_improvement"],
+            means={"mean_change": ("n", ev.decimals_for(inst_id, scale))}, groups="group",
+            within={"reliable_improvement": "n"},
+        )  # fmt: skip
 
 
 def render(rel: Release, cfg) -> Section:
@@ -104,4 +133,12 @@ def render(rel: Release, cfg) -> Section:
     ):
         if rel.get(name) is not None:
             s.table(rel.get(name), caption)
+    o = rel.get("outcomes_by_site")
+    if o is not None:
+        inst_id, scale = rel.facts["sites: headline"]
+        s.table(
+            o,
+            f"{inst_id} {scale}: change and reliable improvement by school and by team "
+            "(each child in the school and team of their first referral)",
+        )
     return s
