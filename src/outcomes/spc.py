@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._internal.params import Interval, validate_params
+from ._internal.params import FINITE, Interval, Options, validate_params
 from .errors import InvalidParameterError
 
 __all__ = [
@@ -50,6 +50,10 @@ XMR_CONSTANT = 2.66
 
 Improvement = Literal["up", "down"] | None
 _RUN = Interval(Integral, 6, 7, closed="both")
+_SERIES = ["array-like"]
+_LIMIT = [FINITE, "array-like"]
+_LABELS = ["array-like", None]
+_IMPROVEMENT = [Options(str, {"up", "down"}), None]
 _TREND = Interval(Integral, 5, 7, closed="both")
 
 
@@ -84,7 +88,16 @@ def _runs(mask: np.ndarray, length: int) -> np.ndarray:
     return out
 
 
-@validate_params({"run_length": [_RUN], "trend_length": [_TREND]})
+@validate_params(
+    {
+        "values": _SERIES,
+        "centre": _LIMIT,
+        "lower": _LIMIT,
+        "upper": _LIMIT,
+        "run_length": [_RUN],
+        "trend_length": [_TREND],
+    }
+)
 def special_causes(
     values: Sequence[float] | np.ndarray,
     centre: float | Sequence[float] | np.ndarray,
@@ -151,7 +164,9 @@ def _direction(improvement: object) -> None:
         )
 
 
-@validate_params({"run_length": [_RUN], "trend_length": [_TREND]})
+@validate_params(
+    {"values": _SERIES, "labels": _LABELS, "run_length": [_RUN], "trend_length": [_TREND]}
+)
 def xmr(
     values: Sequence[float] | pd.Series | np.ndarray,
     labels: Sequence[object] | None = None,
@@ -195,7 +210,15 @@ def xmr(
     return pd.concat([out, flags], axis=1)
 
 
-@validate_params({"run_length": [_RUN], "trend_length": [_TREND]})
+@validate_params(
+    {
+        "events": _SERIES,
+        "totals": _SERIES,
+        "labels": _LABELS,
+        "run_length": [_RUN],
+        "trend_length": [_TREND],
+    }
+)
 def p_chart(
     events: Sequence[float] | pd.Series | np.ndarray,
     totals: Sequence[float] | pd.Series | np.ndarray,
@@ -238,6 +261,7 @@ def p_chart(
     return pd.concat([out, flags], axis=1)
 
 
+@validate_params({"chart": ["dataframe"], "improvement": _IMPROVEMENT})
 def variation(chart: pd.DataFrame, improvement: Improvement = None) -> str:
     """The Making Data Count variation icon for the latest point of a chart.
 
@@ -262,6 +286,7 @@ def variation(chart: pd.DataFrame, improvement: Improvement = None) -> str:
     return "special cause improving" if good else "special cause concerning"
 
 
+@validate_params({"chart": ["dataframe"], "target": [FINITE, None], "improvement": _IMPROVEMENT})
 def assurance(chart: pd.DataFrame, target: float | None, improvement: Improvement) -> str | None:
     """The Making Data Count assurance icon: can the process be relied on to meet the target?
 
@@ -298,7 +323,7 @@ def assurance(chart: pd.DataFrame, target: float | None, improvement: Improvemen
 _LEVEL = Interval(Real, 0, 1, closed="neither")
 
 
-@validate_params({"level": [_LEVEL]})
+@validate_params({"p0": [Interval(Real, 0, 1, closed="both")], "n": _SERIES, "level": [_LEVEL]})
 def funnel_limits(p0: float, n: Sequence[float] | np.ndarray, level: float) -> tuple:
     """Exact binomial funnel limits around a rate ``p0`` for units of size ``n``.
 
@@ -324,6 +349,7 @@ def funnel_limits(p0: float, n: Sequence[float] | np.ndarray, level: float) -> t
     )
 
 
+@validate_params({"events": _SERIES, "totals": _SERIES, "labels": ["array-like"]})
 def funnel(
     events: Sequence[float] | pd.Series | np.ndarray,
     totals: Sequence[float] | pd.Series | np.ndarray,
