@@ -19,7 +19,8 @@ from outcomes.report import ConfigError, Evaluation, load_config
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo_evaluation.yaml"
 SECTION_IDS = [
-    "executive-summary", "reach", "access", "outcomes", "experience", "workforce",
+    "executive-summary", "success-measures", "reach", "access", "before-and-after",
+    "monitoring-charts", "by-school-and-team", "outcomes", "experience", "workforce",
     "school-population", "equity", "costs", "data-quality", "appendix",
 ]  # fmt: skip
 # Column headers that hold counts of people or records in the published tables (written

@@ -66,6 +66,10 @@ PROPORTIONS = {
 def evaluation(data, tmp: Path, **config) -> Evaluation:
     """The demo config pointed at a simulated programme (empty tables left out)."""
     cfg = config_for(data, tmp / "data")
+    # the demo's targets, with the inappropriate-rate baseline in the simulated period
+    start = pd.Timestamp(cfg["period"]["start"])
+    baseline = {"start": start.date(), "end": (start + pd.DateOffset(months=3)).date()}
+    cfg["targets"]["inappropriate_rate"]["baseline"] = baseline
     cfg.update(config)
     return Evaluation.from_config(cfg, tmp / "out")
 
@@ -294,6 +298,56 @@ def released_numbers(rel) -> set[str]:
     return out
 
 
+def _pairs(rt, key: str, *cols: str) -> dict:
+    f = rt.frame
+    return {
+        str(k): tuple(MARKER if is_hidden(f.iloc[i][c]) else float(f.iloc[i][c]) for c in cols)
+        for i, k in enumerate(f[key])
+    }
+
+
+def attack_derived_from_published(rel) -> list[str]:
+    """Charts, funnels, reach per pupil and the scorecard show nothing but published values:
+    every count a derived table uses is the one published beside its source (an intruder
+    comparing the two would otherwise learn the exact count), and every rate is their ratio."""
+    leaks = []
+    for derived, source, key, cols in (
+        ("funnel_inappropriate", "reach_by_school", ("label", "school_id"),
+         (("events", "total"), ("inappropriate", "decided"))),
+        ("spc_inappropriate", "inappropriate_monthly", ("label", "period"),
+         (("events", "total"), ("inappropriate", "decided"))),
+        ("spc_referrals", "monthly_activity", ("label", "period"), (("value",), ("received",))),
+        ("spc_waits", "waits_by_month", ("label", "month"), (("value",), ("median_days",))),
+        ("reach_per_pupil", "children_seen_by_school", ("school_id", "school_id"),
+         (("children_seen",), ("children_seen_1plus",))),
+    ):  # fmt: skip
+        d, src = rel.get(derived), rel.get(source)
+        if d is None:
+            continue
+        if src is None:
+            leaks.append(f"{derived}: drawn without its published source {source}")
+            continue
+        shown = _pairs(src, key[1], *cols[1])
+        for k, vals in _pairs(d, key[0], *cols[0]).items():
+            if k not in shown or vals != shown[k]:
+                leaks.append(f"{derived} {k}: {vals} is not the published {shown.get(k)}")
+        f = d.frame
+        if "rate" in f.columns:
+            for r in f.to_dict("records"):
+                if abs(num(r["rate"]) - num(r["events"]) / num(r["total"])) > 0.0005:
+                    leaks.append(f"{derived} {r['label']}: rate is not events / total")
+    sc, counts = rel.get("scorecard"), rel.get("success_inappropriate")
+    if sc is not None and counts is not None:
+        r = sc.row(measure="Inappropriate referrals (% of decided)")
+        c = counts.frame.set_index("period")
+        for col, period in (("baseline", "baseline"), ("now", "now")):
+            k, n = c.loc[period, "inappropriate"], c.loc[period, "decided"]
+            if r is not None and not is_hidden(r[col]):
+                if is_hidden(k) or abs(num(r[col]) - 100 * num(k) / num(n)) > 0.05:
+                    leaks.append(f"scorecard: inappropriate {col} {r[col]} is not {k}/{n}")
+    return leaks
+
+
 def attack_summary(ev) -> list[str]:
     """Every number in the executive summary is a published value, a percentage of published
     counts, or from the config (dates, the standard)."""
@@ -353,6 +407,7 @@ def all_attacks(ev) -> list[str]:
         *attack_ci_and_effect_sizes(rel),
         *attack_chi_square(rel, raw_df),
         *attack_proportions(rel),
+        *attack_derived_from_published(rel),
         *attack_summary(ev),
     ]
 
@@ -380,6 +435,14 @@ def test_the_attacks_find_the_leaks_of_unreleased_numbers():
     t = pd.DataFrame({"agree": [5], "n": [10], "prop_agree": [0.625]})
     R.tables = {"t": ReleasedTable("t", t)}
     assert attack_proportions(R())
+    # a funnel drawn from the exact count (12) where the published one is 10
+    R.tables = {
+        "reach_by_school": ReleasedTable("reach_by_school", pd.DataFrame(
+            {"school_id": ["A"], "inappropriate": [10], "decided": [40]})),
+        "funnel_inappropriate": ReleasedTable("funnel_inappropriate", pd.DataFrame(
+            {"label": ["A"], "events": [12], "total": [40], "rate": [0.3]})),
+    }  # fmt: skip
+    assert attack_derived_from_published(R())
 
 
 # ----------------------------------------------------------------------------- the release holds

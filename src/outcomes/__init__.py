@@ -78,6 +78,7 @@ _MODULES = {
     "longitudinal": "longitudinal",
     "mhsds": "mhsds",
     "service": "service",
+    "spc": "spc",
     "store": "store",
     "survey": "survey",
     "synthetic": "synthetic",

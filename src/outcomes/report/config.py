@@ -96,6 +96,55 @@ class Service(_Model):
 
     #: a date around which to compare the inappropriate-referral rate (e.g. a new pathway)
     change_date: dt.date | None = None
+    #: referrals from before the programme, in the same table: the "before" of the service's
+    #: before-and-after (inappropriate rate, waits); must end on or before the period start
+    pre_period: Period | None = None
+
+
+class ShareTarget(_Model):
+    #: the share sought (0-1)
+    share: float = Field(gt=0, lt=1)
+
+
+class InappropriateTarget(_Model):
+    #: the relative reduction sought from the baseline rate (0.25: a quarter fewer)
+    reduction: float = Field(gt=0, lt=1)
+    #: the baseline period; default ``service.pre_period``
+    baseline: Period | None = None
+
+
+class ChangeTarget(_Model):
+    #: the change sought, in the measure's points, in the direction of improvement (> 0)
+    change: float = Field(gt=0)
+    #: "instrument.scale"; default ``outcomes.headline`` (paired outcomes only)
+    measure: str | None = None
+
+
+class Targets(_Model):
+    """Success measures the programme declared, each with its target; the report opens with a
+    scorecard of them (docs/report.md, "Scorecard")."""
+
+    #: share of accepted referrals seen (first contact) within ``service.standard_days``
+    seen_within_standard: ShareTarget | None = None
+    #: inappropriate-referral rate: a reduction from a baseline period
+    inappropriate_rate: InappropriateTarget | None = None
+    #: mean change in programme staff's confidence (1-5 scale), baseline to follow-up
+    staff_confidence_change: ChangeTarget | None = None
+    #: mean paired improvement on an outcome measure
+    outcome_improvement: ChangeTarget | None = None
+    #: share of CHI-ESQ answers 'Certainly true'
+    experience: ShareTarget | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known(cls, data: object) -> object:
+        # pydantic says only "extra inputs are not permitted": name the nearest measure
+        if isinstance(data, dict):
+            names = list(cls.model_fields)
+            bad = [unknown("success measure", k, names) for k in data if k not in names]
+            if bad:
+                raise ValueError("; ".join(bad))
+        return data
 
 
 class Outcomes(_Model):
@@ -250,9 +299,26 @@ class EvaluationConfig(_Model):
     pseudonymisation: Pseudonymisation = Pseudonymisation()
     #: costs, cost per outcome and cost-benefit (a section of its own); none: no section
     costs: Costs | None = None
+    targets: Targets = Targets()
     #: "stop": any invalid cell stops the report (listed first); "flag": score the rest and
     #: report the problems in the data-quality section
     invalid_cells: Literal["stop", "flag"] = "stop"
+
+    @model_validator(mode="after")
+    def _periods(self) -> EvaluationConfig:
+        pre = self.service.pre_period
+        if pre is not None and pre.end > self.period.start:
+            raise ValueError(
+                f"service.pre_period ends {pre.end}, after the programme starts "
+                f"{self.period.start}; the before period must come before"
+            )
+        t = self.targets.inappropriate_rate
+        if t is not None and t.baseline is None and pre is None:
+            raise ValueError(
+                "targets.inappropriate_rate needs a baseline period: give "
+                "targets.inappropriate_rate.baseline or service.pre_period"
+            )
+        return self
 
     #: where the config was read from (paths are relative to it)
     source: Path | None = Field(default=None, exclude=True)

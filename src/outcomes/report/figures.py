@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .. import spc
 from .release import ReleasedTable, is_hidden
 
 
@@ -126,4 +127,49 @@ def tornado(sens: ReleasedTable) -> Figure:
     ax.set_yticks(y, f["input"].astype(str))
     ax.set_xlabel("net present value")
     ax.set_title("One-way sensitivity")
+    return fig
+
+
+def spc_chart(chart: ReleasedTable, ylabel: str, title: str) -> Figure:
+    """A Making Data Count chart from a released SPC table: the values, the mean and the
+    limits, points marked by a special-cause rule in orange."""
+    f = chart.frame
+    fig, ax = _new()
+    x = np.arange(len(f))
+    y = _num(f["value"])
+    ax.plot(x, y, color="grey", marker="o", markersize=4, linewidth=1)
+    special = f["special"].astype(bool).to_numpy()
+    ax.plot(x[special], y[special], "o", color="tab:orange", label="special cause")
+    ax.plot(x, _num(f["mean"]), color="black", linewidth=1, label="mean")
+    ax.plot(x, _num(f["upper"]), linestyle="--", color="grey", linewidth=1, label="limits")
+    ax.plot(x, _num(f["lower"]), linestyle="--", color="grey", linewidth=1)
+    ax.set_xticks(x, f["label"].astype(str), rotation=45, ha="right", fontsize="small")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def funnel_plot(table: ReleasedTable, ylabel: str, title: str) -> Figure:
+    """A funnel plot from a released funnel table: each unit's rate against its size, with
+    the overall rate and the 95% and 99.8% exact binomial limits."""
+    f = table.frame.sort_values("total")
+    fig, ax = _new()
+    n = _num(f["total"])
+    ax.scatter(n, _num(f["rate"]), color="tab:blue", zorder=3)
+    for x, y, lab in zip(n, _num(f["rate"]), f["label"].astype(str), strict=True):
+        ax.annotate(lab, (x, y), fontsize="x-small", xytext=(3, 3), textcoords="offset points")
+    p0 = float(f["overall"].iloc[0])
+    ax.axhline(p0, color="black", linewidth=1, label="overall")
+    # the funnel over every size up to the largest unit, from the released overall rate
+    grid = np.arange(1, int(np.nanmax(n)) + 2)
+    for level, style in ((0.95, "--"), (0.998, ":")):
+        lo, hi = spc.funnel_limits(p0, grid, level)
+        ax.step(grid, hi, where="post", linestyle=style, color="grey")
+        ax.step(grid, lo, where="post", linestyle=style, color="grey",
+                label=f"{100 * level:g}% limits")  # fmt: skip
+    ax.set_xlabel("decided referrals (published counts)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
     return fig

@@ -33,7 +33,8 @@ def release_waits(rel: Release, table: pd.DataFrame, name: str, labels: list[str
         t, name, counts=counts, column_totals=totals, keep=["standard_days"],
         means={**{c: ("n_seen", 0) for c in WAIT_STATS}, "within_standard": ("n_seen", 2)},
         within={c: "n" for c in counts[1:]},
-        groups="stage" if "school_id" in labels else None,
+        # a breakdown with Total rows (by school, by team): the Total is a margin per stage
+        groups="stage" if labels[0] != "stage" and (t[labels[0]] == "Total").any() else None,
     )  # fmt: skip
 
 

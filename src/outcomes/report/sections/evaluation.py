@@ -26,20 +26,28 @@ from ..render import Section
 from . import (
     access,
     appendix,
+    before_after,
     costs,
     equity,
     experience,
+    monitoring,
     outcomes,
     quality,
     reach,
     school,
+    scorecard,
+    sites,
     summary,
     workforce,
 )
 from .common import EXPERIENCE, guard
 
-#: section modules in report order; each has ``release(ev, rel)`` and ``render(rel, cfg)``
-MODULES = (reach, access, outcomes, experience, workforce, school, equity, costs, quality, appendix)
+#: section modules in release order (a module may read tables released before it; the report
+#: order is ``all_sections``); each has ``release(ev, rel)`` and ``render(rel, cfg)``
+MODULES = (
+    reach, access, before_after, monitoring, outcomes, experience, workforce, school,
+    equity, sites, costs, scorecard, quality, appendix,
+)  # fmt: skip
 PROGRAMME, COMPARISON = "programme", "comparison"
 
 
@@ -102,8 +110,20 @@ class Evaluation:
     def executive_summary(self) -> Section:
         return self._render(summary)
 
+    def scorecard(self) -> Section:
+        return self._render(scorecard)
+
     def reach(self) -> Section:
         return self._render(reach)
+
+    def before_after(self) -> Section:
+        return self._render(before_after)
+
+    def monitoring(self) -> Section:
+        return self._render(monitoring)
+
+    def sites(self) -> Section:
+        return self._render(sites)
 
     def access(self) -> Section:
         return self._render(access)
@@ -134,15 +154,39 @@ class Evaluation:
 
     def all_sections(self) -> list[Callable[[], Section]]:
         return [
-            self.executive_summary, self.reach, self.access, self.outcomes, self.experience,
+            self.executive_summary, self.scorecard, self.reach, self.access, self.before_after,
+            self.monitoring, self.sites, self.outcomes, self.experience,
             self.workforce, self.school_population, self.equity, self.costs, self.data_quality,
             self.appendix,
         ]  # fmt: skip
 
     # ------------------------------------------------------------------ analyses
     @property
-    def referrals(self) -> pd.DataFrame | None:
+    def all_referrals(self) -> pd.DataFrame | None:
+        """Every checked referral, including those of the pre-programme period."""
         return self.inputs.tables.get("referrals")
+
+    def _in(self, start, end=None) -> pd.Series:
+        d = pd.to_datetime(self.all_referrals["referral_date"])
+        keep = d >= pd.Timestamp(start)
+        return keep & (d <= pd.Timestamp(end)) if end is not None else keep
+
+    @functools.cached_property
+    def referrals(self) -> pd.DataFrame | None:
+        """The programme's referrals: with a ``service.pre_period``, those from the period
+        start on (the earlier ones are the "before" of :attr:`pre_referrals`); else all."""
+        ref, pre = self.all_referrals, self.cfg.service.pre_period
+        if ref is None or pre is None:
+            return ref
+        return ref[self._in(self.cfg.period.start)]
+
+    @functools.cached_property
+    def pre_referrals(self) -> pd.DataFrame | None:
+        """Referrals in ``service.pre_period`` (None without one)."""
+        ref, pre = self.all_referrals, self.cfg.service.pre_period
+        if ref is None or pre is None:
+            return None
+        return ref[self._in(pre.start, pre.end)]
 
     @functools.cached_property
     def as_of(self) -> str:

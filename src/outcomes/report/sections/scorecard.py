@@ -1,0 +1,295 @@
+"""The scorecard: each success measure the programme declared (``targets`` in the config)
+against its target, with a status by one stated rule, a plain sentence each, key findings
+and a glossary. Every number comes from the release: values released here (the share seen
+within the standard, the inappropriate rate in two periods) go through the count rule
+first, and the rest are read from tables other sections released."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..release import MARKER, NOT_APPLICABLE, Release, is_hidden, wilson
+from ..render import Section
+from .common import guard
+
+TITLE, ANCHOR = "Success measures", "success-measures"
+MET, NOT_MET, UNCLEAR = "met", "not met", "not yet clear"
+
+RULE = (
+    "A measure is **met** when its whole 95% confidence interval lies on the target's side "
+    "(at or beyond the target), **not met** when the whole interval lies on the other side, "
+    "and **not yet clear** when the interval includes the target or the numbers are too few "
+    "to publish."
+)
+
+#: every technical term the scorecard and the report's sections use, in plain words
+GLOSSARY = {
+    "95% confidence interval (CI)": "the range of values the true figure probably lies in, "
+    "given how many people the figure rests on; a wide range means few people",
+    "Kaplan-Meier": "a way to measure waits that counts children still waiting on the day the "
+    "data were taken, instead of leaving them out",
+    "median wait": "half of the children waited less than this, half longer",
+    "inappropriate referral": "a referral the service did not accept for one of the reasons "
+    "the programme counts as inappropriate (listed in the appendix)",
+    "paired scores": "the same child's scores at the start and at follow-up",
+    "effect size (d_z)": "the average change divided by how much change varied between "
+    "children; about 0.2 is small, 0.5 medium, 0.8 large",
+    "suppressed (*)": "a number left out because it is small enough to identify someone, or "
+    "because it would let a reader work out such a number",
+    "special cause variation": "a change on a monitoring chart larger or longer than normal "
+    "month-to-month variation would produce (NHS 'Making Data Count' rules)",
+    "common cause variation": "month-to-month ups and downs within the usual range",
+    "funnel plot": "each school's rate against its number of referrals; schools outside the "
+    "funnel's limits differ from the overall rate by more than chance would explain",
+}
+
+
+def status(low: object, high: object, target: float, *, higher_is_better: bool) -> str:
+    """The scorecard status of an estimate's 95% CI against a target (the rule in ``RULE``).
+
+    Example:
+        >>> status(0.72, 0.81, 0.70, higher_is_better=True)
+        'met'
+        >>> status(0.12, 0.18, 0.20, higher_is_better=False), status("*", "*", 1, higher_is_better=True)
+        ('met', 'not yet clear')
+    """
+    if is_hidden(low) or is_hidden(high):
+        return UNCLEAR
+    lo, hi = float(low), float(high)
+    if higher_is_better:
+        return MET if lo >= target else NOT_MET if hi < target else UNCLEAR
+    return MET if hi <= target else NOT_MET if lo > target else UNCLEAR
+
+
+def _outward(x: float, step: float = 0.05, up: bool = False) -> float:
+    """Round to ``step`` away from the estimate (a coarsened CI never looks narrower)."""
+    return float((np.ceil if up else np.floor)(round(x / step, 9)) * step)
+
+
+def _period_mask(dates: pd.Series, start, end) -> np.ndarray:
+    d = pd.to_datetime(dates)
+    return ((d >= pd.Timestamp(start)) & (d <= pd.Timestamp(end))).to_numpy()
+
+
+def inappropriate_periods(ev, baseline) -> pd.DataFrame:
+    """Decided and inappropriate referrals in the baseline period and after it (within the
+    programme period), by :func:`outcomes.service.compare_inappropriate`; one row each."""
+    from ... import service
+
+    ref = ev.all_referrals
+    after = max(
+        pd.Timestamp(ev.cfg.period.start), pd.Timestamp(baseline.end) + pd.Timedelta(days=1)
+    )
+    keep = _period_mask(ref["referral_date"], baseline.start, baseline.end) | _period_mask(
+        ref["referral_date"], after, ev.cfg.period.end
+    )
+    r = service.compare_inappropriate(
+        ref[keep], change_date=after.date().isoformat(), inappropriate=ev.inappropriate,
+        as_of=ev.as_of, errors="flag",
+    ).to_frame().iloc[0]  # fmt: skip
+    return pd.DataFrame({
+        "period": ["baseline", "now"],
+        "decided": [int(r["n_before"]), int(r["n_after"])],
+        "inappropriate": [int(r["inappropriate_before"]), int(r["inappropriate_after"])],
+    })  # fmt: skip
+
+
+def release(ev, rel: Release) -> None:
+    t = ev.cfg.targets
+    rows: list[dict] = []
+    pct = 100.0
+    if t.seen_within_standard is not None:
+        with guard(rel, "success: seen within the standard"):
+            w = ev.waits.to_frame()
+            r = w[w["stage"] == "first"].iloc[0]
+            one = pd.DataFrame([{
+                "n_seen": int(r["n_seen"]),
+                "within": round(float(r["within_standard"]) * 20) / 20,
+                "low": _outward(float(r["within_standard_ci_low"])),
+                "high": _outward(float(r["within_standard_ci_high"]), up=True),
+            }])  # fmt: skip
+            pub = rel.counts(
+                one, "success_waits", counts=["n_seen"],
+                means={c: ("n_seen", 2) for c in ("within", "low", "high")},
+            ).frame.iloc[0]  # fmt: skip
+            before = rel.get("before_after_waits")
+            b = before.row(period="before", stage="first") if before is not None else None
+            rows.append({
+                "measure": f"Seen within {ev.cfg.service.standard_days} days (%)",
+                "target": pct * t.seen_within_standard.share,
+                "baseline": _scaled(b["within_standard"]) if b else NOT_APPLICABLE,
+                "now": _scaled(pub["within"]), "ci_low": _scaled(pub["low"]),
+                "ci_high": _scaled(pub["high"]), "higher_is_better": True,
+            })  # fmt: skip
+    if t.inappropriate_rate is not None:
+        with guard(rel, "success: inappropriate rate"):
+            base = t.inappropriate_rate.baseline or ev.cfg.service.pre_period
+            counts = rel.counts(
+                inappropriate_periods(ev, base), "success_inappropriate",
+                counts=["decided", "inappropriate"], within={"inappropriate": "decided"},
+            ).frame.set_index("period")  # fmt: skip
+            lo, hi = wilson(counts["inappropriate"], counts["decided"])
+            rate = [
+                MARKER if is_hidden(k) or is_hidden(n) or not n else round(pct * k / n, 1)
+                for k, n in zip(counts["inappropriate"], counts["decided"], strict=True)
+            ]
+            b_rate, now_rate = rate
+            target = (
+                MARKER if is_hidden(b_rate)
+                else round(b_rate * (1 - t.inappropriate_rate.reduction), 1)
+            )  # fmt: skip
+            rows.append({
+                "measure": "Inappropriate referrals (% of decided)", "target": target,
+                "baseline": b_rate, "now": now_rate,
+                "ci_low": _scaled(lo[1], 1), "ci_high": _scaled(hi[1], 1),
+                "higher_is_better": False,
+            })  # fmt: skip
+    if t.staff_confidence_change is not None:
+        sc = rel.get("staff_change")
+        r = sc.row(cohort="programme") if sc is not None else None
+        if r is None:
+            rel.fail("success: staff confidence", "no released staff confidence change")
+        else:
+            rows.append({
+                "measure": f"Staff confidence, change on the 1-5 scale ({r['comparison']})",
+                "target": t.staff_confidence_change.change, "baseline": r["mean_baseline"],
+                "now": r["mean_followup"], "estimate": r["mean_change"],
+                "ci_low": r["ci_low"], "ci_high": r["ci_high"], "higher_is_better": True,
+            })  # fmt: skip
+    if t.outcome_improvement is not None:
+        with guard(rel, "success: outcome improvement"):
+            rows.append(_outcome_row(ev, rel, t.outcome_improvement))
+    if t.experience is not None:
+        e = rel.get("esq_items")
+        if e is None:
+            rel.fail("success: experience", "no released CHI-ESQ answers")
+        else:
+            f = e.frame
+            k = sum(float(v) for v in f["certainly_true"] if not is_hidden(v))
+            n = sum(float(v) for v, c in zip(f["n"], f["certainly_true"], strict=True)
+                    if not is_hidden(v) and not is_hidden(c))  # fmt: skip
+            lo, hi = wilson([k], [n])
+            rows.append({
+                "measure": "CHI-ESQ answers 'Certainly true' (%)",
+                "target": pct * t.experience.share, "baseline": NOT_APPLICABLE,
+                "now": round(pct * k / n, 1) if n else MARKER,
+                "ci_low": _scaled(lo[0], 1), "ci_high": _scaled(hi[0], 1),
+                "higher_is_better": True,
+            })  # fmt: skip
+    if not rows:
+        return
+    # the estimate the target applies to: the change where the target is a change, else now
+    for r in rows:
+        r.setdefault("estimate", r["now"])
+    table = pd.DataFrame(rows)
+    table["status"] = [
+        status(r["ci_low"], r["ci_high"], r["target"], higher_is_better=r["higher_is_better"])
+        if not is_hidden(r["target"]) else UNCLEAR
+        for r in table.to_dict("records")
+    ]  # fmt: skip
+    table["better"] = np.where(table["higher_is_better"], "higher", "lower")
+    cols = ["measure", "target", "baseline", "now", "estimate", "ci_low", "ci_high", "better",
+            "status"]  # fmt: skip
+    rel.derived(table[cols], "scorecard")
+
+
+def _scaled(v: object, decimals: int = 0) -> object:
+    """A released share (0-1) as a percentage; hidden stays hidden."""
+    if is_hidden(v):
+        return v if isinstance(v, str) else NOT_APPLICABLE
+    return round(100 * float(v), decimals) + 0.0
+
+
+def _outcome_row(ev, rel: Release, target) -> dict:
+    measure = target.measure or ev.cfg.outcomes.headline
+    inst, _, scale = measure.partition(".")
+    ch = rel.get("change_by_measure")
+    r = ch.row(instrument=inst, scale=scale) if ch is not None else None
+    if r is None:
+        from ..._internal.text import unknown
+
+        have = [] if ch is None else [f"{a}.{b}" for a, b in
+                                     zip(ch.frame["instrument"], ch.frame["scale"], strict=True)]  # fmt: skip
+        raise ValueError(unknown("outcome measure", measure, have))
+    up = ev.inputs.instruments[inst].scale(scale).higher_is_better
+    sign = 1.0 if up else -1.0
+
+    def flip(v: object) -> object:
+        return v if is_hidden(v) else sign * float(v) + 0.0
+
+    lo, hi = flip(r["ci_low"]), flip(r["ci_high"])
+    if not up:
+        lo, hi = hi, lo
+    return {
+        "measure": f"Improvement on {measure}, points (paired, {r['rater']})",
+        "target": target.change,
+        "baseline": r["mean_pre"],
+        "now": r["mean_post"],
+        "estimate": flip(r["mean_diff"]),
+        "ci_low": lo,
+        "ci_high": hi,
+        "higher_is_better": True,
+    }
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, str):
+        return v
+    if v is None or not np.isfinite(float(v)):
+        return NOT_APPLICABLE
+    return f"{float(v):g}"
+
+
+def sentence(row: dict) -> str:
+    """One plain sentence for a scorecard row, from its released values only.
+
+    Example:
+        >>> sentence({"measure": "Seen within 28 days (%)", "target": 75.0, "estimate": 80.0,
+        ...           "ci_low": 77.0, "ci_high": 83.0, "better": "higher", "status": "met"})
+        'Seen within 28 days (%): 80 (95% CI 77 to 83) against a target of 75 or higher: met.'
+    """
+    return (
+        f"{row['measure']}: {_fmt(row['estimate'])} (95% CI {_fmt(row['ci_low'])} to "
+        f"{_fmt(row['ci_high'])}) against a target of {_fmt(row['target'])} or "
+        f"{row['better']}: {row['status']}."
+    )
+
+
+def render(rel: Release, cfg) -> Section:
+    s = Section(TITLE, anchor=ANCHOR)
+    card = rel.get("scorecard")
+    declared = [k for k, v in cfg.targets if v is not None]
+    if not declared:
+        s.note("No success measures are declared in the config (`targets`), so there is no "
+               "scorecard; docs/report.md says how to declare them.")  # fmt: skip
+    for part in [p for p in rel.failures if p.startswith("success:")]:
+        for why in rel.failures[part]:
+            s.note(f"Could not be computed ({part}): {why}", kind="warning")
+    if card is not None:
+        s.text(
+            "What the programme set out to achieve, and where it stands. " + RULE + " "
+            "'Baseline' is the value before the programme (or in the baseline period); 'now' "
+            "the value in the evaluation period; 'estimate' the figure the target applies to."
+        )
+        s.table(card, "Scorecard: success measures against their targets")
+        s.text("\n".join(f"- {sentence(r)}" for r in card.frame.to_dict("records")))
+        findings = _findings(card.frame)
+        if findings:
+            s.text("**Key findings.**\n\n" + "\n".join(f"- {f}" for f in findings))
+    s.text(
+        "**Glossary.**\n\n"
+        + "\n".join(f"- **{term}**: {meaning}." for term, meaning in GLOSSARY.items())
+    )
+    return s
+
+
+def _findings(card: pd.DataFrame) -> list[str]:
+    """Key findings in plain English: what was met, what was not, what is not yet clear."""
+    out = []
+    for st_, words in ((MET, "Targets met"), (NOT_MET, "Targets not met"),
+                       (UNCLEAR, "Not yet clear")):  # fmt: skip
+        names = card.loc[card["status"] == st_, "measure"].tolist()
+        if names:
+            out.append(f"{words}: " + "; ".join(n.split(" (")[0] for n in names) + ".")
+    return out

@@ -1,0 +1,144 @@
+"""By school and team: reach per 100 pupils on roll, referrals and waits per team. Counts
+come from the released tables (children seen by school) or go through the count rule here
+(waits and referrals by team); pupils on roll are the schools table's public figure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ... import service
+from ..release import MARKER, Release, is_hidden
+from ..render import Section
+from .access import release_waits
+from .common import failure_notes, guard
+from .equity import NOT_RECORDED, _row
+from .reach import release_referral_counts
+
+TITLE, ANCHOR = "By school and team", "by-school-and-team"
+PARTS = ("sites: reach per pupil", "sites: teams", "sites: outcomes")
+#: the schools-table column holding pupils on roll, first found wins
+ROLL_COLUMNS = ("pupils_on_roll", "roll", "n_pupils")
+
+
+def roll_column(schools: pd.DataFrame) -> str:
+    """The schools table's pupils-on-roll column.
+
+    Example:
+        >>> roll_column(pd.DataFrame(columns=["school_id", "n_pupils"]))
+        'n_pupils'
+    """
+    for c in ROLL_COLUMNS:
+        if c in schools.columns:
+            return c
+    raise ValueError(
+        f"the schools table has no pupils-on-roll column (one of {list(ROLL_COLUMNS)}); "
+        f"it has {list(schools.columns)}"
+    )
+
+
+def per_100(seen: object, roll: object) -> object:
+    """Children seen per 100 pupils on roll, to 1 decimal; the marker when seen is hidden.
+
+    Example:
+        >>> per_100(25, 250), per_100("*", 250)
+        (10.0, '*')
+    """
+    if is_hidden(seen):
+        return MARKER
+    if is_hidden(roll) or float(roll) <= 0:
+        return np.nan
+    return round(100 * float(seen) / float(roll), 1) + 0.0
+
+
+def release(ev, rel: Release) -> None:
+    ref = ev.referrals
+    if ref is None:
+        return
+    schools = ev.inputs.tables.get("schools")
+    if schools is not None:
+        with guard(rel, PARTS[0]):
+            seen = rel.get("children_seen_by_school")
+            if seen is None:
+                raise ValueError("children seen by school were not released")
+            col = roll_column(schools)
+            roll = schools.drop_duplicates("school_id").set_index("school_id")[col]
+            f = seen.frame
+            f = f[f["school_id"].astype(str) != "Total"]
+            rolls = f["school_id"].map(roll)
+            rel.derived(
+                pd.DataFrame({
+                    "school_id": f["school_id"], "pupils_on_roll": rolls,
+                    "children_seen": f["children_seen_1plus"],
+                    "seen_per_100_pupils": [
+                        per_100(s, r) for s, r in zip(f["children_seen_1plus"], rolls, strict=True)
+                    ],
+                }),
+                "reach_per_pupil",
+            )  # fmt: skip
+    if "team" in ref.columns:
+        with guard(rel, PARTS[1]):
+            kw = {"as_of": ev.as_of, "errors": "flag"}
+            t = ref.assign(team=ref["team"].fillna("not recorded"))
+            counts = service.referral_counts(t, by="team", inappropriate=ev.inappropriate, **kw)
+            release_referral_counts(rel, counts, "reach_by_team", ["team"])
+            w = service.waiting_times(
+                t, by="team", stage="first", standard_days=ev.cfg.service.standard_days, **kw
+            ).to_frame()
+            release_waits(rel, w, "waits_by_team", ["team", "stage"])
+    with guard(rel, PARTS[2]):
+        release_outcomes(ev, rel)
+
+
+def release_outcomes(ev, rel: Release) -> None:
+    """Change and reliable improvement on the headline measure by school and by team, each
+    with its Total (a partition, as in the equity section). A child is placed in the school
+    and team of their first referral."""
+    h = ev.headline_change
+    ref = ev.referrals
+    if h is None or ref is None:
+        return
+    inst_id, scale, pairs, rc = h
+    rel.facts["sites: headline"] = (inst_id, scale)
+    frame = pd.concat([pairs, rc[["reliable_improvement"]]], axis=1)
+    first = ref.sort_values("referral_date").drop_duplicates("person_id").set_index("person_id")
+    rows = []
+    for g in [c for c in ("school_id", "team") if c in first.columns]:
+        lab = frame["person_id"].map(first[g]).astype("string").fillna(NOT_RECORDED)
+        for level, sub in frame.groupby(lab, sort=True):
+            rows.append(_row(g, str(level), sub))
+        rows.append(_row(g, "Total", frame))
+    if rows:
+        rel.counts(
+            pd.DataFrame(rows), "outcomes_by_site", counts=["n", "reliable_improvement"],
+            means={"mean_change": ("n", ev.decimals_for(inst_id, scale))}, groups="group",
+            within={"reliable_improvement": "n"},
+        )  # fmt: skip
+
+
+def render(rel: Release, cfg) -> Section:
+    s = Section(TITLE, anchor=ANCHOR)
+    if cfg.tables.referrals is None:
+        return s.note("Left out: the referrals table is not in the evaluation config.")
+    failure_notes(s, rel, *PARTS)
+    s.text(
+        "Reach is children seen at least once per 100 pupils on roll (the schools table's "
+        "figure). Schools at different stages can be compared here; the funnel plot in the "
+        "monitoring charts says which differences are more than chance."
+    )
+    for name, caption in (
+        ("reach_per_pupil", "Children seen per 100 pupils on roll, by school"),
+        ("reach_by_team", "Referrals by team"),
+        ("waits_by_team", "Wait to first contact by team (days; Kaplan-Meier)"),
+    ):
+        if rel.get(name) is not None:
+            s.table(rel.get(name), caption)
+    o = rel.get("outcomes_by_site")
+    if o is not None:
+        inst_id, scale = rel.facts["sites: headline"]
+        s.table(
+            o,
+            f"{inst_id} {scale}: change and reliable improvement by school and by team "
+            "(each child in the school and team of their first referral)",
+        )
+    return s
