@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
-from .release import NOT_APPLICABLE, ReleasedTable, save_csv
+from .labels import readable_frame
+from .release import ReleasedTable, save_csv
 
 __all__ = ["Figure", "Note", "Section", "Table", "Text", "save_csv", "title_block"]
 
@@ -28,25 +28,6 @@ def _md_inline(text: str) -> str:
     t = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", t)
     t = re.sub(r"`(.+?)`", r"<code>\1</code>", t)
     return t
-
-
-def _fmt_cell(v: object) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return NOT_APPLICABLE
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}"
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        if f.is_integer() and abs(f) < 1e15:
-            return f"{int(f):,}"
-        if abs(f) < 0.001:
-            return f"{f:.2g}"
-        return f"{f:,.2f}" if abs(f) >= 10 else f"{f:.3f}".rstrip("0").rstrip(".")
-    if isinstance(v, pd.Timestamp):
-        return v.strftime("%Y-%m-%d")
-    return str(v)
 
 
 @dataclass
@@ -88,22 +69,25 @@ class Table(Block):
     name: str = ""
 
     def to_html(self) -> str:
-        df = self.data
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+        # Labels, not column names (one map in .labels); data-col keeps the column name.
+        heads, rows, numeric = readable_frame(self.data)
+        head = "".join(
+            f'<th data-col="{html.escape(str(c))}">{html.escape(h)}</th>'
+            for c, h in zip(self.data.columns, heads, strict=True)
+        )
         body = []
-        for row in df.itertuples(index=False):
-            cells = []
-            for v in row:
-                text = _fmt_cell(v)
-                cls = (
-                    ' class="num"' if isinstance(v, (int, float, np.number)) or text == "*" else ""
-                )
-                cells.append(f"<td{cls}>{html.escape(text)}</td>")
-            body.append("<tr>" + "".join(cells) + "</tr>")
+        for cells, nums in zip(rows, numeric, strict=True):
+            tds = [
+                ('<td class="num">' if k in nums else "<td>") + html.escape(text) + "</td>"
+                for k, text in enumerate(cells)
+            ]
+            body.append("<tr>" + "".join(tds) + "</tr>")
         cap = f"<caption>{_md_inline(self.caption)}</caption>" if self.caption else ""
+        wide = " oc-wide" if len(heads) > 7 else ""
         return (
-            f'<table class="oc-table" data-name="{html.escape(self.name)}">{cap}'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f'<div class="oc-table-wrap"><table class="oc-table{wide}" '
+            f'data-name="{html.escape(self.name)}">{cap}'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         )
 
 
@@ -126,6 +110,29 @@ class Figure(Block):
         cap = f"<figcaption>{_md_inline(self.caption)}</figcaption>" if self.caption else ""
         alt = html.escape(self.caption or "figure")
         return f'<figure><img src="data:image/png;base64,{data}" alt="{alt}"/>{cap}</figure>'
+
+
+def figure_gaps(fig: object, caption: str) -> list[str]:
+    """What a figure lacks for a reader: a title, axis labels on every plot, a caption.
+
+    Example:
+        >>> from matplotlib.figure import Figure as MplFigure
+        >>> f = MplFigure(); ax = f.add_subplot(); _ = ax.set_xlabel("Month")
+        >>> figure_gaps(f, "")
+        ['a title', 'a y-axis label', 'a caption']
+    """
+    axes = [ax for ax in getattr(fig, "axes", []) if ax.get_visible()]
+    suptitle = getattr(fig, "_suptitle", None)
+    gaps = []
+    if not (suptitle is not None and suptitle.get_text()) and not any(a.get_title() for a in axes):
+        gaps.append("a title")
+    if any(not a.get_xlabel() for a in axes):
+        gaps.append("an x-axis label")
+    if any(not a.get_ylabel() for a in axes):
+        gaps.append("a y-axis label")
+    if not caption.strip():
+        gaps.append("a caption")
+    return gaps
 
 
 @dataclass
@@ -161,6 +168,9 @@ class Section:
                 "Section.figure takes a figure drawn by outcomes.report.figures from released "
                 "tables; a figure drawn from raw results could show unreleased numbers"
             )
+        missing = figure_gaps(fig, caption)
+        if missing:
+            raise ValueError(f"a report figure needs {', '.join(missing)}: a reader sees no code")
         self.blocks.append(Figure.from_matplotlib(fig, caption))
         return self
 
