@@ -121,13 +121,18 @@ def test_build_report_refuses_formats_that_are_not_text_or_a_list():
 
 
 @needs_chromium
-def test_no_table_is_wider_than_the_page_at_1024_px(built):
+@pytest.mark.parametrize(
+    "width, media",
+    [(1024, "screen"), (680, "print")],  # 680 px: A4 less 15 mm margins, at 96 px per inch
+)
+def test_no_table_is_wider_than_the_page(built, width, media):
     from playwright.sync_api import sync_playwright
 
     html, _ = built
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1024, "height": 900})
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.emulate_media(media=media)
         page.goto(html.as_uri())
         widths = page.evaluate(
             """() => {
@@ -139,7 +144,7 @@ def test_no_table_is_wider_than_the_page_at_1024_px(built):
             }"""
         )
         browser.close()
-    assert widths["tables"]
+    assert len(widths["tables"]) > 20 and widths["page"] == width
     too_wide = [t for t in widths["tables"] if t[1] > widths["page"] + 0.5 or t[2] > t[3] + 1]
     assert too_wide == [], too_wide
     assert widths["body"] <= widths["page"]  # nothing scrolls sideways

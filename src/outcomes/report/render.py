@@ -62,6 +62,14 @@ class Note(Block):
         return f'<div class="oc-{self.kind}">{_md_inline(self.text)}</div>'
 
 
+def _cell_class(text: str, numeric: bool) -> str:
+    """Numbers right-aligned; a value with an unbroken run of more than 24 characters (a
+    hash, a file path) may wrap anywhere, so it cannot widen its table past the page."""
+    if numeric:
+        return ' class="num"'
+    return ' class="long"' if any(len(w) > 24 for w in text.split()) else ""
+
+
 @dataclass
 class Table(Block):
     data: pd.DataFrame
@@ -78,7 +86,7 @@ class Table(Block):
         body = []
         for cells, nums in zip(rows, numeric, strict=True):
             tds = [
-                ('<td class="num">' if k in nums else "<td>") + html.escape(text) + "</td>"
+                f"<td{_cell_class(text, k in nums)}>{html.escape(text)}</td>"
                 for k, text in enumerate(cells)
             ]
             body.append("<tr>" + "".join(tds) + "</tr>")
