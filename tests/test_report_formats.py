@@ -241,3 +241,83 @@ def test_a_proportion_is_a_percentage_within_half_a_unit(p):
 def test_a_number_is_rounded_to_two_decimals_at_most(x):
     text = format_value(x).replace(",", "")
     assert abs(float(text) - x) <= max(0.005, abs(x) * 0.0005) + 1e-9
+
+
+# ---------------------------------------------------------------------------- any kind of site
+FAMILY = ROOT / "examples" / "family_pilot.yaml"
+
+
+def test_the_family_pilot_builds_in_every_format_without_school_sections(tmp_path):
+    docx = pytest.importorskip("docx")
+    formats = "html,pdf,docx" if CHROMIUM else "html,docx"
+    html = oc.build_report(FAMILY, tmp_path / "fam", progress=False, formats=formats)
+    text = html.read_text(encoding="utf-8")
+    tree = lxml_html.fromstring(text)
+    ids = [s.get("id") for s in tree.xpath("//section")]
+    assert ids == ["executive-summary", "reach", "access", "outcomes", "experience", "equity",
+                   "data-quality", "appendix"]  # fmt: skip
+    assert "School population" not in text and "Workforce confidence" not in text
+    assert (tmp_path / "fam" / "tables" / "reach_by_site.csv").is_file()
+    assert not list((tmp_path / "fam" / "tables").glob("*school*"))
+    assert _table_cells(tree, "site_id")[:1] == ["CC01"]  # sites, headed "Site"
+    assert "could not be shown" not in text
+    d = docx.Document(html.with_suffix(".docx"))
+    assert [p.text for p in d.paragraphs if p.style.name == "Heading 1"] == [
+        " ".join(h.text_content().split()) for h in tree.xpath("//section/h2")
+    ]
+
+
+def _family_cfg(**changes) -> dict:
+    import yaml
+
+    cfg = yaml.safe_load(FAMILY.read_text())
+    cfg["data_dir"] = str(ROOT / "synthetic_data" / "family_pilot")
+    cfg.update(changes)
+    return cfg
+
+
+def test_an_unknown_site_kind_is_refused_with_a_suggestion():
+    from outcomes.report import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="unknown site kind 'childrens_centre'; did you mean "
+                                          "'children_centre'"):  # fmt: skip
+        load_config(_family_cfg(site_kind="childrens_centre"))
+
+
+def test_school_tables_are_refused_for_a_programme_without_schools():
+    from outcomes.report import ConfigError, load_config
+
+    cfg = _family_cfg()
+    cfg["tables"]["school_survey"] = "school_survey.csv"
+    with pytest.raises(ConfigError, match="tables school_survey describe schools"):
+        load_config(cfg)
+
+
+def test_a_programme_without_schools_needs_a_site_column(tmp_path):
+    import pandas as pd
+
+    from outcomes.report import ConfigError
+    from outcomes.report.inputs import load_inputs
+
+    ref = pd.read_csv(ROOT / "synthetic_data" / "family_pilot" / "referrals.csv")
+    ref.rename(columns={"site_id": "centre"}).to_csv(tmp_path / "referrals.csv", index=False)
+    cfg = _family_cfg(data_dir=str(tmp_path))
+    cfg["tables"] = {"referrals": "referrals.csv"}
+    with pytest.raises(ConfigError) as err:
+        load_inputs(oc.report.load_config(cfg))
+    assert any("required unknown column 'site_id'" in p for p in err.value.problems)
+
+
+def test_the_committed_family_pilot_is_what_its_command_makes(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_family_pilot",
+                                                  ROOT / "scripts" / "make_family_pilot.py")  # fmt: skip
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.main(tmp_path)
+    committed = ROOT / "synthetic_data" / "family_pilot"
+    made = sorted(p.name for p in tmp_path.iterdir())
+    assert made == sorted(p.name for p in committed.iterdir() if p.suffix == ".csv")
+    for name in made:
+        assert (tmp_path / name).read_bytes() == (committed / name).read_bytes(), name

@@ -150,6 +150,9 @@ class Section:
     title: str
     blocks: list[Block] = field(default_factory=list)
     anchor: str = ""
+    #: a section this kind of programme does not have (school sections where the sites are
+    #: not schools): shown as nothing at all
+    omitted: bool = False
 
     def text(self, md: str) -> Section:
         self.blocks.append(Text(md))
@@ -183,6 +186,8 @@ class Section:
         return self
 
     def to_html(self) -> str:
+        if self.omitted:
+            return ""
         anchor = self.anchor or re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
         inner = "\n".join(b.to_html() for b in self.blocks)
         return f'<section class="oc-section" id="{anchor}"><h2>{html.escape(self.title)}</h2>\n{inner}</section>'
@@ -192,6 +197,8 @@ class Section:
 
     def show(self) -> None:
         """Display in a notebook (the report notebook calls this for every section)."""
+        if self.omitted:
+            return
         from IPython.display import HTML, display
 
         display(HTML(self.to_html()))
@@ -207,6 +214,8 @@ def title_block(evaluation: object, generated: str = "") -> str:
         ("equity", "Equity"), ("data-quality", "Data quality and methods"),
         ("appendix", "Appendix"),
     ]  # fmt: skip
+    if getattr(cfg, "site_kind", "school") != "school":  # no school sections
+        contents = [c for c in contents if c[0] not in ("workforce", "school-population")]
     links = " · ".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in contents)
     when = f" Generated {html.escape(generated)}." if generated else ""
     return (

@@ -39,6 +39,9 @@ from .common import EXPERIENCE, guard
 
 #: section modules in report order; each has ``release(ev, rel)`` and ``render(rel, cfg)``
 MODULES = (reach, access, outcomes, experience, workforce, school, equity, quality, appendix)
+#: sections about schools (their staff and pupils): left out of a programme whose sites are
+#: not schools (``site_kind``), not even as a note
+SCHOOL_ONLY = (workforce, school)
 PROGRAMME, COMPARISON = "programme", "comparison"
 
 
@@ -77,7 +80,7 @@ class Evaluation:
             tables_dir=self.tables_dir,
         )
         rel.quality.extend(getattr(self.inputs, "quality", None))
-        for mod in MODULES:
+        for mod in self.modules:
             with guard(rel, mod.TITLE):
                 mod.release(self, rel)
         # last, so that it holds every warning met above
@@ -88,7 +91,16 @@ class Evaluation:
     def published(self) -> dict[str, pd.DataFrame]:
         return {k: v.frame for k, v in self.release.tables.items()}
 
+    @property
+    def modules(self) -> tuple:
+        """The section modules of this programme's report, in order."""
+        if self.cfg.site_kind == "school":
+            return MODULES
+        return tuple(m for m in MODULES if m not in SCHOOL_ONLY)
+
     def _render(self, mod) -> Section:
+        if mod in SCHOOL_ONLY and mod not in self.modules:
+            return Section(mod.TITLE, anchor=mod.ANCHOR, omitted=True)
         rel = self.release
         try:
             return mod.render(rel, self.cfg)
