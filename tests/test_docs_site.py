@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -62,13 +63,19 @@ def test_site_builds_strict(tmp_path):
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{log[-6000:]}"
     assert "WARNING" not in log, log[-6000:]
 
-    catalogue = (site / "catalogue" / "index.html").read_text(encoding="utf-8")
+    # Opened from disk: every page is a file and every link names one (no folder links).
+    assert not (site / "catalogue").exists()
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="report.html"' in home and 'href="reading_your_report.html"' in home
+    assert not re.findall(r'href="(?!https?:|#|mailto:)[^"]*/"', home)
+
+    catalogue = (site / "catalogue.html").read_text(encoding="utf-8")
     assert "outcomes:catalogue" not in catalogue  # the stub was replaced
     for inst in outcomes.list_instruments():
         assert f"<code>{inst}</code>" in catalogue, f"{inst} missing from the catalogue"
 
     # The API reference renders docstring examples as code, not as a parameter named Example.
-    change = (site / "api" / "change" / "index.html").read_text(encoding="utf-8")
+    change = (site / "api" / "change.html").read_text(encoding="utf-8")
     assert "paired_change" in change and "Examples" in change
     assert "<code>Example</code>" not in change
 

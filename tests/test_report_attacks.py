@@ -1,7 +1,7 @@
 """Differencing attacks on the report's release: none may recover a suppressed value.
 
-For random programmes (tiny pilots of 5-15 referrals, a 9-referral pilot, a 140-family pilot
-and the demo) the release is built (not the HTML, except where said) and attacked the way an
+For random programmes (tiny pilots of 5-15 referrals, a 9-referral pilot, a 140-family pilot,
+the committed family-support pilot delivered through children's centres, and the demo) the release is built (not the HTML, except where said) and attacked the way an
 intruder with the published tables would:
 
 * total minus siblings, for counts (Total rows, groups, and the column identities such as
@@ -505,6 +505,23 @@ def test_pilots_build_every_section_and_leak_nothing(seed, kw, tmp_path):
     for m in re.finditer(r"\b(\d+) (?:\w+ )?(?:child|children|referrals?|staff|pupils?)", prose):
         assert not 1 <= int(m.group(1)) <= THRESHOLD, m.group(0)
     assert "could not be shown" not in html  # a part may fail with a note, a section never
+
+
+def test_the_family_support_pilot_leaks_nothing_and_has_no_school_sections(tmp_path):
+    """The committed demo pilot delivered through children's centres (site_kind), ~140
+    families: released, attacked, rendered with "site" wording and no school section."""
+    fam = Evaluation.from_config(ROOT / "examples" / "family_pilot.yaml", tmp_path)
+    assert fam.cfg.site_kind == "children_centre" and 130 <= len(fam.referrals) <= 160
+    assert all_attacks(fam) == []
+    assert "reach_by_site" in fam.release.tables and "waits_by_site" in fam.release.tables
+    assert not [n for n in fam.release.tables if "school" in n]
+    html = "".join(section().to_html() for section in fam.all_sections())
+    assert 'id="school-population"' not in html and 'id="workforce"' not in html
+    assert "Referrals by site" in html and "by school" not in html
+    assert "could not be shown" not in html
+    prose = re.sub(r"<[^>]+>", " ", re.sub(r"<table.*?</table>", " ", html, flags=re.S))
+    for m in re.finditer(r"\b(\d+) (?:\w+ )?(?:child|children|referrals?|famil\w+)", prose):
+        assert not 1 <= int(m.group(1)) <= THRESHOLD, m.group(0)
 
 
 # no shrinking: each example builds a programme; a failure's seed and size are printed anyway

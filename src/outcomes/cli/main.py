@@ -273,17 +273,29 @@ def report_cmd(
             help="Also write one disclosure-controlled page per school (OUTPUT/schools/).",
         ),
     ] = False,
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Formats, comma-separated: html (always written), pdf, docx.",
+        ),
+    ] = "html",
 ) -> None:
-    """Build the 12-month evaluation report and print the path of its HTML file."""
+    """Build the 12-month evaluation report and print the path of each file written
+    (HTML, and the PDF and Word files asked for with --format)."""
     from ..report import ConfigError, build_report
+    from ..report.export import parse_formats
 
     try:
-        html = build_report(config, output, per_school=per_school)
+        wanted = parse_formats(format_)
+        html = build_report(config, output, per_school=per_school, formats=wanted)
     except ConfigError as e:
         _fail(str(e))
     except OutcomesError as e:
         _fail(str(e))
-    console.print(str(html), soft_wrap=True, highlight=False)
+    for fmt in wanted:
+        console.print(str(html.with_suffix(f".{fmt}")), soft_wrap=True, highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -17,10 +17,13 @@ from pathlib import Path
 from .._internal.params import POSITIVE_COUNT, HasMethods, validate_params
 from ..errors import OutcomesError
 from .config import EvaluationConfig, load_config
+from .export import parse_formats, write_docx, write_pdf
 from .inputs import Inputs, load_inputs
 
 NOTEBOOK_NAME = "12_month_evaluation.ipynb"
 HTML_NAME = "12_month_evaluation.html"
+PDF_NAME = "12_month_evaluation.pdf"
+DOCX_NAME = "12_month_evaluation.docx"
 INPUTS_NAME = "checked_inputs.pickle"
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -87,7 +90,16 @@ def to_html(nb) -> str:
 
 
 #: what a build writes; a folder holding only these (or nothing) is a previous report
-REPORT_ENTRIES = {HTML_NAME, NOTEBOOK_NAME, "config.json", "tables", "for_review", "schools"}
+REPORT_ENTRIES = {
+    HTML_NAME,
+    PDF_NAME,
+    DOCX_NAME,
+    NOTEBOOK_NAME,
+    "config.json",
+    "tables",
+    "for_review",
+    "schools",
+}
 
 
 def _is_previous_report(folder: Path) -> bool:
@@ -212,6 +224,7 @@ def _failure(nb, err: Exception) -> ReportBuildError:
         "progress": "boolean",
         "timeout": POSITIVE_COUNT,
         "per_school": "boolean",
+        "formats": [str, list, tuple],
     }
 )
 def build_report(
@@ -221,6 +234,7 @@ def build_report(
     progress: bool = True,
     timeout: int = 900,
     per_school: bool = False,
+    formats: str | list[str] | tuple[str, ...] = "html",
 ) -> Path:
     """Build the report and return the path of its HTML file.
 
@@ -232,6 +246,10 @@ def build_report(
     :class:`ReportBuildError` names the section and a previous report is left untouched.
     ``per_school=True`` also writes ``schools/``: one disclosure-controlled page per programme
     school and ``schools/index.html`` (:mod:`outcomes.report.packs`).
+
+    ``formats`` (``"html,pdf,docx"`` or a list) adds a PDF (headless Chromium's print of the
+    HTML) and a Word file (its sections, tables and figures) beside the HTML, which is
+    always written: both are made from it, so all three publish the same release.
 
     Example:
         Every problem is reported before anything runs:
@@ -251,6 +269,7 @@ def build_report(
         PosixPath('.../build/report/12_month_evaluation.html')
     """
     t0 = time.perf_counter()
+    wanted = parse_formats(formats)
     cfg = load_config(config)
     out = Path(output_dir).resolve()
     if out.exists() and not _is_previous_report(out):
@@ -321,7 +340,8 @@ def build_report(
             raise _failure(nb, e) from None
         _point_parameters_at(nb, work, out)
         nbformat.write(nb, work / NOTEBOOK_NAME)
-        (work / HTML_NAME).write_text(to_html(nb), encoding="utf-8")
+        html_text = to_html(nb)
+        (work / HTML_NAME).write_text(html_text, encoding="utf-8")
         if per_school:
             from .packs import PACKS_DIR, write_packs
             from .sections import Evaluation
@@ -329,6 +349,12 @@ def build_report(
             show.say("Writing the per-school packs ...")
             # the main release is recomputed here; its CSVs go to the private folder
             write_packs(Evaluation(inputs, private / "main"), work / PACKS_DIR)
+        if "pdf" in wanted:
+            show.say("Printing the PDF with headless Chromium ...")
+            write_pdf(work / HTML_NAME, work / PDF_NAME)
+        if "docx" in wanted:
+            show.say("Writing the Word file ...")
+            write_docx(html_text, work / DOCX_NAME)
         _move_into_place(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -279,9 +279,18 @@ class Costs(_Model):
         return self
 
 
+#: kinds of site a programme is delivered through; every kind but school reads "site" in the
+#: report, has a ``site_id`` column in the referrals and no school sections
+SITE_KINDS = ("school", "children_centre", "family", "community", "gp_practice", "other")
+#: tables that describe schools: only for ``site_kind: school``
+SCHOOL_TABLES = ("schools", "school_survey", "staff_survey")
+
+
 class EvaluationConfig(_Model):
     programme: str
     period: Period
+    #: what the programme's sites are (schools, children's centres, families' homes ...)
+    site_kind: str = "school"
     #: date the data were extracted (waits still open then are censored); default period end
     as_of: dt.date | None = None
     data_dir: str = "."
@@ -322,6 +331,40 @@ class EvaluationConfig(_Model):
 
     #: where the config was read from (paths are relative to it)
     source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("site_kind")
+    @classmethod
+    def _site_kind(cls, v: str) -> str:
+        if v not in SITE_KINDS:
+            raise ValueError(unknown("site kind", v, SITE_KINDS))
+        return v
+
+    @model_validator(mode="after")
+    def _school_tables(self) -> EvaluationConfig:
+        named = [t for t in SCHOOL_TABLES if getattr(self.tables, t)]
+        if self.site_kind != "school" and named:
+            raise ValueError(
+                f"site_kind is {self.site_kind!r}, but tables {', '.join(named)} describe "
+                "schools (they are keyed by school_id); leave them out or use site_kind: school"
+            )
+        return self
+
+    @property
+    def site_word(self) -> str:
+        """What the report calls a site: "school", or "site" for every other kind.
+
+        Example:
+            >>> cfg = load_config({"programme": "P", "site_kind": "family",
+            ...     "period": {"start": "2025-01-01", "end": "2025-12-31"}, "tables": {}})
+            >>> cfg.site_word, cfg.site_column
+            ('site', 'site_id')
+        """
+        return "school" if self.site_kind == "school" else "site"
+
+    @property
+    def site_column(self) -> str:
+        """The referrals' column naming the site: ``school_id`` or ``site_id``."""
+        return f"{self.site_word}_id"
 
     @property
     def extract_date(self) -> dt.date:

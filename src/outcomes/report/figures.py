@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from .. import spc
+from .labels import instrument_name, scale_label
 from .release import ReleasedTable, is_hidden
 
 
@@ -21,6 +23,11 @@ def _new(width: float = 7.0, height: float = 4.0):
     fig = Figure(figsize=(width, height))
     fig._from_release = True
     return fig, fig.add_subplot()
+
+
+def _percent_axis(axis) -> None:
+    """Proportions (0-1) read as percentages, as in the tables."""
+    axis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
 
 
 def _num(col: pd.Series) -> np.ndarray:
@@ -37,9 +44,11 @@ def wait_curve(curve: ReleasedTable, standard_days: float) -> Figure:
         share = np.r_[0.0, _num(g["share_seen"])]
         ax.step(days, share, where="post", label=f"{stage} contact")
     ax.axvline(standard_days, linestyle=":", color="grey")
-    ax.set_xlabel("days since referral")
-    ax.set_ylabel("share with the contact")
+    ax.set_title(f"How soon children were seen (standard: {standard_days:g} days)")
+    ax.set_xlabel("Days since referral")
+    ax.set_ylabel("Referrals with the contact (%)")
     ax.set_ylim(0, 1)
+    _percent_axis(ax.yaxis)
     ax.legend(fontsize="small")
     return fig
 
@@ -53,8 +62,11 @@ def monthly_rate(monthly: ReleasedTable) -> Figure:
     ok = np.isfinite(rate)
     ax.errorbar(x[ok], rate[ok], yerr=[rate[ok] - lo[ok], hi[ok] - rate[ok]], fmt="o", capsize=3)
     ax.set_xticks(x, f["period"].astype(str), rotation=45, ha="right", fontsize="small")
-    ax.set_ylabel("inappropriate / decided")
+    ax.set_title("Inappropriate referrals by month")
+    ax.set_xlabel("Month")
+    ax.set_ylabel("Inappropriate (% of decided)")
     ax.set_ylim(0, 1)
+    _percent_axis(ax.yaxis)
     return fig
 
 
@@ -70,9 +82,12 @@ def reliable_counts(rc: ReleasedTable, instrument: str, scale: str) -> Figure:
     ax.barh(y, shown)
     for k, v in enumerate(vals):
         ax.text(shown[k], k, f" {v}", va="center")
-    ax.set_yticks(y, [c.replace("_", " ") for c in cats])
+    ax.set_yticks(y, [c.replace("_", " ").capitalize() for c in cats])
     ax.invert_yaxis()
-    ax.set_xlabel("children (released counts; * = suppressed)")
+    ax.set_title(f"Reliable change: {instrument_name(instrument)}, {scale_label(instrument, scale)}",
+                 fontsize="medium", wrap=True)  # fmt: skip
+    ax.set_xlabel("Children (published counts; * = suppressed)")
+    ax.set_ylabel("Category")
     return fig
 
 
@@ -92,7 +107,10 @@ def agree_bars(items: ReleasedTable, group: str = "wave") -> Figure:
     ax.set_yticks(np.arange(len(item_order)) + h * (len(levels) - 1) / 2, item_order)
     ax.set_ylim(len(item_order) - h / 2, -h / 2)  # top to bottom in item order, no blank band
     ax.set_xlim(0, 1)
-    ax.set_xlabel("share agreeing")
+    _percent_axis(ax.xaxis)
+    ax.set_title("Staff agreeing with each statement")
+    ax.set_xlabel("Agree (%)")
+    ax.set_ylabel("Statement")
     ax.legend(fontsize="small")
     return fig
 
@@ -111,7 +129,11 @@ def prevalence_bars(prev: ReleasedTable) -> Figure:
     ax.errorbar(x[good], p[good], yerr=[p[good] - lo[good], hi[good] - p[good]], fmt="none",
                 color="black", capsize=3)  # fmt: skip
     ax.set_xticks(x, labels, rotation=30, ha="right")
-    ax.set_ylabel("prevalence")
+    ax.set_title("Pupils with probable difficulties, by cohort and wave")
+    ax.set_xlabel("Cohort and wave")
+    ax.set_ylabel("Prevalence (%)")
+    ax.set_ylim(bottom=0)
+    _percent_axis(ax.yaxis)
     return fig
 
 

@@ -130,7 +130,10 @@ def _read_all(
                 problems.append(f"{label}: {e}")
                 continue
         kind = "responses" if label.startswith("responses:") else label
-        missing = [c for c in REQUIRED[kind] if c not in df.columns]
+        required = REQUIRED[kind]
+        if kind == "referrals" and cfg.site_kind != "school":
+            required = (*required, cfg.site_column)  # a programme without schools names sites
+        missing = [c for c in required if c not in df.columns]
         if missing:
             problems += [
                 f"{label} ({path.name}): required {unknown('column', c, list(df.columns))}"
@@ -452,7 +455,9 @@ def _attach_demographics(inputs: Inputs) -> None:
         return
     ref = inputs.tables["referrals"]
     demo_cols = [
-        c for c in (*inputs.config.subgroups, "school_id") if c in ref.columns and c != "person_id"
+        c
+        for c in (*inputs.config.subgroups, inputs.config.site_column)
+        if c in ref.columns and c != "person_id"
     ]
     if not demo_cols:
         return

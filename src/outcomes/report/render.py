@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
-from .release import NOT_APPLICABLE, ReleasedTable, save_csv
+from .labels import readable_frame
+from .release import ReleasedTable, save_csv
 
 __all__ = ["Figure", "Note", "Section", "Table", "Text", "save_csv", "title_block"]
 
@@ -28,25 +28,6 @@ def _md_inline(text: str) -> str:
     t = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", t)
     t = re.sub(r"`(.+?)`", r"<code>\1</code>", t)
     return t
-
-
-def _fmt_cell(v: object) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return NOT_APPLICABLE
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}"
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        if f.is_integer() and abs(f) < 1e15:
-            return f"{int(f):,}"
-        if abs(f) < 0.001:
-            return f"{f:.2g}"
-        return f"{f:,.2f}" if abs(f) >= 10 else f"{f:.3f}".rstrip("0").rstrip(".")
-    if isinstance(v, pd.Timestamp):
-        return v.strftime("%Y-%m-%d")
-    return str(v)
 
 
 @dataclass
@@ -81,6 +62,14 @@ class Note(Block):
         return f'<div class="oc-{self.kind}">{_md_inline(self.text)}</div>'
 
 
+def _cell_class(text: str, numeric: bool) -> str:
+    """Numbers right-aligned; a value with an unbroken run of more than 24 characters (a
+    hash, a file path) may wrap anywhere, so it cannot widen its table past the page."""
+    if numeric:
+        return ' class="num"'
+    return ' class="long"' if any(len(w) > 24 for w in text.split()) else ""
+
+
 @dataclass
 class Table(Block):
     data: pd.DataFrame
@@ -88,22 +77,25 @@ class Table(Block):
     name: str = ""
 
     def to_html(self) -> str:
-        df = self.data
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+        # Labels, not column names (one map in .labels); data-col keeps the column name.
+        heads, rows, numeric = readable_frame(self.data)
+        head = "".join(
+            f'<th data-col="{html.escape(str(c))}">{html.escape(h)}</th>'
+            for c, h in zip(self.data.columns, heads, strict=True)
+        )
         body = []
-        for row in df.itertuples(index=False):
-            cells = []
-            for v in row:
-                text = _fmt_cell(v)
-                cls = (
-                    ' class="num"' if isinstance(v, (int, float, np.number)) or text == "*" else ""
-                )
-                cells.append(f"<td{cls}>{html.escape(text)}</td>")
-            body.append("<tr>" + "".join(cells) + "</tr>")
+        for cells, nums in zip(rows, numeric, strict=True):
+            tds = [
+                f"<td{_cell_class(text, k in nums)}>{html.escape(text)}</td>"
+                for k, text in enumerate(cells)
+            ]
+            body.append("<tr>" + "".join(tds) + "</tr>")
         cap = f"<caption>{_md_inline(self.caption)}</caption>" if self.caption else ""
+        wide = " oc-wide" if len(heads) > 7 else ""
         return (
-            f'<table class="oc-table" data-name="{html.escape(self.name)}">{cap}'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f'<div class="oc-table-wrap"><table class="oc-table{wide}" '
+            f'data-name="{html.escape(self.name)}">{cap}'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         )
 
 
@@ -128,6 +120,29 @@ class Figure(Block):
         return f'<figure><img src="data:image/png;base64,{data}" alt="{alt}"/>{cap}</figure>'
 
 
+def figure_gaps(fig: object, caption: str) -> list[str]:
+    """What a figure lacks for a reader: a title, axis labels on every plot, a caption.
+
+    Example:
+        >>> from matplotlib.figure import Figure as MplFigure
+        >>> f = MplFigure(); ax = f.add_subplot(); _ = ax.set_xlabel("Month")
+        >>> figure_gaps(f, "")
+        ['a title', 'a y-axis label', 'a caption']
+    """
+    axes = [ax for ax in getattr(fig, "axes", []) if ax.get_visible()]
+    suptitle = getattr(fig, "_suptitle", None)
+    gaps = []
+    if not (suptitle is not None and suptitle.get_text()) and not any(a.get_title() for a in axes):
+        gaps.append("a title")
+    if any(not a.get_xlabel() for a in axes):
+        gaps.append("an x-axis label")
+    if any(not a.get_ylabel() for a in axes):
+        gaps.append("a y-axis label")
+    if not caption.strip():
+        gaps.append("a caption")
+    return gaps
+
+
 @dataclass
 class Section:
     """One section of the report: a title, then blocks in order."""
@@ -135,6 +150,9 @@ class Section:
     title: str
     blocks: list[Block] = field(default_factory=list)
     anchor: str = ""
+    #: a section this kind of programme does not have (school sections where the sites are
+    #: not schools): shown as nothing at all
+    omitted: bool = False
 
     def text(self, md: str) -> Section:
         self.blocks.append(Text(md))
@@ -161,10 +179,15 @@ class Section:
                 "Section.figure takes a figure drawn by outcomes.report.figures from released "
                 "tables; a figure drawn from raw results could show unreleased numbers"
             )
+        missing = figure_gaps(fig, caption)
+        if missing:
+            raise ValueError(f"a report figure needs {', '.join(missing)}: a reader sees no code")
         self.blocks.append(Figure.from_matplotlib(fig, caption))
         return self
 
     def to_html(self) -> str:
+        if self.omitted:
+            return ""
         anchor = self.anchor or re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
         inner = "\n".join(b.to_html() for b in self.blocks)
         return f'<section class="oc-section" id="{anchor}"><h2>{html.escape(self.title)}</h2>\n{inner}</section>'
@@ -174,6 +197,8 @@ class Section:
 
     def show(self) -> None:
         """Display in a notebook (the report notebook calls this for every section)."""
+        if self.omitted:
+            return
         from IPython.display import HTML, display
 
         display(HTML(self.to_html()))
@@ -189,6 +214,8 @@ def title_block(evaluation: object, generated: str = "") -> str:
         ("equity", "Equity"), ("data-quality", "Data quality and methods"),
         ("appendix", "Appendix"),
     ]  # fmt: skip
+    if getattr(cfg, "site_kind", "school") != "school":  # no school sections
+        contents = [c for c in contents if c[0] not in ("workforce", "school-population")]
     links = " · ".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in contents)
     when = f" Generated {html.escape(generated)}." if generated else ""
     return (

@@ -91,11 +91,12 @@ def release(ev, rel: Release) -> None:
             steps, "wait_curve", counts=["seen_in_step"], keep=["days"],
             means={"share_seen": ("seen_in_step", 2)},
         )  # fmt: skip
-    with guard(rel, "access: waits by school"):
-        by_school = service.waiting_times(
-            ev.referrals, by="school_id", stage="first", standard_days=std, **kw
+    site, word = ev.cfg.site_column, ev.cfg.site_word
+    with guard(rel, f"access: waits by {word}"):
+        by_site = service.waiting_times(
+            ev.referrals, by=site, stage="first", standard_days=std, **kw
         ).to_frame()
-        release_waits(rel, by_school, "waits_by_school", ["school_id", "stage"])
+        release_waits(rel, by_site, f"waits_by_{word}", [site, "stage"])
     with guard(rel, "access: monthly activity"):
         monthly = service.monthly_activity(ev.referrals, inappropriate=ev.inappropriate, **kw)
         m = monthly_table(monthly)
@@ -134,7 +135,7 @@ def render(rel: Release, cfg) -> Section:
     if cfg.tables.referrals is None:
         return missing("Access", ANCHOR, "the referrals table is")
     s = Section("Access: waiting times", anchor=ANCHOR)
-    parts = ("waits", "waits by school", "monthly activity", "inappropriate trend")
+    parts = ("waits", f"waits by {cfg.site_word}", "monthly activity", "inappropriate trend")
     failure_notes(s, rel, TITLE, *[f"access: {p}" for p in parts])
     std = cfg.service.standard_days
     s.text(
@@ -158,7 +159,7 @@ def render(rel: Release, cfg) -> Section:
     show_tables(
         s,
         rel,
-        ("waits_by_school", "Wait to first contact by school"),
+        (f"waits_by_{cfg.site_word}", f"Wait to first contact by {cfg.site_word}"),
         ("monthly_activity", "Monthly activity"),
     )
     mr = rel.get("inappropriate_monthly")

@@ -48,6 +48,9 @@ MODULES = (
     reach, access, before_after, monitoring, outcomes, experience, workforce, school,
     equity, sites, costs, scorecard, quality, appendix,
 )  # fmt: skip
+#: sections about schools (their staff and pupils): left out of a programme whose sites are
+#: not schools (``site_kind``), not even as a note
+SCHOOL_ONLY = (workforce, school)
 PROGRAMME, COMPARISON = "programme", "comparison"
 
 
@@ -86,7 +89,7 @@ class Evaluation:
             tables_dir=self.tables_dir,
         )
         rel.quality.extend(getattr(self.inputs, "quality", None))
-        for mod in MODULES:
+        for mod in self.modules:
             with guard(rel, mod.TITLE):
                 mod.release(self, rel)
         # last, so that it holds every warning met above
@@ -97,7 +100,16 @@ class Evaluation:
     def published(self) -> dict[str, pd.DataFrame]:
         return {k: v.frame for k, v in self.release.tables.items()}
 
+    @property
+    def modules(self) -> tuple:
+        """The section modules of this programme's report, in order."""
+        if self.cfg.site_kind == "school":
+            return MODULES
+        return tuple(m for m in MODULES if m not in SCHOOL_ONLY)
+
     def _render(self, mod) -> Section:
+        if mod in SCHOOL_ONLY and mod not in self.modules:
+            return Section(mod.TITLE, anchor=mod.ANCHOR, omitted=True)
         rel = self.release
         try:
             return mod.render(rel, self.cfg)

@@ -6,6 +6,7 @@ import pandas as pd
 
 from ...change.outcome_metric import cyp_outcome_metric
 from .. import figures
+from ..labels import instrument_name, scale_label
 from ..release import Release
 from ..render import Section
 from .common import collect, failure_notes, guard, missing, show_tables
@@ -136,7 +137,8 @@ def render(rel: Release, cfg) -> Section:
     if h is not None and rc is not None and rc.row(instrument=h[0], scale=h[1]) is not None:
         s.figure(
             figures.reliable_counts(rc, *h),
-            f"Reliable change on {h[0]} {h[1]} (Jacobson-Truax categories, published counts; "
+            f"Reliable change on {instrument_name(h[0])}, {scale_label(*h)} (Jacobson-Truax "
+            "categories, published counts; "
             "individual children are not plotted)",
         )
     return s

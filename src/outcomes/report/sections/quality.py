@@ -226,7 +226,12 @@ def render(rel: Release, cfg) -> Section:
         "referred at a difficult time tend to improve anyway (regression to the mean), so "
         "change cannot all be credited to the service. Children without a follow-up score may "
         "differ from those with one; the sensitivity analysis shows how much that could "
-        "matter. School survey waves compare different pupils unless they can be linked. "
-        "Small numbers are suppressed, so some groups cannot be reported."
+        "matter. "
+        + (
+            "School survey waves compare different pupils unless they can be linked. "
+            if cfg.site_kind == "school"
+            else ""
+        )
+        + "Small numbers are suppressed, so some groups cannot be reported."
     )
     return s

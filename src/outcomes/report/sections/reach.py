@@ -58,21 +58,22 @@ def release(ev, rel: Release) -> None:
         return
     kw = {"as_of": ev.as_of, "errors": "flag"}
     inap = {"inappropriate": ev.inappropriate}
+    site, word = ev.cfg.site_column, ev.cfg.site_word  # school_id, or site_id of any other kind
     with guard(rel, "reach: referrals"):
         release_referral_counts(
             rel, service.referral_counts(ref, **inap, **kw), "reach_overall", []
         )
-        by_school = service.referral_counts(ref, by="school_id", **inap, **kw)
-        release_referral_counts(rel, by_school, "reach_by_school", ["school_id"])
+        by_site = service.referral_counts(ref, by=site, **inap, **kw)
+        release_referral_counts(rel, by_site, f"reach_by_{word}", [site])
         if "source" in ref.columns:
             src = ref.assign(source=ref["source"].fillna("not recorded"))
             t = service.referral_counts(src, by="source", **inap, **kw)
             release_referral_counts(rel, t, "reach_by_source", ["source"])
     with guard(rel, "reach: children seen"):
-        seen = service.children_seen(ref, by="school_id", **kw)
+        seen = service.children_seen(ref, by=site, **kw)
         cols = ["referrals", "children_referred", "children_seen_1plus", "children_seen_2plus"]
         rel.counts(
-            seen[["school_id", *cols]], "children_seen_by_school", counts=cols, totals=True,
+            seen[[site, *cols]], f"children_seen_by_{word}", counts=cols, totals=True,
             within={"children_seen_1plus": "children_referred",
                     "children_seen_2plus": "children_referred"},
         )  # fmt: skip
@@ -105,9 +106,9 @@ def render(rel: Release, cfg) -> Section:
     show_tables(
         s,
         rel,
-        ("reach_by_school", "Referrals by school"),
-        ("children_seen_by_school",
-         "Children and young people seen at least once and at least twice, by school"),
+        (f"reach_by_{cfg.site_word}", f"Referrals by {cfg.site_word}"),
+        (f"children_seen_by_{cfg.site_word}",
+         f"Children and young people seen at least once and at least twice, by {cfg.site_word}"),
         ("not_accepted_reasons",
          "Referrals not accepted, by reason (inappropriate or other), with totals"),
         ("reach_by_source", "Referrals by source"),

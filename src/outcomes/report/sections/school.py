@@ -218,7 +218,9 @@ def render(rel: Release, cfg) -> Section:
     if prev is not None:
         s.table(prev, "Prevalence of probable difficulties by cohort and wave, with "
                 "cluster-adjusted 95% CI (from the published counts)")  # fmt: skip
-        s.figure(figures.prevalence_bars(prev), "Prevalence of probable difficulties")
+        s.figure(figures.prevalence_bars(prev), "Share of pupils with probable difficulties in "
+                 "each cohort at each wave, with cluster-adjusted 95% CIs (from the published "
+                 "counts)")  # fmt: skip
     show_tables(
         s,
         rel,

@@ -156,7 +156,8 @@ def render(rel: Release, cfg) -> Section:
     items = rel.get("staff_items")
     if items is not None:
         s.table(items, "Share of staff agreeing with each statement, by cohort and wave")
-        s.figure(figures.agree_bars(items), "Share of staff agreeing, by cohort and wave")
+        s.figure(figures.agree_bars(items), "Share of staff agreeing with each "
+                 "statement, one bar per cohort and wave (published proportions)")  # fmt: skip
     if ch is not None:
         s.table(ch, "Change in confidence for staff who answered both waves, by cohort")
     did = rel.get("staff_difference_in_change")
