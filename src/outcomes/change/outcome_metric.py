@@ -40,6 +40,7 @@ from .._internal.params import (
     ERRORS,
     NON_NEGATIVE,
     PROBABILITY,
+    Options,
     Pair,
     deprecated_values,
     renamed_params,
@@ -724,6 +725,17 @@ def _table(
     return t[first + rest].reset_index(drop=True)
 
 
+@validate_params(
+    {
+        # item-level scores or an MHSDS extract: each path checks its own arguments
+        "scores": "no_validation",
+        "referrals": ["dataframe", None],
+        "convention": [Options(str, {"clinical", "nhs"}), None],
+        "engine": [Options(str, {"duckdb", "spark", "pandas"}), None],
+        "spark": "no_validation",
+        "kwargs": "no_validation",
+    }
+)
 def cyp_outcome_metric(
     scores,
     referrals: pd.DataFrame | None = None,

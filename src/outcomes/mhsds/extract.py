@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._internal.params import validate_params
 from .._internal.text import unknown
 from ..errors import DataStructureError
 
@@ -294,6 +295,7 @@ def _load_connection(con) -> dict[str, pd.DataFrame]:
     }
 
 
+@validate_params({"path_or_tables": "no_validation", "reference": [dict, None]})
 def read(
     path_or_tables: str | Path | Mapping[str, pd.DataFrame] | object,
     *,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._internal.dates import to_timestamp
+from .._internal.params import Options, validate_params
 from .._internal.text import unknown
 from ..errors import OutcomesError
 from . import method
@@ -76,6 +77,7 @@ class NHSMetricResult:
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
+    @validate_params({"suppress": "boolean"})
     def to_nhs_frame(self, *, suppress: bool = False) -> pd.DataFrame:
         """NHS long format: ``BREAKDOWN, PRIMARY_LEVEL, PRIMARY_LEVEL_DESCRIPTION, MEASURE_ID,
         MEASURE_VALUE``. ``suppress=True`` applies the ``mhsds`` disclosure rule to the
@@ -186,6 +188,18 @@ def _period(value, name: str) -> str:
     return to_timestamp(value, name).strftime("%Y-%m-%d")
 
 
+@validate_params(
+    {
+        "extract": "no_validation",
+        "period_start": "date",
+        "period_end": "date",
+        "convention": Options(str, {"clinical", "nhs"}),
+        "by": [str, list, tuple, None],
+        "engine": Options(str, {"duckdb", "spark", "pandas"}),
+        "spark": "no_validation",
+        "con": "no_validation",
+    }
+)
 def run_metric(
     extract: MHSDSExtract,
     *,

@@ -15,6 +15,7 @@ from importlib import resources
 
 import pandas as pd
 
+from .._internal.params import Options, validate_params
 from .._internal.text import unknown
 
 CONVENTIONS = ("clinical", "nhs")
@@ -91,6 +92,7 @@ def nhs_measures() -> pd.DataFrame:
     return m
 
 
+@validate_params({"convention": Options(str, {"clinical", "nhs"})})
 @cache
 def scale_table(convention: str = "nhs") -> pd.DataFrame:
     """One row per metric code: ``code, nhs_scale, instrument, scale, rater, min, max,
