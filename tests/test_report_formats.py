@@ -46,7 +46,7 @@ def test_the_word_file_holds_every_section_table_and_figure(built):
     d = docx.Document(html.with_suffix(".docx"))
     headings = [p.text for p in d.paragraphs if p.style.name == "Heading 1"]
     sections = [" ".join(h.text_content().split()) for h in tree.xpath("//section/h2")]
-    assert len(sections) == 10 and headings == sections
+    assert len(sections) == 15 and headings == sections
     tables = tree.xpath('//table[contains(@class, "oc-table")]')
     assert len(tables) > 20 and len(d.tables) == len(tables)
     for t_html, t_docx in zip(tables, d.tables, strict=True):  # every cell, in order
@@ -254,8 +254,11 @@ def test_the_family_pilot_builds_in_every_format_without_school_sections(tmp_pat
     text = html.read_text(encoding="utf-8")
     tree = lxml_html.fromstring(text)
     ids = [s.get("id") for s in tree.xpath("//section")]
-    assert ids == ["executive-summary", "reach", "access", "outcomes", "experience", "equity",
-                   "data-quality", "appendix"]  # fmt: skip
+    assert ids == [
+        "executive-summary", "success-measures", "reach", "access", "before-and-after",
+        "monitoring-charts", "by-school-and-team", "outcomes", "experience", "equity", "costs",
+        "data-quality", "appendix",
+    ]  # fmt: skip
     assert "School population" not in text and "Workforce confidence" not in text
     assert (tmp_path / "fam" / "tables" / "reach_by_site.csv").is_file()
     assert not list((tmp_path / "fam" / "tables").glob("*school*"))

@@ -148,7 +148,8 @@ def tornado(sens: ReleasedTable) -> Figure:
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(y, f["input"].astype(str))
     ax.set_xlabel("net present value")
-    ax.set_title("One-way sensitivity")
+    ax.set_ylabel("input moved from low to high")
+    ax.set_title("One-way sensitivity of the net present value")
     return fig
 
 
@@ -166,6 +167,7 @@ def spc_chart(chart: ReleasedTable, ylabel: str, title: str) -> Figure:
     ax.plot(x, _num(f["upper"]), linestyle="--", color="grey", linewidth=1, label="limits")
     ax.plot(x, _num(f["lower"]), linestyle="--", color="grey", linewidth=1)
     ax.set_xticks(x, f["label"].astype(str), rotation=45, ha="right", fontsize="small")
+    ax.set_xlabel("month")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize="small")

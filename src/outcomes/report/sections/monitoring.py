@@ -112,6 +112,7 @@ def release(ev, rel: Release) -> None:
 
 
 def render(rel: Release, cfg) -> Section:
+    unit = "school" if getattr(cfg, "site_kind", "school") == "school" else "site"
     s = Section(TITLE, anchor=ANCHOR)
     if cfg.tables.referrals is None:
         return s.note("Left out: the referrals table is not in the evaluation config.")
@@ -148,12 +149,12 @@ def render(rel: Release, cfg) -> Section:
     fu = rel.get("funnel_inappropriate")
     if fu is not None:
         s.figure(
-            figures.funnel_plot(fu, "inappropriate / decided", "Inappropriate rate by school"),
-            "Inappropriate-referral rate by school against its number of decided referrals, "
+            figures.funnel_plot(fu, "inappropriate / decided", f"Inappropriate rate by {unit}"),
+            f"Inappropriate-referral rate by {unit} against its number of decided referrals, "
             "with 95% (dashed) and 99.8% (dotted) limits from the exact binomial around the "
             "overall rate. Schools outside the 99.8% limits differ by more than chance.",
         )
-        s.table(fu, "Funnel plot: inappropriate rate by school")
+        s.table(fu, f"Funnel plot: inappropriate rate by {unit}")
     elif all(rel.get(n) is None for n in ("spc_referrals", "spc_inappropriate", "spc_waits")):
         s.note(f"Too few months with published values (at least {MIN_POINTS}) to draw charts.")
     return s

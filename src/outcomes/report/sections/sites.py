@@ -117,7 +117,9 @@ def release_outcomes(ev, rel: Release) -> None:
 
 
 def render(rel: Release, cfg) -> Section:
-    s = Section(TITLE, anchor=ANCHOR)
+    # a programme delivered through other sites says "site" (config site_kind)
+    title = TITLE if getattr(cfg, "site_kind", "school") == "school" else "By site and team"
+    s = Section(title, anchor=ANCHOR)
     if cfg.tables.referrals is None:
         return s.note("Left out: the referrals table is not in the evaluation config.")
     failure_notes(s, rel, *PARTS)
