@@ -66,7 +66,7 @@ def test_hand_extract_spark_equals_duckdb():
 def test_synthetic_100k_spark_equals_duckdb():
     from outcomes.synthetic.mhsds import simulate_mhsds
 
-    ex = oc.mhsds.read(simulate_mhsds(100_000, seed=3))
+    ex = oc.mhsds.read(simulate_mhsds(20_000, seed=3))
     a, b = _both(
         ex,
         period_start="2025-04-01",

@@ -118,7 +118,8 @@ def release_outcomes(ev, rel: Release) -> None:
 
 def render(rel: Release, cfg) -> Section:
     # a programme delivered through other sites says "site" (config site_kind)
-    title = TITLE if getattr(cfg, "site_kind", "school") == "school" else "By site and team"
+    unit = "school" if getattr(cfg, "site_kind", "school") == "school" else "site"
+    title = TITLE if unit == "school" else "By site and team"
     s = Section(title, anchor=ANCHOR)
     if cfg.tables.referrals is None:
         return s.note("Left out: the referrals table is not in the evaluation config.")
@@ -140,7 +141,7 @@ def render(rel: Release, cfg) -> Section:
         inst_id, scale = rel.facts["sites: headline"]
         s.table(
             o,
-            f"{inst_id} {scale}: change and reliable improvement by school and by team "
+            f"{inst_id} {scale}: change and reliable improvement by {unit} and by team "
             "(each child in the school and team of their first referral)",
         )
     return s
