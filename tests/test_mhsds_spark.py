@@ -63,7 +63,7 @@ def test_hand_extract_spark_equals_duckdb():
     assert (e["n_referrals"], e["n_paired"], e["n_improvement"]) == (13, 7, 6)
 
 
-def test_synthetic_100k_spark_equals_duckdb():
+def test_synthetic_extract_spark_equals_duckdb():
     from outcomes.synthetic.mhsds import simulate_mhsds
 
     ex = oc.mhsds.read(simulate_mhsds(20_000, seed=3))
@@ -75,4 +75,4 @@ def test_synthetic_100k_spark_equals_duckdb():
         by=["england", "provider"],
     )
     _same(a, b)
-    assert a.to_frame()["n_referrals"].iloc[0] > 30_000
+    assert a.to_frame()["n_referrals"].iloc[0] > 6_000  # about 40% of the referrals are in scope
