@@ -156,12 +156,6 @@ def cost_per_outcome(
     if (total_cost is None) == (child_costs is None):
         raise OutcomesError("give either total_cost or child_costs (with total_cost=None)")
     total = np.nan if total_cost is None else _positive_number("total_cost", total_cost)
-    if not (isinstance(confidence, float) and 0 < confidence < 1):
-        raise OutcomesError(f"confidence must be a float between 0 and 1, got {confidence!r}")
-    if method not in ("BCa", "percentile"):
-        raise OutcomesError(f"method must be 'BCa' or 'percentile', got {method!r}")
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 100:
-        raise OutcomesError(f"n_resamples must be a whole number >= 100, got {n_resamples!r}")
     x = pd.Series(achieved)
     if x.isna().any():
         raise DataStructureError(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -24,10 +25,10 @@ from scipy import stats
 from .._internal.params import (
     COUNT,
     FINITE,
-    POSITIVE_COUNT,
     PROBABILITY,
     TEXT,
     HasMethods,
+    Interval,
     validate_params,
 )
 from .._internal.text import unknown
@@ -196,8 +197,6 @@ def one_way(
         >>> r.to_frame()[["input", "swing"]].values.tolist()
         [['n', 10000.0], ['cost', 3000.0]]
     """
-    if not callable(model):
-        raise OutcomesError("model must be a function of the inputs returning one number")
     base = {k: _num(f"base[{k!r}]", v) for k, v in base.items()}
     for name in ranges:
         if name not in base:
@@ -279,7 +278,7 @@ class PSAResult:
     {
         "model": "callable",
         "inputs": Mapping,
-        "n_draws": POSITIVE_COUNT,
+        "n_draws": Interval(Integral, 100, None),
         "seed": COUNT,
         "threshold": FINITE,
         "confidence": PROBABILITY,
@@ -311,13 +310,7 @@ def probabilistic(
         >>> round(r.prob_above, 2)
         0.75
     """
-    if not callable(model):
-        raise OutcomesError("model must be a function of the inputs returning one number")
-    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 100:
-        raise OutcomesError(f"n_draws must be a whole number >= 100, got {n_draws!r}")
-    if not (isinstance(confidence, float) and 0 < confidence < 1):
-        raise OutcomesError(f"confidence must be a float between 0 and 1, got {confidence!r}")
-    threshold = _num("threshold", threshold)
+    threshold = float(threshold)
     rng = np.random.default_rng(seed)
     cols: dict[str, np.ndarray] = {}
     for name, spec in inputs.items():
