@@ -18,6 +18,7 @@ from .._internal.vocabulary import for_command_line
 from ..errors import InvalidResponsesError, OutcomesError
 from ..instruments import list_instruments, load_instrument
 from ..instruments.scoring import score, validate
+from ._common import _fail, _print_issues
 from .change import change_cli
 from .forms import forms_app
 from .longitudinal import longitudinal_cli
@@ -40,7 +41,6 @@ app.command("synth")(_synth)
 app.command("longitudinal")(longitudinal_cli)
 app.command("nhs-metric")(nhs_metric)
 console = Console()
-err_console = Console(stderr=True)
 
 MapOption = Annotated[
     list[str] | None,
@@ -49,26 +49,6 @@ MapOption = Annotated[
 CodingOption = Annotated[
     str | None, typer.Option("--coding", help="Alternative code set named in the YAML, e.g. mhsds.")
 ]
-
-
-def _fail(message: str, issues: pd.DataFrame | None = None, code: int = 1) -> None:
-    # markup off for the message: file names and labels may contain [brackets]
-    err_console.print("[bold red]error:[/] ", end="")
-    err_console.print(for_command_line(message), markup=False, highlight=False, soft_wrap=True)
-    if issues is not None and len(issues):
-        _print_issues(issues, err_console)
-    raise typer.Exit(code)
-
-
-def _print_issues(issues: pd.DataFrame, target: Console, limit: int = 50) -> None:
-    table = Table(title=f"{len(issues)} problem(s)", show_lines=False)
-    for col in ("row", "column", "value", "reason", "severity"):
-        table.add_column(col, overflow="fold")
-    for r in issues.head(limit).itertuples(index=False):
-        table.add_row(str(r.row), str(r.column), repr(r.value), str(r.reason), str(r.severity))
-    target.print(table)
-    if len(issues) > limit:
-        target.print(f"... and {len(issues) - limit} more")
 
 
 def _write_issues(issues: pd.DataFrame, output: Path) -> Path:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import OutcomesError
+from ._common import _fail
 
 store_app = typer.Typer(
     help="The evaluation store: every year's imports in one DuckDB file, with provenance.",
@@ -20,11 +21,6 @@ StoreOption = Annotated[
     typer.Option("--store", "-s", help="Store file (default: $OUTCOMES_STORE or "
                  "outcomes_store.duckdb)."),
 ]  # fmt: skip
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
 
 
 @store_app.command("import")
