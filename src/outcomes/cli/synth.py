@@ -44,6 +44,13 @@ def synth(
             help="Also survey primary pupils in Years 4-6 (Stirling Children's Wellbeing Scale).",
         ),
     ] = False,
+    mhst_measures: Annotated[
+        bool,
+        typer.Option(
+            "--mhst-measures",
+            help="Also record RCADS-25 (self 11+, parent 8-10) and, from 16, GAD-7 and PHQ-9.",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a school mental health programme with known ground truth and write it as CSV
     files with a data dictionary (datapackage.json, README.md) and truth.json."""
@@ -57,6 +64,7 @@ def synth(
             follow_up_rate=follow_up_rate,
             truth_mc_size=truth_mc_size,
             primary_survey=primary_survey,
+            mhst_measures=mhst_measures,
         )
         path = data.write(out)
     except OutcomesError as e:

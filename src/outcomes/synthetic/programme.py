@@ -58,8 +58,17 @@ RESPONSE_INSTRUMENTS = (
     "chi_esq_12_18",
 )
 DEMO_SEED = 2026
-DEMO_SETTINGS: dict[str, Any] = {"n_comparison_schools": 4}
-DEMO_COMMAND = "outcomes synth --seed 2026 --comparison-schools 4 --out synthetic_data/demo"
+# The demo shows the MHST measures and the primary survey (both off by default): they draw
+# from their own streams, so the demo's other tables are those of the same seed without them.
+DEMO_SETTINGS: dict[str, Any] = {
+    "n_comparison_schools": 4,
+    "mhst_measures": True,
+    "primary_survey": True,
+}
+DEMO_COMMAND = (
+    "outcomes synth --seed 2026 --comparison-schools 4 --mhst-measures --primary-survey "
+    "--out synthetic_data/demo"
+)
 # Three years of school monitoring (synthetic_data/three_year): four survey waves, primary and
 # secondary schools, comparison schools; the demo above is left exactly as it was.
 THREE_YEAR_SEED = 2027
@@ -366,6 +375,10 @@ def _sha256(b: bytes) -> str:
     return hashlib.sha256(b).hexdigest()
 
 
+#: on/off settings with a flag of `outcomes synth`
+_FLAGS = {"mhst_measures": "--mhst-measures", "primary_survey": "--primary-survey"}
+
+
 def _command_for(seed: int, settings: Mapping[str, Any]) -> str:
     defaults = SimulationSettings().as_dict()
     cli = {
@@ -381,8 +394,8 @@ def _command_for(seed: int, settings: Mapping[str, Any]) -> str:
     for k, v in settings.items():
         if v == defaults.get(k):
             continue
-        if k == "primary_survey" and v is True:  # an on/off flag of `outcomes synth`
-            parts.append("--primary-survey")
+        if k in _FLAGS and v is True:  # an on/off flag of `outcomes synth`
+            parts.append(_FLAGS[k])
         elif k in cli:
             parts.append(f"{cli[k]} {','.join(v) if isinstance(v, list) else v}")
         else:
