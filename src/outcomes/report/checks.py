@@ -19,6 +19,9 @@ from ..service import _parse_accepted
 from .config import ALL_NOT_ACCEPTED, EvaluationConfig
 
 SURVEYS = ("school_survey", "staff_survey")
+#: surveys whose waves are set by another survey's config: the primary survey is read at the
+#: school survey's waves
+WAVES_OF = {"primary_survey": "school_survey"}
 
 
 def _values(col: pd.Series) -> list[str]:
@@ -56,31 +59,38 @@ def resolve_waves(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> dict[s
     for name in SURVEYS:
         present = set(data_waves(raw[name])) if name in raw else set()
         out[name] = [w for w in getattr(cfg, name).waves if w in present]
+    for name, of in WAVES_OF.items():
+        if name in raw:
+            present = set(data_waves(raw[name]))
+            out[name] = [w for w in getattr(cfg, of).waves if w in present]
     return out
 
 
-def _check_waves(cfg: EvaluationConfig, name: str, df: pd.DataFrame) -> list[str]:
+def _check_waves(cfg: EvaluationConfig, name: str, df: pd.DataFrame, table: str = "") -> list[str]:
+    """Problems of the waves of survey ``name``'s config against a table (default: its own)."""
     section = getattr(cfg, name)
     present = data_waves(df)
+    where = f"{table}: {name}" if table else name
     problems = []
     for w in section.waves:
         if w not in present:
-            problems.append(f"{name}.waves: {unknown('wave', w, present)} (waves in the data)")
-    for w in section.exclude_waves:
+            problems.append(f"{where}.waves: {unknown('wave', w, present)} (waves in the data)")
+    for w in [] if table else section.exclude_waves:  # excluded from the config's own table
         if w not in present:
             problems.append(
-                f"{name}.exclude_waves: {unknown('wave', w, present)} (waves in the data)"
+                f"{where}.exclude_waves: {unknown('wave', w, present)} (waves in the data)"
             )
     for w in present:
         if w not in section.waves and w not in section.exclude_waves:
             try:  # a label that reads as a configured one (lookalike letters, same time)
                 check_lookalikes(section.waves, [w])
             except OutcomesError as e:
-                problems.append(f"{name}: {e}")
+                problems.append(f"{table or name}: {e}")
                 continue
             problems.append(
-                f"{name}: wave {w!r} is in the data but not in {name}.waves {section.waves}; "
-                f"add it in its place in the order, or list it under {name}.exclude_waves"
+                f"{table or name}: wave {w!r} is in the data but not in {name}.waves "
+                f"{section.waves}; add it in its place in the order, or list it under "
+                f"{name}.exclude_waves"
             )
     return problems
 
@@ -237,6 +247,17 @@ def _check_instruments(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> l
         for b in cfg.school_survey.sdq_bands if bands else []:
             if b not in bands:
                 problems.append(f"school_survey.sdq_bands: {unknown('band', b, bands)}")
+    if "primary_survey" in raw:
+        sc = cfg.school_survey
+        try:
+            scales = [x.id for x in load_instrument(sc.primary_instrument).scales]
+        except OutcomesError:
+            scales = None  # the instrument problem is reported where it is loaded
+        if scales is not None and sc.primary_scale not in scales:
+            problems.append(
+                f"school_survey.primary_scale: {unknown('scale', sc.primary_scale, scales)} "
+                f"(scales of {sc.primary_instrument})"
+            )
     return problems
 
 
@@ -333,6 +354,9 @@ def check_names(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[str
     for name in SURVEYS:
         if name in raw:
             problems += _check_waves(cfg, name, raw[name])
+    for name, of in WAVES_OF.items():
+        if name in raw:
+            problems += _check_waves(cfg, of, raw[name], table=name)
     problems += _check_instruments(cfg, raw)
     problems += _check_schools(raw)
     problems += _check_costs(cfg)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import (
@@ -55,6 +55,9 @@ class Tables(_Model):
     referrals: str | None = None
     schools: str | None = None
     school_survey: str | None = None
+    #: the primary pupils' wellbeing survey (``school_survey.primary_instrument``), reported
+    #: beside the secondary survey and never pooled with it
+    primary_survey: str | None = None
     staff_survey: str | None = None
     #: instrument id -> responses file (long: person_id, rater, date, wave, ... + item columns)
     responses: dict[str, str] = {}
@@ -213,6 +216,10 @@ class SchoolSurvey(_Waves):
     swemwbs_prefix: str = "swemwbs_"
     #: column flagging comparison schools (difference in differences), in the schools table
     programme_column: str = "in_programme"
+    #: the instrument primary pupils answer (``tables.primary_survey``) and its scale that the
+    #: report summarises; both are matched against the instrument files (did-you-mean)
+    primary_instrument: str = "scwbs"
+    primary_scale: str = "total"
 
 
 class Experience(_Model):
@@ -283,7 +290,7 @@ class Costs(_Model):
 #: report, has a ``site_id`` column in the referrals and no school sections
 SITE_KINDS = ("school", "children_centre", "family", "community", "gp_practice", "other")
 #: tables that describe schools: only for ``site_kind: school``
-SCHOOL_TABLES = ("schools", "school_survey", "staff_survey")
+SCHOOL_TABLES = ("schools", "school_survey", "primary_survey", "staff_survey")
 
 
 class EvaluationConfig(_Model):
@@ -390,12 +397,11 @@ class EvaluationConfig(_Model):
         """Every input table named in the config: label -> absolute path (with ``store``:
         the store's path joined with the store table's name, for labelling only)."""
         if self.store_path is not None:
-            named = {n: getattr(self.tables, n) for n in
-                     ("referrals", "schools", "school_survey", "staff_survey")}  # fmt: skip
+            named = {n: getattr(self.tables, n) for n in ("referrals", *SCHOOL_TABLES)}
             named.update({f"responses:{i}": t for i, t in self.tables.responses.items()})
             return {k: self.store_path / v for k, v in named.items() if v}
         files: dict[str, Path] = {}
-        for name in ("referrals", "schools", "school_survey", "staff_survey"):
+        for name in ("referrals", *SCHOOL_TABLES):
             rel = getattr(self.tables, name)
             if rel:
                 files[name] = self.path(rel)
@@ -404,11 +410,36 @@ class EvaluationConfig(_Model):
         return files
 
 
+def _keys_at(loc: tuple) -> list[str]:
+    """The settings allowed where ``loc`` (a pydantic error location) ends, or none known."""
+    model: type[BaseModel] = EvaluationConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):  # an entry of a list of models (costs.benefits.0)
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        ann = field.annotation
+        found = [
+            t
+            for t in (ann, *get_args(ann), *(a for x in get_args(ann) for a in get_args(x)))
+            if isinstance(t, type) and issubclass(t, BaseModel)
+        ]
+        if not found:
+            return []
+        model = found[0]
+    return list(model.model_fields)
+
+
 def _format(err: ValidationError) -> list[str]:
     out = []
     for e in err.errors():
         where = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        out.append(f"{where}: {e['msg'].removeprefix('Value error, ')}")
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":  # pydantic does not say what was meant
+            names = _keys_at(e["loc"])
+            msg = unknown("setting", e["loc"][-1], names) if names else msg
+        out.append(f"{where}: {msg}")
     return out
 
 

@@ -31,6 +31,7 @@ REQUIRED = {
     "referrals": ("referral_id", "person_id", "referral_date"),
     "schools": ("school_id",),
     "school_survey": ("pupil_id", "school_id", "wave"),
+    "primary_survey": ("pupil_id", "school_id", "wave"),
     "staff_survey": ("school_id", "wave"),
     "responses": ("person_id", "date"),
 }
@@ -309,6 +310,7 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             inputs.instruments[inst_id] = inst
     needed = {
         "school_survey": (cfg.school_survey.sdq_instrument, "swemwbs"),
+        "primary_survey": (cfg.school_survey.primary_instrument,),
         "staff_survey": (cfg.staff_survey.instrument,),
     }
     for table, ids in needed.items():
@@ -349,12 +351,13 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             # The scores treat invalid cells as missing; so does the table the sections read.
             df = df if run.stop else _blank(df, errs)
             inputs.responses[inst_id], inputs.scores[inst_id] = df, scored
-        elif label in ("school_survey", "staff_survey"):
+        elif label in ("school_survey", "primary_survey", "staff_survey"):
             df = _checked_survey(cfg, label, df, run)
             if df is None:
                 return None
             wave = df["wave"].astype(str).str.strip()
-            dropped = wave.isin(getattr(cfg, label).exclude_waves)
+            section = "school_survey" if label == "primary_survey" else label  # its waves
+            dropped = wave.isin(getattr(cfg, section).exclude_waves)
             if dropped.any():
                 counts = wave[dropped].value_counts(sort=False)
                 excluded[label] = {
@@ -435,6 +438,8 @@ def _checked_survey(
         swemwbs = {f"{sc.swemwbs_prefix}q{i}": f"q{i}" for i in range(1, 8)}
         if all(c in df.columns for c in swemwbs):
             jobs.append(("swemwbs", swemwbs))
+    elif label == "primary_survey":
+        jobs = [(cfg.school_survey.primary_instrument, None)]
     else:
         jobs = [(cfg.staff_survey.instrument, None)]
     all_errs = []

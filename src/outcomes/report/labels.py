@@ -65,6 +65,7 @@ COLUMN_LABELS: dict[str, str] = {
     "prevalence": "Prevalence (%)", "mean": "Mean", "sd": "SD", "estimand": "Estimate of",
     "unit": "Unit", "estimate": "Estimate", "n_baseline": "Pupils at baseline",
     "n_followup": "Pupils at follow-up", "schools": "Schools", "primary": "Primary analysis",
+    "responses": "Responses", "phase": "Phase", "survey": "Survey", "waves": "Waves",
     # methods, quality and appendix
     "term": "Term", "ratio": "Ratio", "ratio_ci_low": "Ratio 95% CI from",
     "ratio_ci_high": "Ratio 95% CI to", "variable": "Variable", "test": "Test",

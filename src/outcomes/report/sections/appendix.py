@@ -20,8 +20,9 @@ def release(ev, rel: Release) -> None:
     with guard(rel, "appendix: instruments"):
         insts = dict(ev.inputs.instruments)
         cfg = ev.cfg
+        primary = {cfg.school_survey.primary_instrument} if cfg.tables.primary_survey else set()
         for i in sorted({cfg.staff_survey.instrument, cfg.school_survey.sdq_instrument,
-                         "swemwbs"} - set(insts)):  # fmt: skip
+                         "swemwbs", *primary} - set(insts)):  # fmt: skip
             insts[i] = load_instrument(i)
         rows = [
             {"instrument": i.id, "name": i.name, "version": str(i.version),

@@ -70,6 +70,7 @@ class Evaluation:
         self.out = Path(output_dir)
         self.tables_dir = self.out / "tables"
         self.survey_flags: pd.DataFrame | None = None
+        self.primary_flags: pd.DataFrame | None = None
 
     @classmethod
     def from_config(cls, config: str | Path | dict, output_dir: str | Path) -> Evaluation:
@@ -396,3 +397,16 @@ class Evaluation:
         self.survey_flags = sdq.attrs.get("issues")
         sdq.attrs = {}
         return sdq.assign(cohort=self.cohorts(sdq).to_numpy())
+
+    @functools.cached_property
+    def primary_scores(self) -> pd.DataFrame | None:
+        """The primary survey scored on ``school_survey.primary_instrument``, with each row's
+        cohort; None without a primary survey. Never joined to the secondary survey: the two
+        are different instruments."""
+        pv = self.inputs.tables.get("primary_survey")
+        if pv is None:
+            return None
+        scored = score(pv, self.cfg.school_survey.primary_instrument, errors="flag")
+        self.primary_flags = scored.attrs.get("issues")  # for the data-quality notes
+        scored.attrs = {}
+        return scored.assign(cohort=self.cohorts(scored).to_numpy())

@@ -1,5 +1,7 @@
 """The school population: SDQ prevalence and SWEMWBS by cohort and wave, and the change
-from baseline to every later wave (difference in differences where comparison schools exist)."""
+from baseline to every later wave (difference in differences where comparison schools exist);
+the primary pupils' wellbeing survey (Stirling) beside it, never pooled with it; and which
+schools each survey reached."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import pandas as pd
 
 from ... import survey
 from .. import figures
+from ..labels import instrument_name, scale_label
 from ..release import Release, is_hidden, wilson
 from ..render import Section
 from .common import collect, failure_notes, guard, missing, show_tables
@@ -29,15 +32,27 @@ def _sorted(t: pd.DataFrame, cohorts: list[str], waves: list[str]) -> pd.DataFra
 
 def release(ev, rel: Release) -> None:
     sv = ev.survey_scores
-    if sv is None:
-        return
-    cfg = ev.cfg.school_survey
-    flagged = ev.survey_flags
+    if sv is not None:
+        _secondary(ev, rel, sv)
+    pv = ev.primary_scores
+    if pv is not None:
+        _primary(ev, rel, pv)
+    with guard(rel, "school: reach"):
+        _reach(ev, rel, sv, pv)
+
+
+def _flag_cells(rel: Release, flagged: pd.DataFrame | None, where: str) -> None:
+    """Cells scoring set to missing, counted by reason in the data-quality record."""
     if flagged is not None and len(flagged):
         errs = flagged[flagged["severity"] == "error"] if "severity" in flagged else flagged
         for reason, n in errs.groupby("reason").size().items():
-            rel.quality.add("school survey scoring", str(reason), where="school_survey",
-                            rows=int(n), action="cell set to missing", warn=False)  # fmt: skip
+            rel.quality.add(f"{where} scoring", str(reason), where=where, rows=int(n),
+                            action="cell set to missing", warn=False)  # fmt: skip
+
+
+def _secondary(ev, rel: Release, sv: pd.DataFrame) -> None:
+    cfg = ev.cfg.school_survey
+    _flag_cells(rel, ev.survey_flags, "school_survey")
     waves = ev.waves("school_survey", sv)
     sv = sv[sv["wave"].astype(str).isin(waves)]
     cohorts = [c for c in (PROGRAMME, COMPARISON) if c in set(sv["cohort"])]
@@ -127,6 +142,109 @@ def release(ev, rel: Release) -> None:
                        counts=["n"], means={"mean": ("n", 1), "sd": ("n", 1)})  # fmt: skip
 
 
+def _primary(ev, rel: Release, pv: pd.DataFrame) -> None:
+    """The primary survey's wellbeing scale by cohort and wave, and its change from baseline
+    (a mean: the scale has no published cut-off for a prevalence)."""
+    cfg = ev.cfg.school_survey
+    scale = cfg.primary_scale
+    _flag_cells(rel, ev.primary_flags, "primary_survey")
+    waves = ev.waves("primary_survey", pv)
+    pv = pv[pv["wave"].astype(str).isin(waves)]
+    cohorts = [c for c in (PROGRAMME, COMPARISON) if c in set(pv["cohort"])]
+    cohorts += sorted(set(pv["cohort"]) - set(cohorts))
+    rel.facts["school: primary waves"] = waves
+    rel.facts["school: primary instrument"] = cfg.primary_instrument
+    rel.facts["school: primary scale"] = scale
+    with guard(rel, "school: primary wellbeing"):
+        mm = survey.means(pv, scale, by=["cohort", "wave"], cluster="school_id")
+        mm = _sorted(collect(rel, mm, "primary survey means"), cohorts, waves)
+        t = mm.assign(responses=mm["n"] + mm["missing"])
+        t = t[["cohort", "wave", "responses", "n", "mean", "sd", "ci_low_adj", "ci_high_adj"]]
+        rel.counts(
+            t.rename(columns={"ci_low_adj": "ci_low", "ci_high_adj": "ci_high"}),
+            "survey_primary_wellbeing", counts=["responses", "n"], within={"n": "responses"},
+            means={"mean": ("n", 1), "sd": ("n", 1), "ci_low": ("n", 1), "ci_high": ("n", 1)},
+        )  # fmt: skip
+    with guard(rel, "school: primary change"):
+        if len(waves) < 2:
+            raise ValueError(f"only one primary survey wave ({waves}): no change to estimate")
+        prog = "_programme" if COMPARISON in cohorts else None
+        data = pv.assign(_programme=pv["cohort"] == PROGRAMME)
+        if prog is None:
+            data = data[data["cohort"] == PROGRAMME]
+        rows = []
+        for w in waves[1:]:
+            comp = survey.compare_means(data, scale, waves=[waves[0], w], cluster="school_id",
+                                        programme=prog)  # fmt: skip
+            f = collect(rel, comp, f"primary survey comparison {waves[0]} to {w}").to_frame()
+            rows.append(f.assign(comparison=f"{waves[0]} to {w}"))
+        f = pd.concat(rows, ignore_index=True)
+        t = pd.DataFrame({
+            "comparison": f["comparison"], "estimand": f["estimand"], "unit": "points",
+            "estimate": f["estimate"], "ci_low": f["ci_low"], "ci_high": f["ci_high"],
+            "p": f["p"], "n_baseline": f["n_baseline"], "n_followup": f["n_followup"],
+            "schools": f["n_clusters"], "primary": f["primary"].map({True: "yes", False: "no"}),
+        })  # fmt: skip
+        rel.counts(
+            t, "survey_primary_comparison", counts=["n_baseline", "n_followup"],
+            keep=["schools"],
+            means={"estimate": ("n_followup", 1), "ci_low": ("n_followup", 1),
+                   "ci_high": ("n_followup", 1), "p": ("n_followup", 3)},
+        )  # fmt: skip
+
+
+def _reach(ev, rel: Release, sv: pd.DataFrame | None, pv: pd.DataFrame | None) -> None:
+    """Responses per school to each survey: every school of the schools table is listed, one
+    no survey reached with 0 responses, so a school left out is seen, not lost."""
+    cfg = ev.cfg.school_survey
+    both = " and SWEMWBS" if sv is not None and "swemwbs_metric" in sv.columns else ""
+    surveys = [(sv, instrument_name(cfg.sdq_instrument) + both),
+               (pv, instrument_name(cfg.primary_instrument))]  # fmt: skip
+    parts = []
+    for data, name in surveys:
+        if data is None:
+            continue
+        n = data.groupby(["cohort", "school_id"], sort=False).size().rename("responses")
+        waves = data.groupby(["cohort", "school_id"], sort=False)["wave"].agg(
+            lambda w: ", ".join(dict.fromkeys(w.astype(str)))
+        )
+        parts.append(pd.concat([n, waves.rename("waves")], axis=1).reset_index()
+                     .assign(survey=name))  # fmt: skip
+    if not parts:
+        return
+    t = pd.concat(parts, ignore_index=True)
+    schools = ev.inputs.tables.get("schools")
+    if schools is not None and "school_id" in schools.columns:
+        listed = schools.drop_duplicates("school_id")
+        listed = listed.assign(cohort=ev.cohorts(listed).to_numpy())
+        phase = listed.set_index("school_id")["phase"] if "phase" in listed else None
+        unreached = listed[~listed["school_id"].isin(set(t["school_id"]))]
+        t = pd.concat([t, pd.DataFrame({
+            "cohort": unreached["cohort"], "school_id": unreached["school_id"],
+            "responses": 0, "waves": "none", "survey": "none",
+        })], ignore_index=True)  # fmt: skip
+        if phase is not None:
+            t.insert(2, "phase", t["school_id"].map(phase).fillna("not recorded"))
+    rows = []
+    for c in [c for c in (PROGRAMME, COMPARISON) if c in set(t["cohort"])] + sorted(
+        set(t["cohort"]) - {PROGRAMME, COMPARISON}
+    ):
+        g = t[t["cohort"] == c].sort_values(["school_id", "survey"], kind="stable")
+        tot = {col: "" for col in t.columns} | {"cohort": c, "school_id": "Total",
+               "responses": int(g["responses"].sum())}  # fmt: skip
+        rows.append(pd.concat([g, pd.DataFrame([tot])], ignore_index=True))
+    out = pd.concat(rows, ignore_index=True)
+    rel.facts["school: schools reached"] = {
+        c: int(g.loc[(g["school_id"] != "Total") & (g["responses"] > 0), "school_id"].nunique())
+        for c, g in out.groupby("cohort", sort=False)
+    }
+    rel.facts["school: schools listed"] = {
+        c: int(g.loc[g["school_id"] != "Total", "school_id"].nunique())
+        for c, g in out.groupby("cohort", sort=False)
+    }
+    rel.counts(out, "survey_reach_by_school", counts=["responses"], groups="cohort")
+
+
 def _roll_weights(ev, sv: pd.DataFrame) -> pd.Series | None:
     """Post-stratification weights to the school rolls, or None when none are configured."""
     from ...io import read_table
@@ -191,12 +309,66 @@ def _trend(ev, rel: Release, sv: pd.DataFrame, cohorts: list[str], waves: list[s
     )  # fmt: skip
 
 
+PARTS = ("prevalence", "by school", "comparison", "trend", "weighted", "SWEMWBS",
+         "primary wellbeing", "primary change", "reach")  # fmt: skip
+
+
 def render(rel: Release, cfg) -> Section:
-    if cfg.tables.school_survey is None:
+    if cfg.tables.school_survey is None and cfg.tables.primary_survey is None:
         return missing("The school population", ANCHOR, "the school survey is")
     s = Section("The school population against its baseline", anchor=ANCHOR)
-    failure_notes(s, rel, TITLE, *[f"school: {p}" for p in
-                  ("prevalence", "by school", "comparison", "trend", "weighted", "SWEMWBS")])  # fmt: skip
+    failure_notes(s, rel, TITLE, *[f"school: {p}" for p in PARTS])
+    _render_reach(s, rel)
+    if cfg.tables.school_survey is not None:
+        _render_secondary(s, rel, cfg)
+    if cfg.tables.primary_survey is not None:
+        _render_primary(s, rel, cfg)
+    return s
+
+
+def _render_reach(s: Section, rel: Release) -> None:
+    reached, listed = (
+        rel.facts.get("school: schools reached"),
+        rel.facts.get("school: schools listed"),
+    )
+    if reached and listed:
+        s.text(
+            "Schools surveyed: "
+            + "; ".join(f"{reached.get(c, 0)} of {n} {c} schools" for c, n in listed.items())
+            + ". Each school's pupils answer one survey: secondary pupils the SDQ, primary "
+            "pupils a wellbeing scale for their age."
+        )
+    show_tables(
+        s, rel,
+        ("survey_reach_by_school",
+         "Survey responses by school (all waves; a school no survey reached shows 0). The "
+         "totals count responses to different questionnaires, not a pooled score"),
+    )  # fmt: skip
+
+
+def _render_primary(s: Section, rel: Release, cfg) -> None:
+    inst = rel.facts.get("school: primary instrument", cfg.school_survey.primary_instrument)
+    scale = rel.facts.get("school: primary scale", cfg.school_survey.primary_scale)
+    waves = rel.facts.get("school: primary waves", [])
+    s.text(
+        f"**Primary schools.** Pupils in Years 4-6 answered the {instrument_name(inst)} "
+        f"({scale_label(inst, scale)}; higher is better) at {', '.join(map(str, waves))}. It is "
+        "a different questionnaire from the secondary survey, so its results are reported on "
+        "their own and never added to the secondary pupils'. The mean's confidence interval "
+        "is widened by the design effect (pupils in one school resemble each other)."
+    )
+    show_tables(
+        s, rel,
+        ("survey_primary_wellbeing",
+         f"Primary pupils' wellbeing ({instrument_name(inst)}, {scale_label(inst, scale)}) by "
+         "cohort and wave: responses, pupils with a score, mean, SD and cluster-adjusted 95% CI"),
+        ("survey_primary_comparison",
+         "Change in primary pupils' mean wellbeing from baseline to each later wave (points "
+         "on the scale; the primary analysis has school-clustered standard errors)"),
+    )  # fmt: skip
+
+
+def _render_secondary(s: Section, rel: Release, cfg) -> None:
     sc = cfg.school_survey
     waves = rel.facts.get("school: waves", [])
     cohorts = rel.facts.get("school: cohorts", [])
@@ -240,4 +412,3 @@ def render(rel: Release, cfg) -> Section:
         ),
         ("survey_swemwbs", "SWEMWBS metric score by cohort and wave"),
     )
-    return s
