@@ -61,6 +61,13 @@ def release(ev, rel: Release) -> None:
             ct, "change_by_measure", decimals=dec, labels=["instrument", "rater", "scale"],
             adjust=ev.cfg.outcomes.adjust,
         )  # fmt: skip
+    # measures whose change is reported but whose files give no reliable-change threshold
+    # (RCADS-25: no NHS threshold and no T-score norms for the short form)
+    rel.facts["outcomes: no reliable-change threshold"] = [
+        i for i in ev.pairings
+        if not any(sc.reliable_change and sc.reliable_change.threshold
+                   for sc in ev.inputs.instruments[i].scales)
+    ]  # fmt: skip
     with guard(rel, "outcomes: reliable change"):
         rt = ev.reliable_tables
         if not rt.empty:
@@ -125,6 +132,14 @@ def render(rel: Release, cfg) -> Section:
          "Reliable change per measure (NHS England thresholds; recovered = reliably improved "
          "and moved out of the clinical range)"),
     )  # fmt: skip
+    without = rel.facts.get("outcomes: no reliable-change threshold") or []
+    if without:
+        s.text(
+            "No reliable-change threshold is published for "
+            + ", ".join(instrument_name(i) for i in without)
+            + ": their change is shown above but no child is classed as reliably changed on "
+            "them, and the NHS metric leaves them out."
+        )
     if rel.get("cyp_outcome_metric") is not None:
         s.text(
             "**NHS England CYP outcomes metric.** Closed referrals with at least two contacts; "
