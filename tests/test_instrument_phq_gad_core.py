@@ -159,3 +159,27 @@ def test_scwbs_total_excludes_social_desirability_items():
     labels = oc.score(frame("scwbs", [{f"q{i}": "quite a lot of the time" for i in range(1, 16)}]),
                       "scwbs")  # fmt: skip
     assert labels.loc[0, "total"] == 48
+
+
+# ------------------------------------------------------------------------------ across files
+def test_gad7_missing_item_rule_at_its_edge():
+    # all 7 answered: 1 x 7 = 7 (mild, 5-9); 6 of 7 answered: missing, no prorating
+    row = _items([1] * 7)
+    out = oc.score(pd.DataFrame([row, {**row, "q4": np.nan}]), "gad_7")
+    assert out.loc[0, "total"] == 7 and out.loc[0, "total_band"] == "mild"
+    assert np.isnan(out.loc[1, "total"]) and out.loc[1, "total_n"] == 6
+
+
+@pytest.mark.parametrize(
+    ("instrument", "reversed_items"),
+    [("core_10", ["q2", "q3"]), ("phq_9", []), ("gad_7", []), ("wemwbs", []), ("scwbs", []),
+     ("rcads_47_self", []), ("rcads_47_parent", []), ("rcads_25_self", []),
+     ("rcads_25_parent", []), ("cgas", [])],
+)  # fmt: skip
+def test_reverse_keys_are_those_of_the_spec(instrument, reversed_items):
+    # specs/measures.md s. 3.1-3.11: only CORE-10 has reverse-keyed (positively worded) items
+    inst = oc.load_instrument(instrument)
+    assert [i.id for i in inst.items if i.reverse] == reversed_items
+    if reversed_items:  # and they score 4 - x: all answers 0 except the reversed ones at 4
+        row = {i.id: (4 if i.id in reversed_items else 0) for i in inst.items}
+        assert oc.score(pd.DataFrame([row]), instrument).loc[0, "clinical_score"] == 0

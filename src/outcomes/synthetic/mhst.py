@@ -1,7 +1,7 @@
 """Optional MHST outcome measures of referred children: RCADS-25 and, from 16, GAD-7 and PHQ-9.
 
-Off by default (``mhst_measures=False``), so the demo programme and every table it feeds stay
-as they were. When on, the measures are drawn from their own random stream from the same
+Off by default (``mhst_measures=False``; the demo programme turns it on). Drawn from their own
+random stream, so switching them on leaves every other table unchanged. The measures are drawn from their own random stream from the same
 latent emotional trait as the other clinical measures, at assessment (at the baseline measure
 rate) and at discharge (exactly for the children followed up, so dropout is shared). RCADS-25
 is self-reported from 11 and parent-reported at 8-10 (the developers' age range is 8-18); GAD-7

@@ -77,11 +77,11 @@ class SimulationSettings:
     clinical_effect: float = 0.8
     clinical_effect_sd: float = 0.6
     esq_rate: float = 0.80
-    #: add the MHST measures (RCADS-25 self/parent, GAD-7 and PHQ-9 from 16); off keeps the
-    #: demo programme's tables exactly as they were
+    #: add the MHST measures (RCADS-25 self/parent, GAD-7 and PHQ-9 from 16); own random stream,
+    #: so the other tables do not change (the demo programme turns it on)
     mhst_measures: bool = False
     #: survey primary pupils in Years 4-6 (ages 8-11) with the Stirling Children's Wellbeing
-    #: Scale; off keeps the demo programme's tables exactly as they were
+    #: Scale; own random stream, other tables unchanged (the demo programme turns it on)
     primary_survey: bool = False
     # --- item-level missingness -----------------------------------------------------------
     item_missing_rate: float = 0.02
