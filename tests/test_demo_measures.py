@@ -123,6 +123,9 @@ def test_every_school_of_the_demo_is_in_the_survey_reach(rel):
     phase = schools.set_index("school_id")["phase"]
     assert (rows["phase"].to_numpy() == phase[rows["school_id"]].to_numpy()).all()
     assert rel.facts["school: schools reached"] == {"programme": 22, "comparison": 4}
+    totals = reach[reach["school_id"] == "Total"]  # one per cohort; no blank cell
+    assert list(totals["cohort"]) == ["programme", "comparison"]
+    assert not (reach.astype(str) == "").any().any()
 
 
 # ---------------------------------------------------------------------------- the config

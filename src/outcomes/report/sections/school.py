@@ -11,7 +11,7 @@ import pandas as pd
 from ... import survey
 from .. import figures
 from ..labels import instrument_name, scale_label
-from ..release import Release, is_hidden, wilson
+from ..release import NOT_APPLICABLE, Release, is_hidden, wilson
 from ..render import Section
 from .common import collect, failure_notes, guard, missing, show_tables
 
@@ -230,7 +230,7 @@ def _reach(ev, rel: Release, sv: pd.DataFrame | None, pv: pd.DataFrame | None) -
         set(t["cohort"]) - {PROGRAMME, COMPARISON}
     ):
         g = t[t["cohort"] == c].sort_values(["school_id", "survey"], kind="stable")
-        tot = {col: "" for col in t.columns} | {"cohort": c, "school_id": "Total",
+        tot = {col: NOT_APPLICABLE for col in t.columns} | {"cohort": c, "school_id": "Total",
                "responses": int(g["responses"].sum())}  # fmt: skip
         rows.append(pd.concat([g, pd.DataFrame([tot])], ignore_index=True))
     out = pd.concat(rows, ignore_index=True)
