@@ -177,3 +177,4 @@ def test_a_primary_survey_alone_is_reported_and_reaches_its_schools(tmp_path):
     assert len(reach[reach["school_id"] != "Total"]) == 26
     html = ev.school_population().to_html()
     assert "never added to the secondary" in html and "Primary pupils" in html
+    assert "not a difference in differences" in html  # no comparison primary school

@@ -135,10 +135,10 @@ def render(rel: Release, cfg) -> Section:
     without = rel.facts.get("outcomes: no reliable-change threshold") or []
     if without:
         s.text(
-            "No reliable-change threshold is published for "
-            + ", ".join(instrument_name(i) for i in without)
-            + ": their change is shown above but no child is classed as reliably changed on "
-            "them, and the NHS metric leaves them out."
+            "The instrument files give no reliable-change threshold for "
+            + ", ".join(dict.fromkeys(instrument_name(i) for i in without))
+            + " (no published NHS threshold): their change is shown above but no child is "
+            "classed as reliably changed on them, and the NHS metric leaves them out."
         )
     if rel.get("cyp_outcome_metric") is not None:
         s.text(

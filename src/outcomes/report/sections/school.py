@@ -153,6 +153,7 @@ def _primary(ev, rel: Release, pv: pd.DataFrame) -> None:
     cohorts = [c for c in (PROGRAMME, COMPARISON) if c in set(pv["cohort"])]
     cohorts += sorted(set(pv["cohort"]) - set(cohorts))
     rel.facts["school: primary waves"] = waves
+    rel.facts["school: primary cohorts"] = cohorts
     rel.facts["school: primary instrument"] = cfg.primary_instrument
     rel.facts["school: primary scale"] = scale
     with guard(rel, "school: primary wellbeing"):
@@ -356,6 +357,13 @@ def _render_primary(s: Section, rel: Release, cfg) -> None:
         "a different questionnaire from the secondary survey, so its results are reported on "
         "their own and never added to the secondary pupils'. The mean's confidence interval "
         "is widened by the design effect (pupils in one school resemble each other)."
+        + (
+            ""
+            if COMPARISON in rel.facts.get("school: primary cohorts", [])
+            else " No comparison primary school was surveyed, so the change below is a "
+            "before-and-after within the programme, not a difference in differences: it "
+            "includes whatever would have happened without the programme."
+        )
     )
     show_tables(
         s, rel,
