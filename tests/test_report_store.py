@@ -19,6 +19,7 @@ FILES = {
     "referrals": ("referrals.csv", None, None),
     "schools": ("schools.csv", None, None),
     "school_survey": ("school_survey.csv", None, None),
+    "primary_survey": ("primary_survey.csv", None, None),
     "staff_survey": ("staff_survey.csv", None, None),
     "responses": ("responses_sdq_parent.csv", "sdq_parent", None),
 }
@@ -40,7 +41,8 @@ def store(tmp_path_factory):
     path = tmp_path_factory.mktemp("store") / "eval.duckdb"
     with oc.store.open(path) as st:
         for table, (name, inst, _) in FILES.items():
-            waves = ["baseline", "12m"] if table in ("school_survey", "staff_survey") else [None]
+            surveys = ("school_survey", "primary_survey", "staff_survey")
+            waves = ["baseline", "12m"] if table in surveys else [None]
             for w in waves:
                 src = pd.read_csv(DEMO / name)
                 part = DEMO / name
@@ -56,11 +58,13 @@ def test_store_backed_config_publishes_the_same_numbers(store, tmp_path):
     from_files = Evaluation.from_config(_config(tmp_path), tmp_path / "a").release
     cfg = _config(tmp_path, store=str(store))
     cfg["tables"] = {"referrals": "referrals", "schools": "schools",
-                     "school_survey": "school_survey", "staff_survey": "staff_survey",
+                     "school_survey": "school_survey", "primary_survey": "primary_survey",
+                     "staff_survey": "staff_survey",
                      "responses": {"sdq_parent": "sdq_parent"}}  # fmt: skip
     ev = Evaluation.from_config(cfg, tmp_path / "b")
     from_store = ev.release
-    for name in ("reach_overall", "survey_prevalence", "staff_items", "change_by_measure"):
+    for name in ("reach_overall", "survey_prevalence", "staff_items", "change_by_measure",
+                 "survey_primary_wellbeing", "survey_reach_by_school"):  # fmt: skip
         a, b = from_files.get(name).frame, from_store.get(name).frame
         pd.testing.assert_frame_equal(a, b, check_dtype=False)
     # provenance: a table's hash is the SHA-256 of the SHA-256s of its imported files, in order
@@ -69,8 +73,8 @@ def test_store_backed_config_publishes_the_same_numbers(store, tmp_path):
         "".join(hashlib.sha256(f.read_bytes()).hexdigest() for f in files).encode()
     ).hexdigest()
     assert ev.inputs.hashes["school_survey"] == expected
-    assert set(ev.inputs.hashes) == {"referrals", "schools", "school_survey", "staff_survey",
-                                     "responses:sdq_parent"}  # fmt: skip
+    assert set(ev.inputs.hashes) == {"referrals", "schools", "school_survey", "primary_survey",
+                                     "staff_survey", "responses:sdq_parent"}  # fmt: skip
 
 
 def test_store_backed_config_names_unknown_tables(store, tmp_path):

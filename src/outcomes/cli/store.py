@@ -29,7 +29,9 @@ def import_cmd(
     table: Annotated[
         str,
         typer.Option(
-            "--table", "-t", help="school_survey, staff_survey, referrals, schools or responses."
+            "--table",
+            "-t",
+            help="school_survey, primary_survey, staff_survey, referrals, schools or responses.",
         ),
     ],  # fmt: skip
     wave: Annotated[str | None, typer.Option("--wave", "-w", help="Survey wave, e.g. 24m.")] = None,

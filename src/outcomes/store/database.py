@@ -146,8 +146,8 @@ class Store:
         key: str | bytes | None = None,
         key_file: str | os.PathLike | None = None,
     ) -> ImportSummary:
-        """Import one file into ``table`` (``school_survey``, ``staff_survey``,
-        ``referrals``, ``schools`` or ``responses``).
+        """Import one file into ``table`` (``school_survey``, ``primary_survey``,
+        ``staff_survey``, ``referrals``, ``schools`` or ``responses``).
 
         ``platform`` (``redcap``, ``qualtrics``, ``odk``, ``spss``, ``msforms``, ``csv`` or
         ``auto``) reads a survey platform's export of ``instrument`` through

@@ -34,6 +34,8 @@ KINDS = {
     for k in (
         TableKind("school_survey", ("pupil_id", "school_id"), ("pupil_id", "wave"),
                   ("pupil_id",), needs_wave=True, date="date"),
+        TableKind("primary_survey", ("pupil_id", "school_id"), ("pupil_id", "wave"),
+                  ("pupil_id",), needs_wave=True, date="date"),
         TableKind("staff_survey", ("school_id",), ("respondent_id", "wave"),
                   ("respondent_id",), needs_wave=True, date="date"),
         TableKind("referrals", ("referral_id", "person_id", "referral_date"), ("referral_id",),
