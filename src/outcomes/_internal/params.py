@@ -57,6 +57,7 @@ __all__ = [
     "Options",
     "Pair",
     "deprecated_values",
+    "check_value",
     "renamed_params",
     "validate_params",
 ]
@@ -628,6 +629,26 @@ def deprecated_values(**aliases: Mapping[object, object]) -> Callable:
     return decorate
 
 
+def check_value(name: str, value: object, constraint: object) -> object:
+    """One value that no decorator can reach (inside a mapping or a config), checked against a
+    constraint in the same words as a parameter; numbers come back as ``float``.
+
+    Example:
+        >>> check_value("benefit 'x': deadweight", 0.5, Interval(Real, 0, 1))
+        0.5
+        >>> check_value("units['children']", True, NON_NEGATIVE)
+        Traceback (most recent call last):
+        ...
+        outcomes.errors.InvalidParameterError: units['children'] must be a finite number in the range [0, inf); got True (bool)
+    """
+    checked = make_constraint(constraint)
+    if not checked.is_satisfied_by(value):
+        raise InvalidParameterError(
+            f"{name} must be {checked}; got {_shown(value)}", parameter=name
+        )
+    return float(value) if isinstance(checked, Interval) and checked.kind is Real else value
+
+
 def constraints_of(func: Callable) -> dict[str, tuple[Constraint, ...]] | None:
     """The declared constraints of a public callable, or None when it declares none.
 
@@ -642,6 +663,7 @@ def constraints_of(func: Callable) -> dict[str, tuple[Constraint, ...]] | None:
 
 # The constraints that recur across the package, so that one idea has one declaration.
 PROBABILITY = Interval(Real, 0, 1, closed="neither")  # confidence levels, alpha
+SHARE = Interval(Real, 0, 1)  # a proportion of something, 0 and 1 included
 ERRORS = Options(str, {"raise", "flag"})
 FINITE = Interval(Real, None, None)
 POSITIVE = Interval(Real, 0, None, closed="neither")

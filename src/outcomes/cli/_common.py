@@ -22,12 +22,20 @@ def _fail(message: str, issues: pd.DataFrame | None = None, code: int = 1) -> No
     raise typer.Exit(code)
 
 
+# The columns a bad-cell table may hold, in the order they are shown; `item` only where it
+# differs from the source column (forms), `severity` only where warnings and errors mix.
+_ISSUE_COLUMNS = ("row", "column", "item", "value", "reason", "severity")
+
+
 def _print_issues(issues: pd.DataFrame, target: Console, limit: int = 50) -> None:
+    shown = [c for c in _ISSUE_COLUMNS if c in issues.columns]
+    if "item" in shown and issues["item"].astype(str).equals(issues["column"].astype(str)):
+        shown.remove("item")  # one column per item: the item column would repeat it
     table = Table(title=f"{len(issues)} problem(s)", show_lines=False)
-    for col in ("row", "column", "value", "reason", "severity"):
+    for col in shown:
         table.add_column(col, overflow="fold")
-    for r in issues.head(limit).itertuples(index=False):
-        table.add_row(str(r.row), str(r.column), repr(r.value), str(r.reason), str(r.severity))
+    for r in issues.head(limit)[shown].itertuples(index=False):
+        table.add_row(*(repr(v) if c == "value" else str(v) for c, v in zip(shown, r, strict=True)))
     target.print(table)
     if len(issues) > limit:
         target.print(f"... and {len(issues) - limit} more")

@@ -23,6 +23,7 @@ from .._internal.vocabulary import for_command_line
 from ..errors import OutcomesError
 from ..forms import EXPORT_TARGETS, export, read_export
 from ..instruments import load_instrument
+from ._common import _fail, _print_issues, err_console
 
 forms_app = typer.Typer(
     help="Survey tooling: export instruments to REDCap, XLSForm, HTML or a codebook; "
@@ -32,27 +33,6 @@ forms_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-err_console = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 1, issues: pd.DataFrame | None = None) -> None:
-    # The message is printed as plain text: file names and labels may contain [brackets].
-    text = for_command_line(message)
-    err_console.print(Text.assemble(("error: ", "bold red"), text), soft_wrap=True)
-    if issues is not None and len(issues):
-        _print_issues(issues, err_console)
-    raise typer.Exit(code)
-
-
-def _print_issues(issues: pd.DataFrame, target: Console, limit: int = 30) -> None:
-    table = Table(title=f"{len(issues)} unreadable cell(s)")
-    for c in ("row", "column", "item", "value", "reason"):
-        table.add_column(c, overflow="fold")
-    for r in issues.head(limit).itertuples(index=False):
-        table.add_row(str(r.row), str(r.column), str(r.item), repr(r.value), str(r.reason))
-    target.print(table)
-    if len(issues) > limit:
-        target.print(f"... and {len(issues) - limit} more")
 
 
 def _accepted(instrument: str, issues: pd.DataFrame) -> str:

@@ -26,7 +26,16 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 
-from .._internal.params import COUNT, NON_NEGATIVE, ArrayLike, Interval, Options, validate_params
+from .._internal.params import (
+    COUNT,
+    NON_NEGATIVE,
+    SHARE,
+    ArrayLike,
+    Interval,
+    Options,
+    check_value,
+    validate_params,
+)
 from .._internal.quality import QualityRecord
 from ..errors import OutcomesError
 from .costs import inflation_factors
@@ -44,15 +53,6 @@ __all__ = [
 #: (first year, rate) pairs of the Green Book's declining long-term discount rate.
 GREEN_BOOK_SCHEDULE = ((0, 0.035), (31, 0.030), (76, 0.025), (126, 0.020), (201, 0.015),
                        (301, 0.010))  # fmt: skip
-
-
-def _share(name: str, value: object) -> float:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
-        raise OutcomesError(f"{name} must be a share between 0 and 1, got {value!r}")
-    v = float(value)
-    if not (0 <= v <= 1):
-        raise OutcomesError(f"{name} must be a share between 0 and 1, got {v}")
-    return v
 
 
 def _rates(n_years: int, rate: float | str) -> np.ndarray:
@@ -135,7 +135,7 @@ class Benefit:
         if isinstance(self.unit_value, bool) or not np.isfinite(float(self.unit_value)):
             raise OutcomesError(f"benefit {self.name!r}: unit_value must be a finite number")
         for share in ("deadweight", "attribution", "optimism_bias"):
-            _share(f"benefit {self.name!r}: {share}", getattr(self, share))
+            check_value(f"benefit {self.name!r}: {share}", getattr(self, share), SHARE)
         q = np.atleast_1d(np.asarray(self.quantity, dtype=float))
         if not np.isfinite(q).all() or (q < 0).any():
             raise OutcomesError(f"benefit {self.name!r}: quantities must be finite and >= 0")
@@ -251,7 +251,7 @@ def cost_benefit(
     c = np.asarray(costs, dtype=float)
     if c.ndim != 1 or not len(c) or not np.isfinite(c).all() or (c < 0).any():
         raise OutcomesError("costs must be a non-empty list of finite yearly costs >= 0")
-    uplift = _share("cost_optimism_bias", cost_optimism_bias)
+    uplift = check_value("cost_optimism_bias", cost_optimism_bias, SHARE)
     n = len(c)
     lines = [b if isinstance(b, Benefit) else Benefit(**dict(b)) for b in benefits]
     if not lines:

@@ -29,6 +29,7 @@ from .._internal.params import (
     ArrayLike,
     Interval,
     Options,
+    check_value,
     validate_params,
 )
 from .._internal.quality import QualityRecord
@@ -40,15 +41,6 @@ COLUMNS = [
     "outcome", "estimate", "ci_low", "ci_high", "method", "confidence", "total_cost",
     "n_children", "n_achieved", "supported",
 ]  # fmt: skip
-
-
-def _positive_number(name: str, value: object, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
-        raise OutcomesError(f"{name} must be a number, got {value!r}")
-    v = float(value)
-    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise OutcomesError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0")
-    return v
 
 
 @validate_params(
@@ -67,12 +59,12 @@ def cost_per_unit(total_cost: float, units: Mapping[str, float]) -> pd.DataFrame
         1          contact  2400     50.000000
         2           school    12  10000.000000
     """
-    total = _positive_number("total_cost", total_cost, allow_zero=True)
+    total = check_value("total_cost", total_cost, NON_NEGATIVE)
     if not units:
         raise OutcomesError("cost_per_unit: give at least one unit, e.g. {'child supported': n}")
     rows = []
     for unit, n in units.items():
-        count = _positive_number(f"units[{unit!r}]", n, allow_zero=True)
+        count = check_value(f"units[{unit!r}]", n, NON_NEGATIVE)
         rows.append({"unit": str(unit), "n": n, "cost_per": total / count if count else np.nan})
     return pd.DataFrame(rows)
 
@@ -155,7 +147,7 @@ def cost_per_outcome(
     """
     if (total_cost is None) == (child_costs is None):
         raise OutcomesError("give either total_cost or child_costs (with total_cost=None)")
-    total = np.nan if total_cost is None else _positive_number("total_cost", total_cost)
+    total = np.nan if total_cost is None else check_value("total_cost", total_cost, POSITIVE)
     x = pd.Series(achieved)
     if x.isna().any():
         raise DataStructureError(
@@ -169,7 +161,7 @@ def cost_per_outcome(
     n = len(x)
     if n < 2:
         raise DataStructureError("cost_per_outcome needs outcome data for at least 2 children")
-    scale = n if supported is None else _positive_number("supported", supported)
+    scale = n if supported is None else check_value("supported", supported, POSITIVE)
     k = int(x.sum())
     quality = QualityRecord()
     if child_costs is not None:

@@ -29,6 +29,7 @@ from .._internal.params import (
     TEXT,
     HasMethods,
     Interval,
+    check_value,
     validate_params,
 )
 from .._internal.text import unknown
@@ -44,15 +45,6 @@ _DISTS = {
     "beta": ("mean", "sd"),
     "lognormal": ("mean", "sd"),
 }
-
-
-def _num(name: str, value: object) -> float:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
-        raise OutcomesError(f"{name} must be a number, got {value!r}")
-    v = float(value)
-    if not np.isfinite(v):
-        raise OutcomesError(f"{name} must be finite, got {v}")
-    return v
 
 
 @validate_params(
@@ -81,7 +73,7 @@ def distribution(spec: Mapping | object, name: str = "input"):
     missing = [k for k in need if k not in spec]
     if missing or extra:
         raise OutcomesError(f"{name}: {kind} takes {list(need)}; missing {missing}, extra {extra}")
-    p = {k: _num(f"{name}.{k}", spec[k]) for k in need}
+    p = {k: check_value(f"{name}.{k}", spec[k], FINITE) for k in need}
     if kind == "normal":
         if p["sd"] < 0:
             raise OutcomesError(f"{name}.sd must be >= 0")
@@ -197,7 +189,7 @@ def one_way(
         >>> r.to_frame()[["input", "swing"]].values.tolist()
         [['n', 10000.0], ['cost', 3000.0]]
     """
-    base = {k: _num(f"base[{k!r}]", v) for k, v in base.items()}
+    base = {k: check_value(f"base[{k!r}]", v, FINITE) for k, v in base.items()}
     for name in ranges:
         if name not in base:
             raise OutcomesError(f"ranges: {unknown('input', name, base)}")
@@ -206,7 +198,10 @@ def one_way(
     for name, pair in ranges.items():
         if not isinstance(pair, tuple | list) or len(pair) != 2:
             raise OutcomesError(f"ranges[{name!r}] must be a (low, high) pair")
-        lo, hi = _num(f"ranges[{name!r}] low", pair[0]), _num(f"ranges[{name!r}] high", pair[1])
+        lo, hi = (
+            check_value(f"ranges[{name!r}] low", pair[0], FINITE),
+            check_value(f"ranges[{name!r}] high", pair[1], FINITE),
+        )
         if lo > hi:
             raise OutcomesError(f"ranges[{name!r}]: low {lo} is above high {hi}")
         r_lo = _call(model, {**base, name: lo})
@@ -315,7 +310,7 @@ def probabilistic(
     cols: dict[str, np.ndarray] = {}
     for name, spec in inputs.items():
         if isinstance(spec, int | float | np.number) and not isinstance(spec, bool):
-            cols[name] = np.full(n_draws, _num(name, spec))
+            cols[name] = np.full(n_draws, check_value(name, spec, FINITE))
         else:
             cols[name] = np.asarray(distribution(spec, name).rvs(size=n_draws, random_state=rng))
     draws = pd.DataFrame(cols)
