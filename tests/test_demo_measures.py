@@ -12,9 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from _report_data import DEMO, DEMO_DATA, set_path
-from outcomes.report.config import ConfigError, load_config
+from outcomes.report.config import ConfigError, SchoolSurvey, Tables, load_config
 from outcomes.report.inputs import load_inputs
 from outcomes.report.sections.evaluation import Evaluation
 from outcomes.synthetic.programme import DEMO_COMMAND, DEMO_SETTINGS, _command_for
@@ -178,3 +180,16 @@ def test_a_primary_survey_alone_is_reported_and_reaches_its_schools(tmp_path):
     html = ev.school_population().to_html()
     assert "never added to the secondary" in html and "Primary pupils" in html
     assert "not a difference in differences" in html  # no comparison primary school
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    section=st.sampled_from(["tables", "school_survey"]),
+    key=st.text(st.characters(min_codepoint=97, max_codepoint=122), min_size=1, max_size=20),
+)
+def test_any_unknown_key_is_named_never_ignored(section, key):
+    allowed = {"tables": Tables, "school_survey": SchoolSurvey}[section].model_fields
+    assume(key not in allowed)
+    with pytest.raises(ConfigError) as err:
+        load_config(set_path(BASE, f"{section}.{key}", "x"))
+    assert f"{section}.{key}: unknown setting {key!r}" in str(err.value)
