@@ -193,6 +193,12 @@ class ProgrammeData:
             f"School survey: {len(self.school_survey):,} responses ({waves}); staff survey: "
             f"{len(self.staff_survey):,} responses.",
         ]
+        if self.primary_survey is not None:
+            parts.append(f"Primary survey (Stirling): {len(self.primary_survey):,} responses.")
+        mhst = [k for k in MHST_INSTRUMENTS if k in self.responses]
+        if mhst:
+            n = sum(len(self.responses[k]) for k in mhst)
+            parts.append(f"MHST measures ({', '.join(mhst)}): {n:,} responses.")
         return " ".join(parts)
 
     def __repr__(self) -> str:
