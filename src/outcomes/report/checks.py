@@ -59,10 +59,6 @@ def resolve_waves(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> dict[s
     for name in SURVEYS:
         present = set(data_waves(raw[name])) if name in raw else set()
         out[name] = [w for w in getattr(cfg, name).waves if w in present]
-    for name, of in WAVES_OF.items():
-        if name in raw:
-            present = set(data_waves(raw[name]))
-            out[name] = [w for w in getattr(cfg, of).waves if w in present]
     return out
 
 

@@ -148,7 +148,7 @@ def _primary(ev, rel: Release, pv: pd.DataFrame) -> None:
     cfg = ev.cfg.school_survey
     scale = cfg.primary_scale
     _flag_cells(rel, ev.primary_flags, "primary_survey")
-    waves = ev.waves("primary_survey", pv)
+    waves = ev.waves("school_survey", pv)  # the primary survey is read at these waves
     pv = pv[pv["wave"].astype(str).isin(waves)]
     cohorts = [c for c in (PROGRAMME, COMPARISON) if c in set(pv["cohort"])]
     cohorts += sorted(set(pv["cohort"]) - set(cohorts))
