@@ -193,3 +193,20 @@ def test_any_unknown_key_is_named_never_ignored(section, key):
     with pytest.raises(ConfigError) as err:
         load_config(set_path(BASE, f"{section}.{key}", "x"))
     assert f"{section}.{key}: unknown setting {key!r}" in str(err.value)
+
+
+def test_synth_command_switches_the_mhst_measures_on(tmp_path):
+    from typer.testing import CliRunner
+
+    from outcomes.cli.main import app
+
+    args = ["synth", "--seed", "4", "--schools", "3", "--truth-mc-size", "0", "--out"]
+    on = CliRunner().invoke(app, [*args, str(tmp_path / "on"), "--mhst-measures"])
+    off = CliRunner().invoke(app, [*args, str(tmp_path / "off")])
+    assert on.exit_code == 0 and off.exit_code == 0, on.output + off.output
+    assert (tmp_path / "on" / "responses_rcads_25_self.csv").is_file()
+    assert not (tmp_path / "off" / "responses_rcads_25_self.csv").exists()
+    assert "MHST measures" in on.output and "MHST measures" not in off.output
+    # the switch adds tables; every other table is byte for byte the same
+    for f in (tmp_path / "off").glob("*.csv"):
+        assert f.read_bytes() == (tmp_path / "on" / f.name).read_bytes(), f.name
