@@ -29,8 +29,12 @@ SCWBS_TOTAL = [f"q{i}" for i in (1, 3, 4, 5, 6, 8, 9, 10, 11, 12, 14, 15)]
 
 
 @pytest.fixture(scope="module")
-def rel(tmp_path_factory):
-    ev = Evaluation.from_config(DEMO, tmp_path_factory.mktemp("demo_measures"))
+def ev(tmp_path_factory):
+    return Evaluation.from_config(DEMO, tmp_path_factory.mktemp("demo_measures"))
+
+
+@pytest.fixture(scope="module")
+def rel(ev):
     return ev.release
 
 
@@ -52,7 +56,7 @@ def test_the_demo_is_simulated_with_the_mhst_measures_and_the_primary_survey():
     assert cfg.tables.primary_survey == "primary_survey.csv"
 
 
-def test_the_demo_report_holds_an_rcads_table(rel):
+def test_the_demo_report_holds_an_rcads_table(ev, rel):
     ch = rel.get("change_by_measure").frame
     rc = ch[ch["instrument"] == "rcads_25_self"].set_index("scale")
     assert list(rc.index) == ["anxiety", "depression", "total"]
@@ -75,6 +79,8 @@ def test_the_demo_report_holds_an_rcads_table(rel):
     # norms for the short form): it is in the change table, not in the reliable-change one
     assert "rcads_25_self" not in set(rel.get("reliable_change").frame["instrument"])
     assert "rcads_25_self" in rel.facts["outcomes: no reliable-change threshold"]
+    html = ev.outcomes().to_html()
+    assert html.count("no reliable-change threshold for Revised Child Anxiety") == 1
 
 
 def test_the_demo_report_holds_gad_7_and_phq_9(rel):
