@@ -30,6 +30,7 @@ from .._internal.params import (
 from .._internal.quality import QualityRecord
 from .._internal.text import did_you_mean, suggest
 from ..errors import DataStructureError, InvalidResponsesError, describe_issues
+from . import _slots
 from .model import Instrument, Item, ResponseSet, Scale, _norm, load_instrument
 
 # A code written as text is plain integer or decimal notation only: Python's float() would
@@ -463,6 +464,8 @@ class _Prepared:
     item_columns: dict[str, str]  # item id (or supplied scale id) -> source column name
     #: input="scales": supplied scale id -> validated values (NaN = missing or invalid)
     supplied: dict[str, np.ndarray] | None = None
+    #: the compiled path: one row of slots per coded item (see _slots.py)
+    slots: np.ndarray | None = None
 
 
 def _resolve_columns(
@@ -603,6 +606,9 @@ def _prepare(
 ) -> _Prepared:
     item_columns = _resolve_columns(data, inst, columns)
     inst.check_coding(coding)
+    fast = _prepare_slots(data, inst, item_columns, coding)
+    if fast is not None:
+        return fast
     n = len(data)
     labels = data.index.to_numpy()
     # Canonical codes cost a pass per item, so only items that gate a scale get them.
@@ -632,6 +638,100 @@ def _prepare(
     issue_parts.append(_duplicate_administrations(data))
     issues = _concat_issues(issue_parts)
     return _Prepared(data, encoded, issues, item_columns)
+
+
+#: which path scores coded items: "auto" takes the compiled slot path where it applies and
+#: the frame has at least _KERNEL_MIN_ROWS rows, else numpy; "numpy" always numpy (the
+#: reference); "kernel" the slot path whatever the size (tests compare the two)
+_engine = "auto"
+#: below this many rows numpy costs about what the kernel does, and a small job should not
+#: wait for numba to import (about 0.4 s, once per process)
+_KERNEL_MIN_ROWS = 20_000
+
+
+def _use_kernel(n_rows: int) -> bool:
+    if _engine == "numpy" or (_engine == "auto" and n_rows < _KERNEL_MIN_ROWS):
+        return False
+    return _slots.kernel() is not None
+
+
+def _slot_coders(
+    inst: Instrument, coding: str | None
+) -> dict[str, tuple[_ItemCoder, _slots.PackedItem]] | None:
+    """Per coded item its coder and packed tables, or None when the slot path cannot score
+    this instrument (continuous answers, codes that are not small integers)."""
+    out = {}
+    for it in inst.coded_items:
+        rset = inst.response_sets[it.response_set]
+        codes = (*rset.valid_codes, *rset.missing_codes)
+        if rset.is_continuous or not all(float(c).is_integer() for c in codes):
+            return None
+        coder = _ItemCoder.build(it, rset, coding)
+        packed = _slots.pack_item(coder.source, coder.canonical, coder.coding is not None)
+        if packed is None:
+            return None
+        out[it.id] = (coder, packed)
+    return out
+
+
+def _prepare_slots(
+    data: pd.DataFrame, inst: Instrument, item_columns: dict[str, str], coding: str | None
+) -> _Prepared | None:
+    """The compiled path of :func:`_prepare`: each item column becomes one byte per cell
+    (its slot in the packed tables), validated in the same pass; scales come later from the
+    slot matrix in one kernel call. None when the path does not apply."""
+    if not _use_kernel(len(data)):
+        return None
+    coders = _slot_coders(inst, coding)
+    if coders is None:
+        return None
+    n = len(data)
+    labels = data.index.to_numpy()
+    slots = np.empty((len(coders), n), dtype=np.uint8)
+    items: dict[str, _slots.SlotEncoded] = {}
+    issue_parts: list[pd.DataFrame] = []
+    for row, (item_id, (coder, packed)) in enumerate(coders.items()):
+        out = slots[row]
+        src = item_columns.get(item_id)
+        if src is None:  # an optional item not collected: every cell a blank
+            out.fill(packed.size)
+            items[item_id] = _slots.SlotEncoded(out, packed, np.empty(0, np.int64), [])
+            continue
+        col = data[src]
+        if _is_text(col):
+            codes, num_u, lab_u, why_u = _factorise(col, coder.labels)
+            slot_u = _slots.text_slots(packed, coder.source, coder.canonical, num_u, lab_u)
+            _slots.gather(slot_u, codes, out)
+            unreadable_u = np.array([w is not None for w in why_u], dtype=bool)
+            bad_pos = np.flatnonzero(unreadable_u[codes])
+            bad_why = why_u[codes[bad_pos]].tolist()
+            invalid_u = packed.invalid[slot_u].astype(bool)
+            if invalid_u.any():
+                extra = np.flatnonzero(invalid_u[codes])
+                bad_pos = np.concatenate([bad_pos, extra])
+                bad_why = bad_why + [coder._out_of_range()] * len(extra)
+        else:
+            numeric, _, bad_pos, bad_why = _parse_cells(col, coder.labels)
+            if _slots.encode_numbers(packed, numeric, out):
+                extra = np.flatnonzero(packed.invalid[out])
+                extra = np.setdiff1d(extra, bad_pos, assume_unique=True)
+                bad_pos = np.concatenate([bad_pos, extra])
+                bad_why = bad_why + [coder._out_of_range()] * len(extra)
+        items[item_id] = _slots.SlotEncoded(out, packed, bad_pos, bad_why)
+        if len(bad_pos):
+            issue_parts.append(
+                cells.bad_cells(
+                    labels[bad_pos].tolist(),
+                    str(src),
+                    col.to_numpy(dtype=object)[bad_pos],
+                    bad_why,
+                    item=item_id,
+                )
+            )
+    issue_parts.append(_duplicate_administrations(data))
+    prep = _Prepared(data, items, _concat_issues(issue_parts), item_columns)
+    prep.slots = slots
+    return prep
 
 
 def _duplicate_administrations(data: pd.DataFrame) -> pd.DataFrame:
@@ -668,6 +768,10 @@ def _round(x: np.ndarray, rule: str, decimals: int) -> np.ndarray:
     if not (x < 0).any():
         return np.floor(x * f + (0.5 + 1e-9)) / f
     return np.sign(x) * np.floor(np.abs(x) * f + (0.5 + 1e-9)) / f
+
+
+def _round_scale(x: np.ndarray, sc: Scale) -> np.ndarray:
+    return _round(x, sc.rounding.rule, sc.rounding.decimals)
 
 
 def _score_scale(
@@ -801,12 +905,18 @@ def _bands(sc: Scale, value: np.ndarray) -> dict[str, pd.Categorical]:
         # band with the largest minimum at or below it. Comparisons are False for NaN, so a
         # missing score gets code -1 (missing band) with no special case.
         order = sorted(range(len(scheme.levels)), key=lambda j: scheme.levels[j].min)
-        rank = np.full(len(value), -1, dtype=np.int8)
-        for j in order:
-            rank += value >= scheme.levels[j].min
         remap = np.array([*order, -1], dtype=np.int8)  # rank -1 -> last entry -> -1
+        codes = None
+        if _use_kernel(len(value)):
+            mins = np.array([scheme.levels[j].min for j in order], dtype=float)
+            codes = _slots.band_codes(np.ascontiguousarray(value, dtype=float), mins, remap)
+        if codes is None:
+            rank = np.full(len(value), -1, dtype=np.int8)
+            for j in order:
+                rank += value >= scheme.levels[j].min
+            codes = remap[rank]
         out[colname] = pd.Categorical.from_codes(
-            remap[rank], categories=[b.label for b in scheme.levels], ordered=True
+            codes, categories=[b.label for b in scheme.levels], ordered=True
         )
     return out
 
@@ -817,8 +927,18 @@ def _score_prepared(
     values: dict[str, np.ndarray] = {}
     counts: dict[str, np.ndarray] = {}
     cols: dict[str, object] = {}
+    fast_values: dict[str, np.ndarray] = {}
+    fast_counts: dict[str, np.ndarray] = {}
+    if prep.slots is not None:
+        order = {item_id: r for r, item_id in enumerate(prep.items)}
+        fast_values, fast_counts = _slots.score_item_scales(
+            inst, prep.items, prep.slots, order, prorate, _round_scale
+        )
     for sc in inst.scales:
-        value, n = _score_scale(sc, prep, values, counts, prorate)
+        if sc.id in fast_values:
+            value, n = fast_values[sc.id], fast_counts[sc.id]
+        else:
+            value, n = _score_scale(sc, prep, values, counts, prorate)
         value = _apply_fixed_values(sc, prep, value)
         values[sc.id], counts[sc.id] = value, n
         cols[sc.id] = value

@@ -1,0 +1,125 @@
+"""Compiled scoring kernels (numba), imported only when scoring, never by ``import outcomes``.
+
+Coded items are scored through *slots*: each cell becomes one byte, its position in the item's
+packed lookup tables (a code's offset from the lowest code; then one slot for a blank cell and
+one for anything unreadable or out of range). ``encode_*`` writes one item column's slots and
+counts its invalid cells in one pass; ``score_item_scales`` then reads the small slot matrix a
+block of rows at a time and writes every item-based scale (sum, mean, prorated sum, single
+item) with its items-answered count. Results are identical to the numpy path in scoring.py,
+which stays the reference (and is used when numba is missing or for continuous answers): the
+same additions in the same order, the same rounding arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: scale kinds understood by :func:`score_item_scales`
+SUM, MEAN, PRORATE, SINGLE = 0, 1, 2, 3
+#: rounding rules applied in the kernel (others are applied afterwards in numpy)
+ROUND_NONE, ROUND_HALF_AWAY = 0, 1
+#: the rounding epsilon of scoring._round (0.5 + 1e-9 evaluated once, as there)
+_HALF = 0.5 + 1e-9
+#: rows per block: one block's accumulators stay in the first-level cache
+_BLOCK = 512
+
+
+@njit(cache=True, nogil=True)
+def encode_int(values, lo, size, invalid, out):  # pragma: no cover - compiled
+    """Slots of an integer column; returns how many cells are invalid."""
+    bad = 0
+    for i in range(values.shape[0]):
+        d = values[i] - lo
+        s = d if 0 <= d < size else size + 1
+        out[i] = s
+        bad += invalid[s]
+    return bad
+
+
+@njit(cache=True, nogil=True)
+def encode_float(values, lo, size, invalid, out):  # pragma: no cover - compiled
+    """Slots of a float column (NaN is a blank; a fraction or infinity is out of range)."""
+    bad = 0
+    hi = lo + size - 1
+    for i in range(values.shape[0]):
+        v = values[i]
+        if v >= lo and v <= hi:
+            iv = np.int64(v)
+            s = iv - lo if iv == v else size + 1
+        elif v != v:
+            s = size
+        else:
+            s = size + 1
+        out[i] = s
+        bad += invalid[s]
+    return bad
+
+
+@njit(cache=True, nogil=True)
+def score_item_scales(
+    slots, score, answered, ptr, members, kind, need, n_items, rule, factor, out_val, out_n
+):  # pragma: no cover - compiled
+    """Every item-based scale, a block of rows at a time.
+
+    slots (items, rows) uint8; score/answered (items, 256) tables; scale k's items are
+    members[ptr[k]:ptr[k+1]] in the scale's own order (so sums add in the same order as numpy).
+    """
+    n = slots.shape[1]
+    acc = np.empty(_BLOCK)
+    cnt = np.empty(_BLOCK, dtype=np.int64)
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        m = stop - start
+        for k in range(kind.shape[0]):
+            first = members[ptr[k]]
+            if kind[k] == SINGLE:
+                for b in range(m):
+                    s = slots[first, start + b]
+                    a = answered[first, s]
+                    out_val[k, start + b] = score[first, s] if a else np.nan
+                    out_n[k, start + b] = a
+                continue
+            for b in range(m):
+                acc[b] = 0.0
+                cnt[b] = 0
+            for p in range(ptr[k], ptr[k + 1]):
+                j = members[p]
+                for b in range(m):
+                    s = slots[j, start + b]
+                    acc[b] += score[j, s]
+                    cnt[b] += answered[j, s]
+            f = factor[k]
+            for b in range(m):
+                c = cnt[b]
+                if c >= need[k]:
+                    if kind[k] == MEAN:
+                        x = acc[b] / c
+                    elif kind[k] == PRORATE:
+                        x = acc[b] * n_items[k] / c
+                    else:
+                        x = acc[b]
+                    if rule[k] == ROUND_HALF_AWAY:
+                        if x < 0:
+                            x = -np.floor(-x * f + _HALF) / f
+                        else:
+                            x = np.floor(x * f + _HALF) / f
+                else:
+                    x = np.nan
+                out_val[k, start + b] = x
+                out_n[k, start + b] = c
+    return out_val
+
+
+@njit(cache=True, nogil=True)
+def band_codes(value, mins, remap, out):  # pragma: no cover - compiled
+    """Band of each value: the level with the largest minimum at or below it (NaN: -1).
+    ``mins`` ascending; ``remap`` maps that rank (and -1, last) to the category code."""
+    for i in range(value.shape[0]):
+        x = value[i]
+        r = -1
+        for t in range(mins.shape[0]):
+            if x >= mins[t]:
+                r += 1
+        out[i] = remap[r]
+    return out

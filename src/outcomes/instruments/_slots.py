@@ -1,0 +1,219 @@
+"""The compiled scoring path: coded items as one-byte slots into packed lookup tables.
+
+scoring.py decides per call whether this path applies (numba importable, every coded item on a
+response set of listed integer codes, at most 256 slots per item) and otherwise uses its numpy
+path, which is the reference: both give identical results (tests/test_scoring_kernel.py).
+The tables are the numpy path's own :class:`~outcomes.instruments.scoring._CodeTable`s, packed
+side by side, so validation, reverse keys, recodes and missing codes have one home.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
+
+import numpy as np
+
+from .model import Instrument, Scale
+
+#: slots per item: a byte
+SLOTS = 256
+
+
+@cache
+def kernel() -> ModuleType | None:
+    """The compiled kernels, or None when numba cannot be imported (numpy path then)."""
+    try:
+        from . import _kernel
+    except ImportError:  # pragma: no cover - numba is a declared dependency
+        return None
+    return _kernel
+
+
+@dataclass(frozen=True)
+class PackedItem:
+    """One item's slot layout: source codes ``offset .. offset+size-1`` in slots 0..size-1,
+    ``size`` a blank, ``size + 1`` unreadable or out of range; when an alternative coding is
+    in use, the response set's own codes (which labels name) follow from ``size + 2``."""
+
+    offset: int
+    size: int
+    canon_offset: int | None  # offset of the canonical codes' own table (alternative coding)
+    canon_base: int  # first slot of the canonical codes (== 0 without an alternative coding)
+    canon_size: int
+    score: np.ndarray  # float64[SLOTS]
+    answered: np.ndarray  # uint8[SLOTS]
+    invalid: np.ndarray  # uint8[SLOTS]
+    canon: np.ndarray  # float64[SLOTS]
+
+    def label_slots(self, canonical_index: np.ndarray) -> np.ndarray:
+        """Slots of labels, given their index into the canonical code table."""
+        if self.canon_offset is None:
+            return canonical_index
+        blank, bad = self.canon_size, self.canon_size + 1
+        return np.where(
+            canonical_index == blank,
+            self.size,
+            np.where(canonical_index == bad, self.size + 1, canonical_index + self.canon_base),
+        )
+
+
+def pack_item(source, canonical, alternative: bool) -> PackedItem | None:
+    """Pack an item's numpy code tables (scoring._CodeTable) into slots; None if too many."""
+    total = source.size + 2 + (canonical.size if alternative else 0)
+    if total > SLOTS:
+        return None
+    score = np.zeros(SLOTS)
+    answered = np.zeros(SLOTS, dtype=np.uint8)
+    invalid = np.zeros(SLOTS, dtype=np.uint8)
+    canon = np.full(SLOTS, np.nan)
+    parts = [(0, source)] + ([(source.size + 2, canonical)] if alternative else [])
+    for base, t in parts:
+        k = t.size if base else t.size + 2  # the canonical part shares blank/bad slots
+        score[base : base + k] = t.score[:k]
+        answered[base : base + k] = t.answered[:k]
+        invalid[base : base + k] = t.invalid[:k]
+        canon[base : base + k] = t.canon[:k]
+    return PackedItem(
+        source.offset,
+        source.size,
+        canonical.offset if alternative else None,
+        source.size + 2 if alternative else 0,
+        canonical.size,
+        score,
+        answered,
+        invalid,
+        canon,
+    )
+
+
+def encode_numbers(packed: PackedItem, values: np.ndarray, out: np.ndarray) -> int:
+    """Write the slots of a column of numbers into ``out``; returns its invalid-cell count."""
+    k = kernel()
+    kind = values.dtype.kind
+    if kind == "i":
+        return int(k.encode_int(values, packed.offset, packed.size, packed.invalid, out))
+    if kind == "f":
+        return int(k.encode_float(values, packed.offset, packed.size, packed.invalid, out))
+    # unsigned integers and anything else: through float (exact for any code that can match)
+    with np.errstate(invalid="ignore"):
+        as_float = values.astype(np.float64)
+    return int(k.encode_float(as_float, packed.offset, packed.size, packed.invalid, out))
+
+
+@dataclass
+class SlotEncoded:
+    """One item column as slots; answered cells, scores and canonical codes on demand (the
+    numpy path's :class:`~outcomes.instruments.scoring._Encoded` interface)."""
+
+    slots: np.ndarray  # uint8, a row of the slot matrix
+    packed: PackedItem
+    bad_pos: np.ndarray
+    bad_why: list[str]
+    unreadable: np.ndarray | None = None  # positions of unreadable cells (never answered)
+
+    @property
+    def answered(self) -> np.ndarray:
+        return self.packed.answered.view(bool)[self.slots]
+
+    @property
+    def score(self) -> np.ndarray:
+        return self.packed.score[self.slots]
+
+    @property
+    def canon(self) -> np.ndarray:
+        return self.packed.canon[self.slots]
+
+
+def item_scales(inst: Instrument) -> list[Scale]:
+    """Scales computed from items (sum, mean; a single item is its own score)."""
+    return [sc for sc in inst.scales if sc.method in ("sum", "mean")]
+
+
+def score_item_scales(
+    inst: Instrument,
+    items: dict[str, SlotEncoded],
+    slots: np.ndarray,
+    order: dict[str, int],  # item id -> its row of ``slots`` (rows 0.. in this order)
+    prorate: bool | None,
+    round_after,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Values and items-answered counts of every item-based scale, in one kernel call.
+    ``round_after(values, scale)`` rounds what the kernel does not (half-even)."""
+    k = kernel()
+    scales = item_scales(inst)
+    n = slots.shape[1]
+    if not scales:
+        return {}, {}
+    score = np.stack([items[i].packed.score for i in order])
+    answered = np.stack([items[i].packed.answered for i in order])
+    ptr, members, kind, need, n_items, rule, factor = [0], [], [], [], [], [], []
+    for sc in scales:
+        members.extend(order[i] for i in sc.items)
+        ptr.append(len(members))
+        if len(sc.items) == 1:
+            kind.append(k.SINGLE)
+        elif sc.method == "mean":
+            kind.append(k.MEAN)
+        elif sc.prorate and prorate is not False:
+            kind.append(k.PRORATE)
+        else:
+            kind.append(k.SUM)
+        need.append(sc.required_answered)
+        n_items.append(float(len(sc.items)))
+        in_kernel = sc.rounding.rule in ("none", "half_away_from_zero")
+        rule.append(k.ROUND_HALF_AWAY if sc.rounding.rule == "half_away_from_zero" else 0)
+        factor.append(10.0**sc.rounding.decimals if in_kernel else 1.0)
+    out_val = np.empty((len(scales), n))
+    out_n = np.empty((len(scales), n), dtype=np.int64)
+    k.score_item_scales(
+        slots,
+        score,
+        answered,
+        np.array(ptr, dtype=np.int64),
+        np.array(members, dtype=np.int64),
+        np.array(kind, dtype=np.int64),
+        np.array(need, dtype=np.int64),
+        np.array(n_items),
+        np.array(rule, dtype=np.int64),
+        np.array(factor),
+        out_val,
+        out_n,
+    )
+    values, counts = {}, {}
+    for r, sc in enumerate(scales):
+        v = out_val[r]
+        if len(sc.items) > 1 and sc.rounding.rule not in ("none", "half_away_from_zero"):
+            v = round_after(v, sc)
+        values[sc.id], counts[sc.id] = v, out_n[r]
+    return values, counts
+
+
+def band_codes(value: np.ndarray, mins: np.ndarray, remap: np.ndarray) -> np.ndarray | None:
+    """Band category codes through the kernel, or None when it is not available."""
+    k = kernel()
+    if k is None:
+        return None
+    return k.band_codes(value, mins, remap, np.empty(len(value), dtype=np.int8))
+
+
+def text_slots(
+    packed: PackedItem,
+    source,
+    canonical,
+    num_u: np.ndarray,
+    lab_u: np.ndarray,
+) -> np.ndarray:
+    """Slots of each distinct value of a text column (numbers through the source coding,
+    labels through the response set's own codes)."""
+    slot_u = source.index(num_u).astype(np.int64)
+    if lab_u.any():
+        lab = packed.label_slots(canonical.index(np.where(lab_u, num_u, np.nan)))
+        slot_u = np.where(lab_u, lab, slot_u)
+    return slot_u.astype(np.uint8)
+
+
+def gather(slot_u: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
+    """Cell slots from each distinct value's slot (codes index distinct values; -1 = last)."""
+    np.take(slot_u, codes, out=out, mode="wrap")
