@@ -123,3 +123,13 @@ def band_codes(value, mins, remap, out):  # pragma: no cover - compiled
                 r += 1
         out[i] = remap[r]
     return out
+
+
+@njit(cache=True, nogil=True)
+def add_scale(total, present, value):  # pragma: no cover - compiled
+    """One component of a sum of scales: add where known, count where known."""
+    for i in range(value.shape[0]):
+        x = value[i]
+        if x == x:
+            total[i] += x
+            present[i] += 1

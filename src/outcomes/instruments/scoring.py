@@ -799,14 +799,23 @@ def _score_scale(
     if sc.method == "sum_of_scales":
         present = np.zeros(n_rows, dtype=np.int64)
         total = np.zeros(n_rows)
+        fast = _slots.kernel() if _use_kernel(n_rows) else None
+        ok = np.empty(n_rows, dtype=bool)
         for s in sc.scales:
             v = values[s]
-            ok = ~np.isnan(v)
+            if fast is not None and v.dtype == np.float64:
+                fast.add_scale(total, present, v)
+                continue
+            np.isnan(v, out=ok)
+            np.logical_not(ok, out=ok)
             present += ok
-            total += np.where(ok, v, 0.0)
+            np.add(total, v, out=total, where=ok)
         # Items answered add up; unknown (NaN, score-level input) stays unknown.
-        n = np.sum([counts[s] for s in sc.scales], axis=0)
-        return np.where(present >= need, total, np.nan), n
+        n = counts[sc.scales[0]].copy()
+        for s in sc.scales[1:]:
+            n = np.add(n, counts[s], out=n if n.dtype == np.result_type(n, counts[s]) else None)
+        total[present < need] = np.nan
+        return total, n
     encoded = [prep.items[i] for i in sc.items]
     if len(encoded) == 1:  # a single-item scale is the item score itself
         answered = encoded[0].answered
@@ -915,8 +924,9 @@ def _bands(sc: Scale, value: np.ndarray) -> dict[str, pd.Categorical]:
             for j in order:
                 rank += value >= scheme.levels[j].min
             codes = remap[rank]
+        # codes are -1..levels-1 by construction (remap), so pandas need not check them
         out[colname] = pd.Categorical.from_codes(
-            codes, categories=[b.label for b in scheme.levels], ordered=True
+            codes, categories=[b.label for b in scheme.levels], ordered=True, validate=False
         )
     return out
 
@@ -944,7 +954,7 @@ def _score_prepared(
         cols[sc.id] = value
         # Items answered; unknown (<NA>) for scores supplied without items.
         cols[f"{sc.id}_n"] = (
-            n.astype(np.int64)
+            n.astype(np.int64, copy=False)
             if n.dtype.kind in "iu"
             else pd.array(n, dtype="Float64").astype("Int64")
         )
