@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy.stats import norm
-from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
+from . import _km
 from ._attrs import attach
 from ._internal.cells import COLUMNS as CELL_COLUMNS
 from ._internal.cells import combine, flagged
@@ -1236,41 +1236,36 @@ def _loglog_band(surv: np.ndarray, se_log: np.ndarray, z: float) -> tuple[np.nda
 _QUANTILES = {"median": 0.5, "q1": 0.25, "q3": 0.75, "p90": 0.90}
 
 
-def _km_summary(days: np.ndarray, event: np.ndarray, standard_days: float, z: float):
-    """Quantiles with their CIs and the share within the standard for one group; ``z`` the
-    normal quantile of the confidence level."""
+def _km_summary(km: _km.GroupedKM, standard_days: float, z: float) -> dict[str, np.ndarray]:
+    """Per group of ``km``: quantiles with their CIs and the share within the standard; ``z``
+    the normal quantile of the confidence level. NaN for a group without rows."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se_log = km.se / km.surv  # Greenwood: sqrt(sum d / (n (n - d))), R's survfit std.err
+    s_lo, s_hi = _loglog_band(km.surv, se_log, z)
+    est = _km.quantiles(km, km.surv, _QUANTILES)
+    # R quantile.survfit: the quantiles of the band's limits (the lower limit of S reaches
+    # 1 - p first, so it gives the lower limit of the time)
+    low = _km.quantiles(km, s_lo, _QUANTILES)
+    high = _km.quantiles(km, s_hi, _QUANTILES)
     out = {}
     for name in _QUANTILES:
-        out[f"{name}_days" if name != "median" else "median_days"] = np.nan
-        out[f"{name}_ci_low"] = np.nan
-        out[f"{name}_ci_high"] = np.nan
-    out |= {"within_standard": np.nan, "within_standard_ci_low": np.nan}
-    out["within_standard_ci_high"] = np.nan
-    if len(days) == 0:
-        return out, None
-    sf = SurvfuncRight(days, event.astype(float))
-    times, surv, se = sf.surv_times, sf.surv_prob, sf.surv_prob_se
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se_log = se / surv  # Greenwood: sqrt(sum d / (n (n - d))), R's survfit std.err
-    s_lo, s_hi = _loglog_band(surv, se_log, z)
-    last = float(np.max(days))
-    for name, p in _QUANTILES.items():
-        out[f"{name}_days"] = km_quantile(times, surv, p, last) if len(times) else np.nan
-        if len(times):
-            # R quantile.survfit: the quantiles of the band's limits (the lower limit of S
-            # reaches 1 - p first, so it gives the lower limit of the time)
-            out[f"{name}_ci_low"] = km_quantile(times, s_lo, p, last)
-            out[f"{name}_ci_high"] = km_quantile(times, s_hi, p, last)
-    s = _km_at(times, surv, standard_days, 1.0)
-    s_se = _km_at(times, se, standard_days, 0.0)
-    out["within_standard"] = 1.0 - s
-    if 0 < s < 1 and np.isfinite(s_se) and s_se > 0:
-        # log(-log S) interval (Kalbfleisch & Prentice; R survfit conf.type = "log-log")
-        w = z * s_se / (s * abs(np.log(s)))
-        s_lo1, s_hi1 = s ** np.exp(w), s ** np.exp(-w)
-        out["within_standard_ci_low"] = 1.0 - s_hi1
-        out["within_standard_ci_high"] = 1.0 - s_lo1
-    return out, sf
+        out[f"{name}_days"] = est[name]
+        out[f"{name}_ci_low"] = low[name]
+        out[f"{name}_ci_high"] = high[name]
+    s = _km.step_at(km, km.surv, standard_days, 1.0)
+    s_se = _km.step_at(km, km.se, standard_days, 0.0)
+    lo = np.full(km.n_groups, np.nan)
+    hi = np.full(km.n_groups, np.nan)
+    ok = (s > 0) & (s < 1) & np.isfinite(s_se) & (s_se > 0)
+    # log(-log S) interval (Kalbfleisch & Prentice; R survfit conf.type = "log-log")
+    w = z * s_se[ok] / (s[ok] * np.abs(np.log(s[ok])))
+    lo[ok] = 1.0 - s[ok] ** np.exp(-w)
+    hi[ok] = 1.0 - s[ok] ** np.exp(w)
+    empty = km.n_rows == 0
+    out["within_standard"] = np.where(empty, np.nan, 1.0 - s)
+    out["within_standard_ci_low"] = lo
+    out["within_standard_ci_high"] = hi
+    return out
 
 
 def _wait_data(df, stage, as_of, discharged, exclude_not_accepted):
@@ -1296,6 +1291,33 @@ def _wait_data(df, stage, as_of, discharged, exclude_not_accepted):
     days = (end - ref).dt.days.to_numpy(dtype=float)
     waiting = keep & ~event & ~closed
     return keep, days, event, waiting, closed, n_not_acc
+
+
+def _group_index(
+    df: pd.DataFrame, by: list[str], total: bool
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Groups numbered as :func:`_per_group` orders them (sorted, missing labels a group of
+    their own); with ``total`` and ``by`` every row is listed a second time, in a last
+    ``Total`` group. Returns the listed rows (positions in ``df``), the group of each, and
+    one object array of labels per ``by`` column."""
+    rows = np.arange(len(df))
+    if not by:
+        return rows, np.zeros(len(df), np.int64), []
+    grouped = df.groupby(by, dropna=False, sort=True)
+    group = grouped.ngroup().to_numpy(dtype=np.int64)
+    index = grouped.size().index
+    labels = []
+    for k in range(len(by)):
+        level = index.get_level_values(k) if len(by) > 1 else index
+        values = np.empty(len(index) + total, dtype=object)
+        values[: len(index)] = list(level)
+        if total:
+            values[-1] = TOTAL
+        labels.append(values)
+    if total:
+        group = np.concatenate([group, np.full(len(df), len(index), np.int64)])
+        rows = np.concatenate([rows, rows])
+    return rows, group, labels
 
 
 @dataclass
@@ -1463,46 +1485,37 @@ def waiting_times(
         keep, days, event, waiting, closed, n_not_acc = _wait_data(
             df, st, as_of_ts, discharged, exclude_not_accepted
         )
-        work = pd.DataFrame(
-            {"days": days, "event": event, "waiting": waiting, "closed": closed}, index=df.index
-        )[keep]
-        for c in by_cols:
-            work[c] = df.loc[keep, c]
-        curve_parts: list[dict] = []
+        rows, group, labels = _group_index(df.loc[keep], by_cols, total)
+        rows = np.flatnonzero(keep)[rows]
+        n_groups = len(labels[0]) if by_cols else 1
+        km = _km.km_grouped(days[rows], event[rows], group, n_groups)
 
-        def fn(sub: pd.DataFrame, st=st, curve_parts=curve_parts) -> dict:
-            d = sub["days"].to_numpy()
-            e = sub["event"].to_numpy(dtype=bool)
-            stats, sf = _km_summary(d, e, standard_days, z)
-            empty = np.array([], float)
-            curve_parts.append(
-                {
-                    "days": sf.surv_times if sf is not None else empty,
-                    "at_risk": sf.n_risk if sf is not None else empty,
-                    "events": sf.n_events if sf is not None else empty,
-                    "surv": sf.surv_prob if sf is not None else empty,
-                }
-            )
-            return {
-                "stage": st,
-                "n": len(sub),
-                "n_seen": int(e.sum()),
-                "n_waiting": int(sub["waiting"].sum()),
-                "n_closed_unseen": int(sub["closed"].sum()),
-                **stats,
-                "standard_days": standard_days,
-            }
+        def per_group(flags: np.ndarray, rows=rows, group=group, n=n_groups) -> np.ndarray:
+            return np.bincount(group, weights=flags[rows].astype(float), minlength=n)
 
-        tab = _per_group(work, by_cols, total, fn)
-        lengths = np.array([len(cp["days"]) for cp in curve_parts])
+        cols: dict[str, object] = dict(zip(by_cols, labels, strict=True))
+        cols |= {
+            "stage": st,
+            "n": km.n_rows.astype(np.int64),
+            "n_seen": per_group(event).astype(np.int64),
+            "n_waiting": per_group(waiting).astype(np.int64),
+            "n_closed_unseen": per_group(closed).astype(np.int64),
+            **_km_summary(km, standard_days, z),
+            "standard_days": standard_days,
+        }
+        tab = pd.DataFrame(cols)
         cv = pd.DataFrame(
-            {k: np.concatenate([cp[k] for cp in curve_parts]) for k in curve_parts[0]}
+            {
+                "days": km.times,
+                "at_risk": km.n_risk,
+                "events": km.n_events,
+                "surv": km.surv,
+                "seen": 1.0 - km.surv,
+            }
         )
-        cv["seen"] = 1.0 - cv["surv"]
         cv.insert(0, "stage", st)
-        # group labels in the order _per_group produced the rows
         for k, name in enumerate(by_cols):
-            cv.insert(k, name, pd.Series(np.repeat(tab[name].to_numpy(), lengths), dtype=object))
+            cv.insert(k, name, pd.Series(labels[k][km.group], dtype=object))
         tables.append(tab)
         curves.append(cv)
         excluded_not_acc = n_not_acc
