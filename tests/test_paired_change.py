@@ -400,6 +400,30 @@ def test_adjust_pvalues_examples():
     assert out[0] == pytest.approx(0.02) and np.isnan(out[1]) and out[2] == pytest.approx(0.08)
     with pytest.raises(OutcomesError, match="parameter 'method'"):
         adjust_pvalues([0.1], "hs")
+
+
+def test_adjust_pvalues_unsorted_ties_and_the_cap_at_one():
+    # By hand (R: p.adjust(c(.04, .01, .5, .04, .3), "holm") and "BH" agree):
+    # Holm: sorted .01 .04 .04 .3 .5 times 5 4 3 2 1 = .05 .16 .12 .6 .5, running max
+    # .05 .16 .16 .6 .6; BH: p_(i) * 5 / i = .05 .1 .0667 .375 .5, running min from the top.
+    p = [0.04, 0.01, 0.5, 0.04, 0.3]
+    assert adjust_pvalues(p, "holm") == pytest.approx([0.16, 0.05, 0.6, 0.16, 0.6])
+    assert adjust_pvalues(p, "bh") == pytest.approx([1 / 15, 0.05, 0.5, 1 / 15, 0.375])
+    assert adjust_pvalues([0.3, 0.6], "bonferroni") == pytest.approx([0.6, 1.0])
+    assert adjust_pvalues([0.9, 0.8], "holm") == pytest.approx([1.0, 1.0])  # .8 * 2 capped
+
+
+def test_adjust_pvalues_are_statsmodels_bit_for_bit():
+    # The report's published p_adj must not move: same arithmetic as multipletests.
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(21)
+    for n in (1, 2, 7, 50):
+        p = np.round(rng.uniform(0, 1, n) ** 3, 3)  # rounding makes ties
+        for method in ("holm", "fdr_bh", "bonferroni"):
+            np.testing.assert_array_equal(
+                adjust_pvalues(p, method), multipletests(p, method=method)[1]
+            )
     with pytest.raises(OutcomesError, match="between 0 and 1"):
         adjust_pvalues([1.5], "holm")
 

@@ -849,10 +849,28 @@ def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
     if ((p[ok] < 0) | (p[ok] > 1)).any():
         raise OutcomesError("p-values must lie between 0 and 1")
     if ok.any():
-        from statsmodels.stats.multitest import multipletests  # statsmodels loads on first use
-
-        out[ok] = multipletests(p[ok], method=aliases[method])[1]
+        out[ok] = _adjusted(p[ok], aliases[method])
     return out
+
+
+def _adjusted(p: np.ndarray, method: str) -> np.ndarray:
+    """Holm, Benjamini-Hochberg or Bonferroni on finite p-values, with the same arithmetic as
+    statsmodels' ``multipletests`` (so the same floating-point results). Written here because
+    ``multipletests(method="holm")`` runs ``gc.collect()`` on every call: 0.1 s or more each
+    in a process holding a report's data, sixteen times per report."""
+    n = len(p)
+    if method == "bonferroni":
+        adj = p * float(n)
+    else:
+        order = np.argsort(p)
+        ps = p[order]
+        if method == "holm":
+            ranked = np.maximum.accumulate(ps * np.arange(n, 0, -1))
+        else:  # fdr_bh: p_(i) / (i / n), then the running minimum from the largest down
+            ranked = np.minimum.accumulate((ps / (np.arange(1, n + 1) / float(n)))[::-1])[::-1]
+        adj = np.empty_like(ranked)
+        adj[order] = ranked
+    return np.minimum(adj, 1.0)
 
 
 # ----------------------------------------------------------------------------- caseness
