@@ -111,7 +111,8 @@ def rows_of(f: pd.DataFrame, col: str, labels) -> list[int]:
 # ----------------------------------------------------------------------------- building
 def crafted_teams(seed: int, tmp: Path, small: int = 3) -> tuple[Evaluation, dict]:
     """Four schools and two teams, each team serving two schools (simulated); the first
-    school keeps ``small`` referrals, the rest move to its team's other school."""
+    school keeps the referrals of ``small`` children, the rest move to its team's other
+    school."""
     data = simulate_programme(
         seed=seed, n_schools=4, n_comparison_schools=0, secondary_share=0.0,
         pupils_per_primary=300, referral_rate=0.08, truth_mc_size=0,
@@ -126,11 +127,8 @@ def crafted_teams(seed: int, tmp: Path, small: int = 3) -> tuple[Evaluation, dic
     rows = ref.index[ref["school_id"] == first]
     # whole people move, so that the outcomes (by each child's first referral) move too
     people = ref.loc[rows, "person_id"].drop_duplicates()
-    movers = ref["person_id"].isin(people.iloc[1:]) & (ref["school_id"] == first)
+    movers = ref["person_id"].isin(people.iloc[small:]) & (ref["school_id"] == first)
     ref.loc[movers, "school_id"] = mate
-    keep = ref.index[ref["school_id"] == first]
-    if len(keep) > small:  # one person with several referrals: keep the first ``small``
-        ref.loc[keep[small:], "school_id"] = mate
     cfg = config_for(data, tmp / "data")
     start = pd.Timestamp(cfg["period"]["start"])
     cfg["targets"]["inappropriate_rate"]["baseline"] = {
@@ -238,12 +236,16 @@ def test_the_intruder_recovers_a_month_from_the_baseline():
 # ----------------------------------------------------------------------------- the release holds
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_team_does_not_give_away_its_small_school(seed, tmp_path):
-    ev, crafted = crafted_teams(seed, tmp_path)
+    """Referrals, waits and outcomes: each by school holds the crafted small school, each by
+    team its team (without the link the intruder recovers the school in all three)."""
+    ev, crafted = crafted_teams(seed, tmp_path, small=5)
     rel = ev.release
-    school = rel.get("reach_by_school").frame.set_index("school_id")
-    assert school.loc[crafted["school"], "received"] == MARKER  # the crafted small school
-    team = rel.get("reach_by_team").frame.set_index("team")
-    assert crafted["team"] in team.index
+    for name, n, label in (("reach_by_school", "received", "school_id"),
+                           ("waits_by_school", "n", "school_id"),
+                           ("outcomes_by_site", "n", "level")):  # fmt: skip
+        row = rel.get(name).row(**{label: crafted["school"]})
+        assert row is not None and row[n] == MARKER, name  # the crafted small school
+    assert rel.get("reach_by_team").row(team=crafted["team"]) is not None
     assert attack_teams(rel, crafted["serves"]) == []
 
 

@@ -235,9 +235,9 @@ class Release:
         ``(rows, other, other_rows)`` states that this table's ``rows`` sum to ``other``'s
         ``other_rows`` (``other`` None: to this table's own rows) in every count column the
         two share. The table's own totals cannot see such an equation, so an intruder could
-        use it: while a link holds exactly one hidden cell, the smallest shown cell of this
-        table on it is hidden too and the table is released again (its own totals then
-        protect that cell in turn). Without links, the same as :meth:`counts`."""
+        use it: while a link holds exactly one hidden cell, the smallest shown cell of its
+        ``rows`` (or else of its parts in this table) is hidden too and the table is released
+        again (its own totals then protect that cell in turn). Without links: :meth:`counts`."""
         forced: set[tuple[int, str]] = set()
         t = table.reset_index(drop=True)
         while True:
@@ -254,15 +254,17 @@ class Release:
                 for c in counts:
                     if c not in theirs.columns:
                         continue
-                    mine = [(i, pub.at[i, c]) for i in rows]
-                    cells = [v for _, v in mine] + [theirs.at[j, c] for j in other_rows]
-                    if other is None:
-                        mine += [(j, pub.at[j, c]) for j in other_rows]
+                    cells = [pub.at[i, c] for i in rows] + [theirs.at[j, c] for j in other_rows]
                     if sum(is_hidden(v) for v in cells) != 1:
                         continue
-                    shown = [(float(v) == 0, float(v), i) for i, v in mine if not is_hidden(v)]
-                    if shown:  # the smallest non-zero cell (a zero hides nothing)
-                        new.add((min(shown)[2], c))
+                    # the sum's smallest non-zero shown cell (a zero hides nothing); of the
+                    # parts only when they are this table's and the sum's cells are all hidden
+                    for mine in (rows, other_rows if other is None else ()):
+                        shown = [(float(pub.at[i, c]) == 0, float(pub.at[i, c]), i)
+                                 for i in mine if not is_hidden(pub.at[i, c])]  # fmt: skip
+                        if shown:
+                            new.add((min(shown)[2], c))
+                            break
             if not new - forced:
                 break
             forced |= new
