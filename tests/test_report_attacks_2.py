@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats as st
 
 from _report_data import config_for
 from outcomes.report import Evaluation
@@ -285,3 +286,130 @@ def test_the_scorecard_baseline_does_not_give_away_a_small_month(tmp_path):
     # the scorecard says so rather than showing a rate from a hidden count
     card = rel.get("scorecard").row(measure="Inappropriate referrals (% of decided)")
     assert card["baseline"] == MARKER and card["status"] == "not yet clear"
+
+
+# ----------------------------------------------------------------------------- school surveys
+def copy_demo(tmp: Path) -> Path:
+    data = tmp / "data"
+    data.mkdir(exist_ok=True)
+    for p in DEMO_DATA.glob("*.csv"):
+        (data / p.name).write_bytes(p.read_bytes())
+    return data
+
+
+def demo_on(data: Path, out: Path) -> Evaluation:
+    cfg = yaml.safe_load(DEMO.read_text())
+    cfg["data_dir"] = str(data)
+    return Evaluation.from_config(cfg, out)
+
+
+def half_width_n(half: float, sd: float) -> float:
+    """n from a t CI half-width and the SD (one school: t on n - 1 df, no design effect)."""
+    n = (1.96 * sd / half) ** 2
+    for _ in range(60):
+        n = (st.t.ppf(0.975, max(n - 1, 1)) * sd / half) ** 2
+    return n
+
+
+def attack_change_from_baseline(rel: Release, cells: str, value: str, changes: str) -> list:
+    """A cohort's change from baseline, shown beside its baseline value, gives its follow-up
+    value back (and the reverse); a difference in differences beside the programme's change
+    gives the comparison's. Leaks: a change known for a cohort one of whose two values is
+    hidden. Prevalences are in the table as shares, changes in percentage points."""
+    f = rel.get(cells).frame
+    hidden = {(c, str(w)) for c, w, v in zip(f["cohort"], f["wave"], f[value], strict=True)
+              if is_hidden(v)}  # fmt: skip
+    leaks = []
+    for comparison, g in rel.get(changes).frame.groupby("comparison"):
+        base, follow = comparison.split(" to ")
+        shown = {
+            r["estimand"].split(" in ")[-1].split(" schools")[0] if " schools " in r["estimand"]
+            else "did" if "differences" in r["estimand"] else "programme": r["estimate"]
+            for r in g.to_dict("records") if not is_hidden(r["estimate"])
+        }  # fmt: skip
+        known = {k for k in ("programme", "comparison") if k in shown}
+        if "did" in shown and known & {"programme", "comparison"}:
+            known = {"programme", "comparison"}  # did = programme - comparison
+        for cohort in known:
+            if ((cohort, base) in hidden) != ((cohort, follow) in hidden):
+                leaks.append(f"{changes} {comparison}: the {cohort} change and one value")
+    return leaks
+
+
+@pytest.fixture(scope="module")
+def tiny_comparison_primary(tmp_path_factory) -> tuple[Evaluation, pd.DataFrame]:
+    """The demo with one comparison primary school whose pupils are few: 11 answer at
+    baseline and 9 at 12 months (copies of SCH01's answers)."""
+    tmp = tmp_path_factory.mktemp("primary")
+    data = copy_demo(tmp)
+    schools = pd.read_csv(data / "schools.csv")
+    new = {"school_id": "SCH27", "phase": "primary", "in_programme": False, "team": None,
+           "n_pupils": 60, "n_staff": 8, "pct_fsm": 20.0}  # fmt: skip
+    pd.concat([schools, pd.DataFrame([new])]).to_csv(data / "schools.csv", index=False)
+    pv = pd.read_csv(data / "primary_survey.csv")
+    extra = []
+    for wave, k in (("baseline", 11), ("12m", 9)):
+        e = pv[(pv["school_id"] == "SCH01") & (pv["wave"] == wave)].head(k).copy()
+        e["school_id"] = "SCH27"
+        e["pupil_id"] = [f"Q{wave[0]}{i:03d}" for i in range(k)]
+        extra.append(e)
+    pd.concat([pv, *extra]).to_csv(data / "primary_survey.csv", index=False)
+    ev = demo_on(data, tmp / "out")
+    return ev, ev.primary_scores
+
+
+def test_the_primary_ci_gives_back_the_published_n_only(tiny_comparison_primary):
+    ev, scores = tiny_comparison_primary
+    scale = ev.cfg.school_survey.primary_scale
+    exact = scores[(scores["cohort"] == "comparison") & (scores["wave"].astype(str) == "baseline")]
+    exact_n = int(exact[scale].notna().sum())
+    r = ev.release.get("survey_primary_wellbeing").row(cohort="comparison", wave="baseline")
+    assert exact_n != r["n"]  # rounding hid the exact n (9 published as 10) ...
+    # ... which one school's CI (no design effect) and SD gave back before the CI was
+    # recomputed from the published mean, SD and n
+    n_back = half_width_n((r["ci_high"] - r["ci_low"]) / 2, r["sd"])
+    assert round(n_back) == r["n"], n_back
+
+
+def test_a_cohort_change_does_not_give_back_its_hidden_wave(tiny_comparison_primary):
+    """The comparison school's 12-month mean (9 pupils, under the threshold with their
+    scores) is hidden; its change from baseline must be too, and so must the difference in
+    differences (which is the programme's change minus it)."""
+    ev, _ = tiny_comparison_primary
+    rel = ev.release
+    r = rel.get("survey_primary_wellbeing").row(cohort="comparison", wave="12m")
+    assert is_hidden(r["mean"])
+    assert (
+        attack_change_from_baseline(
+            rel, "survey_primary_wellbeing", "mean", "survey_primary_comparison"
+        )
+        == []
+    )
+    prog = rel.get("survey_primary_comparison").frame
+    assert (
+        not prog[prog["estimand"].str.contains("in programme schools")]["estimate"]
+        .map(is_hidden)
+        .any()
+    )  # the programme's own change stays
+
+
+def test_a_change_in_prevalence_does_not_give_back_a_hidden_count(tmp_path):
+    """The comparison schools at 12 months keep every pupil without probable difficulties
+    and 3 with: 3 cases of several hundred, hidden. The change in prevalence (shown beside
+    the baseline prevalence) would give the 12-month prevalence, and times n the 3."""
+    data = copy_demo(tmp_path)
+    first = demo_on(data, tmp_path / "first")
+    scores = first.survey_scores
+    bands = first.cfg.school_survey.sdq_bands
+    case = scores["total_difficulties_band"].isin(bands).to_numpy()
+    comp12 = ((scores["cohort"] == "comparison") & (scores["wave"].astype(str) == "12m")).to_numpy()
+    drop = np.flatnonzero(comp12 & case)[3:]
+    sv = pd.read_csv(data / "school_survey.csv")
+    assert len(sv) == len(scores)  # the scores keep the survey's rows in order
+    sv.drop(index=drop).to_csv(data / "school_survey.csv", index=False)
+    ev = demo_on(data, tmp_path / "out")
+    rel = ev.release
+    r = rel.get("survey_prevalence").row(cohort="comparison", wave="12m")
+    assert r["cases"] == MARKER and not is_hidden(r["n"])
+    assert attack_change_from_baseline(rel, "survey_prevalence", "prevalence",
+                                       "survey_comparison") == []  # fmt: skip
