@@ -221,6 +221,55 @@ class Release:
         # store=False: an intermediate that a derived table is computed from
         return self._store(t, name) if store else ReleasedTable(name, t)
 
+    def counts_linked(
+        self,
+        table: pd.DataFrame,
+        name: str,
+        *,
+        counts: Sequence[str],
+        links: Sequence[tuple[Sequence[int], ReleasedTable | None, Sequence[int]]] = (),
+        **kw,
+    ) -> ReleasedTable:
+        """:meth:`counts` for a table whose rows add up with rows published elsewhere: a team
+        is the sum of the schools it serves, a period the sum of its months. Each link
+        ``(rows, other, other_rows)`` states that this table's ``rows`` sum to ``other``'s
+        ``other_rows`` (``other`` None: to this table's own rows) in every count column the
+        two share. The table's own totals cannot see such an equation, so an intruder could
+        use it: while a link holds exactly one hidden cell, the smallest shown cell of its
+        ``rows`` (or else of its parts in this table) is hidden too and the table is released
+        again (its own totals then protect that cell in turn). Without links: :meth:`counts`."""
+        forced: set[tuple[int, str]] = set()
+        t = table.reset_index(drop=True)
+        while True:
+            marked = t.copy()
+            for i, c in forced:
+                marked[c] = marked[c].astype(object)
+                marked.loc[i, c] = MARKER
+            pub = self.counts(marked, name, counts=counts, store=False, **kw).frame
+            if not self.enabled:
+                break
+            new = set()
+            for rows, other, other_rows in links:
+                theirs = pub if other is None else other.frame
+                for c in counts:
+                    if c not in theirs.columns:
+                        continue
+                    cells = [pub.at[i, c] for i in rows] + [theirs.at[j, c] for j in other_rows]
+                    if sum(is_hidden(v) for v in cells) != 1:
+                        continue
+                    # the sum's smallest non-zero shown cell (a zero hides nothing); of the
+                    # parts only when they are this table's and the sum's cells are all hidden
+                    for mine in (rows, other_rows if other is None else ()):
+                        shown = [(float(pub.at[i, c]) == 0, float(pub.at[i, c]), i)
+                                 for i in mine if not is_hidden(pub.at[i, c])]  # fmt: skip
+                        if shown:
+                            new.add((min(shown)[2], c))
+                            break
+            if not new - forced:
+                break
+            forced |= new
+        return self._store(pub, name)
+
     def change(
         self,
         table: pd.DataFrame,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -19,18 +21,21 @@ FLOWS = (
 )  # fmt: skip
 
 
-def release_waits(rel: Release, table: pd.DataFrame, name: str, labels: list[str]) -> None:
+def release_waits(
+    rel: Release, table: pd.DataFrame, name: str, labels: list[str], links: Sequence = ()
+) -> None:
     """Counts with n = seen + waiting + closed unseen; day statistics (whole days) hidden
     with the number seen; the Kaplan-Meier share within the standard rounded to 0.05 (it is
-    not a ratio of released counts, so it is coarsened rather than recomputed)."""
+    not a ratio of released counts, so it is coarsened rather than recomputed). ``links``:
+    rows published elsewhere that these rows add up with (:meth:`Release.counts_linked`)."""
     counts = ["n", "n_seen", "n_waiting", "n_closed_unseen"]
     t = table[[*labels, *counts, *WAIT_STATS, "within_standard", "standard_days"]].copy()
     totals = {}
     if (t["n"] == t["n_seen"] + t["n_waiting"] + t["n_closed_unseen"]).all():
         totals = {"n": ["n_seen", "n_waiting", "n_closed_unseen"]}
     t["within_standard"] = np.round(t["within_standard"].astype(float) * 20) / 20
-    rel.counts(
-        t, name, counts=counts, column_totals=totals, keep=["standard_days"],
+    rel.counts_linked(
+        t, name, counts=counts, column_totals=totals, keep=["standard_days"], links=links,
         means={**{c: ("n_seen", 0) for c in WAIT_STATS}, "within_standard": ("n_seen", 2)},
         within={c: "n" for c in counts[1:]},
         # a breakdown with Total rows (by school, by team): the Total is a margin per stage

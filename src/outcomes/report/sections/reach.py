@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from ... import service
@@ -23,8 +25,12 @@ REFERRAL_ROLES = dict(
 _REFERRAL_COLUMNS = [*REFERRAL_ROLES["counts"], *REFERRAL_ROLES["percentages"]]
 
 
-def release_referral_counts(rel: Release, table: pd.DataFrame, name: str, by: list[str]):
-    """Release a referral_counts table with the equations that hold in every row."""
+def release_referral_counts(
+    rel: Release, table: pd.DataFrame, name: str, by: list[str], links: Sequence = ()
+):
+    """Release a referral_counts table with the equations that hold in every row (and
+    ``links`` to rows published elsewhere that its rows add up with, see
+    :meth:`Release.counts_linked`)."""
     t = table[[*by, *_REFERRAL_COLUMNS]]
     totals = {}
     if (t["received"] == t["decided"] + t["pending"]).all():
@@ -32,9 +38,10 @@ def release_referral_counts(rel: Release, table: pd.DataFrame, name: str, by: li
     if (t["decided"] == t["accepted"] + t["not_accepted"]).all():
         totals["decided"] = ["accepted", "not_accepted"]
     within = {c: "received" for c in REFERRAL_ROLES["counts"][1:]}
-    return rel.counts(
-        t, name, column_totals=totals, within=within, totals=bool(by), **REFERRAL_ROLES
-    )
+    return rel.counts_linked(
+        t, name, column_totals=totals, within=within, totals=bool(by), links=links,
+        **REFERRAL_ROLES,
+    )  # fmt: skip
 
 
 def reasons_table(reasons: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pandas as pd
 from ... import survey
 from .. import figures
 from ..labels import instrument_name, scale_label
-from ..release import NOT_APPLICABLE, Release, is_hidden, wilson
+from ..release import MARKER, NOT_APPLICABLE, Release, is_hidden, wilson
 from ..render import Section
 from .common import collect, failure_notes, guard, missing, show_tables
 
@@ -122,11 +122,14 @@ def _secondary(ev, rel: Release, sv: pd.DataFrame) -> None:
             "n_baseline": f["n_baseline"], "n_followup": f["n_followup"],
             "schools": f["n_clusters"], "primary": f["primary"].map({True: "yes", False: "no"}),
         })  # fmt: skip
-        rel.counts(
+        pub = rel.counts(
             t, "survey_comparison", counts=["n_baseline", "n_followup"], keep=["schools"],
             means={"estimate": ("n_followup", 1), "ci_low": ("n_followup", 1),
-                   "ci_high": ("n_followup", 1), "p": ("n_followup", 3)},
-        )  # fmt: skip
+                   "ci_high": ("n_followup", 1), "p": ("n_followup", 3)}, store=False,
+        ).frame  # fmt: skip
+        arms = [PROGRAMME, COMPARISON] if prog else [PROGRAMME]
+        _hide_unsafe_changes(rel, pub, "survey_prevalence", "prevalence", arms,
+                             "survey_comparison")  # fmt: skip
     # with two waves the comparison above is the whole story; a trend needs three or more
     with guard(rel, "school: trend"):
         if len(waves) >= 3:
@@ -160,12 +163,17 @@ def _primary(ev, rel: Release, pv: pd.DataFrame) -> None:
         mm = survey.means(pv, scale, by=["cohort", "wave"], cluster="school_id")
         mm = _sorted(collect(rel, mm, "primary survey means"), cohorts, waves)
         t = mm.assign(responses=mm["n"] + mm["missing"])
-        t = t[["cohort", "wave", "responses", "n", "mean", "sd", "ci_low_adj", "ci_high_adj"]]
-        rel.counts(
-            t.rename(columns={"ci_low_adj": "ci_low", "ci_high_adj": "ci_high"}),
-            "survey_primary_wellbeing", counts=["responses", "n"], within={"n": "responses"},
-            means={"mean": ("n", 1), "sd": ("n", 1), "ci_low": ("n", 1), "ci_high": ("n", 1)},
-        )  # fmt: skip
+        t = t[["cohort", "wave", "responses", "n", "mean", "sd", "deff", "n_clusters"]]
+        pub = rel.counts(
+            t, "survey_primary_wellbeing", counts=["responses", "n"], within={"n": "responses"},
+            means={"mean": ("n", 1), "sd": ("n", 1), "deff": ("n", 2)}, keep=["n_clusters"],
+            store=False,
+        ).frame  # fmt: skip
+        # the CI from the released mean, SD and n: the exact one gave the exact n back (with
+        # one school, n = (t * SD / half-width) ** 2)
+        lo, hi = _mean_ci(pub)
+        rel.derived(pub.drop(columns=["deff", "n_clusters"]).assign(ci_low=lo, ci_high=hi),
+                    "survey_primary_wellbeing")  # fmt: skip
     with guard(rel, "school: primary change"):
         if len(waves) < 2:
             raise ValueError(f"only one primary survey wave ({waves}): no change to estimate")
@@ -186,12 +194,68 @@ def _primary(ev, rel: Release, pv: pd.DataFrame) -> None:
             "p": f["p"], "n_baseline": f["n_baseline"], "n_followup": f["n_followup"],
             "schools": f["n_clusters"], "primary": f["primary"].map({True: "yes", False: "no"}),
         })  # fmt: skip
-        rel.counts(
+        pub = rel.counts(
             t, "survey_primary_comparison", counts=["n_baseline", "n_followup"],
             keep=["schools"],
             means={"estimate": ("n_followup", 1), "ci_low": ("n_followup", 1),
-                   "ci_high": ("n_followup", 1), "p": ("n_followup", 3)},
-        )  # fmt: skip
+                   "ci_high": ("n_followup", 1), "p": ("n_followup", 3)}, store=False,
+        ).frame  # fmt: skip
+        arms = [PROGRAMME, COMPARISON] if prog else [PROGRAMME]
+        _hide_unsafe_changes(rel, pub, "survey_primary_wellbeing", "mean", arms,
+                             "survey_primary_comparison")  # fmt: skip
+
+
+def _mean_ci(pub: pd.DataFrame, confidence: float = 0.95) -> tuple[list, list]:
+    """The design-effect-widened t interval of released means (as :func:`outcomes.survey.
+    means`: t on schools - 1 degrees of freedom, n - 1 with one school), to 1 decimal; the
+    marker where the mean is hidden."""
+    from scipy import stats as st
+
+    lo, hi = [], []
+    for m, sd, n, deff, k in zip(pub["mean"], pub["sd"], pub["n"], pub["deff"],
+                                 pub["n_clusters"], strict=True):  # fmt: skip
+        if any(is_hidden(v) for v in (m, sd, n, deff)) or float(n) < 2:
+            lo.append(MARKER if is_hidden(m) else np.nan)
+            hi.append(lo[-1])
+            continue
+        df = float(k) - 1 if float(k) > 1 else float(n) - 1
+        half = st.t.ppf(0.5 + confidence / 2, df) * float(sd) * np.sqrt(max(float(deff), 1.0))
+        half /= np.sqrt(float(n))
+        lo.append(round(float(m) - half, 1) + 0.0)
+        hi.append(round(float(m) + half, 1) + 0.0)
+    return lo, hi
+
+
+def _arms(estimand: str, cohorts: list[str]) -> list[str]:
+    """The cohorts a comparison's estimate is computed from (``cohorts``: those compared)."""
+    if "in programme schools" in estimand:
+        return [PROGRAMME]
+    if "in comparison schools" in estimand:
+        return [COMPARISON]
+    return cohorts
+
+
+def _hide_unsafe_changes(
+    rel: Release, pub: pd.DataFrame, cells: str, value: str, cohorts: list[str], name: str
+) -> None:
+    """Store a released table of changes from baseline with every change hidden whose
+    cohort and waves include a value hidden in the table ``cells`` (by cohort and wave):
+    the baseline value plus the change would give it back (a prevalence, then times n its
+    hidden count; a mean of a few pupils). A difference in differences uses both cohorts."""
+    t = rel.get(cells)
+    hidden = set()
+    if t is not None:
+        f = t.frame
+        hidden = {(str(c), str(w)) for c, w, v in zip(f["cohort"], f["wave"], f[value],
+                                                      strict=True) if is_hidden(v)}  # fmt: skip
+    pub = pub.copy()
+    for i, r in pub.iterrows():
+        waves = str(r["comparison"]).split(" to ")
+        if any((c, w) in hidden for c in _arms(str(r["estimand"]), cohorts) for w in waves):
+            for c in ("estimate", "ci_low", "ci_high", "p"):
+                pub[c] = pub[c].astype(object)
+                pub.at[i, c] = MARKER
+    rel.derived(pub, name)
 
 
 def _reach(ev, rel: Release, sv: pd.DataFrame | None, pv: pd.DataFrame | None) -> None:

@@ -95,6 +95,28 @@ def inappropriate_periods(ev, baseline) -> pd.DataFrame:
     })  # fmt: skip
 
 
+def month_links(rel: Release, baseline, start) -> list:
+    """The two periods as sums of the published months (:meth:`Release.counts_linked`), when
+    the baseline is whole months of the programme period: the baseline is its months, now
+    the months after it, and the two together the Total. An intruder could otherwise take
+    the shown months of a period from the period's count (a hidden month = baseline - the
+    others)."""
+    m = rel.get("monthly_activity")
+    b0, b1 = pd.Timestamp(baseline.start), pd.Timestamp(baseline.end)
+    if m is None or not (b0.is_month_start and b1.is_month_end) or b0 < pd.Timestamp(start):
+        return []
+    period = m.frame["period"].astype(str)
+    base = set(pd.period_range(b0, b1, freq="M").astype(str))
+    last = str(b1.to_period("M"))
+    months = [(i, p) for i, p in enumerate(period) if p != "Total"]
+    total = [i for i, p in enumerate(period) if p == "Total"]
+    links = [
+        ([0], m, [i for i, p in months if p in base]),
+        ([1], m, [i for i, p in months if p > last]),
+    ]
+    return links + ([([0, 1], m, total)] if total else [])
+
+
 def release(ev, rel: Release) -> None:
     t = ev.cfg.targets
     rows: list[dict] = []
@@ -125,9 +147,10 @@ def release(ev, rel: Release) -> None:
     if t.inappropriate_rate is not None:
         with guard(rel, "success: inappropriate rate"):
             base = t.inappropriate_rate.baseline or ev.cfg.service.pre_period
-            counts = rel.counts(
+            counts = rel.counts_linked(
                 inappropriate_periods(ev, base), "success_inappropriate",
                 counts=["decided", "inappropriate"], within={"inappropriate": "decided"},
+                links=month_links(rel, base, ev.cfg.period.start),
             ).frame.set_index("period")  # fmt: skip
             lo, hi = wilson(counts["inappropriate"], counts["decided"])
             rate = [

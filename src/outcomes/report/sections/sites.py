@@ -51,6 +51,46 @@ def per_100(seen: object, roll: object) -> object:
     return round(100 * float(seen) / float(roll), 1) + 0.0
 
 
+def _key(v: object) -> str:
+    return "\0missing" if pd.isna(v) else str(v)
+
+
+def nesting(fine: pd.Series, coarse: pd.Series) -> dict[str, list[str]]:
+    """The coarse groups that are exactly a union of fine groups (a team and the schools only
+    it serves), as labels (a missing label is a group of its own, as in the tables).
+
+    Example:
+        >>> team = pd.Series(["A", "A", "B", "B", "C"])
+        >>> nesting(pd.Series(["s1", "s2", "s3", "s4", "s4"]), team)
+        {'A': ['s1', 's2']}
+    """
+    f, c = fine.map(_key).to_numpy(), coarse.map(_key).to_numpy()
+    pairs = pd.DataFrame({"f": f, "c": c}).drop_duplicates()
+    n_coarse = pairs.groupby("f")["c"].nunique()
+    out = {}
+    for team, g in pairs.groupby("c", sort=True):
+        if (n_coarse[g["f"]] == 1).all():
+            out[team] = sorted(g["f"])
+    return out
+
+
+def team_links(
+    nested: dict[str, list[str]], teams: pd.Series, sites: pd.Series, other: object = None
+) -> list:
+    """Links (:meth:`Release.counts_linked`) from a table by team (label column ``teams``)
+    to one by school (``sites``, in the released table ``other``; None: the same table):
+    each team row with the rows of the schools it alone serves, and Total with Total."""
+    tk, sk = teams.map(_key).to_numpy(), sites.map(_key).to_numpy()
+    links = []
+    for team, schools in [*nested.items(), ("Total", ["Total"])]:
+        rows = np.flatnonzero(tk == team)
+        parts = np.flatnonzero(np.isin(sk, schools))
+        # a school without a row has none to add (no accepted referral, say)
+        if len(rows) == 1 and len(parts):
+            links.append(([int(rows[0])], other, [int(j) for j in parts]))
+    return links
+
+
 def release(ev, rel: Release) -> None:
     ref = ev.referrals
     if ref is None:
@@ -80,12 +120,24 @@ def release(ev, rel: Release) -> None:
         with guard(rel, PARTS[1]):
             kw = {"as_of": ev.as_of, "errors": "flag"}
             t = ref.assign(team=ref["team"].fillna("not recorded"))
+            # a team serving its own schools is the sum of theirs: published beside the
+            # tables by school, its row is one more equation (a school = team - the others)
+            site, word = ev.cfg.site_column, ev.cfg.site_word
+            nested = nesting(ref[site], t["team"])
             counts = service.referral_counts(t, by="team", inappropriate=ev.inappropriate, **kw)
-            release_referral_counts(rel, counts, "reach_by_team", ["team"])
+            by_site = rel.get(f"reach_by_{word}")
+            links = [] if by_site is None else team_links(
+                nested, counts["team"], by_site.frame[site], by_site
+            )  # fmt: skip
+            release_referral_counts(rel, counts, "reach_by_team", ["team"], links)
             w = service.waiting_times(
                 t, by="team", stage="first", standard_days=ev.cfg.service.standard_days, **kw
             ).to_frame()
-            release_waits(rel, w, "waits_by_team", ["team", "stage"])
+            by_site = rel.get(f"waits_by_{word}")
+            links = [] if by_site is None else team_links(
+                nested, w["team"], by_site.frame[site], by_site
+            )  # fmt: skip
+            release_waits(rel, w, "waits_by_team", ["team", "stage"], links)
     with guard(rel, PARTS[2]):
         release_outcomes(ev, rel)
 
@@ -102,15 +154,22 @@ def release_outcomes(ev, rel: Release) -> None:
     rel.facts["sites: headline"] = (inst_id, scale)
     frame = pd.concat([pairs, rc[["reliable_improvement"]]], axis=1)
     first = ref.sort_values("referral_date").drop_duplicates("person_id").set_index("person_id")
-    rows = []
+    rows, labels = [], {}
     for g in [c for c in ("school_id", "team") if c in first.columns]:
         lab = frame["person_id"].map(first[g]).astype("string").fillna(NOT_RECORDED)
+        labels[g] = lab
         for level, sub in frame.groupby(lab, sort=True):
             rows.append(_row(g, str(level), sub))
         rows.append(_row(g, "Total", frame))
     if rows:
-        rel.counts(
-            pd.DataFrame(rows), "outcomes_by_site", counts=["n", "reliable_improvement"],
+        t = pd.DataFrame(rows)
+        links = []
+        if len(labels) == 2:  # a team's row is the sum of its schools' rows in this table
+            sites = t["level"].where(t["group"] == "school_id")
+            teams = t["level"].where(t["group"] == "team")
+            links = team_links(nesting(labels["school_id"], labels["team"]), teams, sites)
+        rel.counts_linked(
+            t, "outcomes_by_site", counts=["n", "reliable_improvement"], links=links,
             means={"mean_change": ("n", ev.decimals_for(inst_id, scale))}, groups="group",
             within={"reliable_improvement": "n"},
         )  # fmt: skip

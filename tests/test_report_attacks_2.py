@@ -1,0 +1,415 @@
+"""More attacks on the report's release, through its newer sections: linked tables.
+
+tests/test_report_attacks.py attacks each table with its own totals (and a few totals
+repeated across tables). Here the intruder also knows how the tables fit together:
+
+* a team serves whole schools, so a team's row is the sum of its schools' rows (referrals,
+  waits, the outcomes by school and team): a hidden school = team - the team's other schools;
+* the scorecard's baseline and "now" periods are whole months of the monthly table: a hidden
+  month = baseline - the baseline's other months.
+
+Every equation an intruder can write is put in one linear system over the hidden cells; a
+hidden cell is recovered when its unit vector lies in the row space of the system (the rank
+test of docs/disclosure.md, written again here, independently of ``outcomes.disclosure``).
+The programmes are crafted (a simulated one, or the demo's data, edited) so that a small count
+sits where the equation would reveal it, and each test first checks that the crafted count
+is there, so that it fails if the protection is removed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats as st
+
+from _report_data import config_for
+from outcomes.report import Evaluation
+from outcomes.report.release import MARKER, Release, ReleasedTable, is_hidden
+from outcomes.synthetic import simulate_programme
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "examples" / "demo_evaluation.yaml"
+DEMO_DATA = ROOT / "synthetic_data" / "demo"
+THRESHOLD = 7
+
+# Equations between columns of one row (total: parts), written from the service definitions
+IDENTITIES = {
+    "received": ["decided", "pending"],
+    "decided": ["accepted", "not_accepted"],
+    "n": ["n_seen", "n_waiting", "n_closed_unseen"],
+}
+
+
+# ----------------------------------------------------------------------------- the intruder
+class System:
+    """Published cells and the linear equations between them (each a list of (cell, coef),
+    summing to 0); a cell is (table, row, column)."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple, object] = {}
+        self.equations: list[list[tuple[tuple, float]]] = []
+
+    def table(self, name: str, f: pd.DataFrame, counts: list[str], label: str | None,
+              group: str | None = None) -> None:  # fmt: skip
+        """A table's cells, its Total rows (per ``group``) and its row identities."""
+        counts = [c for c in counts if c in f.columns]
+        for i in range(len(f)):
+            for c in counts:
+                self.cells[(name, i, c)] = f.iloc[i][c]
+        if label is not None:
+            blocks = [f.index] if group is None else [g.index for _, g in f.groupby(group)]
+            for idx in blocks:
+                lab = f.loc[idx, label].astype(str)
+                tot = [i for i in idx if lab[i] == "Total"]
+                inner = [i for i in idx if lab[i] != "Total"]
+                for t in tot:
+                    for c in counts:
+                        self.add([((name, t, c), 1.0), *[((name, i, c), -1.0) for i in inner]])
+        for total, parts in IDENTITIES.items():
+            if {total, *parts} <= set(counts):
+                for i in range(len(f)):
+                    self.add([((name, i, total), 1.0), *[((name, i, p), -1.0) for p in parts]])
+
+    def add(self, eq: list[tuple[tuple, float]]) -> None:
+        self.equations.append(eq)
+
+    def link(self, whole: tuple, parts: list[tuple], counts: list[str]) -> None:
+        """(table, row) ``whole`` is the sum of the (table, row) ``parts``, in each count."""
+        for c in counts:
+            if (*whole, c) in self.cells:
+                self.add([((*whole, c), 1.0), *[((*p, c), -1.0) for p in parts]])
+
+    def recovered(self) -> list[tuple]:
+        """The hidden cells the equations pin down (whatever the shown values are)."""
+        unknown = sorted({k for eq in self.equations for k, _ in eq
+                          if is_hidden(self.cells.get(k, 0))}, key=str)  # fmt: skip
+        if not unknown:
+            return []
+        pos = {k: j for j, k in enumerate(unknown)}
+        a = np.zeros((len(self.equations), len(unknown)))
+        for r, eq in enumerate(self.equations):
+            for k, coef in eq:
+                if k in pos:
+                    a[r, pos[k]] += coef
+        a = a[np.abs(a).sum(axis=1) > 0]
+        if not len(a):
+            return []
+        _, s, vt = np.linalg.svd(a, full_matrices=False)
+        basis = vt[s > 1e-9 * s.max()]
+        # the projector's diagonal is 1 exactly for a unit vector in the row space
+        return [unknown[j] for j in np.flatnonzero((basis**2).sum(axis=0) > 1 - 1e-9)]
+
+
+def rows_of(f: pd.DataFrame, col: str, labels) -> list[int]:
+    keys = {str(x) for x in labels}
+    return [i for i, v in enumerate(f[col].astype(str)) if v in keys]
+
+
+# ----------------------------------------------------------------------------- building
+def crafted_teams(seed: int, tmp: Path, small: int = 3) -> tuple[Evaluation, dict]:
+    """Four schools and two teams, each team serving two schools (simulated); the first
+    school keeps the referrals of ``small`` children, the rest move to its team's other
+    school."""
+    data = simulate_programme(
+        seed=seed, n_schools=4, n_comparison_schools=0, secondary_share=0.0,
+        pupils_per_primary=300, referral_rate=0.08, truth_mc_size=0,
+    )  # fmt: skip
+    ref = data.referrals
+    prog = ref.dropna(subset=["team"])
+    serves = prog.groupby("school_id")["team"].agg(lambda t: sorted(set(t)))
+    assert all(len(t) == 1 for t in serves), serves  # each school is served by one team
+    first = sorted(serves.index)[0]
+    team = serves[first][0]
+    mate = [s for s, t in serves.items() if t == [team] and s != first][0]
+    rows = ref.index[ref["school_id"] == first]
+    # whole people move, so that the outcomes (by each child's first referral) move too
+    people = ref.loc[rows, "person_id"].drop_duplicates()
+    movers = ref["person_id"].isin(people.iloc[small:]) & (ref["school_id"] == first)
+    ref.loc[movers, "school_id"] = mate
+    cfg = config_for(data, tmp / "data")
+    start = pd.Timestamp(cfg["period"]["start"])
+    cfg["targets"]["inappropriate_rate"]["baseline"] = {
+        "start": start.date(), "end": (start + pd.DateOffset(months=3) - pd.Timedelta(days=1)).date()
+    }  # fmt: skip
+    ev = Evaluation.from_config(cfg, tmp / "out")
+    teams = {t[0]: sorted(s for s, u in serves.items() if u == t) for t in serves}
+    return ev, {"school": first, "team": team, "serves": teams}
+
+
+def attack_teams(rel: Release, serves: dict[str, list[str]], site: str = "school_id"):
+    """Referrals and waits by team against by school, and the outcomes by school and team,
+    with the totals they share (reach_overall, waits_overall)."""
+    sys_ = System()
+    ref_counts = ["received", "decided", "accepted", "not_accepted", "pending", "inappropriate"]
+    wait_counts = ["n", "n_seen", "n_waiting", "n_closed_unseen"]
+    for kind, counts, overall in (("reach", ref_counts, "reach_overall"),
+                                  ("waits", wait_counts, "waits_overall")):  # fmt: skip
+        by_site, by_team = rel.get(f"{kind}_by_school"), rel.get(f"{kind}_by_team")
+        if by_site is None or by_team is None:
+            continue
+        fs, ft = by_site.frame, by_team.frame
+        sys_.table(f"{kind}_by_school", fs, counts, site)
+        sys_.table(f"{kind}_by_team", ft, counts, "team")
+        for team, schools in serves.items():
+            for t in rows_of(ft, "team", [team]):
+                parts = [(f"{kind}_by_school", i) for i in rows_of(fs, site, schools)]
+                sys_.link((f"{kind}_by_team", t), parts, counts)
+        tot_s, tot_t = rows_of(fs, site, ["Total"]), rows_of(ft, "team", ["Total"])
+        sys_.link((f"{kind}_by_team", tot_t[0]), [(f"{kind}_by_school", tot_s[0])], counts)
+        o = rel.get(overall)
+        if o is not None:
+            fo = o.frame
+            r = 0 if kind == "reach" else rows_of(fo, "stage", ["first"])[0]
+            sys_.table(overall, fo.iloc[[r]].reset_index(drop=True), counts, None)
+            sys_.link((f"{kind}_by_team", tot_t[0]), [(overall, 0)], counts)
+    o = rel.get("outcomes_by_site")
+    if o is not None:
+        f = o.frame
+        counts = ["n", "reliable_improvement"]
+        sys_.table("outcomes_by_site", f, counts, "level", group="group")
+        is_school = (f["group"] == "school_id").to_numpy()
+        for team, schools in serves.items():
+            t = [i for i in rows_of(f, "level", [team]) if not is_school[i]]
+            parts = [("outcomes_by_site", i) for i in rows_of(f, "level", schools) if is_school[i]]
+            if t:
+                sys_.link(("outcomes_by_site", t[0]), parts, counts)
+        tots = rows_of(f, "level", ["Total"])
+        sys_.link(("outcomes_by_site", tots[1]), [("outcomes_by_site", tots[0])], counts)
+    return sys_.recovered()
+
+
+def attack_months(rel: Release, months_in_baseline: list[str]):
+    """The scorecard's baseline and now as sums of the monthly table's months."""
+    sys_ = System()
+    m, s = rel.get("monthly_activity"), rel.get("success_inappropriate")
+    counts = ["decided", "accepted", "not_accepted", "inappropriate"]
+    fm, fs = m.frame, s.frame
+    sys_.table("monthly_activity", fm, counts, "period")
+    sys_.table("success_inappropriate", fs, counts, None)
+    months = [p for p in fm["period"].astype(str) if p != "Total"]
+    after = [p for p in months if p > max(months_in_baseline)]
+    sys_.link(("success_inappropriate", 0),
+              [("monthly_activity", i) for i in rows_of(fm, "period", months_in_baseline)],
+              counts)  # fmt: skip
+    sys_.link(("success_inappropriate", 1),
+              [("monthly_activity", i) for i in rows_of(fm, "period", after)], counts)  # fmt: skip
+    return sys_.recovered()
+
+
+# ----------------------------------------------------------------------------- the attacks work
+def test_the_intruder_recovers_a_school_from_its_team():
+    """Hand-made tables as a release without the team link would publish them: school A's 3
+    and B's 12 are hidden in the table by school (total minus siblings gives neither), but
+    team X serves A and C only, so A = X - C = 20 - 17."""
+    by_school = pd.DataFrame({"school_id": ["A", "B", "C", "Total"], "n": ["*", "*", 17, 32]})
+    by_team = pd.DataFrame({"team": ["X", "Y", "Total"], "n": [20, 12, 32]})
+    sys_ = System()
+    sys_.table("s", by_school, ["n"], "school_id")
+    sys_.table("t", by_team, ["n"], "team")
+    assert sys_.recovered() == []  # each table alone is safe
+    sys_.link(("t", 0), [("s", 0), ("s", 2)], ["n"])
+    sys_.link(("t", 1), [("s", 1)], ["n"])
+    assert set(sys_.recovered()) == {("s", 0, "n"), ("s", 1, "n")}
+
+
+def test_the_intruder_recovers_a_month_from_the_baseline():
+    """October's 3 is hidden with April's 20 (the year's Total protects it), but the baseline
+    (September to November) is published: October = 35 - 10 - 22."""
+    monthly = pd.DataFrame({"period": ["2025-09", "2025-10", "2025-11", "2026-04", "Total"],
+                            "inappropriate": [10, "*", 22, "*", 55]})  # fmt: skip
+    periods = pd.DataFrame({"period": ["baseline", "now"], "inappropriate": [35, 20]})
+
+    class R:
+        tables = {"monthly_activity": ReleasedTable("monthly_activity", monthly),
+                  "success_inappropriate": ReleasedTable("success_inappropriate", periods)}  # fmt: skip
+
+        def get(self, name):
+            return self.tables.get(name)
+
+    got = attack_months(R(), ["2025-09", "2025-10", "2025-11"])
+    assert ("monthly_activity", 1, "inappropriate") in got
+
+
+# ----------------------------------------------------------------------------- the release holds
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_team_does_not_give_away_its_small_school(seed, tmp_path):
+    """Referrals, waits and outcomes: each by school holds the crafted small school, each by
+    team its team (without the link the intruder recovers the school in all three)."""
+    ev, crafted = crafted_teams(seed, tmp_path, small=5)
+    rel = ev.release
+    for name, n, label in (("reach_by_school", "received", "school_id"),
+                           ("waits_by_school", "n", "school_id"),
+                           ("outcomes_by_site", "n", "level")):  # fmt: skip
+        row = rel.get(name).row(**{label: crafted["school"]})
+        assert row is not None and row[n] == MARKER, name  # the crafted small school
+    assert rel.get("reach_by_team").row(team=crafted["team"]) is not None
+    assert attack_teams(rel, crafted["serves"]) == []
+
+
+def test_the_demo_teams_and_schools_leak_nothing(tmp_path):
+    ev = Evaluation.from_config(DEMO, tmp_path)
+    ref = ev.referrals.dropna(subset=["team"])
+    serves = {t: sorted(set(g["school_id"])) for t, g in ref.groupby("team")}
+    assert attack_teams(ev.release, serves) == []
+
+
+def crafted_demo(tmp: Path, month: str = "2025-10", keep: int = 3) -> Evaluation:
+    """The demo with all but ``keep`` of ``month``'s inappropriate referrals given another
+    reason (declined by family), so that the month's count is small."""
+    data = tmp / "data"
+    data.mkdir()
+    for p in DEMO_DATA.glob("*.csv"):
+        (data / p.name).write_bytes(p.read_bytes())
+    ref = pd.read_csv(data / "referrals.csv")
+    reasons = yaml.safe_load(DEMO.read_text())["service"]["inappropriate_reasons"]
+    hit = ref.index[ref["referral_date"].str.startswith(month)
+                    & ref["not_accepted_reason"].isin(reasons)]  # fmt: skip
+    ref.loc[hit[keep:], "not_accepted_reason"] = "declined by family"
+    ref.loc[hit[keep:], "inappropriate"] = False
+    ref.to_csv(data / "referrals.csv", index=False)
+    cfg = yaml.safe_load(DEMO.read_text())
+    cfg["data_dir"] = str(data)
+    return Evaluation.from_config(cfg, tmp / "out")
+
+
+def test_the_scorecard_baseline_does_not_give_away_a_small_month(tmp_path):
+    ev = crafted_demo(tmp_path)
+    rel = ev.release
+    m = rel.get("monthly_activity").frame.set_index("period")
+    assert m.loc["2025-10", "inappropriate"] == MARKER  # the crafted small month
+    base = ["2025-09", "2025-10", "2025-11"]  # the demo's baseline, 1 September - 30 November
+    assert attack_months(rel, base) == []
+    # the scorecard says so rather than showing a rate from a hidden count
+    card = rel.get("scorecard").row(measure="Inappropriate referrals (% of decided)")
+    assert card["baseline"] == MARKER and card["status"] == "not yet clear"
+
+
+# ----------------------------------------------------------------------------- school surveys
+def copy_demo(tmp: Path) -> Path:
+    data = tmp / "data"
+    data.mkdir(exist_ok=True)
+    for p in DEMO_DATA.glob("*.csv"):
+        (data / p.name).write_bytes(p.read_bytes())
+    return data
+
+
+def demo_on(data: Path, out: Path) -> Evaluation:
+    cfg = yaml.safe_load(DEMO.read_text())
+    cfg["data_dir"] = str(data)
+    return Evaluation.from_config(cfg, out)
+
+
+def half_width_n(half: float, sd: float) -> float:
+    """n from a t CI half-width and the SD (one school: t on n - 1 df, no design effect)."""
+    n = (1.96 * sd / half) ** 2
+    for _ in range(60):
+        n = (st.t.ppf(0.975, max(n - 1, 1)) * sd / half) ** 2
+    return n
+
+
+def attack_change_from_baseline(rel: Release, cells: str, value: str, changes: str) -> list:
+    """A cohort's change from baseline, shown beside its baseline value, gives its follow-up
+    value back (and the reverse); a difference in differences beside the programme's change
+    gives the comparison's. Leaks: a change known for a cohort one of whose two values is
+    hidden. Prevalences are in the table as shares, changes in percentage points."""
+    f = rel.get(cells).frame
+    hidden = {(c, str(w)) for c, w, v in zip(f["cohort"], f["wave"], f[value], strict=True)
+              if is_hidden(v)}  # fmt: skip
+    leaks = []
+    for comparison, g in rel.get(changes).frame.groupby("comparison"):
+        base, follow = comparison.split(" to ")
+        shown = {
+            r["estimand"].split(" in ")[-1].split(" schools")[0] if " schools " in r["estimand"]
+            else "did" if "differences" in r["estimand"] else "programme": r["estimate"]
+            for r in g.to_dict("records") if not is_hidden(r["estimate"])
+        }  # fmt: skip
+        known = {k for k in ("programme", "comparison") if k in shown}
+        if "did" in shown and known & {"programme", "comparison"}:
+            known = {"programme", "comparison"}  # did = programme - comparison
+        for cohort in known:
+            if ((cohort, base) in hidden) != ((cohort, follow) in hidden):
+                leaks.append(f"{changes} {comparison}: the {cohort} change and one value")
+    return leaks
+
+
+@pytest.fixture(scope="module")
+def tiny_comparison_primary(tmp_path_factory) -> tuple[Evaluation, pd.DataFrame]:
+    """The demo with one comparison primary school whose pupils are few: 11 answer at
+    baseline and 9 at 12 months (copies of SCH01's answers)."""
+    tmp = tmp_path_factory.mktemp("primary")
+    data = copy_demo(tmp)
+    schools = pd.read_csv(data / "schools.csv")
+    new = {"school_id": "SCH27", "phase": "primary", "in_programme": False, "team": None,
+           "n_pupils": 60, "n_staff": 8, "pct_fsm": 20.0}  # fmt: skip
+    pd.concat([schools, pd.DataFrame([new])]).to_csv(data / "schools.csv", index=False)
+    pv = pd.read_csv(data / "primary_survey.csv")
+    extra = []
+    for wave, k in (("baseline", 11), ("12m", 9)):
+        e = pv[(pv["school_id"] == "SCH01") & (pv["wave"] == wave)].head(k).copy()
+        e["school_id"] = "SCH27"
+        e["pupil_id"] = [f"Q{wave[0]}{i:03d}" for i in range(k)]
+        extra.append(e)
+    pd.concat([pv, *extra]).to_csv(data / "primary_survey.csv", index=False)
+    ev = demo_on(data, tmp / "out")
+    return ev, ev.primary_scores
+
+
+def test_the_primary_ci_gives_back_the_published_n_only(tiny_comparison_primary):
+    ev, scores = tiny_comparison_primary
+    scale = ev.cfg.school_survey.primary_scale
+    exact = scores[(scores["cohort"] == "comparison") & (scores["wave"].astype(str) == "baseline")]
+    exact_n = int(exact[scale].notna().sum())
+    r = ev.release.get("survey_primary_wellbeing").row(cohort="comparison", wave="baseline")
+    assert exact_n != r["n"]  # rounding hid the exact n (9 published as 10) ...
+    # ... which one school's CI (no design effect) and SD gave back before the CI was
+    # recomputed from the published mean, SD and n
+    n_back = half_width_n((r["ci_high"] - r["ci_low"]) / 2, r["sd"])
+    assert round(n_back) == r["n"], n_back
+
+
+def test_a_cohort_change_does_not_give_back_its_hidden_wave(tiny_comparison_primary):
+    """The comparison school's 12-month mean (9 pupils, under the threshold with their
+    scores) is hidden; its change from baseline must be too, and so must the difference in
+    differences (which is the programme's change minus it)."""
+    ev, _ = tiny_comparison_primary
+    rel = ev.release
+    r = rel.get("survey_primary_wellbeing").row(cohort="comparison", wave="12m")
+    assert is_hidden(r["mean"])
+    assert (
+        attack_change_from_baseline(
+            rel, "survey_primary_wellbeing", "mean", "survey_primary_comparison"
+        )
+        == []
+    )
+    prog = rel.get("survey_primary_comparison").frame
+    assert (
+        not prog[prog["estimand"].str.contains("in programme schools")]["estimate"]
+        .map(is_hidden)
+        .any()
+    )  # the programme's own change stays
+
+
+def test_a_change_in_prevalence_does_not_give_back_a_hidden_count(tmp_path):
+    """The comparison schools at 12 months keep every pupil without probable difficulties
+    and 3 with: 3 cases of several hundred, hidden. The change in prevalence (shown beside
+    the baseline prevalence) would give the 12-month prevalence, and times n the 3."""
+    data = copy_demo(tmp_path)
+    first = demo_on(data, tmp_path / "first")
+    scores = first.survey_scores
+    bands = first.cfg.school_survey.sdq_bands
+    case = scores["total_difficulties_band"].isin(bands).to_numpy()
+    comp12 = ((scores["cohort"] == "comparison") & (scores["wave"].astype(str) == "12m")).to_numpy()
+    drop = np.flatnonzero(comp12 & case)[3:]
+    sv = pd.read_csv(data / "school_survey.csv")
+    assert len(sv) == len(scores)  # the scores keep the survey's rows in order
+    sv.drop(index=drop).to_csv(data / "school_survey.csv", index=False)
+    ev = demo_on(data, tmp_path / "out")
+    rel = ev.release
+    r = rel.get("survey_prevalence").row(cohort="comparison", wave="12m")
+    assert r["cases"] == MARKER and not is_hidden(r["n"])
+    assert attack_change_from_baseline(rel, "survey_prevalence", "prevalence",
+                                       "survey_comparison") == []  # fmt: skip
