@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..labels import instrument_name, scale_label
 from ..release import MARKER, NOT_APPLICABLE, Release, is_hidden, wilson
 from ..render import Section
 from .common import guard
@@ -222,7 +223,8 @@ def _outcome_row(ev, rel: Release, target) -> dict:
     if not up:
         lo, hi = hi, lo
     return {
-        "measure": f"Improvement on {measure}, points (paired, {r['rater']})",
+        "measure": f"Improvement in {_plain_scale(inst, scale)} (points; {r['rater']}-rated, "
+        "same children before and after)",
         "target": target.change,
         "baseline": r["mean_pre"],
         "now": r["mean_post"],
@@ -231,6 +233,18 @@ def _outcome_row(ev, rel: Release, target) -> dict:
         "ci_high": hi,
         "higher_is_better": True,
     }
+
+
+def _plain_scale(inst: str, scale: str) -> str:
+    """A scale as a reader names it: its label and the instrument's name, not their ids.
+
+    Example:
+        >>> _plain_scale("sdq_parent", "emotional")
+        'emotional problems (Strengths and Difficulties Questionnaire)'
+    """
+    label = scale_label(inst, scale)
+    label = label[:1].lower() + label[1:] if label[1:2].islower() else label
+    return f"{label} ({instrument_name(inst)})"
 
 
 def _fmt(v: object) -> str:
