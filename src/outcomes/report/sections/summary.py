@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..labels import scale_phrase
 from ..release import Release, fmt_count, fmt_pct, fmt_stat, is_hidden
 from ..render import Section
-from .scorecard import _plain_scale
 
 TITLE, ANCHOR = "Executive summary", "executive-summary"
 
@@ -107,7 +107,7 @@ def render(rel: Release, cfg) -> Section:
     h = rel.facts.get("outcomes: headline")
     if ch is not None and h is not None:
         r = ch.row(instrument=h[0], scale=h[1])
-        what = _plain_scale(h[0], h[1])
+        what = scale_phrase(h[0], h[1])
         if r is not None and is_hidden(r["n"]):
             bullets.append(f"- **Outcomes:** too few children had {what} scores at the start "
                            "and at follow-up to report a change.")  # fmt: skip
