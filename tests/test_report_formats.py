@@ -324,3 +324,77 @@ def test_the_committed_family_pilot_is_what_its_command_makes(tmp_path):
     assert made == sorted(p.name for p in committed.iterdir() if p.suffix == ".csv")
     for name in made:
         assert (tmp_path / name).read_bytes() == (committed / name).read_bytes(), name
+
+
+# ---------------------------------------------------------------------------- plain words
+#: the statistical and clinical vocabulary a commissioner may not know, listed here apart
+#: from the glossary so that a term a section starts to use is caught (word-bounded regexes)
+JARGON = (
+    r"confidence interval", r"CI", r"Kaplan-Meier", r"median", r"percentile", r"quartile",
+    r"censor\w*", r"bootstrap", r"Wilson", r"Newcombe", r"baseline", r"follow-up", r"wave",
+    r"cohort", r"rater", r"paired", r"d_z", r"effect size", r"SD", r"standard deviation",
+    r"SE", r"standard error", r"reliable change", r"NHS CYP outcomes metric", r"prevalence",
+    r"difference in differences", r"cluster-adjusted", r"weighted", r"odds ratio", r"p-value",
+    r"regression", r"imputation", r"missing at random", r"sensitivity analysis", r"suppressed",
+    r"special cause", r"common cause", r"XmR", r"p-chart", r"assurance", r"funnel",
+    r"percentage points", r"SDQ", r"HoNOSCA", r"RCADS", r"PHQ-9", r"GAD-7", r"SWEMWBS", r"GBO",
+    r"CHI-ESQ", r"Cohen's d", r"Cramér's V", r"ICC", r"GEE", r"IQR", r"interquartile",
+    r"t-test", r"Wilcoxon", r"chi-square", r"hazard", r"Holm", r"logistic",
+)  # fmt: skip
+
+
+def _visible_text(node) -> str:
+    return " ".join(node.text_content().split())
+
+
+def test_every_technical_term_the_report_uses_is_in_its_glossary(built):
+    from outcomes.report.sections.scorecard import GLOSSARY
+
+    _, tree = built
+    glossary = [li for li in tree.xpath("//section[@id='success-measures']//li")
+                if _visible_text(li).split(":")[0] in GLOSSARY]  # fmt: skip
+    assert len(glossary) == len(GLOSSARY)  # the whole glossary is in the report
+    for li in glossary:
+        li.drop_tree()
+    for bad in tree.xpath("//script|//style"):
+        bad.drop_tree()
+    text = _visible_text(tree)
+    used = [t for t in JARGON if re.search(rf"(?<![\w-]){t}(?![\w-])", text)]
+    assert len(used) > 25, used  # the scan sees the report's vocabulary
+    keys = " | ".join(GLOSSARY)
+    # a term is explained when a glossary entry is named by it (singular or plural)
+    missing = [t for t in used if not re.search(rf"(?<![\w-]){t.rstrip('s')}", keys, re.I)]
+    missing = [t for t in missing if t != r"censor\w*" or "censored" not in keys]
+    assert missing == [], f"used in the report but not in the glossary: {missing}"
+
+
+def test_the_executive_summary_and_key_findings_speak_plain_english(built):
+    _, tree = built
+    summary = _visible_text(tree.xpath("//section[@id='executive-summary']")[0])
+    findings = [_visible_text(p) for p in tree.xpath("//section[@id='success-measures']//p")
+                if "Key findings" in _visible_text(p)]  # fmt: skip
+    for text in [summary, *findings]:
+        assert not re.findall(r"\b[a-z][a-z0-9]*_[a-z0-9_.]+\b", text), text  # no ids
+        for term in ("d_z", "difference in differences", "estimand", "Kaplan-Meier", "p = "):
+            assert term not in text, (term, text)
+    assert "Emotional problems" in summary or "emotional problems" in summary
+    assert "lower scores are better, so this is an improvement" in summary
+
+
+def test_no_table_caption_or_heading_shows_a_raw_column_name_or_id(built):
+    # tables for readers: everything but the data-quality list and the appendix, where the
+    # input files and columns are named on purpose so that an analyst can find them
+    _, tree = built
+    ids = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
+    found, seen = [], 0
+    for sec in tree.xpath("//section"):
+        if sec.get("id") in ("data-quality", "appendix"):
+            continue
+        for code in sec.xpath(".//code"):  # config keys quoted as such, for the analyst
+            code.drop_tree()
+        for el in sec.xpath(
+            ".//table//th|.//table//td|.//caption|.//figcaption|.//h2|.//h3|.//p|.//li"
+        ):
+            seen += 1
+            found += [(sec.get("id"), m) for m in ids.findall(_visible_text(el))]
+    assert seen > 2000 and found == [], found

@@ -137,6 +137,11 @@ def test_before_and_after(tmp_path):
     assert (w.loc["before", "median_days"], w.loc["after", "median_days"]) == (20.0, 10.0)
     ch = rel.get("before_after_waits_change").frame.set_index("measure")
     assert ch.loc["median wait to first contact (days)", "difference"] == -10.0
+    # every resample's before median is 20 (all seen at 20 days); the after median is 10
+    # unless 43 or more of the 85 drawn wait 40 days (P(Bin(85, 25/85) >= 43) = 3.4e-5, far
+    # below the 2.5% each limit would need): so the bootstrap interval is -10 to -10
+    med = ch.loc["median wait to first contact (days)"]
+    assert (med["ci_low"], med["ci_high"]) == (-10.0, -10.0)
     assert ch.loc["seen within the standard (percentage points)", "difference"] == -30.0
     html = ev.before_after().to_html() + ev.scorecard().to_html()
     assert "Newcombe" in html and "Glossary" in html and "not yet clear" in html

@@ -134,6 +134,15 @@ COLUMN_LABELS: dict[str, str] = {
     "within": "Within the standard",
 }  # fmt: skip
 
+#: cells that name a variable or a statistic (the group a row is about, a sensitivity
+#: input, an effect measure): shown by that name, like a header
+VALUE_LABELS: dict[str, str] = {
+    "cohens_d": "Cohen's d", "cramers_v": "Cramér's V", "discount_rate": "Discount rate",
+    "total_cost": "Total cost (£)",
+}  # fmt: skip
+#: the columns whose cells are such names
+_NAMING_COLUMNS = frozenset({"group", "input", "effect_name", "variable"})
+
 #: columns that hold a proportion (0-1), shown as a percentage
 PERCENT_COLUMNS = frozenset(
     {"acceptance_rate", "inappropriate_rate", "rate", "within_standard", "share_seen",
@@ -233,6 +242,22 @@ def instrument_name(inst_id: str) -> str:
     return re.split(r",| \(", inst.name, maxsplit=1)[0].strip()
 
 
+def version_name(inst_id: str) -> str:
+    """The version an instrument is (the part of its name after the first comma), for a
+    column of versions of one measure; an unknown id is shown as it is.
+
+    Example:
+        >>> version_name("chi_esq_9_11"), version_name("chi_esq_parent"), version_name("x_1")
+        ('Child version (9-11)', 'Parent/carer version', 'x_1')
+    """
+    inst = _instrument(str(inst_id))
+    if inst is None:
+        return str(inst_id)
+    head, _, tail = inst.name.partition(",")
+    tail = tail.strip()
+    return tail[:1].upper() + tail[1:] if tail else head.strip()
+
+
 def scale_label(inst_id: str, scale_id: str) -> str:
     """A scale's label from the instrument YAML (e.g. HoNOSCA ``scale_1``); the id when the
     instrument or scale is not known.
@@ -250,6 +275,36 @@ def scale_label(inst_id: str, scale_id: str) -> str:
         if s.id == scale_id:
             return s.label
     return str(scale_id)
+
+
+def scale_phrase(inst_id: str, scale_id: str) -> str:
+    """A scale as a sentence names it: its label and the instrument's name, not their ids.
+
+    Example:
+        >>> scale_phrase("sdq_parent", "emotional")
+        'emotional problems (Strengths and Difficulties Questionnaire)'
+    """
+    label = scale_label(inst_id, scale_id)
+    label = label[:1].lower() + label[1:] if label[1:2].islower() else label
+    return f"{label} ({instrument_name(inst_id)})"
+
+
+def value_label(v: str) -> str:
+    """A cell that names a variable, shown like a header; ``thing.column`` (a cost input of
+    one benefit) as "thing: label"; anything else as it is.
+
+    Example:
+        >>> value_label("cohens_d"), value_label("school_id"), value_label("teacher time.unit_value")
+        ("Cohen's d", 'School', 'teacher time: unit value (£)')
+    """
+    known = VALUE_LABELS.get(v) or COLUMN_LABELS.get(v)
+    if known:
+        return known
+    prefix, _, key = v.rpartition(".")
+    label = VALUE_LABELS.get(key) or COLUMN_LABELS.get(key)
+    if prefix and label:
+        return f"{prefix}: {label[:1].lower()}{label[1:]}"
+    return v
 
 
 def readable_frame(frame: pd.DataFrame) -> tuple[list[str], list[list[str]], list[set[int]]]:
@@ -274,6 +329,10 @@ def readable_frame(frame: pd.DataFrame) -> tuple[list[str], list[list[str]], lis
                 text = instrument_name(v)
             elif c == "scale" and isinstance(v, str) and "instrument" in values:
                 text = scale_label(str(values["instrument"]), v)
+            elif c == "version" and isinstance(v, str):
+                text = version_name(v)
+            elif c in _NAMING_COLUMNS and isinstance(v, str):
+                text = value_label(v)
             else:
                 text = format_value(v, percent=c in pct)
             if isinstance(v, int | float | np.number) and not isinstance(v, bool) or text == "*":

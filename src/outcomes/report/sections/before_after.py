@@ -2,7 +2,8 @@
 programme period, for the inappropriate-referral rate and the waits (Kaplan-Meier median and
 the share seen within the standard). The analyses are :func:`outcomes.service.
 compare_inappropriate` and :func:`outcomes.service.waiting_times`; the differences and their
-CIs are recomputed from the released values (rates) or coarsened (waits)."""
+CIs are recomputed from the released values (rates) or coarsened (waits; the median's from
+:func:`outcomes.service.compare_median_wait`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from .common import collect, failure_notes, guard
 
 TITLE, ANCHOR = "Before and after the programme", "before-and-after"
 PARTS = ("before and after: inappropriate rate", "before and after: waits")
+#: bootstrap resamples for the CI of the median waits' difference (seeded: the same data
+#: give the same interval in every build)
+N_BOOT = 2000
 
 
 def combined(ev) -> pd.DataFrame | None:
@@ -99,17 +103,37 @@ def release(ev, rel: Release) -> None:
         f = f[f["period"].isin(["before", "after"])]
         release_waits(rel, f, "before_after_waits", ["period", "stage"])
         pub = rel.get("before_after_waits").frame.set_index("period")
-        rel.derived(_wait_difference(f.set_index("period"), pub), "before_after_waits_change")
+        med = service.compare_median_wait(
+            both, change_date=ev.cfg.period.start, stage="first", n_boot=N_BOOT, **kw
+        )
+        m = collect(rel, med, "before and after waits").to_frame().iloc[0]
+        rel.derived(
+            _wait_difference(f.set_index("period"), pub, (m["ci_low"], m["ci_high"])),
+            "before_after_waits_change",
+        )
 
 
-def _wait_difference(exact: pd.DataFrame, pub: pd.DataFrame) -> pd.DataFrame:
+def _wait_difference(
+    exact: pd.DataFrame, pub: pd.DataFrame, median_ci: tuple[float, float]
+) -> pd.DataFrame:
     """After - before for the released median and share within the standard. The share's CI
     is from the two Kaplan-Meier standard errors (each from its log-log CI), rounded outward
-    to 5 percentage points like the shares; the median's difference has no CI here."""
+    to 5 percentage points like the shares. ``median_ci`` is the exact bootstrap interval of
+    the medians' difference (:func:`outcomes.service.compare_median_wait`), rounded outward to
+    whole days like the medians, hidden with them, and "n/a" where a limit is not reached.
+
+    Example:
+        >>> pub = pd.DataFrame({"median_days": [20.0, 10.0], "within_standard": ["*", "*"]},
+        ...                    index=["before", "after"])
+        >>> _wait_difference(pub, pub, (-11.5, -3.2)).iloc[0, 1:].tolist()
+        [-10.0, -12.0, -3.0]
+    """
     b, a = pub.loc["before"], pub.loc["after"]
-    med = (
-        MARKER if is_hidden(a["median_days"]) or is_hidden(b["median_days"])
-        else float(a["median_days"]) - float(b["median_days"])
+    hidden = is_hidden(a["median_days"]) or is_hidden(b["median_days"])
+    med = MARKER if hidden else float(a["median_days"]) - float(b["median_days"])
+    med_lo, med_hi = (MARKER, MARKER) if hidden else (
+        float(np.floor(median_ci[0])) + 0.0 if np.isfinite(median_ci[0]) else NOT_APPLICABLE,
+        float(np.ceil(median_ci[1])) + 0.0 if np.isfinite(median_ci[1]) else NOT_APPLICABLE,
     )  # fmt: skip
     share, lo, hi = MARKER, MARKER, MARKER
     if not (is_hidden(a["within_standard"]) or is_hidden(b["within_standard"])):
@@ -126,7 +150,7 @@ def _wait_difference(exact: pd.DataFrame, pub: pd.DataFrame) -> pd.DataFrame:
             hi = float(5 * np.ceil((share + 100 * z * se) / 5))
     return pd.DataFrame([
         {"measure": "median wait to first contact (days)", "difference": med,
-         "ci_low": NOT_APPLICABLE, "ci_high": NOT_APPLICABLE},
+         "ci_low": med_lo, "ci_high": med_hi},
         {"measure": "seen within the standard (percentage points)", "difference": share,
          "ci_low": lo, "ci_high": hi},
     ])  # fmt: skip
@@ -154,7 +178,9 @@ def render(rel: Release, cfg) -> Section:
     s.text(
         f"The service before the programme ({pre.start:%d %B %Y} to {pre.end:%d %B %Y}) "
         f"against the programme period (from {cfg.period.start:%d %B %Y}). Differences are "
-        "after minus before; a rate's CI is Newcombe's, from the published counts. This "
+        "after minus before; a rate's CI is Newcombe's, from the published counts; the median "
+        f"wait's is a percentile bootstrap ({N_BOOT} resamples of each period's referrals, "
+        "fixed seed), rounded outward to whole days. This "
         "compares two periods, not two groups: other changes at the same time can explain a "
         "difference."
     )

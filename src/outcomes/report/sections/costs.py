@@ -15,6 +15,7 @@ import pandas as pd
 
 from ... import economics
 from ..checks import cost_lines
+from ..labels import scale_phrase
 from ..release import MARKER, Release, is_hidden, wilson
 from ..render import Section
 from .common import failure_notes, guard, show_tables
@@ -40,7 +41,7 @@ def _outcome_shares(ev, rel: Release) -> dict[str, tuple[str, float, float]]:
         r = _released(rel, "reliable_change", instrument=h[0], scale=h[1])
         if r:
             out["reliable_improvement"] = (
-                f"child with reliable improvement ({h[0]} {h[1]})",
+                f"child with reliable improvement in {scale_phrase(h[0], h[1])}",
                 _num(r.get("reliable_improvement")),
                 _num(r.get("n")),
             )

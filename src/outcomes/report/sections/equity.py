@@ -11,6 +11,7 @@ import pandas as pd
 
 from ... import service
 from ..inputs import subgroup_columns
+from ..labels import column_label, scale_phrase
 from ..release import Release
 from ..render import Section
 from .common import failure_notes, guard
@@ -69,16 +70,16 @@ def render(rel: Release, cfg) -> Section:
     failure_notes(s, rel, TITLE, "equity: outcomes", *[f"equity: referrals by {g}" for g in groups])
     for g in groups:
         if rel.get(f"reach_by_{g}") is not None:
-            s.table(rel.get(f"reach_by_{g}"), f"Referrals by {g}")
+            s.table(rel.get(f"reach_by_{g}"), f"Referrals by {column_label(g).lower()}")
     eq = rel.get("equity_outcomes")
     if eq is not None:
         inst_id, scale = rel.facts["equity: headline"]
         s.text(
-            f"Change on {inst_id} {scale} and reliable improvement, by group (children with no "
+            f"Change in {scale_phrase(inst_id, scale)} and reliable improvement, by group (children with no "
             "value recorded are a group of their own). Groups are small: differences between "
             "them are descriptive, not tests."
         )
-        s.table(eq, f"{inst_id} {scale}: change and reliable improvement by group")
+        s.table(eq, f"Change in {scale_phrase(inst_id, scale)} and reliable improvement, by group")
     if not groups and eq is None:
         s.note("Left out: no subgroup columns were found in the data.")
     return s

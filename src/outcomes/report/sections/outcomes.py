@@ -117,7 +117,7 @@ def render(rel: Release, cfg) -> Section:
         "Each child's first and last score on a measure are paired (same rater). Changes are "
         "follow-up minus baseline; whether a fall is an improvement depends on the measure's "
         "direction. Means and SDs are rounded (1 decimal on the scale's unit, 2 for scales "
-        "under 10 points); the confidence interval, d_z and p-values are computed from the "
+        "under 10 points); the confidence interval, effect size and p-values are computed from the "
         f"published mean, SD and n. p-values adjusted for multiple testing ({cfg.outcomes.adjust})."
     )
     show_tables(

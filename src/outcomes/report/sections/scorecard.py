@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..labels import scale_phrase
 from ..release import MARKER, NOT_APPLICABLE, Release, is_hidden, wilson
 from ..render import Section
 from .common import guard
@@ -27,21 +28,86 @@ RULE = (
 GLOSSARY = {
     "95% confidence interval (CI)": "the range of values the true figure probably lies in, "
     "given how many people the figure rests on; a wide range means few people",
+    "percentage points": "the difference between two percentages: from 20% to 15% is a fall "
+    "of 5 percentage points",
+    "mean": "the average",
+    "median wait": "half of the children waited less than this, half longer",
+    "percentile and quartile": "the value below which a given share of children fall: the "
+    "lower quartile (25th percentile) a quarter, the 90th percentile nine in ten",
     "Kaplan-Meier": "a way to measure waits that counts children still waiting on the day the "
     "data were taken, instead of leaving them out",
-    "median wait": "half of the children waited less than this, half longer",
+    "censored": "a child still waiting (or discharged unseen): all that is known is that the "
+    "wait was at least this long, and Kaplan-Meier uses exactly that",
+    "bootstrap": "working a figure out again on many resamples of the children to see how "
+    "much it could vary; it gives the CI of the change in the median wait",
+    "Wilson and Newcombe intervals": "standard ways to compute the CI of a rate (Wilson) and "
+    "of the difference between two rates (Newcombe)",
     "inappropriate referral": "a referral the service did not accept for one of the reasons "
     "the programme counts as inappropriate (listed in the appendix)",
+    "baseline and follow-up": "the first measurement (at the start, or before the programme) "
+    "and a later one",
+    "wave": "one round of a survey or of measurement, such as the baseline wave",
+    "cohort": "a group followed over time: the programme's schools or children, or the "
+    "comparison group",
+    "rater": "who filled in a measure: the child or young person, a parent or carer, or a "
+    "clinician",
     "paired scores": "the same child's scores at the start and at follow-up",
-    "effect size (d_z)": "the average change divided by how much change varied between "
-    "children; about 0.2 is small, 0.5 medium, 0.8 large",
+    "effect size": "the average change divided by how much change varied between children "
+    "(Cohen's d for paired scores); about 0.2 is small, 0.5 medium, 0.8 large",
+    "Cohen's d and Cramér's V": "sizes of a difference between groups, for scores (Cohen's d) "
+    "and for categories (Cramér's V); near 0 means little difference",
+    "standard deviation (SD)": "how spread out values are around their mean",
+    "standard error (SE)": "how precise an estimate is; a 95% CI is about two standard errors "
+    "either side of it",
+    "reliable change": "a change in a child's score larger than the measure's own error, so "
+    "unlikely to be chance alone",
+    "NHS CYP outcomes metric": "NHS England's measure of children and young people's outcomes: "
+    "the share of closed referrals whose scores show measurable improvement or deterioration "
+    "between the first and last measurement",
+    "prevalence": "the share of pupils with a given level of difficulties at one time",
+    "difference in differences": "how much more (or less) something changed in the "
+    "programme's schools than in comparison schools over the same time, which allows for "
+    "changes that happened everywhere",
+    "cluster-adjusted": "allowing for pupils in the same school being more alike than pupils "
+    "in different schools, which widens the CI",
+    "weighted": "adjusted so that respondents count in proportion to the pupils on the school "
+    "rolls",
+    "odds ratio": "how many times greater the odds of something are in one group than in "
+    "another; 1 means no difference",
+    "p-value": "the chance of a difference at least this large if there were really none; "
+    "below 0.05 is the usual sign that a difference is not chance",
+    "GEE (generalised estimating equations)": "a regression that allows for pupils in the "
+    "same school being more alike than pupils in different schools",
+    "regression": "a statistical model relating an outcome to several factors at once",
+    "imputation": "filling in missing scores by a stated rule so that people with some missing "
+    "answers are not dropped; the report says where it was used",
+    "missing at random": "the assumption that whether a score is missing depends only on "
+    "things that were recorded",
+    "sensitivity analysis": "repeating a calculation under different assumptions to see "
+    "whether the conclusion changes",
     "suppressed (*)": "a number left out because it is small enough to identify someone, or "
     "because it would let a reader work out such a number",
     "special cause variation": "a change on a monitoring chart larger or longer than normal "
     "month-to-month variation would produce (NHS 'Making Data Count' rules)",
     "common cause variation": "month-to-month ups and downs within the usual range",
-    "funnel plot": "each school's rate against its number of referrals; schools outside the "
-    "funnel's limits differ from the overall rate by more than chance would explain",
+    "XmR chart and p-chart": "monitoring charts of a monthly figure with its mean and the "
+    "limits normal variation stays within: XmR for counts and waits, p-chart for rates",
+    "assurance": "whether a process can be relied on to meet its target, judged from where "
+    "the target lies against the chart's limits",
+    "funnel plot": "each school's (or site's) rate against its number of referrals; those "
+    "outside the funnel's limits (from the exact binomial distribution) differ from the "
+    "overall rate by more than chance would explain",
+    "SDQ": "the Strengths and Difficulties Questionnaire, a widely used measure of children's "
+    "emotional and behavioural difficulties",
+    "HoNOSCA": "the Health of the Nation Outcome Scales for Children and Adolescents, rated by "
+    "clinicians",
+    "RCADS": "the Revised Children's Anxiety and Depression Scale",
+    "PHQ-9 and GAD-7": "short questionnaires about depression (PHQ-9) and anxiety (GAD-7) "
+    "symptoms for older young people",
+    "SWEMWBS": "the Short Warwick-Edinburgh Mental Wellbeing Scale, used in the school survey",
+    "GBO": "Goal-Based Outcomes: progress towards goals the child or family chose",
+    "CHI-ESQ": "the Experience of Service Questionnaire: what children and parents thought of "
+    "the help they had",
 }
 
 
@@ -245,7 +311,8 @@ def _outcome_row(ev, rel: Release, target) -> dict:
     if not up:
         lo, hi = hi, lo
     return {
-        "measure": f"Improvement on {measure}, points (paired, {r['rater']})",
+        "measure": f"Improvement in {scale_phrase(inst, scale)} (points; {r['rater']}-rated, "
+        "same children before and after)",
         "target": target.change,
         "baseline": r["mean_pre"],
         "now": r["mean_post"],

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ... import service
+from ..labels import scale_phrase
 from ..release import MARKER, Release, is_hidden
 from ..render import Section
 from .access import release_waits
@@ -200,7 +201,8 @@ def render(rel: Release, cfg) -> Section:
         inst_id, scale = rel.facts["sites: headline"]
         s.table(
             o,
-            f"{inst_id} {scale}: change and reliable improvement by {unit} and by team "
+            f"Change in {scale_phrase(inst_id, scale)} and reliable improvement by {unit} and by "
+            "team "
             "(each child in the school and team of their first referral)",
         )
     return s

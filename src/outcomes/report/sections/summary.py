@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..labels import scale_phrase
 from ..release import Release, fmt_count, fmt_pct, fmt_stat, is_hidden
 from ..render import Section
 
@@ -13,6 +14,66 @@ TITLE, ANCHOR = "Executive summary", "executive-summary"
 def _num_sum(col: pd.Series) -> float:
     """Sum of the released numbers of a column (hidden cells left out)."""
     return float(sum(float(v) for v in col if not is_hidden(v)))
+
+
+#: who filled in a measure, as a reader says it
+RATERS = {"self": "children's own", "parent": "parents'", "clinician": "clinicians'",
+          "teacher": "teachers'"}  # fmt: skip
+
+
+def _outcome_sentence(r: dict, what: str, higher_is_better: object) -> str:
+    """The headline change in words: its size and CI as released (signed, so that every
+    number is a published one), which way is better, and whether the CI rules out no change.
+
+    Example:
+        >>> _outcome_sentence({"n": 190, "mean_diff": -1.8, "ci_low": -2.2, "ci_high": -1.4},
+        ...                   "emotional problems (SDQ)", False)  # doctest: +NORMALIZE_WHITESPACE
+        '- **Outcomes:** the 190 children with emotional problems (SDQ) scores at the start and
+        at follow-up changed by -1.8 points on average (95% CI -2.2 to -1.4); lower scores are
+        better, so this is an improvement.'
+    """
+    text = (
+        f"- **Outcomes:** the {fmt_count(r['n'])} children with {what} scores at the start and "
+        f"at follow-up changed by {fmt_stat(r['mean_diff'], sign=True)} points on average "
+        f"(95% CI {fmt_stat(r['ci_low'], sign=True)} to {fmt_stat(r['ci_high'], sign=True)})"
+    )
+    if higher_is_better is None or is_hidden(r["mean_diff"]) or float(r["mean_diff"]) == 0:
+        return text + "."
+    up = float(r["mean_diff"]) > 0
+    text += f"; {'higher' if higher_is_better else 'lower'} scores are better, so this is "
+    text += "an improvement" if up == bool(higher_is_better) else "a worsening"
+    ends = [r["ci_low"], r["ci_high"]]
+    if not any(is_hidden(v) for v in ends) and float(ends[0]) < 0 < float(ends[1]):
+        text += ", but the range includes no change, so the direction is not yet clear"
+    return text + "."
+
+
+def _survey_sentence(p: dict) -> str:
+    """The school survey's primary comparison in words (a difference in prevalence, in
+    percentage points, or a ratio), from the released estimate and CI, signed as released.
+
+    Example:
+        >>> _survey_sentence({"comparison": "baseline to 12m", "unit": "percentage points",
+        ...     "estimand": "difference in differences (difference in prevalence: programme - "
+        ...     "comparison)", "estimate": -4.9, "ci_low": -7.5, "ci_high": -2.4})
+        ... # doctest: +NORMALIZE_WHITESPACE
+        '- **School population (baseline to 12m):** relative to comparison schools, the share
+        of pupils with probable difficulties in programme schools changed by -4.9 percentage
+        points (a fall; 95% CI -7.5 to -2.4).'
+    """
+    lead = f"- **School population ({p['comparison']}):** "
+    est, lo, hi = (float(p[k]) for k in ("estimate", "ci_low", "ci_high"))
+    ci = f"95% CI {fmt_stat(lo, 1, sign=True)} to {fmt_stat(hi, 1, sign=True)}"
+    if p["unit"] != "percentage points":
+        return f"{lead}{p['estimand']}: {fmt_stat(est, 2)} ({ci})."
+    where = "the share of pupils with probable difficulties"
+    if "differences" in str(p["estimand"]):  # programme against comparison schools
+        where = f"relative to comparison schools, {where} in programme schools"
+    word = "a fall" if est < 0 else "a rise" if est > 0 else "no change"
+    text = f"{lead}{where} changed by {fmt_stat(est, 1, sign=True)} percentage points ({word}; {ci}"
+    if lo < 0 < hi:
+        text += "; the range includes no change, so the direction is not yet clear"
+    return text + ")."
 
 
 def render(rel: Release, cfg) -> Section:
@@ -38,36 +99,27 @@ def render(rel: Release, cfg) -> Section:
         within = f["within_standard"]
         share = "*" if is_hidden(within) else f"about {100 * float(within):.0f}%"
         bullets.append(
-            f"- **Access:** median wait from referral to first contact "
-            f"{fmt_stat(f['median_days'], 0)} days; {share} seen within "
-            f"{cfg.service.standard_days} days (Kaplan-Meier estimate, counting children "
-            "still waiting)."
+            f"- **Access:** half of the children had a first contact within "
+            f"{fmt_stat(f['median_days'], 0)} days of referral (the median wait), and {share} "
+            f"within {cfg.service.standard_days} days; children still waiting are counted."
         )
     ch = rel.get("change_by_measure")
     h = rel.facts.get("outcomes: headline")
     if ch is not None and h is not None:
         r = ch.row(instrument=h[0], scale=h[1])
+        what = scale_phrase(h[0], h[1])
         if r is not None and is_hidden(r["n"]):
-            bullets.append(f"- **Outcomes:** on {h[0]} {h[1]}, too few children with paired "
-                           "scores to report.")  # fmt: skip
+            bullets.append(f"- **Outcomes:** too few children had {what} scores at the start "
+                           "and at follow-up to report a change.")  # fmt: skip
         elif r is not None:
-            better = rel.facts.get("outcomes: higher is better")
-            direction = ""
-            if better is not None and not is_hidden(r["mean_diff"]) and r["mean_diff"] != 0:
-                up = float(r["mean_diff"]) > 0
-                direction = ", an improvement" if up == bool(better) else ", a worsening"
-            bullets.append(
-                f"- **Outcomes:** on {h[0]} {h[1]}, children with paired scores (n = "
-                f"{fmt_count(r['n'])}) changed by {fmt_stat(r['mean_diff'], sign=True)} points "
-                f"on average{direction} (95% CI {fmt_stat(r['ci_low'], sign=True)} to "
-                f"{fmt_stat(r['ci_high'], sign=True)}; d_z = {fmt_stat(r['d_z'], 2)})."
-            )
+            bullets.append(_outcome_sentence(r, what, rel.facts.get("outcomes: higher is better")))
     m = rel.get("cyp_outcome_metric")
     if m is not None:
         parts = [
-            f"{r['rater']}-rated measures: {fmt_pct(r['n_improvement'], r['n_paired'])} "
-            f"measurable improvement, {fmt_pct(r['n_deterioration'], r['n_paired'])} "
-            f"deterioration (of {fmt_count(r['n_paired'])} closed referrals with a paired score)"
+            f"on {RATERS.get(r['rater'], str(r['rater']) + '-rated')} measures "
+            f"{fmt_pct(r['n_improvement'], r['n_paired'])} improved measurably and "
+            f"{fmt_pct(r['n_deterioration'], r['n_paired'])} got measurably worse (of "
+            f"{fmt_count(r['n_paired'])} closed referrals with scores at the start and end)"
             for r in m.frame.to_dict("records")
             if r["rater"] != "any"
         ]
@@ -85,9 +137,10 @@ def render(rel: Release, cfg) -> Section:
         r = sc.row(cohort="programme")
         if r is not None and not is_hidden(r["n"]):
             text = (
-                f"- **Workforce confidence:** programme staff answering at both waves "
-                f"({r['comparison']}) moved from {fmt_stat(r['mean_baseline'], 2)} to "
-                f"{fmt_stat(r['mean_followup'], 2)} on the 1-5 scale (change "
+                f"- **Workforce confidence:** programme staff who answered the survey at both "
+                f"times ({r['comparison']}) rated their confidence "
+                f"{fmt_stat(r['mean_baseline'], 2)} out of 5 at first and "
+                f"{fmt_stat(r['mean_followup'], 2)} later (a change of "
                 f"{fmt_stat(r['mean_change'], 2, sign=True)}, 95% CI "
                 f"{fmt_stat(r['ci_low'], 2, sign=True)} to {fmt_stat(r['ci_high'], 2, sign=True)})"
             )
@@ -95,8 +148,9 @@ def render(rel: Release, cfg) -> Section:
             d = did.row(comparison=r["comparison"]) if did is not None else None
             if d is not None and not is_hidden(d["difference"]):
                 text += (
-                    f"; {fmt_stat(d['difference'], 2, sign=True)} more than staff in "
-                    f"comparison schools (95% CI {fmt_stat(d['ci_low'], 2, sign=True)} to "
+                    f"; that is {fmt_stat(d['difference'], 2, sign=True)} more than the change "
+                    f"among staff in comparison schools (95% CI "
+                    f"{fmt_stat(d['ci_low'], 2, sign=True)} to "
                     f"{fmt_stat(d['ci_high'], 2, sign=True)})"
                 )
             bullets.append(text + ".")
@@ -106,12 +160,7 @@ def render(rel: Release, cfg) -> Section:
         for p in f[f["primary"] == "yes"].to_dict("records"):
             if is_hidden(p["estimate"]):
                 continue
-            unit = " percentage points" if p["unit"] == "percentage points" else ""
-            bullets.append(
-                f"- **School population ({p['comparison']}):** {p['estimand']}: "
-                f"{fmt_stat(p['estimate'], 1, sign=True)}{unit} (95% CI "
-                f"{fmt_stat(p['ci_low'], 1, sign=True)} to {fmt_stat(p['ci_high'], 1, sign=True)})."
-            )
+            bullets.append(_survey_sentence(p))
     if bullets:
         s.text("\n".join(bullets))
     if rel.failures:
