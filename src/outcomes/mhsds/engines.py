@@ -23,15 +23,29 @@ class DuckDBEngine:
     name = "duckdb"
 
     def __init__(self, con=None):
-        import duckdb
+        from .duck import connect
 
-        self.con = con if con is not None else duckdb.connect()
+        self.con = con if con is not None else connect()
 
     def register(self, name: str, df: pd.DataFrame) -> None:
         self.con.register(name, df)
 
+    # steps read by several later steps (or fetched) are tables; the rest are views that
+    # DuckDB folds into their one reader, so no 10-million-row intermediate is stored twice
+    MATERIALISED = (
+        "ref",
+        "teams_ok",
+        "scope",
+        "referrals",
+        "assess_l",
+        "ranked",
+        "measures",
+        "per_referral",
+    )
+
     def create(self, name: str, sql: str) -> None:
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        kind = "TABLE" if name in self.MATERIALISED or name.startswith("t_") else "VIEW"
+        self.con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {sql}")
 
     def fetch(self, sql: str) -> pd.DataFrame:
         return self.con.execute(sql).df()

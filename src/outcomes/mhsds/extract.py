@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._internal.params import validate_params
+from .._internal.params import Options, validate_params
 from .._internal.text import unknown
 from ..errors import DataStructureError
 
@@ -176,15 +176,19 @@ class MHSDSExtract:
     * ``raw``: the tables as read, before any conversion (for inspection).
     * ``reference``: ``ref_sub_icb`` and ``ref_lsoa_imd`` when given.
     * ``problems``: one row per problem: ``table, row, column, problem``.
+    * ``con``: with ``read(folder, engine="duckdb")``, the DuckDB connection holding the
+      typed tables (``tables`` then fetches a table into pandas only when it is asked for).
     """
 
     tables: dict[str, pd.DataFrame]
     raw: dict[str, pd.DataFrame]
     reference: dict[str, pd.DataFrame]
     problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROBLEM_COLUMNS))
+    con: object = None
 
     def __repr__(self) -> str:
-        sizes = ", ".join(f"{k}: {len(v)}" for k, v in self.tables.items())
+        n = self.tables.sizes() if hasattr(self.tables, "sizes") else self.tables
+        sizes = ", ".join(f"{k}: {v if isinstance(v, int) else len(v)}" for k, v in n.items())
         return f"MHSDSExtract({sizes}; {len(self.problems)} problems)"
 
 
@@ -266,10 +270,12 @@ def _add(problems: list, table: str, rows: pd.Series, column: str, what: str) ->
         )
 
 
-def _load_folder(path: Path) -> dict[str, pd.DataFrame]:
+def table_files(path: Path) -> dict[str, Path]:
+    """The folder's table files by table name; an unknown name or a table given twice is an
+    error (shared by the pandas and the DuckDB readers)."""
     if not path.is_dir():
         raise DataStructureError(f"{path} is not a folder of MHSDS table files")
-    frames: dict[str, pd.DataFrame] = {}
+    files: dict[str, Path] = {}
     known = [*TABLES, *REFERENCE]
     for f in sorted(path.iterdir()):
         if f.suffix.lower() not in (".csv", ".parquet"):
@@ -277,13 +283,19 @@ def _load_folder(path: Path) -> dict[str, pd.DataFrame]:
         name = f.stem
         if name not in known:
             raise DataStructureError(f"{f.name}: " + unknown("MHSDS table", name, known))
-        if name in frames:
+        if name in files:
             raise DataStructureError(f"table {name} is given twice (csv and parquet)")
-        if f.suffix.lower() == ".csv":
-            frames[name] = pd.read_csv(f, dtype=str, keep_default_na=False, na_values=[""])
-        else:
-            frames[name] = pd.read_parquet(f)
-    return frames
+        files[name] = f
+    return files
+
+
+def _load_folder(path: Path) -> dict[str, pd.DataFrame]:
+    return {
+        name: pd.read_csv(f, dtype=str, keep_default_na=False, na_values=[""])
+        if f.suffix.lower() == ".csv"
+        else pd.read_parquet(f)
+        for name, f in table_files(path).items()
+    }
 
 
 def _load_connection(con) -> dict[str, pd.DataFrame]:
@@ -295,11 +307,20 @@ def _load_connection(con) -> dict[str, pd.DataFrame]:
     }
 
 
-@validate_params({"path_or_tables": "no_validation", "reference": [dict, None]})
+@validate_params(
+    {
+        "path_or_tables": "no_validation",
+        "reference": [dict, None],
+        "engine": Options(str, {"pandas", "duckdb"}),
+        "memory_limit": [str],
+    }
+)
 def read(
     path_or_tables: str | Path | Mapping[str, pd.DataFrame] | object,
     *,
     reference: Mapping[str, pd.DataFrame] | None = None,
+    engine: str = "pandas",
+    memory_limit: str = "3GB",
 ) -> MHSDSExtract:
     """Read and check an MHSDS-shaped extract (MHSDS v6 names, specs/mhsds.md section 2).
 
@@ -332,6 +353,20 @@ def read(
     from ..coded_scores import snomed_index
     from .reference import nhs_measures
 
+    if engine == "duckdb":
+        if not isinstance(path_or_tables, str | Path):
+            raise DataStructureError(
+                "read(..., engine='duckdb') takes a folder of table files; a dict of "
+                "DataFrames or a connection is read with engine='pandas'"
+            )
+        from .duck import DuckTables, connect, load
+
+        con, present, refs, prob = load(
+            Path(path_or_tables), con=connect(memory_limit), reference=reference
+        )
+        return MHSDSExtract(
+            tables=DuckTables(con, present), raw={}, reference=refs, problems=prob, con=con
+        )
     if isinstance(path_or_tables, str | Path):
         given = _load_folder(Path(path_or_tables))
     elif isinstance(path_or_tables, Mapping):

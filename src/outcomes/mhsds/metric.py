@@ -58,21 +58,64 @@ for _r, _m in (("self", "MHS113"), ("parent", "MHS114"), ("clinician", "MHS115")
     )
 
 
+_DETAILS = {
+    # name -> (SQL over the engine's steps, order); fetched when first asked for
+    "referrals": "SELECT * FROM per_referral ORDER BY UniqServReqID",
+    "measures": "SELECT * FROM measures ORDER BY UniqServReqID, nhs_scale",
+    "unused": "SELECT * FROM unused ORDER BY source, id, _row",
+}
+
+
 @dataclass
 class NHSMetricResult:
     """The metric on an extract. ``to_frame()``: one row per breakdown x level x rater
     (raw counts and NHS percentages); ``to_nhs_frame()``: NHS's long publication format;
     ``referrals``: every MHS101 referral with ``in_scope``, ``reason``, contacts and per-rater
     flags; ``measures``: referral x scale with first/last and the class; ``unused``: every
-    assessment row not used, with the reason."""
+    assessment row not used, with the reason.
+
+    On DuckDB the three detail tables stay in the database until first asked for (millions
+    of rows at national scale); ``write_details(folder)`` writes them as CSV from the engine.
+    """
 
     table: pd.DataFrame
-    referrals: pd.DataFrame
-    measures: pd.DataFrame
-    unused: pd.DataFrame
+    details: dict = field(default_factory=dict, repr=False)
     convention: str = "nhs"
     engine: str = "duckdb"
     problems: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cursor: object = field(default=None, repr=False)
+
+    def _detail(self, name: str) -> pd.DataFrame:
+        if name not in self.details:
+            self.details[name] = self.cursor.execute(_DETAILS[name]).df()
+        return self.details[name]
+
+    @property
+    def referrals(self) -> pd.DataFrame:
+        return self._detail("referrals")
+
+    @property
+    def measures(self) -> pd.DataFrame:
+        return self._detail("measures")
+
+    @property
+    def unused(self) -> pd.DataFrame:
+        return self._detail("unused")
+
+    def write_details(self, folder) -> None:
+        """``referrals.csv``, ``measures.csv`` and ``unused.csv`` in ``folder`` (DuckDB writes
+        them itself when the tables are still in the engine)."""
+        from pathlib import Path
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, sql in _DETAILS.items():
+            path = folder / f"{name}.csv"
+            if name in self.details or self.cursor is None:
+                self._detail(name).to_csv(path, index=False)
+            else:
+                target = str(path).replace("'", "''")
+                self.cursor.execute(f"COPY ({sql}) TO '{target}' (HEADER, DELIMITER ',')")
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -156,14 +199,16 @@ class NHSMetricResult:
         return f"NHSMetricResult({len(self.table)} rows; convention={self.convention!r})"
 
 
-def _inputs(extract: MHSDSExtract, convention: str) -> dict[str, pd.DataFrame]:
+def _inputs(
+    extract: MHSDSExtract, convention: str, *, tables: bool = True
+) -> dict[str, pd.DataFrame]:
     frames: dict[str, pd.DataFrame] = {}
-    for name, spec in TABLES.items():
+    for name, spec in TABLES.items() if tables else ():
         t = extract.tables.get(name)
         if t is None:
             t = _parse(pd.DataFrame(columns=list(spec["columns"])), name, spec["columns"], [])
         frames[f"in_{name}"] = t
-    for name, cols in REFERENCE.items():
+    for name, cols in REFERENCE.items() if tables else ():
         t = extract.reference.get(name)
         if t is None:
             t = _parse(pd.DataFrame(columns=list(cols)), name, cols, [])
@@ -226,39 +271,48 @@ def run_metric(
         from .pandas_engine import run
 
         out = run(_inputs(extract, convention), start, end, by)
-        return NHSMetricResult(
-            table=_long(out["wide"], by),
-            referrals=out["referrals"].sort_values("UniqServReqID").reset_index(drop=True),
-            measures=out["measures"]
+        details = {
+            "referrals": out["referrals"].sort_values("UniqServReqID").reset_index(drop=True),
+            "measures": out["measures"]
             .sort_values(["UniqServReqID", "nhs_scale"])
             .reset_index(drop=True),
-            unused=out["unused"].sort_values(["source", "id", "_row"]).reset_index(drop=True),
+            "unused": out["unused"].sort_values(["source", "id", "_row"]).reset_index(drop=True),
+        }
+        return NHSMetricResult(
+            table=_long(out["wide"], by),
+            details=details,
             convention=convention,
             engine=engine,
             problems=extract.problems,
         )
-    eng = make_engine(engine, spark=spark, con=con)
+    held = engine == "duckdb" and extract.con is not None and con is None
+    # an extract already in DuckDB: a cursor of its connection sees its tables and keeps
+    # this run's steps (temporary) apart from any other run's
+    eng = make_engine(engine, spark=spark, con=extract.con.cursor() if held else con)
+    staged = method.staging()
+    inputs = _inputs(extract, convention, tables=not held)
     try:
-        for name, df in _inputs(extract, convention).items():
+        for name, df in inputs.items():
             eng.register(name, df)
-        for name, sql in [*method.staging(), *method.steps(start, end)]:
+        if held:
+            staged = [(n, q) for n, q in staged if n in ("t_measures", "t_norms")]
+        for name, sql in [*staged, *method.steps(start, end)]:
             eng.create(name, sql)
         eng.create("levels", method.levels(by))
         wide = eng.fetch(method.aggregate())
-        referrals = eng.fetch("SELECT * FROM per_referral ORDER BY UniqServReqID")
-        measures = eng.fetch("SELECT * FROM measures ORDER BY UniqServReqID, nhs_scale")
-        unused = eng.fetch("SELECT * FROM unused ORDER BY source, id, _row")
+        details = {}
+        if engine != "duckdb":
+            details = {k: eng.fetch(q) for k, q in _DETAILS.items()}
     finally:
-        eng.close()
-    table = _long(wide, by)
+        if engine != "duckdb":
+            eng.close()
     return NHSMetricResult(
-        table=table,
-        referrals=referrals,
-        measures=measures,
-        unused=unused,
+        table=_long(wide, by),
+        details=details,
         convention=convention,
         engine=engine,
         problems=extract.problems,
+        cursor=eng.con if engine == "duckdb" else None,
     )
 
 

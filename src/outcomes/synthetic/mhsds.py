@@ -165,7 +165,8 @@ def simulate_mhsds(
 
     # scores: about scores_per_referral per referral, over 1-4 scales, 2-3 administrations each
     n_scales = rng.integers(1, 5, n)
-    per = max(scores_per_referral, 0.0) / 2.5 / 2.5
+    # 1-4 scales (mean 2.5) x 1-3 administrations (mean 2) per referral
+    per = max(scores_per_referral, 0.0) / 2.5 / 2.0
     n_scales = np.maximum(0, np.round(n_scales * per).astype(int))
     sref = np.repeat(i, n_scales)
     s = len(sref)
