@@ -33,7 +33,7 @@ import pandas as pd
 
 from .._internal.columns import check_frame, require_columns
 from .._internal.dates import dates_or_raise, to_timestamp
-from .._internal.ids import is_in
+from .._internal.ids import index_in
 from .._internal.params import (
     BY,
     COUNT,
@@ -417,7 +417,8 @@ def _item_level_metric(
     ref_acc["reason"] = scope["reason"].to_numpy()
 
     # --- measures and long scores
-    sc = scores.copy()
+    # A shallow copy: only the date column is replaced (a deep copy of 1M rows costs ~1 GB).
+    sc = scores.copy(deep=False)
     sc.attrs = {}  # oc.score() keeps a DataFrame in attrs, which pandas cannot compare on concat
     sc["date"] = _dates(sc, "date", "scores", dayfirst)
     if sc["instrument"].isna().any():
@@ -430,8 +431,11 @@ def _item_level_metric(
             "scores: no scale with a reliable-change threshold found among the columns "
             "(e.g. HoNOSCA scale_1..scale_13, SDQ emotional..impact, SWEMWBS metric, GBO goal_1..3)"
         )
-    long = _long_scores(sc, meas)
-    long = _link(long, ref, ref_acc)
+    # From here on every id is an integer: ``src`` (the score record's position), ``midx`` (the
+    # measure), ``rpos`` (the referral's position in ``ref``) and the rater's code. Text ids are
+    # hashed once, in _link; grouping, duplicates and first/last are sorts of integers.
+    long, src, midx = _long_scores(sc, meas)
+    long, rpos = _link(long, sc, src, ref)
 
     # --- eligibility of each score record x measure
     reason = long["reason"].to_numpy(dtype=object)
@@ -440,66 +444,70 @@ def _item_level_metric(
         m = np.asarray(mask, dtype=bool) & (reason == "")
         reason[m] = why
 
-    in_scope = (
-        long["referral_id"]
-        .map(ref_acc.set_index("referral_id")["in_scope"])
-        .fillna(False)
-        .astype(bool)
-    )
-    mark(~in_scope.to_numpy(), S_OUT_OF_SCOPE)
+    linked = rpos >= 0
+    in_scope = np.zeros(len(long), bool)
+    in_scope[linked] = scope["in_scope"].to_numpy(dtype=bool)[rpos[linked]]
+    mark(~in_scope, S_OUT_OF_SCOPE)
     mark(long["value"].isna().to_numpy(), S_MISSING)
-    mark(long["date"].isna().to_numpy(), S_DATE_MISSING)
-    info = ref.set_index("referral_id")[
-        ["first_contact_date", "second_contact_date", "discharge_date"]
-    ]
-    c1 = long["referral_id"].map(info["first_contact_date"])
-    c2 = long["referral_id"].map(info["second_contact_date"])
-    dis = long["referral_id"].map(info["discharge_date"])
-    mark((long["date"] < c1).fillna(False).to_numpy(dtype=bool), S_BEFORE)
-    late = long["date"] > dis
+    date = long["date"]
+    mark(date.isna().to_numpy(), S_DATE_MISSING)
+    c1 = _at(ref["first_contact_date"], rpos)
+    c2 = _at(ref["second_contact_date"], rpos)
+    dis = _at(ref["discharge_date"], rpos)
+    mark((date < c1).fillna(False).to_numpy(dtype=bool), S_BEFORE)
+    late = date > dis
     if period_end is not None:
-        late = late | (long["date"] > period_end)
+        late = late | (date > period_end)
     mark(late.fillna(False).to_numpy(dtype=bool), S_AFTER)
-    ok = reason == ""
     series = ["referral_id", "instrument", "rater", "scale"]
-    dup = np.zeros(len(long), bool)
-    dup[ok] = long.loc[ok, [*series, "date"]].duplicated(keep=False).to_numpy()
-    reason[dup] = S_DUPLICATE
-    gcode = np.full(len(long), -1)
-    gcode[ok] = long.loc[ok, series].groupby(series, sort=False, observed=True).ngroup().to_numpy()
-    dup_series = pd.Series(dup).groupby(gcode).transform("any").to_numpy() & ok
-    reason[dup_series & ~dup] = S_DUP_SERIES
-    ok = reason == ""
+    rcode, rlabels = pd.factorize(long["rater"], use_na_sentinel=False)
 
-    # --- first and last per measure series (vectorised over sorted series)
-    idx = np.flatnonzero(ok)
-    g = gcode[idx]
-    t = long["date"].to_numpy()[idx]
-    order = np.lexsort((t, g))
-    idx, g, t = idx[order], g[order], t[order]
-    start = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, bool)
-    c2v = c2.to_numpy()[idx]
+    # --- duplicates (same series, same date), then first and last per series, on sorted codes
+    idx = np.flatnonzero(reason == "")
+    gkey = (rpos[idx] * len(meas) + midx[idx]) * max(len(rlabels), 1) + rcode[idx]
+    t = date.to_numpy()[idx]
+    order = np.lexsort((t, gkey))
+    idx, gkey, t = idx[order], gkey[order], t[order]
+    start = np.r_[True, gkey[1:] != gkey[:-1]] if len(idx) else np.zeros(0, bool)
+    gid = np.cumsum(start) - 1
+    same = ~start[1:] & (t[1:] == t[:-1])
+    dup = np.zeros(len(idx), bool)
+    dup[1:] |= same
+    dup[:-1] |= same
+    reason[idx[dup]] = S_DUPLICATE
+    dup_series = (np.bincount(gid, weights=dup) > 0)[gid] if len(idx) else dup
+    reason[idx[dup_series & ~dup]] = S_DUP_SERIES
+    keep = ~dup_series
+    idx, gkey, t = idx[keep], gkey[keep], t[keep]
+    start = np.r_[True, gkey[1:] != gkey[:-1]] if len(idx) else np.zeros(0, bool)
+    gid = np.cumsum(start) - 1
     # the last score: latest record of the series that is on/after the 2nd contact and not the first
-    cand_last = ~start & (t >= c2v)
+    cand_last = ~start & (t >= c2.to_numpy()[idx])
+    pos = np.arange(len(idx))
     last_pos = (
-        pd.Series(np.where(cand_last, np.arange(len(g)), -1)).groupby(g).transform("max").to_numpy()
+        np.maximum.reduceat(np.where(cand_last, pos, -1), np.flatnonzero(start))
+        if len(idx)
+        else np.zeros(0, np.int64)
     )
-    is_last = cand_last & (last_pos == np.arange(len(g)))
+    has_last = (last_pos >= 0)[gid]
+    is_last = cand_last & (last_pos[gid] == pos)
     status = np.full(len(long), "unused", dtype=object)
     status[idx[start]] = "first"
     status[idx[is_last]] = "last"
-    has_last = (
-        pd.Series(is_last).groupby(g).transform("any").to_numpy() if len(g) else np.zeros(0, bool)
-    )
     reason[idx[start & ~has_last]] = S_NO_LAST
     reason[idx[~start & ~is_last & has_last]] = S_INTERMEDIATE
     reason[idx[~start & ~is_last & ~has_last]] = S_NO_LAST
     long["status"] = status
     long["reason"] = reason
 
-    measures = _measure_table(long, series)
-    by_ref = _by_referral(measures, ref_acc, series)
-    table = _table(by_ref, ref_acc, by, confidence)
+    first_idx = idx[start]
+    last_idx = np.where(last_pos >= 0, idx[np.maximum(last_pos, 0)], -1)
+    ref_rank = _rank(ref["referral_id"])
+    measures, m_rpos, m_rcode = _measure_table(
+        long, series, first_idx, last_idx, rpos, rcode, ref_rank
+    )
+    by_ref, b_rpos = _by_referral(measures, m_rpos, m_rcode, rlabels, ref_rank)
+    table = _table(by_ref, b_rpos, ref_acc, by, confidence)
     score_acc = long.drop(columns=["threshold", "higher_is_better"]).reset_index(drop=True)
     result = OutcomeMetricResult(
         table=table,
@@ -526,9 +534,12 @@ def _item_level_metric(
     return result
 
 
-def _long_scores(sc: pd.DataFrame, meas: pd.DataFrame) -> pd.DataFrame:
-    """One row per score record x measure of its instrument (a loop over measures, not rows)."""
-    parts = []
+def _long_scores(
+    sc: pd.DataFrame, meas: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One row per score record x measure of its instrument (a loop over measures, not rows),
+    with each row's source position in ``sc`` and its measure's position in ``meas``."""
+    parts, srcs, midxs = [], [], []
     inst_col = sc["instrument"].astype(str).to_numpy()
     if "rater" in sc.columns:
         rater = sc["rater"].astype("string").str.strip().str.lower()
@@ -536,8 +547,11 @@ def _long_scores(sc: pd.DataFrame, meas: pd.DataFrame) -> pd.DataFrame:
         rater = rater.mask(rater == "")
     else:
         rater = pd.Series(pd.NA, index=sc.index, dtype="string")
+    rater_obj = rater.to_numpy(dtype=object)
+    rater_na = rater.isna().to_numpy()
     keep = [c for c in ("referral_id", "person_id") if c in sc.columns]
-    for m in meas.itertuples(index=False):
+    dates = sc["date"].to_numpy()
+    for k, m in enumerate(meas.itertuples(index=False)):
         rows = np.flatnonzero(inst_col == str(m.instrument))
         col = sc[m.scale]
         num = pd.to_numeric(col, errors="coerce")
@@ -547,43 +561,55 @@ def _long_scores(sc: pd.DataFrame, meas: pd.DataFrame) -> pd.DataFrame:
             raise OutcomesError(
                 f"scores: column {m.scale!r} has non-numeric values at rows {where}"
             )
+        # a missing rater is the instrument's respondent (sdq_parent -> parent)
+        r = rater_obj[rows]
+        r[rater_na[rows]] = m.respondent
         part = pd.DataFrame(
             {
                 "row": sc.index[rows],
-                **{k: sc[k].to_numpy()[rows] for k in keep},
+                **{c: sc[c].to_numpy()[rows] for c in keep},
                 "instrument": m.instrument,
-                # a missing rater is the instrument's respondent (sdq_parent -> parent)
-                "rater": rater.iloc[rows].fillna(m.respondent).to_numpy(dtype=object),
+                "rater": r,
                 "scale": m.scale,
-                "date": sc["date"].to_numpy()[rows],
+                "date": dates[rows],
                 "value": num.to_numpy(dtype=float, na_value=np.nan)[rows],
                 "threshold": m.threshold,
                 "higher_is_better": m.higher_is_better,
             }
         )
         parts.append(part)
+        srcs.append(rows)
+        midxs.append(np.full(len(rows), k))
     long = pd.concat(parts, ignore_index=True)
     long["reason"] = ""
-    return long
+    return long, np.concatenate(srcs), np.concatenate(midxs)
 
 
-def _link(long: pd.DataFrame, ref: pd.DataFrame, ref_acc: pd.DataFrame) -> pd.DataFrame:
-    """Attach each score record to a referral (by referral_id, or by person and date)."""
+def _link(
+    long: pd.DataFrame, sc: pd.DataFrame, src: np.ndarray, ref: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Attach each score record to a referral (by referral_id, or by person and date).
+
+    Returns ``long`` and, per row, the position of its referral in ``ref`` (-1: none). The
+    work is done once per score record (``sc``) and gathered to its measures through ``src``.
+    """
     reason = long["reason"].to_numpy(dtype=object)
-    if "referral_id" in long.columns:
-        rid = long["referral_id"]
-        known = is_in(rid, ref["referral_id"])
-        reason[(rid.isna().to_numpy() | ~known) & (reason == "")] = S_NO_REFERRAL
-        if "person_id" in long.columns and "person_id" in ref.columns:
-            expected = rid.map(ref.set_index("referral_id")["person_id"])
-            mismatch = (
-                expected.notna()
-                & long["person_id"].notna()
-                & (expected.astype(str) != long["person_id"].astype(str))
-            )
-            reason[mismatch.to_numpy() & (reason == "")] = S_PERSON_MISMATCH
+    if "referral_id" in sc.columns:
+        pos = index_in(sc["referral_id"], ref["referral_id"])
+        if "person_id" in sc.columns and "person_id" in ref.columns:
+            found = np.flatnonzero(pos >= 0)
+            expected = ref["person_id"].iloc[pos[found]].reset_index(drop=True)
+            given = sc["person_id"].iloc[found].reset_index(drop=True)
+            wrong = (
+                expected.notna() & given.notna() & (expected.astype(str) != given.astype(str))
+            ).to_numpy()
+            mismatch = np.zeros(len(sc), bool)
+            mismatch[found[wrong]] = True
+            reason[mismatch[src] & (reason == "")] = S_PERSON_MISMATCH
+        rpos = pos[src]
+        reason[(rpos < 0) & (reason == "")] = S_NO_REFERRAL
         long["reason"] = reason
-        return long
+        return long, rpos
     if "person_id" not in ref.columns:
         raise DataStructureError(
             "referrals: need 'person_id' to link scores that have no referral_id"
@@ -592,39 +618,63 @@ def _link(long: pd.DataFrame, ref: pd.DataFrame, ref_acc: pd.DataFrame) -> pd.Da
     windows = ref[["referral_id", "person_id", start_col, "discharge_date"]].rename(
         columns={start_col: "_start"}
     )
-    cand = long[["person_id", "date"]].reset_index().merge(windows, on="person_id", how="inner")
+    windows["_rpos"] = np.arange(len(ref))
+    records = pd.DataFrame(
+        {"_src": np.arange(len(sc)), "person_id": sc["person_id"].to_numpy(), "date": sc["date"]}
+    )
+    cand = records.merge(windows, on="person_id", how="inner")
     inside = (cand["date"] >= cand["_start"]) & (
         (cand["date"] <= cand["discharge_date"]) | cand["discharge_date"].isna()
     )
     cand = cand[inside.fillna(False).to_numpy(dtype=bool)]
-    n_match = cand.groupby("index").size().reindex(long.index, fill_value=0).to_numpy()
-    rid = (
-        cand.drop_duplicates("index", keep=False)
-        .set_index("index")["referral_id"]
-        .reindex(long.index)
-    )
-    long["referral_id"] = rid.to_numpy(dtype=object)
+    n_match = np.bincount(cand["_src"].to_numpy(), minlength=len(sc))
+    one = cand.drop_duplicates("_src", keep=False).set_index("_src")
+    rid = one["referral_id"].reindex(np.arange(len(sc)))
+    pos = np.full(len(sc), -1)
+    pos[one.index.to_numpy()] = one["_rpos"].to_numpy()
+    long["referral_id"] = rid.to_numpy(dtype=object)[src]
+    n_match = n_match[src]
     reason[(n_match == 0) & (reason == "")] = S_NO_REFERRAL
     reason[(n_match > 1) & (reason == "")] = S_AMBIGUOUS
     long["reason"] = reason
-    return long
+    return long, pos[src]
 
 
-def _measure_table(long: pd.DataFrame, series: list[str]) -> pd.DataFrame:
-    first = long[long["status"] == "first"]
-    last = long[long["status"] == "last"]
+def _at(col: pd.Series, pos: np.ndarray) -> pd.Series:
+    """``col``'s values at positions ``pos``; missing where ``pos`` is -1."""
+    return col.reset_index(drop=True).reindex(pos).reset_index(drop=True)
+
+
+def _rank(ids: pd.Series) -> np.ndarray:
+    """Sort rank of each id (distinct ids), so outputs sort by id through integers."""
+    order = np.asarray(ids.reset_index(drop=True).argsort(kind="stable"))
+    rank = np.empty(len(ids), np.int64)
+    rank[order] = np.arange(len(ids))
+    return rank
+
+
+def _measure_table(
+    long: pd.DataFrame,
+    series: list[str],
+    first_idx: np.ndarray,
+    last_idx: np.ndarray,
+    rpos: np.ndarray,
+    rcode: np.ndarray,
+    ref_rank: np.ndarray,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One row per measure series with a first score, sorted by ``series``; also the rows'
+    referral positions and rater codes. ``last_idx[i]`` is the last score of series i or -1."""
     cols = [*series, "threshold", "higher_is_better", "date", "value", "row"]
-    m = first[cols].rename(
+    m = long.iloc[first_idx][cols].rename(
         columns={"date": "date_first", "value": "score_first", "row": "row_first"}
     )
-    m = m.merge(
-        last[[*series, "date", "value", "row"]].rename(
-            columns={"date": "date_last", "value": "score_last", "row": "row_last"}
-        ),
-        on=series,
-        how="left",
-        validate="one_to_one",
+    m = m.reset_index(drop=True)
+    has = np.flatnonzero(last_idx >= 0)
+    last = long.iloc[last_idx[has]][["date", "value", "row"]].set_axis(has, axis=0)
+    last = last.reindex(np.arange(len(m))).rename(
+        columns={"date": "date_last", "value": "score_last", "row": "row_last"}
     )
+    m = pd.concat([m, last], axis=1)
     m["paired"] = m["score_last"].notna()
     m["change"] = m["score_last"] - m["score_first"]
     # rounding keeps float noise (19.98 - 16.98) from missing a threshold of 3
@@ -636,7 +686,16 @@ def _measure_table(long: pd.DataFrame, series: list[str]) -> pd.DataFrame:
     m["reliable_improvement"] = (reliable & better & m["paired"]).astype(bool)
     m["reliable_deterioration"] = (reliable & worse & m["paired"]).astype(bool)
     m["no_change"] = m["paired"] & ~reliable.fillna(False).astype(bool)
-    return m.sort_values(series, kind="stable").reset_index(drop=True)
+    # sorted by referral id, instrument, rater, scale (ranks of the few labels, then the id)
+    m_rpos, m_rcode = rpos[first_idx], rcode[first_idx]
+    keys = [_label_rank(m[c]) for c in reversed(series[1:])]
+    order = np.lexsort((*keys, ref_rank[m_rpos]))
+    return m.iloc[order].reset_index(drop=True), m_rpos[order], m_rcode[order]
+
+
+def _label_rank(col: pd.Series) -> np.ndarray:
+    """Sort rank of each value of a column of few distinct labels."""
+    return pd.factorize(col, sort=True)[0]
 
 
 def _outcome(imp: pd.Series, det: pd.Series, paired: pd.Series) -> pd.Series:
@@ -646,38 +705,64 @@ def _outcome(imp: pd.Series, det: pd.Series, paired: pd.Series) -> pd.Series:
     return pd.Series(out, index=paired.index, dtype=object)
 
 
-def _by_referral(measures: pd.DataFrame, ref_acc: pd.DataFrame, series: list[str]) -> pd.DataFrame:
-    agg = measures.groupby(["referral_id", "rater"], observed=True).agg(
-        assessed=("paired", "size"),
-        paired=("paired", "any"),
-        n_measures_paired=("paired", "sum"),
-        any_improvement=("reliable_improvement", "any"),
-        any_deterioration=("reliable_deterioration", "any"),
-    )
-    agg["assessed"] = agg["assessed"] > 0
-    anyr = measures.groupby("referral_id", observed=True).agg(
-        assessed=("paired", "size"),
-        paired=("paired", "any"),
-        n_measures_paired=("paired", "sum"),
-        any_improvement=("reliable_improvement", "any"),
-        any_deterioration=("reliable_deterioration", "any"),
-    )
-    anyr["assessed"] = anyr["assessed"] > 0
-    anyr["rater"] = ANY_RATER
-    anyr = anyr.set_index("rater", append=True)
-    out = pd.concat([agg, anyr]).reset_index()
+def _by_referral(
+    measures: pd.DataFrame,
+    m_rpos: np.ndarray,
+    m_rcode: np.ndarray,
+    rlabels: pd.Index,
+    ref_rank: np.ndarray,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per referral x rater and per referral (rater "any"), sorted by id and rater;
+    also each row's referral position. Every measure series belongs to an in-scope referral."""
+    paired = measures["paired"].to_numpy(dtype=bool)
+    imp = measures["reliable_improvement"].to_numpy(dtype=bool)
+    det = measures["reliable_deterioration"].to_numpy(dtype=bool)
+    n_r = max(len(rlabels), 1)
+    parts, rpos_parts = [], []
+    for key, rater_of in (
+        (
+            m_rpos * (n_r + 1) + m_rcode,
+            lambda first: np.asarray(rlabels, dtype=object)[m_rcode[first]],
+        ),
+        (m_rpos * (n_r + 1) + n_r, lambda first: np.full(len(first), ANY_RATER, dtype=object)),
+    ):
+        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        k = len(first)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "referral_id": measures["referral_id"].iloc[first].reset_index(drop=True),
+                    "rater": rater_of(first),
+                    "assessed": np.ones(k, bool),
+                    "paired": np.bincount(inv, weights=paired, minlength=k) > 0,
+                    "n_measures_paired": np.bincount(inv, weights=paired, minlength=k).astype(
+                        np.int64
+                    ),
+                    "any_improvement": np.bincount(inv, weights=imp, minlength=k) > 0,
+                    "any_deterioration": np.bincount(inv, weights=det, minlength=k) > 0,
+                }
+            )
+        )
+        rpos_parts.append(m_rpos[first])
+    out = pd.concat(parts, ignore_index=True)
+    if out.empty:
+        out["rater"] = out["rater"].astype(str)  # the dtype pandas gives an empty groupby key
     out["outcome"] = _outcome(out["any_improvement"], out["any_deterioration"], out["paired"])
-    scope = ref_acc.loc[ref_acc["in_scope"], ["referral_id"]]
-    out = out[is_in(out["referral_id"], scope["referral_id"])]
-    return out.sort_values(["referral_id", "rater"], kind="stable").reset_index(drop=True)
+    b_rpos = np.concatenate(rpos_parts)
+    order = np.lexsort((_label_rank(out["rater"]), ref_rank[b_rpos]))
+    return out.iloc[order].reset_index(drop=True), b_rpos[order]
 
 
 def _table(
-    by_ref: pd.DataFrame, ref_acc: pd.DataFrame, by: list[str], confidence: float
+    by_ref: pd.DataFrame,
+    b_rpos: np.ndarray,
+    ref_acc: pd.DataFrame,
+    by: list[str],
+    confidence: float,
 ) -> pd.DataFrame:
     scope = ref_acc[ref_acc["in_scope"]]
     raters = list(STANDARD_RATERS) + sorted(
-        set(by_ref["rater"]) - set(STANDARD_RATERS) - {ANY_RATER}
+        set(pd.unique(by_ref["rater"])) - set(STANDARD_RATERS) - {ANY_RATER}
     )
     raters.append(ANY_RATER)
     if by:
@@ -688,15 +773,18 @@ def _table(
         groups = pd.DataFrame(index=[0])
     grid = groups.merge(pd.DataFrame({"rater": raters}), how="cross")
     denom = scope.groupby(by, observed=True).size() if by else pd.Series([len(scope)])
-    br = by_ref.merge(scope[["referral_id", *by]], on="referral_id", how="inner")
-    keys = [*by, "rater"]
-    counts = br.groupby(keys, observed=True).agg(
-        n_assessed=("assessed", "sum"),
-        n_paired=("paired", "sum"),
-        n_improvement=("outcome", lambda s: int((s == "improvement").sum())),
-        n_no_change=("outcome", lambda s: int((s == "no_change").sum())),
-        n_deterioration=("outcome", lambda s: int((s == "deterioration").sum())),
+    # every by_ref row is an in-scope referral: its groups are gathered by position
+    br = pd.DataFrame(
+        {
+            **{b: ref_acc[b].iloc[b_rpos].to_numpy() for b in by},
+            "rater": by_ref["rater"].to_numpy(),
+            "n_assessed": by_ref["assessed"].to_numpy(dtype=bool),
+            "n_paired": by_ref["paired"].to_numpy(dtype=bool),
+            **{f"n_{o}": (by_ref["outcome"] == o).to_numpy() for o in OUTCOMES},
+        }
     )
+    keys = [*by, "rater"]
+    counts = br.groupby(keys, observed=True).sum()
     t = grid.merge(counts.reset_index(), on=keys, how="left")
     count_cols = ["n_assessed", "n_paired", "n_improvement", "n_no_change", "n_deterioration"]
     t[count_cols] = t[count_cols].fillna(0).astype(int)
