@@ -503,11 +503,22 @@ def _item_level_metric(
     first_idx = idx[start]
     last_idx = np.where(last_pos >= 0, idx[np.maximum(last_pos, 0)], -1)
     ref_rank = _rank(ref["referral_id"])
-    measures, m_rpos, m_rcode = _measure_table(
-        long, series, first_idx, last_idx, rpos, rcode, ref_rank
+    # sorted by referral id, instrument, rater, scale: ranks of the few labels, then of the id
+    f_m, f_r = midx[first_idx], rcode[first_idx]
+    order = np.lexsort(
+        (
+            _label_rank(meas["scale"])[f_m],
+            _label_rank(pd.Series(rlabels))[f_r],
+            _label_rank(meas["instrument"])[f_m],
+            ref_rank[rpos[first_idx]],
+        )
     )
-    by_ref, b_rpos = _by_referral(measures, m_rpos, m_rcode, rlabels, ref_rank)
-    table = _table(by_ref, b_rpos, ref_acc, by, confidence)
+    first_idx, last_idx = first_idx[order], last_idx[order]
+    measures = _measure_table(long, series, first_idx, last_idx)
+    by_ref, b_rpos, b_rater, rater_names, b_outcome = _by_referral(
+        measures, rpos[first_idx], rcode[first_idx], rlabels, ref_rank
+    )
+    table = _table(by_ref, b_rpos, b_rater, rater_names, b_outcome, ref_acc, by, confidence)
     score_acc = long.drop(columns=["threshold", "higher_is_better"]).reset_index(drop=True)
     result = OutcomeMetricResult(
         table=table,
@@ -547,8 +558,9 @@ def _long_scores(
         rater = rater.mask(rater == "")
     else:
         rater = pd.Series(pd.NA, index=sc.index, dtype="string")
-    rater_obj = rater.to_numpy(dtype=object)
-    rater_na = rater.isna().to_numpy()
+    # Text stays in arrow: converting a million Python strings costs seconds. The columns get
+    # the dtype pandas infers for text (str, missing as NaN), as the object arrays used to.
+    rater = rater.astype("str")
     keep = [c for c in ("referral_id", "person_id") if c in sc.columns]
     dates = sc["date"].to_numpy()
     for k, m in enumerate(meas.itertuples(index=False)):
@@ -561,15 +573,13 @@ def _long_scores(
             raise OutcomesError(
                 f"scores: column {m.scale!r} has non-numeric values at rows {where}"
             )
-        # a missing rater is the instrument's respondent (sdq_parent -> parent)
-        r = rater_obj[rows]
-        r[rater_na[rows]] = m.respondent
         part = pd.DataFrame(
             {
                 "row": sc.index[rows],
-                **{c: sc[c].to_numpy()[rows] for c in keep},
+                **{c: _take(sc[c], rows) for c in keep},
                 "instrument": m.instrument,
-                "rater": r,
+                # a missing rater is the instrument's respondent (sdq_parent -> parent)
+                "rater": rater.iloc[rows].fillna(m.respondent).array,
                 "scale": m.scale,
                 "date": dates[rows],
                 "value": num.to_numpy(dtype=float, na_value=np.nan)[rows],
@@ -583,6 +593,14 @@ def _long_scores(
     long = pd.concat(parts, ignore_index=True)
     long["reason"] = ""
     return long, np.concatenate(srcs), np.concatenate(midxs)
+
+
+def _take(col: pd.Series, rows: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """``col``'s values at ``rows`` as they would read back from an object array: text
+    columns stay in arrow (no per-string conversion), anything else goes through numpy."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.na_value is not pd.NA:
+        return col.array.take(rows)
+    return col.to_numpy()[rows]
 
 
 def _link(
@@ -654,16 +672,10 @@ def _rank(ids: pd.Series) -> np.ndarray:
 
 
 def _measure_table(
-    long: pd.DataFrame,
-    series: list[str],
-    first_idx: np.ndarray,
-    last_idx: np.ndarray,
-    rpos: np.ndarray,
-    rcode: np.ndarray,
-    ref_rank: np.ndarray,
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """One row per measure series with a first score, sorted by ``series``; also the rows'
-    referral positions and rater codes. ``last_idx[i]`` is the last score of series i or -1."""
+    long: pd.DataFrame, series: list[str], first_idx: np.ndarray, last_idx: np.ndarray
+) -> pd.DataFrame:
+    """One row per measure series with a first score (``first_idx``, in output order);
+    ``last_idx`` holds each series' last score or -1."""
     cols = [*series, "threshold", "higher_is_better", "date", "value", "row"]
     m = long.iloc[first_idx][cols].rename(
         columns={"date": "date_first", "value": "score_first", "row": "row_first"}
@@ -671,6 +683,7 @@ def _measure_table(
     m = m.reset_index(drop=True)
     has = np.flatnonzero(last_idx >= 0)
     last = long.iloc[last_idx[has]][["date", "value", "row"]].set_axis(has, axis=0)
+    # reindexing gives the missing last scores the dtypes a left merge gives them
     last = last.reindex(np.arange(len(m))).rename(
         columns={"date": "date_last", "value": "score_last", "row": "row_last"}
     )
@@ -686,11 +699,7 @@ def _measure_table(
     m["reliable_improvement"] = (reliable & better & m["paired"]).astype(bool)
     m["reliable_deterioration"] = (reliable & worse & m["paired"]).astype(bool)
     m["no_change"] = m["paired"] & ~reliable.fillna(False).astype(bool)
-    # sorted by referral id, instrument, rater, scale (ranks of the few labels, then the id)
-    m_rpos, m_rcode = rpos[first_idx], rcode[first_idx]
-    keys = [_label_rank(m[c]) for c in reversed(series[1:])]
-    order = np.lexsort((*keys, ref_rank[m_rpos]))
-    return m.iloc[order].reset_index(drop=True), m_rpos[order], m_rcode[order]
+    return m
 
 
 def _label_rank(col: pd.Series) -> np.ndarray:
@@ -698,11 +707,13 @@ def _label_rank(col: pd.Series) -> np.ndarray:
     return pd.factorize(col, sort=True)[0]
 
 
-def _outcome(imp: pd.Series, det: pd.Series, paired: pd.Series) -> pd.Series:
-    out = np.select(
-        [~paired, det, imp], [None, "deterioration", "improvement"], default="no_change"
-    )
-    return pd.Series(out, index=paired.index, dtype=object)
+# Outcome codes of _by_referral: an index into this array.
+_OUTCOME_LABELS = np.array([None, "deterioration", "improvement", "no_change"], dtype=object)
+
+
+def _outcome_code(imp: np.ndarray, det: np.ndarray, paired: np.ndarray) -> np.ndarray:
+    # not paired; else deterioration on any measure; else improvement; else no change
+    return np.where(~paired, 0, np.where(det, 1, np.where(imp, 2, 3)))
 
 
 def _by_referral(
@@ -711,51 +722,64 @@ def _by_referral(
     m_rcode: np.ndarray,
     rlabels: pd.Index,
     ref_rank: np.ndarray,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """One row per referral x rater and per referral (rater "any"), sorted by id and rater;
-    also each row's referral position. Every measure series belongs to an in-scope referral."""
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One row per referral x rater and per referral (rater "any"), sorted by id and rater.
+
+    Also, per row: the referral's position, the rater's code (into the sorted rater labels,
+    returned too) and the outcome code (into _OUTCOME_LABELS). Every measure series belongs to an in-scope
+    referral, so no row is dropped."""
     paired = measures["paired"].to_numpy(dtype=bool)
     imp = measures["reliable_improvement"].to_numpy(dtype=bool)
     det = measures["reliable_deterioration"].to_numpy(dtype=bool)
-    n_r = max(len(rlabels), 1)
-    parts, rpos_parts = [], []
-    for key, rater_of in (
-        (
-            m_rpos * (n_r + 1) + m_rcode,
-            lambda first: np.asarray(rlabels, dtype=object)[m_rcode[first]],
-        ),
-        (m_rpos * (n_r + 1) + n_r, lambda first: np.full(len(first), ANY_RATER, dtype=object)),
-    ):
-        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    names = np.array(sorted({*map(str, rlabels), ANY_RATER}), dtype=object)
+    code_of = {v: i for i, v in enumerate(names)}
+    rater_code = np.array([code_of[str(v)] for v in rlabels], dtype=np.int64)
+    n_r = len(names)
+    firsts, raters, aggs = [], [], []
+    for r in (rater_code[m_rcode], np.full(len(m_rcode), code_of[ANY_RATER])):
+        _, first, inv = np.unique(m_rpos * n_r + r, return_index=True, return_inverse=True)
         k = len(first)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "referral_id": measures["referral_id"].iloc[first].reset_index(drop=True),
-                    "rater": rater_of(first),
-                    "assessed": np.ones(k, bool),
-                    "paired": np.bincount(inv, weights=paired, minlength=k) > 0,
-                    "n_measures_paired": np.bincount(inv, weights=paired, minlength=k).astype(
-                        np.int64
-                    ),
-                    "any_improvement": np.bincount(inv, weights=imp, minlength=k) > 0,
-                    "any_deterioration": np.bincount(inv, weights=det, minlength=k) > 0,
-                }
+        n_paired = np.bincount(inv, weights=paired, minlength=k)
+        firsts.append(first)
+        raters.append(r[first])
+        aggs.append(
+            (
+                n_paired > 0,
+                n_paired.astype(np.int64),
+                np.bincount(inv, weights=imp, minlength=k) > 0,
+                np.bincount(inv, weights=det, minlength=k) > 0,
             )
         )
-        rpos_parts.append(m_rpos[first])
-    out = pd.concat(parts, ignore_index=True)
+    first = np.concatenate(firsts)
+    rater = np.concatenate(raters)
+    b_rpos = m_rpos[first]
+    order = np.lexsort((rater, ref_rank[b_rpos]))
+    first, rater, b_rpos = first[order], rater[order], b_rpos[order]
+    p, n_p, i_, d_ = (np.concatenate(x)[order] for x in zip(*aggs, strict=True))
+    ocode = _outcome_code(i_, d_, p)
+    out = pd.DataFrame(
+        {
+            "referral_id": measures["referral_id"].array.take(first),
+            "rater": names[rater],
+            "assessed": np.ones(len(first), bool),
+            "paired": p,
+            "n_measures_paired": n_p,
+            "any_improvement": i_,
+            "any_deterioration": d_,
+            "outcome": pd.Series(_OUTCOME_LABELS[ocode], dtype=object),
+        }
+    )
     if out.empty:
         out["rater"] = out["rater"].astype(str)  # the dtype pandas gives an empty groupby key
-    out["outcome"] = _outcome(out["any_improvement"], out["any_deterioration"], out["paired"])
-    b_rpos = np.concatenate(rpos_parts)
-    order = np.lexsort((_label_rank(out["rater"]), ref_rank[b_rpos]))
-    return out.iloc[order].reset_index(drop=True), b_rpos[order]
+    return out, b_rpos, rater, names, ocode
 
 
 def _table(
     by_ref: pd.DataFrame,
     b_rpos: np.ndarray,
+    b_rater: np.ndarray,
+    rater_names: np.ndarray,
+    b_outcome: np.ndarray,
     ref_acc: pd.DataFrame,
     by: list[str],
     confidence: float,
@@ -777,15 +801,16 @@ def _table(
     br = pd.DataFrame(
         {
             **{b: ref_acc[b].iloc[b_rpos].to_numpy() for b in by},
-            "rater": by_ref["rater"].to_numpy(),
+            "_rater": b_rater,
             "n_assessed": by_ref["assessed"].to_numpy(dtype=bool),
             "n_paired": by_ref["paired"].to_numpy(dtype=bool),
-            **{f"n_{o}": (by_ref["outcome"] == o).to_numpy() for o in OUTCOMES},
+            **{f"n_{o}": b_outcome == list(_OUTCOME_LABELS).index(o) for o in OUTCOMES},
         }
     )
     keys = [*by, "rater"]
-    counts = br.groupby(keys, observed=True).sum()
-    t = grid.merge(counts.reset_index(), on=keys, how="left")
+    counts = br.groupby([*by, "_rater"], observed=True).sum().reset_index()
+    counts.insert(len(by), "rater", rater_names[counts.pop("_rater").to_numpy()])
+    t = grid.merge(counts, on=keys, how="left")
     count_cols = ["n_assessed", "n_paired", "n_improvement", "n_no_change", "n_deterioration"]
     t[count_cols] = t[count_cols].fillna(0).astype(int)
     if by:
