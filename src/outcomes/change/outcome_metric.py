@@ -82,6 +82,24 @@ S_DUP_SERIES = "measure not paired: duplicate scores on another date"
 S_INTERMEDIATE = "neither the first nor the last score"
 S_NO_LAST = "no later score on or after the second contact"
 SCORE_PROBLEMS = (S_AMBIGUOUS, S_PERSON_MISMATCH, S_DUPLICATE)
+# Internally a score's reason is a small integer: its index here (0: used).
+_S_REASONS = (
+    "",
+    S_NO_REFERRAL,
+    S_AMBIGUOUS,
+    S_PERSON_MISMATCH,
+    S_OUT_OF_SCOPE,
+    S_MISSING,
+    S_DATE_MISSING,
+    S_BEFORE,
+    S_AFTER,
+    S_DUPLICATE,
+    S_DUP_SERIES,
+    S_INTERMEDIATE,
+    S_NO_LAST,
+)
+_S = {r: np.int8(i) for i, r in enumerate(_S_REASONS)}
+_STATUSES = ("unused", "first", "last")
 
 
 class OutcomeMetricWarning(UserWarning):
@@ -435,14 +453,11 @@ def _item_level_metric(
     # measure), ``rpos`` (the referral's position in ``ref``) and the rater's code. Text ids are
     # hashed once, in _link; grouping, duplicates and first/last are sorts of integers.
     long, src, midx = _long_scores(sc, meas)
-    long, rpos = _link(long, sc, src, ref)
+    long, rpos, reason = _link(long, sc, src, ref)
 
     # --- eligibility of each score record x measure
-    reason = long["reason"].to_numpy(dtype=object)
-
     def mark(mask, why):
-        m = np.asarray(mask, dtype=bool) & (reason == "")
-        reason[m] = why
+        reason[np.asarray(mask, dtype=bool) & (reason == 0)] = _S[why]
 
     linked = rpos >= 0
     in_scope = np.zeros(len(long), bool)
@@ -463,7 +478,7 @@ def _item_level_metric(
     rcode, rlabels = pd.factorize(long["rater"], use_na_sentinel=False)
 
     # --- duplicates (same series, same date), then first and last per series, on sorted codes
-    idx = np.flatnonzero(reason == "")
+    idx = np.flatnonzero(reason == 0)
     gkey = (rpos[idx] * len(meas) + midx[idx]) * max(len(rlabels), 1) + rcode[idx]
     t = date.to_numpy()[idx]
     order = np.lexsort((t, gkey))
@@ -474,9 +489,9 @@ def _item_level_metric(
     dup = np.zeros(len(idx), bool)
     dup[1:] |= same
     dup[:-1] |= same
-    reason[idx[dup]] = S_DUPLICATE
+    reason[idx[dup]] = _S[S_DUPLICATE]
     dup_series = (np.bincount(gid, weights=dup) > 0)[gid] if len(idx) else dup
-    reason[idx[dup_series & ~dup]] = S_DUP_SERIES
+    reason[idx[dup_series & ~dup]] = _S[S_DUP_SERIES]
     keep = ~dup_series
     idx, gkey, t = idx[keep], gkey[keep], t[keep]
     start = np.r_[True, gkey[1:] != gkey[:-1]] if len(idx) else np.zeros(0, bool)
@@ -491,14 +506,16 @@ def _item_level_metric(
     )
     has_last = (last_pos >= 0)[gid]
     is_last = cand_last & (last_pos[gid] == pos)
-    status = np.full(len(long), "unused", dtype=object)
-    status[idx[start]] = "first"
-    status[idx[is_last]] = "last"
-    reason[idx[start & ~has_last]] = S_NO_LAST
-    reason[idx[~start & ~is_last & has_last]] = S_INTERMEDIATE
-    reason[idx[~start & ~is_last & ~has_last]] = S_NO_LAST
-    long["status"] = status
-    long["reason"] = reason
+    status = np.zeros(len(long), np.int8)
+    status[idx[start]] = 1
+    status[idx[is_last]] = 2
+    reason[idx[start & ~has_last]] = _S[S_NO_LAST]
+    reason[idx[~start & ~is_last & has_last]] = _S[S_INTERMEDIATE]
+    reason[idx[~start & ~is_last & ~has_last]] = _S[S_NO_LAST]
+    long["reason"] = _labels(reason, _S_REASONS)
+    if "referral_id" not in sc.columns:  # linked by person: the id column follows the reason
+        long = long[[c for c in long.columns if c != "referral_id"] + ["referral_id"]]
+    long["status"] = _labels(status, _STATUSES)
 
     first_idx = idx[start]
     last_idx = np.where(last_pos >= 0, idx[np.maximum(last_pos, 0)], -1)
@@ -591,7 +608,6 @@ def _long_scores(
         srcs.append(rows)
         midxs.append(np.full(len(rows), k))
     long = pd.concat(parts, ignore_index=True)
-    long["reason"] = ""
     return long, np.concatenate(srcs), np.concatenate(midxs)
 
 
@@ -605,13 +621,14 @@ def _take(col: pd.Series, rows: np.ndarray) -> np.ndarray | pd.api.extensions.Ex
 
 def _link(
     long: pd.DataFrame, sc: pd.DataFrame, src: np.ndarray, ref: pd.DataFrame
-) -> tuple[pd.DataFrame, np.ndarray]:
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Attach each score record to a referral (by referral_id, or by person and date).
 
-    Returns ``long`` and, per row, the position of its referral in ``ref`` (-1: none). The
-    work is done once per score record (``sc``) and gathered to its measures through ``src``.
+    Returns ``long`` and, per row, the position of its referral in ``ref`` (-1: none) and the
+    reason code (see _S_REASONS). The work is done once per score record (``sc``) and gathered
+    to its measures through ``src``.
     """
-    reason = long["reason"].to_numpy(dtype=object)
+    reason = np.zeros(len(long), np.int8)
     if "referral_id" in sc.columns:
         pos = index_in(sc["referral_id"], ref["referral_id"])
         if "person_id" in sc.columns and "person_id" in ref.columns:
@@ -623,11 +640,10 @@ def _link(
             ).to_numpy()
             mismatch = np.zeros(len(sc), bool)
             mismatch[found[wrong]] = True
-            reason[mismatch[src] & (reason == "")] = S_PERSON_MISMATCH
+            reason[mismatch[src]] = _S[S_PERSON_MISMATCH]
         rpos = pos[src]
-        reason[(rpos < 0) & (reason == "")] = S_NO_REFERRAL
-        long["reason"] = reason
-        return long, rpos
+        reason[(rpos < 0) & (reason == 0)] = _S[S_NO_REFERRAL]
+        return long, rpos, reason
     if "person_id" not in ref.columns:
         raise DataStructureError(
             "referrals: need 'person_id' to link scores that have no referral_id"
@@ -652,10 +668,14 @@ def _link(
     pos[one.index.to_numpy()] = one["_rpos"].to_numpy()
     long["referral_id"] = rid.to_numpy(dtype=object)[src]
     n_match = n_match[src]
-    reason[(n_match == 0) & (reason == "")] = S_NO_REFERRAL
-    reason[(n_match > 1) & (reason == "")] = S_AMBIGUOUS
-    long["reason"] = reason
-    return long, pos[src]
+    reason[n_match == 0] = _S[S_NO_REFERRAL]
+    reason[n_match > 1] = _S[S_AMBIGUOUS]
+    return long, pos[src], reason
+
+
+def _labels(codes: np.ndarray, labels: tuple[str, ...]) -> pd.api.extensions.ExtensionArray:
+    """Text column from codes into a few labels, built in arrow (no Python string per row)."""
+    return pd.array(np.array(labels, dtype=object), dtype="str").take(codes.astype(np.intp))
 
 
 def _at(col: pd.Series, pos: np.ndarray) -> pd.Series:
