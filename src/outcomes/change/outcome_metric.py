@@ -33,7 +33,7 @@ import pandas as pd
 
 from .._internal.columns import check_frame, require_columns
 from .._internal.dates import dates_or_raise, to_timestamp
-from .._internal.ids import is_in
+from .._internal.ids import index_in
 from .._internal.params import (
     BY,
     COUNT,
@@ -82,6 +82,24 @@ S_DUP_SERIES = "measure not paired: duplicate scores on another date"
 S_INTERMEDIATE = "neither the first nor the last score"
 S_NO_LAST = "no later score on or after the second contact"
 SCORE_PROBLEMS = (S_AMBIGUOUS, S_PERSON_MISMATCH, S_DUPLICATE)
+# Internally a score's reason is a small integer: its index here (0: used).
+_S_REASONS = (
+    "",
+    S_NO_REFERRAL,
+    S_AMBIGUOUS,
+    S_PERSON_MISMATCH,
+    S_OUT_OF_SCOPE,
+    S_MISSING,
+    S_DATE_MISSING,
+    S_BEFORE,
+    S_AFTER,
+    S_DUPLICATE,
+    S_DUP_SERIES,
+    S_INTERMEDIATE,
+    S_NO_LAST,
+)
+_S = {r: np.int8(i) for i, r in enumerate(_S_REASONS)}
+_STATUSES = ("unused", "first", "last")
 
 
 class OutcomeMetricWarning(UserWarning):
@@ -417,7 +435,8 @@ def _item_level_metric(
     ref_acc["reason"] = scope["reason"].to_numpy()
 
     # --- measures and long scores
-    sc = scores.copy()
+    # A shallow copy: only the date column is replaced (a deep copy of 1M rows costs ~1 GB).
+    sc = scores.copy(deep=False)
     sc.attrs = {}  # oc.score() keeps a DataFrame in attrs, which pandas cannot compare on concat
     sc["date"] = _dates(sc, "date", "scores", dayfirst)
     if sc["instrument"].isna().any():
@@ -430,76 +449,93 @@ def _item_level_metric(
             "scores: no scale with a reliable-change threshold found among the columns "
             "(e.g. HoNOSCA scale_1..scale_13, SDQ emotional..impact, SWEMWBS metric, GBO goal_1..3)"
         )
-    long = _long_scores(sc, meas)
-    long = _link(long, ref, ref_acc)
+    # From here on every id is an integer: ``src`` (the score record's position), ``midx`` (the
+    # measure), ``rpos`` (the referral's position in ``ref``) and the rater's code. Text ids are
+    # hashed once, in _link; grouping, duplicates and first/last are sorts of integers.
+    long, src, midx = _long_scores(sc, meas)
+    long, rpos, reason = _link(long, sc, src, ref)
 
     # --- eligibility of each score record x measure
-    reason = long["reason"].to_numpy(dtype=object)
-
     def mark(mask, why):
-        m = np.asarray(mask, dtype=bool) & (reason == "")
-        reason[m] = why
+        reason[np.asarray(mask, dtype=bool) & (reason == 0)] = _S[why]
 
-    in_scope = (
-        long["referral_id"]
-        .map(ref_acc.set_index("referral_id")["in_scope"])
-        .fillna(False)
-        .astype(bool)
-    )
-    mark(~in_scope.to_numpy(), S_OUT_OF_SCOPE)
+    linked = rpos >= 0
+    in_scope = np.zeros(len(long), bool)
+    in_scope[linked] = scope["in_scope"].to_numpy(dtype=bool)[rpos[linked]]
+    mark(~in_scope, S_OUT_OF_SCOPE)
     mark(long["value"].isna().to_numpy(), S_MISSING)
-    mark(long["date"].isna().to_numpy(), S_DATE_MISSING)
-    info = ref.set_index("referral_id")[
-        ["first_contact_date", "second_contact_date", "discharge_date"]
-    ]
-    c1 = long["referral_id"].map(info["first_contact_date"])
-    c2 = long["referral_id"].map(info["second_contact_date"])
-    dis = long["referral_id"].map(info["discharge_date"])
-    mark((long["date"] < c1).fillna(False).to_numpy(dtype=bool), S_BEFORE)
-    late = long["date"] > dis
+    date = long["date"]
+    mark(date.isna().to_numpy(), S_DATE_MISSING)
+    c1 = _at(ref["first_contact_date"], rpos)
+    c2 = _at(ref["second_contact_date"], rpos)
+    dis = _at(ref["discharge_date"], rpos)
+    mark((date < c1).fillna(False).to_numpy(dtype=bool), S_BEFORE)
+    late = date > dis
     if period_end is not None:
-        late = late | (long["date"] > period_end)
+        late = late | (date > period_end)
     mark(late.fillna(False).to_numpy(dtype=bool), S_AFTER)
-    ok = reason == ""
     series = ["referral_id", "instrument", "rater", "scale"]
-    dup = np.zeros(len(long), bool)
-    dup[ok] = long.loc[ok, [*series, "date"]].duplicated(keep=False).to_numpy()
-    reason[dup] = S_DUPLICATE
-    gcode = np.full(len(long), -1)
-    gcode[ok] = long.loc[ok, series].groupby(series, sort=False, observed=True).ngroup().to_numpy()
-    dup_series = pd.Series(dup).groupby(gcode).transform("any").to_numpy() & ok
-    reason[dup_series & ~dup] = S_DUP_SERIES
-    ok = reason == ""
+    rcode, rlabels = pd.factorize(long["rater"], use_na_sentinel=False)
 
-    # --- first and last per measure series (vectorised over sorted series)
-    idx = np.flatnonzero(ok)
-    g = gcode[idx]
-    t = long["date"].to_numpy()[idx]
-    order = np.lexsort((t, g))
-    idx, g, t = idx[order], g[order], t[order]
-    start = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, bool)
-    c2v = c2.to_numpy()[idx]
+    # --- duplicates (same series, same date), then first and last per series, on sorted codes
+    idx = np.flatnonzero(reason == 0)
+    gkey = (rpos[idx] * len(meas) + midx[idx]) * max(len(rlabels), 1) + rcode[idx]
+    t = date.to_numpy()[idx]
+    order = np.lexsort((t, gkey))
+    idx, gkey, t = idx[order], gkey[order], t[order]
+    start = np.r_[True, gkey[1:] != gkey[:-1]] if len(idx) else np.zeros(0, bool)
+    gid = np.cumsum(start) - 1
+    same = ~start[1:] & (t[1:] == t[:-1])
+    dup = np.zeros(len(idx), bool)
+    dup[1:] |= same
+    dup[:-1] |= same
+    reason[idx[dup]] = _S[S_DUPLICATE]
+    dup_series = (np.bincount(gid, weights=dup) > 0)[gid] if len(idx) else dup
+    reason[idx[dup_series & ~dup]] = _S[S_DUP_SERIES]
+    keep = ~dup_series
+    idx, gkey, t = idx[keep], gkey[keep], t[keep]
+    start = np.r_[True, gkey[1:] != gkey[:-1]] if len(idx) else np.zeros(0, bool)
+    gid = np.cumsum(start) - 1
     # the last score: latest record of the series that is on/after the 2nd contact and not the first
-    cand_last = ~start & (t >= c2v)
+    cand_last = ~start & (t >= c2.to_numpy()[idx])
+    pos = np.arange(len(idx))
     last_pos = (
-        pd.Series(np.where(cand_last, np.arange(len(g)), -1)).groupby(g).transform("max").to_numpy()
+        np.maximum.reduceat(np.where(cand_last, pos, -1), np.flatnonzero(start))
+        if len(idx)
+        else np.zeros(0, np.int64)
     )
-    is_last = cand_last & (last_pos == np.arange(len(g)))
-    status = np.full(len(long), "unused", dtype=object)
-    status[idx[start]] = "first"
-    status[idx[is_last]] = "last"
-    has_last = (
-        pd.Series(is_last).groupby(g).transform("any").to_numpy() if len(g) else np.zeros(0, bool)
-    )
-    reason[idx[start & ~has_last]] = S_NO_LAST
-    reason[idx[~start & ~is_last & has_last]] = S_INTERMEDIATE
-    reason[idx[~start & ~is_last & ~has_last]] = S_NO_LAST
-    long["status"] = status
-    long["reason"] = reason
+    has_last = (last_pos >= 0)[gid]
+    is_last = cand_last & (last_pos[gid] == pos)
+    status = np.zeros(len(long), np.int8)
+    status[idx[start]] = 1
+    status[idx[is_last]] = 2
+    reason[idx[start & ~has_last]] = _S[S_NO_LAST]
+    reason[idx[~start & ~is_last & has_last]] = _S[S_INTERMEDIATE]
+    reason[idx[~start & ~is_last & ~has_last]] = _S[S_NO_LAST]
+    long["reason"] = _labels(reason, _S_REASONS)
+    if "referral_id" not in sc.columns:  # linked by person: the id column follows the reason
+        long = long[[c for c in long.columns if c != "referral_id"] + ["referral_id"]]
+    long["status"] = _labels(status, _STATUSES)
 
-    measures = _measure_table(long, series)
-    by_ref = _by_referral(measures, ref_acc, series)
-    table = _table(by_ref, ref_acc, by, confidence)
+    first_idx = idx[start]
+    last_idx = np.where(last_pos >= 0, idx[np.maximum(last_pos, 0)], -1)
+    ref_rank = _rank(ref["referral_id"])
+    # sorted by referral id, instrument, rater, scale: ranks of the few labels, then of the id
+    f_m, f_r = midx[first_idx], rcode[first_idx]
+    order = np.lexsort(
+        (
+            _label_rank(meas["scale"])[f_m],
+            _label_rank(pd.Series(rlabels))[f_r],
+            _label_rank(meas["instrument"])[f_m],
+            ref_rank[rpos[first_idx]],
+        )
+    )
+    first_idx, last_idx = first_idx[order], last_idx[order]
+    measures = _measure_table(long, series, first_idx, last_idx)
+    by_ref, b_rpos, b_rater, rater_names, b_outcome = _by_referral(
+        measures, rpos[first_idx], rcode[first_idx], rlabels, ref_rank
+    )
+    table = _table(by_ref, b_rpos, b_rater, rater_names, b_outcome, ref_acc, by, confidence)
     score_acc = long.drop(columns=["threshold", "higher_is_better"]).reset_index(drop=True)
     result = OutcomeMetricResult(
         table=table,
@@ -526,9 +562,12 @@ def _item_level_metric(
     return result
 
 
-def _long_scores(sc: pd.DataFrame, meas: pd.DataFrame) -> pd.DataFrame:
-    """One row per score record x measure of its instrument (a loop over measures, not rows)."""
-    parts = []
+def _long_scores(
+    sc: pd.DataFrame, meas: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One row per score record x measure of its instrument (a loop over measures, not rows),
+    with each row's source position in ``sc`` and its measure's position in ``meas``."""
+    parts, srcs, midxs = [], [], []
     inst_col = sc["instrument"].astype(str).to_numpy()
     if "rater" in sc.columns:
         rater = sc["rater"].astype("string").str.strip().str.lower()
@@ -536,8 +575,12 @@ def _long_scores(sc: pd.DataFrame, meas: pd.DataFrame) -> pd.DataFrame:
         rater = rater.mask(rater == "")
     else:
         rater = pd.Series(pd.NA, index=sc.index, dtype="string")
+    # Text stays in arrow: converting a million Python strings costs seconds. The columns get
+    # the dtype pandas infers for text (str, missing as NaN), as the object arrays used to.
+    rater = rater.astype("str")
     keep = [c for c in ("referral_id", "person_id") if c in sc.columns]
-    for m in meas.itertuples(index=False):
+    dates = sc["date"].to_numpy()
+    for k, m in enumerate(meas.itertuples(index=False)):
         rows = np.flatnonzero(inst_col == str(m.instrument))
         col = sc[m.scale]
         num = pd.to_numeric(col, errors="coerce")
@@ -550,40 +593,57 @@ def _long_scores(sc: pd.DataFrame, meas: pd.DataFrame) -> pd.DataFrame:
         part = pd.DataFrame(
             {
                 "row": sc.index[rows],
-                **{k: sc[k].to_numpy()[rows] for k in keep},
+                **{c: _take(sc[c], rows) for c in keep},
                 "instrument": m.instrument,
                 # a missing rater is the instrument's respondent (sdq_parent -> parent)
-                "rater": rater.iloc[rows].fillna(m.respondent).to_numpy(dtype=object),
+                "rater": rater.iloc[rows].fillna(m.respondent).array,
                 "scale": m.scale,
-                "date": sc["date"].to_numpy()[rows],
+                "date": dates[rows],
                 "value": num.to_numpy(dtype=float, na_value=np.nan)[rows],
                 "threshold": m.threshold,
                 "higher_is_better": m.higher_is_better,
             }
         )
         parts.append(part)
+        srcs.append(rows)
+        midxs.append(np.full(len(rows), k))
     long = pd.concat(parts, ignore_index=True)
-    long["reason"] = ""
-    return long
+    return long, np.concatenate(srcs), np.concatenate(midxs)
 
 
-def _link(long: pd.DataFrame, ref: pd.DataFrame, ref_acc: pd.DataFrame) -> pd.DataFrame:
-    """Attach each score record to a referral (by referral_id, or by person and date)."""
-    reason = long["reason"].to_numpy(dtype=object)
-    if "referral_id" in long.columns:
-        rid = long["referral_id"]
-        known = is_in(rid, ref["referral_id"])
-        reason[(rid.isna().to_numpy() | ~known) & (reason == "")] = S_NO_REFERRAL
-        if "person_id" in long.columns and "person_id" in ref.columns:
-            expected = rid.map(ref.set_index("referral_id")["person_id"])
-            mismatch = (
-                expected.notna()
-                & long["person_id"].notna()
-                & (expected.astype(str) != long["person_id"].astype(str))
-            )
-            reason[mismatch.to_numpy() & (reason == "")] = S_PERSON_MISMATCH
-        long["reason"] = reason
-        return long
+def _take(col: pd.Series, rows: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """``col``'s values at ``rows`` as they would read back from an object array: text
+    columns stay in arrow (no per-string conversion), anything else goes through numpy."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.na_value is not pd.NA:
+        return col.array.take(rows)
+    return col.to_numpy()[rows]
+
+
+def _link(
+    long: pd.DataFrame, sc: pd.DataFrame, src: np.ndarray, ref: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Attach each score record to a referral (by referral_id, or by person and date).
+
+    Returns ``long`` and, per row, the position of its referral in ``ref`` (-1: none) and the
+    reason code (see _S_REASONS). The work is done once per score record (``sc``) and gathered
+    to its measures through ``src``.
+    """
+    reason = np.zeros(len(long), np.int8)
+    if "referral_id" in sc.columns:
+        pos = index_in(sc["referral_id"], ref["referral_id"])
+        if "person_id" in sc.columns and "person_id" in ref.columns:
+            found = np.flatnonzero(pos >= 0)
+            expected = ref["person_id"].iloc[pos[found]].reset_index(drop=True)
+            given = sc["person_id"].iloc[found].reset_index(drop=True)
+            wrong = (
+                expected.notna() & given.notna() & (expected.astype(str) != given.astype(str))
+            ).to_numpy()
+            mismatch = np.zeros(len(sc), bool)
+            mismatch[found[wrong]] = True
+            reason[mismatch[src]] = _S[S_PERSON_MISMATCH]
+        rpos = pos[src]
+        reason[(rpos < 0) & (reason == 0)] = _S[S_NO_REFERRAL]
+        return long, rpos, reason
     if "person_id" not in ref.columns:
         raise DataStructureError(
             "referrals: need 'person_id' to link scores that have no referral_id"
@@ -592,39 +652,62 @@ def _link(long: pd.DataFrame, ref: pd.DataFrame, ref_acc: pd.DataFrame) -> pd.Da
     windows = ref[["referral_id", "person_id", start_col, "discharge_date"]].rename(
         columns={start_col: "_start"}
     )
-    cand = long[["person_id", "date"]].reset_index().merge(windows, on="person_id", how="inner")
+    windows["_rpos"] = np.arange(len(ref))
+    records = pd.DataFrame(
+        {"_src": np.arange(len(sc)), "person_id": sc["person_id"].to_numpy(), "date": sc["date"]}
+    )
+    cand = records.merge(windows, on="person_id", how="inner")
     inside = (cand["date"] >= cand["_start"]) & (
         (cand["date"] <= cand["discharge_date"]) | cand["discharge_date"].isna()
     )
     cand = cand[inside.fillna(False).to_numpy(dtype=bool)]
-    n_match = cand.groupby("index").size().reindex(long.index, fill_value=0).to_numpy()
-    rid = (
-        cand.drop_duplicates("index", keep=False)
-        .set_index("index")["referral_id"]
-        .reindex(long.index)
-    )
-    long["referral_id"] = rid.to_numpy(dtype=object)
-    reason[(n_match == 0) & (reason == "")] = S_NO_REFERRAL
-    reason[(n_match > 1) & (reason == "")] = S_AMBIGUOUS
-    long["reason"] = reason
-    return long
+    n_match = np.bincount(cand["_src"].to_numpy(), minlength=len(sc))
+    one = cand.drop_duplicates("_src", keep=False).set_index("_src")
+    rid = one["referral_id"].reindex(np.arange(len(sc)))
+    pos = np.full(len(sc), -1)
+    pos[one.index.to_numpy()] = one["_rpos"].to_numpy()
+    long["referral_id"] = rid.to_numpy(dtype=object)[src]
+    n_match = n_match[src]
+    reason[n_match == 0] = _S[S_NO_REFERRAL]
+    reason[n_match > 1] = _S[S_AMBIGUOUS]
+    return long, pos[src], reason
 
 
-def _measure_table(long: pd.DataFrame, series: list[str]) -> pd.DataFrame:
-    first = long[long["status"] == "first"]
-    last = long[long["status"] == "last"]
+def _labels(codes: np.ndarray, labels: tuple[str, ...]) -> pd.api.extensions.ExtensionArray:
+    """Text column from codes into a few labels, built in arrow (no Python string per row)."""
+    return pd.array(np.array(labels, dtype=object), dtype="str").take(codes.astype(np.intp))
+
+
+def _at(col: pd.Series, pos: np.ndarray) -> pd.Series:
+    """``col``'s values at positions ``pos``; missing where ``pos`` is -1."""
+    return col.reset_index(drop=True).reindex(pos).reset_index(drop=True)
+
+
+def _rank(ids: pd.Series) -> np.ndarray:
+    """Sort rank of each id (distinct ids), so outputs sort by id through integers."""
+    order = np.asarray(ids.reset_index(drop=True).argsort(kind="stable"))
+    rank = np.empty(len(ids), np.int64)
+    rank[order] = np.arange(len(ids))
+    return rank
+
+
+def _measure_table(
+    long: pd.DataFrame, series: list[str], first_idx: np.ndarray, last_idx: np.ndarray
+) -> pd.DataFrame:
+    """One row per measure series with a first score (``first_idx``, in output order);
+    ``last_idx`` holds each series' last score or -1."""
     cols = [*series, "threshold", "higher_is_better", "date", "value", "row"]
-    m = first[cols].rename(
+    m = long.iloc[first_idx][cols].rename(
         columns={"date": "date_first", "value": "score_first", "row": "row_first"}
     )
-    m = m.merge(
-        last[[*series, "date", "value", "row"]].rename(
-            columns={"date": "date_last", "value": "score_last", "row": "row_last"}
-        ),
-        on=series,
-        how="left",
-        validate="one_to_one",
+    m = m.reset_index(drop=True)
+    has = np.flatnonzero(last_idx >= 0)
+    last = long.iloc[last_idx[has]][["date", "value", "row"]].set_axis(has, axis=0)
+    # reindexing gives the missing last scores the dtypes a left merge gives them
+    last = last.reindex(np.arange(len(m))).rename(
+        columns={"date": "date_last", "value": "score_last", "row": "row_last"}
     )
+    m = pd.concat([m, last], axis=1)
     m["paired"] = m["score_last"].notna()
     m["change"] = m["score_last"] - m["score_first"]
     # rounding keeps float noise (19.98 - 16.98) from missing a threshold of 3
@@ -636,48 +719,94 @@ def _measure_table(long: pd.DataFrame, series: list[str]) -> pd.DataFrame:
     m["reliable_improvement"] = (reliable & better & m["paired"]).astype(bool)
     m["reliable_deterioration"] = (reliable & worse & m["paired"]).astype(bool)
     m["no_change"] = m["paired"] & ~reliable.fillna(False).astype(bool)
-    return m.sort_values(series, kind="stable").reset_index(drop=True)
+    return m
 
 
-def _outcome(imp: pd.Series, det: pd.Series, paired: pd.Series) -> pd.Series:
-    out = np.select(
-        [~paired, det, imp], [None, "deterioration", "improvement"], default="no_change"
+def _label_rank(col: pd.Series) -> np.ndarray:
+    """Sort rank of each value of a column of few distinct labels."""
+    return pd.factorize(col, sort=True)[0]
+
+
+# Outcome codes of _by_referral: an index into this array.
+_OUTCOME_LABELS = np.array([None, "deterioration", "improvement", "no_change"], dtype=object)
+
+
+def _outcome_code(imp: np.ndarray, det: np.ndarray, paired: np.ndarray) -> np.ndarray:
+    # not paired; else deterioration on any measure; else improvement; else no change
+    return np.where(~paired, 0, np.where(det, 1, np.where(imp, 2, 3)))
+
+
+def _by_referral(
+    measures: pd.DataFrame,
+    m_rpos: np.ndarray,
+    m_rcode: np.ndarray,
+    rlabels: pd.Index,
+    ref_rank: np.ndarray,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One row per referral x rater and per referral (rater "any"), sorted by id and rater.
+
+    Also, per row: the referral's position, the rater's code (into the sorted rater labels,
+    returned too) and the outcome code (into _OUTCOME_LABELS). Every measure series belongs to an in-scope
+    referral, so no row is dropped."""
+    paired = measures["paired"].to_numpy(dtype=bool)
+    imp = measures["reliable_improvement"].to_numpy(dtype=bool)
+    det = measures["reliable_deterioration"].to_numpy(dtype=bool)
+    names = np.array(sorted({*map(str, rlabels), ANY_RATER}), dtype=object)
+    code_of = {v: i for i, v in enumerate(names)}
+    rater_code = np.array([code_of[str(v)] for v in rlabels], dtype=np.int64)
+    n_r = len(names)
+    firsts, raters, aggs = [], [], []
+    for r in (rater_code[m_rcode], np.full(len(m_rcode), code_of[ANY_RATER])):
+        _, first, inv = np.unique(m_rpos * n_r + r, return_index=True, return_inverse=True)
+        k = len(first)
+        n_paired = np.bincount(inv, weights=paired, minlength=k)
+        firsts.append(first)
+        raters.append(r[first])
+        aggs.append(
+            (
+                n_paired > 0,
+                n_paired.astype(np.int64),
+                np.bincount(inv, weights=imp, minlength=k) > 0,
+                np.bincount(inv, weights=det, minlength=k) > 0,
+            )
+        )
+    first = np.concatenate(firsts)
+    rater = np.concatenate(raters)
+    b_rpos = m_rpos[first]
+    order = np.lexsort((rater, ref_rank[b_rpos]))
+    first, rater, b_rpos = first[order], rater[order], b_rpos[order]
+    p, n_p, i_, d_ = (np.concatenate(x)[order] for x in zip(*aggs, strict=True))
+    ocode = _outcome_code(i_, d_, p)
+    out = pd.DataFrame(
+        {
+            "referral_id": measures["referral_id"].array.take(first),
+            "rater": names[rater],
+            "assessed": np.ones(len(first), bool),
+            "paired": p,
+            "n_measures_paired": n_p,
+            "any_improvement": i_,
+            "any_deterioration": d_,
+            "outcome": pd.Series(_OUTCOME_LABELS[ocode], dtype=object),
+        }
     )
-    return pd.Series(out, index=paired.index, dtype=object)
-
-
-def _by_referral(measures: pd.DataFrame, ref_acc: pd.DataFrame, series: list[str]) -> pd.DataFrame:
-    agg = measures.groupby(["referral_id", "rater"], observed=True).agg(
-        assessed=("paired", "size"),
-        paired=("paired", "any"),
-        n_measures_paired=("paired", "sum"),
-        any_improvement=("reliable_improvement", "any"),
-        any_deterioration=("reliable_deterioration", "any"),
-    )
-    agg["assessed"] = agg["assessed"] > 0
-    anyr = measures.groupby("referral_id", observed=True).agg(
-        assessed=("paired", "size"),
-        paired=("paired", "any"),
-        n_measures_paired=("paired", "sum"),
-        any_improvement=("reliable_improvement", "any"),
-        any_deterioration=("reliable_deterioration", "any"),
-    )
-    anyr["assessed"] = anyr["assessed"] > 0
-    anyr["rater"] = ANY_RATER
-    anyr = anyr.set_index("rater", append=True)
-    out = pd.concat([agg, anyr]).reset_index()
-    out["outcome"] = _outcome(out["any_improvement"], out["any_deterioration"], out["paired"])
-    scope = ref_acc.loc[ref_acc["in_scope"], ["referral_id"]]
-    out = out[is_in(out["referral_id"], scope["referral_id"])]
-    return out.sort_values(["referral_id", "rater"], kind="stable").reset_index(drop=True)
+    if out.empty:
+        out["rater"] = out["rater"].astype(str)  # the dtype pandas gives an empty groupby key
+    return out, b_rpos, rater, names, ocode
 
 
 def _table(
-    by_ref: pd.DataFrame, ref_acc: pd.DataFrame, by: list[str], confidence: float
+    by_ref: pd.DataFrame,
+    b_rpos: np.ndarray,
+    b_rater: np.ndarray,
+    rater_names: np.ndarray,
+    b_outcome: np.ndarray,
+    ref_acc: pd.DataFrame,
+    by: list[str],
+    confidence: float,
 ) -> pd.DataFrame:
     scope = ref_acc[ref_acc["in_scope"]]
     raters = list(STANDARD_RATERS) + sorted(
-        set(by_ref["rater"]) - set(STANDARD_RATERS) - {ANY_RATER}
+        set(pd.unique(by_ref["rater"])) - set(STANDARD_RATERS) - {ANY_RATER}
     )
     raters.append(ANY_RATER)
     if by:
@@ -688,16 +817,20 @@ def _table(
         groups = pd.DataFrame(index=[0])
     grid = groups.merge(pd.DataFrame({"rater": raters}), how="cross")
     denom = scope.groupby(by, observed=True).size() if by else pd.Series([len(scope)])
-    br = by_ref.merge(scope[["referral_id", *by]], on="referral_id", how="inner")
-    keys = [*by, "rater"]
-    counts = br.groupby(keys, observed=True).agg(
-        n_assessed=("assessed", "sum"),
-        n_paired=("paired", "sum"),
-        n_improvement=("outcome", lambda s: int((s == "improvement").sum())),
-        n_no_change=("outcome", lambda s: int((s == "no_change").sum())),
-        n_deterioration=("outcome", lambda s: int((s == "deterioration").sum())),
+    # every by_ref row is an in-scope referral: its groups are gathered by position
+    br = pd.DataFrame(
+        {
+            **{b: ref_acc[b].iloc[b_rpos].to_numpy() for b in by},
+            "_rater": b_rater,
+            "n_assessed": by_ref["assessed"].to_numpy(dtype=bool),
+            "n_paired": by_ref["paired"].to_numpy(dtype=bool),
+            **{f"n_{o}": b_outcome == list(_OUTCOME_LABELS).index(o) for o in OUTCOMES},
+        }
     )
-    t = grid.merge(counts.reset_index(), on=keys, how="left")
+    keys = [*by, "rater"]
+    counts = br.groupby([*by, "_rater"], observed=True).sum().reset_index()
+    counts.insert(len(by), "rater", rater_names[counts.pop("_rater").to_numpy()])
+    t = grid.merge(counts, on=keys, how="left")
     count_cols = ["n_assessed", "n_paired", "n_improvement", "n_no_change", "n_deterioration"]
     t[count_cols] = t[count_cols].fillna(0).astype(int)
     if by:

@@ -371,25 +371,18 @@ def pair_waves(
     valid = reason == ""
 
     series_cols = [id_col, *keys, "scale"]
+    # Each key column is factorised once (sorted codes, so that sorting codes sorts the
+    # labels); series, duplicates and rater counts are then integer operations.
+    vpos = np.flatnonzero(valid)
+    codes = {c: _sorted_codes(rec[c].iloc[vpos]) for c in series_cols}
     g = np.full(len(rec), -1)
-    g[valid] = (
-        rec.loc[valid, series_cols]
-        .groupby(series_cols, sort=False, observed=True)
-        .ngroup()
-        .to_numpy()
-    )
+    g[vpos] = pd.factorize(_combine([codes[c] for c in series_cols]))[0]
     rec["_g"] = g
-    tkey = (
-        rec[time_col].astype(object)
-        if isinstance(rec[time_col].dtype, pd.CategoricalDtype)
-        else rec[time_col]
-    )
     dup = np.zeros(len(rec), bool)
-    dup[valid] = (
-        pd.DataFrame({"g": g[valid], "t": tkey[valid].to_numpy()}).duplicated(keep=False).to_numpy()
-    )
+    tcode = pd.factorize(rec[time_col].iloc[vpos])[0]
+    dup[vpos] = pd.Series(_combine([g[vpos], tcode])).duplicated(keep=False).to_numpy()
     reason[dup] = DUPLICATE
-    dup_series = pd.Series(dup).groupby(g).transform("any").to_numpy() & valid
+    dup_series = (np.bincount(g + 1, weights=dup) > 0)[g + 1] & valid
     reason[dup_series & ~dup] = DUPLICATE_SERIES
     cand = valid & ~dup_series
 
@@ -413,11 +406,12 @@ def pair_waves(
 
     # Mixed raters: a person x instrument x scale rated by several raters, records left unpaired.
     if "rater" in keys:
-        other = [id_col, *[k for k in keys if k != "rater"], "scale"]
-        sub = rec.loc[valid, [*other, "rater"]]
-        n_raters = sub.groupby(other, observed=True)["rater"].transform("nunique")
+        other = _combine([codes[c] for c in series_cols if c != "rater"])
+        other = pd.factorize(other)[0]
+        first_of_pair = ~pd.Series(_combine([other, codes["rater"]])).duplicated().to_numpy()
+        n_raters = np.bincount(other[first_of_pair], minlength=len(other) and other.max() + 1)
         mixed = np.zeros(len(rec), bool)
-        mixed[np.flatnonzero(valid)] = (n_raters > 1).to_numpy()
+        mixed[vpos] = n_raters[other] > 1
         relabel = (
             mixed
             & (status == "unpaired")
@@ -432,6 +426,8 @@ def pair_waves(
         base_idx,
         fu_idx,
         series_cols,
+        codes,
+        vpos,
         date_col if has_date else None,
         wave_col if has_wave else None,
     )
@@ -525,7 +521,27 @@ def _select(
     return base, idx[chosen], reason
 
 
-def _build_pairs(rec, base_idx, fu_idx, series_cols, date_col, wave_col) -> pd.DataFrame:
+def _sorted_codes(col: pd.Series) -> np.ndarray:
+    """Codes of a column without blanks, numbered in sort order of the labels."""
+    return pd.factorize(col, sort=True)[0]
+
+
+def _combine(codes: list[np.ndarray]) -> np.ndarray:
+    """One integer per distinct combination of non-negative code arrays (mixed radix; made
+    dense again by hashing only when the next column could overflow int64)."""
+    out = np.zeros(len(codes[0]) if codes else 0, np.int64)
+    for c in codes:
+        c = np.asarray(c, np.int64)
+        radix = int(c.max()) + 1 if len(c) else 1
+        if len(out) and int(out.max()) >= (2**62) // radix:
+            out = pd.factorize(out)[0].astype(np.int64)
+        out = out * radix + c
+    return out
+
+
+def _build_pairs(
+    rec, base_idx, fu_idx, series_cols, codes, vpos, date_col, wave_col
+) -> pd.DataFrame:
     take = (
         [*series_cols, "value", "row", "_g"]
         + ([date_col] if date_col else [])
@@ -562,4 +578,7 @@ def _build_pairs(rec, base_idx, fu_idx, series_cols, date_col, wave_col) -> pd.D
         )
         if c in out.columns
     ]
-    return out[first + rest].sort_values(series_cols, kind="stable").reset_index(drop=True)
+    # sorted by the series columns: their sorted codes (rows of b are valid records)
+    where = np.searchsorted(vpos, base_idx)
+    order = np.lexsort([codes[c][where] for c in reversed(series_cols)])
+    return out[first + rest].iloc[order].reset_index(drop=True)
