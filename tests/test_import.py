@@ -17,7 +17,14 @@ import pytest
 import outcomes as oc
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-HEAVY = ("matplotlib", "statsmodels", "outcomes.report", "outcomes.forms", "outcomes.synthetic")
+HEAVY = (
+    "matplotlib",
+    "statsmodels",
+    "outcomes.report",
+    "outcomes.forms",
+    "outcomes.synthetic",
+    "numba",
+)
 
 
 def _fresh(code: str, env: dict[str, str] | None = None) -> dict:

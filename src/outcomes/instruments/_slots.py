@@ -216,4 +216,4 @@ def text_slots(
 
 def gather(slot_u: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
     """Cell slots from each distinct value's slot (codes index distinct values; -1 = last)."""
-    np.take(slot_u, codes, out=out, mode="wrap")
+    np.take(slot_u, codes, out=out)  # mode "raise" takes -1 as the last, without a modulo

@@ -674,6 +674,9 @@ def _slot_coders(
     return out
 
 
+_NONE = np.empty(0, dtype=np.int64)
+
+
 def _prepare_slots(
     data: pd.DataFrame, inst: Instrument, item_columns: dict[str, str], coding: str | None
 ) -> _Prepared | None:
@@ -703,7 +706,8 @@ def _prepare_slots(
             slot_u = _slots.text_slots(packed, coder.source, coder.canonical, num_u, lab_u)
             _slots.gather(slot_u, codes, out)
             unreadable_u = np.array([w is not None for w in why_u], dtype=bool)
-            bad_pos = np.flatnonzero(unreadable_u[codes])
+            # passes over the cells only when some distinct value is unreadable or invalid
+            bad_pos = np.flatnonzero(unreadable_u[codes]) if unreadable_u.any() else _NONE
             bad_why = why_u[codes[bad_pos]].tolist()
             invalid_u = packed.invalid[slot_u].astype(bool)
             if invalid_u.any():
