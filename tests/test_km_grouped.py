@@ -197,3 +197,29 @@ def test_property_grouped_quantiles_equal_km_quantile_per_curve(ys, extra):
         for name, p in {"a": 0.5, "b": 0.25, "c": 0.9}.items():
             want = service.km_quantile(t, np.asarray(y, float), p, last[i]) if len(y) else np.nan
             assert got[name][i] == want or (np.isnan(got[name][i]) and np.isnan(want))
+
+
+def test_two_by_columns_and_a_missing_label_group_as_the_other_tables():
+    rng = np.random.default_rng(8)
+    w = [
+        (int(k), int(d), bool(s))
+        for k, d, s in zip(
+            rng.integers(0, 3, 60), rng.integers(0, 40, 60), rng.random(60) < 0.7, strict=True
+        )
+    ]
+    t = _referrals(w)
+    t["team"] = rng.choice(["north", "south"], len(t))
+    t["accepted"] = "yes"
+    t.loc[[0, 5, 9], "school_id"] = None
+    by = ["school_id", "team"]
+    waits = service.waiting_times(t, as_of=AS_OF, stage="first", by=by).to_frame()
+    counts = service.referral_counts(t, by=by)  # grouped by the shared _per_group
+    pd.testing.assert_frame_equal(waits[by].astype(str), counts[by].astype(str), check_dtype=False)
+    assert waits["n"].tolist() == counts["received"].tolist()
+    z = float(norm.ppf(0.975))
+    days = (t["first_contact_date"].fillna(AS_OF) - t["referral_date"]).dt.days.to_numpy(float)
+    event = t["first_contact_date"].notna().to_numpy()
+    for i, (_, sub) in enumerate(t.groupby(by, dropna=False, sort=True)):
+        ref = _reference_group(days[sub.index], event[sub.index], 28, z)
+        assert waits["median_days"].iloc[i] == ref["median_days"] or np.isnan(ref["median_days"])
+        assert waits["within_standard"].iloc[i] == ref["within_standard"]

@@ -137,7 +137,11 @@ def ordinal_responses(
     elif noise.shape != (n, j):
         raise ValueError(f"noise has shape {noise.shape}, expected {(n, j)}")
     ystar = theta * loadings + np.sqrt(1.0 - loadings**2) * noise
-    codes = (ystar[:, :, None] > thresholds[None, :, :]).sum(axis=2)
+    # one threshold column at a time: the (n, items, thresholds) comparison cube of a single
+    # broadcast was the simulator's largest cost at a million pupils
+    codes = np.zeros((n, j), dtype=np.int64)
+    for c in range(thresholds.shape[1]):
+        codes += ystar > thresholds[:, c]
     if reverse is not None and any(reverse):
         k = n_categories if n_categories is not None else np.isfinite(thresholds).sum(axis=1)
         rev = np.asarray(reverse, dtype=bool)

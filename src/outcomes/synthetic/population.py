@@ -191,7 +191,9 @@ def demographics(
     g_pri = (u >= 0.49).astype(int)
     gender = np.array(GENDERS, dtype=object)[np.where(secondary, np.minimum(g_sec, 3), g_pri)]
     ue = rng.random(n)
-    eth_idx = (ue[:, None] > schools.eth_cum[school]).sum(axis=1)
+    eth_idx = np.zeros(n, dtype=np.int64)  # column by column: no (pupils x groups) array
+    for cum in schools.eth_cum.T:
+        eth_idx += ue > cum[school]
     ethnicity = np.array(ETHNICITIES, dtype=object)[np.minimum(eth_idx, len(ETHNICITIES) - 1)]
     fsm = rng.random(n) < schools.fsm_rate[school]
     male = gender == "male"
@@ -220,11 +222,17 @@ def demographic_shift(demo: dict[str, np.ndarray], year_group: np.ndarray) -> np
     on free school meals or identifying as LGBT+ report more difficulties and lower
     wellbeing; emotional problems rise through secondary school.
     """
-    n = len(year_group)
-    mu = np.zeros((n, 6))
+    mu = _demographic_mu(demo)
+    _add_age(mu, year_group)
+    return mu
+
+
+def _demographic_mu(demo: dict[str, np.ndarray]) -> np.ndarray:
+    """The part of :func:`demographic_shift` that does not change with age."""
     g = demo["gender"]
+    mu = np.zeros((len(g), 6))
     fem = (g == "female").astype(float)
-    other = np.isin(g, ["non-binary", "prefer not to say"]).astype(float)
+    other = ((g == "non-binary") | (g == "prefer not to say")).astype(float)
     mu += fem[:, None] * np.array([0.35, -0.20, -0.20, 0.0, 0.30, -0.15])
     mu += other[:, None] * np.array([0.50, 0.0, 0.10, 0.30, 0.0, -0.40])
     mu += demo["fsm"].astype(float)[:, None] * np.array([0.10, 0.20, 0.15, 0.10, 0.0, -0.10])
@@ -233,10 +241,14 @@ def demographic_shift(demo: dict[str, np.ndarray], year_group: np.ndarray) -> np
     mu += sen_w[:, None] * np.array([0.15, 0.25, 0.45, 0.35, -0.10, -0.10])
     lg = (demo["lgbt"] == 1).astype(float)
     mu += lg[:, None] * np.array([0.50, 0.0, 0.0, 0.30, 0.0, -0.40])
+    return mu
+
+
+def _add_age(mu: np.ndarray, year_group: np.ndarray) -> None:
+    """Add the rise of emotional problems (and fall in wellbeing) through secondary school."""
     older = np.clip(year_group - 7, 0, None).astype(float)
     mu[:, P_EMO] += 0.04 * older
     mu[:, P_WB] -= 0.03 * older
-    return mu
 
 
 def with_general(theta6: np.ndarray) -> np.ndarray:
@@ -275,13 +287,14 @@ def make_pupils(s: SimulationSettings, schools: Schools, rng: np.random.Generato
     sept1 = ((birth_year - 1970) * 12 + 8).astype("datetime64[M]").astype("datetime64[D]")
     dob = sept1 + rng.integers(0, 365, n).astype("timedelta64[D]")
     demo = demographics(school, schools, secondary, s, rng)
-    base = np.stack(
-        [
-            demographic_shift(demo, base_year + y) + np.outer(schools.effect[school], WORSE)
-            for y in range(h)
-        ],
-        axis=1,
-    )
+    # the demographic part once, the age part per year (same sums as demographic_shift)
+    demo_mu = _demographic_mu(demo)
+    school_mu = np.outer(schools.effect[school], WORSE)
+    base = np.empty((n, h, 6))
+    for y in range(h):
+        mu = demo_mu.copy()
+        _add_age(mu, base_year + y)
+        base[:, y, :] = mu + school_mu
     stable = rng.standard_normal((n, 6)) @ np.linalg.cholesky(PUPIL_CORR).T
     state = rng.standard_normal((n, h, 6)) @ np.linalg.cholesky(PUPIL_CORR).T
     theta = base + np.sqrt(STABILITY) * stable[:, None, :] + np.sqrt(1 - STABILITY) * state
