@@ -127,8 +127,12 @@ def test_running_in_process_leaves_the_caller_as_it_was(mini, stand_in, tmp_path
 
     from IPython.core.interactiveshell import InteractiveShell
 
+    import gc
+
     main, cwd, filters = sys.modules["__main__"], os.getcwd(), list(warnings.filters)
+    collector = (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled())
     build_report(mini, tmp_path / "report", progress=False)
+    assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == collector
     assert sys.modules["__main__"] is main and os.getcwd() == cwd
     assert list(warnings.filters) == filters
     assert not InteractiveShell.initialized()  # the private shell is gone

@@ -104,11 +104,12 @@ def execute_in_process(
     """Run every code cell of ``nb`` in order in one fresh namespace (working folder ``cwd``),
     recording outputs and execution counts in ``nb``; the first error stops the run and is
     raised after being recorded, as nbclient does."""
-    from IPython.utils.capture import capture_output
-
     namespace: dict = {"__name__": "__main__"}
     count = 0
-    with _shell(), contextlib.chdir(cwd), warnings.catch_warnings():
+    # warnings first: importing IPython adds warning filters, which are not the caller's
+    with warnings.catch_warnings(), _shell(), contextlib.chdir(cwd):
+        from IPython.utils.capture import capture_output
+
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
