@@ -123,11 +123,10 @@ def test_the_notebook_gets_the_checked_inputs_quietly(mini, stand_in, tmp_path, 
 
 
 def test_running_in_process_leaves_the_caller_as_it_was(mini, stand_in, tmp_path):
+    import gc
     import warnings
 
     from IPython.core.interactiveshell import InteractiveShell
-
-    import gc
 
     main, cwd, filters = sys.modules["__main__"], os.getcwd(), list(warnings.filters)
     collector = (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled())
