@@ -207,5 +207,11 @@ def run(sizes: list[int] | None = None) -> dict:
 
 
 if __name__ == "__main__":
+    # python benchmarks/bench_report.py [sizes...]: writes benchmarks/results/report.json
     sys.path.insert(0, str(SRC))
-    print(json.dumps(run([int(a) for a in sys.argv[1:]] or None), indent=2))
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _harness import save
+
+    result = run([int(a) for a in sys.argv[1:]] or None)
+    print(json.dumps(result, indent=2))
+    print(save("report", result))
