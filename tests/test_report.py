@@ -115,13 +115,18 @@ def test_no_identifiers_in_the_report_or_tables(built):
 
 
 def test_same_inputs_give_the_same_numbers(built, tmp_path):
-    out, _, _ = built
+    out, _, text = built
     ev = Evaluation.from_config(DEMO, tmp_path)
-    for section in ev.all_sections():
-        section()
+    shown = "".join(section().to_html() for section in ev.all_sections())
     for csv in sorted((out / "tables").glob("*.csv")):
         again = tmp_path / "tables" / csv.name
         assert again.read_text() == csv.read_text(), csv.name
+    # The page shows each table as its section rendered it: the build adds nothing, drops
+    # nothing and does not re-render (an evaluation built outside the notebook, compared).
+    page, direct = report_tables(text), report_tables(shown)
+    assert len(page) == len(direct) >= 40
+    for a, b in zip(page, direct, strict=True):
+        pd.testing.assert_frame_equal(a, b)
 
 
 def test_input_files_are_hashed_in_the_appendix(built):

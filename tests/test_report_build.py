@@ -1,5 +1,6 @@
-"""The build around the report's sections: checked inputs handed to the kernel (no second read),
-a quiet IPC kernel, a progress bar per section, and output that appears whole or not at all.
+"""The build around the report's sections: the notebook run in this process on the checked
+inputs (no second read, no kernel), a progress bar per section, and output that appears whole
+or not at all.
 
 Most tests run a small stand-in notebook (the build machinery, not the analyses); the last one
 builds the demo report the way `make report` does.
@@ -67,7 +68,7 @@ def mini(tmp_path_factory) -> dict:
 
 @pytest.fixture
 def stand_in(tmp_path, monkeypatch) -> Path:
-    """The stand-in notebook, and a build whose checked inputs carry a mark the kernel shows."""
+    """The stand-in notebook, and a build whose checked inputs carry a mark the notebook shows."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -96,7 +97,7 @@ def _private_folders() -> set[str]:
     return {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("outcomes-report-")}
 
 
-def test_the_kernel_gets_the_checked_inputs_quietly(mini, stand_in, tmp_path, capfd, monkeypatch):
+def test_the_notebook_gets_the_checked_inputs_quietly(mini, stand_in, tmp_path, capfd, monkeypatch):
     # a temporary folder of this test's own: other builds on the machine cannot disturb the count
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
@@ -118,7 +119,28 @@ def test_the_kernel_gets_the_checked_inputs_quietly(mini, stand_in, tmp_path, ca
     warned = next(c for c in executed.cells if c.metadata.get("section") == "A warning")
     assert "a planted warning for the console" in json.dumps(warned.outputs)
     assert "planted warning" not in html.read_text()
-    assert _private_folders() == before  # the private copy of the inputs is gone
+    assert _private_folders() == before  # nothing of the inputs written to a temporary folder
+
+
+def test_running_in_process_leaves_the_caller_as_it_was(mini, stand_in, tmp_path):
+    import gc
+    import warnings
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    main, cwd, filters = sys.modules["__main__"], os.getcwd(), list(warnings.filters)
+    collector = (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled())
+    build_report(mini, tmp_path / "report", progress=False)
+    assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == collector
+    assert sys.modules["__main__"] is main and os.getcwd() == cwd
+    assert list(warnings.filters) == filters
+    assert not InteractiveShell.initialized()  # the private shell is gone
+    assert build._HANDED == {}  # the handed-over inputs are released
+
+
+def test_a_notebook_run_by_hand_cannot_name_inputs_that_were_not_handed_over():
+    with pytest.raises(ReportBuildError, match="run by hand reads the config"):
+        build.open_inputs("/tmp/checked_inputs.pickle", "unused.yaml")
 
 
 def test_figures_are_embedded_in_the_html(mini, stand_in, tmp_path):

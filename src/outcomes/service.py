@@ -18,9 +18,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy.stats import norm
-from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from . import _km
 from ._attrs import attach
@@ -870,6 +867,8 @@ def compare_inappropriate(
     for c in by_cols:
         work[c] = df[c]
 
+    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
     def fn(sub: pd.DataFrame) -> dict:
         res = {}
         for side, m in (("before", ~sub["after"]), ("after", sub["after"])):
@@ -1129,12 +1128,13 @@ def inappropriate_trend(
             "every decided referral has the same status (all or none inappropriate); "
             "there is no trend to model"
         )
+    from statsmodels.genmod import families  # statsmodels loads on first use
+    from statsmodels.genmod.generalized_linear_model import GLM
+
     if family == "binomial":
-        model = sm.GLM(
-            np.column_stack([k[fit], n[fit] - k[fit]]), x[fit], family=sm.families.Binomial()
-        )
+        model = GLM(np.column_stack([k[fit], n[fit] - k[fit]]), x[fit], family=families.Binomial())
     else:
-        model = sm.GLM(k[fit], x[fit], family=sm.families.Poisson(), offset=np.log(n[fit]))
+        model = GLM(k[fit], x[fit], family=families.Poisson(), offset=np.log(n[fit]))
     res = model.fit()
     scale = 1.0
     if dispersion == "pearson" and res.df_resid > 0:
@@ -1483,6 +1483,8 @@ def waiting_times(
     as_of_ts = _as_date(as_of, "as_of", dayfirst)
     df = prepare_referrals(referrals, as_of=as_of_ts, errors=errors, dayfirst=dayfirst)
     by_cols = _by_list(df, by)
+    from scipy.stats import norm
+
     z = float(norm.ppf(0.5 + confidence / 2))
     tables, curves = [], []
     for st in stages:

@@ -4,17 +4,17 @@ and every table, into place only when all of it is complete."""
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import datetime as dt
+import gc
 import json
-import pickle
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from .._internal.params import POSITIVE_COUNT, HasMethods, validate_params
+from .._internal.params import HasMethods, validate_params
 from ..errors import OutcomesError
 from .config import EvaluationConfig, load_config
 from .export import parse_formats, write_docx, write_pdf
@@ -24,8 +24,6 @@ NOTEBOOK_NAME = "12_month_evaluation.ipynb"
 HTML_NAME = "12_month_evaluation.html"
 PDF_NAME = "12_month_evaluation.pdf"
 DOCX_NAME = "12_month_evaluation.docx"
-INPUTS_NAME = "checked_inputs.pickle"
-TEMPLATES = Path(__file__).parent / "templates"
 
 
 class ReportBuildError(OutcomesError):
@@ -43,6 +41,11 @@ def notebook_path() -> Path:
     raise FileNotFoundError(f"{NOTEBOOK_NAME} not found in the package or the repository")
 
 
+#: checked inputs handed by :func:`build_report` to the notebook it runs in this process,
+#: under the token given to the notebook as ``inputs_path`` (removed when the build ends)
+_HANDED: dict[str, Inputs] = {}
+
+
 def open_inputs(inputs_path: str | Path | None, config_path: str | Path) -> Inputs:
     """The checked inputs handed over by :func:`build_report`, or (a notebook opened by hand,
     ``inputs_path`` empty) the inputs read and checked from the config.
@@ -52,41 +55,14 @@ def open_inputs(inputs_path: str | Path | None, config_path: str | Path) -> Inpu
         ['baseline', '12m']
     """
     if inputs_path:
-        with open(inputs_path, "rb") as f:
-            inputs = pickle.load(f)  # written by build_report into its own private folder
-        if not isinstance(inputs, Inputs):
-            raise ReportBuildError(f"{inputs_path} does not hold checked report inputs")
+        inputs = _HANDED.get(str(inputs_path))
+        if inputs is None:
+            raise ReportBuildError(
+                f"{inputs_path!r} names no checked inputs: a notebook run by hand reads the "
+                'config (set inputs_path = "")'
+            )
         return inputs
     return load_inputs(load_config(config_path))
-
-
-def _stderr_free(nb):
-    """A copy of the notebook without stderr output: warnings go to the build's console and
-    the data-quality section, not as raw tracebacks into a report for commissioners."""
-    clean = copy.deepcopy(nb)
-    for cell in clean.cells:
-        if cell.get("outputs"):
-            cell.outputs = [
-                o
-                for o in cell.outputs
-                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-            ]
-    return clean
-
-
-def to_html(nb) -> str:
-    """The executed notebook as one self-contained HTML page without code cells."""
-    from nbconvert import HTMLExporter  # heavy: imported only when a report is built
-
-    exporter = HTMLExporter(
-        template_name="outcomes_report",
-        extra_template_basedirs=[str(TEMPLATES)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    body, _ = exporter.from_notebook_node(_stderr_free(nb))
-    return body
 
 
 #: what a build writes; a folder holding only these (or nothing) is a previous report
@@ -128,6 +104,8 @@ def _move_into_place(built: Path, out: Path) -> None:
 
 class _Progress:
     """A rich progress bar per section of the notebook (on stderr), or nothing."""
+
+    # The bar is redrawn by a thread of rich's; the notebook's stdout is captured meanwhile.
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
@@ -174,29 +152,6 @@ class _Progress:
             self.bar.update(self.tasks[cell_index], completed=1)
 
 
-def _kernel_settings(private: Path) -> tuple[object, dict[str, str]]:
-    """Kernel config and environment.
-
-    IPC transport (Unix sockets in the private folder), not TCP: nothing about children's data
-    crosses a network socket, and ipykernel has no reason to warn. The kernel imports the very
-    ``outcomes`` that checked the inputs (its folder first on ``PYTHONPATH``), so the pickled
-    inputs unpickle into the same classes.
-    """
-    import os
-
-    from traitlets.config import Config
-
-    import outcomes
-
-    config = Config()
-    config.KernelManager.transport = "ipc"
-    config.KernelManager.ip = str(private / "kernel")
-    env = dict(os.environ)
-    here = str(Path(outcomes.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH", "")) if p)
-    return config, env
-
-
 def _failure(nb, err: Exception) -> ReportBuildError:
     """The section that failed and the error, without the notebook's traceback noise."""
     section = "the set-up"
@@ -222,7 +177,6 @@ def _failure(nb, err: Exception) -> ReportBuildError:
         "config": ["path", Mapping, HasMethods(["model_dump"], "an EvaluationConfig")],
         "output_dir": "path",
         "progress": "boolean",
-        "timeout": POSITIVE_COUNT,
         "per_school": "boolean",
         "formats": [str, list, tuple],
     }
@@ -232,7 +186,6 @@ def build_report(
     output_dir: str | Path,
     *,
     progress: bool = True,
-    timeout: int = 900,
     per_school: bool = False,
     formats: str | list[str] | tuple[str, ...] = "html",
 ) -> Path:
@@ -240,7 +193,7 @@ def build_report(
 
     The config and every input table are checked first, once (all problems listed at once,
     before any analysis: :class:`ConfigError`). The notebook ``12_month_evaluation.ipynb`` is
-    then parameterised with papermill and executed on those checked inputs; the executed
+    then parameterised and executed in this process on those checked inputs; the executed
     notebook, the HTML report and a CSV of every published table are written to a temporary
     folder that replaces ``output_dir`` only when everything is complete. If anything fails,
     :class:`ReportBuildError` names the section and a previous report is left untouched.
@@ -263,7 +216,7 @@ def build_report(
         ...     print(err.problems[0])
         referrals: file not found: /nonexistent/referrals.csv
 
-        and a real build returns the path of the HTML file (about a minute):
+        and a real build returns the path of the HTML file (a few seconds):
 
         >>> oc.build_report("examples/demo_evaluation.yaml", "build/report")  # doctest: +SKIP
         PosixPath('.../build/report/12_month_evaluation.html')
@@ -279,6 +232,39 @@ def build_report(
             f"{out} exists and is not a previous report (it also holds {foreign[:3]}); "
             "choose a new or empty output folder"
         )
+    with _fewer_collections():
+        return _build(cfg, out, t0, wanted, progress=progress, per_school=per_school)
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Python's cyclic garbage collector runs less often while a report is built (restored after).
+
+    The build creates millions of small objects (pandas frames, release tables); with the
+    default thresholds the collector walked the whole heap, the imported libraries included,
+    several hundred times per demo report (about 8% of its time). Objects that exist before the
+    build are frozen out of collection meanwhile; nothing is kept alive that would be freed."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+def _build(
+    cfg: EvaluationConfig,
+    out: Path,
+    t0: float,
+    wanted: tuple[str, ...],
+    *,
+    progress: bool,
+    per_school: bool,
+) -> Path:
+    """The build proper (see :func:`build_report`), on a loaded config."""
+
     show = _Progress(progress)
     show.say(f"Checking the config and {len(cfg.input_files())} input table(s) ...")
     inputs = load_inputs(cfg)  # raises ConfigError listing every problem; nothing written yet
@@ -287,33 +273,29 @@ def build_report(
             "[bold red]WARNING:[/] disclosure control is switched off: this report must not be published."
         )
 
-    # Jupyter machinery is imported here, not at import time: `import outcomes` stays fast.
+    # Notebook machinery is imported here, not at import time: `import outcomes` stays fast.
     import nbformat
-    from nbclient import NotebookClient
-    from papermill.iorw import load_notebook_node
-    from papermill.parameterize import parameterize_notebook
+
+    from .execute import execute_in_process, inject_parameters, page_html
 
     out.parent.mkdir(parents=True, exist_ok=True)
     # Built beside its destination (same file system, so moving it into place is a rename).
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    # The kernel gets the checked inputs as a pickle in a private folder (mode 0700, removed
-    # afterwards), not the input files: it never reads or checks them a second time. A
-    # separate kernel (rather than executing in-process) keeps the caller's interpreter free
-    # of the notebook's matplotlib and warning state; the inputs hold pseudonyms, never ids.
-    private = Path(tempfile.mkdtemp(prefix="outcomes-report-"))
+    # The notebook runs in this process on the checked inputs, handed over in memory under a
+    # token (never written to disk): it never reads or checks the input files a second time.
+    token = f"checked inputs of build {id(inputs):x}-{time.monotonic_ns():x}"
+    _HANDED[token] = inputs
     try:
-        inputs_path = private / INPUTS_NAME
-        with open(inputs_path, "wb") as f:
-            pickle.dump(inputs, f, protocol=pickle.HIGHEST_PROTOCOL)
         payload = cfg.model_dump(mode="json", exclude={"source"})
         payload["data_dir"] = str(cfg.base_dir)  # absolute, so the notebook can run anywhere
         (work / "config.json").write_text(json.dumps(payload, indent=2))
 
-        nb = parameterize_notebook(
-            load_notebook_node(str(notebook_path())),
+        nb = nbformat.read(notebook_path(), as_version=4)
+        inject_parameters(
+            nb,
             {
                 "config_path": str(work / "config.json"),
-                "inputs_path": str(inputs_path),
+                "inputs_path": token,
                 "output_dir": str(work),
                 "programme": cfg.programme,
                 "period_start": cfg.period.start.isoformat(),
@@ -323,32 +305,25 @@ def build_report(
         )
         t_setup = time.perf_counter() - t0
         show.say(f"Checked in {t_setup:.1f} s. Running the analysis, section by section:")
-        kernel_config, kernel_env = _kernel_settings(private)
-        client = NotebookClient(
-            nb,
-            config=kernel_config,
-            kernel_name="python3",
-            timeout=timeout,
-            resources={"metadata": {"path": str(work)}},
-            on_cell_start=show.cell_started,
-            on_cell_executed=show.cell_finished,  # on_cell_complete fires at sending
-        )
         try:
             with show:
-                client.execute(env=kernel_env)
+                execute_in_process(
+                    nb, work, on_cell_start=show.cell_started, on_cell_executed=show.cell_finished
+                )
         except Exception as e:
             raise _failure(nb, e) from None
         _point_parameters_at(nb, work, out)
         nbformat.write(nb, work / NOTEBOOK_NAME)
-        html_text = to_html(nb)
+        html_text = page_html(nb, cfg.programme)
         (work / HTML_NAME).write_text(html_text, encoding="utf-8")
         if per_school:
             from .packs import PACKS_DIR, write_packs
             from .sections import Evaluation
 
             show.say("Writing the per-school packs ...")
-            # the main release is recomputed here; its CSVs go to the private folder
-            write_packs(Evaluation(inputs, private / "main"), work / PACKS_DIR)
+            # the main release is recomputed here; its CSVs go to a private folder
+            with tempfile.TemporaryDirectory(prefix="outcomes-report-") as private:
+                write_packs(Evaluation(inputs, Path(private) / "main"), work / PACKS_DIR)
         if "pdf" in wanted:
             show.say("Printing the PDF with headless Chromium ...")
             write_pdf(work / HTML_NAME, work / PDF_NAME)
@@ -360,7 +335,7 @@ def build_report(
         shutil.rmtree(work, ignore_errors=True)
         raise
     finally:
-        shutil.rmtree(private, ignore_errors=True)
+        _HANDED.pop(token, None)
     _print_warnings(nb, show)
     show.say(f"Done in {time.perf_counter() - t0:.0f} s (checking and set-up {t_setup:.0f} s).")
     return out / HTML_NAME
@@ -368,7 +343,7 @@ def build_report(
 
 def _point_parameters_at(nb, work: Path, out: Path) -> None:
     """The executed notebook names its final folder, and reads the config when re-run by hand
-    (the private copy of the checked inputs is gone by then)."""
+    (the checked inputs handed over in memory are gone by then)."""
     for cell in nb.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             lines = [

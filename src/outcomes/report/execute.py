@@ -1,0 +1,159 @@
+"""Run the report notebook in this process and write its page from the outputs it recorded.
+
+A Jupyter kernel cost the demo report about half its time: a second interpreter importing the
+whole analysis stack again, the checked inputs pickled across, and nbconvert rendering every
+output a second time. Here each code cell runs in one namespace of this interpreter, its
+outputs are recorded in the notebook exactly as a kernel records them (stdout, stderr,
+display data, an error), and the HTML page is those recorded outputs placed in order.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import html
+import json
+import sys
+import tempfile
+import traceback
+import types
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def inject_parameters(nb, params: dict[str, str]) -> None:
+    """Insert a cell tagged ``injected-parameters`` after the ``parameters`` cell (papermill's
+    convention, so the executed notebook reads as one papermill would have written)."""
+    import nbformat
+
+    lines = ["# Parameters"] + [f"{k} = {json.dumps(v)}" for k, v in params.items()]
+    cell = nbformat.v4.new_code_cell("\n".join(lines))
+    cell.metadata["tags"] = ["injected-parameters"]
+    at = next(
+        (i + 1 for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])),
+        0,
+    )
+    nb.cells.insert(at, cell)
+
+
+@contextlib.contextmanager
+def _shell() -> Iterator[None]:
+    """IPython's display machinery (``display(...)`` needs a shell): the caller's shell when
+    there is one (Jupyter), else a private one removed afterwards, with no history, its
+    profile folder in a temporary directory and ``__main__`` left alone."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    if InteractiveShell.initialized():
+        yield
+        return
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    with tempfile.TemporaryDirectory(prefix="outcomes-ipython-") as profile:
+        InteractiveShell.instance(
+            config=config,
+            user_module=types.ModuleType("outcomes_report_notebook"),
+            ipython_dir=profile,
+        )
+        try:
+            yield
+        finally:
+            InteractiveShell.clear_instance()
+            sys.modules.pop("outcomes_report_notebook", None)
+
+
+def _outputs(cap, caught: list, error: BaseException | None) -> list:
+    """A cell's outputs in notebook form."""
+    import nbformat
+
+    outs = []
+    if cap.stdout:
+        outs.append(nbformat.v4.new_output("stream", name="stdout", text=cap.stdout))
+    for rich in cap.outputs:
+        # binary data (a PNG) as base64 text, as a kernel sends it
+        data = {
+            k: base64.b64encode(v).decode("ascii") if isinstance(v, bytes) else v
+            for k, v in rich.data.items()
+        }
+        outs.append(nbformat.v4.new_output("display_data", data=data, metadata=rich.metadata))
+    err = cap.stderr + "".join(
+        warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in caught
+    )
+    if err:
+        outs.append(nbformat.v4.new_output("stream", name="stderr", text=err))
+    if error is not None:
+        tb = traceback.format_exception(type(error), error, error.__traceback__)
+        outs.append(
+            nbformat.v4.new_output(
+                "error", ename=type(error).__name__, evalue=str(error), traceback=tb
+            )
+        )
+    return outs
+
+
+def execute_in_process(
+    nb,
+    cwd: Path,
+    on_cell_start: Callable[..., None],
+    on_cell_executed: Callable[..., None],
+) -> None:
+    """Run every code cell of ``nb`` in order in one fresh namespace (working folder ``cwd``),
+    recording outputs and execution counts in ``nb``; the first error stops the run and is
+    raised after being recorded, as nbclient does."""
+    namespace: dict = {"__name__": "__main__"}
+    count = 0
+    # warnings first: importing IPython adds warning filters, which are not the caller's
+    with warnings.catch_warnings(), _shell(), contextlib.chdir(cwd):
+        from IPython.utils.capture import capture_output
+
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            count += 1
+            on_cell_start(cell=cell, cell_index=index)
+            error = None
+            with warnings.catch_warnings(record=True) as caught, capture_output() as cap:
+                warnings.simplefilter("default")  # a kernel's filters: each warning shown once
+                try:
+                    exec(compile(cell.source, f"<cell {count}>", "exec"), namespace)
+                except Exception as e:
+                    error = e
+            cell.execution_count = count
+            cell.outputs = _outputs(cap, caught, error)
+            if error is not None:
+                raise error
+            on_cell_executed(cell=cell, cell_index=index)
+
+
+def page_html(nb, title: str) -> str:
+    """The self-contained report page: every recorded output but stderr (warnings go to the
+    console and the data-quality section) and no code, with the report's stylesheet inline.
+    Outputs are placed as recorded, not rendered a second time."""
+    parts = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            kind = o.get("output_type")
+            if kind == "stream" and o.get("name") == "stdout":
+                parts.append(f"<pre>{html.escape(o.get('text', ''))}</pre>")
+            elif kind in ("display_data", "execute_result"):
+                data = o.get("data", {})
+                if "text/html" in data:
+                    h = data["text/html"]
+                    parts.append(h if isinstance(h, str) else "".join(h))
+                elif "image/png" in data:
+                    png = data["image/png"]
+                    parts.append(f'<figure><img src="data:image/png;base64,{png}"/></figure>')
+                elif "text/plain" in data:
+                    parts.append(f"<pre>{html.escape(str(data['text/plain']))}</pre>")
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    body = "\n".join(parts)
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>\n{css}</style>\n</head>\n"
+        f"<body>\n{body}\n</body>\n</html>\n"
+    )
