@@ -461,3 +461,53 @@ def test_the_trend_does_not_give_back_a_hidden_wave(tmp_path):
                                        "survey_comparison") == []  # fmt: skip
     t = rel.get("survey_trend").frame
     assert not t[t["arm"] == "programme"]["estimate"].map(is_hidden).any()
+
+
+# ----------------------------------------------------------------------------- waits by month
+def attack_waits_by_month(rel: Release) -> list:
+    """The months of the waits chart add up to the overall waits (first contact), whose
+    number seen the scorecard publishes again."""
+    sys_ = System()
+    counts = ["n", "n_seen", "n_waiting", "n_closed_unseen"]
+    f, o = rel.get("waits_by_month").frame, rel.get("waits_overall").frame
+    sys_.table("waits_by_month", f, counts, None)
+    first = o[o["stage"] == "first"].reset_index(drop=True)
+    sys_.table("waits_overall", first, counts, None)
+    sys_.link(("waits_overall", 0), [("waits_by_month", i) for i in range(len(f))], counts)
+    sc = rel.get("success_waits")
+    if sc is not None:
+        sys_.table("success_waits", sc.frame, ["n_seen"], None)
+        sys_.link(("success_waits", 0), [("waits_overall", 0)], ["n_seen"])
+    return sys_.recovered()
+
+
+@pytest.mark.parametrize("july", [False, True], ids=["all seen", "ten waiting in July"])
+def test_the_months_of_the_waits_chart_do_not_give_away_a_small_month(july, tmp_path):
+    """The demo with every child seen but the last three referred (August): the three
+    waiting are hidden, and with them the number seen overall (n = seen + waiting). The
+    scorecard's number seen within the standard rests on the same number seen: shown
+    there, n minus it gave the three back (and the overall minus the other months gave
+    August's few seen)."""
+    data = copy_demo(tmp_path)
+    ref = pd.read_csv(data / "referrals.csv")
+    waiting = ref.index[(ref["accepted"].astype(str) == "True") & ref["first_contact_date"].isna()]
+    seen = waiting[:-3]
+    day = pd.to_datetime(ref.loc[seen, "referral_date"]) + pd.Timedelta(days=3)
+    ref.loc[seen, "first_contact_date"] = day.clip(upper=pd.Timestamp("2026-08-31")).dt.strftime(
+        "%Y-%m-%d"
+    )
+    ref.loc[seen, "n_contacts"] = 1
+    if july:  # and ten of July's still waiting: then the overall number waiting is shown
+        unseen = ref.index[(ref["accepted"].astype(str) == "True")
+                           & ref["referral_date"].str.startswith("2026-07")][:10]  # fmt: skip
+        for c in ("first_contact_date", "second_contact_date", "discharge_date"):
+            ref.loc[unseen, c] = np.nan
+        ref.loc[unseen, "n_contacts"] = 0
+    ref.to_csv(data / "referrals.csv", index=False)
+    rel = demo_on(data, tmp_path / "out").release
+    m = rel.get("waits_by_month").frame.set_index("month")
+    assert m.loc["2026-08", "n_waiting"] == MARKER
+    if july:
+        overall = rel.get("waits_overall").row(stage="first")
+        assert not is_hidden(overall["n_waiting"])  # 13: August's 3 = 13 - July's 10
+    assert attack_waits_by_month(rel) == []
