@@ -511,3 +511,19 @@ def test_the_months_of_the_waits_chart_do_not_give_away_a_small_month(july, tmp_
         overall = rel.get("waits_overall").row(stage="first")
         assert not is_hidden(overall["n_waiting"])  # 13: August's 3 = 13 - July's 10
     assert attack_waits_by_month(rel) == []
+
+
+# ----------------------------------------------------------------------------- random pilots
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_small_pilots_leak_nothing_across_linked_tables(seed, tmp_path):
+    """Four-school pilots with two teams (simulated, not edited): before the team link each
+    of these seeds published a team beside a single hidden school of its own."""
+    from test_report_attacks import pilot
+
+    ev = pilot(seed, tmp_path, n_schools=4, pupils_per_primary=150, referral_rate=0.05)
+    rel = ev.release
+    ref = ev.referrals.dropna(subset=["team"])
+    serves = {t: sorted(set(g["school_id"])) for t, g in ref.groupby("team")}
+    assert len(serves) == 2 and all(len(s) == 2 for s in serves.values())
+    assert attack_teams(rel, serves) == []
+    assert attack_waits_by_month(rel) == []
