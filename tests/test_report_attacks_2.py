@@ -289,18 +289,34 @@ def test_the_scorecard_baseline_does_not_give_away_a_small_month(tmp_path):
 
 
 # ----------------------------------------------------------------------------- school surveys
-def copy_demo(tmp: Path) -> Path:
+THREE_YEAR = ROOT / "examples" / "three_year_schools.yaml"
+
+
+def copy_demo(tmp: Path, source: Path = DEMO_DATA) -> Path:
     data = tmp / "data"
     data.mkdir(exist_ok=True)
-    for p in DEMO_DATA.glob("*.csv"):
+    for p in source.glob("*.csv"):
         (data / p.name).write_bytes(p.read_bytes())
     return data
 
 
-def demo_on(data: Path, out: Path) -> Evaluation:
-    cfg = yaml.safe_load(DEMO.read_text())
+def demo_on(data: Path, out: Path, config: Path = DEMO) -> Evaluation:
+    cfg = yaml.safe_load(config.read_text())
     cfg["data_dir"] = str(data)
     return Evaluation.from_config(cfg, out)
+
+
+def few_cases(data: Path, cohort: str, wave: str, keep: int, config: Path = DEMO) -> None:
+    """Leave ``keep`` pupils with probable difficulties in one cohort's wave of the school
+    survey (the others with difficulties are dropped; scored once to find them)."""
+    first = demo_on(data, data.parent / "first", config)
+    scores = first.survey_scores
+    case = scores["total_difficulties_band"].isin(first.cfg.school_survey.sdq_bands).to_numpy()
+    cell = ((scores["cohort"] == cohort) & (scores["wave"].astype(str) == wave)).to_numpy()
+    sv = pd.read_csv(data / "school_survey.csv")
+    assert len(sv) == len(scores)  # the scores keep the survey's rows in order
+    sv.drop(index=np.flatnonzero(cell & case)[keep:]).to_csv(data / "school_survey.csv",
+                                                             index=False)  # fmt: skip
 
 
 def half_width_n(half: float, sd: float) -> float:
@@ -398,18 +414,116 @@ def test_a_change_in_prevalence_does_not_give_back_a_hidden_count(tmp_path):
     and 3 with: 3 cases of several hundred, hidden. The change in prevalence (shown beside
     the baseline prevalence) would give the 12-month prevalence, and times n the 3."""
     data = copy_demo(tmp_path)
-    first = demo_on(data, tmp_path / "first")
-    scores = first.survey_scores
-    bands = first.cfg.school_survey.sdq_bands
-    case = scores["total_difficulties_band"].isin(bands).to_numpy()
-    comp12 = ((scores["cohort"] == "comparison") & (scores["wave"].astype(str) == "12m")).to_numpy()
-    drop = np.flatnonzero(comp12 & case)[3:]
-    sv = pd.read_csv(data / "school_survey.csv")
-    assert len(sv) == len(scores)  # the scores keep the survey's rows in order
-    sv.drop(index=drop).to_csv(data / "school_survey.csv", index=False)
+    few_cases(data, "comparison", "12m", 3)
     ev = demo_on(data, tmp_path / "out")
     rel = ev.release
     r = rel.get("survey_prevalence").row(cohort="comparison", wave="12m")
     assert r["cases"] == MARKER and not is_hidden(r["n"])
     assert attack_change_from_baseline(rel, "survey_prevalence", "prevalence",
                                        "survey_comparison") == []  # fmt: skip
+
+
+def attack_trend(rel: Release) -> list:
+    """The trend table by arm: a change from baseline at a wave (shown, or a difference in
+    differences beside the other arm's) with one of its two prevalences hidden, or a trend
+    over the waves (shown, or a difference in trends beside the other arm's) with exactly
+    one of them hidden, gives the hidden prevalence back."""
+    f = rel.get("survey_prevalence").frame
+    hidden = {(c, str(w)) for c, w, v in zip(f["cohort"], f["wave"], f["prevalence"],
+                                             strict=True) if is_hidden(v)}  # fmt: skip
+    waves = list(dict.fromkeys(f["wave"].astype(str)))
+    shown = {(r["arm"], str(r["wave"])) for r in rel.get("survey_trend").frame.to_dict("records")
+             if not is_hidden(r["estimate"])}  # fmt: skip
+    arms, did = ("programme", "comparison"), "programme - comparison"
+    for w in [*waves[1:], "all waves"]:
+        if (did, w) in shown and any((a, w) in shown for a in arms):
+            shown |= {(a, w) for a in arms}
+    leaks = []
+    for arm, w in shown:
+        if arm not in arms:
+            continue
+        on = waves if w == "all waves" else [waves[0], w]
+        if sum((arm, x) in hidden for x in on) == 1:
+            leaks.append(f"survey_trend: {arm} at {w} with one hidden prevalence")
+    return leaks
+
+
+def test_the_trend_does_not_give_back_a_hidden_wave(tmp_path):
+    """Three years, four waves: the comparison schools keep 3 pupils with probable
+    difficulties at 24 months. Their change from baseline at 24 months, the difference in
+    differences, and the comparison's trend over the waves must all hide with it."""
+    data = copy_demo(tmp_path, ROOT / "synthetic_data" / "three_year")
+    few_cases(data, "comparison", "24m", 3, THREE_YEAR)
+    rel = demo_on(data, tmp_path / "out", THREE_YEAR).release
+    assert rel.get("survey_prevalence").row(cohort="comparison", wave="24m")["cases"] == MARKER
+    assert attack_trend(rel) == []
+    assert attack_change_from_baseline(rel, "survey_prevalence", "prevalence",
+                                       "survey_comparison") == []  # fmt: skip
+    t = rel.get("survey_trend").frame
+    assert not t[t["arm"] == "programme"]["estimate"].map(is_hidden).any()
+
+
+# ----------------------------------------------------------------------------- waits by month
+def attack_waits_by_month(rel: Release) -> list:
+    """The months of the waits chart add up to the overall waits (first contact), whose
+    number seen the scorecard publishes again."""
+    sys_ = System()
+    counts = ["n", "n_seen", "n_waiting", "n_closed_unseen"]
+    f, o = rel.get("waits_by_month").frame, rel.get("waits_overall").frame
+    sys_.table("waits_by_month", f, counts, None)
+    first = o[o["stage"] == "first"].reset_index(drop=True)
+    sys_.table("waits_overall", first, counts, None)
+    sys_.link(("waits_overall", 0), [("waits_by_month", i) for i in range(len(f))], counts)
+    sc = rel.get("success_waits")
+    if sc is not None:
+        sys_.table("success_waits", sc.frame, ["n_seen"], None)
+        sys_.link(("success_waits", 0), [("waits_overall", 0)], ["n_seen"])
+    return sys_.recovered()
+
+
+@pytest.mark.parametrize("july", [False, True], ids=["all seen", "ten waiting in July"])
+def test_the_months_of_the_waits_chart_do_not_give_away_a_small_month(july, tmp_path):
+    """The demo with every child seen but the last three referred (August): the three
+    waiting are hidden, and with them the number seen overall (n = seen + waiting). The
+    scorecard's number seen within the standard rests on the same number seen: shown
+    there, n minus it gave the three back (and the overall minus the other months gave
+    August's few seen)."""
+    data = copy_demo(tmp_path)
+    ref = pd.read_csv(data / "referrals.csv")
+    waiting = ref.index[(ref["accepted"].astype(str) == "True") & ref["first_contact_date"].isna()]
+    seen = waiting[:-3]
+    day = pd.to_datetime(ref.loc[seen, "referral_date"]) + pd.Timedelta(days=3)
+    ref.loc[seen, "first_contact_date"] = day.clip(upper=pd.Timestamp("2026-08-31")).dt.strftime(
+        "%Y-%m-%d"
+    )
+    ref.loc[seen, "n_contacts"] = 1
+    if july:  # and ten of July's still waiting: then the overall number waiting is shown
+        unseen = ref.index[(ref["accepted"].astype(str) == "True")
+                           & ref["referral_date"].str.startswith("2026-07")][:10]  # fmt: skip
+        for c in ("first_contact_date", "second_contact_date", "discharge_date"):
+            ref.loc[unseen, c] = np.nan
+        ref.loc[unseen, "n_contacts"] = 0
+    ref.to_csv(data / "referrals.csv", index=False)
+    rel = demo_on(data, tmp_path / "out").release
+    m = rel.get("waits_by_month").frame.set_index("month")
+    assert m.loc["2026-08", "n_waiting"] == MARKER
+    if july:
+        overall = rel.get("waits_overall").row(stage="first")
+        assert not is_hidden(overall["n_waiting"])  # 13: August's 3 = 13 - July's 10
+    assert attack_waits_by_month(rel) == []
+
+
+# ----------------------------------------------------------------------------- random pilots
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_small_pilots_leak_nothing_across_linked_tables(seed, tmp_path):
+    """Four-school pilots with two teams (simulated, not edited): before the team link each
+    of these seeds published a team beside a single hidden school of its own."""
+    from test_report_attacks import pilot
+
+    ev = pilot(seed, tmp_path, n_schools=4, pupils_per_primary=150, referral_rate=0.05)
+    rel = ev.release
+    ref = ev.referrals.dropna(subset=["team"])
+    serves = {t: sorted(set(g["school_id"])) for t, g in ref.groupby("team")}
+    assert len(serves) == 2 and all(len(s) == 2 for s in serves.values())
+    assert attack_teams(rel, serves) == []
+    assert attack_waits_by_month(rel) == []

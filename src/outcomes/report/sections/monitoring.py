@@ -76,7 +76,13 @@ def release(ev, rel: Release) -> None:
             ref.assign(month=month), by="month", stage="first", total=False,
             standard_days=ev.cfg.service.standard_days, as_of=ev.as_of, errors="flag",
         ).to_frame()  # fmt: skip
-        release_waits(rel, w, "waits_by_month", ["month", "stage"])
+        # the months add up to the overall waits, published beside them (no Total row here)
+        overall = rel.get("waits_overall")
+        at = [] if overall is None else [
+            i for i, v in enumerate(overall.frame["stage"]) if v == "first"
+        ]  # fmt: skip
+        links = [(list(range(len(w))), overall, at)] if at else []
+        release_waits(rel, w.reset_index(drop=True), "waits_by_month", ["month", "stage"], links)
         f = _shown(rel.get("waits_by_month").frame, "median_days")
         f = f[f["median_days"].notna()]
         if len(f) >= MIN_POINTS:

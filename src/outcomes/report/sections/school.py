@@ -128,8 +128,7 @@ def _secondary(ev, rel: Release, sv: pd.DataFrame) -> None:
                    "ci_high": ("n_followup", 1), "p": ("n_followup", 3)}, store=False,
         ).frame  # fmt: skip
         arms = [PROGRAMME, COMPARISON] if prog else [PROGRAMME]
-        _hide_unsafe_changes(rel, pub, "survey_prevalence", "prevalence", arms,
-                             "survey_comparison")  # fmt: skip
+        _hide_unsafe(rel, pub, "survey_comparison", _comparison_cells(arms))
     # with two waves the comparison above is the whole story; a trend needs three or more
     with guard(rel, "school: trend"):
         if len(waves) >= 3:
@@ -201,8 +200,8 @@ def _primary(ev, rel: Release, pv: pd.DataFrame) -> None:
                    "ci_high": ("n_followup", 1), "p": ("n_followup", 3)}, store=False,
         ).frame  # fmt: skip
         arms = [PROGRAMME, COMPARISON] if prog else [PROGRAMME]
-        _hide_unsafe_changes(rel, pub, "survey_primary_wellbeing", "mean", arms,
-                             "survey_primary_comparison")  # fmt: skip
+        _hide_unsafe(rel, pub, "survey_primary_comparison", _comparison_cells(arms),
+                     source=("survey_primary_wellbeing", "mean"))  # fmt: skip
 
 
 def _mean_ci(pub: pd.DataFrame, confidence: float = 0.95) -> tuple[list, list]:
@@ -235,25 +234,37 @@ def _arms(estimand: str, cohorts: list[str]) -> list[str]:
     return cohorts
 
 
-def _hide_unsafe_changes(
-    rel: Release, pub: pd.DataFrame, cells: str, value: str, cohorts: list[str], name: str
-) -> None:
-    """Store a released table of changes from baseline with every change hidden whose
-    cohort and waves include a value hidden in the table ``cells`` (by cohort and wave):
-    the baseline value plus the change would give it back (a prevalence, then times n its
-    hidden count; a mean of a few pupils). A difference in differences uses both cohorts."""
-    t = rel.get(cells)
+def _comparison_cells(cohorts: list[str]):
+    """The (cohort, wave) cells a row of a comparison table rests on."""
+
+    def cells(r: dict) -> list[tuple[str, str]]:
+        waves = str(r["comparison"]).split(" to ")
+        return [(c, w) for c in _arms(str(r["estimand"]), cohorts) for w in waves]
+
+    return cells
+
+
+def _hide_unsafe(
+    rel: Release, pub: pd.DataFrame, name: str, cells_of, columns=("estimate", "ci_low",
+    "ci_high", "p"), source: tuple[str, str] = ("survey_prevalence", "prevalence"),
+) -> None:  # fmt: skip
+    """Store a released table with its ``columns`` hidden in every row resting on a cohort
+    and wave whose value is hidden in the table ``source`` (name, column): a change from
+    baseline plus the baseline value would give that value back (a prevalence, then times n
+    its hidden count; a mean of a few pupils), and so would a weighted prevalence.
+    ``cells_of(row)``: the (cohort, wave) cells a row rests on."""
+    t = rel.get(source[0])
     hidden = set()
     if t is not None:
         f = t.frame
-        hidden = {(str(c), str(w)) for c, w, v in zip(f["cohort"], f["wave"], f[value],
+        hidden = {(str(c), str(w)) for c, w, v in zip(f["cohort"], f["wave"], f[source[1]],
                                                       strict=True) if is_hidden(v)}  # fmt: skip
     pub = pub.copy()
-    for i, r in pub.iterrows():
-        waves = str(r["comparison"]).split(" to ")
-        if any((c, w) in hidden for c in _arms(str(r["estimand"]), cohorts) for w in waves):
-            for c in ("estimate", "ci_low", "ci_high", "p"):
-                pub[c] = pub[c].astype(object)
+    for c in columns:
+        pub[c] = pub[c].astype(object)
+    for i, r in enumerate(pub.to_dict("records")):
+        if any(cell in hidden for cell in cells_of(r)):
+            for c in columns:
                 pub.at[i, c] = MARKER
     rel.derived(pub, name)
 
@@ -337,10 +348,13 @@ def _weighted(ev, rel: Release, sv: pd.DataFrame, cohorts: list[str], waves: lis
     t = prev[["cohort", "wave", "n", "prevalence", "ci_low", "ci_high"]].rename(
         columns={"prevalence": "weighted_prevalence"}
     )
-    rel.counts(
-        t, "survey_prevalence_weighted", counts=["n"],
+    pub = rel.counts(
+        t, "survey_prevalence_weighted", counts=["n"], store=False,
         means={"weighted_prevalence": ("n", 3), "ci_low": ("n", 3), "ci_high": ("n", 3)},
-    )  # fmt: skip
+    ).frame  # fmt: skip
+    _hide_unsafe(rel, pub, "survey_prevalence_weighted",
+                 lambda r: [(str(r["cohort"]), str(r["wave"]))],
+                 columns=("weighted_prevalence", "ci_low", "ci_high"))  # fmt: skip
 
 
 def _trend(ev, rel: Release, sv: pd.DataFrame, cohorts: list[str], waves: list[str]) -> None:
@@ -367,11 +381,19 @@ def _trend(ev, rel: Release, sv: pd.DataFrame, cohorts: list[str], waves: list[s
         "ci_high": f["ci_high"] * 100, "p": f["p"], "n": f["n"],
         "schools": f["n_clusters"],
     })  # fmt: skip
-    rel.counts(
-        t, "survey_trend", counts=["n"], keep=["schools"],
+    pub = rel.counts(
+        t, "survey_trend", counts=["n"], keep=["schools"], store=False,
         means={"estimate": ("n", 1), "ci_low": ("n", 1), "ci_high": ("n", 1),
                "p": ("n", 3)},
-    )  # fmt: skip
+    ).frame  # fmt: skip
+    arms = [PROGRAMME, COMPARISON] if prog else [PROGRAMME]
+
+    def cells(r: dict) -> list[tuple[str, str]]:
+        # a change at a wave rests on that wave and the baseline; a trend on every wave
+        on = waves if r["wave"] == "all waves" else [waves[0], str(r["wave"])]
+        return [(c, w) for c in (arms if r["arm"] not in arms else [r["arm"]]) for w in on]
+
+    _hide_unsafe(rel, pub, "survey_trend", cells)
 
 
 PARTS = ("prevalence", "by school", "comparison", "trend", "weighted", "SWEMWBS",

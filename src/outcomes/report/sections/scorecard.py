@@ -197,9 +197,16 @@ def release(ev, rel: Release) -> None:
                 "low": _outward(float(r["within_standard_ci_low"])),
                 "high": _outward(float(r["within_standard_ci_high"]), up=True),
             }])  # fmt: skip
-            pub = rel.counts(
+            # the same number seen as in the waits table: hidden there (by its secondary
+            # suppression), it must be hidden here too, or n - seen gives the few waiting
+            overall = rel.get("waits_overall")
+            at = [] if overall is None else [
+                i for i, v in enumerate(overall.frame["stage"]) if v == "first"
+            ]  # fmt: skip
+            pub = rel.counts_linked(
                 one, "success_waits", counts=["n_seen"],
                 means={c: ("n_seen", 2) for c in ("within", "low", "high")},
+                links=[([0], overall, at)] if at else [],
             ).frame.iloc[0]  # fmt: skip
             before = rel.get("before_after_waits")
             b = before.row(period="before", stage="first") if before is not None else None
