@@ -248,6 +248,10 @@ def test_a_team_does_not_give_away_its_small_school(seed, tmp_path):
         assert row is not None and row[n] == MARKER, name  # the crafted small school
     assert rel.get("reach_by_team").row(team=crafted["team"]) is not None
     assert attack_teams(rel, crafted["serves"]) == []
+    # and the attacks of tests/test_report_attacks.py, on every table and the summary
+    from test_report_attacks import all_attacks
+
+    assert all_attacks(ev) == []
 
 
 @pytest.mark.parametrize("config", ["demo_evaluation", "three_year_schools"])
