@@ -248,10 +248,17 @@ def test_a_team_does_not_give_away_its_small_school(seed, tmp_path):
         assert row is not None and row[n] == MARKER, name  # the crafted small school
     assert rel.get("reach_by_team").row(team=crafted["team"]) is not None
     assert attack_teams(rel, crafted["serves"]) == []
+    # and the attacks of tests/test_report_attacks.py, on every table and the summary
+    from test_report_attacks import all_attacks
+
+    assert all_attacks(ev) == []
 
 
-def test_the_demo_teams_and_schools_leak_nothing(tmp_path):
-    ev = Evaluation.from_config(DEMO, tmp_path)
+@pytest.mark.parametrize("config", ["demo_evaluation", "three_year_schools"])
+def test_the_example_teams_and_schools_leak_nothing(config, tmp_path):
+    """The three-year example published team MHST A's 170 referrals beside its schools'
+    20, 20, *, 20, 90 and 15 (SCH05 = 170 - 165) before the team link."""
+    ev = Evaluation.from_config(ROOT / "examples" / f"{config}.yaml", tmp_path)
     ref = ev.referrals.dropna(subset=["team"])
     serves = {t: sorted(set(g["school_id"])) for t, g in ref.groupby("team")}
     assert attack_teams(ev.release, serves) == []
