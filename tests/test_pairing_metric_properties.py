@@ -14,7 +14,7 @@ from collections import defaultdict
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from outcomes.change.outcome_metric import cyp_outcome_metric
@@ -29,8 +29,8 @@ RECORD = st.tuples(
     st.integers(0, 5),  # person / referral number
     st.sampled_from(["self", "parent"]),
     st.integers(0, 12),  # day x 15
-    st.one_of(st.none(), st.integers(0, 10)),  # goal_1 score (None: missing)
-    st.one_of(st.none(), st.integers(0, 10)),  # goal_2
+    st.one_of(st.none(), st.integers(0, 6)),  # goal_1 score (None: missing; near the threshold)
+    st.one_of(st.none(), st.integers(0, 6)),  # goal_2
 )
 
 
@@ -91,7 +91,7 @@ def _referrals(n: int, discharge_day: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "referral_id": [f"p{i}" for i in range(n)],
-            "age": [10 + (i % 10) for i in range(n)],  # 10..19: some outside 0-17
+            "age": [10 + 2 * i for i in range(n)],  # 10..22: from p4 on outside 0-17
             "first_contact_date": DAY0 + pd.Timedelta(days=15),
             "second_contact_date": DAY0 + pd.Timedelta(days=45),
             "discharge_date": DAY0 + pd.Timedelta(days=discharge_day),
@@ -144,6 +144,13 @@ def _ref_outcomes(sc: pd.DataFrame, refs: pd.DataFrame) -> dict:
     st.lists(RECORD, min_size=1, max_size=40),
     st.integers(1, 7),
     st.integers(60, 200),
+)
+# changes of exactly 2 (no change) and 3 (reliable) points, a day after discharge (day 150)
+@example(
+    [(0, "self", 1, 1, 1), (0, "self", 4, 3, 0), (0, "parent", 1, 1, 5), (0, "parent", 4, 4, 2)]
+    + [(1, "self", 1, 0, 0), (1, "self", 10, 6, 6)],
+    2,
+    150,
 )
 def test_outcome_metric_matches_reference(records, n_refs, discharge_day):
     sc = _scores(records, "referral_id")
