@@ -216,7 +216,7 @@ def _scale_part(
             f"pair_waves: column {scale!r} has non-numeric values {vals} at rows {lab}"
         )
     part = base.iloc[rows].copy()
-    part["scale"] = scale
+    part["scale"] = _text(np.full(len(rows), scale, dtype=object))
     part["value"] = num.to_numpy(dtype=float, na_value=np.nan)[rows]
     return part
 
@@ -419,8 +419,8 @@ def pair_waves(
         )
         reason[relabel] = MIXED_RATERS
 
-    rec["status"] = status
-    rec["reason"] = reason
+    rec["status"] = _text(status)
+    rec["reason"] = _text(reason)
     pairs = _build_pairs(
         rec,
         base_idx,
@@ -521,6 +521,13 @@ def _select(
     return base, idx[chosen], reason
 
 
+def _text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A text column from an object array of few distinct strings, built in arrow from its
+    distinct values (not one Python string at a time); the dtype pandas infers for text."""
+    codes, uniques = pd.factorize(values)
+    return pd.array(np.asarray(uniques, dtype=object), dtype="str").take(codes)
+
+
 def _sorted_codes(col: pd.Series) -> np.ndarray:
     """Codes of a column without blanks, numbered in sort order of the labels."""
     return pd.factorize(col, sort=True)[0]
@@ -558,7 +565,12 @@ def _build_pairs(
     if wave_col:
         b = b.rename(columns={wave_col: "wave_pre"})
         f = f.rename(columns={wave_col: "wave_post"})
-    out = b.merge(f, on="_g", how="inner", validate="one_to_one").drop(columns="_g")
+    # every rule returns baselines and follow-ups in the same series order: pair by position
+    if len(b) != len(f) or not np.array_equal(b["_g"].to_numpy(), f["_g"].to_numpy()):
+        raise AssertionError("pair_waves: baselines and follow-ups out of step")  # a bug
+    out = pd.concat(
+        [b.reset_index(drop=True), f.drop(columns="_g").reset_index(drop=True)], axis=1
+    ).drop(columns="_g")
     out["change"] = out["post"] - out["pre"]
     if date_col:
         out["days_between"] = (out["date_post"] - out["date_pre"]) / pd.Timedelta(days=1)
