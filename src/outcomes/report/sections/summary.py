@@ -83,6 +83,12 @@ def render(rel: Release, cfg) -> Section:
         f"{cfg.period.end:%d %B %Y} (data extracted {cfg.extract_date:%d %B %Y}). Figures are "
         "rounded and small numbers suppressed (shown as `*`) to protect the children and "
         "families in them."
+        + (
+            " Counts follow NHS England's MHSDS rule: every count from 0 to 4, zero included, "
+            "is shown as `*` and the others are rounded to the nearest 5."
+            if cfg.disclosure.rule == "mhsds"
+            else ""
+        )
     )
     bullets = []
     o = rel.get("reach_overall")
