@@ -411,3 +411,10 @@ def test_every_figure_of_the_demo_has_a_caption_and_alternative_text(built):
         caption = " ".join(f.xpath("./figcaption")[0].text_content().split())
         assert len(caption.split()) >= 5, caption
         assert " ".join(f.xpath("./img/@alt")[0].split()) == caption
+
+
+def test_the_contents_link_to_every_section_in_order(built):
+    _, tree = built
+    sections = [s.get("id") for s in tree.xpath("//section")]
+    links = [a.get("href").lstrip("#") for a in tree.xpath("//div[@class='oc-title']/nav/a")]
+    assert links == sections and "success-measures" in links
