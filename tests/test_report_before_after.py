@@ -139,3 +139,37 @@ def test_the_report_rounds_the_interval_outward_and_hides_it_with_the_medians():
     pub.loc["after", "median_days"] = MARKER
     med = _wait_difference(pub, pub, (-11.5, -3.2)).iloc[0]
     assert (med["difference"], med["ci_low"], med["ci_high"]) == (MARKER, MARKER, MARKER)
+
+
+def test_the_bootstrap_medians_follow_the_km_quantile_rule_on_every_resample():
+    # _km_medians works on all resamples at once; each must equal km_quantile (R's
+    # quantile.survfit rule, checked against R in test_service.py) on that resample's curve,
+    # built here one resample at a time. Few distinct days: ties and F exactly 1/2 are common.
+    from outcomes.service import _km_medians, km_quantile
+
+    g = np.random.default_rng(1)
+    checked = 0
+    for _ in range(100):
+        n = int(g.integers(1, 30))
+        cells = (
+            pd.DataFrame({"days": g.integers(0, 15, n).astype(float), "event": g.random(n) < 0.7})
+            .value_counts()
+            .reset_index(name="count")
+        )
+        w = g.multinomial(n, cells["count"].to_numpy() / n, size=20)
+        fast = _km_medians(cells, w)
+        times = np.unique(cells["days"])
+        pos = np.searchsorted(times, cells["days"])
+        ev = cells["event"].to_numpy(bool)
+        for b in range(len(w)):
+            d, c = np.zeros(len(times)), np.zeros(len(times))
+            np.add.at(d, pos[ev], w[b, ev])
+            np.add.at(c, pos, w[b])
+            at_risk = np.cumsum(c[::-1])[::-1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                surv = np.cumprod(1 - np.where(at_risk > 0, d / at_risk, 0.0))
+            last = times[np.flatnonzero(c > 0)[-1]]
+            ref = km_quantile(times, surv, 0.5, last_time=last)
+            assert (np.isnan(ref) and np.isnan(fast[b])) or ref == fast[b], (ref, fast[b])
+            checked += 1
+    assert checked == 2000

@@ -398,3 +398,23 @@ def test_no_table_caption_or_heading_shows_a_raw_column_name_or_id(built):
             seen += 1
             found += [(sec.get("id"), m) for m in ids.findall(_visible_text(el))]
     assert seen > 2000 and found == [], found
+
+
+def test_every_figure_of_the_demo_has_a_caption_and_alternative_text(built):
+    # Section.figure refuses a figure without a title, axis labels and a caption (tested
+    # above), so the build finishing says each drawn figure has them; here, the page: each
+    # figure is an image with its caption as alternative text and a caption beneath it
+    _, tree = built
+    figures = tree.xpath("//figure")
+    assert len(figures) >= 8
+    for f in figures:
+        caption = " ".join(f.xpath("./figcaption")[0].text_content().split())
+        assert len(caption.split()) >= 5, caption
+        assert " ".join(f.xpath("./img/@alt")[0].split()) == caption
+
+
+def test_the_contents_link_to_every_section_in_order(built):
+    _, tree = built
+    sections = [s.get("id") for s in tree.xpath("//section")]
+    links = [a.get("href").lstrip("#") for a in tree.xpath("//div[@class='oc-title']/nav/a")]
+    assert links == sections and "success-measures" in links

@@ -144,6 +144,18 @@ def test_before_and_after(tmp_path):
     assert (med["ci_low"], med["ci_high"]) == (-10.0, -10.0)
     assert ch.loc["seen within the standard (percentage points)", "difference"] == -30.0
     html = ev.before_after().to_html() + ev.scorecard().to_html()
+    summary = ev.executive_summary().to_html()
+    assert (
+        "inappropriate referrals were 30% of those decided before the programme and 15%" in summary
+    )
+    assert (
+        f"({100 * -0.15:+.1f} percentage points, 95% CI {100 * low:+.1f} to {100 * high:+.1f})"
+        in summary
+    )
+    assert (
+        "within 20 days before the programme and 10 days during it (a change of -10 days, "
+        "95% CI -10 to -10)" in summary
+    )
     assert "Newcombe" in html and "Glossary" in html and "not yet clear" in html
 
 

@@ -1767,12 +1767,21 @@ def _km_medians(cells: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
     at_risk = np.cumsum(c[:, ::-1], axis=1)[:, ::-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1 - np.where(at_risk > 0, d / at_risk, 0.0), axis=1)
-    out = np.full(len(weights), np.nan)
-    for b in range(len(weights)):
-        present = np.flatnonzero(c[b] > 0)
-        if len(present):  # R's last follow-up time: the resample's own longest wait
-            out[b] = km_quantile(times, surv[b], 0.5, last_time=times[present[-1]])
-    return out
+    # km_quantile's rule for p = 1/2, on all resamples at once (a KM curve only rises, so
+    # "the first time F reaches a level" is the first index at or above it)
+    f = 1.0 - surv
+    tol = np.sqrt(np.finfo(float).eps)
+    reach = f + tol >= 0.5
+    rise = f - tol >= 0.5
+    i1 = np.argmax(reach, axis=1)
+    i2 = np.argmax(rise, axis=1)
+    rows = np.arange(len(weights))
+    # R's last follow-up time: the resample's own longest wait
+    last = times[len(times) - 1 - np.argmax(c[:, ::-1] > 0, axis=1)]
+    on_half = reach[rows, i1] & ~rise[rows, i1]  # F sits on 1/2 at i1
+    after = np.where(rise.any(axis=1), times[i2], np.where(on_half, last, np.nan))
+    out = np.where(on_half, (times[i1] + after) / 2, times[i1])
+    return np.where(reach.any(axis=1) & (c.sum(axis=1) > 0), out, np.nan)
 
 
 @dataclass

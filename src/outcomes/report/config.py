@@ -63,10 +63,32 @@ class Tables(_Model):
     responses: dict[str, str] = {}
 
 
+#: the count rule each disclosure preset stands for
+DISCLOSURE_RULES: dict[str, dict[str, int]] = {"default": {}, "mhsds": {"threshold": 4, "base": 5}}
+
+
 class Disclosure(_Model):
     enabled: bool = True
     threshold: int = Field(7, ge=0)
     base: int = Field(5, ge=1)
+    #: ``mhsds``: NHS England's MHSDS publication rule (0-4, zero included, suppressed; other
+    #: counts to the nearest 5), with this report's secondary suppression kept on top
+    rule: Literal["default", "mhsds"] = "default"
+
+    @model_validator(mode="after")
+    def _preset(self) -> Disclosure:
+        preset = DISCLOSURE_RULES[self.rule]
+        clash = [f"{k} ({getattr(self, k)})" for k, v in preset.items()
+                 if k in self.model_fields_set and getattr(self, k) != v]  # fmt: skip
+        if clash:
+            raise ValueError(
+                f"disclosure.rule {self.rule} fixes "
+                f"{' and '.join(f'{k} {v}' for k, v in preset.items())}; leave out "
+                + ", ".join(clash)
+            )
+        for k, v in preset.items():
+            object.__setattr__(self, k, v)  # the preset's values, not a user's choice
+        return self
 
 
 #: the explicit way to count every not-accepted referral as inappropriate

@@ -233,7 +233,7 @@ def write_packs(ev, output_dir: str | Path) -> Path:
     out = Path(output_dir)
     d = ev.cfg.disclosure
     rel = Release(enabled=d.enabled, threshold=d.threshold, base=d.base,
-                  decimals=getattr(d, "decimals", 1), tables_dir=out / "tables")  # fmt: skip
+                  decimals=getattr(d, "decimals", 1), tables_dir=out / "tables", rule=d.rule)  # fmt: skip
     schools = release_packs(ev, rel)
     out.mkdir(parents=True, exist_ok=True)
     links = []

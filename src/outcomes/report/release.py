@@ -146,6 +146,8 @@ class Release:
     base: int = 5
     decimals: int = 1
     tables_dir: Path | None = None
+    #: "mhsds": zero counts are hidden too (NHS England's MHSDS rule; threshold 4, base 5)
+    rule: str = "default"
     tables: dict[str, ReleasedTable] = field(default_factory=dict)
     failures: dict[str, list[str]] = field(default_factory=dict)
     quality: QualityRecord = field(default_factory=QualityRecord)
@@ -198,6 +200,7 @@ class Release:
             # as a scale called "total" is never read as (or refused for looking like) a margin
             structural = [c for c in t.columns if c not in roles] if totals or groups else []
             cols = [c for c in t.columns if c in set(roles) | set(structural)]
+            zeros = {c: (t[c].astype(object) == 0).to_numpy() for c in counts}
             out = disclosure.apply(
                 t[cols],
                 counts=list(counts),
@@ -214,6 +217,8 @@ class Release:
             )
             for c in cols:
                 t[c] = out[c]
+            if self.rule == "mhsds":
+                _hide_zeros(t, zeros, percentages or {}, means)
         for c, (_, d) in means.items():
             t[c] = _rounded(t[c], d)
             if c in ("p", "p_adj"):
@@ -378,13 +383,35 @@ class Release:
         def safe(m: re.Match) -> str:
             k = int(m.group(0))
             if k == 0:
-                return "0"
+                return MARKER if self.rule == "mhsds" else "0"
             if k <= self.threshold:
                 return MARKER
             r = int(np.floor(k / self.base + 0.5) * self.base)
             return str(max(r, int(np.ceil((self.threshold + 1) / self.base) * self.base)))
 
         return re.sub(r"(?<![\w.\-/:])\d+(?![\w.\-/:])", safe, text)
+
+
+def _hide_zeros(t: pd.DataFrame, zeros: dict, percentages: Mapping, means: Mapping) -> None:
+    """The MHSDS rule's zero: a count that was 0 shown as the marker, with the percentages
+    whose numerator and the statistics whose n it is. After the count rule, as NHS England
+    publishes: a hidden 0 gets no secondary suppression (a 0 is not a person to protect).
+
+    Example:
+        >>> t = pd.DataFrame({"k": [0, 10], "n": [20, 20], "pct": [0.0, 0.5]}, dtype=object)
+        >>> _hide_zeros(t, {"k": [True, False], "n": [False, False]}, {"pct": ("k", "n")}, {})
+        >>> t.values.tolist()
+        [['*', 20, '*'], [10, 20, 0.5]]
+    """
+    for c, zero in zeros.items():
+        t.loc[np.asarray(zero, bool), c] = MARKER
+    for p, spec in percentages.items():
+        num = spec if isinstance(spec, str) else spec[0]
+        if num in zeros:
+            t.loc[np.asarray(zeros[num], bool), p] = MARKER
+    for c, (n, _) in means.items():
+        if n in zeros:
+            t.loc[np.asarray(zeros[n], bool), c] = MARKER
 
 
 def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:

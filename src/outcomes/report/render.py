@@ -207,14 +207,18 @@ class Section:
 def title_block(evaluation: object, generated: str = "") -> str:
     """The report's title, period and contents, as HTML."""
     cfg = evaluation.cfg
+    school = getattr(cfg, "site_kind", "school") == "school"
     contents = [
-        ("executive-summary", "Executive summary"), ("reach", "Reach"), ("access", "Access"),
+        ("executive-summary", "Executive summary"), ("success-measures", "Success measures"),
+        ("reach", "Reach"), ("access", "Access"), ("before-and-after", "Before and after"),
+        ("monitoring-charts", "Monitoring charts"),
+        ("by-school-and-team", "By school and team" if school else "By site and team"),
         ("outcomes", "Outcomes"), ("experience", "Experience"),
         ("workforce", "Workforce confidence"), ("school-population", "School population"),
-        ("equity", "Equity"), ("data-quality", "Data quality and methods"),
-        ("appendix", "Appendix"),
+        ("equity", "Equity"), ("costs", "Costs and value"),
+        ("data-quality", "Data quality and methods"), ("appendix", "Appendix"),
     ]  # fmt: skip
-    if getattr(cfg, "site_kind", "school") != "school":  # no school sections
+    if not school:  # no school sections
         contents = [c for c in contents if c[0] not in ("workforce", "school-population")]
     links = " · ".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in contents)
     when = f" Generated {html.escape(generated)}." if generated else ""

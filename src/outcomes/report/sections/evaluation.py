@@ -88,6 +88,7 @@ class Evaluation:
             base=d.base,
             decimals=getattr(d, "decimals", 1),
             tables_dir=self.tables_dir,
+            rule=d.rule,
         )
         rel.quality.extend(getattr(self.inputs, "quality", None))
         for mod in self.modules:

@@ -76,6 +76,39 @@ def _survey_sentence(p: dict) -> str:
     return text + ")."
 
 
+def _before_after(rel: Release) -> list[str]:
+    """The service against the time before the programme (``service.pre_period``), in words,
+    from the released before-and-after tables; nothing without them."""
+    out = []
+    b = rel.get("before_after_inappropriate")
+    r = b.frame.iloc[0] if b is not None else None
+    if r is not None and not (is_hidden(r["before"]) or is_hidden(r["after"])):
+        diff = r["difference"]
+        what = ("" if is_hidden(diff) else
+                f" ({fmt_stat(diff, 1, sign=True)} percentage points, 95% CI "
+                f"{fmt_stat(r['difference_ci_low'], 1, sign=True)} to "
+                f"{fmt_stat(r['difference_ci_high'], 1, sign=True)})")  # fmt: skip
+        out.append(
+            f"- **Before and after:** inappropriate referrals were {fmt_stat(r['before'], 0)}% "
+            f"of those decided before the programme and {fmt_stat(r['after'], 0)}% during "
+            f"it{what}."
+        )
+    w, c = rel.get("before_after_waits"), rel.get("before_after_waits_change")
+    if w is not None and c is not None:
+        m = w.frame.set_index("period")["median_days"]
+        d = c.row(measure="median wait to first contact (days)")
+        if d is not None and not is_hidden(d["difference"]):
+            out.append(
+                f"- **Waits before and after:** half of the children had a first contact "
+                f"within {fmt_stat(m['before'], 0)} days before the programme and "
+                f"{fmt_stat(m['after'], 0)} days during it (a change of "
+                f"{fmt_stat(d['difference'], 0, sign=True)} days, 95% CI "
+                f"{fmt_stat(d['ci_low'], 0, sign=True)} to "
+                f"{fmt_stat(d['ci_high'], 0, sign=True)})."
+            )
+    return out
+
+
 def render(rel: Release, cfg) -> Section:
     s = Section(TITLE, anchor=ANCHOR)
     s.text(
@@ -83,6 +116,12 @@ def render(rel: Release, cfg) -> Section:
         f"{cfg.period.end:%d %B %Y} (data extracted {cfg.extract_date:%d %B %Y}). Figures are "
         "rounded and small numbers suppressed (shown as `*`) to protect the children and "
         "families in them."
+        + (
+            " Counts follow NHS England's MHSDS rule: every count from 0 to 4, zero included, "
+            "is shown as `*` and the others are rounded to the nearest 5."
+            if cfg.disclosure.rule == "mhsds"
+            else ""
+        )
     )
     bullets = []
     o = rel.get("reach_overall")
@@ -103,6 +142,7 @@ def render(rel: Release, cfg) -> Section:
             f"{fmt_stat(f['median_days'], 0)} days of referral (the median wait), and {share} "
             f"within {cfg.service.standard_days} days; children still waiting are counted."
         )
+    bullets += _before_after(rel)
     ch = rel.get("change_by_measure")
     h = rel.facts.get("outcomes: headline")
     if ch is not None and h is not None:
