@@ -534,3 +534,40 @@ def test_small_pilots_leak_nothing_across_linked_tables(seed, tmp_path):
     assert len(serves) == 2 and all(len(s) == 2 for s in serves.values())
     assert attack_teams(rel, serves) == []
     assert attack_waits_by_month(rel) == []
+
+
+def test_the_design_effect_and_icc_give_back_the_published_n_only(tmp_path):
+    """The comparison schools at 12 months keep 13 pupils in two schools (8, 6 of them with
+    probable difficulties, and 5 without): n is published as 15. The design effect is
+    1 + (n / schools - 1) ICC, so with the ICC beside it n = schools x (1 + (deff - 1) / ICC);
+    from the exact design effect that gave the exact 13 back.
+
+    By hand (one-way ANOVA ICC): MSB = 8 (3/4 - 6/13)^2 + 5 (6/13)^2 = 1.7308, MSW = 1.5 / 11
+    = 0.13636, n0 = 13 - (64 + 25) / 13 = 6.1538, ICC = (MSB - MSW) / (MSB + (n0 - 1) MSW)
+    = 0.655; the exact design effect 1 + 5.5 x 0.655 = 4.60 gives 2 (1 + 3.60 / 0.655) = 12.99,
+    the one from the published n 1 + (7.5 - 1) x 0.655 = 5.26 gives 15.01."""
+    data = copy_demo(tmp_path)
+    first = demo_on(data, tmp_path / "first")
+    scores = first.survey_scores
+    case = scores["total_difficulties_band"].isin(first.cfg.school_survey.sdq_bands)
+    answered = scores["total_difficulties_band"].notna()
+    cell = (scores["cohort"] == "comparison") & (scores["wave"].astype(str) == "12m")
+    a, b = sorted(set(scores.loc[cell, "school_id"]))[:2]
+    keep = [
+        *np.flatnonzero(cell & (scores["school_id"] == a) & case)[:6],
+        *np.flatnonzero(cell & (scores["school_id"] == a) & answered & ~case)[:2],
+        *np.flatnonzero(cell & (scores["school_id"] == b) & answered & ~case)[:5],
+    ]
+    sv = pd.read_csv(data / "school_survey.csv")
+    assert len(sv) == len(scores)  # the scores keep the survey's rows in order
+    drop = np.setdiff1d(np.flatnonzero(cell.to_numpy()), keep)
+    sv.drop(index=drop).to_csv(data / "school_survey.csv", index=False)
+    ev = demo_on(data, tmp_path / "out")
+    r = ev.release.get("survey_prevalence").row(cohort="comparison", wave="12m")
+    exact_n, schools = 13, 2
+    assert r["n"] == 15 and r["icc"] == 0.655  # rounding hid the exact n ...
+    assert r["deff"] == 5.26
+    # ... which the published design effect and ICC must not give back
+    n_back = schools * (1 + (float(r["deff"]) - 1) / float(r["icc"]))
+    assert round(n_back) != exact_n, n_back
+    assert n_back == pytest.approx(r["n"], abs=1)

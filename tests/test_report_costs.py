@@ -117,3 +117,42 @@ def test_costs_need_lines():
     with pytest.raises(ConfigError, match="cost lines"):
         load_config({"programme": "P", "period": {"start": "2025-09-01", "end": "2026-08-31"},
                      "tables": {}, "costs": {"price_year": 2025}})  # fmt: skip
+
+
+def test_a_programme_of_other_sites_has_a_cost_per_child(tmp_path):
+    """The family pilot (four children's centres, no schools): cost per child from the
+    children seen overall (the Total row of the table by site), and per site."""
+    from pathlib import Path
+
+    import yaml
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "family_pilot.yaml"
+    cfg = yaml.safe_load(example.read_text())
+    cfg["data_dir"] = str((example.parent / cfg["data_dir"]).resolve())
+    cfg["costs"] = {
+        "illustrative": True,
+        "price_year": 2025,
+        "lines": [
+            {"item": "family workers", "category": "staff", "fte": 2, "salary": 30000,
+             "on_cost_rate": 0.25},
+            {"item": "session materials", "category": "sessions", "quantity": 100,
+             "unit_cost": 20},
+        ],
+    }  # fmt: skip
+    ev = Evaluation.from_config(cfg, tmp_path / "out")
+    rel = ev.release
+    assert rel.failures.get("costs: per output") in (None, [])
+    # staff: 2 x 30,000 x 1.25 = 75,000; sessions: 100 x 20 = 2,000; total 77,000
+    assert rel.get("cost_by_category").row(category="Total")["cost"] == 77000
+    seen = rel.get("children_seen_by_site").row(site_id="Total")["children_seen_1plus"]
+    assert not is_hidden(seen) and seen % 5 == 0  # the released (rounded) count
+    per = rel.get("cost_per_unit")
+    child = per.row(unit="child or young person seen")
+    assert child["units"] == seen and child["cost_per"] == round(77000 / seen)
+    site = per.row(unit="site")
+    assert site["units"] == 4 and site["cost_per"] == round(77000 / 4)  # four centres
+    m = rel.get("cyp_outcome_metric").row(rater="any")
+    row = rel.get("cost_per_outcome").frame.iloc[-1]
+    assert row["cost_per"] == round(77000 / (seen * m["n_improvement"] / m["n_paired"]))
+    text = " ".join(getattr(b, "text", "") for b in ev.costs().blocks)
+    assert f"£{round(77000 / seen):,} per child or young person seen" in text

@@ -71,18 +71,19 @@ def release(ev, rel: Release) -> None:
     total = rel.facts.get("costs: total")
     if total is None:
         return
-    seen = _released(rel, "children_seen_by_school", school_id="Total")
+    # children seen overall: the Total row of the table by school, or by site for a programme
+    # delivered through other sites (site_kind)
+    word, column = ev.cfg.site_word, ev.cfg.site_column
+    seen = _released(rel, f"children_seen_by_{word}", **{column: "Total"})
     supported = _num(seen.get("children_seen_1plus")) if seen else np.nan
     with guard(rel, "costs: per output"):
-        schools = rel.get("reach_by_school")
-        n_schools = (
-            float((schools.frame["school_id"].astype(str) != "Total").sum()) if schools else np.nan
-        )
-        rows = [("child or young person seen", supported), ("school", n_schools)]
+        sites = rel.get(f"reach_by_{word}")
+        n_sites = float((sites.frame[column].astype(str) != "Total").sum()) if sites else np.nan
+        rows = [("child or young person seen", supported), (word, n_sites)]
         t = pd.DataFrame(
             {
                 "unit": [u for u, _ in rows],
-                # how many units: released counts (children) or not personal (schools)
+                # how many units: released counts (children) or not personal (schools, sites)
                 "units": [MARKER if not np.isfinite(n) else int(n) for _, n in rows],
                 "cost_per": [
                     MARKER if not (np.isfinite(n) and n > 0) else round(total / n) for _, n in rows

@@ -69,6 +69,7 @@ def _secondary(ev, rel: Release, sv: pd.DataFrame) -> None:
             percentages={"prevalence": ("cases", "n")},
             means={"icc": ("n", 3), "deff": ("n", 2)}, store=False, within={"cases": "n"},
         ).frame  # fmt: skip
+        pub["deff"] = _published_deff(pub, prev["n_clusters"].to_numpy())
         # cluster-adjusted Wilson CI from the released counts and design effect
         deff = [np.nan if is_hidden(d) else max(float(d), 1.0) for d in pub["deff"]]
         n_eff = [
@@ -202,6 +203,21 @@ def _primary(ev, rel: Release, pv: pd.DataFrame) -> None:
         arms = [PROGRAMME, COMPARISON] if prog else [PROGRAMME]
         _hide_unsafe(rel, pub, "survey_primary_comparison", _comparison_cells(arms),
                      source=("survey_primary_wellbeing", "mean"))  # fmt: skip
+
+
+def _published_deff(pub: pd.DataFrame, schools: np.ndarray) -> list:
+    """The design effect recomputed from the published n and ICC, 1 + (n / schools - 1) ICC, to
+    2 decimals: the exact one with the ICC gave the exact n back (n = schools x (1 + (deff - 1)
+    / ICC), to within a pupil for a small cohort). One school: 1 (no clustering to allow for);
+    the marker where n is hidden."""
+    out = []
+    for n, icc, d, k in zip(pub["n"], pub["icc"], pub["deff"], schools, strict=True):
+        if is_hidden(n) or is_hidden(icc) or not k > 0:
+            # hidden with its n, or no ICC (then 1 for one school or not estimable: no n in it)
+            out.append(d)
+        else:
+            out.append(round(1 + (float(n) / float(k) - 1) * float(icc), 2) + 0.0)
+    return out
 
 
 def _mean_ci(pub: pd.DataFrame, confidence: float = 0.95) -> tuple[list, list]:
