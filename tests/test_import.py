@@ -58,7 +58,7 @@ def test_core_names_do_not_load_plotting_report_forms_or_synthetic():
 
 def test_subpackages_load_their_heavy_tools_only_when_used():
     # File readers and notebook execution are needed by a few functions, not at import.
-    tools = ("pyxform", "pyreadstat", "papermill", "nbconvert", "nbclient")
+    tools = ("pyxform", "pyreadstat", "nbformat", "IPython", "papermill", "nbconvert", "nbclient")
     code = "import outcomes.forms, outcomes.report, outcomes.synthetic\n" + _loaded(tools)
     assert _fresh(code) == []
 
