@@ -308,3 +308,118 @@ def write_extract(
         else:
             df.to_csv(folder / f"{name}.csv", index=False)
     return folder
+
+
+# The programme's broad groups as the first NHS code of each group (the metric's ethnicity
+# breakdown reports the groups, so the choice of code within a group does not show)
+_ETHNICITY = {"White": "A", "Mixed": "D", "Asian": "H", "Black": "M", "Other": "S"}
+_GENDER = {"male": "1", "female": "2"}
+
+
+@validate_params({"data": "no_validation", "provider": [str], "local_authority": [str]})
+def from_programme(
+    data, *, provider: str = "RXX", local_authority: str = "E08000018"
+) -> dict[str, pd.DataFrame]:
+    """The simulated programme (:class:`~outcomes.synthetic.ProgrammeData`) as the MHSDS
+    extract its services would submit: people, referrals, contacts and the scale scores of
+    every instrument with SNOMED codes (``snomed:`` in the instrument YAML), one row per score
+    in ``MHS606CodedScoreAssessmentRefer``. The same children and scores as the item-level
+    tables, so the demo can show both paths.
+
+    Mapping: each team is a provider (``provider`` + team letter); a not-accepted referral is
+    rejected on its referral date; contacts are the first and second contact dates and the
+    rest of ``n_contacts`` spread evenly up to discharge, all attended face to face; gender
+    male/female -> 1/2, otherwise 9; ethnicity groups -> NHS codes A, D, H, M, S (not known:
+    99). LSOA and sub-ICB are not simulated (their breakdowns are ``UNKNOWN``).
+
+    Example:
+        >>> import outcomes as oc
+        >>> from outcomes.synthetic import demo_programme
+        >>> from outcomes.synthetic.mhsds import from_programme
+        >>> ex = oc.mhsds.read(from_programme(demo_programme()))
+        >>> sorted(ex.tables)[:2]
+        ['MHS001MPI', 'MHS101Referral']
+    """
+    import outcomes as oc
+
+    from ..coded_scores import snomed_index
+
+    refs = data.referrals
+    people = refs.drop_duplicates("person_id")
+    mpi = pd.DataFrame(
+        {
+            "Person_ID": people["person_id"].astype(str).to_numpy(),
+            "Gender": people["gender"].map(_GENDER).fillna("9").to_numpy(),
+            "NHSDEthnicity": people["ethnicity"].map(_ETHNICITY).fillna("99").to_numpy(),
+            "LADistrictAuth": local_authority,
+        }
+    )
+    team = refs["team"].astype(str)
+    accepted = refs["accepted"].fillna(False).astype(bool)
+    ref = pd.DataFrame(
+        {
+            "UniqServReqID": refs["referral_id"].astype(str).to_numpy(),
+            "Person_ID": refs["person_id"].astype(str).to_numpy(),
+            "OrgIDProv": (provider + team.str[-1].str.upper()).to_numpy(),
+            "ReferralRequestReceivedDate": refs["referral_date"].to_numpy(),
+            "ServDischDate": refs["discharge_date"].to_numpy(),
+            "AgeServReferRecDate": refs["age"].to_numpy(),
+            "ReferRejectionDate": refs["referral_date"].where(~accepted).to_numpy(),
+        }
+    )
+    rows = []
+    for r in refs.itertuples(index=False):
+        if pd.isna(r.first_contact_date):
+            continue
+        dates = [r.first_contact_date]
+        if pd.notna(r.second_contact_date):
+            dates.append(r.second_contact_date)
+            rest = int(r.n_contacts) - 2
+            end = r.discharge_date if pd.notna(r.discharge_date) else r.second_contact_date
+            for k in range(1, rest + 1):
+                dates.append(r.second_contact_date + (end - r.second_contact_date) * k / (rest + 1))
+        for k, d in enumerate(dates):
+            rows.append((f"{r.referral_id}-C{k + 1}", str(r.referral_id), str(r.person_id), d))
+    con = pd.DataFrame(
+        rows, columns=["UniqCareContID", "UniqServReqID", "Person_ID", "CareContDate"]
+    )
+    con["CareContDate"] = pd.to_datetime(con["CareContDate"]).dt.normalize()
+    con["AttendStatus"] = "5"
+    con["ConsMechanismMH"] = "01"
+    con.insert(0, "MHS201UniqID", np.arange(len(con)) + 1)
+
+    code_of: dict[tuple[str, str], str] = {}
+    for code, key in snomed_index().items():
+        code_of.setdefault(key, code)
+    scores = []
+    for inst, frame in data.responses.items():
+        mine = {s: c for (i, s), c in code_of.items() if i == inst}
+        if not mine or frame.empty:
+            continue
+        scored = oc.score(frame, inst)
+        scored = scored[scored["referral_id"].notna()]
+        for scale, code in mine.items():
+            if scale not in scored.columns:
+                continue
+            v = scored[["person_id", "referral_id", "date", scale]].dropna()
+            num = v[scale].astype("float64").round(2)
+            text = np.where(num % 1 == 0, num.map("{:.0f}".format), num.map("{:g}".format))
+            scores.append(
+                pd.DataFrame(
+                    {
+                        "UniqServReqID": v["referral_id"].astype(str).to_numpy(),
+                        "Person_ID": v["person_id"].astype(str).to_numpy(),
+                        "CodedAssToolType": code,
+                        "PersScore": text,
+                        "AssToolCompTimestamp": pd.to_datetime(v["date"]).to_numpy(),
+                    }
+                )
+            )
+    a606 = pd.concat(scores, ignore_index=True) if scores else pd.DataFrame()
+    a606.insert(0, "MHS606UniqID", np.arange(len(a606)) + 1)
+    return {
+        "MHS001MPI": mpi,
+        "MHS101Referral": ref,
+        "MHS201CareContact": con,
+        "MHS606CodedScoreAssessmentRefer": a606,
+    }
