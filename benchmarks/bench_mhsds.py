@@ -1,88 +1,182 @@
-"""MHSDS extract -> NHS CYP outcomes metric: time and peak memory by engine and size.
+"""MHSDS extract -> NHS CYP outcomes metric: time, CPU time and peak memory by engine and size,
+and the growth exponent b of seconds ~ (score records)**b.
 
-Each (engine, size) runs in a fresh Python process, so the peak resident memory (ru_maxrss)
-includes DuckDB's and the JVM driver's native memory (the JVM executors of local Spark are in
-that process too). Sizes are referrals; the synthetic extract has about 8 score records per
-referral (``scores_per_referral=10`` asks for ~10).
+Each size is generated once (``simulate_mhsds`` written as Parquet by ``write_extract``, timed)
+into a temporary folder; each (engine, size) then runs in a fresh Python process reading that
+folder, so the peak resident memory (ru_maxrss) is the whole process: DuckDB's native memory,
+and for Spark the driver (local Spark's executors run in the same JVM). ``duckdb`` reads the
+folder inside DuckDB (``read(folder, engine="duckdb")``); ``pandas`` and ``spark`` read it
+with the pandas reader. The machine is shared: every row also has the process's CPU seconds
+and the 1-minute load average at its start, and a floor measured in the same run (DuckDB
+counting the score files' rows and summing a column) gives ``ratio_to_floor``.
 
-Default (``make bench``): small sizes only. Large sizes (1e5 and 1e6 referrals, i.e. up to
-~1e7 score records; target on this 2-core machine: DuckDB under 60 s and under 4 GB) run
-only when asked: ``python benchmarks/bench_mhsds.py --large`` or ``OUTCOMES_BENCH_LARGE=1``.
-pandas runs up to 1e6 when large; Spark up to 1e5 unless ``--spark-large``.
+Sizes are referrals with about 10 score records each (``scores_per_referral=10``). Default
+(``make bench``): 1e3 and 1e4 referrals. ``--large`` (or ``OUTCOMES_BENCH_LARGE=1``): also 1e5
+and 1e6 referrals, i.e. up to 1e7 score records (target on this 2-core machine: DuckDB under
+60 s and under 4 GB); pandas up to 1e5 unless ``--pandas-large``; Spark up to 1e5 unless
+``--spark-large``. ``--engines=duckdb`` (comma-separated) runs only those engines.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 SMALL = (1_000, 10_000)
 LARGE = (100_000, 1_000_000)
+PERIOD = ("2025-04-01", "2026-03-31")
+BY = ["england", "provider", "icb", "imd_decile"]
 
-_CHILD = r"""
-import json, resource, sys, time, warnings
-warnings.simplefilter("ignore")
-import outcomes as oc
-from outcomes.synthetic.mhsds import simulate_mhsds
-engine, n = sys.argv[1], int(sys.argv[2])
+_GENERATE = r"""
+import json, sys, time
+from outcomes.synthetic.mhsds import simulate_mhsds, write_extract
+n, folder = int(sys.argv[1]), sys.argv[2]
 t0 = time.perf_counter()
 tables = simulate_mhsds(n, seed=1, scores_per_referral=10)
-n_scores = len(tables["MHS606CodedScoreAssessmentRefer"]) + len(tables["MHS607CodedScoreAssessmentAct"])
 t1 = time.perf_counter()
-ex = oc.mhsds.read(tables)
-del tables
+write_extract(tables, folder)
 t2 = time.perf_counter()
-res = oc.cyp_outcome_metric(ex, period_start="2025-04-01", period_end="2026-03-31",
-                            convention="nhs", by=["england", "provider", "icb", "imd_decile"],
-                            engine=engine)
-t3 = time.perf_counter()
-print(json.dumps({"engine": engine, "referrals": n, "score_records": n_scores,
-                  "generate_s": t1 - t0, "read_s": t2 - t1, "metric_s": t3 - t2,
-                  "read_and_metric_s": t3 - t1,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+n_scores = len(tables["MHS606CodedScoreAssessmentRefer"]) + len(tables["MHS607CodedScoreAssessmentAct"])
+print(json.dumps({"referrals": n, "score_records": n_scores, "generate_s": t1 - t0,
+                  "write_parquet_s": t2 - t1}))
 """
 
+_FLOOR = r"""
+import json, sys, time, duckdb
+folder = sys.argv[1]
+con = duckdb.connect()
+t0 = time.perf_counter()
+con.execute(f"SELECT COUNT(*), SUM(LENGTH(PersScore)) FROM read_parquet('{folder}/MHS60*.parquet')").fetchall()
+print(json.dumps({"floor_s": time.perf_counter() - t0}))
+"""
 
-def one(engine: str, n: int, timeout: float = 1800) -> dict:
+_RUN = (
+    r"""
+import json, os, resource, sys, time, warnings
+warnings.simplefilter("ignore")
+engine, folder = sys.argv[1], sys.argv[2]
+load = os.getloadavg()[0]
+t0 = time.perf_counter()
+import outcomes as oc
+ex = oc.mhsds.read(folder, engine="duckdb" if engine == "duckdb" else "pandas")
+t1 = time.perf_counter()
+res = oc.cyp_outcome_metric(ex, period_start=PERIOD_START, period_end=PERIOD_END, convention="nhs", by=BY,
+                            engine=engine)
+n = int(res.to_frame()["n_referrals"].iloc[0])
+t2 = time.perf_counter()
+u = resource.getrusage(resource.RUSAGE_SELF)
+c = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"engine": engine, "read_s": t1 - t0, "metric_s": t2 - t1,
+                  "read_and_metric_s": t2 - t0, "cpu_s": u.ru_utime + u.ru_stime + c.ru_utime + c.ru_stime,
+                  "peak_rss_mb": max(u.ru_maxrss, c.ru_maxrss) / 1024, "load_1min": load,
+                  "mhs110_england": n}))
+""".replace("PERIOD_START", repr(PERIOD[0]))
+    .replace("PERIOD_END", repr(PERIOD[1]))
+    .replace("BY", repr(BY))
+)
+
+
+def _child(code: str, *args: str, timeout: float = 3600) -> dict:
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parents[1] / "src")
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     try:
         p = subprocess.run(
-            [sys.executable, "-c", _CHILD, engine, str(n)],
+            [sys.executable, "-c", code, *args],
             capture_output=True,
             text=True,
             timeout=timeout,
             env=env,
         )
     except subprocess.TimeoutExpired:
-        return {"engine": engine, "referrals": n, "error": f"did not finish in {timeout} s"}
+        return {"error": f"did not finish in {timeout} s"}
     if p.returncode != 0:
-        return {"engine": engine, "referrals": n, "error": p.stderr.strip().splitlines()[-1:]}
+        return {"error": p.stderr.strip().splitlines()[-1:]}
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def run(large: bool | None = None, spark_large: bool = False) -> dict:
+def _exponent(sizes: list[float], seconds: list[float]) -> float | None:
+    """Least-squares slope of log(seconds) on log(size), over sizes of at least 1e5 score
+    records (below that fixed costs, imports and JVM start dominate)."""
+    pts = [(math.log(n), math.log(s)) for n, s in zip(sizes, seconds, strict=True) if n >= 1e5]
+    if len(pts) < 2:
+        return None
+    mx = sum(x for x, _ in pts) / len(pts)
+    my = sum(y for _, y in pts) / len(pts)
+    sxx = sum((x - mx) ** 2 for x, _ in pts)
+    return sum((x - mx) * (y - my) for x, y in pts) / sxx
+
+
+def run(
+    large: bool | None = None,
+    spark_large: bool = False,
+    pandas_large: bool = False,
+    engines: tuple[str, ...] = ("duckdb", "pandas", "spark"),
+) -> dict:
     if large is None:
         large = os.environ.get("OUTCOMES_BENCH_LARGE", "") not in ("", "0")
     sizes = SMALL + (LARGE if large else ())
     rows = []
-    for n in sizes:
-        rows.append(one("duckdb", n))
-        rows.append(one("pandas", n))
-        if n <= 100_000 or spark_large:
-            rows.append(one("spark", n))
-    return {"rows": rows, "large": large}
+    with tempfile.TemporaryDirectory(prefix="bench_mhsds_") as tmp:
+        for n in sizes:
+            folder = str(Path(tmp) / str(n))
+            gen = _child(_GENERATE, str(n), folder)
+            floor = _child(_FLOOR, folder)
+            todo = [e for e in ("duckdb",) if e in engines]
+            if "pandas" in engines and (n <= 100_000 or pandas_large):
+                todo.append("pandas")
+            if "spark" in engines and (n <= 100_000 or spark_large):
+                todo.append("spark")
+            for engine in todo:
+                r = {**gen, **floor, **_child(_RUN, engine, folder)}
+                r.setdefault("engine", engine)
+                if "read_and_metric_s" in r and "floor_s" in r:
+                    r["ratio_to_floor"] = r["read_and_metric_s"] / r["floor_s"]
+                rows.append(r)
+                print(json.dumps(r), flush=True)
+    growth = {}
+    for engine in ("duckdb", "pandas", "spark"):
+        ok = [r for r in rows if r.get("engine") == engine and "read_and_metric_s" in r]
+        growth[engine] = _exponent(
+            [r["score_records"] for r in ok], [r["read_and_metric_s"] for r in ok]
+        )
+    big = [r for r in rows if r.get("engine") == "duckdb" and r["referrals"] == 1_000_000]
+    target = None
+    if big and "read_and_metric_s" in big[0]:
+        target = {
+            "seconds": big[0]["read_and_metric_s"],
+            "peak_rss_mb": big[0]["peak_rss_mb"],
+            "met": big[0]["read_and_metric_s"] < 60 and big[0]["peak_rss_mb"] < 4096,
+        }
+    return {
+        "rows": rows,
+        "large": large,
+        "growth_exponent": growth,
+        "target_duckdb_1e6_referrals": target,
+    }
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).parent))
     from _harness import save
 
-    result = run(large="--large" in sys.argv or None, spark_large="--spark-large" in sys.argv)
-    for r in result["rows"]:
-        print(json.dumps(r))
-    print(save("bench_mhsds", result))
+    result = run(
+        large="--large" in sys.argv or None,
+        spark_large="--spark-large" in sys.argv,
+        pandas_large="--pandas-large" in sys.argv,
+        # --engines=duckdb,pandas runs only those
+        engines=tuple(
+            next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--engines=")), "").split(
+                ","
+            )
+            if any(a.startswith("--engines=") for a in sys.argv)
+            else ("duckdb", "pandas", "spark")
+        ),
+    )
+    print(json.dumps({k: v for k, v in result.items() if k != "rows"}))
+    print(save("mhsds", result))

@@ -335,3 +335,30 @@ def test_command_line(tmp_path):
         app, ["nhs-metric", str(folder), "--period", "2025-03", "-o", str(out)]
     )
     assert bad.exit_code == 1 and "START:END" in bad.output
+
+
+def test_extract_from_the_simulated_programme():
+    # the demo programme's children as an MHSDS extract: MHS110 is counted here straight from
+    # the programme's referrals table (accepted, discharged in the period, a second contact,
+    # aged 0-17), not by the metric's code
+    from outcomes.synthetic import demo_programme
+    from outcomes.synthetic.mhsds import from_programme
+
+    d = demo_programme()
+    ex = oc.mhsds.read(from_programme(d))
+    assert ex.problems.empty
+    period = ("2025-09-01", "2026-08-31")
+    res = oc.cyp_outcome_metric(ex, period_start=period[0], period_end=period[1], convention="nhs")
+    r = d.referrals
+    disch = r["discharge_date"]
+    expected = (
+        r["accepted"].fillna(False).astype(bool)
+        & disch.between(*period)
+        & r["second_contact_date"].notna()
+        & (r["second_contact_date"] <= disch)
+        & r["age"].between(0, 17)
+    ).sum()
+    e = res.to_frame().set_index("rater")
+    assert e.loc["any", "n_referrals"] == expected > 100
+    # SDQ parent, HoNOSCA and GBO scores were recorded for them: every rater has pairs
+    assert (e.loc[["self", "parent", "clinician"], "n_paired"] > 50).all()

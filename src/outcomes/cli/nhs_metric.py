@@ -35,8 +35,8 @@ def nhs_metric(
     ] = None,
 ) -> None:
     """Compute the metric and write metric.csv (raw counts), nhs_measures.csv (NHS long
-    format, Provider/ICB/region suppressed by the mhsds rule), referrals.csv, unused.csv and
-    problems.csv."""
+    format, Provider/ICB/region suppressed by the mhsds rule), referrals.csv, measures.csv,
+    unused.csv and problems.csv."""
     from ..change.outcome_metric import cyp_outcome_metric
     from ..mhsds import read
     from ..mhsds.reference import BREAKDOWNS
@@ -52,7 +52,8 @@ def nhs_metric(
             from ..mhsds.engines import spark_session
 
             spark = spark_session(spark_master)
-        ex = read(extract)
+        # on DuckDB the files are scanned and checked inside DuckDB (national-scale extracts)
+        ex = read(extract, engine="duckdb" if engine == "duckdb" else "pandas")
         res = cyp_outcome_metric(
             ex,
             period_start=start,
@@ -68,8 +69,7 @@ def nhs_metric(
     out.mkdir(parents=True, exist_ok=True)
     res.to_frame().to_csv(out / "metric.csv", index=False)
     res.to_nhs_frame(suppress=True).to_csv(out / "nhs_measures.csv", index=False)
-    res.referrals.to_csv(out / "referrals.csv", index=False)
-    res.unused.to_csv(out / "unused.csv", index=False)
+    res.write_details(out)
     ex.problems.to_csv(out / "problems.csv", index=False)
     typer.echo(res.summary())
     typer.echo(f"{len(ex.problems)} problem(s) in the extract (problems.csv). Wrote {out}")

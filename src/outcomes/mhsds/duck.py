@@ -14,6 +14,8 @@ typed columns only, the shape the method reads).
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -27,12 +29,20 @@ _TYPES = {"text": "VARCHAR", "time": "VARCHAR", "int": "BIGINT", "date": "DATE"}
 _TYPES.update({"timestamp": "DATE", "score": "VARCHAR"})
 
 
+_SPILL: str | None = None
+
+
 def connect(memory_limit: str = "3GB", threads: int | None = None):
     """A DuckDB connection that spills to a private temporary folder beyond ``memory_limit``."""
     import duckdb
 
+    global _SPILL
+    if _SPILL is None:
+        # one spill folder per process, removed at exit
+        _SPILL = tempfile.mkdtemp(prefix="outcomes_duckdb_")
+        atexit.register(shutil.rmtree, _SPILL, True)
     con = duckdb.connect()
-    spill = tempfile.mkdtemp(prefix="outcomes_duckdb_")
+    spill = _SPILL
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET temp_directory = '{spill}'")
     if threads is not None:

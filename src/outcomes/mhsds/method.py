@@ -241,13 +241,16 @@ def steps(period_start: str, period_end: str) -> list[tuple[str, str]]:
         )
     )
     # de-duplication among usable rows: same person, date, referral, scale and score text
+    # (rows already unusable keep their reason and never enter the window: it is the
+    # costliest step at national scale)
     s.append(
         (
             "assess_d",
-            "SELECT a.*, CASE WHEN a.pre_reason <> '' THEN a.pre_reason "
+            "SELECT a.*, a.pre_reason AS dreason FROM assess_m a WHERE a.pre_reason <> '' "
+            "UNION ALL SELECT a.*, CASE "
             f"WHEN ROW_NUMBER() OVER (PARTITION BY a.Person_ID, a.score_date, a.UniqServReqID, "
-            "a.nhs_scale, a.PersScore, a.pre_reason ORDER BY a.id, a.source, a._row) > 1 "
-            f"THEN '{U_DUP}' ELSE '' END AS dreason FROM assess_m a",
+            "a.nhs_scale, a.PersScore ORDER BY a.id, a.source, a._row) > 1 "
+            f"THEN '{U_DUP}' ELSE '' END AS dreason FROM assess_m a WHERE a.pre_reason = ''",
         )
     )
     link = (

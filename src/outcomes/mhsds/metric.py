@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -102,11 +103,10 @@ class NHSMetricResult:
     def unused(self) -> pd.DataFrame:
         return self._detail("unused")
 
-    def write_details(self, folder) -> None:
+    @validate_params({"folder": [str, Path]})
+    def write_details(self, folder: str | Path) -> None:
         """``referrals.csv``, ``measures.csv`` and ``unused.csv`` in ``folder`` (DuckDB writes
         them itself when the tables are still in the engine)."""
-        from pathlib import Path
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for name, sql in _DETAILS.items():
