@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataStructureError
-from .extract import PROBLEM_COLUMNS, REFERENCE, TABLES, _parse, table_files
+from .schema import PROBLEM_COLUMNS, REFERENCE, TABLES, _parse, table_files
 
 _TYPES = {"text": "VARCHAR", "time": "VARCHAR", "int": "BIGINT", "date": "DATE"}
 _TYPES.update({"timestamp": "DATE", "score": "VARCHAR"})

@@ -13,7 +13,6 @@ Each step is ``(view name, SELECT ...)``; an engine materialises them in order.
 
 from __future__ import annotations
 
-from .extract import REFERENCE, TABLES
 from .reference import (
     AGE_BANDS,
     ATTENDED,
@@ -27,6 +26,7 @@ from .reference import (
     REFERRAL_REASONS,
     UPPER_ETHNICITY,
 )
+from .schema import REFERENCE, TABLES
 
 RATERS3 = ("self", "parent", "clinician")
 

@@ -15,7 +15,7 @@ from .._internal.params import Options, validate_params
 from .._internal.text import unknown
 from ..errors import OutcomesError
 from . import method
-from .extract import REFERENCE, TABLES, MHSDSExtract, _parse
+from .extract import MHSDSExtract
 from .reference import (
     BREAKDOWNS,
     RATERS,
@@ -24,6 +24,7 @@ from .reference import (
     rcads_norms,
     scale_table,
 )
+from .schema import REFERENCE, TABLES, _parse
 
 OUTCOMES = ("improvement", "no_change", "deterioration")
 MEASURE_IDS = {
