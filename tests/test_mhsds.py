@@ -362,3 +362,42 @@ def test_extract_from_the_simulated_programme():
     assert e.loc["any", "n_referrals"] == expected > 100
     # SDQ parent, HoNOSCA and GBO scores were recorded for them: every rater has pairs
     assert (e.loc[["self", "parent", "clinician"], "n_paired"] > 50).all()
+
+
+def test_synth_writes_an_extract_that_nhs_metric_reads(tmp_path):
+    # the two commands of the README: `synth --mhsds` then `nhs-metric` on its folder; MHS110
+    # counted from the written referrals.csv (accepted, discharged in the period, a second
+    # contact on or before discharge, aged 0-17), not by the metric's code
+    from typer.testing import CliRunner
+
+    from outcomes.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "syn"
+    res = runner.invoke(
+        app,
+        ["synth", "--seed", "7", "--truth-mc-size", "0", "--mhsds", "--out", str(out)],
+    )
+    assert res.exit_code == 0, res.output
+    assert "MHSDS extract" in res.output
+    folder = out / "mhsds"
+    assert sorted(p.name for p in folder.iterdir())[:2] == ["MHS001MPI.csv", "MHS101Referral.csv"]
+    metric = tmp_path / "metric"
+    res = runner.invoke(
+        app,
+        ["nhs-metric", str(folder), "--period", "2025-09-01:2026-08-31", "-o", str(metric)],
+    )
+    assert res.exit_code == 0, res.output
+    r = pd.read_csv(out / "referrals.csv", parse_dates=["discharge_date", "second_contact_date"])
+    disch = r["discharge_date"]
+    expected = (
+        r["accepted"].astype(str).str.lower().eq("true")
+        & disch.between("2025-09-01", "2026-08-31")
+        & r["second_contact_date"].notna()
+        & (r["second_contact_date"] <= disch)
+        & r["age"].between(0, 17)
+    ).sum()
+    m = pd.read_csv(metric / "metric.csv")
+    england = m[(m["breakdown"] == "england") & (m["rater"] == "any")]
+    assert int(england["n_referrals"].iloc[0]) == expected > 100
+    assert pd.read_csv(metric / "problems.csv").empty

@@ -51,6 +51,14 @@ def synth(
             help="Also record RCADS-25 (self 11+, parent 8-10) and, from 16, GAD-7 and PHQ-9.",
         ),
     ] = False,
+    mhsds: Annotated[
+        bool,
+        typer.Option(
+            "--mhsds",
+            help="Also write the programme as an MHSDS extract (OUT/mhsds/<Table>.csv) for "
+            "`outcomes nhs-metric`.",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a school mental health programme with known ground truth and write it as CSV
     files with a data dictionary (datapackage.json, README.md) and truth.json."""
@@ -67,6 +75,10 @@ def synth(
             mhst_measures=mhst_measures,
         )
         path = data.write(out)
+        if mhsds:
+            from ..synthetic.mhsds import from_programme, write_extract
+
+            extract = write_extract(from_programme(data), Path(path) / "mhsds", format="csv")
     except OutcomesError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from None
@@ -74,6 +86,8 @@ def synth(
     typer.echo(
         f"Wrote {len(data.tables())} tables, datapackage.json, README.md and truth.json to {path}"
     )
+    if mhsds:
+        typer.echo(f"Wrote the MHSDS extract (the same children and scores) to {extract}")
 
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
