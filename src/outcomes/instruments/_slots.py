@@ -113,7 +113,6 @@ class SlotEncoded:
     packed: PackedItem
     bad_pos: np.ndarray
     bad_why: list[str]
-    unreadable: np.ndarray | None = None  # positions of unreadable cells (never answered)
 
     @property
     def answered(self) -> np.ndarray:
