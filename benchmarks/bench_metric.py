@@ -30,6 +30,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import measure
+from bench_growth import _metric_inputs  # the same data as bench_growth
 
 from outcomes.change import paired_change
 from outcomes.change.outcome_metric import cyp_outcome_metric
@@ -38,34 +39,6 @@ from outcomes.change.reliable import reliable_change
 
 MAX = int(os.environ.get("OUTCOMES_BENCH_MAX", 100_000))
 SIZES = [n for n in (1_000, 10_000, 100_000, 1_000_000) if n <= MAX]
-
-
-def _metric_inputs(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """n referrals with text ids, two SWEMWBS scores each (the same data as bench_growth)."""
-    rng = np.random.default_rng(0)
-    first = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 200, n), "D")
-    ids = np.array([f"r{i}" for i in range(n)], dtype=object)
-    refs = pd.DataFrame(
-        {
-            "referral_id": ids,
-            "age": rng.integers(5, 18, n),
-            "first_contact_date": first,
-            "second_contact_date": first + pd.Timedelta(days=14),
-            "discharge_date": first + pd.Timedelta(days=200),
-        }
-    )
-    dates = np.column_stack([first.values, (first + pd.Timedelta(days=150)).values]).ravel()
-    scores = pd.DataFrame(
-        {
-            "referral_id": np.repeat(ids, 2),
-            "person_id": np.repeat(ids, 2),
-            "instrument": "swemwbs",
-            "rater": "self",
-            "date": dates,
-            "metric": rng.normal(20, 4, 2 * n).round(2),
-        }
-    )
-    return scores, refs
 
 
 def _sort_floor(scores: pd.DataFrame, id_col: str):
