@@ -119,3 +119,26 @@ def test_duckdb_reader_errors(tmp_path):
         oc.mhsds.read(tmp_path, engine="duckdb")
     with pytest.raises(ValueError, match="engine"):
         oc.mhsds.read(tmp_path, engine="spark")
+
+
+def test_duplicates_with_a_missing_person_id(tmp_path):
+    """Three copies of one score with no Person_ID (ids 903, 901, 902): by hand, 901 is kept
+    (then unused because its person differs from the referral's) and 902, 903 are duplicates;
+    the pandas engine agrees. The duplicate step joins on keys that may be missing."""
+    from outcomes.mhsds import method
+
+    t = build()
+    a = t["MHS606CodedScoreAssessmentRefer"]
+    extra = pd.concat([a.iloc[[2]]] * 3, ignore_index=True)
+    extra["Person_ID"] = None
+    extra["MHS606UniqID"] = ["903", "901", "902"]
+    t["MHS606CodedScoreAssessmentRefer"] = pd.concat([a, extra], ignore_index=True)
+    for k, v in t.items():
+        v.to_csv(tmp_path / f"{k}.csv", index=False)
+    _, _, ra, rb = _same_readers(tmp_path, PERIOD)
+    u = rb.unused.astype({"id": str}).set_index("id")
+    assert u.loc[["901", "902", "903"], "reason"].tolist() == [
+        method.U_PERSON,
+        method.U_DUP,
+        method.U_DUP,
+    ]

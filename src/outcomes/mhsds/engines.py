@@ -36,6 +36,8 @@ class DuckDBEngine:
         "ref",
         "teams_ok",
         "scope",
+        "contact_dates",
+        "dups",
         "referrals",
         "assess_l",
         "ranked",

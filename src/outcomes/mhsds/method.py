@@ -211,7 +211,16 @@ def steps(period_start: str, period_end: str) -> list[tuple[str, str]]:
             "FROM scope s LEFT JOIN contacts c ON c.UniqServReqID = s.UniqServReqID",
         )
     )
-    # 3.4: assessments from both tables; MHS607 dated by its contact (even if not attended)
+    # 3.4: assessments from both tables; MHS607 dated by its contact (even if not attended).
+    # Each care contact's date is computed once: the assessments are read three times (rows,
+    # duplicate keys, duplicate rows) and it is a grouping over every contact.
+    s.append(
+        (
+            "contact_dates",
+            "SELECT UniqServReqID, UniqCareContID, MIN(CareContDate) AS CareContDate "
+            "FROM t_MHS201CareContact GROUP BY UniqServReqID, UniqCareContID",
+        )
+    )
     s.append(
         (
             "assess",
@@ -220,9 +229,7 @@ def steps(period_start: str, period_end: str) -> list[tuple[str, str]]:
             "FROM t_MHS606CodedScoreAssessmentRefer UNION ALL "
             "SELECT 'MHS607', a.MHS607UniqID, a._row, a.UniqServReqID, a.Person_ID, "
             "a.CodedAssToolType, a.PersScore, a.score, c.CareContDate "
-            "FROM t_MHS607CodedScoreAssessmentAct a LEFT JOIN (SELECT UniqServReqID, "
-            "UniqCareContID, MIN(CareContDate) AS CareContDate FROM t_MHS201CareContact "
-            "GROUP BY UniqServReqID, UniqCareContID) c "
+            "FROM t_MHS607CodedScoreAssessmentAct a LEFT JOIN contact_dates c "
             "ON c.UniqServReqID = a.UniqServReqID AND c.UniqCareContID = a.UniqCareContID",
         )
     )
@@ -240,17 +247,36 @@ def steps(period_start: str, period_end: str) -> list[tuple[str, str]]:
             "FROM assess a LEFT JOIN t_measures m ON m.code = a.code",
         )
     )
-    # de-duplication among usable rows: same person, date, referral, scale and score text
-    # (rows already unusable keep their reason and never enter the window: it is the
-    # costliest step at national scale)
+    # de-duplication among usable rows: same person, date, referral, scale and score text;
+    # the first by (id, source, _row) is kept. Why three steps and not one window over every
+    # row: that window carried all columns of every score row through a sort and was the
+    # costliest step at national scale. Here a hash aggregate finds the keys seen twice
+    # (few), only their rows are ranked, and the later ones are marked through the row's own
+    # identity (source, _row), which is unique. Person_ID and UniqServReqID may be missing:
+    # the join treats missing as equal, as the window's partitions did.
+    dkey = ("Person_ID", "score_date", "UniqServReqID", "nhs_scale", "PersScore")
+    s.append(
+        (
+            "dup_keys",
+            f"SELECT {', '.join(dkey)} FROM assess_m WHERE pre_reason = '' "
+            f"GROUP BY {', '.join(dkey)} HAVING COUNT(*) > 1",
+        )
+    )
+    on = " AND ".join(f"a.{c} IS NOT DISTINCT FROM k.{c}" for c in dkey)
+    s.append(
+        (
+            "dups",
+            "SELECT source, _row FROM (SELECT a.source, a._row, ROW_NUMBER() OVER (PARTITION BY "
+            f"{', '.join('a.' + c for c in dkey)} ORDER BY a.id, a.source, a._row) AS n "
+            f"FROM assess_m a JOIN dup_keys k ON {on} WHERE a.pre_reason = '') x WHERE n > 1",
+        )
+    )
     s.append(
         (
             "assess_d",
-            "SELECT a.*, a.pre_reason AS dreason FROM assess_m a WHERE a.pre_reason <> '' "
-            "UNION ALL SELECT a.*, CASE "
-            f"WHEN ROW_NUMBER() OVER (PARTITION BY a.Person_ID, a.score_date, a.UniqServReqID, "
-            "a.nhs_scale, a.PersScore ORDER BY a.id, a.source, a._row) > 1 "
-            f"THEN '{U_DUP}' ELSE '' END AS dreason FROM assess_m a WHERE a.pre_reason = ''",
+            "SELECT a.*, CASE WHEN a.pre_reason <> '' THEN a.pre_reason "
+            f"WHEN d._row IS NOT NULL THEN '{U_DUP}' ELSE '' END AS dreason FROM assess_m a "
+            "LEFT JOIN dups d ON d.source = a.source AND d._row = a._row",
         )
     )
     link = (
@@ -264,10 +290,19 @@ def steps(period_start: str, period_end: str) -> list[tuple[str, str]]:
     )
     # 3.5: RCADS T-scores by sex and age; otherwise the raw score (quirk Q5); float32 (Q6)
     sex = "CASE WHEN r.Gender = '1' THEN 'M' WHEN r.Gender = '2' THEN 'F' END"
+    # the columns later steps read (the intermediate reasons are folded into lreason): this
+    # table holds every score row, so each column dropped is one less stored 10 million times
+    keep = ", ".join(
+        "a." + c
+        for c in (
+            "source id _row UniqServReqID Person_ID code PersScore score score_date nhs_scale "
+            "rater threshold higher_is_better"
+        ).split()
+    )
     s.append(
         (
             "assess_l",
-            f"SELECT a.*, {link} AS lreason, r.contact1, r.contact2, "
+            f"SELECT {keep}, {link} AS lreason, r.contact1, r.contact2, "
             "CASE WHEN n.mean IS NULL THEN CAST(a.score AS FLOAT) ELSE CAST(((CAST(CAST(a.score "
             "AS FLOAT) AS DOUBLE) - n.mean) / n.sd) * 10 + 50 AS FLOAT) END AS value32, "
             "CASE WHEN n.mean IS NULL THEN FALSE ELSE TRUE END AS t_score "
