@@ -300,3 +300,20 @@ def test_property_shared_equals_per_table(tables):
             else:
                 (text,) = privacy._canonical(np.array([v], dtype=object))
                 assert got == hmac.new(KEY.encode(), text.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("size", [16, 63, 64, 65, 131])
+def test_keys_around_the_sha256_block_size_match_stdlib_hmac(size):
+    # RFC 2104: keys longer than the 64-byte block are hashed first; shorter ones are padded
+    key = bytes(range(256))[:size] if size < 256 else b"\xaa" * size
+    out = pseudonymise(pd.DataFrame({"id": ["x", "é"]}), "id", key=key, length=64)
+    expected = [hmac.new(key, t.encode(), hashlib.sha256).hexdigest() for t in ("x", "é")]
+    assert out["id"].tolist() == expected
+
+
+def test_rfc4231_test_case_6_key_longer_than_a_block():
+    # RFC 4231 section 4.7: key = 0xaa * 131, data = "Test Using Larger Than Block-Size Key -
+    # Hash Key First" -> 60e43159 1ee0b67f 0d8a26aa cbf5b77f 8e0bc621 3728c514 05460404 0ee37f54
+    data = "Test Using Larger Than Block-Size Key - Hash Key First"
+    out = pseudonymise(pd.DataFrame({"id": [data]}), "id", key=b"\xaa" * 131, length=64)
+    assert out["id"].iloc[0] == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
