@@ -211,20 +211,18 @@ class Pseudonymiser:
         return f"Pseudonymiser(length={self.length}, prefix={self.prefix!r}, hashed={self.hashed})"
 
     def _pseudonyms(self, canon: list[str]) -> list[str]:
-        known, owner = self._pseudonym, self._owner
-        out = []
-        for t in canon:
-            p = known.get(t)
-            if p is None:
-                p = self.prefix + self._digest(t)[: self.length]
-                if owner.setdefault(p, t) != t:
-                    raise OutcomesError(
-                        f"two different ids share a pseudonym at length={self.length}; "
-                        "use a longer length"
-                    )
-                known[t] = p
-            out.append(p)
-        return out
+        known, owner, digest = self._pseudonym, self._owner, self._digest
+        # ids not met in an earlier table, each hashed once
+        fresh = [t for t in dict.fromkeys(canon) if t not in known]
+        made = [self.prefix + digest(t)[: self.length] for t in fresh]
+        for t, p in zip(fresh, made, strict=True):
+            if owner.setdefault(p, t) != t:
+                raise OutcomesError(
+                    f"two different ids share a pseudonym at length={self.length}; "
+                    "use a longer length"
+                )
+        known.update(zip(fresh, made, strict=True))
+        return [known[t] for t in canon]
 
     @validate_params({"data": "dataframe", "columns": Columns()})
     def __call__(self, data: pd.DataFrame, columns: str | Sequence[str]) -> pd.DataFrame:
