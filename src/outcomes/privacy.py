@@ -233,12 +233,12 @@ class Pseudonymiser:
         stacked = data[cols[0]] if len(cols) == 1 else pd.concat([data[c] for c in cols])
         codes, uniques = pd.factorize(stacked, use_na_sentinel=True)
         canon = _canonical(uniques.to_numpy(dtype=object))
-        # the last slot is for missing ids (code -1), which stay missing
-        made = np.array([*self._pseudonyms(canon), None], dtype=object)
+        made = pd.array(self._pseudonyms(canon), dtype="string")
         out = data.copy()
         n = len(data)
         for i, c in enumerate(cols):
-            out[c] = pd.array(made[codes[i * n : (i + 1) * n]], dtype="string")
+            # a missing id (code -1) stays missing
+            out[c] = made.take(codes[i * n : (i + 1) * n], allow_fill=True)
         attrs = {k: v for k, v in data.attrs.items() if k != "pseudonymised"}
         attrs["pseudonymised"] = {
             "columns": [str(c) for c in cols],
