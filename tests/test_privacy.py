@@ -317,3 +317,11 @@ def test_rfc4231_test_case_6_key_longer_than_a_block():
     data = "Test Using Larger Than Block-Size Key - Hash Key First"
     out = pseudonymise(pd.DataFrame({"id": [data]}), "id", key=b"\xaa" * 131, length=64)
     assert out["id"].iloc[0] == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+
+
+def test_input_table_is_never_changed():
+    df = pd.DataFrame({"person_id": ["a", "b"], "referral_id": [1, 2], "x": [1.5, 2.5]})
+    before = df.copy()
+    out = privacy.Pseudonymiser(key=KEY)(df, ["person_id", "referral_id"])
+    out.loc[0, "x"] = 99.0
+    pd.testing.assert_frame_equal(df, before)

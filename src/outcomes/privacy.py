@@ -234,7 +234,7 @@ class Pseudonymiser:
         codes, uniques = pd.factorize(stacked, use_na_sentinel=True)
         canon = _canonical(uniques.to_numpy(dtype=object))
         made = pd.array(self._pseudonyms(canon), dtype="string")
-        out = data.copy()
+        out = data.copy(deep=False)  # the id columns are replaced, never written into
         n = len(data)
         for i, c in enumerate(cols):
             # a missing id (code -1) stays missing
