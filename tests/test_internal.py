@@ -248,3 +248,21 @@ def test_report_config_waves_must_be_in_the_data(tmp_path):
     path.write_text(yaml.safe_dump(cfg))
     with pytest.raises(ConfigError, match="staff_survey.waves: unknown wave '12 m'; did you mean"):
         load_inputs(load_config(path))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet='a\n\r,;"é', max_size=60))
+def test_sniffing_reads_lines_as_stringio_does(text):
+    # the separator sniffer reads lines lazily; they must be the lines io.StringIO gives
+    import io
+
+    from outcomes._internal.text_files import _lines
+
+    assert list(_lines(text)) == list(io.StringIO(text))
+
+
+def test_sniffed_separator_with_a_line_break_inside_a_quoted_cell(tmp_path):
+    from outcomes._internal.text_files import sniff_sep
+
+    text = 'id;note;score\n1;"two\nlines; here";3\n2;plain;4\n'
+    assert sniff_sep(text, tmp_path / "x.csv") == ";"

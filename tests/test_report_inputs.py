@@ -279,3 +279,13 @@ def test_the_inputs_handed_to_the_kernel_hold_pseudonyms_only(mini):
     assert not [i for i in ids if str(i).encode() in blob]
     # the check can see an identifier when one is there
     assert b"P002926" in pickle.dumps(_read(mini, "referrals"))
+
+
+def test_distinct_values_as_text_in_order_of_first_appearance():
+    from outcomes.report.checks import _values
+
+    # by hand: blanks and missing dropped, text trimmed, 7 and 7.0 are different texts
+    col = pd.Series([" 12m", 7, None, "baseline", 7.0, "12m", "", " ", "7"], dtype=object)
+    assert _values(col) == ["12m", "7", "baseline", "7.0"]
+    arrow = pd.Series(pd.array(["b", None, " a", "b ", "a"], dtype="string"))
+    assert _values(arrow) == ["b", "a"]

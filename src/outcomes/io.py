@@ -57,9 +57,12 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
             # separator (, ; tab) and encoding (UTF-8, UTF-16, cp1252) found as for imports
             f = open_text(p)
             try:
-                header = pd.read_csv(StringIO(f.text), sep=f.sep, nrows=0).columns
+                # one buffer read twice: each StringIO of the text is a copy of the whole file
+                buf = StringIO(f.text)
+                header = pd.read_csv(buf, sep=f.sep, nrows=0).columns
                 ids = {c: "string" for c in header if c in ID_COLUMNS}
-                return pd.read_csv(StringIO(f.text), sep=f.sep, dtype=ids)
+                buf.seek(0)
+                return pd.read_csv(buf, sep=f.sep, dtype=ids)
             except (ValueError, pd.errors.ParserError) as e:
                 raise OutcomesError(f"{p}: could not be read as csv ({f.how()}): {e}") from None
         if kind == "excel":

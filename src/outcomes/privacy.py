@@ -13,7 +13,6 @@ The key is read, in order, from the ``key=`` argument, the ``key_file=`` argumen
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ __all__ = [
     "KEY_FILE_ENV",
     "MIN_KEY_BYTES",
     "PseudonymKeyError",
+    "Pseudonymiser",
     "new_key",
     "pseudonymise",
 ]
@@ -109,6 +109,8 @@ def _resolve_key(key, key_file) -> bytes:
 def _canonical(values: np.ndarray) -> list[str]:
     """The text each id is hashed as, so that 7, 7.0 and "7" (a float column after NaNs, or an
     id read as text in another table) link; "007" stays distinct from "7"."""
+    if all(type(v) is str for v in values):  # the usual case, without the checks below
+        return [v.strip() for v in values]
     out = []
     for v in values:
         if isinstance(v, float | np.floating) and float(v).is_integer():
@@ -120,16 +122,135 @@ def _canonical(values: np.ndarray) -> list[str]:
     return out
 
 
-@validate_params(
-    {
-        "data": "dataframe",
-        "columns": Columns(),
-        "key": ["path", bytes, None],
-        "key_file": ["path", None],
-        "length": Interval(Integral, 8, 64),
-        "prefix": TEXT,
-    }
-)
+def _keyed(secret: bytes):
+    """Text -> full hex HMAC-SHA256 under the key (RFC 2104, as ``hmac.new(secret, text,
+    sha256)``). The padded key's inner and outer SHA-256 states are made once and copied for
+    each id, about twice as fast per id as the hmac module, and the key itself is kept in no
+    attribute."""
+    block = hashlib.sha256().block_size
+    k = hashlib.sha256(secret).digest() if len(secret) > block else secret
+    k = k.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in k)).copy
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in k)).copy
+    del k
+
+    def digest(text: str) -> str:
+        i = inner()
+        i.update(text.encode("utf-8"))
+        o = outer()
+        o.update(i.digest())
+        return o.hexdigest()
+
+    return digest
+
+
+def _id_columns(data: pd.DataFrame, columns: str | Sequence[str]) -> list:
+    if not isinstance(data, pd.DataFrame):
+        raise OutcomesError(f"pseudonymise needs a DataFrame, not {type(data).__name__}")
+    cols = [columns] if isinstance(columns, str) else list(columns)
+    if not cols:
+        raise OutcomesError("pseudonymise: name at least one column")
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise DataStructureError(
+            f"column(s) {missing} to pseudonymise are not in the table; "
+            f"columns present: {[str(c) for c in data.columns]}"
+        )
+    return cols
+
+
+_KEY_PARAMS = {
+    "key": ["path", bytes, None],
+    "key_file": ["path", None],
+    "length": Interval(Integral, 8, 64),
+    "prefix": TEXT,
+}
+
+
+class Pseudonymiser:
+    """One key's pseudonyms for every table of a build: each distinct id is hashed once.
+
+    The same children appear in the referrals, every questionnaire and the surveys; calling
+    one ``Pseudonymiser`` on each table remembers the pseudonyms already made, so an id met in
+    an earlier table is looked up rather than hashed again. The pseudonyms are exactly those of
+    :func:`pseudonymise` with the same key, ``length`` and ``prefix``. Two different ids that
+    would share a pseudonym are refused across all the tables seen, not only within one.
+
+    Example:
+        >>> import pandas as pd
+        >>> p = Pseudonymiser(key="a-long-secret-key-kept-elsewhere")
+        >>> a = p(pd.DataFrame({"person_id": ["A1", "B2"]}), "person_id")
+        >>> b = p(pd.DataFrame({"person_id": ["B2", None]}), "person_id")
+        >>> b["person_id"].iloc[0] == a["person_id"].iloc[1], p.hashed
+        (True, 2)
+    """
+
+    @validate_params(_KEY_PARAMS)
+    def __init__(
+        self,
+        *,
+        key: str | bytes | os.PathLike | None = None,
+        key_file: str | os.PathLike | None = None,
+        length: int = 16,
+        prefix: str = "",
+    ) -> None:
+        if not isinstance(length, int) or not 8 <= length <= 64:
+            raise OutcomesError(f"length must be a whole number from 8 to 64, not {length!r}")
+        self._digest = _keyed(_resolve_key(key, key_file))
+        self.length = length
+        self.prefix = prefix
+        self._pseudonym: dict[str, str] = {}  # canonical id -> pseudonym
+        self._owner: dict[str, str] = {}  # pseudonym -> canonical id (collisions)
+
+    @property
+    def hashed(self) -> int:
+        """How many distinct ids have been hashed so far."""
+        return len(self._pseudonym)
+
+    def __repr__(self) -> str:  # never the key
+        return f"Pseudonymiser(length={self.length}, prefix={self.prefix!r}, hashed={self.hashed})"
+
+    def _pseudonyms(self, canon: list[str]) -> list[str]:
+        known, owner, digest = self._pseudonym, self._owner, self._digest
+        # ids not met in an earlier table, each hashed once
+        fresh = [t for t in dict.fromkeys(canon) if t not in known]
+        made = [self.prefix + digest(t)[: self.length] for t in fresh]
+        for t, p in zip(fresh, made, strict=True):
+            if owner.setdefault(p, t) != t:
+                raise OutcomesError(
+                    f"two different ids share a pseudonym at length={self.length}; "
+                    "use a longer length"
+                )
+        known.update(zip(fresh, made, strict=True))
+        return [known[t] for t in canon]
+
+    @validate_params({"data": "dataframe", "columns": Columns()})
+    def __call__(self, data: pd.DataFrame, columns: str | Sequence[str]) -> pd.DataFrame:
+        """``data`` with the identifier ``columns`` replaced (as :func:`pseudonymise`)."""
+        cols = _id_columns(data, columns)
+        # Factorise the columns together (one mapping for all of them, as equal values are one
+        # id), make each distinct value's pseudonym once, then gather them by the codes.
+        stacked = data[cols[0]] if len(cols) == 1 else pd.concat([data[c] for c in cols])
+        codes, uniques = pd.factorize(stacked, use_na_sentinel=True)
+        canon = _canonical(uniques.to_numpy(dtype=object))
+        made = pd.array(self._pseudonyms(canon), dtype="string")
+        out = data.copy(deep=False)  # the id columns are replaced, never written into
+        n = len(data)
+        for i, c in enumerate(cols):
+            # a missing id (code -1) stays missing
+            out[c] = made.take(codes[i * n : (i + 1) * n], allow_fill=True)
+        attrs = {k: v for k, v in data.attrs.items() if k != "pseudonymised"}
+        attrs["pseudonymised"] = {
+            "columns": [str(c) for c in cols],
+            "method": "HMAC-SHA256",
+            "length": self.length,
+            "prefix": self.prefix,
+        }
+        out.attrs = attrs
+        return out
+
+
+@validate_params({"data": "dataframe", "columns": Columns(), **_KEY_PARAMS})
 def pseudonymise(
     data: pd.DataFrame,
     columns: str | Sequence[str],
@@ -173,44 +294,5 @@ def pseudonymise(
     >>> out["person_id"].nunique(), out["person_id"].iloc[0] == out["person_id"].iloc[2]
     (2, True)
     """
-    if not isinstance(data, pd.DataFrame):
-        raise OutcomesError(f"pseudonymise needs a DataFrame, not {type(data).__name__}")
-    cols = [columns] if isinstance(columns, str) else list(columns)
-    if not cols:
-        raise OutcomesError("pseudonymise: name at least one column")
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise DataStructureError(
-            f"column(s) {missing} to pseudonymise are not in the table; "
-            f"columns present: {[str(c) for c in data.columns]}"
-        )
-    if not isinstance(length, int) or not 8 <= length <= 64:
-        raise OutcomesError(f"length must be a whole number from 8 to 64, not {length!r}")
-    secret = _resolve_key(key, key_file)
-
-    # Hash each distinct id once: HMAC has no vector form, but ids repeat across rows and tables.
-    stacked = pd.concat([data[c] for c in cols], ignore_index=True)
-    uniques = pd.unique(stacked.dropna().to_numpy(dtype=object))
-    canon = _canonical(uniques)
-    digests = [
-        prefix + hmac.new(secret, t.encode("utf-8"), hashlib.sha256).hexdigest()[:length]
-        for t in canon
-    ]
-    if len(set(digests)) < len(set(canon)):
-        raise OutcomesError(
-            f"two different ids share a pseudonym at length={length}; use a longer length"
-        )
-    mapping = dict(zip(uniques, digests, strict=True))
-    out = data.copy()
-    for c in cols:
-        mapped = data[c].map(mapping)
-        out[c] = mapped.astype("string")
-    attrs = {k: v for k, v in data.attrs.items() if k != "pseudonymised"}
-    attrs["pseudonymised"] = {
-        "columns": [str(c) for c in cols],
-        "method": "HMAC-SHA256",
-        "length": length,
-        "prefix": prefix,
-    }
-    out.attrs = attrs
-    return out
+    _id_columns(data, columns)  # the table's problems first, as before the key is looked for
+    return Pseudonymiser(key=key, key_file=key_file, length=length, prefix=prefix)(data, columns)

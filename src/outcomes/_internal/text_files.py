@@ -10,7 +10,7 @@ file that cannot be read gets one message naming it and the guess.
 from __future__ import annotations
 
 import csv
-import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +68,17 @@ def decode(path: Path, encoding: str | None = None) -> tuple[str, str]:
     )
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` as io.StringIO(text) yields them (split after each "\\n"), made
+    only as far as they are read: sniffing reads about 20 records, not a copy of the file."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
 def sniff_sep(text: str, path: Path) -> str:
     """The separator that splits the first records into the same number (>1) of fields, the
     most fields winning; a file of one column uses the extension's default."""
@@ -76,7 +87,7 @@ def sniff_sep(text: str, path: Path) -> str:
         counts: set[int] = set()
         try:
             # records, not lines: a quoted cell may hold line breaks
-            for k, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
+            for k, row in enumerate(csv.reader(_lines(text), delimiter=sep)):
                 if row:
                     counts.add(len(row))
                 if k >= 20:

@@ -27,7 +27,8 @@ WAVES_OF = {"primary_survey": "school_survey"}
 def _values(col: pd.Series) -> list[str]:
     """The distinct non-blank values of a column as text, in order of first appearance."""
     txt = col.dropna().astype(str).str.strip()
-    return list(dict.fromkeys(txt[txt != ""]))
+    # pd.unique keeps the order of first appearance, without a Python loop over every row
+    return [str(v) for v in pd.unique(txt[txt != ""])]
 
 
 def data_waves(df: pd.DataFrame) -> list[str]:
@@ -262,11 +263,12 @@ def _check_schools(raw: dict[str, pd.DataFrame]) -> list[str]:
     if schools is None:
         return []
     known = _values(schools["school_id"])
+    listed = set(known)
     problems = []
     for label, df in raw.items():
         if label == "schools" or "school_id" not in df.columns:
             continue
-        for sid in [s for s in _values(df["school_id"]) if s not in set(known)][:5]:
+        for sid in [s for s in _values(df["school_id"]) if s not in listed][:5]:
             rows = int((df["school_id"].astype(str).str.strip() == sid).sum())
             problems.append(
                 f"{label}: {unknown('school_id', sid, known)} "

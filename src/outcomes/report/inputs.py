@@ -20,7 +20,7 @@ from ..errors import InvalidResponsesError, OutcomesError
 from ..instruments import Instrument, list_instruments, load_instrument
 from ..instruments.scoring import score
 from ..io import read_table
-from ..privacy import new_key, pseudonymise
+from ..privacy import Pseudonymiser, new_key
 from ..service import ISSUE_COLUMNS, prepare_referrals
 from .checks import check_names, resolve_waves
 from .config import ConfigError, EvaluationConfig
@@ -177,11 +177,11 @@ def _read_date_columns(label: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
     return df, combine(parts)
 
 
-def _pseudonymise(df: pd.DataFrame, key: str) -> pd.DataFrame:
+def _pseudonymise(df: pd.DataFrame, pseudonymiser: Pseudonymiser) -> pd.DataFrame:
     cols = [c for c in ID_COLUMNS if c in df.columns]
     if not cols:
         return df
-    return pseudonymise(df, cols, key=key)
+    return pseudonymiser(df, cols)
 
 
 def _age_band(age: pd.Series) -> pd.Series:
@@ -319,10 +319,12 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
                 _instrument(inst_id, table, problems)
     problems += check_names(cfg, raw)
 
-    key = os.environ.get(cfg.pseudonymisation.key_env) or new_key()
+    # One pseudonymiser for every table: the same children are in many tables, and each
+    # distinct id is hashed once for the whole build.
+    pseudonymiser = Pseudonymiser(key=os.environ.get(cfg.pseudonymisation.key_env) or new_key())
 
     def prepared(label: str, df: pd.DataFrame) -> pd.DataFrame:
-        df = _pseudonymise(df, key)
+        df = _pseudonymise(df, pseudonymiser)
         if "age" in df.columns and "age_band" not in df.columns:
             df = df.assign(age_band=_age_band(df["age"]))
         if label.startswith("responses:") and "instrument" not in df.columns:
