@@ -30,7 +30,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import measure
-from bench_growth import _metric_inputs  # the same data as bench_growth
+from bench_growth import _exponent, _metric_inputs  # the same data and fit as bench_growth
 
 from outcomes.change import paired_change
 from outcomes.change.outcome_metric import cyp_outcome_metric
@@ -90,14 +90,6 @@ CASES = {
     "paired_change": _paired_change,
     "reliable_change": _reliable_change,
 }
-
-
-def _exponent(sizes: list[int], seconds: list[float]) -> float | None:
-    pts = [(n, s) for n, s in zip(sizes, seconds, strict=True) if n >= 10_000]
-    if len(pts) < 2:
-        return None
-    x, y = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
-    return float(np.polyfit(x, y, 1)[0])
 
 
 # VmHWM, not ru_maxrss: Linux carries a parent's ru_maxrss over into a child through exec.
