@@ -63,7 +63,6 @@ def test_hand_extract_spark_equals_duckdb():
     assert (e["n_referrals"], e["n_paired"], e["n_improvement"]) == (13, 7, 6)
 
 
-@pytest.mark.skip(reason="fails intermittently (seen twice in full-suite runs, passes alone); issue 19 note")
 def test_synthetic_100k_spark_equals_duckdb_and_pandas():
     # issue 19's must-show: the three engines agree on a 100,000-referral synthetic extract
     # (the same extract as tests/test_mhsds.py's pandas-DuckDB comparison)

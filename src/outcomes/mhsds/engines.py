@@ -70,6 +70,8 @@ class SparkEngine:
             spark = spark_session()
         self.spark = spark
         self._tmp = tempfile.TemporaryDirectory(prefix="outcomes_spark_")
+        self._views: list[str] = []
+        self._cached: list = []
 
     def register(self, name: str, df: pd.DataFrame) -> None:
         path = Path(self._tmp.name) / f"{name}.parquet"
@@ -80,6 +82,7 @@ class SparkEngine:
                 out[c] = out[c].astype("datetime64[us]")
         out.to_parquet(path, index=False)
         self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+        self._views.append(name)
 
     # steps read by several later steps are cached; the rest stay lazy for Spark's optimiser
     CACHED = ("referrals", "assess_l", "ranked", "measures", "per_referral", "levels")
@@ -88,7 +91,9 @@ class SparkEngine:
         df = self.spark.sql(sql)
         if name in self.CACHED:
             df = df.cache()
+            self._cached.append(df)
         df.createOrReplaceTempView(name)
+        self._views.append(name)
 
     def fetch(self, sql: str) -> pd.DataFrame:
         with warnings.catch_warnings():
@@ -98,6 +103,14 @@ class SparkEngine:
             return self.spark.sql(sql).toPandas()
 
     def close(self) -> None:
+        # A session outlives a run (tests, notebooks, a cluster's session): cached steps left
+        # behind filled the driver's memory run after run, and views over deleted Parquet
+        # files would fail if read again.
+        for df in self._cached:
+            df.unpersist()
+        for name in dict.fromkeys(self._views):
+            self.spark.catalog.dropTempView(name)
+        self._cached, self._views = [], []
         self._tmp.cleanup()
 
 
@@ -117,22 +130,38 @@ def spark_session(master: str | None = None):
     return SparkSession.builder.master(master).appName("outcomes-mhsds").getOrCreate()
 
 
-def local_spark():
-    """A small local SparkSession shared by calls in this process (UTC, 2 cores)."""
+# Local mode runs the executor inside the driver's JVM, so the driver's settings are all there is.
+LOCAL_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.ansi.enabled": "false",
+    # A task's result over 1 MB went back through the block manager: stored, then fetched by
+    # the driver over the network from itself. On the 100,000-referral extract (results up to
+    # ~50 MB per task) that fetch ran out of the default 1 GB heap now and then, and Spark
+    # reported the OutOfMemoryError as "TaskResultLost (result lost from block manager)".
+    # Handed back directly, a result never leaves the JVM.
+    "spark.task.maxDirectResultSize": "1g",
+    "spark.rpc.message.maxSize": "1024",
+    "spark.driver.maxResultSize": "0",
+}
+
+
+def local_spark(driver_memory: str = "2g"):
+    """A small local SparkSession shared by calls in this process (UTC, 2 cores).
+
+    ``driver_memory`` is the JVM heap (driver and executor in local mode); the process's first
+    call starts the session and decides it.
+    """
     global _SPARK
     if _SPARK is None:
         from pyspark.sql import SparkSession
 
-        _SPARK = (
-            SparkSession.builder.master("local[2]")
-            .appName("outcomes-mhsds")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.ansi.enabled", "false")
-            .getOrCreate()
-        )
+        b = SparkSession.builder.master("local[2]").appName("outcomes-mhsds")
+        for k, v in {**LOCAL_CONF, "spark.driver.memory": driver_memory}.items():
+            b = b.config(k, v)
+        _SPARK = b.getOrCreate()
         _SPARK.sparkContext.setLogLevel("ERROR")
     return _SPARK
 
