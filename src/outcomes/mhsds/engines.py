@@ -30,16 +30,16 @@ class DuckDBEngine:
     def register(self, name: str, df: pd.DataFrame) -> None:
         self.con.register(name, df)
 
-    # steps read by several later steps (or fetched) are tables; the rest are views that
-    # DuckDB folds into their one reader, so no 10-million-row intermediate is stored twice
+    # steps read by several later steps of the metric are tables; the rest are views that
+    # DuckDB folds into their one reader. No step over every score row is a table: the metric
+    # reads them once (through ``ranked``), and the ``unused`` detail table recomputes them
+    # only if it is asked for, so no 10-million-row intermediate is stored
     MATERIALISED = (
         "ref",
         "teams_ok",
         "scope",
         "contact_dates",
-        "dups",
         "referrals",
-        "assess_l",
         "ranked",
         "measures",
         "per_referral",

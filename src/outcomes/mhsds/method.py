@@ -247,40 +247,14 @@ def steps(period_start: str, period_end: str) -> list[tuple[str, str]]:
             "FROM assess a LEFT JOIN t_measures m ON m.code = a.code",
         )
     )
-    # de-duplication among usable rows: same person, date, referral, scale and score text;
-    # the first by (id, source, _row) is kept. Why three steps and not one window over every
-    # row: that window carried all columns of every score row through a sort and was the
-    # costliest step at national scale. Here a hash aggregate finds the keys seen twice
-    # (few), only their rows are ranked, and the later ones are marked through the row's own
-    # identity (source, _row), which is unique. Person_ID and UniqServReqID may be missing:
-    # the join treats missing as equal, as the window's partitions did.
-    dkey = ("Person_ID", "score_date", "UniqServReqID", "nhs_scale", "PersScore")
-    s.append(
-        (
-            "dup_keys",
-            f"SELECT {', '.join(dkey)} FROM assess_m WHERE pre_reason = '' "
-            f"GROUP BY {', '.join(dkey)} HAVING COUNT(*) > 1",
-        )
-    )
-    on = " AND ".join(f"a.{c} IS NOT DISTINCT FROM k.{c}" for c in dkey)
-    s.append(
-        (
-            "dups",
-            "SELECT source, _row FROM (SELECT a.source, a._row, ROW_NUMBER() OVER (PARTITION BY "
-            f"{', '.join('a.' + c for c in dkey)} ORDER BY a.id, a.source, a._row) AS n "
-            f"FROM assess_m a JOIN dup_keys k ON {on} WHERE a.pre_reason = '') x WHERE n > 1",
-        )
-    )
-    s.append(
-        (
-            "assess_d",
-            "SELECT a.*, CASE WHEN a.pre_reason <> '' THEN a.pre_reason "
-            f"WHEN d._row IS NOT NULL THEN '{U_DUP}' ELSE '' END AS dreason FROM assess_m a "
-            "LEFT JOIN dups d ON d.source = a.source AND d._row = a._row",
-        )
-    )
+    # 3.4 linking, before the duplicate check: why this order (the method checks duplicates
+    # first). Duplicates share person, date and referral, so every row of a duplicate group
+    # gets the same linking outcome. The metric therefore needs the duplicate check only among
+    # rows that link (a quarter of the score rows), and the full check, over every score row,
+    # is left to the ``unused`` detail table, computed when asked for. lreason is the first
+    # reason a row is not used apart from duplication.
     link = (
-        "CASE WHEN a.dreason <> '' THEN a.dreason "
+        "CASE WHEN a.pre_reason <> '' THEN a.pre_reason "
         f"WHEN r.UniqServReqID IS NULL THEN '{U_NOREF}' "
         f"WHEN r.Person_ID <> a.Person_ID OR a.Person_ID IS NULL THEN '{U_PERSON}' "
         f"WHEN NOT r.in_scope THEN '{U_SCOPE}' "
@@ -288,45 +262,77 @@ def steps(period_start: str, period_end: str) -> list[tuple[str, str]]:
         f"WHEN a.score_date < r.contact1 THEN '{U_BEFORE}' "
         f"WHEN a.score_date > r.ServDischDate THEN '{U_AFTER}' ELSE '' END"
     )
-    # 3.5: RCADS T-scores by sex and age; otherwise the raw score (quirk Q5); float32 (Q6)
-    sex = "CASE WHEN r.Gender = '1' THEN 'M' WHEN r.Gender = '2' THEN 'F' END"
-    # the columns later steps read (the intermediate reasons are folded into lreason): this
-    # table holds every score row, so each column dropped is one less stored 10 million times
-    keep = ", ".join(
-        "a." + c
-        for c in (
-            "source id _row UniqServReqID Person_ID code PersScore score score_date nhs_scale "
-            "rater threshold higher_is_better"
-        ).split()
-    )
+    cols = (
+        "source id _row UniqServReqID Person_ID code PersScore score score_date nhs_scale "
+        "rater threshold higher_is_better"
+    ).split()
     s.append(
         (
             "assess_l",
-            f"SELECT {keep}, {link} AS lreason, r.contact1, r.contact2, "
+            f"SELECT {', '.join('a.' + c for c in cols)}, a.pre_reason, {link} AS lreason, "
+            "r.contact2, r.Gender, r.AgeServReferRecDate FROM assess_m a "
+            "LEFT JOIN referrals r ON r.UniqServReqID = a.UniqServReqID",
+        )
+    )
+    # de-duplication: same person, date, referral, scale and score text; the first by (id,
+    # source, _row) is kept. Among linked rows the person is the referral's, so the key needs
+    # no Person_ID. 3.5: RCADS T-scores by sex and age; otherwise the raw score (quirk Q5);
+    # float32 (Q6).
+    sex = "CASE WHEN a.Gender = '1' THEN 'M' WHEN a.Gender = '2' THEN 'F' END"
+    s.append(
+        (
+            "usable",
+            f"SELECT {', '.join('a.' + c for c in cols)}, a.contact2, "
             "CASE WHEN n.mean IS NULL THEN CAST(a.score AS FLOAT) ELSE CAST(((CAST(CAST(a.score "
             "AS FLOAT) AS DOUBLE) - n.mean) / n.sd) * 10 + 50 AS FLOAT) END AS value32, "
-            "CASE WHEN n.mean IS NULL THEN FALSE ELSE TRUE END AS t_score "
-            "FROM assess_d a LEFT JOIN referrals r ON r.UniqServReqID = a.UniqServReqID "
+            "CASE WHEN n.mean IS NULL THEN FALSE ELSE TRUE END AS t_score, "
+            "ROW_NUMBER() OVER (PARTITION BY a.UniqServReqID, a.nhs_scale, a.score_date, "
+            "a.PersScore ORDER BY a.id, a.source, a._row) AS dn FROM assess_l a "
             f"LEFT JOIN t_norms n ON n.nhs_scale = a.nhs_scale AND n.sex = {sex} "
-            "AND n.age = r.AgeServReferRecDate",
+            "AND n.age = a.AgeServReferRecDate WHERE a.lreason = ''",
         )
     )
     # 3.6: first = earliest, last = latest when >= 2 and on or after Contact2 (ties by id)
     s.append(
         (
             "ranked",
-            "SELECT a.*, ROW_NUMBER() OVER (PARTITION BY a.UniqServReqID, a.nhs_scale ORDER BY "
-            "a.score_date, a.id, a.source) AS k, COUNT(*) OVER (PARTITION BY a.UniqServReqID, "
-            "a.nhs_scale) AS n_usable FROM assess_l a WHERE a.lreason = ''",
+            "SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.UniqServReqID, u.nhs_scale ORDER BY "
+            "u.score_date, u.id, u.source) AS k, COUNT(*) OVER (PARTITION BY u.UniqServReqID, "
+            "u.nhs_scale) AS n_usable FROM usable u WHERE u.dn = 1",
+        )
+    )
+    # the duplicates among rows that do not link (for ``unused`` only). Why a hash: grouping
+    # ~7 million rows by five columns to find the few keys seen twice is costly; grouping by
+    # one integer, the hash of the five (hash() exists in both engines; DuckDB's is 64-bit,
+    # Spark's 32-bit), then ranking only rows whose hash is seen twice by the real key, is not,
+    # and a collision only adds a candidate. Missing Person_ID or UniqServReqID hash alike,
+    # and the window's partitions treat missing as equal, as the method does.
+    dkey = "Person_ID, score_date, UniqServReqID, nhs_scale, PersScore"
+    nolink = "pre_reason = '' AND lreason <> ''"
+    s.append(
+        (
+            "dup_hashes",
+            f"SELECT h FROM (SELECT hash({dkey}) AS h FROM assess_l WHERE {nolink}) x "
+            "GROUP BY h HAVING COUNT(*) > 1",
         )
     )
     s.append(
         (
+            "dups",
+            f"SELECT source, _row FROM (SELECT source, _row, ROW_NUMBER() OVER (PARTITION BY "
+            f"{dkey} ORDER BY id, source, _row) AS n FROM assess_l WHERE {nolink} AND "
+            f"hash({dkey}) IN (SELECT h FROM dup_hashes)) x WHERE n > 1",
+        )
+    )
+    ucols = "source, id, _row, UniqServReqID, Person_ID, code, PersScore, score_date, nhs_scale"
+    s.append(
+        (
             "unused",
-            "SELECT source, id, _row, UniqServReqID, Person_ID, code, PersScore, score_date, "
-            "nhs_scale, lreason AS reason FROM assess_l WHERE lreason <> '' UNION ALL "
-            "SELECT source, id, _row, UniqServReqID, Person_ID, code, PersScore, score_date, "
-            f"nhs_scale, CASE WHEN k = n_usable THEN '{U_NOLAST}' "
+            f"SELECT {', '.join('a.' + c for c in ucols.split(', '))}, CASE WHEN d._row IS NOT "
+            f"NULL THEN '{U_DUP}' ELSE a.lreason END AS reason FROM assess_l a LEFT JOIN dups d "
+            "ON d.source = a.source AND d._row = a._row WHERE a.lreason <> '' UNION ALL "
+            f"SELECT {ucols}, '{U_DUP}' FROM usable WHERE dn > 1 UNION ALL "
+            f"SELECT {ucols}, CASE WHEN k = n_usable THEN '{U_NOLAST}' "
             f"ELSE '{U_MIDDLE}' END FROM ranked WHERE k > 1 AND (k < n_usable OR "
             "score_date < contact2)",
         )
