@@ -5,7 +5,7 @@ packed lookup tables (a code's offset from the lowest code; then one slot for a 
 one for anything unreadable or out of range). ``encode_*`` writes one item column's slots and
 counts its invalid cells in one pass; ``score_item_scales`` then reads the small slot matrix a
 block of rows at a time and writes every item-based scale (sum, mean, prorated sum, single
-item) with its items-answered count. Results are identical to the numpy path in scoring.py,
+item) with its items-answered count, the sums of those scales and their bands. Results are identical to the numpy path in scoring.py,
 which stays the reference (and is used when numba is missing or for continuous answers): the
 same additions in the same order, the same rounding arithmetic.
 """
@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-#: scale kinds understood by :func:`score_item_scales`
-SUM, MEAN, PRORATE, SINGLE = 0, 1, 2, 3
+#: scale kinds understood by :func:`score_item_scales` (COMBINE: a sum of other scales)
+SUM, MEAN, PRORATE, SINGLE, COMBINE = 0, 1, 2, 3, 4
 #: rounding rules applied in the kernel (others are applied afterwards in numpy)
 ROUND_NONE, ROUND_HALF_AWAY = 0, 1
 #: the rounding epsilon of scoring._round (0.5 + 1e-9 evaluated once, as there)
@@ -58,16 +58,38 @@ def encode_float(values, lo, size, invalid, out):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def score_item_scales(
-    slots, score, answered, ptr, members, kind, need, n_items, rule, factor, out_val, out_n
+    slots,
+    score,
+    answered,
+    ptr,
+    members,
+    kind,
+    need,
+    n_items,
+    rule,
+    factor,
+    band_of,
+    band_ptr,
+    mins,
+    remap,
+    out_val,
+    out_n,
+    out_band,
 ):  # pragma: no cover - compiled
-    """Every item-based scale, a block of rows at a time.
+    """Every item-based scale, the sums of those scales and their bands, a block of rows at
+    a time (a block's values are still in cache when sums of scales and bands read them).
 
-    slots (items, rows) uint8; score/answered (items, 256) tables; scale k's items are
-    members[ptr[k]:ptr[k+1]] in the scale's own order (so sums add in the same order as numpy).
+    slots (items, rows) uint8; score/answered (items, 256) tables; scale k's parts are
+    members[ptr[k]:ptr[k+1]] in the scale's own order (so sums add in the same order as
+    numpy): item rows of ``slots``, or for COMBINE earlier scales' rows of ``out_val``.
+    Band scheme t bands scale band_of[t] by mins[band_ptr[t]:band_ptr[t+1]] (ascending);
+    remap[band_ptr[t] + t + r] is the category code of rank r, the last entry of the
+    scheme's run (rank -1) that of a missing score.
     """
-    n = slots.shape[1]
+    n = out_val.shape[1]
     acc = np.empty(_BLOCK)
     cnt = np.empty(_BLOCK, dtype=np.int64)
+    tot = np.empty(_BLOCK, dtype=np.int64)
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
         m = stop - start
@@ -79,6 +101,23 @@ def score_item_scales(
                     a = answered[first, s]
                     out_val[k, start + b] = score[first, s] if a else np.nan
                     out_n[k, start + b] = a
+                continue
+            if kind[k] == COMBINE:
+                for b in range(m):
+                    acc[b] = 0.0
+                    cnt[b] = 0
+                    tot[b] = 0
+                for p in range(ptr[k], ptr[k + 1]):
+                    j = members[p]
+                    for b in range(m):
+                        x = out_val[j, start + b]
+                        if x == x:
+                            acc[b] += x
+                            cnt[b] += 1
+                        tot[b] += out_n[j, start + b]
+                for b in range(m):
+                    out_val[k, start + b] = acc[b] if cnt[b] >= need[k] else np.nan
+                    out_n[k, start + b] = tot[b]
                 continue
             for b in range(m):
                 acc[b] = 0.0
@@ -108,6 +147,17 @@ def score_item_scales(
                     x = np.nan
                 out_val[k, start + b] = x
                 out_n[k, start + b] = c
+        for t in range(band_of.shape[0]):
+            k = band_of[t]
+            lo, hi = band_ptr[t], band_ptr[t + 1]
+            base = lo + t
+            for b in range(m):
+                x = out_val[k, start + b]
+                r = -1
+                for q in range(lo, hi):
+                    if x >= mins[q]:
+                        r += 1
+                out_band[t, start + b] = remap[base + r] if r >= 0 else remap[base + hi - lo]
     return out_val
 
 

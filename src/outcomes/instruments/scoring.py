@@ -912,7 +912,7 @@ def _apply_fixed_values(sc: Scale, prep: _Prepared, value: np.ndarray) -> np.nda
 
 
 def _bands(sc: Scale, value: np.ndarray) -> dict[str, pd.Categorical]:
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for colname, scheme in zip(sc.band_columns(), sc.bands, strict=True):
         # Categories keep the YAML's reading order (better to worse); a value belongs to the
         # band with the largest minimum at or below it. Comparisons are False for NaN, so a
@@ -928,11 +928,19 @@ def _bands(sc: Scale, value: np.ndarray) -> dict[str, pd.Categorical]:
             for j in order:
                 rank += value >= scheme.levels[j].min
             codes = remap[rank]
-        # codes are -1..levels-1 by construction (remap), so pandas need not check them
-        out[colname] = pd.Categorical.from_codes(
-            codes, categories=[b.label for b in scheme.levels], ordered=True, validate=False
+        out[colname] = codes
+    return _band_columns(sc, list(out.values()))
+
+
+def _band_columns(sc: Scale, codes: list[np.ndarray]) -> dict[str, pd.Categorical]:
+    """A scale's band columns from their category codes."""
+    # codes are -1..levels-1 by construction (remap), so pandas need not check them
+    return {
+        colname: pd.Categorical.from_codes(
+            c, categories=[b.label for b in scheme.levels], ordered=True, validate=False
         )
-    return out
+        for colname, scheme, c in zip(sc.band_columns(), sc.bands, codes, strict=True)
+    }
 
 
 def _score_prepared(
@@ -941,16 +949,13 @@ def _score_prepared(
     values: dict[str, np.ndarray] = {}
     counts: dict[str, np.ndarray] = {}
     cols: dict[str, object] = {}
-    fast_values: dict[str, np.ndarray] = {}
-    fast_counts: dict[str, np.ndarray] = {}
+    fast = _slots.KernelScores({}, {}, {})
     if prep.slots is not None:
         order = {item_id: r for r, item_id in enumerate(prep.items)}
-        fast_values, fast_counts = _slots.score_item_scales(
-            inst, prep.items, prep.slots, order, prorate, _round_scale
-        )
+        fast = _slots.score_item_scales(inst, prep.items, prep.slots, order, prorate, _round_scale)
     for sc in inst.scales:
-        if sc.id in fast_values:
-            value, n = fast_values[sc.id], fast_counts[sc.id]
+        if sc.id in fast.values:
+            value, n = fast.values[sc.id], fast.counts[sc.id]
         else:
             value, n = _score_scale(sc, prep, values, counts, prorate)
         value = _apply_fixed_values(sc, prep, value)
@@ -962,7 +967,11 @@ def _score_prepared(
             if n.dtype.kind in "iu"
             else pd.array(n, dtype="Float64").astype("Int64")
         )
-        cols.update(_bands(sc, value))
+        banded = sc.band_columns()
+        if banded and all(c in fast.bands for c in banded):
+            cols.update(_band_columns(sc, [fast.bands[c] for c in banded]))
+        else:
+            cols.update(_bands(sc, value))
     data = prep.frame
     source_cols = set(prep.item_columns.values())
     if keep is None:
