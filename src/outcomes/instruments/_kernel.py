@@ -183,3 +183,103 @@ def add_scale(total, present, value):  # pragma: no cover - compiled
         if x == x:
             total[i] += x
             present[i] += 1
+
+
+#: open-addressing table of :func:`factorise_utf8`: a power of two, four times the 255 values
+#: it holds, so a lookup almost always ends at its first probe
+_HASH_BITS = 10
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word(data, a, m):  # pragma: no cover - compiled
+    """Bytes data[a:a+m] (m <= 8) as one little-endian integer."""
+    w = np.uint64(0)
+    for q in range(m):
+        w |= np.uint64(data[a + q]) << np.uint64(8 * q)
+    return w
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word8(data, a):  # pragma: no cover - compiled
+    """Bytes data[a:a+8] as one little-endian integer (a fixed count, so one load)."""
+    return (
+        np.uint64(data[a])
+        | np.uint64(data[a + 1]) << np.uint64(8)
+        | np.uint64(data[a + 2]) << np.uint64(16)
+        | np.uint64(data[a + 3]) << np.uint64(24)
+        | np.uint64(data[a + 4]) << np.uint64(32)
+        | np.uint64(data[a + 5]) << np.uint64(40)
+        | np.uint64(data[a + 6]) << np.uint64(48)
+        | np.uint64(data[a + 7]) << np.uint64(56)
+    )
+
+
+@njit(cache=True, nogil=True)
+def factorise_utf8(offsets, data, valid, first, out, starts, lengths):  # pragma: no cover
+    """Distinct values of an Arrow string array (``offsets``/``data``/validity bitmap
+    ``valid``, empty when nothing is null; ``first``: the array's offset into them) as codes
+    0.. in order of first appearance, written to ``out``; a null is 255. ``starts``/``lengths``
+    receive each distinct value's bytes. Returns how many distinct values, or -1 when there
+    are more than ``starts`` can hold (the caller then factorises another way).
+
+    A value is keyed by its length and its first and last eight bytes, which tell apart any
+    two values of up to 16 bytes; longer ones are compared in full when their keys agree.
+    """
+    cap = starts.shape[0]
+    size_t = 1 << _HASH_BITS
+    mask = size_t - 1
+    table = np.full(size_t, -1, dtype=np.int64)
+    heads = np.empty(cap, dtype=np.uint64)
+    tails = np.empty(cap, dtype=np.uint64)
+    k = 0
+    has_valid = valid.shape[0] > 0
+    for i in range(out.shape[0]):
+        j = i + first
+        if has_valid and not (valid[j >> 3] >> (j & 7)) & 1:
+            out[i] = 255
+            continue
+        a = np.int64(offsets[j])
+        size = np.int64(offsets[j + 1]) - a
+        if size >= 8:
+            head = _word8(data, a)
+            tail = _word8(data, a + size - 8)
+        else:
+            head = _word(data, a, size)
+            tail = head
+        x = head * np.uint64(0x9E3779B97F4A7C15)
+        x ^= tail * np.uint64(0xC2B2AE3D27D4EB4F)
+        x ^= np.uint64(size)
+        x ^= x >> np.uint64(29)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        h = np.int64(x >> np.uint64(64 - _HASH_BITS))
+        while True:
+            c = table[h]
+            if c < 0:
+                if k == cap:
+                    return -1
+                table[h] = k
+                starts[k], lengths[k], heads[k], tails[k] = a, size, head, tail
+                c = k
+                k += 1
+                break
+            if lengths[c] == size and heads[c] == head and tails[c] == tail:
+                if size <= 16:
+                    break
+                s = starts[c]
+                same = True
+                for q in range(8, size - 8, 8):  # the last word overlaps the tail: fine
+                    if _word8(data, s + q) != _word8(data, a + q):
+                        same = False
+                        break
+                if same:
+                    break
+            h = (h + 1) & mask
+        out[i] = c
+    return k
+
+
+@njit(cache=True, nogil=True)
+def remap_u8(table, codes):  # pragma: no cover - compiled
+    """codes[i] = table[codes[i]], in place (one-byte codes, a 256-entry table)."""
+    for i in range(codes.shape[0]):
+        codes[i] = table[codes[i]]

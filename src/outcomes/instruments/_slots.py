@@ -156,10 +156,12 @@ def score_item_scales(
     order: dict[str, int],  # item id -> its row of ``slots`` (rows 0.. in this order)
     prorate: bool | None,
     round_after,
+    count_dtype: type[np.integer],
 ) -> KernelScores:
     """Values and items-answered counts of every item-based scale, of every sum of such
     scales and the bands of both, in one kernel call.
-    ``round_after(values, scale)`` rounds what the kernel does not (half-even)."""
+    ``round_after(values, scale)`` rounds what the kernel does not (half-even); counts come
+    as ``count_dtype`` (scoring.COUNT_DTYPE)."""
     k = kernel()
     scales = item_scales(inst)
     n = slots.shape[1]
@@ -210,7 +212,7 @@ def score_item_scales(
             remap.extend([*levels, -1])
             band_cols.append(colname)
     out_val = np.empty((len(scales), n))
-    out_n = np.empty((len(scales), n), dtype=np.int64)
+    out_n = np.empty((len(scales), n), dtype=count_dtype)
     out_band = np.empty((len(band_of), n), dtype=np.int8)
     k.score_item_scales(
         slots,
@@ -263,6 +265,47 @@ def text_slots(
         lab = packed.label_slots(canonical.index(np.where(lab_u, num_u, np.nan)))
         slot_u = np.where(lab_u, lab, slot_u)
     return slot_u.astype(np.uint8)
+
+
+#: distinct values of a text column the compiled factoriser keeps (a byte code; 255 = null)
+TEXT_VALUES = 255
+
+
+def arrow_text_codes(col, out: np.ndarray) -> list[str] | None:
+    """Codes of a column of Arrow-backed strings (pandas' default ``str``), found in one
+    compiled pass over its bytes and written to ``out`` (255: a null); returns the distinct
+    strings in code order. None when the column is not Arrow strings or has more than
+    :data:`TEXT_VALUES` distinct values (the caller then factorises through pandas)."""
+    to_arrow = getattr(col.array, "__arrow_array__", None)
+    if to_arrow is None:
+        return None
+    import pyarrow as pa
+
+    chunked = to_arrow()
+    if chunked.type not in (pa.string(), pa.large_string()):
+        return None
+    arr = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+    validity, offsets, data = arr.buffers()
+    width = np.int32 if arr.type == pa.string() else np.int64
+    offsets = np.frombuffer(offsets, dtype=width)
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
+    valid = (
+        np.frombuffer(validity, dtype=np.uint8)
+        if validity is not None and arr.null_count
+        else np.empty(0, np.uint8)
+    )
+    starts = np.empty(TEXT_VALUES, dtype=np.int64)
+    lengths = np.empty(TEXT_VALUES, dtype=np.int64)
+    k = kernel().factorise_utf8(offsets, data, valid, arr.offset, out, starts, lengths)
+    if k < 0:
+        return None
+    spans = zip(starts[:k].tolist(), lengths[:k].tolist(), strict=True)
+    return [bytes(data[a : a + m]).decode("utf-8") for a, m in spans]
+
+
+def remap(table: np.ndarray, codes: np.ndarray) -> None:
+    """Replace one-byte codes by ``table`` entries in place."""
+    kernel().remap_u8(table, codes)
 
 
 def gather(slot_u: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
