@@ -124,6 +124,17 @@ def test_kernel_alternative_coding_with_labels(instrument_id, data):
     _assert_same(got, want)
 
 
+def test_codes_a_hair_off_a_whole_number_are_out_of_range():
+    # 3.0000000000000004 - (-1) rounds to 4.0: the kernel must test the value, not v - lo
+    cells = [3.0000000000000004, 2.0000000000000004, 0.9999999999999999, 4.0, 9.0, 7.0, np.nan]
+    inst = oc.load_instrument("honosca")
+    df = pd.DataFrame({it.id: np.array(cells) for it in inst.coded_items})
+    for coding in (None, "nocc"):
+        got, want = _score_both(df, inst, coding=coding)
+        _assert_same(got, want)
+        assert len(got.attrs["issues"]) == 3 * len(inst.coded_items) + (coding is None) * 15
+
+
 def test_arrow_text_slices_and_many_distinct_values():
     # a sliced Arrow column (its bytes start part-way into the buffers, nulls in the bitmap)
     # and a column with more distinct values than one-byte codes hold (pandas factorises it)

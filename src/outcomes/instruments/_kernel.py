@@ -57,6 +57,38 @@ def encode_float(values, lo, size, invalid, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def encode_int_bits(values, lo, size, invalid_bits, out):  # pragma: no cover - compiled
+    """:func:`encode_int` for items of at most 64 slots: which slots are invalid is one
+    64-bit mask, so the loop has no branch and no table lookup (the compiler vectorises
+    it; about three times faster)."""
+    bad = np.uint64(0)
+    for i in range(values.shape[0]):
+        d = values[i] - lo
+        s = d if (d >= 0) & (d < size) else size + 1
+        out[i] = s
+        bad += (invalid_bits >> np.uint64(s)) & np.uint64(1)
+    return bad
+
+
+@njit(cache=True, nogil=True)
+def encode_float_bits(values, lo, size, invalid_bits, out):  # pragma: no cover - compiled
+    """:func:`encode_float` for items of at most 64 slots (see :func:`encode_int_bits`)."""
+    bad = np.uint64(0)
+    flo = np.float64(lo)
+    fhi = np.float64(lo + size - 1)
+    for i in range(values.shape[0]):
+        v = values[i]
+        # the test is on the value itself: v - lo may round a fraction to a whole number
+        inside = (v >= flo) & (v <= fhi)  # False for NaN
+        whole = v if inside else flo
+        iv = np.int64(whole)
+        s = iv - lo if inside and iv == whole else (size if v != v else size + 1)
+        out[i] = s
+        bad += (invalid_bits >> np.uint64(s)) & np.uint64(1)
+    return bad
+
+
+@njit(cache=True, nogil=True)
 def score_item_scales(
     slots,
     score,

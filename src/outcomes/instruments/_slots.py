@@ -49,6 +49,14 @@ class PackedItem:
     invalid: np.ndarray  # uint8[SLOTS]
     canon: np.ndarray  # float64[SLOTS]
 
+    @property
+    def invalid_bits(self) -> np.uint64 | None:
+        """The invalid slots a number can reach (0..size+1) as one 64-bit mask, or None
+        when there are more than 64 of them."""
+        if self.size + 2 > 64:
+            return None
+        return np.uint64(sum(1 << int(j) for j in np.flatnonzero(self.invalid[: self.size + 2])))
+
     def label_slots(self, canonical_index: np.ndarray) -> np.ndarray:
         """Slots of labels, given their index into the canonical code table."""
         if self.canon_offset is None:
@@ -94,14 +102,17 @@ def encode_numbers(packed: PackedItem, values: np.ndarray, out: np.ndarray) -> i
     """Write the slots of a column of numbers into ``out``; returns its invalid-cell count."""
     k = kernel()
     kind = values.dtype.kind
-    if kind == "i":
-        return int(k.encode_int(values, packed.offset, packed.size, packed.invalid, out))
-    if kind == "f":
-        return int(k.encode_float(values, packed.offset, packed.size, packed.invalid, out))
-    # unsigned integers and anything else: through float (exact for any code that can match)
-    with np.errstate(invalid="ignore"):
-        as_float = values.astype(np.float64)
-    return int(k.encode_float(as_float, packed.offset, packed.size, packed.invalid, out))
+    if kind not in "if":
+        # unsigned integers and anything else: through float (exact for any code that matches)
+        with np.errstate(invalid="ignore"):
+            values = values.astype(np.float64)
+        kind = "f"
+    bits = packed.invalid_bits
+    if bits is not None:
+        encode = k.encode_int_bits if kind == "i" else k.encode_float_bits
+        return int(encode(values, packed.offset, packed.size, bits, out))
+    encode = k.encode_int if kind == "i" else k.encode_float
+    return int(encode(values, packed.offset, packed.size, packed.invalid, out))
 
 
 @dataclass
