@@ -59,6 +59,14 @@ def _cells(rs, kind: str):
         odd = st.sampled_from([np.nan, np.nan, lo + 0.5, np.inf, -np.inf, 1e300])
         return st.one_of(codes.map(float), odd, wrong.map(float))
     labels = [o.label for o in rs.options] + [o.label for o in rs.missing]
+    if kind == "str":  # pandas' Arrow-backed strings: text or null only
+        return st.one_of(
+            st.sampled_from(labels),
+            st.sampled_from(labels).map(lambda s: f"  {s.upper()} "),
+            codes.map(str),
+            wrong.map(str),
+            st.sampled_from(["", "zzz", None, "1.0", "2.5", "Ünïcode"]),
+        )
     text = st.one_of(
         st.sampled_from(labels),
         st.sampled_from(labels).map(lambda s: f"  {s.upper()} "),
@@ -85,9 +93,9 @@ def responses(draw, instrument_id: str, max_rows: int = 30):
             continue
         if not it.required and draw(st.booleans()):
             continue  # an optional section not collected
-        kind = draw(st.sampled_from(["int", "float", "text"]))
+        kind = draw(st.sampled_from(["int", "float", "text", "str"]))
         values = draw(st.lists(_cells(rs, kind), min_size=n, max_size=n))
-        dtype = {"int": np.int64, "float": float, "text": object}[kind]
+        dtype = {"int": np.int64, "float": float, "text": object, "str": "str"}[kind]
         cols[it.id] = pd.Series(values, dtype=dtype)
     for key in sorted({k for sc in inst.scales for k in sc.keys}):
         cols[key] = draw(st.lists(KEYS[key], min_size=n, max_size=n))
@@ -114,6 +122,37 @@ def test_kernel_alternative_coding_with_labels(instrument_id, data):
     _, df = data.draw(responses(instrument_id))
     got, want = _score_both(df, inst, coding=coding)
     _assert_same(got, want)
+
+
+def test_codes_a_hair_off_a_whole_number_are_out_of_range():
+    # 3.0000000000000004 - (-1) rounds to 4.0: the kernel must test the value, not v - lo
+    cells = [3.0000000000000004, 2.0000000000000004, 0.9999999999999999, 4.0, 9.0, 7.0, np.nan]
+    inst = oc.load_instrument("honosca")
+    df = pd.DataFrame({it.id: np.array(cells) for it in inst.coded_items})
+    for coding in (None, "nocc"):
+        got, want = _score_both(df, inst, coding=coding)
+        _assert_same(got, want)
+        assert len(got.attrs["issues"]) == 3 * len(inst.coded_items) + (coding is None) * 15
+
+
+def test_arrow_text_slices_and_many_distinct_values():
+    # a sliced Arrow column (its bytes start part-way into the buffers, nulls in the bitmap)
+    # and a column with more distinct values than one-byte codes hold (pandas factorises it)
+    rng = np.random.default_rng(5)
+    labels = ["Not true", "Somewhat true", "Certainly true", None, "", " 2 ", "7", "zzz"]
+    items = [it.id for it in oc.load_instrument("sdq_parent").coded_items]
+    n = 400
+    df = pd.DataFrame(
+        {i: pd.Series(rng.choice(np.array(labels, dtype=object), n), dtype="str") for i in items}
+    )
+    many = items[2]
+    df[many] = pd.Series([f"value {i}" for i in range(n)], dtype="str")
+    for frame in (df, df.iloc[37:351]):
+        got, want = _score_both(frame, "sdq_parent")
+        _assert_same(got, want)
+    out = np.empty(n, dtype=np.uint8)
+    assert _slots.arrow_text_codes(df[many], out) is None
+    assert _slots.arrow_text_codes(df[items[0]].iloc[37:], out[: n - 37]) is not None
 
 
 def test_every_instrument_with_listed_codes_takes_the_slot_path():

@@ -5,7 +5,7 @@ packed lookup tables (a code's offset from the lowest code; then one slot for a 
 one for anything unreadable or out of range). ``encode_*`` writes one item column's slots and
 counts its invalid cells in one pass; ``score_item_scales`` then reads the small slot matrix a
 block of rows at a time and writes every item-based scale (sum, mean, prorated sum, single
-item) with its items-answered count. Results are identical to the numpy path in scoring.py,
+item) with its items-answered count, the sums of those scales and their bands. Results are identical to the numpy path in scoring.py,
 which stays the reference (and is used when numba is missing or for continuous answers): the
 same additions in the same order, the same rounding arithmetic.
 """
@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-#: scale kinds understood by :func:`score_item_scales`
-SUM, MEAN, PRORATE, SINGLE = 0, 1, 2, 3
+#: scale kinds understood by :func:`score_item_scales` (COMBINE: a sum of other scales)
+SUM, MEAN, PRORATE, SINGLE, COMBINE = 0, 1, 2, 3, 4
 #: rounding rules applied in the kernel (others are applied afterwards in numpy)
 ROUND_NONE, ROUND_HALF_AWAY = 0, 1
 #: the rounding epsilon of scoring._round (0.5 + 1e-9 evaluated once, as there)
@@ -57,17 +57,71 @@ def encode_float(values, lo, size, invalid, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def score_item_scales(
-    slots, score, answered, ptr, members, kind, need, n_items, rule, factor, out_val, out_n
-):  # pragma: no cover - compiled
-    """Every item-based scale, a block of rows at a time.
+def encode_int_bits(values, lo, size, invalid_bits, out):  # pragma: no cover - compiled
+    """:func:`encode_int` for items of at most 64 slots: which slots are invalid is one
+    64-bit mask, so the loop has no branch and no table lookup (the compiler vectorises
+    it; about three times faster)."""
+    bad = np.uint64(0)
+    for i in range(values.shape[0]):
+        d = values[i] - lo
+        s = d if (d >= 0) & (d < size) else size + 1
+        out[i] = s
+        bad += (invalid_bits >> np.uint64(s)) & np.uint64(1)
+    return bad
 
-    slots (items, rows) uint8; score/answered (items, 256) tables; scale k's items are
-    members[ptr[k]:ptr[k+1]] in the scale's own order (so sums add in the same order as numpy).
+
+@njit(cache=True, nogil=True)
+def encode_float_bits(values, lo, size, invalid_bits, out):  # pragma: no cover - compiled
+    """:func:`encode_float` for items of at most 64 slots (see :func:`encode_int_bits`)."""
+    bad = np.uint64(0)
+    flo = np.float64(lo)
+    fhi = np.float64(lo + size - 1)
+    for i in range(values.shape[0]):
+        v = values[i]
+        # the test is on the value itself: v - lo may round a fraction to a whole number
+        inside = (v >= flo) & (v <= fhi)  # False for NaN
+        whole = v if inside else flo
+        iv = np.int64(whole)
+        s = iv - lo if inside and iv == whole else (size if v != v else size + 1)
+        out[i] = s
+        bad += (invalid_bits >> np.uint64(s)) & np.uint64(1)
+    return bad
+
+
+@njit(cache=True, nogil=True)
+def score_item_scales(
+    slots,
+    score,
+    answered,
+    ptr,
+    members,
+    kind,
+    need,
+    n_items,
+    rule,
+    factor,
+    band_of,
+    band_ptr,
+    mins,
+    remap,
+    out_val,
+    out_n,
+    out_band,
+):  # pragma: no cover - compiled
+    """Every item-based scale, the sums of those scales and their bands, a block of rows at
+    a time (a block's values are still in cache when sums of scales and bands read them).
+
+    slots (items, rows) uint8; score/answered (items, 256) tables; scale k's parts are
+    members[ptr[k]:ptr[k+1]] in the scale's own order (so sums add in the same order as
+    numpy): item rows of ``slots``, or for COMBINE earlier scales' rows of ``out_val``.
+    Band scheme t bands scale band_of[t] by mins[band_ptr[t]:band_ptr[t+1]] (ascending);
+    remap[band_ptr[t] + t + r] is the category code of rank r, the last entry of the
+    scheme's run (rank -1) that of a missing score.
     """
-    n = slots.shape[1]
+    n = out_val.shape[1]
     acc = np.empty(_BLOCK)
     cnt = np.empty(_BLOCK, dtype=np.int64)
+    tot = np.empty(_BLOCK, dtype=np.int64)
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
         m = stop - start
@@ -79,6 +133,23 @@ def score_item_scales(
                     a = answered[first, s]
                     out_val[k, start + b] = score[first, s] if a else np.nan
                     out_n[k, start + b] = a
+                continue
+            if kind[k] == COMBINE:
+                for b in range(m):
+                    acc[b] = 0.0
+                    cnt[b] = 0
+                    tot[b] = 0
+                for p in range(ptr[k], ptr[k + 1]):
+                    j = members[p]
+                    for b in range(m):
+                        x = out_val[j, start + b]
+                        if x == x:
+                            acc[b] += x
+                            cnt[b] += 1
+                        tot[b] += out_n[j, start + b]
+                for b in range(m):
+                    out_val[k, start + b] = acc[b] if cnt[b] >= need[k] else np.nan
+                    out_n[k, start + b] = tot[b]
                 continue
             for b in range(m):
                 acc[b] = 0.0
@@ -108,6 +179,17 @@ def score_item_scales(
                     x = np.nan
                 out_val[k, start + b] = x
                 out_n[k, start + b] = c
+        for t in range(band_of.shape[0]):
+            k = band_of[t]
+            lo, hi = band_ptr[t], band_ptr[t + 1]
+            base = lo + t
+            for b in range(m):
+                x = out_val[k, start + b]
+                r = -1
+                for q in range(lo, hi):
+                    if x >= mins[q]:
+                        r += 1
+                out_band[t, start + b] = remap[base + r] if r >= 0 else remap[base + hi - lo]
     return out_val
 
 
@@ -133,3 +215,103 @@ def add_scale(total, present, value):  # pragma: no cover - compiled
         if x == x:
             total[i] += x
             present[i] += 1
+
+
+#: open-addressing table of :func:`factorise_utf8`: a power of two, four times the 255 values
+#: it holds, so a lookup almost always ends at its first probe
+_HASH_BITS = 10
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word(data, a, m):  # pragma: no cover - compiled
+    """Bytes data[a:a+m] (m <= 8) as one little-endian integer."""
+    w = np.uint64(0)
+    for q in range(m):
+        w |= np.uint64(data[a + q]) << np.uint64(8 * q)
+    return w
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word8(data, a):  # pragma: no cover - compiled
+    """Bytes data[a:a+8] as one little-endian integer (a fixed count, so one load)."""
+    return (
+        np.uint64(data[a])
+        | np.uint64(data[a + 1]) << np.uint64(8)
+        | np.uint64(data[a + 2]) << np.uint64(16)
+        | np.uint64(data[a + 3]) << np.uint64(24)
+        | np.uint64(data[a + 4]) << np.uint64(32)
+        | np.uint64(data[a + 5]) << np.uint64(40)
+        | np.uint64(data[a + 6]) << np.uint64(48)
+        | np.uint64(data[a + 7]) << np.uint64(56)
+    )
+
+
+@njit(cache=True, nogil=True)
+def factorise_utf8(offsets, data, valid, first, out, starts, lengths):  # pragma: no cover
+    """Distinct values of an Arrow string array (``offsets``/``data``/validity bitmap
+    ``valid``, empty when nothing is null; ``first``: the array's offset into them) as codes
+    0.. in order of first appearance, written to ``out``; a null is 255. ``starts``/``lengths``
+    receive each distinct value's bytes. Returns how many distinct values, or -1 when there
+    are more than ``starts`` can hold (the caller then factorises another way).
+
+    A value is keyed by its length and its first and last eight bytes, which tell apart any
+    two values of up to 16 bytes; longer ones are compared in full when their keys agree.
+    """
+    cap = starts.shape[0]
+    size_t = 1 << _HASH_BITS
+    mask = size_t - 1
+    table = np.full(size_t, -1, dtype=np.int64)
+    heads = np.empty(cap, dtype=np.uint64)
+    tails = np.empty(cap, dtype=np.uint64)
+    k = 0
+    has_valid = valid.shape[0] > 0
+    for i in range(out.shape[0]):
+        j = i + first
+        if has_valid and not (valid[j >> 3] >> (j & 7)) & 1:
+            out[i] = 255
+            continue
+        a = np.int64(offsets[j])
+        size = np.int64(offsets[j + 1]) - a
+        if size >= 8:
+            head = _word8(data, a)
+            tail = _word8(data, a + size - 8)
+        else:
+            head = _word(data, a, size)
+            tail = head
+        x = head * np.uint64(0x9E3779B97F4A7C15)
+        x ^= tail * np.uint64(0xC2B2AE3D27D4EB4F)
+        x ^= np.uint64(size)
+        x ^= x >> np.uint64(29)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        h = np.int64(x >> np.uint64(64 - _HASH_BITS))
+        while True:
+            c = table[h]
+            if c < 0:
+                if k == cap:
+                    return -1
+                table[h] = k
+                starts[k], lengths[k], heads[k], tails[k] = a, size, head, tail
+                c = k
+                k += 1
+                break
+            if lengths[c] == size and heads[c] == head and tails[c] == tail:
+                if size <= 16:
+                    break
+                s = starts[c]
+                same = True
+                for q in range(8, size - 8, 8):  # the last word overlaps the tail: fine
+                    if _word8(data, s + q) != _word8(data, a + q):
+                        same = False
+                        break
+                if same:
+                    break
+            h = (h + 1) & mask
+        out[i] = c
+    return k
+
+
+@njit(cache=True, nogil=True)
+def remap_u8(table, codes):  # pragma: no cover - compiled
+    """codes[i] = table[codes[i]], in place (one-byte codes, a 256-entry table)."""
+    for i in range(codes.shape[0]):
+        codes[i] = table[codes[i]]

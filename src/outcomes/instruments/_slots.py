@@ -49,6 +49,14 @@ class PackedItem:
     invalid: np.ndarray  # uint8[SLOTS]
     canon: np.ndarray  # float64[SLOTS]
 
+    @property
+    def invalid_bits(self) -> np.uint64 | None:
+        """The invalid slots a number can reach (0..size+1) as one 64-bit mask, or None
+        when there are more than 64 of them."""
+        if self.size + 2 > 64:
+            return None
+        return np.uint64(sum(1 << int(j) for j in np.flatnonzero(self.invalid[: self.size + 2])))
+
     def label_slots(self, canonical_index: np.ndarray) -> np.ndarray:
         """Slots of labels, given their index into the canonical code table."""
         if self.canon_offset is None:
@@ -94,14 +102,17 @@ def encode_numbers(packed: PackedItem, values: np.ndarray, out: np.ndarray) -> i
     """Write the slots of a column of numbers into ``out``; returns its invalid-cell count."""
     k = kernel()
     kind = values.dtype.kind
-    if kind == "i":
-        return int(k.encode_int(values, packed.offset, packed.size, packed.invalid, out))
-    if kind == "f":
-        return int(k.encode_float(values, packed.offset, packed.size, packed.invalid, out))
-    # unsigned integers and anything else: through float (exact for any code that can match)
-    with np.errstate(invalid="ignore"):
-        as_float = values.astype(np.float64)
-    return int(k.encode_float(as_float, packed.offset, packed.size, packed.invalid, out))
+    if kind not in "if":
+        # unsigned integers and anything else: through float (exact for any code that matches)
+        with np.errstate(invalid="ignore"):
+            values = values.astype(np.float64)
+        kind = "f"
+    bits = packed.invalid_bits
+    if bits is not None:
+        encode = k.encode_int_bits if kind == "i" else k.encode_float_bits
+        return int(encode(values, packed.offset, packed.size, bits, out))
+    encode = k.encode_int if kind == "i" else k.encode_float
+    return int(encode(values, packed.offset, packed.size, packed.invalid, out))
 
 
 @dataclass
@@ -132,6 +143,23 @@ def item_scales(inst: Instrument) -> list[Scale]:
     return [sc for sc in inst.scales if sc.method in ("sum", "mean")]
 
 
+@dataclass
+class KernelScores:
+    """What one :func:`score_item_scales` call computed: per scale id its values and
+    items-answered counts; per band column its category codes."""
+
+    values: dict[str, np.ndarray]
+    counts: dict[str, np.ndarray]
+    bands: dict[str, np.ndarray]
+
+
+def _final_in_kernel(sc: Scale) -> bool:
+    """Whether the kernel's value of an item scale is its final value (no fixed values, no
+    rounding left to numpy), so sums of scales and bands may read it in the kernel."""
+    rounded_in_kernel = len(sc.items) == 1 or sc.rounding.rule in ("none", "half_away_from_zero")
+    return rounded_in_kernel and not sc.fixed_values
+
+
 def score_item_scales(
     inst: Instrument,
     items: dict[str, SlotEncoded],
@@ -139,35 +167,64 @@ def score_item_scales(
     order: dict[str, int],  # item id -> its row of ``slots`` (rows 0.. in this order)
     prorate: bool | None,
     round_after,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Values and items-answered counts of every item-based scale, in one kernel call.
-    ``round_after(values, scale)`` rounds what the kernel does not (half-even)."""
+    count_dtype: type[np.integer],
+) -> KernelScores:
+    """Values and items-answered counts of every item-based scale, of every sum of such
+    scales and the bands of both, in one kernel call.
+    ``round_after(values, scale)`` rounds what the kernel does not (half-even); counts come
+    as ``count_dtype`` (scoring.COUNT_DTYPE)."""
     k = kernel()
     scales = item_scales(inst)
     n = slots.shape[1]
     if not scales:
-        return {}, {}
+        return KernelScores({}, {}, {})
+    row = {sc.id: r for r, sc in enumerate(scales)}
+    final = {sc.id for sc in scales if _final_in_kernel(sc)}
+    # sums of scales whose parts are all final kernel values (scales list their parts first)
+    for sc in inst.scales:
+        if sc.method == "sum_of_scales" and all(s in final for s in sc.scales):
+            row[sc.id] = len(scales)
+            scales.append(sc)
+            if not sc.fixed_values:
+                final.add(sc.id)
     score = np.stack([items[i].packed.score for i in order])
     answered = np.stack([items[i].packed.answered for i in order])
     ptr, members, kind, need, n_items, rule, factor = [0], [], [], [], [], [], []
     for sc in scales:
-        members.extend(order[i] for i in sc.items)
-        ptr.append(len(members))
-        if len(sc.items) == 1:
-            kind.append(k.SINGLE)
-        elif sc.method == "mean":
-            kind.append(k.MEAN)
-        elif sc.prorate and prorate is not False:
-            kind.append(k.PRORATE)
+        if sc.method == "sum_of_scales":
+            members.extend(row[s] for s in sc.scales)
+            kind.append(k.COMBINE)
         else:
-            kind.append(k.SUM)
+            members.extend(order[i] for i in sc.items)
+            if len(sc.items) == 1:
+                kind.append(k.SINGLE)
+            elif sc.method == "mean":
+                kind.append(k.MEAN)
+            elif sc.prorate and prorate is not False:
+                kind.append(k.PRORATE)
+            else:
+                kind.append(k.SUM)
+        ptr.append(len(members))
         need.append(sc.required_answered)
-        n_items.append(float(len(sc.items)))
+        n_items.append(float(len(sc.parts)))
         in_kernel = sc.rounding.rule in ("none", "half_away_from_zero")
         rule.append(k.ROUND_HALF_AWAY if sc.rounding.rule == "half_away_from_zero" else 0)
         factor.append(10.0**sc.rounding.decimals if in_kernel else 1.0)
+    band_of, band_ptr, mins, remap, band_cols = [], [0], [], [], []
+    for sc in scales:
+        if sc.id not in final:
+            continue
+        for colname, scheme in zip(sc.band_columns(), sc.bands, strict=True):
+            # as scoring._bands: rank by ascending minimum, category code in reading order
+            levels = sorted(range(len(scheme.levels)), key=lambda j: scheme.levels[j].min)
+            band_of.append(row[sc.id])
+            mins.extend(scheme.levels[j].min for j in levels)
+            band_ptr.append(len(mins))
+            remap.extend([*levels, -1])
+            band_cols.append(colname)
     out_val = np.empty((len(scales), n))
-    out_n = np.empty((len(scales), n), dtype=np.int64)
+    out_n = np.empty((len(scales), n), dtype=count_dtype)
+    out_band = np.empty((len(band_of), n), dtype=np.int8)
     k.score_item_scales(
         slots,
         score,
@@ -179,16 +236,22 @@ def score_item_scales(
         np.array(n_items),
         np.array(rule, dtype=np.int64),
         np.array(factor),
+        np.array(band_of, dtype=np.int64),
+        np.array(band_ptr, dtype=np.int64),
+        np.array(mins, dtype=float),
+        np.array(remap, dtype=np.int8),
         out_val,
         out_n,
+        out_band,
     )
     values, counts = {}, {}
     for r, sc in enumerate(scales):
         v = out_val[r]
-        if len(sc.items) > 1 and sc.rounding.rule not in ("none", "half_away_from_zero"):
+        rounded = sc.method == "sum_of_scales" or sc.id in final
+        if not rounded and sc.rounding.rule not in ("none", "half_away_from_zero"):
             v = round_after(v, sc)
         values[sc.id], counts[sc.id] = v, out_n[r]
-    return values, counts
+    return KernelScores(values, counts, dict(zip(band_cols, out_band, strict=True)))
 
 
 def band_codes(value: np.ndarray, mins: np.ndarray, remap: np.ndarray) -> np.ndarray | None:
@@ -213,6 +276,47 @@ def text_slots(
         lab = packed.label_slots(canonical.index(np.where(lab_u, num_u, np.nan)))
         slot_u = np.where(lab_u, lab, slot_u)
     return slot_u.astype(np.uint8)
+
+
+#: distinct values of a text column the compiled factoriser keeps (a byte code; 255 = null)
+TEXT_VALUES = 255
+
+
+def arrow_text_codes(col, out: np.ndarray) -> list[str] | None:
+    """Codes of a column of Arrow-backed strings (pandas' default ``str``), found in one
+    compiled pass over its bytes and written to ``out`` (255: a null); returns the distinct
+    strings in code order. None when the column is not Arrow strings or has more than
+    :data:`TEXT_VALUES` distinct values (the caller then factorises through pandas)."""
+    to_arrow = getattr(col.array, "__arrow_array__", None)
+    if to_arrow is None:
+        return None
+    import pyarrow as pa
+
+    chunked = to_arrow()
+    if chunked.type not in (pa.string(), pa.large_string()):
+        return None
+    arr = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+    validity, offsets, data = arr.buffers()
+    width = np.int32 if arr.type == pa.string() else np.int64
+    offsets = np.frombuffer(offsets, dtype=width)
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
+    valid = (
+        np.frombuffer(validity, dtype=np.uint8)
+        if validity is not None and arr.null_count
+        else np.empty(0, np.uint8)
+    )
+    starts = np.empty(TEXT_VALUES, dtype=np.int64)
+    lengths = np.empty(TEXT_VALUES, dtype=np.int64)
+    k = kernel().factorise_utf8(offsets, data, valid, arr.offset, out, starts, lengths)
+    if k < 0:
+        return None
+    spans = zip(starts[:k].tolist(), lengths[:k].tolist(), strict=True)
+    return [bytes(data[a : a + m]).decode("utf-8") for a, m in spans]
+
+
+def remap(table: np.ndarray, codes: np.ndarray) -> None:
+    """Replace one-byte codes by ``table`` entries in place."""
+    kernel().remap_u8(table, codes)
 
 
 def gather(slot_u: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:

@@ -41,6 +41,12 @@ ISSUE_COLUMNS = list(cells.WITH_ITEM)
 INPUT = Options(str, {"items", "scales"})
 #: Key columns of the responses table (DESIGN.md); used to spot duplicate administrations.
 KEY_COLUMNS = ("person_id", "instrument", "rater", "date", "wave", "referral_id")
+#: dtype of the ``<scale>_n`` (items answered) columns: a count of items fits in 16 bits, and
+#: with one count column per scale, int64 counts took more memory than the item answers
+#: themselves (HoNOSCA: 20 scales over 15 items) and more time to write than to score
+COUNT_DTYPE = np.int16
+#: the same when some counts are unknown (scores supplied without items)
+COUNT_NULLABLE = "Int16"
 
 
 # ----------------------------------------------------------------------------- results
@@ -420,13 +426,36 @@ def _factorise(
     codes = np.asarray(codes, dtype=np.intp)
     uniques = np.asarray(uniques, dtype=object)
     k = len(uniques)
+    num_u, lab_u, why_u, unsure = _meanings(uniques, labels)
+    if unsure:
+        # True == 1 and False == 0 as hash keys, so one distinct value may stand for cells of
+        # both types: true/false cells get a slot of their own, found by type cell by cell.
+        at = np.flatnonzero(np.isin(codes, unsure))
+        values = col.to_numpy(dtype=object)[at]
+        is_bool = np.fromiter((isinstance(v, bool | np.bool_) for v in values), bool, len(at))
+        if is_bool.any():
+            codes = np.where(codes == -1, k, codes)  # blanks now name slot k explicitly
+            codes[at[is_bool]] = k + 1
+            num_u, lab_u = np.append(num_u, np.nan), np.append(lab_u, False)
+            why_u = np.append(why_u, np.array([_BOOL_CELL], dtype=object))
+    return codes, num_u, lab_u, why_u
+
+
+def _meanings(
+    uniques: Sequence[object], labels: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """What each distinct cell value means: (number, came_from_label, reason it is
+    unreadable or None), each with one extra last slot for a blank cell; plus the positions
+    of values a hash table cannot tell apart from True/False (0 and 1)."""
+    k = len(uniques)
     num_u = np.full(k + 1, np.nan)
     lab_u = np.zeros(k + 1, dtype=bool)
     why_u = np.full(k + 1, None, dtype=object)
-    unsure: list[int] = []  # values a hash table cannot tell apart from True/False
+    unsure: list[int] = []
     for j, u in enumerate(uniques):
         if isinstance(u, int | float | np.integer | np.floating | bool | np.bool_):
-            # True/False cells are set apart by type below; the number is for the others
+            # True/False cells are set apart by type (see _factorise); the number is for
+            # the others
             num_u[j] = float(u)
             if u in (0, 1):
                 unsure.append(j)
@@ -440,18 +469,25 @@ def _factorise(
             num_u[j] = float(key)
         else:
             why_u[j] = "unknown label: text that is neither a response label nor a code"
-    if unsure:
-        # True == 1 and False == 0 as hash keys, so one distinct value may stand for cells of
-        # both types: true/false cells get a slot of their own, found by type cell by cell.
-        at = np.flatnonzero(np.isin(codes, unsure))
-        values = col.to_numpy(dtype=object)[at]
-        is_bool = np.fromiter((isinstance(v, bool | np.bool_) for v in values), bool, len(at))
-        if is_bool.any():
-            codes = np.where(codes == -1, k, codes)  # blanks now name slot k explicitly
-            codes[at[is_bool]] = k + 1
-            num_u, lab_u = np.append(num_u, np.nan), np.append(lab_u, False)
-            why_u = np.append(why_u, np.array([_BOOL_CELL], dtype=object))
-    return codes, num_u, lab_u, why_u
+    return num_u, lab_u, why_u, unsure
+
+
+def _byte_codes(
+    col: pd.Series, labels: Mapping[str, float], out: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The compiled path's :func:`_factorise` for Arrow-backed text: one-byte codes in
+    ``out`` and what each of the 256 codes means (code 255, a null, is a blank); None when
+    the column is not Arrow text or has too many distinct values."""
+    uniques = _slots.arrow_text_codes(col, out)
+    if uniques is None:
+        return None
+    k = len(uniques)
+    num_k, lab_k, why_k, _ = _meanings(uniques, labels)  # text only: no True/False
+    num_u = np.full(256, np.nan)
+    lab_u = np.zeros(256, dtype=bool)
+    why_u = np.full(256, None, dtype=object)
+    num_u[:k], lab_u[:k], why_u[:k] = num_k[:k], lab_k[:k], why_k[:k]
+    return num_u, lab_u, why_u
 
 
 # ----------------------------------------------------------------------------- preparation
@@ -702,9 +738,12 @@ def _prepare_slots(
             continue
         col = data[src]
         if _is_text(col):
-            codes, num_u, lab_u, why_u = _factorise(col, coder.labels)
+            meant = _byte_codes(col, coder.labels, out)
+            if meant is not None:
+                codes, (num_u, lab_u, why_u) = out, meant
+            else:
+                codes, num_u, lab_u, why_u = _factorise(col, coder.labels)
             slot_u = _slots.text_slots(packed, coder.source, coder.canonical, num_u, lab_u)
-            _slots.gather(slot_u, codes, out)
             unreadable_u = np.array([w is not None for w in why_u], dtype=bool)
             # passes over the cells only when some distinct value is unreadable or invalid
             bad_pos = np.flatnonzero(unreadable_u[codes]) if unreadable_u.any() else _NONE
@@ -714,6 +753,10 @@ def _prepare_slots(
                 extra = np.flatnonzero(invalid_u[codes])
                 bad_pos = np.concatenate([bad_pos, extra])
                 bad_why = bad_why + [coder._out_of_range()] * len(extra)
+            if codes is out:
+                _slots.remap(slot_u, out)
+            else:
+                _slots.gather(slot_u, codes, out)
         else:
             numeric, _, bad_pos, bad_why = _parse_cells(col, coder.labels)
             if _slots.encode_numbers(packed, numeric, out):
@@ -823,9 +866,9 @@ def _score_scale(
     encoded = [prep.items[i] for i in sc.items]
     if len(encoded) == 1:  # a single-item scale is the item score itself
         answered = encoded[0].answered
-        return np.where(answered, encoded[0].score, np.nan), answered.astype(np.int64)
+        return np.where(answered, encoded[0].score, np.nan), answered.astype(COUNT_DTYPE)
     total = encoded[0].score.copy()
-    answered = encoded[0].answered.astype(np.int16)
+    answered = encoded[0].answered.astype(COUNT_DTYPE)
     for enc in encoded[1:]:
         total += enc.score  # unanswered cells score 0 in the tables
         answered += enc.answered
@@ -838,7 +881,7 @@ def _score_scale(
         else:
             value = total
     value = _round(np.where(ok, value, np.nan), sc.rounding.rule, sc.rounding.decimals)
-    return value, answered.astype(np.int64)
+    return value, answered
 
 
 def _key_match(col: pd.Series, want: object, aliases: Mapping[str, str]) -> np.ndarray:
@@ -912,7 +955,7 @@ def _apply_fixed_values(sc: Scale, prep: _Prepared, value: np.ndarray) -> np.nda
 
 
 def _bands(sc: Scale, value: np.ndarray) -> dict[str, pd.Categorical]:
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for colname, scheme in zip(sc.band_columns(), sc.bands, strict=True):
         # Categories keep the YAML's reading order (better to worse); a value belongs to the
         # band with the largest minimum at or below it. Comparisons are False for NaN, so a
@@ -928,11 +971,19 @@ def _bands(sc: Scale, value: np.ndarray) -> dict[str, pd.Categorical]:
             for j in order:
                 rank += value >= scheme.levels[j].min
             codes = remap[rank]
-        # codes are -1..levels-1 by construction (remap), so pandas need not check them
-        out[colname] = pd.Categorical.from_codes(
-            codes, categories=[b.label for b in scheme.levels], ordered=True, validate=False
+        out[colname] = codes
+    return _band_columns(sc, list(out.values()))
+
+
+def _band_columns(sc: Scale, codes: list[np.ndarray]) -> dict[str, pd.Categorical]:
+    """A scale's band columns from their category codes."""
+    # codes are -1..levels-1 by construction (remap), so pandas need not check them
+    return {
+        colname: pd.Categorical.from_codes(
+            c, categories=[b.label for b in scheme.levels], ordered=True, validate=False
         )
-    return out
+        for colname, scheme, c in zip(sc.band_columns(), sc.bands, codes, strict=True)
+    }
 
 
 def _score_prepared(
@@ -941,16 +992,15 @@ def _score_prepared(
     values: dict[str, np.ndarray] = {}
     counts: dict[str, np.ndarray] = {}
     cols: dict[str, object] = {}
-    fast_values: dict[str, np.ndarray] = {}
-    fast_counts: dict[str, np.ndarray] = {}
+    fast = _slots.KernelScores({}, {}, {})
     if prep.slots is not None:
         order = {item_id: r for r, item_id in enumerate(prep.items)}
-        fast_values, fast_counts = _slots.score_item_scales(
-            inst, prep.items, prep.slots, order, prorate, _round_scale
+        fast = _slots.score_item_scales(
+            inst, prep.items, prep.slots, order, prorate, _round_scale, COUNT_DTYPE
         )
     for sc in inst.scales:
-        if sc.id in fast_values:
-            value, n = fast_values[sc.id], fast_counts[sc.id]
+        if sc.id in fast.values:
+            value, n = fast.values[sc.id], fast.counts[sc.id]
         else:
             value, n = _score_scale(sc, prep, values, counts, prorate)
         value = _apply_fixed_values(sc, prep, value)
@@ -958,11 +1008,15 @@ def _score_prepared(
         cols[sc.id] = value
         # Items answered; unknown (<NA>) for scores supplied without items.
         cols[f"{sc.id}_n"] = (
-            n.astype(np.int64, copy=False)
+            n.astype(COUNT_DTYPE, copy=False)
             if n.dtype.kind in "iu"
-            else pd.array(n, dtype="Float64").astype("Int64")
+            else pd.array(n, dtype="Float64").astype(COUNT_NULLABLE)
         )
-        cols.update(_bands(sc, value))
+        banded = sc.band_columns()
+        if banded and all(c in fast.bands for c in banded):
+            cols.update(_band_columns(sc, [fast.bands[c] for c in banded]))
+        else:
+            cols.update(_bands(sc, value))
     data = prep.frame
     source_cols = set(prep.item_columns.values())
     if keep is None:
