@@ -302,9 +302,10 @@ def _reach(ev, rel: Release, sv: pd.DataFrame | None, pv: pd.DataFrame | None) -
         if data is None:
             continue
         n = data.groupby(["cohort", "school_id"], sort=False).size().rename("responses")
-        waves = data.groupby(["cohort", "school_id"], sort=False)["wave"].agg(
-            lambda w: ", ".join(dict.fromkeys(w.astype(str)))
-        )
+        # each school's waves in the order first met: distinct rows first, then one join each
+        seen = data[["cohort", "school_id"]].assign(wave=data["wave"].astype(str))
+        seen = seen.drop_duplicates()
+        waves = seen.groupby(["cohort", "school_id"], sort=False)["wave"].agg(", ".join)
         parts.append(pd.concat([n, waves.rename("waves")], axis=1).reset_index()
                      .assign(survey=name))  # fmt: skip
     if not parts:
