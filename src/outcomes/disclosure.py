@@ -272,10 +272,13 @@ def _is_total(frame: pd.DataFrame, total_labels: set[str]) -> np.ndarray:
         return np.zeros(len(frame), bool)
     hit = np.zeros(len(frame), bool)
     for c in frame.columns:
-        s = frame[c].astype("string").str.strip().str.casefold()
-        hit |= s.isin(list(total_labels)).fillna(False).to_numpy(dtype=bool)
-        looks = s.str.fullmatch(_TOTAL_LIKE).fillna(False).to_numpy(dtype=bool)
-        odd = looks & ~s.isin(list(total_labels)).fillna(False).to_numpy(dtype=bool)
+        # each distinct label read once (a label column repeats a few values down many rows)
+        codes, uniques = pd.factorize(frame[c], use_na_sentinel=True)
+        s = pd.Series(uniques).astype("string").str.strip().str.casefold()
+        total_u = np.append(s.isin(list(total_labels)).fillna(False).to_numpy(dtype=bool), False)
+        looks_u = np.append(s.str.fullmatch(_TOTAL_LIKE).fillna(False).to_numpy(dtype=bool), False)
+        hit |= total_u[codes]  # code -1 (missing) reads the appended False
+        odd = (looks_u & ~total_u)[codes]
         if odd.any():
             label = frame[c].iloc[int(np.flatnonzero(odd)[0])]
             raise DataStructureError(
@@ -300,8 +303,11 @@ def _row_structure(table, label_cols, groups, total_labels):
     is_total = _is_total(others, total_labels)
     if group_names:
         is_grand = _is_total(labels[group_names], total_labels)
-        keys = labels[group_names].astype("string").fillna("<NA>").agg("\x1f".join, axis=1)
-        keys = keys.to_numpy()
+        text = labels[group_names].astype("string").fillna("<NA>")
+        keys = text.iloc[:, 0].str.cat(
+            [text.iloc[:, k] for k in range(1, text.shape[1])], sep="\x1f"
+        )
+        keys = keys.to_numpy(dtype=object)
     else:
         is_grand = np.zeros(n, bool)
         keys = np.zeros(n, dtype=object)
@@ -619,6 +625,7 @@ def is_protected(
         "marker": TEXT,
         "rule": Options(str, set(RULES)),
         "within": COLUMN_MAP,
+        "log": "boolean",
     }
 )
 def apply(
@@ -639,6 +646,7 @@ def apply(
     marker: str = MARKER,
     rule: str = "default",
     within: Mapping[str, str] | None = None,
+    log: bool = True,
 ) -> pd.DataFrame:
     """Apply the small-numbers rule, with secondary suppression, to a table for publication.
 
@@ -687,6 +695,9 @@ def apply(
         ``{count_column: n_column}``: counts within a group (cases among n). A count whose
         group's n is suppressed is suppressed too (even 0 or a large count: "none of them" is
         information about every member), before secondary suppression protects it.
+    log
+        False: no audit log is made (``attrs`` has no ``disclosure_log``), for a caller that
+        publishes the table and keeps no log; the table is the same.
 
     Returns
     -------
@@ -709,7 +720,7 @@ def apply(
     if rule not in RULES:
         raise OutcomesError(unknown("disclosure rule", rule, RULES))
     if rule == "mhsds":
-        return _apply_mhsds(table, counts, percentages or {}, marker)
+        return _apply_mhsds(table, counts, percentages or {}, marker, log=log)
     if isinstance(table.columns, pd.MultiIndex):
         raise DataStructureError("flatten the column MultiIndex before applying disclosure control")
     if table.columns.duplicated().any():
@@ -767,7 +778,8 @@ def apply(
     supp = supp.reshape(n, c)
 
     rounded = _round(values, threshold, base)
-    log_parts: list[pd.DataFrame] = []
+    # None: no log wanted (building it was a third of the time of a small table's release)
+    log_parts: list[pd.DataFrame] | None = [] if log else None
     out = table.copy()
     published_num = np.where(supp, np.nan, rounded)
     labels = table.index.to_numpy(dtype=object)
@@ -778,6 +790,8 @@ def apply(
         col = _whole_objects(rounded[:, j])
         col[supp[:, j]] = marker
         out[name] = pd.Series(col, index=table.index, dtype=object)
+        if log_parts is None:
+            continue
         hidden = supp[:, j] & ~starred[:, j]
         cells = np.arange(n) * c + j
         why = np.array([secondary.get(k, primary_reason) for k in cells[hidden]], dtype=object)
@@ -842,10 +856,11 @@ def apply(
         )
         out[s] = pd.Series(col, index=table.index, dtype=object)
 
-    parts = [p for p in log_parts if len(p)]
-    log = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LOG_COLUMNS)
     out.attrs = dict(table.attrs)
-    out.attrs["disclosure_log"] = attach(log)
+    if log_parts is not None:
+        parts = [p for p in log_parts if len(p)]
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LOG_COLUMNS)
+        out.attrs["disclosure_log"] = attach(frame)
     out.attrs["disclosure"] = {
         "rule": f"0 stays 0; 1-{threshold} suppressed; others rounded to the nearest {base}",
         "threshold": threshold,
@@ -858,7 +873,9 @@ def apply(
     return out
 
 
-def _apply_mhsds(table: pd.DataFrame, counts, percentages, marker: str) -> pd.DataFrame:
+def _apply_mhsds(
+    table: pd.DataFrame, counts, percentages, marker: str, *, log: bool = True
+) -> pd.DataFrame:
     """NHS's MHSDS rule: < 5 incl. 0 -> marker, else nearest 5; % from unrounded counts, whole
     numbers, hidden with their numerator (FUN l.1344-1431 of NHS's code; specs/mhsds.md 3.12).
     Count / 5 never ends in .5, so half-even and half-up rounding agree."""
@@ -879,7 +896,7 @@ def _apply_mhsds(table: pd.DataFrame, counts, percentages, marker: str) -> pd.Da
         if c not in table.columns:
             raise DataStructureError(unknown("column", c, [str(x) for x in table.columns]))
     out = table.copy()
-    log = []
+    log_parts = []
     hidden = {}
     for c in counts:
         v = pd.to_numeric(table[c], errors="coerce").astype("float64").to_numpy()
@@ -892,7 +909,7 @@ def _apply_mhsds(table: pd.DataFrame, counts, percentages, marker: str) -> pd.Da
         col[hide] = marker
         out[c] = pd.Series(col, index=table.index, dtype=object)
         changed = np.isfinite(v) & (col != v)
-        log.append(
+        log_parts.append(
             _log_frame(
                 table.index.to_numpy(dtype=object)[changed],
                 c,
@@ -913,11 +930,12 @@ def _apply_mhsds(table: pd.DataFrame, counts, percentages, marker: str) -> pd.Da
         hide = hidden.get(num, np.isfinite(n) & (n < 5))
         col[hide] = marker
         out[p] = pd.Series(col, index=table.index, dtype=object)
-    parts = [x for x in log if len(x)]
+    parts = [x for x in log_parts if len(x)]
     out.attrs = dict(table.attrs)
-    out.attrs["disclosure_log"] = attach(
-        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LOG_COLUMNS)
-    )
+    if log:
+        out.attrs["disclosure_log"] = attach(
+            pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LOG_COLUMNS)
+        )
     out.attrs["disclosure"] = {
         "rule": "mhsds: < 5 incl. 0 suppressed; others nearest 5",
         "counts": [str(c) for c in counts],
@@ -948,6 +966,8 @@ def _log_frame(rows, column, original, published, reason) -> pd.DataFrame:
 
 
 def _log_changes(log_parts, table, column, new, reason_change, marker, reason_hide) -> None:
+    if log_parts is None:  # no log wanted
+        return
     old = table[column].to_numpy(dtype=object)
     both_missing = pd.isna(old) & pd.isna(new)
     try:

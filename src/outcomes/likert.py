@@ -6,9 +6,10 @@ frame of numeric item columns) works. The pieces:
 - :func:`item_summary` / :func:`item_distribution`: per item n, mean, median, the share
   agreeing (top-two box) with a Wilson CI, and the full response distribution;
   :func:`plot_diverging` draws the diverging stacked bar chart.
-- :func:`reliability`: Cronbach's alpha (pingouin) with the Feldt CI and McDonald's omega from
-  a one-factor model; :func:`item_analysis`: item-rest correlations, alpha if item deleted,
-  loadings, and a flag for items that look reverse-keyed by mistake; :func:`one_factor`.
+- :func:`reliability`: Cronbach's alpha (computed as pingouin and psych::alpha do) with the
+  Feldt CI and McDonald's omega from a one-factor model; :func:`item_analysis`: item-rest
+  correlations, alpha if item deleted, loadings, and a flag for items that look reverse-keyed
+  by mistake; :func:`one_factor`.
 - :func:`compare_waves`: change between baseline and follow-up, for matched staff (paired
   t, Wilcoxon signed-rank, matched rank-biserial) or unmatched staff (Mann-Whitney U with
   rank-biserial, ordinal logistic regression, difference in % agreeing with a Newcombe CI).
@@ -727,8 +728,6 @@ def reliability(
             n   k   alpha
         0  12  11  0.7327
     """
-    import pingouin as pg
-
     by_cols = _as_list(by)
     _check_frame(items, by_cols, "reliability")
     it = _resolve_items(
@@ -764,7 +763,7 @@ def reliability(
             elif cov.sum() <= 0:
                 notes.append("alpha undefined: the total score has no variance")
             else:
-                alpha = float(pg.cronbach_alpha(m, nan_policy=nan_policy)[0])
+                alpha = float(_alpha_from_cov(cov))
                 lo, hi = _feldt(alpha, n, k, confidence)
                 const = [c for c in m.columns if not (m[c].std() > 0)]
                 if const:

@@ -200,7 +200,7 @@ class Pseudonymiser:
         self.length = length
         self.prefix = prefix
         self._pseudonym: dict[str, str] = {}  # canonical id -> pseudonym
-        self._owner: dict[str, str] = {}  # pseudonym -> canonical id (collisions)
+        self._made: set[str] = set()  # every pseudonym made (collisions)
 
     @property
     def hashed(self) -> int:
@@ -211,18 +211,20 @@ class Pseudonymiser:
         return f"Pseudonymiser(length={self.length}, prefix={self.prefix!r}, hashed={self.hashed})"
 
     def _pseudonyms(self, canon: list[str]) -> list[str]:
-        known, owner, digest = self._pseudonym, self._owner, self._digest
-        # ids not met in an earlier table, each hashed once
+        known, digest, prefix, length = self._pseudonym, self._digest, self.prefix, self.length
+        # ids not met in an earlier table (distinct: "7" and 7.0 are one id), each hashed once
         fresh = [t for t in dict.fromkeys(canon) if t not in known]
-        made = [self.prefix + digest(t)[: self.length] for t in fresh]
-        for t, p in zip(fresh, made, strict=True):
-            if owner.setdefault(p, t) != t:
-                raise OutcomesError(
-                    f"two different ids share a pseudonym at length={self.length}; "
-                    "use a longer length"
-                )
+        made = [prefix + digest(t)[:length] for t in fresh]
+        # the fresh ids are distinct and new, so a pseudonym made twice or made before is a
+        # collision of two different ids (checked as sets: no loop over the ids)
+        new = set(made)
+        if len(new) != len(made) or not self._made.isdisjoint(new):
+            raise OutcomesError(
+                f"two different ids share a pseudonym at length={self.length}; use a longer length"
+            )
+        self._made |= new
         known.update(zip(fresh, made, strict=True))
-        return [known[t] for t in canon]
+        return list(map(known.__getitem__, canon))
 
     @validate_params({"data": "dataframe", "columns": Columns()})
     def __call__(self, data: pd.DataFrame, columns: str | Sequence[str]) -> pd.DataFrame:

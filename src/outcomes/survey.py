@@ -252,9 +252,9 @@ def _band_indicator(col: pd.Series, name: str, bands: list[str]) -> pd.Series:
                 f"bands {unknown} are not bands of {name!r}; its bands are "
                 f"{[str(c) for c in col.cat.categories]}"
             )
-    # Resolve each distinct label once, then map: no loop over rows.
-    uniq = pd.unique(col.dropna().astype(object))
-    hit_of = {u: float(_norm(u) in wanted) for u in uniq}
+    # Resolve each distinct label once, then gather by each row's code: no loop over rows.
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    uniq = np.asarray(uniques, dtype=object)
     if not isinstance(col.dtype, pd.CategoricalDtype):
         seen = {_norm(u) for u in uniq}
         unseen = [b for b in bands if _norm(b) not in seen]
@@ -265,8 +265,9 @@ def _band_indicator(col: pd.Series, name: str, bands: list[str]) -> pd.Series:
                 SurveyWarning,
                 stacklevel=3,
             )
-    out = col.astype(object).map(hit_of).to_numpy(dtype=float, na_value=np.nan)
-    return pd.Series(out, index=col.index, name=name)
+    # the last slot answers code -1 (a missing label)
+    hit = np.array([float(_norm(u) in wanted) for u in uniq] + [np.nan], dtype=float)
+    return pd.Series(hit[codes], index=col.index, name=name)
 
 
 # ----------------------------------------------------------------------------- clustering
@@ -278,16 +279,29 @@ def _group_codes(frame: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, np.n
     keys = index.to_frame(index=False)
     keys.columns = by
     # ngroup() skips empty categories, so place rows by looking their keys up in the index.
-    # Keys go through object dtype with one sentinel for every kind of missing value: pandas
-    # cannot match NaN keys when a categorical and a text column are both missing in a row.
-    rows, table = _nan_safe(frame[by]), _nan_safe(keys)
-    if len(by) > 1:
-        codes = pd.MultiIndex.from_frame(table).get_indexer(pd.MultiIndex.from_frame(rows))
-    else:
-        codes = pd.Index(table.iloc[:, 0]).get_indexer(rows.iloc[:, 0])
-    if (codes < 0).any():  # pragma: no cover - every row's key is in the groupby index
+    # Each column is factorised over the rows, and only its distinct values (and the keys) go
+    # through object dtype, with one sentinel for every kind of missing value: pandas cannot
+    # match NaN keys when a categorical and a text column are both missing in a row.
+    row_id = np.zeros(len(frame), dtype=np.int64)
+    key_id = np.zeros(len(keys), dtype=np.int64)
+    space = 1  # how many ids the columns so far can make
+    for c in by:
+        if space > 2**31:  # renumber the ids met so far, so that the next product fits int64
+            valid = key_id >= 0
+            both, seen = pd.factorize(np.concatenate([row_id, key_id[valid]]))
+            row_id, key_id[valid], space = both[: len(row_id)], both[len(row_id) :], len(seen)
+        codes, uniques = pd.factorize(frame[c], use_na_sentinel=True)
+        values = _nan_safe(pd.DataFrame({c: np.asarray(uniques, dtype=object)}))[c]
+        values = pd.Index([*values, _MISSING_KEY], dtype=object)
+        codes = np.where(codes < 0, len(values) - 1, codes)
+        at = values.get_indexer(_nan_safe(keys[[c]])[c])  # -1: a key no row has (empty)
+        row_id = row_id * len(values) + codes
+        key_id = np.where((key_id < 0) | (at < 0), -1, key_id * len(values) + at)
+        space *= len(values)
+    found = pd.Index(key_id[key_id >= 0]).get_indexer(row_id)
+    if (found < 0).any():  # pragma: no cover - every row's key is in the groupby index
         raise DataStructureError("could not place every row in its by= group")
-    return keys, codes.astype(np.int64)
+    return keys, np.flatnonzero(key_id >= 0)[found].astype(np.int64)
 
 
 _MISSING_KEY = "\x00<missing>"

@@ -26,6 +26,7 @@ explicit ``format=`` per format family.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from typing import NamedTuple
 
@@ -361,11 +362,38 @@ def to_timestamp(value: object, name: str, *, dayfirst: bool = True) -> pd.Times
     """
     if isinstance(value, (list, tuple, set, dict, pd.Series, pd.DataFrame, np.ndarray)):
         raise OutcomesError(f"{name} must be one date, not a {type(value).__name__}")
+    if type(value) is str:
+        when, why = text_date(value, dayfirst)
+        if when is None:
+            raise OutcomesError(
+                f"{name} must be a date such as '2024-04-01', not {value!r} ({why})"
+            )
+        return when
     got = read_dates(pd.Series([value], dtype=object), column=name, dayfirst=dayfirst)
     if len(got.issues) or pd.isna(got.values.iloc[0]):
         why = got.issues["reason"].iloc[0] if len(got.issues) else "missing"
         raise OutcomesError(f"{name} must be a date such as '2024-04-01', not {value!r} ({why})")
     return pd.Timestamp(got.values.iloc[0])
+
+
+@functools.lru_cache(maxsize=4096)
+def text_date(text: str, dayfirst: bool = True) -> tuple[pd.Timestamp | None, str]:
+    """One date given as text, read by :func:`read_dates`: ``(timestamp, "")``, or ``(None,
+    reason)`` when it is not a date. Remembered: a report checks and reads the same few
+    parameter dates (the period, the extract date) in every verb it calls.
+
+    Example:
+        >>> text_date("01/04/2024")
+        (Timestamp('2024-04-01 00:00:00'), '')
+        >>> text_date("yesterday")[0] is None
+        True
+    """
+    got = read_dates(pd.Series([text], dtype=object), column="v", dayfirst=dayfirst)
+    if len(got.issues):
+        return None, str(got.issues["reason"].iloc[0])
+    if pd.isna(got.values.iloc[0]):
+        return None, "missing"
+    return pd.Timestamp(got.values.iloc[0]), ""
 
 
 def excel_dates(values: pd.Series) -> pd.Series:

@@ -245,15 +245,11 @@ class Date(Constraint):
         if isinstance(value, _dt.date | np.datetime64):
             return not pd.isna(value)
         if isinstance(value, str):
-            from .dates import read_dates  # one date reader for data and parameters
+            from .dates import text_date  # one date reader for data and parameters
 
             # Valid when it is a date in either day order: the function reads it with its own
             # ``dayfirst`` and still names the parameter if that reading fails.
-            for dayfirst in (True, False):
-                got = read_dates(pd.Series([value], dtype=object), column="v", dayfirst=dayfirst)
-                if not len(got.issues) and not pd.isna(got.values.iloc[0]):
-                    return True
-            return False
+            return any(text_date(str(value), dayfirst)[0] is not None for dayfirst in (True, False))
         return False
 
     def __str__(self) -> str:

@@ -307,7 +307,7 @@ def _build(
         show.say(f"Checked in {t_setup:.1f} s. Running the analysis, section by section:")
         try:
             with show:
-                execute_in_process(
+                namespace = execute_in_process(
                     nb, work, on_cell_start=show.cell_started, on_cell_executed=show.cell_finished
                 )
         except Exception as e:
@@ -321,9 +321,13 @@ def _build(
             from .sections import Evaluation
 
             show.say("Writing the per-school packs ...")
-            # the main release is recomputed here; its CSVs go to a private folder
-            with tempfile.TemporaryDirectory(prefix="outcomes-report-") as private:
-                write_packs(Evaluation(inputs, Path(private) / "main"), work / PACKS_DIR)
+            ev = namespace.get("ev")
+            if isinstance(ev, Evaluation) and ev.inputs is inputs:
+                # the notebook's evaluation: its release (already published) is not computed again
+                write_packs(ev, work / PACKS_DIR)
+            else:  # a notebook edited by hand: the main release again, its CSVs kept private
+                with tempfile.TemporaryDirectory(prefix="outcomes-report-") as private:
+                    write_packs(Evaluation(inputs, Path(private) / "main"), work / PACKS_DIR)
         if "pdf" in wanted:
             show.say("Printing the PDF with headless Chromium ...")
             write_pdf(work / HTML_NAME, work / PDF_NAME)

@@ -100,10 +100,11 @@ def execute_in_process(
     cwd: Path,
     on_cell_start: Callable[..., None],
     on_cell_executed: Callable[..., None],
-) -> None:
+) -> dict:
     """Run every code cell of ``nb`` in order in one fresh namespace (working folder ``cwd``),
     recording outputs and execution counts in ``nb``; the first error stops the run and is
-    raised after being recorded, as nbclient does."""
+    raised after being recorded, as nbclient does. Returns the namespace (what the notebook
+    computed, for the build to reuse)."""
     namespace: dict = {"__name__": "__main__"}
     count = 0
     # warnings first: importing IPython adds warning filters, which are not the caller's
@@ -127,6 +128,7 @@ def execute_in_process(
             if error is not None:
                 raise error
             on_cell_executed(cell=cell, cell_index=index)
+    return namespace
 
 
 def page_html(nb, title: str) -> str:

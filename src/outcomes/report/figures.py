@@ -174,14 +174,24 @@ def spc_chart(chart: ReleasedTable, ylabel: str, title: str) -> Figure:
     return fig
 
 
+#: a funnel plot names every unit up to this many; beyond, only those outside the 99.8% limits
+#: (hundreds of overlapping names are unreadable, and drawing them took seconds)
+FUNNEL_LABELS = 60
+
+
 def funnel_plot(table: ReleasedTable, ylabel: str, title: str) -> Figure:
     """A funnel plot from a released funnel table: each unit's rate against its size, with
-    the overall rate and the 95% and 99.8% exact binomial limits."""
+    the overall rate and the 95% and 99.8% exact binomial limits. Units are named (all of
+    them up to :data:`FUNNEL_LABELS`, else those outside the 99.8% limits)."""
     f = table.frame.sort_values("total")
     fig, ax = _new()
     n = _num(f["total"])
-    ax.scatter(n, _num(f["rate"]), color="tab:blue", zorder=3)
-    for x, y, lab in zip(n, _num(f["rate"]), f["label"].astype(str), strict=True):
+    rate = _num(f["rate"])
+    ax.scatter(n, rate, color="tab:blue", zorder=3)
+    named = np.ones(len(f), bool)
+    if len(f) > FUNNEL_LABELS:
+        named = (rate > _num(f["upper_99_8"])) | (rate < _num(f["lower_99_8"]))
+    for x, y, lab in zip(n[named], rate[named], f["label"].astype(str)[named], strict=True):
         ax.annotate(lab, (x, y), fontsize="x-small", xytext=(3, 3), textcoords="offset points")
     p0 = float(f["overall"].iloc[0])
     ax.axhline(p0, color="black", linewidth=1, label="overall")

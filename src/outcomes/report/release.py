@@ -214,6 +214,7 @@ class Release:
                 within=dict(within or {}),
                 percent_scale=1.0,
                 decimals=3,
+                log=False,  # the release keeps the published table only
             )
             for c in cols:
                 t[c] = out[c]
@@ -311,6 +312,7 @@ class Release:
                 base=self.base,
                 means={c: n for c in stat_cols},
                 column_totals={},
+                log=False,
             )
             for c in [n, *stat_cols]:
                 t[c] = out[c]

@@ -30,6 +30,13 @@ def _sorted(t: pd.DataFrame, cohorts: list[str], waves: list[str]) -> pd.DataFra
     )
 
 
+def _cohorts(t: pd.DataFrame) -> list[str]:
+    """The cohorts present: programme, comparison, then any other in sorted order."""
+    present = set(pd.unique(t["cohort"]))  # once: a set of a long text column is slow
+    first = [c for c in (PROGRAMME, COMPARISON) if c in present]
+    return first + sorted(present - set(first))
+
+
 def release(ev, rel: Release) -> None:
     sv = ev.survey_scores
     if sv is not None:
@@ -55,8 +62,7 @@ def _secondary(ev, rel: Release, sv: pd.DataFrame) -> None:
     _flag_cells(rel, ev.survey_flags, "school_survey")
     waves = ev.waves("school_survey", sv)
     sv = sv[sv["wave"].astype(str).isin(waves)]
-    cohorts = [c for c in (PROGRAMME, COMPARISON) if c in set(sv["cohort"])]
-    cohorts += sorted(set(sv["cohort"]) - set(cohorts))
+    cohorts = _cohorts(sv)
     rel.facts["school: waves"], rel.facts["school: cohorts"] = waves, cohorts
     with guard(rel, "school: prevalence"):
         prev = survey.prevalence(
@@ -153,8 +159,7 @@ def _primary(ev, rel: Release, pv: pd.DataFrame) -> None:
     _flag_cells(rel, ev.primary_flags, "primary_survey")
     waves = ev.waves("school_survey", pv)  # the primary survey is read at these waves
     pv = pv[pv["wave"].astype(str).isin(waves)]
-    cohorts = [c for c in (PROGRAMME, COMPARISON) if c in set(pv["cohort"])]
-    cohorts += sorted(set(pv["cohort"]) - set(cohorts))
+    cohorts = _cohorts(pv)
     rel.facts["school: primary waves"] = waves
     rel.facts["school: primary cohorts"] = cohorts
     rel.facts["school: primary instrument"] = cfg.primary_instrument
@@ -297,9 +302,10 @@ def _reach(ev, rel: Release, sv: pd.DataFrame | None, pv: pd.DataFrame | None) -
         if data is None:
             continue
         n = data.groupby(["cohort", "school_id"], sort=False).size().rename("responses")
-        waves = data.groupby(["cohort", "school_id"], sort=False)["wave"].agg(
-            lambda w: ", ".join(dict.fromkeys(w.astype(str)))
-        )
+        # each school's waves in the order first met: distinct rows first, then one join each
+        seen = data[["cohort", "school_id"]].assign(wave=data["wave"].astype(str))
+        seen = seen.drop_duplicates()
+        waves = seen.groupby(["cohort", "school_id"], sort=False)["wave"].agg(", ".join)
         parts.append(pd.concat([n, waves.rename("waves")], axis=1).reset_index()
                      .assign(survey=name))  # fmt: skip
     if not parts:
@@ -318,9 +324,7 @@ def _reach(ev, rel: Release, sv: pd.DataFrame | None, pv: pd.DataFrame | None) -
         if phase is not None:
             t.insert(2, "phase", t["school_id"].map(phase).fillna("not recorded"))
     rows = []
-    for c in [c for c in (PROGRAMME, COMPARISON) if c in set(t["cohort"])] + sorted(
-        set(t["cohort"]) - {PROGRAMME, COMPARISON}
-    ):
+    for c in _cohorts(t):
         g = t[t["cohort"] == c].sort_values(["school_id", "survey"], kind="stable")
         tot = {col: NOT_APPLICABLE for col in t.columns} | {"cohort": c, "school_id": "Total",
                "responses": int(g["responses"].sum())}  # fmt: skip
