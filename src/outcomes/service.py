@@ -442,6 +442,40 @@ def _per_group(
     return out
 
 
+@dataclass
+class _Groups:
+    """Rows numbered by group (:func:`_group_index`): one ``np.bincount`` per count, so a
+    grouped table costs a few passes over the rows whatever the number of groups."""
+
+    rows: np.ndarray
+    group: np.ndarray
+    labels: list[np.ndarray]
+    by: list[str]
+
+    @classmethod
+    def of(cls, df: pd.DataFrame, by: list[str], total: bool) -> _Groups:
+        return cls(*_group_index(df, by, total), by)
+
+    @property
+    def n(self) -> int:
+        return len(self.labels[0]) if self.by else 1
+
+    def count(self, flags: np.ndarray | None = None) -> np.ndarray:
+        """Rows per group, or rows per group where ``flags`` (one per row of the table)."""
+        if flags is None:
+            return np.bincount(self.group, minlength=self.n)
+        return np.bincount(self.group[flags[self.rows]], minlength=self.n)
+
+    def frame(self, columns: dict[str, object], repeat: np.ndarray | None = None) -> pd.DataFrame:
+        """``columns`` with the group labels first, as :func:`_per_group` gives them; ``repeat``
+        is the number of output rows of each group (one each when None)."""
+        out = pd.DataFrame(columns)
+        for k, name in enumerate(self.by):
+            labels = self.labels[k] if repeat is None else np.repeat(self.labels[k], repeat)
+            out.insert(k, name, pd.Series(labels, dtype=object))
+        return out
+
+
 def _attach(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
     keep = ("issues", "n_input", "n_excluded", "quality")
     out.attrs = {k: df.attrs[k] for k in keep if k in df.attrs}
@@ -493,39 +527,30 @@ def referral_counts(
     """
     df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     _need(df, ["accepted"], "referral_counts")
-    by_cols = _by_list(df, by)
-    work = pd.DataFrame(
+    g = _Groups.of(df, _by_list(df, by), total)
+    received = g.count()
+    acc = g.count(df["accepted"].fillna(False).to_numpy(dtype=bool))
+    nacc = g.count((df["accepted"] == False).fillna(False).to_numpy(dtype=bool))  # noqa: E712
+    pend = g.count(df["accepted"].isna().to_numpy())
+    inap = g.count(_inappropriate(df, inappropriate))
+    decided = acc + nacc
+    lo, hi = wilson_ci(inap, decided, confidence)
+    safe = np.where(decided > 0, decided, 1)
+    out = g.frame(
         {
-            "accepted": df["accepted"].fillna(False).to_numpy(dtype=bool),
-            "not_accepted": (df["accepted"] == False).fillna(False).to_numpy(dtype=bool),  # noqa: E712
-            "pending": df["accepted"].isna().to_numpy(),
-            "inappropriate": _inappropriate(df, inappropriate),
-        },
-        index=df.index,
-    )
-    for c in by_cols:
-        work[c] = df[c]
-
-    def fn(sub: pd.DataFrame) -> dict:
-        received = len(sub)
-        acc, nacc, pend = (int(sub[c].sum()) for c in ("accepted", "not_accepted", "pending"))
-        inap = int(sub["inappropriate"].sum())
-        decided = acc + nacc
-        lo, hi = wilson_ci(inap, decided, confidence)
-        return {
             "received": received,
             "decided": decided,
             "accepted": acc,
             "not_accepted": nacc,
             "pending": pend,
-            "acceptance_rate": acc / decided if decided else np.nan,
+            "acceptance_rate": np.where(decided > 0, acc / safe, np.nan),
             "inappropriate": inap,
-            "inappropriate_rate": inap / decided if decided else np.nan,
-            "inappropriate_ci_low": float(lo),
-            "inappropriate_ci_high": float(hi),
+            "inappropriate_rate": np.where(decided > 0, inap / safe, np.nan),
+            "inappropriate_ci_low": lo,
+            "inappropriate_ci_high": hi,
         }
-
-    return _attach(_per_group(work, by_cols, total, fn), df)
+    )
+    return _attach(out, df)
 
 
 @recorded("service.not_accepted_reasons")
@@ -572,30 +597,30 @@ def not_accepted_reasons(
     # "Below threshold" and "below threshold " are one reason; show the first spelling met.
     key = reason.str.casefold()
     spelling = pd.Series(reason.to_numpy(), index=key.to_numpy()).groupby(level=0).first()
-    work = pd.DataFrame(
+    g = _Groups.of(df, by_cols, total)
+    not_acc = (df["accepted"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+    # Codes in the order of the reasons' text, so that sorting codes sorts reasons.
+    code, reasons = pd.factorize(spelling.reindex(key.to_numpy()).to_numpy(), sort=True)
+    na = not_acc[g.rows]
+    grp, rsn = g.group[na], code[g.rows[na]]
+    # One code per (group, reason) met; hashing, not sorting, the n rows.
+    pair, first = pd.factorize(grp * len(reasons) + rsn)
+    n = np.bincount(pair)
+    any_inap = np.bincount(pair, weights=inap[g.rows[na]]) > 0
+    pg, pr = first // max(len(reasons), 1), first % max(len(reasons), 1)
+    order = np.lexsort((pr, -n, pg))  # by group, most frequent first, then by reason
+    pg, pr, n, any_inap = pg[order], pr[order], n[order], any_inap[order]
+    out = g.frame(
         {
-            "reason": spelling.reindex(key.to_numpy()).to_numpy(dtype=object),
-            "not_accepted": (df["accepted"] == False).fillna(False).to_numpy(dtype=bool),  # noqa: E712
-            "inappropriate": inap,
+            "reason": pd.Series(np.asarray(reasons, dtype=object)[pr], dtype="str"),
+            "n": n.astype(np.int64),
+            "share_of_not_accepted": n / np.maximum(g.count(not_acc), 1)[pg],
+            "share_of_received": n / np.maximum(g.count(), 1)[pg],
+            "inappropriate": any_inap,
         },
-        index=df.index,
+        repeat=np.bincount(pg, minlength=g.n),
     )
-    for c in by_cols:
-        work[c] = df[c]
-
-    def fn(sub: pd.DataFrame) -> pd.DataFrame:
-        na = sub[sub["not_accepted"]]
-        counts = na.groupby("reason", sort=True).agg(
-            n=("reason", "size"), inappropriate=("inappropriate", "any")
-        )
-        out = counts.reset_index()
-        out["share_of_not_accepted"] = out["n"] / max(len(na), 1)
-        out["share_of_received"] = out["n"] / max(len(sub), 1)
-        out = out.sort_values(["n", "reason"], ascending=[False, True], ignore_index=True)
-        out["n"] = out["n"].astype(int)
-        return out[["reason", "n", "share_of_not_accepted", "share_of_received", "inappropriate"]]
-
-    return _attach(_per_group(work, by_cols, total, fn), df)
+    return _attach(out, df)
 
 
 @recorded("service.children_seen")
@@ -637,28 +662,26 @@ def children_seen(
     df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     if "n_contacts" not in df.columns and "first_contact_date" not in df.columns:
         raise DataStructureError("children_seen needs n_contacts or first_contact_date")
-    by_cols = _by_list(df, by)
+    g = _Groups.of(df, _by_list(df, by), total)
     contacts = _contacts(df)
-    work = pd.DataFrame(
+    person, people = pd.factorize(df["person_id"].to_numpy(dtype=object))
+    known = person[g.rows] >= 0
+    # A (group, person) pair as one integer; distinct pairs by hashing, counted per group.
+    pair = g.group * max(len(people), 1) + person[g.rows]
+
+    def children(flags: np.ndarray) -> np.ndarray:
+        distinct = pd.unique(pair[known & flags[g.rows]])
+        return np.bincount(distinct // max(len(people), 1), minlength=g.n)
+
+    out = g.frame(
         {
-            "person_id": df["person_id"].to_numpy(dtype=object),
-            "c1": contacts >= 1,
-            "c2": contacts >= 2,
-        },
-        index=df.index,
-    )
-    for c in by_cols:
-        work[c] = df[c]
-
-    def fn(sub: pd.DataFrame) -> dict:
-        return {
-            "referrals": len(sub),
-            "children_referred": sub["person_id"].nunique(),
-            "children_seen_1plus": sub.loc[sub["c1"], "person_id"].nunique(),
-            "children_seen_2plus": sub.loc[sub["c2"], "person_id"].nunique(),
+            "referrals": g.count(),
+            "children_referred": children(np.ones(len(df), bool)),
+            "children_seen_1plus": children(contacts >= 1),
+            "children_seen_2plus": children(contacts >= 2),
         }
-
-    return _attach(_per_group(work, by_cols, total, fn), df)
+    )
+    return _attach(out, df)
 
 
 # ============================================================================ periods
@@ -856,54 +879,54 @@ def compare_inappropriate(
     df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     change = _as_date(change_date, "change_date", dayfirst)
     by_cols = _by_list(df, by)
-    work = pd.DataFrame(
-        {
-            "after": (df["referral_date"] >= change).to_numpy(dtype=bool),
-            "decided": _decided(df),
-            "inap": _inappropriate(df, inappropriate),
-        },
-        index=df.index,
-    )
-    for c in by_cols:
-        work[c] = df[c]
-
-    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
-
-    def fn(sub: pd.DataFrame) -> dict:
-        res = {}
-        for side, m in (("before", ~sub["after"]), ("after", sub["after"])):
-            n = int((sub["decided"] & m).sum())
-            k = int((sub["inap"] & m).sum())
-            lo, hi = wilson_ci(k, n, confidence)
-            res[f"n_{side}"] = n
-            res[f"inappropriate_{side}"] = k
-            res[f"rate_{side}"] = k / n if n else np.nan
-            res[f"rate_{side}_ci_low"] = float(lo)
-            res[f"rate_{side}_ci_high"] = float(hi)
-        n0, k0, n1, k1 = (
-            res["n_before"],
-            res["inappropriate_before"],
-            res["n_after"],
-            res["inappropriate_after"],
-        )
-        if n0 and n1:
-            res["difference"] = k1 / n1 - k0 / n0
-            lo, hi = confint_proportions_2indep(
-                k1, n1, k0, n0, method="newcomb", compare="diff", alpha=1 - confidence
-            )
-            res["difference_ci_low"], res["difference_ci_high"] = float(lo), float(hi)
-            if 0 < k0 + k1 < n0 + n1:
-                z, p = proportions_ztest([k1, k0], [n1, n0])
-                res["z"], res["p"] = float(z), float(p)
-            else:  # everyone or no one inappropriate on both sides: nothing to test
-                res["z"], res["p"] = 0.0, 1.0
-        else:
-            for c in ("difference", "difference_ci_low", "difference_ci_high", "z", "p"):
-                res[c] = np.nan
-        return res
-
-    table = _per_group(work, by_cols, total, fn)
+    g = _Groups.of(df, by_cols, total)
+    after = (df["referral_date"] >= change).to_numpy(dtype=bool)
+    decided, inap = _decided(df), _inappropriate(df, inappropriate)
+    res: dict[str, np.ndarray] = {}
+    for side, m in (("before", ~after), ("after", after)):
+        n, k = g.count(decided & m), g.count(inap & m)
+        lo, hi = wilson_ci(k, n, confidence)
+        res[f"n_{side}"] = n
+        res[f"inappropriate_{side}"] = k
+        res[f"rate_{side}"] = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+        res[f"rate_{side}_ci_low"] = lo
+        res[f"rate_{side}_ci_high"] = hi
+    res.update(_two_proportions(res, confidence))
+    table = g.frame(res)
     return RateComparison(_attach(table, df), change, confidence, by_cols)
+
+
+def _two_proportions(res: dict[str, np.ndarray], confidence: float) -> dict[str, np.ndarray]:
+    """After - before per group: the difference with Newcombe's interval and the pooled z-test,
+    as statsmodels' ``confint_proportions_2indep(method="newcomb")`` and ``proportions_ztest``
+    compute them for one group (the same operations in the same order, element by element);
+    NaN where a side has no decided referrals, z = 0 and p = 1 where all or none are
+    inappropriate on both sides (nothing to test)."""
+    from scipy.stats import norm
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    n0, k0 = res["n_before"], res["inappropriate_before"]
+    n1, k1 = res["n_after"], res["inappropriate_after"]
+    both = (n0 > 0) & (n1 > 0)
+    s0, s1 = np.where(both, n0, 1), np.where(both, n1, 1)
+    c0, c1 = np.where(both, k0, 0), np.where(both, k1, 0)
+    lo, hi = confint_proportions_2indep(
+        c1, s1, c0, s0, method="newcomb", compare="diff", alpha=1 - confidence
+    )
+    diff = c1 * 1.0 / s1 - c0 * 1.0 / s0
+    pooled = (c1 + c0) * 1.0 / (s1 + s0)
+    std = np.sqrt(pooled * (1 - pooled) * (1.0 / s1 + 1.0 / s0))
+    testable = both & (c0 + c1 > 0) & (c0 + c1 < s0 + s1)
+    z = diff / np.where(testable, std, 1.0)
+    p = norm.sf(np.abs(z)) * 2
+    nan = np.full(len(n0), np.nan)
+    return {
+        "difference": np.where(both, diff, nan),
+        "difference_ci_low": np.where(both, lo, nan),
+        "difference_ci_high": np.where(both, hi, nan),
+        "z": np.where(testable, z, np.where(both, 0.0, nan)),
+        "p": np.where(testable, p, np.where(both, 1.0, nan)),
+    }
 
 
 # ============================================================================ segmented regression
