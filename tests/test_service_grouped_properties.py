@@ -1,12 +1,14 @@
 """Property tests: the one-pass grouped service counts (issue 21: ``referral_counts``,
-``not_accepted_reasons``, ``children_seen``, ``compare_inappropriate``) agree with a plain
-loop over groups written here, on any small messy referrals table.
+``not_accepted_reasons``, ``children_seen``, ``compare_inappropriate``, ``inappropriate_rate``,
+``monthly_activity``) agree with a plain loop over groups written here, on any small messy
+referrals table.
 
 The references read the generated records (Python tuples), not the library's parsed table,
 and restate the documented rules: groups sorted with a missing label as a group of its own
 after the others, a ``Total`` group last; reasons compared stripped and case-insensitively,
 shown in their first spelling; contacts per referral never fewer than the dates recorded;
-children counted once per group. Intervals and tests come from statsmodels, one group at a
+children counted once per group; a referral waiting at the end of a month was received by
+then and neither not accepted, seen, nor discharged unseen by then. Intervals and tests come from statsmodels, one group at a
 time.
 """
 
@@ -61,6 +63,7 @@ def _table(records, with_n_contacts: bool) -> pd.DataFrame:
                 "first_contact_date": ref + pd.Timedelta(days=3) if dates >= 1 else pd.NaT,
                 "second_contact_date": ref + pd.Timedelta(days=9) if dates >= 2 else pd.NaT,
                 "n_contacts": dates + (extra or 0),
+                "discharge_date": ref + pd.Timedelta(days=40) if extra == 2 else pd.NaT,
             }
         )
     t = pd.DataFrame(rows)
@@ -269,3 +272,92 @@ def test_compare_inappropriate_matches_loop(records, by, total, by_reason):
         want.append(row)
     _check(got, want, by)
     assert list(got.columns) == by + [c for c in want[0] if c not in by]
+
+
+def _month(d) -> pd.Period:
+    return pd.Timestamp(d).to_period("M")
+
+
+def _months(rows: list[dict], last=None) -> list[pd.Period]:
+    start = min(_month(r["referral_date"]) for r in rows)
+    end = _month(last) if last is not None else max(_month(r["referral_date"]) for r in rows)
+    return list(pd.period_range(start, end, freq="M"))
+
+
+@SETTINGS
+@given(st.lists(RECORD, min_size=1, max_size=40), BY, st.booleans())
+def test_inappropriate_rate_matches_loop(records, by, by_reason):
+    t = _table(records, False)
+    wanted = INAPPROPRIATE if by_reason else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = service.inappropriate_rate(t, by=by or None, inappropriate=wanted)
+    recs = _records(t)
+    months = _months(recs)
+    want = []
+    for key, rows in _groups(recs, by, False):
+        for m in months:
+            mine = [r for r in rows if _month(r["referral_date"]) == m]
+            n = sum(r["accepted"] is not None for r in mine)
+            k = sum(_is_inappropriate(r, wanted) for r in mine)
+            lo, hi = _wilson(k, n)
+            want.append(
+                _labels(key, by)
+                | {"period": m.strftime("%Y-%m"), "decided": n, "inappropriate": k}
+                | {"rate": k / n if n else math.nan, "ci_low": lo, "ci_high": hi}
+            )
+    _check(got, want, by)
+
+
+@SETTINGS
+@given(st.lists(RECORD, min_size=1, max_size=40), BY, st.booleans(), st.booleans())
+def test_monthly_activity_matches_loop(records, by, by_reason, with_as_of):
+    t = _table(records, False)
+    wanted = INAPPROPRIATE if by_reason else None
+    as_of = DAY0 + pd.Timedelta(days=200) if with_as_of else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = service.monthly_activity(t, by=by or None, inappropriate=wanted, as_of=as_of)
+    recs = _records(t)
+    dates = ["referral_date", "first_contact_date", "second_contact_date", "discharge_date"]
+    last = as_of if with_as_of else max(r[c] for r in recs for c in dates if r[c] is not None)
+    months = _months(recs, last)
+
+    def by_month(rows, col, m):
+        return sum(r[col] is not None and _month(r[col]) == m for r in rows)
+
+    def upto(d, m):
+        return d is not None and _month(d) <= m
+
+    want = []
+    for key, rows in _groups(recs, by, False):
+        earliest: dict = {}
+        for r in rows:
+            if r["first_contact_date"] is not None:
+                p = r["person_id"]
+                earliest[p] = min(earliest.get(p, r["first_contact_date"]), r["first_contact_date"])
+        for m in months:
+            in_month = [r for r in rows if _month(r["referral_date"]) == m]
+            waiting = sum(
+                r["accepted"] != "no"
+                and upto(r["referral_date"], m)
+                and not upto(r["first_contact_date"], m)
+                and not (r["first_contact_date"] is None and upto(r["discharge_date"], m))
+                for r in rows
+            )
+            want.append(
+                _labels(key, by)
+                | {
+                    "period": m.strftime("%Y-%m"),
+                    "received": len(in_month),
+                    "accepted": sum(r["accepted"] == "yes" for r in in_month),
+                    "not_accepted": sum(r["accepted"] == "no" for r in in_month),
+                    "inappropriate": sum(_is_inappropriate(r, wanted) for r in in_month),
+                    "first_contacts": by_month(rows, "first_contact_date", m),
+                    "second_contacts": by_month(rows, "second_contact_date", m),
+                    "discharges": by_month(rows, "discharge_date", m),
+                    "children_first_seen": sum(_month(d) == m for d in earliest.values()),
+                    "waiting_at_end": waiting,
+                }
+            )
+    _check(got, want, by)

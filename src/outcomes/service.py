@@ -11,7 +11,7 @@ censored, never dropped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Literal
@@ -408,40 +408,6 @@ def _decided(df: pd.DataFrame) -> np.ndarray:
 
 
 # ============================================================================ grouping helpers
-def _per_group(
-    df: pd.DataFrame,
-    by: list[str],
-    total: bool,
-    fn: Callable[[pd.DataFrame], pd.DataFrame | dict],
-) -> pd.DataFrame:
-    """Apply ``fn`` to each group (and to the whole table as a ``Total`` group); ``fn`` returns
-    one row (a dict) or a frame. The ``by`` columns come first. Missing group labels form their
-    own group so that every row is accounted for."""
-    keys: list[tuple] = []
-    results: list = []
-    if by:
-        for key, sub in df.groupby(by, dropna=False, sort=True):
-            keys.append(key if isinstance(key, tuple) else (key,))
-            results.append(fn(sub))
-        if total:
-            keys.append((TOTAL,) * len(by))
-            results.append(fn(df))
-    else:
-        keys.append(())
-        results.append(fn(df))
-    if all(isinstance(r, dict) for r in results):
-        out = pd.DataFrame(results)
-        lengths = np.ones(len(results), int)
-    else:
-        out = pd.concat(results, ignore_index=True)
-        lengths = np.array([len(r) for r in results])
-    for k, name in enumerate(by):
-        labels = np.empty(len(keys), dtype=object)
-        labels[:] = [key[k] for key in keys]
-        out.insert(k, name, pd.Series(np.repeat(labels, lengths), dtype=object))
-    return out
-
-
 @dataclass
 class _Groups:
     """Rows numbered by group (:func:`_group_index`): one ``np.bincount`` per count, so a
@@ -466,9 +432,21 @@ class _Groups:
             return np.bincount(self.group, minlength=self.n)
         return np.bincount(self.group[flags[self.rows]], minlength=self.n)
 
+    def by_period(
+        self, codes: np.ndarray, n_periods: int, flags: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(groups, periods) counts of rows by period code (:func:`_period_codes`; rows with
+        no period or one outside the range are not counted), where ``flags`` when given."""
+        c = codes[self.rows]
+        ok = (c >= 0) & (c < n_periods)
+        if flags is not None:
+            ok &= flags[self.rows]
+        cell = self.group[ok] * n_periods + c[ok]
+        return np.bincount(cell, minlength=self.n * n_periods).reshape(self.n, n_periods)
+
     def frame(self, columns: dict[str, object], repeat: np.ndarray | None = None) -> pd.DataFrame:
-        """``columns`` with the group labels first, as :func:`_per_group` gives them; ``repeat``
-        is the number of output rows of each group (one each when None)."""
+        """``columns`` with the group labels first (an object column per ``by`` column);
+        ``repeat`` is the number of output rows of each group (one each when None)."""
         out = pd.DataFrame(columns)
         for k, name in enumerate(self.by):
             labels = self.labels[k] if repeat is None else np.repeat(self.labels[k], repeat)
@@ -709,10 +687,24 @@ def _period_frame(prange: pd.PeriodIndex, period: Period) -> pd.DataFrame:
     )
 
 
-def _count_by_period(p: pd.Series, prange: pd.PeriodIndex, weights=None) -> np.ndarray:
-    if weights is not None:
-        p = p[np.asarray(weights, bool)]
-    return p.value_counts().reindex(prange, fill_value=0).to_numpy(dtype=int)
+def _period_codes(p: pd.Series, prange: pd.PeriodIndex) -> np.ndarray:
+    """Each period's position in ``prange`` (same frequency): -1 where there is no date, -2
+    for any period before the range (so that -1 alone means missing)."""
+    code = p.array.asi8 - prange[0].ordinal
+    return np.where(p.isna().to_numpy(), -1, np.where(code < 0, -2, code))
+
+
+def _per_period(g: _Groups, prange: pd.PeriodIndex, period: Period, cols: dict) -> pd.DataFrame:
+    """One row per group and period: the period columns, then ``cols`` ((groups, periods)
+    arrays, flattened group by group)."""
+    frame = _period_frame(prange, period)
+    out = frame.iloc[np.tile(np.arange(len(prange)), g.n)].reset_index(drop=True)
+    for name, v in cols.items():
+        out[name] = np.asarray(v).reshape(-1)
+    for k, name in enumerate(g.by):
+        labels = np.repeat(g.labels[k], len(prange))
+        out.insert(k, name, pd.Series(labels, dtype=object))
+    return out
 
 
 # ============================================================================ inappropriate rates
@@ -759,29 +751,26 @@ def inappropriate_rate(
 
 
 def _rate_series(df, period, by_cols, reasons, confidence) -> pd.DataFrame:
-    work = pd.DataFrame(
+    p = _periods(df["referral_date"], period)
+    prange = pd.period_range(p.min(), p.max(), freq=p.dt.freq)
+    codes = _period_codes(p, prange)
+    g = _Groups.of(df, by_cols, False)
+    decided = g.by_period(codes, len(prange), _decided(df))
+    inap = g.by_period(codes, len(prange), _inappropriate(df, reasons))
+    d = decided.astype(float)
+    lo, hi = wilson_ci(inap, d, confidence)
+    return _per_period(
+        g,
+        prange,
+        period,
         {
-            "p": _periods(df["referral_date"], period),
-            "decided": _decided(df),
-            "inap": _inappropriate(df, reasons),
+            "decided": decided,
+            "inappropriate": inap,
+            "rate": np.where(d > 0, inap / np.where(d > 0, d, 1), np.nan),
+            "ci_low": lo,
+            "ci_high": hi,
         },
-        index=df.index,
     )
-    for c in by_cols:
-        work[c] = df[c]
-    prange = pd.period_range(work["p"].min(), work["p"].max(), freq=work["p"].dt.freq)
-
-    def fn(sub: pd.DataFrame) -> pd.DataFrame:
-        out = _period_frame(prange, period)
-        out["decided"] = _count_by_period(sub["p"], prange, sub["decided"])
-        out["inappropriate"] = _count_by_period(sub["p"], prange, sub["inap"])
-        d = out["decided"].to_numpy(dtype=float)
-        out["rate"] = np.where(d > 0, out["inappropriate"] / np.where(d > 0, d, 1), np.nan)
-        lo, hi = wilson_ci(out["inappropriate"].to_numpy(), d, confidence)
-        out["ci_low"], out["ci_high"] = lo, hi
-        return out
-
-    return _per_group(work, by_cols, False, fn)
 
 
 def _date_text(d: pd.Timestamp) -> str:
@@ -1323,8 +1312,8 @@ def _wait_data(df, stage, as_of, discharged, exclude_not_accepted):
 def _group_index(
     df: pd.DataFrame, by: list[str], total: bool
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Groups numbered as :func:`_per_group` orders them (sorted, missing labels a group of
-    their own); with ``total`` and ``by`` every row is listed a second time, in a last
+    """Groups numbered in sorted order of their labels (missing labels a group of their own,
+    last), as ``groupby(sort=True, dropna=False)`` lists them; with ``total`` and ``by`` every row is listed a second time, in a last
     ``Total`` group. Returns the listed rows (positions in ``df``), the group of each, and
     one object array of labels per ``by`` column."""
     rows = np.arange(len(df))
@@ -1607,60 +1596,61 @@ def monthly_activity(
     last_p = _periods(pd.Series([last]), period).iloc[0]
     prange = pd.period_range(first_p, last_p, freq=first_p.freq)
 
+    n_p = len(prange)
     has_acc = "accepted" in df.columns
     not_acc = (
         (df["accepted"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
         if has_acc
         else np.zeros(len(df), bool)
     )
-    work = pd.DataFrame(
-        {
-            "person_id": df["person_id"].to_numpy(dtype=object),
-            "not_acc": not_acc,
-            "acc": df["accepted"].fillna(False).to_numpy(dtype=bool) if has_acc else not_acc,
-            "inap": _inappropriate(df, inappropriate) if has_acc else not_acc,
-        },
-        index=df.index,
+    acc = df["accepted"].fillna(False).to_numpy(dtype=bool) if has_acc else not_acc
+    inap = _inappropriate(df, inappropriate) if has_acc else not_acc
+    none = np.full(len(df), -1)
+    ref, first, second, dis = (
+        _period_codes(_periods(df[c], period), prange) if c in df.columns else none
+        for c in DATE_COLUMNS
     )
-    for c in DATE_COLUMNS:
-        work[c] = (
-            _periods(df[c], period)
-            if c in df.columns
-            else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]").dt.to_period(
-                {"M": "M", "Q": "Q", "FQ": "Q-MAR"}[period]
-            )
-        )
-    for c in by_cols:
-        work[c] = df[c]
+    g = _Groups.of(df, by_cols, False)
+    live = ~not_acc
+    unseen_closed = live & (first == -1) & (dis != -1)
+    # Open and unseen at the end of each period: cumulative referrals in, minus those seen
+    # and those discharged unseen by then. Not-accepted referrals are never on the list.
+    waiting = (
+        np.cumsum(g.by_period(ref, n_p, live), axis=1)
+        - np.cumsum(g.by_period(first, n_p, live), axis=1)
+        - np.cumsum(g.by_period(dis, n_p, unseen_closed), axis=1)
+    )
+    out = _per_period(
+        g,
+        prange,
+        period,
+        {
+            "received": g.by_period(ref, n_p),
+            "accepted": g.by_period(ref, n_p, acc),
+            "not_accepted": g.by_period(ref, n_p, not_acc),
+            "inappropriate": g.by_period(ref, n_p, inap),
+            "first_contacts": g.by_period(first, n_p),
+            "second_contacts": g.by_period(second, n_p),
+            "discharges": g.by_period(dis, n_p),
+            "children_first_seen": _first_seen(df, g, first, n_p),
+            "waiting_at_end": waiting,
+        },
+    )
+    return _attach(out, df)
 
-    def fn(sub: pd.DataFrame) -> pd.DataFrame:
-        out = _period_frame(prange, period)
-        ref = sub["referral_date"]
-        out["received"] = _count_by_period(ref, prange)
-        out["accepted"] = _count_by_period(ref, prange, sub["acc"])
-        out["not_accepted"] = _count_by_period(ref, prange, sub["not_acc"])
-        out["inappropriate"] = _count_by_period(ref, prange, sub["inap"])
-        out["first_contacts"] = _count_by_period(sub["first_contact_date"], prange)
-        out["second_contacts"] = _count_by_period(sub["second_contact_date"], prange)
-        out["discharges"] = _count_by_period(sub["discharge_date"], prange)
-        seen = sub.loc[sub["first_contact_date"].notna(), ["person_id", "first_contact_date"]]
-        earliest = seen.groupby("person_id")["first_contact_date"].min()
-        out["children_first_seen"] = _count_by_period(earliest, prange)
-        # Open and unseen at the end of each period: cumulative referrals in, minus those seen
-        # and those discharged unseen by then. Not-accepted referrals are never on the list.
-        live = ~sub["not_acc"].to_numpy()
-        unseen_closed = (
-            live
-            & sub["first_contact_date"].isna().to_numpy()
-            & sub["discharge_date"].notna().to_numpy()
-        )
-        into = np.cumsum(_count_by_period(ref, prange, live))
-        seen_n = np.cumsum(_count_by_period(sub["first_contact_date"], prange, live))
-        closed_n = np.cumsum(_count_by_period(sub["discharge_date"], prange, unseen_closed))
-        out["waiting_at_end"] = into - seen_n - closed_n
-        return out
 
-    return _attach(_per_group(work, by_cols, False, fn), df)
+def _first_seen(df: pd.DataFrame, g: _Groups, first: np.ndarray, n_periods: int) -> np.ndarray:
+    """(groups, periods): children whose earliest first contact within the group falls in
+    the period; the earliest per (group, child) pair by one hashed group-by on integers."""
+    person = pd.factorize(df["person_id"].to_numpy(dtype=object))[0][g.rows]
+    seen = (first[g.rows] != -1) & (person >= 0)
+    n_people = int(person.max()) + 1 if len(person) else 1
+    pair = g.group[seen] * n_people + person[seen]
+    earliest = pd.Series(first[g.rows][seen]).groupby(pair, sort=False).min()
+    code = earliest.to_numpy()
+    ok = (code >= 0) & (code < n_periods)
+    cell = earliest.index.to_numpy()[ok] // n_people * n_periods + code[ok]
+    return np.bincount(cell, minlength=g.n * n_periods).reshape(g.n, n_periods)
 
 
 # ============================================================================ publication
