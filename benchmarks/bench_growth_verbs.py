@@ -1,4 +1,4 @@
-"""Growth of grouped waiting times, prevalence with clusters and the simulator (issue 21).
+"""Growth of every data-sized public verb that has no growth benchmark elsewhere (issue 21).
 
 Sizes 1e3..1e5 rows by default, 1e6 with OUTCOMES_BENCH_MAX=1000000. Per case: seconds and
 peak traced memory per size, the floor measured in the same run where there is a fair one,
@@ -14,6 +14,17 @@ bench_growth.py; 1 is linear).
 - ``simulate_programme``: the number of schools set so that about n children are on roll
   (``truth_mc_size=0``: the Monte Carlo truth is a fixed cost); ``n`` reported is the
   children on roll actually simulated.
+- every other data-sized verb (service, change tables, instruments' ``validate``, coded
+  scores, attrition, mixed models and imputation, ESQ, Likert, survey, SPC, economics,
+  synthetic responses): one contender each on n rows, inputs built once per size. Referrals
+  are spread over n/50 schools and survey pupils over n/200 schools (two waves), so groups
+  grow with n: the worst case for a verb that still loops over groups. Verbs with a growth
+  benchmark elsewhere are not repeated: ``score`` (bench_scoring), pairing, the NHS metric,
+  paired and reliable change (bench_metric), ``disclosure.apply`` (bench_growth),
+  ``pseudonymise`` (bench_privacy), the MHSDS pipeline (bench_mhsds).
+
+``OUTCOMES_BENCH_CASES=a,b`` runs only the named cases; a case that raises is recorded with
+its error and the others still run. Each case also records the 1-minute load average.
 """
 
 from __future__ import annotations
@@ -323,10 +334,14 @@ def _other_cases() -> dict:
     margins = {"year_group": dict.fromkeys(range(7, 12), 100), "gender": {"girl": 250, "boy": 250}}
     thresholds = np.tile([-1.5, -0.5, 0.5, 1.5], (7, 1))
 
-    def rng_of(seed: int, kind: str):
-        return lambda n: getattr(np.random.default_rng(seed), kind)(
-            *([0, 30, n] if kind == "integers" else [n])
-        )
+    def uniform(n: int) -> np.ndarray:
+        return np.random.default_rng(8).random(n)
+
+    def normal(n: int) -> np.ndarray:
+        return np.random.default_rng(9).standard_normal(n)
+
+    def counts(n: int) -> np.ndarray:
+        return np.random.default_rng(10).integers(0, 30, n)
 
     return {
         "paired_change_table_3_scales": _on(
@@ -342,7 +357,7 @@ def _other_cases() -> dict:
                 d["pre"], d["post"], cutoff=20, higher_is_better=False
             ),
         ),
-        "adjust_pvalues_bh": _on(rng_of(8, "random"), lambda p: change.adjust_pvalues(p, "fdr_bh")),
+        "adjust_pvalues_bh": _on(uniform, lambda p: change.adjust_pvalues(p, "fdr_bh")),
         "validate_swemwbs": _on(_items, lambda d: validate(d[q], "swemwbs")),
         "pivot_coded_scores": _on(_coded, pivot_coded_scores),
         "attrition": _on(
@@ -400,15 +415,15 @@ def _other_cases() -> dict:
             _pupils, lambda d: syn.anova_icc(d["score"].to_numpy(), d["school_id"].to_numpy())
         ),
         "ordinal_responses": _on(
-            rng_of(9, "standard_normal"),
+            normal,
             lambda th: syn.ordinal_responses(
                 th[:, None] * np.ones(7), np.full(7, 0.8), thresholds, np.random.default_rng(0)
             ),
         ),
-        "spc_xmr": _on(rng_of(10, "standard_normal"), spc.xmr),
-        "spc_p_chart": _on(rng_of(11, "integers"), lambda e: spc.p_chart(e, np.full(len(e), 100))),
+        "spc_xmr": _on(normal, spc.xmr),
+        "spc_p_chart": _on(counts, lambda e: spc.p_chart(e, np.full(len(e), 100))),
         "spc_funnel": _on(
-            rng_of(12, "integers"),
+            counts,
             lambda e: spc.funnel(e, np.full(len(e), 100), np.arange(len(e)).astype(str)),
         ),
         "cost_table": _on(_costs, lambda c: economics.cost_table(c, price_year=2025)),
