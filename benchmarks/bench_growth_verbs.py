@@ -1,4 +1,4 @@
-"""Growth of grouped waiting times, prevalence with clusters and the simulator (issue 21).
+"""Growth of every data-sized public verb that has no growth benchmark elsewhere (issue 21).
 
 Sizes 1e3..1e5 rows by default, 1e6 with OUTCOMES_BENCH_MAX=1000000. Per case: seconds and
 peak traced memory per size, the floor measured in the same run where there is a fair one,
@@ -14,6 +14,17 @@ bench_growth.py; 1 is linear).
 - ``simulate_programme``: the number of schools set so that about n children are on roll
   (``truth_mc_size=0``: the Monte Carlo truth is a fixed cost); ``n`` reported is the
   children on roll actually simulated.
+- every other data-sized verb (service, change tables, instruments' ``validate``, coded
+  scores, attrition, mixed models and imputation, ESQ, Likert, survey, SPC, economics,
+  synthetic responses): one contender each on n rows, inputs built once per size. Referrals
+  are spread over n/50 schools and survey pupils over n/200 schools (two waves), so groups
+  grow with n: the worst case for a verb that still loops over groups. Verbs with a growth
+  benchmark elsewhere are not repeated: ``score`` (bench_scoring), pairing, the NHS metric,
+  paired and reliable change (bench_metric), ``disclosure.apply`` (bench_growth),
+  ``pseudonymise`` (bench_privacy), the MHSDS pipeline (bench_mhsds).
+
+``OUTCOMES_BENCH_CASES=a,b`` runs only the named cases; a case that raises is recorded with
+its error and the others still run. Each case also records the 1-minute load average.
 """
 
 from __future__ import annotations
@@ -118,23 +129,340 @@ def _simulate(n: int) -> dict:
     return {"contender": contender}
 
 
+# ------------------------------------------------------------------ every other data-sized verb
+# One contender per verb on n rows (issue 21: every public verb linear to 1M rows). Inputs are
+# built once per size and shared; groups grow with n (n/50 schools of referrals, n/200 survey
+# schools), the worst case for anything that still loops over groups.
+_DATA: dict[tuple[str, int], object] = {}
+
+
+def _cached(kind: str, n: int, build) -> object:
+    if (kind, n) not in _DATA:
+        _DATA[(kind, n)] = build(n)
+    return _DATA[(kind, n)]
+
+
+def _raw_referrals(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    start = pd.Timestamp("2023-09-01")
+    ref = start + pd.to_timedelta(rng.integers(0, (AS_OF - start).days, n), unit="D")
+    accepted = rng.random(n) > 0.2
+    first = (ref + pd.to_timedelta(np.ceil(rng.gamma(3, 28 / 3, n)), unit="D")).where(accepted)
+    first = first.where(first <= AS_OF)
+    second = (first + pd.to_timedelta(rng.integers(7, 15, n), unit="D")).where(first.notna())
+    second = second.where(second <= AS_OF)
+    return pd.DataFrame(
+        {
+            "referral_id": np.arange(n).astype(str),
+            "person_id": rng.integers(0, max(1, int(n * 0.8)), n).astype(str),
+            "school_id": rng.integers(0, max(1, n // 50), n).astype(str),
+            "referral_date": ref.strftime("%Y-%m-%d"),  # text, as exported
+            "accepted": np.where(accepted, "yes", "no"),
+            "not_accepted_reason": np.where(
+                accepted, None, rng.choice(["below threshold", "wrong service", "declined"], n)
+            ),
+            "first_contact_date": first,
+            "second_contact_date": second,
+        }
+    )
+
+
+def _prepared(n: int) -> pd.DataFrame:
+    return _cached(
+        "prepared", n, lambda n: service.prepare_referrals(_raw_referrals(n), as_of=AS_OF)
+    )
+
+
+def _pupils(n: int) -> pd.DataFrame:
+    """A two-wave school survey: n rows, n/200 schools, each pupil at both waves."""
+
+    def build(n: int) -> pd.DataFrame:
+        rng = np.random.default_rng(2)
+        person = np.arange(n) // 2
+        school = rng.integers(0, max(2, n // 200), n // 2 + 1)[person]
+        wave = np.where(np.arange(n) % 2 == 0, "baseline", "12m")
+        score = rng.normal(24, 5, n) + (wave == "12m") + rng.normal(0, 2, n // 2 + 1)[person]
+        return pd.DataFrame(
+            {
+                "person_id": person,
+                "school_id": school.astype(str),
+                "wave": wave,
+                "year_group": rng.integers(7, 12, n // 2 + 1)[person],
+                "gender": rng.choice(["girl", "boy"], n // 2 + 1)[person],
+                "score": score.round(1),
+                "case": (score < 20).astype(int),
+                "weight": rng.uniform(0.5, 2, n),
+                "group": np.where(person % 2 == 0, "a", "b"),
+            }
+        )
+
+    return _cached("pupils", n, build)
+
+
+def _items(n: int) -> pd.DataFrame:
+    """n SWEMWBS administrations (items q1..q7 coded 1-5, 1% blank), two waves."""
+
+    def build(n: int) -> pd.DataFrame:
+        rng = np.random.default_rng(3)
+        x = rng.integers(1, 6, (n, 7)).astype(float)
+        x[rng.random((n, 7)) < 0.01] = np.nan
+        d = pd.DataFrame(x, columns=[f"q{i}" for i in range(1, 8)])
+        d["person_id"] = np.arange(n) // 2
+        d["wave"] = np.where(np.arange(n) % 2 == 0, 1, 2)
+        d["school_id"] = (d["person_id"] % max(2, n // 200)).astype(str)
+        return d
+
+    return _cached("items", n, build)
+
+
+def _esq(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    d = pd.DataFrame(rng.integers(0, 3, (n, 12)), columns=[f"q{i}" for i in range(1, 13)])
+    d["person_id"] = np.arange(n)
+    d["good"] = rng.choice(["Kind staff", "They listened", "", "Call me on 07700 900123"], n)
+    d["improve"] = rng.choice(["Shorter wait", None, "More sessions"], n)
+    return d
+
+
+def _coded(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    return pd.DataFrame(
+        {
+            "person_id": np.arange(n) // 2,
+            "referral_id": np.arange(n) // 2,
+            "date": "2025-01-10",
+            "code": np.where(np.arange(n) % 2 == 0, 720433000, 445455005),
+            "score": rng.integers(0, 22, n),
+        }
+    )
+
+
+def _pairs(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(6)
+    pre = rng.normal(20, 5, n).round(1)
+    return pd.DataFrame(
+        {
+            "scale": rng.choice(["a", "b", "c"], n),
+            "school_id": rng.integers(0, 10, n).astype(str),
+            "pre": pre,
+            "post": (pre - rng.normal(2, 4, n)).round(1),
+        }
+    )
+
+
+def _costs(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    return pd.DataFrame(
+        {
+            "item": np.arange(n).astype(str),
+            "category": rng.choice(["staff", "sessions", "materials"], n),
+            "quantity": rng.integers(1, 20, n),
+            "unit_cost": rng.uniform(10, 200, n).round(2),
+            "site": rng.integers(0, max(1, n // 100), n).astype(str),
+        }
+    )
+
+
+def _on(build, call):
+    """A case: the inputs ``build(n)`` made once per size, then ``call(inputs)`` timed."""
+
+    def make(n: int):
+        x = build(n)
+        return lambda: call(x)
+
+    return make
+
+
+def _service_cases() -> dict:
+    by = "school_id"
+    change = "2024-09-01"
+    return {
+        "prepare_referrals": _on(
+            _raw_referrals, lambda r: service.prepare_referrals(r, as_of=AS_OF)
+        ),
+        "referral_counts_by_school": _on(_prepared, lambda r: service.referral_counts(r, by=by)),
+        "not_accepted_reasons_by_school": _on(
+            _prepared, lambda r: service.not_accepted_reasons(r, by=by)
+        ),
+        "children_seen_by_school": _on(_prepared, lambda r: service.children_seen(r, by=by)),
+        "compare_inappropriate_by_school": _on(
+            _prepared, lambda r: service.compare_inappropriate(r, change_date=change, by=by)
+        ),
+        "inappropriate_rate_by_school": _on(
+            _prepared, lambda r: service.inappropriate_rate(r, by=by)
+        ),
+        "monthly_activity_by_school": _on(
+            _prepared, lambda r: service.monthly_activity(r, as_of=AS_OF, by=by)
+        ),
+        "inappropriate_trend": _on(
+            _prepared, lambda r: service.inappropriate_trend(r, change_date=change)
+        ),
+        "compare_median_wait_200_resamples": _on(
+            _prepared,
+            lambda r: service.compare_median_wait(r, change_date=change, as_of=AS_OF, n_boot=200),
+        ),
+        "publish_referral_counts_by_school": _on(
+            lambda n: service.referral_counts(_prepared(n), by=by),
+            lambda t: service.publish(t, "referral_counts"),
+        ),
+    }
+
+
+def _other_cases() -> dict:
+    from outcomes import change, economics, esq, likert, spc
+    from outcomes import synthetic as syn
+    from outcomes.coded_scores import pivot_coded_scores
+    from outcomes.instruments import validate
+    from outcomes.longitudinal import fit_mixed
+    from outcomes.longitudinal.attrition import attrition
+    from outcomes.longitudinal.imputation import impute_change
+
+    q = [f"q{i}" for i in range(1, 8)]
+    levels = [1, 2, 3, 4, 5]
+    wave_args = {"person_id": "person_id", "date": None}
+
+    def rc(n: int) -> pd.DataFrame:
+        d = _pairs(n)
+        return change.reliable_change(
+            d["pre"], d["post"], sd=5.0, reliability=0.8, cutoff=20, higher_is_better=False
+        )
+
+    def roll(n: int) -> tuple:
+        d = _pupils(n)
+        return d, d.groupby(["year_group", "gender"]).size().rename("count").reset_index()
+
+    margins = {"year_group": dict.fromkeys(range(7, 12), 100), "gender": {"girl": 250, "boy": 250}}
+    thresholds = np.tile([-1.5, -0.5, 0.5, 1.5], (7, 1))
+
+    def uniform(n: int) -> np.ndarray:
+        return np.random.default_rng(8).random(n)
+
+    def normal(n: int) -> np.ndarray:
+        return np.random.default_rng(9).standard_normal(n)
+
+    def counts(n: int) -> np.ndarray:
+        return np.random.default_rng(10).integers(0, 30, n)
+
+    return {
+        "paired_change_table_3_scales": _on(
+            _pairs,
+            lambda d: change.paired_change_table(
+                d, outcome="scale", by="school_id", higher_is_better=False
+            ),
+        ),
+        "reliable_change_summary": _on(rc, change.reliable_change_summary),
+        "caseness_change": _on(
+            _pairs,
+            lambda d: change.caseness_change(
+                d["pre"], d["post"], cutoff=20, higher_is_better=False
+            ),
+        ),
+        "adjust_pvalues_bh": _on(uniform, lambda p: change.adjust_pvalues(p, "fdr_bh")),
+        "validate_swemwbs": _on(_items, lambda d: validate(d[q], "swemwbs")),
+        "pivot_coded_scores": _on(_coded, pivot_coded_scores),
+        "attrition": _on(
+            _pupils,
+            lambda d: attrition(d, "score", "wave", person_id="person_id", demographics=["gender"]),
+        ),
+        "fit_mixed": _on(_pupils, lambda d: fit_mixed(d, "score", "wave", person_id="person_id")),
+        "impute_change_m5": _on(
+            _pupils,
+            lambda d: impute_change(
+                d, "score", "wave", person_id="person_id", covariates=["gender"], m=5
+            ),
+        ),
+        "esq_item_summary": _on(_esq, lambda d: esq.item_summary(d, instrument="chi_esq_parent")),
+        "esq_free_text": _on(_esq, lambda d: esq.free_text(d, instrument="chi_esq_parent", seed=0)),
+        "likert_item_distribution": _on(
+            _items, lambda d: likert.item_distribution(d, items=q, levels=levels)
+        ),
+        "likert_item_summary": _on(
+            _items, lambda d: likert.item_summary(d, items=q, levels=levels)
+        ),
+        "likert_compare_waves": _on(
+            _items, lambda d: likert.compare_waves(d, items=q, levels=levels, **wave_args)
+        ),
+        "likert_item_analysis": _on(_items, lambda d: likert.item_analysis(d, item_columns=q)),
+        "likert_reliability": _on(_items, lambda d: likert.reliability(d, item_columns=q)),
+        "likert_one_factor": _on(_items, lambda d: likert.one_factor(d, item_columns=q)),
+        "prevalence_by_year_gender": _on(
+            _pupils, lambda d: survey.prevalence(d, "case", by=["year_group", "gender"])
+        ),
+        "means_clustered": _on(
+            _pupils, lambda d: survey.means(d, "score", cluster="school_id", by="year_group")
+        ),
+        "compare_means_clustered": _on(
+            _pupils, lambda d: survey.compare_means(d, "score", cluster="school_id", **wave_args)
+        ),
+        "compare_prevalence_clustered": _on(
+            _pupils,
+            lambda d: survey.compare_prevalence(d, "case", cluster="school_id", **wave_args),
+        ),
+        "case_indicator": _on(_pupils, lambda d: survey.case_indicator(d, "score", below=20)),
+        "cluster_icc": _on(_pupils, lambda d: survey.cluster_icc(d, "score", "school_id")),
+        "poststratify": _on(roll, lambda x: survey.poststratify(*x)),
+        "rake": _on(_pupils, lambda d: survey.rake(d, margins)),
+        "weighted_mean_clustered": _on(
+            _pupils, lambda d: survey.weighted_mean(d["score"], d["weight"], d["school_id"])
+        ),
+        "trend_two_waves": _on(
+            _pupils, lambda d: survey.trend(d, "case", "wave", cluster="school_id")
+        ),
+        "benchmark_schools": _on(
+            _pupils, lambda d: survey.benchmark(d, "case", cluster="school_id", wave="wave")
+        ),
+        "anova_icc": _on(
+            _pupils, lambda d: syn.anova_icc(d["score"].to_numpy(), d["school_id"].to_numpy())
+        ),
+        "ordinal_responses": _on(
+            normal,
+            lambda th: syn.ordinal_responses(
+                th[:, None] * np.ones(7), np.full(7, 0.8), thresholds, np.random.default_rng(0)
+            ),
+        ),
+        "spc_xmr": _on(normal, spc.xmr),
+        "spc_p_chart": _on(counts, lambda e: spc.p_chart(e, np.full(len(e), 100))),
+        "spc_funnel": _on(
+            counts,
+            lambda e: spc.funnel(e, np.full(len(e), 100), np.arange(len(e)).astype(str)),
+        ),
+        "cost_table": _on(_costs, lambda c: economics.cost_table(c, price_year=2025)),
+        "cost_totals_by_site": _on(
+            lambda n: economics.cost_table(_costs(n), price_year=2025),
+            lambda t: economics.cost_totals(t, by="site"),
+        ),
+    }
+
+
 CASES = {
     "waiting_times_by_school": _waits,
     "prevalence_clustered": _prevalence,
     "simulate_programme": _simulate,
+    **_service_cases(),
+    **_other_cases(),
 }
+#: OUTCOMES_BENCH_CASES=name,name,... runs only those cases
+ONLY = [c for c in os.environ.get("OUTCOMES_BENCH_CASES", "").split(",") if c]
 
 
 def run() -> dict:
     warnings.simplefilter("ignore")
     out: dict = {"sizes": SIZES}
+    out["load_average_start"] = os.getloadavg()
     for name, make in CASES.items():
+        if ONLY and name not in ONLY:
+            continue
         res: dict = {}
-        for n in SIZES:
-            fns = make(n)
-            repeat = 3 if n <= 100_000 else 1
-            for part, fn in fns.items():
-                res.setdefault(part, []).append(measure(fn, repeat=repeat))
+        try:
+            for n in SIZES:
+                fns = make(n)
+                fns = fns if isinstance(fns, dict) else {"contender": fns}
+                repeat = 3 if n <= 100_000 else 1
+                for part, fn in fns.items():
+                    res.setdefault(part, []).append(measure(fn, repeat=repeat))
+        except Exception as e:  # one verb failing must not lose the others' timings
+            out[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
+            continue
         entry: dict = {
             "seconds": [r["seconds"] for r in res["contender"]],
             "peak_mb": [r["peak_mb"] for r in res["contender"]],
@@ -151,7 +479,9 @@ def run() -> dict:
             entry["per_group_fits_before_exponent"] = _exponent(SIZES[: len(before)], before)
         if name == "simulate_programme":
             entry["children_on_roll"] = [_CHILDREN[n] for n in SIZES]
+        entry["load_average"] = os.getloadavg()
         out[name] = entry
+        print(name, entry["seconds"], entry["growth_exponent"], file=sys.stderr, flush=True)
     return out
 
 

@@ -11,7 +11,7 @@ censored, never dropped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Literal
@@ -408,38 +408,50 @@ def _decided(df: pd.DataFrame) -> np.ndarray:
 
 
 # ============================================================================ grouping helpers
-def _per_group(
-    df: pd.DataFrame,
-    by: list[str],
-    total: bool,
-    fn: Callable[[pd.DataFrame], pd.DataFrame | dict],
-) -> pd.DataFrame:
-    """Apply ``fn`` to each group (and to the whole table as a ``Total`` group); ``fn`` returns
-    one row (a dict) or a frame. The ``by`` columns come first. Missing group labels form their
-    own group so that every row is accounted for."""
-    keys: list[tuple] = []
-    results: list = []
-    if by:
-        for key, sub in df.groupby(by, dropna=False, sort=True):
-            keys.append(key if isinstance(key, tuple) else (key,))
-            results.append(fn(sub))
-        if total:
-            keys.append((TOTAL,) * len(by))
-            results.append(fn(df))
-    else:
-        keys.append(())
-        results.append(fn(df))
-    if all(isinstance(r, dict) for r in results):
-        out = pd.DataFrame(results)
-        lengths = np.ones(len(results), int)
-    else:
-        out = pd.concat(results, ignore_index=True)
-        lengths = np.array([len(r) for r in results])
-    for k, name in enumerate(by):
-        labels = np.empty(len(keys), dtype=object)
-        labels[:] = [key[k] for key in keys]
-        out.insert(k, name, pd.Series(np.repeat(labels, lengths), dtype=object))
-    return out
+@dataclass
+class _Groups:
+    """Rows numbered by group (:func:`_group_index`): one ``np.bincount`` per count, so a
+    grouped table costs a few passes over the rows whatever the number of groups."""
+
+    rows: np.ndarray
+    group: np.ndarray
+    labels: list[np.ndarray]
+    by: list[str]
+
+    @classmethod
+    def of(cls, df: pd.DataFrame, by: list[str], total: bool) -> _Groups:
+        return cls(*_group_index(df, by, total), by)
+
+    @property
+    def n(self) -> int:
+        return len(self.labels[0]) if self.by else 1
+
+    def count(self, flags: np.ndarray | None = None) -> np.ndarray:
+        """Rows per group, or rows per group where ``flags`` (one per row of the table)."""
+        if flags is None:
+            return np.bincount(self.group, minlength=self.n)
+        return np.bincount(self.group[flags[self.rows]], minlength=self.n)
+
+    def by_period(
+        self, codes: np.ndarray, n_periods: int, flags: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(groups, periods) counts of rows by period code (:func:`_period_codes`; rows with
+        no period or one outside the range are not counted), where ``flags`` when given."""
+        c = codes[self.rows]
+        ok = (c >= 0) & (c < n_periods)
+        if flags is not None:
+            ok &= flags[self.rows]
+        cell = self.group[ok] * n_periods + c[ok]
+        return np.bincount(cell, minlength=self.n * n_periods).reshape(self.n, n_periods)
+
+    def frame(self, columns: dict[str, object], repeat: np.ndarray | None = None) -> pd.DataFrame:
+        """``columns`` with the group labels first (an object column per ``by`` column);
+        ``repeat`` is the number of output rows of each group (one each when None)."""
+        out = pd.DataFrame(columns)
+        for k, name in enumerate(self.by):
+            labels = self.labels[k] if repeat is None else np.repeat(self.labels[k], repeat)
+            out.insert(k, name, pd.Series(labels, dtype=object))
+        return out
 
 
 def _attach(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
@@ -493,39 +505,30 @@ def referral_counts(
     """
     df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     _need(df, ["accepted"], "referral_counts")
-    by_cols = _by_list(df, by)
-    work = pd.DataFrame(
+    g = _Groups.of(df, _by_list(df, by), total)
+    received = g.count()
+    acc = g.count(df["accepted"].fillna(False).to_numpy(dtype=bool))
+    nacc = g.count((df["accepted"] == False).fillna(False).to_numpy(dtype=bool))  # noqa: E712
+    pend = g.count(df["accepted"].isna().to_numpy())
+    inap = g.count(_inappropriate(df, inappropriate))
+    decided = acc + nacc
+    lo, hi = wilson_ci(inap, decided, confidence)
+    safe = np.where(decided > 0, decided, 1)
+    out = g.frame(
         {
-            "accepted": df["accepted"].fillna(False).to_numpy(dtype=bool),
-            "not_accepted": (df["accepted"] == False).fillna(False).to_numpy(dtype=bool),  # noqa: E712
-            "pending": df["accepted"].isna().to_numpy(),
-            "inappropriate": _inappropriate(df, inappropriate),
-        },
-        index=df.index,
-    )
-    for c in by_cols:
-        work[c] = df[c]
-
-    def fn(sub: pd.DataFrame) -> dict:
-        received = len(sub)
-        acc, nacc, pend = (int(sub[c].sum()) for c in ("accepted", "not_accepted", "pending"))
-        inap = int(sub["inappropriate"].sum())
-        decided = acc + nacc
-        lo, hi = wilson_ci(inap, decided, confidence)
-        return {
             "received": received,
             "decided": decided,
             "accepted": acc,
             "not_accepted": nacc,
             "pending": pend,
-            "acceptance_rate": acc / decided if decided else np.nan,
+            "acceptance_rate": np.where(decided > 0, acc / safe, np.nan),
             "inappropriate": inap,
-            "inappropriate_rate": inap / decided if decided else np.nan,
-            "inappropriate_ci_low": float(lo),
-            "inappropriate_ci_high": float(hi),
+            "inappropriate_rate": np.where(decided > 0, inap / safe, np.nan),
+            "inappropriate_ci_low": lo,
+            "inappropriate_ci_high": hi,
         }
-
-    return _attach(_per_group(work, by_cols, total, fn), df)
+    )
+    return _attach(out, df)
 
 
 @recorded("service.not_accepted_reasons")
@@ -572,30 +575,30 @@ def not_accepted_reasons(
     # "Below threshold" and "below threshold " are one reason; show the first spelling met.
     key = reason.str.casefold()
     spelling = pd.Series(reason.to_numpy(), index=key.to_numpy()).groupby(level=0).first()
-    work = pd.DataFrame(
+    g = _Groups.of(df, by_cols, total)
+    not_acc = (df["accepted"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+    # Codes in the order of the reasons' text, so that sorting codes sorts reasons.
+    code, reasons = pd.factorize(spelling.reindex(key.to_numpy()).to_numpy(), sort=True)
+    na = not_acc[g.rows]
+    grp, rsn = g.group[na], code[g.rows[na]]
+    # One code per (group, reason) met; hashing, not sorting, the n rows.
+    pair, first = pd.factorize(grp * len(reasons) + rsn)
+    n = np.bincount(pair)
+    any_inap = np.bincount(pair, weights=inap[g.rows[na]]) > 0
+    pg, pr = first // max(len(reasons), 1), first % max(len(reasons), 1)
+    order = np.lexsort((pr, -n, pg))  # by group, most frequent first, then by reason
+    pg, pr, n, any_inap = pg[order], pr[order], n[order], any_inap[order]
+    out = g.frame(
         {
-            "reason": spelling.reindex(key.to_numpy()).to_numpy(dtype=object),
-            "not_accepted": (df["accepted"] == False).fillna(False).to_numpy(dtype=bool),  # noqa: E712
-            "inappropriate": inap,
+            "reason": pd.Series(np.asarray(reasons, dtype=object)[pr], dtype="str"),
+            "n": n.astype(np.int64),
+            "share_of_not_accepted": n / np.maximum(g.count(not_acc), 1)[pg],
+            "share_of_received": n / np.maximum(g.count(), 1)[pg],
+            "inappropriate": any_inap,
         },
-        index=df.index,
+        repeat=np.bincount(pg, minlength=g.n),
     )
-    for c in by_cols:
-        work[c] = df[c]
-
-    def fn(sub: pd.DataFrame) -> pd.DataFrame:
-        na = sub[sub["not_accepted"]]
-        counts = na.groupby("reason", sort=True).agg(
-            n=("reason", "size"), inappropriate=("inappropriate", "any")
-        )
-        out = counts.reset_index()
-        out["share_of_not_accepted"] = out["n"] / max(len(na), 1)
-        out["share_of_received"] = out["n"] / max(len(sub), 1)
-        out = out.sort_values(["n", "reason"], ascending=[False, True], ignore_index=True)
-        out["n"] = out["n"].astype(int)
-        return out[["reason", "n", "share_of_not_accepted", "share_of_received", "inappropriate"]]
-
-    return _attach(_per_group(work, by_cols, total, fn), df)
+    return _attach(out, df)
 
 
 @recorded("service.children_seen")
@@ -637,28 +640,26 @@ def children_seen(
     df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     if "n_contacts" not in df.columns and "first_contact_date" not in df.columns:
         raise DataStructureError("children_seen needs n_contacts or first_contact_date")
-    by_cols = _by_list(df, by)
+    g = _Groups.of(df, _by_list(df, by), total)
     contacts = _contacts(df)
-    work = pd.DataFrame(
+    person, people = pd.factorize(df["person_id"].to_numpy(dtype=object))
+    known = person[g.rows] >= 0
+    # A (group, person) pair as one integer; distinct pairs by hashing, counted per group.
+    pair = g.group * max(len(people), 1) + person[g.rows]
+
+    def children(flags: np.ndarray) -> np.ndarray:
+        distinct = pd.unique(pair[known & flags[g.rows]])
+        return np.bincount(distinct // max(len(people), 1), minlength=g.n)
+
+    out = g.frame(
         {
-            "person_id": df["person_id"].to_numpy(dtype=object),
-            "c1": contacts >= 1,
-            "c2": contacts >= 2,
-        },
-        index=df.index,
-    )
-    for c in by_cols:
-        work[c] = df[c]
-
-    def fn(sub: pd.DataFrame) -> dict:
-        return {
-            "referrals": len(sub),
-            "children_referred": sub["person_id"].nunique(),
-            "children_seen_1plus": sub.loc[sub["c1"], "person_id"].nunique(),
-            "children_seen_2plus": sub.loc[sub["c2"], "person_id"].nunique(),
+            "referrals": g.count(),
+            "children_referred": children(np.ones(len(df), bool)),
+            "children_seen_1plus": children(contacts >= 1),
+            "children_seen_2plus": children(contacts >= 2),
         }
-
-    return _attach(_per_group(work, by_cols, total, fn), df)
+    )
+    return _attach(out, df)
 
 
 # ============================================================================ periods
@@ -686,10 +687,24 @@ def _period_frame(prange: pd.PeriodIndex, period: Period) -> pd.DataFrame:
     )
 
 
-def _count_by_period(p: pd.Series, prange: pd.PeriodIndex, weights=None) -> np.ndarray:
-    if weights is not None:
-        p = p[np.asarray(weights, bool)]
-    return p.value_counts().reindex(prange, fill_value=0).to_numpy(dtype=int)
+def _period_codes(p: pd.Series, prange: pd.PeriodIndex) -> np.ndarray:
+    """Each period's position in ``prange`` (same frequency): -1 where there is no date, -2
+    for any period before the range (so that -1 alone means missing)."""
+    code = p.array.asi8 - prange[0].ordinal
+    return np.where(p.isna().to_numpy(), -1, np.where(code < 0, -2, code))
+
+
+def _per_period(g: _Groups, prange: pd.PeriodIndex, period: Period, cols: dict) -> pd.DataFrame:
+    """One row per group and period: the period columns, then ``cols`` ((groups, periods)
+    arrays, flattened group by group)."""
+    frame = _period_frame(prange, period)
+    out = frame.iloc[np.tile(np.arange(len(prange)), g.n)].reset_index(drop=True)
+    for name, v in cols.items():
+        out[name] = np.asarray(v).reshape(-1)
+    for k, name in enumerate(g.by):
+        labels = np.repeat(g.labels[k], len(prange))
+        out.insert(k, name, pd.Series(labels, dtype=object))
+    return out
 
 
 # ============================================================================ inappropriate rates
@@ -736,29 +751,26 @@ def inappropriate_rate(
 
 
 def _rate_series(df, period, by_cols, reasons, confidence) -> pd.DataFrame:
-    work = pd.DataFrame(
+    p = _periods(df["referral_date"], period)
+    prange = pd.period_range(p.min(), p.max(), freq=p.dt.freq)
+    codes = _period_codes(p, prange)
+    g = _Groups.of(df, by_cols, False)
+    decided = g.by_period(codes, len(prange), _decided(df))
+    inap = g.by_period(codes, len(prange), _inappropriate(df, reasons))
+    d = decided.astype(float)
+    lo, hi = wilson_ci(inap, d, confidence)
+    return _per_period(
+        g,
+        prange,
+        period,
         {
-            "p": _periods(df["referral_date"], period),
-            "decided": _decided(df),
-            "inap": _inappropriate(df, reasons),
+            "decided": decided,
+            "inappropriate": inap,
+            "rate": np.where(d > 0, inap / np.where(d > 0, d, 1), np.nan),
+            "ci_low": lo,
+            "ci_high": hi,
         },
-        index=df.index,
     )
-    for c in by_cols:
-        work[c] = df[c]
-    prange = pd.period_range(work["p"].min(), work["p"].max(), freq=work["p"].dt.freq)
-
-    def fn(sub: pd.DataFrame) -> pd.DataFrame:
-        out = _period_frame(prange, period)
-        out["decided"] = _count_by_period(sub["p"], prange, sub["decided"])
-        out["inappropriate"] = _count_by_period(sub["p"], prange, sub["inap"])
-        d = out["decided"].to_numpy(dtype=float)
-        out["rate"] = np.where(d > 0, out["inappropriate"] / np.where(d > 0, d, 1), np.nan)
-        lo, hi = wilson_ci(out["inappropriate"].to_numpy(), d, confidence)
-        out["ci_low"], out["ci_high"] = lo, hi
-        return out
-
-    return _per_group(work, by_cols, False, fn)
 
 
 def _date_text(d: pd.Timestamp) -> str:
@@ -856,54 +868,54 @@ def compare_inappropriate(
     df = prepare_referrals(referrals, as_of=as_of, errors=errors, dayfirst=dayfirst)
     change = _as_date(change_date, "change_date", dayfirst)
     by_cols = _by_list(df, by)
-    work = pd.DataFrame(
-        {
-            "after": (df["referral_date"] >= change).to_numpy(dtype=bool),
-            "decided": _decided(df),
-            "inap": _inappropriate(df, inappropriate),
-        },
-        index=df.index,
-    )
-    for c in by_cols:
-        work[c] = df[c]
-
-    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
-
-    def fn(sub: pd.DataFrame) -> dict:
-        res = {}
-        for side, m in (("before", ~sub["after"]), ("after", sub["after"])):
-            n = int((sub["decided"] & m).sum())
-            k = int((sub["inap"] & m).sum())
-            lo, hi = wilson_ci(k, n, confidence)
-            res[f"n_{side}"] = n
-            res[f"inappropriate_{side}"] = k
-            res[f"rate_{side}"] = k / n if n else np.nan
-            res[f"rate_{side}_ci_low"] = float(lo)
-            res[f"rate_{side}_ci_high"] = float(hi)
-        n0, k0, n1, k1 = (
-            res["n_before"],
-            res["inappropriate_before"],
-            res["n_after"],
-            res["inappropriate_after"],
-        )
-        if n0 and n1:
-            res["difference"] = k1 / n1 - k0 / n0
-            lo, hi = confint_proportions_2indep(
-                k1, n1, k0, n0, method="newcomb", compare="diff", alpha=1 - confidence
-            )
-            res["difference_ci_low"], res["difference_ci_high"] = float(lo), float(hi)
-            if 0 < k0 + k1 < n0 + n1:
-                z, p = proportions_ztest([k1, k0], [n1, n0])
-                res["z"], res["p"] = float(z), float(p)
-            else:  # everyone or no one inappropriate on both sides: nothing to test
-                res["z"], res["p"] = 0.0, 1.0
-        else:
-            for c in ("difference", "difference_ci_low", "difference_ci_high", "z", "p"):
-                res[c] = np.nan
-        return res
-
-    table = _per_group(work, by_cols, total, fn)
+    g = _Groups.of(df, by_cols, total)
+    after = (df["referral_date"] >= change).to_numpy(dtype=bool)
+    decided, inap = _decided(df), _inappropriate(df, inappropriate)
+    res: dict[str, np.ndarray] = {}
+    for side, m in (("before", ~after), ("after", after)):
+        n, k = g.count(decided & m), g.count(inap & m)
+        lo, hi = wilson_ci(k, n, confidence)
+        res[f"n_{side}"] = n
+        res[f"inappropriate_{side}"] = k
+        res[f"rate_{side}"] = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+        res[f"rate_{side}_ci_low"] = lo
+        res[f"rate_{side}_ci_high"] = hi
+    res.update(_two_proportions(res, confidence))
+    table = g.frame(res)
     return RateComparison(_attach(table, df), change, confidence, by_cols)
+
+
+def _two_proportions(res: dict[str, np.ndarray], confidence: float) -> dict[str, np.ndarray]:
+    """After - before per group: the difference with Newcombe's interval and the pooled z-test,
+    as statsmodels' ``confint_proportions_2indep(method="newcomb")`` and ``proportions_ztest``
+    compute them for one group (the same operations in the same order, element by element);
+    NaN where a side has no decided referrals, z = 0 and p = 1 where all or none are
+    inappropriate on both sides (nothing to test)."""
+    from scipy.stats import norm
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    n0, k0 = res["n_before"], res["inappropriate_before"]
+    n1, k1 = res["n_after"], res["inappropriate_after"]
+    both = (n0 > 0) & (n1 > 0)
+    s0, s1 = np.where(both, n0, 1), np.where(both, n1, 1)
+    c0, c1 = np.where(both, k0, 0), np.where(both, k1, 0)
+    lo, hi = confint_proportions_2indep(
+        c1, s1, c0, s0, method="newcomb", compare="diff", alpha=1 - confidence
+    )
+    diff = c1 * 1.0 / s1 - c0 * 1.0 / s0
+    pooled = (c1 + c0) * 1.0 / (s1 + s0)
+    std = np.sqrt(pooled * (1 - pooled) * (1.0 / s1 + 1.0 / s0))
+    testable = both & (c0 + c1 > 0) & (c0 + c1 < s0 + s1)
+    z = diff / np.where(testable, std, 1.0)
+    p = norm.sf(np.abs(z)) * 2
+    nan = np.full(len(n0), np.nan)
+    return {
+        "difference": np.where(both, diff, nan),
+        "difference_ci_low": np.where(both, lo, nan),
+        "difference_ci_high": np.where(both, hi, nan),
+        "z": np.where(testable, z, np.where(both, 0.0, nan)),
+        "p": np.where(testable, p, np.where(both, 1.0, nan)),
+    }
 
 
 # ============================================================================ segmented regression
@@ -1300,8 +1312,8 @@ def _wait_data(df, stage, as_of, discharged, exclude_not_accepted):
 def _group_index(
     df: pd.DataFrame, by: list[str], total: bool
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Groups numbered as :func:`_per_group` orders them (sorted, missing labels a group of
-    their own); with ``total`` and ``by`` every row is listed a second time, in a last
+    """Groups numbered in sorted order of their labels (missing labels a group of their own,
+    last), as ``groupby(sort=True, dropna=False)`` lists them; with ``total`` and ``by`` every row is listed a second time, in a last
     ``Total`` group. Returns the listed rows (positions in ``df``), the group of each, and
     one object array of labels per ``by`` column."""
     rows = np.arange(len(df))
@@ -1584,60 +1596,61 @@ def monthly_activity(
     last_p = _periods(pd.Series([last]), period).iloc[0]
     prange = pd.period_range(first_p, last_p, freq=first_p.freq)
 
+    n_p = len(prange)
     has_acc = "accepted" in df.columns
     not_acc = (
         (df["accepted"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
         if has_acc
         else np.zeros(len(df), bool)
     )
-    work = pd.DataFrame(
-        {
-            "person_id": df["person_id"].to_numpy(dtype=object),
-            "not_acc": not_acc,
-            "acc": df["accepted"].fillna(False).to_numpy(dtype=bool) if has_acc else not_acc,
-            "inap": _inappropriate(df, inappropriate) if has_acc else not_acc,
-        },
-        index=df.index,
+    acc = df["accepted"].fillna(False).to_numpy(dtype=bool) if has_acc else not_acc
+    inap = _inappropriate(df, inappropriate) if has_acc else not_acc
+    none = np.full(len(df), -1)
+    ref, first, second, dis = (
+        _period_codes(_periods(df[c], period), prange) if c in df.columns else none
+        for c in DATE_COLUMNS
     )
-    for c in DATE_COLUMNS:
-        work[c] = (
-            _periods(df[c], period)
-            if c in df.columns
-            else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]").dt.to_period(
-                {"M": "M", "Q": "Q", "FQ": "Q-MAR"}[period]
-            )
-        )
-    for c in by_cols:
-        work[c] = df[c]
+    g = _Groups.of(df, by_cols, False)
+    live = ~not_acc
+    unseen_closed = live & (first == -1) & (dis != -1)
+    # Open and unseen at the end of each period: cumulative referrals in, minus those seen
+    # and those discharged unseen by then. Not-accepted referrals are never on the list.
+    waiting = (
+        np.cumsum(g.by_period(ref, n_p, live), axis=1)
+        - np.cumsum(g.by_period(first, n_p, live), axis=1)
+        - np.cumsum(g.by_period(dis, n_p, unseen_closed), axis=1)
+    )
+    out = _per_period(
+        g,
+        prange,
+        period,
+        {
+            "received": g.by_period(ref, n_p),
+            "accepted": g.by_period(ref, n_p, acc),
+            "not_accepted": g.by_period(ref, n_p, not_acc),
+            "inappropriate": g.by_period(ref, n_p, inap),
+            "first_contacts": g.by_period(first, n_p),
+            "second_contacts": g.by_period(second, n_p),
+            "discharges": g.by_period(dis, n_p),
+            "children_first_seen": _first_seen(df, g, first, n_p),
+            "waiting_at_end": waiting,
+        },
+    )
+    return _attach(out, df)
 
-    def fn(sub: pd.DataFrame) -> pd.DataFrame:
-        out = _period_frame(prange, period)
-        ref = sub["referral_date"]
-        out["received"] = _count_by_period(ref, prange)
-        out["accepted"] = _count_by_period(ref, prange, sub["acc"])
-        out["not_accepted"] = _count_by_period(ref, prange, sub["not_acc"])
-        out["inappropriate"] = _count_by_period(ref, prange, sub["inap"])
-        out["first_contacts"] = _count_by_period(sub["first_contact_date"], prange)
-        out["second_contacts"] = _count_by_period(sub["second_contact_date"], prange)
-        out["discharges"] = _count_by_period(sub["discharge_date"], prange)
-        seen = sub.loc[sub["first_contact_date"].notna(), ["person_id", "first_contact_date"]]
-        earliest = seen.groupby("person_id")["first_contact_date"].min()
-        out["children_first_seen"] = _count_by_period(earliest, prange)
-        # Open and unseen at the end of each period: cumulative referrals in, minus those seen
-        # and those discharged unseen by then. Not-accepted referrals are never on the list.
-        live = ~sub["not_acc"].to_numpy()
-        unseen_closed = (
-            live
-            & sub["first_contact_date"].isna().to_numpy()
-            & sub["discharge_date"].notna().to_numpy()
-        )
-        into = np.cumsum(_count_by_period(ref, prange, live))
-        seen_n = np.cumsum(_count_by_period(sub["first_contact_date"], prange, live))
-        closed_n = np.cumsum(_count_by_period(sub["discharge_date"], prange, unseen_closed))
-        out["waiting_at_end"] = into - seen_n - closed_n
-        return out
 
-    return _attach(_per_group(work, by_cols, False, fn), df)
+def _first_seen(df: pd.DataFrame, g: _Groups, first: np.ndarray, n_periods: int) -> np.ndarray:
+    """(groups, periods): children whose earliest first contact within the group falls in
+    the period; the earliest per (group, child) pair by one hashed group-by on integers."""
+    person = pd.factorize(df["person_id"].to_numpy(dtype=object))[0][g.rows]
+    seen = (first[g.rows] != -1) & (person >= 0)
+    n_people = int(person.max()) + 1 if len(person) else 1
+    pair = g.group[seen] * n_people + person[seen]
+    earliest = pd.Series(first[g.rows][seen]).groupby(pair, sort=False).min()
+    code = earliest.to_numpy()
+    ok = (code >= 0) & (code < n_periods)
+    cell = earliest.index.to_numpy()[ok] // n_people * n_periods + code[ok]
+    return np.bincount(cell, minlength=g.n * n_periods).reshape(g.n, n_periods)
 
 
 # ============================================================================ publication
