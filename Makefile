@@ -32,8 +32,9 @@ report:
 	$(VENV)/bin/outcomes report examples/demo_evaluation.yaml --output build/report && \
 	echo "make report: $$(( $$(date +%s) - start )) s in all (set-up included)"
 
+# One worker per core; a test file stays on one worker (the Spark tests share one session).
 test: $(TEST_STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 bench: $(TEST_STAMP)
 	$(PY) benchmarks/run_all.py
