@@ -14,7 +14,10 @@ Sizes are referrals with about 10 score records each (``scores_per_referral=10``
 (``make bench``): 1e3 and 1e4 referrals. ``--large`` (or ``OUTCOMES_BENCH_LARGE=1``): also 1e5
 and 1e6 referrals, i.e. up to 1e7 score records (target on this 2-core machine: DuckDB under
 60 s and under 4 GB); pandas up to 1e5 unless ``--pandas-large``; Spark up to 1e5 unless
-``--spark-large``. ``--engines=duckdb`` (comma-separated) runs only those engines.
+``--spark-large``. ``--engines=duckdb`` (comma-separated) runs only those engines;
+``--sizes=1000000`` (comma-separated referrals) only those sizes. Spark runs in local mode with
+an 8 GB heap (``OUTCOMES_BENCH_SPARK_MEMORY``); its JVM's peak memory and CPU time are read from
+/proc and added to the Python process's.
 """
 
 from __future__ import annotations
@@ -63,6 +66,10 @@ engine, folder = sys.argv[1], sys.argv[2]
 load = os.getloadavg()[0]
 t0 = time.perf_counter()
 import outcomes as oc
+jvm = None
+if engine == "spark":
+    from outcomes.mhsds.engines import local_spark
+    jvm = local_spark(driver_memory=SPARK_MEMORY).sparkContext._gateway.proc.pid
 ex = oc.mhsds.read(folder, engine="duckdb" if engine == "duckdb" else "pandas")
 t1 = time.perf_counter()
 res = oc.cyp_outcome_metric(ex, period_start=PERIOD_START, period_end=PERIOD_END, convention="nhs", by=BY,
@@ -71,13 +78,28 @@ n = int(res.to_frame()["n_referrals"].iloc[0])
 t2 = time.perf_counter()
 u = resource.getrusage(resource.RUSAGE_SELF)
 c = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"engine": engine, "read_s": t1 - t0, "metric_s": t2 - t1,
-                  "read_and_metric_s": t2 - t0, "cpu_s": u.ru_utime + u.ru_stime + c.ru_utime + c.ru_stime,
-                  "peak_rss_mb": max(u.ru_maxrss, c.ru_maxrss) / 1024, "load_1min": load,
+cpu = u.ru_utime + u.ru_stime + c.ru_utime + c.ru_stime
+peak = max(u.ru_maxrss, c.ru_maxrss) / 1024
+extra = {}
+if jvm is not None:
+    # Spark's JVM is still running, and RUSAGE_CHILDREN counts only children that have ended:
+    # its peak and CPU time come from /proc; peak_rss_mb is then Python's plus the JVM's
+    with open(f"/proc/{jvm}/status") as f:
+        st = dict(line.split(":", 1) for line in f)
+    with open(f"/proc/{jvm}/stat") as f:
+        ticks = f.read().rsplit(")", 1)[1].split()
+    jvm_cpu = (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
+    jvm_peak = int(st["VmHWM"].split()[0]) / 1024
+    extra = {"jvm_peak_rss_mb": jvm_peak, "jvm_cpu_s": jvm_cpu, "python_peak_rss_mb": peak,
+             "spark_driver_memory": SPARK_MEMORY}
+    cpu, peak = cpu + jvm_cpu, peak + jvm_peak
+print(json.dumps({**extra, "engine": engine, "read_s": t1 - t0, "metric_s": t2 - t1,
+                  "read_and_metric_s": t2 - t0, "cpu_s": cpu, "peak_rss_mb": peak, "load_1min": load,
                   "mhs110_england": n}))
 """.replace("PERIOD_START", repr(PERIOD[0]))
     .replace("PERIOD_END", repr(PERIOD[1]))
     .replace("BY", repr(BY))
+    .replace("SPARK_MEMORY", repr(os.environ.get("OUTCOMES_BENCH_SPARK_MEMORY", "8g")))
 )
 
 
@@ -117,10 +139,12 @@ def run(
     spark_large: bool = False,
     pandas_large: bool = False,
     engines: tuple[str, ...] = ("duckdb", "pandas", "spark"),
+    sizes: tuple[int, ...] | None = None,
 ) -> dict:
     if large is None:
         large = os.environ.get("OUTCOMES_BENCH_LARGE", "") not in ("", "0")
-    sizes = SMALL + (LARGE if large else ())
+    if sizes is None:
+        sizes = SMALL + (LARGE if large else ())
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_mhsds_") as tmp:
         for n in sizes:
@@ -176,6 +200,14 @@ if __name__ == "__main__":
             )
             if any(a.startswith("--engines=") for a in sys.argv)
             else ("duckdb", "pandas", "spark")
+        ),
+        sizes=next(
+            (
+                tuple(int(n) for n in a.split("=", 1)[1].split(","))
+                for a in sys.argv
+                if a.startswith("--sizes=")
+            ),
+            None,
         ),
     )
     print(json.dumps({k: v for k, v in result.items() if k != "rows"}))
