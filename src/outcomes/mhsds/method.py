@@ -221,14 +221,18 @@ def steps(period_start: str, period_end: str) -> list[tuple[str, str]]:
             "FROM scope s LEFT JOIN contacts c ON c.UniqServReqID = s.UniqServReqID",
         )
     )
-    # 3.4: assessments from both tables; MHS607 dated by its contact (even if not attended).
-    # Each care contact's date is computed once: the assessments are read three times (rows,
-    # duplicate keys, duplicate rows) and it is a grouping over every contact.
+    # 3.4: assessments from both tables; MHS607 dated by its contact (even if not attended):
+    # the earliest MHS201 date of its (UniqServReqID, UniqCareContID). Why per MHS607 row
+    # (grouped by _row) and not per contact: only the contacts that have scores are grouped
+    # (a quarter of the contacts at national scale), and the assessments join it on one
+    # integer.
     s.append(
         (
             "contact_dates",
-            "SELECT UniqServReqID, UniqCareContID, MIN(CareContDate) AS CareContDate "
-            "FROM t_MHS201CareContact GROUP BY UniqServReqID, UniqCareContID",
+            "SELECT a._row, MIN(c.CareContDate) AS CareContDate "
+            "FROM t_MHS607CodedScoreAssessmentAct a JOIN t_MHS201CareContact c "
+            "ON c.UniqServReqID = a.UniqServReqID AND c.UniqCareContID = a.UniqCareContID "
+            "GROUP BY a._row",
         )
     )
     s.append(
@@ -239,8 +243,7 @@ def steps(period_start: str, period_end: str) -> list[tuple[str, str]]:
             "FROM t_MHS606CodedScoreAssessmentRefer UNION ALL "
             "SELECT 'MHS607', a.MHS607UniqID, a._row, a.UniqServReqID, a.Person_ID, "
             "a.CodedAssToolType, a.PersScore, a.score, c.CareContDate "
-            "FROM t_MHS607CodedScoreAssessmentAct a LEFT JOIN contact_dates c "
-            "ON c.UniqServReqID = a.UniqServReqID AND c.UniqCareContID = a.UniqCareContID",
+            "FROM t_MHS607CodedScoreAssessmentAct a LEFT JOIN contact_dates c ON c._row = a._row",
         )
     )
     valid = (
