@@ -67,6 +67,16 @@ def _q(values) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
+def _first(checks: list[tuple[str, str]]) -> str:
+    """The reason of the first check that holds, else ''."""
+    return "CASE " + " ".join(f"WHEN {c} THEN '{r}'" for c, r in checks) + " ELSE '' END"
+
+
+def _none(checks: list[tuple[str, str]]) -> str:
+    """No check holds (a check that is NULL does not hold, as in :func:`_first`)."""
+    return " AND ".join(f"NOT COALESCE({c}, FALSE)" for c, _ in checks)
+
+
 def _case(expr: str, mapping: dict, default: str = "UNKNOWN") -> str:
     whens = " ".join(f"WHEN {expr} = '{k}' THEN '{v}'" for k, v in mapping.items())
     return f"CASE {whens} ELSE '{default}' END"
@@ -211,14 +221,18 @@ def steps(period_start: str, period_end: str) -> list[tuple[str, str]]:
             "FROM scope s LEFT JOIN contacts c ON c.UniqServReqID = s.UniqServReqID",
         )
     )
-    # 3.4: assessments from both tables; MHS607 dated by its contact (even if not attended).
-    # Each care contact's date is computed once: the assessments are read three times (rows,
-    # duplicate keys, duplicate rows) and it is a grouping over every contact.
+    # 3.4: assessments from both tables; MHS607 dated by its contact (even if not attended):
+    # the earliest MHS201 date of its (UniqServReqID, UniqCareContID). Why per MHS607 row
+    # (grouped by _row) and not per contact: only the contacts that have scores are grouped
+    # (a quarter of the contacts at national scale), and the assessments join it on one
+    # integer.
     s.append(
         (
             "contact_dates",
-            "SELECT UniqServReqID, UniqCareContID, MIN(CareContDate) AS CareContDate "
-            "FROM t_MHS201CareContact GROUP BY UniqServReqID, UniqCareContID",
+            "SELECT a._row, MIN(c.CareContDate) AS CareContDate "
+            "FROM t_MHS607CodedScoreAssessmentAct a JOIN t_MHS201CareContact c "
+            "ON c.UniqServReqID = a.UniqServReqID AND c.UniqCareContID = a.UniqCareContID "
+            "GROUP BY a._row",
         )
     )
     s.append(
@@ -229,39 +243,43 @@ def steps(period_start: str, period_end: str) -> list[tuple[str, str]]:
             "FROM t_MHS606CodedScoreAssessmentRefer UNION ALL "
             "SELECT 'MHS607', a.MHS607UniqID, a._row, a.UniqServReqID, a.Person_ID, "
             "a.CodedAssToolType, a.PersScore, a.score, c.CareContDate "
-            "FROM t_MHS607CodedScoreAssessmentAct a LEFT JOIN contact_dates c "
-            "ON c.UniqServReqID = a.UniqServReqID AND c.UniqCareContID = a.UniqCareContID",
+            "FROM t_MHS607CodedScoreAssessmentAct a LEFT JOIN contact_dates c ON c._row = a._row",
         )
     )
     valid = (
         "a.score IS NOT NULL AND CAST(a.score AS FLOAT) >= CAST(m.min_score AS FLOAT) "
         "AND CAST(a.score AS FLOAT) <= CAST(m.max_score AS FLOAT)"
     )
+    # why a row is not used, in the order tested: before linking (a = assess, m = t_measures)
+    # and linking (r = referrals). Each list gives a reason column (the first check that
+    # holds) and, for the metric's own rows, a filter (no check holds).
+    pre_checks = [
+        ("m.nhs_scale IS NULL", U_CODE),
+        ("a.score_date IS NULL", U_NODATE),
+        (f"NOT ({valid})", U_INVALID),
+    ]
+    link_checks = [
+        ("r.UniqServReqID IS NULL", U_NOREF),
+        ("r.Person_ID <> a.Person_ID OR a.Person_ID IS NULL", U_PERSON),
+        ("NOT r.in_scope", U_SCOPE),
+        ("r.contact2 IS NULL", U_NOC2),
+        ("a.score_date < r.contact1", U_BEFORE),
+        ("a.score_date > r.ServDischDate", U_AFTER),
+    ]
     s.append(
         (
             "assess_m",
             "SELECT a.*, m.nhs_scale, m.rater, m.threshold, m.higher_is_better, "
-            f"CASE WHEN m.nhs_scale IS NULL THEN '{U_CODE}' "
-            f"WHEN a.score_date IS NULL THEN '{U_NODATE}' "
-            f"WHEN NOT ({valid}) THEN '{U_INVALID}' ELSE '' END AS pre_reason "
-            "FROM assess a LEFT JOIN t_measures m ON m.code = a.code",
+            f"{_first(pre_checks)} AS pre_reason FROM assess a "
+            "LEFT JOIN t_measures m ON m.code = a.code",
         )
     )
-    # 3.4 linking, before the duplicate check: why this order (the method checks duplicates
-    # first). Duplicates share person, date and referral, so every row of a duplicate group
-    # gets the same linking outcome. The metric therefore needs the duplicate check only among
-    # rows that link (a quarter of the score rows), and the full check, over every score row,
-    # is left to the ``unused`` detail table, computed when asked for. lreason is the first
-    # reason a row is not used apart from duplication.
-    link = (
-        "CASE WHEN a.pre_reason <> '' THEN a.pre_reason "
-        f"WHEN r.UniqServReqID IS NULL THEN '{U_NOREF}' "
-        f"WHEN r.Person_ID <> a.Person_ID OR a.Person_ID IS NULL THEN '{U_PERSON}' "
-        f"WHEN NOT r.in_scope THEN '{U_SCOPE}' "
-        f"WHEN r.contact2 IS NULL THEN '{U_NOC2}' "
-        f"WHEN a.score_date < r.contact1 THEN '{U_BEFORE}' "
-        f"WHEN a.score_date > r.ServDischDate THEN '{U_AFTER}' ELSE '' END"
-    )
+    # 3.4 linking, before the duplicate check (the method checks duplicates first). Why:
+    # duplicates share person, date and referral, so every row of a duplicate group gets the
+    # same linking outcome; the metric then needs the duplicate check only among rows that
+    # link (a quarter of the score rows), and the check over every score row is left to the
+    # ``unused`` detail table, computed when asked for. lreason is the first reason a row is
+    # not used apart from duplication.
     cols = (
         "source id _row UniqServReqID Person_ID code PersScore score score_date nhs_scale "
         "rater threshold higher_is_better"
@@ -269,27 +287,32 @@ def steps(period_start: str, period_end: str) -> list[tuple[str, str]]:
     s.append(
         (
             "assess_l",
-            f"SELECT {', '.join('a.' + c for c in cols)}, a.pre_reason, {link} AS lreason, "
-            "r.contact2, r.Gender, r.AgeServReferRecDate FROM assess_m a "
-            "LEFT JOIN referrals r ON r.UniqServReqID = a.UniqServReqID",
+            f"SELECT {', '.join('a.' + c for c in cols)}, a.pre_reason, CASE WHEN "
+            f"a.pre_reason <> '' THEN a.pre_reason ELSE {_first(link_checks)} END AS lreason "
+            "FROM assess_m a LEFT JOIN referrals r ON r.UniqServReqID = a.UniqServReqID",
         )
     )
-    # de-duplication: same person, date, referral, scale and score text; the first by (id,
-    # source, _row) is kept. Among linked rows the person is the referral's, so the key needs
+    # the rows that pass every check (lreason = '' above), written as inner joins and a filter
+    # so that the engine filters the referrals before joining 10 million rows to them.
+    # De-duplication: same person, date, referral, scale and score text; the first by (id,
+    # source, _row) is kept; among linked rows the person is the referral's, so the key needs
     # no Person_ID. 3.5: RCADS T-scores by sex and age; otherwise the raw score (quirk Q5);
     # float32 (Q6).
-    sex = "CASE WHEN a.Gender = '1' THEN 'M' WHEN a.Gender = '2' THEN 'F' END"
+    sex = "CASE WHEN r.Gender = '1' THEN 'M' WHEN r.Gender = '2' THEN 'F' END"
     s.append(
         (
             "usable",
-            f"SELECT {', '.join('a.' + c for c in cols)}, a.contact2, "
+            f"SELECT {', '.join(('m.' if c in ('nhs_scale', 'rater', 'threshold', 'higher_is_better') else 'a.') + c for c in cols)}, "
+            "r.contact2, "
             "CASE WHEN n.mean IS NULL THEN CAST(a.score AS FLOAT) ELSE CAST(((CAST(CAST(a.score "
             "AS FLOAT) AS DOUBLE) - n.mean) / n.sd) * 10 + 50 AS FLOAT) END AS value32, "
             "CASE WHEN n.mean IS NULL THEN FALSE ELSE TRUE END AS t_score, "
-            "ROW_NUMBER() OVER (PARTITION BY a.UniqServReqID, a.nhs_scale, a.score_date, "
-            "a.PersScore ORDER BY a.id, a.source, a._row) AS dn FROM assess_l a "
-            f"LEFT JOIN t_norms n ON n.nhs_scale = a.nhs_scale AND n.sex = {sex} "
-            "AND n.age = a.AgeServReferRecDate WHERE a.lreason = ''",
+            "ROW_NUMBER() OVER (PARTITION BY a.UniqServReqID, m.nhs_scale, a.score_date, "
+            "a.PersScore ORDER BY a.id, a.source, a._row) AS dn FROM assess a "
+            "JOIN t_measures m ON m.code = a.code "
+            "JOIN referrals r ON r.UniqServReqID = a.UniqServReqID "
+            f"LEFT JOIN t_norms n ON n.nhs_scale = m.nhs_scale AND n.sex = {sex} "
+            f"AND n.age = r.AgeServReferRecDate WHERE {_none(pre_checks + link_checks)}",
         )
     )
     # 3.6: first = earliest, last = latest when >= 2 and on or after Contact2 (ties by id)
