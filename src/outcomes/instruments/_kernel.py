@@ -8,6 +8,11 @@ block of rows at a time and writes every item-based scale (sum, mean, prorated s
 item) with its items-answered count, the sums of those scales and their bands. Results are identical to the numpy path in scoring.py,
 which stays the reference (and is used when numba is missing or for continuous answers): the
 same additions in the same order, the same rounding arithmetic.
+
+Text stored as Arrow strings (pandas' default ``str``) reaches the slots through
+``factorise_utf8``: one pass over the column's bytes gives each cell a one-byte code for its
+distinct value; the few distinct values are then resolved in Python and ``remap_u8`` turns
+codes into slots in place.
 """
 
 from __future__ import annotations
