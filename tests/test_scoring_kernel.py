@@ -135,6 +135,29 @@ def test_codes_a_hair_off_a_whole_number_are_out_of_range():
         assert len(got.attrs["issues"]) == 3 * len(inst.coded_items) + (coding is None) * 15
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["", "a", "ab", "Not true", "Not trug", "Somewhat true"]),
+            # equal length, first and last eight bytes, different middle
+            st.sampled_from(["12345678-middle-A-87654321", "12345678-middle-B-87654321"]),
+            st.text(max_size=30),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_byte_factoriser_agrees_with_pandas(values):
+    col = pd.Series(values, dtype="str")
+    out = np.empty(len(col), dtype=np.uint8)
+    uniques = _slots.arrow_text_codes(col, out)
+    codes, want = pd.factorize(col)
+    assert uniques == list(want)
+    assert out.tolist() == [255 if c < 0 else c for c in codes]
+
+
 def test_arrow_text_slices_and_many_distinct_values():
     # a sliced Arrow column (its bytes start part-way into the buffers, nulls in the bitmap)
     # and a column with more distinct values than one-byte codes hold (pandas factorises it)

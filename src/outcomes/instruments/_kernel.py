@@ -8,12 +8,19 @@ block of rows at a time and writes every item-based scale (sum, mean, prorated s
 item) with its items-answered count, the sums of those scales and their bands. Results are identical to the numpy path in scoring.py,
 which stays the reference (and is used when numba is missing or for continuous answers): the
 same additions in the same order, the same rounding arithmetic.
+
+Text stored as Arrow strings (pandas' default ``str``) reaches the slots through
+``factorise_utf8``: one pass over the column's bytes gives each cell a one-byte code for its
+distinct value; the few distinct values are then resolved in Python and ``remap_u8`` turns
+codes into slots in place.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 #: scale kinds understood by :func:`score_item_scales` (COMBINE: a sum of other scales)
 SUM, MEAN, PRORATE, SINGLE, COMBINE = 0, 1, 2, 3, 4
@@ -93,6 +100,9 @@ def score_item_scales(
     slots,
     score,
     answered,
+    bits,
+    lin_a,
+    lin_b,
     ptr,
     members,
     kind,
@@ -111,7 +121,10 @@ def score_item_scales(
     """Every item-based scale, the sums of those scales and their bands, a block of rows at
     a time (a block's values are still in cache when sums of scales and bands read them).
 
-    slots (items, rows) uint8; score/answered (items, 256) tables; scale k's parts are
+    slots (items, rows) uint8; score/answered (items, 256) tables. An item whose answered
+    slots are all below 63 and score on a line (score = lin_a + lin_b * slot, as plain and
+    reversed items do) has them as the mask bits[item] (else -1) and is scored without
+    table lookups, which lets the compiler vectorise. Scale k's parts are
     members[ptr[k]:ptr[k+1]] in the scale's own order (so sums add in the same order as
     numpy): item rows of ``slots``, or for COMBINE earlier scales' rows of ``out_val``.
     Band scheme t bands scale band_of[t] by mins[band_ptr[t]:band_ptr[t+1]] (ascending);
@@ -128,11 +141,25 @@ def score_item_scales(
         for k in range(kind.shape[0]):
             first = members[ptr[k]]
             if kind[k] == SINGLE:
+                sl = slots[first, start:stop]
+                ov = out_val[k, start:stop]
+                on = out_n[k, start:stop]
+                mask = bits[first]
+                if mask >= 0:
+                    la, lb = lin_a[first], lin_b[first]
+                    for b in range(m):
+                        s = np.int64(sl[b])
+                        a = (mask >> s) & 1
+                        ov[b] = la + lb * s if a else np.nan
+                        on[b] = a
+                    continue
+                sc = score[first]
+                an = answered[first]
                 for b in range(m):
-                    s = slots[first, start + b]
-                    a = answered[first, s]
-                    out_val[k, start + b] = score[first, s] if a else np.nan
-                    out_n[k, start + b] = a
+                    s = sl[b]
+                    a = an[s]
+                    ov[b] = sc[s] if a else np.nan
+                    on[b] = a
                 continue
             if kind[k] == COMBINE:
                 for b in range(m):
@@ -156,10 +183,22 @@ def score_item_scales(
                 cnt[b] = 0
             for p in range(ptr[k], ptr[k + 1]):
                 j = members[p]
+                sl = slots[j, start:stop]
+                mask = bits[j]
+                if mask >= 0:
+                    la, lb = lin_a[j], lin_b[j]
+                    for b in range(m):
+                        s = np.int64(sl[b])
+                        a = (mask >> s) & 1
+                        acc[b] += (la + lb * s) * a  # an unanswered cell adds 0, as in the table
+                        cnt[b] += a
+                    continue
+                sc = score[j]
+                an = answered[j]
                 for b in range(m):
-                    s = slots[j, start + b]
-                    acc[b] += score[j, s]
-                    cnt[b] += answered[j, s]
+                    s = sl[b]
+                    acc[b] += sc[s]
+                    cnt[b] += an[s]
             f = factor[k]
             for b in range(m):
                 c = cnt[b]
@@ -231,19 +270,33 @@ def _word(data, a, m):  # pragma: no cover - compiled
     return w
 
 
+@intrinsic
+def _word8(typingctx, data, a):  # pragma: no cover - compiled
+    """Bytes data[a:a+8] of a uint8 array as one little-endian integer: a single unaligned
+    load (a byte at a time, the factoriser spent most of its time assembling words).
+    The caller keeps a + 8 within the array."""
+    sig = types.uint64(data, types.intp)
+
+    def codegen(context, builder, signature, args):
+        arr = context.make_array(signature.args[0])(context, builder, args[0])
+        at = builder.gep(arr.data, [args[1]])
+        return builder.load(builder.bitcast(at, ir.IntType(64).as_pointer()), align=1)
+
+    return sig, codegen
+
+
+#: lengths of text values with a first-guess slot in :func:`factorise_utf8`
+_LENGTHS = 64
+
+
 @njit(cache=True, nogil=True, inline="always")
-def _word8(data, a):  # pragma: no cover - compiled
-    """Bytes data[a:a+8] as one little-endian integer (a fixed count, so one load)."""
-    return (
-        np.uint64(data[a])
-        | np.uint64(data[a + 1]) << np.uint64(8)
-        | np.uint64(data[a + 2]) << np.uint64(16)
-        | np.uint64(data[a + 3]) << np.uint64(24)
-        | np.uint64(data[a + 4]) << np.uint64(32)
-        | np.uint64(data[a + 5]) << np.uint64(40)
-        | np.uint64(data[a + 6]) << np.uint64(48)
-        | np.uint64(data[a + 7]) << np.uint64(56)
-    )
+def _same(data, s, a, size):  # pragma: no cover - compiled
+    """Whether two values of ``size`` bytes at ``s`` and ``a``, whose first and last eight
+    bytes are known to agree, agree in between too."""
+    for q in range(8, size - 8, 8):  # the last word overlaps the tail: fine
+        if _word8(data, s + q) != _word8(data, a + q):
+            return False
+    return True
 
 
 @njit(cache=True, nogil=True)
@@ -263,6 +316,7 @@ def factorise_utf8(offsets, data, valid, first, out, starts, lengths):  # pragma
     table = np.full(size_t, -1, dtype=np.int64)
     heads = np.empty(cap, dtype=np.uint64)
     tails = np.empty(cap, dtype=np.uint64)
+    by_length = np.full(_LENGTHS, -1, dtype=np.int64)  # first value seen of each length
     k = 0
     has_valid = valid.shape[0] > 0
     for i in range(out.shape[0]):
@@ -278,6 +332,11 @@ def factorise_utf8(offsets, data, valid, first, out, starts, lengths):  # pragma
         else:
             head = _word(data, a, size)
             tail = head
+        # labels of one response set mostly differ in length: try that value first
+        c = by_length[size] if size < _LENGTHS else -1
+        if c >= 0 and heads[c] == head and tails[c] == tail and _same(data, starts[c], a, size):
+            out[i] = c
+            continue
         x = head * np.uint64(0x9E3779B97F4A7C15)
         x ^= tail * np.uint64(0xC2B2AE3D27D4EB4F)
         x ^= np.uint64(size)
@@ -291,19 +350,13 @@ def factorise_utf8(offsets, data, valid, first, out, starts, lengths):  # pragma
                     return -1
                 table[h] = k
                 starts[k], lengths[k], heads[k], tails[k] = a, size, head, tail
+                if size < _LENGTHS and by_length[size] < 0:
+                    by_length[size] = k
                 c = k
                 k += 1
                 break
             if lengths[c] == size and heads[c] == head and tails[c] == tail:
-                if size <= 16:
-                    break
-                s = starts[c]
-                same = True
-                for q in range(8, size - 8, 8):  # the last word overlaps the tail: fine
-                    if _word8(data, s + q) != _word8(data, a + q):
-                        same = False
-                        break
-                if same:
+                if _same(data, starts[c], a, size):
                     break
             h = (h + 1) & mask
         out[i] = c

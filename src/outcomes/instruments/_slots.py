@@ -50,6 +50,23 @@ class PackedItem:
     canon: np.ndarray  # float64[SLOTS]
 
     @property
+    def line(self) -> tuple[int, float, float] | None:
+        """(answered slots as a 63-bit mask, a, b) when every answered slot s scores exactly
+        a + b * s and lies below 63 (plain and reversed items), else None."""
+        ans = np.flatnonzero(self.answered)
+        if len(ans) == 0:
+            return 0, 0.0, 0.0
+        if ans[-1] >= 63:
+            return None
+        s0 = int(ans[0])
+        b = 0.0 if len(ans) == 1 else (self.score[ans[1]] - self.score[s0]) / (ans[1] - s0)
+        a = self.score[s0] - b * s0
+        # the kernel computes a + b * s in float64 as numpy does here: exact equality holds
+        if not np.array_equal(a + b * ans.astype(np.float64), self.score[ans]):
+            return None
+        return sum(1 << int(s) for s in ans), float(a), float(b)
+
+    @property
     def invalid_bits(self) -> np.uint64 | None:
         """The invalid slots a number can reach (0..size+1) as one 64-bit mask, or None
         when there are more than 64 of them."""
@@ -189,6 +206,10 @@ def score_item_scales(
                 final.add(sc.id)
     score = np.stack([items[i].packed.score for i in order])
     answered = np.stack([items[i].packed.answered for i in order])
+    lines = [items[i].packed.line for i in order]
+    bits = np.array([-1 if ln is None else ln[0] for ln in lines], dtype=np.int64)
+    lin_a = np.array([0.0 if ln is None else ln[1] for ln in lines])
+    lin_b = np.array([0.0 if ln is None else ln[2] for ln in lines])
     ptr, members, kind, need, n_items, rule, factor = [0], [], [], [], [], [], []
     for sc in scales:
         if sc.method == "sum_of_scales":
@@ -229,6 +250,9 @@ def score_item_scales(
         slots,
         score,
         answered,
+        bits,
+        lin_a,
+        lin_b,
         np.array(ptr, dtype=np.int64),
         np.array(members, dtype=np.int64),
         np.array(kind, dtype=np.int64),
