@@ -274,10 +274,11 @@ def _is_total(frame: pd.DataFrame, total_labels: set[str]) -> np.ndarray:
     for c in frame.columns:
         # each distinct label read once (a label column repeats a few values down many rows)
         codes, uniques = pd.factorize(frame[c], use_na_sentinel=True)
-        s = pd.Series(uniques).astype("string").str.strip().str.casefold()
-        total_u = np.append(s.isin(list(total_labels)).fillna(False).to_numpy(dtype=bool), False)
-        looks_u = np.append(s.str.fullmatch(_TOTAL_LIKE).fillna(False).to_numpy(dtype=bool), False)
-        hit |= total_u[codes]  # code -1 (missing) reads the appended False
+        texts = [str(u).strip().casefold() for u in np.asarray(uniques, dtype=object)]
+        # the last slot answers code -1 (a missing label): never a total
+        total_u = np.array([t in total_labels for t in texts] + [False])
+        looks_u = np.array([_TOTAL_LIKE.fullmatch(t) is not None for t in texts] + [False])
+        hit |= total_u[codes]
         odd = (looks_u & ~total_u)[codes]
         if odd.any():
             label = frame[c].iloc[int(np.flatnonzero(odd)[0])]

@@ -697,12 +697,15 @@ def _measure_table(
     """One row per measure series with a first score (``first_idx``, in output order);
     ``last_idx`` holds each series' last score or -1."""
     cols = [*series, "threshold", "higher_is_better", "date", "value", "row"]
-    m = long.iloc[first_idx][cols].rename(
-        columns={"date": "date_first", "value": "score_first", "row": "row_first"}
+    # columns first, then rows: taking every column of ``long`` (its text too) cost seconds
+    m = (
+        long[cols]
+        .iloc[first_idx]
+        .rename(columns={"date": "date_first", "value": "score_first", "row": "row_first"})
     )
     m = m.reset_index(drop=True)
     has = np.flatnonzero(last_idx >= 0)
-    last = long.iloc[last_idx[has]][["date", "value", "row"]].set_axis(has, axis=0)
+    last = long[["date", "value", "row"]].iloc[last_idx[has]].set_axis(has, axis=0)
     # reindexing gives the missing last scores the dtypes a left merge gives them
     last = last.reindex(np.arange(len(m))).rename(
         columns={"date": "date_last", "value": "score_last", "row": "row_last"}

@@ -554,10 +554,11 @@ def _build_pairs(
         + ([date_col] if date_col else [])
         + ([wave_col] if wave_col else [])
     )
-    b = rec.iloc[base_idx][take].rename(columns={"value": "pre", "row": "row_pre"})
-    f = rec.iloc[fu_idx][
+    # columns first, then rows: only the columns kept are taken (text columns are slow to take)
+    b = rec[take].iloc[base_idx].rename(columns={"value": "pre", "row": "row_pre"})
+    f = rec[
         ["_g", "value", "row"] + ([date_col] if date_col else []) + ([wave_col] if wave_col else [])
-    ]
+    ].iloc[fu_idx]
     f = f.rename(columns={"value": "post", "row": "row_post"})
     if date_col:
         b = b.rename(columns={date_col: "date_pre"})

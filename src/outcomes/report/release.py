@@ -255,19 +255,26 @@ class Release:
             if not self.enabled:
                 break
             new = set()
+            ours = _Cells(pub)
+            read = {}  # the other tables' cells, read once per round (no copy per link)
             for rows, other, other_rows in links:
-                theirs = pub if other is None else other.frame
+                if other is None:
+                    theirs = ours
+                else:
+                    theirs = read.get(id(other))
+                    if theirs is None:
+                        theirs = read[id(other)] = _Cells(other._frame)
                 for c in counts:
                     if c not in theirs.columns:
                         continue
-                    cells = [pub.at[i, c] for i in rows] + [theirs.at[j, c] for j in other_rows]
+                    cells = [ours.at(i, c) for i in rows] + [theirs.at(j, c) for j in other_rows]
                     if sum(is_hidden(v) for v in cells) != 1:
                         continue
                     # the sum's smallest non-zero shown cell (a zero hides nothing); of the
                     # parts only when they are this table's and the sum's cells are all hidden
                     for mine in (rows, other_rows if other is None else ()):
-                        shown = [(float(pub.at[i, c]) == 0, float(pub.at[i, c]), i)
-                                 for i in mine if not is_hidden(pub.at[i, c])]  # fmt: skip
+                        shown = [(float(ours.at(i, c)) == 0, float(ours.at(i, c)), i)
+                                 for i in mine if not is_hidden(ours.at(i, c))]  # fmt: skip
                         if shown:
                             new.add((min(shown)[2], c))
                             break
@@ -392,6 +399,25 @@ class Release:
             return str(max(r, int(np.ceil((self.threshold + 1) / self.base) * self.base)))
 
         return re.sub(r"(?<![\w.\-/:])\d+(?![\w.\-/:])", safe, text)
+
+
+class _Cells:
+    """A table's cells by row label and column, read from one object array per column (a
+    pandas lookup per cell cost most of the time of releasing a linked table)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.columns = set(frame.columns)
+        self._arrays: dict[object, np.ndarray] = {}
+        index = frame.index
+        default = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+        self._position = None if default else {label: k for k, label in enumerate(index)}
+
+    def at(self, label: object, column: object) -> object:
+        a = self._arrays.get(column)
+        if a is None:
+            a = self._arrays[column] = self.frame[column].to_numpy(dtype=object)
+        return a[label if self._position is None else self._position[label]]
 
 
 def _hide_zeros(t: pd.DataFrame, zeros: dict, percentages: Mapping, means: Mapping) -> None:
