@@ -479,6 +479,8 @@ def run() -> dict:
             entry["ratio_to_floor"] = [
                 c / f for c, f in zip(entry["seconds"], entry["floor_seconds"], strict=True)
             ]
+            # the floor's own growth on this machine: a verb can grow no slower than it
+            entry["floor_growth_exponent"] = _exponent(SIZES, entry["floor_seconds"])
         if "per_group_fits_before" in res:
             before = [r["seconds"] for r in res["per_group_fits_before"]]
             entry["per_group_fits_before_seconds"] = before
