@@ -466,6 +466,7 @@ def run() -> dict:
                 repeat = 3 if n <= 100_000 else 1
                 for part, fn in fns.items():
                     res.setdefault(part, []).append(measure(fn, repeat=repeat))
+                print(name, n, res["contender"][-1]["seconds"], file=sys.stderr, flush=True)
         except Exception as e:  # one verb failing must not lose the others' timings
             out[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
             continue
