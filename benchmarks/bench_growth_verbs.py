@@ -263,12 +263,15 @@ def _costs(n: int) -> pd.DataFrame:
     )
 
 
-def _on(build, call):
-    """A case: the inputs ``build(n)`` made once per size, then ``call(inputs)`` timed."""
+def _on(build, call, floor=None):
+    """A case: the inputs ``build(n)`` made once per size, then ``call(inputs)`` timed (and
+    ``floor(inputs)`` beside it when given)."""
 
     def make(n: int):
         x = build(n)
-        return lambda: call(x)
+        if floor is None:
+            return lambda: call(x)
+        return {"contender": lambda: call(x), "floor": lambda: floor(x)}
 
     return make
 
@@ -357,7 +360,10 @@ def _other_cases() -> dict:
                 d["pre"], d["post"], cutoff=20, higher_is_better=False
             ),
         ),
-        "adjust_pvalues_bh": _on(uniform, lambda p: change.adjust_pvalues(p, "fdr_bh")),
+        # floor: the argsort Benjamini-Hochberg needs (n log n)
+        "adjust_pvalues_bh": _on(
+            uniform, lambda p: change.adjust_pvalues(p, "fdr_bh"), floor=np.argsort
+        ),
         "validate_swemwbs": _on(_items, lambda d: validate(d[q], "swemwbs")),
         "pivot_coded_scores": _on(_coded, pivot_coded_scores),
         "attrition": _on(
@@ -460,6 +466,7 @@ def run() -> dict:
                 repeat = 3 if n <= 100_000 else 1
                 for part, fn in fns.items():
                     res.setdefault(part, []).append(measure(fn, repeat=repeat))
+                print(name, n, res["contender"][-1]["seconds"], file=sys.stderr, flush=True)
         except Exception as e:  # one verb failing must not lose the others' timings
             out[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
             continue
@@ -473,6 +480,8 @@ def run() -> dict:
             entry["ratio_to_floor"] = [
                 c / f for c, f in zip(entry["seconds"], entry["floor_seconds"], strict=True)
             ]
+            # the floor's own growth on this machine: a verb can grow no slower than it
+            entry["floor_growth_exponent"] = _exponent(SIZES, entry["floor_seconds"])
         if "per_group_fits_before" in res:
             before = [r["seconds"] for r in res["per_group_fits_before"]]
             entry["per_group_fits_before_seconds"] = before

@@ -162,6 +162,22 @@ def test_poststratify_hand_example():
         poststratify(df, roll2, cells=["year", "gender"])
 
 
+def test_poststratify_missing_cell_value_gets_no_weight():
+    # a blank gender in a text column: no weight, counted (it used to stop the whole call)
+    df = pd.DataFrame({"year": [7, 7, 7, 8], "gender": ["g", None, "b", "g"]})
+    roll = pd.DataFrame({"year": [7, 7, 8], "gender": ["g", "b", "g"], "count": [40, 60, 25]})
+    w = poststratify(df, roll, cells=["year", "gender"])
+    assert w.tolist()[::2] == [40.0, 60.0] and np.isnan(w.iloc[1]) and w.iloc[3] == 25.0
+
+
+def test_rake_matches_levels_by_value_and_type():
+    # 1 and True hash alike; each is matched to its own level, once per distinct value
+    df = pd.DataFrame({"flag": pd.Series([1, True, 1, True, 1], dtype=object)})
+    w = rake(df, {"flag": {"True": 20, 1: 30}})
+    assert w.tolist() == [10.0, 10.0, 10.0, 10.0, 10.0]
+    assert w[df["flag"].map(lambda v: isinstance(v, bool))].sum() == pytest.approx(20.0)
+
+
 def _biased_sample(seed: int):
     """A population of 40,000 pupils whose prevalence depends on year group and gender; the
     sample answers with probability a(year) * b(gender), so the raw prevalence is biased."""

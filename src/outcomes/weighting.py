@@ -48,7 +48,10 @@ __all__ = ["poststratify", "rake", "weighted_mean"]
 def _cell_keys(frame: pd.DataFrame, cells: list[str]) -> pd.Series:
     """One text key per row for its cell (missing where any cell value is missing)."""
     miss = frame[cells].isna().any(axis=1)
-    key = frame[cells].astype(str).agg(" | ".join, axis=1)
+    # column by column (vectorised), not row by row: the same text as " | ".join per row
+    key = frame[cells[0]].astype(str)
+    for c in cells[1:]:
+        key = key + " | " + frame[c].astype(str)
     return key.where(~miss)
 
 
@@ -189,16 +192,7 @@ def rake(
         given = pd.Series(margins[col])
         _check_counts(given, f"margins[{col!r}]")
         levels = list(given.index)
-        present = pd.unique(data.loc[~miss, col])
-        for v in present:
-            if not any(_same(v, lv) for lv in levels):
-                raise DataStructureError(
-                    f"rake: {unknown(f'level of {col!r}', v, levels)} (no population count)"
-                )
-        idx = np.array(
-            [next(i for i, lv in enumerate(levels) if _same(v, lv)) for v in data.loc[~miss, col]],
-            dtype=np.int64,
-        )
+        idx = _level_index(data.loc[~miss, col], levels, col)
         seen = np.bincount(idx, minlength=len(levels))
         absent = [lv for lv, s, t in zip(levels, seen, given, strict=True) if s == 0 and t > 0]
         if absent:
@@ -232,6 +226,35 @@ def rake(
     out.attrs["weighting"] = f"raked to the population margins of {', '.join(cols)}"
     out.attrs["quality"] = quality
     return out
+
+
+def _level_index(values: pd.Series, levels: list, col: str) -> np.ndarray:
+    """Position in ``levels`` of each value (the first level :func:`_same` matches), matched
+    once per distinct value and type rather than once per row."""
+    arr = values.to_numpy()
+    codes, uniques = pd.factorize(arr, use_na_sentinel=False)
+    if arr.dtype == object:
+        # 1, 1.0 and True hash alike but need not match the same level (1 vs "1.0")
+        kinds, _ = pd.factorize(pd.Series(arr).map(type).to_numpy())
+        codes, first = pd.factorize(codes * (kinds.max() + 1) + kinds)
+        reps = arr[_first_positions(codes, len(first))]
+    else:
+        reps = np.asarray(uniques, dtype=object)
+    level_of = np.empty(len(reps), np.int64)
+    for j, v in enumerate(reps):
+        match = next((i for i, lv in enumerate(levels) if _same(v, lv)), None)
+        if match is None:
+            raise DataStructureError(
+                f"rake: {unknown(f'level of {col!r}', v, levels)} (no population count)"
+            )
+        level_of[j] = match
+    return level_of[codes]
+
+
+def _first_positions(codes: np.ndarray, n: int) -> np.ndarray:
+    first = np.full(n, len(codes), np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    return first
 
 
 def _same(a: object, b: object) -> bool:

@@ -268,7 +268,9 @@ def anova_icc(values: np.ndarray, groups: np.ndarray) -> float:
     (Donner 1986, Int Stat Rev 54:67); NaN values are dropped."""
     ok = np.isfinite(values)
     v, g = values[ok], groups[ok]
-    codes, inv = np.unique(g, return_inverse=True)
+    # hashing, not sorting, the labels (np.unique sorts a million text labels); the groups
+    # still come in sorted order, so every sum is added in the same order as before
+    inv, codes = pd.factorize(g, sort=True)
     k, n = len(codes), len(v)
     if k < 2 or n <= k:
         return float("nan")
