@@ -76,16 +76,14 @@ def _numbers(values: Sequence[float] | pd.Series | np.ndarray, name: str) -> np.
 
 def _runs(mask: np.ndarray, length: int) -> np.ndarray:
     """True at every point inside a stretch of at least ``length`` consecutive True values."""
-    out = np.zeros(len(mask), bool)
-    start = None
-    for i, m in enumerate([*mask, False]):
-        if m and start is None:
-            start = i
-        elif not m and start is not None:
-            if i - start >= length:
-                out[start:i] = True
-            start = None
-    return out
+    edge = np.diff(np.concatenate([[0], np.asarray(mask, np.int8), [0]]))
+    starts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+    long = ends - starts >= length
+    # +1 where a long stretch starts, -1 where it ends: inside one the running sum is 1
+    mark = np.zeros(len(mask) + 1, np.int64)
+    mark[starts[long]] += 1
+    mark[ends[long]] -= 1
+    return np.cumsum(mark)[: len(mask)] > 0
 
 
 @validate_params(
@@ -146,10 +144,14 @@ def special_causes(
     low2 = x < c - 2 * (c - lo) / 3
     two = np.zeros(n, bool)
     for near in (high2, low2):
-        for i in range(max(n - 2, 0)):
-            window = near[i : i + 3]
-            if window.sum() >= 2:
-                two[i : i + 3] |= window
+        if n < 3:
+            continue
+        # windows i..i+2 with two or more points beyond 2 sigma mark those points
+        hit = near[:-2].astype(int) + near[1:-1] + near[2:] >= 2
+        covered = np.zeros(n, bool)
+        for k in range(3):
+            covered[k : k + n - 2] |= hit
+        two |= near & covered
     side_out = np.where(trend & ~(beyond | run | two), trend_side, side)
     out = pd.DataFrame({"beyond_limits": beyond, "run": run, "trend": trend, "two_of_three": two})
     out["side"] = side_out
