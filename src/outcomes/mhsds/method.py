@@ -299,11 +299,11 @@ def steps(period_start: str, period_end: str) -> list[tuple[str, str]]:
     # no Person_ID. 3.5: RCADS T-scores by sex and age; otherwise the raw score (quirk Q5);
     # float32 (Q6).
     sex = "CASE WHEN r.Gender = '1' THEN 'M' WHEN r.Gender = '2' THEN 'F' END"
+    scale_cols = ("nhs_scale", "rater", "threshold", "higher_is_better")
     s.append(
         (
             "usable",
-            f"SELECT {', '.join(('m.' if c in ('nhs_scale', 'rater', 'threshold', 'higher_is_better') else 'a.') + c for c in cols)}, "
-            "r.contact2, "
+            f"SELECT {', '.join(('m.' if c in scale_cols else 'a.') + c for c in cols)}, r.contact2, "
             "CASE WHEN n.mean IS NULL THEN CAST(a.score AS FLOAT) ELSE CAST(((CAST(CAST(a.score "
             "AS FLOAT) AS DOUBLE) - n.mean) / n.sd) * 10 + 50 AS FLOAT) END AS value32, "
             "CASE WHEN n.mean IS NULL THEN FALSE ELSE TRUE END AS t_score, "
