@@ -382,6 +382,9 @@ def _other_cases() -> dict:
         "likert_item_distribution": _on(
             _items, lambda d: likert.item_distribution(d, items=q, levels=levels)
         ),
+        "likert_item_distribution_by_school": _on(
+            _items, lambda d: likert.item_distribution(d, items=q, levels=levels, by="school_id")
+        ),
         "likert_item_summary": _on(
             _items, lambda d: likert.item_summary(d, items=q, levels=levels)
         ),
