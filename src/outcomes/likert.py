@@ -415,21 +415,23 @@ def item_distribution(
     else:
         code, keys = np.zeros(len(x), dtype=np.int64), [()]
     n_groups = len(keys)
-    # One pass over every cell: each answer lands in its (group, level, item) bin, so the
-    # cost is one bincount whatever the number of groups.
+    # One pass over the answers: each lands in its (group, level) bin, item by item, so the
+    # cost is a bincount per item whatever the number of groups.
     order = np.argsort(lv, kind="stable")
-    pos = np.searchsorted(lv[order], x)
-    pos_c = np.minimum(pos, n_lv - 1)
-    hit = ~np.isnan(x) & (lv[order][pos_c] == x)
-    li = order[pos_c]
-    cell = (code[:, None] * n_lv + li) * k + np.arange(k)[None, :]
-    counts = np.bincount(cell[hit], minlength=n_groups * n_lv * k).reshape(n_groups, n_lv, k)
-    n = np.bincount(
-        (code[:, None] * k + np.arange(k)[None, :])[~np.isnan(x)], minlength=n_groups * k
-    ).reshape(n_groups, 1, k)
+    srt = lv[order]
     # rows within a group run item by item, levels ascending (as the long table is read)
-    counts = counts[:, order, :].transpose(0, 2, 1)
-    n_full = np.broadcast_to(n.transpose(0, 2, 1), counts.shape)
+    counts = np.zeros((n_groups, k, n_lv), dtype=np.int64)
+    n = np.zeros((n_groups, k), dtype=np.int64)
+    for j in range(k):
+        col = x[:, j]
+        answered = ~np.isnan(col)
+        n[:, j] = np.bincount(code[answered], minlength=n_groups)
+        pos = np.minimum(np.searchsorted(srt, col), n_lv - 1)
+        hit = answered & (srt[pos] == col)
+        counts[:, j, :] = np.bincount(
+            code[hit] * n_lv + pos[hit], minlength=n_groups * n_lv
+        ).reshape(n_groups, n_lv)
+    n_full = np.broadcast_to(n[:, :, None], counts.shape)
     labels = np.array([it.level_labels.get(v, f"{v:g}") for v in lv], dtype=object)[order]
     out = pd.DataFrame(
         {
