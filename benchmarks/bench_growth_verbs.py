@@ -382,6 +382,9 @@ def _other_cases() -> dict:
         "likert_item_distribution": _on(
             _items, lambda d: likert.item_distribution(d, items=q, levels=levels)
         ),
+        "likert_item_distribution_by_school": _on(
+            _items, lambda d: likert.item_distribution(d, items=q, levels=levels, by="school_id")
+        ),
         "likert_item_summary": _on(
             _items, lambda d: likert.item_summary(d, items=q, levels=levels)
         ),
@@ -450,6 +453,11 @@ CASES = {
 #: Largest size per case where one call is minutes (measured under load 15 on 2 cores:
 #: fit_mixed 29 s at 1e4 rows, linear from 1e3; impute_change fits a mixed model per
 #: imputation; cost_table 6.6 s at 1e5 items, where a real budget has tens of lines).
+#: fit_mixed's time is statsmodels MixedLM's search: every likelihood and score evaluation is
+#: a Python loop over children, about a dozen per fit. Start values would cut the count, but
+#: the vectorised RemlModel.fit cannot supply them: from a default start it can stop at the
+#: boundary (child variance 0, deviance 100 worse at 1e4 rows) and its optimum moves by
+#: ~1e-4 relative with the start, the tolerance of the lme4 agreement tests.
 CAP = {"fit_mixed": 100_000, "impute_change_m5": 10_000, "cost_table": 100_000}
 #: OUTCOMES_BENCH_CASES=name,name,... runs only those cases
 ONLY = [c for c in os.environ.get("OUTCOMES_BENCH_CASES", "").split(",") if c]

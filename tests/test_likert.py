@@ -244,6 +244,41 @@ def test_distribution_keeps_zero_levels_and_sums_to_one():
     assert small["count"].tolist() == [2, 0, 0, 0, 1]
 
 
+def _distribution_group_by_group(df, items, levels, by):
+    """The table built one group at a time: the plain reading of item_distribution(by=)."""
+    parts = []
+    for key, sub in df.groupby(by, dropna=False, sort=True, observed=True):
+        part = lk.item_distribution(sub, items=items, levels=levels)
+        for j, b in enumerate(by):
+            part.insert(j, b, key[j])
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    n_items=st.integers(1, 4),
+    levels=st.sampled_from([[1, 2, 3, 4, 5], [0, 1, 2, 3], [5, 3, 1]]),
+    by_kind=st.sampled_from(["int", "str", "str_with_missing", "two"]),
+    seed=st.integers(0, 10_000),
+)
+def test_distribution_by_matches_group_by_group(n, n_items, levels, by_kind, seed):
+    rng = np.random.default_rng(seed)
+    items = [f"q{j}" for j in range(n_items)]
+    x = rng.choice(np.array(levels, dtype=float), (n, n_items))
+    x[rng.random((n, n_items)) < 0.2] = np.nan
+    df = pd.DataFrame(x, columns=items)
+    df["g"] = rng.integers(0, 4, n)
+    df["h"] = rng.choice(["b", "a", "c"], n)
+    if by_kind == "str_with_missing":
+        df["h"] = df["h"].where(rng.random(n) > 0.3, None)
+    by = {"int": ["g"], "str": ["h"], "str_with_missing": ["h"], "two": ["h", "g"]}[by_kind]
+    got = lk.item_distribution(df, items=items, levels=levels, by=by)
+    want = _distribution_group_by_group(df, items, levels, by)
+    pd.testing.assert_frame_equal(got, want)
+
+
 def test_diverging_plot():
     import matplotlib.pyplot as plt
 

@@ -71,6 +71,25 @@ _REDACTIONS = [
 ]
 
 
+def _redact(text: pd.Series) -> pd.Series:
+    """The text with contact details replaced by their markers (missing stays missing)."""
+    # Each substitution needs a fixed piece somewhere in the text (an e-mail an @, a link
+    # :// or www., a phone number a 0 or +44; the markers hold none of them): vectorised
+    # substring tests rule most comments out, and only the rest pay for the three patterns.
+    maybe = text.str.contains("www.", case=False, regex=False)
+    for piece in ("@", "://", "0", "+44"):
+        maybe |= text.str.contains(piece, regex=False)
+    rows = np.flatnonzero(maybe.fillna(False).to_numpy(dtype=bool))
+    if not len(rows):
+        return text
+    t = text.iloc[rows]
+    for pattern, marker in _REDACTIONS:
+        t = t.str.replace(pattern, marker, regex=True)
+    out = text.copy()
+    out.iloc[rows] = t.to_numpy()
+    return out
+
+
 def _versions(
     data: pd.DataFrame, instrument: str | Instrument | None, version: str
 ) -> list[tuple[Instrument, np.ndarray]]:
@@ -407,20 +426,18 @@ def free_text(
             id_vars=by_cols, value_vars=present, var_name="field", value_name="text"
         )
         text = long["text"].astype("string").str.strip()
-        long = long.assign(text=text)[text.fillna("").str.len() > 0]
+        answered = (text.fillna("").str.len() > 0).to_numpy()
+        # melt stacks the fields one after another
+        field_code = np.repeat(np.arange(len(present)), len(sub))[answered]
+        long = long.assign(text=text)[answered]
         if redact:
-            t = long["text"]
-            for pattern, marker in _REDACTIONS:
-                t = t.str.replace(pattern, marker, regex=True)
-            long = long.assign(text=t)
+            long = long.assign(text=_redact(long["text"]))
         long.insert(0, "version", inst.id)
         long.insert(len(by_cols) + 2, "field_label", long["field"].map(text_items))
         if shuffle:
             # Random order within version and field, sorted back into field order afterwards.
-            long = long.iloc[rng.permutation(len(long))]
-            long = long.sort_values(
-                ["field"], key=lambda s: s.map({f: i for i, f in enumerate(present)}), kind="stable"
-            )
+            perm = rng.permutation(len(long))
+            long = long.iloc[perm[np.argsort(field_code[perm], kind="stable")]]
         parts.append(long[["version", *by_cols, "field", "field_label", "text"]])
     if not parts:
         return pd.DataFrame(columns=["version", *by_cols, "field", "field_label", "text"])

@@ -249,6 +249,18 @@ def _groups(data: pd.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]
     return [((k if isinstance(k, tuple) else (k,)), sub.index.to_numpy()) for k, sub in g]
 
 
+def _key_column(values: list) -> pd.Series:
+    """Group keys as one column, typed as the keys would be if each group's rows had been
+    built apart and stacked: a missing key (NaN) is a float, so it turns text keys to object."""
+    missing = np.array([isinstance(v, float) and np.isnan(v) for v in values], dtype=bool)
+    if not missing.any() or missing.all():
+        return pd.Series(values)
+    present = pd.Series([v for v, m in zip(values, missing, strict=True) if not m])
+    stacked = pd.concat([present, pd.Series(np.full(int(missing.sum()), np.nan))])
+    where = np.concatenate([np.flatnonzero(~missing), np.flatnonzero(missing)])
+    return stacked.iloc[np.argsort(where, kind="stable")].reset_index(drop=True)
+
+
 # ----------------------------------------------------------------------------- summaries
 @recorded("likert.item_summary")
 @validate_params(
@@ -389,32 +401,53 @@ def item_distribution(
         exclude=by_cols,
     )
     lv = np.array(it.levels)
-    parts = []
-    for key, idx in _groups(data, by_cols):
-        x = it.matrix.iloc[idx].to_numpy()
-        # counts[level, item] without a loop over rows: compare the whole matrix to each level
-        counts = (x[None, :, :] == lv[:, None, None]).sum(axis=1)
-        n = (~np.isnan(x)).sum(axis=0)
-        k = x.shape[1]
-        part = pd.DataFrame(
-            {
-                "item": np.tile(list(it.matrix.columns), len(lv)),
-                "level": np.repeat(lv, k),
-                "label": np.repeat([it.level_labels.get(v, f"{v:g}") for v in lv], k),
-                "count": counts.ravel().astype(np.int64),
-                "n": np.tile(n, len(lv)).astype(np.int64),
-            }
+    x = it.matrix.to_numpy(dtype=float)
+    names = list(it.matrix.columns)
+    k, n_lv = x.shape[1], len(lv)
+    if by_cols:
+        g = (
+            data[by_cols]
+            .reset_index(drop=True)
+            .groupby(by_cols, dropna=False, sort=True, observed=True)
         )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            part["prop"] = np.where(part["n"] > 0, part["count"] / part["n"], np.nan)
-        order = {c: i for i, c in enumerate(it.matrix.columns)}
-        part = part.sort_values(
-            ["item", "level"], key=lambda s: s.map(order) if s.name == "item" else s
-        )
-        for b, kv in zip(by_cols, key, strict=True):
-            part.insert(by_cols.index(b), b, kv)
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True)
+        code = g.ngroup().to_numpy()
+        keys = [k_ if isinstance(k_, tuple) else (k_,) for k_ in g.size().index]
+    else:
+        code, keys = np.zeros(len(x), dtype=np.int64), [()]
+    n_groups = len(keys)
+    # One pass over the answers: each lands in its (group, level) bin, item by item, so the
+    # cost is a bincount per item whatever the number of groups.
+    order = np.argsort(lv, kind="stable")
+    srt = lv[order]
+    # rows within a group run item by item, levels ascending (as the long table is read)
+    counts = np.zeros((n_groups, k, n_lv), dtype=np.int64)
+    n = np.zeros((n_groups, k), dtype=np.int64)
+    for j in range(k):
+        col = x[:, j]
+        answered = ~np.isnan(col)
+        n[:, j] = np.bincount(code[answered], minlength=n_groups)
+        pos = np.minimum(np.searchsorted(srt, col), n_lv - 1)
+        hit = answered & (srt[pos] == col)
+        counts[:, j, :] = np.bincount(
+            code[hit] * n_lv + pos[hit], minlength=n_groups * n_lv
+        ).reshape(n_groups, n_lv)
+    n_full = np.broadcast_to(n[:, :, None], counts.shape)
+    labels = np.array([it.level_labels.get(v, f"{v:g}") for v in lv], dtype=object)[order]
+    out = pd.DataFrame(
+        {
+            "item": np.tile(np.repeat(np.array(names, dtype=object), n_lv), n_groups),
+            "level": np.tile(lv[order], n_groups * k),
+            "label": np.tile(labels, n_groups * k),
+            "count": counts.ravel().astype(np.int64),
+            "n": n_full.ravel().astype(np.int64),
+        }
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["prop"] = np.where(out["n"] > 0, out["count"] / out["n"], np.nan)
+    rows = np.repeat(np.arange(n_groups), k * n_lv)
+    for j, b in enumerate(by_cols):
+        out.insert(j, b, _key_column([key[j] for key in keys]).take(rows).reset_index(drop=True))
+    return out
 
 
 @validate_params(
