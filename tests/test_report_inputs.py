@@ -121,6 +121,35 @@ def test_school_survey_invalid_cells_are_counted_not_hidden(mini, tmp_path):
     assert mine["what"].str.contains("invalid cell").all() and mine["rows"].sum() == 3
 
 
+def test_the_sections_reuse_the_checks_survey_scores_as_scoring_the_table_gives_them(
+    mini, tmp_path
+):
+    """The surveys are scored once (by the input check); the scores and flags the sections
+    read are those of scoring the checked table, whose invalid cells are already missing."""
+    from outcomes import score
+
+    sv = _read(mini, "school_survey")
+    sv.loc[[2, 9], "worries"] = 7
+    sv.loc[[4, 5], "swemwbs_q3"] = 9
+    cfg = set_path(_with_table(mini, tmp_path, "school_survey", sv), "invalid_cells", "flag")
+    ev = Evaluation(load_inputs(load_config(cfg)), tmp_path / "out")
+    table = ev.inputs.tables["school_survey"]
+    sdq = score(table, ev.cfg.school_survey.sdq_instrument, errors="flag")
+    cols = {f"swemwbs_q{i}": f"q{i}" for i in range(1, 8)}
+    sw = score(table, "swemwbs", columns=cols, errors="flag", keep=[])
+    expected = sdq.assign(swemwbs_raw=sw["raw"], swemwbs_metric=sw["metric"])
+    flags = expected.attrs["issues"]
+    expected.attrs = {}
+    pd.testing.assert_frame_equal(ev.survey_scores.drop(columns="cohort"), expected)
+    assert (flags["severity"] == "error").sum() == 0
+    assert (ev.survey_flags["severity"] == "error").sum() == 0  # no note counted twice
+    pv = ev.inputs.tables.get("primary_survey")
+    if pv is not None:
+        expected = score(pv, ev.cfg.school_survey.primary_instrument, errors="flag")
+        expected.attrs = {}
+        pd.testing.assert_frame_equal(ev.primary_scores.drop(columns="cohort"), expected)
+
+
 def test_staff_survey_invalid_cells_stop_or_are_flagged_and_the_analysis_runs(mini, tmp_path):
     st_ = _read(mini, "staff_survey")
     st_.loc[3, "q4"] = 17  # WCS-10 items are coded 1-5

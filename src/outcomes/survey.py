@@ -1113,13 +1113,40 @@ def _means_independent(y0: np.ndarray, y1: np.ndarray, confidence: float) -> lis
 
 
 # --- clustered models
+def _design(frame: pd.DataFrame, formula: str) -> tuple[pd.Series, pd.DataFrame] | None:
+    """Response and model matrix of the formulas used here (``y ~ 1``, ``y ~ a``,
+    ``y ~ a * b``), built from the columns as the formula parser builds them (same columns,
+    names and order), when every column involved is a complete float column; else None.
+
+    On a million respondents parsing a formula and building its matrix costs more than the
+    OLS fit itself."""
+    lhs, rhs = (side.strip() for side in formula.split("~"))
+    terms = [t.strip() for t in rhs.split("*")] if rhs != "1" else []
+    if len(terms) > 2 or any(not t.isidentifier() for t in [lhs, *terms]):
+        return None
+    cols = {}
+    for c in [lhs, *terms]:
+        if c not in frame.columns or frame[c].dtype != np.float64:
+            return None
+        cols[c] = frame[c].to_numpy()
+        if np.isnan(cols[c]).any():
+            return None
+    x = {"Intercept": np.ones(len(frame))}
+    x.update({t: cols[t] for t in terms})
+    if len(terms) == 2:
+        x[f"{terms[0]}:{terms[1]}"] = cols[terms[0]] * cols[terms[1]]
+    return frame[lhs], pd.DataFrame(x, index=frame.index)
+
+
 def _ols_cluster(
     frame: pd.DataFrame, formula: str, terms: dict[str, np.ndarray], confidence: float
 ) -> dict[str, dict]:
     """OLS with school-clustered SEs (CR1, t with G - 1 df); linear combinations in ``terms``."""
+    import statsmodels.api as sm
     import statsmodels.formula.api as smf
 
-    model = smf.ols(formula, frame)
+    design = _design(frame, formula)
+    model = sm.OLS(*design) if design is not None else smf.ols(formula, frame)
     res, msg = _capture(
         model.fit, cov_type="cluster", cov_kwds={"groups": frame["cluster"].to_numpy()}, use_t=True
     )
@@ -1158,13 +1185,19 @@ def _gee(
         return dict(
             estimate=np.nan, n_clusters=g, note="no GEE: every respondent has the same answer"
         )
-    model = smf.gee(
-        formula,
-        groups="cluster",
-        data=frame,
-        family=family,
-        cov_struct=sm.cov_struct.Exchangeable(),
-    )
+    design = _design(frame, formula)
+    if design is not None:
+        model = sm.GEE(
+            *design, groups=frame["cluster"], family=family, cov_struct=sm.cov_struct.Exchangeable()
+        )
+    else:
+        model = smf.gee(
+            formula,
+            groups="cluster",
+            data=frame,
+            family=family,
+            cov_struct=sm.cov_struct.Exchangeable(),
+        )
     res, msg = _capture(model.fit, cov_type=cov_type)
     if res is None:
         return dict(estimate=np.nan, n_clusters=g, note=msg)

@@ -163,12 +163,25 @@ def _instrument_scale_ids(inst_id: object) -> set[str] | None:
         return None
 
 
-def _long(data: pd.DataFrame, scales, cols: list[str]) -> pd.DataFrame:
-    """Record x scale long frame (a loop over scales, never over rows)."""
-    parts = []
-    base = data[cols].reset_index(drop=True)
-    base["row"] = data.index.to_numpy()
-    base["_pos"] = np.arange(len(data))
+@dataclass
+class _Long:
+    """The record x scale long frame as integers: each entry's record (position in the scores)
+    and scale, and its value. Text columns are taken from the scores only where needed (the
+    pairs, and once for the records at the end): taking them across the long frame is slow."""
+
+    pos: np.ndarray
+    scale: np.ndarray  # codes into names, numbered in sort order of the names
+    names: list[str]
+    value: np.ndarray
+
+    def scale_text(self, where: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        """The scale column for the entries ``where``, as text."""
+        return pd.array(np.asarray(self.names, dtype=object), dtype="str").take(self.scale[where])
+
+
+def _long(data: pd.DataFrame, scales) -> _Long:
+    """Record x scale entries (a loop over scales, never over rows)."""
+    parts: list[tuple[str, np.ndarray, np.ndarray]] = []
     if isinstance(scales, dict):
         by_scale: dict[str, list] = {}
         for inst_id, ss in scales.items():
@@ -177,7 +190,7 @@ def _long(data: pd.DataFrame, scales, cols: list[str]) -> pd.DataFrame:
         inst_col = data["instrument"].to_numpy(dtype=object)
         for s, insts in by_scale.items():
             rows = np.flatnonzero(pd.Series(inst_col).isin(insts).to_numpy())
-            parts.append(_scale_part(base, data, s, rows))
+            parts.append((s, rows, _scale_values(data, s, rows)))
     else:
         allowed = None
         if "instrument" in data.columns:
@@ -197,15 +210,20 @@ def _long(data: pd.DataFrame, scales, cols: list[str]) -> pd.DataFrame:
                         f"pair_waves: {s!r} is not a scale of the instrument(s) "
                         f"{sorted(map(str, allowed))} in the data"
                     )
-            parts.append(_scale_part(base, data, s, rows))
+            parts.append((s, rows, _scale_values(data, s, rows)))
     if not parts:
         raise DataStructureError("pair_waves: no scale columns to pair")
-    return pd.concat(parts, ignore_index=True)
+    names = sorted({s for s, _, _ in parts})
+    rank = {s: i for i, s in enumerate(names)}
+    return _Long(
+        pos=np.concatenate([rows for _, rows, _ in parts]),
+        scale=np.concatenate([np.full(len(rows), rank[s]) for s, rows, _ in parts]),
+        names=names,
+        value=np.concatenate([v for _, _, v in parts]),
+    )
 
 
-def _scale_part(
-    base: pd.DataFrame, data: pd.DataFrame, scale: str, rows: np.ndarray
-) -> pd.DataFrame:
+def _scale_values(data: pd.DataFrame, scale: str, rows: np.ndarray) -> np.ndarray:
     col = data[scale]
     num = pd.to_numeric(col, errors="coerce")
     bad = num.isna() & col.notna()
@@ -215,10 +233,7 @@ def _scale_part(
         raise OutcomesError(
             f"pair_waves: column {scale!r} has non-numeric values {vals} at rows {lab}"
         )
-    part = base.iloc[rows].copy()
-    part["scale"] = _text(np.full(len(rows), scale, dtype=object))
-    part["value"] = num.to_numpy(dtype=float, na_value=np.nan)[rows]
-    return part
+    return num.to_numpy(dtype=float, na_value=np.nan)[rows]
 
 
 @renamed_params(
@@ -346,13 +361,14 @@ def pair_waves(
         )
     scale_spec = _scales_of(scores, scales)
     cols = [id_col, *keys] + ([date_col] if has_date else []) + ([wave_col] if has_wave else [])
-    rec = _long(scores, scale_spec, cols)
+    rec = _long(scores, scale_spec)
+    pos = rec.pos
 
     # Time axis of the rule: dates, except for the waves rule and undated first/last.
     use_wave_time = rule == "waves" or not has_date
     time_col = wave_col if use_wave_time else date_col
     if use_wave_time and rule == "first_last":
-        w = rec[wave_col]
+        w = scores[wave_col]
         if not (
             pd.api.types.is_numeric_dtype(w)
             or isinstance(w.dtype, pd.CategoricalDtype)
@@ -363,23 +379,25 @@ def pair_waves(
                 "be numeric or an ordered categorical"
             )
 
-    reason = np.full(len(rec), "", dtype=object)
-    reason[rec["value"].isna().to_numpy()] = SCORE_MISSING
+    n = len(pos)
+    reason = np.full(n, "", dtype=object)
+    reason[np.isnan(rec.value)] = SCORE_MISSING
     for c in [id_col, *keys, time_col]:
-        miss = rec[c].isna().to_numpy() & (reason == "")
+        miss = scores[c].isna().to_numpy()[pos] & (reason == "")
         reason[miss] = f"{c} missing"
     valid = reason == ""
 
     series_cols = [id_col, *keys, "scale"]
-    # Each key column is factorised once (sorted codes, so that sorting codes sorts the
-    # labels); series, duplicates and rater counts are then integer operations.
+    # Each key column is factorised once, on the scores rather than the long entries (sorted
+    # codes, so that sorting codes sorts the labels); series, duplicates and rater counts are
+    # then integer operations on the valid entries.
     vpos = np.flatnonzero(valid)
-    codes = {c: _sorted_codes(rec[c].iloc[vpos]) for c in series_cols}
-    g = np.full(len(rec), -1)
+    codes = {c: _sorted_codes(scores[c])[pos[vpos]] for c in series_cols if c != "scale"}
+    codes["scale"] = rec.scale[vpos]
+    g = np.full(n, -1)
     g[vpos] = pd.factorize(_combine([codes[c] for c in series_cols]))[0]
-    rec["_g"] = g
-    dup = np.zeros(len(rec), bool)
-    tcode = pd.factorize(rec[time_col].iloc[vpos])[0]
+    dup = np.zeros(n, bool)
+    tcode = pd.factorize(scores[time_col])[0][pos[vpos]]
     dup[vpos] = pd.Series(_combine([g[vpos], tcode])).duplicated(keep=False).to_numpy()
     reason[dup] = DUPLICATE
     dup_series = (np.bincount(g + 1, weights=dup) > 0)[g + 1] & valid
@@ -387,7 +405,9 @@ def pair_waves(
     cand = valid & ~dup_series
 
     base_idx, fu_idx, reason = _select(
-        rec,
+        scores,
+        pos,
+        g,
         cand,
         reason,
         rule,
@@ -400,7 +420,7 @@ def pair_waves(
         wave_col,
     )
 
-    status = np.full(len(rec), "unpaired", dtype=object)
+    status = np.full(n, "unpaired", dtype=object)
     status[base_idx] = "baseline"
     status[fu_idx] = "follow_up"
 
@@ -410,7 +430,7 @@ def pair_waves(
         other = pd.factorize(other)[0]
         first_of_pair = ~pd.Series(_combine([other, codes["rater"]])).duplicated().to_numpy()
         n_raters = np.bincount(other[first_of_pair], minlength=len(other) and other.max() + 1)
-        mixed = np.zeros(len(rec), bool)
+        mixed = np.zeros(n, bool)
         mixed[vpos] = n_raters[other] > 1
         relabel = (
             mixed
@@ -419,10 +439,10 @@ def pair_waves(
         )
         reason[relabel] = MIXED_RATERS
 
-    rec["status"] = _text(status)
-    rec["reason"] = _text(reason)
     pairs = _build_pairs(
+        scores,
         rec,
+        g,
         base_idx,
         fu_idx,
         series_cols,
@@ -431,10 +451,16 @@ def pair_waves(
         date_col if has_date else None,
         wave_col if has_wave else None,
     )
-    records = (
-        rec.sort_values("_pos", kind="stable").drop(columns=["_g", "_pos"]).reset_index(drop=True)
-    )
-    records = records[["row", *[c for c in records.columns if c != "row"]]]
+    # in record order (scales in the order paired within a record); the text columns are
+    # taken from the scores once, here
+    order = np.argsort(pos, kind="stable")
+    at = pos[order]
+    records = scores[cols].take(at).reset_index(drop=True)
+    records.insert(0, "row", _row_labels(scores).take(at))
+    records["scale"] = rec.scale_text(order)
+    records["value"] = rec.value[order]
+    records["status"] = _text(status[order])
+    records["reason"] = _text(reason[order])
     result = Pairing(pairs=pairs, records=records, rule=rule, keys=[id_col, *keys])
     probs = result.problems
     if len(probs):
@@ -457,15 +483,16 @@ def _problem_message(probs: pd.DataFrame, limit: int = 10) -> str:
 
 
 def _select(
-    rec, cand, reason, rule, time_col, date_col, target_days, window_days, bw, fw, wave_col
-):
-    """Indices of baseline and follow-up records; reasons for the candidates left out."""
+    scores, pos, g_all, cand, reason, rule, time_col, date_col, target_days, window_days, bw, fw,
+    wave_col,
+):  # fmt: skip
+    """Indices of baseline and follow-up entries; reasons for the candidates left out."""
     idx = np.flatnonzero(cand)
     if len(idx) == 0:
         return idx, idx, reason
-    g = rec["_g"].to_numpy()[idx]
+    g = g_all[idx]
     if rule == "waves":
-        w = rec[wave_col].to_numpy(dtype=object)[idx]
+        w = scores[wave_col].to_numpy(dtype=object)[pos[idx]]
         is_b, is_f = w == bw, w == fw
         reason[idx[~(is_b | is_f)]] = OTHER_WAVE
         b_idx, f_idx = idx[is_b], idx[is_f]
@@ -475,20 +502,22 @@ def _select(
         lone = idx[(is_b | is_f) & ~np.isin(g, both)]
         reason[lone] = NO_PARTNER_WAVE
         # one record per wave per series (duplicates were removed), so sort both by series
-        b_idx = b_idx[np.argsort(rec["_g"].to_numpy()[b_idx], kind="stable")]
-        f_idx = f_idx[np.argsort(rec["_g"].to_numpy()[f_idx], kind="stable")]
+        b_idx = b_idx[np.argsort(g_all[b_idx], kind="stable")]
+        f_idx = f_idx[np.argsort(g_all[f_idx], kind="stable")]
         if date_col is not None:
-            db = rec[date_col].to_numpy()[b_idx]
-            df_ = rec[date_col].to_numpy()[f_idx]
+            dates = scores[date_col].to_numpy()
+            db = dates[pos[b_idx]]
+            df_ = dates[pos[f_idx]]
             wrong = ~(pd.isna(db) | pd.isna(df_)) & (df_ <= db)
             reason[b_idx[wrong]] = BEFORE_BASELINE
             reason[f_idx[wrong]] = BEFORE_BASELINE
             b_idx, f_idx = b_idx[~wrong], f_idx[~wrong]
         return b_idx, f_idx, reason
 
-    t = rec[time_col].to_numpy()[idx]
-    if isinstance(rec[time_col].dtype, pd.CategoricalDtype):
-        t = rec[time_col].cat.codes.to_numpy()[idx]
+    if isinstance(scores[time_col].dtype, pd.CategoricalDtype):
+        t = scores[time_col].cat.codes.to_numpy()[pos[idx]]
+    else:
+        t = scores[time_col].to_numpy()[pos[idx]]
     order = np.lexsort((t, g))
     idx, g, t = idx[order], g[order], t[order]
     start = np.r_[True, g[1:] != g[:-1]]
@@ -521,6 +550,12 @@ def _select(
     return base, idx[chosen], reason
 
 
+def _row_labels(scores: pd.DataFrame) -> pd.api.extensions.ExtensionArray:
+    """The scores' index labels as a column array, with the dtype pandas infers for them (text
+    labels a text column, however few rows are taken)."""
+    return pd.Series(scores.index.to_numpy(), copy=False).array
+
+
 def _text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A text column from an object array of few distinct strings, built in arrow from its
     distinct values (not one Python string at a time); the dtype pandas infers for text."""
@@ -547,31 +582,27 @@ def _combine(codes: list[np.ndarray]) -> np.ndarray:
 
 
 def _build_pairs(
-    rec, base_idx, fu_idx, series_cols, codes, vpos, date_col, wave_col
+    scores, rec, g, base_idx, fu_idx, series_cols, codes, vpos, date_col, wave_col
 ) -> pd.DataFrame:
-    take = (
-        [*series_cols, "value", "row", "_g"]
-        + ([date_col] if date_col else [])
-        + ([wave_col] if wave_col else [])
-    )
-    # columns first, then rows: only the columns kept are taken (text columns are slow to take)
-    b = rec[take].iloc[base_idx].rename(columns={"value": "pre", "row": "row_pre"})
-    f = rec[
-        ["_g", "value", "row"] + ([date_col] if date_col else []) + ([wave_col] if wave_col else [])
-    ].iloc[fu_idx]
-    f = f.rename(columns={"value": "post", "row": "row_post"})
-    if date_col:
-        b = b.rename(columns={date_col: "date_pre"})
-        f = f.rename(columns={date_col: "date_post"})
-    if wave_col:
-        b = b.rename(columns={wave_col: "wave_pre"})
-        f = f.rename(columns={wave_col: "wave_post"})
+    # the text columns are taken from the scores for the pairs' records only
+    at_b, at_f = rec.pos[base_idx], rec.pos[fu_idx]
+    keys = [c for c in series_cols if c != "scale"]
+    b = scores[keys].take(at_b).reset_index(drop=True)
+    b["scale"] = rec.scale_text(base_idx)
+    b["pre"] = rec.value[base_idx]
+    labels = _row_labels(scores)
+    b["row_pre"] = labels.take(at_b)
+    b["_g"] = g[base_idx]
+    f = pd.DataFrame({"_g": g[fu_idx], "post": rec.value[fu_idx]})
+    f["row_post"] = labels.take(at_f)
+    for col, name in ((date_col, "date"), (wave_col, "wave")):
+        if col:
+            b[f"{name}_pre"] = scores[col].take(at_b).reset_index(drop=True)
+            f[f"{name}_post"] = scores[col].take(at_f).reset_index(drop=True)
     # every rule returns baselines and follow-ups in the same series order: pair by position
     if len(b) != len(f) or not np.array_equal(b["_g"].to_numpy(), f["_g"].to_numpy()):
         raise AssertionError("pair_waves: baselines and follow-ups out of step")  # a bug
-    out = pd.concat(
-        [b.reset_index(drop=True), f.drop(columns="_g").reset_index(drop=True)], axis=1
-    ).drop(columns="_g")
+    out = pd.concat([b, f.drop(columns="_g")], axis=1).drop(columns="_g")
     out["change"] = out["post"] - out["pre"]
     if date_col:
         out["days_between"] = (out["date_post"] - out["date_pre"]) / pd.Timedelta(days=1)

@@ -71,6 +71,8 @@ class Inputs:
     #: invalid cells found (table, row, column, reason; never the values: they could identify)
     issues: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
+    survey_scores: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    survey_issues: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def has(self, name: str) -> bool:
         return name in self.tables and len(self.tables[name]) > 0
@@ -354,7 +356,7 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             df = df if run.stop else _blank(df, errs)
             inputs.responses[inst_id], inputs.scores[inst_id] = df, scored
         elif label in ("school_survey", "primary_survey", "staff_survey"):
-            df = _checked_survey(cfg, label, df, run)
+            df = _checked_survey(cfg, label, df, run, inputs)
             if df is None:
                 return None
             wave = df["wave"].astype(str).str.strip()
@@ -427,12 +429,13 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
 
 
 def _checked_survey(
-    cfg: EvaluationConfig, label: str, df: pd.DataFrame, run: _Pass
+    cfg: EvaluationConfig, label: str, df: pd.DataFrame, run: _Pass, inputs: Inputs
 ) -> pd.DataFrame | None:
     """A survey table with every questionnaire cell checked by scoring it (errors="flag").
 
     Invalid cells stop the build, or (``invalid_cells: flag``) are counted and set to missing
-    in the table itself, so every later reader of the table meets the same cells.
+    in the table itself, so every later reader of the table meets the same cells. The school
+    and primary surveys' scores are kept in ``inputs`` for the sections (scored once).
     """
     if label == "school_survey":
         sc = cfg.school_survey
@@ -444,16 +447,65 @@ def _checked_survey(
         jobs = [(cfg.school_survey.primary_instrument, None)]
     else:
         jobs = [(cfg.staff_survey.instrument, None)]
-    all_errs = []
+    all_errs, scores, issues = [], {}, []
     for inst_id, columns in jobs:
         try:
             scored = score(df, inst_id, columns=columns, errors="flag", keep=[])
         except OutcomesError as e:
             run.problems.append(f"{label}: {e}")
             return None
+        issues.append(scored.attrs["issues"])
         all_errs.append(run.invalid_cells(label, scored.attrs["issues"]))
+        scored.attrs = {}
+        scores[inst_id] = scored
     errs = pd.concat(all_errs, ignore_index=True) if all_errs else None
-    return df if errs is None or run.stop else _blank(df, errs)
+    blank = errs is not None and not run.stop
+    if label != "staff_survey":  # the staff survey's sections read its items, not scores
+        inputs.survey_scores[label] = scores
+        # the first instrument's issues as scoring the table the sections read would find
+        # them: cells set to missing here are no longer invalid there
+        first = issues[0]
+        if blank and len(first) and len(errs):
+            gone = pd.MultiIndex.from_frame(errs[["row", "column"]])
+            left = ~pd.MultiIndex.from_frame(first[["row", "column"]]).isin(gone)
+            left |= ~first["column"].isin(df.columns).to_numpy()
+            first = first[left | (first["severity"] != "error").to_numpy()]
+        inputs.survey_issues[label] = first
+    return _blank(df, errs) if blank else df
+
+
+def scored_survey(
+    inputs: Inputs,
+    label: str,
+    table: pd.DataFrame,
+    instrument: str,
+    columns: dict[str, str] | None = None,
+    keep: list[str] | None = None,
+) -> pd.DataFrame:
+    """``score(table, instrument, columns=columns, errors="flag", keep=keep)`` for a survey
+    table of ``inputs``, from the scores its input check computed when it kept them.
+
+    Scoring a cell the check set to missing gives what scoring the invalid cell as missing
+    gave, so the result is the same; ``attrs["issues"]`` is what the check flagged that the
+    table still has. ``table`` may be the survey with rows left out (waves).
+    """
+    scores = inputs.survey_scores.get(label, {}).get(instrument)
+    if scores is None:
+        return score(table, instrument, columns=columns, errors="flag", keep=keep)
+    if keep is None:
+        items = {it.id for it in load_instrument(instrument).items}
+        sources = set(columns or ()) | (items - set((columns or {}).values()))
+        keep = [c for c in table.columns if c not in sources]
+    if set(keep) & set(scores.columns):  # score() refuses the clash; let it say so
+        return score(table, instrument, columns=columns, errors="flag", keep=keep)
+    if not scores.index.equals(table.index):
+        scores = scores.loc[table.index]
+    out = pd.concat([table[keep], scores], axis=1) if keep else scores.copy(deep=False)
+    out.attrs["instrument"] = instrument
+    issues = inputs.survey_issues.get(label)
+    if issues is not None and instrument == next(iter(inputs.survey_scores[label])):
+        out.attrs["issues"] = issues[issues["row"].isin(table.index)]
+    return out
 
 
 def _attach_demographics(inputs: Inputs) -> None:

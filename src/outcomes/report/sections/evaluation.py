@@ -18,9 +18,8 @@ import pandas as pd
 from ...change import adjust_pvalues, paired_change_table
 from ...change.pairing import pair_waves
 from ...change.reliable import reliable_change, reliable_change_summary
-from ...instruments.scoring import score
 from ..config import EvaluationConfig, load_config
-from ..inputs import Inputs, load_inputs
+from ..inputs import Inputs, load_inputs, scored_survey
 from ..release import Release
 from ..render import Section
 from . import (
@@ -389,10 +388,11 @@ class Evaluation:
         if sv is None:
             return None
         cfg = self.cfg.school_survey
-        sdq = score(sv, cfg.sdq_instrument, errors="flag")
+        # the input check's scores (scored once), as scoring this table would give them
+        sdq = scored_survey(self.inputs, "school_survey", sv, cfg.sdq_instrument)
         cols = {f"{cfg.swemwbs_prefix}q{i}": f"q{i}" for i in range(1, 8)}
         if all(c in sv.columns for c in cols):
-            sw = score(sv, "swemwbs", columns=cols, errors="flag", keep=[])
+            sw = scored_survey(self.inputs, "school_survey", sv, "swemwbs", columns=cols, keep=[])
             sdq = sdq.assign(swemwbs_raw=sw["raw"], swemwbs_metric=sw["metric"])
         # what scoring flagged (invalid cells set to missing), for the data-quality notes
         self.survey_flags = sdq.attrs.get("issues")
@@ -407,7 +407,9 @@ class Evaluation:
         pv = self.inputs.tables.get("primary_survey")
         if pv is None:
             return None
-        scored = score(pv, self.cfg.school_survey.primary_instrument, errors="flag")
+        scored = scored_survey(
+            self.inputs, "primary_survey", pv, self.cfg.school_survey.primary_instrument
+        )
         self.primary_flags = scored.attrs.get("issues")  # for the data-quality notes
         scored.attrs = {}
         return scored.assign(cohort=self.cohorts(scored).to_numpy())
