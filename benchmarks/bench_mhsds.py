@@ -4,11 +4,12 @@ and the growth exponent b of seconds ~ (score records)**b.
 Each size is generated once (``simulate_mhsds`` written as Parquet by ``write_extract``, timed)
 into a temporary folder; each (engine, size) then runs in a fresh Python process reading that
 folder, so the peak resident memory (ru_maxrss) is the whole process: DuckDB's native memory,
-and for Spark the driver (local Spark's executors run in the same JVM). ``duckdb`` reads the
-folder inside DuckDB (``read(folder, engine="duckdb")``); ``pandas`` and ``spark`` read it
-with the pandas reader. The machine is shared: every row also has the process's CPU seconds
-and the 1-minute load average at its start, and a floor measured in the same run (DuckDB
-counting the score files' rows and summing a column) gives ``ratio_to_floor``.
+and for Spark the driver (local Spark's executors run in the same JVM). ``duckdb`` and
+``spark`` read the folder inside DuckDB (``read(folder, engine="duckdb")``; Spark then reads
+the checked tables as Parquet written by DuckDB); ``pandas`` reads it with the pandas reader.
+The machine is shared: every row also has the process's CPU seconds and the 1-minute load
+average at its start, and a floor measured in the same run (DuckDB counting the score files'
+rows and summing a column) gives ``ratio_to_floor``.
 
 Sizes are referrals with about 10 score records each (``scores_per_referral=10``). Default
 (``make bench``): 1e3 and 1e4 referrals. ``--large`` (or ``OUTCOMES_BENCH_LARGE=1``): also 1e5
@@ -17,7 +18,9 @@ and 1e6 referrals, i.e. up to 1e7 score records (target on this 2-core machine: 
 ``--spark-large``. ``--engines=duckdb`` (comma-separated) runs only those engines;
 ``--sizes=1000000`` (comma-separated referrals) only those sizes. Spark runs in local mode with
 an 8 GB heap (``OUTCOMES_BENCH_SPARK_MEMORY``); its JVM's peak memory and CPU time are read from
-/proc and added to the Python process's.
+/proc and added to the Python process's. ``--folder=PATH`` (with one size in ``--sizes``)
+reuses an extract of that size already written there by ``write_extract`` instead of
+generating it; its row then has no generation time.
 """
 
 from __future__ import annotations
@@ -58,6 +61,13 @@ con.execute(f"SELECT COUNT(*), SUM(LENGTH(PersScore)) FROM read_parquet('{folder
 print(json.dumps({"floor_s": time.perf_counter() - t0}))
 """
 
+_COUNT = r"""
+import json, sys, duckdb
+folder = sys.argv[1]
+n = duckdb.connect().execute(f"SELECT COUNT(*) FROM read_parquet('{folder}/MHS60*.parquet')").fetchone()[0]
+print(json.dumps({"score_records": n}))
+"""
+
 _RUN = (
     r"""
 import json, os, resource, sys, time, warnings
@@ -70,7 +80,7 @@ jvm = None
 if engine == "spark":
     from outcomes.mhsds.engines import local_spark
     jvm = local_spark(driver_memory=SPARK_MEMORY).sparkContext._gateway.proc.pid
-ex = oc.mhsds.read(folder, engine="duckdb" if engine == "duckdb" else "pandas")
+ex = oc.mhsds.read(folder, engine="pandas" if engine == "pandas" else "duckdb")
 t1 = time.perf_counter()
 res = oc.cyp_outcome_metric(ex, period_start=PERIOD_START, period_end=PERIOD_END, convention="nhs", by=BY,
                             engine=engine)
@@ -140,24 +150,32 @@ def run(
     pandas_large: bool = False,
     engines: tuple[str, ...] = ("duckdb", "pandas", "spark"),
     sizes: tuple[int, ...] | None = None,
+    folder: str | None = None,
 ) -> dict:
     if large is None:
         large = os.environ.get("OUTCOMES_BENCH_LARGE", "") not in ("", "0")
     if sizes is None:
         sizes = SMALL + (LARGE if large else ())
+    if folder and len(sizes) != 1:
+        raise SystemExit("--folder takes one extract: give its size alone in --sizes")
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_mhsds_") as tmp:
         for n in sizes:
-            folder = str(Path(tmp) / str(n))
-            gen = _child(_GENERATE, str(n), folder)
-            floor = _child(_FLOOR, folder)
+            if folder:
+                # an extract written earlier: score records counted, not generated
+                path = folder
+                gen = {"referrals": n, **_child(_COUNT, path), "generated": False}
+            else:
+                path = str(Path(tmp) / str(n))
+                gen = _child(_GENERATE, str(n), path)
+            floor = _child(_FLOOR, path)
             todo = [e for e in ("duckdb",) if e in engines]
             if "pandas" in engines and (n <= 100_000 or pandas_large):
                 todo.append("pandas")
             if "spark" in engines and (n <= 100_000 or spark_large):
                 todo.append("spark")
             for engine in todo:
-                r = {**gen, **floor, **_child(_RUN, engine, folder)}
+                r = {**gen, **floor, **_child(_RUN, engine, path)}
                 r.setdefault("engine", engine)
                 if "read_and_metric_s" in r and "floor_s" in r:
                     r["ratio_to_floor"] = r["read_and_metric_s"] / r["floor_s"]
@@ -201,6 +219,7 @@ if __name__ == "__main__":
             if any(a.startswith("--engines=") for a in sys.argv)
             else ("duckdb", "pandas", "spark")
         ),
+        folder=next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--folder=")), None),
         sizes=next(
             (
                 tuple(int(n) for n in a.split("=", 1)[1].split(","))

@@ -1,5 +1,6 @@
 """The MHSDS metric on local Spark gives DuckDB's numbers (issue 19: one method, several
-engines). Two tests: the hand-built extract and a 100,000-referral synthetic extract (pandas too).
+engines). The hand-built extract read by pandas and read inside DuckDB (its tables reach Spark
+as Parquet written by DuckDB), and a 100,000-referral synthetic extract (pandas too).
 
 Skipped only when Java is absent *outside* CI; in CI (CI=true) a missing Java fails, because
 .ci/run installs it.
@@ -61,6 +62,20 @@ def test_hand_extract_spark_equals_duckdb():
     # and the hand-derived England counts (tests/test_mhsds.py) hold on Spark
     e = b.to_frame().query("breakdown == 'england' and rater == 'self'").iloc[0]
     assert (e["n_referrals"], e["n_paired"], e["n_improvement"]) == (13, 7, 6)
+
+
+def test_duckdb_read_extract_on_spark(tmp_path):
+    # read inside DuckDB, the tables reach Spark as Parquet written by DuckDB (never pandas):
+    # the same numbers and details as DuckDB on the hand-built extract read by pandas
+    _need_spark()
+    for k, v in build().items():
+        v.to_csv(tmp_path / f"{k}.csv", index=False)
+    kw = dict(period_start=PERIOD[0], period_end=PERIOD[1], convention="nhs", by=list(BREAKDOWNS))
+    a = oc.cyp_outcome_metric(oc.mhsds.read(build()), engine="duckdb", **kw)
+    b = oc.cyp_outcome_metric(oc.mhsds.read(tmp_path, engine="duckdb"), engine="spark", **kw)
+    _same(a, b)
+    cols = ["UniqServReqID", "in_scope", "reason"]
+    pd.testing.assert_frame_equal(a.referrals[cols], b.referrals[cols], check_dtype=False)
 
 
 def test_synthetic_100k_spark_equals_duckdb_and_pandas():

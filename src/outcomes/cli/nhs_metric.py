@@ -52,8 +52,9 @@ def nhs_metric(
             from ..mhsds.engines import spark_session
 
             spark = spark_session(spark_master)
-        # on DuckDB the files are scanned and checked inside DuckDB (national-scale extracts)
-        ex = read(extract, engine="duckdb" if engine == "duckdb" else "pandas")
+        # the files are scanned and checked inside DuckDB (national-scale extracts); Spark
+        # then gets the checked tables as Parquet written by DuckDB, never as pandas frames
+        ex = read(extract, engine="duckdb")
         res = cyp_outcome_metric(
             ex,
             period_start=start,

@@ -81,6 +81,18 @@ class SparkEngine:
             if pd.api.types.is_datetime64_any_dtype(out[c]):
                 out[c] = out[c].astype("datetime64[us]")
         out.to_parquet(path, index=False)
+        self._read(name, path)
+
+    def register_duckdb(self, name: str, con, sql: str) -> None:
+        """``sql``'s result on the DuckDB connection ``con`` as the view ``name``: DuckDB
+        writes it to Parquet itself, so a table held in DuckDB never passes through pandas
+        (at 10 million score rows that was most of the driver's memory and time)."""
+        path = Path(self._tmp.name) / f"{name}.parquet"
+        target = str(path).replace("'", "''")
+        con.execute(f"COPY ({sql}) TO '{target}' (FORMAT PARQUET)")
+        self._read(name, path)
+
+    def _read(self, name: str, path: Path) -> None:
         self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
         self._views.append(name)
 

@@ -289,10 +289,20 @@ def run_metric(
     held = engine == "duckdb" and extract.con is not None and con is None
     # an extract already in DuckDB: a cursor of its connection sees its tables and keeps
     # this run's steps (temporary) apart from any other run's
+    # an extract in DuckDB goes to Spark as Parquet files written by DuckDB (the typed,
+    # checked tables; the staging casts are then no-ops)
+    copied = engine == "spark" and extract.con is not None
     eng = make_engine(engine, spark=spark, con=extract.con.cursor() if held else con)
     staged = method.staging()
-    inputs = _inputs(extract, convention, tables=not held)
+    inputs = _inputs(extract, convention, tables=not (held or copied))
     try:
+        if copied:
+            cur = extract.con.cursor()
+            try:
+                for name in [*TABLES, *REFERENCE]:
+                    eng.register_duckdb(f"in_{name}", cur, f"SELECT * FROM t_{name}")
+            finally:
+                cur.close()
         for name, df in inputs.items():
             eng.register(name, df)
         if held:
