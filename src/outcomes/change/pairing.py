@@ -59,6 +59,15 @@ NO_FOLLOWUP_IN_WINDOW = "no follow-up within the window"
 OTHER_WAVE = "not the baseline or follow-up wave"
 NO_PARTNER_WAVE = "no record at the other wave"
 PROBLEMS = (DUPLICATE, BEFORE_BASELINE, MIXED_RATERS)
+# Reasons are integer codes while pairing (text compared across every record x scale entry is
+# slow); the records get the text at the end. Code 0 is "" (paired, or not yet decided); the
+# "<column> missing" reasons are numbered after these.
+_REASONS = (
+    "", SCORE_MISSING, DUPLICATE, DUPLICATE_SERIES, BEFORE_BASELINE, MIXED_RATERS, ONLY_ONE,
+    INTERMEDIATE, OUTSIDE_WINDOW, NOT_NEAREST, NO_FOLLOWUP_IN_WINDOW, OTHER_WAVE, NO_PARTNER_WAVE,
+)  # fmt: skip
+_R = {text: code for code, text in enumerate(_REASONS)}
+_STATUSES = ("unpaired", "baseline", "follow_up")
 
 
 class PairingWarning(UserWarning):
@@ -176,7 +185,7 @@ class _Long:
 
     def scale_text(self, where: np.ndarray) -> pd.api.extensions.ExtensionArray:
         """The scale column for the entries ``where``, as text."""
-        return pd.array(np.asarray(self.names, dtype=object), dtype="str").take(self.scale[where])
+        return _labelled(self.names, self.scale[where])
 
 
 def _long(data: pd.DataFrame, scales) -> _Long:
@@ -380,12 +389,14 @@ def pair_waves(
             )
 
     n = len(pos)
-    reason = np.full(n, "", dtype=object)
-    reason[np.isnan(rec.value)] = SCORE_MISSING
+    reason = np.zeros(n, np.int16)
+    reason[np.isnan(rec.value)] = _R[SCORE_MISSING]
+    reasons = list(_REASONS)
     for c in [id_col, *keys, time_col]:
-        miss = scores[c].isna().to_numpy()[pos] & (reason == "")
-        reason[miss] = f"{c} missing"
-    valid = reason == ""
+        miss = scores[c].isna().to_numpy()[pos] & (reason == 0)
+        reasons.append(f"{c} missing")
+        reason[miss] = len(reasons) - 1
+    valid = reason == 0
 
     series_cols = [id_col, *keys, "scale"]
     # Each key column is factorised once, on the scores rather than the long entries (sorted
@@ -399,9 +410,9 @@ def pair_waves(
     dup = np.zeros(n, bool)
     tcode = pd.factorize(scores[time_col])[0][pos[vpos]]
     dup[vpos] = pd.Series(_combine([g[vpos], tcode])).duplicated(keep=False).to_numpy()
-    reason[dup] = DUPLICATE
+    reason[dup] = _R[DUPLICATE]
     dup_series = (np.bincount(g + 1, weights=dup) > 0)[g + 1] & valid
-    reason[dup_series & ~dup] = DUPLICATE_SERIES
+    reason[dup_series & ~dup] = _R[DUPLICATE_SERIES]
     cand = valid & ~dup_series
 
     base_idx, fu_idx, reason = _select(
@@ -420,9 +431,9 @@ def pair_waves(
         wave_col,
     )
 
-    status = np.full(n, "unpaired", dtype=object)
-    status[base_idx] = "baseline"
-    status[fu_idx] = "follow_up"
+    status = np.zeros(n, np.int8)  # codes into _STATUSES
+    status[base_idx] = 1
+    status[fu_idx] = 2
 
     # Mixed raters: a person x instrument x scale rated by several raters, records left unpaired.
     if "rater" in keys:
@@ -434,10 +445,10 @@ def pair_waves(
         mixed[vpos] = n_raters[other] > 1
         relabel = (
             mixed
-            & (status == "unpaired")
-            & np.isin(reason, [ONLY_ONE, NO_PARTNER_WAVE, NO_FOLLOWUP_IN_WINDOW])
+            & (status == 0)
+            & np.isin(reason, [_R[ONLY_ONE], _R[NO_PARTNER_WAVE], _R[NO_FOLLOWUP_IN_WINDOW]])
         )
-        reason[relabel] = MIXED_RATERS
+        reason[relabel] = _R[MIXED_RATERS]
 
     pairs = _build_pairs(
         scores,
@@ -459,8 +470,8 @@ def pair_waves(
     records.insert(0, "row", _row_labels(scores).take(at))
     records["scale"] = rec.scale_text(order)
     records["value"] = rec.value[order]
-    records["status"] = _text(status[order])
-    records["reason"] = _text(reason[order])
+    records["status"] = _labelled(_STATUSES, status[order])
+    records["reason"] = _labelled(reasons, reason[order])
     result = Pairing(pairs=pairs, records=records, rule=rule, keys=[id_col, *keys])
     probs = result.problems
     if len(probs):
@@ -494,13 +505,13 @@ def _select(
     if rule == "waves":
         w = scores[wave_col].to_numpy(dtype=object)[pos[idx]]
         is_b, is_f = w == bw, w == fw
-        reason[idx[~(is_b | is_f)]] = OTHER_WAVE
+        reason[idx[~(is_b | is_f)]] = _R[OTHER_WAVE]
         b_idx, f_idx = idx[is_b], idx[is_f]
         both = np.intersect1d(g[is_b], g[is_f])
         b_idx = b_idx[np.isin(g[is_b], both)]
         f_idx = f_idx[np.isin(g[is_f], both)]
         lone = idx[(is_b | is_f) & ~np.isin(g, both)]
-        reason[lone] = NO_PARTNER_WAVE
+        reason[lone] = _R[NO_PARTNER_WAVE]
         # one record per wave per series (duplicates were removed), so sort both by series
         b_idx = b_idx[np.argsort(g_all[b_idx], kind="stable")]
         f_idx = f_idx[np.argsort(g_all[f_idx], kind="stable")]
@@ -509,8 +520,8 @@ def _select(
             db = dates[pos[b_idx]]
             df_ = dates[pos[f_idx]]
             wrong = ~(pd.isna(db) | pd.isna(df_)) & (df_ <= db)
-            reason[b_idx[wrong]] = BEFORE_BASELINE
-            reason[f_idx[wrong]] = BEFORE_BASELINE
+            reason[b_idx[wrong]] = _R[BEFORE_BASELINE]
+            reason[f_idx[wrong]] = _R[BEFORE_BASELINE]
             b_idx, f_idx = b_idx[~wrong], f_idx[~wrong]
         return b_idx, f_idx, reason
 
@@ -525,27 +536,27 @@ def _select(
     size = np.bincount(np.cumsum(start) - 1)[np.cumsum(start) - 1]
     is_first = start
     single = size == 1
-    reason[idx[single]] = ONLY_ONE
+    reason[idx[single]] = _R[ONLY_ONE]
     if rule == "first_last":
         end = np.r_[g[1:] != g[:-1], True]
         is_last = end & ~single
-        reason[idx[~is_first & ~is_last]] = INTERMEDIATE
+        reason[idx[~is_first & ~is_last]] = _R[INTERMEDIATE]
         return idx[is_first & ~single], idx[is_last], reason
 
     # nearest: distance of each later record from the target offset after baseline
     days = (t - t[first_pos]) / np.timedelta64(1, "D")
     off = np.abs(days - target_days)
     eligible = ~is_first & (off <= window_days)
-    reason[idx[~is_first & ~eligible]] = OUTSIDE_WINDOW
+    reason[idx[~is_first & ~eligible]] = _R[OUTSIDE_WINDOW]
     # nearest eligible per series; ties go to the earlier record (stable order by time)
     cand_pos = np.flatnonzero(eligible)
     o = np.lexsort((t[cand_pos], off[cand_pos], g[cand_pos]))
     cand_pos = cand_pos[o]
     first_of_g = np.r_[True, g[cand_pos][1:] != g[cand_pos][:-1]]
     chosen = cand_pos[first_of_g]
-    reason[idx[cand_pos[~first_of_g]]] = NOT_NEAREST
+    reason[idx[cand_pos[~first_of_g]]] = _R[NOT_NEAREST]
     has_fu = np.isin(g, g[chosen])
-    reason[idx[is_first & ~has_fu & ~single]] = NO_FOLLOWUP_IN_WINDOW
+    reason[idx[is_first & ~has_fu & ~single]] = _R[NO_FOLLOWUP_IN_WINDOW]
     base = idx[is_first & has_fu]
     return base, idx[chosen], reason
 
@@ -556,11 +567,9 @@ def _row_labels(scores: pd.DataFrame) -> pd.api.extensions.ExtensionArray:
     return pd.Series(scores.index.to_numpy(), copy=False).array
 
 
-def _text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """A text column from an object array of few distinct strings, built in arrow from its
-    distinct values (not one Python string at a time); the dtype pandas infers for text."""
-    codes, uniques = pd.factorize(values)
-    return pd.array(np.asarray(uniques, dtype=object), dtype="str").take(codes)
+def _labelled(labels: Sequence[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A text column from integer codes into ``labels`` (the dtype pandas infers for text)."""
+    return pd.array(np.asarray(labels, dtype=object), dtype="str").take(codes)
 
 
 def _sorted_codes(col: pd.Series) -> np.ndarray:

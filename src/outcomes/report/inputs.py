@@ -57,6 +57,10 @@ class Inputs:
     rows_used + rows_excluded``), ``quality`` (every excluded or flagged
     row and every warning met while reading, checking and scoring), ``waves`` (the ordered survey
     waves to report, per survey) and ``issues`` (the invalid cells: table, row, column, reason).
+    ``survey_scores`` holds the scores each survey's check computed (survey -> instrument ->
+    score columns, indexed like the table) and ``survey_issues`` what that scoring flagged that
+    the table still has (survey -> its first instrument -> issues; cells set to missing are
+    gone), so the sections score no survey a second time (:func:`scored_survey`).
     """
 
     config: EvaluationConfig
@@ -72,7 +76,7 @@ class Inputs:
     issues: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     survey_scores: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
-    survey_issues: dict[str, pd.DataFrame] = field(default_factory=dict)
+    survey_issues: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
 
     def has(self, name: str) -> bool:
         return name in self.tables and len(self.tables[name]) > 0
@@ -470,7 +474,7 @@ def _checked_survey(
             left = ~pd.MultiIndex.from_frame(first[["row", "column"]]).isin(gone)
             left |= ~first["column"].isin(df.columns).to_numpy()
             first = first[left | (first["severity"] != "error").to_numpy()]
-        inputs.survey_issues[label] = first
+        inputs.survey_issues[label] = {jobs[0][0]: first}
     return _blank(df, errs) if blank else df
 
 
@@ -487,9 +491,12 @@ def scored_survey(
 
     Scoring a cell the check set to missing gives what scoring the invalid cell as missing
     gave, so the result is the same; ``attrs["issues"]`` is what the check flagged that the
-    table still has. ``table`` may be the survey with rows left out (waves).
+    table still has. ``table`` may be the survey with rows left out (waves). The scores are
+    handed over once: kept beside the frame returned they would double its memory (115 MB of
+    SDQ scores on a million pupils), and a second caller scores the table itself.
     """
-    scores = inputs.survey_scores.get(label, {}).get(instrument)
+    scores = inputs.survey_scores.get(label, {}).pop(instrument, None)
+    issues = inputs.survey_issues.get(label, {}).pop(instrument, None)
     if scores is None:
         return score(table, instrument, columns=columns, errors="flag", keep=keep)
     if keep is None:
@@ -502,8 +509,7 @@ def scored_survey(
         scores = scores.loc[table.index]
     out = pd.concat([table[keep], scores], axis=1) if keep else scores.copy(deep=False)
     out.attrs["instrument"] = instrument
-    issues = inputs.survey_issues.get(label)
-    if issues is not None and instrument == next(iter(inputs.survey_scores[label])):
+    if issues is not None:
         out.attrs["issues"] = issues[issues["row"].isin(table.index)]
     return out
 
