@@ -103,6 +103,23 @@ def test_details_written_by_the_engine(tmp_path):
     assert res.convention == "clinical" and other.convention == "nhs"
 
 
+def test_details_are_written_alike_before_and_after_they_are_looked_at(tmp_path):
+    # written from the engine, or from the fetched frames: the same bytes (dates stay dates,
+    # booleans true/false, an empty reason "" and a missing value nothing)
+    for k, v in build().items():
+        v.to_csv(tmp_path / f"{k}.csv", index=False)
+    ex = oc.mhsds.read(tmp_path, engine="duckdb")
+    res = oc.cyp_outcome_metric(ex, period_start=PERIOD[0], period_end=PERIOD[1])
+    res.write_details(tmp_path / "engine")
+    _ = res.referrals, res.measures, res.unused
+    res.write_details(tmp_path / "frames")
+    for name in ("referrals", "measures", "unused"):
+        a = (tmp_path / "engine" / f"{name}.csv").read_bytes()
+        assert a == (tmp_path / "frames" / f"{name}.csv").read_bytes(), name
+    first = (tmp_path / "engine" / "referrals.csv").read_text().splitlines()[1]
+    assert ",true," in first or ",false," in first
+
+
 def test_duckdb_reader_errors(tmp_path):
     t = build()
     with pytest.raises(DataStructureError, match="folder"):

@@ -76,6 +76,12 @@ def test_duckdb_read_extract_on_spark(tmp_path):
     _same(a, b)
     cols = ["UniqServReqID", "in_scope", "reason"]
     pd.testing.assert_frame_equal(a.referrals[cols], b.referrals[cols], check_dtype=False)
+    # and the detail files an analyst compares are the same bytes (ids stay integers)
+    a.write_details(tmp_path / "duckdb")
+    b.write_details(tmp_path / "spark")
+    for name in ("referrals", "measures", "unused"):
+        da = (tmp_path / "duckdb" / f"{name}.csv").read_bytes()
+        assert da == (tmp_path / "spark" / f"{name}.csv").read_bytes(), name
 
 
 def test_synthetic_100k_spark_equals_duckdb_and_pandas():

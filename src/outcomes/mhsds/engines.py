@@ -114,7 +114,15 @@ class SparkEngine:
             # PySpark warns about pandas 3 on every conversion; the results are compared
             # with DuckDB's in the tests
             warnings.simplefilter("ignore", FutureWarning)
-            return self.spark.sql(sql).toPandas()
+            sdf = self.spark.sql(sql)
+            out = sdf.toPandas()
+        # toPandas turns an integer column with nulls into floats (an id 11180 became 11180.0
+        # in the CSV files); nullable integers keep what DuckDB gives
+        for f in sdf.schema.fields:
+            if f.dataType.typeName() in ("byte", "short", "integer", "long"):
+                if out[f.name].dtype.kind == "f":
+                    out[f.name] = out[f.name].astype("Int64")
+        return out
 
     def close(self) -> None:
         # A session outlives a run (tests, notebooks, a cluster's session): cached steps left

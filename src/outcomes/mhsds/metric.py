@@ -68,6 +68,19 @@ _DETAILS = {
 }
 
 
+def _as_written(frame: pd.DataFrame) -> str:
+    """The select list that writes a fetched detail table as the engine wrote it: the
+    engines' dates come back to pandas as timestamps, and are dates again here."""
+    cols = []
+    for name in frame.columns:
+        q = '"' + str(name).replace('"', '""') + '"'
+        s = frame[name]
+        if s.dtype.kind == "M" and bool((s.isna() | (s == s.dt.normalize())).all()):
+            q = f"CAST({q} AS DATE) AS {q}"
+        cols.append(q)
+    return ", ".join(cols)
+
+
 @dataclass
 class NHSMetricResult:
     """The metric on an extract. ``to_frame()``: one row per breakdown x level x rater
@@ -108,15 +121,31 @@ class NHSMetricResult:
     def write_details(self, folder: str | Path) -> None:
         """``referrals.csv``, ``measures.csv`` and ``unused.csv`` in ``folder`` (DuckDB writes
         them itself when the tables are still in the engine)."""
+        import duckdb
+
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        for name, sql in _DETAILS.items():
-            path = folder / f"{name}.csv"
-            if name in self.details or self.cursor is None:
-                self._detail(name).to_csv(path, index=False)
-            else:
-                target = str(path).replace("'", "''")
-                self.cursor.execute(f"COPY ({sql}) TO '{target}' (HEADER, DELIMITER ',')")
+        # One writer whatever the engine and whether a table was looked at first: DuckDB's CSV
+        # (true/false, "" for an empty reason, missing as nothing), so files from DuckDB and
+        # Spark runs compare equal byte for byte.
+        con = duckdb.connect() if self.cursor is None else None
+        try:
+            for name, sql in _DETAILS.items():
+                target = str(folder / f"{name}.csv").replace("'", "''")
+                if name in self.details or self.cursor is None:
+                    c = con if con is not None else self.cursor
+                    frame = self._detail(name)
+                    c.register("_detail_frame", frame)
+                    c.execute(
+                        f"COPY (SELECT {_as_written(frame)} FROM _detail_frame) TO '{target}' "
+                        "(HEADER, DELIMITER ',')"
+                    )
+                    c.unregister("_detail_frame")
+                else:
+                    self.cursor.execute(f"COPY ({sql}) TO '{target}' (HEADER, DELIMITER ',')")
+        finally:
+            if con is not None:
+                con.close()
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
