@@ -89,6 +89,9 @@ def require_columns(data: pd.DataFrame, columns: Sequence[object], *, what: str 
     )
 
 
+_OBJECT = pd.api.types.pandas_dtype(object)
+
+
 def one_value_per_cell(
     data: pd.DataFrame, columns: Sequence[object] | None = None, *, what: str = ""
 ) -> None:
@@ -103,7 +106,11 @@ def one_value_per_cell(
         outcomes.errors.DataStructureError: score: column 'q1' holds a list at row 1 ([2, 3]); \
 each cell must hold one value
     """
+    # the dtypes read once: indexing every column of a wide table costs more than the check
+    dtypes = data.dtypes.to_dict() if data.columns.is_unique else None
     for c in data.columns if columns is None else columns:
+        if dtypes is not None and dtypes[c] != _OBJECT:
+            continue
         col = data[c]
         if col.dtype != object:
             continue

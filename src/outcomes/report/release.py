@@ -200,7 +200,12 @@ class Release:
             # as a scale called "total" is never read as (or refused for looking like) a margin
             structural = [c for c in t.columns if c not in roles] if totals or groups else []
             cols = [c for c in t.columns if c in set(roles) | set(structural)]
-            zeros = {c: (t[c].astype(object) == 0).to_numpy() for c in counts}
+            # read before control hides them; only the MHSDS rule hides zeros
+            zeros = (
+                {c: (t[c].astype(object) == 0).to_numpy() for c in counts}
+                if self.rule == "mhsds"
+                else {}
+            )
             out = disclosure.apply(
                 t[cols],
                 counts=list(counts),
