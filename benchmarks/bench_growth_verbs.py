@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
+import bench_service
 from _harness import measure
 from bench_growth import _exponent
 
@@ -143,28 +144,8 @@ def _cached(kind: str, n: int, build) -> object:
 
 
 def _raw_referrals(n: int) -> pd.DataFrame:
-    rng = np.random.default_rng(1)
-    start = pd.Timestamp("2023-09-01")
-    ref = start + pd.to_timedelta(rng.integers(0, (AS_OF - start).days, n), unit="D")
-    accepted = rng.random(n) > 0.2
-    first = (ref + pd.to_timedelta(np.ceil(rng.gamma(3, 28 / 3, n)), unit="D")).where(accepted)
-    first = first.where(first <= AS_OF)
-    second = (first + pd.to_timedelta(rng.integers(7, 15, n), unit="D")).where(first.notna())
-    second = second.where(second <= AS_OF)
-    return pd.DataFrame(
-        {
-            "referral_id": np.arange(n).astype(str),
-            "person_id": rng.integers(0, max(1, int(n * 0.8)), n).astype(str),
-            "school_id": rng.integers(0, max(1, n // 50), n).astype(str),
-            "referral_date": ref.strftime("%Y-%m-%d"),  # text, as exported
-            "accepted": np.where(accepted, "yes", "no"),
-            "not_accepted_reason": np.where(
-                accepted, None, rng.choice(["below threshold", "wrong service", "declined"], n)
-            ),
-            "first_contact_date": first,
-            "second_contact_date": second,
-        }
-    )
+    # n/50 schools: the number of groups grows with n
+    return bench_service.referrals(n, schools=max(1, n // 50), seed=1)
 
 
 def _prepared(n: int) -> pd.DataFrame:

@@ -30,24 +30,25 @@ TARGETS = {
 }
 
 
-def _referrals(seed: int = 0) -> pd.DataFrame:
+def referrals(n: int = N, schools: int = SCHOOLS, seed: int = 0) -> pd.DataFrame:
+    """A raw referral extract as a service exports it (also the growth cases' input)."""
     rng = np.random.default_rng(seed)
     start = pd.Timestamp("2023-09-01")
-    ref = start + pd.to_timedelta(rng.integers(0, (AS_OF - start).days, N), unit="D")
-    accepted = rng.random(N) > 0.2
-    wait1 = pd.to_timedelta(np.ceil(rng.gamma(3, 28 / 3, N)), unit="D")
-    wait2 = pd.to_timedelta(rng.integers(7, 15, N), unit="D")
+    ref = start + pd.to_timedelta(rng.integers(0, (AS_OF - start).days, n), unit="D")
+    accepted = rng.random(n) > 0.2
+    wait1 = pd.to_timedelta(np.ceil(rng.gamma(3, 28 / 3, n)), unit="D")
+    wait2 = pd.to_timedelta(rng.integers(7, 15, n), unit="D")
     first = (ref + wait1).where(accepted & (ref + wait1 <= AS_OF))
     second = (first + wait2).where(first.notna() & (first + wait2 <= AS_OF))
     return pd.DataFrame(
         {
-            "referral_id": np.arange(N).astype(str),
-            "person_id": rng.integers(0, int(N * 0.8), N).astype(str),
-            "school_id": rng.integers(0, SCHOOLS, N).astype(str),
+            "referral_id": np.arange(n).astype(str),
+            "person_id": rng.integers(0, max(1, int(n * 0.8)), n).astype(str),
+            "school_id": rng.integers(0, schools, n).astype(str),
             "referral_date": ref.strftime("%Y-%m-%d"),  # text, as exported
             "accepted": np.where(accepted, "yes", "no"),
             "not_accepted_reason": np.where(
-                accepted, None, rng.choice(["below threshold", "wrong service", "declined"], N)
+                accepted, None, rng.choice(["below threshold", "wrong service", "declined"], n)
             ),
             "first_contact_date": first,
             "second_contact_date": second,
@@ -56,7 +57,7 @@ def _referrals(seed: int = 0) -> pd.DataFrame:
 
 
 def run() -> dict:
-    r = _referrals()
+    r = referrals()
     out: dict = {"n": N, "schools": SCHOOLS, "targets_seconds": TARGETS}
     out["prepare_referrals_100k"] = measure(lambda: service.prepare_referrals(r, as_of=AS_OF))
     prepared = service.prepare_referrals(r, as_of=AS_OF)
