@@ -17,6 +17,7 @@ from mhsds_hand import PERIOD, build
 from outcomes.errors import DataStructureError, OutcomesError
 from outcomes.mhsds import method
 from outcomes.mhsds.reference import BREAKDOWNS
+from outcomes.synthetic.mhsds import write_extract
 
 
 @pytest.fixture(scope="module")
@@ -256,8 +257,7 @@ def test_reader_problems(extract):
 
 
 def test_folder_roundtrip(tmp_path, extract):
-    for k, v in build().items():
-        v.to_csv(tmp_path / f"{k}.csv", index=False)
+    write_extract(build(), tmp_path, format="csv")
     res = _metric(oc.mhsds.read(tmp_path))
     assert _counts(res) == _counts(_metric(extract))
 

@@ -13,6 +13,7 @@ import outcomes as oc
 from mhsds_hand import PERIOD, build
 from outcomes.errors import DataStructureError
 from outcomes.mhsds.reference import BREAKDOWNS
+from outcomes.synthetic.mhsds import write_extract
 
 
 def _problems(ex) -> pd.DataFrame:
@@ -55,8 +56,7 @@ def _hand_with_duplicates() -> dict[str, pd.DataFrame]:
 
 def test_hand_extract_csv_folder(tmp_path):
     t = _hand_with_duplicates()
-    for k, v in t.items():
-        v.to_csv(tmp_path / f"{k}.csv", index=False)
+    write_extract(t, tmp_path, format="csv")
     a, b, ra, rb = _same_readers(tmp_path, PERIOD)
     # the duplicate rows are named by table, row (0-based, as in the file) and key columns
     p = b.problems
@@ -88,8 +88,7 @@ def test_synthetic_parquet_folder(tmp_path):
 
 
 def test_details_written_by_the_engine(tmp_path):
-    for k, v in build().items():
-        v.to_csv(tmp_path / f"{k}.csv", index=False)
+    write_extract(build(), tmp_path, format="csv")
     ex = oc.mhsds.read(tmp_path, engine="duckdb")
     res = oc.cyp_outcome_metric(ex, period_start=PERIOD[0], period_end=PERIOD[1])
     res.write_details(tmp_path / "out")
@@ -106,8 +105,7 @@ def test_details_written_by_the_engine(tmp_path):
 def test_details_are_written_alike_before_and_after_they_are_looked_at(tmp_path):
     # written from the engine, or from the fetched frames: the same bytes (dates stay dates,
     # booleans true/false, an empty reason "" and a missing value nothing)
-    for k, v in build().items():
-        v.to_csv(tmp_path / f"{k}.csv", index=False)
+    write_extract(build(), tmp_path, format="csv")
     ex = oc.mhsds.read(tmp_path, engine="duckdb")
     res = oc.cyp_outcome_metric(ex, period_start=PERIOD[0], period_end=PERIOD[1])
     res.write_details(tmp_path / "engine")
@@ -124,9 +122,7 @@ def test_duckdb_reader_errors(tmp_path):
     t = build()
     with pytest.raises(DataStructureError, match="folder"):
         oc.mhsds.read(t, engine="duckdb")
-    for k, v in t.items():
-        if k != "MHS201CareContact":
-            v.to_csv(tmp_path / f"{k}.csv", index=False)
+    write_extract({k: v for k, v in t.items() if k != "MHS201CareContact"}, tmp_path, format="csv")
     with pytest.raises(DataStructureError, match="MHS201CareContact"):
         oc.mhsds.read(tmp_path, engine="duckdb")
     t["MHS201CareContact"].drop(columns=["CareContDate"]).to_csv(
@@ -150,8 +146,7 @@ def test_duplicates_with_a_missing_person_id(tmp_path):
     extra["Person_ID"] = None
     extra["MHS606UniqID"] = ["903", "901", "902"]
     t["MHS606CodedScoreAssessmentRefer"] = pd.concat([a, extra], ignore_index=True)
-    for k, v in t.items():
-        v.to_csv(tmp_path / f"{k}.csv", index=False)
+    write_extract(t, tmp_path, format="csv")
     _, _, ra, rb = _same_readers(tmp_path, PERIOD)
     u = rb.unused.astype({"id": str}).set_index("id")
     assert u.loc[["901", "902", "903"], "reason"].tolist() == [

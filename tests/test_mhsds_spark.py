@@ -17,6 +17,7 @@ import pytest
 import outcomes as oc
 from mhsds_hand import PERIOD, build
 from outcomes.mhsds.reference import BREAKDOWNS
+from outcomes.synthetic.mhsds import write_extract
 
 pytestmark = pytest.mark.spark
 
@@ -68,8 +69,7 @@ def test_duckdb_read_extract_on_spark(tmp_path):
     # read inside DuckDB, the tables reach Spark as Parquet written by DuckDB (never pandas):
     # the same numbers and details as DuckDB on the hand-built extract read by pandas
     _need_spark()
-    for k, v in build().items():
-        v.to_csv(tmp_path / f"{k}.csv", index=False)
+    write_extract(build(), tmp_path, format="csv")
     kw = dict(period_start=PERIOD[0], period_end=PERIOD[1], convention="nhs", by=list(BREAKDOWNS))
     a = oc.cyp_outcome_metric(oc.mhsds.read(build()), engine="duckdb", **kw)
     b = oc.cyp_outcome_metric(oc.mhsds.read(tmp_path, engine="duckdb"), engine="spark", **kw)
