@@ -18,7 +18,7 @@ from .._internal.quality import QualityRecord
 from .._internal.text import unknown
 from ..errors import InvalidResponsesError, OutcomesError
 from ..instruments import Instrument, list_instruments, load_instrument
-from ..instruments.scoring import score
+from ..instruments.scoring import _resolve_columns, score
 from ..io import read_table
 from ..privacy import Pseudonymiser, new_key
 from ..service import ISSUE_COLUMNS, prepare_referrals
@@ -499,9 +499,8 @@ def scored_survey(
     issues = inputs.survey_issues.get(label, {}).pop(instrument, None)
     if scores is None:
         return score(table, instrument, columns=columns, errors="flag", keep=keep)
-    if keep is None:
-        items = {it.id for it in load_instrument(instrument).items}
-        sources = set(columns or ()) | (items - set((columns or {}).values()))
+    if keep is None:  # score()'s default: every column that is not an item's source
+        sources = set(_resolve_columns(table, load_instrument(instrument), columns).values())
         keep = [c for c in table.columns if c not in sources]
     if set(keep) & set(scores.columns):  # score() refuses the clash; let it say so
         return score(table, instrument, columns=columns, errors="flag", keep=keep)
