@@ -15,6 +15,7 @@ from .._internal.params import Options, validate_params
 from .._internal.text import unknown
 from ..errors import OutcomesError
 from . import method
+from .duck import _ident
 from .extract import MHSDSExtract
 from .reference import (
     BREAKDOWNS,
@@ -73,7 +74,7 @@ def _as_written(frame: pd.DataFrame) -> str:
     engines' dates come back to pandas as timestamps, and are dates again here."""
     cols = []
     for name in frame.columns:
-        q = '"' + str(name).replace('"', '""') + '"'
+        q = _ident(str(name))
         s = frame[name]
         if s.dtype.kind == "M" and bool((s.isna() | (s == s.dt.normalize())).all()):
             q = f"CAST({q} AS DATE) AS {q}"
@@ -128,23 +129,21 @@ class NHSMetricResult:
         # One writer whatever the engine and whether a table was looked at first: DuckDB's CSV
         # (true/false, "" for an empty reason, missing as nothing), so files from DuckDB and
         # Spark runs compare equal byte for byte.
-        con = duckdb.connect() if self.cursor is None else None
+        own = self.cursor is None  # a pandas or Spark result: a connection just to write
+        con = duckdb.connect() if own else self.cursor
         try:
             for name, sql in _DETAILS.items():
                 target = str(folder / f"{name}.csv").replace("'", "''")
-                if name in self.details or self.cursor is None:
-                    c = con if con is not None else self.cursor
+                fetched = name in self.details or own
+                if fetched:  # written from the frame, as the engine would have written it
                     frame = self._detail(name)
-                    c.register("_detail_frame", frame)
-                    c.execute(
-                        f"COPY (SELECT {_as_written(frame)} FROM _detail_frame) TO '{target}' "
-                        "(HEADER, DELIMITER ',')"
-                    )
-                    c.unregister("_detail_frame")
-                else:
-                    self.cursor.execute(f"COPY ({sql}) TO '{target}' (HEADER, DELIMITER ',')")
+                    con.register("_detail_frame", frame)
+                    sql = f"SELECT {_as_written(frame)} FROM _detail_frame"
+                con.execute(f"COPY ({sql}) TO '{target}' (HEADER, DELIMITER ',')")
+                if fetched:
+                    con.unregister("_detail_frame")
         finally:
-            if con is not None:
+            if own:
                 con.close()
 
     def to_frame(self) -> pd.DataFrame:
