@@ -699,12 +699,8 @@ def _per_period(g: _Groups, prange: pd.PeriodIndex, period: Period, cols: dict) 
     arrays, flattened group by group)."""
     frame = _period_frame(prange, period)
     out = frame.iloc[np.tile(np.arange(len(prange)), g.n)].reset_index(drop=True)
-    for name, v in cols.items():
-        out[name] = np.asarray(v).reshape(-1)
-    for k, name in enumerate(g.by):
-        labels = np.repeat(g.labels[k], len(prange))
-        out.insert(k, name, pd.Series(labels, dtype=object))
-    return out
+    columns = {**out, **{name: np.asarray(v).reshape(-1) for name, v in cols.items()}}
+    return g.frame(columns, repeat=np.full(g.n, len(prange)))
 
 
 # ============================================================================ inappropriate rates
