@@ -109,6 +109,18 @@ def test_total_row_forces_secondary_suppression_of_smallest_cell():
     assert log.loc[1, "original"] == 12
 
 
+def test_without_the_audit_log_the_same_cells_are_published():
+    # log=False only skips building the audit log (the report discards it); the published
+    # table and the counts of hidden cells are those of the worked example above
+    t = pd.DataFrame({"school": ["A", "B", "C", "Total"], "n": [3, 12, 40, 55]})
+    out = disclosure.apply(t, log=False)
+    assert out["n"].tolist() == [STAR, STAR, 40, 55]
+    assert "disclosure_log" not in out.attrs
+    assert out.attrs["disclosure"] == disclosure.apply(t).attrs["disclosure"]
+    with pytest.raises(oc.InvalidParameterError, match="log"):
+        disclosure.apply(t, log="no")
+
+
 def test_zero_is_not_chosen_for_secondary_suppression():
     # 3, 0, 10 | 13: hide 3; the partner is 10 (a zero would add no protection worth having);
     # Total 13 -> 15.
