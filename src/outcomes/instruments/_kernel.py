@@ -95,7 +95,7 @@ def encode_float_bits(values, lo, size, invalid_bits, out):  # pragma: no cover 
     return bad
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def score_item_scales(
     slots,
     score,
@@ -113,7 +113,7 @@ def score_item_scales(
     band_of,
     band_ptr,
     mins,
-    remap,
+    tab,
     out_val,
     out_n,
     out_band,
@@ -128,13 +128,13 @@ def score_item_scales(
     members[ptr[k]:ptr[k+1]] in the scale's own order (so sums add in the same order as
     numpy): item rows of ``slots``, or for COMBINE earlier scales' rows of ``out_val``.
     Band scheme t bands scale band_of[t] by mins[band_ptr[t]:band_ptr[t+1]] (ascending);
-    remap[band_ptr[t] + t + r] is the category code of rank r, the last entry of the
-    scheme's run (rank -1) that of a missing score.
+    its codes are tab[band_ptr[t] + t : band_ptr[t+1] + t + 1] (see :func:`_band_block`).
     """
     n = out_val.shape[1]
     acc = np.empty(_BLOCK)
     cnt = np.empty(_BLOCK, dtype=np.int64)
     tot = np.empty(_BLOCK, dtype=np.int64)
+    rank = np.empty(_BLOCK, dtype=np.uint64)
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
         m = stop - start
@@ -161,22 +161,26 @@ def score_item_scales(
                     ov[b] = sc[s] if a else np.nan
                     on[b] = a
                 continue
+            ov = out_val[k, start:stop]
+            on = out_n[k, start:stop]
             if kind[k] == COMBINE:
                 for b in range(m):
                     acc[b] = 0.0
                     cnt[b] = 0
                     tot[b] = 0
                 for p in range(ptr[k], ptr[k + 1]):
-                    j = members[p]
+                    xv = out_val[members[p], start:stop]
+                    xn = out_n[members[p], start:stop]
                     for b in range(m):
-                        x = out_val[j, start + b]
-                        if x == x:
-                            acc[b] += x
-                            cnt[b] += 1
-                        tot[b] += out_n[j, start + b]
+                        x = xv[b]
+                        known = x == x
+                        acc[b] += x if known else 0.0
+                        cnt[b] += known
+                        tot[b] += xn[b]
+                nd = need[k]
                 for b in range(m):
-                    out_val[k, start + b] = acc[b] if cnt[b] >= need[k] else np.nan
-                    out_n[k, start + b] = tot[b]
+                    ov[b] = acc[b] if cnt[b] >= nd else np.nan
+                    on[b] = tot[b]
                 continue
             for b in range(m):
                 acc[b] = 0.0
@@ -199,50 +203,62 @@ def score_item_scales(
                     s = sl[b]
                     acc[b] += sc[s]
                     cnt[b] += an[s]
-            f = factor[k]
+            # the scale's kind and rounding are fixed for the block: one straight loop each
+            # (with error_model="numpy" a division by no items is NaN, then not kept)
+            nd, f, ni = need[k], factor[k], n_items[k]
+            if kind[k] == MEAN:
+                for b in range(m):
+                    acc[b] = acc[b] / cnt[b]
+            elif kind[k] == PRORATE:
+                for b in range(m):
+                    acc[b] = acc[b] * ni / cnt[b]
+            if rule[k] == ROUND_HALF_AWAY:
+                for b in range(m):
+                    x = acc[b]
+                    acc[b] = (
+                        -np.floor(-x * f + _HALF) / f if x < 0 else np.floor(x * f + _HALF) / f
+                    )
             for b in range(m):
                 c = cnt[b]
-                if c >= need[k]:
-                    if kind[k] == MEAN:
-                        x = acc[b] / c
-                    elif kind[k] == PRORATE:
-                        x = acc[b] * n_items[k] / c
-                    else:
-                        x = acc[b]
-                    if rule[k] == ROUND_HALF_AWAY:
-                        if x < 0:
-                            x = -np.floor(-x * f + _HALF) / f
-                        else:
-                            x = np.floor(x * f + _HALF) / f
-                else:
-                    x = np.nan
-                out_val[k, start + b] = x
-                out_n[k, start + b] = c
+                ov[b] = acc[b] if c >= nd else np.nan
+                on[b] = c
         for t in range(band_of.shape[0]):
-            k = band_of[t]
             lo, hi = band_ptr[t], band_ptr[t + 1]
-            base = lo + t
-            for b in range(m):
-                x = out_val[k, start + b]
-                r = -1
-                for q in range(lo, hi):
-                    if x >= mins[q]:
-                        r += 1
-                out_band[t, start + b] = remap[base + r] if r >= 0 else remap[base + hi - lo]
+            _band_block(
+                out_val[band_of[t], start:stop],
+                mins[lo:hi],
+                tab[lo + t : hi + t + 1],
+                rank,
+                out_band[t, start:stop],
+            )
     return out_val
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _band_block(x, mins, tab, rank, out):  # pragma: no cover - compiled
+    """Band category codes of the values ``x`` (a block of rows): out = tab[how many of the
+    ascending ``mins`` each value reaches], so tab[0] is the code of a missing score (NaN
+    reaches none) and tab[r] that of rank r - 1. One straight loop per minimum, which the
+    compiler vectorises; unsigned ranks spare the negative-index check."""
+    m = x.shape[0]
+    for b in range(m):
+        rank[b] = 0
+    for q in range(mins.shape[0]):
+        mq = mins[q]
+        for b in range(m):
+            rank[b] += np.uint64(x[b] >= mq)
+    for b in range(m):
+        out[b] = tab[rank[b]]
+
+
 @njit(cache=True, nogil=True)
-def band_codes(value, mins, remap, out):  # pragma: no cover - compiled
-    """Band of each value: the level with the largest minimum at or below it (NaN: -1).
-    ``mins`` ascending; ``remap`` maps that rank (and -1, last) to the category code."""
-    for i in range(value.shape[0]):
-        x = value[i]
-        r = -1
-        for t in range(mins.shape[0]):
-            if x >= mins[t]:
-                r += 1
-        out[i] = remap[r]
+def band_codes(value, mins, tab, out):  # pragma: no cover - compiled
+    """Band category codes of every value (see :func:`_band_block`), a block at a time."""
+    n = value.shape[0]
+    rank = np.empty(_BLOCK, dtype=np.uint64)
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        _band_block(value[start:stop], mins, tab, rank, out[start:stop])
     return out
 
 

@@ -231,7 +231,7 @@ def score_item_scales(
         in_kernel = sc.rounding.rule in ("none", "half_away_from_zero")
         rule.append(k.ROUND_HALF_AWAY if sc.rounding.rule == "half_away_from_zero" else 0)
         factor.append(10.0**sc.rounding.decimals if in_kernel else 1.0)
-    band_of, band_ptr, mins, remap, band_cols = [], [0], [], [], []
+    band_of, band_ptr, mins, tab, band_cols = [], [0], [], [], []
     for sc in scales:
         if sc.id not in final:
             continue
@@ -241,7 +241,7 @@ def score_item_scales(
             band_of.append(row[sc.id])
             mins.extend(scheme.levels[j].min for j in levels)
             band_ptr.append(len(mins))
-            remap.extend([*levels, -1])
+            tab.extend([-1, *levels])  # kernel._band_block: missing, then by rank
             band_cols.append(colname)
     out_val = np.empty((len(scales), n))
     out_n = np.empty((len(scales), n), dtype=count_dtype)
@@ -263,7 +263,7 @@ def score_item_scales(
         np.array(band_of, dtype=np.int64),
         np.array(band_ptr, dtype=np.int64),
         np.array(mins, dtype=float),
-        np.array(remap, dtype=np.int8),
+        np.array(tab, dtype=np.int8),
         out_val,
         out_n,
         out_band,
@@ -278,12 +278,14 @@ def score_item_scales(
     return KernelScores(values, counts, dict(zip(band_cols, out_band, strict=True)))
 
 
-def band_codes(value: np.ndarray, mins: np.ndarray, remap: np.ndarray) -> np.ndarray | None:
-    """Band category codes through the kernel, or None when it is not available."""
+def band_codes(value: np.ndarray, mins: np.ndarray, levels: list[int]) -> np.ndarray | None:
+    """Band category codes through the kernel, or None when it is not available: ``mins``
+    ascending, ``levels[r]`` the category code of rank r (missing: -1)."""
     k = kernel()
     if k is None:
         return None
-    return k.band_codes(value, mins, remap, np.empty(len(value), dtype=np.int8))
+    tab = np.array([-1, *levels], dtype=np.int8)
+    return k.band_codes(value, mins, tab, np.empty(len(value), dtype=np.int8))
 
 
 def text_slots(

@@ -965,7 +965,7 @@ def _bands(sc: Scale, value: np.ndarray) -> dict[str, pd.Categorical]:
         codes = None
         if _use_kernel(len(value)):
             mins = np.array([scheme.levels[j].min for j in order], dtype=float)
-            codes = _slots.band_codes(np.ascontiguousarray(value, dtype=float), mins, remap)
+            codes = _slots.band_codes(np.ascontiguousarray(value, dtype=float), mins, order)
         if codes is None:
             rank = np.full(len(value), -1, dtype=np.int8)
             for j in order:
