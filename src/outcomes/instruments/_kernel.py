@@ -95,6 +95,71 @@ def encode_float_bits(values, lo, size, invalid_bits, out):  # pragma: no cover 
     return bad
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _item_scale(
+    k,
+    slots,
+    score,
+    answered,
+    bits,
+    lin_a,
+    lin_b,
+    ptr,
+    members,
+    kind,
+    need,
+    n_items,
+    rule,
+    factor,
+    acc,
+    cnt,
+    ov,
+    on,
+    start,
+    stop,
+):  # pragma: no cover - compiled
+    """Scale k (a sum, mean or prorated sum of items) for rows start..stop-1 (one block)."""
+    m = stop - start
+    for b in range(m):
+        acc[b] = 0.0
+        cnt[b] = 0
+    for p in range(ptr[k], ptr[k + 1]):
+        j = members[p]
+        sl = slots[j, start:stop]
+        mask = bits[j]
+        if mask >= 0:
+            la, lb = lin_a[j], lin_b[j]
+            for b in range(m):
+                s = np.int64(sl[b])
+                a = (mask >> s) & 1
+                acc[b] += (la + lb * s) * a  # an unanswered cell adds 0, as in the table
+                cnt[b] += a
+            continue
+        sc = score[j]
+        an = answered[j]
+        for b in range(m):
+            s = sl[b]
+            acc[b] += sc[s]
+            cnt[b] += an[s]
+    # the scale's kind and rounding are fixed for the block: one straight loop each
+    # (with error_model="numpy" a division by no items is NaN, then not kept)
+    nd, f, ni = need[k], factor[k], n_items[k]
+    if kind[k] == MEAN:
+        for b in range(m):
+            acc[b] = acc[b] / cnt[b]
+    elif kind[k] == PRORATE:
+        for b in range(m):
+            acc[b] = acc[b] * ni / cnt[b]
+    if rule[k] == ROUND_HALF_AWAY:
+        for b in range(m):
+            x = acc[b]
+            acc[b] = -np.floor(-x * f + _HALF) / f if x < 0 else np.floor(x * f + _HALF) / f
+    for b in range(m):
+        c = cnt[b]
+        ov[b] = acc[b] if c >= nd else np.nan
+        on[b] = c
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def score_item_scales(
     slots,
@@ -114,9 +179,15 @@ def score_item_scales(
     band_ptr,
     mins,
     tab,
+    fix_ptr,
+    fix_item,
+    fix_val,
+    fix_hit,
     out_val,
     out_n,
     out_band,
+    row_lo,
+    row_hi,
 ):  # pragma: no cover - compiled
     """Every item-based scale, the sums of those scales and their bands, a block of rows at
     a time (a block's values are still in cache when sums of scales and bands read them).
@@ -129,21 +200,23 @@ def score_item_scales(
     numpy): item rows of ``slots``, or for COMBINE earlier scales' rows of ``out_val``.
     Band scheme t bands scale band_of[t] by mins[band_ptr[t]:band_ptr[t+1]] (ascending);
     its codes are tab[band_ptr[t] + t : band_ptr[t+1] + t + 1] (see :func:`_band_block`).
+    Fixed values of scale k are entries fix_ptr[k]:fix_ptr[k+1]: the value fix_val[e] where
+    item row fix_item[e]'s slot s has fix_hit[e, s] set, applied in order.
+    Only rows row_lo..row_hi-1 are computed (threads take a range each).
     """
-    n = out_val.shape[1]
     acc = np.empty(_BLOCK)
     cnt = np.empty(_BLOCK, dtype=np.int64)
     tot = np.empty(_BLOCK, dtype=np.int64)
     rank = np.empty(_BLOCK, dtype=np.uint64)
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
+    for start in range(row_lo, row_hi, _BLOCK):
+        stop = min(start + _BLOCK, row_hi)
         m = stop - start
         for k in range(kind.shape[0]):
             first = members[ptr[k]]
+            ov = out_val[k, start:stop]
+            on = out_n[k, start:stop]
             if kind[k] == SINGLE:
                 sl = slots[first, start:stop]
-                ov = out_val[k, start:stop]
-                on = out_n[k, start:stop]
                 mask = bits[first]
                 if mask >= 0:
                     la, lb = lin_a[first], lin_b[first]
@@ -152,18 +225,15 @@ def score_item_scales(
                         a = (mask >> s) & 1
                         ov[b] = la + lb * s if a else np.nan
                         on[b] = a
-                    continue
-                sc = score[first]
-                an = answered[first]
-                for b in range(m):
-                    s = sl[b]
-                    a = an[s]
-                    ov[b] = sc[s] if a else np.nan
-                    on[b] = a
-                continue
-            ov = out_val[k, start:stop]
-            on = out_n[k, start:stop]
-            if kind[k] == COMBINE:
+                else:
+                    sc = score[first]
+                    an = answered[first]
+                    for b in range(m):
+                        s = sl[b]
+                        a = an[s]
+                        ov[b] = sc[s] if a else np.nan
+                        on[b] = a
+            elif kind[k] == COMBINE:
                 for b in range(m):
                     acc[b] = 0.0
                     cnt[b] = 0
@@ -181,47 +251,38 @@ def score_item_scales(
                 for b in range(m):
                     ov[b] = acc[b] if cnt[b] >= nd else np.nan
                     on[b] = tot[b]
-                continue
-            for b in range(m):
-                acc[b] = 0.0
-                cnt[b] = 0
-            for p in range(ptr[k], ptr[k + 1]):
-                j = members[p]
-                sl = slots[j, start:stop]
-                mask = bits[j]
-                if mask >= 0:
-                    la, lb = lin_a[j], lin_b[j]
-                    for b in range(m):
-                        s = np.int64(sl[b])
-                        a = (mask >> s) & 1
-                        acc[b] += (la + lb * s) * a  # an unanswered cell adds 0, as in the table
-                        cnt[b] += a
-                    continue
-                sc = score[j]
-                an = answered[j]
+            else:
+                _item_scale(
+                    k,
+                    slots,
+                    score,
+                    answered,
+                    bits,
+                    lin_a,
+                    lin_b,
+                    ptr,
+                    members,
+                    kind,
+                    need,
+                    n_items,
+                    rule,
+                    factor,
+                    acc,
+                    cnt,
+                    ov,
+                    on,
+                    start,
+                    stop,
+                )
+            # fixed values (e.g. a score set to 0 by a gate item's answer), before sums of
+            # scales and bands read this scale
+            for e in range(fix_ptr[k], fix_ptr[k + 1]):
+                gate = slots[fix_item[e], start:stop]
+                hit = fix_hit[e]
+                v = fix_val[e]
                 for b in range(m):
-                    s = sl[b]
-                    acc[b] += sc[s]
-                    cnt[b] += an[s]
-            # the scale's kind and rounding are fixed for the block: one straight loop each
-            # (with error_model="numpy" a division by no items is NaN, then not kept)
-            nd, f, ni = need[k], factor[k], n_items[k]
-            if kind[k] == MEAN:
-                for b in range(m):
-                    acc[b] = acc[b] / cnt[b]
-            elif kind[k] == PRORATE:
-                for b in range(m):
-                    acc[b] = acc[b] * ni / cnt[b]
-            if rule[k] == ROUND_HALF_AWAY:
-                for b in range(m):
-                    x = acc[b]
-                    acc[b] = (
-                        -np.floor(-x * f + _HALF) / f if x < 0 else np.floor(x * f + _HALF) / f
-                    )
-            for b in range(m):
-                c = cnt[b]
-                ov[b] = acc[b] if c >= nd else np.nan
-                on[b] = c
+                    if hit[gate[b]]:
+                        ov[b] = v
         for t in range(band_of.shape[0]):
             lo, hi = band_ptr[t], band_ptr[t + 1]
             _band_block(

@@ -15,6 +15,7 @@ from types import ModuleType
 
 import numpy as np
 
+from .._internal import threads
 from .model import Instrument, Scale
 
 #: slots per item: a byte
@@ -168,13 +169,15 @@ class KernelScores:
     values: dict[str, np.ndarray]
     counts: dict[str, np.ndarray]
     bands: dict[str, np.ndarray]
+    #: scales whose fixed values the kernel applied
+    fixed: frozenset[str] = frozenset()
 
 
 def _final_in_kernel(sc: Scale) -> bool:
-    """Whether the kernel's value of an item scale is its final value (no fixed values, no
-    rounding left to numpy), so sums of scales and bands may read it in the kernel."""
-    rounded_in_kernel = len(sc.items) == 1 or sc.rounding.rule in ("none", "half_away_from_zero")
-    return rounded_in_kernel and not sc.fixed_values
+    """Whether the kernel's value of an item scale is its final value (no rounding left to
+    numpy; fixed values are then applied in the kernel), so sums of scales and bands may
+    read it in the kernel."""
+    return len(sc.items) == 1 or sc.rounding.rule in ("none", "half_away_from_zero")
 
 
 def score_item_scales(
@@ -202,8 +205,7 @@ def score_item_scales(
         if sc.method == "sum_of_scales" and all(s in final for s in sc.scales):
             row[sc.id] = len(scales)
             scales.append(sc)
-            if not sc.fixed_values:
-                final.add(sc.id)
+            final.add(sc.id)
     score = np.stack([items[i].packed.score for i in order])
     answered = np.stack([items[i].packed.answered for i in order])
     lines = [items[i].packed.line for i in order]
@@ -243,10 +245,20 @@ def score_item_scales(
             band_ptr.append(len(mins))
             tab.extend([-1, *levels])  # kernel._band_block: missing, then by rank
             band_cols.append(colname)
+    # fixed values of final scales, as scoring._apply_fixed_values: the gate item's slots
+    # whose canonical code is one of the condition's codes
+    fix_ptr, fix_item, fix_val, fix_hit = [0], [], [], []
+    for sc in scales:
+        for fv in sc.fixed_values if sc.id in final else ():
+            gate = items[fv.when.item].packed
+            fix_item.append(order[fv.when.item])
+            fix_val.append(fv.value)
+            fix_hit.append(np.isin(gate.canon, np.array(fv.when.codes, dtype=float)))
+        fix_ptr.append(len(fix_item))
     out_val = np.empty((len(scales), n))
     out_n = np.empty((len(scales), n), dtype=count_dtype)
     out_band = np.empty((len(band_of), n), dtype=np.int8)
-    k.score_item_scales(
+    args = (
         slots,
         score,
         answered,
@@ -264,10 +276,16 @@ def score_item_scales(
         np.array(band_ptr, dtype=np.int64),
         np.array(mins, dtype=float),
         np.array(tab, dtype=np.int8),
+        np.array(fix_ptr, dtype=np.int64),
+        np.array(fix_item, dtype=np.int64),
+        np.array(fix_val, dtype=float),
+        np.array(fix_hit, dtype=np.uint8).reshape(len(fix_hit), SLOTS),
         out_val,
         out_n,
         out_band,
     )
+    parts = threads.row_ranges(n, threads.count(n))
+    threads.map_in_order(lambda r: k.score_item_scales(*args, *r), parts, len(parts))
     values, counts = {}, {}
     for r, sc in enumerate(scales):
         v = out_val[r]
@@ -275,7 +293,8 @@ def score_item_scales(
         if not rounded and sc.rounding.rule not in ("none", "half_away_from_zero"):
             v = round_after(v, sc)
         values[sc.id], counts[sc.id] = v, out_n[r]
-    return KernelScores(values, counts, dict(zip(band_cols, out_band, strict=True)))
+    bands = dict(zip(band_cols, out_band, strict=True))
+    return KernelScores(values, counts, bands, frozenset(final))
 
 
 def band_codes(value: np.ndarray, mins: np.ndarray, levels: list[int]) -> np.ndarray | None:

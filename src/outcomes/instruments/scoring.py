@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._attrs import attach
-from .._internal import cells
+from .._internal import cells, threads
 from .._internal.columns import check_frame, one_value_per_cell
 from .._internal.params import (
     COLUMN_MAP,
@@ -728,42 +728,24 @@ def _prepare_slots(
     labels = data.index.to_numpy()
     slots = np.empty((len(coders), n), dtype=np.uint8)
     items: dict[str, _slots.SlotEncoded] = {}
-    issue_parts: list[pd.DataFrame] = []
+    todo = []
     for row, (item_id, (coder, packed)) in enumerate(coders.items()):
         out = slots[row]
         src = item_columns.get(item_id)
         if src is None:  # an optional item not collected: every cell a blank
             out.fill(packed.size)
             items[item_id] = _slots.SlotEncoded(out, packed, np.empty(0, np.int64), [])
-            continue
-        col = data[src]
-        if _is_text(col):
-            meant = _byte_codes(col, coder.labels, out)
-            if meant is not None:
-                codes, (num_u, lab_u, why_u) = out, meant
-            else:
-                codes, num_u, lab_u, why_u = _factorise(col, coder.labels)
-            slot_u = _slots.text_slots(packed, coder.source, coder.canonical, num_u, lab_u)
-            unreadable_u = np.array([w is not None for w in why_u], dtype=bool)
-            # passes over the cells only when some distinct value is unreadable or invalid
-            bad_pos = np.flatnonzero(unreadable_u[codes]) if unreadable_u.any() else _NONE
-            bad_why = why_u[codes[bad_pos]].tolist()
-            invalid_u = packed.invalid[slot_u].astype(bool)
-            if invalid_u.any():
-                extra = np.flatnonzero(invalid_u[codes])
-                bad_pos = np.concatenate([bad_pos, extra])
-                bad_why = bad_why + [coder._out_of_range()] * len(extra)
-            if codes is out:
-                _slots.remap(slot_u, out)
-            else:
-                _slots.gather(slot_u, codes, out)
         else:
-            numeric, _, bad_pos, bad_why = _parse_cells(col, coder.labels)
-            if _slots.encode_numbers(packed, numeric, out):
-                extra = np.flatnonzero(packed.invalid[out])
-                extra = np.setdiff1d(extra, bad_pos, assume_unique=True)
-                bad_pos = np.concatenate([bad_pos, extra])
-                bad_why = bad_why + [coder._out_of_range()] * len(extra)
+            # columns taken here, not in the threads: pandas is not promised thread-safe
+            todo.append((item_id, src, data[src], coder, packed, out))
+
+    def encode(task):
+        return _encode_slots(*task[2:])
+
+    # columns are encoded side by side: the compiled encoders release the GIL
+    done = threads.map_in_order(encode, todo, threads.count(n))
+    issue_parts: list[pd.DataFrame] = []
+    for (item_id, src, col, _, packed, out), (bad_pos, bad_why) in zip(todo, done, strict=True):
         items[item_id] = _slots.SlotEncoded(out, packed, bad_pos, bad_why)
         if len(bad_pos):
             issue_parts.append(
@@ -775,10 +757,46 @@ def _prepare_slots(
                     item=item_id,
                 )
             )
+    items = {item_id: items[item_id] for item_id in coders}  # the slot matrix's row order
     issue_parts.append(_duplicate_administrations(data))
     prep = _Prepared(data, items, _concat_issues(issue_parts), item_columns)
     prep.slots = slots
     return prep
+
+
+def _encode_slots(
+    col: pd.Series, coder: _ItemCoder, packed: _slots.PackedItem, out: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """One item column's slots written to ``out``; returns the bad cells' positions and
+    reasons (unreadable text, then out-of-range values)."""
+    if _is_text(col):
+        meant = _byte_codes(col, coder.labels, out)
+        if meant is not None:
+            codes, (num_u, lab_u, why_u) = out, meant
+        else:
+            codes, num_u, lab_u, why_u = _factorise(col, coder.labels)
+        slot_u = _slots.text_slots(packed, coder.source, coder.canonical, num_u, lab_u)
+        unreadable_u = np.array([w is not None for w in why_u], dtype=bool)
+        # passes over the cells only when some distinct value is unreadable or invalid
+        bad_pos = np.flatnonzero(unreadable_u[codes]) if unreadable_u.any() else _NONE
+        bad_why = why_u[codes[bad_pos]].tolist()
+        invalid_u = packed.invalid[slot_u].astype(bool)
+        if invalid_u.any():
+            extra = np.flatnonzero(invalid_u[codes])
+            bad_pos = np.concatenate([bad_pos, extra])
+            bad_why = bad_why + [coder._out_of_range()] * len(extra)
+        if codes is out:
+            _slots.remap(slot_u, out)
+        else:
+            _slots.gather(slot_u, codes, out)
+        return bad_pos, bad_why
+    numeric, _, bad_pos, bad_why = _parse_cells(col, coder.labels)
+    if _slots.encode_numbers(packed, numeric, out):
+        extra = np.flatnonzero(packed.invalid[out])
+        extra = np.setdiff1d(extra, bad_pos, assume_unique=True)
+        bad_pos = np.concatenate([bad_pos, extra])
+        bad_why = bad_why + [coder._out_of_range()] * len(extra)
+    return bad_pos, bad_why
 
 
 def _duplicate_administrations(data: pd.DataFrame) -> pd.DataFrame:
@@ -1003,7 +1021,8 @@ def _score_prepared(
             value, n = fast.values[sc.id], fast.counts[sc.id]
         else:
             value, n = _score_scale(sc, prep, values, counts, prorate)
-        value = _apply_fixed_values(sc, prep, value)
+        if sc.id not in fast.fixed:
+            value = _apply_fixed_values(sc, prep, value)
         values[sc.id], counts[sc.id] = value, n
         cols[sc.id] = value
         # Items answered; unknown (<NA>) for scores supplied without items.

@@ -1,0 +1,59 @@
+"""Work split over threads, for compiled kernels that release the GIL.
+
+Only large inputs are split: a thread pays for itself above about a hundred thousand rows, and
+below that the one-thread path is exactly the old code path. Results are identical whatever
+the number of threads (each thread writes its own rows or columns of a preallocated output).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: rows below which work stays on the calling thread
+MIN_ROWS_PER_THREAD = 100_000
+#: most threads used, however many cores the process may run on
+MAX_THREADS = 8
+#: None: as many threads as cores this process may use (at most MAX_THREADS); an integer
+#: fixes the count (1: everything on the calling thread, as before threads were used)
+threads: int | None = None
+
+
+def available() -> int:
+    """Cores this process may run on (its CPU affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def count(rows: int) -> int:
+    """Threads worth using on ``rows`` rows of work."""
+    cap = threads if threads is not None else min(available(), MAX_THREADS)
+    return max(1, min(cap, rows // MIN_ROWS_PER_THREAD))
+
+
+@cache
+def _pool(size: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=size, thread_name_prefix="outcomes")
+
+
+def map_in_order(fn: Callable[[T], R], items: Iterable[T], n_threads: int) -> list[R]:
+    """``[fn(x) for x in items]``, spread over ``n_threads`` threads when more than one; the
+    first exception raised by any call is raised here."""
+    items = list(items)
+    if n_threads <= 1 or len(items) <= 1:
+        return [fn(x) for x in items]
+    return list(_pool(n_threads).map(fn, items))
+
+
+def row_ranges(rows: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` contiguous (start, stop) ranges covering ``rows`` rows, nearly equal."""
+    edges = [rows * p // parts for p in range(parts + 1)]
+    return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
