@@ -157,6 +157,8 @@ class QualityRecord:
     ) -> None:
         """Notes from a bad-cell table (``row, column, ..., reason, severity``): one per column
         and reason, counting rows; ``error_action`` / ``warning_action`` say what was done."""
+        if issues.empty:  # the usual case: nothing to group
+            return
         is_error = issues["severity"] == "error"
         self.add_reasons(source, issues[is_error], action=error_action, where="column")
         self.add_reasons(source, issues[~is_error], action=warning_action, where="column")

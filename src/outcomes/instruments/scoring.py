@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Literal
 
 import numpy as np
@@ -691,11 +692,29 @@ def _use_kernel(n_rows: int) -> bool:
     return _slots.kernel() is not None
 
 
+#: _slot_coders' results by (id of the instrument, coding), with the instrument itself so
+#: that an id reused by a later object is never mistaken for it (instruments are immutable)
+_CODERS: dict[tuple[int, str | None], tuple[Instrument, dict | None]] = {}
+
+
 def _slot_coders(
     inst: Instrument, coding: str | None
 ) -> dict[str, tuple[_ItemCoder, _slots.PackedItem]] | None:
     """Per coded item its coder and packed tables, or None when the slot path cannot score
     this instrument (continuous answers, codes that are not small integers)."""
+    key = (id(inst), coding)
+    hit = _CODERS.get(key)
+    if hit is not None and hit[0] is inst:
+        return hit[1]
+    if len(_CODERS) > 64:
+        _CODERS.clear()
+    _CODERS[key] = (inst, _build_slot_coders(inst, coding))
+    return _CODERS[key][1]
+
+
+def _build_slot_coders(
+    inst: Instrument, coding: str | None
+) -> dict[str, tuple[_ItemCoder, _slots.PackedItem]] | None:
     out = {}
     for it in inst.coded_items:
         rset = inst.response_sets[it.response_set]
@@ -998,10 +1017,17 @@ def _band_columns(sc: Scale, codes: list[np.ndarray]) -> dict[str, pd.Categorica
     # codes are -1..levels-1 by construction (remap), so pandas need not check them
     return {
         colname: pd.Categorical.from_codes(
-            c, categories=[b.label for b in scheme.levels], ordered=True, validate=False
+            c, dtype=_band_dtype(tuple(b.label for b in scheme.levels)), validate=False
         )
         for colname, scheme, c in zip(sc.band_columns(), sc.bands, codes, strict=True)
     }
+
+
+@cache
+def _band_dtype(labels: tuple[str, ...]) -> pd.CategoricalDtype:
+    """A band scheme's ordered categories, built once (checking them costs more than
+    wrapping a million codes)."""
+    return pd.CategoricalDtype(list(labels), ordered=True)
 
 
 def _score_prepared(
