@@ -10,7 +10,9 @@ the numba kernels' one-off cost: compiling them (a fresh process with an empty c
 loading them from the on-disk cache (a fresh process afterwards).
 
 Targets (issue 21): codes within 3x the floor, labels within 2x codes, peak memory within 3x
-the item array, linear in rows.
+the item array, linear in rows. Frames this large are scored on every core the process may use
+(``outcomes._internal.threads``); the same contenders kept on one thread are reported beside
+them, since the floor is one thread. CPU ratios are of the default (threaded) contenders.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 
 import outcomes as oc
+from outcomes._internal import threads
 from outcomes.instruments import scoring
 
 N = int(os.environ.get("OUTCOMES_BENCH_SCORING_N", 1_000_000))
@@ -87,6 +90,20 @@ def _numpy_path(fn):
     return run
 
 
+def _one_thread(fn):
+    """``fn`` with scoring kept on the calling thread (large frames are otherwise split over
+    the cores this process may use; the floor is one thread)."""
+
+    def run():
+        threads.threads = 1
+        try:
+            return fn()
+        finally:
+            threads.threads = None
+
+    return run
+
+
 def _peak_mb(fn) -> float:
     gc.collect()
     tracemalloc.start()
@@ -108,6 +125,8 @@ def _case(instrument: str, seed: int) -> dict:
         "score_codes": lambda: oc.score(codes, instrument, errors="flag"),
         "score_labels": lambda: oc.score(labels, instrument, errors="flag"),
         "score_codes_numpy_path": _numpy_path(lambda: oc.score(codes, instrument, errors="flag")),
+        "score_codes_one_thread": _one_thread(lambda: oc.score(codes, instrument, errors="flag")),
+        "score_labels_one_thread": _one_thread(lambda: oc.score(labels, instrument, errors="flag")),
     }
     # identical results from codes and labels (the labels are the same answers) and from the
     # compiled and numpy paths
@@ -121,8 +140,8 @@ def _case(instrument: str, seed: int) -> dict:
             w, c = _once_cpu(fn)
             wall[name].append(w)
             cpu[name].append(c)
-    floor, cod, lab, ref = (_stats(wall[k]) for k in contenders)
-    cfloor, ccod, clab, cref = (_stats(cpu[k]) for k in contenders)
+    floor, cod, lab, ref, cod1, lab1 = (_stats(wall[k]) for k in contenders)
+    cfloor, ccod, clab, cref, _, _ = (_stats(cpu[k]) for k in contenders)
     item_mb = arr.nbytes / 2**20
     both = ("min", "median")
     return {
@@ -137,6 +156,11 @@ def _case(instrument: str, seed: int) -> dict:
         "ratio_codes_to_floor": {s: cod[s] / floor[s] for s in both},
         "ratio_labels_to_codes": {s: lab[s] / cod[s] for s in both},
         "ratio_numpy_path_to_floor": {s: ref[s] / floor[s] for s in both},
+        "threads": threads.count(N),
+        "codes_one_thread_seconds": cod1,
+        "labels_one_thread_seconds": lab1,
+        "ratio_codes_one_thread_to_floor": {s: cod1[s] / floor[s] for s in both},
+        "ratio_labels_to_codes_one_thread": {s: lab1[s] / cod1[s] for s in both},
         "cpu_seconds": {"floor": cfloor, "codes": ccod, "labels": clab, "numpy_path": cref},
         "cpu_ratio_codes_to_floor": {s: ccod[s] / cfloor[s] for s in both},
         "cpu_ratio_labels_to_codes": {s: clab[s] / ccod[s] for s in both},

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import outcomes as oc
+from outcomes._internal import threads
 from outcomes.instruments import _slots, scoring
 
 pytestmark = pytest.mark.skipif(_slots.kernel() is None, reason="numba is not installed")
@@ -109,6 +110,23 @@ def test_kernel_scores_exactly_as_numpy(instrument_id, data):
     inst, df = data.draw(responses(instrument_id))
     prorate = data.draw(st.sampled_from([None, False]))
     got, want = _score_both(df, inst, prorate=prorate)
+    _assert_same(got, want)
+
+
+@pytest.mark.parametrize("instrument_id", SLOTTED)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_threads_score_exactly_as_one_thread(instrument_id, data):
+    # columns encoded side by side and rows split between threads (here on frames of a few
+    # rows, which normally stay on one thread): the same scores and issues, in the same order
+    inst, df = data.draw(responses(instrument_id, max_rows=40))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(scoring, "_engine", "kernel")
+        mp.setattr(threads, "threads", 1)
+        want = oc.score(df, inst, errors="flag")
+        mp.setattr(threads, "MIN_ROWS_PER_THREAD", 1)
+        mp.setattr(threads, "threads", data.draw(st.integers(2, 5)))
+        got = oc.score(df, inst, errors="flag")
     _assert_same(got, want)
 
 
