@@ -117,6 +117,14 @@ def _stats(times: list[float]) -> dict:
     return {"min": min(times), "median": statistics.median(times), "all": times}
 
 
+def got_arrays(frame: pd.DataFrame) -> list:
+    """Each column's values as stored (a Categorical for bands)."""
+    return [
+        frame[c].array if isinstance(frame[c].dtype, pd.CategoricalDtype) else frame[c].to_numpy()
+        for c in frame.columns
+    ]
+
+
 def _case(instrument: str, seed: int) -> dict:
     codes, labels = _frames(instrument, N, seed)
     arr = codes.to_numpy()
@@ -133,6 +141,10 @@ def _case(instrument: str, seed: int) -> dict:
     got = contenders["score_codes"]()
     pd.testing.assert_frame_equal(got, contenders["score_labels"](), check_dtype=False)
     pd.testing.assert_frame_equal(got, contenders["score_codes_numpy_path"]())
+    # a second floor: writing the result's columns (fresh arrays of the same dtypes, filled),
+    # which any scorer that returns these columns must do and the read floor does not
+    dtypes = [c.codes.dtype if isinstance(c, pd.Categorical) else c.dtype for c in got_arrays(got)]
+    contenders["output_write_floor"] = lambda: [np.full(N, 1, dtype=d) for d in dtypes]
     wall: dict[str, list[float]] = {k: [] for k in contenders}
     cpu: dict[str, list[float]] = {k: [] for k in contenders}
     for _ in range(ROUNDS):
@@ -140,8 +152,8 @@ def _case(instrument: str, seed: int) -> dict:
             w, c = _once_cpu(fn)
             wall[name].append(w)
             cpu[name].append(c)
-    floor, cod, lab, ref, cod1, lab1 = (_stats(wall[k]) for k in contenders)
-    cfloor, ccod, clab, cref, _, _ = (_stats(cpu[k]) for k in contenders)
+    floor, cod, lab, ref, cod1, lab1, wfloor = (_stats(wall[k]) for k in contenders)
+    cfloor, ccod, clab, cref, _, _, _ = (_stats(cpu[k]) for k in contenders)
     item_mb = arr.nbytes / 2**20
     both = ("min", "median")
     return {
@@ -156,6 +168,9 @@ def _case(instrument: str, seed: int) -> dict:
         "ratio_codes_to_floor": {s: cod[s] / floor[s] for s in both},
         "ratio_labels_to_codes": {s: lab[s] / cod[s] for s in both},
         "ratio_numpy_path_to_floor": {s: ref[s] / floor[s] for s in both},
+        "output_write_floor_seconds": wfloor,
+        "output_mb": sum(np.dtype(d).itemsize for d in dtypes) * N / 2**20,
+        "ratio_codes_to_read_plus_write_floor": {s: cod[s] / (floor[s] + wfloor[s]) for s in both},
         "threads": threads.count(N),
         "codes_one_thread_seconds": cod1,
         "labels_one_thread_seconds": lab1,
