@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 
 import pytest
@@ -58,3 +59,15 @@ def test_map_in_order_raises_the_first_error():
 
     with pytest.raises(ValueError, match="bad item 3"):
         threads.map_in_order(work, range(8), 2)
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork on this platform"
+)
+def test_a_forked_child_gets_its_own_pool():
+    # the parent's pool threads do not exist in a forked child; reusing its pool would hang
+    assert threads.map_in_order(abs, [-1, -2, -3], 2) == [1, 2, 3]
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(threads.map_in_order, (abs, [-4, -5, -6], 2)).get(timeout=60)
+    assert got == [4, 5, 6]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -39,9 +38,20 @@ def count(rows: int) -> int:
     return max(1, min(cap, rows // MIN_ROWS_PER_THREAD))
 
 
-@cache
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
 def _pool(size: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=size, thread_name_prefix="outcomes")
+    pool = _POOLS.get(size)
+    if pool is None:
+        pool = _POOLS[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="outcomes")
+    return pool
+
+
+# A process forked after a pool started has the pool's bookkeeping but not its threads: work
+# given to it would wait for ever. The child starts its own pools.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_POOLS.clear)
 
 
 def map_in_order(fn: Callable[[T], R], items: Iterable[T], n_threads: int) -> list[R]:
