@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._internal.sql import ident
 from ..errors import DataStructureError
 from .schema import PROBLEM_COLUMNS, REFERENCE, TABLES, _parse, table_files
 
@@ -54,14 +55,10 @@ def connect(memory_limit: str = "3GB", threads: int | None = None):
     return con
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _as_text(col: str, dtype: str) -> str:
     """Codes as text, trimmed, blank = missing; 1.0 stored as a float becomes '1' (as the pandas
     reader does)."""
-    c = _ident(col)
+    c = ident(col)
     if dtype == "VARCHAR":
         return f"NULLIF(TRIM({c}), '')"
     if dtype in ("FLOAT", "DOUBLE") or dtype.startswith("DECIMAL"):
@@ -79,7 +76,7 @@ def _column(col: str, kind: str, dtype: str | None) -> tuple[list[str], str | No
         if kind == "score":
             items.append("CAST(NULL AS DOUBLE) AS score")
         return items, None
-    c = _ident(col)
+    c = ident(col)
     if kind in ("text", "time"):
         return [f"{_as_text(col, dtype)} AS {col}"], None
     if kind == "score":

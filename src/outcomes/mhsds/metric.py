@@ -12,10 +12,10 @@ import pandas as pd
 
 from .._internal.dates import to_timestamp
 from .._internal.params import Options, validate_params
+from .._internal.sql import ident
 from .._internal.text import unknown
 from ..errors import OutcomesError
 from . import method
-from .duck import _ident
 from .extract import MHSDSExtract
 from .reference import (
     BREAKDOWNS,
@@ -74,7 +74,7 @@ def _as_written(frame: pd.DataFrame) -> str:
     engines' dates come back to pandas as timestamps, and are dates again here."""
     cols = []
     for name in frame.columns:
-        q = _ident(str(name))
+        q = ident(str(name))
         s = frame[name]
         if s.dtype.kind == "M" and bool((s.isna() | (s == s.dt.normalize())).all()):
             q = f"CAST({q} AS DATE) AS {q}"

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._internal.params import OPTIONAL_TEXT, TEXT, WAVE_LABEL, ArrayLike, Options, validate_params
+from .._internal.sql import ident
 from .._internal.text import unknown
 from .._internal.waves import order_waves
 from .._version import __version__
@@ -65,10 +66,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _quote(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
 
 
 class Store:
@@ -281,8 +278,8 @@ class Store:
         keycols = [c for c in keycols if c in held_cols]
         if not keycols:
             return 0, 0, data
-        cols = ", ".join(_quote(c) for c in keycols)
-        held = self.con.execute(f"SELECT DISTINCT {cols} FROM {_quote(stored)}").df()
+        cols = ", ".join(ident(c) for c in keycols)
+        held = self.con.execute(f"SELECT DISTINCT {cols} FROM {ident(stored)}").df()
         probe = data[keycols].astype(str)
         held = held.astype(str)
         mask = pd.MultiIndex.from_frame(probe).isin(pd.MultiIndex.from_frame(held))
@@ -299,9 +296,9 @@ class Store:
             return n, 0, data.loc[~mask]
         # replace: delete the held records that the new file supersedes
         self.con.register("_incoming_keys", probe[mask].drop_duplicates())
-        cond = " AND ".join(f"CAST(t.{_quote(c)} AS VARCHAR) = k.{_quote(c)}" for c in keycols)
+        cond = " AND ".join(f"CAST(t.{ident(c)} AS VARCHAR) = k.{ident(c)}" for c in keycols)
         self.con.execute(
-            f"DELETE FROM {_quote(stored)} t WHERE EXISTS (SELECT 1 FROM _incoming_keys k "
+            f"DELETE FROM {ident(stored)} t WHERE EXISTS (SELECT 1 FROM _incoming_keys k "
             f"WHERE {cond})"
         )
         self.con.unregister("_incoming_keys")
@@ -316,7 +313,7 @@ class Store:
         # replaced by the next import's register, so it is only dropped on success.
         self.con.register("_incoming", frame)
         if stored not in self._tables():
-            self.con.execute(f"CREATE TABLE {_quote(stored)} AS SELECT * FROM _incoming")
+            self.con.execute(f"CREATE TABLE {ident(stored)} AS SELECT * FROM _incoming")
             self.con.unregister("_incoming")
             return
         held = self._columns(stored)
@@ -327,12 +324,12 @@ class Store:
         for col in frame.columns:
             if col not in held:
                 self.con.execute(
-                    f"ALTER TABLE {_quote(stored)} ADD COLUMN {_quote(col)} {types[col]}"
+                    f"ALTER TABLE {ident(stored)} ADD COLUMN {ident(col)} {types[col]}"
                 )
         import duckdb
 
         try:
-            self.con.execute(f"INSERT INTO {_quote(stored)} BY NAME SELECT * FROM _incoming")
+            self.con.execute(f"INSERT INTO {ident(stored)} BY NAME SELECT * FROM _incoming")
         except duckdb.Error as e:  # a column's type differs from what the store holds
             raise StoreError(
                 f"{stored}: the new rows do not fit the columns held ({e}); "
@@ -363,7 +360,7 @@ class Store:
             )
             raise StoreError(f"nothing imported into {stored} yet; " + unknown(
                 "table", stored, held).split("; ", 1)[1])  # fmt: skip
-        out = self.con.execute(f"SELECT * FROM {_quote(stored)}").df()
+        out = self.con.execute(f"SELECT * FROM {ident(stored)}").df()
         if waves is not None:
             wanted = [str(w) for w in ([waves] if isinstance(waves, str) else waves)]
             present = sorted(set(out.get("wave", pd.Series(dtype=str)).dropna().astype(str)))
@@ -385,7 +382,7 @@ class Store:
             base = stored.split("__")[0]
             date = kind(base).date
             year = (
-                f"CAST(year(TRY_CAST({_quote(date)} AS DATE)) AS INTEGER)"
+                f"CAST(year(TRY_CAST({ident(date)} AS DATE)) AS INTEGER)"
                 if date and date in cols
                 else "CAST(NULL AS INTEGER)"
             )
@@ -394,7 +391,7 @@ class Store:
                 self.con.execute(
                     f"SELECT '{stored}' AS \"table\", {wave} AS wave, {year} AS year, "
                     f"count(*) AS rows, count(DISTINCT _import_id) AS imports "
-                    f"FROM {_quote(stored)} GROUP BY ALL ORDER BY ALL"
+                    f"FROM {ident(stored)} GROUP BY ALL ORDER BY ALL"
                 ).df()
             )
         if not frames:
