@@ -100,3 +100,21 @@ def test_synthetic_100k_spark_equals_duckdb_and_pandas():
     _same(a, b)
     _same(a, oc.cyp_outcome_metric(ex, engine="pandas", **kw))
     assert a.to_frame()["n_referrals"].iloc[0] > 30_000  # about 40% of the referrals count
+
+
+def test_local_spark_heap_is_checked_and_cannot_change_once_running():
+    from outcomes.errors import InvalidParameterError
+    from outcomes.mhsds import engines
+
+    # refused before any JVM starts: the message names the parameter
+    for bad in ("2 GB", "", "0g", "lots", 2, True):
+        with pytest.raises(InvalidParameterError, match="driver_memory"):
+            engines.local_spark(driver_memory=bad)
+    _need_spark()
+    spark = engines.local_spark()
+    running = engines._SPARK_MEMORY
+    assert engines.local_spark(driver_memory=running.upper()) is spark
+    assert engines.local_spark() is spark
+    other = "3g" if running != "3g" else "4g"
+    with pytest.raises(ValueError, match="already runs with driver_memory"):
+        engines.local_spark(driver_memory=other)

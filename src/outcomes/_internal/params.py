@@ -34,6 +34,7 @@ import functools
 import inspect
 import math
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from numbers import Integral, Real
@@ -56,6 +57,7 @@ __all__ = [
     "MappingOf",
     "Options",
     "Pair",
+    "Pattern",
     "deprecated_values",
     "check_value",
     "renamed_params",
@@ -225,6 +227,27 @@ class Options(Constraint):
 
     def __str__(self) -> str:
         return "one of " + ", ".join(repr(o) for o in sorted(self.options, key=str))
+
+
+class Pattern(Constraint):
+    """Text matching a regular expression in full: ``Pattern(r"[0-9]+[kmg]", "a size such
+    as '2g'")``; ``what`` is how the message describes it.
+
+    Example:
+        >>> p = Pattern(r"[0-9]+[kmgt]?", "a memory size such as '2g'")
+        >>> p.is_satisfied_by("512m"), p.is_satisfied_by("2 GB"), p.is_satisfied_by(2)
+        (True, False, False)
+    """
+
+    def __init__(self, regex: str, what: str, *, flags: int = re.IGNORECASE):
+        self.regex = re.compile(regex, flags)
+        self.what = what
+
+    def is_satisfied_by(self, value: object) -> bool:
+        return isinstance(value, str) and self.regex.fullmatch(value) is not None
+
+    def __str__(self) -> str:
+        return self.what
 
 
 class Date(Constraint):

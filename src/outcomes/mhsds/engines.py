@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._internal.params import Pattern, validate_params
 from .._internal.text import unknown
 
 ENGINES = ("duckdb", "spark", "pandas")
@@ -174,21 +175,44 @@ LOCAL_CONF = {
 }
 
 
-def local_spark(driver_memory: str = "2g"):
+#: the heap the shared local session was started with
+_SPARK_MEMORY: str | None = None
+DEFAULT_DRIVER_MEMORY = "2g"
+
+
+@validate_params(
+    {
+        "driver_memory": [
+            Pattern(r"[1-9][0-9]*[kmgt]?", "a JVM memory size such as '2g' or '512m'"),
+            None,
+        ]
+    }
+)
+def local_spark(driver_memory: str | None = None):
     """A small local SparkSession shared by calls in this process (UTC, 2 cores).
 
-    ``driver_memory`` is the JVM heap (driver and executor in local mode); the process's first
-    call starts the session and decides it.
+    ``driver_memory`` is the JVM heap (driver and executor in local mode), ``"2g"`` unless
+    given. The process's first call starts the session and decides it: a later call asking for
+    another size is refused, since the running JVM cannot change its heap.
     """
-    global _SPARK
-    if _SPARK is None:
-        from pyspark.sql import SparkSession
+    global _SPARK, _SPARK_MEMORY
+    if _SPARK is not None:
+        if driver_memory is not None and driver_memory.lower() != _SPARK_MEMORY:
+            raise ValueError(
+                f"the local Spark session already runs with driver_memory={_SPARK_MEMORY!r}; "
+                f"a JVM cannot change its heap, so {driver_memory!r} cannot apply (ask for it "
+                "in the process's first call, or restart Python)"
+            )
+        return _SPARK
+    from pyspark.sql import SparkSession
 
-        b = SparkSession.builder.master("local[2]").appName("outcomes-mhsds")
-        for k, v in {**LOCAL_CONF, "spark.driver.memory": driver_memory}.items():
-            b = b.config(k, v)
-        _SPARK = b.getOrCreate()
-        _SPARK.sparkContext.setLogLevel("ERROR")
+    memory = (driver_memory or DEFAULT_DRIVER_MEMORY).lower()
+    b = SparkSession.builder.master("local[2]").appName("outcomes-mhsds")
+    for k, v in {**LOCAL_CONF, "spark.driver.memory": memory}.items():
+        b = b.config(k, v)
+    _SPARK = b.getOrCreate()
+    _SPARK_MEMORY = memory
+    _SPARK.sparkContext.setLogLevel("ERROR")
     return _SPARK
 
 
