@@ -237,7 +237,7 @@ def test_a_figure_is_saved_as_matplotlib_tight_would_save_it():
 
     from matplotlib.figure import Figure as MplFigure
 
-    from outcomes.report.render import _png
+    from outcomes.report.render import _png, save_options
 
     def drawn():
         fig = MplFigure(figsize=(5, 3))
@@ -253,7 +253,7 @@ def test_a_figure_is_saved_as_matplotlib_tight_would_save_it():
         return fig
 
     tight = io.BytesIO()
-    drawn().savefig(tight, format="png", dpi=100, bbox_inches="tight")
+    drawn().savefig(tight, bbox_inches="tight", **save_options())
     assert _png(drawn()) == tight.getvalue()
 
 
