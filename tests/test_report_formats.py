@@ -229,6 +229,34 @@ def test_every_figure_has_a_title_axis_labels_and_a_caption():
     assert figure_gaps(fig, "Referrals by month") == []
 
 
+def test_a_figure_is_saved_as_matplotlib_tight_would_save_it():
+    """The report measures a figure's tight box without matplotlib's unseen first draw: the
+    PNG must be the one ``bbox_inches="tight"`` gives, byte for byte (legend placed "best",
+    rotated tick labels past the figure's edge, a wrapped title, a label outside the axes)."""
+    import io
+
+    from matplotlib.figure import Figure as MplFigure
+
+    from outcomes.report.render import _png, save_options
+
+    def drawn():
+        fig = MplFigure(figsize=(5, 3))
+        ax = fig.add_subplot()
+        ax.plot(range(12), [k % 5 for k in range(12)], label="referrals")
+        ax.bar(range(12), [k % 3 for k in range(12)], label="decided")
+        ax.set_xticks(range(12), [f"month number {k}" for k in range(12)], rotation=45, ha="right")
+        ax.set_title("A long title that wraps " * 4, wrap=True)
+        ax.set_xlabel("Month")
+        ax.set_ylabel("Referrals")
+        ax.annotate("outside", (11, 4), xytext=(40, 0), textcoords="offset points")
+        ax.legend()
+        return fig
+
+    tight = io.BytesIO()
+    drawn().savefig(tight, bbox_inches="tight", **save_options())
+    assert _png(drawn()) == tight.getvalue()
+
+
 @given(st.floats(0, 1))
 def test_a_proportion_is_a_percentage_within_half_a_unit(p):
     text = format_value(p, percent=True)

@@ -222,25 +222,39 @@ def _parse_counts(table: pd.DataFrame, counts: list[str], marker: str):
     values = np.full((n, c), np.nan)
     starred = np.zeros((n, c), bool)
     bad: list[str] = []
+    # a number's text is always read by float(): a marker float() refuses is no number's text
+    try:
+        float(marker)
+        numeric_marker = True
+    except (TypeError, ValueError):
+        numeric_marker = False
     for j, name in enumerate(counts):
         raw = table[name]
         obj = raw.to_numpy(dtype=object)
-        if pd.api.types.is_bool_dtype(raw.dtype) or any(
-            isinstance(v, bool | np.bool_) for v in obj
-        ):
-            raise OutcomesError(
-                f"count column {name!r} holds true/false values; counts must be whole numbers "
-                "(convert deliberately, e.g. with .astype(int), if 1/0 is meant)"
-            )
-        big = [v for v in obj if _is_number(v) and abs(float(v)) >= _MAX_EXACT]
-        if big:
+        if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iuf" and not numeric_marker:
+            # a plain numeric column (the usual case) holds no true/false value and no marker:
+            # read as floats directly rather than through text, as below, per cell
+            num = raw.to_numpy(dtype=float)
+            star = np.zeros(n, bool)
+            big = obj[np.abs(num) >= _MAX_EXACT]
+            present = ~np.isnan(num)
+        else:
+            if pd.api.types.is_bool_dtype(raw.dtype) or any(
+                isinstance(v, bool | np.bool_) for v in obj
+            ):
+                raise OutcomesError(
+                    f"count column {name!r} holds true/false values; counts must be whole "
+                    "numbers (convert deliberately, e.g. with .astype(int), if 1/0 is meant)"
+                )
+            big = [v for v in obj if _is_number(v) and abs(float(v)) >= _MAX_EXACT]
+            star = (raw.astype("string") == marker).fillna(False).to_numpy(dtype=bool)
+            num = pd.to_numeric(raw.mask(star), errors="coerce").to_numpy(dtype=float)
+            present = ~pd.isna(raw).to_numpy() & ~star
+        if len(big):
             raise OutcomesError(
                 f"count column {name!r} holds {big[0]!r}, beyond the 2**53 up to which counts "
                 "are handled exactly; refusing rather than publishing a wrong number"
             )
-        star = (raw.astype("string") == marker).fillna(False).to_numpy(dtype=bool)
-        num = pd.to_numeric(raw.mask(star), errors="coerce").to_numpy(dtype=float)
-        present = ~pd.isna(raw).to_numpy() & ~star
         wrong = present & (np.isnan(num) | (num < 0) | (num != np.round(num)) | ~np.isfinite(num))
         for i in np.flatnonzero(wrong)[:20]:
             bad.append(f"row {table.index[i]!r}, column {name!r}: {obj[i]!r}")

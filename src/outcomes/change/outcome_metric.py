@@ -23,6 +23,7 @@ MHS110-MHS115 in its metadata), restated in specs/instruments.md:
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -903,9 +904,10 @@ def cyp_outcome_metric(
         >>> cyp_outcome_metric(sc, refs).to_frame()["n_paired"].tolist()
         [1, 0, 0, 1]
     """
-    from ..mhsds.extract import MHSDSExtract
-
-    if isinstance(scores, MHSDSExtract):
+    # An extract exists only once its module is loaded: a plain scores table does not load
+    # the MHSDS package (and its database readers) just to be told it is not one.
+    extract = sys.modules.get("outcomes.mhsds.extract")
+    if extract is not None and isinstance(scores, extract.MHSDSExtract):
         from ..mhsds.metric import run_metric
 
         if referrals is not None:

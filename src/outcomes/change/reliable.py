@@ -534,8 +534,11 @@ class ReliableChangeSummary:
         if self.settings.cutoff is not None:
             entries.append(("recovered_of_clinical", col["recovered"], clin))
         entries.append(("missing", total - n, total))
+        # without groups there is no group column (rather than one made and dropped: this
+        # runs once per summary and again for each call)
         rows = [
-            {gname: labels[g], "measure": m, "count": int(k[g]), "denominator": int(d[g])}
+            ({} if self.by is None else {gname: labels[g]})
+            | {"measure": m, "count": int(k[g]), "denominator": int(d[g])}
             for g in range(n_g)
             for m, k, d in entries
         ]
@@ -544,8 +547,6 @@ class ReliableChangeSummary:
         d = out["denominator"].to_numpy(float)
         out["proportion"] = np.where(d > 0, out["count"] / np.where(d > 0, d, 1), np.nan)
         out["ci_low"], out["ci_high"] = lo, hi
-        if self.by is None:
-            out = out.drop(columns=gname)
         return out
 
     def summary(self) -> str:
