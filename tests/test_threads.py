@@ -71,3 +71,19 @@ def test_a_forked_child_gets_its_own_pool():
     with ctx.Pool(1) as pool:
         got = pool.apply_async(threads.map_in_order, (abs, [-4, -5, -6], 2)).get(timeout=60)
     assert got == [4, 5, 6]
+
+
+def test_the_environment_can_fix_the_thread_count(monkeypatch):
+    monkeypatch.setattr(threads, "threads", None)
+    monkeypatch.setattr(threads, "available", lambda: 8)
+    rows = 100 * threads.MIN_ROWS_PER_THREAD
+    monkeypatch.setenv("OUTCOMES_THREADS", "1")
+    assert threads.count(rows) == 1
+    monkeypatch.setenv("OUTCOMES_THREADS", " 3 ")
+    assert threads.count(rows) == 3
+    monkeypatch.setenv("OUTCOMES_THREADS", "")
+    assert threads.count(rows) == 8
+    for bad in ("0", "-2", "two", "1.5"):
+        monkeypatch.setenv("OUTCOMES_THREADS", bad)
+        with pytest.raises(ValueError, match="OUTCOMES_THREADS"):
+            threads.count(rows)

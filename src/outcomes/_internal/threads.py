@@ -19,9 +19,11 @@ R = TypeVar("R")
 MIN_ROWS_PER_THREAD = 100_000
 #: most threads used, however many cores the process may run on
 MAX_THREADS = 8
-#: None: as many threads as cores this process may use (at most MAX_THREADS); an integer
-#: fixes the count (1: everything on the calling thread, as before threads were used)
+#: None: the environment variable OUTCOMES_THREADS if set, else as many threads as cores this
+#: process may use (at most MAX_THREADS); an integer fixes the count (1: everything on the
+#: calling thread, as before threads were used)
 threads: int | None = None
+ENV = "OUTCOMES_THREADS"
 
 
 def available() -> int:
@@ -32,9 +34,22 @@ def available() -> int:
         return os.cpu_count() or 1
 
 
+def _from_env() -> int | None:
+    text = os.environ.get(ENV, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(
+            f"{ENV} must be a whole number of threads, 1 or more (1: one thread), not {text!r}"
+        )
+    return int(text)
+
+
 def count(rows: int) -> int:
     """Threads worth using on ``rows`` rows of work."""
-    cap = threads if threads is not None else min(available(), MAX_THREADS)
+    cap = threads if threads is not None else _from_env()
+    if cap is None:
+        cap = min(available(), MAX_THREADS)
     return max(1, min(cap, rows // MIN_ROWS_PER_THREAD))
 
 
