@@ -73,25 +73,36 @@ class RemlModel:
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         self._codes, self._blocks = codes, (order, sizes, starts)
         self._dense: list[_Batch] | None = None
-        # For the optimisation, V/σ² = I + ZΛΛZ' is handled by Woodbury's identity within each
-        # block (as lme4): only q x q matrices, q = random effects in the block, are factorised.
-        # Pieces are stacked by q: Z'Z, Z'X, Z'y and which component each column belongs to.
+        self._wood_parts: list | None = None
         self._XtX = self.X.T @ self.X
         self._Xty = self.X.T @ self.y
         self._yty = float(self.y @ self.y)
-        by_q: dict[int, list] = {}
-        for blk in range(int(block.max()) + 1):
-            r = order[starts[blk] : starts[blk] + sizes[blk]]
-            cols, comp = [], []
-            for k, c in enumerate(codes):
-                for g in np.unique(c[r]):
-                    cols.append(c[r] == g)
-                    comp.append(k)
-            Z = np.column_stack(cols).astype(float)
-            by_q.setdefault(Z.shape[1], []).append(
-                (Z.T @ Z, Z.T @ self.X[r], Z.T @ self.y[r], np.array(comp))
-            )
-        self._wood = [tuple(np.stack(part) for part in zip(*v, strict=True)) for v in by_q.values()]
+
+    @property
+    def _wood(self) -> list:
+        """For the optimisation, V/σ² = I + ZΛΛZ' is handled by Woodbury's identity within each
+        block (as lme4): only q x q matrices, q = random effects in the block, are factorised.
+        Pieces are stacked by q: Z'Z, Z'X, Z'y and which component each column belongs to.
+        Built on first use: a Python loop over blocks, which Satterthwaite alone does not need
+        (:class:`InterceptProfile` fits large data and then asks only for Satterthwaite)."""
+        if self._wood_parts is None:
+            order, sizes, starts = self._blocks
+            by_q: dict[int, list] = {}
+            for blk in range(len(sizes)):
+                r = order[starts[blk] : starts[blk] + sizes[blk]]
+                cols, comp = [], []
+                for k, c in enumerate(self._codes):
+                    for g in np.unique(c[r]):
+                        cols.append(c[r] == g)
+                        comp.append(k)
+                Z = np.column_stack(cols).astype(float)
+                by_q.setdefault(Z.shape[1], []).append(
+                    (Z.T @ Z, Z.T @ self.X[r], Z.T @ self.y[r], np.array(comp))
+                )
+            self._wood_parts = [
+                tuple(np.stack(part) for part in zip(*v, strict=True)) for v in by_q.values()
+            ]
+        return self._wood_parts
 
     @property
     def batches(self) -> list[_Batch]:
@@ -299,3 +310,121 @@ class RemlModel:
                 yPPPy = U[i, j] - XWu[i] @ C @ XWu[j]
                 H[i, j] = -trPP + 2 * yPPPy
         return C, A, 2 * np.linalg.pinv(H)
+
+
+class InterceptProfile:
+    """y = Xβ + u_g + e with one random intercept per group, fitted in closed form for any size.
+
+    Within a group of n rows V/σ² = I + λJ (λ = τ/σ²), so |V/σ²| = 1 + nλ and
+    (V/σ²)⁻¹ = I − λ/(1 + nλ) J. Writing x̄_g, ȳ_g for group means, with W the within-group
+    cross-products of [X y] and P_n = Σ over groups of size n of n²[x̄ ȳ]'[x̄ ȳ]:
+
+        [X y]'(V/σ²)⁻¹[X y] = W + Σ_n P_n / (n(1 + nλ))
+
+    a sum of positive terms (no cancellation as λ grows), costing O(sizes) per λ once the
+    per-size sums are made in one O(N) pass. The deviance profiled over β and σ² is then a
+    function of λ alone (lme4's profiled deviance); :meth:`fit` minimises it over λ ≥ 0 from
+    a grid that includes λ = 0, so no start value is needed and the global optimum is found.
+
+    Example:
+        >>> y = np.array([1.0, 2.0, 2.5, 4.0, 3.0, 5.5])
+        >>> m = InterceptProfile(y, np.ones((6, 1)), np.array([0, 0, 1, 1, 2, 2]))
+        >>> v = m.fit()
+        >>> round(v["group"], 4), round(v["residual"], 4)  # as RemlModel's example
+        (1.1458, 1.5833)
+    """
+
+    #: log10 λ grid before the 1-D search; λ = 0 is always evaluated too.
+    GRID = np.linspace(-8.0, 8.0, 65)
+
+    def __init__(self, y: np.ndarray, X: np.ndarray, group: np.ndarray, *, reml: bool = True):
+        y = np.asarray(y, dtype=float)
+        X = np.asarray(X, dtype=float)
+        codes = np.unique(np.asarray(group), return_inverse=True)[1].ravel()
+        n, p = X.shape
+        self.n, self.p, self.reml = n, p, reml
+        A = np.column_stack([X, y])
+        count = np.bincount(codes)
+        sums = np.stack([np.bincount(codes, weights=A[:, j]) for j in range(p + 1)], axis=1)
+        within = A - (sums / count[:, None])[codes]
+        self._W = within.T @ within
+        self._sizes, of_size = np.unique(count, return_inverse=True)
+        self._groups = np.bincount(of_size)  # groups of each size
+        self._P = np.zeros((len(self._sizes), p + 1, p + 1))
+        for k in range(len(self._sizes)):
+            s = sums[of_size == k]
+            self._P[k] = s.T @ s
+
+    def _cross(self, lam: float) -> np.ndarray:
+        """[X y]'(V/σ²)⁻¹[X y] at ratio λ."""
+        w = 1.0 / (self._sizes * (1.0 + self._sizes * lam))
+        return self._W + np.einsum("k,kij->ij", w, self._P)
+
+    def _at(self, lam: float) -> tuple[float, float, np.ndarray, np.ndarray]:
+        """Profiled deviance, σ̂², β̂ and (X'(V/σ²)⁻¹X)⁻¹ at ratio λ."""
+        p = self.p
+        G = self._cross(lam)
+        M, Xty, yHy = G[:p, :p], G[:p, p], G[p, p]
+        sign, ld_m = np.linalg.slogdet(M)
+        if sign <= 0:
+            return math.inf, math.nan, np.full(p, np.nan), np.full((p, p), np.nan)
+        Minv = np.linalg.inv(M)
+        beta = np.linalg.solve(M, Xty)
+        rHr = yHy - float(beta @ Xty)
+        logdet = float(self._groups @ np.log1p(self._sizes * lam))
+        nu = self.n - p if self.reml else self.n
+        s2 = rHr / nu
+        if not s2 > 0:
+            return math.inf, math.nan, beta, Minv
+        dev = logdet + nu * (1 + math.log(2 * math.pi * s2)) + (ld_m if self.reml else 0.0)
+        return dev, s2, beta, Minv
+
+    def deviance(self, lam: float) -> float:
+        """−2 log-likelihood (REML: lme4's ``REMLcrit``) profiled over β and σ², at λ = τ/σ²."""
+        return self._at(lam)[0]
+
+    def ratio(self) -> float:
+        """The λ ≥ 0 of least deviance: λ = 0, a log grid, then a bounded search around the
+        grid's best point. As RemlModel.fit, an interior λ must beat λ = 0 by more than 1e-7 in
+        deviance, so a variance that is 0 is reported as exactly 0."""
+        f = self.deviance
+        grid = 10.0**self.GRID
+        devs = np.array([f(x) for x in grid])
+        while np.argmin(devs) == len(grid) - 1 and grid[-1] < 1e16:
+            # the optimum lies beyond the grid: the residual is tiny beside the group variance
+            more = grid[-1] * 10.0 ** np.arange(0.25, 4.01, 0.25)
+            grid = np.concatenate([grid, more])
+            devs = np.concatenate([devs, [f(x) for x in more]])
+        j = int(np.argmin(devs))
+        if j == 0:
+            # between 0 and the first grid point the search runs on λ itself
+            res = optimize.minimize_scalar(
+                f, bounds=(0.0, grid[1]), method="bounded", options={"xatol": 1e-14 * grid[1]}
+            )
+            lam, dev = float(res.x), float(res.fun)
+        else:
+            hi = np.log(grid[min(j + 1, len(grid) - 1)])
+            res = optimize.minimize_scalar(
+                lambda t: f(math.exp(t)),
+                bounds=(np.log(grid[j - 1]), hi),
+                method="bounded",
+                options={"xatol": 1e-10},
+            )
+            lam, dev = math.exp(res.x), float(res.fun)
+        if devs[j] < dev:  # the search never ends above its best grid point
+            lam, dev = float(grid[j]), float(devs[j])
+        if not f(0.0) > dev + 1e-7:
+            return 0.0
+        return lam
+
+    def fit(self) -> dict[str, float]:
+        """Variance estimates ``{"group": τ̂, "residual": σ̂²}`` (REML or ML)."""
+        lam = self.ratio()
+        s2 = float(self._at(lam)[1])
+        return {"group": lam * s2, "residual": s2}
+
+    def fixed(self, variances: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """GLS β̂ and (X'V⁻¹X)⁻¹ at the given variances (lme4's ``vcov``)."""
+        s2 = variances["residual"]
+        _, _, beta, Minv = self._at(variances["group"] / s2)
+        return beta, s2 * Minv

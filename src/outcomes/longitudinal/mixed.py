@@ -47,7 +47,7 @@ from .._internal.params import (
 from .._internal.quality import QualityRecord, with_notes
 from .._internal.text import did_you_mean, format_p
 from .._internal.waves import order_waves, resolve_wave
-from .._mixed import RemlModel
+from .._mixed import InterceptProfile, RemlModel
 from ..errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -62,6 +62,12 @@ __all__ = [
 #: ``z`` is the Wald ratio estimate / se, referred to t(``df``) (Satterthwaite) or, with
 #: ``df`` infinite, to the normal distribution.
 FIXED_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p", "z", "df"]
+
+#: From this many analysed rows a model with a child intercept only is fitted in closed form
+#: (:class:`outcomes._mixed.InterceptProfile`, O(N)) instead of by statsmodels' MixedLM, whose
+#: likelihood is a Python loop over children (~3 ms a row). Smaller data, the tests' and the
+#: demo report's, keep the statsmodels-then-RemlModel path and its exact numbers.
+CLOSED_FORM_ROWS = 20_000
 
 # A variance component below this share of the total variance is reported as on the boundary.
 _BOUNDARY_SHARE = 1e-6
@@ -418,6 +424,8 @@ class _Fit:
 
 
 def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
+    if "_school" not in prep.frame and len(prep.frame) >= CLOSED_FORM_ROWS:
+        return _fit_closed_form(prep, X, reml)
     import statsmodels.formula.api as smf
 
     names = [f"x{i}" for i in range(X.shape[1])]
@@ -475,6 +483,38 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
         loglik = -dev / 2
     # lme4's vcov: (X'V^-1 X)^-1 at the estimated variances (not the joint inverse Hessian)
     beta, C = rm.fixed(variances)
+    return _assemble(
+        X, beta, C, variances, msgs, bool(res.converged), loglik, reml, rm if reml else None
+    )
+
+
+def _fit_closed_form(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
+    """The child-only model on large data: :class:`InterceptProfile` finds the variances (the
+    global optimum of the profiled deviance, boundary included, with no start value) and the
+    GLS fixed effects in O(N); RemlModel then gives only the Satterthwaite df."""
+    y = prep.frame["_y"].to_numpy(dtype=float)
+    child = pd.factorize(prep.frame["_child"])[0]
+    profile = InterceptProfile(y, X.to_numpy(), child, reml=reml)
+    found = profile.fit()
+    variances = {"child": found["group"], "residual": found["residual"]}
+    beta, C = profile.fixed(found)
+    loglik = -profile.deviance(found["group"] / found["residual"]) / 2
+    rm = RemlModel(y, X.to_numpy(), {"child": child}) if reml else None
+    return _assemble(X, beta, C, variances, [], True, loglik, reml, rm)
+
+
+def _assemble(
+    X: pd.DataFrame,
+    beta: np.ndarray,
+    C: np.ndarray,
+    variances: dict[str, float],
+    msgs: list[str],
+    converged: bool,
+    loglik: float,
+    reml: bool,
+    rm: RemlModel | None,
+) -> _Fit:
+    """The fit's tables and its boundary, convergence and standard-error messages."""
     params = pd.Series(beta, index=X.columns)
     cov = pd.DataFrame(C, index=X.columns, columns=X.columns)
     total = sum(variances.values())
@@ -484,7 +524,7 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
                 f"The {comp} variance is estimated at (or near) zero: the fit is on the boundary "
                 f"of the parameter space and the {comp} ICC is 0"
             )
-    if not res.converged:
+    if not converged:
         msgs.insert(0, "The model did not converge; estimates may be unreliable")
     if not np.all(np.isfinite(np.diag(cov.to_numpy()))) or np.any(np.diag(cov.to_numpy()) < 0):
         msgs.append("Standard errors could not be computed for some fixed effects")
@@ -492,11 +532,11 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
         params=params,
         cov=cov,
         variances=variances,
-        converged=bool(res.converged),
+        converged=converged,
         warnings=msgs,
         loglik=loglik,
         method="REML" if reml else "ML",
-        reml_model=rm if reml else None,
+        reml_model=rm,
     )
 
 
