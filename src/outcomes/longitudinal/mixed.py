@@ -63,10 +63,10 @@ __all__ = [
 #: ``df`` infinite, to the normal distribution.
 FIXED_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p", "z", "df"]
 
-#: From this many analysed rows a model with a child intercept only is fitted in closed form
-#: (:class:`outcomes._mixed.InterceptProfile`, O(N)) instead of by statsmodels' MixedLM, whose
-#: likelihood is a Python loop over children (~3 ms a row). Smaller data, the tests' and the
-#: demo report's, keep the statsmodels-then-RemlModel path and its exact numbers.
+#: From this many analysed rows the model (child, or school and child, intercepts) is fitted
+#: in closed form (:class:`outcomes._mixed.InterceptProfile`, O(N)) instead of by statsmodels'
+#: MixedLM, whose likelihood is a Python loop over children (~3 ms a row). Smaller data, the
+#: tests' and the demo report's, keep the statsmodels-then-RemlModel path and its numbers.
 CLOSED_FORM_ROWS = 20_000
 
 # A variance component below this share of the total variance is reported as on the boundary.
@@ -420,11 +420,11 @@ class _Fit:
     warnings: list[str]
     loglik: float
     method: str
-    reml_model: RemlModel | None = None
+    reml_model: RemlModel | InterceptProfile | None = None
 
 
 def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
-    if "_school" not in prep.frame and len(prep.frame) >= CLOSED_FORM_ROWS:
+    if len(prep.frame) >= CLOSED_FORM_ROWS:
         return _fit_closed_form(prep, X, reml)
     import statsmodels.formula.api as smf
 
@@ -489,18 +489,22 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
 
 
 def _fit_closed_form(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
-    """The child-only model on large data: :class:`InterceptProfile` finds the variances (the
-    global optimum of the profiled deviance, boundary included, with no start value) and the
-    GLS fixed effects in O(N); RemlModel then gives only the Satterthwaite df."""
+    """Large data: :class:`InterceptProfile` finds the variances (the global optimum of the
+    profiled deviance, boundary included, with no start value) and the GLS fixed effects in
+    O(N). Satterthwaite df come from RemlModel for the child-only model (its dense blocks are
+    one child's rows) and from InterceptProfile's closed forms with schools."""
     y = prep.frame["_y"].to_numpy(dtype=float)
-    child = pd.factorize(prep.frame["_child"])[0]
-    profile = InterceptProfile(y, X.to_numpy(), child, reml=reml)
-    found = profile.fit()
-    variances = {"child": found["group"], "residual": found["residual"]}
-    beta, C = profile.fixed(found)
-    loglik = -profile.deviance(found["group"] / found["residual"]) / 2
-    rm = RemlModel(y, X.to_numpy(), {"child": child}) if reml else None
-    return _assemble(X, beta, C, variances, [], True, loglik, reml, rm)
+    groups = {"child": pd.factorize(prep.frame["_child"])[0]}
+    if "_school" in prep.frame:
+        groups = {"school": pd.factorize(prep.frame["_school"])[0], **groups}
+    profile = InterceptProfile(y, X.to_numpy(), groups, reml=reml)
+    variances = profile.fit()
+    beta, C = profile.fixed(variances)
+    loglik = -profile.deviance(variances) / 2
+    df_from = None
+    if reml:
+        df_from = profile if "school" in groups else RemlModel(y, X.to_numpy(), groups)
+    return _assemble(X, beta, C, variances, [], True, loglik, reml, df_from)
 
 
 def _assemble(
@@ -512,7 +516,7 @@ def _assemble(
     converged: bool,
     loglik: float,
     reml: bool,
-    rm: RemlModel | None,
+    rm: RemlModel | InterceptProfile | None,
 ) -> _Fit:
     """The fit's tables and its boundary, convergence and standard-error messages."""
     params = pd.Series(beta, index=X.columns)
@@ -596,7 +600,7 @@ class MixedResult:
     _L: dict = field(repr=False, default_factory=dict)
     #: "satterthwaite" (t tests and CIs, as lmerTest) or "normal" (Wald z).
     df_method: str = "satterthwaite"
-    _reml: RemlModel | None = field(repr=False, default=None)
+    _reml: RemlModel | InterceptProfile | None = field(repr=False, default=None)
     quality: QualityRecord = field(default_factory=QualityRecord)
 
     # -- tables
