@@ -94,16 +94,16 @@ def _polished(rm: RemlModel, start: dict[str, float]) -> dict[str, float]:
     return {**out, "residual": float(s2)}
 
 
-# no shrinking: each example is two fits of up to 12,500 rows
+# no shrinking: each example is two fits of 500 to 12,500 rows
 @settings(
-    max_examples=10,
+    max_examples=8,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(
     seed=st.integers(0, 10_000),
-    n_child=st.integers(600, 2500),
+    n_child=st.integers(500, 2500),
     n_waves=st.integers(2, 5),
     tau=st.sampled_from([0.0, 0.05, 1.0, 9.0]),
     school=st.booleans(),
@@ -114,6 +114,8 @@ def _polished(rm: RemlModel, start: dict[str, float]) -> dict[str, float]:
 def test_closed_form_reaches_the_reml_optimum_today_s_path_approaches(
     seed, n_child, n_waves, tau, school, tau_school, missing, unbalanced
 ):
+    if school:  # statsmodels' nested fit, today's path, grows fast: keep it to seconds
+        n_child //= 3
     data = _scores(seed, n_child, n_waves, tau, tau_school, 25, missing, unbalanced)
     with pytest.MonkeyPatch.context() as mp:
         new = _fit(data, mp, closed=True, school=school)
