@@ -73,36 +73,25 @@ class RemlModel:
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         self._codes, self._blocks = codes, (order, sizes, starts)
         self._dense: list[_Batch] | None = None
-        self._wood_parts: list | None = None
+        # For the optimisation, V/σ² = I + ZΛΛZ' is handled by Woodbury's identity within each
+        # block (as lme4): only q x q matrices, q = random effects in the block, are factorised.
+        # Pieces are stacked by q: Z'Z, Z'X, Z'y and which component each column belongs to.
         self._XtX = self.X.T @ self.X
         self._Xty = self.X.T @ self.y
         self._yty = float(self.y @ self.y)
-
-    @property
-    def _wood(self) -> list:
-        """For the optimisation, V/σ² = I + ZΛΛZ' is handled by Woodbury's identity within each
-        block (as lme4): only q x q matrices, q = random effects in the block, are factorised.
-        Pieces are stacked by q: Z'Z, Z'X, Z'y and which component each column belongs to.
-        Built on first use: a Python loop over blocks, which Satterthwaite alone does not need
-        (:class:`InterceptProfile` fits large data and then asks only for Satterthwaite)."""
-        if self._wood_parts is None:
-            order, sizes, starts = self._blocks
-            by_q: dict[int, list] = {}
-            for blk in range(len(sizes)):
-                r = order[starts[blk] : starts[blk] + sizes[blk]]
-                cols, comp = [], []
-                for k, c in enumerate(self._codes):
-                    for g in np.unique(c[r]):
-                        cols.append(c[r] == g)
-                        comp.append(k)
-                Z = np.column_stack(cols).astype(float)
-                by_q.setdefault(Z.shape[1], []).append(
-                    (Z.T @ Z, Z.T @ self.X[r], Z.T @ self.y[r], np.array(comp))
-                )
-            self._wood_parts = [
-                tuple(np.stack(part) for part in zip(*v, strict=True)) for v in by_q.values()
-            ]
-        return self._wood_parts
+        by_q: dict[int, list] = {}
+        for blk in range(int(block.max()) + 1):
+            r = order[starts[blk] : starts[blk] + sizes[blk]]
+            cols, comp = [], []
+            for k, c in enumerate(codes):
+                for g in np.unique(c[r]):
+                    cols.append(c[r] == g)
+                    comp.append(k)
+            Z = np.column_stack(cols).astype(float)
+            by_q.setdefault(Z.shape[1], []).append(
+                (Z.T @ Z, Z.T @ self.X[r], Z.T @ self.y[r], np.array(comp))
+            )
+        self._wood = [tuple(np.stack(part) for part in zip(*v, strict=True)) for v in by_q.values()]
 
     @property
     def batches(self) -> list[_Batch]:
@@ -424,9 +413,11 @@ class InterceptProfile:
         """Profiled deviance, σ̂², β̂ and (X'H⁻¹X)⁻¹ at the ratios."""
         p = self.p
         nan = (math.inf, math.nan, np.full(p, np.nan), np.full((p, p), np.nan))
-        if not (lam_s >= 0 and lam_c >= 0):
+        if not (0 <= lam_s < math.inf and 0 <= lam_c < math.inf):
             return nan
         G, logdet = self._cross(lam_s, lam_c)
+        if not np.all(np.isfinite(G)):
+            return nan
         M, Xty, yHy = G[:p, :p], G[:p, p], G[p, p]
         sign, ld_m = np.linalg.slogdet(M)
         if sign <= 0:

@@ -491,8 +491,8 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
 def _fit_closed_form(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
     """Large data: :class:`InterceptProfile` finds the variances (the global optimum of the
     profiled deviance, boundary included, with no start value) and the GLS fixed effects in
-    O(N). Satterthwaite df come from RemlModel for the child-only model (its dense blocks are
-    one child's rows) and from InterceptProfile's closed forms with schools."""
+    O(N), and the Satterthwaite df from the same closed forms (RemlModel's dense blocks of V
+    grow with the square of a school's rows, or of a child's waves)."""
     y = prep.frame["_y"].to_numpy(dtype=float)
     groups = {"child": pd.factorize(prep.frame["_child"])[0]}
     if "_school" in prep.frame:
@@ -501,10 +501,7 @@ def _fit_closed_form(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
     variances = profile.fit()
     beta, C = profile.fixed(variances)
     loglik = -profile.deviance(variances) / 2
-    df_from = None
-    if reml:
-        df_from = profile if "school" in groups else RemlModel(y, X.to_numpy(), groups)
-    return _assemble(X, beta, C, variances, [], True, loglik, reml, df_from)
+    return _assemble(X, beta, C, variances, [], True, loglik, reml, profile if reml else None)
 
 
 def _assemble(
