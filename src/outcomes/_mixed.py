@@ -519,6 +519,21 @@ class InterceptProfile:
         out.update({self.names[-1]: lam_c * s2, "residual": s2})
         return out
 
+    def _keys(self) -> list[str]:
+        return ([self.names[0]] if len(self.names) == 2 else []) + [self.names[-1], "residual"]
+
+    def _hessian(self, variances: dict[str, float], free: list[int]) -> np.ndarray:
+        """Hessian of the REML deviance in the variances ``free`` (indices into :meth:`_keys`): the
+        central difference of the closed-form score, step 1e-4 of each variance."""
+        keys = self._keys()
+        H = np.zeros((len(free), len(free)))
+        for a, i in enumerate(free):
+            h = 1e-4 * variances[keys[i]]
+            up = self._score({**variances, keys[i]: variances[keys[i]] + h})[0]
+            down = self._score({**variances, keys[i]: variances[keys[i]] - h})[0]
+            H[:, a] = (up - down)[free] / (2 * h)
+        return (H + H.T) / 2
+
     def fixed(self, variances: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """GLS β̂ and (X'V⁻¹X)⁻¹ at the given variances (lme4's ``vcov``)."""
         _, _, beta, Minv = self._at(*self._ratios(variances))
@@ -559,7 +574,7 @@ class InterceptProfile:
         if len(self.names) == 2:
             sums["school"] = school_sum
             traces["school"] = float(np.sum(g / (1.0 + lam_s * g)))
-        keys = ([self.names[0]] if len(self.names) == 2 else []) + [self.names[-1], "residual"]
+        keys = self._keys()
         inner = {self.names[0]: "school", self.names[-1]: "child", "residual": "residual"}
         e = np.r_[-beta, 1.0]
         grad, A = [], []
@@ -576,16 +591,10 @@ class InterceptProfile:
         the variances φ (those at 0 held there). C, A_k and the gradient are closed forms
         (:meth:`_score`); H is its central difference, step 1e-4 φ_k. RemlModel's dense V
         blocks per school would not fit in memory on large data."""
-        keys = ([self.names[0]] if len(self.names) == 2 else []) + [self.names[-1], "residual"]
+        keys = self._keys()
         free = [i for i, k in enumerate(keys) if k == "residual" or variances[k] > 0]
         _, C, A = self._score(variances)
-        H = np.zeros((len(free), len(free)))
-        for a, i in enumerate(free):
-            h = 1e-4 * variances[keys[i]]
-            up = self._score({**variances, keys[i]: variances[keys[i]] + h})[0]
-            down = self._score({**variances, keys[i]: variances[keys[i]] - h})[0]
-            H[:, a] = (up - down)[free] / (2 * h)
-        H = (H + H.T) / 2
+        H = self._hessian(variances, free)
         L = np.atleast_2d(np.asarray(L, dtype=float))
         CL = L @ C
         v = np.einsum("ip,ip->i", CL, L)
