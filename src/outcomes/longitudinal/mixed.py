@@ -7,7 +7,7 @@ uses every observed score; its estimates are unbiased when follow-ups are *missi
 given what is in the model (e.g. the baseline score), which is the standard "all available
 data" (intention-to-treat) analysis.
 
-Model (REML by default; statsmodels ``MixedLM``)::
+Model (REML by default; statsmodels ``MixedLM``, or closed forms from ``CLOSED_FORM_ROWS`` rows)::
 
     y_ij = x_ij' beta + u_school(i) + u_i + e_ij,   u_school ~ N(0, tau_s^2),
                                                     u_i ~ N(0, tau_c^2), e_ij ~ N(0, sigma^2)
