@@ -317,7 +317,8 @@ class InterceptProfile:
     (W the within-child cross-products): positive terms, so no precision is lost as a variance
     grows. The deviance profiled over β and σ² is a function of the ratios alone (lme4's
     profiled deviance); :meth:`fit` minimises it over ratios ≥ 0 from grids that include 0,
-    so no start value is needed. A model with a child intercept only is one school with
+    so no start value is needed (with schools, λ_c is profiled out by a 1-D search inside
+    the 1-D search over λ_s). A model with a child intercept only is one school with
     λ_s held at 0.
 
     Example:
@@ -328,7 +329,8 @@ class InterceptProfile:
         (1.1458, 1.5833)
     """
 
-    #: log10 ratio grid before the 1-D searches (and, coarser, the 2-D one); 0 is tried too.
+    #: log10 ratio grid before the 1-D searches (every other point for the inner search of
+    #: the nested model); 0 is tried too.
     GRID = np.linspace(-8.0, 8.0, 65)
 
     def __init__(self, y: np.ndarray, X: np.ndarray, groups: dict[str, np.ndarray], *, reml=True):
@@ -454,10 +456,11 @@ class InterceptProfile:
             dev += ld_m - p * math.log(s2)
         return dev
 
-    def _line(self, f) -> tuple[float, float]:
-        """(x, f(x)) minimising f over x ≥ 0: 0, a log grid (extended upward while its top is
-        best), then a bounded search between the best grid point's neighbours."""
-        grid = 10.0**self.GRID
+    def _line(self, f, logs: np.ndarray | None = None) -> tuple[float, float]:
+        """(x, f(x)) minimising f over x ≥ 0: 0, a log grid (``logs``, default GRID; extended
+        upward while its top is best), then a bounded search between the best grid point's
+        neighbours."""
+        grid = 10.0 ** (self.GRID if logs is None else logs)
         devs = np.array([f(x) for x in grid])
         while np.argmin(devs) == len(grid) - 1 and grid[-1] < 1e16:
             more = grid[-1] * 10.0 ** np.arange(0.25, 4.01, 0.25)
@@ -493,16 +496,13 @@ class InterceptProfile:
         if len(self.names) == 2:
             s, d = self._line(lambda x: dev(x, 0.0))
             cands.append(((s, 0.0), d))
-            # both free: a coarse grid in log ratios, then Nelder-Mead from its best point
-            logs = self.GRID[::4]
-            best = min(((a, b) for a in logs for b in logs), key=lambda t: dev(*(10.0 ** np.r_[t])))
-            res = optimize.minimize(
-                lambda t: dev(math.exp(t[0]), math.exp(t[1])),
-                np.log(10.0) * np.array(best),
-                method="Nelder-Mead",
-                options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000, "maxfev": 8000},
-            )
-            cands.append(((math.exp(res.x[0]), math.exp(res.x[1])), float(res.fun)))
+            # both free: λ_c profiled out by the same 1-D search at each λ_s, and that profile
+            # searched over λ_s. Costlier than a 2-D optimiser, but a 2-D search started on a
+            # coarse grid can end on a face where the deviance is flat in log λ_s (it did).
+            inner = self.GRID[::2]
+            s, d = self._line(lambda x: self._line(lambda c: dev(x, c), inner)[1])
+            c, _ = self._line(lambda x: dev(s, x), inner)
+            cands.append(((s, c), d))
         zeros = [sum(v == 0.0 for v in r) for r, _ in cands]
         order = sorted(range(len(cands)), key=lambda i: -zeros[i])
         best_r, best_d = cands[order[0]]
