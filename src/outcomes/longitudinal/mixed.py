@@ -7,7 +7,7 @@ uses every observed score; its estimates are unbiased when follow-ups are *missi
 given what is in the model (e.g. the baseline score), which is the standard "all available
 data" (intention-to-treat) analysis.
 
-Model (REML by default; statsmodels ``MixedLM``)::
+Model (REML by default; statsmodels ``MixedLM``, or closed forms from ``CLOSED_FORM_ROWS`` rows)::
 
     y_ij = x_ij' beta + u_school(i) + u_i + e_ij,   u_school ~ N(0, tau_s^2),
                                                     u_i ~ N(0, tau_c^2), e_ij ~ N(0, sigma^2)
@@ -47,7 +47,7 @@ from .._internal.params import (
 from .._internal.quality import QualityRecord, with_notes
 from .._internal.text import did_you_mean, format_p
 from .._internal.waves import order_waves, resolve_wave
-from .._mixed import RemlModel
+from .._mixed import InterceptProfile, RemlModel
 from ..errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -62,6 +62,12 @@ __all__ = [
 #: ``z`` is the Wald ratio estimate / se, referred to t(``df``) (Satterthwaite) or, with
 #: ``df`` infinite, to the normal distribution.
 FIXED_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p", "z", "df"]
+
+#: From this many analysed rows the model (child, or school and child, intercepts) is fitted
+#: in closed form (:class:`outcomes._mixed.InterceptProfile`, O(N)) instead of by statsmodels'
+#: MixedLM, whose likelihood is a Python loop over children (~3 ms a row). Smaller data, the
+#: tests' and the demo report's, keep the statsmodels-then-RemlModel path and its numbers.
+CLOSED_FORM_ROWS = 20_000
 
 # A variance component below this share of the total variance is reported as on the boundary.
 _BOUNDARY_SHARE = 1e-6
@@ -414,10 +420,12 @@ class _Fit:
     warnings: list[str]
     loglik: float
     method: str
-    reml_model: RemlModel | None = None
+    reml_model: RemlModel | InterceptProfile | None = None
 
 
 def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
+    if len(prep.frame) >= CLOSED_FORM_ROWS:
+        return _fit_closed_form(prep, X, reml)
     import statsmodels.formula.api as smf
 
     names = [f"x{i}" for i in range(X.shape[1])]
@@ -475,6 +483,39 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
         loglik = -dev / 2
     # lme4's vcov: (X'V^-1 X)^-1 at the estimated variances (not the joint inverse Hessian)
     beta, C = rm.fixed(variances)
+    return _assemble(
+        X, beta, C, variances, msgs, bool(res.converged), loglik, reml, rm if reml else None
+    )
+
+
+def _fit_closed_form(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
+    """Large data: :class:`InterceptProfile` finds the variances (the global optimum of the
+    profiled deviance, boundary included, with no start value) and the GLS fixed effects in
+    O(N), and the Satterthwaite df from the same closed forms (RemlModel's dense blocks of V
+    grow with the square of a school's rows, or of a child's waves)."""
+    y = prep.frame["_y"].to_numpy(dtype=float)
+    groups = {"child": pd.factorize(prep.frame["_child"])[0]}
+    if "_school" in prep.frame:
+        groups = {"school": pd.factorize(prep.frame["_school"])[0], **groups}
+    profile = InterceptProfile(y, X.to_numpy(), groups, reml=reml)
+    variances = profile.fit()
+    beta, C = profile.fixed(variances)
+    loglik = -profile.deviance(variances) / 2
+    return _assemble(X, beta, C, variances, [], True, loglik, reml, profile if reml else None)
+
+
+def _assemble(
+    X: pd.DataFrame,
+    beta: np.ndarray,
+    C: np.ndarray,
+    variances: dict[str, float],
+    msgs: list[str],
+    converged: bool,
+    loglik: float,
+    reml: bool,
+    rm: RemlModel | InterceptProfile | None,
+) -> _Fit:
+    """The fit's tables and its boundary, convergence and standard-error messages."""
     params = pd.Series(beta, index=X.columns)
     cov = pd.DataFrame(C, index=X.columns, columns=X.columns)
     total = sum(variances.values())
@@ -484,7 +525,7 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
                 f"The {comp} variance is estimated at (or near) zero: the fit is on the boundary "
                 f"of the parameter space and the {comp} ICC is 0"
             )
-    if not res.converged:
+    if not converged:
         msgs.insert(0, "The model did not converge; estimates may be unreliable")
     if not np.all(np.isfinite(np.diag(cov.to_numpy()))) or np.any(np.diag(cov.to_numpy()) < 0):
         msgs.append("Standard errors could not be computed for some fixed effects")
@@ -492,11 +533,11 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
         params=params,
         cov=cov,
         variances=variances,
-        converged=bool(res.converged),
+        converged=converged,
         warnings=msgs,
         loglik=loglik,
         method="REML" if reml else "ML",
-        reml_model=rm if reml else None,
+        reml_model=rm,
     )
 
 
@@ -556,7 +597,7 @@ class MixedResult:
     _L: dict = field(repr=False, default_factory=dict)
     #: "satterthwaite" (t tests and CIs, as lmerTest) or "normal" (Wald z).
     df_method: str = "satterthwaite"
-    _reml: RemlModel | None = field(repr=False, default=None)
+    _reml: RemlModel | InterceptProfile | None = field(repr=False, default=None)
     quality: QualityRecord = field(default_factory=QualityRecord)
 
     # -- tables

@@ -1,0 +1,259 @@
+"""fit_mixed on large data: the closed-form path (InterceptProfile) against today's path.
+
+From ``CLOSED_FORM_ROWS`` rows fit_mixed finds the variances with outcomes._mixed's
+InterceptProfile instead of statsmodels' MixedLM followed by RemlModel. These tests force that
+path on small data (monkeypatching the threshold to 0) and hold it to today's path and to the
+independent dense/Woodbury code of RemlModel.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
+from scipy import optimize
+
+from outcomes._mixed import InterceptProfile, RemlModel
+from outcomes.longitudinal import fit_mixed
+from outcomes.longitudinal import mixed as M
+
+
+def _scores(seed, n_child, n_waves, tau, tau_school, n_school, missing, unbalanced):
+    rng = np.random.default_rng(seed)
+    school = rng.integers(0, n_school, n_child)
+    level = (
+        rng.normal(0, math.sqrt(tau), n_child)
+        + rng.normal(0, math.sqrt(tau_school), n_school)[school]
+    )
+    sex = rng.choice(["f", "m"], n_child)
+    frames = [
+        pd.DataFrame(
+            {
+                "child": np.arange(n_child),
+                "school": school,
+                "wave": 6 * w,
+                "sex": sex,
+                "score": 20 + w + level + rng.normal(0, 3, n_child),
+            }
+        )
+        for w in range(n_waves)
+    ]
+    data = pd.concat(frames, ignore_index=True)
+    if missing:
+        data.loc[(data["wave"] > 0) & (rng.random(len(data)) < missing), "score"] = np.nan
+    if unbalanced:  # every third child misses the last wave
+        data = data[~((data["child"] % 3 == 0) & (data["wave"] == 6 * (n_waves - 1)))]
+    return data
+
+
+def _fit(data, monkeypatch, *, closed: bool, school: bool, reml: bool = True):
+    monkeypatch.setattr(M, "CLOSED_FORM_ROWS", 0 if closed else 10**12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit_mixed(
+            data, "score", "wave", person_id="child", cluster="school" if school else None,
+            covariates=["sex"], reml=reml,
+        )  # fmt: skip
+
+
+def _reml_model(data, school):
+    prep = M.prepare(data, "score", "wave", child="child", school="school" if school else None,
+                     covariates=["sex"])  # fmt: skip
+    X = M._design(prep, prep.frame).to_numpy()
+    groups = {"child": pd.factorize(prep.frame["_child"])[0]}
+    if school:
+        groups = {"school": pd.factorize(prep.frame["_school"])[0], **groups}
+    return RemlModel(prep.frame["_y"].to_numpy(), X, groups)
+
+
+def _polished(rm: RemlModel, start: dict[str, float]) -> dict[str, float]:
+    """Today's estimate taken to its optimum: Nelder-Mead with tight tolerances on RemlModel's
+    own profiled deviance, over the log relative SDs of the components that are not 0."""
+    free = [k for k in rm.names if start[k] > 0]
+    if not free:
+        return start
+
+    def theta(t):
+        out = np.zeros(len(rm.names))
+        for k, v in zip(free, t, strict=True):
+            out[rm.names.index(k)] = math.exp(v)
+        return out
+
+    t0 = [0.5 * math.log(start[k] / start["residual"]) for k in free]
+    res = optimize.minimize(
+        lambda t: rm._profiled(theta(t))[0], t0, method="Nelder-Mead",
+        options={"xatol": 1e-11, "fatol": 1e-13, "maxiter": 5000},
+    )  # fmt: skip
+    s2 = rm._profiled(theta(res.x))[1]
+    out = {k: float(th**2 * s2) for k, th in zip(rm.names, theta(res.x), strict=True)}
+    return {**out, "residual": float(s2)}
+
+
+# no shrinking: each example is two fits of 500 to 12,500 rows
+@settings(
+    max_examples=8,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 10_000),
+    n_child=st.integers(500, 2500),
+    n_waves=st.integers(2, 5),
+    tau=st.sampled_from([0.0, 0.05, 1.0, 9.0]),
+    school=st.booleans(),
+    tau_school=st.sampled_from([0.0, 0.3, 2.0]),
+    missing=st.sampled_from([0.0, 0.2, 0.5]),
+    unbalanced=st.booleans(),
+)
+# a nested fit whose interior optimum a coarse 2-D grid plus Nelder-Mead missed
+@example(
+    seed=232, n_child=500, n_waves=4, tau=9.0, school=True, tau_school=0.3, missing=0.0,
+    unbalanced=True,
+)  # fmt: skip
+def test_closed_form_reaches_the_reml_optimum_today_s_path_approaches(
+    seed, n_child, n_waves, tau, school, tau_school, missing, unbalanced
+):
+    if school:  # statsmodels' nested fit, today's path, grows fast: keep it to seconds
+        n_child //= 3
+    data = _scores(seed, n_child, n_waves, tau, tau_school, 25, missing, unbalanced)
+    with pytest.MonkeyPatch.context() as mp:
+        new = _fit(data, mp, closed=True, school=school)
+        old = _fit(data, mp, closed=False, school=school)
+    rm = _reml_model(data, school)
+    dev_new, dev_old = rm.deviance(new.variances), rm.deviance(old.variances)
+    # (1) never a worse REML deviance than today's path, by RemlModel's own computation
+    assert dev_new <= dev_old + 1e-8 * abs(dev_old)
+    assert new.loglik == pytest.approx(-dev_new / 2, rel=1e-12)
+    # (2) variances: where today's path, taken to its optimum, is at the optimum (its deviance
+    # no higher than ours), they agree to 1e-6 of the total variance, give or take what the
+    # deviance can resolve: it is rounded at ~2e-13 of itself, which on a flat optimum hides
+    # ~5e-5 of a variance's standard error (so 1e-4 se is allowed on top). Where it is not,
+    # ours has the lower deviance: today's optimisers stop short of a flat optimum (~1e-5),
+    # or RemlModel.fit leaves a variance at 0 from statsmodels' start (see
+    # test_closed_form_leaves_a_zero_today_s_path_is_stuck_at).
+    best = _polished(rm, old.variances)
+    dev_best = rm.deviance(best)
+    assert dev_best >= dev_new - 1e-8 * abs(dev_new)
+    total = sum(best.values())
+    stuck = any((v == 0) != (old.variances[k] == 0) for k, v in new.variances.items())
+    if stuck:  # today's path ends with other variances at 0: ours must be clearly better
+        assert dev_new < dev_old - 1e-7, (new.variances, old.variances)
+    else:
+        free = [k for k in rm.names if new.variances[k] > 0] + ["residual"]
+        se = dict(
+            zip(free, np.sqrt(np.diag(rm._variance_information(new.variances)[2])), strict=True)
+        )
+        for k, v in new.variances.items():
+            if dev_best <= dev_new:
+                tol = 1e-6 * total + 1e-4 * se.get(k, 0.0)
+            else:
+                tol = 1e-4 * total
+            assert v == pytest.approx(best[k], abs=tol), k
+    # (3) fixed effects and lme4's vcov: the closed forms equal RemlModel's at the same
+    # variances, and the fixed effects those at the optimum
+    beta, C = rm.fixed(new.variances)
+    np.testing.assert_allclose(new.params.to_numpy(), beta, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(new.cov_params.to_numpy(), C, rtol=1e-8, atol=1e-14)
+    if dev_best <= dev_new and not stuck:
+        beta_best, _ = rm.fixed(best)
+        np.testing.assert_allclose(new.params.to_numpy(), beta_best, rtol=1e-6, atol=1e-7)
+    # (4) Satterthwaite df equal RemlModel's analytic ones at the same variances
+    df = rm.satterthwaite(new.variances, np.eye(len(beta)))
+    np.testing.assert_allclose(new.to_frame()["df"].to_numpy(), df, rtol=1e-6)
+    assert new.converged
+
+
+def test_closed_form_leaves_a_zero_today_s_path_is_stuck_at(monkeypatch):
+    # Found by the property test: statsmodels stops at child variance 0.71, RemlModel.fit from
+    # there ends at 0 (school and child), 2.02 worse in REML deviance than child 0.318.
+    data = _scores(253, 688, 3, 0.05, 0.0, 25, 0.0, True)
+    new = _fit(data, monkeypatch, closed=True, school=True)
+    old = _fit(data, monkeypatch, closed=False, school=True)
+    assert old.variances["child"] == 0.0
+    assert new.variances["child"] == pytest.approx(0.318059, rel=1e-5)
+    assert new.variances["school"] == 0.0
+    rm = _reml_model(data, True)
+    assert rm.deviance(new.variances) == pytest.approx(
+        rm.deviance(old.variances) - 2.0215, abs=1e-3
+    )
+    assert new.loglik - old.loglik == pytest.approx(1.0107, abs=1e-3)
+
+
+def test_small_data_keeps_today_s_path(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("closed-form path taken below the threshold")
+
+    monkeypatch.setattr(M, "_fit_closed_form", refuse)
+    data = _scores(1, 200, 3, 1.0, 1.0, 10, 0.2, True)
+    assert len(data) < M.CLOSED_FORM_ROWS
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit_mixed(data, "score", "wave", person_id="child", cluster="school")
+
+
+def test_closed_form_matches_lme4_and_lmertest_at_a_variance_boundary(monkeypatch):
+    # the lme4 fit of tests/test_r_agreement.py (MIXED), taken by the closed-form path
+    from test_r_agreement import MIXED
+
+    monkeypatch.setattr(M, "CLOSED_FORM_ROWS", 0)
+    with pytest.warns(M.LongitudinalWarning, match="school variance is estimated at"):
+        res = fit_mixed(MIXED, "score", "wave", person_id="child", cluster="school", group="arm",
+                        covariates=["age"])  # fmt: skip
+    # R: lmer(score ~ wave * arm + age + (1 | school) + (1 | child)), lmerTest summary
+    expected = {
+        "Intercept": (7.5818606712, 8.5573655948, 13.48615211),
+        "wave[6]": (0.2220447108, 0.7417943545, 25.44064873),
+        "wave[12]": (1.9000000000, 0.7067361342, 25.20386751),
+        "arm[programme]": (0.6625000000, 1.3644510883, 18.70180491),
+        "age": (0.9954961845, 0.6734892705, 13.43105583),
+        "wave[6]:arm[programme]": (1.8154552892, 1.0245656776, 25.32784714),
+        "wave[12]:arm[programme]": (1.4202803160, 1.0581396296, 25.38428641),
+    }
+    assert res.variances["school"] == 0.0
+    assert res.variances["child"] == pytest.approx(5.449003236, rel=1e-6)
+    assert res.variances["residual"] == pytest.approx(1.997903853, rel=1e-6)
+    assert res.loglik == pytest.approx(-88.83070059, abs=1e-7)
+    fe = res.to_frame().set_index("term")
+    for term, (est, se, df) in expected.items():
+        assert fe.loc[term, "estimate"] == pytest.approx(est, abs=1e-6), term
+        assert fe.loc[term, "se"] == pytest.approx(se, rel=1e-6), term
+        assert fe.loc[term, "df"] == pytest.approx(df, rel=1e-5), term
+
+
+@pytest.mark.parametrize("school", [False, True])
+def test_closed_form_ml_is_at_least_statsmodels_ml(monkeypatch, school):
+    data = _scores(7, 800, 3, 1.0, 1.0, 20, 0.2, True)
+    new = _fit(data, monkeypatch, closed=True, school=school, reml=False)
+    old = _fit(data, monkeypatch, closed=False, school=school, reml=False)
+    assert new.method == old.method == "ML"
+    assert new.loglik >= old.loglik - 1e-8 * abs(old.loglik)
+    for k, v in new.variances.items():
+        assert v == pytest.approx(old.variances[k], rel=1e-3), k
+    np.testing.assert_allclose(new.params.to_numpy(), old.params.to_numpy(), rtol=1e-4)
+    assert np.isinf(new.to_frame()["df"]).all()  # ML: normal tests, as today
+
+
+def test_profile_needs_no_start_where_remlmodel_from_a_default_start_stalls():
+    # RemlModel.fit from a poor start can stop at a zero child variance (benchmarks' CAP note);
+    # the profile's grid over the ratio finds the interior optimum without any start.
+    data = _scores(3, 3000, 2, 4.0, 0.0, 1, 0.0, False)
+    prep = M.prepare(data, "score", "wave", child="child", covariates=["sex"])
+    X = M._design(prep, prep.frame).to_numpy()
+    y, child = prep.frame["_y"].to_numpy(), prep.frame["_child"].to_numpy()
+    v = InterceptProfile(y, X, {"child": child}).fit()
+    rm = RemlModel(y, X, {"child": child})
+    assert v["child"] > 0
+    assert rm.deviance(v) <= rm.deviance(rm.fit({"child": 1.0, "residual": 1.0})) + 1e-8
+
+
+def test_a_child_in_two_schools_is_refused():
+    y = np.arange(4.0)
+    with pytest.raises(ValueError, match="more than one school"):
+        InterceptProfile(y, np.ones((4, 1)), {"school": np.array([0, 1, 1, 1]),
+                                              "child": np.array([0, 0, 1, 1])})  # fmt: skip
