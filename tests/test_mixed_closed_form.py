@@ -171,18 +171,37 @@ def test_closed_form_reaches_the_reml_optimum_today_s_path_approaches(
 
 def test_closed_form_leaves_a_zero_today_s_path_is_stuck_at(monkeypatch):
     # Found by the property test: statsmodels stops at child variance 0.71, RemlModel.fit from
-    # there ends at 0 (school and child), 2.02 worse in REML deviance than child 0.318.
+    # there ends at 0 (school and child), 2.02 worse in REML deviance than child 0.318. The
+    # small-data path now checks its estimate against the closed-form search and takes the
+    # global optimum, saying so.
     data = _scores(253, 688, 3, 0.05, 0.0, 25, 0.0, True)
     new = _fit(data, monkeypatch, closed=True, school=True)
-    old = _fit(data, monkeypatch, closed=False, school=True)
-    assert old.variances["child"] == 0.0
     assert new.variances["child"] == pytest.approx(0.318059, rel=1e-5)
     assert new.variances["school"] == 0.0
+    with monkeypatch.context() as mp:
+        mp.setattr(M, "InterceptProfile", _NoSearch)  # today's path without the check
+        stuck = _fit(data, mp, closed=False, school=True)
+    assert stuck.variances["child"] == 0.0
     rm = _reml_model(data, True)
     assert rm.deviance(new.variances) == pytest.approx(
-        rm.deviance(old.variances) - 2.0215, abs=1e-3
+        rm.deviance(stuck.variances) - 2.0215, abs=1e-3
     )
-    assert new.loglik - old.loglik == pytest.approx(1.0107, abs=1e-3)
+    assert new.loglik - stuck.loglik == pytest.approx(1.0107, abs=1e-3)
+    old = _fit(data, monkeypatch, closed=False, school=True)
+    assert old.variances["child"] == pytest.approx(new.variances["child"], rel=1e-6)
+    assert old.variances["school"] == 0.0
+    assert old.loglik == pytest.approx(new.loglik, abs=1e-6)
+    assert any("local optimum" in w for w in old.warnings)
+
+
+class _NoSearch:
+    """Stands in for InterceptProfile: its search returns no better point than any."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def fit(self):
+        return {"school": 0.0, "child": 0.0, "residual": 1e300}
 
 
 def test_small_data_keeps_today_s_path(monkeypatch):
