@@ -96,11 +96,29 @@ def encode_float_bits(values, lo, size, invalid_bits, out):  # pragma: no cover 
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _item_scale(k, items, scales, acc, cnt, ov, on, start, stop):  # pragma: no cover - compiled
-    """Scale k (a sum, mean or prorated sum of items) for rows start..stop-1 (one block).
-    ``items`` and ``scales`` are :func:`score_item_scales`' item and scale arrays, grouped."""
-    slots, score, answered, bits, lin_a, lin_b = items
-    ptr, members, kind, need, n_items, rule, factor = scales
+def _item_scale(
+    k,
+    slots,
+    score,
+    answered,
+    bits,
+    lin_a,
+    lin_b,
+    ptr,
+    members,
+    kind,
+    need,
+    n_items,
+    rule,
+    factor,
+    acc,
+    cnt,
+    ov,
+    on,
+    start,
+    stop,
+):  # pragma: no cover - compiled
+    """Scale k (a sum, mean or prorated sum of items) for rows start..stop-1 (one block)."""
     m = stop - start
     for b in range(m):
         acc[b] = 0.0
@@ -190,8 +208,6 @@ def score_item_scales(
     cnt = np.empty(_BLOCK, dtype=np.int64)
     tot = np.empty(_BLOCK, dtype=np.int64)
     rank = np.empty(_BLOCK, dtype=np.uint64)
-    items = (slots, score, answered, bits, lin_a, lin_b)
-    scales = (ptr, members, kind, need, n_items, rule, factor)
     for start in range(row_lo, row_hi, _BLOCK):
         stop = min(start + _BLOCK, row_hi)
         m = stop - start
@@ -236,7 +252,28 @@ def score_item_scales(
                     ov[b] = acc[b] if cnt[b] >= nd else np.nan
                     on[b] = tot[b]
             else:
-                _item_scale(k, items, scales, acc, cnt, ov, on, start, stop)
+                _item_scale(
+                    k,
+                    slots,
+                    score,
+                    answered,
+                    bits,
+                    lin_a,
+                    lin_b,
+                    ptr,
+                    members,
+                    kind,
+                    need,
+                    n_items,
+                    rule,
+                    factor,
+                    acc,
+                    cnt,
+                    ov,
+                    on,
+                    start,
+                    stop,
+                )
             # fixed values (e.g. a score set to 0 by a gate item's answer), before sums of
             # scales and bands read this scale
             for e in range(fix_ptr[k], fix_ptr[k + 1]):
