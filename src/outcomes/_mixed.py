@@ -39,6 +39,20 @@ class _State:
     winv: list[np.ndarray]  # per batch, V_b^-1
 
 
+def _satterthwaite_df(
+    C: np.ndarray, A: list[np.ndarray], cov_phi: np.ndarray, L: np.ndarray
+) -> np.ndarray:
+    """lmerTest's Satterthwaite df for each row ℓ of ``L``: 2 (ℓ'Cℓ)² / (g' cov_phi g) with
+    g_k = ℓ'C A_k Cℓ, C = (X'V⁻¹X)⁻¹, A_k = X'V⁻¹V_kV⁻¹X over the free variance parameters and
+    cov_phi = 2H⁻¹ (H the Hessian of the REML deviance in them)."""
+    L = np.atleast_2d(np.asarray(L, dtype=float))
+    CL = L @ C
+    v = np.einsum("ip,ip->i", CL, L)
+    g = np.stack([np.einsum("ip,pq,iq->i", CL, Ak, CL) for Ak in A], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 2 * v**2 / np.einsum("ik,kl,il->i", g, cov_phi, g)
+
+
 class RemlModel:
     """y = Xβ + Σ_k Z_k u_k + e with independent random intercepts per grouping in ``groups``.
 
@@ -251,13 +265,7 @@ class RemlModel:
         key = tuple(sorted(variances.items()))
         if key not in self._sat_cache:
             self._sat_cache[key] = self._variance_information(variances)
-        C, A, cov_phi = self._sat_cache[key]
-        L = np.atleast_2d(np.asarray(L, dtype=float))
-        CL = L @ C
-        v = np.einsum("ip,ip->i", CL, L)
-        g = np.stack([np.einsum("ip,pq,iq->i", CL, Ak, CL) for Ak in A], axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return 2 * v**2 / np.einsum("ik,kl,il->i", g, cov_phi, g)
+        return _satterthwaite_df(*self._sat_cache[key], L)
 
     def _variance_information(self, variances: dict[str, float]):
         """C = (X'V⁻¹X)⁻¹, A_k = X'V⁻¹V_kV⁻¹X and 2H⁻¹ (H the Hessian of the REML deviance in
@@ -382,6 +390,7 @@ class InterceptProfile:
         # for the score (Satterthwaite): rows, their child, each child's school and size
         self._A, self._child, self._means, self._count = A, child, means, count
         self._school_of, self._size_of = school, size_of
+        self._sat_cache: dict = {}
 
     def _school_terms(self, lam_s: float, lam_c: float):
         """w per child size, and per school g_s = Σ n_i w_i and m_s (see the class notes)."""
@@ -591,13 +600,11 @@ class InterceptProfile:
         the variances φ (those at 0 held there). C, A_k and the gradient are closed forms
         (:meth:`_score`); H is its central difference, step 1e-4 φ_k. RemlModel's dense V
         blocks per school would not fit in memory on large data."""
-        keys = self._keys()
-        free = [i for i, k in enumerate(keys) if k == "residual" or variances[k] > 0]
-        _, C, A = self._score(variances)
-        H = self._hessian(variances, free)
-        L = np.atleast_2d(np.asarray(L, dtype=float))
-        CL = L @ C
-        v = np.einsum("ip,ip->i", CL, L)
-        g = np.stack([np.einsum("ip,pq,iq->i", CL, A[i], CL) for i in free], axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return 2 * v**2 / np.einsum("ik,kl,il->i", g, 2 * np.linalg.pinv(H), g)
+        key = tuple(sorted(variances.items()))
+        if key not in self._sat_cache:  # score and Hessian are O(N): once per fit, not contrast
+            keys = self._keys()
+            free = [i for i, k in enumerate(keys) if k == "residual" or variances[k] > 0]
+            _, C, A = self._score(variances)
+            H = self._hessian(variances, free)
+            self._sat_cache[key] = (C, [A[i] for i in free], 2 * np.linalg.pinv(H))
+        return _satterthwaite_df(*self._sat_cache[key], L)
