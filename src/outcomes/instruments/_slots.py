@@ -238,12 +238,11 @@ def score_item_scales(
         if sc.id not in final:
             continue
         for colname, scheme in zip(sc.band_columns(), sc.bands, strict=True):
-            # as scoring._bands: rank by ascending minimum, category code in reading order
-            levels = sorted(range(len(scheme.levels)), key=lambda j: scheme.levels[j].min)
+            levels, scheme_mins = band_ranks(scheme)
             band_of.append(row[sc.id])
-            mins.extend(scheme.levels[j].min for j in levels)
+            mins.extend(scheme_mins)
             band_ptr.append(len(mins))
-            tab.extend([-1, *levels])  # kernel._band_block: missing, then by rank
+            tab.extend(_band_tab(levels))
             band_cols.append(colname)
     # fixed values of final scales, as scoring._apply_fixed_values: the gate item's slots
     # whose canonical code is one of the condition's codes
@@ -297,14 +296,28 @@ def score_item_scales(
     return KernelScores(values, counts, bands, frozenset(final))
 
 
-def band_codes(value: np.ndarray, mins: np.ndarray, levels: list[int]) -> np.ndarray | None:
+def band_ranks(scheme) -> tuple[list[int], list[float]]:
+    """A band scheme's levels ranked by ascending minimum: (category code of each rank, the
+    ranked minimums). Categories keep the YAML's reading order; a value belongs to the band
+    with the largest minimum at or below it."""
+    order = sorted(range(len(scheme.levels)), key=lambda j: scheme.levels[j].min)
+    return order, [scheme.levels[j].min for j in order]
+
+
+def _band_tab(levels: list[int]) -> list[int]:
+    """kernel._band_block's table: the code of a missing score (-1), then the codes by rank."""
+    return [-1, *levels]
+
+
+def band_codes(value: np.ndarray, mins: list[float], levels: list[int]) -> np.ndarray | None:
     """Band category codes through the kernel, or None when it is not available: ``mins``
-    ascending, ``levels[r]`` the category code of rank r (missing: -1)."""
+    ascending, ``levels[r]`` the category code of rank r (see :func:`band_ranks`)."""
     k = kernel()
     if k is None:
         return None
-    tab = np.array([-1, *levels], dtype=np.int8)
-    return k.band_codes(value, mins, tab, np.empty(len(value), dtype=np.int8))
+    tab = np.array(_band_tab(levels), dtype=np.int8)
+    out = np.empty(len(value), dtype=np.int8)
+    return k.band_codes(value, np.array(mins, dtype=float), tab, out)
 
 
 def text_slots(

@@ -997,16 +997,15 @@ def _bands(sc: Scale, value: np.ndarray) -> dict[str, pd.Categorical]:
         # Categories keep the YAML's reading order (better to worse); a value belongs to the
         # band with the largest minimum at or below it. Comparisons are False for NaN, so a
         # missing score gets code -1 (missing band) with no special case.
-        order = sorted(range(len(scheme.levels)), key=lambda j: scheme.levels[j].min)
-        remap = np.array([*order, -1], dtype=np.int8)  # rank -1 -> last entry -> -1
+        order, mins = _slots.band_ranks(scheme)
         codes = None
         if _use_kernel(len(value)):
-            mins = np.array([scheme.levels[j].min for j in order], dtype=float)
             codes = _slots.band_codes(np.ascontiguousarray(value, dtype=float), mins, order)
         if codes is None:
+            remap = np.array([*order, -1], dtype=np.int8)  # rank -1 -> last entry -> -1
             rank = np.full(len(value), -1, dtype=np.int8)
-            for j in order:
-                rank += value >= scheme.levels[j].min
+            for m in mins:
+                rank += value >= m
             codes = remap[rank]
         out[colname] = codes
     return _band_columns(sc, list(out.values()))
