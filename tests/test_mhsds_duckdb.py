@@ -154,3 +154,18 @@ def test_duplicates_with_a_missing_person_id(tmp_path):
         method.U_DUP,
         method.U_DUP,
     ]
+
+
+def test_a_folder_whose_path_holds_a_quote(tmp_path):
+    # paths reach DuckDB's SQL as quoted texts (_internal.sql.literal): an apostrophe in a
+    # folder name is read as part of the name, for the Parquet and the CSV readers alike
+    for fmt in ("csv", "parquet"):
+        folder = tmp_path / f"O'Brien's {fmt} extract"
+        folder.mkdir()
+        write_extract(build(), folder, format=fmt)
+        _, _, _, rb = _same_readers(folder, PERIOD)
+        # and the detail files are written into such a folder by DuckDB's COPY
+        out = folder / "Sam's details"
+        rb.write_details(out)
+        written = pd.read_csv(out / "measures.csv")
+        assert len(written) == len(rb.measures)

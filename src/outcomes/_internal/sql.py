@@ -1,4 +1,6 @@
-"""SQL text the library writes itself (DuckDB and Spark SQL share these rules)."""
+"""SQL text the library writes itself (DuckDB and Spark SQL share these rules): names and
+texts such as file paths quoted, so whatever they hold is read as a name or a text, never as
+SQL."""
 
 from __future__ import annotations
 
@@ -12,3 +14,14 @@ def ident(name: object) -> str:
         "a""b"
     """
     return '"' + str(name).replace('"', '""') + '"'
+
+
+def literal(value: object) -> str:
+    """A text (a file path, a message) as a single-quoted SQL string literal (an inner quote
+    doubled).
+
+    Example:
+        >>> print(literal("O'Brien's file.csv"))
+        'O''Brien''s file.csv'
+    """
+    return "'" + str(value).replace("'", "''") + "'"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._internal.sql import ident
+from .._internal.sql import ident, literal
 from ..errors import DataStructureError
 from .schema import PROBLEM_COLUMNS, REFERENCE, TABLES, _parse, table_files
 
@@ -110,16 +110,14 @@ def _column(col: str, kind: str, dtype: str | None) -> tuple[list[str], str | No
 
 def _source(con, name: str, path: Path) -> tuple[str, dict[str, str]]:
     """A relation over the file with ``_row`` in file order, and its column types."""
-    p = str(path).replace("'", "''")
+    p = literal(path)
     if path.suffix.lower() == ".parquet":
-        rel = (
-            f"(SELECT *, file_row_number AS _row FROM read_parquet('{p}', file_row_number = true))"
-        )
+        rel = f"(SELECT *, file_row_number AS _row FROM read_parquet({p}, file_row_number = true))"
     else:
         # codes keep leading zeros: every CSV column is read as text, as the pandas reader does
         raw = f"raw_{name}"
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM read_csv('{p}', "
+            f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM read_csv({p}, "
             "all_varchar = true, header = true)"
         )
         rel = f"(SELECT *, rowid AS _row FROM {raw})"
@@ -130,8 +128,8 @@ def _source(con, name: str, path: Path) -> tuple[str, dict[str, str]]:
 
 
 def _problem_sql(table: str, column: str, what: str, rows_sql: str) -> str:
-    w = what.replace("'", "''")
-    return f"SELECT '{table}' AS \"table\", _row AS \"row\", '{column}' AS \"column\", '{w}' AS problem FROM ({rows_sql})"
+    w = literal(what)
+    return f'SELECT \'{table}\' AS "table", _row AS "row", \'{column}\' AS "column", {w} AS problem FROM ({rows_sql})'
 
 
 def load(path: Path, *, con=None, reference: Mapping[str, pd.DataFrame] | None = None):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._internal.params import Pattern, validate_params
+from .._internal.sql import literal
 from .._internal.text import unknown
 
 ENGINES = ("duckdb", "spark", "pandas")
@@ -89,8 +90,7 @@ class SparkEngine:
         writes it to Parquet itself, so a table held in DuckDB never passes through pandas
         (at 10 million score rows that was most of the driver's memory and time)."""
         path = Path(self._tmp.name) / f"{name}.parquet"
-        target = str(path).replace("'", "''")
-        con.execute(f"COPY ({sql}) TO '{target}' (FORMAT PARQUET)")
+        con.execute(f"COPY ({sql}) TO {literal(path)} (FORMAT PARQUET)")
         self._read(name, path)
 
     def _read(self, name: str, path: Path) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .._internal.dates import to_timestamp
 from .._internal.params import Options, validate_params
-from .._internal.sql import ident
+from .._internal.sql import ident, literal
 from .._internal.text import unknown
 from ..errors import OutcomesError
 from . import method
@@ -133,13 +133,13 @@ class NHSMetricResult:
         con = duckdb.connect() if own else self.cursor
         try:
             for name, sql in _DETAILS.items():
-                target = str(folder / f"{name}.csv").replace("'", "''")
+                target = literal(folder / f"{name}.csv")
                 fetched = name in self.details or own
                 if fetched:  # written from the frame, as the engine would have written it
                     frame = self._detail(name)
                     con.register("_detail_frame", frame)
                     sql = f"SELECT {_as_written(frame)} FROM _detail_frame"
-                con.execute(f"COPY ({sql}) TO '{target}' (HEADER, DELIMITER ',')")
+                con.execute(f"COPY ({sql}) TO {target} (HEADER, DELIMITER ',')")
                 if fetched:
                     con.unregister("_detail_frame")
         finally:
