@@ -349,6 +349,7 @@ class InterceptProfile:
         self.names = list(groups)
         n, p = X.shape
         self.n, self.p, self.reml = n, p, reml
+        self.X = X  # the design, as RemlModel.X (for reading the fit, not for the sums)
         arrays = [np.asarray(g) for g in groups.values()]
         child = np.unique(arrays[-1], return_inverse=True)[1].ravel()
         A = np.column_stack([X, y])

@@ -42,7 +42,7 @@ from ._internal.params import (
 from ._internal.quality import QualityRecord, attach_quality, recorded, with_notes
 from ._internal.text import format_p, unknown
 from ._internal.waves import check_lookalikes, months, order_waves, resolve_wave, time_rank
-from ._mixed import RemlModel
+from ._mixed import InterceptProfile
 from ._stats import mcnemar, signed_rank, wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments.model import _norm
@@ -348,23 +348,14 @@ def _anova_icc(y: np.ndarray, group: np.ndarray, cluster: np.ndarray, n_groups: 
 
 
 def _mixed_icc(y: np.ndarray, cluster: np.ndarray) -> tuple[float, str]:
-    """ICC from a random-intercept model (REML): var(school) / (var(school) + var(residual))."""
-    import statsmodels.formula.api as smf
+    """ICC from a random-intercept model (REML): var(school) / (var(school) + var(residual)).
 
-    frame = pd.DataFrame({"y": y, "c": cluster})
-    if frame["c"].nunique() < 2 or np.nanvar(y) == 0:
+    Fitted by fit_mixed's closed forms (the global REML optimum, a zero variance included, as
+    lme4's bounded optimiser finds it; statsmodels' MixedLM stops just inside zero)."""
+    if len(np.unique(cluster)) < 2 or np.nanvar(y) == 0:
         return np.nan, ""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = smf.mixedlm("y ~ 1", frame, groups=frame["c"]).fit(reml=True)
-    start = {"cluster": float(np.asarray(fit.cov_re)[0, 0]), "residual": float(fit.scale)}
-    # statsmodels stops just inside a zero variance; the shared REML check (as fit_mixed,
-    # and lme4's bounded optimiser) finds the optimum on the boundary
-    v = RemlModel(y, np.ones((len(y), 1)), {"cluster": cluster}).fit(start)
-    msgs = {str(w.message).split("\n")[0] for w in caught}
-    if v["cluster"] == 0:
-        msgs = {"REML optimum on the boundary: between-cluster variance 0"}
-    note = "; ".join(sorted(msgs))
+    v = InterceptProfile(y, np.ones((len(y), 1)), {"cluster": cluster}).fit()
+    note = "REML optimum on the boundary: between-cluster variance 0" if v["cluster"] == 0 else ""
     return v["cluster"] / (v["cluster"] + v["residual"]), (f"mixed model: {note}" if note else "")
 
 

@@ -35,7 +35,7 @@ from .._internal.text import format_p
 from .._internal.waves import resolve_wave
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
-from .mixed import LONG_TABLE, _check_columns, _is_categorical, _label, _messages, prepare
+from .mixed import LONG_TABLE, _check_columns, _is_categorical, _label, prepare
 
 __all__ = ["AttritionResult", "attrition", "cohens_d", "welch_t"]
 
@@ -55,6 +55,16 @@ TEST_COLUMNS = [
 
 # A numeric characteristic with more distinct values than this is compared as continuous.
 _MAX_CATEGORIES = 5
+
+
+def _messages(caught) -> list[str]:
+    """The first line of each warning caught, once each, in order."""
+    out: list[str] = []
+    for w in caught:
+        msg = str(w.message).strip().split("\n")[0].rstrip(".")
+        if msg and msg not in out:
+            out.append(msg)
+    return out
 
 
 @validate_params(

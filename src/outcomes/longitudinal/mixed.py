@@ -7,7 +7,7 @@ uses every observed score; its estimates are unbiased when follow-ups are *missi
 given what is in the model (e.g. the baseline score), which is the standard "all available
 data" (intention-to-treat) analysis.
 
-Model (REML by default; statsmodels ``MixedLM``, or closed forms from ``CLOSED_FORM_ROWS`` rows)::
+Model (REML by default, or ML; fitted in closed form by :class:`outcomes._mixed.InterceptProfile`)::
 
     y_ij = x_ij' beta + u_school(i) + u_i + e_ij,   u_school ~ N(0, tau_s^2),
                                                     u_i ~ N(0, tau_c^2), e_ij ~ N(0, sigma^2)
@@ -47,7 +47,7 @@ from .._internal.params import (
 from .._internal.quality import QualityRecord, with_notes
 from .._internal.text import did_you_mean, format_p
 from .._internal.waves import order_waves, resolve_wave
-from .._mixed import InterceptProfile, RemlModel
+from .._mixed import InterceptProfile
 from ..errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -62,16 +62,6 @@ __all__ = [
 #: ``z`` is the Wald ratio estimate / se, referred to t(``df``) (Satterthwaite) or, with
 #: ``df`` infinite, to the normal distribution.
 FIXED_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p", "z", "df"]
-
-#: From this many analysed rows the model (child, or school and child, intercepts) is fitted
-#: in closed form (:class:`outcomes._mixed.InterceptProfile`, O(N)) instead of by statsmodels'
-#: MixedLM, whose likelihood is a Python loop over children (~3 ms a row). Smaller data, the
-#: tests' and the demo report's, keep the statsmodels-then-RemlModel path and its numbers.
-CLOSED_FORM_ROWS = 20_000
-
-#: A REML deviance this much lower than today's estimate's replaces it (a statistically
-#: meaningless 1e-4; where both are at the optimum they differ by about 1e-10).
-_GLOBAL_GAIN = 1e-4
 
 # A variance component below this share of the total variance is reported as on the boundary.
 _BOUNDARY_SHARE = 1e-6
@@ -395,26 +385,6 @@ def _check_rank(X: pd.DataFrame, what: str) -> None:
 
 
 # ----------------------------------------------------------------------------- fitting
-def _messages(caught) -> list[str]:
-    out: list[str] = []
-    for w in caught:
-        msg = str(w.message).strip().split("\n")[0].rstrip(".")
-        if msg and msg not in out:
-            out.append(msg)
-    return out
-
-
-def _attempt(model, reml: bool, method):
-    """One fit, returning (result or None, warning messages) instead of printing warnings."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            res = model.fit(reml=reml) if method is None else model.fit(reml=reml, method=method)
-        except (np.linalg.LinAlgError, ValueError) as exc:
-            return None, [*_messages(caught), f"the fit failed: {exc}"]
-    return res, _messages(caught)
-
-
 @dataclass
 class _Fit:
     params: pd.Series
@@ -424,93 +394,16 @@ class _Fit:
     warnings: list[str]
     loglik: float
     method: str
-    reml_model: RemlModel | InterceptProfile | None = None
+    reml_model: InterceptProfile | None = None
 
 
 def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
-    if len(prep.frame) >= CLOSED_FORM_ROWS:
-        return _fit_closed_form(prep, X, reml)
-    import statsmodels.formula.api as smf
-
-    names = [f"x{i}" for i in range(X.shape[1])]
-    df = pd.DataFrame(X.to_numpy(), columns=names)
-    df["_y"] = prep.frame["_y"].to_numpy()
-    df["_child"] = pd.factorize(prep.frame["_child"])[0]
-    formula = "_y ~ 0 + " + " + ".join(names)
-    school = "_school" in prep.frame
-    if school:
-        df["_school"] = pd.factorize(prep.frame["_school"])[0]
-        model = smf.mixedlm(
-            formula, df, groups=df["_school"], re_formula="1", vc_formula={"child": "0 + C(_child)"}
-        )
-    else:
-        model = smf.mixedlm(formula, df, groups=df["_child"])
-    res, msgs = _attempt(model, reml, None)
-    if res is None or not res.converged:
-        # Gradient methods stall when a variance sits at zero; Powell's method does not.
-        retry, retry_msgs = _attempt(model, reml, "powell")
-        if retry is not None and retry.converged:
-            msgs = [
-                "Gradient-based optimisers did not converge; refitted with Powell's method, "
-                "which converged",
-                *retry_msgs,
-            ]
-            res = retry
-        elif res is None:
-            res, msgs = retry, msgs + retry_msgs
-    if res is None:
-        raise ModelSpecificationError(
-            f"fit_mixed: the model could not be fitted ({'; '.join(msgs)})"
-        )
-    sigma2 = float(res.scale)
-    tau = float(np.asarray(res.cov_re)[0, 0])
-    variances = {"school": tau, "child": float(res.vcomp[0])} if school else {"child": tau}
-    variances["residual"] = sigma2
-    groups = {"child": df["_child"].to_numpy()}
-    if school:
-        groups = {"school": df["_school"].to_numpy(), **groups}
-    rm = RemlModel(df["_y"].to_numpy(), X.to_numpy(), groups)
-    loglik = float(res.llf)
-    if reml:
-        # statsmodels' optimiser stops just inside a zero variance; lme4's bounded one reaches it
-        sm_dev = rm.deviance(variances)
-        refined = rm.fit(variances)
-        dev = rm.deviance(refined)
-        # Started from statsmodels' estimate, the refinement can also end at a local optimum
-        # (seen with schools: both variances at 0, 2.02 worse in deviance than the optimum).
-        # The closed-form search over the variance ratios needs no start; it replaces the
-        # estimate only when clearly better, so fits at their optimum keep today's numbers.
-        best = InterceptProfile(df["_y"].to_numpy(), X.to_numpy(), groups).fit()
-        best_dev = rm.deviance(best)
-        if best_dev < dev - _GLOBAL_GAIN:
-            msgs.append(
-                f"statsmodels' estimate led to a local optimum of the REML criterion (REML "
-                f"log-likelihood {-dev / 2:.4f}); the fit uses the global optimum found by a "
-                f"search over the variance ratios ({-best_dev / 2:.4f})"
-            )
-            refined, dev = best, best_dev
-        else:
-            for comp in groups:
-                if refined[comp] == 0 and variances[comp] > 0 and dev < sm_dev:
-                    msgs.append(
-                        f"The REML optimum has the {comp} variance at 0 (REML log-likelihood "
-                        f"{-dev / 2:.4f} there vs {-sm_dev / 2:.4f} at statsmodels' estimate "
-                        f"{variances[comp]:.4g}); the fit uses the optimum, as lme4 does"
-                    )
-        variances = {k: refined[k] for k in variances}
-        loglik = -dev / 2
-    # lme4's vcov: (X'V^-1 X)^-1 at the estimated variances (not the joint inverse Hessian)
-    beta, C = rm.fixed(variances)
-    return _assemble(
-        X, beta, C, variances, msgs, bool(res.converged), loglik, reml, rm if reml else None
-    )
-
-
-def _fit_closed_form(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
-    """Large data: :class:`InterceptProfile` finds the variances (the global optimum of the
-    profiled deviance, boundary included, with no start value) and the GLS fixed effects in
-    O(N), and the Satterthwaite df from the same closed forms (RemlModel's dense blocks of V
-    grow with the square of a school's rows, or of a child's waves)."""
+    """:class:`InterceptProfile` finds the variances (the global optimum of the profiled
+    deviance, boundary included, with no start value) and the GLS fixed effects in O(N), and
+    the Satterthwaite df from the same closed forms. statsmodels' MixedLM, used up to version
+    0.1 for fewer than 20,000 rows, loops over children in Python (about 3 ms a row), could
+    stop at a local optimum or just inside a zero variance, and needed Powell's method when its
+    gradient methods stalled; the closed forms have none of these failure modes."""
     y = prep.frame["_y"].to_numpy(dtype=float)
     groups = {"child": pd.factorize(prep.frame["_child"])[0]}
     if "_school" in prep.frame:
@@ -531,7 +424,7 @@ def _assemble(
     converged: bool,
     loglik: float,
     reml: bool,
-    rm: RemlModel | InterceptProfile | None,
+    rm: InterceptProfile | None,
 ) -> _Fit:
     """The fit's tables and its boundary, convergence and standard-error messages."""
     params = pd.Series(beta, index=X.columns)
@@ -615,7 +508,7 @@ class MixedResult:
     _L: dict = field(repr=False, default_factory=dict)
     #: "satterthwaite" (t tests and CIs, as lmerTest) or "normal" (Wald z).
     df_method: str = "satterthwaite"
-    _reml: RemlModel | InterceptProfile | None = field(repr=False, default=None)
+    _reml: InterceptProfile | None = field(repr=False, default=None)
     quality: QualityRecord = field(default_factory=QualityRecord)
 
     # -- tables
