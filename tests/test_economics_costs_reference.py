@@ -350,3 +350,37 @@ def test_reference_agrees_with_the_hand_costed_budget():
     # 0.8 x 38,000 x 1.28 x 9/12 = 29,184; 15% of it = 4,377.60
     assert t["cost"].tolist() == [pytest.approx(29184.0), pytest.approx(4377.6)]
     assert not math.isnan(t["cost"].sum())
+
+
+_THREE = [
+    {"item": "a", "category": "staff", "fte": 1.0, "salary": 100.0, "price_year": 2023},
+    {"item": "b", "category": "staff", "amount": 5.0},
+    {"item": "r", "rate": 0.1, "rate_of": "staff"},
+]
+
+
+@pytest.mark.parametrize("price_year", [2025, np.int64(2025), np.int32(2025)])
+@pytest.mark.parametrize("with_years", [True, False])
+def test_the_price_year_column_keeps_its_type(price_year, with_years):
+    lines = [{k: v for k, v in d.items() if with_years or k != "price_year"} for d in _THREE]
+    _assert_same(lines, price_year=price_year, price_index={2023: 1.0, 2025: 1.2})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda f: f.set_axis(["x", "y", "z"]),
+        lambda f: f.drop(columns=["item", "category"]),
+        lambda f: f.assign(price_year=f["price_year"].astype("Int64")),
+        lambda f: f.assign(price_year=np.array([2023, 2025, 2025], dtype=np.uint16)),
+        lambda f: f.assign(price_year=[1e300, np.nan, np.nan]),
+        lambda f: f.assign(fte=f["fte"].astype("Float64"), amount=f["amount"].astype(object)),
+        lambda f: f.assign(
+            category=pd.Categorical(["staff", "staff", None]),
+            rate_of=pd.Categorical([None, None, "staff"]),
+        ),
+    ],
+)
+def test_odd_frames_are_treated_as_before(change):
+    frame = change(pd.DataFrame(_THREE))
+    _assert_same(frame, price_year=2025, price_index={2023: 1.0, 2025: 1.2})

@@ -322,7 +322,8 @@ def cost_table(
     if "price_year" in frame:
         years = _line_years(frame["price_year"], price_year)
     else:
-        years = np.full(n, price_year, dtype=np.int64)
+        # the dtype of price_year itself, as a column of it would have
+        years = np.full(n, price_year)
     frame["price_year"] = years
     factor = inflation_factors(years, price_year, price_index)
     categories = frame["category"].astype(str)
