@@ -114,7 +114,11 @@ def _reference_cost_table(items, *, price_year, price_index=None):
         of = str(frame.at[i, "rate_of"])
         base_rows = (categories == of).to_numpy() & (np.array(methods) != "rate")
         if not base_rows.any():
-            present = sorted(set(categories[np.array(methods) != "rate"]))
+            # the one deliberate change: a missing category (NaN beside text) made sorted()
+            # raise TypeError instead of naming the line; it is now left out of the list
+            present = sorted(
+                {c for c in categories[np.array(methods) != "rate"] if isinstance(c, str)}
+            )
             raise CostError(f"cost line {labels[i]}: rate_of {unknown('category', of, present)}")
         base = float(np.sum(nominal[base_rows] * factor[base_rows]))
         nominal[i] = frame.at[i, "rate"] * base
@@ -336,6 +340,20 @@ def test_many_rate_lines_naming_nothing_name_the_first():
     lines += [{"item": "bad", "rate": 0.1, "rate_of": "staf"}, {"rate": 0.1, "rate_of": "zz"}]
     _assert_same(lines, price_year=2025)
     with pytest.raises(CostError, match=r"cost line 7 \(bad\): rate_of unknown category 'staf'"):
+        cost_table(lines, price_year=2025)
+
+
+def test_a_rate_line_naming_nothing_beside_a_line_with_no_category():
+    # this was a TypeError from sorting the categories with the missing one among them
+    lines = [
+        {"category": "staff", "amount": 1.0},
+        {"amount": 2.0},
+        {"rate": 0.1, "rate_of": "staf"},
+    ]
+    with pytest.raises(
+        CostError,
+        match=r"cost line 3 \(line 3\): rate_of unknown category 'staf'; did you mean 'staff'",
+    ):
         cost_table(lines, price_year=2025)
 
 

@@ -220,7 +220,8 @@ def _rate_bases(
             sums[k] = float(np.sum(terms[lo:hi].copy()))
     if not known.all():
         j = int(np.flatnonzero(~known[of_code])[0])
-        present = sorted(set(categories[other]))
+        # lines with no category (missing in a column others fill) can be no line's base
+        present = sorted({c for c in categories[other] if isinstance(c, str)})
         raise CostError(
             f"cost line {label(int(rate[j]))}: rate_of {unknown('category', of[j], present)}"
         )
