@@ -17,7 +17,8 @@ need no index.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral
 
 import numpy as np
@@ -87,34 +88,144 @@ def inflation_factors(
         [1.1, 1.0]
     """
     index = _as_index(price_index)
-    out = np.ones(len(years))
-    for i, y in enumerate(years):
+    values = np.asarray(years)
+    if values.ndim != 1 or values.dtype.kind not in "iuf":
+        # text, None or mixed years: compared one by one exactly as given
+        out = np.ones(len(years))
+        for i, y in enumerate(years):
+            if y == price_year:
+                continue
+            _need_index(y, price_year, index)
+            out[i] = index[price_year] / index[y]
+        return out
+    # A budget has a handful of price years: each distinct year is looked up once (as a dict
+    # key, so 2023.0 finds 2023 and 2023.5 finds nothing) and its lines take its factor.
+    distinct, where = np.unique(values, return_inverse=True)
+    factor = np.ones(len(distinct))
+    usable = np.ones(len(distinct), dtype=bool)
+    for k, y in enumerate(distinct.tolist()):
         if y == price_year:
             continue
-        for needed in (y, price_year):
-            if needed not in index:
-                held = ", ".join(map(str, sorted(index))) if index else "no years (none given)"
-                raise CostError(
-                    f"costs in {y} prices need a price index for {needed} to reach "
-                    f"{price_year} prices; price_index has {held}"
-                )
-        out[i] = index[price_year] / index[y]
-    return out
+        if y not in index or price_year not in index:
+            usable[k] = False
+            continue
+        factor[k] = index[price_year] / index[y]
+    if not usable.all():
+        first = int(np.flatnonzero(~usable[where])[0])
+        # the message quotes the year as the caller gave it on that line
+        _need_index(next(itertools.islice(iter(years), first, None)), price_year, index)
+    return factor[where.reshape(-1)]
 
 
-def _line_method(row: pd.Series, label: str) -> str:
-    filled = [
-        m
-        for m, cols in _METHOD_COLUMNS.items()
-        if all(c in row.index and pd.notna(row[c]) for c in cols)
-    ]
-    if len(filled) != 1:
-        what = "none" if not filled else " and ".join(filled)
+def _need_index(y: object, price_year: int, index: dict[int, float]) -> None:
+    for needed in (y, price_year):
+        if needed not in index:
+            held = ", ".join(map(str, sorted(index))) if index else "no years (none given)"
+            raise CostError(
+                f"costs in {y} prices need a price index for {needed} to reach "
+                f"{price_year} prices; price_index has {held}"
+            )
+
+
+def _line_methods(frame: pd.DataFrame, label: Callable[[int], str]) -> np.ndarray:
+    """Each line's costing method as its position in ``COST_METHODS``."""
+    n = len(frame)
+    filled = np.column_stack(
+        [
+            np.logical_and.reduce(
+                [frame[c].notna().to_numpy(bool) if c in frame else np.zeros(n, bool) for c in cols]
+            )
+            for cols in _METHOD_COLUMNS.values()
+        ]
+    )
+    wrong = np.flatnonzero(filled.sum(axis=1) != 1)
+    if wrong.size:
+        i = int(wrong[0])
+        found = [m for m, f in zip(COST_METHODS, filled[i], strict=True) if f]
+        what = "none" if not found else " and ".join(found)
         raise CostError(
-            f"cost line {label}: fill exactly one way of costing it (fte+salary, "
+            f"cost line {label(i)}: fill exactly one way of costing it (fte+salary, "
             f"quantity+unit_cost, amount, or rate+rate_of); found {what}"
         )
-    return filled[0]
+    return filled.argmax(axis=1)
+
+
+#: inferred kinds of an object column that hold no text and no True/False
+_PLAIN_NUMBERS = frozenset(
+    {"integer", "floating", "mixed-integer-float", "decimal", "complex", "empty"}
+)
+
+
+def _first_text_or_flag(values: pd.Series) -> int | None:
+    """The position of the first str or bool in ``values``, if any."""
+    dtype = values.dtype
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return None
+    if (
+        dtype == np.dtype(object)
+        and pd.api.types.infer_dtype(values, skipna=True) in _PLAIN_NUMBERS
+    ):
+        return None
+    bad = values.map(lambda v: isinstance(v, bool | np.bool_) or isinstance(v, str))
+    if bad.any():
+        return int(np.flatnonzero(bad.to_numpy())[0])
+    return None
+
+
+def _line_years(given: pd.Series, price_year: int) -> np.ndarray | list:
+    """Each line's price year as a whole year, ``price_year`` where it is missing: ``int()``
+    of the value, as the line-by-line code did (so 2024.7 is 2024 and "2023" is 2023)."""
+    dtype = given.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "i":
+        return given.to_numpy(np.int64)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        values = given.to_numpy(float)
+        missing = np.isnan(values)
+        # beyond 2**62 int() gives integers int64 cannot hold, and int(inf) raises
+        if (np.abs(values[~missing]) < 2.0**62).all():
+            return np.where(missing, float(price_year), np.trunc(values)).astype(np.int64)
+    return [price_year if pd.isna(y) else int(y) for y in given]
+
+
+def _rate_bases(
+    frame: pd.DataFrame,
+    categories: pd.Series,
+    rate: np.ndarray,
+    cost: np.ndarray,
+    label: Callable[[int], str],
+) -> np.ndarray:
+    """For each rate line (positions ``rate``), the total common-price ``cost`` of the
+    non-rate lines whose category is its ``rate_of``."""
+    other = np.ones(len(frame), dtype=bool)
+    other[rate] = False
+    cat_code, cat_names = pd.factorize(categories)
+    position = {name: k for k, name in enumerate(cat_names)}
+    # the other lines' costs grouped by category, each group in line order, so that every
+    # base is np.sum over the same terms in the same order as summing that category's lines
+    own = cat_code[other]
+    order = np.argsort(own, kind="stable")
+    grouped, terms = own[order], cost[other][order]
+    of_values = frame["rate_of"].to_numpy()
+    of = [str(of_values[i]) for i in rate]
+    of_code, of_names = pd.factorize(np.array(of, dtype=object))
+    sums = np.full(len(of_names), np.nan)
+    known = np.zeros(len(of_names), dtype=bool)
+    for k, name in enumerate(of_names):
+        c = position.get(name)
+        if c is None:
+            continue
+        lo, hi = np.searchsorted(grouped, c, "left"), np.searchsorted(grouped, c, "right")
+        if hi > lo:
+            known[k] = True
+            sums[k] = float(np.sum(terms[lo:hi].copy()))
+    if not known.all():
+        j = int(np.flatnonzero(~known[of_code])[0])
+        # lines with no category (missing in a column others fill) can be no line's base
+        present = sorted({c for c in categories[other] if isinstance(c, str)})
+        raise CostError(
+            f"cost line {label(int(rate[j]))}: rate_of {unknown('category', of[j], present)}"
+        )
+    return sums[of_code]
 
 
 @validate_params(
@@ -169,54 +280,61 @@ def cost_table(
     for col in ("item", "category"):
         if col not in frame:
             frame[col] = "" if col == "category" else [f"line {i + 1}" for i in range(len(frame))]
-    labels = [f"{i + 1} ({frame.at[i, 'item']!s})" for i in range(len(frame))]
+
+    def label(i: int) -> str:
+        return f"{i + 1} ({frame.at[i, 'item']!s})"
+
     for col in _NUMERIC:
         if col not in frame:
             continue
         values = frame[col]
-        bad = values.map(lambda v: isinstance(v, bool | np.bool_) or isinstance(v, str))
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise CostError(f"cost line {labels[i]}: {col} must be a number, got {values[i]!r}")
+        i = _first_text_or_flag(values)
+        if i is not None:
+            raise CostError(f"cost line {label(i)}: {col} must be a number, got {values[i]!r}")
         num = pd.to_numeric(values, errors="coerce").astype(float)
         neg = (num < 0) | np.isinf(num)
         if neg.any():
             i = int(np.flatnonzero(neg.to_numpy())[0])
-            raise CostError(f"cost line {labels[i]}: {col} must be a finite number >= 0")
+            raise CostError(f"cost line {label(i)}: {col} must be a finite number >= 0")
         frame[col] = num
-    methods = [_line_method(frame.iloc[i], labels[i]) for i in range(len(frame))]
-    frame["method"] = methods
-    nominal = np.full(len(frame), np.nan)
-    for i, m in enumerate(methods):
-        r = frame.iloc[i]
-        if m == "staff":
-            on_cost = r.get("on_cost_rate", 0.0)
-            months = r.get("months", 12.0)
-            on_cost = 0.0 if pd.isna(on_cost) else on_cost
-            months = 12.0 if pd.isna(months) else months
-            nominal[i] = r["fte"] * r["salary"] * (1 + on_cost) * months / 12
-        elif m == "quantity":
-            nominal[i] = r["quantity"] * r["unit_cost"]
-        elif m == "amount":
-            nominal[i] = r["amount"]
-    years = frame["price_year"] if "price_year" in frame else pd.Series(np.nan, index=frame.index)
-    years = [price_year if pd.isna(y) else int(y) for y in years]
+    code = _line_methods(frame, label)
+    frame["method"] = np.array(COST_METHODS, dtype=object)[code]
+    n = len(frame)
+    nominal = np.full(n, np.nan)
+
+    def column(name: str, missing: float) -> np.ndarray:
+        if name not in frame:
+            return np.full(n, missing)
+        v = frame[name].to_numpy(float)
+        return np.where(np.isnan(v), missing, v)
+
+    staff = code == COST_METHODS.index("staff")
+    on_cost, months = column("on_cost_rate", 0.0)[staff], column("months", 12.0)[staff]
+    if staff.any():
+        fte, salary = frame["fte"].to_numpy(float), frame["salary"].to_numpy(float)
+        nominal[staff] = fte[staff] * salary[staff] * (1 + on_cost) * months / 12
+    quantity = code == COST_METHODS.index("quantity")
+    if quantity.any():
+        q, unit = frame["quantity"].to_numpy(float), frame["unit_cost"].to_numpy(float)
+        nominal[quantity] = q[quantity] * unit[quantity]
+    amount = code == COST_METHODS.index("amount")
+    if amount.any():
+        nominal[amount] = frame["amount"].to_numpy(float)[amount]
+    if "price_year" in frame:
+        years = _line_years(frame["price_year"], price_year)
+    else:
+        # the dtype of price_year itself, as a column of it would have
+        years = np.full(n, price_year)
     frame["price_year"] = years
     factor = inflation_factors(years, price_year, price_index)
     categories = frame["category"].astype(str)
-    # Rate lines apply to the other lines' costs in the common price year.
-    for i, m in enumerate(methods):
-        if m != "rate":
-            continue
-        of = str(frame.at[i, "rate_of"])
-        base_rows = (categories == of).to_numpy() & (np.array(methods) != "rate")
-        if not base_rows.any():
-            present = sorted(set(categories[np.array(methods) != "rate"]))
-            raise CostError(f"cost line {labels[i]}: rate_of {unknown('category', of, present)}")
-        base = float(np.sum(nominal[base_rows] * factor[base_rows]))
-        nominal[i] = frame.at[i, "rate"] * base
-        factor[i] = 1.0
-        frame.at[i, "price_year"] = price_year
+    rate = np.flatnonzero(code == COST_METHODS.index("rate"))
+    if rate.size:
+        base = _rate_bases(frame, categories, rate, nominal * factor, label)
+        nominal[rate] = frame["rate"].to_numpy(float)[rate] * base
+        factor[rate] = 1.0
+        # rate lines apply to the other lines' costs in the common price year
+        frame.loc[rate, "price_year"] = price_year
     frame["cost_nominal"] = nominal
     frame["inflation_factor"] = factor
     frame["cost"] = nominal * factor
