@@ -431,16 +431,13 @@ CASES = {
     **_service_cases(),
     **_other_cases(),
 }
-#: Largest size per case where one call is minutes (measured under load 15 on 2 cores:
-#: impute_change fits a mixed model per imputation). cost_table has no cap since it costs
-#: lines by column (a Python loop over lines took 6.6 s at 1e5). fit_mixed has no cap: from
-#: CLOSED_FORM_ROWS (20,000) rows it fits by closed forms (outcomes._mixed.InterceptProfile:
-#: the REML deviance profiled to a function of the variance ratios, O(N) per pass, global
-#: search from a grid including 0, no start value), so 1e6 rows take seconds; below that it
-#: is statsmodels' MixedLM then RemlModel, about 3 ms a row (a Python loop over children per
-#: likelihood evaluation). Its growth_exponent over all sizes mixes the two paths; read it
-#: from 1e5 to 1e6 (about 1.05).
-CAP = {"impute_change_m5": 10_000}
+#: Largest size per case where one call would take minutes: none now. cost_table costs lines
+#: by column (a Python loop over lines took 6.6 s at 1e5); fit_mixed, and the m fits of
+#: impute_change, fit by closed forms (outcomes._mixed.InterceptProfile: the REML deviance
+#: profiled to a function of the variance ratios, O(N) per pass, global search from a grid
+#: including 0, no start value) where statsmodels' MixedLM below 20,000 rows took about 3 ms a
+#: row. impute_change at 1e6 rows: about 8 s CPU (statsmodels' MICEData), 1.2 GB.
+CAP: dict[str, int] = {}
 #: OUTCOMES_BENCH_CASES=name,name,... runs only those cases
 ONLY = [c for c in os.environ.get("OUTCOMES_BENCH_CASES", "").split(",") if c]
 

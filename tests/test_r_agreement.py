@@ -622,7 +622,7 @@ def test_mixed_icc_is_zero_at_the_boundary_as_lme4():
     # R: f <- lmer(y ~ 1 + (1 | school), data = d); as.data.frame(VarCorr(f))$vcov -> 0 3.6277667
     #    logLik(f) -> -51.1273692965  (statsmodels alone stops at an ICC of 0.16)
     assert sv.cluster_icc(ICC_BOUNDARY, "y", "school", method="mixed") == 0.0
-    from outcomes._mixed import RemlModel
+    from _reml_reference import RemlModel
 
     m = RemlModel(
         ICC_BOUNDARY["y"].to_numpy(), np.ones((25, 1)), {"school": ICC_BOUNDARY["school"]}
