@@ -526,11 +526,29 @@ def cost_totals(table: pd.DataFrame, by: str | Sequence[str] | None = None) -> p
     """
     if "cost" not in table:
         raise DataStructureError("cost_totals needs the output of cost_table (no 'cost' column)")
-    if by is None:
-        return pd.DataFrame({"cost": [float(table["cost"].sum())]})
-    keys = [by] if isinstance(by, str) else list(by)
+    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
     for k in keys:
         if k not in table:
             raise DataStructureError(f"cost_totals: {unknown('column', k, table.columns)}")
-    out = table.groupby(keys, dropna=False, sort=True)["cost"].sum().reset_index()
+    cost = table["cost"].to_numpy(float)
+    gap = np.flatnonzero(~np.isfinite(cost))
+    if gap.size:
+        # pandas' sum would skip a NaN cost and carry an inf one: neither is a total
+        i = int(gap[0])
+        raise CostError(
+            f"cost_totals: row {i + 1} ({table['item'].iloc[i] if 'item' in table else i}) "
+            f"has cost {_shown(cost[i])}, not a finite number"
+        )
+    with np.errstate(over="ignore"):
+        if by is None:
+            out = pd.DataFrame({"cost": [float(table["cost"].sum())]})
+        else:
+            out = table.groupby(keys, dropna=False, sort=True)["cost"].sum().reset_index()
+    over = np.flatnonzero(~np.isfinite(out["cost"].to_numpy(float)))
+    if over.size:
+        which = "" if by is None else f" for {out.loc[int(over[0]), keys].to_dict()}"
+        raise CostError(
+            f"cost_totals: the total cost{which} is not a finite number (it passes the "
+            "largest float)"
+        )
     return out
