@@ -110,8 +110,25 @@ def _whole_years(given: pd.Series, missing: int | None) -> tuple[np.ndarray, int
         if bad.any():
             return np.zeros(n, np.int64), int(np.flatnonzero(bad)[0])
         return np.where(absent, float(missing or 0), values).astype(np.int64), None
+    values = given.astype(object).to_numpy()
+    try:
+        # a ledger holds a handful of distinct years: each is judged once
+        code, distinct = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # an unhashable cell: judged one by one below
+        distinct = None
+    # True == 1 and False == 0 share a hash, so factorize would let a year 1 stand for True
+    if distinct is not None and not any(
+        isinstance(u, bool | np.bool_) or (not isinstance(u, str) and u in (0, 1)) for u in distinct
+    ):
+        year = [_whole_year(u) for u in distinct]
+        ok = np.array([y is not None for y in year] + [missing is not None])
+        bad = np.flatnonzero(~ok[code])
+        if bad.size:
+            return np.zeros(n, np.int64), int(bad[0])
+        # code -1 (missing) takes the last entry
+        return np.array([*year, missing or 0], dtype=np.int64)[code], None
     out = np.zeros(n, np.int64)
-    for i, v in enumerate(given.astype(object).tolist()):
+    for i, v in enumerate(values.tolist()):
         if pd.api.types.is_scalar(v) and pd.isna(v) and missing is not None:
             out[i] = missing
             continue
@@ -374,10 +391,11 @@ def cost_table(
     """Cost every line and express it in ``price_year`` prices.
 
     ``items`` has one row per cost line: ``item`` (name), ``category`` (staff, training,
-    overheads, sessions, ... any label), optional ``site`` and ``month`` (for breakdowns),
-    ``price_year`` (default: the common price year), ``source``, and the columns of one
-    costing method (see the module docstring). Returns the lines with ``method``,
-    ``cost_nominal`` (in the line's own prices), ``inflation_factor`` and ``cost``.
+    overheads, sessions, ... any label; missing is ``""``), optional ``site`` and ``month``
+    (for breakdowns), ``price_year`` (a whole year; missing is the common price year),
+    ``source``, and the columns of one costing method (see the module docstring). Returns the
+    lines with ``method``, ``cost_nominal`` (in the line's own prices), ``inflation_factor``
+    and ``cost``.
 
     Example:
         A 1.0 FTE practitioner on 40,000 with 30% on-costs for 6 months, 20 group sessions at
