@@ -205,7 +205,8 @@ def inflation_factors(
     )
     values, bad = _whole_years(given, missing=None)
     if bad is not None:
-        shown = given.iloc[bad] if isinstance(years, pd.Series) else years[bad]
+        # as the caller gave it: None, not the NaN pandas made of it
+        shown = years[bad] if isinstance(years, list | tuple | np.ndarray) else given.iloc[bad]
         raise CostError(
             f"inflation_factors: years[{bad}] must be a whole year such as 2025, "
             f"got {_shown(shown)}"
