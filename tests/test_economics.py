@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -95,6 +96,168 @@ def test_price_year_must_be_a_year():
     for bad in (2025.5, "2025", True):
         with pytest.raises(OutcomesError, match="parameter 'price_year'"):
             cost_table([{"amount": 1}], price_year=bad)
+
+
+# the reviewer's cases: each refused with a CostError naming the line, or made consistent
+
+_BASE = {"item": "base", "category": "staff", "amount": 100}
+_INDEX = {2023: 100.0, 2024: 106.0, 2025: 112.0}
+
+
+@pytest.mark.parametrize("year", [2023, 2023.0, "2023", np.int32(2023), np.float64(2023.0)])
+def test_a_whole_price_year_however_given_is_that_year(year):
+    t = cost_table([_BASE, {"item": "EMHP", "amount": 5000, "price_year": year}],
+                   price_year=2025, price_index=_INDEX)  # fmt: skip
+    # 5,000 in 2023 prices x 112/100 = 5,600
+    assert t["price_year"].tolist() == [2025, 2023]
+    assert t.loc[1, "cost"] == pytest.approx(5600.0)
+
+
+@pytest.mark.parametrize(
+    "year, shown",
+    [
+        (2024.7, "2024.7"),  # int() made it 2024
+        (-0.5, "-0.5"),
+        ("abc", "'abc'"),  # int() raised a bare ValueError
+        (" 2023", "' 2023'"),
+        ("2023.0", "'2023.0'"),
+        (float("inf"), "inf"),  # int() raised a bare OverflowError
+        (True, "True"),  # int() made it 1
+        (np.bool_(False), "False"),
+        (1e300, "1e+300"),  # whole, but past the floats that tell years apart
+    ],
+)
+def test_a_price_year_that_is_not_a_whole_year_is_refused_naming_the_line(year, shown):
+    lines = [_BASE, {"item": "EMHP", "amount": 5000, "price_year": year}]
+    message = f"cost line 2 (EMHP): price_year must be a whole year such as 2025, got {shown}"
+    for items in (lines, pd.DataFrame(lines)):
+        with pytest.raises(CostError) as e:
+            cost_table(items, price_year=2025, price_index=_INDEX)
+        assert str(e.value) == message
+
+
+@pytest.mark.parametrize(
+    "index, message",
+    [
+        ({2023.5: 100.0, 2025: 112.0}, "price_index: year 2023.5 must be a whole year such as 2025"),
+        ({"x": 100.0, 2025: 112.0}, "price_index: year 'x' must be a whole year such as 2025"),
+        ({float("inf"): 1.0, 2025: 1.0}, "price_index: year inf must be a whole year such as 2025"),
+        ({True: 1.0, 2025: 1.0}, "price_index: year True must be a whole year such as 2025"),
+        ({"2023": 100.0, 2023: 101.0}, "price_index: year 2023 is given more than once"),
+        (pd.DataFrame({"year": [2023, 2023.0], "index": [1.0, 2.0]}),
+         "price_index: year 2023 is given more than once"),
+        ({2023: "100", 2025: 112.0}, "price_index: the index for 2023 must be a positive number, got '100'"),
+        ({2023: True, 2025: 112.0}, "price_index: the index for 2023 must be a positive number, got True"),
+        ({2023: float("nan")}, "price_index: the index for 2023 must be a positive number, got nan"),
+        ({2023: float("inf")}, "price_index: the index for 2023 must be a positive number, got inf"),
+        ({2023: 0}, "price_index: the index for 2023 must be a positive number, got 0"),
+        ({2023: -1.0}, "price_index: the index for 2023 must be a positive number, got -1.0"),
+        ({2023: 1e-300, 2025: 1e300},
+         "price_index: the factor from 2023 to 2025 prices, 1e+300 / 1e-300, is not a finite "
+         "positive number"),
+    ],
+)  # fmt: skip
+def test_a_price_index_that_is_not_years_and_positive_numbers_is_refused(index, message):
+    lines = [_BASE, {"item": "EMHP", "amount": 5000, "price_year": 2023}]
+    with pytest.raises(CostError) as e:
+        cost_table(lines, price_year=2025, price_index=index)
+    assert str(e.value) == message
+
+
+def test_a_price_index_table_with_two_year_columns_is_refused():
+    index = pd.DataFrame({"year": [2023, 2025], "Year": [2023, 2025], "index": [1.0, 1.1]})
+    with pytest.raises(OutcomesError, match=r"price_index has 2 columns named 'year'"):
+        cost_table([_BASE], price_year=2025, price_index=index)
+
+
+def test_inflation_factors_takes_whole_years_only():
+    # "2023" and 2023.0 are 2023: 112 / 100 = 1.12
+    assert inflation_factors(["2023", 2023.0], 2025, _INDEX).tolist() == [1.12, 1.12]
+    for years, shown in (([2025, 2023.5], "2023.5"), ([None], "None"), ([True], "True")):
+        with pytest.raises(CostError) as e:
+            inflation_factors(years, 2025, _INDEX)
+        position = len(years) - 1
+        assert str(e.value) == (
+            f"inflation_factors: years[{position}] must be a whole year such as 2025, got {shown}"
+        )
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        # 10 x 1e308 passes the largest float (about 1.8e308)
+        ({"item": "EMHP", "fte": 10, "salary": 1e308},
+         "cost line 2 (EMHP): the cost is not a finite number "
+         "(fte x salary x (1 + on_cost_rate) x months / 12 gives inf)"),
+        # inf x 0 months is NaN
+        ({"item": "EMHP", "fte": 1e300, "salary": 1e300, "months": 0},
+         "cost line 2 (EMHP): the cost is not a finite number "
+         "(fte x salary x (1 + on_cost_rate) x months / 12 gives nan)"),
+        ({"item": "groups", "quantity": 1e200, "unit_cost": 1e200},
+         "cost line 2 (groups): the cost is not a finite number (quantity x unit_cost gives inf)"),
+        # finite in 2023 prices, 1.7e308 x 1.12 is not
+        ({"item": "licence", "amount": 1.7e308, "price_year": 2023},
+         "cost line 2 (licence): the cost is not a finite number (1.7e+308 in its own prices x "
+         "inflation factor 1.12 gives inf)"),
+    ],
+)  # fmt: skip
+def test_a_cost_that_overflows_is_refused_naming_the_line(line, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no numpy warning beside the error
+        with pytest.raises(CostError) as e:
+            cost_table([_BASE, line], price_year=2025, price_index=_INDEX)
+    assert str(e.value) == message
+
+
+def test_a_rate_of_a_total_that_overflows_is_refused_naming_the_rate_line():
+    lines = [
+        {"item": "a", "category": "staff", "amount": 1e308},
+        {"item": "b", "category": "staff", "amount": 1e308},
+        {"item": "overheads", "rate": 0.1, "rate_of": "staff"},
+    ]
+    with pytest.raises(CostError) as e:
+        cost_table(lines, price_year=2025)
+    assert str(e.value) == (
+        "cost line 3 (overheads): the cost is not a finite number "
+        "(rate x the total of category 'staff' (inf) gives inf)"
+    )
+
+
+def test_cost_totals_refuse_a_total_that_is_not_a_number():
+    lines = [{"item": "a", "category": "staff", "amount": 1e308},
+             {"item": "b", "category": "staff", "amount": 1e308},
+             {"item": "c", "category": "training", "amount": 1.0}]  # fmt: skip
+    t = cost_table(lines, price_year=2025)
+    with pytest.raises(CostError, match=r"the total cost is not a finite number"):
+        cost_totals(t)
+    with pytest.raises(CostError, match=r"total cost for \{'category': 'staff'\} is not a"):
+        cost_totals(t, by="category")
+    # pandas' sum would have skipped a NaN cost in a table edited by hand
+    t.loc[2, "cost"] = np.nan
+    with pytest.raises(CostError, match=r"row 3 \(c\) has cost nan, not a finite number"):
+        cost_totals(t)
+
+
+def test_a_line_with_no_category_is_uncategorised_either_way():
+    with_column = cost_table([_BASE, {"item": "x", "amount": 7}], price_year=2025)
+    without = cost_table([{"item": "base", "amount": 100}, {"item": "x", "amount": 7}],
+                         price_year=2025)  # fmt: skip
+    assert with_column["category"].tolist() == ["staff", ""]
+    assert without["category"].tolist() == ["", ""]
+    # the uncategorised line is a group of its own in the totals: 7, and 100 for staff
+    totals = cost_totals(with_column, by="category")
+    assert totals.to_dict("list") == {"category": ["", "staff"], "cost": [7.0, 100.0]}
+    # a missing category read as text was "nan", which a rate line could name
+    with pytest.raises(CostError, match=r"cost line 3 \(r\): rate_of unknown category 'nan'"):
+        cost_table([_BASE, {"item": "x", "category": float("nan"), "amount": 7},
+                    {"item": "r", "rate": 0.1, "rate_of": "nan"}], price_year=2025)  # fmt: skip
+
+
+def test_a_column_given_twice_is_refused_naming_it():
+    frame = pd.DataFrame([["a", 1.0, 2.0]], columns=["item", "amount", "amount"])
+    with pytest.raises(OutcomesError) as e:
+        cost_table(frame, price_year=2025)
+    assert str(e.value) == "cost_table: column 'amount' appears 2 times in items; keep one"
 
 
 # ----------------------------------------------------------------------------- per unit/outcome

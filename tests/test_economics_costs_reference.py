@@ -4,11 +4,16 @@
 it was vectorised (one ``frame.iloc[i]`` per line), kept here unchanged in substance as the
 oracle: every result frame must match it exactly (values, dtypes, column order) and every bad
 input must raise the same exception with the same message, naming the same first line.
+
+Where behaviour was changed on purpose the oracle was changed with it, each place marked
+"deliberate": price years are whole years (``_reference_year``) rather than ``int()`` of
+anything, a cost that overflows is refused, and a line with no category is "".
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -24,8 +29,38 @@ from outcomes.errors import DataStructureError
 # ----------------------------------------------------------------------------- the oracle
 
 
+def _reference_year(v):
+    """Deliberate: the whole-year rule in its plainest form (``int()`` made 2024.7 into 2024,
+    True into 1, and raised bare ValueError/OverflowError on "abc" and inf)."""
+    if isinstance(v, bool | np.bool_):
+        return None
+    if isinstance(v, int | np.integer):
+        y = int(v)
+    elif isinstance(v, float | np.floating):
+        if not math.isfinite(v) or v % 1 != 0:
+            return None
+        y = int(v)
+    elif isinstance(v, str) and v.isascii() and v.isdigit():
+        y = int(v)
+    else:
+        return None
+    return y if -(2**53) < y < 2**53 else None
+
+
+def _show(v):
+    return repr(v.item() if isinstance(v, np.generic) else v)
+
+
 def _reference_inflation_factors(years, price_year, price_index=None):
     index = _as_index(price_index)
+    given = list(years)
+    years = [_reference_year(y) for y in given]
+    for i, y in enumerate(years):
+        if y is None:
+            raise CostError(
+                f"inflation_factors: years[{i}] must be a whole year such as 2025, "
+                f"got {_show(given[i])}"
+            )
     out = np.ones(len(years))
     for i, y in enumerate(years):
         if y == price_year:
@@ -38,6 +73,11 @@ def _reference_inflation_factors(years, price_year, price_index=None):
                     f"{price_year} prices; price_index has {held}"
                 )
         out[i] = index[price_year] / index[y]
+        if not (math.isfinite(out[i]) and out[i] > 0):  # deliberate: was inf or 0
+            raise CostError(
+                f"price_index: the factor from {y} to {price_year} prices, "
+                f"{index[price_year]!r} / {index[y]!r}, is not a finite positive number"
+            )
     return out
 
 
@@ -63,6 +103,12 @@ def _reference_cost_table(items, *, price_year, price_index=None):
         frame = pd.DataFrame(list(items))
     if frame.empty:
         raise DataStructureError("cost_table: no cost lines were given")
+    names = list(frame.columns)
+    for name in names:
+        if names.count(name) > 1:  # deliberate: a duplicate made frame[name] a table
+            raise DataStructureError(
+                f"cost_table: column {name!r} appears {names.count(name)} times in items; keep one"
+            )
     extra = sorted(set(map(str, frame.columns)) - _KNOWN)
     if extra:
         raise DataStructureError(
@@ -73,6 +119,12 @@ def _reference_cost_table(items, *, price_year, price_index=None):
     for col in ("item", "category"):
         if col not in frame:
             frame[col] = "" if col == "category" else [f"line {i + 1}" for i in range(len(frame))]
+    missing = frame["category"].isna()
+    if missing.any():  # deliberate: these stayed NaN beside filled lines ("nan" to rate_of)
+        category = frame["category"]
+        if isinstance(category.dtype, pd.CategoricalDtype) and "" not in category.cat.categories:
+            category = category.cat.add_categories("")
+        frame["category"] = category.mask(missing, "")
     labels = [f"{i + 1} ({frame.at[i, 'item']!s})" for i in range(len(frame))]
     for col in _NUMERIC:
         if col not in frame:
@@ -103,27 +155,59 @@ def _reference_cost_table(items, *, price_year, price_index=None):
             nominal[i] = r["quantity"] * r["unit_cost"]
         elif m == "amount":
             nominal[i] = r["amount"]
-    years = frame["price_year"] if "price_year" in frame else pd.Series(np.nan, index=frame.index)
-    years = [price_year if pd.isna(y) else int(y) for y in years]
+    given = frame["price_year"] if "price_year" in frame else pd.Series(np.nan, index=frame.index)
+    years = []
+    for i, y in enumerate(given):
+        if pd.api.types.is_scalar(y) and pd.isna(y):
+            years.append(price_year)
+        elif _reference_year(y) is None:
+            raise CostError(
+                f"cost line {labels[i]}: price_year must be a whole year such as 2025, "
+                f"got {_show(y)}"
+            )
+        else:
+            years.append(_reference_year(y))
     frame["price_year"] = years
     factor = _reference_inflation_factors(years, price_year, price_index)
+    formula = {
+        "staff": "fte x salary x (1 + on_cost_rate) x months / 12",
+        "quantity": "quantity x unit_cost",
+        "amount": "amount",
+    }
+    for i, m in enumerate(methods):  # deliberate: an overflow was a silent inf
+        if m != "rate" and not math.isfinite(nominal[i] * factor[i]):
+            if not math.isfinite(nominal[i]):
+                why = f"{formula[m]} gives {_show(nominal[i])}"
+            else:
+                why = (
+                    f"{_show(nominal[i])} in its own prices x inflation factor "
+                    f"{_show(factor[i])} gives {_show(nominal[i] * factor[i])}"
+                )
+            raise CostError(f"cost line {labels[i]}: the cost is not a finite number ({why})")
     categories = frame["category"].astype(str)
+    bases = {}
     for i, m in enumerate(methods):
         if m != "rate":
             continue
         of = str(frame.at[i, "rate_of"])
         base_rows = (categories == of).to_numpy() & (np.array(methods) != "rate")
         if not base_rows.any():
-            # the one deliberate change: a missing category (NaN beside text) made sorted()
-            # raise TypeError instead of naming the line; it is now left out of the list
+            # deliberate: a missing category (NaN beside text) made sorted() raise TypeError
+            # instead of naming the line; it is now left out of the list
             present = sorted(
                 {c for c in categories[np.array(methods) != "rate"] if isinstance(c, str)}
             )
             raise CostError(f"cost line {labels[i]}: rate_of {unknown('category', of, present)}")
-        base = float(np.sum(nominal[base_rows] * factor[base_rows]))
-        nominal[i] = frame.at[i, "rate"] * base
+        bases[i] = float(np.sum(nominal[base_rows] * factor[base_rows]))
+        nominal[i] = frame.at[i, "rate"] * bases[i]
         factor[i] = 1.0
         frame.at[i, "price_year"] = price_year
+    for i, base in bases.items():
+        if not math.isfinite(nominal[i]):
+            raise CostError(
+                f"cost line {labels[i]}: the cost is not a finite number (rate x the total "
+                f"of category {str(frame.at[i, 'rate_of'])!r} ({base!r}) gives {_show(nominal[i])})"
+            )
     frame["cost_nominal"] = nominal
     frame["inflation_factor"] = factor
     frame["cost"] = nominal * factor
@@ -141,8 +225,12 @@ def _outcome(fn, *args, **kwargs):
 
 def _assert_same(items, **kwargs):
     copy = items.copy() if isinstance(items, pd.DataFrame) else [dict(d) for d in items]
-    new = _outcome(cost_table, items, **kwargs)
-    old = _outcome(_reference_cost_table, copy, **kwargs)
+    with warnings.catch_warnings():
+        # an overflow is a CostError naming the line, never a numpy warning beside an inf
+        warnings.simplefilter("error", RuntimeWarning)
+        new = _outcome(cost_table, items, **kwargs)
+    with np.errstate(over="ignore", invalid="ignore"):
+        old = _outcome(_reference_cost_table, copy, **kwargs)
     if old[0] == "raised" or new[0] == "raised":
         assert new == old
         return
@@ -158,15 +246,28 @@ _OK = st.sampled_from([0.0, 0.5, 1.0, 3.0, 12.0, 150.0, 38000.0, 52000.5, 1e-3, 
 #: the values a careless spreadsheet puts in a number column
 _BAD = st.sampled_from(
     [-1.0, -0.0, float("inf"), -float("inf"), True, False, np.True_, "12", "x", "", None]
+    + [1e200, 1e308]  # finite, but a product or an inflation factor overflows
 )
+#: whole years however given, then what a spreadsheet makes of a year
+_GOOD_YEARS = [*_YEARS, float("nan"), 2023.0, "2023", np.int32(2024), np.float64(2022.0)]
+_BAD_YEARS = [2024.7, -0.5, "abc", " 2023", "2023.0", "", float("inf"), True, np.False_, 1e300]
+
+
+#: valid numbers whose products, inflation or totals can pass the largest float
+_HUGE = st.sampled_from([1e154, 1e200, 1e308, 1.7e308])
 
 
 @st.composite
-def _line(draw, allow_bad: bool):
+def _line(draw, allow_bad: bool, huge: bool = False):
     line: dict = {}
     bad = allow_bad and draw(st.integers(0, 5)) == 0
     missing = st.sampled_from([float("nan"), None])
     value = st.one_of(_OK, _OK, _OK, missing, _BAD) if bad else _OK
+    if huge:
+        # one huge factor overflows any product, so one product in a line or two is huge
+        # and the rest of the overflows come from amounts: through inflation or through
+        # the total a rate line takes a share of
+        value = st.one_of(_OK, _HUGE) if draw(st.integers(0, 9)) == 9 else _OK
     # mostly one method, sometimes none, two, or one half-filled
     n_methods = draw(st.sampled_from([1] * 14 + [0, 2] if allow_bad else [1]))
     chosen = draw(st.lists(st.sampled_from(list(_METHOD_COLUMNS)), min_size=n_methods,
@@ -176,6 +277,8 @@ def _line(draw, allow_bad: bool):
             if col == "rate_of":
                 names = _CATEGORIES + (["staf", "nothing"] if allow_bad else ["staff"] * 3)
                 line[col] = draw(st.sampled_from(names))
+            elif huge and col == "amount":
+                line[col] = draw(st.one_of(_OK, _HUGE))
             else:
                 line[col] = draw(value)
         if m == "staff":
@@ -196,7 +299,8 @@ def _line(draw, allow_bad: bool):
     if draw(st.booleans()):
         line["source"] = "PSSRU"
     if draw(st.booleans()):
-        line["price_year"] = draw(st.sampled_from(_YEARS + [float("nan"), 2023.0, 2024.7]))
+        years = _GOOD_YEARS + (_BAD_YEARS if allow_bad and draw(st.integers(0, 3)) == 0 else [])
+        line["price_year"] = draw(st.sampled_from(years))
     return line
 
 
@@ -217,9 +321,9 @@ _INDEXES = st.sampled_from(
 )
 
 
-def _budget(allow_bad: bool):
+def _budget(allow_bad: bool, huge: bool = False):
     return st.tuples(
-        st.lists(_line(allow_bad), min_size=1, max_size=8),
+        st.lists(_line(allow_bad, huge), min_size=1, max_size=8),
         st.sampled_from([2024, 2025]),
         _INDEXES if allow_bad else _FULL_INDEXES,
         st.booleans(),
@@ -247,13 +351,21 @@ def test_bad_budgets_raise_the_same_error_for_the_same_line(budget):
     _assert_same(_items(lines, as_frame), price_year=price_year, price_index=index)
 
 
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(_budget(allow_bad=False, huge=True))
+def test_overflowing_budgets_are_refused_naming_the_same_line(budget):
+    # deliberate change: the old code returned inf or NaN costs with a numpy warning
+    lines, price_year, index, as_frame = budget
+    _assert_same(_items(lines, as_frame), price_year=price_year, price_index=index)
+
+
 @settings(max_examples=300)
 @given(
     st.lists(
         st.one_of(
             st.sampled_from(_YEARS),
-            st.sampled_from([2023.0, 2024.5, float("nan"), float("inf")]),
-            st.sampled_from([None, "2023", True]),
+            st.sampled_from([2023.0, 2024.5, float("nan"), float("inf"), 1e300, -0.0]),
+            st.sampled_from([None, "2023", "2023.0", "x", True, np.int64(2024)]),
         ),
         max_size=8,
     ),
@@ -307,9 +419,10 @@ def test_large_budgets_match_to_the_last_bit(seed):
 @pytest.mark.parametrize(
     "column, values",
     [
-        ("price_year", ["2023", 2024]),  # text years are read as whole years
-        ("price_year", [2023.9, -0.5]),  # and fractions truncated, as int() does
-        ("price_year", ["abc", 2024]),  # int() refuses
+        ("price_year", ["2023", 2024]),  # digit text is a whole year
+        ("price_year", ["2023.0", 2024]),  # other text is not
+        ("price_year", [2023.9, -0.5]),  # deliberate: refused, was truncated by int()
+        ("price_year", ["abc", 2024]),  # deliberate: refused, was a bare ValueError
         ("price_year", [float("inf"), 2024]),
         ("price_year", pd.array([2023, None], dtype="Int64")),
         ("price_year", [True, 2024]),
@@ -320,6 +433,8 @@ def test_large_budgets_match_to_the_last_bit(seed):
         ("amount", pd.Categorical([1.0, 2.0])),
         ("rate_of", ["staff", 1.0]),
         ("category", [None, "staff"]),
+        ("category", [float("nan"), float("nan")]),
+        ("category", pd.array(["staff", None], dtype="string")),
         ("category", [1, 2]),
     ],
 )

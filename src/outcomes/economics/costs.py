@@ -17,9 +17,10 @@ need no index.
 
 from __future__ import annotations
 
-import itertools
+import math
+import re
 from collections.abc import Callable, Mapping, Sequence
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -45,28 +46,137 @@ class CostError(OutcomesError):
     """A cost line cannot be costed; the message names the line and the field."""
 
 
+#: a year given as text: ASCII digits only, no sign, point or spaces
+_DIGITS = re.compile(r"[0-9]+")
+#: beyond this a float cannot tell whole numbers apart, so no year is accepted past it
+_YEAR_LIMIT = 2**53
+
+
+def _whole_year(value: object) -> int | None:
+    """``value`` as a whole year, or None when it is not one.
+
+    An int, a float with nothing after the point or a text of digits is a whole year; a
+    fraction is not truncated, and True/False, inf and any other text are refused rather
+    than read as 1, 0 or an overflow."""
+    if isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, Integral):
+        year = int(value)
+    elif isinstance(value, float | np.floating):
+        if not math.isfinite(value) or not float(value).is_integer():
+            return None
+        year = int(value)
+    elif isinstance(value, str) and _DIGITS.fullmatch(value):
+        year = int(value)
+    else:
+        return None
+    return year if abs(year) < _YEAR_LIMIT else None
+
+
+def _shown(value: object) -> str:
+    """``value`` for a message: numpy scalars as the Python value they hold."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
+def _whole_years(given: pd.Series, missing: int | None) -> tuple[np.ndarray, int | None]:
+    """``given`` as int64 whole years (see ``_whole_year``), a missing one as ``missing``;
+    with the position of the first value that is not a whole year (or is missing when
+    ``missing`` is None), else None."""
+    dtype = given.dtype
+    n = len(given)
+    if pd.api.types.is_bool_dtype(dtype):
+        held = np.flatnonzero(given.notna().to_numpy(bool))
+        if held.size:
+            return np.zeros(n, np.int64), int(held[0])
+    elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        ints = given.to_numpy()
+        # compared as integers: past 2**53 an int64 is not exact as a float
+        bad = ints >= _YEAR_LIMIT
+        if dtype.kind == "i":
+            bad |= ints <= -_YEAR_LIMIT
+        if bad.any():
+            return np.zeros(n, np.int64), int(np.flatnonzero(bad)[0])
+        return ints.astype(np.int64), None
+    elif pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
+        values = given.to_numpy(float, na_value=np.nan)
+        absent = np.isnan(values)
+        with np.errstate(invalid="ignore"):
+            whole = (np.trunc(values) == values) & (np.abs(values) < _YEAR_LIMIT)
+        bad = ~absent & ~whole
+        if missing is None:
+            bad |= absent
+        if bad.any():
+            return np.zeros(n, np.int64), int(np.flatnonzero(bad)[0])
+        return np.where(absent, float(missing or 0), values).astype(np.int64), None
+    values = given.astype(object).to_numpy()
+    try:
+        # a ledger holds a handful of distinct years: each is judged once
+        code, distinct = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # an unhashable cell: judged one by one below
+        distinct = None
+    # True == 1 and False == 0 share a hash, so factorize would let a year 1 stand for True
+    if distinct is not None and not any(
+        isinstance(u, bool | np.bool_) or (not isinstance(u, str) and u in (0, 1)) for u in distinct
+    ):
+        year = [_whole_year(u) for u in distinct]
+        ok = np.array([y is not None for y in year] + [missing is not None])
+        bad = np.flatnonzero(~ok[code])
+        if bad.size:
+            return np.zeros(n, np.int64), int(bad[0])
+        # code -1 (missing) takes the last entry
+        return np.array([*year, missing or 0], dtype=np.int64)[code], None
+    out = np.zeros(n, np.int64)
+    for i, v in enumerate(values.tolist()):
+        if pd.api.types.is_scalar(v) and pd.isna(v) and missing is not None:
+            out[i] = missing
+            continue
+        year = _whole_year(v)
+        if year is None:
+            return out, i
+        out[i] = year
+    return out, None
+
+
 def _as_index(price_index: Mapping | pd.DataFrame | pd.Series | None) -> dict[int, float]:
     if price_index is None:
         return {}
     if isinstance(price_index, pd.DataFrame):
-        cols = {c.lower(): c for c in price_index.columns}
+        lower = [str(c).lower() for c in price_index.columns]
+        for want in ("year", "index"):
+            if lower.count(want) > 1:
+                same = [c for c, low in zip(price_index.columns, lower, strict=True) if low == want]
+                raise DataStructureError(
+                    f"price_index has {len(same)} columns named '{want}' ({same}); keep one"
+                )
+        cols = {low: c for c, low in zip(price_index.columns, lower, strict=True)}
         if "year" not in cols or "index" not in cols:
             raise DataStructureError(
                 f"price_index needs columns 'year' and 'index'; found {list(price_index.columns)}"
             )
-        price_index = dict(zip(price_index[cols["year"]], price_index[cols["index"]], strict=True))
-    elif isinstance(price_index, pd.Series):
-        price_index = price_index.to_dict()
+        pairs = list(zip(price_index[cols["year"]], price_index[cols["index"]], strict=True))
+    else:
+        if isinstance(price_index, pd.Series):
+            price_index = price_index.to_dict()
+        pairs = list(dict(price_index).items())
     out: dict[int, float] = {}
-    for year, value in dict(price_index).items():
-        if isinstance(year, bool) or isinstance(value, bool):
-            raise CostError(f"price_index: year {year!r} -> {value!r} is not a year and a number")
+    for year, value in pairs:
+        y = _whole_year(year)
+        if y is None:
+            raise CostError(f"price_index: year {_shown(year)} must be a whole year such as 2025")
+        if y in out:
+            # 2023, 2023.0 and "2023" are one year: which index would be meant is a guess
+            raise CostError(f"price_index: year {y} is given more than once")
         try:
-            y, v = int(year), float(value)
-        except (TypeError, ValueError):
-            raise CostError(f"price_index: year {year!r} -> {value!r} is not a number") from None
-        if not np.isfinite(v) or v <= 0:
-            raise CostError(f"price_index: the index for {y} must be a positive number, got {v}")
+            number = isinstance(value, Real) and not isinstance(value, bool | np.bool_)
+            v = float(value) if number else math.nan
+        except OverflowError:
+            v = math.inf
+        if not math.isfinite(v) or v <= 0:
+            raise CostError(
+                f"price_index: the index for {y} must be a positive number, got {_shown(value)}"
+            )
         out[y] = v
     return out
 
@@ -88,18 +198,21 @@ def inflation_factors(
         [1.1, 1.0]
     """
     index = _as_index(price_index)
-    values = np.asarray(years)
-    if values.ndim != 1 or values.dtype.kind not in "iuf":
-        # text, None or mixed years: compared one by one exactly as given
-        out = np.ones(len(years))
-        for i, y in enumerate(years):
-            if y == price_year:
-                continue
-            _need_index(y, price_year, index)
-            out[i] = index[price_year] / index[y]
-        return out
-    # A budget has a handful of price years: each distinct year is looked up once (as a dict
-    # key, so 2023.0 finds 2023 and 2023.5 finds nothing) and its lines take its factor.
+    given = (
+        years
+        if isinstance(years, pd.Series)
+        else pd.Series(years if isinstance(years, np.ndarray) else list(years), dtype=None)
+    )
+    values, bad = _whole_years(given, missing=None)
+    if bad is not None:
+        # as the caller gave it: None, not the NaN pandas made of it
+        shown = years[bad] if isinstance(years, list | tuple | np.ndarray) else given.iloc[bad]
+        raise CostError(
+            f"inflation_factors: years[{bad}] must be a whole year such as 2025, "
+            f"got {_shown(shown)}"
+        )
+    # A budget has a handful of price years: each distinct year is looked up once and its
+    # lines take its factor.
     distinct, where = np.unique(values, return_inverse=True)
     factor = np.ones(len(distinct))
     usable = np.ones(len(distinct), dtype=bool)
@@ -110,10 +223,15 @@ def inflation_factors(
             usable[k] = False
             continue
         factor[k] = index[price_year] / index[y]
+        # two finite positive indexes can still be too far apart for a float ratio
+        usable[k] = math.isfinite(factor[k]) and factor[k] > 0
     if not usable.all():
-        first = int(np.flatnonzero(~usable[where])[0])
-        # the message quotes the year as the caller gave it on that line
-        _need_index(next(itertools.islice(iter(years), first, None)), price_year, index)
+        y = int(values[int(np.flatnonzero(~usable[where])[0])])
+        _need_index(y, price_year, index)
+        raise CostError(
+            f"price_index: the factor from {y} to {price_year} prices, "
+            f"{index[price_year]!r} / {index[y]!r}, is not a finite positive number"
+        )
     return factor[where.reshape(-1)]
 
 
@@ -172,19 +290,47 @@ def _first_text_or_flag(values: pd.Series) -> int | None:
     return None
 
 
-def _line_years(given: pd.Series, price_year: int) -> np.ndarray | list:
-    """Each line's price year as a whole year, ``price_year`` where it is missing: ``int()``
-    of the value, as the line-by-line code did (so 2024.7 is 2024 and "2023" is 2023)."""
-    dtype = given.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind == "i":
-        return given.to_numpy(np.int64)
-    if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        values = given.to_numpy(float)
-        missing = np.isnan(values)
-        # beyond 2**62 int() gives integers int64 cannot hold, and int(inf) raises
-        if (np.abs(values[~missing]) < 2.0**62).all():
-            return np.where(missing, float(price_year), np.trunc(values)).astype(np.int64)
-    return [price_year if pd.isna(y) else int(y) for y in given]
+def _line_years(given: pd.Series, price_year: int, label: Callable[[int], str]) -> np.ndarray:
+    """Each line's price year as a whole year, ``price_year`` where it is missing."""
+    years, bad = _whole_years(given, missing=price_year)
+    if bad is not None:
+        raise CostError(
+            f"cost line {label(bad)}: price_year must be a whole year such as 2025, "
+            f"got {_shown(given.iloc[bad])}"
+        )
+    return years
+
+
+_FORMULA = {
+    "staff": "fte x salary x (1 + on_cost_rate) x months / 12",
+    "quantity": "quantity x unit_cost",
+    "amount": "amount",
+}
+
+
+def _refuse_non_finite(
+    lines: np.ndarray,
+    nominal: np.ndarray,
+    factor: np.ndarray,
+    how: Callable[[int], str],
+    label: Callable[[int], str],
+) -> None:
+    """Refuse the first of ``lines`` whose cost overflowed (or became inf x 0): a total that
+    is inf or NaN would otherwise pass into every sum and ratio built on it."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        cost = nominal[lines] * factor[lines]
+    bad = ~np.isfinite(cost)
+    if not bad.any():
+        return
+    i = int(lines[np.flatnonzero(bad)[0]])
+    if not math.isfinite(nominal[i]):
+        why = f"{how(i)} gives {_shown(nominal[i])}"
+    else:
+        why = (
+            f"{_shown(nominal[i])} in its own prices x inflation factor "
+            f"{_shown(factor[i])} gives {_shown(cost[bad][0])}"
+        )
+    raise CostError(f"cost line {label(i)}: the cost is not a finite number ({why})")
 
 
 def _rate_bases(
@@ -217,7 +363,9 @@ def _rate_bases(
         lo, hi = np.searchsorted(grouped, c, "left"), np.searchsorted(grouped, c, "right")
         if hi > lo:
             known[k] = True
-            sums[k] = float(np.sum(terms[lo:hi].copy()))
+            with np.errstate(over="ignore"):
+                # an overflow makes the rate line's cost inf, refused naming that line
+                sums[k] = float(np.sum(terms[lo:hi].copy()))
     if not known.all():
         j = int(np.flatnonzero(~known[of_code])[0])
         # lines with no category (missing in a column others fill) can be no line's base
@@ -244,10 +392,11 @@ def cost_table(
     """Cost every line and express it in ``price_year`` prices.
 
     ``items`` has one row per cost line: ``item`` (name), ``category`` (staff, training,
-    overheads, sessions, ... any label), optional ``site`` and ``month`` (for breakdowns),
-    ``price_year`` (default: the common price year), ``source``, and the columns of one
-    costing method (see the module docstring). Returns the lines with ``method``,
-    ``cost_nominal`` (in the line's own prices), ``inflation_factor`` and ``cost``.
+    overheads, sessions, ... any label; missing is ``""``), optional ``site`` and ``month``
+    (for breakdowns), ``price_year`` (a whole year; missing is the common price year),
+    ``source``, and the columns of one costing method (see the module docstring). Returns the
+    lines with ``method``, ``cost_nominal`` (in the line's own prices), ``inflation_factor``
+    and ``cost``.
 
     Example:
         A 1.0 FTE practitioner on 40,000 with 30% on-costs for 6 months, 20 group sessions at
@@ -268,6 +417,14 @@ def cost_table(
         frame = pd.DataFrame(list(items))
     if frame.empty:
         raise DataStructureError("cost_table: no cost lines were given")
+    twice = frame.columns[frame.columns.duplicated()]
+    if len(twice):
+        name = twice[0]
+        k = int((frame.columns == name).sum())
+        # frame[name] would be a table, not one value per line: which copy is meant is a guess
+        raise DataStructureError(
+            f"cost_table: column {name!r} appears {k} times in items; keep one"
+        )
     extra = sorted(set(map(str, frame.columns)) - _KNOWN)
     if extra:
         raise DataStructureError(
@@ -280,6 +437,14 @@ def cost_table(
     for col in ("item", "category"):
         if col not in frame:
             frame[col] = "" if col == "category" else [f"line {i + 1}" for i in range(len(frame))]
+    no_category = frame["category"].isna()
+    if no_category.any():
+        # a line with no category is uncategorised, "", whether or not other lines fill the
+        # column: NaN would read as the category "nan" in rate_of and fall apart in totals
+        category = frame["category"]
+        if isinstance(category.dtype, pd.CategoricalDtype) and "" not in category.cat.categories:
+            category = category.cat.add_categories("")
+        frame["category"] = category.where(~no_category, "")
 
     def label(i: int) -> str:
         return f"{i + 1} ({frame.at[i, 'item']!s})"
@@ -310,31 +475,51 @@ def cost_table(
 
     staff = code == COST_METHODS.index("staff")
     on_cost, months = column("on_cost_rate", 0.0)[staff], column("months", 12.0)[staff]
-    if staff.any():
-        fte, salary = frame["fte"].to_numpy(float), frame["salary"].to_numpy(float)
-        nominal[staff] = fte[staff] * salary[staff] * (1 + on_cost) * months / 12
-    quantity = code == COST_METHODS.index("quantity")
-    if quantity.any():
-        q, unit = frame["quantity"].to_numpy(float), frame["unit_cost"].to_numpy(float)
-        nominal[quantity] = q[quantity] * unit[quantity]
+    # an overflow is refused below, naming the line, rather than warned about here
+    with np.errstate(over="ignore", invalid="ignore"):
+        if staff.any():
+            fte, salary = frame["fte"].to_numpy(float), frame["salary"].to_numpy(float)
+            nominal[staff] = fte[staff] * salary[staff] * (1 + on_cost) * months / 12
+        quantity = code == COST_METHODS.index("quantity")
+        if quantity.any():
+            q, unit = frame["quantity"].to_numpy(float), frame["unit_cost"].to_numpy(float)
+            nominal[quantity] = q[quantity] * unit[quantity]
     amount = code == COST_METHODS.index("amount")
     if amount.any():
         nominal[amount] = frame["amount"].to_numpy(float)[amount]
     if "price_year" in frame:
-        years = _line_years(frame["price_year"], price_year)
+        years = _line_years(frame["price_year"], price_year, label)
     else:
         # the dtype of price_year itself, as a column of it would have
         years = np.full(n, price_year)
     frame["price_year"] = years
     factor = inflation_factors(years, price_year, price_index)
-    categories = frame["category"].astype(str)
     rate = np.flatnonzero(code == COST_METHODS.index("rate"))
+    methods = frame["method"].to_numpy()
+    _refuse_non_finite(
+        np.flatnonzero(code != COST_METHODS.index("rate")),
+        nominal,
+        factor,
+        lambda i: _FORMULA[methods[i]],
+        label,
+    )
+    categories = frame["category"].astype(str)
     if rate.size:
         base = _rate_bases(frame, categories, rate, nominal * factor, label)
-        nominal[rate] = frame["rate"].to_numpy(float)[rate] * base
+        with np.errstate(over="ignore", invalid="ignore"):
+            nominal[rate] = frame["rate"].to_numpy(float)[rate] * base
         factor[rate] = 1.0
         # rate lines apply to the other lines' costs in the common price year
         frame.loc[rate, "price_year"] = price_year
+        rate_of = frame["rate_of"].to_numpy()
+        bases = dict(zip(rate.tolist(), base.tolist(), strict=True))
+        _refuse_non_finite(
+            rate,
+            nominal,
+            factor,
+            lambda i: f"rate x the total of category {str(rate_of[i])!r} ({bases[i]!r})",
+            label,
+        )
     frame["cost_nominal"] = nominal
     frame["inflation_factor"] = factor
     frame["cost"] = nominal * factor
@@ -360,11 +545,29 @@ def cost_totals(table: pd.DataFrame, by: str | Sequence[str] | None = None) -> p
     """
     if "cost" not in table:
         raise DataStructureError("cost_totals needs the output of cost_table (no 'cost' column)")
-    if by is None:
-        return pd.DataFrame({"cost": [float(table["cost"].sum())]})
-    keys = [by] if isinstance(by, str) else list(by)
+    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
     for k in keys:
         if k not in table:
             raise DataStructureError(f"cost_totals: {unknown('column', k, table.columns)}")
-    out = table.groupby(keys, dropna=False, sort=True)["cost"].sum().reset_index()
+    cost = table["cost"].to_numpy(float)
+    gap = np.flatnonzero(~np.isfinite(cost))
+    if gap.size:
+        # pandas' sum would skip a NaN cost and carry an inf one: neither is a total
+        i = int(gap[0])
+        raise CostError(
+            f"cost_totals: row {i + 1} ({table['item'].iloc[i] if 'item' in table else i}) "
+            f"has cost {_shown(cost[i])}, not a finite number"
+        )
+    with np.errstate(over="ignore"):
+        if by is None:
+            out = pd.DataFrame({"cost": [float(table["cost"].sum())]})
+        else:
+            out = table.groupby(keys, dropna=False, sort=True)["cost"].sum().reset_index()
+    over = np.flatnonzero(~np.isfinite(out["cost"].to_numpy(float)))
+    if over.size:
+        which = "" if by is None else f" for {out.loc[int(over[0]), keys].to_dict()}"
+        raise CostError(
+            f"cost_totals: the total cost{which} is not a finite number (it passes the "
+            "largest float)"
+        )
     return out
