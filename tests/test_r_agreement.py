@@ -764,3 +764,292 @@ def test_signed_rank_refuses_missing_values_and_unknown_methods(diffs, method):
         signed_rank([*diffs, math.nan])
     with pytest.raises(ValueError, match="method must be"):
         signed_rank(diffs, method=method)
+
+
+# ----------------------------------------------------------------------------- 10. lme4, small
+# fit_mixed and cluster_icc(method="mixed") fit random intercepts by the closed forms of
+# outcomes._mixed.InterceptProfile at every size; statsmodels' MixedLM did below 20,000 rows
+# until December 2026, and differed from lme4 on small and awkward data. These are lme4's
+# numbers for such cases. R 4.2.2, lme4 1.1-31, lmerTest 3.1-3 (Debian packages), with
+#    ctrl <- lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12))
+# and, to see where lme4's optimiser stops, also
+#    lmerControl(optimizer = "Nelder_Mead", optCtrl = list(FtolAbs = 1e-14, FtolRel = 1e-15,
+#                XtolRel = 1e-12, maxfun = 1e5))
+# Generated data went to R as pandas' to_csv(..., index=False, float_format="%.17g") (every
+# double round-trips) and R's read.csv; each test checks R's sum of the outcome first, so a
+# change in numpy's generator or in _scores shows up as changed data, not as a disagreement.
+# Variances agree to 1e-5 relative (lme4's optimiser stops within ~1e-6 of the optimum, where
+# the deviance is flat to rounding: its values at lme4's estimates and at ours differ by at
+# most 2e-10, 2e-14 of it), fixed effects to 1e-6 of their SE, SEs and Satterthwaite df to
+# 1e-5, logLik to 1e-8.
+def _icc_data(seed: int) -> pd.DataFrame:
+    y = np.random.default_rng(seed).normal(size=40)
+    return pd.DataFrame({"y": y, "school": np.repeat(list("abcd"), 10)})
+
+
+def _profile(data: pd.DataFrame, reml: bool):
+    from outcomes._mixed import InterceptProfile
+
+    codes = pd.factorize(data["school"])[0]
+    return InterceptProfile(data["y"].to_numpy(), np.ones((40, 1)), {"school": codes}, reml=reml)
+
+
+def _check_intercept_only(data, reml, expected):
+    """expected: school and residual variance, logLik, fixef, SE and (REML) lmerTest df."""
+    school, residual, loglik, est, se, df = expected
+    m = _profile(data, reml)
+    v = m.fit()
+    if school == 0:
+        assert v["school"] == 0.0
+    else:
+        assert v["school"] == pytest.approx(school, rel=1e-5)
+    assert v["residual"] == pytest.approx(residual, rel=1e-6)
+    assert -m.deviance(v) / 2 == pytest.approx(loglik, abs=1e-8)
+    beta, C = m.fixed(v)
+    assert beta[0] == pytest.approx(est, abs=1e-6 * se)
+    assert math.sqrt(C[0, 0]) == pytest.approx(se, rel=1e-6)
+    if df is not None:
+        assert m.satterthwaite(v, np.eye(1))[0] == pytest.approx(df, rel=1e-5)
+
+
+def test_mixed_icc_rng0_interior_matches_lme4():
+    # R: d <- read.csv("icc0.csv")  # _icc_data(0); sum(d$y) = -2.4177719726811904
+    #    f <- lmer(y ~ 1 + (1 | school), data = d, control = ctrl)
+    #    as.data.frame(VarCorr(f))$vcov -> 0.00737028821830401 0.62978052552499342
+    #    logLik(f) -> -48.3325659754129; summary(f)$coefficients: -0.060444299317,
+    #    SE 0.13261630817, df 2.99999936332
+    #    (Nelder_Mead: 0.00737039726839557 0.62978044981875614, logLik -48.3325659754144)
+    #    REML = FALSE (bobyqa and Nelder_Mead): 0 ("boundary (singular) fit"),
+    #    0.619563728982372, logLik -47.1827470969546, SE 0.124455185607
+    d = _icc_data(0)
+    assert d["y"].sum() == pytest.approx(-2.4177719726811904, rel=1e-13)
+    tau, s2 = 0.00737028821830401, 0.62978052552499342
+    icc = sv.cluster_icc(d, "y", "school", method="mixed")
+    assert icc == pytest.approx(tau / (tau + s2), rel=1e-5)
+    # balanced one-way with a positive estimate: REML is the ANOVA estimator (hand formula)
+    groups = d["y"].to_numpy().reshape(4, 10)
+    msb = 10 * groups.mean(axis=1).var(ddof=1)
+    msw = groups.var(axis=1, ddof=1).mean()
+    assert icc == pytest.approx((msb - msw) / (msb + 9 * msw), rel=1e-6)
+    # and the intercept's df is exactly schools - 1 there (lmerTest's is numerical)
+    _check_intercept_only(d, True, (tau, s2, -48.3325659754129, -0.060444299317,
+                                    0.13261630817, 2.99999936332))  # fmt: skip
+    m = _profile(d, True)
+    assert m.satterthwaite(m.fit(), np.eye(1))[0] == pytest.approx(3.0, rel=1e-6)
+    _check_intercept_only(d, False, (0, 0.619563728982372, -47.1827470969546, -0.060444299317,
+                                     0.124455185607, None))  # fmt: skip
+
+
+def test_mixed_icc_rng1_is_zero_as_lme4():
+    # R: d <- read.csv("icc1.csv")  # _icc_data(1); sum(d$y) = 0.11204748297117366
+    #    f <- lmer(y ~ 1 + (1 | school), data = d, control = ctrl) -> "boundary (singular)
+    #    fit": vcov 2.21252297672210e-23 (theta 4.99e-12; Nelder_Mead: exactly 0),
+    #    0.886930487431246; logLik -54.8432634976827; 0.00280118707428, SE 0.148906890995,
+    #    df 38.999999999.  REML = FALSE: 0, 0.864757225245465, logLik -53.8514118101868,
+    #    SE 0.147033773777
+    d = _icc_data(1)
+    assert d["y"].sum() == pytest.approx(0.11204748297117366, rel=1e-13)
+    with pytest.warns(sv.SurveyWarning, match="boundary"):
+        assert sv.cluster_icc(d, "y", "school", method="mixed") == 0.0
+    _check_intercept_only(d, True, (0, 0.886930487431246, -54.8432634976827, 0.00280118707428,
+                                    0.148906890995, 38.999999999))  # fmt: skip
+    _check_intercept_only(d, False, (0, 0.864757225245465, -53.8514118101868, 0.00280118707428,
+                                     0.147033773777, None))  # fmt: skip
+
+
+R_TERMS = {"(Intercept)": "Intercept", "factor(wave)6": "wave[6]",
+           "factor(wave)12": "wave[12]", "sexm": "sex[m]"}  # fmt: skip
+
+
+def _check_fit(res, variances, loglik, coefficients):
+    """variances: lme4's, by fit_mixed's names (0 means exactly 0); coefficients: R term ->
+    (estimate, SE[, lmerTest df]); ML fits have normal df."""
+    assert set(res.variances) == set(variances)
+    for k, v in variances.items():
+        if v == 0:
+            assert res.variances[k] == 0.0, k
+        else:
+            assert res.variances[k] == pytest.approx(v, rel=1e-5), k
+    assert res.loglik == pytest.approx(loglik, abs=1e-8)
+    fe = res.to_frame().set_index("term")
+    assert sorted(fe.index) == sorted(R_TERMS[t] for t in coefficients)
+    for term, (est, se, *df) in coefficients.items():
+        row = fe.loc[R_TERMS[term]]
+        assert row["estimate"] == pytest.approx(est, abs=1e-6 * se), term
+        assert row["se"] == pytest.approx(se, rel=1e-5), term
+        if res.method == "REML":
+            assert row["df"] == pytest.approx(df[0], rel=1e-5), term
+        else:
+            assert math.isinf(row["df"]), term
+
+
+def _scores_for_r(*args):
+    from test_mixed_closed_form import _scores
+
+    return _scores(*args).dropna(subset=["score"])
+
+
+def _fit(data, *, boundary: bool = False, **kw):
+    """fit_mixed of score on wave and sex; a boundary fit must say so, any other must not warn."""
+    import warnings
+
+    from outcomes.longitudinal import LongitudinalWarning, fit_mixed
+
+    if boundary:
+        with pytest.warns(LongitudinalWarning, match="estimated at \\(or near\\) zero"):
+            return fit_mixed(data, "score", "wave", person_id="child", covariates=["sex"], **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return fit_mixed(data, "score", "wave", person_id="child", covariates=["sex"], **kw)
+
+
+def test_fit_mixed_nested_with_a_zero_school_variance_matches_lme4():
+    # _scores(253, 688, 3, 0.05, 0.0, 25, 0.0, True) of tests/test_mixed_closed_form.py (the
+    # case where statsmodels' path and the closed form differed); 1834 rows
+    # R: d <- read.csv("nested.csv"); sum(d$score) = 38377.005027593892
+    #    f <- lmer(score ~ factor(wave) + sex + (1 | school) + (1 | child), data = d,
+    #              control = ctrl)  -> "boundary (singular) fit"
+    #    as.data.frame(VarCorr(f))$vcov: child 0.318059407687489, school 0,
+    #    Residual 8.557362872623525; logLik -4605.98626151331 (REMLcrit 9211.97252302661)
+    #    Nelder_Mead: 0.318069375187934, 0, 8.557353520557619, logLik -4605.98626151427:
+    #    neither optimiser stops at a local optimum with the school variance above 0.
+    #    lme4's devfun (devFunOnly = TRUE) at our theta (0.192789911561783, 0): 9211.97252302662
+    data = _scores_for_r(253, 688, 3, 0.05, 0.0, 25, 0.0, True)
+    assert len(data) == 1834
+    assert data["score"].sum() == pytest.approx(38377.005027593892, rel=1e-13)
+    res = _fit(data, cluster="school", boundary=True)
+    # summary(f)$coefficients: Estimate, Std. Error, df (lmerTest)
+    _check_fit(res, {"school": 0, "child": 0.318059407687489, "residual": 8.557362872623525},
+               -4605.98626151331, {
+                   "(Intercept)": (19.874554981948, 0.134882716463, 1558.611910041),
+                   "factor(wave)6": (0.951988722290, 0.157721447059, 1163.078709732),
+                   "factor(wave)12": (2.339588835919, 0.177028982957, 1330.113034978),
+                   "sexm": (0.216550109972, 0.143421727009, 669.107908656),
+               })  # fmt: skip
+    # R: the same with REML = FALSE: child 0.312482823129466, school 1.57971973053509e-17
+    #    (theta 1.4e-9; Nelder_Mead: 0 exactly, child 0.312483954821178), Residual
+    #    8.54328488998938; logLik -4601.39345687305 (Nelder_Mead -4601.39345687307)
+    ml = _fit(data, cluster="school", boundary=True, reml=False)
+    _check_fit(ml, {"school": 0, "child": 0.312482823129466, "residual": 8.54328488998938},
+               -4601.39345687305, {
+                   "(Intercept)": (19.874570650007, 0.134715657292),
+                   "factor(wave)6": (0.951988722290, 0.157591657438),
+                   "factor(wave)12": (2.339583100080, 0.176874263367),
+                   "sexm": (0.216519222796, 0.143198398340),
+               })  # fmt: skip
+
+
+def test_fit_mixed_small_unbalanced_child_only_matches_lme4():
+    # _scores(7, 60, 3, 1.0, 0.0, 1, 0.2, True): 60 children, 140 scores (20 missing, every
+    # third child without its last wave)
+    # R: d <- read.csv("small.csv"); d <- d[!is.na(d$score), ]; sum(d$score) = 2828.854532794599
+    #    f <- lmer(score ~ factor(wave) + sex + (1 | child), data = d, REML = FALSE,
+    #              control = ctrl)
+    #    vcov: child 1.10814154334391, Residual 8.05009837000038; logLik -352.940721810157
+    #    (Nelder_Mead: 1.10816511631095 8.05007875492721, logLik -352.940721810451)
+    data = _scores_for_r(7, 60, 3, 1.0, 0.0, 1, 0.2, True)
+    assert len(data) == 140
+    assert data["score"].sum() == pytest.approx(2828.854532794599, rel=1e-13)
+    ml = _fit(data, reml=False)
+    _check_fit(ml, {"child": 1.10814154334391, "residual": 8.05009837000038},
+               -352.940721810157, {
+                   "(Intercept)": (19.574966490994, 0.484702624115),
+                   "factor(wave)6": (1.423449090278, 0.556476262940),
+                   "factor(wave)12": (1.830432893305, 0.624715023586),
+                   "sexm": (-0.521861365845, 0.555248804713),
+               })  # fmt: skip
+    # R: the same by REML: child 1.20753575721808, Residual 8.23187167684293,
+    #    logLik -352.240748265149 (Nelder_Mead: 1.20756315895577 8.23184935984709)
+    reml = _fit(data)
+    _check_fit(reml, {"child": 1.20753575721808, "residual": 8.23187167684293},
+               -352.240748265149, {
+                   "(Intercept)": (19.574852206199, 0.492813104049, 105.9223385226),
+                   "factor(wave)6": (1.424498332193, 0.562928688628, 88.0238297464),
+                   "factor(wave)12": (1.831087544293, 0.632242589465, 97.6543369150),
+                   "sexm": (-0.521640169467, 0.566079562069, 55.1931119720),
+               })  # fmt: skip
+
+
+# 5 children x 2 waves. TINY_ZERO: the child means are almost equal (10.5, 10.5, 10.6, 10.5,
+# 10.3) while the changes vary, so the between-child mean square (0.024) is below the
+# within-child one (4.624): the balanced REML estimate (MSB - MSW)/2 < 0, the optimum is at 0.
+# TINY_INTERIOR: every child changes by about 1.24, so MSB 3.4915 > MSW 0.1415.
+TINY_BASELINE = [9.0, 11.0, 10.0, 12.0, 8.0]
+TINY_ZERO = [12.0, 10.0, 11.2, 9.0, 12.6]
+TINY_INTERIOR = [10.5, 11.8, 11.4, 12.6, 9.9]
+
+
+def _tiny(follow_up):
+    return pd.DataFrame(
+        {"child": list(range(5)) * 2, "wave": [0] * 5 + [1] * 5, "score": TINY_BASELINE + follow_up}
+    )
+
+
+def _fit_tiny(data, **kw):
+    import warnings
+
+    from outcomes.longitudinal import fit_mixed
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = fit_mixed(data, "score", "wave", person_id="child", **kw)
+    return res, [str(w.message) for w in caught]
+
+
+def test_fit_mixed_tiny_child_variance_at_zero_matches_lme4():
+    # R: d <- data.frame(child = rep(0:4, 2), wave = rep(0:1, each = 5),
+    #                    score = c(9, 11, 10, 12, 8, 12, 10, 11.2, 9, 12.6))
+    #    f <- lmer(score ~ factor(wave) + (1 | child), data = d, control = ctrl)
+    #    -> "boundary (singular) fit" (Nelder_Mead too): vcov 0, 2.324; logLik -16.3341055340301
+    #    coefficients 10 (SE 0.681762421962, df 8.00000000002), 0.96 (0.964157663456, 8)
+    #    REML = FALSE: 0, 1.8592; logLik -17.290116770424; SEs 0.609786848005 0.862368830606
+    # By hand: with no child variance the fit is OLS: wave means 10 and 10.96, residual sum of
+    # squares 10 + 8.592 = 18.592, so σ² = 18.592/8 = 2.324 (REML), 18.592/10 (ML); df n - p = 8.
+    for reml, s2, loglik, ses in (
+        (True, 2.324, -16.3341055340301, (0.681762421962, 0.964157663456)),
+        (False, 1.8592, -17.290116770424, (0.609786848005, 0.862368830606)),
+    ):
+        res, caught = _fit_tiny(_tiny(TINY_ZERO), reml=reml)
+        assert res.variances == {"child": 0.0, "residual": pytest.approx(s2, rel=1e-12)}
+        assert any("child variance is estimated at (or near) zero" in m for m in caught)
+        assert res.loglik == pytest.approx(loglik, abs=1e-9)
+        fe = res.to_frame().set_index("term")
+        assert fe["estimate"].tolist() == pytest.approx([10.0, 0.96], abs=1e-12)
+        assert fe["se"].tolist() == pytest.approx(list(ses), rel=1e-10)
+        assert fe["df"].tolist() == (
+            pytest.approx([8.0, 8.0], rel=1e-6) if reml else [math.inf] * 2
+        )
+
+
+def test_fit_mixed_tiny_child_variance_interior_matches_lme4():
+    # R: as above with score = c(9, 11, 10, 12, 8, 10.5, 11.8, 11.4, 12.6, 9.9)
+    #    vcov 1.674999993603563 0.141500000498263 (Nelder_Mead 1.675001361401945
+    #    0.141499893950951); logLik -11.5506979408817; coefficients 10 (SE 0.602743725658,
+    #    df 4.32368434283), 1.24 (SE 0.237907545486, df 3.99999999350)
+    #    REML = FALSE: 1.339999998858446 0.113200000088924; logLik -11.3108572789884;
+    #    SEs 0.539110378113 0.212790977336
+    # By hand (balanced, estimates positive): REML is ANOVA, τ = (MSB − MSW)/2 = (3.4915 −
+    # 0.1415)/2 = 1.675 and σ² = MSW = 0.1415; ML: σ² = SSW/(n(J−1)) = 0.566/5 = 0.1132 and
+    # τ = (SSB/n − σ²)/2 = (2.7932 − 0.1132)/2 = 1.34. var(intercept) = (τ + σ²)/5, var(change)
+    # = 2σ²/5, and the change's df is exactly (n − 1)(J − 1) = 4.
+    for reml, tau, s2, loglik, ses, dfs in (
+        (True, 1.675, 0.1415, -11.5506979408817, (0.602743725658, 0.237907545486),
+         (4.32368434283, 3.99999999350)),
+        (False, 1.34, 0.1132, -11.3108572789884, (0.539110378113, 0.212790977336), None),
+    ):  # fmt: skip
+        res, caught = _fit_tiny(_tiny(TINY_INTERIOR), reml=reml)
+        assert not caught
+        assert res.variances["child"] == pytest.approx(tau, rel=1e-7)
+        assert res.variances["residual"] == pytest.approx(s2, rel=1e-7)
+        assert res.loglik == pytest.approx(loglik, abs=1e-9)
+        fe = res.to_frame().set_index("term")
+        assert fe["estimate"].tolist() == pytest.approx([10.0, 1.24], abs=1e-12)
+        assert fe["se"].tolist() == pytest.approx(list(ses), rel=1e-7)
+        assert fe["se"].tolist() == pytest.approx(
+            [math.sqrt((tau + s2) / 5), math.sqrt(2 * s2 / 5)], rel=1e-7
+        )
+        if reml:
+            assert fe["df"].tolist() == pytest.approx(list(dfs), rel=1e-6)
+            assert fe.loc["wave[1]", "df"] == pytest.approx(4.0, rel=1e-6)
+        else:
+            assert np.isinf(fe["df"]).all()
