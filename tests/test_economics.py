@@ -399,7 +399,7 @@ def test_payback_interpolates_within_the_year():
         ({"deadweight": 1.2}, "deadweight"),
         ({"attribution": True}, "attribution"),
         ({"source": " "}, "comes from"),
-        ({"quantity": [1, -1]}, "quantities"),
+        ({"quantity": [1, -1]}, r"benefit 1 \(b\): quantity\[1\] \(year 1\)"),
         ({"quantity": [1, 1, 1, 1]}, "4 years"),
     ],
 )
