@@ -498,6 +498,13 @@ def cost_consequence(costs: Mapping[str, float], consequences: pd.DataFrame) -> 
         raise OutcomesError(
             f"consequences needs columns 'measure' and 'value'; found {list(consequences.columns)}"
         )
+    for measure, v in costs.items():
+        _text("cost_consequence: costs", "a cost's name", measure, "text")
+        if not NON_NEGATIVE.is_satisfied_by(v):
+            raise InvalidParameterError(
+                f"cost_consequence: costs[{shown(measure)}] must be {NON_NEGATIVE}, got {shown(v)}",
+                parameter="costs",
+            )
     cost_rows = pd.DataFrame(
         {"kind": "cost", "measure": list(costs), "value": [float(v) for v in costs.values()]}
     )
