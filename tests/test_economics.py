@@ -806,7 +806,7 @@ def test_shown_values_are_short_and_exact_when_short(value):
         # a long whole number is described by its length (str() refuses past 4,300 digits)
         digits = len(str(abs(value))) if abs(value) < 10**4000 else None
         described = digits is not None and text.endswith(f"integer of {digits} digits")
-        assert described or (text == repr(value) and len(text) <= 40) or digits is None
+        assert digits is None or described or (text == repr(value) and len(text) <= 40)
     elif len(repr(value)) <= 40:
         assert text == repr(value)
     else:
