@@ -183,13 +183,20 @@ def cost_per_outcome(
     k = int(x.sum())
     quality = QualityRecord()
     if child_costs is not None:
-        cells = list(child_costs.tolist() if hasattr(child_costs, "tolist") else child_costs)
+        dtype = getattr(child_costs, "dtype", None)
+        if dtype is not None and dtype.kind in "iuf":
+            # a numeric array: only its NaN, infinite or negative cells need naming
+            cells = np.asarray(child_costs, dtype=float)
+            bad = ~(np.isfinite(cells) & (cells >= 0))
+            cells = cells.tolist() if bad.any() else cells
+        else:
+            cells = list(child_costs.tolist() if hasattr(child_costs, "tolist") else child_costs)
         if len(cells) != n:
             raise DataStructureError(
                 f"child_costs has {len(cells)} costs for {n} children in achieved: give one "
                 "per child, aligned with achieved"
             )
-        for i, v in enumerate(cells):
+        for i, v in enumerate([] if isinstance(cells, np.ndarray) else cells):
             if not NON_NEGATIVE.is_satisfied_by(v):
                 raise DataStructureError(f"child_costs[{i}] must be {NON_NEGATIVE}, got {shown(v)}")
         c = np.array(cells, dtype=float)
