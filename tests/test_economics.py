@@ -399,7 +399,7 @@ def test_payback_interpolates_within_the_year():
         ({"deadweight": 1.2}, "deadweight"),
         ({"attribution": True}, "attribution"),
         ({"source": " "}, "comes from"),
-        ({"quantity": [1, -1]}, "quantities"),
+        ({"quantity": [1, -1]}, r"benefit 1 \(b\): quantity\[1\] \(year 1\)"),
         ({"quantity": [1, 1, 1, 1]}, "4 years"),
     ],
 )
@@ -517,3 +517,336 @@ def test_npv_equals_pv_benefits_minus_pv_costs(costs, rate):
 
 def test_public_entry():
     assert oc.economics.cost_benefit is cost_benefit
+
+
+# ----------------------------------------------------------------------------- review: names and values
+
+
+_GOOD = {"name": "episode avoided", "unit_value": 3000, "quantity": [20, 20],
+         "source": "illustrative", "price_year": 2025}  # fmt: skip
+_NAMED = {"name": "fewer CAMHS referrals", "unit_value": 500, "quantity": [4, 4],
+          "source": "illustrative", "price_year": 2025}  # fmt: skip
+_RANGE = "a finite number in the range [0, inf)"
+_SHARE = "a finite number in the range [0, 1]"
+
+
+@pytest.mark.parametrize(
+    "field, value, expected",
+    [
+        ("price_year", 2024.5, "price_year must be a whole year such as 2025, got 2024.5"),
+        ("price_year", True, "price_year must be a whole year such as 2025, got True"),
+        ("price_year", float("inf"), "price_year must be a whole year such as 2025, got inf"),
+        ("price_year", "2024 ", "price_year must be a whole year such as 2025, got '2024 '"),
+        ("price_year", 10**400, "price_year must be a whole year such as 2025, got an integer of 401 digits"),
+        ("unit_value", -1, f"unit_value must be {_RANGE}, got -1"),
+        ("unit_value", True, f"unit_value must be {_RANGE}, got True"),
+        ("unit_value", float("nan"), f"unit_value must be {_RANGE}, got nan"),
+        ("unit_value", float("inf"), f"unit_value must be {_RANGE}, got inf"),
+        ("unit_value", "3000", f"unit_value must be {_RANGE}, got '3000'"),
+        ("unit_value", 10**400, f"unit_value must be {_RANGE}, got an integer of 401 digits"),
+        ("quantity", [4, -1], f"quantity[1] (year 1) must be {_RANGE}, got -1"),
+        ("quantity", [True, 4], f"quantity[0] (year 0) must be {_RANGE}, got True"),
+        ("quantity", [4, float("nan")], f"quantity[1] (year 1) must be {_RANGE}, got nan"),
+        ("quantity", ["4"], f"quantity[0] (year 0) must be {_RANGE}, got '4'"),
+        ("quantity", float("inf"), f"quantity must be {_RANGE}, got inf"),
+        ("quantity", "4", "quantity must be one number or a list of yearly numbers (year 0 first), got '4'"),
+        ("quantity", [], "quantity has no years; give 0 for a benefit with no outcomes"),
+        ("deadweight", 1.2, f"deadweight must be {_SHARE}, got 1.2"),
+        ("deadweight", -0.1, f"deadweight must be {_SHARE}, got -0.1"),
+        ("attribution", True, f"attribution must be {_SHARE}, got True"),
+        ("attribution", float("nan"), f"attribution must be {_SHARE}, got nan"),
+        ("optimism_bias", float("inf"), f"optimism_bias must be {_SHARE}, got inf"),
+        ("source", " ", "source must be text saying where its unit value comes from, got ' '"),
+        ("source", None, "source must be text saying where its unit value comes from, got None"),
+        ("kind", "", "kind must be text such as 'fiscal', got ''"),
+    ],
+)  # fmt: skip
+def test_every_benefit_field_is_refused_naming_the_benefit_and_its_position(field, value, expected):
+    # as a mapping, as a Benefit changed after it was made, and as a Benefit on its own
+    with pytest.raises(OutcomesError) as e:
+        cost_benefit([1000, 0], [_GOOD, _NAMED | {field: value}], price_year=2025)
+    assert str(e.value) == f"benefit 2 (fewer CAMHS referrals): {expected}"
+    line = Benefit(**_NAMED)
+    setattr(line, field, value)
+    with pytest.raises(OutcomesError) as e:
+        cost_benefit([1000, 0], [Benefit(**_GOOD), line], price_year=2025)
+    assert str(e.value) == f"benefit 2 (fewer CAMHS referrals): {expected}"
+    with pytest.raises(OutcomesError) as e:
+        Benefit(**(_NAMED | {field: value}))
+    assert str(e.value) == f"benefit 'fewer CAMHS referrals': {expected}"
+
+
+@pytest.mark.parametrize(
+    "benefit, expected",
+    [
+        (_NAMED | {"unit_vlaue": 5}, "benefit 2 (fewer CAMHS referrals): unknown field 'unit_vlaue'; did you mean 'unit_value'?"),
+        ({"name": "fewer CAMHS referrals", "unit_value": 5, "quantity": 1},
+         "benefit 2 (fewer CAMHS referrals): give source, price_year"),
+        (_NAMED | {"name": 7}, "benefit 2: name must be text naming the benefit, got 7"),
+        (_NAMED | {"name": "episode avoided"},
+         "benefit 2 (episode avoided): benefit 1 has the same name; name each line once"),
+        (_NAMED | {"price_year": 2023},
+         "benefit 2 (fewer CAMHS referrals): a unit value in 2023 prices needs a price index for "
+         "2023 to reach 2025 prices; price_index has no years (none given)"),
+        (_NAMED | {"quantity": [1, 1, 1]},
+         "benefit 2 (fewer CAMHS referrals) has 3 years of quantities; the appraisal has 2 "
+         "(give costs for every year, zeros where there are none)"),
+        # 10 x 1e308 passes the largest float
+        (_NAMED | {"unit_value": 1e308, "quantity": [10]},
+         "benefit 2 (fewer CAMHS referrals): the value in year 0 is not a finite number (quantity "
+         "10.0 x unit value 1e+308 x inflation factor 1.0 x share kept 1.0 passes the largest float)"),
+        (5, "cost_benefit: benefit 2 must be a Benefit or a mapping of its fields, got 5"),
+    ],
+)  # fmt: skip
+def test_a_benefit_line_that_cannot_be_used_is_named(benefit, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no numpy warning beside the error
+        with pytest.raises(OutcomesError) as e:
+            cost_benefit([1000, 0], [_GOOD, benefit], price_year=2025)
+    assert str(e.value) == expected
+
+
+def test_a_long_benefit_name_is_shown_shortened():
+    long = "x" * 100
+    with pytest.raises(OutcomesError) as e:
+        cost_benefit([1], [_GOOD | {"quantity": 1}, _NAMED | {"name": long, "quantity": -1}],
+                     price_year=2025)  # fmt: skip
+    assert str(e.value).startswith("benefit 2 ('" + "x" * 38 + "…): quantity must be")
+
+
+def test_a_benefit_price_year_given_as_text_or_x_point_0_is_that_year():
+    # 500 in 2024 prices x 105/100 = 525 a unit; 4 a year in years 0 and 1
+    for year in (2024, 2024.0, "2024", np.int64(2024)):
+        r = cost_benefit([0, 0], [_NAMED | {"price_year": year}], price_year=2025,
+                         price_index={2024: 100, 2025: 105})  # fmt: skip
+        assert r.benefits["price_year"].tolist() == [2024]
+        assert r.to_frame()["benefits"].tolist() == pytest.approx([2100, 2100])
+
+
+_BAD_BY_FIELD = {
+    "unit_value": st.one_of(st.booleans(), st.floats(max_value=-1e-9), st.just(math.nan),
+                            st.just(math.inf), st.integers(max_value=-1), st.text(max_size=3)),
+    "deadweight": st.one_of(st.booleans(), st.floats(min_value=1.0001), st.floats(max_value=-1e-9),
+                            st.just(math.nan), st.text(max_size=3)),
+    "attribution": st.one_of(st.booleans(), st.floats(min_value=1.0001), st.just(math.nan)),
+    "optimism_bias": st.one_of(st.booleans(), st.floats(max_value=-1e-9), st.just(math.inf)),
+    "price_year": st.one_of(st.booleans(), st.floats(2000, 2100).filter(lambda y: y % 1 != 0),
+                            st.just(math.inf), st.just(math.nan), st.just(None)),
+    "quantity": st.one_of(st.lists(st.floats(max_value=-1e-9), min_size=1, max_size=2),
+                          st.lists(st.booleans(), min_size=1, max_size=2),
+                          st.just([]), st.just(math.nan), st.text(max_size=3)),
+    "source": st.one_of(st.just(""), st.just("  "), st.none(), st.integers()),
+}  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n_before=st.integers(0, 3),
+    field=st.sampled_from(sorted(_BAD_BY_FIELD)),
+    data=st.data(),
+)
+def test_any_bad_benefit_field_is_refused_naming_that_benefit(n_before, field, data):
+    bad = data.draw(_BAD_BY_FIELD[field], label="bad value")
+    lines = [_GOOD | {"name": f"line {k}"} for k in range(n_before)]
+    lines.append(_NAMED | {field: bad})
+    with pytest.raises(OutcomesError) as e:
+        cost_benefit([1000, 0], lines, price_year=2025)
+    assert str(e.value).startswith(f"benefit {n_before + 1} (fewer CAMHS referrals): {field}")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.floats(0, 1e5),  # unit value
+            st.lists(st.floats(0, 100), min_size=1, max_size=3),  # quantities
+            st.floats(0, 1), st.floats(0, 1), st.floats(0, 1),  # deadweight, attribution, bias
+            st.sampled_from([2023, 2024.0, "2025"]),  # price year, however given
+        ),
+        min_size=1, max_size=4,
+    ),
+    rate=st.floats(0, 0.2),
+)  # fmt: skip
+def test_valid_benefit_lines_give_the_hand_npv(lines, rate):
+    index = {2023: 90.0, 2024: 100.0, 2025: 110.0}
+    benefits = [
+        {"name": f"b{k}", "unit_value": v, "quantity": q, "source": "s", "price_year": y,
+         "deadweight": d, "attribution": a, "optimism_bias": o}
+        for k, (v, q, d, a, o, y) in enumerate(lines)
+    ]  # fmt: skip
+    r = cost_benefit([500.0, 0.0, 0.0], benefits, price_year=2025, price_index=index, rate=rate)
+    # the Green Book line written out: sum over lines and years of
+    # q_t x value x index[2025] / index[year] x (1 - d) x a x (1 - o) / (1 + rate)^t
+    pv = 0.0
+    for v, q, d, a, o, y in lines:
+        for t, qt in enumerate(q):
+            pv += qt * v * 110.0 / index[int(float(y))] * (1 - d) * a * (1 - o) / (1 + rate) ** t
+    assert r.npv == pytest.approx(pv - 500.0, rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        (lambda: cost_benefit([1000, True], [_GOOD], price_year=2025),
+         f"cost_benefit: costs[1] (year 1) must be {_RANGE}, got True"),
+        (lambda: cost_benefit([1000, -1], [_GOOD], price_year=2025),
+         f"cost_benefit: costs[1] (year 1) must be {_RANGE}, got -1"),
+        (lambda: cost_benefit(["1000", 0], [_GOOD], price_year=2025),
+         f"cost_benefit: costs[0] (year 0) must be {_RANGE}, got '1000'"),
+        (lambda: cost_benefit([], [_GOOD], price_year=2025),
+         "cost_benefit: costs is empty: give one amount per year, year 0 first"),
+        (lambda: present_value([1, math.nan]),
+         "present_value: values[1] (year 1) must be a finite number, got nan"),
+        (lambda: present_value([1, 10**400]),
+         "present_value: values[1] (year 1) must be a finite number, got an integer of 401 digits"),
+        (lambda: cost_benefit([1e308, 1e308], [_GOOD], price_year=2025, cost_optimism_bias=1.0),
+         "cost_benefit: the costs of year 0 add up past the largest float"),
+    ],
+)  # fmt: skip
+def test_yearly_amounts_are_refused_naming_the_year(call, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(OutcomesError) as e:
+            call()
+    assert str(e.value) == expected
+
+
+def test_parameters_are_refused_by_their_declaration():
+    for call, name in (
+        (lambda: discount_factors(0), "n_years"),
+        (lambda: cost_benefit([1], [_GOOD], price_year=2025, cost_optimism_bias=1.5),
+         "cost_optimism_bias"),
+        (lambda: cost_benefit([1], [_GOOD], price_year=2025, rate="green book"), "rate"),
+        (lambda: cost_per_outcome(0, [1, 0]), "total_cost"),
+    ):  # fmt: skip
+        with pytest.raises(oc.errors.InvalidParameterError) as e:
+            call()
+        assert e.value.parameter == name
+    with pytest.raises(OutcomesError, match="did you mean 'green_book'"):
+        cost_benefit([1], [_GOOD], price_year=2025, rate="green book")
+
+
+# cost_table: a missing item, and values too long to print
+
+
+def test_a_missing_item_is_line_n_whether_the_column_is_absent_or_empty_there():
+    expected = "cost line 2 (line 2): amount must be a finite number >= 0, got -1"
+    for lines in ([{"amount": 1}, {"amount": -1}], [{"item": "a", "amount": 1}, {"amount": -1}],
+                  pd.DataFrame({"item": ["a", None], "amount": [1, -1]})):  # fmt: skip
+        with pytest.raises(CostError) as e:
+            cost_table(lines, price_year=2025)
+        assert str(e.value) == expected
+    t = cost_table([{"item": "a", "amount": 1}, {"amount": 2}], price_year=2025)
+    assert t["item"].tolist() == ["a", "line 2"]
+    t.loc[1, "cost"] = np.nan
+    with pytest.raises(CostError, match=r"row 2 \(line 2\) has cost nan"):
+        cost_totals(t)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    items=st.lists(st.one_of(st.none(), st.just(math.nan), st.sampled_from(["EMHP", "lead"])),
+                   min_size=1, max_size=5),
+    bad=st.data(),
+)  # fmt: skip
+def test_no_message_ever_names_a_line_nan(items, bad):
+    k = bad.draw(st.integers(0, len(items) - 1))
+    lines = [{"item": it, "amount": 1.0} for it in items]
+    lines[k]["amount"] = -1.0
+    with pytest.raises(CostError) as e:
+        cost_table(lines, price_year=2025)
+    named = items[k] if isinstance(items[k], str) else f"line {k + 1}"
+    assert str(e.value).startswith(f"cost line {k + 1} ({named}): amount")
+    assert "nan" not in str(e.value) and "None" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "line, index, expected",
+    [
+        ({"item": "EMHP", "amount": 1, "price_year": 2023}, {2023: 10**400, 2025: 1.0},
+         "price_index: the index for 2023 must be a positive number, got an integer of 401 digits"),
+        ({"item": "EMHP", "amount": 10**400}, None,
+         "cost line 1 (EMHP): amount must be a finite number >= 0, got an integer of 401 digits"),
+        ({"item": "EMHP", "amount": -(10**5000)}, None,
+         "cost line 1 (EMHP): amount must be a finite number >= 0, got a negative integer of "
+         "5001 digits"),
+        ({"item": "EMHP", "amount": "y" * 500}, None,
+         "cost line 1 (EMHP): amount must be a number, got '" + "y" * 38 + "…"),
+        ({"item": "z" * 500, "amount": -1}, None,
+         "cost line 1 ('" + "z" * 38 + "…): amount must be a finite number >= 0, got -1"),
+        ({"item": "EMHP", "amount": 1, "price_year": 10**400}, None,
+         "cost line 1 (EMHP): price_year must be a whole year such as 2025, got an integer of "
+         "401 digits"),
+    ],
+)  # fmt: skip
+def test_huge_values_are_shown_shortened(line, index, expected):
+    with pytest.raises(CostError) as e:
+        cost_table([line], price_year=2025, price_index=index)
+    assert str(e.value) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.one_of(
+        st.text(),
+        st.integers(),
+        st.integers(min_value=10**30, max_value=10**45),
+        st.integers(min_value=10**50, max_value=10**6000),
+        st.floats(allow_nan=True),
+        st.lists(st.integers(), max_size=30),
+        st.booleans(),
+    )
+)
+def test_shown_values_are_short_and_exact_when_short(value):
+    from outcomes._internal.text import shown
+
+    text = shown(value)
+    assert len(text) <= 40
+    if isinstance(value, int) and not isinstance(value, bool):
+        # a long whole number is described by its length (str() refuses past 4,300 digits)
+        digits = len(str(abs(value))) if abs(value) < 10**4000 else None
+        described = digits is not None and text.endswith(f"integer of {digits} digits")
+        assert digits is None or described or (text == repr(value) and len(text) <= 40)
+    elif len(repr(value)) <= 40:
+        assert text == repr(value)
+    else:
+        assert text == repr(value)[:39] + "…"
+
+
+# the other verbs: the same class of nonsense, named
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        (lambda: cost_per_outcome(100, [1, "1", 0]),
+         "achieved must hold True/False or 1/0, found '1' at achieved[1]"),
+        (lambda: cost_per_outcome(100, [1, 0, 1], supported=2),
+         "cost_per_outcome: parameter 'supported' (2) is fewer than the 3 children with outcome "
+         "data in achieved"),
+        (lambda: cost_per_outcome(None, [1, 0], child_costs=[5, True]),
+         f"child_costs[1] must be {_RANGE}, got True"),
+        (lambda: cost_per_outcome(None, [1, 0], child_costs=[5]),
+         "child_costs has 1 costs for 2 children in achieved: give one per child, aligned with "
+         "achieved"),
+        (lambda: cost_consequence({"total": True}, pd.DataFrame({"measure": ["m"], "value": [1]})),
+         f"cost_consequence: costs['total'] must be {_RANGE}, got True"),
+        (lambda: one_way(lambda n, value: n * value, {"n": 1, "valeu": 2}, {"n": (0, 2)}),
+         "base: unknown model input 'valeu'; did you mean 'value'?"),
+        (lambda: one_way(lambda n, value: math.nan if n == 0 else n, {"n": 1, "value": 2},
+                         {"n": (0, 2)}),
+         "the model must return one finite number, returned nan with n at its low value 0.0"),
+        (lambda: one_way(lambda n: n > 1, {"n": 1}, {"n": (0, 2)}),
+         "the model must return one number, returned False at the base values (True is not 1)"),
+        (lambda: probabilistic(lambda n, value: n * value, {"n": True, "value": 2}),
+         "inputs['n'] must be a finite number or a distribution, got True"),
+        (lambda: probabilistic(lambda n, value: n * value, {"n": 1}),
+         "inputs: give a value for the model input(s) ['value']"),
+        (lambda: distribution({"dist": "gamma", "mean": 5, "sd": -1}, "cost"),
+         "cost.sd must be > 0, got -1.0"),
+    ],
+)  # fmt: skip
+def test_other_verbs_refuse_nonsense_naming_it(call, expected):
+    with pytest.raises(OutcomesError) as e:
+        call()
+    assert str(e.value) == expected

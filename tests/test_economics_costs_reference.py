@@ -125,6 +125,12 @@ def _reference_cost_table(items, *, price_year, price_index=None):
         if isinstance(category.dtype, pd.CategoricalDtype) and "" not in category.cat.categories:
             category = category.cat.add_categories("")
         frame["category"] = category.mask(missing, "")
+    # deliberate: a line with no item beside named ones was labelled "(nan)"; it is now
+    # "line N" as when the column is absent, in the output too
+    frame["item"] = [
+        f"line {i + 1}" if pd.api.types.is_scalar(v) and pd.isna(v) else v
+        for i, v in enumerate(frame["item"])
+    ]
     labels = [f"{i + 1} ({frame.at[i, 'item']!s})" for i in range(len(frame))]
     for col in _NUMERIC:
         if col not in frame:
@@ -133,12 +139,17 @@ def _reference_cost_table(items, *, price_year, price_index=None):
         bad = values.map(lambda v: isinstance(v, bool | np.bool_) or isinstance(v, str))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise CostError(f"cost line {labels[i]}: {col} must be a number, got {values[i]!r}")
+            # deliberate: a numpy bool was shown as np.True_
+            raise CostError(
+                f"cost line {labels[i]}: {col} must be a number, got {_show(values[i])}"
+            )
         num = pd.to_numeric(values, errors="coerce").astype(float)
         neg = (num < 0) | np.isinf(num)
         if neg.any():
             i = int(np.flatnonzero(neg.to_numpy())[0])
-            raise CostError(f"cost line {labels[i]}: {col} must be a finite number >= 0")
+            raise CostError(
+                f"cost line {labels[i]}: {col} must be a finite number >= 0, got {_show(values[i])}"
+            )
         frame[col] = num
     methods = [_reference_line_method(frame.iloc[i], labels[i]) for i in range(len(frame))]
     frame["method"] = methods

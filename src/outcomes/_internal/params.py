@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from .text import did_you_mean
+from .text import did_you_mean, shown
 
 __all__ = [
     "ArrayLike",
@@ -75,10 +75,7 @@ def _shown(value: object) -> str:
         return f"a {type(value).__name__} of shape {getattr(value, 'shape', '?')}"
     if isinstance(value, list | tuple | set | dict) and len(value) > 10:
         return f"a {type(value).__name__} of {len(value)} items"  # never repr a whole column
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
+    return f"{shown(value, 60)} ({type(value).__name__})"
 
 
 class Constraint:
@@ -178,7 +175,10 @@ class Interval(Constraint):
         if _is_bool(value) or not isinstance(value, self.kind):
             return False
         if self.kind is Real:
-            v = float(value)
+            try:
+                v = float(value)
+            except OverflowError:  # an integer past the largest float is as good as infinite
+                v = math.inf if value > 0 else -math.inf
             if math.isnan(v):
                 return False
             if math.isinf(v) and not (

@@ -48,7 +48,7 @@ def unknown(what: str, value: object, choices: Iterable[object]) -> str:
         >>> unknown("wave", "12 m", ["baseline", "12m"])
         "unknown wave '12 m'; did you mean '12m'?"
     """
-    return f"unknown {what} {value!r}{did_you_mean(value, choices)}"
+    return f"unknown {what} {shown(value)}{did_you_mean(value, choices)}"
 
 
 def format_p(p: float | None) -> str:
@@ -63,3 +63,40 @@ def format_p(p: float | None) -> str:
     if p is None or not math.isfinite(p):
         return "no p-value"
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """``value`` as a message quotes it: its repr, cut to about ``limit`` characters.
+
+    A numpy scalar is shown as the Python value it holds; a whole number too long to print
+    is described by its number of digits (Python refuses to print one past 4,300 digits, and
+    a message of 400 digits is not readable either).
+
+    Example:
+        >>> import numpy as np
+        >>> shown(2024.5), shown(np.float64(2e300)), shown("abc")
+        ('2024.5', '2e+300', "'abc'")
+        >>> shown(10**400)
+        'an integer of 401 digits'
+        >>> shown("x" * 100)
+        "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…"
+    """
+    import math
+    from numbers import Integral
+
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        number = int(value)
+        if number and number.bit_length() > 3 * limit:  # past about 0.9 x limit digits
+            digits = int(math.log10(abs(number))) + 1
+            if 10 ** (digits - 1) > abs(number):  # log10 rounded 99...9 up to a power of 10
+                digits -= 1
+            return f"{'a negative' if number < 0 else 'an'} integer of {digits} digits"
+    try:
+        text = repr(value)
+    except ValueError:  # a container holding an integer too long to print
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -19,8 +19,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,17 +29,19 @@ import pandas as pd
 
 from .._internal.params import (
     COUNT,
+    FINITE,
     NON_NEGATIVE,
+    POSITIVE_COUNT,
     SHARE,
     ArrayLike,
     Interval,
     Options,
-    check_value,
     validate_params,
 )
 from .._internal.quality import QualityRecord
-from ..errors import OutcomesError
-from .costs import inflation_factors
+from .._internal.text import shown, unknown
+from ..errors import InvalidParameterError, OutcomesError
+from .costs import CostError, _as_index, _whole_year
 
 __all__ = [
     "GREEN_BOOK_SCHEDULE",
@@ -71,7 +74,7 @@ def _rates(n_years: int, rate: float | str) -> np.ndarray:
 
 @validate_params(
     {
-        "n_years": COUNT,
+        "n_years": POSITIVE_COUNT,
         "rate": [Interval(Real, 0, 1, closed="left"), Options(str, {"green_book"})],
     }
 )
@@ -85,8 +88,6 @@ def discount_factors(n_years: int, *, rate: float | str = 0.035) -> np.ndarray:
         >>> discount_factors(3).round(6).tolist()   # 1, 1/1.035, 1/1.035^2
         [1.0, 0.966184, 0.933511]
     """
-    if isinstance(n_years, bool) or not isinstance(n_years, int | np.integer) or n_years < 1:
-        raise OutcomesError(f"n_years must be a whole number >= 1, got {n_years!r}")
     r = _rates(int(n_years), rate)
     steps = np.concatenate([[1.0], 1.0 / (1.0 + r[1:])])
     return np.cumprod(steps)
@@ -105,10 +106,27 @@ def present_value(values: Sequence[float], *, rate: float | str = 0.035) -> floa
         >>> round(present_value([100, 100, 100]), 4)   # 100 + 100/1.035 + 100/1.035^2
         289.9694
     """
-    v = np.asarray(values, dtype=float)
-    if v.ndim != 1 or not len(v) or not np.isfinite(v).all():
-        raise OutcomesError("values must be a non-empty list of finite yearly amounts")
-    return float(np.sum(v * discount_factors(len(v), rate=rate)))
+    v = _yearly("present_value: values", values, FINITE)
+    with np.errstate(over="ignore", invalid="ignore"):
+        pv = float(np.sum(v * discount_factors(len(v), rate=rate)))
+    if not math.isfinite(pv):
+        raise OutcomesError("present_value: the present value passes the largest float")
+    return pv
+
+
+def _yearly(name: str, values: object, allowed: Interval) -> np.ndarray:
+    """Yearly amounts (year 0 first) as floats, each checked against ``allowed``: a
+    True/False, text, NaN or infinity is refused naming its year, never read as 1, 0 or a
+    number."""
+    if isinstance(values, np.ndarray | pd.Series) and values.ndim != 1:
+        raise OutcomesError(f"{name} must be one amount per year, got {values.ndim} dimensions")
+    cells = values.tolist() if isinstance(values, np.ndarray | pd.Series) else list(values)
+    if not cells:
+        raise OutcomesError(f"{name} is empty: give one amount per year, year 0 first")
+    for i, v in enumerate(cells):
+        if not allowed.is_satisfied_by(v):
+            raise OutcomesError(f"{name}[{i}] (year {i}) must be {allowed}, got {shown(v)}")
+    return np.array(cells, dtype=float)
 
 
 @dataclass
@@ -116,7 +134,10 @@ class Benefit:
     """One benefit line: outcomes achieved (or costs avoided) valued with a sourced unit value.
 
     ``quantity`` is the number of outcomes per year (a list, year 0 first) or one number for
-    year 0 only.
+    year 0 only. ``unit_value`` (>= 0) is the value of one outcome in ``price_year`` prices
+    (a whole year, as for cost lines); ``deadweight``, ``attribution`` and ``optimism_bias``
+    are shares from 0 to 1; ``name``, ``source`` and ``kind`` are text. Anything else is
+    refused naming the benefit and the field.
     """
 
     name: str
@@ -130,15 +151,9 @@ class Benefit:
     kind: str = "fiscal"
 
     def __post_init__(self) -> None:
-        if not str(self.source).strip():
-            raise OutcomesError(f"benefit {self.name!r}: say where its unit value comes from")
-        if isinstance(self.unit_value, bool) or not np.isfinite(float(self.unit_value)):
-            raise OutcomesError(f"benefit {self.name!r}: unit_value must be a finite number")
-        for share in ("deadweight", "attribution", "optimism_bias"):
-            check_value(f"benefit {self.name!r}: {share}", getattr(self, share), SHARE)
-        q = np.atleast_1d(np.asarray(self.quantity, dtype=float))
-        if not np.isfinite(q).all() or (q < 0).any():
-            raise OutcomesError(f"benefit {self.name!r}: quantities must be finite and >= 0")
+        given = {f.name: getattr(self, f.name) for f in fields(self)}
+        # a price year given as 2024.0 or "2024" is kept as the year 2024
+        self.price_year = _check_benefit(given, _benefit_label(None, self.name))
 
     @validate_params(
         {
@@ -146,10 +161,14 @@ class Benefit:
         }
     )
     def quantities(self, n_years: int) -> np.ndarray:
+        """The quantity of each of ``n_years`` years, zeros after the last one given."""
+        return self._quantities(n_years, _benefit_label(None, self.name))
+
+    def _quantities(self, n_years: int, label: str) -> np.ndarray:
         q = np.atleast_1d(np.asarray(self.quantity, dtype=float))
         if len(q) > n_years:
             raise OutcomesError(
-                f"benefit {self.name!r} has {len(q)} years of quantities; the appraisal has "
+                f"{label} has {len(q)} years of quantities; the appraisal has "
                 f"{n_years} (give costs for every year, zeros where there are none)"
             )
         return np.concatenate([q, np.zeros(n_years - len(q))])
@@ -157,6 +176,118 @@ class Benefit:
     @property
     def share_kept(self) -> float:
         return (1 - self.deadweight) * self.attribution * (1 - self.optimism_bias)
+
+
+_REQUIRED = ("name", "unit_value", "quantity", "source", "price_year")
+#: a value of one outcome, and the shares that keep what the programme caused
+_NUMBERS = {
+    "unit_value": NON_NEGATIVE,
+    "deadweight": SHARE,
+    "attribution": SHARE,
+    "optimism_bias": SHARE,
+}
+
+
+def _benefit_label(position: int | None, name: object) -> str:
+    """How a message names a benefit: ``benefit 2 (fewer referrals)`` inside
+    :func:`cost_benefit` (its position, from 1), ``benefit 'fewer referrals'`` on its own."""
+    if position is None:
+        return f"benefit {shown(name)}"
+    if isinstance(name, str) and name.strip() and len(name) <= 40:
+        return f"benefit {position} ({name})"
+    return f"benefit {position}" + (f" ({shown(name)})" if isinstance(name, str) else "")
+
+
+def _text(label: str, field_name: str, value: object, what: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidParameterError(
+            f"{label}: {field_name} must be {what}, got {shown(value)}", parameter=field_name
+        )
+
+
+def _check_benefit(given: Mapping[str, object], label: str) -> int:
+    """Refuse any field of a benefit line that is not what it means, naming the benefit
+    and the field; the line's price year as a whole year."""
+    _text(label, "name", given["name"], "text naming the benefit")
+    _text(label, "source", given["source"], "text saying where its unit value comes from")
+    _text(label, "kind", given["kind"], "text such as 'fiscal'")
+    for name, allowed in _NUMBERS.items():
+        if not allowed.is_satisfied_by(given[name]):
+            raise InvalidParameterError(
+                f"{label}: {name} must be {allowed}, got {shown(given[name])}", parameter=name
+            )
+    year = _whole_year(given["price_year"])
+    if year is None:
+        raise InvalidParameterError(
+            f"{label}: price_year must be a whole year such as 2025, "
+            f"got {shown(given['price_year'])}",
+            parameter="price_year",
+        )
+    q = given["quantity"]
+    if isinstance(q, str | bytes | Mapping) or (isinstance(q, np.ndarray) and q.ndim > 1):
+        raise InvalidParameterError(
+            f"{label}: quantity must be one number or a list of yearly numbers (year 0 "
+            f"first), got {shown(q)}",
+            parameter="quantity",
+        )
+    if isinstance(q, Sequence | np.ndarray | pd.Series):
+        cells = q.tolist() if isinstance(q, np.ndarray | pd.Series) else list(q)
+        if not cells:
+            raise InvalidParameterError(
+                f"{label}: quantity has no years; give 0 for a benefit with no outcomes",
+                parameter="quantity",
+            )
+        for i, v in enumerate(cells):
+            if not NON_NEGATIVE.is_satisfied_by(v):
+                raise InvalidParameterError(
+                    f"{label}: quantity[{i}] (year {i}) must be {NON_NEGATIVE}, got {shown(v)}",
+                    parameter="quantity",
+                )
+    elif not NON_NEGATIVE.is_satisfied_by(q):
+        raise InvalidParameterError(
+            f"{label}: quantity must be {NON_NEGATIVE}, got {shown(q)}", parameter="quantity"
+        )
+    return year
+
+
+def _benefit_lines(benefits: Sequence[object]) -> list[tuple[str, Benefit]]:
+    """Each benefit line with the label its messages use, every field checked again (a
+    Benefit's fields can be changed after it was made)."""
+    names = [f.name for f in fields(Benefit)]
+    lines: list[tuple[str, Benefit]] = []
+    seen: dict[str, int] = {}
+    for k, b in enumerate(benefits, start=1):
+        if isinstance(b, Benefit):
+            given = {n: getattr(b, n) for n in names}
+        elif isinstance(b, Mapping):
+            given = dict(b)
+        else:
+            raise InvalidParameterError(
+                f"cost_benefit: benefit {k} must be a Benefit or a mapping of its fields, "
+                f"got {shown(b)}",
+                parameter="benefits",
+            )
+        label = _benefit_label(k, given.get("name"))
+        for key in given:
+            if key not in names:
+                raise InvalidParameterError(
+                    f"{label}: {unknown('field', key, names)}", parameter="benefits"
+                )
+        missing = [n for n in _REQUIRED if n not in given]
+        if missing:
+            raise InvalidParameterError(f"{label}: give {', '.join(missing)}", parameter="benefits")
+        defaults = {f.name: f.default for f in fields(Benefit) if f.name not in _REQUIRED}
+        given = defaults | given
+        given["price_year"] = _check_benefit(given, label)
+        name = given["name"]
+        if name in seen:
+            raise InvalidParameterError(
+                f"{label}: benefit {seen[name]} has the same name; name each line once",
+                parameter="benefits",
+            )
+        seen[name] = k
+        lines.append((label, Benefit(**given)))
+    return lines
 
 
 @dataclass
@@ -219,7 +350,7 @@ class CostBenefitResult:
         "price_year": Interval(Integral, 1900, 2200),
         "price_index": [Mapping, "dataframe", None],
         "rate": [Interval(Real, 0, 1, closed="left"), Options(str, {"green_book"})],
-        "cost_optimism_bias": NON_NEGATIVE,
+        "cost_optimism_bias": SHARE,
     }
 )
 def cost_benefit(
@@ -248,24 +379,28 @@ def cost_benefit(
         >>> round(r.bcr, 3)
         0.59
     """
-    c = np.asarray(costs, dtype=float)
-    if c.ndim != 1 or not len(c) or not np.isfinite(c).all() or (c < 0).any():
-        raise OutcomesError("costs must be a non-empty list of finite yearly costs >= 0")
-    uplift = check_value("cost_optimism_bias", cost_optimism_bias, SHARE)
+    c = _yearly("cost_benefit: costs", costs, NON_NEGATIVE)
+    uplift = float(cost_optimism_bias)
     n = len(c)
-    lines = [b if isinstance(b, Benefit) else Benefit(**dict(b)) for b in benefits]
-    if not lines:
+    labelled = _benefit_lines(benefits)
+    if not labelled:
         raise OutcomesError("cost_benefit needs at least one benefit line")
-    names = [b.name for b in lines]
-    if len(set(names)) != len(names):
-        raise OutcomesError(f"benefit names must be distinct: {names}")
-    factors = inflation_factors([b.price_year for b in lines], price_year, price_index)
+    index = _as_index(price_index)
     df = discount_factors(n, rate=rate)
     rows, yearly = [], np.zeros(n)
-    for b, f in zip(lines, factors, strict=True):
-        q = b.quantities(n)
-        value = q * b.unit_value * f * b.share_kept
-        yearly += value
+    for label, b in labelled:
+        f = _benefit_factor(label, b.price_year, price_year, index)
+        q = b._quantities(n, label)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = q * b.unit_value * f * b.share_kept
+            yearly += value
+        if not np.isfinite(value).all():
+            t = int(np.flatnonzero(~np.isfinite(value))[0])
+            raise OutcomesError(
+                f"{label}: the value in year {t} is not a finite number (quantity "
+                f"{shown(q[t])} x unit value {shown(b.unit_value)} x inflation factor "
+                f"{shown(f)} x share kept {shown(b.share_kept)} passes the largest float)"
+            )
         rows.append({
             "benefit": b.name, "kind": b.kind, "source": b.source, "price_year": b.price_year,
             "unit_value": b.unit_value, "unit_value_real": b.unit_value * f,
@@ -274,7 +409,14 @@ def cost_benefit(
             "share_kept": b.share_kept, "value": float(value.sum()),
             "present_value": float(np.sum(value * df)),
         })  # fmt: skip
-    cost_real = c * (1 + uplift)
+    with np.errstate(over="ignore"):
+        cost_real = c * (1 + uplift)
+    for what, amounts in (("costs", cost_real), ("benefits", yearly)):
+        if not np.isfinite(amounts).all():
+            t = int(np.flatnonzero(~np.isfinite(amounts))[0])
+            raise OutcomesError(
+                f"cost_benefit: the {what} of year {t} add up past the largest float"
+            )
     years = pd.DataFrame({
         "year": np.arange(n), "costs": cost_real, "benefits": yearly,
         "net": yearly - cost_real, "discount_factor": df,
@@ -283,6 +425,11 @@ def cost_benefit(
     years["pv_net"] = years["pv_benefits"] - years["pv_costs"]
     years["cumulative_pv_net"] = years["pv_net"].cumsum()
     pv_c, pv_b = float(years["pv_costs"].sum()), float(years["pv_benefits"].sum())
+    for what, total in (("costs", pv_c), ("benefits", pv_b)):
+        if not math.isfinite(total):
+            raise OutcomesError(
+                f"cost_benefit: the {what} add up past the largest float ({shown(total)})"
+            )
     quality = QualityRecord()
     if pv_c == 0:
         quality.add("economics", "no costs", action="benefit-cost ratio not defined", warn=False)
@@ -296,6 +443,26 @@ def cost_benefit(
         price_year=price_year,
         quality=quality,
     )
+
+
+def _benefit_factor(label: str, year: int, price_year: int, index: dict[int, float]) -> float:
+    """The multiplier moving a benefit's unit value from its price year to ``price_year``."""
+    if year == price_year:
+        return 1.0
+    for needed in (year, price_year):
+        if needed not in index:
+            held = ", ".join(map(str, sorted(index))) if index else "no years (none given)"
+            raise CostError(
+                f"{label}: a unit value in {year} prices needs a price index for {needed} to "
+                f"reach {price_year} prices; price_index has {held}"
+            )
+    factor = index[price_year] / index[year]
+    if not (math.isfinite(factor) and factor > 0):
+        raise CostError(
+            f"{label}: the factor from {year} to {price_year} prices, "
+            f"{shown(index[price_year])} / {shown(index[year])}, is not a finite positive number"
+        )
+    return factor
 
 
 def _payback(pv_net: np.ndarray) -> float | None:
@@ -331,6 +498,13 @@ def cost_consequence(costs: Mapping[str, float], consequences: pd.DataFrame) -> 
         raise OutcomesError(
             f"consequences needs columns 'measure' and 'value'; found {list(consequences.columns)}"
         )
+    for measure, v in costs.items():
+        _text("cost_consequence: costs", "a cost's name", measure, "text")
+        if not NON_NEGATIVE.is_satisfied_by(v):
+            raise InvalidParameterError(
+                f"cost_consequence: costs[{shown(measure)}] must be {NON_NEGATIVE}, got {shown(v)}",
+                parameter="costs",
+            )
     cost_rows = pd.DataFrame(
         {"kind": "cost", "measure": list(costs), "value": [float(v) for v in costs.values()]}
     )

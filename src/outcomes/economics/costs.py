@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._internal.params import BY, ArrayLike, Interval, validate_params
-from .._internal.text import unknown
+from .._internal.text import shown, unknown
 from ..errors import DataStructureError, OutcomesError
 
 __all__ = ["COST_METHODS", "cost_table", "cost_totals", "inflation_factors"]
@@ -74,10 +74,9 @@ def _whole_year(value: object) -> int | None:
 
 
 def _shown(value: object) -> str:
-    """``value`` for a message: numpy scalars as the Python value they hold."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    return repr(value)
+    """``value`` for a message: numpy scalars as the Python value they hold, cut to a
+    readable length (an index of 10**400 is not printed in full)."""
+    return shown(value)
 
 
 def _whole_years(given: pd.Series, missing: int | None) -> tuple[np.ndarray, int | None]:
@@ -230,7 +229,7 @@ def inflation_factors(
         _need_index(y, price_year, index)
         raise CostError(
             f"price_index: the factor from {y} to {price_year} prices, "
-            f"{index[price_year]!r} / {index[y]!r}, is not a finite positive number"
+            f"{_shown(index[price_year])} / {_shown(index[y])}, is not a finite positive number"
         )
     return factor[where.reshape(-1)]
 
@@ -266,6 +265,16 @@ def _line_methods(frame: pd.DataFrame, label: Callable[[int], str]) -> np.ndarra
             f"quantity+unit_cost, amount, or rate+rate_of); found {what}"
         )
     return filled.argmax(axis=1)
+
+
+def _as_float(value: object) -> float:
+    """A cell as a float; an integer too large for one is infinite (refused by the caller)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
+        return math.nan
 
 
 #: inferred kinds of an object column that hold no text and no True/False
@@ -423,7 +432,7 @@ def cost_table(
         k = int((frame.columns == name).sum())
         # frame[name] would be a table, not one value per line: which copy is meant is a guess
         raise DataStructureError(
-            f"cost_table: column {name!r} appears {k} times in items; keep one"
+            f"cost_table: column {_shown(name)} appears {k} times in items; keep one"
         )
     extra = sorted(set(map(str, frame.columns)) - _KNOWN)
     if extra:
@@ -432,11 +441,19 @@ def cost_table(
             + unknown("column", extra[0], sorted(_KNOWN)).split("; ", 1)[1]
         )
     if isinstance(price_year, bool) or not isinstance(price_year, int | np.integer):
-        raise CostError(f"price_year must be a whole year such as 2025, got {price_year!r}")
+        raise CostError(f"price_year must be a whole year such as 2025, got {_shown(price_year)}")
     frame = frame.reset_index(drop=True)
-    for col in ("item", "category"):
-        if col not in frame:
-            frame[col] = "" if col == "category" else [f"line {i + 1}" for i in range(len(frame))]
+    # a line with no item, whether the column is absent or empty on that line, is named
+    # "line N" (its position), in messages and in the output alike
+    numbered = [f"line {i + 1}" for i in range(len(frame))]
+    if "item" not in frame:
+        frame["item"] = numbered
+    elif frame["item"].isna().any():
+        named = frame["item"].notna().to_numpy(bool)
+        # a list, as for an absent column, so that pandas infers the column's type alike
+        frame["item"] = np.where(named, frame["item"].to_numpy(object), numbered).tolist()
+    if "category" not in frame:
+        frame["category"] = ""
     no_category = frame["category"].isna()
     if no_category.any():
         # a line with no category is uncategorised, "", whether or not other lines fill the
@@ -447,7 +464,8 @@ def cost_table(
         frame["category"] = category.where(~no_category, "")
 
     def label(i: int) -> str:
-        return f"{i + 1} ({frame.at[i, 'item']!s})"
+        item = frame.at[i, "item"]
+        return f"{i + 1} ({item if isinstance(item, str) and len(item) <= 40 else _shown(item)})"
 
     for col in _NUMERIC:
         if col not in frame:
@@ -455,12 +473,20 @@ def cost_table(
         values = frame[col]
         i = _first_text_or_flag(values)
         if i is not None:
-            raise CostError(f"cost line {label(i)}: {col} must be a number, got {values[i]!r}")
-        num = pd.to_numeric(values, errors="coerce").astype(float)
+            raise CostError(
+                f"cost line {label(i)}: {col} must be a number, got {_shown(values[i])}"
+            )
+        try:
+            num = pd.to_numeric(values, errors="coerce").astype(float)
+        except OverflowError:
+            # a whole number past the largest float: to_numeric cannot coerce it
+            num = values.map(_as_float).astype(float)
         neg = (num < 0) | np.isinf(num)
         if neg.any():
             i = int(np.flatnonzero(neg.to_numpy())[0])
-            raise CostError(f"cost line {label(i)}: {col} must be a finite number >= 0")
+            raise CostError(
+                f"cost line {label(i)}: {col} must be a finite number >= 0, got {_shown(values[i])}"
+            )
         frame[col] = num
     code = _line_methods(frame, label)
     frame["method"] = np.array(COST_METHODS, dtype=object)[code]
@@ -517,7 +543,7 @@ def cost_table(
             rate,
             nominal,
             factor,
-            lambda i: f"rate x the total of category {str(rate_of[i])!r} ({bases[i]!r})",
+            lambda i: f"rate x the total of category {shown(str(rate_of[i]))} ({_shown(bases[i])})",
             label,
         )
     frame["cost_nominal"] = nominal
@@ -554,9 +580,14 @@ def cost_totals(table: pd.DataFrame, by: str | Sequence[str] | None = None) -> p
     if gap.size:
         # pandas' sum would skip a NaN cost and carry an inf one: neither is a total
         i = int(gap[0])
+        item = table["item"].iloc[i] if "item" in table else None
+        named = (
+            ""
+            if item is None or (pd.api.types.is_scalar(item) and pd.isna(item))
+            else (f" ({item if isinstance(item, str) and len(item) <= 40 else _shown(item)})")
+        )
         raise CostError(
-            f"cost_totals: row {i + 1} ({table['item'].iloc[i] if 'item' in table else i}) "
-            f"has cost {_shown(cost[i])}, not a finite number"
+            f"cost_totals: row {i + 1}{named} has cost {_shown(cost[i])}, not a finite number"
         )
     with np.errstate(over="ignore"):
         if by is None:
@@ -565,7 +596,7 @@ def cost_totals(table: pd.DataFrame, by: str | Sequence[str] | None = None) -> p
             out = table.groupby(keys, dropna=False, sort=True)["cost"].sum().reset_index()
     over = np.flatnonzero(~np.isfinite(out["cost"].to_numpy(float)))
     if over.size:
-        which = "" if by is None else f" for {out.loc[int(over[0]), keys].to_dict()}"
+        which = "" if by is None else f" for {shown(out.loc[int(over[0]), keys].to_dict(), 80)}"
         raise CostError(
             f"cost_totals: the total cost{which} is not a finite number (it passes the "
             "largest float)"

@@ -33,7 +33,8 @@ from .._internal.params import (
     validate_params,
 )
 from .._internal.quality import QualityRecord
-from ..errors import DataStructureError, OutcomesError
+from .._internal.text import shown
+from ..errors import DataStructureError, InvalidParameterError, OutcomesError
 
 __all__ = ["CostPerOutcome", "cost_per_outcome", "cost_per_unit"]
 
@@ -64,7 +65,7 @@ def cost_per_unit(total_cost: float, units: Mapping[str, float]) -> pd.DataFrame
         raise OutcomesError("cost_per_unit: give at least one unit, e.g. {'child supported': n}")
     rows = []
     for unit, n in units.items():
-        count = check_value(f"units[{unit!r}]", n, NON_NEGATIVE)
+        count = check_value(f"units[{shown(unit)}]", n, NON_NEGATIVE)
         rows.append({"unit": str(unit), "n": n, "cost_per": total / count if count else np.nan})
     return pd.DataFrame(rows)
 
@@ -104,7 +105,7 @@ class CostPerOutcome:
 
 @validate_params(
     {
-        "total_cost": [NON_NEGATIVE, None],
+        "total_cost": [POSITIVE, None],
         "achieved": ArrayLike(),
         "outcome": TEXT,
         "supported": [POSITIVE, None],
@@ -147,29 +148,58 @@ def cost_per_outcome(
     """
     if (total_cost is None) == (child_costs is None):
         raise OutcomesError("give either total_cost or child_costs (with total_cost=None)")
-    total = np.nan if total_cost is None else check_value("total_cost", total_cost, POSITIVE)
-    x = pd.Series(achieved)
+    total = np.nan if total_cost is None else float(total_cost)
+    x = pd.Series(achieved).reset_index(drop=True)
     if x.isna().any():
         raise DataStructureError(
-            f"achieved has {int(x.isna().sum())} missing value(s): decide whether a child "
+            f"achieved has {int(x.isna().sum())} missing value(s) (the first is achieved"
+            f"[{int(np.flatnonzero(x.isna().to_numpy())[0])}]): decide whether a child "
             "without outcome data counts before costing outcomes"
         )
-    if not x.map(lambda v: isinstance(v, bool | np.bool_) or v in (0, 1)).all():
-        bad = x[~x.map(lambda v: isinstance(v, bool | np.bool_) or v in (0, 1))].iloc[0]
-        raise DataStructureError(f"achieved must hold True/False or 1/0, found {bad!r}")
+    # text "1" is not 1: only a flag or a number equal to 0 or 1 says achieved or not
+    flag = x.map(
+        lambda v: (
+            isinstance(v, bool | np.bool_)
+            or (isinstance(v, int | float | np.number) and v in (0, 1))
+        )
+    )
+    if not flag.all():
+        i = int(np.flatnonzero(~flag.to_numpy(bool))[0])
+        raise DataStructureError(
+            f"achieved must hold True/False or 1/0, found {shown(x.iloc[i])} at achieved[{i}]"
+        )
     x = x.astype(float).to_numpy()
     n = len(x)
     if n < 2:
         raise DataStructureError("cost_per_outcome needs outcome data for at least 2 children")
-    scale = n if supported is None else check_value("supported", supported, POSITIVE)
+    scale = n if supported is None else float(supported)
+    if scale < n:
+        # the children with outcome data were supported: fewer supported is a contradiction
+        raise InvalidParameterError(
+            f"cost_per_outcome: parameter 'supported' ({shown(supported)}) is fewer than the "
+            f"{n} children with outcome data in achieved",
+            parameter="supported",
+        )
     k = int(x.sum())
     quality = QualityRecord()
     if child_costs is not None:
-        c = pd.to_numeric(pd.Series(child_costs), errors="coerce").to_numpy(dtype=float)
-        if len(c) != n or not np.isfinite(c).all() or (c < 0).any():
+        dtype = getattr(child_costs, "dtype", None)
+        if dtype is not None and dtype.kind in "iuf":
+            # a numeric array: only its NaN, infinite or negative cells need naming
+            cells = np.asarray(child_costs, dtype=float)
+            bad = ~(np.isfinite(cells) & (cells >= 0))
+            cells = cells.tolist() if bad.any() else cells
+        else:
+            cells = list(child_costs.tolist() if hasattr(child_costs, "tolist") else child_costs)
+        if len(cells) != n:
             raise DataStructureError(
-                "child_costs must be one finite cost >= 0 per child, aligned with achieved"
+                f"child_costs has {len(cells)} costs for {n} children in achieved: give one "
+                "per child, aligned with achieved"
             )
+        for i, v in enumerate([] if isinstance(cells, np.ndarray) else cells):
+            if not NON_NEGATIVE.is_satisfied_by(v):
+                raise DataStructureError(f"child_costs[{i}] must be {NON_NEGATIVE}, got {shown(v)}")
+        c = np.array(cells, dtype=float)
         data = (c, x)
 
         def stat(cost, ach, axis=-1):

@@ -14,6 +14,7 @@ Distributions are scipy frozen distributions or mappings: ``{"dist": "normal", "
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from numbers import Integral
@@ -32,7 +33,7 @@ from .._internal.params import (
     check_value,
     validate_params,
 )
-from .._internal.text import unknown
+from .._internal.text import shown, unknown
 from ..errors import OutcomesError
 
 __all__ = ["OneWayResult", "PSAResult", "distribution", "one_way", "probabilistic"]
@@ -64,7 +65,9 @@ def distribution(spec: Mapping | object, name: str = "input"):
     if hasattr(spec, "rvs") and hasattr(spec, "mean"):
         return spec
     if not isinstance(spec, Mapping) or "dist" not in spec:
-        raise OutcomesError(f"{name}: a distribution is a mapping with 'dist' or a scipy one")
+        raise OutcomesError(
+            f"{name}: a distribution is a mapping with 'dist' or a scipy one, got {shown(spec)}"
+        )
     kind = spec["dist"]
     if kind not in _DISTS:
         raise OutcomesError(f"{name}: {unknown('distribution', kind, _DISTS)}")
@@ -76,11 +79,11 @@ def distribution(spec: Mapping | object, name: str = "input"):
     p = {k: check_value(f"{name}.{k}", spec[k], FINITE) for k in need}
     if kind == "normal":
         if p["sd"] < 0:
-            raise OutcomesError(f"{name}.sd must be >= 0")
+            raise OutcomesError(f"{name}.sd must be >= 0, got {p['sd']!r}")
         return stats.norm(p["mean"], p["sd"])
     if kind == "uniform":
         if p["high"] < p["low"]:
-            raise OutcomesError(f"{name}: high must not be below low")
+            raise OutcomesError(f"{name}: high {p['high']!r} must not be below low {p['low']!r}")
         return stats.uniform(p["low"], p["high"] - p["low"])
     if kind == "triangular":
         lo, mode, hi = p["low"], p["mode"], p["high"]
@@ -89,30 +92,66 @@ def distribution(spec: Mapping | object, name: str = "input"):
         return stats.triang((mode - lo) / (hi - lo), loc=lo, scale=hi - lo)
     mean, sd = p["mean"], p["sd"]
     if sd <= 0:
-        raise OutcomesError(f"{name}.sd must be > 0")
+        raise OutcomesError(f"{name}.sd must be > 0, got {sd!r}")
     if kind == "gamma":
         if mean <= 0:
-            raise OutcomesError(f"{name}.mean must be > 0 for a gamma distribution")
+            raise OutcomesError(f"{name}.mean must be > 0 for a gamma distribution, got {mean!r}")
         shape = (mean / sd) ** 2  # method of moments: mean = k theta, var = k theta^2
         return stats.gamma(shape, scale=sd**2 / mean)
     if kind == "beta":
         if not (0 < mean < 1) or sd**2 >= mean * (1 - mean):
-            raise OutcomesError(f"{name}: a beta needs 0 < mean < 1 and sd^2 < mean(1 - mean)")
+            raise OutcomesError(
+                f"{name}: a beta needs 0 < mean < 1 and sd^2 < mean(1 - mean), got mean "
+                f"{mean!r} and sd {sd!r}"
+            )
         common = mean * (1 - mean) / sd**2 - 1
         return stats.beta(mean * common, (1 - mean) * common)
     if mean <= 0:
-        raise OutcomesError(f"{name}.mean must be > 0 for a lognormal distribution")
+        raise OutcomesError(f"{name}.mean must be > 0 for a lognormal distribution, got {mean!r}")
     sigma2 = np.log(1 + (sd / mean) ** 2)
     return stats.lognorm(np.sqrt(sigma2), scale=mean * np.exp(-sigma2 / 2))
 
 
-def _call(model: Callable[..., float], inputs: Mapping[str, float]) -> float:
+def _call(model: Callable[..., float], inputs: Mapping[str, float], where: str) -> float:
+    """The model's result at ``inputs``; ``where`` says which evaluation, for messages."""
     value = model(**inputs)
+    if isinstance(value, bool | np.bool_):
+        raise OutcomesError(
+            f"the model must return one number, returned {value!r} {where} (True is not 1)"
+        )
     try:
         out = float(value)
-    except (TypeError, ValueError):
-        raise OutcomesError(f"the model must return one number, returned {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        out = None
+    if out is None or not np.isfinite(out):
+        raise OutcomesError(
+            f"the model must return one finite number, returned {shown(value)} {where}"
+        )
     return out
+
+
+def _check_inputs(model: Callable[..., float], names: list[str], what: str) -> None:
+    """Refuse an input the model does not take (with a did-you-mean) or a model input given
+    no value, before the model runs: its own TypeError would not say which."""
+    try:
+        params = inspect.signature(model).parameters.values()
+    except (TypeError, ValueError):  # a builtin or C function: let the call itself fail
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    takes = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    for name in names:
+        if name not in takes:
+            raise OutcomesError(f"{what}: {unknown('model input', name, takes)}")
+    needed = [
+        p.name
+        for p in params
+        if p.default is p.empty
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        and p.name not in names
+    ]
+    if needed:
+        raise OutcomesError(f"{what}: give a value for the model input(s) {needed}")
 
 
 @dataclass
@@ -189,11 +228,12 @@ def one_way(
         >>> r.to_frame()[["input", "swing"]].values.tolist()
         [['n', 10000.0], ['cost', 3000.0]]
     """
-    base = {k: check_value(f"base[{k!r}]", v, FINITE) for k, v in base.items()}
+    base = {k: check_value(f"base[{shown(k)}]", v, FINITE) for k, v in base.items()}
     for name in ranges:
         if name not in base:
             raise OutcomesError(f"ranges: {unknown('input', name, base)}")
-    base_value = _call(model, base)
+    _check_inputs(model, list(base), "base")
+    base_value = _call(model, base, "at the base values")
     rows = []
     for name, pair in ranges.items():
         if not isinstance(pair, tuple | list) or len(pair) != 2:
@@ -204,8 +244,8 @@ def one_way(
         )
         if lo > hi:
             raise OutcomesError(f"ranges[{name!r}]: low {lo} is above high {hi}")
-        r_lo = _call(model, {**base, name: lo})
-        r_hi = _call(model, {**base, name: hi})
+        r_lo = _call(model, {**base, name: lo}, f"with {name} at its low value {lo!r}")
+        r_hi = _call(model, {**base, name: hi}, f"with {name} at its high value {hi!r}")
         rows.append({"input": name, "base": base[name], "low": lo, "high": hi,
                      "result_low": r_lo, "result_high": r_hi, "swing": abs(r_hi - r_lo)})  # fmt: skip
     table = pd.DataFrame(rows).sort_values("swing", ascending=False, kind="stable")
@@ -306,16 +346,23 @@ def probabilistic(
         0.75
     """
     threshold = float(threshold)
+    _check_inputs(model, list(inputs), "inputs")
     rng = np.random.default_rng(seed)
     cols: dict[str, np.ndarray] = {}
     for name, spec in inputs.items():
-        if isinstance(spec, int | float | np.number) and not isinstance(spec, bool):
-            cols[name] = np.full(n_draws, check_value(name, spec, FINITE))
+        if isinstance(spec, bool | np.bool_ | str) or spec is None:
+            # True is not 1 and text is not a number: neither is a value or a distribution
+            raise OutcomesError(
+                f"inputs[{shown(name)}] must be a finite number or a distribution, "
+                f"got {shown(spec)}"
+            )
+        if isinstance(spec, int | float | np.number):
+            cols[name] = np.full(n_draws, check_value(f"inputs[{shown(name)}]", spec, FINITE))
         else:
             cols[name] = np.asarray(distribution(spec, name).rvs(size=n_draws, random_state=rng))
     draws = pd.DataFrame(cols)
     records = draws.to_dict("records")
-    draws["result"] = [_call(model, r) for r in records]
-    if not np.isfinite(draws["result"]).all():
-        raise OutcomesError("the model returned a non-finite value for some draws")
+    draws["result"] = [
+        _call(model, r, f"for draw {k} ({shown(r, 80)})") for k, r in enumerate(records)
+    ]
     return PSAResult(draws, threshold, confidence, outcome)
