@@ -417,6 +417,12 @@ def _other_cases() -> dict:
             lambda e: spc.funnel(e, np.full(len(e), 100), np.arange(len(e)).astype(str)),
         ),
         "cost_table": _on(_costs, lambda c: economics.cost_table(c, price_year=2025)),
+        # BCa over children, 2,000 resamples (the default): scipy's resampling is O(n x B);
+        # its jackknife, n x (n - 1) values, is replaced by an O(n) one
+        "cost_per_outcome_bca": _on(
+            lambda n: (np.random.default_rng(11).random(n) < 0.4).astype(float),
+            lambda x: economics.cost_per_outcome(1e6, x),
+        ),
         "cost_totals_by_site": _on(
             lambda n: economics.cost_table(_costs(n), price_year=2025),
             lambda t: economics.cost_totals(t, by="site"),

@@ -295,6 +295,75 @@ def test_bootstrap_interval_matches_the_delta_method_for_large_n(method):
     assert r.ci_high == pytest.approx(266.69, rel=0.012)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(2, 60),
+    share=st.floats(0.05, 0.95),
+    per_child=st.booleans(),
+    supported=st.sampled_from([None, 500.0]),
+    confidence=st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+    seed=st.integers(0, 10_000),
+)
+def test_bca_equals_scipy_bootstrap_bca_on_the_same_resamples(
+    n, share, per_child, supported, confidence, seed
+):
+    # The BCa limits are computed from scipy's bootstrap distribution with an O(n) jackknife
+    # (scipy's own builds every jackknife sample, n x (n - 1) values): scipy's
+    # bootstrap(method="BCa") on the same data, statistic and seed is the reference.
+    rng = np.random.default_rng(seed)
+    x = (rng.random(n) < share).astype(float)
+    x[0], x[1] = 1.0, 0.0  # at least one child each way
+    costs = np.round(rng.gamma(2.0, 300.0, n), 2)
+    if per_child:
+        kwargs = {"total_cost": None, "child_costs": costs}
+        data, paired = (costs, x), True
+
+        def stat(c, a, axis=-1):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return c.sum(axis=axis) / a.sum(axis=axis)
+    else:
+        kwargs = {"total_cost": 60000.0, "supported": supported}
+        data, paired = (x,), False
+        scale = n if supported is None else supported
+
+        def stat(a, axis=-1):
+            with np.errstate(divide="ignore"):
+                return 60000.0 / (scale * a.mean(axis=axis))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = stats.bootstrap(
+            data, stat, n_resamples=999, confidence_level=confidence, method="BCa",
+            paired=paired, vectorized=True, rng=np.random.default_rng(seed),
+        ).confidence_interval  # fmt: skip
+        r = cost_per_outcome(
+            achieved=x, confidence=confidence, n_resamples=999, seed=seed, **kwargs
+        )
+    if np.isnan(ref.low) or np.isnan(ref.high):  # one child achieving: no jackknife
+        assert np.isnan(r.ci_low) and np.isnan(r.ci_high)
+        assert "BCa interval cannot be calculated" in " ".join(r.quality.to_frame()["what"])
+    else:
+        assert r.ci_low == pytest.approx(ref.low, rel=1e-9)
+        assert r.ci_high == pytest.approx(ref.high, rel=1e-9, nan_ok=True)
+
+
+def test_bca_for_many_children_holds_no_jackknife_matrix():
+    # 60,000 children: scipy's BCa would hold 60,000 x 59,999 jackknife values (29 GB)
+    import tracemalloc
+
+    x = np.r_[np.ones(24_000), np.zeros(36_000)]
+    tracemalloc.start()
+    try:
+        r = cost_per_outcome(1_000_000, x, n_resamples=200)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 400e6
+    # delta method: 1e6 / (60,000 (0.4 +/- 1.96 x 0.0020)) = [41.26, 42.08]
+    assert r.ci_low == pytest.approx(41.26, rel=0.01)
+    assert r.ci_high == pytest.approx(42.08, rel=0.01)
+
+
 def test_per_child_costs_are_a_ratio_of_sums():
     costs = [100, 200, 300, 400]
     ach = [True, False, True, False]

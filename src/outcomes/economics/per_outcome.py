@@ -103,6 +103,48 @@ class CostPerOutcome:
         )
 
 
+#: Resampled cells held at once by the bootstrap (n_resamples x children in batches of this
+#: many cells, about 80 MB of indices): 2,000 resamples of a million children at once would
+#: be 16 GB.
+_RESAMPLED_CELLS = 10_000_000
+
+
+def _leave_one_out(data: tuple, total: float, scale: float) -> np.ndarray:
+    """The statistic with each child left out, in O(n): a ratio of sums (or a total over a
+    share) minus one child's terms. scipy's BCa builds every jackknife sample, n x (n - 1)
+    values (75 GB for 100,000 children)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if len(data) == 2:
+            cost, ach = data
+            return (cost.sum() - cost) / (ach.sum() - ach)
+        (ach,) = data
+        n = len(ach)
+        return total / (scale * ((ach.sum() - ach) / (n - 1)))
+
+
+def _bca(
+    boot: np.ndarray, estimate: float, loo: np.ndarray, confidence: float
+) -> tuple[float, float]:
+    """Efron's BCa interval (Efron & Tibshirani 1993, 14.3 and 15.4): the bias correction from
+    the share of the bootstrap distribution below the estimate (ties count half), the
+    acceleration from the jackknife values ``loo``; the same arithmetic as scipy's
+    ``bootstrap(method="BCa")`` (tested equal on the same resamples)."""
+    from scipy.special import ndtr, ndtri
+
+    B = boot.shape[-1]
+    z0 = ndtri((np.count_nonzero(boot < estimate) + np.count_nonzero(boot <= estimate)) / (2 * B))
+    n = float(len(loo))
+    with np.errstate(invalid="ignore", over="ignore"):
+        u = (n - 1) * (loo.mean() - loo)
+        a = 1 / 6 * (np.sum(u**3) / n**3) / (np.sum(u**2) / n**2) ** 1.5
+        z = float(ndtri((1 - confidence) / 2))
+        alphas = [ndtr(z0 + (z0 + q) / (1 - a * (z0 + q))) for q in (z, -z)]
+    if np.isnan(alphas).any():
+        return np.nan, np.nan
+    lo, hi = stats.quantile(boot, np.array(alphas))
+    return float(lo), float(hi)
+
+
 @validate_params(
     {
         "total_cost": [POSITIVE, None],
@@ -235,10 +277,20 @@ def cost_per_outcome(
             warnings.simplefilter("always")
             res = stats.bootstrap(
                 data, stat, n_resamples=n_resamples, confidence_level=confidence,
-                method=method, paired=paired, vectorized=True, rng=np.random.default_rng(seed),
+                method="percentile", paired=paired, vectorized=True,
+                rng=np.random.default_rng(seed), batch=max(1, _RESAMPLED_CELLS // n),
             )  # fmt: skip
         quality.capture("economics", caught, where=outcome)
         lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+        if method == "BCa":
+            loo = _leave_one_out(data, total, scale)
+            lo, hi = _bca(res.bootstrap_distribution, estimate, loo, confidence)
+            if np.isnan(lo) or np.isnan(hi):
+                quality.add(
+                    "economics", "the BCa interval cannot be calculated (degenerate bootstrap "
+                    "or jackknife distribution)", where=outcome, rows=n,
+                    action="interval not given", warn=False,
+                )  # fmt: skip
         if not (np.isfinite(lo) and np.isfinite(hi)):
             quality.add(
                 "economics", "some resamples had no child achieving the outcome",
