@@ -10,9 +10,12 @@ which stays the reference (and is used when numba is missing or for continuous a
 same additions in the same order, the same rounding arithmetic.
 
 Text stored as Arrow strings (pandas' default ``str``) reaches the slots through
-``factorise_utf8``: one pass over the column's bytes gives each cell a one-byte code for its
-distinct value; the few distinct values are then resolved in Python and ``remap_u8`` turns
-codes into slots in place.
+``text_codes_*``: one pass over the column's bytes matches each cell against a small
+dictionary that already holds the item's labels, each at its own slot, so labels as written
+are slots at once; a value not held stops the pass, is resolved in Python and added, and the
+pass resumes. Other spellings and bad values sit at spare positions that one ``remap_u8``
+pass turns into slots. ``factorise_utf8`` (codes in order of first appearance, then
+``remap_u8``) remains for a column with more such values than spare positions.
 """
 
 from __future__ import annotations
