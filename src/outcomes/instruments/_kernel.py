@@ -527,13 +527,16 @@ def _text_codes(
     # wide: labels run past 16 bytes; all four words are compared whatever the length, as
     # a branch on the length would be mispredicted on a third of the cells or more
     fast = 32 if wide else 16
+    one, three, seven = np.uint64(1), np.uint64(3), np.uint64(7)
     for i in range(lo, n):
-        j = i + first
-        if has_valid and not (valid[j >> 3] >> (j & 7)) & 1:
-            out[i] = blank
+        # unsigned indices: numba then adds no test for a negative one at each access
+        ui = np.uint64(i)
+        j = np.uint64(i + first)
+        if has_valid and not (valid[j >> three] >> (j & seven)) & one:
+            out[ui] = blank
             continue
         a = np.int64(offsets[j])
-        size = np.int64(offsets[j + 1]) - a
+        size = np.int64(offsets[j + one]) - a
         if size >= 8:
             head = _word8(data, a)
             tail = _word8(data, a + size - 8)
@@ -548,18 +551,19 @@ def _text_codes(
             m1 = head
             m2 = head
         # labels of one response set mostly differ in length: try that value first
-        c = by_length[size] if size < _LENGTHS else -1
-        if c >= 0 and w0[c] == head and w3[c] == tail:
+        c = by_length[np.uint64(size)] if size < _LENGTHS else -1
+        uc = np.uint64(c)
+        if c >= 0 and w0[uc] == head and w3[uc] == tail:
             if wide:
                 if (
-                    w1[c] == m1
-                    and w2[c] == m2
+                    w1[uc] == m1
+                    and w2[uc] == m2
                     and (size <= fast or _equal_bytes(data, a, dd, dstart[c], size))
                 ):
-                    out[i] = c
+                    out[ui] = c
                     continue
             elif size <= fast or _equal_bytes(data, a, dd, dstart[c], size):
-                out[i] = c
+                out[ui] = c
                 continue
         h = _hash_key(head, tail, size)
         while True:
