@@ -297,9 +297,7 @@ def test_arrow_text_with_more_values_than_spare_positions(monkeypatch):
     df = pd.DataFrame(
         {it.id: pd.Series(rng.choice(labels, n), dtype="str") for it in inst.coded_items}
     )
-    df["kind"] = pd.Series(
-        [f"odd {i}" if i % 2 else "Not true" for i in range(n)], dtype="str"
-    )
+    df["kind"] = pd.Series([f"odd {i}" if i % 2 else "Not true" for i in range(n)], dtype="str")
     taken = []
     direct = scoring._arrow_slots
     monkeypatch.setattr(scoring, "_arrow_slots", lambda *a: taken.append(r := direct(*a)) or r)
