@@ -178,3 +178,28 @@ def test_item_codes_scored_applies_reverse_keys_and_recodes():
     assert oc.item_codes(df, "sdq_parent").loc[0, ["obeys", "distres"]].tolist() == [2.0, 3.0]
     scored = oc.item_codes(df, "sdq_parent", scored=True)
     assert scored.loc[0, ["obeys", "distres"]].tolist() == [0.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "col",
+    [
+        pd.Series(["a", None, "b", "c", None], dtype="str"),
+        pd.Series(["a", None, "b", "c", None], dtype="string[pyarrow]"),
+        pd.Series(["a", None, 2, "c", True], dtype=object),
+        pd.Series([1.5, np.nan, 2, 3, 4]),
+        pd.Series([1, None, 2, 3, 4], dtype="Int64"),
+        pd.Series(pd.Categorical(["x", None, "y", "x", "y"])),
+        pd.Series([1, 2, 3, 4, 5], index=[9, 8, 7, 6, 5]),
+    ],
+    ids=["str", "arrow", "object", "float", "Int64", "category", "index"],
+)
+def test_issue_values_are_the_cells_as_python_objects(col):
+    # the issues table's values: the bad cells only converted, as the whole column would be
+    from outcomes.instruments.scoring import _values_at
+
+    pos = np.array([0, 1, 3, 4])
+    want = [col.to_numpy(dtype=object)[p] for p in pos]
+    got = _values_at(col, pos)
+    assert got.dtype == object and len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert type(g) is type(w) and (g is w or g == w or (g != g and w != w))

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -194,6 +196,115 @@ def test_arrow_text_slices_and_many_distinct_values():
     out = np.empty(n, dtype=np.uint8)
     assert _slots.arrow_text_codes(df[many], out) is None
     assert _slots.arrow_text_codes(df[items[0]].iloc[37:], out[: n - 37]) is not None
+
+
+def _near_miss(label: str) -> str:
+    """The label with one byte in its middle changed: same length, same first and last
+    eight bytes when it is longer than 16 (what the text kernels compare first)."""
+    mid = len(label) // 2
+    return label[:mid] + ("#" if label[mid] != "#" else "%") + label[mid + 1 :]
+
+
+def _arrow_cells(rs):
+    labels = [o.label for o in (*rs.options, *rs.missing)]
+    codes = [str(c) for c in (*rs.valid_codes, *rs.missing_codes)]
+    return st.one_of(
+        st.sampled_from(labels),
+        st.sampled_from(labels),
+        st.sampled_from(labels).map(lambda s: f" {s.lower()}  "),
+        st.sampled_from(labels).map(_near_miss),
+        st.sampled_from(labels).map(lambda s: s + " and then some more words to pass 32 bytes"),
+        st.sampled_from(codes),
+        st.sampled_from(["", "zzz", "99", "-1", "2.5", "Ünïcode", None, None]),
+        st.text(max_size=40),
+    )
+
+
+@st.composite
+def arrow_frames(draw, instrument_id: str):
+    """Items as Arrow strings, laid out as Arrow allows: string or large_string, a slice
+    (its cells start part-way into the buffers), split into chunks; pandas' ArrowDtype or
+    its str dtype."""
+    inst = oc.load_instrument(instrument_id)
+    n = draw(st.integers(1, 40))
+    cols = {}
+    for it in inst.coded_items:
+        cell = _arrow_cells(inst.response_sets[it.response_set])
+        values = draw(st.lists(cell, min_size=n, max_size=n))
+        before = draw(st.lists(cell, max_size=3))
+        typ = draw(st.sampled_from([pa.string(), pa.large_string()]))
+        arr = pa.array(before + values + draw(st.lists(cell, max_size=3)), type=typ)
+        arr = arr.slice(len(before), n)
+        cuts = sorted(draw(st.sets(st.integers(1, max(1, n - 1)), max_size=3)) | {0, n})
+        chunked = pa.chunked_array([arr.slice(a, b - a) for a, b in pairwise(cuts)], type=typ)
+        if draw(st.booleans()):
+            cols[it.id] = pd.Series(pd.arrays.ArrowExtensionArray(chunked))
+        else:
+            cols[it.id] = pd.Series(pd.arrays.ArrowStringArray(chunked))
+    return pd.DataFrame(cols)
+
+
+@pytest.mark.parametrize("instrument_id", ["sdq_parent", "honosca", "chi_esq_parent"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_arrow_text_straight_to_slots(instrument_id, data):
+    # every column takes the one-pass path (a few distinct values each) and scores, bands
+    # and issues are those of the numpy path
+    df = data.draw(arrow_frames(instrument_id))
+    coding = (
+        data.draw(st.sampled_from([None, "mhsds"])) if instrument_id == "chi_esq_parent" else None
+    )
+    taken = []
+    direct = scoring._arrow_slots
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(scoring, "_arrow_slots", lambda *a: taken.append(r := direct(*a)) or r)
+        got, want = _score_both(df, instrument_id, coding=coding)
+    _assert_same(got, want)
+    assert len(taken) == len(df.columns) and all(r is not None for r in taken)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.sampled_from(["Not true", "Somewhat true", "Certainly true", None]), min_size=1),
+    st.sampled_from([pa.string(), pa.large_string()]),
+)
+def test_labels_and_codes_score_alike(answers, typ):
+    # the same answers as Arrow labels and as codes (0, 1, 2; blank)
+    inst = oc.load_instrument("sdq_parent")
+    code = {"Not true": 0.0, "Somewhat true": 1.0, "Certainly true": 2.0, None: np.nan}
+    items = [it.id for it in inst.coded_items if it.response_set == "ntc"]
+    labels = pd.DataFrame(
+        {
+            i: pd.arrays.ArrowExtensionArray(pa.chunked_array([pa.array(answers, type=typ)]))
+            for i in items
+        }
+    )
+    codes = pd.DataFrame({i: [code[a] for a in answers] for i in items})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(scoring, "_engine", "kernel")
+        got = oc.score(labels, inst, errors="flag")
+        want = oc.score(codes, inst, errors="flag")
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_arrow_text_with_more_values_than_spare_positions(monkeypatch):
+    # 300 distinct unknown values in one column: past the spare positions the column is
+    # factorised through pandas instead, with the same scores and issues
+    inst = oc.load_instrument("sdq_parent")
+    n = 600
+    rng = np.random.default_rng(11)
+    labels = np.array(["Not true", "Somewhat true", "Certainly true", None], dtype=object)
+    df = pd.DataFrame(
+        {it.id: pd.Series(rng.choice(labels, n), dtype="str") for it in inst.coded_items}
+    )
+    df["kind"] = pd.Series([f"odd {i}" if i % 2 else "Not true" for i in range(n)], dtype="str")
+    taken = []
+    direct = scoring._arrow_slots
+    monkeypatch.setattr(scoring, "_arrow_slots", lambda *a: taken.append(r := direct(*a)) or r)
+    got, want = _score_both(df, inst)
+    _assert_same(got, want)
+    assert sum(r is None for r in taken) == 1
+    assert (got.attrs["issues"]["column"] == "kind").sum() == 300
 
 
 def test_every_instrument_with_listed_codes_takes_the_slot_path():

@@ -10,9 +10,12 @@ which stays the reference (and is used when numba is missing or for continuous a
 same additions in the same order, the same rounding arithmetic.
 
 Text stored as Arrow strings (pandas' default ``str``) reaches the slots through
-``factorise_utf8``: one pass over the column's bytes gives each cell a one-byte code for its
-distinct value; the few distinct values are then resolved in Python and ``remap_u8`` turns
-codes into slots in place.
+``text_codes_*``: one pass over the column's bytes matches each cell against a small
+dictionary that already holds the item's labels, each at its own slot, so labels as written
+are slots at once; a value not held stops the pass, is resolved in Python and added, and the
+pass resumes. Other spellings and bad values sit at spare positions that one ``remap_u8``
+pass turns into slots. ``factorise_utf8`` (codes in order of first appearance, then
+``remap_u8``) remains for a column with more such values than spare positions.
 """
 
 from __future__ import annotations
@@ -445,3 +448,186 @@ def remap_u8(table, codes):  # pragma: no cover - compiled
     """codes[i] = table[codes[i]], in place (one-byte codes, a 256-entry table)."""
     for i in range(codes.shape[0]):
         codes[i] = table[codes[i]]
+
+
+# Text straight to slots. A column's distinct values are kept in a small dictionary: each
+# value's bytes (``dd``, value c at dstart[c] .. dstart[c + 1]), its length, four words that
+# hold every byte of a value of up to 32 bytes (see _words4), and the byte written for it.
+# The instrument's own labels are in the dictionary before the column is read, so a column of
+# labels is read in one pass that writes slots; a value not yet in it stops the pass, the
+# caller decides what it means and adds it, and the pass resumes at that row.
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _words4(data, a, size):  # pragma: no cover - compiled
+    """Four words covering bytes a..a+size-1 for 8 <= size <= 32, overlapping when the value
+    is shorter (at positions that depend only on size, so a value and its dictionary copy
+    give the same four words); below 8 bytes, the bytes as one word, four times."""
+    if size >= 8:
+        return (
+            _word8(data, a),
+            _word8(data, a + min(8, size - 8)),
+            _word8(data, a + max(size - 16, 0)),
+            _word8(data, a + size - 8),
+        )
+    w = _word(data, a, size)
+    return w, w, w, w
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hash_key(head, tail, size):  # pragma: no cover - compiled
+    x = head * np.uint64(0x9E3779B97F4A7C15)
+    x ^= tail * np.uint64(0xC2B2AE3D27D4EB4F)
+    x ^= np.uint64(size)
+    x ^= x >> np.uint64(29)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    return np.int64(x >> np.uint64(64 - _HASH_BITS))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _equal_bytes(data, a, dd, s, size):  # pragma: no cover - compiled
+    """Whether data[a:a+size] == dd[s:s+size]."""
+    if size < 8:
+        return _word(data, a, size) == _word(dd, s, size)
+    for q in range(0, size - 8, 8):
+        if _word8(data, a + q) != _word8(dd, s + q):
+            return False
+    return _word8(data, a + size - 8) == _word8(dd, s + size - 8)
+
+
+@njit(cache=True, nogil=True)
+def text_dictionary_add(
+    value, c, s, dd, dstart, lens, words, by_length, table
+):  # pragma: no cover - compiled
+    """Add ``value`` (uint8 bytes) as value c of a text dictionary, its bytes copied to
+    dd[s:] (which has room for them)."""
+    size = value.shape[0]
+    dd[s : s + size] = value
+    dstart[c] = s
+    lens[c] = size
+    w = _words4(dd, s, size)
+    words[0, c], words[1, c], words[2, c], words[3, c] = w
+    h = _hash_key(w[0], w[3], size)
+    mask = table.shape[0] - 1
+    while table[h] >= 0:
+        h = (h + 1) & mask
+    table[h] = c
+    if size < _LENGTHS and by_length[size] < 0:
+        by_length[size] = c
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _text_codes(
+    offsets, data, valid, first, lo, out, blank, dd, dstart, lens, words, by_length, table, wide
+):  # pragma: no cover - compiled
+    n = out.shape[0]
+    mask = table.shape[0] - 1
+    has_valid = valid.shape[0] > 0
+    w0, w1, w2, w3 = words[0], words[1], words[2], words[3]
+    # wide: labels run past 16 bytes; all four words are compared whatever the length, as
+    # a branch on the length would be mispredicted on a third of the cells or more
+    fast = 32 if wide else 16
+    one, three, seven = np.uint64(1), np.uint64(3), np.uint64(7)
+    for i in range(lo, n):
+        # unsigned indices: numba then adds no test for a negative one at each access
+        ui = np.uint64(i)
+        j = np.uint64(i + first)
+        if has_valid and not (valid[j >> three] >> (j & seven)) & one:
+            out[ui] = blank
+            continue
+        a = np.int64(offsets[j])
+        size = np.int64(offsets[j + one]) - a
+        if size >= 8:
+            head = _word8(data, a)
+            tail = _word8(data, a + size - 8)
+            m1 = head
+            m2 = tail
+            if wide:
+                m1 = _word8(data, a + min(8, size - 8))
+                m2 = _word8(data, a + max(size - 16, 0))
+        else:
+            head = _word(data, a, size)
+            tail = head
+            m1 = head
+            m2 = head
+        # labels of one response set mostly differ in length: try that value first
+        c = by_length[np.uint64(size)] if size < _LENGTHS else -1
+        uc = np.uint64(c)
+        if c >= 0 and w0[uc] == head and w3[uc] == tail:
+            if wide:
+                if (
+                    w1[uc] == m1
+                    and w2[uc] == m2
+                    and (size <= fast or _equal_bytes(data, a, dd, dstart[c], size))
+                ):
+                    out[ui] = c
+                    continue
+            elif size <= fast or _equal_bytes(data, a, dd, dstart[c], size):
+                out[ui] = c
+                continue
+        h = _hash_key(head, tail, size)
+        while True:
+            c = table[h]
+            if c < 0:
+                return i  # not in the dictionary: the caller adds it
+            if (
+                lens[c] == size
+                and w0[c] == head
+                and w3[c] == tail
+                and _equal_bytes(data, a, dd, dstart[c], size)
+            ):
+                break
+            h = (h + 1) & mask
+        out[i] = c
+    return n
+
+
+@njit(cache=True, nogil=True)
+def text_codes_narrow(
+    offsets, data, valid, first, lo, out, blank, dd, dstart, lens, words, by_length, table
+):  # pragma: no cover - compiled
+    """Writes c for each cell of an Arrow string array (``offsets``/``data``/validity bitmap
+    ``valid``, empty when nothing is null; ``first``: the array's offset into them) whose
+    value is value c of a text dictionary (see :func:`text_dictionary_add`), and ``blank``
+    for a null, from row ``lo``; returns the first row whose value is not in the
+    dictionary, or the row count when none. For labels of up to 16 bytes (the first and
+    last eight bytes compared)."""
+    return _text_codes(
+        offsets,
+        data,
+        valid,
+        first,
+        lo,
+        out,
+        blank,
+        dd,
+        dstart,
+        lens,
+        words,
+        by_length,
+        table,
+        False,
+    )
+
+
+@njit(cache=True, nogil=True)
+def text_codes_wide(
+    offsets, data, valid, first, lo, out, blank, dd, dstart, lens, words, by_length, table
+):  # pragma: no cover - compiled
+    """:func:`text_codes_narrow` for labels of up to 32 bytes (four words compared)."""
+    return _text_codes(
+        offsets,
+        data,
+        valid,
+        first,
+        lo,
+        out,
+        blank,
+        dd,
+        dstart,
+        lens,
+        words,
+        by_length,
+        table,
+        True,
+    )

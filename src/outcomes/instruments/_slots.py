@@ -51,6 +51,11 @@ class PackedItem:
     canon: np.ndarray  # float64[SLOTS]
 
     @property
+    def slots_used(self) -> int:
+        """Slots the layout takes (the rest are free)."""
+        return self.canon_base + self.canon_size if self.canon_offset is not None else self.size + 2
+
+    @property
     def line(self) -> tuple[int, float, float] | None:
         """(answered slots as a 63-bit mask, a, b) when every answered slot s scores exactly
         a + b * s and lies below 63 (plain and reversed items), else None."""
@@ -380,3 +385,123 @@ def remap(table: np.ndarray, codes: np.ndarray) -> None:
 def gather(slot_u: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
     """Cell slots from each distinct value's slot (codes index distinct values; -1 = last)."""
     np.take(slot_u, codes, out=out)  # mode "raise" takes -1 as the last, without a modulo
+
+
+class TextDictionary:
+    """Distinct text values, each at a position 0..254 that is the byte
+    ``_kernel.text_codes_*`` writes for it. Seeded once per item with its labels, each at
+    its own slot (see scoring._text_seed), so a column of labels is read straight into
+    slots; then copied for each column, which adds what else it holds."""
+
+    def __init__(self, wide: bool) -> None:
+        self.wide = wide  # some label runs past 16 bytes: compare four words, not two
+        self.used = np.zeros(TEXT_VALUES, dtype=bool)
+        self.dd = np.zeros(256, dtype=np.uint8)
+        self.end = 0  # bytes of dd taken
+        self.dstart = np.zeros(TEXT_VALUES, dtype=np.int64)
+        self.lens = np.full(TEXT_VALUES, -1, dtype=np.int64)
+        self.words = np.zeros((4, TEXT_VALUES), dtype=np.uint64)
+        self.by_length = np.full(64, -1, dtype=np.int64)  # kernel._LENGTHS
+        self.table = np.full(1 << 10, -1, dtype=np.int64)  # kernel._HASH_BITS
+
+    def copy(self) -> TextDictionary:
+        new = TextDictionary(self.wide)
+        new.end = self.end
+        for name in ("used", "dd", "dstart", "lens", "words", "by_length", "table"):
+            setattr(new, name, getattr(self, name).copy())
+        return new
+
+    def add(self, value: bytes, at: int) -> None:
+        """Hold ``value`` (not yet held) at position ``at`` (free)."""
+        raw = np.frombuffer(value, dtype=np.uint8)
+        end = self.end + len(raw)
+        if end > len(self.dd):
+            self.dd = np.concatenate([self.dd, np.zeros(max(end, len(self.dd)), np.uint8)])
+        kernel().text_dictionary_add(
+            raw,
+            at,
+            self.end,
+            self.dd,
+            self.dstart,
+            self.lens,
+            self.words,
+            self.by_length,
+            self.table,
+        )
+        self.used[at] = True
+        self.end = end
+
+
+def _arrow_text(col):
+    """The column's Arrow chunks when it holds Arrow strings (pandas' default ``str``)."""
+    to_arrow = getattr(col.array, "__arrow_array__", None)
+    if to_arrow is None:
+        return None
+    import pyarrow as pa
+
+    chunked = to_arrow()
+    if chunked.type not in (pa.string(), pa.large_string()):
+        return None
+    return chunked.chunks
+
+
+def _chunk_buffers(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(offsets, bytes, validity bitmap or empty when nothing is null) of an Arrow string
+    array, as numpy views of its buffers."""
+    import pyarrow as pa
+
+    validity, offsets, data = arr.buffers()
+    width = np.int32 if arr.type == pa.string() else np.int64
+    offsets = np.frombuffer(offsets, dtype=width)
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
+    valid = (
+        np.frombuffer(validity, dtype=np.uint8)
+        if validity is not None and arr.null_count
+        else np.empty(0, np.uint8)
+    )
+    return offsets, data, valid
+
+
+def arrow_text_codes_into(
+    col, out: np.ndarray, blank: int, values: TextDictionary, resolve
+) -> bool:
+    """Write a byte per cell of a column of Arrow strings to ``out``: ``blank`` for a null,
+    else its value's position in ``values``. A value not held yet is decoded and passed to
+    ``resolve(text)``, which adds it to ``values`` and returns True, or returns False to give
+    up. Each chunk is read where it lies (no copy). False when the column is not Arrow
+    strings or ``resolve`` gave up (``out`` is then partly written)."""
+    chunks = _arrow_text(col)
+    if chunks is None:
+        return False
+    k = kernel()
+    run = k.text_codes_wide if values.wide else k.text_codes_narrow
+    pos = 0
+    for arr in chunks:
+        m = len(arr)
+        offsets, data, valid = _chunk_buffers(arr)
+        part = out[pos : pos + m]
+        first = arr.offset
+        i = 0
+        while True:
+            i = run(
+                offsets,
+                data,
+                valid,
+                first,
+                i,
+                part,
+                blank,
+                values.dd,
+                values.dstart,
+                values.lens,
+                values.words,
+                values.by_length,
+                values.table,
+            )
+            if i == m:
+                break
+            a, b = int(offsets[first + i]), int(offsets[first + i + 1])
+            if not resolve(bytes(data[a:b]).decode("utf-8")):
+                return False
+        pos += m
+    return True
