@@ -48,7 +48,8 @@ def unknown(what: str, value: object, choices: Iterable[object]) -> str:
         >>> unknown("wave", "12 m", ["baseline", "12m"])
         "unknown wave '12 m'; did you mean '12m'?"
     """
-    return f"unknown {what} {shown(value)}{did_you_mean(value, choices)}"
+    # the name is what the reader must find and fix: shown whole unless it is absurdly long
+    return f"unknown {what} {shown(value, limit=200)}{did_you_mean(value, choices)}"
 
 
 def format_p(p: float | None) -> str:
