@@ -41,7 +41,7 @@ from .._internal.params import (
 from .._internal.quality import QualityRecord
 from .._internal.text import shown, unknown
 from ..errors import InvalidParameterError, OutcomesError
-from .costs import CostError, _as_index, _whole_year
+from .costs import CostError, _as_index, _need_index, _whole_year
 
 __all__ = [
     "GREEN_BOOK_SCHEDULE",
@@ -449,13 +449,7 @@ def _benefit_factor(label: str, year: int, price_year: int, index: dict[int, flo
     """The multiplier moving a benefit's unit value from its price year to ``price_year``."""
     if year == price_year:
         return 1.0
-    for needed in (year, price_year):
-        if needed not in index:
-            held = ", ".join(map(str, sorted(index))) if index else "no years (none given)"
-            raise CostError(
-                f"{label}: a unit value in {year} prices needs a price index for {needed} to "
-                f"reach {price_year} prices; price_index has {held}"
-            )
+    _need_index(year, price_year, index, subject=f"{label}: a unit value in {year} prices needs")
     factor = index[price_year] / index[year]
     if not (math.isfinite(factor) and factor > 0):
         raise CostError(

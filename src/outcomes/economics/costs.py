@@ -234,13 +234,17 @@ def inflation_factors(
     return factor[where.reshape(-1)]
 
 
-def _need_index(y: object, price_year: int, index: dict[int, float]) -> None:
+def _need_index(
+    y: object, price_year: int, index: dict[int, float], *, subject: str | None = None
+) -> None:
+    """Refuse, naming the missing year, when ``index`` cannot move ``y`` prices to
+    ``price_year`` prices; ``subject`` says what needs it (default: costs)."""
     for needed in (y, price_year):
         if needed not in index:
             held = ", ".join(map(str, sorted(index))) if index else "no years (none given)"
             raise CostError(
-                f"costs in {y} prices need a price index for {needed} to reach "
-                f"{price_year} prices; price_index has {held}"
+                f"{subject or f'costs in {y} prices need'} a price index for {needed} to "
+                f"reach {price_year} prices; price_index has {held}"
             )
 
 

@@ -350,14 +350,11 @@ def arrow_text_codes(col, out: np.ndarray) -> list[str] | None:
     compiled pass over its bytes and written to ``out`` (255: a null); returns the distinct
     strings in code order. None when the column is not Arrow strings or has more than
     :data:`TEXT_VALUES` distinct values (the caller then factorises through pandas)."""
-    to_arrow = getattr(col.array, "__arrow_array__", None)
-    if to_arrow is None:
+    chunked = _arrow_text(col)
+    if chunked is None:
         return None
     import pyarrow as pa
 
-    chunked = to_arrow()
-    if chunked.type not in (pa.string(), pa.large_string()):
-        return None
     arr = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
     validity, offsets, data = arr.buffers()
     width = np.int32 if arr.type == pa.string() else np.int64
@@ -433,7 +430,8 @@ class TextDictionary:
 
 
 def _arrow_text(col):
-    """The column's Arrow chunks when it holds Arrow strings (pandas' default ``str``)."""
+    """The column as an Arrow chunked array when it holds Arrow strings (pandas' default
+    ``str``), else None."""
     to_arrow = getattr(col.array, "__arrow_array__", None)
     if to_arrow is None:
         return None
@@ -442,7 +440,7 @@ def _arrow_text(col):
     chunked = to_arrow()
     if chunked.type not in (pa.string(), pa.large_string()):
         return None
-    return chunked.chunks
+    return chunked
 
 
 def _chunk_buffers(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -470,9 +468,10 @@ def arrow_text_codes_into(
     ``resolve(text)``, which adds it to ``values`` and returns True, or returns False to give
     up. Each chunk is read where it lies (no copy). False when the column is not Arrow
     strings or ``resolve`` gave up (``out`` is then partly written)."""
-    chunks = _arrow_text(col)
-    if chunks is None:
+    chunked = _arrow_text(col)
+    if chunked is None:
         return False
+    chunks = chunked.chunks
     k = kernel()
     run = k.text_codes_wide if values.wide else k.text_codes_narrow
     pos = 0
