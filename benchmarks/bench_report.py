@@ -77,6 +77,11 @@ from statsmodels.regression.mixed_linear_model import MixedLM
 for cls in (smb.LikelihoodModel, GLM, GEE, MixedLM, RegressionModel):
     cls.fit = fitting(cls.fit)
 sf.SurvfuncRight.__init__ = fitting(sf.SurvfuncRight.__init__)
+# fit_mixed's own REML fits (closed forms since December 2026; statsmodels' MixedLM before):
+# the variance search and lmerTest's Satterthwaite df, as MixedLM.fit counted before
+import outcomes._mixed as om
+om.InterceptProfile.fit = fitting(om.InterceptProfile.fit)
+om.InterceptProfile.satterthwaite = fitting(om.InterceptProfile.satterthwaite)
 mice.MICE.next_sample = fitting(mice.MICE.next_sample)
 mice.MICEData.update_all = fitting(mice.MICEData.update_all)
 
