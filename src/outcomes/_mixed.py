@@ -78,6 +78,16 @@ class InterceptProfile:
         n, p = X.shape
         self.n, self.p, self.reml = n, p, reml
         self.X = X  # the design, for reading the fit (the sums below do not need it)
+        # y enters the REML/ML deviance only through y − Xb, so y is replaced by its OLS
+        # residual (b0 added back to β̂): y + 1e9 would otherwise leave y'H⁻¹y − β̂'X'H⁻¹y to
+        # cancel 18 digits away (it moved the variances by a factor of 100). A second pass
+        # refines the residual to the rounding of y itself.
+        self._b0 = np.zeros(p)
+        if np.all(np.isfinite(X)) and np.all(np.isfinite(y)):
+            for _ in range(2):
+                step = np.linalg.lstsq(X, y, rcond=None)[0]
+                self._b0 = self._b0 + step
+                y = y - X @ step
         arrays = [np.asarray(g) for g in groups.values()]
         child = np.unique(arrays[-1], return_inverse=True)[1].ravel()
         A = np.column_stack([X, y])
@@ -169,7 +179,7 @@ class InterceptProfile:
         if not s2 > 0:
             return nan
         dev = logdet + nu * (1 + math.log(2 * math.pi * s2)) + (ld_m if self.reml else 0.0)
-        return dev, s2, beta, Minv
+        return dev, s2, beta + self._b0, Minv
 
     def _ratios(self, variances: dict[str, float]) -> tuple[float, float]:
         s2 = variances["residual"]
