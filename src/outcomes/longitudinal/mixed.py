@@ -372,12 +372,16 @@ def _design(prep: _Prepared, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_rank(X: pd.DataFrame, what: str) -> None:
-    rank = np.linalg.matrix_rank(X.to_numpy())
+    # columns scaled to unit length: raw, a covariate such as x + 1e9 beside the intercept
+    # has a smallest singular value of ~1e-9 and read as collinear with it
+    A = X.to_numpy(dtype=float)
+    A = A / np.where((norm := np.linalg.norm(A, axis=0)) > 0, norm, 1.0)
+    rank = np.linalg.matrix_rank(A)
     if rank == X.shape[1]:
         return
     # Name the first column that adds nothing to those before it.
     for j in range(1, X.shape[1] + 1):
-        if np.linalg.matrix_rank(X.iloc[:, :j].to_numpy()) < j:
+        if np.linalg.matrix_rank(A[:, :j]) < j:
             raise ModelSpecificationError(
                 f"{what}: term {X.columns[j - 1]!r} is a combination of earlier terms "
                 f"({list(X.columns[: j - 1])!r}) among the scored rows; drop a covariate"
