@@ -407,6 +407,8 @@ def _small_or_skip(seed, n_child, n_waves, tau, n_school, missing):
     if n_school:
         kids = data.groupby("school")["child"].nunique()
         assume(len(kids) >= 2 and (kids > 1).any())
+    # too few scores within children to separate the variances: refused, as tested above
+    assume(len(data) - data["child"].nunique() > n_waves - 1)
     return data
 
 
@@ -475,3 +477,21 @@ def test_small_fits_scale_and_shift_with_the_outcome(
     np.testing.assert_allclose(est, fb["estimate"], rtol=1e-6, atol=1e-6 * fb["se"].max())
     np.testing.assert_allclose(fm["se"] / c, fb["se"], rtol=1e-6)
     np.testing.assert_allclose(fm["df"], fb["df"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("offset", [1e3, 1e7, 1e9])
+def test_a_covariate_far_from_zero_leaves_the_variances_and_its_slope(offset):
+    # x + 1e9 was refused as collinear with the intercept (raw singular values); past that,
+    # X'H⁻¹X on raw columns lost 1e-5 of the child variance at x + 1e3, 15% at x + 1e7
+    # (with negative df) and raised LinAlgError at x + 1e9
+    data = _small(2, 8, 3, 0.5)
+    data["x"] = np.repeat(np.random.default_rng(3).normal(size=8), 3)
+    base = _fit_small(data, covariates=["x"])
+    moved = _fit_small(data.assign(x=data["x"] + offset), covariates=["x"])
+    for k, v in base.variances.items():
+        assert moved.variances[k] == pytest.approx(v, rel=1e-6), k
+    fb, fm = base.to_frame().set_index("term"), moved.to_frame().set_index("term")
+    for term in ["wave[1]", "wave[2]", "x"]:
+        assert fm.loc[term, "estimate"] == pytest.approx(fb.loc[term, "estimate"], rel=1e-6)
+        assert fm.loc[term, "se"] == pytest.approx(fb.loc[term, "se"], rel=1e-6)
+        assert fm.loc[term, "df"] == pytest.approx(fb.loc[term, "df"], rel=1e-5)
