@@ -495,3 +495,14 @@ def test_a_covariate_far_from_zero_leaves_the_variances_and_its_slope(offset):
         assert fm.loc[term, "estimate"] == pytest.approx(fb.loc[term, "estimate"], rel=1e-6)
         assert fm.loc[term, "se"] == pytest.approx(fb.loc[term, "se"], rel=1e-6)
         assert fm.loc[term, "df"] == pytest.approx(fb.loc[term, "df"], rel=1e-5)
+
+
+def test_mixed_cluster_icc_of_singleton_clusters_is_not_estimated():
+    # one observation per cluster: V = (τ + σ²)I, any split is an optimum; the profile's
+    # preference for zeros made the ICC 0 (the ANOVA estimator gives nan)
+    from outcomes.survey import SurveyWarning, cluster_icc
+
+    d = pd.DataFrame({"y": [1.0, 2.0, 3.5, 4.0], "k": [0, 1, 2, 3]})
+    with pytest.warns(SurveyWarning, match="cannot be told apart"):
+        assert math.isnan(cluster_icc(d, "y", "k", method="mixed"))
+    assert math.isnan(cluster_icc(d, "y", "k"))
