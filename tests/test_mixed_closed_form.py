@@ -300,3 +300,209 @@ def test_a_child_in_two_schools_is_refused():
     with pytest.raises(ValueError, match="more than one school"):
         InterceptProfile(y, np.ones((4, 1)), {"school": np.array([0, 1, 1, 1]),
                                               "child": np.array([0, 0, 1, 1])})  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- small and degenerate data
+def _small(seed, n_child, n_waves, tau, n_school=0, missing=0.0):
+    """A long table of a few children: score = wave + child level + school level + noise."""
+    rng = np.random.default_rng(seed)
+    school = rng.integers(0, max(n_school, 1), n_child)
+    level = rng.normal(0, math.sqrt(tau), n_child) + rng.normal(0, 1.0, max(n_school, 1))[school]
+    data = pd.DataFrame({
+        "child": np.repeat(np.arange(n_child), n_waves),
+        "school": np.repeat(school, n_waves),
+        "wave": np.tile(np.arange(n_waves), n_child),
+        "score": np.repeat(level, n_waves) + np.tile(np.arange(n_waves), n_child)
+        + rng.normal(0, 1.0, n_child * n_waves),
+    })  # fmt: skip
+    drop = (data["wave"] > 0) & (rng.random(len(data)) < missing)
+    return data[~drop].reset_index(drop=True)
+
+
+def _fit_small(data, *, school=False, reml=True, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit_mixed(data, "score", "wave", person_id="child",
+                         cluster="school" if school else None, reml=reml, **kw)  # fmt: skip
+
+
+def test_a_shifted_outcome_leaves_the_variances():
+    # y + 1e9 once moved the child variance from 0.22 to 62 (y'H⁻¹y − β̂'X'H⁻¹y cancelled
+    # 18 digits away); the profile now works on y's OLS residual
+    data = _small(0, 6, 3, 0.5)
+    base = _fit_small(data)
+    shifted = _fit_small(data.assign(score=data["score"] + 1e9))
+    for k, v in base.variances.items():
+        assert shifted.variances[k] == pytest.approx(v, rel=1e-5), k
+    fe, fs = base.to_frame(), shifted.to_frame()
+    np.testing.assert_allclose(fs["se"], fe["se"], rtol=1e-5)
+    np.testing.assert_allclose(fs["df"], fe["df"], rtol=1e-4)
+    assert fs["estimate"].iloc[0] - 1e9 == pytest.approx(fe["estimate"].iloc[0], abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    "change, school, match",
+    [
+        # every child scored once: V = (τ + σ²)I, any split is an optimum (0 was reported)
+        (lambda d: d.drop_duplicates("child"), False, "cannot be told apart"),
+        (lambda d: d.assign(score=5.0), False, "score is constant"),
+        # σ̂² ≈ 1e-16, se 0 and negative Satterthwaite df were reported
+        (lambda d: d.assign(score=d["child"] * 1.0), False, "residual variance is 0"),
+        (lambda d: d.assign(school=0), True, "one school"),
+        (lambda d: d.assign(school=d["child"]), True, "one scored child"),
+    ],
+    ids=["one-score-per-child", "constant", "constant-within-child", "one-school", "own-school"],
+)
+def test_variances_that_cannot_be_told_apart_are_refused(change, school, match):
+    data = _small(1, 6, 3, 0.5, n_school=2)
+    data = change(data)
+    if match == "cannot be told apart":  # one score per child, at two waves
+        data = data.assign(wave=np.arange(len(data)) % 2)
+    with pytest.raises(M.ModelSpecificationError, match=match):
+        _fit_small(data, school=school)
+
+
+def test_one_child_with_many_waves_and_others_with_one_is_refused():
+    # 50 waves of one child and one score of five others: each later wave's dummy fits its
+    # one score, so nothing within a child is left for the residual (σ̂² was 1e-15)
+    rng = np.random.default_rng(0)
+    data = pd.concat([
+        pd.DataFrame({"child": 0, "wave": np.arange(50), "score": rng.normal(size=50)}),
+        pd.DataFrame({"child": np.arange(1, 6), "wave": 0, "score": rng.normal(size=5)}),
+    ])  # fmt: skip
+    with pytest.raises(M.ModelSpecificationError, match="cannot be told apart"):
+        _fit_small(data)
+
+
+def _polished_any(rm, ours):
+    """RemlModel's profiled deviance minimised by Nelder-Mead from ours and from a spread of
+    starts (every component free), the lowest kept."""
+    best = ours
+    starts = [ours] + [
+        {**{k: r for k in rm.names}, "residual": 1.0} for r in (1e-3, 0.1, 1.0, 10.0)
+    ]
+    for s in starts:
+        s = {k: (v if v > 0 or k == "residual" else 1e-4 * ours["residual"]) for k, v in s.items()}
+        cand = _polished(rm, s)
+        if rm.deviance(cand) < rm.deviance(best):
+            best = cand
+    return best
+
+
+small_data = dict(
+    seed=st.integers(0, 10_000),
+    n_child=st.integers(2, 12),
+    n_waves=st.integers(2, 4),
+    tau=st.sampled_from([0.0, 0.1, 1.0, 10.0]),
+    n_school=st.sampled_from([0, 2, 3]),
+    missing=st.sampled_from([0.0, 0.3]),
+)
+
+
+def _small_or_skip(seed, n_child, n_waves, tau, n_school, missing):
+    from hypothesis import assume
+
+    data = _small(seed, n_child, n_waves, tau, n_school, missing)
+    assume(data["wave"].nunique() == n_waves)
+    if n_school:
+        kids = data.groupby("school")["child"].nunique()
+        assume(len(kids) >= 2 and (kids > 1).any())
+    # too few scores within children to separate the variances: refused, as tested above
+    assume(len(data) - data["child"].nunique() > n_waves - 1)
+    return data
+
+
+@settings(max_examples=40, deadline=None)
+@given(**small_data, reml=st.booleans())
+def test_small_fits_reach_remlmodels_polished_optimum(
+    seed, n_child, n_waves, tau, n_school, missing, reml
+):
+    data = _small_or_skip(seed, n_child, n_waves, tau, n_school, missing)
+    res = _fit_small(data, school=bool(n_school), reml=reml)
+    prep = M.prepare(data, "score", "wave", child="child",
+                     school="school" if n_school else None)  # fmt: skip
+    X = M._design(prep, prep.frame).to_numpy()
+    y = prep.frame["_y"].to_numpy()
+    groups = {"child": pd.factorize(prep.frame["_child"])[0]}
+    if n_school:
+        groups = {"school": pd.factorize(prep.frame["_school"])[0], **groups}
+    if reml:
+        rm = RemlModel(y, X, groups)
+        ours = res.variances
+        best = _polished_any(rm, ours)
+        dev, dev_best = rm.deviance(ours), rm.deviance(best)
+        assert dev <= dev_best + 1e-8 * max(1.0, abs(dev_best)), (ours, best)
+        assert res.loglik == pytest.approx(-dev / 2, rel=1e-10, abs=1e-10)
+        beta, C = rm.fixed(ours)
+        np.testing.assert_allclose(res.params.to_numpy(), beta, rtol=1e-8, atol=1e-8)
+        np.testing.assert_allclose(res.cov_params.to_numpy(), C, rtol=1e-7, atol=1e-12)
+    else:  # ML: the profile's own deviance, against a dense ML log-likelihood
+        ours = res.variances
+        ml = lambda v: _dense_ml_deviance(y, X, groups, v)  # noqa: E731
+        assert -2 * res.loglik == pytest.approx(ml(ours), rel=1e-10)
+        for k in ours:
+            for f in (0.9, 1.1):
+                v = {**ours, k: ours[k] * f if ours[k] > 0 else 1e-3 * ours["residual"]}
+                assert ml(v) >= ml(ours) - 1e-8 * abs(ml(ours)), (k, f)
+
+
+def _dense_ml_deviance(y, X, groups, v):
+    """−2 log-likelihood at the ML β̂ for variances v, from the dense V."""
+    V = v["residual"] * np.eye(len(y))
+    for k, g in groups.items():
+        V = V + v[k] * (g[:, None] == g[None, :])
+    Vi = np.linalg.inv(V)
+    beta = np.linalg.solve(X.T @ Vi @ X, X.T @ Vi @ y)
+    r = y - X @ beta
+    return float(np.linalg.slogdet(V)[1] + r @ Vi @ r + len(y) * math.log(2 * math.pi))
+
+
+@settings(max_examples=30, deadline=None)
+@given(**small_data, log_c=st.sampled_from([-12, -6, 6, 12]), shift=st.sampled_from([0.0, 1e9]))
+def test_small_fits_scale_and_shift_with_the_outcome(
+    seed, n_child, n_waves, tau, n_school, missing, log_c, shift
+):
+    # y → c·y + a: variances × c², slopes × c, intercept × c + a, se × c, df unchanged
+    data = _small_or_skip(seed, n_child, n_waves, tau, n_school, missing)
+    c = 10.0**log_c
+    base = _fit_small(data, school=bool(n_school))
+    moved = _fit_small(data.assign(score=data["score"] * c + shift * c), school=bool(n_school))
+    total = sum(base.variances.values())
+    for k, v in base.variances.items():
+        # the searches stop at ~1e-7 of a ratio: 1e-6 of the total variance
+        assert moved.variances[k] / c**2 == pytest.approx(v, rel=1e-6, abs=1e-6 * total), k
+    fb, fm = base.to_frame(), moved.to_frame()
+    est = fm["estimate"].to_numpy() / c
+    est[0] -= shift
+    np.testing.assert_allclose(est, fb["estimate"], rtol=1e-6, atol=1e-6 * fb["se"].max())
+    np.testing.assert_allclose(fm["se"] / c, fb["se"], rtol=1e-6)
+    np.testing.assert_allclose(fm["df"], fb["df"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("offset", [1e3, 1e7, 1e9])
+def test_a_covariate_far_from_zero_leaves_the_variances_and_its_slope(offset):
+    # x + 1e9 was refused as collinear with the intercept (raw singular values); past that,
+    # X'H⁻¹X on raw columns lost 1e-5 of the child variance at x + 1e3, 15% at x + 1e7
+    # (with negative df) and raised LinAlgError at x + 1e9
+    data = _small(2, 8, 3, 0.5)
+    data["x"] = np.repeat(np.random.default_rng(3).normal(size=8), 3)
+    base = _fit_small(data, covariates=["x"])
+    moved = _fit_small(data.assign(x=data["x"] + offset), covariates=["x"])
+    for k, v in base.variances.items():
+        assert moved.variances[k] == pytest.approx(v, rel=1e-6), k
+    fb, fm = base.to_frame().set_index("term"), moved.to_frame().set_index("term")
+    for term in ["wave[1]", "wave[2]", "x"]:
+        assert fm.loc[term, "estimate"] == pytest.approx(fb.loc[term, "estimate"], rel=1e-6)
+        assert fm.loc[term, "se"] == pytest.approx(fb.loc[term, "se"], rel=1e-6)
+        assert fm.loc[term, "df"] == pytest.approx(fb.loc[term, "df"], rel=1e-5)
+
+
+def test_mixed_cluster_icc_of_singleton_clusters_is_not_estimated():
+    # one observation per cluster: V = (τ + σ²)I, any split is an optimum; the profile's
+    # preference for zeros made the ICC 0 (the ANOVA estimator gives nan)
+    from outcomes.survey import SurveyWarning, cluster_icc
+
+    d = pd.DataFrame({"y": [1.0, 2.0, 3.5, 4.0], "k": [0, 1, 2, 3]})
+    with pytest.warns(SurveyWarning, match="cannot be told apart"):
+        assert math.isnan(cluster_icc(d, "y", "k", method="mixed"))
+    assert math.isnan(cluster_icc(d, "y", "k"))

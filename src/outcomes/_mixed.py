@@ -78,6 +78,25 @@ class InterceptProfile:
         n, p = X.shape
         self.n, self.p, self.reml = n, p, reml
         self.X = X  # the design, for reading the fit (the sums below do not need it)
+        # The sums below use Q of X = QR (orthonormal columns): with X itself, a covariate
+        # such as x + 1e3 beside the intercept made X'H⁻¹X ill-conditioned (1e-5 of the child
+        # variance lost; x + 1e7 moved it 15% and x + 1e9 raised LinAlgError). β = R⁻¹β_Q,
+        # and REML's log|X'H⁻¹X| is log|Q'H⁻¹Q| + 2 log|det R|. y enters the deviance only
+        # through y − Xb, so y is replaced by its residual on Q (two passes, to the rounding
+        # of y): y + 1e9 otherwise left y'H⁻¹y − β̂'X'H⁻¹y to cancel 18 digits away (it moved
+        # the variances 100-fold).
+        self._b0 = np.zeros(p)
+        self._R = np.eye(p)
+        if np.all(np.isfinite(X)) and np.all(np.isfinite(y)) and n >= p:
+            Q, R = np.linalg.qr(X)
+            if np.all(np.abs(np.diag(R)) > 0):
+                X, self._R = Q, R
+                for _ in range(2):
+                    step = Q.T @ y
+                    self._b0 = self._b0 + step
+                    y = y - Q @ step
+        self._ldR2 = 2 * float(np.sum(np.log(np.abs(np.diag(self._R)))))
+        self._Rinv = np.linalg.inv(self._R)
         arrays = [np.asarray(g) for g in groups.values()]
         child = np.unique(arrays[-1], return_inverse=True)[1].ravel()
         A = np.column_stack([X, y])
@@ -168,8 +187,11 @@ class InterceptProfile:
         s2 = (yHy - float(beta @ Xty)) / nu
         if not s2 > 0:
             return nan
-        dev = logdet + nu * (1 + math.log(2 * math.pi * s2)) + (ld_m if self.reml else 0.0)
-        return dev, s2, beta, Minv
+        dev = logdet + nu * (1 + math.log(2 * math.pi * s2))
+        dev += ld_m + self._ldR2 if self.reml else 0.0
+        # back from Q's coordinates to X's
+        beta = np.linalg.solve(self._R, beta + self._b0)
+        return dev, s2, beta, self._Rinv @ Minv @ self._Rinv.T
 
     def _ratios(self, variances: dict[str, float]) -> tuple[float, float]:
         s2 = variances["residual"]
@@ -191,7 +213,7 @@ class InterceptProfile:
         # V = σ²H: log|V| = n log σ² + log|H|; X'V⁻¹X = M/σ² (REML adds log|X'V⁻¹X|)
         dev = self.n * math.log(s2) + logdet + rHr / s2 + nu * math.log(2 * math.pi)
         if self.reml:
-            dev += ld_m - p * math.log(s2)
+            dev += ld_m + self._ldR2 - p * math.log(s2)
         return dev
 
     def _line(self, f, logs: np.ndarray | None = None) -> tuple[float, float]:
@@ -335,4 +357,5 @@ class InterceptProfile:
             _, C, A = self._score(variances)
             H = self._hessian(variances, free)
             self._sat_cache[key] = (C, [A[i] for i in free], 2 * np.linalg.pinv(H))
-        return _satterthwaite_df(*self._sat_cache[key], L)
+        # C and A_k are in the coordinates of Q (X = QR): ℓ'β = ℓ'R⁻¹β_Q
+        return _satterthwaite_df(*self._sat_cache[key], np.atleast_2d(L) @ self._Rinv)

@@ -354,6 +354,11 @@ def _mixed_icc(y: np.ndarray, cluster: np.ndarray) -> tuple[float, str]:
     lme4's bounded optimiser finds it; statsmodels' MixedLM stops just inside zero)."""
     if len(np.unique(cluster)) < 2 or np.nanvar(y) == 0:
         return np.nan, ""
+    if len(np.unique(cluster)) == len(y):  # the fit reported 0, one of many equal optima
+        return np.nan, (
+            "mixed model: every cluster has one observation, so between- and within-cluster "
+            "variances cannot be told apart (ICC not estimated)"
+        )
     v = InterceptProfile(y, np.ones((len(y), 1)), {"cluster": cluster}).fit()
     note = "REML optimum on the boundary: between-cluster variance 0" if v["cluster"] == 0 else ""
     return v["cluster"] / (v["cluster"] + v["residual"]), (f"mixed model: {note}" if note else "")

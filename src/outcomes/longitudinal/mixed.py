@@ -372,16 +372,64 @@ def _design(prep: _Prepared, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_rank(X: pd.DataFrame, what: str) -> None:
-    rank = np.linalg.matrix_rank(X.to_numpy())
+    # columns scaled to unit length: raw, a covariate such as x + 1e9 beside the intercept
+    # has a smallest singular value of ~1e-9 and read as collinear with it
+    A = X.to_numpy(dtype=float)
+    A = A / np.where((norm := np.linalg.norm(A, axis=0)) > 0, norm, 1.0)
+    rank = np.linalg.matrix_rank(A)
     if rank == X.shape[1]:
         return
     # Name the first column that adds nothing to those before it.
     for j in range(1, X.shape[1] + 1):
-        if np.linalg.matrix_rank(X.iloc[:, :j].to_numpy()) < j:
+        if np.linalg.matrix_rank(A[:, :j]) < j:
             raise ModelSpecificationError(
                 f"{what}: term {X.columns[j - 1]!r} is a combination of earlier terms "
                 f"({list(X.columns[: j - 1])!r}) among the scored rows; drop a covariate"
             )
+
+
+def _check_identified(prep: _Prepared, X: pd.DataFrame, what: str) -> None:
+    """Refuse data whose variance components cannot be told apart (the profile would return
+    one of many equally good splits, with a boundary warning that reads like an estimate)."""
+    fr = prep.frame
+    if "_school" in fr:
+        kids = fr.groupby("_school", sort=False)["_child"].nunique()
+        if len(kids) < 2:
+            raise ModelSpecificationError(
+                f"{what}: every scored child is in one school ({kids.index[0]}); a school "
+                "variance needs at least two schools: drop cluster="
+            )
+        if (kids.to_numpy() == 1).all():
+            raise ModelSpecificationError(
+                f"{what}: every school has one scored child, so school and child variances "
+                "cannot be told apart; drop cluster= (the child intercept covers both)"
+            )
+    # rows within children, after the design: the residual variance is estimated from these
+    child = pd.factorize(fr["_child"])[0]
+    A = np.column_stack([X.to_numpy(dtype=float), fr["_y"].to_numpy(dtype=float)])
+    count = np.bincount(child)
+    means = np.stack([np.bincount(child, weights=a) for a in A.T], 1) / count[:, None]
+    within = A - means[child]
+    Wx, wy = within[:, :-1], within[:, -1]
+    dof = len(A) - len(count) - np.linalg.matrix_rank(Wx)
+    if dof <= 0:
+        raise ModelSpecificationError(
+            f"{what}: no child has more scores than the waves and covariates use up (here "
+            f"{len(A)} scores from {len(count)} children), so the child and residual "
+            "variances cannot be told apart; a mixed model needs children scored at two or "
+            "more waves"
+        )
+    resid = wy - Wx @ np.linalg.lstsq(Wx, wy, rcond=None)[0]
+    y = A[:, -1]
+    scale = float(np.sum((y - y.mean()) ** 2))
+    if not float(resid @ resid) > 1e-20 * max(scale, np.finfo(float).tiny) or scale == 0:
+        raise ModelSpecificationError(
+            f"{what}: the scores do not vary within any child beyond what the waves and "
+            "covariates explain"
+            + (" (the score is constant)" if scale == 0 else "")
+            + ": the residual variance is 0 and the model's standard errors and tests are "
+            "undefined"
+        )
 
 
 # ----------------------------------------------------------------------------- fitting
@@ -757,6 +805,7 @@ def fit_from_prepared(
     """Fit the model to already-checked data (used by :mod:`outcomes.longitudinal.imputation`)."""
     X = _design(prep, prep.frame)
     _check_rank(X, what)
+    _check_identified(prep, X, what)
     fit = _fit(prep, X, reml)
     fr = prep.frame
     # One row per child (its first record in wave order) defines the covariate mix.
