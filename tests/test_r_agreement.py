@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -564,6 +564,8 @@ def test_fixed_effect_covariance_property(seed, school):
                 }
             )
     data = pd.DataFrame(rows)
+    # a wave with children of one arm only has no estimable interaction: refused by design
+    assume(bool((pd.crosstab(data["wave"], data["arm"]) > 0).all(axis=None)))
     import warnings
 
     with warnings.catch_warnings():
