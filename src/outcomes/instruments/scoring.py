@@ -845,7 +845,10 @@ def _text_seed(coder: _ItemCoder, packed: _slots.PackedItem) -> _slots.TextDicti
     seed = _slots.TextDictionary(wide=any(len(t.encode()) > 16 for t in texts))
     for text in texts:
         slot, why = _value_slot(text, coder, packed)
-        if why is None and not packed.invalid[slot] and not seed.used[slot]:
+        # a slot past the dictionary's positions (an alternative coding filling all 256
+        # slots) cannot be held: such a label is resolved as an odd value is
+        free = slot < _slots.TEXT_VALUES and not seed.used[slot]
+        if why is None and free and not packed.invalid[slot]:
             seed.add(text.encode(), slot)
     if len(_SEEDS) > 256:
         _SEEDS.clear()
@@ -871,7 +874,8 @@ def _arrow_slots(
     def resolve(text: str) -> bool:
         slot, why = _value_slot(text, coder, packed)
         good = why is None and not packed.invalid[slot]
-        at = slot if good and not values.used[slot] else next(spare, None)
+        own = good and slot < _slots.TEXT_VALUES and not values.used[slot]
+        at = slot if own else next(spare, None)
         if at is None:
             return False
         values.add(text.encode(), at)
