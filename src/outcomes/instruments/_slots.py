@@ -353,18 +353,8 @@ def arrow_text_codes(col, out: np.ndarray) -> list[str] | None:
     chunked = _arrow_text(col)
     if chunked is None:
         return None
-    import pyarrow as pa
-
     arr = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
-    validity, offsets, data = arr.buffers()
-    width = np.int32 if arr.type == pa.string() else np.int64
-    offsets = np.frombuffer(offsets, dtype=width)
-    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
-    valid = (
-        np.frombuffer(validity, dtype=np.uint8)
-        if validity is not None and arr.null_count
-        else np.empty(0, np.uint8)
-    )
+    offsets, data, valid = _chunk_buffers(arr)
     starts = np.empty(TEXT_VALUES, dtype=np.int64)
     lengths = np.empty(TEXT_VALUES, dtype=np.int64)
     k = kernel().factorise_utf8(offsets, data, valid, arr.offset, out, starts, lengths)
