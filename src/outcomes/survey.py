@@ -352,9 +352,10 @@ def _mixed_icc(y: np.ndarray, cluster: np.ndarray) -> tuple[float, str]:
 
     Fitted by fit_mixed's closed forms (the global REML optimum, a zero variance included, as
     lme4's bounded optimiser finds it; statsmodels' MixedLM stops just inside zero)."""
-    if len(np.unique(cluster)) < 2 or np.nanvar(y) == 0:
+    k = len(np.unique(cluster))
+    if k < 2 or np.nanvar(y) == 0:
         return np.nan, ""
-    if len(np.unique(cluster)) == len(y):  # the fit reported 0, one of many equal optima
+    if k == len(y):  # the fit reported 0, one of many equal optima
         return np.nan, (
             "mixed model: every cluster has one observation, so between- and within-cluster "
             "variances cannot be told apart (ICC not estimated)"
