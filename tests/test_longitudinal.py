@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import outcomes as oc
@@ -18,6 +20,7 @@ from outcomes.longitudinal.mixed import (
     ModelSpecificationError,
     fit_mixed,
     wave_order,
+    wave_positions,
 )
 
 # R datasets::sleep (Student 1908): extra hours of sleep, 10 people, two drugs.
@@ -464,3 +467,26 @@ def test_command_line(tmp_path):
     assert {"attrition_tests.csv", "mixed_fixed_effects.csv"} <= {p.name for p in out.iterdir()}
     bad = CliRunner().invoke(app, [str(path), "--outcome", "nope", "--child", "child"])
     assert bad.exit_code == 1 and "not found" in bad.output
+
+
+# wave_positions replaced a per-cell Series.map(dict); the same positions, for each kind of
+# wave column the verbs accept (numbers, text, ordered categories, dates)
+@settings(max_examples=60)
+@given(
+    kind=st.sampled_from(["int", "float", "text", "category", "date"]),
+    picks=st.lists(st.integers(0, 3), min_size=1, max_size=40),
+)
+def test_wave_positions_equal_a_map_over_the_order(kind, picks):
+    labels = {
+        "int": [0, 6, 12, 24],
+        "float": [0.0, 6.0, 12.5, 24.0],
+        "text": ["baseline", "6 months", "12 months", "24 months"],
+        "category": ["baseline", "6 months", "12 months", "24 months"],
+        "date": list(pd.to_datetime(["2024-01-01", "2024-07-01", "2025-01-01", "2026-01-01"])),
+    }[kind]
+    values = pd.Series([labels[i] for i in picks])
+    if kind == "category":
+        values = values.astype(pd.CategoricalDtype(labels[::-1], ordered=True))
+    order = wave_order(values)
+    expected = values.map({w: i for i, w in enumerate(order)}).to_numpy(dtype=np.int64)
+    np.testing.assert_array_equal(wave_positions(values, order), expected)

@@ -105,6 +105,8 @@ class InterceptProfile:
         means /= count[:, None]
         within = A - means[child]
         self._W = within.T @ within
+        self._within = within
+        self.n_children = len(count)
         if len(arrays) == 2:
             first = np.zeros(len(count), dtype=np.int64)
             first[child] = np.arange(n)  # any row of each child names its school
@@ -139,6 +141,21 @@ class InterceptProfile:
         self._A, self._child, self._means, self._count = A, child, means, count
         self._school_of, self._size_of = school, size_of
         self._sat_cache: dict = {}
+
+    def within_fit(self) -> tuple[int, float]:
+        """(residual df, residual sum of squares) of the outcome regressed on the design
+        within children (each child's mean removed): what the residual variance is estimated
+        from, for callers that must refuse a model whose variances cannot be told apart. One
+        SVD gives both the rank (numpy's ``matrix_rank`` tolerance, the cut-off of ``lstsq``)
+        and the residual; the rows are already within-child here, so no second pass. The
+        sums are in Q's coordinates, which span the same columns as X."""
+        W = self._within
+        U, S, _ = np.linalg.svd(W[:, : self.p], full_matrices=False)
+        tol = (S.max() if S.size else 0.0) * max(W.shape[0], self.p) * np.finfo(float).eps
+        U = U[:, S > tol]
+        y = W[:, self.p]
+        resid = y - U @ (U.T @ y)
+        return self.n - self.n_children - U.shape[1], float(resid @ resid)
 
     def _school_terms(self, lam_s: float, lam_c: float):
         """w per child size, and per school g_s = Σ n_i w_i and m_s (see the class notes)."""

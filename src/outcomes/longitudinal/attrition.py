@@ -35,7 +35,7 @@ from .._internal.text import format_p
 from .._internal.waves import resolve_wave
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
-from .mixed import LONG_TABLE, _check_columns, _is_categorical, _label, prepare
+from .mixed import LONG_TABLE, _check_columns, _is_categorical, _label, prepare, wave_positions
 
 __all__ = ["AttritionResult", "attrition", "cohens_d", "welch_t"]
 
@@ -502,8 +502,9 @@ def attrition(
     ch["completed"] = ch.index.isin(fu_children)
     if demographics:
         # Each child's value from its earliest record where recorded.
-        wpos = data[wave].map({w: i for i, w in enumerate(order)})
-        src = data.assign(_wpos=wpos.to_numpy()).sort_values("_wpos", kind="stable")
+        src = data.assign(_wpos=wave_positions(data[wave], order)).sort_values(
+            "_wpos", kind="stable"
+        )
         first = src.groupby(child, sort=False)[demographics].first()
         ch = ch.join(first, how="left")
     ch.index.name = child

@@ -163,6 +163,16 @@ def wave_order(values: pd.Series, waves: Sequence | None = None) -> list:
     return [by_label[w] for w in order_waves(by_label, strict=True)]
 
 
+def wave_positions(values: pd.Series, order: Sequence) -> np.ndarray:
+    """Each value's position in ``order`` (from :func:`wave_order`, so every present wave is
+    in it; -1 for a missing value): one lookup per distinct wave. ``Series.map`` with a dict
+    built a Python object per cell (0.4 s of a million-row fit)."""
+    codes, uniques = pd.factorize(values)
+    pos_of = {w: i for i, w in enumerate(order)}
+    lut = np.array([pos_of.get(w, -1) for w in uniques] + [-1], dtype=np.int64)
+    return lut[codes]  # code -1 (missing) reads the appended -1
+
+
 @dataclass
 class _Covariate:
     name: str
@@ -227,8 +237,7 @@ def prepare(
         _no_missing_keys(data, key, what)
 
     order = wave_order(data[wave], waves)
-    pos_of = {w: i for i, w in enumerate(order)}
-    wpos = data[wave].map(pos_of).to_numpy(dtype=np.int64)
+    wpos = wave_positions(data[wave], order)
 
     dup = pd.DataFrame({"c": data[child].to_numpy(), "w": wpos}).duplicated(keep=False).to_numpy()
     if dup.any():
@@ -332,7 +341,7 @@ def prepare(
         frame=frame,
         waves=order,
         baseline=baseline,
-        base_pos=pos_of[baseline],
+        base_pos=order.index(baseline),
         wave_name=wave,
         group_name=group,
         group_levels=group_levels,
@@ -388,9 +397,10 @@ def _check_rank(X: pd.DataFrame, what: str) -> None:
             )
 
 
-def _check_identified(prep: _Prepared, X: pd.DataFrame, what: str) -> None:
-    """Refuse data whose variance components cannot be told apart (the profile would return
-    one of many equally good splits, with a boundary warning that reads like an estimate)."""
+def _check_identified(prep: _Prepared, what: str) -> None:
+    """Refuse data whose school and child variances cannot be told apart (the profile would
+    return one of many equally good splits, with a boundary warning that reads like an
+    estimate). Within children, :func:`_check_within` does the same for the residual."""
     fr = prep.frame
     if "_school" in fr:
         kids = fr.groupby("_school", sort=False)["_child"].nunique()
@@ -404,25 +414,24 @@ def _check_identified(prep: _Prepared, X: pd.DataFrame, what: str) -> None:
                 f"{what}: every school has one scored child, so school and child variances "
                 "cannot be told apart; drop cluster= (the child intercept covers both)"
             )
-    # rows within children, after the design: the residual variance is estimated from these
-    child = pd.factorize(fr["_child"])[0]
-    A = np.column_stack([X.to_numpy(dtype=float), fr["_y"].to_numpy(dtype=float)])
-    count = np.bincount(child)
-    means = np.stack([np.bincount(child, weights=a) for a in A.T], 1) / count[:, None]
-    within = A - means[child]
-    Wx, wy = within[:, :-1], within[:, -1]
-    dof = len(A) - len(count) - np.linalg.matrix_rank(Wx)
+
+
+def _check_within(profile: InterceptProfile, y: np.ndarray, what: str) -> None:
+    """Refuse a fit with nothing left within children to estimate the residual variance from
+    (every child scored once beyond what the waves and covariates use up, or scores that do
+    not vary within children): the child and residual variances cannot be told apart, or the
+    residual is 0 and the standard errors and tests are undefined. Read from the profile's
+    within-child rows, which it builds anyway."""
+    dof, rss = profile.within_fit()
     if dof <= 0:
         raise ModelSpecificationError(
             f"{what}: no child has more scores than the waves and covariates use up (here "
-            f"{len(A)} scores from {len(count)} children), so the child and residual "
-            "variances cannot be told apart; a mixed model needs children scored at two or "
-            "more waves"
+            f"{profile.n} scores from {profile.n_children} children), so the child and "
+            "residual variances cannot be told apart; a mixed model needs children scored at "
+            "two or more waves"
         )
-    resid = wy - Wx @ np.linalg.lstsq(Wx, wy, rcond=None)[0]
-    y = A[:, -1]
     scale = float(np.sum((y - y.mean()) ** 2))
-    if not float(resid @ resid) > 1e-20 * max(scale, np.finfo(float).tiny) or scale == 0:
+    if not rss > 1e-20 * max(scale, np.finfo(float).tiny) or scale == 0:
         raise ModelSpecificationError(
             f"{what}: the scores do not vary within any child beyond what the waves and "
             "covariates explain"
@@ -445,7 +454,7 @@ class _Fit:
     reml_model: InterceptProfile | None = None
 
 
-def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
+def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool, what: str) -> _Fit:
     """:class:`InterceptProfile` finds the variances (the global optimum of the profiled
     deviance, boundary included, with no start value) and the GLS fixed effects in O(N), and
     the Satterthwaite df from the same closed forms. statsmodels' MixedLM, used up to version
@@ -457,6 +466,7 @@ def _fit(prep: _Prepared, X: pd.DataFrame, reml: bool) -> _Fit:
     if "_school" in prep.frame:
         groups = {"school": pd.factorize(prep.frame["_school"])[0], **groups}
     profile = InterceptProfile(y, X.to_numpy(), groups, reml=reml)
+    _check_within(profile, y, what)
     variances = profile.fit()
     beta, C = profile.fixed(variances)
     loglik = -profile.deviance(variances) / 2
@@ -805,8 +815,8 @@ def fit_from_prepared(
     """Fit the model to already-checked data (used by :mod:`outcomes.longitudinal.imputation`)."""
     X = _design(prep, prep.frame)
     _check_rank(X, what)
-    _check_identified(prep, X, what)
-    fit = _fit(prep, X, reml)
+    _check_identified(prep, what)
+    fit = _fit(prep, X, reml, what)
     fr = prep.frame
     # One row per child (its first record in wave order) defines the covariate mix.
     children = fr.sort_values("_w", kind="stable").drop_duplicates("_child")
