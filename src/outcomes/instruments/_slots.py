@@ -9,7 +9,7 @@ side by side, so validation, reverse keys, recodes and missing codes have one ho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
 
@@ -49,6 +49,8 @@ class PackedItem:
     answered: np.ndarray  # uint8[SLOTS]
     invalid: np.ndarray  # uint8[SLOTS]
     canon: np.ndarray  # float64[SLOTS]
+    #: what is derived from the layout once and kept with it (scoring's text dictionary)
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def slots_used(self) -> int:

@@ -829,17 +829,12 @@ def _value_slot(text: str, coder: _ItemCoder, packed: _slots.PackedItem) -> tupl
     return int(slot), why[0]
 
 
-#: _text_seed's dictionaries by id of the item's packed tables, with the tables themselves (an
-#: id reused by a later object is never mistaken for them)
-_SEEDS: dict[int, tuple[_slots.PackedItem, _slots.TextDictionary]] = {}
-
-
 def _text_seed(coder: _ItemCoder, packed: _slots.PackedItem) -> _slots.TextDictionary:
     """The item's labels as written in the instrument (and the empty text), each held at
     its own slot: a column of them is then read straight into slots."""
-    hit = _SEEDS.get(id(packed))
-    if hit is not None and hit[0] is packed:
-        return hit[1]
+    held = packed.memo.get("text_seed")
+    if held is not None:
+        return held
     rs = coder.rset
     texts = dict.fromkeys([*(o.label for o in (*rs.options, *rs.missing)), ""])
     seed = _slots.TextDictionary(wide=any(len(t.encode()) > 16 for t in texts))
@@ -850,9 +845,7 @@ def _text_seed(coder: _ItemCoder, packed: _slots.PackedItem) -> _slots.TextDicti
         free = slot < _slots.TEXT_VALUES and not seed.used[slot]
         if why is None and free and not packed.invalid[slot]:
             seed.add(text.encode(), slot)
-    if len(_SEEDS) > 256:
-        _SEEDS.clear()
-    _SEEDS[id(packed)] = (packed, seed)
+    packed.memo["text_seed"] = seed
     return seed
 
 
