@@ -40,7 +40,7 @@ from ._internal.params import (
     renamed_params,
     validate_params,
 )
-from ._internal.quality import QualityRecord, recorded, with_notes
+from ._internal.quality import QualityRecord, first_lines, recorded, with_notes
 from ._internal.text import format_p
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
@@ -641,7 +641,7 @@ def _fit_one_factor(m: pd.DataFrame) -> FactorCheck:
             )
     if fit is None:
         return FactorCheck(n, empty, np.nan, np.nan, eig, np.nan, notes)
-    msgs = sorted({str(w.message).split("\n")[0] for w in caught})
+    msgs = first_lines(caught)
     notes += msgs
     lam = np.asarray(fit.loadings).ravel()
     if lam.sum() < 0:  # a factor's sign is arbitrary: point it the way most items go
@@ -1090,7 +1090,7 @@ def _ordinal_logit(
             )
         except (np.linalg.LinAlgError, ValueError) as exc:
             return np.nan, np.nan, np.nan, np.nan, f"ordinal model failed: {exc}"
-    msg = "; ".join(sorted({str(w.message).split("\n")[0] for w in caught}))
+    msg = "; ".join(first_lines(caught))
     if not res.mle_retvals.get("converged", True):
         msg = "; ".join(filter(None, [msg, "ordinal model did not converge"]))
     b = float(res.params.iloc[0])

@@ -39,7 +39,7 @@ from ._internal.params import (
     renamed_params,
     validate_params,
 )
-from ._internal.quality import QualityRecord, attach_quality, recorded, with_notes
+from ._internal.quality import QualityRecord, attach_quality, first_lines, recorded, with_notes
 from ._internal.text import format_p, unknown
 from ._internal.waves import check_lookalikes, months, order_waves, resolve_wave, time_rank
 from ._mixed import InterceptProfile
@@ -1022,7 +1022,7 @@ def _capture(fn, *args, **kwargs):
             res = fn(*args, **kwargs)
         except (np.linalg.LinAlgError, ValueError, ZeroDivisionError) as exc:
             return None, f"model could not be fitted: {exc}"
-    msgs = sorted({str(w.message).split("\n")[0] for w in caught})
+    msgs = first_lines(caught)
     return res, "; ".join(msgs)
 
 

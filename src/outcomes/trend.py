@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._internal.quality import QualityRecord, with_notes
+from ._internal.quality import QualityRecord, first_lines, with_notes
 from ._internal.text import format_p
 from .weighting import weighted_mean
 
@@ -94,7 +94,7 @@ def _gee(frame: pd.DataFrame, model: str, weighted: bool, cov_type: str):
             res = gee.fit(cov_type=cov_type)
         except (np.linalg.LinAlgError, ValueError, ZeroDivisionError) as exc:
             return None, f"model could not be fitted: {exc}"
-    return res, "; ".join(sorted({str(w.message).split("\n")[0] for w in caught}))
+    return res, "; ".join(first_lines(caught))
 
 
 def _term_rows(res, msg, terms: dict, confidence: float, base: dict) -> list[dict]:

@@ -45,6 +45,29 @@ class DataQualityWarning(UserWarning):
     """Something about the data that a reader of the results should know."""
 
 
+def first_lines(caught: Iterable[warnings.WarningMessage], *, in_order: bool = False) -> list[str]:
+    """The first line of each caught warning, once each: sorted, or in the order met (then
+    without a closing full stop, for joining into a sentence). Every warning counts;
+    statsmodels' multi-line messages are cut to their headline.
+
+    Example:
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     for m in ["b failed.\\ndetail", "a ok", "b failed."]:
+        ...         warnings.warn(m)
+        >>> first_lines(caught), first_lines(caught, in_order=True)
+        (['a ok', 'b failed.'], ['b failed', 'a ok'])
+    """
+    if not in_order:
+        return sorted({str(w.message).split("\n")[0] for w in caught})
+    out: list[str] = []
+    for w in caught:
+        msg = str(w.message).strip().split("\n")[0].rstrip(".")
+        if msg and msg not in out:
+            out.append(msg)
+    return out
+
+
 def _line(note: dict) -> str:
     text = str(note["what"]) + (f" ({note['where']})" if note["where"] else "")
     if note["rows"] is not None:

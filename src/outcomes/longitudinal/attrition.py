@@ -30,7 +30,7 @@ from .._internal.params import (
     renamed_params,
     validate_params,
 )
-from .._internal.quality import QualityRecord, with_notes
+from .._internal.quality import QualityRecord, first_lines, with_notes
 from .._internal.text import format_p
 from .._internal.waves import resolve_wave
 from .._stats import wilson_ci
@@ -55,16 +55,6 @@ TEST_COLUMNS = [
 
 # A numeric characteristic with more distinct values than this is compared as continuous.
 _MAX_CATEGORIES = 5
-
-
-def _messages(caught) -> list[str]:
-    """The first line of each warning caught, once each, in order."""
-    out: list[str] = []
-    for w in caught:
-        msg = str(w.message).strip().split("\n")[0].rstrip(".")
-        if msg and msg not in out:
-            out.append(msg)
-    return out
 
 
 @validate_params(
@@ -223,7 +213,7 @@ def _continuous_row(name: str, values: pd.Series, done: pd.Series) -> dict:
     row["mean_noncompleters"] = float(x.mean())
     notes = [f"{int((~ok).sum())} missing value(s) left out"] if (~ok).any() else []
     # e.g. scipy's precision-loss warning when the scores are nearly identical
-    notes += [f"Welch t: {m}" for m in _messages(caught)]
+    notes += [f"Welch t: {m}" for m in first_lines(caught, in_order=True)]
     row["note"] = "; ".join(notes)
     return row
 
@@ -330,7 +320,7 @@ def _logistic(ch: pd.DataFrame, demographics: list[str], kinds: dict[str, str], 
             fit = sm.Logit(y, X).fit(disp=0, maxiter=200)
         except (np.linalg.LinAlgError, ValueError) as exc:
             return empty, notes + [f"logistic model could not be fitted: {exc}"]
-    msgs = _messages(caught)
+    msgs = first_lines(caught, in_order=True)
     notes += [f"logistic model: {m}" for m in msgs]
     z = stats.norm.ppf(0.5 + confidence / 2)
     b, se, p = fit.params.to_numpy(), fit.bse.to_numpy(), fit.pvalues.to_numpy()
