@@ -348,10 +348,26 @@ def test_a_shifted_outcome_leaves_the_variances():
         (lambda d: d.assign(score=5.0), False, "score is constant"),
         # σ̂² ≈ 1e-16, se 0 and negative Satterthwaite df were reported
         (lambda d: d.assign(score=d["child"] * 1.0), False, "residual variance is 0"),
+        # the same far from zero: the residual left is the rounding of 1e9 (once fitted, with
+        # a residual variance of 1e-14)
+        (lambda d: d.assign(score=d["child"] + 1e9), False, "residual variance is 0"),
+        (
+            lambda d: d.assign(score=d["child"] * 0.37 + 0.5 * d["wave"] - 3e7),
+            False,
+            "residual variance is 0",
+        ),
         (lambda d: d.assign(school=0), True, "one school"),
         (lambda d: d.assign(school=d["child"]), True, "one scored child"),
     ],
-    ids=["one-score-per-child", "constant", "constant-within-child", "one-school", "own-school"],
+    ids=[
+        "one-score-per-child",
+        "constant",
+        "constant-within-child",
+        "constant-within-child-shifted",
+        "child-plus-wave-shifted",
+        "one-school",
+        "own-school",
+    ],
 )
 def test_variances_that_cannot_be_told_apart_are_refused(change, school, match):
     data = _small(1, 6, 3, 0.5, n_school=2)

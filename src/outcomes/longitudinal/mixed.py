@@ -431,7 +431,11 @@ def _check_within(profile: InterceptProfile, y: np.ndarray, what: str) -> None:
             "two or more waves"
         )
     scale = float(np.sum((y - y.mean()) ** 2))
-    if not rss > 1e-20 * max(scale, np.finfo(float).tiny) or scale == 0:
+    # what is left when the residual is 0 in exact arithmetic: the rounding of the scores'
+    # own size (y + 1e9 leaves about 1e-7 a row), far below any residual the scores can hold
+    eps = np.finfo(float).eps
+    rounding = len(y) * (1e3 * eps * float(np.max(np.abs(y)))) ** 2
+    if not rss > max(1e-20 * scale, rounding, np.finfo(float).tiny) or scale == 0:
         raise ModelSpecificationError(
             f"{what}: the scores do not vary within any child beyond what the waves and "
             "covariates explain"
