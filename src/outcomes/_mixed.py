@@ -138,7 +138,7 @@ class InterceptProfile:
         )
         self._n_school = n_school
         # for the score (Satterthwaite): rows, their child, each child's school and size
-        self._A, self._child, self._means, self._count = A, child, means, count
+        self._means, self._count = means, count
         self._school_of, self._size_of = school, size_of
         self._sat_cache: dict = {}
 
@@ -340,23 +340,28 @@ class InterceptProfile:
         ks = (kappa * g)[:, None] * m  # κ_s g_s m_s, per school
         child_sum = (n_i * w)[:, None] * (self._means - ks[school])
         school_sum = (g / (1.0 + lam_s * g))[:, None] * m
-        rows = self._A - (lam_c * n_i * w)[self._child][:, None] * self._means[self._child]
-        rows -= w[self._child][:, None] * ks[school[self._child]]
-        sums = {"child": child_sum, "residual": rows}
+        # the residual's V_k = I: the rows of H⁻¹[X y] are a_ij − d_i within child i, with
+        # ā_i − d_i = w_i (x̄_i − κ_s g_s m_s) (as 1 − λ_c n_i w_i = w_i), so their
+        # cross-products are W + Σ_i n_i (ā_i − d_i)(ā_i − d_i)': positive terms over
+        # children, no pass over the rows
+        e = w[:, None] * (self._means - ks[school])
+        grams = {
+            "child": child_sum.T @ child_sum,
+            "residual": self._W + (n_i[:, None] * e).T @ e,
+        }
         traces = {
             "child": float(np.sum(n_i * w - kappa[school] * (n_i * w) ** 2)),
             "residual": float(np.sum(n_i * (1.0 - lam_c * w - kappa[school] * w**2))),
         }
         if len(self.names) == 2:
-            sums["school"] = school_sum
+            grams["school"] = school_sum.T @ school_sum
             traces["school"] = float(np.sum(g / (1.0 + lam_s * g)))
         keys = self._keys()
         inner = {self.names[0]: "school", self.names[-1]: "child", "residual": "residual"}
         e = np.r_[-beta, 1.0]
         grad, A = [], []
         for k in keys:
-            S = sums[inner[k]]
-            B = S.T @ S / s2**2  # [X y]'V⁻¹V_kV⁻¹[X y]
+            B = grams[inner[k]] / s2**2  # [X y]'V⁻¹V_kV⁻¹[X y]
             A.append(B[:p, :p])
             grad.append(traces[inner[k]] / s2 - np.trace(C @ B[:p, :p]) - e @ B @ e)
         return np.array(grad), C, A
