@@ -73,6 +73,28 @@ class PackedItem:
         return sum(1 << int(s) for s in ans), float(a), float(b)
 
     @property
+    def int_fields(self) -> tuple[int, int, int] | None:
+        """(pack, w, base) when every answered slot scores a whole number of at most 2**31
+        in size and the slots' fields fit in 63 bits, else None. Slot s's field, bits
+        s*(w+1) .. s*(w+1)+w of pack, holds its score less ``base`` (the lowest score, or 0
+        when none is negative) in the low w bits and 1 above them when s is answered; an
+        unanswered slot's field is 0. The kernel sums such items in integers."""
+        ans = np.flatnonzero(self.answered)
+        if len(ans) == 0:
+            return 0, 0, 0
+        sc = self.score[ans]
+        if not (np.all(np.abs(sc) <= 2**31) and np.all(sc == np.floor(sc))):
+            return None
+        base = min(0, int(sc.min()))
+        w = (int(sc.max()) - base).bit_length()
+        if (int(ans[-1]) + 1) * (w + 1) > 63:  # bit 63 stays clear (kernel._item_scale)
+            return None
+        pack = sum(
+            ((int(v) - base) | (1 << w)) << (int(s) * (w + 1)) for s, v in zip(ans, sc, strict=True)
+        )
+        return pack, w, base
+
+    @property
     def invalid_bits(self) -> np.uint64 | None:
         """The invalid slots a number can reach (0..size+1) as one 64-bit mask, or None
         when there are more than 64 of them."""
@@ -217,8 +239,14 @@ def score_item_scales(
     bits = np.array([-1 if ln is None else ln[0] for ln in lines], dtype=np.int64)
     lin_a = np.array([0.0 if ln is None else ln[1] for ln in lines])
     lin_b = np.array([0.0 if ln is None else ln[2] for ln in lines])
+    ints = [items[i].packed.int_fields for i in order]
+    int_pack = np.array([0 if f is None else f[0] for f in ints], dtype=np.int64)
+    int_width = np.array([0 if f is None else f[1] for f in ints], dtype=np.int64)
+    int_base = np.array([0 if f is None else f[2] for f in ints], dtype=np.int64)
     ptr, members, kind, need, n_items, rule, factor = [0], [], [], [], [], [], []
+    int_ok = []  # scales summed in integers: every item scores whole numbers (int_fields)
     for sc in scales:
+        int_ok.append(sc.method != "sum_of_scales" and all(ints[order[i]] for i in sc.items))
         if sc.method == "sum_of_scales":
             members.extend(row[s] for s in sc.scales)
             kind.append(k.COMBINE)
@@ -269,6 +297,10 @@ def score_item_scales(
         bits,
         lin_a,
         lin_b,
+        np.array(int_ok, dtype=np.bool_),
+        int_pack,
+        int_width,
+        int_base,
         np.array(ptr, dtype=np.int64),
         np.array(members, dtype=np.int64),
         np.array(kind, dtype=np.int64),
