@@ -389,6 +389,9 @@ response_sets:
     range: [0, 40]
     missing:
       - {code: 99, label: not known}
+  one:
+    options:
+      - {code: 0, label: given}
   far:
     range: [0, 2]
     missing:
@@ -403,6 +406,8 @@ items:
   - {id: w1, label: wide, response_set: wide}
   - {id: w2, label: wide reversed, response_set: wide, reverse: true}
   - {id: f1, label: far, response_set: far}
+  - {id: z1, label: huge, response_set: one, recode: {0: 1073741824}}
+  - {id: z2, label: huge too, response_set: one, recode: {0: 1073741824}}
   - {id: g1, label: gate, response_set: four, required: false}
 scales:
   - {id: plain, label: plain, method: sum, items: [a1, a2, a3], higher_is_better: true,
@@ -426,6 +431,8 @@ scales:
      higher_is_better: true}
   - {id: both, label: both, method: sum_of_scales, scales: [plain, prorated],
      higher_is_better: true}
+  - {id: huge, label: huge, method: sum, items: [z1, z2, a1], min_answered: 1,
+     higher_is_better: true}
 """
 
 
@@ -442,6 +449,9 @@ def mixed_instrument(tmp_path_factory):
     assert packed["f1"].int_fields is not None and packed["f1"].size == 65
     assert packed["w1"].int_fields is None and packed["w1"].line is not None
     assert packed["h1"].int_fields is None and packed["b1"].int_fields is None
+    # z1 and z2 score 2**30 each: whole numbers, but their sum overflows 32-bit sums
+    assert packed["z1"].int_fields is not None
+    assert not _slots._int32_sum_fits([packed[i].int_fields for i in ("z1", "z2", "a1")])
     return inst
 
 
@@ -461,6 +471,8 @@ def test_integer_and_float_sums_score_exactly_as_numpy(mixed_instrument, n, pror
     df = _mixed_frame(mixed_instrument, n, seed=n)
     got, want = _score_both(df, mixed_instrument, prorate=prorate)
     _assert_same(got, want)
+    both = df["z1"].eq(0) & df["z2"].eq(0)
+    assert (got.loc[both, "huge"] >= 2**31).all()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

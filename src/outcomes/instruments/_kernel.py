@@ -132,9 +132,10 @@ def _item_scale(
     m = stop - start
     if int_ok[k]:
         # Every item scores whole numbers (see _slots.PackedItem.int_fields): the sum is
-        # kept in integers and converted once. The float sum it replaces adds whole numbers
-        # far below 2**53, each step exact, so it is the same number whatever the order;
-        # integer lanes spare a conversion and a multiply per cell.
+        # kept in 32-bit integers (the caller checks that any sum fits) and converted once.
+        # The float sum it replaces adds whole numbers below 2**53, each step exact, so it
+        # is the same number whatever the order; integer lanes spare a conversion and a
+        # multiply per cell, and 32-bit ones hold twice as many cells.
         for b in range(m):
             isum[b] = 0
             cnt[b] = 0
@@ -158,8 +159,17 @@ def _item_scale(
                     a = (f >> w) & 1
                     isum[b] += ((f & low) + base) * a
                     cnt[b] += a
-        for b in range(m):
-            acc[b] = np.float64(isum[b])
+        # converted in the loop that divides (one pass, not two)
+        nd, f, ni = need[k], factor[k], n_items[k]
+        if kind[k] == MEAN:
+            for b in range(m):
+                acc[b] = np.float64(isum[b]) / cnt[b]
+        elif kind[k] == PRORATE:
+            for b in range(m):
+                acc[b] = np.float64(isum[b]) * ni / cnt[b]
+        else:
+            for b in range(m):
+                acc[b] = np.float64(isum[b])
     else:
         for b in range(m):
             acc[b] = 0.0
@@ -184,29 +194,37 @@ def _item_scale(
                 s = sl[b]
                 acc[b] += sc[s]
                 cnt[b] += an[s]
-    # the scale's kind and rounding are fixed for the block: one straight loop each
-    # (with error_model="numpy" a division by no items is NaN, then not kept)
-    nd, f, ni = need[k], factor[k], n_items[k]
-    if kind[k] == MEAN:
-        for b in range(m):
-            acc[b] = acc[b] / cnt[b]
-    elif kind[k] == PRORATE:
-        for b in range(m):
-            acc[b] = acc[b] * ni / cnt[b]
+        # the scale's kind and rounding are fixed for the block: one straight loop each
+        # (with error_model="numpy" a division by no items is NaN, then not kept)
+        nd, f, ni = need[k], factor[k], n_items[k]
+        if kind[k] == MEAN:
+            for b in range(m):
+                acc[b] = acc[b] / cnt[b]
+        elif kind[k] == PRORATE:
+            for b in range(m):
+                acc[b] = acc[b] * ni / cnt[b]
+    # rounding, the minimum answered and the stores in one pass
     if rule[k] == ROUND_HALF_AWAY:
         if f == 1.0:
             # x * 1.0 and x / 1.0 are x exactly: two divisions per cell spared
             for b in range(m):
                 x = acc[b]
-                acc[b] = -np.floor(-x + _HALF) if x < 0 else np.floor(x + _HALF)
+                x = -np.floor(-x + _HALF) if x < 0 else np.floor(x + _HALF)
+                c = cnt[b]
+                ov[b] = x if c >= nd else np.nan
+                on[b] = c
         else:
             for b in range(m):
                 x = acc[b]
-                acc[b] = -np.floor(-x * f + _HALF) / f if x < 0 else np.floor(x * f + _HALF) / f
-    for b in range(m):
-        c = cnt[b]
-        ov[b] = acc[b] if c >= nd else np.nan
-        on[b] = c
+                x = -np.floor(-x * f + _HALF) / f if x < 0 else np.floor(x * f + _HALF) / f
+                c = cnt[b]
+                ov[b] = x if c >= nd else np.nan
+                on[b] = c
+    else:
+        for b in range(m):
+            c = cnt[b]
+            ov[b] = acc[b] if c >= nd else np.nan
+            on[b] = c
 
 
 @njit(cache=True, nogil=True)
@@ -277,9 +295,9 @@ def score_item_scales(
     Only rows row_lo..row_hi-1 are computed (threads take a range each).
     """
     acc = np.empty(_BLOCK)
-    cnt = np.empty(_BLOCK, dtype=np.int64)
-    tot = np.empty(_BLOCK, dtype=np.int64)
-    isum = np.empty(_BLOCK, dtype=np.int64)
+    cnt = np.empty(_BLOCK, dtype=np.int32)
+    tot = np.empty(_BLOCK, dtype=np.int32)
+    isum = np.empty(_BLOCK, dtype=np.int32)
     rank = np.empty(_BLOCK, dtype=np.int64)
     fix_bits = _hit_bits(fix_hit)
     for start in range(row_lo, row_hi, _BLOCK):
@@ -395,9 +413,24 @@ def _band_block(x, mins, tab, rank, out):  # pragma: no cover - compiled
     so a scheme of up to four bands is one pass that keeps its sum in registers."""
     m = x.shape[0]
     nq = mins.shape[0]
+    nan = np.nan
+    if nq <= 4:  # the usual case: one pass, straight to the codes
+        t0 = np.int64(tab[0])
+        m0, d0 = mins[0], np.int64(tab[1]) - t0
+        m1, d1 = (mins[1], np.int64(tab[2]) - np.int64(tab[1])) if nq > 1 else (nan, 0)
+        m2, d2 = (mins[2], np.int64(tab[3]) - np.int64(tab[2])) if nq > 2 else (nan, 0)
+        m3, d3 = (mins[3], np.int64(tab[4]) - np.int64(tab[3])) if nq > 3 else (nan, 0)
+        for b in range(m):
+            v = x[b]
+            r = t0
+            r += d0 if v >= m0 else 0
+            r += d1 if v >= m1 else 0
+            r += d2 if v >= m2 else 0
+            r += d3 if v >= m3 else 0
+            out[b] = r
+        return
     for b in range(m):
         rank[b] = tab[0]
-    nan = np.nan
     for q in range(0, nq, 4):
         m0 = mins[q]
         d0 = np.int64(tab[q + 1]) - np.int64(tab[q])
