@@ -465,7 +465,7 @@ def _mixed_frame(inst, n: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-@pytest.mark.parametrize("n", [1, 7, 63, 2049, 5000])
+@pytest.mark.parametrize("n", [1, 7, 63, 2049, 20_000])
 @pytest.mark.parametrize("prorate", [None, False])
 def test_integer_and_float_sums_score_exactly_as_numpy(mixed_instrument, n, prorate):
     df = _mixed_frame(mixed_instrument, n, seed=n)

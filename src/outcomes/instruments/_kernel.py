@@ -31,10 +31,11 @@ SUM, MEAN, PRORATE, SINGLE, COMBINE = 0, 1, 2, 3, 4
 ROUND_NONE, ROUND_HALF_AWAY = 0, 1
 #: the rounding epsilon of scoring._round (0.5 + 1e-9 evaluated once, as there)
 _HALF = 0.5 + 1e-9
-#: rows per block: a block's accumulators stay in the first- or second-level cache. Larger
-#: blocks than 512 measured faster (SDQ parent, 1M rows: 512 rows 21 ms, 2048 rows 19.6 ms;
-#: HoNOSCA 17.1 -> 14.4 ms): each of the many output rows is written in longer runs
-_BLOCK = 2048
+#: rows per block: a block's accumulators stay in the second-level cache. Longer blocks than
+#: the 512 rows of old measured faster (1M rows, outputs already touched, 2026-12: SDQ parent
+#: 1024 rows 18.3 ms, 2048 16.5 ms, 8192 15.4-16.3 ms; HoNOSCA 15.1, 13.4, 12.4-13.7 ms;
+#: 16384 rows and more no better): each of the many output rows is written in longer runs
+_BLOCK = 8192
 
 
 @njit(cache=True, nogil=True)
