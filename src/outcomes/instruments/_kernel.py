@@ -286,7 +286,9 @@ def score_item_scales(
     slots (items, rows) uint8; score/answered (items, 256) tables. An item whose answered
     slots are all below 63 and score on a line (score = lin_a + lin_b * slot, as plain and
     reversed items do) has them as the mask bits[item] (else -1) and is scored without
-    table lookups, which lets the compiler vectorise. Scale k's parts are
+    table lookups, which lets the compiler vectorise. Where int_ok[k], every item of scale
+    k scores whole numbers, packed as int_pack/int_width/int_base (see
+    _slots.PackedItem.int_fields), and the scale is summed in integers. Scale k's parts are
     members[ptr[k]:ptr[k+1]] in the scale's own order (so sums add in the same order as
     numpy): item rows of ``slots``, or for COMBINE earlier scales' rows of ``out_val``.
     Band scheme t bands scale band_of[t] by mins[band_ptr[t]:band_ptr[t+1]] (ascending);
