@@ -10,7 +10,7 @@ side by side, so validation, reverse keys, recodes and missing codes have one ho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from types import ModuleType
 
 import numpy as np
@@ -38,7 +38,9 @@ def kernel() -> ModuleType | None:
 class PackedItem:
     """One item's slot layout: source codes ``offset .. offset+size-1`` in slots 0..size-1,
     ``size`` a blank, ``size + 1`` unreadable or out of range; when an alternative coding is
-    in use, the response set's own codes (which labels name) follow from ``size + 2``."""
+    in use, the response set's own codes (which labels name) follow from ``size + 2``.
+    Packed items are kept per instrument (scoring._slot_coders), so what is derived from the
+    tables is worked out once (cached properties; the tables are not changed afterwards)."""
 
     offset: int
     size: int
@@ -57,7 +59,7 @@ class PackedItem:
         """Slots the layout takes (the rest are free)."""
         return self.canon_base + self.canon_size if self.canon_offset is not None else self.size + 2
 
-    @property
+    @cached_property
     def line(self) -> tuple[int, float, float] | None:
         """(answered slots as a 63-bit mask, a, b) when every answered slot s scores exactly
         a + b * s and lies below 63 (plain and reversed items), else None."""
@@ -74,7 +76,29 @@ class PackedItem:
             return None
         return sum(1 << int(s) for s in ans), float(a), float(b)
 
-    @property
+    @cached_property
+    def int_fields(self) -> tuple[int, int, int] | None:
+        """(pack, w, base) when every answered slot scores a whole number of at most 2**31
+        in size and the slots' fields fit in 63 bits, else None. Slot s's field, bits
+        s*(w+1) .. s*(w+1)+w of pack, holds its score less ``base`` (the lowest score, or 0
+        when none is negative) in the low w bits and 1 above them when s is answered; an
+        unanswered slot's field is 0. The kernel sums such items in integers."""
+        ans = np.flatnonzero(self.answered)
+        if len(ans) == 0:
+            return 0, 0, 0
+        sc = self.score[ans]
+        if not (np.all(np.abs(sc) <= 2**31) and np.all(sc == np.floor(sc))):
+            return None
+        base = min(0, int(sc.min()))
+        w = (int(sc.max()) - base).bit_length()
+        if (int(ans[-1]) + 1) * (w + 1) > 63:  # bit 63 stays clear (kernel._item_scale)
+            return None
+        pack = sum(
+            ((int(v) - base) | (1 << w)) << (int(s) * (w + 1)) for s, v in zip(ans, sc, strict=True)
+        )
+        return pack, w, base
+
+    @cached_property
     def invalid_bits(self) -> np.uint64 | None:
         """The invalid slots a number can reach (0..size+1) as one 64-bit mask, or None
         when there are more than 64 of them."""
@@ -219,8 +243,15 @@ def score_item_scales(
     bits = np.array([-1 if ln is None else ln[0] for ln in lines], dtype=np.int64)
     lin_a = np.array([0.0 if ln is None else ln[1] for ln in lines])
     lin_b = np.array([0.0 if ln is None else ln[2] for ln in lines])
+    ints = [items[i].packed.int_fields for i in order]
+    int_pack = np.array([0 if f is None else f[0] for f in ints], dtype=np.int64)
+    int_width = np.array([0 if f is None else f[1] for f in ints], dtype=np.int64)
+    int_base = np.array([0 if f is None else f[2] for f in ints], dtype=np.int64)
     ptr, members, kind, need, n_items, rule, factor = [0], [], [], [], [], [], []
+    int_ok = []  # scales summed in integers: every item scores whole numbers (int_fields)
     for sc in scales:
+        fields = [ints[order[i]] for i in sc.items] if sc.method != "sum_of_scales" else [None]
+        int_ok.append(all(fields) and _int32_sum_fits(fields))
         if sc.method == "sum_of_scales":
             members.extend(row[s] for s in sc.scales)
             kind.append(k.COMBINE)
@@ -271,6 +302,10 @@ def score_item_scales(
         bits,
         lin_a,
         lin_b,
+        np.array(int_ok, dtype=np.bool_),
+        int_pack,
+        int_width,
+        int_base,
         np.array(ptr, dtype=np.int64),
         np.array(members, dtype=np.int64),
         np.array(kind, dtype=np.int64),
@@ -301,6 +336,12 @@ def score_item_scales(
         values[sc.id], counts[sc.id] = v, out_n[r]
     bands = dict(zip(band_cols, out_band, strict=True))
     return KernelScores(values, counts, bands, frozenset(final))
+
+
+def _int32_sum_fits(fields: list[tuple[int, int, int]]) -> bool:
+    """Whether any sum of these items' scores (PackedItem.int_fields) fits the kernel's
+    32-bit integer sums (narrower lanes: twice as many cells per instruction)."""
+    return sum(max(-base, base + (1 << w) - 1) for _, w, base in fields) < 2**31
 
 
 def band_ranks(scheme) -> tuple[list[int], list[float]]:
