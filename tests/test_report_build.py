@@ -240,6 +240,30 @@ def test_a_config_problem_writes_nothing(mini, stand_in, tmp_path):
     assert not (tmp_path / "report").exists()
 
 
+def test_a_build_loads_neither_ipython_nor_statsmodels_api(mini, tmp_path):
+    """The report's notebook runs without IPython and the fits take statsmodels' models from
+    their own modules: neither IPython nor statsmodels.api (about 420 modules) is imported."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(mini, default=str))
+    code = (
+        "import json, sys\n"
+        "from outcomes.report import build_report\n"
+        f"build_report(json.loads(open({str(config)!r}).read()), {str(tmp_path / 'r')!r}, "
+        "progress=False)\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert "outcomes.report.sections.evaluation" in loaded  # the notebook did run
+    assert "statsmodels.regression.linear_model" in loaded  # and fitted models
+    assert not {m for m in loaded if m == "IPython" or m.startswith("IPython.")}
+    assert "statsmodels.api" not in loaded and "statsmodels.formula.api" not in loaded
+
+
 def test_the_real_notebook_reads_no_file_and_filters_no_warning():
     nb = nbformat.read(ROOT / "notebooks" / "12_month_evaluation.ipynb", as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
