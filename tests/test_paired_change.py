@@ -8,6 +8,7 @@ statsmodels, and from hand calculations written out in the comments.
 from __future__ import annotations
 
 import doctest
+import math
 
 import matplotlib.axes
 import numpy as np
@@ -542,3 +543,20 @@ def test_change_command(tmp_path):
     assert "Reliable change" in res.output
     bad = CliRunner().invoke(app, ["change", str(path), "-i", "nope"])
     assert bad.exit_code == 1 and "unknown instrument" in bad.output
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    t=st.floats(-1e6, 1e6, allow_nan=False),
+    df=st.one_of(st.floats(-3, 1e5, allow_nan=False), st.integers(-2, 500).map(float)),
+    ncp=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(-60, 60)),
+)
+def test_the_noncentral_t_cdf_is_scipys(t: float, df: float, ncp: float) -> None:
+    """The CI of d_z calls special.nctdtr directly; it must be scipy's nct.cdf, number for
+    number (NaN where scipy gives NaN)."""
+    from scipy import stats
+
+    from outcomes.change.paired import _nct_cdf
+
+    ours, theirs = _nct_cdf(t, df, ncp), float(stats.nct.cdf(t, df, ncp))
+    assert ours == theirs or (math.isnan(ours) and math.isnan(theirs))

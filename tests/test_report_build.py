@@ -138,6 +138,35 @@ def test_running_in_process_leaves_the_caller_as_it_was(mini, stand_in, tmp_path
     assert build._HANDED == {}  # the handed-over inputs are released
 
 
+def _recorded(sources: list[str], tmp_path: Path) -> list:
+    from outcomes.report.execute import execute_in_process
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    execute_in_process(
+        nb, tmp_path, on_cell_start=lambda **_: None, on_cell_executed=lambda **_: None
+    )
+    return [c.outputs for c in nb.cells]
+
+
+def test_a_notebook_without_ipython_records_what_ipython_would(tmp_path):
+    """The report's notebook runs without IPython (no cell imports it); its outputs are the
+    ones IPython's capture records for the same cells (the reference: the same notebook whose
+    first cell also imports IPython, which sets up IPython's shell)."""
+    cells = [
+        "from outcomes.report.render import Section, show_html\nimport sys, warnings",
+        "print('to stdout'); print('to stderr', file=sys.stderr)",
+        "show_html('<p>shown</p>'); Section('A title').text('Some *text*.').show()",
+        "warnings.warn('a planted warning')\nshow_html('<p>after</p>'); print('end')",
+    ]
+    light = _recorded(cells, tmp_path)
+    reference = _recorded(["import IPython\n" + cells[0], *cells[1:]], tmp_path)
+    assert light == reference
+    assert "IPython.core.interactiveshell" not in json.dumps(light)  # nothing but the outputs
+    assert [o["output_type"] for o in light[2]] == ["display_data", "display_data"]
+    assert "a planted warning" in light[3][-1]["text"]
+
+
 def test_a_notebook_run_by_hand_cannot_name_inputs_that_were_not_handed_over():
     with pytest.raises(ReportBuildError, match="run by hand reads the config"):
         build.open_inputs("/tmp/checked_inputs.pickle", "unused.yaml")
@@ -209,6 +238,30 @@ def test_a_config_problem_writes_nothing(mini, stand_in, tmp_path):
     with pytest.raises(ConfigError, match="gendr"):
         build_report({**mini, "subgroups": ["gendr"]}, tmp_path / "report", progress=False)
     assert not (tmp_path / "report").exists()
+
+
+def test_a_build_loads_neither_ipython_nor_statsmodels_api(mini, tmp_path):
+    """The report's notebook runs without IPython and the fits take statsmodels' models from
+    their own modules: neither IPython nor statsmodels.api (about 420 modules) is imported."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(mini, default=str))
+    code = (
+        "import json, sys\n"
+        "from outcomes.report import build_report\n"
+        f"build_report(json.loads(open({str(config)!r}).read()), {str(tmp_path / 'r')!r}, "
+        "progress=False)\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert "outcomes.report.sections.evaluation" in loaded  # the notebook did run
+    assert "statsmodels.regression.linear_model" in loaded  # and fitted models
+    assert not {m for m in loaded if m == "IPython" or m.startswith("IPython.")}
+    assert "statsmodels.api" not in loaded and "statsmodels.formula.api" not in loaded
 
 
 def test_the_real_notebook_reads_no_file_and_filters_no_warning():

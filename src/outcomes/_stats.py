@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -19,20 +20,35 @@ def wilson_ci(count, nobs, confidence: float = 0.95) -> tuple[np.ndarray, np.nda
         >>> round(float(lo), 5), round(float(hi), 5)
         (0.25529, 0.36621)
     """
-    from statsmodels.stats.proportion import proportion_confint  # statsmodels loads on first use
-
     count = np.asarray(count, dtype=float)
     nobs = np.asarray(nobs, dtype=float)
     if np.any(count < 0) or np.any(count > nobs):
         raise ValueError("wilson_ci: counts must lie between 0 and the number of observations")
     safe_n = np.where(nobs > 0, nobs, 1.0)
-    lo, hi = proportion_confint(count, safe_n, alpha=1 - confidence, method="wilson")
+    # statsmodels' proportion_confint(method="wilson"), operation for operation (the same
+    # bits; tests/test_stats_helpers.py holds it to statsmodels): its normal quantile is looked
+    # up once per confidence here, not on every call (a report makes about 90 calls)
+    q_ = count / safe_n
+    crit = _normal_isf((1 - confidence) / 2.0)
+    crit2 = crit**2
+    denom = 1 + crit2 / safe_n
+    center = (q_ + crit2 / (2 * safe_n)) / denom
+    dist = crit * np.sqrt(q_ * (1.0 - q_) / safe_n + crit2 / (4.0 * safe_n**2))
+    dist /= denom
+    lo = np.clip(center - dist, 0, 1)
+    hi = np.clip(center + dist, 0, 1)
     # Wilson bounds are exactly 0 at count 0 (and 1 at count n); remove rounding residue.
     lo = np.where(count == 0, 0.0, lo)
     hi = np.where(count == nobs, 1.0, hi)
     lo = np.where(nobs > 0, lo, np.nan)
     hi = np.where(nobs > 0, hi, np.nan)
     return lo, hi
+
+
+@functools.lru_cache(maxsize=32)
+def _normal_isf(q: float) -> float:
+    """``scipy.stats.norm.isf(q)``, remembered (a handful of confidence levels per process)."""
+    return stats.norm.isf(q)
 
 
 # ----------------------------------------------------------------------------- McNemar

@@ -1139,11 +1139,10 @@ def _ols_cluster(
     frame: pd.DataFrame, formula: str, terms: dict[str, np.ndarray], confidence: float
 ) -> dict[str, dict]:
     """OLS with school-clustered SEs (CR1, t with G - 1 df); linear combinations in ``terms``."""
-    import statsmodels.api as sm
-    import statsmodels.formula.api as smf
+    from ._internal import sm
 
     design = _design(frame, formula)
-    model = sm.OLS(*design) if design is not None else smf.ols(formula, frame)
+    model = sm.OLS(*design) if design is not None else sm.ols(formula, frame)
     res, msg = _capture(
         model.fit, cov_type="cluster", cov_kwds={"groups": frame["cluster"].to_numpy()}, use_t=True
     )
@@ -1173,8 +1172,7 @@ def _gee(
     frame: pd.DataFrame, formula: str, term: str, binary: bool, confidence: float, cov_type: str
 ) -> dict:
     """GEE with an exchangeable working correlation within schools and robust SEs."""
-    import statsmodels.api as sm
-    import statsmodels.formula.api as smf
+    from ._internal import sm
 
     family = sm.families.Binomial() if binary else sm.families.Gaussian()
     g = int(frame["cluster"].nunique())
@@ -1188,7 +1186,7 @@ def _gee(
             *design, groups=frame["cluster"], family=family, cov_struct=sm.cov_struct.Exchangeable()
         )
     else:
-        model = smf.gee(
+        model = sm.gee(
             formula,
             groups="cluster",
             data=frame,

@@ -72,7 +72,7 @@ def _design(frame: pd.DataFrame, model: str) -> pd.DataFrame:
 
 def _gee(frame: pd.DataFrame, model: str, weighted: bool, cov_type: str):
     """A gaussian identity GEE by school; (result, warning text) or (None, why not)."""
-    import statsmodels.api as sm
+    from ._internal import sm
 
     cov = sm.cov_struct.Independence() if weighted else sm.cov_struct.Exchangeable()
     kw = {"weights": frame["w"].to_numpy()} if weighted else {}

@@ -369,11 +369,28 @@ def to_timestamp(value: object, name: str, *, dayfirst: bool = True) -> pd.Times
                 f"{name} must be a date such as '2024-04-01', not {value!r} ({why})"
             )
         return when
-    got = read_dates(pd.Series([value], dtype=object), column=name, dayfirst=dayfirst)
-    if len(got.issues) or pd.isna(got.values.iloc[0]):
-        why = got.issues["reason"].iloc[0] if len(got.issues) else "missing"
+    if type(value) in (_dt.date, _dt.datetime, pd.Timestamp):
+        when, why = _object_date(value)
+    else:
+        when, why = _one_date(value, dayfirst)
+    if when is None:
         raise OutcomesError(f"{name} must be a date such as '2024-04-01', not {value!r} ({why})")
-    return pd.Timestamp(got.values.iloc[0])
+    return when
+
+
+def _one_date(value: object, dayfirst: bool) -> tuple[pd.Timestamp | None, str]:
+    """One cell read by :func:`read_dates`: ``(timestamp, "")`` or ``(None, reason)``."""
+    got = read_dates(pd.Series([value], dtype=object), column="v", dayfirst=dayfirst)
+    if len(got.issues) or pd.isna(got.values.iloc[0]):
+        return None, got.issues["reason"].iloc[0] if len(got.issues) else "missing"
+    return pd.Timestamp(got.values.iloc[0]), ""
+
+
+@functools.lru_cache(maxsize=256)
+def _object_date(value: _dt.date | pd.Timestamp) -> tuple[pd.Timestamp | None, str]:
+    """:func:`_one_date` of a date object (``dayfirst`` plays no part), remembered: a report
+    passes the same extract and period dates to many verbs."""
+    return _one_date(value, True)
 
 
 @functools.lru_cache(maxsize=4096)

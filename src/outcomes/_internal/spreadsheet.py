@@ -65,13 +65,27 @@ def neutralise_frame(data: pd.DataFrame) -> pd.DataFrame:
         >>> neutralise_frame(pd.DataFrame({"x": ["=1+1", "a"], "n": [-1, 2]})).to_dict("list")
         {'x': ["'=1+1", 'a'], 'n': [-1, 2]}
     """
-    out = data.copy()
-    out.attrs = {}
-    for c in out.columns:
-        col = out[c]
+    cols = []
+    for j in range(data.shape[1]):
+        col = data.iloc[:, j]
         if _may_hold_text(col):
-            out[c] = col.astype(object).map(neutralise, na_action="ignore")
-    out.columns = [neutralise(c) for c in out.columns]
+            col = col.astype(object).map(neutralise, na_action="ignore")
+        cols.append(col)
+    return columns_frame(data, cols, [neutralise(c) for c in data.columns])
+
+
+def columns_frame(data: pd.DataFrame, cols: list[pd.Series], names: list) -> pd.DataFrame:
+    """A new frame of ``cols`` (columns of ``data``, some replaced) named ``names``, with
+    ``data``'s index and no attrs: one construction, not a copy and a write per column (a
+    report writes 62 small tables)."""
+    if not cols or not data.index.is_unique:  # nothing to join, or labels concat cannot align
+        out = data.copy()
+        for j, col in enumerate(cols):
+            out.isetitem(j, col.array)
+    else:
+        out = pd.concat(cols, axis=1, ignore_index=True)
+    out.attrs = {}
+    out.columns = names
     return out
 
 

@@ -161,6 +161,24 @@ def hedges_j(df: float) -> float:
     )
 
 
+def _nct_cdf(t: float, df: float, ncp: float) -> float:
+    """``scipy.stats.nct.cdf(t, df, ncp)`` for one finite ``t``: the same number.
+
+    ``stats.nct.cdf`` checks and broadcasts its arguments, then evaluates
+    ``special.nctdtr(df, ncp, t)`` where ``df > 0`` and ``ncp`` is not NaN (NaN elsewhere);
+    the checks cost about twenty times the evaluation, and the CI below evaluates the cdf
+    some 30 times per row (about 1,200 times in the demo report).
+
+    Example:
+        >>> from scipy import stats
+        >>> _nct_cdf(1.5, 9.0, 0.7) == float(stats.nct.cdf(1.5, 9.0, 0.7))
+        True
+    """
+    if not df > 0 or math.isnan(ncp):
+        return math.nan
+    return float(special.nctdtr(df, ncp, t))
+
+
 def _nct_ci(t: float, df: float, n: int, confidence: float) -> tuple[float, float]:
     """CI of d_z by inverting the noncentral t: find ncp with P(T <= t | ncp) = 1-α/2, α/2."""
     if not np.isfinite(t):
@@ -168,7 +186,7 @@ def _nct_ci(t: float, df: float, n: int, confidence: float) -> tuple[float, floa
     alpha = 1 - confidence
 
     def cdf(ncp: float) -> float:
-        v = float(stats.nct.cdf(t, df, ncp))
+        v = _nct_cdf(t, df, ncp)
         if math.isnan(v):
             # scipy's nct loses accuracy far in the tails; there the cdf is 1 (ncp far below t)
             # or 0 (far above), which is all the bracketing and the root finder need.
@@ -186,7 +204,7 @@ def _nct_ci(t: float, df: float, n: int, confidence: float) -> tuple[float, floa
                 lo, hi = sorted((near, far))
                 root = optimize.brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=500)
                 # a root that scipy cannot evaluate (extreme t) is no root: report NaN
-                raw = float(stats.nct.cdf(t, df, root))
+                raw = _nct_cdf(t, df, root)
                 return root if abs(raw - target) < 1e-6 else math.nan
             near, step = far, step * 2
             far = near + direction * step

@@ -779,8 +779,11 @@ def _format_validation_error(path: str, err: ValidationError) -> str:
 
 
 # -------------------------------------------------------------------- loading
+@functools.cache
 def _builtin_dir() -> Path:
-    """Folder of the bundled instrument YAML files (inside the wheel, or the repo checkout)."""
+    """Folder of the bundled instrument YAML files (inside the wheel, or the repo checkout).
+    Found once per process (a report looks instruments up about 170 times); a failure is not
+    remembered."""
     packaged = resources.files("outcomes") / "instrument_files"
     if packaged.is_dir():
         return Path(str(packaged))

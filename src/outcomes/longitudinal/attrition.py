@@ -271,7 +271,7 @@ def _categorical_row(name: str, values: pd.Series, done: pd.Series) -> tuple[dic
 
 def _logistic(ch: pd.DataFrame, demographics: list[str], kinds: dict[str, str], confidence):
     """Logit of dropping out on baseline score and characteristics; odds ratios with CIs."""
-    import statsmodels.api as sm
+    from .._internal import sm
 
     notes: list[str] = []
     # A level in which every child has the same status separates perfectly and sends its

@@ -416,8 +416,9 @@ def impute_change(
     """
     # The body keeps its pre-glossary names (docs/contributing.md, argument names).
     child, school = person_id, cluster
-    import statsmodels.api as sm
     from statsmodels.imputation.mice import MICE, MICEData
+
+    from .._internal import sm
 
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     auxiliary = [auxiliary] if isinstance(auxiliary, str) else list(auxiliary)

@@ -450,15 +450,17 @@ def _hide_zeros(t: pd.DataFrame, zeros: dict, percentages: Mapping, means: Mappi
 def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
     """Write a table as CSV: missing values as the not-applicable symbol, as in the HTML, and
     text that a spreadsheet could run as a formula written as text."""
-    from .._internal.spreadsheet import write_csv
+    from .._internal.spreadsheet import columns_frame, write_csv
 
-    out = df.copy()
-    out.attrs = {}
-    for c in out.columns:
+    cols = []
+    for j in range(df.shape[1]):
+        col = df.iloc[:, j]
         # beyond 6 significant figures the digits follow summation order (the random
         # pseudonyms), not the data; released statistics are rounded well before that anyway
-        if out[c].dtype.kind == "f" or out[c].dtype == object:
-            out[c] = out[c].map(_six_figures)
+        if col.dtype.kind == "f" or col.dtype == object:
+            col = col.map(_six_figures)
+        cols.append(col)
+    out = columns_frame(df, cols, list(df.columns))
     return write_csv(out, Path(folder) / f"{name}.csv", na_rep=NOT_APPLICABLE)
 
 

@@ -19,7 +19,22 @@ import pandas as pd
 from .labels import readable_frame
 from .release import ReleasedTable, save_csv
 
-__all__ = ["Figure", "Note", "Section", "Table", "Text", "save_csv", "title_block"]
+__all__ = ["Figure", "Note", "Section", "Table", "Text", "save_csv", "show_html", "title_block"]
+
+#: the display outputs of the notebook cell being run by :func:`outcomes.report.execute.
+#: execute_in_process` without IPython (HTML shown is appended here), or None: IPython's display
+_recording: list[str] | None = None
+
+
+def show_html(markup: str) -> None:
+    """Show HTML in the report notebook: recorded for the page when the build runs the notebook
+    in its own process, otherwise IPython's ``display`` (Jupyter)."""
+    if _recording is not None:
+        _recording.append(markup)
+        return
+    from IPython.display import HTML, display
+
+    display(HTML(markup))
 
 
 def _md_inline(text: str) -> str:
@@ -237,9 +252,7 @@ class Section:
         """Display in a notebook (the report notebook calls this for every section)."""
         if self.omitted:
             return
-        from IPython.display import HTML, display
-
-        display(HTML(self.to_html()))
+        show_html(self.to_html())
 
 
 def title_block(evaluation: object, generated: str = "") -> str:
