@@ -14,11 +14,14 @@ as `outcomes report` does, and reports its phases:
 
 The floor is the work no build can avoid, measured in the same run: a fresh interpreter
 importing numpy, pandas, pyarrow, matplotlib and the statsmodels models the build fits with
-(``outcomes._internal.sm``); reading every input file with ``pyarrow.csv``; the build's own genuine model fits (``model_fits`` above); six figures drawn
-and saved as PNG; and the report's HTML written to disk. Targets: demo within 2x its floor,
-20x under 15 s, 100x under 60 s. Beside the seconds: the CPU time of the build and of the
-floor (``process_time``, imports included) and their ratio, which other jobs on a shared
-machine change far less than the seconds; and the load average.
+(``outcomes._internal.sm``); reading every input file with ``pyarrow.csv``; the build's own
+genuine model fits (``model_fits`` above); six figures drawn and saved as PNG; and the report's
+HTML written to disk. The report draws more figures than six (ten on the demo), each of which
+no build can skip, so the same floor with as many figures as the build drew is reported beside
+it (``ratio_to_floor_figures_as_built``); the targets are read on the issue's six-figure floor.
+Targets: demo within 2x its floor, 20x under 15 s, 100x under 60 s. Beside the seconds: the CPU
+time of the build and of the floor (``process_time``, imports included) and their ratio, which
+other jobs on a shared machine change far less than the seconds; and the load average.
 """
 
 from __future__ import annotations
@@ -94,6 +97,13 @@ page = ex.page_html
 ex.page_html = timed("page", page)
 import nbformat
 nbformat.write = timed("notebook", nbformat.write)
+import outcomes.report.render as rd
+figures = [0]
+png = rd._png
+def counted(fig):
+    figures[0] += 1
+    return png(fig)
+rd._png = counted
 
 s = time.perf_counter()
 html = b.build_report(sys.argv[1], sys.argv[2], progress=False)
@@ -102,7 +112,7 @@ phases["sections"] -= phases["analyses"]  # the release is computed in the first
 phases["write"] = phases.pop("page") + phases.pop("notebook")
 phases["model_fits"] = fit["seconds"]
 print(json.dumps({"total_seconds": total, "cpu_seconds": time.process_time(),
-                  "model_fits_cpu": fit["cpu"], "phases": phases,
+                  "model_fits_cpu": fit["cpu"], "phases": phases, "figures": figures[0],
                   "html_bytes": html.stat().st_size}))
 """
 
@@ -128,8 +138,9 @@ rows = 0
 for path in json.loads(sys.argv[1]):
     rows += pyarrow.csv.read_csv(path).num_rows
 t_read = time.perf_counter() - s
-s = time.perf_counter()
-for k in range(6):
+drawn = []
+for k in range(max(6, int(sys.argv[4]))):
+    s, c = time.perf_counter(), time.process_time()
     fig = Figure(figsize=(7, 4))
     ax = fig.add_subplot()
     x = numpy.arange(12)
@@ -137,7 +148,10 @@ for k in range(6):
     ax.bar(x, numpy.cos(x) + 1, alpha=0.3)
     ax.set_title(f"figure {k}"); ax.set_xlabel("month"); ax.set_ylabel("value")
     fig.savefig(io.BytesIO(), format="png", dpi=100, bbox_inches="tight")
-t_figures = time.perf_counter() - s
+    drawn.append((time.perf_counter() - s, time.process_time() - c))
+t_figures = sum(w for w, _ in drawn[:6])
+t_as_built = sum(w for w, _ in drawn[: int(sys.argv[4])])
+cpu_beyond_six = sum(c for _, c in drawn[6:])
 s = time.perf_counter()
 with open(sys.argv[2], "rb") as f:
     page = f.read()
@@ -145,6 +159,7 @@ with open(sys.argv[3], "wb") as f:
     f.write(page)
 t_html = time.perf_counter() - s
 print(json.dumps({"import": t_import, "read_pyarrow": t_read, "six_figures": t_figures,
+                  "figures_as_built": t_as_built, "cpu_beyond_six": cpu_beyond_six,
                   "write_html": t_html, "rows_read": rows, "cpu_seconds": time.process_time()}))
 """
 
@@ -209,7 +224,11 @@ def run(sizes: list[int] | None = None) -> dict:
             build = _python(BUILD, str(config), str(report))
             html = report / "12_month_evaluation.html"
             floor_parts = _python(
-                FLOOR, json.dumps(_input_files(config)), str(html), str(tmp / "f.html")
+                FLOOR,
+                json.dumps(_input_files(config)),
+                str(html),
+                str(tmp / "f.html"),
+                str(build["figures"]),
             )
             floor = (
                 floor_parts["import"]
@@ -218,12 +237,19 @@ def run(sizes: list[int] | None = None) -> dict:
                 + floor_parts["six_figures"]
                 + floor_parts["write_html"]
             )
-            floor_cpu = floor_parts.pop("cpu_seconds") + build["model_fits_cpu"]
+            # the issue's floor draws six figures; the report draws more (ten on the demo),
+            # each unavoidable: the same floor with as many figures as the build drew
+            as_built = floor_parts.pop("figures_as_built")
+            floor_matched = floor - floor_parts["six_figures"] + as_built
+            cpu_beyond_six = floor_parts.pop("cpu_beyond_six")
+            floor_cpu = floor_parts.pop("cpu_seconds") - cpu_beyond_six + build["model_fits_cpu"]
             row = {
                 **build,
                 "floor_seconds": floor,
                 "floor_parts": {**floor_parts, "model_fits": build["phases"]["model_fits"]},
                 "ratio_to_floor": build["total_seconds"] / floor,
+                "floor_seconds_figures_as_built": floor_matched,
+                "ratio_to_floor_figures_as_built": build["total_seconds"] / floor_matched,
                 # CPU time (process_time, all threads) is what other jobs on the machine change
                 # least: the ratio to read on a loaded machine
                 "floor_cpu_seconds": floor_cpu,
