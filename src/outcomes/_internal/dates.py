@@ -284,12 +284,11 @@ def read_dates(
         reason[impossible] = "not a date: no such day or time in the calendar"
 
         # a column mixing formats: the cells not in the most common format are reported
-        fam = pd.Series(family[recognised & ~impossible])
-        counts = fam.value_counts()
-        if len(counts) > 1:
+        present = set(family[recognised & ~impossible])
+        if len(present) > 1:
             weight = codes[codes >= 0]
             per_unique = np.bincount(weight, minlength=m)
-            totals = {f: int(per_unique[(family == f) & ~impossible].sum()) for f in counts.index}
+            totals = {f: int(per_unique[(family == f) & ~impossible].sum()) for f in present}
             order = list(FAMILIES)
             main = max(totals, key=lambda f: (totals[f], -order.index(f)))
             odd = recognised & ~impossible & (family != main)
