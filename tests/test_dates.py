@@ -425,3 +425,25 @@ def test_report_lists_bad_dates_before_any_analysis(tmp_path):
     bad = _report_config(tmp_path, staff_dates=spoil)
     with pytest.raises(ConfigError, match=r"staff_survey: 1 cell\(s\) that are not dates: row 4"):
         load_inputs(load_config(bad))
+
+
+_DATE_ALPHABET = "0123456789/-. :TZ+abcJanMy\n\t\u0663\u00a0"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=_DATE_ALPHABET, max_size=22)), max_size=12))
+def test_date_patterns_match_as_str_fullmatch_does(values):
+    """read_dates tests its patterns with Python's re over the distinct values; pandas'
+    str.fullmatch / str.contains on arrow strings (what it used before) give the same cells."""
+    from outcomes._internal import dates as d
+
+    txt = pd.Series(values, dtype="string").str.strip()
+    arr = txt.to_numpy(dtype=object, na_value=None)
+    for pattern in (d._NUMBER, d._ISO, d._NUMERIC, d._NAMED):
+        want = txt.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+        assert d._matching(arr, pattern).tolist() == want.tolist(), pattern
+    want = txt.str.contains(d._HAS_ZONE).fillna(False).to_numpy(dtype=bool)
+    assert d._matching(arr, d._HAS_ZONE, search=True).tolist() == want.tolist()
+    assert np.fromiter((v == "" for v in arr), bool, len(arr)).tolist() == (
+        (txt == "").fillna(False).to_numpy(dtype=bool).tolist()
+    )

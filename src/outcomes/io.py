@@ -57,18 +57,14 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
             # separator (, ; tab) and encoding (UTF-8, UTF-16, cp1252) found as for imports
             f = open_text(p)
             try:
-                # one buffer read twice: each StringIO of the text is a copy of the whole file
-                buf = StringIO(f.text)
-                header = pd.read_csv(buf, sep=f.sep, nrows=0).columns
-                ids = {c: "string" for c in header if c in ID_COLUMNS}
-                buf.seek(0)
-                return pd.read_csv(buf, sep=f.sep, dtype=ids)
+                # one pass: read_csv ignores the id columns the file does not have
+                ids = dict.fromkeys(ID_COLUMNS, "string")
+                return pd.read_csv(StringIO(f.text), sep=f.sep, dtype=ids)
             except (ValueError, pd.errors.ParserError) as e:
                 raise OutcomesError(f"{p}: could not be read as csv ({f.how()}): {e}") from None
         if kind == "excel":
             try:
-                header = pd.read_excel(p, sheet_name=sheet, nrows=0).columns
-                ids = {c: "string" for c in header if c in ID_COLUMNS}
+                ids = dict.fromkeys(ID_COLUMNS, "string")  # those the sheet lacks are ignored
                 table = pd.read_excel(p, sheet_name=sheet, dtype=ids)
             except Exception as e:  # a damaged workbook raises zipfile / zlib / XML errors
                 raise OutcomesError(excel_read_error(p, e)) from None

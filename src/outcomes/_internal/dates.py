@@ -121,6 +121,18 @@ def _serials(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, ~ok
 
 
+def _matching(values: np.ndarray, pattern: str, *, search: bool = False) -> np.ndarray:
+    """Which text ``values`` (object, ``None`` for none) match ``pattern`` whole (or contain it,
+    ``search=True``), by Python's ``re``: what ``str.fullmatch`` on arrow strings falls back to
+    for these patterns anyway, without its per-call parse of the pattern to choose an engine
+    (about a millisecond a call, more than matching a column's distinct values costs)."""
+    compiled = re.compile(pattern)
+    test = compiled.search if search else compiled.fullmatch
+    return np.fromiter(
+        (v is not None and test(v) is not None for v in values), dtype=bool, count=len(values)
+    )
+
+
 def _numeric_text(txt: pd.Series, dayfirst: bool) -> pd.Series:
     """``d/m/y`` (or ``m/d/y``) text -> datetimes; impossible dates give NaT.
 
@@ -216,8 +228,9 @@ def read_dates(
             out[np.flatnonzero(is_date)[tz]] = local.to_numpy(dtype=UNIT)
 
     txt = u.where(kinds == "text").astype("string").str.strip()
-    blank |= (txt == "").fillna(False).to_numpy(dtype=bool)
-    number_text = txt.str.fullmatch(_NUMBER).fillna(False).to_numpy(dtype=bool)
+    txt_values = txt.to_numpy(dtype=object, na_value=None)
+    blank |= np.fromiter((v == "" for v in txt_values), dtype=bool, count=m)
+    number_text = _matching(txt_values, _NUMBER)
     is_number = (kinds == "number") | number_text
     if is_number.any():
         nums = pd.to_numeric(u.where(kinds == "number", txt), errors="coerce")
@@ -242,11 +255,12 @@ def read_dates(
         family[text] = "given"
         reason[text & got.isna().to_numpy()] = f"not a date in the format {date_format!r}"
     elif text.any():
-        iso = text & txt.str.fullmatch(_ISO).fillna(False).to_numpy(dtype=bool)
-        numeric = text & txt.str.fullmatch(_NUMERIC).fillna(False).to_numpy(dtype=bool)
-        named = text & txt.str.fullmatch(_NAMED).fillna(False).to_numpy(dtype=bool)
+        candidates = np.where(text, txt_values, None)
+        iso = text & _matching(candidates, _ISO)
+        numeric = text & _matching(candidates, _NUMERIC)
+        named = text & _matching(candidates, _NAMED)
         if iso.any():
-            zoned = iso & txt.str.contains(_HAS_ZONE).fillna(False).to_numpy(dtype=bool)
+            zoned = iso & _matching(np.where(iso, txt_values, None), _HAS_ZONE, search=True)
             aware |= zoned
             plain = iso & ~zoned
             if plain.any():
@@ -270,12 +284,11 @@ def read_dates(
         reason[impossible] = "not a date: no such day or time in the calendar"
 
         # a column mixing formats: the cells not in the most common format are reported
-        fam = pd.Series(family[recognised & ~impossible])
-        counts = fam.value_counts()
-        if len(counts) > 1:
+        present = set(family[recognised & ~impossible])
+        if len(present) > 1:
             weight = codes[codes >= 0]
             per_unique = np.bincount(weight, minlength=m)
-            totals = {f: int(per_unique[(family == f) & ~impossible].sum()) for f in counts.index}
+            totals = {f: int(per_unique[(family == f) & ~impossible].sum()) for f in present}
             order = list(FAMILIES)
             main = max(totals, key=lambda f: (totals[f], -order.index(f)))
             odd = recognised & ~impossible & (family != main)

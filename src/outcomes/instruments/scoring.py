@@ -650,6 +650,7 @@ def _prepare(
     labels = data.index.to_numpy()
     # Canonical codes cost a pass per item, so only items that gate a scale get them.
     gates = {fv.when.item for sc in inst.scales for fv in sc.fixed_values}
+    coders = _item_coders(inst, coding)
     encoded: dict[str, _Encoded] = {}
     issue_parts: list[pd.DataFrame] = []
     for it in inst.coded_items:
@@ -658,7 +659,7 @@ def _prepare(
             encoded[it.id] = _Encoded(np.zeros(n, bool), np.zeros(n), np.full(n, np.nan), empty, [])
             continue
         src = item_columns[it.id]
-        coder = _coder(it, inst.response_sets[it.response_set], coding)
+        coder = coders[it.id]
         col = data[src]
         enc = coder.encode(col, want_canon=want_codes or it.id in gates)
         encoded[it.id] = enc
@@ -692,9 +693,34 @@ def _use_kernel(n_rows: int) -> bool:
     return _slots.kernel() is not None
 
 
-#: _slot_coders' results by (id of the instrument, coding), with the instrument itself so
-#: that an id reused by a later object is never mistaken for it (instruments are immutable)
-_CODERS: dict[tuple[int, str | None], tuple[Instrument, dict | None]] = {}
+#: coders built for an instrument, by (id of the instrument, coding, which path), with the
+#: instrument itself so that an id reused by a later object is never mistaken for it
+#: (instruments and coders are immutable)
+_CODERS: dict[tuple[int, str | None, str], tuple[Instrument, dict | None]] = {}
+
+
+def _cached_coders(inst: Instrument, coding: str | None, path: str, build) -> dict | None:
+    key = (id(inst), coding, path)
+    hit = _CODERS.get(key)
+    if hit is not None and hit[0] is inst:
+        return hit[1]
+    if len(_CODERS) > 64:
+        _CODERS.clear()
+    _CODERS[key] = (inst, build(inst, coding))
+    return _CODERS[key][1]
+
+
+def _item_coders(inst: Instrument, coding: str | None) -> dict[str, _ItemCoder | _ContinuousCoder]:
+    """Per coded item its coder for the numpy path, built once per instrument and coding (a
+    report scores the same instruments many times)."""
+    return _cached_coders(
+        inst,
+        coding,
+        "numpy",
+        lambda i, c: {
+            it.id: _coder(it, i.response_sets[it.response_set], c) for it in i.coded_items
+        },
+    )
 
 
 def _slot_coders(
@@ -702,14 +728,7 @@ def _slot_coders(
 ) -> dict[str, tuple[_ItemCoder, _slots.PackedItem]] | None:
     """Per coded item its coder and packed tables, or None when the slot path cannot score
     this instrument (continuous answers, codes that are not small integers)."""
-    key = (id(inst), coding)
-    hit = _CODERS.get(key)
-    if hit is not None and hit[0] is inst:
-        return hit[1]
-    if len(_CODERS) > 64:
-        _CODERS.clear()
-    _CODERS[key] = (inst, _build_slot_coders(inst, coding))
-    return _CODERS[key][1]
+    return _cached_coders(inst, coding, "slots", _build_slot_coders)
 
 
 def _build_slot_coders(

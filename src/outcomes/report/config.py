@@ -422,13 +422,14 @@ class EvaluationConfig(_Model):
             named = {n: getattr(self.tables, n) for n in ("referrals", *SCHOOL_TABLES)}
             named.update({f"responses:{i}": t for i, t in self.tables.responses.items()})
             return {k: self.store_path / v for k, v in named.items() if v}
+        base = self.base_dir  # resolved once (it asks the file system), not per table
         files: dict[str, Path] = {}
         for name in ("referrals", *SCHOOL_TABLES):
             rel = getattr(self.tables, name)
             if rel:
-                files[name] = self.path(rel)
+                files[name] = base / rel
         for inst, rel in self.tables.responses.items():
-            files[f"responses:{inst}"] = self.path(rel)
+            files[f"responses:{inst}"] = base / rel
         return files
 
 

@@ -305,8 +305,9 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
     problems = run.problems
     inputs = Inputs(cfg)
     raw = _read_all(cfg, problems, inputs.hashes)
+    files = cfg.input_files()
     if not cfg.store:
-        for label, path in cfg.input_files().items():
+        for label, path in files.items():
             if path.is_file():
                 inputs.hashes[label] = sha256(path)
 
@@ -320,7 +321,7 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
         "staff_survey": (cfg.staff_survey.instrument,),
     }
     for table, ids in needed.items():
-        if cfg.input_files().get(table) is not None:
+        if files.get(table) is not None:
             for inst_id in ids:
                 _instrument(inst_id, table, problems)
     problems += check_names(cfg, raw)
