@@ -79,3 +79,83 @@ def test_reliable_summary_frame_as_row_dicts(pairs, by, cutoff, harmed):
         warnings.simplefilter("ignore")
         s = reliable_change_summary(rc, by=groups)
     pd.testing.assert_frame_equal(s.to_frame(), _summary_rows(s), check_exact=True)
+
+
+def _long_scores_by_measure(sc: pd.DataFrame, meas: pd.DataFrame):
+    """outcome_metric._long_scores as it was: a frame per measure, concatenated."""
+    from outcomes.change.outcome_metric import _take
+
+    parts, srcs, midxs = [], [], []
+    inst_col = sc["instrument"].astype(str).to_numpy()
+    if "rater" in sc.columns:
+        rater = sc["rater"].astype("string").str.strip().str.lower()
+        rater = rater.mask(rater == "")
+    else:
+        rater = pd.Series(pd.NA, index=sc.index, dtype="string")
+    rater = rater.astype("str")
+    keep = [c for c in ("referral_id", "person_id") if c in sc.columns]
+    dates = sc["date"].to_numpy()
+    for k, m in enumerate(meas.itertuples(index=False)):
+        rows = np.flatnonzero(inst_col == str(m.instrument))
+        num = pd.to_numeric(sc[m.scale], errors="coerce")
+        part = pd.DataFrame(
+            {
+                "row": sc.index[rows],
+                **{c: _take(sc[c], rows) for c in keep},
+                "instrument": m.instrument,
+                "rater": rater.iloc[rows].fillna(m.respondent).array,
+                "scale": m.scale,
+                "date": dates[rows],
+                "value": num.to_numpy(dtype=float, na_value=np.nan)[rows],
+                "threshold": m.threshold,
+                "higher_is_better": m.higher_is_better,
+            }
+        )
+        parts.append(part)
+        srcs.append(rows)
+        midxs.append(np.full(len(rows), k))
+    long = pd.concat(parts, ignore_index=True)
+    return long, np.concatenate(srcs), np.concatenate(midxs)
+
+
+SCORE = st.tuples(
+    st.sampled_from(["sdq_parent", "sdq_teacher", "gbo"]),
+    st.sampled_from(["parent", " Teacher", "", None, "self"]),
+    st.one_of(st.none(), st.integers(0, 10)),
+    st.sampled_from(["r1", "r2", None]),
+    st.integers(0, 3),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(SCORE, min_size=1, max_size=30),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(["range", "text"]),
+)
+def test_long_scores_as_frames_per_measure(records, with_rater, ids_as_text, index):
+    from outcomes.change.outcome_metric import _long_scores, _measures_of
+
+    sc = pd.DataFrame(
+        {
+            "referral_id": [r[3] for r in records],
+            "person_id": [f"p{r[4]}" if ids_as_text else r[4] for r in records],
+            "instrument": [r[0] for r in records],
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta([r[4] for r in records], "D"),
+            "emotional": [np.nan if r[2] is None else float(r[2]) for r in records],
+            "goal_1": [r[2] for r in records],
+        }
+    )
+    if with_rater:
+        sc["rater"] = [r[1] for r in records]
+    if index == "text":
+        sc.index = [f"row{i}" for i in range(len(sc))]
+    meas = _measures_of(list(pd.unique(sc["instrument"])), sc.columns)
+    if meas.empty:
+        return
+    new, new_src, new_m = _long_scores(sc, meas)
+    old, old_src, old_m = _long_scores_by_measure(sc, meas)
+    pd.testing.assert_frame_equal(new, old, check_exact=True)
+    np.testing.assert_array_equal(new_src, old_src)
+    np.testing.assert_array_equal(new_m, old_m)
