@@ -552,7 +552,8 @@ def _select(
     cand_pos = np.flatnonzero(eligible)
     o = np.lexsort((t[cand_pos], off[cand_pos], g[cand_pos]))
     cand_pos = cand_pos[o]
-    first_of_g = np.r_[True, g[cand_pos][1:] != g[cand_pos][:-1]]
+    # (sliced: with no eligible record at all there is no first one either)
+    first_of_g = np.r_[True, g[cand_pos][1:] != g[cand_pos][:-1]][: len(cand_pos)]
     chosen = cand_pos[first_of_g]
     reason[idx[cand_pos[~first_of_g]]] = _R[NOT_NEAREST]
     has_fu = np.isin(g, g[chosen])
