@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from outcomes._stats import wilson_ci
+from outcomes.change.pairing import pair_waves
 from outcomes.change.reliable import reliable_change, reliable_change_summary
 
 PAIR = st.tuples(
@@ -159,3 +160,107 @@ def test_long_scores_as_frames_per_measure(records, with_rater, ids_as_text, ind
     pd.testing.assert_frame_equal(new, old, check_exact=True)
     np.testing.assert_array_equal(new_src, old_src)
     np.testing.assert_array_equal(new_m, old_m)
+
+
+def _build_pairs_by_columns(
+    scores, rec, g, base_idx, fu_idx, series_cols, codes, vpos, date_col, wave_col
+) -> pd.DataFrame:
+    """pairing._build_pairs as it was: columns written one at a time, concat, then sorted."""
+    from outcomes.change.pairing import _row_labels
+
+    at_b, at_f = rec.pos[base_idx], rec.pos[fu_idx]
+    keys = [c for c in series_cols if c != "scale"]
+    b = scores[keys].take(at_b).reset_index(drop=True)
+    b["scale"] = rec.scale_text(base_idx)
+    b["pre"] = rec.value[base_idx]
+    labels = _row_labels(scores)
+    b["row_pre"] = labels.take(at_b)
+    b["_g"] = g[base_idx]
+    f = pd.DataFrame({"_g": g[fu_idx], "post": rec.value[fu_idx]})
+    f["row_post"] = labels.take(at_f)
+    for col, name in ((date_col, "date"), (wave_col, "wave")):
+        if col:
+            b[f"{name}_pre"] = scores[col].take(at_b).reset_index(drop=True)
+            f[f"{name}_post"] = scores[col].take(at_f).reset_index(drop=True)
+    out = pd.concat([b, f.drop(columns="_g")], axis=1).drop(columns="_g")
+    out["change"] = out["post"] - out["pre"]
+    if date_col:
+        out["days_between"] = (out["date_post"] - out["date_pre"]) / pd.Timedelta(days=1)
+    else:
+        out["days_between"] = np.nan
+    first = [*series_cols, "pre", "post", "change"]
+    rest = [
+        c
+        for c in (
+            "date_pre",
+            "date_post",
+            "days_between",
+            "wave_pre",
+            "wave_post",
+            "row_pre",
+            "row_post",
+        )  # fmt: skip
+        if c in out.columns
+    ]
+    where = np.searchsorted(vpos, base_idx)
+    order = np.lexsort([codes[c][where] for c in reversed(series_cols)])
+    return out[first + rest].iloc[order].reset_index(drop=True)
+
+
+WAVE_RECORD = st.tuples(
+    st.integers(0, 5),  # person
+    st.sampled_from(["self", "parent"]),
+    st.integers(0, 8),  # day x 30
+    st.one_of(st.none(), st.integers(0, 6)),
+    st.one_of(st.none(), st.integers(0, 6)),
+    st.sampled_from(["baseline", "followup", "mid"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(WAVE_RECORD, min_size=1, max_size=30),
+    st.sampled_from(["first_last", "nearest", "waves", "undated"]),
+    st.booleans(),
+)
+def test_pair_waves_pairs_as_column_by_column(records, rule, text_index):
+    import outcomes.change.pairing as pairing
+
+    sc = pd.DataFrame(
+        {
+            "person_id": [f"p{r[0]}" for r in records],
+            "instrument": "gbo",
+            "rater": [r[1] for r in records],
+            "date": [pd.Timestamp("2024-01-01") + pd.Timedelta(days=30 * r[2]) for r in records],
+            "wave": [r[5] for r in records],
+            "goal_1": [np.nan if r[3] is None else float(r[3]) for r in records],
+            "goal_2": [np.nan if r[4] is None else float(r[4]) for r in records],
+        }
+    )
+    if text_index:
+        sc.index = [f"r{i}" for i in range(len(sc))]
+    kw: dict = {"rule": rule, "keys": ["instrument", "rater"]}
+    if rule == "nearest":
+        kw |= {"target_days": 90, "window_days": 60}
+    elif rule == "waves":
+        kw |= {"baseline": "baseline", "followup": "followup"}
+    elif rule == "undated":
+        sc = sc.drop(columns="date").assign(wave=[r[2] for r in records])
+        kw["rule"] = "first_last"
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pair_waves(sc, scales=["goal_1", "goal_2"], **kw)
+
+    if rule == "waves" and not {"baseline", "followup"} <= set(sc["wave"]):
+        return
+    new = run()
+    new_build = pairing._build_pairs
+    pairing._build_pairs = _build_pairs_by_columns
+    try:
+        old = run()
+    finally:
+        pairing._build_pairs = new_build
+    pd.testing.assert_frame_equal(new.pairs, old.pairs, check_exact=True)
+    pd.testing.assert_frame_equal(new.records, old.records, check_exact=True)

@@ -594,45 +594,31 @@ def _combine(codes: list[np.ndarray]) -> np.ndarray:
 def _build_pairs(
     scores, rec, g, base_idx, fu_idx, series_cols, codes, vpos, date_col, wave_col
 ) -> pd.DataFrame:
-    # the text columns are taken from the scores for the pairs' records only
-    at_b, at_f = rec.pos[base_idx], rec.pos[fu_idx]
-    keys = [c for c in series_cols if c != "scale"]
-    b = scores[keys].take(at_b).reset_index(drop=True)
-    b["scale"] = rec.scale_text(base_idx)
-    b["pre"] = rec.value[base_idx]
-    labels = _row_labels(scores)
-    b["row_pre"] = labels.take(at_b)
-    b["_g"] = g[base_idx]
-    f = pd.DataFrame({"_g": g[fu_idx], "post": rec.value[fu_idx]})
-    f["row_post"] = labels.take(at_f)
-    for col, name in ((date_col, "date"), (wave_col, "wave")):
-        if col:
-            b[f"{name}_pre"] = scores[col].take(at_b).reset_index(drop=True)
-            f[f"{name}_post"] = scores[col].take(at_f).reset_index(drop=True)
     # every rule returns baselines and follow-ups in the same series order: pair by position
-    if len(b) != len(f) or not np.array_equal(b["_g"].to_numpy(), f["_g"].to_numpy()):
+    if len(base_idx) != len(fu_idx) or not np.array_equal(g[base_idx], g[fu_idx]):
         raise AssertionError("pair_waves: baselines and follow-ups out of step")  # a bug
-    out = pd.concat([b, f.drop(columns="_g")], axis=1).drop(columns="_g")
-    out["change"] = out["post"] - out["pre"]
-    if date_col:
-        out["days_between"] = (out["date_post"] - out["date_pre"]) / pd.Timedelta(days=1)
-    else:
-        out["days_between"] = np.nan
-    first = [*series_cols, "pre", "post", "change"]
-    rest = [
-        c
-        for c in (
-            "date_pre",
-            "date_post",
-            "days_between",
-            "wave_pre",
-            "wave_post",
-            "row_pre",
-            "row_post",
-        )
-        if c in out.columns
-    ]
-    # sorted by the series columns: their sorted codes (rows of b are valid records)
+    # sorted by the series columns: their sorted codes (rows of b are valid records). The
+    # pairs are put in that order first, so each column is taken once, in its final place,
+    # and the frame is built once (a column written at a time, then a concat and a sort of
+    # every column, cost more than the pairing).
     where = np.searchsorted(vpos, base_idx)
     order = np.lexsort([codes[c][where] for c in reversed(series_cols)])
-    return out[first + rest].iloc[order].reset_index(drop=True)
+    base_idx, fu_idx = base_idx[order], fu_idx[order]
+    at_b, at_f = rec.pos[base_idx], rec.pos[fu_idx]
+
+    def taken(col: str, at: np.ndarray) -> pd.Series:  # the text columns for the pairs only
+        return scores[col].take(at).reset_index(drop=True)
+
+    out = {c: rec.scale_text(base_idx) if c == "scale" else taken(c, at_b) for c in series_cols}
+    pre, post = rec.value[base_idx], rec.value[fu_idx]
+    out |= {"pre": pre, "post": post, "change": post - pre}
+    if date_col:
+        out["date_pre"], out["date_post"] = taken(date_col, at_b), taken(date_col, at_f)
+        out["days_between"] = (out["date_post"] - out["date_pre"]) / pd.Timedelta(days=1)
+    else:
+        out["days_between"] = np.full(len(base_idx), np.nan)
+    if wave_col:
+        out["wave_pre"], out["wave_post"] = taken(wave_col, at_b), taken(wave_col, at_f)
+    labels = _row_labels(scores)
+    out["row_pre"], out["row_post"] = labels.take(at_b), labels.take(at_f)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(base_idx)))
