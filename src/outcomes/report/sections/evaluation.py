@@ -315,7 +315,9 @@ class Evaluation:
             for sc in inst.scales:
                 if not (sc.reliable_change and sc.reliable_change.threshold):
                     continue
-                p = pairing.pairs[pairing.pairs["scale"] == sc.id]
+                # the two score columns only: taking every column (its text too) per scale
+                # cost more than the classification
+                p = pairing.pairs.loc[pairing.pairs["scale"] == sc.id, ["pre", "post"]]
                 if len(p) < 2:
                     continue
                 rc = reliable_change(p["pre"], p["post"], instrument=inst, scale=sc.id)
