@@ -25,7 +25,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from numbers import Real
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -504,6 +504,9 @@ class ReliableChangeSummary:
     by: pd.Series | None = None
     confidence: float = 0.95
     quality: QualityRecord = field(default_factory=QualityRecord)
+    #: to_frame() makes a new table with no notes of its own (no ``note`` column, no attrs),
+    #: so @recorded need not build it to look for them
+    TABLE_NOTES: ClassVar[bool] = False
 
     def to_frame(self) -> pd.DataFrame:
         """Rows per (group and) measure: ``count, denominator, proportion, ci_low, ci_high``.
@@ -513,14 +516,15 @@ class ReliableChangeSummary:
         when there is a cut-off); ``missing`` (pairs with a missing score, of all pairs).
         """
         f = self.frame
-        cats = list(f["category"].cat.categories)
+        category = f["category"]  # once: each column read deep-copies the frame's attrs
+        cats = list(category.cat.categories)
         gname = "group" if self.by is None else (self.by.name or "group")
         if self.by is None:
             gcode, labels = np.zeros(len(f), dtype=np.int64), pd.Index(["all"])
         else:
             gcode, labels = pd.factorize(self.by, sort=True)
         n_g, n_c = len(labels), len(cats)
-        code = f["category"].cat.codes.to_numpy()
+        code = category.cat.codes.to_numpy()
         ok = code >= 0
         # counts per group x category with one bincount (fast on a million pairs)
         counts = np.bincount(gcode[ok] * n_c + code[ok], minlength=n_g * n_c).reshape(n_g, n_c)

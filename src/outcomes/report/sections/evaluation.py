@@ -321,16 +321,18 @@ class Evaluation:
                 if len(p) < 2:
                     continue
                 rc = reliable_change(p["pre"], p["post"], instrument=inst, scale=sc.id)
-                f = reliable_change_summary(rc).to_frame().set_index("measure")
+                f = reliable_change_summary(rc).to_frame()
+                count = dict(zip(f["measure"], f["count"].tolist(), strict=True))
+                n = dict(zip(f["measure"], f["denominator"].tolist(), strict=True))
                 rows.append(
                     {
                         "instrument": inst_id,
                         "scale": sc.id,
-                        "n": int(f.loc["reliable_improvement", "denominator"]),
-                        "reliable_improvement": int(f.loc["reliable_improvement", "count"]),
-                        "recovered": int(f.loc["recovered", "count"]),
-                        "no_reliable_change": int(f.loc["unchanged", "count"]),
-                        "reliable_deterioration": int(f.loc["deteriorated", "count"]),
+                        "n": n["reliable_improvement"],
+                        "reliable_improvement": count["reliable_improvement"],
+                        "recovered": count["recovered"],
+                        "no_reliable_change": count["unchanged"],
+                        "reliable_deterioration": count["deteriorated"],
                     }
                 )
         return pd.DataFrame(rows)
