@@ -205,15 +205,19 @@ def _long(data: pd.DataFrame, scales) -> _Long:
         if "instrument" in data.columns:
             allowed = {i: _instrument_scale_ids(i) for i in data["instrument"].dropna().unique()}
         inst_col = data["instrument"].to_numpy(dtype=object) if allowed is not None else None
+        present = pd.unique(inst_col) if allowed is not None else None
+        rows_of: dict[tuple, np.ndarray] = {}  # scales of the same instruments share their rows
         for s in scales:
             rows = np.arange(len(data))
             if allowed is not None:
                 # Skip rows of instruments known not to have this scale (mixed-instrument frames).
-                ok = np.array(
-                    [allowed.get(i) is None or s in allowed[i] for i in pd.unique(inst_col)]
-                )
-                keep_inst = set(np.asarray(pd.unique(inst_col), dtype=object)[ok].tolist())
-                rows = np.flatnonzero(pd.Series(inst_col).isin(keep_inst).to_numpy())
+                ok = np.array([allowed.get(i) is None or s in allowed[i] for i in present])
+                keep_inst = np.asarray(present, dtype=object)[ok].tolist()
+                key = tuple(keep_inst)
+                if key not in rows_of:
+                    keep = pd.Series(inst_col).isin(set(keep_inst)).to_numpy()
+                    rows_of[key] = np.flatnonzero(keep)
+                rows = rows_of[key]
                 if len(rows) == 0:
                     raise OutcomesError(
                         f"pair_waves: {s!r} is not a scale of the instrument(s) "
