@@ -83,6 +83,19 @@ def test_scales_read_from_the_instrument_yaml():
         paired_change_table(p.pairs, errors="raise")
 
 
+def test_nearest_rule_with_no_followup_in_any_window():
+    # no record of any series falls in the window: nothing is paired, every record says why
+    rows = [
+        ("c", "swemwbs", "self", "2024-01-01", 10.0),
+        ("c", "swemwbs", "self", "2024-03-01", 11.0),
+        ("d", "swemwbs", "self", "2024-01-01", 12.0),
+    ]
+    p = pair_waves(_scores(rows), scales="metric", rule="nearest", target_days=365, window_days=60)
+    assert p.pairs.empty
+    assert p.records["status"].eq("unpaired").all()
+    assert p.records["reason"].tolist()[1] == "outside the follow-up window"
+
+
 def test_nearest_rule_with_window_and_ties():
     rows = [
         ("a", "swemwbs", "self", "2024-01-01", 10.0),

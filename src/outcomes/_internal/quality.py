@@ -336,8 +336,9 @@ def recorded(source: str, *, notes_column: bool = True) -> Callable[[F], F]:
     raised again unchanged, so an interactive user still sees it and ``pytest.warns`` still
     works. Notes the function wrote itself are kept. The texts in a result's ``notes`` list
     become notes, and, with ``notes_column``, so do the non-empty cells of the ``note`` column
-    of its table (the DataFrame itself, or ``result.to_frame()``); a text already said by a
-    warning is not noted twice.
+    of its table (the DataFrame itself, or ``result.to_frame()``, unless the result's class
+    sets ``TABLE_NOTES = False``: its table can hold none); a text already said by a warning
+    is not noted twice.
 
     Example:
         >>> @recorded("halve")
@@ -366,7 +367,12 @@ def recorded(source: str, *, notes_column: bool = True) -> Callable[[F], F]:
                 raise
             record = QualityRecord()
             table = result if isinstance(result, pd.DataFrame) else None
-            if table is None and callable(getattr(result, "to_frame", None)):
+            # (a result class whose to_frame() can hold no notes says so: TABLE_NOTES = False)
+            if (
+                table is None
+                and callable(getattr(result, "to_frame", None))
+                and getattr(result, "TABLE_NOTES", True)
+            ):
                 table = result.to_frame()
                 # a result object also answers for the notes its table brought from the input
                 record.extend(quality_of(table))

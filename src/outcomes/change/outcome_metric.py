@@ -580,36 +580,45 @@ def _long_scores(
     # the dtype pandas infers for text (str, missing as NaN), as the object arrays used to.
     rater = rater.astype("str")
     keep = [c for c in ("referral_id", "person_id") if c in sc.columns]
-    dates = sc["date"].to_numpy()
+    numeric: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per column: values, non-numeric
     for k, m in enumerate(meas.itertuples(index=False)):
         rows = np.flatnonzero(inst_col == str(m.instrument))
-        col = sc[m.scale]
-        num = pd.to_numeric(col, errors="coerce")
-        bad = num.isna() & col.notna()
-        if bad.iloc[rows].any():
-            where = sc.index[rows][bad.iloc[rows].to_numpy()][:5].tolist()
+        if m.scale not in numeric:  # instruments sharing a scale name share its column
+            col = sc[m.scale]
+            num = pd.to_numeric(col, errors="coerce")
+            bad = (num.isna() & col.notna()).to_numpy()
+            numeric[m.scale] = num.to_numpy(dtype=float, na_value=np.nan), bad
+        values, bad = numeric[m.scale]
+        if bad[rows].any():
+            where = sc.index[rows][bad[rows]][:5].tolist()
             raise OutcomesError(
                 f"scores: column {m.scale!r} has non-numeric values at rows {where}"
             )
-        part = pd.DataFrame(
-            {
-                "row": sc.index[rows],
-                **{c: _take(sc[c], rows) for c in keep},
-                "instrument": m.instrument,
-                # a missing rater is the instrument's respondent (sdq_parent -> parent)
-                "rater": rater.iloc[rows].fillna(m.respondent).array,
-                "scale": m.scale,
-                "date": dates[rows],
-                "value": num.to_numpy(dtype=float, na_value=np.nan)[rows],
-                "threshold": m.threshold,
-                "higher_is_better": m.higher_is_better,
-            }
-        )
-        parts.append(part)
         srcs.append(rows)
         midxs.append(np.full(len(rows), k))
-    long = pd.concat(parts, ignore_index=True)
-    return long, np.concatenate(srcs), np.concatenate(midxs)
+        parts.append(values[rows])
+    src, midx = np.concatenate(srcs), np.concatenate(midxs)
+    # one frame, each column gathered once (a frame per measure and a concat of them cost
+    # more than the work); the per-measure columns are the measure table's rows at ``midx``
+    texts = {c: pd.array(meas[c].to_numpy(dtype=object), dtype="str") for c in _MEASURE_TEXT}
+    long = pd.DataFrame(
+        {
+            "row": sc.index[src],
+            **{c: _take(sc[c], src) for c in keep},
+            "instrument": texts["instrument"].take(midx),
+            # a missing rater is the instrument's respondent (sdq_parent -> parent)
+            "rater": rater.array.take(src).fillna(texts["respondent"].take(midx)),
+            "scale": texts["scale"].take(midx),
+            "date": sc["date"].to_numpy()[src],
+            "value": np.concatenate(parts),
+            "threshold": meas["threshold"].to_numpy()[midx],
+            "higher_is_better": meas["higher_is_better"].to_numpy()[midx],
+        }
+    )
+    return long, src, midx
+
+
+_MEASURE_TEXT = ("instrument", "scale", "respondent")
 
 
 def _take(col: pd.Series, rows: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:

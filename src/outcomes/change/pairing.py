@@ -205,15 +205,19 @@ def _long(data: pd.DataFrame, scales) -> _Long:
         if "instrument" in data.columns:
             allowed = {i: _instrument_scale_ids(i) for i in data["instrument"].dropna().unique()}
         inst_col = data["instrument"].to_numpy(dtype=object) if allowed is not None else None
+        present = pd.unique(inst_col) if allowed is not None else None
+        rows_of: dict[tuple, np.ndarray] = {}  # scales of the same instruments share their rows
         for s in scales:
             rows = np.arange(len(data))
             if allowed is not None:
                 # Skip rows of instruments known not to have this scale (mixed-instrument frames).
-                ok = np.array(
-                    [allowed.get(i) is None or s in allowed[i] for i in pd.unique(inst_col)]
-                )
-                keep_inst = set(np.asarray(pd.unique(inst_col), dtype=object)[ok].tolist())
-                rows = np.flatnonzero(pd.Series(inst_col).isin(keep_inst).to_numpy())
+                ok = np.array([allowed.get(i) is None or s in allowed[i] for i in present])
+                keep_inst = np.asarray(present, dtype=object)[ok].tolist()
+                key = tuple(keep_inst)
+                if key not in rows_of:
+                    keep = pd.Series(inst_col).isin(set(keep_inst)).to_numpy()
+                    rows_of[key] = np.flatnonzero(keep)
+                rows = rows_of[key]
                 if len(rows) == 0:
                     raise OutcomesError(
                         f"pair_waves: {s!r} is not a scale of the instrument(s) "
@@ -552,7 +556,8 @@ def _select(
     cand_pos = np.flatnonzero(eligible)
     o = np.lexsort((t[cand_pos], off[cand_pos], g[cand_pos]))
     cand_pos = cand_pos[o]
-    first_of_g = np.r_[True, g[cand_pos][1:] != g[cand_pos][:-1]]
+    # (sliced: with no eligible record at all there is no first one either)
+    first_of_g = np.r_[True, g[cand_pos][1:] != g[cand_pos][:-1]][: len(cand_pos)]
     chosen = cand_pos[first_of_g]
     reason[idx[cand_pos[~first_of_g]]] = _R[NOT_NEAREST]
     has_fu = np.isin(g, g[chosen])
@@ -593,45 +598,31 @@ def _combine(codes: list[np.ndarray]) -> np.ndarray:
 def _build_pairs(
     scores, rec, g, base_idx, fu_idx, series_cols, codes, vpos, date_col, wave_col
 ) -> pd.DataFrame:
-    # the text columns are taken from the scores for the pairs' records only
-    at_b, at_f = rec.pos[base_idx], rec.pos[fu_idx]
-    keys = [c for c in series_cols if c != "scale"]
-    b = scores[keys].take(at_b).reset_index(drop=True)
-    b["scale"] = rec.scale_text(base_idx)
-    b["pre"] = rec.value[base_idx]
-    labels = _row_labels(scores)
-    b["row_pre"] = labels.take(at_b)
-    b["_g"] = g[base_idx]
-    f = pd.DataFrame({"_g": g[fu_idx], "post": rec.value[fu_idx]})
-    f["row_post"] = labels.take(at_f)
-    for col, name in ((date_col, "date"), (wave_col, "wave")):
-        if col:
-            b[f"{name}_pre"] = scores[col].take(at_b).reset_index(drop=True)
-            f[f"{name}_post"] = scores[col].take(at_f).reset_index(drop=True)
     # every rule returns baselines and follow-ups in the same series order: pair by position
-    if len(b) != len(f) or not np.array_equal(b["_g"].to_numpy(), f["_g"].to_numpy()):
+    if len(base_idx) != len(fu_idx) or not np.array_equal(g[base_idx], g[fu_idx]):
         raise AssertionError("pair_waves: baselines and follow-ups out of step")  # a bug
-    out = pd.concat([b, f.drop(columns="_g")], axis=1).drop(columns="_g")
-    out["change"] = out["post"] - out["pre"]
-    if date_col:
-        out["days_between"] = (out["date_post"] - out["date_pre"]) / pd.Timedelta(days=1)
-    else:
-        out["days_between"] = np.nan
-    first = [*series_cols, "pre", "post", "change"]
-    rest = [
-        c
-        for c in (
-            "date_pre",
-            "date_post",
-            "days_between",
-            "wave_pre",
-            "wave_post",
-            "row_pre",
-            "row_post",
-        )
-        if c in out.columns
-    ]
-    # sorted by the series columns: their sorted codes (rows of b are valid records)
+    # sorted by the series columns: their sorted codes (rows of b are valid records). The
+    # pairs are put in that order first, so each column is taken once, in its final place,
+    # and the frame is built once (a column written at a time, then a concat and a sort of
+    # every column, cost more than the pairing).
     where = np.searchsorted(vpos, base_idx)
     order = np.lexsort([codes[c][where] for c in reversed(series_cols)])
-    return out[first + rest].iloc[order].reset_index(drop=True)
+    base_idx, fu_idx = base_idx[order], fu_idx[order]
+    at_b, at_f = rec.pos[base_idx], rec.pos[fu_idx]
+
+    def taken(col: str, at: np.ndarray) -> pd.Series:  # the text columns for the pairs only
+        return scores[col].take(at).reset_index(drop=True)
+
+    out = {c: rec.scale_text(base_idx) if c == "scale" else taken(c, at_b) for c in series_cols}
+    pre, post = rec.value[base_idx], rec.value[fu_idx]
+    out |= {"pre": pre, "post": post, "change": post - pre}
+    if date_col:
+        out["date_pre"], out["date_post"] = taken(date_col, at_b), taken(date_col, at_f)
+        out["days_between"] = (out["date_post"] - out["date_pre"]) / pd.Timedelta(days=1)
+    else:
+        out["days_between"] = np.full(len(base_idx), np.nan)
+    if wave_col:
+        out["wave_pre"], out["wave_post"] = taken(wave_col, at_b), taken(wave_col, at_f)
+    labels = _row_labels(scores)
+    out["row_pre"], out["row_post"] = labels.take(at_b), labels.take(at_f)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(base_idx)))

@@ -25,7 +25,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from numbers import Real
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -504,6 +504,9 @@ class ReliableChangeSummary:
     by: pd.Series | None = None
     confidence: float = 0.95
     quality: QualityRecord = field(default_factory=QualityRecord)
+    #: to_frame() makes a new table with no notes of its own (no ``note`` column, no attrs),
+    #: so @recorded need not build it to look for them
+    TABLE_NOTES: ClassVar[bool] = False
 
     def to_frame(self) -> pd.DataFrame:
         """Rows per (group and) measure: ``count, denominator, proportion, ci_low, ci_high``.
@@ -513,14 +516,15 @@ class ReliableChangeSummary:
         when there is a cut-off); ``missing`` (pairs with a missing score, of all pairs).
         """
         f = self.frame
-        cats = list(f["category"].cat.categories)
+        category = f["category"]  # once: each column read deep-copies the frame's attrs
+        cats = list(category.cat.categories)
         gname = "group" if self.by is None else (self.by.name or "group")
         if self.by is None:
             gcode, labels = np.zeros(len(f), dtype=np.int64), pd.Index(["all"])
         else:
             gcode, labels = pd.factorize(self.by, sort=True)
         n_g, n_c = len(labels), len(cats)
-        code = f["category"].cat.codes.to_numpy()
+        code = category.cat.codes.to_numpy()
         ok = code >= 0
         # counts per group x category with one bincount (fast on a million pairs)
         counts = np.bincount(gcode[ok] * n_c + code[ok], minlength=n_g * n_c).reshape(n_g, n_c)
@@ -534,20 +538,22 @@ class ReliableChangeSummary:
         if self.settings.cutoff is not None:
             entries.append(("recovered_of_clinical", col["recovered"], clin))
         entries.append(("missing", total - n, total))
-        # without groups there is no group column (rather than one made and dropped: this
-        # runs once per summary and again for each call)
-        rows = [
-            ({} if self.by is None else {gname: labels[g]})
-            | {"measure": m, "count": int(k[g]), "denominator": int(d[g])}
-            for g in range(n_g)
-            for m, k, d in entries
-        ]
-        out = pd.DataFrame(rows)
-        lo, hi = wilson_ci(out["count"], out["denominator"], self.confidence)
-        d = out["denominator"].to_numpy(float)
-        out["proportion"] = np.where(d > 0, out["count"] / np.where(d > 0, d, 1), np.nan)
-        out["ci_low"], out["ci_high"] = lo, hi
-        return out
+        # built by columns, group-major (each group's measures together): a frame from a
+        # list of row dicts cost most of a report's reliable-change time. Without groups
+        # there is no group column (rather than one made and dropped).
+        count = np.stack([k for _, k, _ in entries], axis=1).ravel().astype(np.int64)
+        denom = np.stack([d for _, _, d in entries], axis=1).ravel().astype(np.int64)
+        cols: dict[str, object] = {}
+        if self.by is not None:
+            # a list of the labels, so the column gets the dtype pandas infers for them
+            cols[gname] = [labels[g] for g in range(n_g) for _ in entries]
+        cols["measure"] = [m for _ in range(n_g) for m, _, _ in entries]
+        cols["count"], cols["denominator"] = count, denom
+        lo, hi = wilson_ci(count, denom, self.confidence)
+        d = denom.astype(float)
+        cols["proportion"] = np.where(d > 0, count / np.where(d > 0, d, 1), np.nan)
+        cols["ci_low"], cols["ci_high"] = lo, hi
+        return pd.DataFrame(cols)
 
     def summary(self) -> str:
         """A sentence per group for a report."""

@@ -312,23 +312,30 @@ class Evaluation:
         rows = []
         for inst_id, pairing in self.pairings.items():
             inst = self.inputs.instruments[inst_id]
+            # the scale labels compared once, and the two score columns only: selecting rows
+            # of the pairs (their text too) per scale cost more than the classification
+            codes, labels = pd.factorize(pairing.pairs["scale"])
+            code = {s: k for k, s in enumerate(labels)}
+            pre, post = pairing.pairs["pre"].to_numpy(), pairing.pairs["post"].to_numpy()
             for sc in inst.scales:
                 if not (sc.reliable_change and sc.reliable_change.threshold):
                     continue
-                p = pairing.pairs[pairing.pairs["scale"] == sc.id]
-                if len(p) < 2:
+                at = codes == code.get(sc.id, -2)
+                if at.sum() < 2:
                     continue
-                rc = reliable_change(p["pre"], p["post"], instrument=inst, scale=sc.id)
-                f = reliable_change_summary(rc).to_frame().set_index("measure")
+                rc = reliable_change(pre[at], post[at], instrument=inst, scale=sc.id)
+                f = reliable_change_summary(rc).to_frame()
+                count = dict(zip(f["measure"], f["count"].tolist(), strict=True))
+                n = dict(zip(f["measure"], f["denominator"].tolist(), strict=True))
                 rows.append(
                     {
                         "instrument": inst_id,
                         "scale": sc.id,
-                        "n": int(f.loc["reliable_improvement", "denominator"]),
-                        "reliable_improvement": int(f.loc["reliable_improvement", "count"]),
-                        "recovered": int(f.loc["recovered", "count"]),
-                        "no_reliable_change": int(f.loc["unchanged", "count"]),
-                        "reliable_deterioration": int(f.loc["deteriorated", "count"]),
+                        "n": n["reliable_improvement"],
+                        "reliable_improvement": count["reliable_improvement"],
+                        "recovered": count["recovered"],
+                        "no_reliable_change": count["unchanged"],
+                        "reliable_deterioration": count["deteriorated"],
                     }
                 )
         return pd.DataFrame(rows)
