@@ -198,8 +198,9 @@ def _chain_class(method: str):
             others = [c for c in self.data.columns if c != vname]
             if self.conditional_formula[vname] != vname + " ~ " + " + ".join(others):
                 return None
-            kinds = {self.data[c].dtype.kind for c in self.data.columns}
-            if not kinds <= {"f", "i", "u"}:  # patsy makes booleans and text categorical
+            dtypes = list(self.data.dtypes)
+            # patsy makes booleans and text categorical; extension dtypes are left to it
+            if not all(isinstance(d, np.dtype) and d.kind in "fiu" for d in dtypes):
                 return None
             # by column, as pandas holds a float block: patsy's designs reach the fits as
             # column-major arrays, and a row-major copy changes the rounding of X'X
