@@ -105,3 +105,11 @@ def test_library_modules_leave_the_matplotlib_backend_alone():
 )
 def test_no_public_module_changes_the_matplotlib_backend():
     assert _fresh(BACKEND_CHECK, {"MPLBACKEND": "svg"}) == "svg"
+
+
+def test_version_is_the_installed_distributions():
+    # the version is written once in outcomes/_version.py and read by the build backend
+    # (pyproject.toml, [tool.hatch.version]); the installed metadata must say the same
+    from importlib.metadata import version
+
+    assert oc.__version__ == version("outcomes")

@@ -98,12 +98,9 @@ _WAVES = {
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from .._version import __version__
 
-    try:
-        return version("outcomes")
-    except PackageNotFoundError:  # pragma: no cover - source tree without metadata
-        return "unknown"
+    return __version__
 
 
 def _frictionless_type(s: pd.Series) -> str:
