@@ -118,17 +118,14 @@ print(json.dumps({"total_seconds": total, "cpu_seconds": time.process_time(),
 
 # The floor, in a fresh interpreter: imports, pyarrow reads, six figures, the HTML written.
 FLOOR = r"""
-import json, sys, time
+import importlib, json, sys, time
 t0 = time.perf_counter()
 import io
 import numpy, pandas, pyarrow.csv
-# the statsmodels modules the build fits with (outcomes._internal.sm), not statsmodels.api:
-# the build no longer loads the ~420 modules .api brings, so neither may the floor
-from statsmodels.discrete.discrete_model import Logit
-from statsmodels.genmod import cov_struct, families
-from statsmodels.genmod.generalized_estimating_equations import GEE
-from statsmodels.regression.linear_model import OLS
-from statsmodels.tools.tools import add_constant
+# the statsmodels modules the build fits with (those of outcomes._internal.sm, named by the
+# parent), not statsmodels.api: the build no longer loads the ~420 modules .api brings
+for name in json.loads(sys.argv[5]):
+    importlib.import_module(name)
 import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure
@@ -194,6 +191,14 @@ def _config(tmp: Path, factor: int) -> Path:
     return path
 
 
+def _statsmodels_modules() -> list[str]:
+    """The modules of what ``outcomes._internal.sm`` hands the build (its one list of them)."""
+    from outcomes._internal import sm
+
+    objs = [getattr(sm, n) for n in sm.__all__]
+    return sorted({getattr(o, "__module__", None) or o.__name__ for o in objs})
+
+
 def _input_files(config: Path) -> list[str]:
     from outcomes.report.config import load_config
 
@@ -229,6 +234,7 @@ def run(sizes: list[int] | None = None) -> dict:
                 str(html),
                 str(tmp / "f.html"),
                 str(build["figures"]),
+                json.dumps(_statsmodels_modules()),
             )
             floor = (
                 floor_parts["import"]
