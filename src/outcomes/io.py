@@ -24,6 +24,8 @@ ID_COLUMNS = (
     "school_id",
     "record_id",
 )
+#: read_csv and read_excel ignore the named columns a file does not have: one read, no header pass
+_ID_DTYPES = dict.fromkeys(ID_COLUMNS, "string")
 READERS = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet"}
 
 
@@ -57,15 +59,12 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
             # separator (, ; tab) and encoding (UTF-8, UTF-16, cp1252) found as for imports
             f = open_text(p)
             try:
-                # one pass: read_csv ignores the id columns the file does not have
-                ids = dict.fromkeys(ID_COLUMNS, "string")
-                return pd.read_csv(StringIO(f.text), sep=f.sep, dtype=ids)
+                return pd.read_csv(StringIO(f.text), sep=f.sep, dtype=_ID_DTYPES)
             except (ValueError, pd.errors.ParserError) as e:
                 raise OutcomesError(f"{p}: could not be read as csv ({f.how()}): {e}") from None
         if kind == "excel":
             try:
-                ids = dict.fromkeys(ID_COLUMNS, "string")  # those the sheet lacks are ignored
-                table = pd.read_excel(p, sheet_name=sheet, dtype=ids)
+                table = pd.read_excel(p, sheet_name=sheet, dtype=_ID_DTYPES)
             except Exception as e:  # a damaged workbook raises zipfile / zlib / XML errors
                 raise OutcomesError(excel_read_error(p, e)) from None
             # Excel keeps dates as day numbers; a date column's numbers are dates, not counts

@@ -320,7 +320,7 @@ class Evaluation:
             for sc in inst.scales:
                 if not (sc.reliable_change and sc.reliable_change.threshold):
                     continue
-                at = codes == code.get(sc.id, -2)
+                at = codes == code.get(sc.id, -2)  # -2: no row (factorize gives NaN -1)
                 if at.sum() < 2:
                     continue
                 rc = reliable_change(pre[at], post[at], instrument=inst, scale=sc.id)
