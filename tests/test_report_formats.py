@@ -237,7 +237,7 @@ def test_a_figure_is_saved_as_matplotlib_tight_would_save_it():
 
     from matplotlib.figure import Figure as MplFigure
 
-    from outcomes.report.render import _png, save_options
+    from outcomes._internal.drawing import png, save_options
 
     def drawn():
         fig = MplFigure(figsize=(5, 3))
@@ -254,7 +254,7 @@ def test_a_figure_is_saved_as_matplotlib_tight_would_save_it():
 
     tight = io.BytesIO()
     drawn().savefig(tight, bbox_inches="tight", **save_options())
-    assert _png(drawn()) == tight.getvalue()
+    assert png(drawn()) == tight.getvalue()
 
 
 @given(st.floats(0, 1))

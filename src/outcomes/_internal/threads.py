@@ -45,12 +45,16 @@ def _from_env() -> int | None:
     return int(text)
 
 
+def usable() -> int:
+    """Cores the library may keep busy at once: ``threads`` if set, else ``OUTCOMES_THREADS``,
+    else the cores this process may run on (at most MAX_THREADS)."""
+    cap = threads if threads is not None else _from_env()
+    return cap if cap is not None else min(available(), MAX_THREADS)
+
+
 def count(rows: int) -> int:
     """Threads worth using on ``rows`` rows of work."""
-    cap = threads if threads is not None else _from_env()
-    if cap is None:
-        cap = min(available(), MAX_THREADS)
-    return max(1, min(cap, rows // MIN_ROWS_PER_THREAD))
+    return max(1, min(usable(), rows // MIN_ROWS_PER_THREAD))
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from .._internal import drawing
 from .._internal.params import HasMethods, validate_params
 from ..errors import OutcomesError
 from .config import EvaluationConfig, load_config
@@ -306,7 +307,9 @@ def _build(
         t_setup = time.perf_counter() - t0
         show.say(f"Checked in {t_setup:.1f} s. Running the analysis, section by section:")
         try:
-            with show:
+            # figures drawn meanwhile in a second process where there are cores for it; it
+            # starts now so that it is ready when the first figure is (after the analyses)
+            with show, drawing.parallel():
                 namespace = execute_in_process(
                     nb, work, on_cell_start=show.cell_started, on_cell_executed=show.cell_finished
                 )

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import re
 import sys
 from dataclasses import dataclass, field
 
-import matplotlib as mpl
 import pandas as pd
 
+from .._internal import drawing
+from .._internal.drawing import Pending
 from .labels import readable_frame
 from .release import ReleasedTable, save_csv
 
@@ -117,14 +117,15 @@ class Table(Block):
 
 @dataclass
 class Figure(Block):
-    png: bytes
+    #: the PNG, or (while a report is built) a figure still being drawn in the other process
+    png: bytes | Pending
     caption: str = ""
 
     @classmethod
     def from_matplotlib(cls, fig: object, caption: str = "") -> Figure:
         if hasattr(fig, "figure") and not hasattr(fig, "savefig"):
             fig = fig.figure  # an Axes
-        png = _png(fig)
+        png = drawing.draw(fig)
         # only a figure made through pyplot is held open by it (the report's own figures are
         # plain Figures): pyplot is not imported just to close nothing
         plt = sys.modules.get("matplotlib.pyplot")
@@ -132,45 +133,17 @@ class Figure(Block):
             plt.close(fig)
         return cls(png, caption)
 
+    def finish(self) -> None:
+        """Wait for the PNG if it is being drawn elsewhere (any drawing error is raised here)."""
+        if isinstance(self.png, Pending):
+            self.png = self.png.result()
+
     def to_html(self) -> str:
+        self.finish()
         data = base64.b64encode(self.png).decode("ascii")
         cap = f"<figcaption>{_md_inline(self.caption)}</figcaption>" if self.caption else ""
         alt = html.escape(self.caption or "figure")
         return f'<figure><img src="data:image/png;base64,{data}" alt="{alt}"/>{cap}</figure>'
-
-
-#: resolution of the report's PNGs
-DPI = 100
-#: zlib level of the report's PNGs: 3 rather than PIL's default 6 encodes the report's
-#: flat-coloured charts in about two thirds of the time into files no larger (the same
-#: pixels: PNG compression is lossless)
-PNG_LEVEL = 3
-
-
-def save_options() -> dict:
-    """``savefig`` options of every report figure (a new dict: matplotlib may add to it)."""
-    return {"format": "png", "dpi": DPI, "pil_kwargs": {"compress_level": PNG_LEVEL}}
-
-
-def _png(fig) -> bytes:
-    """The figure as PNG, cropped to its drawn content plus matplotlib's padding
-    (``bbox_inches="tight"``).
-
-    matplotlib's "tight" draws the whole figure once, unseen, then measures it, then draws it
-    again to save it. Measuring lays out every text and tick itself, so without a layout
-    engine (which needs that first draw) the box is measured directly and the figure drawn
-    once: the same box and the same PNG, byte for byte, in about four fifths of the time."""
-    buf = io.BytesIO()
-    pad = mpl.rcParams["savefig.pad_inches"]
-    if fig.get_layout_engine() is None and fig.dpi == DPI and isinstance(pad, int | float):
-        from matplotlib.backends.backend_agg import RendererAgg
-
-        width, height = fig.bbox.size
-        box = fig.get_tightbbox(RendererAgg(int(width), int(height), DPI))
-        fig.savefig(buf, bbox_inches=box.padded(pad), **save_options())
-    else:
-        fig.savefig(buf, bbox_inches="tight", **save_options())
-    return buf.getvalue()
 
 
 def figure_gaps(fig: object, caption: str) -> list[str]:
@@ -236,6 +209,13 @@ class Section:
         if missing:
             raise ValueError(f"a report figure needs {', '.join(missing)}: a reader sees no code")
         self.blocks.append(Figure.from_matplotlib(fig, caption))
+        return self
+
+    def finish(self) -> Section:
+        """Wait for its figures being drawn in the other process (their errors raised here)."""
+        for block in self.blocks:
+            if isinstance(block, Figure):
+                block.finish()
         return self
 
     def to_html(self) -> str:

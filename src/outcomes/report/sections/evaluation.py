@@ -10,11 +10,13 @@ cannot publish a number that has not been released.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from ..._internal import drawing
 from ...change import adjust_pvalues, paired_change_table
 from ...change.pairing import pair_waves
 from ...change.reliable import reliable_change, reliable_change_summary
@@ -46,6 +48,11 @@ from .common import EXPERIENCE, guard
 MODULES = (
     reach, access, before_after, monitoring, outcomes, experience, workforce, school,
     equity, sites, costs, scorecard, quality, appendix,
+)  # fmt: skip
+#: section modules in the report's order (that of ``all_sections`` and of the notebook)
+REPORT_ORDER = (
+    summary, scorecard, reach, access, before_after, monitoring, sites, outcomes, experience,
+    workforce, school, equity, costs, quality, appendix,
 )  # fmt: skip
 #: sections about schools (their staff and pupils): left out of a programme whose sites are
 #: not schools (``site_kind``), not even as a note
@@ -112,12 +119,37 @@ class Evaluation:
         if mod in SCHOOL_ONLY and mod not in self.modules:
             return Section(mod.TITLE, anchor=mod.ANCHOR, omitted=True)
         rel = self.release
+        ahead = self._rendered_ahead()
         try:
-            return mod.render(rel, self.cfg)
+            if ahead is not None and mod in ahead:
+                return ahead.pop(mod)().finish()
+            return mod.render(rel, self.cfg).finish()
         except Exception as e:
             return Section(mod.TITLE, anchor=mod.ANCHOR).note(
                 f"This section could not be shown: {rel.note_numbers(str(e))}", kind="warning"
             )
+
+    def _rendered_ahead(self) -> dict | None:
+        """While a report is built with a second process drawing figures
+        (:func:`outcomes._internal.drawing.parallel`), every section is rendered when the first
+        is shown, so that figures are drawn there while the following sections are rendered
+        here. Each is then shown when asked for, as it would have been rendered then: its
+        figures waited for, the warnings met while rendering it raised again, its error raised.
+        Rendering reads the release only, so rendering earlier changes nothing shown."""
+        ahead = self.__dict__.get("_ahead")
+        if ahead is None and drawing.active() is not None:
+            ahead = self.__dict__["_ahead"] = {}
+            for mod in REPORT_ORDER:
+                if mod in SCHOOL_ONLY and mod not in self.modules:
+                    continue
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("default")  # as the notebook cell would filter them
+                    try:
+                        section, error = mod.render(self.release, self.cfg), None
+                    except Exception as e:
+                        section, error = None, e
+                ahead[mod] = functools.partial(_as_rendered, section, error, caught)
+        return ahead
 
     # ------------------------------------------------------------------ sections
     def executive_summary(self) -> Section:
@@ -420,3 +452,12 @@ class Evaluation:
         self.primary_flags = scored.attrs.get("issues")  # for the data-quality notes
         scored.attrs = {}
         return scored.assign(cohort=self.cohorts(scored).to_numpy())
+
+
+def _as_rendered(section: Section | None, error: Exception | None, caught: list) -> Section:
+    """A section rendered ahead, given as rendering it now would: its warnings, its error."""
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    if error is not None:
+        raise error
+    return section
