@@ -2,13 +2,15 @@
 
 Drawing is a tenth of a second per report figure and a fifth of the demo report's build, all
 of it on one core. While a report is built (:func:`parallel`) a second Python process draws
-figures handed to it as pickles, and the build goes on meanwhile: a figure goes to that
-process when it is idle and is drawn here otherwise, so the two share the figures as they
-come. The PNG is the same byte for byte wherever it is drawn (the figure is pickled whole; the
-drawing process uses matplotlib's Agg backend with matplotlib's default settings, as the
-build does); warnings raised while drawing are sent back and raised again here, where the
-caller records them; a figure the other process could not draw is drawn here, so its error is
-raised exactly as without the second process.
+figures handed to it as pickles, one at a time in the order given, while the build goes on
+here; a thread here hands them over and collects the answers (it waits on the pipes, which
+does not hold the GIL). When the build needs a figure the other process has not started on, it
+takes it back and draws it here, so it never waits for more than the figure being drawn. The
+PNG is the same byte for byte wherever it is drawn (the figure is pickled whole; the drawing
+process uses matplotlib's Agg backend with matplotlib's default settings, as the build does);
+warnings raised while drawing are sent back and raised again here, where the caller records
+them; a figure the other process could not draw is drawn here, so its error is raised exactly
+as without the second process.
 
 The second process is started with ``subprocess`` (not :mod:`multiprocessing`, whose start
 methods import the caller's ``__main__`` again: a script calling ``build_report`` without a
@@ -19,14 +21,15 @@ everything in this process) on a POSIX system. If it cannot start, every figure 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import os
 import pickle
-import select
 import struct
 import subprocess
 import sys
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,33 +151,36 @@ def _warm_up() -> None:
 
 
 class Pending:
-    """A figure given to the other process; :meth:`result` is its PNG."""
+    """A figure handed to the other process; :meth:`result` is its PNG."""
 
-    def __init__(self, drawer: Drawer, fig):
+    def __init__(self, drawer: Drawer, fig, data: bytes):
         self._drawer = drawer
         self.fig = fig
-        self._answer: tuple | None = None
+        self.data = data  # the pickled figure, until sent
+        self.sent = False
+        self.answered = threading.Event()
+        self.answer: tuple | None = None
         self._png: bytes | None = None
 
     def result(self) -> bytes:
-        """The PNG (waiting for it): the other process's, or drawn here if it could not draw
-        it; warnings met while drawing are raised here."""
+        """The PNG: the other process's (waiting for it if it is drawing it), or drawn here if
+        it has not started on it or could not draw it; warnings met while drawing are raised
+        here."""
         if self._png is None:
-            while self._answer is None and self._drawer._take_one(block=True):
-                pass
-            status, data, caught = self._answer or ("lost", None, [])
-            if status == "ok":
-                for message, category, filename, lineno in caught:
+            answer = self._drawer._answer_for(self)
+            if answer is not None and answer[0] == "ok":
+                for message, category, filename, lineno in answer[2]:
                     warnings.warn_explicit(message, category, filename, lineno)
-                self._png = data
+                self._png = answer[1]
             else:
                 self._png = png(self.fig)  # any error raised as without the other process
-            self.fig = None
+            self.fig = self.data = None
         return self._png
 
 
 class Drawer:
-    """The second drawing process and the figures given to it, in order."""
+    """The second drawing process, and a thread here that hands it the figures given to it,
+    one at a time, in order, and collects the answers."""
 
     def __init__(self):
         here = str(Path(__file__).resolve().parents[2])  # the folder holding `outcomes`
@@ -187,68 +193,81 @@ class Drawer:
             env={**os.environ, "MPLBACKEND": "Agg"},
             bufsize=0,
         )
-        self._ready = False
+        self._changed = threading.Condition()
+        self._waiting: collections.deque[Pending] = collections.deque()
         self._closed = False
-        self._queue: list[Pending] = []  # given, not yet answered, in the order given
+        self._sending: Pending | None = None
+        self._thread = threading.Thread(
+            target=self._hand_over, name="outcomes-drawing", daemon=True
+        )
+        self._thread.start()
 
-    def _take_one(self, block: bool) -> bool:
-        """Read one answer if there is one (waiting up to TIMEOUT for it if ``block``); False
-        once the process cannot answer (what was given to it is then drawn here)."""
-        if self._closed:
-            return False
-        fd = self._proc.stdout.fileno()
-        if not select.select([fd], [], [], TIMEOUT if block else 0)[0]:
-            if block:
-                self.close()
-                return False
-            return True
+    def _hand_over(self) -> None:
+        """The thread: wait for the process to be ready, then give it the next figure waiting,
+        wait for its answer (the pipes are read and written without the GIL), and so on."""
+        sending, answers = self._proc.stdin.fileno(), self._proc.stdout.fileno()
         try:
-            answer = _next(fd)
-        except (EOFError, OSError, pickle.UnpicklingError):
+            if _next(answers)[0] != "ready":
+                raise EOFError("the drawing process did not start")
+            while True:
+                with self._changed:
+                    while not self._waiting and not self._closed:
+                        self._changed.wait()
+                    if self._closed:
+                        return
+                    job = self._sending = self._waiting.popleft()
+                    job.sent = True
+                _send(sending, job.data)
+                job.answer = _next(answers)
+                job.answered.set()
+                self._sending = None
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
             self.close()
-            return False
-        if answer[0] == "ready":
-            self._ready = True
-        elif self._queue:
-            self._queue.pop(0)._answer = answer
-        return True
 
-    def idle(self) -> bool:
-        """Whether the process has started and has nothing to draw (answers read meanwhile)."""
-        fd = -1 if self._closed else self._proc.stdout.fileno()
-        while not self._closed and (not self._ready or self._queue):
-            if not select.select([fd], [], [], 0)[0] or not self._take_one(block=False):
-                break
-        return not self._closed and self._ready and not self._queue
+    def _answer_for(self, job: Pending) -> tuple | None:
+        """The other process's answer for ``job``, or None if it has not been sent (it is then
+        taken back: drawing it here is quicker than waiting) or cannot be answered."""
+        with self._changed:
+            if not job.sent:
+                with contextlib.suppress(ValueError):
+                    self._waiting.remove(job)
+                return None
+        if not job.answered.wait(TIMEOUT):
+            self.close()
+        return job.answer
 
     def draw(self, fig) -> bytes | Pending:
-        """The figure's PNG, or a :class:`Pending` one when the other process is idle."""
-        if not self.idle():
+        """A :class:`Pending` PNG of the figure (drawn here at once if it cannot be pickled or
+        the process has stopped)."""
+        if self._closed:
             return png(fig)
         try:
             data = _frame(fig)
         except Exception:  # a figure holding something that does not pickle: drawn here
             return png(fig)
-        try:
-            _send(self._proc.stdin.fileno(), data)
-        except OSError:
-            self.close()
-            return png(fig)
-        pending = Pending(self, fig)
-        self._queue.append(pending)
-        return pending
+        job = Pending(self, fig, data)
+        with self._changed:
+            self._waiting.append(job)
+            self._changed.notify()
+        return job
 
     def close(self) -> None:
         """Stop the process; a figure given to it and not answered is drawn here when asked."""
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.clear()  # their answers stay None: drawn here
+        with self._changed:
+            if self._closed:
+                return
+            self._closed = True
+            self._waiting.clear()
+            self._changed.notify_all()
         # killed, not asked to exit: it holds nothing to save, and an interpreter with
         # matplotlib loaded takes a fifth of a second to shut down
         proc = self._proc
         proc.kill()
         proc.wait()
+        if self._sending is not None:  # never answered now: drawn here when asked for
+            self._sending.answered.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=TIMEOUT)
         for stream in (proc.stdin, proc.stdout):
             with contextlib.suppress(OSError):
                 stream.close()

@@ -9,6 +9,7 @@ cannot publish a number that has not been released.
 
 from __future__ import annotations
 
+import copy
 import functools
 import warnings
 from collections.abc import Callable
@@ -97,9 +98,14 @@ class Evaluation:
             rule=d.rule,
         )
         rel.quality.extend(getattr(self.inputs, "quality", None))
+        early = self.__dict__.setdefault("_early", {})
         for mod in self.modules:
             with guard(rel, mod.TITLE):
                 mod.release(self, rel)
+            if drawing.active() is not None:
+                # rendered now, so that its figures are drawn by the other process while the
+                # analyses go on here; kept only if what it read is what it would read later
+                early[mod] = _Rendered.now(mod, _Watched(rel), self.cfg)
         # last, so that it holds every warning met above
         quality.release_quality(self, rel)
         return rel
@@ -138,17 +144,16 @@ class Evaluation:
         Rendering reads the release only, so rendering earlier changes nothing shown."""
         ahead = self.__dict__.get("_ahead")
         if ahead is None and drawing.active() is not None:
+            rel = self.release
+            early = self.__dict__.pop("_early", {})
             ahead = self.__dict__["_ahead"] = {}
             for mod in REPORT_ORDER:
                 if mod in SCHOOL_ONLY and mod not in self.modules:
                     continue
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("default")  # as the notebook cell would filter them
-                    try:
-                        section, error = mod.render(self.release, self.cfg), None
-                    except Exception as e:
-                        section, error = None, e
-                ahead[mod] = functools.partial(_as_rendered, section, error, caught)
+                done = early.get(mod)
+                if done is None or not done.still_valid(rel):
+                    done = _Rendered.now(mod, rel, self.cfg)
+                ahead[mod] = done.shown
         return ahead
 
     # ------------------------------------------------------------------ sections
@@ -454,10 +459,122 @@ class Evaluation:
         return scored.assign(cohort=self.cohorts(scored).to_numpy())
 
 
-def _as_rendered(section: Section | None, error: Exception | None, caught: list) -> Section:
-    """A section rendered ahead, given as rendering it now would: its warnings, its error."""
-    for w in caught:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
-    if error is not None:
-        raise error
-    return section
+class _Rendered:
+    """A section rendered ahead of being shown, and what showing it must repeat: the warnings
+    met while rendering it, its error."""
+
+    def __init__(self, section: Section | None, error: Exception | None, caught: list, rel):
+        self.section, self.error, self.caught = section, error, caught
+        # a watched release: what the section read
+        self.reads = getattr(rel, "reads", ())
+        self.looked_up = getattr(rel, "looked_up", ())
+        self.other = getattr(rel, "other", ())
+
+    @classmethod
+    def now(cls, mod, rel, cfg: EvaluationConfig) -> _Rendered:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")  # as the notebook cell would filter them
+            try:
+                section, error = mod.render(rel, cfg), None
+            except Exception as e:
+                section, error = None, e
+        return cls(section, error, caught, rel)
+
+    def still_valid(self, rel: Release) -> bool:
+        """Whether rendering it on the finished release would read the same: every table it
+        asked for is the same object (or still absent), and it read nothing else that changes."""
+        if self.other or any(rel.tables.get(n) is not t for n, t in self.reads):
+            return False
+        for attr, key, then in self.looked_up:
+            now = getattr(rel, attr).get(key, _ABSENT)
+            try:
+                if (now is _ABSENT) != (then is _ABSENT) or not bool(now == then):
+                    return False
+            except (TypeError, ValueError):  # values that do not compare as one answer
+                return False
+        return True
+
+    def shown(self) -> Section:
+        for w in self.caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+        if self.error is not None:
+            raise self.error
+        return self.section
+
+
+class _Watched:
+    """A release as a section sees it while the analyses are still running, noting what the
+    section reads: the tables it asks for, the facts and failures it looks up (as they were
+    then), and anything else but the release's settings (which makes it read too much)."""
+
+    SETTINGS = frozenset({"enabled", "threshold", "base", "decimals", "rule", "tables_dir"})
+    LOOKUPS = frozenset({"facts", "failures"})
+
+    def __init__(self, rel: Release):
+        self._rel = rel
+        self.reads: list[tuple[str, object]] = []
+        self.looked_up: list[tuple[str, object, object]] = []
+        self.other: set[str] = set()
+
+    def get(self, name: str):
+        table = self._rel.get(name)
+        self.reads.append((name, table))
+        return table
+
+    def __getattr__(self, name: str):
+        value = getattr(self._rel, name)
+        if name in self.LOOKUPS:
+            return _Lookups(name, value, self)
+        if name not in self.SETTINGS:
+            self.other.add(name)
+        return value
+
+
+_ABSENT = object()
+
+
+class _Lookups(dict):
+    """One of the release's dicts (facts, failures) as a section reads it: a copy of it as it
+    is now, noting each value looked up (kept as it was, to compare with the finished
+    release's); reading it as a whole (iterating, counting) or changing it is noted as reading
+    too much, so the section is rendered again at the end."""
+
+    def __init__(self, name: str, d: dict, watched: _Watched):
+        super().__init__(d)
+        self._name, self._watched = name, watched
+
+    def _note(self, key):
+        value = dict.get(self, key, _ABSENT)
+        kept = value if value is _ABSENT else copy.deepcopy(value)
+        self._watched.looked_up.append((self._name, key, kept))
+        return value
+
+    def get(self, key, default=None):
+        value = self._note(key)
+        return default if value is _ABSENT else value
+
+    def __getitem__(self, key):
+        value = self._note(key)
+        if value is _ABSENT:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key) -> bool:
+        return self._note(key) is not _ABSENT
+
+
+def _read_whole(method: str):
+    def read(self, *args, **kwargs):
+        self._watched.other.add(f"{self._name}.{method}")
+        return getattr(dict, method)(self, *args, **kwargs)
+
+    read.__name__ = method
+    return read
+
+
+for _method in (
+    "__iter__", "__len__", "__reversed__", "__eq__", "__ne__", "__or__", "keys", "values",
+    "items", "copy", "__setitem__", "__delitem__", "setdefault", "pop", "popitem", "update",
+    "clear", "__ior__",
+):  # fmt: skip
+    setattr(_Lookups, _method, _read_whole(_method))
