@@ -288,7 +288,7 @@ def draw(fig) -> bytes | Pending:
 
 
 def worth_a_process() -> bool:
-    """Two or more cores to use, on a system where the pipes can be polled."""
+    """Two or more cores to use, on a POSIX system (the only kind this is tested on)."""
     from .threads import usable
 
     return os.name == "posix" and usable() >= 2
