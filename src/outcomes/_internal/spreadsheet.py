@@ -33,6 +33,8 @@ import pandas as pd
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 RISKY_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
+#: the dtype pandas infers for a column of text (and missing values)
+_TEXT = pd.Series(["x"]).dtype
 
 
 def is_risky(value: object) -> bool:
@@ -65,13 +67,30 @@ def neutralise_frame(data: pd.DataFrame) -> pd.DataFrame:
         >>> neutralise_frame(pd.DataFrame({"x": ["=1+1", "a"], "n": [-1, 2]})).to_dict("list")
         {'x': ["'=1+1", 'a'], 'n': [-1, 2]}
     """
-    cols = []
-    for j in range(data.shape[1]):
-        col = data.iloc[:, j]
-        if _may_hold_text(col):
-            col = col.astype(object).map(neutralise, na_action="ignore")
-        cols.append(col)
+    # items(), not iloc: a quarter of the cost per column, and the tables are small and many
+    cols = [_neutralised(col) if _may_hold_text(col) else col for _, col in data.items()]
     return columns_frame(data, cols, [neutralise(c) for c in data.columns])
+
+
+def _neutralised(col: pd.Series) -> pd.Series:
+    """``col.astype(object).map(neutralise, na_action="ignore")``, without a Python call per
+    cell through ``map`` when the column holds text (every text column of a report table).
+
+    ``map`` infers the result's dtype: with a text cell present it keeps the values as they
+    are and the Series constructor infers (text only: ``str``), which is what building the
+    Series from the values does; without one (numbers held as objects) it may convert them,
+    so that case still goes through ``map``.
+    """
+    values = col.to_numpy(dtype=object)
+    if not any(isinstance(v, str) for v in values):
+        return col.astype(object).map(neutralise, na_action="ignore")
+    risky = [k for k, v in enumerate(values) if is_risky(v)]
+    if risky:
+        values = values.copy()
+        values[risky] = ["'" + values[k] for k in risky]
+    elif col.dtype == _TEXT:  # already what the constructor would infer: the column itself
+        return col
+    return pd.Series(values, index=col.index, name=col.name)
 
 
 def columns_frame(data: pd.DataFrame, cols: list[pd.Series], names: list) -> pd.DataFrame:

@@ -452,16 +452,31 @@ def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
     text that a spreadsheet could run as a formula written as text."""
     from .._internal.spreadsheet import columns_frame, write_csv
 
-    cols = []
-    for j in range(df.shape[1]):
-        col = df.iloc[:, j]
-        # beyond 6 significant figures the digits follow summation order (the random
-        # pseudonyms), not the data; released statistics are rounded well before that anyway
-        if col.dtype.kind == "f" or col.dtype == object:
-            col = col.map(_six_figures)
-        cols.append(col)
+    # beyond 6 significant figures the digits follow summation order (the random
+    # pseudonyms), not the data; released statistics are rounded well before that anyway
+    cols = [
+        _six_figures_column(col) if col.dtype.kind == "f" or col.dtype == object else col
+        for _, col in df.items()  # items(), not iloc: a quarter of the cost per column
+    ]
     out = columns_frame(df, cols, list(df.columns))
     return write_csv(out, Path(folder) / f"{name}.csv", na_rep=NOT_APPLICABLE)
+
+
+def _six_figures_column(col: pd.Series) -> pd.Series:
+    """``col.map(_six_figures)`` without ``map``'s Python call per cell where the result's
+    dtype is known: a float64 column stays float64, and a column holding text stays as the
+    Series constructor infers it (``map`` converts nothing once a text cell is present).
+    Numbers held as objects without text still go through ``map``, whose inference may
+    convert them."""
+    values = col.to_numpy(dtype=object)
+    if col.dtype == np.float64:
+        return pd.Series(
+            np.array([_six_figures(v) for v in values], dtype=float), index=col.index, name=col.name
+        )
+    if col.dtype != object or not any(isinstance(v, str) for v in values):
+        return col.map(_six_figures)
+    out = np.fromiter((_six_figures(v) for v in values), dtype=object, count=len(values))
+    return pd.Series(out, index=col.index, name=col.name)
 
 
 def _six_figures(v: object) -> object:
