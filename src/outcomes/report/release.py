@@ -32,6 +32,7 @@ from scipy import stats as st
 
 from .. import disclosure
 from .._internal.quality import QualityRecord
+from .._internal.spreadsheet import columns_frame
 
 MARKER = disclosure.MARKER
 NOT_APPLICABLE = disclosure.NOT_APPLICABLE
@@ -221,8 +222,12 @@ class Release:
                 decimals=3,
                 log=False,  # the release keeps the published table only
             )
-            for c in cols:
-                t[c] = out[c]
+            # the released columns in place of the table's, as one new frame (not a setitem
+            # per column); its attrs (the rule's settings) are not wanted, and pandas would
+            # deep-copy them into every column read
+            out.attrs = {}
+            released = dict(out.items())
+            t = columns_frame(t, [released.get(c, col) for c, col in t.items()], list(t.columns))
             if self.rule == "mhsds":
                 _hide_zeros(t, zeros, percentages or {}, means)
         for c, (_, d) in means.items():
@@ -450,7 +455,7 @@ def _hide_zeros(t: pd.DataFrame, zeros: dict, percentages: Mapping, means: Mappi
 def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
     """Write a table as CSV: missing values as the not-applicable symbol, as in the HTML, and
     text that a spreadsheet could run as a formula written as text."""
-    from .._internal.spreadsheet import columns_frame, write_csv
+    from .._internal.spreadsheet import write_csv
 
     # beyond 6 significant figures the digits follow summation order (the random
     # pseudonyms), not the data; released statistics are rounded well before that anyway
