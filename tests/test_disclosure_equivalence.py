@@ -205,3 +205,41 @@ def test_row_structure_of_grouped_tables_is_the_old_one(case) -> None:
     test_row_structure_is_the_old_one.hypothesis.inner_test(
         (frame, label_cols, groups, {"total", "all"})
     )
+
+
+@st.composite
+def _count_tables(draw):
+    """A count table with a label column, a Total row, a statistic and a kept column, under
+    the kinds of index a caller's table has (default, labels, repeated labels, two levels)."""
+    n = draw(st.integers(1, 8))
+    counts = draw(st.lists(st.integers(0, 60), min_size=n, max_size=n))
+    frame = pd.DataFrame(
+        {
+            "site": [*(f"s{i}" for i in range(n)), "Total"],
+            "n": [*counts, sum(counts)],
+            "mean": draw(st.lists(st.floats(0, 10), min_size=n + 1, max_size=n + 1)),
+            "year": [2025] * (n + 1),
+        }
+    )
+    index = draw(st.sampled_from(["range", "labels", "repeated", "multi"]))
+    if index == "labels":
+        frame.index = pd.Index([f"r{i}" for i in range(n + 1)], name="row")
+    elif index == "repeated":
+        frame.index = [0] * (n + 1)
+    elif index == "multi":
+        frame.index = pd.MultiIndex.from_arrays([["a"] * (n + 1), range(n + 1)], names=["g", "k"])
+    return frame
+
+
+@settings(max_examples=200, deadline=None)
+@given(_count_tables(), st.booleans())
+def test_apply_puts_the_published_columns_in_place_of_the_tables(table, log) -> None:
+    # what apply built before it made its result as one frame: a copy of the table with a
+    # setitem of each published column (object dtype, the table's index)
+    out = d.apply(table, counts=["n"], means={"mean": "n"}, keep=["year"], log=log)
+    old = table.copy()
+    for c in ("n", "mean"):
+        old[c] = pd.Series(out[c].to_numpy(dtype=object), index=table.index, dtype=object)
+    pd.testing.assert_frame_equal(out, old, check_index_type=True, check_column_type=True)
+    assert type(out.index) is type(table.index) and out.index.names == table.index.names
+    assert out.attrs["disclosure"]["counts"] == ["n"] and ("disclosure_log" in out.attrs) == log

@@ -47,6 +47,7 @@ from ._internal.params import (
     Options,
     validate_params,
 )
+from ._internal.spreadsheet import columns_frame
 from ._internal.text import unknown
 from .errors import DataStructureError, OutcomesError
 
@@ -838,7 +839,9 @@ def apply(
     rounded = _round(values, threshold, base)
     # None: no log wanted (building it was a third of the time of a small table's release)
     log_parts: list[pd.DataFrame] | None = [] if log else None
-    out = table.copy()
+    # the published columns, put in place of the table's as one new frame at the end (a
+    # setitem per column cost more than the rule itself on a small table)
+    out_cols: dict = {}
     published_num = np.where(supp, np.nan, rounded)
     labels = table.index.to_numpy(dtype=object)
     primary_reason = f"primary: count between 1 and {threshold}"
@@ -847,7 +850,7 @@ def apply(
         original = _whole_objects(values[:, j])
         col = _whole_objects(rounded[:, j])
         col[supp[:, j]] = marker
-        out[name] = pd.Series(col, index=table.index, dtype=object)
+        out_cols[name] = pd.Series(col, index=table.index, dtype=object)
         if log_parts is None:
             continue
         hidden = supp[:, j] & ~starred[:, j]
@@ -889,7 +892,7 @@ def apply(
             marker,
             "percentage hidden: its numerator or denominator is suppressed",
         )
-        out[p] = pd.Series(col, index=table.index, dtype=object)
+        out_cols[p] = pd.Series(col, index=table.index, dtype=object)
 
     for m, ncol in lay.means.items():
         hide = supp[:, cpos[ncol]]
@@ -904,7 +907,7 @@ def apply(
             marker,
             f"statistic hidden: its n ({ncol!r}) is suppressed",
         )
-        out[m] = pd.Series(col, index=table.index, dtype=object)
+        out_cols[m] = pd.Series(col, index=table.index, dtype=object)
     for s, ref in lay.suppress_with.items():
         hide = supp[:, cpos[ref]]
         col = table[s].to_numpy(dtype=object).copy()
@@ -912,8 +915,9 @@ def apply(
         _log_changes(
             log_parts, table, s, col, "", marker, f"hidden with the suppressed count {ref!r}"
         )
-        out[s] = pd.Series(col, index=table.index, dtype=object)
+        out_cols[s] = pd.Series(col, index=table.index, dtype=object)
 
+    out = columns_frame(table, [out_cols.get(c, col) for c, col in table.items()], table.columns)
     out.attrs = dict(table.attrs)
     if log_parts is not None:
         parts = [p for p in log_parts if len(p)]
