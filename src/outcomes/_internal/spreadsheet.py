@@ -23,11 +23,13 @@ Decisions:
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
@@ -68,8 +70,9 @@ def neutralise_frame(data: pd.DataFrame) -> pd.DataFrame:
         {'x': ["'=1+1", 'a'], 'n': [-1, 2]}
     """
     # items(), not iloc: a quarter of the cost per column, and the tables are small and many
-    cols = [_neutralised(col) if _may_hold_text(col) else col for _, col in data.items()]
-    return columns_frame(data, cols, [neutralise(c) for c in data.columns])
+    given = [col for _, col in data.items()]
+    cols = [_neutralised(col) if _may_hold_text(col) else col for col in given]
+    return columns_frame(data, cols, [neutralise(c) for c in data.columns], given=given)
 
 
 def _neutralised(col: pd.Series) -> pd.Series:
@@ -88,19 +91,38 @@ def _neutralised(col: pd.Series) -> pd.Series:
     if risky:
         values = values.copy()
         values[risky] = ["'" + values[k] for k in risky]
-    elif col.dtype == _TEXT:  # already what the constructor would infer: the column itself
-        return col
+    elif col.dtype == _TEXT or (col.dtype == object and holds_other_than_text(values)):
+        return col  # already what the constructor would infer: the column itself
     return pd.Series(values, index=col.index, name=col.name)
 
 
-def columns_frame(data: pd.DataFrame, cols: list[pd.Series], names: list) -> pd.DataFrame:
+def holds_other_than_text(values: np.ndarray) -> bool:
+    """Whether an object array holds a value that is neither text nor missing: pandas then
+    keeps it as objects (a column of text and missing values it infers as ``str``).
+
+    Example:
+        >>> import numpy as np
+        >>> holds_other_than_text(np.array(["*", 5], dtype=object))
+        True
+        >>> holds_other_than_text(np.array(["*", None], dtype=object))
+        False
+    """
+    return any(not isinstance(v, str) for v in values[~pd.isna(values)])
+
+
+def columns_frame(
+    data: pd.DataFrame, cols: list[pd.Series], names: list, *, given: list | None = None
+) -> pd.DataFrame:
     """A new frame of ``cols`` (columns of ``data``, some replaced) named ``names``, with
     ``data``'s index and no attrs: one construction, not a copy and a write per column (a
-    report writes 62 small tables)."""
-    if not cols or not data.index.is_unique:  # nothing to join, or labels concat cannot align
+    report writes 62 small tables). ``given``: the columns as read from ``data``; when every
+    one of ``cols`` is one of them, unchanged, the frame is a (copy-on-write) view of ``data``."""
+    if given is not None and len(given) == len(cols) and all(map(operator.is_, cols, given)):
+        out = data.copy(deep=False)
+    elif not cols or not data.index.is_unique:  # nothing to join, or labels concat cannot align
         out = data.copy()
         for j, col in enumerate(cols):
-            out.isetitem(j, col.array)
+            out.isetitem(j, col)  # a Series keeps its dtype (objects of text stay objects)
     else:
         out = pd.concat(cols, axis=1, ignore_index=True)
     out.attrs = {}

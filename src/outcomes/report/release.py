@@ -32,7 +32,7 @@ from scipy import stats as st
 
 from .. import disclosure
 from .._internal.quality import QualityRecord
-from .._internal.spreadsheet import columns_frame
+from .._internal.spreadsheet import columns_frame, holds_other_than_text
 
 MARKER = disclosure.MARKER
 NOT_APPLICABLE = disclosure.NOT_APPLICABLE
@@ -459,11 +459,12 @@ def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
 
     # beyond 6 significant figures the digits follow summation order (the random
     # pseudonyms), not the data; released statistics are rounded well before that anyway
+    given = [col for _, col in df.items()]  # items(), not iloc: a quarter of the cost
     cols = [
         _six_figures_column(col) if col.dtype.kind == "f" or col.dtype == object else col
-        for _, col in df.items()  # items(), not iloc: a quarter of the cost per column
+        for col in given
     ]
-    out = columns_frame(df, cols, list(df.columns))
+    out = columns_frame(df, cols, list(df.columns), given=given)
     return write_csv(out, Path(folder) / f"{name}.csv", na_rep=NOT_APPLICABLE)
 
 
@@ -475,12 +476,16 @@ def _six_figures_column(col: pd.Series) -> pd.Series:
     convert them."""
     values = col.to_numpy(dtype=object)
     if col.dtype == np.float64:
-        return pd.Series(
-            np.array([_six_figures(v) for v in values], dtype=float), index=col.index, name=col.name
-        )
+        six = np.array([_six_figures(v) for v in values], dtype=float)
+        if np.array_equal(six, col.to_numpy(), equal_nan=True):
+            return col  # rounded already (released statistics are): the column itself
+        return pd.Series(six, index=col.index, name=col.name)
     if col.dtype != object or not any(isinstance(v, str) for v in values):
         return col.map(_six_figures)
     out = np.fromiter((_six_figures(v) for v in values), dtype=object, count=len(values))
+    same = all(a is b or (type(a) is float and a == b) for a, b in zip(out, values, strict=True))
+    if same and holds_other_than_text(values):
+        return col  # nothing rounded, and kept as objects: the column itself
     return pd.Series(out, index=col.index, name=col.name)
 
 
