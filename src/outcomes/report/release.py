@@ -47,8 +47,11 @@ class ReleasedTable:
 
     @property
     def frame(self) -> pd.DataFrame:
-        """A copy of the released table (changing it cannot change what is published)."""
-        return self._frame.copy()
+        """A copy of the released table (changing it cannot change what is published).
+
+        A shallow copy: under pandas' copy-on-write a change to it copies what it changes, so
+        the published table stays as it is, and the sections' many reads copy nothing."""
+        return self._frame.copy(deep=False)
 
     def __len__(self) -> int:
         return len(self._frame)
