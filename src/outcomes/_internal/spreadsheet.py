@@ -111,7 +111,11 @@ def holds_other_than_text(values: np.ndarray) -> bool:
 
 
 def columns_frame(
-    data: pd.DataFrame, cols: list[pd.Series], names: list, *, given: list | None = None
+    data: pd.DataFrame,
+    cols: list[pd.Series],
+    names: list | pd.Index,
+    *,
+    given: list[pd.Series] | None = None,
 ) -> pd.DataFrame:
     """A new frame of ``cols`` (columns of ``data``, some replaced) named ``names``, with
     ``data``'s index and no attrs: one construction, not a copy and a write per column (a
