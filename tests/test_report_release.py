@@ -226,3 +226,17 @@ def test_all_not_accepted_counts_every_not_accepted_referral_and_says_so(tmp_pat
     o = ev.release.get("reach_overall").frame.iloc[0]
     assert o["inappropriate"] == o["not_accepted"]
     assert "all_not_accepted" in ev.reach().to_html()
+
+
+def test_changing_a_released_frame_changes_nothing_published() -> None:
+    # ReleasedTable.frame is a shallow copy: copy-on-write must keep the published table
+    rel = Release(enabled=True, threshold=7, base=5)
+    t = pd.DataFrame({"group": ["a", "b", "Total"], "n": [30, 40, 70]})
+    released = rel.counts(t, "demo", counts=["n"], totals=True)
+    before = released.frame
+    f = released.frame
+    f.loc[0, "n"] = 999
+    f["group"] = "x"
+    f.iloc[1, 1] = 1
+    pd.testing.assert_frame_equal(released.frame, before)
+    assert released.frame["n"].tolist() == [30, 40, 70]

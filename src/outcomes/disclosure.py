@@ -47,6 +47,7 @@ from ._internal.params import (
     Options,
     validate_params,
 )
+from ._internal.spreadsheet import columns_frame
 from ._internal.text import unknown
 from .errors import DataStructureError, OutcomesError
 
@@ -269,25 +270,29 @@ def _parse_counts(table: pd.DataFrame, counts: list[str], marker: str):
 
 
 # ----------------------------------------------------------------------------- margins
-def _label_frame(table: pd.DataFrame, label_cols: list) -> pd.DataFrame:
-    """Index levels (by name) and label columns side by side, one row per table row."""
+def _label_columns(table: pd.DataFrame, label_cols: list) -> list[tuple[object, object]]:
+    """Index levels (by name) and label columns side by side, as ``(name, values)`` pairs.
+
+    Pairs rather than a frame: building a frame of them (and dropping and selecting columns
+    of it) cost more than the rest of a small table's release."""
     names = list(table.index.names)
-    idx = table.index.to_frame(index=False)
-    idx.columns = [
-        nm if nm is not None and names.count(nm) == 1 and nm not in label_cols else f"__index_{k}"
+    out: list[tuple[object, object]] = [
+        (
+            nm
+            if nm is not None and names.count(nm) == 1 and nm not in label_cols
+            else f"__index_{k}",
+            table.index.get_level_values(k),
+        )
         for k, nm in enumerate(names)
     ]
-    lab = table[label_cols].reset_index(drop=True)
-    return pd.concat([idx, lab], axis=1)
+    return out + [(c, table[c]) for c in label_cols]
 
 
-def _is_total(frame: pd.DataFrame, total_labels: set[str]) -> np.ndarray:
-    if frame.shape[1] == 0:
-        return np.zeros(len(frame), bool)
-    hit = np.zeros(len(frame), bool)
-    for c in frame.columns:
+def _is_total(columns: list[tuple[object, object]], n: int, total_labels: set[str]) -> np.ndarray:
+    hit = np.zeros(n, bool)
+    for _, values in columns:
         # each distinct label read once (a label column repeats a few values down many rows)
-        codes, uniques = pd.factorize(frame[c], use_na_sentinel=True)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
         texts = [str(u).strip().casefold() for u in np.asarray(uniques, dtype=object)]
         # the last slot answers code -1 (a missing label): never a total
         total_u = np.array([t in total_labels for t in texts] + [False])
@@ -295,7 +300,7 @@ def _is_total(frame: pd.DataFrame, total_labels: set[str]) -> np.ndarray:
         hit |= total_u[codes]
         odd = (looks_u & ~total_u)[codes]
         if odd.any():
-            label = frame[c].iloc[int(np.flatnonzero(odd)[0])]
+            label = np.asarray(values, dtype=object)[int(np.flatnonzero(odd)[0])]
             raise DataStructureError(
                 f"the label {label!r} reads like a total but is not one of the total labels "
                 f"{sorted(total_labels)}; if it is a total row pass total_labels=[..., {label!r}] "
@@ -304,40 +309,79 @@ def _is_total(frame: pd.DataFrame, total_labels: set[str]) -> np.ndarray:
     return hit
 
 
+def _group_keys(columns: list[tuple[object, object]], n: int) -> np.ndarray:
+    """One integer per row, equal for rows whose group labels read the same as text (each
+    label as pandas' string dtype shows it, a missing one as ``<NA>``, joined by ``\x1f``).
+
+    The text of each distinct label is made once, and the joined text once per distinct
+    combination of labels, rather than once per row."""
+    if n == 0:
+        return np.zeros(0, np.int64)
+    codes, texts = [], []
+    for _, values in columns:
+        if _text_is_distinct(values.dtype):
+            c, uniques = pd.factorize(values, use_na_sentinel=True)
+            # the last slot answers code -1 (a missing label)
+            texts.append([*pd.Series(uniques).astype("string").tolist(), "<NA>"])
+        else:  # equal values may read differently (2 and 2.0, 0.0 and -0.0): text per row
+            text = pd.Series(values).astype("string").fillna("<NA>")
+            c, uniques = pd.factorize(text)
+            texts.append(uniques.tolist())
+        codes.append(c)
+    combos, inverse = np.unique(np.stack(codes, axis=1), axis=0, return_inverse=True)
+    joined = ["\x1f".join(t[k] for t, k in zip(texts, combo, strict=True)) for combo in combos]
+    same_text, _ = pd.factorize(np.array(joined, dtype=object))
+    return same_text[inverse.reshape(n)]
+
+
+def _text_is_distinct(dtype) -> bool:
+    """Whether distinct values of this dtype (as :func:`pandas.factorize` tells them apart)
+    always read as distinct text: not so for objects or floats, where 2 == 2.0 and 0.0 == -0.0."""
+    return (
+        isinstance(dtype, pd.CategoricalDtype | pd.StringDtype)
+        or pd.api.types.is_integer_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+    )
+
+
 def _row_structure(table, label_cols, groups, total_labels):
     """(total-row position, part positions, description) for every row margin."""
-    labels = _label_frame(table, label_cols)
+    labels = _label_columns(table, label_cols)
     n = len(table)
     group_names = _as_list(groups)
+    present = {name for name, _ in labels}
     for g in group_names:
-        if g not in labels.columns:
+        if g not in present:
             raise DataStructureError(
                 f"groups= names {g!r}, which is neither a label column nor an index level"
             )
-    others = labels.drop(columns=group_names)
-    is_total = _is_total(others, total_labels)
+    others = [(name, v) for name, v in labels if name not in group_names]
+    is_total = _is_total(others, n, total_labels)
     if group_names:
-        is_grand = _is_total(labels[group_names], total_labels)
-        text = labels[group_names].astype("string").fillna("<NA>")
-        keys = text.iloc[:, 0].str.cat(
-            [text.iloc[:, k] for k in range(1, text.shape[1])], sep="\x1f"
-        )
-        keys = keys.to_numpy(dtype=object)
+        grouping = [(name, v) for g in group_names for name, v in labels if name == g]
+        is_grand = _is_total(grouping, n, total_labels)
+        keys = _group_keys(grouping, n)
     else:
         is_grand = np.zeros(n, bool)
-        keys = np.zeros(n, dtype=object)
+        keys = np.zeros(n, dtype=np.int64)
     margins: list[tuple[int, np.ndarray, str]] = []
     leaves = ~is_total & ~is_grand
-    for key in pd.unique(keys[~is_grand]):
-        in_g = (keys == key) & ~is_grand
-        tot = np.flatnonzero(in_g & is_total)
+    # each group's rows in table order, the groups in order of first appearance
+    rows = np.flatnonzero(~is_grand)
+    order = np.argsort(keys[rows], kind="stable")
+    sorted_keys = keys[rows][order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]][: len(rows)])
+    ends = np.append(starts[1:], len(rows))[: len(starts)]
+    for a, b in sorted(zip(starts, ends, strict=True), key=lambda ab: order[ab[0]]):
+        in_g = rows[order[a:b]]
+        tot = in_g[is_total[in_g]]
         if len(tot) > 1:
-            rows = [table.index[i] for i in tot]
+            labels_ = [table.index[i] for i in tot]
             raise DataStructureError(
-                f"several total rows {rows} in one group; pass groups=[...] naming the "
+                f"several total rows {labels_} in one group; pass groups=[...] naming the "
                 "column(s) or index level(s) that separate the sections"
             )
-        parts = np.flatnonzero(in_g & leaves)
+        parts = in_g[leaves[in_g]]
         if len(tot) and len(parts):
             margins.append((int(tot[0]), parts, f"total row {table.index[tot[0]]!r}"))
     grand = np.flatnonzero(is_grand)
@@ -795,7 +839,9 @@ def apply(
     rounded = _round(values, threshold, base)
     # None: no log wanted (building it was a third of the time of a small table's release)
     log_parts: list[pd.DataFrame] | None = [] if log else None
-    out = table.copy()
+    # the published columns, put in place of the table's as one new frame at the end (a
+    # setitem per column cost more than the rule itself on a small table)
+    out_cols: dict = {}
     published_num = np.where(supp, np.nan, rounded)
     labels = table.index.to_numpy(dtype=object)
     primary_reason = f"primary: count between 1 and {threshold}"
@@ -804,7 +850,7 @@ def apply(
         original = _whole_objects(values[:, j])
         col = _whole_objects(rounded[:, j])
         col[supp[:, j]] = marker
-        out[name] = pd.Series(col, index=table.index, dtype=object)
+        out_cols[name] = pd.Series(col, index=table.index, dtype=object)
         if log_parts is None:
             continue
         hidden = supp[:, j] & ~starred[:, j]
@@ -846,7 +892,7 @@ def apply(
             marker,
             "percentage hidden: its numerator or denominator is suppressed",
         )
-        out[p] = pd.Series(col, index=table.index, dtype=object)
+        out_cols[p] = pd.Series(col, index=table.index, dtype=object)
 
     for m, ncol in lay.means.items():
         hide = supp[:, cpos[ncol]]
@@ -861,7 +907,7 @@ def apply(
             marker,
             f"statistic hidden: its n ({ncol!r}) is suppressed",
         )
-        out[m] = pd.Series(col, index=table.index, dtype=object)
+        out_cols[m] = pd.Series(col, index=table.index, dtype=object)
     for s, ref in lay.suppress_with.items():
         hide = supp[:, cpos[ref]]
         col = table[s].to_numpy(dtype=object).copy()
@@ -869,8 +915,9 @@ def apply(
         _log_changes(
             log_parts, table, s, col, "", marker, f"hidden with the suppressed count {ref!r}"
         )
-        out[s] = pd.Series(col, index=table.index, dtype=object)
+        out_cols[s] = pd.Series(col, index=table.index, dtype=object)
 
+    out = columns_frame(table, [out_cols.get(c, col) for c, col in table.items()], table.columns)
     out.attrs = dict(table.attrs)
     if log_parts is not None:
         parts = [p for p in log_parts if len(p)]

@@ -23,16 +23,20 @@ Decisions:
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 RISKY_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
+#: the dtype pandas infers for a column of text (and missing values)
+_TEXT = pd.Series(["x"]).dtype
 
 
 def is_risky(value: object) -> bool:
@@ -65,23 +69,64 @@ def neutralise_frame(data: pd.DataFrame) -> pd.DataFrame:
         >>> neutralise_frame(pd.DataFrame({"x": ["=1+1", "a"], "n": [-1, 2]})).to_dict("list")
         {'x': ["'=1+1", 'a'], 'n': [-1, 2]}
     """
-    cols = []
-    for j in range(data.shape[1]):
-        col = data.iloc[:, j]
-        if _may_hold_text(col):
-            col = col.astype(object).map(neutralise, na_action="ignore")
-        cols.append(col)
-    return columns_frame(data, cols, [neutralise(c) for c in data.columns])
+    # items(), not iloc: a quarter of the cost per column, and the tables are small and many
+    given = [col for _, col in data.items()]
+    cols = [_neutralised(col) if _may_hold_text(col) else col for col in given]
+    return columns_frame(data, cols, [neutralise(c) for c in data.columns], given=given)
 
 
-def columns_frame(data: pd.DataFrame, cols: list[pd.Series], names: list) -> pd.DataFrame:
+def _neutralised(col: pd.Series) -> pd.Series:
+    """``col.astype(object).map(neutralise, na_action="ignore")``, without a Python call per
+    cell through ``map`` when the column holds text (every text column of a report table).
+
+    ``map`` infers the result's dtype: with a text cell present it keeps the values as they
+    are and the Series constructor infers (text only: ``str``), which is what building the
+    Series from the values does; without one (numbers held as objects) it may convert them,
+    so that case still goes through ``map``.
+    """
+    values = col.to_numpy(dtype=object)
+    if not any(isinstance(v, str) for v in values):
+        return col.astype(object).map(neutralise, na_action="ignore")
+    risky = [k for k, v in enumerate(values) if is_risky(v)]
+    if risky:
+        values = values.copy()
+        values[risky] = ["'" + values[k] for k in risky]
+    elif col.dtype == _TEXT or (col.dtype == object and holds_other_than_text(values)):
+        return col  # already what the constructor would infer: the column itself
+    return pd.Series(values, index=col.index, name=col.name)
+
+
+def holds_other_than_text(values: np.ndarray) -> bool:
+    """Whether an object array holds a value that is neither text nor missing: pandas then
+    keeps it as objects (a column of text and missing values it infers as ``str``).
+
+    Example:
+        >>> import numpy as np
+        >>> holds_other_than_text(np.array(["*", 5], dtype=object))
+        True
+        >>> holds_other_than_text(np.array(["*", None], dtype=object))
+        False
+    """
+    return any(not isinstance(v, str) for v in values[~pd.isna(values)])
+
+
+def columns_frame(
+    data: pd.DataFrame,
+    cols: list[pd.Series],
+    names: list | pd.Index,
+    *,
+    given: list[pd.Series] | None = None,
+) -> pd.DataFrame:
     """A new frame of ``cols`` (columns of ``data``, some replaced) named ``names``, with
     ``data``'s index and no attrs: one construction, not a copy and a write per column (a
-    report writes 62 small tables)."""
-    if not cols or not data.index.is_unique:  # nothing to join, or labels concat cannot align
+    report writes 62 small tables). ``given``: the columns as read from ``data``; when every
+    one of ``cols`` is one of them, unchanged, the frame is a (copy-on-write) view of ``data``."""
+    if given is not None and len(given) == len(cols) and all(map(operator.is_, cols, given)):
+        out = data.copy(deep=False)
+    elif not cols or not data.index.is_unique:  # nothing to join, or labels concat cannot align
         out = data.copy()
         for j, col in enumerate(cols):
-            out.isetitem(j, col.array)
+            out.isetitem(j, col)  # a Series keeps its dtype (objects of text stay objects)
     else:
         out = pd.concat(cols, axis=1, ignore_index=True)
     out.attrs = {}

@@ -32,6 +32,7 @@ from scipy import stats as st
 
 from .. import disclosure
 from .._internal.quality import QualityRecord
+from .._internal.spreadsheet import columns_frame, holds_other_than_text
 
 MARKER = disclosure.MARKER
 NOT_APPLICABLE = disclosure.NOT_APPLICABLE
@@ -46,8 +47,11 @@ class ReleasedTable:
 
     @property
     def frame(self) -> pd.DataFrame:
-        """A copy of the released table (changing it cannot change what is published)."""
-        return self._frame.copy()
+        """A copy of the released table (changing it cannot change what is published).
+
+        A shallow copy: under pandas' copy-on-write a change to it copies what it changes, so
+        the published table stays as it is, and the sections' many reads copy nothing."""
+        return self._frame.copy(deep=False)
 
     def __len__(self) -> int:
         return len(self._frame)
@@ -221,8 +225,12 @@ class Release:
                 decimals=3,
                 log=False,  # the release keeps the published table only
             )
-            for c in cols:
-                t[c] = out[c]
+            # the released columns in place of the table's, as one new frame (not a setitem
+            # per column); its attrs (the rule's settings) are not wanted, and pandas would
+            # deep-copy them into every column read
+            out.attrs = {}
+            released = dict(out.items())
+            t = columns_frame(t, [released.get(c, col) for c, col in t.items()], list(t.columns))
             if self.rule == "mhsds":
                 _hide_zeros(t, zeros, percentages or {}, means)
         for c, (_, d) in means.items():
@@ -450,18 +458,38 @@ def _hide_zeros(t: pd.DataFrame, zeros: dict, percentages: Mapping, means: Mappi
 def save_csv(df: pd.DataFrame, folder: Path, name: str) -> Path:
     """Write a table as CSV: missing values as the not-applicable symbol, as in the HTML, and
     text that a spreadsheet could run as a formula written as text."""
-    from .._internal.spreadsheet import columns_frame, write_csv
+    from .._internal.spreadsheet import write_csv
 
-    cols = []
-    for j in range(df.shape[1]):
-        col = df.iloc[:, j]
-        # beyond 6 significant figures the digits follow summation order (the random
-        # pseudonyms), not the data; released statistics are rounded well before that anyway
-        if col.dtype.kind == "f" or col.dtype == object:
-            col = col.map(_six_figures)
-        cols.append(col)
-    out = columns_frame(df, cols, list(df.columns))
+    # beyond 6 significant figures the digits follow summation order (the random
+    # pseudonyms), not the data; released statistics are rounded well before that anyway
+    given = [col for _, col in df.items()]  # items(), not iloc: a quarter of the cost
+    cols = [
+        _six_figures_column(col) if col.dtype.kind == "f" or col.dtype == object else col
+        for col in given
+    ]
+    out = columns_frame(df, cols, list(df.columns), given=given)
     return write_csv(out, Path(folder) / f"{name}.csv", na_rep=NOT_APPLICABLE)
+
+
+def _six_figures_column(col: pd.Series) -> pd.Series:
+    """``col.map(_six_figures)`` without ``map``'s Python call per cell where the result's
+    dtype is known: a float64 column stays float64, and a column holding text stays as the
+    Series constructor infers it (``map`` converts nothing once a text cell is present).
+    Numbers held as objects without text still go through ``map``, whose inference may
+    convert them."""
+    values = col.to_numpy(dtype=object)
+    if col.dtype == np.float64:
+        six = np.array([_six_figures(v) for v in values], dtype=float)
+        if np.array_equal(six, col.to_numpy(), equal_nan=True):
+            return col  # rounded already (released statistics are): the column itself
+        return pd.Series(six, index=col.index, name=col.name)
+    if col.dtype != object or not any(isinstance(v, str) for v in values):
+        return col.map(_six_figures)
+    out = np.fromiter((_six_figures(v) for v in values), dtype=object, count=len(values))
+    same = all(a is b or (type(a) is float and a == b) for a, b in zip(out, values, strict=True))
+    if same and holds_other_than_text(values):
+        return col  # nothing rounded, and kept as objects: the column itself
+    return pd.Series(out, index=col.index, name=col.name)
 
 
 def _six_figures(v: object) -> object:
