@@ -267,3 +267,65 @@ def test_pair_waves_pairs_as_column_by_column(records, rule, text_index):
         pairing._build_pairs = new_build
     pd.testing.assert_frame_equal(new.pairs, old.pairs, check_exact=True)
     pd.testing.assert_frame_equal(new.records, old.records, check_exact=True)
+
+
+def _signed_rank_p_scipy(d, zero_method: str, method: str, correction: bool) -> float:
+    """signed_rank's p-value as it was: scipy.stats.wilcoxon on the rounded differences."""
+    from scipy import stats
+
+    return float(
+        stats.wilcoxon(d, zero_method=zero_method, correction=correction, method=method).pvalue
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.integers(-12, 12), min_size=1, max_size=80),
+    st.sampled_from([1.0, 0.25, 0.1, 1 / 3]),
+    st.sampled_from(["wilcox", "pratt", "zsplit"]),
+    st.sampled_from(["auto", "exact", "asymptotic"]),
+    st.booleans(),
+)
+def test_signed_rank_p_as_scipy(values, step, zero_method, method, correction):
+    from scipy import stats
+
+    from outcomes._stats import RANK_DECIMALS, signed_rank
+
+    d = np.asarray(values, dtype=float) * step
+    try:
+        res = signed_rank(d, zero_method=zero_method, method=method, correction=correction)
+    except ValueError:
+        return  # exact asked for where it is not defined: raised before any p-value
+    if res.method not in ("exact", "asymptotic"):
+        assert np.isnan(res.p)
+        return
+    old = _signed_rank_p_scipy(np.round(d, RANK_DECIMALS), zero_method, res.method, res.correction)
+    assert res.p == old
+    rounded = np.round(d, RANK_DECIMALS)
+    ranked = rounded[rounded != 0] if zero_method == "wilcox" else rounded
+    ranks = stats.rankdata(np.abs(ranked))
+    r_plus = float(ranks[ranked > 0].sum())
+    if zero_method == "zsplit":
+        r_plus += float(ranks[ranked == 0].sum()) / 2
+    assert res.r_plus == r_plus
+
+
+def test_sign_test_p_as_scipy_for_every_k_up_to_60():
+    from scipy import stats
+
+    from outcomes._stats import sign_test_p
+
+    for n in range(1, 61):
+        for k in range(n + 1):
+            assert sign_test_p(k, n) == float(stats.binomtest(k, n, 0.5).pvalue), (k, n)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 5000), st.floats(0, 1))
+def test_sign_test_p_as_scipy(n, share):
+    from scipy import stats
+
+    from outcomes._stats import sign_test_p
+
+    k = min(n, int(round(share * n)))
+    assert sign_test_p(k, n) == float(stats.binomtest(k, n, 0.5).pvalue)

@@ -44,7 +44,7 @@ from .._internal.params import (
 )
 from .._internal.quality import QualityRecord, recorded, with_notes
 from .._internal.text import format_p
-from .._stats import RANK_DECIMALS, mcnemar, signed_rank, wilson_ci
+from .._stats import RANK_DECIMALS, mcnemar, sign_test_p, signed_rank, wilson_ci
 from ..errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -405,7 +405,7 @@ def _compute(
     j = hedges_j(df)
     wil = _wilcoxon(d, zero_method, wilcoxon_method)
     n_pos, n_neg = int((d > 0).sum()), int((d < 0).sum())
-    sign_p = float(stats.binomtest(n_pos, n_pos + n_neg, 0.5).pvalue) if n_pos + n_neg else math.nan
+    sign_p = sign_test_p(n_pos, n_pos + n_neg) if n_pos + n_neg else math.nan
     return ChangeResult(
         n=n,
         mean_pre=float(a.mean()),
