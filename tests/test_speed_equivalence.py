@@ -357,3 +357,18 @@ def test_item_kinds_read_once_as_item_codes_twice(rows):
     for before, after in zip(old, new, strict=True):
         chosen = list(after.matrix.columns)
         pd.testing.assert_frame_equal(after.matrix, before[chosen].astype(float))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.integers(1, 100_000),
+    st.floats(0.5, 0.999),
+)
+def test_paired_t_p_and_quantile_as_scipy_t(t, df, confidence):
+    """paired_change's t p-value and critical value, as stats.t.sf and stats.t.ppf gave them."""
+    from scipy import special, stats
+
+    assert float(2 * special.stdtr(df, -abs(t))) == float(2 * stats.t.sf(abs(t), df))
+    q = 0.5 + confidence / 2
+    assert float(special.stdtrit(df, q)) == float(stats.t.ppf(q, df))

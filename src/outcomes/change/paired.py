@@ -23,7 +23,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from .._internal.params import (
     BY,
@@ -392,8 +392,10 @@ def _compute(
     df = n - 1
     se = sd_diff / math.sqrt(n)
     t = mean_diff / se
-    p = float(2 * stats.t.sf(abs(t), df))
-    tcrit = float(stats.t.ppf(0.5 + confidence / 2, df))
+    # stats.t.sf and .ppf evaluate these after checking their arguments (finite t, df >= 1
+    # here): the same numbers without the checks, which cost ten times the evaluation
+    p = float(2 * special.stdtr(df, -abs(t)))
+    tcrit = float(special.stdtrit(df, 0.5 + confidence / 2))
     sd_pre, sd_post = float(a.std(ddof=1)), float(b.std(ddof=1))
     # clip: rounding can put a perfect correlation a hair outside [-1, 1]
     r = float(np.clip(np.corrcoef(a, b)[0, 1], -1, 1)) if sd_pre > 0 and sd_post > 0 else math.nan
