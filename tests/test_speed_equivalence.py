@@ -433,3 +433,37 @@ def test_metric_of_a_list_as_of_its_concat(instruments, seed, drop_rater, junk):
     assert new[1] == old[1]
     for part in ("table", "referrals", "scores", "measures", "by_referral"):
         pd.testing.assert_frame_equal(getattr(new[0], part), getattr(old[0], part))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.one_of(st.none(), st.integers(0, 4)), WAVE_RECORD), min_size=1, max_size=30
+    ),
+    st.sampled_from(["first_last", "nearest"]),
+)
+def test_pair_waves_warns_of_the_problems_it_holds(records, rule):
+    """pair_waves judges each reason once to find the data problems: its warning and notes
+    are those of Pairing.problems, as when it read them from there."""
+    from outcomes.change.pairing import PairingWarning, _problem_message
+
+    sc = pd.DataFrame(
+        {
+            "person_id": [None if p is None else f"p{p}" for p, _ in records],
+            "instrument": "gbo",
+            "rater": [r[1] for _, r in records],
+            "date": [pd.Timestamp("2024-01-01") + pd.Timedelta(days=30 * r[2]) for _, r in records],
+            "goal_1": [np.nan if r[3] is None else float(r[3]) for _, r in records],
+        }
+    )
+    kw: dict = {"rule": rule, "keys": ["instrument", "rater"]}
+    if rule == "nearest":
+        kw |= {"target_days": 90, "window_days": 60}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = pair_waves(sc, scales=["goal_1"], **kw)
+    said = [str(w.message) for w in caught if issubclass(w.category, PairingWarning)]
+    probs = res.problems
+    assert said == ([_problem_message(probs)] if len(probs) else [])
+    noted = [n for n in res.quality.notes if n.get("source", "").startswith("pair_waves")]
+    assert sum(n["rows"] for n in noted) == len(probs)
