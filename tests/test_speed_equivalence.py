@@ -467,3 +467,70 @@ def test_pair_waves_warns_of_the_problems_it_holds(records, rule):
     assert said == ([_problem_message(probs)] if len(probs) else [])
     noted = [n for n in res.quality.notes if n.get("source", "").startswith("pair_waves")]
     assert sum(n["rows"] for n in noted) == len(probs)
+
+
+def _group_codes_by_frames(frame: pd.DataFrame, by: list[str]):
+    """survey._group_codes as it was: the distinct values and keys made safe as frames."""
+
+    def nan_safe(f: pd.DataFrame) -> pd.DataFrame:
+        obj = f.astype(object)
+        return obj.where(obj.notna(), "\x00<missing>")
+
+    if not by:
+        return pd.DataFrame(index=[0]), np.zeros(len(frame), dtype=np.int64)
+    index = frame.groupby(by, observed=False, dropna=False, sort=True).size().index
+    keys = index.to_frame(index=False)
+    keys.columns = by
+    row_id = np.zeros(len(frame), dtype=np.int64)
+    key_id = np.zeros(len(keys), dtype=np.int64)
+    for c in by:
+        codes, uniques = pd.factorize(frame[c], use_na_sentinel=True)
+        values = nan_safe(pd.DataFrame({c: np.asarray(uniques, dtype=object)}))[c]
+        values = pd.Index([*values, "\x00<missing>"], dtype=object)
+        codes = np.where(codes < 0, len(values) - 1, codes)
+        at = values.get_indexer(nan_safe(keys[[c]])[c])
+        row_id = row_id * len(values) + codes
+        key_id = np.where((key_id < 0) | (at < 0), -1, key_id * len(values) + at)
+    found = pd.Index(key_id[key_id >= 0]).get_indexer(row_id)
+    return keys, np.flatnonzero(key_id >= 0)[found].astype(np.int64)
+
+
+GROUP_ROW = st.tuples(
+    st.sampled_from(["a", "b", None]),
+    st.sampled_from(["x", "y", None]),
+    st.sampled_from(["low", "high", None]),
+    st.one_of(st.none(), st.integers(0, 2)),
+    st.integers(0, 2),
+    st.one_of(st.none(), st.integers(0, 2)),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(GROUP_ROW, min_size=1, max_size=25),
+    st.lists(
+        st.sampled_from(["text", "string", "cat", "num", "int", "date"]),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    ),
+)
+def test_group_codes_as_by_frames(rows, by):
+    from outcomes.survey import _group_codes
+
+    cols = list(zip(*rows, strict=True))
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(cols[0], dtype="str"),
+            "string": pd.Series(cols[1], dtype="string"),
+            "cat": pd.Categorical(cols[2], categories=["low", "mid", "high"]),
+            "num": [np.nan if v is None else float(v) for v in cols[3]],
+            "int": list(cols[4]),
+            "date": [pd.NaT if v is None else pd.Timestamp("2025-01-01") + pd.Timedelta(days=v)
+                     for v in cols[5]],
+        }
+    )  # fmt: skip
+    keys, group = _group_codes(frame, by)
+    old_keys, old_group = _group_codes_by_frames(frame, by)
+    pd.testing.assert_frame_equal(keys, old_keys)
+    np.testing.assert_array_equal(group, old_group)
