@@ -534,3 +534,60 @@ def test_group_codes_as_by_frames(rows, by):
     old_keys, old_group = _group_codes_by_frames(frame, by)
     pd.testing.assert_frame_equal(keys, old_keys)
     np.testing.assert_array_equal(group, old_group)
+
+
+def _table_notes_every_row(q, source: str, table: pd.DataFrame, where=None, action="a") -> None:
+    """QualityRecord.add_table_notes as it was: every row of the table read by iterrows."""
+    if "note" not in table.columns:
+        return
+    if where is None:
+        where = [
+            c
+            for c in table.columns
+            if c != "note"
+            and not pd.api.types.is_numeric_dtype(table[c])
+            and not pd.api.types.is_bool_dtype(table[c])
+        ]
+    for _, row in table.iterrows():
+        text = row["note"]
+        if isinstance(text, str) and text.strip():
+            place = ", ".join(f"{c} {row[c]}" for c in where if pd.notna(row[c]))
+            q._add_unsaid(source, text, where=place, action=action)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", " ", "no item varies", "one pair: no test", None]),
+            st.sampled_from(["autumn", "spring", None]),
+            st.one_of(st.none(), st.floats(-5, 5)),
+            st.one_of(st.none(), st.integers(0, 3)),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from(["str", "string", "object", "category"]),
+    st.booleans(),
+)
+def test_table_notes_of_noted_rows_as_of_every_row(rows, note_dtype, with_date):
+    from outcomes._internal.quality import QualityRecord
+
+    cols = list(zip(*rows, strict=True)) if rows else [[], [], [], []]
+    table = pd.DataFrame(
+        {
+            "wave": pd.Series(cols[1], dtype="str"),
+            "alpha": pd.Series(cols[2], dtype=float),
+            "band": pd.Categorical([None if v is None else f"b{v}" for v in cols[3]]),
+            "note": pd.Series(cols[0], dtype=note_dtype),
+        }
+    )
+    if with_date:
+        table.insert(
+            1, "date", pd.Timestamp("2025-01-01") + pd.to_timedelta(range(len(table)), "D")
+        )
+    new, old = QualityRecord(), QualityRecord()
+    new.add(" seed", "no item varies", warn=False)  # said already: not added again, either way
+    old.add(" seed", "no item varies", warn=False)
+    new.add_table_notes("t", table, action="a")
+    _table_notes_every_row(old, "t", table)
+    assert new.notes == old.notes
