@@ -105,6 +105,13 @@ def _as_float(x: object, name: str) -> tuple[np.ndarray, pd.Index | None]:
     if isinstance(x, pd.DataFrame):
         raise DataStructureError(f"{name}: expected one column of scores, got a DataFrame")
     index = x.index if isinstance(x, pd.Series) else None
+    # numbers already (a report passes float arrays and columns): nothing to convert, no text
+    # to find, only infinities to refuse (below, with their places, when there are any)
+    values = x.to_numpy() if isinstance(x, pd.Series) else x
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind == "f":
+        arr = values.astype(float)
+        if not np.isinf(arr).any():
+            return arr, index
     s = pd.Series(x, copy=False) if not isinstance(x, pd.Series) else x
     if s.ndim != 1:
         raise DataStructureError(f"{name}: expected a one-dimensional sequence of scores")
