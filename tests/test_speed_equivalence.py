@@ -651,3 +651,25 @@ def test_as_float_of_numbers_as_converted(values, dtype, kind):
     assert (new[1] is None) == (old[1] is None)
     if old[1] is not None:
         assert new[1].equals(old[1])
+
+
+ESQ_ANSWER = st.sampled_from(
+    ["Certainly true", "Partly true", "Not true", "Don't know", "  ", None, 1, 2, 3]
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(ESQ_ANSWER, min_size=12, max_size=12), min_size=1, max_size=10))
+def test_esq_summary_without_groups_as_one_group(rows):
+    """Without by= esq.item_summary reads each item column whole: the same table as one group
+    (by= a column with one value), which takes the group's rows as before."""
+    from outcomes.esq import item_summary
+
+    data = pd.DataFrame(rows, columns=[f"q{i}" for i in range(1, 13)]).assign(
+        instrument="chi_esq_parent", team="all"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        whole = item_summary(data, errors="flag").to_frame()
+        grouped = item_summary(data, by="team", errors="flag").to_frame()
+    pd.testing.assert_frame_equal(whole, grouped.drop(columns="team"))
