@@ -673,3 +673,29 @@ def test_esq_summary_without_groups_as_one_group(rows):
         whole = item_summary(data, errors="flag").to_frame()
         grouped = item_summary(data, by="team", errors="flag").to_frame()
     pd.testing.assert_frame_equal(whole, grouped.drop(columns="team"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(PAIR, min_size=1, max_size=30),
+    st.booleans(),
+    st.booleans(),
+)
+def test_reliable_counts_as_in_the_frame(pairs, grouped, cutoff):
+    """ReliableChangeSummary.counts (what the report's reliable-change table reads) holds
+    to_frame's counts and denominators, group by group."""
+    pre = [np.nan if p is None else float(p) for p, _, _ in pairs]
+    post = [np.nan if q is None else float(q) for _, q, _ in pairs]
+    kw = {"cutoff": 10.0} if cutoff else {}
+    rc = reliable_change(pre, post, threshold=3, higher_is_better=False, **kw)
+    by = pd.Series([g for _, _, g in pairs], name="site") if grouped else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = reliable_change_summary(rc, by=by)
+    f = s.to_frame()
+    counts = s.counts()
+    assert list(counts) == list(dict.fromkeys(f["measure"]))
+    for m, (k, d) in counts.items():
+        rows = f[f["measure"] == m]
+        assert k.tolist() == rows["count"].tolist()
+        assert d.tolist() == rows["denominator"].tolist()
