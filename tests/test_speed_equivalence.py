@@ -699,3 +699,53 @@ def test_reliable_counts_as_in_the_frame(pairs, grouped, cutoff):
         rows = f[f["measure"] == m]
         assert k.tolist() == rows["count"].tolist()
         assert d.tolist() == rows["denominator"].tolist()
+
+
+def _inappropriate_by_rows(df: pd.DataFrame, reasons) -> np.ndarray:
+    """service._inappropriate as it was: every row's reason normalised as text."""
+    not_acc = (df["accepted"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+    wanted = {str(r).strip().casefold() for r in reasons}
+    got = df["not_accepted_reason"].astype("string").str.strip().str.casefold()
+    seen = set(got[not_acc].dropna().unique())
+    unknown = sorted(wanted - seen)
+    if unknown and seen:
+        warnings.warn(
+            f"inappropriate= reason(s) {unknown} do not occur among the not-accepted referrals; "
+            f"reasons recorded: {sorted(seen)}",
+            UserWarning,
+            stacklevel=3,
+        )
+    return not_acc & got.isin(list(wanted)).fillna(False).to_numpy(dtype=bool)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([True, False, None]),
+            st.sampled_from(["Wrong service", " wrong service ", "NO CAPACITY", "", " ", None]),
+        ),
+        max_size=20,
+    ),
+    st.lists(st.sampled_from(["wrong service", "No capacity", "other", " "]), min_size=1),
+    st.sampled_from(["str", "string"]),
+)
+def test_inappropriate_by_codes_as_by_rows(rows, reasons, dtype):
+    from outcomes.service import _inappropriate
+
+    df = pd.DataFrame(
+        {
+            "accepted": pd.array([a for a, _ in rows], dtype="boolean"),
+            "not_accepted_reason": pd.Series([r for _, r in rows], dtype=dtype),
+        }
+    )
+
+    def run(f):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = f(df, reasons)
+        return out, [str(w.message) for w in caught]
+
+    new, old = run(_inappropriate), run(_inappropriate_by_rows)
+    np.testing.assert_array_equal(new[0], old[0])
+    assert new[1] == old[1]
