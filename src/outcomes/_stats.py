@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 
 def wilson_ci(count, nobs, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -105,8 +105,66 @@ def mcnemar(b: int, c: int) -> McNemar:
         p_corrected=float(stats.chi2.sf(chi2_c, 1)),
         chi2_uncorrected=float(chi2_u),
         p_uncorrected=float(stats.chi2.sf(chi2_u, 1)),
-        p_exact=float(stats.binomtest(b, n, 0.5).pvalue),
+        p_exact=sign_test_p(b, n),
     )
+
+
+# ----------------------------------------------------------------------------- sign test
+def sign_test_p(k: int, n: int) -> float:
+    """Two-sided exact binomial p-value of ``k`` successes in ``n`` trials at p = 1/2: the
+    sign test, as ``scipy.stats.binomtest(k, n, 0.5).pvalue`` gives it (``n`` >= 1).
+
+    scipy's own algorithm, step for step (the same bits; tests/test_speed_equivalence.py holds
+    it to scipy), on the binomial's unchecked methods: the checked public ones cost about
+    0.6 ms a test, a report makes one per outcome and group.
+
+    Example:
+        >>> round(sign_test_p(2, 12), 5)  # R: binom.test(2, 12)$p.value
+        0.03857
+    """
+    k, n = int(k), int(n)
+    if n < 1 or not 0 <= k <= n:
+        raise ValueError(f"sign_test_p: need 0 <= k <= n and n >= 1, got k={k}, n={n}")
+    binom, p = stats.binom, 0.5
+
+    def pmf(x) -> float:  # binom.pmf on the support (where the search stays)
+        return np.clip(binom._pmf(x, n, p), 0, 1)
+
+    def cdf(x) -> float:  # binom.cdf: 1 from n on
+        x = np.floor(x)
+        return 1.0 if x >= n else np.clip(binom._cdf(x, n, p), 0, 1)
+
+    def sf(x) -> float:  # binom.sf: 1 below 0, 0 from n on
+        x = np.floor(x)
+        if x < 0:
+            return 1.0
+        return 0.0 if x >= n else np.clip(binom._sf(x, n, p), 0, 1)
+
+    def search(a, d, lo, hi):  # scipy's _binary_search_for_binom_tst
+        while lo < hi:
+            mid = lo + (hi - lo) // 2
+            midval = a(mid)
+            if midval < d:
+                lo = mid + 1
+            elif midval > d:
+                hi = mid - 1
+            else:
+                return mid
+        return lo if a(lo) <= d else lo - 1
+
+    d = pmf(k)
+    rerr = 1 + 1e-7
+    if k == p * n:
+        return 1.0
+    if k < p * n:
+        ix = search(lambda x1: -pmf(x1), -d * rerr, np.ceil(p * n), n)
+        y = n - ix + int(d * rerr == pmf(ix))
+        pval = cdf(k) + sf(n - y)
+    else:
+        ix = search(pmf, d * rerr, 0, np.floor(p * n))
+        y = ix + 1
+        pval = cdf(y - 1) + sf(k - 1)
+    return float(min(1.0, pval))
 
 
 # ----------------------------------------------------------------------------- signed rank
@@ -185,7 +243,7 @@ def signed_rank(
     n_zero = int((d == 0).sum())
     ties = len(np.unique(np.abs(nonzero))) < len(nonzero)
     ranked = nonzero if zero_method == "wilcox" else d
-    ranks = stats.rankdata(np.abs(ranked))
+    ranks, tied = _average_ranks(np.abs(ranked))
     r_plus, r_minus = float(ranks[ranked > 0].sum()), float(ranks[ranked < 0].sum())
     if zero_method == "zsplit":
         half = float(ranks[ranked == 0].sum()) / 2
@@ -213,5 +271,63 @@ def signed_rank(
             + "; use method='asymptotic' or 'auto'"
         )
     use_cc = bool(correction) and method == "asymptotic"
-    res = stats.wilcoxon(d, zero_method=zero_method, correction=use_cc, method=method)
-    return SignedRank(**common, p=float(res.pvalue), method=method, correction=use_cc)
+    count = len(ranked)
+    if method == "exact":
+        p = _signed_rank_exact_p(r_plus, count)
+    else:
+        # scipy.stats.wilcoxon's normal approximation, operation for operation (the same bits;
+        # tests/test_speed_equivalence.py holds it to scipy): scipy's checks and its ranking a
+        # second time cost about 0.7 ms a test, a report makes one per outcome and group
+        n0 = n_zero if zero_method == "pratt" else 0
+        mn = count * (count + 1.0) * 0.25 - n0 * (n0 + 1.0) * 0.25
+        se = count * (count + 1.0) * (2.0 * count + 1.0) - n0 * (n0 + 1.0) * (2.0 * n0 + 1.0)
+        if zero_method == "pratt" and n_zero:
+            tied = tied[1:]  # the zeros (ranked first) are not a tie of the correction
+        se = np.sqrt((se - np.sum(tied**3 - tied) / 2) / 24)
+        z = (np.float64(r_plus) - mn) / se
+        if use_cc:
+            z = z - np.sign(z) * 0.5 / se
+        p = 2 * special.ndtr(-np.abs(z))
+    return SignedRank(**common, p=float(p), method=method, correction=use_cc)
+
+
+def _average_ranks(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average ranks of ``a`` (``scipy.stats.rankdata``'s) and the size of each run of equal
+    values, smallest value first."""
+    order = np.argsort(a, kind="stable")
+    s = a[order]
+    first = np.flatnonzero(np.r_[True, s[1:] != s[:-1]]) if len(s) else np.zeros(0, np.int64)
+    size = np.diff(np.r_[first, len(s)]).astype(float)
+    ranks = np.empty(len(s))
+    ranks[order] = np.repeat(first + (size + 1) / 2, size.astype(np.int64))
+    return ranks, size
+
+
+@functools.lru_cache(maxsize=64)
+def _signed_rank_null(n: int) -> np.ndarray:
+    """P(R+ = r), r = 0 .. n(n+1)/2, with no ties or zeros (scipy's recursion, the same bits)."""
+    c = np.ones(1, dtype=np.float64)
+    for k in range(1, n + 1):
+        prev = c
+        c = np.zeros(k * (k + 1) // 2 + 1, dtype=np.float64)
+        m = len(prev)
+        c[:m] = prev * 0.5
+        c[-m:] += prev * 0.5
+    c.flags.writeable = False
+    return c
+
+
+def _signed_rank_exact_p(r_plus: float, n: int) -> float:
+    """Two-sided exact p of R+ among ``n`` untied non-zero differences, as scipy computes it
+    (each tail summed from the end nearer the statistic, the other as one minus it)."""
+    pmfs = _signed_rank_null(n)
+    mn = n * (n + 1) / 4
+
+    def cdf(k: int) -> float:
+        return pmfs[: k + 1].sum() if k <= mn else 1 - pmfs[k + 1 :].sum()
+
+    def sf(k: int) -> float:
+        return pmfs[k:].sum() if k <= mn else 1 - pmfs[:k].sum()
+
+    p = 2 * min(sf(math.floor(r_plus)), cdf(math.ceil(r_plus)))
+    return float(np.clip(p, 0, 1))

@@ -305,7 +305,8 @@ def item_summary(
                 if src not in sub.columns:
                     rows.append(_empty_row(inst, item, "item not in the data"))
                     continue
-                raw = sub[src].iloc[gpos]
+                # without by= the group is every row in order: the column as it is, not a copy
+                raw = sub[src].iloc[gpos] if by_cols else sub[src]
                 blank = _blank(raw)
                 # Cells the engine rejected (errors="flag") count as not answered.
                 bad = (

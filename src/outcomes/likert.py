@@ -120,15 +120,28 @@ def item_codes(
         >>> item_codes(df, "workforce_confidence")["q1"].tolist()
         [4.0, nan]
     """
+    return _item_code_frames(data, instrument, (scored,), columns, coding, errors)[0]
+
+
+def _item_code_frames(
+    data: pd.DataFrame,
+    instrument: str | Instrument,
+    kinds: Sequence[bool],
+    columns: Mapping[str, str] | None,
+    coding: str | None,
+    errors: str = "raise",
+) -> list[pd.DataFrame]:
+    """:func:`item_codes` with ``scored=`` each of ``kinds``, the cells read once."""
     inst = load_instrument(instrument)
     # Scores (reverse keys and recodes applied) or codes, from the engine that scores scales;
     # a cell the engine rejects is missing, never a score (errors="flag").
-    codes = scoring.item_codes(
-        data, inst, columns=columns, errors=errors, coding=coding, scored=scored
-    )
-    present = [i for i in codes.columns if _item_column(data, i, columns) is not None]
-    out = codes[present]
-    out.attrs["issues"] = codes.attrs.get("issues")
+    frames = scoring.item_frames(data, inst, kinds, columns=columns, errors=errors, coding=coding)
+    out = []
+    for codes in frames:
+        present = [i for i in codes.columns if _item_column(data, i, columns) is not None]
+        kept = codes[present]
+        kept.attrs["issues"] = codes.attrs.get("issues")
+        out.append(kept)
     return out
 
 
@@ -183,9 +196,38 @@ def _resolve_items(
     what: str,
     exclude: Sequence[str] = (),
 ) -> _Items:
+    return _resolve_item_kinds(
+        data,
+        items=items,
+        instrument=instrument,
+        scale=scale,
+        columns=columns,
+        coding=coding,
+        levels=levels,
+        kinds=(scored,),
+        what=what,
+        exclude=exclude,
+    )[0]
+
+
+def _resolve_item_kinds(
+    data: pd.DataFrame,
+    *,
+    items: Sequence[str] | None,
+    instrument: str | Instrument | None,
+    scale: str | None,
+    columns: Mapping[str, str] | None,
+    coding: str | None,
+    levels: Sequence[float] | None,
+    kinds: Sequence[bool],
+    what: str,
+    exclude: Sequence[str] = (),
+) -> list[_Items]:
+    """:func:`_resolve_items` with ``scored=`` each of ``kinds`` (the cells read once)."""
     if instrument is not None:
         inst = load_instrument(instrument)
-        codes = item_codes(data, inst, columns=columns, coding=coding, scored=scored)
+        frames = _item_code_frames(data, inst, kinds, columns, coding)
+        codes = frames[0]
         if items is None:
             sc = _default_scale(inst, scale)
             chosen, need = list(sc.items), sc.required_answered
@@ -205,7 +247,10 @@ def _resolve_items(
             levels = [float(c) for c in rset.valid_codes]
         labels = {float(o.code): o.label for o in rset.options}
         item_labels = {i: inst.item(i).label for i in chosen}
-        return _Items(codes[chosen].astype(float), sorted(levels), labels, item_labels, need)
+        return [
+            _Items(f[chosen].astype(float), sorted(levels), labels, item_labels, need)
+            for f in frames
+        ]
     _check_frame(data, list(items or []), what)
     skip = {str(c) for c in exclude if c}
     chosen = (
@@ -237,7 +282,8 @@ def _resolve_items(
             )
     levels = sorted(float(v) for v in levels)
     labels = {v: f"{v:g}" for v in levels}
-    return _Items(matrix, levels, labels, {c: c for c in chosen}, len(chosen))
+    # numbers as given: codes and scores are the same (no instrument to reverse-key them)
+    return [_Items(matrix, levels, labels, {c: c for c in chosen}, len(chosen)) for _ in kinds]
 
 
 def _groups(data: pd.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]:
@@ -1281,7 +1327,7 @@ def compare_waves(
         raise OutcomesError("design='matched' needs person_id= (the staff id column)")
     base, follow = _resolve_waves(data, wave, waves, date, dayfirst)
     skip = [wave, respondent, date, *by_cols]
-    codes = _resolve_items(
+    codes, scored = _resolve_item_kinds(
         data,
         items=items,
         instrument=instrument,
@@ -1289,19 +1335,7 @@ def compare_waves(
         columns=columns,
         coding=coding,
         levels=levels,
-        scored=False,
-        what="compare_waves",
-        exclude=skip,
-    )
-    scored = _resolve_items(
-        data,
-        items=items,
-        instrument=instrument,
-        scale=scale,
-        columns=columns,
-        coding=coding,
-        levels=levels,
-        scored=True,
+        kinds=(False, True),
         what="compare_waves",
         exclude=skip,
     )

@@ -388,8 +388,19 @@ def _inappropriate(df: pd.DataFrame, reasons: Sequence[str] | None) -> np.ndarra
         reasons = [reasons]
     _need(df, ["not_accepted_reason"], "inappropriate=[...]")
     wanted = {str(r).strip().casefold() for r in reasons}
-    got = df["not_accepted_reason"].astype("string").str.strip().str.casefold()
-    seen = set(got[not_acc].dropna().unique())
+    col = df["not_accepted_reason"]
+    if isinstance(col.dtype, pd.StringDtype):
+        # text: each distinct reason normalised once, then looked up by each row's code
+        # (a report asks this of the same referrals a dozen times)
+        codes, uniques = pd.factorize(col)
+        norm = pd.Series(uniques, dtype="string").str.strip().str.casefold()
+        seen = set(norm.iloc[np.unique(codes[not_acc & (codes >= 0)])])
+        hit = np.append(norm.isin(list(wanted)).to_numpy(dtype=bool), False)
+        got_wanted = hit[codes]
+    else:
+        got = col.astype("string").str.strip().str.casefold()
+        seen = set(got[not_acc].dropna().unique())
+        got_wanted = got.isin(list(wanted)).fillna(False).to_numpy(dtype=bool)
     unknown = sorted(wanted - seen)
     if unknown and seen:
         import warnings
@@ -400,7 +411,7 @@ def _inappropriate(df: pd.DataFrame, reasons: Sequence[str] | None) -> np.ndarra
             UserWarning,
             stacklevel=3,
         )
-    return not_acc & got.isin(list(wanted)).fillna(False).to_numpy(dtype=bool)
+    return not_acc & got_wanted
 
 
 def _decided(df: pd.DataFrame) -> np.ndarray:

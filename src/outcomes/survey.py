@@ -291,10 +291,9 @@ def _group_codes(frame: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, np.n
             both, seen = pd.factorize(np.concatenate([row_id, key_id[valid]]))
             row_id, key_id[valid], space = both[: len(row_id)], both[len(row_id) :], len(seen)
         codes, uniques = pd.factorize(frame[c], use_na_sentinel=True)
-        values = _nan_safe(pd.DataFrame({c: np.asarray(uniques, dtype=object)}))[c]
-        values = pd.Index([*values, _MISSING_KEY], dtype=object)
+        values = pd.Index([*_nan_safe(uniques), _MISSING_KEY], dtype=object)
         codes = np.where(codes < 0, len(values) - 1, codes)
-        at = values.get_indexer(_nan_safe(keys[[c]])[c])  # -1: a key no row has (empty)
+        at = values.get_indexer(_nan_safe(keys[c].astype(object)))  # -1: a key no row has
         row_id = row_id * len(values) + codes
         key_id = np.where((key_id < 0) | (at < 0), -1, key_id * len(values) + at)
         space *= len(values)
@@ -307,9 +306,11 @@ def _group_codes(frame: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, np.n
 _MISSING_KEY = "\x00<missing>"
 
 
-def _nan_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    obj = frame.astype(object)
-    return obj.where(obj.notna(), _MISSING_KEY)
+def _nan_safe(values) -> np.ndarray:
+    """``values`` as objects, every kind of missing value (NaN, None, NA, NaT) one sentinel."""
+    obj = np.array(values, dtype=object)
+    obj[pd.isna(obj)] = _MISSING_KEY
+    return obj
 
 
 def _anova_icc(y: np.ndarray, group: np.ndarray, cluster: np.ndarray, n_groups: int) -> dict:

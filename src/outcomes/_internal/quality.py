@@ -216,6 +216,10 @@ class QualityRecord:
                 and not pd.api.types.is_numeric_dtype(table[c])
                 and not pd.api.types.is_bool_dtype(table[c])
             ]
+        if table.columns.is_unique:
+            # the rows with a note only (most have none), read as iterrows reads every row
+            notes = table["note"].tolist()
+            table = table.iloc[[i for i, t in enumerate(notes) if isinstance(t, str) and t.strip()]]
         for _, row in table.iterrows():
             text = row["note"]
             if isinstance(text, str) and text.strip():

@@ -216,6 +216,36 @@ def _require(df: pd.DataFrame, cols: Sequence[str], table: str) -> None:
     require_columns(df, cols, what=table)
 
 
+#: the columns of a score table that the metric reads besides its instruments' scales
+_SCORE_COLUMNS = ("instrument", "date", "rater", "referral_id", "person_id")
+
+
+def _stack(frames: list) -> pd.DataFrame:
+    """Score tables stacked as ``pd.concat(frames, ignore_index=True)`` stacks them, with only
+    the columns the metric reads: the ids, dates and raters and every scale of the instruments
+    named (item answers, bands and text columns would be stacked and never read; stacking them
+    was a third of the metric's time in a report). Frames the checks below would refuse are
+    stacked whole, so that they fail as before."""
+    from ..instruments.model import load_instrument
+
+    plain = all(
+        isinstance(f, pd.DataFrame)
+        and not isinstance(f.columns, pd.MultiIndex)
+        and f.columns.is_unique
+        and "instrument" in f.columns
+        for f in frames
+    )
+    if not frames or not plain:
+        return pd.concat(frames, ignore_index=True)
+    read = set(_SCORE_COLUMNS)
+    for inst_id in pd.unique(np.concatenate([f["instrument"].to_numpy(object) for f in frames])):
+        try:
+            read.update(sc.id for sc in load_instrument(str(inst_id)).scales)
+        except Exception:  # an unknown instrument: _measures_of says so, in its turn
+            pass
+    return pd.concat([f[[c for c in f.columns if c in read]] for f in frames], ignore_index=True)
+
+
 def _measures_of(instruments: Sequence[str], columns: pd.Index) -> pd.DataFrame:
     """instrument, scale, threshold, higher_is_better, respondent for every scale with a threshold."""
     from ..instruments.model import load_instrument
@@ -379,7 +409,7 @@ def _item_level_metric(
     if on_problem not in ("report", "raise"):
         raise OutcomesError(f"on_problem must be 'report' or 'raise', not {on_problem!r}")
     if not isinstance(scores, pd.DataFrame):
-        scores = pd.concat(list(scores), ignore_index=True)
+        scores = _stack(list(scores))
     for name, df in (("scores", scores), ("referrals", referrals)):
         check_frame(df, what=name)
     by = [] if by is None else [by] if isinstance(by, str) else list(by)

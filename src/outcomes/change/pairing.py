@@ -94,10 +94,7 @@ class Pairing:
     def problems(self) -> pd.DataFrame:
         """Records left unpaired because of a data problem (duplicates, dates, raters, ids)."""
         r = self.records
-        mask = r["reason"].isin(PROBLEMS) | r["reason"].str.endswith(" missing") & (
-            r["reason"] != SCORE_MISSING
-        )
-        return r[mask]
+        return r[_is_problem(r["reason"])]
 
     def to_frame(self) -> pd.DataFrame:
         return self.pairs.copy()
@@ -130,6 +127,11 @@ class Pairing:
 
     def __repr__(self) -> str:
         return f"Pairing({self.summary()!r})"
+
+
+def _is_problem(reason: pd.Series) -> pd.Series:
+    """Which reasons are data problems: duplicates, dates, raters, a missing id or key."""
+    return reason.isin(PROBLEMS) | reason.str.endswith(" missing") & (reason != SCORE_MISSING)
 
 
 def _scales_of(
@@ -477,8 +479,10 @@ def pair_waves(
     records["status"] = _labelled(_STATUSES, status[order])
     records["reason"] = _labelled(reasons, reason[order])
     result = Pairing(pairs=pairs, records=records, rule=rule, keys=[id_col, *keys])
-    probs = result.problems
-    if len(probs):
+    # Pairing.problems, with each reason judged once rather than every record's text
+    problem = _is_problem(pd.Series(reasons, dtype="str")).to_numpy(dtype=bool)[reason[order]]
+    if problem.any():
+        probs = records[problem]
         msg = _problem_message(probs)
         if on_problem == "raise":
             raise DataStructureError(msg)
@@ -610,8 +614,8 @@ def _build_pairs(
     base_idx, fu_idx = base_idx[order], fu_idx[order]
     at_b, at_f = rec.pos[base_idx], rec.pos[fu_idx]
 
-    def taken(col: str, at: np.ndarray) -> pd.Series:  # the text columns for the pairs only
-        return scores[col].take(at).reset_index(drop=True)
+    def taken(col: str, at: np.ndarray):  # the text columns for the pairs only
+        return scores[col].array.take(at)
 
     out = {c: rec.scale_text(base_idx) if c == "scale" else taken(c, at_b) for c in series_cols}
     pre, post = rec.value[base_idx], rec.value[fu_idx]

@@ -515,10 +515,44 @@ class ReliableChangeSummary:
         ``recovered_of_clinical`` (recovered among those in the clinical range at baseline,
         when there is a cut-off); ``missing`` (pairs with a missing score, of all pairs).
         """
+        labels, entries = self._entries()
+        n_g = len(labels)
+        gname = "group" if self.by is None else (self.by.name or "group")
+        # built by columns, group-major (each group's measures together): a frame from a
+        # list of row dicts cost most of a report's reliable-change time. Without groups
+        # there is no group column (rather than one made and dropped).
+        count = np.stack([k for _, k, _ in entries], axis=1).ravel().astype(np.int64)
+        denom = np.stack([d for _, _, d in entries], axis=1).ravel().astype(np.int64)
+        cols: dict[str, object] = {}
+        if self.by is not None:
+            # a list of the labels, so the column gets the dtype pandas infers for them
+            cols[gname] = [labels[g] for g in range(n_g) for _ in entries]
+        cols["measure"] = [m for _ in range(n_g) for m, _, _ in entries]
+        cols["count"], cols["denominator"] = count, denom
+        lo, hi = wilson_ci(count, denom, self.confidence)
+        d = denom.astype(float)
+        cols["proportion"] = np.where(d > 0, count / np.where(d > 0, d, 1), np.nan)
+        cols["ci_low"], cols["ci_high"] = lo, hi
+        return pd.DataFrame(cols)
+
+    def counts(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per measure of :meth:`to_frame`: the count and the denominator of each group (in
+        the order of ``to_frame``'s groups), without the proportions and their CIs.
+
+        Example:
+            >>> rc = reliable_change([20, 18, 12], [10, 15, 13], sd=7.5, reliability=0.8,
+            ...                      higher_is_better=False)
+            >>> k, n = reliable_change_summary(rc).counts()["reliable_improvement"]
+            >>> int(k[0]), int(n[0])
+            (1, 3)
+        """
+        return {m: (k, d) for m, k, d in self._entries()[1]}
+
+    def _entries(self) -> tuple[pd.Index, list[tuple[str, np.ndarray, np.ndarray]]]:
+        """The groups' labels, and per measure its counts and denominators by group."""
         f = self.frame
         category = f["category"]  # once: each column read deep-copies the frame's attrs
         cats = list(category.cat.categories)
-        gname = "group" if self.by is None else (self.by.name or "group")
         if self.by is None:
             gcode, labels = np.zeros(len(f), dtype=np.int64), pd.Index(["all"])
         else:
@@ -538,22 +572,7 @@ class ReliableChangeSummary:
         if self.settings.cutoff is not None:
             entries.append(("recovered_of_clinical", col["recovered"], clin))
         entries.append(("missing", total - n, total))
-        # built by columns, group-major (each group's measures together): a frame from a
-        # list of row dicts cost most of a report's reliable-change time. Without groups
-        # there is no group column (rather than one made and dropped).
-        count = np.stack([k for _, k, _ in entries], axis=1).ravel().astype(np.int64)
-        denom = np.stack([d for _, _, d in entries], axis=1).ravel().astype(np.int64)
-        cols: dict[str, object] = {}
-        if self.by is not None:
-            # a list of the labels, so the column gets the dtype pandas infers for them
-            cols[gname] = [labels[g] for g in range(n_g) for _ in entries]
-        cols["measure"] = [m for _ in range(n_g) for m, _, _ in entries]
-        cols["count"], cols["denominator"] = count, denom
-        lo, hi = wilson_ci(count, denom, self.confidence)
-        d = denom.astype(float)
-        cols["proportion"] = np.where(d > 0, count / np.where(d > 0, d, 1), np.nan)
-        cols["ci_low"], cols["ci_high"] = lo, hi
-        return pd.DataFrame(cols)
+        return labels, entries
 
     def summary(self) -> str:
         """A sentence per group for a report."""

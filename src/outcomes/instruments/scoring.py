@@ -1328,15 +1328,34 @@ def item_codes(
         >>> oc.item_codes(df, "chi_esq_parent").loc[0, "q1"]
         np.float64(2.0)
     """
+    return item_frames(data, instrument, (scored,), columns=columns, errors=errors, coding=coding)[
+        0
+    ]
+
+
+def item_frames(
+    data: pd.DataFrame,
+    instrument: str | Instrument,
+    kinds: Sequence[bool],
+    *,
+    columns: Mapping[str, str] | None = None,
+    errors: Literal["raise", "flag"] = "raise",
+    coding: str | None = None,
+) -> list[pd.DataFrame]:
+    """:func:`item_codes` with ``scored=`` each of ``kinds``, from one reading of the cells
+    (unchecked arguments: for a caller that checked them and needs both codes and scores)."""
     inst, prep = _checked(data, instrument, columns, coding, errors, want_codes=True)
-    codes = {
-        i: np.where(enc.answered, enc.score if scored else enc.canon, np.nan)
-        for i, enc in prep.items.items()
-    }
-    out = pd.DataFrame(codes, index=data.index)
-    out.attrs["issues"] = attach(prep.issues)
-    out.attrs["quality"] = _quality("item_codes", inst.id, prep.issues)
-    return out
+    frames = []
+    for scored in kinds:
+        codes = {
+            i: np.where(enc.answered, enc.score if scored else enc.canon, np.nan)
+            for i, enc in prep.items.items()
+        }
+        out = pd.DataFrame(codes, index=data.index)
+        out.attrs["issues"] = attach(prep.issues)
+        out.attrs["quality"] = _quality("item_codes", inst.id, prep.issues)
+        frames.append(out)
+    return frames
 
 
 def _quality(

@@ -361,9 +361,10 @@ class Evaluation:
                 if at.sum() < 2:
                     continue
                 rc = reliable_change(pre[at], post[at], instrument=inst, scale=sc.id)
-                f = reliable_change_summary(rc).to_frame()
-                count = dict(zip(f["measure"], f["count"].tolist(), strict=True))
-                n = dict(zip(f["measure"], f["denominator"].tolist(), strict=True))
+                # the counts only (no proportions or CIs: the release computes its own)
+                counts = reliable_change_summary(rc).counts()
+                count = {m: int(k[0]) for m, (k, _) in counts.items()}
+                n = {m: int(d[0]) for m, (_, d) in counts.items()}
                 rows.append(
                     {
                         "instrument": inst_id,

@@ -16,9 +16,12 @@ def release(ev, rel: Release) -> None:
     present = [i for i in EXPERIENCE if i in ev.inputs.responses]
     if not present:
         return
-    frames = [ev.inputs.responses[i].assign(instrument=i) for i in present]
+    # every version's answers in one table, the instrument column saying which
+    answers = pd.concat(
+        [ev.inputs.responses[i].assign(instrument=i) for i in present], ignore_index=True
+    )
     with guard(rel, "experience: items"):
-        summ = esq.item_summary(pd.concat(frames, ignore_index=True)).to_frame()
+        summ = esq.item_summary(answers).to_frame()
         cols = ["version", "item", "label", "n", "certainly_true", "prop_certainly_true"]
         rel.counts(
             summ[cols], "esq_items", counts=["n", "certainly_true"],
@@ -26,7 +29,7 @@ def release(ev, rel: Release) -> None:
             within={"certainly_true": "n"},
         )  # fmt: skip
     with guard(rel, "experience: free text"):
-        texts = esq.free_text(pd.concat(frames, ignore_index=True), seed=0)
+        texts = esq.free_text(answers, seed=0)
         rel.facts["experience: free text"] = bool(len(texts))
         if len(texts) and not ev.cfg.experience.quote_free_text:
             # Comments can name people, and no program reliably removes names: they go to a
