@@ -308,7 +308,7 @@ def _build(
         show.say(f"Checked in {t_setup:.1f} s. Running the analysis, section by section:")
         try:
             # figures drawn meanwhile in a second process where there are cores for it; it
-            # starts now so that it is ready when the first figure is (after the analyses)
+            # starts now so that it is warmed up when the first section's analyses are done
             with show, drawing.parallel():
                 namespace = execute_in_process(
                     nb, work, on_cell_start=show.cell_started, on_cell_executed=show.cell_finished
