@@ -341,7 +341,7 @@ WORKFORCE_ANSWERS = st.sampled_from(
 @given(st.lists(st.lists(WORKFORCE_ANSWERS, min_size=10, max_size=10), min_size=1, max_size=12))
 def test_item_kinds_read_once_as_item_codes_twice(rows):
     """compare_waves reads the items once for codes and scores: each as item_codes gives it."""
-    from outcomes.likert import _resolve_item_kinds, item_codes
+    from outcomes.likert import _resolve_items, item_codes
 
     data = pd.DataFrame(rows, columns=[f"q{i}" for i in range(1, 11)])
     kw = dict(items=None, instrument="workforce_confidence", scale="confidence", columns=None)
@@ -349,12 +349,12 @@ def test_item_kinds_read_once_as_item_codes_twice(rows):
         old = [item_codes(data, "workforce_confidence", scored=s) for s in (False, True)]
     except Exception as err:
         try:
-            _resolve_item_kinds(data, **kw, coding=None, levels=None, kinds=(False, True), what="x")
+            _resolve_items(data, **kw, coding=None, levels=None, kinds=(False, True), what="x")
         except Exception as new_err:
             assert type(new_err) is type(err) and str(new_err) == str(err)
             return
         raise AssertionError("item_codes raised, the single reading did not") from err
-    new = _resolve_item_kinds(data, **kw, coding=None, levels=None, kinds=(False, True), what="x")
+    new = _resolve_items(data, **kw, coding=None, levels=None, kinds=(False, True), what="x")
     for before, after in zip(old, new, strict=True):
         chosen = list(after.matrix.columns)
         pd.testing.assert_frame_equal(after.matrix, before[chosen].astype(float))

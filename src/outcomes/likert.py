@@ -192,38 +192,12 @@ def _resolve_items(
     columns: Mapping[str, str] | None,
     coding: str | None,
     levels: Sequence[float] | None,
-    scored: bool,
-    what: str,
-    exclude: Sequence[str] = (),
-) -> _Items:
-    return _resolve_item_kinds(
-        data,
-        items=items,
-        instrument=instrument,
-        scale=scale,
-        columns=columns,
-        coding=coding,
-        levels=levels,
-        kinds=(scored,),
-        what=what,
-        exclude=exclude,
-    )[0]
-
-
-def _resolve_item_kinds(
-    data: pd.DataFrame,
-    *,
-    items: Sequence[str] | None,
-    instrument: str | Instrument | None,
-    scale: str | None,
-    columns: Mapping[str, str] | None,
-    coding: str | None,
-    levels: Sequence[float] | None,
     kinds: Sequence[bool],
     what: str,
     exclude: Sequence[str] = (),
 ) -> list[_Items]:
-    """:func:`_resolve_items` with ``scored=`` each of ``kinds`` (the cells read once)."""
+    """The item matrix (codes, or scores where ``scored``) of each of ``kinds``, its levels and
+    labels, from one reading of the cells."""
     if instrument is not None:
         inst = load_instrument(instrument)
         frames = _item_code_frames(data, inst, kinds, columns, coding)
@@ -347,7 +321,7 @@ def item_summary(
     """
     by_cols = _as_list(by)
     _check_frame(data, by_cols, "item_summary")
-    it = _resolve_items(
+    [it] = _resolve_items(
         data,
         items=items,
         instrument=instrument,
@@ -355,7 +329,7 @@ def item_summary(
         columns=columns,
         coding=coding,
         levels=levels,
-        scored=False,
+        kinds=(False,),
         what="item_summary",
         exclude=by_cols,
     )
@@ -434,7 +408,7 @@ def item_distribution(
     """
     by_cols = _as_list(by)
     _check_frame(data, by_cols, "item_distribution")
-    it = _resolve_items(
+    [it] = _resolve_items(
         data,
         items=items,
         instrument=instrument,
@@ -442,7 +416,7 @@ def item_distribution(
         columns=columns,
         coding=coding,
         levels=levels,
-        scored=False,
+        kinds=(False,),
         what="item_distribution",
         exclude=by_cols,
     )
@@ -740,7 +714,7 @@ def one_factor(
         >>> round(float(one_factor(df).loadings["loading"].mean()), 1)
         0.7
     """
-    it = _resolve_items(
+    [it] = _resolve_items(
         items,
         items=item_columns,
         instrument=instrument,
@@ -748,7 +722,7 @@ def one_factor(
         columns=columns,
         coding=coding,
         levels=None,
-        scored=True,
+        kinds=(True,),
         what="one_factor",
     )
     m, notes = _prepare_matrix(it.matrix, nan_policy)
@@ -809,7 +783,7 @@ def reliability(
     """
     by_cols = _as_list(by)
     _check_frame(items, by_cols, "reliability")
-    it = _resolve_items(
+    [it] = _resolve_items(
         items,
         items=item_columns,
         instrument=instrument,
@@ -817,7 +791,7 @@ def reliability(
         columns=columns,
         coding=coding,
         levels=None,
-        scored=True,
+        kinds=(True,),
         what="reliability",
         exclude=by_cols,
     )
@@ -913,7 +887,7 @@ def item_analysis(
         >>> item_analysis(df)["looks_reversed"].tolist()
         [False, False, False, True]
     """
-    it = _resolve_items(
+    [it] = _resolve_items(
         items,
         items=item_columns,
         instrument=instrument,
@@ -921,7 +895,7 @@ def item_analysis(
         columns=columns,
         coding=coding,
         levels=None,
-        scored=True,
+        kinds=(True,),
         what="item_analysis",
     )
     m, _ = _prepare_matrix(it.matrix, nan_policy)
@@ -1327,7 +1301,7 @@ def compare_waves(
         raise OutcomesError("design='matched' needs person_id= (the staff id column)")
     base, follow = _resolve_waves(data, wave, waves, date, dayfirst)
     skip = [wave, respondent, date, *by_cols]
-    codes, scored = _resolve_item_kinds(
+    codes, scored = _resolve_items(
         data,
         items=items,
         instrument=instrument,

@@ -98,7 +98,7 @@ class Evaluation:
             rule=d.rule,
         )
         rel.quality.extend(getattr(self.inputs, "quality", None))
-        early = self.__dict__.setdefault("_early", {})
+        early = {}
         for mod in self.modules:
             with guard(rel, mod.TITLE):
                 mod.release(self, rel)
@@ -106,6 +106,8 @@ class Evaluation:
                 # rendered now, so that its figures are drawn by the other process while the
                 # analyses go on here; kept only if what it read is what it would read later
                 early[mod] = _Rendered.now(mod, _Watched(rel), self.cfg)
+        if early:
+            self.__dict__["_early"] = early
         # last, so that it holds every warning met above
         quality.release_quality(self, rel)
         return rel
