@@ -386,7 +386,7 @@ def test_table_by_subgroup_and_mapping_direction():
         paired_change_table(pairs, higher_is_better={"y": True})
     with pytest.raises(OutcomesError, match="instrument"):
         paired_change_table(pairs, higher_is_better=None)
-    with pytest.raises(DataStructureError, match="missing column"):
+    with pytest.raises(DataStructureError, match="not found in the data"):
         paired_change_table(pairs, pre="baseline")
 
 
@@ -560,3 +560,19 @@ def test_the_noncentral_t_cdf_is_scipys(t: float, df: float, ncp: float) -> None
 
     ours, theirs = _nct_cdf(t, df, ncp), float(stats.nct.cdf(t, df, ncp))
     assert ours == theirs or (math.isnan(ours) and math.isnan(theirs))
+
+
+def test_paired_change_table_refuses_no_pairs_and_names_a_misspelt_column():
+    # before: an empty table of pairs raised a bare IndexError, and a misspelt column was
+    # named without a suggestion
+    from outcomes.change import paired_change_table
+    from outcomes.errors import DataStructureError
+
+    empty = pd.DataFrame({"scale": pd.Series([], dtype=object), "pre": [], "post": []})
+    with pytest.raises(DataStructureError, match="no rows"):
+        paired_change_table(empty, higher_is_better=False)
+    pairs = pd.DataFrame({"scale": ["a", "a"], "pre": [1.0, 2.0], "post": [2.0, 2.0]})
+    with pytest.raises(DataStructureError, match="did you mean 'post'"):
+        paired_change_table(pairs, post="posst", higher_is_better=False)
+    with pytest.raises(DataStructureError, match="did you mean 'scale'"):
+        paired_change_table(pairs, outcome="scal", higher_is_better=False)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from .._internal.columns import check_frame, require_columns
 from .._internal.params import (
     BY,
     COLUMN,
@@ -638,19 +639,15 @@ def paired_change_table(
         [4, 4]
     """
     _check_options(zero_method, wilcoxon_method, confidence)
-    if not isinstance(data, pd.DataFrame):
-        raise DataStructureError("paired_change_table: data must be a DataFrame of pairs")
-    missing = [c for c in (pre, post) if c not in data.columns]
-    if missing:
-        raise DataStructureError(f"paired_change_table: missing column(s) {missing}")
+    # a DataFrame with rows (no pairs is an error, not an empty table), names with a
+    # did-you-mean
+    check_frame(data, [pre, post], what="paired_change_table")
     if outcome is None:
         outcome = [c for c in ("instrument", "rater", "scale") if c in data.columns]
     outcome = [outcome] if isinstance(outcome, str) else list(outcome)
     by = [] if by is None else [by] if isinstance(by, str) else list(by)
     keys = outcome + by
-    missing = [c for c in keys if c not in data.columns]
-    if missing:
-        raise DataStructureError(f"paired_change_table: missing column(s) {missing}")
+    require_columns(data, keys, what="paired_change_table")
     a, b = _paired_arrays(data[pre], data[post])
     frame = data[keys].reset_index(drop=True).assign(_pre=a, _post=b)
     frame.attrs = {}
