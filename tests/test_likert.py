@@ -422,3 +422,9 @@ def test_a_scale_of_scales_is_refused_clearly():
     df = pd.DataFrame({it.id: [0, 1, 2] for it in oc.load_instrument("sdq_parent").coded_items})
     with pytest.raises(OutcomesError, match="built from scales"):
         lk.reliability(df, instrument="sdq_parent", scale="total_difficulties")
+
+
+def test_an_item_not_in_the_data_is_named_with_a_suggestion():
+    df = pd.DataFrame({f"q{i}": [3, 4] for i in range(1, 8)})
+    with pytest.raises(DataStructureError, match=r"\[.q71.\].*did you mean .q7."):
+        lk.item_summary(df, instrument="swemwbs", items=["q1", "q71"])

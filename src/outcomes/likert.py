@@ -41,7 +41,7 @@ from ._internal.params import (
     validate_params,
 )
 from ._internal.quality import QualityRecord, first_lines, recorded, with_notes
-from ._internal.text import format_p
+from ._internal.text import did_you_mean, format_p
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
 from .instruments import Instrument, load_instrument, scoring
@@ -209,7 +209,10 @@ def _resolve_items(
             chosen, need = list(items), len(items)
         absent = [i for i in chosen if i not in codes.columns]
         if absent:
-            raise DataStructureError(f"{what}: items {absent} of {inst.id} are not in the data")
+            raise DataStructureError(
+                f"{what}: items {absent} of {inst.id} are not in the data"
+                f"{did_you_mean(absent[0], codes.columns)}"
+            )
         sets = {inst.item(i).response_set for i in chosen}
         rset = inst.response_sets[sorted(sets)[0]]
         if levels is None:
