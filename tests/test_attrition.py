@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from outcomes._stats import wilson_ci
@@ -225,3 +227,37 @@ def test_level_with_one_status_left_out_of_logistic_with_a_note():
     assert any("sex = 'x': all 3 child(ren) dropped out" in w for w in res.warnings)
     lg = res.logistic.set_index("term")
     assert "sex[x]" not in lg.index and lg["odds_ratio"].notna().all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kind=st.sampled_from(["str", "int", "float", "bool", "mixed", "category"]),
+    cells=st.lists(st.tuples(st.integers(0, 4), st.booleans(), st.booleans()), max_size=40),
+)
+def test_property_completion_counts_are_crosstab(kind, cells):
+    # The counts per level from factorised codes: crosstab's table (levels in its order, both
+    # follow-up statuses, the same counts and dtypes), on values with missing ones dropped.
+    from outcomes.longitudinal.attrition import _completion_counts
+
+    make = {
+        "str": lambda k: f"level {k}",
+        "int": lambda k: k - 2,
+        "float": lambda k: k / 2,
+        "bool": lambda k: k % 2 == 0,
+        "mixed": lambda k: k if k % 2 else f"l{k}",
+        "category": lambda k: f"level {k}",
+    }[kind]
+    vals = [None if missing else make(k) for k, missing, _ in cells]
+    values = pd.Series(vals, dtype="category" if kind == "category" else None, name="sen")
+    done = pd.Series([d for *_, d in cells], dtype=bool, name="completed")
+    ok = values.notna()
+    try:
+        old = pd.crosstab(values[ok], done[ok]).reindex(columns=[True, False], fill_value=0)
+    except TypeError:  # levels crosstab cannot sort
+        return
+    new = _completion_counts(values[ok], done[ok])
+    assert new.index.tolist() == old.index.tolist()
+    for c in (True, False):
+        np.testing.assert_array_equal(new[c].to_numpy(), old[c].to_numpy())
+        assert new[c].dtype == old[c].dtype
+    assert new.to_numpy().dtype == old.to_numpy().dtype

@@ -218,9 +218,24 @@ def _continuous_row(name: str, values: pd.Series, done: pd.Series) -> dict:
     return row
 
 
+def _completion_counts(values: pd.Series, done: pd.Series) -> pd.DataFrame:
+    """Children per level (rows, sorted) who completed (column True) and did not (False):
+    ``pd.crosstab(values, done)`` with both columns, counted from the levels' codes where
+    that is the same table (crosstab's pivot cost more than the chi-square tests)."""
+    if len(values) and not isinstance(values.dtype, pd.CategoricalDtype):
+        codes, levels = pd.factorize(values, sort=True)
+        d = done.to_numpy(dtype=bool)
+        counts = {
+            True: np.bincount(codes[d], minlength=len(levels)),
+            False: np.bincount(codes[~d], minlength=len(levels)),
+        }
+        return pd.DataFrame(counts, index=levels)
+    return pd.crosstab(values, done).reindex(columns=[True, False], fill_value=0)
+
+
 def _categorical_row(name: str, values: pd.Series, done: pd.Series) -> tuple[dict, pd.DataFrame]:
     ok = values.notna()
-    table = pd.crosstab(values[ok], done[ok]).reindex(columns=[True, False], fill_value=0)
+    table = _completion_counts(values[ok], done[ok])
     row = {
         "variable": name,
         "test": "chi-square (no continuity correction)",
