@@ -600,3 +600,24 @@ def test_property_group_order_is_groupbys(rows, kinds):
     order, bounds = _group_order(kf)
     np.testing.assert_array_equal(order, order_old)
     np.testing.assert_array_equal(bounds, bounds_old)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 30),  # no pairs at all: an IndexError before and after
+    method=st.sampled_from(["holm", "fdr_bh", "bh", "bonferroni"]),
+)
+def test_property_adjusted_table_is_adjust_of_the_unadjusted(seed, n, method):
+    # The p-values adjusted as the table is built: what .adjust() gives on the table without.
+    from outcomes.change import paired_change_table
+
+    rng = np.random.default_rng(seed)
+    pre = rng.normal(10, 3, n)
+    pre[rng.random(n) < 0.1] = np.nan
+    pairs = pd.DataFrame(
+        {"scale": rng.choice(["a", "b", "c"], n), "pre": pre, "post": pre + rng.normal(0, 2, n)}
+    )
+    built = paired_change_table(pairs, higher_is_better=False, adjust=method)
+    later = paired_change_table(pairs, higher_is_better=False, adjust=None).adjust(method)
+    pd.testing.assert_frame_equal(built.frame, later.frame)

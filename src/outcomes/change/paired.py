@@ -771,8 +771,16 @@ def _table(
         if row["note"]:
             label = " / ".join(str(row[k]) for k in keys)
             _note_dropped(quality, "paired_change_table", row["n_dropped"], label)
-    table = ChangeTable(frame=frame, keys=keys, results=results, quality=quality)
-    return table.adjust(adjust) if adjust else table
+    if adjust:  # in place: the frame is new here, with nothing for adjust()'s copy to keep
+        _add_adjusted(frame, adjust)
+    return ChangeTable(frame=frame, keys=keys, results=results, quality=quality)
+
+
+def _add_adjusted(frame: pd.DataFrame, method: str) -> None:
+    """``p_adj``, ``wilcoxon_p_adj`` and ``p_adj_method`` added to a change table's frame."""
+    frame["p_adj"] = adjust_pvalues(frame["p"].to_numpy(), method=method)
+    frame["wilcoxon_p_adj"] = adjust_pvalues(frame["wilcoxon_p"].to_numpy(), method=method)
+    frame["p_adj_method"] = method
 
 
 def _group_order(kf: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -826,9 +834,7 @@ class ChangeTable:
     def adjust(self, method: str = "holm") -> ChangeTable:
         """Add ``p_adj`` and ``wilcoxon_p_adj`` (and ``p_adj_method``) over all rows."""
         out = self.frame.copy()
-        out["p_adj"] = adjust_pvalues(out["p"], method=method)
-        out["wilcoxon_p_adj"] = adjust_pvalues(out["wilcoxon_p"], method=method)
-        out["p_adj_method"] = method
+        _add_adjusted(out, method)
         return ChangeTable(frame=out, keys=self.keys, results=self.results, quality=self.quality)
 
     def summary(self) -> str:
