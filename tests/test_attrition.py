@@ -261,3 +261,34 @@ def test_property_completion_counts_are_crosstab(kind, cells):
         np.testing.assert_array_equal(new[c].to_numpy(), old[c].to_numpy())
         assert new[c].dtype == old[c].dtype
     assert new.to_numpy().dtype == old.to_numpy().dtype
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kind=st.sampled_from(["str", "int", "float", "bool", "category"]),
+    cells=st.lists(st.tuples(st.integers(0, 4), st.booleans(), st.booleans()), max_size=40),
+)
+def test_property_pure_levels_are_groupbys(kind, cells):
+    # The levels with one follow-up status only: what groupby's min, max and size find, in
+    # its order, with the same labels (repr included: they are written into the notes).
+    from outcomes.longitudinal.attrition import _pure_levels
+
+    make = {
+        "str": lambda k: f"level {k}",
+        "int": lambda k: k - 2,
+        "float": lambda k: k / 2,
+        "bool": lambda k: k % 2 == 0,
+        "category": lambda k: f"level {k}",
+    }[kind]
+    vals = [None if missing else make(k) for k, missing, _ in cells]
+    values = pd.Series(vals, dtype="category" if kind == "category" else None, name="sen")
+    if kind == "int":
+        values = values.astype("Int64").astype(float) if values.isna().any() else values
+    ch = pd.DataFrame({"sen": values, "completed": [d for *_, d in cells]})
+    status = ch.groupby("sen")["completed"].agg(["min", "max", "size"])
+    old = [
+        (lev, int(r["size"]), bool(r["min"]))
+        for lev, r in status[status["min"] == status["max"]].iterrows()
+    ]
+    new = _pure_levels(ch["sen"], ch["completed"])
+    assert [repr(x) for x in new] == [repr(x) for x in old]

@@ -284,6 +284,24 @@ def _categorical_row(name: str, values: pd.Series, done: pd.Series) -> tuple[dic
     return row, levels
 
 
+def _pure_levels(values: pd.Series, done: pd.Series) -> list[tuple[object, int, bool]]:
+    """The levels (in sort order) in which every child has the same follow-up status: each
+    level, its number of children and whether they all completed. Counted from the levels'
+    codes; categories, which groupby orders as declared, are left to groupby (a groupby
+    with three aggregations per characteristic cost more than the logistic model's design)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        status = done.groupby(values).agg(["min", "max", "size"])
+        status = status[status["min"] == status["max"]]
+        return [(lev, int(r["size"]), bool(r["min"])) for lev, r in status.iterrows()]
+    codes, levels = pd.factorize(values, sort=True)  # missing values: -1, left out as groupby
+    ok = codes >= 0
+    size = np.bincount(codes[ok], minlength=len(levels))
+    k = np.bincount(codes[ok & done.to_numpy(dtype=bool)], minlength=len(levels))
+    at = np.flatnonzero((k == 0) | (k == size))
+    labels = levels.tolist()  # as iterating groupby's index gives them (Python scalars)
+    return [(labels[i], int(size[i]), bool(k[i] == size[i])) for i in at]
+
+
 def _logistic(ch: pd.DataFrame, demographics: list[str], kinds: dict[str, str], confidence):
     """Logit of dropping out on baseline score and characteristics; odds ratios with CIs."""
     from .._internal import sm
@@ -294,11 +312,10 @@ def _logistic(ch: pd.DataFrame, demographics: list[str], kinds: dict[str, str], 
     pure = pd.Series(False, index=ch.index)
     for d in demographics:
         if kinds[d] == "categorical":
-            status = ch.groupby(d)["completed"].agg(["min", "max", "size"])
-            for lev, r in status[status["min"] == status["max"]].iterrows():
-                what = "completed" if r["min"] else "dropped out"
+            for lev, size, completed in _pure_levels(ch[d], ch["completed"]):
+                what = "completed" if completed else "dropped out"
                 notes.append(
-                    f"logistic model: {d} = {lev!r}: all {int(r['size'])} child(ren) {what}, "
+                    f"logistic model: {d} = {lev!r}: all {size} child(ren) {what}, "
                     "so they are left out of it (their odds ratio is not estimable)"
                 )
                 pure |= ch[d] == lev
