@@ -762,7 +762,16 @@ def _table(
             row = {c: getattr(res, c) for c in CHANGE_COLUMNS}
             row["note"] = ""
         rows.append(dict(zip(keys, key, strict=True)) | row)
-    frame = pd.DataFrame(rows, columns=[*keys, *CHANGE_COLUMNS, "note"])
+    columns = [*keys, *CHANGE_COLUMNS, "note"]
+    if adjust:  # in the rows: a column added to the frame afterwards re-indexes its columns
+        for c in ("p", "wilcoxon_p"):
+            adjusted = adjust_pvalues(np.array([row[c] for row in rows], float), method=adjust)
+            for row, v in zip(rows, adjusted, strict=True):
+                row[f"{c}_adj"] = v
+        for row in rows:
+            row["p_adj_method"] = adjust
+        columns += ["p_adj", "wilcoxon_p_adj", "p_adj_method"]
+    frame = pd.DataFrame(rows, columns=columns)
     frame["n"] = frame["n"].astype(int)
     quality = QualityRecord()
     for res in results.values():
@@ -771,16 +780,7 @@ def _table(
         if row["note"]:
             label = " / ".join(str(row[k]) for k in keys)
             _note_dropped(quality, "paired_change_table", row["n_dropped"], label)
-    if adjust:  # in place: the frame is new here, with nothing for adjust()'s copy to keep
-        _add_adjusted(frame, adjust)
     return ChangeTable(frame=frame, keys=keys, results=results, quality=quality)
-
-
-def _add_adjusted(frame: pd.DataFrame, method: str) -> None:
-    """``p_adj``, ``wilcoxon_p_adj`` and ``p_adj_method`` added to a change table's frame."""
-    frame["p_adj"] = adjust_pvalues(frame["p"].to_numpy(), method=method)
-    frame["wilcoxon_p_adj"] = adjust_pvalues(frame["wilcoxon_p"].to_numpy(), method=method)
-    frame["p_adj_method"] = method
 
 
 def _group_order(kf: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -834,7 +834,9 @@ class ChangeTable:
     def adjust(self, method: str = "holm") -> ChangeTable:
         """Add ``p_adj`` and ``wilcoxon_p_adj`` (and ``p_adj_method``) over all rows."""
         out = self.frame.copy()
-        _add_adjusted(out, method)
+        out["p_adj"] = adjust_pvalues(out["p"], method=method)
+        out["wilcoxon_p_adj"] = adjust_pvalues(out["wilcoxon_p"], method=method)
+        out["p_adj_method"] = method
         return ChangeTable(frame=out, keys=self.keys, results=self.results, quality=self.quality)
 
     def summary(self) -> str:
