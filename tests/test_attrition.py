@@ -292,3 +292,54 @@ def test_property_pure_levels_are_groupbys(kind, cells):
     ]
     new = _pure_levels(ch["sen"], ch["completed"])
     assert [repr(x) for x in new] == [repr(x) for x in old]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    cells=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.floats(0, 40, allow_nan=False)),
+            st.one_of(st.none(), st.sampled_from(["f", "m", "x"])),
+            st.one_of(st.none(), st.integers(0, 12)),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    name=st.sampled_from(["age", "const"]),
+)
+def test_property_design_is_add_constants(cells, name):
+    # The intercept in the frame from the start: add_constant's design (values, dtypes,
+    # names, rows kept and memory layout, which set the fit's rounding), bit for bit.
+    from outcomes._internal import sm
+    from outcomes.longitudinal.attrition import _design, _label
+
+    ch = pd.DataFrame(
+        {
+            "baseline": [c[0] for c in cells],
+            "gender": [c[1] for c in cells],
+            name: [c[2] for c in cells],
+            "completed": [c[3] for c in cells],
+        },
+        index=pd.Index([f"u{i}" for i in range(len(cells))], name="unit"),
+    )
+    ch["baseline"] = ch["baseline"].fillna(1.0)
+    demographics = ["gender", name]
+    kinds = {"gender": "categorical", name: "numeric"}
+    cols = {"baseline": ch["baseline"].to_numpy(float)}  # the design as built before
+    v = ch["gender"]
+    for lev in sorted(pd.unique(v.dropna()).tolist(), key=str)[1:]:
+        cols[f"gender[{_label(lev)}]"] = np.where(v.isna(), np.nan, (v == lev).astype(float))
+    cols[name] = pd.to_numeric(ch[name], errors="coerce").to_numpy(float)
+    old = pd.DataFrame(cols, index=ch.index)
+    old_keep = old.notna().all(axis=1)
+    old = sm.add_constant(old[old_keep], has_constant="add")
+    new, keep = _design(ch, demographics, kinds)
+    pd.testing.assert_series_equal(keep, old_keep)
+    pd.testing.assert_frame_equal(new, old, check_exact=True)
+    a, b = np.asarray(new), np.asarray(old)
+    np.testing.assert_array_equal(a, b)
+    assert (a.flags.c_contiguous, a.flags.f_contiguous) == (
+        b.flags.c_contiguous,
+        b.flags.f_contiguous,
+    )

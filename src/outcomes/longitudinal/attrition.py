@@ -302,6 +302,34 @@ def _pure_levels(values: pd.Series, done: pd.Series) -> list[tuple[object, int, 
     return [(labels[i], int(size[i]), bool(k[i] == size[i])) for i in at]
 
 
+def _design(
+    ch: pd.DataFrame, demographics: list[str], kinds: dict[str, str]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The logistic model's design (intercept ``const`` first, baseline, numeric
+    characteristics, dummies of the others) on the children with every term recorded, and
+    which children those are."""
+    from .._internal import sm
+
+    cols = {"baseline": ch["baseline"].to_numpy(float)}
+    for d in demographics:
+        if kinds[d] == "numeric":
+            cols[d] = pd.to_numeric(ch[d], errors="coerce").to_numpy(float)
+        else:
+            v = ch[d]
+            levels = sorted(pd.unique(v.dropna()).tolist(), key=str)
+            for lev in levels[1:]:
+                cols[f"{d}[{_label(lev)}]"] = np.where(v.isna(), np.nan, (v == lev).astype(float))
+    if "const" in cols:  # a characteristic named so: add_constant puts its own beside it
+        X = pd.DataFrame(cols, index=ch.index)
+        keep = X.notna().all(axis=1)
+        return sm.add_constant(X[keep], has_constant="add"), keep
+    # the intercept where and as add_constant puts it (first, float ones), in the frame from
+    # the start: add_constant copies the design and tests every column for a constant
+    X = pd.DataFrame({"const": np.ones(len(ch)), **cols}, index=ch.index)
+    keep = X.notna().all(axis=1)
+    return X[keep], keep
+
+
 def _logistic(ch: pd.DataFrame, demographics: list[str], kinds: dict[str, str], confidence):
     """Logit of dropping out on baseline score and characteristics; odds ratios with CIs."""
     from .._internal import sm
@@ -320,18 +348,7 @@ def _logistic(ch: pd.DataFrame, demographics: list[str], kinds: dict[str, str], 
                 )
                 pure |= ch[d] == lev
     ch = ch[~pure]
-    cols = {"baseline": ch["baseline"].to_numpy(float)}
-    for d in demographics:
-        if kinds[d] == "numeric":
-            cols[d] = pd.to_numeric(ch[d], errors="coerce").to_numpy(float)
-        else:
-            v = ch[d]
-            levels = sorted(pd.unique(v.dropna()).tolist(), key=str)
-            for lev in levels[1:]:
-                cols[f"{d}[{_label(lev)}]"] = np.where(v.isna(), np.nan, (v == lev).astype(float))
-    X = pd.DataFrame(cols, index=ch.index)
-    keep = X.notna().all(axis=1)
-    X = sm.add_constant(X[keep], has_constant="add")
+    X, keep = _design(ch, demographics, kinds)
     y = (~ch.loc[keep, "completed"]).astype(float)
     empty = pd.DataFrame(columns=["term", "odds_ratio", "ci_low", "ci_high", "p", "coef", "se"])
     if int(y.sum()) == 0 or int(y.sum()) == len(y):
