@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from outcomes._stats import wilson_ci
@@ -225,3 +227,119 @@ def test_level_with_one_status_left_out_of_logistic_with_a_note():
     assert any("sex = 'x': all 3 child(ren) dropped out" in w for w in res.warnings)
     lg = res.logistic.set_index("term")
     assert "sex[x]" not in lg.index and lg["odds_ratio"].notna().all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kind=st.sampled_from(["str", "int", "float", "bool", "mixed", "category"]),
+    cells=st.lists(st.tuples(st.integers(0, 4), st.booleans(), st.booleans()), max_size=40),
+)
+def test_property_completion_counts_are_crosstab(kind, cells):
+    # The counts per level from factorised codes: crosstab's table (levels in its order, both
+    # follow-up statuses, the same counts and dtypes), on values with missing ones dropped.
+    from outcomes.longitudinal.attrition import _completion_counts
+
+    make = {
+        "str": lambda k: f"level {k}",
+        "int": lambda k: k - 2,
+        "float": lambda k: k / 2,
+        "bool": lambda k: k % 2 == 0,
+        "mixed": lambda k: k if k % 2 else f"l{k}",
+        "category": lambda k: f"level {k}",
+    }[kind]
+    vals = [None if missing else make(k) for k, missing, _ in cells]
+    values = pd.Series(vals, dtype="category" if kind == "category" else None, name="sen")
+    done = pd.Series([d for *_, d in cells], dtype=bool, name="completed")
+    ok = values.notna()
+    try:
+        old = pd.crosstab(values[ok], done[ok]).reindex(columns=[True, False], fill_value=0)
+    except TypeError:  # levels crosstab cannot sort
+        return
+    new = _completion_counts(values[ok], done[ok])
+    assert new.index.tolist() == old.index.tolist()
+    for c in (True, False):
+        np.testing.assert_array_equal(new[c].to_numpy(), old[c].to_numpy())
+        assert new[c].dtype == old[c].dtype
+    assert new.to_numpy().dtype == old.to_numpy().dtype
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kind=st.sampled_from(["str", "int", "float", "bool", "category"]),
+    cells=st.lists(st.tuples(st.integers(0, 4), st.booleans(), st.booleans()), max_size=40),
+)
+def test_property_pure_levels_are_groupbys(kind, cells):
+    # The levels with one follow-up status only: what groupby's min, max and size find, in
+    # its order, with the same labels (repr included: they are written into the notes).
+    from outcomes.longitudinal.attrition import _pure_levels
+
+    make = {
+        "str": lambda k: f"level {k}",
+        "int": lambda k: k - 2,
+        "float": lambda k: k / 2,
+        "bool": lambda k: k % 2 == 0,
+        "category": lambda k: f"level {k}",
+    }[kind]
+    vals = [None if missing else make(k) for k, missing, _ in cells]
+    values = pd.Series(vals, dtype="category" if kind == "category" else None, name="sen")
+    if kind == "int":
+        values = values.astype("Int64").astype(float) if values.isna().any() else values
+    ch = pd.DataFrame({"sen": values, "completed": [d for *_, d in cells]})
+    status = ch.groupby("sen")["completed"].agg(["min", "max", "size"])
+    old = [
+        (lev, int(r["size"]), bool(r["min"]))
+        for lev, r in status[status["min"] == status["max"]].iterrows()
+    ]
+    new = _pure_levels(ch["sen"], ch["completed"])
+    assert [repr(x) for x in new] == [repr(x) for x in old]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    cells=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.floats(0, 40, allow_nan=False)),
+            st.one_of(st.none(), st.sampled_from(["f", "m", "x"])),
+            st.one_of(st.none(), st.integers(0, 12)),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    name=st.sampled_from(["age", "const"]),
+)
+def test_property_design_is_add_constants(cells, name):
+    # The intercept in the frame from the start: add_constant's design (values, dtypes,
+    # names, rows kept and memory layout, which set the fit's rounding), bit for bit.
+    from outcomes._internal import sm
+    from outcomes.longitudinal.attrition import _design, _label
+
+    ch = pd.DataFrame(
+        {
+            "baseline": [c[0] for c in cells],
+            "gender": [c[1] for c in cells],
+            name: [c[2] for c in cells],
+            "completed": [c[3] for c in cells],
+        },
+        index=pd.Index([f"u{i}" for i in range(len(cells))], name="unit"),
+    )
+    ch["baseline"] = ch["baseline"].fillna(1.0)
+    demographics = ["gender", name]
+    kinds = {"gender": "categorical", name: "numeric"}
+    cols = {"baseline": ch["baseline"].to_numpy(float)}  # the design as built before
+    v = ch["gender"]
+    for lev in sorted(pd.unique(v.dropna()).tolist(), key=str)[1:]:
+        cols[f"gender[{_label(lev)}]"] = np.where(v.isna(), np.nan, (v == lev).astype(float))
+    cols[name] = pd.to_numeric(ch[name], errors="coerce").to_numpy(float)
+    old = pd.DataFrame(cols, index=ch.index)
+    old_keep = old.notna().all(axis=1)
+    old = sm.add_constant(old[old_keep], has_constant="add")
+    new, keep = _design(ch, demographics, kinds)
+    pd.testing.assert_series_equal(keep, old_keep)
+    pd.testing.assert_frame_equal(new, old, check_exact=True)
+    a, b = np.asarray(new), np.asarray(old)
+    np.testing.assert_array_equal(a, b)
+    assert (a.flags.c_contiguous, a.flags.f_contiguous) == (
+        b.flags.c_contiguous,
+        b.flags.f_contiguous,
+    )

@@ -371,3 +371,158 @@ def test_direct_designs_give_the_same_imputations(monkeypatch):
         pd.testing.assert_frame_equal(fast.table, slow.table)
         for a, b in zip(fast.imputations, slow.imputations, strict=True):
             pd.testing.assert_frame_equal(a, b)
+
+
+# ----------------------------------------------------------------------------- the chains
+def _old_chain_class(method):
+    """imputation._chain_class before the chains were forked and held as arrays (a copy)."""
+    from statsmodels.imputation.mice import MICEData
+
+    from outcomes.longitudinal.imputation import _norm_draw
+
+    class DirectMICEData(MICEData):
+        """statsmodels' ``MICEData``; where a variable's conditional model is the default one
+        (every other column as a main effect) and every column is a number, its response and
+        design are taken from the data directly: statsmodels evaluates the formula with patsy
+        on every update (about a third of an imputation's time on the report's demo), and for
+        numeric columns patsy's design is the intercept then the columns in formula order,
+        the same numbers."""
+
+        def _direct(self, vname: str) -> tuple[np.ndarray, np.ndarray] | None:
+            """The response and the design transposed (one row per term), or None."""
+            others = [c for c in self.data.columns if c != vname]
+            if self.conditional_formula[vname] != vname + " ~ " + " + ".join(others):
+                return None
+            dtypes = list(self.data.dtypes)
+            # patsy makes booleans and text categorical; extension dtypes are left to it
+            if not all(isinstance(d, np.dtype) and d.kind in "fiu" for d in dtypes):
+                return None
+            # by column, as pandas holds a float block: patsy's designs reach the fits as
+            # column-major arrays, and a row-major copy changes the rounding of X'X
+            values = np.array([self.data[c].to_numpy(dtype=float) for c in self.data.columns])
+            if np.isnan(values).any():  # patsy would drop the row
+                return None
+            j = self.data.columns.get_loc(vname)
+            design = np.empty((len(others) + 1, values.shape[1]))
+            design[0] = 1.0
+            design[1:] = np.delete(values, j, axis=0)
+            return values[j], design
+
+        def get_split_data(self, vname):
+            direct = self._direct(vname)
+            if direct is None or vname in self.predict_kwds:
+                return super().get_split_data(vname)
+            endog, design = direct
+            ixo, ixm = self.ix_obs[vname], self.ix_miss[vname]
+            take = design.take  # C order (fancy indexing need not be), so its .T is column-major
+            return endog[ixo][:, None], take(ixo, axis=1).T, take(ixm, axis=1).T, {}, {}
+
+        def get_fitting_data(self, vname):
+            direct = self._direct(vname)
+            if direct is None or self.init_kwds[vname] or self.fit_kwds[vname]:
+                return super().get_fitting_data(vname)
+            endog, design = direct
+            ix = self.ix_obs[vname]
+            return endog[ix], design.take(ix, axis=1).T, {}, {}
+
+    if method != "norm":
+        return DirectMICEData
+
+    class NormMICEData(DirectMICEData):
+        """statsmodels' chained equations with Bayesian normal draws in place of PMM."""
+
+        def update(self, vname):
+            y_obs, x_obs, x_miss, _, _ = self.get_split_data(vname)
+            if len(x_miss) == 0:
+                return
+            vals = _norm_draw(
+                np.asarray(y_obs, float).ravel(),
+                np.asarray(x_obs, float),
+                np.asarray(x_miss, float),
+                self.rng,
+            )
+            self._store_changes(vname, vals)
+
+    return NormMICEData
+
+
+def _old_chains(to_impute, f, b, *, method, m, cycles, donors, seed):
+    """impute_change's chains before _impute_chains (a copy): a MICEData per chain and the
+    analysis model through MICE.next_sample."""
+    from statsmodels.imputation.mice import MICE
+    from statsmodels.regression.linear_model import OLS
+
+    n = len(to_impute)
+    chain_class = _old_chain_class(method)
+    datasets, fits = [], []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for stream in np.random.SeedSequence(seed).spawn(m):
+            imp = chain_class(
+                to_impute, k_pmm=max(1, min(donors, n - 1)), rng=np.random.default_rng(stream)
+            )
+            fits.append(MICE(f"I({f} - {b}) ~ 1", OLS, imp, n_skip=cycles - 1).next_sample())
+            datasets.append(imp.data.copy())
+    ests = [float(r.params.iloc[0]) for r in fits]
+    vars_ = [float(r.bse.iloc[0]) ** 2 for r in fits]
+    return datasets, ests, vars_, {str(c.message).split(chr(10))[0] for c in caught}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(3, 40),
+    waves=st.integers(2, 4),
+    covariate=st.sampled_from([None, "float", "int", "missing"]),
+    method=st.sampled_from(["norm", "pmm"]),
+    m=st.integers(2, 4),
+    cycles=st.integers(1, 4),
+)
+def test_property_chains_are_the_old_chains(seed, n, waves, covariate, method, m, cycles):
+    # Forked chains, held as arrays, with the analysis model fitted directly: the same
+    # imputed data, estimates and variances, bit for bit, as a MICEData and MICE per chain.
+    from outcomes.longitudinal.imputation import _impute_chains
+
+    rng = np.random.default_rng(seed)
+    data = pd.DataFrame({f"y{j}": rng.normal(20 - j, 4, n) for j in range(waves)})
+    for j in range(1, waves):
+        data.loc[rng.random(n) < 0.4, f"y{j}"] = np.nan
+        data.loc[rng.integers(0, n), f"y{j}"] = 1.5  # every wave keeps an observed score
+    if covariate == "float":
+        data["c0"] = rng.normal(0, 1, n)
+    elif covariate == "int":
+        data["c0"] = rng.integers(0, 3, n)
+    elif covariate == "missing":  # a covariate imputed too
+        data["c0"] = np.where(rng.random(n) < 0.3, np.nan, rng.normal(0, 1, n))
+        data.loc[0, "c0"] = 0.5
+    f = f"y{waves - 1}"
+    kw = dict(method=method, m=m, cycles=cycles, donors=5, seed=seed % 1000)
+    try:
+        old = _old_chains(data, f, "y0", **kw)
+    except (np.linalg.LinAlgError, ValueError) as e:  # too few children for a fit
+        with pytest.raises(type(e)):
+            _impute_chains(data, f, "y0", **kw)
+        return
+    new = _impute_chains(data, f, "y0", **kw)
+    assert new[1] == old[1] and new[2] == old[2]
+    assert new[3] == old[3]
+    for a, b in zip(new[0], old[0], strict=True):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_forked_chains_keep_their_own_state():
+    # A fork's updates leave the chain it came from (and the other forks) as they were.
+    from outcomes.longitudinal.imputation import _chain_class
+
+    data = pd.DataFrame({"y0": [1.0, 2, 3, 4, 5], "y1": [1.5, np.nan, 2.5, np.nan, 6]})
+    for method in ("norm", "pmm"):
+        start = _chain_class(method)(data, k_pmm=2)
+        before = start.data.copy()
+        one = start.fork(np.random.default_rng(1))
+        two = start.fork(np.random.default_rng(1))
+        one.update_all(3)
+        pd.testing.assert_frame_equal(start.data, before)
+        pd.testing.assert_frame_equal(two.data, before)
+        assert start.models == {} and start.results == {}
+        two.update_all(3)
+        pd.testing.assert_frame_equal(one.data, two.data)

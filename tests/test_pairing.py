@@ -314,3 +314,27 @@ def test_row_order_is_irrelevant(rnd):
 def test_bad_input(data, kwargs, err, match):
     with pytest.raises(err, match=match):
         pair_waves(data, **kwargs)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False), st.integers(-50, 50)),
+        min_size=1,
+        max_size=30,
+    ),
+    dtype=st.sampled_from(["float64", "float32", "int64", "uint8", "object"]),
+    seed=st.integers(0, 1000),
+)
+def test_property_scale_values_of_numbers_are_the_conversion(values, dtype, seed):
+    # Numeric columns are taken as they are: the numbers the conversion (to_numeric and the
+    # search for text) gives, for any rows.
+    if dtype in ("int64", "uint8"):
+        values = [abs(int(v)) % 200 if v is not None else 0 for v in values]
+    col = pd.Series(values, dtype=dtype)
+    data = pd.DataFrame({"s": col})
+    rows = np.random.default_rng(seed).integers(0, len(col), len(col))
+    old = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)[rows]
+    new = pairing_mod._scale_values(data, "s", rows)
+    np.testing.assert_array_equal(new, old)
+    assert new.dtype == old.dtype

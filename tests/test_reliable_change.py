@@ -404,3 +404,20 @@ def test_direction_flip_is_a_mirror(p):
     up = reliable_change(pre, post, threshold=4, cutoff=20, higher_is_better=True)
     down = reliable_change(-pre, -post, threshold=4, cutoff=-20, higher_is_better=False)
     assert list(up["category"]) == list(down["category"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    codes=st.lists(st.integers(-1, 4), max_size=30),
+    harmed=st.booleans(),
+)
+def test_property_category_dtype_made_once_is_from_codes(codes, harmed):
+    # The cached dtype gives the categorical from_codes(categories=) gives (missing: -1).
+    from outcomes.change.reliable import CATEGORIES, _category_dtype
+
+    cats = list(CATEGORIES) + (["harmed"] if harmed else [])
+    code = np.array([c for c in codes if c < len(cats)], dtype=int)
+    old = pd.Categorical.from_codes(code, categories=cats)
+    new = pd.Categorical.from_codes(code, dtype=_category_dtype(harmed))
+    pd.testing.assert_extension_array_equal(new, old)
+    assert new.dtype == old.dtype and new.categories.dtype == old.categories.dtype

@@ -719,14 +719,13 @@ def _table(
     adjust: str | None,
     errors: str,
 ) -> ChangeTable:
-    if data[keys].isna().to_numpy().any():
-        bad = data.index[data[keys].isna().any(axis=1)][:5].tolist()
+    kf = data[keys]  # once: each selection copies the columns
+    if kf.isna().to_numpy().any():
+        bad = data.index[kf.isna().any(axis=1)][:5].tolist()
         raise DataStructureError(f"group columns {keys} have missing labels (rows {bad})")
-    codes = data.groupby(keys, sort=True, observed=True).ngroup().to_numpy()
-    order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    order, bounds = _group_order(kf)
     pre_a, post_a = data[pre].to_numpy(float)[order], data[post].to_numpy(float)[order]
-    key_rows = data[keys].to_numpy(dtype=object)[order]
+    key_rows = kf.to_numpy(dtype=object)[order]
     rows, results = [], {}
     for start, stop in zip(np.r_[0, bounds], np.r_[bounds, len(order)], strict=False):
         key = tuple(key_rows[start])
@@ -760,7 +759,16 @@ def _table(
             row = {c: getattr(res, c) for c in CHANGE_COLUMNS}
             row["note"] = ""
         rows.append(dict(zip(keys, key, strict=True)) | row)
-    frame = pd.DataFrame(rows, columns=[*keys, *CHANGE_COLUMNS, "note"])
+    columns = [*keys, *CHANGE_COLUMNS, "note"]
+    if adjust:  # in the rows: a column added to the frame afterwards re-indexes its columns
+        for c in ("p", "wilcoxon_p"):
+            adjusted = adjust_pvalues(np.array([row[c] for row in rows], float), method=adjust)
+            for row, v in zip(rows, adjusted, strict=True):
+                row[f"{c}_adj"] = v
+        for row in rows:
+            row["p_adj_method"] = adjust
+        columns += ["p_adj", "wilcoxon_p_adj", "p_adj_method"]
+    frame = pd.DataFrame(rows, columns=columns)
     frame["n"] = frame["n"].astype(int)
     quality = QualityRecord()
     for res in results.values():
@@ -769,8 +777,25 @@ def _table(
         if row["note"]:
             label = " / ".join(str(row[k]) for k in keys)
             _note_dropped(quality, "paired_change_table", row["n_dropped"], label)
-    table = ChangeTable(frame=frame, keys=keys, results=results, quality=quality)
-    return table.adjust(adjust) if adjust else table
+    return ChangeTable(frame=frame, keys=keys, results=results, quality=quality)
+
+
+def _group_order(kf: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The rows in the order of ``kf.groupby(list(kf), sort=True, observed=True)``'s groups
+    (each group's rows in their own order) and where each group after the first starts.
+    Each column's labels are numbered in sort order and the rows sorted by those numbers,
+    as groupby numbers its groups (its grouper cost more than the tests of a few groups);
+    categories, which groupby orders as declared, are left to groupby."""
+    if kf.columns.empty or any(isinstance(kf[c].dtype, pd.CategoricalDtype) for c in kf.columns):
+        codes = kf.groupby(list(kf.columns), sort=True, observed=True).ngroup().to_numpy()
+        order = np.argsort(codes, kind="stable")
+        return order, np.flatnonzero(np.diff(codes[order])) + 1
+    cols = [pd.factorize(kf[c], sort=True)[0] for c in kf.columns]
+    order = np.lexsort(cols[::-1])  # stable: rows of a group keep their order
+    step = np.zeros(max(len(order) - 1, 0), bool)
+    for c in cols:
+        step |= np.diff(c[order]) != 0
+    return order, np.flatnonzero(step) + 1
 
 
 def _note_dropped(quality: QualityRecord, source: str, n_dropped: int, label) -> None:

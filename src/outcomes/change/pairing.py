@@ -240,6 +240,10 @@ def _long(data: pd.DataFrame, scales) -> _Long:
 
 def _scale_values(data: pd.DataFrame, scale: str, rows: np.ndarray) -> np.ndarray:
     col = data[scale]
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiu":
+        # scored columns are numbers already: no text to find, only the rows to take (the
+        # conversion and the search for text cost more than the pairing's own steps)
+        return col.to_numpy(dtype=float)[rows]
     num = pd.to_numeric(col, errors="coerce")
     bad = num.isna() & col.notna()
     if bad.any():

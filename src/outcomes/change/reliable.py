@@ -21,6 +21,7 @@ DataFrame subclass) so that it joins, filters and saves like any other table.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -420,6 +421,13 @@ def reliable_change(
 MISSING_NOTE = "pair(s) with a missing score"
 
 
+@functools.cache
+def _category_dtype(harmed: bool) -> pd.CategoricalDtype:
+    """The category column's dtype, made once: from_codes with categories= checks them on
+    every call (a third of a classification of a few hundred pairs)."""
+    return pd.CategoricalDtype(list(CATEGORIES) + (["harmed"] if harmed else []))
+
+
 def _classify(a: np.ndarray, b: np.ndarray, st: _Settings) -> pd.DataFrame:
     missing = np.isnan(a) | np.isnan(b)
     change = b - a
@@ -452,13 +460,12 @@ def _classify(a: np.ndarray, b: np.ndarray, st: _Settings) -> pd.DataFrame:
     else:
         clin_a = clin_b = np.zeros(len(a), bool)
         recovered = harmed = np.zeros(len(a), bool)
-    cats = list(CATEGORIES) + (["harmed"] if st.harmed else [])
     code = np.select(
         [missing, recovered, imp, harmed, det],
         [-1, 0, 1, 4, 3],
         default=2,
     )
-    category = pd.Categorical.from_codes(code, categories=cats)
+    category = pd.Categorical.from_codes(code, dtype=_category_dtype(st.harmed))
 
     def nullable(x: np.ndarray, also_missing: np.ndarray | None = None) -> pd.arrays.BooleanArray:
         mask = missing if also_missing is None else (missing | also_missing)

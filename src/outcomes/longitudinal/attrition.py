@@ -218,9 +218,24 @@ def _continuous_row(name: str, values: pd.Series, done: pd.Series) -> dict:
     return row
 
 
+def _completion_counts(values: pd.Series, done: pd.Series) -> pd.DataFrame:
+    """Children per level (rows, sorted) who completed (column True) and did not (False):
+    ``pd.crosstab(values, done)`` with both columns, counted from the levels' codes where
+    that is the same table (crosstab's pivot cost more than the chi-square tests)."""
+    if len(values) and not isinstance(values.dtype, pd.CategoricalDtype):
+        codes, levels = pd.factorize(values, sort=True)
+        d = done.to_numpy(dtype=bool)
+        counts = {
+            True: np.bincount(codes[d], minlength=len(levels)),
+            False: np.bincount(codes[~d], minlength=len(levels)),
+        }
+        return pd.DataFrame(counts, index=levels)
+    return pd.crosstab(values, done).reindex(columns=[True, False], fill_value=0)
+
+
 def _categorical_row(name: str, values: pd.Series, done: pd.Series) -> tuple[dict, pd.DataFrame]:
     ok = values.notna()
-    table = pd.crosstab(values[ok], done[ok]).reindex(columns=[True, False], fill_value=0)
+    table = _completion_counts(values[ok], done[ok])
     row = {
         "variable": name,
         "test": "chi-square (no continuity correction)",
@@ -269,6 +284,52 @@ def _categorical_row(name: str, values: pd.Series, done: pd.Series) -> tuple[dic
     return row, levels
 
 
+def _pure_levels(values: pd.Series, done: pd.Series) -> list[tuple[object, int, bool]]:
+    """The levels (in sort order) in which every child has the same follow-up status: each
+    level, its number of children and whether they all completed. Counted from the levels'
+    codes; categories, which groupby orders as declared, are left to groupby (a groupby
+    with three aggregations per characteristic cost more than the logistic model's design)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        status = done.groupby(values).agg(["min", "max", "size"])
+        status = status[status["min"] == status["max"]]
+        return [(lev, int(r["size"]), bool(r["min"])) for lev, r in status.iterrows()]
+    codes, levels = pd.factorize(values, sort=True)  # missing values: -1, left out as groupby
+    ok = codes >= 0
+    size = np.bincount(codes[ok], minlength=len(levels))
+    k = np.bincount(codes[ok & done.to_numpy(dtype=bool)], minlength=len(levels))
+    at = np.flatnonzero((k == 0) | (k == size))
+    labels = levels.tolist()  # as iterating groupby's index gives them (Python scalars)
+    return [(labels[i], int(size[i]), bool(k[i] == size[i])) for i in at]
+
+
+def _design(
+    ch: pd.DataFrame, demographics: list[str], kinds: dict[str, str]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The logistic model's design (intercept ``const`` first, baseline, numeric
+    characteristics, dummies of the others) on the children with every term recorded, and
+    which children those are."""
+    from .._internal import sm
+
+    cols = {"baseline": ch["baseline"].to_numpy(float)}
+    for d in demographics:
+        if kinds[d] == "numeric":
+            cols[d] = pd.to_numeric(ch[d], errors="coerce").to_numpy(float)
+        else:
+            v = ch[d]
+            levels = sorted(pd.unique(v.dropna()).tolist(), key=str)
+            for lev in levels[1:]:
+                cols[f"{d}[{_label(lev)}]"] = np.where(v.isna(), np.nan, (v == lev).astype(float))
+    if "const" in cols:  # a characteristic named so: add_constant puts its own beside it
+        X = pd.DataFrame(cols, index=ch.index)
+        keep = X.notna().all(axis=1)
+        return sm.add_constant(X[keep], has_constant="add"), keep
+    # the intercept where and as add_constant puts it (first, float ones), in the frame from
+    # the start: add_constant copies the design and tests every column for a constant
+    X = pd.DataFrame({"const": np.ones(len(ch)), **cols}, index=ch.index)
+    keep = X.notna().all(axis=1)
+    return X[keep], keep
+
+
 def _logistic(ch: pd.DataFrame, demographics: list[str], kinds: dict[str, str], confidence):
     """Logit of dropping out on baseline score and characteristics; odds ratios with CIs."""
     from .._internal import sm
@@ -279,27 +340,15 @@ def _logistic(ch: pd.DataFrame, demographics: list[str], kinds: dict[str, str], 
     pure = pd.Series(False, index=ch.index)
     for d in demographics:
         if kinds[d] == "categorical":
-            status = ch.groupby(d)["completed"].agg(["min", "max", "size"])
-            for lev, r in status[status["min"] == status["max"]].iterrows():
-                what = "completed" if r["min"] else "dropped out"
+            for lev, size, completed in _pure_levels(ch[d], ch["completed"]):
+                what = "completed" if completed else "dropped out"
                 notes.append(
-                    f"logistic model: {d} = {lev!r}: all {int(r['size'])} child(ren) {what}, "
+                    f"logistic model: {d} = {lev!r}: all {size} child(ren) {what}, "
                     "so they are left out of it (their odds ratio is not estimable)"
                 )
                 pure |= ch[d] == lev
     ch = ch[~pure]
-    cols = {"baseline": ch["baseline"].to_numpy(float)}
-    for d in demographics:
-        if kinds[d] == "numeric":
-            cols[d] = pd.to_numeric(ch[d], errors="coerce").to_numpy(float)
-        else:
-            v = ch[d]
-            levels = sorted(pd.unique(v.dropna()).tolist(), key=str)
-            for lev in levels[1:]:
-                cols[f"{d}[{_label(lev)}]"] = np.where(v.isna(), np.nan, (v == lev).astype(float))
-    X = pd.DataFrame(cols, index=ch.index)
-    keep = X.notna().all(axis=1)
-    X = sm.add_constant(X[keep], has_constant="add")
+    X, keep = _design(ch, demographics, kinds)
     y = (~ch.loc[keep, "completed"]).astype(float)
     empty = pd.DataFrame(columns=["term", "odds_ratio", "ci_low", "ci_high", "p", "coef", "se"])
     if int(y.sum()) == 0 or int(y.sum()) == len(y):

@@ -33,6 +33,7 @@ and the interval is Q +/- t(nu) sqrt(T).
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -191,13 +192,33 @@ def _chain_class(method: str):
         design are taken from the data directly: statsmodels evaluates the formula with patsy
         on every update (about a third of an imputation's time on the report's demo), and for
         numeric columns patsy's design is the intercept then the columns in formula order,
-        the same numbers."""
+        the same numbers.
 
-        def _direct(self, vname: str) -> tuple[np.ndarray, np.ndarray] | None:
-            """The response and the design transposed (one row per term), or None."""
-            others = [c for c in self.data.columns if c != vname]
-            if self.conditional_formula[vname] != vname + " ~ " + " + ".join(others):
-                return None
+        While :meth:`update_all` runs with every imputed variable taken directly, the data are
+        held as one array (a row per column) that the updates read and write, and written to
+        ``data`` once at the end: a pandas write and a fresh array of every column per update
+        cost more than the draws on the report's demo."""
+
+        #: the data by column while update_all holds them (None: ``data`` is current)
+        _held: np.ndarray | None = None
+
+        def fork(self, rng: np.random.Generator) -> DirectMICEData:
+            """A chain of its own from this one's state, drawing from ``rng``: what a new
+            ``MICEData`` of the same data would be (its set-up draws nothing), without
+            repeating the set-up (the initial imputation's pandas steps) per chain."""
+            new = copy.copy(self)
+            for name, value in vars(self).items():
+                if isinstance(value, dict | list):  # the per-variable settings and results
+                    setattr(new, name, copy.copy(value))
+            new.data = self.data.copy()
+            new.rng = rng
+            return new
+
+        def _numbers(self) -> np.ndarray | None:
+            """Every column as floats, one row per column, or None where patsy would not
+            give the same design (text, booleans, extension dtypes, missing values)."""
+            if self._held is not None:
+                return self._held
             dtypes = list(self.data.dtypes)
             # patsy makes booleans and text categorical; extension dtypes are left to it
             if not all(isinstance(d, np.dtype) and d.kind in "fiu" for d in dtypes):
@@ -207,11 +228,60 @@ def _chain_class(method: str):
             values = np.array([self.data[c].to_numpy(dtype=float) for c in self.data.columns])
             if np.isnan(values).any():  # patsy would drop the row
                 return None
+            return values
+
+        def _direct(self, vname: str) -> tuple[np.ndarray, np.ndarray] | None:
+            """The response and the design transposed (one row per term), or None."""
+            others = [c for c in self.data.columns if c != vname]
+            if self.conditional_formula[vname] != vname + " ~ " + " + ".join(others):
+                return None
+            values = self._numbers()
+            if values is None:
+                return None
             j = self.data.columns.get_loc(vname)
             design = np.empty((len(others) + 1, values.shape[1]))
             design[0] = 1.0
             design[1:] = np.delete(values, j, axis=0)
             return values[j], design
+
+        def _holdable(self) -> np.ndarray | None:
+            """The data as an array if every update of a cycle can work on it alone: each
+            imputed variable's design direct and without extra arguments, stored as float64
+            (as the frame would store it), and no history callback reading the frame."""
+            if self.history_callback is not None:
+                return None
+            for v in self._cycle_order:
+                if (
+                    self.data[v].dtype != np.float64
+                    or v in self.predict_kwds
+                    or self.init_kwds[v]
+                    or self.fit_kwds[v]
+                    or self._direct(v) is None
+                ):
+                    return None
+            return self._numbers()
+
+        def update_all(self, n_iter=1):
+            held = self._holdable()
+            if held is None:
+                return super().update_all(n_iter)
+            self._held = held
+            try:
+                super().update_all(n_iter)
+            finally:
+                self._held = None
+                # as _store_changes writes, once per variable
+                for v in self._cycle_order:
+                    j = self.data.columns.get_loc(v)
+                    ix = self.ix_miss[v]
+                    self.data.iloc[ix, j] = held[j, ix]
+
+        def _store_changes(self, col, vals):
+            if self._held is None:
+                return super()._store_changes(col, vals)
+            ix = self.ix_miss[col]
+            if len(ix) > 0:
+                self._held[self.data.columns.get_loc(col), ix] = np.atleast_1d(vals)
 
         def get_split_data(self, vname):
             direct = self._direct(vname)
@@ -249,6 +319,43 @@ def _chain_class(method: str):
             self._store_changes(vname, vals)
 
     return NormMICEData
+
+
+def _impute_chains(
+    to_impute: pd.DataFrame,
+    f: str,
+    b: str,
+    *,
+    method: str,
+    m: int,
+    cycles: int,
+    donors: int,
+    seed: int | None,
+) -> tuple[list[pd.DataFrame], list[float], list[float], set[str]]:
+    """m chains of ``cycles`` MICE cycles each, and the OLS change ``f - b`` on the last
+    cycle of each: the imputed data, the m estimates and their variances, and the first lines
+    of the warnings met."""
+    from .._internal import sm
+
+    n = len(to_impute)
+    datasets, ests, vars_ = [], [], []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # every chain starts from the same state (MICEData's set-up draws nothing): set up once
+        start = _chain_class(method)(to_impute, k_pmm=max(1, min(donors, n - 1)))
+        for stream in np.random.SeedSequence(seed).spawn(m):
+            imp = start.fork(np.random.default_rng(stream))
+            # what MICE(f"I({f} - {b}) ~ 1", OLS, imp, n_skip=cycles - 1).next_sample() does,
+            # with the response and the intercept handed to OLS as patsy would build them
+            # (patsy's formula evaluation cost more than the fit). MICE.fit would pool too,
+            # but its combine() fails for a one-parameter model; pooled by the caller.
+            imp.update_all(cycles)
+            d = imp.data
+            r = sm.OLS((d[f] - d[b]).to_numpy(dtype=float), np.ones((len(d), 1))).fit()
+            ests.append(float(r.params[0]))
+            vars_.append(float(r.bse[0]) ** 2)
+            datasets.append(d.copy())
+    return datasets, ests, vars_, {str(c.message).split(chr(10))[0] for c in caught}
 
 
 @dataclass
@@ -466,9 +573,6 @@ def impute_change(
     """
     # The body keeps its pre-glossary names (docs/contributing.md, argument names).
     child, school = person_id, cluster
-    from statsmodels.imputation.mice import MICE
-
-    from .._internal import sm
 
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     auxiliary = [auxiliary] if isinstance(auxiliary, str) else list(auxiliary)
@@ -567,25 +671,14 @@ def impute_change(
         )
 
     # --- multiple imputation: m independent chains (as R's mice), each run for `cycles`
-    # MICE cycles, then the analysis model fitted by statsmodels' MICE.next_sample.
+    # MICE cycles, then the analysis model fitted to the last cycle's data.
     to_impute = wide.reset_index(drop=True)
     to_impute.columns = [str(c) for c in to_impute.columns]
     n = len(to_impute)
-    chain_class = _chain_class(method)
-    datasets, fits = [], []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for stream in np.random.SeedSequence(seed).spawn(m):
-            imp = chain_class(
-                to_impute, k_pmm=max(1, min(donors, n - 1)), rng=np.random.default_rng(stream)
-            )
-            # MICE.fit would pool too, but its combine() fails for a one-parameter model
-            # (statsmodels computes the between covariance as a 0-d array); pool here.
-            fits.append(MICE(f"I({f} - {b}) ~ 1", sm.OLS, imp, n_skip=cycles - 1).next_sample())
-            datasets.append(imp.data.copy())
-    notes += [f"MICE: {w}" for w in {str(c.message).split(chr(10))[0] for c in caught}]
-    ests = [float(r.params.iloc[0]) for r in fits]
-    vars_ = [float(r.bse.iloc[0]) ** 2 for r in fits]
+    datasets, ests, vars_, msgs = _impute_chains(
+        to_impute, f, b, method=method, m=m, cycles=cycles, donors=donors, seed=seed
+    )
+    notes += [f"MICE: {w}" for w in msgs]
     pooled = pool_rubin(ests, vars_, df_complete=n - 1, confidence=confidence)
     rows.append(
         {
