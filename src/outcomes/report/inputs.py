@@ -198,6 +198,9 @@ def _age_band(age: pd.Series) -> pd.Series:
     return out
 
 
+_NO_ISSUES = pd.DataFrame(columns=ISSUE_COLUMNS)
+
+
 class _Pass:
     """The one checked pass over every table: problems (stop), flags, accounting, quality."""
 
@@ -214,7 +217,7 @@ class _Pass:
     ) -> pd.DataFrame:
         """Record a table's cell issues; return the errors (cells to treat as missing)."""
         if issues is None or not len(issues):
-            return pd.DataFrame(columns=ISSUE_COLUMNS)
+            return _NO_ISSUES.copy()  # a copy of one empty table: building one took longer
         sev = issues["severity"] if "severity" in issues else pd.Series("error", issues.index)
         for reason, grp in issues[sev == "warning"].groupby("reason", sort=False):
             self.quality.add(
