@@ -121,3 +121,53 @@ def test_invalid_cells_without_issues_gives_a_fresh_empty_table():
     again = run.invalid_cells("t", pd.DataFrame(columns=ISSUE_COLUMNS))
     pd.testing.assert_frame_equal(again, pd.DataFrame(columns=ISSUE_COLUMNS))
     assert not run.problems and not run.cells
+
+
+DATE_CELL = st.one_of(
+    st.dates(min_value=__import__("datetime").date(1, 1, 1)).map(lambda d: d.isoformat()),
+    st.sampled_from(
+        [
+            "2025-02-30", "2025-13-01", "0000-01-01", " 2025-01-05", "2025-01-05 ",
+            "٢٠٢٥-٠١-٠٥", "2025-1-5", "05/01/2025", "5 Jan 2025", "2025-01-05T10:00",
+            "2025-01-05T10:00Z", "", "not a date", "20250105", "45000",
+        ]
+    ),
+    st.none(),
+    st.just(float("nan")),
+    st.integers(-5, 50000),
+    st.just(pd.Timestamp("2025-03-04")),
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(DATE_CELL, min_size=0, max_size=12),
+    st.sampled_from([object, "str", "string"]),
+    st.booleans(),
+)
+def test_read_dates_plain_days_as_every_rule(cells, dtype, dayfirst):
+    from outcomes._internal import dates
+
+    if dtype is not object:
+        cells = [c if c is None or isinstance(c, str) else str(c) for c in cells]
+    s = pd.Series(cells, dtype=dtype, index=np.arange(len(cells)) * 3, name="date")
+    real = dates._plain_iso_days
+
+    def outcome():
+        try:
+            got = dates.read_dates(s, column="date", dayfirst=dayfirst)
+        except Exception as e:
+            return type(e), str(e)
+        return got
+
+    new = outcome()
+    try:
+        dates._plain_iso_days = lambda distinct: None  # every value through every rule
+        old = outcome()
+    finally:
+        dates._plain_iso_days = real
+    if not isinstance(old, dates.ParsedDates):  # an error: the same one
+        assert new == old
+        return
+    pd.testing.assert_series_equal(new.values, old.values)
+    pd.testing.assert_frame_equal(new.issues, old.issues)
