@@ -1382,9 +1382,10 @@ def _checked(
         raise ValueError(f"errors must be 'raise' or 'flag', not {errors!r}")
     inst = load_instrument(instrument)
     prep = _prepare_input(data, inst, columns, coding, input, want_codes=want_codes)
-    bad = prep.issues[prep.issues["severity"] == "error"]
-    if errors == "raise" and len(bad):
-        raise InvalidResponsesError(_error_message(inst.id, bad), prep.issues)
+    if errors == "raise":  # the errors picked out only to be listed
+        bad = prep.issues[prep.issues["severity"] == "error"]
+        if len(bad):
+            raise InvalidResponsesError(_error_message(inst.id, bad), prep.issues)
     return inst, prep
 
 
