@@ -306,6 +306,20 @@ def _group_codes(frame: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, np.n
 _MISSING_KEY = "\x00<missing>"
 
 
+def _keyed_frame(keys: pd.DataFrame, added: dict[str, object]) -> pd.DataFrame:
+    """The group ``keys`` (renumbered from 0) with the ``added`` columns after them, as setting
+    each in turn gave (a by column of the same name replaced where it stands), in one step:
+    each column set alone rebuilt the frame's Arrow-backed column names, a dozen times a call.
+    """
+    out = keys.reset_index(drop=True)
+    if any(c in out.columns for c in added):
+        out = out.copy()
+        for c, v in added.items():
+            out[c] = v
+        return out
+    return pd.concat([out, pd.DataFrame(added, index=out.index)], axis=1)
+
+
 def _nan_safe(values) -> np.ndarray:
     """``values`` as objects, every kind of missing value (NaN, None, NA, NaT) one sentinel."""
     obj = np.array(values, dtype=object)
@@ -559,30 +573,28 @@ def prevalence(
     with np.errstate(invalid="ignore", divide="ignore"):
         prev = np.where(n > 0, cases / np.where(n > 0, n, 1), np.nan)
     lo, hi = wilson_ci(cases, n, confidence)
-    out = keys.reset_index(drop=True).copy()
-    out["n"] = n
-    out["cases"] = cases
-    out["prevalence"] = prev
-    out["ci_low"] = lo
-    out["ci_high"] = hi
-    out["missing"] = (total - n).astype(np.int64)
+    added = {
+        "n": n,
+        "cases": cases,
+        "prevalence": prev,
+        "ci_low": lo,
+        "ci_high": hi,
+        "missing": (total - n).astype(np.int64),
+    }
     base_notes = [["no respondents in this group"] if n[i] == 0 else [] for i in range(n_groups)]
     if cluster:
         cols, cl_notes = _cluster_columns(y, group, data[cluster], n, n_groups, icc, icc_method)
-        out["n_clusters"] = cols["n_clusters"]
-        out["icc"] = cols["icc"]
-        out["deff"] = cols["deff"]
-        out["n_eff"] = cols["n_eff"]
+        for c in ("n_clusters", "icc", "deff", "n_eff"):
+            added[c] = cols[c]
         # Wilson at the effective sample size (Kish): same proportion, fewer independent pupils.
         with np.errstate(invalid="ignore"):
             x_eff = np.where(np.isfinite(cols["n_eff"]), prev * cols["n_eff"], np.nan)
-        lo_a, hi_a = _wilson_float(x_eff, cols["n_eff"], confidence)
-        out["ci_low_adj"] = lo_a
-        out["ci_high_adj"] = hi_a
+        added["ci_low_adj"], added["ci_high_adj"] = _wilson_float(x_eff, cols["n_eff"], confidence)
         notes = _join_notes(base_notes, cl_notes)
     else:
         notes = _join_notes(base_notes)
-    out["note"] = pd.array(notes, dtype="string")
+    added["note"] = pd.array(notes, dtype="string")
+    out = _keyed_frame(keys, added)
     out.attrs["indicator"] = _describe_indicator(indicator, bands, below, at_least)
     if weights:
         _weighted_columns(out, data, y, group, weights, cluster, "prevalence", confidence)
@@ -673,13 +685,14 @@ def means(
         sd = np.where(n > 1, np.sqrt(dev2 / (n - 1)), np.nan)
         se = sd / np.sqrt(n)
         tcrit = stats.t.ppf(0.5 + confidence / 2, np.where(n > 1, n - 1, np.nan))
-    out = keys.reset_index(drop=True).copy()
-    out["n"] = n
-    out["mean"] = mean
-    out["sd"] = sd
-    out["ci_low"] = mean - tcrit * se
-    out["ci_high"] = mean + tcrit * se
-    out["missing"] = (np.bincount(group, minlength=n_groups) - n).astype(np.int64)
+    added = {
+        "n": n,
+        "mean": mean,
+        "sd": sd,
+        "ci_low": mean - tcrit * se,
+        "ci_high": mean + tcrit * se,
+        "missing": (np.bincount(group, minlength=n_groups) - n).astype(np.int64),
+    }
     base_notes = [
         ["no respondents in this group"]
         if n[i] == 0
@@ -688,22 +701,21 @@ def means(
     ]
     if cluster:
         cols, cl_notes = _cluster_columns(y, group, data[cluster], n, n_groups, icc, icc_method)
-        out["n_clusters"] = cols["n_clusters"]
-        out["icc"] = cols["icc"]
-        out["deff"] = cols["deff"]
-        out["n_eff"] = cols["n_eff"]
+        for c in ("n_clusters", "icc", "deff", "n_eff"):
+            added[c] = cols[c]
         k = cols["n_clusters"].astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             df_adj = np.where(k > 1, k - 1, n - 1.0)  # one school: ordinary t interval
             df_adj = np.where(df_adj > 0, df_adj, np.nan)
             t_adj = stats.t.ppf(0.5 + confidence / 2, df_adj)
             half = t_adj * se * np.sqrt(cols["deff"])
-        out["ci_low_adj"] = mean - half
-        out["ci_high_adj"] = mean + half
+        added["ci_low_adj"] = mean - half
+        added["ci_high_adj"] = mean + half
         notes = _join_notes(base_notes, cl_notes)
     else:
         notes = _join_notes(base_notes)
-    out["note"] = pd.array(notes, dtype="string")
+    added["note"] = pd.array(notes, dtype="string")
+    out = _keyed_frame(keys, added)
     out.attrs["score"] = score
     if weights:
         _weighted_columns(out, data, y, group, weights, cluster, "mean", confidence)
