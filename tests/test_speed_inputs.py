@@ -265,3 +265,63 @@ def test_survey_tables_as_built_column_by_column(rows, by, cluster, weighted, ca
         pd.testing.assert_frame_equal(new, old, check_exact=True)
         assert list(new.dtypes) == list(old.dtypes) and new.attrs.keys() == old.attrs.keys()
         assert new.columns.dtype == old.columns.dtype
+
+
+def _comparison_frame_before(data, y, wave, by, cluster, programme, pupil):
+    """survey._compare's frame as it was built: a column set at a time."""
+    from outcomes.survey import _binary_flag
+
+    frame = pd.DataFrame({"y": y}, index=data.index)
+    frame["wave"] = data[wave]
+    for b in by:
+        frame[b] = data[b]
+    frame["cluster"] = pd.factorize(data[cluster])[0] if cluster else 0
+    if cluster:
+        frame.loc[data[cluster].isna().to_numpy(), "cluster"] = -1
+    if programme:
+        frame["programme"] = _binary_flag(data, programme)
+    if pupil:
+        frame[pupil] = data[pupil].to_numpy(dtype=object)
+    return frame
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(SURVEY_ROW, min_size=1, max_size=20),
+    st.sampled_from([[], ["cohort"], ["school_id", "cohort"], ["wave"], ["y"], ["programme"]]),
+    st.booleans(),
+    st.sampled_from([None, "prog", "prog_bad"]),
+    st.sampled_from([None, "pupil", "wave"]),
+    st.sampled_from(["range", "repeated", "text"]),
+    st.sampled_from(["str", "string", object, "category"]),
+)
+def test_comparison_frame_as_built_column_by_column(
+    rows, by, cluster, programme, pupil, index, dtype
+):
+    from outcomes.survey import _comparison_frame
+
+    df = pd.DataFrame(rows, columns=["cohort", "wave", "school_id", "band", "score", "w"])
+    df = df.astype({"cohort": dtype, "school_id": dtype})
+    df["y"] = df["score"]
+    df["programme"] = df["cohort"].astype(object) == "programme"
+    df["prog"] = (df["w"] > 1).astype(float)
+    df["prog_bad"] = df["w"]
+    df["pupil"] = [f"P{i % 3}" for i in range(len(df))]
+    if index == "repeated":
+        df.index = [i % 2 for i in range(len(df))]
+    elif index == "text":
+        df.index = [f"r{i}" for i in range(len(df))]
+    y = df["score"].to_numpy(dtype=float)
+    args = (df, y, "wave", by, "school_id" if cluster else None, programme, pupil)
+    got = []
+    for build in (_comparison_frame, _comparison_frame_before):
+        try:
+            got.append(build(*args))
+        except Exception as e:
+            got.append((type(e), str(e)))
+    new, old = got
+    if isinstance(old, tuple):
+        assert new == old
+        return
+    pd.testing.assert_frame_equal(new, old, check_exact=True)
+    assert new.columns.dtype == old.columns.dtype

@@ -1443,6 +1443,34 @@ def _wilcoxon_row(diffs: np.ndarray, common: dict) -> dict:
 
 
 # --- the engine
+def _comparison_frame(
+    data: pd.DataFrame,
+    y: np.ndarray,
+    wave: str,
+    by: list[str],
+    cluster: str | None,
+    programme: str | None,
+    pupil: str | None,
+) -> pd.DataFrame:
+    """The columns a comparison reads: ``y``, ``wave``, the ``by`` columns, ``cluster`` (school
+    codes, -1 for none), ``programme`` (0/1) and the pupil column. Gathered first and made one
+    frame (a name met again replaced where it stands, as setting it again did): each column
+    set on the frame alone rebuilt its names."""
+    cols: dict[str, object] = {"y": y, "wave": data[wave]}
+    for b in by:
+        cols[b] = data[b]
+    if cluster:
+        school = data[cluster]
+        cols["cluster"] = np.where(school.isna().to_numpy(), -1, pd.factorize(school)[0])
+    else:
+        cols["cluster"] = 0
+    if programme:
+        cols["programme"] = _binary_flag(data, programme)
+    if pupil:
+        cols[pupil] = data[pupil].to_numpy(dtype=object)
+    return pd.DataFrame(cols, index=data.index)
+
+
 def _compare(
     kind: str,
     data: pd.DataFrame,
@@ -1469,17 +1497,7 @@ def _compare(
             "a difference in differences needs cluster= (the school column): programme and "
             "comparison schools are compared school by school"
         )
-    frame = pd.DataFrame({"y": y}, index=data.index)
-    frame["wave"] = data[wave]
-    for b in by:
-        frame[b] = data[b]
-    frame["cluster"] = pd.factorize(data[cluster])[0] if cluster else 0
-    if cluster:
-        frame.loc[data[cluster].isna().to_numpy(), "cluster"] = -1
-    if programme:
-        frame["programme"] = _binary_flag(data, programme)
-    if pupil:
-        frame[pupil] = data[pupil].to_numpy(dtype=object)
+    frame = _comparison_frame(data, y, wave, by, cluster, programme, pupil)
     in_waves = frame["wave"].isin([base, follow])
     other = int((~in_waves).sum())
     if other:
