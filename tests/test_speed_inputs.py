@@ -325,3 +325,75 @@ def test_comparison_frame_as_built_column_by_column(
         return
     pd.testing.assert_frame_equal(new, old, check_exact=True)
     assert new.columns.dtype == old.columns.dtype
+
+
+def _group_codes_lookup(frame: pd.DataFrame, by: list[str]):
+    """survey._group_codes as it was: every row's key looked up in the groupby index."""
+    from outcomes.survey import _MISSING_KEY, _nan_safe
+
+    index = frame.groupby(by, observed=False, dropna=False, sort=True).size().index
+    keys = index.to_frame(index=False)
+    keys.columns = by
+    row_id = np.zeros(len(frame), dtype=np.int64)
+    key_id = np.zeros(len(keys), dtype=np.int64)
+    space = 1
+    for c in by:
+        if space > 2**31:
+            valid = key_id >= 0
+            both, seen = pd.factorize(np.concatenate([row_id, key_id[valid]]))
+            row_id, key_id[valid], space = both[: len(row_id)], both[len(row_id) :], len(seen)
+        codes, uniques = pd.factorize(frame[c], use_na_sentinel=True)
+        values = pd.Index([*_nan_safe(uniques), _MISSING_KEY], dtype=object)
+        codes = np.where(codes < 0, len(values) - 1, codes)
+        at = values.get_indexer(_nan_safe(keys[c].astype(object)))
+        row_id = row_id * len(values) + codes
+        key_id = np.where((key_id < 0) | (at < 0), -1, key_id * len(values) + at)
+        space *= len(values)
+    found = pd.Index(key_id[key_id >= 0]).get_indexer(row_id)
+    return keys, np.flatnonzero(key_id >= 0)[found].astype(np.int64)
+
+
+GROUP_CELL = st.one_of(st.none(), st.sampled_from(["a", "b", "B", ""]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(GROUP_CELL, GROUP_CELL, st.one_of(st.none(), st.integers(0, 3)), st.booleans()),
+        min_size=1,
+        max_size=25,
+    ),
+    st.lists(st.sampled_from(["t", "s", "f", "b", "o"]), min_size=1, max_size=3, unique=True),
+    st.sampled_from(["range", "text", "repeated"]),
+)
+def test_group_codes_without_categories_as_looked_up(rows, by, index):
+    from outcomes.survey import _group_codes
+
+    t, s_, f, b = zip(*rows, strict=True)
+    frame = pd.DataFrame(
+        {
+            "t": pd.Series(t, dtype="str"),
+            "s": pd.Series(s_, dtype="string"),
+            "f": [np.nan if v is None else float(v) for v in f],
+            "b": list(b),
+            "o": pd.Series([v if v is None else (v if i % 2 else len(v)) for i, v in enumerate(t)],
+                           dtype=object),
+        }
+    )  # fmt: skip
+    if index == "text":
+        frame.index = [f"r{i}" for i in range(len(frame))]
+    elif index == "repeated":
+        frame.index = [i % 3 for i in range(len(frame))]
+    try:
+        old = _group_codes_lookup(frame, by)
+    except TypeError as e:  # text and numbers in one column cannot be sorted: the same error
+        try:
+            _group_codes(frame, by)
+        except TypeError as e2:
+            assert str(e2) == str(e)
+            return
+        raise
+    keys, group = _group_codes(frame, by)
+    pd.testing.assert_frame_equal(keys, old[0])
+    np.testing.assert_array_equal(group, old[1])
+    assert group.dtype == np.int64

@@ -275,9 +275,14 @@ def _group_codes(frame: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, np.n
     """Group keys (one row per group, categories kept even when empty) and each row's group."""
     if not by:
         return pd.DataFrame(index=[0]), np.zeros(len(frame), dtype=np.int64)
-    index = frame.groupby(by, observed=False, dropna=False, sort=True).size().index
+    grouped = frame.groupby(by, observed=False, dropna=False, sort=True)
+    index = grouped.size().index
     keys = index.to_frame(index=False)
     keys.columns = by
+    if not any(isinstance(frame[c].dtype, pd.CategoricalDtype) for c in by):
+        # no categories, so no empty group: the groups listed are those ngroup() numbers, in
+        # its order (the lookup below factorised every column a second time)
+        return keys, grouped.ngroup().to_numpy(dtype=np.int64)
     # ngroup() skips empty categories, so place rows by looking their keys up in the index.
     # Each column is factorised over the rows, and only its distinct values (and the keys) go
     # through object dtype, with one sentinel for every kind of missing value: pandas cannot
