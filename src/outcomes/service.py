@@ -1513,7 +1513,10 @@ def waiting_times(
         keep, days, event, waiting, closed, n_not_acc = _wait_data(
             df, st, as_of_ts, discharged, exclude_not_accepted
         )
-        rows, group, labels = _group_index(df.loc[keep], by_cols, total)
+        # the kept rows of the by columns only (each once): grouping reads nothing else
+        rows, group, labels = _group_index(
+            df.loc[keep, list(dict.fromkeys(by_cols))], by_cols, total
+        )
         rows = np.flatnonzero(keep)[rows]
         n_groups = len(labels[0]) if by_cols else 1
         km = _km.km_grouped(days[rows], event[rows], group, n_groups)
