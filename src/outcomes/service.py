@@ -23,7 +23,7 @@ from . import _km
 from ._attrs import attach
 from ._internal.cells import COLUMNS as CELL_COLUMNS
 from ._internal.cells import combine, flagged
-from ._internal.columns import check_frame, require_columns
+from ._internal.columns import check_frame, column_dtypes, require_columns
 from ._internal.dates import read_dates, to_timestamp
 from ._internal.params import (
     BY,
@@ -331,10 +331,13 @@ def _already_checked(df: pd.DataFrame, as_of, dayfirst: bool = True) -> bool:
         as_of = _as_date(as_of, "as_of", dayfirst)
         if checked_as_of is None or checked_as_of > as_of:
             return False
+    # the dtypes read once: taking a column copies the table's attrs (its issues and quality
+    # record), and the report asks this of its checked referrals a score of times
+    dtypes = column_dtypes(df)
     dates_ok = all(
-        pd.api.types.is_datetime64_any_dtype(df[c].dtype) for c in DATE_COLUMNS if c in df.columns
+        pd.api.types.is_datetime64_any_dtype(dtypes[c]) for c in DATE_COLUMNS if c in dtypes
     )
-    acc_ok = "accepted" not in df.columns or isinstance(df["accepted"].dtype, pd.BooleanDtype)
+    acc_ok = "accepted" not in dtypes or isinstance(dtypes["accepted"], pd.BooleanDtype)
     return dates_ok and acc_ok and bool(df["referral_id"].is_unique)
 
 
@@ -1510,7 +1513,10 @@ def waiting_times(
         keep, days, event, waiting, closed, n_not_acc = _wait_data(
             df, st, as_of_ts, discharged, exclude_not_accepted
         )
-        rows, group, labels = _group_index(df.loc[keep], by_cols, total)
+        # the kept rows of the by columns only (each once): grouping reads nothing else
+        rows, group, labels = _group_index(
+            df.loc[keep, list(dict.fromkeys(by_cols))], by_cols, total
+        )
         rows = np.flatnonzero(keep)[rows]
         n_groups = len(labels[0]) if by_cols else 1
         km = _km.km_grouped(days[rows], event[rows], group, n_groups)

@@ -275,9 +275,14 @@ def _group_codes(frame: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, np.n
     """Group keys (one row per group, categories kept even when empty) and each row's group."""
     if not by:
         return pd.DataFrame(index=[0]), np.zeros(len(frame), dtype=np.int64)
-    index = frame.groupby(by, observed=False, dropna=False, sort=True).size().index
+    grouped = frame.groupby(by, observed=False, dropna=False, sort=True)
+    index = grouped.size().index
     keys = index.to_frame(index=False)
     keys.columns = by
+    if not any(isinstance(frame[c].dtype, pd.CategoricalDtype) for c in by):
+        # no categories, so no empty group: the groups listed are those ngroup() numbers, in
+        # its order (the lookup below factorised every column a second time)
+        return keys, grouped.ngroup().to_numpy(dtype=np.int64)
     # ngroup() skips empty categories, so place rows by looking their keys up in the index.
     # Each column is factorised over the rows, and only its distinct values (and the keys) go
     # through object dtype, with one sentinel for every kind of missing value: pandas cannot
@@ -304,6 +309,20 @@ def _group_codes(frame: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, np.n
 
 
 _MISSING_KEY = "\x00<missing>"
+
+
+def _keyed_frame(keys: pd.DataFrame, added: dict[str, object]) -> pd.DataFrame:
+    """The group ``keys`` (renumbered from 0) with the ``added`` columns after them, as setting
+    each in turn gave (a by column of the same name replaced where it stands), in one step:
+    each column set alone rebuilt the frame's Arrow-backed column names, a dozen times a call.
+    """
+    out = keys.reset_index(drop=True)
+    if any(c in out.columns for c in added):
+        out = out.copy()
+        for c, v in added.items():
+            out[c] = v
+        return out
+    return pd.concat([out, pd.DataFrame(added, index=out.index)], axis=1)
 
 
 def _nan_safe(values) -> np.ndarray:
@@ -559,30 +578,28 @@ def prevalence(
     with np.errstate(invalid="ignore", divide="ignore"):
         prev = np.where(n > 0, cases / np.where(n > 0, n, 1), np.nan)
     lo, hi = wilson_ci(cases, n, confidence)
-    out = keys.reset_index(drop=True).copy()
-    out["n"] = n
-    out["cases"] = cases
-    out["prevalence"] = prev
-    out["ci_low"] = lo
-    out["ci_high"] = hi
-    out["missing"] = (total - n).astype(np.int64)
+    added = {
+        "n": n,
+        "cases": cases,
+        "prevalence": prev,
+        "ci_low": lo,
+        "ci_high": hi,
+        "missing": (total - n).astype(np.int64),
+    }
     base_notes = [["no respondents in this group"] if n[i] == 0 else [] for i in range(n_groups)]
     if cluster:
         cols, cl_notes = _cluster_columns(y, group, data[cluster], n, n_groups, icc, icc_method)
-        out["n_clusters"] = cols["n_clusters"]
-        out["icc"] = cols["icc"]
-        out["deff"] = cols["deff"]
-        out["n_eff"] = cols["n_eff"]
+        for c in ("n_clusters", "icc", "deff", "n_eff"):
+            added[c] = cols[c]
         # Wilson at the effective sample size (Kish): same proportion, fewer independent pupils.
         with np.errstate(invalid="ignore"):
             x_eff = np.where(np.isfinite(cols["n_eff"]), prev * cols["n_eff"], np.nan)
-        lo_a, hi_a = _wilson_float(x_eff, cols["n_eff"], confidence)
-        out["ci_low_adj"] = lo_a
-        out["ci_high_adj"] = hi_a
+        added["ci_low_adj"], added["ci_high_adj"] = _wilson_float(x_eff, cols["n_eff"], confidence)
         notes = _join_notes(base_notes, cl_notes)
     else:
         notes = _join_notes(base_notes)
-    out["note"] = pd.array(notes, dtype="string")
+    added["note"] = pd.array(notes, dtype="string")
+    out = _keyed_frame(keys, added)
     out.attrs["indicator"] = _describe_indicator(indicator, bands, below, at_least)
     if weights:
         _weighted_columns(out, data, y, group, weights, cluster, "prevalence", confidence)
@@ -673,13 +690,14 @@ def means(
         sd = np.where(n > 1, np.sqrt(dev2 / (n - 1)), np.nan)
         se = sd / np.sqrt(n)
         tcrit = stats.t.ppf(0.5 + confidence / 2, np.where(n > 1, n - 1, np.nan))
-    out = keys.reset_index(drop=True).copy()
-    out["n"] = n
-    out["mean"] = mean
-    out["sd"] = sd
-    out["ci_low"] = mean - tcrit * se
-    out["ci_high"] = mean + tcrit * se
-    out["missing"] = (np.bincount(group, minlength=n_groups) - n).astype(np.int64)
+    added = {
+        "n": n,
+        "mean": mean,
+        "sd": sd,
+        "ci_low": mean - tcrit * se,
+        "ci_high": mean + tcrit * se,
+        "missing": (np.bincount(group, minlength=n_groups) - n).astype(np.int64),
+    }
     base_notes = [
         ["no respondents in this group"]
         if n[i] == 0
@@ -688,22 +706,21 @@ def means(
     ]
     if cluster:
         cols, cl_notes = _cluster_columns(y, group, data[cluster], n, n_groups, icc, icc_method)
-        out["n_clusters"] = cols["n_clusters"]
-        out["icc"] = cols["icc"]
-        out["deff"] = cols["deff"]
-        out["n_eff"] = cols["n_eff"]
+        for c in ("n_clusters", "icc", "deff", "n_eff"):
+            added[c] = cols[c]
         k = cols["n_clusters"].astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             df_adj = np.where(k > 1, k - 1, n - 1.0)  # one school: ordinary t interval
             df_adj = np.where(df_adj > 0, df_adj, np.nan)
             t_adj = stats.t.ppf(0.5 + confidence / 2, df_adj)
             half = t_adj * se * np.sqrt(cols["deff"])
-        out["ci_low_adj"] = mean - half
-        out["ci_high_adj"] = mean + half
+        added["ci_low_adj"] = mean - half
+        added["ci_high_adj"] = mean + half
         notes = _join_notes(base_notes, cl_notes)
     else:
         notes = _join_notes(base_notes)
-    out["note"] = pd.array(notes, dtype="string")
+    added["note"] = pd.array(notes, dtype="string")
+    out = _keyed_frame(keys, added)
     out.attrs["score"] = score
     if weights:
         _weighted_columns(out, data, y, group, weights, cluster, "mean", confidence)
@@ -1431,6 +1448,34 @@ def _wilcoxon_row(diffs: np.ndarray, common: dict) -> dict:
 
 
 # --- the engine
+def _comparison_frame(
+    data: pd.DataFrame,
+    y: np.ndarray,
+    wave: str,
+    by: list[str],
+    cluster: str | None,
+    programme: str | None,
+    pupil: str | None,
+) -> pd.DataFrame:
+    """The columns a comparison reads: ``y``, ``wave``, the ``by`` columns, ``cluster`` (school
+    codes, -1 for none), ``programme`` (0/1) and the pupil column. Gathered first and made one
+    frame (a name met again replaced where it stands, as setting it again did): each column
+    set on the frame alone rebuilt its names."""
+    cols: dict[str, object] = {"y": y, "wave": data[wave]}
+    for b in by:
+        cols[b] = data[b]
+    if cluster:
+        school = data[cluster]
+        cols["cluster"] = np.where(school.isna().to_numpy(), -1, pd.factorize(school)[0])
+    else:
+        cols["cluster"] = 0
+    if programme:
+        cols["programme"] = _binary_flag(data, programme)
+    if pupil:
+        cols[pupil] = data[pupil].to_numpy(dtype=object)
+    return pd.DataFrame(cols, index=data.index)
+
+
 def _compare(
     kind: str,
     data: pd.DataFrame,
@@ -1457,17 +1502,7 @@ def _compare(
             "a difference in differences needs cluster= (the school column): programme and "
             "comparison schools are compared school by school"
         )
-    frame = pd.DataFrame({"y": y}, index=data.index)
-    frame["wave"] = data[wave]
-    for b in by:
-        frame[b] = data[b]
-    frame["cluster"] = pd.factorize(data[cluster])[0] if cluster else 0
-    if cluster:
-        frame.loc[data[cluster].isna().to_numpy(), "cluster"] = -1
-    if programme:
-        frame["programme"] = _binary_flag(data, programme)
-    if pupil:
-        frame[pupil] = data[pupil].to_numpy(dtype=object)
+    frame = _comparison_frame(data, y, wave, by, cluster, programme, pupil)
     in_waves = frame["wave"].isin([base, follow])
     other = int((~in_waves).sum())
     if other:

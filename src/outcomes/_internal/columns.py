@@ -92,6 +92,19 @@ def require_columns(data: pd.DataFrame, columns: Sequence[object], *, what: str 
 _OBJECT = pd.api.types.pandas_dtype(object)
 
 
+def column_dtypes(data: pd.DataFrame) -> dict:
+    """Column name -> dtype (as ``data.dtypes.to_dict()``; for unique column names), without
+    taking a column. ``Series.to_dict`` walks an Arrow-backed index of names one element at a
+    time, which cost more than twice this on a table of twenty columns.
+
+    Example:
+        >>> import pandas as pd
+        >>> column_dtypes(pd.DataFrame({"a": [1], "b": ["x"]}))["a"]
+        dtype('int64')
+    """
+    return dict(zip(data.columns.tolist(), data.dtypes.tolist(), strict=True))
+
+
 def one_value_per_cell(
     data: pd.DataFrame, columns: Sequence[object] | None = None, *, what: str = ""
 ) -> None:
@@ -107,7 +120,7 @@ def one_value_per_cell(
 each cell must hold one value
     """
     # the dtypes read once: indexing every column of a wide table costs more than the check
-    dtypes = data.dtypes.to_dict() if data.columns.is_unique else None
+    dtypes = column_dtypes(data) if data.columns.is_unique else None
     for c in data.columns if columns is None else columns:
         if dtypes is not None and dtypes[c] != _OBJECT:
             continue

@@ -166,6 +166,22 @@ def _named_text(txt: pd.Series) -> pd.Series:
     return out
 
 
+#: a day written YYYY-MM-DD and nothing else, in ASCII digits (``\d`` would take any script's)
+_PLAIN_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _plain_iso_days(distinct: np.ndarray) -> np.ndarray | None:
+    """The days of distinct values that are all text ``YYYY-MM-DD`` naming real days (what
+    most date columns hold), or None when any is not: then every rule of :func:`read_dates`
+    is needed. Such a column is read by them to exactly these days with no bad cell, so its
+    dozen steps on the distinct values (each a pandas call) are skipped."""
+    match = _PLAIN_ISO_DAY.fullmatch
+    if not all(type(v) is str and match(v) is not None for v in distinct):
+        return None
+    days = pd.to_datetime(distinct, format="%Y-%m-%d", errors="coerce").to_numpy(dtype=UNIT)
+    return None if np.isnat(days).any() else days
+
+
 def read_dates(
     values: pd.Series,
     *,
@@ -207,7 +223,15 @@ def read_dates(
     except TypeError:  # unhashable cells (lists, dicts): rare, so a per-row pass is fine here
         s = s.map(lambda v: _Unhashable(v) if isinstance(v, (list, dict, set)) else v)
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    u = pd.Series(np.asarray(uniques, dtype=object))
+    distinct = np.asarray(uniques, dtype=object)
+    if date_format is None and len(distinct):
+        plain = _plain_iso_days(distinct)
+        if plain is not None:
+            result = np.full(n, np.datetime64("NaT"), dtype=UNIT)
+            has = codes >= 0
+            result[has] = plain[codes[has]]
+            return ParsedDates(pd.Series(result, index=s.index, name=s.name), cells.empty())
+    u = pd.Series(distinct)
     m = len(u)
     out = np.full(m, np.datetime64("NaT"), dtype=UNIT)
     reason = np.full(m, None, dtype=object)

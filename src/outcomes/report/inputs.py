@@ -191,11 +191,16 @@ def _pseudonymise(df: pd.DataFrame, pseudonymiser: Pseudonymiser) -> pd.DataFram
 
 
 def _age_band(age: pd.Series) -> pd.Series:
-    a = pd.to_numeric(age, errors="coerce")
-    out = pd.Series(pd.NA, index=age.index, dtype="object")
-    for lo, hi, label in AGE_BANDS:
-        out[(a >= lo) & (a < hi)] = label
-    return out
+    # on an array: a masked set on an object Series cost more than the comparisons
+    a = pd.to_numeric(age, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    out = np.full(len(a), pd.NA, dtype=object)
+    with np.errstate(invalid="ignore"):
+        for lo, hi, label in AGE_BANDS:
+            out[(a >= lo) & (a < hi)] = label
+    return pd.Series(out, index=age.index, dtype="object")
+
+
+_NO_ISSUES = pd.DataFrame(columns=ISSUE_COLUMNS)
 
 
 class _Pass:
@@ -214,7 +219,7 @@ class _Pass:
     ) -> pd.DataFrame:
         """Record a table's cell issues; return the errors (cells to treat as missing)."""
         if issues is None or not len(issues):
-            return pd.DataFrame(columns=ISSUE_COLUMNS)
+            return _NO_ISSUES.copy()  # a copy of one empty table: building one took longer
         sev = issues["severity"] if "severity" in issues else pd.Series("error", issues.index)
         for reason, grp in issues[sev == "warning"].groupby("reason", sort=False):
             self.quality.add(
