@@ -114,6 +114,14 @@ def test_keep_and_passthrough():
     assert oc.score(df, "swemwbs", keep=["person_id"]).columns.tolist()[:2] == ["person_id", "raw"]
     with pytest.raises(oc.DataStructureError, match="keep= names columns not in the data"):
         oc.score(df, "swemwbs", keep=["nope"])
+    with pytest.raises(oc.DataStructureError, match="did you mean 'school_id'"):
+        oc.score(df, "swemwbs", keep=["schol_id"])
+    with pytest.raises(oc.DataStructureError, match=r"\['Q1'\]; did you mean 'q1'"):
+        oc.score(df, "swemwbs", columns={"Q1": "q1"})
+    with pytest.raises(
+        oc.DataStructureError, match=r"not items of swemwbs: \['q11'\]; did you mean"
+    ):
+        oc.score(df.rename(columns={"q1": "Q1"}), "swemwbs", columns={"Q1": "q11"})
     df["raw"] = 1
     with pytest.raises(
         oc.DataStructureError, match="already has columns named like swemwbs scores"

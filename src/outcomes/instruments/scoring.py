@@ -522,9 +522,15 @@ def _resolve_columns(
     if unknown_src or unknown_item:
         msg = []
         if unknown_src:
-            msg.append(f"columns= names source columns not in the data: {unknown_src}")
+            msg.append(
+                f"columns= names source columns not in the data: {unknown_src}"
+                f"{did_you_mean(unknown_src[0], data.columns)}"
+            )
         if unknown_item:
-            msg.append(f"columns= maps to ids that are not items of {inst.id}: {unknown_item}")
+            msg.append(
+                f"columns= maps to ids that are not items of {inst.id}: {unknown_item}"
+                f"{did_you_mean(unknown_item[0], sorted(item_ids))}"
+            )
         raise DataStructureError("; ".join(msg))
     targets = list(columns.values())
     twice = sorted({t for t in targets if targets.count(t) > 1})
@@ -569,7 +575,14 @@ def _prepare_scales(
     if bad_src or bad_target:
         raise DataStructureError(
             "; ".join(
-                ([f"columns= names source columns not in the data: {bad_src}"] if bad_src else [])
+                (
+                    [
+                        f"columns= names source columns not in the data: {bad_src}"
+                        f"{did_you_mean(bad_src[0], data.columns)}"
+                    ]
+                    if bad_src
+                    else []
+                )
                 + (
                     [
                         f"columns= maps to ids that are not suppliable scales of {inst.id}: "
@@ -1191,7 +1204,10 @@ def _score_prepared(
     else:
         missing = [k for k in keep if k not in data.columns]
         if missing:
-            raise DataStructureError(f"keep= names columns not in the data: {missing}")
+            raise DataStructureError(
+                f"keep= names columns not in the data: {missing}"
+                f"{did_you_mean(missing[0], data.columns)}"
+            )
     clash = sorted(set(keep) & set(cols))
     if clash:
         raise DataStructureError(
