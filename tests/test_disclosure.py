@@ -434,6 +434,8 @@ def test_a_count_within_a_hidden_group_is_hidden_with_it():
     assert "within a group" in why[(0, "k")]
     with pytest.raises(oc.OutcomesError, match="within= names 'x'"):
         disclosure.apply(t, counts=["n", "k"], within={"x": "n"})
+    with pytest.raises(oc.OutcomesError, match="within= names 'kk'.*did you mean 'k'"):
+        disclosure.apply(t, counts=["n", "k"], within={"kk": "n"})
 
 
 # ----------------------------------------------------------------------------- the fast exact check
@@ -505,3 +507,9 @@ def test_a_numeric_count_column_is_read_as_the_same_column_held_as_objects(value
     else:
         np.testing.assert_array_equal(got[0][0], got[1][0])
         np.testing.assert_array_equal(got[0][1], got[1][1])
+
+
+def test_column_totals_naming_a_column_that_is_not_a_count_says_which_are():
+    t = pd.DataFrame({"s": ["A", "B"], "n": [20, 30], "k": [10, 12], "m": [1.5, 2.5]})
+    with pytest.raises(oc.OutcomesError, match="names 'm', which is not a count column; expected"):
+        disclosure.apply(t, counts=["n", "k"], keep="m", column_totals={"n": ["m"]})

@@ -128,6 +128,8 @@ def test_missing_field_names_the_field(tmp_path):
 def test_scale_with_unknown_item(tmp_path):
     msg = _broken(tmp_path, MINIMAL.replace("items: [a, b]", "items: [a, c]"))
     assert "unknown item 'c'" in msg
+    msg = _broken(tmp_path, MINIMAL.replace("items: [a, b]", "items: [a, bb]"))
+    assert "unknown item 'bb'; did you mean 'b'?" in msg
 
 
 def test_undefined_response_set(tmp_path):

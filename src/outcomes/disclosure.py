@@ -48,7 +48,7 @@ from ._internal.params import (
     validate_params,
 )
 from ._internal.spreadsheet import columns_frame
-from ._internal.text import unknown
+from ._internal.text import did_you_mean, unknown
 from .errors import DataStructureError, OutcomesError
 
 __all__ = [
@@ -212,7 +212,10 @@ def _layout(
             for c in [tot, *parts]:
                 need(c, "column_totals=")
                 if c not in count_list:
-                    raise OutcomesError(f"column_totals names {c!r}, which is not a count column")
+                    raise OutcomesError(
+                        f"column_totals names {c!r}, which is not a count column"
+                        f"{did_you_mean(c, count_list)}"
+                    )
             ct[tot] = list(parts)
     return _Layout(count_list, pct, mns, keep, sw, ct)
 
@@ -818,7 +821,10 @@ def apply(
     for sub, group_n in (within or {}).items():
         for col in (sub, group_n):
             if col not in cpos0:
-                raise OutcomesError(f"within= names {col!r}, which is not a count column")
+                raise OutcomesError(
+                    f"within= names {col!r}, which is not a count column"
+                    f"{did_you_mean(col, lay.counts)}"
+                )
         pairs.append((cpos0[sub], cpos0[group_n], group_n))
     secondary: dict[int, str] = {}
     while True:

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from .._internal.params import INSTRUMENT, OPTIONAL_TEXT, TEXT, HasMethods, validate_params
+from .._internal.text import did_you_mean
 from ..errors import InstrumentDefinitionError, OutcomesError
 
 Code = int | float
@@ -457,7 +458,10 @@ class Scale(_Model):
                     )
         unknown = sorted(set(self.key_aliases) - set(self.keys))
         if unknown:
-            raise ValueError(f"scale {self.id!r}: key_aliases for keys not in keys: {unknown}")
+            raise ValueError(
+                f"scale {self.id!r}: key_aliases for keys not in keys: {unknown}"
+                f"{did_you_mean(unknown[0], self.keys)}"
+            )
 
     @property
     def norm_rows(self) -> tuple[NormRow, ...]:
@@ -545,7 +549,7 @@ class Instrument(_Model):
         for sc in self.scales:
             for p in sc.items:
                 if p not in items:
-                    raise ValueError(f"scale {sc.id!r}: unknown item {p!r}")
+                    raise ValueError(f"scale {sc.id!r}: unknown item {p!r}{did_you_mean(p, items)}")
                 if items[p].type != "coded":
                     raise ValueError(f"scale {sc.id!r}: item {p!r} is free text")
             for p in (*sc.scales, *((sc.source_scale,) if sc.source_scale else ())):
@@ -555,7 +559,10 @@ class Instrument(_Model):
                     )
             for fv in sc.fixed_values:
                 if fv.when.item not in items:
-                    raise ValueError(f"scale {sc.id!r}: fixed_values refers to unknown item")
+                    raise ValueError(
+                        f"scale {sc.id!r}: fixed_values refers to unknown item "
+                        f"{fv.when.item!r}{did_you_mean(fv.when.item, items)}"
+                    )
             seen.add(sc.id)
         codes = [c for sc in self.scales for c in sc.snomed]
         dup = sorted({c for c in codes if codes.count(c) > 1})
