@@ -637,3 +637,18 @@ def test_property_adjusted_table_is_adjust_of_the_unadjusted(seed, n, method):
     built = paired_change_table(pairs, higher_is_better=False, adjust=method)
     later = paired_change_table(pairs, higher_is_better=False, adjust=None).adjust(method)
     pd.testing.assert_frame_equal(built.frame, later.frame)
+
+
+def test_paired_change_table_refuses_a_column_named_as_outcome_and_by():
+    # before: a bare AttributeError (ValueError from groupby before that) for by="scale",
+    # which the default outcome columns already hold
+    from outcomes.change import paired_change_table
+    from outcomes.errors import DataStructureError
+
+    df = pd.DataFrame(
+        {"pre": [1.0, 2, 3, 4], "post": [2.0, 3, 5, 4], "instrument": list("aabb"), "scale": "s"}
+    )
+    with pytest.raises(DataStructureError, match=r"\['scale'\] named twice"):
+        paired_change_table(df, higher_is_better=True, by="scale")
+    with pytest.raises(DataStructureError, match=r"\['instrument'\] named twice"):
+        paired_change_table(df, outcome="instrument", by=["instrument"], higher_is_better=True)

@@ -648,6 +648,13 @@ def paired_change_table(
     by = [] if by is None else [by] if isinstance(by, str) else list(by)
     keys = outcome + by
     require_columns(data, keys, what="paired_change_table")
+    twice = sorted({str(k) for k in keys if keys.count(k) > 1})
+    if twice:
+        raise DataStructureError(
+            f"paired_change_table: column(s) {twice} named twice among the outcome columns "
+            f"{outcome} and by={by}; the outcome columns default to those of "
+            "instrument, rater and scale that the data has: name each column once"
+        )
     a, b = _paired_arrays(data[pre], data[post])
     frame = data[keys].reset_index(drop=True).assign(_pre=a, _post=b)
     frame.attrs = {}
