@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from outcomes import service
 from outcomes._internal.columns import column_dtypes, one_value_per_cell
+from outcomes.errors import DataStructureError
 from outcomes.report.inputs import _Pass
 from outcomes.service import DATE_COLUMNS, ISSUE_COLUMNS, prepare_referrals
 
@@ -480,3 +482,13 @@ def test_wait_groups_from_the_by_columns_as_from_the_table(rows, by, total, keep
     assert len(old[2]) == len(new[2])
     for a, b in zip(old[2], new[2], strict=True):
         pd.testing.assert_series_equal(pd.Series(a, dtype=object), pd.Series(b, dtype=object))
+
+
+def test_one_value_per_cell_with_a_nan_column_name():
+    # a dict of dtypes does not find a NaN name (NaN != NaN): it raised KeyError: nan
+    fine = pd.DataFrame([[1, 2]], columns=[1.5, np.nan])
+    one_value_per_cell(fine)
+    bad = pd.DataFrame({"a": [1]})
+    bad[np.nan] = [[1, 2]]
+    with pytest.raises(DataStructureError, match="column nan holds a list"):
+        one_value_per_cell(bad)

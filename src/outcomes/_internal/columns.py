@@ -122,7 +122,9 @@ each cell must hold one value
     # the dtypes read once: indexing every column of a wide table costs more than the check
     dtypes = column_dtypes(data) if data.columns.is_unique else None
     for c in data.columns if columns is None else columns:
-        if dtypes is not None and dtypes[c] != _OBJECT:
+        # .get: a name such as NaN is not found by a dict lookup (NaN != NaN); data[c] finds it
+        known = None if dtypes is None else dtypes.get(c)
+        if known is not None and known != _OBJECT:
             continue
         col = data[c]
         if col.dtype != object:
