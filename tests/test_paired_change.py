@@ -578,46 +578,6 @@ def test_paired_change_table_refuses_no_pairs_and_names_a_misspelt_column():
         paired_change_table(pairs, outcome="scal", higher_is_better=False)
 
 
-@settings(max_examples=150, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(st.integers(0, 3), st.integers(0, 2), st.floats(-2, 2, allow_nan=False)),
-        max_size=40,
-    ),
-    kinds=st.lists(st.sampled_from(["str", "int", "float", "category", "mixed"]), min_size=1,
-                   max_size=3),
-)  # fmt: skip
-def test_property_group_order_is_groupbys(rows, kinds):
-    # The rows sorted by their key labels' sorted codes: groupby's groups in its order, each
-    # group's rows in their own order, with the same group starts.
-    from outcomes.change.paired import _group_order
-
-    make = {
-        "str": lambda v: f"k{v}",
-        "int": lambda v: int(v) * 3 - 2,
-        "float": lambda v: float(v) / 4,
-        "category": lambda v: f"c{v}",
-        "mixed": lambda v: int(v) if int(v) % 2 else f"m{v}",
-    }
-    cols = {}
-    for j, kind in enumerate(kinds):
-        vals = [make[kind](r[j % 3] if j % 3 < 2 else round(r[2])) for r in rows]
-        cols[f"k{j}"] = pd.Series(
-            vals, dtype=pd.CategoricalDtype([f"c{v}" for v in (3, 1, 0, 2, -2, -1)])
-            if kind == "category" else None,
-        )  # fmt: skip
-    kf = pd.DataFrame(cols, index=pd.RangeIndex(len(rows)))
-    try:
-        codes = kf.groupby(list(kf.columns), sort=True, observed=True).ngroup().to_numpy()
-    except TypeError:  # labels groupby cannot sort
-        return
-    order_old = np.argsort(codes, kind="stable")
-    bounds_old = np.flatnonzero(np.diff(codes[order_old])) + 1
-    order, bounds = _group_order(kf)
-    np.testing.assert_array_equal(order, order_old)
-    np.testing.assert_array_equal(bounds, bounds_old)
-
-
 @settings(max_examples=40, deadline=None)
 @given(
     seed=st.integers(0, 10_000),

@@ -175,35 +175,6 @@ def test_read_dates_plain_days_as_every_rule(cells, dtype, dayfirst):
     pd.testing.assert_frame_equal(new.issues, old.issues)
 
 
-KEY_CELL = st.one_of(st.none(), st.sampled_from(["a", "b", "c"]))
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.tuples(KEY_CELL, KEY_CELL, st.sampled_from([1.0, 2.0, np.nan])), max_size=12),
-    st.sampled_from([object, "str", "string"]),
-    st.booleans(),
-    st.booleans(),
-)
-def test_shares_keys_as_duplicated(rows, dtype, with_dates, with_attrs):
-    from outcomes.instruments.scoring import _shares_keys
-
-    df = pd.DataFrame(rows, columns=["person_id", "wave", "x"], dtype=object)
-    df = df.astype({"person_id": dtype, "wave": dtype, "x": float})
-    keys = ["person_id", "wave", "x"]
-    if with_dates:
-        df["date"] = pd.to_datetime(
-            pd.Series(["2025-01-01", None, "2025-01-02"] * 4)[: len(df)].to_numpy()
-        )
-        keys.append("date")
-    if with_attrs:
-        df.attrs = {"pseudonymised": {"columns": ["person_id"]}}
-    for subset in (keys, keys[:1], keys[1:]):
-        want = df.duplicated(subset=subset, keep=False).to_numpy()
-        got = _shares_keys(df, subset)
-        assert got.dtype == bool and (got == want).all()
-
-
 def _keyed_frame_before(keys: pd.DataFrame, added: dict) -> pd.DataFrame:
     """survey's output frames as they were built: the keys, then each column set in turn."""
     out = keys.reset_index(drop=True).copy()

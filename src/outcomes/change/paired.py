@@ -730,7 +730,9 @@ def _table(
     if kf.isna().to_numpy().any():
         bad = data.index[kf.isna().any(axis=1)][:5].tolist()
         raise DataStructureError(f"group columns {keys} have missing labels (rows {bad})")
-    order, bounds = _group_order(kf)
+    codes = kf.groupby(keys, sort=True, observed=True).ngroup().to_numpy()
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
     pre_a, post_a = data[pre].to_numpy(float)[order], data[post].to_numpy(float)[order]
     key_rows = kf.to_numpy(dtype=object)[order]
     rows, results = [], {}
@@ -785,24 +787,6 @@ def _table(
             label = " / ".join(str(row[k]) for k in keys)
             _note_dropped(quality, "paired_change_table", row["n_dropped"], label)
     return ChangeTable(frame=frame, keys=keys, results=results, quality=quality)
-
-
-def _group_order(kf: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The rows in the order of ``kf.groupby(list(kf), sort=True, observed=True)``'s groups
-    (each group's rows in their own order) and where each group after the first starts.
-    Each column's labels are numbered in sort order and the rows sorted by those numbers,
-    as groupby numbers its groups (its grouper cost more than the tests of a few groups);
-    categories, which groupby orders as declared, are left to groupby."""
-    if kf.columns.empty or any(isinstance(kf[c].dtype, pd.CategoricalDtype) for c in kf.columns):
-        codes = kf.groupby(list(kf.columns), sort=True, observed=True).ngroup().to_numpy()
-        order = np.argsort(codes, kind="stable")
-        return order, np.flatnonzero(np.diff(codes[order])) + 1
-    cols = [pd.factorize(kf[c], sort=True)[0] for c in kf.columns]
-    order = np.lexsort(cols[::-1])  # stable: rows of a group keep their order
-    step = np.zeros(max(len(order) - 1, 0), bool)
-    for c in cols:
-        step |= np.diff(c[order]) != 0
-    return order, np.flatnonzero(step) + 1
 
 
 def _note_dropped(quality: QualityRecord, source: str, n_dropped: int, label) -> None:

@@ -939,24 +939,12 @@ def _values_at(col: pd.Series, pos: np.ndarray) -> np.ndarray:
     return col.iloc[pos].to_numpy(dtype=object)
 
 
-def _shares_keys(data: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """Whether each row has the same values in ``keys`` as another row (missing values equal
-    each other), as ``data.duplicated(subset=keys, keep=False)``: that walks every column of
-    the frame, copying its attrs for each, which on a small table cost more than the check.
-    Each key column is numbered, and the numbers so far renumbered after each, so the
-    combined number never outgrows the rows."""
-    ids = np.zeros(len(data), dtype=np.int64)
-    for k in keys:
-        codes, uniques = pd.factorize(data[k])  # missing: -1, one value
-        ids = pd.factorize(ids * (len(uniques) + 1) + (codes + 1))[0]
-    return np.bincount(ids)[ids] > 1 if len(ids) else np.zeros(0, dtype=bool)
-
-
 def _duplicate_administrations(data: pd.DataFrame) -> pd.DataFrame:
     keys = [k for k in KEY_COLUMNS if k in data.columns]
     if "person_id" not in keys or len(keys) < 2:
         return cells.empty(item=True)
-    dup = _shares_keys(data, keys)
+    # the key columns taken first: duplicated(subset=) walks every column of the frame
+    dup = data[keys].duplicated(keep=False).to_numpy()
     if not dup.any():  # as flagged() answers, before the ids are taken as objects
         return cells.empty(item=True)
     return cells.flagged(
