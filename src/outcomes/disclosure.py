@@ -369,14 +369,12 @@ def _row_structure(table, label_cols, groups, total_labels):
         keys = np.zeros(n, dtype=np.int64)
     margins: list[tuple[int, np.ndarray, str]] = []
     leaves = ~is_total & ~is_grand
-    # each group's rows in table order, the groups in order of first appearance
+    # each group's rows in table order, the groups in order of first appearance (as
+    # factorize numbers them)
     rows = np.flatnonzero(~is_grand)
-    order = np.argsort(keys[rows], kind="stable")
-    sorted_keys = keys[rows][order]
-    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]][: len(rows)])
-    ends = np.append(starts[1:], len(rows))[: len(starts)]
-    for a, b in sorted(zip(starts, ends, strict=True), key=lambda ab: order[ab[0]]):
-        in_g = rows[order[a:b]]
+    group = pd.factorize(keys[rows])[0]
+    order = np.argsort(group, kind="stable")
+    for in_g in np.split(rows[order], np.flatnonzero(np.diff(group[order])) + 1):
         tot = in_g[is_total[in_g]]
         if len(tot) > 1:
             labels_ = [table.index[i] for i in tot]
