@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from outcomes import service
 from outcomes._internal.columns import column_dtypes, one_value_per_cell
 from outcomes.errors import DataStructureError
-from outcomes.report.inputs import _Pass
+from outcomes.report.checks import _values
+from outcomes.report.inputs import _Pass, _with_person_columns
 from outcomes.service import DATE_COLUMNS, ISSUE_COLUMNS, prepare_referrals
 
 COLUMN = st.sampled_from(["int", "float", "str", "string", "bool", "boolean", "date", "object"])
@@ -463,3 +464,70 @@ def test_one_value_per_cell_with_a_nan_column_name():
     bad[np.nan] = [[1, 2]]
     with pytest.raises(DataStructureError, match="column nan holds a list"):
         one_value_per_cell(bad)
+
+
+CELL = st.one_of(
+    st.none(),
+    st.just(float("nan")),
+    st.sampled_from(
+        ["", " ", "a", " a", "a ", "b", "\tb\n", "12m", "A", "\x1ca", "\xa0", "a\u2003"]
+    ),
+    st.integers(-2, 2),
+    st.floats(-2, 2, allow_nan=False),
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    cells=st.lists(CELL, max_size=25),
+    dtype=st.sampled_from(
+        [None, "object", "str", "string", "string[python]", "category", "float", "int"]
+    ),
+)
+def test_distinct_values_from_distinct_cells_as_from_every_cell(cells, dtype):
+    """checks._values converts each distinct value once; the text values and their order are
+    those of converting and trimming every cell (the code it replaced)."""
+
+    def every_cell(col: pd.Series) -> list[str]:
+        txt = col.dropna().astype(str).str.strip()
+        return [str(v) for v in pd.unique(txt[txt != ""])]
+
+    if dtype in ("str", "string", "string[python]"):
+        cells = [c if c is None or isinstance(c, str) else str(c) for c in cells]
+    elif dtype in ("float", "int"):
+        cells = [c for c in cells if isinstance(c, (int, float))]
+        if dtype == "int":
+            cells = [int(c) for c in cells if c == c]
+    col = pd.Series(cells, dtype=dtype) if dtype else pd.Series(cells)
+    assert _values(col) == every_cell(col)
+    # a datetime column's text depends on all its values (days alone when every time is 0:00)
+    when = pd.Series(
+        pd.to_datetime(["2025-01-01", None, "2025-01-01 10:00", "2025-01-01"], format="ISO8601")
+    )
+    for dates in (when, when[[0, 1, 3]]):
+        assert _values(dates) == every_cell(dates)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    people=st.lists(st.sampled_from(["a", "b", "c", "d", None]), min_size=1, max_size=12),
+    known=st.lists(st.sampled_from(["a", "b", "c", "e"]), unique=True, max_size=4),
+    kind=COLUMN,
+    seed=st.integers(0, 2**16),
+)
+def test_person_columns_by_lookup_as_by_join(people, known, kind, seed):
+    """Demographics are looked up by person as DataFrame.join on person_id gave them (the code
+    it replaced): same values, dtypes (missing people upcast alike), index and attrs."""
+    rng = np.random.default_rng(seed)
+    sc = pd.DataFrame(
+        {"person_id": pd.Series(people, dtype="string"), "score": rng.random(len(people))},
+        index=rng.permutation(len(people)) * 3,
+    )
+    sc.attrs = {"instrument": "x"}
+    per_person = pd.DataFrame(
+        {"group": _column(kind, len(known), rng), "flag": rng.random(len(known)) < 0.5},
+        index=pd.Index(known, dtype="string", name="person_id"),
+    )
+    got = _with_person_columns(sc, per_person)
+    pd.testing.assert_frame_equal(got, sc.join(per_person, on="person_id"), check_exact=True)
+    assert got.attrs == sc.attrs

@@ -26,9 +26,13 @@ WAVES_OF = {"primary_survey": "school_survey"}
 
 def _values(col: pd.Series) -> list[str]:
     """The distinct non-blank values of a column as text, in order of first appearance."""
-    txt = col.dropna().astype(str).str.strip()
-    # pd.unique keeps the order of first appearance, without a Python loop over every row
-    return [str(v) for v in pd.unique(txt[txt != ""])]
+    if not isinstance(col.dtype, pd.StringDtype):
+        # other values can be equal with different texts (0 and 0.0, -0.0 and 0.0)
+        col = col.dropna().astype(str)
+    # Each distinct text is trimmed once, not every cell (unique() keeps the order of first
+    # appearance); texts that differ only in spaces then meet as one, at the first of them.
+    txt = pd.Series(col.unique()).dropna().astype(str).str.strip()
+    return [v for v in dict.fromkeys(txt.tolist()) if v != ""]
 
 
 def data_waves(df: pd.DataFrame) -> list[str]:

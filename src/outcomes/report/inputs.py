@@ -541,9 +541,18 @@ def _attach_demographics(inputs: Inputs) -> None:
     for inst_id, sc in inputs.scores.items():
         add = [c for c in demo_cols if c not in sc.columns]
         if add:
-            merged = sc.join(per_person[add], on="person_id")
-            merged.attrs = sc.attrs
-            inputs.scores[inst_id] = merged
+            inputs.scores[inst_id] = _with_person_columns(sc, per_person[add])
+
+
+def _with_person_columns(sc: pd.DataFrame, per_person: pd.DataFrame) -> pd.DataFrame:
+    """``sc.join(per_person, on="person_id")`` (a person not in ``per_person`` gets missing
+    values), keeping ``sc.attrs``. ``per_person``'s index is unique, so each row is looked
+    up in it: join's merge took about twice as long on the demo's ten score tables."""
+    got = per_person.reindex(sc["person_id"].to_numpy())
+    got.index = sc.index
+    out = pd.concat([sc, got], axis=1)
+    out.attrs = sc.attrs
+    return out
 
 
 def subgroup_columns(df: pd.DataFrame, wanted: list[str]) -> list[str]:
