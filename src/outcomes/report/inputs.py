@@ -187,7 +187,12 @@ def _pseudonymise(df: pd.DataFrame, pseudonymiser: Pseudonymiser) -> pd.DataFram
     cols = [c for c in ID_COLUMNS if c in df.columns]
     if not cols:
         return df
-    return pseudonymiser(df, cols)
+    out = pseudonymiser(df, cols)
+    # Without the record of what was pseudonymised (every id column of every table, by one
+    # keyed pseudonymiser, by construction): pandas deep-copies a frame's attrs into every
+    # column and frame taken from it, thousands of times in a report build.
+    out.attrs = df.attrs
+    return out
 
 
 def _age_band(age: pd.Series) -> pd.Series:
