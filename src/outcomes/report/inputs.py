@@ -175,12 +175,11 @@ def _read_date_columns(label: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
     which reads and checks them by the same rules."""
     if label == "referrals":
         return df, combine([])
-    parts = []
-    for c in [c for c in df.columns if is_date_column(c)]:
-        got = read_dates(df[c], column=c)
-        df = df.assign(**{c: got.values})
-        parts.append(got.issues)
-    return df, combine(parts)
+    read = {c: read_dates(df[c], column=c) for c in df.columns if is_date_column(c)}
+    if not read:
+        return df, combine([])
+    out = df.assign(**{c: got.values for c, got in read.items()})  # one new frame, not one a column
+    return out, combine([got.issues for got in read.values()])
 
 
 def _pseudonymise(df: pd.DataFrame, pseudonymiser: Pseudonymiser) -> pd.DataFrame:
