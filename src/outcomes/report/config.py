@@ -1,6 +1,8 @@
 """The evaluation config (YAML): what the programme is, where its tables are, and the choices
 the report makes. Validated with pydantic; every problem is reported with its field path."""
 
+from __future__ import annotations
+
 import datetime as dt
 from pathlib import Path
 from typing import Literal, get_args
@@ -42,7 +44,7 @@ class Period(_Model):
     end: dt.date
 
     @model_validator(mode="after")
-    def _order(self) -> "Period":
+    def _order(self) -> Period:
         if self.end <= self.start:
             raise ValueError(f"period end {self.end} is not after its start {self.start}")
         return self
@@ -75,7 +77,7 @@ class Disclosure(_Model):
     rule: Literal["default", "mhsds"] = "default"
 
     @model_validator(mode="after")
-    def _preset(self) -> "Disclosure":
+    def _preset(self) -> Disclosure:
         preset = DISCLOSURE_RULES[self.rule]
         clash = [f"{k} ({getattr(self, k)})" for k, v in preset.items()
                  if k in self.model_fields_set and getattr(self, k) != v]  # fmt: skip
@@ -192,7 +194,7 @@ class _Waves(_Model):
     exclude_waves: list[str] = []
 
     @model_validator(mode="after")
-    def _resolve(self) -> "_Waves":
+    def _resolve(self) -> _Waves:
         if self.waves is None:
             self.waves = [self.baseline_wave or "baseline", self.followup_wave or "12m"]
         if len(self.waves) < 2:
@@ -301,7 +303,7 @@ class Costs(_Model):
     sensitivity: dict[str, tuple[float, float]] = {}
 
     @model_validator(mode="after")
-    def _some_lines(self) -> "Costs":
+    def _some_lines(self) -> Costs:
         if not self.lines and not self.table:
             raise ValueError("costs: give cost lines (lines:) or a table of them (table:)")
         return self
@@ -342,7 +344,7 @@ class EvaluationConfig(_Model):
     invalid_cells: Literal["stop", "flag"] = "stop"
 
     @model_validator(mode="after")
-    def _periods(self) -> "EvaluationConfig":
+    def _periods(self) -> EvaluationConfig:
         pre = self.service.pre_period
         if pre is not None and pre.end > self.period.start:
             raise ValueError(
@@ -368,7 +370,7 @@ class EvaluationConfig(_Model):
         return v
 
     @model_validator(mode="after")
-    def _school_tables(self) -> "EvaluationConfig":
+    def _school_tables(self) -> EvaluationConfig:
         named = [t for t in SCHOOL_TABLES if getattr(self.tables, t)]
         if self.site_kind != "school" and named:
             raise ValueError(
