@@ -20,7 +20,7 @@ import pandas as pd
 from ..._internal import drawing
 from ...change import adjust_pvalues, paired_change_table
 from ...change.pairing import pair_waves
-from ...change.reliable import reliable_change, reliable_change_summary
+from ...change.reliable import _reliable_change_counts, reliable_change
 from ..config import EvaluationConfig, load_config
 from ..inputs import Inputs, load_inputs, scored_survey
 from ..release import Release
@@ -362,9 +362,9 @@ class Evaluation:
                 at = codes == code.get(sc.id, -2)  # -2: no row (factorize gives NaN -1)
                 if at.sum() < 2:
                     continue
-                rc = reliable_change(pre[at], post[at], instrument=inst, scale=sc.id)
-                # the counts only (no proportions or CIs: the release computes its own)
-                counts = reliable_change_summary(rc).counts()
+                # the counts only (no proportions or CIs: the release computes its own), and
+                # without the classification's frame and summary
+                counts = _reliable_change_counts(pre[at], post[at], instrument=inst, scale=sc.id)
                 count = {m: int(k[0]) for m, (k, _) in counts.items()}
                 n = {m: int(d[0]) for m, (_, d) in counts.items()}
                 rows.append(
