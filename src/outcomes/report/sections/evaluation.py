@@ -271,14 +271,22 @@ class Evaluation:
     def cohorts(self, data: pd.DataFrame) -> pd.Series:
         """Each row's cohort from its school: 'programme' or 'comparison' (schools table,
         ``school_survey.programme_column``); every row 'programme' without that column."""
+        cohort = None if "school_id" not in data.columns else self._school_cohorts
+        if cohort is None:
+            return pd.Series(PROGRAMME, index=data.index)
+        return data["school_id"].map(cohort).fillna("school not listed")
+
+    @functools.cached_property
+    def _school_cohorts(self) -> pd.Series | None:
+        """Each listed school's cohort by its school_id (None without the schools table's
+        programme column): read once for the surveys and the schools listed."""
         schools = self.inputs.tables.get("schools")
         col = self.cfg.school_survey.programme_column
-        if schools is None or col not in schools.columns or "school_id" not in data.columns:
-            return pd.Series(PROGRAMME, index=data.index)
+        if schools is None or col not in schools.columns:
+            return None
         flag = schools.drop_duplicates("school_id").set_index("school_id")[col]
         flag = flag.map(lambda v: str(v).strip().casefold() in ("true", "1", "yes", "1.0"))
-        mapped = data["school_id"].map(flag)
-        return mapped.map({True: PROGRAMME, False: COMPARISON}).fillna("school not listed")
+        return flag.map({True: PROGRAMME, False: COMPARISON})
 
     @functools.cached_property
     def waits(self):
