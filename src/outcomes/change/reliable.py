@@ -403,9 +403,10 @@ def reliable_change(
     st = replace(st, cutoff_convention=cutoff_convention)
     out = _classify(a, b, st)
     out.index = idx if idx is not None else (idx_b if idx_b is not None else pd.RangeIndex(len(a)))
+    # counted before the frame has attrs (each column read deep-copies them)
+    n_missing = int(out["category"].isna().sum())
     out.attrs["reliable_change"] = st.__dict__.copy()
     quality = QualityRecord()
-    n_missing = int(out["category"].isna().sum())
     if n_missing:
         quality.add(
             "reliable_change",
@@ -429,6 +430,33 @@ def _category_dtype(harmed: bool) -> pd.CategoricalDtype:
 
 
 def _classify(a: np.ndarray, b: np.ndarray, st: _Settings) -> pd.DataFrame:
+    missing, change, rci, reliable, imp, det, clin_a, clin_b, code = _classified(a, b, st)
+    category = pd.Categorical.from_codes(code, dtype=_category_dtype(st.harmed))
+
+    def nullable(x: np.ndarray, also_missing: np.ndarray | None = None) -> pd.arrays.BooleanArray:
+        mask = missing if also_missing is None else (missing | also_missing)
+        return pd.arrays.BooleanArray(np.asarray(x, bool), mask)
+
+    no_cut = np.full(len(a), st.cutoff is None)
+    return pd.DataFrame(
+        {
+            "pre": a,
+            "post": b,
+            "change": change,
+            "rci": np.where(missing, np.nan, rci),
+            "reliable": nullable(reliable),
+            "reliable_improvement": nullable(imp),
+            "reliable_deterioration": nullable(det),
+            "clinical_pre": pd.arrays.BooleanArray(np.asarray(clin_a, bool), np.isnan(a) | no_cut),
+            "clinical_post": pd.arrays.BooleanArray(np.asarray(clin_b, bool), np.isnan(b) | no_cut),
+            "category": category,
+        }
+    )
+
+
+def _classified(a: np.ndarray, b: np.ndarray, st: _Settings) -> tuple[np.ndarray, ...]:
+    """Each pair's classification as arrays: missing, change, rci, reliable, improvement,
+    deterioration, clinical before and after, and the category's code (-1: missing)."""
     missing = np.isnan(a) | np.isnan(b)
     change = b - a
     ch = np.round(change, _DECIMALS)
@@ -465,27 +493,7 @@ def _classify(a: np.ndarray, b: np.ndarray, st: _Settings) -> pd.DataFrame:
         [-1, 0, 1, 4, 3],
         default=2,
     )
-    category = pd.Categorical.from_codes(code, dtype=_category_dtype(st.harmed))
-
-    def nullable(x: np.ndarray, also_missing: np.ndarray | None = None) -> pd.arrays.BooleanArray:
-        mask = missing if also_missing is None else (missing | also_missing)
-        return pd.arrays.BooleanArray(np.asarray(x, bool), mask)
-
-    no_cut = np.full(len(a), st.cutoff is None)
-    return pd.DataFrame(
-        {
-            "pre": a,
-            "post": b,
-            "change": change,
-            "rci": np.where(missing, np.nan, rci),
-            "reliable": nullable(reliable),
-            "reliable_improvement": nullable(imp),
-            "reliable_deterioration": nullable(det),
-            "clinical_pre": pd.arrays.BooleanArray(np.asarray(clin_a, bool), np.isnan(a) | no_cut),
-            "clinical_post": pd.arrays.BooleanArray(np.asarray(clin_b, bool), np.isnan(b) | no_cut),
-            "category": category,
-        }
-    )
+    return missing, change, rci, reliable, imp, det, clin_a, clin_b, code
 
 
 # ----------------------------------------------------------------------------- summary
@@ -559,26 +567,19 @@ class ReliableChangeSummary:
         """The groups' labels, and per measure its counts and denominators by group."""
         f = self.frame
         category = f["category"]  # once: each column read deep-copies the frame's attrs
-        cats = list(category.cat.categories)
         if self.by is None:
             gcode, labels = np.zeros(len(f), dtype=np.int64), pd.Index(["all"])
         else:
             gcode, labels = pd.factorize(self.by, sort=True)
-        n_g, n_c = len(labels), len(cats)
-        code = category.cat.codes.to_numpy()
-        ok = code >= 0
-        # counts per group x category with one bincount (fast on a million pairs)
-        counts = np.bincount(gcode[ok] * n_c + code[ok], minlength=n_g * n_c).reshape(n_g, n_c)
-        total = np.bincount(gcode, minlength=n_g)
-        n = counts.sum(axis=1)
-        clin_pre = f["clinical_pre"].fillna(False).to_numpy(dtype=bool) & ok
-        clin = np.bincount(gcode[clin_pre], minlength=n_g)
-        col = {c: counts[:, i] for i, c in enumerate(cats)}
-        entries = [(cat, col[cat], n) for cat in cats]
-        entries.append(("reliable_improvement", col["recovered"] + col["improved"], n))
-        if self.settings.cutoff is not None:
-            entries.append(("recovered_of_clinical", col["recovered"], clin))
-        entries.append(("missing", total - n, total))
+        clin_pre = f["clinical_pre"].fillna(False).to_numpy(dtype=bool)
+        entries = _tally(
+            category.cat.codes.to_numpy(),
+            list(category.cat.categories),
+            clin_pre,
+            gcode,
+            len(labels),
+            self.settings.cutoff is not None,
+        )
         return labels, entries
 
     def summary(self) -> str:
@@ -673,6 +674,76 @@ class ReliableChangeSummary:
 
     def __repr__(self) -> str:
         return f"ReliableChangeSummary({self.summary()!r})"
+
+
+def _tally(
+    code: np.ndarray,
+    cats: list[str],
+    clin_pre: np.ndarray,
+    gcode: np.ndarray,
+    n_g: int,
+    has_cutoff: bool,
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Per measure of :meth:`ReliableChangeSummary.to_frame`, its counts and denominators by
+    group, from the category codes (-1: missing) and the groups' codes."""
+    n_c = len(cats)
+    ok = code >= 0
+    # counts per group x category with one bincount (fast on a million pairs)
+    counts = np.bincount(gcode[ok] * n_c + code[ok], minlength=n_g * n_c).reshape(n_g, n_c)
+    total = np.bincount(gcode, minlength=n_g)
+    n = counts.sum(axis=1)
+    clin = np.bincount(gcode[clin_pre & ok], minlength=n_g)
+    col = {c: counts[:, i] for i, c in enumerate(cats)}
+    entries = [(cat, col[cat], n) for cat in cats]
+    entries.append(("reliable_improvement", col["recovered"] + col["improved"], n))
+    if has_cutoff:
+        entries.append(("recovered_of_clinical", col["recovered"], clin))
+    entries.append(("missing", total - n, total))
+    return entries
+
+
+def _reliable_change_counts(
+    pre: np.ndarray, post: np.ndarray, *, instrument: object, scale: str
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``reliable_change_summary(reliable_change(pre, post, instrument=, scale=)).counts()``
+    without the two frames, for a caller that publishes the counts only (the report's
+    reliable-change table classifies about 24 scales): the same settings, classification
+    and counts.
+
+    Example:
+        >>> k, n = _reliable_change_counts([5, 9], [1, 9], instrument="sdq_parent",
+        ...                                scale="emotional")["recovered"]
+        >>> int(k[0]), int(n[0])
+        (1, 2)
+    """
+    a, _ = _as_float(pre, "pre")
+    b, _ = _as_float(post, "post")
+    if len(a) != len(b):
+        raise DataStructureError(
+            f"pre and post must have the same length (got {len(a)} and {len(b)})"
+        )
+    # reliable_change's defaults for everything but the instrument and scale
+    st = _resolve(
+        pre=a,
+        post=b,
+        instrument=instrument,
+        scale=scale,
+        sd=None,
+        reliability=None,
+        threshold=None,
+        cutoff=None,
+        higher_is_better=None,
+        method="jt",
+        critical=1.96,
+        clinical_norms=None,
+        functional_norms=None,
+        harmed=False,
+    )
+    missing, *_, clin_a, _, code = _classified(a, b, st)
+    cats = list(_category_dtype(st.harmed).categories)
+    clin_pre = np.asarray(clin_a, bool) & ~np.isnan(a) & (st.cutoff is not None)
+    gcode = np.zeros(len(a), dtype=np.int64)
+    return {m: (k, d) for m, k, d in _tally(code, cats, clin_pre, gcode, 1, st.cutoff is not None)}
 
 
 def _say(r: pd.Series, pct: int) -> str:

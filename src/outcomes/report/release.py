@@ -195,7 +195,9 @@ class Release:
         (``means={column: (n_column, decimals)}``) hidden with their n and rounded, and counts
         within a group (``within={count: n_column}``) hidden with the group's n. Rows labelled
         Total are margins only with ``totals=True`` or ``groups``."""
-        t = table.reset_index(drop=True).copy()
+        # a new frame (reset_index's, a view under copy-on-write: nothing below writes into
+        # the caller's table), without the caller's attrs
+        t = table.reset_index(drop=True)
         t.attrs = {}
         means = dict(means or {})
         if self.enabled:
@@ -211,7 +213,8 @@ class Release:
                 else {}
             )
             out = disclosure.apply(
-                t[cols],
+                # the table itself when every column plays a part (selecting them all copied it)
+                t if cols == list(t.columns) else t[cols],
                 counts=list(counts),
                 threshold=self.threshold,
                 base=self.base,
@@ -260,7 +263,7 @@ class Release:
         forced: set[tuple[int, str]] = set()
         t = table.reset_index(drop=True)
         while True:
-            marked = t.copy()
+            marked = t.copy() if forced else t  # the first round marks nothing
             for i, c in forced:
                 marked[c] = marked[c].astype(object)
                 marked.loc[i, c] = MARKER

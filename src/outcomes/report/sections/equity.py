@@ -40,11 +40,13 @@ def release(ev, rel: Release) -> None:
     with guard(rel, "equity: outcomes"):
         inst_id, scale, pairs, rc = h
         rel.facts["equity: headline"] = (inst_id, scale)
-        frame = pd.concat([pairs, rc[["reliable_improvement"]]], axis=1)
+        # the two columns a row reads: grouping the pairs would take every one of their
+        # columns (text among them) for every group
+        frame = pd.concat([pairs[["change"]], rc[["reliable_improvement"]]], axis=1)
         demo = ev.inputs.scores[inst_id].drop_duplicates("person_id").set_index("person_id")
         rows = []
         for g in subgroup_columns(demo, ev.cfg.subgroups):
-            lab = frame["person_id"].map(demo[g]).astype("string").fillna(NOT_RECORDED)
+            lab = pairs["person_id"].map(demo[g]).astype("string").fillna(NOT_RECORDED)
             for level, sub in frame.groupby(lab, sort=True):
                 rows.append(_row(g, str(level), sub))
             rows.append(_row(g, "Total", frame))

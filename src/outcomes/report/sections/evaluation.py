@@ -20,7 +20,7 @@ import pandas as pd
 from ..._internal import drawing
 from ...change import adjust_pvalues, paired_change_table
 from ...change.pairing import pair_waves
-from ...change.reliable import reliable_change, reliable_change_summary
+from ...change.reliable import _reliable_change_counts, reliable_change
 from ..config import EvaluationConfig, load_config
 from ..inputs import Inputs, load_inputs, scored_survey
 from ..release import Release
@@ -271,14 +271,22 @@ class Evaluation:
     def cohorts(self, data: pd.DataFrame) -> pd.Series:
         """Each row's cohort from its school: 'programme' or 'comparison' (schools table,
         ``school_survey.programme_column``); every row 'programme' without that column."""
+        cohort = None if "school_id" not in data.columns else self._school_cohorts
+        if cohort is None:
+            return pd.Series(PROGRAMME, index=data.index)
+        return data["school_id"].map(cohort).fillna("school not listed")
+
+    @functools.cached_property
+    def _school_cohorts(self) -> pd.Series | None:
+        """Each listed school's cohort by its school_id (None without the schools table's
+        programme column): read once for the surveys and the schools listed."""
         schools = self.inputs.tables.get("schools")
         col = self.cfg.school_survey.programme_column
-        if schools is None or col not in schools.columns or "school_id" not in data.columns:
-            return pd.Series(PROGRAMME, index=data.index)
+        if schools is None or col not in schools.columns:
+            return None
         flag = schools.drop_duplicates("school_id").set_index("school_id")[col]
         flag = flag.map(lambda v: str(v).strip().casefold() in ("true", "1", "yes", "1.0"))
-        mapped = data["school_id"].map(flag)
-        return mapped.map({True: PROGRAMME, False: COMPARISON}).fillna("school not listed")
+        return flag.map({True: PROGRAMME, False: COMPARISON})
 
     @functools.cached_property
     def waits(self):
@@ -321,15 +329,6 @@ class Evaluation:
 
     @functools.cached_property
     def change_table(self) -> pd.DataFrame:
-        parts = []
-        for pairing in self.pairings.values():
-            if pairing.pairs.empty:
-                continue
-            t = paired_change_table(pairing.pairs, outcome=["instrument", "rater", "scale"])
-            parts.append(t.to_frame())
-        if not parts:
-            return pd.DataFrame()
-        t = pd.concat(parts, ignore_index=True)
         # Composite scales only (single HoNOSCA scales count in the NHS metric), in the order
         # the instruments define them.
         order = {
@@ -338,6 +337,22 @@ class Evaluation:
             for k, sc in enumerate(self.inputs.instruments[i].scales)
             if len(sc.parts) > 1
         }
+        # One table of every instrument's pairs of those scales: each row is computed from its
+        # own measure's pairs alone, so one call gives the rows a call per instrument gave
+        # (whose fixed costs were most of its time), and the rows of the other scales were
+        # dropped below (15 of HoNOSCA's 20); the adjusted p-values are computed below over
+        # the rows kept
+        outcome = ["instrument", "rater", "scale"]
+        parts = []
+        for inst_id, pairing in self.pairings.items():
+            pairs = pairing.pairs
+            keep = pairs["scale"].isin([s for i, s in order if i == inst_id]).to_numpy()
+            if keep.any():
+                parts.append(pairs.loc[keep, [*outcome, "pre", "post"]])
+        if not parts:
+            return pd.DataFrame()
+        pairs = pd.concat(parts, ignore_index=True)
+        t = paired_change_table(pairs, outcome=outcome).to_frame()
         key = list(zip(t["instrument"], t["scale"], strict=True))
         t = t[[k in order for k in key]]
         t = t.assign(_o=[order[k] for k in zip(t["instrument"], t["scale"], strict=True)])
@@ -362,9 +377,9 @@ class Evaluation:
                 at = codes == code.get(sc.id, -2)  # -2: no row (factorize gives NaN -1)
                 if at.sum() < 2:
                     continue
-                rc = reliable_change(pre[at], post[at], instrument=inst, scale=sc.id)
-                # the counts only (no proportions or CIs: the release computes its own)
-                counts = reliable_change_summary(rc).counts()
+                # the counts only (no proportions or CIs: the release computes its own), and
+                # without the classification's frame and summary
+                counts = _reliable_change_counts(pre[at], post[at], instrument=inst, scale=sc.id)
                 count = {m: int(k[0]) for m, (k, _) in counts.items()}
                 n = {m: int(d[0]) for m, (_, d) in counts.items()}
                 rows.append(

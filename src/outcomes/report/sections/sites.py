@@ -153,11 +153,12 @@ def release_outcomes(ev, rel: Release) -> None:
         return
     inst_id, scale, pairs, rc = h
     rel.facts["sites: headline"] = (inst_id, scale)
-    frame = pd.concat([pairs, rc[["reliable_improvement"]]], axis=1)
+    # the two columns a row reads (as in the equity section)
+    frame = pd.concat([pairs[["change"]], rc[["reliable_improvement"]]], axis=1)
     first = ref.sort_values("referral_date").drop_duplicates("person_id").set_index("person_id")
     rows, labels = [], {}
     for g in [c for c in ("school_id", "team") if c in first.columns]:
-        lab = frame["person_id"].map(first[g]).astype("string").fillna(NOT_RECORDED)
+        lab = pairs["person_id"].map(first[g]).astype("string").fillna(NOT_RECORDED)
         labels[g] = lab
         for level, sub in frame.groupby(lab, sort=True):
             rows.append(_row(g, str(level), sub))

@@ -1,0 +1,62 @@
+"""Evaluation.cohorts reads each school's cohort once: the same labels as the map per call."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from outcomes.report.sections.evaluation import COMPARISON, PROGRAMME, Evaluation
+
+
+def _old(schools, col, data):
+    # Evaluation.cohorts before it kept each school's cohort (a copy)
+    if schools is None or col not in schools.columns or "school_id" not in data.columns:
+        return pd.Series(PROGRAMME, index=data.index)
+    flag = schools.drop_duplicates("school_id").set_index("school_id")[col]
+    flag = flag.map(lambda v: str(v).strip().casefold() in ("true", "1", "yes", "1.0"))
+    mapped = data["school_id"].map(flag)
+    return mapped.map({True: PROGRAMME, False: COMPARISON}).fillna("school not listed")
+
+
+def _evaluation(schools, col):
+    ev = Evaluation.__new__(Evaluation)
+    tables = {} if schools is None else {"schools": schools}
+    ev.inputs = SimpleNamespace(tables=tables)
+    ev.cfg = SimpleNamespace(school_survey=SimpleNamespace(programme_column=col))
+    return ev
+
+
+IDS = st.sampled_from(["s1", "s2", "s3", "s4", None])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    listed=st.lists(
+        st.tuples(IDS, st.sampled_from(["true", "False", "1", "0", " yes ", None, "1.0"])),
+        max_size=6,
+    ),
+    rows=st.lists(IDS, max_size=15),
+    has_column=st.booleans(),
+    has_schools=st.booleans(),
+    data_has_ids=st.booleans(),
+)
+def test_cohorts_equal_the_old_map(listed, rows, has_column, has_schools, data_has_ids):
+    schools = pd.DataFrame(
+        {"school_id": [s for s, _ in listed], "programme": [f for _, f in listed]}
+    )
+    if not has_column:
+        schools = schools.drop(columns="programme")
+    schools = schools if has_schools else None
+    data = pd.DataFrame({"school_id": rows, "x": np.arange(len(rows))})
+    if not data_has_ids:
+        data = data.drop(columns="school_id")
+    ev = _evaluation(schools, "programme")
+    for _ in range(2):  # the second call reads the cohorts kept by the first
+        new = ev.cohorts(data)
+        old = _old(schools, "programme", data)
+        assert new.index.equals(old.index)
+        assert new.to_numpy(dtype=object).tolist() == old.to_numpy(dtype=object).tolist()
