@@ -309,17 +309,7 @@ def _reach(ev, rel: Release, sv: pd.DataFrame | None, pv: pd.DataFrame | None) -
     both = " and SWEMWBS" if sv is not None and "swemwbs_metric" in sv.columns else ""
     surveys = [(sv, instrument_name(cfg.sdq_instrument) + both),
                (pv, instrument_name(cfg.primary_instrument))]  # fmt: skip
-    parts = []
-    for data, name in surveys:
-        if data is None:
-            continue
-        n = data.groupby(["cohort", "school_id"], sort=False).size().rename("responses")
-        # each school's waves in the order first met: distinct rows first, then one join each
-        seen = data[["cohort", "school_id"]].assign(wave=data["wave"].astype(str))
-        seen = seen.drop_duplicates()
-        waves = seen.groupby(["cohort", "school_id"], sort=False)["wave"].agg(", ".join)
-        parts.append(pd.concat([n, waves.rename("waves")], axis=1).reset_index()
-                     .assign(survey=name))  # fmt: skip
+    parts = [_responses(data, name) for data, name in surveys if data is not None]
     if not parts:
         return
     t = pd.concat(parts, ignore_index=True)
@@ -335,22 +325,47 @@ def _reach(ev, rel: Release, sv: pd.DataFrame | None, pv: pd.DataFrame | None) -
         })], ignore_index=True)  # fmt: skip
         if phase is not None:
             t.insert(2, "phase", t["school_id"].map(phase).fillna("not recorded"))
-    rows = []
-    for c in _cohorts(t):
-        g = t[t["cohort"] == c].sort_values(["school_id", "survey"], kind="stable")
-        tot = {col: NOT_APPLICABLE for col in t.columns} | {"cohort": c, "school_id": "Total",
-               "responses": int(g["responses"].sum())}  # fmt: skip
-        rows.append(pd.concat([g, pd.DataFrame([tot])], ignore_index=True))
-    out = pd.concat(rows, ignore_index=True)
-    rel.facts["school: schools reached"] = {
-        c: int(g.loc[(g["school_id"] != "Total") & (g["responses"] > 0), "school_id"].nunique())
-        for c, g in out.groupby("cohort", sort=False)
-    }
-    rel.facts["school: schools listed"] = {
-        c: int(g.loc[g["school_id"] != "Total", "school_id"].nunique())
-        for c, g in out.groupby("cohort", sort=False)
-    }
+    out, reached, listed = _with_cohort_totals(t)
+    rel.facts["school: schools reached"] = reached
+    rel.facts["school: schools listed"] = listed
     rel.counts(out, "survey_reach_by_school", counts=["responses"], groups="cohort")
+
+
+def _responses(data: pd.DataFrame, name: str) -> pd.DataFrame:
+    """One survey's responses per cohort and school, with the school's waves in the order
+    first met: one groupby gives both (a second over the distinct rows cost more)."""
+    g = data["wave"].astype(str).groupby([data["cohort"], data["school_id"]], sort=False)
+    n = g.size().rename("responses").reset_index()
+    # text, as the joins of a groupby's agg are (no schools: an empty text column too)
+    waves = pd.array([", ".join(w) for w in g.unique()], dtype="str")
+    return n.assign(waves=waves, survey=name)
+
+
+def _with_cohort_totals(t: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
+    """Each cohort's schools (by school_id, then survey) followed by its Total row, cohorts in
+    the order of :func:`_cohorts`; and per cohort the schools reached (a response) and listed.
+    One stable sort and one concat, not a frame and a concat per cohort."""
+    order = _cohorts(t)
+    rank = t["cohort"].map({c: k for k, c in enumerate(order)}).to_numpy()
+    rows = t.assign(_c=rank).sort_values(["_c", "school_id", "survey"], kind="stable")
+    where = np.r_[rows["_c"].to_numpy(), np.arange(len(order))]
+    rows = rows.drop(columns="_c")
+    # every cohort of the order has rows, met in that order once sorted
+    total = rows.groupby("cohort", sort=False)["responses"].sum()
+    totals = pd.DataFrame({col: NOT_APPLICABLE for col in t.columns}, index=range(len(total)))
+    totals = totals.assign(cohort=total.index, school_id="Total", responses=total.to_numpy())
+    out = pd.concat([rows, totals], ignore_index=True)
+    is_total = np.r_[np.zeros(len(rows), bool), np.ones(len(total), bool)]
+    out = out.take(np.lexsort((is_total, where))).reset_index(drop=True)
+    schools = rows[rows["school_id"] != "Total"]
+    reached = schools[schools["responses"] > 0].groupby("cohort", sort=False)["school_id"]
+    reached = reached.nunique()
+    listed = schools.groupby("cohort", sort=False)["school_id"].nunique()
+    return (
+        out,
+        {c: int(reached.get(c, 0)) for c in order},
+        {c: int(listed.get(c, 0)) for c in order},
+    )
 
 
 def _roll_weights(ev, sv: pd.DataFrame) -> pd.Series | None:
