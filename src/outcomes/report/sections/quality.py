@@ -163,8 +163,10 @@ def _long_for(ev, inst_id: str, scale: str) -> pd.DataFrame | None:
     unit = "referral_id" if "referral_id" in sc.columns else "person_id"
     # Baseline: each unit's first scored record, as the pairing uses it; follow-up: the
     # record the pairing took as the unit's follow-up.
-    first = sc.dropna(subset=[scale]).sort_values("date").groupby(unit, sort=False).head(1)
-    demo = [c for c in ev.cfg.subgroups if c in first.columns]
+    demo = [c for c in ev.cfg.subgroups if c in sc.columns]
+    # the columns read only: sorting and taking rows of every score column cost more
+    cols = list(dict.fromkeys([unit, "person_id", scale, *demo, "date"]))
+    first = sc[cols].dropna(subset=[scale]).sort_values("date").groupby(unit, sort=False).head(1)
     base = first[[unit, "person_id", scale, *demo]].assign(wave_order=0)
     p = pairing.pairs[pairing.pairs["scale"] == scale]
     fol = pd.DataFrame(
