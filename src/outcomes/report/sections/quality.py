@@ -165,9 +165,10 @@ def _long_for(ev, inst_id: str, scale: str) -> pd.DataFrame | None:
     # record the pairing took as the unit's follow-up.
     demo = [c for c in ev.cfg.subgroups if c in sc.columns]
     # the columns read only: sorting and taking rows of every score column cost more
-    cols = list(dict.fromkeys([unit, "person_id", scale, *demo, "date"]))
-    first = sc[cols].dropna(subset=[scale]).sort_values("date").groupby(unit, sort=False).head(1)
-    base = first[[unit, "person_id", scale, *demo]].assign(wave_order=0)
+    # (the unit is the person where the scores carry no referral ids: taken once)
+    keep = list(dict.fromkeys([unit, "person_id", scale, *demo]))
+    first = sc[[*keep, "date"]].dropna(subset=[scale]).sort_values("date")
+    base = first.groupby(unit, sort=False).head(1)[keep].assign(wave_order=0)
     p = pairing.pairs[pairing.pairs["scale"] == scale]
     fol = pd.DataFrame(
         {unit: sc.loc[p["row_post"].to_numpy(), unit].to_numpy(), scale: p["post"].to_numpy()}
