@@ -56,8 +56,9 @@ did you mean 'person_id'? (columns present: ['person_id', 'score'])
             f"{data.columns[0]!r}; flatten them to one name per column first, e.g. "
             "data.columns = ['_'.join(map(str, c)) for c in data.columns]"
         )
-    dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-    if dup:
+    # is_unique is cached on the Index: the names are picked out only when some repeat
+    if not data.columns.is_unique:
+        dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
         raise DataStructureError(f"{head}duplicate column names in the data: {dup}")
     if len(data) == 0 and not allow_empty:
         raise DataStructureError(f"{head}the table has no rows (it is empty)")
