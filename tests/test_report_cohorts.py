@@ -88,3 +88,18 @@ def test_sections_warn_when_no_school_has_a_programme_status():
         assert ("`in_programme` column), so the staff of every school" in staff) is unknown
         assert ("`in_programme` column), so the pupils of every school" in pupils) is unknown
         assert ("no comparison schools took part" in staff) is not unknown
+
+
+def test_by_school_says_reach_per_pupil_is_left_out_without_the_schools_table():
+    # it said "Reach is children seen per 100 pupils on roll (the schools table's figure)"
+    # above no such table, and nothing said why
+    from outcomes.report.release import Release
+    from outcomes.report.sections import sites
+
+    for schools in (None, "schools.csv"):
+        cfg = SimpleNamespace(
+            site_kind="school", tables=SimpleNamespace(referrals="r.csv", schools=schools)
+        )
+        said = _said(sites.render(Release(), cfg))
+        assert ("Left out: reach per 100 pupils on roll" in said) is (schools is None)
+        assert ("(the schools table's figure)" in said) is (schools is not None)
