@@ -189,3 +189,19 @@ def test_reach_per_100_pupils_and_before_period_kept_apart(tmp_path):
     r = rel.get("reach_per_pupil").row(school_id="S1")
     assert (r["children_seen"], r["pupils_on_roll"], r["seen_per_100_pupils"]) == (85, 400, 21.2)
     assert rel.get("reach_overall").frame.iloc[-1]["received"] == 100
+
+
+def test_a_target_on_a_table_left_out_says_which(tmp_path):
+    # both said only "no released ..." and not that the config names no such table
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = config(tmp_path, staff_confidence_change={"change": 0.3},
+                     experience={"share": 0.8})  # fmt: skip
+        rel = Evaluation.from_config(cfg, tmp_path / "out").release
+    assert rel.failures["success: staff confidence"] == [
+        "the staff survey is not in the evaluation config (tables.staff_survey)"
+    ]
+    assert rel.failures["success: experience"] == [
+        "no CHI-ESQ table is in the evaluation config (tables.responses: chi_esq_parent, "
+        "chi_esq_9_11, chi_esq_12_18)"
+    ]
