@@ -124,6 +124,29 @@ def test_a_school_in_the_data_but_not_in_the_schools_table(mini, tmp_path):
     assert any("unknown school_id 'sch01'; did you mean 'SCH01'?" in p for p in problems)
 
 
+def test_a_score_naming_a_referral_the_referrals_table_does_not_hold(mini, tmp_path):
+    # it was read and used, paired with nothing and left out of the NHS metric unsaid
+    path = mini["tables"]["responses"]["sdq_parent"]
+    sc = pd.read_csv(f"{mini['data_dir']}/{path}", dtype=str)
+    rid = sc.loc[0, "referral_id"]
+    sc.loc[sc["referral_id"] == rid, "referral_id"] = rid.lower()  # typed in lower case
+    sc.to_csv(tmp_path / "sdq.csv", index=False)
+    cfg = set_path(mini, "tables.responses.sdq_parent", str(tmp_path / "sdq.csv"))
+    problems = _problems(cfg)
+    assert any(
+        p.startswith("responses:sdq_parent")
+        and f"unknown referral_id {rid.lower()!r}; did you mean {rid!r}?" in p
+        for p in problems
+    ), problems
+    # invalid_cells: flag builds on, the rows counted in a published note that names no id
+    inputs = load_inputs(load_config(set_path(cfg, "invalid_cells", "flag")))
+    notes = inputs.quality.to_frame()
+    note = notes[notes["what"].str.contains("referral_id the referrals table does not hold")]
+    assert note["where"].tolist() == ["responses:sdq_parent"]
+    assert note["rows"].tolist() == [int((sc["referral_id"] == rid.lower()).sum())]
+    assert not notes["what"].str.contains(rid.lower()).any()
+
+
 def test_a_responses_file_listed_under_another_instrument(mini):
     cfg = set_path(
         mini, "tables.responses", {"sdq_self": mini["tables"]["responses"]["sdq_parent"]}
