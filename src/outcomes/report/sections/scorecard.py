@@ -313,6 +313,17 @@ def _outcome_row(ev, rel: Release, target) -> dict:
     inst, _, scale = measure.partition(".")
     ch = rel.get("change_by_measure")
     r = ch.row(instrument=inst, scale=scale) if ch is not None else None
+    known = inst in ev.inputs.instruments and scale in [
+        s.id for s in ev.inputs.instruments[inst].scales
+    ]
+    if r is None and known:
+        # a measure of the data with no released change: it said "unknown outcome measure"
+        raise ValueError(
+            f"no change on {measure} was released: "
+            + ("the outcomes' change analysis could not be computed" if ch is None
+               else "no child has both a baseline and a follow-up score on it, or it is not "
+               "a measure of change")
+        )  # fmt: skip
     if r is None:
         from ..._internal.text import unknown
 
