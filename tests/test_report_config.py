@@ -345,3 +345,23 @@ def test_a_data_wave_that_reads_as_a_configured_one_is_named(mini, tmp_path):
     assert any(
         p.startswith("staff_survey: wave label") and "reads as 'baseline'" in p for p in problems
     ), problems
+
+
+def test_waves_named_by_numbers(mini, tmp_path):
+    # `waves: [1, 2]` was refused ("Input should be a valid string"); and a wave column read
+    # as numbers made the school survey's by-school table fail ("numeric column(s) ['wave']
+    # are neither counts nor declared")
+    cfg = mini
+    for name in ("school_survey", "staff_survey"):
+        sv = pd.read_csv(f"{mini['data_dir']}/{mini['tables'][name]}")
+        sv["wave"] = sv["wave"].map({"baseline": 1, "12m": 2})
+        sv.to_csv(tmp_path / f"{name}.csv", index=False)
+        cfg = set_path(cfg, f"tables.{name}", str(tmp_path / f"{name}.csv"))
+        cfg = set_path(cfg, f"{name}.waves", [1, 2])
+    loaded = load_config(cfg)
+    assert loaded.school_survey.waves == loaded.staff_survey.waves == ["1", "2"]
+    inputs = load_inputs(loaded)
+    for name in ("school_survey", "staff_survey"):
+        assert inputs.tables[name]["wave"].tolist() == [
+            str(w) for w in pd.read_csv(tmp_path / f"{name}.csv")["wave"]
+        ]

@@ -383,6 +383,10 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             df = _checked_survey(cfg, label, df, run, inputs)
             if df is None:
                 return None
+            if pd.api.types.is_integer_dtype(df["wave"]):
+                # waves named 1, 2 are labels, as in the config: a numeric wave column was
+                # refused where a table of them is published ("neither counts nor declared")
+                df = df.assign(wave=df["wave"].astype(str))
             wave = df["wave"].astype(str).str.strip()
             section = "school_survey" if label == "primary_survey" else label  # its waves
             dropped = wave.isin(getattr(cfg, section).exclude_waves)
