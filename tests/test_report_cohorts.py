@@ -60,3 +60,46 @@ def test_cohorts_equal_the_old_map(listed, rows, has_column, has_schools, data_h
         old = _old(schools, "programme", data)
         assert new.index.equals(old.index)
         assert new.to_numpy(dtype=object).tolist() == old.to_numpy(dtype=object).tolist()
+
+
+def _cfg():
+    return SimpleNamespace(
+        tables=SimpleNamespace(staff_survey="staff.csv", school_survey=None,
+                               primary_survey="primary.csv"),
+        school_survey=SimpleNamespace(programme_column="in_programme",
+                                      primary_instrument="scwbs", primary_scale="total"),
+    )  # fmt: skip
+
+
+def _said(section) -> str:
+    return " ".join(getattr(b, "text", "") for b in section.blocks)
+
+
+def test_sections_warn_when_no_school_has_a_programme_status():
+    # Without the schools table's programme column every school's staff and pupils counted
+    # as the programme's, and the workforce section said "no comparison schools took part"
+    from outcomes.report.release import Release
+    from outcomes.report.sections import school, workforce
+
+    for unknown in (True, False):
+        rel = Release()
+        rel.facts["cohorts: unknown"] = unknown
+        staff, pupils = _said(workforce.render(rel, _cfg())), _said(school.render(rel, _cfg()))
+        assert ("`in_programme` column), so the staff of every school" in staff) is unknown
+        assert ("`in_programme` column), so the pupils of every school" in pupils) is unknown
+        assert ("no comparison schools took part" in staff) is not unknown
+
+
+def test_by_school_says_reach_per_pupil_is_left_out_without_the_schools_table():
+    # it said "Reach is children seen per 100 pupils on roll (the schools table's figure)"
+    # above no such table, and nothing said why
+    from outcomes.report.release import Release
+    from outcomes.report.sections import sites
+
+    for schools in (None, "schools.csv"):
+        cfg = SimpleNamespace(
+            site_kind="school", tables=SimpleNamespace(referrals="r.csv", schools=schools)
+        )
+        said = _said(sites.render(Release(), cfg))
+        assert ("Left out: reach per 100 pupils on roll" in said) is (schools is None)
+        assert ("(the schools table's figure)" in said) is (schools is not None)

@@ -124,6 +124,29 @@ def test_a_school_in_the_data_but_not_in_the_schools_table(mini, tmp_path):
     assert any("unknown school_id 'sch01'; did you mean 'SCH01'?" in p for p in problems)
 
 
+def test_a_score_naming_a_referral_the_referrals_table_does_not_hold(mini, tmp_path):
+    # it was read and used, paired with nothing and left out of the NHS metric unsaid
+    path = mini["tables"]["responses"]["sdq_parent"]
+    sc = pd.read_csv(f"{mini['data_dir']}/{path}", dtype=str)
+    rid = sc.loc[0, "referral_id"]
+    sc.loc[sc["referral_id"] == rid, "referral_id"] = rid.lower()  # typed in lower case
+    sc.to_csv(tmp_path / "sdq.csv", index=False)
+    cfg = set_path(mini, "tables.responses.sdq_parent", str(tmp_path / "sdq.csv"))
+    problems = _problems(cfg)
+    assert any(
+        p.startswith("responses:sdq_parent")
+        and f"unknown referral_id {rid.lower()!r}; did you mean {rid!r}?" in p
+        for p in problems
+    ), problems
+    # invalid_cells: flag builds on, the rows counted in a published note that names no id
+    inputs = load_inputs(load_config(set_path(cfg, "invalid_cells", "flag")))
+    notes = inputs.quality.to_frame()
+    note = notes[notes["what"].str.contains("referral_id the referrals table does not hold")]
+    assert note["where"].tolist() == ["responses:sdq_parent"]
+    assert note["rows"].tolist() == [int((sc["referral_id"] == rid.lower()).sum())]
+    assert not notes["what"].str.contains(rid.lower()).any()
+
+
 def test_a_responses_file_listed_under_another_instrument(mini):
     cfg = set_path(
         mini, "tables.responses", {"sdq_self": mini["tables"]["responses"]["sdq_parent"]}
@@ -322,3 +345,23 @@ def test_a_data_wave_that_reads_as_a_configured_one_is_named(mini, tmp_path):
     assert any(
         p.startswith("staff_survey: wave label") and "reads as 'baseline'" in p for p in problems
     ), problems
+
+
+def test_waves_named_by_numbers(mini, tmp_path):
+    # `waves: [1, 2]` was refused ("Input should be a valid string"); and a wave column read
+    # as numbers made the school survey's by-school table fail ("numeric column(s) ['wave']
+    # are neither counts nor declared")
+    cfg = mini
+    for name in ("school_survey", "staff_survey"):
+        sv = pd.read_csv(f"{mini['data_dir']}/{mini['tables'][name]}")
+        sv["wave"] = sv["wave"].map({"baseline": 1, "12m": 2})
+        sv.to_csv(tmp_path / f"{name}.csv", index=False)
+        cfg = set_path(cfg, f"tables.{name}", str(tmp_path / f"{name}.csv"))
+        cfg = set_path(cfg, f"{name}.waves", [1, 2])
+    loaded = load_config(cfg)
+    assert loaded.school_survey.waves == loaded.staff_survey.waves == ["1", "2"]
+    inputs = load_inputs(loaded)
+    for name in ("school_survey", "staff_survey"):
+        assert inputs.tables[name]["wave"].tolist() == [
+            str(w) for w in pd.read_csv(tmp_path / f"{name}.csv")["wave"]
+        ]

@@ -189,3 +189,45 @@ def test_reach_per_100_pupils_and_before_period_kept_apart(tmp_path):
     r = rel.get("reach_per_pupil").row(school_id="S1")
     assert (r["children_seen"], r["pupils_on_roll"], r["seen_per_100_pupils"]) == (85, 400, 21.2)
     assert rel.get("reach_overall").frame.iloc[-1]["received"] == 100
+
+
+def test_a_target_on_a_table_left_out_says_which(tmp_path):
+    # both said only "no released ..." and not that the config names no such table
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = config(tmp_path, staff_confidence_change={"change": 0.3},
+                     experience={"share": 0.8})  # fmt: skip
+        rel = Evaluation.from_config(cfg, tmp_path / "out").release
+    assert rel.failures["success: staff confidence"] == [
+        "the staff survey is not in the evaluation config (tables.staff_survey)"
+    ]
+    assert rel.failures["success: experience"] == [
+        "no CHI-ESQ table is in the evaluation config (tables.responses: chi_esq_parent, "
+        "chi_esq_9_11, chi_esq_12_18)"
+    ]
+
+
+def test_an_outcome_target_without_a_released_change_says_why_not_unknown():
+    # a measure of the data with no paired children was called an "unknown outcome measure"
+    # with a did-you-mean to another; a misspelt measure still is
+    from types import SimpleNamespace
+
+    from outcomes.instruments import load_instrument
+    from outcomes.report.release import Release
+    from outcomes.report.sections.scorecard import _outcome_row
+
+    ev = SimpleNamespace(
+        cfg=SimpleNamespace(outcomes=SimpleNamespace(headline="sdq_parent.emotional")),
+        inputs=SimpleNamespace(instruments={"sdq_parent": load_instrument("sdq_parent")}),
+    )
+    target = SimpleNamespace(measure=None, change=1.0)
+    with pytest.raises(ValueError, match="change analysis could not be computed"):
+        _outcome_row(ev, Release(), target)
+    rel = Release()
+    rel.derived(
+        pd.DataFrame({"instrument": ["sdq_parent"], "scale": ["conduct"]}), "change_by_measure"
+    )
+    with pytest.raises(ValueError, match="no child has both a baseline and a follow-up score"):
+        _outcome_row(ev, rel, target)
+    with pytest.raises(ValueError, match="unknown outcome measure 'sdq_parent.emotonal'"):
+        _outcome_row(ev, rel, SimpleNamespace(measure="sdq_parent.emotonal", change=1.0))

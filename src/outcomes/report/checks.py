@@ -281,6 +281,32 @@ def _check_schools(raw: dict[str, pd.DataFrame]) -> list[str]:
     return problems
 
 
+def unknown_referrals(raw: dict[str, pd.DataFrame]) -> dict[str, tuple[int, list[str]]]:
+    """Per responses table naming referral_ids the referrals table does not hold: how many
+    rows name one, and a problem (with a suggestion) for each of the first five ids. Such a
+    score pairs with no referral; the NHS metric and the change analyses left it out unsaid."""
+    referrals = raw.get("referrals")
+    if referrals is None or "referral_id" not in referrals.columns:
+        return {}
+    known = _values(referrals["referral_id"])
+    listed = set(known)
+    found = {}
+    for label, df in raw.items():
+        if not label.startswith("responses:") or "referral_id" not in df.columns:
+            continue
+        bad = [r for r in _values(df["referral_id"]) if r not in listed]
+        if not bad:
+            continue
+        ids = df["referral_id"].dropna().astype(str).str.strip()
+        problems = [
+            f"{unknown('referral_id', r, known)} (referrals table; "
+            f"{int((ids == r).sum())} row(s) name it)"
+            for r in bad[:5]
+        ]
+        found[label] = (int(ids.isin(bad).sum()), problems)
+    return found
+
+
 SENSITIVE_FIELDS = ("unit_value", "deadweight", "attribution", "optimism_bias")
 
 

@@ -193,6 +193,16 @@ class _Waves(_Model):
     followup_wave: str | None = None
     exclude_waves: list[str] = []
 
+    @field_validator("waves", "baseline_wave", "followup_wave", "exclude_waves", mode="before")
+    @classmethod
+    def _wave_names(cls, v: object) -> object:
+        # YAML reads a wave named 1 as a number ("should be a valid string"); the data's wave
+        # labels are compared as text, so a whole number names the wave its text does
+        def text(w: object) -> object:
+            return str(w) if isinstance(w, int) and not isinstance(w, bool) else w
+
+        return [text(w) for w in v] if isinstance(v, list) else text(v)
+
     @model_validator(mode="after")
     def _resolve(self) -> _Waves:
         if self.waves is None:

@@ -22,7 +22,7 @@ from ..instruments.scoring import _resolve_columns, score
 from ..io import read_table
 from ..privacy import Pseudonymiser, new_key
 from ..service import ISSUE_COLUMNS, prepare_referrals
-from .checks import check_names, resolve_waves
+from .checks import check_names, resolve_waves, unknown_referrals
 from .config import ConfigError, EvaluationConfig
 
 #: identifier columns replaced by keyed pseudonyms before anything is analysed
@@ -334,6 +334,16 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             for inst_id in ids:
                 _instrument(inst_id, table, problems)
     problems += check_names(cfg, raw)
+    for label, (rows, named) in unknown_referrals(raw).items():
+        if run.stop:
+            problems += [f"{label}: {p}" for p in named]
+        else:
+            # the ids stay behind: the quality notes are published
+            run.quality.add(
+                "inputs", "score row(s) naming a referral_id the referrals table does not hold",
+                where=label, rows=rows, warn=False,
+                action="rows kept; they pair with no referral (invalid_cells: flag)",
+            )  # fmt: skip
 
     # One pseudonymiser for every table: the same children are in many tables, and each
     # distinct id is hashed once for the whole build.
@@ -373,6 +383,10 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             df = _checked_survey(cfg, label, df, run, inputs)
             if df is None:
                 return None
+            if pd.api.types.is_integer_dtype(df["wave"]):
+                # waves named 1, 2 are labels, as in the config: a numeric wave column was
+                # refused where a table of them is published ("neither counts nor declared")
+                df = df.assign(wave=df["wave"].astype(str))
             wave = df["wave"].astype(str).str.strip()
             section = "school_survey" if label == "primary_survey" else label  # its waves
             dropped = wave.isin(getattr(cfg, section).exclude_waves)

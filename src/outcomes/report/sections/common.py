@@ -52,6 +52,21 @@ def failure_notes(s: Section, rel: Release, *parts: str) -> Section:
     return s
 
 
+def unknown_cohorts(s: Section, rel: Release, cfg, who: str) -> Section:
+    """Warn when no school's programme status is given: every school then counts as a
+    programme school (``Evaluation.cohorts``), so comparison schools' respondents would be
+    pooled with the programme's unseen."""
+    if rel.facts.get("cohorts: unknown"):
+        s.note(
+            "No school's programme status is given (the schools table's "
+            f"`{cfg.school_survey.programme_column}` column), so the {who} of every school "
+            "are counted as the programme's: comparison schools, if any took part, are not "
+            "told apart.",
+            kind="warning",
+        )
+    return s
+
+
 def missing(title: str, anchor: str, what: str) -> Section:
     return Section(title, anchor=anchor).note(f"Left out: {what} not in the evaluation config.")
 

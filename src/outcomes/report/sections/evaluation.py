@@ -98,6 +98,8 @@ class Evaluation:
             rule=d.rule,
         )
         rel.quality.extend(getattr(self.inputs, "quality", None))
+        # the surveys' sections must say when every school was taken as a programme school
+        rel.facts["cohorts: unknown"] = self._school_cohorts is None
         early = {}
         for mod in self.modules:
             with guard(rel, mod.TITLE):

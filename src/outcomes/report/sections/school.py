@@ -13,7 +13,7 @@ from .. import figures
 from ..labels import instrument_name, scale_label
 from ..release import MARKER, NOT_APPLICABLE, Release, is_hidden, wilson
 from ..render import Section
-from .common import collect, failure_notes, guard, missing, show_tables
+from .common import collect, failure_notes, guard, missing, show_tables, unknown_cohorts
 
 TITLE, ANCHOR = "School population", "school-population"
 PROGRAMME, COMPARISON = "programme", "comparison"
@@ -452,6 +452,7 @@ def render(rel: Release, cfg) -> Section:
         return missing("The school population", ANCHOR, "the school survey is")
     s = Section("The school population against its baseline", anchor=ANCHOR)
     failure_notes(s, rel, TITLE, *[f"school: {p}" for p in PARTS])
+    unknown_cohorts(s, rel, cfg, "pupils")
     _render_reach(s, rel)
     if cfg.tables.school_survey is not None:
         _render_secondary(s, rel, cfg)

@@ -12,7 +12,7 @@ import pandas as pd
 from ..labels import scale_phrase
 from ..release import MARKER, NOT_APPLICABLE, Release, is_hidden, wilson
 from ..render import Section
-from .common import guard
+from .common import EXPERIENCE, guard
 
 TITLE, ANCHOR = "Success measures", "success-measures"
 MET, NOT_MET, UNCLEAR = "met", "not met", "not yet clear"
@@ -245,7 +245,12 @@ def release(ev, rel: Release) -> None:
         sc = rel.get("staff_change")
         r = sc.row(cohort="programme") if sc is not None else None
         if r is None:
-            rel.fail("success: staff confidence", "no released staff confidence change")
+            rel.fail(
+                "success: staff confidence",
+                "the staff survey is not in the evaluation config (tables.staff_survey)"
+                if ev.cfg.tables.staff_survey is None
+                else "no released staff confidence change",
+            )
         else:
             rows.append({
                 "measure": f"Staff confidence, change on the 1-5 scale ({r['comparison']})",
@@ -259,7 +264,13 @@ def release(ev, rel: Release) -> None:
     if t.experience is not None:
         e = rel.get("esq_items")
         if e is None:
-            rel.fail("success: experience", "no released CHI-ESQ answers")
+            configured = set(EXPERIENCE) & set(ev.cfg.tables.responses)
+            rel.fail(
+                "success: experience",
+                "no released CHI-ESQ answers" if configured
+                else f"no CHI-ESQ table is in the evaluation config (tables.responses: "
+                f"{', '.join(EXPERIENCE)})",
+            )  # fmt: skip
         else:
             f = e.frame
             k = sum(float(v) for v in f["certainly_true"] if not is_hidden(v))
@@ -302,6 +313,17 @@ def _outcome_row(ev, rel: Release, target) -> dict:
     inst, _, scale = measure.partition(".")
     ch = rel.get("change_by_measure")
     r = ch.row(instrument=inst, scale=scale) if ch is not None else None
+    known = inst in ev.inputs.instruments and scale in [
+        s.id for s in ev.inputs.instruments[inst].scales
+    ]
+    if r is None and known:
+        # a measure of the data with no released change: it said "unknown outcome measure"
+        raise ValueError(
+            f"no change on {measure} was released: "
+            + ("the outcomes' change analysis could not be computed" if ch is None
+               else "no child has both a baseline and a follow-up score on it, or it is not "
+               "a measure of change")
+        )  # fmt: skip
     if r is None:
         from ..._internal.text import unknown
 

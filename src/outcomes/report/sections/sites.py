@@ -185,11 +185,17 @@ def render(rel: Release, cfg) -> Section:
     if cfg.tables.referrals is None:
         return s.note("Left out: the referrals table is not in the evaluation config.")
     failure_notes(s, rel, *PARTS)
-    s.text(
-        "Reach is children seen at least once per 100 pupils on roll (the schools table's "
-        "figure). Schools at different stages can be compared here; the funnel plot in the "
-        "monitoring charts says which differences are more than chance."
-    )
+    if unit == "school" and cfg.tables.schools is None:
+        s.note(
+            "Left out: reach per 100 pupils on roll, which needs the schools table; it is not "
+            "in the evaluation config."
+        )
+    else:
+        s.text(
+            "Reach is children seen at least once per 100 pupils on roll (the schools table's "
+            "figure). Schools at different stages can be compared here; the funnel plot in the "
+            "monitoring charts says which differences are more than chance."
+        )
     for name, caption in (
         ("reach_per_pupil", "Children seen per 100 pupils on roll, by school"),
         ("reach_by_team", "Referrals by team"),

@@ -15,7 +15,7 @@ from ... import likert
 from .. import figures
 from ..release import Release, fmt_stat, is_hidden
 from ..render import Section
-from .common import collect, failure_notes, guard, missing
+from .common import collect, failure_notes, guard, missing, unknown_cohorts
 
 TITLE, ANCHOR = "Workforce confidence", "workforce"
 PROGRAMME, COMPARISON = "programme", "comparison"
@@ -133,6 +133,7 @@ def render(rel: Release, cfg) -> Section:
     s = Section("Workforce confidence", anchor=ANCHOR)
     failure_notes(s, rel, TITLE, "workforce: items", "workforce: change",
                   "workforce: reliability")  # fmt: skip
+    unknown_cohorts(s, rel, cfg, "staff")
     waves = rel.facts.get("workforce: waves", [])
     cohorts = rel.facts.get("workforce: cohorts", [])
     comparison = COMPARISON in cohorts
@@ -141,6 +142,8 @@ def render(rel: Release, cfg) -> Section:
         "strongly agree. Staff in programme schools are reported separately from staff in "
         + ("comparison schools, whose change is the counterfactual: the programme effect is "
            "the difference in change." if comparison
+           else "other schools; none is told apart here (see the warning)."
+           if rel.facts.get("cohorts: unknown")
            else "other schools; no comparison schools took part.")
     )  # fmt: skip
     ch = rel.get("staff_change")
