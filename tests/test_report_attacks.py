@@ -118,8 +118,10 @@ def attack_total_minus_siblings(rel) -> list[str]:
     leaks = []
     for name, rt in rel.tables.items():
         f = rt.frame
-        counts = [c for c in f.columns if f[c].map(lambda v: v == MARKER).any()
-                  or c in {"n", "cases", "received", "accepted"}]  # fmt: skip
+        # a share within the waiting standard is no count: a Total's share is its siblings'
+        # shares weighted by their n (attack_share_from_siblings)
+        counts = [c for c in f.columns if (f[c].map(lambda v: v == MARKER).any()
+                  or c in {"n", "cases", "received", "accepted"}) and c != "within_standard"]  # fmt: skip
         for tot, sib in partitions(f):
             for c in counts:
                 if c not in f.columns or is_hidden(f.iloc[tot][c]):
@@ -127,6 +129,8 @@ def attack_total_minus_siblings(rel) -> list[str]:
                 vals = f.iloc[sib][c].tolist()
                 if exactly_one_hidden(vals):
                     leaks.append(f"{name}: column {c!r}, total row {tot}: one hidden sibling")
+            if {"within_standard", "n"} <= set(f.columns):
+                leaks += attack_share_from_siblings(name, f, tot, sib)
         ids = dict(IDENTITIES)
         if name == "reliable_change":
             ids[RELIABLE_IDENTITY[0]] = RELIABLE_IDENTITY[1]
@@ -140,6 +144,36 @@ def attack_total_minus_siblings(rel) -> list[str]:
                 if exactly_one_hidden(cells):
                     leaks.append(f"{name} row {i}: {total} = {' + '.join(parts)} with one hidden")
     return leaks
+
+
+def attack_share_from_siblings(name: str, f: pd.DataFrame, tot: int, sib, threshold: int = 7):
+    """Total minus siblings for shares within the standard: the children a hidden sibling saw
+    in time are the Total's (share x n) less the other siblings' (share x n), each share
+    known to 0.025 and each n to 2 (rounded to 5); a leak where every whole number in that
+    range (and in 0..n) is 1-7 (with no censoring the shares are exact ratios)."""
+    s, n = f["within_standard"], f["n"]
+    hidden = [j for j in sib if is_hidden(s.iloc[j])]
+    if len(hidden) != 1 or is_hidden(s.iloc[tot]) or is_hidden(n.iloc[tot]):
+        return []
+    others = [j for j in sib if j != hidden[0]]
+    if any(is_hidden(n.iloc[j]) for j in others):
+        return []
+
+    def span(j: int) -> tuple[float, float]:  # share x n over the rounding box
+        v, m = num(s.iloc[j]), num(n.iloc[j])
+        m_lo, m_hi = max(m - 2, 0), m + 2
+        return max(v - 0.025, 0) * m_lo, min(v + 0.025, 1) * m_hi
+
+    t_lo, t_hi = span(tot)
+    o_lo = sum(span(j)[0] for j in others)
+    o_hi = sum(span(j)[1] for j in others)
+    lo, hi = max(np.ceil(t_lo - o_hi), 0), np.floor(t_hi - o_lo)
+    n_h = n.iloc[hidden[0]]
+    if not is_hidden(n_h):
+        hi = min(hi, num(n_h) + 2)
+    if lo <= hi and 1 <= lo and hi <= threshold:
+        return [f"{name} row {hidden[0]}: share within the standard gives {lo:.0f}-{hi:.0f}"]
+    return []
 
 
 def attack_across_tables(rel) -> list[str]:
@@ -286,6 +320,32 @@ def attack_proportions(rel) -> list[str]:
             for v in f["within_standard"]:
                 if not is_hidden(v) and abs(num(v) * 20 - round(num(v) * 20)) > 1e-9:
                     leaks.append(f"{name}: within_standard {v} is not a multiple of 0.05")
+            for n in ("n", "n_seen"):
+                if n in f.columns:
+                    leaks += attack_share_of_few(name, f["within_standard"], f[n])
+        if {"within", "n_seen"} <= set(f.columns):  # the scorecard's share seen in time
+            leaks += attack_share_of_few(name, f["within"], f["n_seen"])
+    return leaks
+
+
+def attack_share_of_few(name: str, shares, ns, threshold: int = 7) -> list[str]:
+    """share (to 0.05) of n (to 5) -> how many: every n' within 2 of the published n and every
+    k of n' that rounds to the share; a leak where all such k (or all n' - k) are 1-7."""
+    leaks = []
+    for i, (v, n) in enumerate(zip(shares, ns, strict=True)):
+        if is_hidden(v) or is_hidden(n) or not np.isfinite(num(n)) or num(n) == 0:
+            continue
+        ks, rest = set(), set()
+        for m in range(max(1, int(num(n)) - 2), int(num(n)) + 3):
+            for k in range(m + 1):
+                if abs(k / m - num(v)) <= 0.025 + 1e-12:
+                    ks.add(k)
+                    rest.add(m - k)
+        for what, got in (("within", ks), ("beyond", rest)):
+            if got and all(1 <= k <= threshold for k in got):
+                leaks.append(
+                    f"{name} row {i}: {v} of n={n} gives {sorted(got)} {what} the standard"
+                )
     return leaks
 
 
@@ -435,6 +495,13 @@ def test_the_attacks_find_the_leaks_of_unreleased_numbers():
     t = pd.DataFrame({"agree": [5], "n": [10], "prop_agree": [0.625]})
     R.tables = {"t": ReleasedTable("t", t)}
     assert attack_proportions(R())
+    # share within the standard -> how many: 0.4 of 15 (n to the nearest 5) is 5 to 7 children
+    assert attack_share_of_few("waits", [0.4], [15])
+    assert not attack_share_of_few("waits", [0.4], [200])
+    # ... and from its siblings: 0.5 of 20 less 0.5 of 10 leaves 5 (+-1.5) of the other 10
+    t = pd.DataFrame({"team": ["A", "B", "Total"], "n": [10, 10, 20],
+                      "within_standard": [0.5, "*", 0.5]})  # fmt: skip
+    assert attack_share_from_siblings("waits", t, 2, [0, 1])
     # a funnel drawn from the exact count (12) where the published one is 10
     R.tables = {
         "reach_by_school": ReleasedTable("reach_by_school", pd.DataFrame(

@@ -175,6 +175,26 @@ class Release:
         return rt
 
     # ------------------------------------------------------------------ release rules
+    def few_behind(self, share: object, n: object) -> np.ndarray:
+        """Where a share of ``n`` people that is not a ratio of released counts (a
+        Kaplan-Meier share seen within the standard, published rounded to 0.05) says that 1 to
+        ``threshold`` of them are in it, or 1 to ``threshold`` are not: the count rule's small
+        numbers, which the rounding does not hide when n is small (0.4 of 15 gives 6 back;
+        with n published to the nearest 5, 5 to 7). Such shares are published as the marker.
+        Exact shares and n; all False when disclosure control is off.
+
+        Example:
+            >>> Release().few_behind([0.4, 0.5, 0.95, 0.0, 1.0], [15, 40, 200, 15, 15]).tolist()
+            [True, False, False, False, False]
+        """
+        s = np.asarray(share, dtype=float)
+        m = np.asarray(n, dtype=float)
+        if not self.enabled:
+            return np.zeros(s.shape, dtype=bool)
+        k = np.rint(s * m)
+        few = ((k >= 1) & (k <= self.threshold)) | ((m - k >= 1) & (m - k <= self.threshold))
+        return few & np.isfinite(k)
+
     def counts(
         self,
         table: pd.DataFrame,

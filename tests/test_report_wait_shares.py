@@ -1,0 +1,40 @@
+"""The share of children seen within the waiting standard is no ratio of released counts (a
+Kaplan-Meier estimate rounded to 0.05), so it is hidden where it would give back a small number
+of children, and beside a Total its partner share is hidden too (hand-made tables)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from outcomes.report.release import MARKER, Release
+from outcomes.report.sections.access import release_waits
+
+
+def _waits(teams: list[str], n: list[int], share: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "team": teams, "stage": "first", "n": n, "n_seen": n, "n_waiting": 0,
+        "n_closed_unseen": 0, "median_days": 20.0, "q1_days": 10.0, "q3_days": 30.0,
+        "p90_days": 40.0, "within_standard": share, "standard_days": 28,
+    })  # fmt: skip
+
+
+def test_a_share_that_gives_back_a_few_children_is_hidden():
+    rel = Release()
+    # 0.4 of 15 is 6 children; 0.5 of 40 is 20
+    release_waits(rel, _waits(["A", "B"], [15, 40], [0.4, 0.5]), "w", ["team", "stage"])
+    assert rel.get("w").frame["within_standard"].tolist() == [MARKER, 0.5]
+
+
+def test_beside_a_total_the_smallest_other_share_is_hidden_too():
+    rel = Release()
+    # A: 6 of 15 within the standard (hidden); the Total less B and C would give it back
+    t = _waits(["A", "B", "C", "Total"], [15, 40, 60, 115], [0.4, 0.5, 0.5, 0.487])
+    release_waits(rel, t, "w", ["team", "stage"])
+    got = rel.get("w").frame["within_standard"].tolist()
+    assert got == [MARKER, MARKER, 0.5, 0.5]
+
+
+def test_nothing_is_hidden_with_disclosure_control_off():
+    rel = Release(enabled=False)
+    release_waits(rel, _waits(["A"], [15], [0.4]), "w", ["team", "stage"])
+    assert rel.get("w").frame["within_standard"].tolist() == [0.4]
