@@ -175,25 +175,31 @@ class Release:
         return rt
 
     # ------------------------------------------------------------------ release rules
-    def few_behind(self, share: object, n: object) -> np.ndarray:
-        """Where a share of ``n`` people that is not a ratio of released counts (a
-        Kaplan-Meier share seen within the standard, published rounded to 0.05) says that 1 to
-        ``threshold`` of them are in it, or 1 to ``threshold`` are not: the count rule's small
-        numbers, which the rounding does not hide when n is small (0.4 of 15 gives 6 back;
-        with n published to the nearest 5, 5 to 7). Such shares are published as the marker.
-        Exact shares and n; all False when disclosure control is off.
+    def few_behind(self, share: object, *ns: object) -> np.ndarray:
+        """Where a share of people that is not a ratio of released counts (a Kaplan-Meier
+        share seen within the standard, published rounded to 0.05) says, of any of the
+        denominators ``ns`` a reader has beside it, that 1 to ``threshold`` people are in it,
+        or 1 to ``threshold`` are not: the count rule's small numbers, which the rounding does
+        not hide when n is small (0.4 of 15 gives 6 back; with n published to the nearest 5,
+        5 to 7). Such shares are published as the marker. Exact shares and denominators; all
+        False when disclosure control is off.
 
         Example:
             >>> Release().few_behind([0.4, 0.5, 0.95, 0.0, 1.0], [15, 40, 200, 15, 15]).tolist()
             [True, False, False, False, False]
+            >>> Release().few_behind([0.5], [40], [10]).tolist()  # 5 of the 10 seen
+            [True]
         """
         s = np.asarray(share, dtype=float)
-        m = np.asarray(n, dtype=float)
+        few = np.zeros(s.shape, dtype=bool)
         if not self.enabled:
-            return np.zeros(s.shape, dtype=bool)
-        k = np.rint(s * m)
-        few = ((k >= 1) & (k <= self.threshold)) | ((m - k >= 1) & (m - k <= self.threshold))
-        return few & np.isfinite(k)
+            return few
+        for n in ns:
+            m = np.asarray(n, dtype=float)
+            k = np.rint(s * m)
+            small = ((k >= 1) & (k <= self.threshold)) | ((m - k >= 1) & (m - k <= self.threshold))
+            few |= small & np.isfinite(k)
+        return few
 
     def counts(
         self,

@@ -38,7 +38,7 @@ def release_waits(
     rounded = pd.Series(np.round(share * 20) / 20, index=t.index, dtype=object)
     # the share says how many of the stage's children (or of those seen) were, or were not,
     # seen in time: hidden where that is a small number (it is not a ratio of released counts)
-    rounded[rel.few_behind(share, t["n"]) | rel.few_behind(share, t["n_seen"])] = MARKER
+    rounded[rel.few_behind(share, t["n"], t["n_seen"])] = MARKER
     t["within_standard"] = rounded
     # a breakdown with Total rows (by school, by team): the Total is a margin per stage
     margins = labels[0] != "stage" and (t[labels[0]] == "Total").any()

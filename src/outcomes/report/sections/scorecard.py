@@ -198,8 +198,7 @@ def release(ev, rel: Release) -> None:
                 "high": _outward(float(r["within_standard_ci_high"]), up=True),
             }])  # fmt: skip
             # hidden as in the waits table where the share gives back a small number
-            share = [r["within_standard"]] * 2
-            if rel.few_behind(share, [r["n"], r["n_seen"]]).any():
+            if rel.few_behind(r["within_standard"], r["n"], r["n_seen"]):
                 one = one.astype({"within": object, "low": object, "high": object})
                 one.loc[0, ["within", "low", "high"]] = MARKER
             # the same number seen as in the waits table: hidden there (by its secondary
