@@ -42,9 +42,18 @@ def _with_totals(by_school: pd.DataFrame) -> pd.DataFrame:
     if totals.empty:  # (a concat of no groups raised "No objects to concatenate")
         raise ValueError("no cohort and wave has schools with survey answers")
     kept = group >= 0  # a row with a missing cohort or wave is in no group
-    t = pd.concat([rows[kept], totals[rows.columns]], ignore_index=True)
-    where = np.r_[group[kept], np.arange(len(totals))]
-    is_total = np.r_[np.zeros(kept.sum(), bool), np.ones(len(totals), bool)]
+    return _each_group_then_total(rows[kept], group[kept], totals)
+
+
+def _each_group_then_total(
+    rows: pd.DataFrame, group: np.ndarray, totals: pd.DataFrame
+) -> pd.DataFrame:
+    """``rows`` group by group (``group``: each row's group, its Total's position in
+    ``totals``), each group's rows in their order followed by its Total row, the groups in
+    the order of ``totals``: one concat and one stable sort."""
+    t = pd.concat([rows, totals[rows.columns]], ignore_index=True)
+    where = np.r_[group, np.arange(len(totals))]
+    is_total = np.r_[np.zeros(len(rows), bool), np.ones(len(totals), bool)]
     return t.take(np.lexsort((is_total, where))).reset_index(drop=True)
 
 
@@ -348,15 +357,12 @@ def _with_cohort_totals(t: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
     order = _cohorts(t)
     rank = t["cohort"].map({c: k for k, c in enumerate(order)}).to_numpy()
     rows = t.assign(_c=rank).sort_values(["_c", "school_id", "survey"], kind="stable")
-    where = np.r_[rows["_c"].to_numpy(), np.arange(len(order))]
-    rows = rows.drop(columns="_c")
+    group = rows.pop("_c").to_numpy()
     # every cohort of the order has rows, met in that order once sorted
     total = rows.groupby("cohort", sort=False)["responses"].sum()
     totals = pd.DataFrame({col: NOT_APPLICABLE for col in t.columns}, index=range(len(total)))
     totals = totals.assign(cohort=total.index, school_id="Total", responses=total.to_numpy())
-    out = pd.concat([rows, totals], ignore_index=True)
-    is_total = np.r_[np.zeros(len(rows), bool), np.ones(len(total), bool)]
-    out = out.take(np.lexsort((is_total, where))).reset_index(drop=True)
+    out = _each_group_then_total(rows, group, totals)
     schools = rows[rows["school_id"] != "Total"]
     reached = schools[schools["responses"] > 0].groupby("cohort", sort=False)["school_id"]
     reached = reached.nunique()
