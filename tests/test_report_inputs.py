@@ -259,8 +259,9 @@ PEOPLE = st.sampled_from(["P1", "P2", "P3", None])
                   min_size=1, max_size=12),
 )  # fmt: skip
 def test_the_input_check_and_the_nhs_metric_agree_on_which_scores_are_another_childs(persons, rows):
-    # One rule in two homes: the report's check on the tables as read (stop or exclude) and
-    # the metric's link of a score to its referral (exclude, or raise).
+    # One rule (outcomes._internal.ids.of_another_person), asked by the report's check on the
+    # tables as read (stop, or exclude) and by the metric's link of a score to its referral
+    # (exclude, or raise): trimming and blanks must not make them part.
     ref = pd.DataFrame(
         {
             "referral_id": pd.array([f"R{i}" for i in range(len(persons))], dtype="string"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .._internal.ids import index_in, of_another_person
 from .._internal.text import did_you_mean, shown, unknown
 from .._internal.waves import check_lookalikes
 from ..errors import OutcomesError
@@ -320,8 +321,12 @@ def referral_links(
     known = _values(referrals["referral_id"])
     listed = set(known)
     ref_ids = _ids(referrals["referral_id"])
-    # a referral row without a person_id is the referrals table's own error, not its scores'
-    ref_person = _ids(referrals["person_id"]) if "person_id" in referrals.columns else None
+    # each referral's person; a duplicate referral_id is the referrals table's own error, and
+    # its first row speaks here
+    person_of = None
+    if "person_id" in referrals.columns:
+        first = (ref_ids.notna() & ~ref_ids.duplicated()).to_numpy()
+        person_of = pd.Series(_ids(referrals["person_id"])[first].array, ref_ids[first].array)
     found = {}
     for label, df in raw.items():
         if not label.startswith("responses:") or "referral_id" not in df.columns:
@@ -337,16 +342,11 @@ def referral_links(
                 for r in _values(ids[unknown_rows])[:5]
             ]
             links[UNKNOWN_REFERRAL] = (unknown_rows, problems)
-        if ref_person is not None and "person_id" in df.columns:
+        if person_of is not None and "person_id" in df.columns:
             person = _ids(df["person_id"])
-            has = ref_person.notna()
-            checked = ids.isin(set(ref_ids[has].dropna())) & person.notna()
-            pairs = pd.MultiIndex.from_arrays([ref_ids[has], ref_person[has]])
-            other = checked & ~pd.MultiIndex.from_arrays([ids, person]).isin(pairs)
+            pos = index_in(ids, person_of.index)
+            other = pd.Series(of_another_person(pos, person, person_of), df.index)
             if other.any():
-                # the referral's person as its first row gives it (a duplicate referral_id is
-                # the referrals table's own error)
-                person_of = ref_person[has].groupby(ref_ids[has], sort=False).first()
                 seen = person[other].groupby(ids[other], sort=False).value_counts(sort=False)
                 examples = "; ".join(
                     f"referral_id {shown(r, 200)} belongs to person_id {shown(person_of[r], 200)}, "
