@@ -314,7 +314,17 @@ def test_person_id_mismatch_is_a_problem():
     sc["person_id"] = sc["referral_id"].str.replace("r", "p")
     sc.loc[0, "person_id"] = "someone else"
     with pytest.warns(OutcomeMetricWarning, match="person_id differs"):
-        cyp_outcome_metric(sc, referrals().drop(index=8))
+        res = cyp_outcome_metric(sc, referrals().drop(index=8))
+    # excluded, as if the record were not there, and counted as a problem of its own
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OutcomeMetricWarning)
+        without = cyp_outcome_metric(sc.drop(index=0), referrals().drop(index=8))
+    pd.testing.assert_frame_equal(res.to_frame(), without.to_frame())
+    assert res.problems["reason"].tolist() == [
+        "person_id differs from the referral's person_id"
+    ] * (len(res.scores) - len(without.scores))
+    with pytest.raises(DataStructureError, match="person_id differs"):
+        cyp_outcome_metric(sc, referrals().drop(index=8), errors="raise")
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ import pandas as pd
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from outcomes.change.outcome_metric import cyp_outcome_metric
+from outcomes.change.outcome_metric import S_PERSON_MISMATCH, cyp_outcome_metric
 from outcomes.change.pairing import pair_waves
 
 DAY0 = pd.Timestamp("2024-01-01")
@@ -167,3 +167,26 @@ def test_outcome_metric_matches_reference(records, n_refs, discharge_day):
     t = res.to_frame().set_index("rater")
     n_any = sum(v is not None for (_, r), v in got.items() if r == "any")
     assert t.loc["any", "n_paired"] == n_any
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(RECORD, st.booleans()), min_size=1, max_size=40),
+    st.integers(1, 7),
+    st.integers(60, 200),
+)
+def test_a_score_of_another_child_counts_for_no_referral(tagged, n_refs, discharge_day):
+    # referral p<i> is child c<i>'s; a record marked True names the referral of another child
+    sc = _scores([r for r, _ in tagged], "referral_id")
+    sc["person_id"] = [f"c{r[0] + other}" for r, other in tagged]
+    refs = _referrals(n_refs, discharge_day)
+    refs["person_id"] = refs["referral_id"].str.replace("p", "c")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = cyp_outcome_metric(sc, refs)
+    got = {(r.referral_id, r.rater): r.outcome for r in res.by_referral.itertuples(index=False)}
+    theirs = np.array([other for _, other in tagged])
+    assert got == _ref_outcomes(sc[~theirs], refs)
+    known = sc["referral_id"].isin(refs["referral_id"]).to_numpy()
+    differs = res.scores.loc[res.scores["reason"] == S_PERSON_MISMATCH, "row"]
+    assert set(differs) == set(sc.index[theirs & known])

@@ -7,6 +7,8 @@ analysis, on a small cut of the demo's tables.
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 import pytest
 import yaml
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from _report_data import mini_demo, set_path
+from outcomes import cyp_outcome_metric
 from outcomes.cli import app
 from outcomes.report import ConfigError, load_config
 from outcomes.report.checks import check_names
@@ -145,6 +148,53 @@ def test_a_score_naming_a_referral_the_referrals_table_does_not_hold(mini, tmp_p
     assert note["where"].tolist() == ["responses:sdq_parent"]
     assert note["rows"].tolist() == [int((sc["referral_id"] == rid.lower()).sum())]
     assert not notes["what"].str.contains(rid.lower()).any()
+
+
+def test_a_score_naming_the_referral_of_another_child(mini, tmp_path):
+    # it was read and used: the NHS metric left it out, but the change analyses made it a
+    # series of its own ("only one record") and took it from the referral's child
+    path = mini["tables"]["responses"]["sdq_parent"]
+    sc = pd.read_csv(f"{mini['data_dir']}/{path}", dtype=str)
+    ref = pd.read_csv(f"{mini['data_dir']}/referrals.csv", dtype=str)
+    person_of = ref.set_index("referral_id")["person_id"]
+    # the first row of seven referrals, and the second of the first of them
+    twice = sc["referral_id"].duplicated(keep=False)
+    rows = sc[twice].drop_duplicates("referral_id").index[:7].tolist()
+    rows.append(sc.index[(sc["referral_id"] == sc.loc[rows[0], "referral_id"])][1])
+    stranger = ref.loc[~ref["person_id"].isin(sc["person_id"]), "person_id"].iloc[0]
+    sc.loc[rows, "person_id"] = stranger
+    sc.to_csv(tmp_path / "sdq.csv", index=False)
+    cfg = set_path(mini, "tables.responses.sdq_parent", str(tmp_path / "sdq.csv"))
+    first = sc.loc[rows[0], "referral_id"]
+    (problem,) = [p for p in _problems(cfg) if "another person_id" in p]
+    assert problem.startswith(
+        "responses:sdq_parent: 8 row(s) name the referral of another person_id (referrals "
+        f"table): referral_id {first!r} belongs to person_id {person_of[first]!r}, not "
+        f"{stranger!r} (2 row(s)); "
+    ), problem
+    assert problem.count("belongs to") == 5 and problem.endswith("; and 2 more")
+
+    # invalid_cells: flag excludes the rows from every analysis, counted in a note naming no id
+    inputs = load_inputs(load_config(set_path(cfg, "invalid_cells", "flag")))
+    acc = inputs.accounting.set_index("table").loc["responses:sdq_parent"]
+    assert (acc["rows_read"], acc["rows_used"], acc["rows_excluded"]) == (len(sc), len(sc) - 8, 8)
+    assert acc["reason"] == "score row(s) whose person_id is not that of the referral they name"
+    notes = inputs.quality.to_frame()
+    note = notes[notes["what"] == acc["reason"]]
+    assert note[["where", "rows", "action"]].values.tolist() == [
+        ["responses:sdq_parent", 8, "excluded"]
+    ]
+    ids = {stranger, *sc.loc[rows, "referral_id"], *person_of[sc.loc[rows, "referral_id"]]}
+    assert not notes.astype(str).apply(lambda c: c.str.contains("|".join(ids))).any().any()
+    for table in (inputs.scores, inputs.responses):
+        assert not table["sdq_parent"].index.isin(rows).any()
+        assert len(table["sdq_parent"]) == len(sc) - 8
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the metric meets no score of another child
+        cyp_outcome_metric(
+            list(inputs.scores.values()), inputs.tables["referrals"],
+            period_start="2025-09-01", period_end="2026-08-31",
+        )  # fmt: skip
 
 
 def test_a_responses_file_listed_under_another_instrument(mini):

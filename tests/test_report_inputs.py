@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import shutil
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,10 @@ from hypothesis import strategies as st
 import outcomes.service as service
 from _report_data import DEMO, DEMO_DATA, mini_demo, set_path
 from outcomes import cyp_outcome_metric, likert
+from outcomes.change.outcome_metric import S_NO_REFERRAL, S_PERSON_MISMATCH
+from outcomes.errors import DataStructureError
 from outcomes.report import ConfigError, Evaluation, load_config
+from outcomes.report.checks import OTHER_PERSON, UNKNOWN_REFERRAL, referral_links
 from outcomes.report.inputs import ACCOUNTING, load_inputs
 
 
@@ -243,6 +247,57 @@ def test_every_referral_row_is_used_or_excluded_with_a_reason(tmp_path_factory, 
     excluded = int(acc["rows_excluded"].sum())
     noted = inputs.quality.to_frame()
     assert noted.loc[noted["action"] == "excluded", "rows"].sum() == excluded
+
+
+PEOPLE = st.sampled_from(["P1", "P2", "P3", None])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    persons=st.lists(PEOPLE, min_size=1, max_size=4),
+    rows=st.lists(st.tuples(st.sampled_from(["R0", "R1", "R2", "R3", "R9", None]), PEOPLE),
+                  min_size=1, max_size=12),
+)  # fmt: skip
+def test_the_input_check_and_the_nhs_metric_agree_on_which_scores_are_another_childs(persons, rows):
+    # One rule (outcomes._internal.ids.of_another_person), asked by the report's check on the
+    # tables as read (stop, or exclude) and by the metric's link of a score to its referral
+    # (exclude, or raise): trimming and blanks must not make them part.
+    ref = pd.DataFrame(
+        {
+            "referral_id": pd.array([f"R{i}" for i in range(len(persons))], dtype="string"),
+            "person_id": pd.array(persons, dtype="string"),
+            "age": 12,
+            "first_contact_date": "2024-01-05",
+            "second_contact_date": "2024-01-19",
+            "discharge_date": "2024-06-30",
+        }
+    )
+    sc = pd.DataFrame(
+        {
+            "referral_id": pd.array([r for r, _ in rows], dtype="string"),
+            "person_id": pd.array([p for _, p in rows], dtype="string"),
+            "instrument": "gbo",
+            "rater": "self",
+            "date": "2024-02-01",
+            "goal_1": 1.0,
+        }
+    )
+    links = referral_links({"referrals": ref, "responses:gbo": sc}).get("responses:gbo", {})
+    none = (pd.Series(False, index=sc.index), [])
+    other, named = links.get(OTHER_PERSON, none)
+    unknown = links.get(UNKNOWN_REFERRAL, none)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = cyp_outcome_metric(sc, ref)
+    reason = res.scores.set_index("row")["reason"]
+    assert set(sc.index[other]) == set(reason.index[reason == S_PERSON_MISMATCH])
+    assert set(sc.index[unknown]) == set(reason.index[reason == S_NO_REFERRAL]) - set(
+        sc.index[sc["referral_id"].isna()]
+    )
+    assert len(named) == (1 if other.any() else 0)
+    if other.any():
+        with pytest.raises(DataStructureError, match=S_PERSON_MISMATCH):
+            cyp_outcome_metric(sc, ref, errors="raise")
 
 
 def _uk_dates(folder) -> None:

@@ -52,6 +52,30 @@ def index_in(values: pd.Series, pool: pd.Series | pd.Index | np.ndarray) -> np.n
     return np.where(pd.isna(objects), -1, pos).astype(np.int64)
 
 
+def of_another_person(pos: np.ndarray, persons: pd.Series, ref_persons: pd.Series) -> np.ndarray:
+    """Boolean array: which rows name a referral whose person_id is not theirs.
+
+    ``pos`` is each row's referral position in ``ref_persons`` (-1: none), as
+    :func:`index_in` gives it. Persons are compared as text; a missing person on either side
+    is never another's (the referral's own row, or the score's, has that problem). The NHS
+    metric and the report's input check ask this one question, so they mark the same rows.
+
+    Example:
+        >>> of_another_person(np.array([0, 0, 1, -1]), pd.Series(["a", "b", "c", "d"]),
+        ...                   pd.Series(["a", None])).tolist()
+        [False, True, False, False]
+    """
+    found = np.flatnonzero(pos >= 0)
+    expected = ref_persons.iloc[pos[found]].reset_index(drop=True)
+    given = persons.iloc[found].reset_index(drop=True)
+    wrong = (
+        expected.notna() & given.notna() & (expected.astype(str) != given.astype(str))
+    ).to_numpy()
+    out = np.zeros(len(pos), bool)
+    out[found[wrong]] = True
+    return out
+
+
 def _text(x: object) -> pa.Array | None:
     """``x`` as a pyarrow text array, or None when it holds anything but text and blanks."""
     try:

@@ -34,7 +34,7 @@ import pandas as pd
 
 from .._internal.columns import check_frame, require_columns
 from .._internal.dates import dates_or_raise, to_timestamp
-from .._internal.ids import index_in
+from .._internal.ids import index_in, of_another_person
 from .._internal.params import (
     BY,
     COUNT,
@@ -672,14 +672,7 @@ def _link(
     if "referral_id" in sc.columns:
         pos = index_in(sc["referral_id"], ref["referral_id"])
         if "person_id" in sc.columns and "person_id" in ref.columns:
-            found = np.flatnonzero(pos >= 0)
-            expected = ref["person_id"].iloc[pos[found]].reset_index(drop=True)
-            given = sc["person_id"].iloc[found].reset_index(drop=True)
-            wrong = (
-                expected.notna() & given.notna() & (expected.astype(str) != given.astype(str))
-            ).to_numpy()
-            mismatch = np.zeros(len(sc), bool)
-            mismatch[found[wrong]] = True
+            mismatch = of_another_person(pos, sc["person_id"], ref["person_id"])
             reason[mismatch[src]] = _S[S_PERSON_MISMATCH]
         rpos = pos[src]
         reason[(rpos < 0) & (reason == 0)] = _S[S_NO_REFERRAL]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .._internal.text import did_you_mean, unknown
+from .._internal.ids import index_in, of_another_person
+from .._internal.text import did_you_mean, shown, unknown
 from .._internal.waves import check_lookalikes
 from ..errors import OutcomesError
 from ..instruments import load_instrument
@@ -281,29 +282,85 @@ def _check_schools(raw: dict[str, pd.DataFrame]) -> list[str]:
     return problems
 
 
-def unknown_referrals(raw: dict[str, pd.DataFrame]) -> dict[str, tuple[int, list[str]]]:
-    """Per responses table naming referral_ids the referrals table does not hold: how many
-    rows name one, and a problem (with a suggestion) for each of the first five ids. Such a
-    score pairs with no referral; the NHS metric and the change analyses left it out unsaid."""
+#: the published words for the two ways a score row's referral_id fails its child (no id
+#: in them: the quality notes are published)
+UNKNOWN_REFERRAL = "score row(s) naming a referral_id the referrals table does not hold"
+OTHER_PERSON = "score row(s) whose person_id is not that of the referral they name"
+
+
+def _ids(col: pd.Series) -> pd.Series:
+    """An id column as trimmed text, blanks missing (the pseudonymiser trims ids alike)."""
+    txt = col.astype("string").str.strip()
+    return txt.mask(txt == "")
+
+
+def referral_links(
+    raw: dict[str, pd.DataFrame],
+) -> dict[str, dict[str, tuple[pd.Series, list[str]]]]:
+    """Per responses table, the rows whose referral_id does not lead to the child scored.
+
+    For each table with such rows: :data:`UNKNOWN_REFERRAL` or :data:`OTHER_PERSON` -> (which
+    rows, as a boolean Series on the table's index; problems naming up to five examples, for
+    the build to stop on). A score naming an unknown referral pairs with no referral: the NHS
+    metric and the change analyses left it out unsaid. A score naming another child's referral
+    would pair that referral with someone else's scores; one of its two ids is wrong, and which
+    cannot be known.
+
+    Example:
+        >>> ref = pd.DataFrame({"referral_id": ["R1", "R2"], "person_id": ["P1", "P2"]})
+        >>> sc = pd.DataFrame({"referral_id": ["R1", "R1", "r2"], "person_id": ["P1", "P2", "P2"]})
+        >>> for what, (rows, problems) in referral_links({"referrals": ref,
+        ...         "responses:sdq_parent": sc})["responses:sdq_parent"].items():
+        ...     print(rows.tolist(), problems)
+        [False, False, True] ["unknown referral_id 'r2'; did you mean 'R2'? (referrals table; 1 row(s) name it)"]
+        [False, True, False] ["1 row(s) name the referral of another person_id (referrals table): referral_id 'R1' belongs to person_id 'P1', not 'P2' (1 row(s))"]
+    """
     referrals = raw.get("referrals")
     if referrals is None or "referral_id" not in referrals.columns:
         return {}
     known = _values(referrals["referral_id"])
     listed = set(known)
+    ref_ids = _ids(referrals["referral_id"])
+    # each referral's person; a duplicate referral_id is the referrals table's own error, and
+    # its first row speaks here
+    person_of = None
+    if "person_id" in referrals.columns:
+        first = (ref_ids.notna() & ~ref_ids.duplicated()).to_numpy()
+        person_of = pd.Series(_ids(referrals["person_id"])[first].array, ref_ids[first].array)
     found = {}
     for label, df in raw.items():
         if not label.startswith("responses:") or "referral_id" not in df.columns:
             continue
-        bad = [r for r in _values(df["referral_id"]) if r not in listed]
-        if not bad:
-            continue
-        ids = df["referral_id"].dropna().astype(str).str.strip()
-        problems = [
-            f"{unknown('referral_id', r, known)} (referrals table; "
-            f"{int((ids == r).sum())} row(s) name it)"
-            for r in bad[:5]
-        ]
-        found[label] = (int(ids.isin(bad).sum()), problems)
+        links = {}
+        ids = _ids(df["referral_id"])
+        unknown_rows = ids.notna() & ~ids.isin(listed)
+        if unknown_rows.any():
+            counts = ids[unknown_rows].value_counts(sort=False)
+            problems = [
+                f"{unknown('referral_id', r, known)} (referrals table; "
+                f"{int(counts[r])} row(s) name it)"
+                for r in _values(ids[unknown_rows])[:5]
+            ]
+            links[UNKNOWN_REFERRAL] = (unknown_rows, problems)
+        if person_of is not None and "person_id" in df.columns:
+            person = _ids(df["person_id"])
+            pos = index_in(ids, person_of.index)
+            other = pd.Series(of_another_person(pos, person, person_of), df.index)
+            if other.any():
+                seen = person[other].groupby(ids[other], sort=False).value_counts(sort=False)
+                examples = "; ".join(
+                    f"referral_id {shown(r, 200)} belongs to person_id {shown(person_of[r], 200)}, "
+                    f"not {shown(p, 200)} ({int(n)} row(s))"
+                    for (r, p), n in seen.head(5).items()
+                )
+                more = f"; and {len(seen) - 5} more" if len(seen) > 5 else ""
+                problems = [
+                    f"{int(other.sum())} row(s) name the referral of another person_id "
+                    f"(referrals table): {examples}{more}"
+                ]
+                links[OTHER_PERSON] = (other, problems)
+        if links:
+            found[label] = links
     return found
 
 

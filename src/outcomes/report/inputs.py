@@ -22,7 +22,7 @@ from ..instruments.scoring import _resolve_columns, score
 from ..io import read_table
 from ..privacy import Pseudonymiser, new_key
 from ..service import ISSUE_COLUMNS, prepare_referrals
-from .checks import check_names, resolve_waves, unknown_referrals
+from .checks import OTHER_PERSON, UNKNOWN_REFERRAL, check_names, referral_links, resolve_waves
 from .config import ConfigError, EvaluationConfig
 
 #: identifier columns replaced by keyed pseudonyms before anything is analysed
@@ -334,16 +334,21 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             for inst_id in ids:
                 _instrument(inst_id, table, problems)
     problems += check_names(cfg, raw)
-    for label, (rows, named) in unknown_referrals(raw).items():
-        if run.stop:
-            problems += [f"{label}: {p}" for p in named]
-        else:
-            # the ids stay behind: the quality notes are published
-            run.quality.add(
-                "inputs", "score row(s) naming a referral_id the referrals table does not hold",
-                where=label, rows=rows, warn=False,
-                action="rows kept; they pair with no referral (invalid_cells: flag)",
-            )  # fmt: skip
+    other_person: dict[str, pd.Series] = {}  # table -> its rows naming another's referral
+    for label, links in referral_links(raw).items():
+        for what, (rows, named) in links.items():
+            if run.stop:
+                problems += [f"{label}: {p}" for p in named]
+            elif what == UNKNOWN_REFERRAL:
+                # the ids stay behind: the quality notes are published
+                run.quality.add(
+                    "inputs", what, where=label, rows=int(rows.sum()), warn=False,
+                    action="rows kept; they pair with no referral (invalid_cells: flag)",
+                )  # fmt: skip
+            else:
+                # Kept, such a row would be paired with the referral of another child and
+                # given that child's demographics; excluded, it is counted in the accounting.
+                other_person[label] = rows
 
     # One pseudonymiser for every table: the same children are in many tables, and each
     # distinct id is hashed once for the whole build.
@@ -369,6 +374,9 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             inst_id = label.split(":", 1)[1]
             if inst_id not in inputs.instruments:
                 return None
+            if label in other_person:
+                excluded[label] = {OTHER_PERSON: int(other_person[label].sum())}
+                df = df.loc[~other_person[label].to_numpy()]
             # score with errors="flag" runs exactly the checks of oc.validate and records them
             try:
                 scored = score(df, inputs.instruments[inst_id], errors="flag")
