@@ -1585,7 +1585,10 @@ def monthly_activity(
     earliest first contact, within the group, falls in the period) and ``waiting_at_end``
     (referrals not yet seen, discharged or not accepted at the end of the period, or at
     ``as_of`` for the last one). Periods run from the first referral to ``as_of`` (or the last
-    date in the table).
+    date in the table). A column counted from a date the table does not have is left out
+    (``second_contacts`` without ``second_contact_date``; ``first_contacts``,
+    ``children_first_seen`` and ``waiting_at_end`` without ``first_contact_date``;
+    ``discharges`` without ``discharge_date``), never shown as zeros.
 
     Example
     -------
@@ -1649,7 +1652,18 @@ def monthly_activity(
             "waiting_at_end": waiting,
         },
     )
-    return _attach(out, df)
+    unknown = [c for c, date in _COUNTED_BY.items() if date not in df.columns]
+    return _attach(out.drop(columns=unknown), df)
+
+
+#: monthly_activity's columns counted from a date column the referrals table may not have
+_COUNTED_BY = {
+    "first_contacts": "first_contact_date",
+    "second_contacts": "second_contact_date",
+    "discharges": "discharge_date",
+    "children_first_seen": "first_contact_date",
+    "waiting_at_end": "first_contact_date",
+}
 
 
 def _first_seen(df: pd.DataFrame, g: _Groups, first: np.ndarray, n_periods: int) -> np.ndarray:

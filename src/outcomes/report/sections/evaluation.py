@@ -42,7 +42,7 @@ from . import (
     summary,
     workforce,
 )
-from .common import EXPERIENCE, guard
+from .common import EXPERIENCE, NO_SECOND_CONTACT, guard
 
 #: section modules in release order (a module may read tables released before it; the report
 #: order is ``all_sections``); each has ``release(ev, rel)`` and ``render(rel, cfg)``
@@ -100,6 +100,15 @@ class Evaluation:
         rel.quality.extend(getattr(self.inputs, "quality", None))
         # the surveys' sections must say when every school was taken as a programme school
         rel.facts["cohorts: unknown"] = self._school_cohorts is None
+        # a programme may record first contacts only: what needs the second is left out, and
+        # each section that would show it says so (NO_SECOND_CONTACT)
+        rel.facts[NO_SECOND_CONTACT] = self.contact_stages == ("first",)
+        if rel.facts[NO_SECOND_CONTACT]:
+            rel.quality.add(
+                "referrals", "the referrals table has no second_contact_date column",
+                where="referrals", action="left out: waits to the second contact, second "
+                "contacts per month and the NHS CYP outcomes metric", warn=False,
+            )  # fmt: skip
         early = {}
         for mod in self.modules:
             with guard(rel, mod.TITLE):
@@ -291,12 +300,23 @@ class Evaluation:
         return flag.map({True: PROGRAMME, False: COMPARISON})
 
     @functools.cached_property
+    def contact_stages(self) -> tuple[str, ...]:
+        """The contacts the referrals table dates: first, and second where it has
+        ``second_contact_date`` (a programme may record first contacts only); () without
+        referrals."""
+        ref = self.referrals
+        if ref is None:
+            return ()
+        return ("first", "second") if "second_contact_date" in ref.columns else ("first",)
+
+    @functools.cached_property
     def waits(self):
         from ... import service
 
         return service.waiting_times(
             self.referrals,
             as_of=self.as_of,
+            stage=self.contact_stages,
             standard_days=self.cfg.service.standard_days,
             errors="flag",
         )

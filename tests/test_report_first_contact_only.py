@@ -1,0 +1,95 @@
+"""A programme that records first contacts only (no second_contact_date in its referrals):
+the waits to first contact are still computed and published, and every part that needs the
+second contact is left out with a note naming the missing column, never a silent blank."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+
+from _report_data import DEMO, DEMO_DATA
+from outcomes import service
+from outcomes.report import build_report
+
+MISSING = "second_contact_date"
+
+
+def _text(html: str) -> str:
+    """The report's words, without tags (a column name is set in <code>)."""
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+@pytest.fixture(scope="module")
+def first_only(tmp_path_factory):
+    """The demo report built from a copy of its data whose referrals lack the column."""
+    tmp = tmp_path_factory.mktemp("first_only")
+    data = tmp / "data"
+    shutil.copytree(DEMO_DATA, data)
+    ref = pd.read_csv(data / "referrals.csv", dtype=str, keep_default_na=False)
+    ref.drop(columns=MISSING).to_csv(data / "referrals.csv", index=False)
+    cfg = yaml.safe_load(DEMO.read_text())
+    cfg["data_dir"] = str(data)
+    out = tmp / "report"
+    html = build_report(cfg, out, progress=False).read_text(encoding="utf-8")
+    return out / "tables", html, _text(html)
+
+
+def test_waits_to_first_contact_are_published(first_only):
+    tables, _, text = first_only
+    waits = pd.read_csv(tables / "waits_overall.csv")
+    assert waits["stage"].tolist() == ["first"]
+    assert waits.loc[0, "n"] > 0
+    assert set(pd.read_csv(tables / "wait_curve.csv")["stage"]) == {"first"}
+    assert (tables / "success_waits.csv").exists()  # the scorecard's target
+    assert "Could not be computed (access" not in text
+    assert "Could not be computed (success" not in text
+    assert "Waits are measured from referral to first contact," in text
+    assert "had a first contact within" in text  # the executive summary's sentence
+    assert "Share of accepted referrals with a contact" in text  # the figure
+
+
+def test_what_needs_the_second_contact_is_left_out_saying_why(first_only):
+    tables, _, text = first_only
+    assert f"The referrals table has no {MISSING} column: waits to the second contact" in text
+    assert "The NHS England CYP outcomes metric is left out" in text
+    assert "Could not be computed (outcomes: NHS metric)" not in text
+    assert not (tables / "cyp_outcome_metric.csv").exists()
+    # the cost-benefit analysis counts the metric's children: its note says why it is missing
+    assert f"needs the referrals table's {MISSING} column, and it has none" in text
+    notes = pd.read_csv(tables / "quality_notes.csv")
+    assert notes["what"].str.contains(MISSING).any()
+
+
+def test_no_second_contacts_are_counted_as_zeros(first_only):
+    tables, _, _ = first_only
+    monthly = pd.read_csv(tables / "monthly_activity.csv")
+    assert "second_contacts" not in monthly.columns
+    assert monthly["first_contacts"].astype(str).ne("0").any()
+
+
+def test_monthly_activity_leaves_out_a_count_whose_date_is_not_recorded():
+    r = pd.DataFrame({
+        "referral_id": [1, 2], "person_id": ["a", "b"],
+        "referral_date": ["2024-01-10", "2024-01-20"],
+        "first_contact_date": ["2024-02-01", None],
+    })  # fmt: skip
+    a = service.monthly_activity(r, as_of="2024-02-15")
+    assert "second_contacts" not in a.columns
+    assert "discharges" not in a.columns
+    assert a["first_contacts"].tolist() == [0, 1]
+    both = service.monthly_activity(
+        r.assign(second_contact_date=[None, None], discharge_date=[None, None]), as_of="2024-02-15"
+    )
+    assert both["second_contacts"].tolist() == [0, 0]  # recorded, and none happened
+    assert both["discharges"].tolist() == [0, 0]
+    only_referred = service.monthly_activity(
+        r.drop(columns="first_contact_date"), as_of="2024-02-15"
+    )
+    gone = {"first_contacts", "children_first_seen", "waiting_at_end"}
+    assert not gone & set(only_referred.columns)
+    assert only_referred["received"].tolist() == [2, 0]
