@@ -1585,10 +1585,11 @@ def monthly_activity(
     earliest first contact, within the group, falls in the period) and ``waiting_at_end``
     (referrals not yet seen, discharged or not accepted at the end of the period, or at
     ``as_of`` for the last one). Periods run from the first referral to ``as_of`` (or the last
-    date in the table). A column counted from a date the table does not have is left out
-    (``second_contacts`` without ``second_contact_date``; ``first_contacts``,
-    ``children_first_seen`` and ``waiting_at_end`` without ``first_contact_date``;
-    ``discharges`` without ``discharge_date``), never shown as zeros.
+    date in the table). A count of events whose date column the table does not have is left
+    out, never shown as zeros: ``second_contacts`` without ``second_contact_date``,
+    ``first_contacts`` and ``children_first_seen`` without ``first_contact_date``,
+    ``discharges`` without ``discharge_date`` (``waiting_at_end`` stays: a referral without a
+    first contact recorded is waiting).
 
     Example
     -------
@@ -1662,7 +1663,6 @@ _COUNTED_BY = {
     "second_contacts": "second_contact_date",
     "discharges": "discharge_date",
     "children_first_seen": "first_contact_date",
-    "waiting_at_end": "first_contact_date",
 }
 
 
