@@ -21,6 +21,7 @@ from ..._internal import drawing
 from ...change import adjust_pvalues, paired_change_table
 from ...change.pairing import pair_waves
 from ...change.reliable import _reliable_change_counts, reliable_change
+from ..checks import paired_for_change
 from ..config import EvaluationConfig, load_config
 from ..inputs import Inputs, load_inputs, scored_survey
 from ..release import Release
@@ -42,7 +43,7 @@ from . import (
     summary,
     workforce,
 )
-from .common import EXPERIENCE, NO_SECOND_CONTACT, guard
+from .common import NO_SECOND_CONTACT, guard
 
 #: section modules in release order (a module may read tables released before it; the report
 #: order is ``all_sections``); each has ``release(ev, rel)`` and ``render(rel, cfg)``
@@ -328,9 +329,7 @@ class Evaluation:
         o = self.cfg.outcomes
         for inst_id, sc in self.inputs.scores.items():
             inst = self.inputs.instruments[inst_id]
-            if inst_id in EXPERIENCE or not any(
-                s.reliable_change or s.clinical_cutoff or len(s.parts) > 1 for s in inst.scales
-            ):
+            if not paired_for_change(inst_id, inst):
                 continue
             # Children can be referred more than once: a referral is the unit of pairing.
             keys = ["instrument", "rater"] + (
