@@ -61,6 +61,7 @@ def test_what_needs_the_second_contact_is_left_out_saying_why(first_only):
     assert not (tables / "cyp_outcome_metric.csv").exists()
     # the cost-benefit analysis counts the metric's children: its note says why it is missing
     assert f"needs the referrals table's {MISSING} column, and it has none" in text
+    assert "No cost per child with measurable improvement" in text
     notes = pd.read_csv(tables / "quality_notes.csv")
     assert notes["what"].str.contains(MISSING).any()
 

@@ -250,6 +250,11 @@ def render(rel: Release, cfg) -> Section:
                 f"{_money(r['ci_low'])} to {_money(r['ci_high'])}), assuming the share seen "
                 "among children with paired measures holds for every child supported."
             )
+    if po is not None and rel.facts.get(NO_SECOND_CONTACT):
+        s.text(
+            "No cost per child with measurable improvement: the NHS CYP outcomes metric needs "
+            "the referrals table's `second_contact_date` column, and it has none."
+        )
     cba = rel.get("cost_benefit")
     if cba is not None:
         r = cba.frame.iloc[0]
