@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from _report_data import DEMO, DEMO_DATA
+from _report_data import DEMO, DEMO_DATA, fitting_targets, mini_demo
 from outcomes import service
-from outcomes.report import build_report
+from outcomes.report import Evaluation, build_report
 
 MISSING = "second_contact_date"
 
@@ -93,3 +93,31 @@ def test_monthly_activity_leaves_out_a_count_whose_date_is_not_recorded():
     )
     assert not {"first_contacts", "children_first_seen"} & set(only_referred.columns)
     assert only_referred["received"].tolist() == [2, 0]
+
+
+def test_children_seen_twice_are_left_out_when_no_second_contact_can_be_known():
+    r = pd.DataFrame({
+        "referral_id": [1, 2, 3], "person_id": ["a", "b", "c"],
+        "referral_date": ["2024-01-02"] * 3,
+        "first_contact_date": ["2024-01-10", "2024-01-20", None],
+    })  # fmt: skip
+    seen = service.children_seen(r)
+    assert "children_seen_2plus" not in seen.columns
+    assert seen["children_seen_1plus"].tolist() == [2]
+    with_counts = service.children_seen(r.assign(n_contacts=[3, 1, 0]))
+    assert with_counts["children_seen_2plus"].tolist() == [1]
+    with_dates = service.children_seen(r.assign(second_contact_date=[None, "2024-01-27", None]))
+    assert with_dates["children_seen_2plus"].tolist() == [1]
+
+
+def test_the_reach_section_says_children_seen_twice_are_not_counted(tmp_path):
+    cfg = mini_demo(tmp_path)
+    ref = pd.read_csv(tmp_path / "referrals.csv", dtype=str, keep_default_na=False)
+    ref.drop(columns=[MISSING, "n_contacts"]).to_csv(tmp_path / "referrals.csv", index=False)
+    cfg["tables"] = {"referrals": "referrals.csv", "schools": "schools.csv"}
+    ev = Evaluation.from_config(fitting_targets(cfg), tmp_path / "out")
+    seen = ev.release.get("children_seen_by_school").frame
+    assert "children_seen_2plus" not in seen.columns
+    text = _text(ev.reach().to_html())
+    assert "Children seen at least twice are not counted: the referrals table has neither" in text
+    assert "seen at least once, by school" in text

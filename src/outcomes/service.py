@@ -640,8 +640,10 @@ def children_seen(
     least two contacts within one referral), counting distinct ``person_id``.
 
     Contacts per referral are ``n_contacts`` where given, and never fewer than the contact dates
-    recorded. A child referred in two groups (two schools) counts once in each group and once in
-    the ``Total`` row, so the Total can be less than the sum of the groups.
+    recorded; with neither ``n_contacts`` nor ``second_contact_date`` no second contact can be
+    known, so ``children_seen_2plus`` is left out (not shown as zeros). A child referred in
+    two groups (two schools) counts once in each group and once in the ``Total`` row, so the
+    Total can be less than the sum of the groups.
 
     Example
     -------
@@ -673,6 +675,8 @@ def children_seen(
             "children_seen_2plus": children(contacts >= 2),
         }
     )
+    if "n_contacts" not in df.columns and "second_contact_date" not in df.columns:
+        out = out.drop(columns="children_seen_2plus")
     return _attach(out, df)
 
 
