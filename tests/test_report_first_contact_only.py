@@ -104,6 +104,7 @@ def test_children_seen_twice_are_left_out_when_no_second_contact_can_be_known():
     seen = service.children_seen(r)
     assert "children_seen_2plus" not in seen.columns
     assert seen["children_seen_1plus"].tolist() == [2]
+    assert list(service.publish(seen, "children_seen").columns) == list(seen.columns)
     with_counts = service.children_seen(r.assign(n_contacts=[3, 1, 0]))
     assert with_counts["children_seen_2plus"].tolist() == [1]
     with_dates = service.children_seen(r.assign(second_contact_date=[None, "2024-01-27", None]))

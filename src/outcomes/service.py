@@ -1760,9 +1760,8 @@ def publish(
         t = t.drop(columns=["share_of_not_accepted", "share_of_received"])
         kw = dict(counts=["n"])
     elif kind == "children_seen":
-        kw = dict(
-            counts=["referrals", "children_referred", "children_seen_1plus", "children_seen_2plus"]
-        )
+        seen = ("referrals", "children_referred", "children_seen_1plus", "children_seen_2plus")
+        kw = dict(counts=[c for c in seen if c in t.columns])  # 2plus may be left out
     elif kind == "rates":
         kw = dict(
             counts=["decided", "inappropriate"], percentages={"rate": ("inappropriate", "decided")}
