@@ -4,7 +4,9 @@ A name that matches nothing (a subgroup column, an inappropriate-referral reason
 an instrument or scale, a school) would otherwise change the report silently: a misspelt reason
 halves the inappropriate rate, a misspelt subgroup drops out of the equity section, a wave that
 is not in the data removes a comparison. Each such name is a problem with a did-you-mean
-suggestion; :func:`outcomes.report.inputs.load_inputs` lists them all and stops.
+suggestion; :func:`outcomes.report.inputs.load_inputs` lists them all and stops. So is a success
+measure (``targets``) the config cannot give: its table left out, or an outcome measure that is
+not a measure of change of the responses.
 """
 
 from __future__ import annotations
