@@ -36,6 +36,25 @@ def mini_demo(folder: Path, n_referrals: int = 160, per_wave: int = 120) -> dict
         "staff_survey": "staff_survey.csv",
         "responses": {"sdq_parent": "sdq_parent.csv"},
     }
+    return fitting_targets(cfg)
+
+
+def fitting_targets(cfg: dict) -> dict:
+    """``cfg`` (changed in place) without the demo's success measures its tables cannot give:
+    the input checks refuse a target whose table is not in the config."""
+    tables = cfg.get("tables") or {}
+    responses = tables.get("responses") or {}
+    targets = cfg.get("targets") or {}
+    outcome = targets.get("outcome_improvement") or {}
+    measure = outcome.get("measure") or (cfg.get("outcomes") or {}).get("headline", "")
+    gives = {
+        "seen_within_standard": bool(tables.get("referrals")),
+        "inappropriate_rate": bool(tables.get("referrals")),
+        "staff_confidence_change": bool(tables.get("staff_survey")),
+        "experience": any(k.startswith("chi_esq") for k in responses),
+        "outcome_improvement": measure.partition(".")[0] in responses,
+    }
+    cfg["targets"] = {k: v for k, v in targets.items() if gives.get(k, True)}
     return cfg
 
 
@@ -77,4 +96,4 @@ def config_for(data, folder: Path) -> dict:
         table = getattr(data, name)
         if len(table):
             cfg[name]["waves"] = order_waves(table["wave"].dropna().unique())
-    return cfg
+    return fitting_targets(cfg)

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 import outcomes as oc
+from _report_data import fitting_targets
 from outcomes.report import ConfigError, Evaluation, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,6 +197,7 @@ def test_invalid_cells_stop_the_report_or_are_flagged(tmp_path):
     cfg["data_dir"] = str(data)
     cfg["tables"]["responses"] = {"honosca": "responses_honosca.csv"}
     cfg["outcomes"]["headline"] = "honosca.total"  # the headline must be among the responses
+    fitting_targets(cfg)
     p = tmp_path / "e.yaml"
     p.write_text(yaml.safe_dump(cfg))
     with pytest.raises(
@@ -218,6 +220,7 @@ def test_absent_sections_are_left_out_with_a_note(tmp_path):
     cfg = yaml.safe_load(DEMO.read_text())
     cfg["data_dir"] = str(ROOT / "synthetic_data" / "demo")
     cfg["tables"] = {"referrals": "referrals.csv"}
+    fitting_targets(cfg)
     ev = Evaluation.from_config(cfg, tmp_path)
     for method in ("workforce", "school_population", "experience", "outcomes"):
         html = getattr(ev, method)().to_html()
@@ -242,6 +245,7 @@ def test_switching_disclosure_off_is_explicit_and_warned(tmp_path):
     cfg = yaml.safe_load(DEMO.read_text())
     cfg["data_dir"] = str(ROOT / "synthetic_data" / "demo")
     cfg["tables"] = {"referrals": "referrals.csv"}
+    fitting_targets(cfg)
     cfg["disclosure"] = {"enabled": False}
     ev = Evaluation.from_config(cfg, tmp_path)
     html = ev.executive_summary().to_html()
@@ -301,6 +305,7 @@ def test_a_nine_referral_pilot_builds_and_publishes_no_small_number(tmp_path):
     present = set(data.referrals["not_accepted_reason"].dropna())
     demo_reasons = cfg["service"]["inappropriate_reasons"]
     cfg["service"]["inappropriate_reasons"] = [r for r in demo_reasons if r in present]
+    fitting_targets(cfg)
     html = oc.build_report(cfg, tmp_path / "out", progress=False).read_text(encoding="utf-8")
     for t in report_tables(html):
         for col in t.columns:

@@ -415,3 +415,112 @@ def test_waves_named_by_numbers(mini, tmp_path):
         assert inputs.tables[name]["wave"].tolist() == [
             str(w) for w in pd.read_csv(tmp_path / f"{name}.csv")["wave"]
         ]
+
+
+# ---------------------------------------------------------------- success measures
+TARGET_REFUSALS = [
+    # (config changes, the problem the input checks must state)
+    (
+        {"tables": {"staff_survey": "s.csv"}, "targets": {"seen_within_standard": {"share": 0.8}}},
+        "targets.seen_within_standard: needs the referrals table, and tables.referrals is not "
+        "in the config; add the table or leave the target out",
+    ),
+    (
+        {"tables": {"staff_survey": "s.csv"},
+         "targets": {"inappropriate_rate": {"reduction": 0.2,
+                                            "baseline": {"start": "2025-09-01",
+                                                         "end": "2025-11-30"}}}},
+        "targets.inappropriate_rate: needs the referrals table, and tables.referrals is not in "
+        "the config; add the table or leave the target out",
+    ),
+    (
+        {"tables": {"referrals": "r.csv"}, "targets": {"staff_confidence_change": {"change": 0.3}}},
+        "targets.staff_confidence_change: needs the staff survey, and tables.staff_survey is "
+        "not in the config; add the table or leave the target out",
+    ),
+    (
+        {"tables": {"responses": {"sdq_parent": "x.csv"}},
+         "outcomes": {"headline": "sdq_parent.emotional"},
+         "targets": {"experience": {"share": 0.8}}},
+        "targets.experience: needs a CHI-ESQ table under tables.responses (chi_esq_parent, "
+        "chi_esq_9_11, chi_esq_12_18); the config lists sdq_parent",
+    ),
+    (
+        {"tables": {"referrals": "r.csv"}, "targets": {"outcome_improvement": {"change": 1.0}}},
+        "targets.outcome_improvement: needs outcome measure responses, and tables.responses "
+        "lists none",
+    ),
+    (
+        {"tables": {"responses": {"sdq_parent": "x.csv"}},
+         "outcomes": {"headline": "sdq_parent.emotional"},
+         "targets": {"outcome_improvement": {"change": 1.0, "measure": "sdq_parent.emotonal"}}},
+        "targets.outcome_improvement.measure: unknown measure of change 'sdq_parent.emotonal'; "
+        "did you mean 'sdq_parent.emotional'? (the composite scales of the outcome measures "
+        "under tables.responses)",
+    ),
+    (  # an instrument with no responses in the config
+        {"tables": {"responses": {"sdq_parent": "x.csv"}},
+         "outcomes": {"headline": "sdq_parent.emotional"},
+         "targets": {"outcome_improvement": {"change": 1.0, "measure": "honosca.total"}}},
+        "targets.outcome_improvement.measure: unknown measure of change 'honosca.total'",
+    ),
+    (  # a measure of experience, never paired
+        {"tables": {"responses": {"sdq_parent": "x.csv", "chi_esq_parent": "e.csv"}},
+         "outcomes": {"headline": "sdq_parent.emotional"},
+         "targets": {"outcome_improvement": {"change": 1.0, "measure": "chi_esq_parent.total"}}},
+        "chi_esq_parent is an experience measure, never paired for change",
+    ),
+    (  # a single HoNOSCA scale: in the NHS metric, but no change of its own is published
+        {"tables": {"responses": {"honosca": "h.csv"}}, "outcomes": {"headline": "honosca.total"},
+         "targets": {"outcome_improvement": {"change": 1.0, "measure": "honosca.scale_1"}}},
+        "targets.outcome_improvement.measure: unknown measure of change 'honosca.scale_1'",
+    ),
+    (  # the default measure, outcomes.headline, is a scale of the data but not of change
+        {"tables": {"responses": {"honosca": "h.csv"}}, "outcomes": {"headline": "honosca.scale_1"},
+         "targets": {"outcome_improvement": {"change": 1.0}}},
+        "targets.outcome_improvement.measure: not given, and its default, outcomes.headline "
+        "'honosca.scale_1', is not a measure of change; set the measure",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("changes", "problem"), TARGET_REFUSALS)
+def test_a_target_the_config_cannot_give_is_refused_up_front(changes, problem):
+    cfg = load_config({**BASE, "staff_survey": {}, **changes})
+    problems = [p for p in check_names(cfg, {}) if p.startswith("targets.")]
+    assert len(problems) == 1 and problem in problems[0], problems
+
+
+def test_targets_the_config_can_give_pass():
+    cfg = load_config({
+        **BASE, "staff_survey": {},
+        "tables": {"referrals": "r.csv", "staff_survey": "s.csv",
+                   "responses": {"sdq_parent": "x.csv", "chi_esq_parent": "e.csv"}},
+        "outcomes": {"headline": "sdq_parent.emotional"},
+        "targets": {"seen_within_standard": {"share": 0.8},
+                    "staff_confidence_change": {"change": 0.3},
+                    "outcome_improvement": {"change": 1.0, "measure": "sdq_parent.conduct"},
+                    "experience": {"share": 0.8}},
+    })  # fmt: skip
+    assert [p for p in check_names(cfg, {}) if p.startswith("targets.")] == []
+
+
+def test_the_build_refuses_a_misspelt_outcome_target(mini):
+    cfg = set_path(mini, "targets.outcome_improvement.measure", "sdq_parent.emotonal")
+    assert any(
+        p.startswith("targets.outcome_improvement.measure: unknown measure of change")
+        and "did you mean 'sdq_parent.emotional'?" in p
+        for p in _problems(cfg)
+    )
+
+
+def test_a_share_seen_target_needs_first_contact_dates(mini, tmp_path):
+    ref = pd.read_csv(f"{mini['data_dir']}/referrals.csv")
+    ref.rename(columns={"first_contact_date": "first_contact"}).to_csv(
+        tmp_path / "r.csv", index=False
+    )
+    problems = _problems(set_path(mini, "tables.referrals", str(tmp_path / "r.csv")))
+    assert (
+        "targets.seen_within_standard: unknown column 'first_contact_date'; did you mean "
+        "'first_contact'? (columns of the referrals table; the share seen is of first contacts)"
+    ) in problems

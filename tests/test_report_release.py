@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from _report_data import config_for
+from _report_data import config_for, fitting_targets
 from outcomes._internal.quality import QualityRecord
 from outcomes.report import Evaluation
 from outcomes.report.release import MARKER, NOT_APPLICABLE, Release
@@ -175,6 +175,7 @@ def test_the_inputs_quality_record_is_shown(tmp_path):
     cfg = yaml.safe_load(DEMO.read_text())
     cfg["data_dir"] = str(ROOT / "synthetic_data" / "demo")
     cfg["tables"] = {"referrals": "referrals.csv"}
+    fitting_targets(cfg)
     ev = Evaluation.from_config(cfg, tmp_path)
     q = QualityRecord()
     q.add("referrals", "referral date after first contact", where="referrals", rows=12,
@@ -219,6 +220,7 @@ def test_all_not_accepted_counts_every_not_accepted_referral_and_says_so(tmp_pat
     cfg = yaml.safe_load(DEMO.read_text())
     cfg["data_dir"] = str(ROOT / "synthetic_data" / "demo")
     cfg["tables"] = {"referrals": "referrals.csv"}
+    fitting_targets(cfg)
     ev = Evaluation.from_config(cfg, tmp_path)
     # the config model of this branch may not accept the string yet: set it as a loaded config
     object.__setattr__(ev.cfg.service, "inappropriate_reasons", "all_not_accepted")

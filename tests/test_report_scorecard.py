@@ -191,25 +191,23 @@ def test_reach_per_100_pupils_and_before_period_kept_apart(tmp_path):
     assert rel.get("reach_overall").frame.iloc[-1]["received"] == 100
 
 
-def test_a_target_on_a_table_left_out_says_which(tmp_path):
-    # both said only "no released ..." and not that the config names no such table
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cfg = config(tmp_path, staff_confidence_change={"change": 0.3},
-                     experience={"share": 0.8})  # fmt: skip
-        rel = Evaluation.from_config(cfg, tmp_path / "out").release
-    assert rel.failures["success: staff confidence"] == [
-        "the staff survey is not in the evaluation config (tables.staff_survey)"
+def test_a_target_on_a_table_left_out_is_refused_before_the_report_runs(tmp_path):
+    # both were found while the report ran (a section failure); the input checks refuse them
+    cfg = config(tmp_path, staff_confidence_change={"change": 0.3}, experience={"share": 0.8})
+    with pytest.raises(ConfigError) as err:
+        Evaluation.from_config(cfg, tmp_path / "out")
+    assert err.value.problems == [
+        "targets.staff_confidence_change: needs the staff survey, and tables.staff_survey is "
+        "not in the config; add the table or leave the target out",
+        "targets.experience: needs a CHI-ESQ table under tables.responses (chi_esq_parent, "
+        "chi_esq_9_11, chi_esq_12_18); the config lists none",
     ]
-    assert rel.failures["success: experience"] == [
-        "no CHI-ESQ table is in the evaluation config (tables.responses: chi_esq_parent, "
-        "chi_esq_9_11, chi_esq_12_18)"
-    ]
+    assert not (tmp_path / "out").exists()
 
 
 def test_an_outcome_target_without_a_released_change_says_why_not_unknown():
     # a measure of the data with no paired children was called an "unknown outcome measure"
-    # with a did-you-mean to another; a misspelt measure still is
+    # with a did-you-mean to another
     from types import SimpleNamespace
 
     from outcomes.instruments import load_instrument
@@ -229,5 +227,4 @@ def test_an_outcome_target_without_a_released_change_says_why_not_unknown():
     )
     with pytest.raises(ValueError, match="no child has both a baseline and a follow-up score"):
         _outcome_row(ev, rel, target)
-    with pytest.raises(ValueError, match="unknown outcome measure 'sdq_parent.emotonal'"):
-        _outcome_row(ev, rel, SimpleNamespace(measure="sdq_parent.emotonal", change=1.0))
+    # (a misspelt measure never gets here: the input checks refuse it, test_report_config)

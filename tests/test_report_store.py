@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 import outcomes as oc
+from _report_data import fitting_targets
 from outcomes.report import ConfigError, Evaluation
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +32,7 @@ def _config(tmp: Path, **extra) -> dict:
     cfg["tables"]["responses"] = {"sdq_parent": "responses_sdq_parent.csv"}
     cfg["outcomes"]["headline"] = "sdq_parent.emotional"
     cfg.update(extra)
-    return cfg
+    return fitting_targets(cfg)
 
 
 @pytest.fixture(scope="module")

@@ -640,8 +640,10 @@ def children_seen(
     least two contacts within one referral), counting distinct ``person_id``.
 
     Contacts per referral are ``n_contacts`` where given, and never fewer than the contact dates
-    recorded. A child referred in two groups (two schools) counts once in each group and once in
-    the ``Total`` row, so the Total can be less than the sum of the groups.
+    recorded; with neither ``n_contacts`` nor ``second_contact_date`` no second contact can be
+    known, so ``children_seen_2plus`` is left out (not shown as zeros). A child referred in
+    two groups (two schools) counts once in each group and once in the ``Total`` row, so the
+    Total can be less than the sum of the groups.
 
     Example
     -------
@@ -673,6 +675,8 @@ def children_seen(
             "children_seen_2plus": children(contacts >= 2),
         }
     )
+    if "n_contacts" not in df.columns and "second_contact_date" not in df.columns:
+        out = out.drop(columns="children_seen_2plus")
     return _attach(out, df)
 
 
@@ -1585,7 +1589,11 @@ def monthly_activity(
     earliest first contact, within the group, falls in the period) and ``waiting_at_end``
     (referrals not yet seen, discharged or not accepted at the end of the period, or at
     ``as_of`` for the last one). Periods run from the first referral to ``as_of`` (or the last
-    date in the table).
+    date in the table). A count of events whose date column the table does not have is left
+    out, never shown as zeros: ``second_contacts`` without ``second_contact_date``,
+    ``first_contacts`` and ``children_first_seen`` without ``first_contact_date``,
+    ``discharges`` without ``discharge_date`` (``waiting_at_end`` stays: a referral without a
+    first contact recorded is waiting).
 
     Example
     -------
@@ -1649,7 +1657,17 @@ def monthly_activity(
             "waiting_at_end": waiting,
         },
     )
-    return _attach(out, df)
+    unknown = [c for c, date in _COUNTED_BY.items() if date not in df.columns]
+    return _attach(out.drop(columns=unknown), df)
+
+
+#: monthly_activity's columns counted from a date column the referrals table may not have
+_COUNTED_BY = {
+    "first_contacts": "first_contact_date",
+    "second_contacts": "second_contact_date",
+    "discharges": "discharge_date",
+    "children_first_seen": "first_contact_date",
+}
 
 
 def _first_seen(df: pd.DataFrame, g: _Groups, first: np.ndarray, n_periods: int) -> np.ndarray:
@@ -1742,9 +1760,8 @@ def publish(
         t = t.drop(columns=["share_of_not_accepted", "share_of_received"])
         kw = dict(counts=["n"])
     elif kind == "children_seen":
-        kw = dict(
-            counts=["referrals", "children_referred", "children_seen_1plus", "children_seen_2plus"]
-        )
+        seen = ("referrals", "children_referred", "children_seen_1plus", "children_seen_2plus")
+        kw = dict(counts=[c for c in seen if c in t.columns])  # 2plus may be left out
     elif kind == "rates":
         kw = dict(
             counts=["decided", "inappropriate"], percentages={"rate": ("inappropriate", "decided")}

@@ -4,10 +4,14 @@ A name that matches nothing (a subgroup column, an inappropriate-referral reason
 an instrument or scale, a school) would otherwise change the report silently: a misspelt reason
 halves the inappropriate rate, a misspelt subgroup drops out of the equity section, a wave that
 is not in the data removes a comparison. Each such name is a problem with a did-you-mean
-suggestion; :func:`outcomes.report.inputs.load_inputs` lists them all and stops.
+suggestion; :func:`outcomes.report.inputs.load_inputs` lists them all and stops. So is a success
+measure (``targets``) the config cannot give: its table left out, or an outcome measure that is
+not a measure of change of the responses.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -15,10 +19,12 @@ from .._internal.ids import index_in, of_another_person
 from .._internal.text import did_you_mean, shown, unknown
 from .._internal.waves import check_lookalikes
 from ..errors import OutcomesError
-from ..instruments import load_instrument
+from ..instruments import Instrument, load_instrument
 from ..service import _parse_accepted
 from .config import ALL_NOT_ACCEPTED, EvaluationConfig
 
+#: CHI-ESQ versions: experience measures, not outcome measures (never paired for change)
+EXPERIENCE = ("chi_esq_parent", "chi_esq_9_11", "chi_esq_12_18")
 SURVEYS = ("school_survey", "staff_survey")
 #: surveys whose waves are set by another survey's config: the primary survey is read at the
 #: school survey's waves
@@ -263,6 +269,110 @@ def _check_instruments(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> l
     return problems
 
 
+def paired_for_change(inst_id: str, inst: Instrument) -> bool:
+    """Whether the report pairs an instrument's scores (baseline and follow-up): an outcome
+    measure, not an experience one, with a reliable-change threshold, a clinical cut-off or a
+    scale of several parts."""
+    return inst_id not in EXPERIENCE and any(
+        s.reliable_change or s.clinical_cutoff or len(s.parts) > 1 for s in inst.scales
+    )
+
+
+def change_measures(instruments: Mapping[str, Instrument]) -> list[str]:
+    """``instrument.scale`` of every measure whose change the report can publish
+    (``change_by_measure``): the scales of several parts of the instruments it pairs.
+
+    Example:
+        >>> change_measures({"gad_7": load_instrument("gad_7")})
+        ['gad_7.total']
+    """
+    return [
+        f"{i}.{sc.id}"
+        for i, inst in instruments.items()
+        if paired_for_change(i, inst)
+        for sc in inst.scales
+        if len(sc.parts) > 1
+    ]
+
+
+#: the table each success measure is computed from: (config key under tables, what it is)
+TARGET_TABLES = {
+    "seen_within_standard": ("referrals", "the referrals table"),
+    "inappropriate_rate": ("referrals", "the referrals table"),
+    "staff_confidence_change": ("staff_survey", "the staff survey"),
+}
+
+
+def _check_targets(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[str]:
+    """Success measures the config's tables cannot give: a target whose table is not in the
+    config, and an outcome-improvement measure that is not a measure of change of the
+    responses (it would fail while the report runs, or leave the scorecard short)."""
+    t = cfg.targets
+    problems = []
+    for key, (table, what) in TARGET_TABLES.items():
+        if getattr(t, key) is not None and getattr(cfg.tables, table) is None:
+            problems.append(
+                f"targets.{key}: needs {what}, and tables.{table} is not in the config; add "
+                "the table or leave the target out"
+            )
+    ref = raw.get("referrals")
+    if t.seen_within_standard is not None and ref is not None:
+        if "first_contact_date" not in ref.columns:
+            problems.append(
+                "targets.seen_within_standard: "
+                + unknown("column", "first_contact_date", [str(c) for c in ref.columns])
+                + " (columns of the referrals table; the share seen is of first contacts)"
+            )
+    if t.experience is not None and not set(EXPERIENCE) & set(cfg.tables.responses):
+        listed = ", ".join(cfg.tables.responses) or "none"
+        problems.append(
+            f"targets.experience: needs a CHI-ESQ table under tables.responses "
+            f"({', '.join(EXPERIENCE)}); the config lists {listed}"
+        )
+    if t.outcome_improvement is not None:
+        problems += _check_outcome_target(cfg)
+    return problems
+
+
+def _check_outcome_target(cfg: EvaluationConfig) -> list[str]:
+    given = cfg.targets.outcome_improvement.measure
+    measure = given or cfg.outcomes.headline
+    if not cfg.tables.responses:
+        return [
+            "targets.outcome_improvement: needs outcome measure responses, and "
+            "tables.responses lists none"
+        ]
+    instruments = {}
+    for inst_id in cfg.tables.responses:
+        try:
+            instruments[inst_id] = load_instrument(inst_id)
+        except OutcomesError:
+            pass  # reported where the instrument is loaded
+    inst_id, _, scale = measure.partition(".")
+    have = change_measures(instruments)
+    if measure in have or (inst_id in cfg.tables.responses and inst_id not in instruments):
+        return []
+    why = (
+        f"; {inst_id} is an experience measure, never paired for change"
+        if inst_id in EXPERIENCE
+        else ""
+    )
+    if given:
+        return [
+            "targets.outcome_improvement.measure: "
+            + unknown("measure of change", measure, have)
+            + f" (the composite scales of the outcome measures under tables.responses){why}"
+        ]
+    known = inst_id in instruments and scale in [s.id for s in instruments[inst_id].scales]
+    if not known:
+        return []  # the headline's own check names it
+    return [
+        f"targets.outcome_improvement.measure: not given, and its default, outcomes.headline "
+        f"{measure!r}, is not a measure of change{why}; set the measure"
+        + did_you_mean(measure, have)
+    ]
+
+
 def _check_schools(raw: dict[str, pd.DataFrame]) -> list[str]:
     schools = raw.get("schools")
     if schools is None:
@@ -445,4 +555,5 @@ def check_names(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[str
     problems += _check_instruments(cfg, raw)
     problems += _check_schools(raw)
     problems += _check_costs(cfg)
+    problems += _check_targets(cfg, raw)
     return problems

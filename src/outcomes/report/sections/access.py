@@ -11,7 +11,7 @@ from ... import service
 from .. import figures
 from ..release import MARKER, Release, is_hidden, wilson
 from ..render import Section
-from .common import collect, failure_notes, guard, missing, show_tables
+from .common import NO_SECOND_CONTACT, collect, failure_notes, guard, missing, show_tables
 
 TITLE, ANCHOR = "Access", "access"
 WAIT_STATS = ["median_days", "q1_days", "q3_days", "p90_days"]
@@ -176,8 +176,16 @@ def render(rel: Release, cfg) -> Section:
     parts = ("waits", f"waits by {cfg.site_word}", "monthly activity", "inappropriate trend")
     failure_notes(s, rel, TITLE, *[f"access: {p}" for p in parts])
     std = cfg.service.standard_days
+    first_only = rel.facts.get(NO_SECOND_CONTACT)
+    if first_only:
+        s.note(
+            "The referrals table has no `second_contact_date` column: waits to the second "
+            "contact and the monthly count of second contacts are left out.",
+            kind="warning",
+        )
     s.text(
-        f"Waits are measured from referral to first and to second contact, against the "
+        f"Waits are measured from referral to "
+        f"{'first contact' if first_only else 'first and to second contact'}, against the "
         f"{std}-day standard. Referrals still waiting on {cfg.extract_date:%d %B %Y} are "
         "counted as censored waits (Kaplan-Meier), never dropped. Waits are in whole days; "
         "the share within the standard is rounded to the nearest 5 percentage points."

@@ -12,8 +12,8 @@ import pandas as pd
 from ..release import Release
 from ..render import Section
 
-#: CHI-ESQ versions: experience measures, not outcome measures (never paired for change)
-EXPERIENCE = ("chi_esq_parent", "chi_esq_9_11", "chi_esq_12_18")
+#: the release's fact: the referrals table has no second_contact_date column
+NO_SECOND_CONTACT = "referrals: no second contact"
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ from ..checks import cost_lines
 from ..labels import scale_phrase
 from ..release import MARKER, Release, is_hidden, wilson
 from ..render import Section
-from .common import failure_notes, guard, show_tables
+from .common import NO_SECOND_CONTACT, failure_notes, guard, show_tables
 
 TITLE, ANCHOR = "Costs and value", "costs"
 PARTS = ("costs: cost lines", "costs: per output", "costs: per outcome", "costs: cost-benefit")
@@ -112,19 +112,23 @@ def release(ev, rel: Release) -> None:
             _release_cba(ev, rel, total, supported)
 
 
-def _benefits(c, supported: float, shares: dict, values: dict | None = None) -> list:
+def _benefits(
+    c, supported: float, shares: dict, values: dict | None = None, absent: dict | None = None
+) -> list:
     """The benefit lines, outcome quantities estimated from released numbers; ``values``
-    overrides ``<name>.<field>`` (sensitivity analysis)."""
-    values = values or {}
+    overrides ``<name>.<field>`` (sensitivity analysis); ``absent``: why an outcome is not
+    measured at all (outcome -> reason), for the message that leaves the analysis out."""
+    values, absent = values or {}, absent or {}
     out = []
     for b in c.benefits:
         q = b.quantity
         if isinstance(q, str):
             what, k, n = shares.get(q, ("", np.nan, np.nan))
             if not (np.isfinite(k) and np.isfinite(n) and n > 0 and np.isfinite(supported)):
+                why = absent.get(q, "suppressed or not measured in this report")
                 raise ValueError(
-                    f"benefit {b.name!r} counts {q.replace('_', ' ')}, which is suppressed or "
-                    "not measured in this report: the cost-benefit analysis is left out"
+                    f"benefit {b.name!r} counts {q.replace('_', ' ')}, which is {why}: the "
+                    "cost-benefit analysis is left out"
                 )
             q = round(supported * k / n)
         fields = {f: values.get(f"{b.name}.{f}", getattr(b, f)) for f in (
@@ -151,8 +155,14 @@ def _release_cba(ev, rel: Release, total: float, supported: float) -> None:
         )  # fmt: skip
         return res.npv
 
+    absent = {}
+    if rel.facts.get(NO_SECOND_CONTACT):
+        absent["measurable_improvement"] = (
+            "not measured (the NHS CYP outcomes metric needs the referrals table's "
+            "second_contact_date column, and it has none)"
+        )
     res = economics.cost_benefit(
-        costs, _benefits(c, supported, shares), price_year=c.price_year,
+        costs, _benefits(c, supported, shares, absent=absent), price_year=c.price_year,
         price_index=c.price_index or None, rate=c.discount_rate,
         cost_optimism_bias=c.cost_optimism_bias,
     )  # fmt: skip
@@ -240,6 +250,11 @@ def render(rel: Release, cfg) -> Section:
                 f"{_money(r['ci_low'])} to {_money(r['ci_high'])}), assuming the share seen "
                 "among children with paired measures holds for every child supported."
             )
+    if po is not None and rel.facts.get(NO_SECOND_CONTACT):
+        s.text(
+            "No cost per child with measurable improvement: the NHS CYP outcomes metric needs "
+            "the referrals table's `second_contact_date` column, and it has none."
+        )
     cba = rel.get("cost_benefit")
     if cba is not None:
         r = cba.frame.iloc[0]

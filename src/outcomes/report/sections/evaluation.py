@@ -21,6 +21,7 @@ from ..._internal import drawing
 from ...change import adjust_pvalues, paired_change_table
 from ...change.pairing import pair_waves
 from ...change.reliable import _reliable_change_counts, reliable_change
+from ..checks import paired_for_change
 from ..config import EvaluationConfig, load_config
 from ..inputs import Inputs, load_inputs, scored_survey
 from ..release import Release
@@ -42,7 +43,7 @@ from . import (
     summary,
     workforce,
 )
-from .common import EXPERIENCE, guard
+from .common import NO_SECOND_CONTACT, guard
 
 #: section modules in release order (a module may read tables released before it; the report
 #: order is ``all_sections``); each has ``release(ev, rel)`` and ``render(rel, cfg)``
@@ -100,6 +101,15 @@ class Evaluation:
         rel.quality.extend(getattr(self.inputs, "quality", None))
         # the surveys' sections must say when every school was taken as a programme school
         rel.facts["cohorts: unknown"] = self._school_cohorts is None
+        # a programme may record first contacts only: what needs the second is left out, and
+        # each section that would show it says so (NO_SECOND_CONTACT)
+        rel.facts[NO_SECOND_CONTACT] = self.contact_stages == ("first",)
+        if rel.facts[NO_SECOND_CONTACT]:
+            rel.quality.add(
+                "referrals", "the referrals table has no second_contact_date column",
+                where="referrals", action="left out: waits to the second contact, second "
+                "contacts per month and the NHS CYP outcomes metric", warn=False,
+            )  # fmt: skip
         early = {}
         for mod in self.modules:
             with guard(rel, mod.TITLE):
@@ -291,12 +301,23 @@ class Evaluation:
         return flag.map({True: PROGRAMME, False: COMPARISON})
 
     @functools.cached_property
+    def contact_stages(self) -> tuple[str, ...]:
+        """The contacts the referrals table dates: first, and second where it has
+        ``second_contact_date`` (a programme may record first contacts only); () without
+        referrals."""
+        ref = self.referrals
+        if ref is None:
+            return ()
+        return ("first", "second") if "second_contact_date" in ref.columns else ("first",)
+
+    @functools.cached_property
     def waits(self):
         from ... import service
 
         return service.waiting_times(
             self.referrals,
             as_of=self.as_of,
+            stage=self.contact_stages,
             standard_days=self.cfg.service.standard_days,
             errors="flag",
         )
@@ -308,9 +329,7 @@ class Evaluation:
         o = self.cfg.outcomes
         for inst_id, sc in self.inputs.scores.items():
             inst = self.inputs.instruments[inst_id]
-            if inst_id in EXPERIENCE or not any(
-                s.reliable_change or s.clinical_cutoff or len(s.parts) > 1 for s in inst.scales
-            ):
+            if not paired_for_change(inst_id, inst):
                 continue
             # Children can be referred more than once: a referral is the unit of pairing.
             keys = ["instrument", "rater"] + (

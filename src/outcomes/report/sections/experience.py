@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from ... import esq
+from ..checks import EXPERIENCE
 from ..release import Release, save_csv
 from ..render import Section
-from .common import EXPERIENCE, failure_notes, guard, missing
+from .common import failure_notes, guard, missing
 
 TITLE, ANCHOR = "Experience", "experience"
 

@@ -9,7 +9,7 @@ from .. import figures
 from ..labels import instrument_name, scale_label
 from ..release import Release
 from ..render import Section
-from .common import collect, failure_notes, guard, missing, show_tables
+from .common import NO_SECOND_CONTACT, collect, failure_notes, guard, missing, show_tables
 
 TITLE, ANCHOR = "Outcomes", "outcomes"
 RELIABLE = ["n", "reliable_improvement", "recovered", "no_reliable_change",
@@ -68,7 +68,9 @@ def release(ev, rel: Release) -> None:
                        column_totals={"n": parts} if ok else {},
                        within={c: "n" for c in RELIABLE[1:]})  # fmt: skip
     with guard(rel, "outcomes: NHS metric"):
-        if ev.referrals is not None:
+        # the metric counts referrals with a second contact: without its date, left out
+        # (the section says why)
+        if "second" in ev.contact_stages:
             m = cyp_outcome_metric(
                 [ev.inputs.scores[i] for i in ev.pairings], ev.referrals,
                 period_start=ev.cfg.period.start.isoformat(),
@@ -151,6 +153,13 @@ def render(rel: Release, cfg) -> Section:
             + ", ".join(dict.fromkeys(instrument_name(i) for i in without))
             + " (no published NHS threshold): their change is shown above but no child is "
             "classed as reliably changed on them, and the NHS metric leaves them out."
+        )
+    if rel.facts.get(NO_SECOND_CONTACT):
+        s.note(
+            "The NHS England CYP outcomes metric is left out: it counts closed referrals with "
+            "at least two contacts, and the referrals table has no `second_contact_date` "
+            "column.",
+            kind="warning",
         )
     if rel.get("cyp_outcome_metric") is not None:
         s.text(

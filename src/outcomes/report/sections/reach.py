@@ -78,11 +78,12 @@ def release(ev, rel: Release) -> None:
             release_referral_counts(rel, t, "reach_by_source", ["source"])
     with guard(rel, "reach: children seen"):
         seen = service.children_seen(ref, by=site, **kw)
-        cols = ["referrals", "children_referred", "children_seen_1plus", "children_seen_2plus"]
+        # children seen twice: left out where no second contact can be known (render says so)
+        cols = [c for c in ("referrals", "children_referred", "children_seen_1plus",
+                            "children_seen_2plus") if c in seen.columns]  # fmt: skip
         rel.counts(
             seen[[site, *cols]], f"children_seen_by_{word}", counts=cols, totals=True,
-            within={"children_seen_1plus": "children_referred",
-                    "children_seen_2plus": "children_referred"},
+            within={c: "children_referred" for c in cols[2:]},
         )  # fmt: skip
     with guard(rel, "reach: reasons"):
         reasons = service.not_accepted_reasons(ref, **inap, **kw)
@@ -110,12 +111,21 @@ def render(rel: Release, cfg) -> Section:
                 else ""
             )
         )
+    seen = rel.get(f"children_seen_by_{cfg.site_word}")
+    twice = seen is None or "children_seen_2plus" in seen.frame.columns
+    if not twice:
+        s.note(
+            "Children seen at least twice are not counted: the referrals table has neither "
+            "`n_contacts` nor `second_contact_date`.",
+            kind="warning",
+        )
     show_tables(
         s,
         rel,
         (f"reach_by_{cfg.site_word}", f"Referrals by {cfg.site_word}"),
         (f"children_seen_by_{cfg.site_word}",
-         f"Children and young people seen at least once and at least twice, by {cfg.site_word}"),
+         f"Children and young people seen at least once{' and at least twice' if twice else ''}, "
+         f"by {cfg.site_word}"),
         ("not_accepted_reasons",
          "Referrals not accepted, by reason (inappropriate or other), with totals"),
         ("reach_by_source", "Referrals by source"),
