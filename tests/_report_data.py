@@ -96,4 +96,23 @@ def config_for(data, folder: Path) -> dict:
         table = getattr(data, name)
         if len(table):
             cfg[name]["waves"] = order_waves(table["wave"].dropna().unique())
+    _headline_present(cfg)
     return fitting_targets(cfg)
+
+
+def _headline_present(cfg: dict) -> None:
+    """A small simulated programme may have no responses to the demo's headline instrument
+    (the input checks refuse a headline with no data): lead with a measure of change of an
+    instrument it has, else any scale of one."""
+    from outcomes.instruments import load_instrument
+    from outcomes.report.checks import change_measures
+
+    present = list(cfg["tables"]["responses"])
+    headline = cfg.setdefault("outcomes", {}).get("headline", "sdq_parent.total_difficulties")
+    if not present or headline.partition(".")[0] in present:
+        return
+    instruments = {i: load_instrument(i) for i in present}
+    measures = change_measures(instruments) or [
+        f"{i}.{inst.scales[0].id}" for i, inst in instruments.items()
+    ]
+    cfg["outcomes"]["headline"] = measures[0]
