@@ -544,6 +544,24 @@ def test_the_attacks_find_the_leaks_of_unreleased_numbers():
     t = pd.DataFrame({"team": ["A", "B", "Total"], "n": [10, 10, 20],
                       "within_standard": [0.5, "*", 0.5]})  # fmt: skip
     assert attack_share_from_siblings("waits", t, 2, [0, 1])
+    # ... any share or mean weighted by a count: a school's 3 cases of 10 from the Total's
+    # prevalence (0.118 of 110) less the other school's (0.1 of 100), both to 3 decimals
+    t = pd.DataFrame({"school_id": ["A", "B", "Total"], "n": [10, 100, 110],
+                      "cases": [MARKER, 10, 15], "prevalence": [MARKER, 0.1, 0.118]})  # fmt: skip
+    assert attack_share_from_siblings("p", t, 2, [0, 1], col="prevalence", half=0.0005)
+    t = pd.DataFrame({"level": ["A", "B", "Total"], "n": [MARKER, 40, 45],
+                      "mean_change": [MARKER, -1.0, -1.2]})  # fmt: skip
+    assert attack_share_from_siblings("e", t, 2, [0, 1], col="mean_change", share=False)
+    # ... and across tables: a month's share from the overall waits less the other months'
+    R.tables = {
+        "waits_by_month": ReleasedTable("waits_by_month", pd.DataFrame(
+            {"month": ["2025-09", "2025-10"], "stage": "first", "n": [10, 10],
+             "within_standard": [0.5, MARKER]})),
+        "waits_overall": ReleasedTable("waits_overall", pd.DataFrame(
+            {"stage": ["first"], "n": [20], "within_standard": [0.5]})),
+    }  # fmt: skip
+    R.facts = {}
+    assert attack_across_tables(R())
     # a funnel drawn from the exact count (12) where the published one is 10
     R.tables = {
         "reach_by_school": ReleasedTable("reach_by_school", pd.DataFrame(

@@ -38,3 +38,18 @@ def test_nothing_is_hidden_with_disclosure_control_off():
     rel = Release(enabled=False)
     release_waits(rel, _waits(["A"], [15], [0.4]), "w", ["team", "stage"])
     assert rel.get("w").frame["within_standard"].tolist() == [0.4]
+
+
+def test_a_month_s_share_beside_the_overall_published_elsewhere_gets_a_partner():
+    """The months add up to the overall waits, a row of another table: its share less the
+    other months' gives back a hidden month's (a link, as for the counts)."""
+    rel = Release()
+    overall = _waits(["x"], [115], [0.487]).drop(columns="team")
+    release_waits(rel, overall, "waits_overall", ["stage"])
+    assert rel.get("waits_overall").frame["within_standard"].tolist() == [0.5]
+    months = _waits(["2025-09", "2025-10", "2025-11"], [15, 40, 60], [0.4, 0.5, 0.5])
+    months = months.rename(columns={"team": "month"})
+    links = [([0, 1, 2], rel.get("waits_overall"), [0])]
+    release_waits(rel, months, "waits_by_month", ["month", "stage"], links)
+    # September (6 of 15) hidden for itself; October, the smaller shown month, with it
+    assert rel.get("waits_by_month").frame["within_standard"].tolist() == [MARKER, MARKER, 0.5]
