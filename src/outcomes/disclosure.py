@@ -933,9 +933,9 @@ def apply(
                 f"weighted[{m!r}] names {wcol!r}, which is not a count column"
                 f"{did_you_mean(wcol, lay.counts)}"
             )
-        col = out_cols[m].to_numpy(dtype=object)
-        new = _weighted_partners(col, published_num[:, cpos[wcol]], row_margins, wcol, marker)
-        added = np.flatnonzero(new != col)
+        col = out_cols[m].to_numpy(dtype=object).copy()
+        added = _weighted_partners(col, published_num[:, cpos[wcol]], row_margins, wcol, marker)
+        col[added] = marker
         if len(added) and log_parts is not None:
             log_parts.append(
                 _log_frame(
@@ -944,7 +944,7 @@ def apply(
                     f"secondary: weighted by {wcol!r}, a Total row would give back a hidden value",
                 )
             )  # fmt: skip
-        out_cols[m] = pd.Series(new, index=table.index, dtype=object)
+        out_cols[m] = pd.Series(col, index=table.index, dtype=object)
     for s, ref in lay.suppress_with.items():
         hide = supp[:, cpos[ref]]
         col = table[s].to_numpy(dtype=object).copy()
@@ -974,16 +974,16 @@ def apply(
 
 def _weighted_partners(
     col: np.ndarray, weight: np.ndarray, row_margins: list, wcol: object, marker: str
-) -> np.ndarray:
-    """A weighted share or mean column with further values hidden until no hidden one
+) -> list[int]:
+    """The rows of a weighted share or mean column to hide further, so that no hidden value
     follows from its Total rows: value x weight is a cell of the count rule's margins, with
     the published weight (NaN where hidden) choosing the partner.
 
     Example:
         >>> m = [(3, np.array([0, 1, 2]), "total row 'Total'")]
         >>> _weighted_partners(np.array(["*", 0.5, 0.5, 0.49], dtype=object),
-        ...                    np.array([15.0, 40.0, 60.0, 115.0]), m, "n", "*").tolist()
-        ['*', '*', 0.5, 0.49]
+        ...                    np.array([15.0, 40.0, 60.0, 115.0]), m, "n", "*")
+        [1]
     """
     n = len(col)
     # a missing value on a row of weight 0 adds nothing to its Total: nothing to give back
@@ -995,9 +995,7 @@ def _weighted_partners(
     added = _Suppressor(a, desc, np.where(np.isnan(weight), np.inf, weight), is_margin_cell).run(
         hidden
     )
-    out = col.copy()
-    out[list(added)] = marker
-    return out
+    return sorted(added)
 
 
 def _apply_mhsds(
