@@ -685,6 +685,7 @@ def is_protected(
         "marker": TEXT,
         "rule": Options(str, set(RULES)),
         "within": COLUMN_MAP,
+        "weighted": COLUMN_MAP,
         "log": "boolean",
     }
 )
