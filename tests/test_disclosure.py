@@ -513,3 +513,65 @@ def test_column_totals_naming_a_column_that_is_not_a_count_says_which_are():
     t = pd.DataFrame({"s": ["A", "B"], "n": [20, 30], "k": [10, 12], "m": [1.5, 2.5]})
     with pytest.raises(oc.OutcomesError, match="names 'm', which is not a count column; expected"):
         disclosure.apply(t, counts=["n", "k"], keep="m", column_totals={"n": ["m"]})
+
+
+# ----------------------------------------------------------------------------- weighted shares and means
+def _hidden_sums_recoverable(t: pd.DataFrame, col: str, margins) -> list[int]:
+    """Rows whose value x weight the shown values x weights pin down (the rank test above,
+    one column: each margin is total = sum of parts)."""
+    hidden = np.array([v == STAR for v in t[col]])[:, None]
+    lines = [((tot, 0), [(i, 0) for i in parts]) for tot, parts in margins]
+    return [r for r, _ in recoverable_cells((len(t), 1), hidden, lines)]
+
+
+def test_a_weighted_share_beside_a_total_gets_a_partner():
+    # A's share is hidden (for a reason of its own); Total x n less B's and C's gives it back:
+    # B, the row with the smaller n, is hidden too
+    t = pd.DataFrame({"team": ["A", "B", "C", "Total"], "n": [15, 40, 60, 115],
+                      "share": [STAR, 0.5, 0.5, 0.49]})  # fmt: skip
+    out = disclosure.apply(t, counts=["n"], means={"share": "n"}, weighted={"share": "n"})
+    assert out["share"].tolist() == [STAR, STAR, 0.5, 0.49]
+    assert _hidden_sums_recoverable(out, "share", [(3, [0, 1, 2])]) == []
+    log = out.attrs["disclosure_log"]
+    assert log["reason"].str.contains("weighted by 'n'").sum() == 1
+    # idempotent, and no declaration, no rule (a mean hidden only with its n needs none)
+    again = disclosure.apply(out, counts=["n"], means={"share": "n"}, weighted={"share": "n"})
+    assert again["share"].tolist() == out["share"].tolist()
+    assert len(again.attrs["disclosure_log"]) == 0
+    plain = disclosure.apply(t, counts=["n"], means={"share": "n"})
+    assert plain["share"].tolist() == [STAR, 0.5, 0.5, 0.49]
+
+
+def test_a_weighted_mean_is_protected_across_sections_and_the_grand_total():
+    # two sections with Totals and a grand Total: section x's A hidden; x's Total gives it
+    # back, so B is hidden; then the grand Total less section y's shown rows is x's A + B,
+    # which is fine, and y stays as it is
+    t = pd.DataFrame({
+        "g": ["x", "x", "x", "y", "y", "y", "Total"],
+        "level": ["A", "B", "Total", "C", "D", "Total", "Total"],
+        "n": [20, 30, 50, 40, 60, 100, 150],
+        "mean": [STAR, 2.0, 2.1, 1.0, 1.5, 1.3, 1.6],
+    })  # fmt: skip
+    out = disclosure.apply(t, counts=["n"], means={"mean": "n"}, weighted={"mean": "n"},
+                           groups="g")  # fmt: skip
+    assert out["mean"].tolist() == [STAR, STAR, 2.1, 1.0, 1.5, 1.3, 1.6]
+    margins = [(2, [0, 1]), (5, [3, 4]), (6, [0, 1, 3, 4])]
+    assert _hidden_sums_recoverable(out, "mean", margins) == []
+    # a hidden section Total comes back from the grand Total less the other section's
+    t.loc[2, "mean"] = STAR
+    t.loc[0, "mean"] = 1.9
+    out = disclosure.apply(t, counts=["n"], means={"mean": "n"}, weighted={"mean": "n"},
+                           groups="g")  # fmt: skip
+    assert _hidden_sums_recoverable(out, "mean", margins) == []
+    assert (out["mean"] == STAR).sum() >= 2
+
+
+def test_a_missing_value_of_weight_zero_needs_no_partner_and_undeclared_columns_are_refused():
+    t = pd.DataFrame({"team": ["A", "B", "C", "Total"], "n": [0, 40, 60, 100],
+                      "share": [np.nan, 0.5, 0.5, 0.5]})  # fmt: skip
+    out = disclosure.apply(t, counts=["n"], means={"share": "n"}, weighted={"share": "n"})
+    assert out["share"].tolist()[1:] == [0.5, 0.5, 0.5]
+    with pytest.raises(oc.OutcomesError, match="not declared in means= or percentages="):
+        disclosure.apply(t, counts=["n"], keep=["share"], weighted={"share": "n"})
+    with pytest.raises(oc.OutcomesError, match="not a count column"):
+        disclosure.apply(t, counts=["n"], means={"share": "n"}, weighted={"share": "nn"})

@@ -50,6 +50,20 @@ IDENTITIES = {
 }
 RELIABLE_IDENTITY = ("n", ["reliable_improvement", "no_reliable_change", "reliable_deterioration"])
 WAIT_IDENTITY = ("n", ["n_seen", "n_waiting", "n_closed_unseen"])
+# Shares and means whose Total (or overall) row is its rows' values weighted by a count:
+# column: (weight, half the rounding step of the published value, a share of people?)
+WEIGHTED = {
+    "within_standard": ("n", 0.025, True),
+    "acceptance_rate": ("decided", 0.0005, True),
+    "inappropriate_rate": ("decided", 0.0005, True),
+    "prevalence": ("n", 0.0005, True),
+    "prop_agree": ("n", 0.0005, True),
+    "prop_certainly_true": ("n", 0.0005, True),
+    "prop_paired": ("n_referrals", 0.0005, True),
+    "prop_improvement": ("n_paired", 0.0005, True),
+    "prop_deterioration": ("n_paired", 0.0005, True),
+    "mean_change": ("n", 0.05, False),
+}
 PROPORTIONS = {
     "acceptance_rate": ("accepted", "decided"),
     "inappropriate_rate": ("inappropriate", "decided"),
@@ -129,8 +143,11 @@ def attack_total_minus_siblings(rel) -> list[str]:
                 vals = f.iloc[sib][c].tolist()
                 if exactly_one_hidden(vals):
                     leaks.append(f"{name}: column {c!r}, total row {tot}: one hidden sibling")
-            if {"within_standard", "n"} <= set(f.columns):
-                leaks += attack_share_from_siblings(name, f, tot, sib)
+            for col, (weight, half, share) in WEIGHTED.items():
+                if {col, weight} <= set(f.columns):
+                    leaks += attack_share_from_siblings(
+                        name, f, tot, sib, col=col, weight=weight, half=half, share=share
+                    )
         ids = dict(IDENTITIES)
         if name == "reliable_change":
             ids[RELIABLE_IDENTITY[0]] = RELIABLE_IDENTITY[1]
@@ -146,34 +163,47 @@ def attack_total_minus_siblings(rel) -> list[str]:
     return leaks
 
 
-def attack_share_from_siblings(name: str, f: pd.DataFrame, tot: int, sib, threshold: int = 7):
-    """Total minus siblings for shares within the standard: the children a hidden sibling saw
-    in time are the Total's (share x n) less the other siblings' (share x n), each share
-    known to 0.025 and each n to 2 (rounded to 5); a leak where every whole number in that
-    range (and in 0..n) is 1-7 (with no censoring the shares are exact ratios)."""
-    s, n = f["within_standard"], f["n"]
+def attack_share_from_siblings(
+    name: str, f: pd.DataFrame, tot: int, sib, threshold: int = 7, *, col: str = "within_standard",
+    weight: str = "n", half: float = 0.025, share: bool = True,
+) -> list[str]:  # fmt: skip
+    """Total minus siblings for a share or mean whose Total is its rows' weighted by
+    ``weight`` (WEIGHTED): the hidden sibling's share x n (the children it saw in time, its
+    cases, its sum of scores) is the Total's less the other siblings', each value known to
+    ``half`` and each n to 2 (rounded to 5). A share leaks where every whole number in that
+    range (and in 0..n) is 1-7, or every number not in it is (with no censoring the shares
+    are exact ratios); a mean leaks whenever it is the only hidden one (attack_mean_times_n)."""
+    s, n = f[col], f[weight]
     hidden = [j for j in sib if is_hidden(s.iloc[j])]
     if len(hidden) != 1 or is_hidden(s.iloc[tot]) or is_hidden(n.iloc[tot]):
         return []
     others = [j for j in sib if j != hidden[0]]
     if any(is_hidden(n.iloc[j]) for j in others):
         return []
+    if not share:
+        return [f"{name} row {hidden[0]}: {col} = (Total's x {weight} - the others') / {weight}"]
 
     def span(j: int) -> tuple[float, float]:  # share x n over the rounding box
         v, m = num(s.iloc[j]), num(n.iloc[j])
         m_lo, m_hi = max(m - 2, 0), m + 2
-        return max(v - 0.025, 0) * m_lo, min(v + 0.025, 1) * m_hi
+        return max(v - half, 0) * m_lo, min(v + half, 1) * m_hi
 
     t_lo, t_hi = span(tot)
     o_lo = sum(span(j)[0] for j in others)
     o_hi = sum(span(j)[1] for j in others)
-    lo, hi = max(np.ceil(t_lo - o_hi), 0), np.floor(t_hi - o_lo)
+    lo, hi = max(np.ceil(t_lo - o_hi - 1e-9), 0), np.floor(t_hi - o_lo + 1e-9)
     n_h = n.iloc[hidden[0]]
     if not is_hidden(n_h):
         hi = min(hi, num(n_h) + 2)
+    leaks = []
     if lo <= hi and 1 <= lo and hi <= threshold:
-        return [f"{name} row {hidden[0]}: share within the standard gives {lo:.0f}-{hi:.0f}"]
-    return []
+        leaks.append(f"{name} row {hidden[0]}: {col} gives {lo:.0f}-{hi:.0f} within it")
+    if not is_hidden(n_h) and lo <= hi:
+        # those not in it: n less the range, n known to 2
+        r_lo, r_hi = max(num(n_h) - 2 - hi, 0), num(n_h) + 2 - lo
+        if 1 <= r_lo and r_hi <= threshold:
+            leaks.append(f"{name} row {hidden[0]}: {col} gives {r_lo:.0f}-{r_hi:.0f} beyond it")
+    return leaks
 
 
 def attack_across_tables(rel) -> list[str]:
@@ -194,6 +224,18 @@ def attack_across_tables(rel) -> list[str]:
                     continue
                 if exactly_one_hidden(f.loc[~tot, c].tolist()):
                     leaks.append(f"{name}: reach_overall's {c} minus the shown siblings")
+    # the months of the waits chart add up to the overall waits (first contact): its row is
+    # their Total, published in another table
+    months, overall = rel.get("waits_by_month"), rel.get("waits_overall")
+    if months is not None and overall is not None:
+        first = overall.frame[overall.frame["stage"] == "first"]
+        f = pd.concat([months.frame, first], ignore_index=True)
+        for col, (weight, half, share) in WEIGHTED.items():
+            if {col, weight} <= set(f.columns) and len(first) == 1:
+                leaks += attack_share_from_siblings(
+                    "waits_by_month with waits_overall", f, len(f) - 1, range(len(f) - 1),
+                    col=col, weight=weight, half=half, share=share,
+                )  # fmt: skip
     eq, ch = rel.get("equity_outcomes"), rel.get("change_by_measure")
     head = rel.facts.get("equity: headline")
     row = ch.row(instrument=head[0], scale=head[1]) if eq is not None and ch else None
@@ -502,6 +544,24 @@ def test_the_attacks_find_the_leaks_of_unreleased_numbers():
     t = pd.DataFrame({"team": ["A", "B", "Total"], "n": [10, 10, 20],
                       "within_standard": [0.5, "*", 0.5]})  # fmt: skip
     assert attack_share_from_siblings("waits", t, 2, [0, 1])
+    # ... any share or mean weighted by a count: a school's 3 cases of 10 from the Total's
+    # prevalence (0.118 of 110) less the other school's (0.1 of 100), both to 3 decimals
+    t = pd.DataFrame({"school_id": ["A", "B", "Total"], "n": [10, 100, 110],
+                      "cases": [MARKER, 10, 15], "prevalence": [MARKER, 0.1, 0.118]})  # fmt: skip
+    assert attack_share_from_siblings("p", t, 2, [0, 1], col="prevalence", half=0.0005)
+    t = pd.DataFrame({"level": ["A", "B", "Total"], "n": [MARKER, 40, 45],
+                      "mean_change": [MARKER, -1.0, -1.2]})  # fmt: skip
+    assert attack_share_from_siblings("e", t, 2, [0, 1], col="mean_change", share=False)
+    # ... and across tables: a month's share from the overall waits less the other months'
+    R.tables = {
+        "waits_by_month": ReleasedTable("waits_by_month", pd.DataFrame(
+            {"month": ["2025-09", "2025-10"], "stage": "first", "n": [10, 10],
+             "within_standard": [0.5, MARKER]})),
+        "waits_overall": ReleasedTable("waits_overall", pd.DataFrame(
+            {"stage": ["first"], "n": [20], "within_standard": [0.5]})),
+    }  # fmt: skip
+    R.facts = {}
+    assert attack_across_tables(R())
     # a funnel drawn from the exact count (12) where the published one is 10
     R.tables = {
         "reach_by_school": ReleasedTable("reach_by_school", pd.DataFrame(

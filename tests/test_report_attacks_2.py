@@ -182,6 +182,26 @@ def attack_teams(rel: Release, serves: dict[str, list[str]], site: str = "school
     return sys_.recovered()
 
 
+def attack_team_shares(rel: Release, serves: dict[str, list[str]], site: str = "school_id"):
+    """A team's share within the waiting standard is its schools' weighted by their n: shown
+    beside its schools with exactly one of theirs hidden (the others and their n shown), it
+    gives that one back by difference (within the rounding)."""
+    by_site, by_team = rel.get("waits_by_school"), rel.get("waits_by_team")
+    if by_site is None or by_team is None:
+        return []
+    fs, ft = by_site.frame, by_team.frame
+    leaks = []
+    for team, schools in serves.items():
+        for t in rows_of(ft, "team", [team]):
+            rows = rows_of(fs, site, schools)
+            hidden = [i for i in rows if is_hidden(fs.iloc[i]["within_standard"])]
+            others = [i for i in rows if i not in hidden]
+            shown = not is_hidden(ft.iloc[t]["within_standard"])
+            if shown and len(hidden) == 1 and not any(is_hidden(fs.iloc[i]["n"]) for i in others):
+                leaks.append(f"waits_by_team {team}: its share less its schools' gives one back")
+    return leaks
+
+
 def attack_months(rel: Release, months_in_baseline: list[str]):
     """The scorecard's baseline and now as sums of the monthly table's months."""
     sys_ = System()
@@ -216,6 +236,21 @@ def test_the_intruder_recovers_a_school_from_its_team():
     assert set(sys_.recovered()) == {("s", 0, "n"), ("s", 1, "n")}
 
 
+def test_the_intruder_recovers_a_school_s_share_from_its_team():
+    def waits(labels, share):
+        return ReleasedTable("w", pd.DataFrame({"school_id": labels, "team": labels, "n": 20,
+                                                "within_standard": share}))  # fmt: skip
+
+    class R:
+        tables = {"waits_by_school": waits(["A", "B"], [MARKER, 0.5]),
+                  "waits_by_team": waits(["T"], [0.5])}  # fmt: skip
+
+        def get(self, name):
+            return self.tables.get(name)
+
+    assert attack_team_shares(R(), {"T": ["A", "B"]})
+
+
 def test_the_intruder_recovers_a_month_from_the_baseline():
     """October's 3 is hidden with April's 20 (the year's Total protects it), but the baseline
     (September to November) is published: October = 35 - 10 - 22."""
@@ -248,6 +283,7 @@ def test_a_team_does_not_give_away_its_small_school(seed, tmp_path):
         assert row is not None and row[n] == MARKER, name  # the crafted small school
     assert rel.get("reach_by_team").row(team=crafted["team"]) is not None
     assert attack_teams(rel, crafted["serves"]) == []
+    assert attack_team_shares(rel, crafted["serves"]) == []
     # and the attacks of tests/test_report_attacks.py, on every table and the summary
     from test_report_attacks import all_attacks
 
@@ -262,6 +298,7 @@ def test_the_example_teams_and_schools_leak_nothing(config, tmp_path):
     ref = ev.referrals.dropna(subset=["team"])
     serves = {t: sorted(set(g["school_id"])) for t, g in ref.groupby("team")}
     assert attack_teams(ev.release, serves) == []
+    assert attack_team_shares(ev.release, serves) == []
 
 
 def crafted_demo(tmp: Path, month: str = "2025-10", keep: int = 3) -> Evaluation:
@@ -533,6 +570,7 @@ def test_small_pilots_leak_nothing_across_linked_tables(seed, tmp_path):
     serves = {t: sorted(set(g["school_id"])) for t, g in ref.groupby("team")}
     assert len(serves) == 2 and all(len(s) == 2 for s in serves.values())
     assert attack_teams(rel, serves) == []
+    assert attack_team_shares(rel, serves) == []
     assert attack_waits_by_month(rel) == []
 
 

@@ -38,3 +38,36 @@ def test_nothing_is_hidden_with_disclosure_control_off():
     rel = Release(enabled=False)
     release_waits(rel, _waits(["A"], [15], [0.4]), "w", ["team", "stage"])
     assert rel.get("w").frame["within_standard"].tolist() == [0.4]
+
+
+def test_a_month_s_share_beside_the_overall_published_elsewhere_gets_a_partner():
+    """The months add up to the overall waits, a row of another table: its share less the
+    other months' gives back a hidden month's (a link, as for the counts)."""
+    rel = Release()
+    overall = _waits(["x"], [115], [0.487]).drop(columns="team")
+    release_waits(rel, overall, "waits_overall", ["stage"])
+    assert rel.get("waits_overall").frame["within_standard"].tolist() == [0.5]
+    months = _waits(["2025-09", "2025-10", "2025-11"], [15, 40, 60], [0.4, 0.5, 0.5])
+    months = months.rename(columns={"team": "month"})
+    links = [([0, 1, 2], rel.get("waits_overall"), [0])]
+    release_waits(rel, months, "waits_by_month", ["month", "stage"], links)
+    # September (6 of 15) hidden for itself; October, the smaller shown month, with it
+    assert rel.get("waits_by_month").frame["within_standard"].tolist() == [MARKER, MARKER, 0.5]
+
+
+def test_a_team_s_share_beside_its_schools_published_elsewhere_is_hidden():
+    """A team serving schools A and B: its share is theirs weighted by n, so with A's
+    hidden and B's shown, the team's share would give A's back (a link, as for counts)."""
+    rel = Release()
+    schools = _waits(["A", "B", "C", "D", "Total"], [15, 40, 60, 20, 135],
+                     [0.4, 0.5, 0.5, 0.5, 0.489]).rename(columns={"team": "school_id"})  # fmt: skip
+    release_waits(rel, schools, "waits_by_school", ["school_id", "stage"])
+    by_school = rel.get("waits_by_school")
+    # A hidden for itself, D (the smallest other n) beside the Total
+    assert by_school.frame["within_standard"].tolist() == [MARKER, 0.5, 0.5, MARKER, 0.5]
+    teams = _waits(["T1", "T2", "Total"], [55, 80, 135], [0.473, 0.5, 0.489])
+    links = [([0], by_school, [0, 1]), ([1], by_school, [2, 3]), ([2], by_school, [4])]
+    release_waits(rel, teams, "waits_by_team", ["team", "stage"], links)
+    got = rel.get("waits_by_team").frame["within_standard"].tolist()
+    # T1 less B gives A: T1 hidden, and then T2 beside the team Total
+    assert got[0] == MARKER and got.count(MARKER) >= 2

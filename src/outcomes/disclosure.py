@@ -685,6 +685,7 @@ def is_protected(
         "marker": TEXT,
         "rule": Options(str, set(RULES)),
         "within": COLUMN_MAP,
+        "weighted": COLUMN_MAP,
         "log": "boolean",
     }
 )
@@ -706,6 +707,7 @@ def apply(
     marker: str = MARKER,
     rule: str = "default",
     within: Mapping[str, str] | None = None,
+    weighted: Mapping[str, str] | None = None,
     log: bool = True,
 ) -> pd.DataFrame:
     """Apply the small-numbers rule, with secondary suppression, to a table for publication.
@@ -755,6 +757,16 @@ def apply(
         ``{count_column: n_column}``: counts within a group (cases among n). A count whose
         group's n is suppressed is suppressed too (even 0 or a large count: "none of them" is
         information about every member), before secondary suppression protects it.
+    weighted
+        ``{column: weight_count_column}``: a share or mean (declared in ``percentages=`` or
+        ``means=``) whose Total row is its rows' values weighted by the count column (a share
+        within the waiting standard by the referrals, a mean change by the children paired).
+        Value x weight adds up like a count, so a hidden value beside a shown Total and shown
+        siblings comes back by difference: secondary suppression is run on these sums over
+        the same Total rows (a hidden value stays hidden; more are hidden, the row with the
+        smallest published weight first, until none is determined). A value hidden only
+        with its n is protected already by the n's secondary suppression; the rule matters
+        for values hidden for reasons of their own (a marker in the input).
     log
         False: no audit log is made (``attrs`` has no ``disclosure_log``), for a caller that
         publishes the table and keeps no log; the table is the same.
@@ -912,6 +924,28 @@ def apply(
             f"statistic hidden: its n ({ncol!r}) is suppressed",
         )
         out_cols[m] = pd.Series(col, index=table.index, dtype=object)
+    for m, wcol in (weighted or {}).items():
+        if m not in out_cols or m not in set(lay.means) | set(lay.percentages):
+            raise OutcomesError(
+                f"weighted= names {m!r}, which is not declared in means= or percentages="
+            )
+        if wcol not in cpos:
+            raise OutcomesError(
+                f"weighted[{m!r}] names {wcol!r}, which is not a count column"
+                f"{did_you_mean(wcol, lay.counts)}"
+            )
+        col = out_cols[m].to_numpy(dtype=object).copy()
+        added = _weighted_partners(col, published_num[:, cpos[wcol]], row_margins, wcol, marker)
+        col[added] = marker
+        if len(added) and log_parts is not None:
+            log_parts.append(
+                _log_frame(
+                    table.index.to_numpy(dtype=object)[added], m,
+                    table[m].to_numpy(dtype=object)[added], marker,
+                    f"secondary: weighted by {wcol!r}, a Total row would give back a hidden value",
+                )
+            )  # fmt: skip
+        out_cols[m] = pd.Series(col, index=table.index, dtype=object)
     for s, ref in lay.suppress_with.items():
         hide = supp[:, cpos[ref]]
         col = table[s].to_numpy(dtype=object).copy()
@@ -937,6 +971,32 @@ def apply(
         "already_suppressed": int(starred.sum()),
     }
     return out
+
+
+def _weighted_partners(
+    col: np.ndarray, weight: np.ndarray, row_margins: list, wcol: object, marker: str
+) -> list[int]:
+    """The rows of a weighted share or mean column to hide further, so that no hidden value
+    follows from its Total rows: value x weight is a cell of the count rule's margins, with
+    the published weight (NaN where hidden) choosing the partner.
+
+    Example:
+        >>> m = [(3, np.array([0, 1, 2]), "total row 'Total'")]
+        >>> _weighted_partners(np.array(["*", 0.5, 0.5, 0.49], dtype=object),
+        ...                    np.array([15.0, 40.0, 60.0, 115.0]), m, "n", "*")
+        [1]
+    """
+    n = len(col)
+    # a missing value on a row of weight 0 adds nothing to its Total: nothing to give back
+    missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in col])
+    hidden = np.array([isinstance(v, str) and v == marker for v in col])
+    hidden |= missing & ~(weight == 0)
+    a, desc, is_margin_cell = _constraints(n, [wcol], row_margins, {})
+    # a hidden weight last: its row's value x weight is unknown anyway
+    added = _Suppressor(a, desc, np.where(np.isnan(weight), np.inf, weight), is_margin_cell).run(
+        hidden
+    )
+    return sorted(added)
 
 
 def _apply_mhsds(

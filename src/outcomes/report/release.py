@@ -213,6 +213,7 @@ class Release:
         column_totals: Mapping[str, Sequence[str]] | None = None,
         keep: Sequence[str] = (),
         within: Mapping[str, str] | None = None,
+        weighted: Mapping[str, str] | None = None,
         totals: bool = False,
         store: bool = True,
     ) -> ReleasedTable:
@@ -220,7 +221,9 @@ class Release:
         and ``column_totals``), proportions from released counts, statistics over n people
         (``means={column: (n_column, decimals)}``) hidden with their n and rounded, and counts
         within a group (``within={count: n_column}``) hidden with the group's n. Rows labelled
-        Total are margins only with ``totals=True`` or ``groups``."""
+        Total are margins only with ``totals=True`` or ``groups``. ``weighted={column:
+        count_column}``: a share or mean whose Total is its rows' weighted by the count, given
+        secondary suppression of its own (``disclosure.apply``'s ``weighted=``)."""
         # a new frame (reset_index's, a view under copy-on-write: nothing below writes into
         # the caller's table), without the caller's attrs
         t = table.reset_index(drop=True)
@@ -250,6 +253,7 @@ class Release:
                 column_totals=dict(column_totals) if column_totals is not None else {},
                 keep=list(keep),
                 within=dict(within or {}),
+                weighted=dict(weighted or {}),
                 percent_scale=1.0,
                 decimals=3,
                 log=False,  # the release keeps the published table only
@@ -285,7 +289,10 @@ class Release:
         two share. The table's own totals cannot see such an equation, so an intruder could
         use it: while a link holds exactly one hidden cell, the smallest shown cell of its
         ``rows`` (or else of its parts in this table) is hidden too and the table is released
-        again (its own totals then protect that cell in turn). Without links: :meth:`counts`."""
+        again (its own totals then protect that cell in turn). A ``weighted`` share or mean
+        column is linked too (its value x weight adds up as a count does), its partner the
+        row of the smallest shown weight. Without links: :meth:`counts`."""
+        weights = dict(kw.get("weighted") or {})
         forced: set[tuple[int, str]] = set()
         t = table.reset_index(drop=True)
         while True:
@@ -306,19 +313,21 @@ class Release:
                     theirs = read.get(id(other))
                     if theirs is None:
                         theirs = read[id(other)] = _Cells(other._frame)
-                for c in counts:
+                for c in [*counts, *weights]:
                     if c not in theirs.columns:
                         continue
                     cells = [ours.at(i, c) for i in rows] + [theirs.at(j, c) for j in other_rows]
                     if sum(is_hidden(v) for v in cells) != 1:
                         continue
-                    # the sum's smallest non-zero shown cell (a zero hides nothing); of the
-                    # parts only when they are this table's and the sum's cells are all hidden
+                    # the sum's smallest non-zero shown cell (a zero hides nothing), by its
+                    # weight for a weighted column; of the parts only when they are this
+                    # table's and the sum's cells are all hidden
+                    size = weights.get(c, c)
                     for mine in (rows, other_rows if other is None else ()):
-                        shown = [(float(ours.at(i, c)) == 0, float(ours.at(i, c)), i)
+                        shown = [(_sort_value(ours.at(i, size)), i)
                                  for i in mine if not is_hidden(ours.at(i, c))]  # fmt: skip
                         if shown:
-                            new.add((min(shown)[2], c))
+                            new.add((min(shown, key=lambda s: (s[0] == 0, *s))[1], c))
                             break
             if not new - forced:
                 break
@@ -441,6 +450,11 @@ class Release:
             return str(max(r, int(np.ceil((self.threshold + 1) / self.base) * self.base)))
 
         return re.sub(r"(?<![\w.\-/:])\d+(?![\w.\-/:])", safe, text)
+
+
+def _sort_value(v: object) -> float:
+    """A released number as a float; infinity where it is hidden (it sorts last)."""
+    return np.inf if is_hidden(v) else float(v)
 
 
 class _Cells:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ... import service
 from .. import figures
-from ..release import MARKER, Release, is_hidden, wilson
+from ..release import MARKER, Release, wilson
 from ..render import Section
 from .common import NO_SECOND_CONTACT, collect, failure_notes, guard, missing, show_tables
 
@@ -40,40 +40,15 @@ def release_waits(
     # seen in time: hidden where that is a small number (it is not a ratio of released counts)
     rounded[rel.few_behind(share, t["n"], t["n_seen"])] = MARKER
     t["within_standard"] = rounded
-    # a breakdown with Total rows (by school, by team): the Total is a margin per stage
+    # a breakdown with Total rows (by school, by team): the Total is a margin per stage, and
+    # its share is its rows' weighted by their n (a hidden one would come back by difference)
     margins = labels[0] != "stage" and (t[labels[0]] == "Total").any()
-    kw = dict(
-        counts=counts, column_totals=totals, keep=["standard_days"], links=links,
+    rel.counts_linked(
+        t, name, counts=counts, column_totals=totals, keep=["standard_days"], links=links,
         means={**{c: ("n_seen", 0) for c in WAIT_STATS}, "within_standard": ("n_seen", 2)},
         within={c: "n" for c in counts[1:]}, groups="stage" if margins else None,
+        weighted={"within_standard": "n"},
     )  # fmt: skip
-    pub = rel.counts_linked(t, name, **kw)
-    if margins and rel.enabled:
-        # A Total's share is its rows' shares weighted by their n, so one hidden share beside
-        # a shown Total comes back by difference: the shown share of the stage's row with the
-        # fewest children is hidden too, and the table released again
-        partner = _share_partners(pub.frame, labels[0])
-        if partner:
-            t.iloc[partner, t.columns.get_loc("within_standard")] = MARKER
-            rel.counts_linked(t, name, **kw)
-
-
-def _share_partners(f: pd.DataFrame, label: str) -> list[int]:
-    """Per stage with a shown Total share and exactly one hidden share among its rows: the
-    row of the smallest shown n among those with a shown share (by position)."""
-    out = []
-    hidden = f["within_standard"].map(is_hidden).to_numpy()
-    n = f["n"].map(lambda v: np.inf if is_hidden(v) else float(v)).to_numpy()
-    is_total = (f[label] == "Total").to_numpy()
-    for _, rows in f.groupby("stage", sort=False).indices.items():
-        tot = [i for i in rows if is_total[i]]
-        sib = [i for i in rows if not is_total[i]]
-        if len(tot) != 1 or hidden[tot[0]] or sum(hidden[i] for i in sib) != 1:
-            continue
-        shown = [(n[i], i) for i in sib if not hidden[i]]
-        if shown:
-            out.append(min(shown)[1])
-    return out
 
 
 def wait_steps(curve: pd.DataFrame, min_events: int, width: int = 7) -> pd.DataFrame:

@@ -54,7 +54,7 @@ def release(ev, rel: Release) -> None:
             rel.counts(
                 pd.DataFrame(rows), "equity_outcomes", counts=["n", "reliable_improvement"],
                 means={"mean_change": ("n", ev.decimals_for(inst_id, scale))}, groups="group",
-                within={"reliable_improvement": "n"},
+                within={"reliable_improvement": "n"}, weighted={"mean_change": "n"},
             )  # fmt: skip
 
 

@@ -173,7 +173,7 @@ def release_outcomes(ev, rel: Release) -> None:
         rel.counts_linked(
             t, "outcomes_by_site", counts=["n", "reliable_improvement"], links=links,
             means={"mean_change": ("n", ev.decimals_for(inst_id, scale))}, groups="group",
-            within={"reliable_improvement": "n"},
+            within={"reliable_improvement": "n"}, weighted={"mean_change": "n"},
         )  # fmt: skip
 
 
