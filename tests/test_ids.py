@@ -49,23 +49,25 @@ def test_index_in_matches_python_list_index(values, pool, text):
 
 
 @given(
-    rows=st.lists(st.tuples(st.integers(-1, 3), CELL), max_size=30),
-    ref_persons=st.lists(st.one_of(CELL, st.sampled_from([1.0, 2.0])), min_size=4, max_size=4),
+    rows=st.lists(st.tuples(st.integers(-1, 3), st.one_of(CELL, st.just(pd.NA))), max_size=30),
+    ref_persons=st.lists(
+        st.one_of(CELL, st.sampled_from([1.0, 2.0, np.nan])), min_size=4, max_size=4
+    ),
     text=st.booleans(),
 )
 def test_of_another_person_compares_as_index_in(rows, ref_persons, text):
     # a row names referral pos (-1: none) with a person; it is another's when both persons
     # are there and index_in would not find the row's person among the referral's
     if text:
-        rows = [(r, p if p is None else str(p)) for r, p in rows]
-        ref_persons = [p if p is None else str(p) for p in ref_persons]
+        rows = [(r, p if pd.isna(p) else str(p)) for r, p in rows]
+        ref_persons = [p if pd.isna(p) else str(p) for p in ref_persons]
     pos = np.array([r for r, _ in rows], dtype=np.int64)
     persons = pd.Series([p for _, p in rows], dtype=object)
     refs = pd.Series(ref_persons, dtype=object)
     want = [
         r >= 0
-        and p is not None
-        and refs[r] is not None
+        and not pd.isna(p)
+        and not pd.isna(refs[r])
         and index_in(pd.Series([p], dtype=object), pd.Series([refs[r]], dtype=object))[0] < 0
         for r, p in rows
     ]

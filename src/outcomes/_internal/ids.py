@@ -73,12 +73,20 @@ def of_another_person(pos: np.ndarray, persons: pd.Series, ref_persons: pd.Serie
         [False, True, True]
     """
     found = np.flatnonzero(pos >= 0)
-    # each side's position among the referrals' distinct persons: equal positions are equal
-    # persons under index_in's own equality (one hash lookup per side, no text per row)
-    pool = ref_persons.dropna().drop_duplicates()
-    expected = index_in(ref_persons, pool)[pos[found]]
+    expected = ref_persons.iloc[pos[found]]
     given = persons.iloc[found]
-    wrong = (expected >= 0) & given.notna().to_numpy() & (index_in(given, pool) != expected)
+    both = expected.notna().to_numpy() & given.notna().to_numpy()
+    exp, giv = _text(expected), _text(given)
+    if exp is not None and giv is not None:  # index_in's text path: the same strings
+        same = pc.fill_null(pc.equal(exp, giv.cast(exp.type)), False)
+        differ = ~same.to_numpy(zero_copy_only=False).astype(bool)
+    else:  # its object path: Python's equality, which its hash table keys on (asked only
+        # where both are there: a missing value compares as missing, not as False)
+        differ = np.zeros(len(found), bool)
+        differ[both] = (
+            np.asarray(expected, dtype=object)[both] != np.asarray(given, dtype=object)[both]
+        )
+    wrong = both & differ
     out = np.zeros(len(pos), bool)
     out[found[wrong]] = True
     return out
