@@ -107,7 +107,8 @@ def of_shared_referral(referral: np.ndarray, person: np.ndarray) -> np.ndarray:
     r, p = referral[ok].astype(np.int64), person[ok].astype(np.int64)
     if not len(r):
         return np.zeros(len(referral), bool)
-    # one integer per distinct (referral, person); the referral's persons counted from those
+    # one integer per distinct (referral, person) (codes are below the number of rows, so
+    # the product fits in int64); the referral's persons are counted from those
     distinct = pd.unique(r * (int(p.max()) + 1) + p) // (int(p.max()) + 1)
     several = np.bincount(distinct, minlength=int(r.max()) + 1) > 1
     out = np.zeros(len(referral), bool)
