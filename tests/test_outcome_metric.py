@@ -327,6 +327,30 @@ def test_person_id_mismatch_is_a_problem():
         cyp_outcome_metric(sc, referrals().drop(index=8), errors="raise")
 
 
+def test_persons_are_compared_as_the_referral_ids_are():
+    # By index_in's equality, as the referral ids that led to them: a person column read as
+    # floats (a CSV column with a blank) names the same children as whole numbers, as 1.0
+    # finds referral 1; the text "2" is not person 2, as referral "2" would not be referral 2;
+    # nor is " 3" person 3 (spaces count in both; the report trims ids before asking).
+    refs = referrals().drop(index=8)
+    refs["person_id"] = np.arange(1, len(refs) + 1)
+    sc = scores()
+    sc["person_id"] = sc["referral_id"].str[1:].astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OutcomeMetricWarning)
+        same = cyp_outcome_metric(sc.assign(person_id=sc["referral_id"].str[1:].astype(int)), refs)
+        res = cyp_outcome_metric(sc, refs)
+    assert (res.scores["reason"] != "person_id differs from the referral's person_id").all()
+    pd.testing.assert_frame_equal(res.to_frame(), same.to_frame())
+    sc["person_id"] = sc["person_id"].astype(int).astype(object)
+    sc.loc[sc["referral_id"] == "r2", "person_id"] = "2"
+    sc.loc[sc["referral_id"] == "r3", "person_id"] = " 3"
+    with pytest.warns(OutcomeMetricWarning, match="person_id differs"):
+        res = cyp_outcome_metric(sc, refs)
+    differs = res.scores["reason"] == "person_id differs from the referral's person_id"
+    assert set(res.scores.loc[differs, "referral_id"]) == {"r2", "r3"}
+
+
 @pytest.mark.parametrize(
     ("mutate", "err", "match"),
     [

@@ -338,3 +338,139 @@ def test_property_scale_values_of_numbers_are_the_conversion(values, dtype, seed
     new = pairing_mod._scale_values(data, "s", rows)
     np.testing.assert_array_equal(new, old)
     assert new.dtype == old.dtype
+
+
+# ----------------------------------------------------- a referral named with several persons
+REF_KEYS = ["instrument", "rater", "referral_id"]
+
+
+def _episodes(rows):
+    """(person, referral, date, metric) rows of one instrument and rater."""
+    s = pd.DataFrame(rows, columns=["person_id", "referral_id", "date", "metric"])
+    return s.assign(instrument="swemwbs", rater="self")
+
+
+EPISODES = [
+    ("a", "R1", "2024-01-10", 17.0),
+    ("a", "R1", "2024-07-10", 19.0),
+    ("b", "R1", "2024-03-01", 22.0),  # R1 is a's episode or b's: one of these ids is wrong
+    ("b", "R2", "2024-01-01", 15.0),
+    ("b", "R2", "2024-09-01", 18.0),
+    ("c", None, "2024-01-01", 10.0),  # no referral: its own problem, not a contradiction
+    (None, "R3", "2024-01-01", 11.0),  # no person: likewise
+    ("d", "R3", "2024-01-01", 12.0),
+]
+
+
+def test_a_referral_of_several_persons_is_refused_with_raise():
+    with pytest.raises(DataStructureError) as err:
+        pair_waves(_episodes(EPISODES), scales=["metric"], keys=REF_KEYS, errors="raise")
+    msg = str(err.value)
+    assert "1 referral(s) in column 'referral_id'" in msg and "on 3 row(s)" in msg
+    assert "referral_id 'R1': person_id 'a' (2 row(s)), person_id 'b' (1 row(s))" in msg
+    assert "R2" not in msg and "R3" not in msg
+
+
+def test_the_refusal_names_five_referrals_and_counts_the_rest():
+    rows = [(p, f"R{i}", f"2024-0{1 + k}-01", 1.0) for i in range(7) for k, p in enumerate("xy")]
+    with pytest.raises(DataStructureError) as err:
+        pair_waves(_episodes(rows), scales=["metric"], keys=REF_KEYS, errors="raise")
+    msg = str(err.value)
+    assert "7 referral(s)" in msg and "on 14 row(s)" in msg and "; and 2 more." in msg
+    assert [f"'R{i}'" in msg for i in range(7)] == [True] * 5 + [False] * 2
+
+
+def test_a_referral_of_several_persons_is_left_unpaired_and_counted_with_flag():
+    s = _episodes(EPISODES)
+    with pytest.warns(PairingWarning, match="named with more than one person_id") as caught:
+        p = pair_waves(s, scales=["metric"], keys=REF_KEYS)
+    assert "referral_id 'R1'" in str(caught[0].message)
+    # every row of R1 (a's series no longer loses b's row silently, nor b's row an "only
+    # one record"); R2 pairs as before, the rows missing an id are their own problems
+    assert p.pairs[["person_id", "referral_id"]].values.tolist() == [["b", "R2"]]
+    reason = p.records.set_index("row")["reason"]
+    assert reason[[0, 1, 2]].tolist() == [pairing_mod.SHARED_REFERRAL] * 3
+    assert reason[[5, 6]].tolist() == ["referral_id missing", "person_id missing"]
+    assert reason[7] == "only one record"
+    assert set(p.problems["row"]) == {0, 1, 2, 5, 6}
+    notes = p.quality.to_frame().set_index("what")
+    assert notes.loc[pairing_mod.SHARED_REFERRAL, "rows"] == 3
+    assert "referral_id named with more than one person (3)" in p.summary()
+    # a missing score on such a row is still left out for its ids: one reason per row
+    s.loc[2, "metric"] = np.nan
+    with pytest.warns(PairingWarning):
+        again = pair_waves(s, scales=["metric"], keys=REF_KEYS)
+    assert again.records.loc[2, "reason"] == pairing_mod.SHARED_REFERRAL
+
+
+def test_persons_pair_across_referrals_without_the_referral_key():
+    # without referral_id among the keys a series is the person's: nothing contradicts
+    s = _episodes(EPISODES[:5])
+    p = pair_waves(s, scales=["metric"], errors="raise")
+    assert p.pairs["person_id"].tolist() == ["a", "b"] and p.problems.empty
+
+
+def test_the_change_command_says_which_referral_is_shared(tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from outcomes.cli.change import change_cli
+
+    path = tmp_path / "scores.csv"
+    _episodes(EPISODES[:5]).to_csv(path, index=False)
+    app = typer.Typer()
+    app.command("change")(change_cli)
+    app.command("other")(lambda: None)  # a second command keeps "change" as a sub-command
+    res = CliRunner().invoke(app, ["change", str(path), "-i", "swemwbs"], terminal_width=400)
+    assert res.exit_code == 0, res.output
+    assert "5 records gave 1 baseline/follow-up pairs" in res.output
+    assert "referral_id 'R1': person_id 'a' (2 row(s)), person_id 'b' (1 row(s))" in res.output
+
+
+DAY0 = pd.Timestamp("2024-01-01")
+SERIES = st.lists(
+    st.tuples(
+        st.integers(0, 4),  # person
+        st.integers(0, 5),  # referral
+        st.integers(0, 30),  # day x 10
+        st.one_of(st.none(), st.integers(0, 30)),  # score
+    ),
+    min_size=1,  # (an empty table is refused)
+    max_size=30,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(base=SERIES, added=st.lists(st.integers(0, 30), min_size=2, max_size=6), seed=st.integers())
+def test_property_a_shared_fresh_referral_changes_no_other_pair(base, added, seed):
+    # Rows of a fresh referral named with at least two persons: the other referrals' pairs and
+    # reasons are what they were, and exactly the added rows are counted under the new reason.
+    def frame(rows):
+        return _episodes(
+            [
+                (f"p{p}", f"R{r}", DAY0 + pd.Timedelta(days=10 * d), np.nan if v is None else v)
+                for p, r, d, v in rows
+            ]
+        )
+
+    rng = np.random.default_rng(seed % 2**32)
+    persons = rng.permutation([0, 1, *rng.integers(0, 5, len(added) - 2)])
+    extra = [(int(p), "new", d, 1.0) for p, d in zip(persons, added, strict=True)]
+    s = frame(base)
+    t = pd.concat([s, frame(extra).assign(referral_id="Rnew")], ignore_index=True)
+    t = t.sample(frac=1, random_state=seed % 2**32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PairingWarning)
+        before = pair_waves(s, scales=["metric"], keys=REF_KEYS)
+        after = pair_waves(t, scales=["metric"], keys=REF_KEYS)
+    pd.testing.assert_frame_equal(after.pairs, before.pairs)
+    new = after.records["referral_id"] == "Rnew"
+    assert (after.records.loc[new, "reason"] == pairing_mod.SHARED_REFERRAL).all()
+    kept = after.records[~new].set_index("row").loc[s.index, ["status", "reason"]]
+    pd.testing.assert_frame_equal(kept, before.records.set_index("row")[["status", "reason"]])
+
+    def counted(p):  # rows under the reason in the quality notes (one scale here)
+        notes = p.quality.to_frame()
+        return notes.loc[notes["what"] == pairing_mod.SHARED_REFERRAL, "rows"].sum()
+
+    assert counted(after) == counted(before) + len(extra)

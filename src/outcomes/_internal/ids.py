@@ -56,23 +56,63 @@ def of_another_person(pos: np.ndarray, persons: pd.Series, ref_persons: pd.Serie
     """Boolean array: which rows name a referral whose person_id is not theirs.
 
     ``pos`` is each row's referral position in ``ref_persons`` (-1: none), as
-    :func:`index_in` gives it. Persons are compared as text; a missing person on either side
-    is never another's (the referral's own row, or the score's, has that problem). The NHS
-    metric and the report's input check ask this one question, so they mark the same rows.
+    :func:`index_in` gives it. Persons are compared as :func:`index_in` compares the referral
+    ids that led to them: the values themselves (1 is 1.0 but not "1"; case and spaces count),
+    so a float person column (a CSV column with a blank) is not every row's mismatch against
+    whole-number referrals, and 1 and "1" are not one person here while they are two
+    referrals there. A missing person on either side is never another's (the referral's own
+    row, or the score's, has that problem). The NHS metric and the report's input check ask
+    this one question, so they mark the same rows.
 
     Example:
         >>> of_another_person(np.array([0, 0, 1, -1]), pd.Series(["a", "b", "c", "d"]),
         ...                   pd.Series(["a", None])).tolist()
         [False, True, False, False]
+        >>> of_another_person(np.array([0, 0, 0]), pd.Series([7.0, "7", " 7"], dtype=object),
+        ...                   pd.Series([7])).tolist()
+        [False, True, True]
     """
     found = np.flatnonzero(pos >= 0)
-    expected = ref_persons.iloc[pos[found]].reset_index(drop=True)
-    given = persons.iloc[found].reset_index(drop=True)
-    wrong = (
-        expected.notna() & given.notna() & (expected.astype(str) != given.astype(str))
-    ).to_numpy()
+    expected = ref_persons.iloc[pos[found]]
+    given = persons.iloc[found]
+    both = expected.notna().to_numpy() & given.notna().to_numpy()
+    exp, giv = _text(expected), _text(given)
+    if exp is not None and giv is not None:  # index_in's text path: the same strings
+        same = pc.fill_null(pc.equal(exp, giv.cast(exp.type)), False)
+        differ = ~same.to_numpy(zero_copy_only=False).astype(bool)
+    else:  # its object path: Python's equality, which its hash table keys on (asked only
+        # where both are there: a missing value compares as missing, not as False)
+        differ = np.zeros(len(found), bool)
+        differ[both] = (
+            np.asarray(expected, dtype=object)[both] != np.asarray(given, dtype=object)[both]
+        )
+    wrong = both & differ
     out = np.zeros(len(pos), bool)
     out[found[wrong]] = True
+    return out
+
+
+def of_shared_referral(referral: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Boolean array: which rows name a referral that other rows name with another person.
+
+    ``referral`` and ``person`` are integer codes of the two id columns (as ``pd.factorize``
+    gives them; -1: missing). A referral is one child's episode, so such rows contradict each
+    other; a row missing either id takes no part (it has that problem of its own).
+
+    Example:
+        >>> of_shared_referral(np.array([0, 0, 1, 1, 2, -1]), np.array([0, 1, 2, 2, -1, 0])).tolist()
+        [True, True, False, False, False, False]
+    """
+    ok = (referral >= 0) & (person >= 0)
+    r, p = referral[ok].astype(np.int64), person[ok].astype(np.int64)
+    if not len(r):
+        return np.zeros(len(referral), bool)
+    # one integer per distinct (referral, person) (codes are below the number of rows, so
+    # the product fits in int64); the referral's persons are counted from those
+    distinct = pd.unique(r * (int(p.max()) + 1) + p) // (int(p.max()) + 1)
+    several = np.bincount(distinct, minlength=int(r.max()) + 1) > 1
+    out = np.zeros(len(referral), bool)
+    out[np.flatnonzero(ok)[several[r]]] = True
     return out
 
 

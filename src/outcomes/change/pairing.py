@@ -11,8 +11,9 @@ baseline/follow-up pair per person x instrument x rater x scale under an explici
 
 Every input record x scale ends up in :attr:`Pairing.records` as ``baseline``, ``follow_up``
 or ``unpaired`` with a reason. Problems (duplicate records at one time point, a follow-up dated
-before its baseline, mixed raters, missing ids or dates) are reported there and in
-:attr:`Pairing.problems`; the series they touch are never paired.
+before its baseline, mixed raters, missing ids or dates, a ``referral_id`` key named with
+more than one person) are reported there and in :attr:`Pairing.problems`; the series they touch
+are never paired.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pandas as pd
 
 from .._internal.columns import check_frame, one_value_per_cell, require_columns
 from .._internal.dates import dates_or_raise
+from .._internal.ids import of_shared_referral
 from .._internal.params import (
     COLUMN,
     ERRORS,
@@ -40,6 +42,7 @@ from .._internal.params import (
     validate_params,
 )
 from .._internal.quality import QualityRecord, with_notes
+from .._internal.text import shown
 from .._internal.waves import check_lookalikes, resolve_wave
 from ..errors import DataStructureError, OutcomesError
 
@@ -58,13 +61,17 @@ NOT_NEAREST = "another record is nearer the target follow-up time"
 NO_FOLLOWUP_IN_WINDOW = "no follow-up within the window"
 OTHER_WAVE = "not the baseline or follow-up wave"
 NO_PARTNER_WAVE = "no record at the other wave"
-PROBLEMS = (DUPLICATE, BEFORE_BASELINE, MIXED_RATERS)
+SHARED_REFERRAL = "referral_id named with more than one person"
+PROBLEMS = (DUPLICATE, BEFORE_BASELINE, MIXED_RATERS, SHARED_REFERRAL)
+# The key that names one child's episode: its rows must agree on the person.
+REFERRAL = "referral_id"
 # Reasons are integer codes while pairing (text compared across every record x scale entry is
 # slow); the records get the text at the end. Code 0 is "" (paired, or not yet decided); the
 # "<column> missing" reasons are numbered after these.
 _REASONS = (
     "", SCORE_MISSING, DUPLICATE, DUPLICATE_SERIES, BEFORE_BASELINE, MIXED_RATERS, ONLY_ONE,
     INTERMEDIATE, OUTSIDE_WINDOW, NOT_NEAREST, NO_FOLLOWUP_IN_WINDOW, OTHER_WAVE, NO_PARTNER_WAVE,
+    SHARED_REFERRAL,
 )  # fmt: skip
 _R = {text: code for code, text in enumerate(_REASONS)}
 _STATUSES = ("unpaired", "baseline", "follow_up")
@@ -92,7 +99,8 @@ class Pairing:
 
     @property
     def problems(self) -> pd.DataFrame:
-        """Records left unpaired because of a data problem (duplicates, dates, raters, ids)."""
+        """Records left unpaired because of a data problem (duplicates, dates, raters, ids, a
+        referral named with more than one person)."""
         r = self.records
         return r[_is_problem(r["reason"])]
 
@@ -130,7 +138,8 @@ class Pairing:
 
 
 def _is_problem(reason: pd.Series) -> pd.Series:
-    """Which reasons are data problems: duplicates, dates, raters, a missing id or key."""
+    """Which reasons are data problems: duplicates, dates, raters, a missing id or key, a
+    referral of several persons."""
     return reason.isin(PROBLEMS) | reason.str.endswith(" missing") & (reason != SCORE_MISSING)
 
 
@@ -319,6 +328,19 @@ def pair_waves(
         dates, datetimes and (via :func:`outcomes.io.read_table`) Excel dates are read either way;
         a date that is not a date raises :class:`~outcomes.InvalidResponsesError` naming the row
         (docs/concepts.md, "Dates").
+    keys
+        Further columns a series is kept apart by (those absent are ignored). With
+        ``"referral_id"`` among them (a child referred twice has two episodes), a referral
+        named with more than one person is a contradiction: ``errors="raise"`` refuses it,
+        naming up to five such referrals; ``errors="flag"`` leaves *every* record of such a
+        referral unpaired, with the reason ``"referral_id named with more than one person"``
+        (in :attr:`Pairing.records`, :attr:`Pairing.problems` and the quality notes). Every
+        record, because one of the two ids on some records is wrong and the scores cannot
+        tell which: the stray record may be another child's (a wrong ``referral_id``), or the
+        referral's child's own under a wrong ``person_id``, so neither the majority nor any
+        one person's records can be trusted to make the referral's pair (with the referrals
+        table, the report keeps the rows of the referral's own person:
+        :func:`outcomes.report.checks.referral_links`).
     errors
         ``"flag"`` (default): leave problem series unpaired, record why, warn with
         :class:`PairingWarning`. ``"raise"``: raise :class:`~outcomes.DataStructureError`.
@@ -398,6 +420,17 @@ def pair_waves(
                 "be numeric or an ordered categorical"
             )
 
+    series_cols = [id_col, *keys, "scale"]
+    # Each key column is factorised once, on the scores rather than the long entries (sorted
+    # codes, so that sorting codes sorts the labels); the referral check, series, duplicates
+    # and rater counts are then integer operations.
+    row_codes = {c: _sorted_codes(scores[c]) for c in series_cols if c != "scale"}
+    shared = (
+        of_shared_referral(row_codes[REFERRAL], row_codes[id_col]) if REFERRAL in keys else None
+    )
+    if shared is not None and shared.any() and on_problem == "raise":
+        raise DataStructureError(_shared_message(scores, shared, id_col, raising=True))
+
     n = len(pos)
     reason = np.zeros(n, np.int16)
     reason[np.isnan(rec.value)] = _R[SCORE_MISSING]
@@ -406,14 +439,13 @@ def pair_waves(
         miss = scores[c].isna().to_numpy()[pos] & (reason == 0)
         reasons.append(f"{c} missing")
         reason[miss] = len(reasons) - 1
+    if shared is not None:
+        # every record of the referral, a missing score too: the row is left out for its ids
+        reason[shared[pos]] = _R[SHARED_REFERRAL]
     valid = reason == 0
 
-    series_cols = [id_col, *keys, "scale"]
-    # Each key column is factorised once, on the scores rather than the long entries (sorted
-    # codes, so that sorting codes sorts the labels); series, duplicates and rater counts are
-    # then integer operations on the valid entries.
     vpos = np.flatnonzero(valid)
-    codes = {c: _sorted_codes(scores[c])[pos[vpos]] for c in series_cols if c != "scale"}
+    codes = {c: row_codes[c][pos[vpos]] for c in row_codes}
     codes["scale"] = rec.scale[vpos]
     g = np.full(n, -1)
     g[vpos] = pd.factorize(_combine([codes[c] for c in series_cols]))[0]
@@ -488,12 +520,38 @@ def pair_waves(
     if problem.any():
         probs = records[problem]
         msg = _problem_message(probs)
+        if shared is not None and shared.any():
+            msg = f"{_shared_message(scores, shared, id_col, raising=False)}\n{msg}"
         if on_problem == "raise":
             raise DataStructureError(msg)
         # one note per reason and scale; the warning below lists the rows
         result.quality.add_reasons("pair_waves", probs, action="left unpaired", where="scale")
         warnings.warn(msg, PairingWarning, stacklevel=2)
     return result
+
+
+def _shared_message(scores: pd.DataFrame, shared: np.ndarray, id_col: str, raising: bool) -> str:
+    """The referrals named with more than one person: how many, on how many rows, and up to
+    five of them with each person's number of rows."""
+    rows = scores.loc[shared, [REFERRAL, id_col]]
+    n_ref = rows[REFERRAL].nunique()
+    first = rows[REFERRAL].drop_duplicates().head(5)
+    persons: dict[object, list[str]] = {r: [] for r in first}
+    for (r, p), n in rows[rows[REFERRAL].isin(first)].value_counts(sort=False).items():
+        persons[r].append(f"{id_col} {shown(p)} ({n} row(s))")
+    examples = "; ".join(f"{REFERRAL} {shown(r)}: {', '.join(ps)}" for r, ps in persons.items())
+    more = f"; and {n_ref - len(first)} more" if n_ref > len(first) else ""
+    return (
+        f"pair_waves: {n_ref} referral(s) in column {REFERRAL!r} are named with more than one "
+        f"{id_col} on {len(rows)} row(s). A referral is one child's episode, so one of the two "
+        f"ids on some of these rows is wrong, and the scores cannot tell which: {examples}"
+        f"{more}. "
+        + (
+            "Correct the ids, or pass errors='flag' to leave every row of these referrals unpaired."
+            if raising
+            else "Every row of these referrals was left unpaired; correct the ids to pair them."
+        )
+    )
 
 
 def _problem_message(probs: pd.DataFrame, limit: int = 10) -> str:
