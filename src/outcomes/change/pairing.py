@@ -541,16 +541,17 @@ def _shared_message(scores: pd.DataFrame, shared: np.ndarray, id_col: str, raisi
         persons[r].append(f"{id_col} {shown(p)} ({n} row(s))")
     examples = "; ".join(f"{REFERRAL} {shown(r)}: {', '.join(ps)}" for r, ps in persons.items())
     more = f"; and {n_ref - len(first)} more" if n_ref > len(first) else ""
+    # the first line names no id: a report publishes a warning's or an error's first line
     return (
         f"pair_waves: {n_ref} referral(s) in column {REFERRAL!r} are named with more than one "
-        f"{id_col} on {len(rows)} row(s). A referral is one child's episode, so one of the two "
-        f"ids on some of these rows is wrong, and the scores cannot tell which: {examples}"
-        f"{more}. "
+        f"{id_col} on {len(rows)} row(s); "
         + (
-            "Correct the ids, or pass errors='flag' to leave every row of these referrals unpaired."
+            "correct the ids, or pass errors='flag' to leave every row of these referrals unpaired."
             if raising
-            else "Every row of these referrals was left unpaired; correct the ids to pair them."
+            else "every row of these referrals was left unpaired; correct the ids to pair them."
         )
+        + "\nA referral is one child's episode, so one of the two ids on some of these rows is "
+        f"wrong, and the scores cannot tell which: {examples}{more}."
     )
 
 
