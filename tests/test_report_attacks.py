@@ -489,6 +489,37 @@ def attack_summary(ev) -> list[str]:
     return leaks
 
 
+ID_COLUMNS = ("person_id", "referral_id")
+
+
+def attack_identifiers(ev) -> list[str]:
+    """No child's or referral's id, as read or as pseudonymised, appears in anything published:
+    a released table's cell, a note on a failed part, the executive summary (a warning's first
+    line becomes a data-quality note, so a message that names an id would publish it)."""
+    ids: set[str] = set()
+    frames = [*ev.inputs.tables.values(), *ev.inputs.scores.values()]
+    t = ev.cfg.tables
+    for name in ([t.referrals] if t.referrals else []) + list(t.responses.values()):
+        frames.append(pd.read_csv(ev.cfg.path(name), dtype=str))  # ids as read, not pseudonyms
+    for f in frames:
+        for c in ID_COLUMNS:
+            if c in f.columns:
+                ids |= {str(v) for v in f[c].dropna()}
+    ids = {i for i in ids if len(i) >= 4}  # a short id would match any number
+    published = [
+        (name, str(v))
+        for name, rt in ev.release.tables.items()
+        for col in rt.frame.columns
+        for v in rt.frame[col]
+        if isinstance(v, str)
+    ] + [(f"failure {part}", why) for part, whys in ev.release.failures.items() for why in whys]
+    published.append(("summary", re.sub(r"<[^>]+>", " ", ev.executive_summary().to_html())))
+    return [
+        f"{where}: id {i!r} published"
+        for where, text in published for i in ids if i in text
+    ]  # fmt: skip
+
+
 def all_attacks(ev) -> list[str]:
     rel = ev.release
     # the strongest attacker: knows each test's degrees of freedom (taken from the analysis)
@@ -511,6 +542,7 @@ def all_attacks(ev) -> list[str]:
         *attack_proportions(rel),
         *attack_derived_from_published(rel),
         *attack_summary(ev),
+        *attack_identifiers(ev),
     ]
 
 
