@@ -477,28 +477,13 @@ def referral_links(
 SENSITIVE_FIELDS = ("unit_value", "deadweight", "attribution", "optimism_bias")
 
 
-def cost_lines(cfg: EvaluationConfig) -> pd.DataFrame:
-    """The config's cost lines and those of its cost table, as one table."""
-    from .. import io as oc_io
-
-    frames = [pd.DataFrame(cfg.costs.lines)] if cfg.costs.lines else []
-    if cfg.costs.table:
-        frames.append(oc_io.read_table(cfg.path(cfg.costs.table)))
-    return pd.concat(frames, ignore_index=True)
-
-
 def _check_costs(cfg: EvaluationConfig) -> list[str]:
-    """Cost lines that cannot be costed, benefit and sensitivity names that match nothing."""
-    from ..economics import cost_table
-
+    """Benefit and sensitivity names that match nothing (cost lines that cannot be costed are
+    found where they are costed, :func:`outcomes.report.inputs.load_inputs`)."""
     c = cfg.costs
     if c is None:
         return []
     problems = []
-    try:
-        cost_table(cost_lines(cfg), price_year=c.price_year, price_index=c.price_index or None)
-    except OutcomesError as e:
-        problems.append(f"costs: {e}")
     names = [b.name for b in c.benefits]
     if len(set(names)) != len(names):
         problems.append(f"costs.benefits: names must be distinct, got {names}")
