@@ -12,7 +12,7 @@ from ..inputs import subgroup_columns
 from ..labels import column_label, scale_phrase
 from ..release import Release
 from ..render import Section
-from .common import NOT_RECORDED, change_by_group, failure_notes, guard
+from .common import NOT_RECORDED, change_by_group, failure_notes, guard, show_tables
 from .reach import release_referral_counts
 
 TITLE, ANCHOR = "Equity", "equity"
@@ -51,9 +51,9 @@ def render(rel: Release, cfg) -> Section:
     s = Section("Equity: for whom did it work?", anchor=ANCHOR)
     groups = rel.facts.get("equity: referral groups", [])
     failure_notes(s, rel, TITLE, "equity: outcomes", *[f"equity: referrals by {g}" for g in groups])
-    for g in groups:
-        if rel.get(f"reach_by_{g}") is not None:
-            s.table(rel.get(f"reach_by_{g}"), f"Referrals by {column_label(g).lower()}")
+    show_tables(
+        s, rel, *[(f"reach_by_{g}", f"Referrals by {column_label(g).lower()}") for g in groups]
+    )
     eq = rel.get("equity_outcomes")
     if eq is not None:
         inst_id, scale = rel.facts["equity: headline"]

@@ -12,7 +12,7 @@ from ..labels import scale_phrase
 from ..release import MARKER, Release, is_hidden
 from ..render import Section
 from .access import release_waits
-from .common import NOT_RECORDED, change_by_group, failure_notes, guard, pick
+from .common import NOT_RECORDED, change_by_group, failure_notes, guard, pick, show_tables
 from .reach import release_referral_counts
 
 TITLE, ANCHOR = "By school and team", "by-school-and-team"
@@ -186,13 +186,12 @@ def render(rel: Release, cfg) -> Section:
             "figure). Schools at different stages can be compared here; the funnel plot in the "
             "monitoring charts says which differences are more than chance."
         )
-    for name, caption in (
+    show_tables(
+        s, rel,
         ("reach_per_pupil", "Children seen per 100 pupils on roll, by school"),
         ("reach_by_team", "Referrals by team"),
         ("waits_by_team", "Wait to first contact by team (days; Kaplan-Meier)"),
-    ):
-        if rel.get(name) is not None:
-            s.table(rel.get(name), caption)
+    )  # fmt: skip
     o = rel.get("outcomes_by_site")
     if o is not None:
         inst_id, scale = rel.facts["sites: headline"]
