@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -68,3 +70,13 @@ def test_unknown_scale_and_lengths_refused_alike(inst_id, scale):
             call(np.ones(3), np.ones(3), inst, "no_such_scale")
         with pytest.raises(Exception, match="same length"):
             call(np.ones(3), np.ones(2), inst, scale)
+
+
+def test_the_counts_take_every_setting_from_reliable_changes_signature():
+    # _DEFAULTS is read from reliable_change's signature: every setting _resolve takes but the
+    # scores has its default there, so a new argument cannot be left out of the counts
+    from outcomes.change.reliable import _DEFAULTS, _resolve
+
+    takes = set(inspect.signature(_resolve).parameters) - {"pre", "post"}
+    assert set(_DEFAULTS) == takes
+    assert _DEFAULTS["critical"] == 1.96 and _DEFAULTS["method"] == "jt"

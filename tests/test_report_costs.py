@@ -156,3 +156,27 @@ def test_a_programme_of_other_sites_has_a_cost_per_child(tmp_path):
     assert row["cost_per"] == round(77000 / (seen * m["n_improvement"] / m["n_paired"]))
     text = " ".join(getattr(b, "text", "") for b in ev.costs().blocks)
     assert f"£{round(77000 / seen):,} per child or young person seen" in text
+
+
+def test_a_line_that_cannot_be_costed_is_one_problem_worded_as_cost_table_words_it(tmp_path):
+    from outcomes import economics
+
+    line = {"item": "x", "category": "staff", "fte": 1}
+    cfg = set_path(mini_demo(tmp_path), "costs.lines", [line])
+    with pytest.raises(Exception) as said:
+        economics.cost_table([line], price_year=load_config(cfg).costs.price_year)
+    with pytest.raises(ConfigError) as e:
+        Evaluation.from_config(cfg, tmp_path / "out")
+    assert [p for p in e.value.problems if p.startswith("costs")] == [f"costs: {said.value}"]
+
+
+def test_the_cost_lines_are_costed_once_per_build(tmp_path, monkeypatch):
+    # the input checks cost them and the costs section reads the checked table
+    from outcomes import economics
+
+    calls = []
+    real = economics.cost_table
+    monkeypatch.setattr(economics, "cost_table", lambda *a, **k: calls.append(1) or real(*a, **k))
+    ev = Evaluation.from_config(mini_demo(tmp_path), tmp_path / "out")
+    assert ev.release.get("cost_by_category") is not None
+    assert len(calls) == 1

@@ -22,9 +22,10 @@ DataFrame subclass) so that it joins, filters and saves like any other table.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from numbers import Real
 from typing import ClassVar, Literal
 
@@ -135,7 +136,7 @@ class _Settings:
     harmed: bool
     instrument: str | None
     scale: str | None
-    cutoff_convention: str = "clinical"
+    cutoff_convention: str
 
     def describe(self) -> str:
         if self.method == "threshold":
@@ -170,6 +171,7 @@ def _resolve(
     clinical_norms,
     functional_norms,
     harmed,
+    cutoff_convention,
 ) -> _Settings:
     sc = None
     if (instrument is None) != (scale is None):
@@ -270,6 +272,10 @@ def _resolve(
         cut, kind = float(cutoff), "value"
     elif sc is not None and sc.clinical_cutoff is not None:
         cut, kind = float(sc.clinical_cutoff.value), "instrument"
+    if cutoff_convention not in ("clinical", "neither"):
+        raise OutcomesError(
+            f"cutoff_convention must be 'clinical' or 'neither', not {cutoff_convention!r}"
+        )
     return _Settings(
         method=use,
         higher_is_better=bool(higher_is_better),
@@ -284,6 +290,7 @@ def _resolve(
         harmed=bool(harmed),
         instrument=inst_id,
         scale=scale,
+        cutoff_convention=cutoff_convention,
     )
 
 
@@ -395,12 +402,8 @@ def reliable_change(
         clinical_norms=clinical_norms,
         functional_norms=functional_norms,
         harmed=harmed,
+        cutoff_convention=cutoff_convention,
     )
-    if cutoff_convention not in ("clinical", "neither"):
-        raise OutcomesError(
-            f"cutoff_convention must be 'clinical' or 'neither', not {cutoff_convention!r}"
-        )
-    st = replace(st, cutoff_convention=cutoff_convention)
     out = _classify(a, b, st)
     out.index = idx if idx is not None else (idx_b if idx_b is not None else pd.RangeIndex(len(a)))
     # counted before the frame has attrs (each column read deep-copies them)
@@ -420,6 +423,13 @@ def reliable_change(
 
 
 MISSING_NOTE = "pair(s) with a missing score"
+#: reliable_change's defaults, read from its signature (their one home) by the callers that
+#: classify as it does without making its frame
+_DEFAULTS = {
+    name: p.default
+    for name, p in inspect.signature(reliable_change).parameters.items()
+    if p.default is not inspect.Parameter.empty
+}
 
 
 @functools.cache
@@ -722,23 +732,7 @@ def _reliable_change_counts(
         raise DataStructureError(
             f"pre and post must have the same length (got {len(a)} and {len(b)})"
         )
-    # reliable_change's defaults for everything but the instrument and scale
-    st = _resolve(
-        pre=a,
-        post=b,
-        instrument=instrument,
-        scale=scale,
-        sd=None,
-        reliability=None,
-        threshold=None,
-        cutoff=None,
-        higher_is_better=None,
-        method="jt",
-        critical=1.96,
-        clinical_norms=None,
-        functional_norms=None,
-        harmed=False,
-    )
+    st = _resolve(pre=a, post=b, **{**_DEFAULTS, "instrument": instrument, "scale": scale})
     missing, *_, clin_a, _, code = _classified(a, b, st)
     cats = list(_category_dtype(st.harmed).categories)
     clin_pre = np.asarray(clin_a, bool) & ~np.isnan(a) & (st.cutoff is not None)

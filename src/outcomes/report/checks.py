@@ -140,6 +140,11 @@ def _check_reasons(cfg: EvaluationConfig, ref: pd.DataFrame) -> list[str]:
     ]
 
 
+def _no_column(setting: str, column: object, columns: list, of: str) -> str:
+    """The problem of a setting that names a column the table (``of``) does not have."""
+    return f"{setting}: {unknown('column', column, columns)} (columns of {of})"
+
+
 def _check_columns(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[str]:
     problems = []
     ref = raw.get("referrals")
@@ -155,7 +160,7 @@ def _check_columns(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[
     if "subgroups" in cfg.model_fields_set and (ref is not None or cols):
         for g in cfg.subgroups:
             if g not in cols:
-                problems.append(f"subgroups: {unknown('column', g, cols)} (columns of {where})")
+                problems.append(_no_column("subgroups", g, cols, where))
 
     # A column named in the config must exist; a default the config never mentions may be
     # absent (no comparison schools; staff not linked across waves).
@@ -167,10 +172,11 @@ def _check_columns(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[
     ):
         if school.programme_column not in schools.columns:
             problems.append(
-                "school_survey.programme_column: "
-                + unknown("column", school.programme_column, list(schools.columns))
-                + " (columns of the schools table)"
-            )
+                _no_column(
+                    "school_survey.programme_column", school.programme_column,
+                    list(schools.columns), "the schools table",
+                )
+            )  # fmt: skip
     elif schools is None and "programme_column" in explicit:
         problems.append(
             "school_survey.programme_column is set but the config names no schools table"
@@ -181,19 +187,20 @@ def _check_columns(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[
         for c in wanted:
             if c not in sv.columns:
                 problems.append(
-                    "school_survey.swemwbs_prefix: "
-                    + unknown("column", c, list(sv.columns))
-                    + " (columns of the school survey)"
+                    _no_column(
+                        "school_survey.swemwbs_prefix", c, list(sv.columns), "the school survey"
+                    )
                 )
     staff = raw.get("staff_survey")
     st = cfg.staff_survey
     if staff is not None and "respondent_column" in st.model_fields_set:
         if st.respondent_column not in staff.columns:
             problems.append(
-                "staff_survey.respondent_column: "
-                + unknown("column", st.respondent_column, list(staff.columns))
-                + " (columns of the staff survey)"
-            )
+                _no_column(
+                    "staff_survey.respondent_column", st.respondent_column,
+                    list(staff.columns), "the staff survey",
+                )
+            )  # fmt: skip
     return problems
 
 
@@ -319,10 +326,12 @@ def _check_targets(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[
     if t.seen_within_standard is not None and ref is not None:
         if "first_contact_date" not in ref.columns:
             problems.append(
-                "targets.seen_within_standard: "
-                + unknown("column", "first_contact_date", [str(c) for c in ref.columns])
-                + " (columns of the referrals table; the share seen is of first contacts)"
-            )
+                _no_column(
+                    "targets.seen_within_standard", "first_contact_date",
+                    [str(c) for c in ref.columns],
+                    "the referrals table; the share seen is of first contacts",
+                )
+            )  # fmt: skip
     if t.experience is not None and not set(EXPERIENCE) & set(cfg.tables.responses):
         listed = ", ".join(cfg.tables.responses) or "none"
         problems.append(
@@ -477,28 +486,13 @@ def referral_links(
 SENSITIVE_FIELDS = ("unit_value", "deadweight", "attribution", "optimism_bias")
 
 
-def cost_lines(cfg: EvaluationConfig) -> pd.DataFrame:
-    """The config's cost lines and those of its cost table, as one table."""
-    from .. import io as oc_io
-
-    frames = [pd.DataFrame(cfg.costs.lines)] if cfg.costs.lines else []
-    if cfg.costs.table:
-        frames.append(oc_io.read_table(cfg.path(cfg.costs.table)))
-    return pd.concat(frames, ignore_index=True)
-
-
 def _check_costs(cfg: EvaluationConfig) -> list[str]:
-    """Cost lines that cannot be costed, benefit and sensitivity names that match nothing."""
-    from ..economics import cost_table
-
+    """Benefit and sensitivity names that match nothing (cost lines that cannot be costed are
+    found where they are costed, :func:`outcomes.report.inputs.load_inputs`)."""
     c = cfg.costs
     if c is None:
         return []
     problems = []
-    try:
-        cost_table(cost_lines(cfg), price_year=c.price_year, price_index=c.price_index or None)
-    except OutcomesError as e:
-        problems.append(f"costs: {e}")
     names = [b.name for b in c.benefits]
     if len(set(names)) != len(names):
         problems.append(f"costs.benefits: names must be distinct, got {names}")

@@ -57,6 +57,9 @@ class Inputs:
     rows_used + rows_excluded``), ``quality`` (every excluded or flagged
     row and every warning met while reading, checking and scoring), ``waves`` (the ordered survey
     waves to report, per survey) and ``issues`` (the invalid cells: table, row, column, reason).
+    ``costs`` holds the config's cost lines costed in its price year
+    (:func:`outcomes.economics.cost_table`; None without ``costs``), costed once here so that
+    a line that cannot be costed stops the build with the other problems.
     ``survey_scores`` holds the scores each survey's check computed (survey -> instrument ->
     score columns, indexed like the table) and ``survey_issues`` what that scoring flagged that
     the table still has (survey -> its first instrument -> issues; cells set to missing are
@@ -77,6 +80,7 @@ class Inputs:
     notes: list[str] = field(default_factory=list)
     survey_scores: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     survey_issues: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    costs: pd.DataFrame | None = None
 
     def has(self, name: str) -> bool:
         return name in self.tables and len(self.tables[name]) > 0
@@ -294,6 +298,31 @@ def _excluded_by_reason(issues: pd.DataFrame, dropped: pd.Index) -> dict[str, in
     return first["reason"].value_counts(sort=False).to_dict()
 
 
+def _cost_lines(cfg: EvaluationConfig) -> pd.DataFrame:
+    """The config's cost lines and those of its cost table, as one table."""
+    frames = [pd.DataFrame(cfg.costs.lines)] if cfg.costs.lines else []
+    if cfg.costs.table:
+        frames.append(read_table(cfg.path(cfg.costs.table)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _costed(cfg: EvaluationConfig, problems: list[str]) -> pd.DataFrame | None:
+    """The config's cost lines costed in its price year, or None (no costs in the config, or
+    a line that cannot be costed: then a problem says why)."""
+    from ..economics import cost_table
+
+    c = cfg.costs
+    if c is None:
+        return None
+    try:
+        return cost_table(
+            _cost_lines(cfg), price_year=c.price_year, price_index=c.price_index or None
+        )
+    except OutcomesError as e:
+        problems.append(f"costs: {e}")
+        return None
+
+
 def load_inputs(cfg: EvaluationConfig) -> Inputs:
     """Read, check, pseudonymise and score every table named in the config, once.
 
@@ -334,6 +363,7 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             for inst_id in ids:
                 _instrument(inst_id, table, problems)
     problems += check_names(cfg, raw)
+    inputs.costs = _costed(cfg, problems)
     other_person: dict[str, pd.Series] = {}  # table -> its rows naming another's referral
     for label, links in referral_links(raw).items():
         for what, (rows, named) in links.items():

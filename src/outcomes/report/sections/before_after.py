@@ -16,7 +16,7 @@ from ... import service
 from ..release import MARKER, NOT_APPLICABLE, Release, is_hidden, wilson
 from ..render import Section
 from .access import release_waits
-from .common import collect, failure_notes, guard
+from .common import collect, failure_notes, guard, show_tables
 
 TITLE, ANCHOR = "Before and after the programme", "before-and-after"
 PARTS = ("before and after: inappropriate rate", "before and after: waits")
@@ -184,11 +184,9 @@ def render(rel: Release, cfg) -> Section:
         "compares two periods, not two groups: other changes at the same time can explain a "
         "difference."
     )
-    for name, caption in (
+    return show_tables(
+        s, rel,
         ("before_after_inappropriate", "Inappropriate referrals before and after (%)"),
         ("before_after_waits", "Waits to first contact before and after (days; Kaplan-Meier)"),
         ("before_after_waits_change", "Change in waits (after minus before)"),
-    ):
-        if rel.get(name) is not None:
-            s.table(rel.get(name), caption)
-    return s
+    )  # fmt: skip

@@ -14,6 +14,9 @@ from ..render import Section
 
 #: the release's fact: the referrals table has no second_contact_date column
 NO_SECOND_CONTACT = "referrals: no second contact"
+#: the level of a breakdown holding the rows with no value: a group of its own, so that every
+#: breakdown is a partition and secondary suppression sees every sum a reader could form
+NOT_RECORDED = "not recorded"
 
 
 @contextlib.contextmanager
@@ -83,3 +86,30 @@ def show_tables(s: Section, rel: Release, *tables: tuple[str, str]) -> Section:
         if rel.get(name) is not None:
             s.table(rel.get(name), caption)
     return s
+
+
+def change_by_group(
+    pairs: pd.DataFrame, rc: pd.DataFrame, people: pd.DataFrame, columns: list[str]
+) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """Change and reliable improvement on the headline measure (``pairs``, ``rc``) per level of
+    each column of ``people`` (indexed by person_id), each column's rows closed by its Total;
+    and each column's level per pair."""
+    # the two columns a row reads: grouping the pairs would take every one of their
+    # columns (text among them) for every group
+    frame = pd.concat([pairs[["change"]], rc[["reliable_improvement"]]], axis=1)
+    rows, labels = [], {}
+    for g in columns:
+        lab = pairs["person_id"].map(people[g]).astype("string").fillna(NOT_RECORDED)
+        labels[g] = lab
+        for level, sub in frame.groupby(lab, sort=True):
+            rows.append(_change_row(g, str(level), sub))
+        rows.append(_change_row(g, "Total", frame))
+    return pd.DataFrame(rows), labels
+
+
+def _change_row(group: str, level: str, sub: pd.DataFrame) -> dict:
+    return {
+        "group": group, "level": level, "n": len(sub),
+        "mean_change": float(sub["change"].mean()) if len(sub) else float("nan"),
+        "reliable_improvement": int(sub["reliable_improvement"].sum()),
+    }  # fmt: skip

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from ... import economics
-from ..checks import cost_lines
 from ..labels import scale_phrase
 from ..release import MARKER, Release, is_hidden, wilson
 from ..render import Section
@@ -60,9 +59,8 @@ def release(ev, rel: Release) -> None:
     if c is None:
         return
     with guard(rel, "costs: cost lines"):
-        lines = economics.cost_table(
-            cost_lines(ev.cfg), price_year=c.price_year, price_index=c.price_index or None
-        )
+        # costed once, by the input checks (a line that cannot be costed stopped the build)
+        lines = ev.inputs.costs
         by = economics.cost_totals(lines, by="category")
         total = float(lines["cost"].sum())
         by = pd.concat([by, pd.DataFrame({"category": ["Total"], "cost": [total]})])

@@ -7,18 +7,15 @@ group's n, count or sum cannot be recovered as the total minus its siblings).
 
 from __future__ import annotations
 
-import pandas as pd
-
 from ... import service
 from ..inputs import subgroup_columns
 from ..labels import column_label, scale_phrase
 from ..release import Release
 from ..render import Section
-from .common import failure_notes, guard
+from .common import NOT_RECORDED, change_by_group, failure_notes, guard, show_tables
 from .reach import release_referral_counts
 
 TITLE, ANCHOR = "Equity", "equity"
-NOT_RECORDED = "not recorded"
 
 
 def release(ev, rel: Release) -> None:
@@ -40,39 +37,23 @@ def release(ev, rel: Release) -> None:
     with guard(rel, "equity: outcomes"):
         inst_id, scale, pairs, rc = h
         rel.facts["equity: headline"] = (inst_id, scale)
-        # the two columns a row reads: grouping the pairs would take every one of their
-        # columns (text among them) for every group
-        frame = pd.concat([pairs[["change"]], rc[["reliable_improvement"]]], axis=1)
         demo = ev.inputs.scores[inst_id].drop_duplicates("person_id").set_index("person_id")
-        rows = []
-        for g in subgroup_columns(demo, ev.cfg.subgroups):
-            lab = pairs["person_id"].map(demo[g]).astype("string").fillna(NOT_RECORDED)
-            for level, sub in frame.groupby(lab, sort=True):
-                rows.append(_row(g, str(level), sub))
-            rows.append(_row(g, "Total", frame))
-        if rows:
+        t, _ = change_by_group(pairs, rc, demo, subgroup_columns(demo, ev.cfg.subgroups))
+        if len(t):
             rel.counts(
-                pd.DataFrame(rows), "equity_outcomes", counts=["n", "reliable_improvement"],
+                t, "equity_outcomes", counts=["n", "reliable_improvement"],
                 means={"mean_change": ("n", ev.decimals_for(inst_id, scale))}, groups="group",
                 within={"reliable_improvement": "n"}, weighted={"mean_change": "n"},
             )  # fmt: skip
-
-
-def _row(group: str, level: str, sub: pd.DataFrame) -> dict:
-    return {
-        "group": group, "level": level, "n": len(sub),
-        "mean_change": float(sub["change"].mean()) if len(sub) else float("nan"),
-        "reliable_improvement": int(sub["reliable_improvement"].sum()),
-    }  # fmt: skip
 
 
 def render(rel: Release, cfg) -> Section:
     s = Section("Equity: for whom did it work?", anchor=ANCHOR)
     groups = rel.facts.get("equity: referral groups", [])
     failure_notes(s, rel, TITLE, "equity: outcomes", *[f"equity: referrals by {g}" for g in groups])
-    for g in groups:
-        if rel.get(f"reach_by_{g}") is not None:
-            s.table(rel.get(f"reach_by_{g}"), f"Referrals by {column_label(g).lower()}")
+    show_tables(
+        s, rel, *[(f"reach_by_{g}", f"Referrals by {column_label(g).lower()}") for g in groups]
+    )
     eq = rel.get("equity_outcomes")
     if eq is not None:
         inst_id, scale = rel.facts["equity: headline"]

@@ -11,7 +11,7 @@ from ...longitudinal.attrition import attrition
 from ...longitudinal.imputation import impute_change
 from ..release import MARKER, NOT_APPLICABLE, Release, fmt_count, fmt_pct, is_hidden, p_values
 from ..render import Section
-from .common import failure_notes, guard
+from .common import failure_notes, guard, show_tables
 
 TITLE, ANCHOR = "Data quality", "data-quality"
 NOTE_COLUMNS = ["source", "what", "where", "action"]
@@ -186,12 +186,12 @@ def render(rel: Release, cfg) -> Section:
         "Every input row is accounted for: used, or excluded with a reason. Identifiers were "
         "replaced by keyed pseudonyms before analysis."
     )
-    if rel.get("input_accounting") is not None:
-        s.table(rel.get("input_accounting"), "Input tables: rows read, used and excluded")
-    if rel.get("input_exclusions") is not None:
-        s.table(rel.get("input_exclusions"), "Rows excluded, by table and reason")
-    if rel.get("input_issues") is not None:
-        s.table(rel.get("input_issues"), "Problems found in the inputs")
+    show_tables(
+        s, rel,
+        ("input_accounting", "Input tables: rows read, used and excluded"),
+        ("input_exclusions", "Rows excluded, by table and reason"),
+        ("input_issues", "Problems found in the inputs"),
+    )  # fmt: skip
     notes = rel.get("quality_notes")
     if notes is not None:
         s.text(

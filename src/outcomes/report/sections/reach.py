@@ -9,7 +9,7 @@ import pandas as pd
 from ... import service
 from ..release import Release, fmt_count, fmt_pct
 from ..render import Section
-from .common import failure_notes, guard, missing, show_tables
+from .common import NOT_RECORDED, failure_notes, guard, missing, show_tables
 
 TITLE, ANCHOR = "Reach", "reach"
 
@@ -73,7 +73,7 @@ def release(ev, rel: Release) -> None:
         by_site = service.referral_counts(ref, by=site, **inap, **kw)
         release_referral_counts(rel, by_site, f"reach_by_{word}", [site])
         if "source" in ref.columns:
-            src = ref.assign(source=ref["source"].fillna("not recorded"))
+            src = ref.assign(source=ref["source"].fillna(NOT_RECORDED))
             t = service.referral_counts(src, by="source", **inap, **kw)
             release_referral_counts(rel, t, "reach_by_source", ["source"])
     with guard(rel, "reach: children seen"):

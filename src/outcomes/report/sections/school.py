@@ -13,7 +13,15 @@ from .. import figures
 from ..labels import instrument_name, scale_label
 from ..release import MARKER, NOT_APPLICABLE, Release, is_hidden, wilson
 from ..render import Section
-from .common import collect, failure_notes, guard, missing, show_tables, unknown_cohorts
+from .common import (
+    NOT_RECORDED,
+    collect,
+    failure_notes,
+    guard,
+    missing,
+    show_tables,
+    unknown_cohorts,
+)
 
 TITLE, ANCHOR = "School population", "school-population"
 PROGRAMME, COMPARISON = "programme", "comparison"
@@ -333,7 +341,7 @@ def _reach(ev, rel: Release, sv: pd.DataFrame | None, pv: pd.DataFrame | None) -
             "responses": 0, "waves": "none", "survey": "none",
         })], ignore_index=True)  # fmt: skip
         if phase is not None:
-            t.insert(2, "phase", t["school_id"].map(phase).fillna("not recorded"))
+            t.insert(2, "phase", t["school_id"].map(phase).fillna(NOT_RECORDED))
     out, reached, listed = _with_cohort_totals(t)
     rel.facts["school: schools reached"] = reached
     rel.facts["school: schools listed"] = listed

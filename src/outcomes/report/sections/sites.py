@@ -12,8 +12,7 @@ from ..labels import scale_phrase
 from ..release import MARKER, Release, is_hidden
 from ..render import Section
 from .access import release_waits
-from .common import failure_notes, guard
-from .equity import NOT_RECORDED, _row
+from .common import NOT_RECORDED, change_by_group, failure_notes, guard, pick, show_tables
 from .reach import release_referral_counts
 
 TITLE, ANCHOR = "By school and team", "by-school-and-team"
@@ -120,7 +119,7 @@ def release(ev, rel: Release) -> None:
     if "team" in ref.columns:
         with guard(rel, PARTS[1]):
             kw = {"as_of": ev.as_of, "errors": "flag"}
-            t = ref.assign(team=ref["team"].fillna("not recorded"))
+            t = ref.assign(team=ref["team"].fillna(NOT_RECORDED))
             # a team serving its own schools is the sum of theirs: published beside the
             # tables by school, its row is one more equation (a school = team - the others)
             site, word = ev.cfg.site_column, ev.cfg.site_word
@@ -153,18 +152,9 @@ def release_outcomes(ev, rel: Release) -> None:
         return
     inst_id, scale, pairs, rc = h
     rel.facts["sites: headline"] = (inst_id, scale)
-    # the two columns a row reads (as in the equity section)
-    frame = pd.concat([pairs[["change"]], rc[["reliable_improvement"]]], axis=1)
     first = ref.sort_values("referral_date").drop_duplicates("person_id").set_index("person_id")
-    rows, labels = [], {}
-    for g in [c for c in ("school_id", "team") if c in first.columns]:
-        lab = pairs["person_id"].map(first[g]).astype("string").fillna(NOT_RECORDED)
-        labels[g] = lab
-        for level, sub in frame.groupby(lab, sort=True):
-            rows.append(_row(g, str(level), sub))
-        rows.append(_row(g, "Total", frame))
-    if rows:
-        t = pd.DataFrame(rows)
+    t, labels = change_by_group(pairs, rc, first, pick(first, "school_id", "team"))
+    if len(t):
         links = []
         if len(labels) == 2:  # a team's row is the sum of its schools' rows in this table
             sites = t["level"].where(t["group"] == "school_id")
@@ -196,13 +186,12 @@ def render(rel: Release, cfg) -> Section:
             "figure). Schools at different stages can be compared here; the funnel plot in the "
             "monitoring charts says which differences are more than chance."
         )
-    for name, caption in (
+    show_tables(
+        s, rel,
         ("reach_per_pupil", "Children seen per 100 pupils on roll, by school"),
         ("reach_by_team", "Referrals by team"),
         ("waits_by_team", "Wait to first contact by team (days; Kaplan-Meier)"),
-    ):
-        if rel.get(name) is not None:
-            s.table(rel.get(name), caption)
+    )  # fmt: skip
     o = rel.get("outcomes_by_site")
     if o is not None:
         inst_id, scale = rel.facts["sites: headline"]
