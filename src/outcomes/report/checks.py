@@ -438,21 +438,24 @@ def referral_links(
     if referrals is None or "referral_id" not in referrals.columns:
         return {}
     known = _values(referrals["referral_id"])
-    listed = set(known)
     ref_ids = _ids(referrals["referral_id"])
     # each referral's person; a duplicate referral_id is the referrals table's own error, and
     # its first row speaks here
+    first = (ref_ids.notna() & ~ref_ids.duplicated()).to_numpy()
+    listed = ref_ids[first]  # the referral ids, trimmed, once each (known's values)
     person_of = None
     if "person_id" in referrals.columns:
-        first = (ref_ids.notna() & ~ref_ids.duplicated()).to_numpy()
-        person_of = pd.Series(_ids(referrals["person_id"])[first].array, ref_ids[first].array)
+        person_of = pd.Series(_ids(referrals["person_id"])[first].array, listed.array)
     found = {}
     for label, df in raw.items():
         if not label.startswith("responses:") or "referral_id" not in df.columns:
             continue
         links = {}
         ids = _ids(df["referral_id"])
-        unknown_rows = ids.notna() & ~ids.isin(listed)
+        # each row's referral (-1: none), found once for both questions (a text isin against
+        # a set compared every listed id in Python, for every table)
+        pos = index_in(ids, listed)
+        unknown_rows = ids.notna() & pd.Series(pos < 0, df.index)
         if unknown_rows.any():
             counts = ids[unknown_rows].value_counts(sort=False)
             problems = [
@@ -463,7 +466,6 @@ def referral_links(
             links[UNKNOWN_REFERRAL] = (unknown_rows, problems)
         if person_of is not None and "person_id" in df.columns:
             person = _ids(df["person_id"])
-            pos = index_in(ids, person_of.index)
             other = pd.Series(of_another_person(pos, person, person_of), df.index)
             if other.any():
                 seen = person[other].groupby(ids[other], sort=False).value_counts(sort=False)
