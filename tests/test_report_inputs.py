@@ -373,3 +373,18 @@ def test_distinct_values_as_text_in_order_of_first_appearance():
     assert _values(col) == ["12m", "7", "baseline", "7.0"]
     arrow = pd.Series(pd.array(["b", None, " a", "b ", "a"], dtype="string"))
     assert _values(arrow) == ["b", "a"]
+
+
+def test_a_float_id_column_names_the_same_referral_and_person_as_the_pseudonymiser():
+    # A parquet or DataFrame table whose id column has a blank is float (7.0); the
+    # pseudonymiser links 7.0 with 7, and so does the NHS metric's person comparison, so the
+    # input check must not call such a row another child's (stop, or exclusion) or its
+    # referral unknown.
+    ref = pd.DataFrame({"referral_id": [1, 2], "person_id": [7, 8]})
+    sc = pd.DataFrame({"referral_id": [1.0, 2.0, np.nan], "person_id": [7.0, np.nan, 8.0]})
+    assert referral_links({"referrals": ref, "responses:gbo": sc}) == {}
+    sc = pd.DataFrame({"referral_id": [1, 2, 2], "person_id": [7.0, np.nan, 8.0]})
+    assert referral_links({"referrals": ref, "responses:gbo": sc}) == {}
+    sc["person_id"] = [7.0, 9.0, 8.0]  # a row of another person is still found
+    other = referral_links({"referrals": ref, "responses:gbo": sc})["responses:gbo"]
+    assert other[OTHER_PERSON][0].tolist() == [False, True, False]

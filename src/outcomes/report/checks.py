@@ -20,6 +20,7 @@ from .._internal.text import did_you_mean, shown, unknown
 from .._internal.waves import check_lookalikes
 from ..errors import OutcomesError
 from ..instruments import Instrument, load_instrument
+from ..privacy import _canonical
 from ..service import _parse_accepted
 from .config import ALL_NOT_ACCEPTED, EvaluationConfig
 
@@ -408,8 +409,11 @@ OTHER_PERSON = "score row(s) whose person_id is not that of the referral they na
 
 
 def _ids(col: pd.Series) -> pd.Series:
-    """An id column as trimmed text, blanks missing (the pseudonymiser trims ids alike)."""
-    txt = col.astype("string").str.strip()
+    """An id column as the text the pseudonymiser hashes it as (trimmed; 7.0 is 7), blanks
+    missing: rows that the build links must be linked here too."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    canon = pd.array(_canonical(uniques.to_numpy(dtype=object)), dtype="string")
+    txt = pd.Series(canon.take(codes, allow_fill=True), index=col.index)
     return txt.mask(txt == "")
 
 
@@ -437,8 +441,8 @@ def referral_links(
     referrals = raw.get("referrals")
     if referrals is None or "referral_id" not in referrals.columns:
         return {}
-    known = _values(referrals["referral_id"])
     ref_ids = _ids(referrals["referral_id"])
+    known = _values(ref_ids)
     # each referral's person; a duplicate referral_id is the referrals table's own error, and
     # its first row speaks here
     first = (ref_ids.notna() & ~ref_ids.duplicated()).to_numpy()
