@@ -388,3 +388,17 @@ def test_a_float_id_column_names_the_same_referral_and_person_as_the_pseudonymis
     sc["person_id"] = [7.0, 9.0, 8.0]  # a row of another person is still found
     other = referral_links({"referrals": ref, "responses:gbo": sc})["responses:gbo"]
     assert other[OTHER_PERSON][0].tolist() == [False, True, False]
+
+
+def test_a_referral_listed_twice_with_two_persons_makes_neither_persons_score_another_childs():
+    # Which row of a duplicated referral_id is right cannot be known (both are excluded from
+    # the referrals table), so its scores must not be called another child's by row order:
+    # P2's score was excluded as "not that of the referral" while P1's was kept.
+    ref = pd.DataFrame({"referral_id": ["R1", "R1", "R2"], "person_id": ["P1", "P2", "P3"]})
+    sc = pd.DataFrame({"referral_id": ["R1", "R1", "R2"], "person_id": ["P1", "P2", "P1"]})
+    links = referral_links({"referrals": ref, "responses:gbo": sc})["responses:gbo"]
+    assert links[OTHER_PERSON][0].tolist() == [False, False, True]
+    # a referral listed twice for one person still has that person
+    ref["person_id"] = ["P1", "P1", "P3"]
+    links = referral_links({"referrals": ref, "responses:gbo": sc})["responses:gbo"]
+    assert links[OTHER_PERSON][0].tolist() == [False, True, True]

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .._internal.ids import index_in, of_another_person
+from .._internal.ids import index_in, of_another_person, of_shared_referral
 from .._internal.text import did_you_mean, shown, unknown
 from .._internal.waves import check_lookalikes
 from ..errors import OutcomesError
@@ -444,12 +444,17 @@ def referral_links(
     ref_ids = _ids(referrals["referral_id"])
     known = _values(ref_ids)
     # each referral's person; a duplicate referral_id is the referrals table's own error, and
-    # its first row speaks here
+    # its first row speaks here, unless its rows name different persons: which is right
+    # cannot be known, so no score of it is another's (by row order, one child's would be)
     first = (ref_ids.notna() & ~ref_ids.duplicated()).to_numpy()
     listed = ref_ids[first]  # the referral ids, trimmed, once each (known's values)
     person_of = None
     if "person_id" in referrals.columns:
-        person_of = pd.Series(_ids(referrals["person_id"])[first].array, listed.array)
+        persons = _ids(referrals["person_id"])
+        shared = of_shared_referral(
+            pd.factorize(ref_ids)[0], pd.factorize(persons, use_na_sentinel=True)[0]
+        )
+        person_of = pd.Series(persons.mask(shared)[first].array, listed.array)
     found = {}
     for label, df in raw.items():
         if not label.startswith("responses:") or "referral_id" not in df.columns:
