@@ -411,9 +411,12 @@ OTHER_PERSON = "score row(s) whose person_id is not that of the referral they na
 def _ids(col: pd.Series) -> pd.Series:
     """An id column as the text the pseudonymiser hashes it as (trimmed; 7.0 is 7), blanks
     missing: rows that the build links must be linked here too."""
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    canon = pd.array(_canonical(uniques.to_numpy(dtype=object)), dtype="string")
-    txt = pd.Series(canon.take(codes, allow_fill=True), index=col.index)
+    if isinstance(col.dtype, pd.StringDtype):  # as read (io.read_table): text, trimmed
+        txt = col.str.strip()
+    else:  # each distinct value once (numbers, text, or both in one column)
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        canon = pd.array(_canonical(uniques.to_numpy(dtype=object)), dtype="string")
+        txt = pd.Series(canon.take(codes, allow_fill=True), index=col.index)
     return txt.mask(txt == "")
 
 
