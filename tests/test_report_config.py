@@ -524,3 +524,19 @@ def test_a_share_seen_target_needs_first_contact_dates(mini, tmp_path):
         "targets.seen_within_standard: unknown column 'first_contact_date'; did you mean "
         "'first_contact'? (columns of the referrals table; the share seen is of first contacts)"
     ) in problems
+
+
+def test_a_responses_table_whose_every_row_names_another_childs_referral(mini, tmp_path):
+    # invalid_cells: flag excludes every row, counted; the build went on to score an empty
+    # table and crashed ("the table has no rows")
+    path = mini["tables"]["responses"]["sdq_parent"]
+    sc = pd.read_csv(f"{mini['data_dir']}/{path}", dtype=str)
+    ref = pd.read_csv(f"{mini['data_dir']}/referrals.csv", dtype=str)
+    sc["person_id"] = ref.loc[~ref["person_id"].isin(sc["person_id"]), "person_id"].iloc[0]
+    sc.to_csv(tmp_path / "sdq.csv", index=False)
+    cfg = set_path(mini, "tables.responses.sdq_parent", str(tmp_path / "sdq.csv"))
+    inputs = load_inputs(load_config(set_path(cfg, "invalid_cells", "flag")))
+    acc = inputs.accounting.set_index("table").loc["responses:sdq_parent"]
+    assert (acc["rows_read"], acc["rows_used"], acc["rows_excluded"]) == (len(sc), 0, len(sc))
+    assert acc["reason"] == "score row(s) whose person_id is not that of the referral they name"
+    assert "sdq_parent" not in inputs.scores

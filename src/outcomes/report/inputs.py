@@ -407,6 +407,9 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
             if label in other_person:
                 excluded[label] = {OTHER_PERSON: int(other_person[label].sum())}
                 df = df.loc[~other_person[label].to_numpy()]
+                if df.empty:  # every row counted as excluded: nothing to score (an empty
+                    # table is refused by the scorer, a stop under invalid_cells: flag)
+                    return df
             # score with errors="flag" runs exactly the checks of oc.validate and records them
             try:
                 scored = score(df, inputs.instruments[inst_id], errors="flag")
