@@ -104,6 +104,18 @@ _WAVE_COMPARISON = {
 }
 
 
+# Parameters shared by prevalence and means: the groups, the clustering and the weights of
+# one wave's estimate (checked by validate_params).
+_ONE_WAVE = {
+    "by": BY,
+    "cluster": [COLUMN, None],
+    "icc": [Interval(Real, 0, 1, closed="left"), None],
+    "icc_method": Options(str, {"anova", "mixed"}),
+    "confidence": PROBABILITY,
+    "weights": [COLUMN, None],
+}
+
+
 # A table and the case definition on one of its columns (checked by validate_params).
 _CASE_DEFINITION = {
     "data": "dataframe",
@@ -498,12 +510,7 @@ def _join_notes(*parts: list[list[str]]) -> list[str]:
 @validate_params(
     {
         **_CASE_DEFINITION,
-        "by": BY,
-        "cluster": [COLUMN, None],
-        "icc": [Interval(Real, 0, 1, closed="left"), None],
-        "icc_method": Options(str, {"anova", "mixed"}),
-        "confidence": PROBABILITY,
-        "weights": [COLUMN, None],
+        **_ONE_WAVE,
     }
 )
 def prevalence(
@@ -638,12 +645,7 @@ def _check_confidence(confidence: float) -> None:
     {
         "data": "dataframe",
         "score": COLUMN,
-        "by": BY,
-        "cluster": [COLUMN, None],
-        "icc": [Interval(Real, 0, 1, closed="left"), None],
-        "icc_method": Options(str, {"anova", "mixed"}),
-        "confidence": PROBABILITY,
-        "weights": [COLUMN, None],
+        **_ONE_WAVE,
     }
 )
 def means(
