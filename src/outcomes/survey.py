@@ -1374,26 +1374,21 @@ def _paired_rows(
             )
     else:
         diffs = y1 - y0
+        paired_t = dict(
+            method="paired t-test",
+            estimand="mean change (follow-up - baseline), same pupils",
+            estimate=float(diffs.mean()),
+            primary=True,
+            **common,
+        )
         if n < 2:
-            rows.append(
-                _row(
-                    method="paired t-test",
-                    estimand="mean change (follow-up - baseline), same pupils",
-                    estimate=float(diffs.mean()),
-                    note="one linked pupil: no test",
-                    primary=True,
-                    **common,
-                )
-            )
+            rows.append(_row(note="one linked pupil: no test", **paired_t))
         else:
             res = stats.ttest_rel(y1, y0)
             ci = res.confidence_interval(confidence)
             sd = diffs.std(ddof=1)
             rows.append(
                 _row(
-                    method="paired t-test",
-                    estimand="mean change (follow-up - baseline), same pupils",
-                    estimate=float(diffs.mean()),
                     ci_low=float(ci.low),
                     ci_high=float(ci.high),
                     statistic_name="t",
@@ -1402,8 +1397,7 @@ def _paired_rows(
                     p=float(res.pvalue),
                     effect_name="d_z",
                     effect=float(diffs.mean() / sd) if sd > 0 else np.nan,
-                    primary=True,
-                    **common,
+                    **paired_t,
                 )
             )
             rows.append(_wilcoxon_row(diffs, common))
