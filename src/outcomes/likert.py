@@ -75,11 +75,13 @@ _ITEMS_FROM = {
 
 # Parameters of the verbs that take a table of items (checked by validate_params).
 _ITEM_TABLE = {
+    "items": "dataframe",
     "instrument": [*INSTRUMENT, None],
     "scale": OPTIONAL_TEXT,
     "columns": COLUMN_MAP,
     "coding": OPTIONAL_TEXT,
     "item_columns": [Columns(), None],
+    "nan_policy": Options(str, {"pairwise", "listwise"}),
 }
 
 
@@ -690,13 +692,7 @@ def _fit_one_factor(m: pd.DataFrame) -> FactorCheck:
 
 
 @recorded("likert.one_factor")
-@validate_params(
-    {
-        "items": "dataframe",
-        **_ITEM_TABLE,
-        "nan_policy": Options(str, {"pairwise", "listwise"}),
-    }
-)
+@validate_params(_ITEM_TABLE)
 def one_factor(
     items: pd.DataFrame,
     *,
@@ -737,10 +733,8 @@ def one_factor(
 @recorded("likert.reliability")
 @validate_params(
     {
-        "items": "dataframe",
         **_ITEM_TABLE,
         "by": BY,
-        "nan_policy": Options(str, {"pairwise", "listwise"}),
         "confidence": PROBABILITY,
     }
 )
@@ -856,13 +850,7 @@ def reliability(
 
 
 @recorded("likert.item_analysis")
-@validate_params(
-    {
-        "items": "dataframe",
-        **_ITEM_TABLE,
-        "nan_policy": Options(str, {"pairwise", "listwise"}),
-    }
-)
+@validate_params(_ITEM_TABLE)
 def item_analysis(
     items: pd.DataFrame,
     *,
