@@ -62,8 +62,9 @@ __all__ = [
 ]
 
 
-# Parameters of the verbs that pick items from a responses table (checked by validate_params).
+# A responses table and the parameters that pick items from it (checked by validate_params).
 _ITEMS_FROM = {
+    "data": "dataframe",
     "items": [Columns(), None],
     "instrument": [*INSTRUMENT, None],
     "scale": OPTIONAL_TEXT,
@@ -73,7 +74,8 @@ _ITEMS_FROM = {
 }
 
 
-# Parameters of the verbs that take a table of items (checked by validate_params).
+# A table of items and the parameters that say which columns are items and how to read them
+# (checked by validate_params).
 _ITEM_TABLE = {
     "items": "dataframe",
     "instrument": [*INSTRUMENT, None],
@@ -290,7 +292,6 @@ def _key_column(values: list) -> pd.Series:
 @recorded("likert.item_summary")
 @validate_params(
     {
-        "data": "dataframe",
         **_ITEMS_FROM,
         "top": POSITIVE_COUNT,
         "by": BY,
@@ -384,7 +385,6 @@ def item_summary(
 @recorded("likert.item_distribution")
 @validate_params(
     {
-        "data": "dataframe",
         **_ITEMS_FROM,
         "by": BY,
     }
@@ -477,7 +477,6 @@ def item_distribution(
 
 @validate_params(
     {
-        "data": "dataframe",
         **_ITEMS_FROM,
         "ax": ["ax", None],
         "title": OPTIONAL_TEXT,
@@ -1215,7 +1214,6 @@ def _matched_row(name, label, y0, y1, confidence) -> dict:
 @renamed_params(respondent="person_id")
 @validate_params(
     {
-        "data": "dataframe",
         **_ITEMS_FROM,
         "wave": COLUMN,
         "waves": [ArrayLike(), None],
