@@ -267,12 +267,17 @@ def _resolve_items(
     return [_Items(matrix, levels, labels, {c: c for c in chosen}, len(chosen)) for _ in kinds]
 
 
+def _grouped(data: pd.DataFrame, by: list[str]):
+    """The rows grouped by ``by`` (missing keys kept, keys sorted, only groups seen), on a
+    fresh index: positions, so that a repeated index label is safe."""
+    return data[by].reset_index(drop=True).groupby(by, dropna=False, sort=True, observed=True)
+
+
 def _groups(data: pd.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]:
-    """(group key, row positions) pairs; positions, so that a repeated index label is safe."""
+    """(group key, row positions) pairs."""
     if not by:
         return [((), np.arange(len(data)))]
-    keys = data[by].reset_index(drop=True)
-    g = keys.groupby(by, dropna=False, sort=True, observed=True)
+    g = _grouped(data, by)
     return [((k if isinstance(k, tuple) else (k,)), sub.index.to_numpy()) for k, sub in g]
 
 
@@ -430,11 +435,7 @@ def item_distribution(
     names = list(it.matrix.columns)
     k, n_lv = x.shape[1], len(lv)
     if by_cols:
-        g = (
-            data[by_cols]
-            .reset_index(drop=True)
-            .groupby(by_cols, dropna=False, sort=True, observed=True)
-        )
+        g = _grouped(data, by_cols)
         code = g.ngroup().to_numpy()
         keys = [k_ if isinstance(k_, tuple) else (k_,) for k_ in g.size().index]
     else:
