@@ -94,10 +94,7 @@ class LikertWarning(UserWarning):
 # ----------------------------------------------------------------------------- item data
 @validate_params(
     {
-        "data": "dataframe",
-        "instrument": INSTRUMENT,
-        "columns": COLUMN_MAP,
-        "coding": OPTIONAL_TEXT,
+        **scoring.RESPONSES_PARAMS,
         "scored": "boolean",
         "errors": ERRORS,
     }

@@ -1193,12 +1193,19 @@ def _score_prepared(
 
 
 # ----------------------------------------------------------------------------- public API
+# Responses and the instrument that reads them, as every verb that reads responses takes them
+# (checked by validate_params).
+RESPONSES_PARAMS = {
+    "data": "dataframe",
+    "instrument": INSTRUMENT,
+    "columns": COLUMN_MAP,
+    "coding": OPTIONAL_TEXT,
+}
+
+
 @validate_params(
     {
-        "data": "dataframe",
-        "instrument": INSTRUMENT,
-        "columns": COLUMN_MAP,
-        "coding": OPTIONAL_TEXT,
+        **RESPONSES_PARAMS,
         "input": INPUT,
     }
 )
@@ -1230,11 +1237,8 @@ def validate(
 
 @validate_params(
     {
-        "data": "dataframe",
-        "instrument": INSTRUMENT,
-        "columns": COLUMN_MAP,
+        **RESPONSES_PARAMS,
         "errors": ERRORS,
-        "coding": OPTIONAL_TEXT,
         "prorate": ["boolean", None],
         "keep": [Columns(empty=True), None],
         "input": INPUT,
@@ -1305,11 +1309,8 @@ def score(
 
 @validate_params(
     {
-        "data": "dataframe",
-        "instrument": INSTRUMENT,
-        "columns": COLUMN_MAP,
+        **RESPONSES_PARAMS,
         "errors": ERRORS,
-        "coding": OPTIONAL_TEXT,
         "scored": "boolean",
     }
 )
