@@ -62,8 +62,9 @@ __all__ = [
 ]
 
 
-# Parameters of the verbs that pick items from a responses table (checked by validate_params).
+# A responses table and the parameters that pick items from it (checked by validate_params).
 _ITEMS_FROM = {
+    "data": "dataframe",
     "items": [Columns(), None],
     "instrument": [*INSTRUMENT, None],
     "scale": OPTIONAL_TEXT,
@@ -73,13 +74,16 @@ _ITEMS_FROM = {
 }
 
 
-# Parameters of the verbs that take a table of items (checked by validate_params).
+# A table of items and the parameters that say which columns are items and how to read them
+# (checked by validate_params).
 _ITEM_TABLE = {
+    "items": "dataframe",
     "instrument": [*INSTRUMENT, None],
     "scale": OPTIONAL_TEXT,
     "columns": COLUMN_MAP,
     "coding": OPTIONAL_TEXT,
     "item_columns": [Columns(), None],
+    "nan_policy": Options(str, {"pairwise", "listwise"}),
 }
 
 
@@ -90,10 +94,7 @@ class LikertWarning(UserWarning):
 # ----------------------------------------------------------------------------- item data
 @validate_params(
     {
-        "data": "dataframe",
-        "instrument": INSTRUMENT,
-        "columns": COLUMN_MAP,
-        "coding": OPTIONAL_TEXT,
+        **scoring.RESPONSES_PARAMS,
         "scored": "boolean",
         "errors": ERRORS,
     }
@@ -263,12 +264,17 @@ def _resolve_items(
     return [_Items(matrix, levels, labels, {c: c for c in chosen}, len(chosen)) for _ in kinds]
 
 
+def _grouped(data: pd.DataFrame, by: list[str]):
+    """The rows grouped by ``by`` (missing keys kept, keys sorted, only groups seen), on a
+    fresh index: positions, so that a repeated index label is safe."""
+    return data[by].reset_index(drop=True).groupby(by, dropna=False, sort=True, observed=True)
+
+
 def _groups(data: pd.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]:
-    """(group key, row positions) pairs; positions, so that a repeated index label is safe."""
+    """(group key, row positions) pairs."""
     if not by:
         return [((), np.arange(len(data)))]
-    keys = data[by].reset_index(drop=True)
-    g = keys.groupby(by, dropna=False, sort=True, observed=True)
+    g = _grouped(data, by)
     return [((k if isinstance(k, tuple) else (k,)), sub.index.to_numpy()) for k, sub in g]
 
 
@@ -288,7 +294,6 @@ def _key_column(values: list) -> pd.Series:
 @recorded("likert.item_summary")
 @validate_params(
     {
-        "data": "dataframe",
         **_ITEMS_FROM,
         "top": POSITIVE_COUNT,
         "by": BY,
@@ -382,7 +387,6 @@ def item_summary(
 @recorded("likert.item_distribution")
 @validate_params(
     {
-        "data": "dataframe",
         **_ITEMS_FROM,
         "by": BY,
     }
@@ -428,11 +432,7 @@ def item_distribution(
     names = list(it.matrix.columns)
     k, n_lv = x.shape[1], len(lv)
     if by_cols:
-        g = (
-            data[by_cols]
-            .reset_index(drop=True)
-            .groupby(by_cols, dropna=False, sort=True, observed=True)
-        )
+        g = _grouped(data, by_cols)
         code = g.ngroup().to_numpy()
         keys = [k_ if isinstance(k_, tuple) else (k_,) for k_ in g.size().index]
     else:
@@ -475,7 +475,6 @@ def item_distribution(
 
 @validate_params(
     {
-        "data": "dataframe",
         **_ITEMS_FROM,
         "ax": ["ax", None],
         "title": OPTIONAL_TEXT,
@@ -690,13 +689,7 @@ def _fit_one_factor(m: pd.DataFrame) -> FactorCheck:
 
 
 @recorded("likert.one_factor")
-@validate_params(
-    {
-        "items": "dataframe",
-        **_ITEM_TABLE,
-        "nan_policy": Options(str, {"pairwise", "listwise"}),
-    }
-)
+@validate_params(_ITEM_TABLE)
 def one_factor(
     items: pd.DataFrame,
     *,
@@ -737,10 +730,8 @@ def one_factor(
 @recorded("likert.reliability")
 @validate_params(
     {
-        "items": "dataframe",
         **_ITEM_TABLE,
         "by": BY,
-        "nan_policy": Options(str, {"pairwise", "listwise"}),
         "confidence": PROBABILITY,
     }
 )
@@ -856,13 +847,7 @@ def reliability(
 
 
 @recorded("likert.item_analysis")
-@validate_params(
-    {
-        "items": "dataframe",
-        **_ITEM_TABLE,
-        "nan_policy": Options(str, {"pairwise", "listwise"}),
-    }
-)
+@validate_params(_ITEM_TABLE)
 def item_analysis(
     items: pd.DataFrame,
     *,
@@ -1227,7 +1212,6 @@ def _matched_row(name, label, y0, y1, confidence) -> dict:
 @renamed_params(respondent="person_id")
 @validate_params(
     {
-        "data": "dataframe",
         **_ITEMS_FROM,
         "wave": COLUMN,
         "waves": [ArrayLike(), None],

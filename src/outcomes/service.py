@@ -73,6 +73,15 @@ _PENDING = {"", "pending", "awaiting decision", "undecided"}
 Errors = Literal["raise", "flag"]
 Period = Literal["M", "Q", "FQ"]
 
+# Every verb reads its referrals through prepare_referrals, whose arguments these are (checked
+# by validate_params).
+_READ_REFERRALS = {
+    "referrals": "dataframe",
+    "as_of": ["date", None],
+    "errors": ERRORS,
+    "dayfirst": "boolean",
+}
+
 
 # ============================================================================ checking the table
 def _parse_dates(
@@ -100,11 +109,8 @@ def _parse_accepted(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
 @recorded("service.prepare_referrals")
 @validate_params(
     {
-        "referrals": "dataframe",
-        "as_of": ["date", None],
-        "errors": ERRORS,
+        **_READ_REFERRALS,
         "date_format": OPTIONAL_TEXT,
-        "dayfirst": "boolean",
     }
 )
 def prepare_referrals(
@@ -478,14 +484,11 @@ def _attach(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
 @recorded("service.referral_counts")
 @validate_params(
     {
-        "referrals": "dataframe",
+        **_READ_REFERRALS,
         "by": BY,
         "inappropriate": [Columns(), None],
         "total": "boolean",
         "confidence": PROBABILITY,
-        "as_of": ["date", None],
-        "errors": ERRORS,
-        "dayfirst": "boolean",
     }
 )
 def referral_counts(
@@ -548,13 +551,10 @@ def referral_counts(
 @recorded("service.not_accepted_reasons")
 @validate_params(
     {
-        "referrals": "dataframe",
+        **_READ_REFERRALS,
         "by": BY,
         "inappropriate": [Columns(), None],
         "total": "boolean",
-        "as_of": ["date", None],
-        "errors": ERRORS,
-        "dayfirst": "boolean",
     }
 )
 def not_accepted_reasons(
@@ -618,12 +618,9 @@ def not_accepted_reasons(
 @recorded("service.children_seen")
 @validate_params(
     {
-        "referrals": "dataframe",
+        **_READ_REFERRALS,
         "by": BY,
         "total": "boolean",
-        "as_of": ["date", None],
-        "errors": ERRORS,
-        "dayfirst": "boolean",
     }
 )
 def children_seen(
@@ -725,14 +722,11 @@ def _per_period(g: _Groups, prange: pd.PeriodIndex, period: Period, cols: dict) 
 @recorded("service.inappropriate_rate")
 @validate_params(
     {
-        "referrals": "dataframe",
+        **_READ_REFERRALS,
         "period": Options(str, {"M", "Q", "FQ"}),
         "by": BY,
         "inappropriate": [Columns(), None],
         "confidence": PROBABILITY,
-        "as_of": ["date", None],
-        "errors": ERRORS,
-        "dayfirst": "boolean",
     }
 )
 def inappropriate_rate(
@@ -839,15 +833,12 @@ class RateComparison:
 @recorded("service.compare_inappropriate")
 @validate_params(
     {
-        "referrals": "dataframe",
+        **_READ_REFERRALS,
         "change_date": "date",
         "by": BY,
         "inappropriate": [Columns(), None],
         "total": "boolean",
         "confidence": PROBABILITY,
-        "as_of": ["date", None],
-        "errors": ERRORS,
-        "dayfirst": "boolean",
     }
 )
 def compare_inappropriate(
@@ -1066,16 +1057,13 @@ class TrendResult:
 @recorded("service.inappropriate_trend")
 @validate_params(
     {
-        "referrals": "dataframe",
+        **_READ_REFERRALS,
         "change_date": ["date", None],
         "period": Options(str, {"M", "Q", "FQ"}),
         "family": Options(str, {"binomial", "poisson"}),
         "dispersion": Options(str, {"pearson", "fixed"}),
         "inappropriate": [Columns(), None],
         "confidence": PROBABILITY,
-        "as_of": ["date", None],
-        "errors": ERRORS,
-        "dayfirst": "boolean",
     }
 )
 def inappropriate_trend(
@@ -1446,8 +1434,7 @@ def _days(x: float) -> str:
 @recorded("service.waiting_times")
 @validate_params(
     {
-        "referrals": "dataframe",
-        "as_of": ["date", None],
+        **_READ_REFERRALS,
         "stage": [Options(str, {"first", "second"}), list, tuple],
         "by": BY,
         "standard_days": POSITIVE,
@@ -1455,8 +1442,6 @@ def _days(x: float) -> str:
         "discharged": Options(str, {"censor", "exclude"}),
         "total": "boolean",
         "confidence": PROBABILITY,
-        "errors": ERRORS,
-        "dayfirst": "boolean",
     }
 )
 def waiting_times(
@@ -1564,13 +1549,10 @@ def waiting_times(
 @recorded("service.monthly_activity")
 @validate_params(
     {
-        "referrals": "dataframe",
-        "as_of": ["date", None],
+        **_READ_REFERRALS,
         "period": Options(str, {"M", "Q", "FQ"}),
         "by": BY,
         "inappropriate": [Columns(), None],
-        "errors": ERRORS,
-        "dayfirst": "boolean",
     }
 )
 def monthly_activity(
@@ -1866,17 +1848,14 @@ class WaitComparison:
 @recorded("service.compare_median_wait")
 @validate_params(
     {
-        "referrals": "dataframe",
+        **_READ_REFERRALS,
         "change_date": "date",
-        "as_of": ["date", None],
         "stage": [Options(str, {"first", "second"}), list, tuple],
         "n_boot": Interval(Integral, 200, 100_000, closed="both"),
         "seed": COUNT,
         "confidence": PROBABILITY,
         "exclude_not_accepted": "boolean",
         "discharged": Options(str, {"censor", "exclude"}),
-        "errors": ERRORS,
-        "dayfirst": "boolean",
     }
 )
 def compare_median_wait(

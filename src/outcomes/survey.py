@@ -104,6 +104,18 @@ _WAVE_COMPARISON = {
 }
 
 
+# Parameters shared by prevalence and means: the groups, the clustering and the weights of
+# one wave's estimate (checked by validate_params).
+_ONE_WAVE = {
+    "by": BY,
+    "cluster": [COLUMN, None],
+    "icc": [Interval(Real, 0, 1, closed="left"), None],
+    "icc_method": Options(str, {"anova", "mixed"}),
+    "confidence": PROBABILITY,
+    "weights": [COLUMN, None],
+}
+
+
 # A table and the case definition on one of its columns (checked by validate_params).
 _CASE_DEFINITION = {
     "data": "dataframe",
@@ -498,12 +510,7 @@ def _join_notes(*parts: list[list[str]]) -> list[str]:
 @validate_params(
     {
         **_CASE_DEFINITION,
-        "by": BY,
-        "cluster": [COLUMN, None],
-        "icc": [Interval(Real, 0, 1, closed="left"), None],
-        "icc_method": Options(str, {"anova", "mixed"}),
-        "confidence": PROBABILITY,
-        "weights": [COLUMN, None],
+        **_ONE_WAVE,
     }
 )
 def prevalence(
@@ -638,12 +645,7 @@ def _check_confidence(confidence: float) -> None:
     {
         "data": "dataframe",
         "score": COLUMN,
-        "by": BY,
-        "cluster": [COLUMN, None],
-        "icc": [Interval(Real, 0, 1, closed="left"), None],
-        "icc_method": Options(str, {"anova", "mixed"}),
-        "confidence": PROBABILITY,
-        "weights": [COLUMN, None],
+        **_ONE_WAVE,
     }
 )
 def means(
@@ -1372,26 +1374,21 @@ def _paired_rows(
             )
     else:
         diffs = y1 - y0
+        paired_t = dict(
+            method="paired t-test",
+            estimand="mean change (follow-up - baseline), same pupils",
+            estimate=float(diffs.mean()),
+            primary=True,
+            **common,
+        )
         if n < 2:
-            rows.append(
-                _row(
-                    method="paired t-test",
-                    estimand="mean change (follow-up - baseline), same pupils",
-                    estimate=float(diffs.mean()),
-                    note="one linked pupil: no test",
-                    primary=True,
-                    **common,
-                )
-            )
+            rows.append(_row(note="one linked pupil: no test", **paired_t))
         else:
             res = stats.ttest_rel(y1, y0)
             ci = res.confidence_interval(confidence)
             sd = diffs.std(ddof=1)
             rows.append(
                 _row(
-                    method="paired t-test",
-                    estimand="mean change (follow-up - baseline), same pupils",
-                    estimate=float(diffs.mean()),
                     ci_low=float(ci.low),
                     ci_high=float(ci.high),
                     statistic_name="t",
@@ -1400,8 +1397,7 @@ def _paired_rows(
                     p=float(res.pvalue),
                     effect_name="d_z",
                     effect=float(diffs.mean() / sd) if sd > 0 else np.nan,
-                    primary=True,
-                    **common,
+                    **paired_t,
                 )
             )
             rows.append(_wilcoxon_row(diffs, common))

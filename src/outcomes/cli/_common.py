@@ -1,7 +1,9 @@
 """What every command shares: how a failure is printed (one error line, then the bad cells
-as a table) and the exit code."""
+as a table) and the exit code; the options that several commands take."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import pandas as pd
 import typer
@@ -11,6 +13,14 @@ from rich.table import Table
 from .._internal.vocabulary import for_command_line
 
 err_console = Console(stderr=True)
+
+InstrumentOption = Annotated[
+    str, typer.Option("--instrument", "-i", help="Instrument id or YAML path.")
+]
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="SOURCE=ITEM: read item ITEM from column SOURCE (repeatable)."),
+]
 
 
 def _fail(message: str, issues: pd.DataFrame | None = None, code: int = 1) -> None:

@@ -14,6 +14,7 @@ from ..change.pairing import pair_waves
 from ..change.reliable import reliable_change, reliable_change_summary
 from ..errors import OutcomesError
 from ..instruments import load_instrument
+from ._common import InstrumentOption
 
 
 def change_command(
@@ -141,9 +142,7 @@ def change_cli(
         Path,
         typer.Argument(help="Scores file (.csv, .xlsx, .parquet), e.g. from `outcomes score`."),
     ],
-    instrument: Annotated[
-        str, typer.Option("--instrument", "-i", help="Instrument id or YAML path.")
-    ],
+    instrument: InstrumentOption,
     rule: Annotated[
         str, typer.Option("--rule", help="first_last, nearest or waves.")
     ] = "first_last",

@@ -23,7 +23,7 @@ from .._internal.vocabulary import for_command_line
 from ..errors import OutcomesError
 from ..forms import EXPORT_TARGETS, export, read_export
 from ..instruments import load_instrument
-from ._common import _fail, _print_issues, err_console
+from ._common import InstrumentOption, MapOption, _fail, _print_issues, err_console
 
 forms_app = typer.Typer(
     help="Survey tooling: export instruments to REDCap, XLSForm, HTML or a codebook; "
@@ -112,9 +112,7 @@ def export_cmd(
 @forms_app.command("import")
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="The platform's export (.csv, .tsv, .xlsx, .sav).")],
-    instrument: Annotated[
-        str, typer.Option("--instrument", "-i", help="Instrument id or YAML path.")
-    ],
+    instrument: InstrumentOption,
     output: Annotated[
         Path,
         typer.Option("--output", "-o", help="Responses file to write (.csv, .xlsx, .parquet)."),
@@ -125,10 +123,7 @@ def import_cmd(
             "--platform", help="auto | redcap | odk | qualtrics | spss | msforms | table."
         ),
     ] = "auto",
-    map_: Annotated[
-        list[str] | None,
-        typer.Option("--map", help="SOURCE=ITEM: read item ITEM from column SOURCE (repeatable)."),
-    ] = None,
+    map_: MapOption = None,
     prefix: Annotated[
         str | None, typer.Option("--prefix", help="Field-name prefix used at export.")
     ] = None,

@@ -18,7 +18,7 @@ from .._internal.vocabulary import for_command_line
 from ..errors import InvalidResponsesError, OutcomesError
 from ..instruments import list_instruments, load_instrument
 from ..instruments.scoring import score, validate
-from ._common import _fail, _print_issues
+from ._common import InstrumentOption, MapOption, _fail, _print_issues
 from .change import change_cli
 from .forms import forms_app
 from .longitudinal import longitudinal_cli
@@ -42,10 +42,6 @@ app.command("longitudinal")(longitudinal_cli)
 app.command("nhs-metric")(nhs_metric)
 console = Console()
 
-MapOption = Annotated[
-    list[str] | None,
-    typer.Option("--map", help="SOURCE=ITEM: read item ITEM from column SOURCE (repeatable)."),
-]
 CodingOption = Annotated[
     str | None, typer.Option("--coding", help="Alternative code set named in the YAML, e.g. mhsds.")
 ]
@@ -153,9 +149,7 @@ def instruments(
 @app.command("validate")
 def validate_cmd(
     file: Annotated[Path, typer.Argument(help="CSV, Excel or Parquet file of responses.")],
-    instrument: Annotated[
-        str, typer.Option("--instrument", "-i", help="Instrument id or YAML path.")
-    ],
+    instrument: InstrumentOption,
     map_: MapOption = None,
     coding: CodingOption = None,
 ) -> None:
@@ -179,9 +173,7 @@ def validate_cmd(
 @app.command("score")
 def score_cmd(
     file: Annotated[Path, typer.Argument(help="CSV, Excel or Parquet file of responses.")],
-    instrument: Annotated[
-        str, typer.Option("--instrument", "-i", help="Instrument id or YAML path.")
-    ],
+    instrument: InstrumentOption,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Where to write scores (.csv, .xlsx, .parquet).")
     ],

@@ -34,7 +34,7 @@ from .._internal.params import (
     validate_params,
 )
 from ..instruments import Instrument, load_instrument
-from ._common import FormsError, InstrumentsArg, PrefixArg, load_pack
+from ._common import PACK_PARAMS, FormsError, InstrumentsArg, PrefixArg, load_pack
 from ._files import FileOptions
 from .codebook import codebook, codebook_markdown, write_codebook
 from .mapping import MappingReport, RawExport, assemble
@@ -75,10 +75,9 @@ __all__ = [
 
 @validate_params(
     {
-        "instruments": [*INSTRUMENT, list, tuple],
+        **PACK_PARAMS,
         "to": Options(str, {"redcap", "xlsform", "html", "codebook"}),
         "path": "path",
-        "prefix": ["boolean", Mapping],
         "require_answers": "boolean",
         "form_id": OPTIONAL_TEXT,
         "title": OPTIONAL_TEXT,

@@ -13,11 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._internal.params import INSTRUMENT
 from ..errors import OutcomesError
 from ..instruments import Instrument, Item, ResponseOption, ResponseSet, load_instrument
 
 InstrumentsArg = str | Path | Instrument | Sequence[str | Path | Instrument]
 PrefixArg = bool | Mapping[str, str]
+#: how validate_params checks an InstrumentsArg and a PrefixArg
+PACK_PARAMS = {"instruments": [*INSTRUMENT, list, tuple], "prefix": ["boolean", Mapping]}
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -6,16 +6,16 @@ wording, so it can be shared for any instrument.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .._internal.params import INSTRUMENT, validate_params
+from .._internal.params import validate_params
 from .._internal.spreadsheet import write_csv
 from ..instruments import Instrument
 from ._common import (
+    PACK_PARAMS,
     FormsError,
     InstrumentsArg,
     PrefixArg,
@@ -47,12 +47,7 @@ CODEBOOK_COLUMNS = (
 )
 
 
-@validate_params(
-    {
-        "instruments": [*INSTRUMENT, list, tuple],
-        "prefix": ["boolean", Mapping],
-    }
-)
+@validate_params(PACK_PARAMS)
 def codebook(instruments: InstrumentsArg, *, prefix: PrefixArg = True) -> pd.DataFrame:
     """One row per item and answer code (one row for a free-text item).
 
@@ -174,12 +169,7 @@ def _instrument_markdown(inst: Instrument, cb: pd.DataFrame) -> list[str]:
     return lines
 
 
-@validate_params(
-    {
-        "instruments": [*INSTRUMENT, list, tuple],
-        "prefix": ["boolean", Mapping],
-    }
-)
+@validate_params(PACK_PARAMS)
 def codebook_markdown(instruments: InstrumentsArg, *, prefix: PrefixArg = True) -> str:
     """The codebook as Markdown: one section per instrument (items, answers, scales).
 

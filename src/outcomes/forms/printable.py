@@ -8,13 +8,13 @@ that check, so a licensed text cannot reach the page by another path.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
-from .._internal.params import INSTRUMENT, OPTIONAL_TEXT, validate_params
+from .._internal.params import OPTIONAL_TEXT, validate_params
 from ..instruments import Instrument
 from ._common import (
+    PACK_PARAMS,
     InstrumentsArg,
     PrefixArg,
     all_options,
@@ -126,8 +126,7 @@ def _codebook_page(inst: Instrument, names: dict) -> list[str]:
 
 @validate_params(
     {
-        "instruments": [*INSTRUMENT, list, tuple],
-        "prefix": ["boolean", Mapping],
+        **PACK_PARAMS,
         "title": OPTIONAL_TEXT,
     }
 )

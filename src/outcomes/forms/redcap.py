@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import csv
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from .._internal.params import INSTRUMENT, validate_params
+from .._internal.params import validate_params
 from .._internal.spreadsheet import write_csv
 from ..instruments import Instrument
 from ._common import (
+    PACK_PARAMS,
     FormsError,
     InstrumentsArg,
     PrefixArg,
@@ -182,8 +182,7 @@ def _rows(inst: Instrument, names: dict, prefix: PrefixArg, require_answers: boo
 
 @validate_params(
     {
-        "instruments": [*INSTRUMENT, list, tuple],
-        "prefix": ["boolean", Mapping],
+        **PACK_PARAMS,
         "require_answers": "boolean",
     }
 )

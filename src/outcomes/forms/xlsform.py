@@ -14,14 +14,14 @@ import hashlib
 import json
 import shutil
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from .._internal.params import INSTRUMENT, OPTIONAL_TEXT, validate_params
+from .._internal.params import OPTIONAL_TEXT, validate_params
 from .._internal.spreadsheet import write_excel
 from ._common import (
+    PACK_PARAMS,
     FormsError,
     InstrumentsArg,
     PrefixArg,
@@ -50,8 +50,7 @@ SETTINGS_COLUMNS = ("form_title", "form_id", "version")
 
 @validate_params(
     {
-        "instruments": [*INSTRUMENT, list, tuple],
-        "prefix": ["boolean", Mapping],
+        **PACK_PARAMS,
         "require_answers": "boolean",
         "form_id": OPTIONAL_TEXT,
         "title": OPTIONAL_TEXT,

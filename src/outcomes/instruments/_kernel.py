@@ -560,12 +560,7 @@ def factorise_utf8(offsets, data, valid, first, out, starts, lengths):  # pragma
         if c >= 0 and heads[c] == head and tails[c] == tail and _same(data, starts[c], a, size):
             out[i] = c
             continue
-        x = head * np.uint64(0x9E3779B97F4A7C15)
-        x ^= tail * np.uint64(0xC2B2AE3D27D4EB4F)
-        x ^= np.uint64(size)
-        x ^= x >> np.uint64(29)
-        x *= np.uint64(0xBF58476D1CE4E5B9)
-        h = np.int64(x >> np.uint64(64 - _HASH_BITS))
+        h = _hash_key(head, tail, size)
         while True:
             c = table[h]
             if c < 0:

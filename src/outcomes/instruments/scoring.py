@@ -633,15 +633,7 @@ def _prepare_scales(
         bad_why = bad_why + [why] * len(extra)
         supplied[sid] = np.where(good, numeric, np.nan)
         if len(bad_pos):
-            parts.append(
-                cells.bad_cells(
-                    labels[bad_pos].tolist(),
-                    str(src),
-                    _values_at(col, bad_pos),
-                    bad_why,
-                    item=sid,
-                )
-            )
+            parts.append(_bad_item_cells(labels, src, col, bad_pos, bad_why, sid))
     parts.append(_duplicate_administrations(data))
     return _Prepared(data, {}, _concat_issues(parts), present, supplied)
 
@@ -677,15 +669,7 @@ def _prepare(
         enc = coder.encode(col, want_canon=want_codes or it.id in gates)
         encoded[it.id] = enc
         if len(enc.bad_pos):
-            issue_parts.append(
-                cells.bad_cells(
-                    labels[enc.bad_pos].tolist(),
-                    str(src),
-                    _values_at(col, enc.bad_pos),
-                    enc.bad_why,
-                    item=it.id,
-                )
-            )
+            issue_parts.append(_bad_item_cells(labels, src, col, enc.bad_pos, enc.bad_why, it.id))
     issue_parts.append(_duplicate_administrations(data))
     issues = _concat_issues(issue_parts)
     return _Prepared(data, encoded, issues, item_columns)
@@ -799,15 +783,7 @@ def _prepare_slots(
     for (item_id, src, col, _, packed, out), (bad_pos, bad_why) in zip(todo, done, strict=True):
         items[item_id] = _slots.SlotEncoded(out, packed, bad_pos, bad_why)
         if len(bad_pos):
-            issue_parts.append(
-                cells.bad_cells(
-                    labels[bad_pos].tolist(),
-                    str(src),
-                    _values_at(col, bad_pos),
-                    bad_why,
-                    item=item_id,
-                )
-            )
+            issue_parts.append(_bad_item_cells(labels, src, col, bad_pos, bad_why, item_id))
     items = {item_id: items[item_id] for item_id in coders}  # the slot matrix's row order
     issue_parts.append(_duplicate_administrations(data))
     prep = _Prepared(data, items, _concat_issues(issue_parts), item_columns)
@@ -930,6 +906,14 @@ def _arrow_slots(
     if (slot_of != np.arange(_slots.SLOTS)).any():
         _slots.remap(slot_of, out)
     return bad_pos, bad_why
+
+
+def _bad_item_cells(
+    labels: np.ndarray, src: object, col: pd.Series, pos: np.ndarray, why: list[str], item: str
+) -> pd.DataFrame:
+    """The issues table of item ``item``'s cells at positions ``pos`` of its column ``src``,
+    by row label."""
+    return cells.bad_cells(labels[pos].tolist(), str(src), _values_at(col, pos), why, item=item)
 
 
 def _values_at(col: pd.Series, pos: np.ndarray) -> np.ndarray:
@@ -1209,12 +1193,19 @@ def _score_prepared(
 
 
 # ----------------------------------------------------------------------------- public API
+# Responses and the instrument that reads them, as every verb that reads responses takes them
+# (checked by validate_params).
+RESPONSES_PARAMS = {
+    "data": "dataframe",
+    "instrument": INSTRUMENT,
+    "columns": COLUMN_MAP,
+    "coding": OPTIONAL_TEXT,
+}
+
+
 @validate_params(
     {
-        "data": "dataframe",
-        "instrument": INSTRUMENT,
-        "columns": COLUMN_MAP,
-        "coding": OPTIONAL_TEXT,
+        **RESPONSES_PARAMS,
         "input": INPUT,
     }
 )
@@ -1246,11 +1237,8 @@ def validate(
 
 @validate_params(
     {
-        "data": "dataframe",
-        "instrument": INSTRUMENT,
-        "columns": COLUMN_MAP,
+        **RESPONSES_PARAMS,
         "errors": ERRORS,
-        "coding": OPTIONAL_TEXT,
         "prorate": ["boolean", None],
         "keep": [Columns(empty=True), None],
         "input": INPUT,
@@ -1321,11 +1309,8 @@ def score(
 
 @validate_params(
     {
-        "data": "dataframe",
-        "instrument": INSTRUMENT,
-        "columns": COLUMN_MAP,
+        **RESPONSES_PARAMS,
         "errors": ERRORS,
-        "coding": OPTIONAL_TEXT,
         "scored": "boolean",
     }
 )
