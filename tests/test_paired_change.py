@@ -553,6 +553,13 @@ def test_change_command(tmp_path):
     assert "Reliable change" in res.output
     bad = CliRunner().invoke(app, ["change", str(path), "-i", "nope"])
     assert bad.exit_code == 1 and "unknown instrument" in bad.output
+    # a file name with brackets is named as it is: the error was printed as rich markup, which
+    # dropped "[bold]" from the name and crashed with a traceback on "[/x]"
+    for name in ("scores[bold].csv", "scores[/x].csv"):
+        args = ["change", str(tmp_path / name), "-i", "sdq_parent"]
+        res = CliRunner().invoke(app, args, terminal_width=400)
+        assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
+        assert f"{name}: no such file" in res.output, res.output
 
 
 @settings(max_examples=500, deadline=None)

@@ -14,7 +14,7 @@ from ..change.pairing import pair_waves
 from ..change.reliable import reliable_change, reliable_change_summary
 from ..errors import OutcomesError
 from ..instruments import load_instrument
-from ._common import InstrumentOption
+from ._common import InstrumentOption, _fail
 
 
 def change_command(
@@ -37,6 +37,7 @@ def change_command(
 
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     inst = load_instrument(instrument)
@@ -72,7 +73,8 @@ def change_command(
         )
     console.print(pairing.summary(), soft_wrap=True)
     for w in caught:
-        console.print(f"[yellow]{w.message}[/]", soft_wrap=True)
+        # markup off for the message itself: labels and file names may hold [brackets]
+        console.print(Text(str(w.message), style="yellow"), soft_wrap=True)
     if pairing.pairs.empty:
         raise OutcomesError("no baseline/follow-up pairs were found")
     table = paired_change_table(pairing.pairs, adjust=adjust)
@@ -169,8 +171,6 @@ def change_cli(
     ] = None,
 ) -> None:
     """Pair baseline and follow-up scores, test the change per scale and count reliable change."""
-    from rich.console import Console
-
     try:
         change_command(
             file,
@@ -185,5 +185,5 @@ def change_cli(
             pairs_output=pairs_output,
         )
     except OutcomesError as err:
-        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        # the one way commands report errors: markup off (file names may hold [brackets])
+        _fail(str(err))
