@@ -467,6 +467,11 @@ def test_command_line(tmp_path):
     assert {"attrition_tests.csv", "mixed_fixed_effects.csv"} <= {p.name for p in out.iterdir()}
     bad = CliRunner().invoke(app, [str(path), "--outcome", "nope", "--child", "child"])
     assert bad.exit_code == 1 and "not found" in bad.output
+    # a column name with brackets is named as it is (the error was printed as rich markup:
+    # "[/x]" crashed it with a traceback)
+    bad = CliRunner().invoke(app, [str(path), "--outcome", "y[/x]", "--child", "child"])
+    assert bad.exit_code == 1 and isinstance(bad.exception, SystemExit), bad.output
+    assert "y[/x]" in bad.output
 
 
 # wave_positions replaced a per-cell Series.map(dict); the same positions, for each kind of

@@ -14,6 +14,7 @@ from ..errors import OutcomesError
 from ..longitudinal.attrition import attrition
 from ..longitudinal.imputation import impute_change
 from ..longitudinal.mixed import LongitudinalWarning, fit_mixed
+from ._common import _fail
 
 
 def longitudinal_cli(
@@ -89,8 +90,8 @@ def longitudinal_cli(
                 else None
             )
     except (OutcomesError, KeyError) as err:
-        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        # the one way commands report errors: markup off (column names may hold [brackets])
+        _fail(str(err))
     console.print(res.summary(), highlight=False, soft_wrap=True)
     console.print(att.summary(), highlight=False, soft_wrap=True)
     if mi is not None:
