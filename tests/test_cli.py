@@ -56,6 +56,33 @@ def test_validate_exit_codes(tmp_path):
     assert "out of range" in res.output and "q2" in res.output
 
 
+def test_cells_and_names_with_brackets_are_printed_as_they_are(tmp_path):
+    # rich markup read "[dont know]" as a style and dropped it from the table of bad cells,
+    # and "[/x]" stopped the command with a MarkupError traceback
+    bad = tmp_path / "brackets[v2].csv"
+    df = pd.read_csv(f"{EXAMPLES}/swemwbs.csv").head(3).astype({"q1": object})
+    df.loc[0, "q1"], df.loc[1, "q1"] = "[dont know]", "[/x]"
+    df.to_csv(bad, index=False)
+    res = runner.invoke(app, ["validate", str(bad), "-i", "swemwbs"], env={"COLUMNS": "200"})
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
+    assert "'[dont know]'" in res.output and "'[/x]'" in res.output
+    res = runner.invoke(app, ["validate", str(tmp_path / "none[/x].csv"), "-i", "swemwbs"])
+    assert res.exit_code == 1 and "none[/x].csv" in res.output
+    # styles given as Text still style, and no markup is printed as text
+    res = runner.invoke(app, ["instruments", "honosca"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0 and "[bold]" not in res.output and "[/]" not in res.output
+
+
+def test_the_builds_warnings_are_printed_as_they_are(capsys):
+    from outcomes.report.build import _print_warnings, _Progress
+
+    nb = {"cells": [{"metadata": {"section": "Waits [/x]"}, "outputs": [
+        {"output_type": "stream", "name": "stderr", "text": "3 rows [dont know] left out"}]}]}  # fmt: skip
+    _print_warnings(type("NB", (), {"cells": nb["cells"]})(), _Progress(True))
+    err = capsys.readouterr().err
+    assert "in Waits [/x]: 3 rows [dont know] left out" in " ".join(err.split())
+
+
 def test_score_bad_input_is_a_table_not_a_traceback(tmp_path):
     bad = tmp_path / "bad.csv"
     df = pd.read_csv(f"{EXAMPLES}/swemwbs.csv")

@@ -9,10 +9,19 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .._internal.vocabulary import for_command_line
 
-err_console = Console(stderr=True)
+
+def data_console(*, stderr: bool = False) -> Console:
+    """A console that prints text as it is: what the commands print holds file and column
+    names, labels, cell values and summaries, and rich markup would read "[dont know]" as a
+    style and drop it, or stop on "[/x]" with a traceback. Styles are given as Text."""
+    return Console(stderr=stderr, markup=False)
+
+
+err_console = data_console(stderr=True)
 
 InstrumentOption = Annotated[
     str, typer.Option("--instrument", "-i", help="Instrument id or YAML path.")
@@ -24,9 +33,8 @@ MapOption = Annotated[
 
 
 def _fail(message: str, issues: pd.DataFrame | None = None, code: int = 1) -> None:
-    # markup off for the message: file names and labels may contain [brackets]
-    err_console.print("[bold red]error:[/] ", end="")
-    err_console.print(for_command_line(message), markup=False, highlight=False, soft_wrap=True)
+    err_console.print(Text("error: ", style="bold red"), end="")
+    err_console.print(for_command_line(message), highlight=False, soft_wrap=True)
     if issues is not None and len(issues):
         _print_issues(issues, err_console)
     raise typer.Exit(code)

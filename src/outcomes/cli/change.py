@@ -14,7 +14,7 @@ from ..change.pairing import pair_waves
 from ..change.reliable import reliable_change, reliable_change_summary
 from ..errors import OutcomesError
 from ..instruments import load_instrument
-from ._common import InstrumentOption, _fail
+from ._common import InstrumentOption, _fail, data_console
 
 
 def change_command(
@@ -35,11 +35,10 @@ def change_command(
     """
     import warnings
 
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console()
+    console = data_console()
     inst = load_instrument(instrument)
     scores = oc_io.read_table(file)
     if "instrument" not in scores.columns:

@@ -12,7 +12,6 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -23,7 +22,14 @@ from .._internal.vocabulary import for_command_line
 from ..errors import OutcomesError
 from ..forms import EXPORT_TARGETS, export, read_export
 from ..instruments import load_instrument
-from ._common import InstrumentOption, MapOption, _fail, _print_issues, err_console
+from ._common import (
+    InstrumentOption,
+    MapOption,
+    _fail,
+    _print_issues,
+    data_console,
+    err_console,
+)
 
 forms_app = typer.Typer(
     help="Survey tooling: export instruments to REDCap, XLSForm, HTML or a codebook; "
@@ -32,7 +38,7 @@ forms_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+console = data_console()
 
 
 def _accepted(instrument: str, issues: pd.DataFrame) -> str:

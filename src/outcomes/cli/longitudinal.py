@@ -14,7 +14,7 @@ from ..errors import OutcomesError
 from ..longitudinal.attrition import attrition
 from ..longitudinal.imputation import impute_change
 from ..longitudinal.mixed import LongitudinalWarning, fit_mixed
-from ._common import _fail
+from ._common import _fail, data_console
 
 
 def longitudinal_cli(
@@ -48,9 +48,8 @@ def longitudinal_cli(
     ] = None,
 ) -> None:
     """Mixed model of repeated scores, attrition analysis and multiple imputation."""
-    from rich.console import Console
 
-    console = Console()
+    console = data_console()
     try:
         data = oc_io.read_table(file)
         numeric = wave in data and pd.api.types.is_numeric_dtype(data[wave].dtype)

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .. import io as oc_io
 from .._internal.file_rows import issues_path, table_file_layout
@@ -18,7 +18,7 @@ from .._internal.vocabulary import for_command_line
 from ..errors import InvalidResponsesError, OutcomesError
 from ..instruments import list_instruments, load_instrument
 from ..instruments.scoring import score, validate
-from ._common import InstrumentOption, MapOption, _fail, _print_issues
+from ._common import InstrumentOption, MapOption, _fail, _print_issues, data_console
 from .change import change_cli
 from .forms import forms_app
 from .longitudinal import longitudinal_cli
@@ -40,7 +40,7 @@ app.command("pseudonymise")(pseudonymise_cmd)
 app.command("synth")(_synth)
 app.command("longitudinal")(longitudinal_cli)
 app.command("nhs-metric")(nhs_metric)
-console = Console()
+console = data_console()
 
 CodingOption = Annotated[
     str | None, typer.Option("--coding", help="Alternative code set named in the YAML, e.g. mhsds.")
@@ -90,7 +90,7 @@ def instruments(
         inst = load_instrument(instrument_id)
     except OutcomesError as e:
         _fail(str(e))
-    console.print(f"[bold]{inst.name}[/] ({inst.id}, version {inst.version})")
+    console.print(Text.assemble((inst.name, "bold"), f" ({inst.id}, version {inst.version})"))
     console.print(f"Respondent: {inst.respondent}; ages: {inst.age_range or 'any'}")
     console.print(f"Licence: {inst.licence.text}")
     console.print(f"Citation: {inst.citation}")
@@ -113,7 +113,11 @@ def instruments(
         )
         miss = ", ".join(f"{o.code}={o.label}" for o in rs.missing)
         console.print(
-            f"Response set [bold]{name}[/]: {codes}" + (f"; missing: {miss}" if miss else "")
+            Text.assemble(
+                "Response set ",
+                (name, "bold"),
+                f": {codes}" + (f"; missing: {miss}" if miss else ""),
+            )
         )
         for alt, a in rs.alternative_codings.items():
             console.print(f"  alternative coding {alt!r}: {a.description}")
@@ -142,7 +146,8 @@ def instruments(
         for col, scheme in zip(sc.band_columns(), sc.bands, strict=True):
             levels = " / ".join(f"{b.label} {b.min:g}-{b.max:g}" for b in scheme.levels)
             console.print(
-                f"[bold]{col}[/] ({scheme.label or scheme.id}): {levels}", highlight=False
+                Text.assemble((col, "bold"), f" ({scheme.label or scheme.id}): {levels}"),
+                highlight=False,
             )
 
 

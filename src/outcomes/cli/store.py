@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ..errors import OutcomesError
-from ._common import _fail
+from ._common import _fail, data_console
 
 store_app = typer.Typer(
     help="The evaluation store: every year's imports in one DuckDB file, with provenance.",
@@ -61,7 +60,7 @@ def import_cmd(
             )  # fmt: skip
     except OutcomesError as e:
         _fail(str(e))
-    Console().print(summary.message, highlight=False, soft_wrap=True)
+    data_console().print(summary.message, highlight=False, soft_wrap=True)
 
 
 @store_app.command("status")
@@ -74,7 +73,7 @@ def status_cmd(store: StoreOption = None) -> None:
             status, imports = st.status(), st.imports()
     except OutcomesError as e:
         _fail(str(e))
-    console = Console()
+    console = data_console()
     if status.empty:
         console.print("The store is empty.")
         return

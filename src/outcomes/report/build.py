@@ -362,10 +362,13 @@ def _point_parameters_at(nb, work: Path, out: Path) -> None:
 
 def _print_warnings(nb, show: _Progress) -> None:
     """Warnings the notebook wrote (kept in the executed notebook) shown on the console."""
+    from rich.markup import escape
+
     for cell in nb.cells:
         title = cell.get("metadata", {}).get("section", "")
         for o in cell.get("outputs", []):
             if o.get("output_type") == "stream" and o.get("name") == "stderr":
-                show.say(
-                    f"[yellow]warning[/] in {title or 'the set-up'}: {o.get('text', '').strip()}"
-                )
+                # the section's title and the warning's text escaped: "[/x]" in either would
+                # stop the build here with a markup error, and "[dont know]" would vanish
+                where = escape(title or "the set-up")
+                show.say(f"[yellow]warning[/] in {where}: {escape(o.get('text', '').strip())}")
