@@ -108,8 +108,11 @@ def change_by_group(
 
 
 def _change_row(group: str, level: str, sub: pd.DataFrame) -> dict:
+    # the changes in one order whatever order the pairs came in (the pseudonyms', drawn afresh
+    # per build): a float sum depends on its order, and a mean on a rounding boundary would be
+    # published either way, as paired change's once was (it sorts its pairs the same way)
     return {
         "group": group, "level": level, "n": len(sub),
-        "mean_change": float(sub["change"].mean()) if len(sub) else float("nan"),
+        "mean_change": float(sub["change"].sort_values().mean()) if len(sub) else float("nan"),
         "reliable_improvement": int(sub["reliable_improvement"].sum()),
     }  # fmt: skip
