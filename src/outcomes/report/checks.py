@@ -445,12 +445,12 @@ def referral_links(
     if referrals is None or "referral_id" not in referrals.columns:
         return {}
     ref_ids = _ids(referrals["referral_id"])
-    known = _values(ref_ids)
     # each referral's person; a duplicate referral_id is the referrals table's own error, and
     # its first row speaks here, unless its rows name different persons: which is right
     # cannot be known, so no score of it is another's (by row order, one child's would be)
     first = (ref_ids.notna() & ~ref_ids.duplicated()).to_numpy()
-    listed = ref_ids[first]  # the referral ids, trimmed, once each (known's values)
+    listed = ref_ids[first]  # the referral ids, trimmed, once each, in order of appearance
+    known = listed.tolist()  # for the suggestions
     person_of = None
     if "person_id" in referrals.columns:
         persons = _ids(referrals["person_id"])
