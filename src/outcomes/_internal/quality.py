@@ -19,11 +19,13 @@ notes, and attach the combined record to the result.
 from __future__ import annotations
 
 import functools
+import re
+import string
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import pandas as pd
 
@@ -43,6 +45,149 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class DataQualityWarning(UserWarning):
     """Something about the data that a reader of the results should know."""
+
+
+# A whole number: not part of a word, an identifier (sdq_1, 12m) or a decimal (0.05)
+_WHOLE = r"(?<!\w)(?<!\d\.)\d+(?!\w)(?!\.\d)"
+_DATE = r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])"
+_NUMBER = r"(?<!\w)(?<!\d\.)-?\d+(?:\.\d+)?(?!\w)(?!\.\d)"
+
+
+class NoteTemplate:
+    """A message of the library (a warning, a note, an error) whose numbers are declared: which
+    are counts of people, rows or records (``counts``: released by the count rule when the
+    report publishes the message) and which are other numbers (``values``: a wave, a year, a
+    threshold, a score range, an item number, a config value: published as written). Every
+    other field is free text (a column name, a nested message).
+
+    The message itself is plain text, for library users as for every table and list it goes
+    into; the template reads it back wherever it stands (joined with other notes, after a
+    prefix, cut to its first line). A number that no template declares is unknown: the
+    report masks it (``Release.note_text``), it never publishes it as another number.
+
+    Example:
+        >>> t = NoteTemplate("{n} respondent(s) answered fewer than {need} items: no {scale} "
+        ...                  "score", counts=["n"], values=["need"], register=False)
+        >>> t(n=14, need=8, scale="confidence")
+        '14 respondent(s) answered fewer than 8 items: no confidence score'
+        >>> [(p.kind, p.text) for p in note_parts("x; " + t(n=14, need=8, scale="item 3"), [t])][:4]
+        [('free', 'x; '), ('count', '14'), ('text', ' respondent(s) answered fewer than '), ('value', '8')]
+    """
+
+    #: every template made: the report reads a note against each
+    registry: ClassVar[list[NoteTemplate]] = []
+
+    def __init__(
+        self,
+        template: str,
+        *,
+        counts: Sequence[str] = (),
+        values: Sequence[str] = (),
+        register: bool = True,
+    ):
+        self.template = template
+        self.counts, self.values = tuple(counts), tuple(values)
+        parsed = list(string.Formatter().parse(template))
+        names = [f for _, f, _, _ in parsed if f is not None]
+        if any(spec or conv for _, f, spec, conv in parsed if f is not None):
+            raise ValueError(f"{template!r}: plain fields only (format the value before)")
+        if unknown := (set(self.counts) | set(self.values)) - set(names):
+            raise ValueError(f"{template!r}: no field {sorted(unknown)}")
+        free = [f for f in names if f not in self.counts and f not in self.values]
+        # a free field at either end would take in the text around the message
+        if free and (template.startswith("{" + free[0]) or template.endswith(free[-1] + "}")):
+            raise ValueError(f"{template!r}: a free-text field cannot begin or end it")
+        if len(set(names)) < len(names):
+            # a second copy would be read as the template's own words, published as written
+            raise ValueError(f"{template!r}: each field once")
+        pattern = []
+        for literal, name, _, _ in parsed:
+            pattern.append(re.escape(literal))
+            if name is None:
+                continue
+            body = _WHOLE if name in self.counts else _NUMBER if name in self.values else ".+?"
+            pattern.append(f"(?P<{name}>{body})")
+        self.pattern = re.compile("".join(pattern), re.DOTALL)
+        if register:  # (an example or a test's template is not the library's)
+            NoteTemplate.registry.append(self)
+
+    def __call__(self, **fields: object) -> str:
+        """The message: the template with its fields (counts as whole numbers)."""
+        for name in self.counts:
+            fields[name] = int(fields[name])  # type: ignore[call-overload]
+        return self.template.format(**fields)
+
+    def __repr__(self) -> str:
+        return f"NoteTemplate({self.template!r}, counts={list(self.counts)})"
+
+
+@dataclass(frozen=True)
+class NotePart:
+    """A piece of a note: ``count`` (a declared count, its digits), ``value`` (a declared
+    number that is not a count), ``text`` (a template's own words) or ``free`` (text no
+    template declares: its numbers are unknown)."""
+
+    kind: str
+    text: str
+
+
+def note_parts(text: str, templates: Sequence[NoteTemplate] | None = None) -> list[NotePart]:
+    """``text`` cut into :class:`NotePart` pieces by the templates (default: every registered
+    one): left to right,
+    the earliest (then longest) message a template reads; a free field of it read in turn.
+    Joining the pieces' texts gives ``text`` back."""
+    out: list[NotePart] = []
+    pos = 0
+    while pos < len(text):
+        best = None
+        for t in NoteTemplate.registry if templates is None else templates:
+            m = t.pattern.search(text, pos)
+            if m and m.end() > m.start():
+                key = (m.start(), -(m.end() - m.start()))
+                if best is None or key < best[0]:
+                    best = (key, t, m)
+        if best is None:
+            out.append(NotePart("free", text[pos:]))
+            break
+        _, t, m = best
+        if m.start() > pos:
+            out.append(NotePart("free", text[pos : m.start()]))
+        at = m.start()
+        spans = sorted((m.start(g), m.end(g), g) for g in m.groupdict() if m.start(g) >= 0)
+        for a, b, name in spans:
+            if a > at:
+                out.append(NotePart("text", text[at:a]))
+            piece = text[a:b]
+            if name in t.counts:
+                out.append(NotePart("count", piece))
+            elif name in t.values:
+                out.append(NotePart("value", piece))
+            else:
+                out.extend(note_parts(piece, templates))
+            at = b
+        if m.end() > at:
+            out.append(NotePart("text", text[at : m.end()]))
+        pos = m.end()
+    return out
+
+
+def mask_numbers(text: str, marker: str, keep_zero: bool = True) -> str:
+    """Free text with every whole number masked (not a word's or a decimal's digits, nor an
+    ISO date, a date as written): what the number is cannot be known, so it is never shown
+    as another number. A 0 is kept with
+    ``keep_zero`` (the count rule shows a 0 as 0, and a 0 that is not a count is right).
+
+    Example:
+        >>> mask_numbers("waves 1 and 2 in 2026, sdq_1 at 0.05 on 2026-01-05; 0 rows", "*")
+        'waves * and * in *, sdq_1 at 0.05 on 2026-01-05; 0 rows'
+    """
+
+    def mask(m: re.Match) -> str:
+        if m.group("date") or (keep_zero and int(m.group(0)) == 0):
+            return m.group(0)
+        return marker
+
+    return re.sub(f"(?P<date>{_DATE})|{_WHOLE}", mask, text)
 
 
 def first_lines(caught: Iterable[warnings.WarningMessage], *, in_order: bool = False) -> list[str]:

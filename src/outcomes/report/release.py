@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats as st
 
 from .. import disclosure
-from .._internal.quality import QualityRecord
+from .._internal.quality import QualityRecord, mask_numbers, note_parts
 from .._internal.spreadsheet import columns_frame, holds_other_than_text
 
 MARKER = disclosure.MARKER
@@ -434,22 +434,36 @@ class Release:
             raise TypeError(f"{name}: labels() releases text only; numeric columns {num}")
         return self._store(t, name)
 
-    def note_numbers(self, text: str) -> str:
-        """Free text (a warning's message) with every standalone whole number put through the
-        count rule, so a note cannot quote a small count."""
+    def note_text(self, text: str) -> str:
+        """A note as published (a warning's message, a data-quality note, why a part could
+        not be computed): a count that a library message declares (``NoteTemplate``) goes
+        through the count rule, a number it declares not a count (a wave, a year, a threshold,
+        a score range) and its own words are published as written, and every other whole
+        number is masked: unknown, it is never published as another number.
+
+        Example:
+            >>> Release().note_text("waves 1 and 2 in 2026; threshold 11")
+            'waves * and * in *; threshold *'
+        """
         if not self.enabled:
             return text
+        out = []
+        for part in note_parts(text):
+            if part.kind == "count":
+                out.append(self._count_text(int(part.text)))
+            elif part.kind == "free":
+                out.append(mask_numbers(part.text, MARKER, keep_zero=self.rule != "mhsds"))
+            else:
+                out.append(part.text)
+        return "".join(out)
 
-        def safe(m: re.Match) -> str:
-            k = int(m.group(0))
-            if k == 0:
-                return MARKER if self.rule == "mhsds" else "0"
-            if k <= self.threshold:
-                return MARKER
-            r = int(np.floor(k / self.base + 0.5) * self.base)
-            return str(max(r, int(np.ceil((self.threshold + 1) / self.base) * self.base)))
-
-        return re.sub(r"(?<![\w.\-/:])\d+(?![\w.\-/:])", safe, text)
+    def _count_text(self, k: int) -> str:
+        """One count by the count rule, as text (``disclosure``'s rounding)."""
+        if k == 0:
+            return MARKER if self.rule == "mhsds" else "0"
+        if k <= self.threshold:
+            return MARKER
+        return str(int(disclosure._round(np.array([k]), self.threshold, self.base)[0]))
 
 
 def _sort_value(v: object) -> float:

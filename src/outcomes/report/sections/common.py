@@ -28,7 +28,7 @@ def guard(rel: Release, part: str) -> Iterator[None]:
         try:
             yield
         except Exception as e:
-            rel.fail(part, rel.note_numbers(f"{type(e).__name__}: {e}".splitlines()[0]))
+            rel.fail(part, rel.note_text(f"{type(e).__name__}: {e}".splitlines()[0]))
     rel.quality.capture(part, caught)
 
 

@@ -146,7 +146,7 @@ class Evaluation:
             return mod.render(rel, self.cfg).finish()
         except Exception as e:
             return Section(mod.TITLE, anchor=mod.ANCHOR).note(
-                f"This section could not be shown: {rel.note_numbers(str(e))}", kind="warning"
+                f"This section could not be shown: {rel.note_text(str(e))}", kind="warning"
             )
 
     def _rendered_ahead(self) -> dict | None:

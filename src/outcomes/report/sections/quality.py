@@ -142,7 +142,7 @@ def release_quality(ev, rel: Release) -> None:
         return
     # first line only: a multi-line warning lists rows, whose detail stays in the analyst's log
     first = {c: f[c].fillna("").astype(str).str.split("\n").str[0] for c in NOTE_COLUMNS}
-    f = f.assign(**{c: v.map(rel.note_numbers) for c, v in first.items()})
+    f = f.assign(**{c: v.map(rel.note_text) for c, v in first.items()})
     f[NOTE_COLUMNS] = f[NOTE_COLUMNS].replace("", NOT_APPLICABLE)  # never a blank cell
     f["rows"] = pd.to_numeric(f["rows"], errors="coerce")
     g = (
