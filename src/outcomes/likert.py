@@ -40,7 +40,14 @@ from ._internal.params import (
     renamed_params,
     validate_params,
 )
-from ._internal.quality import QualityRecord, first_lines, recorded, with_notes
+from ._internal.quality import (
+    OTHER_WAVES,
+    NoteTemplate,
+    QualityRecord,
+    first_lines,
+    recorded,
+    with_notes,
+)
 from ._internal.text import did_you_mean, format_p
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError
@@ -85,6 +92,22 @@ _ITEM_TABLE = {
     "item_columns": [Columns(), None],
     "nan_policy": Options(str, {"pairwise", "listwise"}),
 }
+
+
+# the messages' counts of respondents and rows (the report releases them by the count rule)
+_NO_ITEM = NoteTemplate("{n} respondent(s) answered no item and were left out", counts=["n"])
+_LISTWISE = NoteTemplate("{n} respondent(s) with a missing item left out (listwise)", counts=["n"])
+_TOO_FEW = NoteTemplate("alpha undefined: {n} respondent(s); at least two are needed", counts=["n"])
+_SHORT = NoteTemplate(
+    "{n} respondent(s) answered fewer than {need} items: no {scale} score",
+    counts=["n"], values=["need"],
+)  # fmt: skip
+_UNPARTNERED = NoteTemplate(
+    "{n} response(s) without a partner at the other wave left out", counts=["n"]
+)
+_NO_ID = NoteTemplate(
+    "{n} row(s) have no {column}: matched analysis needs an id on every row", counts=["n"]
+)
 
 
 class LikertWarning(UserWarning):
@@ -556,12 +579,12 @@ def _prepare_matrix(m: pd.DataFrame, nan_policy: str) -> tuple[pd.DataFrame, lis
     notes = []
     empty = m.isna().all(axis=1)
     if empty.any():
-        notes.append(f"{int(empty.sum())} respondent(s) answered no item and were left out")
+        notes.append(_NO_ITEM(n=empty.sum()))
     m = m[~empty]
     if nan_policy == "listwise":
         part = m.isna().any(axis=1)
         if part.any():
-            notes.append(f"{int(part.sum())} respondent(s) with a missing item left out (listwise)")
+            notes.append(_LISTWISE(n=part.sum()))
         m = m[~part]
     return m, notes
 
@@ -798,7 +821,7 @@ def reliability(
         n = len(m)
         alpha = lo = hi = omega = ve = np.nan
         if n < 2:
-            notes.append(f"alpha undefined: {n} respondent(s); at least two are needed")
+            notes.append(_TOO_FEW(n=n))
         else:
             cov = m.cov().to_numpy()
             if not np.isfinite(cov).all():
@@ -1314,9 +1337,7 @@ def compare_waves(
     notes = []
     short = int((answered < need_n).sum() - (answered == 0).sum())
     if short:
-        notes.append(
-            f"{short} respondent(s) answered fewer than {need_n} items: no {scale_name} score"
-        )
+        notes.append(_SHORT(n=short, need=need_n, scale=scale_name))
     wv = data[wave]
     outcomes = [
         (c, codes.item_labels[c], codes.matrix[c].to_numpy(), True) for c in codes.matrix.columns
@@ -1325,7 +1346,7 @@ def compare_waves(
     in_w = wv.isin([base, follow]).to_numpy()
     other = int((~in_w).sum())
     if other:
-        notes.append(f"{other} row(s) from other or missing waves left out")
+        notes.append(OTHER_WAVES(n=other))
     rows = []
     for key, idx in _groups(data, by_cols):
         pos = idx
@@ -1347,10 +1368,7 @@ def compare_waves(
             unmatched = int(is0.sum() + is1.sum() - 2 * len(p0))
             if unmatched:
                 lab = ", ".join(f"{b} {k}" for b, k in group_vals.items())
-                notes.append(
-                    f"{unmatched} response(s) without a partner at the other wave left out"
-                    + (f" ({lab})" if lab else "")
-                )
+                notes.append(_UNPARTNERED(n=unmatched) + (f" ({lab})" if lab else ""))
     cols = by_cols + (UNMATCHED_COLUMNS if design == "unmatched" else MATCHED_COLUMNS)
     table = pd.DataFrame(rows, columns=cols)
     table["note"] = table["note"].fillna("").astype("string")
@@ -1365,9 +1383,7 @@ def _match(
     """Positions of the baseline and follow-up answers of each respondent seen at both waves."""
     missing = pd.isna(ids) & (is0 | is1)
     if missing.any():
-        raise DataStructureError(
-            f"{int(missing.sum())} row(s) have no {respondent!r}: matched analysis needs an id on every row"
-        )
+        raise DataStructureError(_NO_ID(n=missing.sum(), column=repr(respondent)))
     s0 = pd.Series(np.flatnonzero(is0), index=ids[is0])
     s1 = pd.Series(np.flatnonzero(is1), index=ids[is1])
     for s, label in ((s0, "baseline"), (s1, "follow-up")):

@@ -39,7 +39,15 @@ from ._internal.params import (
     renamed_params,
     validate_params,
 )
-from ._internal.quality import QualityRecord, attach_quality, first_lines, recorded, with_notes
+from ._internal.quality import (
+    OTHER_WAVES,
+    NoteTemplate,
+    QualityRecord,
+    attach_quality,
+    first_lines,
+    recorded,
+    with_notes,
+)
 from ._internal.text import format_p, unknown
 from ._internal.waves import check_lookalikes, months, order_waves, resolve_wave, time_rank
 from ._mixed import InterceptProfile
@@ -126,6 +134,33 @@ _CASE_DEFINITION = {
 }
 
 
+# the messages' counts of respondents, rows and cells (the report releases them by the count
+# rule); the number of schools is the design's, shown school by school, not a count of people
+_NOT_NUMBERS = NoteTemplate("{n} cell(s) are not numbers", counts=["n"])
+_NEGATIVE_ICC = NoteTemplate(
+    "ICC estimate {icc} is negative; truncated at {zero}", values=["icc", "zero"]
+)
+_NO_CLUSTER = NoteTemplate(
+    "{n} respondent(s) have no school ({column} missing): they count in n but not in the ICC",
+    counts=["n"],
+)
+_UNWEIGHTED = NoteTemplate(
+    "{n} respondent(s) without a weight left out of the weighted estimate", counts=["n"]
+)
+_ZERO_CHANGES = NoteTemplate("{n} zero change(s) dropped", counts=["n"])
+_NO_ANSWER = NoteTemplate("{n} respondent(s) with no {column} left out", counts=["n"])
+_NO_SCHOOL = NoteTemplate("{n} respondent(s) with no school left out", counts=["n"])
+_NO_ARM = NoteTemplate("{n} respondent(s) with no programme flag left out", counts=["n"])
+_LINKED = NoteTemplate(
+    "{n} pupils linked; {only0} seen at baseline only and {only1} at follow-up only left out",
+    counts=["n", "only0", "only1"],
+)
+_FEW_SCHOOLS = NoteTemplate(
+    "only {g} schools: cluster-robust SEs may be too small; read p-values near {p} with caution",
+    values=["g", "p"],
+)
+
+
 class SurveyWarning(UserWarning):
     """Something worth knowing about an estimate that did not stop it being computed."""
 
@@ -173,7 +208,7 @@ def _numeric_column(data: pd.DataFrame, column: str, what: str) -> pd.Series:
             f"row {r!r}: {v!r}" for r, v in zip(rows[:5], col[bad].head(5), strict=False)
         )
         raise InvalidResponsesError(
-            f"{what}: column {column!r} must be numeric; {len(rows)} cell(s) are not numbers "
+            f"{what}: column {column!r} must be numeric; {_NOT_NUMBERS(n=len(rows))} "
             f"({shown}{', ...' if len(rows) > 5 else ''})",
             issues,
         )
@@ -487,12 +522,11 @@ def _cluster_columns(
                 "school); give icc= to adjust the CI"
             )
         elif raw[gi] < 0:
-            notes[gi].append(f"ICC estimate {raw[gi]:.4f} is negative; truncated at 0")
+            notes[gi].append(_NEGATIVE_ICC(icc=f"{raw[gi]:.4f}", zero=0))
     n_miss_cluster = int((miss_cluster & ~np.isnan(y)).sum())
     if n_miss_cluster:
         warnings.warn(
-            f"{n_miss_cluster} respondent(s) have no school ({cluster_values.name!r} missing): "
-            "they count in n but not in the ICC",
+            _NO_CLUSTER(n=n_miss_cluster, column=repr(cluster_values.name)),
             SurveyWarning,
             stacklevel=4,
         )
@@ -756,7 +790,7 @@ def _weighted_columns(
             out.loc[gi, "ci_low_adj"], out.loc[gi, "ci_high_adj"] = r["ci_low"], r["ci_high"]
         k = int(unweighted[sel].sum())
         if k:
-            msg = f"{k} respondent(s) without a weight left out of the weighted estimate"
+            msg = _UNWEIGHTED(n=k)
             notes[gi] = f"{notes[gi]}; {msg}" if notes[gi] else msg
     out.insert(out.columns.get_loc("ci_low"), "se", se)
     out["note"] = pd.array(notes, dtype="string")
@@ -1438,7 +1472,7 @@ def _wilcoxon_row(diffs: np.ndarray, common: dict) -> dict:
         p=res.p,
         effect_name="rank_biserial",
         effect=res.rank_biserial,
-        note=f"{res.n_zero} zero change(s) dropped",
+        note=_ZERO_CHANGES(n=res.n_zero),
         **common,
     )
 
@@ -1502,20 +1536,20 @@ def _compare(
     in_waves = frame["wave"].isin([base, follow])
     other = int((~in_waves).sum())
     if other:
-        notes.append(f"{other} row(s) from other or missing waves left out")
+        notes.append(OTHER_WAVES(n=other))
     no_answer = int((in_waves & frame["y"].isna()).sum())
     if no_answer:
-        notes.append(f"{no_answer} respondent(s) with no {column} left out")
+        notes.append(_NO_ANSWER(n=no_answer, column=column))
     drop = ~in_waves | frame["y"].isna()
     if cluster:
         no_school = int(((frame["cluster"] == -1) & ~drop).sum())
         if no_school:
-            notes.append(f"{no_school} respondent(s) with no school left out")
+            notes.append(_NO_SCHOOL(n=no_school))
         drop |= frame["cluster"] == -1
     if programme:
         no_arm = int((frame["programme"].isna() & ~drop).sum())
         if no_arm:
-            notes.append(f"{no_arm} respondent(s) with no programme flag left out")
+            notes.append(_NO_ARM(n=no_arm))
         drop |= frame["programme"].isna()
     frame = frame[~drop]
     frame["post"] = (frame["wave"] == follow).to_numpy(dtype=float)
@@ -1576,7 +1610,7 @@ def _compare_group(
         wide, only0, only1 = _pair(sub, pupil, base, follow)
         rows = _paired_rows(wide, binary, clustered, confidence)
         for r in rows:
-            extra = f"{len(wide)} pupils linked; {only0} seen at baseline only and {only1} at follow-up only left out"
+            extra = _LINKED(n=len(wide), only0=only0, only1=only1)
             r["note"] = f"{r['note']}; {extra}" if r["note"] else extra
         return rows
     if n0 == 0 or n1 == 0:
@@ -1689,10 +1723,7 @@ def _few_clusters_note(row: dict, g: int) -> None:
     # Cameron & Miller (2015): with few clusters, sandwich SEs are too small even with the
     # G/(G-1) correction and t(G-1) reference used here.
     if g < FEW_CLUSTERS:
-        msg = (
-            f"only {g} schools: cluster-robust SEs may be too small; read p-values near 0.05 "
-            "with caution (gee_cov='bias_reduced' gives a small-sample GEE)"
-        )
+        msg = f"{_FEW_SCHOOLS(g=g, p=0.05)} (gee_cov='bias_reduced' gives a small-sample GEE)"
         row["note"] = f"{row['note']}; {msg}" if row["note"] else msg
 
 

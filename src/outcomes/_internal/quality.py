@@ -190,6 +190,10 @@ def mask_numbers(text: str, marker: str, keep_zero: bool = True) -> str:
     return re.sub(f"(?P<date>{_DATE})|{_WHOLE}", mask, text)
 
 
+#: a wave comparison's rows outside its two waves (survey and Likert comparisons)
+OTHER_WAVES = NoteTemplate("{n} row(s) from other or missing waves left out", counts=["n"])
+
+
 def first_lines(caught: Iterable[warnings.WarningMessage], *, in_order: bool = False) -> list[str]:
     """The first line of each caught warning, once each: sorted, or in the order met (then
     without a closing full stop, for joining into a sentence). Every warning counts;
