@@ -50,7 +50,8 @@ class DataQualityWarning(UserWarning):
 # A whole number: not part of a word, an identifier (sdq_1, 12m) or a decimal (0.05)
 _WHOLE = r"(?<!\w)(?<!\d\.)\d+(?!\w)(?!\.\d)"
 _DATE = r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])"
-_NUMBER = r"(?<!\w)(?<!\d\.)-?\d+(?:\.\d+)?(?!\w)(?!\.\d)"
+_SCIENTIFIC = r"(?<![\w.])\d+(?:\.\d+)?[eE][-+]?\d+(?!\w)"
+_NUMBER = rf"{_SCIENTIFIC}|(?<!\w)(?<!\d\.)-?\d+(?:\.\d+)?(?!\w)(?!\.\d)"
 
 
 class NoteTemplate:
@@ -173,7 +174,7 @@ def note_parts(text: str, templates: Sequence[NoteTemplate] | None = None) -> li
 
 def mask_numbers(text: str, marker: str, keep_zero: bool = True) -> str:
     """Free text with every whole number masked (not a word's or a decimal's digits, nor an
-    ISO date, a date as written): what the number is cannot be known, so it is never shown
+    ISO date or a number in scientific notation, written as they are): what the number is cannot be known, so it is never shown
     as another number. A 0 is kept with
     ``keep_zero`` (the count rule shows a 0 as 0, and a 0 that is not a count is right).
 
@@ -183,15 +184,26 @@ def mask_numbers(text: str, marker: str, keep_zero: bool = True) -> str:
     """
 
     def mask(m: re.Match) -> str:
-        if m.group("date") or (keep_zero and int(m.group(0)) == 0):
+        if m.group("keep") or (keep_zero and int(m.group(0)) == 0):
             return m.group(0)
         return marker
 
-    return re.sub(f"(?P<date>{_DATE})|{_WHOLE}", mask, text)
+    return re.sub(f"(?P<keep>{_DATE}|{_SCIENTIFIC})|{_WHOLE}", mask, text)
 
 
 #: a wave comparison's rows outside its two waves (survey and Likert comparisons)
 OTHER_WAVES = NoteTemplate("{n} row(s) from other or missing waves left out", counts=["n"])
+#: a number just before one of these units counts people, rows or records, whichever message
+#: says it (a note line's ``: 12 row(s)``, a pairing's ``3 referral(s)``)
+UNITS = tuple(
+    NoteTemplate("{n} " + unit, counts=["n"])
+    for unit in (
+        "row(s)", "rows", "record(s)", "records", "respondent(s)", "respondents",
+        "response(s)", "responses", "referral(s)", "referrals", "pair(s)", "pairs",
+        "child(ren)", "children", "pupil(s)", "pupils", "people", "person(s)", "cell(s)",
+        "missing value(s)",
+    )
+)  # fmt: skip
 
 
 def first_lines(caught: Iterable[warnings.WarningMessage], *, in_order: bool = False) -> list[str]:

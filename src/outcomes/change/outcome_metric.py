@@ -47,7 +47,7 @@ from .._internal.params import (
     renamed_params,
     validate_params,
 )
-from .._internal.quality import QualityRecord, with_notes
+from .._internal.quality import NoteTemplate, QualityRecord, with_notes
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
 
@@ -101,6 +101,12 @@ _S_REASONS = (
 )
 _S = {r: np.int8(i) for i, r in enumerate(_S_REASONS)}
 _STATUSES = ("unused", "first", "last")
+
+
+# the warning's headline: a count of records (the report releases it by the count rule)
+_EXCLUDED = NoteTemplate(
+    "{n} referral or score records were excluded because of data problems", counts=["n"]
+)
 
 
 class OutcomeMetricWarning(UserWarning):
@@ -583,7 +589,7 @@ def _item_level_metric(
             f"  {r.table} row {r.row!r}: {r.reason}" for r in probs.head(10).itertuples()
         )
         more = f"\n  ... and {len(probs) - 10} more (see .problems)" if len(probs) > 10 else ""
-        msg = f"{len(probs)} referral or score records were excluded because of data problems:\n{head}{more}"
+        msg = f"{_EXCLUDED(n=len(probs))}:\n{head}{more}"
         if on_problem == "raise":
             raise DataStructureError(msg)
         result.quality.add_reasons(

@@ -41,7 +41,7 @@ from .._internal.params import (
     renamed_params,
     validate_params,
 )
-from .._internal.quality import QualityRecord, with_notes
+from .._internal.quality import NoteTemplate, QualityRecord, with_notes
 from .._internal.text import shown
 from .._internal.waves import check_lookalikes, resolve_wave
 from ..errors import DataStructureError, OutcomesError
@@ -75,6 +75,13 @@ _REASONS = (
 )  # fmt: skip
 _R = {text: code for code, text in enumerate(_REASONS)}
 _STATUSES = ("unpaired", "baseline", "follow_up")
+
+
+# the warning's headline: a count of record x scale entries (the report releases it by the
+# count rule; the shared-referral headline's counts are referral(s) and row(s), read as such)
+_NOT_PAIRED = NoteTemplate(
+    "{n} record x scale entries were not paired because of data problems", counts=["n"]
+)
 
 
 class PairingWarning(UserWarning):
@@ -556,7 +563,7 @@ def _shared_message(scores: pd.DataFrame, shared: np.ndarray, id_col: str, raisi
 
 
 def _problem_message(probs: pd.DataFrame, limit: int = 10) -> str:
-    lines = [f"{len(probs)} record x scale entries were not paired because of data problems:"]
+    lines = [f"{_NOT_PAIRED(n=len(probs))}:"]
     for r in probs.head(limit).itertuples(index=False):
         lines.append(f"  row {r.row!r}, scale {r.scale!r}: {r.reason}")
     if len(probs) > limit:

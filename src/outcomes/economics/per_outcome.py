@@ -32,7 +32,7 @@ from .._internal.params import (
     check_value,
     validate_params,
 )
-from .._internal.quality import QualityRecord
+from .._internal.quality import NoteTemplate, QualityRecord
 from .._internal.text import shown
 from ..errors import DataStructureError, InvalidParameterError, OutcomesError
 
@@ -107,6 +107,10 @@ class CostPerOutcome:
 #: many cells, about 80 MB of indices): 2,000 resamples of a million children at once would
 #: be 16 GB.
 _RESAMPLED_CELLS = 10_000_000
+# the least number of children, not a count of them
+_TOO_FEW = NoteTemplate(
+    "cost_per_outcome needs outcome data for at least {k} children", values=["k"]
+)
 
 
 def _leave_one_out(data: tuple, total: float, scale: float) -> np.ndarray:
@@ -213,7 +217,7 @@ def cost_per_outcome(
     x = x.astype(float).to_numpy()
     n = len(x)
     if n < 2:
-        raise DataStructureError("cost_per_outcome needs outcome data for at least 2 children")
+        raise DataStructureError(_TOO_FEW(k=2))
     scale = n if supported is None else float(supported)
     if scale < n:
         # the children with outcome data were supported: fewer supported is a contradiction

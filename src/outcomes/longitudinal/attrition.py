@@ -30,7 +30,7 @@ from .._internal.params import (
     renamed_params,
     validate_params,
 )
-from .._internal.quality import QualityRecord, first_lines, with_notes
+from .._internal.quality import NoteTemplate, QualityRecord, first_lines, with_notes
 from .._internal.text import format_p
 from .._internal.waves import resolve_wave
 from .._stats import wilson_ci
@@ -55,6 +55,11 @@ TEST_COLUMNS = [
 
 # A numeric characteristic with more distinct values than this is compared as continuous.
 _MAX_CATEGORIES = 5
+# the tests' notes: the 5 is the rule of thumb for expected counts, not a count of children
+_FISHER = NoteTemplate("expected counts below {k}; Fisher's exact p = {p}", values=["k", "p"])
+_APPROXIMATE = NoteTemplate(
+    "expected counts below {k}: the chi-square p-value is approximate", values=["k"]
+)
 
 
 @validate_params(
@@ -261,9 +266,9 @@ def _categorical_row(name: str, values: pd.Series, done: pd.Series) -> tuple[dic
         if (chi.expected_freq < 5).any():
             if usable.shape == (2, 2):
                 fisher_p = stats.fisher_exact(usable).pvalue
-                notes.append(f"expected counts below 5; Fisher's exact p = {fisher_p:.4g}")
+                notes.append(_FISHER(k=5, p=f"{fisher_p:.4g}"))
             else:
-                notes.append("expected counts below 5: the chi-square p-value is approximate")
+                notes.append(_APPROXIMATE(k=5))
     row["note"] = "; ".join(notes)
     k = table[True].to_numpy()
     nn = counts.sum(axis=1)
