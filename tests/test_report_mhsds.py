@@ -30,9 +30,9 @@ def test_the_count_rule_by_hand():
 
 def test_numbers_in_notes_follow_the_same_rule():
     text = "0 rows, 4 rows, 5 rows, 6 rows, 8 rows and 12 rows"
-    mhsds = Release(rule="mhsds", threshold=4, base=5).note_numbers(text)
+    mhsds = Release(rule="mhsds", threshold=4, base=5).note_text(text)
     assert mhsds == "* rows, * rows, 5 rows, 5 rows, 10 rows and 10 rows"
-    assert Release().note_numbers(text) == "0 rows, * rows, * rows, * rows, 10 rows and 10 rows"
+    assert Release().note_text(text) == "0 rows, * rows, * rows, * rows, 10 rows and 10 rows"
 
 
 def test_the_config_preset_fixes_threshold_and_base_and_is_refused_when_misspelt():

@@ -84,7 +84,7 @@ def test_a_change_is_published_with_a_ci_computed_from_the_published_numbers():
 
 def test_a_warning_s_numbers_go_through_the_count_rule():
     rel = Release(threshold=7, base=5)
-    assert rel.note_numbers("3 of 42 rows on 2025-01-03 (q2)") == "* of 40 rows on 2025-01-03 (q2)"
+    assert rel.note_text("3 of 42 rows on 2025-01-03 (q2)") == "* of 40 rows on 2025-01-03 (q2)"
 
 
 def test_one_symbol_for_suppressed_and_one_for_not_applicable(demo, tmp_path):
