@@ -201,7 +201,7 @@ UNITS = tuple(
         "row(s)", "rows", "record(s)", "records", "respondent(s)", "respondents",
         "response(s)", "responses", "referral(s)", "referrals", "pair(s)", "pairs",
         "child(ren)", "children", "pupil(s)", "pupils", "people", "person(s)", "cell(s)",
-        "missing value(s)",
+        "missing value(s)", "invalid cell(s)",
     )
 )  # fmt: skip
 
