@@ -38,7 +38,7 @@ from ._internal.params import (
     Options,
     validate_params,
 )
-from ._internal.quality import QualityRecord, quality_of, recorded, with_notes
+from ._internal.quality import NoteTemplate, QualityRecord, quality_of, recorded, with_notes
 from ._stats import wilson_ci
 from .errors import DataStructureError, InvalidResponsesError, OutcomesError, describe_issues
 
@@ -62,6 +62,12 @@ __all__ = [
     "waiting_times",
 ]
 
+# a comparison's bootstrap resamples without a median: counts of resamples, not of people
+_NEITHER_PERIOD = NoteTemplate(
+    "the median wait to {stage} contact was reached in neither period in {k} of {n} bootstrap "
+    "resamples",
+    values=["k", "n"],
+)
 DATE_COLUMNS = ("referral_date", "first_contact_date", "second_contact_date", "discharge_date")
 REQUIRED = ("referral_id", "person_id", "referral_date")
 ISSUE_COLUMNS = list(CELL_COLUMNS)
@@ -1948,8 +1954,7 @@ def compare_median_wait(
         if undefined and np.isfinite(row["difference"]):
             quality.add(
                 "service.compare_median_wait",
-                f"the median wait to {st} contact was reached in neither period in {undefined} "
-                f"of {n_boot} bootstrap resamples",
+                _NEITHER_PERIOD(stage=st, k=undefined, n=n_boot),
                 action="left out of the difference's interval",
             )
         rows.append(row)

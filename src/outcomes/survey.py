@@ -155,6 +155,7 @@ _LINKED = NoteTemplate(
     "{n} pupils linked; {only0} seen at baseline only and {only1} at follow-up only left out",
     counts=["n", "only0", "only1"],
 )
+_DISCORDANT = NoteTemplate("{b} stopped and {c} became cases", counts=["b", "c"])
 _FEW_SCHOOLS = NoteTemplate(
     "only {g} schools: cluster-robust SEs may be too small; read p-values near {p} with caution",
     values=["g", "p"],
@@ -1372,7 +1373,7 @@ def _paired_rows(
             ci_high=hi,
             **common,
         )
-        discord = f"{b} stopped and {c} became cases"
+        discord = _DISCORDANT(b=b, c=c)
         if b + c == 0:
             rows.append(
                 _row(

@@ -28,7 +28,7 @@ from .._internal.params import (
     Options,
     validate_params,
 )
-from .._internal.quality import QualityRecord
+from .._internal.quality import NoteTemplate, QualityRecord
 from .._internal.text import did_you_mean, suggest
 from ..errors import DataStructureError, InvalidResponsesError, describe_issues
 from . import _slots
@@ -382,6 +382,16 @@ def _coder(item: Item, rset: ResponseSet, coding: str | None) -> _ItemCoder | _C
     return _ItemCoder.build(item, rset, coding)
 
 
+# a supplied score's range (and grain): the scale's, not counts
+_OUT_OF_RANGE = NoteTemplate(
+    "out of range: not a valid {sid} score ({lo} to {hi})", values=["lo", "hi"]
+)
+_OFF_GRID = NoteTemplate(
+    "out of range: not a valid {sid} score ({lo} to {hi} in steps of {step})",
+    values=["lo", "hi", "step"],
+)
+
+
 def _fmt(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
@@ -627,8 +637,11 @@ def _prepare_scales(
         good = on_grid(numeric, step, lo, hi)
         invalid = np.flatnonzero(~good & ~np.isnan(numeric))
         extra = np.setdiff1d(invalid, bad_pos, assume_unique=True)
-        grain = f" in steps of {_fmt(step)}" if step else ""
-        why = f"out of range: not a valid {sid} score ({_fmt(lo)} to {_fmt(hi)}{grain})"
+        why = (
+            _OFF_GRID(sid=sid, lo=_fmt(lo), hi=_fmt(hi), step=_fmt(step))
+            if step
+            else _OUT_OF_RANGE(sid=sid, lo=_fmt(lo), hi=_fmt(hi))
+        )
         bad_pos = np.concatenate([bad_pos, extra]).astype(np.int64)
         bad_why = bad_why + [why] * len(extra)
         supplied[sid] = np.where(good, numeric, np.nan)

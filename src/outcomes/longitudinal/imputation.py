@@ -57,7 +57,7 @@ from .._internal.params import (
     renamed_params,
     validate_params,
 )
-from .._internal.quality import QualityRecord, with_notes
+from .._internal.quality import NoteTemplate, QualityRecord, with_notes
 from .._internal.waves import resolve_wave
 from ..errors import DataStructureError, OutcomesError
 from .mixed import (
@@ -70,6 +70,9 @@ from .mixed import (
 )
 
 __all__ = ["ImputationResult", "impute_change", "pool_rubin"]
+
+# how many of the imputed data sets' fits said a thing: counts of fits, not of children
+_FITS = NoteTemplate("{k} of {m} imputed-data mixed-model fits", values=["k", "m"])
 
 #: Columns of :meth:`ImputationResult.to_frame`.
 TABLE_COLUMNS = [
@@ -729,7 +732,7 @@ def impute_change(
             v.append(float(chg["se"]) ** 2)
             for w in r.warnings:
                 fit_warn[w] = fit_warn.get(w, 0) + 1
-        notes += [f"{k} of {m} imputed-data mixed-model fits: {w}" for w, k in fit_warn.items()]
+        notes += [f"{_FITS(k=k, m=m)}: {w}" for w, k in fit_warn.items()]
         pm = pool_rubin(e, v, df_complete=n - 1, confidence=confidence)
         rows.append(
             {

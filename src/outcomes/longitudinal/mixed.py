@@ -44,7 +44,7 @@ from .._internal.params import (
     renamed_params,
     validate_params,
 )
-from .._internal.quality import QualityRecord, with_notes
+from .._internal.quality import NoteTemplate, QualityRecord, with_notes
 from .._internal.text import did_you_mean, format_p
 from .._internal.waves import order_waves, resolve_wave
 from .._mixed import InterceptProfile
@@ -65,6 +65,11 @@ FIXED_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p", "z", "df"]
 
 # A variance component below this share of the total variance is reported as on the boundary.
 _BOUNDARY_SHARE = 1e-6
+# the ICC at the boundary is 0, whatever the rule for a count of 0
+_ON_BOUNDARY = NoteTemplate(
+    "The {comp} variance is estimated at (or near) zero: the fit is on the boundary of the "
+    "parameter space and the {comp2} ICC is 0"
+)
 
 
 #: The parameters naming a long table and its columns, shared by fit_mixed, attrition and
@@ -494,10 +499,7 @@ def _assemble(
     total = sum(variances.values())
     for comp, v in variances.items():
         if comp != "residual" and v <= _BOUNDARY_SHARE * total:
-            msgs.append(
-                f"The {comp} variance is estimated at (or near) zero: the fit is on the boundary "
-                f"of the parameter space and the {comp} ICC is 0"
-            )
+            msgs.append(_ON_BOUNDARY(comp=comp, comp2=comp))
     if not converged:
         msgs.insert(0, "The model did not converge; estimates may be unreliable")
     if not np.all(np.isfinite(np.diag(cov.to_numpy()))) or np.any(np.diag(cov.to_numpy()) < 0):
