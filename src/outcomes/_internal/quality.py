@@ -47,8 +47,8 @@ class DataQualityWarning(UserWarning):
     """Something about the data that a reader of the results should know."""
 
 
-# A whole number: not part of a word, an identifier (sdq_1, 12m) or a decimal (0.05)
-_WHOLE = r"(?<!\w)(?<!\d\.)\d+(?!\w)(?!\.\d)"
+# A whole number (1,234 as one): not part of a word, an identifier (sdq_1, 12m) or a decimal
+_WHOLE = r"(?<!\w)(?<!\d\.)(?:\d{1,3}(?:,\d{3})+|\d+)(?!\w)(?!\.\d)"
 _DATE = r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])"
 _SCIENTIFIC = r"(?<![\w.])\d+(?:\.\d+)?[eE][-+]?\d+(?!\w)"
 _NUMBER = rf"{_SCIENTIFIC}|(?<!\w)(?<!\d\.)-?\d+(?:\.\d+)?(?!\w)(?!\.\d)"
@@ -179,12 +179,12 @@ def mask_numbers(text: str, marker: str, keep_zero: bool = True) -> str:
     ``keep_zero`` (the count rule shows a 0 as 0, and a 0 that is not a count is right).
 
     Example:
-        >>> mask_numbers("waves 1 and 2 in 2026, sdq_1 at 0.05 on 2026-01-05; 0 rows", "*")
-        'waves * and * in *, sdq_1 at 0.05 on 2026-01-05; 0 rows'
+        >>> mask_numbers("waves 1 and 2 in 2026, sdq_1 at 0.05 on 2026-01-05; 0 of 1,234", "*")
+        'waves * and * in *, sdq_1 at 0.05 on 2026-01-05; 0 of *'
     """
 
     def mask(m: re.Match) -> str:
-        if m.group("keep") or (keep_zero and int(m.group(0)) == 0):
+        if m.group("keep") or (keep_zero and int(m.group(0).replace(",", "")) == 0):
             return m.group(0)
         return marker
 

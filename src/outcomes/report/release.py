@@ -449,7 +449,7 @@ class Release:
         out = []
         for part in note_parts(text):
             if part.kind == "count":
-                out.append(self._count_text(int(part.text)))
+                out.append(self._count_text(int(part.text.replace(",", ""))))
             elif part.kind == "free":
                 out.append(mask_numbers(part.text, MARKER, keep_zero=self.rule != "mhsds"))
             else:
