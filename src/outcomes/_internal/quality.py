@@ -134,9 +134,8 @@ class NotePart:
 
 def note_parts(text: str, templates: Sequence[NoteTemplate] | None = None) -> list[NotePart]:
     """``text`` cut into :class:`NotePart` pieces by the templates (default: every registered
-    one): left to right,
-    the earliest (then longest) message a template reads; a free field of it read in turn.
-    Joining the pieces' texts gives ``text`` back."""
+    one): left to right, the earliest (then longest) message a template reads, each of its
+    free fields read in turn. Joining the pieces' texts gives ``text`` back."""
     out: list[NotePart] = []
     pos = 0
     while pos < len(text):
@@ -174,9 +173,9 @@ def note_parts(text: str, templates: Sequence[NoteTemplate] | None = None) -> li
 
 def mask_numbers(text: str, marker: str, keep_zero: bool = True) -> str:
     """Free text with every whole number masked (not a word's or a decimal's digits, nor an
-    ISO date or a number in scientific notation, written as they are): what the number is cannot be known, so it is never shown
-    as another number. A 0 is kept with
-    ``keep_zero`` (the count rule shows a 0 as 0, and a 0 that is not a count is right).
+    ISO date or a number in scientific notation, written as they are): what the number is
+    cannot be known, so it is never shown as another number. A 0 is kept with ``keep_zero``
+    (the count rule shows a 0 as 0, and a 0 that is not a count is right).
 
     Example:
         >>> mask_numbers("waves 1 and 2 in 2026, sdq_1 at 0.05 on 2026-01-05; 0 of 1,234", "*")
