@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import outcomes.report.build  # noqa: F401  (every module's messages registered)
@@ -151,6 +151,7 @@ def _masked(text: str, rel: Release) -> str:
     ),
     mhsds=st.booleans(),
 )
+@settings(max_examples=300)
 def test_declared_counts_follow_the_rule_and_no_other_number_is_altered(pieces, mhsds):
     rel = Release(rule="mhsds", threshold=4, base=5) if mhsds else Release()
     text, want, free = "", "", ""
@@ -171,4 +172,5 @@ def test_declared_counts_follow_the_rule_and_no_other_number_is_altered(pieces, 
         shown = {f: _rule(k, rel) if f in t.counts else x for f, x in fields.items()}
         want += f" {t.template.format(**shown)} "
     assert rel.note_text(text) == want
+    assert "".join(p.text for p in note_parts(text)) == text  # the pieces are the text
     assert Release(enabled=False).note_text(text) == text
