@@ -22,7 +22,14 @@ from ..instruments.scoring import _resolve_columns, score
 from ..io import read_table
 from ..privacy import Pseudonymiser, new_key
 from ..service import ISSUE_COLUMNS, prepare_referrals
-from .checks import OTHER_PERSON, UNKNOWN_REFERRAL, check_names, referral_links, resolve_waves
+from .checks import (
+    OTHER_PERSON,
+    UNKNOWN_REFERRAL,
+    check_names,
+    id_text,
+    referral_links,
+    resolve_waves,
+)
 from .config import ConfigError, EvaluationConfig
 
 #: identifier columns replaced by keyed pseudonyms before anything is analysed
@@ -386,6 +393,11 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
 
     def prepared(label: str, df: pd.DataFrame) -> pd.DataFrame:
         df = _pseudonymise(df, pseudonymiser)
+        if "school_id" in df.columns:
+            # as the input check compared them (trimmed text; 3.0 is 3): a school the check
+            # found listed is then found in the schools table by every section, whether the
+            # tables came from CSV (text) or Parquet (numbers, floats after a blank)
+            df = df.assign(school_id=id_text(df["school_id"]))
         if "age" in df.columns and "age_band" not in df.columns:
             df = df.assign(age_band=_age_band(df["age"]))
         if label.startswith("responses:") and "instrument" not in df.columns:
