@@ -432,6 +432,29 @@ def test_the_change_command_says_which_referral_is_shared(tmp_path):
     assert "referral_id 'R1': person_id 'a' (2 row(s)), person_id 'b' (1 row(s))" in res.output
 
 
+@pytest.mark.parametrize("mode", [[], ["--flag"], ["--raise"]])
+def test_the_change_command_flags_by_default_or_stops_with_raise(tmp_path, mode):
+    # `outcomes change` always flagged: no way to stop at a contradiction in the ids
+    from typer.testing import CliRunner
+
+    from outcomes.cli import app
+
+    path = tmp_path / "scores.csv"
+    _episodes(EPISODES[:5]).to_csv(path, index=False)
+    res = CliRunner().invoke(app, ["change", str(path), "-i", "swemwbs", *mode], terminal_width=400)
+    out = " ".join(res.output.split())
+    if mode == ["--raise"]:
+        assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
+        assert out.startswith("error: pair_waves: 1 referral(s)"), out
+        # the message names the command's own option, never the Python argument
+        assert "pass --flag to leave every row" in out and "errors=" not in out
+        assert "baseline/follow-up pairs" not in out
+    else:
+        assert res.exit_code == 0, res.output
+        assert "5 records gave 1 baseline/follow-up pairs" in out
+        assert "every row of these referrals was left unpaired" in out
+
+
 DAY0 = pd.Timestamp("2024-01-01")
 SERIES = st.lists(
     st.tuples(
