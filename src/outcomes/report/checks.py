@@ -21,7 +21,7 @@ from .._internal.waves import check_lookalikes
 from ..errors import OutcomesError
 from ..instruments import Instrument, load_instrument
 from ..privacy import _canonical
-from ..service import _parse_accepted
+from ..service import _parse_accepted, empty_date_columns
 from .config import ALL_NOT_ACCEPTED, EvaluationConfig
 
 #: CHI-ESQ versions: experience measures, not outcome measures (never paired for change)
@@ -333,6 +333,12 @@ def _check_targets(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[
                     "the referrals table; the share seen is of first contacts",
                 )
             )  # fmt: skip
+        elif empty_date_columns(ref, ["first_contact_date"]):
+            problems.append(
+                "targets.seen_within_standard: the referrals table's first_contact_date column "
+                "is empty (no referral has a date in it), so the share seen cannot be known; "
+                "fill the column or leave the target out"
+            )
     if t.experience is not None and not set(EXPERIENCE) & set(cfg.tables.responses):
         listed = ", ".join(cfg.tables.responses) or "none"
         problems.append(
