@@ -107,6 +107,20 @@ def test_score_bad_input_is_a_table_not_a_traceback(tmp_path):
     assert (
         res.exit_code == 0 and (tmp_path / "o.csv").exists() and "1 issue(s) recorded" in res.output
     )
+    # --raise, the one option's other half (every command that can stop takes both), is the
+    # default: it stops as above
+    (tmp_path / "o.csv").unlink()
+    res = runner.invoke(
+        app, ["score", str(bad), "-i", "swemwbs", "-o", str(tmp_path / "o.csv"), "--raise"]
+    )
+    assert res.exit_code == 1 and "unknown label" in res.output
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_every_command_that_can_stop_takes_flag_and_raise():
+    for args in (["score"], ["forms", "import"], ["change"]):
+        res = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "200"})
+        assert res.exit_code == 0 and "--flag" in res.output and "--raise" in res.output, args
 
 
 def test_missing_file_missing_columns_and_mapping(tmp_path):

@@ -399,3 +399,60 @@ def test_accepted_as_text_is_read_like_the_service_module():
     text = prog.referrals.astype({"accepted": str})
     as_text = oc.cyp_outcome_metric([h], text).to_frame()
     pd.testing.assert_frame_equal(as_bool, as_text)
+
+
+def _spaced_inputs():
+    refs = pd.DataFrame({
+        "referral_id": ["R1", "R2", "R3 "], "person_id": ["P1", "P2", "P3"], "age": 12,
+        "first_contact_date": "2024-01-05", "second_contact_date": "2024-01-19",
+        "discharge_date": "2024-06-30",
+    })  # fmt: skip
+    sc = pd.DataFrame({
+        "referral_id": [" R1", " R1", "R2", "R2", "R3", "R3", "R9", "R9"],
+        "person_id": ["P1", "P1", "P2", "P2", "P3", "P3", "P9", "P9"],
+        "instrument": "swemwbs", "rater": "self",
+        "date": ["2024-01-05", "2024-06-20"] * 4, "metric": [17.0, 23.0] * 4,
+    })  # fmt: skip
+    return sc, refs
+
+
+def test_an_id_that_matches_only_once_trimmed_is_a_problem_with_a_did_you_mean():
+    # " R1" is not "R1" (ids are compared as they are; the report trims them first): such a
+    # score was left out as "no matching referral", unsaid, among scores of other services
+    sc, refs = _spaced_inputs()
+    with pytest.warns(OutcomeMetricWarning) as caught:
+        res = cyp_outcome_metric(sc, refs)
+    reason = res.scores.set_index("row")["reason"]
+    assert (reason.loc[[0, 1, 4, 5]] == metric_mod.S_REFERRAL_SPACES).all()
+    assert (reason.loc[[6, 7]] == metric_mod.S_NO_REFERRAL).all()  # matches nothing at all
+    assert set(res.problems["reason"]) == {metric_mod.S_REFERRAL_SPACES}
+    msg = str(caught[0].message)
+    assert "4 referral or score records were excluded" in msg
+    assert "referral_id ' R1' matches 'R1' only once trimmed: did you mean 'R1'?" in msg
+    assert "referral_id 'R3' matches 'R3 ' only once trimmed" in msg
+    assert res.to_frame().set_index("rater").loc["self", "n_paired"] == 1  # R2 only
+    with pytest.raises(DataStructureError, match="did you mean 'R1'"):
+        cyp_outcome_metric(sc, refs, errors="raise")
+
+
+def test_a_person_that_matches_only_once_trimmed_is_a_problem_when_linking_by_date():
+    sc, refs = _spaced_inputs()
+    sc = sc.drop(columns="referral_id")
+    sc.loc[[0, 1], "person_id"] = "P1 "
+    sc.loc[[4, 5], "date"] = ["2023-01-05", "2023-06-20"]  # P3's, before the referral
+    with pytest.warns(OutcomeMetricWarning, match="did you mean 'P1'"):
+        res = cyp_outcome_metric(sc, refs)
+    reason = res.scores.set_index("row")["reason"]
+    assert (reason.loc[[0, 1]] == metric_mod.S_PERSON_SPACES).all()
+    # a person of the referrals, on a date no referral covers, is no near miss
+    assert (reason.loc[[4, 5, 6, 7]] == metric_mod.S_NO_REFERRAL).all()
+
+
+def test_clean_ids_give_no_near_miss_warning():
+    sc, refs = _spaced_inputs()
+    sc["referral_id"] = sc["referral_id"].str.strip()
+    refs["referral_id"] = refs["referral_id"].str.strip()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = cyp_outcome_metric(sc, refs)
+    assert res.problems.empty

@@ -432,6 +432,29 @@ def test_the_change_command_says_which_referral_is_shared(tmp_path):
     assert "referral_id 'R1': person_id 'a' (2 row(s)), person_id 'b' (1 row(s))" in res.output
 
 
+@pytest.mark.parametrize("mode", [[], ["--flag"], ["--raise"]])
+def test_the_change_command_flags_by_default_or_stops_with_raise(tmp_path, mode):
+    # `outcomes change` always flagged: no way to stop at a contradiction in the ids
+    from typer.testing import CliRunner
+
+    from outcomes.cli import app
+
+    path = tmp_path / "scores.csv"
+    _episodes(EPISODES[:5]).to_csv(path, index=False)
+    res = CliRunner().invoke(app, ["change", str(path), "-i", "swemwbs", *mode], terminal_width=400)
+    out = " ".join(res.output.split())
+    if mode == ["--raise"]:
+        assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
+        assert out.startswith("error: pair_waves: 1 referral(s)"), out
+        # the message names the command's own option, never the Python argument
+        assert "pass --flag to leave every row" in out and "errors=" not in out
+        assert "baseline/follow-up pairs" not in out
+    else:
+        assert res.exit_code == 0, res.output
+        assert "5 records gave 1 baseline/follow-up pairs" in out
+        assert "every row of these referrals was left unpaired" in out
+
+
 DAY0 = pd.Timestamp("2024-01-01")
 SERIES = st.lists(
     st.tuples(
@@ -479,3 +502,24 @@ def test_property_a_shared_fresh_referral_changes_no_other_pair(base, added, see
         return notes.loc[notes["what"] == pairing_mod.SHARED_REFERRAL, "rows"].sum()
 
     assert counted(after) == counted(before) + len(extra)
+
+
+def test_ids_that_differ_only_by_surrounding_spaces_are_said_with_a_count():
+    # " P1" and "P1" were two persons, each "only one record": a pair lost, unsaid
+    s = pd.DataFrame({
+        "person_id": ["P1", " P1", "P2", "P2", "P3 ", "P3"], "instrument": "swemwbs",
+        "rater": "self", "date": ["2024-01-10", "2025-01-08"] * 3, "metric": [17.0, 21.0] * 3,
+    })  # fmt: skip
+    with pytest.warns(PairingWarning) as caught:
+        p = pair_waves(s, scales=["metric"])
+    msg = str(caught[0].message)
+    assert msg.startswith("pair_waves: 4 person_id value(s) differ from another only by")
+    assert "person_id ' P1' and 'P1'" in msg and "trim the ids" in msg
+    assert p.pairs["person_id"].tolist() == ["P2"]  # compared as they are
+    assert p.quality.to_frame()["what"].str.contains("surrounding spaces").any()
+    with pytest.raises(DataStructureError, match="differ from another only by surrounding"):
+        pair_waves(s, scales=["metric"], errors="raise")
+    clean = s.assign(person_id=s["person_id"].str.strip())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(pair_waves(clean, scales=["metric"]).pairs) == 3

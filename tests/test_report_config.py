@@ -127,6 +127,64 @@ def test_a_school_in_the_data_but_not_in_the_schools_table(mini, tmp_path):
     assert any("unknown school_id 'sch01'; did you mean 'SCH01'?" in p for p in problems)
 
 
+def _numbered_schools(mini, tmp_path) -> tuple[dict, pd.DataFrame]:
+    """The mini demo with its schools numbered (SCH04 -> "4") in every table, as text; and
+    its school survey, with the numbers as numbers, for the caller to write."""
+    cfg = mini
+    files = {"schools": "schools.csv", "referrals": "referrals.csv",
+             "staff_survey": "staff_survey.csv", "responses.sdq_parent": "sdq_parent.csv"}  # fmt: skip
+    for table, name in files.items():
+        df = pd.read_csv(f"{mini['data_dir']}/{name}", dtype=str, keep_default_na=False)
+        df["school_id"] = df["school_id"].str.removeprefix("SCH").str.lstrip("0")
+        df.to_csv(tmp_path / name, index=False)
+        cfg = set_path(cfg, f"tables.{table}", str(tmp_path / name))
+    sv = pd.read_csv(f"{mini['data_dir']}/school_survey.csv", dtype={"pupil_id": str})
+    sv["school_id"] = sv["school_id"].str.removeprefix("SCH").astype(int)
+    return cfg, sv
+
+
+def test_a_float_school_id_column_is_the_schools_table_s_ids(mini, tmp_path):
+    # a Parquet (or DataFrame) column of numbers with a blank is float: 4.0 is school "4",
+    # as the pseudonymiser links 4.0 and "4" (it was refused as unknown school_id '4.0')
+    from outcomes.report import Evaluation
+
+    cfg, sv = _numbered_schools(mini, tmp_path)
+    sv["school_id"] = sv["school_id"].astype(float)
+    sv.to_parquet(tmp_path / "school_survey.parquet")
+    cfg = set_path(cfg, "tables.school_survey", str(tmp_path / "school_survey.parquet"))
+    assert check_names(load_config(cfg), {"schools": pd.read_csv(tmp_path / "schools.csv",
+        dtype={"school_id": str}), "school_survey": sv}) == []  # fmt: skip
+    ev = Evaluation(load_inputs(load_config(cfg)), tmp_path / "out")
+    survey = ev.inputs.tables["school_survey"]
+    assert set(survey["school_id"]) <= set(ev.inputs.tables["schools"]["school_id"])
+    # every row finds its school's cohort: none is 'school not listed'
+    assert "school not listed" not in set(ev.cohorts(survey))
+
+
+def test_a_school_id_with_spaces_finds_its_school_in_the_sections(mini, tmp_path):
+    # the check trims ids; the sections looked the untrimmed id up and put the school's
+    # pupils under 'school not listed'
+    from outcomes.report import Evaluation
+
+    cfg, sv = _numbered_schools(mini, tmp_path)
+    sv["school_id"] = " " + sv["school_id"].astype(str) + " "
+    sv.to_csv(tmp_path / "school_survey.csv", index=False)
+    cfg = set_path(cfg, "tables.school_survey", str(tmp_path / "school_survey.csv"))
+    ev = Evaluation(load_inputs(load_config(cfg)), tmp_path / "out")
+    assert "school not listed" not in set(ev.cohorts(ev.inputs.tables["school_survey"]))
+
+
+def test_an_unknown_float_school_id_is_named_as_its_text(mini, tmp_path):
+    cfg, sv = _numbered_schools(mini, tmp_path)
+    sv["school_id"] = sv["school_id"].astype(float)
+    sv.loc[:4, "school_id"] = 99.0
+    sv.to_parquet(tmp_path / "school_survey.parquet")
+    cfg = set_path(cfg, "tables.school_survey", str(tmp_path / "school_survey.parquet"))
+    problems = _problems(cfg)
+    assert any("unknown school_id '99'" in p and "5 row(s) name it" in p for p in problems)
+    assert not any("'4.0'" in p for p in problems), problems
+
+
 def test_a_score_naming_a_referral_the_referrals_table_does_not_hold(mini, tmp_path):
     # it was read and used, paired with nothing and left out of the NHS metric unsaid
     path = mini["tables"]["responses"]["sdq_parent"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 import shutil
+import warnings
 
 import pandas as pd
 import pytest
@@ -14,7 +15,7 @@ import yaml
 
 from _report_data import DEMO, DEMO_DATA, fitting_targets, mini_demo
 from outcomes import service
-from outcomes.report import Evaluation, build_report
+from outcomes.report import ConfigError, Evaluation, build_report
 
 MISSING = "second_contact_date"
 
@@ -83,10 +84,12 @@ def test_monthly_activity_leaves_out_a_count_whose_date_is_not_recorded():
     assert "second_contacts" not in a.columns
     assert "discharges" not in a.columns
     assert a["first_contacts"].tolist() == [0, 1]
-    both = service.monthly_activity(
-        r.assign(second_contact_date=[None, None], discharge_date=[None, None]), as_of="2024-02-15"
-    )
-    assert both["second_contacts"].tolist() == [0, 0]  # recorded, and none happened
+    with pytest.warns(UserWarning, match="present but empty on all 2 referral row"):
+        both = service.monthly_activity(
+            r.assign(second_contact_date=[None, None], discharge_date=[None, None]),
+            as_of="2024-02-15",
+        )
+    assert both["second_contacts"].tolist() == [0, 0]  # read as recorded, none happened
     assert both["discharges"].tolist() == [0, 0]
     only_referred = service.monthly_activity(
         r.drop(columns="first_contact_date"), as_of="2024-02-15"
@@ -122,3 +125,85 @@ def test_the_reach_section_says_children_seen_twice_are_not_counted(tmp_path):
     text = _text(ev.reach().to_html())
     assert "Children seen at least twice are not counted: the referrals table has neither" in text
     assert "seen at least once, by school" in text
+
+
+def _mini_with_blank(tmp_path, *columns: str) -> dict:
+    """The mini demo with ``columns`` of its referrals present and blank on every row."""
+    cfg = mini_demo(tmp_path)
+    ref = pd.read_csv(tmp_path / "referrals.csv", dtype=str, keep_default_na=False)
+    for c in columns:
+        ref[c] = ""
+    ref.to_csv(tmp_path / "referrals.csv", index=False)
+    cfg["targets"].pop("seen_within_standard", None)
+    return cfg
+
+
+def _section_text(ev, name: str) -> str:
+    return _text(getattr(ev, name)().to_html())
+
+
+def test_an_empty_second_contact_column_is_read_as_not_recorded(tmp_path):
+    # present with no date in it, it read as "nobody seen twice yet": every child published
+    # as waiting for a second contact, zero second contacts a month, an NHS metric of zeros
+    ev = Evaluation.from_config(_mini_with_blank(tmp_path, MISSING), tmp_path / "out")
+    rel = ev.release
+    assert rel.get("waits_overall").frame["stage"].tolist() == ["first"]
+    assert "second_contacts" not in rel.get("monthly_activity").frame.columns
+    assert rel.get("cyp_outcome_metric") is None
+    assert "Could not be computed (outcomes: NHS metric)" not in _section_text(ev, "outcomes")
+    empty = f"the referrals table's {MISSING} column is empty (no referral has a date in it)"
+    assert f"The referrals table's {MISSING} column is empty" in _section_text(ev, "access")
+    assert f"at least two contacts, and {empty}" in _section_text(ev, "outcomes")
+    notes = rel.quality.to_frame()
+    assert (notes["what"] == empty.replace("`", "")).any()
+    # the library's warning is not among them: the report does not read the column as it is
+    assert not notes["what"].str.contains("read as not yet seen a second time").any()
+
+
+def test_an_empty_first_contact_column_leaves_the_waits_out_saying_why(tmp_path):
+    cfg = _mini_with_blank(tmp_path, "first_contact_date", MISSING)
+    ev = Evaluation.from_config(cfg, tmp_path / "out")
+    rel = ev.release
+    for name in ("waits_overall", "wait_curve", "waits_by_school", "waits_by_team",
+                 "waits_by_month", "cyp_outcome_metric"):  # fmt: skip
+        assert rel.get(name) is None, name
+    assert not {"first_contacts", "second_contacts"} & set(rel.get("monthly_activity").frame)
+    assert not [p for p in rel.failures if "wait" in p], rel.failures  # left out, not failed
+    access = _section_text(ev, "access")
+    assert "The referrals table's first_contact_date column is empty" in access
+    assert "waiting times and the monthly counts of first and second contacts are left out" in (
+        access
+    )
+    assert "Waits are measured" not in access
+    notes = rel.quality.to_frame()
+    assert notes["what"].str.contains("first_contact_date column is empty").any()
+    # the share seen within the standard cannot be known: a target on it stops the build
+    cfg["targets"]["seen_within_standard"] = {"share": 0.75}
+    with pytest.raises(ConfigError, match="first_contact_date column is empty"):
+        Evaluation.from_config(cfg, tmp_path / "out2")
+
+
+@pytest.mark.parametrize("column", ["first_contact_date", MISSING, "discharge_date"])
+def test_the_verbs_warn_of_an_empty_date_column_with_its_count(column):
+    r = pd.DataFrame({
+        "referral_id": [1, 2, 3], "person_id": ["a", "b", "c"],
+        "referral_date": ["2024-01-02"] * 3,
+        "first_contact_date": ["2024-01-10", "2024-01-20", None],
+        "second_contact_date": ["2024-01-30", None, None],
+        "discharge_date": [None, "2024-02-01", None],
+    })  # fmt: skip
+    r[column] = [None, " ", ""]
+    if column == "first_contact_date":
+        r = r.drop(columns=MISSING)  # (a second contact without a first is an error of its own)
+    msg = f"{column} is present but empty on all 3 referral row"
+    calls = (
+        lambda: service.waiting_times(r, as_of="2024-03-01", stage="first"),
+        lambda: service.monthly_activity(r, as_of="2024-03-01"),
+        lambda: service.children_seen(r),
+    )
+    for call in calls:
+        with pytest.warns(UserWarning, match=msg):
+            call()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # without the column there is nothing to warn of
+        service.monthly_activity(r.drop(columns=column), as_of="2024-03-01")

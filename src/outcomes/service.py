@@ -11,6 +11,7 @@ censored, never dropped.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -69,6 +70,12 @@ _NEITHER_PERIOD = NoteTemplate(
     values=["k", "n"],
 )
 DATE_COLUMNS = ("referral_date", "first_contact_date", "second_contact_date", "discharge_date")
+#: the dates a referrals table may hold, and what a referral without one is read as
+OPTIONAL_DATES = {
+    "first_contact_date": "not yet seen (waiting)",
+    "second_contact_date": "not yet seen a second time",
+    "discharge_date": "not yet discharged (open)",
+}
 REQUIRED = ("referral_id", "person_id", "referral_date")
 ISSUE_COLUMNS = list(CELL_COLUMNS)
 TOTAL = "Total"
@@ -90,6 +97,36 @@ _READ_REFERRALS = {
 
 
 # ============================================================================ checking the table
+def empty_date_columns(referrals: pd.DataFrame, columns: Sequence[str] = tuple(OPTIONAL_DATES)):
+    """The date ``columns`` that ``referrals`` has with no date in them: every cell blank
+    (missing, or spaces only), on at least one row. Such a column cannot tell "not recorded"
+    from "none yet": read as it is, every referral has had no contact (or discharge) yet.
+
+    Example:
+        >>> r = pd.DataFrame({"first_contact_date": ["2024-01-05", None],
+        ...                   "second_contact_date": [None, " "]})
+        >>> empty_date_columns(r)
+        ['second_contact_date']
+    """
+    if not len(referrals):
+        return []
+    return [c for c in columns if c in referrals.columns and _all_blank(referrals[c])]
+
+
+def _all_blank(col: pd.Series) -> bool:
+    values = col.dropna()
+    if values.empty:
+        return True
+    if pd.api.types.is_datetime64_any_dtype(values.dtype) or not (
+        values.dtype == object or isinstance(values.dtype, pd.StringDtype)
+    ):
+        return False  # a date or a number is a value
+    # the first value decides for any column that holds a date: no pass over the rest
+    if str(values.iloc[0]).strip():
+        return False
+    return bool((values.astype(str).str.strip() == "").all())
+
+
 def _parse_dates(
     col: pd.Series, date_format: str | None, dayfirst: bool
 ) -> tuple[pd.Series, pd.DataFrame]:
@@ -169,6 +206,15 @@ def prepare_referrals(
         # checks its referrals once, then calls a dozen functions with the checked table.
         return referrals.copy()
 
+    for c in empty_date_columns(referrals):
+        # counted and said: read as it is, the column says no referral has had one yet
+        warnings.warn(
+            f"{c} is present but empty on all {len(referrals)} referral row(s): every "
+            f"referral is read as {OPTIONAL_DATES[c]}. The column cannot tell a date not "
+            "recorded from none yet; leave it out if it is not recorded.",
+            UserWarning,
+            stacklevel=3,
+        )
     df = referrals.copy()
     parts: list[pd.DataFrame | None] = []
     for c in REQUIRED:

@@ -116,6 +116,53 @@ def of_shared_referral(referral: np.ndarray, person: np.ndarray) -> np.ndarray:
     return out
 
 
+def space_twins(distinct: pd.Series | pd.Index | np.ndarray) -> list[tuple[str, ...]]:
+    """The ids of ``distinct`` (distinct values of an id column) that are one id once trimmed
+    of surrounding whitespace (" P1" and "P1"), in groups, each in the order given; [] when
+    there are none (numbers and blanks take no part). The verbs compare ids as they are (a
+    trimmed copy of a million ids would cost more than this check); the report trims them
+    first (:func:`outcomes.report.checks.id_text`), so such ids reach only library callers,
+    who are told.
+
+    Example:
+        >>> space_twins(pd.Index(["P1", " P1", "P2", "P3 ", "P1 "]))
+        [('P1', ' P1', 'P1 ')]
+    """
+    arr = _text(distinct)
+    if arr is None:
+        return []
+    trimmed = pc.utf8_trim_whitespace(arr)
+    spaced = pc.fill_null(pc.not_equal(arr, trimmed), False)
+    if not pc.any(spaced).as_py():  # the usual case: one pass, nothing kept
+        return []
+    keys = pc.unique(pc.filter(trimmed, spaced))
+    near = pc.fill_null(pc.is_in(trimmed, value_set=keys), False)
+    raw = pc.filter(arr, near).to_pylist()
+    groups: dict[str, list[str]] = {}
+    for key, value in zip(pc.filter(trimmed, near).to_pylist(), raw, strict=True):
+        groups.setdefault(key, []).append(value)
+    return [tuple(g) for g in groups.values() if len(g) > 1]
+
+
+def index_in_trimmed(
+    values: pd.Series | np.ndarray, pool: pd.Series | pd.Index | np.ndarray
+) -> np.ndarray:
+    """:func:`index_in` with the text of both sides trimmed of surrounding whitespace: where
+    an id that matched nothing would match (ask it of the few ids that matched nothing, not of
+    every id). -1 where it still matches nothing, or either side is not text.
+
+    Example:
+        >>> index_in_trimmed(pd.Series([" R1", "R9", None]), pd.Series(["R0", "R1 "])).tolist()
+        [1, -1, -1]
+    """
+    hay, needles = _text(values), _text(pool)
+    if hay is None or needles is None:
+        return np.full(len(values), -1, np.int64)
+    hay, needles = pc.utf8_trim_whitespace(hay), pc.utf8_trim_whitespace(needles.cast(hay.type))
+    pos = pc.index_in(hay, value_set=needles, skip_nulls=True)
+    return pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def _text(x: object) -> pa.Array | None:
     """``x`` as a pyarrow text array, or None when it holds anything but text and blanks."""
     try:

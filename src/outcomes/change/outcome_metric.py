@@ -34,7 +34,7 @@ import pandas as pd
 
 from .._internal.columns import check_frame, require_columns
 from .._internal.dates import dates_or_raise, to_timestamp
-from .._internal.ids import index_in, of_another_person
+from .._internal.ids import index_in, index_in_trimmed, is_in, of_another_person
 from .._internal.params import (
     BY,
     COUNT,
@@ -48,6 +48,7 @@ from .._internal.params import (
     validate_params,
 )
 from .._internal.quality import NoteTemplate, QualityRecord, with_notes
+from .._internal.text import shown
 from .._stats import wilson_ci
 from ..errors import DataStructureError, OutcomesError
 
@@ -82,7 +83,9 @@ S_DUPLICATE = "duplicate scores on one date for this measure"
 S_DUP_SERIES = "measure not paired: duplicate scores on another date"
 S_INTERMEDIATE = "neither the first nor the last score"
 S_NO_LAST = "no later score on or after the second contact"
-SCORE_PROBLEMS = (S_AMBIGUOUS, S_PERSON_MISMATCH, S_DUPLICATE)
+S_REFERRAL_SPACES = "referral_id matches a referral only once trimmed of surrounding spaces"
+S_PERSON_SPACES = "person_id matches a referral's only once trimmed of surrounding spaces"
+SCORE_PROBLEMS = (S_AMBIGUOUS, S_PERSON_MISMATCH, S_DUPLICATE, S_REFERRAL_SPACES, S_PERSON_SPACES)
 # Internally a score's reason is a small integer: its index here (0: used).
 _S_REASONS = (
     "",
@@ -98,6 +101,8 @@ _S_REASONS = (
     S_DUP_SERIES,
     S_INTERMEDIATE,
     S_NO_LAST,
+    S_REFERRAL_SPACES,
+    S_PERSON_SPACES,
 )
 _S = {r: np.int8(i) for i, r in enumerate(_S_REASONS)}
 _STATUSES = ("unused", "first", "last")
@@ -490,7 +495,7 @@ def _item_level_metric(
     # measure), ``rpos`` (the referral's position in ``ref``) and the rater's code. Text ids are
     # hashed once, in _link; grouping, duplicates and first/last are sorts of integers.
     long, src, midx = _long_scores(sc, meas)
-    long, rpos, reason = _link(long, sc, src, ref)
+    long, rpos, reason, near_misses = _link(long, sc, src, ref)
 
     # --- eligibility of each score record x measure
     def mark(mask, why):
@@ -590,6 +595,8 @@ def _item_level_metric(
         )
         more = f"\n  ... and {len(probs) - 10} more (see .problems)" if len(probs) > 10 else ""
         msg = f"{_EXCLUDED(n=len(probs))}:\n{head}{more}"
+        if near_misses:  # the did-you-mean of ids that match once trimmed
+            msg += "\n" + "\n".join(near_misses) + "\n  Trim the ids (the report does)."
         if on_problem == "raise":
             raise DataStructureError(msg)
         result.quality.add_reasons(
@@ -665,14 +672,42 @@ def _take(col: pd.Series, rows: np.ndarray) -> np.ndarray | pd.api.extensions.Ex
     return col.to_numpy()[rows]
 
 
+def _near_misses(
+    ids: pd.Series, lost: np.ndarray, pool: pd.Series, name: str
+) -> tuple[np.ndarray, list[str]]:
+    """Which score records, among those whose id (``lost``: matched nothing) is not missing,
+    would match ``pool`` once both are trimmed of surrounding spaces; and up to three
+    did-you-mean lines. Asked only of the records that matched nothing: none, usually."""
+    out = np.zeros(len(ids), bool)
+    lost = np.flatnonzero(lost)
+    lost = lost[ids.iloc[lost].notna().to_numpy()]  # (no pass over every id: none, usually)
+    if not len(lost):
+        return out, []
+    at = index_in_trimmed(ids.iloc[lost], pool)
+    hit = at >= 0
+    out[lost[hit]] = True
+    given = pd.Series(ids.iloc[lost[hit]].to_numpy(dtype=object))
+    meant = pool.iloc[at[hit]].to_numpy(dtype=object)
+    pairs = pd.DataFrame({"given": given, "meant": meant}).drop_duplicates("given")
+    lines = [
+        f"  {name} {shown(g)} matches {shown(m)} only once trimmed: did you mean {shown(m)}?"
+        for g, m in pairs.head(3).itertuples(index=False)
+    ]
+    if len(pairs) > 3:
+        lines.append(f"  and {len(pairs) - 3} more such {name}(s)")
+    return out, lines
+
+
 def _link(
     long: pd.DataFrame, sc: pd.DataFrame, src: np.ndarray, ref: pd.DataFrame
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[str]]:
     """Attach each score record to a referral (by referral_id, or by person and date).
 
     Returns ``long`` and, per row, the position of its referral in ``ref`` (-1: none) and the
-    reason code (see _S_REASONS). The work is done once per score record (``sc``) and gathered
-    to its measures through ``src``.
+    reason code (see _S_REASONS), and the did-you-mean lines of ids that match only once
+    trimmed of surrounding spaces (compared as they are, " R1" is not "R1"; such a record is
+    a data problem, never silently unmatched). The work is done once per score record
+    (``sc``) and gathered to its measures through ``src``.
     """
     reason = np.zeros(len(long), np.int8)
     if "referral_id" in sc.columns:
@@ -680,9 +715,11 @@ def _link(
         if "person_id" in sc.columns and "person_id" in ref.columns:
             mismatch = of_another_person(pos, sc["person_id"], ref["person_id"])
             reason[mismatch[src]] = _S[S_PERSON_MISMATCH]
+        spaced, lines = _near_misses(sc["referral_id"], pos < 0, ref["referral_id"], "referral_id")
+        reason[spaced[src]] = _S[S_REFERRAL_SPACES]
         rpos = pos[src]
         reason[(rpos < 0) & (reason == 0)] = _S[S_NO_REFERRAL]
-        return long, rpos, reason
+        return long, rpos, reason, lines
     if "person_id" not in ref.columns:
         raise DataStructureError(
             "referrals: need 'person_id' to link scores that have no referral_id"
@@ -706,10 +743,15 @@ def _link(
     pos = np.full(len(sc), -1)
     pos[one.index.to_numpy()] = one["_rpos"].to_numpy()
     long["referral_id"] = rid.to_numpy(dtype=object)[src]
+    # a person with referrals, none of them covering the date, is not a near miss
+    lost = n_match == 0
+    lost[lost] = ~is_in(sc["person_id"].iloc[np.flatnonzero(lost)], ref["person_id"])
+    spaced, lines = _near_misses(sc["person_id"], lost, ref["person_id"], "person_id")
     n_match = n_match[src]
-    reason[n_match == 0] = _S[S_NO_REFERRAL]
+    reason[spaced[src]] = _S[S_PERSON_SPACES]
+    reason[(n_match == 0) & (reason == 0)] = _S[S_NO_REFERRAL]
     reason[n_match > 1] = _S[S_AMBIGUOUS]
-    return long, pos[src], reason
+    return long, pos[src], reason, lines
 
 
 def _labels(codes: np.ndarray, labels: tuple[str, ...]) -> pd.api.extensions.ExtensionArray:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from .._internal.columns import check_frame, one_value_per_cell, require_columns
 from .._internal.dates import dates_or_raise
-from .._internal.ids import of_shared_referral
+from .._internal.ids import of_shared_referral, space_twins
 from .._internal.params import (
     COLUMN,
     ERRORS,
@@ -431,7 +431,14 @@ def pair_waves(
     # Each key column is factorised once, on the scores rather than the long entries (sorted
     # codes, so that sorting codes sorts the labels); the referral check, series, duplicates
     # and rater counts are then integer operations.
-    row_codes = {c: _sorted_codes(scores[c]) for c in series_cols if c != "scale"}
+    factorised = {c: pd.factorize(scores[c], sort=True) for c in series_cols if c != "scale"}
+    row_codes = {c: codes for c, (codes, _) in factorised.items()}
+    # ids compared as they are: " P1" and "P1" are two persons, each series unpaired as
+    # "only one record" (a design reason); said, with a count, never silently
+    twins = {c: space_twins(factorised[c][1]) for c in (id_col, REFERRAL) if c in factorised}
+    twins_said = _twins_message({c: t for c, t in twins.items() if t})
+    if twins_said and on_problem == "raise":
+        raise DataStructureError(twins_said)
     shared = (
         of_shared_referral(row_codes[REFERRAL], row_codes[id_col]) if REFERRAL in keys else None
     )
@@ -522,6 +529,11 @@ def pair_waves(
     records["status"] = _labelled(_STATUSES, status[order])
     records["reason"] = _labelled(reasons, reason[order])
     result = Pairing(pairs=pairs, records=records, rule=rule, keys=[id_col, *keys])
+    if twins_said:
+        result.quality.add(
+            "pair_waves", twins_said.splitlines()[0], action="kept apart", warn=False
+        )
+        warnings.warn(twins_said, PairingWarning, stacklevel=2)
     # Pairing.problems, with each reason judged once rather than every record's text
     problem = _is_problem(pd.Series(reasons, dtype="str")).to_numpy(dtype=bool)[reason[order]]
     if problem.any():
@@ -535,6 +547,27 @@ def pair_waves(
         result.quality.add_reasons("pair_waves", probs, action="left unpaired", where="scale")
         warnings.warn(msg, PairingWarning, stacklevel=2)
     return result
+
+
+def _twins_message(twins: dict[str, list[tuple[str, ...]]]) -> str:
+    """The ids that differ only by surrounding spaces, per column: how many, up to three
+    groups of them, and what to do ("" when there are none)."""
+    if not twins:
+        return ""
+    head = "; ".join(
+        f"{sum(len(g) for g in groups)} {c} value(s) differ from another only by surrounding "
+        f"spaces ({len(groups)} group(s))"
+        for c, groups in twins.items()
+    )
+    examples = "; ".join(
+        f"{c} " + " and ".join(shown(v) for v in g)
+        for c, groups in twins.items()
+        for g in groups[:3]
+    )
+    return (
+        f"pair_waves: {head}: they are compared as they are, so each is a series of its own; "
+        f"trim the ids if they are one (the report does).\nFor example: {examples}."
+    )
 
 
 def _shared_message(scores: pd.DataFrame, shared: np.ndarray, id_col: str, raising: bool) -> str:
@@ -649,11 +682,6 @@ def _row_labels(scores: pd.DataFrame) -> pd.api.extensions.ExtensionArray:
 def _labelled(labels: Sequence[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A text column from integer codes into ``labels`` (the dtype pandas infers for text)."""
     return pd.array(np.asarray(labels, dtype=object), dtype="str").take(codes)
-
-
-def _sorted_codes(col: pd.Series) -> np.ndarray:
-    """Codes of a column without blanks, numbered in sort order of the labels."""
-    return pd.factorize(col, sort=True)[0]
 
 
 def _combine(codes: list[np.ndarray]) -> np.ndarray:

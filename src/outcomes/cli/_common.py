@@ -26,6 +26,17 @@ err_console = data_console(stderr=True)
 InstrumentOption = Annotated[
     str, typer.Option("--instrument", "-i", help="Instrument id or YAML path.")
 ]
+
+
+def errors_option(help: str) -> typer.models.OptionInfo:
+    """The one option by which a command stops at bad input or goes on without it: ``--flag``
+    (the library's ``errors="flag"``, the word :func:`for_command_line` puts in messages) or
+    ``--raise`` (``errors="raise"``). Each command says in ``help`` what it does with what it
+    flags, and gives its own default (``outcomes change``: flag, as ``pair_waves``; the
+    commands that score or read answers: raise)."""
+    return typer.Option("--flag/--raise", help=help)
+
+
 MapOption = Annotated[
     list[str] | None,
     typer.Option("--map", help="SOURCE=ITEM: read item ITEM from column SOURCE (repeatable)."),

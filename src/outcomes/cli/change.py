@@ -14,7 +14,7 @@ from ..change.pairing import pair_waves
 from ..change.reliable import reliable_change, reliable_change_summary
 from ..errors import OutcomesError
 from ..instruments import load_instrument
-from ._common import InstrumentOption, _fail, data_console
+from ._common import InstrumentOption, _fail, data_console, errors_option
 
 
 def change_command(
@@ -28,10 +28,13 @@ def change_command(
     adjust: str = "holm",
     output: Path | None = None,
     pairs_output: Path | None = None,
+    errors: str = "flag",
 ) -> None:
     """Pair baseline and follow-up scores, test the change per scale, count reliable change.
 
     Typer signature in :func:`change_cli` (``outcomes change``); this plain function does the work.
+    ``errors`` is :func:`~outcomes.change.pairing.pair_waves`'s: ``"flag"`` leaves a series
+    with a problem unpaired and prints why, ``"raise"`` stops, naming the problems.
     """
     import warnings
 
@@ -68,6 +71,7 @@ def change_command(
             target_days=target_days,
             window_days=window_days,
             keys=[k for k in keys if k in scores.columns],
+            errors=errors,
             **waves,
         )
     console.print(pairing.summary(), soft_wrap=True)
@@ -168,6 +172,13 @@ def change_cli(
     pairs_output: Annotated[
         Path | None, typer.Option("--pairs-output", help="Write the pairs here.")
     ] = None,
+    flag: Annotated[
+        bool,
+        errors_option(
+            "--flag: leave a series with a data problem unpaired and say why; "
+            "--raise: stop, naming the problems."
+        ),
+    ] = True,
 ) -> None:
     """Pair baseline and follow-up scores, test the change per scale and count reliable change."""
     try:
@@ -182,6 +193,7 @@ def change_cli(
             adjust=adjust,
             output=output,
             pairs_output=pairs_output,
+            errors="flag" if flag else "raise",
         )
     except OutcomesError as err:
         # the one way commands report errors: markup off (file names may hold [brackets])

@@ -29,6 +29,7 @@ from ._common import (
     _print_issues,
     data_console,
     err_console,
+    errors_option,
 )
 
 forms_app = typer.Typer(
@@ -141,10 +142,9 @@ def import_cmd(
     ] = None,
     flag: Annotated[
         bool,
-        typer.Option(
-            "--flag",
-            help="Read unreadable cells as missing instead of stopping; they are written to "
-            "<output name>.issues.csv.",
+        errors_option(
+            "--flag: read unreadable cells as missing; they are written to <output "
+            "name>.issues.csv. --raise: stop, listing them."
         ),
     ] = False,
     sep: Annotated[

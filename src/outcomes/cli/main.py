@@ -18,7 +18,14 @@ from .._internal.vocabulary import for_command_line
 from ..errors import InvalidResponsesError, OutcomesError
 from ..instruments import list_instruments, load_instrument
 from ..instruments.scoring import score, validate
-from ._common import InstrumentOption, MapOption, _fail, _print_issues, data_console
+from ._common import (
+    InstrumentOption,
+    MapOption,
+    _fail,
+    _print_issues,
+    data_console,
+    errors_option,
+)
 from .change import change_cli
 from .forms import forms_app
 from .longitudinal import longitudinal_cli
@@ -185,7 +192,10 @@ def score_cmd(
     map_: MapOption = None,
     coding: CodingOption = None,
     flag: Annotated[
-        bool, typer.Option("--flag", help="Score invalid cells as missing instead of stopping.")
+        bool,
+        errors_option(
+            "--flag: score invalid cells as missing and list them; --raise: stop, listing them."
+        ),
     ] = False,
 ) -> None:
     """Score a file of responses and write one row of scores per input row."""

@@ -21,7 +21,7 @@ from .._internal.waves import check_lookalikes
 from ..errors import OutcomesError
 from ..instruments import Instrument, load_instrument
 from ..privacy import _canonical
-from ..service import _parse_accepted
+from ..service import _parse_accepted, empty_date_columns
 from .config import ALL_NOT_ACCEPTED, EvaluationConfig
 
 #: CHI-ESQ versions: experience measures, not outcome measures (never paired for change)
@@ -333,6 +333,12 @@ def _check_targets(cfg: EvaluationConfig, raw: dict[str, pd.DataFrame]) -> list[
                     "the referrals table; the share seen is of first contacts",
                 )
             )  # fmt: skip
+        elif empty_date_columns(ref, ["first_contact_date"]):
+            problems.append(
+                "targets.seen_within_standard: the referrals table's first_contact_date column "
+                "is empty (no referral has a date in it), so the share seen cannot be known; "
+                "fill the column or leave the target out"
+            )
     if t.experience is not None and not set(EXPERIENCE) & set(cfg.tables.responses):
         listed = ", ".join(cfg.tables.responses) or "none"
         problems.append(
@@ -384,17 +390,21 @@ def _check_outcome_target(cfg: EvaluationConfig) -> list[str]:
 
 
 def _check_schools(raw: dict[str, pd.DataFrame]) -> list[str]:
+    """Every table's school ids that the schools table does not list, compared as the ids the
+    build links them by (:func:`id_text`: trimmed text, 3.0 is 3; the build makes each table's
+    school_id that text, :func:`outcomes.report.inputs.load_inputs`)."""
     schools = raw.get("schools")
     if schools is None:
         return []
-    known = _values(schools["school_id"])
+    known = _values(id_text(schools["school_id"]))
     listed = set(known)
     problems = []
     for label, df in raw.items():
         if label == "schools" or "school_id" not in df.columns:
             continue
-        for sid in [s for s in _values(df["school_id"]) if s not in listed][:5]:
-            rows = int((df["school_id"].astype(str).str.strip() == sid).sum())
+        ids = id_text(df["school_id"])
+        for sid in [s for s in _values(ids) if s not in listed][:5]:
+            rows = int((ids == sid).sum())
             problems.append(
                 f"{label}: {unknown('school_id', sid, known)} "
                 f"(schools table; {rows} row(s) name it)"
@@ -408,7 +418,7 @@ UNKNOWN_REFERRAL = "score row(s) naming a referral_id the referrals table does n
 OTHER_PERSON = "score row(s) whose person_id is not that of the referral they name"
 
 
-def _ids(col: pd.Series) -> pd.Series:
+def id_text(col: pd.Series) -> pd.Series:
     """An id column as the text the pseudonymiser hashes it as (trimmed; 7.0 is 7), blanks
     missing: rows that the build links must be linked here too."""
     if isinstance(col.dtype, pd.StringDtype):  # as read (io.read_table): text, trimmed
@@ -444,7 +454,7 @@ def referral_links(
     referrals = raw.get("referrals")
     if referrals is None or "referral_id" not in referrals.columns:
         return {}
-    ref_ids = _ids(referrals["referral_id"])
+    ref_ids = id_text(referrals["referral_id"])
     # each referral's person; a duplicate referral_id is the referrals table's own error, and
     # its first row speaks here, unless its rows name different persons: which is right
     # cannot be known, so no score of it is another's (by row order, one child's would be)
@@ -453,7 +463,7 @@ def referral_links(
     known = listed.tolist()  # for the suggestions
     person_of = None
     if "person_id" in referrals.columns:
-        persons = _ids(referrals["person_id"])
+        persons = id_text(referrals["person_id"])
         shared = of_shared_referral(
             pd.factorize(ref_ids)[0], pd.factorize(persons, use_na_sentinel=True)[0]
         )
@@ -463,7 +473,7 @@ def referral_links(
         if not label.startswith("responses:") or "referral_id" not in df.columns:
             continue
         links = {}
-        ids = _ids(df["referral_id"])
+        ids = id_text(df["referral_id"])
         # each row's referral (-1: none), found once for both questions (a text isin against
         # a set compared every listed id in Python, for every table)
         pos = index_in(ids, listed)
@@ -477,7 +487,7 @@ def referral_links(
             ]
             links[UNKNOWN_REFERRAL] = (unknown_rows, problems)
         if person_of is not None and "person_id" in df.columns:
-            person = _ids(df["person_id"])
+            person = id_text(df["person_id"])
             other = pd.Series(of_another_person(pos, person, person_of), df.index)
             if other.any():
                 seen = person[other].groupby(ids[other], sort=False).value_counts(sort=False)

@@ -21,8 +21,15 @@ from ..instruments import Instrument, list_instruments, load_instrument
 from ..instruments.scoring import _resolve_columns, score
 from ..io import read_table
 from ..privacy import Pseudonymiser, new_key
-from ..service import ISSUE_COLUMNS, prepare_referrals
-from .checks import OTHER_PERSON, UNKNOWN_REFERRAL, check_names, referral_links, resolve_waves
+from ..service import ISSUE_COLUMNS, empty_date_columns, prepare_referrals
+from .checks import (
+    OTHER_PERSON,
+    UNKNOWN_REFERRAL,
+    check_names,
+    id_text,
+    referral_links,
+    resolve_waves,
+)
 from .config import ConfigError, EvaluationConfig
 
 #: identifier columns replaced by keyed pseudonyms before anything is analysed
@@ -35,6 +42,9 @@ REQUIRED = {
     "staff_survey": ("school_id", "wave"),
     "responses": ("person_id", "date"),
 }
+#: the referrals' date columns an empty one of which is read as not recorded (an empty
+#: discharge_date is read as it is, every referral open, with a counted warning)
+CONTACT_DATES = ("first_contact_date", "second_contact_date")
 AGE_BANDS = ((0, 11, "under 11"), (11, 16, "11-15"), (16, 200, "16 and over"))
 ACCOUNTING = ("table", "rows_read", "rows_used", "rows_excluded", "reason")
 
@@ -81,6 +91,9 @@ class Inputs:
     survey_scores: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     survey_issues: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     costs: pd.DataFrame | None = None
+    #: per table, the columns it has with no value in any row, set aside as not recorded
+    #: (the referrals' contact dates: :data:`CONTACT_DATES`)
+    empty_columns: dict[str, list[str]] = field(default_factory=dict)
 
     def has(self, name: str) -> bool:
         return name in self.tables and len(self.tables[name]) > 0
@@ -386,6 +399,11 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
 
     def prepared(label: str, df: pd.DataFrame) -> pd.DataFrame:
         df = _pseudonymise(df, pseudonymiser)
+        if "school_id" in df.columns:
+            # as the input check compared them (trimmed text; 3.0 is 3): a school the check
+            # found listed is then found in the schools table by every section, whether the
+            # tables came from CSV (text) or Parquet (numbers, floats after a blank)
+            df = df.assign(school_id=id_text(df["school_id"]))
         if "age" in df.columns and "age_band" not in df.columns:
             df = df.assign(age_band=_age_band(df["age"]))
         if label.startswith("responses:") and "instrument" not in df.columns:
@@ -452,6 +470,11 @@ def load_inputs(cfg: EvaluationConfig) -> Inputs:
 
     if "referrals" in raw:
         ref = prepared("referrals", raw["referrals"])
+        # A contact date column with no date in it cannot tell "not recorded" from "none
+        # yet": read as it is, every child would be published as still waiting. It is set
+        # aside, and the report treats it as not recorded, saying it was present but empty.
+        inputs.empty_columns["referrals"] = empty = empty_date_columns(ref, CONTACT_DATES)
+        ref = ref.drop(columns=empty)
         errors = "raise" if run.stop else "flag"
         try:
             # Validated here once; the checked table is marked so that the service functions

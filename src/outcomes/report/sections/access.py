@@ -11,7 +11,16 @@ from ... import service
 from .. import figures
 from ..release import MARKER, Release, wilson
 from ..render import Section
-from .common import NO_SECOND_CONTACT, collect, failure_notes, guard, missing, show_tables
+from .common import (
+    NO_FIRST_CONTACT,
+    NO_SECOND_CONTACT,
+    collect,
+    failure_notes,
+    guard,
+    lacking,
+    missing,
+    show_tables,
+)
 
 TITLE, ANCHOR = "Access", "access"
 WAIT_STATS = ["median_days", "q1_days", "q3_days", "p90_days"]
@@ -91,11 +100,8 @@ def monthly_table(monthly: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([m, total], ignore_index=True)
 
 
-def release(ev, rel: Release) -> None:
-    if ev.referrals is None:
-        return
-    std = ev.cfg.service.standard_days
-    kw = {"as_of": ev.as_of, "errors": "flag"}
+def _release_waits(ev, rel: Release, std: float, kw: dict) -> None:
+    """The waits to each contact the referrals date, overall and to first contact by site."""
     with guard(rel, "access: waits"):
         w = collect(rel, ev.waits, "waits")
         release_waits(rel, w.to_frame(), "waits_overall", ["stage"])
@@ -110,6 +116,15 @@ def release(ev, rel: Release) -> None:
             ev.referrals, by=site, stage="first", standard_days=std, **kw
         ).to_frame()
         release_waits(rel, by_site, f"waits_by_{word}", [site, "stage"])
+
+
+def release(ev, rel: Release) -> None:
+    if ev.referrals is None:
+        return
+    std = ev.cfg.service.standard_days
+    kw = {"as_of": ev.as_of, "errors": "flag"}
+    if "first" in ev.contact_stages:  # else left out, saying why (NO_FIRST_CONTACT)
+        _release_waits(ev, rel, std, kw)
     with guard(rel, "access: monthly activity"):
         monthly = service.monthly_activity(ev.referrals, inappropriate=ev.inappropriate, **kw)
         m = monthly_table(monthly)
@@ -152,19 +167,28 @@ def render(rel: Release, cfg) -> Section:
     failure_notes(s, rel, TITLE, *[f"access: {p}" for p in parts])
     std = cfg.service.standard_days
     first_only = rel.facts.get(NO_SECOND_CONTACT)
-    if first_only:
+    no_first = rel.facts.get(NO_FIRST_CONTACT)
+    if no_first:
         s.note(
-            "The referrals table has no `second_contact_date` column: waits to the second "
-            "contact and the monthly count of second contacts are left out.",
+            _capital(lacking(no_first)) + ": waiting times and the monthly counts of first "
+            "and second contacts are left out.",
             kind="warning",
         )
-    s.text(
-        f"Waits are measured from referral to "
-        f"{'first contact' if first_only else 'first and to second contact'}, against the "
-        f"{std}-day standard. Referrals still waiting on {cfg.extract_date:%d %B %Y} are "
-        "counted as censored waits (Kaplan-Meier), never dropped. Waits are in whole days; "
-        "the share within the standard is rounded to the nearest 5 percentage points."
-    )
+    elif first_only:
+        s.note(
+            _capital(lacking(first_only)) + ": waits to the second contact and the monthly "
+            "count of second contacts are left out.",
+            kind="warning",
+        )
+    if not no_first:
+        s.text(
+            f"Waits are measured from referral to "
+            f"{'first contact' if first_only else 'first and to second contact'}, against "
+            f"the {std}-day standard. Referrals still waiting on {cfg.extract_date:%d %B %Y} "
+            "are counted as censored waits (Kaplan-Meier), never dropped. Waits are in whole "
+            "days; the share within the standard is rounded to the nearest 5 percentage "
+            "points."
+        )
     if rel.get("waits_overall") is not None:
         s.table(rel.get("waits_overall"), "Waiting times (days)")
     curve = rel.get("wait_curve")
@@ -196,3 +220,7 @@ def render(rel: Release, cfg) -> Section:
             "Trend in the inappropriate-referral rate (segmented regression; rounded)",
         )
     return s
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -96,21 +96,22 @@ def release(ev, rel: Release) -> None:
             }]),
             "before_after_inappropriate",
         )  # fmt: skip
-    with guard(rel, PARTS[1]):
-        std = ev.cfg.service.standard_days
-        w = service.waiting_times(both, by="period", stage="first", standard_days=std, **kw)
-        f = collect(rel, w, "before and after waits").to_frame()
-        f = f[f["period"].isin(["before", "after"])]
-        release_waits(rel, f, "before_after_waits", ["period", "stage"])
-        pub = rel.get("before_after_waits").frame.set_index("period")
-        med = service.compare_median_wait(
-            both, change_date=ev.cfg.period.start, stage="first", n_boot=N_BOOT, **kw
-        )
-        m = collect(rel, med, "before and after waits").to_frame().iloc[0]
-        rel.derived(
-            _wait_difference(f.set_index("period"), pub, (m["ci_low"], m["ci_high"])),
-            "before_after_waits_change",
-        )
+    if "first" in ev.contact_stages:  # else left out, saying why (NO_FIRST_CONTACT)
+        with guard(rel, PARTS[1]):
+            std = ev.cfg.service.standard_days
+            w = service.waiting_times(both, by="period", stage="first", standard_days=std, **kw)
+            f = collect(rel, w, "before and after waits").to_frame()
+            f = f[f["period"].isin(["before", "after"])]
+            release_waits(rel, f, "before_after_waits", ["period", "stage"])
+            pub = rel.get("before_after_waits").frame.set_index("period")
+            med = service.compare_median_wait(
+                both, change_date=ev.cfg.period.start, stage="first", n_boot=N_BOOT, **kw
+            )
+            m = collect(rel, med, "before and after waits").to_frame().iloc[0]
+            rel.derived(
+                _wait_difference(f.set_index("period"), pub, (m["ci_low"], m["ci_high"])),
+                "before_after_waits_change",
+            )
 
 
 def _wait_difference(

@@ -12,8 +12,43 @@ import pandas as pd
 from ..release import Release
 from ..render import Section
 
-#: the release's fact: the referrals table has no second_contact_date column
+#: the release's facts: the report has no first (second) contact dates. False, or (column,
+#: how): the referrals column whose lack leaves them out, and "missing" (the table has no such
+#: column) or "empty" (present, with no date in it: :func:`outcomes.service.empty_date_columns`)
+NO_FIRST_CONTACT = "referrals: no first contact"
 NO_SECOND_CONTACT = "referrals: no second contact"
+
+
+def lacking(fact: tuple[str, str]) -> str:
+    """Why a part is left out, as a clause: the referrals table has no such column, or has it
+    empty (a ``NO_*_CONTACT`` fact).
+
+    Example:
+        >>> lacking(("second_contact_date", "missing"))
+        'the referrals table has no `second_contact_date` column'
+        >>> lacking(("second_contact_date", "empty"))
+        "the referrals table's `second_contact_date` column is empty (no referral has a date in it)"
+    """
+    column, how = fact
+    if how == "missing":
+        return f"the referrals table has no `{column}` column"
+    return f"the referrals table's `{column}` column is empty (no referral has a date in it)"
+
+
+def needs(fact: tuple[str, str], code: bool = True) -> str:
+    """What a part needs and why it lacks it, after "needs ": "the referrals table's `c`
+    column, and it has none" (or "..., and no referral has a date in it").
+
+    Example:
+        >>> needs(("second_contact_date", "empty"), code=False)
+        "the referrals table's second_contact_date column, and no referral has a date in it"
+    """
+    column, how = fact
+    name = f"`{column}`" if code else column
+    why = "it has none" if how == "missing" else "no referral has a date in it"
+    return f"the referrals table's {name} column, and {why}"
+
+
 #: the level of a breakdown holding the rows with no value: a group of its own, so that every
 #: breakdown is a partition and secondary suppression sees every sum a reader could form
 NOT_RECORDED = "not recorded"

@@ -17,7 +17,7 @@ from ... import economics
 from ..labels import scale_phrase
 from ..release import MARKER, Release, is_hidden, wilson
 from ..render import Section
-from .common import NO_SECOND_CONTACT, failure_notes, guard, show_tables
+from .common import NO_SECOND_CONTACT, failure_notes, guard, needs, show_tables
 
 TITLE, ANCHOR = "Costs and value", "costs"
 PARTS = ("costs: cost lines", "costs: per output", "costs: per outcome", "costs: cost-benefit")
@@ -156,8 +156,8 @@ def _release_cba(ev, rel: Release, total: float, supported: float) -> None:
     absent = {}
     if rel.facts.get(NO_SECOND_CONTACT):
         absent["measurable_improvement"] = (
-            "not measured (the NHS CYP outcomes metric needs the referrals table's "
-            "second_contact_date column, and it has none)"
+            "not measured (the NHS CYP outcomes metric needs "
+            f"{needs(rel.facts[NO_SECOND_CONTACT], code=False)})"
         )
     res = economics.cost_benefit(
         costs, _benefits(c, supported, shares, absent=absent), price_year=c.price_year,
@@ -251,7 +251,7 @@ def render(rel: Release, cfg) -> Section:
     if po is not None and rel.facts.get(NO_SECOND_CONTACT):
         s.text(
             "No cost per child with measurable improvement: the NHS CYP outcomes metric needs "
-            "the referrals table's `second_contact_date` column, and it has none."
+            f"{needs(rel.facts[NO_SECOND_CONTACT])}."
         )
     cba = rel.get("cost_benefit")
     if cba is not None:

@@ -43,7 +43,7 @@ from . import (
     summary,
     workforce,
 )
-from .common import NO_SECOND_CONTACT, guard
+from .common import NO_FIRST_CONTACT, NO_SECOND_CONTACT, guard, lacking
 
 #: section modules in release order (a module may read tables released before it; the report
 #: order is ``all_sections``); each has ``release(ev, rel)`` and ``render(rel, cfg)``
@@ -60,6 +60,11 @@ REPORT_ORDER = (
 #: not schools (``site_kind``), not even as a note
 SCHOOL_ONLY = (workforce, school)
 PROGRAMME, COMPARISON = "programme", "comparison"
+
+
+def _note(fact: tuple[str, str]) -> str:
+    """The data-quality note's words for a NO_*_CONTACT fact (no code marks: a table cell)."""
+    return lacking(fact).replace("`", "")
 
 
 class Evaluation:
@@ -101,12 +106,21 @@ class Evaluation:
         rel.quality.extend(getattr(self.inputs, "quality", None))
         # the surveys' sections must say when every school was taken as a programme school
         rel.facts["cohorts: unknown"] = self._school_cohorts is None
-        # a programme may record first contacts only: what needs the second is left out, and
-        # each section that would show it says so (NO_SECOND_CONTACT)
-        rel.facts[NO_SECOND_CONTACT] = self.contact_stages == ("first",)
-        if rel.facts[NO_SECOND_CONTACT]:
+        # a programme may record first contacts only (or a table have the column with no
+        # date in it): what needs the second is left out, and each section that would show it
+        # says so (NO_SECOND_CONTACT); likewise the first (NO_FIRST_CONTACT)
+        rel.facts[NO_FIRST_CONTACT] = self._lacking("first")
+        rel.facts[NO_SECOND_CONTACT] = self._lacking("second")
+        if rel.facts[NO_FIRST_CONTACT]:
             rel.quality.add(
-                "referrals", "the referrals table has no second_contact_date column",
+                "referrals", _note(rel.facts[NO_FIRST_CONTACT]), where="referrals",
+                action="left out: waits to first and second contact (overall, by site, team "
+                "and month, before and after), first and second contacts per month and the "
+                "NHS CYP outcomes metric", warn=False,
+            )  # fmt: skip
+        elif rel.facts[NO_SECOND_CONTACT]:
+            rel.quality.add(
+                "referrals", _note(rel.facts[NO_SECOND_CONTACT]),
                 where="referrals", action="left out: waits to the second contact, second "
                 "contacts per month and the NHS CYP outcomes metric", warn=False,
             )  # fmt: skip
@@ -302,13 +316,25 @@ class Evaluation:
 
     @functools.cached_property
     def contact_stages(self) -> tuple[str, ...]:
-        """The contacts the referrals table dates: first, and second where it has
-        ``second_contact_date`` (a programme may record first contacts only); () without
-        referrals."""
+        """The contacts the referrals table dates: first where it has ``first_contact_date``,
+        and second where it also has ``second_contact_date`` (a programme may record first
+        contacts only); () without referrals. A column present with no date in it was set
+        aside as not recorded (:attr:`Inputs.empty_columns`)."""
         ref = self.referrals
-        if ref is None:
+        if ref is None or "first_contact_date" not in ref.columns:
             return ()
         return ("first", "second") if "second_contact_date" in ref.columns else ("first",)
+
+    def _lacking(self, stage: str) -> tuple[str, str] | bool:
+        """False, or (column, "missing" | "empty"): the referrals column whose lack leaves the
+        ``stage`` contact out (the second needs the first too); False without referrals."""
+        if self.referrals is None or stage in self.contact_stages:
+            return False
+        empty = getattr(self.inputs, "empty_columns", {}).get("referrals", [])
+        for c in ("first_contact_date", "second_contact_date")[: 1 + (stage == "second")]:
+            if c not in self.referrals.columns:
+                return (c, "empty" if c in empty else "missing")
+        return False
 
     @functools.cached_property
     def waits(self):

@@ -69,30 +69,33 @@ def release(ev, rel: Release) -> None:
             )
             rel.derived(_chart_table(c, 3), "spc_inappropriate")
             icons.append(("Inappropriate referral rate", spc.variation(c, "down"), None))
-    with guard(rel, PARTS[2]):
-        ref = ev.referrals
-        month = pd.to_datetime(ref["referral_date"]).dt.to_period("M").astype(str)
-        w = service.waiting_times(
-            ref.assign(month=month), by="month", stage="first", total=False,
-            standard_days=ev.cfg.service.standard_days, as_of=ev.as_of, errors="flag",
-        ).to_frame()  # fmt: skip
-        # the months add up to the overall waits, published beside them (no Total row here)
-        overall = rel.get("waits_overall")
-        at = [] if overall is None else [
-            i for i, v in enumerate(overall.frame["stage"]) if v == "first"
-        ]  # fmt: skip
-        links = [(list(range(len(w))), overall, at)] if at else []
-        release_waits(rel, w.reset_index(drop=True), "waits_by_month", ["month", "stage"], links)
-        f = _shown(rel.get("waits_by_month").frame, "median_days")
-        f = f[f["median_days"].notna()]
-        if len(f) >= MIN_POINTS:
-            c = spc.xmr(f["median_days"].astype(float), f["month"].tolist())
-            rel.derived(_chart_table(c, 1), "spc_waits")
-            std = ev.cfg.service.standard_days
-            icons.append((
-                "Median wait to first contact (days)", spc.variation(c, "down"),
-                spc.assurance(c, std, "down"),
-            ))  # fmt: skip
+    if "first" in ev.contact_stages:  # else the waits are left out, saying why (NO_FIRST_CONTACT)
+        with guard(rel, PARTS[2]):
+            ref = ev.referrals
+            month = pd.to_datetime(ref["referral_date"]).dt.to_period("M").astype(str)
+            w = service.waiting_times(
+                ref.assign(month=month), by="month", stage="first", total=False,
+                standard_days=ev.cfg.service.standard_days, as_of=ev.as_of, errors="flag",
+            ).to_frame()  # fmt: skip
+            # the months add up to the overall waits, published beside them (no Total row here)
+            overall = rel.get("waits_overall")
+            at = [] if overall is None else [
+                i for i, v in enumerate(overall.frame["stage"]) if v == "first"
+            ]  # fmt: skip
+            links = [(list(range(len(w))), overall, at)] if at else []
+            release_waits(
+                rel, w.reset_index(drop=True), "waits_by_month", ["month", "stage"], links
+            )
+            f = _shown(rel.get("waits_by_month").frame, "median_days")
+            f = f[f["median_days"].notna()]
+            if len(f) >= MIN_POINTS:
+                c = spc.xmr(f["median_days"].astype(float), f["month"].tolist())
+                rel.derived(_chart_table(c, 1), "spc_waits")
+                std = ev.cfg.service.standard_days
+                icons.append((
+                    "Median wait to first contact (days)", spc.variation(c, "down"),
+                    spc.assurance(c, std, "down"),
+                ))  # fmt: skip
     with guard(rel, PARTS[3]):
         rs = rel.get("reach_by_school")
         if rs is not None:

@@ -9,7 +9,15 @@ from .. import figures
 from ..labels import instrument_name, scale_label
 from ..release import Release
 from ..render import Section
-from .common import NO_SECOND_CONTACT, collect, failure_notes, guard, missing, show_tables
+from .common import (
+    NO_SECOND_CONTACT,
+    collect,
+    failure_notes,
+    guard,
+    lacking,
+    missing,
+    show_tables,
+)
 
 TITLE, ANCHOR = "Outcomes", "outcomes"
 RELIABLE = ["n", "reliable_improvement", "recovered", "no_reliable_change",
@@ -157,8 +165,7 @@ def render(rel: Release, cfg) -> Section:
     if rel.facts.get(NO_SECOND_CONTACT):
         s.note(
             "The NHS England CYP outcomes metric is left out: it counts closed referrals with "
-            "at least two contacts, and the referrals table has no `second_contact_date` "
-            "column.",
+            f"at least two contacts, and {lacking(rel.facts[NO_SECOND_CONTACT])}.",
             kind="warning",
         )
     if rel.get("cyp_outcome_metric") is not None:

@@ -9,7 +9,15 @@ import pandas as pd
 from ... import service
 from ..release import Release, fmt_count, fmt_pct
 from ..render import Section
-from .common import NOT_RECORDED, failure_notes, guard, missing, show_tables
+from .common import (
+    NO_SECOND_CONTACT,
+    NOT_RECORDED,
+    failure_notes,
+    guard,
+    lacking,
+    missing,
+    show_tables,
+)
 
 TITLE, ANCHOR = "Reach", "reach"
 
@@ -114,9 +122,14 @@ def render(rel: Release, cfg) -> Section:
     seen = rel.get(f"children_seen_by_{cfg.site_word}")
     twice = seen is None or "children_seen_2plus" in seen.frame.columns
     if not twice:
+        second = rel.facts.get(NO_SECOND_CONTACT)
         s.note(
-            "Children seen at least twice are not counted: the referrals table has neither "
-            "`n_contacts` nor `second_contact_date`.",
+            "Children seen at least twice are not counted: "
+            + (
+                f"the referrals table has no `n_contacts`, and {lacking(second)}."
+                if second and second[1] == "empty"
+                else "the referrals table has neither `n_contacts` nor `second_contact_date`."
+            ),
             kind="warning",
         )
     show_tables(

@@ -130,14 +130,16 @@ def release(ev, rel: Release) -> None:
                 nested, counts["team"], by_site.frame[site], by_site
             )  # fmt: skip
             release_referral_counts(rel, counts, "reach_by_team", ["team"], links)
-            w = service.waiting_times(
-                t, by="team", stage="first", standard_days=ev.cfg.service.standard_days, **kw
-            ).to_frame()
-            by_site = rel.get(f"waits_by_{word}")
-            links = [] if by_site is None else team_links(
-                nested, w["team"], by_site.frame[site], by_site
-            )  # fmt: skip
-            release_waits(rel, w, "waits_by_team", ["team", "stage"], links)
+            if "first" in ev.contact_stages:  # else left out, saying why (NO_FIRST_CONTACT)
+                w = service.waiting_times(
+                    t, by="team", stage="first", standard_days=ev.cfg.service.standard_days,
+                    **kw,
+                ).to_frame()  # fmt: skip
+                by_site = rel.get(f"waits_by_{word}")
+                links = [] if by_site is None else team_links(
+                    nested, w["team"], by_site.frame[site], by_site
+                )  # fmt: skip
+                release_waits(rel, w, "waits_by_team", ["team", "stage"], links)
     with guard(rel, PARTS[2]):
         release_outcomes(ev, rel)
 
