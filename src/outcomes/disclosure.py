@@ -838,10 +838,15 @@ def apply(
     a, desc, is_margin_cell = _constraints(n, lay.counts, row_margins, lay.column_totals)
     supp = primary.copy()
     cpos0 = {name: j for j, name in enumerate(lay.counts)}
-    known_cells, known_w = _known(known, table, cpos0, weighted or {}, a, row_margins)
+    known_cells, sums, known_w = _known(known, table, cpos0, weighted or {}, a, row_margins)
     if known_cells is not None:
         _refuse_known_small(known_cells & primary & ~starred.ravel(), table, lay.counts, threshold)
-    suppressor = _Suppressor(a, desc, flat, is_margin_cell, known_cells)
+    a_rule, desc_rule = a, desc
+    if sums.get(None) is not None:
+        # a known sum of several cells is one more line: a hidden cell alone on it comes back
+        a_rule = sparse.vstack([a, sums[None]]).tocsr()
+        desc_rule = desc + ["sum known from another table"] * sums[None].shape[0]
+    suppressor = _Suppressor(a_rule, desc_rule, flat, is_margin_cell, known_cells)
     pairs = []
     for sub, group_n in (within or {}).items():
         for col in (sub, group_n):
@@ -958,7 +963,13 @@ def apply(
             )
         col = out_cols[m].to_numpy(dtype=object).copy()
         added = _weighted_partners(
-            col, published_num[:, cpos[wcol]], row_margins, wcol, marker, known_w.get(m)
+            col,
+            published_num[:, cpos[wcol]],
+            row_margins,
+            wcol,
+            marker,
+            known_w.get(m),
+            sums.get(m),
         )
         col[added] = marker
         if len(added) and log_parts is not None:
@@ -1011,11 +1022,13 @@ def _weighted_partners(
     wcol: object,
     marker: str,
     known: np.ndarray | None = None,
+    sums: sparse.csr_matrix | None = None,
 ) -> list[int]:
     """The rows of a weighted share or mean column to hide further, so that no hidden value
     follows from its Total rows: value x weight is a cell of the count rule's margins, with
     the published weight (NaN where hidden) choosing the partner. ``known``: rows whose value
-    a reader has from elsewhere (shown to the rule, never a partner).
+    a reader has from elsewhere (shown to the rule, never a partner); ``sums``: further
+    lines, sums of rows known from elsewhere.
 
     Example:
         >>> m = [(3, np.array([0, 1, 2]), "total row 'Total'")]
@@ -1031,6 +1044,9 @@ def _weighted_partners(
     if known is not None:
         hidden &= ~known
     a, desc, is_margin_cell = _constraints(n, [wcol], row_margins, {})
+    if sums is not None:
+        a = sparse.vstack([a, sums]).tocsr()
+        desc = desc + ["sum known from another table"] * sums.shape[0]
     # a hidden weight last: its row's value x weight is unknown anyway
     added = _Suppressor(
         a, desc, np.where(np.isnan(weight), np.inf, weight), is_margin_cell, known
@@ -1045,14 +1061,16 @@ def _known(
     weighted: Mapping,
     a: sparse.csr_matrix,
     row_margins: list,
-) -> tuple[np.ndarray | None, dict[object, np.ndarray]]:
+) -> tuple[np.ndarray | None, dict, dict[object, np.ndarray]]:
     """The cells whose values a reader has without this table's shown cells: ``known``'s
     sums (cells of tables published elsewhere), with this table's own margins. A cell is
     known when its unit vector lies in the row space of those equations (the exact check's
-    test, every cell unknown). The count cells as one flat mask (None: ``known`` is empty),
-    and a row mask per weighted column (its value x weight adds up as a count does)."""
+    test, every cell unknown). The count cells as one flat mask (None: ``known`` is empty);
+    the sums of several cells as lines for the rule (key None for the counts, over the flat
+    cells; a weighted column's name for its rows); and a row mask per weighted column (its
+    value x weight adds up as a count does)."""
     if not known:
-        return None, {}
+        return None, {}, {}
     n, c = len(table), len(cpos)
     rows: dict[object, list[dict[int, float]]] = {}
     for k, combo in enumerate(known):
@@ -1078,16 +1096,18 @@ def _known(
         for col, terms in by_col.items():
             rows.setdefault(col, []).append(terms)
     cells = np.zeros(n * c, bool)
+    sums: dict = {}
     terms = [(cpos[col] + np.array(list(t), dtype=np.int64) * c, list(t.values()))
              for col in cpos for t in rows.get(col, [])]  # fmt: skip
     if terms:
-        cells = _fixed_by(a, terms, n * c)
+        cells, sums[None] = _fixed_by(a, terms, n * c)
     per_weighted = {}
     for col in weighted:
         w_terms = [(np.array(list(t), dtype=np.int64), list(t.values())) for t in rows.get(col, [])]
         if w_terms:
-            per_weighted[col] = _fixed_by(_constraints(n, [col], row_margins, {})[0], w_terms, n)
-    return cells, per_weighted
+            a_w = _constraints(n, [col], row_margins, {})[0]
+            per_weighted[col], sums[col] = _fixed_by(a_w, w_terms, n)
+    return cells, sums, per_weighted
 
 
 #: up to this many cells the known cells come from one dense SVD (a linked table is small:
@@ -1095,19 +1115,25 @@ def _known(
 _DENSE_CELLS = 400
 
 
-def _fixed_by(a: sparse.csr_matrix, terms: list, n_cells: int) -> np.ndarray:
+def _fixed_by(
+    a: sparse.csr_matrix, terms: list, n_cells: int
+) -> tuple[np.ndarray, sparse.csr_matrix | None]:
     """Cells whose unit vector lies in the row space of ``a`` (the table's margins) stacked
-    with ``terms`` (each (cells, coefficients), a sum a reader knows): every cell unknown."""
+    with ``terms`` (each (cells, coefficients), a sum a reader knows): every cell unknown.
+    And the terms of two cells or more, as lines (None if there are none)."""
     k = np.zeros((len(terms), n_cells))
     for r, (ix, coef) in enumerate(terms):
         np.add.at(k[r], ix, coef)
+    several = k[np.count_nonzero(k, axis=1) > 1]
+    lines = sparse.csr_matrix(several) if len(several) else None
     if n_cells > _DENSE_CELLS:
-        return _determined(sparse.vstack([a, sparse.csr_matrix(k)]).tocsr(), np.ones(n_cells, bool))
+        m = sparse.vstack([a, sparse.csr_matrix(k)]).tocsr()
+        return _determined(m, np.ones(n_cells, bool)), lines
     m = np.vstack([a.toarray(), k])
     _, sv, vh = np.linalg.svd(m, full_matrices=False)
     tol = max(m.shape) * np.finfo(float).eps * (sv[0] if len(sv) else 0.0)
     basis = vh[sv > tol]
-    return (basis**2).sum(axis=0) > 1 - 1e-9
+    return (basis**2).sum(axis=0) > 1 - 1e-9, lines
 
 
 def _refuse_known_small(bad: np.ndarray, table: pd.DataFrame, counts: list, threshold: int) -> None:
