@@ -336,7 +336,7 @@ class Release:
                 pub, fixed = self._counts_frame(marked, counts=counts, known=known, **kw)
             except PublishedElsewhereError as e:
                 row = t.iloc[e.row]
-                labels = [str(v) for k, v in row.items() if isinstance(v, str) and k != e.column]
+                labels = [v for v in row if isinstance(v, str) and v != MARKER]  # its labels
                 raise PublishedElsewhereError(
                     f"{name}: the row {' / '.join(labels) or e.row!r} has {e.column!r} of 1 to "
                     f"{self.threshold}, and the tables it is linked to give it away (their "
