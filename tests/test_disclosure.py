@@ -620,6 +620,19 @@ def test_a_weighted_value_known_from_elsewhere_is_no_partner():
     assert out["share"].tolist() == [0.5, STAR, STAR, 0.5]
 
 
+def test_a_weighted_value_hidden_and_known_from_elsewhere_is_not_refused():
+    # a share hidden for a reason of its own that another table's shown shares give: not
+    # refused (weighted rounded shares give it within the rounding only), and no partner,
+    # which would protect nothing
+    t = pd.DataFrame({"team": ["X", "Y", "Z", "Total"], "n": [40, 45, 140, 225],
+                      "share": [STAR, 0.5, 0.5, 0.5]})  # fmt: skip
+    kw = {"counts": ["n"], "means": {"share": "n"}, "weighted": {"share": "n"}}
+    assert disclosure.apply(t, **kw)["share"].tolist() == [STAR, STAR, 0.5, 0.5]
+    out = disclosure.apply(t, **kw, known=[[(0, "share")]])
+    assert out["share"].tolist() == [STAR, 0.5, 0.5, 0.5]
+    assert out.attrs["disclosure"]["known"] == [(0, "share")]
+
+
 @pytest.mark.parametrize(
     ("known", "needle"),
     [([[(9, "n")]], "rows are positions"), ([[(0, "m")]], "neither a count column"),
