@@ -575,3 +575,108 @@ def test_a_missing_value_of_weight_zero_needs_no_partner_and_undeclared_columns_
         disclosure.apply(t, counts=["n"], keep=["share"], weighted={"share": "n"})
     with pytest.raises(oc.OutcomesError, match="not a count column"):
         disclosure.apply(t, counts=["n"], means={"share": "n"}, weighted={"share": "nn"})
+
+
+# ----------------------------------------------------------------------------- cells known from elsewhere
+TEAMS = pd.DataFrame({"team": ["X", "Y", "Z", "Total"], "n": [22, 5, 37, 64]})
+
+
+def test_a_cell_known_from_elsewhere_is_no_partner():
+    # X, the smallest other cell, is Y's partner; but X (and the Total) are sums of cells
+    # shown in another table, so X protects nothing (Y = Total - X - Z): Z is hidden instead
+    assert disclosure.apply(TEAMS)["n"].tolist() == [STAR, STAR, 35, 65]
+    out = disclosure.apply(TEAMS, known=[[(0, "n")], [(3, "n")]])
+    assert out["n"].tolist() == [20, STAR, STAR, 65]
+    assert out.attrs["disclosure"]["known"] == [(0, "n"), (3, "n")]
+    log = out.attrs["disclosure_log"].set_index("row")
+    assert log.loc[2, "reason"].startswith("secondary: protects a suppressed cell")
+    # a sum of several cells known (a mapping with coefficients): one more line. X and Z
+    # hide Y only with the Total hidden too, since Y = Total - (X + Z)
+    out = disclosure.apply(TEAMS, known=[{(0, "n"): 1, (2, "n"): 1, (1, "n"): 0}])
+    assert out["n"].tolist() == [STAR, STAR, STAR, STAR]
+
+
+def test_a_small_count_known_from_elsewhere_is_refused():
+    with pytest.raises(oc.errors.PublishedElsewhereError, match=r"row 1, column 'n'") as e:
+        disclosure.apply(TEAMS, known=[[(0, "n")], [(2, "n")], [(3, "n")]])
+    assert (e.value.row, e.value.column) == (1, "n")
+
+
+def test_a_hidden_cell_known_from_elsewhere_needs_no_partner():
+    # X is hidden already (a marker), but it is the sum of cells shown elsewhere: hiding a
+    # partner beside it would protect nothing, so none is hidden; it stays hidden
+    t = TEAMS.assign(n=[STAR, 40, 37, 99])
+    assert disclosure.apply(t)["n"].tolist() == [STAR, 40, STAR, 100]
+    out = disclosure.apply(t, known=[[(0, "n")]])
+    assert out["n"].tolist() == [STAR, 40, 35, 100]
+
+
+def test_a_weighted_value_known_from_elsewhere_is_no_partner():
+    t = pd.DataFrame({"team": ["X", "Y", "Z", "Total"], "n": [40, 45, 140, 225],
+                      "share": [0.5, STAR, 0.5, 0.5]})  # fmt: skip
+    kw = {"counts": ["n"], "means": {"share": "n"}, "weighted": {"share": "n"}}
+    assert disclosure.apply(t, **kw)["share"].tolist() == [STAR, STAR, 0.5, 0.5]
+    out = disclosure.apply(t, **kw, known=[[(0, "share")]])
+    assert out["share"].tolist() == [0.5, STAR, STAR, 0.5]
+
+
+def test_a_weighted_value_hidden_and_known_from_elsewhere_is_not_refused():
+    # a share hidden for a reason of its own that another table's shown shares give: not
+    # refused (weighted rounded shares give it within the rounding only), and no partner,
+    # which would protect nothing
+    t = pd.DataFrame({"team": ["X", "Y", "Z", "Total"], "n": [40, 45, 140, 225],
+                      "share": [STAR, 0.5, 0.5, 0.5]})  # fmt: skip
+    kw = {"counts": ["n"], "means": {"share": "n"}, "weighted": {"share": "n"}}
+    assert disclosure.apply(t, **kw)["share"].tolist() == [STAR, STAR, 0.5, 0.5]
+    out = disclosure.apply(t, **kw, known=[[(0, "share")]])
+    assert out["share"].tolist() == [STAR, 0.5, 0.5, 0.5]
+    assert out.attrs["disclosure"]["known"] == [(0, "share")]
+
+
+@pytest.mark.parametrize(
+    ("known", "needle"),
+    [([[(9, "n")]], "rows are positions"), ([[(0, "m")]], "neither a count column"),
+     ([[0]], "pair"), ([[(0, "n"), (1, "k")]], "mixes columns")],
+)  # fmt: skip
+def test_bad_known_sums_are_named(known, needle):
+    t = TEAMS.assign(k=[1, 2, 3, 6])
+    with pytest.raises(oc.OutcomesError, match=needle):
+        disclosure.apply(t, known=known)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), rule=RULES)
+def test_property_cells_known_from_elsewhere(data, rule):
+    """Two-way tables with margins and random sums known from elsewhere (single cells, parts
+    of a row): a count the sums fix with the margins is refused when small and never hidden
+    otherwise (no input markers), and no other hidden cell is recoverable with the fixed
+    cells as shown (the independent rank test, the known sums as lines)."""
+    threshold, base = rule
+    r = data.draw(st.integers(1, 4))
+    c = data.draw(st.integers(1, 4))
+    cells = data.draw(st.lists(st.lists(COUNT, min_size=c, max_size=c), min_size=r, max_size=r))
+    cols = [f"c{j}" for j in range(c)]
+    t = pd.DataFrame(cells, columns=cols)
+    t["Total"] = t.sum(axis=1)
+    t.loc[len(t)] = t.sum()
+    t.insert(0, "row", [f"r{i}" for i in range(r)] + ["Total"])
+    every = [(i, j) for i in range(r + 1) for j in range(c + 1)]
+    names = [*cols, "Total"]
+    sums = data.draw(st.lists(st.lists(st.sampled_from(every), min_size=1, max_size=3,
+                                       unique=True), max_size=4))  # fmt: skip
+    # one column per sum
+    sums = [[(i, j) for i, j in s if j == s[0][1]] for s in sums]
+    known = [[(i, names[j]) for i, j in s] for s in sums]
+    lines = two_way_lines(r, c) + [(None, s) for s in sums]
+    fixed = set(recoverable_cells((r + 1, c + 1), np.ones((r + 1, c + 1), bool), lines))
+    values = t[names].to_numpy()
+    small = {(i, j) for i, j in fixed if 1 <= values[i, j] <= threshold}
+    try:
+        out = disclosure.apply(t, threshold=threshold, base=base, known=known)
+    except oc.errors.PublishedElsewhereError as e:
+        assert (e.row, names.index(e.column)) in small
+        return
+    assert not small
+    hidden = shown_mask(out, names)
+    assert not any(hidden[i, j] for i, j in fixed)
+    assert recoverable_cells(hidden.shape, hidden, lines) == []

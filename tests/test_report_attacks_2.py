@@ -24,9 +24,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
 from scipy import stats as st
 
 from _report_data import config_for
+from outcomes.errors import PublishedElsewhereError
 from outcomes.report import Evaluation
 from outcomes.report.release import MARKER, Release, ReleasedTable, is_hidden
 from outcomes.synthetic import simulate_programme
@@ -609,3 +612,67 @@ def test_the_design_effect_and_icc_give_back_the_published_n_only(tmp_path):
     n_back = schools * (1 + (float(r["deff"]) - 1) / float(r["icc"]))
     assert round(n_back) != exact_n, n_back
     assert n_back == pytest.approx(r["n"], abs=1)
+
+
+# ----------------------------------------------------------------------------- random structures
+def _linked_pair(schools: list[tuple[int, object]], team_of: list[int]):
+    """A table by school (n and a share weighted by n, some shares hidden for reasons of
+    their own) released, then its teams linked to it (each team with the schools it serves,
+    Total with Total) and released: what the report does for referrals and waits."""
+    rel = Release()
+    opts = {"counts": ["n"], "means": {"share": ("n", 2)}, "weighted": {"share": "n"},
+            "totals": True}  # fmt: skip
+    n = [k for k, _ in schools]
+    s = pd.DataFrame({"school_id": [f"S{i}" for i in range(len(n))] + ["Total"],
+                      "n": [*n, sum(n)],
+                      "share": [v for _, v in schools] + [0.5]})  # fmt: skip
+    by_school = rel.counts(s, "by_school", **opts)
+    teams = sorted(set(team_of))
+    serves = {t: [i for i, u in enumerate(team_of) if u == t] for t in teams}
+    links = [([r], by_school, serves[t]) for r, t in enumerate(teams)]
+    links.append(([len(teams)], by_school, [len(n)]))
+    t = pd.DataFrame({"team": [f"T{u}" for u in teams] + ["Total"],
+                      "n": [sum(n[i] for i in serves[u]) for u in teams] + [sum(n)],
+                      "share": 0.5})  # fmt: skip
+    return rel, by_school, links, t, opts
+
+
+def _intruder(by_school: pd.DataFrame, by_team: pd.DataFrame, links, column: str) -> System:
+    sys_ = System()
+    sys_.table("s", by_school, [column], "school_id")
+    sys_.table("t", by_team, [column], "team")
+    for rows, _, parts in links:
+        sys_.link(("t", rows[0]), [("s", j) for j in parts], [column])
+    return sys_
+
+
+def _times_n(f: pd.DataFrame) -> pd.DataFrame:
+    """The share x n cells: known where both are shown (a hidden n hides the product)."""
+    hidden = [is_hidden(v) or is_hidden(k) for v, k in zip(f["share"], f["n"], strict=True)]
+    return f.assign(vn=[MARKER if h else 1.0 for h in hidden])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=hs.data())
+def test_property_random_schools_and_teams_leak_nothing(data):
+    """Random schools served by random teams: the intruder puts both published tables, their
+    Totals and every team = its schools in one linear system (published cells as exact) and
+    must pin down no hidden count, and no hidden share x n. Where the table by team is
+    refused, the table by school gives the refused team away on its own (every cell of the
+    table by team hidden, the system still pins it down)."""
+    k = data.draw(hs.integers(2, 8))
+    n = data.draw(hs.lists(hs.one_of(hs.integers(0, 9), hs.integers(0, 40)), min_size=k,
+                           max_size=k))  # fmt: skip
+    few = data.draw(hs.lists(hs.booleans(), min_size=k, max_size=k))
+    team_of = data.draw(hs.lists(hs.integers(0, 3), min_size=k, max_size=k))
+    schools = [(m, MARKER if f and m else 0.5) for m, f in zip(n, few, strict=True)]
+    rel, by_school, links, t, opts = _linked_pair(schools, team_of)
+    fs = by_school.frame
+    try:
+        ft = rel.counts_linked(t, "by_team", links=links, **opts).frame
+    except PublishedElsewhereError as e:
+        blind = t.assign(n=MARKER, share=MARKER)
+        assert ("t", e.row, "n") in _intruder(fs, blind, links, "n").recovered()
+        return
+    assert _intruder(fs, ft, links, "n").recovered() == []
+    assert _intruder(_times_n(fs), _times_n(ft), links, "vn").recovered() == []

@@ -49,7 +49,7 @@ from ._internal.params import (
 )
 from ._internal.spreadsheet import columns_frame
 from ._internal.text import did_you_mean, unknown
-from .errors import DataStructureError, OutcomesError
+from .errors import DataStructureError, OutcomesError, PublishedElsewhereError
 
 __all__ = [
     "DEFAULT_TOTAL_LABELS", "LOG_COLUMNS", "MARKER", "NOT_APPLICABLE", "apply", "is_protected",
@@ -512,8 +512,10 @@ def _place(block: np.ndarray, n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Suppressor:
-    def __init__(self, a, desc, values, is_margin_cell):
+    def __init__(self, a, desc, values, is_margin_cell, known=None):
         self.a = a
+        # cells a reader has from elsewhere: never chosen (hiding them protects nothing)
+        self.known = known
         self.inc = abs(a).tocsr()
         self.inc_c = self.inc.tocsc()
         self.desc = desc
@@ -561,7 +563,7 @@ class _Suppressor:
         """The cell to hide next on ``line``: a small non-zero inner cell, preferably one that
         also fixes another line holding a single suppressed cell; totals and zeros last."""
         cells = self._cells(line)
-        cand = cells[~supp[cells]]
+        cand = cells[~supp[cells]] if self.known is None else cells[~(supp | self.known)[cells]]
         if len(cand) == 0:
             return None
         v = self.v[cand]
@@ -686,6 +688,7 @@ def is_protected(
         "rule": Options(str, set(RULES)),
         "within": COLUMN_MAP,
         "weighted": COLUMN_MAP,
+        "known": [Sequence, None],
         "log": "boolean",
     }
 )
@@ -708,6 +711,7 @@ def apply(
     rule: str = "default",
     within: Mapping[str, str] | None = None,
     weighted: Mapping[str, str] | None = None,
+    known: Sequence[Sequence[tuple[int, str]] | Mapping[tuple[int, str], float]] | None = None,
     log: bool = True,
 ) -> pd.DataFrame:
     """Apply the small-numbers rule, with secondary suppression, to a table for publication.
@@ -767,6 +771,14 @@ def apply(
         smallest published weight first, until none is determined). A value hidden only
         with its n is protected already by the n's secondary suppression; the rule matters
         for values hidden for reasons of their own (a marker in the input).
+    known
+        Sums of this table's cells that a reader has from tables published elsewhere (a team
+        whose schools are all shown in the table by school): each a sequence of ``(row
+        position, column)`` cells, or ``{(row position, column): coefficient}``, in a count or
+        ``weighted`` column. A cell they fix, alone or with this table's Total rows and
+        columns, is published in effect: secondary suppression neither relies on it as a
+        partner nor protects it (hidden already, it stays hidden). A count of 1 to
+        ``threshold`` they fix is refused: no suppression here can hide it.
     log
         False: no audit log is made (``attrs`` has no ``disclosure_log``), for a caller that
         publishes the table and keeps no log; the table is the same.
@@ -825,8 +837,16 @@ def apply(
     primary = (starred | ((flat.reshape(n, c) >= 1) & (flat.reshape(n, c) <= threshold))).ravel()
     a, desc, is_margin_cell = _constraints(n, lay.counts, row_margins, lay.column_totals)
     supp = primary.copy()
-    suppressor = _Suppressor(a, desc, flat, is_margin_cell)
     cpos0 = {name: j for j, name in enumerate(lay.counts)}
+    known_cells, sums, known_w = _known(known, table, cpos0, weighted or {}, a, row_margins)
+    if known_cells is not None:
+        _refuse_known_small(known_cells & primary & ~starred.ravel(), table, lay.counts, threshold)
+    a_rule, desc_rule = a, desc
+    if sums.get(None) is not None:
+        # a known sum of several cells is one more line: a hidden cell alone on it comes back
+        a_rule = sparse.vstack([a, sums[None]]).tocsr()
+        desc_rule = desc + ["sum known from another table"] * sums[None].shape[0]
+    suppressor = _Suppressor(a_rule, desc_rule, flat, is_margin_cell, known_cells)
     pairs = []
     for sub, group_n in (within or {}).items():
         for col in (sub, group_n):
@@ -838,7 +858,14 @@ def apply(
         pairs.append((cpos0[sub], cpos0[group_n], group_n))
     secondary: dict[int, str] = {}
     while True:
-        secondary.update(suppressor.run(supp))
+        if known_cells is None:
+            secondary.update(suppressor.run(supp))
+        else:
+            # a known cell hidden here protects nothing and needs no protection: to the rule
+            # it is shown (it stays hidden in the output)
+            work = supp & ~known_cells
+            secondary.update(suppressor.run(work))
+            supp |= work
         # a count within a hidden group is hidden with it, then the margins are checked again
         grid = supp.reshape(n, c)
         grown = False
@@ -935,7 +962,15 @@ def apply(
                 f"{did_you_mean(wcol, lay.counts)}"
             )
         col = out_cols[m].to_numpy(dtype=object).copy()
-        added = _weighted_partners(col, published_num[:, cpos[wcol]], row_margins, wcol, marker)
+        added = _weighted_partners(
+            col,
+            published_num[:, cpos[wcol]],
+            row_margins,
+            wcol,
+            marker,
+            known_w.get(m),
+            sums.get(m),
+        )
         col[added] = marker
         if len(added) and log_parts is not None:
             log_parts.append(
@@ -970,15 +1005,30 @@ def apply(
         "secondary": len(secondary),
         "already_suppressed": int(starred.sum()),
     }
+    if known_cells is not None:
+        # (row position, column) of every cell a reader has from elsewhere
+        rows_, cols_ = np.divmod(np.flatnonzero(known_cells), c)
+        out.attrs["disclosure"]["known"] = [
+            *((int(i), lay.counts[j]) for i, j in zip(rows_, cols_, strict=True)),
+            *((int(i), m) for m, mask in known_w.items() for i in np.flatnonzero(mask)),
+        ]
     return out
 
 
 def _weighted_partners(
-    col: np.ndarray, weight: np.ndarray, row_margins: list, wcol: object, marker: str
+    col: np.ndarray,
+    weight: np.ndarray,
+    row_margins: list,
+    wcol: object,
+    marker: str,
+    known: np.ndarray | None = None,
+    sums: sparse.csr_matrix | None = None,
 ) -> list[int]:
     """The rows of a weighted share or mean column to hide further, so that no hidden value
     follows from its Total rows: value x weight is a cell of the count rule's margins, with
-    the published weight (NaN where hidden) choosing the partner.
+    the published weight (NaN where hidden) choosing the partner. ``known``: rows whose value
+    a reader has from elsewhere (shown to the rule, never a partner); ``sums``: further
+    lines, sums of rows known from elsewhere.
 
     Example:
         >>> m = [(3, np.array([0, 1, 2]), "total row 'Total'")]
@@ -991,12 +1041,117 @@ def _weighted_partners(
     missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in col])
     hidden = np.array([isinstance(v, str) and v == marker for v in col])
     hidden |= missing & ~(weight == 0)
+    if known is not None:
+        hidden &= ~known
     a, desc, is_margin_cell = _constraints(n, [wcol], row_margins, {})
+    if sums is not None:
+        a = sparse.vstack([a, sums]).tocsr()
+        desc = desc + ["sum known from another table"] * sums.shape[0]
     # a hidden weight last: its row's value x weight is unknown anyway
-    added = _Suppressor(a, desc, np.where(np.isnan(weight), np.inf, weight), is_margin_cell).run(
-        hidden
-    )
+    added = _Suppressor(
+        a, desc, np.where(np.isnan(weight), np.inf, weight), is_margin_cell, known
+    ).run(hidden)
     return sorted(added)
+
+
+def _known(
+    known: Sequence | None,
+    table: pd.DataFrame,
+    cpos: dict,
+    weighted: Mapping,
+    a: sparse.csr_matrix,
+    row_margins: list,
+) -> tuple[np.ndarray | None, dict, dict[object, np.ndarray]]:
+    """The cells whose values a reader has without this table's shown cells: ``known``'s
+    sums (cells of tables published elsewhere), with this table's own margins. A cell is
+    known when its unit vector lies in the row space of those equations (the exact check's
+    test, every cell unknown). The count cells as one flat mask (None: ``known`` is empty);
+    the sums of several cells as lines for the rule (key None for the counts, over the flat
+    cells; a weighted column's name for its rows); and a row mask per weighted column (its
+    value x weight adds up as a count does)."""
+    if not known:
+        return None, {}, {}
+    n, c = len(table), len(cpos)
+    rows: dict[object, list[dict[int, float]]] = {}
+    for k, combo in enumerate(known):
+        items = combo.items() if isinstance(combo, Mapping) else ((cell, 1.0) for cell in combo)
+        by_col: dict[object, dict[int, float]] = {}
+        for cell, coef in items:
+            if not (isinstance(cell, tuple) and len(cell) == 2):
+                raise OutcomesError(
+                    f"known[{k}] holds {cell!r}; each cell is a (row position, column) pair"
+                )
+            i, col = cell
+            if col not in cpos and col not in weighted:
+                raise OutcomesError(
+                    f"known[{k}] names column {col!r}, which is neither a count column nor "
+                    f"weighted{did_you_mean(col, [*cpos, *weighted])}"
+                )
+            if not (isinstance(i, numbers.Integral) and 0 <= i < n):
+                raise OutcomesError(f"known[{k}] names row {i!r}; rows are positions 0..{n - 1}")
+            by_col.setdefault(col, {})
+            by_col[col][int(i)] = by_col[col].get(int(i), 0.0) + float(coef)
+        if len(by_col) > 1:
+            raise OutcomesError(f"known[{k}] mixes columns {list(by_col)}; one column per sum")
+        for col, terms in by_col.items():
+            rows.setdefault(col, []).append(terms)
+    cells = np.zeros(n * c, bool)
+    sums: dict = {}
+    terms = [(cpos[col] + np.array(list(t), dtype=np.int64) * c, list(t.values()))
+             for col in cpos for t in rows.get(col, [])]  # fmt: skip
+    if terms:
+        cells, sums[None] = _fixed_by(a, terms, n * c)
+    per_weighted = {}
+    for col in weighted:
+        w_terms = [(np.array(list(t), dtype=np.int64), list(t.values())) for t in rows.get(col, [])]
+        if w_terms:
+            a_w = _constraints(n, [col], row_margins, {})[0]
+            per_weighted[col], sums[col] = _fixed_by(a_w, w_terms, n)
+    return cells, sums, per_weighted
+
+
+#: up to this many cells the known cells come from one dense SVD (a linked table is small:
+#: a few teams or months); beyond, from the exact check's blockwise projector
+_DENSE_CELLS = 400
+
+
+def _fixed_by(
+    a: sparse.csr_matrix, terms: list, n_cells: int
+) -> tuple[np.ndarray, sparse.csr_matrix | None]:
+    """Cells whose unit vector lies in the row space of ``a`` (the table's margins) stacked
+    with ``terms`` (each (cells, coefficients), a sum a reader knows): every cell unknown.
+    And the terms of two cells or more, as lines (None if there are none)."""
+    k = np.zeros((len(terms), n_cells))
+    for r, (ix, coef) in enumerate(terms):
+        np.add.at(k[r], ix, coef)
+    several = k[np.count_nonzero(k, axis=1) > 1]
+    lines = sparse.csr_matrix(several) if len(several) else None
+    if n_cells > _DENSE_CELLS:
+        m = sparse.vstack([a, sparse.csr_matrix(k)]).tocsr()
+        return _determined(m, np.ones(n_cells, bool)), lines
+    m = np.vstack([a.toarray(), k])
+    _, sv, vh = np.linalg.svd(m, full_matrices=False)
+    tol = max(m.shape) * np.finfo(float).eps * (sv[0] if len(sv) else 0.0)
+    basis = vh[sv > tol]
+    return (basis**2).sum(axis=0) > 1 - 1e-9, lines
+
+
+def _refuse_known_small(bad: np.ndarray, table: pd.DataFrame, counts: list, threshold: int) -> None:
+    """A count of 1..threshold that a reader has from elsewhere cannot be protected by this
+    table: the tables published before give it away (a sum of shown counts is 0 or above the
+    threshold, so a consistent ``known`` never makes one; a wrong sum does)."""
+    if not bad.any():
+        return
+    k = int(np.flatnonzero(bad)[0])
+    i, j = divmod(k, len(counts))
+    raise PublishedElsewhereError(
+        f"row {table.index[i]!r}, column {counts[j]!r}: a count of 1 to {threshold} that "
+        "follows from the cells published elsewhere (known=) and this table's totals; no "
+        "suppression in this table can hide it (check the sums stated in known=, or release "
+        "the other table with this one in mind)",
+        i,
+        counts[j],
+    )
 
 
 def _apply_mhsds(

@@ -40,6 +40,17 @@ def describe_issues(bad: pd.DataFrame, heading: str, limit: int = 20) -> str:
     return "\n".join(lines)
 
 
+class PublishedElsewhereError(OutcomesError):
+    """A small count that tables published before give away (``disclosure.apply``'s
+    ``known=``): no suppression in the table being released can hide it. ``row`` is its row
+    position and ``column`` its column."""
+
+    def __init__(self, message: str, row: int, column: object):
+        super().__init__(message)
+        self.row = row
+        self.column = column
+
+
 class InvalidParameterError(OutcomesError, TypeError):
     """A parameter value the function cannot use (wrong type, out of range, unknown option).
 

@@ -32,6 +32,7 @@ from scipy import stats as st
 from .. import disclosure
 from .._internal.quality import QualityRecord, mask_numbers, note_parts
 from .._internal.spreadsheet import columns_frame, holds_other_than_text
+from ..errors import PublishedElsewhereError
 
 MARKER = disclosure.MARKER
 NOT_APPLICABLE = disclosure.NOT_APPLICABLE
@@ -223,6 +224,32 @@ class Release:
         Total are margins only with ``totals=True`` or ``groups``. ``weighted={column:
         count_column}``: a share or mean whose Total is its rows' weighted by the count, given
         secondary suppression of its own (``disclosure.apply``'s ``weighted=``)."""
+        t, _ = self._counts_frame(
+            table, counts=counts, percentages=percentages, means=means, groups=groups,
+            column_totals=column_totals, keep=keep, within=within, weighted=weighted,
+            totals=totals,
+        )  # fmt: skip
+        # store=False: an intermediate that a derived table is computed from
+        return self._store(t, name) if store else ReleasedTable(name, t)
+
+    def _counts_frame(
+        self,
+        table: pd.DataFrame,
+        *,
+        counts: Sequence[str],
+        percentages: Mapping[str, tuple[str, str]] | None = None,
+        means: Mapping[str, tuple[str, int]] | None = None,
+        groups: str | Sequence[str] | None = None,
+        column_totals: Mapping[str, Sequence[str]] | None = None,
+        keep: Sequence[str] = (),
+        within: Mapping[str, str] | None = None,
+        weighted: Mapping[str, str] | None = None,
+        totals: bool = False,
+        known: Sequence = (),
+    ) -> tuple[pd.DataFrame, set[tuple[int, str]]]:
+        """:meth:`counts`' table, unstored, with the cells ``known`` (``disclosure.apply``'s)
+        fixes: published in effect, by the tables its sums come from."""
+        fixed: set[tuple[int, str]] = set()
         # a new frame (reset_index's, a view under copy-on-write: nothing below writes into
         # the caller's table), without the caller's attrs
         t = table.reset_index(drop=True)
@@ -255,8 +282,10 @@ class Release:
                 weighted=dict(weighted or {}),
                 percent_scale=1.0,
                 decimals=3,
+                known=list(known) or None,
                 log=False,  # the release keeps the published table only
             )
+            fixed = set(out.attrs["disclosure"].get("known", ()))
             # the released columns in place of the table's, as one new frame (not a setitem
             # per column); its attrs (the rule's settings) are not wanted, and pandas would
             # deep-copy them into every column read
@@ -269,8 +298,7 @@ class Release:
             t[c] = _rounded(t[c], d)
             if c in ("p", "p_adj"):
                 t[c] = p_values(t[c], d)
-        # store=False: an intermediate that a derived table is computed from
-        return self._store(t, name) if store else ReleasedTable(name, t)
+        return t, fixed
 
     def counts_linked(
         self,
@@ -290,16 +318,32 @@ class Release:
         ``rows`` (or else of its parts in this table) is hidden too and the table is released
         again (its own totals then protect that cell in turn). A ``weighted`` share or mean
         column is linked too (its value x weight adds up as a count does), its partner the
-        row of the smallest shown weight. Without links: :meth:`counts`."""
+        row of the smallest shown weight. The other way round, a cell of this table that the
+        other tables' shown cells fix (a team whose schools are all shown), alone or with
+        this table's totals, is published in effect: it is never a partner, here or in its
+        Total (``disclosure.apply``'s ``known=``). Without links: :meth:`counts`."""
         weights = dict(kw.get("weighted") or {})
         forced: set[tuple[int, str]] = set()
         t = table.reset_index(drop=True)
+        known = _known_sums(links, [*counts, *weights]) if self.enabled else []
         while True:
             marked = t.copy() if forced else t  # the first round marks nothing
             for i, c in forced:
                 marked[c] = marked[c].astype(object)
                 marked.loc[i, c] = MARKER
-            pub = self.counts(marked, name, counts=counts, store=False, **kw).frame
+            try:
+                pub, fixed = self._counts_frame(marked, counts=counts, known=known, **kw)
+            except PublishedElsewhereError as e:
+                row = t.iloc[e.row]
+                labels = [v for v in row if isinstance(v, str) and v != MARKER]  # its labels
+                raise PublishedElsewhereError(
+                    f"{name}: the row {' / '.join(labels) or e.row!r} has {e.column!r} of 1 to "
+                    f"{self.threshold}, and the tables it is linked to give it away (their "
+                    "shown cells fix it, with this table's totals): no suppression here can "
+                    "hide it; check the links, or release those tables with this one in mind",
+                    e.row,
+                    e.column,
+                ) from e
             if not self.enabled:
                 break
             new = set()
@@ -315,16 +359,21 @@ class Release:
                 for c in [*counts, *weights]:
                     if c not in theirs.columns:
                         continue
-                    cells = [ours.at(i, c) for i in rows] + [theirs.at(j, c) for j in other_rows]
+                    # a fixed cell of ours is as good as shown, hidden or not
+                    cells = [ours.at(i, c) if (i, c) not in fixed else 0 for i in rows]
+                    cells += [
+                        theirs.at(j, c) if other is not None or (j, c) not in fixed else 0
+                        for j in other_rows
+                    ]
                     if sum(is_hidden(v) for v in cells) != 1:
                         continue
                     # the sum's smallest non-zero shown cell (a zero hides nothing), by its
                     # weight for a weighted column; of the parts only when they are this
-                    # table's and the sum's cells are all hidden
+                    # table's and the sum's cells are all hidden; never a fixed cell
                     size = weights.get(c, c)
                     for mine in (rows, other_rows if other is None else ()):
-                        shown = [(_sort_value(ours.at(i, size)), i)
-                                 for i in mine if not is_hidden(ours.at(i, c))]  # fmt: skip
+                        shown = [(_sort_value(ours.at(i, size)), i) for i in mine
+                                 if not is_hidden(ours.at(i, c)) and (i, c) not in fixed]  # fmt: skip
                         if shown:
                             new.add((min(shown, key=lambda s: (s[0] == 0, *s))[1], c))
                             break
@@ -463,6 +512,35 @@ class Release:
         if k <= self.threshold:
             return MARKER
         return str(int(disclosure._round(np.array([k]), self.threshold, self.base)[0]))
+
+
+def _known_sums(links: Sequence, columns: Sequence[str]) -> list[dict[tuple[int, str], float]]:
+    """The sums of a linked table's cells that a reader has before it is published (for
+    ``disclosure.apply``'s ``known=``): a link to another table whose cells in a column are
+    all shown gives its rows' sum there; a link within the table, rows - other rows = 0.
+
+    Example:
+        >>> shown = ReleasedTable("s", pd.DataFrame({"n": [10, 10, MARKER, 25]}))
+        >>> _known_sums([([0], shown, [0, 1]), ([1], shown, [2]), ([2], None, [0, 1])], ["n"])
+        [{(0, 'n'): 1.0}, {(2, 'n'): 1.0, (0, 'n'): -1.0, (1, 'n'): -1.0}]
+    """
+    sums = []
+    read: dict[int, _Cells] = {}  # each other table's cells read once
+    for rows, other, other_rows in links:
+        theirs = None
+        if other is not None:
+            theirs = read.get(id(other))
+            if theirs is None:
+                theirs = read[id(other)] = _Cells(other._frame)
+        for c in columns:
+            if theirs is None:
+                combo = {(int(i), c): 1.0 for i in rows}
+                for j in other_rows:
+                    combo[(int(j), c)] = combo.get((int(j), c), 0.0) - 1.0
+                sums.append(combo)
+            elif c in theirs.columns and not any(is_hidden(theirs.at(j, c)) for j in other_rows):
+                sums.append({(int(i), c): 1.0 for i in rows})
+    return sums
 
 
 def _sort_value(v: object) -> float:
